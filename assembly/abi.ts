@@ -1,0 +1,173 @@
+// === heapsim ABI: what crosses the JS/WASM boundary ===
+//
+// Glossary (used the same way in every file of assembly/ and src/):
+//   page     the simulated OS page, always PAGE_SIZE_BYTES (4 KiB). Never a policy's run of memory.
+//   region   one reservation of the simulated address space (VirtualAlloc MEM_RESERVE / mmap),
+//            64 KiB aligned, with a type, a usage and an owner heap.
+//   heap     one allocator instance (a policy plus its state) inside an engine, index 0..MAX_HEAPS-1.
+//   block    what a policy hands out or keeps free: address + size, in the policy's own records.
+//   handle   a policy's u32 name for one of its live blocks (0 = none); the engine maps ids to handles.
+//   id       the host's dense u32 name for a live block; chosen by the host, reused after free.
+//   granule  a policy's allocation unit (8 or 16 bytes).
+//
+// ╒═══════════════ op record (16 bytes, 4 × u32, little endian) ═══════════════╕
+// │ w0: opcode (bits 0-7) | heap (bits 8-15) | arg (bits 16-31)                │
+// │ w1: id                                                                     │
+// │ w2: size, low 32 bits                                                      │
+// │ w3: size, high 32 bits                                                     │
+// ╘════════════════════════════════════════════════════════════════════════════╛
+//   ALLOC / CALLOC           heap, id, size                  (calloc: size = n × m, computed by the host)
+//   ALIGNED_ALLOC            heap, id, size, arg = log2(alignment)
+//   REALLOC                  heap, id, size                  (id must be live; the id keeps its name)
+//   FREE                     heap, id
+//   MARK                     arg = label index (host-side string table); takes a sample
+//   TICK                     size = simulated time delta
+//   TRIM                     heap, size = pad bytes           (HeapCompact / malloc_trim)
+//   HEAP_CREATE              heap = new index, arg = policy id, id = parent heap + 1 (0: the VM),
+//                            size low = first params slot, size high = params count
+//   HEAP_DESTROY             heap
+//   TOUCH                    heap, id, size = bytes written from the block start (resident pages)
+
+// Version of everything in this file; bumped on every incompatible change. Mirrored in src/engine/abi.ts.
+export const ABI_VERSION: i32 = 1;
+
+export const OP_SIZE_BYTES: i32 = 16;
+export const OP_WORDS: i32 = 4;
+
+export const enum Op {
+  NOP = 0,
+  ALLOC = 1,
+  CALLOC = 2,
+  ALIGNED_ALLOC = 3,
+  REALLOC = 4,
+  FREE = 5,
+  MARK = 6,
+  TICK = 7,
+  TRIM = 8,
+  HEAP_CREATE = 9,
+  HEAP_DESTROY = 10,
+  TOUCH = 11,
+}
+
+// Outcome of a VM call or of one op. Expected failures are values, never traps.
+export const enum Status {
+  OK = 0,
+  MISALIGNED = 1,          // address or size not on the required boundary
+  OUT_OF_RANGE = 2,        // outside the user address range of the architecture
+  NOT_RESERVED = 3,        // range not inside one reservation
+  OVERLAP = 4,             // reserve-at over an existing reservation
+  NOT_REGION_BASE = 5,     // release/resize not at a reservation's base
+  NO_ADDRESS_SPACE = 6,    // no free range large enough
+  BAD_SIZE = 7,            // zero, or not a multiple of the page size
+  NOT_COMMITTED = 8,       // touch/purge of pages that are not committed
+  UNKNOWN_ID = 9,          // free/realloc of an id that is not live (double free, never allocated)
+  ID_IN_USE = 10,          // alloc into an id that is still live
+  BAD_HEAP = 11,           // heap index not created, or already created
+  BAD_OPCODE = 12,
+  OUT_OF_MEMORY = 13,      // the policy could not satisfy the request (heap limit, address space)
+  BAD_PARAM = 14,          // unknown policy or parameter value out of range
+  HEAP_HAS_CHILDREN = 15,  // destroy of a heap that other heaps take memory from
+  ID_OUT_OF_RANGE = 16,    // id >= id table capacity limit
+}
+
+// Architectures.
+export const enum Arch {
+  X86 = 0,      // 2 GiB user space 0x00010000..0x7FFEFFFF
+  X86_3GB = 1,  // /3GB: 0x00010000..0xBFFEFFFF
+  X64 = 2,      // 128 TiB user space 0x00010000..0x7FFFFFFEFFFF
+}
+
+// Region types (MEM_PRIVATE, MEM_MAPPED, MEM_IMAGE).
+export const enum RegionType {
+  PRIVATE = 0,
+  MAPPED = 1,
+  IMAGE = 2,
+}
+export const REGION_TYPE_COUNT: i32 = 3;
+
+// Region usages, as !address names them (old name / new name).
+export const enum Usage {
+  OTHER = 0,              // RegionUsageIsVAD / <unknown>
+  HEAP = 1,               // RegionUsageHeap / Heap
+  STACK = 2,              // RegionUsageStack / Stack
+  IMAGE = 3,              // RegionUsageImage / Image
+  TEB = 4,                // RegionUsageTeb / TEB
+  PEB = 5,                // RegionUsagePeb / PEB
+  PROCESS_PARAMETERS = 6, // RegionUsageProcessParametrs / Other
+  ENVIRONMENT_BLOCK = 7,  // RegionUsageEnvironmentBlock / Other
+  PAGE_HEAP = 8,          // RegionUsagePageHeap / PageHeap
+  MAPPED_FILE = 9,        // (old: IsVAD) / MappedFile
+}
+export const USAGE_COUNT: i32 = 10;
+
+// Policies. One file each under assembly/policies/.
+export const enum Policy {
+  FIRST_FIT = 1,
+  NT = 2,
+  POOL = 3,
+  PTMALLOC = 4,
+}
+
+export const MAX_HEAPS: i32 = 8;
+export const NO_OWNER: u8 = 255;
+
+// ╒═══ sample record: SAMPLE_SLOTS × f64 ═══╕
+// │ header (8) │ vm (48) │ heap 0 (32) │ … │ heap MAX_HEAPS-1 (32) │
+// ╘═════════════════════════════════════════╛
+export const SAMPLE_HEADER_SLOTS: i32 = 8;
+export const VM_SLOTS: i32 = 48;
+export const HEAP_SLOTS: i32 = 32;
+export const SAMPLE_SLOTS: i32 = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
+
+// Header slots.
+export const H_EVENT: i32 = 0;       // ops executed since engine creation, after this op
+export const H_MARK: i32 = 1;        // label index for MARK samples, -1 for periodic samples
+export const H_TICK: i32 = 2;        // simulated time
+export const H_HEAPS: i32 = 3;       // bitmask of live heaps
+export const H_FAILED_OPS: i32 = 4;  // ops that returned a non-OK status so far
+
+// VM slots (offset inside the vm block).
+export const V_TOTAL: i32 = 0;             // user address space size
+export const V_RESERVED: i32 = 1;          // bytes in reservations (committed or not)
+export const V_COMMITTED: i32 = 2;
+export const V_RESIDENT: i32 = 3;
+export const V_FREE: i32 = 4;              // address space not reserved
+export const V_LARGEST_FREE: i32 = 5;      // largest free range
+export const V_REGIONS: i32 = 6;
+export const V_COMMITTED_RUNS: i32 = 7;    // VirtualQuery-style committed ranges
+export const V_UNCOMMITTED_RUNS: i32 = 8;  // reserved-not-committed ranges
+export const V_FREE_RUNS: i32 = 9;
+export const V_COMMITTED_PEAK: i32 = 10;
+export const V_RESIDENT_PEAK: i32 = 11;
+export const V_COMMIT_CALLS: i32 = 12;
+export const V_DECOMMIT_CALLS: i32 = 13;
+export const V_USAGE_BYTES: i32 = 14;      // + Usage, USAGE_COUNT slots
+export const V_USAGE_REGIONS: i32 = 24;    // + Usage
+export const V_TYPE_BYTES: i32 = 34;       // + RegionType
+export const V_TYPE_REGIONS: i32 = 37;     // + RegionType
+export const V_LARGEST_FREE_BASE: i32 = 40;
+if (V_TYPE_REGIONS + REGION_TYPE_COUNT > VM_SLOTS) ERROR("VM slots overflow");
+if (V_USAGE_REGIONS + USAGE_COUNT > V_TYPE_BYTES) ERROR("usage slots overlap");
+
+// Heap slots (common to every policy; 20.. are the policy's own, named in src/engine/abi.ts).
+export const K_POLICY: i32 = 0;           // 0 = slot unused
+export const K_RESERVED: i32 = 1;         // bytes of regions owned by the heap (segments + large blocks)
+export const K_COMMITTED: i32 = 2;
+export const K_RESIDENT: i32 = 3;
+export const K_BUSY: i32 = 4;             // bytes in busy blocks, headers and rounding included
+export const K_REQUESTED: i32 = 5;        // bytes the program asked for, live blocks only
+export const K_LIVE_BLOCKS: i32 = 6;
+export const K_FREE: i32 = 7;             // bytes in the policy's free blocks (committed)
+export const K_FREE_BLOCKS: i32 = 8;
+export const K_LARGEST_FREE: i32 = 9;
+export const K_UNCOMMITTED_RANGES: i32 = 10;
+export const K_SEGMENTS: i32 = 11;
+export const K_VIRTUAL_BLOCKS: i32 = 12;  // blocks with their own reservation
+export const K_VIRTUAL_BYTES: i32 = 13;
+export const K_ALLOCS: i32 = 14;          // successful alloc-like ops, cumulative
+export const K_FREES: i32 = 15;
+export const K_FAILED_ALLOCS: i32 = 16;
+export const K_PEAK_COMMITTED: i32 = 17;
+export const K_PEAK_BUSY: i32 = 18;
+export const K_PARENT: i32 = 19;          // parent heap index, -1 = the VM
+export const K_POLICY_BASE: i32 = 20;     // 12 policy-specific slots

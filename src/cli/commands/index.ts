@@ -1,0 +1,5 @@
+// Every subcommand, one line each. Keep this list sorted by name.
+import type { Command } from '../io.js';
+
+export const COMMANDS: Record<string, () => Promise<Command>> = {
+};

@@ -1,0 +1,63 @@
+// heapsim's command line as a function: main(argv, io) resolves to an exit code and never exits
+// the process, so tests and embedders call it directly (the bin shim only sets process.exitCode).
+import { COMMANDS } from './commands/index.js';
+import { InputError } from '../errors.js';
+import type { Io } from './io.js';
+import { VERSION } from '../version.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+function usage(): string {
+  const names = Object.keys(COMMANDS).sort();
+  const lines = [
+    'heapsim: reproduce, measure and diagnose second-order memory leaks',
+    '',
+    'usage: heapsim <command> [options]',
+    '',
+    'commands:',
+  ];
+  return lines.join('\n') + '\n' + names.map((n) => `  ${n}`).join('\n') +
+    '\n\nRun `heapsim <command> --help` for the options of a command.\n';
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
+    let text = usage();
+    // Show each command's summary line.
+    const entries = await Promise.all(Object.entries(COMMANDS).map(async ([n, load]) => [n, (await load()).summary] as const));
+    entries.sort((a, b) => a[0].localeCompare(b[0]));
+    text = text.replace(/^ {2}(\S+)$/gm, (_m, n: string) => `  ${n.padEnd(10)} ${entries.find((e) => e[0] === n)?.[1] ?? ''}`);
+    io.stdout.write(text);
+    return first === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (first === '--version' || first === '-V') {
+    io.stdout.write(`heapsim ${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const load = COMMANDS[first];
+  if (!load) {
+    io.stderr.write(`heapsim: unknown command '${first}' (try heapsim --help)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    const command = await load();
+    return await command.run(rest, io);
+  } catch (err) {
+    if (err instanceof InputError) {
+      io.stderr.write(`heapsim ${first}: ${err.describe()}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof Error && err.name === 'EngineTrapError') {
+      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
+}

@@ -36,6 +36,7 @@
 //   S4 per-region committed pages and runs equal a recount of the page table
 //   S5 global, per-usage, per-type and per-owner counters equal the sums over regions
 
+import { resize } from "../mem";
 import { Status, Arch, USAGE_COUNT, REGION_TYPE_COUNT, MAX_HEAPS, NO_OWNER } from "../abi";
 import { CHECKS } from "../checks";
 import {
@@ -91,9 +92,9 @@ function newNode(s: u64, e: u64, k: u8): u32 {
   if (n) {
     nodeFree = load<u32>(P(n) + N_NEXTFREE);
   } else {
-    if (nodeCount == nodeCap) {
+    if (nodeCount >= nodeCap) {
       nodeCap = nodeCap ? nodeCap * 2 : 256;
-      nodes = heap.realloc(nodes, <usize>nodeCap * NODE_BYTES);
+      nodes = resize(nodes, <usize>nodeCap * NODE_BYTES);
     }
     n = nodeCount++;
   }
@@ -332,10 +333,12 @@ function validRange(addr: u64, size: u64): bool {
 }
 
 // Reserve `size` bytes. Returns the base or 0 (lastStatus says why).
-export function vmReserve(size: u64, at: u64, type: u8, usage: u8, owner: u8): u64 {
+export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId: i32): u64 {
   lastStatus = Status.OK;
+  const type = <u8>typeId, usage = <u8>usageId, owner = <u8>ownerId;
   if (size == 0 || (size & PAGE_MASK)) { lastStatus = size == 0 ? Status.BAD_SIZE : Status.MISALIGNED; return 0; }
-  if (<i32>type >= REGION_TYPE_COUNT || <i32>usage >= USAGE_COUNT || (owner != NO_OWNER && <i32>owner >= MAX_HEAPS)) {
+  if (typeId < 0 || typeId >= REGION_TYPE_COUNT || usageId < 0 || usageId >= USAGE_COUNT ||
+    (ownerId != <i32>NO_OWNER && (ownerId < 0 || ownerId >= MAX_HEAPS))) {
     lastStatus = Status.BAD_PARAM; return 0;
   }
   let gap: u32;

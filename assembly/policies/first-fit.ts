@@ -299,12 +299,12 @@ function addSegment(needBytes: u64): bool {
   let reserve = ld64(H_NEXT_RESERVE);
   const minimum = alignUp(needBytes + PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES);
   if (reserve < minimum) reserve = minimum;
-  let base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner);
+  let base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   // On failure halve the reservation down to what the request needs (as NT's RtlpExtendHeap does).
   while (!base && reserve > minimum) {
     reserve = alignUp(reserve >> 1, ALLOC_GRANULARITY_BYTES);
     if (reserve < minimum) reserve = minimum;
-    base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner);
+    base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   }
   if (!base) return false;
   const next = ld64(H_NEXT_RESERVE) << 1;
@@ -531,7 +531,7 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
 function allocLarge(need: u64, alignBits: u32): u32 {
   const reserve = alignUp(need, PAGE_SIZE_BYTES);
   if (reserve >> GRANULE_SHIFT > 0xFFFFFFFF) return 0;
-  const base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner);
+  const base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   if (!base) return 0;
   if (vmCommit(base, reserve) != Status.OK) { vmRelease(base); return 0; }
   const b = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_LARGE | alignBits, 0xFFFFFFFF);

@@ -249,11 +249,11 @@ export class Engine {
   // ------------------------------------------------------------------ VM access (profiles, tests)
 
   readonly vm = {
-    reserve: (sizeBytes: number, opts: { at?: number; type?: TypeName; usage?: UsageName; owner?: number } = {}):
+    reserve: (sizeBytes: number, opts: { at?: number; type?: TypeName; usage?: UsageName; owner?: number; topDown?: boolean; pageAligned?: boolean } = {}):
       { base: number; status: string } => {
       const base = this.guard(() => this.x.vmReserve(
         BigInt(sizeBytes), BigInt(opts.at ?? 0), RegionType[opts.type ?? 'private'], Usage[opts.usage ?? 'other'],
-        opts.owner ?? NO_OWNER));
+        opts.owner ?? NO_OWNER, (opts.topDown ? 1 : 0) | (opts.pageAligned ? 2 : 0)));
       const st = Number(this.x.vmLastStatus.value);
       return { base: Number(base), status: STATUS_NAMES[st] ?? String(st) };
     },

@@ -71,7 +71,7 @@ export interface EngineExports {
   trimmedTotal(): bigint;
   heapOwner(h: number): number;
   currentOp(): number;
-  vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number): bigint;
+  vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;
   vmDecommit(addr: bigint, size: bigint): number;
   vmRelease(base: bigint): number;

@@ -1,6 +1,8 @@
 // Locates, compiles (once per build flavour) and instantiates the engine's WASM module. The same
-// code runs in Node and in browsers: the module is found with `new URL(..., import.meta.url)` (a
-// literal, so bundlers copy the file) and read with node:fs on Node, fetch elsewhere.
+// code runs in Node, browsers and workers: the module is found with `new URL(..., import.meta.url)`
+// (a literal, so bundlers copy the file), read with fs on Node and with fetch elsewhere. No `node:`
+// module is imported here, statically or dynamically, so a browser bundle pulls in none: on Node
+// the fs module comes from process.getBuiltinModule (Node >= 20.16).
 import { instantiate } from '@assemblyscript/loader';
 
 export type BuildFlavour = 'release' | 'debug';
@@ -14,14 +16,21 @@ function moduleUrl(build: BuildFlavour): URL {
     : new URL('../../build/release.wasm', import.meta.url);
 }
 
-const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' &&
-  typeof (globalThis as { window?: unknown }).window === 'undefined';
+interface NodeFs { readFile(url: URL): Promise<Uint8Array> }
+interface NodeProcess { getBuiltinModule?(id: string): unknown }
+
+/** Node's fs/promises when running on Node, else undefined. */
+function nodeFs(): NodeFs | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  return proc?.getBuiltinModule?.('fs/promises') as NodeFs | undefined;
+}
 
 async function compile(build: BuildFlavour): Promise<WebAssembly.Module> {
   const url = moduleUrl(build);
-  if (isNode && url.protocol === 'file:') {
-    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
-    return WebAssembly.compile(await fs.readFile(url));
+  if (url.protocol === 'file:') {
+    const fs = nodeFs();
+    if (!fs) throw new Error(`cannot read engine module ${url.href}: no fetch for file: URLs and no Node fs (Node >= 20.16 needed)`);
+    return WebAssembly.compile(await fs.readFile(url) as Uint8Array<ArrayBuffer>);
   }
   const response = await fetch(url);
   if (!response.ok) throw new Error(`cannot load engine module ${url.href}: HTTP ${response.status}`);

@@ -1,0 +1,164 @@
+// The engine service: the API a worker exposes through comlink, and the same object used directly
+// in the calling thread. Every method is async, so `new EngineService()` and
+// `wrap<EngineService>(endpoint)` are interchangeable: code written against one runs on the other.
+//
+// Engines are named by integer handles (a handle is cheap to send; an Engine is not sendable).
+// Long runs give the event loop a turn every SLICE_MS, so a worker still receives `cancel()` and
+// further calls while it runs.
+import { createEngine, type BatchResult, type Engine, type EngineOptions, type HeapOptions, type Sample } from '../engine/engine.js';
+import { provideModule, type BuildFlavour } from '../engine/load.js';
+import type { OpBuffer } from '../engine/ops.js';
+import { POLICIES } from '../engine/policies.js';
+import { UsageError } from '../errors.js';
+import type { Checkpoint, RunDocument } from '../report/types.js';
+import { runWorkload } from '../run/run.js';
+import { WORKLOADS, makeWorkload } from '../workload/index.js';
+import type { Workload } from '../workload/workload.js';
+import type { PolicyInfo, RunRequest, WorkloadInfo } from './protocol.js';
+import './transfer.js';
+
+/** Longest stretch of engine work between two turns of the event loop. */
+export const SLICE_MS = 20;
+
+export type CheckpointListener = (checkpoint: Checkpoint) => void;
+export type ProgressListener = (events: number) => void;
+
+export class EngineService {
+  private readonly engines = new Map<number, Engine>();
+  private nextHandle = 1;
+  private readonly runs = new Map<string, AbortController>();
+
+  /** Uses an already compiled engine module (posted once per worker) instead of loading the file. */
+  async provideModule(module: WebAssembly.Module, build: BuildFlavour = 'release'): Promise<void> {
+    provideModule(module, build);
+  }
+
+  // ------------------------------------------------------------------ engine level
+
+  /** Creates an engine; returns its handle. */
+  async createEngine(options: EngineOptions = {}): Promise<number> {
+    const engine = await createEngine(options);
+    const handle = this.nextHandle++;
+    this.engines.set(handle, engine);
+    return handle;
+  }
+
+  async createHeap(engine: number, policy: string, options: HeapOptions = {}, index?: number): Promise<number> {
+    return this.get(engine).createHeap(policy, options, index);
+  }
+
+  /** Index of a mark label in the engine (added on first use). */
+  async label(engine: number, name: string): Promise<number> {
+    return this.get(engine).label(name);
+  }
+
+  /** Applies one batch. From another thread the buffer is moved here, not copied. */
+  async apply(engine: number, ops: OpBuffer): Promise<BatchResult> {
+    return this.get(engine).apply(ops);
+  }
+
+  async sample(engine: number, label: string | null = null): Promise<Sample> {
+    return this.get(engine).sample(label);
+  }
+
+  async events(engine: number): Promise<number> {
+    return this.get(engine).events;
+  }
+
+  async check(engine: number): Promise<number> {
+    return this.get(engine).check();
+  }
+
+  /** Forgets an engine; its WASM instance is garbage once nothing else holds it. */
+  async disposeEngine(engine: number): Promise<void> {
+    this.engines.delete(engine);
+  }
+
+  // ------------------------------------------------------------------ run level
+
+  async policies(): Promise<PolicyInfo[]> {
+    return Object.values(POLICIES).map((p) => ({
+      name: p.name,
+      description: p.description,
+      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, description: q.description })),
+    }));
+  }
+
+  async workloads(): Promise<WorkloadInfo[]> {
+    return Object.entries(WORKLOADS).map(([name, w]) => ({ name, description: w.description }));
+  }
+
+  /**
+   * Runs one request to the end and returns its document (what `heapsim run --json` prints).
+   * `onCheckpoint` sees each checkpoint as it is taken; from another thread pass callbacks
+   * wrapped in comlink's `proxy()`.
+   */
+  async run(request: RunRequest, onCheckpoint?: CheckpointListener, onProgress?: ProgressListener): Promise<RunDocument> {
+    const controller = new AbortController();
+    const id = request.runId;
+    if (id !== undefined) {
+      if (this.runs.has(id)) throw new UsageError(`a run named '${id}' is already going`);
+      this.runs.set(id, controller);
+    }
+    try {
+      const workload = sliced(makeInput(request), controller.signal);
+      return await runWorkload(workload, {
+        policy: request.policy,
+        params: request.params,
+        layers: request.layers,
+        arch: request.arch,
+        profile: request.profile,
+        every: request.every,
+        build: request.build,
+        signal: controller.signal,
+        onCheckpoint: onCheckpoint && ((cp) => notify(onCheckpoint, cp)),
+        onProgress: onProgress && ((events) => notify(onProgress, events)),
+      });
+    } finally {
+      if (id !== undefined) this.runs.delete(id);
+    }
+  }
+
+  /** Stops a run between two batches; its `run()` rejects with "run cancelled". */
+  async cancel(runId: string): Promise<boolean> {
+    const c = this.runs.get(runId);
+    c?.abort();
+    return c !== undefined;
+  }
+
+  private get(handle: number): Engine {
+    const e = this.engines.get(handle);
+    if (!e) throw new UsageError(`no engine with handle ${handle}`);
+    return e;
+  }
+}
+
+function makeInput(request: RunRequest): Workload {
+  const input = request.input;
+  if (typeof input?.workload === 'string') return makeWorkload(input.workload, { seed: input.seed });
+  throw new UsageError('a run request needs input.workload');
+}
+
+/** A listener across a thread boundary returns a promise; a failed delivery must not stop the run. */
+function notify<T>(listener: (value: T) => unknown, value: T): void {
+  const r = listener(value);
+  if (r instanceof Promise) r.catch(() => undefined);
+}
+
+/** The workload with a turn of the event loop after every SLICE_MS of work and a cancel check. */
+function sliced(workload: Workload, signal: AbortSignal): Workload {
+  return {
+    ...workload,
+    async *batches() {
+      let sliceStart = performance.now();
+      for await (const batch of workload.batches() as AsyncIterable<OpBuffer>) {
+        if (signal.aborted) throw new UsageError('run cancelled');
+        yield batch;
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          sliceStart = performance.now();
+        }
+      }
+    },
+  };
+}

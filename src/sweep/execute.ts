@@ -1,0 +1,54 @@
+// Runs a sweep's jobs on a pool of engine workers (worker_threads, one compiled module posted to
+// each) or, with one job slot, in the calling thread through the same EngineService API. Every
+// run is deterministic on its own, and results are stored by plan index, so the output is the
+// same whatever the pool size and whichever job finishes first.
+import type { Remote } from 'comlink';
+import type { RunDocument } from '../report/types.js';
+import { EngineService } from '../worker/service.js';
+import { startNodeWorker, type NodeEngineWorker } from '../worker/node.js';
+import { requestFor, type SweepJob, type SweepRunOptions } from './plan.js';
+
+export interface SweepOptions extends SweepRunOptions {
+  /** Job slots: 1 runs in this thread, N > 1 starts min(N, jobs) worker threads. */
+  jobs: number;
+  /** Called as each job finishes (in completion order). */
+  onResult?: (job: SweepJob, doc: RunDocument) => void;
+}
+
+export interface SweepOutcome {
+  /** Documents in plan order. */
+  docs: RunDocument[];
+  /** Worker threads used (0: the calling thread). */
+  workers: number;
+}
+
+type Api = EngineService | Remote<EngineService>;
+
+export async function executeSweep(jobs: readonly SweepJob[], options: SweepOptions): Promise<SweepOutcome> {
+  const docs: RunDocument[] = new Array(jobs.length);
+  const slots = Math.max(1, Math.min(options.jobs, jobs.length));
+  let next = 0;
+  const drain = async (api: Api): Promise<void> => {
+    while (next < jobs.length) {
+      const job = jobs[next++]!;
+      const doc = await api.run(requestFor(job, options));
+      docs[job.index] = doc;
+      options.onResult?.(job, doc);
+    }
+  };
+  if (slots === 1) {
+    await drain(new EngineService());
+    return { docs, workers: 0 };
+  }
+  const workers: NodeEngineWorker[] = [];
+  try {
+    const started = await Promise.allSettled(Array.from({ length: slots }, () => startNodeWorker()));
+    for (const s of started) if (s.status === 'fulfilled') workers.push(s.value);
+    const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason;
+    await Promise.all(workers.map((w) => drain(w.api)));
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return { docs, workers: workers.length };
+}

@@ -1,0 +1,103 @@
+// A sweep's plan: the cross product inputs × policies × settings × seeds, in a fixed order (inputs
+// outermost, then policies, then each --set key in the order given, then seeds), each job
+// validated before anything runs so a bad value fails in one line and no run starts.
+import { getPolicy, resolveParams } from '../engine/policies.js';
+import { UsageError } from '../errors.js';
+import { layerSettings } from '../cli/commands/run.js';
+import { makeWorkload } from '../workload/index.js';
+import type { RunRequest } from '../worker/protocol.js';
+
+/** One --set axis: a key and the values it takes, in the order given. */
+export interface SettingAxis {
+  key: string;
+  values: string[];
+}
+
+export interface SweepAxes {
+  inputs: string[];
+  policies: string[];
+  settings: SettingAxis[];
+  seeds: number[];
+}
+
+export interface SweepJob {
+  /** Position in the plan; results are reported in this order whatever order they finish in. */
+  index: number;
+  input: string;
+  policy: string;
+  /** This job's value of each axis, in axis order. */
+  settings: [key: string, value: string][];
+  seed: number;
+}
+
+/** Parses repeated `--set key=v1,v2,...` values into axes (a key may appear once). */
+export function settingAxes(sets: readonly string[]): SettingAxis[] {
+  const axes: SettingAxis[] = [];
+  for (const text of sets) {
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set wants key=value[,value...], got '${text}'`);
+    const key = text.slice(0, eq).trim();
+    const values = text.slice(eq + 1).split(',').map((v) => v.trim());
+    if (values.some((v) => v === '')) throw new UsageError(`--set ${key}: empty value in '${text}'`);
+    if (axes.some((a) => a.key === key)) throw new UsageError(`--set ${key} given twice; list its values once, comma-separated`);
+    axes.push({ key, values });
+  }
+  return axes;
+}
+
+/** Splits a comma-separated list option, rejecting empty items. */
+export function listOption(name: string, text: string): string[] {
+  const items = text.split(',').map((s) => s.trim());
+  if (items.some((s) => s === '')) throw new UsageError(`--${name}: empty item in '${text}'`);
+  return items;
+}
+
+export function planSweep(axes: SweepAxes): SweepJob[] {
+  if (!axes.inputs.length) throw new UsageError('sweep wants at least one workload name or trace file');
+  if (!axes.policies.length) throw new UsageError('sweep wants at least one policy (--policy a,b,c)');
+  for (const p of axes.policies) getPolicy(p);
+  for (const input of axes.inputs) makeWorkload(input);
+  let combos: [string, string][][] = [[]];
+  for (const axis of axes.settings) {
+    combos = combos.flatMap((c) => axis.values.map((v) => [...c, [axis.key, v] as [string, string]]));
+  }
+  const jobs: SweepJob[] = [];
+  for (const input of axes.inputs) {
+    for (const policy of axes.policies) {
+      for (const settings of combos) {
+        for (const seed of axes.seeds) {
+          jobs.push({ index: jobs.length, input, policy, settings, seed });
+        }
+      }
+    }
+  }
+  for (const job of jobs) requestFor(job, {});
+  return jobs;
+}
+
+/** Options every job of a sweep shares. */
+export interface SweepRunOptions {
+  arch?: RunRequest['arch'];
+  profile?: string;
+}
+
+/** The run request of one job; throws UsageError for a setting the policy does not know. */
+export function requestFor(job: SweepJob, shared: SweepRunOptions): RunRequest {
+  const { params, layers } = layerSettings(Object.fromEntries(job.settings));
+  const spec = getPolicy(job.policy);
+  resolveParams(spec, params);
+  for (const l of layers) resolveParams(getPolicy(l.policy), l.params ?? {});
+  return {
+    input: { workload: job.input, seed: job.seed },
+    policy: job.policy,
+    params,
+    layers,
+    ...(shared.arch ? { arch: shared.arch } : {}),
+    ...(shared.profile ? { profile: shared.profile } : {}),
+  };
+}
+
+/** `key=value` pairs of a job, space-separated ('' when the sweep has no --set). */
+export function settingsText(job: SweepJob): string {
+  return job.settings.map(([k, v]) => `${k}=${v}`).join(' ');
+}

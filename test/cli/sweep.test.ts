@@ -1,0 +1,82 @@
+// heapsim sweep: plan order, determinism across pool sizes, output formats, one-line errors.
+import { describe, expect, it } from 'vitest';
+import { cli } from './helpers.js';
+import { planSweep, settingAxes } from '../../src/sweep/plan.js';
+
+const AXES = ['peak-hour', '--policy', 'first-fit', '--set', 'decommitBlockBytes=4K,1M', '--seed', '1,2'];
+
+describe('heapsim sweep', () => {
+  it('--jobs 1 (this thread) and --jobs 2 (two worker threads) print identical results', async () => {
+    const one = await cli('sweep', ...AXES, '--jobs', '1', '--json');
+    const two = await cli('sweep', ...AXES, '--jobs', '2', '--json');
+    expect(one.code).toBe(0);
+    expect(two.code).toBe(0);
+    expect(one.stderr).toMatch(/4 runs on the main thread/);
+    expect(two.stderr).toMatch(/4 runs on 2 worker threads/);
+    expect(two.stdout).toBe(one.stdout);
+    const rows = JSON.parse(one.stdout).runs;
+    // Plan order: settings values as given, seeds innermost.
+    expect(rows.map((r: { settings: string; seed: number }) => `${r.settings} ${r.seed}`)).toEqual([
+      'decommitBlockBytes=4K 1', 'decommitBlockBytes=4K 2', 'decommitBlockBytes=1M 1', 'decommitBlockBytes=1M 2',
+    ]);
+    for (const r of rows) {
+      expect(r.marks.map((m: { label: string }) => m.label)).toEqual(['before', 'peak', 'after']);
+      expect(r.peakCommittedBytes).toBeGreaterThanOrEqual(Math.max(...r.marks.map((m: { committedBytes: number }) => m.committedBytes)));
+    }
+    // The settings matter: a 1 MiB decommit threshold keeps more committed after the peak.
+    expect(rows[2].marks[2].committedBytes).toBeGreaterThan(rows[0].marks[2].committedBytes);
+    // Each run equals a plain `heapsim run` of the same job.
+    const single = JSON.parse((await cli('run', 'peak-hour', '--seed', '2', '--set', 'decommitBlockBytes=1M', '--json')).stdout);
+    expect(rows[3].marks.map((m: { committedBytes: number }) => m.committedBytes)).toEqual(single.checkpoints.map((c: { heap: { committedBytes: number } }) => c.heap.committedBytes));
+  });
+
+  it('--csv: a header and one line per run with per-mark columns', async () => {
+    const r = await cli('sweep', 'peak-hour', '--set', 'decommitBlockBytes=4K,64K', '--jobs', '2', '--csv');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const head = lines[0]!.split(',');
+    expect(head.slice(0, 7)).toEqual(['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes']);
+    expect(head).toContain('after_committed_bytes');
+    expect(lines[1]!.split(',').slice(0, 5)).toEqual(['peak-hour', 'first-fit', 'decommitBlockBytes=4K', '1', '650000']);
+  });
+
+  it('the default table shows each run and its marks', async () => {
+    const r = await cli('sweep', 'peak-hour', '--jobs', '1');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^input\s+policy\s+settings/);
+    expect(r.stdout).toMatch(/peak-hour\s+first-fit\s+-\s+1\s+650000/);
+    expect(r.stdout.match(/\b(before|peak|after)\s+\d+/g)).toHaveLength(3);
+  });
+
+  it('plans the cross product: inputs, policies, --set keys in the order given (first outermost), seeds', () => {
+    const jobs = planSweep({
+      inputs: ['peak-hour'], policies: ['first-fit'],
+      settings: settingAxes(['decommitTotalBytes=0,256K', 'decommitBlockBytes=4K,64K,1M']), seeds: [7, 3],
+    });
+    expect(jobs.map((j) => j.index)).toEqual([...jobs.keys()]);
+    expect(jobs.map((j) => `${j.settings.map(([k, v]) => `${k[8]}${v}`).join('/')}#${j.seed}`)).toEqual([
+      'T0/B4K#7', 'T0/B4K#3', 'T0/B64K#7', 'T0/B64K#3', 'T0/B1M#7', 'T0/B1M#3',
+      'T256K/B4K#7', 'T256K/B4K#3', 'T256K/B64K#7', 'T256K/B64K#3', 'T256K/B1M#7', 'T256K/B1M#3',
+    ]);
+  });
+
+  it.each([
+    [['sweep', '--jobs', '1'], /at least one workload/],
+    [['sweep', 'peak-hour', '--policy', 'first-fit,nope'], /unknown policy 'nope'/],
+    [['sweep', 'peak-hour', '--policy', 'first-fit,'], /--policy: empty item/],
+    [['sweep', 'peak-hour', '--set', 'nope=1,2'], /has no parameter 'nope'/],
+    [['sweep', 'peak-hour', '--set', 'decommitBlockBytes=4K,'], /empty value/],
+    [['sweep', 'peak-hour', '--set', 'decommitBlockBytes=x'], /bad value 'x'/],
+    [['sweep', 'peak-hour', '--set', 'decommitBlockBytes=1', '--set', 'decommitBlockBytes=2'], /given twice/],
+    [['sweep', 'peak-hour', '--jobs', '0'], /--jobs must be an integer >= 1/],
+    [['sweep', 'peak-hour', '--seed', '1,x'], /--seed wants a non-negative integer/],
+    [['sweep', 'peak-hour', '--json', '--csv'], /exclude each other/],
+    [['sweep', 'nowhere'], /unknown workload 'nowhere'/],
+  ])('bad input %j: one line on stderr, exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

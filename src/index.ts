@@ -1,3 +1,45 @@
-// heapsim public API: explicit named exports only.
+// heapsim's public API on Node (package.json exports "." → "node"). Explicit named exports only;
+// the browser entry (src/browser.ts) is this list without the Node-only part at the end.
+
+// Engine: one WASM instance per engine, op batches in, typed samples out.
+export { createEngine, Engine } from './engine/engine.js';
+export type { EngineOptions, HeapOptions, BatchResult, Sample, HeapSample, VmCounters, RegionInfo } from './engine/engine.js';
+export { OpBuffer } from './engine/ops.js';
+export { engineModule, provideModule } from './engine/load.js';
+export type { BuildFlavour } from './engine/load.js';
+export type { ArchName } from './engine/abi.js';
+export { POLICIES, policyNames } from './engine/policies.js';
+export type { PolicySpec, ParamSpec } from './engine/policies.js';
+
+// Workloads and runs.
+export { makeWorkload, workloadNames } from './workload/index.js';
+export { peakHour } from './workload/peak-hour.js';
+export type { PeakHourOptions } from './workload/peak-hour.js';
+export type { Workload } from './workload/workload.js';
+export { runWorkload } from './run/run.js';
+export type { RunOptions, LayerSpec } from './run/run.js';
+
+// Reports.
+export { formatRunText } from './report/text.js';
+export type { RunDocument, Checkpoint, HeapCounters, Diagnosis, DiagnosisCause } from './report/types.js';
+
+// The engine service: the same async API in this thread (new EngineService()) and in a worker.
+export { EngineService } from './worker/service.js';
+export type { CheckpointListener, ProgressListener } from './worker/service.js';
+export type { RunRequest, RunInput, WorkloadInput, PolicyInfo, WorkloadInfo } from './worker/protocol.js';
+
+// Errors and version.
 export { InputError, UsageError, EngineTrapError, EngineStatusError } from './errors.js';
 export { VERSION } from './version.js';
+
+// Node only: worker_threads workers, sweeps on a worker pool, the command line as a function.
+export { startNodeWorker } from './worker/node.js';
+export type { NodeEngineWorker } from './worker/node.js';
+export { planSweep, settingAxes } from './sweep/plan.js';
+export type { SweepAxes, SweepJob, SettingAxis } from './sweep/plan.js';
+export { executeSweep } from './sweep/execute.js';
+export type { SweepOptions, SweepOutcome } from './sweep/execute.js';
+export { sweepRow, formatSweepTable, formatSweepCsv, formatSweepJson } from './sweep/report.js';
+export type { SweepRow, MarkFigures } from './sweep/report.js';
+export { main } from './cli/main.js';
+export type { Io } from './cli/io.js';

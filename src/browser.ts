@@ -1,0 +1,38 @@
+// heapsim's public API in browsers and other non-Node runtimes (package.json exports "." →
+// "default"): src/index.ts without its Node-only part, plus connectWorker for Web Workers. Nothing
+// reachable from here imports a node: module.
+
+// Engine: one WASM instance per engine, op batches in, typed samples out.
+export { createEngine, Engine } from './engine/engine.js';
+export type { EngineOptions, HeapOptions, BatchResult, Sample, HeapSample, VmCounters, RegionInfo } from './engine/engine.js';
+export { OpBuffer } from './engine/ops.js';
+export { engineModule, provideModule } from './engine/load.js';
+export type { BuildFlavour } from './engine/load.js';
+export type { ArchName } from './engine/abi.js';
+export { POLICIES, policyNames } from './engine/policies.js';
+export type { PolicySpec, ParamSpec } from './engine/policies.js';
+
+// Workloads and runs.
+export { makeWorkload, workloadNames } from './workload/index.js';
+export { peakHour } from './workload/peak-hour.js';
+export type { PeakHourOptions } from './workload/peak-hour.js';
+export type { Workload } from './workload/workload.js';
+export { runWorkload } from './run/run.js';
+export type { RunOptions, LayerSpec } from './run/run.js';
+
+// Reports.
+export { formatRunText } from './report/text.js';
+export type { RunDocument, Checkpoint, HeapCounters, Diagnosis, DiagnosisCause } from './report/types.js';
+
+// The engine service: the same async API in this thread (new EngineService()) and in a worker.
+export { EngineService } from './worker/service.js';
+export type { CheckpointListener, ProgressListener } from './worker/service.js';
+export type { RunRequest, RunInput, WorkloadInput, PolicyInfo, WorkloadInfo } from './worker/protocol.js';
+
+// Errors and version.
+export { InputError, UsageError, EngineTrapError, EngineStatusError } from './errors.js';
+export { VERSION } from './version.js';
+
+// Browser workers: connect to a Web Worker running `heapsim/worker`.
+export { connectWorker } from './web/client.js';
+export type { WorkerLike } from './web/client.js';

@@ -1,0 +1,7 @@
+// Browser Web Worker entry: exposes an EngineService to the page through comlink. The page posts
+// the compiled engine module once (connectWorker in src/web/client.ts); the worker instantiates it
+// per engine. Also the `heapsim/worker` export for bundlers that target browsers.
+import { expose } from 'comlink';
+import { EngineService } from '../worker/service.js';
+
+expose(new EngineService());

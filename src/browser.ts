@@ -10,10 +10,11 @@ export { engineModule, provideModule } from './engine/load.js';
 export type { BuildFlavour } from './engine/load.js';
 export type { ArchName } from './engine/abi.js';
 export { POLICIES, policyNames } from './engine/policies.js';
+export { PROFILES } from './engine/profiles.js';
 export type { PolicySpec, ParamSpec } from './engine/policies.js';
 
 // Workloads and runs.
-export { makeWorkload, workloadNames } from './workload/index.js';
+export { makeWorkload, workloadNames, WORKLOADS } from './workload/index.js';
 export { peakHour } from './workload/peak-hour.js';
 export type { PeakHourOptions } from './workload/peak-hour.js';
 export type { Workload } from './workload/workload.js';
@@ -22,7 +23,8 @@ export type { RunOptions, LayerSpec } from './run/run.js';
 
 // Reports.
 export { formatRunText } from './report/text.js';
-export type { RunDocument, Checkpoint, HeapCounters, Diagnosis, DiagnosisCause } from './report/types.js';
+export { runDocumentJson } from './report/json.js';
+export type { RunDocument, Checkpoint, HeapCounters, AddressSummary, Diagnosis, DiagnosisCause } from './report/types.js';
 
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.
 export { EngineService } from './worker/service.js';

@@ -22,6 +22,7 @@ export type { RunOptions, LayerSpec } from './run/run.js';
 
 // Reports.
 export { formatRunText } from './report/text.js';
+export { runDocumentJson } from './report/json.js';
 export type { RunDocument, Checkpoint, HeapCounters, AddressSummary, Diagnosis, DiagnosisCause } from './report/types.js';
 
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.

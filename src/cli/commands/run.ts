@@ -10,6 +10,7 @@ import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
 import { UsageError } from '../../errors.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { formatRunText } from '../../report/text.js';
+import { runDocumentJson } from '../../report/json.js';
 
 const OPTIONS = {
   policy: { type: 'string', default: 'first-fit' },
@@ -75,7 +76,7 @@ export const command: Command = {
     const { options, seed } = await runOptionsFrom(values);
     const workload = makeWorkload(positionals[0]!, { seed });
     const doc = await runWorkload(workload, options);
-    io.stdout.write(values.json ? JSON.stringify(doc, null, 2) + '\n' : formatRunText(doc));
+    io.stdout.write(values.json ? runDocumentJson(doc) : formatRunText(doc));
     return 0;
   },
 };

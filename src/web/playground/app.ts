@@ -1,0 +1,223 @@
+// The playground page: controls → a run in a Web Worker (src/web/worker.ts through comlink) →
+// live charts, the report text at each mark, the diagnosis and a JSON download. The page thread
+// only receives checkpoints and redraws at most once per frame, so it stays responsive; Cancel
+// asks the worker to stop between two batches.
+import { proxy, type Remote } from 'comlink';
+import { connectWorker } from '../client.js';
+import type { EngineService } from '../../worker/service.js';
+import type { PolicyInfo, RunRequest, WorkloadInfo } from '../../worker/protocol.js';
+import type { ArchName } from '../../engine/abi.js';
+import type { Checkpoint, RunDocument } from '../../report/types.js';
+import { runDocumentJson } from '../../report/json.js';
+import { RunCharts } from './charts.js';
+import { diagnosisText, markReport } from './reports.js';
+
+type State = 'loading' | 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+
+const $ = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`page element #${id} is missing`);
+  return el as T;
+};
+
+const ui = {
+  form: $<HTMLFormElement>('controls'),
+  workload: $<HTMLSelectElement>('workload'),
+  workloadDescription: $('workload-description'),
+  seed: $<HTMLInputElement>('seed'),
+  policy: $<HTMLSelectElement>('policy'),
+  policyDescription: $('policy-description'),
+  params: $('params'),
+  arch: $<HTMLSelectElement>('arch'),
+  every: $<HTMLInputElement>('every'),
+  run: $<HTMLButtonElement>('run'),
+  cancel: $<HTMLButtonElement>('cancel'),
+  download: $<HTMLButtonElement>('download'),
+  status: $('status'),
+  markTabs: $('mark-tabs'),
+  markReport: $('mark-report'),
+  diagnosis: $('diagnosis'),
+};
+
+const charts = new RunCharts($('chart-bytes'), $('chart-pct'));
+let api: Remote<EngineService>;
+let policies: PolicyInfo[] = [];
+let workloads: WorkloadInfo[] = [];
+let current: { runId: string; doc?: RunDocument; request: RunRequest } | undefined;
+let runCounter = 0;
+
+function setState(state: State, message: string): void {
+  document.body.dataset.state = state;
+  ui.status.textContent = message;
+  const busy = state === 'running' || state === 'loading';
+  ui.run.disabled = busy;
+  ui.cancel.disabled = state !== 'running';
+  ui.download.disabled = state !== 'done';
+}
+
+const KiB = 1024;
+function sizeText(bytes: number): string {
+  if (bytes >= KiB * KiB && bytes % (KiB * KiB) === 0) return `${bytes / (KiB * KiB)}M`;
+  if (bytes >= KiB && bytes % KiB === 0) return `${bytes / KiB}K`;
+  return String(bytes);
+}
+
+function option(value: string, text: string): HTMLOptionElement {
+  const o = document.createElement('option');
+  o.value = value;
+  o.textContent = text;
+  return o;
+}
+
+function showWorkload(): void {
+  ui.workloadDescription.textContent = workloads.find((w) => w.name === ui.workload.value)?.description ?? '';
+}
+
+/** One text field per policy parameter; empty means the default shown beside it. */
+function showPolicy(): void {
+  const p = policies.find((q) => q.name === ui.policy.value);
+  ui.policyDescription.textContent = p?.description ?? '';
+  ui.params.replaceChildren(...(p?.params ?? []).map((param) => {
+    const label = document.createElement('label');
+    label.title = param.description;
+    const name = document.createElement('span');
+    name.textContent = param.name + ' ';
+    const def = document.createElement('span');
+    def.className = 'default';
+    def.textContent = `(default ${sizeText(param.defaultValue)})`;
+    name.append(def);
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.name = param.name;
+    input.placeholder = sizeText(param.defaultValue);
+    input.dataset.param = param.name;
+    label.append(name, input);
+    return label;
+  }));
+}
+
+function readRequest(runId: string): RunRequest {
+  const params: Record<string, string> = {};
+  for (const input of ui.params.querySelectorAll<HTMLInputElement>('input[data-param]')) {
+    if (input.value.trim() !== '') params[input.dataset.param!] = input.value.trim();
+  }
+  const seed = Number(ui.seed.value);
+  const every = Number(ui.every.value);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got '${ui.seed.value}'`);
+  if (!Number.isSafeInteger(every) || every < 1) throw new Error(`checkpoint interval must be a positive integer, got '${ui.every.value}'`);
+  return {
+    runId,
+    input: { workload: ui.workload.value, seed },
+    policy: ui.policy.value,
+    params,
+    every,
+    ...(ui.arch.value ? { arch: ui.arch.value as ArchName } : {}),
+  };
+}
+
+// ------------------------------------------------------------------ marks
+
+const markCheckpoints: Checkpoint[] = [];
+
+function isMark(cp: Checkpoint): boolean {
+  return !cp.label.startsWith('#');
+}
+
+function selectMark(i: number): void {
+  const cp = markCheckpoints[i];
+  if (!cp) return;
+  ui.markTabs.querySelectorAll('button').forEach((b, j) => b.setAttribute('aria-selected', String(i === j)));
+  ui.markReport.textContent = markReport(cp, current?.request.arch ?? current?.doc?.arch ?? 'x86');
+}
+
+function addMark(cp: Checkpoint): void {
+  markCheckpoints.push(cp);
+  const i = markCheckpoints.length - 1;
+  const tab = document.createElement('button');
+  tab.type = 'button';
+  tab.setAttribute('role', 'tab');
+  tab.textContent = `${cp.label} (event ${cp.event.toLocaleString('en-US')})`;
+  tab.addEventListener('click', () => selectMark(i));
+  ui.markTabs.append(tab);
+  selectMark(i);
+}
+
+// ------------------------------------------------------------------ run
+
+async function run(): Promise<void> {
+  const runId = `run-${++runCounter}`;
+  let request: RunRequest;
+  try {
+    request = readRequest(runId);
+  } catch (err) {
+    setState('error', (err as Error).message);
+    return;
+  }
+  current = { runId, request };
+  charts.reset();
+  markCheckpoints.length = 0;
+  ui.markTabs.replaceChildren();
+  ui.markReport.textContent = 'Marks appear here as the run reaches them.';
+  ui.diagnosis.textContent = 'Shown when a run ends.';
+  setState('running', 'Running…');
+  const started = performance.now();
+  let events = 0;
+  const onCheckpoint = (cp: Checkpoint): void => {
+    if (current?.runId !== runId) return;
+    charts.add(cp, isMark(cp));
+    if (isMark(cp)) addMark(cp);
+  };
+  const onProgress = (n: number): void => {
+    if (current?.runId !== runId) return;
+    events = n;
+    ui.status.textContent = `Running: ${n.toLocaleString('en-US')} events`;
+  };
+  try {
+    const doc = await api.run(request, proxy(onCheckpoint), proxy(onProgress));
+    if (current?.runId !== runId) return;
+    current.doc = doc;
+    charts.redraw();
+    ui.diagnosis.textContent = diagnosisText(doc);
+    const seconds = ((performance.now() - started) / 1000).toFixed(2);
+    setState('done', `Done: ${doc.events.toLocaleString('en-US')} events, ${doc.checkpoints.length} checkpoints in ${seconds} s` +
+      (typeof doc.failedOps === 'number' && doc.failedOps ? `, ${doc.failedOps} failed ops` : ''));
+  } catch (err) {
+    if (current?.runId !== runId) return;
+    const message = (err as Error).message;
+    if (message === 'run cancelled') setState('cancelled', `Cancelled after ${events.toLocaleString('en-US')} events`);
+    else setState('error', `Error: ${message}`);
+  }
+}
+
+function download(): void {
+  const doc = current?.doc;
+  if (!doc) return;
+  const blob = new Blob([runDocumentJson(doc)], { type: 'application/json' });
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  const seed = doc.seed !== undefined ? `-seed${doc.seed}` : '';
+  a.download = `heapsim-${doc.workload}-${doc.policy}${seed}.json`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+async function start(): Promise<void> {
+  setState('loading', 'Loading the engine…');
+  const worker = new Worker(new URL('../worker.ts', import.meta.url), { type: 'module' });
+  api = await connectWorker(worker);
+  [policies, workloads] = await Promise.all([api.policies(), api.workloads()]);
+  ui.workload.replaceChildren(...workloads.map((w) => option(w.name, w.name)));
+  ui.policy.replaceChildren(...policies.map((p) => option(p.name, p.name)));
+  showWorkload();
+  showPolicy();
+  ui.workload.addEventListener('change', showWorkload);
+  ui.policy.addEventListener('change', showPolicy);
+  ui.form.addEventListener('submit', (e) => { e.preventDefault(); void run(); });
+  ui.cancel.addEventListener('click', () => { if (current) void api.cancel(current.runId); });
+  ui.download.addEventListener('click', download);
+  setState('idle', 'Ready: pick a workload and a policy, then Run.');
+}
+
+start().catch((err: unknown) => setState('error', `Cannot start the engine: ${(err as Error).message}`));

@@ -1,0 +1,120 @@
+// The playground in a real browser: Debian's Chromium driven by playwright-core (no browser
+// download). Builds the page with Vite, serves it on 127.0.0.1, runs peak-hour in the page's Web
+// Worker, checks the charts and mark reports, compares the downloaded JSON byte for byte with the
+// Node API, and checks that Cancel stops a run while the page keeps answering.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { serveDirectory, type StaticServer } from './serve.js';
+import { runWorkload } from '../../src/run/run.js';
+import { makeWorkload } from '../../src/workload/index.js';
+import { runDocumentJson } from '../../src/report/json.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run',
+];
+const OUTPUT = join(ROOT, 'test-output');
+
+let server: StaticServer;
+let context: BrowserContext;
+let profileDir = '';
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does this)`);
+  execFileSync('npm', ['run', 'build:web'], { cwd: ROOT, stdio: 'pipe' });
+  server = await serveDirectory(join(ROOT, 'web-dist'));
+  profileDir = mkdtempSync(join(tmpdir(), 'heapsim-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1400, height: 1100 },
+    acceptDownloads: true,
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle', null, { timeout: 30_000 });
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  await server?.close();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+});
+
+async function finished(p: Page): Promise<string> {
+  await p.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.state ?? ''), null, { timeout: 60_000 });
+  return p.evaluate(() => document.body.dataset.state ?? '');
+}
+
+/** Pixels of a chart canvas that are neither transparent nor white: something was drawn. */
+function inkedPixels(p: Page, chartId: string): Promise<number> {
+  return p.evaluate((id) => {
+    const canvas = document.querySelector<HTMLCanvasElement>(`#${id} canvas`);
+    if (!canvas) return -1;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (data[i + 3]! > 0 && (data[i]! < 240 || data[i + 1]! < 240 || data[i + 2]! < 240)) n++;
+    return n;
+  }, chartId);
+}
+
+describe('playground in Chromium', () => {
+  it('runs peak-hour in the worker, draws the charts and marks, and downloads the JSON the Node API gives', async () => {
+    const seed = Number(await page.inputValue('#seed'));
+    const every = Number(await page.inputValue('#every'));
+    const policy = await page.inputValue('#policy');
+    expect(await page.inputValue('#workload')).toBe('peak-hour');
+    const blank = await inkedPixels(page, 'chart-bytes');
+    await page.click('#run');
+    expect(await finished(page)).toBe('done');
+
+    const expected = await runWorkload(makeWorkload('peak-hour', { seed }), { policy, every });
+    const points = expected.checkpoints.length;
+    expect(await page.getAttribute('#chart-bytes', 'data-points')).toBe(String(points));
+    expect(await page.getAttribute('#chart-pct', 'data-points')).toBe(String(points));
+    expect(await inkedPixels(page, 'chart-bytes')).toBeGreaterThan(blank + 2000);
+    expect(await inkedPixels(page, 'chart-pct')).toBeGreaterThan(blank + 1000);
+
+    const tabs = await page.locator('#mark-tabs button').allTextContents();
+    expect(tabs).toEqual(['before (event 150,000)', 'peak (event 400,000)', 'after (event 650,000)']);
+    await page.click('#mark-tabs button:nth-child(2)');
+    expect(await page.textContent('#mark-report')).toContain('=== peak (event 400000) ===');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe(`heapsim-peak-hour-${policy}-seed${seed}.json`);
+    const bytes = readFileSync((await download.path())!);
+    expect(bytes.equals(Buffer.from(runDocumentJson(expected), 'utf8'))).toBe(true);
+
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'playground.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('stays responsive during a run and Cancel stops it; the next run works', async () => {
+    await page.fill('#every', '500');
+    await page.click('#run');
+    await page.waitForFunction(() => /Running: [1-9]/.test(document.getElementById('status')?.textContent ?? ''), null, { timeout: 30_000 });
+    // The page thread answers promptly while the worker runs (one animation frame round trip).
+    const t0 = Date.now();
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(r)));
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await page.click('#cancel');
+    expect(await finished(page)).toBe('cancelled');
+    expect(await page.textContent('#status')).toMatch(/^Cancelled after [\d,]+ events$/);
+    expect(await page.isDisabled('#download')).toBe(true);
+    await page.fill('#every', '50000');
+    await page.click('#run');
+    expect(await finished(page)).toBe('done');
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -142,6 +142,25 @@ function addMark(cp: Checkpoint): void {
   selectMark(i);
 }
 
+function clearResults(): void {
+  charts.reset();
+  markCheckpoints.length = 0;
+  ui.markTabs.replaceChildren();
+  ui.markReport.textContent = 'Marks appear here as the run reaches them.';
+  ui.diagnosis.textContent = 'Shown when a run ends.';
+}
+
+/** Draws a finished run from its document (the authority over what arrived live). */
+function showDocument(doc: RunDocument): void {
+  clearResults();
+  for (const cp of doc.checkpoints) {
+    charts.add(cp, isMark(cp));
+    if (isMark(cp)) addMark(cp);
+  }
+  charts.redraw();
+  ui.diagnosis.textContent = diagnosisText(doc);
+}
+
 // ------------------------------------------------------------------ run
 
 async function run(): Promise<void> {
@@ -154,34 +173,34 @@ async function run(): Promise<void> {
     return;
   }
   current = { runId, request };
-  charts.reset();
-  markCheckpoints.length = 0;
-  ui.markTabs.replaceChildren();
-  ui.markReport.textContent = 'Marks appear here as the run reaches them.';
-  ui.diagnosis.textContent = 'Shown when a run ends.';
+  clearResults();
   setState('running', 'Running…');
   const started = performance.now();
   let events = 0;
+  // Callbacks arrive on their own message channels, so one may land after the run's result: only
+  // those that come while the run is live are drawn; the finished document is then drawn whole.
+  let live = true;
   const onCheckpoint = (cp: Checkpoint): void => {
-    if (current?.runId !== runId) return;
+    if (!live) return;
     charts.add(cp, isMark(cp));
     if (isMark(cp)) addMark(cp);
   };
   const onProgress = (n: number): void => {
-    if (current?.runId !== runId) return;
+    if (!live) return;
     events = n;
     ui.status.textContent = `Running: ${n.toLocaleString('en-US')} events`;
   };
   try {
     const doc = await api.run(request, proxy(onCheckpoint), proxy(onProgress));
+    live = false;
     if (current?.runId !== runId) return;
     current.doc = doc;
-    charts.redraw();
-    ui.diagnosis.textContent = diagnosisText(doc);
+    showDocument(doc);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     setState('done', `Done: ${doc.events.toLocaleString('en-US')} events, ${doc.checkpoints.length} checkpoints in ${seconds} s` +
       (typeof doc.failedOps === 'number' && doc.failedOps ? `, ${doc.failedOps} failed ops` : ''));
   } catch (err) {
+    live = false;
     if (current?.runId !== runId) return;
     const message = (err as Error).message;
     if (message === 'run cancelled') setState('cancelled', `Cancelled after ${events.toLocaleString('en-US')} events`);

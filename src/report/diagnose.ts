@@ -168,7 +168,7 @@ export function diagnose(series: readonly SeriesPoint[], options: DiagnoseOption
   const reservedGrowth = last.reservedBytes - first.reservedBytes;
   const reservedText = `reserved address space ${formatMB(first.reservedBytes)} → ${formatMB(last.reservedBytes)} (${signedMB(reservedGrowth)})`;
   const evidence = heapEvidence(series);
-  const tail = (evidence.length > 0 ? ` ${evidence.join('. ')}.` : '') + (options.busyNote ? ` Measure: ${options.busyNote}.` : '');
+  const tail = (evidence.length > 0 ? ` ${evidence.join('. ')}.` : '') + (options.busyNote ? ` How busy is measured: ${options.busyNote}.` : '');
 
   let kind: Diagnosis['kind'];
   let retainedBytes: number;

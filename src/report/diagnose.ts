@@ -115,8 +115,11 @@ function heapEvidence(series: readonly SeriesPoint[]): string[] {
       ? `reservation unchanged at ${kb(h.reservedBytes)}`
       : `reservation ${kb(b.reservedBytes)} → ${kb(h.reservedBytes)}`;
     const freePct = externalFragmentationPct(h.freeBytes, h.committedBytes);
+    const growth = Math.abs(h.committedBytes - b.committedBytes) + Math.abs(h.freeBytes - b.freeBytes) +
+      Math.abs(h.reservedBytes - b.reservedBytes);
+    if (growth === 0) continue; // a heap that did not move is no evidence
     rows.push({
-      growth: Math.abs(h.committedBytes - b.committedBytes) + Math.abs(h.freeBytes - b.freeBytes),
+      growth,
       text: `heap ${h.id}: ${reservation}; Commit ${kb(b.committedBytes)} → ${kb(h.committedBytes)}; ` +
         `Free ${kb(b.freeBytes)} → ${kb(h.freeBytes)} (${freePct} % of Commit); busy ${kb(b.busyBytes)} → ${kb(h.busyBytes)}`,
     });

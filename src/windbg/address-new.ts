@@ -6,7 +6,7 @@ import { UNKNOWN_REGION_COUNT } from '../report/address-summary.js';
 import {
   humanUnitDivisor, hundredthsOfPercent, hundredthsToString, parseDebuggerHex, parseHundredths, thousandthsOf,
 } from '../report/windbg-numbers.js';
-import type { BlockContext, BlockResult } from './context.js';
+import type { BlockContext, BlockResult, PrintedAddressRow } from './context.js';
 import { describeBytes, fail } from './context.js';
 import type { SourceLine } from './lines.js';
 import { words } from './lines.js';
@@ -134,7 +134,7 @@ function checkHuman(ctx: BlockContext, line: number, name: string, bytes: number
  * Parses a new-format `!address -summary` starting at `start` (a section title). Stops at the
  * first line that belongs to no section, or at a second title for a section already read.
  */
-export function parseNewAddressSummary(lines: SourceLine[], start: number, ctx: BlockContext): BlockResult<AddressSummary> {
+export function parseNewAddressSummary(lines: SourceLine[], start: number, ctx: BlockContext): BlockResult<{ summary: AddressSummary; rows: PrintedAddressRow[] }> {
   const firstLine = lines[start]!.no;
   const rows: Record<Section, NewRow[]> = { Usage: [], Type: [], State: [], Protect: [] };
   const titleLine: Partial<Record<Section | 'Largest', number>> = {};
@@ -252,5 +252,18 @@ export function parseNewAddressSummary(lines: SourceLine[], start: number, ctx: 
     const free = largest.find((r) => r.name.toLowerCase() === 'free');
     if (free) summary.largestFree = { base: free.base, bytes: free.bytes };
   }
-  return { value: summary, end: i, firstLine };
+  const printed: PrintedAddressRow[] = [];
+  for (const s of ['Usage', 'Type', 'State', 'Protect'] as const) {
+    for (const r of rows[s]) {
+      const row: PrintedAddressRow = { line: r.line, section: s, name: r.name, bytes: r.bytes, human: `${r.human.value} ${r.human.unit}` };
+      if (r.regions !== undefined) row.regions = r.regions;
+      if (r.ofTotal !== undefined) row.pctOfTotal = r.ofTotal.text;
+      if (r.ofBusy !== undefined) row.pctOfBusy = r.ofBusy.text;
+      printed.push(row);
+    }
+  }
+  for (const r of largest) {
+    printed.push({ line: r.line, section: 'Largest', name: r.name, bytes: r.bytes, base: r.base, human: `${r.human.value} ${r.human.unit}` });
+  }
+  return { value: { summary, rows: printed }, end: i, firstLine };
 }

@@ -4,7 +4,7 @@
 import type { AddressSummary, SizeAndCount, TypeName, UsageName } from '../report/types.js';
 import { OLD_STATE_ROWS, OLD_TYPE_ROWS, OLD_USAGE_ROWS } from '../report/address-summary.js';
 import { hundredthsOfPercent, hundredthsToString, parseDebuggerHex, parseHundredths, KB } from '../report/windbg-numbers.js';
-import type { BlockContext, BlockResult } from './context.js';
+import type { BlockContext, BlockResult, PrintedAddressRow } from './context.js';
 import { describeBytes, fail } from './context.js';
 import type { SourceLine } from './lines.js';
 
@@ -46,6 +46,15 @@ interface OldRow {
   /** Hundredths of a percent: [Pct(Tots)] or [Pct(Tots), Pct(Busy)]. */
   pcts: number[];
   pctTexts: string[];
+}
+
+/** What an old-format block yields: the summary and every row as printed. */
+export interface OldAddressBlock {
+  summary: AddressSummary;
+  rows: PrintedAddressRow[];
+  /** The `Tot: … Busy: …` line as printed. */
+  totals?: { totalBytes: number; totalKb: number; busyBytes: number; busyKb: number; line: number };
+  largestFreeLine?: { base: number; bytes: number; kb: number; line: number };
 }
 
 export function isOldAddressTitle(text: string): boolean {
@@ -146,7 +155,7 @@ function resolveLabels(ctx: BlockContext, section: Section, rows: OldRow[]): voi
  * the first line that belongs to no section (prose, a heading, another command), or at a second
  * title for a section already read (the next dump).
  */
-export function parseOldAddressSummary(lines: SourceLine[], start: number, ctx: BlockContext): BlockResult<AddressSummary> {
+export function parseOldAddressSummary(lines: SourceLine[], start: number, ctx: BlockContext): BlockResult<OldAddressBlock> {
   const firstLine = lines[start]!.no;
   const rows: Record<Section, OldRow[]> = { Usage: [], Type: [], State: [] };
   const titleLine: Partial<Record<Section, number>> = {};
@@ -283,5 +292,16 @@ export function parseOldAddressSummary(lines: SourceLine[], start: number, ctx: 
   };
   if (rows.Usage.length > 0) summary.usageByName = usageByName;
   if (largest) summary.largestFree = { base: largest.base, bytes: largest.bytes };
-  return { value: summary, end: i, firstLine };
+  const printed: PrintedAddressRow[] = [];
+  for (const s of ['Usage', 'Type', 'State'] as const) {
+    for (const r of rows[s]) {
+      const row: PrintedAddressRow = { line: r.line, section: s, name: r.name, bytes: r.bytes, kb: r.kb, pctOfTotal: r.pctTexts[0]! };
+      if (r.pctTexts[1] !== undefined) row.pctOfBusy = r.pctTexts[1];
+      printed.push(row);
+    }
+  }
+  const value: OldAddressBlock = { summary, rows: printed };
+  if (tot) value.totals = { totalBytes: tot.total, totalKb: tot.totalKb, busyBytes: tot.busy, busyKb: tot.busyKb, line: tot.line };
+  if (largest) value.largestFreeLine = largest;
+  return { value, end: i, firstLine };
 }

@@ -6,7 +6,7 @@ import type { HeapCounters } from '../report/types.js';
 import { EXTERNAL_LINE_MIN_COMMIT_BYTES, FRAGMENTATION_LINE_MIN_PCT, fragmentationLineDecision } from '../report/heap-summary.js';
 import type { SegmentHeapSummary } from '../report/heap-summary.js';
 import { externalFragmentationPct, parseDebuggerHex, virtualAddressFragmentationPct, KB } from '../report/windbg-numbers.js';
-import type { BlockContext, BlockResult } from './context.js';
+import type { BlockContext, BlockResult, PrintedHeapLine } from './context.js';
 import { fail } from './context.js';
 import type { SourceLine } from './lines.js';
 import { isEllipsis, words } from './lines.js';
@@ -20,6 +20,8 @@ export interface HeapSummaryBlock {
   terminationOnCorruption?: boolean;
   /** From the width of the heap addresses (16 digits: x64). */
   arch?: 'x86' | 'x64';
+  /** The fragmentation and lock lines as printed. */
+  lines: PrintedHeapLine[];
 }
 
 const COMMAND = /^!heap\b.*\s-s\b/i;
@@ -63,6 +65,8 @@ const NT_COLUMNS = ['Heap', 'Flags', 'Reserv', 'Commit', 'Virt', 'Free', 'List l
 interface PendingHeap {
   heap: HeapCounters;
   line: number;
+  /** The address as printed. */
+  rowText: string;
   kb: { reserv: number; commit: number; virt: number; free: number };
   external?: { pct: number; blocks: number; line: number };
   virtualAddress?: { pct: number; ranges: number; line: number };
@@ -103,7 +107,7 @@ function parseNtRow(ctx: BlockContext, line: SourceLine, w: string[]): PendingHe
     externalFragmentationPct: 0,
     virtualAddressFragmentationPct: 0,
   };
-  return { heap, line: line.no, kb: { reserv, commit, virt, free } };
+  return { heap, line: line.no, rowText: w[0]!, kb: { reserv, commit, virt, free } };
 }
 
 function parseSegmentRow(ctx: BlockContext, line: SourceLine, w: string[]): SegmentHeapSummary {
@@ -178,10 +182,9 @@ function settleHeap(ctx: BlockContext, p: PendingHeap): HeapCounters {
  */
 export function parseHeapSummary(lines: SourceLine[], start: number, ctx: BlockContext): BlockResult<HeapSummaryBlock> {
   const firstLine = lines[start]!.no;
-  const block: HeapSummaryBlock = { heaps: [], segmentHeaps: [], heapsOmitted: false };
+  const block: HeapSummaryBlock = { heaps: [], segmentHeaps: [], heapsOmitted: false, lines: [] };
   let pending: PendingHeap | undefined;
   let inSegmentTable = false;
-  let sawRow = false;
   const flush = (): void => {
     if (pending) { block.heaps.push(settleHeap(ctx, pending)); pending = undefined; }
   };
@@ -197,14 +200,14 @@ export function parseHeapSummary(lines: SourceLine[], start: number, ctx: BlockC
     if (i !== start && COMMAND.test(t)) break;
     const lfh = LFH_KEY.exec(t);
     if (lfh) {
-      if (sawRow || block.lfhKey !== undefined) break; // the next !heap -s
+      if (block.heaps.length > 0 || pending || block.lfhKey !== undefined) break; // the next !heap -s
       block.lfhKey = lfh[1]!;
       continue;
     }
     const term = TERMINATION.exec(t);
     if (term) { block.terminationOnCorruption = /^enabled$/i.test(term[1]!); continue; }
     if (BANNER_STARS.test(t) || BANNER_TEXT.test(t)) {
-      if (sawRow && block.heaps.length + (pending ? 1 : 0) > 0) break;
+      if (block.heaps.length > 0 || pending) break; // a banner after NT heap rows: the next !heap -s
       inSegmentTable = false;
       continue;
     }
@@ -216,9 +219,19 @@ export function parseHeapSummary(lines: SourceLine[], start: number, ctx: BlockC
     const lock = LOCK_LINE.exec(t);
     if (ext || va || lock) {
       if (!pending) { ctx.warn(line.no, 'fragmentation line with no heap row above it; ignored'); continue; }
-      if (ext) pending.external = { pct: Number(ext[1]), blocks: Number(ext[2]), line: line.no };
-      if (va) pending.virtualAddress = { pct: Number(va[1]), ranges: Number(va[2]), line: line.no };
-      if (lock) pending.lock = { value: Number(lock[1]), line: line.no };
+      const heap = pending.rowText;
+      if (ext) {
+        pending.external = { pct: Number(ext[1]), blocks: Number(ext[2]), line: line.no };
+        block.lines.push({ line: line.no, heap, kind: 'external', pct: Number(ext[1]), count: Number(ext[2]) });
+      }
+      if (va) {
+        pending.virtualAddress = { pct: Number(va[1]), ranges: Number(va[2]), line: line.no };
+        block.lines.push({ line: line.no, heap, kind: 'virtualAddress', pct: Number(va[1]), count: Number(va[2]) });
+      }
+      if (lock) {
+        pending.lock = { value: Number(lock[1]), line: line.no };
+        block.lines.push({ line: line.no, heap, kind: 'lockContention', count: Number(lock[1]) });
+      }
       continue;
     }
     if (/^(?:External fragmentation|Virtual address fragmentation|Lock contention)\b/i.test(t)) {
@@ -228,7 +241,6 @@ export function parseHeapSummary(lines: SourceLine[], start: number, ctx: BlockC
     const w = words(t);
     if (isHexWord(w[0], 6, 17) && w.length >= 3 && (isHexWord(w[1], 8, 8) || inSegmentTable)) {
       flush();
-      sawRow = true;
       const segment = inSegmentTable || (w.length === 6 && /^ddeeddee$/i.test(w[1]!));
       if (segment) {
         block.segmentHeaps.push(parseSegmentRow(ctx, line, w));

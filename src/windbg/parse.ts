@@ -13,7 +13,7 @@ import { basename } from 'node:path';
 import { InputError } from '../errors.js';
 import type { AddressSummary, HeapCounters } from '../report/types.js';
 import type { SegmentHeapSummary } from '../report/heap-summary.js';
-import type { BlockContext } from './context.js';
+import type { BlockContext, PrintedAddressRow, PrintedHeapLine } from './context.js';
 import { isOldAddressTitle, parseOldAddressSummary } from './address-old.js';
 import { isNewAddressTitle, parseNewAddressSummary } from './address-new.js';
 import { isHeapSummaryStart, parseHeapSummary } from './heap-summary.js';
@@ -45,6 +45,13 @@ export interface WindbgSnapshot {
   warnings: string[];
   /** 1-based first lines of the blocks this snapshot came from. */
   lines: { address?: number; heaps?: number };
+  /** Every figure as the dump printed it (percentages, KB columns, region counts, lines under heap rows). */
+  printed: {
+    addressRows: PrintedAddressRow[];
+    addressTotals?: { totalBytes: number; totalKb: number; busyBytes: number; busyKb: number; line: number };
+    largestFreeLine?: { base: number; bytes: number; kb: number; line: number };
+    heapLines: PrintedHeapLine[];
+  };
 }
 
 function headingOf(line: SourceLine): string | undefined {
@@ -74,7 +81,7 @@ export function parseWindbgText(text: string, file: string): WindbgSnapshot[] {
   const attach = (kind: 'address' | 'heaps', firstLine: number, warnings: string[], fill: (s: WindbgSnapshot) => void): void => {
     let target = snapshots.find((s, k) => keys[k] === label && s.lines[kind] === undefined);
     if (!target) {
-      target = { label: label ?? '', file, heaps: [], segmentHeaps: [], heapsOmitted: false, warnings: [], lines: {} };
+      target = { label: label ?? '', file, heaps: [], segmentHeaps: [], heapsOmitted: false, warnings: [], lines: {}, printed: { addressRows: [], heapLines: [] } };
       snapshots.push(target);
       keys.push(label);
     }
@@ -96,7 +103,13 @@ export function parseWindbgText(text: string, file: string): WindbgSnapshot[] {
     if (isOldAddressTitle(t)) {
       const { ctx, warnings } = context();
       const r = parseOldAddressSummary(lines, i, ctx);
-      attach('address', r.firstLine, warnings, (s) => { s.address = r.value; s.addressFormat = 'old'; });
+      attach('address', r.firstLine, warnings, (s) => {
+        s.address = r.value.summary;
+        s.addressFormat = 'old';
+        s.printed.addressRows = r.value.rows;
+        if (r.value.totals) s.printed.addressTotals = r.value.totals;
+        if (r.value.largestFreeLine) s.printed.largestFreeLine = r.value.largestFreeLine;
+      });
       i = Math.max(r.end, i + 1);
       continue;
     }
@@ -104,9 +117,10 @@ export function parseWindbgText(text: string, file: string): WindbgSnapshot[] {
       const { ctx, warnings } = context();
       const r = parseNewAddressSummary(lines, i, ctx);
       attach('address', r.firstLine, warnings, (s) => {
-        s.address = r.value;
+        s.address = r.value.summary;
         s.addressFormat = 'new';
-        if (r.value.totalBytes > 0xffffffff) s.arch ??= 'x64';
+        s.printed.addressRows = r.value.rows;
+        if (r.value.summary.totalBytes > 0xffffffff) s.arch ??= 'x64';
       });
       i = Math.max(r.end, i + 1);
       continue;
@@ -119,6 +133,7 @@ export function parseWindbgText(text: string, file: string): WindbgSnapshot[] {
         s.heaps = b.heaps;
         s.segmentHeaps = b.segmentHeaps;
         s.heapsOmitted = b.heapsOmitted;
+        s.printed.heapLines = b.lines;
         if (b.lfhKey !== undefined) s.lfhKey = b.lfhKey;
         if (b.terminationOnCorruption !== undefined) s.terminationOnCorruption = b.terminationOnCorruption;
         if (b.arch !== undefined) s.arch = b.arch;

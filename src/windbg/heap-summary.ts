@@ -74,8 +74,11 @@ interface PendingHeap {
 }
 
 function parseNtRow(ctx: BlockContext, line: SourceLine, w: string[]): PendingHeap {
-  if (w.length < 10 || w.length > 11) {
-    fail(ctx, line.no, `heap row has ${w.length} columns; expected 10 or 11 (${NT_COLUMNS.join(', ')}, then Fast heap)`);
+  const last = w[w.length - 1]!;
+  const hasFast = w.length > 10 || last === 'LFH' || last === 'L';
+  const columns = hasFast ? w.length - 1 : w.length;
+  if (columns !== 10) {
+    fail(ctx, line.no, `heap row has ${columns} columns${hasFast ? ' before the Fast heap column' : ''}; expected 10 (${NT_COLUMNS.join(', ')})`);
   }
   const address = parseDebuggerHex(w[0]!)!;
   const flags = parseDebuggerHex(w[1]!);
@@ -89,7 +92,7 @@ function parseNtRow(ctx: BlockContext, line: SourceLine, w: string[]): PendingHe
   const lock = parseDebuggerHex(w[9]!);
   if (lock === undefined) fail(ctx, line.no, `heap row: Lock cont. '${w[9]}' is not hexadecimal`);
   const fastText = w[10] ?? '';
-  if (fastText !== '' && fastText !== 'LFH' && fastText !== 'L') ctx.warn(line.no, `heap row: unknown Fast heap value '${fastText}'`);
+  if (fastText !== '' && fastText !== 'LFH' && fastText !== 'L') fail(ctx, line.no, `heap row: Fast heap '${fastText}' is not LFH, L or blank`);
   const heap: HeapCounters = {
     address,
     flags,
@@ -130,7 +133,7 @@ function parseSegmentRow(ctx: BlockContext, line: SourceLine, w: string[]): Segm
 /** Checks one heap's lines against its row and fills in the two fragmentation percentages. */
 function settleHeap(ctx: BlockContext, p: PendingHeap): HeapCounters {
   const h = p.heap;
-  const addr = (h.address ?? 0).toString(16);
+  const addr = p.rowText;
   // Free is printed truncated to KB, so the true Free/Commit lies in a range.
   const extLow = externalFragmentationPct(p.kb.free * KB, p.kb.commit * KB);
   const extHigh = externalFragmentationPct(p.kb.free * KB + KB - 1, p.kb.commit * KB);

@@ -130,12 +130,16 @@ function heapEvidence(series: readonly SeriesPoint[]): string[] {
 
 /**
  * Classifies a series (oldest first). With c = committed and b = busy, first moment 0, last n,
- * peak = the moment of highest committed, growth G(x) = x(n) − x(0):
+ * peak = the (last) moment of highest committed, growth G(x) = x(n) − x(0), and the committed
+ * growth split into a live part L = max(G(b), 0) and a retained part R = G(c) − L:
  *
- * - second-order when G(c) is significant, c stays up (G(c) ≥ commitStaysUpFraction × the peak's
- *   growth) and busy returned (G(b) ≤ busyReturnFraction × G(c)). Retained = G(c) − max(G(b), 0).
+ * - second-order when c stays up (G(c) significant and ≥ commitStaysUpFraction × the peak's
+ *   growth), R is significant, and busy returned to about the earlier level
+ *   (L ≤ busyReturnFraction × G(c)) or at least most of the growth is retained (R ≥ L).
+ *   retainedBytes = R.
  * - first-order when G(b) is significant and busy stays (G(b) ≥ busyStaysFraction × busy's peak
- *   growth). Retained = G(b), the bytes the program still holds.
+ *   growth) or most of the committed growth is live (L > R). retainedBytes = G(b), what the
+ *   program still holds beyond the start.
  * - none otherwise (no significant growth, or it was given back), or with fewer than two moments.
  *
  * Significant = at least significantGrowthFraction × c(0) and at least significantGrowthMinBytes.
@@ -152,17 +156,19 @@ export function diagnose(series: readonly SeriesPoint[], options: DiagnoseOption
   }
   const first = series[0]!;
   const last = series[series.length - 1]!;
-  const peak = series.reduce((a, p) => (p.committedBytes > a.committedBytes ? p : a), first);
-  const busyPeak = series.reduce((a, p) => (p.busyBytes > a.busyBytes ? p : a), first);
+  const peak = series.reduce((a, p) => (p.committedBytes >= a.committedBytes ? p : a), first);
+  const busyPeak = series.reduce((a, p) => (p.busyBytes >= a.busyBytes ? p : a), first);
   const significant = Math.max(t.significantGrowthMinBytes, t.significantGrowthFraction * first.committedBytes);
 
   const commitGrowth = last.committedBytes - first.committedBytes;
   const peakGrowth = peak.committedBytes - first.committedBytes;
   const busyGrowth = last.busyBytes - first.busyBytes;
   const busyPeakGrowth = busyPeak.busyBytes - first.busyBytes;
+  const live = Math.max(busyGrowth, 0);
+  const retained = commitGrowth - live;
   const commitStaysUp = commitGrowth >= significant && commitGrowth >= t.commitStaysUpFraction * peakGrowth;
-  const busyReturned = busyGrowth <= t.busyReturnFraction * commitGrowth;
-  const busyStays = busyGrowth >= significant && busyGrowth >= t.busyStaysFraction * busyPeakGrowth;
+  const busyReturned = live <= t.busyReturnFraction * commitGrowth;
+  const busyStays = busyGrowth >= t.busyStaysFraction * busyPeakGrowth;
 
   const span = `"${first.label}" → "${last.label}"`;
   const commitText = `committed ${formatMB(first.committedBytes)} → ${formatMB(last.committedBytes)} (${signedMB(commitGrowth)}` +
@@ -176,28 +182,29 @@ export function diagnose(series: readonly SeriesPoint[], options: DiagnoseOption
   let kind: Diagnosis['kind'];
   let retainedBytes: number;
   let head: string;
-  if (commitStaysUp && busyReturned) {
+  if (commitStaysUp && retained >= significant && (busyReturned || retained >= live)) {
     kind = 'second-order';
-    retainedBytes = commitGrowth - Math.max(busyGrowth, 0);
+    retainedBytes = retained;
     const kept = peakGrowth > 0 ? Math.round((commitGrowth / peakGrowth) * 100) : 100;
+    const busyPart = busyReturned
+      ? `while ${busyText} returned to about the earlier level`
+      : `while ${busyText} kept only part of the growth (${formatMB(live)} of it is still in use: a first-order part)`;
     head = `second-order: over ${span} ${commitText} and stayed up (${kept} % of the peak's growth still committed), ` +
-      `while ${busyText} returned to about the earlier level; ${reservedText}. ` +
-      `Retained: ${formatMB(retainedBytes)} committed that the program no longer uses.`;
-  } else if (busyStays) {
+      `${busyPart}; ${reservedText}. Retained: ${formatMB(retained)} committed that the program no longer uses.`;
+  } else if (busyGrowth >= significant && (busyStays || live > retained)) {
     kind = 'first-order';
     retainedBytes = busyGrowth;
-    const extra = commitGrowth - busyGrowth;
     head = `first-order: over ${span} ${busyText} grew and stayed; ${commitText}; ${reservedText}. ` +
       `The program holds ${formatMB(busyGrowth)} more than at the start` +
-      (extra >= significant ? `, and ${formatMB(extra)} more is committed beyond that.` : '.');
+      (retained >= significant ? `, and ${formatMB(retained)} more is committed beyond that.` : '.');
   } else {
     kind = 'none';
     retainedBytes = 0;
-    const why = commitGrowth < significant && busyGrowth < significant
-      ? `no significant growth (threshold ${formatMB(significant)})`
-      : commitGrowth >= significant && !commitStaysUp
-        ? 'committed memory went back down'
-        : 'busy bytes went back down';
+    const why = peakGrowth >= significant && !commitStaysUp
+      ? 'committed memory rose and went back down'
+      : commitGrowth < significant && busyGrowth < significant
+        ? `no significant growth (threshold ${formatMB(significant)})`
+        : 'busy bytes rose and went back down';
     head = `none: ${why}; over ${span} ${commitText}; ${busyText}.`;
   }
   return { kind, retainedBytes, causes: options.causes ?? deriveCauses(series), summary: head + tail };

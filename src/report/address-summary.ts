@@ -82,9 +82,13 @@ export const NEW_STATE_TITLE = '--- State Summary ---------------- RgnCount ----
 export const NEW_PROTECT_TITLE = '--- Protect Summary (for commit) - RgnCount ----------- Total Size -------- %ofBusy %ofTotal';
 export const NEW_LARGEST_TITLE = '--- Largest Region by Usage ----------- Base Address -------- Region Size ----------';
 
-// New-format column ends, 0-based exclusive (nt-heap.md §5.2, measured from AS-NEW).
+// New-format column ends, 0-based exclusive (nt-heap.md §5.2, measured from AS-NEW). The human
+// size is 8 characters plus a 2-letter unit, so "(" lands at 62 and ")" at 74; %ofBusy is 7
+// wide plus "%" (ends at 83), %ofTotal 8 wide plus "%" (ends at 92).
 const NEW_COL_RGNCOUNT_END = 43;
 const NEW_COL_HEX_END = 61;
+const NEW_PCT_OF_BUSY_WIDTH = 7;
+const NEW_PCT_OF_TOTAL_WIDTH = 8;
 const NEW_COL_LARGEST_BASE_END = 52;
 const NEW_COL_LARGEST_SIZE_END = 70;
 
@@ -107,9 +111,14 @@ function usageRegions(s: AddressSummary, keys: readonly UsageKey[]): number | un
   return known ? total : undefined;
 }
 
+// Old-format row widths, measured on the seed's dumps: hex size right-aligned in 11 columns,
+// KB in 8 inside the parentheses; 4 spaces after each Usage percentage, 3 after a Type/State one.
+const OLD_HEX_WIDTH = 11;
+const OLD_KB_WIDTH = 8;
+
 function oldRow(bytes: number, pcts: string[], name: string): string {
-  const hex = bytes.toString(16).padStart(11);
-  const kb = String(Math.floor(bytes / KB)).padStart(8);
+  const hex = bytes.toString(16).padStart(OLD_HEX_WIDTH);
+  const kb = String(Math.floor(bytes / KB)).padStart(OLD_KB_WIDTH);
   return `${hex} (${kb}) : ${pcts.map((p) => `${p}%`).join('    ')}${pcts.length === 2 ? '    ' : '   '}: ${name}`;
 }
 
@@ -189,8 +198,8 @@ export function formatAddressSummaryNew(s: AddressSummary, opts: NewAddressForma
     let line = padTo(r.name, count, NEW_COL_RGNCOUNT_END);
     line = padTo(line, hex(r.size.bytes), NEW_COL_HEX_END);
     line += ` (${humanSize(r.size.bytes, units)})`;
-    line += isFree ? ' '.repeat(8) : pct(r.size.bytes, busy, 7);
-    line += pct(r.size.bytes, total, 8);
+    line += isFree ? ' '.repeat(NEW_PCT_OF_BUSY_WIDTH + 1) : pct(r.size.bytes, busy, NEW_PCT_OF_BUSY_WIDTH);
+    line += pct(r.size.bytes, total, NEW_PCT_OF_TOTAL_WIDTH);
     return line;
   };
 

@@ -62,9 +62,14 @@ export interface HeapSummaryFormatOptions {
 // Header lines of the NT heap table (nt-heap.md §4.1, 32-bit); x64 adds 8 leading spaces.
 const HEADER_1 = '  Heap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Lock  Fast ';
 const HEADER_2 = '                    (k)     (k)    (k)     (k) length      blocks cont. heap ';
+/** nt-heap.md §4.1: x64 headers get 8 more leading spaces and the rules 8 more dashes. */
 const X64_EXTRA = 8;
+/** Win10-era banner: a row of 120 asterisks above and below the centred title (HS-W10 transcripts). */
 const BANNER_WIDTH = 120;
+/** Spaces before `NT HEAP STATS BELOW` in the same transcripts. */
 const BANNER_TEXT_INDENT = 46;
+/** Address width of a heap row: 8 hex digits on x86, 16 on x64 (nt-heap.md §4.1). */
+const ADDRESS_DIGITS = { x86: 8, x64: 16 } as const;
 
 function kb(bytes: number): number {
   return Math.floor(bytes / KB);
@@ -87,7 +92,7 @@ function fastColumn(fast: string | undefined): string {
 
 /** One NT heap row: `%08x %08x %7d %6d %6d %6d %5d %5d %4d %6x   ` + fast heap column. */
 export function formatHeapRow(h: HeapCounters, arch: 'x86' | 'x64'): string {
-  const address = (h.address ?? 0).toString(16).padStart(arch === 'x64' ? 16 : 8, '0');
+  const address = (h.address ?? 0).toString(16).padStart(ADDRESS_DIGITS[arch], '0');
   const flags = (h.flags ?? 0).toString(16).padStart(8, '0');
   return `${address} ${flags} ${pad(kb(h.reservedBytes), 7)} ${pad(kb(h.committedBytes), 6)} ${pad(kb(h.virtBytes), 6)} ` +
     `${pad(kb(h.freeBytes), 6)} ${pad(h.freeBlocks, 5)} ${pad(h.uncommittedRanges, 5)} ${pad(h.virtualBlocks, 4)} ` +
@@ -107,7 +112,7 @@ export function formatFragmentationLines(h: HeapCounters): string[] {
 
 /** Segment heap table. Column widths are heapsim's own: no measured sample was available. */
 export function formatSegmentHeapTable(heaps: SegmentHeapSummary[], arch: 'x86' | 'x64'): string[] {
-  const addrWidth = arch === 'x64' ? 16 : 8;
+  const addrWidth = ADDRESS_DIGITS[arch];
   const cols: Array<[string, string, number]> = [
     ['', 'Heap Address', addrWidth + 2],
     ['', 'Signature', 10],

@@ -71,6 +71,33 @@ function lineOf(text: string, pattern: RegExp, after = 0): number {
   return k + 1;
 }
 
+describe('more paste damage', () => {
+  const leak = fixture('first-order-leak.txt');
+
+  it('a Largest free region line glued to the MEM_RESERVE row (with a stray "*") is still read', () => {
+    const n = lineOf(leak, /: MEM_RESERVE$/);
+    const lines = leak.split('\n');
+    expect(lines[n]).toMatch(/^Largest free region:/);
+    lines[n - 1] = `${lines[n - 1]} ${lines[n]} *`;
+    lines.splice(n, 1);
+    const snaps = parseWindbgText(lines.join('\n'), 'leak.txt');
+    expect(snaps[0]!.warnings).toEqual([]);
+    expect(snaps[0]!.address!.largestFree).toEqual({ base: 0x41c20000, bytes: 0x1d3e0000 });
+    expect(snaps[0]!.address!.state.reserve.bytes).toBe(0xdcbc000);
+  });
+
+  it('a lost Tot/Busy line is a warning, and the total comes from the State rows', () => {
+    const n = lineOf(leak, /Tot: 7fff0000/);
+    const lines = leak.split('\n');
+    lines.splice(n - 1, 1);
+    const snaps = parseWindbgText(lines.join('\n'), 'leak.txt');
+    const title = lineOf(leak, /Usage SUMMARY/);
+    expect(snaps[0]!.warnings).toEqual([`leak.txt:${title}: no Tot:/Busy: line; total taken as the sum of the State rows (2097088 KB)`]);
+    expect(snaps[0]!.address!.totalBytes).toBe(0x7fff0000);
+    expect(snaps[0]!.address!.busyBytes).toBe(0x7fff0000 - 0x65c40000);
+  });
+});
+
 describe('malformed input is an InputError with file and line', () => {
   const seed = fixture('seed-second-order.txt');
   const x86 = fixture('new-format-x86.txt');

@@ -68,12 +68,14 @@ function parseHuman(ctx: BlockContext, lineNo: number, text: string): { value: s
   return { value: m[1]!, unit: m[2]! };
 }
 
-/** Looks like a row attempt: a parenthesised group preceded by a hex-looking word, or a percentage. */
+/**
+ * Looks like a row attempt: a parenthesised `number unit` group, or a percentage. A heading such
+ * as "Dump 1 (10:00):" is neither and ends the block instead of failing.
+ */
 function looksLikeRow(text: string): boolean {
   const parts = splitAtHuman(text);
   if (!parts) return false;
-  const last = words(parts.left).pop() ?? '';
-  return text.includes('%') || parseDebuggerHex(last) !== undefined;
+  return text.includes('%') || /^\d+(?:\.\d+)?\s*[A-Za-z]+$/.test(parts.human);
 }
 
 function parseSummaryRow(ctx: BlockContext, line: SourceLine, section: Section): NewRow {

@@ -190,7 +190,9 @@ export function parseOldAddressSummary(lines: SourceLine[], start: number, ctx: 
       largest = { ...parseLargest(ctx, line.no, t), line: line.no };
       continue;
     }
-    if (ROW_START.test(t) && (t.includes('%') || t.includes(':') || parseDebuggerHex(t.split(/[\s(]/)[0]!) !== undefined)) {
+    // A row attempt: `size (` where the size looks like hex, or anything with a percentage. A
+    // heading such as "After (12:00):" is neither and ends the block instead of failing.
+    if (ROW_START.test(t) && (t.includes('%') || parseDebuggerHex(t.split(/[\s(]/)[0]!) !== undefined)) {
       if (section === undefined) fail(ctx, line.no, 'a SUMMARY row before any SUMMARY title');
       const { row, trailing } = parseRow(ctx, line, section);
       rows[section].push(row);

@@ -222,6 +222,19 @@ describe('splitting into snapshots', () => {
     expect(parseWindbgText(text, 'x.txt').map((s) => s.label)).toEqual(['First dump', 'Second dump', 'Second dump']);
   });
 
+  it('a heading with parentheses right after an !address block ends it (old and new layouts)', () => {
+    for (const name of ['first-order-leak.txt', 'new-format-x86.txt']) {
+      const lines = fixture(name).split('\n');
+      const heap = lines.findIndex((l) => l === '0:000> !heap -s');
+      const address = lines.slice(0, heap).join('\n').trimEnd();
+      const text = `${address}\nDump 2 (12:00):\n${heapBlock(2048)}\n`;
+      const snaps = parseWindbgText(text, name);
+      const first = name === 'first-order-leak.txt' ? 'Dump 1 (10:00)' : 'Monday 09:00';
+      expect(snaps.map((s) => [s.label, s.address !== undefined, s.heaps.length])).toEqual([[first, true, 0], ['Dump 2 (12:00)', false, 1]]);
+      expect(snaps.flatMap((s) => s.warnings)).toEqual([]);
+    }
+  });
+
   it('the seed\'s !address and !heap blocks under the same heading become one snapshot', () => {
     const snaps = parseWindbgText(seed, 'seed.txt');
     expect(snaps).toHaveLength(3);

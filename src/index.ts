@@ -25,6 +25,16 @@ export { formatRunText } from './report/text.js';
 export { runDocumentJson } from './report/json.js';
 export type { RunDocument, Checkpoint, HeapCounters, AddressSummary, Diagnosis, DiagnosisCause } from './report/types.js';
 
+// WinDbg text layer and the leak diagnosis: !address -summary and !heap -s as text.
+export { formatAddressSummary, formatAddressSummaryNew } from './report/address-summary.js';
+export type { OldAddressFormatOptions, NewAddressFormatOptions } from './report/address-summary.js';
+export { formatHeapSummary, formatHeapRow, formatFragmentationLines, fragmentationLineDecision } from './report/heap-summary.js';
+export type { HeapSummaryFormatOptions, SegmentHeapSummary, FragmentationLineDecision } from './report/heap-summary.js';
+export { externalFragmentationPct, virtualAddressFragmentationPct } from './report/windbg-numbers.js';
+export { diagnose, deriveCauses, seriesFromCheckpoints, DEFAULT_DIAGNOSIS_THRESHOLDS } from './report/diagnose.js';
+export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } from './report/diagnose.js';
+export { diagnoseRun } from './report/run-diagnosis.js';
+
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.
 export { EngineService } from './worker/service.js';
 export type { CheckpointListener, ProgressListener } from './worker/service.js';
@@ -44,4 +54,7 @@ export type { SweepOptions, SweepOutcome } from './sweep/execute.js';
 export { sweepRow, formatSweepTable, formatSweepCsv, formatSweepJson } from './sweep/report.js';
 export type { SweepRow, MarkFigures } from './sweep/report.js';
 export { main } from './cli/main.js';
+export { parseWindbgText, parseWindbgFiles } from './windbg/parse.js';
+export type { WindbgSnapshot } from './windbg/parse.js';
+export { diagnoseSnapshots, seriesFromSnapshots } from './windbg/series.js';
 export type { Io } from './cli/io.js';

@@ -1,7 +1,8 @@
 // A sweep's results as rows: one per run, with the heap's committed / reserved / busy / free bytes
 // at each mark (the end of the run counts as a mark when the input has none there), printed as a
 // text table, CSV or JSON. All sizes are integer bytes; the text table shows MB.
-import type { RunDocument } from '../report/types.js';
+import type { Diagnosis, RunDocument } from '../report/types.js';
+import { diagnoseRun } from '../report/run-diagnosis.js';
 import { settingsText, type SweepJob } from './plan.js';
 
 export interface MarkFigures {
@@ -24,6 +25,10 @@ export interface SweepRow {
   marks: MarkFigures[];
   /** Largest heap commit seen during the run. */
   peakCommittedBytes: number;
+  /** diagnoseRun's verdict over the run's marks. */
+  diagnosis: Diagnosis['kind'];
+  /** Committed bytes the diagnosis says the program no longer uses (second-order) or still holds. */
+  retainedBytes: number;
 }
 
 export function sweepRow(job: SweepJob, doc: RunDocument): SweepRow {
@@ -37,6 +42,7 @@ export function sweepRow(job: SweepJob, doc: RunDocument): SweepRow {
   }));
   const last = doc.checkpoints[doc.checkpoints.length - 1];
   const peak = last?.heap.peakCommittedBytes;
+  const diagnosis = diagnoseRun(doc);
   return {
     input: job.input,
     policy: job.policy,
@@ -46,6 +52,8 @@ export function sweepRow(job: SweepJob, doc: RunDocument): SweepRow {
     failedOps: typeof doc.failedOps === 'number' ? doc.failedOps : 0,
     marks,
     peakCommittedBytes: typeof peak === 'number' ? peak : Math.max(0, ...marks.map((m) => m.committedBytes)),
+    diagnosis: diagnosis.kind,
+    retainedBytes: diagnosis.retainedBytes,
   };
 }
 
@@ -54,14 +62,14 @@ const mb = (bytes: number): string => (bytes / MB).toFixed(1);
 
 /** A fixed-width table: the run's columns on its first line, then one line per mark. */
 export function formatSweepTable(rows: readonly SweepRow[]): string {
-  const head = ['input', 'policy', 'settings', 'seed', 'events', 'peak commit MB', 'mark', 'event', 'commit MB', 'reserve MB', 'busy MB', 'free MB'];
-  const right = new Set([3, 4, 5, 7, 8, 9, 10, 11]);
+  const head = ['input', 'policy', 'settings', 'seed', 'events', 'peak commit MB', 'diagnosis', 'retained MB', 'mark', 'event', 'commit MB', 'reserve MB', 'busy MB', 'free MB'];
+  const right = new Set([3, 4, 5, 7, 9, 10, 11, 12, 13]);
   const lines: string[][] = [];
   for (const r of rows) {
     r.marks.forEach((m, i) => {
       const run = i === 0
-        ? [r.input, r.policy, r.settings || '-', String(r.seed), String(r.events), mb(r.peakCommittedBytes)]
-        : ['', '', '', '', '', ''];
+        ? [r.input, r.policy, r.settings || '-', String(r.seed), String(r.events), mb(r.peakCommittedBytes), r.diagnosis, mb(r.retainedBytes)]
+        : ['', '', '', '', '', '', '', ''];
       lines.push([...run, m.label, String(m.event), mb(m.committedBytes), mb(m.reservedBytes), mb(m.busyBytes), mb(m.freeBytes)]);
     });
   }
@@ -87,11 +95,11 @@ function csvField(value: string | number): string {
 export function formatSweepCsv(rows: readonly SweepRow[]): string {
   const labels = markLabels(rows);
   const figures = ['committed', 'reserved', 'busy', 'free'] as const;
-  const head = ['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes'];
+  const head = ['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes', 'diagnosis', 'retained_bytes'];
   for (const l of labels) head.push(`${l}_event`, ...figures.map((f) => `${l}_${f}_bytes`));
   const out = [head.map(csvField).join(',')];
   for (const r of rows) {
-    const cells: (string | number)[] = [r.input, r.policy, r.settings, r.seed, r.events, r.failedOps, r.peakCommittedBytes];
+    const cells: (string | number)[] = [r.input, r.policy, r.settings, r.seed, r.events, r.failedOps, r.peakCommittedBytes, r.diagnosis, r.retainedBytes];
     for (const l of labels) {
       const m = r.marks.find((k) => k.label === l);
       cells.push(m ? m.event : '', ...figures.map((f) => (m ? m[`${f}Bytes`] : '')));

@@ -23,6 +23,7 @@ describe('heapsim sweep', () => {
       expect(r.marks.map((m: { label: string }) => m.label)).toEqual(['before', 'peak', 'after']);
       expect(r.peakCommittedBytes).toBeGreaterThanOrEqual(Math.max(...r.marks.map((m: { committedBytes: number }) => m.committedBytes)));
     }
+    for (const r of rows) expect(['first-order', 'second-order', 'none']).toContain(r.diagnosis);
     // The settings matter: a 1 MiB decommit threshold keeps more committed after the peak.
     expect(rows[2].marks[2].committedBytes).toBeGreaterThan(rows[0].marks[2].committedBytes);
     // Each run equals a plain `heapsim run` of the same job.
@@ -36,7 +37,7 @@ describe('heapsim sweep', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     const head = lines[0]!.split(',');
-    expect(head.slice(0, 7)).toEqual(['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes']);
+    expect(head.slice(0, 9)).toEqual(['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes', 'diagnosis', 'retained_bytes']);
     expect(head).toContain('after_committed_bytes');
     expect(lines[1]!.split(',').slice(0, 5)).toEqual(['peak-hour', 'first-fit', 'decommitBlockBytes=4K', '1', '650000']);
   });
@@ -45,7 +46,7 @@ describe('heapsim sweep', () => {
     const r = await cli('sweep', 'peak-hour', '--jobs', '1');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^input\s+policy\s+settings/);
-    expect(r.stdout).toMatch(/peak-hour\s+first-fit\s+-\s+1\s+650000/);
+    expect(r.stdout).toMatch(/peak-hour\s+first-fit\s+-\s+1\s+650000\s+[\d.]+\s+(none|first-order|second-order)\s+[\d.]+\s+before/);
     expect(r.stdout.match(/\b(before|peak|after)\s+\d+/g)).toHaveLength(3);
   });
 

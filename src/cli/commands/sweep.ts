@@ -45,8 +45,9 @@ options:
   --json               { "runs": [...] }, sizes in bytes
   -h, --help           this text
 
-Columns: input, policy, settings, seed, events, peak heap commit, then for each mark its event
-and the heap's committed, reserved, busy and free bytes.
+Columns: input, policy, settings, seed, events, peak heap commit, the diagnosis over the marks
+(first-order, second-order or none) and the bytes it names, then for each mark its event and the
+heap's committed, reserved, busy and free bytes.
 `;
 
 export const command: Command = {

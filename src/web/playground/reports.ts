@@ -1,14 +1,25 @@
-// Text shown for a mark and for a finished run.
+// Text shown for a mark and for a finished run: the WinDbg views of the simulated process.
 import type { Checkpoint, RunDocument } from '../../report/types.js';
-import { formatCheckpointText } from '../../report/text.js';
+import { formatHeapSummary } from '../../report/heap-summary.js';
+import { formatAddressSummary } from '../../report/address-summary.js';
+import { addressSummaryOf } from '../../report/text.js';
+import { diagnoseRun } from '../../report/run-diagnosis.js';
 
-/** The report of one mark: the address space and every heap at that moment. */
-export function markReport(cp: Checkpoint, _arch: string): string {
-  return formatCheckpointText(cp);
+/** `!heap -s` and `!address -summary` of the simulated process at one checkpoint. */
+export function markReport(cp: Checkpoint, arch: string): string {
+  const heaps = cp.heaps && cp.heaps.length ? cp.heaps : [cp.heap];
+  return [
+    `${cp.label} (event ${cp.event})`,
+    '',
+    '0:000> !heap -s',
+    formatHeapSummary(heaps, { arch: arch === 'x64' ? 'x64' : 'x86' }),
+    '',
+    '0:000> !address -summary',
+    formatAddressSummary(addressSummaryOf(cp)),
+  ].join('\n');
 }
 
-/** The run's diagnosis in one paragraph. */
+/** The run's diagnosis: its kind, then the explanation. */
 export function diagnosisText(doc: RunDocument): string {
-  if (doc.diagnosis) return doc.diagnosis.summary;
-  return 'No diagnosis in this build.';
+  return diagnoseRun(doc).summary;
 }

@@ -12,6 +12,8 @@ import { serveDirectory, type StaticServer } from './serve.js';
 import { runWorkload } from '../../src/run/run.js';
 import { makeWorkload } from '../../src/workload/index.js';
 import { runDocumentJson } from '../../src/report/json.js';
+import { diagnoseRun } from '../../src/report/run-diagnosis.js';
+import { markReport } from '../../src/web/playground/reports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -88,7 +90,12 @@ describe('playground in Chromium', () => {
     const tabs = await page.locator('#mark-tabs button').allTextContents();
     expect(tabs).toEqual(['before (event 150,000)', 'peak (event 400,000)', 'after (event 650,000)']);
     await page.click('#mark-tabs button:nth-child(2)');
-    expect(await page.textContent('#mark-report')).toContain('=== peak (event 400000) ===');
+    const peak = expected.checkpoints.find((c) => c.label === 'peak')!;
+    const report = await page.textContent('#mark-report');
+    expect(report).toBe(markReport(peak, expected.arch));
+    expect(report).toMatch(/^0:000> !heap -s$/m);
+    expect(report).toMatch(/MEM_COMMIT/);
+    expect(await page.textContent('#diagnosis')).toBe(diagnoseRun(expected).summary);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(download.suggestedFilename()).toBe(`heapsim-peak-hour-${policy}-seed${seed}.json`);

@@ -10,7 +10,8 @@ export interface WorkloadFactoryOptions {
 export const WORKLOADS: Record<string, { description: string; make(o: WorkloadFactoryOptions): Workload }> = {
   'peak-hour': {
     description: 'a service day: baseline, ramp-up, peak, ramp-down, quiet (marks before, peak, after)',
-    make: (o) => peakHour({ seed: o.seed }),
+    // An absent seed stays absent so the workload's default applies (a `seed: undefined` would override it).
+    make: (o) => peakHour(o.seed === undefined ? {} : { seed: o.seed }),
   },
 };
 

@@ -5,7 +5,7 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  trimmedTotal, heapOwner, currentOp,
+  trimmedTotal, heapOwner, currentOp, blockAddress,
 } from "./engine";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
@@ -14,3 +14,4 @@ export {
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
 export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
+export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";

@@ -91,6 +91,10 @@ export interface EngineExports {
   OP_SIZE_BYTES: WebAssembly.Global;
   ffRecordBytes(): number;
   ffEngineBytes(): number;
+  blockAddress(id: number): bigint;
+  poolClassStats(h: number, out: number): number;
+  poolEngineBytes(): number;
+  POOL_CLASS_FIELDS: WebAssembly.Global;
 }
 
 /** Instantiates a fresh engine from the cached module. */

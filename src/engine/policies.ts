@@ -38,6 +38,22 @@ export const POLICIES: Record<string, PolicySpec> = {
     ],
     counters: ['decommits', 'decommittedBytes', 'trimmedBytes'],
   },
+  pool: {
+    name: 'pool',
+    id: 3,
+    description: 'custom memory manager: power-of-two object classes carved from chunks, LIFO free lists, chunks never given back',
+    stackable: true,
+    params: [
+      { name: 'minObjectBytes', slot: 0, defaultValue: 16, description: 'smallest object class (a power of two, at least 8)' },
+      { name: 'maxObjectBytes', slot: 1, defaultValue: 4 * KiB, description: 'largest object class (a power of two); bigger requests go straight to the layer below' },
+      { name: 'chunkBytes', slot: 2, defaultValue: 64 * KiB, description: 'bytes per chunk taken from the layer below (whole pages, a multiple of maxObjectBytes)' },
+      { name: 'releaseEmptyChunks', slot: 3, defaultValue: 0, description: 'what-if: 1 = give a chunk back when its last object is freed (default 0: never)' },
+    ],
+    counters: [
+      'chunks', 'chunkBytes', 'objectBusyBytes', 'busyObjects', 'freeObjectBytes', 'freeObjects', 'uncarvedBytes',
+      'peakChunks', 'releasedChunks', 'reusedObjects', 'carvedObjects', 'ignoredTrims',
+    ],
+  },
 };
 
 export function policyNames(): string[] {

@@ -98,7 +98,7 @@ export async function runPeakHour(layout: Layout, ops: PeakHourOp[], build: 'rel
     else {
       buf.mark(e.label(op.label));
       flush();
-      addresses.push(e.blockAddress(0));
+      addresses.push(e.blockOf(0).address);
     }
   }
   flush();

@@ -245,14 +245,16 @@ export class Engine {
     return samples[samples.length - 1]!;
   }
 
+  /** Simulated address of a live block (0 if the id is not live) and the bytes it was asked for. */
+  blockOf(id: number): { address: number; requestedBytes: number } {
+    return { address: Number(this.x.idUserAddress(id)), requestedBytes: this.x.idRequestedBytes(id) >>> 0 };
+  }
+
   get events(): number { return Number(this.x.eventCount()); }
   get failedOps(): number { return Number(this.x.failedOpCount()); }
 
   /** 0 when every invariant holds (VM and heaps), else the failed invariant's number. */
   check(): number { return this.guard(() => this.x.checkAll()); }
-
-  /** The simulated address the program sees for live block `id`, or 0 when the id is not live. */
-  blockAddress(id: number): number { return Number(this.guard(() => this.x.blockAddress(id >>> 0))); }
 
   /** Per-class detail of a `pool` heap, smallest class first ([] for other policies). */
   poolClasses(h: number): PoolClassInfo[] {

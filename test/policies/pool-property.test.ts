@@ -101,7 +101,7 @@ function expectPoolMatches(s: HeapSample, m: PoolModel, where: string): void {
 function expectAddressesMatch(e: Engine, m: PoolModel, where: string): void {
   const bases = new Map<number, number>();
   for (const [id, b] of m.live) {
-    const a = e.blockAddress(id);
+    const a = e.blockOf(id).address;
     expect(a, where).toBeGreaterThan(0);
     if (b.kind === 'pass') {
       expect(a % 2 ** b.alignLog2, where).toBe(0);

@@ -58,7 +58,7 @@ describe('pool over first-fit', () => {
     expect(regions.every((r) => r.owner === ff)).toBe(true);
     expect(s.vm.committedBytes).toBe(f.committedBytes);
     // Object addresses lie inside the parent's committed pages.
-    for (const id of [0, 1, 2999, 5000]) expect(e.vm.isCommitted(e.blockAddress(id))).toBe(true);
+    for (const id of [0, 1, 2999, 5000]) expect(e.vm.isCommitted(e.blockOf(id).address)).toBe(true);
   });
 
   it('keeps the parent\'s busy blocks after everything is freed: the parent cannot decommit them', async () => {
@@ -99,7 +99,7 @@ describe('pool over first-fit', () => {
     expect(l.ff.requestedBytes).toBe(30 * KiB);
     expect(l.ff.liveBlocks).toBe(1);
     run(e, (o) => o.alignedAlloc(p, 2, 100, 256));
-    expect(e.blockAddress(2) % 256).toBe(0);
+    expect(e.blockOf(2).address % 256).toBe(0);
     run(e, (o) => { o.free(p, 1); o.free(p, 2); });
     l = layers(e.sample(), ff, p);
     expect(l.pool.committedBytes).toBe(0);
@@ -202,7 +202,7 @@ describe('layer rules', () => {
     let f = e.sample().heaps.find((x) => x.heap === ff)!;
     expect(f.liveBlocks).toBe(1);
     expect(f.requestedBytes).toBe(100);
-    expect(e.blockAddress(0)).toBe(0); // the pool's ids are gone
+    expect(e.blockOf(0).address).toBe(0); // the pool's ids are gone
     e.destroyHeap(ff);
     expect(e.check()).toBe(0);
     const s = e.sample();

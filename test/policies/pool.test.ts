@@ -29,9 +29,9 @@ describe('pool: objects and size classes', () => {
     const p = e.createHeap('pool');
     run(e, (o) => { o.alloc(p, 1, 40); o.alloc(p, 2, 64); o.alloc(p, 3, 33); o.alloc(p, 4, 1); o.alloc(p, 5, 0); });
     // 40, 64, 33 → the 64-byte class; 1 and 0 → the 16-byte class.
-    expect(e.blockAddress(2) - e.blockAddress(1)).toBe(64);
-    expect(e.blockAddress(3) - e.blockAddress(2)).toBe(64);
-    expect(e.blockAddress(5) - e.blockAddress(4)).toBe(16);
+    expect(e.blockOf(2).address - e.blockOf(1).address).toBe(64);
+    expect(e.blockOf(3).address - e.blockOf(2).address).toBe(64);
+    expect(e.blockOf(5).address - e.blockOf(4).address).toBe(16);
     const s = heapOf(e, p);
     expect(s.busyBytes).toBe(3 * 64 + 2 * 16);
     expect(s.requestedBytes).toBe(40 + 64 + 33 + 1);
@@ -50,13 +50,13 @@ describe('pool: objects and size classes', () => {
     const e = await engine();
     const p = e.createHeap('pool');
     run(e, (o) => { for (let i = 1; i <= 4; i++) o.alloc(p, i, 100); });
-    const a = [0, 1, 2, 3, 4].map((i) => e.blockAddress(i));
+    const a = [0, 1, 2, 3, 4].map((i) => e.blockOf(i).address);
     run(e, (o) => { o.free(p, 1); o.free(p, 3); o.free(p, 2); });
     run(e, (o) => { o.alloc(p, 10, 128); o.alloc(p, 11, 97); o.alloc(p, 12, 120); o.alloc(p, 13, 100); });
-    expect(e.blockAddress(10)).toBe(a[2]); // freed last
-    expect(e.blockAddress(11)).toBe(a[3]);
-    expect(e.blockAddress(12)).toBe(a[1]); // freed first
-    expect(e.blockAddress(13)).toBe(a[4]! + 128); // list empty: the next uncarved object
+    expect(e.blockOf(10).address).toBe(a[2]); // freed last
+    expect(e.blockOf(11).address).toBe(a[3]);
+    expect(e.blockOf(12).address).toBe(a[1]); // freed first
+    expect(e.blockOf(13).address).toBe(a[4]! + 128); // list empty: the next uncarved object
     const s = heapOf(e, p);
     expect(s.policyCounters['reusedObjects']).toBe(3);
     expect(s.policyCounters['carvedObjects']).toBe(5);
@@ -81,24 +81,24 @@ describe('pool: objects and size classes', () => {
       expect(r.usage).toBe('other');
       expect(r.type).toBe('private');
     }
-    expect(e.blockAddress(16)).toBe(regions[1]!.base);
+    expect(e.blockOf(16).address).toBe(regions[1]!.base);
   });
 
   it('keeps same-class reallocs in place and moves to another class otherwise', async () => {
     const e = await engine();
     const p = e.createHeap('pool');
     run(e, (o) => { o.alloc(p, 1, 100); o.alloc(p, 2, 100); });
-    const a1 = e.blockAddress(1);
+    const a1 = e.blockOf(1).address;
     run(e, (o) => o.realloc(p, 1, 120));
-    expect(e.blockAddress(1)).toBe(a1);
+    expect(e.blockOf(1).address).toBe(a1);
     run(e, (o) => o.realloc(p, 1, 300));
-    expect(e.blockAddress(1)).not.toBe(a1);
+    expect(e.blockOf(1).address).not.toBe(a1);
     const s = heapOf(e, p);
     expect(s.requestedBytes).toBe(400);
     expect(s.busyBytes).toBe(128 + 512);
     expect(s.policyCounters['freeObjects']).toBe(1); // the old 128-byte object is on its list
     run(e, (o) => o.alloc(p, 3, 128));
-    expect(e.blockAddress(3)).toBe(a1);
+    expect(e.blockOf(3).address).toBe(a1);
   });
 });
 
@@ -166,7 +166,7 @@ describe('pool: pass-through of big and strictly aligned requests', () => {
     expect(s.policyCounters['chunks']).toBe(1); // the 4096-byte object
     expect(s.committedBytes).toBe(CHUNK_BYTES + 108 * KiB);
     expect(s.busyBytes).toBe(4096 + 108 * KiB);
-    expect(e.blockAddress(2) % (64 * KiB)).toBe(0);
+    expect(e.blockOf(2).address % (64 * KiB)).toBe(0);
     run(e, (o) => { o.free(p, 1); o.free(p, 2); o.free(p, 3); });
     s = heapOf(e, p);
     expect(s.virtualBlocks).toBe(0);
@@ -185,17 +185,17 @@ describe('pool: pass-through of big and strictly aligned requests', () => {
     const s = heapOf(e, p);
     expect(s.policyCounters['busyObjects']).toBe(1);
     expect(s.virtualBlocks).toBe(2);
-    expect(e.blockAddress(1) % 8).toBe(0);
-    expect(e.blockAddress(2) % 64).toBe(0);
-    expect(e.blockAddress(3) % (256 * KiB)).toBe(0);
+    expect(e.blockOf(1).address % 8).toBe(0);
+    expect(e.blockOf(2).address % 64).toBe(0);
+    expect(e.blockOf(3).address % (256 * KiB)).toBe(0);
     // The 256 KiB alignment needed a larger reservation; only the block's pages are committed.
     expect(s.committedBytes).toBe(CHUNK_BYTES + 4 * KiB + 8 * KiB);
     expect(s.reservedBytes).toBe(CHUNK_BYTES + 4 * KiB + 8 * KiB + 256 * KiB - 64 * KiB);
     // A realloc keeps the alignment, even down to a small size.
     run(e, (o) => o.realloc(p, 3, 50 * KiB));
-    expect(e.blockAddress(3) % (256 * KiB)).toBe(0);
+    expect(e.blockOf(3).address % (256 * KiB)).toBe(0);
     run(e, (o) => o.realloc(p, 2, 10));
-    expect(e.blockAddress(2) % 64).toBe(0);
+    expect(e.blockOf(2).address % 64).toBe(0);
     expect(heapOf(e, p).virtualBlocks).toBe(2);
   });
 
@@ -203,13 +203,13 @@ describe('pool: pass-through of big and strictly aligned requests', () => {
     const e = await engine();
     const p = e.createHeap('pool');
     run(e, (o) => o.alloc(p, 1, 40 * KiB));
-    const a = e.blockAddress(1);
+    const a = e.blockOf(1).address;
     run(e, (o) => o.realloc(p, 1, 10 * KiB));
-    expect(e.blockAddress(1)).toBe(a);
+    expect(e.blockOf(1).address).toBe(a);
     expect(heapOf(e, p).virtualBytes).toBe(12 * KiB);
     expect(e.vm.isCommitted(a + 12 * KiB)).toBe(false);
     run(e, (o) => o.realloc(p, 1, 12 * KiB));
-    expect(e.blockAddress(1)).toBe(a);
+    expect(e.blockOf(1).address).toBe(a);
     run(e, (o) => o.realloc(p, 1, 200 * KiB));
     expect(heapOf(e, p).virtualBytes).toBe(200 * KiB);
     run(e, (o) => o.realloc(p, 1, 100)); // back into a class

@@ -3,7 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type HeapSample } from '../../src/engine/engine.js';
 import { OpBuffer } from '../../src/engine/ops.js';
-import { EngineStatusError } from '../../src/errors.js';
+import { UsageError } from '../../src/errors.js';
+import { POLICIES } from '../../src/engine/policies.js';
+import type { EngineExports } from '../../src/engine/load.js';
 import { poolRetainedCause, POOL_RETAINED_MECHANISM } from '../../src/diagnosis/pool.js';
 
 const KiB = 1024;
@@ -249,24 +251,47 @@ describe('pool: pass-through of big and strictly aligned requests', () => {
 });
 
 describe('pool: parameters', () => {
-  it('rejects out-of-range values with BAD_PARAM and creates nothing', async () => {
+  const bad: Record<string, number>[] = [
+    { minObjectBytes: 12 }, { minObjectBytes: 4 }, { maxObjectBytes: 8 }, { maxObjectBytes: 3000 },
+    { chunkBytes: 5000 }, { chunkBytes: 2048, maxObjectBytes: 4096 }, { chunkBytes: 512 * 1024 * 1024 },
+    { chunkBytes: 12 * KiB, maxObjectBytes: 8 * KiB }, { releaseEmptyChunks: 2 }, { minObjectBytes: 16.5 },
+  ];
+
+  it('rejects out-of-range values on the host with a message naming the parameter', async () => {
     const e = await engine();
-    const bad: Record<string, number>[] = [
-      { minObjectBytes: 12 }, { minObjectBytes: 4 }, { maxObjectBytes: 8 }, { maxObjectBytes: 3000 },
-      { chunkBytes: 5000 }, { chunkBytes: 2048, maxObjectBytes: 4096 }, { chunkBytes: 512 * 1024 * 1024 },
-      { chunkBytes: 12 * KiB, maxObjectBytes: 8 * KiB }, { releaseEmptyChunks: 2 }, { minObjectBytes: 16.5 },
-    ];
     for (const params of bad) {
       let err: unknown;
       try { e.createHeap('pool', { params }); } catch (x) { err = x; }
-      expect(err, JSON.stringify(params)).toBeInstanceOf(EngineStatusError);
-      expect((err as EngineStatusError).message).toContain('BAD_PARAM');
+      expect(err, JSON.stringify(params)).toBeInstanceOf(UsageError);
+      expect((err as Error).message).toContain(Object.keys(params).at(-1)!);
     }
     expect(e.sample().heaps).toHaveLength(0);
+  });
+
+  it('rejects the same values in the engine with BAD_PARAM (raw HEAP_CREATE) and creates nothing', async () => {
+    const e = await engine();
+    const spec = POLICIES['pool']!;
+    const x = (e as unknown as { x: EngineExports }).x;
+    for (const params of bad) {
+      const view = new Float64Array(x.memory.buffer, x.paramsPtr(), x.paramSlots());
+      view.fill(NaN);
+      for (const [name, v] of Object.entries(params)) view[spec.params.find((p) => p.name === name)!.slot] = v;
+      const ops = new OpBuffer(1);
+      ops.heapCreate(0, spec.id, -1, 0, spec.params.length);
+      const r = e.apply(ops);
+      expect(r.firstFailure, JSON.stringify(params)).toEqual({ op: 0, status: 'BAD_PARAM' });
+    }
+    expect(e.sample().heaps).toHaveLength(0);
+    expect(e.check()).toBe(0);
+  });
+
+  it('accepts a single-class pool', async () => {
+    const e = await engine();
     const h = e.createHeap('pool', { params: { minObjectBytes: 64, maxObjectBytes: 64, chunkBytes: '4K' } });
     expect(e.poolClasses(h).map((c) => c.objectBytes)).toEqual([64]);
     run(e, (o) => { o.alloc(h, 1, 1); o.alloc(h, 2, 65); });
     expect(heapOf(e, h).virtualBlocks).toBe(1);
+    expect(heapOf(e, h).policyCounters['busyObjects']).toBe(1);
   });
 });
 

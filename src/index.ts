@@ -22,4 +22,4 @@ export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } fr
 export { parseWindbgText, parseWindbgFiles } from './windbg/parse.js';
 export type { WindbgSnapshot } from './windbg/parse.js';
 export { diagnoseSnapshots, seriesFromSnapshots } from './windbg/series.js';
-export { poolRetainedCause, POOL_RETAINED_MECHANISM, type PoolRetainedCause } from './diagnosis/pool.js';
+export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM, type PoolRetainedCause } from './diagnosis/pool.js';

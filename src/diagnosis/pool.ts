@@ -66,3 +66,15 @@ export function poolRetainedCause(heap: AnyHeap, context?: Sample | Checkpoint):
     busyBytes: heap.busyBytes,
   };
 }
+
+/**
+ * The pool causes of every pool heap in one sample or checkpoint (usually the last moment of a
+ * series), biggest first, ready for `diagnose(series, { causes })`.
+ */
+export function poolCauses(moment: Sample | Checkpoint): PoolRetainedCause[] {
+  const heaps: AnyHeap[] = moment.heaps ?? [];
+  return heaps
+    .map((h) => poolRetainedCause(h, moment))
+    .filter((c): c is PoolRetainedCause => c !== undefined)
+    .sort((a, b) => b.bytes - a.bytes);
+}

@@ -6,7 +6,8 @@ import { peakHour } from '../../src/workload/peak-hour.js';
 import type { SizeMix } from '../../src/workload/distributions.js';
 import type { Checkpoint } from '../../src/report/types.js';
 import type { Sample } from '../../src/engine/engine.js';
-import { poolRetainedCause } from '../../src/diagnosis/pool.js';
+import { poolCauses, poolRetainedCause } from '../../src/diagnosis/pool.js';
+import { diagnose, seriesFromCheckpoints } from '../../src/report/diagnose.js';
 
 // Everything fits the pool's default classes (up to 4 KiB): nothing passes through.
 const SMALL_MIX: SizeMix = [
@@ -54,6 +55,23 @@ describe('pool in the run pipeline', () => {
         expect(fromCheckpoint.below).toEqual({ kind: 'vm' });
         expect(after!.address.usage.other).toBeGreaterThanOrEqual(top(after!).committedBytes);
       }
+    }
+  });
+
+  it('diagnose() classifies the pool run as second-order, with the pool named as the cause and layer', async () => {
+    for (const layers of [[], [{ policy: 'first-fit' }]]) {
+      const { cps } = await runPool(layers);
+      const marks = cps.filter((c) => ['before', 'peak', 'after'].includes(c.label));
+      const last = marks[marks.length - 1]!;
+      const causes = poolCauses(last);
+      expect(causes).toHaveLength(1);
+      const d = diagnose(seriesFromCheckpoints(marks), { causes });
+      expect(d.kind).toBe('second-order');
+      expect(d.causes[0]!.mechanism).toBe('retained by pool (freed objects kept on pool lists)');
+      expect(d.causes[0]!.layer).toBe('pool');
+      // What the pool keeps on its lists is what the diagnosis finds retained (within 10 %: the
+      // program's busy bytes at "after" are not exactly those at "before").
+      expect(Math.abs(causes[0]!.bytes - d.retainedBytes)).toBeLessThan(0.1 * d.retainedBytes);
     }
   });
 });

@@ -14,3 +14,4 @@ export {
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
 export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
+export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";

@@ -34,6 +34,8 @@ export { externalFragmentationPct, virtualAddressFragmentationPct } from './repo
 export { diagnose, deriveCauses, seriesFromCheckpoints, DEFAULT_DIAGNOSIS_THRESHOLDS } from './report/diagnose.js';
 export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } from './report/diagnose.js';
 export { diagnoseRun } from './report/run-diagnosis.js';
+export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM } from './diagnosis/pool.js';
+export type { PoolRetainedCause } from './diagnosis/pool.js';
 
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.
 export { EngineService } from './worker/service.js';

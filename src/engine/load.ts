@@ -102,6 +102,9 @@ export interface EngineExports {
   OP_SIZE_BYTES: WebAssembly.Global;
   ffRecordBytes(): number;
   ffEngineBytes(): number;
+  poolClassStats(h: number, out: number): number;
+  poolEngineBytes(): number;
+  POOL_CLASS_FIELDS: WebAssembly.Global;
 }
 
 /** Instantiates a fresh engine from the cached module. */

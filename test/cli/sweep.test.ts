@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 import { planSweep, settingAxes } from '../../src/sweep/plan.js';
 
-const AXES = ['peak-hour', '--policy', 'first-fit', '--set', 'decommitBlockBytes=4K,1M', '--seed', '1,2'];
+const AXES = ['peak-hour', '--policy', 'first-fit,pool', '--seed', '1,2'];
 
 describe('heapsim sweep', () => {
   it('--jobs 1 (this thread) and --jobs 2 (two worker threads) print identical results', async () => {
@@ -15,24 +15,22 @@ describe('heapsim sweep', () => {
     expect(two.stderr).toMatch(/4 runs on 2 worker threads/);
     expect(two.stdout).toBe(one.stdout);
     const rows = JSON.parse(one.stdout).runs;
-    // Plan order: settings values as given, seeds innermost.
-    expect(rows.map((r: { settings: string; seed: number }) => `${r.settings} ${r.seed}`)).toEqual([
-      'decommitBlockBytes=4K 1', 'decommitBlockBytes=4K 2', 'decommitBlockBytes=1M 1', 'decommitBlockBytes=1M 2',
+    // Plan order: policies as given, seeds innermost.
+    expect(rows.map((r: { policy: string; seed: number }) => `${r.policy} ${r.seed}`)).toEqual([
+      'first-fit 1', 'first-fit 2', 'pool 1', 'pool 2',
     ]);
     for (const r of rows) {
       expect(r.marks.map((m: { label: string }) => m.label)).toEqual(['before', 'peak', 'after']);
       expect(r.peakCommittedBytes).toBeGreaterThanOrEqual(Math.max(...r.marks.map((m: { committedBytes: number }) => m.committedBytes)));
     }
     for (const r of rows) expect(['first-order', 'second-order', 'none']).toContain(r.diagnosis);
-    // The settings matter: a 1 MiB decommit threshold keeps more committed after the peak.
-    expect(rows[2].marks[2].committedBytes).toBeGreaterThan(rows[0].marks[2].committedBytes);
     // Each run equals a plain `heapsim run` of the same job.
-    const single = JSON.parse((await cli('run', 'peak-hour', '--seed', '2', '--set', 'decommitBlockBytes=1M', '--json')).stdout);
+    const single = JSON.parse((await cli('run', 'peak-hour', '--seed', '2', '--policy', 'pool', '--json')).stdout);
     expect(rows[3].marks.map((m: { committedBytes: number }) => m.committedBytes)).toEqual(single.checkpoints.map((c: { heap: { committedBytes: number } }) => c.heap.committedBytes));
   });
 
-  it('--csv: a header and one line per run with per-mark columns', async () => {
-    const r = await cli('sweep', 'peak-hour', '--set', 'decommitBlockBytes=4K,64K', '--jobs', '2', '--csv');
+  it('--csv: a header and one line per run with per-mark columns; --set values change the runs', async () => {
+    const r = await cli('sweep', 'peak-hour', '--set', 'decommitBlockBytes=4K,1M', '--jobs', '2', '--csv');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
@@ -40,6 +38,10 @@ describe('heapsim sweep', () => {
     expect(head.slice(0, 9)).toEqual(['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes', 'diagnosis', 'retained_bytes']);
     expect(head).toContain('after_committed_bytes');
     expect(lines[1]!.split(',').slice(0, 5)).toEqual(['peak-hour', 'first-fit', 'decommitBlockBytes=4K', '1', '650000']);
+    expect(lines[2]!.split(',').slice(0, 3)).toEqual(['peak-hour', 'first-fit', 'decommitBlockBytes=1M']);
+    // A 1 MiB decommit threshold keeps more committed after the peak than a 4 KiB one.
+    const after = head.indexOf('after_committed_bytes');
+    expect(Number(lines[2]!.split(',')[after])).toBeGreaterThan(Number(lines[1]!.split(',')[after]));
   });
 
   it('the default table shows each run and its marks', async () => {
@@ -67,6 +69,7 @@ describe('heapsim sweep', () => {
     [['sweep', 'peak-hour', '--policy', 'first-fit,nope'], /unknown policy 'nope'/],
     [['sweep', 'peak-hour', '--policy', 'first-fit,'], /--policy: empty item/],
     [['sweep', 'peak-hour', '--set', 'nope=1,2'], /has no parameter 'nope'/],
+    [['sweep', 'peak-hour', '--policy', 'first-fit,pool', '--set', 'chunkBytes=64K'], /policy 'first-fit' has no parameter 'chunkBytes'/],
     [['sweep', 'peak-hour', '--set', 'decommitBlockBytes=4K,'], /empty value/],
     [['sweep', 'peak-hour', '--set', 'decommitBlockBytes=x'], /bad value 'x'/],
     [['sweep', 'peak-hour', '--set', 'decommitBlockBytes=1', '--set', 'decommitBlockBytes=2'], /given twice/],

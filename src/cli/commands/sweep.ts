@@ -35,7 +35,8 @@ inputs: built-in workloads (${workloadNames().join(', ')})
 options:
   --policy A,B,...     policies to compare: ${policyNames().join(', ')} (default first-fit)
   --set KEY=V1,V2,...  a policy parameter and the values to try (sizes take K/M/G); repeatable,
-                       one key per --set; several keys give their cross product
+                       one key per --set; several keys give their cross product. Each key must
+                       be a parameter of every policy listed (--set parent=POLICY stacks layers)
   --seed S1,S2,...     seeds of synthetic workloads (default 1)
   --jobs N             worker threads (default: the number of cores, ${availableParallelism()} here);
                        1 runs everything in this thread

@@ -32,6 +32,8 @@ export interface RunRequest {
 export interface PolicyInfo {
   name: string;
   description: string;
+  /** Can take its memory from another heap (a layer below) instead of the VM. */
+  stackable: boolean;
   params: { name: string; defaultValue: number; description: string }[];
 }
 

@@ -80,6 +80,7 @@ export class EngineService {
     return Object.values(POLICIES).map((p) => ({
       name: p.name,
       description: p.description,
+      stackable: p.stackable,
       params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, description: q.description })),
     }));
   }

@@ -28,6 +28,9 @@ const ui = {
   policy: $<HTMLSelectElement>('policy'),
   policyDescription: $('policy-description'),
   params: $('params'),
+  parentBox: $('parent-box'),
+  parent: $<HTMLSelectElement>('parent'),
+  parentParams: $('parent-params'),
   arch: $<HTMLSelectElement>('arch'),
   every: $<HTMLInputElement>('every'),
   run: $<HTMLButtonElement>('run'),
@@ -73,11 +76,9 @@ function showWorkload(): void {
   ui.workloadDescription.textContent = workloads.find((w) => w.name === ui.workload.value)?.description ?? '';
 }
 
-/** One text field per policy parameter; empty means the default shown beside it. */
-function showPolicy(): void {
-  const p = policies.find((q) => q.name === ui.policy.value);
-  ui.policyDescription.textContent = p?.description ?? '';
-  ui.params.replaceChildren(...(p?.params ?? []).map((param) => {
+/** One text field per parameter of a policy; empty means the default shown beside it. */
+function paramFields(p: PolicyInfo | undefined): HTMLLabelElement[] {
+  return (p?.params ?? []).map((param) => {
     const label = document.createElement('label');
     label.title = param.description;
     const name = document.createElement('span');
@@ -93,14 +94,38 @@ function showPolicy(): void {
     input.dataset.param = param.name;
     label.append(name, input);
     return label;
-  }));
+  });
+}
+
+function showPolicy(): void {
+  const p = policies.find((q) => q.name === ui.policy.value);
+  ui.policyDescription.textContent = p?.description ?? '';
+  ui.params.replaceChildren(...paramFields(p));
+  // A stackable policy may sit on another heap (the seed's layers) instead of the VM.
+  ui.parentBox.hidden = !p?.stackable;
+  const keep = ui.parent.value;
+  ui.parent.replaceChildren(option('', 'virtual memory (no heap below)'),
+    ...policies.filter((q) => q.name !== p?.name).map((q) => option(q.name, `a ${q.name} heap`)));
+  ui.parent.value = [...ui.parent.options].some((o) => o.value === keep) ? keep : '';
+  showParent();
+}
+
+function showParent(): void {
+  const below = ui.parentBox.hidden ? undefined : policies.find((q) => q.name === ui.parent.value);
+  ui.parentParams.replaceChildren(...paramFields(below));
+}
+
+function fieldValues(box: HTMLElement): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const input of box.querySelectorAll<HTMLInputElement>('input[data-param]')) {
+    if (input.value.trim() !== '') values[input.dataset.param!] = input.value.trim();
+  }
+  return values;
 }
 
 function readRequest(runId: string): RunRequest {
-  const params: Record<string, string> = {};
-  for (const input of ui.params.querySelectorAll<HTMLInputElement>('input[data-param]')) {
-    if (input.value.trim() !== '') params[input.dataset.param!] = input.value.trim();
-  }
+  const params = fieldValues(ui.params);
+  const parent = ui.parentBox.hidden ? '' : ui.parent.value;
   const seed = Number(ui.seed.value);
   const every = Number(ui.every.value);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got '${ui.seed.value}'`);
@@ -110,6 +135,7 @@ function readRequest(runId: string): RunRequest {
     input: { workload: ui.workload.value, seed },
     policy: ui.policy.value,
     params,
+    ...(parent ? { layers: [{ policy: parent, params: fieldValues(ui.parentParams) }] } : {}),
     every,
     ...(ui.arch.value ? { arch: ui.arch.value as ArchName } : {}),
   };
@@ -215,7 +241,8 @@ function download(): void {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   const seed = doc.seed !== undefined ? `-seed${doc.seed}` : '';
-  a.download = `heapsim-${doc.workload}-${doc.policy}${seed}.json`;
+  const below = Array.isArray(doc.layers) ? doc.layers.map((l) => `-on-${String(l)}`).join('') : '';
+  a.download = `heapsim-${doc.workload}-${doc.policy}${below}${seed}.json`;
   document.body.append(a);
   a.click();
   a.remove();
@@ -233,6 +260,7 @@ async function start(): Promise<void> {
   showPolicy();
   ui.workload.addEventListener('change', showWorkload);
   ui.policy.addEventListener('change', showPolicy);
+  ui.parent.addEventListener('change', showParent);
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); void run(); });
   ui.cancel.addEventListener('click', () => { if (current) void api.cancel(current.runId); });
   ui.download.addEventListener('click', download);

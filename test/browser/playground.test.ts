@@ -4,7 +4,7 @@
 // Node API, and checks that Cancel stops a run while the page keeps answering.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -71,6 +71,14 @@ function inkedPixels(p: Page, chartId: string): Promise<number> {
 }
 
 describe('playground in Chromium', () => {
+  it('is built as static files: page, worker and WASM, with no Node module in any script', () => {
+    const assets = readdirSync(join(ROOT, 'web-dist', 'assets'));
+    expect(assets.some((f) => f.endsWith('.wasm'))).toBe(true);
+    const scripts = assets.filter((f) => f.endsWith('.js'));
+    expect(scripts.some((f) => f.startsWith('worker'))).toBe(true);
+    for (const f of scripts) expect(readFileSync(join(ROOT, 'web-dist', 'assets', f), 'utf8'), f).not.toMatch(/["'`]node:/);
+  });
+
   it('runs peak-hour in the worker, draws the charts and marks, and downloads the JSON the Node API gives', async () => {
     const seed = Number(await page.inputValue('#seed'));
     const every = Number(await page.inputValue('#every'));

@@ -27,6 +27,7 @@
 //                            size low = first params slot, size high = params count
 //   HEAP_DESTROY             heap
 //   TOUCH                    heap, id, size = bytes written from the block start (resident pages)
+//   SKIP                     size = events that produced no op (e.g. an unmatched free in a trace)
 
 // Version of everything in this file; bumped on every incompatible change. Mirrored in src/engine/abi.ts.
 export const ABI_VERSION: i32 = 1;
@@ -47,6 +48,8 @@ export const enum Op {
   HEAP_CREATE = 9,
   HEAP_DESTROY = 10,
   TOUCH = 11,
+  SKIP = 12,
+  DEBUG_TRAP = 255, // debug builds only: traps on purpose, to test the host's trap path
 }
 
 // Outcome of a VM call or of one op. Expected failures are values, never traps.

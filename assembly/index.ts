@@ -1,2 +1,16 @@
-// Export list of the WASM module (filled in by the engine).
-export { ABI_VERSION } from "./abi";
+// === heapsim WASM module: export list only ===
+export {
+  ABI_VERSION, OP_SIZE_BYTES, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS, MAX_HEAPS,
+} from "./abi";
+export {
+  engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
+  failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
+  trimmedTotal, heapOwner, currentOp, idUserAddress, idRequestedBytes,
+} from "./engine";
+export {
+  vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
+  vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages, vmRegionUncommittedRuns,
+  vmRegionCommittedRuns, vmCheck, vmWalk, vmEngineBytes, vmCommittedBytes, vmTotalBytes,
+} from "./vm/space";
+export { lastStatus as vmLastStatus } from "./vm/space";
+export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";

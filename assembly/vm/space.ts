@@ -3,6 +3,8 @@
 // Contract of every operation (VirtualAlloc/VirtualFree meaning; Linux policies use the same calls):
 //   reserve(size, at)   size > 0, a multiple of PAGE_SIZE_BYTES; `at` 0 = anywhere (lowest fit, 64 KiB
 //                       aligned) or a 64 KiB aligned address. Returns the base, 0 on failure.
+//                       Placement flags: RESERVE_TOP_DOWN (highest fit), RESERVE_PAGE_ALIGNED (Linux
+//                       mmap granularity: 4 KiB instead of 64 KiB).
 //   commit(addr, size)  page aligned, size > 0 and whole pages, inside one reservation. Committing
 //                       committed pages is allowed and changes nothing (MEM_COMMIT semantics).
 //   decommit(addr,size) same rules; uncommitted pages stay uncommitted.
@@ -31,16 +33,17 @@
 // ╘═════════════════════════════════════════════════════════════════════╛
 // Invariants (checked by vmCheck in debug builds):
 //   S1 nodes are ordered, contiguous and cover [USER_LOW, userHigh) exactly
-//   S2 no two adjacent free gaps; region bases are 64 KiB aligned, sizes whole pages
+//   S2 no two adjacent free gaps; region bases and sizes are whole pages
 //   S3 maxEff/maxRaw equal the recomputed subtree maxima; treap heap order on prio
 //   S4 per-region committed pages and runs equal a recount of the page table
 //   S5 global, per-usage, per-type and per-owner counters equal the sums over regions
 
+import { resize } from "../mem";
 import { Status, Arch, USAGE_COUNT, REGION_TYPE_COUNT, MAX_HEAPS, NO_OWNER } from "../abi";
 import { CHECKS } from "../checks";
 import {
   PAGE_SHIFT, PAGE_SIZE_BYTES, PAGE_MASK, ALLOC_GRANULARITY_BYTES, ALLOC_GRANULARITY_MASK,
-  USER_LOW, USER_HIGH_X86, USER_HIGH_X86_3GB, USER_HIGH_X64, alignUp,
+  USER_LOW, USER_HIGH_X86, USER_HIGH_X86_3GB, USER_HIGH_X64, alignUp, alignDown,
 } from "./constants";
 import { ptInit, ptEntry, ptGet, ptBytes, PAGE_COMMITTED, PAGE_RESIDENT } from "./pagetable";
 
@@ -91,9 +94,9 @@ function newNode(s: u64, e: u64, k: u8): u32 {
   if (n) {
     nodeFree = load<u32>(P(n) + N_NEXTFREE);
   } else {
-    if (nodeCount == nodeCap) {
+    if (nodeCount >= nodeCap) {
       nodeCap = nodeCap ? nodeCap * 2 : 256;
-      nodes = heap.realloc(nodes, <usize>nodeCap * NODE_BYTES);
+      nodes = resize(nodes, <usize>nodeCap * NODE_BYTES);
     }
     n = nodeCount++;
   }
@@ -218,14 +221,17 @@ function findContaining(addr: u64): u32 {
   return 0;
 }
 
-function findFirstFit(size: u64): u32 {
+// Lowest (or, topDown, highest) gap that can hold `size`: 64 KiB aligned, or page aligned when
+// `pages` (gap bounds are always page aligned, so the raw size is what counts then).
+function findFit(size: u64, pages: bool, topDown: bool): u32 {
+  const key = pages ? N_MAXRAW : N_MAXEFF;
   let t = root;
-  if (!t || load<u64>(P(t) + N_MAXEFF) < size) return 0;
+  if (!t || load<u64>(P(t) + key) < size) return 0;
   while (t) {
-    const l = left(t);
-    if (l && load<u64>(P(l) + N_MAXEFF) >= size) { t = l; continue; }
-    if (effSize(t) >= size) return t;
-    t = right(t);
+    const near = topDown ? right(t) : left(t);
+    if (near && load<u64>(P(near) + key) >= size) { t = near; continue; }
+    if ((pages ? rawSize(t) : effSize(t)) >= size) return t;
+    t = topDown ? left(t) : right(t);
   }
   return 0;
 }
@@ -332,24 +338,33 @@ function validRange(addr: u64, size: u64): bool {
 }
 
 // Reserve `size` bytes. Returns the base or 0 (lastStatus says why).
-export function vmReserve(size: u64, at: u64, type: u8, usage: u8, owner: u8): u64 {
+// Placement flags of vmReserve.
+export const RESERVE_TOP_DOWN: i32 = 1;      // highest fitting range (MEM_TOP_DOWN; Linux mmap)
+export const RESERVE_PAGE_ALIGNED: i32 = 2;  // page granularity instead of 64 KiB (Linux mmap)
+
+export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId: i32, placement: i32): u64 {
   lastStatus = Status.OK;
+  const type = <u8>typeId, usage = <u8>usageId, owner = <u8>ownerId;
   if (size == 0 || (size & PAGE_MASK)) { lastStatus = size == 0 ? Status.BAD_SIZE : Status.MISALIGNED; return 0; }
-  if (<i32>type >= REGION_TYPE_COUNT || <i32>usage >= USAGE_COUNT || (owner != NO_OWNER && <i32>owner >= MAX_HEAPS)) {
+  if (typeId < 0 || typeId >= REGION_TYPE_COUNT || usageId < 0 || usageId >= USAGE_COUNT ||
+    (ownerId != <i32>NO_OWNER && (ownerId < 0 || ownerId >= MAX_HEAPS))) {
     lastStatus = Status.BAD_PARAM; return 0;
   }
   let gap: u32;
   let base: u64;
+  const pages = (placement & RESERVE_PAGE_ALIGNED) != 0;
+  const granule = pages ? PAGE_SIZE_BYTES : ALLOC_GRANULARITY_BYTES;
   if (at) {
-    if (at & ALLOC_GRANULARITY_MASK) { lastStatus = Status.MISALIGNED; return 0; }
+    if (at & (granule - 1)) { lastStatus = Status.MISALIGNED; return 0; }
     if (!validRange(at, size)) { lastStatus = Status.OUT_OF_RANGE; return 0; }
     gap = findContaining(at);
     if (!gap || kind(gap) != KIND_GAP || end(gap) < at + size) { lastStatus = Status.OVERLAP; return 0; }
     base = at;
   } else {
-    gap = findFirstFit(size);
+    const topDown = (placement & RESERVE_TOP_DOWN) != 0;
+    gap = findFit(size, pages, topDown);
     if (!gap) { lastStatus = Status.NO_ADDRESS_SPACE; return 0; }
-    base = alignUp(start(gap), ALLOC_GRANULARITY_BYTES);
+    base = topDown ? alignDown(end(gap) - size, granule) : alignUp(start(gap), granule);
   }
   const gs = start(gap), ge = end(gap), re = base + size;
   // The gap node becomes the region (its key moves up inside its own slot); the pieces on either
@@ -721,7 +736,7 @@ function checkNode(t: u32, parentPrio: u32): void {
   const s = start(t), e = end(t), k = kind(t);
   if (s != chkPrevEnd || e <= s) { chkFail = 1; return; }
   if (k == KIND_GAP && chkPrevKind == KIND_GAP) { chkFail = 2; return; }
-  if (k == KIND_REGION && ((s & ALLOC_GRANULARITY_MASK) || ((e - s) & PAGE_MASK))) { chkFail = 2; return; }
+  if (k == KIND_REGION && ((s & PAGE_MASK) || ((e - s) & PAGE_MASK))) { chkFail = 2; return; }
   const me = load<u64>(p + N_MAXEFF), mr = load<u64>(p + N_MAXRAW);
   pull(t);
   if (me != load<u64>(p + N_MAXEFF) || mr != load<u64>(p + N_MAXRAW)) { chkFail = 3; return; }

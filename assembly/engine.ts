@@ -1,0 +1,336 @@
+// === Batch op interpreter ===
+//
+// The host writes op records (layout in abi.ts) into the ops buffer and calls runBatch(count) once
+// per batch: no per-op crossing of the JS/WASM boundary. Counters are sampled into the samples
+// buffer every `sampleEvery` events and at every MARK; the host reads them after the call.
+//
+// Events: each ALLOC, CALLOC, ALIGNED_ALLOC, REALLOC and FREE op is one event, whether it succeeds
+// or not; SKIP adds events that produced no op (an unmatched free in a trace). Periodic sample k is
+// taken after event k × sampleEvery and carries that event number.
+//
+// ╒═══ id table entry (u32) ═══╕     ╒═══ requested table entry (u32) ═══╕
+// │ handle (29 bits) │ heap (3) │     │ requested bytes, saturated at 2^32-1 │
+// ╘════════════════════════════╛     ╘═══════════════════════════════════╛
+//   handle 0 = id not live. Ids are dense (the host reuses them), so the tables stay as small as the
+//   largest live id.
+
+import { resize } from "./mem";
+import { CHECKS } from "./checks";
+import {
+  Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
+  H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
+  K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT, NO_OWNER,
+} from "./abi";
+import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
+import {
+  heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
+  heapTrim, heapSample, heapCheck, heapUserAddress,
+} from "./heaps";
+
+const HANDLE_BITS: u32 = 29;
+const HEAP_MASK: u32 = (1 << (32 - HANDLE_BITS)) - 1;
+const MAX_HANDLE: u32 = (1 << HANDLE_BITS) - 1;
+const MAX_ID: u32 = 1 << 28;          // id table limit: 256 Mi live ids (1 GiB of id table)
+const PARAM_SLOTS: i32 = 64;
+if (<u32>MAX_HEAPS > HEAP_MASK + 1) ERROR("heap index does not fit the id entry");
+
+let opsBuf: usize = 0;
+let opsCap: i32 = 0;
+let samplesBuf: usize = 0;
+let samplesCap: i32 = 0;
+let sampleCount: i32 = 0;
+let idTable: usize = 0;
+let idReq: usize = 0;
+let idCap: u32 = 0;
+const paramsBuf = memory.data(PARAM_SLOTS * 8);
+
+let events: u64 = 0;
+let sampleEvery: u64 = 0;
+let nextSampleAt: u64 = 0;
+let tick: u64 = 0;
+let failedOps: u64 = 0;
+let batchFailed: i32 = 0;
+let firstFailOp: i32 = -1;
+let firstFailStatus: i32 = 0;
+let trimmedBytes: u64 = 0;
+let curOp: i32 = -1;       // op being executed, for the host's trap report
+export function currentOp(): i32 { return curOp; }
+
+// Per-heap engine counters (u64 each).
+const hRequested = memory.data(MAX_HEAPS * 8);
+const hPeakRequested = memory.data(MAX_HEAPS * 8);
+const hLive = memory.data(MAX_HEAPS * 8);
+const hAllocs = memory.data(MAX_HEAPS * 8);
+const hFrees = memory.data(MAX_HEAPS * 8);
+const hFailedAllocs = memory.data(MAX_HEAPS * 8);
+const hPeakCommitted = memory.data(MAX_HEAPS * 8);
+
+// @ts-ignore: decorator
+@inline function hAdd(base: usize, h: i32, d: i64): void {
+  const p = base + (<usize>h << 3);
+  store<i64>(p, load<i64>(p) + d);
+}
+// @ts-ignore: decorator
+@inline function hGet(base: usize, h: i32): u64 { return load<u64>(base + (<usize>h << 3)); }
+
+export function engineInit(arch: i32, every: u32): Status {
+  const st = vmInit(arch);
+  if (st != Status.OK) return st;
+  sampleEvery = every;
+  nextSampleAt = every ? every : 0;
+  return Status.OK;
+}
+
+export function setSampleEvery(every: u32): void {
+  sampleEvery = every;
+  nextSampleAt = every ? (events / every + 1) * every : 0;
+}
+
+export function opsPtr(capacity: i32): usize {
+  if (capacity > opsCap) {
+    opsBuf = resize(opsBuf, <usize>capacity * OP_SIZE_BYTES);
+    opsCap = capacity;
+  }
+  return opsBuf;
+}
+
+export function paramsPtr(): usize { return paramsBuf; }
+export function paramSlots(): i32 { return PARAM_SLOTS; }
+export function samplesPtr(): usize { return samplesBuf; }
+export function samplesCount(): i32 { return sampleCount; }
+export function eventCount(): u64 { return events; }
+export function failedOpCount(): u64 { return failedOps; }
+export function batchFirstFailOp(): i32 { return firstFailOp; }
+export function batchFirstFailStatus(): i32 { return firstFailStatus; }
+
+function growIds(id: u32): bool {
+  if (id >= MAX_ID) return false;
+  let cap = idCap ? idCap : 1024;
+  while (cap <= id) cap <<= 1;
+  if (cap > MAX_ID) cap = MAX_ID;
+  idTable = resize(idTable, <usize>cap * 4);
+  idReq = resize(idReq, <usize>cap * 4);
+  memory.fill(idTable + (<usize>idCap << 2), 0, <usize>(cap - idCap) << 2);
+  idCap = cap;
+  return true;
+}
+
+export function idTableBytes(): usize { return <usize>idCap * 8; }
+
+// Takes a sample now. mark = label index, or -1 for a periodic sample; ev = the event number to record.
+export function takeSample(mark: i32, ev: u64): void {
+  if (sampleCount == samplesCap) {
+    samplesCap = samplesCap ? samplesCap * 2 : 16;
+    samplesBuf = resize(samplesBuf, <usize>samplesCap * <usize>SAMPLE_SLOTS * 8);
+  }
+  const out = samplesBuf + <usize>sampleCount * <usize>SAMPLE_SLOTS * 8;
+  memory.fill(out, 0, <usize>SAMPLE_SLOTS * 8);
+  store<f64>(out + <usize>H_EVENT * 8, <f64>ev);
+  store<f64>(out + <usize>H_MARK * 8, <f64>mark);
+  store<f64>(out + <usize>H_TICK * 8, <f64>tick);
+  store<f64>(out + <usize>H_FAILED_OPS * 8, <f64>failedOps);
+  vmSample(out + <usize>SAMPLE_HEADER_SLOTS * 8);
+  let live: u32 = 0;
+  for (let h = 0; h < MAX_HEAPS; h++) {
+    if (!heapPolicy(h)) continue;
+    live |= 1 << h;
+    const o = out + <usize>(SAMPLE_HEADER_SLOTS + VM_SLOTS + h * HEAP_SLOTS) * 8;
+    const parent = heapParent(h);
+    store<f64>(o + <usize>K_PARENT * 8, <f64>parent);
+    if (parent < 0) {
+      store<f64>(o + <usize>K_RESERVED * 8, <f64>vmOwnerReserved(<u8>h));
+      store<f64>(o + <usize>K_COMMITTED * 8, <f64>vmOwnerCommitted(<u8>h));
+      store<f64>(o + <usize>K_RESIDENT * 8, <f64>vmOwnerResident(<u8>h));
+    }
+    store<f64>(o + <usize>K_REQUESTED * 8, <f64>hGet(hRequested, h));
+    store<f64>(o + <usize>K_LIVE_BLOCKS * 8, <f64>hGet(hLive, h));
+    store<f64>(o + <usize>K_ALLOCS * 8, <f64>hGet(hAllocs, h));
+    store<f64>(o + <usize>K_FREES * 8, <f64>hGet(hFrees, h));
+    store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>hGet(hFailedAllocs, h));
+    store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(hPeakRequested, h));
+    heapSample(h, o);
+    // Peak committed as seen at samples and by the VM (root heaps: exact between samples too).
+    const committed = <u64>load<f64>(o + <usize>K_COMMITTED * 8);
+    if (committed > hGet(hPeakCommitted, h)) store<u64>(hPeakCommitted + (<usize>h << 3), committed);
+    store<f64>(o + <usize>K_PEAK_COMMITTED * 8, <f64>hGet(hPeakCommitted, h));
+  }
+  store<f64>(out + <usize>H_HEAPS * 8, <f64>live);
+  sampleCount++;
+}
+
+function fail(i: i32, st: Status): void {
+  failedOps++;
+  batchFailed++;
+  if (firstFailOp < 0) { firstFailOp = i; firstFailStatus = st; }
+}
+
+// @ts-ignore: decorator
+@inline function countEvent(n: u64): void {
+  events += n;
+  while (nextSampleAt && events >= nextSampleAt) {
+    takeSample(-1, nextSampleAt);
+    nextSampleAt += sampleEvery;
+  }
+}
+
+function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32): Status {
+  if (!heapPolicy(h)) return Status.BAD_HEAP;
+  if (id >= idCap && !growIds(id)) return Status.ID_OUT_OF_RANGE;
+  const slot = idTable + (<usize>id << 2);
+  if (load<u32>(slot)) return Status.ID_IN_USE;
+  const handle = heapAlloc(h, size, alignLog2);
+  if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
+  if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
+  store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
+  const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
+  store<u32>(idReq + (<usize>id << 2), req);
+  hAdd(hRequested, h, req);
+  if (hGet(hRequested, h) > hGet(hPeakRequested, h)) store<u64>(hPeakRequested + (<usize>h << 3), hGet(hRequested, h));
+  hAdd(hLive, h, 1);
+  hAdd(hAllocs, h, 1);
+  return Status.OK;
+}
+
+// @ts-ignore: decorator
+@inline function liveEntry(h: i32, id: u32): u32 {
+  if (id >= idCap) return 0;
+  const e = load<u32>(idTable + (<usize>id << 2));
+  return e && <i32>(e & HEAP_MASK) == h ? e : 0;
+}
+
+function doFree(h: i32, id: u32): Status {
+  if (!heapPolicy(h)) return Status.BAD_HEAP;
+  const e = liveEntry(h, id);
+  if (!e) return Status.UNKNOWN_ID;
+  heapFree(h, e >> (32 - HANDLE_BITS));
+  store<u32>(idTable + (<usize>id << 2), 0);
+  hAdd(hRequested, h, -<i64>load<u32>(idReq + (<usize>id << 2)));
+  hAdd(hLive, h, -1);
+  hAdd(hFrees, h, 1);
+  return Status.OK;
+}
+
+function doRealloc(h: i32, id: u32, size: u64): Status {
+  if (!heapPolicy(h)) return Status.BAD_HEAP;
+  const e = liveEntry(h, id);
+  if (!e) return Status.UNKNOWN_ID;
+  const handle = heapRealloc(h, e >> (32 - HANDLE_BITS), size);
+  if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
+  if (handle > MAX_HANDLE) unreachable();
+  store<u32>(idTable + (<usize>id << 2), (handle << (32 - HANDLE_BITS)) | <u32>h);
+  const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
+  const slot = idReq + (<usize>id << 2);
+  hAdd(hRequested, h, <i64>req - <i64>load<u32>(slot));
+  if (hGet(hRequested, h) > hGet(hPeakRequested, h)) store<u64>(hPeakRequested + (<usize>h << 3), hGet(hRequested, h));
+  store<u32>(slot, req);
+  hAdd(hAllocs, h, 1);
+  return Status.OK;
+}
+
+// The program writes `size` bytes from the start of a live block (capped at what it requested).
+function doTouch(h: i32, id: u32, size: u64): Status {
+  if (!heapPolicy(h)) return Status.BAD_HEAP;
+  const e = liveEntry(h, id);
+  if (!e) return Status.UNKNOWN_ID;
+  const req = <u64>load<u32>(idReq + (<usize>id << 2));
+  const n = size < req ? size : req;
+  if (n) touchPages(heapUserAddress(h, e >> (32 - HANDLE_BITS)), n, <u8>heapRoot(h));
+  return Status.OK;
+}
+
+function doHeapCreate(h: i32, policy: i32, parentPlusOne: u32, first: u32, count: u32): Status {
+  if (<i64>first + <i64>count > <i64>PARAM_SLOTS) return Status.BAD_PARAM;
+  const st = heapCreate(h, policy, <i32>parentPlusOne - 1, paramsBuf + (<usize>first << 3), <i32>count);
+  if (st == Status.OK) {
+    store<u64>(hRequested + (<usize>h << 3), 0);
+    store<u64>(hPeakRequested + (<usize>h << 3), 0);
+    store<u64>(hLive + (<usize>h << 3), 0);
+    store<u64>(hAllocs + (<usize>h << 3), 0);
+    store<u64>(hFrees + (<usize>h << 3), 0);
+    store<u64>(hFailedAllocs + (<usize>h << 3), 0);
+    store<u64>(hPeakCommitted + (<usize>h << 3), 0);
+  }
+  return st;
+}
+
+function doHeapDestroy(h: i32): Status {
+  const st = heapDestroy(h);
+  if (st != Status.OK) return st;
+  // Forget the ids that pointed into the heap (rare op: a scan of the id table is fine).
+  for (let id: u32 = 0; id < idCap; id++) {
+    const slot = idTable + (<usize>id << 2);
+    const e = load<u32>(slot);
+    if (e && <i32>(e & HEAP_MASK) == h) store<u32>(slot, 0);
+  }
+  return Status.OK;
+}
+
+// Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
+// (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
+export function runBatch(count: i32): i32 {
+  sampleCount = 0;
+  batchFailed = 0;
+  firstFailOp = -1;
+  firstFailStatus = 0;
+  if (count > opsCap) { fail(0, Status.BAD_PARAM); return batchFailed; }
+  for (let i = 0; i < count; i++) {
+    curOp = i;
+    const p = opsBuf + (<usize>i << 4);
+    const w0 = load<u32>(p);
+    const id = load<u32>(p, 4);
+    const size = load<u64>(p, 8);
+    const h = <i32>((w0 >> 8) & 0xFF);
+    const arg = w0 >> 16;
+    let st = Status.OK;
+    switch (w0 & 0xFF) {
+      case Op.ALLOC:
+      case Op.CALLOC: { st = doAlloc(h, id, size, 0); countEvent(1); break; }
+      case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); countEvent(1); break; }
+      case Op.REALLOC: { st = doRealloc(h, id, size); countEvent(1); break; }
+      case Op.FREE: { st = doFree(h, id); countEvent(1); break; }
+      case Op.MARK: { takeSample(<i32>arg, events); break; }
+      case Op.TICK: { tick += size; break; }
+      case Op.SKIP: { countEvent(size); break; }
+      case Op.TRIM: {
+        if (!heapPolicy(h)) st = Status.BAD_HEAP;
+        else trimmedBytes += heapTrim(h, size);
+        break;
+      }
+      case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
+      case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
+      case Op.TOUCH: { st = doTouch(h, id, size); break; }
+      case Op.NOP: break;
+      case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
+      default: st = Status.BAD_OPCODE;
+    }
+    if (st != Status.OK) fail(i, st);
+  }
+  curOp = -1;
+  return batchFailed;
+}
+
+export function trimmedTotal(): u64 { return trimmedBytes; }
+
+// Address the program sees for a live id (0 if the id is not live), and its requested size.
+export function idUserAddress(id: u32): u64 {
+  if (id >= idCap) return 0;
+  const e = load<u32>(idTable + (<usize>id << 2));
+  return e ? heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)) : 0;
+}
+export function idRequestedBytes(id: u32): u32 { return id < idCap ? load<u32>(idReq + (<usize>id << 2)) : 0; }
+
+// Full invariant check of the VM and every heap (debug builds check more inside each policy).
+// Returns 0 or the number of the first failed invariant (VM: 1..5, policy: 100 × id + n).
+export function checkAll(): i32 {
+  const v = vmCheck();
+  if (v) return v;
+  for (let h = 0; h < MAX_HEAPS; h++) {
+    if (!heapPolicy(h)) continue;
+    const r = heapCheck(h);
+    if (r) return r;
+  }
+  return 0;
+}
+
+// Owner index the VM uses for a heap's regions (for host-side region walks).
+export function heapOwner(h: i32): i32 { return heapPolicy(h) ? heapRoot(h) : <i32>NO_OWNER; }

@@ -1,0 +1,376 @@
+// The typed host API over one engine instance: create heaps, apply op batches (one WASM call per
+// batch), read typed samples. Same code path in Node, browsers and workers.
+import {
+  ABI_VERSION, ARCHS, type ArchName, H, HEAP_SLOTS, K, MAX_HEAPS, NO_OWNER, OP_WORDS, SAMPLE_HEADER_SLOTS,
+  SAMPLE_SLOTS, STATUS_NAMES, Status, USAGE_COUNT, V, VM_SLOTS, REGION_TYPE_COUNT, RegionType, Usage,
+} from './abi.js';
+import { OpBuffer } from './ops.js';
+import { instantiateEngine, type BuildFlavour, type EngineExports } from './load.js';
+import { getPolicy, policyById, resolveParams } from './policies.js';
+import { EngineStatusError, EngineTrapError } from '../errors.js';
+import { USAGE_NAMES, TYPE_NAMES, type UsageName, type TypeName } from '../report/types.js';
+import { applyProfile } from './profiles.js';
+
+export interface VmCounters {
+  totalBytes: number;
+  reservedBytes: number;
+  committedBytes: number;
+  residentBytes: number;
+  freeBytes: number;
+  largestFreeBytes: number;
+  largestFreeBase: number;
+  regions: number;
+  committedRanges: number;
+  uncommittedRanges: number;
+  freeRanges: number;
+  committedPeakBytes: number;
+  residentPeakBytes: number;
+  commitCalls: number;
+  decommitCalls: number;
+  usageBytes: Record<UsageName, number>;
+  usageRegions: Record<UsageName, number>;
+  typeBytes: Record<TypeName, number>;
+  typeRegions: Record<TypeName, number>;
+}
+
+export interface HeapSample {
+  heap: number;
+  policy: string;
+  /** Heap this one takes its memory from; -1 = the VM. */
+  parent: number;
+  reservedBytes: number;
+  committedBytes: number;
+  residentBytes: number;
+  busyBytes: number;
+  requestedBytes: number;
+  liveBlocks: number;
+  freeBytes: number;
+  freeBlocks: number;
+  largestFreeBytes: number;
+  uncommittedRanges: number;
+  segments: number;
+  virtualBlocks: number;
+  virtualBytes: number;
+  allocs: number;
+  frees: number;
+  failedAllocs: number;
+  peakCommittedBytes: number;
+  peakRequestedBytes: number;
+  /** The policy's own counters, by the names in src/engine/policies.ts. */
+  policyCounters: Record<string, number>;
+}
+
+export interface Sample {
+  event: number;
+  /** Mark label, or null for a periodic sample. */
+  label: string | null;
+  tick: number;
+  failedOps: number;
+  vm: VmCounters;
+  heaps: HeapSample[];
+}
+
+export interface BatchResult {
+  /** Ops of this batch that returned a non-OK status (each is also counted in the engine). */
+  failedOps: number;
+  firstFailure?: { op: number; status: string };
+  samples: Sample[];
+}
+
+export interface EngineOptions {
+  arch?: ArchName;
+  /** Background regions (see profiles.ts); default 'bare'. */
+  profile?: string;
+  /** Take a sample every N events (0 = only at marks). */
+  sampleEvery?: number;
+  /** 'debug' compiles invariant checks in; 'release' (default) is the fast one. */
+  build?: BuildFlavour;
+}
+
+export interface HeapOptions {
+  params?: Record<string, string | number>;
+  /** Index of the heap this one takes memory from (stackable policies only). */
+  parent?: number;
+}
+
+export interface RegionInfo {
+  base: number;
+  sizeBytes: number;
+  free: boolean;
+  type: TypeName;
+  usage: UsageName;
+  /** Owner heap index, or -1. */
+  owner: number;
+  committedBytes: number;
+}
+
+export type VmCallResult = { status: string; ok: boolean };
+
+/** Creates an engine: one WASM instance with its own address space. */
+export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const arch = options.arch ?? 'x86';
+  if (!(arch in ARCHS)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
+  const exports = await instantiateEngine(options.build ?? 'release');
+  const engine = new Engine(exports, arch, options.sampleEvery ?? 0);
+  if (options.profile && options.profile !== 'bare') applyProfile(engine, options.profile);
+  return engine;
+}
+
+export class Engine {
+  readonly arch: ArchName;
+  readonly labels: string[] = [];
+  private readonly x: EngineExports;
+  private readonly heapPolicies: (string | undefined)[] = new Array(MAX_HEAPS).fill(undefined);
+  private batches = 0;
+  private broken: EngineTrapError | undefined;
+  private opsCapacity = 0;
+  private opsPtr = 0;
+
+  /** @internal use createEngine() */
+  constructor(exports: EngineExports, arch: ArchName, sampleEvery: number) {
+    this.x = exports;
+    this.arch = arch;
+    const abi = Number(exports.ABI_VERSION.value);
+    if (abi !== ABI_VERSION) throw new Error(`engine module ABI ${abi}, host expects ${ABI_VERSION}: rebuild (npm run build)`);
+    const st = this.guard(() => exports.engineInit(ARCHS[arch], sampleEvery >>> 0));
+    if (st !== Status.OK) throw new EngineStatusError('engine init', st, STATUS_NAMES[st] ?? String(st));
+  }
+
+  /** Index of a mark label, added on first use. */
+  label(name: string): number {
+    let i = this.labels.indexOf(name);
+    if (i < 0) {
+      i = this.labels.length;
+      if (i > 0xffff) throw new RangeError('too many mark labels');
+      this.labels.push(name);
+    }
+    return i;
+  }
+
+  setSampleEvery(events: number): void { this.x.setSampleEvery(events >>> 0); }
+
+  /** Creates heap `index` (default: the lowest free index) with a policy. Returns its index. */
+  createHeap(policy: string, options: HeapOptions = {}, index?: number): number {
+    const spec = getPolicy(policy);
+    const h = index ?? this.heapPolicies.findIndex((p) => p === undefined);
+    if (h < 0 || h >= MAX_HEAPS) throw new EngineStatusError(`create heap ${h}`, Status.BAD_HEAP, 'BAD_HEAP');
+    const parent = options.parent ?? -1;
+    if (parent >= 0 && !spec.stackable) {
+      throw new EngineStatusError(`policy ${policy} cannot take memory from another heap`, Status.BAD_PARAM, 'BAD_PARAM');
+    }
+    const values = resolveParams(spec, options.params ?? {});
+    const slots = this.x.paramSlots();
+    const view = new Float64Array(this.x.memory.buffer, this.x.paramsPtr(), slots);
+    view.fill(NaN);
+    for (const [slot, v] of values) view[slot] = v;
+    const ops = new OpBuffer(1);
+    ops.heapCreate(h, spec.id, parent, 0, spec.params.length);
+    const r = this.apply(ops);
+    if (r.failedOps) {
+      const st = r.firstFailure!.status;
+      throw new EngineStatusError(`create ${policy} heap ${h}`, Status[st as keyof typeof Status], st);
+    }
+    this.heapPolicies[h] = policy;
+    return h;
+  }
+
+  destroyHeap(h: number): void {
+    const ops = new OpBuffer(1);
+    ops.heapDestroy(h);
+    const r = this.apply(ops);
+    if (r.failedOps) {
+      const st = r.firstFailure!.status;
+      throw new EngineStatusError(`destroy heap ${h}`, Status[st as keyof typeof Status], st);
+    }
+    this.heapPolicies[h] = undefined;
+  }
+
+  heapPolicy(h: number): string | undefined { return this.heapPolicies[h]; }
+
+  /** Runs one batch: one call into WASM. Failed ops are counted, not thrown. */
+  apply(ops: OpBuffer): BatchResult {
+    const n = ops.length;
+    if (n > this.opsCapacity) {
+      this.opsCapacity = Math.max(n, 4096);
+      this.opsPtr = this.guard(() => this.x.opsPtr(this.opsCapacity));
+    }
+    new Uint32Array(this.x.memory.buffer, this.opsPtr, n * OP_WORDS).set(ops.words.subarray(0, n * OP_WORDS));
+    const failed = this.guard(() => this.x.runBatch(n));
+    this.batches++;
+    const result: BatchResult = { failedOps: failed, samples: this.readSamples() };
+    if (failed) {
+      result.firstFailure = { op: this.x.batchFirstFailOp(), status: STATUS_NAMES[this.x.batchFirstFailStatus()] ?? '?' };
+    }
+    return result;
+  }
+
+  /** Applies every batch of a (possibly async) source; calls onSample for each sample. */
+  async applyAll(
+    source: Iterable<OpBuffer> | AsyncIterable<OpBuffer>,
+    onSample?: (s: Sample) => void,
+  ): Promise<{ failedOps: number; batches: number }> {
+    let failedOps = 0, batches = 0;
+    for await (const ops of source as AsyncIterable<OpBuffer>) {
+      const r = this.apply(ops);
+      failedOps += r.failedOps;
+      batches++;
+      if (onSample) for (const s of r.samples) onSample(s);
+    }
+    return { failedOps, batches };
+  }
+
+  /** Takes a sample now (outside any batch). */
+  sample(label: string | null = null): Sample {
+    const mark = label === null ? -1 : this.label(label);
+    this.guard(() => this.x.takeSample(mark, this.x.eventCount()));
+    const samples = this.readSamples();
+    return samples[samples.length - 1]!;
+  }
+
+  /** Simulated address of a live block (0 if the id is not live) and the bytes it was asked for. */
+  blockOf(id: number): { address: number; requestedBytes: number } {
+    return { address: Number(this.x.idUserAddress(id)), requestedBytes: this.x.idRequestedBytes(id) >>> 0 };
+  }
+
+  get events(): number { return Number(this.x.eventCount()); }
+  get failedOps(): number { return Number(this.x.failedOpCount()); }
+
+  /** 0 when every invariant holds (VM and heaps), else the failed invariant's number. */
+  check(): number { return this.guard(() => this.x.checkAll()); }
+
+  /** Bytes of WASM linear memory in use by this engine instance. */
+  get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
+
+  /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
+  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number } {
+    return {
+      vm: this.x.vmEngineBytes() >>> 0,
+      ids: this.x.idTableBytes() >>> 0,
+      firstFitRecords: this.x.ffEngineBytes() >>> 0,
+      firstFitRecordBytes: this.x.ffRecordBytes(),
+    };
+  }
+
+  // ------------------------------------------------------------------ VM access (profiles, tests)
+
+  readonly vm = {
+    reserve: (sizeBytes: number, opts: { at?: number; type?: TypeName; usage?: UsageName; owner?: number; topDown?: boolean; pageAligned?: boolean } = {}):
+      { base: number; status: string } => {
+      const base = this.guard(() => this.x.vmReserve(
+        BigInt(sizeBytes), BigInt(opts.at ?? 0), RegionType[opts.type ?? 'private'], Usage[opts.usage ?? 'other'],
+        opts.owner ?? NO_OWNER, (opts.topDown ? 1 : 0) | (opts.pageAligned ? 2 : 0)));
+      const st = Number(this.x.vmLastStatus.value);
+      return { base: Number(base), status: STATUS_NAMES[st] ?? String(st) };
+    },
+    commit: (addr: number, sizeBytes: number): VmCallResult => this.status(this.x.vmCommit(BigInt(addr), BigInt(sizeBytes))),
+    decommit: (addr: number, sizeBytes: number): VmCallResult => this.status(this.x.vmDecommit(BigInt(addr), BigInt(sizeBytes))),
+    release: (base: number): VmCallResult => this.status(this.x.vmRelease(BigInt(base))),
+    resize: (base: number, sizeBytes: number): VmCallResult => this.status(this.x.vmResize(BigInt(base), BigInt(sizeBytes))),
+    touch: (addr: number, sizeBytes: number): VmCallResult => this.status(this.x.vmTouch(BigInt(addr), BigInt(sizeBytes))),
+    purge: (addr: number, sizeBytes: number): number => Number(this.x.vmPurge(BigInt(addr), BigInt(sizeBytes))),
+    isCommitted: (addr: number): boolean => this.x.vmIsCommitted(BigInt(addr)) !== 0,
+    isResident: (addr: number): boolean => this.x.vmIsResident(BigInt(addr)) !== 0,
+    check: (): number => this.x.vmCheck(),
+    /** Every range of the address space in address order, free gaps included. */
+    walk: (): RegionInfo[] => {
+      const count = this.x.vmWalk(0, 0);
+      const bytes = count * 32;
+      const ptr = this.guard(() => this.x.opsPtr(Math.max(this.opsCapacity, Math.ceil(bytes / 16))));
+      this.opsCapacity = Math.max(this.opsCapacity, Math.ceil(bytes / 16));
+      this.opsPtr = ptr;
+      this.x.vmWalk(ptr, count);
+      const f = new Float64Array(this.x.memory.buffer, ptr, count * 4);
+      const out: RegionInfo[] = [];
+      for (let i = 0; i < count; i++) {
+        const bits = f[i * 4 + 2]!;
+        const owner = (bits >>> 16) & 0xff;
+        out.push({
+          base: f[i * 4]!, sizeBytes: f[i * 4 + 1]!, free: ((bits >>> 24) & 0xff) === 0,
+          type: TYPE_NAMES[bits & 0xff]!, usage: USAGE_NAMES[(bits >>> 8) & 0xff]!,
+          owner: owner === NO_OWNER ? -1 : owner, committedBytes: f[i * 4 + 3]! * 4096,
+        });
+      }
+      return out;
+    },
+  };
+
+  private status(st: number): VmCallResult {
+    return { status: STATUS_NAMES[st] ?? String(st), ok: st === Status.OK };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private guard<T>(fn: () => T): T {
+    if (this.broken) throw this.broken;
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof WebAssembly.RuntimeError || (err instanceof Error && err.message.startsWith('abort'))) {
+        const op = this.x.currentOp();
+        this.broken = new EngineTrapError(err.message, this.batches, op, { cause: err });
+        throw this.broken;
+      }
+      throw err;
+    }
+  }
+
+  private readSamples(): Sample[] {
+    const count = this.x.samplesCount();
+    if (!count) return [];
+    // Views are re-derived after every call: any memory.grow detaches the old buffer.
+    const f = new Float64Array(this.x.memory.buffer, this.x.samplesPtr(), count * SAMPLE_SLOTS);
+    const out: Sample[] = [];
+    for (let i = 0; i < count; i++) out.push(this.decodeSample(f, i * SAMPLE_SLOTS));
+    return out;
+  }
+
+  private decodeSample(f: Float64Array, o: number): Sample {
+    const mark = f[o + H.MARK]!;
+    const v = o + SAMPLE_HEADER_SLOTS;
+    const usageBytes = {} as Record<UsageName, number>;
+    const usageRegions = {} as Record<UsageName, number>;
+    for (let u = 0; u < USAGE_COUNT; u++) {
+      usageBytes[USAGE_NAMES[u]!] = f[v + V.USAGE_BYTES + u]!;
+      usageRegions[USAGE_NAMES[u]!] = f[v + V.USAGE_REGIONS + u]!;
+    }
+    const typeBytes = {} as Record<TypeName, number>;
+    const typeRegions = {} as Record<TypeName, number>;
+    for (let t = 0; t < REGION_TYPE_COUNT; t++) {
+      typeBytes[TYPE_NAMES[t]!] = f[v + V.TYPE_BYTES + t]!;
+      typeRegions[TYPE_NAMES[t]!] = f[v + V.TYPE_REGIONS + t]!;
+    }
+    const vm: VmCounters = {
+      totalBytes: f[v + V.TOTAL]!, reservedBytes: f[v + V.RESERVED]!, committedBytes: f[v + V.COMMITTED]!,
+      residentBytes: f[v + V.RESIDENT]!, freeBytes: f[v + V.FREE]!, largestFreeBytes: f[v + V.LARGEST_FREE]!,
+      largestFreeBase: f[v + V.LARGEST_FREE_BASE]!, regions: f[v + V.REGIONS]!,
+      committedRanges: f[v + V.COMMITTED_RUNS]!, uncommittedRanges: f[v + V.UNCOMMITTED_RUNS]!,
+      freeRanges: f[v + V.FREE_RUNS]!, committedPeakBytes: f[v + V.COMMITTED_PEAK]!,
+      residentPeakBytes: f[v + V.RESIDENT_PEAK]!, commitCalls: f[v + V.COMMIT_CALLS]!,
+      decommitCalls: f[v + V.DECOMMIT_CALLS]!, usageBytes, usageRegions, typeBytes, typeRegions,
+    };
+    const heaps: HeapSample[] = [];
+    const live = f[o + H.HEAPS]!;
+    for (let h = 0; h < MAX_HEAPS; h++) {
+      if (!((live >>> h) & 1)) continue;
+      const k = o + SAMPLE_HEADER_SLOTS + VM_SLOTS + h * HEAP_SLOTS;
+      const spec = policyById(f[k + K.POLICY]!);
+      const policyCounters: Record<string, number> = {};
+      spec?.counters.forEach((name, i) => { policyCounters[name] = f[k + K.POLICY_BASE + i]!; });
+      heaps.push({
+        heap: h, policy: spec?.name ?? `policy-${f[k + K.POLICY]}`, parent: f[k + K.PARENT]!,
+        reservedBytes: f[k + K.RESERVED]!, committedBytes: f[k + K.COMMITTED]!, residentBytes: f[k + K.RESIDENT]!,
+        busyBytes: f[k + K.BUSY]!, requestedBytes: f[k + K.REQUESTED]!, liveBlocks: f[k + K.LIVE_BLOCKS]!,
+        freeBytes: f[k + K.FREE]!, freeBlocks: f[k + K.FREE_BLOCKS]!, largestFreeBytes: f[k + K.LARGEST_FREE]!,
+        uncommittedRanges: f[k + K.UNCOMMITTED_RANGES]!, segments: f[k + K.SEGMENTS]!,
+        virtualBlocks: f[k + K.VIRTUAL_BLOCKS]!, virtualBytes: f[k + K.VIRTUAL_BYTES]!, allocs: f[k + K.ALLOCS]!,
+        frees: f[k + K.FREES]!, failedAllocs: f[k + K.FAILED_ALLOCS]!, peakCommittedBytes: f[k + K.PEAK_COMMITTED]!,
+        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, policyCounters,
+      });
+    }
+    return {
+      event: f[o + H.EVENT]!, label: mark < 0 ? null : this.labels[mark] ?? `mark-${mark}`, tick: f[o + H.TICK]!,
+      failedOps: f[o + H.FAILED_OPS]!, vm, heaps,
+    };
+  }
+}
+

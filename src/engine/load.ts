@@ -1,0 +1,108 @@
+// Locates, compiles (once per build flavour) and instantiates the engine's WASM module. The same
+// code runs in Node and in browsers: the module is found with `new URL(..., import.meta.url)` (a
+// literal, so bundlers copy the file) and read with node:fs on Node, fetch elsewhere.
+import { instantiate } from '@assemblyscript/loader';
+
+export type BuildFlavour = 'release' | 'debug';
+
+const compiled = new Map<BuildFlavour, Promise<WebAssembly.Module>>();
+const provided = new Map<BuildFlavour, WebAssembly.Module>();
+
+function moduleUrl(build: BuildFlavour): URL {
+  return build === 'debug'
+    ? new URL('../../build/debug.wasm', import.meta.url)
+    : new URL('../../build/release.wasm', import.meta.url);
+}
+
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string' &&
+  typeof (globalThis as { window?: unknown }).window === 'undefined';
+
+async function compile(build: BuildFlavour): Promise<WebAssembly.Module> {
+  const url = moduleUrl(build);
+  if (isNode && url.protocol === 'file:') {
+    const fs = await import(/* @vite-ignore */ 'node:fs/promises');
+    return WebAssembly.compile(await fs.readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot load engine module ${url.href}: HTTP ${response.status}`);
+  const contentType = response.headers.get('content-type') ?? '';
+  if (contentType.startsWith('application/wasm') && typeof WebAssembly.compileStreaming === 'function') {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+/** Use an already compiled module (e.g. one posted to a worker) instead of loading the file. */
+export function provideModule(module: WebAssembly.Module, build: BuildFlavour = 'release'): void {
+  provided.set(build, module);
+}
+
+/** The compiled engine module, compiled at most once per flavour and process. */
+export function engineModule(build: BuildFlavour = 'release'): Promise<WebAssembly.Module> {
+  const given = provided.get(build);
+  if (given) return Promise.resolve(given);
+  let p = compiled.get(build);
+  if (!p) {
+    p = compile(build);
+    compiled.set(build, p);
+    p.catch(() => compiled.delete(build));
+  }
+  return p;
+}
+
+/** Raw exports of one engine instance (see assembly/index.ts). */
+export interface EngineExports {
+  memory: WebAssembly.Memory;
+  engineInit(arch: number, every: number): number;
+  setSampleEvery(every: number): void;
+  opsPtr(capacity: number): number;
+  paramsPtr(): number;
+  paramSlots(): number;
+  samplesPtr(): number;
+  samplesCount(): number;
+  eventCount(): bigint;
+  failedOpCount(): bigint;
+  batchFirstFailOp(): number;
+  batchFirstFailStatus(): number;
+  runBatch(count: number): number;
+  takeSample(mark: number, event: bigint): void;
+  checkAll(): number;
+  idTableBytes(): number;
+  trimmedTotal(): bigint;
+  heapOwner(h: number): number;
+  currentOp(): number;
+  idUserAddress(id: number): bigint;
+  idRequestedBytes(id: number): number;
+  vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
+  vmCommit(addr: bigint, size: bigint): number;
+  vmDecommit(addr: bigint, size: bigint): number;
+  vmRelease(base: bigint): number;
+  vmResize(base: bigint, size: bigint): number;
+  vmTouch(addr: bigint, size: bigint): number;
+  vmPurge(addr: bigint, size: bigint): bigint;
+  vmIsCommitted(addr: bigint): number;
+  vmIsResident(addr: bigint): number;
+  vmRegionAt(addr: bigint): number;
+  vmCheck(): number;
+  vmWalk(out: number, max: number): number;
+  vmEngineBytes(): number;
+  vmLastStatus: WebAssembly.Global;
+  ABI_VERSION: WebAssembly.Global;
+  SAMPLE_SLOTS: WebAssembly.Global;
+  MAX_HEAPS: WebAssembly.Global;
+  OP_SIZE_BYTES: WebAssembly.Global;
+  ffRecordBytes(): number;
+  ffEngineBytes(): number;
+}
+
+/** Instantiates a fresh engine from the cached module. */
+export async function instantiateEngine(build: BuildFlavour = 'release'): Promise<EngineExports> {
+  const module = await engineModule(build);
+  const result = await instantiate<Record<string, unknown>>(module, {
+    env: {
+      // The engine has no clock and no randomness of the host's: determinism by construction.
+      seed: () => 0,
+    },
+  });
+  return result.instance.exports as unknown as EngineExports;
+}

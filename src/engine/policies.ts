@@ -1,0 +1,86 @@
+// Policy names, ids (assembly/abi.ts Policy) and their parameters (slot = index in the HEAP_CREATE
+// params block, as each assembly/policies/<name>.ts declares it).
+import { UsageError } from '../errors.js';
+import type { HeapSample } from './engine.js';
+import type { HeapCounters } from '../report/types.js';
+
+export interface ParamSpec {
+  name: string;
+  slot: number;
+  defaultValue: number;
+  description: string;
+}
+
+export interface PolicySpec {
+  name: string;
+  id: number;
+  description: string;
+  params: ParamSpec[];
+  /** Can take its memory from another heap (`--set parent=<policy>`). */
+  stackable: boolean;
+  /** Names of the policy's own counter slots (K.POLICY_BASE + i). */
+  counters: string[];
+  /** Report overrides (e.g. `!heap -s` Reserv/Commit without large blocks). */
+  heapView?: (h: HeapSample) => Partial<HeapCounters>;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export const POLICIES: Record<string, PolicySpec> = {
+  'first-fit': {
+    name: 'first-fit',
+    id: 1,
+    description: 'address-ordered first fit, boundary tags, immediate coalescing, decommit of big free blocks',
+    stackable: false,
+    params: [
+      { name: 'decommitBlockBytes', slot: 0, defaultValue: 64 * KiB, description: 'smallest coalesced free block whose whole pages are decommitted' },
+      { name: 'decommitTotalBytes', slot: 1, defaultValue: 256 * KiB, description: 'free bytes the heap must hold before it decommits' },
+      { name: 'segmentReserveBytes', slot: 2, defaultValue: 1 * MiB, description: 'first segment reservation (later segments double, up to 256 MiB)' },
+      { name: 'segmentCommitBytes', slot: 3, defaultValue: 64 * KiB, description: 'smallest commit step inside a segment' },
+      { name: 'largeBlockBytes', slot: 4, defaultValue: 512 * KiB, description: 'blocks at or above this size get their own reservation' },
+    ],
+    counters: ['decommits', 'decommittedBytes', 'trimmedBytes'],
+  },
+};
+
+export function policyNames(): string[] {
+  return Object.keys(POLICIES).sort();
+}
+
+export function getPolicy(name: string): PolicySpec {
+  const spec = POLICIES[name];
+  if (!spec) throw new UsageError(`unknown policy '${name}' (known: ${policyNames().join(', ')})`);
+  return spec;
+}
+
+export function policyById(id: number): PolicySpec | undefined {
+  return Object.values(POLICIES).find((p) => p.id === id);
+}
+
+/** Parses a size or count: integer, hex (0x...), or with a unit suffix K/KB/KiB, M, G (1024-based). */
+export function parseSizeValue(text: string): number | undefined {
+  const m = /^\s*(0x[0-9a-f]+|\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
+  if (!m) return undefined;
+  const base = m[1]!.toLowerCase().startsWith('0x') ? parseInt(m[1]!, 16) : Number(m[1]);
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const mult = unit === 'k' ? KiB : unit === 'm' ? MiB : unit === 'g' ? 1024 * MiB : 1;
+  const v = base * mult;
+  return Number.isSafeInteger(v) ? v : undefined;
+}
+
+/** Resolves `name=value` settings against a policy's parameter table. */
+export function resolveParams(spec: PolicySpec, settings: Record<string, string | number>): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [name, raw] of Object.entries(settings)) {
+    const p = spec.params.find((q) => q.name === name);
+    if (!p) {
+      const known = spec.params.map((q) => q.name).join(', ') || '(none)';
+      throw new UsageError(`policy '${spec.name}' has no parameter '${name}' (known: ${known})`);
+    }
+    const v = typeof raw === 'number' ? raw : parseSizeValue(raw);
+    if (v === undefined || v < 0) throw new UsageError(`bad value '${raw}' for ${spec.name} parameter ${name}`);
+    out.set(p.slot, v);
+  }
+  return out;
+}

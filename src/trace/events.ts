@@ -32,9 +32,6 @@ export const SKIP_REASON_NAMES: readonly string[] = [
 /** No caller known (the format has none, or the line did not name one). */
 export const NO_CALLER = -1;
 
-/** Default alignment when a call does not ask for one. */
-export const NO_ALIGNMENT = 0;
-
 /**
  * Receives validated block events. Ids name live blocks: `alloc`/`calloc`/`alignedAlloc` take an
  * id that is not live, `realloc`/`free` one that is. Sizes and alignments are integer bytes.
@@ -62,9 +59,8 @@ export interface EventSink {
 export const FORMAT_NAMES = ['hst', 'text', 'mtrace', 'ltrace', 'logalloc', 'rep'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
-/** Rounds an alignment up to a power of two (glibc's memalign does the same); 0 and 1 stay as they are. */
+/** Rounds an alignment up to a power of two, at least 1 (glibc's memalign rounds up the same way). */
 export function powerOfTwoAlignment(alignBytes: number): number {
-  if (alignBytes <= 1) return alignBytes;
   let p = 1;
   while (p < alignBytes) p *= 2;
   return p;

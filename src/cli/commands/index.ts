@@ -2,5 +2,8 @@
 import type { Command } from '../io.js';
 
 export const COMMANDS: Record<string, () => Promise<Command>> = {
+  convert: async () => (await import('./convert.js')).command,
+  record: async () => (await import('./record.js')).command,
   run: async () => (await import('./run.js')).command,
+  stats: async () => (await import('./stats.js')).command,
 };

@@ -60,16 +60,23 @@ export class HstWriter implements EventSink {
   private callersWritten = 0;
   private events = 0;
 
-  constructor(private readonly ledger: Ledger, sourceFormat: FormatName | 'unknown' = 'unknown') {
+  private begun = false;
+
+  /** `sourceFormat` is asked for when the header is written, just before the first record. */
+  constructor(private readonly ledger: Ledger, private readonly sourceFormat: () => FormatName | 'unknown' = () => 'unknown') {}
+
+  private header(): void {
+    this.begun = true;
     HST_MAGIC.copy(this.buf, 0);
     this.buf.writeUInt16LE(HST_VERSION, VERSION_OFFSET);
     this.buf.writeUInt16LE(KNOWN_FLAGS, FLAGS_OFFSET);
-    this.buf[SOURCE_OFFSET] = Math.max(0, SOURCE_FORMAT_CODES.indexOf(sourceFormat));
+    this.buf[SOURCE_OFFSET] = Math.max(0, SOURCE_FORMAT_CODES.indexOf(this.sourceFormat()));
     this.buf.fill(0, SOURCE_OFFSET + 1, HST_HEADER_BYTES);
     this.pos = HST_HEADER_BYTES;
   }
 
   private room(bytes: number): void {
+    if (!this.begun) this.header();
     if (this.pos + bytes <= this.buf.length) return;
     this.full.push(this.buf.subarray(0, this.pos));
     this.buf = Buffer.allocUnsafe(Math.max(WRITE_BUFFER_BYTES, bytes));
@@ -159,6 +166,7 @@ export class HstWriter implements EventSink {
 
   /** The encoded bytes produced since the last call (shares memory with the writer until then). */
   take(): Buffer[] {
+    if (!this.begun) this.header();
     const out = this.full.splice(0);
     if (this.pos > 0) {
       out.push(this.buf.subarray(0, this.pos));

@@ -10,8 +10,8 @@
 //
 // The `@ caller ` prefix is absent when glibc has no caller address. Pointers are printed with %p
 // (so NULL is `(nil)`), sizes with %#lx (so zero is `0`). The caller text may contain a symbol
-// `(sym+0x1a)` and always ends in `[0xADDRESS]` when present; callers are keyed by that address so
-// the hot loop never builds a string for a caller it has already seen.
+// `(sym+0x1a)` and ends in `[0xADDRESS]`; callers are interned by a hash of their bytes so the hot
+// loop never builds a string for a caller it has already seen.
 import { AddressMapper } from '../address-map.js';
 import { NO_CALLER, SKIP_FAILED_ALLOC, SKIP_UNKNOWN_RESULT } from '../events.js';
 import { LineSplitter, MalformedPolicy, parseHexDigits } from '../lines.js';
@@ -29,10 +29,10 @@ const BANG = 0x21;
 const ZERO = 0x30;
 const LOWER_X = 0x78;
 const OPEN_PAREN = 0x28;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 const NIL_TEXT = '(nil)';
 const NO_PENDING = -1;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
@@ -50,8 +50,9 @@ function parseMtraceNumber(buf: Buffer, start: number, end: number): number {
 export class MtraceParser implements TraceParser {
   private readonly mapper: AddressMapper;
   private readonly splitter: LineSplitter;
-  /** Caller address → caller string index. */
-  private readonly callerByAddress = new Map<number, number>();
+  /** Hash of a caller's text → caller string index; the bytes confirm a hit. */
+  private readonly callerByHash = new Map<number, number>();
+  private readonly callerBytes: Buffer[] = [];
   private pendingOld = NO_PENDING;
 
   constructor(private readonly ctx: ParserContext) {
@@ -73,23 +74,27 @@ export class MtraceParser implements TraceParser {
     }
   }
 
+  /**
+   * Caller string index of the caller text buf[start, end), e.g. "./prog:(main+0x1a)[0x401196]".
+   * Found by an FNV-1a hash of the bytes, confirmed by comparing them, so a caller seen before
+   * costs no string. (The bracketed address alone is not unique: glibc prints it relative to
+   * each library, so two libraries can share one.)
+   */
   private caller(buf: Buffer, start: number, end: number): number {
-    // [start, end) is the caller text after "@ ", e.g. "./prog:(main+0x1a)[0x401196]".
-    if (end > start && buf[end - 1] === CLOSE_BRACKET) {
-      const open = buf.lastIndexOf(OPEN_BRACKET, end - 1);
-      if (open >= start && buf[open + 1] === ZERO && buf[open + 2] === LOWER_X) {
-        const address = parseHexDigits(buf, open + 3, end - 1);
-        if (address >= 0) {
-          let index = this.callerByAddress.get(address);
-          if (index === undefined) {
-            index = this.ctx.ledger.internCaller(buf.toString('utf8', start, end));
-            this.callerByAddress.set(address, index);
-          }
-          return index;
-        }
-      }
+    if (end <= start) return NO_CALLER;
+    let h = FNV_OFFSET;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
+    const index = this.callerByHash.get(h);
+    if (index !== undefined) {
+      const known = this.callerBytes[index]!;
+      if (known.length === end - start && buf.compare(known, 0, known.length, start, end) === 0) return index;
+      return this.ctx.ledger.internCaller(buf.toString('utf8', start, end)); // hash collision: no cache
     }
-    return end > start ? this.ctx.ledger.internCaller(buf.toString('utf8', start, end)) : NO_CALLER;
+    const text = buf.toString('utf8', start, end);
+    const created = this.ctx.ledger.internCaller(text);
+    this.callerByHash.set(h, created);
+    this.callerBytes[created] = Buffer.from(buf.subarray(start, end));
+    return created;
   }
 
   line(buf: Buffer, start: number, end: number, _lineNo: number, _last: boolean): boolean {

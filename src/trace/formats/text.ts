@@ -131,11 +131,18 @@ export class TextWriter implements EventSink {
   private lines: string[] = [];
   private readonly done: string[] = [];
 
-  constructor(private readonly ledger: Ledger, sourceFormat = 'unknown') {
-    this.lines.push(`${TEXT_MAGIC} ${TEXT_VERSION}`, `# converted by heapsim from ${sourceFormat}`);
+  private begun = false;
+
+  /** `sourceFormat` is asked for when the first line is written. */
+  constructor(private readonly ledger: Ledger, private readonly sourceFormat: () => string = () => 'unknown') {}
+
+  private header(): void {
+    this.begun = true;
+    this.lines.push(`${TEXT_MAGIC} ${TEXT_VERSION}`, `# converted by heapsim from ${this.sourceFormat()}`);
   }
 
   private put(line: string): void {
+    if (!this.begun) this.header();
     this.lines.push(line);
     if (this.lines.length >= TEXT_FLUSH_LINES) {
       this.done.push(this.lines.join('\n') + '\n');
@@ -176,6 +183,7 @@ export class TextWriter implements EventSink {
   }
 
   take(): string {
+    if (!this.begun) this.header();
     const out = this.done.splice(0).join('') + (this.lines.length > 0 ? this.lines.join('\n') + '\n' : '');
     this.lines = [];
     return out;

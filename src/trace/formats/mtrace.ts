@@ -87,7 +87,9 @@ export class MtraceParser implements TraceParser {
     const index = this.callerByHash.get(h);
     if (index !== undefined) {
       const known = this.callerBytes[index]!;
-      if (known.length === end - start && buf.compare(known, 0, known.length, start, end) === 0) return index;
+      let same = known.length === end - start;
+      for (let i = 0; same && i < known.length; i++) same = known[i] === buf[start + i];
+      if (same) return index;
       return this.ctx.ledger.internCaller(buf.toString('utf8', start, end)); // hash collision: no cache
     }
     const text = buf.toString('utf8', start, end);

@@ -1,4 +1,14 @@
-// `npm run bench`: every benchmark, one figure per line.
-import { formatFigures, runTraceBench } from './traces.bench.js';
+// npm run bench: every benchmark, one figure per line. Speed figures are medians of one run; on a
+// shared machine compare ratios measured in the same run, not absolute numbers across runs.
+import { runEngineBench, type BenchFigure } from './engine.bench.js';
+import { runTraceBench } from './traces.bench.js';
 
-process.stdout.write(formatFigures(await runTraceBench()));
+const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
+  ['engine', runEngineBench],
+  ['traces', runTraceBench],
+];
+
+for (const [name, run] of suites) {
+  console.log(`# ${name}`);
+  for (const f of await run()) console.log(`${f.name}: ${f.value.toLocaleString('en-US')} ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+}

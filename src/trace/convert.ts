@@ -71,7 +71,12 @@ export async function convertTrace(inPath: string, outPath: string, options: Con
     ok = true;
   } finally {
     if (!ok) {
-      file.destroy();
+      // Let the stream finish opening/closing first, or the file could appear after the unlink.
+      if (!file.closed) {
+        const closed = once(file, 'close');
+        file.destroy();
+        await closed;
+      }
       await unlink(tmp).catch(() => undefined);
     }
   }

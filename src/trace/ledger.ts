@@ -7,7 +7,7 @@ import {
   type EventSink, type FormatName,
 } from './events.js';
 
-const STATE_NEVER = 0;  // id not used yet
+// 0: id not used yet (the arrays start zeroed)
 const STATE_LIVE = 1;
 const STATE_FREED = 2;  // used before, free now (a free of it is a double free)
 
@@ -267,6 +267,3 @@ export class Ledger implements EventSink {
     };
   }
 }
-
-/** STATE_* values exposed for tests of readers that check id state. */
-export const BLOCK_STATE = { NEVER: STATE_NEVER, LIVE: STATE_LIVE, FREED: STATE_FREED } as const;

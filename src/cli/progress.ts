@@ -12,10 +12,11 @@ export interface ProgressBar {
   done(): void;
 }
 
+const COMPACT_UNITS: ReadonlyArray<[number, string]> = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+
+/** 4123456 → "4.1M". */
 function compact(n: number): string {
-  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}G`;
-  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
+  for (const [scale, suffix] of COMPACT_UNITS) if (n >= scale) return `${(n / scale).toFixed(1)}${suffix}`;
   return String(Math.round(n));
 }
 

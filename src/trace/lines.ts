@@ -8,6 +8,7 @@ const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
 /** Longest line shown in an error message. */
 const MAX_QUOTED_LINE_CHARS = 200;
+const HEX_RADIX = 16;
 
 export interface LineHandler {
   /** Handles one line; returns false when it did not parse. `last` is true for a final line without newline. */
@@ -15,7 +16,7 @@ export interface LineHandler {
 }
 
 /** Quotes a line for an error message. */
-export function quoteLine(buf: Buffer, start: number, end: number): string {
+function quoteLine(buf: Buffer, start: number, end: number): string {
   const text = buf.toString('utf8', start, Math.min(end, start + MAX_QUOTED_LINE_CHARS));
   return JSON.stringify(end - start > MAX_QUOTED_LINE_CHARS ? text + '…' : text);
 }
@@ -108,25 +109,7 @@ export function parseHexDigits(buf: Buffer, start: number, end: number): number 
       if (l >= 97 && l <= 102) d = l - 87;
       else return -1;
     }
-    v = v * 16 + d;
+    v = v * HEX_RADIX + d;
   }
   return v;
-}
-
-/** Parses decimal digits in buf[start, end); -1 when empty or not decimal. */
-export function parseDecimal(buf: Buffer, start: number, end: number): number {
-  if (start >= end) return -1;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-/** Parses `0x…` hex or plain decimal (C's %i without octal); -1 when neither. */
-export function parseCNumber(buf: Buffer, start: number, end: number): number {
-  if (end - start > 2 && buf[start] === 48 && (buf[start + 1]! | 0x20) === 120) return parseHexDigits(buf, start + 2, end);
-  return parseDecimal(buf, start, end);
 }

@@ -34,6 +34,12 @@ const SMALL_SIZE_BYTES = 256;
 const MAX_SIZE_BYTES = 64 * 1024;
 const LARGE_FRACTION = 0.05;
 const REALLOC_FRACTION = 0.05;
+/** At the live target, allocations and frees are equally likely; below it allocations win. */
+const GROW_BIAS = 0.5;
+/** Half of the moving reallocs change address. */
+const MOVE_FRACTION = 0.5;
+/** Realloc sizes go up to twice the small size. */
+const REALLOC_GROWTH = 2;
 const WRITE_FLUSH_EVENTS = 1 << 16;
 /** Fake heap base and granule for the mtrace addresses. */
 const FAKE_HEAP_BASE = 0x55d0c5a40000;
@@ -46,7 +52,7 @@ async function put(stream: Writable, data: Buffer | string): Promise<void> {
   if (data.length > 0 && !stream.write(data)) await once(stream, 'drain');
 }
 
-/** A random walk of alloc/realloc/free calls; `emit` receives (kind, slot, size) with slots dense. */
+/** A random walk of alloc/realloc/free calls as (kind, slot, size), slots dense and reused after free. */
 function* walk(o: SyntheticOptions): Generator<[kind: 'a' | 'r' | 'f', slot: number, sizeBytes: number]> {
   const rand = prng(o.seed ?? DEFAULT_SEED);
   const target = o.liveTarget ?? DEFAULT_LIVE_TARGET;
@@ -55,7 +61,7 @@ function* walk(o: SyntheticOptions): Generator<[kind: 'a' | 'r' | 'f', slot: num
   let nextSlot = 0;
   for (let e = 0; e < o.events; e++) {
     const r = rand();
-    const grow = live.length === 0 || r < 0.5 * (target / Math.max(live.length, 1));
+    const grow = live.length === 0 || r < GROW_BIAS * (target / Math.max(live.length, 1));
     if (grow) {
       const size = rand() < LARGE_FRACTION ? 1 + Math.floor(rand() * MAX_SIZE_BYTES) : 1 + Math.floor(rand() * SMALL_SIZE_BYTES);
       const slot = freeSlots.length > 0 ? freeSlots.pop()! : nextSlot++;
@@ -65,7 +71,7 @@ function* walk(o: SyntheticOptions): Generator<[kind: 'a' | 'r' | 'f', slot: num
       const i = Math.floor(rand() * live.length);
       const slot = live[i]!;
       if (rand() < REALLOC_FRACTION) {
-        yield ['r', slot, 1 + Math.floor(rand() * SMALL_SIZE_BYTES * 2)];
+        yield ['r', slot, 1 + Math.floor(rand() * SMALL_SIZE_BYTES * REALLOC_GROWTH)];
         continue;
       }
       live[i] = live[live.length - 1]!;
@@ -116,7 +122,7 @@ export function syntheticMtrace(o: SyntheticOptions): string {
     else if (kind === 'f') out.push(`${caller} - 0x${address.get(slot)!.toString(16)}`);
     else {
       const old = address.get(slot)!;
-      const moved = rand() < 0.5 ? place(slot, size) : old;
+      const moved = rand() < MOVE_FRACTION ? place(slot, size) : old;
       out.push(`${caller} < 0x${old.toString(16)}`, `${caller} > 0x${moved.toString(16)} 0x${size.toString(16)}`);
     }
   }

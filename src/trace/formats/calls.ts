@@ -4,7 +4,7 @@ import type { AddressMapper } from '../address-map.js';
 import { NO_CALLER, SKIP_UNKNOWN_RESULT, powerOfTwoAlignment } from '../events.js';
 
 /** valloc/pvalloc align to the page size; 4 KiB on the systems these traces come from. */
-export const VALLOC_ALIGN_BYTES = 4096;
+const VALLOC_ALIGN_BYTES = 4096;
 
 const HEX = /^0x[0-9a-f]+$/i;
 const DECIMAL = /^[0-9]+$/;

@@ -16,7 +16,7 @@ import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 export const HST_MAGIC = Buffer.from([0x89, 0x48, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a]);
-export const HST_VERSION = 1;
+const HST_VERSION = 1;
 export const HST_HEADER_BYTES = 16;
 const VERSION_OFFSET = 8;
 const FLAGS_OFFSET = 10;
@@ -40,7 +40,7 @@ export const OP_END = 0x0f;
 export const OP_HAS_CALLER = 0x80;
 
 /** Source format codes stored in the header byte 12. */
-export const SOURCE_FORMAT_CODES: readonly (FormatName | 'unknown')[] = ['unknown', 'text', 'mtrace', 'ltrace', 'logalloc', 'rep', 'hst'];
+const SOURCE_FORMAT_CODES: readonly (FormatName | 'unknown')[] = ['unknown', 'text', 'mtrace', 'ltrace', 'logalloc', 'rep', 'hst'];
 
 /** Longest fixed-field record: opcode + id(5) + size(8) + align(8) + caller(5) bytes of LEB128. */
 const MAX_FIXED_RECORD_BYTES = 27;

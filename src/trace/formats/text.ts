@@ -23,7 +23,7 @@ import { LineSplitter, MalformedPolicy, type LineHandler } from '../lines.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 export const TEXT_MAGIC = '#heapsim-trace';
-export const TEXT_VERSION = 1;
+const TEXT_VERSION = 1;
 const CALLER_SIGIL = '@';
 const WHITESPACE = /[ \t]+/;
 const UNSIGNED = /^[0-9]+$/;

@@ -8,6 +8,8 @@ import { replayStatsOf } from '../../trace/replay.js';
 import { inputNotes } from '../../trace/summary.js';
 
 const DEFAULT_OUTPUT = 'heapsim.mtrace';
+/** Child trace files named in the summary; the rest are counted. */
+const LISTED_CHILD_FILES = 5;
 
 const OPTIONS = {
   output: { type: 'string', short: 'o' },
@@ -43,7 +45,11 @@ export const command: Command = {
     io.stderr.write(`heapsim record: ${stats.events} events captured in ${r.mainFile}` +
       ` (${stats.allocs} allocs, ${stats.reallocs} reallocs, ${stats.frees} frees)\n`);
     for (const note of inputNotes(stats)) io.stderr.write(`  ${note}\n`);
-    if (r.childFiles.length > 0) io.stderr.write(`  child processes wrote ${r.childFiles.length} more trace files: ${r.childFiles.join(', ')}\n`);
+    if (r.childFiles.length > 0) {
+      const shown = r.childFiles.slice(0, LISTED_CHILD_FILES).join(', ');
+      const more = r.childFiles.length > LISTED_CHILD_FILES ? ', …' : '';
+      io.stderr.write(`  child processes wrote ${r.childFiles.length} more trace files (FILE.<pid>): ${shown}${more}\n`);
+    }
     if (r.exitCode !== 0) io.stderr.write(`  the program exited with code ${r.exitCode}\n`);
     return r.exitCode;
   },

@@ -117,8 +117,25 @@ describe('ltrace reader', () => {
 
   it('reads `ltrace -f -tt -o` lines (bare pid, timestamp, no lib prefix) and ignores other calls', async () => {
     const { lines, ledger } = await eventLines(fixture('plain.ltrace'));
-    expect(lines).toEqual(['thread 4403', 'a 0 10', 'c 1 24', 'f 0', 'a 0 5', 'f 1']);
+    // Timestamps become ticks of the microseconds since the previous line.
+    expect(lines).toEqual([
+      'thread 4403', 'a 0 10', 'tick 427', 'c 1 24', 'tick 122', 'f 0', 'tick 95', 'a 0 5',
+      'tick 8',   // strlen(...): ignored, but time passes
+      'tick 100', 'f 1', 'tick 100',
+    ]);
     expect(ledger.input.ignoredLines).toBe(2); // strlen(...) and the signal line
+  });
+
+  it('reads -ttt epoch and -r relative timestamps, and clock times across midnight', async () => {
+    const path = join(tmp.dir, 'times.ltrace');
+    writeFileSync(path, [
+      '1700000000.000100 malloc(1) = 0x10', '1700000000.000350 free(0x10) = <void>',
+    ].join('\n') + '\n');
+    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['thread 0', 'a 0 1', 'tick 250', 'f 0']);
+    writeFileSync(path, '  0.000000 malloc(1) = 0x10\n  0.000042 free(0x10) = <void>\n');
+    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['thread 0', 'a 0 1', 'tick 42', 'f 0']);
+    writeFileSync(path, '23:59:59.999990 malloc(1) = 0x10\n00:00:00.000010 free(0x10) = <void>\n');
+    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['thread 0', 'a 0 1', 'tick 20', 'f 0']);
   });
 });
 

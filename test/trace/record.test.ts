@@ -103,3 +103,20 @@ describe('heapsim record usage', () => {
     expect(r.stderr).toContain('after --');
   });
 });
+
+describe('heapsim record without a C compiler', () => {
+  it('says a C compiler is needed and how to get one', async () => {
+    const saved = process.env.CC;
+    process.env.CC = 'heapsim-no-such-compiler';
+    try {
+      if (process.platform !== 'linux') return; // the platform error comes first there
+      const r = await cli('record', '-o', 'x.mtrace', '--', 'true');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/needs (a C compiler|glibc)/);
+      if (unavailable === undefined) expect(r.stderr).toContain('set CC');
+    } finally {
+      if (saved === undefined) delete process.env.CC;
+      else process.env.CC = saved;
+    }
+  });
+});

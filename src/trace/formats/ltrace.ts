@@ -8,7 +8,8 @@
 //   [pid 4196] +++ exited (status 0) +++
 //
 // Optional pieces before the call: `[pid N] ` or `N ` (with -f / -o), a timestamp (-t, -tt,
-// -ttt, -r) and `[0xADDR] ` (-i); `lib->` before the name. A call split by another thread is
+// -ttt, -r; it becomes a tick of the microseconds elapsed) and `[0xADDR] ` (-i); `lib->` before
+// the name. A call split by another thread is
 // one event: a free takes effect at its call line, anything that returns a pointer at the line
 // that shows the result. Without prototypes ltrace prints extra arguments; only the leading ones
 // are read. posix_memalign's result goes through its first argument, which ltrace does not show,
@@ -23,7 +24,16 @@ const LTRACE_CALLS = new Map<string, CallShape>([...ALLOCATOR_CALLS, ['posix_mem
 
 const PID_BRACKET = /^\[pid (\d+)\]\s+/;
 const PID_BARE = /^(\d+)\s+(?=\S)/;
-const TIMESTAMP = /^(?:\d{2}:\d{2}:\d{2}(?:\.\d+)?|\d+\.\d+)\s+/;
+const CLOCK_TIMESTAMP = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?\s+/; // -t, -tt
+const SECONDS_TIMESTAMP = /^(\d+)\.(\d+)\s+/;                         // -ttt (epoch), -r (relative)
+const MICROS_PER_SECOND = 1_000_000;
+const SECONDS_PER_MINUTE = 60;
+const SECONDS_PER_HOUR = 3600;
+const SECONDS_PER_DAY = 86_400;
+/** -ttt prints seconds since the epoch, -r seconds since the previous line: tell them apart by size. */
+const EPOCH_SECONDS_FLOOR = 1e8;
+const MICRO_DIGITS = 6;
+const NO_TIME = -1;
 const INSTRUCTION_POINTER = /^\[(?:0x[0-9a-f]+|\(nil\))\]\s+/i;
 const RESUMED = /^<\.\.\. ([^\s>]+) resumed>\s?(.*)$/;
 const CALL = /^(?:[^\s(]+->)?([^\s(]+)\((.*)$/;
@@ -43,6 +53,8 @@ export class LtraceParser implements TraceParser, LineHandler {
   /** Calls split by another thread, by thread id, waiting for their `resumed` line. */
   private readonly pending = new Map<number, Pending>();
   private currentThread = -1;
+  /** Time of the previous timestamped line, microseconds. */
+  private lastMicros = NO_TIME;
 
   constructor(private readonly ctx: ParserContext) {
     this.mapper = new AddressMapper(ctx.ledger);
@@ -75,6 +87,30 @@ export class LtraceParser implements TraceParser, LineHandler {
     }
   }
 
+  /**
+   * Turns an ltrace timestamp into a tick of the microseconds since the previous one (the tick
+   * precedes the line's event). Clock times wrap at midnight.
+   */
+  private time(m: RegExpExecArray): void {
+    const fraction = (digits: string | undefined): number => digits === undefined ? 0 : Number(digits.slice(0, MICRO_DIGITS).padEnd(MICRO_DIGITS, '0'));
+    let delta: number;
+    if (m.length === 5) {
+      const seconds = Number(m[1]) * SECONDS_PER_HOUR + Number(m[2]) * SECONDS_PER_MINUTE + Number(m[3]);
+      const micros = seconds * MICROS_PER_SECOND + fraction(m[4]);
+      delta = this.lastMicros === NO_TIME ? 0 : micros - this.lastMicros;
+      if (delta < 0) delta += SECONDS_PER_DAY * MICROS_PER_SECOND;
+      this.lastMicros = micros;
+    } else {
+      const micros = Number(m[1]) * MICROS_PER_SECOND + fraction(m[2]);
+      if (Number(m[1]) < EPOCH_SECONDS_FLOOR) delta = micros; // relative (-r)
+      else {
+        delta = this.lastMicros === NO_TIME ? 0 : Math.max(0, micros - this.lastMicros);
+        this.lastMicros = micros;
+      }
+    }
+    if (delta > 0) this.ctx.ledger.tick(delta);
+  }
+
   /** Applies a complete call: `rest` is "args) = result" or "args) <no return ...>". */
   private complete(shape: CallShape, argsAndResult: string): boolean {
     if (NO_RETURN_SUFFIX.test(argsAndResult)) {
@@ -97,8 +133,11 @@ export class LtraceParser implements TraceParser, LineHandler {
       tid = Number(m[1]);
       s = s.slice(m[0].length);
     }
-    m = TIMESTAMP.exec(s);
-    if (m !== null) s = s.slice(m[0].length);
+    m = CLOCK_TIMESTAMP.exec(s) ?? SECONDS_TIMESTAMP.exec(s);
+    if (m !== null) {
+      this.time(m);
+      s = s.slice(m[0].length);
+    }
     m = INSTRUCTION_POINTER.exec(s);
     if (m !== null) s = s.slice(m[0].length);
     if (s.startsWith('+++') || s.startsWith('---')) return this.ignored(); // exits and signals

@@ -131,11 +131,11 @@ describe('ltrace reader', () => {
     writeFileSync(path, [
       '1700000000.000100 malloc(1) = 0x10', '1700000000.000350 free(0x10) = <void>',
     ].join('\n') + '\n');
-    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['thread 0', 'a 0 1', 'tick 250', 'f 0']);
+    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['a 0 1', 'tick 250', 'f 0']);
     writeFileSync(path, '  0.000000 malloc(1) = 0x10\n  0.000042 free(0x10) = <void>\n');
-    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['thread 0', 'a 0 1', 'tick 42', 'f 0']);
+    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['a 0 1', 'tick 42', 'f 0']);
     writeFileSync(path, '23:59:59.999990 malloc(1) = 0x10\n00:00:00.000010 free(0x10) = <void>\n');
-    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['thread 0', 'a 0 1', 'tick 20', 'f 0']);
+    expect((await eventLines(path, { format: 'ltrace' })).lines).toEqual(['a 0 1', 'tick 20', 'f 0']);
   });
 });
 

@@ -80,8 +80,9 @@ export class LtraceParser implements TraceParser, LineHandler {
     return true;
   }
 
+  /** Notes the thread of the next event; lines without a pid (no -f) name no thread. */
   private thread(tid: number): void {
-    if (tid !== this.currentThread) {
+    if (tid !== NO_THREAD && tid !== this.currentThread) {
       this.currentThread = tid;
       this.ctx.ledger.thread(tid);
     }

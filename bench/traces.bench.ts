@@ -1,7 +1,8 @@
 // Trace reading throughput: .hst events parsed per second and mtrace lines parsed per second, on
 // generated data (a seeded alloc/free mix around a bounded live set) in a temporary directory.
 // "Parsed" means read from disk, decoded, ids mapped and checked, counters kept: everything a
-// replay does before the engine, except building op records (measured separately).
+// replay does before the engine, except building op records (measured separately). Rates use the
+// median run, so a burst of load from other work on a shared machine moves them less.
 //
 //   npx tsx bench/traces.bench.ts          runs on its own
 //   runTraceBench()                        for bench/index.ts
@@ -16,7 +17,7 @@ import { syntheticMtrace, writeSyntheticHst } from '../src/trace/synthetic.js';
 
 const HST_EVENTS = 3_000_000;
 const MTRACE_EVENTS = 1_000_000;
-const ITERATIONS = 5;
+const ITERATIONS = 7;
 const WARMUP_ITERATIONS = 2;
 const MS_PER_SECOND = 1000;
 
@@ -51,7 +52,7 @@ export async function runTraceBench(): Promise<BenchFigure[]> {
     const rate = (name: string, units: number): number => {
       const r = bench.tasks.find((t) => t.name === name)!.result;
       if (r.state !== 'completed') throw new Error(`bench task ${name}: ${r.state}`);
-      return Math.round(units / (r.latency.mean / MS_PER_SECOND));
+      return Math.round(units / (r.latency.p50 / MS_PER_SECOND));
     };
     if (check === 0) throw new Error('bench read nothing');
     return [

@@ -96,19 +96,21 @@ export class LineSplitter {
 
 // ---- byte-level number parsing shared by the text readers ----
 
+/** Value of each byte as a hex digit, -1 for bytes that are not one. */
+const HEX_DIGIT_VALUE = new Int8Array(256).fill(-1);
+for (let d = 0; d < HEX_RADIX; d++) {
+  const text = d.toString(HEX_RADIX);
+  HEX_DIGIT_VALUE[text.charCodeAt(0)] = d;
+  HEX_DIGIT_VALUE[text.toUpperCase().charCodeAt(0)] = d;
+}
+
 /** Parses hex digits (no prefix) in buf[start, end); -1 when empty or not hex. Exact below 2^53. */
 export function parseHexDigits(buf: Buffer, start: number, end: number): number {
   if (start >= end) return -1;
   let v = 0;
   for (let i = start; i < end; i++) {
-    const c = buf[i]!;
-    let d: number;
-    if (c >= 48 && c <= 57) d = c - 48;
-    else {
-      const l = c | 0x20;
-      if (l >= 97 && l <= 102) d = l - 87;
-      else return -1;
-    }
+    const d = HEX_DIGIT_VALUE[buf[i]!]!;
+    if (d < 0) return -1;
     v = v * HEX_RADIX + d;
   }
   return v;

@@ -60,3 +60,14 @@ export { parseWindbgText, parseWindbgFiles } from './windbg/parse.js';
 export type { WindbgSnapshot } from './windbg/parse.js';
 export { diagnoseSnapshots, seriesFromSnapshots } from './windbg/series.js';
 export type { Io } from './cli/io.js';
+
+// Traces (Node only: files by path): replay as op batches, stats, conversion, recording.
+export { openReplay, traceToOps } from './trace/replay.js';
+export type { TraceReplay, ReplayOptions, ReplayStats } from './trace/replay.js';
+export { traceWorkload } from './trace/workload.js';
+export { traceStats } from './trace/stats.js';
+export type { TraceStats } from './trace/stats.js';
+export { convertTrace } from './trace/convert.js';
+export { recordTrace } from './trace/record/record.js';
+export { FORMAT_NAMES } from './trace/events.js';
+export type { FormatName } from './trace/events.js';

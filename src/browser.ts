@@ -1,6 +1,7 @@
 // heapsim's public API in browsers and other non-Node runtimes (package.json exports "." →
 // "default"): src/index.ts without its Node-only part, plus connectWorker for Web Workers. Nothing
 // reachable from here imports a node: module.
+import './web/buffer-global.js'; // first: the trace readers need a global Buffer
 
 // Engine: one WASM instance per engine, op batches in, typed samples out.
 export { createEngine, Engine } from './engine/engine.js';
@@ -41,11 +42,20 @@ export type { PoolRetainedCause } from './diagnosis/pool.js';
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.
 export { EngineService } from './worker/service.js';
 export type { CheckpointListener, ProgressListener } from './worker/service.js';
-export type { RunRequest, RunInput, WorkloadInput, PolicyInfo, WorkloadInfo } from './worker/protocol.js';
+export type { RunRequest, RunInput, WorkloadInput, TraceInputSpec, PolicyInfo, WorkloadInfo } from './worker/protocol.js';
 
 // Errors and version.
 export { InputError, UsageError, EngineTrapError, EngineStatusError } from './errors.js';
 export { VERSION } from './version.js';
+
+// Traces from a stream of their content (a File: blobTraceStream), read in chunks.
+export { openReplay, traceToOps } from './trace/replay.js';
+export type { TraceReplay, ReplayOptions, ReplayStats } from './trace/replay.js';
+export { traceWorkload } from './trace/workload.js';
+export type { TraceStream } from './trace/read.js';
+export { blobTraceStream } from './web/trace-blob.js';
+export { FORMAT_NAMES } from './trace/events.js';
+export type { FormatName } from './trace/events.js';
 
 // Browser workers: connect to a Web Worker running `heapsim/worker`.
 export { connectWorker } from './web/client.js';

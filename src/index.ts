@@ -40,7 +40,7 @@ export type { PoolRetainedCause } from './diagnosis/pool.js';
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.
 export { EngineService } from './worker/service.js';
 export type { CheckpointListener, ProgressListener } from './worker/service.js';
-export type { RunRequest, RunInput, WorkloadInput, PolicyInfo, WorkloadInfo } from './worker/protocol.js';
+export type { RunRequest, RunInput, WorkloadInput, TraceInputSpec, PolicyInfo, WorkloadInfo } from './worker/protocol.js';
 
 // Errors and version.
 export { InputError, UsageError, EngineTrapError, EngineStatusError } from './errors.js';
@@ -61,10 +61,12 @@ export type { WindbgSnapshot } from './windbg/parse.js';
 export { diagnoseSnapshots, seriesFromSnapshots } from './windbg/series.js';
 export type { Io } from './cli/io.js';
 
-// Traces (Node only: files by path): replay as op batches, stats, conversion, recording.
+// Traces: replay by path or from a stream of their content, stats, conversion, recording.
 export { openReplay, traceToOps } from './trace/replay.js';
 export type { TraceReplay, ReplayOptions, ReplayStats } from './trace/replay.js';
 export { traceWorkload } from './trace/workload.js';
+export type { TraceStream } from './trace/read.js';
+export { blobTraceStream } from './web/trace-blob.js';
 export { traceStats } from './trace/stats.js';
 export type { TraceStats } from './trace/stats.js';
 export { convertTrace } from './trace/convert.js';

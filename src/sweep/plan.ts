@@ -1,6 +1,8 @@
 // A sweep's plan: the cross product inputs × policies × settings × seeds, in a fixed order (inputs
 // outermost, then policies, then each --set key in the order given, then seeds), each job
-// validated before anything runs so a bad value fails in one line and no run starts.
+// validated before anything runs so a bad value fails in one line and no run starts. An input
+// naming an existing file is a trace (seeds do not apply to it: one job per combination).
+import { statSync } from 'node:fs';
 import { getPolicy, resolveParams } from '../engine/policies.js';
 import { UsageError } from '../errors.js';
 import { layerSettings } from '../cli/commands/run.js';
@@ -27,7 +29,19 @@ export interface SweepJob {
   policy: string;
   /** This job's value of each axis, in axis order. */
   settings: [key: string, value: string][];
-  seed: number;
+  /** Seed of a built-in workload; undefined for a trace. */
+  seed: number | undefined;
+  /** The input is a trace file. */
+  trace: boolean;
+}
+
+/** A positional naming an existing file is a trace; anything else a built-in workload. */
+export function isTraceFile(name: string): boolean {
+  try {
+    return statSync(name).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Parses repeated `--set key=v1,v2,...` values into axes (a key may appear once). */
@@ -56,21 +70,23 @@ export function planSweep(axes: SweepAxes): SweepJob[] {
   if (!axes.inputs.length) throw new UsageError('sweep wants at least one workload name or trace file');
   if (!axes.policies.length) throw new UsageError('sweep wants at least one policy (--policy a,b,c)');
   for (const p of axes.policies) getPolicy(p);
-  for (const input of axes.inputs) makeWorkload(input);
+  const traces = axes.inputs.map(isTraceFile);
+  axes.inputs.forEach((input, i) => { if (!traces[i]) makeWorkload(input); });
   let combos: [string, string][][] = [[]];
   for (const axis of axes.settings) {
     combos = combos.flatMap((c) => axis.values.map((v) => [...c, [axis.key, v] as [string, string]]));
   }
   const jobs: SweepJob[] = [];
-  for (const input of axes.inputs) {
+  axes.inputs.forEach((input, i) => {
+    const trace = traces[i]!;
     for (const policy of axes.policies) {
       for (const settings of combos) {
-        for (const seed of axes.seeds) {
-          jobs.push({ index: jobs.length, input, policy, settings, seed });
+        for (const seed of trace ? [undefined] : axes.seeds) {
+          jobs.push({ index: jobs.length, input, policy, settings, seed, trace });
         }
       }
     }
-  }
+  });
   for (const job of jobs) requestFor(job, {});
   return jobs;
 }
@@ -88,7 +104,7 @@ export function requestFor(job: SweepJob, shared: SweepRunOptions): RunRequest {
   resolveParams(spec, params);
   for (const l of layers) resolveParams(getPolicy(l.policy), l.params ?? {});
   return {
-    input: { workload: job.input, seed: job.seed },
+    input: job.trace ? { trace: job.input } : { workload: job.input, seed: job.seed },
     policy: job.policy,
     params,
     layers,

@@ -19,7 +19,8 @@ export interface SweepRow {
   policy: string;
   /** `key=value` pairs of the job's --set axes, space-separated. */
   settings: string;
-  seed: number;
+  /** Seed of a built-in workload; null for a trace. */
+  seed: number | null;
   events: number;
   failedOps: number;
   marks: MarkFigures[];
@@ -47,7 +48,7 @@ export function sweepRow(job: SweepJob, doc: RunDocument): SweepRow {
     input: job.input,
     policy: job.policy,
     settings: settingsText(job),
-    seed: job.seed,
+    seed: job.seed ?? null,
     events: doc.events,
     failedOps: typeof doc.failedOps === 'number' ? doc.failedOps : 0,
     marks,
@@ -68,7 +69,7 @@ export function formatSweepTable(rows: readonly SweepRow[]): string {
   for (const r of rows) {
     r.marks.forEach((m, i) => {
       const run = i === 0
-        ? [r.input, r.policy, r.settings || '-', String(r.seed), String(r.events), mb(r.peakCommittedBytes), r.diagnosis, mb(r.retainedBytes)]
+        ? [r.input, r.policy, r.settings || '-', r.seed === null ? '-' : String(r.seed), String(r.events), mb(r.peakCommittedBytes), r.diagnosis, mb(r.retainedBytes)]
         : ['', '', '', '', '', '', '', ''];
       lines.push([...run, m.label, String(m.event), mb(m.committedBytes), mb(m.reservedBytes), mb(m.busyBytes), mb(m.freeBytes)]);
     });
@@ -99,7 +100,7 @@ export function formatSweepCsv(rows: readonly SweepRow[]): string {
   for (const l of labels) head.push(`${l}_event`, ...figures.map((f) => `${l}_${f}_bytes`));
   const out = [head.map(csvField).join(',')];
   for (const r of rows) {
-    const cells: (string | number)[] = [r.input, r.policy, r.settings, r.seed, r.events, r.failedOps, r.peakCommittedBytes, r.diagnosis, r.retainedBytes];
+    const cells: (string | number)[] = [r.input, r.policy, r.settings, r.seed ?? '', r.events, r.failedOps, r.peakCommittedBytes, r.diagnosis, r.retainedBytes];
     for (const l of labels) {
       const m = r.marks.find((k) => k.label === l);
       cells.push(m ? m.event : '', ...figures.map((f) => (m ? m[`${f}Bytes`] : '')));

@@ -1,10 +1,11 @@
 // Opening a trace: transparent gunzip (by magic bytes, not by name), format detection, and the
 // reader for that format wired to a Ledger. Everything streams: a trace is read in chunks of
 // CHUNK_BYTES and only the ledger's per-block tables stay in memory.
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
-import { pipeline, type Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+//
+// A trace comes from a path (Node: fs and zlib) or from any TraceStream (a browser File, see
+// src/web/trace-blob.ts). No node: module is imported at the top, so this file and the readers
+// also run in a browser worker; Node's modules are fetched only when a path is opened.
+import type { Readable } from 'node:stream';
 import { InputError } from '../errors.js';
 import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
@@ -30,6 +31,22 @@ export interface OpenOptions {
   format?: FormatName;
   /** Count malformed lines instead of failing on the first one. */
   lenient?: boolean;
+}
+
+/** A trace's content from a source other than a path. */
+export interface TraceStream {
+  /** Name used in messages and as the workload name. */
+  name: string;
+  /** The source was gzip; `chunks` are already decompressed. */
+  gzip: boolean;
+  /** Size of the source (compressed bytes for gzip), for progress. */
+  sourceBytes: number;
+  /** Bytes of the source consumed so far. */
+  bytesRead(): number;
+  /** The (decompressed) content in chunks; iterated once. */
+  chunks: AsyncIterable<Uint8Array>;
+  /** Stops reading early (when the format cannot be recognised). */
+  cancel?(): void;
 }
 
 export interface TraceInput {
@@ -63,8 +80,28 @@ export function createParser(format: FormatName, ctx: ParserContext): TraceParse
   }
 }
 
-async function isGzip(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+interface NodeModules {
+  fs: typeof import('node:fs');
+  fsp: typeof import('node:fs/promises');
+  stream: typeof import('node:stream');
+  zlib: typeof import('node:zlib');
+}
+
+/** Node's modules for reading by path (process.getBuiltinModule: Node >= 20.16). */
+function nodeModules(path: string): NodeModules {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const get = proc?.getBuiltinModule;
+  if (typeof get !== 'function') throw new InputError('reading a trace by its path needs Node.js (>= 20.16); pass its content as a stream', path);
+  return {
+    fs: get.call(proc, 'fs') as NodeModules['fs'],
+    fsp: get.call(proc, 'fs/promises') as NodeModules['fsp'],
+    stream: get.call(proc, 'stream') as NodeModules['stream'],
+    zlib: get.call(proc, 'zlib') as NodeModules['zlib'],
+  };
+}
+
+async function isGzip(path: string, { fsp }: NodeModules): Promise<boolean> {
+  const fh = await fsp.open(path, 'r');
   try {
     const magic = Buffer.alloc(GZIP_MAGIC_BYTES);
     const { bytesRead } = await fh.read(magic, 0, GZIP_MAGIC_BYTES, 0);
@@ -74,13 +111,18 @@ async function isGzip(path: string): Promise<boolean> {
   }
 }
 
-async function* guarded(path: string, gzip: boolean, iterator: AsyncIterator<Buffer>, head: Buffer[]): AsyncGenerator<Buffer> {
+/** A chunk as the readers want it: a Buffer over the same bytes (no copy). */
+function asBuffer(chunk: Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+async function* guarded(path: string, gzip: boolean, iterator: AsyncIterator<Uint8Array>, head: Buffer[]): AsyncGenerator<Buffer> {
   yield* head;
   try {
     for (;;) {
       const r = await iterator.next();
       if (r.done === true) return;
-      yield r.value;
+      yield asBuffer(r.value);
     }
   } catch (err) {
     throw gzipError(path, gzip, err);
@@ -88,21 +130,37 @@ async function* guarded(path: string, gzip: boolean, iterator: AsyncIterator<Buf
 }
 
 function gzipError(path: string, gzip: boolean, err: unknown): unknown {
-  if (gzip && err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+  if (gzip && err instanceof Error && (err as { code?: string }).code?.startsWith('Z_')) {
     return new InputError(`corrupt or truncated gzip data (${err.message})`, path);
   }
   return err;
 }
 
-/** Opens a trace for reading; events will flow into a new Ledger and on to `out`. */
-export async function openTrace(path: string, out: EventSink | null, options: OpenOptions = {}): Promise<TraceInput> {
-  const info = await stat(path);
+/** A file as a TraceStream: read in CHUNK_BYTES chunks, gunzipped when it starts with gzip's magic. */
+async function fileStream(path: string): Promise<TraceStream> {
+  const node = nodeModules(path);
+  const info = await node.fsp.stat(path);
   if (!info.isFile()) throw new InputError('not a regular file', path);
-  const gzip = await isGzip(path);
-  const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  const gzip = await isGzip(path, node);
+  const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
   let content: Readable = raw;
-  if (gzip) content = pipeline(raw, createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);
-  const iterator = (content as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  if (gzip) content = node.stream.pipeline(raw, node.zlib.createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);
+  return {
+    name: path,
+    gzip,
+    sourceBytes: info.size,
+    bytesRead: () => raw.bytesRead,
+    chunks: content as AsyncIterable<Buffer>,
+    cancel: () => raw.destroy(),
+  };
+}
+
+/** Opens a trace (a path, or a stream of its content) for reading; events flow into a new Ledger and on to `out`. */
+export async function openTrace(source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}): Promise<TraceInput> {
+  const stream = typeof source === 'string' ? await fileStream(source) : source;
+  const path = stream.name;
+  const gzip = stream.gzip;
+  const iterator = stream.chunks[Symbol.asyncIterator]();
   // Collect enough of the start to recognise the format.
   const head: Buffer[] = [];
   let headBytes = 0;
@@ -110,7 +168,7 @@ export async function openTrace(path: string, out: EventSink | null, options: Op
     while (headBytes < DETECT_BYTES) {
       const r = await iterator.next();
       if (r.done === true) break;
-      head.push(r.value);
+      head.push(asBuffer(r.value));
       headBytes += r.value.length;
     }
   } catch (err) {
@@ -120,7 +178,7 @@ export async function openTrace(path: string, out: EventSink | null, options: Op
   if (format === undefined) {
     format = detectFormat(Buffer.concat(head).subarray(0, DETECT_BYTES));
     if (format === undefined) {
-      raw.destroy();
+      stream.cancel?.();
       throw new InputError(
         headBytes === 0 ? 'empty file: no trace in it'
           : `cannot tell the trace format from its content; name it with --format (${FORMAT_NAMES.join(', ')})`,
@@ -134,8 +192,8 @@ export async function openTrace(path: string, out: EventSink | null, options: Op
     path,
     format,
     gzip,
-    fileBytes: info.size,
-    bytesRead: () => raw.bytesRead,
+    fileBytes: stream.sourceBytes,
+    bytesRead: () => stream.bytesRead(),
     ledger,
     parser,
     chunks: guarded(path, gzip, iterator, head),

@@ -15,7 +15,7 @@ import { UsageError, InputError } from '../errors.js';
 import { DEFAULT_BATCH_OPS, OpBuffer } from '../engine/ops.js';
 import { powerOfTwoAlignment, type EventSink, type FormatName } from './events.js';
 import { DEFAULT_TOP, type Ledger, type InputCounts, type LeakSummary } from './ledger.js';
-import { openTrace, type OpenOptions, type TraceInput } from './read.js';
+import { openTrace, type OpenOptions, type TraceInput, type TraceStream } from './read.js';
 
 /** Heap every trace event goes to. */
 export const TRACE_HEAP = 0;
@@ -145,16 +145,16 @@ export interface TraceReplay {
   batches(): AsyncGenerator<OpBuffer>;
 }
 
-/** Opens a trace for replay (detects its format, reads nothing else yet). */
-export async function openReplay(path: string, options: ReplayOptions = {}): Promise<TraceReplay> {
+/** Opens a trace (a path or a stream of its content) for replay: detects its format, reads nothing else yet. */
+export async function openReplay(source: string | TraceStream, options: ReplayOptions = {}): Promise<TraceReplay> {
   const batchOps = options.batchOps ?? DEFAULT_BATCH_OPS;
   if (!Number.isInteger(batchOps) || batchOps < 1) throw new UsageError('batch size must be a positive integer');
   const writer = new OpWriter(batchOps);
-  const input = await openTrace(path, writer, options);
+  const input = await openTrace(source, writer, options);
   const ledger = input.ledger;
   let started = false;
   const replay: TraceReplay = {
-    path,
+    path: input.path,
     format: input.format,
     labels: ledger.labels,
     stats: replayStatsOf(input, ledger),
@@ -186,7 +186,7 @@ export async function openReplay(path: string, options: ReplayOptions = {}): Pro
 }
 
 /** Shorthand: the op batches of a trace (see openReplay for the stats and labels). */
-export async function* traceToOps(path: string, options: ReplayOptions = {}): AsyncGenerator<OpBuffer> {
-  const replay = await openReplay(path, options);
+export async function* traceToOps(source: string | TraceStream, options: ReplayOptions = {}): AsyncGenerator<OpBuffer> {
+  const replay = await openReplay(source, options);
   yield* replay.batches();
 }

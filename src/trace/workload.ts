@@ -3,6 +3,7 @@
 // read; the runner registers new labels before each batch.
 import type { Workload } from '../workload/workload.js';
 import { openReplay, type ReplayOptions, type TraceReplay } from './replay.js';
+import type { TraceStream } from './read.js';
 
 /** Traces come from 64-bit programs: their sizes and address-space use assume x64. */
 const TRACE_ARCH = 'x64';
@@ -11,8 +12,9 @@ export interface TraceWorkload extends Workload {
   replay: TraceReplay;
 }
 
-export async function traceWorkload(path: string, options: ReplayOptions = {}): Promise<TraceWorkload> {
-  const replay = await openReplay(path, options);
+export async function traceWorkload(source: string | TraceStream, options: ReplayOptions = {}): Promise<TraceWorkload> {
+  const replay = await openReplay(source, options);
+  const path = replay.path;
   return {
     name: path,
     labels: replay.labels,

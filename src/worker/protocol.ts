@@ -4,6 +4,7 @@
 import type { ArchName } from '../engine/abi.js';
 import type { BuildFlavour } from '../engine/load.js';
 import type { LayerSpec } from '../run/run.js';
+import type { FormatName } from '../trace/events.js';
 
 /** A built-in synthetic workload and its seed. */
 export interface WorkloadInput {
@@ -11,7 +12,21 @@ export interface WorkloadInput {
   seed?: number;
 }
 
-export type RunInput = WorkloadInput;
+/**
+ * A recorded trace: a path (Node) or a Blob / File (any runtime; a File is sent to a worker as a
+ * handle and read there in chunks, never whole).
+ */
+export interface TraceInputSpec {
+  trace: string | Blob;
+  /** Name for messages and the document's `workload` (default: the path, or the File's name). */
+  name?: string;
+  /** Skip detection and read the trace as this format. */
+  format?: FormatName;
+  /** Count malformed lines instead of failing on the first. */
+  lenient?: boolean;
+}
+
+export type RunInput = WorkloadInput | TraceInputSpec;
 
 /** One run: an input on a policy stack, as `heapsim run` takes it. */
 export interface RunRequest {

@@ -14,6 +14,8 @@ import type { Checkpoint, RunDocument } from '../report/types.js';
 import { runWorkload } from '../run/run.js';
 import { WORKLOADS, makeWorkload } from '../workload/index.js';
 import type { Workload } from '../workload/workload.js';
+import { traceWorkload } from '../trace/workload.js';
+import { blobTraceStream } from '../web/trace-blob.js';
 import type { PolicyInfo, RunRequest, WorkloadInfo } from './protocol.js';
 import './transfer.js';
 
@@ -21,7 +23,8 @@ import './transfer.js';
 export const SLICE_MS = 20;
 
 export type CheckpointListener = (checkpoint: Checkpoint) => void;
-export type ProgressListener = (events: number) => void;
+/** Events done so far; for a trace also the bytes of it read so far and its size. */
+export type ProgressListener = (events: number, inputBytesRead?: number, inputBytes?: number) => void;
 
 export class EngineService {
   private readonly engines = new Map<number, Engine>();
@@ -102,7 +105,10 @@ export class EngineService {
       this.runs.set(id, controller);
     }
     try {
-      const workload = sliced(makeInput(request), controller.signal);
+      let bytesRead: number | undefined;
+      let bytesTotal: number | undefined;
+      const input = await openInput(request, (read, total) => { bytesRead = read; bytesTotal = total; });
+      const workload = sliced(input, controller.signal);
       return await runWorkload(workload, {
         policy: request.policy,
         params: request.params,
@@ -113,7 +119,7 @@ export class EngineService {
         build: request.build,
         signal: controller.signal,
         onCheckpoint: onCheckpoint && ((cp) => notify(onCheckpoint, cp)),
-        onProgress: onProgress && ((events) => notify(onProgress, events)),
+        onProgress: onProgress && ((events) => notifyProgress(onProgress, events, bytesRead, bytesTotal)),
       });
     } finally {
       if (id !== undefined) this.runs.delete(id);
@@ -134,10 +140,29 @@ export class EngineService {
   }
 }
 
-function makeInput(request: RunRequest): Workload {
-  const input = request.input;
-  if (typeof input?.workload === 'string') return makeWorkload(input.workload, { seed: input.seed });
-  throw new UsageError('a run request needs input.workload');
+/** The request's input as a Workload: a built-in workload, or a trace by path or Blob. */
+async function openInput(request: RunRequest, onBytes: (read: number, total: number) => void): Promise<Workload> {
+  const input = request.input as Partial<RunRequest['input']> | undefined;
+  if (input && 'workload' in input && typeof input.workload === 'string') {
+    return makeWorkload(input.workload, { seed: input.seed });
+  }
+  if (input && 'trace' in input && (typeof input.trace === 'string' || input.trace instanceof Blob)) {
+    const source = typeof input.trace === 'string'
+      ? input.trace
+      : await blobTraceStream(input.trace, input.name ?? ((input.trace as Partial<File>).name || 'trace'));
+    const workload = await traceWorkload(source, {
+      format: input.format,
+      lenient: input.lenient === true,
+      onProgress: (_events, read, total) => onBytes(read, total),
+    });
+    return input.name !== undefined && typeof input.trace === 'string' ? { ...workload, name: input.name } : workload;
+  }
+  throw new UsageError('a run request needs input.workload (a built-in workload) or input.trace (a path or a Blob)');
+}
+
+function notifyProgress(listener: ProgressListener, events: number, read?: number, total?: number): void {
+  const r = read === undefined ? listener(events) : listener(events, read, total);
+  if ((r as unknown) instanceof Promise) (r as unknown as Promise<unknown>).catch(() => undefined);
 }
 
 /** A listener across a thread boundary returns a promise; a failed delivery must not stop the run. */

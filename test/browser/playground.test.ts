@@ -4,7 +4,7 @@
 // Node API, and checks that Cancel stops a run while the page keeps answering.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -14,6 +14,9 @@ import { makeWorkload } from '../../src/workload/index.js';
 import { runDocumentJson } from '../../src/report/json.js';
 import { diagnoseRun } from '../../src/report/run-diagnosis.js';
 import { markReport } from '../../src/web/playground/reports.js';
+import { traceWorkload } from '../../src/trace/workload.js';
+import { syntheticMtrace } from '../../src/trace/synthetic.js';
+import { gzipSync } from 'node:zlib';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -112,6 +115,27 @@ describe('playground in Chromium', () => {
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'playground.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('runs a trace file picked on the page (gzip, read in chunks in the worker) like the Node API', async () => {
+    const file = join(profileDir, 'service.mtrace.gz');
+    writeFileSync(file, gzipSync(syntheticMtrace({ events: 60_000, liveTarget: 3000, seed: 4 })));
+    await page.setInputFiles('#trace-file', file);
+    expect(await page.isChecked('input[name="source"][value="trace"]')).toBe(true);
+    await page.fill('#every', '5000');
+    await page.click('#run');
+    expect(await finished(page)).toBe('done');
+    const policy = await page.inputValue('#policy');
+    const node = await runWorkload(await traceWorkload(file), { policy, every: 5000 });
+    // The page names the input by the File's name; Node by the path it was given.
+    const expected = { ...node, workload: 'service.mtrace.gz' };
+    expect(await page.getAttribute('#chart-bytes', 'data-points')).toBe(String(node.checkpoints.length));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe(`heapsim-service.mtrace.gz-${policy}.json`);
+    const bytes = readFileSync((await download.path())!);
+    expect(bytes.equals(Buffer.from(runDocumentJson(expected), 'utf8'))).toBe(true);
+    await page.click('input[name="source"][value="workload"]');
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,6 +1,10 @@
 // heapsim sweep: plan order, determinism across pool sizes, output formats, one-line errors.
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { cli } from './helpers.js';
+import { syntheticMtrace } from '../../src/trace/synthetic.js';
 import { planSweep, settingAxes } from '../../src/sweep/plan.js';
 
 const AXES = ['peak-hour', '--policy', 'first-fit,pool', '--seed', '1,2'];
@@ -27,6 +31,27 @@ describe('heapsim sweep', () => {
     // Each run equals a plain `heapsim run` of the same job.
     const single = JSON.parse((await cli('run', 'peak-hour', '--seed', '2', '--policy', 'pool', '--json')).stdout);
     expect(rows[3].marks.map((m: { committedBytes: number }) => m.committedBytes)).toEqual(single.checkpoints.map((c: { heap: { committedBytes: number } }) => c.heap.committedBytes));
+  });
+
+  it('takes trace files beside workloads; seeds apply to workloads only; same results for any --jobs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heapsim-sweep-'));
+    try {
+      const trace = join(dir, 'small.mtrace');
+      writeFileSync(trace, syntheticMtrace({ events: 20_000, liveTarget: 1000, seed: 2 }));
+      const args = ['sweep', trace, '--policy', 'first-fit,pool', '--seed', '1,2', '--json'];
+      const one = await cli(...args, '--jobs', '1');
+      const two = await cli(...args, '--jobs', '2');
+      expect(one.code).toBe(0);
+      expect(two.stdout).toBe(one.stdout);
+      const rows = JSON.parse(one.stdout).runs;
+      expect(rows.map((r: { input: string; policy: string; seed: number | null; events: number }) => [r.input, r.policy, r.seed, r.events]))
+        .toEqual([[trace, 'first-fit', null, 20_000], [trace, 'pool', null, 20_000]]);
+      const single = JSON.parse((await cli('run', trace, '--policy', 'pool', '--json')).stdout);
+      expect(rows[1].marks.map((m: { committedBytes: number }) => m.committedBytes))
+        .toEqual(single.checkpoints.map((c: { heap: { committedBytes: number } }) => c.heap.committedBytes));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--csv: a header and one line per run with per-mark columns; --set values change the runs', async () => {

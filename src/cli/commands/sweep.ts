@@ -30,7 +30,8 @@ Runs every combination of inputs, policies, --set values and seeds, each run on 
 on a pool of worker threads, and prints one result per run in a stable order: inputs as given,
 then policies, then each --set key's values, then seeds. Results do not depend on --jobs.
 
-inputs: built-in workloads (${workloadNames().join(', ')})
+inputs: built-in workloads (${workloadNames().join(', ')}) or trace files (any format
+heapsim run reads; --seed does not apply to them)
 
 options:
   --policy A,B,...     policies to compare: ${policyNames().join(', ')} (default first-fit)

@@ -7,6 +7,7 @@ import { connectWorker } from '../client.js';
 import type { EngineService } from '../../worker/service.js';
 import type { PolicyInfo, RunRequest, WorkloadInfo } from '../../worker/protocol.js';
 import type { ArchName } from '../../engine/abi.js';
+import { FORMAT_NAMES, type FormatName } from '../../trace/events.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { runDocumentJson } from '../../report/json.js';
 import { RunCharts } from './charts.js';
@@ -25,6 +26,11 @@ const ui = {
   workload: $<HTMLSelectElement>('workload'),
   workloadDescription: $('workload-description'),
   seed: $<HTMLInputElement>('seed'),
+  drop: $('drop'),
+  traceFile: $<HTMLInputElement>('trace-file'),
+  traceInfo: $('trace-info'),
+  traceFormat: $<HTMLSelectElement>('trace-format'),
+  lenient: $<HTMLInputElement>('lenient'),
   policy: $<HTMLSelectElement>('policy'),
   policyDescription: $('policy-description'),
   params: $('params'),
@@ -48,6 +54,19 @@ let policies: PolicyInfo[] = [];
 let workloads: WorkloadInfo[] = [];
 let current: { runId: string; doc?: RunDocument; request: RunRequest } | undefined;
 let runCounter = 0;
+/** The trace picked or dropped; read by the worker in chunks when a run starts. */
+let traceFile: File | undefined;
+
+function source(): 'workload' | 'trace' {
+  return (ui.form.elements.namedItem('source') as RadioNodeList).value === 'trace' ? 'trace' : 'workload';
+}
+
+function useTrace(file: File | undefined): void {
+  traceFile = file;
+  if (!file) return;
+  (ui.form.querySelector('input[name="source"][value="trace"]') as HTMLInputElement).checked = true;
+  ui.traceInfo.textContent = `${file.name}: ${(file.size / 1024 / 1024).toFixed(1)} MB, read in chunks in the worker.`;
+}
 
 function setState(state: State, message: string): void {
   document.body.dataset.state = state;
@@ -130,9 +149,21 @@ function readRequest(runId: string): RunRequest {
   const every = Number(ui.every.value);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got '${ui.seed.value}'`);
   if (!Number.isSafeInteger(every) || every < 1) throw new Error(`checkpoint interval must be a positive integer, got '${ui.every.value}'`);
+  let input: RunRequest['input'];
+  if (source() === 'trace') {
+    if (!traceFile) throw new Error('pick or drop a trace file first');
+    input = {
+      trace: traceFile,
+      name: traceFile.name,
+      ...(ui.traceFormat.value ? { format: ui.traceFormat.value as FormatName } : {}),
+      ...(ui.lenient.checked ? { lenient: true } : {}),
+    };
+  } else {
+    input = { workload: ui.workload.value, seed };
+  }
   return {
     runId,
-    input: { workload: ui.workload.value, seed },
+    input,
     policy: ui.policy.value,
     params,
     ...(parent ? { layers: [{ policy: parent, params: fieldValues(ui.parentParams) }] } : {}),
@@ -184,6 +215,7 @@ function showDocument(doc: RunDocument): void {
     if (isMark(cp)) addMark(cp);
   }
   charts.redraw();
+  if (!markCheckpoints.length) ui.markReport.textContent = 'This input has no marks: the charts show its periodic checkpoints.';
   ui.diagnosis.textContent = diagnosisText(doc);
 }
 
@@ -211,10 +243,11 @@ async function run(): Promise<void> {
     charts.add(cp, isMark(cp));
     if (isMark(cp)) addMark(cp);
   };
-  const onProgress = (n: number): void => {
+  const onProgress = (n: number, bytesRead?: number, bytes?: number): void => {
     if (!live) return;
     events = n;
-    ui.status.textContent = `Running: ${n.toLocaleString('en-US')} events`;
+    const share = bytesRead !== undefined && bytes ? `, ${Math.floor((bytesRead * 100) / bytes)} % of the trace read` : '';
+    ui.status.textContent = `Running: ${n.toLocaleString('en-US')} events${share}`;
   };
   try {
     const doc = await api.run(request, proxy(onCheckpoint), proxy(onProgress));
@@ -241,8 +274,9 @@ function download(): void {
   const a = document.createElement('a');
   a.href = URL.createObjectURL(blob);
   const seed = doc.seed !== undefined ? `-seed${doc.seed}` : '';
+  const input = doc.workload.replace(/^.*[\\/]/, '').replace(/[^\w.-]+/g, '_');
   const below = Array.isArray(doc.layers) ? doc.layers.map((l) => `-on-${String(l)}`).join('') : '';
-  a.download = `heapsim-${doc.workload}-${doc.policy}${below}${seed}.json`;
+  a.download = `heapsim-${input}-${doc.policy}${below}${seed}.json`;
   document.body.append(a);
   a.click();
   a.remove();
@@ -258,7 +292,19 @@ async function start(): Promise<void> {
   ui.policy.replaceChildren(...policies.map((p) => option(p.name, p.name)));
   showWorkload();
   showPolicy();
-  ui.workload.addEventListener('change', showWorkload);
+  ui.traceFormat.append(...FORMAT_NAMES.map((f) => option(f, f)));
+  ui.workload.addEventListener('change', () => {
+    (ui.form.querySelector('input[name="source"][value="workload"]') as HTMLInputElement).checked = true;
+    showWorkload();
+  });
+  ui.traceFile.addEventListener('change', () => useTrace(ui.traceFile.files?.[0]));
+  ui.drop.addEventListener('dragover', (e) => { e.preventDefault(); ui.drop.classList.add('over'); });
+  ui.drop.addEventListener('dragleave', () => ui.drop.classList.remove('over'));
+  ui.drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    ui.drop.classList.remove('over');
+    useTrace(e.dataTransfer?.files[0]);
+  });
   ui.policy.addEventListener('change', showPolicy);
   ui.parent.addEventListener('change', showParent);
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); void run(); });

@@ -2,10 +2,9 @@
 // outermost, then policies, then each --set key in the order given, then seeds), each job
 // validated before anything runs so a bad value fails in one line and no run starts. An input
 // naming an existing file is a trace (seeds do not apply to it: one job per combination).
-import { statSync } from 'node:fs';
 import { getPolicy, resolveParams } from '../engine/policies.js';
 import { UsageError } from '../errors.js';
-import { layerSettings } from '../cli/commands/run.js';
+import { isTraceFile, layerSettings } from '../cli/commands/run.js';
 import { makeWorkload } from '../workload/index.js';
 import type { RunRequest } from '../worker/protocol.js';
 
@@ -35,14 +34,6 @@ export interface SweepJob {
   trace: boolean;
 }
 
-/** A positional naming an existing file is a trace; anything else a built-in workload. */
-export function isTraceFile(name: string): boolean {
-  try {
-    return statSync(name).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /** Parses repeated `--set key=v1,v2,...` values into axes (a key may appear once). */
 export function settingAxes(sets: readonly string[]): SettingAxis[] {

@@ -55,7 +55,11 @@ export class EngineService {
     return this.get(engine).label(name);
   }
 
-  /** Applies one batch. From another thread the buffer is moved here, not copied. */
+  /**
+   * Applies one batch. From another thread the buffer is moved here, not copied: the caller's
+   * `ops.words` is detached afterwards, so send a fresh buffer each time (copy a replay's batch,
+   * which the replay reuses, before sending it).
+   */
   async apply(engine: number, ops: OpBuffer): Promise<BatchResult> {
     return this.get(engine).apply(ops);
   }

@@ -122,8 +122,8 @@ export class EngineService {
         every: request.every,
         build: request.build,
         signal: controller.signal,
-        onCheckpoint: onCheckpoint && ((cp) => notify(onCheckpoint, cp)),
-        onProgress: onProgress && ((events) => notifyProgress(onProgress, events, bytesRead, bytesTotal)),
+        onCheckpoint: onCheckpoint && ((cp) => settle(onCheckpoint(cp))),
+        onProgress: onProgress && ((events) => settle(bytesRead === undefined ? onProgress(events) : onProgress(events, bytesRead, bytesTotal))),
       });
     } finally {
       if (id !== undefined) this.runs.delete(id);
@@ -164,15 +164,9 @@ async function openInput(request: RunRequest, onBytes: (read: number, total: num
   throw new UsageError('a run request needs input.workload (a built-in workload) or input.trace (a path or a Blob)');
 }
 
-function notifyProgress(listener: ProgressListener, events: number, read?: number, total?: number): void {
-  const r = read === undefined ? listener(events) : listener(events, read, total);
-  if ((r as unknown) instanceof Promise) (r as unknown as Promise<unknown>).catch(() => undefined);
-}
-
 /** A listener across a thread boundary returns a promise; a failed delivery must not stop the run. */
-function notify<T>(listener: (value: T) => unknown, value: T): void {
-  const r = listener(value);
-  if (r instanceof Promise) r.catch(() => undefined);
+function settle(result: unknown): void {
+  if (result instanceof Promise) result.catch(() => undefined);
 }
 
 /** The workload with a turn of the event loop after every SLICE_MS of work and a cancel check. */

@@ -187,6 +187,9 @@ export class Engine {
 
   heapPolicy(h: number): string | undefined { return this.heapPolicies[h]; }
 
+  /** @internal The raw WASM exports, for policy-specific walks (src/engine/nt.ts) and tests. */
+  get raw(): EngineExports { return this.guard(() => this.x); }
+
   /** Runs one batch: one call into WASM. Failed ops are counted, not thrown. */
   apply(ops: OpBuffer): BatchResult {
     const n = ops.length;

@@ -91,6 +91,10 @@ export interface EngineExports {
   OP_SIZE_BYTES: WebAssembly.Global;
   ffRecordBytes(): number;
   ffEngineBytes(): number;
+  ntWalk(heap: number, out: number, max: number): number;
+  ntWalkBuffer(records: number): number;
+  ntEngineBytes(): number;
+  ntRecordBytes(): number;
 }
 
 /** Instantiates a fresh engine from the cached module. */

@@ -23,7 +23,7 @@ import {
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck,
+  heapTrim, heapSample, heapCheck, heapUserAddress,
 } from "./heaps";
 
 const HANDLE_BITS: u32 = 29;
@@ -312,3 +312,11 @@ export function checkAll(): i32 {
 
 // Owner index the VM uses for a heap's regions (for host-side region walks).
 export function heapOwner(h: i32): i32 { return heapPolicy(h) ? heapRoot(h) : <i32>NO_OWNER; }
+
+// The address the program sees for a live id, 0 when the id is not live (tests, trace tools).
+export function idUserAddress(id: u32): u64 {
+  if (id >= idCap) return 0;
+  const e = load<u32>(idTable + (<usize>id << 2));
+  if (!e) return 0;
+  return heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS));
+}

@@ -264,7 +264,7 @@ function newSubsegment(b: u32): u32 {
   rec(blk).aux = s;
   bucket(b).subsegments++;
   H.userBlocks++;
-  H.userBlockBytes += bytes;
+  H.userBlockBytes += bytesOf(blk); // one granule more than asked when the remainder was a sliver
   H.freeChunkBytes += <u64>count * chunk;
   touchPages(rec(blk).addr, hdr, owner);
   return s;

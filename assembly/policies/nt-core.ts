@@ -571,7 +571,9 @@ function extend(need: u64): bool {
 // round_down(end)), moved one more page inwards on a side whose piece would be exactly one granule
 // (RtlpDeCommitFreeBlock, brief §1.7 [V]). The head and tail pieces stay free blocks; the pages
 // become a UCR merged with neighbouring UCRs (RtlpInsertUnCommittedPages). Returns the bytes
-// decommitted; 0 = nothing to do, n untouched.
+// decommitted; 0 = nothing to do, n untouched. After a decommit, decommitResume is the first record
+// not yet looked at in address order (the tail piece, or what follows the UCR).
+export let decommitResume: u32 = 0;
 export function decommitBlock(n: u32): u64 {
   const G = granuleBytes();
   const a = rec(n).addr, e = a + bytesOf(n);
@@ -608,7 +610,13 @@ export function decommitBlock(n: u32): u64 {
   }
   if (!head) dropRec(n);
   if (head) freeInsert(coalesce(head, true, false));
-  if (tail) freeInsert(coalesce(tail, false, true));
+  if (tail) {
+    tail = coalesce(tail, false, true);
+    freeInsert(tail);
+    decommitResume = tail;
+  } else {
+    decommitResume = rec(u).next;
+  }
   H.decommits++;
   H.decommittedBytes += bytes;
   return bytes;
@@ -678,7 +686,8 @@ export function backGrowInPlace(b: u32, need: u64): bool {
     rec(q).sizeG = <u32>((qb - extra) >> H.gShift);
     rec(b).sizeG = <u32>(need >> H.gShift);
     H.busyBytes += extra;
-    freeInsert(q);
+    // Smaller now, q may fit one block with a free successor it was capped against.
+    freeInsert(coalesce(q, false, true));
     touchPages(rec(q).addr, granuleBytes(), owner);
   } else {
     rec(b).sizeG += rec(q).sizeG;

@@ -69,7 +69,7 @@ import {
 } from "../vm/space";
 import {
   NtHeap, H, owner, setCurrent, rec, kind, bytesOf, seg, granuleBytes, dropRec, uMax, treapPrio,
-  freeInsert, freeRemove, freeLargest, wholePageBytes, addSegment, decommitBlock, backAlloc, backFree,
+  freeInsert, freeRemove, freeLargest, wholePageBytes, addSegment, decommitBlock, decommitResume, backAlloc, backFree,
   backShrink, backGrowInPlace, largeAlloc, largeFree, largeHeaderBytes, recEngineBytes,
   RK_USER, RK_FREE, RK_UCR, RK_HEADER, RK_USERBLOCK, RK_LARGE, ALIGN_SHIFT, MIN_SPLIT_G,
   GRANULE_SHIFT_X86, GRANULE_SHIFT_X64, MAX_BLOCK_G_X86, MAX_BLOCK_G_X64,
@@ -253,39 +253,27 @@ export function ntRealloc(h: i32, handle: u32, size: u64): u32 {
 }
 
 // HeapCompact-like: decommits the whole pages of every back-end free block larger than padBytes,
-// thresholds ignored. (Windows' HeapCompact promises no decommit on desktop systems, brief §6; this
-// op is the "what if the thresholds were zero" view, or HeapSetInformation(HeapOptimizeResources).)
-let trimList: usize = 0;
-let trimCap: u32 = 0;
-let trimCount: u32 = 0;
+// thresholds ignored, walking each segment in address order. (Windows' HeapCompact promises no
+// decommit on desktop systems, brief §6; this op is the "what if the thresholds were zero" view,
+// close to HeapSetInformation(HeapOptimizeResources).)
 export function ntTrim(h: i32, padBytes: u64): u64 {
   use(h);
-  trimCount = 0;
-  collectFree(H.freeRoot);
   let total: u64 = 0;
-  for (let i: u32 = 0; i < trimCount; i++) {
-    const f = load<u32>(trimList + (<usize>i << 2));
-    // Earlier decommits may have merged this record away (or reused it for another free block).
-    if (kind(f) != RK_FREE || bytesOf(f) <= padBytes) continue;
-    freeRemove(f);
-    const d = decommitBlock(f);
-    if (!d) freeInsert(f);
-    total += d;
+  for (let i: u32 = 0; i < H.segCount; i++) {
+    let r = seg(i).first;
+    while (r) {
+      let nx = rec(r).next;
+      if (kind(r) == RK_FREE && bytesOf(r) > padBytes) {
+        freeRemove(r);
+        const d = decommitBlock(r);
+        if (d) nx = decommitResume; else freeInsert(r);
+        total += d;
+      }
+      r = nx;
+    }
   }
   H.trimmedBytes += total;
   return total;
-}
-
-function collectFree(t: u32): void {
-  if (!t) return;
-  collectFree(rec(t).left);
-  if (trimCount == trimCap) {
-    trimCap = trimCap ? trimCap * 2 : 1024;
-    trimList = resize(trimList, <usize>trimCap * 4);
-  }
-  store<u32>(trimList + (<usize>trimCount << 2), t);
-  trimCount++;
-  collectFree(rec(t).right);
 }
 
 export function ntDestroy(h: i32): void {

@@ -71,6 +71,7 @@ export interface EngineExports {
   trimmedTotal(): bigint;
   heapOwner(h: number): number;
   currentOp(): number;
+  idUserAddress(id: number): bigint;
   vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;
   vmDecommit(addr: bigint, size: bigint): number;

@@ -30,49 +30,22 @@ export function ntWalk(engine: Engine, heap: number): NtRecord[] {
   return out;
 }
 
-/** `floor(part × 100 / whole)`, 0 when whole is 0: WinDbg's integer truncation (nt-heap.md §4.3). */
-export function truncPct(part: number, whole: number): number {
-  return whole > 0 ? Math.floor((part * 100) / whole) : 0;
-}
-
 /**
- * The `!heap -s` view of one nt heap sample. Reserv and Commit are the segments only (large blocks
- * are counted apart, as WinDbg does); Free and List length are the back end's free blocks;
- * External fragmentation = Free/Commit and Virtual address fragmentation = 1 − Commit/Virt, both
- * truncated (nt-heap.md §4.3).
+ * The `!heap -s` view of one nt heap sample (the policy's heapView): Reserv and Commit are the
+ * segments only, large blocks are counted apart as WinDbg does (nt-heap.md §4.2); Virt follows the
+ * heap's virtCorrection rule; Lock contention is not simulated (0); Fast heap is LFH once the front
+ * end exists. Free and List length are the back end's free blocks (the common slots). The
+ * fragmentation percentages are computed by the checkpoint builder from these fields.
  */
-export function ntHeapCounters(h: HeapSample): HeapCounters {
+export function ntHeapView(h: HeapSample): Partial<HeapCounters> {
   const c = h.policyCounters;
-  const reserved = c.segmentReservedBytes ?? 0;
-  const committed = c.segmentCommittedBytes ?? 0;
-  const virt = c.virtBytes ?? reserved;
   return {
     address: c.heapAddress ?? 0,
     flags: c.heapFlags ?? 0,
-    policy: h.policy,
-    reservedBytes: reserved,
-    committedBytes: committed,
-    virtBytes: virt,
-    freeBytes: h.freeBytes,
-    freeBlocks: h.freeBlocks,
-    uncommittedRanges: h.uncommittedRanges,
-    virtualBlocks: h.virtualBlocks,
-    virtualBytes: h.virtualBytes,
-    busyBytes: h.busyBytes,
-    requestedBytes: h.requestedBytes,
-    liveBlocks: h.liveBlocks,
-    largestFreeBytes: h.largestFreeBytes,
-    residentBytes: h.residentBytes,
+    reservedBytes: c.segmentReservedBytes ?? h.reservedBytes,
+    committedBytes: c.segmentCommittedBytes ?? h.committedBytes,
+    virtBytes: c.virtBytes ?? h.reservedBytes,
     lockContention: 0,
     fastHeap: c.frontEndHeapType === 2 ? 'LFH' : '',
-    externalFragmentationPct: truncPct(h.freeBytes, committed),
-    virtualAddressFragmentationPct: truncPct(virt - committed, virt),
-    segments: h.segments,
-    freeWholePageBytes: c.freeWholePageBytes ?? 0,
-    lfhUserBlocks: c.lfhUserBlocks ?? 0,
-    lfhUserBlockBytes: c.lfhUserBlockBytes ?? 0,
-    lfhFreeChunkBytes: c.lfhFreeChunkBytes ?? 0,
-    lfhLiveChunkBytes: c.lfhLiveChunkBytes ?? 0,
-    decommittedBytes: c.decommittedBytes ?? 0,
   };
 }

@@ -129,7 +129,7 @@ function compare(engine: Engine, h: number, model: NtModel, sizes: Map<number, n
   const G = engine.arch === 'x64' ? 16 : 8;
   const ranges: [number, number][] = [];
   for (const [id, size] of sizes) {
-    const a = Number(engine.raw.idUserAddress(id));
+    const a = engine.blockOf(id).address;
     expect(a).toBeGreaterThan(0);
     expect(a % Math.max(G, 2 ** (aligns.get(id) ?? 0))).toBe(0);
     ranges.push([a, a + Math.max(size, 1)]);

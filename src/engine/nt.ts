@@ -34,7 +34,8 @@ export function ntWalk(engine: Engine, heap: number): NtRecord[] {
  * The `!heap -s` view of one nt heap sample (the policy's heapView): Reserv and Commit are the
  * segments only, large blocks are counted apart as WinDbg does (nt-heap.md §4.2); Virt follows the
  * heap's virtCorrection rule; Lock contention is not simulated (0); Fast heap is LFH once the front
- * end exists. Free and List length are the back end's free blocks (the common slots). The
+ * end exists. Free and List length are the back end's free blocks (the common slots). busyBytes is
+ * the segments' busy blocks (so Commit = busy + Free exactly); large blocks are in virtualBytes. The
  * fragmentation percentages are computed by the checkpoint builder from these fields.
  */
 export function ntHeapView(h: HeapSample): Partial<HeapCounters> {
@@ -45,6 +46,7 @@ export function ntHeapView(h: HeapSample): Partial<HeapCounters> {
     reservedBytes: c.segmentReservedBytes ?? h.reservedBytes,
     committedBytes: c.segmentCommittedBytes ?? h.committedBytes,
     virtBytes: c.virtBytes ?? h.reservedBytes,
+    busyBytes: h.busyBytes - h.virtualBytes,
     lockContention: 0,
     fastHeap: c.frontEndHeapType === 2 ? 'LFH' : '',
   };

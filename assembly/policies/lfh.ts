@@ -363,7 +363,7 @@ function retire(s: u32): void {
   backFree(blk);
 }
 
-export function lfhChunkBytes(handle: u32): u64 { return sub(slotSub(handle & SLOT_MASK)).chunkBytes; }
+export function lfhBucketOfHandle(handle: u32): u32 { return sub(slotSub(handle & SLOT_MASK)).bucket; }
 export function lfhAlignLog2(handle: u32): u32 { return slotWord(handle & SLOT_MASK) >> 24; }
 
 // Address of the chunk (its header) of a live handle of the current heap.

@@ -77,7 +77,7 @@ import {
 } from "./nt-core";
 import {
   LFH_TAG, LFH_MAX_REQUEST_BYTES, lfhInit, lfhBucketOf, lfhBucketOn, lfhNoteAlloc, lfhNoteFree, lfhAlloc,
-  lfhFree, lfhChunkBytes, lfhAlignLog2, lfhChunkAddress, lfhDestroy, lfhCheck, lfhWalkChunks, lfhEngineBytes,
+  lfhFree, lfhBucketOfHandle, lfhAlignLog2, lfhChunkAddress, lfhDestroy, lfhCheck, lfhWalkChunks, lfhEngineBytes,
 } from "./lfh";
 
 // Parameter slots.
@@ -232,7 +232,8 @@ export function ntRealloc(h: i32, handle: u32, size: u64): u32 {
   const G = granuleBytes();
   const need = ((req + G + G - 1) >> H.gShift) << H.gShift;
   if (lfhChunk) {
-    if (need <= lfhChunkBytes(handle)) return handle;
+    // A chunk cannot be split or grown: it stays only when the new size maps to its own bucket [I].
+    if (H.lfhAllowed && req <= LFH_MAX_REQUEST_BYTES && lfhBucketOf(req) == lfhBucketOfHandle(handle)) return handle;
   } else if (kind(handle) == RK_LARGE) {
     if (need > H.vmt && alignUp(req + largeHeaderBytes(), PAGE_SIZE_BYTES) == bytesOf(handle)) return handle;
   } else if (need <= H.vmt) {
@@ -321,7 +322,9 @@ function virtBytes(): u64 {
 
 export function ntSample(h: i32, out: usize): void {
   use(h);
-  put(out, K_BUSY, H.busyBytes + H.largeBytes);
+  // Busy = the program's blocks (back-end blocks, live LFH chunks, large blocks) plus the heap's own
+  // header blocks; an LFH user block counts by its live chunks, its free chunks and slack are not busy.
+  put(out, K_BUSY, H.busyBytes - H.userBlockBytes + H.liveChunkBytes + H.largeBytes);
   put(out, K_FREE, H.freeBytes);
   put(out, K_FREE_BLOCKS, H.freeBlocks);
   const big = freeLargest();

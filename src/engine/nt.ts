@@ -1,7 +1,7 @@
 // Host side of the `nt` policy: the heap walk (tests, reports) and the mapping from a sample to the
 // counters `!heap -s` prints (docs/nt-heap.md §4.2, §4.3).
 import type { Engine, HeapSample } from './engine.js';
-import type { HeapCounters } from '../report/types.js';
+import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 
 /** Record kinds of assembly/policies/nt-core.ts (RK_*), plus live LFH chunks. */
 export const NT_KINDS = ['busy', 'free', 'ucr', 'header', 'userBlock', 'large', 'chunk'] as const;
@@ -35,8 +35,9 @@ export function ntWalk(engine: Engine, heap: number): NtRecord[] {
  * segments only, large blocks are counted apart as WinDbg does (nt-heap.md §4.2); Virt follows the
  * heap's virtCorrection rule; Lock contention is not simulated (0); Fast heap is LFH once the front
  * end exists. Free and List length are the back end's free blocks (the common slots). busyBytes is
- * the segments' busy blocks (so Commit = busy + Free exactly); large blocks are in virtualBytes. The
- * fragmentation percentages are computed by the checkpoint builder from these fields.
+ * what the program holds inside the segments (its blocks and live LFH chunks, plus the heap's header
+ * blocks), so Commit = busy + Free + the LFH user blocks' free chunks and slack; large blocks are in
+ * virtualBytes. The fragmentation percentages are computed by the checkpoint builder.
  */
 export function ntHeapView(h: HeapSample): Partial<HeapCounters> {
   const c = h.policyCounters;
@@ -50,4 +51,32 @@ export function ntHeapView(h: HeapSample): Partial<HeapCounters> {
     lockContention: 0,
     fastHeap: c.frontEndHeapType === 2 ? 'LFH' : '',
   };
+}
+
+/** The three ways an nt heap holds committed memory the program does not use (docs/scenarios.md). */
+export const NT_MECHANISMS = {
+  thresholds: 'free blocks below the decommit thresholds',
+  trapped: 'free space trapped between live blocks',
+  lfhPinned: 'LFH user blocks pinned by live chunks',
+} as const;
+
+/**
+ * Splits what one nt heap holds committed but unused, at one moment, by mechanism:
+ * - whole pages inside back-end free blocks: the decommit rule left them committed (the block was
+ *   below decommitFreeBlockThreshold, the heap's free total below decommitTotalFreeThreshold, or the
+ *   block is a split remainder the rule never looked at); lowering the thresholds or a trim returns them;
+ * - the rest of the free blocks: partial pages shared with live neighbours, which no threshold can
+ *   return until the neighbours go;
+ * - LFH user blocks minus their live chunks: free chunks and slack kept by at least one live chunk.
+ * Sorted by bytes, largest first; every mechanism is listed, with 0 when it holds nothing.
+ */
+export function ntRetentionCauses(h: HeapCounters): DiagnosisCause[] {
+  const num = (k: string): number => (typeof h[k] === 'number' ? (h[k] as number) : 0);
+  const whole = num('freeWholePageBytes');
+  const causes: DiagnosisCause[] = [
+    { mechanism: NT_MECHANISMS.thresholds, bytes: whole, layer: 'nt back end' },
+    { mechanism: NT_MECHANISMS.trapped, bytes: Math.max(0, h.freeBytes - whole), layer: 'nt back end' },
+    { mechanism: NT_MECHANISMS.lfhPinned, bytes: Math.max(0, num('lfhUserBlockBytes') - num('lfhLiveChunkBytes')), layer: 'LFH' },
+  ];
+  return causes.sort((a, b) => b.bytes - a.bytes);
 }

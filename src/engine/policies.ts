@@ -2,8 +2,8 @@
 // params block, as each assembly/policies/<name>.ts declares it).
 import { UsageError } from '../errors.js';
 import type { HeapSample } from './engine.js';
-import type { HeapCounters } from '../report/types.js';
-import { ntHeapView } from './nt.js';
+import type { DiagnosisCause, HeapCounters } from '../report/types.js';
+import { ntHeapView, ntRetentionCauses } from './nt.js';
 
 export interface ParamSpec {
   name: string;
@@ -23,6 +23,8 @@ export interface PolicySpec {
   counters: string[];
   /** Report overrides (e.g. `!heap -s` Reserv/Commit without large blocks). */
   heapView?: (h: HeapSample) => Partial<HeapCounters>;
+  /** Which mechanisms hold the heap's committed-but-unused bytes at one checkpoint (diagnosis causes). */
+  retentionCauses?: (h: HeapCounters) => DiagnosisCause[];
 }
 
 const KiB = 1024;
@@ -71,6 +73,7 @@ export const POLICIES: Record<string, PolicySpec> = {
       'heapFlags', 'frontEndHeapType',
     ],
     heapView: ntHeapView,
+    retentionCauses: ntRetentionCauses,
   },
 };
 

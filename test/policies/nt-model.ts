@@ -420,7 +420,7 @@ export class NtModel {
     const req = this.request(size, h.align);
     const need = Math.floor((req + 2 * this.G - 1) / this.G) * this.G;
     if (h.kind === 'chunk') {
-      if (need <= h.sub.chunk) return true;
+      if (this.lfhOn && req <= 16384 && bucketOf(req) === h.sub.bucket) return true;
     } else if (h.kind === 'large') {
       if (need > this.p.virtualMemoryThreshold && up(req + this.vh, PAGE) === h.size) return true;
     } else if (need <= this.p.virtualMemoryThreshold) {
@@ -521,7 +521,7 @@ export class NtModel {
       segmentCommittedBytes: reserved - ucrBytes,
       virtBytes: virt,
       uncommittedRanges: ucrs,
-      busyBytes: busy + largeBytes,
+      busyBytes: busy - userBlockBytes + liveChunkBytes + largeBytes,
       freeBytes: free,
       freeBlocks,
       freeWholePageBytes: whole,

@@ -14,7 +14,6 @@ import { formatHeapSummary } from '../../report/heap-summary.js';
 import { formatMB } from '../../report/diagnose.js';
 import type { Checkpoint, Diagnosis, RunDocument } from '../../report/types.js';
 import { layerSettings } from './run.js';
-import { UsageError } from '../../errors.js';
 
 const OPTIONS = {
   policy: { type: 'string', default: 'nt' },
@@ -80,9 +79,8 @@ export function demoText(doc: RunDocument, diagnosis: Diagnosis): string {
 export const command: Command = {
   summary: "reproduce the seed: a service's heap commit rises at a peak and stays (WinDbg views, diagnosis)",
   async run(args: string[], io: Io): Promise<number> {
-    const { values, positionals } = parse('demo', args, OPTIONS, false);
+    const { values } = parse('demo', args, OPTIONS, false);
     if (values.help) { io.stdout.write(HELP); return 0; }
-    if (positionals.length) throw new UsageError('demo takes no positional arguments (see heapsim demo --help)');
     const policy = values.policy as string;
     getPolicy(policy);
     const seed = intOption('seed', values.seed as string | undefined) ?? 1;

@@ -14,4 +14,5 @@ export {
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
 export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
+export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";
 export { ntWalk, ntWalkBuffer, ntEngineBytes, ntRecordBytes } from "./policies/nt";

@@ -93,6 +93,9 @@ export interface EngineExports {
   OP_SIZE_BYTES: WebAssembly.Global;
   ffRecordBytes(): number;
   ffEngineBytes(): number;
+  poolClassStats(h: number, out: number): number;
+  poolEngineBytes(): number;
+  POOL_CLASS_FIELDS: WebAssembly.Global;
   ntWalk(heap: number, out: number, max: number): number;
   ntWalkBuffer(records: number): number;
   ntEngineBytes(): number;

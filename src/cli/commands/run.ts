@@ -10,6 +10,20 @@ import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
 import { UsageError } from '../../errors.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { formatRunText } from '../../report/text.js';
+import { progressBar } from '../progress.js';
+import { parseFormatName } from '../../trace/read.js';
+import { inputNotes } from '../../trace/summary.js';
+import { traceWorkload } from '../../trace/workload.js';
+import { statSync } from 'node:fs';
+
+/** A positional naming an existing file is a trace; anything else a built-in workload. */
+export function isTraceFile(name: string): boolean {
+  try {
+    return statSync(name).isFile();
+  } catch {
+    return false;
+  }
+}
 
 const OPTIONS = {
   policy: { type: 'string', default: 'first-fit' },
@@ -19,6 +33,8 @@ const OPTIONS = {
   every: { type: 'string' },
   set: { type: 'string', multiple: true },
   json: { type: 'boolean' },
+  format: { type: 'string' },
+  lenient: { type: 'boolean' },
 } as const;
 
 const HELP = `usage: heapsim run <workload|trace-file> [options]
@@ -37,6 +53,9 @@ options:
                        --set parent=POLICY puts the heap on top of a heap of POLICY;
                        --set parent.KEY=VALUE sets that heap's parameters
   --json               print the checkpoint document as JSON
+  --format NAME        trace files: read as this format instead of detecting it
+                       (hst, text, mtrace, ltrace, logalloc, rep)
+  --lenient            trace files: count and skip malformed lines instead of stopping
   -h, --help           this text
 `;
 
@@ -73,9 +92,22 @@ export const command: Command = {
     if (values.help) { io.stdout.write(HELP); return 0; }
     if (positionals.length !== 1) throw new UsageError('run wants exactly one workload name or trace file (see heapsim run --help)');
     const { options, seed } = await runOptionsFrom(values);
-    const workload = makeWorkload(positionals[0]!, { seed });
+    const name = positionals[0]!;
+    if (!isTraceFile(name)) {
+      if (values.format !== undefined || values.lenient) throw new UsageError('--format and --lenient apply to trace files only');
+      const doc = await runWorkload(makeWorkload(name, { seed }), options);
+      io.stdout.write(values.json ? JSON.stringify(doc, null, 2) + '\n' : formatRunText(doc));
+      return 0;
+    }
+    const bar = progressBar(io);
+    const format = values.format === undefined ? undefined : parseFormatName(values.format as string);
+    const workload = await traceWorkload(name, { format, lenient: values.lenient === true, onProgress: bar.update });
     const doc = await runWorkload(workload, options);
+    bar.done();
     io.stdout.write(values.json ? JSON.stringify(doc, null, 2) + '\n' : formatRunText(doc));
+    const stats = workload.replay.stats;
+    io.stderr.write(`trace: ${stats.events} events (${stats.format}${stats.gzip ? ', gzip' : ''})\n`);
+    for (const note of inputNotes(stats)) io.stderr.write(`  ${note}\n`);
     return 0;
   },
 };

@@ -284,13 +284,15 @@ export class Engine {
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
   /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
-  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number } {
+  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number; ntTables: number; ntRecordBytes: number } {
     return {
       vm: this.x.vmEngineBytes() >>> 0,
       ids: this.x.idTableBytes() >>> 0,
       firstFitRecords: this.x.ffEngineBytes() >>> 0,
       firstFitRecordBytes: this.x.ffRecordBytes(),
       poolTables: this.x.poolEngineBytes() >>> 0,
+      ntTables: this.x.ntEngineBytes() >>> 0,
+      ntRecordBytes: this.x.ntRecordBytes(),
     };
   }
 

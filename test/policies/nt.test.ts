@@ -247,6 +247,61 @@ describe('nt: the decommit rule at and around both thresholds (§1.7)', () => {
   });
 });
 
+describe('nt: realloc (§1.5)', () => {
+  it('shrinking splits the tail off in place and frees it through the free path', async () => {
+    const x = await heap({ lfh: 0, decommitFreeBlockThreshold: 1 << 30 });
+    x.run(['alloc', 1, 3000], ['alloc', 2, 64]);
+    const a = x.engine.blockOf(1).address;
+    x.run(['realloc', 1, 40]);
+    expect(x.engine.blockOf(1).address).toBe(a);
+    expect(x.blockOf(1).bytes).toBe(48);
+    const seg = x.seg();
+    const i = seg.findIndex((r) => r.address === x.blockOf(1).address);
+    expect(seg[i + 1]).toMatchObject({ kind: 'free', bytes: 3008 - 48 });
+    expect(seg[i + 2]!.kind).toBe('busy');
+  });
+
+  it('a shrink whose tail would be one granule keeps the block as it is', async () => {
+    const x = await heap({ lfh: 0 });
+    x.run(['alloc', 1, 100], ['realloc', 1, 92]);
+    expect(x.blockOf(1).bytes).toBe(112);
+  });
+
+  it('growing takes the free successor in place, else the block moves', async () => {
+    const x = await heap({ lfh: 0, decommitFreeBlockThreshold: 1 << 30 });
+    x.run(['alloc', 1, 1000], ['alloc', 2, 1000], ['alloc', 3, 64], ['free', 2]);
+    const a = x.engine.blockOf(1).address;
+    x.run(['realloc', 1, 1500]);
+    expect(x.engine.blockOf(1).address).toBe(a);
+    expect(x.blockOf(1).bytes).toBe(1512);
+    x.run(['realloc', 1, 4000]);
+    expect(x.engine.blockOf(1).address).not.toBe(a);
+    expect(x.engine.blockOf(1).requestedBytes).toBe(4000);
+  });
+});
+
+describe('nt: free-list ties and x64 defaults', () => {
+  it('freeListOrder=1 gives equal-size blocks out in the order they were freed; 0 by address', async () => {
+    for (const [order, want] of [[0, 'low'], [1, 'high']] as const) {
+      const x = await heap({ lfh: 0, decommitFreeBlockThreshold: 1 << 30, freeListOrder: order });
+      x.run(['alloc', 1, 500], ['alloc', 10, 16], ['alloc', 2, 500], ['alloc', 11, 16]);
+      const low = x.blockOf(1).address, high = x.blockOf(2).address;
+      x.run(['free', 2], ['free', 1], ['alloc', 3, 500]);
+      expect(x.blockOf(3).address).toBe(want === 'low' ? low : high);
+    }
+  });
+
+  it('x64: 16-byte granule, DFBT 16 KiB by default (a 12 KiB free block with whole pages stays committed)', async () => {
+    const run = async (bytes: number): Promise<number> => {
+      const x = await heap({ lfh: 0, segmentCommitBytes: 512 * 1024 }, 'x64');
+      x.run(['alloc', 1, 100], ['alloc', 2, bytes - 16], ['alloc', 3, 100], ['free', 2]);
+      return x.c('decommittedBytes');
+    };
+    expect(await run(12 * 1024)).toBe(0);
+    expect(await run(16 * 1024)).toBeGreaterThan(0);
+  });
+});
+
 describe('nt: segments and growth (§1.3)', () => {
   it('commits at the first fitting UCR of the first segment that has one', async () => {
     const x = await heap({ lfh: 0 });

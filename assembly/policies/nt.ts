@@ -9,6 +9,11 @@
 //   block > virtualMemoryThreshold     → its own reservation, released on free (brief §1.9);
 //   LFH allowed and n <= 16 KiB        → the bucket's chunks once the bucket is on (lfh.ts);
 //   otherwise                          → back end: best fit, split, extend (nt-core.ts).
+// Free: large blocks are released; LFH chunks go back to their user block; back-end blocks coalesce
+// and meet the decommit rule. Realloc: a back-end block shrinks in place (the tail is freed) or
+// grows into a free successor, else moves; an LFH chunk stays only when the new size maps to its
+// own bucket [I]; a large block stays only when its page count does not change. Trim (HeapCompact-
+// like): decommits the whole pages of every free block, thresholds ignored.
 //
 // Parameters (slot = index in the HEAP_CREATE params block; NaN = default). Uncertain rules are
 // parameters so that a run can state its assumption:
@@ -34,6 +39,10 @@
 //  12 freeListOrder              0        ties between equal-size free blocks: 0 lowest address,
 //                                         1 first inserted (the brief leaves it open [?])
 //
+// Common slots: K_BUSY = the program's blocks (back-end blocks, live LFH chunks, large blocks) plus
+// the heap's header blocks (an LFH user block counts only by its live chunks); K_FREE/K_FREE_BLOCKS
+// = back-end free blocks; K_VIRTUAL_BLOCKS/BYTES = large blocks. The engine's K_RESERVED/K_COMMITTED
+// include large blocks; `!heap -s` Reserv/Commit do not, hence slots 0 and 1.
 // Policy counter slots (K_POLICY_BASE + i; names in src/engine/policies.ts):
 //   0 segmentReservedBytes  1 segmentCommittedBytes  (`!heap -s` Reserv and Commit: segments only)
 //   2 virtBytes  3 freeWholePageBytes (whole pages inside back-end free blocks: memory the decommit

@@ -75,6 +75,25 @@ describe('nt: creation, parameters, flags', () => {
   });
 });
 
+describe('nt: destroy', () => {
+  it('releases every segment and large block; a new heap reuses the freed records and chunk slots', async () => {
+    const x = await heap();
+    const ops: Op[] = [];
+    for (let i = 1; i <= 300; i++) ops.push(['alloc', i, i % 3 ? 40 : 3000]);
+    ops.push(['alloc', 1000, 2 << 20]);
+    x.run(...ops);
+    expect(x.c('lfhUserBlocks')).toBeGreaterThan(0);
+    x.engine.destroyHeap(x.h);
+    expect(x.engine.sample().vm.reservedBytes).toBe(0);
+    expect(x.engine.check()).toBe(0);
+    const h2 = x.engine.createHeap('nt', {}, x.h);
+    const y = new Heap(x.engine, h2);
+    y.run(...ops.slice(0, 200));
+    expect(y.sample().liveBlocks).toBe(200);
+    expect(x.engine.blockOf(1).address).toBeGreaterThan(0);
+  });
+});
+
 describe('nt: request rounding and the minimum block (§1.1)', () => {
   it.each([
     ['x86', 0, 16], ['x86', 1, 16], ['x86', 8, 16], ['x86', 9, 24], ['x86', 100, 112], ['x86', 1000, 1008],

@@ -2,6 +2,7 @@
 // whose heap commit rises at a peak and stays), prints what WinDbg would show at each of the three
 // moments (`!address -summary`, `!heap -s`), then the diagnosis with the mechanisms that hold the
 // memory. --json prints the checkpoint document with the diagnosis instead.
+import { diagnosisText } from '../../report/text.js';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues } from '../options.js';
 import { getPolicy, POLICIES } from '../../engine/policies.js';
@@ -11,7 +12,6 @@ import { diagnoseRun } from '../../run/diagnose-run.js';
 import { addressSummaryOf } from '../../report/text.js';
 import { formatAddressSummary } from '../../report/address-summary.js';
 import { formatHeapSummary } from '../../report/heap-summary.js';
-import { formatMB } from '../../report/diagnose.js';
 import type { Checkpoint, Diagnosis, RunDocument } from '../../report/types.js';
 import { layerSettings } from './run.js';
 
@@ -55,18 +55,6 @@ function checkpointText(cp: Checkpoint, arch: 'x86' | 'x64'): string {
   ].join('\n');
 }
 
-export function diagnosisText(d: Diagnosis): string {
-  const lines = ['=== diagnosis ===', '', d.summary, ''];
-  if (d.causes.length) {
-    lines.push('where the committed memory the program does not use is held (at the last moment):');
-    const width = Math.max(...d.causes.map((c) => c.mechanism.length));
-    for (const c of d.causes) {
-      lines.push(`  ${c.mechanism.padEnd(width)}  ${formatMB(c.bytes).padStart(10)}${c.layer ? `  (${c.layer})` : ''}`);
-    }
-    lines.push('');
-  }
-  return lines.join('\n');
-}
 
 export function demoText(doc: RunDocument, diagnosis: Diagnosis): string {
   const arch = doc.arch === 'x64' ? 'x64' : 'x86';

@@ -205,6 +205,9 @@ export class Engine {
 
   heapPolicy(h: number): string | undefined { return this.heapPolicies[h]; }
 
+  /** @internal The raw WASM exports, for policy-specific walks (src/engine/nt.ts) and tests. */
+  get raw(): EngineExports { return this.guard(() => this.x); }
+
   /** Runs one batch: one call into WASM. Failed ops are counted, not thrown. */
   apply(ops: OpBuffer): BatchResult {
     const n = ops.length;
@@ -281,13 +284,15 @@ export class Engine {
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
   /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
-  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number } {
+  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number; ntTables: number; ntRecordBytes: number } {
     return {
       vm: this.x.vmEngineBytes() >>> 0,
       ids: this.x.idTableBytes() >>> 0,
       firstFitRecords: this.x.ffEngineBytes() >>> 0,
       firstFitRecordBytes: this.x.ffRecordBytes(),
       poolTables: this.x.poolEngineBytes() >>> 0,
+      ntTables: this.x.ntEngineBytes() >>> 0,
+      ntRecordBytes: this.x.ntRecordBytes(),
     };
   }
 

@@ -1,7 +1,8 @@
 // Plain-text rendering of a run: for each mark, the address space and every heap.
-import type { AddressSummary, Checkpoint, HeapCounters, RunDocument } from './types.js';
+import type { AddressSummary, Checkpoint, Diagnosis, HeapCounters, RunDocument } from './types.js';
 import { USAGE_NAMES, TYPE_NAMES } from './types.js';
 import { formatAddressSummary } from './address-summary.js';
+import { formatMB } from './diagnose.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -47,4 +48,18 @@ export function formatRunText(doc: RunDocument): string {
     `${doc.seed !== undefined ? `, seed ${doc.seed}` : ''}): ${doc.events} events` +
     `${doc.failedOps ? `, ${doc.failedOps} failed ops` : ''}\n\n`;
   return head + doc.checkpoints.map(formatCheckpointText).join('\n');
+}
+
+/** The diagnosis with the mechanisms that hold the memory, as `run` and `demo` print it. */
+export function diagnosisText(d: Diagnosis): string {
+  const lines = ['=== diagnosis ===', '', d.summary, ''];
+  if (d.causes.length) {
+    lines.push('where the committed memory the program does not use is held (at the last moment):');
+    const width = Math.max(...d.causes.map((c) => c.mechanism.length));
+    for (const c of d.causes) {
+      lines.push(`  ${c.mechanism.padEnd(width)}  ${formatMB(c.bytes).padStart(10)}${c.layer ? `  (${c.layer})` : ''}`);
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
 }

@@ -11,12 +11,11 @@ export interface WorkloadFactoryOptions {
 export const WORKLOADS: Record<string, { description: string; make(o: WorkloadFactoryOptions): Workload }> = {
   'peak-hour': {
     description: 'a service day: baseline, ramp-up, peak, ramp-down, quiet (marks before, peak, after)',
-    // An absent seed stays absent so the workload's default applies (a `seed: undefined` would override it).
-    make: (o) => peakHour(o.seed === undefined ? {} : { seed: o.seed }),
+    make: (o) => peakHour(o),
   },
   'windows-service-peak': {
     description: "the seed's Windows service: an earlier peak grows the heap to ~1.2 GB; before/peak/after of a later peak whose memory stays committed (x86, nt without LFH)",
-    make: (o) => windowsServicePeak({ seed: o.seed }),
+    make: (o) => windowsServicePeak(o),
   },
 };
 
@@ -27,5 +26,6 @@ export function workloadNames(): string[] {
 export function makeWorkload(name: string, options: WorkloadFactoryOptions = {}): Workload {
   const w = WORKLOADS[name];
   if (!w) throw new UsageError(`unknown workload '${name}' (built in: ${workloadNames().join(', ')}; or give a trace file)`);
-  return w.make(options);
+  // An absent seed stays absent so the workload's default applies (`seed: undefined` would override it).
+  return w.make(options.seed === undefined ? {} : { seed: options.seed });
 }

@@ -12,9 +12,10 @@ import { serveDirectory, type StaticServer } from './serve.js';
 import { runWorkload } from '../../src/run/run.js';
 import { makeWorkload } from '../../src/workload/index.js';
 import { runDocumentJson } from '../../src/report/json.js';
-import { diagnoseRun } from '../../src/report/run-diagnosis.js';
-import { markReport } from '../../src/web/playground/reports.js';
+import { diagnoseMarks } from '../../src/run/diagnose-marks.js';
+import { diagnosisText, markReport } from '../../src/web/playground/reports.js';
 import { traceWorkload } from '../../src/trace/workload.js';
+import { windowsServicePeak } from '../../src/workload/windows-service-peak.js';
 import { syntheticMtrace } from '../../src/trace/synthetic.js';
 import { gzipSync } from 'node:zlib';
 
@@ -106,7 +107,8 @@ describe('playground in Chromium', () => {
     expect(report).toBe(markReport(peak, expected.arch));
     expect(report).toMatch(/^0:000> !heap -s$/m);
     expect(report).toMatch(/MEM_COMMIT/);
-    expect(await page.textContent('#diagnosis')).toBe(diagnoseRun(expected).summary);
+    expect(await page.textContent('#diagnosis')).toBe(diagnosisText(expected));
+    expect(diagnosisText(expected)).toContain(diagnoseMarks(expected).summary);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(download.suggestedFilename()).toBe(`heapsim-peak-hour-${policy}-seed${seed}.json`);
@@ -115,6 +117,27 @@ describe('playground in Chromium', () => {
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'playground.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('runs the demo (the seed\'s Windows service on the NT heap) with one click: charts, second-order diagnosis', async () => {
+    const every = Number(await page.inputValue('#every'));
+    await page.click('#demo');
+    expect(await finished(page)).toBe('done');
+    expect(await page.inputValue('#workload')).toBe('windows-service-peak');
+    expect(await page.inputValue('#policy')).toBe('nt');
+    const expected = await runWorkload(windowsServicePeak({ seed: 1 }), { policy: 'nt', every });
+    expect(await page.getAttribute('#chart-bytes', 'data-points')).toBe(String(expected.checkpoints.length));
+    expect(await page.locator('#mark-tabs button').allTextContents()).toEqual(
+      expected.checkpoints.filter((c) => !c.label.startsWith('#')).map((c) => `${c.label} (event ${c.event.toLocaleString('en-US')})`));
+    const diagnosis = await page.textContent('#diagnosis');
+    expect(diagnosis).toBe(diagnosisText(expected));
+    expect(diagnosis).toMatch(/^second-order:/);
+    expect(diagnosis).toMatch(/where the committed memory the program does not use is held/);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(readFileSync((await download.path())!).equals(Buffer.from(runDocumentJson(expected), 'utf8'))).toBe(true);
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'playground-demo.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 

@@ -40,6 +40,7 @@ const ui = {
   arch: $<HTMLSelectElement>('arch'),
   every: $<HTMLInputElement>('every'),
   run: $<HTMLButtonElement>('run'),
+  demo: $<HTMLButtonElement>('demo'),
   cancel: $<HTMLButtonElement>('cancel'),
   download: $<HTMLButtonElement>('download'),
   status: $('status'),
@@ -54,6 +55,9 @@ let policies: PolicyInfo[] = [];
 let workloads: WorkloadInfo[] = [];
 let current: { runId: string; doc?: RunDocument; request: RunRequest } | undefined;
 let runCounter = 0;
+
+/** The seed's case (`heapsim demo`): its workload on the NT heap. */
+const DEMO = { workload: 'windows-service-peak', policy: 'nt' };
 /** The trace picked or dropped; read by the worker in chunks when a run starts. */
 let traceFile: File | undefined;
 
@@ -73,6 +77,7 @@ function setState(state: State, message: string): void {
   ui.status.textContent = message;
   const busy = state === 'running' || state === 'loading';
   ui.run.disabled = busy;
+  ui.demo.disabled = busy;
   ui.cancel.disabled = state !== 'running';
   ui.download.disabled = state !== 'done';
 }
@@ -310,6 +315,17 @@ async function start(): Promise<void> {
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); void run(); });
   ui.cancel.addEventListener('click', () => { if (current) void api.cancel(current.runId); });
   ui.download.addEventListener('click', download);
+  ui.demo.hidden = !workloads.some((w) => w.name === DEMO.workload) || !policies.some((p) => p.name === DEMO.policy);
+  ui.demo.addEventListener('click', () => {
+    (ui.form.querySelector('input[name="source"][value="workload"]') as HTMLInputElement).checked = true;
+    ui.workload.value = DEMO.workload;
+    ui.policy.value = DEMO.policy;
+    ui.seed.value = '1';
+    ui.arch.value = '';
+    showWorkload();
+    showPolicy();
+    void run();
+  });
   setState('idle', 'Ready: pick a workload and a policy, then Run.');
 }
 

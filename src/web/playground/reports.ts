@@ -2,8 +2,8 @@
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { formatHeapSummary } from '../../report/heap-summary.js';
 import { formatAddressSummary } from '../../report/address-summary.js';
-import { addressSummaryOf } from '../../report/text.js';
-import { diagnoseRun } from '../../report/run-diagnosis.js';
+import { addressSummaryOf, diagnosisText as diagnosisReport } from '../../report/text.js';
+import { diagnoseMarks } from '../../run/diagnose-marks.js';
 
 /** `!heap -s` and `!address -summary` of the simulated process at one checkpoint. */
 export function markReport(cp: Checkpoint, arch: string): string {
@@ -19,7 +19,7 @@ export function markReport(cp: Checkpoint, arch: string): string {
   ].join('\n');
 }
 
-/** The run's diagnosis: its kind, then the explanation. */
+/** The run's diagnosis as the commands print it (verdict, explanation, where the memory is held), without the heading the page has already. */
 export function diagnosisText(doc: RunDocument): string {
-  return diagnoseRun(doc).summary;
+  return diagnosisReport(diagnoseMarks(doc)).replace(/^=== diagnosis ===\n\n/, '').trimEnd();
 }

@@ -6,6 +6,7 @@
 
 import { Status, Policy, MAX_HEAPS, K_POLICY } from "./abi";
 import { ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffSample, ffCheck, ffUserAddress } from "./policies/first-fit";
+import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSample, ptCheck, ptUserAddress } from "./policies/ptmalloc";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM
@@ -33,6 +34,11 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
       st = ffCreate(h, params, count);
       break;
     }
+    case Policy.PTMALLOC: {
+      if (parent >= 0) return Status.BAD_PARAM; // a process's main arena sits on the VM
+      st = ptCreate(h, params, count);
+      break;
+    }
     default: return Status.BAD_PARAM;
   }
   if (st != Status.OK) return st;
@@ -49,6 +55,7 @@ export function heapDestroy(h: i32): Status {
   if (heapChildren(h)) return Status.HEAP_HAS_CHILDREN;
   switch (p) {
     case Policy.FIRST_FIT: ffDestroy(h); break;
+    case Policy.PTMALLOC: ptDestroy(h); break;
     default: unreachable();
   }
   const parent = heapParent(h);
@@ -61,14 +68,25 @@ export function heapDestroy(h: i32): Status {
 export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffAlloc(h, size, alignLog2);
+    case Policy.PTMALLOC: return ptAlloc(h, size, alignLog2);
     default: unreachable();
   }
   return 0;
 }
 
+// calloc: policies that treat it differently from malloc (ptmalloc skips its tcache) get their
+// own entry; the others allocate as usual.
+export function heapCalloc(h: i32, size: u64): u32 {
+  switch (heapPolicy(h)) {
+    case Policy.PTMALLOC: return ptCalloc(h, size);
+    default: return heapAlloc(h, size, 0);
+  }
+}
+
 export function heapFree(h: i32, handle: u32): void {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: ffFree(h, handle); break;
+    case Policy.PTMALLOC: ptFree(h, handle); break;
     default: unreachable();
   }
 }
@@ -77,6 +95,7 @@ export function heapFree(h: i32, handle: u32): void {
 export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffRealloc(h, handle, size);
+    case Policy.PTMALLOC: return ptRealloc(h, handle, size);
     default: unreachable();
   }
   return 0;
@@ -86,6 +105,7 @@ export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
 export function heapTrim(h: i32, padBytes: u64): u64 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffTrim(h, padBytes);
+    case Policy.PTMALLOC: return ptTrim(h, padBytes);
     default: unreachable();
   }
   return 0;
@@ -94,6 +114,7 @@ export function heapTrim(h: i32, padBytes: u64): u64 {
 export function heapUserAddress(h: i32, handle: u32): u64 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffUserAddress(handle);
+    case Policy.PTMALLOC: return ptUserAddress(handle);
     default: unreachable();
   }
   return 0;
@@ -104,6 +125,7 @@ export function heapSample(h: i32, out: usize): void {
   store<f64>(out + <usize>K_POLICY * 8, <f64>heapPolicy(h));
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: ffSample(h, out); break;
+    case Policy.PTMALLOC: ptSample(h, out); break;
     default: unreachable();
   }
 }
@@ -113,6 +135,7 @@ export function heapCheck(h: i32): i32 {
   let r = 0;
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: r = ffCheck(h); break;
+    case Policy.PTMALLOC: r = ptCheck(h); break;
     default: unreachable();
   }
   return r ? r + 100 * heapPolicy(h) : 0;

@@ -246,6 +246,15 @@ export class Engine {
     };
   }
 
+  /** ptmalloc heaps: bytes of free memory the engine can attribute beyond the sample's counters. */
+  ptmallocDetail(h: number): { purgeableBytes: number; pinnedBelowBytes: number } {
+    if (this.heapPolicies[h] !== 'ptmalloc') throw new EngineStatusError(`heap ${h} is not a ptmalloc heap`, Status.BAD_HEAP, 'BAD_HEAP');
+    return {
+      purgeableBytes: Number(this.guard(() => this.x.ptPurgeableBytes(h))),
+      pinnedBelowBytes: Number(this.guard(() => this.x.ptPinnedBelowBytes(h))),
+    };
+  }
+
   // ------------------------------------------------------------------ VM access (profiles, tests)
 
   readonly vm = {

@@ -91,6 +91,10 @@ export interface EngineExports {
   OP_SIZE_BYTES: WebAssembly.Global;
   ffRecordBytes(): number;
   ffEngineBytes(): number;
+  ptRecordBytes(): number;
+  ptEngineBytes(): number;
+  ptPurgeableBytes(h: number): bigint;
+  ptPinnedBelowBytes(h: number): bigint;
 }
 
 /** Instantiates a fresh engine from the cached module. */

@@ -49,6 +49,7 @@ export const enum Op {
   HEAP_DESTROY = 10,
   TOUCH = 11,
   SKIP = 12,
+  DEBUG_TRAP = 255, // debug builds only: traps on purpose, to test the host's trap path
 }
 
 // Outcome of a VM call or of one op. Expected failures are values, never traps.

@@ -15,15 +15,16 @@
 //   largest live id.
 
 import { resize } from "./mem";
+import { CHECKS } from "./checks";
 import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT, NO_OWNER,
 } from "./abi";
-import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck } from "./vm/space";
+import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck, heapCalloc,
+  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc,
 } from "./heaps";
 
 const HANDLE_BITS: u32 = 29;
@@ -226,6 +227,17 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   return Status.OK;
 }
 
+// The program writes `size` bytes from the start of a live block (capped at what it requested).
+function doTouch(h: i32, id: u32, size: u64): Status {
+  if (!heapPolicy(h)) return Status.BAD_HEAP;
+  const e = liveEntry(h, id);
+  if (!e) return Status.UNKNOWN_ID;
+  const req = <u64>load<u32>(idReq + (<usize>id << 2));
+  const n = size < req ? size : req;
+  if (n) touchPages(heapUserAddress(h, e >> (32 - HANDLE_BITS)), n, <u8>heapRoot(h));
+  return Status.OK;
+}
+
 function doHeapCreate(h: i32, policy: i32, parentPlusOne: u32, first: u32, count: u32): Status {
   if (<i64>first + <i64>count > <i64>PARAM_SLOTS) return Status.BAD_PARAM;
   const st = heapCreate(h, policy, <i32>parentPlusOne - 1, paramsBuf + (<usize>first << 3), <i32>count);
@@ -286,7 +298,9 @@ export function runBatch(count: i32): i32 {
       }
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
+      case Op.TOUCH: { st = doTouch(h, id, size); break; }
       case Op.NOP: break;
+      case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
       default: st = Status.BAD_OPCODE;
     }
     if (st != Status.OK) fail(i, st);
@@ -296,6 +310,14 @@ export function runBatch(count: i32): i32 {
 }
 
 export function trimmedTotal(): u64 { return trimmedBytes; }
+
+// Address the program sees for a live id (0 if the id is not live), and its requested size.
+export function idUserAddress(id: u32): u64 {
+  if (id >= idCap) return 0;
+  const e = load<u32>(idTable + (<usize>id << 2));
+  return e ? heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)) : 0;
+}
+export function idRequestedBytes(id: u32): u32 { return id < idCap ? load<u32>(idReq + (<usize>id << 2)) : 0; }
 
 // Full invariant check of the VM and every heap (debug builds check more inside each policy).
 // Returns 0 or the number of the first failed invariant (VM: 1..5, policy: 100 × id + n).

@@ -5,7 +5,7 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  trimmedTotal, heapOwner, currentOp,
+  trimmedTotal, heapOwner, currentOp, idUserAddress, idRequestedBytes,
 } from "./engine";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,

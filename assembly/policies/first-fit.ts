@@ -15,12 +15,15 @@
 // ╒═══════════════ block record (REC_BYTES = 40) ═══════════════╕
 // │ 0 addr u64 │ 8 sizeG u32 │ 12 flags u32 (F U L S, align) │
 // │ 16 prevPhys u32 │ 20 nextPhys u32 │ 24 left u32 │ 28 right u32│
-// │ 32 maxG u32 │ 36 segment u32                                 │
+// │ 32 parent u32 │ 36 maxG u32                                    │
 // ╘══════════════════════════════════════════════════════════════╛
-//   F: FREE  U: UCR (uncommitted range)  L: LARGE (own reservation)  bits 8..15: log2(alignment)
+//   F: FREE  U: UCR (uncommitted range)  L: LARGE (own reservation)  S: segment sentinel (a zero-size
+//   record heading each segment's list, so every block has a predecessor)  bits 8..15: log2(alignment)
 //   Free blocks sit in an address-keyed treap (left/right/maxG = subtree max size), so the lowest
-//   fitting block is found in O(log n) (the augmented-tree form of AO first fit). UCR records sit
-//   in a second treap of the same shape, searched first-fit when the heap must commit more.
+//   fitting block is found in O(log n) (the augmented-tree form of AO first fit). Parent links let
+//   every update walk up from the changed record and stop as soon as a maximum stops changing, and
+//   let removal start at the record instead of searching for it. UCR records sit in a second treap
+//   of the same shape, searched first-fit when the heap must commit more.
 //
 // Invariants (ffCheck returns the number of the first that fails):
 //   F1 records of a segment tile it exactly, in address order, prev/next consistent
@@ -73,13 +76,14 @@ const R_PREV: usize = 16;
 const R_NEXT: usize = 20;
 const R_LEFT: usize = 24;
 const R_RIGHT: usize = 28;
-const R_MAXG: usize = 32;
-const R_SEG: usize = 36;
+const R_PARENT: usize = 32;
+const R_MAXG: usize = 36;
 
 const FL_BUSY: u32 = 0;
 const FL_FREE: u32 = 1;
 const FL_UCR: u32 = 2;
 const FL_LARGE: u32 = 4;
+const FL_SENTINEL: u32 = 8;
 const FL_ALIGN_SHIFT: u32 = 8;
 
 let recs: usize = 0;
@@ -106,9 +110,11 @@ let recFree: u32 = 0;
 // @ts-ignore: decorator
 @inline function rgt(n: u32): u32 { return load<u32>(R(n) + R_RIGHT); }
 // @ts-ignore: decorator
+@inline function par(n: u32): u32 { return load<u32>(R(n) + R_PARENT); }
+// @ts-ignore: decorator
 @inline function maxG(n: u32): u32 { return n ? load<u32>(R(n) + R_MAXG) : 0; }
 
-function newRec(a: u64, g: u32, f: u32, seg: u32): u32 {
+function newRec(a: u64, g: u32, f: u32): u32 {
   let n = recFree;
   if (n) {
     recFree = load<u32>(R(n) + R_LEFT);
@@ -127,8 +133,8 @@ function newRec(a: u64, g: u32, f: u32, seg: u32): u32 {
   store<u32>(p + R_NEXT, 0);
   store<u32>(p + R_LEFT, 0);
   store<u32>(p + R_RIGHT, 0);
+  store<u32>(p + R_PARENT, 0);
   store<u32>(p + R_MAXG, g);
-  store<u32>(p + R_SEG, seg);
   return n;
 }
 
@@ -143,6 +149,7 @@ export function ffRecordBytes(): usize { return REC_BYTES; }
 export function ffEngineBytes(): usize { return <usize>recCap * REC_BYTES; }
 
 // ---------------------------------------------------------------- treap over records (free or UCR)
+// A tree is named by the address of its root slot in the heap state (H_FREE_ROOT or H_UCR_ROOT).
 
 // Deterministic priority from the record index (a 32-bit integer hash).
 // @ts-ignore: decorator
@@ -160,50 +167,69 @@ function pullR(n: u32): void {
   store<u32>(R(n) + R_MAXG, m);
 }
 
-function tInsert(t: u32, n: u32): u32 {
-  if (!t) { store<u32>(R(n) + R_LEFT, 0); store<u32>(R(n) + R_RIGHT, 0); pullR(n); return n; }
-  if (addr(n) < addr(t)) {
-    const l = tInsert(lft(t), n);
-    store<u32>(R(t) + R_LEFT, l);
-    if (prio(l) > prio(t)) {
-      store<u32>(R(t) + R_LEFT, rgt(l)); store<u32>(R(l) + R_RIGHT, t);
-      pullR(t); pullR(l); return l;
-    }
-  } else {
-    const r = tInsert(rgt(t), n);
-    store<u32>(R(t) + R_RIGHT, r);
-    if (prio(r) > prio(t)) {
-      store<u32>(R(t) + R_RIGHT, lft(r)); store<u32>(R(r) + R_LEFT, t);
-      pullR(t); pullR(r); return r;
-    }
+// Recomputes maxima from n upwards, stopping where nothing changes any more.
+function fixUp(n: u32): void {
+  while (n) {
+    const old = load<u32>(R(n) + R_MAXG);
+    pullR(n);
+    if (load<u32>(R(n) + R_MAXG) == old) return;
+    n = par(n);
   }
-  pullR(t);
-  return t;
 }
 
-function tMerge(a: u32, b: u32): u32 {
-  if (!a) return b;
-  if (!b) return a;
-  if (prio(a) > prio(b)) { store<u32>(R(a) + R_RIGHT, tMerge(rgt(a), b)); pullR(a); return a; }
-  store<u32>(R(b) + R_LEFT, tMerge(a, lft(b))); pullR(b); return b;
+// Replaces child `old` of `p` (or the root) by `nw`.
+function replaceChild(rootSlot: usize, p: u32, old: u32, nw: u32): void {
+  if (!p) store<u32>(rootSlot, nw);
+  else if (lft(p) == old) store<u32>(R(p) + R_LEFT, nw);
+  else store<u32>(R(p) + R_RIGHT, nw);
+  if (nw) store<u32>(R(nw) + R_PARENT, p);
 }
 
-function tRemove(t: u32, key: u64): u32 {
-  const k = addr(t);
-  if (key == k) return tMerge(lft(t), rgt(t));
-  if (key < k) store<u32>(R(t) + R_LEFT, tRemove(lft(t), key));
-  else store<u32>(R(t) + R_RIGHT, tRemove(rgt(t), key));
-  pullR(t);
-  return t;
+// Rotates n above its parent.
+function rotateUp(rootSlot: usize, n: u32): void {
+  const p = par(n), g = par(p);
+  if (lft(p) == n) {
+    const b = rgt(n);
+    store<u32>(R(p) + R_LEFT, b);
+    if (b) store<u32>(R(b) + R_PARENT, p);
+    store<u32>(R(n) + R_RIGHT, p);
+  } else {
+    const b = lft(n);
+    store<u32>(R(p) + R_RIGHT, b);
+    if (b) store<u32>(R(b) + R_PARENT, p);
+    store<u32>(R(n) + R_LEFT, p);
+  }
+  store<u32>(R(p) + R_PARENT, n);
+  replaceChild(rootSlot, g, p, n);
+  pullR(p);
+  pullR(n);
 }
 
-// Recompute maxG along the path to `key` (after a size change that kept the order).
-function tRefresh(t: u32, key: u64): void {
-  if (!t) return;
-  const k = addr(t);
-  if (key < k) tRefresh(lft(t), key);
-  else if (key > k) tRefresh(rgt(t), key);
-  pullR(t);
+function tInsert(rootSlot: usize, n: u32): void {
+  const a = addr(n), g = sizeG(n);
+  store<u32>(R(n) + R_LEFT, 0);
+  store<u32>(R(n) + R_RIGHT, 0);
+  store<u32>(R(n) + R_MAXG, g);
+  let t = load<u32>(rootSlot), p: u32 = 0;
+  while (t) {
+    p = t;
+    if (maxG(t) < g) store<u32>(R(t) + R_MAXG, g); // on the way down: the new maximum of this subtree
+    t = a < addr(t) ? lft(t) : rgt(t);
+  }
+  store<u32>(R(n) + R_PARENT, p);
+  if (!p) { store<u32>(rootSlot, n); return; }
+  if (a < addr(p)) store<u32>(R(p) + R_LEFT, n); else store<u32>(R(p) + R_RIGHT, n);
+  const pr = prio(n);
+  while (par(n) && prio(par(n)) < pr) rotateUp(rootSlot, n);
+}
+
+function tRemove(rootSlot: usize, n: u32): void {
+  // Rotate n down until it has at most one child, then splice it out.
+  while (lft(n) && rgt(n)) rotateUp(rootSlot, prio(lft(n)) > prio(rgt(n)) ? lft(n) : rgt(n));
+  const c = lft(n) ? lft(n) : rgt(n);
+  const p = par(n);
+  replaceChild(rootSlot, p, n, c);
+  fixUp(p);
 }
 
 // Lowest-address record with sizeG >= g.
@@ -222,10 +248,9 @@ function tFirstFit(t: u32, g: u32): u32 {
 
 // ╒═══ heap state (HS_BYTES) ═══╕ one per first-fit heap, in a static table indexed by heap
 const HS_BYTES: usize = 128;
-const H_FREE_ROOT: usize = 0;     // u32 treap of free blocks
-const H_UCR_ROOT: usize = 4;      // u32 treap of UCRs
-const H_SEG_HEAD: usize = 8;      // u32 first record of the newest segment list (segments chained by R_SEG? no: list below)
-const H_LARGE_HEAD: usize = 12;   // u32 list of large blocks (linked through R_NEXT/R_PREV)
+const H_FREE_ROOT: usize = 0;     // u32 root of the treap of free blocks
+const H_UCR_ROOT: usize = 4;      // u32 root of the treap of UCRs
+const H_LARGE_HEAD: usize = 12;   // u32 list of large blocks (linked through prev/next)
 const H_FREE_BYTES: usize = 16;   // u64
 const H_FREE_BLOCKS: usize = 24;  // u64
 const H_BUSY_BYTES: usize = 32;   // u64
@@ -237,14 +262,14 @@ const H_NEXT_RESERVE: usize = 72; // u64 next segment reservation size
 const H_DECOMMITS: usize = 80;    // u64
 const H_DECOMMITTED: usize = 88;  // u64
 const H_TRIMMED: usize = 96;      // u64
-const H_P_DBLOCK: usize = 104;    // u32 params, in pages / bytes as noted
+const H_P_DBLOCK: usize = 104;    // u32 bytes
 const H_P_SEGCOMMIT: usize = 108; // u32 bytes
 const H_P_LARGE: usize = 112;     // u32 bytes
 const H_P_DTOTAL: usize = 116;    // u32 bytes
 const H_SEG_TABLE: usize = 120;   // u32 pointer to the segment table (SEG_BYTES each)
 const H_SEG_CAP: usize = 124;     // u32
 
-// Segment table entry: base u64, reserve bytes u64, first record u32, pad.
+// Segment table entry: base u64, reserve bytes u64, sentinel record u32, pad.
 const SEG_BYTES: usize = 24;
 
 const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
@@ -259,6 +284,12 @@ let hs: usize = 0;
 @inline function ld32(o: usize): u32 { return load<u32>(hs + o); }
 // @ts-ignore: decorator
 @inline function st32(o: usize, v: u32): void { store<u32>(hs + o, v); }
+// @ts-ignore: decorator
+@inline function freeRoot(): usize { return hs + H_FREE_ROOT; }
+// @ts-ignore: decorator
+@inline function ucrRoot(): usize { return hs + H_UCR_ROOT; }
+// @ts-ignore: decorator
+@inline function addStat(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
 
 function use(heapIndex: i32): void {
   owner = <u8>heapIndex;
@@ -295,6 +326,13 @@ export function ffCreate(heapIndex: i32, params: usize, count: i32): Status {
 
 function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * SEG_BYTES; }
 
+// Sets a's successor to b (b may be 0 = segment end).
+// @ts-ignore: decorator
+@inline function linkAfter(a: u32, b: u32): void {
+  store<u32>(R(a) + R_NEXT, b);
+  if (b) store<u32>(R(b) + R_PREV, a);
+}
+
 function addSegment(needBytes: u64): bool {
   let reserve = ld64(H_NEXT_RESERVE);
   const minimum = alignUp(needBytes + PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES);
@@ -309,33 +347,33 @@ function addSegment(needBytes: u64): bool {
   if (!base) return false;
   const next = ld64(H_NEXT_RESERVE) << 1;
   st64(H_NEXT_RESERVE, next > MAX_SEGMENT_RESERVE_BYTES ? MAX_SEGMENT_RESERVE_BYTES : next);
-  // Grow the segment table.
   const segs = <u32>ld64(H_SEGMENTS);
   if (segs == ld32(H_SEG_CAP)) {
     const cap = segs ? segs * 2 : 8;
     st32(H_SEG_TABLE, <u32>resize(<usize>ld32(H_SEG_TABLE), <usize>cap * SEG_BYTES));
     st32(H_SEG_CAP, cap);
   }
-  const u = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_UCR, segs);
+  const sentinel = newRec(base, 0, FL_SENTINEL);
+  const u = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_UCR);
+  linkAfter(sentinel, u);
   const e = segEntry(segs);
   store<u64>(e, base);
   store<u64>(e + 8, reserve);
-  store<u32>(e + 16, u);
+  store<u32>(e + 16, sentinel);
   st64(H_SEGMENTS, segs + 1);
   st64(H_UCRS, ld64(H_UCRS) + 1);
-  st32(H_UCR_ROOT, tInsert(ld32(H_UCR_ROOT), u));
+  tInsert(ucrRoot(), u);
   return true;
 }
 
-// Turns `n` (a free block, already counted and in the free treap or not) into one merged with its
-// free neighbours; returns the surviving record, which is in the free treap.
+// Merges free block n (counted in the free bytes, not yet in the tree) with free neighbours and
+// puts the result in the free treap; returns the surviving record.
 function insertFree(n: u32): u32 {
-  let root = ld32(H_FREE_ROOT);
   const p = prevP(n), q = nextP(n);
   let result = n;
-  let blocks = ld64(H_FREE_BLOCKS) + 1;
-  if (p && flags(p) == FL_FREE) {
-    // Absorb n into p: p keeps its key.
+  let blocks: i64 = 1;
+  if (flags(p) == FL_FREE) {
+    // Absorb n into p: p keeps its key and place; its maximum can only grow.
     store<u32>(R(p) + R_SIZEG, sizeG(p) + sizeG(n));
     linkAfter(p, q);
     dropRec(n);
@@ -343,24 +381,16 @@ function insertFree(n: u32): u32 {
     blocks--;
   }
   if (q && flags(q) == FL_FREE) {
-    root = tRemove(root, addr(q));
+    tRemove(freeRoot(), q);
     store<u32>(R(result) + R_SIZEG, sizeG(result) + sizeG(q));
     linkAfter(result, nextP(q));
     dropRec(q);
     blocks--;
   }
-  if (result == n) root = tInsert(root, n);
-  else tRefresh(root, addr(result));
-  st32(H_FREE_ROOT, root);
-  st64(H_FREE_BLOCKS, blocks);
+  if (result == n) tInsert(freeRoot(), n);
+  else fixUp(result);
+  addStat(H_FREE_BLOCKS, blocks);
   return result;
-}
-
-// Sets a's successor to b (b may be 0 = segment end).
-// @ts-ignore: decorator
-@inline function linkAfter(a: u32, b: u32): void {
-  store<u32>(R(a) + R_NEXT, b);
-  if (b) store<u32>(R(b) + R_PREV, a);
 }
 
 // Commits room for `needBytes` at the lowest UCR that fits; the new pages become a free block.
@@ -377,33 +407,25 @@ function extend(needBytes: u64): bool {
   let c = want > step ? want : step;
   if (c > ub) c = ub;
   if (vmCommit(ua, c) != Status.OK) return false;
-  const f = newRec(ua, <u32>(c >> GRANULE_SHIFT), FL_FREE, load<u32>(R(u) + R_SEG));
+  const f = newRec(ua, <u32>(c >> GRANULE_SHIFT), FL_FREE);
   const before = prevP(u);
+  linkAfter(before, f);
   if (c == ub) {
-    st32(H_UCR_ROOT, tRemove(ld32(H_UCR_ROOT), ua));
-    st64(H_UCRS, ld64(H_UCRS) - 1);
-    const after = nextP(u);
-    if (before) linkAfter(before, f); else setSegFirst(u, f);
-    linkAfter(f, after);
+    tRemove(ucrRoot(), u);
+    addStat(H_UCRS, -1);
+    linkAfter(f, nextP(u));
     dropRec(u);
   } else {
     // The UCR shrinks from the front: its key grows but stays between the same neighbours.
     store<u64>(R(u) + R_ADDR, ua + c);
     store<u32>(R(u) + R_SIZEG, <u32>((ub - c) >> GRANULE_SHIFT));
-    tRefresh(ld32(H_UCR_ROOT), ua + c);
-    if (before) linkAfter(before, f); else setSegFirst(u, f);
+    fixUp(u);
     linkAfter(f, u);
   }
   touchPages(ua, HEADER_BYTES, owner);
-  st64(H_FREE_BYTES, ld64(H_FREE_BYTES) + c);
+  addStat(H_FREE_BYTES, <i64>c);
   insertFree(f);
   return true;
-}
-
-function setSegFirst(old: u32, n: u32): void {
-  const e = segEntry(load<u32>(R(old) + R_SEG));
-  store<u32>(e + 16, n);
-  store<u32>(R(n) + R_PREV, 0);
 }
 
 // Decommits the whole pages inside free block f (in the free treap) if the rule says so or `force`.
@@ -421,61 +443,54 @@ function maybeDecommit(f: u32, force: bool): u64 {
   if (pe <= ps) return 0;
   const bytes = pe - ps;
   if (vmDecommit(ps, bytes) != Status.OK) return 0;
-  const seg = load<u32>(R(f) + R_SEG);
   const before = prevP(f), after = nextP(f);
-  let root = ld32(H_FREE_ROOT);
-  root = tRemove(root, a);
-  let blocks = ld64(H_FREE_BLOCKS) - 1;
+  tRemove(freeRoot(), f);
+  let blocks: i64 = -1;
   // Head piece.
   let left: u32 = before;
   if (ps > a) {
-    const h = newRec(a, <u32>((ps - a) >> GRANULE_SHIFT), FL_FREE, seg);
-    if (before) linkAfter(before, h); else setSegFirst(f, h);
-    root = tInsert(root, h);
+    const h = newRec(a, <u32>((ps - a) >> GRANULE_SHIFT), FL_FREE);
+    linkAfter(before, h);
+    tInsert(freeRoot(), h);
     blocks++;
     left = h;
   }
   // Tail piece.
   let right: u32 = after;
   if (pe < e) {
-    const t = newRec(pe, <u32>((e - pe) >> GRANULE_SHIFT), FL_FREE, seg);
+    const t = newRec(pe, <u32>((e - pe) >> GRANULE_SHIFT), FL_FREE);
     linkAfter(t, after);
-    root = tInsert(root, t);
+    tInsert(freeRoot(), t);
     blocks++;
     right = t;
   }
-  st32(H_FREE_ROOT, root);
-  st64(H_FREE_BLOCKS, blocks);
-  st64(H_FREE_BYTES, ld64(H_FREE_BYTES) - bytes);
+  addStat(H_FREE_BLOCKS, blocks);
+  addStat(H_FREE_BYTES, -<i64>bytes);
   // The middle becomes a UCR, merged with UCR neighbours (possible only when a piece is empty).
-  let uroot = ld32(H_UCR_ROOT);
-  let ucrs = ld64(H_UCRS);
   let u: u32;
-  if (left && left == before && flags(left) == FL_UCR) {
+  if (left == before && flags(left) == FL_UCR) {
     u = left;
     store<u32>(R(u) + R_SIZEG, sizeG(u) + <u32>(bytes >> GRANULE_SHIFT));
-    tRefresh(uroot, addr(u));
+    fixUp(u);
   } else {
-    u = newRec(ps, <u32>(bytes >> GRANULE_SHIFT), FL_UCR, seg);
-    if (left) linkAfter(left, u); else setSegFirst(f, u);
-    uroot = tInsert(uroot, u);
-    ucrs++;
+    u = newRec(ps, <u32>(bytes >> GRANULE_SHIFT), FL_UCR);
+    linkAfter(left, u);
+    tInsert(ucrRoot(), u);
+    addStat(H_UCRS, 1);
   }
   if (right && right == after && flags(right) == FL_UCR) {
-    uroot = tRemove(uroot, addr(right));
+    tRemove(ucrRoot(), right);
     store<u32>(R(u) + R_SIZEG, sizeG(u) + sizeG(right));
     linkAfter(u, nextP(right));
     dropRec(right);
-    tRefresh(uroot, addr(u));
-    ucrs--;
+    fixUp(u);
+    addStat(H_UCRS, -1);
   } else {
     linkAfter(u, right);
   }
-  st32(H_UCR_ROOT, uroot);
-  st64(H_UCRS, ucrs);
   dropRec(f);
-  st64(H_DECOMMITS, ld64(H_DECOMMITS) + 1);
-  st64(H_DECOMMITTED, ld64(H_DECOMMITTED) + bytes);
+  addStat(H_DECOMMITS, 1);
+  addStat(H_DECOMMITTED, <i64>bytes);
   return bytes;
 }
 
@@ -506,24 +521,23 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   let b: u32;
   if (fg - g >= MIN_G) {
     // Carve the front; the free record keeps the rest and its place in the order.
-    b = newRec(a, g, FL_BUSY | alignBits, load<u32>(R(f) + R_SEG));
-    const before = prevP(f);
-    if (before) linkAfter(before, b); else setSegFirst(f, b);
+    b = newRec(a, g, FL_BUSY | alignBits);
+    linkAfter(prevP(f), b);
     linkAfter(b, f);
     store<u64>(R(f) + R_ADDR, a + need);
     store<u32>(R(f) + R_SIZEG, fg - g);
-    tRefresh(ld32(H_FREE_ROOT), a + need);
+    fixUp(f);
     touchPages(a + need, HEADER_BYTES, owner);
-    st64(H_FREE_BYTES, ld64(H_FREE_BYTES) - need);
+    addStat(H_FREE_BYTES, -<i64>need);
   } else {
-    st32(H_FREE_ROOT, tRemove(ld32(H_FREE_ROOT), a));
+    tRemove(freeRoot(), f);
     store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
     b = f;
-    st64(H_FREE_BYTES, ld64(H_FREE_BYTES) - sizeB(f));
-    st64(H_FREE_BLOCKS, ld64(H_FREE_BLOCKS) - 1);
+    addStat(H_FREE_BYTES, -<i64>sizeB(f));
+    addStat(H_FREE_BLOCKS, -1);
   }
   const bytes = sizeB(b);
-  st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) + bytes);
+  addStat(H_BUSY_BYTES, <i64>bytes);
   touchPages(a, bytes, owner);
   return b;
 }
@@ -534,13 +548,13 @@ function allocLarge(need: u64, alignBits: u32): u32 {
   const base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   if (!base) return 0;
   if (vmCommit(base, reserve) != Status.OK) { vmRelease(base); return 0; }
-  const b = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_LARGE | alignBits, 0xFFFFFFFF);
+  const b = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_LARGE | alignBits);
   const head = ld32(H_LARGE_HEAD);
   linkAfter(b, head);
   st32(H_LARGE_HEAD, b);
-  st64(H_LARGE_BLOCKS, ld64(H_LARGE_BLOCKS) + 1);
-  st64(H_LARGE_BYTES, ld64(H_LARGE_BYTES) + reserve);
-  st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) + reserve);
+  addStat(H_LARGE_BLOCKS, 1);
+  addStat(H_LARGE_BYTES, <i64>reserve);
+  addStat(H_BUSY_BYTES, <i64>reserve);
   touchPages(base, need, owner);
   return b;
 }
@@ -550,9 +564,9 @@ function freeLarge(b: u32): void {
   if (p) linkAfter(p, q); else { st32(H_LARGE_HEAD, q); if (q) store<u32>(R(q) + R_PREV, 0); }
   const bytes = sizeB(b);
   vmRelease(addr(b));
-  st64(H_LARGE_BLOCKS, ld64(H_LARGE_BLOCKS) - 1);
-  st64(H_LARGE_BYTES, ld64(H_LARGE_BYTES) - bytes);
-  st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) - bytes);
+  addStat(H_LARGE_BLOCKS, -1);
+  addStat(H_LARGE_BYTES, -<i64>bytes);
+  addStat(H_BUSY_BYTES, -<i64>bytes);
   dropRec(b);
 }
 
@@ -561,8 +575,8 @@ export function ffFree(heapIndex: i32, b: u32): void {
   const fl = flags(b);
   if (fl & FL_LARGE) { freeLarge(b); return; }
   const bytes = sizeB(b);
-  st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) - bytes);
-  st64(H_FREE_BYTES, ld64(H_FREE_BYTES) + bytes);
+  addStat(H_BUSY_BYTES, -<i64>bytes);
+  addStat(H_FREE_BYTES, <i64>bytes);
   store<u32>(R(b) + R_FLAGS, FL_FREE);
   touchPages(addr(b), HEADER_BYTES, owner);
   const f = insertFree(b);
@@ -589,18 +603,18 @@ export function ffRealloc(heapIndex: i32, b: u32, size: u64): u32 {
       if (qb - extra >= MIN_BLOCK_BYTES) {
         store<u64>(R(q) + R_ADDR, addr(q) + extra);
         store<u32>(R(q) + R_SIZEG, <u32>((qb - extra) >> GRANULE_SHIFT));
-        tRefresh(ld32(H_FREE_ROOT), addr(q));
+        fixUp(q);
         store<u32>(R(b) + R_SIZEG, <u32>(need >> GRANULE_SHIFT));
-        st64(H_FREE_BYTES, ld64(H_FREE_BYTES) - extra);
-        st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) + extra);
+        addStat(H_FREE_BYTES, -<i64>extra);
+        addStat(H_BUSY_BYTES, <i64>extra);
         touchPages(addr(q), HEADER_BYTES, owner);
       } else {
-        st32(H_FREE_ROOT, tRemove(ld32(H_FREE_ROOT), addr(q)));
+        tRemove(freeRoot(), q);
         store<u32>(R(b) + R_SIZEG, sizeG(b) + sizeG(q));
         linkAfter(b, nextP(q));
-        st64(H_FREE_BYTES, ld64(H_FREE_BYTES) - qb);
-        st64(H_FREE_BLOCKS, ld64(H_FREE_BLOCKS) - 1);
-        st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) + qb);
+        addStat(H_FREE_BYTES, -<i64>qb);
+        addStat(H_FREE_BLOCKS, -1);
+        addStat(H_BUSY_BYTES, <i64>qb);
         dropRec(q);
       }
       touchPages(addr(b), sizeB(b), owner);
@@ -616,12 +630,12 @@ export function ffRealloc(heapIndex: i32, b: u32, size: u64): u32 {
 // Cuts the tail of busy block b beyond `keep` bytes off as a free block.
 function splitTail(b: u32, keep: u64): void {
   const have = sizeB(b);
-  const t = newRec(addr(b) + keep, <u32>((have - keep) >> GRANULE_SHIFT), FL_FREE, load<u32>(R(b) + R_SEG));
+  const t = newRec(addr(b) + keep, <u32>((have - keep) >> GRANULE_SHIFT), FL_FREE);
   linkAfter(t, nextP(b));
   linkAfter(b, t);
   store<u32>(R(b) + R_SIZEG, <u32>(keep >> GRANULE_SHIFT));
-  st64(H_BUSY_BYTES, ld64(H_BUSY_BYTES) - (have - keep));
-  st64(H_FREE_BYTES, ld64(H_FREE_BYTES) + (have - keep));
+  addStat(H_BUSY_BYTES, -<i64>(have - keep));
+  addStat(H_FREE_BYTES, <i64>(have - keep));
   touchPages(addr(t), HEADER_BYTES, owner);
   const f = insertFree(t);
   maybeDecommit(f, false);
@@ -649,7 +663,7 @@ export function ffTrim(heapIndex: i32, padBytes: u64): u64 {
     const f = load<u32>(trimList + (<usize>i << 2));
     if (sizeB(f) > padBytes) total += maybeDecommit(f, true);
   }
-  st64(H_TRIMMED, ld64(H_TRIMMED) + total);
+  addStat(H_TRIMMED, <i64>total);
   return total;
 }
 
@@ -709,13 +723,15 @@ export function ffCheck(heapIndex: i32): i32 {
   for (let i: u32 = 0; i < segs; i++) {
     const e = segEntry(i);
     const base = load<u64>(e), size = load<u64>(e + 8);
-    let r = load<u32>(e + 16);
+    const sentinel = load<u32>(e + 16);
+    if (flags(sentinel) != FL_SENTINEL || addr(sentinel) != base || sizeG(sentinel) != 0) return 1;
+    let r = nextP(sentinel);
     let expect = base;
-    let prev: u32 = 0;
+    let prev = sentinel;
     while (r) {
-      if (addr(r) != expect || prevP(r) != prev || load<u32>(R(r) + R_SEG) != i) return 1;
+      if (addr(r) != expect || prevP(r) != prev) return 1;
       const fl = flags(r), s = sizeB(r);
-      if (prev && (fl == FL_FREE || fl == FL_UCR) && flags(prev) == fl) return 2;
+      if ((fl == FL_FREE || fl == FL_UCR) && flags(prev) == fl) return 2;
       if (fl == FL_UCR) {
         ckUcrs++;
         for (let a = addr(r); a < addr(r) + s; a += PAGE_SIZE_BYTES) if (vmIsCommitted(a)) return 3;
@@ -731,21 +747,21 @@ export function ffCheck(heapIndex: i32): i32 {
   }
   let b = ld32(H_LARGE_HEAD);
   while (b) { ckBusy += sizeB(b); b = nextP(b); }
-  if (!treapOk(ld32(H_FREE_ROOT), FL_FREE, 0, 0xFFFFFFFFFFFFFFFF) ||
-    !treapOk(ld32(H_UCR_ROOT), FL_UCR, 0, 0xFFFFFFFFFFFFFFFF)) return 4;
+  if (!treapOk(ld32(H_FREE_ROOT), 0, FL_FREE, 0, 0xFFFFFFFFFFFFFFFF) ||
+    !treapOk(ld32(H_UCR_ROOT), 0, FL_UCR, 0, 0xFFFFFFFFFFFFFFFF)) return 4;
   if (ckFree != ld64(H_FREE_BYTES) || ckFreeBlocks != ld64(H_FREE_BLOCKS) || ckBusy != ld64(H_BUSY_BYTES) ||
     ckUcrs != ld64(H_UCRS)) return 5;
   return 0;
 }
 
-function treapOk(t: u32, kindFlag: u32, lo: u64, hi: u64): bool {
+function treapOk(t: u32, parent: u32, kindFlag: u32, lo: u64, hi: u64): bool {
   if (!t) return true;
-  if (flags(t) != kindFlag || addr(t) < lo || addr(t) >= hi) return false;
+  if (flags(t) != kindFlag || addr(t) < lo || addr(t) >= hi || par(t) != parent) return false;
   const l = lft(t), r = rgt(t);
   if ((l && prio(l) > prio(t)) || (r && prio(r) > prio(t))) return false;
   let m = sizeG(t);
   if (maxG(l) > m) m = maxG(l);
   if (maxG(r) > m) m = maxG(r);
   if (m != maxG(t)) return false;
-  return treapOk(l, kindFlag, lo, addr(t)) && treapOk(r, kindFlag, addr(t) + 1, hi);
+  return treapOk(l, t, kindFlag, lo, addr(t)) && treapOk(r, t, kindFlag, addr(t) + 1, hi);
 }

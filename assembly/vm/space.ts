@@ -301,7 +301,8 @@ export function vmInit(arch: i32): Status {
 }
 
 export function vmArch(): i32 { return archId; }
-export function vmTotalBytes(): u64 { return userHigh - USER_LOW; }
+// Total as !address counts it: from address 0 (the unusable first 64 KiB counts as free) to userHigh.
+export function vmTotalBytes(): u64 { return userHigh; }
 export function vmCommittedBytes(): u64 { return committedBytes; }
 
 // Engine bytes used by the VM's own structures (node pool + page table).
@@ -637,7 +638,7 @@ export function vmOwnerRegions(o: u8): u64 { return load<u64>(ownerRegions + (<u
 
 // Writes the VM block of a sample (slot order in abi.ts).
 export function vmSample(out: usize): void {
-  const total = userHigh - USER_LOW;
+  const total = vmTotalBytes();
   store<f64>(out + 0 * 8, <f64>total);
   store<f64>(out + 1 * 8, <f64>reservedBytes);
   store<f64>(out + 2 * 8, <f64>committedBytes);

@@ -6,7 +6,7 @@ export const OP_WORDS = 4;
 
 export const Op = {
   NOP: 0, ALLOC: 1, CALLOC: 2, ALIGNED_ALLOC: 3, REALLOC: 4, FREE: 5, MARK: 6, TICK: 7, TRIM: 8,
-  HEAP_CREATE: 9, HEAP_DESTROY: 10, TOUCH: 11, SKIP: 12,
+  HEAP_CREATE: 9, HEAP_DESTROY: 10, TOUCH: 11, SKIP: 12, DEBUG_TRAP: 255,
 } as const;
 
 export const STATUS_NAMES = [

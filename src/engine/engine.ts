@@ -227,6 +227,11 @@ export class Engine {
     return samples[samples.length - 1]!;
   }
 
+  /** Simulated address of a live block (0 if the id is not live) and the bytes it was asked for. */
+  blockOf(id: number): { address: number; requestedBytes: number } {
+    return { address: Number(this.x.idUserAddress(id)), requestedBytes: this.x.idRequestedBytes(id) >>> 0 };
+  }
+
   get events(): number { return Number(this.x.eventCount()); }
   get failedOps(): number { return Number(this.x.failedOpCount()); }
 

@@ -71,6 +71,8 @@ export interface EngineExports {
   trimmedTotal(): bigint;
   heapOwner(h: number): number;
   currentOp(): number;
+  idUserAddress(id: number): bigint;
+  idRequestedBytes(id: number): number;
   vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;
   vmDecommit(addr: bigint, size: bigint): number;

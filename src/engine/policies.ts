@@ -1,6 +1,8 @@
 // Policy names, ids (assembly/abi.ts Policy) and their parameters (slot = index in the HEAP_CREATE
 // params block, as each assembly/policies/<name>.ts declares it).
 import { UsageError } from '../errors.js';
+import type { HeapSample } from './engine.js';
+import type { HeapCounters } from '../report/types.js';
 
 export interface ParamSpec {
   name: string;
@@ -18,6 +20,8 @@ export interface PolicySpec {
   stackable: boolean;
   /** Names of the policy's own counter slots (K.POLICY_BASE + i). */
   counters: string[];
+  /** Report overrides (e.g. `!heap -s` Reserv/Commit without large blocks). */
+  heapView?: (h: HeapSample) => Partial<HeapCounters>;
 }
 
 const KiB = 1024;

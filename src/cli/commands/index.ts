@@ -2,4 +2,5 @@
 import type { Command } from '../io.js';
 
 export const COMMANDS: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run.js')).command,
 };

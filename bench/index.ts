@@ -1,0 +1,12 @@
+// npm run bench: every benchmark, one figure per line. Speed figures are medians of one run; on a
+// shared machine compare ratios measured in the same run, not absolute numbers across runs.
+import { runEngineBench, type BenchFigure } from './engine.bench.js';
+
+const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
+  ['engine', runEngineBench],
+];
+
+for (const [name, run] of suites) {
+  console.log(`# ${name}`);
+  for (const f of await run()) console.log(`${f.name}: ${f.value.toLocaleString('en-US')} ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+}

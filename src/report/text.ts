@@ -1,0 +1,54 @@
+// Plain-text rendering of a run: for each mark, the address space and every heap.
+import type { AddressSummary, Checkpoint, HeapCounters, RunDocument } from './types.js';
+import { USAGE_NAMES, TYPE_NAMES } from './types.js';
+
+const KB = 1024;
+const MB = 1024 * KB;
+
+export function mb(bytes: number): string {
+  return `${(bytes / MB).toFixed(1)} MB`;
+}
+
+/** The `!address -summary` view of a checkpoint. */
+export function addressSummaryOf(cp: Checkpoint): AddressSummary {
+  const a = cp.address;
+  const usage: AddressSummary['usage'] = { free: { bytes: a.state.free } };
+  for (const u of USAGE_NAMES) usage[u] = { bytes: a.usage[u] };
+  const type = {} as AddressSummary['type'];
+  for (const t of TYPE_NAMES) type[t] = { bytes: a.type[t] };
+  return {
+    totalBytes: a.totalBytes,
+    busyBytes: a.totalBytes - a.state.free,
+    state: { commit: { bytes: a.state.commit }, reserve: { bytes: a.state.reserve }, free: { bytes: a.state.free } },
+    type,
+    usage,
+  };
+}
+
+export function heapLine(h: HeapCounters): string {
+  const name = `heap ${h.heap ?? 0} ${h.policy ?? ''}${typeof h.parent === 'number' && h.parent >= 0 ? ` (on heap ${h.parent})` : ''}`;
+  return `${name}: reserved ${mb(h.reservedBytes)}, committed ${mb(h.committedBytes)}, busy ${mb(h.busyBytes)}, ` +
+    `free ${mb(h.freeBytes)} in ${h.freeBlocks} blocks, ${h.uncommittedRanges} uncommitted ranges, ` +
+    `external fragmentation ${h.externalFragmentationPct} %, virtual address fragmentation ${h.virtualAddressFragmentationPct} %`;
+}
+
+export function formatCheckpointText(cp: Checkpoint): string {
+  const lines = [`=== ${cp.label} (event ${cp.event}) ===`, ''];
+  lines.push(renderAddress(addressSummaryOf(cp)));
+  for (const h of cp.heaps ?? [cp.heap]) lines.push(heapLine(h));
+  lines.push('');
+  return lines.join('\n');
+}
+
+/** Replaced by the WinDbg-layout formatter where available (see formatRunText). */
+let renderAddress: (s: AddressSummary) => string = (s) =>
+  `address space: committed ${mb(s.state.commit.bytes)}, reserved ${mb(s.state.reserve.bytes)}, free ${mb(s.state.free.bytes)}`;
+
+export function setAddressRenderer(fn: (s: AddressSummary) => string): void { renderAddress = fn; }
+
+export function formatRunText(doc: RunDocument): string {
+  const head = `heapsim run: ${doc.workload} on ${doc.policy} (${doc.arch}, profile ${doc.profile ?? 'bare'}` +
+    `${doc.seed !== undefined ? `, seed ${doc.seed}` : ''}): ${doc.events} events` +
+    `${doc.failedOps ? `, ${doc.failedOps} failed ops` : ''}\n\n`;
+  return head + doc.checkpoints.map(formatCheckpointText).join('\n');
+}

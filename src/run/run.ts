@@ -1,0 +1,78 @@
+// The run pipeline shared by `run`, `demo`, `sweep`, the worker and the browser page: build an
+// engine for a workload, create the heap stack, apply every batch, turn samples into checkpoints.
+import { createEngine, type Sample } from '../engine/engine.js';
+import type { ArchName } from '../engine/abi.js';
+import type { BuildFlavour } from '../engine/load.js';
+import { PROFILES } from '../engine/profiles.js';
+import { getPolicy } from '../engine/policies.js';
+import { UsageError } from '../errors.js';
+import type { Workload } from '../workload/workload.js';
+import type { Checkpoint, RunDocument } from '../report/types.js';
+import { toCheckpoint } from '../report/checkpoint.js';
+
+export interface LayerSpec {
+  policy: string;
+  params?: Record<string, string | number>;
+}
+
+export interface RunOptions {
+  policy: string;
+  params?: Record<string, string | number>;
+  /** Heaps below the top one, nearest first: the top heap takes its memory from layers[0]. */
+  layers?: LayerSpec[];
+  arch?: ArchName;
+  profile?: string;
+  /** Periodic checkpoint every N events (0 = marks only). */
+  every?: number;
+  build?: BuildFlavour;
+  /** Called for each checkpoint as it is produced (live charts, progress). */
+  onCheckpoint?: (cp: Checkpoint, sample: Sample) => void;
+  /** Called after each batch with the events done so far. */
+  onProgress?: (events: number) => void;
+  signal?: AbortSignal;
+}
+
+/** The profile used when none is given: the workload's own if it fits the architecture, else bare. */
+export function defaultProfile(workload: Workload, arch: ArchName): string {
+  const p = workload.defaultProfile;
+  return p && PROFILES[p]?.arch.includes(arch) ? p : 'bare';
+}
+
+export async function runWorkload(workload: Workload, o: RunOptions): Promise<RunDocument> {
+  const arch = o.arch ?? workload.defaultArch ?? 'x86';
+  const profile = o.profile ?? defaultProfile(workload, arch);
+  getPolicy(o.policy);
+  const engine = await createEngine({ arch, profile, sampleEvery: o.every ?? 0, build: o.build });
+  for (const l of workload.labels) engine.label(l);
+  // Layers from the bottom up; the top heap is always heap 0 (the index workloads use).
+  const layers = o.layers ?? [];
+  let parent = -1;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    parent = engine.createHeap(layers[i]!.policy, { params: layers[i]!.params, parent: parent >= 0 ? parent : undefined }, i + 1);
+  }
+  engine.createHeap(o.policy, { params: o.params, parent: parent >= 0 ? parent : undefined }, 0);
+  const checkpoints: Checkpoint[] = [];
+  const take = (s: Sample): void => {
+    const cp = toCheckpoint(s);
+    checkpoints.push(cp);
+    o.onCheckpoint?.(cp, s);
+  };
+  for await (const batch of workload.batches() as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
+    if (o.signal?.aborted) throw new UsageError('run cancelled');
+    const r = engine.apply(batch);
+    for (const s of r.samples) take(s);
+    o.onProgress?.(engine.events);
+  }
+  if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events) take(engine.sample('end'));
+  return {
+    policy: o.policy,
+    ...(layers.length ? { layers: layers.map((l) => l.policy) } : {}),
+    arch,
+    profile,
+    workload: workload.name,
+    ...(workload.seed !== undefined ? { seed: workload.seed } : {}),
+    events: engine.events,
+    failedOps: engine.failedOps,
+    checkpoints,
+  };
+}

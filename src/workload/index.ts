@@ -1,0 +1,25 @@
+// Built-in workloads by name.
+import { UsageError } from '../errors.js';
+import { peakHour } from './peak-hour.js';
+import type { Workload } from './workload.js';
+
+export interface WorkloadFactoryOptions {
+  seed?: number;
+}
+
+export const WORKLOADS: Record<string, { description: string; make(o: WorkloadFactoryOptions): Workload }> = {
+  'peak-hour': {
+    description: 'a service day: baseline, ramp-up, peak, ramp-down, quiet (marks before, peak, after)',
+    make: (o) => peakHour({ seed: o.seed }),
+  },
+};
+
+export function workloadNames(): string[] {
+  return Object.keys(WORKLOADS).sort();
+}
+
+export function makeWorkload(name: string, options: WorkloadFactoryOptions = {}): Workload {
+  const w = WORKLOADS[name];
+  if (!w) throw new UsageError(`unknown workload '${name}' (built in: ${workloadNames().join(', ')}; or give a trace file)`);
+  return w.make(options);
+}

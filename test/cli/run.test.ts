@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { cli } from './helpers.js';
+
+describe('heapsim run', () => {
+  it('--json prints one document with the documented fields, sizes as integer bytes', async () => {
+    const r = await cli('run', 'peak-hour', '--policy', 'first-fit', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(Object.keys(doc)).toEqual(expect.arrayContaining(['policy', 'arch', 'workload', 'events', 'checkpoints']));
+    expect(doc).toMatchObject({ policy: 'first-fit', arch: 'x86', workload: 'peak-hour', profile: 'windows-service-x86' });
+    expect(doc.checkpoints.map((c: { label: string }) => c.label)).toEqual(['before', 'peak', 'after']);
+    for (const cp of doc.checkpoints) {
+      expect(Object.keys(cp)).toEqual(expect.arrayContaining(['label', 'event', 'heap', 'address']));
+      expect(Object.keys(cp.address)).toEqual(expect.arrayContaining(['state', 'type', 'usage']));
+      const { commit, reserve, free } = cp.address.state;
+      expect(commit + reserve + free).toBe(0x7fff0000);
+      for (const v of [commit, reserve, free, cp.heap.committedBytes, cp.heap.reservedBytes, cp.heap.busyBytes]) {
+        expect(Number.isInteger(v)).toBe(true);
+      }
+    }
+    // The peak holds more than before, and the heap's commit is part of MEM_COMMIT.
+    const [before, peak] = doc.checkpoints;
+    expect(peak.heap.busyBytes).toBeGreaterThan(2 * before.heap.busyBytes);
+    expect(peak.address.state.commit).toBeGreaterThanOrEqual(peak.heap.committedBytes);
+  });
+
+  it('prints a summary at each mark', async () => {
+    const r = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3');
+    expect(r.code).toBe(0);
+    expect(r.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toHaveLength(3);
+  });
+
+  it('accepts --set with size units and changes the outcome', async () => {
+    const a = JSON.parse((await cli('run', 'peak-hour', '--json', '--set', 'decommitBlockBytes=4K', '--set', 'decommitTotalBytes=0')).stdout);
+    const b = JSON.parse((await cli('run', 'peak-hour', '--json', '--set', 'decommitBlockBytes=1G')).stdout);
+    expect(a.checkpoints[2].heap.committedBytes).toBeLessThan(b.checkpoints[2].heap.committedBytes);
+    expect(b.checkpoints[2].heap.decommits).toBe(0);
+  });
+
+  it.each([
+    [['run', 'peak-hour', '--policy', 'nope'], /unknown policy 'nope'/],
+    [['run', 'peak-hour', '--bogus'], /Unknown option '--bogus'/],
+    [['run', 'peak-hour', '--arch', 'arm'], /--arch must be one of/],
+    [['run', 'peak-hour', '--seed', 'x'], /--seed wants a non-negative integer/],
+    [['run', 'peak-hour', '--set', 'oops'], /--set wants key=value/],
+    [['run', 'peak-hour', '--set', 'nope=1'], /has no parameter 'nope'/],
+    [['run', 'no-such-workload'], /unknown workload/],
+    [['run'], /exactly one workload/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('bad input %j: one line on stderr, exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('--help and --version', async () => {
+    const h = await cli('--help');
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/run\s+run a workload/);
+    const v = await cli('--version');
+    expect(v.stdout.trim()).toBe(`heapsim ${JSON.parse(readFileSync('package.json', 'utf8')).version}`);
+    expect((await cli('run', '--help')).stdout).toMatch(/--policy NAME/);
+  });
+});

@@ -1,6 +1,7 @@
 // Policy names, ids (assembly/abi.ts Policy) and their parameters (slot = index in the HEAP_CREATE
 // params block, as each assembly/policies/<name>.ts declares it).
 import { UsageError } from '../errors.js';
+import { ptmallocHeapView } from './ptmalloc.js';
 import type { HeapSample } from './engine.js';
 import type { HeapCounters } from '../report/types.js';
 
@@ -63,6 +64,7 @@ export const POLICIES: Record<string, PolicySpec> = {
       'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
       'tcacheBytes', 'mmapThreshold',
     ],
+    heapView: ptmallocHeapView,
   },
 };
 

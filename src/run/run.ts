@@ -9,6 +9,8 @@ import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { toCheckpoint } from '../report/checkpoint.js';
+import { withTrims, trimLabels, trimResults, type TrimPoint } from './trim-at.js';
+import { diagnosePtmalloc } from '../engine/ptmalloc.js';
 
 export interface LayerSpec {
   policy: string;
@@ -30,6 +32,8 @@ export interface RunOptions {
   /** Called after each batch with the events done so far. */
   onProgress?: (events: number) => void;
   signal?: AbortSignal;
+  /** malloc_trim what-ifs: a TRIM of heap 0 at each point, between a before and an after mark. */
+  trimAt?: TrimPoint[];
 }
 
 /** The profile used when none is given: the workload's own if it fits the architecture, else bare. */
@@ -57,7 +61,10 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
   };
-  for await (const batch of workload.batches() as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
+  const trims = o.trimAt ?? [];
+  for (const p of trims) { const l = trimLabels(p); engine.label(l.before); engine.label(l.after); }
+  const source = trims.length ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n)) : workload.batches();
+  for await (const batch of source as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
     if (o.signal?.aborted) throw new UsageError('run cancelled');
     const r = engine.apply(batch);
     for (const s of r.samples) take(s);
@@ -74,5 +81,9 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     events: engine.events,
     failedOps: engine.failedOps,
     checkpoints,
+    ...(trims.length ? { trims: trimResults(trims, checkpoints) } : {}),
+    ...(o.policy === 'ptmalloc'
+      ? { ptmalloc: diagnosePtmalloc(checkpoints[checkpoints.length - 1]!.heap, o.params ?? {}, engine.ptmallocDetail(0)) }
+      : {}),
   };
 }

@@ -1,17 +1,9 @@
 // Turns engine samples into the checkpoint JSON every report reads (src/report/types.ts).
 import type { HeapSample, Sample } from '../engine/engine.js';
 import { getPolicy } from '../engine/policies.js';
+import { externalFragmentationPct, virtualAddressFragmentationPct } from './windbg-numbers.js';
 import { USAGE_NAMES, TYPE_NAMES, type Checkpoint, type HeapCounters, type TypeName, type UsageName } from './types.js';
 
-/** `!heap -s` external fragmentation: free over commit, truncated to an integer percent. */
-export function externalFragmentationPct(freeBytes: number, committedBytes: number): number {
-  return committedBytes > 0 ? Math.floor((freeBytes * 100) / committedBytes) : 0;
-}
-
-/** `!heap -s` virtual address fragmentation: 1 − commit/virt, truncated to an integer percent. */
-export function virtualAddressFragmentationPct(virtBytes: number, committedBytes: number): number {
-  return virtBytes > 0 ? Math.max(0, Math.floor(((virtBytes - committedBytes) * 100) / virtBytes)) : 0;
-}
 
 /** The report view of one heap sample (a policy may override fields through its heapView). */
 export function heapCounters(h: HeapSample): HeapCounters {

@@ -1,6 +1,7 @@
 // Plain-text rendering of a run: for each mark, the address space and every heap.
 import type { AddressSummary, Checkpoint, HeapCounters, RunDocument } from './types.js';
 import { USAGE_NAMES, TYPE_NAMES } from './types.js';
+import { formatAddressSummary } from './address-summary.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -34,17 +35,12 @@ export function heapLine(h: HeapCounters): string {
 
 export function formatCheckpointText(cp: Checkpoint): string {
   const lines = [`=== ${cp.label} (event ${cp.event}) ===`, ''];
-  lines.push(renderAddress(addressSummaryOf(cp)));
+  lines.push(formatAddressSummary(addressSummaryOf(cp)));
   for (const h of cp.heaps ?? [cp.heap]) lines.push(heapLine(h));
   lines.push('');
   return lines.join('\n');
 }
 
-/** Replaced by the WinDbg-layout formatter where available (see formatRunText). */
-let renderAddress: (s: AddressSummary) => string = (s) =>
-  `address space: committed ${mb(s.state.commit.bytes)}, reserved ${mb(s.state.reserve.bytes)}, free ${mb(s.state.free.bytes)}`;
-
-export function setAddressRenderer(fn: (s: AddressSummary) => string): void { renderAddress = fn; }
 
 export function formatRunText(doc: RunDocument): string {
   const head = `heapsim run: ${doc.workload} on ${doc.policy} (${doc.arch}, profile ${doc.profile ?? 'bare'}` +

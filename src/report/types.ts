@@ -33,6 +33,16 @@ export interface AddressSummary {
   type: Record<TypeName, SizeAndCount>;
   usage: Partial<Record<UsageName | 'free', SizeAndCount>>;
   largestFree?: { base: number; bytes: number };
+  /**
+   * Usage rows under the debugger's own names, in printed order (e.g. `RegionUsageIsVAD`,
+   * `<unknown>`, `Other`, `Heap32`). Set by the WinDbg parsers so that names with no slot of
+   * their own in `usage` survive a parse/format round trip.
+   */
+  usageByName?: Record<string, SizeAndCount>;
+  /** New-format `Protect Summary (for commit)` rows by protection name, in printed order. */
+  protect?: Record<string, SizeAndCount>;
+  /** New-format `Largest Region by Usage` rows by the debugger's usage name. */
+  largestByUsage?: Record<string, { base: number; bytes: number }>;
 }
 
 /** One heap as `!heap -s` shows it, plus the counters only a simulation knows. */

@@ -2,5 +2,6 @@
 import type { Command } from '../io.js';
 
 export const COMMANDS: Record<string, () => Promise<Command>> = {
+  analyze: async () => (await import('./analyze.js')).command,
   run: async () => (await import('./run.js')).command,
 };

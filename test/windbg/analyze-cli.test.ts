@@ -1,0 +1,124 @@
+// `heapsim analyze` through main(argv, io): the table, the verdict with its evidence, --json,
+// warnings on stderr with their count, user errors as one line with exit code 2, --against.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
+const SEED = fixture('seed-second-order.txt');
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { stdout: { write: (s: string) => { out += s; } }, stderr: { write: (s: string) => { err += s; } } });
+  return { code, out, err };
+}
+
+describe('heapsim analyze', () => {
+  it('says second-order for the seed, with the evidence: ~500 MB more committed, reservation 1255320 K, free 75 % of commit', async () => {
+    const { code, out, err } = await run('analyze', SEED);
+    expect(code).toBe(0);
+    expect(out).toContain('diagnosis: second-order');
+    const summary = out.replace(/\n {2}(?=\S)/g, ' '); // the summary is wrapped at 100 columns
+    expect(summary).toMatch(/committed 606\.3 MB → 1104\.4 MB \(\+498\.1 MB\)/);
+    expect(summary).toContain('reservation unchanged at 1255320 K');
+    expect(summary).toContain('Free 260583 K → 772682 K (75 % of Commit)');
+    const header = out.split('\n')[2]!;
+    expect(header.trim().split(/ {2,}/)).toEqual(['Before peak hours', 'Δ', 'During peak hours', 'Δ', 'After peak hours']);
+    const row = (name: string): string[] => out.split('\n').find((l) => l.trimStart().startsWith(name))!.trim().split(/ {2,}/);
+    expect(row('committed (K)')).toEqual(['committed (K)', '620864', '+448800', '1069664', '+61204', '1130868']);
+    expect(row('Reserv (K)')).toEqual(['Reserv (K)', '1255320', '0', '1255320', '0', '1255320']);
+    expect(row('Free (K)')).toEqual(['Free (K)', '260583', '−155205', '105378', '+667304', '772682']);
+    expect(row('external fragmentation')).toEqual(['external fragmentation', '50 %', '−40 pt', '10 %', '+65 pt', '75 %']);
+    expect(row('virtual address fragmentation')).toEqual(['virtual address fragmentation', '56 %', '−33 pt', '23 %', '−7 pt', '16 %']);
+    expect(row('uncommitted ranges')).toEqual(['uncommitted ranges', '41898', '−25068', '16830', '+682', '17512']);
+    expect(err.split('\n').filter((l) => l)).toEqual([
+      expect.stringMatching(/^heapsim analyze: warning: .*seed-second-order\.txt:\d+: Type SUMMARY row has no label; taken as <free>/),
+      'heapsim analyze: 1 warning',
+    ]);
+  });
+
+  it('--json carries every parsed number as integer bytes and the diagnosis', async () => {
+    const { code, out } = await run('analyze', SEED, '--json');
+    expect(code).toBe(0);
+    const doc = JSON.parse(out);
+    expect(doc.warningCount).toBe(1);
+    expect(doc.snapshots.map((s: { label: string }) => s.label)).toEqual(['Before peak hours', 'During peak hours', 'After peak hours']);
+    const after = doc.snapshots[2];
+    expect(after.address.state.commit.bytes).toBe(0x4505d000);
+    expect(after.heaps[0].reservedBytes).toBe(1255320 * 1024);
+    expect(after.heaps[0].freeBytes).toBe(772682 * 1024);
+    expect(after.printed.addressRows).toHaveLength(17);
+    expect(after.printed.heapLines.map((l: { kind: string; pct?: number; count: number }) => [l.kind, l.pct ?? null, l.count]))
+      .toEqual([['external', 75, 264787], ['virtualAddress', 16, 17512], ['lockContention', null, 5768756]]);
+    expect(doc.diagnosis.kind).toBe('second-order');
+    expect(Number.isInteger(doc.diagnosis.retainedBytes)).toBe(true);
+    const walk = (v: unknown): void => {
+      if (typeof v === 'number') expect(Number.isInteger(v)).toBe(true);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk(doc.snapshots);
+  });
+
+  it('takes several files as several snapshots and says first-order for a growing program', async () => {
+    const { code, out } = await run('analyze', '--json', fixture('first-order-leak.txt'));
+    expect(code).toBe(0);
+    expect(JSON.parse(out).diagnosis.kind).toBe('first-order');
+    const both = JSON.parse((await run('analyze', '--json', fixture('new-format-x86.txt'), SEED)).out);
+    expect(both.snapshots.map((s: { label: string; file: string }) => s.label)).toEqual(['Monday 09:00', 'Monday 18:00', 'Before peak hours', 'During peak hours', 'After peak hours']);
+  });
+
+  it('user errors are one line on stderr with exit code 2', async () => {
+    const unknown = await run('analyze', SEED, '--bogus');
+    expect(unknown.code).toBe(2);
+    expect(unknown.out).toBe('');
+    expect(unknown.err).toBe("heapsim analyze: Unknown option '--bogus' (see heapsim analyze --help)\n");
+    const none = await run('analyze');
+    expect(none.code).toBe(2);
+    expect(none.err).toBe('heapsim analyze: analyze wants at least one file (see heapsim analyze --help)\n');
+    const missing = await run('analyze', '/nonexistent/dump.txt');
+    expect(missing.code).toBe(2);
+    expect(missing.err.split('\n')).toHaveLength(2);
+    expect(missing.err).toMatch(/^heapsim analyze: ENOENT/);
+    const dir = mkdtempSync(join(tmpdir(), 'heapsim-analyze-'));
+    const bad = join(dir, 'bad.txt');
+    const lines = readFileSync(SEED, 'utf8').split('\n');
+    const n = lines.findIndex((l) => l.includes('RegionUsageImage')) + 1;
+    lines[n - 1] = lines[n - 1]!.replace('4352000', '43g2000');
+    writeFileSync(bad, lines.join('\n'));
+    const malformed = await run('analyze', bad);
+    expect(malformed.code).toBe(2);
+    expect(malformed.err).toBe(`heapsim analyze: ${bad}:${n}: Usage SUMMARY row: size '43g2000' is not hexadecimal\n`);
+  });
+
+  it('--help explains the command and the busy measure', async () => {
+    const { code, out } = await run('analyze', '--help');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^usage: heapsim analyze <file>\.\.\. \[options\]/);
+    expect(out).toContain('busy = Commit − Free per heap');
+    const top = await run('--help');
+    expect(top.out).toMatch(/analyze +read WinDbg/);
+  });
+
+  it('--against runs a built-in workload and prints it beside the dumps, matched by label', async () => {
+    const { code, out } = await run('analyze', SEED, '--against', 'peak-hour');
+    expect(code).toBe(0);
+    expect(out).toContain('simulation: peak-hour on first-fit (x86, profile windows-service-x86, seed 1)');
+    const header = out.split('\n').find((l) => l.includes('~ before'))!;
+    expect(header.trim().split(/ {2,}/)).toEqual(['Before peak hours ~ before', 'During peak hours ~ peak', 'After peak hours ~ after']);
+    expect(out).toMatch(/simulation diagnosis: (none|first-order|second-order)/);
+    const json = JSON.parse((await run('analyze', SEED, '--against', 'peak-hour', '--json')).out);
+    expect(json.against.matches).toEqual([
+      { snapshot: 'Before peak hours', checkpoint: 'before' },
+      { snapshot: 'During peak hours', checkpoint: 'peak' },
+      { snapshot: 'After peak hours', checkpoint: 'after' },
+    ]);
+    expect(json.against.run.checkpoints.map((c: { label: string }) => c.label)).toEqual(['before', 'peak', 'after']);
+    const unknown = await run('analyze', SEED, '--against', 'no-such-workload');
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/^heapsim analyze: --against: unknown workload 'no-such-workload'/);
+  });
+});

@@ -1,0 +1,243 @@
+// Copy/paste damage parses the same as the clean text; malformed text is an InputError naming
+// file and line; numbers that disagree are warnings naming the line; the splitting rule.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { parseWindbgFiles, parseWindbgText } from '../../src/windbg/parse.js';
+import type { WindbgSnapshot } from '../../src/windbg/parse.js';
+
+const FIXTURES = ['seed-second-order.txt', 'new-format-x86.txt', 'new-format-x64.txt', 'first-order-leak.txt'];
+
+function fixture(name: string): string {
+  return readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8');
+}
+
+/** What must survive damage: every number and name, not the printed spacing. */
+function essence(snaps: WindbgSnapshot[]): unknown {
+  return snaps.map((s) => ({
+    label: s.label, address: s.address, heaps: s.heaps, segmentHeaps: s.segmentHeaps, heapsOmitted: s.heapsOmitted,
+    lfhKey: s.lfhKey, arch: s.arch, printed: s.printed, lines: s.lines, warnings: s.warnings.length,
+  }));
+}
+
+const DAMAGE: Record<string, (text: string) => string> = {
+  'CRLF line ends': (t) => t.replace(/\n/g, '\r\n'),
+  'tabs for runs of spaces': (t) => t.replace(/ {2,}/g, '\t'),
+  'collapsed spacing, no indentation': (t) => t.replace(/[ \u00a0]+/g, ' ').replace(/^ /gm, ''),
+  'no-break spaces everywhere': (t) => t.replace(/ /g, '\u00a0'),
+  'other debugger prompts and empty prompt lines': (t) => t.replace(/^0:000> (.*)$/gm, '0:027:x86> $1\n0:027:x86>').replace(/\n0:027:x86>$/gm, '\n0:027:x86> '),
+  'trailing spaces and […] for [...]': (t) => t.replace(/\n/g, '   \n').replace(/\[\.\.\.\]/g, '[…]'),
+  'all of it at once': (t) => t.replace(/ {2,}/g, '\t').replace(/\[\.\.\.\]/g, '[…]').replace(/\n/g, ' \r\n'),
+};
+
+describe.each(FIXTURES)('damaged copies of %s', (name) => {
+  const clean = fixture(name);
+  const expected = essence(parseWindbgText(clean, name));
+  it.each(Object.keys(DAMAGE))('%s parse the same', (kind) => {
+    const damaged = DAMAGE[kind]!(clean);
+    expect(damaged).not.toBe(clean);
+    const got = parseWindbgText(damaged, name);
+    if (kind.includes('prompt')) {
+      // Extra prompt lines shift line numbers; compare without them.
+      const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x) => (k === 'line' || k === 'lines' ? undefined : x)));
+      expect(strip(essence(got))).toEqual(strip(expected));
+    } else {
+      expect(essence(got)).toEqual(expected);
+    }
+  });
+});
+
+function errorOf(f: () => unknown): InputError {
+  try {
+    f();
+  } catch (err) {
+    if (err instanceof InputError) return err;
+    throw err;
+  }
+  throw new Error('no error');
+}
+
+/** The fixture with line `no` (1-based) changed by `edit`. */
+function editLine(text: string, no: number, edit: (line: string) => string): string {
+  const lines = text.split('\n');
+  lines[no - 1] = edit(lines[no - 1]!);
+  return lines.join('\n');
+}
+
+function lineOf(text: string, pattern: RegExp, after = 0): number {
+  const lines = text.split('\n');
+  const k = lines.findIndex((l, i) => i >= after && pattern.test(l.replace(/\u00a0/g, ' ')));
+  if (k < 0) throw new Error(`no line matches ${pattern}`);
+  return k + 1;
+}
+
+describe('more paste damage', () => {
+  const leak = fixture('first-order-leak.txt');
+
+  it('a Largest free region line glued to the MEM_RESERVE row (with a stray "*") is still read', () => {
+    const n = lineOf(leak, /: MEM_RESERVE$/);
+    const lines = leak.split('\n');
+    expect(lines[n]).toMatch(/^Largest free region:/);
+    lines[n - 1] = `${lines[n - 1]} ${lines[n]} *`;
+    lines.splice(n, 1);
+    const snaps = parseWindbgText(lines.join('\n'), 'leak.txt');
+    expect(snaps[0]!.warnings).toEqual([]);
+    expect(snaps[0]!.address!.largestFree).toEqual({ base: 0x41c20000, bytes: 0x1d3e0000 });
+    expect(snaps[0]!.address!.state.reserve.bytes).toBe(0xdcbc000);
+  });
+
+  it('a lost Tot/Busy line is a warning, and the total comes from the State rows', () => {
+    const n = lineOf(leak, /Tot: 7fff0000/);
+    const lines = leak.split('\n');
+    lines.splice(n - 1, 1);
+    const snaps = parseWindbgText(lines.join('\n'), 'leak.txt');
+    const title = lineOf(leak, /Usage SUMMARY/);
+    expect(snaps[0]!.warnings).toEqual([`leak.txt:${title}: no Tot:/Busy: line; total taken as the sum of the State rows (2097088 KB)`]);
+    expect(snaps[0]!.address!.totalBytes).toBe(0x7fff0000);
+    expect(snaps[0]!.address!.busyBytes).toBe(0x7fff0000 - 0x65c40000);
+  });
+});
+
+describe('malformed input is an InputError with file and line', () => {
+  const seed = fixture('seed-second-order.txt');
+  const x86 = fixture('new-format-x86.txt');
+
+  const cases: Array<[string, string, number, RegExp]> = [];
+  {
+    const n = lineOf(seed, /734d000 \(  118068\)/);
+    cases.push(['a KB column that is not a number', editLine(seed, n, (l) => l.replace('118068', '11806x')), n, /KB value '11806x' is not a whole number/]);
+    cases.push(['a size that is not hex', editLine(seed, n, (l) => l.replace('734d000', '734z000')), n, /size '734z000' is not hexadecimal/]);
+    cases.push(['a percentage without decimals', editLine(seed, n, (l) => l.replace('05.63%', '5%')), n, /expected a percentage like 05\.63%, found '5%'/]);
+    const h = lineOf(seed, /^00310000 00001002 1255320 512712/);
+    cases.push(['a heap row with a column missing', editLine(seed, h, (l) => l.replace(' 260583', '')), h, /heap row has 9 columns before the Fast heap column; expected 10/]);
+    cases.push(['a heap row with a non-numeric Commit', editLine(seed, h, (l) => l.replace('512712', '51271x')), h, /Commit '51271x' is not a whole number/]);
+    const f = lineOf(seed, /External fragmentation 50 %/);
+    cases.push(['a garbled fragmentation line', editLine(seed, f, () => 'External fragmentation fifty % (45362 free blocks)'), f, /cannot read this line/]);
+    const t = lineOf(seed, /Tot: 7fff0000/);
+    cases.push(['a garbled Tot line', editLine(seed, t, () => 'Tot: 7fff0000 (2097088) Busy: 600df000'), t, /cannot read the Tot:\/Busy: line/]);
+    const u = lineOf(x86, /^Heap +212 +12a4c000/);
+    cases.push(['a new-format size with an unknown unit', editLine(x86, u, (l) => l.replace('298.297 Mb', '298.297 Xb')), u, /is not a number with a unit/]);
+    cases.push(['a new-format percentage that is not one', editLine(x86, u, (l) => l.replace('43.51%', '43.5x%')), u, /'43\.5x%' is not a percentage/]);
+    cases.push(['a new-format region count that is not a number', editLine(x86, u, (l) => l.replace(' 212 ', ' 2l2 ')), u, /region count '2l2'/]);
+  }
+
+  it.each(cases)('%s', (_what, text, line, message) => {
+    const err = errorOf(() => parseWindbgText(text, 'dump.txt'));
+    expect(err.file).toBe('dump.txt');
+    expect(err.line).toBe(line);
+    expect(err.message).toMatch(message);
+    expect(err.describe()).toBe(`dump.txt:${line}: ${err.message}`);
+  });
+
+  it('an !address block without its State section names the block\'s first line', () => {
+    const start = lineOf(seed, /Usage SUMMARY/);
+    const state = lineOf(seed, /State SUMMARY/, start);
+    const lines = seed.split('\n');
+    const text = [...lines.slice(0, state - 1), ...lines.slice(state + 4)].join('\n');
+    const err = errorOf(() => parseWindbgText(text, 'dump.txt'));
+    expect(err.line).toBe(start);
+    expect(err.message).toMatch(/no State SUMMARY rows/);
+  });
+
+  it('a file without debugger output names the file', () => {
+    const err = errorOf(() => parseWindbgText('Before:\nnothing here\n', 'notes.txt'));
+    expect(err.describe()).toBe('notes.txt: no !address -summary or !heap -s output found');
+  });
+});
+
+describe('inconsistent tables give a warning naming the line', () => {
+  const seed = fixture('seed-second-order.txt');
+  const x86 = fixture('new-format-x86.txt');
+
+  function warningsOf(text: string): string[] {
+    return parseWindbgText(text, 'dump.txt').flatMap((s) => s.warnings);
+  }
+
+  it('a Pct(Tots) that disagrees with the size', () => {
+    const n = lineOf(seed, /734d000 \(  118068\)/);
+    expect(warningsOf(editLine(seed, n, (l) => l.replace('05.63%', '05.73%')))).toEqual([
+      `dump.txt:${n}: RegionUsageIsVAD: Pct(Tots) 05.73% disagrees with 734d000 / 7fff0000 = 5.63%`,
+      expect.stringContaining('Type SUMMARY row has no label'),
+    ]);
+  });
+
+  it('a KB column that disagrees with the hex size, and a section that does not add up', () => {
+    const n = lineOf(seed, /25e50000 \(  620864\)/);
+    const w = warningsOf(editLine(seed, n, (l) => l.replace('620864', '620000')));
+    expect(w).toContain(`dump.txt:${n}: MEM_COMMIT: 25e50000 is 620864 KB, the KB column says 620000`);
+    const m = lineOf(seed, /25e50000 \(  620864\)/);
+    const w2 = warningsOf(editLine(seed, m, (l) => l.replace('25e50000', '25e60000')));
+    const title = lineOf(seed, /State SUMMARY/);
+    expect(w2).toContain(`dump.txt:${title}: State SUMMARY rows add up to 7fff10000 (2097152 KB), not the total 7fff0000 (2097088 KB)`.replace('7fff10000', (0x7fff0000 + 0x10000).toString(16)));
+    expect(w2.some((x) => x.startsWith(`dump.txt:${m}: MEM_COMMIT: 25e60000 is 620928 KB`))).toBe(true);
+  });
+
+  it('a fragmentation line that disagrees with its row, and one that is missing', () => {
+    const f = lineOf(seed, /External fragmentation 50 %/);
+    const row = lineOf(seed, /^00310000 00001002 1255320 512712/);
+    expect(warningsOf(editLine(seed, f, (l) => l.replace('50 %', '57 %')))).toContain(
+      `dump.txt:${f}: External fragmentation 57 % disagrees with the heap 00310000 row (line ${row}): Free/Commit = 260583/512712 K = 50 %`);
+    const lines = seed.split('\n');
+    const without = [...lines.slice(0, f - 1), ...lines.slice(f)].join('\n');
+    expect(warningsOf(without)).toContain(`dump.txt:${row}: heap 00310000: Free/Commit = 50 % with more than 1 MB committed, but no External fragmentation line follows`);
+    const lock = lineOf(seed, /Lock contention 3625381/);
+    expect(warningsOf(editLine(seed, lock, (l) => l.replace('3625381', '3625380')))).toContain(
+      `dump.txt:${lock}: Lock contention 3625380 disagrees with the heap 00310000 row (line ${row}): Lock cont. 3751a5 hex = 3625381`);
+  });
+
+  it('new format: %ofBusy and region counts that disagree', () => {
+    const u = lineOf(x86, /^Heap +212 +12a4c000/);
+    expect(warningsOf(editLine(x86, u, (l) => l.replace('43.51%', '43.61%')))).toEqual([
+      `dump.txt:${u}: Heap: %ofBusy 43.61% disagrees with 12a4c000 / 2ad92000 = 43.51%`,
+    ]);
+    const title = lineOf(x86, /--- Usage Summary/);
+    expect(warningsOf(editLine(x86, u, (l) => l.replace(' 212 ', ' 213 ')))).toEqual([
+      `dump.txt:${title}: Usage Summary region counts add up to 1816, not the State total's 1815`,
+    ]);
+  });
+});
+
+describe('splitting into snapshots', () => {
+  const seed = fixture('seed-second-order.txt');
+  const heapBlock = (commitK: number): string => [
+    '0:000> !heap -s',
+    '  Heap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Lock  Fast ',
+    `00150000 00000002    8192 ${String(commitK).padStart(6)}   8192     64     3     2    0      0   LFH`,
+  ].join('\n');
+
+  it('several files are several snapshots, in the order given', () => {
+    const snaps = parseWindbgFiles([{ name: 'b/later.txt', text: heapBlock(4096) }, { name: 'a/earlier.txt', text: heapBlock(1024) }]);
+    expect(snaps.map((s) => [s.label, s.file, s.heaps[0]!.committedBytes / 1024])).toEqual([['later.txt', 'b/later.txt', 4096], ['earlier.txt', 'a/earlier.txt', 1024]]);
+  });
+
+  it('blocks without a heading are named after the file and numbered', () => {
+    const snaps = parseWindbgText([heapBlock(1024), 'some notes', heapBlock(2048)].join('\n'), 'dir/dumps.log');
+    expect(snaps.map((s) => s.label)).toEqual(['dumps.log', 'dumps.log #2']);
+  });
+
+  it('headings: colon-terminated short lines, Markdown and bold; long prose with a colon is not one', () => {
+    const prose = 'We can examine the virtual memory statistics of the three sampled memory dumps below:';
+    expect(prose.length).toBeGreaterThan(80);
+    const text = ['**First dump:**', heapBlock(1024), '', '### Second dump', heapBlock(2048), '', prose, heapBlock(3072)].join('\n');
+    expect(parseWindbgText(text, 'x.txt').map((s) => s.label)).toEqual(['First dump', 'Second dump', 'Second dump']);
+  });
+
+  it('a heading with parentheses right after an !address block ends it (old and new layouts)', () => {
+    for (const name of ['first-order-leak.txt', 'new-format-x86.txt']) {
+      const lines = fixture(name).split('\n');
+      const heap = lines.findIndex((l) => l === '0:000> !heap -s');
+      const address = lines.slice(0, heap).join('\n').trimEnd();
+      const text = `${address}\nDump 2 (12:00):\n${heapBlock(2048)}\n`;
+      const snaps = parseWindbgText(text, name);
+      const first = name === 'first-order-leak.txt' ? 'Dump 1 (10:00)' : 'Monday 09:00';
+      expect(snaps.map((s) => [s.label, s.address !== undefined, s.heaps.length])).toEqual([[first, true, 0], ['Dump 2 (12:00)', false, 1]]);
+      expect(snaps.flatMap((s) => s.warnings)).toEqual([]);
+    }
+  });
+
+  it('the seed\'s !address and !heap blocks under the same heading become one snapshot', () => {
+    const snaps = parseWindbgText(seed, 'seed.txt');
+    expect(snaps).toHaveLength(3);
+    expect(snaps.every((s) => s.address !== undefined && s.heaps.length === 1)).toBe(true);
+  });
+});

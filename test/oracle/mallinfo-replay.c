@@ -15,11 +15,13 @@
  *                        p             checkpoint now       # ...       comment
  *                      m, c, a, r and f are events; t and p are not.
  *
- * usage: mallinfo-replay [--ops] [--every N] [--resident] FILE
+ * usage: mallinfo-replay [--ops] [--every N] [--resident] [--write] FILE
  *
  * Output, one line per checkpoint (after every N events, and `end` after the last line):
  *   at EVENT arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost
  *   end EVENT ...same ten fields...
+ * With --write, ops mode writes every byte of each block it gets (malloc_usable_size bytes), as
+ * heapsim assumes a program does; realloc writes the whole new block.
  * With --resident each line gets two more fields: the bytes of the break segment (from the
  * first break to the current one) that are resident (mincore), and the break segment's size.
  * A `t` line prints `trim EVENT RESULT` (malloc_trim's return value) before its checkpoint line.
@@ -93,6 +95,14 @@ static void die(const char *msg)
 /* ------------------------------------------------------------------ checkpoints */
 
 static int want_resident;
+static int want_write;
+
+static void *written(void *p)
+{
+  if (p && want_write)
+    memset(p, 0xA5, malloc_usable_size(p));
+  return p;
+}
 static uintptr_t first_break;
 static unsigned char *mincore_vec;
 static size_t mincore_cap;
@@ -413,23 +423,23 @@ static void ops_line(const char *s, const char *e)
     {
     case 'm':
       slot = id_slot(arg[0]);
-      *slot = malloc(arg[1]);
+      *slot = written(malloc(arg[1]));
       count_event();
       break;
     case 'c':
       slot = id_slot(arg[0]);
-      *slot = calloc(1, arg[1]);
+      *slot = written(calloc(1, arg[1]));
       count_event();
       break;
     case 'a':
       slot = id_slot(arg[0]);
-      *slot = memalign(arg[1], arg[2]);
+      *slot = written(memalign(arg[1], arg[2]));
       count_event();
       break;
     case 'r':
       slot = id_slot(arg[0]);
       {
-        void *p = realloc(*slot, arg[1]);
+        void *p = written(realloc(*slot, arg[1]));
         if (p || arg[1] == 0)
           *slot = p;
       }
@@ -473,6 +483,8 @@ int main(int argc, char **argv)
         ops = 1;
       else if (strcmp(argv[i], "--resident") == 0)
         want_resident = 1;
+      else if (strcmp(argv[i], "--write") == 0)
+        want_write = 1;
       else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
         {
           const char *v = argv[++i];
@@ -483,7 +495,7 @@ int main(int argc, char **argv)
         path = argv[i];
     }
   if (!path)
-    die("usage: mallinfo-replay [--ops] [--every N] [--resident] FILE\n");
+    die("usage: mallinfo-replay [--ops] [--every N] [--resident] [--write] FILE\n");
 
   int fd = open(path, O_RDONLY);
   if (fd < 0)

@@ -76,7 +76,7 @@ export function oracle(): OracleInfo {
 
 /** Runs the oracle on a file; `env` is the whole environment it gets (GLIBC_TUNABLES and such). */
 export function runOracle(
-  input: { text?: string; file?: string }, options: { ops?: boolean; every?: number; env?: Record<string, string>; resident?: boolean } = {},
+  input: { text?: string; file?: string }, options: { ops?: boolean; every?: number; env?: Record<string, string>; resident?: boolean; write?: boolean } = {},
 ): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[] } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
@@ -88,6 +88,7 @@ export function runOracle(
   const args: string[] = [];
   if (options.ops) args.push('--ops');
   if (options.resident) args.push('--resident');
+  if (options.write) args.push('--write');
   if (options.every) args.push('--every', String(options.every));
   args.push(file);
   const r = spawnSync(info.binary, args, {

@@ -141,3 +141,34 @@ describe('ptmalloc parameters as GLIBC_TUNABLES / MALLOC_*_ (same text to glibc 
     });
   }
 });
+
+describe('ptmalloc resident pages of the break match glibc (programs that write their whole blocks)', () => {
+  // The oracle writes every usable byte of each block (--write) and reads residency with mincore;
+  // the engine assumes the same writes. What malloc itself writes (headers, free-list links,
+  // footers) and what malloc_trim madvises decide the rest, page for page.
+  async function residentAgree(ops: PtOp[]): Promise<void> {
+    const real = runOracle({ text: opsScript(ops) }, { ops: true, every: 1, resident: true, write: true });
+    const sim = await runSim(ops, { every: 1 });
+    expect(sim.samples.length).toBe(real.checkpoints.length);
+    real.checkpoints.forEach((r, i) => {
+      const h = sim.samples[i]!.heaps[0]!;
+      const simBreakResident = h.residentBytes - h.policyCounters.hblkhd!; // mapped chunks are all written
+      if (simBreakResident !== r.breakResidentBytes) {
+        expect(`event ${r.event}: sim ${simBreakResident}`).toBe(`event ${r.event}: sim ${r.breakResidentBytes}`);
+      }
+    });
+  }
+  for (const seed of [11, 12, 13]) {
+    itOracle(`mixed calls with malloc_trim #${seed}`, async () => {
+      await residentAgree(workload(seed, { ops: 4000, maxLive: 500, trim: 0.01 }));
+    });
+  }
+  itOracle('malloc_trim on a pinned heap gives back the same pages', async () => {
+    const ops: PtOp[] = [];
+    for (let i = 0; i < 300; i++) ops.push({ op: 'm', id: i, size: 3000 + (i % 13) * 1500 });
+    ops.push({ op: 'm', id: 300, size: 2000 });
+    for (let i = 0; i < 300; i += 1 + (i % 3)) ops.push({ op: 'f', id: i });
+    ops.push({ op: 't', pad: 0 }, { op: 'm', id: 301, size: 70000 }, { op: 't', pad: 65536 });
+    await residentAgree(ops);
+  });
+});

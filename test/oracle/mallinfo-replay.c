@@ -15,12 +15,14 @@
  *                        p             checkpoint now       # ...       comment
  *                      m, c, a, r and f are events; t and p are not.
  *
- * usage: mallinfo-replay [--ops] [--every N] [--resident] [--write] FILE
+ * usage: mallinfo-replay [--ops] [--every N] [--resident] [--write] [--trim-at N] FILE
  *
  * Output, one line per checkpoint (after every N events, and `end` after the last line):
  *   at EVENT arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost
  *   end EVENT ...same ten fields...
- * With --write, ops mode writes every byte of each block it gets (malloc_usable_size bytes), as
+ * With --trim-at N, malloc_trim(0) runs once N events have been replayed, between a `before` and
+ * an `after` checkpoint line (the `trim` line in between gives its return value).
+ * With --write, both modes write every byte of each block it gets (malloc_usable_size bytes), as
  * heapsim assumes a program does; realloc writes the whole new block.
  * With --resident each line gets two more fields: the bytes of the break segment (from the
  * first break to the current one) that are resident (mincore), and the break segment's size.
@@ -160,12 +162,25 @@ static void checkpoint(const char *tag, uint64_t event)
 
 static uint64_t events;
 static uint64_t every;
+static uint64_t trim_at;
+static int have_trim_at;
 
 static void count_event(void)
 {
   events++;
   if (every && events % every == 0)
     checkpoint("at", events);
+  if (have_trim_at && events == trim_at)
+    {
+      checkpoint("before", events);
+      int r = malloc_trim(0);
+      out_str("trim ");
+      out_u64(events);
+      out_str(" ");
+      out_u64((uint64_t) r);
+      out_str("\n");
+      checkpoint("after", events);
+    }
 }
 
 /* ------------------------------------------------------------------ pointer table
@@ -320,7 +335,7 @@ static void mtrace_line(const char *s, const char *e)
     case '+':
       if (ptr)
         {
-          void *p = malloc(size);
+          void *p = written(malloc(size));
           table_find(ptr, 1)->value = p;
         }
       count_event();
@@ -348,7 +363,7 @@ static void mtrace_line(const char *s, const char *e)
       if (pending_old == 0)
         {
           if (ptr)
-            table_find(ptr, 1)->value = malloc(size);
+            table_find(ptr, 1)->value = written(malloc(size));
         }
       else if (size == 0)
         {
@@ -364,7 +379,7 @@ static void mtrace_line(const char *s, const char *e)
           struct slot *sl = table_find(pending_old, 0);
           if (sl && sl->value && ptr)
             {
-              void *p = realloc(sl->value, size);
+              void *p = written(realloc(sl->value, size));
               sl->value = NULL;
               table_find(ptr, 1)->value = p;
             }
@@ -485,6 +500,13 @@ int main(int argc, char **argv)
         want_resident = 1;
       else if (strcmp(argv[i], "--write") == 0)
         want_write = 1;
+      else if (strcmp(argv[i], "--trim-at") == 0 && i + 1 < argc)
+        {
+          const char *v = argv[++i];
+          if (parse_dec(v, v + strlen(v), &trim_at))
+            die("mallinfo-replay: bad --trim-at\n");
+          have_trim_at = 1;
+        }
       else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc)
         {
           const char *v = argv[++i];
@@ -495,7 +517,7 @@ int main(int argc, char **argv)
         path = argv[i];
     }
   if (!path)
-    die("usage: mallinfo-replay [--ops] [--every N] [--resident] [--write] FILE\n");
+    die("usage: mallinfo-replay [--ops] [--every N] [--resident] [--write] [--trim-at N] FILE\n");
 
   int fd = open(path, O_RDONLY);
   if (fd < 0)

@@ -18,8 +18,8 @@ export type Mallinfo = Record<MallinfoField, number>;
 export interface Checkpoint {
   /** Events replayed so far. */
   event: number;
-  /** 'at' (periodic or requested) or 'end'. */
-  kind: 'at' | 'end';
+  /** 'at' (periodic or requested), 'end', or around the oracle's --trim-at: 'before' / 'after'. */
+  kind: 'at' | 'end' | 'before' | 'after';
   mallinfo: Mallinfo;
   /** Oracle with --resident: resident bytes of the break segment, and its size. */
   breakResidentBytes?: number;
@@ -76,7 +76,7 @@ export function oracle(): OracleInfo {
 
 /** Runs the oracle on a file; `env` is the whole environment it gets (GLIBC_TUNABLES and such). */
 export function runOracle(
-  input: { text?: string; file?: string }, options: { ops?: boolean; every?: number; env?: Record<string, string>; resident?: boolean; write?: boolean } = {},
+  input: { text?: string; file?: string }, options: { ops?: boolean; every?: number; env?: Record<string, string>; resident?: boolean; write?: boolean; trimAt?: number } = {},
 ): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[] } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
@@ -89,6 +89,7 @@ export function runOracle(
   if (options.ops) args.push('--ops');
   if (options.resident) args.push('--resident');
   if (options.write) args.push('--write');
+  if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   if (options.every) args.push('--every', String(options.every));
   args.push(file);
   const r = spawnSync(info.binary, args, {
@@ -105,7 +106,7 @@ export function runOracle(
     const nums = f.slice(1).map(Number);
     const mallinfo = {} as Mallinfo;
     MALLINFO_FIELDS.forEach((name, i) => { mallinfo[name] = nums[1 + i]!; });
-    const cp: Checkpoint = { event: nums[0]!, kind: f[0] as 'at' | 'end', mallinfo };
+    const cp: Checkpoint = { event: nums[0]!, kind: f[0] as Checkpoint['kind'], mallinfo };
     if (options.resident) { cp.breakResidentBytes = nums[11]; cp.breakBytes = nums[12]; }
     checkpoints.push(cp);
   }

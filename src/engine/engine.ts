@@ -242,12 +242,16 @@ export class Engine {
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
   /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
-  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number } {
+  engineTableBytes(): {
+    vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; ptmallocRecords: number; ptmallocRecordBytes: number;
+  } {
     return {
       vm: this.x.vmEngineBytes() >>> 0,
       ids: this.x.idTableBytes() >>> 0,
       firstFitRecords: this.x.ffEngineBytes() >>> 0,
       firstFitRecordBytes: this.x.ffRecordBytes(),
+      ptmallocRecords: this.x.ptEngineBytes() >>> 0,
+      ptmallocRecordBytes: this.x.ptRecordBytes(),
     };
   }
 

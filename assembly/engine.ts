@@ -24,7 +24,8 @@ import {
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc,
+  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, layerRequested, layerLive, layerAllocs, layerFrees,
+  layerFailedAllocs, layersCheck,
 } from "./heaps";
 
 const HANDLE_BITS: u32 = 29;
@@ -142,11 +143,13 @@ export function takeSample(mark: i32, ev: u64): void {
       store<f64>(o + <usize>K_COMMITTED * 8, <f64>vmOwnerCommitted(<u8>h));
       store<f64>(o + <usize>K_RESIDENT * 8, <f64>vmOwnerResident(<u8>h));
     }
-    store<f64>(o + <usize>K_REQUESTED * 8, <f64>hGet(hRequested, h));
-    store<f64>(o + <usize>K_LIVE_BLOCKS * 8, <f64>hGet(hLive, h));
-    store<f64>(o + <usize>K_ALLOCS * 8, <f64>hGet(hAllocs, h));
-    store<f64>(o + <usize>K_FREES * 8, <f64>hGet(hFrees, h));
-    store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>hGet(hFailedAllocs, h));
+    // A parent heap's callers are the program (by id) and the heaps stacked on it (by handle):
+    // both count (the layer counters of heaps.ts are 0 for a heap with no children).
+    store<f64>(o + <usize>K_REQUESTED * 8, <f64>(hGet(hRequested, h) + layerRequested(h)));
+    store<f64>(o + <usize>K_LIVE_BLOCKS * 8, <f64>(hGet(hLive, h) + layerLive(h)));
+    store<f64>(o + <usize>K_ALLOCS * 8, <f64>(hGet(hAllocs, h) + layerAllocs(h)));
+    store<f64>(o + <usize>K_FREES * 8, <f64>(hGet(hFrees, h) + layerFrees(h)));
+    store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>(hGet(hFailedAllocs, h) + layerFailedAllocs(h)));
     store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(hPeakRequested, h));
     heapSample(h, o);
     // Peak committed as seen at samples and by the VM (root heaps: exact between samples too).
@@ -173,6 +176,15 @@ function fail(i: i32, st: Status): void {
   }
 }
 
+// Peak requested of h and of every layer below it (an alloc on h may have taken memory from them).
+function notePeaks(h: i32): void {
+  while (h >= 0) {
+    const now = hGet(hRequested, h) + layerRequested(h);
+    if (now > hGet(hPeakRequested, h)) store<u64>(hPeakRequested + (<usize>h << 3), now);
+    h = heapParent(h);
+  }
+}
+
 function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = false): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   if (id >= idCap && !growIds(id)) return Status.ID_OUT_OF_RANGE;
@@ -185,7 +197,7 @@ function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = fals
   const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
   store<u32>(idReq + (<usize>id << 2), req);
   hAdd(hRequested, h, req);
-  if (hGet(hRequested, h) > hGet(hPeakRequested, h)) store<u64>(hPeakRequested + (<usize>h << 3), hGet(hRequested, h));
+  notePeaks(h);
   hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
@@ -221,7 +233,7 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
   const slot = idReq + (<usize>id << 2);
   hAdd(hRequested, h, <i64>req - <i64>load<u32>(slot));
-  if (hGet(hRequested, h) > hGet(hPeakRequested, h)) store<u64>(hPeakRequested + (<usize>h << 3), hGet(hRequested, h));
+  notePeaks(h);
   store<u32>(slot, req);
   hAdd(hAllocs, h, 1);
   return Status.OK;
@@ -319,11 +331,32 @@ export function idUserAddress(id: u32): u64 {
 }
 export function idRequestedBytes(id: u32): u32 { return id < idCap ? load<u32>(idReq + (<usize>id << 2)) : 0; }
 
-// Full invariant check of the VM and every heap (debug builds check more inside each policy).
-// Returns 0 or the number of the first failed invariant (VM: 1..5, policy: 100 × id + n).
+// Full invariant check of the VM, the engine's tables, the layers and every heap (debug builds
+// check more inside each policy). Returns 0 or the number of the first failed invariant:
+//   1..5   VM (vm/space.ts)
+//   51     E1 per heap, the live entries of the id table equal the engine's live-block counter
+//          (blocks a heap holds from its parent never enter the id table)
+//   52     E2 layers: what each parent was asked for by its children equals what they hold
+//          (heaps.ts layersCheck)
+//   100 × policy id + n   the policy's invariant n
+export const CHECK_ID_TABLE: i32 = 51;
+export const CHECK_LAYERS: i32 = 52;
+const idCountScratch = memory.data(MAX_HEAPS * 8);
 export function checkAll(): i32 {
   const v = vmCheck();
   if (v) return v;
+  memory.fill(idCountScratch, 0, MAX_HEAPS * 8);
+  for (let id: u32 = 0; id < idCap; id++) {
+    const e = load<u32>(idTable + (<usize>id << 2));
+    if (!e) continue;
+    const h = <i32>(e & HEAP_MASK);
+    if (!heapPolicy(h)) return CHECK_ID_TABLE;
+    hAdd(idCountScratch, h, 1);
+  }
+  for (let h = 0; h < MAX_HEAPS; h++) {
+    if (heapPolicy(h) && hGet(idCountScratch, h) != hGet(hLive, h)) return CHECK_ID_TABLE;
+  }
+  if (layersCheck()) return CHECK_LAYERS;
   for (let h = 0; h < MAX_HEAPS; h++) {
     if (!heapPolicy(h)) continue;
     const r = heapCheck(h);

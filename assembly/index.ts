@@ -15,3 +15,4 @@ export {
 export { lastStatus as vmLastStatus } from "./vm/space";
 export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
 export { ptRecordBytes, ptEngineBytes, ptPurgeableBytes, ptPinnedBelowBytes } from "./policies/ptmalloc";
+export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";

@@ -1,9 +1,11 @@
 // npm run bench: every benchmark, one figure per line. Speed figures are medians of one run; on a
 // shared machine compare ratios measured in the same run, not absolute numbers across runs.
 import { runEngineBench, type BenchFigure } from './engine.bench.js';
+import { runTraceBench } from './traces.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
+  ['traces', runTraceBench],
 ];
 
 for (const [name, run] of suites) {

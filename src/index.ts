@@ -9,6 +9,15 @@ export type { RunOptions, LayerSpec } from './run/run.js';
 export { makeWorkload, WORKLOADS } from './workload/index.js';
 export type { Workload } from './workload/workload.js';
 export type { Checkpoint, RunDocument, HeapCounters, AddressSummary, Diagnosis } from './report/types.js';
+export { openReplay, traceToOps } from './trace/replay.js';
+export type { TraceReplay, ReplayOptions, ReplayStats } from './trace/replay.js';
+export { traceWorkload } from './trace/workload.js';
+export { traceStats } from './trace/stats.js';
+export type { TraceStats } from './trace/stats.js';
+export { convertTrace } from './trace/convert.js';
+export { recordTrace } from './trace/record/record.js';
+export { FORMAT_NAMES } from './trace/events.js';
+export type { FormatName } from './trace/events.js';
 export { InputError, UsageError, EngineTrapError, EngineStatusError } from './errors.js';
 export { VERSION } from './version.js';
 // WinDbg text layer: !address -summary and !heap -s, formatted and parsed; the leak diagnosis.
@@ -22,3 +31,4 @@ export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } fr
 export { parseWindbgText, parseWindbgFiles } from './windbg/parse.js';
 export type { WindbgSnapshot } from './windbg/parse.js';
 export { diagnoseSnapshots, seriesFromSnapshots } from './windbg/series.js';
+export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM, type PoolRetainedCause } from './diagnosis/pool.js';

@@ -1,7 +1,7 @@
 // heapsim's command line as a function: main(argv, io) resolves to an exit code and never exits
 // the process, so tests and embedders call it directly (the bin shim only sets process.exitCode).
 import { COMMANDS } from './commands/index.js';
-import { InputError } from '../errors.js';
+import { EngineStatusError, InputError } from '../errors.js';
 import type { Io } from './io.js';
 import { VERSION } from '../version.js';
 
@@ -51,6 +51,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       return EXIT_USAGE;
     }
     if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof EngineStatusError) {
+      // An engine call refused a request built from the command line (e.g. a parameter value).
       io.stderr.write(`heapsim ${first}: ${err.message}\n`);
       return EXIT_USAGE;
     }

@@ -42,7 +42,13 @@ export interface HeapSample {
   committedBytes: number;
   residentBytes: number;
   busyBytes: number;
+  /**
+   * Bytes this heap's callers asked for, live blocks only. A parent heap's callers are the program
+   * (blocks with ids) and the heaps stacked on it (their chunks and pass-through blocks, which have
+   * no ids): both count, so busy − requested stays the heap's own overhead at every layer.
+   */
   requestedBytes: number;
+  /** Live blocks, counted the same way as requestedBytes (a parent includes the blocks its children hold). */
   liveBlocks: number;
   freeBytes: number;
   freeBlocks: number;
@@ -51,6 +57,7 @@ export interface HeapSample {
   segments: number;
   virtualBlocks: number;
   virtualBytes: number;
+  /** Successful alloc-like requests, cumulative (a parent also counts its children's requests). */
   allocs: number;
   frees: number;
   failedAllocs: number;
@@ -105,6 +112,17 @@ export interface RegionInfo {
 }
 
 export type VmCallResult = { status: string; ok: boolean };
+
+/** One size class of a `pool` heap (see Engine.poolClasses). */
+export interface PoolClassInfo {
+  objectBytes: number;
+  chunks: number;
+  busyObjects: number;
+  /** Freed objects kept on the class's LIFO list (retained by the pool). */
+  freeObjects: number;
+  /** Objects never handed out yet in the class's current chunk. */
+  uncarvedObjects: number;
+}
 
 /** Creates an engine: one WASM instance with its own address space. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
@@ -238,18 +256,41 @@ export class Engine {
   /** 0 when every invariant holds (VM and heaps), else the failed invariant's number. */
   check(): number { return this.guard(() => this.x.checkAll()); }
 
+  /** Per-class detail of a `pool` heap, smallest class first ([] for other policies). */
+  poolClasses(h: number): PoolClassInfo[] {
+    if (this.heapPolicies[h] !== 'pool') return [];
+    const count = this.x.poolClassStats(h, 0);
+    const fields = Number(this.x.POOL_CLASS_FIELDS.value);
+    const words = Math.ceil((count * fields * 8) / 16);
+    const ptr = this.guard(() => this.x.opsPtr(Math.max(this.opsCapacity, words)));
+    this.opsCapacity = Math.max(this.opsCapacity, words);
+    this.opsPtr = ptr;
+    this.x.poolClassStats(h, ptr);
+    const f = new Float64Array(this.x.memory.buffer, ptr, count * fields);
+    const out: PoolClassInfo[] = [];
+    for (let c = 0; c < count; c++) {
+      const o = c * fields;
+      out.push({
+        objectBytes: f[o]!, chunks: f[o + 1]!, busyObjects: f[o + 2]!, freeObjects: f[o + 3]!, uncarvedObjects: f[o + 4]!,
+      });
+    }
+    return out;
+  }
+
   /** Bytes of WASM linear memory in use by this engine instance. */
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
   /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
   engineTableBytes(): {
-    vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; ptmallocRecords: number; ptmallocRecordBytes: number;
+    vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number;
+    ptmallocRecords: number; ptmallocRecordBytes: number;
   } {
     return {
       vm: this.x.vmEngineBytes() >>> 0,
       ids: this.x.idTableBytes() >>> 0,
       firstFitRecords: this.x.ffEngineBytes() >>> 0,
       firstFitRecordBytes: this.x.ffRecordBytes(),
+      poolTables: this.x.poolEngineBytes() >>> 0,
       ptmallocRecords: this.x.ptEngineBytes() >>> 0,
       ptmallocRecordBytes: this.x.ptRecordBytes(),
     };

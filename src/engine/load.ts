@@ -97,6 +97,9 @@ export interface EngineExports {
   ptEngineBytes(): number;
   ptPurgeableBytes(h: number): bigint;
   ptPinnedBelowBytes(h: number): bigint;
+  poolClassStats(h: number, out: number): number;
+  poolEngineBytes(): number;
+  POOL_CLASS_FIELDS: WebAssembly.Global;
 }
 
 /** Instantiates a fresh engine from the cached module. */

@@ -23,6 +23,11 @@ export interface PolicySpec {
   counters: string[];
   /** Report overrides (e.g. `!heap -s` Reserv/Commit without large blocks). */
   heapView?: (h: HeapSample) => Partial<HeapCounters>;
+  /**
+   * Host-side check of a full parameter set (defaults filled in): a message naming what is wrong,
+   * or undefined. The engine checks again and answers BAD_PARAM; this only gives a clearer error.
+   */
+  validate?: (values: Record<string, number>) => string | undefined;
 }
 
 const KiB = 1024;
@@ -66,7 +71,37 @@ export const POLICIES: Record<string, PolicySpec> = {
     ],
     heapView: ptmallocHeapView,
   },
+  pool: {
+    name: 'pool',
+    id: 3,
+    description: 'custom memory manager: power-of-two object classes carved from chunks, LIFO free lists, chunks never given back',
+    stackable: true,
+    params: [
+      { name: 'minObjectBytes', slot: 0, defaultValue: 16, description: 'smallest object class (a power of two, at least 8)' },
+      { name: 'maxObjectBytes', slot: 1, defaultValue: 4 * KiB, description: 'largest object class (a power of two); bigger requests go straight to the layer below' },
+      { name: 'chunkBytes', slot: 2, defaultValue: 64 * KiB, description: 'bytes per chunk taken from the layer below (whole pages, a multiple of maxObjectBytes)' },
+      { name: 'releaseEmptyChunks', slot: 3, defaultValue: 0, description: 'what-if: 1 = give a chunk back when its last object is freed (default 0: never)' },
+    ],
+    validate: validatePool,
+    counters: [
+      'chunks', 'chunkBytes', 'objectBusyBytes', 'busyObjects', 'freeObjectBytes', 'freeObjects', 'uncarvedBytes',
+      'peakChunks', 'releasedChunks', 'reusedObjects', 'carvedObjects', 'ignoredTrims',
+    ],
+  },
 };
+
+// The rules of poolCreate (assembly/policies/pool.ts), for a readable error before the engine's BAD_PARAM.
+function validatePool(v: Record<string, number>): string | undefined {
+  const pow2 = (x: number): boolean => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0 && x <= 2 ** 30;
+  const { minObjectBytes: min, maxObjectBytes: max, chunkBytes: chunk, releaseEmptyChunks: release } = v as Record<string, number>;
+  if (!pow2(min!) || min! < 8) return `minObjectBytes ${min} must be a power of two, at least 8`;
+  if (!pow2(max!) || max! < min!) return `maxObjectBytes ${max} must be a power of two, at least minObjectBytes (${min})`;
+  if (!Number.isInteger(chunk) || chunk! % 4096 || chunk! % max! || chunk! < max! || chunk! > 256 * MiB) {
+    return `chunkBytes ${chunk} must be whole 4 KiB pages, a multiple of maxObjectBytes (${max}), at most 256 MiB`;
+  }
+  if (release !== 0 && release !== 1) return `releaseEmptyChunks ${release} must be 0 or 1`;
+  return undefined;
+}
 
 export function policyNames(): string[] {
   return Object.keys(POLICIES).sort();
@@ -105,6 +140,12 @@ export function resolveParams(spec: PolicySpec, settings: Record<string, string 
     const v = typeof raw === 'number' ? raw : parseSizeValue(raw);
     if (v === undefined || v < 0) throw new UsageError(`bad value '${raw}' for ${spec.name} parameter ${name}`);
     out.set(p.slot, v);
+  }
+  if (spec.validate) {
+    const full: Record<string, number> = {};
+    for (const p of spec.params) full[p.name] = out.get(p.slot) ?? p.defaultValue;
+    const problem = spec.validate(full);
+    if (problem) throw new UsageError(`bad parameters for ${spec.name}: ${problem}`);
   }
   return out;
 }

@@ -66,6 +66,8 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   const source = trims.length ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n)) : workload.batches();
   for await (const batch of source as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
     if (o.signal?.aborted) throw new UsageError('run cancelled');
+    // Trace workloads discover labels while they are read: register the new ones first.
+    for (let i = engine.labels.length; i < workload.labels.length; i++) engine.label(workload.labels[i]!);
     const r = engine.apply(batch);
     for (const s of r.samples) take(s);
     o.onProgress?.(engine.events);

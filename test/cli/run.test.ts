@@ -65,3 +65,12 @@ describe('heapsim run', () => {
     expect((await cli('run', '--help')).stdout).toMatch(/--policy NAME/);
   });
 });
+
+describe('heapsim run: engine refusals are user errors', () => {
+  it('a non-stackable policy on a parent is one line, exit 2', async () => {
+    const r = await cli('run', 'peak-hour', '--policy', 'first-fit', '--set', 'parent=pool');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/cannot take memory from another heap/);
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  });
+});

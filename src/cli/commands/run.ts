@@ -13,6 +13,20 @@ import { formatRunText } from '../../report/text.js';
 import { parseGlibcEnvDetailed } from '../../engine/glibc-env.js';
 import { parseTrimAt, type TrimResult } from '../../run/trim-at.js';
 import type { PtmallocDiagnosis } from '../../engine/ptmalloc.js';
+import { progressBar } from '../progress.js';
+import { parseFormatName } from '../../trace/read.js';
+import { inputNotes } from '../../trace/summary.js';
+import { traceWorkload } from '../../trace/workload.js';
+import { statSync } from 'node:fs';
+
+/** A positional naming an existing file is a trace; anything else a built-in workload. */
+function isTraceFile(name: string): boolean {
+  try {
+    return statSync(name).isFile();
+  } catch {
+    return false;
+  }
+}
 
 const OPTIONS = {
   policy: { type: 'string', default: 'first-fit' },
@@ -24,6 +38,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   env: { type: 'string', multiple: true },
   'trim-at': { type: 'string', multiple: true },
+  format: { type: 'string' },
+  lenient: { type: 'boolean' },
 } as const;
 
 const HELP = `usage: heapsim run <workload|trace-file> [options]
@@ -47,6 +63,9 @@ options:
   --trim-at MARK|N     what-if: malloc_trim(0) (HeapCompact for other policies) at a mark or after
                        event N; prints the resident bytes before and after; repeatable
   --json               print the checkpoint document as JSON
+  --format NAME        trace files: read as this format instead of detecting it
+                       (hst, text, mtrace, ltrace, logalloc, rep)
+  --lenient            trace files: count and skip malformed lines instead of stopping
   -h, --help           this text
 `;
 
@@ -91,11 +110,26 @@ export const command: Command = {
     if (positionals.length !== 1) throw new UsageError('run wants exactly one workload name or trace file (see heapsim run --help)');
     const { options, seed, ignoredEnv } = await runOptionsFrom(values);
     for (const i of ignoredEnv) io.stderr.write(`heapsim run: --env ${i.setting} ignored: ${i.reason}\n`);
-    const workload = makeWorkload(positionals[0]!, { seed });
+    const write = (doc: RunDocument): void => {
+      if (values.json) { io.stdout.write(JSON.stringify(doc, null, 2) + '\n'); return; }
+      io.stdout.write(formatRunText(doc) + formatTrims(doc.trims as TrimResult[] | undefined) +
+        formatPtmalloc(doc.ptmalloc as PtmallocDiagnosis | undefined));
+    };
+    const name = positionals[0]!;
+    if (!isTraceFile(name)) {
+      if (values.format !== undefined || values.lenient) throw new UsageError('--format and --lenient apply to trace files only');
+      write(await runWorkload(makeWorkload(name, { seed }), options));
+      return 0;
+    }
+    const bar = progressBar(io);
+    const format = values.format === undefined ? undefined : parseFormatName(values.format as string);
+    const workload = await traceWorkload(name, { format, lenient: values.lenient === true, onProgress: bar.update });
     const doc = await runWorkload(workload, options);
-    if (values.json) { io.stdout.write(JSON.stringify(doc, null, 2) + '\n'); return 0; }
-    io.stdout.write(formatRunText(doc) + formatTrims(doc.trims as TrimResult[] | undefined) +
-      formatPtmalloc(doc.ptmalloc as PtmallocDiagnosis | undefined));
+    bar.done();
+    write(doc);
+    const stats = workload.replay.stats;
+    io.stderr.write(`trace: ${stats.events} events (${stats.format}${stats.gzip ? ', gzip' : ''})\n`);
+    for (const note of inputNotes(stats)) io.stderr.write(`  ${note}\n`);
     return 0;
   },
 };

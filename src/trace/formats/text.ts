@@ -1,0 +1,191 @@
+// heapsim's line-oriented text form, for humans and tests. One event per line, ids explicit:
+//
+//   #heapsim-trace 1                first line (how the format is recognised)
+//   # anything                      comment
+//   a ID SIZE [@CALLER]             malloc
+//   c ID SIZE [@CALLER]             calloc (SIZE = count × element size)
+//   m ID SIZE ALIGN [@CALLER]       aligned allocation
+//   r ID SIZE [@CALLER]             realloc of a live block; SIZE 0 frees it (glibc semantics)
+//   f ID                            free
+//   x REASON                        an allocator call that produced no operation (unmatched-free, …)
+//   mark LABEL                      labelled checkpoint (LABEL is the rest of the line)
+//   tick N                          simulated time passes
+//   thread N                        following events come from thread N
+//
+// Tokens are separated by spaces or tabs. Writing this form from any trace and reading it back
+// gives the same events; `convert` turns it into .hst and back without loss.
+import {
+  NO_CALLER, SKIP_DOUBLE_FREE, SKIP_REASON_NAMES, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC,
+  powerOfTwoAlignment, type EventSink,
+} from '../events.js';
+import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
+import { LineSplitter, MalformedPolicy, type LineHandler } from '../lines.js';
+import type { ParserContext, TraceParser } from './parser.js';
+
+export const TEXT_MAGIC = '#heapsim-trace';
+const TEXT_VERSION = 1;
+const CALLER_SIGIL = '@';
+const WHITESPACE = /[ \t]+/;
+const UNSIGNED = /^[0-9]+$/;
+
+function unsigned(token: string | undefined): number {
+  return token !== undefined && UNSIGNED.test(token) ? Number(token) : -1;
+}
+
+export class TextParser implements TraceParser, LineHandler {
+  private readonly splitter: LineSplitter;
+  private readonly ledger: Ledger;
+  /** Why the last line failed, for the error message. */
+  private why = '';
+
+  constructor(ctx: ParserContext) {
+    this.ledger = ctx.ledger;
+    const policy = new MalformedPolicy(ctx.file, 'heapsim text', ctx.lenient, ctx.ledger.input);
+    const bad = policy.bad.bind(policy);
+    policy.bad = (buf, start, end, lineNo, last) => bad(buf, start, end, lineNo, last, this.why);
+    this.splitter = new LineSplitter(this, policy);
+  }
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk);
+  }
+  finish(): void {
+    this.splitter.finish();
+  }
+
+  private no(why: string): boolean {
+    this.why = why;
+    return false;
+  }
+
+  line(buf: Buffer, start: number, end: number): boolean {
+    this.why = '';
+    let text = buf.toString('utf8', start, end);
+    if (text.trim() === '' || text.trimStart().startsWith('#')) return true;
+    let caller = NO_CALLER;
+    const at = text.indexOf(' ' + CALLER_SIGIL);
+    const kind = text.trimStart().slice(0, text.trimStart().search(WHITESPACE) >>> 0);
+    if (kind === 'mark') {
+      const label = text.trimStart().slice('mark'.length).replace(/^[ \t]/, '');
+      this.ledger.mark(this.ledger.internLabel(label));
+      return true;
+    }
+    if (at >= 0 && (kind === 'a' || kind === 'c' || kind === 'm' || kind === 'r')) {
+      caller = this.ledger.internCaller(text.slice(at + 2));
+      text = text.slice(0, at);
+    }
+    const t = text.trim().split(WHITESPACE);
+    const ledger = this.ledger;
+    const id = unsigned(t[1]);
+    switch (t[0]) {
+      case 'a':
+      case 'c':
+      case 'm': {
+        const size = unsigned(t[2]);
+        const align = t[0] === 'm' ? unsigned(t[3]) : 0;
+        if (id < 0 || size < 0 || align < 0 || t.length !== (t[0] === 'm' ? 4 : 3)) return this.no('expected: a|c ID SIZE, m ID SIZE ALIGN');
+        if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
+        if (ledger.isLive(id)) return this.no(`block ${id} is already live`);
+        if (t[0] === 'a') ledger.alloc(id, size, caller);
+        else if (t[0] === 'c') ledger.calloc(id, size, caller);
+        else ledger.alignedAlloc(id, size, powerOfTwoAlignment(align), caller);
+        return true;
+      }
+      case 'r': {
+        const size = unsigned(t[2]);
+        if (id < 0 || size < 0 || t.length !== 3) return this.no('expected: r ID SIZE');
+        if (!ledger.isLive(id)) ledger.skip(ledger.wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_REALLOC);
+        else if (size === 0) ledger.free(id);
+        else ledger.realloc(id, size, caller);
+        return true;
+      }
+      case 'f':
+        if (id < 0 || t.length !== 2) return this.no('expected: f ID');
+        if (ledger.isLive(id)) ledger.free(id);
+        else ledger.skip(ledger.wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE);
+        return true;
+      case 'x': {
+        const reason = SKIP_REASON_NAMES.indexOf(t[1] ?? '');
+        if (reason < 0 || t.length !== 2) return this.no(`expected: x ${SKIP_REASON_NAMES.join('|')}`);
+        ledger.skip(reason);
+        return true;
+      }
+      case 'tick':
+        if (id < 0 || t.length !== 2) return this.no('expected: tick N');
+        ledger.tick(id);
+        return true;
+      case 'thread':
+        if (id < 0 || t.length !== 2) return this.no('expected: thread N');
+        ledger.thread(id);
+        return true;
+      default:
+        return this.no('unknown event kind');
+    }
+  }
+}
+
+const TEXT_FLUSH_LINES = 4096;
+
+/** Writes events in the text form; `take()` returns what was produced since the last call. */
+export class TextWriter implements EventSink {
+  private lines: string[] = [];
+  private readonly done: string[] = [];
+
+  private begun = false;
+
+  /** `sourceFormat` is asked for when the first line is written. */
+  constructor(private readonly ledger: Ledger, private readonly sourceFormat: () => string = () => 'unknown') {}
+
+  private header(): void {
+    this.begun = true;
+    this.lines.push(`${TEXT_MAGIC} ${TEXT_VERSION}`, `# converted by heapsim from ${this.sourceFormat()}`);
+  }
+
+  private put(line: string): void {
+    if (!this.begun) this.header();
+    this.lines.push(line);
+    if (this.lines.length >= TEXT_FLUSH_LINES) {
+      this.done.push(this.lines.join('\n') + '\n');
+      this.lines = [];
+    }
+  }
+
+  private callerSuffix(caller: number): string {
+    return caller === NO_CALLER ? '' : ` ${CALLER_SIGIL}${(this.ledger.callers[caller] ?? '').replace(/[\r\n]/g, ' ')}`;
+  }
+
+  alloc(id: number, sizeBytes: number, caller: number): void {
+    this.put(`a ${id} ${sizeBytes}${this.callerSuffix(caller)}`);
+  }
+  calloc(id: number, sizeBytes: number, caller: number): void {
+    this.put(`c ${id} ${sizeBytes}${this.callerSuffix(caller)}`);
+  }
+  alignedAlloc(id: number, sizeBytes: number, alignBytes: number, caller: number): void {
+    this.put(`m ${id} ${sizeBytes} ${alignBytes}${this.callerSuffix(caller)}`);
+  }
+  realloc(id: number, sizeBytes: number, caller: number): void {
+    this.put(`r ${id} ${sizeBytes}${this.callerSuffix(caller)}`);
+  }
+  free(id: number): void {
+    this.put(`f ${id}`);
+  }
+  skip(reason: number): void {
+    this.put(`x ${SKIP_REASON_NAMES[reason]}`);
+  }
+  mark(label: number): void {
+    this.put(`mark ${(this.ledger.labels[label] ?? '').replace(/[\r\n]/g, ' ')}`);
+  }
+  tick(delta: number): void {
+    this.put(`tick ${delta}`);
+  }
+  thread(tid: number): void {
+    this.put(`thread ${tid}`);
+  }
+
+  take(): string {
+    if (!this.begun) this.header();
+    const out = this.done.splice(0).join('') + (this.lines.length > 0 ? this.lines.join('\n') + '\n' : '');
+    this.lines = [];
+    return out;
+  }
+}

@@ -1,0 +1,269 @@
+// The ledger sits between every reader and every consumer. It numbers events, keeps one record per
+// live block id (size, caller, birth event) and the running totals every command reports, then
+// forwards each event to the consumer (op generation, stats, a trace writer). Its memory grows with
+// the largest id seen, which is the live set for traces whose ids come from the AddressMapper.
+import {
+  NO_CALLER, SKIP_REASON_COUNT, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC, SKIP_DOUBLE_FREE,
+  type EventSink, type FormatName,
+} from './events.js';
+
+// 0: id not used yet (the arrays start zeroed)
+const STATE_LIVE = 1;
+const STATE_FREED = 2;  // used before, free now (a free of it is a double free)
+
+const INITIAL_ID_CAPACITY = 1024;
+/** Largest block id heapsim accepts (ids are dense; a larger one means a broken trace). */
+export const MAX_BLOCK_ID = 2 ** 27 - 1;
+/** How many sizes / callers the leak summary lists. */
+export const DEFAULT_TOP = 10;
+
+export interface LeakGroup {
+  /** Requested size in bytes, or caller name. */
+  key: number | string;
+  blocks: number;
+  bytes: number;
+}
+
+/** Allocations still live when the trace ends: the trace's first-order leak candidates. */
+export interface LeakSummary {
+  blocks: number;
+  bytes: number;
+  /** Largest byte totals first. */
+  topSizes: LeakGroup[];
+  /** Empty when the format records no callers. */
+  topCallers: LeakGroup[];
+}
+
+/** Lines and records that were not events; printed so nothing is dropped silently. */
+export interface InputCounts {
+  /** Lines that could not be parsed, counted instead of failing under `--lenient`. */
+  malformedLines: number;
+  /** Well-formed lines that are not allocator calls (other functions, signals, exits, other processes). */
+  ignoredLines: number;
+  /** 1 when the last line had no newline and did not parse (the trace was cut while being written). */
+  truncatedLastLine: number;
+  /** Allocations that returned an address still live in the trace (a free missing from the trace). */
+  reusedLiveAddresses: number;
+  /** Lines of processes other than the first one (logalloc logs several processes; the first is replayed). */
+  otherProcessLines: number;
+}
+
+export class Ledger implements EventSink {
+  /** Where validated events go next; null counts only. */
+  out: EventSink | null;
+  format: FormatName | undefined;
+  readonly labels: string[] = [];
+  readonly callers: string[] = [];
+  private readonly labelIndex = new Map<string, number>();
+  private readonly callerIndex = new Map<string, number>();
+
+  // Event counters (see events.ts for the counting rule).
+  events = 0;
+  allocs = 0;
+  callocs = 0;
+  alignedAllocs = 0;
+  reallocs = 0;
+  frees = 0;
+  readonly skips = new Float64Array(SKIP_REASON_COUNT);
+  marks = 0;
+  ticks = 0;
+  threadsSeen = new Set<number>();
+  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, reusedLiveAddresses: 0, otherProcessLines: 0 };
+  /** Format-specific remarks worth printing (a header that disagrees with the body, …). */
+  readonly warnings: string[] = [];
+
+  liveBlocks = 0;
+  liveBytes = 0;
+  peakLiveBytes = 0;
+  /** Event after which `peakLiveBytes` was first reached (0: never above zero). */
+  peakEvent = 0;
+  /** Largest id used plus one. */
+  idHighWater = 0;
+
+  private state = new Uint8Array(INITIAL_ID_CAPACITY);
+  private sizes = new Float64Array(INITIAL_ID_CAPACITY);
+  private birth = new Float64Array(INITIAL_ID_CAPACITY);
+  private callerOf = new Int32Array(INITIAL_ID_CAPACITY);
+
+  constructor(out: EventSink | null = null) {
+    this.out = out;
+  }
+
+  get unmatchedFrees(): number {
+    return this.skips[SKIP_UNMATCHED_FREE]! + this.skips[SKIP_UNMATCHED_REALLOC]!;
+  }
+  get doubleFrees(): number {
+    return this.skips[SKIP_DOUBLE_FREE]!;
+  }
+
+  internLabel(text: string): number {
+    let i = this.labelIndex.get(text);
+    if (i === undefined) {
+      i = this.labels.length;
+      this.labels.push(text);
+      this.labelIndex.set(text, i);
+    }
+    return i;
+  }
+
+  internCaller(text: string): number {
+    let i = this.callerIndex.get(text);
+    if (i === undefined) {
+      i = this.callers.length;
+      this.callers.push(text);
+      this.callerIndex.set(text, i);
+    }
+    return i;
+  }
+
+  isLive(id: number): boolean {
+    return id < this.state.length && this.state[id] === STATE_LIVE;
+  }
+  wasFreed(id: number): boolean {
+    return id < this.state.length && this.state[id] === STATE_FREED;
+  }
+  /** Requested bytes of a live block. */
+  sizeOf(id: number): number {
+    return this.sizes[id]!;
+  }
+  /** Event number at which a live block was allocated. */
+  birthOf(id: number): number {
+    return this.birth[id]!;
+  }
+  callerIdOf(id: number): number {
+    return this.callerOf[id]!;
+  }
+
+  private grow(id: number): void {
+    let n = this.state.length;
+    while (n <= id) n *= 2;
+    const state = new Uint8Array(n);
+    state.set(this.state);
+    const sizes = new Float64Array(n);
+    sizes.set(this.sizes);
+    const birth = new Float64Array(n);
+    birth.set(this.birth);
+    const callerOf = new Int32Array(n);
+    callerOf.set(this.callerOf);
+    this.state = state;
+    this.sizes = sizes;
+    this.birth = birth;
+    this.callerOf = callerOf;
+  }
+
+  private born(id: number, sizeBytes: number, caller: number): void {
+    if (id >= this.state.length) this.grow(id);
+    if (id >= this.idHighWater) this.idHighWater = id + 1;
+    const e = ++this.events;
+    this.state[id] = STATE_LIVE;
+    this.sizes[id] = sizeBytes;
+    this.birth[id] = e;
+    this.callerOf[id] = caller;
+    this.liveBlocks++;
+    this.liveBytes += sizeBytes;
+    if (this.liveBytes > this.peakLiveBytes) {
+      this.peakLiveBytes = this.liveBytes;
+      this.peakEvent = e;
+    }
+  }
+
+  alloc(id: number, sizeBytes: number, caller: number): void {
+    this.allocs++;
+    this.born(id, sizeBytes, caller);
+    if (this.out !== null) this.out.alloc(id, sizeBytes, caller);
+  }
+
+  calloc(id: number, sizeBytes: number, caller: number): void {
+    this.callocs++;
+    this.born(id, sizeBytes, caller);
+    if (this.out !== null) this.out.calloc(id, sizeBytes, caller);
+  }
+
+  alignedAlloc(id: number, sizeBytes: number, alignBytes: number, caller: number): void {
+    this.alignedAllocs++;
+    this.born(id, sizeBytes, caller);
+    if (this.out !== null) this.out.alignedAlloc(id, sizeBytes, alignBytes, caller);
+  }
+
+  realloc(id: number, sizeBytes: number, caller: number): void {
+    this.reallocs++;
+    const e = ++this.events;
+    // The consumer sees the block as it was before the resize (stats need the old size).
+    if (this.out !== null) this.out.realloc(id, sizeBytes, caller);
+    this.liveBytes += sizeBytes - this.sizes[id]!;
+    this.sizes[id] = sizeBytes;
+    if (caller !== NO_CALLER) this.callerOf[id] = caller;
+    if (this.liveBytes > this.peakLiveBytes) {
+      this.peakLiveBytes = this.liveBytes;
+      this.peakEvent = e;
+    }
+  }
+
+  free(id: number): void {
+    this.frees++;
+    ++this.events;
+    // The consumer runs first so it can still read the block's size and birth.
+    if (this.out !== null) this.out.free(id);
+    this.state[id] = STATE_FREED;
+    this.liveBlocks--;
+    this.liveBytes -= this.sizes[id]!;
+  }
+
+  skip(reason: number): void {
+    this.skips[reason]!++;
+    ++this.events;
+    if (this.out !== null) this.out.skip(reason);
+  }
+
+  mark(label: number): void {
+    this.marks++;
+    if (this.out !== null) this.out.mark(label);
+  }
+
+  tick(delta: number): void {
+    this.ticks++;
+    if (this.out !== null) this.out.tick(delta);
+  }
+
+  thread(tid: number): void {
+    this.threadsSeen.add(tid);
+    if (this.out !== null) this.out.thread(tid);
+  }
+
+  /** Calls `fn` for every block still live, in id order. */
+  forEachLive(fn: (id: number, sizeBytes: number, caller: number, birthEvent: number) => void): void {
+    const state = this.state;
+    for (let id = 0; id < this.idHighWater; id++) {
+      if (state[id] === STATE_LIVE) fn(id, this.sizes[id]!, this.callerOf[id]!, this.birth[id]!);
+    }
+  }
+
+  /** Live blocks grouped by size and by caller, largest byte totals first. */
+  leakSummary(top = DEFAULT_TOP): LeakSummary {
+    const bySize = new Map<number, LeakGroup>();
+    const byCaller = new Map<number, LeakGroup>();
+    let blocks = 0;
+    let bytes = 0;
+    this.forEachLive((_id, sizeBytes, caller) => {
+      blocks++;
+      bytes += sizeBytes;
+      let g = bySize.get(sizeBytes);
+      if (g === undefined) bySize.set(sizeBytes, (g = { key: sizeBytes, blocks: 0, bytes: 0 }));
+      g.blocks++;
+      g.bytes += sizeBytes;
+      if (caller !== NO_CALLER) {
+        let c = byCaller.get(caller);
+        if (c === undefined) byCaller.set(caller, (c = { key: this.callers[caller] ?? `#${caller}`, blocks: 0, bytes: 0 }));
+        c.blocks++;
+        c.bytes += sizeBytes;
+      }
+    });
+    const order = (a: LeakGroup, b: LeakGroup): number => b.bytes - a.bytes || b.blocks - a.blocks;
+    return {
+      blocks,
+      bytes,
+      topSizes: [...bySize.values()].sort(order).slice(0, top),
+      topCallers: [...byCaller.values()].sort(order).slice(0, top),
+    };
+  }
+}

@@ -1,0 +1,163 @@
+// Opening a trace: transparent gunzip (by magic bytes, not by name), format detection, and the
+// reader for that format wired to a Ledger. Everything streams: a trace is read in chunks of
+// CHUNK_BYTES and only the ledger's per-block tables stay in memory.
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { InputError } from '../errors.js';
+import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
+import { detectFormat } from './detect.js';
+import { Ledger } from './ledger.js';
+import { HstParser } from './formats/hst.js';
+import { LogallocParser } from './formats/logalloc.js';
+import { LtraceParser } from './formats/ltrace.js';
+import { MtraceParser } from './formats/mtrace.js';
+import type { ParserContext, TraceParser } from './formats/parser.js';
+import { RepParser } from './formats/rep.js';
+import { TextParser } from './formats/text.js';
+
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+const GZIP_MAGIC_BYTES = 2;
+/** Read size: large enough that per-chunk overhead vanishes, small enough to stay cache-friendly. */
+export const CHUNK_BYTES = 1 << 20;
+/** Bytes of (decompressed) content looked at to detect the format. */
+const DETECT_BYTES = 64 * 1024;
+
+export interface OpenOptions {
+  /** Skip detection and read the file as this format. */
+  format?: FormatName;
+  /** Count malformed lines instead of failing on the first one. */
+  lenient?: boolean;
+}
+
+export interface TraceInput {
+  path: string;
+  format: FormatName;
+  gzip: boolean;
+  /** Size of the file on disk. */
+  fileBytes: number;
+  /** Bytes of the file consumed so far (compressed bytes for .gz), for progress. */
+  bytesRead(): number;
+  ledger: Ledger;
+  parser: TraceParser;
+  /** The content, decompressed, in chunks; iterate once. */
+  chunks: AsyncIterable<Buffer>;
+}
+
+/** Checks a `--format` value. */
+export function parseFormatName(value: string): FormatName {
+  if ((FORMAT_NAMES as readonly string[]).includes(value)) return value as FormatName;
+  throw new InputError(`unknown trace format '${value}' (one of: ${FORMAT_NAMES.join(', ')})`);
+}
+
+export function createParser(format: FormatName, ctx: ParserContext): TraceParser {
+  switch (format) {
+    case 'hst': return new HstParser(ctx);
+    case 'text': return new TextParser(ctx);
+    case 'mtrace': return new MtraceParser(ctx);
+    case 'ltrace': return new LtraceParser(ctx);
+    case 'logalloc': return new LogallocParser(ctx);
+    case 'rep': return new RepParser(ctx);
+  }
+}
+
+async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, 'r');
+  try {
+    const magic = Buffer.alloc(GZIP_MAGIC_BYTES);
+    const { bytesRead } = await fh.read(magic, 0, GZIP_MAGIC_BYTES, 0);
+    return bytesRead === GZIP_MAGIC_BYTES && magic[0] === GZIP_MAGIC_0 && magic[1] === GZIP_MAGIC_1;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function* guarded(path: string, gzip: boolean, iterator: AsyncIterator<Buffer>, head: Buffer[]): AsyncGenerator<Buffer> {
+  yield* head;
+  try {
+    for (;;) {
+      const r = await iterator.next();
+      if (r.done === true) return;
+      yield r.value;
+    }
+  } catch (err) {
+    throw gzipError(path, gzip, err);
+  }
+}
+
+function gzipError(path: string, gzip: boolean, err: unknown): unknown {
+  if (gzip && err instanceof Error && (err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+    return new InputError(`corrupt or truncated gzip data (${err.message})`, path);
+  }
+  return err;
+}
+
+/** Opens a trace for reading; events will flow into a new Ledger and on to `out`. */
+export async function openTrace(path: string, out: EventSink | null, options: OpenOptions = {}): Promise<TraceInput> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new InputError('not a regular file', path);
+  const gzip = await isGzip(path);
+  const raw = createReadStream(path, { highWaterMark: CHUNK_BYTES });
+  let content: Readable = raw;
+  if (gzip) content = pipeline(raw, createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);
+  const iterator = (content as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  // Collect enough of the start to recognise the format.
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  try {
+    while (headBytes < DETECT_BYTES) {
+      const r = await iterator.next();
+      if (r.done === true) break;
+      head.push(r.value);
+      headBytes += r.value.length;
+    }
+  } catch (err) {
+    throw gzipError(path, gzip, err);
+  }
+  let format = options.format;
+  if (format === undefined) {
+    format = detectFormat(Buffer.concat(head).subarray(0, DETECT_BYTES));
+    if (format === undefined) {
+      raw.destroy();
+      throw new InputError(
+        headBytes === 0 ? 'empty file: no trace in it'
+          : `cannot tell the trace format from its content; name it with --format (${FORMAT_NAMES.join(', ')})`,
+        path);
+    }
+  }
+  const ledger = new Ledger(out);
+  ledger.format = format;
+  const parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
+  return {
+    path,
+    format,
+    gzip,
+    fileBytes: info.size,
+    bytesRead: () => raw.bytesRead,
+    ledger,
+    parser,
+    chunks: guarded(path, gzip, iterator, head),
+  };
+}
+
+/**
+ * Reads a whole trace into `out`. `afterChunk` runs after each chunk has been parsed (a writer
+ * flushes there, a progress bar updates); awaiting it applies backpressure.
+ */
+export async function readTrace(
+  path: string,
+  out: EventSink | null,
+  options: OpenOptions = {},
+  afterChunk?: (input: TraceInput) => void | Promise<void>,
+): Promise<TraceInput> {
+  const input = await openTrace(path, out, options);
+  for await (const chunk of input.chunks) {
+    input.parser.push(chunk);
+    if (afterChunk !== undefined) await afterChunk(input);
+  }
+  input.parser.finish();
+  if (afterChunk !== undefined) await afterChunk(input);
+  return input;
+}

@@ -1,0 +1,192 @@
+// Replay: a trace file as a stream of engine op batches (heap 0), plus the counts a run reports.
+//
+//   const replay = await openReplay('t.mtrace', { lenient: false });
+//   for await (const ops of replay.batches()) engine.apply(ops);   // labels: replay.labels
+//   replay.stats  // events, unmatchedFrees, doubleFrees, malformedLines, leak candidates…
+//
+// Buffer contract: each yielded OpBuffer is valid until the next call to next(); after that it is
+// cleared and reused (a small pool, so a 1 MiB input chunk that expands to several buffers does
+// not allocate new ones). A consumer that keeps a batch must copy `ops.words`.
+//
+// Event numbering matches the trace: every skipped call (unmatched or double free, failed
+// allocation, …) becomes skip(1), so the engine's event k is the trace's event k and checkpoint k
+// of `--every N` falls after trace event k·N.
+import { UsageError, InputError } from '../errors.js';
+import { DEFAULT_BATCH_OPS, OpBuffer } from '../engine/ops.js';
+import { powerOfTwoAlignment, type EventSink, type FormatName } from './events.js';
+import { DEFAULT_TOP, type Ledger, type InputCounts, type LeakSummary } from './ledger.js';
+import { openTrace, type OpenOptions, type TraceInput } from './read.js';
+
+/** Heap every trace event goes to. */
+export const TRACE_HEAP = 0;
+/** The engine stores a mark's label index in 16 bits. */
+const MAX_LABELS = 0x10000;
+
+export interface ReplayOptions extends OpenOptions {
+  /** Ops per batch (default DEFAULT_BATCH_OPS). */
+  batchOps?: number;
+  /** Called after each input chunk with events read so far and bytes of the file consumed. */
+  onProgress?: (events: number, bytesRead: number, fileBytes: number) => void;
+  /** How many sizes and callers the leak summary lists. */
+  top?: number;
+}
+
+export interface ReplayStats {
+  format: FormatName;
+  gzip: boolean;
+  /** Allocator calls read so far (the engine's event count after the same batches). */
+  events: number;
+  allocs: number;
+  callocs: number;
+  alignedAllocs: number;
+  reallocs: number;
+  frees: number;
+  /** Frees and reallocs of pointers the trace never allocated (it began mid-run). */
+  unmatchedFrees: number;
+  doubleFrees: number;
+  /** Calls skipped for other reasons: failed allocations, free(NULL), unknown results. */
+  otherSkips: number;
+  marks: number;
+  input: InputCounts;
+  warnings: string[];
+  /** Filled once the trace has been read to the end. */
+  leaks?: LeakSummary;
+}
+
+/** Turns validated events into op records, handing full buffers to `ready`. */
+class OpWriter implements EventSink {
+  current: OpBuffer;
+  readonly ready: OpBuffer[] = [];
+  readonly spare: OpBuffer[] = [];
+
+  constructor(private readonly batchOps: number) {
+    this.current = new OpBuffer(batchOps);
+  }
+
+  private room(): OpBuffer {
+    if (this.current.full) {
+      this.ready.push(this.current);
+      this.current = this.spare.pop() ?? new OpBuffer(this.batchOps);
+    }
+    return this.current;
+  }
+
+  alloc(id: number, sizeBytes: number): void {
+    this.room().alloc(TRACE_HEAP, id, sizeBytes);
+  }
+  calloc(id: number, sizeBytes: number): void {
+    this.room().calloc(TRACE_HEAP, id, sizeBytes);
+  }
+  alignedAlloc(id: number, sizeBytes: number, alignBytes: number): void {
+    this.room().alignedAlloc(TRACE_HEAP, id, sizeBytes, powerOfTwoAlignment(alignBytes));
+  }
+  realloc(id: number, sizeBytes: number): void {
+    this.room().realloc(TRACE_HEAP, id, sizeBytes);
+  }
+  free(id: number): void {
+    this.room().free(TRACE_HEAP, id);
+  }
+  skip(): void {
+    this.room().skip(1);
+  }
+  mark(label: number): void {
+    if (label >= MAX_LABELS) throw new InputError(`more than ${MAX_LABELS} distinct mark labels`);
+    this.room().mark(label);
+  }
+  tick(delta: number): void {
+    this.room().tick(delta);
+  }
+  thread(): void {
+    // The engine has one heap per trace; thread ids are kept for stats only.
+  }
+
+  /** Moves a partly filled current buffer to `ready` (end of input). */
+  flush(): void {
+    if (this.current.length > 0) {
+      this.ready.push(this.current);
+      this.current = this.spare.pop() ?? new OpBuffer(this.batchOps);
+    }
+  }
+}
+
+/** The counts of a ledger, as a plain object. */
+export function replayStatsOf(input: Pick<TraceInput, 'format' | 'gzip'>, ledger: Ledger, withLeaks = false, top = DEFAULT_TOP): ReplayStats {
+  const unmatchedFrees = ledger.unmatchedFrees;
+  const doubleFrees = ledger.doubleFrees;
+  let skipped = 0;
+  for (const n of ledger.skips) skipped += n;
+  return {
+    format: input.format,
+    gzip: input.gzip,
+    events: ledger.events,
+    allocs: ledger.allocs,
+    callocs: ledger.callocs,
+    alignedAllocs: ledger.alignedAllocs,
+    reallocs: ledger.reallocs,
+    frees: ledger.frees,
+    unmatchedFrees,
+    doubleFrees,
+    otherSkips: skipped - unmatchedFrees - doubleFrees,
+    marks: ledger.marks,
+    input: { ...ledger.input },
+    warnings: [...ledger.warnings],
+    ...(withLeaks ? { leaks: ledger.leakSummary(top) } : {}),
+  };
+}
+
+export interface TraceReplay {
+  path: string;
+  format: FormatName;
+  /** Mark label table: a MARK op's index means labels[index]. Grows while the trace is read. */
+  readonly labels: string[];
+  /** Updated at every batch; complete (with leak candidates) when batches() has finished. */
+  stats: ReplayStats;
+  /** The op batches; iterate once. */
+  batches(): AsyncGenerator<OpBuffer>;
+}
+
+/** Opens a trace for replay (detects its format, reads nothing else yet). */
+export async function openReplay(path: string, options: ReplayOptions = {}): Promise<TraceReplay> {
+  const batchOps = options.batchOps ?? DEFAULT_BATCH_OPS;
+  if (!Number.isInteger(batchOps) || batchOps < 1) throw new UsageError('batch size must be a positive integer');
+  const writer = new OpWriter(batchOps);
+  const input = await openTrace(path, writer, options);
+  const ledger = input.ledger;
+  let started = false;
+  const replay: TraceReplay = {
+    path,
+    format: input.format,
+    labels: ledger.labels,
+    stats: replayStatsOf(input, ledger),
+    async *batches(): AsyncGenerator<OpBuffer> {
+      if (started) throw new Error('TraceReplay.batches() can be iterated only once');
+      started = true;
+      const drain = function* (): Generator<OpBuffer> {
+        while (writer.ready.length > 0) {
+          const ops = writer.ready.shift()!;
+          replay.stats = replayStatsOf(input, ledger);
+          yield ops;
+          ops.clear();
+          writer.spare.push(ops);
+        }
+      };
+      for await (const chunk of input.chunks) {
+        input.parser.push(chunk);
+        yield* drain();
+        options.onProgress?.(ledger.events, input.bytesRead(), input.fileBytes);
+      }
+      input.parser.finish();
+      writer.flush();
+      yield* drain();
+      replay.stats = replayStatsOf(input, ledger, true, options.top);
+      options.onProgress?.(ledger.events, input.fileBytes, input.fileBytes);
+    },
+  };
+  return replay;
+}
+
+/** Shorthand: the op batches of a trace (see openReplay for the stats and labels). */
+export async function* traceToOps(path: string, options: ReplayOptions = {}): AsyncGenerator<OpBuffer> {
+  const replay = await openReplay(path, options);
+  yield* replay.batches();
+}

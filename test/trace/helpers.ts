@@ -1,0 +1,31 @@
+// Test helpers: read a trace into heapsim text lines, fixture paths, temp dirs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TextWriter } from '../../src/trace/formats/text.js';
+import { openTrace, type OpenOptions } from '../../src/trace/read.js';
+import type { Ledger } from '../../src/trace/ledger.js';
+
+export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+export const fixture = (name: string): string => join(FIXTURES, name);
+
+/** Reads a trace and returns its events as heapsim text lines (header and comments dropped), and the ledger. */
+export async function eventLines(path: string, options: OpenOptions = {}): Promise<{ lines: string[]; ledger: Ledger }> {
+  const input = await openTrace(path, null, options);
+  const writer = new TextWriter(input.ledger);
+  input.ledger.out = writer;
+  let text = '';
+  for await (const chunk of input.chunks) {
+    input.parser.push(chunk);
+    text += writer.take();
+  }
+  input.parser.finish();
+  text += writer.take();
+  return { lines: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')), ledger: input.ledger };
+}
+
+export function tempDir(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'heapsim-trace-test-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}

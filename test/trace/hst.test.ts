@@ -1,0 +1,115 @@
+// The binary format: text → .hst → text is lossless, for the fixture and for random event streams;
+// damaged files are rejected with the file named.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { convertTrace } from '../../src/trace/convert.js';
+import { HST_HEADER_BYTES, HST_MAGIC, OP_ALLOC, OP_END } from '../../src/trace/formats/hst.js';
+import { SKIP_REASON_NAMES } from '../../src/trace/events.js';
+import { eventLines, fixture, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+const file = (ext: string): string => join(tmp.dir, `t${n++}.${ext}`);
+
+describe('.hst round trip', () => {
+  it('text → hst → text gives back the same file, byte for byte', async () => {
+    const canonical = file('txt');
+    await convertTrace(fixture('sample.txt'), canonical, { to: 'text' });
+    const hst = file('hst');
+    await convertTrace(canonical, hst);
+    const back = file('txt');
+    await convertTrace(hst, back, { to: 'text' });
+    expect(readFileSync(back, 'utf8')).toBe(readFileSync(canonical, 'utf8'));
+    expect(readFileSync(hst).subarray(0, HST_MAGIC.length)).toEqual(HST_MAGIC);
+  });
+
+  it('an mtrace converted to .hst replays the same events, callers and counts', async () => {
+    const hst = file('hst');
+    const r = await convertTrace(fixture('basic.mtrace'), hst);
+    expect(r.stats.events).toBe(10);
+    const direct = await eventLines(fixture('basic.mtrace'));
+    const viaHst = await eventLines(hst);
+    expect(viaHst.lines).toEqual(direct.lines);
+    expect(viaHst.ledger.unmatchedFrees).toBe(1);
+    expect(viaHst.ledger.doubleFrees).toBe(1);
+  });
+
+  it('is lossless for random event streams', async () => {
+    // Random but valid streams: ids chosen from free/live sets, every kind of event.
+    const step = fc.oneof(
+      fc.record({ k: fc.constantFrom('a', 'c'), size: fc.nat({ max: 2 ** 40 }), caller: fc.option(fc.constantFrom('x.c:1', 'y.c:2 (f)', 'ü.c:3'), { nil: undefined }) }),
+      fc.record({ k: fc.constant('m'), size: fc.nat(), alignLog: fc.integer({ min: 0, max: 20 }) }),
+      fc.record({ k: fc.constantFrom('r', 'f'), pick: fc.nat(), size: fc.integer({ min: 1, max: 2 ** 53 - 1 }) }),
+      fc.record({ k: fc.constant('x'), reason: fc.integer({ min: 0, max: SKIP_REASON_NAMES.length - 1 }) }),
+      fc.record({ k: fc.constant('mark'), label: fc.constantFrom('a', 'peak hour', 'ende ✓') }),
+      fc.record({ k: fc.constantFrom('tick', 'thread'), v: fc.nat() }),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
+      const live: number[] = [];
+      let next = 0;
+      const lines = ['#heapsim-trace 1', '# converted by heapsim from text'];
+      for (const s of steps) {
+        if (s.k === 'a' || s.k === 'c' || s.k === 'm') {
+          const id = next++;
+          live.push(id);
+          const caller = 'caller' in s && s.caller !== undefined ? ` @${s.caller}` : '';
+          lines.push(s.k === 'm' ? `m ${id} ${s.size} ${2 ** s.alignLog}` : `${s.k} ${id} ${s.size}${caller}`);
+        } else if ((s.k === 'r' || s.k === 'f') && live.length > 0) {
+          const i = s.pick % live.length;
+          if (s.k === 'r') lines.push(`r ${live[i]} ${s.size}`);
+          else lines.push(`f ${live.splice(i, 1)[0]}`);
+        } else if (s.k === 'x') lines.push(`x ${SKIP_REASON_NAMES[s.reason]}`);
+        else if (s.k === 'mark') lines.push(`mark ${s.label}`);
+        else if (s.k === 'tick' || s.k === 'thread') lines.push(`${s.k} ${s.v}`);
+      }
+      const text = lines.join('\n') + '\n';
+      const src = file('txt');
+      writeFileSync(src, text);
+      const hst = file('hst');
+      await convertTrace(src, hst);
+      const back = file('txt');
+      await convertTrace(hst, back, { to: 'text' });
+      expect(readFileSync(back, 'utf8')).toBe(text);
+    }), { numRuns: 60 });
+  });
+});
+
+describe('.hst damage', () => {
+  it('rejects a file cut before its END record', async () => {
+    const hst = file('hst');
+    await convertTrace(fixture('basic.mtrace'), hst);
+    const bytes = readFileSync(hst);
+    const cut = file('hst');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 3));
+    const err = await eventLines(cut).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).file).toBe(cut);
+    expect((err as InputError).message).toMatch(/truncated/);
+  });
+
+  it('rejects a wrong version and an unknown opcode', async () => {
+    const header = Buffer.alloc(HST_HEADER_BYTES);
+    HST_MAGIC.copy(header);
+    header.writeUInt16LE(99, HST_MAGIC.length);
+    const v99 = file('hst');
+    writeFileSync(v99, header);
+    await expect(eventLines(v99)).rejects.toThrow(/unsupported .hst version 99/);
+    header.writeUInt16LE(1, HST_MAGIC.length);
+    const badOp = file('hst');
+    writeFileSync(badOp, Buffer.concat([header, Buffer.from([0x1e, 0x00, OP_END, 0x00])]));
+    await expect(eventLines(badOp)).rejects.toThrow(/unknown .hst opcode 0x1e at byte offset 16/);
+  });
+
+  it('checks the END record against the events read', async () => {
+    const header = Buffer.alloc(HST_HEADER_BYTES);
+    HST_MAGIC.copy(header);
+    header.writeUInt16LE(1, HST_MAGIC.length);
+    const wrong = file('hst');
+    writeFileSync(wrong, Buffer.concat([header, Buffer.from([OP_ALLOC, 0, 16, OP_END, 5])]));
+    await expect(eventLines(wrong)).rejects.toThrow(/END record says 5 events but the file holds 1/);
+  });
+});

@@ -1,0 +1,70 @@
+// Opening traces: gzip by magic bytes (not by name), detection by content, --format override.
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import { convertTrace } from '../../src/trace/convert.js';
+import { detectFormat } from '../../src/trace/detect.js';
+import { openTrace } from '../../src/trace/read.js';
+import { eventLines, fixture, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('gzip', () => {
+  it('reads a gzipped trace whatever its name, with the same events', async () => {
+    const path = join(tmp.dir, 'no-gz-suffix.log');
+    writeFileSync(path, gzipSync(readFileSync(fixture('threads.ltrace'))));
+    const input = await openTrace(path, null);
+    expect(input.gzip).toBe(true);
+    expect(input.format).toBe('ltrace');
+    const plain = await eventLines(fixture('threads.ltrace'));
+    expect((await eventLines(path)).lines).toEqual(plain.lines);
+  });
+
+  it('reads a gzipped .hst written by convert', async () => {
+    const out = join(tmp.dir, 'basic.hst.gz');
+    const r = await convertTrace(fixture('basic.mtrace'), out);
+    expect(r.gzip).toBe(true);
+    expect(readFileSync(out).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+    expect((await eventLines(out)).lines).toEqual((await eventLines(fixture('basic.mtrace'))).lines);
+  });
+
+  it('reports a truncated gzip stream as bad input', async () => {
+    const path = join(tmp.dir, 'cut.gz');
+    const packed = gzipSync(Buffer.from('= Start\n@ [0x1] + 0x10 0x20\n'.repeat(2000)));
+    writeFileSync(path, packed.subarray(0, packed.length - 20));
+    const err = await eventLines(path, { format: 'mtrace' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toMatch(/corrupt or truncated gzip/);
+  });
+});
+
+describe('format detection', () => {
+  it.each([
+    ['basic.mtrace', 'mtrace'],
+    ['truncated.mtrace', 'mtrace'],
+    ['threads.ltrace', 'ltrace'],
+    ['plain.ltrace', 'ltrace'],
+    ['two-processes.logalloc', 'logalloc'],
+    ['munged.logalloc', 'logalloc'],
+    ['short.rep', 'rep'],
+    ['sample.txt', 'text'],
+  ])('%s is %s', (name, format) => {
+    expect(detectFormat(readFileSync(fixture(name)))).toBe(format);
+  });
+
+  it('names the file and suggests --format when the content fits no format', async () => {
+    const path = join(tmp.dir, 'notes.txt');
+    writeFileSync(path, 'dear diary\ntoday I freed a pointer\n');
+    await expect(openTrace(path, null)).rejects.toThrow(/cannot tell the trace format.*--format/);
+  });
+
+  it('lets --format override detection', async () => {
+    const path = join(tmp.dir, 'looks-like-rep');
+    copyFileSync(fixture('short.rep'), path);
+    // Read as heapsim text, the .rep header is not a valid event line.
+    await expect(eventLines(path, { format: 'text' })).rejects.toThrow(/malformed heapsim text line/);
+  });
+});

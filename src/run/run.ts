@@ -9,7 +9,7 @@ import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { toCheckpoint } from '../report/checkpoint.js';
-import { withTrims, trimLabels, trimResults, type TrimPoint } from './trim-at.js';
+import { withTrims, trimResults, heapOf, type TrimPoint } from './trim-at.js';
 import { diagnosePtmalloc } from '../engine/ptmalloc.js';
 
 export interface LayerSpec {
@@ -61,9 +61,14 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
   };
+  // ptmalloc (at the top or as a layer) is where malloc_trim and its diagnosis go.
+  const ptHeap = o.policy === 'ptmalloc' ? 0 : layers.findIndex((l) => l.policy === 'ptmalloc') + 1 || -1;
   const trims = o.trimAt ?? [];
-  for (const p of trims) { const l = trimLabels(p); engine.label(l.before); engine.label(l.after); }
-  const source = trims.length ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n)) : workload.batches();
+  const trimHeap = ptHeap >= 0 ? ptHeap : 0;
+  // withTrims renumbers marks by label name, so its own labels may sit anywhere in the engine's table.
+  const source = trims.length
+    ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n), trimHeap)
+    : workload.batches();
   for await (const batch of source as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
     if (o.signal?.aborted) throw new UsageError('run cancelled');
     // Trace workloads discover labels while they are read: register the new ones first.
@@ -83,9 +88,11 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     events: engine.events,
     failedOps: engine.failedOps,
     checkpoints,
-    ...(trims.length ? { trims: trimResults(trims, checkpoints) } : {}),
-    ...(o.policy === 'ptmalloc'
-      ? { ptmalloc: diagnosePtmalloc(checkpoints[checkpoints.length - 1]!.heap, o.params ?? {}, engine.ptmallocDetail(0)) }
-      : {}),
+    ...(trims.length ? { trims: trimResults(trims, checkpoints, trimHeap) } : {}),
+    ...(ptHeap >= 0 ? {
+      ptmalloc: diagnosePtmalloc(
+        heapOf(checkpoints[checkpoints.length - 1]!, ptHeap), (ptHeap === 0 ? o.params : layers[ptHeap - 1]!.params) ?? {},
+        engine.ptmallocDetail(ptHeap)),
+    } : {}),
   };
 }

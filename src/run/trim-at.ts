@@ -4,7 +4,7 @@
 import { Op, OP_WORDS } from '../engine/abi.js';
 import { OpBuffer } from '../engine/ops.js';
 import { UsageError } from '../errors.js';
-import type { Checkpoint } from '../report/types.js';
+import type { Checkpoint, HeapCounters } from '../report/types.js';
 
 export interface TrimPoint {
   /** As the user wrote it (an event number or a mark label). */
@@ -83,7 +83,10 @@ export async function* withTrims(
     for (let k = 0; k < batch.length; k++) {
       const i = k * OP_WORDS;
       out = ensure(out, 1);
-      out.push(w[i]! & 0xff, (w[i]! >>> 8) & 0xff, w[i]! >>> 16, w[i + 1]!, w[i + 2]! + w[i + 3]! * 0x1_0000_0000);
+      const op = w[i]! & 0xff;
+      // A mark is renumbered by its name: the engine's label table also holds the trim labels.
+      const arg = op === Op.MARK ? labelIndex(labels[w[i]! >>> 16] ?? `mark-${w[i]! >>> 16}`) : w[i]! >>> 16;
+      out.push(op, (w[i]! >>> 8) & 0xff, arg, w[i + 1]!, w[i + 2]! + w[i + 3]! * 0x1_0000_0000);
       const n = eventsOf(w, i);
       if (n) { events += n; out = splice(out, 'event'); }
       if ((w[i]! & 0xff) === Op.MARK) out = splice(out, 'mark', labels[w[i]! >>> 16]);
@@ -100,17 +103,23 @@ function ensure(out: OpBuffer, more: number): OpBuffer {
   return bigger;
 }
 
-/** Before/after figures of each trim point, from the run's checkpoints. */
-export function trimResults(points: TrimPoint[], checkpoints: Checkpoint[]): TrimResult[] {
+/** The counters of heap `index` in a checkpoint (heap 0 is also `cp.heap`). */
+export function heapOf(cp: Checkpoint, index: number): HeapCounters {
+  return cp.heaps?.find((h) => h.heap === index) ?? cp.heap;
+}
+
+/** Before/after figures of each trim point, from the run's checkpoints (heap `heap`). */
+export function trimResults(points: TrimPoint[], checkpoints: Checkpoint[], heap = 0): TrimResult[] {
   return points.map((p) => {
     const l = trimLabels(p);
     const before = checkpoints.find((c) => c.label === l.before);
     const after = checkpoints.find((c) => c.label === l.after);
     if (!before || !after) return { at: p.at };
-    const rb = before.heap.residentBytes ?? 0, ra = after.heap.residentBytes ?? 0;
+    const hb = heapOf(before, heap), ha = heapOf(after, heap);
+    const rb = hb.residentBytes ?? 0, ra = ha.residentBytes ?? 0;
     return {
       at: p.at, event: before.event, residentBeforeBytes: rb, residentAfterBytes: ra, releasedBytes: rb - ra,
-      committedBeforeBytes: before.heap.committedBytes, committedAfterBytes: after.heap.committedBytes,
+      committedBeforeBytes: hb.committedBytes, committedAfterBytes: ha.committedBytes,
     };
   });
 }

@@ -66,6 +66,41 @@ describe('heapsim run --policy ptmalloc', () => {
   });
 });
 
+describe('--trim-at on traces and layers', () => {
+  it('keeps the names of marks a trace discovers while it is read', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'heapsim-trim-')), 't.txt');
+    const lines = ['#heapsim-trace 1'];
+    for (let i = 0; i < 200; i++) lines.push(`a ${i} 20000`);
+    lines.push('a 200 2000', 'mark full');
+    for (let i = 0; i < 200; i++) lines.push(`f ${i}`);
+    lines.push('mark emptied', 'a 201 10', 'mark late');
+    writeFileSync(file, lines.join('\n') + '\n');
+    const r = await cli('run', file, '--policy', 'ptmalloc', '--trim-at', 'emptied', '--trim-at', '10', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RunDocument;
+    expect(doc.checkpoints.map((c) => c.label)).toEqual([
+      'trim-at 10: before', 'trim-at 10: after', 'full', 'emptied', 'trim-at emptied: before', 'trim-at emptied: after', 'late',
+    ]);
+    const t = doc.trims as TrimResult[];
+    expect(t[0]!.releasedBytes).toBeGreaterThan(3_900_000); // 200 × 20 KB freed below the 2000-byte pin
+  });
+
+  it('goes to the ptmalloc layer under a pool (--set parent=ptmalloc), --env too', async () => {
+    const r = await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'parent=ptmalloc', '--arch', 'x64',
+      '--env', 'MALLOC_TOP_PAD_=0', '--trim-at', 'after', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RunDocument;
+    expect((doc.trims as TrimResult[])[0]!.releasedBytes).toBeGreaterThan(0);
+    const d = doc.ptmalloc as PtmallocDiagnosis;
+    expect(d.causes.length).toBeGreaterThan(0);
+    const last = doc.checkpoints[doc.checkpoints.length - 1]!;
+    expect(last.heaps!.find((h) => h.heap === 1)!.mallinfo).toBeDefined();
+  });
+});
+
 describe('withTrims', () => {
   it('splices before/trim/after at the event and after the mark, whatever the batch boundaries', async () => {
     const a = new OpBuffer(8), b = new OpBuffer(8);

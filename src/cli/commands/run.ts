@@ -95,9 +95,14 @@ export async function runOptionsFrom(values: Record<string, unknown>): Promise<{
   const every = intOption('every', values.every as string | undefined, 1);
   const { params: setParams, layers } = layerSettings(keyValues(values.set as string[] | undefined));
   const envTexts = (values.env as string[] | undefined) ?? [];
-  if (envTexts.length && policy !== 'ptmalloc') throw new UsageError('--env applies to --policy ptmalloc (glibc settings)');
+  // glibc settings go to the ptmalloc heap: the top one, or the layer below (--set parent=ptmalloc).
+  const ptLayer = layers.find((l) => l.policy === 'ptmalloc');
+  if (envTexts.length && policy !== 'ptmalloc' && !ptLayer) {
+    throw new UsageError('--env applies to a ptmalloc heap (--policy ptmalloc or --set parent=ptmalloc)');
+  }
   const fromEnv = envTexts.length ? parseGlibcEnvDetailed(envTexts.join('\n')) : undefined;
-  const params: Record<string, string | number> = { ...(fromEnv?.params ?? {}), ...setParams };
+  const params: Record<string, string | number> = policy === 'ptmalloc' ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
+  if (fromEnv && policy !== 'ptmalloc') ptLayer!.params = { ...fromEnv.params, ...(ptLayer!.params ?? {}) };
   const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
   return { options: { policy, params, layers, arch, profile, every, trimAt }, seed, ignoredEnv: fromEnv?.ignored ?? [] };
 }

@@ -140,3 +140,20 @@ describe('diagnosePtmalloc', () => {
     expect(e.ptmallocDetail(h).pinnedBelowBytes).toBe(by('free chunks below a live chunk') + m.fsmblks);
   });
 });
+
+describe('ptmallocCauses with the shared diagnose()', () => {
+  it('calls a peak-hour run on ptmalloc second-order, with glibc mechanisms as causes', async () => {
+    const { runWorkload } = await import('../../src/run/run.js');
+    const { makeWorkload } = await import('../../src/workload/index.js');
+    const { diagnose, seriesFromCheckpoints } = await import('../../src/report/diagnose.js');
+    const { ptmallocCauses } = await import('../../src/diagnosis/ptmalloc.js');
+    const doc = await runWorkload(makeWorkload('peak-hour', { seed: 1 }), { policy: 'ptmalloc', arch: 'x64' });
+    const marks = doc.checkpoints.filter((c) => ['before', 'peak', 'after'].includes(c.label));
+    const causes = ptmallocCauses(doc.checkpoints[doc.checkpoints.length - 1]!);
+    expect(causes[0]!.mechanism).toMatch(/^free chunks below a live chunk/);
+    expect(causes.every((c) => c.layer === 'ptmalloc' && c.seedLayer === '1b' && c.bytes > 0)).toBe(true);
+    const d = diagnose(seriesFromCheckpoints(marks), { causes });
+    expect(d.kind).toBe('second-order');
+    expect(d.causes).toEqual(causes);
+  });
+});

@@ -622,18 +622,27 @@ function sysMalloc(nb: u64): u32 {
 }
 
 // systrim: give back whole pages at the end of top, keeping `pad` bytes (and MINSIZE) in it.
+// glibc computes the top's spare area as a signed number but compares it with the unsigned pad:
+// a top of exactly MINSIZE bytes (spare area −1) therefore passes the test, and the page-rounded
+// difference comes out negative, so the break *grows* by pad + 1 rounded up to a page. Reproduced
+// here on purpose (malloc_trim on a 32-byte top, or free with trim_threshold ≤ 32, does this).
 function sysTrim(pad: u64): u64 {
-  const top = topSize();
-  if (top <= MINSIZE + 1) return 0;
-  const area = top - MINSIZE - 1;
-  if (area <= pad) return 0;
-  const extra = alignDown(area - pad, PAGE_SIZE_BYTES);
+  const t = topRec();
+  if (!t) return 0;
+  const top = sizeOf(t);
+  const area = <i64>top - <i64>MINSIZE - 1;
+  if (<u64>area <= pad) return 0;
+  const extra = <i64>alignDown(<u64>area - pad, PAGE_SIZE_BYTES);
   if (!extra) return 0;
   const sys = ld64(H_SYSTEM_MEM);
-  if (vmResize(ld64(H_BASE), sys - extra) != Status.OK) return 0;
-  st64(H_SYSTEM_MEM, sys - extra);
-  setSize(topRec(), top - extra);
-  return extra;
+  const newSys = <u64>(<i64>sys - extra);
+  if (extra < 0 && newSys > MAX_CHUNK_BYTES) return 0;
+  if (vmResize(ld64(H_BASE), newSys) != Status.OK) return 0;
+  if (extra < 0 && vmCommit(ld64(H_BASE) + sys, newSys - sys) != Status.OK) { vmResize(ld64(H_BASE), sys); return 0; }
+  st64(H_SYSTEM_MEM, newSys);
+  setSize(t, <u64>(<i64>top - extra));
+  touchHeader(t);
+  return extra > 0 ? <u64>extra : 0;
 }
 
 // ---------------------------------------------------------------- _int_malloc

@@ -109,6 +109,23 @@ describe('ptmalloc rules one at a time, against glibc', () => {
     await agree(ops);
   });
 
+  itOracle('a top of exactly 32 bytes: malloc_trim and trimming free grow the break (signed/unsigned quirk)', async () => {
+    // 135168 − 656 (tcache) − 32 − 134448 leaves top at 32 bytes; nb ≥ the mmap threshold, but top serves it.
+    const ops: PtOp[] = [
+      { op: 'm', id: 0, size: 1 }, { op: 'm', id: 1, size: 134440 }, { op: 'p' },
+      { op: 't', pad: 0 }, { op: 'm', id: 2, size: 4096 - 32 - 8 - 32 }, { op: 'p' }, { op: 't', pad: 5000 },
+    ];
+    const real = runOracle({ text: opsScript(ops) }, { ops: true });
+    expect(real.checkpoints[0]!.mallinfo.keepcost).toBe(32);
+    expect(real.checkpoints[1]!.mallinfo.arena - real.checkpoints[0]!.mallinfo.arena).toBe(4096);
+    await agree(ops);
+    const viaFree: PtOp[] = [
+      { op: 'm', id: 0, size: 70000 }, { op: 'm', id: 1, size: 16 }, { op: 'm', id: 2, size: 135168 - 656 - 70016 - 32 - 32 - 8 },
+      { op: 'p' }, { op: 'f', id: 0 }, { op: 'p' },
+    ];
+    await agree(viaFree, { MALLOC_TRIM_THRESHOLD_: '0' });
+  });
+
   itOracle('malloc_trim with pads', async () => {
     const ops: PtOp[] = [];
     for (let i = 0; i < 300; i++) ops.push({ op: 'm', id: i, size: 9000 + (i % 5) * 3000 });

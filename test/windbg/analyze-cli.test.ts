@@ -121,4 +121,22 @@ describe('heapsim analyze', () => {
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^heapsim analyze: --against: unknown workload 'no-such-workload'/);
   });
+
+  it('--against accepts a trace file and matches its marks by label', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'heapsim-against-'));
+    const trace = join(dir, 'service.txt');
+    const lines = ['#heapsim-trace 1'];
+    for (let i = 0; i < 50; i++) lines.push(`a ${i} 4096`);
+    lines.push('mark before');
+    for (let i = 50; i < 400; i++) lines.push(`a ${i} 4096`);
+    lines.push('mark peak');
+    for (let i = 50; i < 400; i++) if (i % 10) lines.push(`f ${i}`);
+    lines.push('mark after');
+    writeFileSync(trace, lines.join('\n') + '\n');
+    const json = JSON.parse((await run('analyze', SEED, '--against', trace, '--json')).out);
+    expect(json.against.matches.map((m: { checkpoint: string | null }) => m.checkpoint)).toEqual(['before', 'peak', 'after']);
+    const cps = json.against.run.checkpoints;
+    expect(cps.find((c: { label: string }) => c.label === 'peak').event).toBe(400);
+    expect(cps.find((c: { label: string }) => c.label === 'after').heap.liveBlocks).toBe(50 + 35);
+  });
 });

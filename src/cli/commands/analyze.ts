@@ -40,7 +40,7 @@ and for the process the committed bytes minus the free bytes of the listed heaps
 
 options:
   --json               print every parsed number and the diagnosis as JSON
-  --against SCENARIO   also run a built-in workload (e.g. peak-hour) and print its checkpoints
+  --against SCENARIO   also run a built-in workload (e.g. peak-hour) or a trace file and print its checkpoints
                        beside the dumps, matched by label
   --policy NAME        policy for --against (default first-fit)
   --arch ARCH          architecture for --against (default: the workload's)
@@ -172,15 +172,16 @@ interface Against {
 
 async function runAgainst(values: Record<string, unknown>, scenario: string, snapshots: WindbgSnapshot[]): Promise<Against> {
   // Loaded on demand: the engine and its WASM module are only needed for --against.
-  const { runOptionsFrom } = await import('./run.js');
+  const { runOptionsFrom, isTraceFile } = await import('./run.js');
   const { makeWorkload } = await import('../../workload/index.js');
   const { runWorkload } = await import('../../run/run.js');
+  const { traceWorkload } = await import('../../trace/workload.js');
   const { options, seed } = await runOptionsFrom(values);
   let workload;
   try {
-    workload = makeWorkload(scenario, { seed });
+    workload = isTraceFile(scenario) ? await traceWorkload(scenario) : makeWorkload(scenario, { seed });
   } catch (err) {
-    if (err instanceof UsageError) throw new UsageError(`--against: ${err.message}; trace files are not supported by --against yet`);
+    if (err instanceof UsageError) throw new UsageError(`--against: ${err.message}`);
     throw err;
   }
   const document = await runWorkload(workload, options);

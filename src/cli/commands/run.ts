@@ -20,7 +20,7 @@ import { traceWorkload } from '../../trace/workload.js';
 import { statSync } from 'node:fs';
 
 /** A positional naming an existing file is a trace; anything else a built-in workload. */
-function isTraceFile(name: string): boolean {
+export function isTraceFile(name: string): boolean {
   try {
     return statSync(name).isFile();
   } catch {

@@ -22,6 +22,7 @@ import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSa
 import {
   poolCreate, poolAlloc, poolFree, poolRealloc, poolTrim, poolDestroy, poolSample, poolCheck, poolUserAddress,
 } from "./policies/pool";
+import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntSample, ntCheck, ntUserAddress } from "./policies/nt";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM
@@ -81,6 +82,7 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
     case Policy.FIRST_FIT: st = ffCreate(h, params, count); break;
     case Policy.POOL: st = poolCreate(h, parent, params, count); break;
     case Policy.PTMALLOC: st = ptCreate(h, params, count); break;
+    case Policy.NT: st = ntCreate(h, params, count); break;
     default: return Status.BAD_PARAM;
   }
   if (st != Status.OK) return st;
@@ -97,6 +99,7 @@ export function heapDestroy(h: i32): Status {
     case Policy.FIRST_FIT: ffDestroy(h); break;
     case Policy.PTMALLOC: ptDestroy(h); break;
     case Policy.POOL: poolDestroy(h); break;
+    case Policy.NT: ntDestroy(h); break;
     default: unreachable();
   }
   const parent = heapParent(h);
@@ -111,6 +114,7 @@ export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
     case Policy.FIRST_FIT: return ffAlloc(h, size, alignLog2);
     case Policy.PTMALLOC: return ptAlloc(h, size, alignLog2);
     case Policy.POOL: return poolAlloc(h, size, alignLog2);
+    case Policy.NT: return ntAlloc(h, size, alignLog2);
     default: unreachable();
   }
   return 0;
@@ -130,6 +134,7 @@ export function heapFree(h: i32, handle: u32): void {
     case Policy.FIRST_FIT: ffFree(h, handle); break;
     case Policy.PTMALLOC: ptFree(h, handle); break;
     case Policy.POOL: poolFree(h, handle); break;
+    case Policy.NT: ntFree(h, handle); break;
     default: unreachable();
   }
 }
@@ -140,6 +145,7 @@ export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
     case Policy.FIRST_FIT: return ffRealloc(h, handle, size);
     case Policy.PTMALLOC: return ptRealloc(h, handle, size);
     case Policy.POOL: return poolRealloc(h, handle, size);
+    case Policy.NT: return ntRealloc(h, handle, size);
     default: unreachable();
   }
   return 0;
@@ -151,6 +157,7 @@ export function heapTrim(h: i32, padBytes: u64): u64 {
     case Policy.FIRST_FIT: return ffTrim(h, padBytes);
     case Policy.PTMALLOC: return ptTrim(h, padBytes);
     case Policy.POOL: return poolTrim(h, padBytes);
+    case Policy.NT: return ntTrim(h, padBytes);
     default: unreachable();
   }
   return 0;
@@ -161,6 +168,7 @@ export function heapUserAddress(h: i32, handle: u32): u64 {
     case Policy.FIRST_FIT: return ffUserAddress(handle);
     case Policy.PTMALLOC: return ptUserAddress(handle);
     case Policy.POOL: return poolUserAddress(h, handle);
+    case Policy.NT: return ntUserAddress(h, handle);
     default: unreachable();
   }
   return 0;
@@ -173,6 +181,7 @@ export function heapSample(h: i32, out: usize): void {
     case Policy.FIRST_FIT: ffSample(h, out); break;
     case Policy.PTMALLOC: ptSample(h, out); break;
     case Policy.POOL: poolSample(h, out); break;
+    case Policy.NT: ntSample(h, out); break;
     default: unreachable();
   }
 }
@@ -184,6 +193,7 @@ export function heapCheck(h: i32): i32 {
     case Policy.FIRST_FIT: r = ffCheck(h); break;
     case Policy.PTMALLOC: r = ptCheck(h); break;
     case Policy.POOL: r = poolCheck(h); break;
+    case Policy.NT: r = ntCheck(h); break;
     default: unreachable();
   }
   return r ? r + 100 * heapPolicy(h) : 0;

@@ -100,6 +100,10 @@ export interface EngineExports {
   poolClassStats(h: number, out: number): number;
   poolEngineBytes(): number;
   POOL_CLASS_FIELDS: WebAssembly.Global;
+  ntWalk(heap: number, out: number, max: number): number;
+  ntWalkBuffer(records: number): number;
+  ntEngineBytes(): number;
+  ntRecordBytes(): number;
 }
 
 /** Instantiates a fresh engine from the cached module. */

@@ -1,9 +1,10 @@
 // Policy names, ids (assembly/abi.ts Policy) and their parameters (slot = index in the HEAP_CREATE
 // params block, as each assembly/policies/<name>.ts declares it).
 import { UsageError } from '../errors.js';
-import { ptmallocHeapView } from './ptmalloc.js';
+import { ptmallocHeapView, ptmallocRetentionCauses } from './ptmalloc.js';
 import type { HeapSample } from './engine.js';
-import type { HeapCounters } from '../report/types.js';
+import type { DiagnosisCause, HeapCounters } from '../report/types.js';
+import { ntHeapView, ntRetentionCauses } from './nt.js';
 
 export interface ParamSpec {
   name: string;
@@ -23,6 +24,8 @@ export interface PolicySpec {
   counters: string[];
   /** Report overrides (e.g. `!heap -s` Reserv/Commit without large blocks). */
   heapView?: (h: HeapSample) => Partial<HeapCounters>;
+  /** Which mechanisms hold the heap's committed-but-unused bytes at one checkpoint (diagnosis causes). */
+  retentionCauses?: (h: HeapCounters) => DiagnosisCause[];
   /**
    * Host-side check of a full parameter set (defaults filled in): a message naming what is wrong,
    * or undefined. The engine checks again and answers BAD_PARAM; this only gives a clearer error.
@@ -70,6 +73,37 @@ export const POLICIES: Record<string, PolicySpec> = {
       'tcacheBytes', 'mmapThreshold',
     ],
     heapView: ptmallocHeapView,
+    retentionCauses: ptmallocRetentionCauses,
+  },
+  nt: {
+    name: 'nt',
+    id: 2,
+    description: 'Windows NT heap: NT5 back end (segments, UCRs, best fit, decommit thresholds) with the LFH front end',
+    stackable: false,
+    // Slots as in assembly/policies/nt.ts. Defaults marked "by architecture" are chosen by the engine
+    // when the parameter is not set; the number shown is the x86 one.
+    params: [
+      { name: 'segmentReserveBytes', slot: 0, defaultValue: 1 * MiB, description: 'first segment reservation (SegmentReserve)' },
+      { name: 'segmentCommitBytes', slot: 1, defaultValue: 8 * KiB, description: 'initial commit of a new segment (SegmentCommit)' },
+      { name: 'segmentGrowthFactor', slot: 2, defaultValue: 2, description: 'next reservation += (factor - 1) x this one; 2 doubles (ReactOS), 1 keeps it fixed; Vista+ behaviour unknown' },
+      { name: 'segmentReserveMaxBytes', slot: 3, defaultValue: 0, description: 'cap on one segment reservation, 0 = none (Wine caps at 128 MiB; Windows unknown)' },
+      { name: 'decommitFreeBlockThreshold', slot: 4, defaultValue: 4 * KiB, description: 'DFBT: smallest coalesced free block whose whole pages are decommitted; by architecture: 4 KiB x86, 16 KiB x64 (one Win10 dump); raise it to model the Vista+ heuristics' },
+      { name: 'decommitTotalFreeThreshold', slot: 5, defaultValue: 64 * KiB, description: 'DTFT: back-end free bytes (with the block) needed before any decommit' },
+      { name: 'virtualMemoryThreshold', slot: 6, defaultValue: 0x7f000, description: 'blocks above get their own reservation; by architecture: 0x7F000 x86, 0xFF000 x64' },
+      { name: 'lfh', slot: 7, defaultValue: 1, description: '1 = the Low Fragmentation Heap front end may switch on; 0 = back end only' },
+      { name: 'noSerialize', slot: 8, defaultValue: 0, description: '1 = HEAP_NO_SERIALIZE (flag 0x1): no LFH' },
+      { name: 'lfhRandomChunks', slot: 9, defaultValue: 1, description: '1 = random free chunk in a user block (Win8+), 0 = lowest index (Win7)' },
+      { name: 'virtCorrection', slot: 10, defaultValue: 1, description: 'Virt = Reserv minus: 0 nothing, 1 each segment\'s largest UCR (XP-era debugger), 2 every UCR >= virtLargeUcrBytes' },
+      { name: 'virtLargeUcrBytes', slot: 11, defaultValue: 1 * MiB, description: 'threshold of virtCorrection 2 (unknown in Windows)' },
+      { name: 'freeListOrder', slot: 12, defaultValue: 0, description: 'ties between equal-size free blocks: 0 lowest address, 1 first inserted' },
+    ],
+    counters: [
+      'segmentReservedBytes', 'segmentCommittedBytes', 'virtBytes', 'freeWholePageBytes', 'lfhUserBlocks',
+      'lfhUserBlockBytes', 'lfhFreeChunkBytes', 'lfhLiveChunkBytes', 'decommittedBytes', 'heapAddress',
+      'heapFlags', 'frontEndHeapType',
+    ],
+    heapView: ntHeapView,
+    retentionCauses: ntRetentionCauses,
   },
   pool: {
     name: 'pool',

@@ -10,6 +10,9 @@ const MINSIZE = 32;                          // malloc.c: MINSIZE
 const DEFAULT_THRESHOLD_BYTES = 128 * KiB;   // malloc.c: DEFAULT_MMAP_THRESHOLD_MIN = DEFAULT_TRIM_THRESHOLD
 const DEFAULT_TOP_PAD_BYTES = 128 * KiB;     // malloc-machine.h: DEFAULT_TOP_PAD
 
+/** Setting any of these turns glibc's dynamic mmap/trim thresholds off (malloc.c do_set_*). */
+const DYNAMIC_OFF_PARAMS = ['trim_threshold', 'mmap_threshold', 'top_pad', 'mmap_max'];
+
 /** glibc's struct mallinfo2, field for field. */
 export interface Mallinfo2 {
   arena: number; ordblks: number; smblks: number; hblks: number; hblkhd: number;
@@ -25,13 +28,19 @@ export function mallinfoOf(counters: Record<string, unknown>): Mallinfo2 {
   return m;
 }
 
-/** Checkpoint view: the ten mallinfo2 fields under `mallinfo`, the two model counters beside it. */
+/**
+ * Checkpoint view: the ten mallinfo2 fields under `mallinfo`; beside them the tcache bytes and the
+ * thresholds in force (the trim threshold follows from the heap's parameters and the mmap threshold).
+ */
 export function ptmallocHeapView(h: HeapSample): Partial<HeapCounters> {
   const c = h.policyCounters;
+  const params = h.params ?? {};
   const view: Partial<HeapCounters> = {
     mallinfo: mallinfoOf(c),
     tcacheBytes: c.tcacheBytes,
     mmapThresholdBytes: c.mmapThreshold,
+    trimThresholdBytes: trimThresholdOf(params, c.mmapThreshold!),
+    dynamicThresholds: !DYNAMIC_OFF_PARAMS.some((k) => params[k] !== undefined),
     mmapThreshold: undefined,
   };
   for (const f of MALLINFO2_FIELDS) view[f] = undefined; // only under `mallinfo`
@@ -48,7 +57,7 @@ export function trimThresholdOf(params: Record<string, string | number>, mmapThr
   const num = (k: string): number | undefined => paramNumber(params, k);
   const trim = num('trim_threshold');
   if (trim !== undefined) return trim;
-  const noDynamic = ['mmap_threshold', 'top_pad', 'mmap_max'].some((k) => params[k] !== undefined);
+  const noDynamic = DYNAMIC_OFF_PARAMS.some((k) => params[k] !== undefined);
   // The dynamic rule sets trim = 2 × mmap threshold each time it raises the threshold.
   if (!noDynamic && mmapThresholdBytes !== DEFAULT_THRESHOLD_BYTES) return 2 * mmapThresholdBytes;
   return DEFAULT_THRESHOLD_BYTES;
@@ -75,8 +84,12 @@ export function diagnosePtmalloc(
   const m = (counters.mallinfo as Mallinfo2 | undefined) ?? mallinfoOf(counters);
   const tcacheBytes = Number(counters.tcacheBytes ?? 0);
   const mmapThresholdBytes = Number(counters.mmapThresholdBytes ?? counters.mmapThreshold ?? DEFAULT_THRESHOLD_BYTES);
-  const trimThresholdBytes = trimThresholdOf(params, mmapThresholdBytes);
-  const topPad = paramNumber(params, 'top_pad') ?? DEFAULT_TOP_PAD_BYTES;
+  // A checkpoint view knows the heap's own thresholds; explicit params win when given.
+  const known = Object.keys(params).length === 0 && typeof counters.trimThresholdBytes === 'number';
+  const trimThresholdBytes = known ? counters.trimThresholdBytes as number : trimThresholdOf(params, mmapThresholdBytes);
+  const dynamic = known && typeof counters.dynamicThresholds === 'boolean'
+    ? counters.dynamicThresholds : !DYNAMIC_OFF_PARAMS.some((k) => params[k] !== undefined);
+  const topPad = paramNumber(params, 'top_pad') ?? (dynamic ? DEFAULT_TOP_PAD_BYTES : undefined);
   const binBytes = m.fordblks - m.keepcost - m.fsmblks;
   const causes: DiagnosisCause[] = [];
   if (binBytes > 0) {
@@ -107,14 +120,14 @@ export function diagnosePtmalloc(
       layer: 'ptmalloc',
       mechanism: below
         ? `top chunk below the trim threshold (${trimThresholdBytes} bytes): free() gives the break back only when top reaches it`
-        : `top chunk at or above the trim threshold (${trimThresholdBytes} bytes) but no free of ≥ 64 KiB has coalesced since; free() keeps top_pad (${topPad}) anyway`,
+        : `top chunk at or above the trim threshold (${trimThresholdBytes} bytes) but no free of ≥ 64 KiB has coalesced since; free() keeps top_pad${topPad === undefined ? '' : ` (${topPad})`} anyway`,
       bytes: m.keepcost,
     });
   }
-  if (mmapThresholdBytes > DEFAULT_THRESHOLD_BYTES && params.mmap_threshold === undefined) {
+  if (dynamic && mmapThresholdBytes > DEFAULT_THRESHOLD_BYTES) {
     // Top that the initial thresholds would have trimmed to top_pad, kept because the rule raised them.
     const keptByRule = m.keepcost >= DEFAULT_THRESHOLD_BYTES && m.keepcost < trimThresholdBytes
-      ? Math.max(0, Math.floor((m.keepcost - MINSIZE - 1 - topPad) / PAGE_BYTES) * PAGE_BYTES) : 0;
+      ? Math.max(0, Math.floor((m.keepcost - MINSIZE - 1 - DEFAULT_TOP_PAD_BYTES) / PAGE_BYTES) * PAGE_BYTES) : 0;
     causes.push({
       layer: 'ptmalloc',
       mechanism: `mmap threshold raised by the dynamic rule to ${mmapThresholdBytes} bytes (trim threshold ${trimThresholdBytes}) after a free of an mmapped chunk: requests below it now come from the break and stay there`,
@@ -129,4 +142,9 @@ export function diagnosePtmalloc(
     : 'glibc holds no free memory in the break';
   causes.sort((a, b) => b.bytes - a.bytes);
   return { causes, mallocTrimBytes, trimThresholdBytes, mmapThresholdBytes, summary };
+}
+
+/** PolicySpec.retentionCauses: glibc's mechanisms at one checkpoint, as diagnosis causes. */
+export function ptmallocRetentionCauses(h: HeapCounters): DiagnosisCause[] {
+  return diagnosePtmalloc(h).causes.filter((c) => c.bytes > 0);
 }

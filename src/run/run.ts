@@ -54,7 +54,8 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   for (let i = layers.length - 1; i >= 0; i--) {
     parent = engine.createHeap(layers[i]!.policy, { params: layers[i]!.params, parent: parent >= 0 ? parent : undefined }, i + 1);
   }
-  engine.createHeap(o.policy, { params: o.params, parent: parent >= 0 ? parent : undefined }, 0);
+  const params = { ...workload.policyParams?.[o.policy], ...o.params };
+  engine.createHeap(o.policy, { params, parent: parent >= 0 ? parent : undefined }, 0);
   const checkpoints: Checkpoint[] = [];
   const take = (s: Sample): void => {
     const cp = toCheckpoint(s);

@@ -1,6 +1,7 @@
 // Built-in workloads by name.
 import { UsageError } from '../errors.js';
 import { peakHour } from './peak-hour.js';
+import { windowsServicePeak } from './windows-service-peak.js';
 import type { Workload } from './workload.js';
 
 export interface WorkloadFactoryOptions {
@@ -11,6 +12,10 @@ export const WORKLOADS: Record<string, { description: string; make(o: WorkloadFa
   'peak-hour': {
     description: 'a service day: baseline, ramp-up, peak, ramp-down, quiet (marks before, peak, after)',
     make: (o) => peakHour({ seed: o.seed }),
+  },
+  'windows-service-peak': {
+    description: "the seed's Windows service: an earlier peak grows the heap to ~1.2 GB; before/peak/after of a later peak whose memory stays committed (x86, nt without LFH)",
+    make: (o) => windowsServicePeak({ seed: o.seed }),
   },
 };
 

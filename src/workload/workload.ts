@@ -12,5 +12,10 @@ export interface Workload {
   /** The default process profile and architecture this workload is meant for. */
   defaultProfile?: string;
   defaultArch?: 'x86' | 'x86-3gb' | 'x64';
+  /**
+   * Parameters the workload is calibrated with, per policy name (e.g. the seed's heap had no LFH).
+   * The runner applies them under the caller's own settings, which win.
+   */
+  policyParams?: Record<string, Record<string, string | number>>;
   batches(): Iterable<OpBuffer> | AsyncIterable<OpBuffer>;
 }

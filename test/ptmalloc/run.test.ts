@@ -157,3 +157,23 @@ describe('ptmallocCauses with the shared diagnose()', () => {
     expect(d.causes).toEqual(causes);
   });
 });
+
+describe('ptmalloc checkpoints carry their thresholds; diagnoseRun names glibc mechanisms', () => {
+  it('trimThresholdBytes and dynamicThresholds follow the parameters and the dynamic rule', async () => {
+    const { runWorkload } = await import('../../src/run/run.js');
+    const { makeWorkload } = await import('../../src/workload/index.js');
+    const { diagnoseRun } = await import('../../src/run/diagnose-run.js');
+    const dyn = await runWorkload(makeWorkload('peak-hour', { seed: 1 }), { policy: 'ptmalloc', arch: 'x64' });
+    const last = dyn.checkpoints[dyn.checkpoints.length - 1]!.heap;
+    expect(last.dynamicThresholds).toBe(true);
+    expect(last.trimThresholdBytes).toBe(2 * (last.mmapThresholdBytes as number)); // raised by a free of an mmapped chunk
+    const fixed = await runWorkload(makeWorkload('peak-hour', { seed: 1 }), { policy: 'ptmalloc', arch: 'x64', params: { top_pad: 0 } });
+    const f = fixed.checkpoints[fixed.checkpoints.length - 1]!.heap;
+    expect(f.dynamicThresholds).toBe(false);
+    expect(f.trimThresholdBytes).toBe(128 * 1024);
+    expect(f.mmapThresholdBytes).toBe(128 * 1024);
+    const d = diagnoseRun(dyn);
+    expect(d.causes.some((c) => /^free chunks below a live chunk/.test(c.mechanism))).toBe(true);
+    expect(d.causes.find((c) => /^top chunk/.test(c.mechanism))!.mechanism).toContain(`(${last.trimThresholdBytes} bytes)`);
+  });
+});

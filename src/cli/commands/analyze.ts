@@ -8,7 +8,7 @@ import { UsageError } from '../../errors.js';
 import { parseWindbgFiles } from '../../windbg/parse.js';
 import type { WindbgSnapshot } from '../../windbg/parse.js';
 import { diagnoseSnapshots, heapIdOf, seriesFromSnapshots } from '../../windbg/series.js';
-import { diagnose, formatMB, seriesFromCheckpoints } from '../../report/diagnose.js';
+import { formatMB } from '../../report/diagnose.js';
 import { matchLabels } from '../../report/match-labels.js';
 import type { Checkpoint, Diagnosis, HeapCounters, RunDocument } from '../../report/types.js';
 import { KB } from '../../report/windbg-numbers.js';
@@ -176,6 +176,7 @@ async function runAgainst(values: Record<string, unknown>, scenario: string, sna
   const { makeWorkload } = await import('../../workload/index.js');
   const { runWorkload } = await import('../../run/run.js');
   const { traceWorkload } = await import('../../trace/workload.js');
+  const { diagnoseRun } = await import('../../run/diagnose-run.js');
   const { options, seed } = await runOptionsFrom(values);
   let workload;
   try {
@@ -189,7 +190,8 @@ async function runAgainst(values: Record<string, unknown>, scenario: string, sna
   return {
     document,
     matches: idx.map((k) => (k === undefined ? undefined : document.checkpoints[k]!.label)),
-    diagnosis: diagnose(seriesFromCheckpoints(document.checkpoints)),
+    // The policy's own mechanisms (e.g. nt: trapped free space, thresholds, pinned LFH blocks) when it names them.
+    diagnosis: diagnoseRun(document),
   };
 }
 

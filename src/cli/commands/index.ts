@@ -4,6 +4,7 @@ import type { Command } from '../io.js';
 export const COMMANDS: Record<string, () => Promise<Command>> = {
   analyze: async () => (await import('./analyze.js')).command,
   convert: async () => (await import('./convert.js')).command,
+  demo: async () => (await import('./demo.js')).command,
   record: async () => (await import('./record.js')).command,
   run: async () => (await import('./run.js')).command,
   stats: async () => (await import('./stats.js')).command,

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { cli } from './helpers.js';
+
+describe('heapsim demo', () => {
+  it('prints !address -summary and !heap -s at each mark, then a second-order diagnosis with nt mechanisms', async () => {
+    const r = await cli('demo');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = r.stdout;
+    expect(out.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toHaveLength(3);
+    expect(out.match(/^0:000> !address -summary$/gm)).toHaveLength(3);
+    expect(out.match(/^0:000> !heap -s$/gm)).toHaveLength(3);
+    expect(out.match(/^ +[0-9a-f]+ \( +\d+\) : \d\d\.\d\d% +: MEM_COMMIT$/gm)).toHaveLength(3);
+    // one heap row per mark, private growable heap, no fast heap (the seed's heap had no LFH)
+    const rows = out.match(/^[0-9a-f]{8} 00001002 .*$/gm)!;
+    expect(rows).toHaveLength(3);
+    const reserv = rows.map((l) => l.split(/\s+/)[2]);
+    expect(new Set(reserv).size).toBe(1);
+    expect(out).toMatch(/External fragmentation +7\d % \(\d+ free blocks\)/);
+    expect(out).toMatch(/^=== diagnosis ===$/m);
+    expect(out).toMatch(/^second-order: /m);
+    expect(out).toMatch(/^ {2}free space trapped between live blocks +\d+\.\d MB {2}\(nt back end\)$/m);
+    expect(out).toMatch(/free blocks below the decommit thresholds/);
+    expect(out).toMatch(/LFH user blocks pinned by live chunks/);
+  });
+
+  it('--json: the checkpoint document plus diagnosis; --seed; --policy runs the same ops elsewhere', async () => {
+    const doc = JSON.parse((await cli('demo', '--json', '--seed', '2')).stdout);
+    expect(doc).toMatchObject({ policy: 'nt', workload: 'windows-service-peak', arch: 'x86', profile: 'windows-service-x86', seed: 2, failedOps: 0 });
+    expect(doc.checkpoints.map((c: { label: string }) => c.label)).toEqual(['before', 'peak', 'after']);
+    expect(doc.diagnosis.kind).toBe('second-order');
+    expect(doc.diagnosis.causes[0]).toMatchObject({ mechanism: 'free space trapped between live blocks', layer: 'nt back end' });
+    expect(doc.diagnosis.causes.map((c: { mechanism: string }) => c.mechanism).sort()).toEqual([
+      'LFH user blocks pinned by live chunks', 'free blocks below the decommit thresholds', 'free space trapped between live blocks',
+    ]);
+    const after = doc.checkpoints[2].heap;
+    for (const k of ['reservedBytes', 'committedBytes', 'virtBytes', 'freeBytes', 'freeBlocks', 'uncommittedRanges', 'virtualBlocks', 'busyBytes', 'externalFragmentationPct', 'virtualAddressFragmentationPct']) {
+      expect([k, Number.isInteger(after[k])]).toEqual([k, true]);
+    }
+    expect(after.fastHeap).toBe('');
+    const ff = JSON.parse((await cli('demo', '--json', '--policy', 'first-fit')).stdout);
+    expect(ff.policy).toBe('first-fit');
+    expect(ff.events).toBe(JSON.parse((await cli('demo', '--json')).stdout).events);
+    expect(ff.diagnosis).toHaveProperty('kind');
+  });
+
+  it.each([
+    [['demo', '--bogus'], /Unknown option '--bogus'/],
+    [['demo', 'extra'], /Unexpected argument 'extra'/],
+    [['demo', '--policy', 'nope'], /unknown policy 'nope'/],
+    [['demo', '--seed', 'x'], /--seed wants a non-negative integer/],
+    [['demo', '--set', 'nope=1'], /has no parameter 'nope'/],
+  ])('bad input %j: one line on stderr, exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--help lists the options; the command table lists demo', async () => {
+    const r = await cli('demo', '--help');
+    expect(r.code).toBe(0);
+    for (const o of ['--policy', '--seed', '--set', '--json', '--help']) expect(r.stdout).toContain(o);
+    expect((await cli('--help')).stdout).toMatch(/^ {2}demo +reproduce the seed/m);
+  });
+});

@@ -32,3 +32,11 @@ export { parseWindbgText, parseWindbgFiles } from './windbg/parse.js';
 export type { WindbgSnapshot } from './windbg/parse.js';
 export { diagnoseSnapshots, seriesFromSnapshots } from './windbg/series.js';
 export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM, type PoolRetainedCause } from './diagnosis/pool.js';
+// glibc malloc (ptmalloc): production settings, mallinfo2 view, diagnosis, malloc_trim what-if.
+export { parseGlibcEnv, parseGlibcEnvDetailed, glibcStrtoul } from './engine/glibc-env.js';
+export type { GlibcEnvResult } from './engine/glibc-env.js';
+export { diagnosePtmalloc, trimThresholdOf, MALLINFO2_FIELDS } from './engine/ptmalloc.js';
+export type { Mallinfo2, PtmallocDiagnosis } from './engine/ptmalloc.js';
+export { ptmallocCauses, type PtmallocCause } from './diagnosis/ptmalloc.js';
+export { parseTrimAt } from './run/trim-at.js';
+export type { TrimPoint, TrimResult } from './run/trim-at.js';

@@ -3,6 +3,7 @@
 import { UsageError } from '../errors.js';
 import { ptmallocHeapView, ptmallocRetentionCauses } from './ptmalloc.js';
 import type { HeapSample } from './engine.js';
+import { poolRetainedCause } from '../diagnosis/pool.js';
 import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 import { ntHeapView, ntRetentionCauses } from './nt.js';
 
@@ -117,6 +118,7 @@ export const POLICIES: Record<string, PolicySpec> = {
       { name: 'releaseEmptyChunks', slot: 3, defaultValue: 0, description: 'what-if: 1 = give a chunk back when its last object is freed (default 0: never)' },
     ],
     validate: validatePool,
+    retentionCauses: (h) => { const c = poolRetainedCause(h); return c ? [c] : []; },
     counters: [
       'chunks', 'chunkBytes', 'objectBusyBytes', 'busyObjects', 'freeObjectBytes', 'freeObjects', 'uncarvedBytes',
       'peakChunks', 'releasedChunks', 'reusedObjects', 'carvedObjects', 'ignoredTrims',

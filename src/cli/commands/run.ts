@@ -9,7 +9,8 @@ import { makeWorkload, workloadNames } from '../../workload/index.js';
 import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
 import { UsageError } from '../../errors.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
-import { formatRunText } from '../../report/text.js';
+import { diagnosisText, formatRunText } from '../../report/text.js';
+import { diagnoseRun } from '../../run/diagnose-run.js';
 import { parseGlibcEnvDetailed } from '../../engine/glibc-env.js';
 import { parseTrimAt, type TrimResult } from '../../run/trim-at.js';
 import type { PtmallocDiagnosis } from '../../engine/ptmalloc.js';
@@ -116,9 +117,10 @@ export const command: Command = {
     const { options, seed, ignoredEnv } = await runOptionsFrom(values);
     for (const i of ignoredEnv) io.stderr.write(`heapsim run: --env ${i.setting} ignored: ${i.reason}\n`);
     const write = (doc: RunDocument): void => {
-      if (values.json) { io.stdout.write(JSON.stringify(doc, null, 2) + '\n'); return; }
+      const diagnosis = diagnoseRun(doc);
+      if (values.json) { io.stdout.write(JSON.stringify({ ...doc, diagnosis }, null, 2) + '\n'); return; }
       io.stdout.write(formatRunText(doc) + formatTrims(doc.trims as TrimResult[] | undefined) +
-        formatPtmalloc(doc.ptmalloc as PtmallocDiagnosis | undefined));
+        formatPtmalloc(doc.ptmalloc as PtmallocDiagnosis | undefined) + '\n' + diagnosisText(diagnosis));
     };
     const name = positionals[0]!;
     if (!isTraceFile(name)) {

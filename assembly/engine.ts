@@ -24,7 +24,7 @@ import {
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck, heapUserAddress, layerRequested, layerLive, layerAllocs, layerFrees,
+  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, layerRequested, layerLive, layerAllocs, layerFrees,
   layerFailedAllocs, layersCheck,
 } from "./heaps";
 
@@ -185,12 +185,12 @@ function notePeaks(h: i32): void {
   }
 }
 
-function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32): Status {
+function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = false): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   if (id >= idCap && !growIds(id)) return Status.ID_OUT_OF_RANGE;
   const slot = idTable + (<usize>id << 2);
   if (load<u32>(slot)) return Status.ID_IN_USE;
-  const handle = heapAlloc(h, size, alignLog2);
+  const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
   if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
@@ -295,8 +295,8 @@ export function runBatch(count: i32): i32 {
     const arg = w0 >> 16;
     let st = Status.OK;
     switch (w0 & 0xFF) {
-      case Op.ALLOC:
-      case Op.CALLOC: { st = doAlloc(h, id, size, 0); countEvent(1); break; }
+      case Op.ALLOC: { st = doAlloc(h, id, size, 0); countEvent(1); break; }
+      case Op.CALLOC: { st = doAlloc(h, id, size, 0, true); countEvent(1); break; }
       case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); countEvent(1); break; }
       case Op.REALLOC: { st = doRealloc(h, id, size); countEvent(1); break; }
       case Op.FREE: { st = doFree(h, id); countEvent(1); break; }

@@ -18,6 +18,7 @@
 
 import { Status, Policy, MAX_HEAPS, K_POLICY } from "./abi";
 import { ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffSample, ffCheck, ffUserAddress } from "./policies/first-fit";
+import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSample, ptCheck, ptUserAddress } from "./policies/ptmalloc";
 import {
   poolCreate, poolAlloc, poolFree, poolRealloc, poolTrim, poolDestroy, poolSample, poolCheck, poolUserAddress,
 } from "./policies/pool";
@@ -80,6 +81,7 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
   switch (policy) {
     case Policy.FIRST_FIT: st = ffCreate(h, params, count); break;
     case Policy.POOL: st = poolCreate(h, parent, params, count); break;
+    case Policy.PTMALLOC: st = ptCreate(h, params, count); break;
     case Policy.NT: st = ntCreate(h, params, count); break;
     default: return Status.BAD_PARAM;
   }
@@ -95,6 +97,7 @@ export function heapDestroy(h: i32): Status {
   if (heapChildren(h)) return Status.HEAP_HAS_CHILDREN;
   switch (p) {
     case Policy.FIRST_FIT: ffDestroy(h); break;
+    case Policy.PTMALLOC: ptDestroy(h); break;
     case Policy.POOL: poolDestroy(h); break;
     case Policy.NT: ntDestroy(h); break;
     default: unreachable();
@@ -109,6 +112,7 @@ export function heapDestroy(h: i32): Status {
 export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffAlloc(h, size, alignLog2);
+    case Policy.PTMALLOC: return ptAlloc(h, size, alignLog2);
     case Policy.POOL: return poolAlloc(h, size, alignLog2);
     case Policy.NT: return ntAlloc(h, size, alignLog2);
     default: unreachable();
@@ -116,9 +120,19 @@ export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
   return 0;
 }
 
+// calloc: policies that treat it differently from malloc (ptmalloc skips its tcache) get their
+// own entry; the others allocate as usual.
+export function heapCalloc(h: i32, size: u64): u32 {
+  switch (heapPolicy(h)) {
+    case Policy.PTMALLOC: return ptCalloc(h, size);
+    default: return heapAlloc(h, size, 0);
+  }
+}
+
 export function heapFree(h: i32, handle: u32): void {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: ffFree(h, handle); break;
+    case Policy.PTMALLOC: ptFree(h, handle); break;
     case Policy.POOL: poolFree(h, handle); break;
     case Policy.NT: ntFree(h, handle); break;
     default: unreachable();
@@ -129,6 +143,7 @@ export function heapFree(h: i32, handle: u32): void {
 export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffRealloc(h, handle, size);
+    case Policy.PTMALLOC: return ptRealloc(h, handle, size);
     case Policy.POOL: return poolRealloc(h, handle, size);
     case Policy.NT: return ntRealloc(h, handle, size);
     default: unreachable();
@@ -140,6 +155,7 @@ export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
 export function heapTrim(h: i32, padBytes: u64): u64 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffTrim(h, padBytes);
+    case Policy.PTMALLOC: return ptTrim(h, padBytes);
     case Policy.POOL: return poolTrim(h, padBytes);
     case Policy.NT: return ntTrim(h, padBytes);
     default: unreachable();
@@ -150,6 +166,7 @@ export function heapTrim(h: i32, padBytes: u64): u64 {
 export function heapUserAddress(h: i32, handle: u32): u64 {
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: return ffUserAddress(handle);
+    case Policy.PTMALLOC: return ptUserAddress(handle);
     case Policy.POOL: return poolUserAddress(h, handle);
     case Policy.NT: return ntUserAddress(h, handle);
     default: unreachable();
@@ -162,6 +179,7 @@ export function heapSample(h: i32, out: usize): void {
   store<f64>(out + <usize>K_POLICY * 8, <f64>heapPolicy(h));
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: ffSample(h, out); break;
+    case Policy.PTMALLOC: ptSample(h, out); break;
     case Policy.POOL: poolSample(h, out); break;
     case Policy.NT: ntSample(h, out); break;
     default: unreachable();
@@ -173,6 +191,7 @@ export function heapCheck(h: i32): i32 {
   let r = 0;
   switch (heapPolicy(h)) {
     case Policy.FIRST_FIT: r = ffCheck(h); break;
+    case Policy.PTMALLOC: r = ptCheck(h); break;
     case Policy.POOL: r = poolCheck(h); break;
     case Policy.NT: r = ntCheck(h); break;
     default: unreachable();

@@ -14,5 +14,6 @@ export {
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
 export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
+export { ptRecordBytes, ptEngineBytes, ptPurgeableBytes, ptPinnedBelowBytes } from "./policies/ptmalloc";
 export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";
 export { ntWalk, ntWalkBuffer, ntEngineBytes, ntRecordBytes } from "./policies/nt";

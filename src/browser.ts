@@ -36,7 +36,6 @@ export { externalFragmentationPct, virtualAddressFragmentationPct } from './repo
 export { diagnose, deriveCauses, seriesFromCheckpoints, DEFAULT_DIAGNOSIS_THRESHOLDS } from './report/diagnose.js';
 export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } from './report/diagnose.js';
 export { diagnoseRun, policyCauses } from './run/diagnose-run.js';
-export { diagnoseMarks } from './run/diagnose-marks.js';
 export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM } from './diagnosis/pool.js';
 export type { PoolRetainedCause } from './diagnosis/pool.js';
 

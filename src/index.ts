@@ -34,7 +34,6 @@ export { externalFragmentationPct, virtualAddressFragmentationPct } from './repo
 export { diagnose, deriveCauses, seriesFromCheckpoints, DEFAULT_DIAGNOSIS_THRESHOLDS } from './report/diagnose.js';
 export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } from './report/diagnose.js';
 export { diagnoseRun, policyCauses } from './run/diagnose-run.js';
-export { diagnoseMarks } from './run/diagnose-marks.js';
 export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM } from './diagnosis/pool.js';
 export type { PoolRetainedCause } from './diagnosis/pool.js';
 
@@ -74,3 +73,12 @@ export { convertTrace } from './trace/convert.js';
 export { recordTrace } from './trace/record/record.js';
 export { FORMAT_NAMES } from './trace/events.js';
 export type { FormatName } from './trace/events.js';
+
+// glibc malloc (ptmalloc): production settings, mallinfo2 view, diagnosis, malloc_trim what-if.
+export { parseGlibcEnv, parseGlibcEnvDetailed, glibcStrtoul } from './engine/glibc-env.js';
+export type { GlibcEnvResult } from './engine/glibc-env.js';
+export { diagnosePtmalloc, trimThresholdOf, MALLINFO2_FIELDS } from './engine/ptmalloc.js';
+export type { Mallinfo2, PtmallocDiagnosis } from './engine/ptmalloc.js';
+export { ptmallocCauses, type PtmallocCause } from './diagnosis/ptmalloc.js';
+export { parseTrimAt } from './run/trim-at.js';
+export type { TrimPoint, TrimResult } from './run/trim-at.js';

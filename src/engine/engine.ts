@@ -65,6 +65,8 @@ export interface HeapSample {
   peakRequestedBytes: number;
   /** The policy's own counters, by the names in src/engine/policies.ts. */
   policyCounters: Record<string, number>;
+  /** The parameters the heap was created with (only those set; the rest are the policy's defaults). */
+  params: Readonly<Record<string, number>>;
 }
 
 export interface Sample {
@@ -139,6 +141,7 @@ export class Engine {
   readonly labels: string[] = [];
   private readonly x: EngineExports;
   private readonly heapPolicies: (string | undefined)[] = new Array(MAX_HEAPS).fill(undefined);
+  private readonly heapParams: Readonly<Record<string, number>>[] = new Array(MAX_HEAPS).fill(Object.freeze({}));
   private batches = 0;
   private broken: EngineTrapError | undefined;
   private opsCapacity = 0;
@@ -189,6 +192,9 @@ export class Engine {
       throw new EngineStatusError(`create ${policy} heap ${h}`, Status[st as keyof typeof Status], st);
     }
     this.heapPolicies[h] = policy;
+    const byName: Record<string, number> = {};
+    for (const [slot, v] of values) byName[spec.params.find((q) => q.slot === slot)!.name] = v;
+    this.heapParams[h] = Object.freeze(byName);
     return h;
   }
 
@@ -201,6 +207,7 @@ export class Engine {
       throw new EngineStatusError(`destroy heap ${h}`, Status[st as keyof typeof Status], st);
     }
     this.heapPolicies[h] = undefined;
+    this.heapParams[h] = Object.freeze({});
   }
 
   heapPolicy(h: number): string | undefined { return this.heapPolicies[h]; }
@@ -284,7 +291,10 @@ export class Engine {
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
   /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
-  engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number; ntTables: number; ntRecordBytes: number } {
+  engineTableBytes(): {
+    vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number;
+    ntTables: number; ntRecordBytes: number; ptmallocRecords: number; ptmallocRecordBytes: number;
+  } {
     return {
       vm: this.x.vmEngineBytes() >>> 0,
       ids: this.x.idTableBytes() >>> 0,
@@ -293,6 +303,17 @@ export class Engine {
       poolTables: this.x.poolEngineBytes() >>> 0,
       ntTables: this.x.ntEngineBytes() >>> 0,
       ntRecordBytes: this.x.ntRecordBytes(),
+      ptmallocRecords: this.x.ptEngineBytes() >>> 0,
+      ptmallocRecordBytes: this.x.ptRecordBytes(),
+    };
+  }
+
+  /** ptmalloc heaps: bytes of free memory the engine can attribute beyond the sample's counters. */
+  ptmallocDetail(h: number): { purgeableBytes: number; pinnedBelowBytes: number } {
+    if (this.heapPolicies[h] !== 'ptmalloc') throw new EngineStatusError(`heap ${h} is not a ptmalloc heap`, Status.BAD_HEAP, 'BAD_HEAP');
+    return {
+      purgeableBytes: Number(this.guard(() => this.x.ptPurgeableBytes(h))),
+      pinnedBelowBytes: Number(this.guard(() => this.x.ptPinnedBelowBytes(h))),
     };
   }
 
@@ -409,7 +430,7 @@ export class Engine {
         uncommittedRanges: f[k + K.UNCOMMITTED_RANGES]!, segments: f[k + K.SEGMENTS]!,
         virtualBlocks: f[k + K.VIRTUAL_BLOCKS]!, virtualBytes: f[k + K.VIRTUAL_BYTES]!, allocs: f[k + K.ALLOCS]!,
         frees: f[k + K.FREES]!, failedAllocs: f[k + K.FAILED_ALLOCS]!, peakCommittedBytes: f[k + K.PEAK_COMMITTED]!,
-        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, policyCounters,
+        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, policyCounters, params: this.heapParams[h]!,
       });
     }
     return {

@@ -102,6 +102,10 @@ export interface EngineExports {
   OP_SIZE_BYTES: WebAssembly.Global;
   ffRecordBytes(): number;
   ffEngineBytes(): number;
+  ptRecordBytes(): number;
+  ptEngineBytes(): number;
+  ptPurgeableBytes(h: number): bigint;
+  ptPinnedBelowBytes(h: number): bigint;
   poolClassStats(h: number, out: number): number;
   poolEngineBytes(): number;
   POOL_CLASS_FIELDS: WebAssembly.Global;

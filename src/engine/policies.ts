@@ -1,7 +1,9 @@
 // Policy names, ids (assembly/abi.ts Policy) and their parameters (slot = index in the HEAP_CREATE
 // params block, as each assembly/policies/<name>.ts declares it).
 import { UsageError } from '../errors.js';
+import { ptmallocHeapView, ptmallocRetentionCauses } from './ptmalloc.js';
 import type { HeapSample } from './engine.js';
+import { poolRetainedCause } from '../diagnosis/pool.js';
 import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 import { ntHeapView, ntRetentionCauses } from './nt.js';
 
@@ -50,6 +52,30 @@ export const POLICIES: Record<string, PolicySpec> = {
     ],
     counters: ['decommits', 'decommittedBytes', 'trimmedBytes'],
   },
+  ptmalloc: {
+    name: 'ptmalloc',
+    id: 4,
+    description: 'glibc 2.36 malloc (Debian 12), main arena, x86-64, one thread: tcache, fastbins, bins, top, brk/mmap, mallinfo2',
+    stackable: false,
+    // glibc's own names (GLIBC_TUNABLES glibc.malloc.<name>, MALLOC_<NAME>_); not set = glibc's default.
+    // Setting trim_threshold, mmap_threshold, top_pad or mmap_max turns the dynamic thresholds off.
+    params: [
+      { name: 'tcache_count', slot: 0, defaultValue: 7, description: 'chunks per tcache bin (0 disables the tcache; max 65535)' },
+      { name: 'tcache_max', slot: 1, defaultValue: 1032, description: 'largest request the tcache holds, bytes (max 1032)' },
+      { name: 'mxfast', slot: 2, defaultValue: 128, description: 'largest request served by fastbins, bytes (0 disables; max 160)' },
+      { name: 'trim_threshold', slot: 3, defaultValue: 128 * KiB, description: 'top size that makes free() shrink the break (dynamic unless set)' },
+      { name: 'mmap_threshold', slot: 4, defaultValue: 128 * KiB, description: 'chunk size served by mmap when bins and top cannot (dynamic unless set)' },
+      { name: 'top_pad', slot: 5, defaultValue: 128 * KiB, description: 'extra bytes asked of sbrk and kept in top by trimming' },
+      { name: 'mmap_max', slot: 6, defaultValue: 65536, description: 'most chunks mmapped at once (0 disables mmap)' },
+      { name: 'tcache_unsorted_limit', slot: 7, defaultValue: 0, description: 'unsorted chunks malloc files while filling the tcache before it returns (0 = no limit)' },
+    ],
+    counters: [
+      'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
+      'tcacheBytes', 'mmapThreshold',
+    ],
+    heapView: ptmallocHeapView,
+    retentionCauses: ptmallocRetentionCauses,
+  },
   nt: {
     name: 'nt',
     id: 2,
@@ -92,6 +118,7 @@ export const POLICIES: Record<string, PolicySpec> = {
       { name: 'releaseEmptyChunks', slot: 3, defaultValue: 0, description: 'what-if: 1 = give a chunk back when its last object is freed (default 0: never)' },
     ],
     validate: validatePool,
+    retentionCauses: (h) => { const c = poolRetainedCause(h); return c ? [c] : []; },
     counters: [
       'chunks', 'chunkBytes', 'objectBusyBytes', 'busyObjects', 'freeObjectBytes', 'freeObjects', 'uncarvedBytes',
       'peakChunks', 'releasedChunks', 'reusedObjects', 'carvedObjects', 'ignoredTrims',

@@ -1,6 +1,8 @@
-// The diagnosis of a simulated run: the shared diagnose() over the run's checkpoints, with the
-// mechanisms each policy can name (PolicySpec.retentionCauses) as causes, taken at the last
-// checkpoint and summed over the heaps by mechanism.
+// The diagnosis of a simulated run: the shared diagnose() over the run's marks, with the
+// mechanisms each policy can name (PolicySpec.retentionCauses) as causes, taken at the last mark
+// and summed over the heaps by mechanism. Periodic checkpoints (`--every`, labelled `#<event>`)
+// are left out when the run has two marks or more, so the verdict does not depend on the sampling
+// interval (the first periodic point falls before the workload has built its steady state).
 import { getPolicy } from '../engine/policies.js';
 import { diagnose, seriesFromCheckpoints, type DiagnoseOptions } from '../report/diagnose.js';
 import type { Checkpoint, Diagnosis, DiagnosisCause, RunDocument } from '../report/types.js';
@@ -24,7 +26,9 @@ export function policyCauses(cp: Checkpoint): DiagnosisCause[] | undefined {
 
 /** diagnose() over a run's checkpoints, with policy-named causes when the policy has them. */
 export function diagnoseRun(doc: RunDocument, options: Omit<DiagnoseOptions, 'causes'> = {}): Diagnosis {
-  const last = doc.checkpoints[doc.checkpoints.length - 1];
+  const marks = doc.checkpoints.filter((cp) => !cp.label.startsWith('#'));
+  const series = marks.length >= 2 ? marks : doc.checkpoints;
+  const last = series[series.length - 1];
   const causes = last ? policyCauses(last) : undefined;
-  return diagnose(seriesFromCheckpoints(doc.checkpoints), { ...options, ...(causes ? { causes } : {}) });
+  return diagnose(seriesFromCheckpoints(series), { ...options, ...(causes ? { causes } : {}) });
 }

@@ -9,6 +9,8 @@ import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { toCheckpoint } from '../report/checkpoint.js';
+import { withTrims, trimResults, heapOf, type TrimPoint } from './trim-at.js';
+import { diagnosePtmalloc } from '../engine/ptmalloc.js';
 
 export interface LayerSpec {
   policy: string;
@@ -30,6 +32,8 @@ export interface RunOptions {
   /** Called after each batch with the events done so far. */
   onProgress?: (events: number) => void;
   signal?: AbortSignal;
+  /** malloc_trim what-ifs: a TRIM of heap 0 at each point, between a before and an after mark. */
+  trimAt?: TrimPoint[];
 }
 
 /** The profile used when none is given: the workload's own if it fits the architecture, else bare. */
@@ -58,7 +62,15 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
   };
-  for await (const batch of workload.batches() as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
+  // ptmalloc (at the top or as a layer) is where malloc_trim and its diagnosis go.
+  const ptHeap = o.policy === 'ptmalloc' ? 0 : layers.findIndex((l) => l.policy === 'ptmalloc') + 1 || -1;
+  const trims = o.trimAt ?? [];
+  const trimHeap = ptHeap >= 0 ? ptHeap : 0;
+  // withTrims renumbers marks by label name, so its own labels may sit anywhere in the engine's table.
+  const source = trims.length
+    ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n), trimHeap)
+    : workload.batches();
+  for await (const batch of source as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
     if (o.signal?.aborted) throw new UsageError('run cancelled');
     // Trace workloads discover labels while they are read: register the new ones first.
     for (let i = engine.labels.length; i < workload.labels.length; i++) engine.label(workload.labels[i]!);
@@ -77,5 +89,11 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     events: engine.events,
     failedOps: engine.failedOps,
     checkpoints,
+    ...(trims.length ? { trims: trimResults(trims, checkpoints, trimHeap) } : {}),
+    ...(ptHeap >= 0 ? {
+      ptmalloc: diagnosePtmalloc(
+        heapOf(checkpoints[checkpoints.length - 1]!, ptHeap), (ptHeap === 0 ? o.params : layers[ptHeap - 1]!.params) ?? {},
+        engine.ptmallocDetail(ptHeap)),
+    } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // at each mark (the end of the run counts as a mark when the input has none there), printed as a
 // text table, CSV or JSON. All sizes are integer bytes; the text table shows MB.
 import type { Diagnosis, RunDocument } from '../report/types.js';
-import { diagnoseMarks } from '../run/diagnose-marks.js';
+import { diagnoseRun } from '../run/diagnose-run.js';
 import { settingsText, type SweepJob } from './plan.js';
 
 export interface MarkFigures {
@@ -26,7 +26,7 @@ export interface SweepRow {
   marks: MarkFigures[];
   /** Largest heap commit seen during the run. */
   peakCommittedBytes: number;
-  /** diagnoseMarks' verdict over the run's marks. */
+  /** diagnoseRun's verdict over the run's marks. */
   diagnosis: Diagnosis['kind'];
   /** Committed bytes the diagnosis says the program no longer uses (second-order) or still holds. */
   retainedBytes: number;
@@ -43,7 +43,7 @@ export function sweepRow(job: SweepJob, doc: RunDocument): SweepRow {
   }));
   const last = doc.checkpoints[doc.checkpoints.length - 1];
   const peak = last?.heap.peakCommittedBytes;
-  const diagnosis = diagnoseMarks(doc);
+  const diagnosis = diagnoseRun(doc);
   return {
     input: job.input,
     policy: job.policy,

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { serveDirectory, type StaticServer } from './serve.js';
+import { cli } from '../cli/helpers.js';
 import { runWorkload } from '../../src/run/run.js';
 import { makeWorkload } from '../../src/workload/index.js';
 import { runDocumentJson } from '../../src/report/json.js';
-import { diagnoseMarks } from '../../src/run/diagnose-marks.js';
+import { diagnoseRun } from '../../src/run/diagnose-run.js';
 import { diagnosisText, markReport } from '../../src/web/playground/reports.js';
 import { traceWorkload } from '../../src/trace/workload.js';
 import { windowsServicePeak } from '../../src/workload/windows-service-peak.js';
@@ -108,12 +109,16 @@ describe('playground in Chromium', () => {
     expect(report).toMatch(/^0:000> !heap -s$/m);
     expect(report).toMatch(/MEM_COMMIT/);
     expect(await page.textContent('#diagnosis')).toBe(diagnosisText(expected));
-    expect(diagnosisText(expected)).toContain(diagnoseMarks(expected).summary);
+    expect(diagnosisText(expected)).toContain(diagnoseRun(expected).summary);
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(download.suggestedFilename()).toBe(`heapsim-peak-hour-${policy}-seed${seed}.json`);
     const bytes = readFileSync((await download.path())!);
     expect(bytes.equals(Buffer.from(runDocumentJson(expected), 'utf8'))).toBe(true);
+    // …which is what the command line prints for the same settings.
+    const printed = await cli('run', 'peak-hour', '--seed', String(seed), '--policy', policy, '--every', String(every), '--json');
+    expect(bytes.equals(Buffer.from(printed.stdout, 'utf8'))).toBe(true);
+    expect(JSON.parse(printed.stdout).diagnosis.kind).toBe(diagnoseRun(expected).kind);
 
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'playground.png'), fullPage: true });

@@ -57,6 +57,25 @@ describe('heapsim demo', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('--policy pool stacks the pool on an nt heap: second-order, retained by the pool layer, both layers reported', async () => {
+    const doc = JSON.parse((await cli('demo', '--policy', 'pool', '--json')).stdout);
+    expect(doc.layers).toEqual(['nt']);
+    expect(doc.failedOps).toBe(0);
+    expect(doc.diagnosis.kind).toBe('second-order');
+    const top = doc.diagnosis.causes[0];
+    expect(top).toMatchObject({ layer: 'pool' });
+    expect(top.mechanism).toMatch(/retained by pool/);
+    const after = doc.checkpoints[2];
+    const [pool, nt] = after.heaps;
+    expect(pool.policy).toBe('pool');
+    expect(nt.policy).toBe('nt');
+    // The nt heap sees the pool's chunks as busy blocks.
+    expect(nt.busyBytes).toBeGreaterThanOrEqual(pool.committedBytes);
+    expect(top.bytes).toBeGreaterThan(0.9 * doc.diagnosis.retainedBytes);
+    const text = (await cli('demo', '--policy', 'pool')).stdout;
+    expect(text).toMatch(/retained by pool \(freed objects kept on pool lists\) +\d+\.\d MB +\(pool\)/);
+  });
+
   it('--help lists the options; the command table lists demo', async () => {
     const r = await cli('demo', '--help');
     expect(r.code).toBe(0);

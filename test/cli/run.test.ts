@@ -74,3 +74,16 @@ describe('heapsim run: engine refusals are user errors', () => {
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   });
 });
+
+describe('heapsim run: diagnosis', () => {
+  it('prints the diagnosis after the marks and puts it in --json', async () => {
+    const text = await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'maxObjectBytes=1M', '--set', 'chunkBytes=4M');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/=== diagnosis ===\n\nsecond-order:/);
+    expect(text.stdout).toMatch(/retained by pool/);
+    const doc = JSON.parse((await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'maxObjectBytes=1M', '--set', 'chunkBytes=4M', '--json')).stdout);
+    expect(doc.diagnosis.kind).toBe('second-order');
+    expect(doc.diagnosis.retainedBytes).toBeGreaterThan(100 * 1024 * 1024);
+    expect(Number.isInteger(doc.diagnosis.retainedBytes)).toBe(true);
+  });
+});

@@ -73,6 +73,9 @@ export const command: Command = {
     getPolicy(policy);
     const seed = intOption('seed', values.seed as string | undefined) ?? 1;
     const { params, layers } = layerSettings(keyValues(values.set as string[] | undefined));
+    // The seed's second example is a custom library on top of the process heap: a pool takes its
+    // chunks from an nt heap unless --set parent= says otherwise.
+    if (policy === 'pool' && !layers.length) layers.push({ policy: 'nt', params: {} });
     const doc = await runWorkload(windowsServicePeak({ seed }), { policy, params, layers });
     const diagnosis = diagnoseRun(doc);
     io.stdout.write(values.json ? JSON.stringify({ ...doc, diagnosis }, null, 2) + '\n' : demoText(doc, diagnosis));

@@ -9,8 +9,12 @@ import { makeWorkload, workloadNames } from '../../workload/index.js';
 import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
 import { UsageError } from '../../errors.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
-import { formatRunText } from '../../report/text.js';
+import { diagnosisText, formatRunText } from '../../report/text.js';
+import { diagnoseRun } from '../../run/diagnose-run.js';
 import { runDocumentJson } from '../../report/json.js';
+import { parseGlibcEnvDetailed } from '../../engine/glibc-env.js';
+import { parseTrimAt, type TrimResult } from '../../run/trim-at.js';
+import type { PtmallocDiagnosis } from '../../engine/ptmalloc.js';
 import { progressBar } from '../progress.js';
 import { parseFormatName } from '../../trace/read.js';
 import { inputNotes } from '../../trace/summary.js';
@@ -34,6 +38,8 @@ const OPTIONS = {
   every: { type: 'string' },
   set: { type: 'string', multiple: true },
   json: { type: 'boolean' },
+  env: { type: 'string', multiple: true },
+  'trim-at': { type: 'string', multiple: true },
   format: { type: 'string' },
   lenient: { type: 'boolean' },
 } as const;
@@ -53,6 +59,11 @@ options:
   --set KEY=VALUE      policy parameter (sizes accept K/M/G suffixes and 0x hex); repeatable.
                        --set parent=POLICY puts the heap on top of a heap of POLICY;
                        --set parent.KEY=VALUE sets that heap's parameters
+  --env TEXT           ptmalloc: glibc settings as set in production, e.g.
+                       --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_TRIM_THRESHOLD_=0x40000"
+                       (read as glibc 2.36 reads them; --set overrides)
+  --trim-at MARK|N     what-if: malloc_trim(0) (HeapCompact for other policies) at a mark or after
+                       event N; prints the resident bytes before and after; repeatable
   --json               print the checkpoint document as JSON
   --format NAME        trace files: read as this format instead of detecting it
                        (hst, text, mtrace, ltrace, logalloc, rep)
@@ -75,15 +86,27 @@ export function layerSettings(sets: Record<string, string>): { params: Record<st
   return { params, layers: parent ? [{ policy: parent, params: parentParams }] : [] };
 }
 
-export async function runOptionsFrom(values: Record<string, unknown>): Promise<{ options: RunOptions; seed: number }> {
+export async function runOptionsFrom(values: Record<string, unknown>): Promise<{
+  options: RunOptions; seed: number; ignoredEnv: { setting: string; reason: string }[];
+}> {
   const policy = values.policy as string;
   getPolicy(policy);
   const arch = oneOf('arch', values.arch as string | undefined, Object.keys(ARCHS) as ArchName[]);
   const profile = oneOf('profile', values.profile as string | undefined, profileNames());
   const seed = intOption('seed', values.seed as string | undefined) ?? 1;
   const every = intOption('every', values.every as string | undefined, 1);
-  const { params, layers } = layerSettings(keyValues(values.set as string[] | undefined));
-  return { options: { policy, params, layers, arch, profile, every }, seed };
+  const { params: setParams, layers } = layerSettings(keyValues(values.set as string[] | undefined));
+  const envTexts = (values.env as string[] | undefined) ?? [];
+  // glibc settings go to the ptmalloc heap: the top one, or the layer below (--set parent=ptmalloc).
+  const ptLayer = layers.find((l) => l.policy === 'ptmalloc');
+  if (envTexts.length && policy !== 'ptmalloc' && !ptLayer) {
+    throw new UsageError('--env applies to a ptmalloc heap (--policy ptmalloc or --set parent=ptmalloc)');
+  }
+  const fromEnv = envTexts.length ? parseGlibcEnvDetailed(envTexts.join('\n')) : undefined;
+  const params: Record<string, string | number> = policy === 'ptmalloc' ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
+  if (fromEnv && policy !== 'ptmalloc') ptLayer!.params = { ...fromEnv.params, ...(ptLayer!.params ?? {}) };
+  const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
+  return { options: { policy, params, layers, arch, profile, every, trimAt }, seed, ignoredEnv: fromEnv?.ignored ?? [] };
 }
 
 export const command: Command = {
@@ -92,12 +115,18 @@ export const command: Command = {
     const { values, positionals } = parse('run', args, OPTIONS);
     if (values.help) { io.stdout.write(HELP); return 0; }
     if (positionals.length !== 1) throw new UsageError('run wants exactly one workload name or trace file (see heapsim run --help)');
-    const { options, seed } = await runOptionsFrom(values);
+    const { options, seed, ignoredEnv } = await runOptionsFrom(values);
+    for (const i of ignoredEnv) io.stderr.write(`heapsim run: --env ${i.setting} ignored: ${i.reason}\n`);
+    const write = (doc: RunDocument): void => {
+      const diagnosis = diagnoseRun(doc);
+      if (values.json) { io.stdout.write(runDocumentJson(doc)); return; }
+      io.stdout.write(formatRunText(doc) + formatTrims(doc.trims as TrimResult[] | undefined) +
+        formatPtmalloc(doc.ptmalloc as PtmallocDiagnosis | undefined) + '\n' + diagnosisText(diagnosis));
+    };
     const name = positionals[0]!;
     if (!isTraceFile(name)) {
       if (values.format !== undefined || values.lenient) throw new UsageError('--format and --lenient apply to trace files only');
-      const doc = await runWorkload(makeWorkload(name, { seed }), options);
-      io.stdout.write(values.json ? runDocumentJson(doc) : formatRunText(doc));
+      write(await runWorkload(makeWorkload(name, { seed }), options));
       return 0;
     }
     const bar = progressBar(io);
@@ -105,12 +134,30 @@ export const command: Command = {
     const workload = await traceWorkload(name, { format, lenient: values.lenient === true, onProgress: bar.update });
     const doc = await runWorkload(workload, options);
     bar.done();
-    io.stdout.write(values.json ? runDocumentJson(doc) : formatRunText(doc));
+    write(doc);
     const stats = workload.replay.stats;
     io.stderr.write(`trace: ${stats.events} events (${stats.format}${stats.gzip ? ', gzip' : ''})\n`);
     for (const note of inputNotes(stats)) io.stderr.write(`  ${note}\n`);
     return 0;
   },
 };
+
+function formatTrims(trims: TrimResult[] | undefined): string {
+  if (!trims?.length) return '';
+  const lines = ['', 'malloc_trim what-if:'];
+  for (const t of trims) {
+    if (t.event === undefined) { lines.push(`  at ${t.at}: not reached`); continue; }
+    lines.push(`  at ${t.at} (event ${t.event}): resident ${t.residentBeforeBytes} -> ${t.residentAfterBytes} bytes, ` +
+      `${t.releasedBytes} bytes given back; committed ${t.committedBeforeBytes} -> ${t.committedAfterBytes}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function formatPtmalloc(d: PtmallocDiagnosis | undefined): string {
+  if (!d) return '';
+  const lines = ['', `ptmalloc diagnosis (end of run): ${d.summary}`];
+  for (const c of d.causes) lines.push(`  ${String(c.bytes).padStart(12)} bytes  ${c.mechanism}`);
+  return lines.join('\n') + '\n';
+}
 
 export type { Checkpoint, RunDocument };

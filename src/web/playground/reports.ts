@@ -3,7 +3,7 @@ import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { formatHeapSummary } from '../../report/heap-summary.js';
 import { formatAddressSummary } from '../../report/address-summary.js';
 import { addressSummaryOf, diagnosisText as diagnosisReport } from '../../report/text.js';
-import { diagnoseMarks } from '../../run/diagnose-marks.js';
+import { diagnoseRun } from '../../run/diagnose-run.js';
 
 /** `!heap -s` and `!address -summary` of the simulated process at one checkpoint. */
 export function markReport(cp: Checkpoint, arch: string): string {
@@ -21,5 +21,5 @@ export function markReport(cp: Checkpoint, arch: string): string {
 
 /** The run's diagnosis as the commands print it (verdict, explanation, where the memory is held), without the heading the page has already. */
 export function diagnosisText(doc: RunDocument): string {
-  return diagnosisReport(diagnoseMarks(doc)).replace(/^=== diagnosis ===\n\n/, '').trimEnd();
+  return diagnosisReport(diagnoseRun(doc)).replace(/^=== diagnosis ===\n\n/, '').trimEnd();
 }

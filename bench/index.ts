@@ -2,10 +2,12 @@
 // shared machine compare ratios measured in the same run, not absolute numbers across runs.
 import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
+import { runSweepBench } from './sweep.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
   ['traces', runTraceBench],
+  ['sweep', runSweepBench],
 ];
 
 for (const [name, run] of suites) {

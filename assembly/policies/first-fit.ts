@@ -773,26 +773,26 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   }
   const sg = foundSeg, fix = sg + SG_FREE_IX;
   const a = addr(f), fg = sizeG(f);
-  let b: u32;
   if (fg - g >= MIN_G) {
     // Carve the front; the free record keeps the rest and its place in the order.
-    b = newRec(a, g, FL_BUSY | alignBits);
+    const b = newRec(a, g, FL_BUSY | alignBits);
     linkAfter(prevP(f), b);
     linkAfter(b, f);
     ixCutFront(sg, fix, f, a + need, fg - g);
-    touchPages(a + need, HEADER_BYTES, owner);
     addStat(H_FREE_BYTES, -<i64>need);
-  } else {
-    ixRemoveAt(sg, fix, foundBucket, f);
-    store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
-    b = f;
-    addStat(H_FREE_BYTES, -<i64>sizeB(f));
-    addStat(H_FREE_BLOCKS, -1);
+    addStat(H_BUSY_BYTES, <i64>need);
+    // The block and the header of the free rest behind it: one contiguous range.
+    touchPages(a, need + HEADER_BYTES, owner);
+    return b;
   }
-  const bytes = sizeB(b);
+  ixRemoveAt(sg, fix, foundBucket, f);
+  store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
+  const bytes = sizeB(f);
+  addStat(H_FREE_BYTES, -<i64>bytes);
+  addStat(H_FREE_BLOCKS, -1);
   addStat(H_BUSY_BYTES, <i64>bytes);
   touchPages(a, bytes, owner);
-  return b;
+  return f;
 }
 
 function allocLarge(need: u64, alignBits: u32): u32 {

@@ -47,7 +47,7 @@ const ID_REQ: usize = 4;   // offset of the requested size in an entry
 @inline function idSlot(id: u32): usize { return idTable + <usize>id * ID_BYTES; }
 const paramsBuf = memory.data(PARAM_SLOTS * 8);
 const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
-const lookaheadSink = memory.data(4);
+const lookaheadSink = memory.data(8);
 
 let events: u64 = 0;
 let sampleEvery: u64 = 0;
@@ -281,11 +281,15 @@ export function runBatch(count: i32): i32 {
   for (let i = 0; i < count; i++) {
     curOp = i;
     const p = opsBuf + (<usize>i << 4);
-    // Read ahead: the id table entry of a later op, so its cache miss overlaps this op's work. The
-    // value is stored to a scratch cell only to keep the load from being optimised away.
+    // Read ahead: the id table entry of a later op, so its cache miss overlaps this op's work; for
+    // a live id also the block's address (a read-only policy query), which brings the policy's
+    // record of the block in. Stored to a scratch cell only to keep the loads from being dropped.
     if (i + LOOKAHEAD < count) {
       const ahead = load<u32>(p + (<usize>LOOKAHEAD << 4), 4);
-      if (ahead < idCap) store<u32>(lookaheadSink, load<u32>(idSlot(ahead)));
+      if (ahead < idCap) {
+        const e = load<u32>(idSlot(ahead));
+        if (e) store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
+      }
     }
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);

@@ -241,7 +241,7 @@ export class Engine {
   /** Bytes of WASM linear memory in use by this engine instance. */
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
-  /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
+  /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records and bucket indexes). */
   engineTableBytes(): { vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number } {
     return {
       vm: this.x.vmEngineBytes() >>> 0,

@@ -12,24 +12,36 @@
 //   block bytes = alignUp(max(n,1) + HEADER_BYTES, GRANULE_BYTES), at least MIN_BLOCK_BYTES
 //   user pointer = block address + HEADER_BYTES (aligned requests: rounded up inside the block)
 //
-// ╒═══════════════ block record (REC_BYTES = 40) ═══════════════╕
+// ╒═══════════════ block record (REC_BYTES = 32) ═══════════════╕
 // │ 0 addr u64 │ 8 sizeG u32 │ 12 flags u32 (F U L S, align) │
 // │ 16 prevPhys u32 │ 20 nextPhys u32 │ 24 left u32 │ 28 right u32│
-// │ 32 parent u32 │ 36 maxG u32                                    │
 // ╘══════════════════════════════════════════════════════════════╛
 //   F: FREE  U: UCR (uncommitted range)  L: LARGE (own reservation)  S: segment sentinel (a zero-size
 //   record heading each segment's list, so every block has a predecessor)  bits 8..15: log2(alignment)
-//   Free blocks sit in an address-keyed treap (left/right/maxG = subtree max size), so the lowest
-//   fitting block is found in O(log n) (the augmented-tree form of AO first fit). Parent links let
-//   every update walk up from the changed record and stop as soon as a maximum stops changing, and
-//   let removal start at the record instead of searching for it. UCR records sit in a second treap
-//   of the same shape, searched first-fit when the heap must commit more.
+//   left/right: free blocks and UCRs, the neighbours in their bucket list (below); dropped records,
+//   left = next dropped record. The pool is 64-byte aligned, so no record straddles a cache line.
+//
+// Finding the lowest fitting block (free blocks when allocating, UCRs when committing more) uses a
+// bucket index per segment and kind, instead of a search tree over records:
+// ╒═══ segment's index of one kind ═══════════════════════════════════════════════════════════╕
+// │ buckets: 2^shift bytes of the reservation each (free: 4 KiB, UCR: 64 KiB); a block belongs  │
+// │   to the bucket of its first byte; heads[b] = its lowest block, the rest follow in address  │
+// │   order through right (left points back)                                                   │
+// │ level 0: u32 per bucket, its largest block (granules)                                      │
+// │ level l+1: u32 per FAN (16) entries of level l, their largest; the top level is one node   │
+// ╘════════════════════════════════════════════════════════════════════════════════════════════╛
+//   A node (FAN u32) is one 64-byte cache line. Segments are also kept in address order (the
+//   rank table) with each index's segment maximum. Lowest block >= g: the first segment whose
+//   maximum is >= g, the first entry >= g in each node from the top down, the first block >= g in
+//   that bucket's list. Updates repair the maxima upwards and stop where one no longer changes.
 //
 // Invariants (ffCheck returns the number of the first that fails):
 //   F1 records of a segment tile it exactly, in address order, prev/next consistent
 //   F2 no two adjacent free blocks; no two adjacent UCRs
 //   F3 free and busy blocks lie in committed pages; UCR pages are all uncommitted
-//   F4 both treaps are ordered by address, heap-ordered on priority, with correct maxG
+//   F4 the rank table is in address order; each index lists every block of its kind exactly once,
+//      in the bucket of its first byte, in address order with consistent back links; every
+//      maximum (bucket, tree level, segment) equals a recount; padding entries are zero
 //   F5 counters (free bytes/blocks, busy bytes, UCR count) equal a recount
 
 import { resize } from "../mem";
@@ -68,7 +80,7 @@ const S_TRIMMED_BYTES = K_POLICY_BASE + 2;     // bytes decommitted by TRIM, cum
 
 // ---------------------------------------------------------------- records
 
-const REC_BYTES: usize = 40;
+const REC_BYTES: usize = 32;
 const R_ADDR: usize = 0;
 const R_SIZEG: usize = 8;
 const R_FLAGS: usize = 12;
@@ -76,8 +88,7 @@ const R_PREV: usize = 16;
 const R_NEXT: usize = 20;
 const R_LEFT: usize = 24;
 const R_RIGHT: usize = 28;
-const R_PARENT: usize = 32;
-const R_MAXG: usize = 36;
+const POOL_ALIGN: usize = 64;
 
 const FL_BUSY: u32 = 0;
 const FL_FREE: u32 = 1;
@@ -86,7 +97,8 @@ const FL_LARGE: u32 = 4;
 const FL_SENTINEL: u32 = 8;
 const FL_ALIGN_SHIFT: u32 = 8;
 
-let recs: usize = 0;
+let recs: usize = 0;     // POOL_ALIGN-aligned start of the pool
+let recsRaw: usize = 0;  // the allocation holding it
 let recCap: u32 = 0;
 let recCount: u32 = 1;
 let recFree: u32 = 0;
@@ -109,32 +121,34 @@ let recFree: u32 = 0;
 @inline function lft(n: u32): u32 { return load<u32>(R(n) + R_LEFT); }
 // @ts-ignore: decorator
 @inline function rgt(n: u32): u32 { return load<u32>(R(n) + R_RIGHT); }
-// @ts-ignore: decorator
-@inline function par(n: u32): u32 { return load<u32>(R(n) + R_PARENT); }
-// @ts-ignore: decorator
-@inline function maxG(n: u32): u32 { return n ? load<u32>(R(n) + R_MAXG) : 0; }
+
+function growRecs(): void {
+  const cap = recCap ? recCap * 2 : 1024;
+  const raw = heap.alloc(<usize>cap * REC_BYTES + POOL_ALIGN);
+  const p = (raw + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1);
+  if (recsRaw) {
+    memory.copy(p, recs, <usize>recCount * REC_BYTES);
+    heap.free(recsRaw);
+  }
+  recsRaw = raw;
+  recs = p;
+  recCap = cap;
+}
 
 function newRec(a: u64, g: u32, f: u32): u32 {
   let n = recFree;
   if (n) {
     recFree = load<u32>(R(n) + R_LEFT);
   } else {
-    if (recCount >= recCap) {
-      recCap = recCap ? recCap * 2 : 1024;
-      recs = resize(recs, <usize>recCap * REC_BYTES);
-    }
+    if (recCount >= recCap) growRecs();
     n = recCount++;
   }
   const p = R(n);
   store<u64>(p + R_ADDR, a);
   store<u32>(p + R_SIZEG, g);
   store<u32>(p + R_FLAGS, f);
-  store<u32>(p + R_PREV, 0);
-  store<u32>(p + R_NEXT, 0);
-  store<u32>(p + R_LEFT, 0);
-  store<u32>(p + R_RIGHT, 0);
-  store<u32>(p + R_PARENT, 0);
-  store<u32>(p + R_MAXG, g);
+  store<u64>(p + R_PREV, 0);   // prev and next
+  store<u64>(p + R_LEFT, 0);   // left and right
   return n;
 }
 
@@ -144,112 +158,11 @@ function dropRec(n: u32): void {
   recFree = n;
 }
 
-// Engine bytes per record, for the memory benchmark.
-export function ffRecordBytes(): usize { return REC_BYTES; }
-export function ffEngineBytes(): usize { return <usize>recCap * REC_BYTES; }
-
-// ---------------------------------------------------------------- treap over records (free or UCR)
-// A tree is named by the address of its root slot in the heap state (H_FREE_ROOT or H_UCR_ROOT).
-
-// Deterministic priority from the record index (a 32-bit integer hash).
-// @ts-ignore: decorator
-@inline function prio(n: u32): u32 {
-  let x = n * 0x9E3779B1;
-  x ^= x >> 16; x *= 0x85EBCA6B; x ^= x >> 13;
-  return x;
-}
-
-function pullR(n: u32): void {
-  let m = sizeG(n);
-  const a = maxG(lft(n)), b = maxG(rgt(n));
-  if (a > m) m = a;
-  if (b > m) m = b;
-  store<u32>(R(n) + R_MAXG, m);
-}
-
-// Recomputes maxima from n upwards, stopping where nothing changes any more.
-function fixUp(n: u32): void {
-  while (n) {
-    const old = load<u32>(R(n) + R_MAXG);
-    pullR(n);
-    if (load<u32>(R(n) + R_MAXG) == old) return;
-    n = par(n);
-  }
-}
-
-// Replaces child `old` of `p` (or the root) by `nw`.
-function replaceChild(rootSlot: usize, p: u32, old: u32, nw: u32): void {
-  if (!p) store<u32>(rootSlot, nw);
-  else if (lft(p) == old) store<u32>(R(p) + R_LEFT, nw);
-  else store<u32>(R(p) + R_RIGHT, nw);
-  if (nw) store<u32>(R(nw) + R_PARENT, p);
-}
-
-// Rotates n above its parent.
-function rotateUp(rootSlot: usize, n: u32): void {
-  const p = par(n), g = par(p);
-  if (lft(p) == n) {
-    const b = rgt(n);
-    store<u32>(R(p) + R_LEFT, b);
-    if (b) store<u32>(R(b) + R_PARENT, p);
-    store<u32>(R(n) + R_RIGHT, p);
-  } else {
-    const b = lft(n);
-    store<u32>(R(p) + R_RIGHT, b);
-    if (b) store<u32>(R(b) + R_PARENT, p);
-    store<u32>(R(n) + R_LEFT, p);
-  }
-  store<u32>(R(p) + R_PARENT, n);
-  replaceChild(rootSlot, g, p, n);
-  pullR(p);
-  pullR(n);
-}
-
-function tInsert(rootSlot: usize, n: u32): void {
-  const a = addr(n), g = sizeG(n);
-  store<u32>(R(n) + R_LEFT, 0);
-  store<u32>(R(n) + R_RIGHT, 0);
-  store<u32>(R(n) + R_MAXG, g);
-  let t = load<u32>(rootSlot), p: u32 = 0;
-  while (t) {
-    p = t;
-    if (maxG(t) < g) store<u32>(R(t) + R_MAXG, g); // on the way down: the new maximum of this subtree
-    t = a < addr(t) ? lft(t) : rgt(t);
-  }
-  store<u32>(R(n) + R_PARENT, p);
-  if (!p) { store<u32>(rootSlot, n); return; }
-  if (a < addr(p)) store<u32>(R(p) + R_LEFT, n); else store<u32>(R(p) + R_RIGHT, n);
-  const pr = prio(n);
-  while (par(n) && prio(par(n)) < pr) rotateUp(rootSlot, n);
-}
-
-function tRemove(rootSlot: usize, n: u32): void {
-  // Rotate n down until it has at most one child, then splice it out.
-  while (lft(n) && rgt(n)) rotateUp(rootSlot, prio(lft(n)) > prio(rgt(n)) ? lft(n) : rgt(n));
-  const c = lft(n) ? lft(n) : rgt(n);
-  const p = par(n);
-  replaceChild(rootSlot, p, n, c);
-  fixUp(p);
-}
-
-// Lowest-address record with sizeG >= g.
-function tFirstFit(t: u32, g: u32): u32 {
-  if (maxG(t) < g) return 0;
-  while (t) {
-    const l = lft(t);
-    if (maxG(l) >= g) { t = l; continue; }
-    if (sizeG(t) >= g) return t;
-    t = rgt(t);
-  }
-  return 0;
-}
-
 // ---------------------------------------------------------------- heap state
 
 // ╒═══ heap state (HS_BYTES) ═══╕ one per first-fit heap, in a static table indexed by heap
 const HS_BYTES: usize = 128;
-const H_FREE_ROOT: usize = 0;     // u32 root of the treap of free blocks
-const H_UCR_ROOT: usize = 4;      // u32 root of the treap of UCRs
+const H_RANKS: usize = 0;         // u32 pointer to the rank table (RANK_BYTES per segment)
 const H_LARGE_HEAD: usize = 12;   // u32 list of large blocks (linked through prev/next)
 const H_FREE_BYTES: usize = 16;   // u64
 const H_FREE_BLOCKS: usize = 24;  // u64
@@ -269,8 +182,44 @@ const H_P_DTOTAL: usize = 116;    // u32 bytes
 const H_SEG_TABLE: usize = 120;   // u32 pointer to the segment table (SEG_BYTES each)
 const H_SEG_CAP: usize = 124;     // u32
 
-// Segment table entry: base u64, reserve bytes u64, sentinel record u32, pad.
-const SEG_BYTES: usize = 24;
+// ╒═══ segment table entry (SEG_BYTES), in creation order ═══╕
+// │ 0 base u64 │ 8 reserve u64 │ 16 sentinel u32 │ 20 rank u32 │
+// │ 24 free index (IX_BYTES) │ 24 + IX_BYTES UCR index        │
+// ╘═════════════════════════════════════════════════════════╛
+const SEG_BYTES: usize = 128;
+const SG_BASE: usize = 0;       // u64
+const SG_RESERVE: usize = 8;    // u64 bytes
+const SG_SENTINEL: usize = 16;  // u32 record
+const SG_RANK: usize = 20;      // u32 position in address order (index into the rank table)
+const SG_FREE_IX: usize = 24;   // index of the free blocks
+const SG_UCR_IX: usize = 72;    // index of the UCRs
+
+// ╒═══ index descriptor (IX_BYTES) ═══╕
+// │ 0 shift u32 │ 4 buckets u32 │ 8 top level u32 │ 12 rank-table slot of the maximum u32 │
+// │ 16 heads pointer u32 │ 20 level pointers u32 × MAX_LEVELS (level 0 first)           │
+// ╘═══════════════════════════════════════════════════════════════════════════════════════╛
+const IX_BYTES: usize = 48;
+const IX_SHIFT: usize = 0;
+const IX_BUCKETS: usize = 4;
+const IX_TOP: usize = 8;
+const IX_RKMAX: usize = 12;
+const IX_HEADS: usize = 16;
+const IX_LEVELS: usize = 20;
+const MAX_LEVELS: u32 = 7;
+if (IX_LEVELS + <usize>MAX_LEVELS * 4 > IX_BYTES) ERROR("index descriptor too small");
+if (SG_FREE_IX + IX_BYTES > SG_UCR_IX || SG_UCR_IX + IX_BYTES > SEG_BYTES) ERROR("segment entry too small");
+
+const FREE_SHIFT: u32 = 12;     // 4 KiB buckets for free blocks
+const UCR_SHIFT: u32 = 16;      // 64 KiB buckets for UCRs (page-aligned, page-sized at least)
+
+// ╒═══ rank table entry (RANK_BYTES): segments sorted by base ═══╕
+// │ 0 free max u32 │ 4 UCR max u32 │ 8 base u64 │ 16 segment u32 │
+// ╘══════════════════════════════════════════════════════════════╛
+const RANK_BYTES: usize = 24;
+const RK_FREE_MAX: usize = 0;   // u32 largest free block of the segment (granules)
+const RK_UCR_MAX: usize = 4;    // u32 largest UCR of the segment (granules)
+const RK_BASE: usize = 8;       // u64 segment base
+const RK_SEG: usize = 16;       // u32 segment table index
 
 const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
 let owner: u8 = 0;      // heap being operated on (also the VM owner: first-fit heaps sit on the VM)
@@ -284,10 +233,6 @@ let hs: usize = 0;
 @inline function ld32(o: usize): u32 { return load<u32>(hs + o); }
 // @ts-ignore: decorator
 @inline function st32(o: usize, v: u32): void { store<u32>(hs + o, v); }
-// @ts-ignore: decorator
-@inline function freeRoot(): usize { return hs + H_FREE_ROOT; }
-// @ts-ignore: decorator
-@inline function ucrRoot(): usize { return hs + H_UCR_ROOT; }
 // @ts-ignore: decorator
 @inline function addStat(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
 
@@ -322,7 +267,12 @@ export function ffCreate(heapIndex: i32, params: usize, count: i32): Status {
   return Status.OK;
 }
 
-// ---------------------------------------------------------------- segments and UCRs
+// Engine bytes per record, for the memory benchmark.
+export function ffRecordBytes(): usize { return REC_BYTES; }
+// Engine bytes of the record pool and every segment's indexes.
+export function ffEngineBytes(): usize { return <usize>recCap * REC_BYTES + indexBytes; }
+
+// ---------------------------------------------------------------- segments
 
 function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * SEG_BYTES; }
 
@@ -332,6 +282,284 @@ function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * 
   store<u32>(R(a) + R_NEXT, b);
   if (b) store<u32>(R(b) + R_PREV, a);
 }
+
+// The segment entry whose reservation holds address a (binary search of the rank table).
+function segOf(a: u64): usize {
+  const ranks = <usize>ld32(H_RANKS);
+  let lo: u32 = 0, hi = <u32>ld64(H_SEGMENTS);
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (load<u64>(ranks + <usize>mid * RANK_BYTES + RK_BASE) <= a) lo = mid; else hi = mid;
+  }
+  return segEntry(load<u32>(ranks + <usize>lo * RANK_BYTES + RK_SEG));
+}
+
+// ---------------------------------------------------------------- bucket indexes
+// `ix` = segment entry + SG_FREE_IX or SG_UCR_IX; `e` = the segment entry.
+
+const FAN_SHIFT: usize = 4;
+const FAN: usize = 1 << FAN_SHIFT;            // 16 u32 maxima per node = one cache line
+const NODE_BYTES: usize = FAN * 4;
+
+let indexBytes: usize = 0;     // engine bytes of every segment's heads and maxima trees
+
+// Where the last ixFirstFit found its block: segment entry and bucket.
+let foundSeg: usize = 0;
+let foundBucket: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function levelPtr(ix: usize, l: u32): usize { return <usize>load<u32>(ix + IX_LEVELS + (<usize>l << 2)); }
+// @ts-ignore: decorator
+@inline function headSlot(ix: usize, b: u32): usize { return <usize>load<u32>(ix + IX_HEADS) + (<usize>b << 2); }
+// @ts-ignore: decorator
+@inline function leafSlot(ix: usize, b: u32): usize { return <usize>load<u32>(ix + IX_LEVELS) + (<usize>b << 2); }
+// @ts-ignore: decorator
+@inline function bucketOf(e: usize, ix: usize, a: u64): u32 {
+  return <u32>((a - load<u64>(e + SG_BASE)) >> <u64>load<u32>(ix + IX_SHIFT));
+}
+// @ts-ignore: decorator
+@inline function padNodes(count: u32): usize { return (<usize>count + FAN - 1) & ~(FAN - 1); }
+
+// Entries on level l of a tree over nb buckets.
+function levelCount(nb: u32, l: u32): u32 {
+  let c = nb;
+  for (let i: u32 = 0; i < l; i++) c = (c + <u32>FAN - 1) >> <u32>FAN_SHIFT;
+  return c;
+}
+
+function ixEntries(nb: u32, top: u32): usize {
+  let entries: usize = 0;
+  for (let l: u32 = 0; l <= top; l++) entries += padNodes(levelCount(nb, l));
+  return entries;
+}
+
+// Allocates the empty index at ix for a reservation of `reserve` bytes.
+function ixCreate(ix: usize, reserve: u64, shift: u32, rkMax: usize): void {
+  const nb = <u32>((reserve + (<u64>1 << shift) - 1) >> shift);
+  let top: u32 = 0;
+  while (levelCount(nb, top) > <u32>FAN) top++;
+  if (top >= MAX_LEVELS) unreachable();
+  const entries = ixEntries(nb, top);
+  const tree = heap.alloc(entries << 2);
+  memory.fill(tree, 0, entries << 2);
+  const heads = heap.alloc(<usize>nb << 2);
+  memory.fill(heads, 0, <usize>nb << 2);
+  indexBytes += (entries << 2) + (<usize>nb << 2);
+  store<u32>(ix + IX_SHIFT, shift);
+  store<u32>(ix + IX_BUCKETS, nb);
+  store<u32>(ix + IX_TOP, top);
+  store<u32>(ix + IX_RKMAX, <u32>rkMax);
+  store<u32>(ix + IX_HEADS, <u32>heads);
+  let p = tree;
+  for (let l: u32 = 0; l <= top; l++) {
+    store<u32>(ix + IX_LEVELS + (<usize>l << 2), <u32>p);
+    p += padNodes(levelCount(nb, l)) << 2;
+  }
+}
+
+function ixDestroy(ix: usize): void {
+  const nb = load<u32>(ix + IX_BUCKETS);
+  indexBytes -= (ixEntries(nb, load<u32>(ix + IX_TOP)) << 2) + (<usize>nb << 2);
+  heap.free(levelPtr(ix, 0));
+  heap.free(<usize>load<u32>(ix + IX_HEADS));
+}
+
+// Largest of the FAN entries of node x on the level starting at p.
+// @ts-ignore: decorator
+@inline function max2(a: u32, b: u32): u32 { return a > b ? a : b; }
+function nodeMax(p: usize, x: usize): u32 {
+  const q = p + x * NODE_BYTES;
+  if (FAN != 16) ERROR("nodeMax is unrolled for FAN = 16");
+  const a = max2(max2(load<u32>(q, 0), load<u32>(q, 4)), max2(load<u32>(q, 8), load<u32>(q, 12)));
+  const b = max2(max2(load<u32>(q, 16), load<u32>(q, 20)), max2(load<u32>(q, 24), load<u32>(q, 28)));
+  const c = max2(max2(load<u32>(q, 32), load<u32>(q, 36)), max2(load<u32>(q, 40), load<u32>(q, 44)));
+  const d = max2(max2(load<u32>(q, 48), load<u32>(q, 52)), max2(load<u32>(q, 56), load<u32>(q, 60)));
+  return max2(max2(a, b), max2(c, d));
+}
+
+// Sets bucket b's maximum to m and repairs the levels above, stopping where nothing changes.
+function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
+  const leaf = leafSlot(ix, b);
+  const old = load<u32>(leaf);
+  if (m == old) return;
+  store<u32>(leaf, m);
+  const top = load<u32>(ix + IX_TOP);
+  const rk = <usize>ld32(H_RANKS) + <usize>load<u32>(e + SG_RANK) * RANK_BYTES + <usize>load<u32>(ix + IX_RKMAX);
+  let x = <usize>b;
+  if (m > old) {
+    // Raising: an ancestor that already holds >= m ends the walk.
+    for (let l: u32 = 1; l <= top; l++) {
+      x >>= FAN_SHIFT;
+      const q = levelPtr(ix, l) + (x << 2);
+      if (load<u32>(q) >= m) return;
+      store<u32>(q, m);
+    }
+    if (load<u32>(rk) < m) store<u32>(rk, m);
+  } else {
+    // Lowering: an ancestor holding more than the old value did not come from it and ends the
+    // walk; otherwise it is recomputed from its node.
+    let was = old;
+    for (let l: u32 = 1; l <= top; l++) {
+      const q = levelPtr(ix, l) + ((x >> FAN_SHIFT) << 2);
+      const cur = load<u32>(q);
+      if (cur != was) return;
+      const v = nodeMax(levelPtr(ix, l - 1), x >> FAN_SHIFT);
+      if (v == cur) return;
+      store<u32>(q, v);
+      was = cur;
+      x >>= FAN_SHIFT;
+    }
+    if (load<u32>(rk) != was) return;
+    store<u32>(rk, nodeMax(levelPtr(ix, top), 0));
+  }
+}
+
+// Largest block in bucket b's list.
+function bucketMax(ix: usize, b: u32): u32 {
+  let m: u32 = 0;
+  let t = load<u32>(headSlot(ix, b));
+  while (t) {
+    const g = sizeG(t);
+    if (g > m) m = g;
+    t = rgt(t);
+  }
+  return m;
+}
+
+// Makes n the head of bucket b's list.
+// @ts-ignore: decorator
+@inline function pushHead(ix: usize, b: u32, n: u32): void {
+  const hp = headSlot(ix, b);
+  const h = load<u32>(hp);
+  store<u32>(R(n) + R_LEFT, 0);
+  store<u32>(R(n) + R_RIGHT, h);
+  if (h) store<u32>(R(h) + R_LEFT, n);
+  store<u32>(hp, n);
+}
+
+// Adds record n (address and size set) to the index.
+function ixInsert(e: usize, ix: usize, n: u32): void {
+  const a = addr(n);
+  const b = bucketOf(e, ix, a);
+  const h = load<u32>(headSlot(ix, b));
+  if (!h || a < addr(h)) {
+    pushHead(ix, b, n);
+  } else {
+    let t = h;
+    while (true) {
+      const r = rgt(t);
+      if (!r || a < addr(r)) break;
+      t = r;
+    }
+    const r = rgt(t);
+    store<u32>(R(n) + R_LEFT, t);
+    store<u32>(R(n) + R_RIGHT, r);
+    store<u32>(R(t) + R_RIGHT, n);
+    if (r) store<u32>(R(r) + R_LEFT, n);
+  }
+  const g = sizeG(n);
+  if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
+}
+
+// Takes record n out of bucket b's list and repairs the maximum.
+function ixRemoveAt(e: usize, ix: usize, b: u32, n: u32): void {
+  const l = lft(n), r = rgt(n);
+  if (l) store<u32>(R(l) + R_RIGHT, r); else store<u32>(headSlot(ix, b), r);
+  if (r) store<u32>(R(r) + R_LEFT, l);
+  if (sizeG(n) == load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, bucketMax(ix, b));
+}
+
+// @ts-ignore: decorator
+@inline function ixRemove(e: usize, ix: usize, n: u32): void { ixRemoveAt(e, ix, bucketOf(e, ix, addr(n)), n); }
+
+// Record n (not in the index) takes the place of q, the next record of its kind, and absorbs it.
+function ixAbsorbNext(e: usize, ix: usize, n: u32, q: u32): void {
+  const b = bucketOf(e, ix, addr(n));
+  if (bucketOf(e, ix, addr(q)) != b) {
+    ixRemove(e, ix, q);
+    store<u32>(R(n) + R_SIZEG, sizeG(n) + sizeG(q));
+    ixInsert(e, ix, n);
+    return;
+  }
+  // Same bucket, and nothing of the kind lies between n and q: n takes q's links.
+  const l = lft(q), r = rgt(q);
+  store<u32>(R(n) + R_LEFT, l);
+  store<u32>(R(n) + R_RIGHT, r);
+  if (l) store<u32>(R(l) + R_RIGHT, n); else store<u32>(headSlot(ix, b), n);
+  if (r) store<u32>(R(r) + R_LEFT, n);
+  const g = sizeG(n) + sizeG(q);
+  store<u32>(R(n) + R_SIZEG, g);
+  if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
+}
+
+// Record n (in the index) grew without moving.
+function ixGrew(e: usize, ix: usize, n: u32): void {
+  const b = bucketOf(e, ix, addr(n));
+  const g = sizeG(n);
+  if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
+}
+
+// Record n (in the index) loses its first bytes: it now starts at a with g granules.
+function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
+  const b0 = bucketOf(e, ix, addr(n)), b1 = bucketOf(e, ix, a);
+  if (b1 == b0) {
+    const old = sizeG(n);
+    store<u64>(R(n) + R_ADDR, a);
+    store<u32>(R(n) + R_SIZEG, g);
+    if (old == load<u32>(leafSlot(ix, b0))) ixSetMax(e, ix, b0, lft(n) | rgt(n) ? bucketMax(ix, b0) : g);
+    return;
+  }
+  // n reached past the end of b0, so it was the last block there; nothing of its kind starts in b1
+  // before a (n covered that), so it becomes the head of b1.
+  if (CHECKS) assert(!rgt(n), "cut block was not last in its bucket");
+  ixRemoveAt(e, ix, b0, n);
+  store<u64>(R(n) + R_ADDR, a);
+  store<u32>(R(n) + R_SIZEG, g);
+  if (CHECKS) assert(!load<u32>(headSlot(ix, b1)) || addr(load<u32>(headSlot(ix, b1))) > a, "cut block is not first in its bucket");
+  pushHead(ix, b1, n);
+  if (g > load<u32>(leafSlot(ix, b1))) ixSetMax(e, ix, b1, g);
+}
+
+// Lowest-address record of at least g granules in the index at SG offset `which`, 0 if none; sets
+// foundSeg and foundBucket.
+function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  for (let r: u32 = 0; r < segs; r++) {
+    const rp = ranks + <usize>r * RANK_BYTES;
+    if (load<u32>(rp + rkMax) < g) continue;
+    const e = segEntry(load<u32>(rp + RK_SEG));
+    const ix = e + which;
+    let x: usize = 0;
+    for (let l = <i32>load<u32>(ix + IX_TOP); l >= 0; l--) {
+      const q = levelPtr(ix, <u32>l) + x * NODE_BYTES;
+      let j: usize = 0;
+      while (load<u32>(q + (j << 2)) < g) j++;
+      if (CHECKS) assert(j < FAN, "maxima tree out of date");
+      x = (x << FAN_SHIFT) + j;
+    }
+    foundSeg = e;
+    foundBucket = <u32>x;
+    let t = load<u32>(headSlot(ix, <u32>x));
+    while (sizeG(t) < g) t = rgt(t);
+    return t;
+  }
+  return 0;
+}
+
+// Largest free block of the heap (granules).
+function largestFree(): u32 {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  let m: u32 = 0;
+  for (let r: u32 = 0; r < segs; r++) {
+    const v = load<u32>(ranks + <usize>r * RANK_BYTES + RK_FREE_MAX);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------- segments and UCRs
 
 function addSegment(needBytes: u64): bool {
   let reserve = ld64(H_NEXT_RESERVE);
@@ -351,29 +579,48 @@ function addSegment(needBytes: u64): bool {
   if (segs == ld32(H_SEG_CAP)) {
     const cap = segs ? segs * 2 : 8;
     st32(H_SEG_TABLE, <u32>resize(<usize>ld32(H_SEG_TABLE), <usize>cap * SEG_BYTES));
+    st32(H_RANKS, <u32>resize(<usize>ld32(H_RANKS), <usize>cap * RANK_BYTES));
     st32(H_SEG_CAP, cap);
   }
   const sentinel = newRec(base, 0, FL_SENTINEL);
   const u = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_UCR);
   linkAfter(sentinel, u);
   const e = segEntry(segs);
-  store<u64>(e, base);
-  store<u64>(e + 8, reserve);
-  store<u32>(e + 16, sentinel);
+  store<u64>(e + SG_BASE, base);
+  store<u64>(e + SG_RESERVE, reserve);
+  store<u32>(e + SG_SENTINEL, sentinel);
+  ixCreate(e + SG_FREE_IX, reserve, FREE_SHIFT, RK_FREE_MAX);
+  ixCreate(e + SG_UCR_IX, reserve, UCR_SHIFT, RK_UCR_MAX);
+  // The rank table: shift the segments above base up by one.
+  const ranks = <usize>ld32(H_RANKS);
+  let k = segs;
+  while (k > 0 && load<u64>(ranks + <usize>(k - 1) * RANK_BYTES + RK_BASE) > base) {
+    const from = ranks + <usize>(k - 1) * RANK_BYTES;
+    memory.copy(from + RANK_BYTES, from, RANK_BYTES);
+    store<u32>(segEntry(load<u32>(from + RK_SEG)) + SG_RANK, k);
+    k--;
+  }
+  const rp = ranks + <usize>k * RANK_BYTES;
+  store<u32>(rp + RK_FREE_MAX, 0);
+  store<u32>(rp + RK_UCR_MAX, 0);
+  store<u64>(rp + RK_BASE, base);
+  store<u32>(rp + RK_SEG, segs);
+  store<u32>(e + SG_RANK, k);
   st64(H_SEGMENTS, segs + 1);
   st64(H_UCRS, ld64(H_UCRS) + 1);
-  tInsert(ucrRoot(), u);
+  ixInsert(e, e + SG_UCR_IX, u);
   return true;
 }
 
-// Merges free block n (counted in the free bytes, not yet in the tree) with free neighbours and
-// puts the result in the free treap; returns the surviving record.
-function insertFree(n: u32): u32 {
+// Merges free block n (counted in the free bytes, not yet in the index) of segment e with free
+// neighbours and puts the result in the free index; returns the surviving record.
+function insertFree(e: usize, n: u32): u32 {
+  const ix = e + SG_FREE_IX;
   const p = prevP(n), q = nextP(n);
   let result = n;
   let blocks: i64 = 1;
   if (flags(p) == FL_FREE) {
-    // Absorb n into p: p keeps its key and place; its maximum can only grow.
+    // Absorb n into p: p keeps its address and place; its bucket's maximum can only grow.
     store<u32>(R(p) + R_SIZEG, sizeG(p) + sizeG(n));
     linkAfter(p, q);
     dropRec(n);
@@ -381,14 +628,21 @@ function insertFree(n: u32): u32 {
     blocks--;
   }
   if (q && flags(q) == FL_FREE) {
-    tRemove(freeRoot(), q);
-    store<u32>(R(result) + R_SIZEG, sizeG(result) + sizeG(q));
+    if (result == n) {
+      ixAbsorbNext(e, ix, n, q);
+    } else {
+      ixRemove(e, ix, q);
+      store<u32>(R(result) + R_SIZEG, sizeG(result) + sizeG(q));
+      ixGrew(e, ix, result);
+    }
     linkAfter(result, nextP(q));
     dropRec(q);
     blocks--;
+  } else if (result == n) {
+    ixInsert(e, ix, n);
+  } else {
+    ixGrew(e, ix, result);
   }
-  if (result == n) tInsert(freeRoot(), n);
-  else fixUp(result);
   addStat(H_FREE_BLOCKS, blocks);
   return result;
 }
@@ -397,12 +651,13 @@ function insertFree(n: u32): u32 {
 function extend(needBytes: u64): bool {
   const step = <u64>ld32(H_P_SEGCOMMIT);
   const want = alignUp(needBytes, PAGE_SIZE_BYTES);
-  let u = tFirstFit(ld32(H_UCR_ROOT), <u32>(want >> GRANULE_SHIFT));
+  let u = ixFirstFit(SG_UCR_IX, RK_UCR_MAX, <u32>(want >> GRANULE_SHIFT));
   if (!u) {
     if (!addSegment(needBytes)) return false;
-    u = tFirstFit(ld32(H_UCR_ROOT), <u32>(want >> GRANULE_SHIFT));
+    u = ixFirstFit(SG_UCR_IX, RK_UCR_MAX, <u32>(want >> GRANULE_SHIFT));
     if (!u) return false;
   }
+  const e = foundSeg, uix = e + SG_UCR_IX;
   const ua = addr(u), ub = sizeB(u);
   let c = want > step ? want : step;
   if (c > ub) c = ub;
@@ -411,26 +666,24 @@ function extend(needBytes: u64): bool {
   const before = prevP(u);
   linkAfter(before, f);
   if (c == ub) {
-    tRemove(ucrRoot(), u);
+    ixRemoveAt(e, uix, foundBucket, u);
     addStat(H_UCRS, -1);
     linkAfter(f, nextP(u));
     dropRec(u);
   } else {
-    // The UCR shrinks from the front: its key grows but stays between the same neighbours.
-    store<u64>(R(u) + R_ADDR, ua + c);
-    store<u32>(R(u) + R_SIZEG, <u32>((ub - c) >> GRANULE_SHIFT));
-    fixUp(u);
+    // The UCR shrinks from the front and stays between the same neighbours.
+    ixCutFront(e, uix, u, ua + c, <u32>((ub - c) >> GRANULE_SHIFT));
     linkAfter(f, u);
   }
   touchPages(ua, HEADER_BYTES, owner);
   addStat(H_FREE_BYTES, <i64>c);
-  insertFree(f);
+  insertFree(e, f);
   return true;
 }
 
-// Decommits the whole pages inside free block f (in the free treap) if the rule says so or `force`.
+// Decommits the whole pages inside free block f (in the free index) if the rule says so or `force`.
 // The head and tail pieces stay free blocks; the pages become a UCR merged with UCR neighbours.
-function maybeDecommit(f: u32, force: bool): u64 {
+function maybeDecommit(sg: usize, f: u32, force: bool): u64 {
   const s = sizeB(f);
   if (!force) {
     if (s < <u64>ld32(H_P_DBLOCK) || ld64(H_FREE_BYTES) < <u64>ld32(H_P_DTOTAL)) return 0;
@@ -443,15 +696,16 @@ function maybeDecommit(f: u32, force: bool): u64 {
   if (pe <= ps) return 0;
   const bytes = pe - ps;
   if (vmDecommit(ps, bytes) != Status.OK) return 0;
+  const fix = sg + SG_FREE_IX, uix = sg + SG_UCR_IX;
   const before = prevP(f), after = nextP(f);
-  tRemove(freeRoot(), f);
+  ixRemove(sg, fix, f);
   let blocks: i64 = -1;
   // Head piece.
   let left: u32 = before;
   if (ps > a) {
     const h = newRec(a, <u32>((ps - a) >> GRANULE_SHIFT), FL_FREE);
     linkAfter(before, h);
-    tInsert(freeRoot(), h);
+    ixInsert(sg, fix, h);
     blocks++;
     left = h;
   }
@@ -460,7 +714,7 @@ function maybeDecommit(f: u32, force: bool): u64 {
   if (pe < e) {
     const t = newRec(pe, <u32>((e - pe) >> GRANULE_SHIFT), FL_FREE);
     linkAfter(t, after);
-    tInsert(freeRoot(), t);
+    ixInsert(sg, fix, t);
     blocks++;
     right = t;
   }
@@ -471,19 +725,19 @@ function maybeDecommit(f: u32, force: bool): u64 {
   if (left == before && flags(left) == FL_UCR) {
     u = left;
     store<u32>(R(u) + R_SIZEG, sizeG(u) + <u32>(bytes >> GRANULE_SHIFT));
-    fixUp(u);
+    ixGrew(sg, uix, u);
   } else {
     u = newRec(ps, <u32>(bytes >> GRANULE_SHIFT), FL_UCR);
     linkAfter(left, u);
-    tInsert(ucrRoot(), u);
+    ixInsert(sg, uix, u);
     addStat(H_UCRS, 1);
   }
   if (right && right == after && flags(right) == FL_UCR) {
-    tRemove(ucrRoot(), right);
+    ixRemove(sg, uix, right);
     store<u32>(R(u) + R_SIZEG, sizeG(u) + sizeG(right));
     linkAfter(u, nextP(right));
     dropRec(right);
-    fixUp(u);
+    ixGrew(sg, uix, u);
     addStat(H_UCRS, -1);
   } else {
     linkAfter(u, right);
@@ -511,35 +765,34 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   const alignBits = alignLog2 > <u32>GRANULE_SHIFT ? alignLog2 << FL_ALIGN_SHIFT : 0;
   if (need >= <u64>ld32(H_P_LARGE)) return allocLarge(need, alignBits);
   const g = <u32>(need >> GRANULE_SHIFT);
-  let f = tFirstFit(ld32(H_FREE_ROOT), g);
+  let f = ixFirstFit(SG_FREE_IX, RK_FREE_MAX, g);
   if (!f) {
     if (!extend(need)) return 0;
-    f = tFirstFit(ld32(H_FREE_ROOT), g);
+    f = ixFirstFit(SG_FREE_IX, RK_FREE_MAX, g);
     if (CHECKS) assert(f, "extend made no room");
   }
+  const sg = foundSeg, fix = sg + SG_FREE_IX;
   const a = addr(f), fg = sizeG(f);
-  let b: u32;
   if (fg - g >= MIN_G) {
     // Carve the front; the free record keeps the rest and its place in the order.
-    b = newRec(a, g, FL_BUSY | alignBits);
+    const b = newRec(a, g, FL_BUSY | alignBits);
     linkAfter(prevP(f), b);
     linkAfter(b, f);
-    store<u64>(R(f) + R_ADDR, a + need);
-    store<u32>(R(f) + R_SIZEG, fg - g);
-    fixUp(f);
-    touchPages(a + need, HEADER_BYTES, owner);
+    ixCutFront(sg, fix, f, a + need, fg - g);
     addStat(H_FREE_BYTES, -<i64>need);
-  } else {
-    tRemove(freeRoot(), f);
-    store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
-    b = f;
-    addStat(H_FREE_BYTES, -<i64>sizeB(f));
-    addStat(H_FREE_BLOCKS, -1);
+    addStat(H_BUSY_BYTES, <i64>need);
+    // The block and the header of the free rest behind it: one contiguous range.
+    touchPages(a, need + HEADER_BYTES, owner);
+    return b;
   }
-  const bytes = sizeB(b);
+  ixRemoveAt(sg, fix, foundBucket, f);
+  store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
+  const bytes = sizeB(f);
+  addStat(H_FREE_BYTES, -<i64>bytes);
+  addStat(H_FREE_BLOCKS, -1);
   addStat(H_BUSY_BYTES, <i64>bytes);
   touchPages(a, bytes, owner);
-  return b;
+  return f;
 }
 
 function allocLarge(need: u64, alignBits: u32): u32 {
@@ -579,8 +832,9 @@ export function ffFree(heapIndex: i32, b: u32): void {
   addStat(H_FREE_BYTES, <i64>bytes);
   store<u32>(R(b) + R_FLAGS, FL_FREE);
   touchPages(addr(b), HEADER_BYTES, owner);
-  const f = insertFree(b);
-  maybeDecommit(f, false);
+  const e = segOf(addr(b));
+  const f = insertFree(e, b);
+  maybeDecommit(e, f, false);
 }
 
 // Grows in place into a free successor, shrinks in place, or moves.
@@ -601,15 +855,15 @@ export function ffRealloc(heapIndex: i32, b: u32, size: u64): u32 {
       const extra = need - have;
       const qb = sizeB(q);
       if (qb - extra >= MIN_BLOCK_BYTES) {
-        store<u64>(R(q) + R_ADDR, addr(q) + extra);
-        store<u32>(R(q) + R_SIZEG, <u32>((qb - extra) >> GRANULE_SHIFT));
-        fixUp(q);
+        const e = segOf(addr(q));
+        ixCutFront(e, e + SG_FREE_IX, q, addr(q) + extra, <u32>((qb - extra) >> GRANULE_SHIFT));
         store<u32>(R(b) + R_SIZEG, <u32>(need >> GRANULE_SHIFT));
         addStat(H_FREE_BYTES, -<i64>extra);
         addStat(H_BUSY_BYTES, <i64>extra);
         touchPages(addr(q), HEADER_BYTES, owner);
       } else {
-        tRemove(freeRoot(), q);
+        const e = segOf(addr(q));
+        ixRemove(e, e + SG_FREE_IX, q);
         store<u32>(R(b) + R_SIZEG, sizeG(b) + sizeG(q));
         linkAfter(b, nextP(q));
         addStat(H_FREE_BYTES, -<i64>qb);
@@ -637,8 +891,9 @@ function splitTail(b: u32, keep: u64): void {
   addStat(H_BUSY_BYTES, -<i64>(have - keep));
   addStat(H_FREE_BYTES, <i64>(have - keep));
   touchPages(addr(t), HEADER_BYTES, owner);
-  const f = insertFree(t);
-  maybeDecommit(f, false);
+  const e = segOf(addr(t));
+  const f = insertFree(e, t);
+  maybeDecommit(e, f, false);
 }
 
 export function ffUserAddress(b: u32): u64 {
@@ -657,26 +912,37 @@ let trimCount: u32 = 0;
 export function ffTrim(heapIndex: i32, padBytes: u64): u64 {
   use(heapIndex);
   trimCount = 0;
-  collect(ld32(H_FREE_ROOT));
+  collect();
   let total: u64 = 0;
   for (let i: u32 = 0; i < trimCount; i++) {
     const f = load<u32>(trimList + (<usize>i << 2));
-    if (sizeB(f) > padBytes) total += maybeDecommit(f, true);
+    if (sizeB(f) > padBytes) total += maybeDecommit(segOf(addr(f)), f, true);
   }
   addStat(H_TRIMMED, <i64>total);
   return total;
 }
 
-function collect(t: u32): void {
-  if (!t) return;
-  collect(lft(t));
-  if (trimCount == trimCap) {
-    trimCap = trimCap ? trimCap * 2 : 256;
-    trimList = resize(trimList, <usize>trimCap * 4);
+// Lists every free block in address order: segments by rank, buckets in order, each bucket's list.
+function collect(): void {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  for (let r: u32 = 0; r < segs; r++) {
+    const ix = segEntry(load<u32>(ranks + <usize>r * RANK_BYTES + RK_SEG)) + SG_FREE_IX;
+    const nb = load<u32>(ix + IX_BUCKETS);
+    for (let b: u32 = 0; b < nb; b++) {
+      if (!load<u32>(leafSlot(ix, b))) continue;
+      let t = load<u32>(headSlot(ix, b));
+      while (t) {
+        if (trimCount == trimCap) {
+          trimCap = trimCap ? trimCap * 2 : 256;
+          trimList = resize(trimList, <usize>trimCap * 4);
+        }
+        store<u32>(trimList + (<usize>trimCount << 2), t);
+        trimCount++;
+        t = rgt(t);
+      }
+    }
   }
-  store<u32>(trimList + (<usize>trimCount << 2), t);
-  trimCount++;
-  collect(rgt(t));
 }
 
 export function ffDestroy(heapIndex: i32): void {
@@ -684,13 +950,16 @@ export function ffDestroy(heapIndex: i32): void {
   const segs = <u32>ld64(H_SEGMENTS);
   for (let i: u32 = 0; i < segs; i++) {
     const e = segEntry(i);
-    let r = load<u32>(e + 16);
+    let r = load<u32>(e + SG_SENTINEL);
     while (r) { const nx = nextP(r); dropRec(r); r = nx; }
-    vmRelease(load<u64>(e));
+    vmRelease(load<u64>(e + SG_BASE));
+    ixDestroy(e + SG_FREE_IX);
+    ixDestroy(e + SG_UCR_IX);
   }
   let b = ld32(H_LARGE_HEAD);
   while (b) { const nx = nextP(b); vmRelease(addr(b)); dropRec(b); b = nx; }
   if (ld32(H_SEG_TABLE)) heap.free(<usize>ld32(H_SEG_TABLE));
+  if (ld32(H_RANKS)) heap.free(<usize>ld32(H_RANKS));
   memory.fill(hs, 0, HS_BYTES);
 }
 
@@ -699,7 +968,7 @@ export function ffSample(heapIndex: i32, out: usize): void {
   store<f64>(out + <usize>K_BUSY * 8, <f64>ld64(H_BUSY_BYTES));
   store<f64>(out + <usize>K_FREE * 8, <f64>ld64(H_FREE_BYTES));
   store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>ld64(H_FREE_BLOCKS));
-  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>(<u64>maxG(ld32(H_FREE_ROOT)) << GRANULE_SHIFT));
+  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>(<u64>largestFree() << GRANULE_SHIFT));
   store<f64>(out + <usize>K_UNCOMMITTED_RANGES * 8, <f64>ld64(H_UCRS));
   store<f64>(out + <usize>K_SEGMENTS * 8, <f64>ld64(H_SEGMENTS));
   store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>ld64(H_LARGE_BLOCKS));
@@ -722,8 +991,8 @@ export function ffCheck(heapIndex: i32): i32 {
   const segs = <u32>ld64(H_SEGMENTS);
   for (let i: u32 = 0; i < segs; i++) {
     const e = segEntry(i);
-    const base = load<u64>(e), size = load<u64>(e + 8);
-    const sentinel = load<u32>(e + 16);
+    const base = load<u64>(e + SG_BASE), size = load<u64>(e + SG_RESERVE);
+    const sentinel = load<u32>(e + SG_SENTINEL);
     if (flags(sentinel) != FL_SENTINEL || addr(sentinel) != base || sizeG(sentinel) != 0) return 1;
     let r = nextP(sentinel);
     let expect = base;
@@ -747,21 +1016,60 @@ export function ffCheck(heapIndex: i32): i32 {
   }
   let b = ld32(H_LARGE_HEAD);
   while (b) { ckBusy += sizeB(b); b = nextP(b); }
-  if (!treapOk(ld32(H_FREE_ROOT), 0, FL_FREE, 0, 0xFFFFFFFFFFFFFFFF) ||
-    !treapOk(ld32(H_UCR_ROOT), 0, FL_UCR, 0, 0xFFFFFFFFFFFFFFFF)) return 4;
+  if (!indexesOk()) return 4;
   if (ckFree != ld64(H_FREE_BYTES) || ckFreeBlocks != ld64(H_FREE_BLOCKS) || ckBusy != ld64(H_BUSY_BYTES) ||
     ckUcrs != ld64(H_UCRS)) return 5;
   return 0;
 }
 
-function treapOk(t: u32, parent: u32, kindFlag: u32, lo: u64, hi: u64): bool {
-  if (!t) return true;
-  if (flags(t) != kindFlag || addr(t) < lo || addr(t) >= hi || par(t) != parent) return false;
-  const l = lft(t), r = rgt(t);
-  if ((l && prio(l) > prio(t)) || (r && prio(r) > prio(t))) return false;
-  let m = sizeG(t);
-  if (maxG(l) > m) m = maxG(l);
-  if (maxG(r) > m) m = maxG(r);
-  if (m != maxG(t)) return false;
-  return treapOk(l, t, kindFlag, lo, addr(t)) && treapOk(r, t, kindFlag, addr(t) + 1, hi);
+// One kind's index: every list in address order inside its bucket, of records of that kind only,
+// with consistent back links; every maximum equal to a recount; padding zero. Counts the records.
+let ckListed: u64 = 0;
+function indexOk(e: usize, ix: usize, kind: u32, rkMax: u32): bool {
+  const base = load<u64>(e + SG_BASE);
+  const shift = <u64>load<u32>(ix + IX_SHIFT);
+  const nb = load<u32>(ix + IX_BUCKETS), top = load<u32>(ix + IX_TOP);
+  if (<u64>nb != (load<u64>(e + SG_RESERVE) + (<u64>1 << shift) - 1) >> shift) return false;
+  if (levelCount(nb, top) > <u32>FAN || (top && levelCount(nb, top - 1) <= <u32>FAN)) return false;
+  for (let b: u32 = 0; b < nb; b++) {
+    const lo = base + (<u64>b << shift), hi = lo + (<u64>1 << shift);
+    let t = load<u32>(headSlot(ix, b)), prev: u32 = 0, m: u32 = 0;
+    while (t) {
+      if (flags(t) != kind || addr(t) < lo || addr(t) >= hi || lft(t) != prev) return false;
+      if (prev && addr(prev) >= addr(t)) return false;
+      if (sizeG(t) > m) m = sizeG(t);
+      ckListed++;
+      prev = t;
+      t = rgt(t);
+    }
+    if (load<u32>(leafSlot(ix, b)) != m) return false;
+  }
+  for (let l: u32 = 0; l <= top; l++) {
+    const c = levelCount(nb, l), p = levelPtr(ix, l);
+    for (let x = <usize>c; x < padNodes(c); x++) if (load<u32>(p + (x << 2))) return false;
+    if (l) for (let x: usize = 0; x < <usize>c; x++) if (load<u32>(p + (x << 2)) != nodeMax(levelPtr(ix, l - 1), x)) return false;
+  }
+  return rkMax == nodeMax(levelPtr(ix, top), 0);
+}
+
+// Rank table in address order and pointing back; both indexes of every segment; every free block
+// and UCR the segment walk counted is listed exactly once (listed records are distinct: each list
+// is strictly address-ordered inside its own bucket, and buckets do not overlap).
+function indexesOk(): bool {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  let free: u64 = 0, ucrs: u64 = 0;
+  for (let r: u32 = 0; r < segs; r++) {
+    const rp = ranks + <usize>r * RANK_BYTES;
+    const e = segEntry(load<u32>(rp + RK_SEG));
+    if (load<u32>(e + SG_RANK) != r || load<u64>(rp + RK_BASE) != load<u64>(e + SG_BASE)) return false;
+    if (r && load<u64>(rp - RANK_BYTES + RK_BASE) >= load<u64>(e + SG_BASE)) return false;
+    ckListed = 0;
+    if (!indexOk(e, e + SG_FREE_IX, FL_FREE, load<u32>(rp + RK_FREE_MAX))) return false;
+    free += ckListed;
+    ckListed = 0;
+    if (!indexOk(e, e + SG_UCR_IX, FL_UCR, load<u32>(rp + RK_UCR_MAX))) return false;
+    ucrs += ckListed;
+  }
+  return free == ckFreeBlocks && ucrs == ckUcrs;
 }

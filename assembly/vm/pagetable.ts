@@ -56,13 +56,19 @@ function allocZeroed(bytes: usize): usize {
 }
 
 // Pointer to the entry of `page`, creating tables when `create`; 0 when absent and not created.
-export function ptEntry(page: u64, create: bool): usize {
+// The flat table and the cached leaf are answered inline; the walk down the tree is not.
+// @ts-ignore: decorator
+@inline export function ptEntry(page: u64, create: bool): usize {
   if (!sparse) {
     if (CHECKS) assert(page < flatPages, "page beyond flat table");
     return flatBase + <usize>page;
   }
+  if (page >> LEAF_BITS == cachedLeafKey) return cachedLeaf + <usize>(page & (LEAF_ENTRIES - 1));
+  return ptWalk(page, create);
+}
+
+function ptWalk(page: u64, create: bool): usize {
   const key = page >> LEAF_BITS;
-  if (key == cachedLeafKey) return cachedLeaf + <usize>(page & (LEAF_ENTRIES - 1));
   let table = topTable;
   const i0 = <usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS));
   const i1 = <usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1));

@@ -541,19 +541,31 @@ export function vmCommit(addr: u64, size: u64): Status {
   commitCalls++;
   const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
-  const last = b < r1 ? b : r1 - 1;
-  const before = runStarts(r0, a, last);
+  // Run starts over [a, b] (b only when it is inside the region) are counted on the old states in
+  // the same pass that commits; afterwards [a, b) is one committed run, so the new count is direct.
+  const prev0: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;
+  let prev = prev0;
+  let c0: u64 = 0, u0: u64 = 0;
   let added: i64 = 0;
   for (let pg = a; pg < b; pg++) {
     const e = ptEntry(pg, true);
     const s = load<u8>(e);
-    if (!(s & PAGE_COMMITTED)) { store<u8>(e, s | PAGE_COMMITTED); added++; }
+    const c = s & PAGE_COMMITTED;
+    if (c != prev) { if (c) c0++; else u0++; }
+    prev = c;
+    if (!c) { store<u8>(e, s | PAGE_COMMITTED); added++; }
   }
   if (added) {
     const p = P(n);
     store<u32>(p + N_COMMITTED, load<u32>(p + N_COMMITTED) + <u32>added);
     addCommitted(load<u8>(p + N_OWNER), added);
-    applyRunDelta(n, before, runStarts(r0, a, last));
+    let c1: u64 = prev0 != PAGE_COMMITTED ? 1 : 0, u1: u64 = 0;
+    if (b < r1) {
+      const c = ptGet(b) & PAGE_COMMITTED;
+      if (c != prev) { if (c) c0++; else u0++; }
+      if (!c) u1 = 1;
+    }
+    applyRunDelta(n, (c0 << 32) | u0, (c1 << 32) | u1);
   }
   return Status.OK;
 }
@@ -565,10 +577,44 @@ export function vmDecommit(addr: u64, size: u64): Status {
   if (!load<u32>(P(n) + N_COMMITTED)) return Status.OK;
   const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
-  const last = b < r1 ? b : r1 - 1;
-  const before = runStarts(r0, a, last);
-  dropPages(n, a, b);
-  applyRunDelta(n, before, runStarts(r0, a, last));
+  // As in vmCommit: old run starts counted in the dropping pass; [a, b) ends as one uncommitted run.
+  const prev0: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;
+  let prev = prev0;
+  let c0: u64 = 0, u0: u64 = 0;
+  let dropped: i64 = 0, droppedResident: i64 = 0;
+  for (let pg = a; pg < b; pg++) {
+    const e = ptEntry(pg, false);
+    if (!e) {
+      // No leaf: every page up to the leaf's end reads uncommitted.
+      if (prev != 0) u0++;
+      prev = 0;
+      pg |= 511;
+      continue;
+    }
+    const s = load<u8>(e);
+    const c = s & PAGE_COMMITTED;
+    if (c != prev) { if (c) c0++; else u0++; }
+    prev = c;
+    if (c) {
+      dropped++;
+      if (s & PAGE_RESIDENT) droppedResident++;
+      store<u8>(e, 0);
+    }
+  }
+  const p = P(n);
+  if (dropped) {
+    store<u32>(p + N_COMMITTED, load<u32>(p + N_COMMITTED) - <u32>dropped);
+    const owner = load<u8>(p + N_OWNER);
+    addCommitted(owner, -dropped);
+    addResident(owner, -droppedResident);
+  }
+  let c1: u64 = 0, u1: u64 = prev0 != 0 ? 1 : 0;
+  if (b < r1) {
+    const c = ptGet(b) & PAGE_COMMITTED;
+    if (c != prev) { if (c) c0++; else u0++; }
+    if (c) c1 = 1;
+  }
+  applyRunDelta(n, (c0 << 32) | u0, (c1 << 32) | u1);
   return Status.OK;
 }
 

@@ -290,7 +290,7 @@ export class Engine {
   /** Bytes of WASM linear memory in use by this engine instance. */
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
-  /** Bytes of the engine's own tables (VM nodes + page table, id table, first-fit records). */
+  /** Bytes of the engine's own tables (VM nodes + page table, id table, policy records and indexes). */
   engineTableBytes(): {
     vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number;
     ntTables: number; ntRecordBytes: number; ptmallocRecords: number; ptmallocRecordBytes: number;

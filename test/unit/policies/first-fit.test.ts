@@ -101,6 +101,23 @@ describe('first-fit', () => {
     expect(e.blockOf(0).address).not.toBe(a);
   });
 
+  it('searches segments in address order when a new segment lands below an older one', async () => {
+    const { e, run } = await heap({ segmentReserveBytes: '64K', segmentCommitBytes: '4K', largeBlockBytes: '32K' });
+    // A large block takes the lowest free range and the first segment goes above it; releasing the
+    // large block leaves a hole below the segment, where the second segment then goes.
+    run((o) => { o.alloc(H, 0, 300 * KiB); o.alloc(H, 1, 1000); });
+    const first = e.blockOf(1).address;
+    expect(e.blockOf(0).address).toBeLessThan(first);
+    run((o) => o.free(H, 0));
+    run((o) => { for (let i = 2; i < 80; i++) o.alloc(H, i, 1000); });
+    expect(heap0(e).segments).toBe(2);
+    expect(e.blockOf(79).address).toBeLessThan(first);
+    // A hole in the older, higher segment loses to the free rest of the newer, lower one.
+    run((o) => o.free(H, 5));
+    run((o) => o.alloc(H, 100, 1000));
+    expect(e.blockOf(100).address).toBeLessThan(first);
+  });
+
   it('rejects bad parameters with a status, not a trap', async () => {
     const e = await createEngine({ build: 'debug' });
     expect(() => e.createHeap('first-fit', { params: { segmentCommitBytes: '8M' } })).toThrow(/BAD_PARAM/);

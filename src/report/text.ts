@@ -2,6 +2,7 @@
 import type { AddressSummary, Checkpoint, Diagnosis, HeapCounters, RunDocument } from './types.js';
 import { USAGE_NAMES, TYPE_NAMES } from './types.js';
 import { formatAddressSummary } from './address-summary.js';
+import { formatHeapSummary } from './heap-summary.js';
 import { formatMB } from './diagnose.js';
 
 const KB = 1024;
@@ -62,4 +63,23 @@ export function diagnosisText(d: Diagnosis): string {
     lines.push('');
   }
   return lines.join('\n');
+}
+
+/**
+ * The WinDbg views of the simulated process at one checkpoint: `!address -summary`, then `!heap -s`
+ * over the NT heaps (as WinDbg lists them), then one line for each other layer.
+ */
+export function windbgViews(cp: Checkpoint, arch: 'x86' | 'x64'): string {
+  const heaps = cp.heaps && cp.heaps.length ? cp.heaps : [cp.heap];
+  const nt = heaps.filter((h) => h.policy === 'nt');
+  const others = heaps.filter((h) => h.policy !== 'nt');
+  return [
+    '0:000> !address -summary',
+    '',
+    formatAddressSummary(addressSummaryOf(cp)).trimEnd(),
+    '',
+    '0:000> !heap -s',
+    nt.length ? formatHeapSummary(nt, { arch }).trimEnd() : '(no NT heap in this run: nothing for !heap -s to list)',
+    ...(others.length ? ['', ...others.map(heapLine)] : []),
+  ].join('\n');
 }

@@ -73,6 +73,10 @@ describe('heapsim demo', () => {
     expect(nt.busyBytes).toBeGreaterThanOrEqual(pool.committedBytes);
     expect(top.bytes).toBeGreaterThan(0.9 * doc.diagnosis.retainedBytes);
     const text = (await cli('demo', '--policy', 'pool')).stdout;
+    // !heap -s lists the NT heap only (one row per mark); the pool layer gets its own line.
+    expect(text.match(/^[0-9a-f]{8} 00001002 .*$/gm)).toHaveLength(3);
+    expect(text).not.toMatch(/^00000000 /m);
+    expect(text.match(/^heap 0 pool \(on heap 1\): /gm)).toHaveLength(3);
     expect(text).toMatch(/retained by pool \(freed objects kept on pool lists\) +\d+\.\d MB +\(pool\)/);
   });
 

@@ -2,16 +2,13 @@
 // whose heap commit rises at a peak and stays), prints what WinDbg would show at each of the three
 // moments (`!address -summary`, `!heap -s`), then the diagnosis with the mechanisms that hold the
 // memory. --json prints the checkpoint document with the diagnosis instead.
-import { diagnosisText } from '../../report/text.js';
+import { diagnosisText, windbgViews } from '../../report/text.js';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues } from '../options.js';
 import { getPolicy, POLICIES } from '../../engine/policies.js';
 import { windowsServicePeak } from '../../workload/windows-service-peak.js';
 import { runWorkload } from '../../run/run.js';
 import { diagnoseRun } from '../../run/diagnose-run.js';
-import { addressSummaryOf } from '../../report/text.js';
-import { formatAddressSummary } from '../../report/address-summary.js';
-import { formatHeapSummary } from '../../report/heap-summary.js';
 import type { Checkpoint, Diagnosis, RunDocument } from '../../report/types.js';
 import { layerSettings } from './run.js';
 
@@ -41,18 +38,7 @@ options:
 `;
 
 function checkpointText(cp: Checkpoint, arch: 'x86' | 'x64'): string {
-  const heaps = cp.heaps && cp.heaps.length ? cp.heaps : [cp.heap];
-  return [
-    `=== ${cp.label} (event ${cp.event}) ===`,
-    '',
-    '0:000> !address -summary',
-    '',
-    formatAddressSummary(addressSummaryOf(cp)).trimEnd(),
-    '',
-    '0:000> !heap -s',
-    formatHeapSummary(heaps, { arch }).trimEnd(),
-    '',
-  ].join('\n');
+  return [`=== ${cp.label} (event ${cp.event}) ===`, '', windbgViews(cp, arch), ''].join('\n');
 }
 
 

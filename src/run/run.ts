@@ -17,7 +17,8 @@ export interface LayerSpec {
   params?: Record<string, string | number>;
 }
 
-export interface RunOptions {
+/** What a run is made of, as plain data (what a worker request carries too). */
+export interface RunSettings {
   policy: string;
   params?: Record<string, string | number>;
   /** Heaps below the top one, nearest first: the top heap takes its memory from layers[0]. */
@@ -27,6 +28,9 @@ export interface RunOptions {
   /** Periodic checkpoint every N events (0 = marks only). */
   every?: number;
   build?: BuildFlavour;
+}
+
+export interface RunOptions extends RunSettings {
   /** Called for each checkpoint as it is produced (live charts, progress). */
   onCheckpoint?: (cp: Checkpoint, sample: Sample) => void;
   /** Called after each batch with the events done so far. */

@@ -1,9 +1,7 @@
 // What the engine service (src/worker/service.ts) accepts and returns. Everything here is plain
 // data that the structured clone algorithm copies, apart from OpBuffer (moved, see transfer.ts)
 // and the compiled WebAssembly.Module (shared with the receiver, not recompiled).
-import type { ArchName } from '../engine/abi.js';
-import type { BuildFlavour } from '../engine/load.js';
-import type { LayerSpec } from '../run/run.js';
+import type { RunSettings } from '../run/run.js';
 import type { FormatName } from '../trace/events.js';
 
 /** A built-in synthetic workload and its seed. */
@@ -29,18 +27,10 @@ export interface TraceInputSpec {
 export type RunInput = WorkloadInput | TraceInputSpec;
 
 /** One run: an input on a policy stack, as `heapsim run` takes it. */
-export interface RunRequest {
+export interface RunRequest extends RunSettings {
   /** Name the caller picks to cancel the run with `cancel(runId)`. */
   runId?: string;
   input: RunInput;
-  policy: string;
-  params?: Record<string, string | number>;
-  layers?: LayerSpec[];
-  arch?: ArchName;
-  profile?: string;
-  /** Periodic checkpoint every N events (0 or absent: marks only). */
-  every?: number;
-  build?: BuildFlavour;
 }
 
 /** A policy as the page and `--help` list it. */

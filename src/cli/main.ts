@@ -50,8 +50,11 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr.write(`heapsim ${first}: ${err.describe()}\n`);
       return EXIT_USAGE;
     }
-    if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') {
-      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+    const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+      const e = err as NodeJS.ErrnoException;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : 'permission denied';
+      io.stderr.write(`heapsim ${first}: ${e.path ?? e.message}: ${why}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof EngineStatusError) {

@@ -25,7 +25,11 @@ export function workloadNames(): string[] {
 
 export function makeWorkload(name: string, options: WorkloadFactoryOptions = {}): Workload {
   const w = WORKLOADS[name];
-  if (!w) throw new UsageError(`unknown workload '${name}' (built in: ${workloadNames().join(', ')}; or give a trace file)`);
+  if (!w) {
+    // A name with a path separator or an extension was meant as a trace file.
+    if (/[\\/]|\.[A-Za-z0-9]+$/.test(name)) throw new UsageError(`${name}: no such file (and no built-in workload of that name)`);
+    throw new UsageError(`unknown workload '${name}' (built in: ${workloadNames().join(', ')}; or give a trace file)`);
+  }
   // An absent seed stays absent so the workload's default applies (`seed: undefined` would override it).
   return w.make(options.seed === undefined ? {} : { seed: options.seed });
 }

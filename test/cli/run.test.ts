@@ -87,3 +87,15 @@ describe('heapsim run: diagnosis', () => {
     expect(Number.isInteger(doc.diagnosis.retainedBytes)).toBe(true);
   });
 });
+
+describe('heapsim: missing files', () => {
+  it.each([
+    [['run', './nope.mtrace'], /^heapsim run: \.\/nope\.mtrace: no such file \(and no built-in workload of that name\)$/],
+    [['stats', 'nope.mtrace'], /^heapsim stats: nope\.mtrace: no such file$/],
+    [['analyze', 'missing-dump.txt'], /^heapsim analyze: missing-dump\.txt: no such file$/],
+  ])('%j: one line naming the file, exit 2', async (argv, message) => {
+    const r = await cli(...argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(message);
+  });
+});

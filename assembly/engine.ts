@@ -14,12 +14,12 @@
 //   handle 0 = id not live. Ids are dense (the host reuses them), so the table stays as small as the
 //   largest live id. Both words of an id share a cache line (one miss per op on a random id).
 
-import { resize } from "./mem";
+import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
 import { CHECKS } from "./checks";
 import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
-  K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT, NO_OWNER,
+  K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
 } from "./abi";
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
@@ -58,7 +58,6 @@ let failedOps: u64 = 0;
 let batchFailed: i32 = 0;
 let firstFailOp: i32 = -1;
 let firstFailStatus: i32 = 0;
-let trimmedBytes: u64 = 0;
 let curOp: i32 = -1;       // op being executed, for the host's trap report
 export function currentOp(): i32 { return curOp; }
 
@@ -71,13 +70,6 @@ const hFrees = memory.data(MAX_HEAPS * 8);
 const hFailedAllocs = memory.data(MAX_HEAPS * 8);
 const hPeakCommitted = memory.data(MAX_HEAPS * 8);
 
-// @ts-ignore: decorator
-@inline function hAdd(base: usize, h: i32, d: i64): void {
-  const p = base + (<usize>h << 3);
-  store<i64>(p, load<i64>(p) + d);
-}
-// @ts-ignore: decorator
-@inline function hGet(base: usize, h: i32): u64 { return load<u64>(base + (<usize>h << 3)); }
 
 export function engineInit(arch: i32, every: u32): Status {
   const st = vmInit(arch);
@@ -320,7 +312,7 @@ export function runBatch(count: i32): i32 {
       case Op.SKIP: { countEvent(size); break; }
       case Op.TRIM: {
         if (!heapPolicy(h)) st = Status.BAD_HEAP;
-        else trimmedBytes += heapTrim(h, size);
+        else heapTrim(h, size); // the policy counts what it gave back
         break;
       }
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
@@ -336,7 +328,6 @@ export function runBatch(count: i32): i32 {
   return batchFailed;
 }
 
-export function trimmedTotal(): u64 { return trimmedBytes; }
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.
 export function idUserAddress(id: u32): u64 {
@@ -380,5 +371,3 @@ export function checkAll(): i32 {
   return 0;
 }
 
-// Owner index the VM uses for a heap's regions (for host-side region walks).
-export function heapOwner(h: i32): i32 { return heapPolicy(h) ? heapRoot(h) : <i32>NO_OWNER; }

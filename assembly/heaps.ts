@@ -16,6 +16,7 @@
 // The blocks a child holds are internal: they never enter the engine's id table, so the program
 // cannot free or realloc them; only the child can, through these functions.
 
+import { u64Add as lAdd, u64Get as lGet } from "./mem";
 import { Status, Policy, MAX_HEAPS, K_POLICY } from "./abi";
 import { ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffSample, ffCheck, ffUserAddress } from "./policies/first-fit";
 import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSample, ptCheck, ptUserAddress } from "./policies/ptmalloc";
@@ -37,13 +38,6 @@ const lAllocs = memory.data(MAX_HEAPS * 8);
 const lFrees = memory.data(MAX_HEAPS * 8);
 const lFailed = memory.data(MAX_HEAPS * 8);
 
-// @ts-ignore: decorator
-@inline function lGet(base: usize, h: i32): u64 { return load<u64>(base + (<usize>h << 3)); }
-// @ts-ignore: decorator
-@inline function lAdd(base: usize, h: i32, d: i64): void {
-  const p = base + (<usize>h << 3);
-  store<i64>(p, load<i64>(p) + d);
-}
 
 // Policies that can take their memory from another heap.
 export function policyStackable(policy: i32): bool {

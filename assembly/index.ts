@@ -5,12 +5,12 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  trimmedTotal, heapOwner, currentOp, idUserAddress, idRequestedBytes,
+  currentOp, idUserAddress, idRequestedBytes,
 } from "./engine";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
-  vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages, vmRegionUncommittedRuns,
-  vmRegionCommittedRuns, vmCheck, vmWalk, vmEngineBytes, vmCommittedBytes, vmTotalBytes,
+  vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,
+  vmCheck, vmWalk, vmEngineBytes, vmTotalBytes,
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
 export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";

@@ -3,3 +3,12 @@
 export function resize(ptr: usize, bytes: usize): usize {
   return ptr ? heap.realloc(ptr, bytes) : heap.alloc(bytes);
 }
+
+// Per-heap (or per-usage) u64 counter tables: element i of a table at `base`.
+// @ts-ignore: decorator
+@inline export function u64Get(base: usize, i: i32): u64 { return load<u64>(base + (<usize>i << 3)); }
+// @ts-ignore: decorator
+@inline export function u64Add(base: usize, i: i32, delta: i64): void {
+  const p = base + (<usize>i << 3);
+  store<i64>(p, load<i64>(p) + delta);
+}

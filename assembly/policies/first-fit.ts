@@ -903,8 +903,6 @@ export function ffUserAddress(b: u32): u64 {
   return alignLog2 ? alignUp(u, <u64>1 << alignLog2) : u;
 }
 
-export function ffBlockBytes(b: u32): u64 { return sizeB(b); }
-
 // HeapCompact-like: decommit the whole pages of every free block, thresholds ignored.
 let trimList: usize = 0;
 let trimCap: u32 = 0;

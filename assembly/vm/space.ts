@@ -38,7 +38,7 @@
 //   S4 per-region committed pages and runs equal a recount of the page table
 //   S5 global, per-usage, per-type and per-owner counters equal the sums over regions
 
-import { resize } from "../mem";
+import { resize, u64Add } from "../mem";
 import { Status, Arch, USAGE_COUNT, REGION_TYPE_COUNT, MAX_HEAPS, NO_OWNER } from "../abi";
 import { CHECKS } from "../checks";
 import {
@@ -264,9 +264,7 @@ const ownerRegions = memory.data(8 * 8);
 if (USAGE_COUNT > 16 || REGION_TYPE_COUNT > 4 || MAX_HEAPS > 8) ERROR("counter arrays too small");
 
 // @ts-ignore: decorator
-@inline function addAt(base: usize, i: u32, delta: i64): void {
-  store<i64>(base + (<usize>i << 3), load<i64>(base + (<usize>i << 3)) + delta);
-}
+@inline function addAt(base: usize, i: u32, delta: i64): void { u64Add(base, <i32>i, delta); }
 
 function addOwner(base: usize, owner: u8, delta: i64): void {
   if (owner != NO_OWNER) addAt(base, <u32>owner, delta);
@@ -303,7 +301,6 @@ export function vmInit(arch: i32): Status {
 export function vmArch(): i32 { return archId; }
 // Total as !address counts it: from address 0 (the unusable first 64 KiB counts as free) to userHigh.
 export function vmTotalBytes(): u64 { return userHigh; }
-export function vmCommittedBytes(): u64 { return committedBytes; }
 
 // Engine bytes used by the VM's own structures (node pool + page table).
 export function vmEngineBytes(): usize { return <usize>nodeCap * NODE_BYTES + ptBytes(); }
@@ -674,8 +671,6 @@ export function vmRegionAt(addr: u64): u32 {
 export function vmRegionBase(r: u32): u64 { return start(r); }
 export function vmRegionEnd(r: u32): u64 { return end(r); }
 export function vmRegionCommittedPages(r: u32): u32 { return load<u32>(P(r) + N_COMMITTED); }
-export function vmRegionUncommittedRuns(r: u32): u32 { return load<u32>(P(r) + N_URUNS); }
-export function vmRegionCommittedRuns(r: u32): u32 { return load<u32>(P(r) + N_CRUNS); }
 
 export function vmOwnerReserved(o: u8): u64 { return load<u64>(ownerReserved + (<usize>o << 3)); }
 export function vmOwnerCommitted(o: u8): u64 { return load<u64>(ownerCommitted + (<usize>o << 3)); }

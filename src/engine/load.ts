@@ -77,8 +77,6 @@ export interface EngineExports {
   takeSample(mark: number, event: bigint): void;
   checkAll(): number;
   idTableBytes(): number;
-  trimmedTotal(): bigint;
-  heapOwner(h: number): number;
   currentOp(): number;
   idUserAddress(id: number): bigint;
   idRequestedBytes(id: number): number;

@@ -37,10 +37,3 @@ export function drawSize(rng: Prng, mix: SizeMix): number {
   const v = Math.round(rng.logNormal(c.medianBytes, c.sigma));
   return Math.min(c.maxBytes, Math.max(c.minBytes, v));
 }
-
-/** Mean of a mix by sampling (for docs and calibration). */
-export function meanSize(rng: Prng, mix: SizeMix, samples = 100_000): number {
-  let s = 0;
-  for (let i = 0; i < samples; i++) s += drawSize(rng, mix);
-  return s / samples;
-}

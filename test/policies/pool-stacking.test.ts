@@ -1,22 +1,11 @@
 // Heap layers: a pool taking its chunks from a first-fit heap (the seed's 1a over 1b/1c over 2).
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type HeapSample, type Sample } from '../../src/engine/engine.js';
+import { type Engine, type HeapSample, type Sample } from '../../src/engine/engine.js';
 import { OpBuffer } from '../../src/engine/ops.js';
+import { CHUNK_BYTES, KiB, engine, run } from './pool-helpers.js';
 import { EngineStatusError } from '../../src/errors.js';
 import { poolRetainedCause } from '../../src/diagnosis/pool.js';
 
-const KiB = 1024;
-const CHUNK_BYTES = 64 * KiB;
-
-async function engine(): Promise<Engine> { return createEngine({ build: 'debug' }); }
-
-function run(e: Engine, fill: (ops: OpBuffer) => void): void {
-  const ops = new OpBuffer(65536);
-  fill(ops);
-  const r = e.apply(ops);
-  expect(r.failedOps, JSON.stringify(r.firstFailure)).toBe(0);
-  expect(e.check()).toBe(0);
-}
 
 function layers(s: Sample, parent: number, pool: number): { ff: HeapSample; pool: HeapSample } {
   return { ff: s.heaps.find((x) => x.heap === parent)!, pool: s.heaps.find((x) => x.heap === pool)! };

@@ -1,25 +1,14 @@
 // The `pool` policy on the VM: classes, LIFO reuse, chunks kept after a peak, pass-through,
 // parameters, trim, the what-if release, and the diagnosis cause.
 import { describe, expect, it } from 'vitest';
-import { createEngine, type Engine, type HeapSample } from '../../src/engine/engine.js';
+import { type Engine, type HeapSample } from '../../src/engine/engine.js';
 import { OpBuffer } from '../../src/engine/ops.js';
+import { CHUNK_BYTES, KiB, engine, run } from './pool-helpers.js';
 import { UsageError } from '../../src/errors.js';
 import { POLICIES } from '../../src/engine/policies.js';
 import type { EngineExports } from '../../src/engine/load.js';
 import { poolRetainedCause, POOL_RETAINED_MECHANISM } from '../../src/diagnosis/pool.js';
 
-const KiB = 1024;
-const CHUNK_BYTES = 64 * KiB;
-
-async function engine(): Promise<Engine> { return createEngine({ build: 'debug' }); }
-
-function run(e: Engine, fill: (ops: OpBuffer) => void): void {
-  const ops = new OpBuffer(65536);
-  fill(ops);
-  const r = e.apply(ops);
-  expect(r.failedOps, JSON.stringify(r.firstFailure)).toBe(0);
-  expect(e.check()).toBe(0);
-}
 
 function heapOf(e: Engine, h: number): HeapSample {
   return e.sample().heaps.find((x) => x.heap === h)!;

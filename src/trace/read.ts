@@ -126,6 +126,9 @@ async function* guarded(path: string, gzip: boolean, iterator: AsyncIterator<Uin
     }
   } catch (err) {
     throw gzipError(path, gzip, err);
+  } finally {
+    // Stopped early (an error in a reader, a consumer that broke off): close the source now.
+    await iterator.return?.();
   }
 }
 

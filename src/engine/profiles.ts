@@ -7,6 +7,7 @@ import type { Engine } from './engine.js';
 import type { ArchName } from './abi.js';
 import type { TypeName, UsageName } from '../report/types.js';
 import { UsageError } from '../errors.js';
+import { ownEntry } from '../names.js';
 
 const KiB = 1024;
 const PAGE = 4096;
@@ -72,7 +73,7 @@ export function splitPages(totalBytes: number, count: number): number[] {
 }
 
 export function applyProfile(engine: Engine, name: string): void {
-  const profile = PROFILES[name];
+  const profile = ownEntry(PROFILES, name);
   if (!profile) throw new UsageError(`unknown profile '${name}' (known: ${profileNames().join(', ')})`);
   if (!profile.arch.includes(engine.arch)) {
     throw new UsageError(`profile '${name}' is for ${profile.arch.join('/')}, not ${engine.arch}`);

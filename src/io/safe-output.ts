@@ -7,12 +7,12 @@
 //   - temporary files still open when the process is interrupted (Ctrl-C, SIGTERM, a closed pipe)
 //     are removed by removeTemporaryFiles(), which the command-line entry point calls.
 // Node only (node:fs); the browser build never imports it.
-import { constants as fsConstants, createReadStream, lstatSync, unlinkSync } from 'node:fs';
+import { constants as fsConstants, createReadStream, lstatSync, readdirSync, unlinkSync } from 'node:fs';
 import { lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import { InputError } from '../errors.js';
+import { InputError, describeErrno, fileKind } from '../errors.js';
 
 /** A write to an output file failed (disk full, I/O error, file too large). Exit code 1. */
 export class OutputError extends Error {
@@ -27,53 +27,49 @@ export class OutputError extends Error {
   }
 }
 
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
-  EIO: 'input/output error',
-  EFBIG: 'file too large',
-  EROFS: 'read-only file system',
-  EACCES: 'permission denied',
-  EPERM: 'operation not permitted',
-  ENOENT: 'no such directory',
-  ENOTDIR: 'a part of the path is not a directory',
-  EISDIR: 'is a directory',
-  ENAMETOOLONG: 'name too long',
-  ELOOP: 'too many levels of symbolic links',
-  EXDEV: 'cross-device rename',
-};
-
-function describeErrno(err: unknown): string {
-  const e = err as NodeJS.ErrnoException | undefined;
-  const code = e?.code;
-  if (code !== undefined && Object.hasOwn(ERRNO_TEXT, code)) return `${ERRNO_TEXT[code]} (${code})`;
-  return code !== undefined ? code : String((err as Error | undefined)?.message ?? err);
-}
-
-/** What kind of thing is at `path`, for a refusal message. */
-export function fileKind(stats: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isSymbolicLink(): boolean }): string {
-  if (stats.isSymbolicLink()) return 'a symbolic link';
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a regular file';
-}
-
 /** Temporary files not yet renamed or removed; removed synchronously on interruption. */
 const temporaryFiles = new Set<string>();
 
+/** Temporary names whose `NAME.<anything>` siblings are temporary too (a recorded program's children). */
+const temporaryPrefixes = new Set<string>();
+
 /** Removes every temporary file still pending (synchronous: safe in a signal or exit handler). */
 export function removeTemporaryFiles(): void {
-  for (const path of temporaryFiles) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // already gone
-    }
-  }
+  for (const path of temporaryFiles) unlinkQuietly(path);
   temporaryFiles.clear();
+  for (const prefix of temporaryPrefixes) {
+    for (const path of siblingsOf(prefix)) unlinkQuietly(path);
+  }
+  temporaryPrefixes.clear();
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** The files `PREFIX.<anything>` in PREFIX's directory. */
+export function siblingsOf(prefix: string): string[] {
+  const dir = dirname(prefix);
+  const start = basename(prefix) + '.';
+  try {
+    return readdirSync(dir).filter((f) => f.startsWith(start)).map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+/** Tracks `path` and every `path.<anything>` for removal on interruption. */
+export function trackTemporaryPrefix(path: string): void {
+  temporaryFiles.add(path);
+  temporaryPrefixes.add(path);
+}
+export function untrackTemporaryPrefix(path: string): void {
+  temporaryFiles.delete(path);
+  temporaryPrefixes.delete(path);
 }
 
 /** Registers extra temporary paths (e.g. files a recorded program writes) for removal on interruption. */

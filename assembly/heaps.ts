@@ -18,12 +18,12 @@
 
 import { u64Add as lAdd, u64Get as lGet } from "./mem";
 import { Status, Policy, MAX_HEAPS, K_POLICY } from "./abi";
-import { ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffSample, ffCheck, ffUserAddress } from "./policies/first-fit";
-import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSample, ptCheck, ptUserAddress } from "./policies/ptmalloc";
+import { ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffSample, ffCheck, ffUserAddress } from "./policies/first-fit/first-fit";
+import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSample, ptCheck, ptUserAddress } from "./policies/ptmalloc/ptmalloc";
 import {
   poolCreate, poolAlloc, poolFree, poolRealloc, poolTrim, poolDestroy, poolSample, poolCheck, poolUserAddress,
-} from "./policies/pool";
-import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntSample, ntCheck, ntUserAddress } from "./policies/nt";
+} from "./policies/pool/pool";
+import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntSample, ntCheck, ntUserAddress } from "./policies/nt/nt";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM

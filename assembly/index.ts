@@ -13,7 +13,7 @@ export {
   vmCheck, vmWalk, vmEngineBytes, vmTotalBytes,
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
-export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
-export { ptRecordBytes, ptEngineBytes, ptPurgeableBytes, ptPinnedBelowBytes } from "./policies/ptmalloc";
-export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";
-export { ntWalk, ntWalkBuffer, ntEngineBytes, ntRecordBytes } from "./policies/nt";
+export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit/first-fit";
+export { ptRecordBytes, ptEngineBytes, ptPurgeableBytes, ptPinnedBelowBytes } from "./policies/ptmalloc/ptmalloc";
+export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool/pool";
+export { ntWalk, ntWalkBuffer, ntEngineBytes, ntRecordBytes } from "./policies/nt/nt";

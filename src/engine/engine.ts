@@ -6,7 +6,7 @@ import {
 } from './abi.js';
 import { OpBuffer } from './ops.js';
 import { instantiateEngine, type BuildFlavour, type EngineExports } from './load.js';
-import { getPolicy, policyById, resolveParams } from './policies.js';
+import { getPolicy, policyById, resolveParams } from '../policies/registry.js';
 import { EngineStatusError, EngineTrapError } from '../errors.js';
 import { USAGE_NAMES, TYPE_NAMES, type UsageName, type TypeName } from '../report/types.js';
 import { applyProfile } from './profiles.js';

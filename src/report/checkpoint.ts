@@ -1,6 +1,6 @@
 // Turns engine samples into the checkpoint JSON every report reads (src/report/types.ts).
 import type { HeapSample, Sample } from '../engine/engine.js';
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy } from '../policies/registry.js';
 import { externalFragmentationPct, virtualAddressFragmentationPct } from './windbg-numbers.js';
 import { USAGE_NAMES, TYPE_NAMES, type Checkpoint, type HeapCounters, type TypeName, type UsageName } from './types.js';
 

@@ -4,13 +4,13 @@ import { createEngine, type Sample } from '../engine/engine.js';
 import type { ArchName } from '../engine/abi.js';
 import type { BuildFlavour } from '../engine/load.js';
 import { PROFILES } from '../engine/profiles.js';
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy } from '../policies/registry.js';
 import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { toCheckpoint } from '../report/checkpoint.js';
 import { withTrims, trimResults, heapOf, type TrimPoint } from './trim-at.js';
-import { diagnosePtmalloc } from '../engine/ptmalloc.js';
+import { diagnosePtmalloc } from '../policies/ptmalloc/diagnose.js';
 
 export interface LayerSpec {
   policy: string;

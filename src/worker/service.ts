@@ -8,7 +8,7 @@
 import { createEngine, type BatchResult, type Engine, type EngineOptions, type HeapOptions, type Sample } from '../engine/engine.js';
 import { provideModule, type BuildFlavour } from '../engine/load.js';
 import type { OpBuffer } from '../engine/ops.js';
-import { POLICIES } from '../engine/policies.js';
+import { POLICIES } from '../policies/registry.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { runWorkload } from '../run/run.js';

@@ -5,7 +5,7 @@
 import { diagnosisText, windbgViews } from '../../report/text.js';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues } from '../options.js';
-import { getPolicy, POLICIES } from '../../engine/policies.js';
+import { getPolicy, POLICIES } from '../../policies/registry.js';
 import { windowsServicePeak } from '../../workload/windows-service-peak.js';
 import { runWorkload } from '../../run/run.js';
 import { diagnoseRun } from '../../run/diagnose-run.js';

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, oneOf } from '../options.js';
 import { ARCHS, type ArchName } from '../../engine/abi.js';
-import { policyNames } from '../../engine/policies.js';
+import { policyNames } from '../../policies/registry.js';
 import { profileNames } from '../../engine/profiles.js';
 import { workloadNames } from '../../workload/index.js';
 import { UsageError } from '../../errors.js';

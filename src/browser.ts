@@ -10,9 +10,13 @@ export { OpBuffer } from './engine/ops.js';
 export { engineModule, provideModule } from './engine/load.js';
 export type { BuildFlavour } from './engine/load.js';
 export type { ArchName } from './engine/abi.js';
-export { POLICIES, policyNames } from './policies/registry.js';
+export { POLICIES, policyNames, policySpecs, getPolicy, DEFAULT_POLICY } from './policies/registry.js';
 export { PROFILES } from './engine/profiles.js';
-export type { PolicySpec, ParamSpec } from './policies/registry.js';
+export type { PolicySpec, ParamSpec, PolicyDecl, ParamDecl, Platform, ParamUnit, EnvReading } from './policies/registry.js';
+export { poolClasses } from './policies/pool/classes.js';
+export type { PoolClassInfo } from './policies/pool/classes.js';
+export { ntWalk } from './policies/nt/view.js';
+export type { NtRecord } from './policies/nt/view.js';
 
 // Workloads and runs.
 export { makeWorkload, workloadNames, WORKLOADS } from './workload/index.js';

@@ -8,9 +8,13 @@ export { OpBuffer } from './engine/ops.js';
 export { engineModule, provideModule } from './engine/load.js';
 export type { BuildFlavour } from './engine/load.js';
 export type { ArchName } from './engine/abi.js';
-export { POLICIES, policyNames } from './policies/registry.js';
+export { POLICIES, policyNames, policySpecs, getPolicy, DEFAULT_POLICY } from './policies/registry.js';
 export { PROFILES } from './engine/profiles.js';
-export type { PolicySpec, ParamSpec } from './policies/registry.js';
+export type { PolicySpec, ParamSpec, PolicyDecl, ParamDecl, Platform, ParamUnit, EnvReading } from './policies/registry.js';
+export { poolClasses } from './policies/pool/classes.js';
+export type { PoolClassInfo } from './policies/pool/classes.js';
+export { ntWalk } from './policies/nt/view.js';
+export type { NtRecord } from './policies/nt/view.js';
 
 // Workloads and runs.
 export { makeWorkload, workloadNames, WORKLOADS } from './workload/index.js';
@@ -80,5 +84,6 @@ export type { GlibcEnvResult } from './policies/ptmalloc/glibc-env.js';
 export { diagnosePtmalloc, trimThresholdOf, MALLINFO2_FIELDS } from './policies/ptmalloc/diagnose.js';
 export type { Mallinfo2, PtmallocDiagnosis } from './policies/ptmalloc/diagnose.js';
 export { ptmallocCauses, type PtmallocCause } from './policies/ptmalloc/causes.js';
+export { ptmallocDetail } from './policies/ptmalloc/detail.js';
 export { parseTrimAt } from './run/trim-at.js';
 export type { TrimPoint, TrimResult } from './run/trim-at.js';

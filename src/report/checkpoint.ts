@@ -35,6 +35,8 @@ export function heapCounters(h: HeapSample): HeapCounters {
     virtualAddressFragmentationPct: 0,
     ...h.policyCounters,
     ...(spec.heapView ? spec.heapView(h) : {}),
+    // The library's own statistics under its own names (tcmalloc's, jemalloc's, ...).
+    ...(spec.native ? { native: spec.native(h) } : {}),
   };
   base.externalFragmentationPct = externalFragmentationPct(base.freeBytes, base.committedBytes);
   base.virtualAddressFragmentationPct = virtualAddressFragmentationPct(base.virtBytes, base.committedBytes);

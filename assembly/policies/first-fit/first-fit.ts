@@ -46,7 +46,10 @@
 
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
-  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, MAX_HEAPS, RegionType, Usage } from "../../abi";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { paramInt } from "../../kit/params";
+import { counterAdd } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -58,7 +61,7 @@ const HEADER_BYTES: u64 = 16;                      // size + flags, previous siz
 const MIN_BLOCK_BYTES: u64 = 32;                   // header + two free-list links
 const MIN_G: u32 = <u32>(MIN_BLOCK_BYTES >> GRANULE_SHIFT);
 
-// Parameters (slot index in the HEAP_CREATE params block; NaN = default).
+// Parameters (slot index in the HEAP_CREATE params block; NaN = default; names in index.ts).
 export const FF_DECOMMIT_BLOCK_BYTES = 0;   // default 64 KiB: smallest coalesced free block that is decommitted
 export const FF_DECOMMIT_TOTAL_BYTES = 1;   // default 256 KiB: free bytes the heap keeps before it decommits
 export const FF_SEGMENT_RESERVE_BYTES = 2;  // default 1 MiB: first segment reservation; later ones double
@@ -73,10 +76,10 @@ const DEFAULT_SEGMENT_COMMIT_BYTES: u64 = 64 * KiB;
 const DEFAULT_LARGE_BLOCK_BYTES: u64 = 512 * KiB;
 const MAX_SEGMENT_RESERVE_BYTES: u64 = 256 * MiB;  // doubling stops here
 
-// Policy counter slots.
-const S_DECOMMITS = K_POLICY_BASE + 0;        // decommit operations on free
-const S_DECOMMITTED_BYTES = K_POLICY_BASE + 1; // bytes decommitted, cumulative
-const S_TRIMMED_BYTES = K_POLICY_BASE + 2;     // bytes decommitted by TRIM, cumulative
+// Policy counters (kit/counters.ts; names in index.ts, same order).
+export const C_DECOMMITS = 0;          // decommit operations on free
+export const C_DECOMMITTED_BYTES = 1;  // bytes decommitted, cumulative
+export const C_TRIMMED_BYTES = 2;      // bytes decommitted by TRIM, cumulative
 
 // ---------------------------------------------------------------- records
 
@@ -97,14 +100,12 @@ const FL_LARGE: u32 = 4;
 const FL_SENTINEL: u32 = 8;
 const FL_ALIGN_SHIFT: u32 = 8;
 
-let recs: usize = 0;     // POOL_ALIGN-aligned start of the pool
-let recsRaw: usize = 0;  // the allocation holding it
-let recCap: u32 = 0;
-let recCount: u32 = 1;
-let recFree: u32 = 0;
+// Every first-fit heap's records, one kit pool (dropped records link through R_LEFT).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>R_LEFT, 1024, <u32>POOL_ALIGN);
 
 // @ts-ignore: decorator
-@inline function R(n: u32): usize { return recs + <usize>n * REC_BYTES; }
+@inline function R(n: u32): usize { return RECS.base + <usize>n * REC_BYTES; }
 // @ts-ignore: decorator
 @inline function addr(n: u32): u64 { return load<u64>(R(n) + R_ADDR); }
 // @ts-ignore: decorator
@@ -122,27 +123,8 @@ let recFree: u32 = 0;
 // @ts-ignore: decorator
 @inline function rgt(n: u32): u32 { return load<u32>(R(n) + R_RIGHT); }
 
-function growRecs(): void {
-  const cap = recCap ? recCap * 2 : 1024;
-  const raw = heap.alloc(<usize>cap * REC_BYTES + POOL_ALIGN);
-  const p = (raw + POOL_ALIGN - 1) & ~(POOL_ALIGN - 1);
-  if (recsRaw) {
-    memory.copy(p, recs, <usize>recCount * REC_BYTES);
-    heap.free(recsRaw);
-  }
-  recsRaw = raw;
-  recs = p;
-  recCap = cap;
-}
-
 function newRec(a: u64, g: u32, f: u32): u32 {
-  let n = recFree;
-  if (n) {
-    recFree = load<u32>(R(n) + R_LEFT);
-  } else {
-    if (recCount >= recCap) growRecs();
-    n = recCount++;
-  }
+  const n = takeRecord(RECS);
   const p = R(n);
   store<u64>(p + R_ADDR, a);
   store<u32>(p + R_SIZEG, g);
@@ -154,8 +136,7 @@ function newRec(a: u64, g: u32, f: u32): u32 {
 
 function dropRec(n: u32): void {
   store<u32>(R(n) + R_FLAGS, 0xFFFFFFFF);
-  store<u32>(R(n) + R_LEFT, recFree);
-  recFree = n;
+  dropRecord(RECS, n);
 }
 
 // ---------------------------------------------------------------- heap state
@@ -172,9 +153,7 @@ const H_SEGMENTS: usize = 48;     // u64
 const H_LARGE_BLOCKS: usize = 56; // u64
 const H_LARGE_BYTES: usize = 64;  // u64
 const H_NEXT_RESERVE: usize = 72; // u64 next segment reservation size
-const H_DECOMMITS: usize = 80;    // u64
-const H_DECOMMITTED: usize = 88;  // u64
-const H_TRIMMED: usize = 96;      // u64
+// 80..103 free
 const H_P_DBLOCK: usize = 104;    // u32 bytes
 const H_P_SEGCOMMIT: usize = 108; // u32 bytes
 const H_P_LARGE: usize = 112;     // u32 bytes
@@ -241,18 +220,14 @@ function use(heapIndex: i32): void {
   hs = heapState + <usize>heapIndex * HS_BYTES;
 }
 
-function param(params: usize, count: i32, i: i32, def: u64): u64 {
-  if (i >= count) return def;
-  const v = load<f64>(params + <usize>i * 8);
-  return isNaN(v) ? def : <u64>v;
-}
-
-export function ffCreate(heapIndex: i32, params: usize, count: i32): Status {
-  const dBlock = param(params, count, FF_DECOMMIT_BLOCK_BYTES, DEFAULT_DECOMMIT_BLOCK_BYTES);
-  const dTotal = param(params, count, FF_DECOMMIT_TOTAL_BYTES, DEFAULT_DECOMMIT_TOTAL_BYTES);
-  const segRes = param(params, count, FF_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
-  const segCom = param(params, count, FF_SEGMENT_COMMIT_BYTES, DEFAULT_SEGMENT_COMMIT_BYTES);
-  const large = param(params, count, FF_LARGE_BLOCK_BYTES, DEFAULT_LARGE_BLOCK_BYTES);
+export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
+  const dBlockP = paramInt(params, count, FF_DECOMMIT_BLOCK_BYTES, DEFAULT_DECOMMIT_BLOCK_BYTES);
+  const dTotalP = paramInt(params, count, FF_DECOMMIT_TOTAL_BYTES, DEFAULT_DECOMMIT_TOTAL_BYTES);
+  const segResP = paramInt(params, count, FF_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
+  const segComP = paramInt(params, count, FF_SEGMENT_COMMIT_BYTES, DEFAULT_SEGMENT_COMMIT_BYTES);
+  const largeP = paramInt(params, count, FF_LARGE_BLOCK_BYTES, DEFAULT_LARGE_BLOCK_BYTES);
+  if (dBlockP < 0 || dTotalP < 0 || segResP < 0 || segComP < 0 || largeP < 0) return Status.BAD_PARAM;
+  const dBlock = <u64>dBlockP, dTotal = <u64>dTotalP, segRes = <u64>segResP, segCom = <u64>segComP, large = <u64>largeP;
   if (segRes < ALLOC_GRANULARITY_BYTES || segRes > MAX_SEGMENT_RESERVE_BYTES) return Status.BAD_PARAM;
   if (segCom < PAGE_SIZE_BYTES || segCom > segRes) return Status.BAD_PARAM;
   if (large < MIN_BLOCK_BYTES * 2 || large > segRes) return Status.BAD_PARAM;
@@ -270,7 +245,7 @@ export function ffCreate(heapIndex: i32, params: usize, count: i32): Status {
 // Engine bytes per record, for the memory benchmark.
 export function ffRecordBytes(): usize { return REC_BYTES; }
 // Engine bytes of the record pool and every segment's indexes.
-export function ffEngineBytes(): usize { return <usize>recCap * REC_BYTES + indexBytes; }
+export function ffEngineBytes(): usize { return poolBytes(RECS) + indexBytes; }
 
 // ---------------------------------------------------------------- segments
 
@@ -743,8 +718,8 @@ function maybeDecommit(sg: usize, f: u32, force: bool): u64 {
     linkAfter(u, right);
   }
   dropRec(f);
-  addStat(H_DECOMMITS, 1);
-  addStat(H_DECOMMITTED, <i64>bytes);
+  counterAdd(owner, C_DECOMMITS, 1);
+  counterAdd(owner, C_DECOMMITTED_BYTES, <i64>bytes);
   return bytes;
 }
 
@@ -896,7 +871,7 @@ function splitTail(b: u32, keep: u64): void {
   maybeDecommit(e, f, false);
 }
 
-export function ffUserAddress(b: u32): u64 {
+export function ffUserAddress(heapIndex: i32, b: u32): u64 {
   const fl = flags(b);
   const alignLog2 = (fl >> FL_ALIGN_SHIFT) & 0xFF;
   const u = addr(b) + HEADER_BYTES;
@@ -916,7 +891,7 @@ export function ffTrim(heapIndex: i32, padBytes: u64): u64 {
     const f = load<u32>(trimList + (<usize>i << 2));
     if (sizeB(f) > padBytes) total += maybeDecommit(segOf(addr(f)), f, true);
   }
-  addStat(H_TRIMMED, <i64>total);
+  counterAdd(owner, C_TRIMMED_BYTES, <i64>total);
   return total;
 }
 
@@ -971,9 +946,6 @@ export function ffSample(heapIndex: i32, out: usize): void {
   store<f64>(out + <usize>K_SEGMENTS * 8, <f64>ld64(H_SEGMENTS));
   store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>ld64(H_LARGE_BLOCKS));
   store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>ld64(H_LARGE_BYTES));
-  store<f64>(out + <usize>S_DECOMMITS * 8, <f64>ld64(H_DECOMMITS));
-  store<f64>(out + <usize>S_DECOMMITTED_BYTES * 8, <f64>ld64(H_DECOMMITTED));
-  store<f64>(out + <usize>S_TRIMMED_BYTES * 8, <f64>ld64(H_TRIMMED));
 }
 
 // ---------------------------------------------------------------- invariants F1..F5

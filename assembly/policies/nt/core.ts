@@ -16,11 +16,11 @@
 //   block bytes = (max(n,1) + 2×granule − 1) rounded down to a granule = n plus one header, rounded
 //   up (brief §1.1 [V]); smallest block 2 granules. User address = block + one granule.
 //
-// Free index: one treap keyed by (size, tie), tie = address (default) or insertion order. The
+// Free index: one kit tree (a treap, assembly/kit/tree.ts) keyed by (size, tie), tie = address (default) or insertion order. The
 // lowest key with size >= the request is the NT5 search "exact list, then the next non-empty
 // larger list, then the first big-enough block of the size-sorted list" (brief §1.4 [V]) in one
 // descent: best fit by size.
-// UCRs: one address-keyed treap per segment, augmented with the subtree's largest range, so "the
+// UCRs: one address-keyed kit tree per segment, augmented with the subtree's largest range, so "the
 // first UCR in address order that can hold the request" (RtlpFindAndCommitPages, brief §1.8 [V])
 // is one descent, and the segment's largest UCR (the XP-era Virt correction) is its root's maximum.
 //
@@ -36,6 +36,12 @@ import { resize } from "../../mem";
 import { Status, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown } from "../../vm/constants";
 import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages } from "../../vm/space";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { treeInsert, treeRemove, treeRepull, treeLast } from "../../kit/tree";
+import { counterAdd } from "../../kit/counters";
+
+// The policy's counter that the back end bumps (kit/counters.ts; all names in index.ts).
+export const C_DECOMMITTED_BYTES = 8;
 
 // ---------------------------------------------------------------- real-allocator constants
 
@@ -96,14 +102,13 @@ export const RK_DEAD: u32 = 0xFF;    // record on the pool's free list
 export const ALIGN_SHIFT: u32 = 8;
 export const NO_SEG: u32 = 0xFFFFFFFF;
 
-let recs: usize = 0;
-let recCap: u32 = 0;
-let recCount: u32 = 1;   // record 0 = null
-let recFree: u32 = 0;
+// Every nt heap's records, one kit pool (dropped records link through `left`).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Rec>("left"), 4096);
 
 // Records are indices: never keep a Rec across a call that may create records (the pool moves).
 // @ts-ignore: decorator
-@inline export function rec(n: u32): Rec { return changetype<Rec>(recs + <usize>n * REC_BYTES); }
+@inline export function rec(n: u32): Rec { return changetype<Rec>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline export function kind(n: u32): u32 { return rec(n).flags & 0xFF; }
 // @ts-ignore: decorator
@@ -112,16 +117,7 @@ let recFree: u32 = 0;
 // A new record. Record indices stay below 2^28 (the LFH handle tag) because 2^28 records would need
 // 10 GiB of engine memory, more than WASM's 4 GiB: the pool's growth traps first (an engine limit).
 export function newRec(a: u64, g: u32, f: u32, s: u32): u32 {
-  let n = recFree;
-  if (n) {
-    recFree = rec(n).left;
-  } else {
-    if (recCount >= recCap) {
-      recCap = recCap ? recCap * 2 : 4096;
-      recs = resize(recs, <usize>recCap * REC_BYTES);
-    }
-    n = recCount++;
-  }
+  const n = takeRecord(RECS);
   const r = rec(n);
   r.addr = a; r.sizeG = g; r.flags = f; r.prev = 0; r.next = 0; r.left = 0; r.right = 0; r.aux = 0; r.seg = s;
   return n;
@@ -129,11 +125,10 @@ export function newRec(a: u64, g: u32, f: u32, s: u32): u32 {
 
 export function dropRec(n: u32): void {
   rec(n).flags = RK_DEAD;
-  rec(n).left = recFree;
-  recFree = n;
+  dropRecord(RECS, n);
 }
 
-export function recEngineBytes(): usize { return <usize>recCap * REC_BYTES; }
+export function recEngineBytes(): usize { return poolBytes(RECS); }
 
 // @ts-ignore: decorator
 @inline export function link(a: u32, b: u32): void {
@@ -141,13 +136,6 @@ export function recEngineBytes(): usize { return <usize>recCap * REC_BYTES; }
   if (b) rec(b).prev = a;
 }
 
-// Deterministic treap priority from the record index (32-bit integer hash).
-// @ts-ignore: decorator
-@inline export function treapPrio(n: u32): u32 {
-  let x = n * 0x9E3779B1;
-  x ^= x >> 16; x *= 0x85EBCA6B; x ^= x >> 13;
-  return x;
-}
 
 // ---------------------------------------------------------------- heap state
 
@@ -199,7 +187,6 @@ if (offsetof<Seg>() != SEG_BYTES) ERROR("Seg layout");
   largeBlocks: u64;
   largeBytes: u64;
   decommits: u64;
-  decommittedBytes: u64;
   trimmedBytes: u64;
   // LFH
   usage: usize;        // u16 per block size in granules (FrontEndHeapUsageData)
@@ -228,40 +215,24 @@ export function setCurrent(heap: NtHeap, index: i32): void {
 
 // ---------------------------------------------------------------- free index: treap on (size, tie)
 
-// @ts-ignore: decorator
-@inline function freeLess(a: u32, b: u32): bool {
-  const ga = rec(a).sizeG, gb = rec(b).sizeG;
-  if (ga != gb) return ga < gb;
-  return H.fifo ? rec(a).aux < rec(b).aux : rec(a).addr < rec(b).addr;
-}
-
-function fInsert(t: u32, n: u32): u32 {
-  if (!t) { rec(n).left = 0; rec(n).right = 0; return n; }
-  if (freeLess(n, t)) {
-    const l = fInsert(rec(t).left, n);
-    rec(t).left = l;
-    if (treapPrio(l) > treapPrio(t)) { rec(t).left = rec(l).right; rec(l).right = t; return l; }
-  } else {
-    const r = fInsert(rec(t).right, n);
-    rec(t).right = r;
-    if (treapPrio(r) > treapPrio(t)) { rec(t).right = rec(r).left; rec(r).left = t; return r; }
+// The free index as a kit tree (assembly/kit/tree.ts): ordered by (size, tie), no summary.
+@final @unmanaged class FreeShape {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return rec(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { rec(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return rec(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { rec(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool {
+    const ga = rec(a).sizeG, gb = rec(b).sizeG;
+    if (ga != gb) return ga < gb;
+    return H.fifo ? rec(a).aux < rec(b).aux : rec(a).addr < rec(b).addr;
   }
-  return t;
-}
-
-function fMerge(a: u32, b: u32): u32 {
-  if (!a) return b;
-  if (!b) return a;
-  if (treapPrio(a) > treapPrio(b)) { rec(a).right = fMerge(rec(a).right, b); return a; }
-  rec(b).left = fMerge(a, rec(b).left);
-  return b;
-}
-
-function fRemove(t: u32, n: u32): u32 {
-  if (t == n) return fMerge(rec(t).left, rec(t).right);
-  if (freeLess(n, t)) rec(t).left = fRemove(rec(t).left, n);
-  else rec(t).right = fRemove(rec(t).right, n);
-  return t;
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void {}
 }
 
 // Best fit: the smallest free block of at least g granules (lowest tie among equals).
@@ -273,12 +244,7 @@ export function freeBestFit(g: u32): u32 {
   return best;
 }
 
-export function freeLargest(): u32 {
-  let t = H.freeRoot;
-  if (!t) return 0;
-  while (rec(t).right) t = rec(t).right;
-  return t;
-}
+export function freeLargest(): u32 { return treeLast<FreeShape>(H.freeRoot); }
 
 export function wholePageBytes(a: u64, s: u64): u64 {
   const ps = alignUp(a, PAGE_SIZE_BYTES), pe = alignDown(a + s, PAGE_SIZE_BYTES);
@@ -291,7 +257,7 @@ export function freeInsert(n: u32): void {
     if (H.tieSeq == 0xFFFFFFFF) renumberTies();
     rec(n).aux = ++H.tieSeq;
   }
-  H.freeRoot = fInsert(H.freeRoot, n);
+  H.freeRoot = treeInsert<FreeShape>(H.freeRoot, n);
   const s = bytesOf(n);
   H.freeBytes += s;
   H.freeBlocks++;
@@ -299,7 +265,7 @@ export function freeInsert(n: u32): void {
 }
 
 export function freeRemove(n: u32): void {
-  H.freeRoot = fRemove(H.freeRoot, n);
+  H.freeRoot = treeRemove<FreeShape>(H.freeRoot, n);
   const s = bytesOf(n);
   H.freeBytes -= s;
   H.freeBlocks--;
@@ -325,54 +291,26 @@ function renumberWalk(t: u32): void {
 // @ts-ignore: decorator
 @inline export function uMax(t: u32): u32 { return t ? rec(t).aux : 0; }
 
-function uPull(n: u32): void {
-  let m = rec(n).sizeG;
-  const a = uMax(rec(n).left), b = uMax(rec(n).right);
-  if (a > m) m = a;
-  if (b > m) m = b;
-  rec(n).aux = m;
-}
-
-function uInsert(t: u32, n: u32): u32 {
-  if (!t) { rec(n).left = 0; rec(n).right = 0; uPull(n); return n; }
-  if (rec(n).addr < rec(t).addr) {
-    const l = uInsert(rec(t).left, n);
-    rec(t).left = l;
-    if (treapPrio(l) > treapPrio(t)) { rec(t).left = rec(l).right; rec(l).right = t; uPull(t); uPull(l); return l; }
-  } else {
-    const r = uInsert(rec(t).right, n);
-    rec(t).right = r;
-    if (treapPrio(r) > treapPrio(t)) { rec(t).right = rec(r).left; rec(r).left = t; uPull(t); uPull(r); return r; }
+// A segment's UCRs as a kit tree: ordered by address, summary = the largest size in the subtree (aux).
+@final @unmanaged class UcrShape {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return rec(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { rec(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return rec(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { rec(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return rec(a).addr < rec(b).addr; }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void {
+    let m = rec(n).sizeG;
+    const a = uMax(rec(n).left), b = uMax(rec(n).right);
+    if (a > m) m = a;
+    if (b > m) m = b;
+    rec(n).aux = m;
   }
-  uPull(t);
-  return t;
-}
-
-function uMerge(a: u32, b: u32): u32 {
-  if (!a) return b;
-  if (!b) return a;
-  if (treapPrio(a) > treapPrio(b)) { rec(a).right = uMerge(rec(a).right, b); uPull(a); return a; }
-  rec(b).left = uMerge(a, rec(b).left);
-  uPull(b);
-  return b;
-}
-
-function uRemove(t: u32, key: u64): u32 {
-  const k = rec(t).addr;
-  if (key == k) return uMerge(rec(t).left, rec(t).right);
-  if (key < k) rec(t).left = uRemove(rec(t).left, key);
-  else rec(t).right = uRemove(rec(t).right, key);
-  uPull(t);
-  return t;
-}
-
-// Recomputes the maxima on the path to `key` (after a size change, or a key change that kept order).
-function uRefresh(t: u32, key: u64): void {
-  if (!t) return;
-  const k = rec(t).addr;
-  if (key < k) uRefresh(rec(t).left, key);
-  else if (key > k) uRefresh(rec(t).right, key);
-  uPull(t);
 }
 
 // Lowest-address UCR of at least g granules.
@@ -397,7 +335,7 @@ function ucrAccount(n: u32, add: bool): void {
 function ucrNew(a: u64, bytes: u64, si: u32): u32 {
   const u = newRec(a, <u32>(bytes >> H.gShift), RK_UCR, si);
   ucrAccount(u, true);
-  seg(si).ucrRoot = uInsert(seg(si).ucrRoot, u);
+  seg(si).ucrRoot = treeInsert<UcrShape>(seg(si).ucrRoot, u);
   H.ucrCount++;
   return u;
 }
@@ -407,12 +345,12 @@ function ucrGrow(u: u32, bytes: i64): void {
   ucrAccount(u, false);
   rec(u).sizeG = <u32>(<i64>rec(u).sizeG + (bytes >> H.gShift));
   ucrAccount(u, true);
-  uRefresh(seg(rec(u).seg).ucrRoot, rec(u).addr);
+  treeRepull<UcrShape>(seg(rec(u).seg).ucrRoot, u);
 }
 
 function ucrDelete(u: u32): void {
   const sg = seg(rec(u).seg);
-  sg.ucrRoot = uRemove(sg.ucrRoot, rec(u).addr);
+  sg.ucrRoot = treeRemove<UcrShape>(sg.ucrRoot, u);
   ucrAccount(u, false);
   H.ucrCount--;
 }
@@ -545,7 +483,7 @@ function commitInUcr(u: u32, bytes: u64): bool {
     rec(u).addr = ua + c;
     rec(u).sizeG = <u32>((ub - c) >> H.gShift);
     ucrAccount(u, true);
-    uRefresh(seg(si).ucrRoot, ua + c);
+    treeRepull<UcrShape>(seg(si).ucrRoot, u);
     q = u;
   }
   addFreeRun(ua, c, si, p, q);
@@ -618,7 +556,7 @@ export function decommitBlock(n: u32): u64 {
     decommitResume = rec(u).next;
   }
   H.decommits++;
-  H.decommittedBytes += bytes;
+  counterAdd(<i32>H.index, C_DECOMMITTED_BYTES, <i64>bytes);
   return bytes;
 }
 

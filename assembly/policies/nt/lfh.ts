@@ -22,6 +22,7 @@
 import { resize } from "../../mem";
 import { H, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
 import { touchPages } from "../../vm/space";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
 
 // 128 buckets (brief §2, CV10 granularity table) [I for Win8+]; requests up to 16 KiB (MS-API
 // "approximately 16 KB", the table's last bucket) [V].
@@ -149,26 +150,16 @@ const SS_ACTIVE: u32 = 1;
 const SS_PARTIAL: u32 = 2;
 const SS_FULL: u32 = 3;
 
-let subs: usize = 0;
-let subCap: u32 = 0;
-let subCount: u32 = 1;
-let subFree: u32 = 0;
+// Subsegment records of every nt heap, one kit pool (dropped records link through `next`).
+const SUBS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(SUBS, <u32>SUB_BYTES, <u32>offsetof<Sub>("next"), 256);
 
 // @ts-ignore: decorator
-@inline function sub(s: u32): Sub { return changetype<Sub>(subs + <usize>s * SUB_BYTES); }
+@inline function sub(s: u32): Sub { return changetype<Sub>(SUBS.base + <usize>s * SUB_BYTES); }
 
 function newSub(): u32 {
-  let s = subFree;
-  if (s) {
-    subFree = sub(s).next;
-  } else {
-    if (subCount >= subCap) {
-      subCap = subCap ? subCap * 2 : 256;
-      subs = resize(subs, <usize>subCap * SUB_BYTES);
-    }
-    s = subCount++;
-  }
-  memory.fill(subs + <usize>s * SUB_BYTES, 0, SUB_BYTES);
+  const s = takeRecord(SUBS);
+  memory.fill(changetype<usize>(sub(s)), 0, SUB_BYTES);
   return s;
 }
 
@@ -176,45 +167,38 @@ function dropSub(s: u32): void {
   if (sub(s).bitmap) heap.free(sub(s).bitmap);
   sub(s).bitmap = 0;
   sub(s).state = SS_DEAD;
-  sub(s).next = subFree;
-  subFree = s;
+  dropRecord(SUBS, s);
 }
 
 // ---------------------------------------------------------------- chunk handle table
 
-let slots: usize = 0;
-let slotCap: u32 = 0;
-let slotCount: u32 = 0;
-let slotFree: u32 = 0xFFFFFFFF;
+// Chunk handle slots (8 bytes: subsegment u32 (0 = dropped), chunk index | alignLog2 << 24), one
+// kit pool for every nt heap; a dropped slot keeps the free-list link in its second word.
+const SLOT_BYTES: u32 = 8;
+const SLOTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(SLOTS, SLOT_BYTES, 4, 1024);
+
+// @ts-ignore: decorator
+@inline function slotAt(i: u32): usize { return SLOTS.base + (<usize>i << 3); }
 
 function newSlot(s: u32, idx: u32, alignLog2: u32): u32 {
-  let i = slotFree;
-  if (i != 0xFFFFFFFF) {
-    slotFree = load<u32>(slots + (<usize>i << 3) + 4);
-  } else {
-    if (slotCount >= slotCap) {
-      slotCap = slotCap ? slotCap * 2 : 1024;
-      slots = resize(slots, <usize>slotCap << 3);
-    }
-    i = slotCount++;
-  }
-  store<u32>(slots + (<usize>i << 3), s);
-  store<u32>(slots + (<usize>i << 3) + 4, idx | (alignLog2 << 24));
+  const i = takeRecord(SLOTS);
+  store<u32>(slotAt(i), s);
+  store<u32>(slotAt(i) + 4, idx | (alignLog2 << 24));
   return i;
 }
 
 function dropSlot(i: u32): void {
-  store<u32>(slots + (<usize>i << 3), 0);
-  store<u32>(slots + (<usize>i << 3) + 4, slotFree);
-  slotFree = i;
+  store<u32>(slotAt(i), 0);
+  dropRecord(SLOTS, i);
 }
 
 // @ts-ignore: decorator
-@inline function slotSub(i: u32): u32 { return load<u32>(slots + (<usize>i << 3)); }
+@inline function slotSub(i: u32): u32 { return load<u32>(slotAt(i)); }
 // @ts-ignore: decorator
-@inline function slotWord(i: u32): u32 { return load<u32>(slots + (<usize>i << 3) + 4); }
+@inline function slotWord(i: u32): u32 { return load<u32>(slotAt(i) + 4); }
 
-export function lfhEngineBytes(): usize { return <usize>subCap * SUB_BYTES + (<usize>slotCap << 3); }
+export function lfhEngineBytes(): usize { return poolBytes(SUBS) + poolBytes(SLOTS); }
 
 // ---------------------------------------------------------------- partial lists
 
@@ -377,11 +361,11 @@ export function lfhChunkAddress(handle: u32): u64 {
 // Frees the chunk-table slots and subsegment records of the current heap (its user blocks go with
 // its segments).
 export function lfhDestroy(): void {
-  for (let i: u32 = 0; i < slotCount; i++) {
+  for (let i: u32 = 1; i < SLOTS.high; i++) {
     const s = slotSub(i);
     if (s && sub(s).heap == H.index) dropSlot(i);
   }
-  for (let s: u32 = 1; s < subCount; s++) {
+  for (let s: u32 = 1; s < SUBS.high; s++) {
     if (sub(s).state != SS_DEAD && sub(s).heap == H.index) dropSub(s);
   }
   if (H.buckets) heap.free(H.buckets);
@@ -395,7 +379,7 @@ export function lfhDestroy(): void {
 // Calls back for every live chunk of the current heap: writes (address, bytes, bucket) triples.
 export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
   let n = start;
-  for (let i: u32 = 0; i < slotCount; i++) {
+  for (let i: u32 = 1; i < SLOTS.high; i++) {
     const s = slotSub(i);
     if (!s || sub(s).heap != H.index) continue;
     if (n < max) {
@@ -419,7 +403,7 @@ export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
 export function lfhCheck(): i32 {
   let userBlocks: u64 = 0, ubBytes: u64 = 0, freeB: u64 = 0, liveB: u64 = 0, live: u64 = 0;
   const hdr = userBlockHeader();
-  for (let s: u32 = 1; s < subCount; s++) {
+  for (let s: u32 = 1; s < SUBS.high; s++) {
     const ss = sub(s);
     if (ss.state == SS_DEAD || ss.heap != H.index) continue;
     const blk = ss.block;
@@ -444,7 +428,7 @@ export function lfhCheck(): i32 {
   for (let b: u32 = 0; b < LFH_BUCKETS; b++) {
     const bk = bucket(b);
     let held: u32 = 0;
-    for (let s: u32 = 1; s < subCount; s++) {
+    for (let s: u32 = 1; s < SUBS.high; s++) {
       if (sub(s).state != SS_DEAD && sub(s).heap == H.index && sub(s).bucket == b) held++;
     }
     if (held != bk.subsegments) return 2;
@@ -457,13 +441,13 @@ export function lfhCheck(): i32 {
       p = sub(p).next;
     }
     let want: u32 = 0;
-    for (let s: u32 = 1; s < subCount; s++) {
+    for (let s: u32 = 1; s < SUBS.high; s++) {
       if (sub(s).state == SS_PARTIAL && sub(s).heap == H.index && sub(s).bucket == b) want++;
     }
     if (want != partials) return 2;
   }
   let slotsLive: u64 = 0;
-  for (let i: u32 = 0; i < slotCount; i++) {
+  for (let i: u32 = 1; i < SLOTS.high; i++) {
     const s = slotSub(i);
     if (!s || sub(s).heap != H.index) continue;
     if (sub(s).state == SS_DEAD) return 3;

@@ -1,4 +1,4 @@
-// === nt: the Windows NT heap (back end, nt-core.ts) with the LFH front end (lfh.ts) ===
+// === nt: the Windows NT heap (back end, core.ts) with the LFH front end (lfh.ts) ===
 //
 // What it simulates: a growable private heap (flags 0x00001002) as HeapCreate(0, 0, 0) makes it,
 // with the NT5 back-end rules, the Vista+ LFH activation rule, and the counters `!heap -s` prints.
@@ -8,7 +8,7 @@
 //   block = n + one header rounded up to a granule (x86 8 B, x64 16 B; smallest block 2 granules);
 //   block > virtualMemoryThreshold     → its own reservation, released on free (brief §1.9);
 //   LFH allowed and n <= 16 KiB        → the bucket's chunks once the bucket is on (lfh.ts);
-//   otherwise                          → back end: best fit, split, extend (nt-core.ts).
+//   otherwise                          → back end: best fit, split, extend (core.ts).
 // Free: large blocks are released; LFH chunks go back to their user block; back-end blocks coalesce
 // and meet the decommit rule. Realloc: a back-end block shrinks in place (the tail is freed) or
 // grows into a free successor, else moves; an LFH chunk stays only when the new size maps to its
@@ -43,7 +43,7 @@
 // the heap's header blocks (an LFH user block counts only by its live chunks); K_FREE/K_FREE_BLOCKS
 // = back-end free blocks; K_VIRTUAL_BLOCKS/BYTES = large blocks. The engine's K_RESERVED/K_COMMITTED
 // include large blocks; `!heap -s` Reserv/Commit do not, hence slots 0 and 1.
-// Policy counter slots (K_POLICY_BASE + i; names in src/engine/policies.ts):
+// Policy counter slots (K_POLICY_BASE + i; names in index.ts):
 //   0 segmentReservedBytes  1 segmentCommittedBytes  (`!heap -s` Reserv and Commit: segments only)
 //   2 virtBytes  3 freeWholePageBytes (whole pages inside back-end free blocks: memory the decommit
 //   thresholds keep; the rest of Free shares pages with live blocks)  4 lfhUserBlocks
@@ -68,6 +68,8 @@
 //   N7x the LFH (lfh.ts L1..L4; returns 70 + x)
 
 import { resize } from "../../mem";
+import { treePriority as treapPrio } from "../../kit/tree";
+import { paramInt as param } from "../../kit/params";
 import {
   Status, Arch, MAX_HEAPS, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES,
   K_SEGMENTS, K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE,
@@ -77,7 +79,7 @@ import {
   vmArch, vmRelease, vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages, vmIsCommitted, touchPages,
 } from "../../vm/space";
 import {
-  NtHeap, H, owner, setCurrent, rec, kind, bytesOf, seg, granuleBytes, dropRec, uMax, treapPrio,
+  NtHeap, H, owner, setCurrent, rec, kind, bytesOf, seg, granuleBytes, dropRec, uMax,
   freeInsert, freeRemove, freeLargest, wholePageBytes, addSegment, decommitBlock, decommitResume, backAlloc, backFree,
   backShrink, backGrowInPlace, largeAlloc, largeFree, largeHeaderBytes, recEngineBytes,
   RK_USER, RK_FREE, RK_UCR, RK_HEADER, RK_USERBLOCK, RK_LARGE, ALIGN_SHIFT, MIN_SPLIT_G,
@@ -124,16 +126,7 @@ function use(h: i32): void {
   setCurrent(changetype<NtHeap>(load<usize>(heapPtrs + (<usize>h << 2))), h);
 }
 
-// Parameter i as an integer, the default when NaN, -1 when not a non-negative integer.
-function param(params: usize, count: i32, i: i32, def: u64): i64 {
-  if (i >= count) return <i64>def;
-  const v = load<f64>(params + <usize>i * 8);
-  if (isNaN(v)) return <i64>def;
-  if (!isFinite(v) || v < 0 || v != Math.floor(v) || v > 9007199254740991) return -1;
-  return <i64>v;
-}
-
-export function ntCreate(h: i32, params: usize, count: i32): Status {
+export function ntCreate(h: i32, parent: i32, params: usize, count: i32): Status {
   const x64 = vmArch() == Arch.X64;
   const gShift = x64 ? GRANULE_SHIFT_X64 : GRANULE_SHIFT_X86;
   const maxG = x64 ? MAX_BLOCK_G_X64 : MAX_BLOCK_G_X86;
@@ -326,8 +319,7 @@ function virtBytes(): u64 {
   return H.segReserved - largest;
 }
 
-// @ts-ignore: decorator
-@inline function put(out: usize, slot: i32, v: u64): void { store<f64>(out + <usize>slot * 8, <f64>v); }
+import { putSlot as put } from "../../kit/counters";
 
 export function ntSample(h: i32, out: usize): void {
   use(h);
@@ -350,7 +342,7 @@ export function ntSample(h: i32, out: usize): void {
   put(out, K_POLICY_BASE + 5, H.userBlockBytes);
   put(out, K_POLICY_BASE + 6, H.freeChunkBytes);
   put(out, K_POLICY_BASE + 7, H.liveChunkBytes);
-  put(out, K_POLICY_BASE + 8, H.decommittedBytes);
+  // K_POLICY_BASE + 8, decommittedBytes: the kit counter block (C_DECOMMITTED_BYTES).
   put(out, K_POLICY_BASE + 9, H.segCount ? seg(0).base : 0);
   put(out, K_POLICY_BASE + 10, H.flags);
   put(out, K_POLICY_BASE + 11, H.lfhCreated ? FRONT_END_LFH : FRONT_END_NONE);
@@ -360,7 +352,7 @@ export function ntSample(h: i32, out: usize): void {
 
 // Writes records of 4 × f64 (address, bytes, kind, segment or bucket) for every record of every
 // segment in address order, then large blocks (kind 5), then live LFH chunks (kind 6). Kinds are
-// nt-core's RK_* values. Returns the number of records (writes at most max).
+// core.ts RK_* values. Returns the number of records (writes at most max).
 let walkBuf: usize = 0;
 let walkCap: i32 = 0;
 export function ntWalkBuffer(records: i32): usize {

@@ -60,6 +60,11 @@ import {
   vmRegionEnd, vmOwnerCommitted,
 } from "../../vm/space";
 import { heapRoot, layerAlloc, layerFree, layerRealloc, layerUserAddress, heldBytes, heldBlocks } from "../../heaps";
+import {
+  RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, nextRecord, poolBytes, releasePool,
+} from "../../kit/records";
+import { paramInt as param } from "../../kit/params";
+import { counterAdd, counterGet, counterMax, putSlot } from "../../kit/counters";
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
 export const POOL_MIN_OBJECT_BYTES = 0;      // default 16 B: smallest class (a power of two, >= 8)
@@ -90,7 +95,8 @@ const PT_FLAG: u32 = 1 << HANDLE_OBJECT_BITS;
 const PT_MASK: u32 = PT_FLAG - 1;
 const SLOT_BUSY: u32 = 0xFFFFFFFF;
 
-// Policy counter slots (names in src/engine/policies.ts, same order).
+// Policy counters (names in index.ts, same order). 0..6 are written at sample time; 7..11 live in
+// the kit counter block (kit/counters.ts) and are bumped where they happen.
 const S_CHUNKS = K_POLICY_BASE + 0;            // chunks held now
 const S_CHUNK_BYTES = K_POLICY_BASE + 1;       // chunks × chunkBytes
 const S_OBJECT_BUSY_BYTES = K_POLICY_BASE + 2; // bytes of live objects (class sizes)
@@ -98,11 +104,11 @@ const S_BUSY_OBJECTS = K_POLICY_BASE + 3;
 const S_FREE_OBJECT_BYTES = K_POLICY_BASE + 4; // bytes of freed objects on the class lists: retained
 const S_FREE_OBJECTS = K_POLICY_BASE + 5;
 const S_UNCARVED_BYTES = K_POLICY_BASE + 6;    // never handed out tails of the current chunks
-const S_PEAK_CHUNKS = K_POLICY_BASE + 7;
-const S_RELEASED_CHUNKS = K_POLICY_BASE + 8;   // chunks given back (releaseEmptyChunks), cumulative
-const S_REUSED_OBJECTS = K_POLICY_BASE + 9;    // allocs served from a free list, cumulative
-const S_CARVED_OBJECTS = K_POLICY_BASE + 10;   // objects carved from chunks, cumulative
-const S_IGNORED_TRIMS = K_POLICY_BASE + 11;    // TRIM ops, each of which gave nothing back
+const C_PEAK_CHUNKS = 7;
+const C_RELEASED_CHUNKS = 8;   // chunks given back (releaseEmptyChunks), cumulative
+const C_REUSED_OBJECTS = 9;    // allocs served from a free list, cumulative
+const C_CARVED_OBJECTS = 10;   // objects carved from chunks, cumulative
+const C_IGNORED_TRIMS = 11;    // TRIM ops, each of which gave nothing back
 
 // ---------------------------------------------------------------- heap state
 
@@ -114,12 +120,9 @@ const HS_CLASSES: usize = 12;       // u32 number of classes
 const HS_SLOT_BITS: usize = 16;     // u32
 const HS_RELEASE: usize = 20;       // u32 releaseEmptyChunks
 const HS_CHUNK_BYTES: usize = 24;   // u64
-const HS_TABLE: usize = 32;         // u32 pointer to the chunk table
-const HS_TABLE_CAP: usize = 36;     // u32 records
-const HS_HIGH: usize = 40;          // u32 next never-used chunk index (starts at 1)
-const HS_REC_FREE: usize = 44;      // u32 free chunk records (released chunks), linked through CH_FREE_NEXT
+// 32..47 free
 const HS_PT_HEAD: usize = 48;       // u32 pass-through list
-const HS_MAX_CHUNK: usize = 52;     // u32 largest chunk index the handle bits allow
+// 52..55 free
 const HS_CHUNKS: usize = 56;        // u64 counters from here
 const HS_OBJ_BUSY_BYTES: usize = 64;
 const HS_OBJ_BUSY: usize = 72;
@@ -128,11 +131,7 @@ const HS_FREE_OBJS: usize = 88;
 const HS_UNCARVED: usize = 96;
 const HS_PT_BLOCKS: usize = 104;
 const HS_PT_BYTES: usize = 112;
-const HS_PEAK_CHUNKS: usize = 120;
-const HS_RELEASED: usize = 128;
-const HS_REUSED: usize = 136;
-const HS_CARVED: usize = 144;
-const HS_TRIMS: usize = 152;
+// 120..159 free
 const HS_CLASS_TABLE: usize = 160;
 
 // ╒═══ class entry (CL_BYTES) ═══╕
@@ -143,7 +142,10 @@ const CL_BUSY: usize = 12;       // u32 live objects
 const CL_CHUNKS: usize = 16;     // u32
 const CL_BYTES: usize = 24;
 
-const HS_BYTES: usize = HS_CLASS_TABLE + <usize>MAX_CLASSES * CL_BYTES;
+// The heap's chunk records (a kit pool: indices 1 .. the largest the handle bits allow; released
+// chunks' records link through CH_FREE_NEXT).
+const HS_CHUNK_POOL: usize = HS_CLASS_TABLE + <usize>MAX_CLASSES * CL_BYTES;
+const HS_BYTES: usize = HS_CHUNK_POOL + RECORD_POOL_BYTES;
 const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
 
 // ╒═══ chunk record (CH_BYTES) ═══╕
@@ -173,7 +175,9 @@ const CH_UNUSED: u32 = 0xFFFFFFFF;
 // @ts-ignore: decorator
 @inline function CL(s: usize, c: u32): usize { return s + HS_CLASS_TABLE + <usize>c * CL_BYTES; }
 // @ts-ignore: decorator
-@inline function CH(s: usize, ci: u32): usize { return <usize>g32(s, HS_TABLE) + <usize>ci * CH_BYTES; }
+@inline function chunkPool(s: usize): RecordPool { return changetype<RecordPool>(s + HS_CHUNK_POOL); }
+// @ts-ignore: decorator
+@inline function CH(s: usize, ci: u32): usize { return chunkPool(s).base + <usize>ci * CH_BYTES; }
 // @ts-ignore: decorator
 @inline function classShift(s: usize, c: u32): u32 { return g32(s, HS_MIN_SHIFT) + c; }
 // @ts-ignore: decorator
@@ -214,43 +218,29 @@ const PT_NEXT: usize = 40;       // u32 heap's list; also the record free list
 const PT_BYTES: usize = 48;
 const PT_UNUSED: u32 = 0xFFFFFFFF;
 
-let ptRecs: usize = 0;
-let ptCap: u32 = 0;
-let ptHigh: u32 = 1;
-let ptFree: u32 = 0;
+// Pass-through records of every pool heap: one kit pool, indices below PT_FLAG (the handle bit).
+const PTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(PTS, <u32>PT_BYTES, <u32>PT_NEXT, 256, 8, PT_FLAG - 1);
 
 // @ts-ignore: decorator
-@inline function PT(r: u32): usize { return ptRecs + <usize>r * PT_BYTES; }
+@inline function PT(r: u32): usize { return PTS.base + <usize>r * PT_BYTES; }
 
 // A free record index, or 0 when the handle bits are exhausted.
-function newPtRecord(): u32 {
-  let r = ptFree;
-  if (r) {
-    ptFree = load<u32>(PT(r) + PT_NEXT);
-    return r;
-  }
-  if (ptHigh >= PT_FLAG) return 0;
-  if (ptHigh >= ptCap) {
-    ptCap = ptCap ? ptCap * 2 : 256;
-    ptRecs = resize(ptRecs, <usize>ptCap * PT_BYTES);
-  }
-  return ptHigh++;
-}
+function newPtRecord(): u32 { return takeRecord(PTS); }
 
 function dropPtRecord(r: u32): void {
   store<u32>(PT(r) + PT_HEAP, PT_UNUSED);
-  store<u32>(PT(r) + PT_NEXT, ptFree);
-  ptFree = r;
+  dropRecord(PTS, r);
 }
 
 // Engine bytes of the pool's own tables (all pool heaps), for the memory benchmark.
 export function poolEngineBytes(): usize {
-  let total = <usize>ptCap * PT_BYTES;
+  let total = poolBytes(PTS);
   for (let h = 0; h < MAX_HEAPS; h++) {
     const s = stateOf(h);
-    if (!g32(s, HS_TABLE)) continue;
-    total += <usize>g32(s, HS_TABLE_CAP) * CH_BYTES;
-    const high = g32(s, HS_HIGH);
+    if (!chunkPool(s).raw) continue;
+    total += poolBytes(chunkPool(s));
+    const high = chunkPool(s).high;
     for (let ci: u32 = 1; ci < high; ci++) {
       const ch = CH(s, ci);
       const c = load<u32>(ch + CH_CLASS);
@@ -262,15 +252,6 @@ export function poolEngineBytes(): usize {
 }
 
 // ---------------------------------------------------------------- create
-
-// A parameter: the default for NaN or a missing slot, else a non-negative integer; -1 = invalid.
-function param(params: usize, count: i32, i: i32, def: u64): i64 {
-  if (i >= count) return <i64>def;
-  const v = load<f64>(params + <usize>i * 8);
-  if (isNaN(v)) return <i64>def;
-  if (!(v >= 0) || v != Math.floor(v) || v > 9007199254740991.0) return -1;
-  return <i64>v;
-}
 
 // @ts-ignore: decorator
 @inline function isPow2(x: u64): bool { return x != 0 && (x & (x - 1)) == 0; }
@@ -303,8 +284,7 @@ export function poolCreate(h: i32, parent: i32, params: usize, count: i32): Stat
   p32(s, HS_SLOT_BITS, slotBits);
   p32(s, HS_RELEASE, <u32>release);
   p64(s, HS_CHUNK_BYTES, <u64>chunk);
-  p32(s, HS_HIGH, 1);
-  p32(s, HS_MAX_CHUNK, (PT_FLAG >> slotBits) - 1);
+  initPool(chunkPool(s), <u32>CH_BYTES, <u32>CH_FREE_NEXT, 64, 8, (PT_FLAG >> slotBits) - 1);
   return Status.OK;
 }
 
@@ -314,12 +294,8 @@ export function poolCreate(h: i32, parent: i32, params: usize, count: i32): Stat
 // exhausted. The chunk's slots are all uncarved.
 function newChunk(h: i32, s: usize, c: u32): u32 {
   // Pick the record first (without taking it): the layer below is asked only if a handle fits.
-  let ci = g32(s, HS_REC_FREE);
-  const reuse = ci != 0;
-  if (!reuse) {
-    ci = g32(s, HS_HIGH);
-    if (ci > g32(s, HS_MAX_CHUNK)) return 0;
-  }
+  const ci = nextRecord(chunkPool(s));
+  if (!ci) return 0;
   const chunkBytes = g64(s, HS_CHUNK_BYTES);
   let base: u64 = 0;
   let ph: u32 = 0;
@@ -332,16 +308,8 @@ function newChunk(h: i32, s: usize, c: u32): u32 {
     if (!base) return 0;
     if (vmCommit(base, chunkBytes) != Status.OK) { vmRelease(base); return 0; }
   }
-  if (reuse) {
-    p32(s, HS_REC_FREE, load<u32>(CH(s, ci) + CH_FREE_NEXT));
-  } else {
-    if (ci >= g32(s, HS_TABLE_CAP)) {
-      const cap = g32(s, HS_TABLE_CAP) ? g32(s, HS_TABLE_CAP) * 2 : 64;
-      p32(s, HS_TABLE, <u32>resize(<usize>g32(s, HS_TABLE), <usize>cap * CH_BYTES));
-      p32(s, HS_TABLE_CAP, cap);
-    }
-    p32(s, HS_HIGH, ci + 1);
-  }
+  // The layer below is another heap: it cannot have touched this heap's chunk pool.
+  if (takeRecord(chunkPool(s)) != ci) unreachable();
   const slots = slotsOf(s, c);
   const ch = CH(s, ci);
   store<u64>(ch + CH_BASE, base);
@@ -355,7 +323,7 @@ function newChunk(h: i32, s: usize, c: u32): u32 {
   const cl = CL(s, c);
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) + 1);
   add64(s, HS_CHUNKS, 1);
-  if (g64(s, HS_CHUNKS) > g64(s, HS_PEAK_CHUNKS)) p64(s, HS_PEAK_CHUNKS, g64(s, HS_CHUNKS));
+  counterMax(h, C_PEAK_CHUNKS, g64(s, HS_CHUNKS));
   add64(s, HS_UNCARVED, <i64>chunkBytes);
   return ci;
 }
@@ -376,12 +344,11 @@ function releaseChunk(h: i32, s: usize, ci: u32): void {
   if (load<u32>(cl + CL_CURRENT) == ci) store<u32>(cl + CL_CURRENT, 0);
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) - 1);
   add64(s, HS_CHUNKS, -1);
-  add64(s, HS_RELEASED, 1);
+  counterAdd(h, C_RELEASED_CHUNKS, 1);
   giveBackChunk(h, s, ch);
   const rec = CH(s, ci); // the parent's free cannot move our table, but keep the rule: re-derive
   store<u32>(rec + CH_CLASS, CH_UNUSED);
-  store<u32>(rec + CH_FREE_NEXT, g32(s, HS_REC_FREE));
-  p32(s, HS_REC_FREE, ci);
+  dropRecord(chunkPool(s), ci);
 }
 
 function giveBackChunk(h: i32, s: usize, ch: usize): void {
@@ -444,7 +411,7 @@ function objectAlloc(h: i32, s: usize, c: u32): u32 {
     store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - 1);
     add64(s, HS_FREE_OBJS, -1);
     add64(s, HS_FREE_OBJ_BYTES, -<i64>cb);
-    add64(s, HS_REUSED, 1);
+    counterAdd(h, C_REUSED_OBJECTS, 1);
   } else {
     let ci = load<u32>(cl + CL_CURRENT);
     if (!ci || load<u32>(CH(s, ci) + CH_CARVED) == slotsOf(s, c)) {
@@ -456,7 +423,7 @@ function objectAlloc(h: i32, s: usize, c: u32): u32 {
     slot = load<u32>(ch + CH_CARVED);
     store<u32>(ch + CH_CARVED, slot + 1);
     add64(s, HS_UNCARVED, -<i64>cb);
-    add64(s, HS_CARVED, 1);
+    counterAdd(h, C_CARVED_OBJECTS, 1);
     handle = (ci << bits) | slot;
   }
   store<u32>(nextAt(ch, slot), SLOT_BUSY);
@@ -626,13 +593,13 @@ export function poolUserAddress(h: i32, handle: u32): u64 {
 // By design the pool gives nothing back on TRIM (HeapCompact / malloc_trim reach the layer below,
 // not a custom library's lists): the op is counted and returns 0.
 export function poolTrim(h: i32, padBytes: u64): u64 {
-  add64(stateOf(h), HS_TRIMS, 1);
+  counterAdd(h, C_IGNORED_TRIMS, 1);
   return 0;
 }
 
 export function poolDestroy(h: i32): void {
   const s = stateOf(h);
-  const high = g32(s, HS_HIGH);
+  const high = chunkPool(s).high;
   for (let ci: u32 = 1; ci < high; ci++) {
     const ch = CH(s, ci);
     if (load<u32>(ch + CH_CLASS) != CH_UNUSED) giveBackChunk(h, s, ch);
@@ -645,7 +612,7 @@ export function poolDestroy(h: i32): void {
     if (isStacked(s)) layerFree(h, ph, held); else vmRelease(base);
     r = next;
   }
-  if (g32(s, HS_TABLE)) heap.free(<usize>g32(s, HS_TABLE));
+  releasePool(chunkPool(s));
   memory.fill(s, 0, HS_BYTES);
 }
 
@@ -690,11 +657,7 @@ export function poolSample(h: i32, out: usize): void {
   store<f64>(out + <usize>S_FREE_OBJECT_BYTES * 8, <f64>g64(s, HS_FREE_OBJ_BYTES));
   store<f64>(out + <usize>S_FREE_OBJECTS * 8, <f64>g64(s, HS_FREE_OBJS));
   store<f64>(out + <usize>S_UNCARVED_BYTES * 8, <f64>g64(s, HS_UNCARVED));
-  store<f64>(out + <usize>S_PEAK_CHUNKS * 8, <f64>g64(s, HS_PEAK_CHUNKS));
-  store<f64>(out + <usize>S_RELEASED_CHUNKS * 8, <f64>g64(s, HS_RELEASED));
-  store<f64>(out + <usize>S_REUSED_OBJECTS * 8, <f64>g64(s, HS_REUSED));
-  store<f64>(out + <usize>S_CARVED_OBJECTS * 8, <f64>g64(s, HS_CARVED));
-  store<f64>(out + <usize>S_IGNORED_TRIMS * 8, <f64>g64(s, HS_TRIMS));
+  // C_PEAK_CHUNKS .. C_IGNORED_TRIMS: copied from the kit counter block before this runs.
 }
 
 // Per-class detail for the host: POOL_CLASS_FIELDS f64 per class, in class order. Returns the
@@ -704,7 +667,7 @@ export const POOL_CLASS_FIELDS: i32 = 5;
 export function poolClassStats(h: i32, out: usize): i32 {
   if (h < 0 || h >= MAX_HEAPS) return 0;
   const s = stateOf(h);
-  if (!g32(s, HS_HIGH)) return 0;
+  if (!chunkPool(s).high) return 0;
   const classes = g32(s, HS_CLASSES);
   if (!out) return <i32>classes;
   for (let c: u32 = 0; c < classes; c++) {
@@ -781,7 +744,7 @@ function allCommitted(start: u64, bytes: u64): bool {
 export function poolCheck(h: i32): i32 {
   const s = stateOf(h);
   const classes = g32(s, HS_CLASSES);
-  const high = g32(s, HS_HIGH);
+  const high = chunkPool(s).high;
   const bits = g32(s, HS_SLOT_BITS);
   const chunkBytes = g64(s, HS_CHUNK_BYTES);
   const release = g32(s, HS_RELEASE) != 0;
@@ -789,7 +752,7 @@ export function poolCheck(h: i32): i32 {
 
   // P1: free records are unused, and every record is in exactly one of the two sets.
   let freeRecs: u32 = 0;
-  let r = g32(s, HS_REC_FREE);
+  let r = chunkPool(s).free;
   while (r) {
     if (r >= high || load<u32>(CH(s, r) + CH_CLASS) != CH_UNUSED || freeRecs >= high) return 1;
     freeRecs++;
@@ -870,7 +833,7 @@ export function poolCheck(h: i32): i32 {
   let prevPt: u32 = 0;
   r = g32(s, HS_PT_HEAD);
   while (r) {
-    if (r >= ptHigh || ptBlocks > g64(s, HS_PT_BLOCKS)) return 9;
+    if (r >= PTS.high || ptBlocks > g64(s, HS_PT_BLOCKS)) return 9;
     const p = PT(r);
     if (load<u32>(p + PT_HEAP) != <u32>h || load<u32>(p + PT_PREV) != prevPt) return 9;
     const addr = load<u64>(p + PT_ADDR), held = load<u64>(p + PT_HELD);
@@ -892,7 +855,7 @@ export function poolCheck(h: i32): i32 {
   // P6
   if (<u64>used != g64(s, HS_CHUNKS) || busyObjs != g64(s, HS_OBJ_BUSY) || busyBytes != g64(s, HS_OBJ_BUSY_BYTES) ||
     freeObjs != g64(s, HS_FREE_OBJS) || freeBytes != g64(s, HS_FREE_OBJ_BYTES) || uncarved != g64(s, HS_UNCARVED) ||
-    ptBlocks != g64(s, HS_PT_BLOCKS) || ptBytes != g64(s, HS_PT_BYTES) || g64(s, HS_PEAK_CHUNKS) < <u64>used) return 6;
+    ptBlocks != g64(s, HS_PT_BLOCKS) || ptBytes != g64(s, HS_PT_BYTES) || counterGet(h, C_PEAK_CHUNKS) < <u64>used) return 6;
 
   // P7
   const held = heldFromBelow(s);

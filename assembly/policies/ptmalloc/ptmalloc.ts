@@ -55,6 +55,8 @@ import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constant
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident,
   RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { paramValue as param } from "../../kit/params";
 
 // ---------------------------------------------------------------- glibc constants (x86-64)
 
@@ -137,13 +139,12 @@ const ST_BIN: u8 = 4;       // in the unsorted list or a small/large bin (R_BIN 
 const ST_TOP: u8 = 5;
 const ST_MMAPPED: u8 = 6;   // its own mapping; R_FDNEXT = offset of the chunk in the mapping
 
-let recs: usize = 0;
-let recCap: u32 = 0;
-let recCount: u32 = 1;
-let recFree: u32 = 0;
+// Every ptmalloc heap's chunk records, one kit pool (dropped records link through R_FD).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024);
 
 // @ts-ignore: decorator
-@inline function R(c: u32): usize { return recs + <usize>c * REC_BYTES; }
+@inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
 // @ts-ignore: decorator
 @inline function addrOf(c: u32): u64 { return load<u64>(R(c) + R_ADDR); }
 // @ts-ignore: decorator
@@ -186,16 +187,7 @@ let recFree: u32 = 0;
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
 function newRec(a: u64, size: u64, state: u8): u32 {
-  let c = recFree;
-  if (c) {
-    recFree = fd(c);
-  } else {
-    if (recCount >= recCap) {
-      recCap = recCap ? recCap * 2 : 1024;
-      recs = resize(recs, <usize>recCap * REC_BYTES);
-    }
-    c = recCount++;
-  }
+  const c = takeRecord(RECS);
   const p = R(c);
   memory.fill(p, 0, REC_BYTES);
   store<u64>(p + R_ADDR, a);
@@ -206,13 +198,12 @@ function newRec(a: u64, size: u64, state: u8): u32 {
 
 function dropRec(c: u32): void {
   setState(c, ST_DEAD);
-  setFd(c, recFree);
-  recFree = c;
+  dropRecord(RECS, c);
 }
 
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
-export function ptEngineBytes(): usize { return <usize>recCap * REC_BYTES; }
+export function ptEngineBytes(): usize { return poolBytes(RECS); }
 
 // ---------------------------------------------------------------- heap state
 
@@ -903,11 +894,7 @@ function intRealloc(p: u32, nb: u64): u32 {
 
 // ---------------------------------------------------------------- policy surface
 
-function param(params: usize, count: i32, i: i32): f64 {
-  return i < count ? load<f64>(params + <usize>i * 8) : NaN;
-}
-
-export function ptCreate(heapIndex: i32, params: usize, count: i32): Status {
+export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
   const tcCountP = param(params, count, PT_TCACHE_COUNT);
   const tcMaxP = param(params, count, PT_TCACHE_MAX);
   const mxfastP = param(params, count, PT_MXFAST);
@@ -1057,7 +1044,7 @@ export function ptDestroy(heapIndex: i32): void {
   memory.fill(hs, 0, HS_BYTES);
 }
 
-export function ptUserAddress(c: u32): u64 { return addrOf(c) + CHUNK_HDR_SZ; }
+export function ptUserAddress(heapIndex: i32, c: u32): u64 { return addrOf(c) + CHUNK_HDR_SZ; }
 
 // malloc_usable_size
 export function ptUsableBytes(c: u32): u64 {

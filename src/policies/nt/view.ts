@@ -1,9 +1,17 @@
 // Host side of the `nt` policy: the heap walk (tests, reports) and the mapping from a sample to the
 // counters `!heap -s` prints (docs/nt-heap.md §4.2, §4.3).
-import type { Engine, HeapSample } from '../../engine/engine.js';
+import type { HeapSample } from '../../engine/sample.js';
 import type { DiagnosisCause, HeapCounters } from '../../report/types.js';
+import type { EngineHandle } from '../kit/spec.js';
 
-/** Record kinds of assembly/policies/nt-core.ts (RK_*), plus live LFH chunks. */
+/** The nt queries of the WASM module (assembly/policies/nt/index.ts). */
+interface NtExports {
+  memory: WebAssembly.Memory;
+  ntWalk(heap: number, out: number, max: number): number;
+  ntWalkBuffer(records: number): number;
+}
+
+/** Record kinds of assembly/policies/nt/core.ts (RK_*), plus live LFH chunks. */
 export const NT_KINDS = ['busy', 'free', 'ucr', 'header', 'userBlock', 'large', 'chunk'] as const;
 export type NtKind = (typeof NT_KINDS)[number];
 
@@ -16,9 +24,9 @@ export interface NtRecord {
 }
 
 /** Every record of an nt heap: segment records in address order, large blocks, live LFH chunks. */
-export function ntWalk(engine: Engine, heap: number): NtRecord[] {
+export function ntWalk(engine: EngineHandle, heap: number): NtRecord[] {
   if (engine.heapPolicy(heap) !== 'nt') throw new Error(`heap ${heap} is not an nt heap`);
-  const x = engine.raw;
+  const x = engine.raw as NtExports;
   const count = x.ntWalk(heap, 0, 0);
   const ptr = x.ntWalkBuffer(Math.max(count, 1));
   x.ntWalk(heap, ptr, count);

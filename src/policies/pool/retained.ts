@@ -3,7 +3,7 @@
 // gives a chunk back, so after a peak its committed bytes stay at the peak while its busy bytes
 // fall: the difference is on the pool's lists. The shared diagnose() (branch windbg) collects
 // causes like this one from every layer of a sample or checkpoint.
-import type { HeapSample, Sample } from '../../engine/engine.js';
+import type { HeapSample, Sample } from '../../engine/sample.js';
 import type { Checkpoint, DiagnosisCause, HeapCounters } from '../../report/types.js';
 
 export const POOL_RETAINED_MECHANISM = 'retained by pool (freed objects kept on pool lists)';

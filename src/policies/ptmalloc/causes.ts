@@ -1,7 +1,7 @@
 // The `ptmalloc` policy's contribution to the diagnosis: memory the program freed that glibc's
 // malloc kept, by glibc's own mechanism (free chunks below a live chunk, fastbin and tcache chunks
 // never coalesced, top below the trim threshold, the dynamically raised mmap threshold). The
-// rules behind each cause are in src/engine/ptmalloc.ts (diagnosePtmalloc).
+// rules behind each cause are in src/policies/ptmalloc/diagnose.ts (diagnosePtmalloc).
 import type { Checkpoint, DiagnosisCause } from '../../report/types.js';
 import { diagnosePtmalloc } from './diagnose.js';
 

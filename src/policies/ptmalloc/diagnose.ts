@@ -1,8 +1,8 @@
 // Host side of the ptmalloc policy: the checkpoint view (heap.mallinfo) and the diagnosis that
 // names glibc's own mechanisms for memory the program freed and the process still holds.
-import type { HeapSample } from '../../engine/engine.js';
+import type { HeapSample } from '../../engine/sample.js';
 import type { DiagnosisCause, HeapCounters } from '../../report/types.js';
-import { parseSizeValue } from '../registry.js';
+import { parseSizeValue } from '../kit/values.js';
 
 const KiB = 1024;
 const PAGE_BYTES = 4096;
@@ -75,7 +75,7 @@ export interface PtmallocDiagnosis {
 /**
  * Names glibc's mechanisms for bytes freed by the program and kept by the allocator. `counters`
  * is a ptmalloc heap's checkpoint view (or sample counters); `detail` comes from
- * Engine.ptmallocDetail when the engine is at hand.
+ * ptmallocDetail (detail.ts) when the engine is at hand.
  */
 export function diagnosePtmalloc(
   counters: Record<string, unknown>, params: Record<string, string | number> = {},

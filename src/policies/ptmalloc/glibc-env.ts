@@ -11,7 +11,7 @@
 //   - the variable names and tunables glibc has but the single-arena model does not use
 //     (arena_max, arena_test, check, perturb, hugetlb, other namespaces) are reported, not applied.
 
-/** ptmalloc parameter names (src/engine/policies.ts) with glibc's tunable name for each. */
+/** ptmalloc parameter names (src/policies/ptmalloc/index.ts) with glibc's tunable name for each. */
 const TUNABLES: Record<string, { param: string; kind: 'size' | 'int32'; max?: bigint }> = {
   'glibc.malloc.tcache_count': { param: 'tcache_count', kind: 'size', max: 65535n },
   'glibc.malloc.tcache_max': { param: 'tcache_max', kind: 'size', max: 1032n },

@@ -6,6 +6,7 @@ import { OpBuffer } from '../../../src/engine/ops.js';
 import { CHUNK_BYTES, KiB, engine, run } from './pool-helpers.js';
 import { UsageError } from '../../../src/errors.js';
 import { POLICIES } from '../../../src/policies/registry.js';
+import { poolClasses } from '../../../src/policies/pool/classes.js';
 import type { EngineExports } from '../../../src/engine/load.js';
 import { poolRetainedCause, POOL_RETAINED_MECHANISM } from '../../../src/policies/pool/retained.js';
 
@@ -31,7 +32,7 @@ describe('pool: objects and size classes', () => {
     expect(s.committedBytes).toBe(2 * CHUNK_BYTES);
     expect(s.freeBytes).toBe(2 * CHUNK_BYTES - s.busyBytes); // uncarved tails
     expect(s.policyCounters['uncarvedBytes']).toBe(s.freeBytes);
-    const classes = e.poolClasses(p);
+    const classes = poolClasses(e, p);
     expect(classes.map((c) => c.objectBytes)).toEqual([16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
     expect(classes[0]).toEqual({ objectBytes: 16, chunks: 1, busyObjects: 2, freeObjects: 0, uncarvedObjects: 4094 });
     expect(classes[2]).toEqual({ objectBytes: 64, chunks: 1, busyObjects: 3, freeObjects: 0, uncarvedObjects: 1021 });
@@ -277,7 +278,7 @@ describe('pool: parameters', () => {
   it('accepts a single-class pool', async () => {
     const e = await engine();
     const h = e.createHeap('pool', { params: { minObjectBytes: 64, maxObjectBytes: 64, chunkBytes: '4K' } });
-    expect(e.poolClasses(h).map((c) => c.objectBytes)).toEqual([64]);
+    expect(poolClasses(e, h).map((c) => c.objectBytes)).toEqual([64]);
     run(e, (o) => { o.alloc(h, 1, 1); o.alloc(h, 2, 65); });
     expect(heapOf(e, h).virtualBlocks).toBe(1);
     expect(heapOf(e, h).policyCounters['busyObjects']).toBe(1);

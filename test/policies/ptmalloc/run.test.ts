@@ -6,6 +6,7 @@ import { createEngine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 import { toCheckpoint } from '../../../src/report/checkpoint.js';
 import { diagnosePtmalloc } from '../../../src/policies/ptmalloc/diagnose.js';
+import { ptmallocDetail } from '../../../src/policies/ptmalloc/detail.js';
 import { withTrims, parseTrimAt } from '../../../src/run/trim-at.js';
 import type { RunDocument } from '../../../src/report/types.js';
 import type { TrimResult } from '../../../src/run/trim-at.js';
@@ -128,7 +129,7 @@ describe('diagnosePtmalloc', () => {
     for (let i = 0; i < 150; i++) ops.free(h, i);
     e.apply(ops);
     const cp = toCheckpoint(e.sample());
-    const d = diagnosePtmalloc(cp.heap, {}, e.ptmallocDetail(h));
+    const d = diagnosePtmalloc(cp.heap, {}, ptmallocDetail(e, h));
     const by = (s: string): number => d.causes.find((c) => c.mechanism.startsWith(s))?.bytes ?? -1;
     const m = cp.heap.mallinfo as Mallinfo2;
     expect(by('free chunks below a live chunk')).toBe(m.fordblks - m.keepcost - m.fsmblks);
@@ -137,7 +138,7 @@ describe('diagnosePtmalloc', () => {
     expect(by('tcache chunks')).toBe(7 * 80);
     expect(by('top chunk below the trim threshold')).toBe(m.keepcost);
     expect(d.mallocTrimBytes).toBeGreaterThan(900_000);
-    expect(e.ptmallocDetail(h).pinnedBelowBytes).toBe(by('free chunks below a live chunk') + m.fsmblks);
+    expect(ptmallocDetail(e, h).pinnedBelowBytes).toBe(by('free chunks below a live chunk') + m.fsmblks);
   });
 });
 

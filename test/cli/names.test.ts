@@ -37,6 +37,23 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
     expect(a.stderr).not.toMatch(/internal error|TypeError/);
   });
 
+  it('as a policy (run, demo, sweep, --set parent=, analyze --against)', async () => {
+    const known = /unknown policy '.*' \(known: first-fit, nt, pool, ptmalloc/;
+    for (const argv of [['run', 'peak-hour', '--policy', name], ['demo', '--policy', name], ['sweep', 'peak-hour', '--policy', name],
+      ['run', 'peak-hour', '--policy', 'pool', '--set', `parent=${name}`]]) {
+      const r = await cli(...argv);
+      usageError(r);
+      expect(r.stderr).toMatch(known);
+    }
+  });
+
+  it('as a glibc setting (--env): reported as not a malloc setting, never applied', async () => {
+    const { parseGlibcEnvDetailed } = await import('../../src/policies/ptmalloc/glibc-env.js');
+    const r = parseGlibcEnvDetailed(`${name}=1\nGLIBC_TUNABLES=${name}=1:glibc.malloc.${name}=1`);
+    expect(Object.keys(r.params)).toEqual([]);
+    expect(r.ignored.map((i) => i.setting).sort()).toEqual([`${name}=1`, `${name}=1`, `glibc.malloc.${name}=1`].sort());
+  });
+
   it('as a --set key', async () => {
     const r = await cli('run', 'peak-hour', '--set', `${name}=1`);
     usageError(r);

@@ -17,7 +17,7 @@
  *                        p                checkpoint now    # ...       comment
  *                      m, c, a, r and f are events; t and p are not.
  *
- * usage: tcmalloc-replay [--ops] [--every N] [--write] [--trim-at N] FILE
+ * usage: tcmalloc-replay [--ops] [--every N] [--write] [--resident] [--trim-at N] FILE
  *
  * Output, one line per checkpoint (after every N events, at each `p`, and `end` at the end):
  *   at EVENT current_allocated heap_size pageheap_free pageheap_unmapped central_free
@@ -25,7 +25,9 @@
  * (the eight properties, in the order of PROPS below). `t` prints `trim EVENT` before its line.
  * With --trim-at N, ReleaseFreeMemory() runs once N events have been replayed, between a `before`
  * and an `after` checkpoint line. With --write, every block is written whole (its
- * malloc_usable_size bytes), as heapsim assumes a program does.
+ * malloc_usable_size bytes), as heapsim assumes a program does. With --resident each line gets two
+ * more fields: the resident bytes of the break segment (mincore over [start_brk, sbrk(0)), start_brk
+ * read from /proc/self/stat since tcmalloc has moved the break before main) and its size.
  *
  * Nothing here may allocate through the library except the replayed calls: whatever this program
  * allocated would change the heap being measured. Tables live in mmap'd memory, the input file is
@@ -117,6 +119,61 @@ static void *written(void *p)
   return p;
 }
 
+static int want_resident;
+static uintptr_t start_brk;
+static unsigned char *mincore_vec;
+static size_t mincore_cap;
+
+/* Field 47 of /proc/self/stat: where the break segment starts. */
+static uintptr_t read_start_brk(void)
+{
+  static char buf[4096];
+  int fd = open("/proc/self/stat", O_RDONLY);
+  if (fd < 0)
+    die("tcmalloc-replay: cannot open /proc/self/stat\n");
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    die("tcmalloc-replay: cannot read /proc/self/stat\n");
+  buf[n] = 0;
+  const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  if (!p)
+    die("tcmalloc-replay: bad /proc/self/stat\n");
+  int field = 2;
+  while (*p && field < 47)
+    if (*p++ == ' ')
+      field++;
+  uint64_t v = 0;
+  while (*p >= '0' && *p <= '9')
+    v = v * 10 + (uint64_t) (*p++ - '0');
+  return (uintptr_t) v;
+}
+
+/* Resident bytes of [start_brk, current break). */
+static uint64_t break_resident(uint64_t *segment_bytes)
+{
+  uintptr_t end = (uintptr_t) sbrk(0);
+  *segment_bytes = end - start_brk;
+  size_t pages = (end - start_brk) >> 12;
+  if (pages == 0)
+    return 0;
+  if (pages > mincore_cap)
+    {
+      if (mincore_vec)
+        munmap(mincore_vec, mincore_cap);
+      mincore_cap = (pages + 4095) & ~(size_t) 4095;
+      mincore_vec = mmap(NULL, mincore_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (mincore_vec == MAP_FAILED)
+        die("tcmalloc-replay: mmap failed\n");
+    }
+  if (mincore((void *) start_brk, pages << 12, mincore_vec) != 0)
+    die("tcmalloc-replay: mincore failed\n");
+  uint64_t resident = 0;
+  for (size_t i = 0; i < pages; i++)
+    resident += mincore_vec[i] & 1;
+  return resident << 12;
+}
+
 static void checkpoint(const char *tag, uint64_t event)
 {
   out_str(tag);
@@ -129,6 +186,15 @@ static void checkpoint(const char *tag, uint64_t event)
         die("tcmalloc-replay: property unknown to this library\n");
       out_str(" ");
       out_u64(v);
+    }
+  if (want_resident)
+    {
+      uint64_t seg;
+      uint64_t res = break_resident(&seg);
+      out_str(" ");
+      out_u64(res);
+      out_str(" ");
+      out_u64(seg);
     }
   out_str("\n");
 }
@@ -452,6 +518,8 @@ int main(int argc, char **argv)
         ops = 1;
       else if (strcmp(argv[i], "--write") == 0)
         want_write = 1;
+      else if (strcmp(argv[i], "--resident") == 0)
+        want_resident = 1;
       else if (strcmp(argv[i], "--trim-at") == 0 && i + 1 < argc)
         {
           const char *v = argv[++i];
@@ -469,7 +537,9 @@ int main(int argc, char **argv)
         path = argv[i];
     }
   if (!path)
-    die("usage: tcmalloc-replay [--ops] [--every N] [--write] [--trim-at N] FILE\n");
+    die("usage: tcmalloc-replay [--ops] [--every N] [--write] [--resident] [--trim-at N] FILE\n");
+  if (want_resident)
+    start_brk = read_start_brk();
 
   int fd = open(path, O_RDONLY);
   if (fd < 0)

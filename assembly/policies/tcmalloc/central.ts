@@ -204,9 +204,10 @@ function populate(cl: i32): void {
   spSet(span, S_FRESH, 0);
   spSet(span, S_NOBJ, nobj);
   spSet(span, S_REFCOUNT, 0);
-  // Linking the objects writes a word at the start of each.
+  // Linking the objects writes a word at the start of each (every page up to the last object's
+  // first word when objects are smaller than a page).
   const base = pageAddr(spStart(span));
-  if (size < PAGE_SIZE_BYTES) touch(base, <u64>nobj * size);
+  if (size < PAGE_SIZE_BYTES) touch(base, <u64>(nobj - 1) * size + WORD_BYTES);
   else for (let i: u32 = 0; i < nobj; i++) touch(base + <u64>i * size, WORD_BYTES);
   dllPrepend(<u32>cfGet(cl, CF_NONEMPTY), span);
   cfSet(cl, CF_SPANS, cfGet(cl, CF_SPANS) + 1);

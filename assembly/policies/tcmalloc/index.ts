@@ -83,6 +83,7 @@ const MAX_THREAD_CACHE_BYTES: u64 = 4 << 20;               // common.h: kMaxThre
 const MIN_THREAD_CACHE_BYTES: u64 = 2 * MAX_SMALL_BYTES;   // common.h: kMinThreadCacheSize
 const MAX_OVERALL_CACHE_BYTES: u64 = 1 << 30;              // thread_cache.cc: set_overall_thread_cache_size, "Limit to 1GB"
 const EMERGENCY_POOL_BYTES: u64 = 72704;                   // libstdc++ (GCC 12) eh_alloc.cc emergency pool, allocated at load
+const EMERGENCY_POOL_HEADER_BYTES: u64 = 16;               // eh_alloc.cc: the pool writes one free_entry (size, next) at its start
 const EXTENSION_OBJECT_BYTES: u64 = 16;                    // new TCMallocImplementation (vtable + extra_bytes_released_)
 const EXTENSION_LIST_BYTES: u64 = 8;                       // new[] in MallocExtension::Register
 
@@ -117,20 +118,30 @@ function mallocPages(pages: u64): u32 {
   if (!span) return 0;
   const o = newObject(pageAddr(spStart(span)), span);
   if (!o) { phDelete(span); return 0; }
-  touch(pageAddr(spStart(span)), pages << TC_PAGE_SHIFT);
   return o;
 }
 
-// do_malloc through cache c.
+// do_malloc through cache c. The caller writes the block (the engine's programs write it whole).
 function mallocVia(c: i32, size: u64): u32 {
   if (size > MAX_SMALL_BYTES) {
     const pages = (size >> TC_PAGE_SHIFT) + ((size & (TC_PAGE_BYTES - 1)) ? 1 : 0);
     return mallocPages(pages);
   }
-  const cl = classOfSize(size);
-  const o = cacheAllocate(c, cl);
-  if (o) touch(obAddr(o), sizeOfClass(cl));
+  return cacheAllocate(c, classOfSize(size));
+}
+
+// malloc as the program calls it: the program writes every usable byte.
+function mallocWritten(size: u64): u32 {
+  const o = mallocVia(tls(), size);
+  if (o) touch(obAddr(o), usableBytes(o));
   return o;
+}
+
+// A start-up call: the caller writes `written` bytes of its block.
+function startupMalloc(c: i32, size: u64, written: u64): bool {
+  const o = mallocVia(c, size);
+  if (o && written) touch(obAddr(o), written);
+  return o != 0;
 }
 
 // do_free through cache c (-1: no cache yet, the object goes straight to the central list).
@@ -219,7 +230,7 @@ export function tcCreate(heapIndex: i32, params: usize, count: i32): Status {
   phaInit(PHA_CACHES);
   // Start-up calls (see the header).
   const early = newCache();
-  if (!mallocVia(early, EMERGENCY_POOL_BYTES)) { tcDestroy(heapIndex); return Status.OUT_OF_MEMORY; }
+  if (!startupMalloc(early, EMERGENCY_POOL_BYTES, EMERGENCY_POOL_HEADER_BYTES)) { tcDestroy(heapIndex); return Status.OUT_OF_MEMORY; }
   const probe = mallocVia(early, 1);
   if (!probe) { tcDestroy(heapIndex); return Status.OUT_OF_MEMORY; }
   freeVia(-1, probe);
@@ -228,7 +239,8 @@ export function tcCreate(heapIndex: i32, params: usize, count: i32): Status {
   const probe2 = mallocVia(cache, 1);
   if (!probe2) { tcDestroy(heapIndex); return Status.OUT_OF_MEMORY; }
   freeVia(cache, probe2);
-  if (!mallocVia(cache, EXTENSION_OBJECT_BYTES) || !mallocVia(cache, EXTENSION_LIST_BYTES)) {
+  if (!startupMalloc(cache, EXTENSION_OBJECT_BYTES, EXTENSION_OBJECT_BYTES) ||
+    !startupMalloc(cache, EXTENSION_LIST_BYTES, EXTENSION_LIST_BYTES)) {
     tcDestroy(heapIndex);
     return Status.OUT_OF_MEMORY;
   }
@@ -239,13 +251,13 @@ export function tcCreate(heapIndex: i32, params: usize, count: i32): Status {
 
 export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
-  if (alignLog2 == 0) return mallocVia(tls(), size);
+  if (alignLog2 == 0) return mallocWritten(size);
   const align = <u64>1 << alignLog2;
   if (align > TC_PAGE_BYTES) return memalignPages(align, size);
   // align_size_up (tcmalloc.cc): 0 becomes the alignment; an overflow keeps the size.
   let rounded = (size + align - 1) & ~(align - 1);
   if (rounded == 0) rounded = size == 0 ? align : size;
-  return mallocVia(tls(), rounded);
+  return mallocWritten(rounded);
 }
 
 export function tcFree(heapIndex: i32, handle: u32): void {
@@ -262,8 +274,8 @@ export function tcRealloc(heapIndex: i32, handle: u32, size: u64): u32 {
   const lowerBoundToGrow = old + growth;
   if (size > old || size < old / 2) {
     let n: u32 = 0;
-    if (size > old && size < lowerBoundToGrow) n = mallocVia(tls(), lowerBoundToGrow);
-    if (!n) n = mallocVia(tls(), size);
+    if (size > old && size < lowerBoundToGrow) n = mallocWritten(lowerBoundToGrow);
+    if (!n) n = mallocWritten(size);
     if (!n) return 0;
     freeVia(tls(), handle);
     return n;

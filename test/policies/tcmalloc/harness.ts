@@ -21,6 +21,9 @@ export interface Checkpoint {
   event: number;
   kind: 'at' | 'end' | 'before' | 'after';
   props: Props;
+  /** Oracle with --resident: resident bytes of the break segment, and its size. */
+  residentBytes?: number;
+  segmentBytes?: number;
 }
 
 export interface OracleInfo { binary?: string; skipReason?: string }
@@ -66,7 +69,10 @@ export function parseOracleOutput(stdout: string): { checkpoints: Checkpoint[]; 
     if (f[0] === 'trim') { trims.push(Number(f[1])); continue; }
     const props = {} as Props;
     TCMALLOC_PROPERTY_NAMES.forEach((name, i) => { props[name] = Number(f[2 + i]); });
-    checkpoints.push({ event: Number(f[1]), kind: f[0] as Checkpoint['kind'], props });
+    const cp: Checkpoint = { event: Number(f[1]), kind: f[0] as Checkpoint['kind'], props };
+    const extra = 2 + TCMALLOC_PROPERTY_NAMES.length;
+    if (f.length >= extra + 2) { cp.residentBytes = Number(f[extra]); cp.segmentBytes = Number(f[extra + 1]); }
+    checkpoints.push(cp);
   }
   return { checkpoints, trims };
 }
@@ -74,7 +80,7 @@ export function parseOracleOutput(stdout: string): { checkpoints: Checkpoint[]; 
 /** Runs the oracle on a file or text; `env` is the whole environment it gets (TCMALLOC_* settings). */
 export function runOracle(
   input: { text?: string; file?: string },
-  options: { ops?: boolean; every?: number; env?: Record<string, string>; write?: boolean; trimAt?: number } = {},
+  options: { ops?: boolean; every?: number; env?: Record<string, string>; write?: boolean; resident?: boolean; trimAt?: number } = {},
 ): { checkpoints: Checkpoint[]; trims: number[] } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
@@ -86,6 +92,7 @@ export function runOracle(
   const args: string[] = [];
   if (options.ops) args.push('--ops');
   if (options.write) args.push('--write');
+  if (options.resident) args.push('--resident');
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   if (options.every) args.push('--every', String(options.every));
   args.push(file);

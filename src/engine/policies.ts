@@ -7,6 +7,7 @@ import { poolRetainedCause } from '../diagnosis/pool.js';
 import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 import { ntHeapView, ntRetentionCauses } from './nt.js';
 import { tcmallocHeapView } from '../policies/tcmalloc/view.js';
+import { tcmallocRetentionCauses } from '../policies/tcmalloc/causes.js';
 
 export interface ParamSpec {
   name: string;
@@ -92,6 +93,7 @@ export const POLICIES: Record<string, PolicySpec> = {
       'metadataBytes', 'scavenges', 'releaseCountdownPages', 'threadCacheMaxBytes', 'maxTotalThreadCacheBytes',
     ],
     heapView: tcmallocHeapView,
+    retentionCauses: tcmallocRetentionCauses,
   },
   nt: {
     name: 'nt',

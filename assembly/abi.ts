@@ -109,7 +109,6 @@ export const enum Policy {
   NT = 2,
   POOL = 3,
   PTMALLOC = 4,
-  TCMALLOC = 5,
 }
 
 export const MAX_HEAPS: i32 = 8;

@@ -17,4 +17,3 @@ export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
 export { ptRecordBytes, ptEngineBytes, ptPurgeableBytes, ptPinnedBelowBytes } from "./policies/ptmalloc";
 export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";
 export { ntWalk, ntWalkBuffer, ntEngineBytes, ntRecordBytes } from "./policies/nt";
-export { tcClassInfo, tcEngineBytes, tcUsableBytes } from "./policies/tcmalloc/index";

@@ -6,8 +6,6 @@ import type { HeapSample } from './engine.js';
 import { poolRetainedCause } from '../diagnosis/pool.js';
 import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 import { ntHeapView, ntRetentionCauses } from './nt.js';
-import { tcmallocHeapView } from '../policies/tcmalloc/view.js';
-import { tcmallocRetentionCauses } from '../policies/tcmalloc/causes.js';
 
 export interface ParamSpec {
   name: string;
@@ -77,23 +75,6 @@ export const POLICIES: Record<string, PolicySpec> = {
     ],
     heapView: ptmallocHeapView,
     retentionCauses: ptmallocRetentionCauses,
-  },
-  tcmalloc: {
-    name: 'tcmalloc',
-    id: 5,
-    description: 'gperftools 2.10 tcmalloc (Debian 12 libtcmalloc-minimal4), x86-64, one thread: size classes, thread cache, transfer cache, central lists, page heap, sbrk',
-    stackable: false,
-    params: [
-      { name: 'release_rate', slot: 0, defaultValue: 1, description: 'TCMALLOC_RELEASE_RATE: pages released per 1000 freed once the scavenger runs (0 disables)' },
-      { name: 'aggressive_decommit', slot: 1, defaultValue: 0, description: 'TCMALLOC_AGGRESSIVE_DECOMMIT: 1 = release every span freed to the page heap at once' },
-      { name: 'max_total_thread_cache_bytes', slot: 2, defaultValue: 32 * MiB, description: 'TCMALLOC_MAX_TOTAL_THREAD_CACHE_BYTES: budget shared by thread caches (512 KiB to 1 GiB)' },
-    ],
-    counters: [
-      'heapSize', 'pageheapFree', 'pageheapUnmapped', 'centralFree', 'transferFree', 'threadFree', 'currentAllocated',
-      'metadataBytes', 'scavenges', 'releaseCountdownPages', 'threadCacheMaxBytes', 'maxTotalThreadCacheBytes',
-    ],
-    heapView: tcmallocHeapView,
-    retentionCauses: tcmallocRetentionCauses,
   },
   nt: {
     name: 'nt',

@@ -34,10 +34,11 @@ import { vmReserve, vmCommit, vmResize, vmRelease, vmPurge, touchPages, RESERVE_
 import { RegionType, Usage, Status } from "../../abi";
 import { PAGE_SIZE_BYTES, MiB, KiB } from "../../vm/constants";
 import { resize } from "../../mem";
+import { treeInsert, treeRemove, treeFirst, treeLast } from "../../kit/tree";
 import {
   hs, owner, newSpanRecord, dropSpanRecord, spStart, spLength, spLocation, spNext, spPrev, setSpStart,
   setSpLength, setSpLocation, setSpNext, setSpPrev, setSpClass, spGet, spSet, mapGet, mapSet, mapDelete,
-  S_PRIO, IN_USE, ON_NORMAL, ON_RETURNED, HEAD,
+  IN_USE, ON_NORMAL, ON_RETURNED, HEAD,
 } from "./store";
 import { TC_PAGE_SHIFT, TC_PAGE_BYTES, MAX_PAGES } from "./sizemap";
 import {
@@ -294,46 +295,29 @@ export function dllPrepend(head: u32, s: u32): void {
   setSpNext(head, s);
 }
 
-// ---------------------------------------------------------------- large sets: treap ordered by (length, start)
+// ---------------------------------------------------------------- large sets: kit trees ordered by (length, start)
 
-// Span records double as nodes: next = left child, prev = right child, S_PRIO = heap priority.
-// @ts-ignore: decorator
-@inline function before(a: u32, b: u32): bool {
-  const la = spLength(a), lb = spLength(b);
-  return la < lb || (la == lb && spStart(a) < spStart(b));
-}
-
-function treapInsert(root: u32, s: u32): u32 {
-  if (!root) return s;
-  if (before(s, root)) {
-    const l = treapInsert(spNext(root), s);
-    setSpNext(root, l);
-    if (spGet(l, S_PRIO) > spGet(root, S_PRIO)) { setSpNext(root, spPrev(l)); setSpPrev(l, root); return l; }
-  } else {
-    const r = treapInsert(spPrev(root), s);
-    setSpPrev(root, r);
-    if (spGet(r, S_PRIO) > spGet(root, S_PRIO)) { setSpPrev(root, spNext(r)); setSpNext(r, root); return r; }
+// Span records double as tree nodes (kit/tree.ts): next = left child, prev = right child.
+@final @unmanaged export class LargeSet {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return spNext(n); }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { setSpNext(n, v); }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return spPrev(n); }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { setSpPrev(n, v); }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool {
+    const la = spLength(a), lb = spLength(b);
+    return la < lb || (la == lb && spStart(a) < spStart(b));
   }
-  return root;
-}
-
-function treapMerge(a: u32, b: u32): u32 {
-  if (!a) return b;
-  if (!b) return a;
-  if (spGet(a, S_PRIO) > spGet(b, S_PRIO)) { setSpPrev(a, treapMerge(spPrev(a), b)); return a; }
-  setSpNext(b, treapMerge(a, spNext(b)));
-  return b;
-}
-
-function treapErase(root: u32, s: u32): u32 {
-  if (root == s) return treapMerge(spNext(s), spPrev(s));
-  if (before(s, root)) setSpNext(root, treapErase(spNext(root), s));
-  else setSpPrev(root, treapErase(spPrev(root), s));
-  return root;
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void {}
 }
 
 // The first span with length ≥ n (ties: lowest start), 0 if none (set::upper_bound of (n, start 0)).
-function treapLowerBound(root: u32, n: u64): u32 {
+function lowerBound(root: u32, n: u64): u32 {
   let best: u32 = 0;
   let t = root;
   while (t) {
@@ -341,18 +325,8 @@ function treapLowerBound(root: u32, n: u64): u32 {
   }
   return best;
 }
-export function treapFirst(root: u32): u32 {
-  if (!root) return 0;
-  let t = root;
-  while (spNext(t)) t = spNext(t);
-  return t;
-}
-export function treapLast(root: u32): u32 {
-  if (!root) return 0;
-  let t = root;
-  while (spPrev(t)) t = spPrev(t);
-  return t;
-}
+export function largeFirst(root: u32): u32 { return treeFirst<LargeSet>(root); }
+export function largeLast(root: u32): u32 { return treeLast<LargeSet>(root); }
 
 function setInsert(rootOff: usize, s: u32): bool {
   // std::set allocates its node through STLPageHeapAllocator (Init on first use).
@@ -360,11 +334,11 @@ function setInsert(rootOff: usize, s: u32): bool {
   phaNew(PHA_NODES);
   setSpNext(s, 0);
   setSpPrev(s, 0);
-  st32(rootOff, treapInsert(ld32(rootOff), s));
+  st32(rootOff, treeInsert<LargeSet>(ld32(rootOff), s));
   return true;
 }
 function setErase(rootOff: usize, s: u32): void {
-  st32(rootOff, treapErase(ld32(rootOff), s));
+  st32(rootOff, treeRemove<LargeSet>(ld32(rootOff), s));
   setSpNext(s, 0);
   setSpPrev(s, 0);
   phaDelete(PHA_NODES);
@@ -431,9 +405,9 @@ function carve(s: u32, n: u64): u32 {
 }
 
 function allocLarge(n: u64): u32 {
-  const bestNormal = treapLowerBound(ld32(H_LARGE_NORMAL), n);
+  const bestNormal = lowerBound(ld32(H_LARGE_NORMAL), n);
   let best = bestNormal;
-  const c = treapLowerBound(ld32(H_LARGE_RETURNED), n);
+  const c = lowerBound(ld32(H_LARGE_RETURNED), n);
   if (c && (!bestNormal || spLength(c) < spLength(best) || (spLength(c) == spLength(best) && spStart(c) < spStart(best)))) best = c;
   if (!best) return 0;
   return carve(best, n); // no heap limit: EnsureLimit always agrees
@@ -579,7 +553,7 @@ export function releaseAtLeastNPages(numPages: u64): u64 {
       const idx = ldi32(H_RELEASE_INDEX);
       let s: u32;
       if (idx == <i32>MAX_PAGES) {
-        s = treapFirst(ld32(H_LARGE_NORMAL));
+        s = largeFirst(ld32(H_LARGE_NORMAL));
         if (!s) continue;
       } else {
         const head = normalHead(<u64>idx + 1);

@@ -1,8 +1,8 @@
 // === tcmalloc: per-heap state, span and object records, the page map ===
 //
 // Everything here is engine memory (the model's own records), never simulated heap memory.
-// Each tcmalloc heap is a separate simulated process: its own state block, record pools and page
-// map, all allocated with the engine's allocator and freed when the heap is destroyed.
+// Each tcmalloc heap is a separate simulated process: its own state block, record pools (the kit's
+// RecordPool, two per heap in the state block) and page map, freed when the heap is destroyed.
 //
 // ╒═══ span record (SPAN_BYTES = 48) — gperftools' Span ══════════════════════════════╕
 // │ 0 start u64            first tcmalloc page (address >> 13)                         │
@@ -13,8 +13,8 @@
 // │ 28 refcount u32        objects handed out of the span                               │
 // │ 32 fresh u32           objects carved so far; [fresh, nobj) are never handed out    │
 // │ 36 nobj u32            objects in the span                                          │
-// │ 40 prio u32            treap priority (large sets)                                  │
-// │ 44 link u32            pool free list                                               │
+// │ 40 -                                                                                │
+// │ 44 link u32            record pool free list (kit/records.ts)                        │
 // ╘═════════════════════════════════════════════════════════════════════════════════════╛
 //   A span's free-object list is its explicit list followed by the never-handed-out objects in
 //   address order: gperftools links every object of a new span in address order and always pushes
@@ -33,6 +33,9 @@
 
 import { resize } from "../../mem";
 import { MAX_HEAPS } from "../../abi";
+import {
+  RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, releasePool, poolBytes,
+} from "../../kit/records";
 
 export const SPAN_BYTES: usize = 48;
 export const S_START: usize = 0;
@@ -45,7 +48,6 @@ export const S_OBJECTS: usize = 24;
 export const S_REFCOUNT: usize = 28;
 export const S_FRESH: usize = 32;
 export const S_NOBJ: usize = 36;
-export const S_PRIO: usize = 40;
 export const S_LINK: usize = 44;
 
 export const IN_USE: u8 = 0;      // span.h: Span::IN_USE
@@ -60,32 +62,31 @@ export const O_NEXT: usize = 8;
 export const O_SPAN: usize = 12;
 
 // Handles must stay below 2^29 (the engine's id table packs them).
-const MAX_RECORDS: u32 = (1 << 29) - 1;
+const MAX_HANDLE: u32 = (1 << 29) - 1;
 
 // ---------------------------------------------------------------- the current heap
 
 // Heap state block of the heap in use (set by use()); its layout is in state.ts.
 export let hs: usize = 0;
 export let owner: u8 = 0;
-// Record pools and page map of the current heap (cached from its state block).
+// Record tables of the current heap (cached from its pools; refreshed whenever a pool grows).
 export let spans: usize = 0;
 export let objs: usize = 0;
 
 const heapBlocks = memory.data(MAX_HEAPS * 8); // usize per heap index
 
-// Pool bookkeeping inside the state block (offsets 0..63 are reserved for it).
-const P_SPANS: usize = 0;       // usize
-const P_SPAN_CAP: usize = 8;    // u32
-const P_SPAN_COUNT: usize = 12; // u32
-const P_SPAN_FREE: usize = 16;  // u32
-const P_OBJS: usize = 24;       // usize
-const P_OBJ_CAP: usize = 32;    // u32
-const P_OBJ_COUNT: usize = 36;  // u32
-const P_OBJ_FREE: usize = 40;   // u32
-const P_MAP: usize = 48;        // usize
-const P_MAP_CAP: usize = 56;    // u32 (power of two)
-const P_MAP_USED: usize = 60;   // u32
-export const STORE_BYTES: usize = 64;
+// The record pools (kit/records.ts) and the page map live at the start of the state block.
+const P_SPAN_POOL: usize = 0;
+const P_OBJ_POOL: usize = P_SPAN_POOL + RECORD_POOL_BYTES;
+const P_MAP: usize = P_OBJ_POOL + RECORD_POOL_BYTES; // usize
+const P_MAP_CAP: usize = P_MAP + 8;                   // u32 (power of two)
+const P_MAP_USED: usize = P_MAP + 12;                 // u32
+export const STORE_BYTES: usize = (P_MAP + 16 + 7) & ~7;
+
+// @ts-ignore: decorator
+@inline function spanPool(): RecordPool { return changetype<RecordPool>(hs + P_SPAN_POOL); }
+// @ts-ignore: decorator
+@inline function objPool(): RecordPool { return changetype<RecordPool>(hs + P_OBJ_POOL); }
 
 export function blockOf(heap: i32): usize { return load<usize>(heapBlocks + (<usize>heap << 3)); }
 export function setBlock(heap: i32, b: usize): void { store<usize>(heapBlocks + (<usize>heap << 3), b); }
@@ -93,16 +94,29 @@ export function setBlock(heap: i32, b: usize): void { store<usize>(heapBlocks + 
 export function use(heap: i32): void {
   owner = <u8>heap;
   hs = blockOf(heap);
-  spans = load<usize>(hs + P_SPANS);
-  objs = load<usize>(hs + P_OBJS);
+  if (!hs) return;
+  spans = spanPool().base;
+  objs = objPool().base;
+}
+
+// Empty pools and page map for a fresh state block.
+export function initStore(): void {
+  initPool(spanPool(), <u32>SPAN_BYTES, <u32>S_LINK, 1024);
+  initPool(objPool(), <u32>OBJ_BYTES, <u32>O_NEXT, 4096, 8, MAX_HANDLE);
+  store<usize>(hs + P_MAP, 0);
+  store<u32>(hs + P_MAP_CAP, 0);
+  store<u32>(hs + P_MAP_USED, 0);
+  spans = 0;
+  objs = 0;
 }
 
 // Frees the pools and the page map of the current heap.
 export function dropStore(): void {
-  if (spans) heap.free(spans);
-  if (objs) heap.free(objs);
+  releasePool(spanPool());
+  releasePool(objPool());
   const m = load<usize>(hs + P_MAP);
   if (m) heap.free(m);
+  store<usize>(hs + P_MAP, 0);
   spans = 0;
   objs = 0;
 }
@@ -142,45 +156,22 @@ export function dropStore(): void {
 
 // A zeroed span record (0 is never a record: it stands for NULL).
 export function newSpanRecord(start: u64, length: u64): u32 {
-  let s = load<u32>(hs + P_SPAN_FREE);
-  if (s) {
-    store<u32>(hs + P_SPAN_FREE, spGet(s, S_LINK));
-  } else {
-    s = load<u32>(hs + P_SPAN_COUNT);
-    let cap = load<u32>(hs + P_SPAN_CAP);
-    if (s >= cap) {
-      if (cap >= MAX_RECORDS) return 0;
-      cap = cap ? cap * 2 : 1024;
-      spans = resize(spans, <usize>cap * SPAN_BYTES);
-      store<usize>(hs + P_SPANS, spans);
-      store<u32>(hs + P_SPAN_CAP, cap);
-    }
-    if (s == 0) s = 1;
-    store<u32>(hs + P_SPAN_COUNT, s + 1);
-  }
+  const pool = spanPool();
+  const s = takeRecord(pool);
+  if (!s) return 0;
+  spans = pool.base;
   memory.fill(SP(s), 0, SPAN_BYTES);
   setSpStart(s, start);
   setSpLength(s, length);
-  // Deterministic treap priority: a hash of the record index and a per-heap counter.
-  let x = (s * 0x9E3779B1) ^ (load<u32>(hs + P_SPAN_COUNT) * 0x85EBCA77);
-  x ^= x >> 15;
-  spSet(s, S_PRIO, x * 0x2C1B3C6D);
   return s;
 }
 
 export function dropSpanRecord(s: u32): void {
   setSpLocation(s, DEAD);
-  spSet(s, S_LINK, load<u32>(hs + P_SPAN_FREE));
-  store<u32>(hs + P_SPAN_FREE, s);
+  dropRecord(spanPool(), s);
 }
 
-export function spanRecordsInUse(): u32 {
-  let free: u32 = 0;
-  for (let s = load<u32>(hs + P_SPAN_FREE); s; s = spGet(s, S_LINK)) free++;
-  const count = load<u32>(hs + P_SPAN_COUNT);
-  return count ? count - 1 - free : 0;
-}
-export function spanRecordCount(): u32 { const c = load<u32>(hs + P_SPAN_COUNT); return c ? c - 1 : 0; }
+export function spanRecordsInUse(): u32 { return spanPool().inUse; }
 
 // ---------------------------------------------------------------- object records
 
@@ -195,24 +186,12 @@ export function spanRecordCount(): u32 { const c = load<u32>(hs + P_SPAN_COUNT);
 // @ts-ignore: decorator
 @inline export function setObNext(o: u32, v: u32): void { store<u32>(OB(o) + O_NEXT, v); }
 
+// An object record (a handle), 0 when the handle space is used up.
 export function newObject(addr: u64, span: u32): u32 {
-  let o = load<u32>(hs + P_OBJ_FREE);
-  if (o) {
-    store<u32>(hs + P_OBJ_FREE, obNext(o));
-  } else {
-    o = load<u32>(hs + P_OBJ_COUNT);
-    let cap = load<u32>(hs + P_OBJ_CAP);
-    if (o >= cap) {
-      if (cap >= MAX_RECORDS) return 0;
-      cap = cap ? (cap * 2 < MAX_RECORDS ? cap * 2 : MAX_RECORDS) : 4096;
-      objs = resize(objs, <usize>cap * OBJ_BYTES);
-      store<usize>(hs + P_OBJS, objs);
-      store<u32>(hs + P_OBJ_CAP, cap);
-    }
-    if (o == 0) o = 1;
-    if (o >= cap) return 0;
-    store<u32>(hs + P_OBJ_COUNT, o + 1);
-  }
+  const pool = objPool();
+  const o = takeRecord(pool);
+  if (!o) return 0;
+  objs = pool.base;
   store<u64>(OB(o) + O_ADDR, addr);
   store<u32>(OB(o) + O_NEXT, 0);
   store<u32>(OB(o) + O_SPAN, span);
@@ -221,11 +200,10 @@ export function newObject(addr: u64, span: u32): u32 {
 
 export function dropObject(o: u32): void {
   store<u32>(OB(o) + O_SPAN, 0);
-  setObNext(o, load<u32>(hs + P_OBJ_FREE));
-  store<u32>(hs + P_OBJ_FREE, o);
+  dropRecord(objPool(), o);
 }
 
-export function objectRecordCount(): u32 { const c = load<u32>(hs + P_OBJ_COUNT); return c ? c - 1 : 0; }
+export function objectRecordsInUse(): u32 { return objPool().inUse; }
 
 // ---------------------------------------------------------------- page map (u64 key → u32)
 
@@ -330,6 +308,5 @@ export function mapDelete(key: u64, v: u32): void {
 export function mapUsed(): u32 { return load<u32>(hs + P_MAP_USED); }
 
 export function storeEngineBytes(): usize {
-  return <usize>load<u32>(hs + P_SPAN_CAP) * SPAN_BYTES + <usize>load<u32>(hs + P_OBJ_CAP) * OBJ_BYTES +
-    <usize>load<u32>(hs + P_MAP_CAP) * M_ENTRY;
+  return poolBytes(spanPool()) + poolBytes(objPool()) + <usize>load<u32>(hs + P_MAP_CAP) * M_ENTRY;
 }

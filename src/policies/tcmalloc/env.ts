@@ -8,6 +8,7 @@
 //   TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD  only prints reports to stderr: ignored, with a note
 // Any other name is refused: heapsim would silently model something else than what the user ran.
 import { UsageError } from '../../errors.js';
+import type { EnvReading } from '../kit/spec.js';
 
 const KiB = 1024;
 const MIN_THREAD_CACHE_BYTES = 512 * KiB;   // common.h: kMinThreadCacheSize
@@ -18,12 +19,6 @@ export const TCMALLOC_ENV_NAMES = [
   'TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD',
 ] as const;
 
-export interface TcmallocEnv {
-  /** tcmalloc parameter → value, ready for `createHeap('tcmalloc', { params })`. */
-  params: Record<string, number>;
-  /** What was read differently from how it was written, or not applied (one line each). */
-  notes: string[];
-}
 
 /** The longest prefix strtod(3) reads as a decimal number or infinity; undefined when none. */
 function strtodPrefix(text: string): { value: number; used: string } | undefined {
@@ -46,12 +41,15 @@ function strtollPrefix(text: string): { value: number; used: string } | undefine
 }
 
 /**
- * Reads `NAME=value` lines (or several `--env` texts joined by newlines). `where` names the source
- * in messages (e.g. `--env`).
+ * Reads `NAME=value` lines (or several `--env` texts joined by newlines): the tcmalloc parameters,
+ * and what of the text had no effect (trailing characters no number reader takes, values the
+ * library clamps, settings that change nothing heapsim models), each with the reason. `where`
+ * names the source in messages (e.g. `--env`).
  */
-export function parseTcmallocEnv(text: string, where = '--env'): TcmallocEnv {
+export function parseTcmallocEnv(text: string, where = '--env'): EnvReading {
   const params: Record<string, number> = {};
-  const notes: string[] = [];
+  const ignored: EnvReading['ignored'] = [];
+  const note = (setting: string, reason: string): void => { ignored.push({ setting, reason }); };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const line = raw.trim();
@@ -65,16 +63,20 @@ export function parseTcmallocEnv(text: string, where = '--env'): TcmallocEnv {
       case 'TCMALLOC_RELEASE_RATE': {
         const r = strtodPrefix(value);
         if (r && Number.isNaN(r.value)) throw new UsageError(`${at}: TCMALLOC_RELEASE_RATE=${value} is not a number heapsim can model`);
-        const rate = r ? r.value : 0;
-        if (!r) notes.push(`${name}=${value}: no number at the start; tcmalloc reads 0 (release disabled)`);
-        else if (r.used.length < value.length) notes.push(`${name}=${value}: read as ${rate} (tcmalloc stops at the first character that is not part of a number)`);
+        let rate = r ? r.value : 0;
+        if (!r) note(`${name}=${value}`, 'no number at the start: tcmalloc reads 0, release disabled');
+        else if (r.used.length < value.length) note(`${name}=${value}`, `the characters after '${r.used.trim()}': tcmalloc reads the number at the start, ${rate}`);
+        if (rate < 0) {
+          note(`${name}=${value}`, 'a rate of 1e-6 or less disables release: read as 0');
+          rate = 0;
+        }
         params.release_rate = rate;
         break;
       }
       case 'TCMALLOC_AGGRESSIVE_DECOMMIT': {
         const on = value.length === 0 || 'tTyY1'.includes(value[0]!);
         params.aggressive_decommit = on ? 1 : 0;
-        if (value !== '0' && value !== '1') notes.push(`${name}=${value}: read as ${on ? 'on' : 'off'} (tcmalloc looks at the first character only: t, y or 1 is on)`);
+        if (value.length > 1) note(`${name}=${value}`, `all but the first character: tcmalloc reads '${value[0]}' as ${on ? 'on' : 'off'} (t, T, y, Y, 1 or an empty value is on)`);
         break;
       }
       case 'TCMALLOC_MAX_TOTAL_THREAD_CACHE_BYTES': {
@@ -82,18 +84,18 @@ export function parseTcmallocEnv(text: string, where = '--env'): TcmallocEnv {
         let bytes = r ? r.value : 0;
         if (bytes < 0) bytes = MAX_OVERALL_CACHE_BYTES; // a negative long long becomes a huge size_t
         const kept = Math.min(Math.max(bytes, MIN_THREAD_CACHE_BYTES), MAX_OVERALL_CACHE_BYTES);
-        if (!r || r.used.length < value.length || kept !== (r ? r.value : 0)) {
-          notes.push(`${name}=${value}: read as ${kept} bytes (strtoll, then kept within ${MIN_THREAD_CACHE_BYTES} .. ${MAX_OVERALL_CACHE_BYTES})`);
-        }
+        if (!r) note(`${name}=${value}`, `no number at the start: tcmalloc reads 0 and keeps the ${MIN_THREAD_CACHE_BYTES}-byte minimum`);
+        else if (r.used.length < value.length) note(`${name}=${value}`, `the characters after '${r.used.trim()}': tcmalloc reads the number at the start`);
+        if (r && kept !== r.value) note(`${name}=${value}`, `tcmalloc keeps the budget within ${MIN_THREAD_CACHE_BYTES} .. ${MAX_OVERALL_CACHE_BYTES} bytes: ${kept}`);
         params.max_total_thread_cache_bytes = kept;
         break;
       }
       case 'TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD':
-        notes.push(`${name} ignored: it only makes tcmalloc print large allocations to stderr, it changes no placement`);
+        note(`${name}=${value}`, 'it only makes tcmalloc print large allocations to stderr; it changes no placement');
         break;
       default:
         throw new UsageError(`${at}: '${name}' is not a tcmalloc setting heapsim models (known: ${TCMALLOC_ENV_NAMES.join(', ')})`);
     }
   });
-  return { params, notes };
+  return { params, ignored };
 }

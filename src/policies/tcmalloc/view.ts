@@ -1,7 +1,6 @@
-// The tcmalloc heap's checkpoint view: the library's own statistics under `native`, keyed by the
-// property names MallocExtension::GetNumericProperty answers to.
-import type { HeapSample } from '../../engine/engine.js';
-import type { HeapCounters } from '../../report/types.js';
+// The tcmalloc heap's own statistics (checkpoint `heap.native`), keyed by the property names
+// MallocExtension::GetNumericProperty answers to, from the policy's counters.
+import type { HeapSample } from '../../engine/sample.js';
 
 /** The eight properties heapsim reproduces, with the policy counter each comes from. */
 export const TCMALLOC_NATIVE_PROPERTIES = [
@@ -23,6 +22,7 @@ export function tcmallocNative(counters: Record<string, number>): Record<Tcmallo
   return out;
 }
 
-export function tcmallocHeapView(h: HeapSample): Partial<HeapCounters> {
-  return { native: tcmallocNative(h.policyCounters) };
+/** PolicySpec.native: the statistics of one heap sample under the library's property names. */
+export function tcmallocNativeOf(h: HeapSample): Record<TcmallocProperty, number> {
+  return tcmallocNative(h.policyCounters);
 }

@@ -3,6 +3,8 @@
 import { describe, it, expect } from 'vitest';
 import { createEngine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
+import type { EngineExports } from '../../../src/engine/load.js';
+import { getPolicy } from '../../../src/policies/registry.js';
 import { workload, runSim, propsOf, TCMALLOC_PROPERTY_NAMES } from './harness.js';
 
 const KiB = 1024;
@@ -26,9 +28,16 @@ describe('tcmalloc in the engine', () => {
     expect(s['generic.current_allocated_bytes']).toBe(73752 + 8 + 8 * KiB + 8);
   });
 
-  it('refuses parameters tcmalloc would not accept', async () => {
+  it('refuses parameters tcmalloc would not accept, on the host and in the engine', async () => {
     const e = await createEngine({ arch: 'x64' });
-    expect(() => e.createHeap('tcmalloc', { params: { aggressive_decommit: 2 } })).toThrow(/BAD_PARAM/);
+    expect(() => e.createHeap('tcmalloc', { params: { aggressive_decommit: 2 } })).toThrow(/aggressive_decommit 2 must be 0 or 1/);
+    const x = e.raw as EngineExports;
+    const slots = new Float64Array(x.memory.buffer, x.paramsPtr(), x.paramSlots());
+    slots.fill(NaN);
+    slots[1] = 2;
+    const ops = new OpBuffer(1);
+    ops.heapCreate(0, getPolicy('tcmalloc').id, -1, 0, 3);
+    expect(e.apply(ops).firstFailure?.status).toBe('BAD_PARAM');
   });
 
   it('keeps two heaps apart and gives every region back on destroy', async () => {

@@ -9,10 +9,10 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
-import { scratchDir, type PtOp } from '../../ptmalloc/harness.js';
+import { scratchDir, type PtOp } from '../ptmalloc/harness.js';
 import { TCMALLOC_PROPERTY_NAMES, tcmallocNative, type TcmallocProperty } from '../../../src/policies/tcmalloc/view.js';
 
-export { opsScript, workload, Rng, scratchDir, type PtOp as TcOp, type WorkloadShape } from '../../ptmalloc/harness.js';
+export { opsScript, workload, Rng, scratchDir, type PtOp as TcOp, type WorkloadShape } from '../ptmalloc/harness.js';
 export { TCMALLOC_PROPERTY_NAMES, type TcmallocProperty };
 
 export type Props = Record<TcmallocProperty, number>;

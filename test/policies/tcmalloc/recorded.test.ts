@@ -77,7 +77,7 @@ const PROGRAMS: Program[] = [
 
 const SETTINGS: [string, Record<string, string>, string[]][] = [
   ['defaults', {}, []],
-  ['TCMALLOC_AGGRESSIVE_DECOMMIT=1', { TCMALLOC_AGGRESSIVE_DECOMMIT: '1' }, ['--set', 'aggressive_decommit=1']],
+  ['TCMALLOC_AGGRESSIVE_DECOMMIT=1', { TCMALLOC_AGGRESSIVE_DECOMMIT: '1' }, ['--env', 'TCMALLOC_AGGRESSIVE_DECOMMIT=1']],
 ];
 
 interface Compared { compared: number; differing: number; first?: string }

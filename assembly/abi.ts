@@ -109,6 +109,11 @@ export const enum Policy {
   NT = 2,
   POOL = 3,
   PTMALLOC = 4,
+  BEST_FIT = 5,
+  NEXT_FIT = 6,
+  SEGREGATED = 7,
+  BUDDY = 8,
+  TLSF = 9,
 }
 
 export const MAX_HEAPS: i32 = 8;

@@ -106,6 +106,19 @@ export const POLICIES: Record<string, PolicySpec> = {
     heapView: ntHeapView,
     retentionCauses: ntRetentionCauses,
   },
+  tlsf: {
+    name: 'tlsf',
+    id: 9,
+    description: "two-level segregated fit, block for block as Matthew Conte's TLSF 3 (64-bit): one pool, good fit, immediate coalescing, never shrinks",
+    stackable: false,
+    params: [
+      { name: 'poolBytes', slot: 0, defaultValue: 1024 * MiB, description: 'bytes given to tlsf_create_with_pool (control structure + pool), whole pages; by architecture: 1 GiB x86, 4 GiB x64' },
+    ],
+    counters: [
+      'usedBytes', 'highWater', 'poolBytes', 'usedBlocks', 'frontierBytes', 'zeroSizeNulls', 'noFitNulls',
+      'reallocsInPlace', 'reallocsMoved', 'memAddress',
+    ],
+  },
   pool: {
     name: 'pool',
     id: 3,

@@ -27,6 +27,10 @@ import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntSample, ntCh
 import {
   tlsfCreate, tlsfAlloc, tlsfFree, tlsfRealloc, tlsfTrim, tlsfDestroy, tlsfSample, tlsfCheck, tlsfUserAddress,
 } from "./policies/tlsf/index";
+import { segCreate, segAlloc, segFree, segRealloc, segTrim, segDestroy, segSample, segCheck, segUserAddress } from "./policies/segregated/index";
+import {
+  buddyCreate, buddyAlloc, buddyFree, buddyRealloc, buddyTrim, buddyDestroy, buddySample, buddyCheck, buddyUserAddress,
+} from "./policies/buddy/index";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM
@@ -81,6 +85,8 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
     case Policy.PTMALLOC: st = ptCreate(h, params, count); break;
     case Policy.NT: st = ntCreate(h, params, count); break;
     case Policy.TLSF: st = tlsfCreate(h, params, count); break;
+    case Policy.BUDDY: st = buddyCreate(h, params, count); break;
+    case Policy.SEGREGATED: st = segCreate(h, params, count); break;
     default: return Status.BAD_PARAM;
   }
   if (st != Status.OK) return st;
@@ -99,6 +105,8 @@ export function heapDestroy(h: i32): Status {
     case Policy.POOL: poolDestroy(h); break;
     case Policy.NT: ntDestroy(h); break;
     case Policy.TLSF: tlsfDestroy(h); break;
+    case Policy.BUDDY: buddyDestroy(h); break;
+    case Policy.SEGREGATED: segDestroy(h); break;
     default: unreachable();
   }
   const parent = heapParent(h);
@@ -115,6 +123,8 @@ export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
     case Policy.POOL: return poolAlloc(h, size, alignLog2);
     case Policy.NT: return ntAlloc(h, size, alignLog2);
     case Policy.TLSF: return tlsfAlloc(h, size, alignLog2);
+    case Policy.BUDDY: return buddyAlloc(h, size, alignLog2);
+    case Policy.SEGREGATED: return segAlloc(h, size, alignLog2);
     default: unreachable();
   }
   return 0;
@@ -136,6 +146,8 @@ export function heapFree(h: i32, handle: u32): void {
     case Policy.POOL: poolFree(h, handle); break;
     case Policy.NT: ntFree(h, handle); break;
     case Policy.TLSF: tlsfFree(h, handle); break;
+    case Policy.BUDDY: buddyFree(h, handle); break;
+    case Policy.SEGREGATED: segFree(h, handle); break;
     default: unreachable();
   }
 }
@@ -148,6 +160,8 @@ export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
     case Policy.POOL: return poolRealloc(h, handle, size);
     case Policy.NT: return ntRealloc(h, handle, size);
     case Policy.TLSF: return tlsfRealloc(h, handle, size);
+    case Policy.BUDDY: return buddyRealloc(h, handle, size);
+    case Policy.SEGREGATED: return segRealloc(h, handle, size);
     default: unreachable();
   }
   return 0;
@@ -161,6 +175,8 @@ export function heapTrim(h: i32, padBytes: u64): u64 {
     case Policy.POOL: return poolTrim(h, padBytes);
     case Policy.NT: return ntTrim(h, padBytes);
     case Policy.TLSF: return tlsfTrim(h, padBytes);
+    case Policy.BUDDY: return buddyTrim(h, padBytes);
+    case Policy.SEGREGATED: return segTrim(h, padBytes);
     default: unreachable();
   }
   return 0;
@@ -173,6 +189,8 @@ export function heapUserAddress(h: i32, handle: u32): u64 {
     case Policy.POOL: return poolUserAddress(h, handle);
     case Policy.NT: return ntUserAddress(h, handle);
     case Policy.TLSF: return tlsfUserAddress(h, handle);
+    case Policy.BUDDY: return buddyUserAddress(h, handle);
+    case Policy.SEGREGATED: return segUserAddress(h, handle);
     default: unreachable();
   }
   return 0;
@@ -187,6 +205,8 @@ export function heapSample(h: i32, out: usize): void {
     case Policy.POOL: poolSample(h, out); break;
     case Policy.NT: ntSample(h, out); break;
     case Policy.TLSF: tlsfSample(h, out); break;
+    case Policy.BUDDY: buddySample(h, out); break;
+    case Policy.SEGREGATED: segSample(h, out); break;
     default: unreachable();
   }
 }
@@ -200,6 +220,8 @@ export function heapCheck(h: i32): i32 {
     case Policy.POOL: r = poolCheck(h); break;
     case Policy.NT: r = ntCheck(h); break;
     case Policy.TLSF: r = tlsfCheck(h); break;
+    case Policy.BUDDY: r = buddyCheck(h); break;
+    case Policy.SEGREGATED: r = segCheck(h); break;
     default: unreachable();
   }
   return r ? r + 100 * heapPolicy(h) : 0;

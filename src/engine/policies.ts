@@ -106,6 +106,36 @@ export const POLICIES: Record<string, PolicySpec> = {
     heapView: ntHeapView,
     retentionCauses: ntRetentionCauses,
   },
+  segregated: {
+    name: 'segregated',
+    id: 7,
+    description: 'segregated free lists: size classes split from the wilderness, LIFO lists, no coalescing (Knuth, Wilson et al.)',
+    stackable: false,
+    params: [
+      { name: 'minClassBytes', slot: 0, defaultValue: 32, description: 'smallest size class, block bytes with the 16-byte header (a multiple of 16, at least 32)' },
+      { name: 'maxClassBytes', slot: 1, defaultValue: 64 * KiB, description: 'no class above this; larger blocks get their own reservation' },
+      { name: 'classesPerDoubling', slot: 2, defaultValue: 1, description: 'classes between two powers of two: 1 (powers of two), 2, 4, 8 or 16' },
+      { name: 'segmentReserveBytes', slot: 3, defaultValue: 1 * MiB, description: 'first reservation; it then grows in place (doubling) or a new one is taken' },
+      { name: 'commitStepBytes', slot: 4, defaultValue: 64 * KiB, description: 'the wilderness is committed in steps of this many bytes' },
+    ],
+    counters: [
+      'classes', 'listFreeBytes', 'listFreeBlocks', 'topCommittedBytes', 'carvedBytes', 'reusedBlocks', 'carvedBlocks',
+      'trimmedBytes', 'abandonedTopBytes', 'largestClassBytes',
+    ],
+  },
+  buddy: {
+    name: 'buddy',
+    id: 8,
+    description: 'binary buddy system (Knuth 2.5 R/S): power-of-two blocks in power-of-two arenas, LIFO lists, buddy merge on free',
+    stackable: false,
+    params: [
+      { name: 'minBlockBytes', slot: 0, defaultValue: 32, description: 'smallest block, header included (a power of two, at least 32)' },
+      { name: 'arenaBytes', slot: 1, defaultValue: 16 * MiB, description: 'largest block and size of one arena reservation (a power of two, 64 KiB to 1 GiB); larger requests get their own reservation' },
+    ],
+    counters: [
+      'arenas', 'arenaBytes', 'largestFreeOrder', 'splits', 'merges', 'releasedArenas', 'trimmedBytes', 'freeBlockBytes',
+    ],
+  },
   tlsf: {
     name: 'tlsf',
     id: 9,

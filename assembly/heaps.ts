@@ -31,6 +31,14 @@ import { segCreate, segAlloc, segFree, segRealloc, segTrim, segDestroy, segSampl
 import {
   buddyCreate, buddyAlloc, buddyFree, buddyRealloc, buddyTrim, buddyDestroy, buddySample, buddyCheck, buddyUserAddress,
 } from "./policies/buddy/index";
+import {
+  bestFitCreate, bestFitAlloc, bestFitFree, bestFitRealloc, bestFitTrim, bestFitDestroy, bestFitSample, bestFitCheck,
+  bestFitUserAddress,
+} from "./policies/best-fit/index";
+import {
+  nextFitCreate, nextFitAlloc, nextFitFree, nextFitRealloc, nextFitTrim, nextFitDestroy, nextFitSample, nextFitCheck,
+  nextFitUserAddress,
+} from "./policies/next-fit/index";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM
@@ -85,6 +93,8 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
     case Policy.PTMALLOC: st = ptCreate(h, params, count); break;
     case Policy.NT: st = ntCreate(h, params, count); break;
     case Policy.TLSF: st = tlsfCreate(h, params, count); break;
+    case Policy.NEXT_FIT: st = nextFitCreate(h, params, count); break;
+    case Policy.BEST_FIT: st = bestFitCreate(h, params, count); break;
     case Policy.BUDDY: st = buddyCreate(h, params, count); break;
     case Policy.SEGREGATED: st = segCreate(h, params, count); break;
     default: return Status.BAD_PARAM;
@@ -105,6 +115,8 @@ export function heapDestroy(h: i32): Status {
     case Policy.POOL: poolDestroy(h); break;
     case Policy.NT: ntDestroy(h); break;
     case Policy.TLSF: tlsfDestroy(h); break;
+    case Policy.NEXT_FIT: nextFitDestroy(h); break;
+    case Policy.BEST_FIT: bestFitDestroy(h); break;
     case Policy.BUDDY: buddyDestroy(h); break;
     case Policy.SEGREGATED: segDestroy(h); break;
     default: unreachable();
@@ -123,6 +135,8 @@ export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
     case Policy.POOL: return poolAlloc(h, size, alignLog2);
     case Policy.NT: return ntAlloc(h, size, alignLog2);
     case Policy.TLSF: return tlsfAlloc(h, size, alignLog2);
+    case Policy.NEXT_FIT: return nextFitAlloc(h, size, alignLog2);
+    case Policy.BEST_FIT: return bestFitAlloc(h, size, alignLog2);
     case Policy.BUDDY: return buddyAlloc(h, size, alignLog2);
     case Policy.SEGREGATED: return segAlloc(h, size, alignLog2);
     default: unreachable();
@@ -146,6 +160,8 @@ export function heapFree(h: i32, handle: u32): void {
     case Policy.POOL: poolFree(h, handle); break;
     case Policy.NT: ntFree(h, handle); break;
     case Policy.TLSF: tlsfFree(h, handle); break;
+    case Policy.NEXT_FIT: nextFitFree(h, handle); break;
+    case Policy.BEST_FIT: bestFitFree(h, handle); break;
     case Policy.BUDDY: buddyFree(h, handle); break;
     case Policy.SEGREGATED: segFree(h, handle); break;
     default: unreachable();
@@ -160,6 +176,8 @@ export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
     case Policy.POOL: return poolRealloc(h, handle, size);
     case Policy.NT: return ntRealloc(h, handle, size);
     case Policy.TLSF: return tlsfRealloc(h, handle, size);
+    case Policy.NEXT_FIT: return nextFitRealloc(h, handle, size);
+    case Policy.BEST_FIT: return bestFitRealloc(h, handle, size);
     case Policy.BUDDY: return buddyRealloc(h, handle, size);
     case Policy.SEGREGATED: return segRealloc(h, handle, size);
     default: unreachable();
@@ -175,6 +193,8 @@ export function heapTrim(h: i32, padBytes: u64): u64 {
     case Policy.POOL: return poolTrim(h, padBytes);
     case Policy.NT: return ntTrim(h, padBytes);
     case Policy.TLSF: return tlsfTrim(h, padBytes);
+    case Policy.NEXT_FIT: return nextFitTrim(h, padBytes);
+    case Policy.BEST_FIT: return bestFitTrim(h, padBytes);
     case Policy.BUDDY: return buddyTrim(h, padBytes);
     case Policy.SEGREGATED: return segTrim(h, padBytes);
     default: unreachable();
@@ -189,6 +209,8 @@ export function heapUserAddress(h: i32, handle: u32): u64 {
     case Policy.POOL: return poolUserAddress(h, handle);
     case Policy.NT: return ntUserAddress(h, handle);
     case Policy.TLSF: return tlsfUserAddress(h, handle);
+    case Policy.NEXT_FIT: return nextFitUserAddress(h, handle);
+    case Policy.BEST_FIT: return bestFitUserAddress(h, handle);
     case Policy.BUDDY: return buddyUserAddress(h, handle);
     case Policy.SEGREGATED: return segUserAddress(h, handle);
     default: unreachable();
@@ -205,6 +227,8 @@ export function heapSample(h: i32, out: usize): void {
     case Policy.POOL: poolSample(h, out); break;
     case Policy.NT: ntSample(h, out); break;
     case Policy.TLSF: tlsfSample(h, out); break;
+    case Policy.NEXT_FIT: nextFitSample(h, out); break;
+    case Policy.BEST_FIT: bestFitSample(h, out); break;
     case Policy.BUDDY: buddySample(h, out); break;
     case Policy.SEGREGATED: segSample(h, out); break;
     default: unreachable();
@@ -220,6 +244,8 @@ export function heapCheck(h: i32): i32 {
     case Policy.POOL: r = poolCheck(h); break;
     case Policy.NT: r = ntCheck(h); break;
     case Policy.TLSF: r = tlsfCheck(h); break;
+    case Policy.NEXT_FIT: r = nextFitCheck(h); break;
+    case Policy.BEST_FIT: r = bestFitCheck(h); break;
     case Policy.BUDDY: r = buddyCheck(h); break;
     case Policy.SEGREGATED: r = segCheck(h); break;
     default: unreachable();

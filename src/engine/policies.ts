@@ -106,6 +106,31 @@ export const POLICIES: Record<string, PolicySpec> = {
     heapView: ntHeapView,
     retentionCauses: ntRetentionCauses,
   },
+  'best-fit': {
+    name: 'best-fit',
+    id: 5,
+    description: 'address-ordered best fit: boundary tags, immediate coalescing, heap grown at its top (sbrk-like), trim gives the top back',
+    stackable: false,
+    params: [
+      { name: 'segmentReserveBytes', slot: 0, defaultValue: 1 * MiB, description: 'first reservation; it then grows in place (doubling) or a new one is taken' },
+      { name: 'commitStepBytes', slot: 1, defaultValue: 64 * KiB, description: 'the top of the heap is committed in steps of this many bytes' },
+    ],
+    counters: ['topCommittedBytes', 'carvedBlocks', 'reusedBlocks', 'splits', 'coalesces', 'trimmedBytes', 'abandonedTopBytes'],
+  },
+  'next-fit': {
+    name: 'next-fit',
+    id: 6,
+    description: 'next fit: first fit from a roving pointer, boundary tags, immediate coalescing, heap grown at its top (sbrk-like)',
+    stackable: false,
+    params: [
+      { name: 'segmentReserveBytes', slot: 0, defaultValue: 1 * MiB, description: 'first reservation; it then grows in place (doubling) or a new one is taken' },
+      { name: 'commitStepBytes', slot: 1, defaultValue: 64 * KiB, description: 'the top of the heap is committed in steps of this many bytes' },
+    ],
+    counters: [
+      'topCommittedBytes', 'carvedBlocks', 'reusedBlocks', 'splits', 'coalesces', 'trimmedBytes', 'abandonedTopBytes',
+      'roverAddress', 'wraps',
+    ],
+  },
   segregated: {
     name: 'segregated',
     id: 7,

@@ -88,7 +88,7 @@ export class TlsfModel {
     b.next!.prev = r;
     b.next = r;
     b.size = size;
-    this.reach(r.at + OVERHEAD);
+    this.write8(r.at);
     return r;
   }
 
@@ -98,9 +98,14 @@ export class TlsfModel {
     b.next!.prev = a;
   }
 
+  /** Commits the pages below `end` (the pool's last page is committed from the start). */
   private reach(end: number): void {
-    if (end - OVERHEAD >= this.tailPage) return;
     this.frontier = Math.max(this.frontier, Math.min(alignUp(end, PAGE), this.tailPage));
+  }
+
+  /** TLSF writes the 8 bytes at `at` (a size word or a back link). */
+  private write8(at: number): void {
+    if (at < this.tailPage) this.reach(at + OVERHEAD);
   }
 
   private use(b: ModelBlock | undefined, size: number): ModelBlock | undefined {
@@ -114,7 +119,8 @@ export class TlsfModel {
 
   private handedOut(b: ModelBlock): void {
     const end = b.at + OVERHEAD + b.size;
-    this.reach(end + OVERHEAD);   // the next block's size word is written too
+    this.reach(end);
+    this.write8(end);   // the next block's size word is written too
     this.highWater = Math.max(this.highWater, end);
   }
 

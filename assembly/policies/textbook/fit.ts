@@ -20,8 +20,9 @@
 // │ 0 addr u64 │ 8 size u64 │ 16 max u64 (largest free size in the treap subtree)   │
 // │ 24 prevPhys u32 │ 28 nextPhys u32 │ 32 left u32 │ 36 right u32 │ 40 flags u32 │ 44 seg u32 │
 // ╘═════════════════════════════════════════════════════════════════════════════════╛
-//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in one treap per heap, keyed by
-//   (size, address) for best-fit and by address for next-fit; priorities hash the record index.
+//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in one kit tree (a treap) per heap,
+//   ordered by (size, address) for best-fit and by address for next-fit, each node holding the
+//   largest size of its subtree.
 //
 // Invariants (fitCheck returns the number of the first that fails):
 //   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
@@ -34,6 +35,10 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS,
 } from "../../abi";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { paramInt, PARAM_INVALID } from "../../kit/params";
+import { counterAdd, putSlot } from "../../kit/counters";
+import { treeInsert, treeRemove, treeCheckPriorities } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import {
@@ -56,16 +61,17 @@ const DEFAULT_SEGMENT_RESERVE_BYTES: u64 = 1 * MiB;
 const DEFAULT_COMMIT_STEP_BYTES: u64 = 64 * KiB;
 const MAX_RESERVE_BYTES: u64 = 1024 * MiB;
 
-// Policy counter slots (names in the host specs, same order; next-fit has two more).
-const S_TOP_COMMITTED_BYTES = K_POLICY_BASE + 0;  // committed above the tops
-const S_CARVED_BLOCKS = K_POLICY_BASE + 1;        // allocs carved from the top, cumulative
-const S_REUSED_BLOCKS = K_POLICY_BASE + 2;        // allocs served by a free block, cumulative
-const S_SPLITS = K_POLICY_BASE + 3;               // free blocks cut, cumulative
-const S_COALESCES = K_POLICY_BASE + 4;            // merges of neighbours (and with the top), cumulative
-const S_TRIMMED_BYTES = K_POLICY_BASE + 5;
-const S_ABANDONED_BYTES = K_POLICY_BASE + 6;      // left at the tops of older segments
-const S_ROVER_ADDRESS = K_POLICY_BASE + 7;        // next-fit only
-const S_WRAPS = K_POLICY_BASE + 8;                // next-fit only: searches that wrapped round
+// Policy counters (kit/counters.ts; names in the index.ts files, same order; next-fit has two
+// more). 1..4 and 8 are counted where they happen, the others computed at sample time.
+const C_TOP_COMMITTED_BYTES = 0;  // committed above the tops
+const C_CARVED_BLOCKS = 1;        // allocs carved from the top, cumulative
+const C_REUSED_BLOCKS = 2;        // allocs served by a free block, cumulative
+const C_SPLITS = 3;               // free blocks cut, cumulative
+const C_COALESCES = 4;            // merges of neighbours (and with the top), cumulative
+const C_TRIMMED_BYTES = 5;
+const C_ABANDONED_BYTES = 6;      // left at the tops of older segments
+const C_ROVER_ADDRESS = 7;        // next-fit only
+const C_WRAPS = 8;                // next-fit only: searches that wrapped round
 
 const FL_FREE: u32 = 1;
 const FL_ALIGN_SHIFT: u32 = 8;
@@ -87,27 +93,17 @@ const DEAD: u32 = 0xFFFFFFFF;
 const REC_BYTES: usize = 48;
 if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
 
-let recs: usize = 0;
-let recCap: u32 = 0;
-let recCount: u32 = 1;
-let recFree: u32 = 0;
+// Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096);
 
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(recs + <usize>n * REC_BYTES); }
+@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
 // @ts-ignore: decorator
 @inline function isFree(n: u32): bool { return (B(n).flags & FL_FREE) != 0; }
 
 function newRec(addr: u64, size: u64, flags: u32, segIndex: u32): u32 {
-  let n = recFree;
-  if (n) {
-    recFree = B(n).left;
-  } else {
-    if (recCount >= recCap) {
-      recCap = recCap ? recCap * 2 : 4096;
-      recs = resize(recs, <usize>recCap * REC_BYTES);
-    }
-    n = recCount++;
-  }
+  const n = takeRecord(RECS);
   const b = B(n);
   b.addr = addr; b.size = size; b.max = 0; b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
   b.flags = flags; b.seg = segIndex;
@@ -116,9 +112,11 @@ function newRec(addr: u64, size: u64, flags: u32, segIndex: u32): u32 {
 
 function dropRec(n: u32): void {
   B(n).flags = DEAD;
-  B(n).left = recFree;
-  recFree = n;
+  dropRecord(RECS, n);
 }
+
+export function fitEngineBytes(): usize { return poolBytes(RECS); }
+export function fitRecordBytes(): u32 { return <u32>REC_BYTES; }
 
 // ---------------------------------------------------------------- heap state
 
@@ -134,11 +132,6 @@ function dropRec(n: u32): void {
   busyBlocks: u64;
   freeBytes: u64;
   freeBlocks: u64;
-  carved: u64;
-  reused: u64;
-  splits: u64;
-  coalesces: u64;
-  wraps: u64;
 }
 const HEAP_BYTES: usize = offsetof<FitHeap>();
 
@@ -146,11 +139,13 @@ const states = memory.data(MAX_HEAPS * 4);
 let H: FitHeap = changetype<FitHeap>(0);
 let A: Arena = changetype<Arena>(0);
 let owner: u8 = 0;
+let heapNo: i32 = 0;
 
 function use(heapIndex: i32): void {
   H = changetype<FitHeap>(<usize>load<u32>(states + (<usize>heapIndex << 2)));
   A = changetype<Arena>(changetype<usize>(H) + HEAP_BYTES);
   owner = <u8>heapIndex;
+  heapNo = heapIndex;
 }
 
 // @ts-ignore: decorator
@@ -162,17 +157,10 @@ function use(heapIndex: i32): void {
 // @ts-ignore: decorator
 @inline function setLast(i: u32, n: u32): void { store<u32>(H.lasts + (<usize>i << 2), n); }
 
-function param(params: usize, count: i32, i: i32, def: u64): i64 {
-  if (i >= count) return <i64>def;
-  const v = load<f64>(params + <usize>i * 8);
-  if (isNaN(v)) return <i64>def;
-  if (!(v >= 0 && v <= 9007199254740992.0) || v != Math.floor(v)) return -1;
-  return <i64>v;
-}
-
 export function fitCreate(heapIndex: i32, params: usize, count: i32, rule: u32): Status {
-  const reserve = param(params, count, FIT_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
-  const step = param(params, count, FIT_COMMIT_STEP_BYTES, DEFAULT_COMMIT_STEP_BYTES);
+  const reserve = paramInt(params, count, FIT_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
+  const step = paramInt(params, count, FIT_COMMIT_STEP_BYTES, DEFAULT_COMMIT_STEP_BYTES);
+  if (reserve == PARAM_INVALID || step == PARAM_INVALID) return Status.BAD_PARAM;
   if (reserve < <i64>PAGE_SIZE_BYTES || <u64>reserve > MAX_RESERVE_BYTES) return Status.BAD_PARAM;
   if (step < <i64>PAGE_SIZE_BYTES || <u64>step > MAX_RESERVE_BYTES) return Status.BAD_PARAM;
   const st = heap.alloc(HEAP_BYTES + ARENA_BYTES);
@@ -196,26 +184,13 @@ export function fitDestroy(heapIndex: i32): void {
   store<u32>(states + (<usize>heapIndex << 2), 0);
 }
 
-// ---------------------------------------------------------------- treap of free blocks
-
-// @ts-ignore: decorator
-@inline function prio(n: u32): u32 {
-  let x = n * 0x9E3779B1;
-  x ^= x >> 16; x *= 0x85EBCA6B; x ^= x >> 13;
-  return x;
-}
-
-// Key order: best-fit (size, addr), next-fit addr.
-// @ts-ignore: decorator
-@inline function before(a: u32, b: u32): bool {
-  if (H.rule == RULE_BEST && B(a).size != B(b).size) return B(a).size < B(b).size;
-  return B(a).addr < B(b).addr;
-}
+// ---------------------------------------------------------------- the free blocks' tree
 
 // @ts-ignore: decorator
 @inline function maxOf(t: u32): u64 { return t ? B(t).max : 0; }
 
-function pull(t: u32): void {
+// @ts-ignore: decorator
+@inline function pullMax(t: u32): void {
   let m = B(t).size;
   const l = maxOf(B(t).left), r = maxOf(B(t).right);
   if (l > m) m = l;
@@ -223,46 +198,53 @@ function pull(t: u32): void {
   B(t).max = m;
 }
 
-function tInsert(t: u32, n: u32): u32 {
-  if (!t) { B(n).left = 0; B(n).right = 0; B(n).max = B(n).size; return n; }
-  if (before(n, t)) {
-    const l = tInsert(B(t).left, n);
-    B(t).left = l;
-    if (prio(l) > prio(t)) { B(t).left = B(l).right; B(l).right = t; pull(t); pull(l); return l; }
-  } else {
-    const r = tInsert(B(t).right, n);
-    B(t).right = r;
-    if (prio(r) > prio(t)) { B(t).right = B(r).left; B(r).left = t; pull(t); pull(r); return r; }
-  }
-  pull(t);
-  return t;
+// best-fit: ordered by (size, address).
+@final @unmanaged class BySize {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return B(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { B(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return B(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { B(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return B(a).size != B(b).size ? B(a).size < B(b).size : B(a).addr < B(b).addr; }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void { pullMax(n); }
 }
 
-function tMerge(a: u32, b: u32): u32 {
-  if (!a) return b;
-  if (!b) return a;
-  if (prio(a) > prio(b)) { B(a).right = tMerge(B(a).right, b); pull(a); return a; }
-  B(b).left = tMerge(a, B(b).left);
-  pull(b);
-  return b;
+// next-fit: ordered by address.
+@final @unmanaged class ByAddress {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return B(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { B(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return B(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { B(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return B(a).addr < B(b).addr; }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void { pullMax(n); }
 }
 
-function tRemove(t: u32, n: u32): u32 {
-  if (t == n) return tMerge(B(t).left, B(t).right);
-  if (before(n, t)) B(t).left = tRemove(B(t).left, n); else B(t).right = tRemove(B(t).right, n);
-  pull(t);
-  return t;
+// @ts-ignore: decorator
+@inline function before(a: u32, b: u32): bool {
+  if (H.rule == RULE_BEST && B(a).size != B(b).size) return B(a).size < B(b).size;
+  return B(a).addr < B(b).addr;
 }
 
 function addFree(n: u32): void {
   B(n).flags = FL_FREE;
-  H.root = tInsert(H.root, n);
+  H.root = H.rule == RULE_BEST ? treeInsert<BySize>(H.root, n) : treeInsert<ByAddress>(H.root, n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
 
 function removeFree(n: u32): void {
-  H.root = tRemove(H.root, n);
+  H.root = H.rule == RULE_BEST ? treeRemove<BySize>(H.root, n) : treeRemove<ByAddress>(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
@@ -293,7 +275,7 @@ function nextFit(need: u64): u32 {
   const f = firstFitFrom(H.root, H.rover, need);
   if (f) return f;
   if (maxOf(H.root) < need) return 0;
-  H.wraps++;
+  counterAdd(heapNo, C_WRAPS, 1);
   return firstFitFrom(H.root, 0, need);
 }
 
@@ -347,13 +329,13 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
       B(f).size -= need;
       addFree(f);
       touchPages(B(f).addr, HEADER_BYTES, owner);
-      H.splits++;
+      counterAdd(heapNo, C_SPLITS, 1);
     } else {
       n = f;
       B(n).flags = alignBits;
     }
     H.rover = B(n).addr + B(n).size;
-    H.reused++;
+    counterAdd(heapNo, C_REUSED_BLOCKS, 1);
   } else {
     const before = A.segCount;
     const at = carve(A, need);
@@ -362,7 +344,7 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     const i = A.segCount - 1;
     n = newRec(at, need, alignBits, i);
     linkBetween(A.segCount != before ? 0 : lastOf(i), n, 0, i);
-    H.carved++;
+    counterAdd(heapNo, C_CARVED_BLOCKS, 1);
   }
   H.busyBytes += B(n).size;
   H.busyBlocks++;
@@ -379,7 +361,7 @@ function release(n: u32): void {
     unlink(n);
     dropRec(n);
     n = p;
-    H.coalesces++;
+    counterAdd(heapNo, C_COALESCES, 1);
   }
   const q = B(n).nextPhys;
   if (q && isFree(q)) {
@@ -387,13 +369,13 @@ function release(n: u32): void {
     B(n).size += B(q).size;
     unlink(q);
     dropRec(q);
-    H.coalesces++;
+    counterAdd(heapNo, C_COALESCES, 1);
   }
   if (!B(n).nextPhys && isNewest(A, B(n).seg)) {
     lowerTop(A, B(n).addr);
     unlink(n);
     dropRec(n);
-    H.coalesces++;
+    counterAdd(heapNo, C_COALESCES, 1);
     return;
   }
   addFree(n);
@@ -471,25 +453,18 @@ export function fitSample(heapIndex: i32, out: usize): void {
     const t = seg(A, i).frontier - seg(A, i).top;
     if (t) { topBlocks++; if (t > largest) largest = t; }
   }
-  store<f64>(out + <usize>K_BUSY * 8, <f64>H.busyBytes);
-  store<f64>(out + <usize>K_FREE * 8, <f64>(H.freeBytes + topBytes));
-  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>(H.freeBlocks + topBlocks));
-  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largest);
-  store<f64>(out + <usize>K_UNCOMMITTED_RANGES * 8, <f64>uncommittedRanges(A));
-  store<f64>(out + <usize>K_SEGMENTS * 8, <f64>A.segCount);
-  store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, 0.0);
-  store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, 0.0);
-  store<f64>(out + <usize>S_TOP_COMMITTED_BYTES * 8, <f64>topBytes);
-  store<f64>(out + <usize>S_CARVED_BLOCKS * 8, <f64>H.carved);
-  store<f64>(out + <usize>S_REUSED_BLOCKS * 8, <f64>H.reused);
-  store<f64>(out + <usize>S_SPLITS * 8, <f64>H.splits);
-  store<f64>(out + <usize>S_COALESCES * 8, <f64>H.coalesces);
-  store<f64>(out + <usize>S_TRIMMED_BYTES * 8, <f64>A.trimmedBytes);
-  store<f64>(out + <usize>S_ABANDONED_BYTES * 8, <f64>abandonedTopBytes(A));
-  if (H.rule == RULE_NEXT) {
-    store<f64>(out + <usize>S_ROVER_ADDRESS * 8, <f64>H.rover);
-    store<f64>(out + <usize>S_WRAPS * 8, <f64>H.wraps);
-  }
+  putSlot(out, K_BUSY, H.busyBytes);
+  putSlot(out, K_FREE, H.freeBytes + topBytes);
+  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks);
+  putSlot(out, K_LARGEST_FREE, largest);
+  putSlot(out, K_UNCOMMITTED_RANGES, uncommittedRanges(A));
+  putSlot(out, K_SEGMENTS, A.segCount);
+  putSlot(out, K_VIRTUAL_BLOCKS, 0);
+  putSlot(out, K_VIRTUAL_BYTES, 0);
+  putSlot(out, K_POLICY_BASE + C_TOP_COMMITTED_BYTES, topBytes);
+  putSlot(out, K_POLICY_BASE + C_TRIMMED_BYTES, A.trimmedBytes);
+  putSlot(out, K_POLICY_BASE + C_ABANDONED_BYTES, abandonedTopBytes(A));
+  if (H.rule == RULE_NEXT) putSlot(out, K_POLICY_BASE + C_ROVER_ADDRESS, H.rover);
 }
 
 // ---------------------------------------------------------------- invariants F1..F4
@@ -497,18 +472,17 @@ export function fitSample(heapIndex: i32, out: usize): void {
 let ckCount: u64 = 0;
 let ckBad: bool = false;
 
-// In-order walk: keys strictly increasing, heap order, maxima; counts the nodes.
+// In-order walk: keys strictly increasing, maxima right, only free blocks; counts the nodes.
 function walk(t: u32, prev: u32): u32 {
   if (!t || ckBad) return prev;
-  const l = B(t).left, r = B(t).right;
-  if ((l && prio(l) > prio(t)) || (r && prio(r) > prio(t)) || !isFree(t)) { ckBad = true; return prev; }
-  prev = walk(l, prev);
+  if (!isFree(t)) { ckBad = true; return prev; }
+  prev = walk(B(t).left, prev);
   if (prev && !before(prev, t)) { ckBad = true; return prev; }
   const m = B(t).max;
-  pull(t);
+  pullMax(t);
   if (B(t).max != m) { ckBad = true; return prev; }
   ckCount++;
-  return walk(r, t);
+  return walk(B(t).right, t);
 }
 
 export function fitCheck(heapIndex: i32): i32 {
@@ -536,7 +510,8 @@ export function fitCheck(heapIndex: i32): i32 {
   ckCount = 0;
   ckBad = false;
   walk(H.root, 0);
-  if (ckBad || ckCount != freeBlocks) return 3;
+  const nodes = H.rule == RULE_BEST ? treeCheckPriorities<BySize>(H.root) : treeCheckPriorities<ByAddress>(H.root);
+  if (ckBad || ckCount != freeBlocks || nodes != <i64>freeBlocks) return 3;
   if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks) return 4;
   if (arenaCheck(A)) return 4;
   return 0;

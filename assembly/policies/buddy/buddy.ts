@@ -44,9 +44,8 @@ import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../..
 import {
   vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
 } from "../../vm/space";
+import { HEADER_BYTES, neededBytes, userAddressOf, keptAlign } from "../textbook/geometry";
 
-const HEADER_BYTES: u64 = 16;
-const MIN_ALIGN_LOG2: u32 = 4;
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
 export const BUDDY_MIN_BLOCK_BYTES = 0;   // default 32: smallest block (a power of two, header included)
@@ -317,20 +316,17 @@ function addArena(): u32 {
 // ---------------------------------------------------------------- alloc / free / realloc
 
 function orderFor(size: u64, alignLog2: u32): u32 {
-  let need = (size ? size : 1) + HEADER_BYTES;
-  if (alignLog2 > MIN_ALIGN_LOG2) need += (<u64>1 << alignLog2) - HEADER_BYTES;
+  const need = neededBytes(size, alignLog2);
   const k: u32 = need <= 1 ? 0 : 64 - <u32>clz(need - 1);
   return k > H.minOrder ? k : H.minOrder;
 }
 
 function allocLarge(size: u64, alignLog2: u32): u32 {
-  let need = (size ? size : 1) + HEADER_BYTES;
-  if (alignLog2 > MIN_ALIGN_LOG2) need += (<u64>1 << alignLog2) - HEADER_BYTES;
-  const bytes = alignUp(need, PAGE_SIZE_BYTES);
+  const bytes = alignUp(neededBytes(size, alignLog2), PAGE_SIZE_BYTES);
   const base = vmReserve(bytes, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   if (!base) return 0;
   if (vmCommit(base, bytes) != Status.OK) { vmRelease(base); return 0; }
-  const n = newRec(base, bytes, FL_LARGE | (alignLog2 << FL_ALIGN_SHIFT) | (heapNo << FL_HEAP_SHIFT), 0);
+  const n = newRec(base, bytes, FL_LARGE | (keptAlign(alignLog2) << FL_ALIGN_SHIFT) | (heapNo << FL_HEAP_SHIFT), 0);
   B(n).next = H.largeHead;
   if (H.largeHead) B(H.largeHead).prev = n;
   H.largeHead = n;
@@ -370,7 +366,7 @@ export function buddyAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   }
   unlinkFree(n);
   splitDown(n, j, k);
-  B(n).flags = (k << FL_ORDER_SHIFT) | (alignLog2 > MIN_ALIGN_LOG2 ? alignLog2 << FL_ALIGN_SHIFT : 0) | (heapNo << FL_HEAP_SHIFT);
+  B(n).flags = (k << FL_ORDER_SHIFT) | (keptAlign(alignLog2) << FL_ALIGN_SHIFT) | (heapNo << FL_HEAP_SHIFT);
   B(n).next = 0; B(n).prev = 0;
   H.busyBytes += B(n).size;
   H.busyBlocks++;
@@ -421,11 +417,7 @@ export function buddyRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   if (size > (<u64>1 << 46)) return 0;
   const k = orderFor(size, alignLog2);
   if (B(n).flags & FL_LARGE) {
-    if (k > H.maxOrder) {
-      let need = (size ? size : 1) + HEADER_BYTES;
-      if (alignLog2 > MIN_ALIGN_LOG2) need += (<u64>1 << alignLog2) - HEADER_BYTES;
-      if (alignUp(need, PAGE_SIZE_BYTES) == B(n).size) return n;
-    }
+    if (k > H.maxOrder && alignUp(neededBytes(size, alignLog2), PAGE_SIZE_BYTES) == B(n).size) return n;
   } else {
     const cur = orderOf(n);
     if (k <= cur) {
@@ -485,9 +477,7 @@ export function buddyTrim(heapIndex: i32, padBytes: u64): u64 {
 }
 
 export function buddyUserAddress(heapIndex: i32, n: u32): u64 {
-  const alignLog2 = (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF;
-  const u = B(n).addr + HEADER_BYTES;
-  return alignLog2 ? alignUp(u, <u64>1 << alignLog2) : u;
+  return userAddressOf(B(n).addr, (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF);
 }
 
 // ---------------------------------------------------------------- sample

@@ -45,11 +45,10 @@ import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted } from "../../vm/space";
 import {
   Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, trimTops, topCommittedBytes,
-  uncommittedRanges, abandonedTopBytes, arenaCheck,
+  uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop, carvedBytes,
 } from "../textbook/arena";
+import { HEADER_BYTES, GRANULE_BYTES, GRANULE_LOG2, blockBytes, userAddressOf, keptAlign } from "../textbook/geometry";
 
-const GRANULE_BYTES: u64 = 16;
-const HEADER_BYTES: u64 = 16;
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
 export const SEG_MIN_CLASS_BYTES = 0;        // default 32: smallest class, block bytes (header included)
@@ -225,12 +224,6 @@ export function segDestroy(heapIndex: i32): void {
 
 // ---------------------------------------------------------------- alloc / free / realloc
 
-function blockBytes(size: u64, alignLog2: u32): u64 {
-  let need = alignUp((size ? size : 1) + HEADER_BYTES, GRANULE_BYTES);
-  if (alignLog2 > 4) need += (<u64>1 << alignLog2) - GRANULE_BYTES;
-  return need;
-}
-
 // The smallest class that holds `need` bytes, or H.classes when none does.
 function classFor(need: u64): u32 {
   let lo: u32 = 0, hi = H.classes;
@@ -275,7 +268,7 @@ export function segAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
   if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
   const need = blockBytes(size, alignLog2);
-  const alignBits = alignLog2 > 4 ? alignLog2 << FL_ALIGN_SHIFT : 0;
+  const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
   const c = classFor(need);
   if (c >= H.classes) return allocLarge(need, alignBits, heapIndex);
   const bytes = classSize(c);
@@ -350,9 +343,7 @@ export function segTrim(heapIndex: i32, padBytes: u64): u64 {
 }
 
 export function segUserAddress(heapIndex: i32, n: u32): u64 {
-  const alignLog2 = (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF;
-  const u = B(n).addr + HEADER_BYTES;
-  return alignLog2 ? alignUp(u, <u64>1 << alignLog2) : u;
+  return userAddressOf(B(n).addr, (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF);
 }
 
 // ---------------------------------------------------------------- sample
@@ -360,19 +351,13 @@ export function segUserAddress(heapIndex: i32, n: u32): u64 {
 export function segSample(heapIndex: i32, out: usize): void {
   use(heapIndex);
   const topBytes = topCommittedBytes(A);
-  let topBlocks: u64 = 0, largest: u64 = 0;
-  for (let i: u32 = 0; i < A.segCount; i++) {
-    const t = seg(A, i).frontier - seg(A, i).top;
-    if (t) { topBlocks++; if (t > largest) largest = t; }
-  }
+  let largest = largestTop(A);
   for (let c = <i32>H.classes - 1; c >= 0; c--) {
     if (load<u32>(headSlot(<u32>c))) { if (classSize(<u32>c) > largest) largest = classSize(<u32>c); break; }
   }
-  let carvedBytes: u64 = 0;
-  for (let i: u32 = 0; i < A.segCount; i++) carvedBytes += seg(A, i).top - seg(A, i).base;
   putSlot(out, K_BUSY, H.busyBytes + H.largeBytes);
   putSlot(out, K_FREE, H.freeBytes + topBytes);
-  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks);
+  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks(A));
   putSlot(out, K_LARGEST_FREE, largest);
   putSlot(out, K_UNCOMMITTED_RANGES, uncommittedRanges(A));
   putSlot(out, K_SEGMENTS, A.segCount);
@@ -382,7 +367,7 @@ export function segSample(heapIndex: i32, out: usize): void {
   putSlot(out, K_POLICY_BASE + C_LIST_FREE_BYTES, H.freeBytes);
   putSlot(out, K_POLICY_BASE + C_LIST_FREE_BLOCKS, H.freeBlocks);
   putSlot(out, K_POLICY_BASE + C_TOP_COMMITTED_BYTES, topBytes);
-  putSlot(out, K_POLICY_BASE + C_CARVED_BYTES, carvedBytes);
+  putSlot(out, K_POLICY_BASE + C_CARVED_BYTES, carvedBytes(A));
   putSlot(out, K_POLICY_BASE + C_TRIMMED_BYTES, A.trimmedBytes);
   putSlot(out, K_POLICY_BASE + C_ABANDONED_BYTES, abandonedTopBytes(A));
   putSlot(out, K_POLICY_BASE + C_LARGEST_CLASS_BYTES, classSize(H.classes - 1));

@@ -138,6 +138,30 @@ export function topCommittedBytes(a: Arena): u64 {
   return t;
 }
 
+// Segments with committed bytes above their top (each such top counts as one free block).
+export function topBlocks(a: Arena): u64 {
+  let n: u64 = 0;
+  for (let i: u32 = 0; i < a.segCount; i++) if (seg(a, i).frontier > seg(a, i).top) n++;
+  return n;
+}
+
+// The most committed bytes above one segment's top.
+export function largestTop(a: Arena): u64 {
+  let m: u64 = 0;
+  for (let i: u32 = 0; i < a.segCount; i++) {
+    const t = seg(a, i).frontier - seg(a, i).top;
+    if (t > m) m = t;
+  }
+  return m;
+}
+
+// Bytes carved from the segments (top - base, summed).
+export function carvedBytes(a: Arena): u64 {
+  let t: u64 = 0;
+  for (let i: u32 = 0; i < a.segCount; i++) t += seg(a, i).top - seg(a, i).base;
+  return t;
+}
+
 // Committed bytes above the newest segment's top (the part the top can still hand out at once).
 export function newestTopCommittedBytes(a: Arena): u64 {
   if (!a.segCount) return 0;

@@ -43,15 +43,14 @@ import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import {
   Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, isNewest, lowerTop, trimTops,
-  topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck,
+  topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop,
 } from "./arena";
+import { HEADER_BYTES, blockBytes, userAddressOf, keptAlign } from "./geometry";
 
 export const RULE_BEST: u32 = 0;
 export const RULE_NEXT: u32 = 1;
 
-const GRANULE_BYTES: u64 = 16;
-const HEADER_BYTES: u64 = 16;
-const MIN_BLOCK_BYTES: u64 = 32;
+const MIN_BLOCK_BYTES: u64 = 32;   // a header and two free-list links
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default); the same for both rules.
 export const FIT_SEGMENT_RESERVE_BYTES = 0;  // default 1 MiB: first reservation of the heap
@@ -281,13 +280,7 @@ function nextFit(need: u64): u32 {
 
 // ---------------------------------------------------------------- alloc / free / realloc
 
-function blockBytes(size: u64, alignLog2: u32): u64 {
-  let need = alignUp((size ? size : 1) + HEADER_BYTES, GRANULE_BYTES);
-  if (alignLog2 > 4) need += (<u64>1 << alignLog2) - GRANULE_BYTES;
-  return need;
-}
-
-// Links a after b's place... a goes between p and q (either may be 0) in segment i.
+// Links a between p and q (either may be 0: the segment's ends) in segment i.
 function linkBetween(p: u32, a: u32, q: u32, i: u32): void {
   B(a).prevPhys = p;
   B(a).nextPhys = q;
@@ -317,7 +310,7 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
   let need = blockBytes(size, alignLog2);
   if (need < MIN_BLOCK_BYTES) need = MIN_BLOCK_BYTES;
-  const alignBits = alignLog2 > 4 ? alignLog2 << FL_ALIGN_SHIFT : 0;
+  const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
   const f = H.rule == RULE_BEST ? bestFit(need) : nextFit(need);
   let n: u32;
   if (f) {
@@ -438,9 +431,7 @@ export function fitTrim(heapIndex: i32, padBytes: u64): u64 {
 }
 
 export function fitUserAddress(heapIndex: i32, n: u32): u64 {
-  const alignLog2 = (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF;
-  const u = B(n).addr + HEADER_BYTES;
-  return alignLog2 ? alignUp(u, <u64>1 << alignLog2) : u;
+  return userAddressOf(B(n).addr, (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF);
 }
 
 // ---------------------------------------------------------------- sample
@@ -448,14 +439,11 @@ export function fitUserAddress(heapIndex: i32, n: u32): u64 {
 export function fitSample(heapIndex: i32, out: usize): void {
   use(heapIndex);
   const topBytes = topCommittedBytes(A);
-  let topBlocks: u64 = 0, largest = maxOf(H.root);
-  for (let i: u32 = 0; i < A.segCount; i++) {
-    const t = seg(A, i).frontier - seg(A, i).top;
-    if (t) { topBlocks++; if (t > largest) largest = t; }
-  }
+  const top = largestTop(A), tree = maxOf(H.root);
+  const largest = top > tree ? top : tree;
   putSlot(out, K_BUSY, H.busyBytes);
   putSlot(out, K_FREE, H.freeBytes + topBytes);
-  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks);
+  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks(A));
   putSlot(out, K_LARGEST_FREE, largest);
   putSlot(out, K_UNCOMMITTED_RANGES, uncommittedRanges(A));
   putSlot(out, K_SEGMENTS, A.segCount);

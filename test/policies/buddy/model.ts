@@ -1,9 +1,7 @@
 // Reference model of the buddy policy (assembly/policies/buddy/index.ts and docs/textbook-policies.md):
 // Knuth's Algorithms R and S over arrays (one LIFO array per order, the head at the end), a map of
 // free blocks by address, and the set of committed pages. Written for reading.
-import { AddressSpace, alignDown, alignUp, PAGE, type Model } from '../textbook/harness.js';
-
-const HEADER = 16;
+import { AddressSpace, alignDown, alignUp, neededBytes, userAddress, PAGE, type Model } from '../textbook/harness.js';
 
 export interface BuddyParams { minBlockBytes: number; arenaBytes: number }
 
@@ -51,11 +49,7 @@ export class BuddyModel implements Model {
     b.free = false;
   }
 
-  private need(size: number, alignLog2: number): number {
-    let n = Math.max(size, 1) + HEADER;
-    if (alignLog2 > 4) n += 2 ** alignLog2 - HEADER;
-    return n;
-  }
+  private need(size: number, alignLog2: number): number { return neededBytes(size, alignLog2); }
 
   private orderFor(size: number, alignLog2: number): number {
     return Math.max(this.minOrder, Math.ceil(Math.log2(this.need(size, alignLog2))));
@@ -170,11 +164,7 @@ export class BuddyModel implements Model {
     }
   }
 
-  address(id: number): number {
-    const b = this.ids.get(id)!;
-    const u = b.addr + HEADER;
-    return b.alignLog2 ? alignUp(u, 2 ** b.alignLog2) : u;
-  }
+  address(id: number): number { const b = this.ids.get(id)!; return userAddress(b.addr, b.alignLog2); }
 
   view(): Record<string, number> {
     const live = this.arenas.filter((a) => a).length;

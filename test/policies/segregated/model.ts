@@ -1,10 +1,7 @@
 // Reference model of the segregated policy (assembly/policies/segregated/index.ts and
 // docs/textbook-policies.md): a class table, one LIFO array per class, blocks carved from the
 // arena's top, large blocks in their own reservations. Written for reading.
-import { AddressSpace, ArenaModel, alignUp, PAGE, type Model } from '../textbook/harness.js';
-
-const HEADER = 16;
-const GRANULE = 16;
+import { AddressSpace, ArenaModel, alignUp, blockBytes, userAddress, GRANULE_BYTES, PAGE, type Model } from '../textbook/harness.js';
 
 export interface SegregatedParams {
   minClassBytes: number;
@@ -19,7 +16,7 @@ interface Block { addr: number; size: number; cls: number; alignLog2: number; la
 /** The class table: from minClassBytes by max(16, 2^floor(log2 c) / perDoubling) up to maxClassBytes. */
 export function classTable(p: SegregatedParams): number[] {
   const out: number[] = [];
-  for (let c = p.minClassBytes; c <= p.maxClassBytes; c += Math.max(GRANULE, 2 ** Math.floor(Math.log2(c)) / p.classesPerDoubling)) out.push(c);
+  for (let c = p.minClassBytes; c <= p.maxClassBytes; c += Math.max(GRANULE_BYTES, 2 ** Math.floor(Math.log2(c)) / p.classesPerDoubling)) out.push(c);
   return out;
 }
 
@@ -41,11 +38,7 @@ export class SegregatedModel implements Model {
     this.arena = new ArenaModel(this.space, p.segmentReserveBytes, p.commitStepBytes);
   }
 
-  private need(size: number, alignLog2: number): number {
-    let n = alignUp(Math.max(size, 1) + HEADER, GRANULE);
-    if (alignLog2 > 4) n += 2 ** alignLog2 - GRANULE;
-    return n;
-  }
+  private need(size: number, alignLog2: number): number { return blockBytes(size, alignLog2); }
 
   private classFor(need: number): number {
     const i = this.classes.findIndex((c) => c >= need);
@@ -114,11 +107,7 @@ export class SegregatedModel implements Model {
 
   trim(pad: number): void { this.arena.trim(pad); }
 
-  address(id: number): number {
-    const b = this.ids.get(id)!;
-    const u = b.addr + HEADER;
-    return b.alignLog2 ? alignUp(u, 2 ** b.alignLog2) : u;
-  }
+  address(id: number): number { const b = this.ids.get(id)!; return userAddress(b.addr, b.alignLog2); }
 
   view(): Record<string, number> {
     const a = this.arena.view();

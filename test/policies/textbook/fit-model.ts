@@ -1,10 +1,8 @@
 // Reference model of best-fit and next-fit (the rules of assembly/policies/textbook/fit.ts and
 // docs/textbook-policies.md), written for reading: every block is an object in one address-sorted
 // array, and the choice scans it.
-import { AddressSpace, ArenaModel, alignUp, type Model } from './harness.js';
+import { AddressSpace, ArenaModel, blockBytes, userAddress, type Model } from './harness.js';
 
-const HEADER = 16;
-const GRANULE = 16;
 const MIN_BLOCK = 32;
 
 interface Block { addr: number; size: number; free: boolean; alignLog2: number; seg: number }
@@ -25,11 +23,7 @@ export class FitModel implements Model {
     this.arena = new ArenaModel(new AddressSpace(), params.segmentReserveBytes, params.commitStepBytes);
   }
 
-  private need(size: number, alignLog2: number): number {
-    let n = alignUp(Math.max(size, 1) + HEADER, GRANULE);
-    if (alignLog2 > 4) n += 2 ** alignLog2 - GRANULE;
-    return Math.max(n, MIN_BLOCK);
-  }
+  private need(size: number, alignLog2: number): number { return Math.max(blockBytes(size, alignLog2), MIN_BLOCK); }
 
   private insert(b: Block): void {
     let i = this.blocks.findIndex((x) => x.addr > b.addr);
@@ -146,11 +140,7 @@ export class FitModel implements Model {
 
   trim(pad: number): void { this.arena.trim(pad); }
 
-  address(id: number): number {
-    const b = this.ids.get(id)!;
-    const u = b.addr + HEADER;
-    return b.alignLog2 > 4 ? alignUp(u, 2 ** b.alignLog2) : u;
-  }
+  address(id: number): number { const b = this.ids.get(id)!; return userAddress(b.addr, b.alignLog2); }
 
   view(): Record<string, number> {
     const a = this.arena.view();

@@ -11,12 +11,24 @@ import { OpBuffer } from '../../../src/engine/ops.js';
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const PAGE = 4096;
-const GRANULE = 65536;
+const RESERVE_GRANULE = 65536;   // the VM places reservations on 64 KiB boundaries
 const USER_LOW = 0x10000;
 const USER_HIGH_X64 = 0x7fff_ffff_0000;
 
 export const alignUp = (x: number, a: number): number => Math.ceil(x / a) * a;
 export const alignDown = (x: number, a: number): number => Math.floor(x / a) * a;
+
+/** assembly/policies/textbook/geometry.ts: 16-byte header and granule, alignment slack inside the block. */
+export const HEADER_BYTES = 16;
+export const GRANULE_BYTES = 16;
+export function neededBytes(size: number, alignLog2: number): number {
+  return Math.max(size, 1) + HEADER_BYTES + (alignLog2 > 4 ? 2 ** alignLog2 - GRANULE_BYTES : 0);
+}
+export const blockBytes = (size: number, alignLog2: number): number => alignUp(neededBytes(size, alignLog2), GRANULE_BYTES);
+/** The address the program sees for a block at `addr`; alignLog2 counts only above 4. */
+export function userAddress(addr: number, alignLog2: number): number {
+  return alignLog2 > 4 ? alignUp(addr + HEADER_BYTES, 2 ** alignLog2) : addr + HEADER_BYTES;
+}
 
 /** A policy's reference model, driven by the same calls as the engine. */
 export interface Model {
@@ -40,7 +52,7 @@ export class AddressSpace {
     let at = USER_LOW;
     for (const [b, s] of [...this.regions].sort((x, y) => x[0] - y[0])) {
       if (at + sizeBytes <= b) break;
-      at = Math.max(at, alignUp(b + s, GRANULE));
+      at = Math.max(at, alignUp(b + s, RESERVE_GRANULE));
     }
     if (at + sizeBytes > USER_HIGH_X64) return 0;
     this.regions.set(at, sizeBytes);
@@ -69,12 +81,12 @@ export class ArenaModel {
   private static readonly MAX_GROW = 256 * MiB;
 
   constructor(readonly space: AddressSpace, firstReserveBytes: number, commitStepBytes: number) {
-    this.firstReserve = alignUp(firstReserveBytes, GRANULE);
+    this.firstReserve = alignUp(firstReserveBytes, RESERVE_GRANULE);
     this.step = alignUp(commitStepBytes, PAGE);
   }
 
   private addSeg(bytes: number): boolean {
-    const size = alignUp(Math.max(bytes, this.firstReserve), GRANULE);
+    const size = alignUp(Math.max(bytes, this.firstReserve), RESERVE_GRANULE);
     const base = this.space.reserve(size);
     if (!base) return false;
     this.segs.push({ base, end: base + size, top: base, frontier: base });
@@ -87,7 +99,7 @@ export class ArenaModel {
     let s = this.segs[this.segs.length - 1]!;
     if (s.end - s.top < bytes) {
       const size = s.end - s.base;
-      const grow = Math.max(Math.min(size, ArenaModel.MAX_GROW), alignUp(bytes - (s.end - s.top), GRANULE));
+      const grow = Math.max(Math.min(size, ArenaModel.MAX_GROW), alignUp(bytes - (s.end - s.top), RESERVE_GRANULE));
       if (this.space.resize(s.base, size + grow)) s.end += grow;
       else {
         if (!this.addSeg(bytes)) return 0;

@@ -7,6 +7,7 @@ export * from "./first-fit/index";
 export * from "./nt/index";
 export * from "./pool/index";
 export * from "./ptmalloc/index";
+export * from "./tcmalloc/index";
 export * from "./best-fit/index";
 export * from "./next-fit/index";
 export * from "./segregated/index";

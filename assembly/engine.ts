@@ -142,6 +142,27 @@ function fail(i: i32, st: Status): void {
   if (firstFailOp < 0) { firstFailOp = i; firstFailStatus = st; }
 }
 
+// Bounds of one batch (a bad op fails with BAD_PARAM and counts no event, as any bad op changes
+// nothing): at most MAX_SAMPLES_PER_BATCH samples (each SAMPLE_SLOTS × 8 bytes, 4.5 KB: 37 MB at
+// most; a SKIP of 2^40 events with a sample every 7 would otherwise ask for 157 billion), and event
+// and time counters the host reads exactly as f64 (below 2^53).
+const MAX_SAMPLES_PER_BATCH: i32 = 8192;
+const MAX_EXACT_COUNT: u64 = (<u64>1 << 53) - 1;
+
+function opFits(opcode: u32, size: u64): bool {
+  const ev = clockEvents();
+  let n: u64 = 0;           // events the op adds
+  let samples: u64 = 0;     // samples it takes
+  if (opcode >= <u32>Op.ALLOC && opcode <= <u32>Op.FREE) n = 1;
+  else if (opcode == <u32>Op.SKIP) n = size;
+  else if (opcode == <u32>Op.MARK) samples = 1;
+  else if (opcode == <u32>Op.TICK) return size <= MAX_EXACT_COUNT - clockNs();
+  else return true;
+  if (n > MAX_EXACT_COUNT - ev) return false;
+  if (nextSampleAt && ev + n >= nextSampleAt) samples += (ev + n - nextSampleAt) / sampleEvery + 1;
+  return samples <= <u64>(MAX_SAMPLES_PER_BATCH - sampleCount);
+}
+
 // @ts-ignore: decorator
 @inline function countEvent(n: u64): void {
   clockAddEvents(n);
@@ -283,6 +304,7 @@ export function runBatch(count: i32): i32 {
     const size = load<u64>(p, 8);
     const h = <i32>((w0 >> 8) & 0xFF);
     const arg = w0 >> 16;
+    if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); continue; }
     let st = Status.OK;
     switch (w0 & 0xFF) {
       case Op.ALLOC: { st = doAlloc(h, id, size, 0); countEvent(1); break; }

@@ -109,6 +109,7 @@ export const enum Policy {
   NT = 2,
   POOL = 3,
   PTMALLOC = 4,
+  JEMALLOC = 5,   // interim id until the policy kit's registry lands
 }
 
 export const MAX_HEAPS: i32 = 8;

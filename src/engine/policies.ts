@@ -6,11 +6,14 @@ import type { HeapSample } from './engine.js';
 import { poolRetainedCause } from '../diagnosis/pool.js';
 import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 import { ntHeapView, ntRetentionCauses } from './nt.js';
+import { JEMALLOC_PARAMS, JEMALLOC_COUNTERS, jemallocHeapView, jemallocRetentionCauses } from '../policies/jemalloc/index.js';
 
 export interface ParamSpec {
   name: string;
   slot: number;
   defaultValue: number;
+  /** Smallest value accepted (0 unless set; jemalloc's decay times take -1). */
+  minValue?: number;
   description: string;
 }
 
@@ -106,6 +109,17 @@ export const POLICIES: Record<string, PolicySpec> = {
     heapView: ntHeapView,
     retentionCauses: ntRetentionCauses,
   },
+  // Interim registration (until the policy kit's registry): the model is assembly/policies/jemalloc/.
+  jemalloc: {
+    name: 'jemalloc',
+    id: 5,
+    description: 'jemalloc 5.3.0 (Debian 12 libjemalloc2), one thread: arena 0 + huge arena, slabs, extents, decay, retained, tcache',
+    stackable: false,
+    params: JEMALLOC_PARAMS.map((p) => ({ ...p })),
+    counters: [...JEMALLOC_COUNTERS],
+    heapView: jemallocHeapView,
+    retentionCauses: jemallocRetentionCauses,
+  },
   pool: {
     name: 'pool',
     id: 3,
@@ -155,6 +169,7 @@ export function policyById(id: number): PolicySpec | undefined {
 
 /** Parses a size or count: integer, hex (0x...), or with a unit suffix K/KB/KiB, M, G (1024-based). */
 export function parseSizeValue(text: string): number | undefined {
+  if (/^\s*-\d+\s*$/.test(text)) return Number(text); // negative integers (checked against minValue)
   const m = /^\s*(0x[0-9a-f]+|\d+(?:\.\d+)?)\s*(k|kb|kib|m|mb|mib|g|gb|gib)?\s*$/i.exec(text);
   if (!m) return undefined;
   const base = m[1]!.toLowerCase().startsWith('0x') ? parseInt(m[1]!, 16) : Number(m[1]);
@@ -174,7 +189,7 @@ export function resolveParams(spec: PolicySpec, settings: Record<string, string 
       throw new UsageError(`policy '${spec.name}' has no parameter '${name}' (known: ${known})`);
     }
     const v = typeof raw === 'number' ? raw : parseSizeValue(raw);
-    if (v === undefined || v < 0) throw new UsageError(`bad value '${raw}' for ${spec.name} parameter ${name}`);
+    if (v === undefined || v < (p.minValue ?? 0)) throw new UsageError(`bad value '${raw}' for ${spec.name} parameter ${name}`);
     out.set(p.slot, v);
   }
   if (spec.validate) {

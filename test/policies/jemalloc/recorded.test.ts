@@ -1,0 +1,73 @@
+// Recorded real programs (the ones the ptmalloc fidelity test records), replayed through the
+// installed jemalloc (the oracle, under setarch -R) and through `heapsim run --policy jemalloc`:
+// every statistic must agree at every checkpoint (every 1000 events, counted as the trace readers
+// count them) and at the end, in each setting of SETTINGS (MALLOC_CONF read by the policy's own
+// reader). Each line logged is one row of the fidelity table in docs/jemalloc.md.
+import { describe, expect } from 'vitest';
+import { join } from 'node:path';
+import { cli } from '../../cli/helpers.js';
+import { RECORDED_PROGRAMS } from '../../ptmalloc/harness.js';
+import {
+  oracleIt, runJemallocOracle, paramsFor, scratchDir, SETTINGS, JE_FIELDS, type JeCheckpoint, type JeField, type JeStats,
+} from './harness.js';
+import type { RunDocument } from '../../../src/report/types.js';
+
+const EVERY = 1000;
+
+function simStats(doc: RunDocument): Map<number, JeStats> {
+  const out = new Map<number, JeStats>();
+  for (const c of doc.checkpoints) {
+    const n = c.heap.native as Record<string, number>;
+    const s = {} as JeStats;
+    for (const f of JE_FIELDS) s[f] = f === 'dirtyBytes' || f === 'muzzyBytes' ? n[f]! : n[`stats.${f}`]!;
+    out.set(c.event, s);
+  }
+  return out;
+}
+
+interface Comparison { compared: number; differing: Record<JeField, number>; first?: string }
+
+function compare(real: JeCheckpoint[], sim: Map<number, JeStats>, simEnd: JeStats): Comparison {
+  const differing = Object.fromEntries(JE_FIELDS.map((f) => [f, 0])) as Record<JeField, number>;
+  let compared = 0;
+  let first: string | undefined;
+  const check = (r: JeCheckpoint, s: JeStats | undefined): void => {
+    compared++;
+    for (const f of JE_FIELDS) {
+      if (s && r.stats[f] === s[f]) continue;
+      differing[f]++;
+      first ??= `${r.kind} ${r.event}: ${f} jemalloc ${r.stats[f]} sim ${s ? s[f] : 'missing'}`;
+    }
+  };
+  for (const r of real) if (r.kind === 'at') check(r, sim.get(r.event));
+  check(real.find((c) => c.kind === 'end')!, simEnd);
+  return { compared, differing, first };
+}
+
+describe('jemalloc policy replays recorded programs exactly as jemalloc 5.3.0', () => {
+  for (const program of RECORDED_PROGRAMS) {
+    oracleIt(program.name, async () => {
+      const command = program.command();
+      if (!command) { console.warn(`[jemalloc recorded programs] ${program.name}: program not installed, skipped`); return; }
+      const trace = join(scratchDir(), `je-${program.name.split(' ')[0]}.mtrace`);
+      const rec = await cli('record', '-o', trace, '--', ...command);
+      expect(rec.code, rec.stderr).toBe(0);
+      for (const [label, conf] of Object.entries(SETTINGS)) {
+        const real = runJemallocOracle({ file: trace }, { conf, every: EVERY });
+        const sets = Object.entries(paramsFor(conf)).flatMap(([k, v]) => ['--set', `${k}=${v}`]);
+        const r = await cli('run', trace, '--policy', 'jemalloc', '--every', String(EVERY), '--json', ...sets);
+        expect(r.code, r.stderr).toBe(0);
+        const doc = JSON.parse(r.stdout) as RunDocument;
+        const end = real[real.length - 1]!;
+        expect(doc.events).toBe(end.event);
+        const sim = simStats(doc);
+        const c = compare(real, sim, simStats({ ...doc, checkpoints: [doc.checkpoints[doc.checkpoints.length - 1]!] }).values().next().value!);
+        const cols = JE_FIELDS.map((f) => `${f} ${c.differing[f]}`).join(', ');
+        console.log(`[jemalloc recorded programs] ${program.name} (${label}): ${doc.events} events, ${c.compared} checkpoints, differing: ${cols}` +
+          ` | end: allocated ${end.stats.allocated} active ${end.stats.active} dirty ${end.stats.dirtyBytes} retained ${end.stats.retained} mapped ${end.stats.mapped}`);
+        expect(c.first).toBeUndefined();
+        expect(c.compared).toBeGreaterThan(doc.events >= EVERY ? 1 : 0);
+      }
+    }, 180_000);
+  }
+});

@@ -410,8 +410,15 @@ function allocWrapper(a: i32, size: u64, alignment: u64): u32 {
 function allocGrow(a: i32, expand: u32, size: u64, alignment: u64): u32 {
   const e = extentRecycle(a, CACHE_RETAINED, expand, size, alignment);
   if (e) return e;
-  if (expand) return 0;
-  if (ld32(HB(heapOfArena(a)) + H_RETAIN)) {
+  const retain = ld32(HB(heapOfArena(a)) + H_RETAIN) != 0;
+  if (expand) {
+    // Without opt.retain jemalloc tries a mapping right after the extent (mmap with that address
+    // as a hint), taking a descriptor first; the kernel places mappings top-down, so the address
+    // is taken and the try fails. The model counts the descriptor and fails.
+    if (!retain && edataGet(a)) edataPut(a);
+    return 0;
+  }
+  if (retain) {
     const g = growRetained(a, size, alignment);
     if (g) return g;
   }

@@ -8,13 +8,21 @@ export interface WorkloadFactoryOptions {
   seed?: number;
 }
 
-export const WORKLOADS: Record<string, { description: string; make(o: WorkloadFactoryOptions): Workload }> = {
+export interface WorkloadEntry {
+  description: string;
+  /** The policy the workload reproduces, when it is one system's case (`heapsim demo`, the playground's demo). */
+  defaultPolicy?: string;
+  make(o: WorkloadFactoryOptions): Workload;
+}
+
+export const WORKLOADS: Record<string, WorkloadEntry> = {
   'peak-hour': {
     description: 'a service day: baseline, ramp-up, peak, ramp-down, quiet (marks before, peak, after)',
     make: (o) => peakHour(o),
   },
   'windows-service-peak': {
     description: "the seed's Windows service: an earlier peak grows the heap to ~1.2 GB; before/peak/after of a later peak whose memory stays committed (x86, nt without LFH)",
+    defaultPolicy: 'nt',
     make: (o) => windowsServicePeak(o),
   },
 };

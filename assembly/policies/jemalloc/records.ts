@@ -1,10 +1,10 @@
 // === jemalloc model: extent records, allocation records, slab bitmaps, and the ordered sets ===
 //
 // An extent is a run of whole pages of one mapping, in one state (active, dirty, muzzy, retained).
-// jemalloc describes each with an edata_t; the model keeps one record per extent in a pool shared
-// by every jemalloc heap (indices, never pointers, so the pool may grow).
+// jemalloc describes each with an edata_t; the model keeps one record per extent in a kit record
+// pool shared by every jemalloc heap (indices, never pointers, so the pool may grow).
 //
-// ╒══════════════════ extent record (EXT_BYTES = 64) ══════════════════╕
+// ╒══════════════════ extent record (EXT_BYTES = 128) ═════════════════╕
 // │ 0 addr u64        first byte of the extent                          │
 // │ 8 size u64        bytes (whole pages)                               │
 // │ 16 sn u32         serial number of the mapping it came from         │
@@ -13,19 +13,20 @@
 // │ 32 left u32 │ 36 right u32     links of the ordered set it is in    │
 // │ 40 lruPrev u32 │ 44 lruNext u32   age order inside its extent cache │
 // │ 48 nfree u16 (slabs) │ 50 userOffset u16 (large: random cache line) │
-// │ 52 spare │ 56 spare                                                 │
+// │ 52 free-list link u32 │ 56 spare │ 64 slab bitmap (64 bytes)        │
 // ╘════════════════════════════════════════════════════════════════════╛
-// Slab bitmaps (one bit per region, 512 regions at most) live in a parallel table, 64 bytes per
-// record. An allocation handed to the program (or parked in the thread cache) is an allocation
-// record: 8 bytes, the extent and the region index (ALLOC_LARGE for a large allocation); its
-// index is the handle the engine stores.
+// The slab bitmap has one bit per region (512 regions at most: 8-byte class, one page). An
+// allocation handed to the program (or parked in the thread cache) is an allocation record: 8
+// bytes, the extent and the region index (ALLOC_LARGE for a large allocation); its index is the
+// handle the engine stores.
 //
-// Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are
-// treaps here: same order, so the same first element; priorities are a hash of the record index.
+// Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are kit
+// treaps here: same order, so the same first element.
 
-import { resize } from "../../mem";
+import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { treeInsert, treeRemove, treeFirst } from "../../kit/tree";
 
-export const EXT_BYTES: usize = 64;
+export const EXT_BYTES: usize = 128;
 const X_ADDR: usize = 0;
 const X_SIZE: usize = 8;
 const X_SN: usize = 16;
@@ -41,7 +42,8 @@ const X_LRU_PREV: usize = 40;
 const X_LRU_NEXT: usize = 44;
 const X_NFREE: usize = 48;
 const X_UOFF: usize = 50;
-
+const X_LINK: usize = 52;
+const X_BITMAP: usize = 64;
 export const BITMAP_BYTES: usize = 64;   // 512 regions: the most a slab has (8-byte class, one page)
 
 // Extent states (extent_state_t), and DEAD for a record on the free list.
@@ -57,31 +59,16 @@ export const F_SLAB: u8 = 2;
 
 export const SZIND_NONE: u8 = 232;  // SC_NSIZES: no size class (an inactive extent)
 
-let exts: usize = 0;
-let bitmaps: usize = 0;
-let extCap: u32 = 0;
-let extCount: u32 = 1;   // record 0 is "none"
-let extFree: u32 = 0;
-let extLive: u32 = 0;
+const EXTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(EXTS, <u32>EXT_BYTES, <u32>X_LINK, 1024);
 
 // @ts-ignore: decorator
-@inline function X(e: u32): usize { return exts + <usize>e * EXT_BYTES; }
+@inline function X(e: u32): usize { return recordAt(EXTS, e); }
 
 export function newExt(addr: u64, size: u64, sn: u32, state: u8, flags: u8, arena: u8): u32 {
-  let e = extFree;
-  if (e) {
-    extFree = load<u32>(X(e) + X_NEXT);
-  } else {
-    if (extCount >= extCap) {
-      const cap = extCap ? extCap * 2 : 1024;
-      exts = resize(exts, <usize>cap * EXT_BYTES);
-      bitmaps = resize(bitmaps, <usize>cap * BITMAP_BYTES);
-      extCap = cap;
-    }
-    e = extCount++;
-  }
+  const e = takeRecord(EXTS);
   const p = X(e);
-  memory.fill(p, 0, EXT_BYTES);
+  memory.fill(p, 0, X_BITMAP);
   store<u64>(p + X_ADDR, addr);
   store<u64>(p + X_SIZE, size);
   store<u32>(p + X_SN, sn);
@@ -89,21 +76,18 @@ export function newExt(addr: u64, size: u64, sn: u32, state: u8, flags: u8, aren
   store<u8>(p + X_FLAGS, flags);
   store<u8>(p + X_ARENA, arena);
   store<u8>(p + X_SZIND, SZIND_NONE);
-  extLive++;
   return e;
 }
 
 export function freeExt(e: u32): void {
   store<u8>(X(e) + X_STATE, ST_DEAD);
-  store<u32>(X(e) + X_NEXT, extFree);
-  extFree = e;
-  extLive--;
+  dropRecord(EXTS, e);
 }
 
-export function extRecordCount(): u32 { return extLive; }
+export function extRecordCount(): u32 { return EXTS.inUse; }
 // Records ever handed out: 1 .. extHighWater() − 1 (dead ones have state ST_DEAD).
-export function extHighWater(): u32 { return extCount; }
-export function extEngineBytes(): usize { return <usize>extCap * (EXT_BYTES + BITMAP_BYTES); }
+export function extHighWater(): u32 { return EXTS.high; }
+export function extEngineBytes(): usize { return poolBytes(EXTS); }
 
 // @ts-ignore: decorator
 @inline export function eAddr(e: u32): u64 { return load<u64>(X(e) + X_ADDR); }
@@ -166,7 +150,7 @@ export function extEngineBytes(): usize { return <usize>extCap * (EXT_BYTES + BI
 // ---------------------------------------------------------------- slab bitmaps (1 = region in use)
 
 // @ts-ignore: decorator
-@inline function B(e: u32): usize { return bitmaps + <usize>e * BITMAP_BYTES; }
+@inline function B(e: u32): usize { return X(e) + X_BITMAP; }
 
 export function bitmapClear(e: u32): void { memory.fill(B(e), 0, BITMAP_BYTES); }
 
@@ -206,41 +190,30 @@ export function bitmapCount(e: u32, nregs: u32): u32 {
 // ---------------------------------------------------------------- allocation records (handles)
 
 export const ALLOC_LARGE: u32 = 0xFFFFFFFF;
-let allocs: usize = 0;
-let allocCap: u32 = 0;
-let allocCount: u32 = 1;   // handle 0 = none
-let allocFree: u32 = 0;
+const ALLOC_FREE: u32 = 0xFFFFFFFE;   // region index of a record on the free list
+const MAX_HANDLE: u32 = (1 << 29) - 1; // the engine's handle bits
+const ALLOCS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
 
 // @ts-ignore: decorator
-@inline function A(h: u32): usize { return allocs + (<usize>h << 3); }
+@inline function A(h: u32): usize { return recordAt(ALLOCS, h); }
 
+// A new allocation record (0 when the handle bits are exhausted).
 export function newAlloc(ext: u32, reg: u32): u32 {
-  let h = allocFree;
-  if (h) {
-    allocFree = load<u32>(A(h));
-  } else {
-    if (allocCount >= allocCap) {
-      const cap = allocCap ? allocCap * 2 : 4096;
-      allocs = resize(allocs, <usize>cap << 3);
-      allocCap = cap;
-    }
-    h = allocCount++;
-  }
+  const h = takeRecord(ALLOCS);
+  if (!h) return 0;
   store<u32>(A(h), ext);
   store<u32>(A(h) + 4, reg);
   return h;
 }
 
-const ALLOC_FREE: u32 = 0xFFFFFFFE;   // region index of a record on the free list
-
 export function freeAlloc(h: u32): void {
-  store<u32>(A(h), allocFree);
   store<u32>(A(h) + 4, ALLOC_FREE);
-  allocFree = h;
+  dropRecord(ALLOCS, h);
 }
 
 // Records ever handed out: 1 .. allocHighWater() − 1; allocIsLive tells the free ones apart.
-export function allocHighWater(): u32 { return allocCount; }
+export function allocHighWater(): u32 { return ALLOCS.high; }
 export function allocIsLive(h: u32): bool { return load<u32>(A(h) + 4) != ALLOC_FREE; }
 
 // @ts-ignore: decorator
@@ -251,7 +224,7 @@ export function allocIsLive(h: u32): bool { return load<u32>(A(h) + 4) != ALLOC_
 @inline export function setAllocExt(h: u32, e: u32): void { store<u32>(A(h), e); }
 // @ts-ignore: decorator
 @inline export function setAllocReg(h: u32, r: u32): void { store<u32>(A(h) + 4, r); }
-export function allocEngineBytes(): usize { return <usize>allocCap << 3; }
+export function allocEngineBytes(): usize { return poolBytes(ALLOCS); }
 
 // ---------------------------------------------------------------- ordered sets: treaps by (sn, addr)
 
@@ -262,65 +235,34 @@ export function allocEngineBytes(): usize { return <usize>allocCap << 3; }
   return sa != sb ? sa < sb : eAddr(a) < eAddr(b);
 }
 
-// @ts-ignore: decorator
-@inline function prio(e: u32): u32 {
-  let x = e * 0x9E3779B1;
-  x ^= x >> 15; x *= 0x85EBCA77; x ^= x >> 13;
-  return x;
+// The shape of the sets for the kit's tree: links at X_LEFT / X_RIGHT, order snadLess, no summary.
+@final @unmanaged class SnadSet {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return load<u32>(X(n) + X_LEFT); }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { store<u32>(X(n) + X_LEFT, v); }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return load<u32>(X(n) + X_RIGHT); }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { store<u32>(X(n) + X_RIGHT, v); }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return snadLess(a, b); }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void {}
 }
 // @ts-ignore: decorator
 @inline function left(e: u32): u32 { return load<u32>(X(e) + X_LEFT); }
 // @ts-ignore: decorator
 @inline function right(e: u32): u32 { return load<u32>(X(e) + X_RIGHT); }
-// @ts-ignore: decorator
-@inline function setLeft(e: u32, v: u32): void { store<u32>(X(e) + X_LEFT, v); }
-// @ts-ignore: decorator
-@inline function setRight(e: u32, v: u32): void { store<u32>(X(e) + X_RIGHT, v); }
-
-function tInsert(t: u32, x: u32): u32 {
-  if (!t) return x;
-  if (snadLess(x, t)) {
-    const l = tInsert(left(t), x);
-    setLeft(t, l);
-    if (prio(l) > prio(t)) { setLeft(t, right(l)); setRight(l, t); return l; }
-  } else {
-    const r = tInsert(right(t), x);
-    setRight(t, r);
-    if (prio(r) > prio(t)) { setRight(t, left(r)); setLeft(r, t); return r; }
-  }
-  return t;
-}
-
-function tMerge(a: u32, b: u32): u32 {
-  if (!a) return b;
-  if (!b) return a;
-  if (prio(a) > prio(b)) { setRight(a, tMerge(right(a), b)); return a; }
-  setLeft(b, tMerge(a, left(b)));
-  return b;
-}
-
-function tRemove(t: u32, x: u32): u32 {
-  if (t == x) return tMerge(left(t), right(t));
-  if (snadLess(x, t)) setLeft(t, tRemove(left(t), x));
-  else setRight(t, tRemove(right(t), x));
-  return t;
-}
 
 // The set whose root is stored at `rootPtr` (a u32 slot).
 export function setInsert(rootPtr: usize, x: u32): void {
-  setLeft(x, 0); setRight(x, 0);
-  store<u32>(rootPtr, tInsert(load<u32>(rootPtr), x));
+  store<u32>(rootPtr, treeInsert<SnadSet>(load<u32>(rootPtr), x));
 }
 export function setRemove(rootPtr: usize, x: u32): void {
-  store<u32>(rootPtr, tRemove(load<u32>(rootPtr), x));
-  setLeft(x, 0); setRight(x, 0);
+  store<u32>(rootPtr, treeRemove<SnadSet>(load<u32>(rootPtr), x));
 }
-export function setFirst(rootPtr: usize): u32 {
-  let t = load<u32>(rootPtr);
-  if (!t) return 0;
-  while (left(t)) t = left(t);
-  return t;
-}
+export function setFirst(rootPtr: usize): u32 { return treeFirst<SnadSet>(load<u32>(rootPtr)); }
 export function setCount(t: u32): u32 { return t ? 1 + setCount(left(t)) + setCount(right(t)) : 0; }
 // In-order check of a subtree: ascending (sn, addr). Returns false when the order is broken.
 export function setOrdered(t: u32, lo: u32, hi: u32): bool {

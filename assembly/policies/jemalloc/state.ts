@@ -104,7 +104,7 @@ export const H_NS_PER_EVENT: usize = 56;  // u64 simulated ns per allocator call
 export const H_STARTUP_BYTES: usize = 64; // u64 the C++ runtime's start-up malloc
 export const H_PRNG: usize = 72;          // u64 the thread's PRNG state (tsd prng_state)
 export const H_TICK: usize = 80;          // i64 decay ticker countdown (ticker_geom_t.tick)
-export const H_CALLS: usize = 88;         // u64 allocator calls so far
+export const H_SPARE: usize = 88;         // u64 unused
 export const H_INTERNAL: usize = 96;      // u64 bytes of jemalloc's own allocations (the tcache stacks)
 export const H_TE_ALLOC: usize = 104;     // u64 thread_allocated
 export const H_TE_ALLOC_NEXT: usize = 112;
@@ -115,7 +115,7 @@ export const H_NLEAVES: usize = 140;      // u32 radix-tree leaves allocated
 export const H_TC_MEM: usize = 144;       // u32 allocation record of the tcache stacks
 export const H_STARTUP: usize = 148;      // u32 allocation record of the start-up malloc
 export const H_PURGES: usize = 152;       // u64 extents purged (madvise calls), for reports
-export const H_NOW: usize = 160;          // u64 simulated ns at the current call
+export const H_NOW: usize = 160;          // u64 simulated ns at the latest call (never decreases)
 export const H_TC_LGFILL: usize = 168;    // NBINS × u8
 export const H_TC_REFILLED: usize = H_TC_LGFILL + <usize>NBINS;   // NBINS × u8
 export const H_TC_BINS: usize = 256;      // TC_NBINS × 8: ncached u16, lowWater u16, max u16, spare
@@ -168,6 +168,11 @@ let baseState: usize = 0;
 @inline export function st32(p: usize, v: u32): void { store<u32>(p, v); }
 // @ts-ignore: decorator
 @inline export function add64(p: usize, d: i64): void { store<i64>(p, load<i64>(p) + d); }
+
+// Engine bytes of the state tables (0 until the first jemalloc heap).
+export function stateBytes(): usize {
+  return heapState ? HEAP_BYTES * <usize>MAX_HEAPS + (ARENA_BYTES + BASE_BYTES) * <usize>(MAX_HEAPS * ARENA_SLOTS) : 0;
+}
 
 export function clearHeapState(h: i32): void {
   if (!heapState) {

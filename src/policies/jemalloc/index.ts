@@ -1,26 +1,30 @@
-// Host side of the jemalloc policy (assembly/policies/jemalloc/): parameters, counter names, the
-// library's own statistics under their mallctl names, what holds freed memory, and the
-// MALLOC_CONF reader. docs/jemalloc.md describes the model.
-import type { HeapSample } from '../../engine/engine.js';
+// jemalloc: the host spec (engine side: assembly/policies/jemalloc/). Parameters, counter names,
+// the library's own statistics under their mallctl names (checkpoint `heap.native`), what holds
+// freed memory, and the MALLOC_CONF reader. docs/jemalloc.md describes the model. Listed once in
+// src/policies/registry.ts.
+import type { HeapSample } from '../../engine/sample.js';
 import type { DiagnosisCause, HeapCounters } from '../../report/types.js';
+import { registerPolicy } from '../kit/table.js';
+import type { ParamDecl } from '../kit/spec.js';
+import { readJemallocEnv } from './env.js';
 
 export { readJemallocEnv, parseMallocConf, jemallocStrtoumax, type JemallocEnvResult } from './env.js';
 
 const MiB = 1024 * 1024;
 
-/** Parameter table: slot = index in assembly/policies/jemalloc/index.ts (JE_*). */
-export const JEMALLOC_PARAMS = [
-  { name: 'tcache', slot: 0, defaultValue: 1, minValue: 0, description: 'opt.tcache: 1 = the thread cache is on (Debian default), 0 = off' },
-  { name: 'dirty_decay_ms', slot: 1, defaultValue: 10000, minValue: -1, description: 'opt.dirty_decay_ms: time over which freed pages are purged (-1 never, 0 at once), ms of the simulated clock' },
-  { name: 'muzzy_decay_ms', slot: 2, defaultValue: 0, minValue: -1, description: 'opt.muzzy_decay_ms: the same for lazily purged (MADV_FREE) pages; 0 skips that stage' },
-  { name: 'retain', slot: 3, defaultValue: 1, minValue: 0, description: 'opt.retain: 1 = purged address space stays mapped ("retained"), 0 = unmapped' },
-  { name: 'oversize_threshold', slot: 4, defaultValue: 8 * MiB, minValue: 0, description: 'opt.oversize_threshold: requests at or above go to the huge arena (purged at once); outside 16 KiB..2^62+3*2^60: no huge arena' },
-  { name: 'lg_extent_max_active_fit', slot: 5, defaultValue: 6, minValue: 0, description: 'opt.lg_extent_max_active_fit: a dirty extent may exceed a request by at most 2^this' },
-  { name: 'narenas', slot: 6, defaultValue: 8, minValue: 1, description: 'opt.narenas: automatic arenas (jemalloc: 4 x CPUs; only the statistics tables depend on it with one thread)' },
-  { name: 'nsPerEvent', slot: 7, defaultValue: 1000, minValue: 0, description: 'simulated nanoseconds per allocator call, the decay clock when the trace has no time' },
-  { name: 'startupAllocBytes', slot: 8, defaultValue: 72704, minValue: 0, description: "the C++ runtime's malloc before main (libstdc++'s exception pool; libjemalloc.so.2 links libstdc++); 0 = none" },
-  { name: 'prngSeed', slot: 9, defaultValue: 0x7ffff7a2d738, minValue: 0, description: "the thread's PRNG seed (jemalloc: its TSD address): decay ticks and large blocks' cache-line offsets" },
-] as const;
+/** Parameters, in the engine's slot order (assembly/policies/jemalloc/jemalloc.ts JE_*). */
+export const JEMALLOC_PARAMS: ParamDecl[] = [
+  { name: 'tcache', defaultValue: 1, unit: 'flag', meaning: 'opt.tcache: 1 = the thread cache is on (Debian default), 0 = off' },
+  { name: 'dirty_decay_ms', defaultValue: 10000, minValue: -1, unit: 'count', meaning: 'opt.dirty_decay_ms: simulated ms over which freed pages are purged (-1 never, 0 at once)' },
+  { name: 'muzzy_decay_ms', defaultValue: 0, minValue: -1, unit: 'count', meaning: 'opt.muzzy_decay_ms: the same for lazily purged (MADV_FREE) pages; 0 skips that stage' },
+  { name: 'retain', defaultValue: 1, unit: 'flag', meaning: 'opt.retain: 1 = purged address space stays mapped ("retained"), 0 = unmapped' },
+  { name: 'oversize_threshold', defaultValue: 8 * MiB, unit: 'bytes', meaning: 'opt.oversize_threshold: requests at or above go to the huge arena (purged at once); below 16 KiB: no huge arena' },
+  { name: 'lg_extent_max_active_fit', defaultValue: 6, unit: 'count', meaning: 'opt.lg_extent_max_active_fit: a dirty extent may exceed a request by at most 2^this' },
+  { name: 'narenas', defaultValue: 8, unit: 'count', meaning: 'opt.narenas (jemalloc: 4 x CPUs, 8 on a 2-CPU machine); with one thread only the statistics tables depend on it' },
+  { name: 'nsPerEvent', defaultValue: 1000, unit: 'count', meaning: 'simulated ns per allocator call: the decay clock when the trace has no time of its own' },
+  { name: 'startupAllocBytes', defaultValue: 72704, unit: 'bytes', meaning: "the C++ runtime's malloc before main (libstdc++'s exception pool; libjemalloc.so.2 links libstdc++); 0 = none" },
+  { name: 'prngSeed', defaultValue: 0x7ffff7a2d738, unit: 'count', meaning: "the thread's PRNG seed (jemalloc: its TSD address): decay ticks, large blocks' cache-line offsets" },
+];
 
 /** Policy counter slots (K.POLICY_BASE + i), in assembly/policies/jemalloc/index.ts order. */
 export const JEMALLOC_COUNTERS = [
@@ -42,7 +46,7 @@ export interface JemallocNative {
   muzzyBytes: number;
 }
 
-export function jemallocNative(c: Record<string, number>): JemallocNative {
+export function jemallocNativeOf(c: Record<string, number>): JemallocNative {
   return {
     'stats.allocated': c.allocated ?? 0,
     'stats.active': c.active ?? 0,
@@ -55,18 +59,11 @@ export function jemallocNative(c: Record<string, number>): JemallocNative {
   };
 }
 
-/** Checkpoint view: `native` (mallctl names) plus the thread cache's bytes and the leaf count. */
+/** Checkpoint view: the raw statistics live only under `native`; beside them the thread cache. */
 export function jemallocHeapView(h: HeapSample): Partial<HeapCounters> {
-  const c = h.policyCounters;
-  const view: Partial<HeapCounters> = {
-    native: jemallocNative(c),
-    tcacheBytes: c.tcacheBytes,
-    internalBytes: c.internalBytes,
-    rtreeLeaves: c.rtreeLeaves,
-    purges: c.purges,
-  };
+  const view: Partial<HeapCounters> = {};
   for (const name of ['allocated', 'active', 'metadata', 'resident', 'mapped', 'retained', 'dirtyBytes', 'muzzyBytes']) {
-    view[name] = undefined; // only under `native`
+    view[name] = undefined;
   }
   return view;
 }
@@ -97,5 +94,26 @@ export function jemallocRetentionCauses(h: HeapCounters): DiagnosisCause[] {
   return causes.filter((c) => c.bytes > 0);
 }
 
-/** What `--trim-at` performs, in jemalloc's words. */
-export const JEMALLOC_TRIM_NAME = 'mallctl("thread.tcache.flush") + mallctl("arena.<all>.purge")';
+export const spec = registerPolicy({
+  name: 'jemalloc',
+  description: 'jemalloc 5.3.0 (Debian 12 libjemalloc2), one thread: slabs, extents, decay, retained address space, tcache, mallctl statistics',
+  platform: 'linux',
+  stackable: false,
+  params: JEMALLOC_PARAMS,
+  counters: [...JEMALLOC_COUNTERS],
+  heapView: jemallocHeapView,
+  native: (h) => ({ ...jemallocNativeOf(h.policyCounters) }),
+  retentionCauses: jemallocRetentionCauses,
+  readEnv: (text) => {
+    const r = readJemallocEnv(text);
+    return { params: r.params, ignored: r.notes.map((n) => ({ setting: n.split(' ')[0]!, reason: n })) };
+  },
+  envNames: 'MALLOC_CONF as jemalloc 5.3 reads it, e.g. --env MALLOC_CONF=narenas:1,tcache:false,dirty_decay_ms:0',
+  trimName: 'thread.tcache.flush + arena.<all>.purge',
+  validate: (v) => {
+    for (const k of ['tcache', 'retain']) if (v[k] !== 0 && v[k] !== 1) return `${k} ${v[k]} must be 0 or 1`;
+    if (v.narenas! < 1 || v.narenas! > 4095) return `narenas ${v.narenas} must be 1..4095`;
+    if (v.lg_extent_max_active_fit! > 64) return `lg_extent_max_active_fit ${v.lg_extent_max_active_fit} must be 0..64`;
+    return undefined;
+  },
+});

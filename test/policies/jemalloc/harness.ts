@@ -11,9 +11,9 @@ import { it } from 'vitest';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 import { readJemallocEnv } from '../../../src/policies/jemalloc/index.js';
-import { scratchDir, type PtOp } from '../../ptmalloc/harness.js';
+import { scratchDir, type PtOp } from '../ptmalloc/harness.js';
 
-export { scratchDir, opsScript, workload, Rng, type PtOp, type WorkloadShape } from '../../ptmalloc/harness.js';
+export { scratchDir, opsScript, workload, Rng, type PtOp, type WorkloadShape } from '../ptmalloc/harness.js';
 
 /** The statistics compared, in the oracle's column order (mallctl names; pages as bytes). */
 export const JE_FIELDS = ['allocated', 'active', 'metadata', 'resident', 'mapped', 'retained', 'dirtyBytes', 'muzzyBytes'] as const;

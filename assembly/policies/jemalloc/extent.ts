@@ -39,12 +39,12 @@ import {
 import {
   newExt, freeExt, eAddr, eSize, eEnd, eSn, eState, eIsHead, eArena, ePrev, eNext, eLruNext, eLruPrev,
   setAddr, setSize, setSn, setState, setPrev, setNext, setLruPrev, setLruNext, setSzind, setFlags, eFlags,
-  setInsert, setRemove, setFirst, snadLess, ST_ACTIVE, ST_DIRTY, ST_MUZZY, ST_RETAINED, F_HEAD, F_SLAB, SZIND_NONE,
+  setInsert, setRemove, setFirst, setLeftOf, setRightOf, snadLess, ST_ACTIVE, ST_DIRTY, ST_MUZZY, ST_RETAINED, F_HEAD, F_SLAB, SZIND_NONE,
 } from "./records";
 import {
   AB, EB, DB, HB, heapOfArena, ld64, st64, ld32, st32, add64, ESET_BINS, E_STATE, E_DELAY, E_NPAGES,
   E_LRU_HEAD, E_LRU_TAIL, E_NEXTENTS, E_BITS, E_ROOTS, E_MINS, CACHE_DIRTY, CACHE_MUZZY, CACHE_RETAINED,
-  A_NACTIVE, A_PAC_MAPPED, A_SN_NEXT, A_GROW_NEXT, A_GROW_LIMIT, A_EDATA_USED, A_EDATA_TOTAL, A_OVERSIZE,
+  A_NACTIVE, A_PAC_MAPPED, A_SN_NEXT, A_GROW_NEXT, A_GROW_LIMIT, A_EDATA_USED, A_EDATA_TOTAL, A_OVERSIZE, A_MAPPINGS,
   H_RETAIN, H_LG_MAX_FIT, H_PURGES,
 } from "./state";
 import { baseAlloc, ensureLeaf, touchLeafEntry, mapPages, EDATA_BYTES } from "./base";
@@ -307,6 +307,7 @@ export function dallocWrapper(a: i32, e: u32): void {
     return;
   }
   vmDecommit(eAddr(e), eSize(e));
+  if (eIsHead(e)) add64(AB(a) + A_MAPPINGS, -1);
   const p = ePrev(e), n = eNext(e);
   if (p) setNext(p, n);
   if (n) setPrev(n, p);
@@ -384,6 +385,7 @@ function growRetained(a: i32, size: u64, alignment: u64): u32 {
   const sn = <u32>ld64(ab + A_SN_NEXT);
   st64(ab + A_SN_NEXT, <u64>sn + 1);
   const e = newExt(addr, allocSize, sn, ST_ACTIVE, F_HEAD, <u8>a);
+  add64(ab + A_MAPPINGS, 1);
   if (!registerBoundary(a, e)) { extentRecord(a, CACHE_RETAINED, e); return 0; }
   const r = splitInterior(a, CACHE_RETAINED, e, size, alignment, true);
   if (!r) return 0;
@@ -402,6 +404,7 @@ function allocWrapper(a: i32, size: u64, alignment: u64): u32 {
   const sn = <u32>ld64(ab + A_SN_NEXT);
   st64(ab + A_SN_NEXT, <u64>sn + 1);
   const e = newExt(addr, size, sn, ST_ACTIVE, F_HEAD, <u8>a);
+  add64(ab + A_MAPPINGS, 1);
   if (!registerBoundary(a, e)) { dallocWrapper(a, e); return 0; }
   return e;
 }
@@ -553,6 +556,26 @@ export function decayToLimit(a: i32, c: i32, fully: bool, npagesLimit: u64, npag
 // pac_decay_all
 export function decayAll(a: i32, c: i32, fully: bool): void {
   decayToLimit(a, c, fully, 0, cacheNpages(a, c));
+}
+
+// The largest extent of cache c: the largest in its highest non-empty bin.
+export function cacheLargest(a: i32, c: i32): u64 {
+  const eb = EB(a, c);
+  for (let w: i32 = <i32>((ESET_BINS + 63) >> 6) - 1; w >= 0; w--) {
+    const m = ld64(eb + E_BITS + (<usize>w << 3));
+    if (!m) continue;
+    const bin = (<u32>w << 6) + 63 - <u32>clz(m);
+    return largestIn(ld32(eb + E_ROOTS + (<usize>bin << 2)));
+  }
+  return 0;
+}
+function largestIn(t: u32): u64 {
+  if (!t) return 0;
+  const l = largestIn(setLeftOf(t)), r = largestIn(setRightOf(t));
+  let best = eSize(t);
+  if (l > best) best = l;
+  if (r > best) best = r;
+  return best;
 }
 
 // ---------------------------------------------------------------- invariants (for check())

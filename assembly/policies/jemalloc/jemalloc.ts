@@ -51,10 +51,10 @@ import {
   HB, AB, BSB, arenaSlot, clearHeapState, stateBytes, ld64, st64, ld32, st32, add64, SLOT_A0, SLOT_HUGE, ARENA_SLOTS,
   H_CREATED, H_TCACHE, H_RETAIN, H_HUGE_ENABLED, H_DIRTY_MS, H_MUZZY_MS, H_OVERSIZE, H_LG_MAX_FIT, H_NARENAS,
   H_NS_PER_EVENT, H_STARTUP_BYTES, H_PRNG, H_TICK, H_INTERNAL, H_NOW, H_TC_MEM, H_STARTUP, H_PURGES,
-  A_NACTIVE, A_PAC_MAPPED, A_EDATA_USED, CACHE_DIRTY, CACHE_MUZZY, CACHE_RETAINED, TC_NBINS, BS_NBLOCKS,
+  A_NACTIVE, A_PAC_MAPPED, A_EDATA_USED, A_MAPPINGS, A_ALLOC_LARGE, CACHE_DIRTY, CACHE_MUZZY, CACHE_RETAINED, TC_NBINS, BS_NBLOCKS,
 } from "./state";
 import { baseNew, baseAlloc, baseAllocated, baseResident, baseMapped, baseBlocks, baseBlockAddr, leafCount } from "./base";
-import { cacheNpages, cacheNextents, cacheConsistent } from "./extent";
+import { cacheNpages, cacheNextents, cacheConsistent, cacheLargest } from "./extent";
 import {
   arenaCreate, arenaCreated, chooseArena, arenaMallocSmall, arenaDallocSmall, largeMallocIn, largeDalloc,
   largeResizeInPlace, allocAddress, allocUsize, arenaAllocated, arenaLargeCount, arenaDecay, decayTick,
@@ -88,6 +88,9 @@ const MALLOCX_ARENA_LIMIT: f64 = 4095;            // jemalloc_internal_types.h: 
 const DEFAULT_NARENAS: u64 = 8;
 const DEFAULT_NS_PER_EVENT: u64 = 1000;
 const DEFAULT_PRNG_SEED: u64 = 0x7ffff7a2d738;
+// Model limit (ours): larger requests fail, as an out-of-memory would (the simulated space commits
+// every page of a mapping; 64 GiB keeps that bounded).
+const MAX_REQUEST_BYTES: u64 = 64 << 30;
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
 export const JE_TCACHE = 0;                  // opt.tcache: 1 on, 0 off
@@ -173,12 +176,11 @@ export function jeAlloc(h: i32, size: u64, alignLog2: u32): u32 {
   if (alignLog2 > 0) {
     // memalign (jemalloc bumps a size of 0 to 1 only for posix_memalign and aligned_alloc)
     usize = sa2u(size, <u64>1 << alignLog2);
-    if (!usize || usize > LARGE_MAXCLASS) return 0;
+    if (!usize || usize > MAX_REQUEST_BYTES) return 0;
     r = mallocAligned(h, usize, <u64>1 << alignLog2);
   } else {
-    const ind = size2index(size);
-    if (ind >= 232) return 0;
-    usize = index2size(ind);
+    if (size > MAX_REQUEST_BYTES) return 0;
+    usize = index2size(size2index(size));
     r = mallocUsize(h, usize, size);
   }
   if (!r) return 0;
@@ -198,7 +200,7 @@ export function jeFree(h: i32, r: u32): void {
 export function jeRealloc(h: i32, r: u32, size: u64): u32 {
   enter(h);
   const usize = s2u(size ? size : 1);
-  if (!usize) return 0;
+  if (!usize || usize > MAX_REQUEST_BYTES) return 0;
   const old = allocUsize(r);
   let n: u32 = 0;
   if (usize <= SMALL_MAXCLASS && old <= SMALL_MAXCLASS && size2index(usize) == size2index(old)) {
@@ -396,34 +398,27 @@ export function jeSample(h: i32, out: usize): void {
   // free = pages held but not allocated: slab and large-pad slack, dirty and muzzy pages.
   store<f64>(out + <usize>K_BUSY * 8, <f64>allocated);
   store<f64>(out + <usize>K_FREE * 8, <f64>(active - allocated + dirty + muzzy));
-  let freeExtents: u64 = 0, segments: u64 = 0, large: u64 = 0, largeBytes: u64 = 0;
+  // free blocks: dirty and muzzy extents; segments: mappings (base blocks and extent mappings);
+  // virtual blocks: large allocations (each its own extent, usable size + one page)
+  let freeExtents: u64 = 0, segments: u64 = 0, large: u64 = 0, largeBytes: u64 = 0, largest: u64 = 0;
   for (let s = 0; s < ARENA_SLOTS; s++) {
     const a = arenaSlot(h, s);
     segments += <u64>baseBlocks(a);
     if (!arenaCreated(a)) continue;
+    segments += ld64(AB(a) + A_MAPPINGS);
     freeExtents += cacheNextents(a, CACHE_DIRTY) + cacheNextents(a, CACHE_MUZZY);
     large += arenaLargeCount(a);
-  }
-  for (let e: u32 = 1; e < extHighWater(); e++) {
-    if (eState(e) == ST_DEAD || (<i32>eArena(e) >> 1) != h) continue;
-    if (eIsHead(e)) segments++;
-    if (eState(e) == ST_ACTIVE && !eIsSlab(e)) largeBytes += eSize(e);
+    largeBytes += ld64(AB(a) + A_ALLOC_LARGE) + arenaLargeCount(a) * PAGE;
+    for (let c = CACHE_DIRTY; c <= CACHE_MUZZY; c++) {
+      const l = cacheLargest(a, c);
+      if (l > largest) largest = l;
+    }
   }
   store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>freeExtents);
-  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largestFree(h));
+  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largest);
   store<f64>(out + <usize>K_SEGMENTS * 8, <f64>segments);
   store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>large);
   store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>largeBytes);
-}
-
-// Largest dirty or muzzy extent (pages held and reusable at once).
-function largestFree(h: i32): u64 {
-  let best: u64 = 0;
-  for (let e: u32 = 1; e < extHighWater(); e++) {
-    const st = eState(e);
-    if ((st == 2 || st == 3) && (<i32>eArena(e) >> 1) == h && eSize(e) > best) best = eSize(e);
-  }
-  return best;
 }
 
 // ---------------------------------------------------------------- invariants

@@ -263,6 +263,9 @@ export function setRemove(rootPtr: usize, x: u32): void {
   store<u32>(rootPtr, treeRemove<SnadSet>(load<u32>(rootPtr), x));
 }
 export function setFirst(rootPtr: usize): u32 { return treeFirst<SnadSet>(load<u32>(rootPtr)); }
+// The links, for walks (largest extent of a set, checks).
+export function setLeftOf(t: u32): u32 { return left(t); }
+export function setRightOf(t: u32): u32 { return right(t); }
 export function setCount(t: u32): u32 { return t ? 1 + setCount(left(t)) + setCount(right(t)) : 0; }
 // In-order check of a subtree: ascending (sn, addr). Returns false when the order is broken.
 export function setOrdered(t: u32, lo: u32, hi: u32): bool {

@@ -7,4 +7,5 @@ export * from "./first-fit/index";
 export * from "./nt/index";
 export * from "./pool/index";
 export * from "./ptmalloc/index";
+export * from "./tcmalloc/index";
 export * from "./jemalloc/index";

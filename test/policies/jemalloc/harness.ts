@@ -2,9 +2,9 @@
 // compiled here against libjemalloc) and the engine replay the same calls; both report jemalloc's
 // statistics at the same event numbers. The oracle runs under `setarch -R` (no address
 // randomisation), so the one address-dependent figure (radix-tree leaves) is repeatable.
-// Recording and the random workloads come from the ptmalloc harness.
+// The random workloads come from the ptmalloc harness; the oracle runs through test/oracle/process.ts.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, rmSync, existsSync } from 'node:fs';
+import { writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it } from 'vitest';
@@ -12,6 +12,7 @@ import { createEngine, type Engine, type Sample } from '../../../src/engine/engi
 import { OpBuffer } from '../../../src/engine/ops.js';
 import { readJemallocEnv } from '../../../src/policies/jemalloc/index.js';
 import { scratchDir, type PtOp } from '../ptmalloc/harness.js';
+import { runOracleProcess } from '../../oracle/process.js';
 
 export { scratchDir, opsScript, workload, Rng, type PtOp, type WorkloadShape } from '../ptmalloc/harness.js';
 
@@ -101,24 +102,14 @@ export function runJemallocOracle(
 ): JeCheckpoint[] {
   const info = jemallocOracle();
   if (!info.binary) throw new Error(info.problem);
-  let file = input.file;
-  if (file === undefined) {
-    file = join(scratchDir(), `je-input-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    writeFileSync(file, input.text ?? '');
-  }
   const args: string[] = [...info.setarch!.slice(1), info.binary];
   if (options.ops) args.push('--ops');
   if (options.write) args.push('--write');
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   if (options.every) args.push('--every', String(options.every));
-  args.push(file);
-  const r = spawnSync(info.setarch![0]!, args, {
-    encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MALLOC_CONF: options.conf },
-  });
-  if (input.file === undefined) rmSync(file, { force: true });
-  if (r.status !== 0) throw new Error(`jemalloc oracle failed (${r.status}): ${r.stderr}`);
+  const stdout = runOracleProcess(info.setarch![0]!, input, args, { MALLOC_CONF: options.conf }, scratchDir());
   const out: JeCheckpoint[] = [];
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     const f = line.split(' ');
     if (!line || f[0] === 'trim') continue;
     const nums = f.slice(1).map(Number);

@@ -1,4 +1,4 @@
-// Recorded real programs (the ones the ptmalloc fidelity test records), replayed through the
+// Recorded real programs (test/oracle/programs.ts, as for ptmalloc and tcmalloc), replayed through the
 // installed jemalloc (the oracle, under setarch -R) and through `heapsim run --policy jemalloc`:
 // every statistic must agree at every checkpoint (every 1000 events, counted as the trace readers
 // count them) and at the end, in each setting of SETTINGS (MALLOC_CONF read by the policy's own
@@ -6,7 +6,7 @@
 import { describe, expect } from 'vitest';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
-import { RECORDED_PROGRAMS } from '../ptmalloc/harness.js';
+import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 import {
   oracleIt, runJemallocOracle, scratchDir, SETTINGS, JE_FIELDS, type JeCheckpoint, type JeField, type JeStats,
 } from './harness.js';
@@ -48,7 +48,7 @@ function compare(real: JeCheckpoint[], sim: Map<number, JeStats>, simEnd: JeStat
 describe('jemalloc policy replays recorded programs exactly as jemalloc 5.3.0', () => {
   for (const program of RECORDED_PROGRAMS) {
     oracleIt(program.name, async () => {
-      const command = program.command();
+      const command = program.command(scratchDir());
       if (!command) { console.warn(`[jemalloc recorded programs] ${program.name}: program not installed, skipped`); return; }
       const trace = join(scratchDir(), `je-${program.name.split(' ')[0]}.mtrace`);
       const rec = await cli('record', '-o', trace, '--', ...command);

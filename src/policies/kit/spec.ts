@@ -17,6 +17,13 @@ export interface ParamDecl {
   unit: ParamUnit;
   /** What the parameter does, one line (help text, `heapsim policies`, the playground). */
   meaning: string;
+  /**
+   * The library adapts the value while it runs unless it is set (glibc's dynamic mmap and trim
+   * thresholds): setting it, even to the default, changes what happens.
+   */
+  adaptive?: boolean;
+  /** Defaults that depend on the architecture (the engine picks them when the parameter is not set). */
+  defaultByArch?: Partial<Record<'x86' | 'x86-3gb' | 'x64', number>>;
 }
 
 /** A parameter as the registry hands it out: the declaration plus its slot. */
@@ -85,6 +92,26 @@ export interface PolicyDecl {
    */
   validate?: (values: Record<string, number>) => string | undefined;
   endOfRun?: EndOfRun<any>;
+}
+
+/** A policy as `heapsim policies`, `run --help`, the worker and the playground list it. */
+export interface PolicyInfo {
+  name: string;
+  description: string;
+  platform: Platform;
+  /** Can take its memory from another heap (a layer below) instead of the VM. */
+  stackable: boolean;
+  /** The policies it can be stacked on (empty when not stackable). */
+  parents: string[];
+  params: {
+    name: string; defaultValue: number; unit: ParamUnit; description: string;
+    adaptive?: boolean; defaultByArch?: Partial<Record<string, number>>;
+  }[];
+  counters: string[];
+  /** What TRIM performs, in the library's words; absent when TRIM does nothing. */
+  trimName?: string;
+  /** What `run --env` reads for it; absent when it reads nothing. */
+  envNames?: string;
 }
 
 export interface PolicySpec extends Omit<PolicyDecl, 'params'> {

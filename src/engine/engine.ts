@@ -53,7 +53,7 @@ export type VmCallResult = { status: string; ok: boolean };
 /** Creates an engine: one WASM instance with its own address space. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const arch = options.arch ?? 'x86';
-  if (!(arch in ARCHS)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
+  if (!Object.hasOwn(ARCHS, arch)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
   const exports = await instantiateEngine(options.build ?? 'release');
   const engine = new Engine(exports, arch, options.sampleEvery ?? 0);
   if (options.profile && options.profile !== 'bare') applyProfile(engine, options.profile);

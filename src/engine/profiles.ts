@@ -6,6 +6,7 @@
 import type { ArchName } from './abi.js';
 import type { TypeName, UsageName } from '../report/types.js';
 import { UsageError } from '../errors.js';
+import { ownEntry } from '../names.js';
 
 const KiB = 1024;
 const PAGE = 4096;
@@ -80,7 +81,7 @@ export interface ProfileTarget {
 }
 
 export function applyProfile(engine: ProfileTarget, name: string): void {
-  const profile = PROFILES[name];
+  const profile = ownEntry(PROFILES, name);
   if (!profile) throw new UsageError(`unknown profile '${name}' (known: ${profileNames().join(', ')})`);
   if (!profile.arch.includes(engine.arch)) {
     throw new UsageError(`profile '${name}' is for ${profile.arch.join('/')}, not ${engine.arch}`);

@@ -8,7 +8,8 @@ import { policyLines } from '../../policies/catalog.js';
 import { profileNames } from '../../engine/profiles.js';
 import { makeWorkload, workloadNames } from '../../workload/index.js';
 import { runWorkload, trimTarget, type LayerSpec, type RunOptions } from '../../run/run.js';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError, describeErrno, errnoCode, fileKind } from '../../errors.js';
+import { nameMap } from '../../names.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { diagnosisText, formatRunText } from '../../report/text.js';
 import { diagnoseRun } from '../../run/diagnose-run.js';
@@ -20,13 +21,23 @@ import { inputNotes } from '../../trace/summary.js';
 import { traceWorkload } from '../../trace/workload.js';
 import { statSync } from 'node:fs';
 
-/** A positional naming an existing file is a trace; anything else a built-in workload. */
+/**
+ * A positional naming an existing regular file is a trace; a name that is no path a built-in
+ * workload. A path that exists but cannot be a trace (a directory, FIFO, device; a symlink loop;
+ * no permission) is an error saying so, unless it is also a workload's name.
+ */
 export function isTraceFile(name: string): boolean {
+  let stats;
   try {
-    return statSync(name).isFile();
-  } catch {
-    return false;
+    stats = statSync(name);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || workloadNames().includes(name)) return false;
+    throw new InputError(`cannot read: ${describeErrno(err)}`, name);
   }
+  if (stats.isFile()) return true;
+  if (workloadNames().includes(name)) return false;
+  throw new InputError(`cannot read: it is ${fileKind(stats)}, not a trace file`, name);
 }
 
 const OPTIONS = {
@@ -75,8 +86,8 @@ ${policySpecs().filter((p) => p.trimName).map((p) => `                         $
 
 /** Splits --set values into the top heap's params and the parent layer. */
 export function layerSettings(sets: Record<string, string>): { params: Record<string, string>; layers: LayerSpec[] } {
-  const params: Record<string, string> = {};
-  const parentParams: Record<string, string> = {};
+  const params = nameMap<string>(); // null prototype: a key `__proto__` is a key, and then an unknown parameter
+  const parentParams = nameMap<string>();
   let parent: string | undefined;
   for (const [k, v] of Object.entries(sets)) {
     if (k === 'parent') parent = v;

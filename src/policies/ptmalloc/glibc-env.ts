@@ -123,7 +123,7 @@ export function parseGlibcEnvDetailed(text: string): GlibcEnvResult {
         if (eq < 0) { ignored.push({ setting: item, reason: 'no value' }); continue; }
         const tunable = item.slice(0, eq);
         const v = item.slice(eq + 1);
-        if (TUNABLES[tunable]) {
+        if (Object.hasOwn(TUNABLES, tunable)) { // own keys only: `constructor` is not a tunable
           const r = tunableValue(tunable, v);
           if (r.value === undefined) ignored.push({ setting: item, reason: r.reason! });
           else fromTunables.set(TUNABLES[tunable]!.param, r.value);
@@ -131,7 +131,7 @@ export function parseGlibcEnvDetailed(text: string): GlibcEnvResult {
           ignored.push({ setting: item, reason: NOT_MODELLED.has(tunable) ? 'not modelled (one thread, one arena)' : 'not a malloc tunable the model knows' });
         }
       }
-    } else if (ALIASES[name]) {
+    } else if (Object.hasOwn(ALIASES, name)) {
       const tunable = ALIASES[name]!;
       const r = tunableValue(tunable, value);
       if (r.value === undefined) ignored.push({ setting: `${name}=${value}`, reason: r.reason! });
@@ -142,7 +142,7 @@ export function parseGlibcEnvDetailed(text: string): GlibcEnvResult {
       ignored.push({ setting: `${name}=${value}`, reason: 'not a glibc malloc setting' });
     }
   }
-  const params: Record<string, number> = {};
+  const params: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [k, v] of fromAliases) params[k] = v;
   for (const [k, v] of fromTunables) {
     if (fromAliases.has(k)) ignored.push({ setting: `${k} from MALLOC_*_`, reason: 'GLIBC_TUNABLES sets it too and wins' });

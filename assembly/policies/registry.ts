@@ -7,3 +7,4 @@ export * from "./first-fit/index";
 export * from "./nt/index";
 export * from "./pool/index";
 export * from "./ptmalloc/index";
+export * from "./tcmalloc/index";

@@ -6,6 +6,7 @@ import './first-fit/index.js';
 import './nt/index.js';
 import './pool/index.js';
 import './ptmalloc/index.js';
+import './tcmalloc/index.js';
 
 export {
   POLICIES, getPolicy, hasPolicy, policyById, policyNames, policySpecs, paramOf, resolveParams,

@@ -18,6 +18,7 @@ function infoOf(p: PolicySpec): PolicyInfo {
     counters: [...p.counters],
     ...(p.trimName ? { trimName: p.trimName } : {}),
     ...(p.envNames ? { envNames: p.envNames } : {}),
+    ...(p.refuses ? { refuses: p.refuses } : {}),
   };
 }
 
@@ -48,6 +49,7 @@ export function policyCatalogText(): string {
     out.push(`  ${p.description}`);
     if (p.trimName) out.push(`  trim: ${p.trimName}`);
     if (p.envNames) out.push(`  --env: ${p.envNames.replace(/\n\s*/g, ' ')}`);
+    if (p.refuses) out.push(`  refuses: ${p.refuses}`);
     if (p.params.length) {
       out.push('  parameters (--set NAME=VALUE):');
       const w = Math.max(...p.params.map((q) => q.name.length));

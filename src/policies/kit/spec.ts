@@ -87,6 +87,12 @@ export interface PolicyDecl {
   /** What the engine's TRIM (and `--trim-at`) performs, in the library's words; undefined: TRIM does nothing. */
   trimName?: string;
   /**
+   * When the library answers NULL to a legal request by design (Conte's TLSF: malloc(0); a full
+   * fixed pool), in a few words. The conformance suite accepts refused allocations (OUT_OF_MEMORY)
+   * only from a policy that says so here.
+   */
+  refuses?: string;
+  /**
    * Host-side check of a full parameter set (defaults filled in): a message naming what is wrong,
    * or undefined. The engine checks again and answers BAD_PARAM; this only gives a clearer error.
    */
@@ -112,6 +118,8 @@ export interface PolicyInfo {
   trimName?: string;
   /** What `run --env` reads for it; absent when it reads nothing. */
   envNames?: string;
+  /** When it refuses a legal request by design; absent when it never does. */
+  refuses?: string;
 }
 
 export interface PolicySpec extends Omit<PolicyDecl, 'params'> {

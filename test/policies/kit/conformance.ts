@@ -20,6 +20,7 @@ import { expect } from 'vitest';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import type { ArchName } from '../../../src/engine/abi.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
+import { getPolicy } from '../../../src/policies/registry.js';
 
 export type Action =
   | { kind: 'alloc'; sizeBytes: number }
@@ -69,7 +70,7 @@ export interface StackSpec {
 
 interface LiveBlock { id: number; sizeBytes: number; alignBytes: number }
 
-interface ProgramCount { allocs: number; frees: number }
+interface ProgramCount { allocs: number; frees: number; failed: number }
 
 const PAGE = 4096;
 const MIN_ALIGN_BYTES = 8;
@@ -86,52 +87,87 @@ export async function stackEngine(s: StackSpec, build: 'debug' | 'release'): Pro
   return { e, before };
 }
 
-/** Applies one batch of actions to heap 0; updates the program's view. */
-function toOps(batch: Action[], live: LiveBlock[], freeIds: number[], next: { id: number }, count: ProgramCount): OpBuffer {
+/**
+ * One batch of actions for heap 0. Blocks live when the batch starts get at most one op each
+ * (free, realloc or touch); new blocks take ids not used in the batch and get no further op in it;
+ * ids freed in the batch are reused from the next batch on. So after the batch the engine tells,
+ * block by block, which alloc and which realloc it refused (a policy may refuse by design: a spec
+ * with `refuses`), and the program's view is updated with what really happened.
+ */
+interface Pending { allocs: LiveBlock[]; reallocs: { block: LiveBlock; oldBytes: number }[]; freed: number[] }
+
+function toOps(batch: Action[], live: LiveBlock[], freeIds: number[], next: { id: number }, count: ProgramCount): { ops: OpBuffer; pending: Pending } {
   const ops = new OpBuffer(batch.length);
+  const pending: Pending = { allocs: [], reallocs: [], freed: [] };
+  const used = new Set<number>();
+  const pick = (index: number): LiveBlock | undefined => {
+    const candidates = live.filter((b) => !used.has(b.id));
+    if (!candidates.length) return undefined;
+    const b = candidates[index % candidates.length]!;
+    used.add(b.id);
+    return b;
+  };
   for (const a of batch) {
     switch (a.kind) {
       case 'alloc':
       case 'calloc':
       case 'aligned': {
         const id = freeIds.length ? freeIds.pop()! : next.id++;
+        used.add(id);
         if (a.kind === 'alloc') ops.alloc(0, id, a.sizeBytes);
         else if (a.kind === 'calloc') ops.calloc(0, id, a.sizeBytes);
         else ops.alignedAlloc(0, id, a.sizeBytes, 2 ** a.alignLog2);
-        live.push({ id, sizeBytes: a.sizeBytes, alignBytes: a.kind === 'aligned' ? 2 ** a.alignLog2 : MIN_ALIGN_BYTES });
-        count.allocs++;
+        pending.allocs.push({ id, sizeBytes: a.sizeBytes, alignBytes: a.kind === 'aligned' ? 2 ** a.alignLog2 : MIN_ALIGN_BYTES });
         break;
       }
       case 'free': {
-        if (!live.length) break;
-        const k = a.index % live.length;
-        const b = live[k]!;
-        live[k] = live[live.length - 1]!;
-        live.pop();
+        const b = pick(a.index);
+        if (!b) break;
+        live.splice(live.indexOf(b), 1);
         ops.free(0, b.id);
-        freeIds.push(b.id);
+        pending.freed.push(b.id);
         count.frees++;
         break;
       }
       case 'realloc': {
-        if (!live.length) break;
-        const b = live[a.index % live.length]!;
-        ops.realloc(0, b.id, a.sizeBytes);
-        b.sizeBytes = a.sizeBytes;
-        b.alignBytes = MIN_ALIGN_BYTES; // realloc promises malloc's alignment only (C; glibc keeps no more)
-        count.allocs++;
+        const b = pick(a.index);
+        if (!b) break;
+        // A new size differs from the old one, so the engine's answer shows whether it moved on.
+        const size = a.sizeBytes === b.sizeBytes ? a.sizeBytes + 1 : a.sizeBytes;
+        ops.realloc(0, b.id, size);
+        pending.reallocs.push({ block: b, oldBytes: b.sizeBytes });
+        b.sizeBytes = size;
         break;
       }
       case 'touch': {
-        if (!live.length) break;
-        ops.touch(0, live[a.index % live.length]!.id, a.sizeBytes);
+        const b = pick(a.index);
+        if (b) ops.touch(0, b.id, a.sizeBytes);
         break;
       }
       case 'trim': ops.trim(0, a.padBytes); break;
       case 'tick': ops.tick(a.ns); break;
     }
   }
-  return ops;
+  return { ops, pending };
+}
+
+/** After a batch: which allocs and reallocs the engine refused; the program's view follows. Returns the refusals. */
+function settle(e: Engine, pending: Pending, live: LiveBlock[], freeIds: number[], count: ProgramCount): number {
+  let refused = 0;
+  for (const b of pending.allocs) {
+    if (e.blockOf(b.id).address === 0) { refused++; freeIds.push(b.id); continue; }
+    live.push(b);
+    count.allocs++;
+  }
+  for (const { block, oldBytes } of pending.reallocs) {
+    // realloc promises malloc's alignment only (C; glibc keeps no more)
+    if (e.blockOf(block.id).requestedBytes !== block.sizeBytes) { refused++; block.sizeBytes = oldBytes; continue; }
+    block.alignBytes = MIN_ALIGN_BYTES;
+    count.allocs++;
+  }
+  freeIds.push(...pending.freed);
+  count.failed += refused;
+  return refused;
 }
 
 function rootOf(s: Sample, h: number): number {
@@ -150,7 +186,7 @@ export function checkBatch(e: Engine, live: LiveBlock[], count: ProgramCount, wh
   // C4: the program's heap counts what the program did.
   expect(top.liveBlocks, `${where}: live blocks`).toBe(live.length + 0);
   expect(top.requestedBytes, `${where}: requested bytes`).toBe(live.reduce((t, b) => t + b.sizeBytes, 0));
-  expect([top.allocs, top.frees, top.failedAllocs], `${where}: allocs, frees, failed allocs`).toEqual([count.allocs, count.frees, 0]);
+  expect([top.allocs, top.frees, top.failedAllocs], `${where}: allocs, frees, failed allocs`).toEqual([count.allocs, count.frees, count.failed]);
   // C4: reserved and committed per root heap = a walk of the address space by owner.
   const regions = e.vm.walk().filter((r) => !r.free);
   let vmReserved = 0, vmCommitted = 0;
@@ -216,12 +252,21 @@ export async function conformanceRun(spec: StackSpec, run: Action[][], build: 'd
   const live: LiveBlock[] = [];
   const freeIds: number[] = [];
   const next = { id: 0 };
-  const count: ProgramCount = { allocs: 0, frees: 0 };
+  const count: ProgramCount = { allocs: 0, frees: 0, failed: 0 };
+  // A stacked heap passes its parent's refusals on.
+  const refuses = [spec.top, ...spec.layers].some((p) => getPolicy(p).refuses !== undefined);
   const digests: string[] = [];
   const name = [spec.top, ...spec.layers].join(' on ') + ` (${spec.arch}, ${build})`;
   run.forEach((batch, i) => {
-    const r = e.apply(toOps(batch, live, freeIds, next, count));
-    expect(r.failedOps, `${name} batch ${i}: ${JSON.stringify(r.firstFailure)}`).toBe(0);
+    const { ops, pending } = toOps(batch, live, freeIds, next, count);
+    const r = e.apply(ops);
+    const refused = settle(e, pending, live, freeIds, count);
+    // Only a request the policy refuses (OUT_OF_MEMORY) may fail, and only a policy that says so.
+    expect(r.failedOps, `${name} batch ${i}: failed ops = refused requests`).toBe(refused);
+    if (refused) {
+      expect(refuses, `${name} batch ${i}: refused a request (${JSON.stringify(r.firstFailure)}) but no spec of the stack has 'refuses'`).toBe(true);
+      expect(r.firstFailure?.status).toBe('OUT_OF_MEMORY');
+    }
     const s = full ? checkBatch(e, live, count, `${name} batch ${i}`) : e.sample();
     digests.push(digestOf(e, s, live));
   });

@@ -14,6 +14,7 @@ function infoOf(p: PolicySpec): PolicyInfo {
       name: q.name, defaultValue: q.defaultValue, unit: q.unit, description: q.meaning,
       ...(q.adaptive ? { adaptive: true } : {}),
       ...(q.defaultByArch ? { defaultByArch: { ...q.defaultByArch } } : {}),
+      ...(q.minValue !== undefined ? { minValue: q.minValue } : {}),
     })),
     counters: [...p.counters],
     ...(p.trimName ? { trimName: p.trimName } : {}),
@@ -55,7 +56,8 @@ export function policyCatalogText(): string {
       const w = Math.max(...p.params.map((q) => q.name.length));
       for (const q of p.params) {
         const arch = q.defaultByArch ? Object.entries(q.defaultByArch).map(([a, v]) => `, ${a} ${formatParamValue(q.unit, v!)}`).join('') : '';
-        const def = `default ${formatParamValue(q.unit, q.defaultValue)}${arch}${q.adaptive ? ', adaptive unless set' : ''}`;
+        const def = `default ${formatParamValue(q.unit, q.defaultValue)}${arch}${q.adaptive ? ', adaptive unless set' : ''}` +
+          `${q.minValue !== undefined ? `, from ${q.minValue}` : ''}`;
         out.push(`    ${q.name.padEnd(w)}  ${q.unit.padEnd(6)}  ${def}: ${q.description}`);
       }
     } else {

@@ -24,6 +24,8 @@ export interface ParamDecl {
   adaptive?: boolean;
   /** Defaults that depend on the architecture (the engine picks them when the parameter is not set). */
   defaultByArch?: Partial<Record<'x86' | 'x86-3gb' | 'x64', number>>;
+  /** Smallest value accepted (default 0; jemalloc's decay times take -1 for "never"). */
+  minValue?: number;
 }
 
 /** A parameter as the registry hands it out: the declaration plus its slot. */
@@ -111,7 +113,7 @@ export interface PolicyInfo {
   parents: string[];
   params: {
     name: string; defaultValue: number; unit: ParamUnit; description: string;
-    adaptive?: boolean; defaultByArch?: Partial<Record<string, number>>;
+    adaptive?: boolean; defaultByArch?: Partial<Record<string, number>>; minValue?: number;
   }[];
   counters: string[];
   /** What TRIM performs, in the library's words; absent when TRIM does nothing. */

@@ -50,14 +50,14 @@
 
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
-  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage, Arch,
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
 } from "../../abi";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, GiB } from "../../vm/constants";
 import {
-  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmArch, vmRegionAt, vmRegionCommittedPages,
+  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
 } from "../../vm/space";
 
 // Conte's constants for a 64-bit build (tlsf.c enum tlsf_private / tlsf_public).
@@ -94,10 +94,9 @@ export const TLSF_PARAM_COUNT = 2;
 // trace recorded under glibc, whose malloc(0) returns a block the program later frees, replays).
 const ZERO_NULL: i64 = 0;
 const ZERO_AS_ONE: i64 = 1;
-// Defaults: the largest pool the 64-bit build takes (blocks stay below block_size_max, 4 GiB) on
-// x64; 1 GiB on x86, half of a 32-bit process's address space.
-const DEFAULT_POOL_BYTES_X64: u64 = 4 * GiB;
-const DEFAULT_POOL_BYTES_X86: u64 = 1 * GiB;
+// Default: 1 GiB on every architecture (half of a 32-bit process's address space; on x64 the
+// 64-bit build takes up to 4 GiB, set poolBytes for more).
+const DEFAULT_POOL_BYTES: u64 = 1 * GiB;
 const MIN_POOL_BYTES: u64 = 2 * PAGE_SIZE_BYTES;
 const MAX_POOL_BYTES: u64 = 4 * GiB;
 
@@ -441,7 +440,7 @@ function handedOut(n: u32): void {
 // ---------------------------------------------------------------- create / destroy
 
 export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
-  const v = paramInt(params, count, TLSF_POOL_BYTES, vmArch() == Arch.X64 ? DEFAULT_POOL_BYTES_X64 : DEFAULT_POOL_BYTES_X86);
+  const v = paramInt(params, count, TLSF_POOL_BYTES, DEFAULT_POOL_BYTES);
   if (v == PARAM_INVALID || v < <i64>MIN_POOL_BYTES || v > <i64>MAX_POOL_BYTES) return Status.BAD_PARAM;
   const bytes = <u64>v;
   if (bytes & (PAGE_SIZE_BYTES - 1)) return Status.BAD_PARAM;

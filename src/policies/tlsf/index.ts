@@ -11,8 +11,7 @@ export const spec = registerPolicy({
   platform: 'any',
   stackable: false,
   params: [
-    // Chosen by the engine when not set: 4 GiB on x64 (the largest pool the 64-bit build takes), 1 GiB on x86.
-    { name: 'poolBytes', defaultValue: 1 * GiB, unit: 'bytes', meaning: 'bytes given to tlsf_create_with_pool (control structure, then the pool), whole pages, 8 KiB to 4 GiB; by architecture: 1 GiB x86, 4 GiB x64' },
+    { name: 'poolBytes', defaultValue: 1 * GiB, unit: 'bytes', meaning: 'bytes given to tlsf_create_with_pool (control structure, then the pool), whole pages, 8 KiB to 4 GiB (the 64-bit build takes no more)' },
     { name: 'zeroSizeRequest', defaultValue: 1, unit: 'choice', meaning: "malloc(0): 1 = the smallest block, as a malloc that calls tlsf_malloc(max(n, 1)); 0 = NULL, as tlsf_malloc(0) itself answers (a failed alloc)" },
   ],
   counters: [

@@ -31,4 +31,5 @@ export const spec = registerPolicy({
     layer: 'tlsf',
   }],
   // No trimName: TLSF has no call that gives memory back.
+  refuses: 'a request the pool cannot hold answers NULL (the pool never grows); with zeroSizeRequest 0, malloc(0) does too, as Conte\'s tlsf_malloc(0)',
 });

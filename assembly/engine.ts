@@ -21,11 +21,12 @@ import {
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
 } from "./abi";
-import { clockEvents, clockNs, clockAddEvents, clockAddNs } from "./kit/clock";
+import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
+import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, layerRequested, layerLive, layerAllocs, layerFrees,
+  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, heapThreadEnd, layerRequested, layerLive, layerAllocs, layerFrees,
   layerFailedAllocs, layersCheck,
 } from "./heaps";
 
@@ -273,6 +274,19 @@ function doHeapDestroy(h: i32): Status {
   return Status.OK;
 }
 
+// THREAD_END: every heap lets go of what it kept for the thread (children before the heaps they
+// take memory from), with the clock on the ending thread; then its slot is free.
+function doThreadEnd(id: u64): Status {
+  const slot = threadSlotOf(id);
+  if (slot == MAX_THREADS) return Status.UNKNOWN_THREAD;
+  const current = clockThread();
+  clockSetThread(slot);
+  for (let h = MAX_HEAPS - 1; h >= 0; h--) if (heapPolicy(h)) heapThreadEnd(h);
+  clockSetThread(current);
+  threadRelease(id, slot);
+  return Status.OK;
+}
+
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
@@ -317,6 +331,8 @@ export function runBatch(count: i32): i32 {
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
       case Op.TOUCH: { st = doTouch(h, id, size); break; }
+      case Op.THREAD: { st = threadSwitch(size); break; }
+      case Op.THREAD_END: { st = doThreadEnd(size); break; }
       case Op.NOP: break;
       case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
       default: st = Status.BAD_OPCODE;

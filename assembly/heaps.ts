@@ -112,6 +112,9 @@ export function heapTrim(h: i32, padBytes: u64): u64 { return def(h).trim(h, pad
 // @ts-ignore: decorator
 @inline export function heapUserAddress(h: i32, handle: u32): u64 { return def(h).userAddress(h, handle); }
 
+// The thread the clock names has exited: the heap's policy lets go of what it kept for it.
+export function heapThreadEnd(h: i32): void { def(h).threadEnd(h); }
+
 // Fills the policy-owned slots of a heap sample block: the policy id, the heap's counter block
 // (kit/counters.ts), then whatever the policy writes.
 export function heapSample(h: i32, out: usize): void {

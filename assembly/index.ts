@@ -19,5 +19,6 @@ export {
   policyCount, policyName, policyParamNames, policyCounterNames, policyStackable, policyRecordBytes,
 } from "./kit/policy";
 export { policyEngineBytes } from "./heaps";
+export { threadsAlive, threadSlotsUsed, threadTableBytes } from "./threads";
 // Every policy (registration at module start) and the queries each exports for the host.
 export * from "./policies/registry";

@@ -1,18 +1,18 @@
 // TS mirror of assembly/abi.ts. test/unit/engine/abi-mirror.test.ts checks it against the module.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 export const OP_SIZE_BYTES = 16;
 export const OP_WORDS = 4;
 
 export const Op = {
   NOP: 0, ALLOC: 1, CALLOC: 2, ALIGNED_ALLOC: 3, REALLOC: 4, FREE: 5, MARK: 6, TICK: 7, TRIM: 8,
-  HEAP_CREATE: 9, HEAP_DESTROY: 10, TOUCH: 11, SKIP: 12, DEBUG_TRAP: 255,
+  HEAP_CREATE: 9, HEAP_DESTROY: 10, TOUCH: 11, SKIP: 12, THREAD: 13, THREAD_END: 14, DEBUG_TRAP: 255,
 } as const;
 
 export const STATUS_NAMES = [
   'OK', 'MISALIGNED', 'OUT_OF_RANGE', 'NOT_RESERVED', 'OVERLAP', 'NOT_REGION_BASE', 'NO_ADDRESS_SPACE',
   'BAD_SIZE', 'NOT_COMMITTED', 'UNKNOWN_ID', 'ID_IN_USE', 'BAD_HEAP', 'BAD_OPCODE', 'OUT_OF_MEMORY',
-  'BAD_PARAM', 'HEAP_HAS_CHILDREN', 'ID_OUT_OF_RANGE',
+  'BAD_PARAM', 'HEAP_HAS_CHILDREN', 'ID_OUT_OF_RANGE', 'TOO_MANY_THREADS', 'UNKNOWN_THREAD',
 ] as const;
 export type StatusName = (typeof STATUS_NAMES)[number];
 export const Status = Object.fromEntries(STATUS_NAMES.map((n, i) => [n, i])) as { [K in StatusName]: number };

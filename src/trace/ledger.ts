@@ -24,6 +24,23 @@ export const MAX_REQUEST_BYTES = 2 ** 47;
 /** How many sizes / callers the leak summary lists. */
 export const DEFAULT_TOP = 10;
 
+/** What one thread of the trace did (formats that record threads; others have one thread, id 0). */
+export interface ThreadCounts {
+  /** The trace's thread id. */
+  thread: number;
+  /** Allocator calls from the thread (skipped ones included). */
+  events: number;
+  allocs: number;
+  reallocs: number;
+  frees: number;
+  /** Blocks whose current allocation (malloc, calloc, aligned alloc or realloc) the thread made, still live. */
+  liveBlocks: number;
+  liveBytes: number;
+  peakLiveBytes: number;
+  /** Times the trace recorded the thread's exit (a later event from the id is a new thread). */
+  ends: number;
+}
+
 export interface LeakGroup {
   /** Requested size in bytes, or caller name. */
   key: number | string;
@@ -77,6 +94,13 @@ export class Ledger implements EventSink {
   marks = 0;
   ticks = 0;
   threadsSeen = new Set<number>();
+  /** Thread ends recorded (threadEnd records). */
+  threadEnds = 0;
+  /** Per-thread counts, in order of first appearance; index 0 is the thread before any switch. */
+  private readonly threadRows: ThreadCounts[] = [];
+  private readonly threadRow = new Map<number, number>();
+  /** Row of the thread the next event comes from (-1: none named yet: the implicit thread 0). */
+  private currentRow = -1;
   readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, reusedLiveAddresses: 0, otherProcessLines: 0, oversizeRequests: 0 };
   /** Format-specific remarks worth printing (a header that disagrees with the body, …). */
   readonly warnings: string[] = [];
@@ -93,6 +117,8 @@ export class Ledger implements EventSink {
   private sizes = new Float64Array(INITIAL_ID_CAPACITY);
   private birth = new Float64Array(INITIAL_ID_CAPACITY);
   private callerOf = new Int32Array(INITIAL_ID_CAPACITY);
+  /** Thread row that made each live block's current allocation. */
+  private threadOf = new Int32Array(INITIAL_ID_CAPACITY);
 
   constructor(out: EventSink | null = null) {
     this.out = out;
@@ -173,6 +199,9 @@ export class Ledger implements EventSink {
     birth.set(this.birth);
     const callerOf = new Int32Array(n);
     callerOf.set(this.callerOf);
+    const threadOf = new Int32Array(n);
+    threadOf.set(this.threadOf);
+    this.threadOf = threadOf;
     this.state = state;
     this.sizes = sizes;
     this.birth = birth;
@@ -193,6 +222,38 @@ export class Ledger implements EventSink {
       this.peakLiveBytes = this.liveBytes;
       this.peakEvent = e;
     }
+    const t = this.row();
+    this.threadOf[id] = this.currentRow;
+    t.events++;
+    t.allocs++;
+    t.liveBlocks++;
+    this.threadBytes(t, sizeBytes);
+  }
+
+  /** The current thread's row (the implicit thread 0 when the trace has named none). */
+  private row(): ThreadCounts {
+    if (this.currentRow < 0) this.currentRow = this.rowOf(0);
+    return this.threadRows[this.currentRow]!;
+  }
+
+  private rowOf(tid: number): number {
+    let r = this.threadRow.get(tid);
+    if (r === undefined) {
+      r = this.threadRows.length;
+      this.threadRows.push({ thread: tid, events: 0, allocs: 0, reallocs: 0, frees: 0, liveBlocks: 0, liveBytes: 0, peakLiveBytes: 0, ends: 0 });
+      this.threadRow.set(tid, r);
+    }
+    return r;
+  }
+
+  private threadBytes(t: ThreadCounts, delta: number): void {
+    t.liveBytes += delta;
+    if (t.liveBytes > t.peakLiveBytes) t.peakLiveBytes = t.liveBytes;
+  }
+
+  /** Per-thread counts, in order of first appearance (one row, thread 0, for formats without threads). */
+  threadCounts(): ThreadCounts[] {
+    return this.threadRows.map((t) => ({ ...t }));
   }
 
   alloc(id: number, sizeBytes: number, caller: number): void {
@@ -222,6 +283,16 @@ export class Ledger implements EventSink {
     const e = ++this.events;
     // The consumer sees the block as it was before the resize (stats need the old size).
     if (this.out !== null) this.out.realloc(id, sizeBytes, caller);
+    // The block's bytes move to the thread that reallocated it.
+    const t = this.row();
+    const owner = this.threadRows[this.threadOf[id]!]!;
+    owner.liveBlocks--;
+    this.threadBytes(owner, -this.sizes[id]!);
+    t.events++;
+    t.reallocs++;
+    t.liveBlocks++;
+    this.threadBytes(t, sizeBytes);
+    this.threadOf[id] = this.currentRow;
     this.liveBytes += sizeBytes - this.sizes[id]!;
     this.sizes[id] = sizeBytes;
     if (caller !== NO_CALLER) this.callerOf[id] = caller;
@@ -239,11 +310,18 @@ export class Ledger implements EventSink {
     this.state[id] = STATE_FREED;
     this.liveBlocks--;
     this.liveBytes -= this.sizes[id]!;
+    const t = this.row();
+    t.events++;
+    t.frees++;
+    const owner = this.threadRows[this.threadOf[id]!]!;
+    owner.liveBlocks--;
+    this.threadBytes(owner, -this.sizes[id]!);
   }
 
   skip(reason: number): void {
     this.skips[reason]!++;
     ++this.events;
+    this.row().events++;
     if (this.out !== null) this.out.skip(reason);
   }
 
@@ -259,7 +337,14 @@ export class Ledger implements EventSink {
 
   thread(tid: number): void {
     this.threadsSeen.add(tid);
+    this.currentRow = this.rowOf(tid);
     if (this.out !== null) this.out.thread(tid);
+  }
+
+  threadEnd(tid: number): void {
+    this.threadEnds++;
+    this.threadRows[this.rowOf(tid)]!.ends++;
+    if (this.out !== null) this.out.threadEnd(tid);
   }
 
   /** Calls `fn` for every block still live, in id order. */

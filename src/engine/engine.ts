@@ -137,7 +137,7 @@ export class Engine {
 
   heapPolicy(h: number): string | undefined { return this.heapPolicies[h]; }
 
-  /** @internal The raw WASM exports, for policy-specific walks (src/engine/nt.ts) and tests. */
+  /** @internal The raw WASM exports, for a policy's own queries (src/policies/<name>/) and tests. */
   get raw(): EngineExports { return this.guard(() => this.x); }
 
   /** Runs one batch: one call into WASM. Failed ops are counted, not thrown. */
@@ -182,7 +182,7 @@ export class Engine {
 
   /** Simulated address of a live block (0 if the id is not live) and the bytes it was asked for. */
   blockOf(id: number): { address: number; requestedBytes: number } {
-    return { address: Number(this.x.idUserAddress(id)), requestedBytes: this.x.idRequestedBytes(id) >>> 0 };
+    return { address: Number(this.x.idUserAddress(id)), requestedBytes: Number(this.x.idRequestedBytes(id)) };
   }
 
   get events(): number { return Number(this.x.eventCount()); }

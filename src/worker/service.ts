@@ -8,7 +8,7 @@
 import { createEngine, type BatchResult, type Engine, type EngineOptions, type HeapOptions, type Sample } from '../engine/engine.js';
 import { provideModule, type BuildFlavour } from '../engine/load.js';
 import type { OpBuffer } from '../engine/ops.js';
-import { policySpecs } from '../policies/registry.js';
+import { policyCatalog } from '../policies/catalog.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { runWorkload } from '../run/run.js';
@@ -84,14 +84,7 @@ export class EngineService {
   // ------------------------------------------------------------------ run level
 
   async policies(): Promise<PolicyInfo[]> {
-    return policySpecs().map((p) => ({
-      name: p.name,
-      description: p.description,
-      platform: p.platform,
-      stackable: p.stackable,
-      ...(p.parents ? { parents: [...p.parents] } : {}),
-      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, unit: q.unit, description: q.meaning })),
-    }));
+    return policyCatalog();
   }
 
   async workloads(): Promise<WorkloadInfo[]> {
@@ -150,7 +143,9 @@ export class EngineService {
 
 /** The request's input as a Workload: a built-in workload, or a trace by path or Blob. */
 async function openInput(request: RunRequest, onBytes: (read: number, total: number) => void): Promise<Workload> {
-  const input = request.input as Partial<RunRequest['input']> | undefined;
+  // Messages from another thread may be anything: look only into a plain object.
+  const raw: unknown = request?.input;
+  const input = typeof raw === 'object' && raw !== null ? raw as Partial<RunRequest['input']> : undefined;
   if (input && 'workload' in input && typeof input.workload === 'string') {
     return makeWorkload(input.workload, { seed: input.seed });
   }

@@ -176,4 +176,6 @@ export const K_FAILED_ALLOCS: i32 = 16;
 export const K_PEAK_COMMITTED: i32 = 17;
 export const K_PEAK_BUSY: i32 = 18;
 export const K_PARENT: i32 = 19;          // parent heap index, -1 = the VM
+export const K_EXTRAS_AT: i32 = 20;       // first of the heap's sample extras (kit/extras.ts) in the batch's extras
+export const K_EXTRAS_COUNT: i32 = 21;    // how many
 export const K_POLICY_BASE: i32 = 32;     // 32 policy-specific slots

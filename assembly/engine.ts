@@ -18,7 +18,9 @@ import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
+  K_EXTRAS_AT, K_EXTRAS_COUNT,
 } from "./abi";
+import { extrasUsed, extrasReset, extrasPtr } from "./kit/extras";
 import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
 import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
@@ -87,6 +89,9 @@ export function paramsPtr(): usize { return paramsBuf; }
 export function paramSlots(): i32 { return PARAM_SLOTS; }
 export function samplesPtr(): usize { return samplesBuf; }
 export function samplesCount(): i32 { return sampleCount; }
+// The batch's sample extras (kit/extras.ts): f64 values; each heap sample says where its own are.
+export function samplesExtrasPtr(): usize { return extrasPtr(); }
+export function samplesExtrasCount(): u32 { return extrasUsed(); }
 export function eventCount(): u64 { return clockEvents(); }
 export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
@@ -127,7 +132,10 @@ export function takeSample(mark: i32, ev: u64): void {
     store<f64>(o + <usize>K_FREES * 8, <f64>(hGet(hFrees, h) + layerFrees(h)));
     store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>(hGet(hFailedAllocs, h) + layerFailedAllocs(h)));
     store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(hPeakRequested, h));
+    const extrasAt = extrasUsed();
     heapSample(h, o);
+    store<f64>(o + <usize>K_EXTRAS_AT * 8, <f64>extrasAt);
+    store<f64>(o + <usize>K_EXTRAS_COUNT * 8, <f64>(extrasUsed() - extrasAt));
     // Peak committed as seen at samples and by the VM (root heaps: exact between samples too).
     const committed = <u64>load<f64>(o + <usize>K_COMMITTED * 8);
     if (committed > hGet(hPeakCommitted, h)) store<u64>(hPeakCommitted + (<usize>h << 3), committed);
@@ -295,6 +303,7 @@ function doThreadEnd(id: u64): Status {
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
   sampleCount = 0;
+  extrasReset();
   batchFailed = 0;
   firstFailOp = -1;
   firstFailStatus = 0;

@@ -78,6 +78,8 @@ export interface EngineExports {
   checkAll(): number;
   idTableBytes(): number;
   threadsAlive(): number;
+  samplesExtrasPtr(): number;
+  samplesExtrasCount(): number;
   threadSlotsUsed(): number;
   threadTableBytes(): number;
   currentOp(): number;

@@ -22,6 +22,40 @@ export const MALLINFO2_FIELDS: readonly (keyof Mallinfo2)[] = [
   'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
 ];
 
+/**
+ * One arena as glibc's malloc_stats() shows it ("system bytes", "in use bytes" = int_mallinfo's
+ * arena and uordblks for that arena), with what the model also knows of it.
+ */
+export interface ArenaView {
+  systemBytes: number;
+  inUseBytes: number;
+  /** Top + bins + fastbins (int_mallinfo's avail: fordblks of this arena). */
+  freeBytes: number;
+  topBytes: number;
+  /** Bytes of this arena's chunks parked in threads' tcaches (in use for glibc). */
+  tcacheBytes: number;
+  /** Threads attached to the arena (0: on the free list, waiting for a new thread). */
+  threads: number;
+  /** Segments: the main arena's break (0 or 1), or the thread arena's mapped heaps. */
+  heaps: number;
+}
+
+/** Values per arena in a ptmalloc sample's extras (assembly/policies/ptmalloc PT_ARENA_EXTRAS). */
+const ARENA_EXTRAS = 7;
+
+/** The arenas of a ptmalloc sample, in glibc's order: main, then the newest thread arena first. */
+export function arenasOf(h: HeapSample): ArenaView[] {
+  const x = h.extras ?? [];
+  const out: ArenaView[] = [];
+  for (let i = 0; i + ARENA_EXTRAS <= x.length; i += ARENA_EXTRAS) {
+    out.push({
+      systemBytes: x[i]!, inUseBytes: x[i + 1]!, freeBytes: x[i + 2]!, topBytes: x[i + 3]!,
+      tcacheBytes: x[i + 4]!, threads: x[i + 5]!, heaps: x[i + 6]!,
+    });
+  }
+  return out;
+}
+
 export function mallinfoOf(counters: Record<string, unknown>): Mallinfo2 {
   const m = {} as Mallinfo2;
   for (const f of MALLINFO2_FIELDS) m[f] = Number(counters[f] ?? 0);
@@ -37,6 +71,7 @@ export function ptmallocHeapView(h: HeapSample): Partial<HeapCounters> {
   const params = h.params ?? {};
   const view: Partial<HeapCounters> = {
     mallinfo: mallinfoOf(c),
+    arenas: arenasOf(h),
     tcacheBytes: c.tcacheBytes,
     mmapThresholdBytes: c.mmapThreshold,
     trimThresholdBytes: trimThresholdOf(params, c.mmapThreshold!),

@@ -167,7 +167,7 @@ const S_ARENA_LIMIT = K_POLICY_BASE + 14;    // narenas_limit once glibc has fix
 const S_FREE_ARENAS = K_POLICY_BASE + 15;    // arenas on the free list (no thread attached)
 
 /** Values per arena in the sample extras (kit/extras.ts), in this order, arenas in glibc's list order. */
-export const PT_ARENA_EXTRAS: i32 = 7;       // system, in use, free, top, tcache, attached threads, heaps
+export const PT_ARENA_EXTRAS: i32 = 8;       // system, in use, free, top, tcache, attached threads, heaps, fastbins
 
 // ---------------------------------------------------------------- records
 
@@ -1717,6 +1717,7 @@ export function ptSample(heapIndex: i32, out: usize): void {
     sampleExtra(<f64>a64(A_TC_BYTES));
     sampleExtra(<f64>a32(A_ATTACHED));
     sampleExtra(<f64>(a == MAIN ? (a64(A_BASE) ? 1 : 0) : a32(A_HEAP_COUNT)));
+    sampleExtra(<f64>a64(A_FAST_BYTES));
     a = a32(A_NEXT);
   } while (a != MAIN);
   for (let f = g32(G_FREE_LIST); f != NO_ARENA; f = arenaField32(f, A_NEXT_FREE)) free++;

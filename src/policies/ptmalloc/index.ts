@@ -14,6 +14,13 @@ const endOfRun: EndOfRun<PtmallocDiagnosis> = {
   text: (d) => {
     const lines = ['', `ptmalloc diagnosis (end of run): ${d.summary}`];
     for (const c of d.causes) lines.push(`  ${String(c.bytes).padStart(12)} bytes  ${c.mechanism}`);
+    if (d.retainedByArena.length > 1) {
+      lines.push('  arena  threads   system bytes   in use bytes     free bytes');
+      for (const a of d.retainedByArena) {
+        lines.push(`  ${String(a.arena).padStart(5)}  ${String(a.threads).padStart(7)}  ${String(a.systemBytes).padStart(13)}  ${String(a.inUseBytes).padStart(13)}  ${String(a.freeBytes).padStart(13)}`);
+      }
+    }
+    for (const r of d.remedies) lines.push(`  try --env ${r.env}: ${r.why}`);
     return lines.join('\n') + '\n';
   },
 };

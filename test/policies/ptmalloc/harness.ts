@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
+import { arenasOf as arenaViewsOf } from '../../../src/policies/ptmalloc/diagnose.js';
 
 export const MALLINFO_FIELDS = [
   'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
@@ -151,13 +152,10 @@ export function opsScript(ops: PtOp[]): string {
   return out.join('\n') + '\n';
 }
 
-/** Per-arena figures of a ptmalloc heap in a sample (the sample extras, 7 values per arena). */
+/** Per-arena figures of a ptmalloc heap in a sample (what malloc_stats prints of each arena). */
 export function arenasOf(s: Sample, heap = 0): ArenaFigures[] {
   const h = s.heaps.find((x) => x.heap === heap);
-  const x = h?.extras ?? [];
-  const out: ArenaFigures[] = [];
-  for (let i = 0; i + 7 <= x.length; i += 7) out.push({ systemBytes: x[i]!, inUseBytes: x[i + 1]! });
-  return out;
+  return h ? arenaViewsOf(h).map((a) => ({ systemBytes: a.systemBytes, inUseBytes: a.inUseBytes })) : [];
 }
 
 export function mallinfoOf(s: Sample, heap = 0): Mallinfo {

@@ -16,12 +16,12 @@ import { formatMB } from '../../report/diagnose.js';
 import { matchLabels } from '../../report/match-labels.js';
 import type { Checkpoint, Diagnosis, HeapCounters, RunDocument } from '../../report/types.js';
 import { KB } from '../../report/windbg-numbers.js';
-import { POLICIES } from '../../engine/policies.js';
+import { DEFAULT_POLICY, policySpecs } from '../../policies/registry.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
   against: { type: 'string' },
-  policy: { type: 'string', default: 'first-fit' },
+  policy: { type: 'string', default: DEFAULT_POLICY },
   arch: { type: 'string' },
   profile: { type: 'string' },
   seed: { type: 'string' },
@@ -57,7 +57,7 @@ options:
   --json               print every number read (heap addresses as hex strings) and the diagnosis as JSON
   --against SCENARIO   also run a built-in workload (e.g. windows-service-peak) or a trace file, print its
                        checkpoints beside the dumps (matched by label) and how well they agree
-  --policy NAME        policy for --against (default first-fit)
+  --policy NAME        policy for --against (default ${DEFAULT_POLICY})
   --arch ARCH          architecture for --against (default: the workload's)
   --profile NAME       process profile for --against
   --seed N             workload seed for --against (default 1)
@@ -276,12 +276,9 @@ async function runAgainst(values: Record<string, unknown>, scenario: string, sna
   const checkpoints = idx.map((k) => (k === undefined ? undefined : document.checkpoints[k]!));
   const workloadPolicies = Object.keys(workload.policyParams ?? {});
   // Policies to try when the verdicts differ: those the registry marks as Windows allocators (the
-  // dumps are WinDbg's), else those a built-in scenario for the same process profile is calibrated for.
-  const windows = Object.values(POLICIES).filter((p) => (p as { platform?: string }).platform === 'windows').map((p) => p.name);
-  const { WORKLOADS } = await import('../../workload/index.js');
-  const calibrated = Object.values(WORKLOADS).map((w) => w.make({})).filter((w) => w.defaultProfile === workload.defaultProfile)
-    .flatMap((w) => Object.keys(w.policyParams ?? {}));
-  const suggestions = [...new Set([...windows, ...workloadPolicies, ...calibrated])].filter((p) => p !== document.policy);
+  // dumps are WinDbg's), and those the scenario is calibrated for.
+  const windows = policySpecs().filter((p) => p.platform === 'windows').map((p) => p.name);
+  const suggestions = [...new Set([...windows, ...workloadPolicies])].filter((p) => p !== document.policy);
   return {
     document,
     checkpoints,

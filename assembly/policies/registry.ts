@@ -8,3 +8,8 @@ export * from "./nt/index";
 export * from "./pool/index";
 export * from "./ptmalloc/index";
 export * from "./tcmalloc/index";
+export * from "./best-fit/index";
+export * from "./next-fit/index";
+export * from "./segregated/index";
+export * from "./buddy/index";
+export * from "./tlsf/index";

@@ -27,6 +27,7 @@ export interface LineSource {
 const ODD_SPACES = /[\t\v\f\u00a0\u2000-\u200a\u202f\u205f\u3000\ufeff]/g;
 // Zero-width characters that web pages leave behind (also as `&#8203;`).
 const ZERO_WIDTH = /[\u200b-\u200d\u2060]/g;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const ENTITY = /&(#x[0-9a-f]{1,6}|#[0-9]{1,7}|[a-z]{2,6});/gi;
 const NAMED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ['gt', '>'], ['lt', '<'], ['amp', '&'], ['nbsp', ' '], ['quot', '"'], ['apos', "'"], ['ensp', ' '], ['emsp', ' '], ['thinsp', ' '],
@@ -51,10 +52,11 @@ export function normalizeLine(raw: string, no: number): SourceLine {
   let t = raw;
   if (t.includes('&')) t = t.replace(ENTITY, decodeEntity);
   if (t.includes('<')) t = t.replace(TAG, ' ');
-  t = t.replace(ZERO_WIDTH, '').replace(ODD_SPACES, ' ').trim();
+  // Printable ASCII has no odd or zero-width spaces: skip both scans for it (most lines).
+  t = (PRINTABLE_ASCII.test(t) ? t : t.replace(ZERO_WIDTH, '').replace(ODD_SPACES, ' ')).trim();
   // Markdown quotes (`> text`, `>> text`), but not a `>` that is the whole line.
   if (t.startsWith('>')) t = t.replace(/^(?:>\s?)+/, '').trim();
-  t = t.replace(/ {2,}/g, ' ');
+  if (t.includes('  ')) t = t.replace(/ {2,}/g, ' ');
   const line: SourceLine = { no, text: t };
   const m = PROMPT.exec(t);
   if (m) {

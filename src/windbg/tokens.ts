@@ -3,9 +3,13 @@
 import { parseDebuggerHex } from '../report/windbg-numbers.js';
 import { MAX_TOKEN_CHARS } from './limits.js';
 
+const PLAIN_HEX = /^[0-9a-f]+$/i;
+
 /** Hex as printed (`734d000`, `7ffe\`d06bb000`, `0x1f64`), or undefined. */
 export function hexOf(token: string | undefined): number | undefined {
   if (token === undefined || token.length === 0 || token.length > MAX_TOKEN_CHARS) return undefined;
+  // Most tokens are plain hex of at most 13 digits (below 2^52, exact as a number): no BigInt.
+  if (token.length <= 13 && PLAIN_HEX.test(token)) return parseInt(token, 16);
   return parseDebuggerHex(token);
 }
 

@@ -4,6 +4,7 @@ import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
+import { runJemallocBench } from './jemalloc.bench.js';
 import { runWindbgBench } from './windbg.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
@@ -11,6 +12,7 @@ const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
   ['dispatch', () => runDispatchBench()],
+  ['jemalloc', runJemallocBench],
   ['windbg', runWindbgBench],
 ];
 

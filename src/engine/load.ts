@@ -77,9 +77,14 @@ export interface EngineExports {
   takeSample(mark: number, event: bigint): void;
   checkAll(): number;
   idTableBytes(): number;
+  threadsAlive(): number;
+  samplesExtrasPtr(): number;
+  samplesExtrasCount(): number;
+  threadSlotsUsed(): number;
+  threadTableBytes(): number;
   currentOp(): number;
   idUserAddress(id: number): bigint;
-  idRequestedBytes(id: number): number;
+  idRequestedBytes(id: number): bigint;
   vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;
   vmDecommit(addr: bigint, size: bigint): number;

@@ -1,6 +1,7 @@
 // npm run mutate: mutation testing of the suite (not part of CI; it takes tens of minutes).
 //
 //   npm run mutate [-- --host-only | --assembly-only] [--mutate 'src/a.ts,src/b/**/*.ts'] [--jobs N]
+//                  [--only TEXT]   (engine mutations whose description contains TEXT)
 //
 // Host (TypeScript): StrykerJS with its vitest runner mutates the files given by --mutate (default
 // HOST_DEFAULT below: the readers' number and line rules, the mtrace reader, the diagnosis and
@@ -47,8 +48,8 @@ const ASSEMBLY_MUTATIONS: AsMutation[] = [
   { file: 'assembly/policies/first-fit/first-fit.ts', find: 'if (s < <u64>ld32(H_P_DBLOCK) || ld64(H_FREE_BYTES) < <u64>ld32(H_P_DTOTAL)) return 0;', replace: 'if (s < <u64>ld32(H_P_DBLOCK) || ld64(H_FREE_BYTES) <= <u64>ld32(H_P_DTOTAL)) return 0;', what: 'first-fit: exactly decommitTotalBytes free does not decommit', tests: ['test/policies/first-fit', 'test/unit/readme-example.test.ts'] },
   { file: 'assembly/policies/first-fit/first-fit.ts', find: 'if (s < <u64>ld32(H_P_DBLOCK) || ld64(H_FREE_BYTES) < <u64>ld32(H_P_DTOTAL)) return 0;', replace: 'if (s < <u64>ld32(H_P_DBLOCK)) return 0;', what: 'first-fit: the decommitTotalBytes condition dropped', tests: ['test/policies/first-fit', 'test/unit/readme-example.test.ts'] },
   { file: 'assembly/policies/ptmalloc/ptmalloc.ts', find: 'if (<u64>area <= pad) return 0;', replace: 'if (<u64>area < pad) return 0;', what: 'ptmalloc: systrim trims when the spare area equals top_pad', tests: ['test/policies/ptmalloc/facts.test.ts', 'test/policies/ptmalloc/ops-fidelity.test.ts'] },
-  { file: 'assembly/policies/ptmalloc/ptmalloc.ts', find: 'let size = alignUp(nb + ld64(H_TOP_PAD) + MINSIZE - old, PAGE_SIZE_BYTES);', replace: 'let size = alignUp(nb + ld64(H_TOP_PAD) - old, PAGE_SIZE_BYTES);', what: 'ptmalloc: the break grows without the 32 bytes of MINSIZE', tests: ['test/policies/ptmalloc/facts.test.ts', 'test/policies/ptmalloc/ops-fidelity.test.ts'] },
-  { file: 'assembly/policies/ptmalloc/ptmalloc.ts', find: 'if (topSize() >= ld64(H_TRIM_THRESHOLD)) sysTrim(ld64(H_TOP_PAD));', replace: 'if (topSize() > ld64(H_TRIM_THRESHOLD)) sysTrim(ld64(H_TOP_PAD));', what: 'ptmalloc: free trims only above trim_threshold, not at it', tests: ['test/policies/ptmalloc/facts.test.ts', 'test/policies/ptmalloc/ops-fidelity.test.ts'] },
+  { file: 'assembly/policies/ptmalloc/ptmalloc.ts', find: 'let size = alignUp(nb + g64(G_TOP_PAD) + MINSIZE - old, PAGE_SIZE_BYTES);', replace: 'let size = alignUp(nb + g64(G_TOP_PAD) - old, PAGE_SIZE_BYTES);', what: 'ptmalloc: the break grows without the 32 bytes of MINSIZE', tests: ['test/policies/ptmalloc/facts.test.ts', 'test/policies/ptmalloc/ops-fidelity.test.ts'] },
+  { file: 'assembly/policies/ptmalloc/ptmalloc.ts', find: 'if (topSize() >= g64(G_TRIM_THRESHOLD)) sysTrim(g64(G_TOP_PAD));', replace: 'if (topSize() > g64(G_TRIM_THRESHOLD)) sysTrim(g64(G_TOP_PAD));', what: 'ptmalloc: free trims only above trim_threshold, not at it', tests: ['test/policies/ptmalloc/facts.test.ts', 'test/policies/ptmalloc/ops-fidelity.test.ts'] },
 ];
 
 const { values } = parseArgs({
@@ -57,6 +58,7 @@ const { values } = parseArgs({
     'assembly-only': { type: 'boolean', default: false },
     mutate: { type: 'string' },
     jobs: { type: 'string', default: '1' },
+    only: { type: 'string' },
   },
 });
 mkdirSync(OUT, { recursive: true });
@@ -106,7 +108,7 @@ function assembly(): void {
   const restore = (): void => { for (const [f, text] of originals) writeFileSync(join(REPO, f), text); };
   process.once('SIGINT', () => { restore(); process.exit(130); });
   try {
-    for (const m of ASSEMBLY_MUTATIONS) {
+    for (const m of ASSEMBLY_MUTATIONS.filter((x) => values.only === undefined || x.what.includes(values.only))) {
       const path = join(REPO, m.file);
       const text = originals.get(m.file) ?? readFileSync(path, 'utf8');
       originals.set(m.file, text);

@@ -109,6 +109,7 @@ export const enum Policy {
   NT = 2,
   POOL = 3,
   PTMALLOC = 4,
+  MIMALLOC = 7,
 }
 
 export const MAX_HEAPS: i32 = 8;

@@ -97,6 +97,9 @@ export function paramSlots(): i32 { return PARAM_SLOTS; }
 export function samplesPtr(): usize { return samplesBuf; }
 export function samplesCount(): i32 { return sampleCount; }
 export function eventCount(): u64 { return events; }
+// Simulated time so far (sum of TICK ops, nanoseconds). Temporary reader for the mimalloc policy
+// until the policy kit's clock lands.
+export function tickNanos(): u64 { return tick; }
 export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
 export function batchFirstFailStatus(): i32 { return firstFailStatus; }

@@ -23,6 +23,7 @@ import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSa
 import {
   poolCreate, poolAlloc, poolFree, poolRealloc, poolTrim, poolDestroy, poolSample, poolCheck, poolUserAddress,
 } from "./policies/pool";
+import { miCreate, miAlloc, miFree, miRealloc, miTrim, miDestroy, miSample, miCheck, miUserAddress } from "./policies/mimalloc/mimalloc";
 import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntSample, ntCheck, ntUserAddress } from "./policies/nt";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
@@ -77,6 +78,7 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
     case Policy.POOL: st = poolCreate(h, parent, params, count); break;
     case Policy.PTMALLOC: st = ptCreate(h, params, count); break;
     case Policy.NT: st = ntCreate(h, params, count); break;
+    case Policy.MIMALLOC: st = miCreate(h, params, count); break;
     default: return Status.BAD_PARAM;
   }
   if (st != Status.OK) return st;
@@ -94,6 +96,7 @@ export function heapDestroy(h: i32): Status {
     case Policy.PTMALLOC: ptDestroy(h); break;
     case Policy.POOL: poolDestroy(h); break;
     case Policy.NT: ntDestroy(h); break;
+    case Policy.MIMALLOC: miDestroy(h); break;
     default: unreachable();
   }
   const parent = heapParent(h);
@@ -109,6 +112,7 @@ export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
     case Policy.PTMALLOC: return ptAlloc(h, size, alignLog2);
     case Policy.POOL: return poolAlloc(h, size, alignLog2);
     case Policy.NT: return ntAlloc(h, size, alignLog2);
+    case Policy.MIMALLOC: return miAlloc(h, size, alignLog2);
     default: unreachable();
   }
   return 0;
@@ -129,6 +133,7 @@ export function heapFree(h: i32, handle: u32): void {
     case Policy.PTMALLOC: ptFree(h, handle); break;
     case Policy.POOL: poolFree(h, handle); break;
     case Policy.NT: ntFree(h, handle); break;
+    case Policy.MIMALLOC: miFree(h, handle); break;
     default: unreachable();
   }
 }
@@ -140,6 +145,7 @@ export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
     case Policy.PTMALLOC: return ptRealloc(h, handle, size);
     case Policy.POOL: return poolRealloc(h, handle, size);
     case Policy.NT: return ntRealloc(h, handle, size);
+    case Policy.MIMALLOC: return miRealloc(h, handle, size);
     default: unreachable();
   }
   return 0;
@@ -152,6 +158,7 @@ export function heapTrim(h: i32, padBytes: u64): u64 {
     case Policy.PTMALLOC: return ptTrim(h, padBytes);
     case Policy.POOL: return poolTrim(h, padBytes);
     case Policy.NT: return ntTrim(h, padBytes);
+    case Policy.MIMALLOC: return miTrim(h, padBytes);
     default: unreachable();
   }
   return 0;
@@ -163,6 +170,7 @@ export function heapUserAddress(h: i32, handle: u32): u64 {
     case Policy.PTMALLOC: return ptUserAddress(handle);
     case Policy.POOL: return poolUserAddress(h, handle);
     case Policy.NT: return ntUserAddress(h, handle);
+    case Policy.MIMALLOC: return miUserAddress(handle);
     default: unreachable();
   }
   return 0;
@@ -176,6 +184,7 @@ export function heapSample(h: i32, out: usize): void {
     case Policy.PTMALLOC: ptSample(h, out); break;
     case Policy.POOL: poolSample(h, out); break;
     case Policy.NT: ntSample(h, out); break;
+    case Policy.MIMALLOC: miSample(h, out); break;
     default: unreachable();
   }
 }
@@ -188,6 +197,7 @@ export function heapCheck(h: i32): i32 {
     case Policy.PTMALLOC: r = ptCheck(h); break;
     case Policy.POOL: r = poolCheck(h); break;
     case Policy.NT: r = ntCheck(h); break;
+    case Policy.MIMALLOC: r = miCheck(h); break;
     default: unreachable();
   }
   return r ? r + 100 * heapPolicy(h) : 0;

@@ -106,6 +106,26 @@ export const POLICIES: Record<string, PolicySpec> = {
     heapView: ntHeapView,
     retentionCauses: ntRetentionCauses,
   },
+  mimalloc: {
+    name: 'mimalloc',
+    id: 7,
+    description: 'mimalloc 2.0.9 (Debian 12 libmimalloc2.0), one thread: pages of one block size in 32 MiB segments of 64 KiB slices, page retirement, delayed decommit, segment cache',
+    stackable: false,
+    // mimalloc's option names (MIMALLOC_<NAME>); delays in milliseconds.
+    params: [
+      { name: 'decommit_delay', slot: 0, defaultValue: 25, description: 'ms before the free slices of a segment are decommitted (0: at once)' },
+      { name: 'segment_decommit_delay', slot: 1, defaultValue: 500, description: 'ms before a segment in the segment cache is decommitted (0: at once)' },
+      { name: 'decommit_extend_delay', slot: 2, defaultValue: 1, description: 'ms each further free in a segment adds to its pending decommit' },
+      { name: 'allow_decommit', slot: 3, defaultValue: 1, description: '0: free slices and cached segments stay committed' },
+      { name: 'eager_commit', slot: 4, defaultValue: 1, description: '1: a new segment is committed whole (Linux default); 0: in 1 MiB steps as pages need it' },
+      { name: 'page_reset', slot: 5, defaultValue: 0, description: '1: a freed page is reset (MADV_FREE)' },
+      { name: 'event_ns', slot: 6, defaultValue: 1000, description: 'simulated nanoseconds per event when the trace has no timestamps (delays run on this clock)' },
+    ],
+    counters: [
+      'current_commit', 'peak_commit', 'area_reserved', 'area_committed', 'area_used_bytes', 'area_used_blocks', 'areas',
+      'retiredPageBytes', 'pendingDecommitBytes', 'eagerFreeSliceBytes', 'cachedSegmentBytes', 'cachedSegments',
+    ],
+  },
   pool: {
     name: 'pool',
     id: 3,

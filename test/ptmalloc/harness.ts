@@ -2,7 +2,7 @@
 // here with the system C compiler) and the engine replay the same calls; both report mallinfo2()
 // at the same event numbers.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -306,4 +306,67 @@ export function workload(seed: number, shape: WorkloadShape): PtOp[] {
     }
   }
   return ops;
+}
+
+// ------------------------------------------------------------------ recorded programs
+
+export function which(cmd: string): string | undefined {
+  if (cmd.startsWith('/')) return existsSync(cmd) ? cmd : undefined;
+  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+/** A real program recorded with `heapsim record` by the fidelity tests (the same ones for every allocator). */
+export interface RecordedProgram { name: string; command: () => string[] | undefined }
+
+export const RECORDED_PROGRAMS: RecordedProgram[] = [
+  {
+    name: 'python3 builds and drops a large dict',
+    command: () => {
+      const py = which('/usr/bin/python3') ?? which('python3');
+      return py && [py, '-c', 'd = {str(i): [i] * 3 for i in range(200000)}\ndel d\nl = [bytes(i % 3000) for i in range(20000)]\ndel l[::2]\n'];
+    },
+  },
+  {
+    name: 'sqlite3 fills and indexes a table',
+    command: () => {
+      const sq = which('sqlite3');
+      return sq && [sq, join(scratchDir(), 'rec.sqlite'),
+        'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) ' +
+        'insert into t select x, hex(randomblob(x % 200)) from c; create index i on t(b); select count(*) from t;'];
+    },
+  },
+  {
+    name: 'git log --stat over this repository',
+    command: () => {
+      const git = which('git');
+      const repo = join(import.meta.dirname, '..', '..');
+      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100'] : undefined;
+    },
+  },
+  {
+    name: 'sort on a generated file',
+    command: () => {
+      const sort = which('sort');
+      return sort && [sort, '-S', '2M', '-k2', generatedInput(), '-o', join(scratchDir(), 'sorted.txt')];
+    },
+  },
+  {
+    name: 'awk counting words of a generated file',
+    command: () => {
+      const awk = which('awk');
+      return awk && [awk, '{ c[$1]++; s[$3] = $0 } END { for (k in c) n++; print n }', generatedInput()];
+    },
+  },
+];
+
+let input: string | undefined;
+/** A generated text file (100 000 lines) the sort and awk programs read. */
+export function generatedInput(): string {
+  if (input) return input;
+  input = join(scratchDir(), 'generated-input.txt');
+  const lines: string[] = [];
+  for (let i = 1; i <= 100000; i++) lines.push(`${(i * 7919) % 100003} line ${i} ${'x'.repeat(i % 50)}`);
+  writeFileSync(input, lines.join('\n') + '\n');
+  return input;
 }

@@ -4,12 +4,11 @@
 // GLIBC_TUNABLES=glibc.malloc.tcache_count=0. Traces are made during the test with
 // `heapsim record`; an mtrace `+` is replayed as malloc on both sides.
 import { describe, it, expect } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
-import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, type Checkpoint, type Mallinfo } from './harness.js';
+import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, RECORDED_PROGRAMS as PROGRAMS, type Checkpoint, type Mallinfo } from './harness.js';
 import type { RunDocument } from '../../src/report/types.js';
 
 const EVERY = 1000;
@@ -17,65 +16,6 @@ const info = oracle();
 const haveRecord = 'record' in COMMANDS;
 const skipAll = info.skipReason ?? (haveRecord ? undefined : '`heapsim record` is not on this branch yet: recorded-program fidelity tests skipped');
 if (skipAll) console.warn(`[ptmalloc recorded programs] ${skipAll}`);
-
-function which(cmd: string): string | undefined {
-  if (cmd.startsWith('/')) return existsSync(cmd) ? cmd : undefined;
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-interface Program { name: string; command: () => string[] | undefined }
-
-const PROGRAMS: Program[] = [
-  {
-    name: 'python3 builds and drops a large dict',
-    command: () => {
-      const py = which('/usr/bin/python3') ?? which('python3');
-      return py && [py, '-c', 'd = {str(i): [i] * 3 for i in range(200000)}\ndel d\nl = [bytes(i % 3000) for i in range(20000)]\ndel l[::2]\n'];
-    },
-  },
-  {
-    name: 'sqlite3 fills and indexes a table',
-    command: () => {
-      const sq = which('sqlite3');
-      return sq && [sq, join(scratchDir(), 'rec.sqlite'),
-        'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) ' +
-        'insert into t select x, hex(randomblob(x % 200)) from c; create index i on t(b); select count(*) from t;'];
-    },
-  },
-  {
-    name: 'git log --stat over this repository',
-    command: () => {
-      const git = which('git');
-      const repo = join(import.meta.dirname, '..', '..');
-      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100'] : undefined;
-    },
-  },
-  {
-    name: 'sort on a generated file',
-    command: () => {
-      const sort = which('sort');
-      return sort && [sort, '-S', '2M', '-k2', generatedInput(), '-o', join(scratchDir(), 'sorted.txt')];
-    },
-  },
-  {
-    name: 'awk counting words of a generated file',
-    command: () => {
-      const awk = which('awk');
-      return awk && [awk, '{ c[$1]++; s[$3] = $0 } END { for (k in c) n++; print n }', generatedInput()];
-    },
-  },
-];
-
-let input: string | undefined;
-function generatedInput(): string {
-  if (input) return input;
-  input = join(scratchDir(), 'generated-input.txt');
-  const lines: string[] = [];
-  for (let i = 1; i <= 100000; i++) lines.push(`${(i * 7919) % 100003} line ${i} ${'x'.repeat(i % 50)}`);
-  writeFileSync(input, lines.join('\n') + '\n');
-  return input;
-}
 
 function simCheckpoints(doc: RunDocument): Checkpoint[] {
   return doc.checkpoints.map((c) => ({ event: c.event, kind: 'at' as const, mallinfo: c.heap.mallinfo as Mallinfo }));

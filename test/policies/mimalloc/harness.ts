@@ -8,7 +8,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
-import { scratchDir, type PtOp } from '../../ptmalloc/harness.js';
+import { scratchDir, Rng as RngOf, type PtOp } from '../../ptmalloc/harness.js';
 
 export { opsScript, workload, Rng, scratchDir, type PtOp, type WorkloadShape } from '../../ptmalloc/harness.js';
 
@@ -121,7 +121,7 @@ export interface SimRun { engine: Engine; checkpoints: Checkpoint[]; samples: Sa
  * (a TICK), `t` runs mi_collect(true). `params` are the policy's (`--set` names).
  */
 export async function runSim(
-  ops: (PtOp | { op: 's'; ms: number })[],
+  ops: MiOp[],
   options: { every?: number; params?: Record<string, string | number>; build?: 'debug' | 'release'; check?: boolean } = {},
 ): Promise<SimRun> {
   const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
@@ -168,7 +168,7 @@ export async function runSim(
 }
 
 /** The oracle's op script, with `s MS` lines for clock steps. */
-export function script(ops: (PtOp | { op: 's'; ms: number })[]): string {
+export function script(ops: MiOp[]): string {
   return ops.map((o) => {
     switch (o.op) {
       case 'm': case 'c': case 'r': return `${o.op} ${o.id} ${o.size}`;
@@ -196,3 +196,72 @@ export function firstDifference(real: Checkpoint[], sim: Checkpoint[]): string |
 }
 
 export function haveProgram(path: string): boolean { return existsSync(path); }
+
+export type MiOp = PtOp | { op: 's'; ms: number };
+
+/** Parses the oracle's op-script language (m, c, a, r, f, t, s, p; `#` comments) into ops. */
+export function parseOps(text: string): MiOp[] {
+  const ops: MiOp[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) continue;
+    const [op, ...rest] = line.split(/\s+/);
+    const n = rest.map(Number);
+    switch (op) {
+      case 'm': case 'c': case 'r': ops.push({ op, id: n[0]!, size: n[1]! }); break;
+      case 'a': ops.push({ op: 'a', id: n[0]!, align: n[1]!, size: n[2]! }); break;
+      case 'f': ops.push({ op: 'f', id: n[0]! }); break;
+      case 't': ops.push({ op: 't', pad: 0 }); break;
+      case 's': ops.push({ op: 's', ms: n[0]! }); break;
+      case 'p': ops.push({ op: 'p' }); break;
+      default: throw new Error(`bad op line: ${raw}`);
+    }
+  }
+  return ops;
+}
+
+/**
+ * A reproducible mix for mimalloc: sizes over every page kind (small, medium, large, huge, some
+ * above 16 MiB), frees, reallocs, callocs, aligned allocations up to 32 MiB alignment and the
+ * odd mi_collect(true).
+ */
+export function mixedWorkload(seed: number, count: number): MiOp[] {
+  const rng = new RngOf(seed);
+  const ops: MiOp[] = [];
+  const live: number[] = [];
+  const freeIds: number[] = [];
+  let nextId = 0;
+  const size = (): number => {
+    const r = rng.below(100);
+    if (r < 40) return rng.below(200);
+    if (r < 60) return 200 + rng.below(2000);
+    if (r < 75) return 2000 + rng.below(30000);
+    if (r < 85) return 32000 + rng.below(200000);
+    if (r < 95) return 200000 + rng.below(4_000_000);
+    if (r < 98) return 4_000_000 + rng.below(30_000_000);
+    return 16_000_000 + rng.below(80_000_000);
+  };
+  while (ops.length < count) {
+    const r = rng.below(1000);
+    if (live.length && (r < 470 || live.length > 3000)) {
+      const i = rng.below(live.length);
+      const id = live[i]!;
+      live[i] = live[live.length - 1]!;
+      live.pop();
+      freeIds.push(id);
+      ops.push({ op: 'f', id });
+    } else if (live.length && r < 560) {
+      ops.push({ op: 'r', id: live[rng.below(live.length)]!, size: size() });
+    } else if (r < 563) {
+      ops.push({ op: 't', pad: 0 });
+    } else {
+      const id = freeIds.length ? freeIds.pop()! : nextId++;
+      live.push(id);
+      const k = rng.below(100);
+      if (k < 5) ops.push({ op: 'a', id, align: 1 << (3 + rng.below(23)), size: size() });
+      else if (k < 10) ops.push({ op: 'c', id, size: size() });
+      else ops.push({ op: 'm', id, size: size() });
+    }
+  }
+  return ops;
+}

@@ -24,7 +24,7 @@
  *                        p                checkpoint now     # ...       comment
  *                      m, c, a, r and f are events; t, s and p are not.
  *
- * usage: mimalloc-replay [--ops] [--every N] [--write] [--trim-at N] FILE
+ * usage: mimalloc-replay [--ops] [--every N] [--write] [--resident] [--trim-at N] FILE
  *        mimalloc-replay --version      prints mi_version() (209 for 2.0.9)
  *
  * Output, one line per checkpoint: `start 0` before the first call, `at EVENT` every N events
@@ -38,7 +38,8 @@
  *                                   mi_heap_visit_blocks(mi_heap_get_default(), false, ...)
  *                                   reports: reserved, committed, used × block_size, used, count
  * With --write every block the replay gets is written in full (mi_usable_size bytes), as heapsim
- * assumes a program does.
+ * assumes a program does. With --resident each line ends with the resident bytes (mincore) of
+ * the segments the replay's blocks lie in, as long as they are mapped.
  */
 #define _GNU_SOURCE
 #include <mimalloc.h>
@@ -114,6 +115,73 @@ static void *map_zeroed(size_t bytes)
   return p;
 }
 
+/* ------------------------------------------------------------------ resident pages */
+
+static bool want_write, want_resident;
+static uint64_t events, every, trim_at;
+static bool have_trim_at;
+
+/* --resident: the segments the replay has seen (a block's segment starts at (p - 1) rounded down
+ * to 32 MiB, as mi_free finds it), each with the extent its blocks reached. */
+#define SEGMENT_BYTES ((uintptr_t)32 << 20)
+struct seen { uintptr_t base, extent; };
+static struct seen *seen;
+static size_t seen_count, seen_cap;
+static unsigned char *core_vec;
+#define CORE_CHUNK_PAGES ((size_t)8192)
+
+static void note_segment(void *p)
+{
+  const uintptr_t base = ((uintptr_t)p - 1) & ~(SEGMENT_BYTES - 1);
+  uintptr_t extent = (uintptr_t)p + mi_usable_size(p) - base;
+  if (extent < SEGMENT_BYTES) extent = SEGMENT_BYTES;
+  extent = (extent + 4095) & ~(uintptr_t)4095;
+  for (size_t i = 0; i < seen_count; i++) {
+    if (seen[i].base == base) {
+      if (extent > seen[i].extent) seen[i].extent = extent;
+      return;
+    }
+  }
+  if (seen_count == seen_cap) {
+    size_t cap = seen_cap ? seen_cap * 2 : 1024;
+    struct seen *bigger = map_zeroed(cap * sizeof *bigger);
+    if (seen) {
+      memcpy(bigger, seen, seen_count * sizeof *seen);
+      munmap(seen, seen_cap * sizeof *seen);
+    }
+    seen = bigger;
+    seen_cap = cap;
+  }
+  seen[seen_count].base = base;
+  seen[seen_count].extent = extent;
+  seen_count++;
+}
+
+/* Resident bytes of the mapped parts of the seen segments (mincore, page by page where a
+ * segment has been unmapped or is shorter than its extent). */
+static uint64_t segments_resident(void)
+{
+  if (!core_vec) core_vec = map_zeroed(CORE_CHUNK_PAGES);
+  uint64_t pages = 0;
+  for (size_t i = 0; i < seen_count; i++) {
+    for (uintptr_t a = seen[i].base, end = seen[i].base + seen[i].extent; a < end;) {
+      size_t n = (size_t)((end - a) >> 12);
+      if (n > CORE_CHUNK_PAGES) n = CORE_CHUNK_PAGES;
+      if (mincore((void *)a, n << 12, core_vec) == 0) {
+        for (size_t k = 0; k < n; k++) pages += core_vec[k] & 1;
+        a += (uintptr_t)n << 12;
+      } else if (a == seen[i].base && mincore((void *)a, 4096, core_vec) != 0) {
+        break; /* the segment is no longer mapped */
+      } else {
+        /* part of the range is not mapped: look at one page */
+        if (mincore((void *)a, 4096, core_vec) == 0) pages += core_vec[0] & 1;
+        a += 4096;
+      }
+    }
+  }
+  return pages << 12;
+}
+
 /* ------------------------------------------------------------------ checkpoints */
 
 struct area_sums { uint64_t reserved, committed, used_bytes, used_blocks, areas; };
@@ -151,16 +219,17 @@ static void checkpoint(const char *tag, uint64_t event)
     out_char(' ');
     out_u64(fields[i]);
   }
+  if (want_resident) {
+    out_char(' ');
+    out_u64(segments_resident());
+  }
   out_char('\n');
 }
-
-static bool want_write;
-static uint64_t events, every, trim_at;
-static bool have_trim_at;
 
 static void *written(void *p)
 {
   if (p && want_write) memset(p, 0xA5, mi_usable_size(p));
+  if (p && want_resident) note_segment(p);
   return p;
 }
 
@@ -452,18 +521,19 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[i], "--ops") == 0) ops = true;
     else if (strcmp(argv[i], "--write") == 0) want_write = true;
+    else if (strcmp(argv[i], "--resident") == 0) want_resident = true;
     else if (strcmp(argv[i], "--every") == 0 && i + 1 < argc) {
       if (!number_arg(argv[++i], &every)) fail("mimalloc-replay: bad --every\n");
     } else if (strcmp(argv[i], "--trim-at") == 0 && i + 1 < argc) {
       if (!number_arg(argv[++i], &trim_at)) fail("mimalloc-replay: bad --trim-at\n");
       have_trim_at = true;
     } else if (argv[i][0] == '-') {
-      fail("usage: mimalloc-replay [--ops] [--every N] [--write] [--trim-at N] FILE\n");
+      fail("usage: mimalloc-replay [--ops] [--every N] [--write] [--resident] [--trim-at N] FILE\n");
     } else {
       path = argv[i];
     }
   }
-  if (!path) fail("usage: mimalloc-replay [--ops] [--every N] [--write] [--trim-at N] FILE\n");
+  if (!path) fail("usage: mimalloc-replay [--ops] [--every N] [--write] [--resident] [--trim-at N] FILE\n");
 
   int fd = open(path, O_RDONLY);
   if (fd < 0) fail("mimalloc-replay: cannot open the input\n");

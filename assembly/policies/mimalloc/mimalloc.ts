@@ -78,7 +78,7 @@ import {
   MEDIUM_OBJ_MAX, LARGE_OBJ_MAX, ALIGNMENT_MAX, SMALL_SIZE_MAX, MAX_ALIGN_GUARANTEE, INFO_SLICES,
   SEGMENT_HEADER_BYTES, SLICE_ENTRY_BYTES, SEGMENT_ZEROED_FROM, COMMIT_BYTES, MINIMAL_COMMIT_BYTES,
   MASK_WORDS, BIN_HUGE, BIN_FULL, BIN_COUNT, MAX_EXTEND_BYTES, MIN_EXTEND, RETIRE_CYCLES,
-  MAX_RETIRE_BYTES, SEGMENT_BIN_MAX, CACHE_SLOTS, CACHE_PROBES, MAX_PURGE_PER_PUSH, HINT_BASE,
+  MAX_RETIRE_BYTES, MAX_SLICE_OFFSET, SEGMENT_BIN_MAX, CACHE_SLOTS, CACHE_PROBES, MAX_PURGE_PER_PUSH, HINT_BASE,
   HINT_MAX_BYTES, OS_PAGE_BYTES, BLOCK_LINK_BYTES,
   alignUpBy, binOf, binBlockBytes, sliceBin, goodAllocBytes, pageStartOffset, randomShuffle,
 } from "./sizes";
@@ -595,9 +595,15 @@ function delayedDecommit(s: u32, force: bool): void {
 // @ts-ignore: decorator
 @inline function entries(s: u32): u32 { return load<u32>(SG(s) + S_ENTRIES); }
 
-// The allocator writes slice entry i of segment s (inside the header slice).
-function touchEntry(s: u32, i: u32): void {
-  touch(segBase(s) + SEGMENT_HEADER_BYTES + <u64>i * SLICE_ENTRY_BYTES, SLICE_ENTRY_BYTES);
+// The allocator writes bytes [from, to) of slice entry i of segment s (the entries are mi_page_t
+// records in the header slice; an entry can straddle an OS page, so the bytes matter):
+// slice_count, slice_offset and xblock_size lie in the first 32 bytes, the page's own fields up to
+// byte 56, the queue links at 56..72, and clearing a page zeroes bytes 10..80.
+const ENTRY_SPAN_FIELDS: u64 = 32;    // mimalloc-types.h: mi_page_t up to xblock_size
+const ENTRY_PAGE_FROM: u64 = 8;       // mimalloc-types.h: mi_page_t fields after slice_offset
+const ENTRY_QUEUED_FIELDS: u64 = 72;  // mimalloc-types.h: mi_page_t up to prev
+function touchEntry(s: u32, i: u32, from: u64, to: u64): void {
+  touch(segBase(s) + SEGMENT_HEADER_BYTES + <u64>i * SLICE_ENTRY_BYTES + from, to - from);
 }
 
 // Marks [i, i + count) as one span or page: count on the first entry, the back link on the last.
@@ -605,14 +611,15 @@ function setSpan(s: u32, i: u32, count: u32, used: bool): void {
   store<u32>(E(s, i) + E_COUNT, count);
   store<u16>(E(s, i) + E_FIRST, <u16>i);
   store<u8>(E(s, i) + E_USED, used ? 1 : 0);
-  touchEntry(s, i);
+  // A free span of a normal segment is also linked into its span queue.
+  touchEntry(s, i, 0, !used && !isHuge(s) ? ENTRY_QUEUED_FIELDS : ENTRY_SPAN_FIELDS);
   let last = i + count - 1;
   if (last >= entries(s)) last = entries(s) - 1;
   if (last > i) {
     store<u32>(E(s, last) + E_COUNT, 0);
     store<u16>(E(s, last) + E_FIRST, <u16>i);
     store<u8>(E(s, last) + E_USED, used ? 1 : 0);
-    touchEntry(s, last);
+    touchEntry(s, last, 0, ENTRY_SPAN_FIELDS);
   }
 }
 
@@ -672,11 +679,11 @@ function spanFreeCoalesce(s: u32, i: u32): void {
 function spanAllocate(s: u32, i: u32, count: u32): void {
   ensureCommitted(s, <u64>i << SLICE_SHIFT, <u64>count << SLICE_SHIFT);
   setSpan(s, i, count, true);
-  // The library also writes back offsets into the next 15 entries.
+  // The library also writes back offsets into the following entries (up to MAX_SLICE_OFFSET).
   let extra = count - 1;
-  if (extra > 15) extra = 15;
+  if (extra > MAX_SLICE_OFFSET) extra = MAX_SLICE_OFFSET;
   if (i + extra >= entries(s)) extra = entries(s) - i - 1;
-  if (extra) touch(segBase(s) + SEGMENT_HEADER_BYTES + <u64>(i + 1) * SLICE_ENTRY_BYTES, <u64>extra * SLICE_ENTRY_BYTES);
+  for (let k: u32 = 1; k <= extra; k++) touchEntry(s, i + k, 0, ENTRY_SPAN_FIELDS);
   store<u32>(E(s, i) + E_LINK, 0);
   store<u32>(SG(s) + S_USED, load<u32>(SG(s) + S_USED) + 1);
 }
@@ -709,6 +716,7 @@ function makePage(s: u32, i: u32, slices: u32): u32 {
   store<u8>(r + P_HEAP, owner);
   store<u64>(r + P_BLOCK, <u64>slices << SLICE_SHIFT); // xblock_size of a fresh span: its bytes
   store<u32>(E(s, i) + E_LINK, p);
+  touchEntry(s, i, ENTRY_PAGE_FROM, ENTRY_QUEUED_FIELDS); // mi_page_init and the queue links
   return p;
 }
 
@@ -771,15 +779,17 @@ function segmentAlloc(required: u64, pageAlignment: u64): u32 {
   store<u8>(r + S_HEAP, owner);
   store<u64>(r + S_ALIGN, alignment);
   store<u64>(r + S_ALIGN_OFFSET, alignOffset);
-  // At least the header slice is committed.
+  // At least the header slice is committed. Memory that is not fresh from the OS (from the
+  // cache, or committed just now: _mi_os_commit reports it as not zeroed) gets its header zeroed.
+  let zeroed = !fromCache;
   if (!maskAllIn(s, S_COMMIT, 0, INFO_SLICES)) {
     statCommit(infoBytes);
     vmCommit(segBase(s), infoBytes);
     maskSetRange(s, S_COMMIT, 0, INFO_SLICES, true);
+    zeroed = false;
   }
-  // Header fields (and, for memory that is not fresh from the OS, the whole header) written.
   touch(segBase(s), SEGMENT_HEADER_BYTES);
-  if (fromCache) {
+  if (!zeroed) {
     touch(segBase(s) + SEGMENT_ZEROED_FROM, SEGMENT_HEADER_BYTES - SEGMENT_ZEROED_FROM + (slices + 1) * SLICE_ENTRY_BYTES);
   }
   store<u8>(r + S_ALLOW, ld32(H_ALLOW_DECOMMIT) ? 1 : 0);
@@ -1096,7 +1106,7 @@ function segmentPageFree(p: u32): void {
   for (let b = load<u32>(r + P_LOCAL); b;) { const n = load<u32>(BK(b) + B_NEXT); dropBlock(b); b = n; }
   dropPage(p);
   store<u32>(E(s, i) + E_LINK, 0);
-  touchEntry(s, i);
+  touchEntry(s, i, ENTRY_PAGE_FROM, SLICE_ENTRY_BYTES); // mi_segment_page_clear zeroes the page's fields
   spanFreeCoalesce(s, i);
   const used = load<u32>(SG(s) + S_USED) - 1;
   store<u32>(SG(s) + S_USED, used);

@@ -17,6 +17,7 @@ export const MEDIUM_OBJ_MAX: u64 = MEDIUM_PAGE_BYTES / 4;    // mimalloc-types.h
 export const MEDIUM_OBJ_WSIZE_MAX: u64 = MEDIUM_OBJ_MAX / 8; // mimalloc-types.h: MI_MEDIUM_OBJ_WSIZE_MAX
 export const LARGE_OBJ_MAX: u64 = SEGMENT_BYTES / 2;         // mimalloc-types.h: MI_LARGE_OBJ_SIZE_MAX (16 MiB)
 export const ALIGNMENT_MAX: u64 = SEGMENT_BYTES >> 1;        // mimalloc-types.h: MI_ALIGNMENT_MAX (16 MiB)
+export const MAX_SLICE_OFFSET: u32 = <u32>(ALIGNMENT_MAX / SLICE_BYTES) - 1; // mimalloc-types.h: MI_MAX_SLICE_OFFSET (255)
 export const HUGE_BLOCK_BYTES: u64 = 2 * GiB;                // mimalloc-types.h: MI_HUGE_BLOCK_SIZE (block sizes stored in 32 bits)
 export const SMALL_SIZE_MAX: u64 = 128 * 8;                  // mimalloc.h: MI_SMALL_SIZE_MAX = MI_SMALL_WSIZE_MAX words
 export const MAX_ALIGN_GUARANTEE: u64 = 8 * 16;              // mimalloc-types.h: MI_MAX_ALIGN_GUARANTEE = 8 * MI_MAX_ALIGN_SIZE

@@ -24,6 +24,8 @@ export interface Checkpoint {
   /** 'start' (before any call), 'at' (periodic or requested), 'end', or 'before'/'after' an mi_collect(true). */
   kind: 'start' | 'at' | 'end' | 'before' | 'after';
   native: Native;
+  /** Resident bytes of the heap's segments (the oracle with --write --resident: mincore). */
+  residentBytes?: number;
 }
 
 export interface OracleInfo { binary?: string; skipReason?: string }
@@ -65,7 +67,7 @@ export function oracle(): OracleInfo {
   return cached;
 }
 
-function parseLines(stdout: string): Checkpoint[] {
+function parseLines(stdout: string, resident: boolean): Checkpoint[] {
   const out: Checkpoint[] = [];
   for (const line of stdout.split('\n')) {
     if (!line) continue;
@@ -73,7 +75,9 @@ function parseLines(stdout: string): Checkpoint[] {
     const nums = f.slice(1).map(Number);
     const native = {} as Native;
     NATIVE_FIELDS.forEach((name, i) => { native[name] = nums[1 + i]!; });
-    out.push({ event: nums[0]!, kind: f[0] as Checkpoint['kind'], native });
+    const cp: Checkpoint = { event: nums[0]!, kind: f[0] as Checkpoint['kind'], native };
+    if (resident) cp.residentBytes = nums[1 + NATIVE_FIELDS.length];
+    out.push(cp);
   }
   return out;
 }
@@ -81,7 +85,7 @@ function parseLines(stdout: string): Checkpoint[] {
 /** Runs the oracle on a file or text; `env` is the whole environment it gets (MIMALLOC_*). */
 export function runOracle(
   input: { text?: string; file?: string },
-  options: { ops?: boolean; every?: number; env?: Record<string, string>; trimAt?: number; write?: boolean } = {},
+  options: { ops?: boolean; every?: number; env?: Record<string, string>; trimAt?: number; resident?: boolean } = {},
 ): Checkpoint[] {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
@@ -92,7 +96,7 @@ export function runOracle(
   }
   const args: string[] = [];
   if (options.ops) args.push('--ops');
-  if (options.write) args.push('--write');
+  if (options.resident) args.push('--write', '--resident');
   if (options.every) args.push('--every', String(options.every));
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   args.push(file);
@@ -101,13 +105,18 @@ export function runOracle(
   });
   if (input.file === undefined) rmSync(file, { force: true });
   if (r.status !== 0) throw new Error(`mimalloc oracle failed (${r.status}): ${r.stderr}`);
-  return parseLines(r.stdout);
+  return parseLines(r.stdout, options.resident ?? false);
+}
+
+function heapOf(s: Sample, heap: number): Sample['heaps'][number] {
+  const h = s.heaps.find((x) => x.heap === heap);
+  if (!h) throw new Error(`no heap ${heap} in sample`);
+  return h;
 }
 
 /** The native fields of heap `heap` in an engine sample. */
 export function nativeOf(s: Sample, heap = 0): Native {
-  const h = s.heaps.find((x) => x.heap === heap);
-  if (!h) throw new Error(`no heap ${heap} in sample`);
+  const h = heapOf(s, heap);
   const n = {} as Native;
   for (const name of NATIVE_FIELDS) n[name] = h.policyCounters[name]!;
   return n;
@@ -129,7 +138,7 @@ export async function runSim(
   const checkpoints: Checkpoint[] = [];
   const samples: Sample[] = [];
   const first = engine.sample();
-  checkpoints.push({ event: 0, kind: 'start', native: nativeOf(first, h) });
+  checkpoints.push({ event: 0, kind: 'start', native: nativeOf(first, h), residentBytes: heapOf(first, h).residentBytes });
   const mark = engine.label('checkpoint');
   let buf = new OpBuffer(4096);
   const flush = (): void => {
@@ -138,7 +147,7 @@ export async function runSim(
     if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
     for (const s of r.samples) {
       samples.push(s);
-      checkpoints.push({ event: s.event, kind: 'at', native: nativeOf(s, h) });
+      checkpoints.push({ event: s.event, kind: 'at', native: nativeOf(s, h), residentBytes: heapOf(s, h).residentBytes });
     }
     if (options.check) {
       const c = engine.check();
@@ -163,7 +172,7 @@ export async function runSim(
   flush();
   const last = engine.sample();
   samples.push(last);
-  checkpoints.push({ event: last.event, kind: 'end', native: nativeOf(last, h) });
+  checkpoints.push({ event: last.event, kind: 'end', native: nativeOf(last, h), residentBytes: heapOf(last, h).residentBytes });
   return { engine, checkpoints, samples };
 }
 
@@ -182,7 +191,7 @@ export function script(ops: MiOp[]): string {
   }).join('\n') + '\n';
 }
 
-/** First checkpoint where the lists differ (same positions), or undefined. */
+/** First checkpoint where the lists differ (same positions; resident bytes where the oracle has them), or undefined. */
 export function firstDifference(real: Checkpoint[], sim: Checkpoint[]): string | undefined {
   const n = Math.min(real.length, sim.length);
   for (let i = 0; i < n; i++) {
@@ -190,6 +199,9 @@ export function firstDifference(real: Checkpoint[], sim: Checkpoint[]): string |
     if (x.event !== y.event || x.kind !== y.kind) return `checkpoint ${i}: oracle ${x.kind} ${x.event}, sim ${y.kind} ${y.event}`;
     const bad = NATIVE_FIELDS.filter((f) => x.native[f] !== y.native[f]);
     if (bad.length) return `checkpoint ${i} (${x.kind} ${x.event}): ` + bad.map((f) => `${f} mimalloc ${x.native[f]} sim ${y.native[f]}`).join(', ');
+    if (x.residentBytes !== undefined && x.residentBytes !== y.residentBytes) {
+      return `checkpoint ${i} (${x.kind} ${x.event}): resident mimalloc ${x.residentBytes} sim ${y.residentBytes}`;
+    }
   }
   if (real.length !== sim.length) return `checkpoint count differs: oracle ${real.length}, sim ${sim.length}`;
   return undefined;

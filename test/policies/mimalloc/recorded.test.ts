@@ -1,7 +1,8 @@
 // Recorded real programs (the ptmalloc fidelity test's), replayed through the installed mimalloc
 // 2.0.9 (the oracle) and through `heapsim run --policy mimalloc`: mi_process_info's current and
 // peak commit and the five area sums agree at every checkpoint (every 1000 events, counted as the
-// trace readers count them) and at the end, with the delays at 0 and with decommit disabled.
+// trace readers count them) and at the end, with the delays at 0 and with decommit disabled; so do
+// the resident bytes of the segments (mincore), the blocks written in full on both sides.
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
@@ -23,7 +24,7 @@ function simCheckpoints(doc: RunDocument): Checkpoint[] {
   return doc.checkpoints.map((c) => {
     const native = {} as Native;
     for (const f of NATIVE_FIELDS) native[f] = (c.heap as unknown as Record<string, number>)[f]!;
-    return { event: c.event, kind: 'at' as const, native };
+    return { event: c.event, kind: 'at' as const, native, residentBytes: c.heap.residentBytes };
   });
 }
 
@@ -34,10 +35,12 @@ export function compare(real: Checkpoint[], sim: Checkpoint[]): { compared: numb
   let first: string | undefined;
   const check = (r: Checkpoint, s: Checkpoint | undefined, what: string): void => {
     compared++;
-    const bad = s ? NATIVE_FIELDS.filter((f) => r.native[f] !== s.native[f]) : ['missing'];
+    const bad: string[] = s ? NATIVE_FIELDS.filter((f) => r.native[f] !== s.native[f]) : ['missing'];
+    if (s && r.residentBytes !== undefined && r.residentBytes !== s.residentBytes) bad.push('residentBytes');
     if (bad.length) {
       differing++;
-      first ??= `${what} event ${r.event}: ` + bad.map((f) => (s ? `${f} mimalloc ${r.native[f as keyof Native]} sim ${s.native[f as keyof Native]}` : f)).join(', ');
+      const show = (f: string, x: Checkpoint): number | undefined => (f === 'residentBytes' ? x.residentBytes : x.native[f as keyof Native]);
+      first ??= `${what} event ${r.event}: ` + bad.map((f) => (s ? `${f} mimalloc ${show(f, r)} sim ${show(f, s)}` : f)).join(', ');
     }
   };
   for (const r of real) if (r.kind === 'at') check(r, simAt.get(r.event), 'checkpoint');
@@ -55,7 +58,7 @@ describe('mimalloc replays recorded programs exactly as mimalloc 2.0.9', () => {
       const rec = await cli('record', '-o', trace, '--', ...command);
       expect(rec.code, rec.stderr).toBe(0);
       for (const setting of SETTINGS) {
-        const real = runOracle({ file: trace }, { every: EVERY, env: { ...setting.env } });
+        const real = runOracle({ file: trace }, { every: EVERY, env: { ...setting.env }, resident: true });
         const r = await cli('run', trace, '--policy', 'mimalloc', '--arch', 'x64', '--every', String(EVERY), '--json',
           ...setting.set.flatMap((s) => ['--set', s]));
         expect(r.code, r.stderr).toBe(0);

@@ -21,6 +21,7 @@ import {
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
 } from "./abi";
+import { clockEvents, clockNs, clockAddEvents, clockAddNs } from "./kit/clock";
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
@@ -50,10 +51,8 @@ const paramsBuf = memory.data(PARAM_SLOTS * 8);
 const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
 const lookaheadSink = memory.data(8);
 
-let events: u64 = 0;
 let sampleEvery: u64 = 0;
 let nextSampleAt: u64 = 0;
-let tick: u64 = 0;
 let failedOps: u64 = 0;
 let batchFailed: i32 = 0;
 let firstFailOp: i32 = -1;
@@ -81,7 +80,7 @@ export function engineInit(arch: i32, every: u32): Status {
 
 export function setSampleEvery(every: u32): void {
   sampleEvery = every;
-  nextSampleAt = every ? (events / every + 1) * every : 0;
+  nextSampleAt = every ? (clockEvents() / every + 1) * every : 0;
 }
 
 export function opsPtr(capacity: i32): usize {
@@ -96,10 +95,7 @@ export function paramsPtr(): usize { return paramsBuf; }
 export function paramSlots(): i32 { return PARAM_SLOTS; }
 export function samplesPtr(): usize { return samplesBuf; }
 export function samplesCount(): i32 { return sampleCount; }
-export function eventCount(): u64 { return events; }
-// Simulated time so far (sum of TICK ops, nanoseconds). Temporary reader for the mimalloc policy
-// until the policy kit's clock lands.
-export function tickNanos(): u64 { return tick; }
+export function eventCount(): u64 { return clockEvents(); }
 export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
 export function batchFirstFailStatus(): i32 { return firstFailStatus; }
@@ -127,7 +123,7 @@ export function takeSample(mark: i32, ev: u64): void {
   memory.fill(out, 0, <usize>SAMPLE_SLOTS * 8);
   store<f64>(out + <usize>H_EVENT * 8, <f64>ev);
   store<f64>(out + <usize>H_MARK * 8, <f64>mark);
-  store<f64>(out + <usize>H_TICK * 8, <f64>tick);
+  store<f64>(out + <usize>H_TICK * 8, <f64>clockNs());
   store<f64>(out + <usize>H_FAILED_OPS * 8, <f64>failedOps);
   vmSample(out + <usize>SAMPLE_HEADER_SLOTS * 8);
   let live: u32 = 0;
@@ -168,8 +164,8 @@ function fail(i: i32, st: Status): void {
 
 // @ts-ignore: decorator
 @inline function countEvent(n: u64): void {
-  events += n;
-  while (nextSampleAt && events >= nextSampleAt) {
+  clockAddEvents(n);
+  while (nextSampleAt && clockEvents() >= nextSampleAt) {
     takeSample(-1, nextSampleAt);
     nextSampleAt += sampleEvery;
   }
@@ -310,8 +306,8 @@ export function runBatch(count: i32): i32 {
       case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); countEvent(1); break; }
       case Op.REALLOC: { st = doRealloc(h, id, size); countEvent(1); break; }
       case Op.FREE: { st = doFree(h, id); countEvent(1); break; }
-      case Op.MARK: { takeSample(<i32>arg, events); break; }
-      case Op.TICK: { tick += size; break; }
+      case Op.MARK: { takeSample(<i32>arg, clockEvents()); break; }
+      case Op.TICK: { clockAddNs(size); break; }
       case Op.SKIP: { countEvent(size); break; }
       case Op.TRIM: {
         if (!heapPolicy(h)) st = Status.BAD_HEAP;

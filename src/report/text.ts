@@ -4,6 +4,7 @@ import { USAGE_NAMES, TYPE_NAMES } from './types.js';
 import { formatAddressSummary } from './address-summary.js';
 import { formatHeapSummary } from './heap-summary.js';
 import { formatMB } from './diagnose.js';
+import { getPolicy, hasPolicy } from '../policies/registry.js';
 
 const KB = 1024;
 const MB = 1024 * KB;
@@ -71,8 +72,10 @@ export function diagnosisText(d: Diagnosis): string {
  */
 export function windbgViews(cp: Checkpoint, arch: 'x86' | 'x64'): string {
   const heaps = cp.heaps && cp.heaps.length ? cp.heaps : [cp.heap];
-  const nt = heaps.filter((h) => h.policy === 'nt');
-  const others = heaps.filter((h) => h.policy !== 'nt');
+  // !heap -s lists the heaps of Windows heap managers; other layers get a line each.
+  const onWindows = (h: HeapCounters): boolean => h.policy !== undefined && hasPolicy(h.policy) && getPolicy(h.policy).platform === 'windows';
+  const nt = heaps.filter(onWindows);
+  const others = heaps.filter((h) => !onWindows(h));
   return [
     '0:000> !address -summary',
     '',

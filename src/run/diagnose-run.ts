@@ -3,7 +3,7 @@
 // and summed over the heaps by mechanism. Periodic checkpoints (`--every`, labelled `#<event>`)
 // are left out when the run has two marks or more, so the verdict does not depend on the sampling
 // interval (the first periodic point falls before the workload has built its steady state).
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy } from '../policies/registry.js';
 import { diagnose, seriesFromCheckpoints, type DiagnoseOptions } from '../report/diagnose.js';
 import type { Checkpoint, Diagnosis, DiagnosisCause, RunDocument } from '../report/types.js';
 

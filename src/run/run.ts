@@ -4,13 +4,12 @@ import { createEngine, type Sample } from '../engine/engine.js';
 import type { ArchName } from '../engine/abi.js';
 import type { BuildFlavour } from '../engine/load.js';
 import { PROFILES } from '../engine/profiles.js';
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy } from '../policies/registry.js';
 import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { toCheckpoint } from '../report/checkpoint.js';
 import { withTrims, trimResults, heapOf, type TrimPoint } from './trim-at.js';
-import { diagnosePtmalloc } from '../engine/ptmalloc.js';
 
 export interface LayerSpec {
   policy: string;
@@ -46,6 +45,14 @@ export function defaultProfile(workload: Workload, arch: ArchName): string {
   return p && PROFILES[p]?.arch.includes(arch) ? p : 'bare';
 }
 
+/**
+ * The heap `--trim-at` trims: the topmost whose library has a "give memory back" call (its spec's
+ * trimName; a custom pool has none), else the top one. 0 = the top heap, i = layers[i - 1].
+ */
+export function trimTarget(policy: string, layers: readonly LayerSpec[] = []): number {
+  return Math.max(0, [policy, ...layers.map((l) => l.policy)].findIndex((p) => getPolicy(p).trimName !== undefined));
+}
+
 export async function runWorkload(workload: Workload, o: RunOptions): Promise<RunDocument> {
   const arch = o.arch ?? workload.defaultArch ?? 'x86';
   const profile = o.profile ?? defaultProfile(workload, arch);
@@ -66,10 +73,10 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
   };
-  // ptmalloc (at the top or as a layer) is where malloc_trim and its diagnosis go.
-  const ptHeap = o.policy === 'ptmalloc' ? 0 : layers.findIndex((l) => l.policy === 'ptmalloc') + 1 || -1;
+  // Heap i is the top (0) or layers[i - 1].
+  const stack = [{ policy: o.policy, params: o.params }, ...layers];
   const trims = o.trimAt ?? [];
-  const trimHeap = ptHeap >= 0 ? ptHeap : 0;
+  const trimHeap = trimTarget(o.policy, layers);
   // withTrims renumbers marks by label name, so its own labels may sit anywhere in the engine's table.
   const source = trims.length
     ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n), trimHeap)
@@ -83,6 +90,15 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     o.onProgress?.(engine.events);
   }
   if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events) take(engine.sample('end'));
+  // Each policy's own end-of-run analysis, under its name (the topmost heap of that policy).
+  const last = checkpoints[checkpoints.length - 1]!;
+  const ownAnalyses: Record<string, unknown> = {};
+  stack.forEach((l, heap) => {
+    const spec = getPolicy(l.policy);
+    if (spec.endOfRun && !(spec.name in ownAnalyses)) {
+      ownAnalyses[spec.name] = spec.endOfRun.analyse(engine, heap, heapOf(last, heap), l.params ?? {});
+    }
+  });
   return {
     policy: o.policy,
     ...(layers.length ? { layers: layers.map((l) => l.policy) } : {}),
@@ -94,10 +110,6 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     failedOps: engine.failedOps,
     checkpoints,
     ...(trims.length ? { trims: trimResults(trims, checkpoints, trimHeap) } : {}),
-    ...(ptHeap >= 0 ? {
-      ptmalloc: diagnosePtmalloc(
-        heapOf(checkpoints[checkpoints.length - 1]!, ptHeap), (ptHeap === 0 ? o.params : layers[ptHeap - 1]!.params) ?? {},
-        engine.ptmallocDetail(ptHeap)),
-    } : {}),
+    ...ownAnalyses,
   };
 }

@@ -35,6 +35,7 @@ export function inputNotes(s: CountsForNotes): string[] {
   if (i.truncatedLastLine > 0) lines.push('the last line was cut off (no newline, incomplete) and was skipped');
   if (i.ignoredLines > 0) lines.push(`${i.ignoredLines} lines that are not allocator calls ignored (other functions, signals, exits)`);
   if (i.otherProcessLines > 0) lines.push(`${i.otherProcessLines} lines of other processes ignored (only the first process is replayed)`);
+  if (i.oversizeRequests > 0) lines.push(`${i.oversizeRequests} allocations larger than any simulated address space (2^47 bytes, or the live total beyond it) counted as failed allocations`);
   if (i.reusedLiveAddresses > 0) lines.push(`${i.reusedLiveAddresses} allocations returned an address the trace still had live (a free is missing; the older block stays live)`);
   for (const w of s.warnings) lines.push(w);
   return lines;

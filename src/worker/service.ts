@@ -8,7 +8,7 @@
 import { createEngine, type BatchResult, type Engine, type EngineOptions, type HeapOptions, type Sample } from '../engine/engine.js';
 import { provideModule, type BuildFlavour } from '../engine/load.js';
 import type { OpBuffer } from '../engine/ops.js';
-import { POLICIES } from '../engine/policies.js';
+import { policySpecs } from '../policies/registry.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { runWorkload } from '../run/run.js';
@@ -84,16 +84,20 @@ export class EngineService {
   // ------------------------------------------------------------------ run level
 
   async policies(): Promise<PolicyInfo[]> {
-    return Object.values(POLICIES).map((p) => ({
+    return policySpecs().map((p) => ({
       name: p.name,
       description: p.description,
+      platform: p.platform,
       stackable: p.stackable,
-      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, description: q.description })),
+      ...(p.parents ? { parents: [...p.parents] } : {}),
+      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, unit: q.unit, description: q.meaning })),
     }));
   }
 
   async workloads(): Promise<WorkloadInfo[]> {
-    return Object.entries(WORKLOADS).map(([name, w]) => ({ name, description: w.description }));
+    return Object.entries(WORKLOADS).map(([name, w]) => ({
+      name, description: w.description, ...(w.defaultPolicy ? { defaultPolicy: w.defaultPolicy } : {}),
+    }));
   }
 
   /**

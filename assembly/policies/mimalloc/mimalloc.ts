@@ -82,7 +82,9 @@ import {
   HINT_MAX_BYTES, OS_PAGE_BYTES, BLOCK_LINK_BYTES,
   alignUpBy, binOf, binBlockBytes, sliceBin, goodAllocBytes, pageStartOffset, randomShuffle,
 } from "./sizes";
-import { clockNowMs } from "./clock";
+import { clockNs, clockEvents } from "../../kit/clock";
+import { paramInt, PARAM_INVALID } from "../../kit/params";
+import { counterAdd, putSlot } from "../../kit/counters";
 
 // ---------------------------------------------------------------- parameters
 
@@ -94,16 +96,19 @@ export const MI_DECOMMIT_EXTEND_DELAY = 2;   // mi_option_decommit_extend_delay,
 export const MI_ALLOW_DECOMMIT = 3;          // mi_option_allow_decommit, default 1
 export const MI_EAGER_COMMIT = 4;            // mi_option_eager_commit, default 1
 export const MI_PAGE_RESET = 5;              // mi_option_page_reset, default 0
-export const MI_EVENT_NS = 6;                // ours: simulated nanoseconds per event without timestamps
+export const MI_EVENT_NS = 6;                // ours: simulated nanoseconds per event (added to the trace's time)
 export const MI_PARAM_COUNT = 7;
 
-const DEFAULT_DECOMMIT_DELAY: i64 = 25;          // options.c: decommit_delay
-const DEFAULT_SEGMENT_DECOMMIT_DELAY: i64 = 500; // options.c: segment_decommit_delay
-const DEFAULT_EXTEND_DELAY: i64 = 1;             // options.c: decommit_extend_delay
+const DEFAULT_DECOMMIT_DELAY: u64 = 25;          // options.c: decommit_delay
+const DEFAULT_SEGMENT_DECOMMIT_DELAY: u64 = 500; // options.c: segment_decommit_delay
+const DEFAULT_EXTEND_DELAY: u64 = 1;             // options.c: decommit_extend_delay
 const DEFAULT_EVENT_NS: u64 = 1000;              // ours: one allocator call per microsecond
-const MAX_DELAY_MS: f64 = 1e12;                  // ours: keeps now + delay far from overflow
+const MAX_DELAY_MS: i64 = 1000000000000;         // ours: keeps now + delay far from overflow
+const MAX_EVENT_NS: i64 = 1000000000000000;      // ours: 10^6 s per event at most
+const NS_PER_MS: u64 = 1000000;
+const CLOCK_BASE_MS: i64 = 1000000;              // ours: the clock reads 1000 s at the start (0 = "no deadline")
 
-// Policy counter slots (names in the host's spec).
+// Policy counters: computed at sample time (0 .. 11), then event counters kept by the kit (12 ..).
 const S_CURRENT_COMMIT = K_POLICY_BASE + 0;  // mi_process_info current_commit
 const S_PEAK_COMMIT = K_POLICY_BASE + 1;     // mi_process_info peak_commit
 const S_AREA_RESERVED = K_POLICY_BASE + 2;   // Σ area.reserved over mi_heap_visit_blocks areas
@@ -116,6 +121,13 @@ const S_PENDING_BYTES = K_POLICY_BASE + 8;   // committed free slices waiting fo
 const S_EAGER_BYTES = K_POLICY_BASE + 9;     // committed free slices no decommit is scheduled for
 const S_CACHED_BYTES = K_POLICY_BASE + 10;   // committed bytes of segments in the segment cache
 const S_CACHED_SEGMENTS = K_POLICY_BASE + 11;
+const S_PAGE_SLACK = K_POLICY_BASE + 12;     // committed bytes of live pages not yet carved into blocks
+const S_LIVE_PAGE_FREE = K_POLICY_BASE + 13; // free blocks in pages that hold a live block
+const C_RESERVED = 14;        // _mi_stats_main.reserved.current: bytes mapped (counter index)
+const C_RESET = 15;           // _mi_stats_main.reset.current: bytes given MADV_FREE (page_reset)
+const C_DECOMMITTED = 16;     // bytes decommitted so far (segments and cache)
+const C_SEGMENTS_MAPPED = 17; // segments mapped from the OS so far
+const C_CACHE_REUSES = 18;    // segments taken from the segment cache so far
 
 // ---------------------------------------------------------------- record pools
 
@@ -281,7 +293,8 @@ function dropBlock(b: u32): void {
   blockPoolFree = b;
 }
 
-// Engine bytes (benchmarks).
+// Engine bytes (benchmarks): one block record per block a page has carved.
+export function miRecordBytes(): usize { return BLOCK_BYTES; }
 export function miEngineBytes(): usize {
   return <usize>segCap * (SEG_BYTES + SLICE_TABLE_BYTES) + <usize>pageCap * PAGE_BYTES + <usize>blockCap * BLOCK_BYTES;
 }
@@ -296,8 +309,6 @@ const H_CACHE: usize = H_SQ_LAST + 4 * <usize>(SEGMENT_BIN_MAX + 1); // CACHE_SL
 const H_SCALARS: usize = H_CACHE + 4 * <usize>CACHE_SLOTS;
 const H_COMMIT_CUR: usize = H_SCALARS + 0;      // i64 _mi_stats_main.committed.current
 const H_COMMIT_PEAK: usize = H_SCALARS + 8;     // i64 .peak
-const H_RESERVED: usize = H_SCALARS + 16;       // i64 _mi_stats_main.reserved.current
-const H_RESET: usize = H_SCALARS + 24;          // i64 _mi_stats_main.reset.current (page_reset)
 const H_HINT: usize = H_SCALARS + 32;           // u64 next aligned hint address
 const H_AREA_RESERVED: usize = H_SCALARS + 40;  // u64
 const H_AREA_COMMITTED: usize = H_SCALARS + 48; // u64
@@ -342,7 +353,10 @@ function use(heapIndex: i32): void {
   hs = heapState + <usize>heapIndex * HS_BYTES;
 }
 
-function nowMs(): i64 { return clockNowMs(ld64(H_EVENT_NS)); }
+// _mi_clock_now: the trace's time (TICK ops) plus event_ns per event, in milliseconds.
+function nowMs(): i64 {
+  return CLOCK_BASE_MS + <i64>((clockNs() + clockEvents() * ld64(H_EVENT_NS)) / NS_PER_MS);
+}
 
 // ---------------------------------------------------------------- the commit counter (stats.c)
 
@@ -385,7 +399,7 @@ function osAllocAligned(size: u64, alignment: u64, commit: bool): u64 {
     if (!base) return 0;
     if (commit) statTransient(size > over ? size : over);
   }
-  add64(H_RESERVED, <i64>size);
+  counterAdd(owner, C_RESERVED, <i64>size);
   if (commit) {
     statCommit(size);
     vmCommit(base, size);
@@ -400,6 +414,7 @@ function osDecommit(addr: u64, size: u64): void {
   if (end <= start) return;
   statDecommit(size);
   vmDecommit(start, end - start);
+  counterAdd(owner, C_DECOMMITTED, <i64>(end - start));
 }
 
 // ---------------------------------------------------------------- commit masks
@@ -511,7 +526,11 @@ function segCommitx(s: u32, commit: bool, off: u64, size: u64): void {
     maskSetRange(s, S_COMMIT, from, to, true);
   } else if (!commit && maskCountIn(s, S_COMMIT, from, to)) {
     statCommit(full - (maskCountIn(s, S_COMMIT, from, to) << SLICE_SHIFT)); // the library's overlap adjustment
-    if (allowDecommit(s)) { statDecommit(full); vmDecommit(start, full); }
+    if (allowDecommit(s)) {
+      statDecommit(full);
+      vmDecommit(start, full);
+      counterAdd(owner, C_DECOMMITTED, <i64>(maskCountIn(s, S_COMMIT, from, to) << SLICE_SHIFT));
+    }
     maskSetRange(s, S_COMMIT, from, to, false);
   }
   // Reusing part of a pending decommit pushes its deadline; a commit always cancels it.
@@ -774,6 +793,9 @@ function segmentAlloc(required: u64, pageAlignment: u64): u32 {
     store<u64>(r + S_OS_BASE, osBase);
     store<u64>(r + S_OS_BYTES, osBytes);
     if (commit) { memory.fill(r + S_COMMIT, 0xFF, 64); }
+    counterAdd(owner, C_SEGMENTS_MAPPED, 1);
+  } else if (fromCache) {
+    counterAdd(owner, C_CACHE_REUSES, 1);
   }
   const r = SG(s);
   store<u8>(r + S_HEAP, owner);
@@ -842,7 +864,7 @@ function segmentFree(s: u32): void {
 
 function osRelease(s: u32): void {
   const r = SG(s);
-  add64(H_RESERVED, -<i64>load<u64>(r + S_OS_BYTES));
+  counterAdd(owner, C_RESERVED, -<i64>load<u64>(r + S_OS_BYTES));
   vmRelease(load<u64>(r + S_OS_BASE));
   dropSegment(s);
 }
@@ -1099,7 +1121,7 @@ function segmentPageFree(p: u32): void {
     // MADV_FREE of the page's area: counted, the pages stay resident until memory is short.
     const psize = (<u64>load<u32>(r + P_SLICES) << SLICE_SHIFT) - <u64>load<u32>(r + P_START);
     const a = alignUpBy(pageStart(p), OS_PAGE_BYTES), e = (pageStart(p) + psize) & ~(OS_PAGE_BYTES - 1);
-    if (e > a) add64(H_RESET, <i64>(e - a));
+    if (e > a) counterAdd(owner, C_RESET, <i64>(e - a));
   }
   // The page's blocks are all free: their records go.
   for (let b = load<u32>(r + P_FREE); b;) { const n = load<u32>(BK(b) + B_NEXT); dropBlock(b); b = n; }
@@ -1382,32 +1404,30 @@ function handOut(b: u32): u32 {
 
 // ---------------------------------------------------------------- the policy's functions
 
-function param(params: usize, count: i32, i: i32): f64 {
-  return i < count ? load<f64>(params + (<usize>i << 3)) : NaN;
-}
-function badDelay(v: f64): bool { return !isNaN(v) && (v != Math.floor(v) || Math.abs(v) > MAX_DELAY_MS); }
-function badFlag(v: f64): bool { return !isNaN(v) && v != Math.floor(v); }
-
-export function miCreate(heapIndex: i32, params: usize, count: i32): Status {
-  const delay = param(params, count, MI_DECOMMIT_DELAY);
-  const segDelay = param(params, count, MI_SEGMENT_DECOMMIT_DELAY);
-  const extend = param(params, count, MI_DECOMMIT_EXTEND_DELAY);
-  const allow = param(params, count, MI_ALLOW_DECOMMIT);
-  const eager = param(params, count, MI_EAGER_COMMIT);
-  const reset = param(params, count, MI_PAGE_RESET);
-  const eventNs = param(params, count, MI_EVENT_NS);
-  if (badDelay(delay) || badDelay(segDelay) || badDelay(extend)) return Status.BAD_PARAM;
-  if (badFlag(allow) || badFlag(eager) || badFlag(reset)) return Status.BAD_PARAM;
-  if (!isNaN(eventNs) && (eventNs < 0 || eventNs > 1e15 || eventNs != Math.floor(eventNs))) return Status.BAD_PARAM;
+// Delays are whole milliseconds, flags 0 or 1 (mimalloc treats any other number as 1; the host
+// says 0 or 1), event_ns whole nanoseconds.
+export function miCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
+  const delay = paramInt(params, count, MI_DECOMMIT_DELAY, DEFAULT_DECOMMIT_DELAY);
+  const segDelay = paramInt(params, count, MI_SEGMENT_DECOMMIT_DELAY, DEFAULT_SEGMENT_DECOMMIT_DELAY);
+  const extend = paramInt(params, count, MI_DECOMMIT_EXTEND_DELAY, DEFAULT_EXTEND_DELAY);
+  const allow = paramInt(params, count, MI_ALLOW_DECOMMIT, 1);
+  const eager = paramInt(params, count, MI_EAGER_COMMIT, 1);
+  const reset = paramInt(params, count, MI_PAGE_RESET, 0);
+  const eventNs = paramInt(params, count, MI_EVENT_NS, DEFAULT_EVENT_NS);
+  if (parent >= 0) return Status.BAD_PARAM;
+  if (delay == PARAM_INVALID || delay > MAX_DELAY_MS || segDelay == PARAM_INVALID || segDelay > MAX_DELAY_MS ||
+    extend == PARAM_INVALID || extend > MAX_DELAY_MS) return Status.BAD_PARAM;
+  if (allow == PARAM_INVALID || allow > 1 || eager == PARAM_INVALID || eager > 1 || reset == PARAM_INVALID || reset > 1) return Status.BAD_PARAM;
+  if (eventNs == PARAM_INVALID || eventNs > MAX_EVENT_NS) return Status.BAD_PARAM;
   use(heapIndex);
   memory.fill(hs, 0, HS_BYTES);
-  store<i64>(hs + H_DECOMMIT_DELAY, isNaN(delay) ? DEFAULT_DECOMMIT_DELAY : <i64>delay);
-  store<i64>(hs + H_SEG_DELAY, isNaN(segDelay) ? DEFAULT_SEGMENT_DECOMMIT_DELAY : <i64>segDelay);
-  store<i64>(hs + H_EXTEND_DELAY, isNaN(extend) ? DEFAULT_EXTEND_DELAY : <i64>extend);
-  st32(H_ALLOW_DECOMMIT, isNaN(allow) || allow != 0 ? 1 : 0);
-  st32(H_EAGER, isNaN(eager) || eager != 0 ? 1 : 0);
-  st32(H_PAGE_RESET, !isNaN(reset) && reset != 0 ? 1 : 0);
-  st64(H_EVENT_NS, isNaN(eventNs) ? DEFAULT_EVENT_NS : <u64>eventNs);
+  store<i64>(hs + H_DECOMMIT_DELAY, delay);
+  store<i64>(hs + H_SEG_DELAY, segDelay);
+  store<i64>(hs + H_EXTEND_DELAY, extend);
+  st32(H_ALLOW_DECOMMIT, <u32>allow);
+  st32(H_EAGER, <u32>eager);
+  st32(H_PAGE_RESET, <u32>reset);
+  st64(H_EVENT_NS, <u64>eventNs);
   st64(H_HINT, HINT_BASE);
   st32(H_RET_MIN, <u32>BIN_FULL);
   st32(H_RET_MAX, 0);
@@ -1468,22 +1488,23 @@ export function miDestroy(heapIndex: i32): void {
   memory.fill(hs, 0, HS_BYTES);
 }
 
-export function miUserAddress(handle: u32): u64 { return userAddr(handle); }
+export function miUserAddress(heapIndex: i32, handle: u32): u64 { return userAddr(handle); }
 
 // Committed bytes of slices [from, to) of segment s, and those of them waiting for a decommit.
 function committedIn(s: u32, from: u32, to: u32): u64 { return maskCountIn(s, S_COMMIT, from, to) << SLICE_SHIFT; }
 
 export function miSample(heapIndex: i32, out: usize): void {
   use(heapIndex);
-  store<f64>(out + <usize>S_CURRENT_COMMIT * 8, <f64>ldi(H_COMMIT_CUR));
-  store<f64>(out + <usize>S_PEAK_COMMIT * 8, <f64>ldi(H_COMMIT_PEAK));
-  store<f64>(out + <usize>S_AREA_RESERVED * 8, <f64>ld64(H_AREA_RESERVED));
-  store<f64>(out + <usize>S_AREA_COMMITTED * 8, <f64>ld64(H_AREA_COMMITTED));
-  store<f64>(out + <usize>S_AREA_USED_BYTES * 8, <f64>ld64(H_USED_BYTES));
-  store<f64>(out + <usize>S_AREA_USED_BLOCKS * 8, <f64>ld64(H_USED_BLOCKS));
-  store<f64>(out + <usize>S_AREAS * 8, <f64>ld64(H_AREAS));
+  // The commit counter is signed (it can drop below zero, see the header).
+  store<f64>(out + (<usize>S_CURRENT_COMMIT << 3), <f64>ldi(H_COMMIT_CUR));
+  store<f64>(out + (<usize>S_PEAK_COMMIT << 3), <f64>ldi(H_COMMIT_PEAK));
+  putSlot(out, S_AREA_RESERVED, ld64(H_AREA_RESERVED));
+  putSlot(out, S_AREA_COMMITTED, ld64(H_AREA_COMMITTED));
+  putSlot(out, S_AREA_USED_BYTES, ld64(H_USED_BYTES));
+  putSlot(out, S_AREA_USED_BLOCKS, ld64(H_USED_BLOCKS));
+  putSlot(out, S_AREAS, ld64(H_AREAS));
   // Where committed memory without live blocks is held.
-  let retired: u64 = 0, pending: u64 = 0, eager: u64 = 0, freeBlocks: u64 = 0, freeBytes: u64 = 0;
+  let retired: u64 = 0, pending: u64 = 0, eager: u64 = 0, freeBlocks: u64 = 0, freeBytes: u64 = 0, slack: u64 = 0, liveFree: u64 = 0;
   let largest: u64 = 0, ucr: u64 = 0;
   for (let s = ld32(H_SEG_HEAD); s; s = load<u32>(SG(s) + S_NEXT)) {
     for (let i: u32 = 0; i < entries(s);) {
@@ -1497,7 +1518,14 @@ export function miSample(heapIndex: i32, out: usize): void {
           freeBlocks += idle;
           freeBytes += idle * pBlock(p);
           if (idle && pBlock(p) > largest) largest = pBlock(p);
-          if (pUsed(p) == 0) retired += committedIn(s, i, end);
+          const committed = committedIn(s, i, end);
+          if (pUsed(p) == 0) {
+            retired += committed;
+          } else {
+            liveFree += idle * pBlock(p);
+            const carved = <u64>load<u32>(r + P_START) + <u64>load<u32>(r + P_CAPACITY) * pBlock(p);
+            if (committed > carved) slack += committed - carved;
+          }
         }
       } else {
         const c = committedIn(s, i, end);
@@ -1522,19 +1550,21 @@ export function miSample(heapIndex: i32, out: usize): void {
     const s = cacheSlot(i);
     if (s) cached += maskCount(s, S_COMMIT) << SLICE_SHIFT;
   }
-  store<f64>(out + <usize>S_RETIRED_BYTES * 8, <f64>retired);
-  store<f64>(out + <usize>S_PENDING_BYTES * 8, <f64>pending);
-  store<f64>(out + <usize>S_EAGER_BYTES * 8, <f64>eager);
-  store<f64>(out + <usize>S_CACHED_BYTES * 8, <f64>cached);
-  store<f64>(out + <usize>S_CACHED_SEGMENTS * 8, <f64>ld32(H_CACHED));
-  store<f64>(out + <usize>K_BUSY * 8, <f64>ld64(H_USED_BYTES));
-  store<f64>(out + <usize>K_FREE * 8, <f64>freeBytes);
-  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>freeBlocks);
-  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largest);
-  store<f64>(out + <usize>K_UNCOMMITTED_RANGES * 8, <f64>ucr);
-  store<f64>(out + <usize>K_SEGMENTS * 8, <f64>ld32(H_SEGMENTS));
-  store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>ld32(H_HUGE_SEGMENTS));
-  store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>ld64(H_HUGE_BYTES));
+  putSlot(out, S_RETIRED_BYTES, retired);
+  putSlot(out, S_PENDING_BYTES, pending);
+  putSlot(out, S_EAGER_BYTES, eager);
+  putSlot(out, S_CACHED_BYTES, cached);
+  putSlot(out, S_CACHED_SEGMENTS, ld32(H_CACHED));
+  putSlot(out, S_PAGE_SLACK, slack);
+  putSlot(out, S_LIVE_PAGE_FREE, liveFree);
+  putSlot(out, K_BUSY, ld64(H_USED_BYTES));
+  putSlot(out, K_FREE, freeBytes);
+  putSlot(out, K_FREE_BLOCKS, freeBlocks);
+  putSlot(out, K_LARGEST_FREE, largest);
+  putSlot(out, K_UNCOMMITTED_RANGES, ucr);
+  putSlot(out, K_SEGMENTS, ld32(H_SEGMENTS));
+  putSlot(out, K_VIRTUAL_BLOCKS, ld32(H_HUGE_SEGMENTS));
+  putSlot(out, K_VIRTUAL_BYTES, ld64(H_HUGE_BYTES));
 }
 
 // ---------------------------------------------------------------- invariants

@@ -3,35 +3,44 @@
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues, oneOf } from '../options.js';
 import { ARCHS, type ArchName } from '../../engine/abi.js';
-import { getPolicy, POLICIES } from '../../engine/policies.js';
+import { DEFAULT_POLICY, getPolicy, policyNames, policySpecs } from '../../policies/registry.js';
 import { profileNames } from '../../engine/profiles.js';
 import { makeWorkload, workloadNames } from '../../workload/index.js';
-import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
-import { UsageError } from '../../errors.js';
+import { runWorkload, trimTarget, type LayerSpec, type RunOptions } from '../../run/run.js';
+import { InputError, UsageError, describeErrno, errnoCode, fileKind } from '../../errors.js';
+import { nameMap } from '../../names.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { diagnosisText, formatRunText } from '../../report/text.js';
 import { diagnoseRun } from '../../run/diagnose-run.js';
 import { runDocumentJson } from '../../report/json.js';
-import { parseGlibcEnvDetailed } from '../../engine/glibc-env.js';
 import { parseTrimAt, type TrimResult } from '../../run/trim-at.js';
-import type { PtmallocDiagnosis } from '../../engine/ptmalloc.js';
 import { progressBar } from '../progress.js';
 import { parseFormatName } from '../../trace/read.js';
 import { inputNotes } from '../../trace/summary.js';
 import { traceWorkload } from '../../trace/workload.js';
 import { statSync } from 'node:fs';
 
-/** A positional naming an existing file is a trace; anything else a built-in workload. */
+/**
+ * A positional naming an existing regular file is a trace; a name that is no path a built-in
+ * workload. A path that exists but cannot be a trace (a directory, FIFO, device; a symlink loop;
+ * no permission) is an error saying so, unless it is also a workload's name.
+ */
 export function isTraceFile(name: string): boolean {
+  let stats;
   try {
-    return statSync(name).isFile();
-  } catch {
-    return false;
+    stats = statSync(name);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || workloadNames().includes(name)) return false;
+    throw new InputError(`cannot read: ${describeErrno(err)}`, name);
   }
+  if (stats.isFile()) return true;
+  if (workloadNames().includes(name)) return false;
+  throw new InputError(`cannot read: it is ${fileKind(stats)}, not a trace file`, name);
 }
 
 const OPTIONS = {
-  policy: { type: 'string', default: 'first-fit' },
+  policy: { type: 'string', default: DEFAULT_POLICY },
   arch: { type: 'string' },
   profile: { type: 'string' },
   seed: { type: 'string' },
@@ -50,7 +59,7 @@ Runs a built-in workload (${workloadNames().join(', ')}) or a recorded trace on 
 policy over a simulated address space, and prints the address space and the heap at each mark.
 
 options:
-  --policy NAME        allocator policy: ${Object.keys(POLICIES).sort().join(', ')} (default first-fit)
+  --policy NAME        allocator policy: ${policyNames().join(', ')} (default ${DEFAULT_POLICY})
   --arch ARCH          x86 | x86-3gb | x64 (default: the workload's, x86 for peak-hour)
   --profile NAME       background regions: ${profileNames().join(', ')}
                        (default: the workload's profile when it fits the architecture, else bare)
@@ -59,11 +68,13 @@ options:
   --set KEY=VALUE      policy parameter (sizes accept K/M/G suffixes and 0x hex); repeatable.
                        --set parent=POLICY puts the heap on top of a heap of POLICY;
                        --set parent.KEY=VALUE sets that heap's parameters
-  --env TEXT           ptmalloc: glibc settings as set in production, e.g.
-                       --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_TRIM_THRESHOLD_=0x40000"
-                       (read as glibc 2.36 reads them; --set overrides)
-  --trim-at MARK|N     what-if: malloc_trim(0) (HeapCompact for other policies) at a mark or after
-                       event N; prints the resident bytes before and after; repeatable
+  --env TEXT           the library's settings as set in production, for the topmost heap whose
+                       policy reads them (--set overrides); repeatable:
+${policySpecs().filter((p) => p.readEnv).map((p) => `                         ${p.name}: ${p.envNames ?? 'its environment'}`).join('\n')}
+  --trim-at MARK|N     what-if: the library's own "give memory back now" call at a mark or after
+                       event N, on the topmost heap that has one; prints the resident bytes before
+                       and after; repeatable. The calls:
+${policySpecs().filter((p) => p.trimName).map((p) => `                         ${p.name}: ${p.trimName}`).join('\n')}
   --json               print the checkpoint document as JSON
   --format NAME        trace files: read as this format instead of detecting it
                        (hst, text, mtrace, ltrace, logalloc, rep)
@@ -73,8 +84,8 @@ options:
 
 /** Splits --set values into the top heap's params and the parent layer. */
 export function layerSettings(sets: Record<string, string>): { params: Record<string, string>; layers: LayerSpec[] } {
-  const params: Record<string, string> = {};
-  const parentParams: Record<string, string> = {};
+  const params = nameMap<string>(); // null prototype: a key `__proto__` is a key, and then an unknown parameter
+  const parentParams = nameMap<string>();
   let parent: string | undefined;
   for (const [k, v] of Object.entries(sets)) {
     if (k === 'parent') parent = v;
@@ -97,14 +108,16 @@ export async function runOptionsFrom(values: Record<string, unknown>): Promise<{
   const every = intOption('every', values.every as string | undefined, 1);
   const { params: setParams, layers } = layerSettings(keyValues(values.set as string[] | undefined));
   const envTexts = (values.env as string[] | undefined) ?? [];
-  // glibc settings go to the ptmalloc heap: the top one, or the layer below (--set parent=ptmalloc).
-  const ptLayer = layers.find((l) => l.policy === 'ptmalloc');
-  if (envTexts.length && policy !== 'ptmalloc' && !ptLayer) {
-    throw new UsageError('--env applies to a ptmalloc heap (--policy ptmalloc or --set parent=ptmalloc)');
+  // Production settings go to the topmost heap whose policy reads them: the top one or a layer.
+  const readsEnv = (name: string): boolean => getPolicy(name).readEnv !== undefined;
+  const envLayer = readsEnv(policy) ? undefined : layers.find((l) => readsEnv(l.policy));
+  if (envTexts.length && !readsEnv(policy) && !envLayer) {
+    const readers = policySpecs().filter((p) => p.readEnv).map((p) => p.name);
+    throw new UsageError(`--env applies to a heap whose policy reads production settings (${readers.join(', ')}: --policy NAME or --set parent=NAME)`);
   }
-  const fromEnv = envTexts.length ? parseGlibcEnvDetailed(envTexts.join('\n')) : undefined;
-  const params: Record<string, string | number> = policy === 'ptmalloc' ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
-  if (fromEnv && policy !== 'ptmalloc') ptLayer!.params = { ...fromEnv.params, ...(ptLayer!.params ?? {}) };
+  const fromEnv = envTexts.length ? getPolicy(envLayer?.policy ?? policy).readEnv!(envTexts.join('\n')) : undefined;
+  const params: Record<string, string | number> = !envLayer ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
+  if (fromEnv && envLayer) envLayer.params = { ...fromEnv.params, ...(envLayer.params ?? {}) };
   const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
   return { options: { policy, params, layers, arch, profile, every, trimAt }, seed, ignoredEnv: fromEnv?.ignored ?? [] };
 }
@@ -120,8 +133,7 @@ export const command: Command = {
     const write = (doc: RunDocument): void => {
       const diagnosis = diagnoseRun(doc);
       if (values.json) { io.stdout.write(runDocumentJson(doc)); return; }
-      io.stdout.write(formatRunText(doc) + formatTrims(doc.trims as TrimResult[] | undefined) +
-        formatPtmalloc(doc.ptmalloc as PtmallocDiagnosis | undefined) + '\n' + diagnosisText(diagnosis));
+      io.stdout.write(formatRunText(doc) + formatTrims(doc, options) + formatOwnAnalyses(doc) + '\n' + diagnosisText(diagnosis));
     };
     const name = positionals[0]!;
     if (!isTraceFile(name)) {
@@ -142,9 +154,13 @@ export const command: Command = {
   },
 };
 
-function formatTrims(trims: TrimResult[] | undefined): string {
+/** The --trim-at results, named as the trimmed heap's library names its call. */
+function formatTrims(doc: RunDocument, o: RunOptions): string {
+  const trims = doc.trims as TrimResult[] | undefined;
   if (!trims?.length) return '';
-  const lines = ['', 'malloc_trim what-if:'];
+  const heap = trimTarget(o.policy, o.layers);
+  const trimName = getPolicy(heap ? o.layers![heap - 1]!.policy : o.policy).trimName;
+  const lines = ['', `${trimName ?? 'TRIM'} what-if:`];
   for (const t of trims) {
     if (t.event === undefined) { lines.push(`  at ${t.at}: not reached`); continue; }
     lines.push(`  at ${t.at} (event ${t.event}): resident ${t.residentBeforeBytes} -> ${t.residentAfterBytes} bytes, ` +
@@ -153,11 +169,9 @@ function formatTrims(trims: TrimResult[] | undefined): string {
   return lines.join('\n') + '\n';
 }
 
-function formatPtmalloc(d: PtmallocDiagnosis | undefined): string {
-  if (!d) return '';
-  const lines = ['', `ptmalloc diagnosis (end of run): ${d.summary}`];
-  for (const c of d.causes) lines.push(`  ${String(c.bytes).padStart(12)} bytes  ${c.mechanism}`);
-  return lines.join('\n') + '\n';
+/** Each policy's own end-of-run analysis, as the policy prints it. */
+function formatOwnAnalyses(doc: RunDocument): string {
+  return policySpecs().map((p) => (p.endOfRun && doc[p.name] !== undefined ? p.endOfRun.text(doc[p.name]) : '')).join('');
 }
 
 export type { Checkpoint, RunDocument };

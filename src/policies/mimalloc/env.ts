@@ -8,9 +8,10 @@
 //     refused by the library with a warning and the default stays;
 //   - MIMALLOC_RESET_DELAY is the old name of MIMALLOC_DECOMMIT_DELAY (used when the new one is
 //     absent).
-// Settings the model applies become policy parameters; settings that change nothing for one
-// thread or only print are reported; settings the model does not cover, unknown names and other
-// variables are refused.
+// Settings the model applies become policy parameters (a switch is on for any value but 0);
+// settings that change nothing for one thread or only print are reported; settings the model does
+// not cover (large OS pages, arenas, negative delays), unknown names and other variables are
+// refused.
 import { UsageError } from '../../errors.js';
 
 /** Options the policy models: mimalloc option name → policy parameter. */
@@ -22,6 +23,9 @@ const MODELLED: Record<string, string> = {
   eager_commit: 'eager_commit',
   page_reset: 'page_reset',
 };
+
+/** The modelled options that are switches. */
+const FLAGS = new Set(['allow_decommit', 'eager_commit', 'page_reset']);
 
 /** Options of 2.0.9 that leave the model's numbers unchanged, with why. */
 const NO_EFFECT: Record<string, string> = {
@@ -129,6 +133,14 @@ function apply(option: string, value: string, word: string, params: Record<strin
   if (n === undefined) {
     ignored.push({ setting: word, reason: 'mimalloc refuses the value ("has an invalid value") and keeps its default' });
     return;
+  }
+  if (FLAGS.has(option)) {
+    params[MODELLED[option]!] = n !== 0 ? 1 : 0; // mi_option_is_enabled: any value but 0
+    return;
+  }
+  if (n < 0) {
+    // mimalloc takes it (a deadline already past: decommit at the next chance rather than at once).
+    throw new UsageError(`--env ${word}: negative delays are not modelled by the mimalloc policy`);
   }
   params[MODELLED[option]!] = n;
 }

@@ -43,7 +43,13 @@ describe('parseMimallocEnv', () => {
     expect(r.ignored[0]!.reason).toMatch(/invalid value/);
   });
 
+  it('turns any value but 0 of a switch on, as mi_option_is_enabled does', () => {
+    expect(parseMimallocEnv('MIMALLOC_PAGE_RESET=2 MIMALLOC_EAGER_COMMIT=-1 MIMALLOC_ALLOW_DECOMMIT=off').params)
+      .toEqual({ page_reset: 1, eager_commit: 1, allow_decommit: 0 });
+  });
+
   it('refuses what it does not model, unknown options and other variables, naming them', () => {
+    expect(() => parseMimallocEnv('MIMALLOC_DECOMMIT_DELAY=-1')).toThrow(/negative delays are not modelled/);
     expect(() => parseMimallocEnv('MIMALLOC_LARGE_OS_PAGES=1')).toThrow(/MIMALLOC_LARGE_OS_PAGES: large \(2 MiB\) OS pages are not modelled/);
     expect(() => parseMimallocEnv('MIMALLOC_RESERVE_OS_MEMORY=1G')).toThrow(/arenas are not modelled/);
     expect(() => parseMimallocEnv('MIMALLOC_PURGE_DELAY=0')).toThrow(/mimalloc 2.0.9 has no option 'purge_delay'/);

@@ -8,9 +8,9 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
-import { scratchDir, Rng as RngOf, type PtOp } from '../../ptmalloc/harness.js';
+import { scratchDir, Rng as RngOf, type PtOp } from '../ptmalloc/harness.js';
 
-export { opsScript, workload, Rng, scratchDir, type PtOp, type WorkloadShape } from '../../ptmalloc/harness.js';
+export { opsScript, workload, Rng, scratchDir, type PtOp, type WorkloadShape } from '../ptmalloc/harness.js';
 
 /** The numbers compared, in the oracle's column order (mi_process_info, then the area sums). */
 export const NATIVE_FIELDS = [

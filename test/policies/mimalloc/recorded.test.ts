@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
-import { RECORDED_PROGRAMS } from '../../ptmalloc/harness.js';
+import { RECORDED_PROGRAMS } from '../ptmalloc/harness.js';
 import { oracle, runOracle, scratchDir, NATIVE_FIELDS, NO_DELAYS, NO_DECOMMIT, type Checkpoint, type Native } from './harness.js';
 import type { RunDocument } from '../../../src/report/types.js';
 
@@ -14,16 +14,17 @@ const EVERY = 1000;
 const info = oracle();
 if (info.skipReason) console.warn(`[mimalloc recorded programs] ${info.skipReason}`);
 
-/** The two settings of the issue, as environment (oracle) and as `--set` (heapsim). */
+/** The two settings of the issue: the same environment for the oracle and for `heapsim run --env`. */
 export const SETTINGS = [
-  { label: 'delays 0', env: NO_DELAYS, set: ['decommit_delay=0', 'segment_decommit_delay=0'] },
-  { label: 'allow_decommit 0', env: NO_DECOMMIT, set: ['allow_decommit=0'] },
+  { label: 'MIMALLOC_DECOMMIT_DELAY=0 MIMALLOC_SEGMENT_DECOMMIT_DELAY=0', env: NO_DELAYS },
+  { label: 'MIMALLOC_ALLOW_DECOMMIT=0', env: NO_DECOMMIT },
 ] as const;
 
 function simCheckpoints(doc: RunDocument): Checkpoint[] {
   return doc.checkpoints.map((c) => {
     const native = {} as Native;
-    for (const f of NATIVE_FIELDS) native[f] = (c.heap as unknown as Record<string, number>)[f]!;
+    const fromDoc = c.heap.native as Record<string, number>;
+    for (const f of NATIVE_FIELDS) native[f] = fromDoc[f]!;
     return { event: c.event, kind: 'at' as const, native, residentBytes: c.heap.residentBytes };
   });
 }
@@ -59,8 +60,8 @@ describe('mimalloc replays recorded programs exactly as mimalloc 2.0.9', () => {
       expect(rec.code, rec.stderr).toBe(0);
       for (const setting of SETTINGS) {
         const real = runOracle({ file: trace }, { every: EVERY, env: { ...setting.env }, resident: true });
-        const r = await cli('run', trace, '--policy', 'mimalloc', '--arch', 'x64', '--every', String(EVERY), '--json',
-          ...setting.set.flatMap((s) => ['--set', s]));
+        const r = await cli('run', trace, '--policy', 'mimalloc', '--every', String(EVERY), '--json',
+          ...Object.entries(setting.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]));
         expect(r.code, r.stderr).toBe(0);
         const doc = JSON.parse(r.stdout) as RunDocument;
         expect(doc.events).toBe(real[real.length - 1]!.event);
@@ -70,6 +71,24 @@ describe('mimalloc replays recorded programs exactly as mimalloc 2.0.9', () => {
         expect(c.first).toBeUndefined();
         expect(c.compared).toBeGreaterThan(doc.events >= EVERY ? 1 : 0);
       }
+      // --trim-at near the end (90 % of the events) against a real mi_collect(true) at the same event.
+      const events = runOracle({ file: trace }, { env: { ...NO_DELAYS } }).at(-1)!.event;
+      const mid = Math.max(1, Math.floor(events * 0.9));
+      const real = runOracle({ file: trace }, { env: { ...NO_DELAYS }, trimAt: mid, resident: true });
+      const r = await cli('run', trace, '--policy', 'mimalloc', '--trim-at', String(mid), '--json',
+        ...Object.entries(NO_DELAYS).flatMap(([k, v]) => ['--env', `${k}=${v}`]));
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as RunDocument;
+      const sim = (label: string): Checkpoint => simCheckpoints({ ...doc, checkpoints: doc.checkpoints.filter((x) => x.label === label) })[0]!;
+      const rb = real.find((x) => x.kind === 'before')!, ra = real.find((x) => x.kind === 'after')!;
+      const sb = sim(`trim-at ${mid}: before`), sa = sim(`trim-at ${mid}: after`);
+      console.log(`[mimalloc recorded programs] ${program.name}: mi_collect(true) at event ${mid}: mimalloc commit ` +
+        `${rb.native.current_commit} -> ${ra.native.current_commit}, resident ${rb.residentBytes} -> ${ra.residentBytes}; ` +
+        `heapsim ${sb.native.current_commit} -> ${sa.native.current_commit}, resident ${sb.residentBytes} -> ${sa.residentBytes}`);
+      expect(sb.native).toEqual(rb.native);
+      expect(sa.native).toEqual(ra.native);
+      expect(sb.residentBytes).toBe(rb.residentBytes);
+      expect(sa.residentBytes).toBe(ra.residentBytes);
     }, 120_000);
   }
 });

@@ -1,0 +1,11 @@
+// === The registry: the only list of policies ===
+//
+// One line per policy folder; the order gives the ids (first line = 1). Append new policies at
+// the end so existing ids stay. Each folder's index.ts registers its PolicyDef
+// (assembly/kit/policy.ts) and exports the policy's own queries for the host, if any.
+export * from "./first-fit/index";
+export * from "./nt/index";
+export * from "./pool/index";
+export * from "./ptmalloc/index";
+export * from "./tcmalloc/index";
+export * from "./mimalloc/index";

@@ -1,0 +1,71 @@
+// The typed samples an engine hands back (one per MARK and per --every interval): the address
+// space and every heap. Types only, so the policy specs can name them without importing the engine.
+import type { TypeName, UsageName } from '../report/types.js';
+
+export interface VmCounters {
+  totalBytes: number;
+  reservedBytes: number;
+  committedBytes: number;
+  residentBytes: number;
+  freeBytes: number;
+  largestFreeBytes: number;
+  largestFreeBase: number;
+  regions: number;
+  committedRanges: number;
+  uncommittedRanges: number;
+  freeRanges: number;
+  committedPeakBytes: number;
+  residentPeakBytes: number;
+  commitCalls: number;
+  decommitCalls: number;
+  usageBytes: Record<UsageName, number>;
+  usageRegions: Record<UsageName, number>;
+  typeBytes: Record<TypeName, number>;
+  typeRegions: Record<TypeName, number>;
+}
+
+export interface HeapSample {
+  heap: number;
+  policy: string;
+  /** Heap this one takes its memory from; -1 = the VM. */
+  parent: number;
+  reservedBytes: number;
+  committedBytes: number;
+  residentBytes: number;
+  busyBytes: number;
+  /**
+   * Bytes this heap's callers asked for, live blocks only. A parent heap's callers are the program
+   * (blocks with ids) and the heaps stacked on it (their chunks and pass-through blocks, which have
+   * no ids): both count, so busy − requested stays the heap's own overhead at every layer.
+   */
+  requestedBytes: number;
+  /** Live blocks, counted the same way as requestedBytes (a parent includes the blocks its children hold). */
+  liveBlocks: number;
+  freeBytes: number;
+  freeBlocks: number;
+  largestFreeBytes: number;
+  uncommittedRanges: number;
+  segments: number;
+  virtualBlocks: number;
+  virtualBytes: number;
+  /** Successful alloc-like requests, cumulative (a parent also counts its children's requests). */
+  allocs: number;
+  frees: number;
+  failedAllocs: number;
+  peakCommittedBytes: number;
+  peakRequestedBytes: number;
+  /** The policy's own counters, by the names in its spec (src/policies/<name>/index.ts). */
+  policyCounters: Record<string, number>;
+  /** The parameters the heap was created with (only those set; the rest are the policy's defaults). */
+  params: Readonly<Record<string, number>>;
+}
+
+export interface Sample {
+  event: number;
+  /** Mark label, or null for a periodic sample. */
+  label: string | null;
+  tick: number;
+  failedOps: number;
+  vm: VmCounters;
+  heaps: HeapSample[];
+}

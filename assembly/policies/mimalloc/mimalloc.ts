@@ -108,7 +108,7 @@ const MAX_EVENT_NS: i64 = 1000000000000000;      // ours: 10^6 s per event at mo
 const NS_PER_MS: u64 = 1000000;
 const CLOCK_BASE_MS: i64 = 1000000;              // ours: the clock reads 1000 s at the start (0 = "no deadline")
 
-// Policy counters: computed at sample time (0 .. 11), then event counters kept by the kit (12 ..).
+// Policy counters: computed at sample time (0 .. 13), then event counters kept by the kit (14 ..).
 const S_CURRENT_COMMIT = K_POLICY_BASE + 0;  // mi_process_info current_commit
 const S_PEAK_COMMIT = K_POLICY_BASE + 1;     // mi_process_info peak_commit
 const S_AREA_RESERVED = K_POLICY_BASE + 2;   // Σ area.reserved over mi_heap_visit_blocks areas

@@ -26,10 +26,25 @@ const DEFAULTS: Setting = { env: {}, params: {} };
 const DELAYS_0: Setting = { env: { ...NO_DELAYS }, params: { decommit_delay: 0, segment_decommit_delay: 0 } };
 const DECOMMIT_0: Setting = { env: { ...NO_DECOMMIT }, params: { allow_decommit: 0 } };
 
-/** Runs a script through both, expects the same numbers after every call, returns the library's. */
-async function agree(text: string, setting: Setting): Promise<Checkpoint[]> {
+/**
+ * Runs a script through both, expects the same numbers after every call, returns the library's.
+ * `unhinted`: from that event on the real peak may also be `alignment` lower than the model's. A
+ * mapping without an address hint (above 1 GiB, or aligned above 32 MiB) is mapped once and kept
+ * when the kernel happens to place it aligned; the model assumes the usual case, a misaligned
+ * first try that maps size + alignment for a moment. Where the kernel puts it depends on the
+ * address-space layout of the run.
+ */
+async function agree(text: string, setting: Setting, unhinted?: { fromEvent: number; alignment: number }): Promise<Checkpoint[]> {
   const real = runOracle({ text }, { ops: true, every: 1, env: setting.env, resident: true });
   const sim = await runSim(parseOps(text), { every: 1, params: setting.params, build: 'debug', check: true });
+  if (unhinted) {
+    sim.checkpoints.forEach((c, i) => {
+      const r = real[i];
+      if (r && c.event >= unhinted.fromEvent && c.kind !== 'start' && r.native.peak_commit === c.native.peak_commit - unhinted.alignment) {
+        c.native.peak_commit = r.native.peak_commit;
+      }
+    });
+  }
   expect(firstDifference(real, sim.checkpoints)).toBeUndefined();
   return real;
 }
@@ -135,15 +150,15 @@ describe('mimalloc 2.0.9 rules, each against the real library', () => {
   });
 
   test('above 1 GiB the mapping gets no address hint: size + alignment are mapped for a moment (the peak shows it)', async () => {
-    const cps = await agree('m 1 1300000000\nf 1\n', DELAYS_0);
-    expect(at(cps, 1).peak_commit).toBeGreaterThan(at(cps, 1).current_commit + SEGMENT - 1);
+    const sim = await runSim(parseOps('m 1 1300000000\n'), { every: 1, params: DELAYS_0.params });
+    const model = sim.checkpoints.find((c) => c.event === 1)!.native;
+    expect(model.peak_commit).toBe(model.current_commit + SEGMENT); // the model: misaligned first try
+    await agree('m 1 1300000000\nf 1\n', DELAYS_0, { fromEvent: 1, alignment: SEGMENT });
   });
 
   test('aligned allocation: small alignments by over-allocation, above 16 MiB a huge segment whose prefix is decommitted', async () => {
-    const cps = await agree('a 1 64 100\na 2 4096 5000\na 3 67108864 100\nf 3\nf 2\nf 1\nm 4 8\n', DELAYS_0);
+    const cps = await agree('a 1 64 100\na 2 4096 5000\na 3 67108864 100\nf 3\nf 2\nf 1\nm 4 8\n', DELAYS_0, { fromEvent: 3, alignment: 64 * MiB });
     expect(at(cps, 3).area_used_blocks).toBe(3);
-    // No address hint for a 64 MiB alignment: size + alignment mapped for a moment.
-    expect(at(cps, 3).peak_commit).toBeGreaterThan(at(cps, 3).current_commit + 64 * MiB);
     // The prefix is counted down when decommitted (less the 8-byte free-list link) and again when
     // the segment goes: freeing the block leaves the counter below the commit it had before.
     expect(at(cps, 4).current_commit).toBeLessThan(at(cps, 2).current_commit);

@@ -7,6 +7,11 @@ import './nt/index.js';
 import './pool/index.js';
 import './ptmalloc/index.js';
 import './tcmalloc/index.js';
+import './best-fit/index.js';
+import './next-fit/index.js';
+import './segregated/index.js';
+import './buddy/index.js';
+import './tlsf/index.js';
 import './mimalloc/index.js';
 
 export {

@@ -39,6 +39,7 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
   });
 
   it('as a policy (run, demo, sweep, --set parent=, analyze --against)', async () => {
+    // Every registered policy, from the registry (a new policy adds itself to the list).
     const known = new RegExp(`unknown policy '.*' \\(known: ${policyNames().join(', ')}\\)`);
     for (const argv of [['run', 'peak-hour', '--policy', name], ['demo', '--policy', name], ['sweep', 'peak-hour', '--policy', name],
       ['run', 'peak-hour', '--policy', 'pool', '--set', `parent=${name}`]]) {

@@ -3,12 +3,12 @@
 // library's own numbers at the same event numbers. Op scripts, random workloads and the scratch
 // directory come from the ptmalloc harness (the same script language).
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 import { scratchDir, Rng as RngOf, type PtOp } from '../ptmalloc/harness.js';
+import { runOracleProcess } from '../../oracle/process.js';
 
 export { opsScript, workload, Rng, scratchDir, type PtOp, type WorkloadShape } from '../ptmalloc/harness.js';
 
@@ -89,23 +89,12 @@ export function runOracle(
 ): Checkpoint[] {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
-  let file = input.file;
-  if (file === undefined) {
-    file = join(scratchDir(), `mi-input-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    writeFileSync(file, input.text ?? '');
-  }
   const args: string[] = [];
   if (options.ops) args.push('--ops');
   if (options.resident) args.push('--write', '--resident');
   if (options.every) args.push('--every', String(options.every));
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
-  args.push(file);
-  const r = spawnSync(info.binary, args, {
-    encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(options.env ?? {}) },
-  });
-  if (input.file === undefined) rmSync(file, { force: true });
-  if (r.status !== 0) throw new Error(`mimalloc oracle failed (${r.status}): ${r.stderr}`);
-  return parseLines(r.stdout, options.resident ?? false);
+  return parseLines(runOracleProcess(info.binary, input, args, options.env ?? {}, scratchDir()), options.resident ?? false);
 }
 
 function heapOf(s: Sample, heap: number): Sample['heaps'][number] {
@@ -126,7 +115,7 @@ export interface SimRun { engine: Engine; checkpoints: Checkpoint[]; samples: Sa
 
 /**
  * Replays an op script through the engine's mimalloc heap with the oracle's checkpoints:
- * `start`, one per `p` and every `every` events, `end`. `s MS` advances the clock by MS ms
+ * `start`, one per `p` and `t` and every `every` events, `end`. `s MS` advances the clock by MS ms
  * (a TICK), `t` runs mi_collect(true). `params` are the policy's (`--set` names).
  */
 export async function runSim(
@@ -163,7 +152,7 @@ export async function runSim(
       case 'a': buf.alignedAlloc(h, o.id, o.size, o.align); break;
       case 'r': buf.realloc(h, o.id, o.size); break;
       case 'f': buf.free(h, o.id); break;
-      case 't': buf.trim(h, 0); break;
+      case 't': buf.trim(h, 0); buf.mark(mark); break; // the oracle prints a checkpoint after its trim
       case 's': buf.tick(o.ms * 1e6); break;
       case 'p': buf.mark(mark); break;
     }
@@ -206,8 +195,6 @@ export function firstDifference(real: Checkpoint[], sim: Checkpoint[]): string |
   if (real.length !== sim.length) return `checkpoint count differs: oracle ${real.length}, sim ${sim.length}`;
   return undefined;
 }
-
-export function haveProgram(path: string): boolean { return existsSync(path); }
 
 export type MiOp = PtOp | { op: 's'; ms: number };
 

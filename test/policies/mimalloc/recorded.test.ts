@@ -6,7 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
-import { RECORDED_PROGRAMS } from '../ptmalloc/harness.js';
+import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 import { oracle, runOracle, scratchDir, NATIVE_FIELDS, NO_DELAYS, NO_DECOMMIT, type Checkpoint, type Native } from './harness.js';
 import type { RunDocument } from '../../../src/report/types.js';
 
@@ -53,7 +53,7 @@ describe('mimalloc replays recorded programs exactly as mimalloc 2.0.9', () => {
   for (const program of RECORDED_PROGRAMS) {
     const run = info.skipReason ? it.skip : it;
     run(program.name, async (ctx) => {
-      const command = program.command();
+      const command = program.command(scratchDir());
       if (!command) { console.warn(`[mimalloc recorded programs] ${program.name}: program not installed, skipped`); ctx.skip(); return; }
       const trace = join(scratchDir(), `mi-${program.name.split(' ')[0]}.mtrace`);
       const rec = await cli('record', '-o', trace, '--', ...command);

@@ -2,7 +2,8 @@
 // here with the system C compiler) and the engine replay the same calls; both report mallinfo2()
 // at the same event numbers.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { runOracleProcess } from '../../oracle/process.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,26 +81,16 @@ export function runOracle(
 ): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[] } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
-  let file = input.file;
-  if (file === undefined) {
-    file = join(scratchDir(), `input-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    writeFileSync(file, input.text ?? '');
-  }
   const args: string[] = [];
   if (options.ops) args.push('--ops');
   if (options.resident) args.push('--resident');
   if (options.write) args.push('--write');
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   if (options.every) args.push('--every', String(options.every));
-  args.push(file);
-  const r = spawnSync(info.binary, args, {
-    encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(options.env ?? {}) },
-  });
-  if (input.file === undefined) rmSync(file, { force: true });
-  if (r.status !== 0) throw new Error(`oracle failed (${r.status}): ${r.stderr}`);
+  const stdout = runOracleProcess(info.binary, input, args, options.env ?? {}, scratchDir());
   const checkpoints: Checkpoint[] = [];
   const trims: { event: number; result: number }[] = [];
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     if (!line) continue;
     const f = line.split(' ');
     if (f[0] === 'trim') { trims.push({ event: Number(f[1]), result: Number(f[2]) }); continue; }
@@ -306,67 +297,4 @@ export function workload(seed: number, shape: WorkloadShape): PtOp[] {
     }
   }
   return ops;
-}
-
-// ------------------------------------------------------------------ recorded programs
-
-export function which(cmd: string): string | undefined {
-  if (cmd.startsWith('/')) return existsSync(cmd) ? cmd : undefined;
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-/** A real program recorded with `heapsim record` by the fidelity tests (the same ones for every allocator). */
-export interface RecordedProgram { name: string; command: () => string[] | undefined }
-
-export const RECORDED_PROGRAMS: RecordedProgram[] = [
-  {
-    name: 'python3 builds and drops a large dict',
-    command: () => {
-      const py = which('/usr/bin/python3') ?? which('python3');
-      return py && [py, '-c', 'd = {str(i): [i] * 3 for i in range(200000)}\ndel d\nl = [bytes(i % 3000) for i in range(20000)]\ndel l[::2]\n'];
-    },
-  },
-  {
-    name: 'sqlite3 fills and indexes a table',
-    command: () => {
-      const sq = which('sqlite3');
-      return sq && [sq, join(scratchDir(), 'rec.sqlite'),
-        'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) ' +
-        'insert into t select x, hex(randomblob(x % 200)) from c; create index i on t(b); select count(*) from t;'];
-    },
-  },
-  {
-    name: 'git log --stat over this repository',
-    command: () => {
-      const git = which('git');
-      const repo = join(import.meta.dirname, '..', '..', '..');
-      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100'] : undefined;
-    },
-  },
-  {
-    name: 'sort on a generated file',
-    command: () => {
-      const sort = which('sort');
-      return sort && [sort, '-S', '2M', '-k2', generatedInput(), '-o', join(scratchDir(), 'sorted.txt')];
-    },
-  },
-  {
-    name: 'awk counting words of a generated file',
-    command: () => {
-      const awk = which('awk');
-      return awk && [awk, '{ c[$1]++; s[$3] = $0 } END { for (k in c) n++; print n }', generatedInput()];
-    },
-  },
-];
-
-let input: string | undefined;
-/** A generated text file (100 000 lines) the sort and awk programs read. */
-export function generatedInput(): string {
-  if (input) return input;
-  input = join(scratchDir(), 'generated-input.txt');
-  const lines: string[] = [];
-  for (let i = 1; i <= 100000; i++) lines.push(`${(i * 7919) % 100003} line ${i} ${'x'.repeat(i % 50)}`);
-  writeFileSync(input, lines.join('\n') + '\n');
-  return input;
 }

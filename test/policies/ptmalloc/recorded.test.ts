@@ -8,8 +8,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { COMMANDS } from '../../../src/cli/commands/index.js';
-import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, RECORDED_PROGRAMS as PROGRAMS, type Checkpoint, type Mallinfo } from './harness.js';
+import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, type Checkpoint, type Mallinfo } from './harness.js';
 import type { RunDocument } from '../../../src/report/types.js';
+import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 
 const EVERY = 1000;
 const info = oracle();
@@ -40,10 +41,10 @@ function compare(real: Checkpoint[], sim: Checkpoint[]): { compared: number; dif
 }
 
 describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
-  for (const program of PROGRAMS) {
+  for (const program of RECORDED_PROGRAMS) {
     const run = skipAll ? it.skip : it;
     run(program.name, async (ctx) => {
-      const command = program.command();
+      const command = program.command(scratchDir());
       if (!command) { console.warn(`[ptmalloc recorded programs] ${program.name}: program not installed, skipped`); ctx.skip(); return; }
       const trace = join(scratchDir(), `${program.name.split(' ')[0]}.mtrace`);
       const rec = await cli('record', '-o', trace, '--', ...command);

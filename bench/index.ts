@@ -4,12 +4,14 @@ import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
+import { runJemallocBench } from './jemalloc.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
   ['dispatch', () => runDispatchBench()],
+  ['jemalloc', runJemallocBench],
 ];
 
 for (const [name, run] of suites) {

@@ -13,4 +13,5 @@ export * from "./next-fit/index";
 export * from "./segregated/index";
 export * from "./buddy/index";
 export * from "./tlsf/index";
+export * from "./jemalloc/index";
 export * from "./mimalloc/index";

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { COMMANDS } from '../../../src/cli/commands/index.js';
-import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, type Checkpoint, type Mallinfo } from './harness.js';
+import { oracle, runOracle, scratchDir, RECORDED_PROGRAMS as PROGRAMS, MALLINFO_FIELDS, type Checkpoint, type Mallinfo } from './harness.js';
 import type { RunDocument } from '../../../src/report/types.js';
 import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 

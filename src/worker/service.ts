@@ -8,7 +8,7 @@
 import { createEngine, type BatchResult, type Engine, type EngineOptions, type HeapOptions, type Sample } from '../engine/engine.js';
 import { provideModule, type BuildFlavour } from '../engine/load.js';
 import type { OpBuffer } from '../engine/ops.js';
-import { policySpecs } from '../policies/registry.js';
+import { policyCatalog } from '../policies/catalog.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { runWorkload } from '../run/run.js';
@@ -84,14 +84,7 @@ export class EngineService {
   // ------------------------------------------------------------------ run level
 
   async policies(): Promise<PolicyInfo[]> {
-    return policySpecs().map((p) => ({
-      name: p.name,
-      description: p.description,
-      platform: p.platform,
-      stackable: p.stackable,
-      ...(p.parents ? { parents: [...p.parents] } : {}),
-      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, unit: q.unit, description: q.meaning })),
-    }));
+    return policyCatalog();
   }
 
   async workloads(): Promise<WorkloadInfo[]> {

@@ -8,13 +8,11 @@
 // or not; SKIP adds events that produced no op (an unmatched free in a trace). Periodic sample k is
 // taken after event k × sampleEvery and carries that event number.
 //
-// ╒═══ id table entry (8 bytes, one per id) ══════════════════════════════════╕
-// │ 0 u32: handle (29 bits) │ heap (3)  │ 4 u32: requested bytes, saturated at 2^32-1 │
-// ╘══════════════════════════════════════════════════════════════════════════════╛
-//   handle 0 = id not live. Ids are dense (the host reuses them), so the table stays as small as the
-//   largest live id. Both words of an id share a cache line (one miss per op on a random id).
+// Ids map to (heap, handle) and the requested bytes through the id table (ids.ts): 8 bytes per id,
+// in 32 KiB pages allocated as id ranges come into use.
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
+import { MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase, idBigCount } from "./ids";
 import { CHECKS } from "./checks";
 import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
@@ -32,7 +30,6 @@ import {
 const HANDLE_BITS: u32 = 29;
 const HEAP_MASK: u32 = (1 << (32 - HANDLE_BITS)) - 1;
 const MAX_HANDLE: u32 = (1 << HANDLE_BITS) - 1;
-const MAX_ID: u32 = 1 << 28;          // id table limit: 256 Mi live ids (2 GiB of id table)
 const PARAM_SLOTS: i32 = 64;
 if (<u32>MAX_HEAPS > HEAP_MASK + 1) ERROR("heap index does not fit the id entry");
 
@@ -41,12 +38,6 @@ let opsCap: i32 = 0;
 let samplesBuf: usize = 0;
 let samplesCap: i32 = 0;
 let sampleCount: i32 = 0;
-let idTable: usize = 0;
-let idCap: u32 = 0;
-const ID_BYTES: usize = 8;
-const ID_REQ: usize = 4;   // offset of the requested size in an entry
-// @ts-ignore: decorator
-@inline function idSlot(id: u32): usize { return idTable + <usize>id * ID_BYTES; }
 const paramsBuf = memory.data(PARAM_SLOTS * 8);
 const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
 const lookaheadSink = memory.data(8);
@@ -100,18 +91,7 @@ export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
 export function batchFirstFailStatus(): i32 { return firstFailStatus; }
 
-function growIds(id: u32): bool {
-  if (id >= MAX_ID) return false;
-  let cap = idCap ? idCap : 1024;
-  while (cap <= id) cap <<= 1;
-  if (cap > MAX_ID) cap = MAX_ID;
-  idTable = resize(idTable, <usize>cap * ID_BYTES);
-  memory.fill(idTable + <usize>idCap * ID_BYTES, 0, <usize>(cap - idCap) * ID_BYTES);
-  idCap = cap;
-  return true;
-}
-
-export function idTableBytes(): usize { return <usize>idCap * ID_BYTES; }
+export { idTableBytes } from "./ids";
 
 // Takes a sample now. mark = label index, or -1 for a periodic sample; ev = the event number to record.
 export function takeSample(mark: i32, ev: u64): void {
@@ -162,6 +142,27 @@ function fail(i: i32, st: Status): void {
   if (firstFailOp < 0) { firstFailOp = i; firstFailStatus = st; }
 }
 
+// Bounds of one batch (a bad op fails with BAD_PARAM and counts no event, as any bad op changes
+// nothing): at most MAX_SAMPLES_PER_BATCH samples (each SAMPLE_SLOTS × 8 bytes, 4.5 KB: 37 MB at
+// most; a SKIP of 2^40 events with a sample every 7 would otherwise ask for 157 billion), and event
+// and time counters the host reads exactly as f64 (below 2^53).
+const MAX_SAMPLES_PER_BATCH: i32 = 8192;
+const MAX_EXACT_COUNT: u64 = (<u64>1 << 53) - 1;
+
+function opFits(opcode: u32, size: u64): bool {
+  const ev = clockEvents();
+  let n: u64 = 0;           // events the op adds
+  let samples: u64 = 0;     // samples it takes
+  if (opcode >= <u32>Op.ALLOC && opcode <= <u32>Op.FREE) n = 1;
+  else if (opcode == <u32>Op.SKIP) n = size;
+  else if (opcode == <u32>Op.MARK) samples = 1;
+  else if (opcode == <u32>Op.TICK) return size <= MAX_EXACT_COUNT - clockNs();
+  else return true;
+  if (n > MAX_EXACT_COUNT - ev) return false;
+  if (nextSampleAt && ev + n >= nextSampleAt) samples += (ev + n - nextSampleAt) / sampleEvery + 1;
+  return samples <= <u64>(MAX_SAMPLES_PER_BATCH - sampleCount);
+}
+
 // @ts-ignore: decorator
 @inline function countEvent(n: u64): void {
   clockAddEvents(n);
@@ -182,37 +183,38 @@ function notePeaks(h: i32): void {
 
 function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = false): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  if (id >= idCap && !growIds(id)) return Status.ID_OUT_OF_RANGE;
-  const slot = idSlot(id);
-  if (load<u32>(slot)) return Status.ID_IN_USE;
+  if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
+  const known = idEntry(id);
+  if (known && load<u32>(known)) return Status.ID_IN_USE;
   const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
   if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
+  const slot = known ? known : idEntryForWrite(id);
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
-  const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
-  store<u32>(slot, req, ID_REQ);
-  hAdd(hRequested, h, req);
+  idSetRequested(slot, id, size);
+  hAdd(hRequested, h, <i64>size);
   notePeaks(h);
   hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
 
+// Entry address of `id` when it is live in heap h, else 0.
 // @ts-ignore: decorator
-@inline function liveEntry(h: i32, id: u32): u32 {
-  if (id >= idCap) return 0;
-  const e = load<u32>(idSlot(id));
-  return e && <i32>(e & HEAP_MASK) == h ? e : 0;
+@inline function liveSlot(h: i32, id: u32): usize {
+  const slot = idEntry(id);
+  if (!slot) return 0;
+  const e = load<u32>(slot);
+  return e && <i32>(e & HEAP_MASK) == h ? slot : 0;
 }
 
 function doFree(h: i32, id: u32): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const e = liveEntry(h, id);
-  if (!e) return Status.UNKNOWN_ID;
-  heapFree(h, e >> (32 - HANDLE_BITS));
-  const slot = idSlot(id);
-  store<u32>(slot, 0);
-  hAdd(hRequested, h, -<i64>load<u32>(slot, ID_REQ));
+  const slot = liveSlot(h, id);
+  if (!slot) return Status.UNKNOWN_ID;
+  heapFree(h, load<u32>(slot) >> (32 - HANDLE_BITS));
+  hAdd(hRequested, h, -<i64>idRequested(slot, id));
+  idClear(slot, id);
   hAdd(hLive, h, -1);
   hAdd(hFrees, h, 1);
   return Status.OK;
@@ -220,17 +222,15 @@ function doFree(h: i32, id: u32): Status {
 
 function doRealloc(h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const e = liveEntry(h, id);
-  if (!e) return Status.UNKNOWN_ID;
-  const handle = heapRealloc(h, e >> (32 - HANDLE_BITS), size);
+  const slot = liveSlot(h, id);
+  if (!slot) return Status.UNKNOWN_ID;
+  const handle = heapRealloc(h, load<u32>(slot) >> (32 - HANDLE_BITS), size);
   if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
   if (handle > MAX_HANDLE) unreachable();
-  const slot = idSlot(id);
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
-  const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
-  hAdd(hRequested, h, <i64>req - <i64>load<u32>(slot, ID_REQ));
+  hAdd(hRequested, h, <i64>size - <i64>idRequested(slot, id));
+  idSetRequested(slot, id, size);
   notePeaks(h);
-  store<u32>(slot, req, ID_REQ);
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
@@ -238,11 +238,11 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
 // The program writes `size` bytes from the start of a live block (capped at what it requested).
 function doTouch(h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const e = liveEntry(h, id);
-  if (!e) return Status.UNKNOWN_ID;
-  const req = <u64>load<u32>(idSlot(id), ID_REQ);
+  const slot = liveSlot(h, id);
+  if (!slot) return Status.UNKNOWN_ID;
+  const req = idRequested(slot, id);
   const n = size < req ? size : req;
-  if (n) touchPages(heapUserAddress(h, e >> (32 - HANDLE_BITS)), n, <u8>heapRoot(h));
+  if (n) touchPages(heapUserAddress(h, load<u32>(slot) >> (32 - HANDLE_BITS)), n, <u8>heapRoot(h));
   return Status.OK;
 }
 
@@ -265,10 +265,14 @@ function doHeapDestroy(h: i32): Status {
   const st = heapDestroy(h);
   if (st != Status.OK) return st;
   // Forget the ids that pointed into the heap (rare op: a scan of the id table is fine).
-  for (let id: u32 = 0; id < idCap; id++) {
-    const slot = idSlot(id);
-    const e = load<u32>(slot);
-    if (e && <i32>(e & HEAP_MASK) == h) store<u32>(slot, 0);
+  for (let p: u32 = 0; p < idPageCount(); p++) {
+    const base = idPageBase(p);
+    if (!base) continue;
+    for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
+      const slot = base + (<usize>i << 3);
+      const e = load<u32>(slot);
+      if (e && <i32>(e & HEAP_MASK) == h) idClear(slot, (p << ID_PAGE_SHIFT) + i);
+    }
   }
   return Status.OK;
 }
@@ -289,8 +293,9 @@ export function runBatch(count: i32): i32 {
     // record of the block in. Stored to a scratch cell only to keep the loads from being dropped.
     if (i + LOOKAHEAD < count) {
       const ahead = load<u32>(p + (<usize>LOOKAHEAD << 4), 4);
-      if (ahead < idCap) {
-        const e = load<u32>(idSlot(ahead));
+      const aheadSlot = idEntry(ahead);
+      if (aheadSlot) {
+        const e = load<u32>(aheadSlot);
         if (e) store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
       }
     }
@@ -299,6 +304,7 @@ export function runBatch(count: i32): i32 {
     const size = load<u64>(p, 8);
     const h = <i32>((w0 >> 8) & 0xFF);
     const arg = w0 >> 16;
+    if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); continue; }
     let st = Status.OK;
     switch (w0 & 0xFF) {
       case Op.ALLOC: { st = doAlloc(h, id, size, 0); countEvent(1); break; }
@@ -330,11 +336,14 @@ export function runBatch(count: i32): i32 {
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.
 export function idUserAddress(id: u32): u64 {
-  if (id >= idCap) return 0;
-  const e = load<u32>(idSlot(id));
+  const slot = idEntry(id);
+  const e = slot ? load<u32>(slot) : 0;
   return e ? heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)) : 0;
 }
-export function idRequestedBytes(id: u32): u32 { return id < idCap ? load<u32>(idSlot(id), ID_REQ) : 0; }
+export function idRequestedBytes(id: u32): u64 {
+  const slot = idEntry(id);
+  return slot && load<u32>(slot) ? idRequested(slot, id) : 0;
+}
 
 // Full invariant check of the VM, the engine's tables, the layers and every heap (debug builds
 // check more inside each policy). Returns 0 or the number of the first failed invariant:
@@ -351,13 +360,24 @@ export function checkAll(): i32 {
   const v = vmCheck();
   if (v) return v;
   memory.fill(idCountScratch, 0, MAX_HEAPS * 8);
-  for (let id: u32 = 0; id < idCap; id++) {
-    const e = load<u32>(idSlot(id));
-    if (!e) continue;
-    const h = <i32>(e & HEAP_MASK);
-    if (!heapPolicy(h)) return CHECK_ID_TABLE;
-    hAdd(idCountScratch, h, 1);
+  let bigLive: u32 = 0;
+  for (let p: u32 = 0; p < idPageCount(); p++) {
+    const base = idPageBase(p);
+    if (!base) continue;
+    for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
+      const slot = base + (<usize>i << 3);
+      const e = load<u32>(slot);
+      if (!e) {
+        if (load<u32>(slot, 4)) return CHECK_ID_TABLE; // a free entry keeps no size
+        continue;
+      }
+      const h = <i32>(e & HEAP_MASK);
+      if (!heapPolicy(h)) return CHECK_ID_TABLE;
+      hAdd(idCountScratch, h, 1);
+      if (load<u32>(slot, 4) == 0xFFFFFFFF) bigLive++;
+    }
   }
+  if (bigLive != idBigCount()) return CHECK_ID_TABLE; // every huge request has its exact size
   for (let h = 0; h < MAX_HEAPS; h++) {
     if (heapPolicy(h) && hGet(idCountScratch, h) != hGet(hLive, h)) return CHECK_ID_TABLE;
   }

@@ -98,12 +98,12 @@ function listing(dir: string): string[] {
 type PathCase = { kind: string; role: 'input' | 'output'; command: string };
 
 const paths: FuzzProperty<PathCase> = {
-  name: 'special paths × run/stats/convert',
+  name: 'special paths × run/stats/convert/analyze',
   arbitrary: fc.record({
     kind: fc.constantFrom('directory', 'symlink loop', 'link to a directory', 'dangling link', 'missing file', 'missing directory',
       'file as directory', 'trailing slash', 'empty file', 'very long name', 'newline in name', '/dev/null', '/dev/zero', 'FIFO', 'device node'),
     role: fc.constantFrom('input' as const, 'output' as const),
-    command: fc.constantFrom('run', 'stats', 'convert'),
+    command: fc.constantFrom('run', 'stats', 'convert', 'analyze'),
   }),
   ciRuns: 60,
   async check(c) {
@@ -116,7 +116,8 @@ const paths: FuzzProperty<PathCase> = {
       : c.command === 'convert' ? ['convert', path, '-o', scratchFile('p-out.hst', '')] : [c.command, path];
     const o = await runCli(argv);
     checkOutcome(o);
-    // A new name or a regular file is a fine output; nothing else is a fine input or output.
+    // A new name or a regular file is a fine output; nothing else is a fine input or output (an
+    // empty file is no WinDbg output either: analyze refuses it too).
     const writable = c.role === 'output' && ['missing file', 'empty file', 'newline in name'].includes(c.kind);
     expect(o.code, o.stderr).toBe(writable ? 0 : 2);
     if (writable) {

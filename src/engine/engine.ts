@@ -3,6 +3,7 @@
 import {
   ABI_VERSION, ARCHS, type ArchName, H, HEAP_SLOTS, K, MAX_HEAPS, NO_OWNER, OP_WORDS, SAMPLE_HEADER_SLOTS,
   SAMPLE_SLOTS, STATUS_NAMES, Status, USAGE_COUNT, V, VM_SLOTS, REGION_TYPE_COUNT, RegionType, Usage,
+  R, P, RUN_BASE, RUN_HEAP_SLOTS, FAIL_REASONS, type FailReasonName,
 } from './abi.js';
 import { OpBuffer } from './ops.js';
 import { instantiateEngine, type BuildFlavour, type EngineExports } from './load.js';
@@ -31,6 +32,58 @@ export interface VmCounters {
   usageRegions: Record<UsageName, number>;
   typeBytes: Record<TypeName, number>;
   typeRegions: Record<TypeName, number>;
+}
+
+/** The largest value a counter reached, and the event count after which it was first reached (0 = before any event). */
+export interface Peak {
+  bytes: number;
+  event: number;
+}
+
+/** Exact peaks of one heap: the maxima after every op, not over samples. */
+export interface HeapPeaks {
+  /** Committed bytes the heap owns (a stacked heap: what it holds from its parent). */
+  committedBytes: Peak;
+  residentBytes: Peak;
+  reservedBytes: Peak;
+  /** What the heap's callers asked for (requestedBytes). */
+  requestedBytes: Peak;
+}
+
+/** The first allocation a policy refused: the program's failure. */
+export interface AllocationFailure {
+  event: number;
+  sizeBytes: number;
+  /** 'address-space': no free range for a reservation; 'policy-limit': the policy refused the size. */
+  reason: Exclude<FailReasonName, 'none'>;
+  heap: number;
+}
+
+/**
+ * The program's side of a sample, counted apart from every policy: what the workload or trace
+ * asked for and has not freed (failed allocations included, so it is the same under every policy),
+ * its allocation failures, and the exact peaks of the heaps together and of the process.
+ */
+export interface ProgramCounters {
+  liveBytes: number;
+  liveBlocks: number;
+  failedAllocs: number;
+  failedBytes: number;
+  firstFailure: AllocationFailure | null;
+  /** Frees that were not events: a trace's allocator handed out a live block's address again. */
+  implicitFrees: number;
+  /** Committed and resident bytes of every region a heap owns (the allocator stack's hold on memory). */
+  heapsCommittedBytes: number;
+  heapsResidentBytes: number;
+  /** At the heaps' committed peak: the program's live bytes and the heaps' resident bytes then. */
+  atCommittedPeak: { liveBytes: number; heapsResidentBytes: number };
+  peaks: {
+    liveBytes: Peak;
+    heapsCommittedBytes: Peak;
+    heapsResidentBytes: Peak;
+    processCommittedBytes: Peak;
+    processResidentBytes: Peak;
+  };
 }
 
 export interface HeapSample {
@@ -63,6 +116,8 @@ export interface HeapSample {
   failedAllocs: number;
   peakCommittedBytes: number;
   peakRequestedBytes: number;
+  /** Exact peaks of this heap with their events. */
+  peaks: HeapPeaks;
   /** The policy's own counters, by the names in src/engine/policies.ts. */
   policyCounters: Record<string, number>;
   /** The parameters the heap was created with (only those set; the rest are the policy's defaults). */
@@ -77,6 +132,7 @@ export interface Sample {
   failedOps: number;
   vm: VmCounters;
   heaps: HeapSample[];
+  program: ProgramCounters;
 }
 
 export interface BatchResult {
@@ -430,13 +486,52 @@ export class Engine {
         uncommittedRanges: f[k + K.UNCOMMITTED_RANGES]!, segments: f[k + K.SEGMENTS]!,
         virtualBlocks: f[k + K.VIRTUAL_BLOCKS]!, virtualBytes: f[k + K.VIRTUAL_BYTES]!, allocs: f[k + K.ALLOCS]!,
         frees: f[k + K.FREES]!, failedAllocs: f[k + K.FAILED_ALLOCS]!, peakCommittedBytes: f[k + K.PEAK_COMMITTED]!,
-        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, policyCounters, params: this.heapParams[h]!,
+        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, peaks: decodeHeapPeaks(f, o + RUN_BASE + R.HEAP_PEAKS + h * RUN_HEAP_SLOTS),
+        policyCounters, params: this.heapParams[h]!,
       });
     }
     return {
       event: f[o + H.EVENT]!, label: mark < 0 ? null : this.labels[mark] ?? `mark-${mark}`, tick: f[o + H.TICK]!,
-      failedOps: f[o + H.FAILED_OPS]!, vm, heaps,
+      failedOps: f[o + H.FAILED_OPS]!, vm, heaps, program: decodeProgram(f, o + RUN_BASE),
     };
   }
 }
 
+function peakAt(f: Float64Array, bytes: number, event: number): Peak {
+  return { bytes: f[bytes]!, event: f[event]! };
+}
+
+function decodeHeapPeaks(f: Float64Array, p: number): HeapPeaks {
+  return {
+    committedBytes: peakAt(f, p + P.COMMITTED, p + P.COMMITTED_EVENT),
+    residentBytes: peakAt(f, p + P.RESIDENT, p + P.RESIDENT_EVENT),
+    reservedBytes: peakAt(f, p + P.RESERVED, p + P.RESERVED_EVENT),
+    requestedBytes: peakAt(f, p + P.REQUESTED, p + P.REQUESTED_EVENT),
+  };
+}
+
+function decodeProgram(f: Float64Array, r: number): ProgramCounters {
+  const failEvent = f[r + R.FIRST_FAIL_EVENT]!;
+  return {
+    liveBytes: f[r + R.LIVE_BYTES]!,
+    liveBlocks: f[r + R.LIVE_BLOCKS]!,
+    failedAllocs: f[r + R.FAILED_ALLOCS]!,
+    failedBytes: f[r + R.FAILED_BYTES]!,
+    firstFailure: failEvent ? {
+      event: failEvent, sizeBytes: f[r + R.FIRST_FAIL_BYTES]!,
+      reason: (FAIL_REASONS[f[r + R.FIRST_FAIL_REASON]!] ?? 'policy-limit') as AllocationFailure['reason'],
+      heap: f[r + R.FIRST_FAIL_HEAP]!,
+    } : null,
+    implicitFrees: f[r + R.IMPLICIT_FREES]!,
+    heapsCommittedBytes: f[r + R.HEAPS_COMMITTED]!,
+    heapsResidentBytes: f[r + R.HEAPS_RESIDENT]!,
+    atCommittedPeak: { liveBytes: f[r + R.AT_PEAK_LIVE]!, heapsResidentBytes: f[r + R.AT_PEAK_RESIDENT]! },
+    peaks: {
+      liveBytes: peakAt(f, r + R.LIVE_PEAK, r + R.LIVE_PEAK_EVENT),
+      heapsCommittedBytes: peakAt(f, r + R.HEAPS_COMMITTED_PEAK, r + R.HEAPS_COMMITTED_PEAK_EVENT),
+      heapsResidentBytes: peakAt(f, r + R.HEAPS_RESIDENT_PEAK, r + R.HEAPS_RESIDENT_PEAK_EVENT),
+      processCommittedBytes: peakAt(f, r + R.PROCESS_COMMITTED_PEAK, r + R.PROCESS_COMMITTED_PEAK_EVENT),
+      processResidentBytes: peakAt(f, r + R.PROCESS_RESIDENT_PEAK, r + R.PROCESS_RESIDENT_PEAK_EVENT),
+    },
+  };
+}

@@ -1,8 +1,9 @@
 // Policy names, ids (assembly/abi.ts Policy) and their parameters (slot = index in the HEAP_CREATE
 // params block, as each assembly/policies/<name>.ts declares it).
 import { UsageError } from '../errors.js';
-import { ptmallocHeapView, ptmallocRetentionCauses } from './ptmalloc.js';
+import { diagnosePtmalloc, mallinfoOf, ptmallocHeapView, ptmallocRetentionCauses } from './ptmalloc.js';
 import type { HeapSample } from './engine.js';
+import type { EngineExports } from './load.js';
 import { poolRetainedCause } from '../diagnosis/pool.js';
 import type { DiagnosisCause, HeapCounters } from '../report/types.js';
 import { ntHeapView, ntRetentionCauses } from './nt.js';
@@ -14,10 +15,25 @@ export interface ParamSpec {
   description: string;
 }
 
+/** Which report vocabulary a policy's runs use: Linux tools, WinDbg, or neither in particular. */
+export type Platform = 'linux' | 'windows' | 'any';
+
 export interface PolicySpec {
   name: string;
   id: number;
   description: string;
+  /**
+   * The platform whose allocator this is: a `linux` policy on a profile that is not Windows is
+   * reported as Linux tools show a process (RSS, brk heap and mmap, mallinfo2); a `windows` policy
+   * or a Windows profile as WinDbg does; `any` follows the profile.
+   */
+  platform: Platform;
+  /**
+   * What the engine's TRIM op is for this policy, in the library's own words (`--trim-at` and the
+   * what-if beside the verdict); undefined when the policy has no such call (the trim then goes to
+   * the layer below).
+   */
+  trimName?: string;
   params: ParamSpec[];
   /** Can take its memory from another heap (`--set parent=<policy>`). */
   stackable: boolean;
@@ -27,6 +43,16 @@ export interface PolicySpec {
   heapView?: (h: HeapSample) => Partial<HeapCounters>;
   /** Which mechanisms hold the heap's committed-but-unused bytes at one checkpoint (diagnosis causes). */
   retentionCauses?: (h: HeapCounters) => DiagnosisCause[];
+  /** The library's own statistics under the library's real names (glibc: the mallinfo2 fields). */
+  native?: (h: HeapCounters) => Record<string, number>;
+  /** Linux view: how the heap's memory splits between the brk heap and mmapped blocks. */
+  linuxMemory?: (h: HeapCounters) => { brkBytes: number; mmapBytes: number; mmapBlocks: number };
+  /**
+   * The policy's own end-of-run report, put in the run document under `section` (ptmalloc: the
+   * glibc mechanisms and what malloc_trim would give back). `raw` reads engine detail of heap `index`.
+   */
+  runSummary?: (h: HeapCounters, params: Record<string, string | number>, raw: EngineExports, index: number) =>
+    { section: string; value: unknown };
   /**
    * Host-side check of a full parameter set (defaults filled in): a message naming what is wrong,
    * or undefined. The engine checks again and answers BAD_PARAM; this only gives a clearer error.
@@ -42,6 +68,8 @@ export const POLICIES: Record<string, PolicySpec> = {
     name: 'first-fit',
     id: 1,
     description: 'address-ordered first fit, boundary tags, immediate coalescing, decommit of big free blocks',
+    platform: 'any',
+    trimName: 'a trim (decommit of every free block\'s whole pages)',
     stackable: false,
     params: [
       { name: 'decommitBlockBytes', slot: 0, defaultValue: 64 * KiB, description: 'smallest coalesced free block whose whole pages are decommitted' },
@@ -56,6 +84,8 @@ export const POLICIES: Record<string, PolicySpec> = {
     name: 'ptmalloc',
     id: 4,
     description: 'glibc 2.36 malloc (Debian 12), main arena, x86-64, one thread: tcache, fastbins, bins, top, brk/mmap, mallinfo2',
+    platform: 'linux',
+    trimName: 'malloc_trim(0)',
     stackable: false,
     // glibc's own names (GLIBC_TUNABLES glibc.malloc.<name>, MALLOC_<NAME>_); not set = glibc's default.
     // Setting trim_threshold, mmap_threshold, top_pad or mmap_max turns the dynamic thresholds off.
@@ -75,11 +105,24 @@ export const POLICIES: Record<string, PolicySpec> = {
     ],
     heapView: ptmallocHeapView,
     retentionCauses: ptmallocRetentionCauses,
+    native: (h) => ({ ...mallinfoOf((h.mallinfo ?? {}) as Record<string, unknown>) }),
+    linuxMemory: (h) => {
+      const m = mallinfoOf((h.mallinfo ?? {}) as Record<string, unknown>);
+      return { brkBytes: m.arena, mmapBytes: m.hblkhd, mmapBlocks: m.hblks };
+    },
+    runSummary: (h, params, raw, index) => ({
+      section: 'ptmalloc',
+      value: diagnosePtmalloc(h, params, {
+        purgeableBytes: Number(raw.ptPurgeableBytes(index)), pinnedBelowBytes: Number(raw.ptPinnedBelowBytes(index)),
+      }),
+    }),
   },
   nt: {
     name: 'nt',
     id: 2,
     description: 'Windows NT heap: NT5 back end (segments, UCRs, best fit, decommit thresholds) with the LFH front end',
+    platform: 'windows',
+    trimName: 'HeapCompact',
     stackable: false,
     // Slots as in assembly/policies/nt.ts. Defaults marked "by architecture" are chosen by the engine
     // when the parameter is not set; the number shown is the x86 one.
@@ -110,6 +153,7 @@ export const POLICIES: Record<string, PolicySpec> = {
     name: 'pool',
     id: 3,
     description: 'custom memory manager: power-of-two object classes carved from chunks, LIFO free lists, chunks never given back',
+    platform: 'any',
     stackable: true,
     params: [
       { name: 'minObjectBytes', slot: 0, defaultValue: 16, description: 'smallest object class (a power of two, at least 8)' },

@@ -100,9 +100,9 @@ export class AddressMapper {
 
   private newId(key: number): number {
     const old = this.table.get(key);
-    // An address handed out while the trace still has it live: the free is missing from the
-    // trace. The old block stays live (it will show as a leak candidate); count the anomaly.
-    if (old !== undefined && old !== FREED) this.ledger.input.reusedLiveAddresses++;
+    // An address handed out while the trace still has it live: the free is missing from the trace.
+    // The same id is used again, so the Ledger frees the older block first (an implicit free).
+    if (old !== undefined && old !== FREED) return old;
     const id = this.freeCount > 0 ? this.freeIds[--this.freeCount]! : this.nextId++;
     this.table.set(key, id);
     return id;
@@ -152,14 +152,21 @@ export class AddressMapper {
     if (oldKey === 0) return this.alloc(newKey, sizeBytes, caller);
     if (sizeBytes === 0) return this.free(oldKey);
     const id = this.table.get(oldKey);
-    if (id === undefined) return this.ledger.skip(SKIP_UNMATCHED_REALLOC);
     if (id === FREED) return this.ledger.skip(SKIP_DOUBLE_FREE);
-    if (newKey === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
+    if (newKey === 0) return this.ledger.skip(id === undefined ? SKIP_UNMATCHED_REALLOC : SKIP_FAILED_ALLOC);
+    // A pointer the trace never saw (it began after the allocation): the program got a block of
+    // the new size at newKey; the old block was never in the simulated heap.
+    if (id === undefined) return this.ledger.untracedRealloc(this.newId(newKey), sizeBytes, caller);
     if (newKey !== oldKey) {
       const other = this.table.get(newKey);
-      if (other !== undefined && other !== FREED) this.ledger.input.reusedLiveAddresses++;
+      // newKey still live as another block: a free the trace did not show; free it first.
+      if (other !== undefined && other !== FREED) {
+        this.ledger.implicitFree(other);
+        this.releaseId(other);
+      }
       this.table.set(oldKey, FREED);
       this.table.set(newKey, id);
+      // The old address is free now: its id moves to newKey and stays the block's name.
     }
     this.ledger.realloc(id, sizeBytes, caller);
   }

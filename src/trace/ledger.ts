@@ -42,8 +42,6 @@ export interface InputCounts {
   ignoredLines: number;
   /** 1 when the last line had no newline and did not parse (the trace was cut while being written). */
   truncatedLastLine: number;
-  /** Allocations that returned an address still live in the trace (a free missing from the trace). */
-  reusedLiveAddresses: number;
   /** Lines of processes other than the first one (logalloc logs several processes; the first is replayed). */
   otherProcessLines: number;
 }
@@ -63,12 +61,16 @@ export class Ledger implements EventSink {
   callocs = 0;
   alignedAllocs = 0;
   reallocs = 0;
+  /** Reallocs of blocks the trace never allocated, replayed as allocations of the new size (events). */
+  untracedReallocs = 0;
   frees = 0;
+  /** Live blocks freed because an allocation returned their address or id again (not events). */
+  implicitFrees = 0;
   readonly skips = new Float64Array(SKIP_REASON_COUNT);
   marks = 0;
   ticks = 0;
   threadsSeen = new Set<number>();
-  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, reusedLiveAddresses: 0, otherProcessLines: 0 };
+  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, otherProcessLines: 0 };
   /** Format-specific remarks worth printing (a header that disagrees with the body, …). */
   readonly warnings: string[] = [];
 
@@ -153,6 +155,7 @@ export class Ledger implements EventSink {
 
   private born(id: number, sizeBytes: number, caller: number): void {
     if (id >= this.state.length) this.grow(id);
+    else if (this.state[id] === STATE_LIVE) this.implicitFree(id);
     if (id >= this.idHighWater) this.idHighWater = id + 1;
     const e = ++this.events;
     this.state[id] = STATE_LIVE;
@@ -183,6 +186,22 @@ export class Ledger implements EventSink {
     this.alignedAllocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.alignedAlloc(id, sizeBytes, alignBytes, caller);
+  }
+
+  /** A realloc of `id`, which the trace never allocated (readers check: not live, not freed). */
+  untracedRealloc(id: number, sizeBytes: number, caller: number): void {
+    this.untracedReallocs++;
+    this.born(id, sizeBytes, caller);
+    if (this.out !== null) this.out.untracedRealloc(id, sizeBytes, caller);
+  }
+
+  /** Frees live block `id` without an event: its address was handed out again. */
+  implicitFree(id: number): void {
+    this.implicitFrees++;
+    if (this.out !== null) this.out.implicitFree(id);
+    this.state[id] = STATE_FREED;
+    this.liveBlocks--;
+    this.liveBytes -= this.sizes[id]!;
   }
 
   realloc(id: number, sizeBytes: number, caller: number): void {

@@ -39,6 +39,8 @@ export interface PolicyInfo {
   description: string;
   /** Can take its memory from another heap (a layer below) instead of the VM. */
   stackable: boolean;
+  /** Report vocabulary of its runs (see PolicySpec.platform). */
+  platform: 'linux' | 'windows' | 'any';
   params: { name: string; defaultValue: number; description: string }[];
 }
 

@@ -25,10 +25,23 @@ describe('heapsim run', () => {
     expect(peak.address.state.commit).toBeGreaterThanOrEqual(peak.heap.committedBytes);
   });
 
-  it('prints a summary at each mark', async () => {
+  it('prints the verdict first, a row per moment, the platform view at the end; --dumps one per checkpoint', async () => {
     const r = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3');
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toHaveLength(3);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^heapsim run: peak-hour on first-fit \(x86, profile windows-service-x86, seed 3, WinDbg view\): 650000 events$/);
+    expect(lines[2]).toMatch(/^verdict: (second-order|first-order|none|out-of-memory): /);
+    expect(r.stdout.match(/^(start|before|peak|after|committed peak) +\d+ /gm)).toHaveLength(5);
+    // Only the end gets the full view by default (a Windows profile: WinDbg's).
+    expect(r.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toEqual(['=== after (event 650000) ===']);
+    expect(r.stdout.match(/^0:000> !address -summary$/gm)).toHaveLength(1);
+    const dumps = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3', '--dumps');
+    expect(dumps.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toHaveLength(3);
+    expect(dumps.stdout.match(/^0:000> !address -summary$/gm)).toHaveLength(3);
+    // --every adds rows to the table, not dumps.
+    const every = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3', '--every', '100000');
+    expect(every.stdout.match(/^#\d+ +\d+ /gm)).toHaveLength(6);
+    expect(every.stdout.match(/^0:000> !address -summary$/gm)).toHaveLength(1);
   });
 
   it('accepts --set with size units and changes the outcome', async () => {
@@ -79,7 +92,8 @@ describe('heapsim run: diagnosis', () => {
   it('prints the diagnosis after the marks and puts it in --json', async () => {
     const text = await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'maxObjectBytes=1M', '--set', 'chunkBytes=4M');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/=== diagnosis ===\n\nsecond-order:/);
+    expect(text.stdout).toMatch(/^verdict: second-order: [\d.]+ MiB retained at the end \(committed − live\), mostly retained by pool/m);
+    expect(text.stdout).toMatch(/=== details ===\n\nsecond-order:/);
     expect(text.stdout).toMatch(/retained by pool/);
     const doc = JSON.parse((await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'maxObjectBytes=1M', '--set', 'chunkBytes=4M', '--json')).stdout);
     expect(doc.diagnosis.kind).toBe('second-order');

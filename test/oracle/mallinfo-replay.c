@@ -6,8 +6,11 @@
  *   mtrace  (default)  glibc MALLOC_TRACE text. Events are counted as heapsim's trace readers
  *                      count them: one per `+`, `-`, `!` line and one per `<`/`>` pair. Calls the
  *                      trace cannot be replayed (free of an unknown or freed pointer, a failed
- *                      allocation, free(NULL), an unmatched realloc) are events that do nothing.
- *                      Every `+` is replayed as malloc (the line does not say which call it was).
+ *                      allocation, free(NULL)) are events that do nothing. Every `+` is replayed as
+ *                      malloc (the line does not say which call it was). Pointers the trace did not
+ *                      see are replayed as heapsim's readers replay them (src/trace/events.ts): a
+ *                      realloc of a pointer never seen is a malloc of the new size; an allocation
+ *                      that returns a pointer still live frees the older block first (not an event).
  *   ops     (--ops)    heapsim's own test script, one call per line, blocks named by small ids:
  *                        m ID SIZE     malloc               c ID SIZE   calloc(1, SIZE)
  *                        a ID ALIGN SIZE  memalign          r ID SIZE   realloc (0 = free)
@@ -294,6 +297,18 @@ static int parse_dec(const char *s, const char *e, uint64_t *v)
 static int have_pending;
 static uint64_t pending_old;
 
+/* The block the trace allocated at `ptr` is about to be `ptr` again: a live one is freed first. */
+static struct slot *fresh_slot(uint64_t ptr)
+{
+  struct slot *sl = table_find(ptr, 1);
+  if (sl->value)
+    {
+      free(sl->value);
+      sl->value = NULL;
+    }
+  return sl;
+}
+
 static void mtrace_line(const char *s, const char *e)
 {
   while (e > s && is_blank(e[-1])) e--;
@@ -335,8 +350,8 @@ static void mtrace_line(const char *s, const char *e)
     case '+':
       if (ptr)
         {
-          void *p = written(malloc(size));
-          table_find(ptr, 1)->value = p;
+          struct slot *sl = fresh_slot(ptr);
+          sl->value = written(malloc(size));
         }
       count_event();
       break;
@@ -363,7 +378,10 @@ static void mtrace_line(const char *s, const char *e)
       if (pending_old == 0)
         {
           if (ptr)
-            table_find(ptr, 1)->value = written(malloc(size));
+            {
+              struct slot *sl = fresh_slot(ptr);
+              sl->value = written(malloc(size));
+            }
         }
       else if (size == 0)
         {
@@ -374,13 +392,29 @@ static void mtrace_line(const char *s, const char *e)
               sl->value = NULL;
             }
         }
-      else
+      else if (ptr)
         {
           struct slot *sl = table_find(pending_old, 0);
-          if (sl && sl->value && ptr)
+          if (!sl)
             {
-              void *p = written(realloc(sl->value, size));
+              /* never seen: the trace began after it was allocated */
+              struct slot *nsl = fresh_slot(ptr);
+              nsl->value = written(malloc(size));
+            }
+          else if (sl->value)
+            {
+              if (ptr != pending_old)
+                {
+                  struct slot *other = table_find(ptr, 0);
+                  if (other && other->value)
+                    {
+                      free(other->value);
+                      other->value = NULL;
+                    }
+                }
+              void *old = sl->value;
               sl->value = NULL;
+              void *p = written(realloc(old, size));
               table_find(ptr, 1)->value = p;
             }
         }

@@ -45,6 +45,8 @@ export interface PolicySpec {
   retentionCauses?: (h: HeapCounters) => DiagnosisCause[];
   /** The library's own statistics under the library's real names (glibc: the mallinfo2 fields). */
   native?: (h: HeapCounters) => Record<string, number>;
+  /** What the library calls those statistics (glibc: `mallinfo2()`). */
+  nativeName?: string;
   /** Linux view: how the heap's memory splits between the brk heap and mmapped blocks. */
   linuxMemory?: (h: HeapCounters) => { brkBytes: number; mmapBytes: number; mmapBlocks: number };
   /**
@@ -106,6 +108,7 @@ export const POLICIES: Record<string, PolicySpec> = {
     heapView: ptmallocHeapView,
     retentionCauses: ptmallocRetentionCauses,
     native: (h) => ({ ...mallinfoOf((h.mallinfo ?? {}) as Record<string, unknown>) }),
+    nativeName: 'mallinfo2()',
     linuxMemory: (h) => {
       const m = mallinfoOf((h.mallinfo ?? {}) as Record<string, unknown>);
       return { brkBytes: m.arena, mmapBytes: m.hblkhd, mmapBlocks: m.hblks };

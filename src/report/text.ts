@@ -78,10 +78,7 @@ export function linuxView(cp: Checkpoint, doc?: RunDocument): string {
       lines.push(`${head}: committed ${iec(h.committedBytes)}, RSS ${iec(h.residentBytes ?? 0)}, free ${iec(h.freeBytes)} in ${h.freeBlocks} blocks`);
     }
     const native = spec?.native?.(h);
-    if (native) {
-      const call = spec?.name === undefined ? '' : '';
-      lines.push(`  ${call}${Object.entries(native).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-    }
+    if (native) lines.push(`  ${spec?.nativeName ?? 'native'}: ${Object.entries(native).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   return lines.join('\n');
 }

@@ -2,7 +2,11 @@
 // `heapsim run --policy ptmalloc`: every mallinfo2 field must agree at every checkpoint (every
 // 1000 events, counted as the trace readers count them) and at the end, with defaults and with
 // GLIBC_TUNABLES=glibc.malloc.tcache_count=0. Traces are made during the test with
-// `heapsim record`; an mtrace `+` is replayed as malloc on both sides.
+// `heapsim record`; an mtrace `+` is replayed as malloc on both sides, and pointers the trace did
+// not see by the same rules on both sides (untraced reallocs allocate, implicit frees free).
+// The verdict with no flags: programs that keep memory glibc does not give back are second-order
+// with retained = committed − live at the end, and the exact committed peak equals the real
+// glibc's maximum of arena + hblkhd over every event (the oracle with a checkpoint after each).
 import { describe, it, expect } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +14,7 @@ import { join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { COMMANDS } from '../../src/cli/commands/index.js';
 import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, type Checkpoint, type Mallinfo } from './harness.js';
-import type { RunDocument } from '../../src/report/types.js';
+import type { RunDocument, TrimResult } from '../../src/report/types.js';
 
 const EVERY = 1000;
 const info = oracle();
@@ -24,7 +28,14 @@ function which(cmd: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
-interface Program { name: string; command: () => string[] | undefined }
+interface Program {
+  name: string;
+  command: () => string[] | undefined;
+  /** The verdict `heapsim run TRACE --policy ptmalloc` must give with no other flag. */
+  verdict?: 'second-order' | 'first-order' | 'none';
+  /** The trace must hold pointers the trace never saw (untraced reallocs). */
+  untraced?: boolean;
+}
 
 const PROGRAMS: Program[] = [
   {
@@ -35,6 +46,14 @@ const PROGRAMS: Program[] = [
     },
   },
   {
+    name: 'python3 keeps every 50th of 40000 buffers (the README example)',
+    command: () => {
+      const py = which('/usr/bin/python3') ?? which('python3');
+      return py && [py, '-c', 'l = [bytes(600) for i in range(40000)]; keep = l[::50]; del l'];
+    },
+    verdict: 'second-order',
+  },
+  {
     name: 'sqlite3 fills and indexes a table',
     command: () => {
       const sq = which('sqlite3');
@@ -42,14 +61,25 @@ const PROGRAMS: Program[] = [
         'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) ' +
         'insert into t select x, hex(randomblob(x % 200)) from c; create index i on t(b); select count(*) from t;'];
     },
+    verdict: 'second-order',
   },
   {
     name: 'git log --stat over this repository',
     command: () => {
       const git = which('git');
       const repo = join(import.meta.dirname, '..', '..');
-      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100'] : undefined;
+      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100', `--output=${join(scratchDir(), 'git-log-stat.txt')}`] : undefined;
     },
+  },
+  {
+    name: 'git log -p over this repository',
+    command: () => {
+      const git = which('git');
+      const repo = join(import.meta.dirname, '..', '..');
+      // git reallocs buffers it allocated before tracing began: untraced reallocs in the trace.
+      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '-p', '-n', '200', '--no-color', `--output=${join(scratchDir(), 'git-log-p.txt')}`] : undefined;
+    },
+    untraced: true,
   },
   {
     name: 'sort on a generated file',
@@ -57,6 +87,7 @@ const PROGRAMS: Program[] = [
       const sort = which('sort');
       return sort && [sort, '-S', '2M', '-k2', generatedInput(), '-o', join(scratchDir(), 'sorted.txt')];
     },
+    verdict: 'second-order',
   },
   {
     name: 'awk counting words of a generated file',
@@ -105,7 +136,7 @@ describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
     run(program.name, async (ctx) => {
       const command = program.command();
       if (!command) { console.warn(`[ptmalloc recorded programs] ${program.name}: program not installed, skipped`); ctx.skip(); return; }
-      const trace = join(scratchDir(), `${program.name.split(' ')[0]}.mtrace`);
+      const trace = join(scratchDir(), `${program.name.replace(/\W+/g, '-')}.mtrace`);
       const rec = await cli('record', '-o', trace, '--', ...command);
       expect(rec.code, rec.stderr).toBe(0);
       for (const [label, env] of [['defaults', {}], ['tcache_count=0', { GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }]] as const) {
@@ -116,9 +147,36 @@ describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
         const doc = JSON.parse(r.stdout) as RunDocument;
         expect(doc.events).toBe(real.checkpoints[real.checkpoints.length - 1]!.event);
         const c = compare(real.checkpoints, simCheckpoints(doc));
-        console.log(`[ptmalloc recorded programs] ${program.name} (${label}): ${doc.events} events, ${c.compared} checkpoints compared, ${c.differing} differ`);
+        const input = doc.input as { untracedReallocs: number; implicitFrees: number };
+        console.log(`[ptmalloc recorded programs] ${program.name} (${label}): ${doc.events} events, ${c.compared} checkpoints compared, ${c.differing} differ` +
+          ` (untraced reallocs ${input.untracedReallocs}, implicit frees ${input.implicitFrees})`);
         expect(c.first).toBeUndefined();
         expect(c.compared).toBeGreaterThan(doc.events >= EVERY ? 1 : 0);
+        if (program.untraced) expect(input.untracedReallocs).toBeGreaterThan(0);
+      }
+      // The verdict with no flags, and the exact peak against glibc after every event.
+      const plain = await cli('run', trace, '--policy', 'ptmalloc', '--json');
+      expect(plain.code, plain.stderr).toBe(0);
+      const doc = JSON.parse(plain.stdout) as RunDocument;
+      const everyEvent = runOracle({ file: trace }, { every: 1 }).checkpoints;
+      let max = { bytes: -1, event: 0 };
+      for (const cp of everyEvent) {
+        const b = cp.mallinfo.arena + cp.mallinfo.hblkhd;
+        if (b > max.bytes) max = { bytes: b, event: cp.event };
+      }
+      expect(doc.peaks!.committedBytes).toEqual(max);
+      const end = doc.checkpoints[doc.checkpoints.length - 1]!;
+      const m = end.heap.mallinfo as Mallinfo;
+      expect(end.program!.heapsCommittedBytes).toBe(m.arena + m.hblkhd);
+      console.log(`[ptmalloc recorded programs] ${program.name}: verdict ${doc.diagnosis!.kind}, ${doc.diagnosis!.retainedBytes} bytes; ` +
+        `peak arena + hblkhd ${max.bytes} at event ${max.event} (glibc) = ${doc.peaks!.committedBytes.bytes} at ${doc.peaks!.committedBytes.event} (heapsim)`);
+      if (program.verdict) {
+        expect(doc.diagnosis!.kind).toBe(program.verdict);
+        expect(doc.diagnosis!.retainedBytes).toBe(m.arena + m.hblkhd - end.program!.liveBytes);
+        const text = await cli('run', trace, '--policy', 'ptmalloc');
+        expect(text.stdout.split('\n')[2]).toMatch(/^verdict: second-order: [\d.]+ [KMG]iB retained at the end \(committed − live; /);
+        expect(text.stdout).toMatch(/^heap 0 ptmalloc: heap \(brk\) [\d.]+ [KMG]iB, mmap /m);
+        expect(text.stdout).not.toMatch(/!address -summary|Usage SUMMARY/);
       }
       // The malloc_trim what-if near the end (90 % of the events), against a real malloc_trim(0) at the same event
       // (the oracle writes whole blocks as the engine assumes; residency read with mincore).
@@ -127,9 +185,9 @@ describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
       const real = runOracle({ file: trace }, { trimAt: mid, write: true, resident: true }).checkpoints;
       const rb = real.find((x) => x.kind === 'before')!, ra = real.find((x) => x.kind === 'after')!;
       const r = await cli('run', trace, '--policy', 'ptmalloc', '--trim-at', String(mid), '--json');
-      const doc = JSON.parse(r.stdout) as RunDocument;
-      const at = (label: string) => doc.checkpoints.find((x) => x.label === label)!;
-      const sb = at(`trim-at ${mid}: before`), sa = at(`trim-at ${mid}: after`);
+      const tdoc = JSON.parse(r.stdout) as RunDocument;
+      const [trim] = tdoc.trims as TrimResult[];
+      const sb = trim!.before, sa = trim!.after;
       const breakResident = (x: typeof sb): number => x.heap.residentBytes! - (x.heap.mallinfo as Mallinfo).hblkhd;
       console.log(`[ptmalloc recorded programs] ${program.name}: malloc_trim(0) at event ${mid}: glibc break resident ` +
         `${rb.breakResidentBytes} -> ${ra.breakResidentBytes}, heapsim ${breakResident(sb)} -> ${breakResident(sa)}`);

@@ -32,7 +32,7 @@ import {
 } from "./abi";
 import {
   vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages, vmCommittedBytes,
-  vmResidentBytes, vmHeapsCommittedBytes, vmHeapsResidentBytes, vmNoAddressSpaceCount,
+  vmResidentBytes, vmHeapsCommittedBytes, vmHeapsResidentBytes, vmNoAddressSpaceCount, vmGrowthCount,
 } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
@@ -189,6 +189,17 @@ function fail(i: i32, st: Status): void {
   countEvent(1);
 }
 
+// A free: it can lower what the program and the heaps hold, never raise it; only a VM that grew
+// anyway (a policy that commits on free) is looked at.
+// @ts-ignore: decorator
+@inline function freeEvent(): void {
+  if (!NO_PEAKS) {
+    const g = vmGrowthCount();
+    if (g != vmSeen) { vmSeen = g; noteVmPeaks(events + 1); }
+  }
+  countEvent(1);
+}
+
 // ---------------------------------------------------------------- exact peaks and program truth
 //
 // Peaks are taken after every op that can raise them (allocations, reallocs, frees, touches, heap
@@ -232,10 +243,30 @@ let noSpaceBefore: u32 = 0;     // vmNoAddressSpaceCount() when the current allo
 }
 
 // The peaks of heap h and every layer below it (an op on h may take memory from them), the heaps
-// together, the process and the program, after event `ev`.
+// together, the process and the program, after event `ev`. What the VM holds is looked at only when
+// the VM grew since the last look (vmGrowthCount): most ops find their pages already there.
+let vmSeen: u32 = 0xFFFFFFFF;
 function notePeaks(h: i32, ev: u64): void {
   if (NO_PEAKS) return;
   if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; }
+  // What each layer's callers asked for, and what a stacked layer holds from its parent.
+  let x = h;
+  while (x >= 0) {
+    const parent = heapParent(x);
+    if (parent >= 0) {
+      const held = heldBytes(x);
+      raise(P_COMMITTED, x, held, ev);
+      raise(P_RESERVED, x, held, ev);
+    }
+    raise(P_REQUESTED, x, hGet(hRequested, x) + layerRequested(x), ev);
+    x = parent;
+  }
+  const g = vmGrowthCount();
+  if (g != vmSeen) { vmSeen = g; noteVmPeaks(ev); }
+}
+
+// The VM's side: the heaps together, the process, and every root heap's own regions.
+function noteVmPeaks(ev: u64): void {
   const hc = vmHeapsCommittedBytes();
   const hr = vmHeapsResidentBytes();
   if (hc > heapsCommittedPeak) {
@@ -246,19 +277,11 @@ function notePeaks(h: i32, ev: u64): void {
   if (pc > processCommittedPeak) { processCommittedPeak = pc; processCommittedPeakEvent = ev; }
   const pr = vmResidentBytes();
   if (pr > processResidentPeak) { processResidentPeak = pr; processResidentPeakEvent = ev; }
-  while (h >= 0) {
-    const parent = heapParent(h);
-    if (parent < 0) {
-      raise(P_COMMITTED, h, vmOwnerCommitted(<u8>h), ev);
-      raise(P_RESIDENT, h, vmOwnerResident(<u8>h), ev);
-      raise(P_RESERVED, h, vmOwnerReserved(<u8>h), ev);
-    } else {
-      const held = heldBytes(h);
-      raise(P_COMMITTED, h, held, ev);
-      raise(P_RESERVED, h, held, ev);
-    }
-    raise(P_REQUESTED, h, hGet(hRequested, h) + layerRequested(h), ev);
-    h = parent;
+  for (let h = 0; h < MAX_HEAPS; h++) {
+    if (!heapPolicy(h) || heapParent(h) >= 0) continue;
+    raise(P_COMMITTED, h, vmOwnerCommitted(<u8>h), ev);
+    raise(P_RESIDENT, h, vmOwnerResident(<u8>h), ev);
+    raise(P_RESERVED, h, vmOwnerReserved(<u8>h), ev);
   }
 }
 
@@ -486,7 +509,7 @@ export function runBatch(count: i32): i32 {
       case Op.REALLOC: { st = doRealloc(h, id, size); opEvent(h); break; }
       case Op.FREE: {
         st = doFree(h, id);
-        if (arg & 1) { if (st == Status.OK) implicitFrees++; } else opEvent(h);
+        if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
         break;
       }
       case Op.MARK: { takeSample(<i32>arg, events); break; }

@@ -3,9 +3,11 @@
 import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
+import { runPeaksBench } from './peaks.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
+  ['exact peaks', runPeaksBench],
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
 ];

@@ -274,6 +274,9 @@ function addOwner(base: usize, owner: u8, delta: i64): void {
 // after each op (engine.ts), so they are kept here rather than summed per op.
 let heapsCommittedBytes: u64 = 0;
 let heapsResidentBytes: u64 = 0;
+// Bumped whenever reserved, committed or resident bytes grow anywhere: the engine skips its VM peak
+// checks after an op that left it unchanged (most ops: the pages were already there).
+let growthCount: u32 = 0;
 // Reservations refused for lack of address space (vmReserve found no free range, vmResize could
 // not grow): the engine reads it around a failed allocation to name the reason.
 let noAddressSpaceCount: u32 = 0;
@@ -283,6 +286,7 @@ function addCommitted(owner: u8, pages: i64): void {
   if (committedBytes > committedPeak) committedPeak = committedBytes;
   addOwner(ownerCommitted, owner, pages << PAGE_SHIFT);
   if (owner != NO_OWNER) heapsCommittedBytes += <u64>(pages << PAGE_SHIFT);
+  if (pages > 0) growthCount++;
 }
 
 function addResident(owner: u8, pages: i64): void {
@@ -290,6 +294,7 @@ function addResident(owner: u8, pages: i64): void {
   if (residentBytes > residentPeak) residentPeak = residentBytes;
   addOwner(ownerResident, owner, pages << PAGE_SHIFT);
   if (owner != NO_OWNER) heapsResidentBytes += <u64>(pages << PAGE_SHIFT);
+  if (pages > 0) growthCount++;
 }
 
 // @ts-ignore: decorator
@@ -302,6 +307,8 @@ function addResident(owner: u8, pages: i64): void {
 @inline export function vmHeapsResidentBytes(): u64 { return heapsResidentBytes; }
 // @ts-ignore: decorator
 @inline export function vmNoAddressSpaceCount(): u32 { return noAddressSpaceCount; }
+// @ts-ignore: decorator
+@inline export function vmGrowthCount(): u32 { return growthCount; }
 
 // ---------------------------------------------------------------- init
 
@@ -411,6 +418,7 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
   addAt(typeRegions, type, 1);
   addOwner(ownerReserved, owner, <i64>size);
   addOwner(ownerRegions, owner, 1);
+  growthCount++;
   return base;
 }
 
@@ -533,6 +541,7 @@ export function vmResize(base: u64, newSize: u64): Status {
     refresh(root, base);
   }
   const delta = <i64>newEnd - <i64>oldEnd;
+  if (delta > 0) growthCount++;
   reservedBytes += <u64>delta;
   addAt(usageBytes, usage, delta);
   addAt(typeBytes, type, delta);

@@ -22,7 +22,7 @@
 //   FREE                     heap, id; arg bit 0 = implicit: the free is not an event (a trace's
 //                            allocator handed the block's address out again, so it was freed)
 //   MARK                     arg = label index (host-side string table); takes a sample
-//   TICK                     size = simulated time delta
+//   TICK                     size = simulated time in nanoseconds to add (kit/clock.ts)
 //   TRIM                     heap, size = pad bytes           (HeapCompact / malloc_trim)
 //   HEAP_CREATE              heap = new index, arg = policy id, id = parent heap + 1 (0: the VM),
 //                            size low = first params slot, size high = params count
@@ -31,7 +31,7 @@
 //   SKIP                     size = events that produced no op (e.g. an unmatched free in a trace)
 
 // Version of everything in this file; bumped on every incompatible change. Mirrored in src/engine/abi.ts.
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 export const OP_SIZE_BYTES: i32 = 16;
 export const OP_WORDS: i32 = 4;
@@ -104,23 +104,17 @@ export const enum Usage {
 }
 export const USAGE_COUNT: i32 = 10;
 
-// Policies. One file each under assembly/policies/.
-export const enum Policy {
-  FIRST_FIT = 1,
-  NT = 2,
-  POOL = 3,
-  PTMALLOC = 4,
-}
+// Policies: ids are positions in assembly/policies/registry.ts (1, 2, ...); see assembly/kit/policy.ts.
 
 export const MAX_HEAPS: i32 = 8;
 export const NO_OWNER: u8 = 255;
 
 // ╒═══ sample record: SAMPLE_SLOTS × f64 ═══╕
-// │ header (8) │ vm (48) │ heap 0 (32) │ … │ heap MAX_HEAPS-1 (32) │ run (RUN_SLOTS) │
+// │ header (8) │ vm (48) │ heap 0 (64) │ … │ heap MAX_HEAPS-1 (64) │ run (RUN_SLOTS) │
 // ╘═════════════════════════════════════════╛
 export const SAMPLE_HEADER_SLOTS: i32 = 8;
 export const VM_SLOTS: i32 = 48;
-export const HEAP_SLOTS: i32 = 32;
+export const HEAP_SLOTS: i32 = 64;
 export const RUN_HEAP_SLOTS: i32 = 8;
 export const RUN_SLOTS: i32 = 24 + MAX_HEAPS * RUN_HEAP_SLOTS;
 export const RUN_BASE: i32 = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
@@ -156,7 +150,8 @@ export const V_LARGEST_FREE_BASE: i32 = 40;
 if (V_TYPE_REGIONS + REGION_TYPE_COUNT > VM_SLOTS) ERROR("VM slots overflow");
 if (V_USAGE_REGIONS + USAGE_COUNT > V_TYPE_BYTES) ERROR("usage slots overlap");
 
-// Heap slots (common to every policy; 20.. are the policy's own, named in src/engine/abi.ts).
+// Heap slots: 0..K_POLICY_BASE-1 common to every policy (20..31 free for more), K_POLICY_BASE..
+// HEAP_SLOTS-1 the policy's own counters (kit/counters.ts; names in each PolicyDef.counters).
 export const K_POLICY: i32 = 0;           // 0 = slot unused
 export const K_RESERVED: i32 = 1;         // bytes of regions owned by the heap (segments + large blocks)
 export const K_COMMITTED: i32 = 2;
@@ -177,7 +172,7 @@ export const K_FAILED_ALLOCS: i32 = 16;
 export const K_PEAK_COMMITTED: i32 = 17;
 export const K_PEAK_BUSY: i32 = 18;
 export const K_PARENT: i32 = 19;          // parent heap index, -1 = the VM
-export const K_POLICY_BASE: i32 = 20;     // 12 policy-specific slots
+export const K_POLICY_BASE: i32 = 32;     // 32 policy-specific slots
 
 // Run slots (offset inside the run block): the program's own figures, counted apart from every
 // policy, and the exact peaks (taken after every op, not at samples) with the event count at which

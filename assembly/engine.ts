@@ -30,6 +30,7 @@ import {
   R_FIRST_FAIL_REASON, R_FIRST_FAIL_HEAP, R_IMPLICIT_FREES, R_AT_PEAK_LIVE, R_AT_PEAK_RESIDENT, R_HEAP_PEAKS, P_COMMITTED, P_COMMITTED_EVENT, P_RESIDENT,
   P_RESIDENT_EVENT, P_RESERVED, P_RESERVED_EVENT, P_REQUESTED, P_REQUESTED_EVENT, FailReason,
 } from "./abi";
+import { clockEvents, clockNs, clockAddEvents, clockAddNs } from "./kit/clock";
 import {
   vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages, vmCommittedBytes,
   vmResidentBytes, vmHeapsCommittedBytes, vmHeapsResidentBytes, vmNoAddressSpaceCount, vmGrowthCount,
@@ -63,10 +64,8 @@ const paramsBuf = memory.data(PARAM_SLOTS * 8);
 const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
 const lookaheadSink = memory.data(8);
 
-let events: u64 = 0;
 let sampleEvery: u64 = 0;
 let nextSampleAt: u64 = 0;
-let tick: u64 = 0;
 let failedOps: u64 = 0;
 let batchFailed: i32 = 0;
 let firstFailOp: i32 = -1;
@@ -92,7 +91,7 @@ export function engineInit(arch: i32, every: u32): Status {
 
 export function setSampleEvery(every: u32): void {
   sampleEvery = every;
-  nextSampleAt = every ? (events / every + 1) * every : 0;
+  nextSampleAt = every ? (clockEvents() / every + 1) * every : 0;
 }
 
 export function opsPtr(capacity: i32): usize {
@@ -107,7 +106,7 @@ export function paramsPtr(): usize { return paramsBuf; }
 export function paramSlots(): i32 { return PARAM_SLOTS; }
 export function samplesPtr(): usize { return samplesBuf; }
 export function samplesCount(): i32 { return sampleCount; }
-export function eventCount(): u64 { return events; }
+export function eventCount(): u64 { return clockEvents(); }
 export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
 export function batchFirstFailStatus(): i32 { return firstFailStatus; }
@@ -127,7 +126,7 @@ export function idTableBytes(): usize { return <usize>idCap * ID_BYTES; }
 
 // Takes a sample now. mark = label index, or -1 for a periodic sample; ev = the event number to record.
 export function takeSample(mark: i32, ev: u64): void {
-  notePeaksAll(events); // what happened outside ops (a profile's regions, heap creation) counts too
+  notePeaksAll(clockEvents()); // what happened outside ops (a profile's regions, heap creation) counts too
   if (sampleCount == samplesCap) {
     samplesCap = samplesCap ? samplesCap * 2 : 16;
     samplesBuf = resize(samplesBuf, <usize>samplesCap * <usize>SAMPLE_SLOTS * 8);
@@ -136,7 +135,7 @@ export function takeSample(mark: i32, ev: u64): void {
   memory.fill(out, 0, <usize>SAMPLE_SLOTS * 8);
   store<f64>(out + <usize>H_EVENT * 8, <f64>ev);
   store<f64>(out + <usize>H_MARK * 8, <f64>mark);
-  store<f64>(out + <usize>H_TICK * 8, <f64>tick);
+  store<f64>(out + <usize>H_TICK * 8, <f64>clockNs());
   store<f64>(out + <usize>H_FAILED_OPS * 8, <f64>failedOps);
   vmSample(out + <usize>SAMPLE_HEADER_SLOTS * 8);
   let live: u32 = 0;
@@ -175,8 +174,8 @@ function fail(i: i32, st: Status): void {
 
 // @ts-ignore: decorator
 @inline function countEvent(n: u64): void {
-  events += n;
-  while (nextSampleAt && events >= nextSampleAt) {
+  clockAddEvents(n);
+  while (nextSampleAt && clockEvents() >= nextSampleAt) {
     takeSample(-1, nextSampleAt);
     nextSampleAt += sampleEvery;
   }
@@ -185,7 +184,7 @@ function fail(i: i32, st: Status): void {
 // One event on heap h: the peaks after it, then any periodic sample it completes.
 // @ts-ignore: decorator
 @inline function opEvent(h: i32): void {
-  notePeaks(h, events + 1);
+  notePeaks(h, clockEvents() + 1);
   countEvent(1);
 }
 
@@ -195,7 +194,7 @@ function fail(i: i32, st: Status): void {
 @inline function freeEvent(): void {
   if (!NO_PEAKS) {
     const g = vmGrowthCount();
-    if (g != vmSeen) { vmSeen = g; noteVmPeaks(events + 1); }
+    if (g != vmSeen) { vmSeen = g; noteVmPeaks(clockEvents() + 1); }
   }
   countEvent(1);
 }
@@ -295,7 +294,7 @@ function programFailed(h: i32, size: u64): void {
   failedAllocs++;
   failedBytes += size;
   if (!firstFailEvent) {
-    firstFailEvent = events + 1; // the failing op's own event number
+    firstFailEvent = clockEvents() + 1; // the failing op's own event number
     firstFailBytes = size;
     firstFailHeap = h;
     firstFailReason = vmNoAddressSpaceCount() != noSpaceBefore ? FailReason.ADDRESS_SPACE : FailReason.POLICY_LIMIT;
@@ -349,9 +348,14 @@ function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = fals
   noSpaceBefore = vmNoAddressSpaceCount();
   const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
   const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
+  if (!handle) {
+    if (!replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
+    store<u32>(slot, req, ID_REQ);
+    programAlloc(req);
+    return allocFailed(h, slot, size);
+  }
   store<u32>(slot, req, ID_REQ);
   programAlloc(req);
-  if (!handle) return allocFailed(h, slot, size);
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   hAdd(hRequested, h, req);
@@ -359,6 +363,19 @@ function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = fals
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
+
+// The policy refused and the caller sees NULL (the engine's default, C semantics): counted, nothing kept.
+function callFailed(h: i32, size: u64): Status {
+  hAdd(hFailedAllocs, h, 1);
+  programFailed(h, size);
+  return Status.OUT_OF_MEMORY;
+}
+
+// Replay mode (setReplayMode): an op stream recorded or generated as if every call succeeded. A
+// failed allocation stays the program's block (FAILED_HANDLE) so the program's counters do not
+// depend on the policy and its later free or realloc replays as the program lived it.
+let replayMode: bool = false;
+export function setReplayMode(on: i32): void { replayMode = on != 0; }
 
 // The policy refused: the id stays the program's (FAILED_HANDLE), the op reports OUT_OF_MEMORY.
 function allocFailed(h: i32, slot: usize, size: u64): Status {
@@ -399,13 +416,14 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   const slot = idSlot(id);
   const old = load<u32>(slot, ID_REQ);
   const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
+  noSpaceBefore = vmNoAddressSpaceCount();
+  const oldHandle = e >> (32 - HANDLE_BITS);
+  const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : heapRealloc(h, oldHandle, size);
+  if (!handle && !replayMode) return callFailed(h, size); // C semantics: the old block stays
   programFree(old);
   programAlloc(req);
   store<u32>(slot, req, ID_REQ);
-  noSpaceBefore = vmNoAddressSpaceCount();
-  const oldHandle = e >> (32 - HANDLE_BITS);
   if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size, req);
-  const handle = heapRealloc(h, oldHandle, size);
   if (!handle) {
     // The program got its new block (the trace or workload goes on with it); the simulated heap
     // could not place it. The old block is gone for the program, so the heap frees it.
@@ -456,7 +474,7 @@ function doHeapCreate(h: i32, policy: i32, parentPlusOne: u32, first: u32, count
     store<u64>(hFrees + (<usize>h << 3), 0);
     store<u64>(hFailedAllocs + (<usize>h << 3), 0);
     resetHeapPeaks(h);
-    notePeaks(h, events);
+    notePeaks(h, clockEvents());
   }
   return st;
 }
@@ -512,8 +530,8 @@ export function runBatch(count: i32): i32 {
         if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
         break;
       }
-      case Op.MARK: { takeSample(<i32>arg, events); break; }
-      case Op.TICK: { tick += size; break; }
+      case Op.MARK: { takeSample(<i32>arg, clockEvents()); break; }
+      case Op.TICK: { clockAddNs(size); break; }
       case Op.SKIP: { countEvent(size); break; }
       case Op.TRIM: {
         if (!heapPolicy(h)) st = Status.BAD_HEAP;
@@ -522,7 +540,7 @@ export function runBatch(count: i32): i32 {
       }
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
-      case Op.TOUCH: { st = doTouch(h, id, size); if (st == Status.OK) notePeaks(h, events); break; }
+      case Op.TOUCH: { st = doTouch(h, id, size); if (st == Status.OK) notePeaks(h, clockEvents()); break; }
       case Op.NOP: break;
       case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
       default: st = Status.BAD_OPCODE;

@@ -1,8 +1,9 @@
 // === Heap table and policy dispatch ===
 //
-// Each heap slot holds a policy id and its parent (the layer it takes memory from: -1 = the VM).
-// Every policy exposes the same small set of functions (see assembly/policies/README.md); this file
-// is the only place that switches on the policy id. Adding a policy = one file + one case per switch.
+// Each heap slot holds the id of its policy (the order of assembly/policies/registry.ts) and its
+// parent (the layer it takes memory from: -1 = the VM). Every policy exposes the same small set of
+// functions, gathered in its PolicyDef (assembly/kit/policy.ts); this file calls them through the
+// def of the heap's policy and never names a policy.
 //
 // Layers (the seed's "layers combined or omitted"): a stackable policy may take its memory from a
 // parent heap instead of the VM. It then calls layerAlloc/layerFree/layerRealloc/layerUserAddress
@@ -17,15 +18,12 @@
 // cannot free or realloc them; only the child can, through these functions.
 
 import { u64Add as lAdd, u64Get as lGet } from "./mem";
-import { Status, Policy, MAX_HEAPS, K_POLICY } from "./abi";
-import { ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffSample, ffCheck, ffUserAddress } from "./policies/first-fit";
-import { ptCreate, ptAlloc, ptCalloc, ptFree, ptRealloc, ptTrim, ptDestroy, ptSample, ptCheck, ptUserAddress } from "./policies/ptmalloc";
-import {
-  poolCreate, poolAlloc, poolFree, poolRealloc, poolTrim, poolDestroy, poolSample, poolCheck, poolUserAddress,
-} from "./policies/pool";
-import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntSample, ntCheck, ntUserAddress } from "./policies/nt";
+import { Status, MAX_HEAPS, K_POLICY } from "./abi";
+import { PolicyDef, policyDef, validPolicy } from "./kit/policy";
+import { countersClear, countersSample } from "./kit/counters";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
+const defOf = memory.data(MAX_HEAPS * 4);      // PolicyDef per heap (the dispatch table)
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM
 const childCount = memory.data(MAX_HEAPS * 4); // i32 per heap
 
@@ -38,11 +36,8 @@ const lAllocs = memory.data(MAX_HEAPS * 8);
 const lFrees = memory.data(MAX_HEAPS * 8);
 const lFailed = memory.data(MAX_HEAPS * 8);
 
-
-// Policies that can take their memory from another heap.
-export function policyStackable(policy: i32): bool {
-  return policy == Policy.POOL;
-}
+// @ts-ignore: decorator
+@inline function def(h: i32): PolicyDef { return changetype<PolicyDef>(load<usize>(defOf + (<usize>h << 2))); }
 
 export function heapPolicy(h: i32): i32 {
   return h >= 0 && h < MAX_HEAPS ? load<i32>(policyOf + (<usize>h << 2)) : 0;
@@ -59,7 +54,9 @@ export function heapRoot(h: i32): i32 {
 export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, count: i32): Status {
   if (h < 0 || h >= MAX_HEAPS || heapPolicy(h)) return Status.BAD_HEAP;
   if (parent >= 0 && (parent >= MAX_HEAPS || !heapPolicy(parent) || parent == h)) return Status.BAD_HEAP;
-  if (parent >= 0 && !policyStackable(policy)) return Status.BAD_PARAM; // takes its memory from the VM only
+  if (!validPolicy(policy)) return Status.BAD_PARAM;
+  const d = policyDef(policy);
+  if (parent >= 0 && !d.stackable) return Status.BAD_PARAM; // takes its memory from the VM only
   // Parent and layer counters first, so that a policy's create may already use its parent.
   store<i32>(parentOf + (<usize>h << 2), parent);
   store<i32>(childCount + (<usize>h << 2), 0);
@@ -71,127 +68,66 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
   store<u64>(lAllocs + slot, 0);
   store<u64>(lFrees + slot, 0);
   store<u64>(lFailed + slot, 0);
-  let st: Status;
-  switch (policy) {
-    case Policy.FIRST_FIT: st = ffCreate(h, params, count); break;
-    case Policy.POOL: st = poolCreate(h, parent, params, count); break;
-    case Policy.PTMALLOC: st = ptCreate(h, params, count); break;
-    case Policy.NT: st = ntCreate(h, params, count); break;
-    default: return Status.BAD_PARAM;
-  }
+  countersClear(h);
+  const st = d.create(h, parent, params, count);
   if (st != Status.OK) return st;
   store<i32>(policyOf + (<usize>h << 2), policy);
+  store<usize>(defOf + (<usize>h << 2), changetype<usize>(d));
   if (parent >= 0) store<i32>(childCount + (<usize>parent << 2), heapChildren(parent) + 1);
   return Status.OK;
 }
 
 export function heapDestroy(h: i32): Status {
-  const p = heapPolicy(h);
-  if (!p) return Status.BAD_HEAP;
+  if (!heapPolicy(h)) return Status.BAD_HEAP;
   if (heapChildren(h)) return Status.HEAP_HAS_CHILDREN;
-  switch (p) {
-    case Policy.FIRST_FIT: ffDestroy(h); break;
-    case Policy.PTMALLOC: ptDestroy(h); break;
-    case Policy.POOL: poolDestroy(h); break;
-    case Policy.NT: ntDestroy(h); break;
-    default: unreachable();
-  }
+  def(h).destroy(h);
   const parent = heapParent(h);
   if (parent >= 0) store<i32>(childCount + (<usize>parent << 2), heapChildren(parent) - 1);
   store<i32>(policyOf + (<usize>h << 2), 0);
+  store<usize>(defOf + (<usize>h << 2), 0);
   return Status.OK;
 }
 
 // Returns a handle (0 = the policy could not satisfy the request).
-export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: return ffAlloc(h, size, alignLog2);
-    case Policy.PTMALLOC: return ptAlloc(h, size, alignLog2);
-    case Policy.POOL: return poolAlloc(h, size, alignLog2);
-    case Policy.NT: return ntAlloc(h, size, alignLog2);
-    default: unreachable();
-  }
-  return 0;
-}
+// @ts-ignore: decorator
+@inline export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 { return def(h).alloc(h, size, alignLog2); }
 
-// calloc: policies that treat it differently from malloc (ptmalloc skips its tcache) get their
+// calloc: policies that treat it differently from malloc (ptmalloc skips its tcache) have their
 // own entry; the others allocate as usual.
 export function heapCalloc(h: i32, size: u64): u32 {
-  switch (heapPolicy(h)) {
-    case Policy.PTMALLOC: return ptCalloc(h, size);
-    default: return heapAlloc(h, size, 0);
-  }
+  const d = def(h);
+  return d.hasCalloc ? d.calloc(h, size) : d.alloc(h, size, 0);
 }
 
-export function heapFree(h: i32, handle: u32): void {
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: ffFree(h, handle); break;
-    case Policy.PTMALLOC: ptFree(h, handle); break;
-    case Policy.POOL: poolFree(h, handle); break;
-    case Policy.NT: ntFree(h, handle); break;
-    default: unreachable();
-  }
-}
+// @ts-ignore: decorator
+@inline export function heapFree(h: i32, handle: u32): void { def(h).free(h, handle); }
 
 // Returns the (possibly new) handle, or 0 with the old block untouched.
-export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: return ffRealloc(h, handle, size);
-    case Policy.PTMALLOC: return ptRealloc(h, handle, size);
-    case Policy.POOL: return poolRealloc(h, handle, size);
-    case Policy.NT: return ntRealloc(h, handle, size);
-    default: unreachable();
-  }
-  return 0;
-}
+// @ts-ignore: decorator
+@inline export function heapRealloc(h: i32, handle: u32, size: u64): u32 { return def(h).realloc(h, handle, size); }
 
 // Returns bytes given back (decommitted or purged).
-export function heapTrim(h: i32, padBytes: u64): u64 {
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: return ffTrim(h, padBytes);
-    case Policy.PTMALLOC: return ptTrim(h, padBytes);
-    case Policy.POOL: return poolTrim(h, padBytes);
-    case Policy.NT: return ntTrim(h, padBytes);
-    default: unreachable();
-  }
-  return 0;
-}
+export function heapTrim(h: i32, padBytes: u64): u64 { return def(h).trim(h, padBytes); }
 
-export function heapUserAddress(h: i32, handle: u32): u64 {
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: return ffUserAddress(handle);
-    case Policy.PTMALLOC: return ptUserAddress(handle);
-    case Policy.POOL: return poolUserAddress(h, handle);
-    case Policy.NT: return ntUserAddress(h, handle);
-    default: unreachable();
-  }
-  return 0;
-}
+// @ts-ignore: decorator
+@inline export function heapUserAddress(h: i32, handle: u32): u64 { return def(h).userAddress(h, handle); }
 
-// Fills the policy-owned slots of a heap sample block.
+// Fills the policy-owned slots of a heap sample block: the policy id, the heap's counter block
+// (kit/counters.ts), then whatever the policy writes.
 export function heapSample(h: i32, out: usize): void {
   store<f64>(out + <usize>K_POLICY * 8, <f64>heapPolicy(h));
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: ffSample(h, out); break;
-    case Policy.PTMALLOC: ptSample(h, out); break;
-    case Policy.POOL: poolSample(h, out); break;
-    case Policy.NT: ntSample(h, out); break;
-    default: unreachable();
-  }
+  countersSample(h, out);
+  def(h).sample(h, out);
 }
 
 // 0 when the heap's invariants hold, else the policy's invariant number (+ 100 × policy id).
 export function heapCheck(h: i32): i32 {
-  let r = 0;
-  switch (heapPolicy(h)) {
-    case Policy.FIRST_FIT: r = ffCheck(h); break;
-    case Policy.PTMALLOC: r = ptCheck(h); break;
-    case Policy.POOL: r = poolCheck(h); break;
-    case Policy.NT: r = ntCheck(h); break;
-    default: unreachable();
-  }
+  const r = def(h).check(h);
   return r ? r + 100 * heapPolicy(h) : 0;
 }
+
+// Engine bytes of every policy's tables (the memory benchmark).
+export function policyEngineBytes(policy: i32): usize { return validPolicy(policy) ? policyDef(policy).engineBytes() : 0; }
 
 // ---------------------------------------------------------------- layers: a child heap's calls to its parent
 

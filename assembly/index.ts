@@ -5,7 +5,7 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  currentOp, idUserAddress, idRequestedBytes,
+  currentOp, idUserAddress, idRequestedBytes, setReplayMode,
 } from "./engine";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
@@ -13,7 +13,11 @@ export {
   vmCheck, vmWalk, vmEngineBytes, vmTotalBytes,
 } from "./vm/space";
 export { lastStatus as vmLastStatus } from "./vm/space";
-export { ffRecordBytes, ffEngineBytes } from "./policies/first-fit";
-export { ptRecordBytes, ptEngineBytes, ptPurgeableBytes, ptPinnedBelowBytes } from "./policies/ptmalloc";
-export { poolClassStats, poolEngineBytes, POOL_CLASS_FIELDS } from "./policies/pool";
-export { ntWalk, ntWalkBuffer, ntEngineBytes, ntRecordBytes } from "./policies/nt";
+export { K_POLICY_BASE } from "./abi";
+export { POLICY_COUNTERS } from "./kit/counters";
+export {
+  policyCount, policyName, policyParamNames, policyCounterNames, policyStackable, policyRecordBytes,
+} from "./kit/policy";
+export { policyEngineBytes } from "./heaps";
+// Every policy (registration at module start) and the queries each exports for the host.
+export * from "./policies/registry";

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { provideModule } from '../src/engine/load.js';
 import { createEngine } from '../src/engine/engine.js';
-import { addressTrace } from '../test/unit/policies/first-fit-trace.js';
+import { addressTrace } from '../test/policies/first-fit/trace.js';
 import { runWorkload } from '../src/run/run.js';
 import { peakHour } from '../src/workload/peak-hour.js';
 const [pathA, pathB] = process.argv.slice(2);

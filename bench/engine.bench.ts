@@ -45,7 +45,7 @@ export async function runEngineBench(): Promise<BenchFigure[]> {
   const e = await createEngine({ arch: 'x86', profile: 'windows-service-x86' });
   for (const l of workload.labels) e.label(l);
   e.createHeap('first-fit');
-  let peakLive = 0, tables = { vm: 0, ids: 0, firstFitRecords: 0, firstFitRecordBytes: 0 }, memAtPeak = 0;
+  let peakLive = 0, tables: ReturnType<typeof e.engineTableBytes> = { vm: 0, ids: 0, policies: {} }, memAtPeak = 0;
   for (const b of batches) {
     const r = e.apply(b);
     for (const s of r.samples) {
@@ -56,8 +56,9 @@ export async function runEngineBench(): Promise<BenchFigure[]> {
       }
     }
   }
-  const perBlockRecord = tables.firstFitRecordBytes + 8; // one record + id table entry (handle + requested size)
-  const perBlockCapacity = (tables.firstFitRecords + tables.ids) / peakLive;
+  const ff = tables.policies['first-fit'] ?? { tableBytes: 0, recordBytes: 0 };
+  const perBlockRecord = ff.recordBytes + 8; // one record + id table entry (handle + requested size)
+  const perBlockCapacity = (ff.tableBytes + tables.ids) / peakLive;
   return [
     { name: 'engine ops/s (first-fit, peak-hour, median)', value: Math.round(opsPerSecond), unit: 'ops/s',
       note: `${ops} ops, median ${medianMs.toFixed(1)} ms; target ≥ ${TARGET_OPS_PER_SECOND / 1e6}M: ${opsPerSecond >= TARGET_OPS_PER_SECOND ? 'met' : 'NOT met'}` },

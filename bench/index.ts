@@ -4,12 +4,14 @@ import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
 import { runPeaksBench } from './peaks.bench.js';
+import { runDispatchBench } from './dispatch.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
   ['exact peaks', runPeaksBench],
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
+  ['dispatch', () => runDispatchBench()],
 ];
 
 for (const [name, run] of suites) {

@@ -10,7 +10,7 @@
 // The workload is generated with a fixed-seed xorshift, so every run prints the same numbers.
 import { createEngine, type Sample } from '../src/engine/engine.js';
 import { OpBuffer } from '../src/engine/ops.js';
-import { poolRetainedCause } from '../src/diagnosis/pool.js';
+import { poolRetainedCause } from '../src/policies/pool/retained.js';
 
 export interface PeakHourOptions {
   baseObjects: number;

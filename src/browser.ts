@@ -10,9 +10,13 @@ export { OpBuffer } from './engine/ops.js';
 export { engineModule, provideModule } from './engine/load.js';
 export type { BuildFlavour } from './engine/load.js';
 export type { ArchName } from './engine/abi.js';
-export { POLICIES, policyNames } from './engine/policies.js';
+export { POLICIES, policyNames, policySpecs, getPolicy, DEFAULT_POLICY } from './policies/registry.js';
 export { PROFILES } from './engine/profiles.js';
-export type { PolicySpec, ParamSpec } from './engine/policies.js';
+export type { PolicySpec, ParamSpec, PolicyDecl, ParamDecl, Platform, ParamUnit, EnvReading } from './policies/registry.js';
+export { poolClasses } from './policies/pool/classes.js';
+export type { PoolClassInfo } from './policies/pool/classes.js';
+export { ntWalk } from './policies/nt/view.js';
+export type { NtRecord } from './policies/nt/view.js';
 
 // Workloads and runs.
 export { makeWorkload, workloadNames, WORKLOADS } from './workload/index.js';
@@ -36,8 +40,8 @@ export { externalFragmentationPct, virtualAddressFragmentationPct } from './repo
 export { diagnose, deriveCauses, seriesFromCheckpoints, DEFAULT_DIAGNOSIS_THRESHOLDS } from './report/diagnose.js';
 export type { SeriesPoint, SeriesHeap, DiagnoseOptions, DiagnosisThresholds } from './report/diagnose.js';
 export { diagnoseRun, policyCauses } from './run/diagnose-run.js';
-export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM } from './diagnosis/pool.js';
-export type { PoolRetainedCause } from './diagnosis/pool.js';
+export { poolRetainedCause, poolCauses, POOL_RETAINED_MECHANISM } from './policies/pool/retained.js';
+export type { PoolRetainedCause } from './policies/pool/retained.js';
 
 // The engine service: the same async API in this thread (new EngineService()) and in a worker.
 export { EngineService } from './worker/service.js';

@@ -49,3 +49,47 @@ export class EngineStatusError extends Error {
     this.statusName = statusName;
   }
 }
+
+const ERRNO_TEXT: Readonly<Record<string, string>> = {
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a part of the path is not a directory',
+  EISDIR: 'is a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'name too long',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EFBIG: 'file too large',
+  EROFS: 'read-only file system',
+  EXDEV: 'cross-device rename',
+  EMFILE: 'too many open files',
+  ENXIO: 'no such device or address',
+  ENODEV: 'no such device',
+  EBUSY: 'device or resource busy',
+};
+
+/** The errno code of a Node file-system error, if it is one. */
+export function errnoCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/** `no space left on the device (ENOSPC)`: an errno error in words, for a one-line message. */
+export function describeErrno(err: unknown): string {
+  const code = errnoCode(err);
+  if (code !== undefined) return Object.hasOwn(ERRNO_TEXT, code) ? `${ERRNO_TEXT[code]} (${code})` : code;
+  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
+}
+
+/** What a non-regular file is, from fs.Stats (lstat for symbolic links), for a refusal message. */
+export function fileKind(stats: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean; isSymbolicLink(): boolean }): string {
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a regular file';
+}

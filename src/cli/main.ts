@@ -1,9 +1,11 @@
 // heapsim's command line as a function: main(argv, io) resolves to an exit code and never exits
 // the process, so tests and embedders call it directly (the bin shim only sets process.exitCode).
 import { COMMANDS } from './commands/index.js';
-import { EngineStatusError, InputError } from '../errors.js';
+import { EngineStatusError, InputError, describeErrno, errnoCode } from '../errors.js';
+import { OutputError } from '../io/safe-output.js';
 import type { Io } from './io.js';
 import { VERSION } from '../version.js';
+import { ownEntry, quoted } from '../names.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -37,9 +39,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stdout.write(`heapsim ${VERSION}\n`);
     return EXIT_OK;
   }
-  const load = COMMANDS[first];
+  const load = ownEntry(COMMANDS, first);
   if (!load) {
-    io.stderr.write(`heapsim: unknown command '${first}' (try heapsim --help)\n`);
+    io.stderr.write(`heapsim: unknown command ${quoted(first)} (commands: ${Object.keys(COMMANDS).sort().join(', ')}; try heapsim --help)\n`);
     return EXIT_USAGE;
   }
   try {
@@ -50,12 +52,19 @@ export async function main(argv: string[], io: Io): Promise<number> {
       io.stderr.write(`heapsim ${first}: ${err.describe()}\n`);
       return EXIT_USAGE;
     }
-    const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
-    if (code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES') {
+    if (err instanceof OutputError) {
+      // A write failed (disk full, I/O error): the target is untouched, the temporary file gone.
+      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
+    const code = errnoCode(err);
+    if (code !== undefined) {
+      // A file-system error nothing above turned into a message: still one line, never a stack.
       const e = err as NodeJS.ErrnoException;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : 'permission denied';
-      io.stderr.write(`heapsim ${first}: ${e.path ?? e.message}: ${why}\n`);
-      return EXIT_USAGE;
+      const usage = code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG';
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : describeErrno(err);
+      io.stderr.write(`heapsim ${first}: ${e.path !== undefined ? `${e.path}: ` : ''}${why}\n`);
+      return usage ? EXIT_USAGE : EXIT_FAILURE;
     }
     if (err instanceof EngineStatusError) {
       // An engine call refused a request built from the command line (e.g. a parameter value).

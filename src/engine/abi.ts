@@ -1,6 +1,6 @@
 // TS mirror of assembly/abi.ts. test/unit/engine/abi-mirror.test.ts checks it against the module.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 export const OP_SIZE_BYTES = 16;
 export const OP_WORDS = 4;
 
@@ -35,7 +35,7 @@ export const ALLOC_GRANULARITY_BYTES = 65536;
 
 export const SAMPLE_HEADER_SLOTS = 8;
 export const VM_SLOTS = 48;
-export const HEAP_SLOTS = 32;
+export const HEAP_SLOTS = 64;
 export const RUN_HEAP_SLOTS = 8;
 export const RUN_SLOTS = 24 + MAX_HEAPS * RUN_HEAP_SLOTS;
 export const RUN_BASE = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
@@ -52,7 +52,7 @@ export const K = {
   POLICY: 0, RESERVED: 1, COMMITTED: 2, RESIDENT: 3, BUSY: 4, REQUESTED: 5, LIVE_BLOCKS: 6, FREE: 7,
   FREE_BLOCKS: 8, LARGEST_FREE: 9, UNCOMMITTED_RANGES: 10, SEGMENTS: 11, VIRTUAL_BLOCKS: 12,
   VIRTUAL_BYTES: 13, ALLOCS: 14, FREES: 15, FAILED_ALLOCS: 16, PEAK_COMMITTED: 17, PEAK_REQUESTED: 18,
-  PARENT: 19, POLICY_BASE: 20,
+  PARENT: 19, POLICY_BASE: 32,
 } as const;
 /** Run slots: the program's own figures and the exact peaks (assembly/abi.ts R_*, P_*). */
 export const R = {
@@ -71,3 +71,5 @@ export const FAIL_REASONS = ['none', 'address-space', 'policy-limit'] as const;
 export type FailReasonName = (typeof FAIL_REASONS)[number];
 /** FREE op arg bit: the free is implicit (not an event). */
 export const FREE_IMPLICIT = 1;
+/** Counters of its own a policy has room for in every sample (slots K.POLICY_BASE .. HEAP_SLOTS-1). */
+export const POLICY_COUNTERS = HEAP_SLOTS - K.POLICY_BASE;

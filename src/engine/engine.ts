@@ -3,137 +3,17 @@
 import {
   ABI_VERSION, ARCHS, type ArchName, H, HEAP_SLOTS, K, MAX_HEAPS, NO_OWNER, OP_WORDS, SAMPLE_HEADER_SLOTS,
   SAMPLE_SLOTS, STATUS_NAMES, Status, USAGE_COUNT, V, VM_SLOTS, REGION_TYPE_COUNT, RegionType, Usage,
-  R, P, RUN_BASE, RUN_HEAP_SLOTS, FAIL_REASONS, type FailReasonName,
+  R, P, RUN_BASE, RUN_HEAP_SLOTS, FAIL_REASONS,
 } from './abi.js';
 import { OpBuffer } from './ops.js';
 import { instantiateEngine, type BuildFlavour, type EngineExports } from './load.js';
-import { getPolicy, policyById, resolveParams } from './policies.js';
+import { getPolicy, policyById, policySpecs, resolveParams } from '../policies/registry.js';
 import { EngineStatusError, EngineTrapError } from '../errors.js';
 import { USAGE_NAMES, TYPE_NAMES, type UsageName, type TypeName } from '../report/types.js';
 import { applyProfile } from './profiles.js';
 
-export interface VmCounters {
-  totalBytes: number;
-  reservedBytes: number;
-  committedBytes: number;
-  residentBytes: number;
-  freeBytes: number;
-  largestFreeBytes: number;
-  largestFreeBase: number;
-  regions: number;
-  committedRanges: number;
-  uncommittedRanges: number;
-  freeRanges: number;
-  committedPeakBytes: number;
-  residentPeakBytes: number;
-  commitCalls: number;
-  decommitCalls: number;
-  usageBytes: Record<UsageName, number>;
-  usageRegions: Record<UsageName, number>;
-  typeBytes: Record<TypeName, number>;
-  typeRegions: Record<TypeName, number>;
-}
-
-/** The largest value a counter reached, and the event count after which it was first reached (0 = before any event). */
-export interface Peak {
-  bytes: number;
-  event: number;
-}
-
-/** Exact peaks of one heap: the maxima after every op, not over samples. */
-export interface HeapPeaks {
-  /** Committed bytes the heap owns (a stacked heap: what it holds from its parent). */
-  committedBytes: Peak;
-  residentBytes: Peak;
-  reservedBytes: Peak;
-  /** What the heap's callers asked for (requestedBytes). */
-  requestedBytes: Peak;
-}
-
-/** The first allocation a policy refused: the program's failure. */
-export interface AllocationFailure {
-  event: number;
-  sizeBytes: number;
-  /** 'address-space': no free range for a reservation; 'policy-limit': the policy refused the size. */
-  reason: Exclude<FailReasonName, 'none'>;
-  heap: number;
-}
-
-/**
- * The program's side of a sample, counted apart from every policy: what the workload or trace
- * asked for and has not freed (failed allocations included, so it is the same under every policy),
- * its allocation failures, and the exact peaks of the heaps together and of the process.
- */
-export interface ProgramCounters {
-  liveBytes: number;
-  liveBlocks: number;
-  failedAllocs: number;
-  failedBytes: number;
-  firstFailure: AllocationFailure | null;
-  /** Frees that were not events: a trace's allocator handed out a live block's address again. */
-  implicitFrees: number;
-  /** Committed and resident bytes of every region a heap owns (the allocator stack's hold on memory). */
-  heapsCommittedBytes: number;
-  heapsResidentBytes: number;
-  /** At the heaps' committed peak: the program's live bytes and the heaps' resident bytes then. */
-  atCommittedPeak: { liveBytes: number; heapsResidentBytes: number };
-  peaks: {
-    liveBytes: Peak;
-    heapsCommittedBytes: Peak;
-    heapsResidentBytes: Peak;
-    processCommittedBytes: Peak;
-    processResidentBytes: Peak;
-  };
-}
-
-export interface HeapSample {
-  heap: number;
-  policy: string;
-  /** Heap this one takes its memory from; -1 = the VM. */
-  parent: number;
-  reservedBytes: number;
-  committedBytes: number;
-  residentBytes: number;
-  busyBytes: number;
-  /**
-   * Bytes this heap's callers asked for, live blocks only. A parent heap's callers are the program
-   * (blocks with ids) and the heaps stacked on it (their chunks and pass-through blocks, which have
-   * no ids): both count, so busy − requested stays the heap's own overhead at every layer.
-   */
-  requestedBytes: number;
-  /** Live blocks, counted the same way as requestedBytes (a parent includes the blocks its children hold). */
-  liveBlocks: number;
-  freeBytes: number;
-  freeBlocks: number;
-  largestFreeBytes: number;
-  uncommittedRanges: number;
-  segments: number;
-  virtualBlocks: number;
-  virtualBytes: number;
-  /** Successful alloc-like requests, cumulative (a parent also counts its children's requests). */
-  allocs: number;
-  frees: number;
-  failedAllocs: number;
-  peakCommittedBytes: number;
-  peakRequestedBytes: number;
-  /** Exact peaks of this heap with their events. */
-  peaks: HeapPeaks;
-  /** The policy's own counters, by the names in src/engine/policies.ts. */
-  policyCounters: Record<string, number>;
-  /** The parameters the heap was created with (only those set; the rest are the policy's defaults). */
-  params: Readonly<Record<string, number>>;
-}
-
-export interface Sample {
-  event: number;
-  /** Mark label, or null for a periodic sample. */
-  label: string | null;
-  tick: number;
-  failedOps: number;
-  vm: VmCounters;
-  heaps: HeapSample[];
-  program: ProgramCounters;
-}
+export type { VmCounters, HeapSample, Sample, Peak, HeapPeaks, AllocationFailure, ProgramCounters } from './sample.js';
+import type { VmCounters, HeapSample, Sample, Peak, HeapPeaks, AllocationFailure, ProgramCounters } from './sample.js';
 
 export interface BatchResult {
   /** Ops of this batch that returned a non-OK status (each is also counted in the engine). */
@@ -150,6 +30,13 @@ export interface EngineOptions {
   sampleEvery?: number;
   /** 'debug' compiles invariant checks in; 'release' (default) is the fast one. */
   build?: BuildFlavour;
+  /**
+   * The ops are a recording or a workload written as if every call succeeded (what `runWorkload`
+   * replays): a failed allocation stays the program's block, its later free succeeds, a realloc
+   * of it allocates afresh, and a failed realloc leaves the program the new block. Default (false):
+   * C semantics, the caller got NULL and the id stays free (or keeps its old block).
+   */
+  replay?: boolean;
 }
 
 export interface HeapOptions {
@@ -171,23 +58,13 @@ export interface RegionInfo {
 
 export type VmCallResult = { status: string; ok: boolean };
 
-/** One size class of a `pool` heap (see Engine.poolClasses). */
-export interface PoolClassInfo {
-  objectBytes: number;
-  chunks: number;
-  busyObjects: number;
-  /** Freed objects kept on the class's LIFO list (retained by the pool). */
-  freeObjects: number;
-  /** Objects never handed out yet in the class's current chunk. */
-  uncarvedObjects: number;
-}
-
 /** Creates an engine: one WASM instance with its own address space. */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const arch = options.arch ?? 'x86';
-  if (!(arch in ARCHS)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
+  if (!Object.hasOwn(ARCHS, arch)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
   const exports = await instantiateEngine(options.build ?? 'release');
   const engine = new Engine(exports, arch, options.sampleEvery ?? 0);
+  if (options.replay) exports.setReplayMode(1);
   if (options.profile && options.profile !== 'bare') applyProfile(engine, options.profile);
   return engine;
 }
@@ -209,6 +86,7 @@ export class Engine {
     this.arch = arch;
     const abi = Number(exports.ABI_VERSION.value);
     if (abi !== ABI_VERSION) throw new Error(`engine module ABI ${abi}, host expects ${ABI_VERSION}: rebuild (npm run build)`);
+    checkPolicyTable(exports);
     const st = this.guard(() => exports.engineInit(ARCHS[arch], sampleEvery >>> 0));
     if (st !== Status.OK) throw new EngineStatusError('engine init', st, STATUS_NAMES[st] ?? String(st));
   }
@@ -322,55 +200,29 @@ export class Engine {
   /** 0 when every invariant holds (VM and heaps), else the failed invariant's number. */
   check(): number { return this.guard(() => this.x.checkAll()); }
 
-  /** Per-class detail of a `pool` heap, smallest class first ([] for other policies). */
-  poolClasses(h: number): PoolClassInfo[] {
-    if (this.heapPolicies[h] !== 'pool') return [];
-    const count = this.x.poolClassStats(h, 0);
-    const fields = Number(this.x.POOL_CLASS_FIELDS.value);
-    const words = Math.ceil((count * fields * 8) / 16);
-    const ptr = this.guard(() => this.x.opsPtr(Math.max(this.opsCapacity, words)));
-    this.opsCapacity = Math.max(this.opsCapacity, words);
-    this.opsPtr = ptr;
-    this.x.poolClassStats(h, ptr);
-    const f = new Float64Array(this.x.memory.buffer, ptr, count * fields);
-    const out: PoolClassInfo[] = [];
-    for (let c = 0; c < count; c++) {
-      const o = c * fields;
-      out.push({
-        objectBytes: f[o]!, chunks: f[o + 1]!, busyObjects: f[o + 2]!, freeObjects: f[o + 3]!, uncarvedObjects: f[o + 4]!,
-      });
+  /** Address of at least `bytes` bytes of engine memory (the ops buffer) for a query's answer; valid until the next call. */
+  scratch(bytes: number): number {
+    const words = Math.ceil(bytes / 16);
+    if (words > this.opsCapacity) {
+      this.opsCapacity = words;
+      this.opsPtr = this.guard(() => this.x.opsPtr(words));
     }
-    return out;
+    return this.opsPtr;
   }
 
   /** Bytes of WASM linear memory in use by this engine instance. */
   get memoryBytes(): number { return this.x.memory.buffer.byteLength; }
 
-  /** Bytes of the engine's own tables (VM nodes + page table, id table, policy records and indexes). */
-  engineTableBytes(): {
-    vm: number; ids: number; firstFitRecords: number; firstFitRecordBytes: number; poolTables: number;
-    ntTables: number; ntRecordBytes: number; ptmallocRecords: number; ptmallocRecordBytes: number;
-  } {
-    return {
-      vm: this.x.vmEngineBytes() >>> 0,
-      ids: this.x.idTableBytes() >>> 0,
-      firstFitRecords: this.x.ffEngineBytes() >>> 0,
-      firstFitRecordBytes: this.x.ffRecordBytes(),
-      poolTables: this.x.poolEngineBytes() >>> 0,
-      ntTables: this.x.ntEngineBytes() >>> 0,
-      ntRecordBytes: this.x.ntRecordBytes(),
-      ptmallocRecords: this.x.ptEngineBytes() >>> 0,
-      ptmallocRecordBytes: this.x.ptRecordBytes(),
-    };
-  }
-
-  /** ptmalloc heaps: bytes of free memory the engine can attribute beyond the sample's counters. */
-  ptmallocDetail(h: number): { purgeableBytes: number; pinnedBelowBytes: number } {
-    if (this.heapPolicies[h] !== 'ptmalloc') throw new EngineStatusError(`heap ${h} is not a ptmalloc heap`, Status.BAD_HEAP, 'BAD_HEAP');
-    return {
-      purgeableBytes: Number(this.guard(() => this.x.ptPurgeableBytes(h))),
-      pinnedBelowBytes: Number(this.guard(() => this.x.ptPinnedBelowBytes(h))),
-    };
+  /**
+   * Bytes of the engine's own tables: VM nodes + page table, the id table, and per policy its
+   * record pools and indexes (all heaps of the policy) with the bytes of one block record.
+   */
+  engineTableBytes(): { vm: number; ids: number; policies: Record<string, { tableBytes: number; recordBytes: number }> } {
+    const policies: Record<string, { tableBytes: number; recordBytes: number }> = {};
+    for (const p of policySpecs()) {
+      policies[p.name] = { tableBytes: this.x.policyEngineBytes(p.id) >>> 0, recordBytes: this.x.policyRecordBytes(p.id) >>> 0 };
+    }
+    return { vm: this.x.vmEngineBytes() >>> 0, ids: this.x.idTableBytes() >>> 0, policies };
   }
 
   // ------------------------------------------------------------------ VM access (profiles, tests)
@@ -396,10 +248,7 @@ export class Engine {
     /** Every range of the address space in address order, free gaps included. */
     walk: (): RegionInfo[] => {
       const count = this.x.vmWalk(0, 0);
-      const bytes = count * 32;
-      const ptr = this.guard(() => this.x.opsPtr(Math.max(this.opsCapacity, Math.ceil(bytes / 16))));
-      this.opsCapacity = Math.max(this.opsCapacity, Math.ceil(bytes / 16));
-      this.opsPtr = ptr;
+      const ptr = this.scratch(count * 32);
       this.x.vmWalk(ptr, count);
       const f = new Float64Array(this.x.memory.buffer, ptr, count * 4);
       const out: RegionInfo[] = [];
@@ -534,4 +383,27 @@ function decodeProgram(f: Float64Array, r: number): ProgramCounters {
       processResidentBytes: peakAt(f, r + R.PROCESS_RESIDENT_PEAK, r + R.PROCESS_RESIDENT_PEAK_EVENT),
     },
   };
+}
+
+/**
+ * The module's policy table (assembly/policies/registry.ts, read through its exports) must be the
+ * host's (src/policies/registry.ts) name for name, id for id: a stale build or a policy registered
+ * on one side only is an error here, not a heap of the wrong policy later.
+ */
+function checkPolicyTable(x: EngineExports): void {
+  const host = policySpecs();
+  const count = x.policyCount();
+  const names: string[] = [];
+  for (let id = 1; id <= count; id++) names.push(readString(x, x.policyName(id)));
+  const hostNames = host.map((p) => p.name);
+  if (names.join(',') !== hostNames.join(',')) {
+    throw new Error(`engine module policies [${names.join(', ')}] differ from the host's [${hostNames.join(', ')}]: rebuild (npm run build)`);
+  }
+}
+
+/** An AssemblyScript string of the module (UTF-16, byte length in the word before it). */
+export function readString(x: { memory: WebAssembly.Memory }, ptr: number): string {
+  if (!ptr) return '';
+  const bytes = new Uint32Array(x.memory.buffer, ptr - 4, 1)[0]!;
+  return String.fromCharCode(...new Uint16Array(x.memory.buffer, ptr, bytes >>> 1));
 }

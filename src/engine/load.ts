@@ -80,6 +80,7 @@ export interface EngineExports {
   currentOp(): number;
   idUserAddress(id: number): bigint;
   idRequestedBytes(id: number): number;
+  setReplayMode(on: number): void;
   vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;
   vmDecommit(addr: bigint, size: bigint): number;
@@ -98,19 +99,17 @@ export interface EngineExports {
   SAMPLE_SLOTS: WebAssembly.Global;
   MAX_HEAPS: WebAssembly.Global;
   OP_SIZE_BYTES: WebAssembly.Global;
-  ffRecordBytes(): number;
-  ffEngineBytes(): number;
-  ptRecordBytes(): number;
-  ptEngineBytes(): number;
-  ptPurgeableBytes(h: number): bigint;
-  ptPinnedBelowBytes(h: number): bigint;
-  poolClassStats(h: number, out: number): number;
-  poolEngineBytes(): number;
-  POOL_CLASS_FIELDS: WebAssembly.Global;
-  ntWalk(heap: number, out: number, max: number): number;
-  ntWalkBuffer(records: number): number;
-  ntEngineBytes(): number;
-  ntRecordBytes(): number;
+  K_POLICY_BASE: WebAssembly.Global;
+  POLICY_COUNTERS: WebAssembly.Global;
+  /** The policy table (assembly/kit/policy.ts): ids 1..policyCount(); strings are module pointers. */
+  policyCount(): number;
+  policyName(id: number): number;
+  policyParamNames(id: number): number;
+  policyCounterNames(id: number): number;
+  policyStackable(id: number): number;
+  policyRecordBytes(id: number): number;
+  policyEngineBytes(id: number): number;
+  // Each policy's own queries (ntWalk, poolClassStats, ...) are typed in src/policies/<name>/.
 }
 
 /** Instantiates a fresh engine from the cached module. */

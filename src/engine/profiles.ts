@@ -3,10 +3,10 @@
 // peak hours" dump (KB values quoted beside each item); commit amounts are our own estimate chosen
 // so that the process's MEM_COMMIT before the peak is close to the seed's 620864 KB when the
 // simulated heap holds about 500 MB.
-import type { Engine } from './engine.js';
 import type { ArchName } from './abi.js';
 import type { TypeName, UsageName } from '../report/types.js';
 import { UsageError } from '../errors.js';
+import { ownEntry } from '../names.js';
 
 const KiB = 1024;
 const PAGE = 4096;
@@ -74,8 +74,17 @@ export function splitPages(totalBytes: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => (base + (i < extra ? 1 : 0)) * PAGE);
 }
 
-export function applyProfile(engine: Engine, name: string): void {
-  const profile = PROFILES[name];
+/** What a profile needs of an engine (the Engine class has it). */
+export interface ProfileTarget {
+  readonly arch: ArchName;
+  readonly vm: {
+    reserve(sizeBytes: number, opts: { at?: number; type?: TypeName; usage?: UsageName }): { base: number; status: string };
+    commit(addr: number, sizeBytes: number): { status: string; ok: boolean };
+  };
+}
+
+export function applyProfile(engine: ProfileTarget, name: string): void {
+  const profile = ownEntry(PROFILES, name);
   if (!profile) throw new UsageError(`unknown profile '${name}' (known: ${profileNames().join(', ')})`);
   if (!profile.arch.includes(engine.arch)) {
     throw new UsageError(`profile '${name}' is for ${profile.arch.join('/')}, not ${engine.arch}`);

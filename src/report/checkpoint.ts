@@ -1,6 +1,6 @@
 // Turns engine samples into the checkpoint JSON every report reads (src/report/types.ts).
 import type { HeapSample, Sample } from '../engine/engine.js';
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy } from '../policies/registry.js';
 import { externalFragmentationPct, virtualAddressFragmentationPct } from './windbg-numbers.js';
 import { USAGE_NAMES, TYPE_NAMES, type Checkpoint, type HeapCounters, type TypeName, type UsageName } from './types.js';
 
@@ -36,6 +36,8 @@ export function heapCounters(h: HeapSample): HeapCounters {
     virtualAddressFragmentationPct: 0,
     ...h.policyCounters,
     ...(spec.heapView ? spec.heapView(h) : {}),
+    // The library's own statistics under its own names (tcmalloc's, jemalloc's, ...).
+    ...(spec.native ? { native: spec.native(h) } : {}),
   };
   base.externalFragmentationPct = externalFragmentationPct(base.freeBytes, base.committedBytes);
   base.virtualAddressFragmentationPct = virtualAddressFragmentationPct(base.virtBytes, base.committedBytes);

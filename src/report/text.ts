@@ -9,7 +9,7 @@ import { USAGE_NAMES, TYPE_NAMES } from './types.js';
 import { formatAddressSummary } from './address-summary.js';
 import { formatHeapSummary } from './heap-summary.js';
 import { iec, pct } from './units.js';
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy, hasPolicy, policySpecs } from '../policies/registry.js';
 import type { Verdict } from './verdict.js';
 import type { TrimResult } from './types.js';
 import { isPeriodic, momentOf, peakMoment } from './moments.js';
@@ -43,8 +43,10 @@ export function heapLine(h: HeapCounters): string {
  */
 export function windbgViews(cp: Checkpoint, arch: 'x86' | 'x64'): string {
   const heaps = cp.heaps && cp.heaps.length ? cp.heaps : [cp.heap];
-  const nt = heaps.filter((h) => h.policy === 'nt');
-  const others = heaps.filter((h) => h.policy !== 'nt');
+  // !heap -s lists the heaps of Windows heap managers; other layers get a line each.
+  const onWindows = (h: HeapCounters): boolean => h.policy !== undefined && hasPolicy(h.policy) && getPolicy(h.policy).platform === 'windows';
+  const nt = heaps.filter(onWindows);
+  const others = heaps.filter((h) => !onWindows(h));
   return [
     '0:000> !address -summary',
     '',
@@ -69,16 +71,16 @@ export function linuxView(cp: Checkpoint, doc?: RunDocument): string {
       `live ${iec(p.requestedBytes.bytes)} at event ${p.requestedBytes.event}`);
   }
   for (const h of cp.heaps ?? [cp.heap]) {
-    const spec = h.policy ? getPolicy(h.policy) : undefined;
-    const split = spec?.linuxMemory?.(h);
+    const spec = h.policy && hasPolicy(h.policy) ? getPolicy(h.policy) : undefined;
+    const view = spec?.linuxView?.(h);
     const head = `heap ${h.heap ?? 0} ${h.policy ?? ''}`;
-    if (split) {
-      lines.push(`${head}: heap (brk) ${iec(split.brkBytes)}, mmap ${iec(split.mmapBytes)} in ${split.mmapBlocks} block${split.mmapBlocks === 1 ? '' : 's'}, RSS ${iec(h.residentBytes ?? 0)}`);
+    if (view) {
+      lines.push(`${head}: heap (brk) ${iec(view.brkBytes)}, mmap ${iec(view.mmapBytes)} in ${view.mmapBlocks} block${view.mmapBlocks === 1 ? '' : 's'}, RSS ${iec(h.residentBytes ?? 0)}`);
     } else {
       lines.push(`${head}: committed ${iec(h.committedBytes)}, RSS ${iec(h.residentBytes ?? 0)}, free ${iec(h.freeBytes)} in ${h.freeBlocks} blocks`);
     }
-    const native = spec?.native?.(h);
-    if (native) lines.push(`  ${spec?.nativeName ?? 'native'}: ${Object.entries(native).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const stats = view?.stats ?? (h.native && typeof h.native === 'object' ? { name: `${h.policy} statistics`, values: h.native as Record<string, number> } : undefined);
+    if (stats) lines.push(`  ${stats.name}: ${Object.entries(stats.values).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   return lines.join('\n');
 }
@@ -184,8 +186,10 @@ export function formatRunReport(doc: RunDocument, verdict: Diagnosis, options: R
     out.push('', 'trim what-ifs (--trim-at; the verdict reads the run without them):');
     for (const t of trims) out.push(`  ${trimLine(t, `at ${t.at}`)}`);
   }
-  const extra = doc.ptmalloc as { summary?: string } | undefined;
-  if (extra?.summary) out.push('', `glibc: ${extra.summary}`);
+  // Each policy's own end-of-run analysis, as the policy words it.
+  for (const spec of policySpecs()) {
+    if (spec.endOfRun && doc[spec.name] !== undefined) out.push(spec.endOfRun.text(doc[spec.name]).replace(/^\n+|\n+$/g, ''));
+  }
   const input = doc.input as { untracedReallocs?: number; implicitFrees?: number } | undefined;
   if (input?.untracedReallocs || input?.implicitFrees) {
     out.push('', `trace: ${input.untracedReallocs ?? 0} untraced reallocs replayed as allocations, ${input.implicitFrees ?? 0} implicit frees`);

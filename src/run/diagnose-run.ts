@@ -3,7 +3,7 @@
 // causes, taken at the end and summed over the heaps by mechanism. Periodic checkpoints (`--every`,
 // labelled `#<event>`) are rows of the report, never moments of the verdict, so the verdict does
 // not depend on the sampling interval; trim what-ifs never enter the run the verdict reads.
-import { getPolicy } from '../engine/policies.js';
+import { getPolicy } from '../policies/registry.js';
 import { decideVerdict, type VerdictThresholds, type Verdict } from '../report/verdict.js';
 import type { Checkpoint, DiagnosisCause, RunDocument } from '../report/types.js';
 import type { InputSummary } from '../workload/workload.js';

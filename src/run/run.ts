@@ -6,7 +6,7 @@ import { createEngine, type Engine, type Sample } from '../engine/engine.js';
 import type { ArchName } from '../engine/abi.js';
 import type { BuildFlavour } from '../engine/load.js';
 import { PROFILES } from '../engine/profiles.js';
-import { getPolicy, type Platform, type PolicySpec } from '../engine/policies.js';
+import { getPolicy, type Platform, type PolicySpec } from '../policies/registry.js';
 import { OpBuffer } from '../engine/ops.js';
 import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
@@ -62,9 +62,12 @@ export function runPlatform(policies: readonly PolicySpec[], profilePlatform: Pl
   return 'any';
 }
 
-/** The heap a trim goes to: the top-most heap whose policy has a trim call (-1: none has). */
-export function trimHeapOf(stack: readonly PolicySpec[]): number {
-  return stack.findIndex((p) => p.trimName !== undefined);
+/**
+ * The heap `--trim-at` trims: the topmost whose library has a "give memory back" call (its spec's
+ * trimName; a custom pool has none); -1 when none has. 0 = the top heap, i = layers[i - 1].
+ */
+export function trimTarget(policy: string, layers: readonly LayerSpec[] = []): number {
+  return [policy, ...layers.map((l) => l.policy)].findIndex((p) => getPolicy(p).trimName !== undefined);
 }
 
 export async function runWorkload(workload: Workload, o: RunOptions): Promise<RunDocument> {
@@ -76,14 +79,14 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   const params = { ...workload.policyParams?.[o.policy], ...o.params };
   const paramsOf = (h: number): Record<string, string | number> => (h === 0 ? params : layers[h - 1]!.params ?? {});
   const trims = o.trimAt ?? [];
-  const trimHeap = trimHeapOf(stack);
+  const trimHeap = trimTarget(o.policy, layers);
   if (trims.length && trimHeap < 0) {
     throw new UsageError(`--trim-at: no heap of this stack (${stack.map((s) => s.name).join(' on ')}) has a trim call`);
   }
   if (!workload.streaming) checkTrimPoints(trims, workload.labels, undefined);
 
   const setup = async (sampleEvery: number): Promise<Engine> => {
-    const engine = await createEngine({ arch, profile, sampleEvery, build: o.build });
+    const engine = await createEngine({ arch, profile, sampleEvery, build: o.build, replay: true });
     let parent = -1;
     for (let i = layers.length - 1; i >= 0; i--) {
       parent = engine.createHeap(layers[i]!.policy, { params: layers[i]!.params, parent: parent >= 0 ? parent : undefined }, i + 1);
@@ -122,12 +125,11 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   const final = engine.sample();
   const last = checkpoints[checkpoints.length - 1]!;
 
-  // Each policy's own end-of-run report (before any trim at the end changes the heap).
+  // Each policy's own end-of-run analysis, under its name (the topmost heap of that policy), before
+  // any trim at the end changes the heap.
   const sections: Record<string, unknown> = {};
   stack.forEach((spec, h) => {
-    if (!spec.runSummary) return;
-    const { section, value } = spec.runSummary(heapOf(last, h), paramsOf(h), engine.raw, h);
-    sections[section] = value;
+    if (spec.endOfRun && !(spec.name in sections)) sections[spec.name] = spec.endOfRun.analyse(engine, h, heapOf(last, h), paramsOf(h));
   });
 
   // Trims at the end: on the main engine, whose run is over.

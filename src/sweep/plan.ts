@@ -2,7 +2,7 @@
 // outermost, then policies, then each --set key in the order given, then seeds), each job
 // validated before anything runs so a bad value fails in one line and no run starts. An input
 // naming an existing file is a trace (seeds do not apply to it: one job per combination).
-import { getPolicy, resolveParams } from '../engine/policies.js';
+import { getPolicy, resolveParams } from '../policies/registry.js';
 import { UsageError } from '../errors.js';
 import { isTraceFile, layerSettings } from '../cli/commands/run.js';
 import { makeWorkload } from '../workload/index.js';

@@ -1,6 +1,9 @@
 // Pointer → dense block id, for formats that name blocks by address (or by their own ids).
 //
-// Keys are positive integers below 2^53 (x86-64 user addresses fit; 0 is NULL and never stored).
+// Keys are pointers: exact integers below 2^64. Those below 2^53 (every x86-64 user address) are
+// stored as they are; larger ones (tagged pointers, other architectures) arrive as bigints and get
+// a negative stand-in key of their own, so no two pointers ever share an entry. 0 is NULL and never
+// stored.
 // The table is open addressing with linear probing over a Float64Array of keys and an Int32Array
 // of values. Entries are never removed: a freed address keeps the value FREED, so a second free of
 // it is recognised as a double free rather than an unmatched one. The table therefore holds one
@@ -12,6 +15,7 @@ import {
   SKIP_UNMATCHED_REALLOC,
 } from './events.js';
 import type { Ledger } from './ledger.js';
+import type { TraceInt } from './numbers.js';
 
 const EMPTY_KEY = 0;
 const FREED = -1;
@@ -90,8 +94,21 @@ export class AddressMapper {
   private freeIds = new Int32Array(INITIAL_SLOTS);
   private freeCount = 0;
   private nextId = 0;
+  /** Stand-in keys (-1, -2, …) of pointers of 2^53 and above. */
+  private readonly bigKeys = new Map<bigint, number>();
 
   constructor(private readonly ledger: Ledger) {}
+
+  /** The table key of a pointer value. */
+  private key(pointer: TraceInt): number {
+    if (typeof pointer === 'number') return pointer;
+    let k = this.bigKeys.get(pointer);
+    if (k === undefined) {
+      k = -(this.bigKeys.size + 1);
+      this.bigKeys.set(pointer, k);
+    }
+    return k;
+  }
 
   /** Distinct addresses remembered (live or freed). */
   get addressesSeen(): number {
@@ -117,24 +134,31 @@ export class AddressMapper {
     this.freeIds[this.freeCount++] = id;
   }
 
-  /** malloc (and valloc, operator new…) returning `key`; key 0 means the call failed. */
-  alloc(key: number, sizeBytes: number, caller = NO_CALLER): void {
-    if (key === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
-    this.ledger.alloc(this.newId(key), sizeBytes, caller);
+  /**
+   * malloc (and valloc, operator new…) returning `pointer`; 0 means the call failed. A size no
+   * simulated architecture could serve is a failed allocation too (Ledger.fits).
+   */
+  alloc(pointer: TraceInt, sizeBytes: number, caller = NO_CALLER): void {
+    if (pointer === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
+    if (!this.ledger.fits(sizeBytes)) return this.ledger.refuse();
+    this.ledger.alloc(this.newId(this.key(pointer)), sizeBytes, caller);
   }
 
-  calloc(key: number, sizeBytes: number, caller = NO_CALLER): void {
-    if (key === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
-    this.ledger.calloc(this.newId(key), sizeBytes, caller);
+  calloc(pointer: TraceInt, sizeBytes: number, caller = NO_CALLER): void {
+    if (pointer === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
+    if (!this.ledger.fits(sizeBytes)) return this.ledger.refuse();
+    this.ledger.calloc(this.newId(this.key(pointer)), sizeBytes, caller);
   }
 
-  alignedAlloc(key: number, sizeBytes: number, alignBytes: number, caller = NO_CALLER): void {
-    if (key === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
-    this.ledger.alignedAlloc(this.newId(key), sizeBytes, alignBytes, caller);
+  alignedAlloc(pointer: TraceInt, sizeBytes: number, alignBytes: number, caller = NO_CALLER): void {
+    if (pointer === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
+    if (!this.ledger.fits(sizeBytes, alignBytes)) return this.ledger.refuse();
+    this.ledger.alignedAlloc(this.newId(this.key(pointer)), sizeBytes, alignBytes, caller);
   }
 
-  free(key: number): void {
-    if (key === 0) return this.ledger.skip(SKIP_FREE_NULL);
+  free(pointer: TraceInt): void {
+    if (pointer === 0) return this.ledger.skip(SKIP_FREE_NULL);
+    const key = this.key(pointer);
     const id = this.table.get(key);
     if (id === undefined) return this.ledger.skip(SKIP_UNMATCHED_FREE);
     if (id === FREED) return this.ledger.skip(SKIP_DOUBLE_FREE);
@@ -144,19 +168,24 @@ export class AddressMapper {
   }
 
   /**
-   * realloc(oldKey, sizeBytes) returning newKey, with C semantics: oldKey 0 is malloc; a NULL
-   * result with sizeBytes 0 is a free (glibc); a NULL result otherwise is a failure that keeps
-   * the old block.
+   * realloc(oldPointer, sizeBytes) returning newPointer, with C semantics: oldPointer 0 is malloc;
+   * sizeBytes 0 is a free (glibc); a NULL result otherwise is a failure that keeps the old block.
    */
-  realloc(oldKey: number, newKey: number, sizeBytes: number, caller = NO_CALLER): void {
-    if (oldKey === 0) return this.alloc(newKey, sizeBytes, caller);
-    if (sizeBytes === 0) return this.free(oldKey);
+  realloc(oldPointer: TraceInt, newPointer: TraceInt, sizeBytes: number, caller = NO_CALLER): void {
+    if (oldPointer === 0) return this.alloc(newPointer, sizeBytes, caller);
+    if (sizeBytes === 0) return this.free(oldPointer);
+    const oldKey = this.key(oldPointer);
     const id = this.table.get(oldKey);
     if (id === FREED) return this.ledger.skip(SKIP_DOUBLE_FREE);
-    if (newKey === 0) return this.ledger.skip(id === undefined ? SKIP_UNMATCHED_REALLOC : SKIP_FAILED_ALLOC);
-    // A pointer the trace never saw (it began after the allocation): the program got a block of
-    // the new size at newKey; the old block was never in the simulated heap.
-    if (id === undefined) return this.ledger.untracedRealloc(this.newId(newKey), sizeBytes, caller);
+    if (newPointer === 0) return this.ledger.skip(id === undefined ? SKIP_UNMATCHED_REALLOC : SKIP_FAILED_ALLOC);
+    if (id === undefined) {
+      // A pointer the trace never saw (it began after the allocation): the program got a block of
+      // the new size at newPointer; the old block was never in the simulated heap.
+      if (!this.ledger.fits(sizeBytes)) return this.ledger.refuse();
+      return this.ledger.untracedRealloc(this.newId(this.key(newPointer)), sizeBytes, caller);
+    }
+    if (!this.ledger.fitsResize(id, sizeBytes)) return this.ledger.refuse();
+    const newKey = this.key(newPointer);
     if (newKey !== oldKey) {
       const other = this.table.get(newKey);
       // newKey still live as another block: a free the trace did not show; free it first.

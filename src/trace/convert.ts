@@ -1,17 +1,12 @@
 // Converting a trace to .hst (or to heapsim text) in one streaming pass. The output is written to
-// a temporary file beside the target and renamed at the end, so a failed conversion leaves no
-// half-written trace behind.
-import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
-import { once } from 'node:events';
-import { createGzip } from 'node:zlib';
-import type { Writable } from 'node:stream';
+// a temporary file beside the target and renamed at the end (src/io/safe-output.ts), so a failed
+// or interrupted conversion leaves no half-written trace behind and the target as it was.
 import type { FormatName } from './events.js';
-import { HstWriter } from './formats/hst.js';
+import { HST_EVENT_COUNT_OFFSET, HstParser, HstWriter, hstEventCountBytes } from './formats/hst.js';
 import { TextWriter } from './formats/text.js';
-import { HstParser } from './formats/hst.js';
 import { openTrace, type OpenOptions } from './read.js';
 import { replayStatsOf, type ReplayStats } from './replay.js';
+import { SafeOutput, checkOutputTarget } from '../io/safe-output.js';
 
 export type OutputFormat = 'hst' | 'text';
 
@@ -31,31 +26,21 @@ export function outputFormatFor(outPath: string): OutputFormat {
   return /\.txt(\.gz)?$/i.test(outPath) ? 'text' : 'hst';
 }
 
-async function write(stream: Writable, data: Buffer | string): Promise<void> {
-  if (data.length > 0 && !stream.write(data)) await once(stream, 'drain');
-}
-
 export async function convertTrace(inPath: string, outPath: string, options: ConvertOptions = {}): Promise<ConvertResult> {
   const to = options.to ?? outputFormatFor(outPath);
   const gzip = /\.gz$/i.test(outPath);
-  const tmp = `${outPath}.tmp-${process.pid}`;
+  await checkOutputTarget(outPath); // before reading anything: a refused target costs nothing
   const input = await openTrace(inPath, null, options);
   const ledger = input.ledger;
   // .hst inputs keep the format they were converted from; others name themselves.
   const sourceOf = (): FormatName | 'unknown' => input.parser instanceof HstParser ? input.parser.sourceFormat : input.format;
-  const file = createWriteStream(tmp);
-  let sink: Writable = file;
-  if (gzip) {
-    sink = createGzip();
-    sink.pipe(file);
-  }
-  let ok = false;
+  const out = await SafeOutput.open(outPath, { gzip });
   try {
     const writer = to === 'hst' ? new HstWriter(ledger, sourceOf) : new TextWriter(ledger, sourceOf);
     ledger.out = writer;
     const flush = async (): Promise<void> => {
-      if (writer instanceof HstWriter) for (const b of writer.take()) await write(sink, b);
-      else await write(sink, writer.take());
+      if (writer instanceof HstWriter) for (const b of writer.take()) await out.write(b);
+      else await out.write(writer.take());
     };
     for await (const chunk of input.chunks) {
       input.parser.push(chunk);
@@ -65,20 +50,10 @@ export async function convertTrace(inPath: string, outPath: string, options: Con
     input.parser.finish();
     if (writer instanceof HstWriter) writer.end();
     await flush();
-    sink.end();
-    await once(file, 'close');
-    await rename(tmp, outPath);
-    ok = true;
+    if (writer instanceof HstWriter) await out.patch(HST_EVENT_COUNT_OFFSET, hstEventCountBytes(writer.events));
+    await out.commit();
   } finally {
-    if (!ok) {
-      // Let the stream finish opening/closing first, or the file could appear after the unlink.
-      if (!file.closed) {
-        const closed = once(file, 'close');
-        file.destroy();
-        await closed;
-      }
-      await unlink(tmp).catch(() => undefined);
-    }
+    await out.abort();
   }
   return { to, gzip, stats: replayStatsOf(input, ledger, true) };
 }

@@ -72,9 +72,12 @@ export interface EventSink {
 export const FORMAT_NAMES = ['hst', 'text', 'mtrace', 'ltrace', 'logalloc', 'rep'] as const;
 export type FormatName = (typeof FORMAT_NAMES)[number];
 
+/** 2^64: no alignment is larger (a bigger value is refused by the ledger anyway). */
+const MAX_ALIGNMENT = 2 ** 64;
+
 /** Rounds an alignment up to a power of two, at least 1 (glibc's memalign rounds up the same way). */
 export function powerOfTwoAlignment(alignBytes: number): number {
   let p = 1;
-  while (p < alignBytes) p *= 2;
+  while (p < alignBytes && p < MAX_ALIGNMENT) p *= 2;
   return p;
 }

@@ -3,7 +3,7 @@
 // forwards each event to the consumer (op generation, stats, a trace writer). Its memory grows with
 // the largest id seen, which is the live set for traces whose ids come from the AddressMapper.
 import {
-  NO_CALLER, SKIP_REASON_COUNT, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC, SKIP_DOUBLE_FREE,
+  NO_CALLER, SKIP_FAILED_ALLOC, SKIP_REASON_COUNT, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC, SKIP_DOUBLE_FREE,
   type EventSink, type FormatName,
 } from './events.js';
 
@@ -14,6 +14,13 @@ const STATE_FREED = 2;  // used before, free now (a free of it is a double free)
 const INITIAL_ID_CAPACITY = 1024;
 /** Largest block id heapsim accepts (ids are dense; a larger one means a broken trace). */
 export const MAX_BLOCK_ID = 2 ** 27 - 1;
+/**
+ * Largest request any simulated architecture could serve: x64's user address space is 128 TiB
+ * (assembly/vm/constants.ts USER_HIGH_X64). A bigger allocation, or one that would take the bytes
+ * live in the trace beyond it, is counted as a failed allocation, as the real allocator's would be;
+ * so every byte total stays an exact integer.
+ */
+export const MAX_REQUEST_BYTES = 2 ** 47;
 /** How many sizes / callers the leak summary lists. */
 export const DEFAULT_TOP = 10;
 
@@ -44,6 +51,8 @@ export interface InputCounts {
   truncatedLastLine: number;
   /** Lines of processes other than the first one (logalloc logs several processes; the first is replayed). */
   otherProcessLines: number;
+  /** Allocations and reallocs larger than any simulated address space, counted as failed allocations. */
+  oversizeRequests: number;
 }
 
 export class Ledger implements EventSink {
@@ -70,7 +79,7 @@ export class Ledger implements EventSink {
   marks = 0;
   ticks = 0;
   threadsSeen = new Set<number>();
-  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, otherProcessLines: 0 };
+  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, otherProcessLines: 0, oversizeRequests: 0 };
   /** Format-specific remarks worth printing (a header that disagrees with the body, …). */
   readonly warnings: string[] = [];
 
@@ -116,6 +125,25 @@ export class Ledger implements EventSink {
       this.callerIndex.set(text, i);
     }
     return i;
+  }
+
+  /**
+   * False when an allocation of `sizeBytes` (aligned to `alignBytes`) could not be served by any
+   * simulated architecture, or would take the live bytes beyond the largest address space.
+   */
+  fits(sizeBytes: number, alignBytes = 1): boolean {
+    return sizeBytes <= MAX_REQUEST_BYTES && alignBytes <= MAX_REQUEST_BYTES && this.liveBytes + sizeBytes <= MAX_REQUEST_BYTES;
+  }
+
+  /** Like fits, for resizing live block `id` to `sizeBytes`. */
+  fitsResize(id: number, sizeBytes: number): boolean {
+    return sizeBytes <= MAX_REQUEST_BYTES && this.liveBytes - this.sizes[id]! + sizeBytes <= MAX_REQUEST_BYTES;
+  }
+
+  /** An allocation that does not fit: one event, a failed allocation, counted as oversize. */
+  refuse(): void {
+    this.input.oversizeRequests++;
+    this.skip(SKIP_FAILED_ALLOC);
   }
 
   isLive(id: number): boolean {
@@ -171,18 +199,21 @@ export class Ledger implements EventSink {
   }
 
   alloc(id: number, sizeBytes: number, caller: number): void {
+    if (!this.fits(sizeBytes)) return this.refuse();
     this.allocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.alloc(id, sizeBytes, caller);
   }
 
   calloc(id: number, sizeBytes: number, caller: number): void {
+    if (!this.fits(sizeBytes)) return this.refuse();
     this.callocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.calloc(id, sizeBytes, caller);
   }
 
   alignedAlloc(id: number, sizeBytes: number, alignBytes: number, caller: number): void {
+    if (!this.fits(sizeBytes, alignBytes)) return this.refuse();
     this.alignedAllocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.alignedAlloc(id, sizeBytes, alignBytes, caller);
@@ -190,6 +221,7 @@ export class Ledger implements EventSink {
 
   /** A realloc of `id`, which the trace never allocated (readers check: not live, not freed). */
   untracedRealloc(id: number, sizeBytes: number, caller: number): void {
+    if (!this.fits(sizeBytes)) return this.refuse();
     this.untracedReallocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.untracedRealloc(id, sizeBytes, caller);
@@ -205,6 +237,7 @@ export class Ledger implements EventSink {
   }
 
   realloc(id: number, sizeBytes: number, caller: number): void {
+    if (!this.fitsResize(id, sizeBytes)) return this.refuse(); // the old block stays, as after a failed realloc
     this.reallocs++;
     const e = ++this.events;
     // The consumer sees the block as it was before the resize (stats need the old size).

@@ -6,7 +6,7 @@
 // src/web/trace-blob.ts). No node: module is imported at the top, so this file and the readers
 // also run in a browser worker; Node's modules are fetched only when a path is opened.
 import type { Readable } from 'node:stream';
-import { InputError } from '../errors.js';
+import { InputError, describeErrno, errnoCode, fileKind } from '../errors.js';
 import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
@@ -126,6 +126,9 @@ async function* guarded(path: string, gzip: boolean, iterator: AsyncIterator<Uin
     }
   } catch (err) {
     throw gzipError(path, gzip, err);
+  } finally {
+    // Stopped early (an error in a reader, a consumer that broke off): close the source now.
+    await iterator.return?.();
   }
 }
 
@@ -139,9 +142,20 @@ function gzipError(path: string, gzip: boolean, err: unknown): unknown {
 /** A file as a TraceStream: read in CHUNK_BYTES chunks, gunzipped when it starts with gzip's magic. */
 async function fileStream(path: string): Promise<TraceStream> {
   const node = nodeModules(path);
-  const info = await node.fsp.stat(path);
-  if (!info.isFile()) throw new InputError('not a regular file', path);
-  const gzip = await isGzip(path, node);
+  let info;
+  try {
+    info = await node.fsp.stat(path);
+  } catch (err) {
+    throw new InputError(errnoCode(err) === 'ENOENT' ? 'no such file' : `cannot read: ${describeErrno(err)}`, path);
+  }
+  // A FIFO or device could block or never end, a directory has no content: only regular files.
+  if (!info.isFile()) throw new InputError(`cannot read: it is ${fileKind(info)}, not a regular file`, path);
+  let gzip: boolean;
+  try {
+    gzip = await isGzip(path, node);
+  } catch (err) {
+    throw new InputError(`cannot read: ${describeErrno(err)}`, path);
+  }
   const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
   let content: Readable = raw;
   if (gzip) content = node.stream.pipeline(raw, node.zlib.createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);

@@ -39,6 +39,7 @@ export function inputNotes(s: CountsForNotes): string[] {
   if (i.truncatedLastLine > 0) lines.push('the last line was cut off (no newline, incomplete) and was skipped');
   if (i.ignoredLines > 0) lines.push(`${i.ignoredLines} lines that are not allocator calls ignored (other functions, signals, exits)`);
   if (i.otherProcessLines > 0) lines.push(`${i.otherProcessLines} lines of other processes ignored (only the first process is replayed)`);
+  if (i.oversizeRequests > 0) lines.push(`${i.oversizeRequests} allocations larger than any simulated address space (2^47 bytes, or the live total beyond it) counted as failed allocations`);
   for (const w of s.warnings) lines.push(w);
   return lines;
 }

@@ -1,10 +1,11 @@
 // Synthetic traces for benchmarks and tests: a seeded random mix of allocations and frees around a
 // bounded live set, written as .hst or as glibc mtrace text. Deterministic for a given seed.
 import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NO_CALLER } from './events.js';
-import { HstWriter } from './formats/hst.js';
+import { HST_EVENT_COUNT_OFFSET, HstWriter, hstEventCountBytes } from './formats/hst.js';
 import { Ledger } from './ledger.js';
 
 /** xorshift32: small, fast, good enough to shape a workload. */
@@ -98,6 +99,13 @@ export async function writeSyntheticHst(path: string, o: SyntheticOptions): Prom
   for (const b of writer.take()) await put(file, b);
   file.end();
   await once(file, 'close');
+  // The header's event count is known only now (a benchmark fixture: written in place).
+  const fh = await open(path, 'r+');
+  try {
+    await fh.write(hstEventCountBytes(writer.events), 0, undefined, HST_EVENT_COUNT_OFFSET);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Synthetic glibc mtrace text with `events` allocator events (realloc as a `<`/`>` pair). */

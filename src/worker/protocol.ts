@@ -39,12 +39,16 @@ export interface PolicyInfo {
   description: string;
   /** Can take its memory from another heap (a layer below) instead of the VM. */
   stackable: boolean;
-  /** Report vocabulary of its runs (see PolicySpec.platform). */
-  platform: 'linux' | 'windows' | 'any';
-  params: { name: string; defaultValue: number; description: string }[];
+  /** Where the policy's figures belong: linux, windows or any (the report's vocabulary). */
+  platform: string;
+  /** Policies it may sit on (stackable only; undefined = any). */
+  parents?: string[];
+  params: { name: string; defaultValue: number; unit: string; description: string }[];
 }
 
 export interface WorkloadInfo {
   name: string;
   description: string;
+  /** The policy the workload reproduces, if it is one system's case. */
+  defaultPolicy?: string;
 }

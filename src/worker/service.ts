@@ -9,7 +9,7 @@ import { createEngine, type BatchResult, type Engine, type EngineOptions, type H
 import { provideModule, type BuildFlavour } from '../engine/load.js';
 import type { ArchName } from '../engine/abi.js';
 import type { OpBuffer } from '../engine/ops.js';
-import { POLICIES, getPolicy, type Platform } from '../engine/policies.js';
+import { getPolicy, policySpecs, type Platform } from '../policies/registry.js';
 import { PROFILES } from '../engine/profiles.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
@@ -86,19 +86,20 @@ export class EngineService {
   // ------------------------------------------------------------------ run level
 
   async policies(): Promise<PolicyInfo[]> {
-    return Object.values(POLICIES).map((p) => ({
+    return policySpecs().map((p) => ({
       name: p.name,
       description: p.description,
-      stackable: p.stackable,
       platform: p.platform,
-      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, description: q.description })),
+      stackable: p.stackable,
+      ...(p.parents ? { parents: [...p.parents] } : {}),
+      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, unit: q.unit, description: q.meaning })),
     }));
   }
 
   async workloads(): Promise<WorkloadInfo[]> {
-    return Object.entries(WORKLOADS).map(([name, w]) => {
-      return { name, description: w.description };
-    });
+    return Object.entries(WORKLOADS).map(([name, w]) => ({
+      name, description: w.description, ...(w.defaultPolicy ? { defaultPolicy: w.defaultPolicy } : {}),
+    }));
   }
 
   /**

@@ -12,11 +12,12 @@ import { formatMB } from '../../report/diagnose.js';
 import { matchLabels } from '../../report/match-labels.js';
 import type { Checkpoint, Diagnosis, HeapCounters, RunDocument } from '../../report/types.js';
 import { KB } from '../../report/windbg-numbers.js';
+import { DEFAULT_POLICY } from '../../policies/registry.js';
 
 const OPTIONS = {
   json: { type: 'boolean' },
   against: { type: 'string' },
-  policy: { type: 'string', default: 'first-fit' },
+  policy: { type: 'string', default: DEFAULT_POLICY },
   arch: { type: 'string' },
   profile: { type: 'string' },
   seed: { type: 'string' },
@@ -42,7 +43,7 @@ options:
   --json               print every parsed number and the diagnosis as JSON
   --against SCENARIO   also run a built-in workload (e.g. peak-hour) or a trace file and print its checkpoints
                        beside the dumps, matched by label
-  --policy NAME        policy for --against (default first-fit)
+  --policy NAME        policy for --against (default ${DEFAULT_POLICY})
   --arch ARCH          architecture for --against (default: the workload's)
   --profile NAME       process profile for --against
   --seed N             workload seed for --against (default 1)

@@ -9,14 +9,18 @@ import { GATE_HELP, GATE_OPTIONS, gateFailures, parseGate, parseThresholds } fro
 import { EXIT_LIMIT_FAILED } from './run.js';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues } from '../options.js';
-import { getPolicy, POLICIES } from '../../engine/policies.js';
+import { getPolicy, policyNames } from '../../policies/registry.js';
 import { windowsServicePeak } from '../../workload/windows-service-peak.js';
+import { WORKLOADS } from '../../workload/index.js';
 import { runWorkload } from '../../run/run.js';
 import type { Checkpoint, Diagnosis, RunDocument } from '../../report/types.js';
 import { layerSettings } from './run.js';
 
+// The seed's process heap: the policy windows-service-peak is calibrated for.
+const DEMO_POLICY = WORKLOADS['windows-service-peak']!.defaultPolicy!;
+
 const OPTIONS = {
-  policy: { type: 'string', default: 'nt' },
+  policy: { type: 'string', default: DEMO_POLICY },
   seed: { type: 'string' },
   set: { type: 'string', multiple: true },
   json: { type: 'boolean' },
@@ -32,8 +36,9 @@ of the moments (start, before, the exact peak, after), then for the marks before
 the !address -summary and !heap -s a debugger would show, and the mechanisms that hold the memory.
 
 options:
-  --policy NAME     allocator policy: ${Object.keys(POLICIES).sort().join(', ')} (default nt, the
-                    NT heap without LFH as in the seed; others run the same ops for comparison)
+  --policy NAME     allocator policy: ${policyNames().join(', ')} (default ${DEMO_POLICY}, the
+                    heap of the seed; others run the same ops for comparison; a stackable
+                    policy takes its memory from a ${DEMO_POLICY} heap unless --set parent= says otherwise)
   --seed N          workload seed (default 1)
   --set KEY=VALUE   policy parameter (sizes accept K/M/G suffixes); repeatable, e.g.
                     --set lfh=1 or --set decommitFreeBlockThreshold=0
@@ -67,9 +72,9 @@ export const command: Command = {
     getPolicy(policy);
     const seed = intOption('seed', values.seed as string | undefined) ?? 1;
     const { params, layers } = layerSettings(keyValues(values.set as string[] | undefined));
-    // The seed's second example is a custom library on top of the process heap: a pool takes its
-    // chunks from an nt heap unless --set parent= says otherwise.
-    if (getPolicy(policy).stackable && !layers.length) layers.push({ policy: 'nt', params: {} });
+    // The seed's second example is a custom library on top of the process heap: a stackable
+    // policy takes its memory from the seed's heap unless --set parent= says otherwise.
+    if (getPolicy(policy).stackable && !layers.length) layers.push({ policy: DEMO_POLICY, params: {} });
     const gate = parseGate(values);
     const thresholds = parseThresholds(values.threshold as string[] | undefined);
     const doc = await runWorkload(windowsServicePeak({ seed }), { policy, params, layers, thresholds });

@@ -3,16 +3,16 @@
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues, oneOf } from '../options.js';
 import { ARCHS, type ArchName } from '../../engine/abi.js';
-import { getPolicy, POLICIES } from '../../engine/policies.js';
+import { DEFAULT_POLICY, getPolicy, policyNames, policySpecs } from '../../policies/registry.js';
 import { profileNames } from '../../engine/profiles.js';
 import { makeWorkload, workloadNames } from '../../workload/index.js';
 import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError, describeErrno, errnoCode, fileKind } from '../../errors.js';
+import { nameMap } from '../../names.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { formatRunReport } from '../../report/text.js';
 import type { Verdict } from '../../report/verdict.js';
 import { runDocumentJson } from '../../report/json.js';
-import { parseGlibcEnvDetailed } from '../../engine/glibc-env.js';
 import { parseTrimAt } from '../../run/trim-at.js';
 import { GATE_HELP, GATE_OPTIONS, gateFailures, parseGate, parseThresholds } from '../gate.js';
 import { progressBar } from '../progress.js';
@@ -21,17 +21,27 @@ import { inputNotes } from '../../trace/summary.js';
 import { traceWorkload } from '../../trace/workload.js';
 import { statSync } from 'node:fs';
 
-/** A positional naming an existing file is a trace; anything else a built-in workload. */
+/**
+ * A positional naming an existing regular file is a trace; a name that is no path a built-in
+ * workload. A path that exists but cannot be a trace (a directory, FIFO, device; a symlink loop;
+ * no permission) is an error saying so, unless it is also a workload's name.
+ */
 export function isTraceFile(name: string): boolean {
+  let stats;
   try {
-    return statSync(name).isFile();
-  } catch {
-    return false;
+    stats = statSync(name);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || workloadNames().includes(name)) return false;
+    throw new InputError(`cannot read: ${describeErrno(err)}`, name);
   }
+  if (stats.isFile()) return true;
+  if (workloadNames().includes(name)) return false;
+  throw new InputError(`cannot read: it is ${fileKind(stats)}, not a trace file`, name);
 }
 
 const OPTIONS = {
-  policy: { type: 'string', default: 'first-fit' },
+  policy: { type: 'string', default: DEFAULT_POLICY },
   arch: { type: 'string' },
   profile: { type: 'string' },
   seed: { type: 'string' },
@@ -58,7 +68,7 @@ committed, brk heap vs mmap, mallinfo2), Windows profiles and policies as WinDbg
 (!address -summary, !heap -s).
 
 options:
-  --policy NAME        allocator policy: ${Object.keys(POLICIES).sort().join(', ')} (default first-fit)
+  --policy NAME        allocator policy: ${policyNames().join(', ')} (default ${DEFAULT_POLICY})
   --arch ARCH          x86 | x86-3gb | x64 (default: the workload's, x86 for peak-hour)
   --profile NAME       background regions: ${profileNames().join(', ')}
                        (default: the workload's profile when it fits the architecture, else bare)
@@ -68,12 +78,14 @@ options:
   --set KEY=VALUE      policy parameter (sizes accept K/M/G suffixes and 0x hex); repeatable.
                        --set parent=POLICY puts the heap on top of a heap of POLICY;
                        --set parent.KEY=VALUE sets that heap's parameters
-  --env TEXT           ptmalloc: glibc settings as set in production, e.g.
-                       --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_TRIM_THRESHOLD_=0x40000"
-                       (read as glibc 2.36 reads them; --set overrides)
-  --trim-at MARK|N|end what-if: the library's trim call (malloc_trim(0), HeapCompact) at a mark,
-                       after event N, or at the end; prints resident and committed bytes before and
-                       after; repeatable. The verdict reads the run without the trims
+  --env TEXT           the library's settings as set in production, for the topmost heap whose
+                       policy reads them (--set overrides); repeatable:
+${policySpecs().filter((p) => p.readEnv).map((p) => `                         ${p.name}: ${p.envNames ?? 'its environment'}`).join('\n')}
+  --trim-at MARK|N|end what-if: the library's own "give memory back now" call at a mark, after
+                       event N, or at the end, on the topmost heap that has one; prints resident and
+                       committed bytes before and after; repeatable. The verdict reads the run
+                       without the trims. The calls:
+${policySpecs().filter((p) => p.trimName).map((p) => `                         ${p.name}: ${p.trimName}`).join('\n')}
   --json               print the checkpoint document as JSON
   --format NAME        trace files: read as this format instead of detecting it
                        (hst, text, mtrace, ltrace, logalloc, rep)
@@ -83,8 +95,8 @@ ${GATE_HELP}  -h, --help           this text
 
 /** Splits --set values into the top heap's params and the parent layer. */
 export function layerSettings(sets: Record<string, string>): { params: Record<string, string>; layers: LayerSpec[] } {
-  const params: Record<string, string> = {};
-  const parentParams: Record<string, string> = {};
+  const params = nameMap<string>(); // null prototype: a key `__proto__` is a key, and then an unknown parameter
+  const parentParams = nameMap<string>();
   let parent: string | undefined;
   for (const [k, v] of Object.entries(sets)) {
     if (k === 'parent') parent = v;
@@ -107,14 +119,16 @@ export async function runOptionsFrom(values: Record<string, unknown>): Promise<{
   const every = intOption('every', values.every as string | undefined, 1);
   const { params: setParams, layers } = layerSettings(keyValues(values.set as string[] | undefined));
   const envTexts = (values.env as string[] | undefined) ?? [];
-  // glibc settings go to the ptmalloc heap: the top one, or the layer below (--set parent=ptmalloc).
-  const ptLayer = layers.find((l) => l.policy === 'ptmalloc');
-  if (envTexts.length && policy !== 'ptmalloc' && !ptLayer) {
-    throw new UsageError('--env applies to a ptmalloc heap (--policy ptmalloc or --set parent=ptmalloc)');
+  // Production settings go to the topmost heap whose policy reads them: the top one or a layer.
+  const readsEnv = (name: string): boolean => getPolicy(name).readEnv !== undefined;
+  const envLayer = readsEnv(policy) ? undefined : layers.find((l) => readsEnv(l.policy));
+  if (envTexts.length && !readsEnv(policy) && !envLayer) {
+    const readers = policySpecs().filter((p) => p.readEnv).map((p) => p.name);
+    throw new UsageError(`--env applies to a heap whose policy reads production settings (${readers.join(', ')}: --policy NAME or --set parent=NAME)`);
   }
-  const fromEnv = envTexts.length ? parseGlibcEnvDetailed(envTexts.join('\n')) : undefined;
-  const params: Record<string, string | number> = policy === 'ptmalloc' ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
-  if (fromEnv && policy !== 'ptmalloc') ptLayer!.params = { ...fromEnv.params, ...(ptLayer!.params ?? {}) };
+  const fromEnv = envTexts.length ? getPolicy(envLayer?.policy ?? policy).readEnv!(envTexts.join('\n')) : undefined;
+  const params: Record<string, string | number> = !envLayer ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
+  if (fromEnv && envLayer) envLayer.params = { ...fromEnv.params, ...(envLayer.params ?? {}) };
   const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
   const thresholds = parseThresholds(values.threshold as string[] | undefined);
   return { options: { policy, params, layers, arch, profile, every, trimAt, thresholds }, seed, ignoredEnv: fromEnv?.ignored ?? [] };

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, oneOf } from '../options.js';
 import { ARCHS, type ArchName } from '../../engine/abi.js';
-import { policyNames } from '../../engine/policies.js';
+import { DEFAULT_POLICY, policyNames } from '../../policies/registry.js';
 import { profileNames } from '../../engine/profiles.js';
 import { workloadNames } from '../../workload/index.js';
 import { UsageError } from '../../errors.js';
@@ -14,7 +14,7 @@ import { executeSweep } from '../../sweep/execute.js';
 import { formatSweepCsv, formatSweepJson, formatSweepTable, sweepRow } from '../../sweep/report.js';
 
 const OPTIONS = {
-  policy: { type: 'string', default: 'first-fit' },
+  policy: { type: 'string', default: DEFAULT_POLICY },
   set: { type: 'string', multiple: true },
   seed: { type: 'string', default: '1' },
   jobs: { type: 'string' },
@@ -34,7 +34,7 @@ inputs: built-in workloads (${workloadNames().join(', ')}) or trace files (any f
 heapsim run reads; --seed does not apply to them)
 
 options:
-  --policy A,B,...     policies to compare: ${policyNames().join(', ')} (default first-fit)
+  --policy A,B,...     policies to compare: ${policyNames().join(', ')} (default ${DEFAULT_POLICY})
   --set KEY=V1,V2,...  a policy parameter and the values to try (sizes take K/M/G); repeatable,
                        one key per --set; several keys give their cross product. Each key must
                        be a parameter of every policy listed (--set parent=POLICY stacks layers)

@@ -2,22 +2,30 @@
 // calls, how to read their arguments, and how to send one call to the AddressMapper.
 import type { AddressMapper } from '../address-map.js';
 import { NO_CALLER, SKIP_UNKNOWN_RESULT, powerOfTwoAlignment } from '../events.js';
+import { NOT_A_NUMBER, asCount, decimalText, hexText, isBadNumber, type TraceInt } from '../numbers.js';
 
 /** valloc/pvalloc align to the page size; 4 KiB on the systems these traces come from. */
 const VALLOC_ALIGN_BYTES = 4096;
 
-const HEX = /^0x[0-9a-f]+$/i;
-const DECIMAL = /^[0-9]+$/;
+const HEX_PREFIX = /^0x/i;
 const NULL_SPELLINGS = new Set(['(nil)', 'nil', 'NULL', '0x0', '0']);
 
-/** A pointer or size argument as printed by a tracer; -1 when it is not a number. */
-export function parseValue(text: string | undefined): number {
-  if (text === undefined) return -1;
+/**
+ * A pointer or size argument as printed by a tracer, exact (numbers.ts): NOT_A_NUMBER when it is
+ * not a number, ABOVE_U64 when it does not fit 64 bits.
+ */
+export function parseValue(text: string | undefined): TraceInt {
+  if (text === undefined) return NOT_A_NUMBER;
   const t = text.trim();
   if (NULL_SPELLINGS.has(t)) return 0;
-  if (HEX.test(t)) return parseInt(t.slice(2), 16);
-  if (DECIMAL.test(t)) return Number(t);
-  return -1;
+  if (HEX_PREFIX.test(t)) return hexText(t.slice(2));
+  return decimalText(t);
+}
+
+/** count × size as a byte count: exact below 2^53, Infinity above (no architecture serves it). */
+function product(count: TraceInt, size: TraceInt): number {
+  const p = asCount(count) * asCount(size);
+  return p <= Number.MAX_SAFE_INTEGER ? p : Infinity;
 }
 
 /** How a function's arguments map onto an allocator call. `free`-like calls have no result. */
@@ -56,16 +64,19 @@ export function isFreeLike(name: string): boolean {
   return ALLOCATOR_CALLS.get(name)?.kind === 'free';
 }
 
+/** `result` of a call whose result the trace does not show. */
+export const UNKNOWN_RESULT = -1;
+
 /**
- * Sends one allocator call to the mapper. `result` is the returned pointer, or -1 when the trace
- * does not show it. Returns false when an argument is not a number (a malformed line).
+ * Sends one allocator call to the mapper. `result` is the returned pointer, or UNKNOWN_RESULT when
+ * the trace does not show it. Returns false when an argument is not a number (a malformed line).
  */
-export function applyCall(mapper: AddressMapper, shape: CallShape, args: readonly string[], result: number): boolean {
-  const arg = (i: number): number => parseValue(args[i]);
+export function applyCall(mapper: AddressMapper, shape: CallShape, args: readonly string[], result: TraceInt): boolean {
+  const arg = (i: number): TraceInt => parseValue(args[i]);
   switch (shape.kind) {
     case 'free': {
       const ptr = arg(shape.ptr);
-      if (ptr < 0) return false;
+      if (isBadNumber(ptr)) return false;
       mapper.free(ptr);
       return true;
     }
@@ -77,38 +88,50 @@ export function applyCall(mapper: AddressMapper, shape: CallShape, args: readonl
   }
   let sizeBytes: number;
   let alignBytes = 0;
-  let ptr = 0;
+  let ptr: TraceInt = 0;
+  let bad = false;
   switch (shape.kind) {
     case 'malloc':
-    case 'valloc':
-      sizeBytes = arg(shape.size);
+    case 'valloc': {
+      const size = arg(shape.size);
+      bad = isBadNumber(size);
+      sizeBytes = asCount(size);
       alignBytes = shape.kind === 'valloc' ? VALLOC_ALIGN_BYTES : 0;
       break;
+    }
     case 'calloc': {
       const count = arg(shape.count);
       const size = arg(shape.size);
-      sizeBytes = count < 0 || size < 0 ? -1 : count * size;
+      bad = isBadNumber(count) || isBadNumber(size);
+      sizeBytes = product(count, size);
       break;
     }
-    case 'aligned':
-      alignBytes = arg(shape.align);
-      sizeBytes = arg(shape.size);
-      if (alignBytes < 0) return false;
+    case 'aligned': {
+      const align = arg(shape.align);
+      const size = arg(shape.size);
+      bad = isBadNumber(align) || isBadNumber(size);
+      alignBytes = asCount(align);
+      sizeBytes = asCount(size);
       break;
-    case 'realloc':
+    }
+    case 'realloc': {
       ptr = arg(shape.ptr);
-      sizeBytes = arg(shape.size);
+      const size = arg(shape.size);
+      bad = isBadNumber(ptr) || isBadNumber(size);
+      sizeBytes = asCount(size);
       break;
+    }
     case 'reallocarray': {
       ptr = arg(shape.ptr);
       const count = arg(shape.count);
       const size = arg(shape.size);
-      sizeBytes = count < 0 || size < 0 ? -1 : count * size;
+      bad = isBadNumber(ptr) || isBadNumber(count) || isBadNumber(size);
+      sizeBytes = product(count, size);
       break;
     }
   }
-  if (sizeBytes < 0 || ptr < 0) return false;
-  if (result < 0) {
+  if (bad) return false;
+  if (result === UNKNOWN_RESULT) {
     mapper.skip(SKIP_UNKNOWN_RESULT);
     return true;
   }

@@ -1,27 +1,40 @@
 // heapsim's binary trace format, `.hst`. Byte-level description in docs/trace-format.md.
 //
-// ╒═══ header (16 bytes) ═══════════════════════════════════════════════════════╕
+// ╒═══ header, version 2 (24 bytes) ═════════════════════════════════════════════╕
 // │ 0..7 magic 89 48 53 54 0D 0A 1A 0A │ 8..9 version u16 LE │ 10..11 flags u16 │
-// │ 12 source format u8 │ 13..15 zero                                           │
+// │ 12 source format u8 │ 13..15 reserved, zero │ 16..23 event count u64 LE       │
 // ╘═════════════════════════════════════════════════════════════════════════════╛
-// then records: one opcode byte, then unsigned LEB128 varints. Strings (mark labels, callers) are
-// defined by a record before their first use, so a writer never needs to seek. The last record is
-// END with the event count, so a cut-off file is detected.
+// then records: one opcode byte, then unsigned LEB128 varints (canonical: shortest form, at most
+// 10 bytes, below 2^64). Strings (mark labels, callers) are defined by a record before their first
+// use, so a writer never needs to seek. The last record is END with the event count; after it
+// comes the trailer, the CRC-32 (u32 LE) of every record byte from offset 24 through END.
+// Version 1 files (16-byte header, no count, no trailer) are still read, with a note.
 import { InputError } from '../../errors.js';
+import { crc32 } from '../crc32.js';
 import {
   NO_CALLER, SKIP_DOUBLE_FREE, SKIP_REASON_COUNT, SKIP_UNMATCHED_FREE,
   type EventSink, type FormatName,
 } from '../events.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
+import { MAX_LINE_BYTES } from '../lines.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 export const HST_MAGIC = Buffer.from([0x89, 0x48, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a]);
-const HST_VERSION = 1;
-export const HST_HEADER_BYTES = 16;
+/** The version this heapsim writes. */
+export const HST_VERSION = 2;
+/** The first version: no event count in the header, no checksum. */
+export const HST_VERSION_1 = 1;
+export const HST_HEADER_BYTES = 24;
+export const HST_V1_HEADER_BYTES = 16;
 const VERSION_OFFSET = 8;
 const FLAGS_OFFSET = 10;
 const SOURCE_OFFSET = 12;
-/** No flags are defined in version 1; readers reject unknown ones. */
+const RESERVED_OFFSET = 13;
+export const HST_EVENT_COUNT_OFFSET = 16;
+const EVENT_COUNT_BYTES = 8;
+/** CRC-32 of the records, after END (version 2). */
+export const HST_TRAILER_BYTES = 4;
+/** No flags are defined; readers reject unknown ones. */
 const KNOWN_FLAGS = 0;
 
 export const OP_ALLOC = 0x01;
@@ -46,25 +59,50 @@ export const OP_HAS_CALLER = 0x80;
 /** Source format codes stored in the header byte 12. */
 const SOURCE_FORMAT_CODES: readonly (FormatName | 'unknown')[] = ['unknown', 'text', 'mtrace', 'ltrace', 'logalloc', 'rep', 'hst'];
 
-/** Longest fixed-field record: opcode + id(5) + size(8) + align(8) + caller(5) bytes of LEB128. */
-const MAX_FIXED_RECORD_BYTES = 27;
+/** A varint holds at most 64 bits: 10 bytes of 7 bits, the tenth carrying only bit 63. */
+const MAX_VARINT_BYTES = 10;
+const LAST_VARINT_BYTE_MAX = 1;
+/** Longest fixed-field record: opcode + id, size, align and caller varints. */
+const MAX_FIXED_RECORD_BYTES = 1 + 4 * MAX_VARINT_BYTES;
 const VARINT_CONTINUE = 0x80;
 const VARINT_PAYLOAD = 0x7f;
 const TWO_POW_7 = 128;
+const TWO_POW_32 = 2 ** 32;
 const WRITE_BUFFER_BYTES = 1 << 20;
+/** Longest label or caller string, the same bound as a text line. */
+export const MAX_STRING_BYTES = MAX_LINE_BYTES;
+/** A decoded varint of 2^53 or more: exact integers stop there, and no field may be that large. */
+export const VARINT_TOO_LARGE = Infinity;
+
+/** The event count of a finished file, as the 8 header bytes at HST_EVENT_COUNT_OFFSET. */
+export function hstEventCountBytes(events: number): Buffer {
+  const b = Buffer.alloc(EVENT_COUNT_BYTES);
+  b.writeUInt32LE(events % TWO_POW_32, 0);
+  b.writeUInt32LE(Math.floor(events / TWO_POW_32), 4);
+  return b;
+}
 
 // ---------------------------------------------------------------- writer
 
-/** Encodes events into .hst bytes; `take()` hands over the filled part. */
+/**
+ * Encodes events into .hst bytes; `take()` hands over the filled part. The header goes out with
+ * an event count of 0: once `end()` has been called, write `hstEventCountBytes(writer.events)` at
+ * HST_EVENT_COUNT_OFFSET of the file (convert does, before the file gets its name).
+ */
 export class HstWriter implements EventSink {
   private buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
   private pos = 0;
   private readonly full: Buffer[] = [];
   private labelsWritten = 0;
   private callersWritten = 0;
-  private events = 0;
-
+  /** Events written so far. */
+  events = 0;
   private begun = false;
+  private ended = false;
+  /** CRC-32 of the record bytes handed out so far. */
+  private crc = 0;
+  /** Header bytes at the start of the next buffer handed out (not part of the checksum). */
+  private headerPending = 0;
 
   /** `sourceFormat` is asked for when the header is written, just before the first record. */
   constructor(private readonly ledger: Ledger, private readonly sourceFormat: () => FormatName | 'unknown' = () => 'unknown') {}
@@ -75,16 +113,24 @@ export class HstWriter implements EventSink {
     this.buf.writeUInt16LE(HST_VERSION, VERSION_OFFSET);
     this.buf.writeUInt16LE(KNOWN_FLAGS, FLAGS_OFFSET);
     this.buf[SOURCE_OFFSET] = Math.max(0, SOURCE_FORMAT_CODES.indexOf(this.sourceFormat()));
-    this.buf.fill(0, SOURCE_OFFSET + 1, HST_HEADER_BYTES);
+    this.buf.fill(0, RESERVED_OFFSET, HST_HEADER_BYTES);
     this.pos = HST_HEADER_BYTES;
+    this.headerPending = HST_HEADER_BYTES;
   }
 
   private room(bytes: number): void {
     if (!this.begun) this.header();
     if (this.pos + bytes <= this.buf.length) return;
-    this.full.push(this.buf.subarray(0, this.pos));
+    this.seal(this.buf.subarray(0, this.pos));
     this.buf = Buffer.allocUnsafe(Math.max(WRITE_BUFFER_BYTES, bytes));
     this.pos = 0;
+  }
+
+  /** Moves a filled buffer to the hand-out list, adding its record bytes to the checksum. */
+  private seal(b: Buffer): void {
+    this.crc = crc32(b.subarray(this.headerPending), this.crc);
+    this.headerPending = 0;
+    this.full.push(b);
   }
 
   private varint(v: number): void {
@@ -169,21 +215,28 @@ export class HstWriter implements EventSink {
     this.simple(OP_THREAD, tid);
   }
 
-  /** Appends the END record; call once, after the last event. */
+  /** Appends the END record and the checksum trailer; call once, after the last event. */
   end(): void {
+    if (this.ended) throw new Error('HstWriter.end() called twice');
+    this.ended = true;
     this.simple(OP_END, this.events);
+    this.seal(this.buf.subarray(0, this.pos));
+    const trailer = Buffer.alloc(HST_TRAILER_BYTES);
+    trailer.writeUInt32LE(this.crc, 0);
+    this.full.push(trailer);
+    this.buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+    this.pos = 0;
   }
 
   /** The encoded bytes produced since the last call (shares memory with the writer until then). */
   take(): Buffer[] {
     if (!this.begun) this.header();
-    const out = this.full.splice(0);
     if (this.pos > 0) {
-      out.push(this.buf.subarray(0, this.pos));
+      this.seal(this.buf.subarray(0, this.pos));
       this.buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
       this.pos = 0;
     }
-    return out;
+    return this.full.splice(0);
   }
 }
 
@@ -191,25 +244,56 @@ export class HstWriter implements EventSink {
 
 const READER_STATE_HEADER = 0;
 const READER_STATE_RECORDS = 1;
-const READER_STATE_ENDED = 2;
+const READER_STATE_TRAILER = 2;
+const READER_STATE_DONE = 3;
+
+/** Thrown when a record runs past the end of the input; parse() turns it into an error or, under --lenient, the end. */
+class TruncatedRecord {
+  constructor(readonly recordStart: number) {}
+}
+
+/** A decoded value for a message. */
+function shown(v: number): string {
+  return v === VARINT_TOO_LARGE ? '2^53 or more' : String(v);
+}
+
+/** What --lenient lets through, counted; each becomes one note. */
+interface Tolerated {
+  nonCanonicalVarints: number;
+  headerProblems: string[];
+  checksum: string | undefined;
+  eventCount: string | undefined;
+}
 
 export class HstParser implements TraceParser {
   private carry: Buffer | null = null;
   private state = READER_STATE_HEADER;
-  /** Bytes consumed before the current chunk, for error offsets. */
+  /** Bytes consumed before the current buffer, for error offsets. */
   private consumed = 0;
   private readonly ledger: Ledger;
   private readonly labelMap: number[] = [];
   private readonly callerMap: number[] = [];
   sourceFormat: FormatName | 'unknown' = 'unknown';
+  /** File version (1 or 2), once the header is read. */
+  version = 0;
+  /** Event count the header declares (version 2). */
+  private declaredEvents = 0;
+  private crc = 0;
   private nextPos = 0;
+  private readonly tolerated: Tolerated = { nonCanonicalVarints: 0, headerProblems: [], checksum: undefined, eventCount: undefined };
 
   constructor(private readonly ctx: ParserContext) {
     this.ledger = ctx.ledger;
   }
 
-  private fail(message: string, offset: number): never {
-    throw new InputError(`${message} at byte offset ${offset}`, this.ctx.file);
+  private fail(message: string, offset: number, hint = ''): never {
+    throw new InputError(`${message} at byte offset ${offset}${hint}`, this.ctx.file);
+  }
+
+  /** A problem --lenient may count instead of stopping at. */
+  private problem(message: string, offset: number, count: (t: Tolerated) => void): void {
+    if (!this.ctx.lenient) this.fail(message, offset, ' (use --lenient to count such damage and read on)');
+    count(this.tolerated);
   }
 
   push(chunk: Buffer): void {
@@ -228,18 +312,80 @@ export class HstParser implements TraceParser {
     this.carry = null;
     const used = this.parse(rest, true);
     this.consumed += used;
-    if (this.state !== READER_STATE_ENDED) {
-      this.fail(this.state === READER_STATE_HEADER ? 'truncated .hst header' : 'truncated .hst file: no END record', this.consumed);
+    if (this.state === READER_STATE_HEADER) this.fail('truncated .hst header', this.consumed);
+    if (this.state === READER_STATE_RECORDS) {
+      const what = `truncated .hst file: no END record (${this.ledger.events} events read` +
+        (this.version >= HST_VERSION ? ` of ${this.declaredEvents} declared)` : ')');
+      if (!this.ctx.lenient) this.fail(what, this.consumed, ' (use --lenient to replay what is there)');
+      this.ledger.warnings.push(`${what}; replayed what is there (--lenient)`);
     }
+    this.report();
   }
 
-  private header(buf: Buffer): void {
+  /** Notes for the user: an old version, and every problem --lenient let through. */
+  private report(): void {
+    const w = this.ledger.warnings;
+    if (this.version === HST_VERSION_1) w.push('.hst version 1: no checksum, so damage cannot be detected; convert the file again to add one');
+    const t = this.tolerated;
+    for (const p of t.headerProblems) w.push(`${p} (--lenient)`);
+    if (t.nonCanonicalVarints > 0) w.push(`${t.nonCanonicalVarints} non-canonical varints read (--lenient)`);
+    if (t.eventCount !== undefined) w.push(`${t.eventCount} (--lenient)`);
+    if (t.checksum !== undefined) w.push(`${t.checksum} (--lenient): the file is damaged`);
+  }
+
+  private header(buf: Buffer): number {
     if (!buf.subarray(0, HST_MAGIC.length).equals(HST_MAGIC)) this.fail('not a .hst file (bad magic)', 0);
     const version = buf.readUInt16LE(VERSION_OFFSET);
-    if (version !== HST_VERSION) this.fail(`unsupported .hst version ${version} (this heapsim reads ${HST_VERSION})`, VERSION_OFFSET);
+    if (version !== HST_VERSION && version !== HST_VERSION_1) {
+      this.fail(`unsupported .hst version ${version} (this heapsim reads ${HST_VERSION_1} and ${HST_VERSION})`, VERSION_OFFSET);
+    }
+    const headerBytes = version === HST_VERSION ? HST_HEADER_BYTES : HST_V1_HEADER_BYTES;
+    if (buf.length < headerBytes) return 0;
+    this.version = version;
     const flags = buf.readUInt16LE(FLAGS_OFFSET);
     if ((flags & ~KNOWN_FLAGS) !== 0) this.fail(`unknown .hst flags 0x${flags.toString(16)}`, FLAGS_OFFSET);
-    this.sourceFormat = SOURCE_FORMAT_CODES[buf[SOURCE_OFFSET]!] ?? 'unknown';
+    const source = buf[SOURCE_OFFSET]!;
+    const known = SOURCE_FORMAT_CODES[source];
+    if (known === undefined) {
+      this.problem(`unknown source format byte ${source}`, SOURCE_OFFSET, (t) => t.headerProblems.push(`unknown source format byte ${source} read as unknown`));
+    }
+    this.sourceFormat = known ?? 'unknown';
+    for (let i = RESERVED_OFFSET; i < RESERVED_OFFSET + 3; i++) {
+      if (buf[i] !== 0) {
+        this.problem(`reserved header byte ${i} is 0x${buf[i]!.toString(16)}, not 0`, i, (t) => t.headerProblems.push(`reserved header byte ${i} set`));
+        break;
+      }
+    }
+    if (version === HST_VERSION) {
+      const high = buf.readUInt32LE(HST_EVENT_COUNT_OFFSET + 4);
+      this.declaredEvents = high * TWO_POW_32 + buf.readUInt32LE(HST_EVENT_COUNT_OFFSET);
+      if (this.declaredEvents > Number.MAX_SAFE_INTEGER) this.fail('header event count above 2^53-1', HST_EVENT_COUNT_OFFSET);
+    }
+    return headerBytes;
+  }
+
+  /**
+   * Decodes one varint at `pos` (the caller guarantees `limit` is past it or the end of input);
+   * the position after it goes to `nextPos`. Values of 2^53 and more come back as
+   * VARINT_TOO_LARGE; values of 2^64 and more, and varints running past `limit`, are errors.
+   */
+  private varint(buf: Buffer, pos: number, limit: number, recordStart: number): number {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (pos >= limit) throw new TruncatedRecord(recordStart);
+      const b = buf[pos++]!;
+      if (i === MAX_VARINT_BYTES - 1 && b > LAST_VARINT_BYTE_MAX) this.fail('varint does not fit 64 bits', this.consumed + recordStart);
+      value += (b & VARINT_PAYLOAD) * scale;
+      if (b < VARINT_CONTINUE) {
+        if (b === 0 && i > 0) {
+          this.problem('non-canonical varint (a longer encoding than needed)', this.consumed + recordStart, (t) => { t.nonCanonicalVarints++; });
+        }
+        this.nextPos = pos;
+        return value > Number.MAX_SAFE_INTEGER ? VARINT_TOO_LARGE : value;
+      }
+      scale *= TWO_POW_7;
+    }
   }
 
   /**
@@ -250,65 +396,110 @@ export class HstParser implements TraceParser {
     let pos = 0;
     const n = buf.length;
     if (this.state === READER_STATE_HEADER) {
-      if (n < HST_HEADER_BYTES) {
+      if (n < HST_V1_HEADER_BYTES) {
         if (atEnd) this.fail('truncated .hst header', this.consumed + n);
         return 0;
       }
-      this.header(buf);
-      pos = HST_HEADER_BYTES;
+      pos = this.header(buf);
+      if (pos === 0) {
+        if (atEnd) this.fail('truncated .hst header', this.consumed + n);
+        return 0;
+      }
       this.state = READER_STATE_RECORDS;
     }
-    const ledger = this.ledger;
-    // Fast loop: every fixed-field record fits before `safeEnd`, so varints need no bounds checks.
+    const recordsFrom = pos;
+    // Every fixed-field record fits before `safeEnd`; one that starts later waits for more input.
     const safeEnd = atEnd ? n : n - MAX_FIXED_RECORD_BYTES;
+    try {
+      pos = this.records(buf, pos, n, safeEnd, atEnd);
+    } catch (err) {
+      if (!(err instanceof TruncatedRecord)) throw err;
+      // Only the last record of the input can run past its end (others wait for the next chunk).
+      if (!this.ctx.lenient) this.fail('truncated .hst record', this.consumed + err.recordStart);
+      this.checksum(buf, recordsFrom, err.recordStart);
+      return n; // finish() reports the missing END
+    }
+    if (pos < 0) { // a string waits for the next chunk
+      this.checksum(buf, recordsFrom, -pos - 1);
+      return -pos - 1;
+    }
+    this.checksum(buf, recordsFrom, pos);
+    if (this.state === READER_STATE_TRAILER) {
+      if (n - pos < HST_TRAILER_BYTES) {
+        if (!atEnd) return pos;
+        this.problem('truncated .hst file: the checksum trailer is missing or cut off', this.consumed + pos, (t) => { t.checksum = 'the checksum trailer is missing or cut off'; });
+        this.state = READER_STATE_DONE;
+        return n;
+      }
+      const stored = buf.readUInt32LE(pos);
+      if (stored !== this.crc) {
+        this.problem(`checksum mismatch: the records give CRC-32 0x${this.crc.toString(16)}, the trailer says 0x${stored.toString(16)}`,
+          this.consumed + pos, (t) => { t.checksum = 'checksum mismatch'; });
+      }
+      pos += HST_TRAILER_BYTES;
+      this.state = READER_STATE_DONE;
+    }
+    if (this.state === READER_STATE_DONE && pos < n) this.fail(`data after the ${this.version >= HST_VERSION ? 'trailer' : 'END record'}`, this.consumed + pos);
+    return pos;
+  }
+
+  /**
+   * The record loop of parse(): decodes records from `pos` and returns the position after the last
+   * one, or -(start + 1) of a string record that must wait for more input.
+   */
+  private records(buf: Buffer, pos: number, n: number, safeEnd: number, atEnd: boolean): number {
+    const ledger = this.ledger;
     while (this.state === READER_STATE_RECORDS && (pos < safeEnd || (atEnd && pos < n))) {
       const recordStart = pos;
       const opByte = buf[pos++]!;
       const op = opByte & ~OP_HAS_CALLER;
-      // Inline LEB128 decode of the first field (every record has one).
-      let b = buf[pos++]!;
-      let a = b & VARINT_PAYLOAD;
-      if (b >= VARINT_CONTINUE) {
-        let scale = TWO_POW_7;
-        do {
-          if (pos >= n) this.fail('truncated .hst record', this.consumed + recordStart);
-          b = buf[pos++]!;
-          a += (b & VARINT_PAYLOAD) * scale;
-          scale *= TWO_POW_7;
-        } while (b >= VARINT_CONTINUE);
+      if ((opByte & OP_HAS_CALLER) !== 0 && (op < OP_ALLOC || op > OP_REALLOC) && op !== OP_UNTRACED_REALLOC) {
+        this.fail(`unknown .hst opcode 0x${opByte.toString(16)}`, this.consumed + recordStart);
       }
-      if (pos > n) this.fail('truncated .hst record', this.consumed + recordStart);
-      if ((op <= OP_REALLOC && op >= OP_ALLOC) || op === OP_UNTRACED_REALLOC) {
+      // First field, inline for the common one- and two-byte cases (a canonical second byte is not 0).
+      let a = buf[pos]!;
+      let b = buf[pos + 1]!;
+      if (pos < n && a < VARINT_CONTINUE) pos++;
+      else if (pos + 1 < n && b < VARINT_CONTINUE && b !== 0) {
+        a = (a & VARINT_PAYLOAD) + b * TWO_POW_7;
+        pos += 2;
+      } else {
+        a = this.varint(buf, pos, n, recordStart);
+        pos = this.nextPos;
+      }
+      if ((op >= OP_ALLOC && op <= OP_REALLOC) || op === OP_UNTRACED_REALLOC) {
         // id = a; then size, [align], [caller]
-        b = buf[pos++]!;
-        let size = b & VARINT_PAYLOAD;
-        if (b >= VARINT_CONTINUE) {
-          let scale = TWO_POW_7;
-          do {
-            if (pos >= n) this.fail('truncated .hst record', this.consumed + recordStart);
-            b = buf[pos++]!;
-            size += (b & VARINT_PAYLOAD) * scale;
-            scale *= TWO_POW_7;
-          } while (b >= VARINT_CONTINUE);
+        let size = buf[pos]!;
+        b = buf[pos + 1]!;
+        if (pos < n && size < VARINT_CONTINUE) pos++;
+        else if (pos + 1 < n && b < VARINT_CONTINUE && b !== 0) {
+          size = (size & VARINT_PAYLOAD) + b * TWO_POW_7;
+          pos += 2;
+        } else {
+          size = this.varint(buf, pos, n, recordStart);
+          pos = this.nextPos;
         }
         let align = 0;
         if (op === OP_ALIGNED) {
-          align = this.readVarint(buf, pos, recordStart);
+          align = this.varint(buf, pos, n, recordStart);
           pos = this.nextPos;
+          // A power of two (any size: the ledger refuses what no architecture can align to).
+          if (!(align >= 1 && (align === VARINT_TOO_LARGE || Number.isInteger(Math.log2(align))))) {
+            this.fail(`alignment ${shown(align)} is not a power of two`, this.consumed + recordStart);
+          }
         }
         let caller = NO_CALLER;
         if (opByte & OP_HAS_CALLER) {
-          const index = this.readVarint(buf, pos, recordStart);
+          const index = this.varint(buf, pos, n, recordStart);
           pos = this.nextPos;
-          caller = this.callerMap[index] ?? this.fail(`caller ${index} used before it is defined`, this.consumed + recordStart);
+          caller = this.callerMap[index] ?? this.fail(`caller ${shown(index)} used before it is defined`, this.consumed + recordStart);
         }
-        if (pos > n) this.fail('truncated .hst record', this.consumed + recordStart);
-        if (a > MAX_BLOCK_ID) this.fail(`block id ${a} is larger than ${MAX_BLOCK_ID}`, this.consumed + recordStart);
+        if (a > MAX_BLOCK_ID) this.fail(`block id ${shown(a)} is larger than ${MAX_BLOCK_ID}`, this.consumed + recordStart);
         if (op === OP_REALLOC) {
+          if (size === 0) this.fail('realloc to 0 bytes (the format writes a free)', this.consumed + recordStart);
           // The same rules as the text form: a never-seen id is an untraced realloc.
           if (ledger.isLive(a)) ledger.realloc(a, size, caller);
           else if (ledger.wasFreed(a)) ledger.skip(SKIP_DOUBLE_FREE);
-          else if (size === 0) ledger.skip(SKIP_UNMATCHED_FREE);
           else ledger.untracedRealloc(a, size, caller);
           continue;
         }
@@ -333,23 +524,26 @@ export class HstParser implements TraceParser {
           ledger.implicitFree(a);
           break;
         case OP_SKIP:
-          if (a >= SKIP_REASON_COUNT) this.fail(`unknown skip reason ${a}`, this.consumed + recordStart);
+          if (a >= SKIP_REASON_COUNT) this.fail(`unknown skip reason ${shown(a)}`, this.consumed + recordStart);
           ledger.skip(a);
           break;
         case OP_MARK:
-          ledger.mark(this.labelMap[a] ?? this.fail(`label ${a} used before it is defined`, this.consumed + recordStart));
+          ledger.mark(this.labelMap[a] ?? this.fail(`label ${shown(a)} used before it is defined`, this.consumed + recordStart));
           break;
         case OP_TICK:
+          if (a === VARINT_TOO_LARGE) this.fail('tick delta above 2^53-1', this.consumed + recordStart);
           ledger.tick(a);
           break;
         case OP_THREAD:
+          if (a === VARINT_TOO_LARGE) this.fail('thread id above 2^53-1', this.consumed + recordStart);
           ledger.thread(a);
           break;
         case OP_DEF_LABEL:
         case OP_DEF_CALLER: {
+          if (a > MAX_STRING_BYTES) this.fail(`string of ${shown(a)} bytes (at most ${MAX_STRING_BYTES})`, this.consumed + recordStart);
           if (pos + a > n) {
-            if (atEnd) this.fail('truncated .hst string', this.consumed + recordStart);
-            return recordStart; // wait for the rest of the string
+            if (atEnd) throw new TruncatedRecord(recordStart);
+            return -recordStart - 1; // wait for the rest of the string
           }
           const text = buf.toString('utf8', pos, pos + a);
           pos += a;
@@ -358,33 +552,28 @@ export class HstParser implements TraceParser {
           break;
         }
         case OP_END:
-          if (a !== ledger.events) {
-            this.fail(`END record says ${a} events but the file holds ${ledger.events}`, this.consumed + recordStart);
-          }
-          this.state = READER_STATE_ENDED;
-          if (pos < n) this.fail('data after END record', this.consumed + pos);
+          this.end(a, recordStart);
           break;
         default:
           this.fail(`unknown .hst opcode 0x${opByte.toString(16)}`, this.consumed + recordStart);
       }
     }
-    if (this.state === READER_STATE_ENDED && pos < n) this.fail('data after END record', this.consumed + pos);
     return pos;
   }
 
-  /** Decodes one varint at `pos`; the position after it is left in `nextPos` (no allocation). */
-  private readVarint(buf: Buffer, pos: number, recordStart: number): number {
-    let value = 0;
-    let scale = 1;
-    for (;;) {
-      if (pos >= buf.length) this.fail('truncated .hst record', this.consumed + recordStart);
-      const b = buf[pos++]!;
-      value += (b & VARINT_PAYLOAD) * scale;
-      if (b < VARINT_CONTINUE) {
-        this.nextPos = pos;
-        return value;
-      }
-      scale *= TWO_POW_7;
+  /** Adds record bytes buf[from, to) to the running checksum (version 2). */
+  private checksum(buf: Buffer, from: number, to: number): void {
+    if (this.version >= HST_VERSION && to > from) this.crc = crc32(buf.subarray(from, to), this.crc);
+  }
+
+  private end(count: number, recordStart: number): void {
+    if (count !== this.ledger.events) {
+      this.fail(`END record says ${count} events but the file holds ${this.ledger.events}`, this.consumed + recordStart);
     }
+    if (this.version >= HST_VERSION && this.declaredEvents !== count) {
+      this.problem(`the header declares ${this.declaredEvents} events, the file holds ${count}`, HST_EVENT_COUNT_OFFSET,
+        (t) => { t.eventCount = `the header declares ${this.declaredEvents} events, the file holds ${count}`; });
+    }
+    this.state = this.version >= HST_VERSION ? READER_STATE_TRAILER : READER_STATE_DONE;
   }
 }

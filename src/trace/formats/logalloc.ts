@@ -14,6 +14,7 @@
 import { AddressMapper } from '../address-map.js';
 import { LineSplitter, MalformedPolicy, type LineHandler } from '../lines.js';
 import { ALLOCATOR_CALLS, applyCall, parseValue, type CallShape } from './calls.js';
+import { decimalText, isBadNumber, numberProblem, safeDecimal } from '../numbers.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 const LOGALLOC_CALLS = new Map<string, CallShape>([...ALLOCATOR_CALLS, ['posix_memalign', { kind: 'aligned', align: 0, size: 1 }]]);
@@ -26,7 +27,9 @@ const NO_PID = -1;
 function key(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   const m = SLOT.exec(text.trim());
-  return m === null ? text : String(Number(m[1]) + 1);
+  if (m === null) return text;
+  const slot = decimalText(m[1]!);
+  return isBadNumber(slot) ? text : String(BigInt(slot) + 1n); // exact for any 64-bit slot
 }
 
 export class LogallocParser implements TraceParser, LineHandler {
@@ -48,19 +51,26 @@ export class LogallocParser implements TraceParser, LineHandler {
     this.splitter.finish();
   }
 
+  why = '';
+
   line(buf: Buffer, start: number, end: number): boolean {
+    this.why = '';
     const s = buf.toString('latin1', start, end).trim();
     if (s === '') return true;
     const m = LINE.exec(s);
     if (m === null) return false;
-    const pid = Number(m[1]);
+    const pid = safeDecimal(m[1]!);
+    const tid = m[2] === undefined ? pid : safeDecimal(m[2]);
+    if (pid < 0 || tid < 0) {
+      this.why = 'process or thread id above 2^53-1';
+      return false;
+    }
     if (this.firstPid === NO_PID) this.firstPid = pid;
     const ledger = this.ctx.ledger;
     if (pid !== this.firstPid) {
       ledger.input.otherProcessLines++;
       return true;
     }
-    const tid = m[2] === undefined ? pid : Number(m[2]);
     if (tid !== this.currentThread) {
       this.currentThread = tid;
       ledger.thread(tid);
@@ -81,7 +91,10 @@ export class LogallocParser implements TraceParser, LineHandler {
     const resultText = key(m[5]);
     if (resultText === undefined) return false;
     const result = parseValue(resultText);
-    if (result < 0) return false;
+    if (isBadNumber(result)) {
+      this.why = numberProblem(result, 'the result');
+      return false;
+    }
     return applyCall(this.mapper, shape, args, result);
   }
 }

@@ -17,7 +17,8 @@
 import { AddressMapper } from '../address-map.js';
 import { SKIP_UNKNOWN_RESULT } from '../events.js';
 import { LineSplitter, MalformedPolicy, type LineHandler } from '../lines.js';
-import { ALLOCATOR_CALLS, applyCall, isFreeLike, parseValue, type CallShape } from './calls.js';
+import { ALLOCATOR_CALLS, UNKNOWN_RESULT, applyCall, isFreeLike, parseValue, type CallShape } from './calls.js';
+import { isBadNumber, numberProblem, safeDecimal } from '../numbers.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 const LTRACE_CALLS = new Map<string, CallShape>([...ALLOCATOR_CALLS, ['posix_memalign', { kind: 'no-result' }]]);
@@ -37,9 +38,10 @@ const NO_TIME = -1;
 const INSTRUCTION_POINTER = /^\[(?:0x[0-9a-f]+|\(nil\))\]\s+/i;
 const RESUMED = /^<\.\.\. ([^\s>]+) resumed>\s?(.*)$/;
 const CALL = /^(?:[^\s(]+->)?([^\s(]+)\((.*)$/;
-const UNFINISHED_SUFFIX = /\s*<unfinished \.\.\.>$/;
-const NO_RETURN_SUFFIX = /\)?\s*<no return \.\.\.>$/;
-const RETURN = /^(.*)\)\s*=\s*(\S+)$/;
+const UNFINISHED = '<unfinished ...>';
+const NO_RETURN = '<no return ...>';
+const CLOSE_PAREN = ')';
+const EQUALS = '=';
 const NO_THREAD = 0;
 
 interface Pending {
@@ -92,7 +94,7 @@ export class LtraceParser implements TraceParser, LineHandler {
    * Turns an ltrace timestamp into a tick of the microseconds since the previous one (the tick
    * precedes the line's event). Clock times wrap at midnight.
    */
-  private time(m: RegExpExecArray): void {
+  private time(m: RegExpExecArray): boolean {
     const fraction = (digits: string | undefined): number => digits === undefined ? 0 : Number(digits.slice(0, MICRO_DIGITS).padEnd(MICRO_DIGITS, '0'));
     let delta: number;
     if (m.length === 5) {
@@ -102,41 +104,66 @@ export class LtraceParser implements TraceParser, LineHandler {
       if (delta < 0) delta += SECONDS_PER_DAY * MICROS_PER_SECOND;
       this.lastMicros = micros;
     } else {
-      const micros = Number(m[1]) * MICROS_PER_SECOND + fraction(m[2]);
-      if (Number(m[1]) < EPOCH_SECONDS_FLOOR) delta = micros; // relative (-r)
+      const seconds = safeDecimal(m[1]!);
+      const micros = seconds * MICROS_PER_SECOND + fraction(m[2]);
+      if (seconds < 0 || micros > Number.MAX_SAFE_INTEGER) return false;
+      if (seconds < EPOCH_SECONDS_FLOOR) delta = micros; // relative (-r)
       else {
         delta = this.lastMicros === NO_TIME ? 0 : Math.max(0, micros - this.lastMicros);
         this.lastMicros = micros;
       }
     }
     if (delta > 0) this.ctx.ledger.tick(delta);
+    return true;
   }
 
-  /** Applies a complete call: `rest` is "args) = result" or "args) <no return ...>". */
+  /**
+   * Applies a complete call: `rest` is "args) = result" or "args) <no return ...>". Parsed by
+   * scanning from the right (no backtracking regex: linear in the line's length whatever its spaces).
+   */
   private complete(shape: CallShape, argsAndResult: string): boolean {
-    if (NO_RETURN_SUFFIX.test(argsAndResult)) {
-      const args = argsAndResult.replace(NO_RETURN_SUFFIX, '');
-      return applyCall(this.mapper, shape, args.split(','), -1);
+    const rest = argsAndResult.trimEnd();
+    if (rest.endsWith(NO_RETURN)) {
+      let args = rest.slice(0, rest.length - NO_RETURN.length).trimEnd();
+      if (args.endsWith(CLOSE_PAREN)) args = args.slice(0, -1);
+      return applyCall(this.mapper, shape, args.split(','), UNKNOWN_RESULT);
     }
-    const m = RETURN.exec(argsAndResult);
-    if (m === null) return false;
-    const result = shape.kind === 'free' || shape.kind === 'no-result' ? 0 : parseValue(m[2]);
-    if (result < 0) return false;
-    return applyCall(this.mapper, shape, m[1]!.split(','), result);
+    // "args) = result": the result follows the last `=`, the arguments end at the `)` before it.
+    const eq = rest.lastIndexOf(EQUALS);
+    if (eq < 0) return false;
+    const resultText = rest.slice(eq + 1).trim();
+    const head = rest.slice(0, eq).trimEnd();
+    if (resultText === '' || /\s/.test(resultText) || !head.endsWith(CLOSE_PAREN)) return false;
+    const result = shape.kind === 'free' || shape.kind === 'no-result' ? 0 : parseValue(resultText);
+    if (isBadNumber(result)) {
+      this.why = numberProblem(result, 'the result');
+      return false;
+    }
+    return applyCall(this.mapper, shape, head.slice(0, -1).split(','), result);
   }
+
+  why = '';
 
   line(buf: Buffer, start: number, end: number): boolean {
+    this.why = '';
     let s = buf.toString('latin1', start, end).trim();
     if (s === '') return true;
     let tid = NO_THREAD;
     let m = PID_BRACKET.exec(s) ?? PID_BARE.exec(s);
     if (m !== null) {
-      tid = Number(m[1]);
+      tid = safeDecimal(m[1]!);
+      if (tid < 0) {
+        this.why = 'process id above 2^53-1';
+        return false;
+      }
       s = s.slice(m[0].length);
     }
     m = CLOCK_TIMESTAMP.exec(s) ?? SECONDS_TIMESTAMP.exec(s);
     if (m !== null) {
-      this.time(m);
+      if (!this.time(m)) {
+        this.why = 'timestamp too large';
+        return false;
+      }
       s = s.slice(m[0].length);
     }
     m = INSTRUCTION_POINTER.exec(s);
@@ -158,8 +185,9 @@ export class LtraceParser implements TraceParser, LineHandler {
     const name = m[1]!;
     const shape = LTRACE_CALLS.get(name);
     let rest = m[2]!;
-    const unfinished = UNFINISHED_SUFFIX.test(rest);
-    if (unfinished) rest = rest.replace(UNFINISHED_SUFFIX, '');
+    const trimmed = rest.trimEnd();
+    const unfinished = trimmed.endsWith(UNFINISHED);
+    if (unfinished) rest = trimmed.slice(0, trimmed.length - UNFINISHED.length).trimEnd();
     if (shape === undefined) {
       if (unfinished) this.pending.set(tid, { name, args: rest });
       return this.ignored();

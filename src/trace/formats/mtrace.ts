@@ -14,7 +14,8 @@
 // loop never builds a string for a caller it has already seen.
 import { AddressMapper } from '../address-map.js';
 import { NO_CALLER, SKIP_FAILED_ALLOC, SKIP_UNKNOWN_RESULT } from '../events.js';
-import { LineSplitter, MalformedPolicy, parseHexDigits } from '../lines.js';
+import { LineSplitter, MalformedPolicy } from '../lines.js';
+import { ABOVE_U64, NOT_A_NUMBER, asCount, hexBytes, isBadNumber, type TraceInt } from '../numbers.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 const SPACE = 0x20;
@@ -38,13 +39,13 @@ function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
-/** `0x…` hex, `(nil)` or a bare `0`; -1 when none of these. */
-function parseMtraceNumber(buf: Buffer, start: number, end: number): number {
+/** `0x…` hex, `(nil)` or a bare `0`: exact (numbers.ts); NOT_A_NUMBER or ABOVE_U64 otherwise. */
+function parseMtraceNumber(buf: Buffer, start: number, end: number): TraceInt {
   const len = end - start;
-  if (len > 2 && buf[start] === ZERO && buf[start + 1] === LOWER_X) return parseHexDigits(buf, start + 2, end);
+  if (len > 2 && buf[start] === ZERO && buf[start + 1] === LOWER_X) return hexBytes(buf, start + 2, end);
   if (len === 1 && buf[start] === ZERO) return 0;
   if (len === NIL_TEXT.length && buf[start] === OPEN_PAREN && buf.toString('latin1', start, end) === NIL_TEXT) return 0;
-  return -1;
+  return NOT_A_NUMBER;
 }
 
 export class MtraceParser implements TraceParser {
@@ -53,7 +54,7 @@ export class MtraceParser implements TraceParser {
   /** Hash of a caller's text → caller string index; the bytes confirm a hit. */
   private readonly callerByHash = new Map<number, number>();
   private readonly callerBytes: Buffer[] = [];
-  private pendingOld = NO_PENDING;
+  private pendingOld: TraceInt = NO_PENDING;
 
   constructor(private readonly ctx: ParserContext) {
     this.mapper = new AddressMapper(ctx.ledger);
@@ -72,6 +73,11 @@ export class MtraceParser implements TraceParser {
       this.pendingOld = NO_PENDING;
       this.ctx.ledger.skip(SKIP_UNKNOWN_RESULT);
     }
+  }
+
+  private badNumber(v: TraceInt): false {
+    if (v === ABOVE_U64) this.why = 'a number does not fit 64 bits';
+    return false;
   }
 
   /**
@@ -99,7 +105,10 @@ export class MtraceParser implements TraceParser {
     return created;
   }
 
+  why = '';
+
   line(buf: Buffer, start: number, end: number, _lineNo: number, _last: boolean): boolean {
+    this.why = '';
     while (end > start && isBlank(buf[end - 1]!)) end--;
     while (start < end && isBlank(buf[start]!)) start++;
     if (start === end) return true; // blank line
@@ -115,8 +124,8 @@ export class MtraceParser implements TraceParser {
     let b2 = e2;
     while (b2 > start && !isBlank(buf[b2 - 1]!)) b2--;
     let op: number;
-    let ptr: number;
-    let sizeBytes = 0;
+    let ptr: TraceInt;
+    let size: TraceInt = 0;
     let opStart: number;
     if (e2 - b2 === 1 && (buf[b2] === MINUS || buf[b2] === LESS)) {
       op = buf[b2]!;
@@ -130,11 +139,12 @@ export class MtraceParser implements TraceParser {
       op = buf[b3]!;
       if (op !== PLUS && op !== GREATER && op !== BANG) return false;
       ptr = parseMtraceNumber(buf, b2, e2);
-      sizeBytes = parseMtraceNumber(buf, b1, end);
-      if (sizeBytes < 0) return false;
+      size = parseMtraceNumber(buf, b1, end);
+      if (isBadNumber(size)) return this.badNumber(size);
       opStart = b3;
     }
-    if (ptr < 0) return false;
+    if (isBadNumber(ptr)) return this.badNumber(ptr);
+    const sizeBytes = asCount(size);
     // Prefix: nothing, or "@ caller".
     let caller = NO_CALLER;
     let prefixEnd = opStart;

@@ -15,6 +15,7 @@
 import { AddressMapper } from '../address-map.js';
 import { LineSplitter, MalformedPolicy, type LineHandler } from '../lines.js';
 import type { ParserContext, TraceParser } from './parser.js';
+import { asCount, decimalText, isBadNumber, numberProblem, type TraceInt } from '../numbers.js';
 
 const WHITESPACE = /[ \t]+/;
 const DECIMAL = /^\d+$/;
@@ -29,7 +30,8 @@ const KEY_OFFSET = 1;
 export class RepParser implements TraceParser, LineHandler {
   private readonly mapper: AddressMapper;
   private readonly splitter: LineSplitter;
-  private readonly header: number[] = [];
+  /** Header numbers as written (compared as text: exact whatever their size). */
+  private readonly header: string[] = [];
   private inBody = false;
   private requests = 0;
 
@@ -48,29 +50,43 @@ export class RepParser implements TraceParser, LineHandler {
       this.header.length === CLASSIC_HEADER_NUMBERS ? this.header[CLASSIC_REQUESTS_INDEX]
       : this.header.length === SHORT_HEADER_NUMBERS ? this.header[SHORT_REQUESTS_INDEX]
       : undefined;
-    if (declared !== undefined && declared !== this.requests) {
+    if (declared !== undefined && declared !== String(this.requests)) {
       this.ctx.ledger.warnings.push(`header declares ${declared} requests, the trace has ${this.requests}`);
     }
   }
 
+  why = '';
+
   line(buf: Buffer, start: number, end: number): boolean {
+    this.why = '';
     const t = buf.toString('latin1', start, end).trim().split(WHITESPACE);
     if (t.length === 1 && t[0] === '') return true;
     if (!this.inBody) {
       if (t.every((x) => /^-?\d+$/.test(x))) {
-        this.header.push(...t.map(Number));
-        return this.header.length <= CLASSIC_HEADER_NUMBERS;
+        if (this.header.length + t.length > CLASSIC_HEADER_NUMBERS) return false;
+        this.header.push(...t.map((x) => x.replace(/^(-?)0+(?=\d)/, '$1'))); // canonical text, exact
+        return true;
       }
       this.inBody = true;
     }
     if (!DECIMAL.test(t[1] ?? '')) return false;
-    const id = Number(t[1]);
-    const key = id + KEY_OFFSET;
+    const id = decimalText(t[1]!);
+    if (isBadNumber(id)) {
+      this.why = numberProblem(id, 'the id');
+      return false;
+    }
+    // Exact for any 64-bit id: a bigint key when id + 1 is 2^53 or more.
+    const key: TraceInt = typeof id === 'number' && id < Number.MAX_SAFE_INTEGER ? id + KEY_OFFSET : BigInt(id) + BigInt(KEY_OFFSET);
     switch (t[0]) {
       case 'a':
       case 'r': {
         if (t.length !== 3 || !DECIMAL.test(t[2]!)) return false;
-        const size = Number(t[2]);
+        const sizeValue = decimalText(t[2]!);
+        if (isBadNumber(sizeValue)) {
+          this.why = numberProblem(sizeValue, 'the size');
+          return false;
+        }
+        const size = asCount(sizeValue);
         this.requests++;
         if (t[0] === 'a') this.mapper.alloc(key, size);
         else this.mapper.realloc(key, key, size);

@@ -25,30 +25,38 @@ import {
 } from '../events.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
 import { LineSplitter, MalformedPolicy, type LineHandler } from '../lines.js';
+import { ABOVE_U64, asCount, decimalText, isBadNumber } from '../numbers.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 export const TEXT_MAGIC = '#heapsim-trace';
 const TEXT_VERSION = 1;
 const CALLER_SIGIL = '@';
 const WHITESPACE = /[ \t]+/;
-const UNSIGNED = /^[0-9]+$/;
-
-function unsigned(token: string | undefined): number {
-  return token !== undefined && UNSIGNED.test(token) ? Number(token) : -1;
-}
+/** Ticks and thread ids must be exact JavaScript numbers. */
+const MAX_EXACT = Number.MAX_SAFE_INTEGER;
 
 export class TextParser implements TraceParser, LineHandler {
   private readonly splitter: LineSplitter;
   private readonly ledger: Ledger;
   /** Why the last line failed, for the error message. */
-  private why = '';
+  why = '';
+  /** Set by unsigned() when a token is digits too large for 64 bits. */
+  private overflow = false;
 
   constructor(ctx: ParserContext) {
     this.ledger = ctx.ledger;
-    const policy = new MalformedPolicy(ctx.file, 'heapsim text', ctx.lenient, ctx.ledger.input);
-    const bad = policy.bad.bind(policy);
-    policy.bad = (buf, start, end, lineNo, last) => bad(buf, start, end, lineNo, last, this.why);
-    this.splitter = new LineSplitter(this, policy);
+    this.splitter = new LineSplitter(this, new MalformedPolicy(ctx.file, 'heapsim text', ctx.lenient, ctx.ledger.input));
+  }
+
+  /**
+   * A decimal token as an exact count: -1 when absent or not digits (or above 2^64-1, which also
+   * sets `overflow`); Infinity for values of 2^53 and above (no size or id is that large).
+   */
+  private unsigned(token: string | undefined): number {
+    if (token === undefined) return -1;
+    const v = decimalText(token);
+    if (v === ABOVE_U64) this.overflow = true;
+    return isBadNumber(v) ? -1 : asCount(v);
   }
 
   push(chunk: Buffer): void {
@@ -59,12 +67,13 @@ export class TextParser implements TraceParser, LineHandler {
   }
 
   private no(why: string): boolean {
-    this.why = why;
+    this.why = this.overflow ? 'a number does not fit 64 bits' : why;
     return false;
   }
 
   line(buf: Buffer, start: number, end: number): boolean {
     this.why = '';
+    this.overflow = false;
     let text = buf.toString('utf8', start, end);
     if (text.trim() === '' || text.trimStart().startsWith('#')) return true;
     let caller = NO_CALLER;
@@ -81,13 +90,13 @@ export class TextParser implements TraceParser, LineHandler {
     }
     const t = text.trim().split(WHITESPACE);
     const ledger = this.ledger;
-    const id = unsigned(t[1]);
+    const id = this.unsigned(t[1]);
     switch (t[0]) {
       case 'a':
       case 'c':
       case 'm': {
-        const size = unsigned(t[2]);
-        const align = t[0] === 'm' ? unsigned(t[3]) : 0;
+        const size = this.unsigned(t[2]);
+        const align = t[0] === 'm' ? this.unsigned(t[3]) : 0;
         if (id < 0 || size < 0 || align < 0 || t.length !== (t[0] === 'm' ? 4 : 3)) return this.no('expected: a|c ID SIZE, m ID SIZE ALIGN');
         if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
         if (t[0] === 'a') ledger.alloc(id, size, caller);
@@ -96,7 +105,7 @@ export class TextParser implements TraceParser, LineHandler {
         return true;
       }
       case 'r': {
-        const size = unsigned(t[2]);
+        const size = this.unsigned(t[2]);
         if (id < 0 || size < 0 || t.length !== 3) return this.no('expected: r ID SIZE');
         if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
         if (ledger.isLive(id)) {
@@ -108,7 +117,7 @@ export class TextParser implements TraceParser, LineHandler {
         return true;
       }
       case 'u': {
-        const size = unsigned(t[2]);
+        const size = this.unsigned(t[2]);
         if (id < 0 || size <= 0 || t.length !== 3) return this.no('expected: u ID SIZE (SIZE > 0)');
         if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
         if (ledger.isLive(id)) return this.no(`untraced realloc of block ${id}, which is live`);
@@ -133,10 +142,12 @@ export class TextParser implements TraceParser, LineHandler {
       }
       case 'tick':
         if (id < 0 || t.length !== 2) return this.no('expected: tick N');
+        if (id > MAX_EXACT) return this.no(`tick above ${MAX_EXACT}`);
         ledger.tick(id);
         return true;
       case 'thread':
         if (id < 0 || t.length !== 2) return this.no('expected: thread N');
+        if (id > MAX_EXACT) return this.no(`thread id above ${MAX_EXACT}`);
         ledger.thread(id);
         return true;
       default:

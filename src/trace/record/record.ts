@@ -4,10 +4,13 @@
 // from the directory of the libc this process runs on, else `ldconfig -p`, else the compiler.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
-import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../errors.js';
+import {
+  OutputError, checkOutputTarget, siblingsOf, temporaryNameFor, trackTemporaryPrefix, untrackTemporaryPrefix,
+} from '../../io/safe-output.js';
 import { PRELOAD_SOURCE, RECORD_FILE_VARIABLE, RECORD_OWNER_VARIABLE } from './preload-source.js';
 
 const DEBUG_LIBRARY = 'libc_malloc_debug.so.0';
@@ -122,19 +125,39 @@ export interface RecordOptions {
   stdio?: 'inherit' | 'ignore';
 }
 
+/** Flushes a finished trace file to disk and gives it its real name; returns that name. */
+async function settle(temporary: string, target: string): Promise<string> {
+  try {
+    const fh = await open(temporary, 'r');
+    try {
+      await fh.datasync().catch((err: NodeJS.ErrnoException) => { if (err.code !== 'EINVAL') throw err; });
+    } finally {
+      await fh.close();
+    }
+    await rename(temporary, target);
+  } catch (err) {
+    throw new OutputError(target, err);
+  }
+  return target;
+}
+
 export async function recordTrace(options: RecordOptions): Promise<RecordResult> {
   if (options.command.length === 0) throw new InputError('record needs a command to run after --');
   const env = await recordEnvironment();
   const outPath = resolve(options.outPath);
+  await checkOutputTarget(outPath);
   const dir = await mkdtemp(join(tmpdir(), 'heapsim-record-'));
+  // The program writes under a temporary name beside the target (children: TEMP.<pid>); the files
+  // get their real names only once the program has exited, so an interrupted recording leaves the
+  // target as it was and no partial file.
+  const temporary = temporaryNameFor(outPath);
+  trackTemporaryPrefix(temporary);
   try {
     const preload = await buildPreload(env, dir);
-    // Remove traces of an earlier recording so that stale child files are not reported.
-    await rm(outPath, { force: true });
     const childEnv: NodeJS.ProcessEnv = { ...process.env };
     delete childEnv[RECORD_OWNER_VARIABLE];
     delete childEnv.MALLOC_TRACE;
-    childEnv[RECORD_FILE_VARIABLE] = outPath;
+    childEnv[RECORD_FILE_VARIABLE] = temporary;
     childEnv.LD_PRELOAD = [env.debugLibrary, preload, childEnv.LD_PRELOAD].filter((x) => x !== undefined && x !== '').join(':');
     const [program, ...args] = options.command;
     const exitCode = await new Promise<number>((resolveExit, reject) => {
@@ -146,16 +169,20 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
         resolveExit(code ?? SIGNAL_EXIT_BASE + (signal !== null ? constants.signals[signal] ?? 0 : 0));
       });
     });
-    const prefix = basename(outPath) + '.';
-    const childFiles = (await readdir(dirname(outPath)))
-      .filter((f) => f.startsWith(prefix) && /^\d+$/.test(f.slice(prefix.length)))
-      .map((f) => join(dirname(outPath), f))
-      .sort();
-    if (!existsSync(outPath)) {
+    if (!existsSync(temporary)) {
       throw new InputError(`the program ran (exit code ${exitCode}) but wrote no trace to ${outPath}; a statically linked or setuid program cannot be traced this way`);
     }
+    const childFiles: string[] = [];
+    for (const path of siblingsOf(temporary).sort()) {
+      const pid = path.slice(temporary.length + 1);
+      if (!/^\d+$/.test(pid)) continue;
+      childFiles.push(await settle(path, `${outPath}.${pid}`));
+    }
+    await settle(temporary, outPath);
     return { exitCode, mainFile: outPath, childFiles };
   } finally {
     await rm(dir, { recursive: true, force: true });
+    for (const path of [temporary, ...siblingsOf(temporary)]) await unlink(path).catch(() => undefined);
+    untrackTemporaryPrefix(temporary);
   }
 }

@@ -57,7 +57,8 @@ let current: { runId: string; doc?: RunDocument; request: RunRequest; view?: Vie
 let runCounter = 0;
 
 /** The seed's case (`heapsim demo`): its workload on the NT heap. */
-const DEMO = { workload: 'windows-service-peak', policy: 'nt' };
+// The seed's case: its workload on the policy it was calibrated for (the workload says which).
+const DEMO = { workload: 'windows-service-peak', policy: '' };
 /** The trace picked or dropped; read by the worker in chunks when a run starts. */
 let traceFile: File | undefined;
 
@@ -329,6 +330,7 @@ async function start(): Promise<void> {
   ui.form.addEventListener('submit', (e) => { e.preventDefault(); void run(); });
   ui.cancel.addEventListener('click', () => { if (current) void api.cancel(current.runId); });
   ui.download.addEventListener('click', download);
+  DEMO.policy = workloads.find((w) => w.name === DEMO.workload)?.defaultPolicy ?? '';
   ui.demo.hidden = !workloads.some((w) => w.name === DEMO.workload) || !policies.some((p) => p.name === DEMO.policy);
   ui.demo.addEventListener('click', () => {
     (ui.form.querySelector('input[name="source"][value="workload"]') as HTMLInputElement).checked = true;

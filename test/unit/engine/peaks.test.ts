@@ -58,8 +58,8 @@ describe('exact peaks between samples', () => {
     expect(s.program.heapsCommittedBytes).toBe(s.heaps[0]!.committedBytes);
   });
 
-  it('an implicit free is not an event and is counted; a failed allocation is the program\'s, replay goes on', async () => {
-    const e = await createEngine({ arch: 'x86' });
+  it('an implicit free is not an event and is counted; in replay mode a failed allocation is the program\'s, replay goes on', async () => {
+    const e = await createEngine({ arch: 'x86', replay: true });
     e.createHeap('first-fit');
     const ops = new OpBuffer(8);
     ops.alloc(0, 1, 64);              // event 1
@@ -112,7 +112,7 @@ const actArb: fc.Arbitrary<Act> = fc.oneof(
 
 /** Applies the actions with a sample after every event; returns every sample, the first one before any event. */
 async function samplesOf(stack: string[], acts: Act[]): Promise<{ engine: Engine; samples: Sample[] }> {
-  const engine = await createEngine({ arch: 'x86', sampleEvery: 1 });
+  const engine = await createEngine({ arch: 'x86', sampleEvery: 1, replay: true });
   for (let i = stack.length - 1; i >= 0; i--) engine.createHeap(stack[i]!, i < stack.length - 1 ? { parent: i + 1 } : {}, i);
   const samples = [engine.sample()];
   const live: number[] = [];
@@ -162,6 +162,25 @@ describe('exact peaks equal the maximum over a sample after every event (propert
         expect(s.program.heapsCommittedBytes).toBe(s.heaps.filter((h) => h.parent < 0).reduce((a, h) => a + h.committedBytes, 0));
       }
     }), { seed: SEED, numRuns: 12 });
+  });
+});
+
+describe('C semantics (the engine\'s default): a failed call leaves the caller nothing', () => {
+  it('a failed allocation keeps the id free; a failed realloc keeps the old block; both are counted', async () => {
+    const e = await createEngine({ arch: 'x86' });
+    e.createHeap('first-fit');
+    const ops = new OpBuffer(8);
+    ops.alloc(0, 1, 3 * 1024 * MiB);  // event 1: fails
+    ops.alloc(0, 1, 64);              // event 2: the id is free, this succeeds
+    ops.realloc(0, 1, 3 * 1024 * MiB); // event 3: fails, block 1 keeps its 64 bytes
+    ops.free(0, 2);                   // event 4: never allocated: UNKNOWN_ID
+    const r = e.apply(ops);
+    expect(r.failedOps).toBe(3);
+    const s = e.sample();
+    expect(s.program).toMatchObject({ liveBytes: 64, liveBlocks: 1, failedAllocs: 2, failedBytes: 6 * 1024 * MiB });
+    expect(s.program.firstFailure).toMatchObject({ event: 1, reason: 'address-space' });
+    expect(e.blockOf(1).requestedBytes).toBe(64);
+    expect(e.check()).toBe(0);
   });
 });
 

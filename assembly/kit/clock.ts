@@ -1,0 +1,26 @@
+// === kit: the clock ===
+//
+// One clock for the engine and every policy: the event number (each alloc-like op and each free
+// is one event; SKIP adds the events a trace dropped), the simulated time in nanoseconds (TICK
+// ops carry nanoseconds) and the thread the current op runs on (0 until the op format carries
+// threads). Policies that need time (decay, delays) read it here; none keeps its own. Only the
+// engine's batch interpreter moves it.
+
+let events: u64 = 0;
+let nowNs: u64 = 0;
+let thread: u32 = 0;
+
+// @ts-ignore: decorator
+@inline export function clockEvents(): u64 { return events; }
+// @ts-ignore: decorator
+@inline export function clockNs(): u64 { return nowNs; }
+// @ts-ignore: decorator
+@inline export function clockThread(): u32 { return thread; }
+
+// The engine's side.
+// @ts-ignore: decorator
+@inline export function clockAddEvents(n: u64): void { events += n; }
+// @ts-ignore: decorator
+@inline export function clockAddNs(ns: u64): void { nowNs += ns; }
+// @ts-ignore: decorator
+@inline export function clockSetThread(t: u32): void { thread = t; }

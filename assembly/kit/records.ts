@@ -1,0 +1,103 @@
+// === kit: the record pool ===
+//
+// Fixed-size records addressed by u32 index, in one table that doubles when full. Index 0 is
+// "none", so a policy can use 0 as its null link. Dropped records go on a free list threaded
+// through a u32 the policy names (linkOffset) and are handed out again first (LIFO). Indices stay
+// valid across growth; addresses do not: re-derive recordAt(pool, n) after anything that may take a
+// record (including a call into a parent heap, which may grow the parent's tables).
+//
+// A pool is a small struct: a static one per policy (every heap of the policy shares it), or one
+// inside a heap's state (per-heap tables, e.g. pool's chunk records). The policy reads and writes
+// the record's fields itself; the kit never looks inside a record except at linkOffset of a
+// dropped one. The policy marks a dropped record as it likes (a kind or flag value) for its check().
+
+@unmanaged export class RecordPool {
+  base: usize;        // address of record 0 (aligned as asked)
+  raw: usize;         // the allocation holding the table
+  cap: u32;           // records the table holds
+  high: u32;          // next never-used index (>= 1)
+  free: u32;          // first dropped record, 0 = none
+  recordBytes: u32;
+  linkOffset: u32;    // where a dropped record keeps the next dropped index (u32)
+  firstCap: u32;      // records of the first table
+  limit: u32;         // largest index the pool hands out (a policy's handle bits)
+  alignBytes: u32;    // table alignment (power of two; cache-line alignment for hot records)
+  inUse: u32;         // records taken and not dropped
+  pad: u32;
+}
+export const RECORD_POOL_BYTES: usize = offsetof<RecordPool>();
+
+// A pool in static memory: `const RECS = staticPool(memory.data(RECORD_POOL_BYTES), ...)`.
+export function initPool(p: RecordPool, recordBytes: u32, linkOffset: u32, firstCap: u32, alignBytes: u32 = 8, limit: u32 = 0xFFFFFFFF): RecordPool {
+  p.base = 0; p.raw = 0; p.cap = 0; p.high = 1; p.free = 0; p.inUse = 0;
+  p.recordBytes = recordBytes;
+  p.linkOffset = linkOffset;
+  p.firstCap = firstCap;
+  p.alignBytes = alignBytes < 8 ? 8 : alignBytes;
+  p.limit = limit;
+  return p;
+}
+
+// @ts-ignore: decorator
+@inline export function recordAt(p: RecordPool, n: u32): usize { return p.base + <usize>n * <usize>p.recordBytes; }
+
+// True when takeRecord would succeed (the limit is not reached).
+export function canTakeRecord(p: RecordPool): bool { return p.free != 0 || p.high <= p.limit; }
+
+// The index of the next record takeRecord hands out (0 when the limit is reached).
+export function nextRecord(p: RecordPool): u32 { return p.free ? p.free : p.high <= p.limit ? p.high : 0; }
+
+function grow(p: RecordPool): void {
+  const cap = p.cap ? p.cap * 2 : p.firstCap;
+  const bytes = <usize>cap * <usize>p.recordBytes;
+  const align = <usize>p.alignBytes;
+  const raw = heap.alloc(bytes + align);
+  const base = (raw + align - 1) & ~(align - 1);
+  if (p.raw) {
+    memory.copy(base, p.base, <usize>p.high * <usize>p.recordBytes);
+    heap.free(p.raw);
+  }
+  p.raw = raw;
+  p.base = base;
+  p.cap = cap;
+}
+
+// A record index (its bytes are whatever they were: the policy initialises every field), or 0 when
+// the pool's limit is reached.
+// @ts-ignore: decorator
+@inline export function takeRecord(p: RecordPool): u32 {
+  let n = p.free;
+  if (n) {
+    p.free = load<u32>(recordAt(p, n) + <usize>p.linkOffset);
+  } else {
+    n = p.high;
+    if (n > p.limit) return 0;
+    if (n >= p.cap) grow(p);
+    p.high = n + 1;
+  }
+  p.inUse++;
+  return n;
+}
+
+// @ts-ignore: decorator
+@inline export function dropRecord(p: RecordPool, n: u32): void {
+  store<u32>(recordAt(p, n) + <usize>p.linkOffset, p.free);
+  p.free = n;
+  p.inUse--;
+}
+
+// Engine bytes of the table (capacity, not use).
+export function poolBytes(p: RecordPool): usize { return <usize>p.cap * <usize>p.recordBytes; }
+
+// Gives the table back (a per-heap pool at heap destroy); the pool is empty afterwards.
+export function releasePool(p: RecordPool): void {
+  if (p.raw) heap.free(p.raw);
+  p.base = 0; p.raw = 0; p.cap = 0; p.high = 1; p.free = 0; p.inUse = 0;
+}
+
+// For checks: is n on the free list? O(dropped records).
+export function isDropped(p: RecordPool, n: u32): bool {
+  let f = p.free;
+  while (f) { if (f == n) return true; f = load<u32>(recordAt(p, f) + <usize>p.linkOffset); }
+  return false;
+}

@@ -1,0 +1,28 @@
+// best-fit: address-ordered best fit over the boundary-tag heap of ../textbook/fit.ts (rules in
+// best-fit.ts and fit.ts). Registered by one line in assembly/policies/registry.ts.
+import { registerPolicy } from "../../kit/policy";
+import {
+  fitAlloc, fitFree, fitRealloc, fitTrim, fitDestroy, fitUserAddress, fitSample, fitCheck, fitEngineBytes, fitRecordBytes,
+} from "../textbook/fit";
+import { bestFitCreate } from "./best-fit";
+
+registerPolicy({
+  name: "best-fit",
+  // slot order: FIT_SEGMENT_RESERVE_BYTES, FIT_COMMIT_STEP_BYTES
+  params: "segmentReserveBytes,commitStepBytes",
+  // counter order: C_TOP_COMMITTED_BYTES .. C_ABANDONED_BYTES (textbook/fit.ts)
+  counters: "topCommittedBytes,carvedBlocks,reusedBlocks,splits,coalesces,trimmedBytes,abandonedTopBytes",
+  stackable: false,
+  recordBytes: fitRecordBytes(),
+  create: bestFitCreate,
+  alloc: fitAlloc,
+  free: fitFree,
+  realloc: fitRealloc,
+  trim: fitTrim,
+  destroy: fitDestroy,
+  userAddress: fitUserAddress,
+  sample: fitSample,
+  check: fitCheck,
+  // the records of best-fit and next-fit heaps share one pool: counted once, under best-fit
+  engineBytes: fitEngineBytes,
+});

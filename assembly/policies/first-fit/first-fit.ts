@@ -1,0 +1,1045 @@
+// === first-fit: address-ordered first fit with boundary tags ===
+//
+// The textbook policy (Knuth TAOCP 2.5; Wilson et al. 1995 "address-ordered first fit"): the free
+// block with the lowest address that fits wins; blocks are split and the remainder stays free;
+// a freed block merges at once with free neighbours. Memory comes from segments reserved from the
+// VM and committed on demand; whole free pages inside a big free block are decommitted.
+//
+// Simulated layout (nothing of the simulated heap lives in linear memory; each block is a record):
+// ╒═══════════ segment (one VM reservation) ═══════════╕
+// │ busy │ free │ busy │   uncommitted (UCR)  │ free   │ ...   physical list per segment,
+// ╘═════════════════════════════════════════════════════╛      prev/next record links = boundary tags
+//   block bytes = alignUp(max(n,1) + HEADER_BYTES, GRANULE_BYTES), at least MIN_BLOCK_BYTES
+//   user pointer = block address + HEADER_BYTES (aligned requests: rounded up inside the block)
+//
+// ╒═══════════════ block record (REC_BYTES = 32) ═══════════════╕
+// │ 0 addr u64 │ 8 sizeG u32 │ 12 flags u32 (F U L S, align) │
+// │ 16 prevPhys u32 │ 20 nextPhys u32 │ 24 left u32 │ 28 right u32│
+// ╘══════════════════════════════════════════════════════════════╛
+//   F: FREE  U: UCR (uncommitted range)  L: LARGE (own reservation)  S: segment sentinel (a zero-size
+//   record heading each segment's list, so every block has a predecessor)  bits 8..15: log2(alignment)
+//   left/right: free blocks and UCRs, the neighbours in their bucket list (below); dropped records,
+//   left = next dropped record. The pool is 64-byte aligned, so no record straddles a cache line.
+//
+// Finding the lowest fitting block (free blocks when allocating, UCRs when committing more) uses a
+// bucket index per segment and kind, instead of a search tree over records:
+// ╒═══ segment's index of one kind ═══════════════════════════════════════════════════════════╕
+// │ buckets: 2^shift bytes of the reservation each (free: 4 KiB, UCR: 64 KiB); a block belongs  │
+// │   to the bucket of its first byte; heads[b] = its lowest block, the rest follow in address  │
+// │   order through right (left points back)                                                   │
+// │ level 0: u32 per bucket, its largest block (granules)                                      │
+// │ level l+1: u32 per FAN (16) entries of level l, their largest; the top level is one node   │
+// ╘════════════════════════════════════════════════════════════════════════════════════════════╛
+//   A node (FAN u32) is one 64-byte cache line. Segments are also kept in address order (the
+//   rank table) with each index's segment maximum. Lowest block >= g: the first segment whose
+//   maximum is >= g, the first entry >= g in each node from the top down, the first block >= g in
+//   that bucket's list. Updates repair the maxima upwards and stop where one no longer changes.
+//
+// Invariants (ffCheck returns the number of the first that fails):
+//   F1 records of a segment tile it exactly, in address order, prev/next consistent
+//   F2 no two adjacent free blocks; no two adjacent UCRs
+//   F3 free and busy blocks lie in committed pages; UCR pages are all uncommitted
+//   F4 the rank table is in address order; each index lists every block of its kind exactly once,
+//      in the bucket of its first byte, in address order with consistent back links; every
+//      maximum (bucket, tree level, segment) equals a recount; padding entries are zero
+//   F5 counters (free bytes/blocks, busy bytes, UCR count) equal a recount
+
+import { resize } from "../../mem";
+import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, MAX_HEAPS, RegionType, Usage } from "../../abi";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { paramInt } from "../../kit/params";
+import { counterAdd } from "../../kit/counters";
+import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
+import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted } from "../../vm/space";
+import { CHECKS } from "../../checks";
+
+// Geometry (our own choices for a generic boundary-tag allocator).
+const GRANULE_SHIFT: u64 = 4;
+const GRANULE_BYTES: u64 = 1 << GRANULE_SHIFT;   // 16-byte alignment of every block
+const HEADER_BYTES: u64 = 16;                      // size + flags, previous size
+const MIN_BLOCK_BYTES: u64 = 32;                   // header + two free-list links
+const MIN_G: u32 = <u32>(MIN_BLOCK_BYTES >> GRANULE_SHIFT);
+
+// Parameters (slot index in the HEAP_CREATE params block; NaN = default; names in index.ts).
+export const FF_DECOMMIT_BLOCK_BYTES = 0;   // default 64 KiB: smallest coalesced free block that is decommitted
+export const FF_DECOMMIT_TOTAL_BYTES = 1;   // default 256 KiB: free bytes the heap keeps before it decommits
+export const FF_SEGMENT_RESERVE_BYTES = 2;  // default 1 MiB: first segment reservation; later ones double
+export const FF_SEGMENT_COMMIT_BYTES = 3;   // default 64 KiB: smallest commit step
+export const FF_LARGE_BLOCK_BYTES = 4;      // default 512 KiB: blocks at or above get their own reservation
+export const FF_PARAM_COUNT = 5;
+
+const DEFAULT_DECOMMIT_BLOCK_BYTES: u64 = 64 * KiB;
+const DEFAULT_DECOMMIT_TOTAL_BYTES: u64 = 256 * KiB;
+const DEFAULT_SEGMENT_RESERVE_BYTES: u64 = 1 * MiB;
+const DEFAULT_SEGMENT_COMMIT_BYTES: u64 = 64 * KiB;
+const DEFAULT_LARGE_BLOCK_BYTES: u64 = 512 * KiB;
+const MAX_SEGMENT_RESERVE_BYTES: u64 = 256 * MiB;  // doubling stops here
+
+// Policy counters (kit/counters.ts; names in index.ts, same order).
+export const C_DECOMMITS = 0;          // decommit operations on free
+export const C_DECOMMITTED_BYTES = 1;  // bytes decommitted, cumulative
+export const C_TRIMMED_BYTES = 2;      // bytes decommitted by TRIM, cumulative
+
+// ---------------------------------------------------------------- records
+
+const REC_BYTES: usize = 32;
+const R_ADDR: usize = 0;
+const R_SIZEG: usize = 8;
+const R_FLAGS: usize = 12;
+const R_PREV: usize = 16;
+const R_NEXT: usize = 20;
+const R_LEFT: usize = 24;
+const R_RIGHT: usize = 28;
+const POOL_ALIGN: usize = 64;
+
+const FL_BUSY: u32 = 0;
+const FL_FREE: u32 = 1;
+const FL_UCR: u32 = 2;
+const FL_LARGE: u32 = 4;
+const FL_SENTINEL: u32 = 8;
+const FL_ALIGN_SHIFT: u32 = 8;
+
+// Every first-fit heap's records, one kit pool (dropped records link through R_LEFT).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>R_LEFT, 1024, <u32>POOL_ALIGN);
+
+// @ts-ignore: decorator
+@inline function R(n: u32): usize { return RECS.base + <usize>n * REC_BYTES; }
+// @ts-ignore: decorator
+@inline function addr(n: u32): u64 { return load<u64>(R(n) + R_ADDR); }
+// @ts-ignore: decorator
+@inline function sizeG(n: u32): u32 { return load<u32>(R(n) + R_SIZEG); }
+// @ts-ignore: decorator
+@inline function sizeB(n: u32): u64 { return <u64>load<u32>(R(n) + R_SIZEG) << GRANULE_SHIFT; }
+// @ts-ignore: decorator
+@inline function flags(n: u32): u32 { return load<u32>(R(n) + R_FLAGS); }
+// @ts-ignore: decorator
+@inline function prevP(n: u32): u32 { return load<u32>(R(n) + R_PREV); }
+// @ts-ignore: decorator
+@inline function nextP(n: u32): u32 { return load<u32>(R(n) + R_NEXT); }
+// @ts-ignore: decorator
+@inline function lft(n: u32): u32 { return load<u32>(R(n) + R_LEFT); }
+// @ts-ignore: decorator
+@inline function rgt(n: u32): u32 { return load<u32>(R(n) + R_RIGHT); }
+
+function newRec(a: u64, g: u32, f: u32): u32 {
+  const n = takeRecord(RECS);
+  const p = R(n);
+  store<u64>(p + R_ADDR, a);
+  store<u32>(p + R_SIZEG, g);
+  store<u32>(p + R_FLAGS, f);
+  store<u64>(p + R_PREV, 0);   // prev and next
+  store<u64>(p + R_LEFT, 0);   // left and right
+  return n;
+}
+
+function dropRec(n: u32): void {
+  store<u32>(R(n) + R_FLAGS, 0xFFFFFFFF);
+  dropRecord(RECS, n);
+}
+
+// ---------------------------------------------------------------- heap state
+
+// ╒═══ heap state (HS_BYTES) ═══╕ one per first-fit heap, in a static table indexed by heap
+const HS_BYTES: usize = 128;
+const H_RANKS: usize = 0;         // u32 pointer to the rank table (RANK_BYTES per segment)
+const H_LARGE_HEAD: usize = 12;   // u32 list of large blocks (linked through prev/next)
+const H_FREE_BYTES: usize = 16;   // u64
+const H_FREE_BLOCKS: usize = 24;  // u64
+const H_BUSY_BYTES: usize = 32;   // u64
+const H_UCRS: usize = 40;         // u64
+const H_SEGMENTS: usize = 48;     // u64
+const H_LARGE_BLOCKS: usize = 56; // u64
+const H_LARGE_BYTES: usize = 64;  // u64
+const H_NEXT_RESERVE: usize = 72; // u64 next segment reservation size
+// 80..103 free
+const H_P_DBLOCK: usize = 104;    // u32 bytes
+const H_P_SEGCOMMIT: usize = 108; // u32 bytes
+const H_P_LARGE: usize = 112;     // u32 bytes
+const H_P_DTOTAL: usize = 116;    // u32 bytes
+const H_SEG_TABLE: usize = 120;   // u32 pointer to the segment table (SEG_BYTES each)
+const H_SEG_CAP: usize = 124;     // u32
+
+// ╒═══ segment table entry (SEG_BYTES), in creation order ═══╕
+// │ 0 base u64 │ 8 reserve u64 │ 16 sentinel u32 │ 20 rank u32 │
+// │ 24 free index (IX_BYTES) │ 24 + IX_BYTES UCR index        │
+// ╘═════════════════════════════════════════════════════════╛
+const SEG_BYTES: usize = 128;
+const SG_BASE: usize = 0;       // u64
+const SG_RESERVE: usize = 8;    // u64 bytes
+const SG_SENTINEL: usize = 16;  // u32 record
+const SG_RANK: usize = 20;      // u32 position in address order (index into the rank table)
+const SG_FREE_IX: usize = 24;   // index of the free blocks
+const SG_UCR_IX: usize = 72;    // index of the UCRs
+
+// ╒═══ index descriptor (IX_BYTES) ═══╕
+// │ 0 shift u32 │ 4 buckets u32 │ 8 top level u32 │ 12 rank-table slot of the maximum u32 │
+// │ 16 heads pointer u32 │ 20 level pointers u32 × MAX_LEVELS (level 0 first)           │
+// ╘═══════════════════════════════════════════════════════════════════════════════════════╛
+const IX_BYTES: usize = 48;
+const IX_SHIFT: usize = 0;
+const IX_BUCKETS: usize = 4;
+const IX_TOP: usize = 8;
+const IX_RKMAX: usize = 12;
+const IX_HEADS: usize = 16;
+const IX_LEVELS: usize = 20;
+const MAX_LEVELS: u32 = 7;
+if (IX_LEVELS + <usize>MAX_LEVELS * 4 > IX_BYTES) ERROR("index descriptor too small");
+if (SG_FREE_IX + IX_BYTES > SG_UCR_IX || SG_UCR_IX + IX_BYTES > SEG_BYTES) ERROR("segment entry too small");
+
+const FREE_SHIFT: u32 = 12;     // 4 KiB buckets for free blocks
+const UCR_SHIFT: u32 = 16;      // 64 KiB buckets for UCRs (page-aligned, page-sized at least)
+
+// ╒═══ rank table entry (RANK_BYTES): segments sorted by base ═══╕
+// │ 0 free max u32 │ 4 UCR max u32 │ 8 base u64 │ 16 segment u32 │
+// ╘══════════════════════════════════════════════════════════════╛
+const RANK_BYTES: usize = 24;
+const RK_FREE_MAX: usize = 0;   // u32 largest free block of the segment (granules)
+const RK_UCR_MAX: usize = 4;    // u32 largest UCR of the segment (granules)
+const RK_BASE: usize = 8;       // u64 segment base
+const RK_SEG: usize = 16;       // u32 segment table index
+
+const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
+let owner: u8 = 0;      // heap being operated on (also the VM owner: first-fit heaps sit on the VM)
+let hs: usize = 0;
+
+// @ts-ignore: decorator
+@inline function ld64(o: usize): u64 { return load<u64>(hs + o); }
+// @ts-ignore: decorator
+@inline function st64(o: usize, v: u64): void { store<u64>(hs + o, v); }
+// @ts-ignore: decorator
+@inline function ld32(o: usize): u32 { return load<u32>(hs + o); }
+// @ts-ignore: decorator
+@inline function st32(o: usize, v: u32): void { store<u32>(hs + o, v); }
+// @ts-ignore: decorator
+@inline function addStat(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
+
+function use(heapIndex: i32): void {
+  owner = <u8>heapIndex;
+  hs = heapState + <usize>heapIndex * HS_BYTES;
+}
+
+export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
+  const dBlockP = paramInt(params, count, FF_DECOMMIT_BLOCK_BYTES, DEFAULT_DECOMMIT_BLOCK_BYTES);
+  const dTotalP = paramInt(params, count, FF_DECOMMIT_TOTAL_BYTES, DEFAULT_DECOMMIT_TOTAL_BYTES);
+  const segResP = paramInt(params, count, FF_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
+  const segComP = paramInt(params, count, FF_SEGMENT_COMMIT_BYTES, DEFAULT_SEGMENT_COMMIT_BYTES);
+  const largeP = paramInt(params, count, FF_LARGE_BLOCK_BYTES, DEFAULT_LARGE_BLOCK_BYTES);
+  if (dBlockP < 0 || dTotalP < 0 || segResP < 0 || segComP < 0 || largeP < 0) return Status.BAD_PARAM;
+  const dBlock = <u64>dBlockP, dTotal = <u64>dTotalP, segRes = <u64>segResP, segCom = <u64>segComP, large = <u64>largeP;
+  if (segRes < ALLOC_GRANULARITY_BYTES || segRes > MAX_SEGMENT_RESERVE_BYTES) return Status.BAD_PARAM;
+  if (segCom < PAGE_SIZE_BYTES || segCom > segRes) return Status.BAD_PARAM;
+  if (large < MIN_BLOCK_BYTES * 2 || large > segRes) return Status.BAD_PARAM;
+  if (dBlock > 0xFFFFFFFF || dTotal > 0xFFFFFFFF) return Status.BAD_PARAM;
+  use(heapIndex);
+  memory.fill(hs, 0, HS_BYTES);
+  st64(H_NEXT_RESERVE, alignUp(segRes, ALLOC_GRANULARITY_BYTES));
+  st32(H_P_DBLOCK, <u32>dBlock);
+  st32(H_P_DTOTAL, <u32>dTotal);
+  st32(H_P_SEGCOMMIT, <u32>alignUp(segCom, PAGE_SIZE_BYTES));
+  st32(H_P_LARGE, <u32>large);
+  return Status.OK;
+}
+
+// Engine bytes per record, for the memory benchmark.
+export function ffRecordBytes(): usize { return REC_BYTES; }
+// Engine bytes of the record pool and every segment's indexes.
+export function ffEngineBytes(): usize { return poolBytes(RECS) + indexBytes; }
+
+// ---------------------------------------------------------------- segments
+
+function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * SEG_BYTES; }
+
+// Sets a's successor to b (b may be 0 = segment end).
+// @ts-ignore: decorator
+@inline function linkAfter(a: u32, b: u32): void {
+  store<u32>(R(a) + R_NEXT, b);
+  if (b) store<u32>(R(b) + R_PREV, a);
+}
+
+// The segment entry whose reservation holds address a (binary search of the rank table).
+function segOf(a: u64): usize {
+  const ranks = <usize>ld32(H_RANKS);
+  let lo: u32 = 0, hi = <u32>ld64(H_SEGMENTS);
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (load<u64>(ranks + <usize>mid * RANK_BYTES + RK_BASE) <= a) lo = mid; else hi = mid;
+  }
+  return segEntry(load<u32>(ranks + <usize>lo * RANK_BYTES + RK_SEG));
+}
+
+// ---------------------------------------------------------------- bucket indexes
+// `ix` = segment entry + SG_FREE_IX or SG_UCR_IX; `e` = the segment entry.
+
+const FAN_SHIFT: usize = 4;
+const FAN: usize = 1 << FAN_SHIFT;            // 16 u32 maxima per node = one cache line
+const NODE_BYTES: usize = FAN * 4;
+
+let indexBytes: usize = 0;     // engine bytes of every segment's heads and maxima trees
+
+// Where the last ixFirstFit found its block: segment entry and bucket.
+let foundSeg: usize = 0;
+let foundBucket: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function levelPtr(ix: usize, l: u32): usize { return <usize>load<u32>(ix + IX_LEVELS + (<usize>l << 2)); }
+// @ts-ignore: decorator
+@inline function headSlot(ix: usize, b: u32): usize { return <usize>load<u32>(ix + IX_HEADS) + (<usize>b << 2); }
+// @ts-ignore: decorator
+@inline function leafSlot(ix: usize, b: u32): usize { return <usize>load<u32>(ix + IX_LEVELS) + (<usize>b << 2); }
+// @ts-ignore: decorator
+@inline function bucketOf(e: usize, ix: usize, a: u64): u32 {
+  return <u32>((a - load<u64>(e + SG_BASE)) >> <u64>load<u32>(ix + IX_SHIFT));
+}
+// @ts-ignore: decorator
+@inline function padNodes(count: u32): usize { return (<usize>count + FAN - 1) & ~(FAN - 1); }
+
+// Entries on level l of a tree over nb buckets.
+function levelCount(nb: u32, l: u32): u32 {
+  let c = nb;
+  for (let i: u32 = 0; i < l; i++) c = (c + <u32>FAN - 1) >> <u32>FAN_SHIFT;
+  return c;
+}
+
+function ixEntries(nb: u32, top: u32): usize {
+  let entries: usize = 0;
+  for (let l: u32 = 0; l <= top; l++) entries += padNodes(levelCount(nb, l));
+  return entries;
+}
+
+// Allocates the empty index at ix for a reservation of `reserve` bytes.
+function ixCreate(ix: usize, reserve: u64, shift: u32, rkMax: usize): void {
+  const nb = <u32>((reserve + (<u64>1 << shift) - 1) >> shift);
+  let top: u32 = 0;
+  while (levelCount(nb, top) > <u32>FAN) top++;
+  if (top >= MAX_LEVELS) unreachable();
+  const entries = ixEntries(nb, top);
+  const tree = heap.alloc(entries << 2);
+  memory.fill(tree, 0, entries << 2);
+  const heads = heap.alloc(<usize>nb << 2);
+  memory.fill(heads, 0, <usize>nb << 2);
+  indexBytes += (entries << 2) + (<usize>nb << 2);
+  store<u32>(ix + IX_SHIFT, shift);
+  store<u32>(ix + IX_BUCKETS, nb);
+  store<u32>(ix + IX_TOP, top);
+  store<u32>(ix + IX_RKMAX, <u32>rkMax);
+  store<u32>(ix + IX_HEADS, <u32>heads);
+  let p = tree;
+  for (let l: u32 = 0; l <= top; l++) {
+    store<u32>(ix + IX_LEVELS + (<usize>l << 2), <u32>p);
+    p += padNodes(levelCount(nb, l)) << 2;
+  }
+}
+
+function ixDestroy(ix: usize): void {
+  const nb = load<u32>(ix + IX_BUCKETS);
+  indexBytes -= (ixEntries(nb, load<u32>(ix + IX_TOP)) << 2) + (<usize>nb << 2);
+  heap.free(levelPtr(ix, 0));
+  heap.free(<usize>load<u32>(ix + IX_HEADS));
+}
+
+// Largest of the FAN entries of node x on the level starting at p.
+// @ts-ignore: decorator
+@inline function max2(a: u32, b: u32): u32 { return a > b ? a : b; }
+function nodeMax(p: usize, x: usize): u32 {
+  const q = p + x * NODE_BYTES;
+  if (FAN != 16) ERROR("nodeMax is unrolled for FAN = 16");
+  const a = max2(max2(load<u32>(q, 0), load<u32>(q, 4)), max2(load<u32>(q, 8), load<u32>(q, 12)));
+  const b = max2(max2(load<u32>(q, 16), load<u32>(q, 20)), max2(load<u32>(q, 24), load<u32>(q, 28)));
+  const c = max2(max2(load<u32>(q, 32), load<u32>(q, 36)), max2(load<u32>(q, 40), load<u32>(q, 44)));
+  const d = max2(max2(load<u32>(q, 48), load<u32>(q, 52)), max2(load<u32>(q, 56), load<u32>(q, 60)));
+  return max2(max2(a, b), max2(c, d));
+}
+
+// Sets bucket b's maximum to m and repairs the levels above, stopping where nothing changes.
+function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
+  const leaf = leafSlot(ix, b);
+  const old = load<u32>(leaf);
+  if (m == old) return;
+  store<u32>(leaf, m);
+  const top = load<u32>(ix + IX_TOP);
+  const rk = <usize>ld32(H_RANKS) + <usize>load<u32>(e + SG_RANK) * RANK_BYTES + <usize>load<u32>(ix + IX_RKMAX);
+  let x = <usize>b;
+  if (m > old) {
+    // Raising: an ancestor that already holds >= m ends the walk.
+    for (let l: u32 = 1; l <= top; l++) {
+      x >>= FAN_SHIFT;
+      const q = levelPtr(ix, l) + (x << 2);
+      if (load<u32>(q) >= m) return;
+      store<u32>(q, m);
+    }
+    if (load<u32>(rk) < m) store<u32>(rk, m);
+  } else {
+    // Lowering: an ancestor holding more than the old value did not come from it and ends the
+    // walk; otherwise it is recomputed from its node.
+    let was = old;
+    for (let l: u32 = 1; l <= top; l++) {
+      const q = levelPtr(ix, l) + ((x >> FAN_SHIFT) << 2);
+      const cur = load<u32>(q);
+      if (cur != was) return;
+      const v = nodeMax(levelPtr(ix, l - 1), x >> FAN_SHIFT);
+      if (v == cur) return;
+      store<u32>(q, v);
+      was = cur;
+      x >>= FAN_SHIFT;
+    }
+    if (load<u32>(rk) != was) return;
+    store<u32>(rk, nodeMax(levelPtr(ix, top), 0));
+  }
+}
+
+// Largest block in bucket b's list.
+function bucketMax(ix: usize, b: u32): u32 {
+  let m: u32 = 0;
+  let t = load<u32>(headSlot(ix, b));
+  while (t) {
+    const g = sizeG(t);
+    if (g > m) m = g;
+    t = rgt(t);
+  }
+  return m;
+}
+
+// Makes n the head of bucket b's list.
+// @ts-ignore: decorator
+@inline function pushHead(ix: usize, b: u32, n: u32): void {
+  const hp = headSlot(ix, b);
+  const h = load<u32>(hp);
+  store<u32>(R(n) + R_LEFT, 0);
+  store<u32>(R(n) + R_RIGHT, h);
+  if (h) store<u32>(R(h) + R_LEFT, n);
+  store<u32>(hp, n);
+}
+
+// Adds record n (address and size set) to the index.
+function ixInsert(e: usize, ix: usize, n: u32): void {
+  const a = addr(n);
+  const b = bucketOf(e, ix, a);
+  const h = load<u32>(headSlot(ix, b));
+  if (!h || a < addr(h)) {
+    pushHead(ix, b, n);
+  } else {
+    let t = h;
+    while (true) {
+      const r = rgt(t);
+      if (!r || a < addr(r)) break;
+      t = r;
+    }
+    const r = rgt(t);
+    store<u32>(R(n) + R_LEFT, t);
+    store<u32>(R(n) + R_RIGHT, r);
+    store<u32>(R(t) + R_RIGHT, n);
+    if (r) store<u32>(R(r) + R_LEFT, n);
+  }
+  const g = sizeG(n);
+  if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
+}
+
+// Takes record n out of bucket b's list and repairs the maximum.
+function ixRemoveAt(e: usize, ix: usize, b: u32, n: u32): void {
+  const l = lft(n), r = rgt(n);
+  if (l) store<u32>(R(l) + R_RIGHT, r); else store<u32>(headSlot(ix, b), r);
+  if (r) store<u32>(R(r) + R_LEFT, l);
+  if (sizeG(n) == load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, bucketMax(ix, b));
+}
+
+// @ts-ignore: decorator
+@inline function ixRemove(e: usize, ix: usize, n: u32): void { ixRemoveAt(e, ix, bucketOf(e, ix, addr(n)), n); }
+
+// Record n (not in the index) takes the place of q, the next record of its kind, and absorbs it.
+function ixAbsorbNext(e: usize, ix: usize, n: u32, q: u32): void {
+  const b = bucketOf(e, ix, addr(n));
+  if (bucketOf(e, ix, addr(q)) != b) {
+    ixRemove(e, ix, q);
+    store<u32>(R(n) + R_SIZEG, sizeG(n) + sizeG(q));
+    ixInsert(e, ix, n);
+    return;
+  }
+  // Same bucket, and nothing of the kind lies between n and q: n takes q's links.
+  const l = lft(q), r = rgt(q);
+  store<u32>(R(n) + R_LEFT, l);
+  store<u32>(R(n) + R_RIGHT, r);
+  if (l) store<u32>(R(l) + R_RIGHT, n); else store<u32>(headSlot(ix, b), n);
+  if (r) store<u32>(R(r) + R_LEFT, n);
+  const g = sizeG(n) + sizeG(q);
+  store<u32>(R(n) + R_SIZEG, g);
+  if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
+}
+
+// Record n (in the index) grew without moving.
+function ixGrew(e: usize, ix: usize, n: u32): void {
+  const b = bucketOf(e, ix, addr(n));
+  const g = sizeG(n);
+  if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
+}
+
+// Record n (in the index) loses its first bytes: it now starts at a with g granules.
+function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
+  const b0 = bucketOf(e, ix, addr(n)), b1 = bucketOf(e, ix, a);
+  if (b1 == b0) {
+    const old = sizeG(n);
+    store<u64>(R(n) + R_ADDR, a);
+    store<u32>(R(n) + R_SIZEG, g);
+    if (old == load<u32>(leafSlot(ix, b0))) ixSetMax(e, ix, b0, lft(n) | rgt(n) ? bucketMax(ix, b0) : g);
+    return;
+  }
+  // n reached past the end of b0, so it was the last block there; nothing of its kind starts in b1
+  // before a (n covered that), so it becomes the head of b1.
+  if (CHECKS) assert(!rgt(n), "cut block was not last in its bucket");
+  ixRemoveAt(e, ix, b0, n);
+  store<u64>(R(n) + R_ADDR, a);
+  store<u32>(R(n) + R_SIZEG, g);
+  if (CHECKS) assert(!load<u32>(headSlot(ix, b1)) || addr(load<u32>(headSlot(ix, b1))) > a, "cut block is not first in its bucket");
+  pushHead(ix, b1, n);
+  if (g > load<u32>(leafSlot(ix, b1))) ixSetMax(e, ix, b1, g);
+}
+
+// Lowest-address record of at least g granules in the index at SG offset `which`, 0 if none; sets
+// foundSeg and foundBucket.
+function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  for (let r: u32 = 0; r < segs; r++) {
+    const rp = ranks + <usize>r * RANK_BYTES;
+    if (load<u32>(rp + rkMax) < g) continue;
+    const e = segEntry(load<u32>(rp + RK_SEG));
+    const ix = e + which;
+    let x: usize = 0;
+    for (let l = <i32>load<u32>(ix + IX_TOP); l >= 0; l--) {
+      const q = levelPtr(ix, <u32>l) + x * NODE_BYTES;
+      let j: usize = 0;
+      while (load<u32>(q + (j << 2)) < g) j++;
+      if (CHECKS) assert(j < FAN, "maxima tree out of date");
+      x = (x << FAN_SHIFT) + j;
+    }
+    foundSeg = e;
+    foundBucket = <u32>x;
+    let t = load<u32>(headSlot(ix, <u32>x));
+    while (sizeG(t) < g) t = rgt(t);
+    return t;
+  }
+  return 0;
+}
+
+// Largest free block of the heap (granules).
+function largestFree(): u32 {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  let m: u32 = 0;
+  for (let r: u32 = 0; r < segs; r++) {
+    const v = load<u32>(ranks + <usize>r * RANK_BYTES + RK_FREE_MAX);
+    if (v > m) m = v;
+  }
+  return m;
+}
+
+// ---------------------------------------------------------------- segments and UCRs
+
+function addSegment(needBytes: u64): bool {
+  let reserve = ld64(H_NEXT_RESERVE);
+  const minimum = alignUp(needBytes + PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES);
+  if (reserve < minimum) reserve = minimum;
+  let base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
+  // On failure halve the reservation down to what the request needs (as NT's RtlpExtendHeap does).
+  while (!base && reserve > minimum) {
+    reserve = alignUp(reserve >> 1, ALLOC_GRANULARITY_BYTES);
+    if (reserve < minimum) reserve = minimum;
+    base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
+  }
+  if (!base) return false;
+  const next = ld64(H_NEXT_RESERVE) << 1;
+  st64(H_NEXT_RESERVE, next > MAX_SEGMENT_RESERVE_BYTES ? MAX_SEGMENT_RESERVE_BYTES : next);
+  const segs = <u32>ld64(H_SEGMENTS);
+  if (segs == ld32(H_SEG_CAP)) {
+    const cap = segs ? segs * 2 : 8;
+    st32(H_SEG_TABLE, <u32>resize(<usize>ld32(H_SEG_TABLE), <usize>cap * SEG_BYTES));
+    st32(H_RANKS, <u32>resize(<usize>ld32(H_RANKS), <usize>cap * RANK_BYTES));
+    st32(H_SEG_CAP, cap);
+  }
+  const sentinel = newRec(base, 0, FL_SENTINEL);
+  const u = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_UCR);
+  linkAfter(sentinel, u);
+  const e = segEntry(segs);
+  store<u64>(e + SG_BASE, base);
+  store<u64>(e + SG_RESERVE, reserve);
+  store<u32>(e + SG_SENTINEL, sentinel);
+  ixCreate(e + SG_FREE_IX, reserve, FREE_SHIFT, RK_FREE_MAX);
+  ixCreate(e + SG_UCR_IX, reserve, UCR_SHIFT, RK_UCR_MAX);
+  // The rank table: shift the segments above base up by one.
+  const ranks = <usize>ld32(H_RANKS);
+  let k = segs;
+  while (k > 0 && load<u64>(ranks + <usize>(k - 1) * RANK_BYTES + RK_BASE) > base) {
+    const from = ranks + <usize>(k - 1) * RANK_BYTES;
+    memory.copy(from + RANK_BYTES, from, RANK_BYTES);
+    store<u32>(segEntry(load<u32>(from + RK_SEG)) + SG_RANK, k);
+    k--;
+  }
+  const rp = ranks + <usize>k * RANK_BYTES;
+  store<u32>(rp + RK_FREE_MAX, 0);
+  store<u32>(rp + RK_UCR_MAX, 0);
+  store<u64>(rp + RK_BASE, base);
+  store<u32>(rp + RK_SEG, segs);
+  store<u32>(e + SG_RANK, k);
+  st64(H_SEGMENTS, segs + 1);
+  st64(H_UCRS, ld64(H_UCRS) + 1);
+  ixInsert(e, e + SG_UCR_IX, u);
+  return true;
+}
+
+// Merges free block n (counted in the free bytes, not yet in the index) of segment e with free
+// neighbours and puts the result in the free index; returns the surviving record.
+function insertFree(e: usize, n: u32): u32 {
+  const ix = e + SG_FREE_IX;
+  const p = prevP(n), q = nextP(n);
+  let result = n;
+  let blocks: i64 = 1;
+  if (flags(p) == FL_FREE) {
+    // Absorb n into p: p keeps its address and place; its bucket's maximum can only grow.
+    store<u32>(R(p) + R_SIZEG, sizeG(p) + sizeG(n));
+    linkAfter(p, q);
+    dropRec(n);
+    result = p;
+    blocks--;
+  }
+  if (q && flags(q) == FL_FREE) {
+    if (result == n) {
+      ixAbsorbNext(e, ix, n, q);
+    } else {
+      ixRemove(e, ix, q);
+      store<u32>(R(result) + R_SIZEG, sizeG(result) + sizeG(q));
+      ixGrew(e, ix, result);
+    }
+    linkAfter(result, nextP(q));
+    dropRec(q);
+    blocks--;
+  } else if (result == n) {
+    ixInsert(e, ix, n);
+  } else {
+    ixGrew(e, ix, result);
+  }
+  addStat(H_FREE_BLOCKS, blocks);
+  return result;
+}
+
+// Commits room for `needBytes` at the lowest UCR that fits; the new pages become a free block.
+function extend(needBytes: u64): bool {
+  const step = <u64>ld32(H_P_SEGCOMMIT);
+  const want = alignUp(needBytes, PAGE_SIZE_BYTES);
+  let u = ixFirstFit(SG_UCR_IX, RK_UCR_MAX, <u32>(want >> GRANULE_SHIFT));
+  if (!u) {
+    if (!addSegment(needBytes)) return false;
+    u = ixFirstFit(SG_UCR_IX, RK_UCR_MAX, <u32>(want >> GRANULE_SHIFT));
+    if (!u) return false;
+  }
+  const e = foundSeg, uix = e + SG_UCR_IX;
+  const ua = addr(u), ub = sizeB(u);
+  let c = want > step ? want : step;
+  if (c > ub) c = ub;
+  if (vmCommit(ua, c) != Status.OK) return false;
+  const f = newRec(ua, <u32>(c >> GRANULE_SHIFT), FL_FREE);
+  const before = prevP(u);
+  linkAfter(before, f);
+  if (c == ub) {
+    ixRemoveAt(e, uix, foundBucket, u);
+    addStat(H_UCRS, -1);
+    linkAfter(f, nextP(u));
+    dropRec(u);
+  } else {
+    // The UCR shrinks from the front and stays between the same neighbours.
+    ixCutFront(e, uix, u, ua + c, <u32>((ub - c) >> GRANULE_SHIFT));
+    linkAfter(f, u);
+  }
+  touchPages(ua, HEADER_BYTES, owner);
+  addStat(H_FREE_BYTES, <i64>c);
+  insertFree(e, f);
+  return true;
+}
+
+// Decommits the whole pages inside free block f (in the free index) if the rule says so or `force`.
+// The head and tail pieces stay free blocks; the pages become a UCR merged with UCR neighbours.
+function maybeDecommit(sg: usize, f: u32, force: bool): u64 {
+  const s = sizeB(f);
+  if (!force) {
+    if (s < <u64>ld32(H_P_DBLOCK) || ld64(H_FREE_BYTES) < <u64>ld32(H_P_DTOTAL)) return 0;
+  }
+  const a = addr(f), e = a + s;
+  let ps = alignUp(a, PAGE_SIZE_BYTES), pe = alignDown(e, PAGE_SIZE_BYTES);
+  // Leave no piece smaller than a minimum block: give such a sliver a whole page instead.
+  if (ps > a && ps - a < MIN_BLOCK_BYTES) ps += PAGE_SIZE_BYTES;
+  if (pe < e && e - pe < MIN_BLOCK_BYTES) pe -= PAGE_SIZE_BYTES;
+  if (pe <= ps) return 0;
+  const bytes = pe - ps;
+  if (vmDecommit(ps, bytes) != Status.OK) return 0;
+  const fix = sg + SG_FREE_IX, uix = sg + SG_UCR_IX;
+  const before = prevP(f), after = nextP(f);
+  ixRemove(sg, fix, f);
+  let blocks: i64 = -1;
+  // Head piece.
+  let left: u32 = before;
+  if (ps > a) {
+    const h = newRec(a, <u32>((ps - a) >> GRANULE_SHIFT), FL_FREE);
+    linkAfter(before, h);
+    ixInsert(sg, fix, h);
+    blocks++;
+    left = h;
+  }
+  // Tail piece.
+  let right: u32 = after;
+  if (pe < e) {
+    const t = newRec(pe, <u32>((e - pe) >> GRANULE_SHIFT), FL_FREE);
+    linkAfter(t, after);
+    ixInsert(sg, fix, t);
+    blocks++;
+    right = t;
+  }
+  addStat(H_FREE_BLOCKS, blocks);
+  addStat(H_FREE_BYTES, -<i64>bytes);
+  // The middle becomes a UCR, merged with UCR neighbours (possible only when a piece is empty).
+  let u: u32;
+  if (left == before && flags(left) == FL_UCR) {
+    u = left;
+    store<u32>(R(u) + R_SIZEG, sizeG(u) + <u32>(bytes >> GRANULE_SHIFT));
+    ixGrew(sg, uix, u);
+  } else {
+    u = newRec(ps, <u32>(bytes >> GRANULE_SHIFT), FL_UCR);
+    linkAfter(left, u);
+    ixInsert(sg, uix, u);
+    addStat(H_UCRS, 1);
+  }
+  if (right && right == after && flags(right) == FL_UCR) {
+    ixRemove(sg, uix, right);
+    store<u32>(R(u) + R_SIZEG, sizeG(u) + sizeG(right));
+    linkAfter(u, nextP(right));
+    dropRec(right);
+    ixGrew(sg, uix, u);
+    addStat(H_UCRS, -1);
+  } else {
+    linkAfter(u, right);
+  }
+  dropRec(f);
+  counterAdd(owner, C_DECOMMITS, 1);
+  counterAdd(owner, C_DECOMMITTED_BYTES, <i64>bytes);
+  return bytes;
+}
+
+// ---------------------------------------------------------------- alloc / free / realloc
+
+// @ts-ignore: decorator
+@inline function blockBytes(size: u64, alignLog2: u32): u64 {
+  let need = size ? size : 1;
+  if (alignLog2 > <u32>GRANULE_SHIFT) need += (<u64>1 << alignLog2) - GRANULE_BYTES;
+  need = alignUp(need + HEADER_BYTES, GRANULE_BYTES);
+  return need < MIN_BLOCK_BYTES ? MIN_BLOCK_BYTES : need;
+}
+
+export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  use(heapIndex);
+  if (size > 0xFFFFFFFF0 || alignLog2 > 28) return 0;
+  const need = blockBytes(size, alignLog2);
+  const alignBits = alignLog2 > <u32>GRANULE_SHIFT ? alignLog2 << FL_ALIGN_SHIFT : 0;
+  if (need >= <u64>ld32(H_P_LARGE)) return allocLarge(need, alignBits);
+  const g = <u32>(need >> GRANULE_SHIFT);
+  let f = ixFirstFit(SG_FREE_IX, RK_FREE_MAX, g);
+  if (!f) {
+    if (!extend(need)) return 0;
+    f = ixFirstFit(SG_FREE_IX, RK_FREE_MAX, g);
+    if (CHECKS) assert(f, "extend made no room");
+  }
+  const sg = foundSeg, fix = sg + SG_FREE_IX;
+  const a = addr(f), fg = sizeG(f);
+  if (fg - g >= MIN_G) {
+    // Carve the front; the free record keeps the rest and its place in the order.
+    const b = newRec(a, g, FL_BUSY | alignBits);
+    linkAfter(prevP(f), b);
+    linkAfter(b, f);
+    ixCutFront(sg, fix, f, a + need, fg - g);
+    addStat(H_FREE_BYTES, -<i64>need);
+    addStat(H_BUSY_BYTES, <i64>need);
+    // The block and the header of the free rest behind it: one contiguous range.
+    touchPages(a, need + HEADER_BYTES, owner);
+    return b;
+  }
+  ixRemoveAt(sg, fix, foundBucket, f);
+  store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
+  const bytes = sizeB(f);
+  addStat(H_FREE_BYTES, -<i64>bytes);
+  addStat(H_FREE_BLOCKS, -1);
+  addStat(H_BUSY_BYTES, <i64>bytes);
+  touchPages(a, bytes, owner);
+  return f;
+}
+
+function allocLarge(need: u64, alignBits: u32): u32 {
+  const reserve = alignUp(need, PAGE_SIZE_BYTES);
+  if (reserve >> GRANULE_SHIFT > 0xFFFFFFFF) return 0;
+  const base = vmReserve(reserve, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
+  if (!base) return 0;
+  if (vmCommit(base, reserve) != Status.OK) { vmRelease(base); return 0; }
+  const b = newRec(base, <u32>(reserve >> GRANULE_SHIFT), FL_LARGE | alignBits);
+  const head = ld32(H_LARGE_HEAD);
+  linkAfter(b, head);
+  st32(H_LARGE_HEAD, b);
+  addStat(H_LARGE_BLOCKS, 1);
+  addStat(H_LARGE_BYTES, <i64>reserve);
+  addStat(H_BUSY_BYTES, <i64>reserve);
+  touchPages(base, need, owner);
+  return b;
+}
+
+function freeLarge(b: u32): void {
+  const p = prevP(b), q = nextP(b);
+  if (p) linkAfter(p, q); else { st32(H_LARGE_HEAD, q); if (q) store<u32>(R(q) + R_PREV, 0); }
+  const bytes = sizeB(b);
+  vmRelease(addr(b));
+  addStat(H_LARGE_BLOCKS, -1);
+  addStat(H_LARGE_BYTES, -<i64>bytes);
+  addStat(H_BUSY_BYTES, -<i64>bytes);
+  dropRec(b);
+}
+
+export function ffFree(heapIndex: i32, b: u32): void {
+  use(heapIndex);
+  const fl = flags(b);
+  if (fl & FL_LARGE) { freeLarge(b); return; }
+  const bytes = sizeB(b);
+  addStat(H_BUSY_BYTES, -<i64>bytes);
+  addStat(H_FREE_BYTES, <i64>bytes);
+  store<u32>(R(b) + R_FLAGS, FL_FREE);
+  touchPages(addr(b), HEADER_BYTES, owner);
+  const e = segOf(addr(b));
+  const f = insertFree(e, b);
+  maybeDecommit(e, f, false);
+}
+
+// Grows in place into a free successor, shrinks in place, or moves.
+export function ffRealloc(heapIndex: i32, b: u32, size: u64): u32 {
+  use(heapIndex);
+  const fl = flags(b);
+  const alignLog2 = (fl >> FL_ALIGN_SHIFT) & 0xFF;
+  if (size > 0xFFFFFFFF0) return 0;
+  const need = blockBytes(size, alignLog2);
+  const have = sizeB(b);
+  if (!(fl & FL_LARGE) && need < <u64>ld32(H_P_LARGE)) {
+    if (need <= have) {
+      if (have - need >= MIN_BLOCK_BYTES) splitTail(b, need);
+      return b;
+    }
+    const q = nextP(b);
+    if (q && flags(q) == FL_FREE && have + sizeB(q) >= need) {
+      const extra = need - have;
+      const qb = sizeB(q);
+      if (qb - extra >= MIN_BLOCK_BYTES) {
+        const e = segOf(addr(q));
+        ixCutFront(e, e + SG_FREE_IX, q, addr(q) + extra, <u32>((qb - extra) >> GRANULE_SHIFT));
+        store<u32>(R(b) + R_SIZEG, <u32>(need >> GRANULE_SHIFT));
+        addStat(H_FREE_BYTES, -<i64>extra);
+        addStat(H_BUSY_BYTES, <i64>extra);
+        touchPages(addr(q), HEADER_BYTES, owner);
+      } else {
+        const e = segOf(addr(q));
+        ixRemove(e, e + SG_FREE_IX, q);
+        store<u32>(R(b) + R_SIZEG, sizeG(b) + sizeG(q));
+        linkAfter(b, nextP(q));
+        addStat(H_FREE_BYTES, -<i64>qb);
+        addStat(H_FREE_BLOCKS, -1);
+        addStat(H_BUSY_BYTES, <i64>qb);
+        dropRec(q);
+      }
+      touchPages(addr(b), sizeB(b), owner);
+      return b;
+    }
+  }
+  const nb = ffAlloc(heapIndex, size, alignLog2);
+  if (!nb) return 0;
+  ffFree(heapIndex, b);
+  return nb;
+}
+
+// Cuts the tail of busy block b beyond `keep` bytes off as a free block.
+function splitTail(b: u32, keep: u64): void {
+  const have = sizeB(b);
+  const t = newRec(addr(b) + keep, <u32>((have - keep) >> GRANULE_SHIFT), FL_FREE);
+  linkAfter(t, nextP(b));
+  linkAfter(b, t);
+  store<u32>(R(b) + R_SIZEG, <u32>(keep >> GRANULE_SHIFT));
+  addStat(H_BUSY_BYTES, -<i64>(have - keep));
+  addStat(H_FREE_BYTES, <i64>(have - keep));
+  touchPages(addr(t), HEADER_BYTES, owner);
+  const e = segOf(addr(t));
+  const f = insertFree(e, t);
+  maybeDecommit(e, f, false);
+}
+
+export function ffUserAddress(heapIndex: i32, b: u32): u64 {
+  const fl = flags(b);
+  const alignLog2 = (fl >> FL_ALIGN_SHIFT) & 0xFF;
+  const u = addr(b) + HEADER_BYTES;
+  return alignLog2 ? alignUp(u, <u64>1 << alignLog2) : u;
+}
+
+// HeapCompact-like: decommit the whole pages of every free block, thresholds ignored.
+let trimList: usize = 0;
+let trimCap: u32 = 0;
+let trimCount: u32 = 0;
+export function ffTrim(heapIndex: i32, padBytes: u64): u64 {
+  use(heapIndex);
+  trimCount = 0;
+  collect();
+  let total: u64 = 0;
+  for (let i: u32 = 0; i < trimCount; i++) {
+    const f = load<u32>(trimList + (<usize>i << 2));
+    if (sizeB(f) > padBytes) total += maybeDecommit(segOf(addr(f)), f, true);
+  }
+  counterAdd(owner, C_TRIMMED_BYTES, <i64>total);
+  return total;
+}
+
+// Lists every free block in address order: segments by rank, buckets in order, each bucket's list.
+function collect(): void {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  for (let r: u32 = 0; r < segs; r++) {
+    const ix = segEntry(load<u32>(ranks + <usize>r * RANK_BYTES + RK_SEG)) + SG_FREE_IX;
+    const nb = load<u32>(ix + IX_BUCKETS);
+    for (let b: u32 = 0; b < nb; b++) {
+      if (!load<u32>(leafSlot(ix, b))) continue;
+      let t = load<u32>(headSlot(ix, b));
+      while (t) {
+        if (trimCount == trimCap) {
+          trimCap = trimCap ? trimCap * 2 : 256;
+          trimList = resize(trimList, <usize>trimCap * 4);
+        }
+        store<u32>(trimList + (<usize>trimCount << 2), t);
+        trimCount++;
+        t = rgt(t);
+      }
+    }
+  }
+}
+
+export function ffDestroy(heapIndex: i32): void {
+  use(heapIndex);
+  const segs = <u32>ld64(H_SEGMENTS);
+  for (let i: u32 = 0; i < segs; i++) {
+    const e = segEntry(i);
+    let r = load<u32>(e + SG_SENTINEL);
+    while (r) { const nx = nextP(r); dropRec(r); r = nx; }
+    vmRelease(load<u64>(e + SG_BASE));
+    ixDestroy(e + SG_FREE_IX);
+    ixDestroy(e + SG_UCR_IX);
+  }
+  let b = ld32(H_LARGE_HEAD);
+  while (b) { const nx = nextP(b); vmRelease(addr(b)); dropRec(b); b = nx; }
+  if (ld32(H_SEG_TABLE)) heap.free(<usize>ld32(H_SEG_TABLE));
+  if (ld32(H_RANKS)) heap.free(<usize>ld32(H_RANKS));
+  memory.fill(hs, 0, HS_BYTES);
+}
+
+export function ffSample(heapIndex: i32, out: usize): void {
+  use(heapIndex);
+  store<f64>(out + <usize>K_BUSY * 8, <f64>ld64(H_BUSY_BYTES));
+  store<f64>(out + <usize>K_FREE * 8, <f64>ld64(H_FREE_BYTES));
+  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>ld64(H_FREE_BLOCKS));
+  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>(<u64>largestFree() << GRANULE_SHIFT));
+  store<f64>(out + <usize>K_UNCOMMITTED_RANGES * 8, <f64>ld64(H_UCRS));
+  store<f64>(out + <usize>K_SEGMENTS * 8, <f64>ld64(H_SEGMENTS));
+  store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>ld64(H_LARGE_BLOCKS));
+  store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>ld64(H_LARGE_BYTES));
+}
+
+// ---------------------------------------------------------------- invariants F1..F5
+
+let ckFree: u64 = 0;
+let ckFreeBlocks: u64 = 0;
+let ckBusy: u64 = 0;
+let ckUcrs: u64 = 0;
+
+export function ffCheck(heapIndex: i32): i32 {
+  use(heapIndex);
+  ckFree = 0; ckFreeBlocks = 0; ckBusy = 0; ckUcrs = 0;
+  const segs = <u32>ld64(H_SEGMENTS);
+  for (let i: u32 = 0; i < segs; i++) {
+    const e = segEntry(i);
+    const base = load<u64>(e + SG_BASE), size = load<u64>(e + SG_RESERVE);
+    const sentinel = load<u32>(e + SG_SENTINEL);
+    if (flags(sentinel) != FL_SENTINEL || addr(sentinel) != base || sizeG(sentinel) != 0) return 1;
+    let r = nextP(sentinel);
+    let expect = base;
+    let prev = sentinel;
+    while (r) {
+      if (addr(r) != expect || prevP(r) != prev) return 1;
+      const fl = flags(r), s = sizeB(r);
+      if ((fl == FL_FREE || fl == FL_UCR) && flags(prev) == fl) return 2;
+      if (fl == FL_UCR) {
+        ckUcrs++;
+        for (let a = addr(r); a < addr(r) + s; a += PAGE_SIZE_BYTES) if (vmIsCommitted(a)) return 3;
+      } else {
+        if (!vmIsCommitted(addr(r)) || !vmIsCommitted(addr(r) + s - 1)) return 3;
+        if (fl == FL_FREE) { ckFree += s; ckFreeBlocks++; } else ckBusy += s;
+      }
+      expect += s;
+      prev = r;
+      r = nextP(r);
+    }
+    if (expect != base + size) return 1;
+  }
+  let b = ld32(H_LARGE_HEAD);
+  while (b) { ckBusy += sizeB(b); b = nextP(b); }
+  if (!indexesOk()) return 4;
+  if (ckFree != ld64(H_FREE_BYTES) || ckFreeBlocks != ld64(H_FREE_BLOCKS) || ckBusy != ld64(H_BUSY_BYTES) ||
+    ckUcrs != ld64(H_UCRS)) return 5;
+  return 0;
+}
+
+// One kind's index: every list in address order inside its bucket, of records of that kind only,
+// with consistent back links; every maximum equal to a recount; padding zero. Counts the records.
+let ckListed: u64 = 0;
+function indexOk(e: usize, ix: usize, kind: u32, rkMax: u32): bool {
+  const base = load<u64>(e + SG_BASE);
+  const shift = <u64>load<u32>(ix + IX_SHIFT);
+  const nb = load<u32>(ix + IX_BUCKETS), top = load<u32>(ix + IX_TOP);
+  if (<u64>nb != (load<u64>(e + SG_RESERVE) + (<u64>1 << shift) - 1) >> shift) return false;
+  if (levelCount(nb, top) > <u32>FAN || (top && levelCount(nb, top - 1) <= <u32>FAN)) return false;
+  for (let b: u32 = 0; b < nb; b++) {
+    const lo = base + (<u64>b << shift), hi = lo + (<u64>1 << shift);
+    let t = load<u32>(headSlot(ix, b)), prev: u32 = 0, m: u32 = 0;
+    while (t) {
+      if (flags(t) != kind || addr(t) < lo || addr(t) >= hi || lft(t) != prev) return false;
+      if (prev && addr(prev) >= addr(t)) return false;
+      if (sizeG(t) > m) m = sizeG(t);
+      ckListed++;
+      prev = t;
+      t = rgt(t);
+    }
+    if (load<u32>(leafSlot(ix, b)) != m) return false;
+  }
+  for (let l: u32 = 0; l <= top; l++) {
+    const c = levelCount(nb, l), p = levelPtr(ix, l);
+    for (let x = <usize>c; x < padNodes(c); x++) if (load<u32>(p + (x << 2))) return false;
+    if (l) for (let x: usize = 0; x < <usize>c; x++) if (load<u32>(p + (x << 2)) != nodeMax(levelPtr(ix, l - 1), x)) return false;
+  }
+  return rkMax == nodeMax(levelPtr(ix, top), 0);
+}
+
+// Rank table in address order and pointing back; both indexes of every segment; every free block
+// and UCR the segment walk counted is listed exactly once (listed records are distinct: each list
+// is strictly address-ordered inside its own bucket, and buckets do not overlap).
+function indexesOk(): bool {
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  let free: u64 = 0, ucrs: u64 = 0;
+  for (let r: u32 = 0; r < segs; r++) {
+    const rp = ranks + <usize>r * RANK_BYTES;
+    const e = segEntry(load<u32>(rp + RK_SEG));
+    if (load<u32>(e + SG_RANK) != r || load<u64>(rp + RK_BASE) != load<u64>(e + SG_BASE)) return false;
+    if (r && load<u64>(rp - RANK_BYTES + RK_BASE) >= load<u64>(e + SG_BASE)) return false;
+    ckListed = 0;
+    if (!indexOk(e, e + SG_FREE_IX, FL_FREE, load<u32>(rp + RK_FREE_MAX))) return false;
+    free += ckListed;
+    ckListed = 0;
+    if (!indexOk(e, e + SG_UCR_IX, FL_UCR, load<u32>(rp + RK_UCR_MAX))) return false;
+    ucrs += ckListed;
+  }
+  return free == ckFreeBlocks && ucrs == ckUcrs;
+}

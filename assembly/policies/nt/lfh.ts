@@ -1,0 +1,462 @@
+// === lfh: the Low Fragmentation Heap front end of the nt policy ===
+//
+// Brief: docs/nt-heap.md §2. 128 size buckets up to 16 KiB. A bucket is switched on after repeated
+// back-end allocations of one size (the FrontEndHeapUsageData counter rule). Chunks of one bucket
+// live in "user blocks" carved from the back end as ordinary busy blocks (so they count as Commit
+// and busy, never as Free); a freed chunk stays inside its user block, and the user block goes back
+// to the back end only when every chunk in it is free. One live chunk pins its whole user block.
+//
+// Model choices, where the brief is unsure:
+//   - user block size: the smallest power of two holding LFH_MIN_CHUNKS chunks plus the user-block
+//     header, at least LFH_MIN_USERBLOCK_BYTES, doubled for each subsegment the bucket already
+//     holds, at most LFH_MAX_USERBLOCK_BYTES (brief §2, §7.6: "exact PageShift formula [?]");
+//   - no user-block cache (Win10 keeps up to 12 [?]): an empty user block is freed at once;
+//   - a back-end free of a size lowers the low 5 bits of its counter by one [I];
+//   - x64 chunk sizes are the bucket size plus a header rounded up to 16 bytes (the table is x86's).
+//
+// Subsegment record (SUB_BYTES): the user block's back-end record, bucket, chunk size, chunk count,
+// free count, busy bitmap (1 bit per chunk, set = live; bits past the last chunk are set), links in
+// the bucket's partial list, state. Handles of live chunks: LFH_TAG | slot in a global chunk table
+// (8 bytes per slot: subsegment, chunk index | log2(alignment) << 24).
+
+import { resize } from "../../mem";
+import { H, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
+import { touchPages } from "../../vm/space";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+
+// 128 buckets (brief §2, CV10 granularity table) [I for Win8+]; requests up to 16 KiB (MS-API
+// "approximately 16 KB", the table's last bucket) [V].
+export const LFH_BUCKETS: u32 = 128;
+export const LFH_MAX_REQUEST_BYTES: u64 = 16384;
+// Activation: each back-end allocation of a size adds 0x21 to its counter; the bucket switches on
+// when (counter & 0x1F) > 0x10 or counter > 0xFF00 (VM12, DOFF; brief §2) [V].
+export const LFH_COUNTER_STEP: u32 = 0x21;
+export const LFH_COUNTER_LOW_MASK: u32 = 0x1F;
+export const LFH_COUNTER_LOW_LIMIT: u32 = 0x10;
+export const LFH_COUNTER_CAP: u32 = 0xFF00;
+// User blocks: at most 0x78000 B = 480 KiB (VM12) [V]; at least 1 KiB [I] (a Win10 x64 dump shows a
+// first subsegment of 19 chunks of 48 B, about 1 KiB).
+export const LFH_MAX_USERBLOCK_BYTES: u64 = 0x78000;
+export const LFH_MIN_USERBLOCK_BYTES: u64 = 0x400;
+// Chunks in the smallest user block of a bucket: our estimate.
+export const LFH_MIN_CHUNKS: u64 = 8;
+// _HEAP_USERDATA_HEADER plus the user block's own entry: our estimate (0x18 B x86, 0x30 B x64).
+export const USERBLOCK_HEADER_X86: u64 = 0x18;
+export const USERBLOCK_HEADER_X64: u64 = 0x30;
+
+export const LFH_TAG: u32 = 1 << 28;
+const SLOT_MASK: u32 = LFH_TAG - 1;
+
+// ---------------------------------------------------------------- size classes
+
+// Bucket index (0..127) of a request of n bytes (1 <= n <= 16384).
+export function lfhBucketOf(n: u64): u32 {
+  const m = <u32>n;
+  if (m <= 256) return (m + 7) / 8 - 1;
+  if (m <= 512) return 32 + (m - 257) / 16;
+  if (m <= 1024) return 48 + (m - 513) / 32;
+  if (m <= 2048) return 64 + (m - 1025) / 64;
+  if (m <= 4096) return 80 + (m - 2049) / 128;
+  if (m <= 8192) return 96 + (m - 4097) / 256;
+  return 112 + (m - 8193) / 512;
+}
+
+// Largest request of bucket b.
+export function lfhBucketBytes(b: u32): u64 {
+  if (b < 32) return <u64>(b + 1) * 8;
+  if (b < 48) return 256 + <u64>(b - 31) * 16;
+  if (b < 64) return 512 + <u64>(b - 47) * 32;
+  if (b < 80) return 1024 + <u64>(b - 63) * 64;
+  if (b < 96) return 2048 + <u64>(b - 79) * 128;
+  if (b < 112) return 4096 + <u64>(b - 95) * 256;
+  return 8192 + <u64>(b - 111) * 512;
+}
+
+function chunkBytesOf(b: u32): u64 {
+  const G = granuleBytes();
+  return (lfhBucketBytes(b) + G + G - 1) & ~(G - 1);
+}
+
+function userBlockHeader(): u64 { return H.gShift == 3 ? USERBLOCK_HEADER_X86 : USERBLOCK_HEADER_X64; }
+
+// ---------------------------------------------------------------- per-heap bucket table
+
+@unmanaged class Bucket {
+  active: u32;       // subsegment chunks are taken from
+  partial: u32;      // head of the list of other subsegments with free chunks
+  subsegments: u32;  // subsegments held
+  on: u32;           // switched on
+}
+const BUCKET_BYTES: usize = 16;
+
+// @ts-ignore: decorator
+@inline function bucket(b: u32): Bucket { return changetype<Bucket>(H.buckets + <usize>b * BUCKET_BYTES); }
+
+// Sets up the LFH tables of the current heap (called at create when the LFH is allowed).
+export function lfhInit(): void {
+  H.buckets = heap.alloc(<usize>LFH_BUCKETS * BUCKET_BYTES);
+  memory.fill(H.buckets, 0, <usize>LFH_BUCKETS * BUCKET_BYTES);
+  H.usageLen = <u32>(LFH_MAX_REQUEST_BYTES >> H.gShift) + 3;
+  H.usage = heap.alloc(<usize>H.usageLen * 2);
+  memory.fill(H.usage, 0, <usize>H.usageLen * 2);
+}
+
+export function lfhBucketOn(b: u32): bool { return bucket(b).on != 0; }
+
+// Counts a back-end allocation of `units` granules for bucket b (LFH allowed, bucket off). The first
+// trigger creates the front end; a later one switches the bucket on. So on a new heap the 17th
+// allocation of a size creates the LFH, the 18th switches the bucket on and the 19th is the first
+// LFH allocation; once the LFH exists the 18th is (DOFF, brief §2) [V].
+export function lfhNoteAlloc(units: u32, b: u32): void {
+  if (units >= H.usageLen) return;
+  const p = H.usage + (<usize>units << 1);
+  let c = <u32>load<u16>(p) + LFH_COUNTER_STEP;
+  if (c > 0xFFFF) c = 0xFFFF;
+  store<u16>(p, <u16>c);
+  if ((c & LFH_COUNTER_LOW_MASK) > LFH_COUNTER_LOW_LIMIT || c > LFH_COUNTER_CAP) {
+    if (!H.lfhCreated) H.lfhCreated = 1;
+    else bucket(b).on = 1;
+  }
+}
+
+// A back-end free of a block of `units` granules: the counter's low bits count outstanding blocks [I].
+export function lfhNoteFree(units: u32): void {
+  if (units >= H.usageLen) return;
+  const p = H.usage + (<usize>units << 1);
+  const c = <u32>load<u16>(p);
+  if (c & LFH_COUNTER_LOW_MASK) store<u16>(p, <u16>(c - 1));
+}
+
+// ---------------------------------------------------------------- subsegments
+
+@unmanaged class Sub {
+  block: u32;       // back-end record of the user block
+  heap: u32;
+  bucket: u32;
+  chunkBytes: u32;
+  count: u32;
+  freeCount: u32;
+  bitmap: usize;
+  prev: u32;
+  next: u32;
+  state: u32;
+  hint: u32;        // no free chunk below this index (lowest-index mode)
+}
+const SUB_BYTES: usize = 44;
+if (offsetof<Sub>() != SUB_BYTES) ERROR("Sub layout");
+
+const SS_DEAD: u32 = 0;
+const SS_ACTIVE: u32 = 1;
+const SS_PARTIAL: u32 = 2;
+const SS_FULL: u32 = 3;
+
+// Subsegment records of every nt heap, one kit pool (dropped records link through `next`).
+const SUBS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(SUBS, <u32>SUB_BYTES, <u32>offsetof<Sub>("next"), 256);
+
+// @ts-ignore: decorator
+@inline function sub(s: u32): Sub { return changetype<Sub>(SUBS.base + <usize>s * SUB_BYTES); }
+
+function newSub(): u32 {
+  const s = takeRecord(SUBS);
+  memory.fill(changetype<usize>(sub(s)), 0, SUB_BYTES);
+  return s;
+}
+
+function dropSub(s: u32): void {
+  if (sub(s).bitmap) heap.free(sub(s).bitmap);
+  sub(s).bitmap = 0;
+  sub(s).state = SS_DEAD;
+  dropRecord(SUBS, s);
+}
+
+// ---------------------------------------------------------------- chunk handle table
+
+// Chunk handle slots (8 bytes: subsegment u32 (0 = dropped), chunk index | alignLog2 << 24), one
+// kit pool for every nt heap; a dropped slot keeps the free-list link in its second word.
+const SLOT_BYTES: u32 = 8;
+const SLOTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(SLOTS, SLOT_BYTES, 4, 1024);
+
+// @ts-ignore: decorator
+@inline function slotAt(i: u32): usize { return SLOTS.base + (<usize>i << 3); }
+
+function newSlot(s: u32, idx: u32, alignLog2: u32): u32 {
+  const i = takeRecord(SLOTS);
+  store<u32>(slotAt(i), s);
+  store<u32>(slotAt(i) + 4, idx | (alignLog2 << 24));
+  return i;
+}
+
+function dropSlot(i: u32): void {
+  store<u32>(slotAt(i), 0);
+  dropRecord(SLOTS, i);
+}
+
+// @ts-ignore: decorator
+@inline function slotSub(i: u32): u32 { return load<u32>(slotAt(i)); }
+// @ts-ignore: decorator
+@inline function slotWord(i: u32): u32 { return load<u32>(slotAt(i) + 4); }
+
+export function lfhEngineBytes(): usize { return poolBytes(SUBS) + poolBytes(SLOTS); }
+
+// ---------------------------------------------------------------- partial lists
+
+function pushPartial(bk: Bucket, s: u32): void {
+  const h = bk.partial;
+  sub(s).prev = 0;
+  sub(s).next = h;
+  if (h) sub(h).prev = s;
+  bk.partial = s;
+  sub(s).state = SS_PARTIAL;
+}
+
+function unlinkPartial(bk: Bucket, s: u32): void {
+  const p = sub(s).prev, n = sub(s).next;
+  if (p) sub(p).next = n; else bk.partial = n;
+  if (n) sub(n).prev = p;
+  sub(s).prev = 0;
+  sub(s).next = 0;
+}
+
+// A new subsegment for bucket b: its user block is a busy back-end block. 0 when the back end is out.
+function newSubsegment(b: u32): u32 {
+  const hdr = userBlockHeader();
+  const chunk = chunkBytesOf(b);
+  let bytes = LFH_MIN_USERBLOCK_BYTES;
+  const want = hdr + chunk * LFH_MIN_CHUNKS;
+  while (bytes < want) bytes <<= 1;
+  const held = bucket(b).subsegments;
+  for (let i: u32 = 0; i < held && bytes < LFH_MAX_USERBLOCK_BYTES; i++) bytes <<= 1;
+  if (bytes > LFH_MAX_USERBLOCK_BYTES) bytes = LFH_MAX_USERBLOCK_BYTES;
+  const count = <u32>((bytes - hdr) / chunk);
+  const blk = backAlloc(bytes, RK_USERBLOCK);
+  if (!blk) return 0;
+  const s = newSub();
+  const ss = sub(s);
+  ss.block = blk;
+  ss.heap = H.index;
+  ss.bucket = b;
+  ss.chunkBytes = <u32>chunk;
+  ss.count = count;
+  ss.freeCount = count;
+  const words = (count + 31) >> 5;
+  const bm = heap.alloc(<usize>words << 2);
+  memory.fill(bm, 0, <usize>words << 2);
+  if (count & 31) store<u32>(bm + (<usize>(words - 1) << 2), ~((<u32>1 << (count & 31)) - 1));
+  sub(s).bitmap = bm;
+  rec(blk).aux = s;
+  bucket(b).subsegments++;
+  H.userBlocks++;
+  H.userBlockBytes += bytesOf(blk); // one granule more than asked when the remainder was a sliver
+  H.freeChunkBytes += <u64>count * chunk;
+  touchPages(rec(blk).addr, hdr, owner);
+  return s;
+}
+
+// Index of the first clear bit in [from, count), or count.
+function findClear(bm: usize, from: u32, count: u32): u32 {
+  if (from >= count) return count;
+  let w = from >> 5;
+  const words = (count + 31) >> 5;
+  let bits = ~load<u32>(bm + (<usize>w << 2)) & (0xFFFFFFFF << (from & 31));
+  while (true) {
+    if (bits) {
+      const i = (w << 5) + <u32>ctz(bits);
+      return i < count ? i : count;
+    }
+    if (++w >= words) return count;
+    bits = ~load<u32>(bm + (<usize>w << 2));
+  }
+  return count;
+}
+
+function nextRandom(): u32 {
+  let x = H.prng;
+  x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+  H.prng = x;
+  return x;
+}
+
+// ---------------------------------------------------------------- alloc / free
+
+// A chunk of bucket b; returns its handle (LFH_TAG | slot), or 0 when no user block can be had.
+export function lfhAlloc(b: u32, alignLog2: u32): u32 {
+  const bk = bucket(b);
+  let s = bk.active;
+  if (!s || sub(s).freeCount == 0) {
+    if (s) sub(s).state = SS_FULL;
+    if (bk.partial) {
+      s = bk.partial;
+      unlinkPartial(bk, s);
+    } else {
+      s = newSubsegment(b);
+      if (!s) { bucket(b).active = 0; return 0; }
+    }
+    bucket(b).active = s;
+    sub(s).state = SS_ACTIVE;
+  }
+  const ss = sub(s);
+  // Win8+ picks a random free chunk, Win7 the lowest (brief §2, VM12) [I].
+  const start = H.randomChunks ? nextRandom() % ss.count : ss.hint;
+  let i = findClear(ss.bitmap, start, ss.count);
+  if (i == ss.count) i = findClear(ss.bitmap, 0, start);
+  const p = ss.bitmap + (<usize>(i >> 5) << 2);
+  store<u32>(p, load<u32>(p) | (<u32>1 << (i & 31)));
+  ss.freeCount--;
+  if (i == ss.hint) ss.hint = i + 1;
+  H.freeChunkBytes -= ss.chunkBytes;
+  H.liveChunkBytes += ss.chunkBytes;
+  H.liveChunks++;
+  const addr = rec(ss.block).addr + userBlockHeader() + <u64>i * ss.chunkBytes;
+  touchPages(addr, ss.chunkBytes, owner);
+  return LFH_TAG | newSlot(s, i, alignLog2);
+}
+
+export function lfhFree(handle: u32): void {
+  const slot = handle & SLOT_MASK;
+  const s = slotSub(slot);
+  const i = slotWord(slot) & 0xFFFFFF;
+  dropSlot(slot);
+  const ss = sub(s);
+  const p = ss.bitmap + (<usize>(i >> 5) << 2);
+  store<u32>(p, load<u32>(p) & ~(<u32>1 << (i & 31)));
+  ss.freeCount++;
+  if (i < ss.hint) ss.hint = i;
+  H.freeChunkBytes += ss.chunkBytes;
+  H.liveChunkBytes -= ss.chunkBytes;
+  H.liveChunks--;
+  const bk = bucket(ss.bucket);
+  if (ss.freeCount == ss.count) {
+    // Every chunk is free: the user block goes back to the back end (RtlpFreeUserBlock, brief §2).
+    if (ss.state == SS_ACTIVE) bk.active = 0;
+    else if (ss.state == SS_PARTIAL) unlinkPartial(bk, s);
+    retire(s);
+  } else if (ss.state == SS_FULL) {
+    pushPartial(bk, s);
+  }
+}
+
+function retire(s: u32): void {
+  const blk = sub(s).block;
+  bucket(sub(s).bucket).subsegments--;
+  H.userBlocks--;
+  H.userBlockBytes -= bytesOf(blk);
+  H.freeChunkBytes -= <u64>sub(s).count * sub(s).chunkBytes;
+  dropSub(s);
+  backFree(blk);
+}
+
+export function lfhBucketOfHandle(handle: u32): u32 { return sub(slotSub(handle & SLOT_MASK)).bucket; }
+export function lfhAlignLog2(handle: u32): u32 { return slotWord(handle & SLOT_MASK) >> 24; }
+
+// Address of the chunk (its header) of a live handle of the current heap.
+export function lfhChunkAddress(handle: u32): u64 {
+  const slot = handle & SLOT_MASK;
+  const ss = sub(slotSub(slot));
+  const i = slotWord(slot) & 0xFFFFFF;
+  return rec(ss.block).addr + userBlockHeader() + <u64>i * ss.chunkBytes;
+}
+
+// Frees the chunk-table slots and subsegment records of the current heap (its user blocks go with
+// its segments).
+export function lfhDestroy(): void {
+  for (let i: u32 = 1; i < SLOTS.high; i++) {
+    const s = slotSub(i);
+    if (s && sub(s).heap == H.index) dropSlot(i);
+  }
+  for (let s: u32 = 1; s < SUBS.high; s++) {
+    if (sub(s).state != SS_DEAD && sub(s).heap == H.index) dropSub(s);
+  }
+  if (H.buckets) heap.free(H.buckets);
+  if (H.usage) heap.free(H.usage);
+  H.buckets = 0;
+  H.usage = 0;
+}
+
+// ---------------------------------------------------------------- walk and invariants
+
+// Calls back for every live chunk of the current heap: writes (address, bytes, bucket) triples.
+export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
+  let n = start;
+  for (let i: u32 = 1; i < SLOTS.high; i++) {
+    const s = slotSub(i);
+    if (!s || sub(s).heap != H.index) continue;
+    if (n < max) {
+      const o = out + <usize>n * 32;
+      store<f64>(o, <f64>lfhChunkAddress(LFH_TAG | i));
+      store<f64>(o + 8, <f64>sub(s).chunkBytes);
+      store<f64>(o + 16, 6);
+      store<f64>(o + 24, <f64>sub(s).bucket);
+    }
+    n++;
+  }
+  return n;
+}
+
+// L1 every subsegment of the heap has a live user-block record pointing back to it, a chunk count
+// that fits the block, and a free count equal to the clear bits of its bitmap, 0 < live chunks.
+// L2 bucket lists: the active subsegment is ACTIVE; the partial list holds exactly the PARTIAL
+//    subsegments, each with free chunks; FULL subsegments have none; held counts match.
+// L3 every live chunk slot points at a set bit, and set bits per subsegment = live slots.
+// L4 counters (user blocks, their bytes, free and live chunk bytes, live chunks) equal a recount.
+export function lfhCheck(): i32 {
+  let userBlocks: u64 = 0, ubBytes: u64 = 0, freeB: u64 = 0, liveB: u64 = 0, live: u64 = 0;
+  const hdr = userBlockHeader();
+  for (let s: u32 = 1; s < SUBS.high; s++) {
+    const ss = sub(s);
+    if (ss.state == SS_DEAD || ss.heap != H.index) continue;
+    const blk = ss.block;
+    if ((rec(blk).flags & 0xFF) != RK_USERBLOCK || rec(blk).aux != s) return 1;
+    if (hdr + <u64>ss.count * ss.chunkBytes > bytesOf(blk) || ss.count == 0) return 1;
+    let clear: u32 = 0;
+    for (let i: u32 = 0; i < ss.count; i++) {
+      if (!(load<u32>(ss.bitmap + (<usize>(i >> 5) << 2)) & (<u32>1 << (i & 31)))) {
+        clear++;
+        if (i < ss.hint) return 1;
+      }
+    }
+    if (clear != ss.freeCount || ss.freeCount >= ss.count) return 1;
+    if (ss.state == SS_FULL && ss.freeCount) return 2;
+    if (ss.state == SS_PARTIAL && !ss.freeCount) return 2;
+    userBlocks++;
+    ubBytes += bytesOf(blk);
+    freeB += <u64>ss.freeCount * ss.chunkBytes;
+    liveB += <u64>(ss.count - ss.freeCount) * ss.chunkBytes;
+    live += ss.count - ss.freeCount;
+  }
+  for (let b: u32 = 0; b < LFH_BUCKETS; b++) {
+    const bk = bucket(b);
+    let held: u32 = 0;
+    for (let s: u32 = 1; s < SUBS.high; s++) {
+      if (sub(s).state != SS_DEAD && sub(s).heap == H.index && sub(s).bucket == b) held++;
+    }
+    if (held != bk.subsegments) return 2;
+    if (bk.active && (sub(bk.active).state != SS_ACTIVE || sub(bk.active).bucket != b)) return 2;
+    let p = bk.partial, prev: u32 = 0, partials: u32 = 0;
+    while (p) {
+      if (sub(p).state != SS_PARTIAL || sub(p).prev != prev || sub(p).bucket != b) return 2;
+      partials++;
+      prev = p;
+      p = sub(p).next;
+    }
+    let want: u32 = 0;
+    for (let s: u32 = 1; s < SUBS.high; s++) {
+      if (sub(s).state == SS_PARTIAL && sub(s).heap == H.index && sub(s).bucket == b) want++;
+    }
+    if (want != partials) return 2;
+  }
+  let slotsLive: u64 = 0;
+  for (let i: u32 = 1; i < SLOTS.high; i++) {
+    const s = slotSub(i);
+    if (!s || sub(s).heap != H.index) continue;
+    if (sub(s).state == SS_DEAD) return 3;
+    const idx = slotWord(i) & 0xFFFFFF;
+    if (idx >= sub(s).count || !(load<u32>(sub(s).bitmap + (<usize>(idx >> 5) << 2)) & (<u32>1 << (idx & 31)))) return 3;
+    slotsLive++;
+  }
+  if (slotsLive != live) return 3;
+  if (userBlocks != H.userBlocks || ubBytes != H.userBlockBytes || freeB != H.freeChunkBytes ||
+    liveB != H.liveChunkBytes || live != H.liveChunks) return 4;
+  return 0;
+}

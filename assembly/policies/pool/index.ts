@@ -1,0 +1,31 @@
+// pool: a custom memory manager that keeps what it frees (rules in pool.ts). Stackable: it takes
+// its chunks from the VM or from a parent heap. Registered by one line in assembly/policies/registry.ts.
+import { registerPolicy } from "../../kit/policy";
+import {
+  poolCreate, poolAlloc, poolFree, poolRealloc, poolTrim, poolDestroy, poolUserAddress, poolSample, poolCheck,
+  poolEngineBytes,
+} from "./pool";
+
+// Per-class detail for the host (src/policies/pool/classes.ts).
+export { poolClassStats, POOL_CLASS_FIELDS } from "./pool";
+
+registerPolicy({
+  name: "pool",
+  // slot order: POOL_MIN_OBJECT_BYTES .. POOL_RELEASE_EMPTY_CHUNKS
+  params: "minObjectBytes,maxObjectBytes,chunkBytes,releaseEmptyChunks",
+  // counter order: S_CHUNKS .. S_UNCARVED_BYTES, C_PEAK_CHUNKS .. C_IGNORED_TRIMS
+  counters: "chunks,chunkBytes,objectBusyBytes,busyObjects,freeObjectBytes,freeObjects,uncarvedBytes," +
+    "peakChunks,releasedChunks,reusedObjects,carvedObjects,ignoredTrims",
+  stackable: true,
+  recordBytes: 0,
+  create: poolCreate,
+  alloc: poolAlloc,
+  free: poolFree,
+  realloc: poolRealloc,
+  trim: poolTrim,
+  destroy: poolDestroy,
+  userAddress: poolUserAddress,
+  sample: poolSample,
+  check: poolCheck,
+  engineBytes: poolEngineBytes,
+});

@@ -1,0 +1,421 @@
+// === segregated: size-class free lists, blocks split from the wilderness, no coalescing ===
+//
+// The classic segregated-storage design of Knuth (TAOCP 2.5) and Wilson et al. (1995, "segregated
+// free lists"): every request is rounded up to a size class; each class keeps its own free list;
+// a class whose list is empty splits a new block of exactly its size off the wilderness (the top
+// of the heap, textbook/arena.ts). Freed blocks go back on their class's list and stay that size
+// for ever: blocks are never coalesced, never split again, never moved to another class, and the
+// wilderness never grows back. That is the design's known cost: memory freed in one class cannot
+// serve another, so a phase change (many small blocks, then many large ones) keeps both peaks.
+//
+//   block       16-byte header, 16-byte granule: block bytes = alignUp(max(n, 1) + 16, 16); an
+//               aligned request adds (alignment - 16) and aligns the user pointer inside
+//   classes     the class table is generated from three parameters: minClassBytes, then steps of
+//               max(16, 2^floor(log2 c) / classesPerDoubling) up to maxClassBytes (block bytes,
+//               header included). classesPerDoubling = 1 gives the classic powers of two.
+//   lists       LIFO (a freed block is the next one its class hands out)
+//   large       requests above the largest class get their own reservation, released on free
+//   realloc     in place when the new size maps to the same class (or the same pages, for a large
+//               block), else allocate, copy, free
+//   trim        gives back the committed pages of the wilderness (textbook/arena.ts); the blocks on
+//               the lists keep their pages
+//
+// ╒═══ block record (REC_BYTES = 32) ═══╕
+// │ 0 addr u64 │ 8 size u64 (block bytes) │ 16 next u32 (class list) │ 20 flags u32 │
+// │ 24 nextPhys u32 (next block carved in the same segment) │ 28 heap u32             │
+// ╘══════════════════════════════════════╛
+//   flags: FREE | LARGE, bits 8..15 log2(alignment), bits 16..31 class index
+//
+// Invariants (segCheck returns the number of the first that fails):
+//   G1 the blocks carved from each segment tile [base, top) in carving order
+//   G2 every block on a class list is free, of that class's size; each list's length is the
+//      class's free count; every free block of a segment is on its class's list
+//   G3 counters (busy, free and large bytes and blocks) equal a recount
+//   G4 the arena's pages: [base, frontier) committed exactly (textbook/arena.ts)
+
+import { resize } from "../../mem";
+import {
+  Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
+} from "../../abi";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { paramInt, PARAM_INVALID } from "../../kit/params";
+import { counterAdd, putSlot } from "../../kit/counters";
+import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
+import { vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted } from "../../vm/space";
+import {
+  Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, trimTops, topCommittedBytes,
+  uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop, carvedBytes,
+} from "../textbook/arena";
+import { HEADER_BYTES, GRANULE_BYTES, GRANULE_LOG2, blockBytes, userAddressOf, keptAlign } from "../textbook/geometry";
+
+
+// Parameters (slot index in the HEAP_CREATE params block; NaN = default).
+export const SEG_MIN_CLASS_BYTES = 0;        // default 32: smallest class, block bytes (header included)
+export const SEG_MAX_CLASS_BYTES = 1;        // default 64 KiB: no class above; larger blocks get a reservation
+export const SEG_CLASSES_PER_DOUBLING = 2;   // default 1: classes between two powers of two (1, 2, 4, 8 or 16)
+export const SEG_SEGMENT_RESERVE_BYTES = 3;  // default 1 MiB: first reservation of the heap
+export const SEG_COMMIT_STEP_BYTES = 4;      // default 64 KiB: the wilderness is committed in these steps
+export const SEG_PARAM_COUNT = 5;
+const DEFAULT_MIN_CLASS_BYTES: u64 = 32;
+const DEFAULT_MAX_CLASS_BYTES: u64 = 64 * KiB;
+const DEFAULT_CLASSES_PER_DOUBLING: u64 = 1;
+const DEFAULT_SEGMENT_RESERVE_BYTES: u64 = 1 * MiB;
+const DEFAULT_COMMIT_STEP_BYTES: u64 = 64 * KiB;
+const MAX_CLASS_LIMIT_BYTES: u64 = 256 * MiB;
+const MAX_CLASSES: u32 = 512;
+const MAX_RESERVE_BYTES: u64 = 1024 * MiB;
+
+// Policy counters (kit/counters.ts; names in index.ts, same order). 5 and 6 are counted where
+// they happen, the others computed at sample time.
+const C_CLASSES = 0;
+const C_LIST_FREE_BYTES = 1;     // bytes of freed blocks on the class lists
+const C_LIST_FREE_BLOCKS = 2;
+const C_TOP_COMMITTED_BYTES = 3; // committed, never carved
+const C_CARVED_BYTES = 4;        // bytes split off the wilderness (all segments)
+const C_REUSED_BLOCKS = 5;       // allocs served from a class list, cumulative
+const C_CARVED_BLOCKS = 6;       // allocs split off the wilderness, cumulative
+const C_TRIMMED_BYTES = 7;       // given back by trim, cumulative
+const C_ABANDONED_BYTES = 8;     // left at the tops of older segments
+const C_LARGEST_CLASS_BYTES = 9;
+
+const FL_FREE: u32 = 1;
+const FL_LARGE: u32 = 2;
+const FL_ALIGN_SHIFT: u32 = 8;
+const FL_CLASS_SHIFT: u32 = 16;
+const DEAD: u32 = 0xFFFFFFFF;
+
+// ---------------------------------------------------------------- records
+
+@unmanaged class Blk {
+  addr: u64;
+  size: u64;
+  next: u32;
+  flags: u32;
+  nextPhys: u32;
+  heap: u32;
+}
+const REC_BYTES: usize = 32;
+if (offsetof<Blk>() != REC_BYTES) ERROR("segregated record layout");
+
+// Every segregated heap's block records, one kit pool (dropped records link through next).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096);
+
+// @ts-ignore: decorator
+@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+
+function newRec(addr: u64, size: u64, flags: u32, heapIndex: i32): u32 {
+  const n = takeRecord(RECS);
+  const b = B(n);
+  b.addr = addr; b.size = size; b.next = 0; b.flags = flags; b.nextPhys = 0; b.heap = <u32>heapIndex;
+  return n;
+}
+
+function dropRec(n: u32): void {
+  B(n).flags = DEAD;
+  dropRecord(RECS, n);
+}
+
+export function segEngineBytes(): usize { return poolBytes(RECS); }
+export function segRecordBytes(): u32 { return <u32>REC_BYTES; }
+
+// ---------------------------------------------------------------- heap state
+
+@unmanaged class SegHeap {
+  classSizes: usize;    // u64 per class
+  heads: usize;         // u32 per class
+  freeCounts: usize;    // u64 per class
+  firsts: usize;        // u32 per segment: first block carved
+  lasts: usize;         // u32 per segment: last block carved
+  physCap: u32;
+  classes: u32;
+  largeHead: u32;       // large blocks, linked through next
+  pad: u32;
+  busyBytes: u64;       // class blocks in use
+  busyBlocks: u64;
+  freeBytes: u64;       // class blocks on the lists
+  freeBlocks: u64;
+  largeBytes: u64;
+  largeBlocks: u64;
+}
+const HEAP_BYTES: usize = offsetof<SegHeap>();
+
+const states = memory.data(MAX_HEAPS * 4);
+let H: SegHeap = changetype<SegHeap>(0);
+let A: Arena = changetype<Arena>(0);
+let owner: u8 = 0;
+let heapNo: i32 = 0;
+
+function use(heapIndex: i32): void {
+  H = changetype<SegHeap>(<usize>load<u32>(states + (<usize>heapIndex << 2)));
+  A = changetype<Arena>(changetype<usize>(H) + HEAP_BYTES);
+  owner = <u8>heapIndex;
+  heapNo = heapIndex;
+}
+
+// @ts-ignore: decorator
+@inline function classSize(c: u32): u64 { return load<u64>(H.classSizes + (<usize>c << 3)); }
+// @ts-ignore: decorator
+@inline function headSlot(c: u32): usize { return H.heads + (<usize>c << 2); }
+// @ts-ignore: decorator
+@inline function classOf(n: u32): u32 { return B(n).flags >>> FL_CLASS_SHIFT; }
+
+// Class sizes from minClassBytes by steps of max(16, 2^floor(log2 c) / perDoubling), up to maxBytes.
+function classCount(min: u64, max: u64, perDoubling: u64): u32 {
+  let n: u32 = 0;
+  for (let c = min; c <= max; c += classStep(c, perDoubling)) n++;
+  return n;
+}
+
+// @ts-ignore: decorator
+@inline function classStep(c: u64, perDoubling: u64): u64 {
+  const s = (<u64>1 << (63 - clz(c))) / perDoubling;
+  return s > GRANULE_BYTES ? s : GRANULE_BYTES;
+}
+
+export function segCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
+  const min = paramInt(params, count, SEG_MIN_CLASS_BYTES, DEFAULT_MIN_CLASS_BYTES);
+  const max = paramInt(params, count, SEG_MAX_CLASS_BYTES, DEFAULT_MAX_CLASS_BYTES);
+  const per = paramInt(params, count, SEG_CLASSES_PER_DOUBLING, DEFAULT_CLASSES_PER_DOUBLING);
+  const reserve = paramInt(params, count, SEG_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
+  const step = paramInt(params, count, SEG_COMMIT_STEP_BYTES, DEFAULT_COMMIT_STEP_BYTES);
+  if (min == PARAM_INVALID || max == PARAM_INVALID || per == PARAM_INVALID || reserve == PARAM_INVALID || step == PARAM_INVALID) return Status.BAD_PARAM;
+  if (min < <i64>(HEADER_BYTES + GRANULE_BYTES) || (<u64>min & (GRANULE_BYTES - 1))) return Status.BAD_PARAM;
+  if (max < min || <u64>max > MAX_CLASS_LIMIT_BYTES) return Status.BAD_PARAM;
+  if (per != 1 && per != 2 && per != 4 && per != 8 && per != 16) return Status.BAD_PARAM;
+  if (reserve < <i64>PAGE_SIZE_BYTES || <u64>reserve > MAX_RESERVE_BYTES) return Status.BAD_PARAM;
+  if (step < <i64>PAGE_SIZE_BYTES || <u64>step > MAX_RESERVE_BYTES) return Status.BAD_PARAM;
+  const classes = classCount(<u64>min, <u64>max, <u64>per);
+  if (classes > MAX_CLASSES) return Status.BAD_PARAM;
+  const st = heap.alloc(HEAP_BYTES + ARENA_BYTES);
+  memory.fill(st, 0, HEAP_BYTES + ARENA_BYTES);
+  store<u32>(states + (<usize>heapIndex << 2), <u32>st);
+  use(heapIndex);
+  H.classes = classes;
+  H.classSizes = heap.alloc(<usize>classes * 8);
+  H.heads = heap.alloc(<usize>classes * 4);
+  H.freeCounts = heap.alloc(<usize>classes * 8);
+  memory.fill(H.heads, 0, <usize>classes * 4);
+  memory.fill(H.freeCounts, 0, <usize>classes * 8);
+  let c = <u64>min;
+  for (let i: u32 = 0; i < classes; i++) {
+    store<u64>(H.classSizes + (<usize>i << 3), c);
+    c += classStep(c, <u64>per);
+  }
+  arenaInit(A, heapIndex, <u64>reserve, <u64>step);
+  return Status.OK;
+}
+
+export function segDestroy(heapIndex: i32): void {
+  use(heapIndex);
+  for (let i: u32 = 0; i < A.segCount && i < H.physCap; i++) {
+    let n = load<u32>(H.firsts + (<usize>i << 2));
+    while (n) { const x = B(n).nextPhys; dropRec(n); n = x; }
+  }
+  let n = H.largeHead;
+  while (n) { const x = B(n).next; vmRelease(B(n).addr); dropRec(n); n = x; }
+  arenaDestroy(A);
+  heap.free(H.classSizes); heap.free(H.heads); heap.free(H.freeCounts);
+  if (H.firsts) { heap.free(H.firsts); heap.free(H.lasts); }
+  heap.free(changetype<usize>(H));
+  store<u32>(states + (<usize>heapIndex << 2), 0);
+}
+
+// ---------------------------------------------------------------- alloc / free / realloc
+
+// The smallest class that holds `need` bytes, or H.classes when none does.
+function classFor(need: u64): u32 {
+  let lo: u32 = 0, hi = H.classes;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (classSize(mid) < need) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+// Appends block n to the carving order of its segment.
+function appendPhys(n: u32): void {
+  const i = A.segCount - 1;
+  if (i >= H.physCap) {
+    const cap = H.physCap ? H.physCap * 2 : 4;
+    H.firsts = resize(H.firsts, <usize>cap * 4);
+    H.lasts = resize(H.lasts, <usize>cap * 4);
+    memory.fill(H.firsts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+    memory.fill(H.lasts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+    H.physCap = cap;
+  }
+  const last = load<u32>(H.lasts + (<usize>i << 2));
+  if (last) B(last).nextPhys = n; else store<u32>(H.firsts + (<usize>i << 2), n);
+  store<u32>(H.lasts + (<usize>i << 2), n);
+}
+
+function allocLarge(need: u64, alignBits: u32, heapIndex: i32): u32 {
+  const bytes = alignUp(need, PAGE_SIZE_BYTES);
+  const base = vmReserve(bytes, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
+  if (!base) return 0;
+  if (vmCommit(base, bytes) != Status.OK) { vmRelease(base); return 0; }
+  const n = newRec(base, bytes, FL_LARGE | alignBits, heapIndex);
+  B(n).next = H.largeHead;
+  H.largeHead = n;
+  H.largeBytes += bytes;
+  H.largeBlocks++;
+  touchPages(base, HEADER_BYTES, owner);
+  return n;
+}
+
+export function segAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  use(heapIndex);
+  if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
+  const need = blockBytes(size, alignLog2);
+  const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
+  const c = classFor(need);
+  if (c >= H.classes) return allocLarge(need, alignBits, heapIndex);
+  const bytes = classSize(c);
+  let n = load<u32>(headSlot(c));
+  if (n) {
+    store<u32>(headSlot(c), B(n).next);
+    B(n).next = 0;
+    B(n).flags = (c << FL_CLASS_SHIFT) | alignBits;
+    H.freeBytes -= bytes;
+    H.freeBlocks--;
+    store<u64>(H.freeCounts + (<usize>c << 3), load<u64>(H.freeCounts + (<usize>c << 3)) - 1);
+    counterAdd(heapNo, C_REUSED_BLOCKS, 1);
+  } else {
+    const at = carve(A, bytes);
+    if (!at) return 0;
+    n = newRec(at, bytes, (c << FL_CLASS_SHIFT) | alignBits, heapIndex);
+    appendPhys(n);
+    counterAdd(heapNo, C_CARVED_BLOCKS, 1);
+  }
+  H.busyBytes += bytes;
+  H.busyBlocks++;
+  touchPages(B(n).addr, HEADER_BYTES, owner);
+  return n;
+}
+
+function freeLarge(n: u32): void {
+  let p = H.largeHead, prev: u32 = 0;
+  while (p != n) { prev = p; p = B(p).next; }
+  if (prev) B(prev).next = B(n).next; else H.largeHead = B(n).next;
+  H.largeBytes -= B(n).size;
+  H.largeBlocks--;
+  vmRelease(B(n).addr);
+  dropRec(n);
+}
+
+export function segFree(heapIndex: i32, n: u32): void {
+  use(heapIndex);
+  if (B(n).flags & FL_LARGE) { freeLarge(n); return; }
+  const c = classOf(n);
+  B(n).flags = (c << FL_CLASS_SHIFT) | FL_FREE;
+  B(n).next = load<u32>(headSlot(c));
+  store<u32>(headSlot(c), n);
+  H.busyBytes -= B(n).size;
+  H.busyBlocks--;
+  H.freeBytes += B(n).size;
+  H.freeBlocks++;
+  store<u64>(H.freeCounts + (<usize>c << 3), load<u64>(H.freeCounts + (<usize>c << 3)) + 1);
+  touchPages(B(n).addr, HEADER_BYTES, owner);   // the list link
+}
+
+export function segRealloc(heapIndex: i32, n: u32, size: u64): u32 {
+  use(heapIndex);
+  const alignLog2 = (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF;
+  if (size > (<u64>1 << 46)) return 0;
+  const need = blockBytes(size, alignLog2);
+  if (B(n).flags & FL_LARGE) {
+    if (classFor(need) >= H.classes && alignUp(need, PAGE_SIZE_BYTES) == B(n).size) return n;
+  } else if (classFor(need) == classOf(n)) {
+    return n;
+  }
+  const m = segAlloc(heapIndex, size, alignLog2);
+  if (!m) return 0;
+  const old = B(n).size - HEADER_BYTES;
+  touchPages(segUserAddress(heapIndex, m), old < size ? old : size, owner);   // the copy
+  segFree(heapIndex, n);
+  return m;
+}
+
+export function segTrim(heapIndex: i32, padBytes: u64): u64 {
+  use(heapIndex);
+  return trimTops(A, padBytes);
+}
+
+export function segUserAddress(heapIndex: i32, n: u32): u64 {
+  return userAddressOf(B(n).addr, (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF);
+}
+
+// ---------------------------------------------------------------- sample
+
+export function segSample(heapIndex: i32, out: usize): void {
+  use(heapIndex);
+  const topBytes = topCommittedBytes(A);
+  let largest = largestTop(A);
+  for (let c = <i32>H.classes - 1; c >= 0; c--) {
+    if (load<u32>(headSlot(<u32>c))) { if (classSize(<u32>c) > largest) largest = classSize(<u32>c); break; }
+  }
+  putSlot(out, K_BUSY, H.busyBytes + H.largeBytes);
+  putSlot(out, K_FREE, H.freeBytes + topBytes);
+  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks(A));
+  putSlot(out, K_LARGEST_FREE, largest);
+  putSlot(out, K_UNCOMMITTED_RANGES, uncommittedRanges(A));
+  putSlot(out, K_SEGMENTS, A.segCount);
+  putSlot(out, K_VIRTUAL_BLOCKS, H.largeBlocks);
+  putSlot(out, K_VIRTUAL_BYTES, H.largeBytes);
+  putSlot(out, K_POLICY_BASE + C_CLASSES, H.classes);
+  putSlot(out, K_POLICY_BASE + C_LIST_FREE_BYTES, H.freeBytes);
+  putSlot(out, K_POLICY_BASE + C_LIST_FREE_BLOCKS, H.freeBlocks);
+  putSlot(out, K_POLICY_BASE + C_TOP_COMMITTED_BYTES, topBytes);
+  putSlot(out, K_POLICY_BASE + C_CARVED_BYTES, carvedBytes(A));
+  putSlot(out, K_POLICY_BASE + C_TRIMMED_BYTES, A.trimmedBytes);
+  putSlot(out, K_POLICY_BASE + C_ABANDONED_BYTES, abandonedTopBytes(A));
+  putSlot(out, K_POLICY_BASE + C_LARGEST_CLASS_BYTES, classSize(H.classes - 1));
+}
+
+// ---------------------------------------------------------------- invariants G1..G4
+
+export function segCheck(heapIndex: i32): i32 {
+  use(heapIndex);
+  let busy: u64 = 0, busyBlocks: u64 = 0, free: u64 = 0, freeBlocks: u64 = 0;
+  for (let i: u32 = 0; i < A.segCount; i++) {
+    const s = seg(A, i);
+    let n = i < H.physCap ? load<u32>(H.firsts + (<usize>i << 2)) : 0;
+    let expect = s.base, last: u32 = 0;
+    while (n) {
+      if (B(n).addr != expect || B(n).heap != <u32>heapIndex || (B(n).flags & FL_LARGE)) return 1;
+      const c = classOf(n);
+      if (c >= H.classes || classSize(c) != B(n).size) return 1;
+      if (B(n).flags & FL_FREE) { free += B(n).size; freeBlocks++; } else { busy += B(n).size; busyBlocks++; }
+      if (!vmIsCommitted(B(n).addr) || !vmIsCommitted(B(n).addr + B(n).size - 1)) return 4;
+      expect += B(n).size;
+      last = n;
+      n = B(n).nextPhys;
+    }
+    if (expect != s.top || (i < H.physCap && load<u32>(H.lasts + (<usize>i << 2)) != last)) return 1;
+  }
+  let listed: u64 = 0;
+  for (let c: u32 = 0; c < H.classes; c++) {
+    let k: u64 = 0;
+    let n = load<u32>(headSlot(c));
+    while (n) {
+      if (B(n).flags != ((c << FL_CLASS_SHIFT) | FL_FREE) || B(n).heap != <u32>heapIndex) return 2;
+      k++;
+      n = B(n).next;
+    }
+    if (k != load<u64>(H.freeCounts + (<usize>c << 3))) return 2;
+    listed += k;
+  }
+  if (listed != freeBlocks) return 2;
+  let large: u64 = 0, largeBlocks: u64 = 0;
+  let n = H.largeHead;
+  while (n) {
+    if (!(B(n).flags & FL_LARGE) || B(n).heap != <u32>heapIndex || !vmIsCommitted(B(n).addr)) return 3;
+    large += B(n).size; largeBlocks++;
+    n = B(n).next;
+  }
+  if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks ||
+    large != H.largeBytes || largeBlocks != H.largeBlocks) return 3;
+  if (arenaCheck(A)) return 4;
+  return 0;
+}

@@ -1,0 +1,506 @@
+// === fit: boundary-tag heap with immediate coalescing; best-fit and next-fit choose the block ===
+//
+// Shared by best-fit and next-fit (not a policy): everything but the choice of the free block.
+//   block       16-byte header, 16-byte granule: block bytes = alignUp(max(n, 1) + 16, 16), at least
+//               32; an aligned request adds (alignment - 16) and aligns the user pointer inside
+//   choice      best-fit: the smallest free block that holds the request, the lowest address among
+//               equals. next-fit: the lowest-addressed free block that holds it at or above the
+//               rover, else (wrapping round) the lowest-addressed one at all; the rover is then
+//               the end of the block handed out
+//   split       the block is cut at its front when the rest is at least 32 bytes; the rest stays free
+//   no fit      the request is carved from the top of the heap (textbook/arena.ts: Wilson's
+//               wilderness, used last); the rover does not move
+//   free        merges at once with a free block before and after it; a block that ends at the top
+//               of the newest segment goes back to the top
+//   realloc     shrinks in place (a tail of 32 bytes or more is freed), grows in place into a free
+//               next block, else allocates, copies and frees
+//   trim        gives back the committed pages of the tops (textbook/arena.ts)
+//
+// ╒═══ block record (REC_BYTES = 48) ═══════════════════════════════════════════════╕
+// │ 0 addr u64 │ 8 size u64 │ 16 max u64 (largest free size in the treap subtree)   │
+// │ 24 prevPhys u32 │ 28 nextPhys u32 │ 32 left u32 │ 36 right u32 │ 40 flags u32 │ 44 seg u32 │
+// ╘═════════════════════════════════════════════════════════════════════════════════╛
+//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in one kit tree (a treap) per heap,
+//   ordered by (size, address) for best-fit and by address for next-fit, each node holding the
+//   largest size of its subtree.
+//
+// Invariants (fitCheck returns the number of the first that fails):
+//   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
+//   F2 no two adjacent free blocks; the newest segment's last block is not free
+//   F3 the treap holds exactly the free blocks, in key order, heap-ordered, with correct maxima
+//   F4 counters equal a recount; the arena's pages are [base, frontier) committed (arena.ts)
+
+import { resize } from "../../mem";
+import {
+  Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS,
+} from "../../abi";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { paramInt, PARAM_INVALID } from "../../kit/params";
+import { counterAdd, putSlot } from "../../kit/counters";
+import { treeInsert, treeRemove, treeCheckPriorities } from "../../kit/tree";
+import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
+import { touchPages, vmIsCommitted } from "../../vm/space";
+import {
+  Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, isNewest, lowerTop, trimTops,
+  topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop,
+} from "./arena";
+import { HEADER_BYTES, blockBytes, userAddressOf, keptAlign } from "./geometry";
+
+export const RULE_BEST: u32 = 0;
+export const RULE_NEXT: u32 = 1;
+
+const MIN_BLOCK_BYTES: u64 = 32;   // a header and two free-list links
+
+// Parameters (slot index in the HEAP_CREATE params block; NaN = default); the same for both rules.
+export const FIT_SEGMENT_RESERVE_BYTES = 0;  // default 1 MiB: first reservation of the heap
+export const FIT_COMMIT_STEP_BYTES = 1;      // default 64 KiB: the top is committed in these steps
+export const FIT_PARAM_COUNT = 2;
+const DEFAULT_SEGMENT_RESERVE_BYTES: u64 = 1 * MiB;
+const DEFAULT_COMMIT_STEP_BYTES: u64 = 64 * KiB;
+const MAX_RESERVE_BYTES: u64 = 1024 * MiB;
+
+// Policy counters (kit/counters.ts; names in the index.ts files, same order; next-fit has two
+// more). 1..4 and 8 are counted where they happen, the others computed at sample time.
+const C_TOP_COMMITTED_BYTES = 0;  // committed above the tops
+const C_CARVED_BLOCKS = 1;        // allocs carved from the top, cumulative
+const C_REUSED_BLOCKS = 2;        // allocs served by a free block, cumulative
+const C_SPLITS = 3;               // free blocks cut, cumulative
+const C_COALESCES = 4;            // merges of neighbours (and with the top), cumulative
+const C_TRIMMED_BYTES = 5;
+const C_ABANDONED_BYTES = 6;      // left at the tops of older segments
+const C_ROVER_ADDRESS = 7;        // next-fit only
+const C_WRAPS = 8;                // next-fit only: searches that wrapped round
+
+const FL_FREE: u32 = 1;
+const FL_ALIGN_SHIFT: u32 = 8;
+const DEAD: u32 = 0xFFFFFFFF;
+
+// ---------------------------------------------------------------- records
+
+@unmanaged class Blk {
+  addr: u64;
+  size: u64;
+  max: u64;
+  prevPhys: u32;
+  nextPhys: u32;
+  left: u32;
+  right: u32;
+  flags: u32;
+  seg: u32;
+}
+const REC_BYTES: usize = 48;
+if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
+
+// Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096);
+
+// @ts-ignore: decorator
+@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+// @ts-ignore: decorator
+@inline function isFree(n: u32): bool { return (B(n).flags & FL_FREE) != 0; }
+
+function newRec(addr: u64, size: u64, flags: u32, segIndex: u32): u32 {
+  const n = takeRecord(RECS);
+  const b = B(n);
+  b.addr = addr; b.size = size; b.max = 0; b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
+  b.flags = flags; b.seg = segIndex;
+  return n;
+}
+
+function dropRec(n: u32): void {
+  B(n).flags = DEAD;
+  dropRecord(RECS, n);
+}
+
+export function fitEngineBytes(): usize { return poolBytes(RECS); }
+export function fitRecordBytes(): u32 { return <u32>REC_BYTES; }
+
+// ---------------------------------------------------------------- heap state
+
+@unmanaged class FitHeap {
+  rule: u32;
+  root: u32;          // treap of free blocks
+  firsts: usize;      // u32 per segment: the block at its base (0 = none)
+  lasts: usize;       // u32 per segment: the block below its top (0 = none)
+  physCap: u32;
+  pad: u32;
+  rover: u64;         // next-fit
+  busyBytes: u64;
+  busyBlocks: u64;
+  freeBytes: u64;
+  freeBlocks: u64;
+}
+const HEAP_BYTES: usize = offsetof<FitHeap>();
+
+const states = memory.data(MAX_HEAPS * 4);
+let H: FitHeap = changetype<FitHeap>(0);
+let A: Arena = changetype<Arena>(0);
+let owner: u8 = 0;
+let heapNo: i32 = 0;
+
+function use(heapIndex: i32): void {
+  H = changetype<FitHeap>(<usize>load<u32>(states + (<usize>heapIndex << 2)));
+  A = changetype<Arena>(changetype<usize>(H) + HEAP_BYTES);
+  owner = <u8>heapIndex;
+  heapNo = heapIndex;
+}
+
+// @ts-ignore: decorator
+@inline function firstOf(i: u32): u32 { return i < H.physCap ? load<u32>(H.firsts + (<usize>i << 2)) : 0; }
+// @ts-ignore: decorator
+@inline function lastOf(i: u32): u32 { return i < H.physCap ? load<u32>(H.lasts + (<usize>i << 2)) : 0; }
+// @ts-ignore: decorator
+@inline function setFirst(i: u32, n: u32): void { store<u32>(H.firsts + (<usize>i << 2), n); }
+// @ts-ignore: decorator
+@inline function setLast(i: u32, n: u32): void { store<u32>(H.lasts + (<usize>i << 2), n); }
+
+export function fitCreate(heapIndex: i32, params: usize, count: i32, rule: u32): Status {
+  const reserve = paramInt(params, count, FIT_SEGMENT_RESERVE_BYTES, DEFAULT_SEGMENT_RESERVE_BYTES);
+  const step = paramInt(params, count, FIT_COMMIT_STEP_BYTES, DEFAULT_COMMIT_STEP_BYTES);
+  if (reserve == PARAM_INVALID || step == PARAM_INVALID) return Status.BAD_PARAM;
+  if (reserve < <i64>PAGE_SIZE_BYTES || <u64>reserve > MAX_RESERVE_BYTES) return Status.BAD_PARAM;
+  if (step < <i64>PAGE_SIZE_BYTES || <u64>step > MAX_RESERVE_BYTES) return Status.BAD_PARAM;
+  const st = heap.alloc(HEAP_BYTES + ARENA_BYTES);
+  memory.fill(st, 0, HEAP_BYTES + ARENA_BYTES);
+  store<u32>(states + (<usize>heapIndex << 2), <u32>st);
+  use(heapIndex);
+  H.rule = rule;
+  arenaInit(A, heapIndex, <u64>reserve, <u64>step);
+  return Status.OK;
+}
+
+export function fitDestroy(heapIndex: i32): void {
+  use(heapIndex);
+  for (let i: u32 = 0; i < A.segCount; i++) {
+    let n = firstOf(i);
+    while (n) { const x = B(n).nextPhys; dropRec(n); n = x; }
+  }
+  arenaDestroy(A);
+  if (H.firsts) { heap.free(H.firsts); heap.free(H.lasts); }
+  heap.free(changetype<usize>(H));
+  store<u32>(states + (<usize>heapIndex << 2), 0);
+}
+
+// ---------------------------------------------------------------- the free blocks' tree
+
+// @ts-ignore: decorator
+@inline function maxOf(t: u32): u64 { return t ? B(t).max : 0; }
+
+// @ts-ignore: decorator
+@inline function pullMax(t: u32): void {
+  let m = B(t).size;
+  const l = maxOf(B(t).left), r = maxOf(B(t).right);
+  if (l > m) m = l;
+  if (r > m) m = r;
+  B(t).max = m;
+}
+
+// best-fit: ordered by (size, address).
+@final @unmanaged class BySize {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return B(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { B(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return B(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { B(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return B(a).size != B(b).size ? B(a).size < B(b).size : B(a).addr < B(b).addr; }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void { pullMax(n); }
+}
+
+// next-fit: ordered by address.
+@final @unmanaged class ByAddress {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return B(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { B(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return B(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { B(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return B(a).addr < B(b).addr; }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void { pullMax(n); }
+}
+
+// @ts-ignore: decorator
+@inline function before(a: u32, b: u32): bool {
+  if (H.rule == RULE_BEST && B(a).size != B(b).size) return B(a).size < B(b).size;
+  return B(a).addr < B(b).addr;
+}
+
+function addFree(n: u32): void {
+  B(n).flags = FL_FREE;
+  H.root = H.rule == RULE_BEST ? treeInsert<BySize>(H.root, n) : treeInsert<ByAddress>(H.root, n);
+  H.freeBytes += B(n).size;
+  H.freeBlocks++;
+}
+
+function removeFree(n: u32): void {
+  H.root = H.rule == RULE_BEST ? treeRemove<BySize>(H.root, n) : treeRemove<ByAddress>(H.root, n);
+  H.freeBytes -= B(n).size;
+  H.freeBlocks--;
+}
+
+// Best fit: the first block in (size, addr) order with size >= need.
+function bestFit(need: u64): u32 {
+  let t = H.root, found: u32 = 0;
+  while (t) {
+    if (B(t).size >= need) { found = t; t = B(t).left; } else t = B(t).right;
+  }
+  return found;
+}
+
+// The lowest-addressed block at or above `from` with size >= need, in subtree t (address order).
+function firstFitFrom(t: u32, from: u64, need: u64): u32 {
+  while (t) {
+    if (B(t).max < need) return 0;
+    if (B(t).addr < from) { t = B(t).right; continue; }
+    const l = firstFitFrom(B(t).left, from, need);
+    if (l) return l;
+    if (B(t).size >= need) return t;
+    t = B(t).right;
+  }
+  return 0;
+}
+
+function nextFit(need: u64): u32 {
+  const f = firstFitFrom(H.root, H.rover, need);
+  if (f) return f;
+  if (maxOf(H.root) < need) return 0;
+  counterAdd(heapNo, C_WRAPS, 1);
+  return firstFitFrom(H.root, 0, need);
+}
+
+// ---------------------------------------------------------------- alloc / free / realloc
+
+// Links a between p and q (either may be 0: the segment's ends) in segment i.
+function linkBetween(p: u32, a: u32, q: u32, i: u32): void {
+  B(a).prevPhys = p;
+  B(a).nextPhys = q;
+  if (p) B(p).nextPhys = a; else setFirst(i, a);
+  if (q) B(q).prevPhys = a; else setLast(i, a);
+}
+
+function unlink(a: u32): void {
+  const p = B(a).prevPhys, q = B(a).nextPhys, i = B(a).seg;
+  if (p) B(p).nextPhys = q; else setFirst(i, q);
+  if (q) B(q).prevPhys = p; else setLast(i, p);
+}
+
+function growPhys(): void {
+  const i = A.segCount - 1;
+  if (i < H.physCap) return;
+  const cap = H.physCap ? H.physCap * 2 : 4;
+  H.firsts = resize(H.firsts, <usize>cap * 4);
+  H.lasts = resize(H.lasts, <usize>cap * 4);
+  memory.fill(H.firsts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+  memory.fill(H.lasts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+  H.physCap = cap;
+}
+
+export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  use(heapIndex);
+  if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
+  let need = blockBytes(size, alignLog2);
+  if (need < MIN_BLOCK_BYTES) need = MIN_BLOCK_BYTES;
+  const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
+  const f = H.rule == RULE_BEST ? bestFit(need) : nextFit(need);
+  let n: u32;
+  if (f) {
+    removeFree(f);
+    if (B(f).size - need >= MIN_BLOCK_BYTES) {
+      n = newRec(B(f).addr, need, alignBits, B(f).seg);
+      linkBetween(B(f).prevPhys, n, f, B(f).seg);
+      B(f).addr += need;
+      B(f).size -= need;
+      addFree(f);
+      touchPages(B(f).addr, HEADER_BYTES, owner);
+      counterAdd(heapNo, C_SPLITS, 1);
+    } else {
+      n = f;
+      B(n).flags = alignBits;
+    }
+    H.rover = B(n).addr + B(n).size;
+    counterAdd(heapNo, C_REUSED_BLOCKS, 1);
+  } else {
+    const before = A.segCount;
+    const at = carve(A, need);
+    if (!at) return 0;
+    growPhys();
+    const i = A.segCount - 1;
+    n = newRec(at, need, alignBits, i);
+    linkBetween(A.segCount != before ? 0 : lastOf(i), n, 0, i);
+    counterAdd(heapNo, C_CARVED_BLOCKS, 1);
+  }
+  H.busyBytes += B(n).size;
+  H.busyBlocks++;
+  touchPages(B(n).addr, HEADER_BYTES, owner);
+  return n;
+}
+
+// Block n (off every index) becomes free: merged with free neighbours, or given to the top.
+function release(n: u32): void {
+  const p = B(n).prevPhys;
+  if (p && isFree(p)) {
+    removeFree(p);
+    B(p).size += B(n).size;
+    unlink(n);
+    dropRec(n);
+    n = p;
+    counterAdd(heapNo, C_COALESCES, 1);
+  }
+  const q = B(n).nextPhys;
+  if (q && isFree(q)) {
+    removeFree(q);
+    B(n).size += B(q).size;
+    unlink(q);
+    dropRec(q);
+    counterAdd(heapNo, C_COALESCES, 1);
+  }
+  if (!B(n).nextPhys && isNewest(A, B(n).seg)) {
+    lowerTop(A, B(n).addr);
+    unlink(n);
+    dropRec(n);
+    counterAdd(heapNo, C_COALESCES, 1);
+    return;
+  }
+  addFree(n);
+  touchPages(B(n).addr, HEADER_BYTES, owner);
+}
+
+export function fitFree(heapIndex: i32, n: u32): void {
+  use(heapIndex);
+  H.busyBytes -= B(n).size;
+  H.busyBlocks--;
+  release(n);
+}
+
+export function fitRealloc(heapIndex: i32, n: u32, size: u64): u32 {
+  use(heapIndex);
+  const alignLog2 = (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF;
+  if (size > (<u64>1 << 46)) return 0;
+  let need = blockBytes(size, alignLog2);
+  if (need < MIN_BLOCK_BYTES) need = MIN_BLOCK_BYTES;
+  const have = B(n).size;
+  if (need <= have) {
+    if (have - need >= MIN_BLOCK_BYTES) {
+      const t = newRec(B(n).addr + need, have - need, 0, B(n).seg);
+      linkBetween(n, t, B(n).nextPhys, B(n).seg);
+      B(n).size = need;
+      H.busyBytes -= have - need;
+      release(t);
+    }
+    return n;
+  }
+  const q = B(n).nextPhys;
+  if (q && isFree(q) && have + B(q).size >= need) {
+    const extra = need - have;
+    removeFree(q);
+    if (B(q).size - extra >= MIN_BLOCK_BYTES) {
+      B(q).addr += extra;
+      B(q).size -= extra;
+      addFree(q);
+      touchPages(B(q).addr, HEADER_BYTES, owner);
+      B(n).size = need;
+    } else {
+      B(n).size += B(q).size;
+      unlink(q);
+      dropRec(q);
+    }
+    H.busyBytes += B(n).size - have;
+    return n;
+  }
+  const m = fitAlloc(heapIndex, size, alignLog2);
+  if (!m) return 0;
+  const old = have - HEADER_BYTES;
+  touchPages(fitUserAddress(heapIndex, m), old < size ? old : size, owner);   // the copy
+  fitFree(heapIndex, n);
+  return m;
+}
+
+export function fitTrim(heapIndex: i32, padBytes: u64): u64 {
+  use(heapIndex);
+  return trimTops(A, padBytes);
+}
+
+export function fitUserAddress(heapIndex: i32, n: u32): u64 {
+  return userAddressOf(B(n).addr, (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF);
+}
+
+// ---------------------------------------------------------------- sample
+
+export function fitSample(heapIndex: i32, out: usize): void {
+  use(heapIndex);
+  const topBytes = topCommittedBytes(A);
+  const top = largestTop(A), tree = maxOf(H.root);
+  const largest = top > tree ? top : tree;
+  putSlot(out, K_BUSY, H.busyBytes);
+  putSlot(out, K_FREE, H.freeBytes + topBytes);
+  putSlot(out, K_FREE_BLOCKS, H.freeBlocks + topBlocks(A));
+  putSlot(out, K_LARGEST_FREE, largest);
+  putSlot(out, K_UNCOMMITTED_RANGES, uncommittedRanges(A));
+  putSlot(out, K_SEGMENTS, A.segCount);
+  putSlot(out, K_VIRTUAL_BLOCKS, 0);
+  putSlot(out, K_VIRTUAL_BYTES, 0);
+  putSlot(out, K_POLICY_BASE + C_TOP_COMMITTED_BYTES, topBytes);
+  putSlot(out, K_POLICY_BASE + C_TRIMMED_BYTES, A.trimmedBytes);
+  putSlot(out, K_POLICY_BASE + C_ABANDONED_BYTES, abandonedTopBytes(A));
+  if (H.rule == RULE_NEXT) putSlot(out, K_POLICY_BASE + C_ROVER_ADDRESS, H.rover);
+}
+
+// ---------------------------------------------------------------- invariants F1..F4
+
+let ckCount: u64 = 0;
+let ckBad: bool = false;
+
+// In-order walk: keys strictly increasing, maxima right, only free blocks; counts the nodes.
+function walk(t: u32, prev: u32): u32 {
+  if (!t || ckBad) return prev;
+  if (!isFree(t)) { ckBad = true; return prev; }
+  prev = walk(B(t).left, prev);
+  if (prev && !before(prev, t)) { ckBad = true; return prev; }
+  const m = B(t).max;
+  pullMax(t);
+  if (B(t).max != m) { ckBad = true; return prev; }
+  ckCount++;
+  return walk(B(t).right, t);
+}
+
+export function fitCheck(heapIndex: i32): i32 {
+  use(heapIndex);
+  let busy: u64 = 0, busyBlocks: u64 = 0, free: u64 = 0, freeBlocks: u64 = 0;
+  for (let i: u32 = 0; i < A.segCount; i++) {
+    const s = seg(A, i);
+    let n = firstOf(i), prev: u32 = 0, expect = s.base;
+    while (n) {
+      if (B(n).addr != expect || B(n).prevPhys != prev || B(n).seg != i || B(n).size < MIN_BLOCK_BYTES) return 1;
+      if (isFree(n)) {
+        if (prev && isFree(prev)) return 2;
+        free += B(n).size; freeBlocks++;
+      } else {
+        busy += B(n).size; busyBlocks++;
+      }
+      if (!vmIsCommitted(B(n).addr) || !vmIsCommitted(B(n).addr + B(n).size - 1)) return 4;
+      expect += B(n).size;
+      prev = n;
+      n = B(n).nextPhys;
+    }
+    if (expect != s.top || lastOf(i) != prev) return 1;
+    if (isNewest(A, i) && prev && isFree(prev)) return 2;
+  }
+  ckCount = 0;
+  ckBad = false;
+  walk(H.root, 0);
+  const nodes = H.rule == RULE_BEST ? treeCheckPriorities<BySize>(H.root) : treeCheckPriorities<ByAddress>(H.root);
+  if (ckBad || ckCount != freeBlocks || nodes != <i64>freeBlocks) return 3;
+  if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks) return 4;
+  if (arenaCheck(A)) return 4;
+  return 0;
+}

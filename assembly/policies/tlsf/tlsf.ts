@@ -1,0 +1,681 @@
+// === tlsf: Two-Level Segregated Fit, block for block as Matthew Conte's implementation (v3, 64-bit) ===
+//
+// Masmano, Ripoll, Crespo, Real (2004), "TLSF: a new dynamic memory allocator for real-time
+// systems", as implemented by Matthew Conte (tlsf 3.x, the version most C projects embed), built
+// for a 64-bit target. The heap is one pool created with tlsf_create_with_pool(mem, poolBytes): the
+// control structure (bitmaps and list heads, TLSF_CONTROL_BYTES) at mem, the pool right behind it.
+// Rules (docs/textbook-policies.md says the same in prose):
+//   sizes       a request is rounded up to 8 bytes, at least 24 (block_size_min); 0 and requests of
+//               4 GiB or more fail (malloc(0) returns NULL in this implementation)
+//   block       an 8-byte size word, then the user bytes; a block's "size" is what follows the size
+//               word, and its last 8 bytes hold the next block's back link while it is free, so
+//               consecutive size words are 8 + size apart. A zero-size sentinel closes the pool.
+//   classes     first level fl = floor(log2 size) - 7 (sizes below 256 all in fl 0), 32 second-level
+//               lists per first level (8-byte steps below 256, then 1/32 of the power of two)
+//   search      "good fit": the request is rounded up to the next list boundary, then the head of
+//               the first non-empty list at or above it (two bitmaps, no scan); lists are LIFO
+//   split       when the block has at least 32 bytes more than asked, the tail becomes a free block
+//   free        immediate coalescing with the previous and the next physical block
+//   realloc     grows into a free next block when the two are large enough, shrinks in place
+//               (the cut-off tail merges with a free next block), else malloc + copy + free
+//   memalign    asks for size + align + 32, then frees the leading gap as its own block
+//   pool        one pool that never grows and never shrinks; TLSF has no call that gives memory back
+// Departures from the C code, each where the C code is undefined or cannot apply here: realloc to
+// 0 bytes keeps a smallest block (the engine's REALLOC keeps the id alive; traced realloc(p, 0)
+// arrives as a free), and realloc to 4 GiB or more fails (the C code would cut the block to 0).
+//
+// Pages: the memory is one reservation of poolBytes. TLSF writes the control structure, the first
+// block's size word and the sentinel at the pool's end when it is created; after that it reaches
+// pages from the bottom up. Pages are committed when first reached (as a lazily backed mapping
+// is), from mem up to the committed frontier and the last page, and never given back.
+//
+// ╒═══ block record (REC_BYTES = 32), one per block, sentinel included ═══╕
+// │ 0 addr u64: address of the size word │ 8 size u64: size | FREE | PREV_FREE │
+// │ 16 prevPhys u32 │ 20 nextPhys u32 │ 24 nextFree u32 │ 28 prevFree u32   │
+// ╘═══════════════════════════════════════════════════════════════════════╛
+//   user address = addr + 8. A handle is the record index of a used block.
+//   high_water (heap.native) = the largest user offset from mem + block size handed out so far.
+//
+// Invariants (tlsfCheck returns the number of the first that fails):
+//   T1 the blocks tile the pool: the first at pool, each next one 8 + size further, the sentinel
+//      (size 0, used) last; prev/next links agree; sizes are multiples of 8, at least 24
+//   T2 each block's PREV_FREE flag equals its predecessor's FREE flag; no two free blocks touch
+//   T3 every free block is on the list its size maps to, every list holds free blocks only, the
+//      links agree, and both bitmaps say exactly which lists are non-empty
+//   T4 counters (used bytes and blocks, free bytes and blocks) equal a recount; high_water is at
+//      least the end of every used block
+//   T5 committed pages are exactly [mem, frontier) and the pool's last page; the frontier covers
+//      every used block and every size word written
+
+import {
+  Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage, Arch,
+} from "../../abi";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { paramInt, PARAM_INVALID } from "../../kit/params";
+import { counterAdd, putSlot } from "../../kit/counters";
+import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, GiB } from "../../vm/constants";
+import {
+  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmArch, vmRegionAt, vmRegionCommittedPages,
+} from "../../vm/space";
+
+// Conte's constants for a 64-bit build (tlsf.c enum tlsf_private / tlsf_public).
+const ALIGN_SIZE_LOG2: u64 = 3;                       // tlsf.c: ALIGN_SIZE_LOG2 (TLSF_64BIT)
+const ALIGN_SIZE: u64 = 1 << ALIGN_SIZE_LOG2;         // tlsf.c: ALIGN_SIZE
+const SL_INDEX_COUNT_LOG2: u32 = 5;                   // tlsf.c: SL_INDEX_COUNT_LOG2
+const SL_INDEX_COUNT: u32 = 1 << SL_INDEX_COUNT_LOG2; // tlsf.c: SL_INDEX_COUNT
+const FL_INDEX_MAX: u32 = 32;                         // tlsf.c: FL_INDEX_MAX (TLSF_64BIT)
+const FL_INDEX_SHIFT: u32 = SL_INDEX_COUNT_LOG2 + <u32>ALIGN_SIZE_LOG2; // tlsf.c: FL_INDEX_SHIFT
+const FL_INDEX_COUNT: u32 = FL_INDEX_MAX - FL_INDEX_SHIFT + 1;         // tlsf.c: FL_INDEX_COUNT
+const SMALL_BLOCK_SIZE: u64 = <u64>1 << FL_INDEX_SHIFT;                // tlsf.c: SMALL_BLOCK_SIZE
+const HEADER_OVERHEAD: u64 = 8;                       // tlsf.c: block_header_overhead = sizeof(size_t)
+const BLOCK_HEADER_BYTES: u64 = 32;                   // tlsf.c: sizeof(block_header_t), 4 words
+const BLOCK_SIZE_MIN: u64 = BLOCK_HEADER_BYTES - 8;   // tlsf.c: block_size_min
+const BLOCK_SIZE_MAX: u64 = <u64>1 << FL_INDEX_MAX;   // tlsf.c: block_size_max
+const POOL_OVERHEAD: u64 = 2 * HEADER_OVERHEAD;       // tlsf.c: tlsf_pool_overhead()
+// tlsf.c: sizeof(control_t) = block_null (32) + fl_bitmap (4) + sl_bitmap[25] (100), padded to 8,
+// + blocks[25][32] pointers (6400) = 6536 on x86-64 (checked by the fixture generator's output).
+const TLSF_CONTROL_BYTES: u64 = 6536;
+if (SMALL_BLOCK_SIZE / <u64>SL_INDEX_COUNT != ALIGN_SIZE) ERROR("tlsf sizes out of tune");
+if (FL_INDEX_COUNT != 25) ERROR("tlsf first-level count");
+
+const FREE_BIT: u64 = 1;       // tlsf.c: block_header_free_bit
+const PREV_FREE_BIT: u64 = 2;  // tlsf.c: block_header_prev_free_bit
+const FLAG_BITS: u64 = FREE_BIT | PREV_FREE_BIT;
+const DEAD: u64 = 0xFFFFFFFFFFFFFFFF;
+
+// Parameters (slot index in the HEAP_CREATE params block; NaN = default).
+export const TLSF_POOL_BYTES = 0;      // bytes given to tlsf_create_with_pool (control + pool)
+export const TLSF_PARAM_COUNT = 1;
+// Defaults: the largest pool the 64-bit build takes (blocks stay below block_size_max, 4 GiB) on
+// x64; 1 GiB on x86, half of a 32-bit process's address space.
+const DEFAULT_POOL_BYTES_X64: u64 = 4 * GiB;
+const DEFAULT_POOL_BYTES_X86: u64 = 1 * GiB;
+const MIN_POOL_BYTES: u64 = 2 * PAGE_SIZE_BYTES;
+const MAX_POOL_BYTES: u64 = 4 * GiB;
+
+// Policy counters (kit/counters.ts; names in index.ts, same order). 0..4 and 9 are computed at
+// sample time, 5..8 are counted where they happen.
+const C_USED_BYTES = 0;        // heap.native used_bytes: sum of tlsf_block_size of used blocks
+const C_HIGH_WATER = 1;        // heap.native high_water
+const C_POOL_BYTES = 2;        // the pool's first free block size (pool_bytes)
+const C_USED_BLOCKS = 3;
+const C_FRONTIER_BYTES = 4;    // bytes from mem to the committed frontier
+const C_ZERO_NULLS = 5;        // malloc(0) calls answered NULL, cumulative
+const C_NO_FIT_NULLS = 6;      // requests no list could serve, cumulative
+const C_REALLOC_IN_PLACE = 7;  // reallocs that kept their block, cumulative
+const C_REALLOC_MOVED = 8;     // reallocs that moved (malloc + copy + free), cumulative
+const C_MEM_ADDRESS = 9;       // mem: the address given to tlsf_create_with_pool
+
+// ---------------------------------------------------------------- records
+
+@unmanaged class Blk {
+  addr: u64;
+  size: u64;
+  prevPhys: u32;
+  nextPhys: u32;
+  nextFree: u32;
+  prevFree: u32;
+}
+const REC_BYTES: usize = 32;
+if (offsetof<Blk>() != REC_BYTES) ERROR("tlsf record layout");
+
+// Every tlsf heap's block records, one kit pool (dropped records link through nextFree).
+const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("nextFree"), 4096);
+
+// Records are indices: never keep a Blk across a call that may take records (the pool moves).
+// @ts-ignore: decorator
+@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+// @ts-ignore: decorator
+@inline function sizeOf(n: u32): u64 { return B(n).size & ~FLAG_BITS; }
+// @ts-ignore: decorator
+@inline function isFree(n: u32): bool { return (B(n).size & FREE_BIT) != 0; }
+// @ts-ignore: decorator
+@inline function isPrevFree(n: u32): bool { return (B(n).size & PREV_FREE_BIT) != 0; }
+// @ts-ignore: decorator
+@inline function setFlag(n: u32, f: u64): void { B(n).size |= f; }
+// @ts-ignore: decorator
+@inline function clearFlag(n: u32, f: u64): void { B(n).size &= ~f; }
+// @ts-ignore: decorator
+@inline function setSize(n: u32, s: u64): void { B(n).size = s | (B(n).size & FLAG_BITS); }
+
+function newRec(addr: u64, size: u64): u32 {
+  const n = takeRecord(RECS);
+  const b = B(n);
+  b.addr = addr; b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
+  return n;
+}
+
+function dropRec(n: u32): void {
+  B(n).size = DEAD;
+  dropRecord(RECS, n);
+}
+
+export function tlsfEngineBytes(): usize { return poolBytes(RECS); }
+export function tlsfRecordBytes(): u32 { return <u32>REC_BYTES; }
+
+// ---------------------------------------------------------------- heap state
+
+@unmanaged class TlsfHeap {
+  mem: u64;           // start of the memory given to tlsf_create_with_pool
+  memBytes: u64;
+  poolBytes: u64;     // size of the pool's first block (tlsf_add_pool's pool_bytes)
+  frontier: u64;      // pages [mem, frontier) are committed
+  tailPage: u64;      // first byte of the committed pages at the pool's end
+  usedBytes: u64;
+  usedBlocks: u64;
+  freeBytes: u64;     // sum of block sizes of free blocks
+  freeBlocks: u64;
+  highWater: u64;
+  first: u32;
+  sentinel: u32;
+  flBitmap: u32;
+  pad: u32;
+}
+const HEAP_BYTES: usize = offsetof<TlsfHeap>();
+const SL_BITMAP_BYTES: usize = <usize>FL_INDEX_COUNT * 4;
+const HEADS_BYTES: usize = <usize>FL_INDEX_COUNT * <usize>SL_INDEX_COUNT * 4;
+const STATE_BYTES: usize = HEAP_BYTES + SL_BITMAP_BYTES + HEADS_BYTES;
+
+const states = memory.data(MAX_HEAPS * 4);   // u32 pointer per heap, 0 = none
+let H: TlsfHeap = changetype<TlsfHeap>(0);
+let slBitmap: usize = 0;
+let heads: usize = 0;
+let owner: u8 = 0;
+let heapNo: i32 = 0;
+
+function use(heapIndex: i32): void {
+  H = changetype<TlsfHeap>(<usize>load<u32>(states + (<usize>heapIndex << 2)));
+  slBitmap = changetype<usize>(H) + HEAP_BYTES;
+  heads = slBitmap + SL_BITMAP_BYTES;
+  owner = <u8>heapIndex;
+  heapNo = heapIndex;
+}
+
+// @ts-ignore: decorator
+@inline function slMap(fl: u32): u32 { return load<u32>(slBitmap + (<usize>fl << 2)); }
+// @ts-ignore: decorator
+@inline function setSlMap(fl: u32, v: u32): void { store<u32>(slBitmap + (<usize>fl << 2), v); }
+// @ts-ignore: decorator
+@inline function headAt(fl: u32, sl: u32): usize { return heads + ((<usize>fl * <usize>SL_INDEX_COUNT + <usize>sl) << 2); }
+
+// ---------------------------------------------------------------- size classes
+
+// tlsf.c fls on a size_t: index of the highest set bit.
+// @ts-ignore: decorator
+@inline function fls(x: u64): u32 { return 63 - <u32>clz(x); }
+
+let mapFl: u32 = 0;
+let mapSl: u32 = 0;
+
+// tlsf.c mapping_insert: the list a free block of `size` bytes belongs to.
+function mappingInsert(size: u64): void {
+  if (size < SMALL_BLOCK_SIZE) {
+    mapFl = 0;
+    mapSl = <u32>(size / (SMALL_BLOCK_SIZE / <u64>SL_INDEX_COUNT));
+  } else {
+    const f = fls(size);
+    mapSl = <u32>(size >> (f - SL_INDEX_COUNT_LOG2)) ^ SL_INDEX_COUNT;
+    mapFl = f - (FL_INDEX_SHIFT - 1);
+  }
+}
+
+// tlsf.c mapping_search: rounds the request up to the next list boundary first.
+function mappingSearch(size: u64): void {
+  if (size >= SMALL_BLOCK_SIZE) size += (<u64>1 << (fls(size) - SL_INDEX_COUNT_LOG2)) - 1;
+  mappingInsert(size);
+}
+
+// tlsf.c adjust_request_size: 0 when the request cannot be served.
+function adjustRequest(size: u64, align: u64): u64 {
+  if (!size || size > BLOCK_SIZE_MAX) return 0;
+  const a = alignUp(size, align);
+  if (a >= BLOCK_SIZE_MAX) return 0;
+  return a > BLOCK_SIZE_MIN ? a : BLOCK_SIZE_MIN;
+}
+
+// ---------------------------------------------------------------- free lists
+
+function removeFree(n: u32, fl: u32, sl: u32): void {
+  const prev = B(n).prevFree, next = B(n).nextFree;
+  if (next) B(next).prevFree = prev;
+  if (prev) B(prev).nextFree = next;
+  const h = headAt(fl, sl);
+  if (load<u32>(h) == n) {
+    store<u32>(h, next);
+    if (!next) {
+      setSlMap(fl, slMap(fl) & ~(<u32>1 << sl));
+      if (!slMap(fl)) H.flBitmap &= ~(<u32>1 << fl);
+    }
+  }
+  H.freeBytes -= sizeOf(n);
+  H.freeBlocks--;
+}
+
+function insertFree(n: u32, fl: u32, sl: u32): void {
+  const h = headAt(fl, sl);
+  const cur = load<u32>(h);
+  B(n).nextFree = cur;
+  B(n).prevFree = 0;
+  if (cur) B(cur).prevFree = n;
+  store<u32>(h, n);
+  H.flBitmap |= <u32>1 << fl;
+  setSlMap(fl, slMap(fl) | (<u32>1 << sl));
+  H.freeBytes += sizeOf(n);
+  H.freeBlocks++;
+}
+
+function blockRemove(n: u32): void { mappingInsert(sizeOf(n)); removeFree(n, mapFl, mapSl); }
+function blockInsert(n: u32): void { mappingInsert(sizeOf(n)); insertFree(n, mapFl, mapSl); }
+
+// tlsf.c search_suitable_block on (mapFl, mapSl); sets them to the list found.
+function searchSuitable(): u32 {
+  let fl = mapFl;
+  let sm = slMap(fl) & (<u32>0xFFFFFFFF << mapSl);
+  if (!sm) {
+    const fm = fl + 1 < 32 ? H.flBitmap & (<u32>0xFFFFFFFF << (fl + 1)) : 0;
+    if (!fm) return 0;
+    fl = <u32>ctz(fm);
+    sm = slMap(fl);
+  }
+  const sl = <u32>ctz(sm);
+  mapFl = fl;
+  mapSl = sl;
+  return load<u32>(headAt(fl, sl));
+}
+
+// tlsf.c block_locate_free.
+function locateFree(size: u64): u32 {
+  if (!size) return 0;
+  mappingSearch(size);
+  if (mapFl >= FL_INDEX_COUNT) return 0;
+  const n = searchSuitable();
+  if (n) removeFree(n, mapFl, mapSl);
+  return n;
+}
+
+// ---------------------------------------------------------------- pages
+
+// The simulated process writes 8 bytes at `a`: commit up to there (pages are reached from the bottom
+// up; the pool's last page is committed from the start) and make the page resident.
+function write8(a: u64): void {
+  if (a < H.tailPage) reach(a + 8);
+  touchPages(a, 8, owner);
+}
+
+// Commits the pages up to `end` (exclusive) if the frontier is below.
+function reach(end: u64): void {
+  if (end <= H.frontier) return;
+  let f = alignUp(end, PAGE_SIZE_BYTES);
+  if (f > H.tailPage) f = H.tailPage;
+  if (f > H.frontier) {
+    vmCommit(H.frontier, f - H.frontier);
+    H.frontier = f;
+  }
+}
+
+// ---------------------------------------------------------------- block operations (tlsf.c names)
+
+// Links n's successor back to n (the next block's prev_phys_block word, in n's last 8 bytes).
+function linkNext(n: u32): u32 {
+  const next = B(n).nextPhys;
+  B(next).prevPhys = n;
+  write8(B(next).addr - 8);
+  return next;
+}
+
+function markAsFree(n: u32): void {
+  const next = linkNext(n);
+  setFlag(next, PREV_FREE_BIT);
+  setFlag(n, FREE_BIT);
+  write8(B(n).addr);
+}
+
+function markAsUsed(n: u32): void {
+  clearFlag(B(n).nextPhys, PREV_FREE_BIT);
+  clearFlag(n, FREE_BIT);
+  write8(B(B(n).nextPhys).addr);
+  write8(B(n).addr);
+}
+
+// @ts-ignore: decorator
+@inline function canSplit(n: u32, size: u64): bool { return sizeOf(n) >= BLOCK_HEADER_BYTES + size; }
+
+// tlsf.c block_split: n keeps `size` bytes, the rest becomes a new free block behind it.
+function split(n: u32, size: u64): u32 {
+  const remainSize = sizeOf(n) - (size + HEADER_OVERHEAD);
+  const r = newRec(B(n).addr + HEADER_OVERHEAD + size, remainSize);
+  const next = B(n).nextPhys;
+  B(r).nextPhys = next;
+  B(r).prevPhys = n;
+  B(n).nextPhys = r;
+  setSize(n, size);
+  markAsFree(r);   // sets next's PREV_FREE and its back link
+  return r;
+}
+
+// tlsf.c block_absorb: prev takes over n (which is dropped); flags of prev unchanged.
+function absorb(prev: u32, n: u32): u32 {
+  B(prev).size += sizeOf(n) + HEADER_OVERHEAD;
+  const next = B(n).nextPhys;
+  B(prev).nextPhys = next;
+  dropRec(n);
+  linkNext(prev);
+  return prev;
+}
+
+function mergePrev(n: u32): u32 {
+  if (isPrevFree(n)) {
+    const prev = B(n).prevPhys;
+    blockRemove(prev);
+    n = absorb(prev, n);
+  }
+  return n;
+}
+
+function mergeNext(n: u32): u32 {
+  const next = B(n).nextPhys;
+  if (isFree(next)) {
+    blockRemove(next);
+    n = absorb(n, next);
+  }
+  return n;
+}
+
+function trimFree(n: u32, size: u64): void {
+  if (canSplit(n, size)) {
+    const r = split(n, size);
+    linkNext(n);
+    setFlag(r, PREV_FREE_BIT);
+    blockInsert(r);
+  }
+}
+
+function trimUsed(n: u32, size: u64): void {
+  if (canSplit(n, size)) {
+    let r = split(n, size);
+    clearFlag(r, PREV_FREE_BIT);
+    r = mergeNext(r);
+    blockInsert(r);
+  }
+}
+
+function trimFreeLeading(n: u32, size: u64): u32 {
+  let r = n;
+  if (canSplit(n, size)) {
+    r = split(n, size - HEADER_OVERHEAD);
+    setFlag(r, PREV_FREE_BIT);
+    linkNext(n);
+    blockInsert(n);
+  }
+  return r;
+}
+
+// tlsf.c block_prepare_used; also keeps the used counters and the high-water mark.
+function prepareUsed(n: u32, size: u64): u32 {
+  if (!n) return 0;
+  trimFree(n, size);
+  markAsUsed(n);
+  H.usedBytes += sizeOf(n);
+  H.usedBlocks++;
+  handedOut(n);
+  return n;
+}
+
+function handedOut(n: u32): void {
+  const end = B(n).addr + HEADER_OVERHEAD + sizeOf(n);
+  reach(end);
+  const hw = end - H.mem;
+  if (hw > H.highWater) H.highWater = hw;
+}
+
+// ---------------------------------------------------------------- create / destroy
+
+export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
+  const v = paramInt(params, count, TLSF_POOL_BYTES, vmArch() == Arch.X64 ? DEFAULT_POOL_BYTES_X64 : DEFAULT_POOL_BYTES_X86);
+  if (v == PARAM_INVALID || v < <i64>MIN_POOL_BYTES || v > <i64>MAX_POOL_BYTES) return Status.BAD_PARAM;
+  const bytes = <u64>v;
+  if (bytes & (PAGE_SIZE_BYTES - 1)) return Status.BAD_PARAM;
+  const mem = vmReserve(bytes, 0, RegionType.PRIVATE, Usage.HEAP, heapIndex, 0);
+  if (!mem) return Status.OUT_OF_MEMORY;
+  const st = heap.alloc(STATE_BYTES);
+  memory.fill(st, 0, STATE_BYTES);
+  store<u32>(states + (<usize>heapIndex << 2), <u32>st);
+  use(heapIndex);
+  H.mem = mem;
+  H.memBytes = bytes;
+  // tlsf_create_with_pool: the control structure at mem, then tlsf_add_pool(mem + tlsf_size()).
+  const pool = mem + TLSF_CONTROL_BYTES;
+  const poolBytes = alignDown(bytes - TLSF_CONTROL_BYTES - POOL_OVERHEAD, ALIGN_SIZE);
+  H.poolBytes = poolBytes;
+  H.frontier = mem;
+  const sentinelAddr = pool + HEADER_OVERHEAD + poolBytes;
+  H.tailPage = alignDown(sentinelAddr - HEADER_OVERHEAD, PAGE_SIZE_BYTES);
+  vmCommit(H.tailPage, mem + bytes - H.tailPage);
+  reach(pool);
+  touchPages(mem, TLSF_CONTROL_BYTES, owner);
+  // The first block's size word sits at the pool's start (its back link just before, unused).
+  const first = newRec(pool, poolBytes);
+  const sentinel = newRec(sentinelAddr, 0);
+  B(first).nextPhys = sentinel;
+  B(sentinel).prevPhys = first;
+  H.first = first;
+  H.sentinel = sentinel;
+  setFlag(first, FREE_BIT);
+  write8(pool);
+  blockInsert(first);
+  linkNext(first);
+  setFlag(sentinel, PREV_FREE_BIT);
+  write8(sentinelAddr);
+  return Status.OK;
+}
+
+export function tlsfDestroy(heapIndex: i32): void {
+  use(heapIndex);
+  let n = H.first;
+  while (n) { const next = B(n).nextPhys; dropRec(n); n = next; }
+  vmRelease(H.mem);
+  heap.free(changetype<usize>(H));
+  store<u32>(states + (<usize>heapIndex << 2), 0);
+}
+
+// ---------------------------------------------------------------- malloc / memalign / free / realloc
+
+function malloc(size: u64): u32 {
+  const adjust = adjustRequest(size, ALIGN_SIZE);
+  if (!adjust) {
+    if (size) counterAdd(heapNo, C_NO_FIT_NULLS, 1); else counterAdd(heapNo, C_ZERO_NULLS, 1);
+    return 0;
+  }
+  const n = prepareUsed(locateFree(adjust), adjust);
+  if (!n) counterAdd(heapNo, C_NO_FIT_NULLS, 1);
+  return n;
+}
+
+// tlsf_memalign.
+function memalign(align: u64, size: u64): u32 {
+  const adjust = adjustRequest(size, ALIGN_SIZE);
+  if (!adjust) {
+    if (size) counterAdd(heapNo, C_NO_FIT_NULLS, 1); else counterAdd(heapNo, C_ZERO_NULLS, 1);
+    return 0;
+  }
+  const gapMinimum = BLOCK_HEADER_BYTES;
+  const withGap = adjustRequest(adjust + align + gapMinimum, align);
+  const alignedSize = align > ALIGN_SIZE ? withGap : adjust;
+  let n = locateFree(alignedSize);
+  if (n) {
+    const ptr = B(n).addr + HEADER_OVERHEAD;
+    let aligned = alignUp(ptr, align);
+    let gap = aligned - ptr;
+    if (gap && gap < gapMinimum) {
+      const gapRemain = gapMinimum - gap;
+      const offset = gapRemain > align ? gapRemain : align;
+      aligned = alignUp(aligned + offset, align);
+      gap = aligned - ptr;
+    }
+    if (gap) n = trimFreeLeading(n, gap);
+  }
+  n = prepareUsed(n, adjust);
+  if (!n) counterAdd(heapNo, C_NO_FIT_NULLS, 1);
+  return n;
+}
+
+function free(n: u32): void {
+  H.usedBytes -= sizeOf(n);
+  H.usedBlocks--;
+  markAsFree(n);
+  n = mergePrev(n);
+  n = mergeNext(n);
+  blockInsert(n);
+}
+
+export function tlsfAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  use(heapIndex);
+  if (alignLog2 > <u32>ALIGN_SIZE_LOG2) return memalign(<u64>1 << alignLog2, size);
+  return malloc(size);
+}
+
+export function tlsfFree(heapIndex: i32, n: u32): void {
+  use(heapIndex);
+  free(n);
+}
+
+// tlsf_realloc for a live block and a size the engine keeps alive (see the header for 0).
+export function tlsfRealloc(heapIndex: i32, n: u32, size: u64): u32 {
+  use(heapIndex);
+  if (size >= BLOCK_SIZE_MAX) { counterAdd(heapNo, C_NO_FIT_NULLS, 1); return 0; }
+  const adjust = size ? adjustRequest(size, ALIGN_SIZE) : BLOCK_SIZE_MIN;
+  const next = B(n).nextPhys;
+  const cur = sizeOf(n);
+  const combined = cur + sizeOf(next) + HEADER_OVERHEAD;
+  if (adjust > cur && (!isFree(next) || adjust > combined)) {
+    const m = malloc(size ? size : 1);
+    if (!m) return 0;
+    touchPages(B(m).addr + HEADER_OVERHEAD, cur < adjust ? cur : adjust, owner);  // the copy
+    free(n);
+    counterAdd(heapNo, C_REALLOC_MOVED, 1);
+    return m;
+  }
+  H.usedBytes -= cur;
+  if (adjust > cur) {
+    mergeNext(n);
+    markAsUsed(n);
+  }
+  trimUsed(n, adjust);
+  H.usedBytes += sizeOf(n);
+  handedOut(n);
+  counterAdd(heapNo, C_REALLOC_IN_PLACE, 1);
+  return n;
+}
+
+// TLSF has no call that gives memory back.
+export function tlsfTrim(heapIndex: i32, padBytes: u64): u64 { return 0; }
+
+export function tlsfUserAddress(heapIndex: i32, n: u32): u64 { return B(n).addr + HEADER_OVERHEAD; }
+
+// tlsf_block_size of a live block (for tests and the host).
+export function tlsfBlockSize(n: u32): u64 { return sizeOf(n); }
+
+// ---------------------------------------------------------------- sample
+
+export function tlsfSample(heapIndex: i32, out: usize): void {
+  use(heapIndex);
+  // Footprints: a block occupies its size word and its size; the uncommitted pages between the
+  // frontier and the last page lie inside the last free block and are not "free committed" bytes.
+  const uncommitted = H.tailPage > H.frontier ? H.tailPage - H.frontier : 0;
+  putSlot(out, K_BUSY, H.usedBytes + H.usedBlocks * HEADER_OVERHEAD);
+  putSlot(out, K_FREE, H.freeBytes + H.freeBlocks * HEADER_OVERHEAD - uncommitted);
+  putSlot(out, K_FREE_BLOCKS, H.freeBlocks);
+  putSlot(out, K_LARGEST_FREE, largestFree());
+  putSlot(out, K_UNCOMMITTED_RANGES, uncommitted ? 1 : 0);
+  putSlot(out, K_SEGMENTS, 1);
+  putSlot(out, K_VIRTUAL_BLOCKS, 0);
+  putSlot(out, K_VIRTUAL_BYTES, 0);
+  putSlot(out, K_POLICY_BASE + C_USED_BYTES, H.usedBytes);
+  putSlot(out, K_POLICY_BASE + C_HIGH_WATER, H.highWater);
+  putSlot(out, K_POLICY_BASE + C_POOL_BYTES, H.poolBytes);
+  putSlot(out, K_POLICY_BASE + C_USED_BLOCKS, H.usedBlocks);
+  putSlot(out, K_POLICY_BASE + C_FRONTIER_BYTES, H.frontier - H.mem);
+  putSlot(out, K_POLICY_BASE + C_MEM_ADDRESS, H.mem);
+}
+
+// The largest free block's size (the whole block, uncommitted pages included): the largest block
+// lies in the highest non-empty list; that list is scanned.
+function largestFree(): u64 {
+  if (!H.flBitmap) return 0;
+  const fl = 31 - <u32>clz(H.flBitmap);
+  const sl = 31 - <u32>clz(slMap(fl));
+  let best: u64 = 0;
+  let n = load<u32>(headAt(fl, sl));
+  while (n) { if (sizeOf(n) > best) best = sizeOf(n); n = B(n).nextFree; }
+  return best;
+}
+
+// ---------------------------------------------------------------- invariants T1..T5
+
+export function tlsfCheck(heapIndex: i32): i32 {
+  use(heapIndex);
+  const pool = H.mem + TLSF_CONTROL_BYTES;
+  let usedBytes: u64 = 0, usedBlocks: u64 = 0, freeBytes: u64 = 0, freeBlocks: u64 = 0;
+  let n = H.first, prev: u32 = 0, expect = pool, prevFree = false, maxEnd: u64 = 0;
+  if (B(n).prevPhys != 0) return 1;
+  while (true) {
+    const s = sizeOf(n);
+    if (B(n).addr != expect || B(n).prevPhys != prev || (s & (ALIGN_SIZE - 1))) return 1;
+    if (n == H.sentinel) break;
+    if (s < BLOCK_SIZE_MIN || !B(n).nextPhys) return 1;
+    if (isPrevFree(n) != prevFree) return 2;
+    if (isFree(n)) {
+      if (prevFree) return 2;
+      freeBytes += s; freeBlocks++;
+      mappingInsert(s);
+      let m = load<u32>(headAt(mapFl, mapSl));
+      while (m && m != n) m = B(m).nextFree;
+      if (m != n) return 3;
+    } else {
+      usedBytes += s; usedBlocks++;
+      const end = B(n).addr + HEADER_OVERHEAD + s;
+      if (end > maxEnd) maxEnd = end;
+    }
+    prevFree = isFree(n);
+    prev = n;
+    expect = B(n).addr + HEADER_OVERHEAD + s;
+    n = B(n).nextPhys;
+  }
+  if (sizeOf(n) != 0 || isFree(n) || isPrevFree(n) != prevFree || n != H.sentinel) return 1;
+  if (expect != pool + HEADER_OVERHEAD + H.poolBytes) return 1;
+  // Lists and bitmaps.
+  let listed: u64 = 0;
+  for (let fl: u32 = 0; fl < FL_INDEX_COUNT; fl++) {
+    const sm = slMap(fl);
+    if (((H.flBitmap >> fl) & 1) != (sm ? 1 : 0)) return 3;
+    for (let sl: u32 = 0; sl < SL_INDEX_COUNT; sl++) {
+      let m = load<u32>(headAt(fl, sl));
+      if (((sm >> sl) & 1) != (m ? 1 : 0)) return 3;
+      let back: u32 = 0;
+      while (m) {
+        if (!isFree(m) || B(m).prevFree != back) return 3;
+        mappingInsert(sizeOf(m));
+        if (mapFl != fl || mapSl != sl) return 3;
+        listed++;
+        back = m;
+        m = B(m).nextFree;
+      }
+    }
+  }
+  if (listed != freeBlocks) return 3;
+  if (usedBytes != H.usedBytes || usedBlocks != H.usedBlocks || freeBytes != H.freeBytes || freeBlocks != H.freeBlocks) return 4;
+  if (maxEnd && maxEnd - H.mem > H.highWater) return 4;
+  // Pages: [mem, frontier) and [tailPage, end) committed, nothing between (boundary pages and the
+  // region's count of committed pages).
+  if (maxEnd > H.frontier && H.frontier < H.tailPage) return 5;
+  const end = H.mem + H.memBytes;
+  const low = H.frontier < H.tailPage ? H.frontier - H.mem : H.tailPage - H.mem;
+  const pages = (low + end - H.tailPage) >> PAGE_SHIFT;
+  if (<u64>vmRegionCommittedPages(vmRegionAt(H.mem)) != pages) return 5;
+  if (H.frontier > H.mem && !vmIsCommitted(H.frontier - 1)) return 5;
+  if (!vmIsCommitted(H.tailPage)) return 5;
+  if (H.frontier < H.tailPage && (vmIsCommitted(H.frontier) || vmIsCommitted(H.tailPage - 1))) return 5;
+  return 0;
+}

@@ -1,0 +1,110 @@
+// Policy dispatch: today's engine (calls through the policy registry's PolicyDef, kit/policy.ts)
+// against the engine as it was before the registry (a switch on the policy id in heaps.ts; commit
+// 70a63df's release.wasm, kept as bench/baseline/switch-dispatch.wasm), in one process, rounds
+// interleaved (a shared machine makes separate runs incomparable). Both modules are driven raw
+// (engineInit, HEAP_CREATE, runBatch) because their sample layouts differ; the op format and the
+// ids of first-fit (1) and ptmalloc (4) are the same in both. After each run the address of every
+// live block is hashed: both builds must place every block at the same address.
+// Run alone: npx tsx bench/dispatch.bench.ts [rounds=9]
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { OpBuffer } from '../src/engine/ops.js';
+import { Op, OP_WORDS } from '../src/engine/abi.js';
+import { peakHour } from '../src/workload/peak-hour.js';
+import type { BenchFigure } from './engine.bench.js';
+
+const BASELINE = fileURLToPath(new URL('./baseline/switch-dispatch.wasm', import.meta.url));
+const CURRENT = fileURLToPath(new URL('../build/release.wasm', import.meta.url));
+const STEADY_OPS = 1 << 20;
+const ARCH_X86 = 0;
+
+interface Raw {
+  memory: WebAssembly.Memory;
+  engineInit(arch: number, every: number): number;
+  paramsPtr(): number;
+  paramSlots(): number;
+  opsPtr(capacity: number): number;
+  runBatch(count: number): number;
+  idUserAddress(id: number): bigint;
+  eventCount(): bigint;
+}
+
+function instance(module: WebAssembly.Module): Raw {
+  const abort = (): never => { throw new Error('engine abort'); };
+  return new WebAssembly.Instance(module, { env: { abort, seed: () => 0 } }).exports as unknown as Raw;
+}
+
+function apply(x: Raw, ops: OpBuffer): void {
+  const ptr = x.opsPtr(Math.max(ops.length, 4096));
+  new Uint32Array(x.memory.buffer, ptr, ops.length * OP_WORDS).set(ops.words.subarray(0, ops.length * OP_WORDS));
+  if (x.runBatch(ops.length)) throw new Error('an op failed');
+}
+
+function fresh(module: WebAssembly.Module, policyId: number): Raw {
+  const x = instance(module);
+  if (x.engineInit(ARCH_X86, 0)) throw new Error('engine init');
+  new Float64Array(x.memory.buffer, x.paramsPtr(), x.paramSlots()).fill(NaN);
+  const create = new OpBuffer(1);
+  create.heapCreate(0, policyId, -1, 0, 0);
+  apply(x, create);
+  return x;
+}
+
+/** Addresses of ids 0..maxId-1 (0 when not live): where each build put every live block. */
+function placement(x: Raw, maxId: number): string {
+  const h = createHash('sha256');
+  for (let id = 0; id < maxId; id++) h.update(`${x.idUserAddress(id)},`);
+  return h.digest('hex');
+}
+
+function maxIdOf(batches: OpBuffer[]): number {
+  let m = 0;
+  for (const b of batches) for (let i = 0; i < b.length; i++) {
+    const op = b.words[i * OP_WORDS]! & 0xff;
+    if (op === Op.ALLOC) m = Math.max(m, b.words[i * OP_WORDS + 1]! + 1);
+  }
+  return m;
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; };
+
+export async function runDispatchBench(rounds = 9): Promise<BenchFigure[]> {
+  const mods = [BASELINE, CURRENT].map((p) => new WebAssembly.Module(readFileSync(p)));
+  const peak = [...(peakHour({ seed: 1 }).batches() as Iterable<OpBuffer>)];
+  const peakOps = peak.reduce((s, b) => s + b.length, 0);
+  const pairs = new OpBuffer(STEADY_OPS);
+  for (let i = 0; i < STEADY_OPS / 2; i++) { pairs.alloc(0, i & 1023, 64); pairs.free(0, i & 1023); }
+  const cases: Array<{ name: string; policyId: number; batches: OpBuffer[]; ops: number }> = [
+    { name: 'first-fit peak-hour', policyId: 1, batches: peak, ops: peakOps },
+    { name: 'first-fit steady alloc/free pairs', policyId: 1, batches: [pairs], ops: STEADY_OPS },
+    { name: 'ptmalloc peak-hour', policyId: 4, batches: peak, ops: peakOps },
+  ];
+  const out: BenchFigure[] = [];
+  for (const c of cases) {
+    const maxId = maxIdOf(c.batches);
+    const times: number[][] = [[], []];
+    const digests: string[] = [];
+    const once = (k: number, record: boolean): void => {
+      const x = fresh(mods[k]!, c.policyId);
+      const t0 = performance.now();
+      for (const b of c.batches) apply(x, b);
+      const ms = performance.now() - t0;
+      if (record) times[k]!.push(ms);
+      if (digests[k] === undefined) digests[k] = placement(x, maxId);
+    };
+    for (let w = 0; w < 2; w++) for (let k = 0; k < 2; k++) once(k, false);
+    for (let r = 0; r < rounds; r++) for (const k of r & 1 ? [1, 0] : [0, 1]) once(k, true);
+    const a = median(times[0]!), b = median(times[1]!);
+    out.push({
+      name: `dispatch: ${c.name}, registry / switch speed`, value: Math.round((a / b) * 1000) / 1000, unit: '×',
+      note: `switch ${(c.ops / a / 1000).toFixed(2)} M ops/s (${a.toFixed(1)} ms), registry ${(c.ops / b / 1000).toFixed(2)} M ops/s ` +
+        `(${b.toFixed(1)} ms), medians of ${rounds} interleaved rounds; same placement: ${digests[0] === digests[1] ? 'yes' : 'NO'}`,
+    });
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const f of await runDispatchBench(Number(process.argv[2] ?? 9))) console.log(`${f.name}: ${f.value} ${f.unit}  (${f.note})`);
+}

@@ -1,0 +1,27 @@
+// Name lookups in the registries (commands, workloads, profiles, architectures): only a record's
+// own entries count, so a user's `constructor`, `__proto__` or `toString` is an unknown name like
+// any other, never an inherited property of Object.prototype.
+
+/** record[key] when `key` is one of the record's own entries, else undefined. */
+export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** An empty object with no prototype, for maps keyed by user-given names. */
+export function nameMap<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** Longest user-given value quoted in an error message. */
+const MAX_QUOTED_CHARS = 200;
+
+/**
+ * A user-given name or value for an error message: in single quotes, control characters escaped,
+ * at most MAX_QUOTED_CHARS characters (then …), so a message stays one short line.
+ */
+export function quoted(value: string): string {
+  const cut = value.length > MAX_QUOTED_CHARS;
+  // eslint-disable-next-line no-control-regex
+  const text = value.slice(0, MAX_QUOTED_CHARS).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `'${text}${cut ? '…' : ''}'`;
+}

@@ -1,0 +1,72 @@
+// Names are looked up safely (regression tests for the reliability report's failure 8): a name that
+// is a property of every JavaScript object is an unknown name like any other, a usage error that
+// lists the valid ones; never a TypeError with a stack trace, never silently ignored.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cli } from './helpers.js';
+import { tempDir } from '../trace/helpers.js';
+import { policyNames } from '../../src/policies/registry.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+export const PROTOTYPE_NAMES = ['constructor', 'toString', '__proto__', 'valueOf', 'hasOwnProperty', 'prototype', '__defineGetter__'];
+
+function usageError(r: { code: number; stderr: string; stdout: string }): void {
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/internal error|TypeError|\n\s+at /);
+}
+
+describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
+  it('as a command', async () => {
+    const r = await cli(name);
+    usageError(r);
+    expect(r.stderr).toMatch(new RegExp(`unknown command '${name}' \\(commands: analyze, convert, demo, record, run, stats, sweep;`));
+  });
+
+  it('as a workload (run, sweep, analyze --against)', async () => {
+    const r = await cli('run', name);
+    usageError(r);
+    expect(r.stderr).toMatch(new RegExp(`unknown workload '${name}' \\(built in: peak-hour, windows-service-peak`));
+    usageError(await cli('sweep', name));
+    const dump = join(tmp.dir, 'dump.txt');
+    writeFileSync(dump, '');
+    const a = await cli('analyze', dump, '--against', name);
+    expect(a.code).toBe(2);
+    expect(a.stderr).not.toMatch(/internal error|TypeError/);
+  });
+
+  it('as a policy (run, demo, sweep, --set parent=, analyze --against)', async () => {
+    // Every registered policy, from the registry (a new policy adds itself to the list).
+    const known = new RegExp(`unknown policy '.*' \\(known: ${policyNames().join(', ')}\\)`);
+    for (const argv of [['run', 'peak-hour', '--policy', name], ['demo', '--policy', name], ['sweep', 'peak-hour', '--policy', name],
+      ['run', 'peak-hour', '--policy', 'pool', '--set', `parent=${name}`]]) {
+      const r = await cli(...argv);
+      usageError(r);
+      expect(r.stderr).toMatch(known);
+    }
+  });
+
+  it('as a glibc setting (--env): reported as not a malloc setting, never applied', async () => {
+    const { parseGlibcEnvDetailed } = await import('../../src/policies/ptmalloc/glibc-env.js');
+    const r = parseGlibcEnvDetailed(`${name}=1\nGLIBC_TUNABLES=${name}=1:glibc.malloc.${name}=1`);
+    expect(Object.keys(r.params)).toEqual([]);
+    expect(r.ignored.map((i) => i.setting).sort()).toEqual([`${name}=1`, `${name}=1`, `glibc.malloc.${name}=1`].sort());
+  });
+
+  it('as a --set key', async () => {
+    const r = await cli('run', 'peak-hour', '--set', `${name}=1`);
+    usageError(r);
+    expect(r.stderr).toMatch(new RegExp(`has no parameter '${name}' \\(known: `));
+  });
+
+  it('as an --arch, --profile or --format value', async () => {
+    usageError(await cli('run', 'peak-hour', '--arch', name));
+    usageError(await cli('run', 'peak-hour', '--profile', name));
+    const trace = join(tmp.dir, 't.txt');
+    writeFileSync(trace, '#heapsim-trace 1\n');
+    usageError(await cli('stats', trace, '--format', name));
+  });
+});

@@ -1,0 +1,309 @@
+// Test harness for the ptmalloc policy: the real glibc (test/oracle/mallinfo-replay.c, compiled
+// here with the system C compiler) and the engine replay the same calls; both report mallinfo2()
+// at the same event numbers.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
+import { OpBuffer } from '../../../src/engine/ops.js';
+
+export const MALLINFO_FIELDS = [
+  'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
+] as const;
+export type MallinfoField = (typeof MALLINFO_FIELDS)[number];
+export type Mallinfo = Record<MallinfoField, number>;
+
+export interface Checkpoint {
+  /** Events replayed so far. */
+  event: number;
+  /** 'at' (periodic or requested), 'end', or around the oracle's --trim-at: 'before' / 'after'. */
+  kind: 'at' | 'end' | 'before' | 'after';
+  mallinfo: Mallinfo;
+  /** Oracle with --resident: resident bytes of the break segment, and its size. */
+  breakResidentBytes?: number;
+  breakBytes?: number;
+}
+
+/** The glibc this machine runs, and why the oracle cannot be used when it cannot. */
+export interface OracleInfo {
+  binary?: string;
+  skipReason?: string;
+  glibcVersion?: string;
+}
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ORACLE_SOURCE = join(HERE, '..', '..', 'oracle', 'mallinfo-replay.c');
+/** The glibc release the policy models. */
+export const MODELLED_GLIBC = '2.36';
+
+let cached: OracleInfo | undefined;
+let workDir: string | undefined;
+
+export function scratchDir(): string {
+  if (!workDir) {
+    workDir = mkdtempSync(join(tmpdir(), 'heapsim-ptmalloc-'));
+    process.once('exit', () => rmSync(workDir!, { recursive: true, force: true }));
+  }
+  return workDir;
+}
+
+/** Compiles the oracle once per test process; tells why not when this machine cannot run it. */
+export function oracle(): OracleInfo {
+  if (cached) return cached;
+  const libc = spawnSync('getconf', ['GNU_LIBC_VERSION'], { encoding: 'utf8' });
+  const m = /glibc\s+(\S+)/.exec(libc.stdout ?? '');
+  if (libc.status !== 0 || !m) {
+    cached = { skipReason: 'the C library is not glibc (getconf GNU_LIBC_VERSION failed): ptmalloc oracle tests skipped' };
+    return cached;
+  }
+  const version = m[1]!;
+  if (version !== MODELLED_GLIBC) {
+    cached = { glibcVersion: version, skipReason: `glibc ${version} here, the policy models ${MODELLED_GLIBC}: ptmalloc oracle tests skipped` };
+    return cached;
+  }
+  const cc = process.env.CC ?? 'cc';
+  const binary = join(scratchDir(), 'mallinfo-replay');
+  const r = spawnSync(cc, ['-O2', '-Wall', '-o', binary, ORACLE_SOURCE], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) {
+    cached = { glibcVersion: version, skipReason: `no C compiler (${cc}: ${r.error?.message ?? r.stderr.trim()}): ptmalloc oracle tests skipped` };
+    return cached;
+  }
+  cached = { binary, glibcVersion: version };
+  return cached;
+}
+
+/** Runs the oracle on a file; `env` is the whole environment it gets (GLIBC_TUNABLES and such). */
+export function runOracle(
+  input: { text?: string; file?: string }, options: { ops?: boolean; every?: number; env?: Record<string, string>; resident?: boolean; write?: boolean; trimAt?: number } = {},
+): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[] } {
+  const info = oracle();
+  if (!info.binary) throw new Error(info.skipReason);
+  let file = input.file;
+  if (file === undefined) {
+    file = join(scratchDir(), `input-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
+    writeFileSync(file, input.text ?? '');
+  }
+  const args: string[] = [];
+  if (options.ops) args.push('--ops');
+  if (options.resident) args.push('--resident');
+  if (options.write) args.push('--write');
+  if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
+  if (options.every) args.push('--every', String(options.every));
+  args.push(file);
+  const r = spawnSync(info.binary, args, {
+    encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(options.env ?? {}) },
+  });
+  if (input.file === undefined) rmSync(file, { force: true });
+  if (r.status !== 0) throw new Error(`oracle failed (${r.status}): ${r.stderr}`);
+  const checkpoints: Checkpoint[] = [];
+  const trims: { event: number; result: number }[] = [];
+  for (const line of r.stdout.split('\n')) {
+    if (!line) continue;
+    const f = line.split(' ');
+    if (f[0] === 'trim') { trims.push({ event: Number(f[1]), result: Number(f[2]) }); continue; }
+    const nums = f.slice(1).map(Number);
+    const mallinfo = {} as Mallinfo;
+    MALLINFO_FIELDS.forEach((name, i) => { mallinfo[name] = nums[1 + i]!; });
+    const cp: Checkpoint = { event: nums[0]!, kind: f[0] as Checkpoint['kind'], mallinfo };
+    if (options.resident) { cp.breakResidentBytes = nums[11]; cp.breakBytes = nums[12]; }
+    checkpoints.push(cp);
+  }
+  return { checkpoints, trims };
+}
+
+// ------------------------------------------------------------------ op scripts
+
+export type PtOp =
+  | { op: 'm' | 'c'; id: number; size: number }
+  | { op: 'a'; id: number; align: number; size: number }
+  | { op: 'r'; id: number; size: number }
+  | { op: 'f'; id: number }
+  | { op: 't'; pad: number }
+  | { op: 'p' };
+
+/** The oracle's --ops script for a list of calls. */
+export function opsScript(ops: PtOp[]): string {
+  const out: string[] = [];
+  for (const o of ops) {
+    switch (o.op) {
+      case 'm': case 'c': case 'r': out.push(`${o.op} ${o.id} ${o.size}`); break;
+      case 'a': out.push(`a ${o.id} ${o.align} ${o.size}`); break;
+      case 'f': out.push(`f ${o.id}`); break;
+      case 't': out.push(`t ${o.pad}`); break;
+      case 'p': out.push('p'); break;
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export function mallinfoOf(s: Sample, heap = 0): Mallinfo {
+  const h = s.heaps.find((x) => x.heap === heap);
+  if (!h) throw new Error(`no heap ${heap} in sample`);
+  const m = {} as Mallinfo;
+  for (const name of MALLINFO_FIELDS) m[name] = h.policyCounters[name]!;
+  return m;
+}
+
+export interface SimRun {
+  engine: Engine;
+  checkpoints: Checkpoint[];
+  trims: { event: number; residentBytesGiven: number }[];
+  samples: Sample[];
+}
+
+/** Replays calls through the engine's ptmalloc heap with the same checkpoints as the oracle. */
+export async function runSim(
+  ops: PtOp[], options: { every?: number; params?: Record<string, string | number>; build?: 'debug' | 'release'; check?: boolean } = {},
+): Promise<SimRun> {
+  const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
+  const h = engine.createHeap('ptmalloc', { params: options.params ?? {} });
+  const checkpoints: Checkpoint[] = [];
+  const samples: Sample[] = [];
+  const trims: { event: number; residentBytesGiven: number }[] = [];
+  const mark = engine.label('checkpoint');
+  let buf = new OpBuffer(4096);
+  const flush = (): void => {
+    if (!buf.length) return;
+    const r = engine.apply(buf);
+    if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
+    for (const s of r.samples) {
+      samples.push(s);
+      checkpoints.push({ event: s.event, kind: 'at', mallinfo: mallinfoOf(s, h) });
+    }
+    if (options.check && engine.check() !== 0) throw new Error(`invariant ${engine.check()} failed after event ${engine.events}`);
+    buf = new OpBuffer(4096);
+  };
+  for (const o of ops) {
+    if (buf.full) flush();
+    switch (o.op) {
+      case 'm': buf.alloc(h, o.id, o.size); break;
+      case 'c': buf.calloc(h, o.id, o.size); break;
+      case 'a': buf.alignedAlloc(h, o.id, o.size, o.align); break;
+      case 'r': buf.realloc(h, o.id, o.size); break;
+      case 'f': buf.free(h, o.id); break;
+      case 't': {
+        flush();
+        const before = engine.sample().heaps[0]!.residentBytes;
+        buf.trim(h, o.pad);
+        buf.mark(mark);
+        flush();
+        trims.push({ event: engine.events, residentBytesGiven: before - samples[samples.length - 1]!.heaps[0]!.residentBytes });
+        break;
+      }
+      case 'p': buf.mark(mark); break;
+    }
+  }
+  flush();
+  const last = engine.sample();
+  samples.push(last);
+  checkpoints.push({ event: last.event, kind: 'end', mallinfo: mallinfoOf(last, h) });
+  return { engine, checkpoints, trims, samples };
+}
+
+/** First checkpoint where the two lists differ, or undefined when they agree everywhere. */
+export function firstDifference(oracleCps: Checkpoint[], simCps: Checkpoint[]): string | undefined {
+  if (oracleCps.length !== simCps.length) {
+    return `checkpoint count differs: oracle ${oracleCps.length}, sim ${simCps.length}` +
+      (firstDifferenceIn(oracleCps, simCps, Math.min(oracleCps.length, simCps.length)) ?? '');
+  }
+  return firstDifferenceIn(oracleCps, simCps, oracleCps.length);
+}
+
+function firstDifferenceIn(a: Checkpoint[], b: Checkpoint[], n: number): string | undefined {
+  for (let i = 0; i < n; i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x.event !== y.event || x.kind !== y.kind) return `checkpoint ${i}: oracle ${x.kind} ${x.event}, sim ${y.kind} ${y.event}`;
+    const diffs = MALLINFO_FIELDS.filter((f) => x.mallinfo[f] !== y.mallinfo[f]);
+    if (diffs.length) {
+      return `checkpoint ${i} (event ${x.event}): ` + diffs.map((f) => `${f} oracle ${x.mallinfo[f]} sim ${y.mallinfo[f]}`).join(', ');
+    }
+  }
+  return undefined;
+}
+
+/** Number of checkpoints whose ten fields differ (same positions compared). */
+export function countDifferences(a: Checkpoint[], b: Checkpoint[]): number {
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    const x = a[i]!, y = b[i]!;
+    if (x.event !== y.event || MALLINFO_FIELDS.some((f) => x.mallinfo[f] !== y.mallinfo[f])) n++;
+  }
+  return n;
+}
+
+// ------------------------------------------------------------------ deterministic workloads
+
+/** xorshift32: the same seed gives the same workload on every machine. */
+export class Rng {
+  private s: number;
+  constructor(seed: number) { this.s = (seed >>> 0) || 0x9e3779b9; }
+  next(): number {
+    let x = this.s;
+    x ^= x << 13; x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5; x >>>= 0;
+    this.s = x;
+    return x;
+  }
+  below(n: number): number { return this.next() % n; }
+  chance(p: number): boolean { return this.next() / 4294967296 < p; }
+}
+
+export interface WorkloadShape {
+  ops: number;
+  /** Probability weights of request size classes. */
+  tiny?: number; small?: number; medium?: number; large?: number; huge?: number;
+  /** Cap on live blocks (frees are forced above it). */
+  maxLive?: number;
+  realloc?: number; calloc?: number; memalign?: number; trim?: number; free?: number;
+}
+
+function pickSize(rng: Rng, w: Required<Pick<WorkloadShape, 'tiny' | 'small' | 'medium' | 'large' | 'huge'>>): number {
+  const total = w.tiny + w.small + w.medium + w.large + w.huge;
+  let r = rng.below(total);
+  if ((r -= w.tiny) < 0) return rng.below(25);                       // tcache/fastbin, incl. 0
+  if ((r -= w.small) < 0) return 25 + rng.below(1000);               // small bins
+  if ((r -= w.medium) < 0) return 1025 + rng.below(30000);           // large bins
+  if ((r -= w.large) < 0) return 31025 + rng.below(200000);          // around the thresholds
+  return 200000 + rng.below(3_000_000);                              // mmapped / big top use
+}
+
+/** A random but reproducible mix of malloc, free, realloc, calloc, memalign and malloc_trim. */
+export function workload(seed: number, shape: WorkloadShape): PtOp[] {
+  const rng = new Rng(seed);
+  const w = { tiny: shape.tiny ?? 40, small: shape.small ?? 35, medium: shape.medium ?? 15, large: shape.large ?? 7, huge: shape.huge ?? 3 };
+  const maxLive = shape.maxLive ?? 2000;
+  const pRealloc = shape.realloc ?? 0.1, pCalloc = shape.calloc ?? 0.05, pAlign = shape.memalign ?? 0.03;
+  const pTrim = shape.trim ?? 0.002, pFree = shape.free ?? 0.45;
+  const live: number[] = [];
+  const freeIds: number[] = [];
+  let nextId = 0;
+  const ops: PtOp[] = [];
+  while (ops.length < shape.ops) {
+    const r = rng.next() / 4294967296;
+    if (live.length && (live.length >= maxLive || r < pFree)) {
+      const i = rng.below(live.length);
+      const id = live[i]!;
+      live[i] = live[live.length - 1]!;
+      live.pop();
+      freeIds.push(id);
+      ops.push({ op: 'f', id });
+    } else if (live.length && r < pFree + pRealloc) {
+      const id = live[rng.below(live.length)]!;
+      ops.push({ op: 'r', id, size: Math.max(1, pickSize(rng, w)) });
+    } else if (r < pFree + pRealloc + pTrim) {
+      ops.push({ op: 't', pad: rng.chance(0.5) ? 0 : rng.below(300000) });
+    } else {
+      const id = freeIds.length ? freeIds.pop()! : nextId++;
+      live.push(id);
+      const size = pickSize(rng, w);
+      const k = rng.next() / 4294967296;
+      if (k < pCalloc) ops.push({ op: 'c', id, size });
+      else if (k < pCalloc + pAlign) ops.push({ op: 'a', id, align: 1 << (5 + rng.below(8)), size });
+      else ops.push({ op: 'm', id, size });
+    }
+  }
+  return ops;
+}

@@ -1,0 +1,97 @@
+// tlsf: random calls against the reference model (model.ts) with the engine's invariants checked
+// after every batch; the equality with Conte's own code is conte.test.ts.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { createEngine } from '../../../src/engine/engine.js';
+import { OpBuffer } from '../../../src/engine/ops.js';
+import { checkAgainstModel, stepArb, KiB, MiB, type Model } from '../textbook/harness.js';
+import { TlsfModel, type ModelBlock } from './model.js';
+
+const MEM = 0x10000;   // the first reservation of a bare engine: where mem lands
+
+class TlsfAdapter implements Model {
+  readonly t: TlsfModel;
+  readonly ids = new Map<number, ModelBlock>();
+  zeroNulls = 0;
+  noFitNulls = 0;
+  inPlace = 0;
+  moved = 0;
+
+  constructor(poolBytes: number) { this.t = new TlsfModel(poolBytes); }
+
+  alloc(id: number, size: number, alignLog2: number): boolean {
+    const b = alignLog2 > 3 ? this.t.memalign(2 ** alignLog2, size) : this.t.malloc(size);
+    if (!b) { if (size) this.noFitNulls++; else this.zeroNulls++; return false; }
+    this.ids.set(id, b);
+    return true;
+  }
+
+  free(id: number): void { this.t.free(this.ids.get(id)!); this.ids.delete(id); }
+
+  realloc(id: number, size: number): boolean {
+    const b = this.ids.get(id)!;
+    const r = this.t.realloc(b, size);
+    if (!r) { this.noFitNulls++; return false; }
+    if (r === b) this.inPlace++; else this.moved++;
+    this.ids.set(id, r);
+    return true;
+  }
+
+  trim(): void { /* TLSF has no trim */ }
+
+  address(id: number): number { return MEM + this.ids.get(id)!.at + 8; }
+
+  view(): Record<string, number> {
+    const free = this.t.freeBlocks();
+    const used = [...this.ids.values()];
+    const uncommitted = Math.max(0, this.t.tailPage - this.t.frontier);
+    return {
+      busyBytes: this.t.usedBytes + 8 * used.length,
+      freeBytes: free.reduce((s, b) => s + b.size + 8, 0) - uncommitted,
+      freeBlocks: free.length, largestFreeBytes: Math.max(0, ...free.map((b) => b.size)), segments: 1,
+      committedBytes: this.t.committedBytes(), reservedBytes: this.t.memBytes, uncommittedRanges: uncommitted ? 1 : 0,
+      virtualBlocks: 0, virtualBytes: 0,
+      'c.usedBytes': this.t.usedBytes, 'c.highWater': this.t.highWater, 'c.poolBytes': this.t.poolBytes,
+      'c.usedBlocks': used.length, 'c.frontierBytes': Math.min(this.t.frontier, this.t.tailPage),
+      'c.zeroSizeNulls': this.zeroNulls, 'c.noFitNulls': this.noFitNulls, 'c.reallocsInPlace': this.inPlace,
+      'c.reallocsMoved': this.moved, 'c.memAddress': MEM,
+    };
+  }
+}
+
+describe('tlsf', () => {
+  it('answers malloc(0) with NULL, as the C code does, and counts it', async () => {
+    const e = await createEngine({ arch: 'x64' });
+    const h = e.createHeap('tlsf', { params: { poolBytes: 1 * MiB } });
+    const ops = new OpBuffer(4);
+    ops.alloc(h, 1, 0);
+    ops.alloc(h, 2, 1);
+    const r = e.apply(ops);
+    expect(r.failedOps).toBe(1);
+    const s = e.sample().heaps[0]!;
+    expect([s.failedAllocs, s.policyCounters['zeroSizeNulls'], s.policyCounters['usedBytes']]).toEqual([1, 1, 24]);
+  });
+
+  it('never gives memory back: TRIM does nothing and the committed frontier only rises', async () => {
+    const e = await createEngine({ arch: 'x64' });
+    const h = e.createHeap('tlsf', { params: { poolBytes: 64 * MiB } });
+    const ops = new OpBuffer(300);
+    for (let id = 0; id < 100; id++) ops.alloc(h, id, 100 * KiB);
+    for (let id = 0; id < 100; id++) ops.free(h, id);
+    ops.trim(h, 0);
+    e.apply(ops);
+    const s = e.sample().heaps[0]!;
+    expect(s.busyBytes).toBe(0);
+    expect(s.committedBytes).toBeGreaterThan(100 * 100 * KiB);
+    expect(s.policyCounters['highWater']).toBeGreaterThan(100 * 100 * KiB);
+  });
+
+  it('agrees with the reference model on random calls', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(256 * KiB, 1 * MiB, 64 * MiB), fc.array(stepArb(48, 3 * MiB), { minLength: 20, maxLength: 300, size: 'max' }), async (poolBytes, steps) => {
+        await checkAgainstModel('tlsf', { poolBytes }, new TlsfAdapter(poolBytes), steps);
+      }),
+      { seed: 0x5eed_7157, numRuns: 30 },
+    );
+  });
+});

@@ -1,0 +1,105 @@
+// Each text reader's rules for what is malformed, with expectations written by hand from the
+// format descriptions in docs/trace-format.md, not from any other implementation (the C oracle's
+// mtrace parser is a port of ours, so agreeing with it proves nothing about these rules).
+// A case is a trace body and either the events it gives (heapsim text lines) or the line number a
+// malformed line is reported at.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/errors.js';
+import type { FormatName } from '../../src/trace/events.js';
+import { eventLines, tempDir } from './helpers.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+let n = 0;
+
+type Case = [name: string, body: string, expected: string[] | { malformedAt: number; why?: RegExp }];
+
+async function check(format: FormatName, [, body, expected]: Case): Promise<void> {
+  const path = join(tmp.dir, `c${n++}.${format}`);
+  writeFileSync(path, body);
+  if (Array.isArray(expected)) {
+    const { lines, ledger } = await eventLines(path, { format });
+    expect(lines).toEqual(expected);
+    expect(ledger.input.malformedLines).toBe(0);
+    return;
+  }
+  const err = await eventLines(path, { format }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InputError);
+  expect((err as InputError).line).toBe(expected.malformedAt);
+  if (expected.why) expect((err as InputError).message).toMatch(expected.why);
+  // Under --lenient the same line is counted and skipped.
+  const lenient = await eventLines(path, { format, lenient: true });
+  expect(lenient.ledger.input.malformedLines).toBe(1);
+}
+
+const MTRACE: Case[] = [
+  ['< then > is one realloc', '+ 0x10 0x8\n< 0x10\n> 0x20 0x18\n', ['a 0 8', 'r 0 24']],
+  ['< must be followed by >: an alloc after it', '+ 0x10 0x8\n< 0x10\n+ 0x30 0x8\n', { malformedAt: 3 }],
+  ['< must be followed by >: a free after it', '+ 0x10 0x8\n< 0x10\n- 0x10\n', { malformedAt: 3 }],
+  ['< must be followed by >: another <', '+ 0x10 0x8\n< 0x10\n< 0x10\n', { malformedAt: 3 }],
+  ['< must be followed by >: a failed realloc', '+ 0x10 0x8\n< 0x10\n! 0x10 0x8\n', { malformedAt: 3 }],
+  ['> with no < before it', '+ 0x10 0x8\n> 0x20 0x18\n', { malformedAt: 2 }],
+  ['< at the end: a call with unknown result', '+ 0x10 0x8\n< 0x10\n', ['a 0 8', 'x unknown-result']],
+  ['= with another word', '= Start\n= Middle\n', { malformedAt: 2 }],
+  ['unknown operator', '* 0x10 0x8\n', { malformedAt: 1 }],
+  ['+ without a size', '+ 0x10\n', { malformedAt: 1 }],
+  ['- with a size', '- 0x10 0x8\n', { malformedAt: 1 }],
+  ['decimal size', '+ 0x10 8\n', { malformedAt: 1 }],
+  ['prefix that is not "@ caller"', 'x + 0x10 0x8\n', { malformedAt: 1 }],
+  ['NULL spellings: (nil) and bare 0', '+ (nil) 0x8\n+ 0x10 0\n- (nil)\n', ['x failed-alloc', 'a 0 0', 'x free-null']],
+  ['a size that does not fit 64 bits', '+ 0x10 0x10000000000000000\n', { malformedAt: 1, why: /does not fit 64 bits/ }],
+];
+
+const LTRACE: Case[] = [
+  ['plain calls', 'malloc(16) = 0x1000\nfree(0x1000) = <void>\n', ['a 0 16', 'f 0']],
+  ['result with no space around =', 'malloc(16)=0x1000\n', ['a 0 16']],
+  ['a known call without a result', 'malloc(16)\n', { malformedAt: 1 }],
+  ['a known call whose result is not a number', 'malloc(16) = banana\n', { malformedAt: 1, why: /result is not a number/ }],
+  ['a size that is not a number', 'malloc(sixteen) = 0x1000\n', { malformedAt: 1 }],
+  ['other functions are ignored, not malformed', 'strlen("x") = 1\nmalloc(8) = 0x10\n', ['a 0 8']],
+  ['resumed without its call, for an allocator function', '<... malloc resumed> ) = 0x10\n', { malformedAt: 1 }],
+  ['unfinished then resumed', '[pid 1] malloc(8 <unfinished ...>\n[pid 2] free(0x99) = <void>\n[pid 1] <... malloc resumed> ) = 0x10\n',
+    ['thread 2', 'x unmatched-free', 'thread 1', 'a 0 8']],
+  ['no return: unknown result', 'malloc(8 <no return ...>\n', ['x unknown-result']],
+  ['a result above 2^64', 'malloc(8) = 0x10000000000000000\n', { malformedAt: 1, why: /does not fit 64 bits/ }],
+];
+
+const LOGALLOC: Case[] = [
+  ['calls with results', '7 7 malloc(32)=0x10\n7 7 free(0x10)\n', ['thread 7', 'a 0 32', 'f 0']],
+  ['an allocation without a result', '7 7 malloc(32)\n', { malformedAt: 1 }],
+  ['not the pid tid fn(args) shape', '7 malloc 32\n', { malformedAt: 1 }],
+  ['other processes are counted, not malformed', '7 7 malloc(32)=0x10\n8 8 malloc(32)=0x20\n', ['thread 7', 'a 0 32']],
+  ['a pid above 2^53-1', '90071992547409930 1 malloc(32)=0x10\n', { malformedAt: 1, why: /above 2\^53-1/ }],
+];
+
+const REP: Case[] = [
+  ['classic header and body', '0\n2\n3\n1\na 0 16\nr 0 32\nf 0\n', ['a 0 16', 'r 0 32', 'f 0']],
+  ['five header numbers', '0\n2\n3\n1\n5\na 0 16\n', { malformedAt: 5 }],
+  ['f with a size', 'a 0 16\nf 0 16\n', { malformedAt: 2 }],
+  ['a without a size', 'a 0\n', { malformedAt: 1 }],
+  ['unknown kind', 'x 0 16\n', { malformedAt: 1 }],
+];
+
+const TEXT: Case[] = [
+  ['every kind', '#heapsim-trace 1\na 0 16\nc 1 32\nm 2 64 100\nr 0 48\nf 1\nx free-null\nmark m\ntick 5\nthread 3\n',
+    ['a 0 16', 'c 1 32', 'm 2 64 128', 'r 0 48', 'f 1', 'x free-null', 'mark m', 'tick 5', 'thread 3']],
+  ['r with size 0 frees', '#heapsim-trace 1\na 0 16\nr 0 0\n', ['a 0 16', 'f 0']],
+  ['an alloc of a live id frees the older block first (an implicit free)', '#heapsim-trace 1\na 0 16\na 0 16\n', ['a 0 16', 'i 0', 'a 0 16']],
+  ['an id above the limit', '#heapsim-trace 1\na 134217728 16\n', { malformedAt: 2, why: /larger than 134217727/ }],
+  ['a free of an id above the limit is unmatched', '#heapsim-trace 1\nf 134217728\n', ['x unmatched-free']],
+  ['an unknown skip reason', '#heapsim-trace 1\nx lost\n', { malformedAt: 2 }],
+  ['extra tokens', '#heapsim-trace 1\nf 0 1\n', { malformedAt: 2 }],
+  ['a negative size', '#heapsim-trace 1\na 0 -1\n', { malformedAt: 2 }],
+  ['a tick above 2^53-1', '#heapsim-trace 1\ntick 9007199254740992\n', { malformedAt: 2, why: /tick above/ }],
+  ['a size above 2^64-1', '#heapsim-trace 1\na 0 18446744073709551616\n', { malformedAt: 2, why: /does not fit 64 bits/ }],
+];
+
+describe.each([
+  ['mtrace', MTRACE], ['ltrace', LTRACE], ['logalloc', LOGALLOC], ['rep', REP], ['text', TEXT],
+] as const)('%s rules', (format, cases) => {
+  it.each(cases.map((c) => [c[0], c] as const))('%s', async (_name, c) => {
+    await check(format, c);
+  });
+});

@@ -5,6 +5,7 @@ import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
 import { runPeaksBench } from './peaks.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
+import { runJemallocBench } from './jemalloc.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
@@ -12,6 +13,7 @@ const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
   ['dispatch', () => runDispatchBench()],
+  ['jemalloc', runJemallocBench],
 ];
 
 for (const [name, run] of suites) {

@@ -13,3 +13,4 @@ export * from "./next-fit/index";
 export * from "./segregated/index";
 export * from "./buddy/index";
 export * from "./tlsf/index";
+export * from "./jemalloc/index";

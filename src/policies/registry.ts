@@ -12,6 +12,7 @@ import './next-fit/index.js';
 import './segregated/index.js';
 import './buddy/index.js';
 import './tlsf/index.js';
+import './jemalloc/index.js';
 
 export {
   POLICIES, getPolicy, hasPolicy, policyById, policyNames, policySpecs, paramOf, resolveParams,

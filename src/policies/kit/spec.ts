@@ -17,6 +17,8 @@ export interface ParamDecl {
   unit: ParamUnit;
   /** What the parameter does, one line (help text, `heapsim policies`, the playground). */
   meaning: string;
+  /** Smallest value accepted (default 0; jemalloc's decay times take -1 for "never"). */
+  minValue?: number;
 }
 
 /** A parameter as the registry hands it out: the declaration plus its slot. */

@@ -73,7 +73,7 @@ export function resolveParams(spec: PolicySpec, settings: Record<string, string 
       throw new UsageError(`policy '${spec.name}' has no parameter '${name}' (known: ${known})`);
     }
     const v = typeof raw === 'number' ? raw : parseSizeValue(raw);
-    if (v === undefined || v < 0) throw new UsageError(`bad value '${raw}' for ${spec.name} parameter ${name}`);
+    if (v === undefined || v < (p.minValue ?? 0)) throw new UsageError(`bad value '${raw}' for ${spec.name} parameter ${name}`);
     out.set(p.slot, v);
   }
   if (spec.validate) {

@@ -2,7 +2,8 @@
 // here with the system C compiler) and the engine replay the same calls; both report mallinfo2()
 // at the same event numbers.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { runOracleProcess } from '../../oracle/process.js';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,26 +81,16 @@ export function runOracle(
 ): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[] } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
-  let file = input.file;
-  if (file === undefined) {
-    file = join(scratchDir(), `input-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    writeFileSync(file, input.text ?? '');
-  }
   const args: string[] = [];
   if (options.ops) args.push('--ops');
   if (options.resident) args.push('--resident');
   if (options.write) args.push('--write');
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   if (options.every) args.push('--every', String(options.every));
-  args.push(file);
-  const r = spawnSync(info.binary, args, {
-    encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(options.env ?? {}) },
-  });
-  if (input.file === undefined) rmSync(file, { force: true });
-  if (r.status !== 0) throw new Error(`oracle failed (${r.status}): ${r.stderr}`);
+  const stdout = runOracleProcess(info.binary, input, args, options.env ?? {}, scratchDir());
   const checkpoints: Checkpoint[] = [];
   const trims: { event: number; result: number }[] = [];
-  for (const line of r.stdout.split('\n')) {
+  for (const line of stdout.split('\n')) {
     if (!line) continue;
     const f = line.split(' ');
     if (f[0] === 'trim') { trims.push({ event: Number(f[1]), result: Number(f[2]) }); continue; }

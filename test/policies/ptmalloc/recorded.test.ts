@@ -8,13 +8,13 @@
 // with retained = committed − live at the end, and the exact committed peak equals the real
 // glibc's maximum of arena + hblkhd over every event (the oracle with a checkpoint after each).
 import { describe, it, expect } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { COMMANDS } from '../../../src/cli/commands/index.js';
 import { oracle, runOracle, scratchDir, MALLINFO_FIELDS, type Checkpoint, type Mallinfo } from './harness.js';
 import type { RunDocument, TrimResult } from '../../../src/report/types.js';
+import { MORE_RECORDED_PROGRAMS, RECORDED_PROGRAMS, type RecordedProgram } from '../../oracle/programs.js';
 
 const EVERY = 1000;
 const info = oracle();
@@ -22,91 +22,15 @@ const haveRecord = 'record' in COMMANDS;
 const skipAll = info.skipReason ?? (haveRecord ? undefined : '`heapsim record` is not on this branch yet: recorded-program fidelity tests skipped');
 if (skipAll) console.warn(`[ptmalloc recorded programs] ${skipAll}`);
 
-function which(cmd: string): string | undefined {
-  if (cmd.startsWith('/')) return existsSync(cmd) ? cmd : undefined;
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-interface Program {
-  name: string;
-  command: () => string[] | undefined;
-  /** The verdict `heapsim run TRACE --policy ptmalloc` must give with no other flag. */
-  verdict?: 'second-order' | 'first-order' | 'none';
-  /** The trace must hold pointers the trace never saw (untraced reallocs). */
-  untraced?: boolean;
-}
-
-const PROGRAMS: Program[] = [
-  {
-    name: 'python3 builds and drops a large dict',
-    command: () => {
-      const py = which('/usr/bin/python3') ?? which('python3');
-      return py && [py, '-c', 'd = {str(i): [i] * 3 for i in range(200000)}\ndel d\nl = [bytes(i % 3000) for i in range(20000)]\ndel l[::2]\n'];
-    },
-  },
-  {
-    name: 'python3 keeps every 50th of 40000 buffers (the README example)',
-    command: () => {
-      const py = which('/usr/bin/python3') ?? which('python3');
-      return py && [py, '-c', 'l = [bytes(600) for i in range(40000)]; keep = l[::50]; del l'];
-    },
-    verdict: 'second-order',
-  },
-  {
-    name: 'sqlite3 fills and indexes a table',
-    command: () => {
-      const sq = which('sqlite3');
-      return sq && [sq, join(scratchDir(), 'rec.sqlite'),
-        'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) ' +
-        'insert into t select x, hex(randomblob(x % 200)) from c; create index i on t(b); select count(*) from t;'];
-    },
-    verdict: 'second-order',
-  },
-  {
-    name: 'git log --stat over this repository',
-    command: () => {
-      const git = which('git');
-      const repo = join(import.meta.dirname, '..', '..', '..');
-      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100', `--output=${join(scratchDir(), 'git-log-stat.txt')}`] : undefined;
-    },
-  },
-  {
-    name: 'git log -p over this repository',
-    command: () => {
-      const git = which('git');
-      const repo = join(import.meta.dirname, '..', '..', '..');
-      // git reallocs buffers it allocated before tracing began: untraced reallocs in the trace.
-      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '-p', '-n', '200', '--no-color', `--output=${join(scratchDir(), 'git-log-p.txt')}`] : undefined;
-    },
-    untraced: true,
-  },
-  {
-    name: 'sort on a generated file',
-    command: () => {
-      const sort = which('sort');
-      return sort && [sort, '-S', '2M', '-k2', generatedInput(), '-o', join(scratchDir(), 'sorted.txt')];
-    },
-    verdict: 'second-order',
-  },
-  {
-    name: 'awk counting words of a generated file',
-    command: () => {
-      const awk = which('awk');
-      return awk && [awk, '{ c[$1]++; s[$3] = $0 } END { for (k in c) n++; print n }', generatedInput()];
-    },
-  },
-];
-
-let input: string | undefined;
-function generatedInput(): string {
-  if (input) return input;
-  input = join(scratchDir(), 'generated-input.txt');
-  const lines: string[] = [];
-  for (let i = 1; i <= 100000; i++) lines.push(`${(i * 7919) % 100003} line ${i} ${'x'.repeat(i % 50)}`);
-  writeFileSync(input, lines.join('\n') + '\n');
-  return input;
-}
+/** What `heapsim run TRACE --policy ptmalloc` must say with no other flag (programs not listed: not checked). */
+const VERDICTS = new Map<string, string>([
+  ['sqlite3 fills and indexes a table', 'second-order'],
+  ['sort on a generated file', 'second-order'],
+  ['python3 keeps every 50th of 40000 buffers (the README example)', 'second-order'],
+]);
+/** Programs whose trace must hold reallocs of pointers the trace never saw. */
+const UNTRACED = new Set(['git log -p over this repository']);
+const PROGRAMS: readonly RecordedProgram[] = [...RECORDED_PROGRAMS, ...MORE_RECORDED_PROGRAMS];
 
 function simCheckpoints(doc: RunDocument): Checkpoint[] {
   return doc.checkpoints.map((c) => ({ event: c.event, kind: 'at' as const, mallinfo: c.heap.mallinfo as Mallinfo }));
@@ -134,7 +58,7 @@ describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
   for (const program of PROGRAMS) {
     const run = skipAll ? it.skip : it;
     run(program.name, async (ctx) => {
-      const command = program.command();
+      const command = program.command(scratchDir());
       if (!command) { console.warn(`[ptmalloc recorded programs] ${program.name}: program not installed, skipped`); ctx.skip(); return; }
       const trace = join(scratchDir(), `${program.name.replace(/\W+/g, '-')}.mtrace`);
       const rec = await cli('record', '-o', trace, '--', ...command);
@@ -152,7 +76,7 @@ describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
           ` (untraced reallocs ${input.untracedReallocs}, implicit frees ${input.implicitFrees})`);
         expect(c.first).toBeUndefined();
         expect(c.compared).toBeGreaterThan(doc.events >= EVERY ? 1 : 0);
-        if (program.untraced) expect(input.untracedReallocs).toBeGreaterThan(0);
+        if (UNTRACED.has(program.name)) expect(input.untracedReallocs).toBeGreaterThan(0);
       }
       // The verdict with no flags, and the exact peak against glibc after every event.
       const plain = await cli('run', trace, '--policy', 'ptmalloc', '--json');
@@ -170,8 +94,9 @@ describe('ptmalloc replays recorded programs exactly as glibc 2.36', () => {
       expect(end.program!.heapsCommittedBytes).toBe(m.arena + m.hblkhd);
       console.log(`[ptmalloc recorded programs] ${program.name}: verdict ${doc.diagnosis!.kind}, ${doc.diagnosis!.retainedBytes} bytes; ` +
         `peak arena + hblkhd ${max.bytes} at event ${max.event} (glibc) = ${doc.peaks!.committedBytes.bytes} at ${doc.peaks!.committedBytes.event} (heapsim)`);
-      if (program.verdict) {
-        expect(doc.diagnosis!.kind).toBe(program.verdict);
+      const verdict = VERDICTS.get(program.name);
+      if (verdict) {
+        expect(doc.diagnosis!.kind).toBe(verdict);
         expect(doc.diagnosis!.retainedBytes).toBe(m.arena + m.hblkhd - end.program!.liveBytes);
         const text = await cli('run', trace, '--policy', 'ptmalloc');
         expect(text.stdout.split('\n')[2]).toMatch(/^verdict: second-order: [\d.]+ [KMG]iB retained at the end \(committed − live; /);

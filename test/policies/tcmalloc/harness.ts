@@ -4,7 +4,8 @@
 // The op scripts, workloads and scratch directory are the ptmalloc harness's (same oracle script
 // format; `t` is ReleaseFreeMemory() here).
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { runOracleProcess } from '../../oracle/process.js';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
@@ -84,24 +85,13 @@ export function runOracle(
 ): { checkpoints: Checkpoint[]; trims: number[] } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
-  let file = input.file;
-  if (file === undefined) {
-    file = join(scratchDir(), `tc-input-${process.pid}-${Math.random().toString(36).slice(2)}.txt`);
-    writeFileSync(file, input.text ?? '');
-  }
   const args: string[] = [];
   if (options.ops) args.push('--ops');
   if (options.write) args.push('--write');
   if (options.resident) args.push('--resident');
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
   if (options.every) args.push('--every', String(options.every));
-  args.push(file);
-  const r = spawnSync(info.binary, args, {
-    encoding: 'utf8', maxBuffer: 1 << 30, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...(options.env ?? {}) },
-  });
-  if (input.file === undefined) rmSync(file, { force: true });
-  if (r.status !== 0) throw new Error(`tcmalloc oracle failed (${r.status}): ${r.stderr}`);
-  return parseOracleOutput(r.stdout);
+  return parseOracleOutput(runOracleProcess(info.binary, input, args, options.env ?? {}, scratchDir()));
 }
 
 export function propsOf(s: Sample, heap = 0): Props {

@@ -1,79 +1,20 @@
-// Recorded real programs (the ptmalloc fidelity test's five), replayed through the real tcmalloc
+// Recorded real programs (test/oracle/programs.ts, as for ptmalloc), replayed through the real tcmalloc
 // (the oracle) and through `heapsim run --policy tcmalloc`: the eight statistics must agree at every
 // checkpoint (every 1000 events, counted as the trace readers count them) and at the end, with the
 // defaults and with TCMALLOC_AGGRESSIVE_DECOMMIT=1; so must the resident bytes of the break (the
 // oracle writes whole blocks, as the engine assumes a program does). Each program is recorded once
 // with `heapsim record`, and the oracle runs once per program and setting.
 import { describe, it, expect } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { oracle, runOracle, scratchDir, TCMALLOC_PROPERTY_NAMES, type Checkpoint, type Props } from './harness.js';
 import type { RunDocument, TrimResult } from '../../../src/report/types.js';
+import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 
 const EVERY = 1000;
 const PAGE_8K = 8192;
 const info = oracle();
 if (info.skipReason) console.warn(`[tcmalloc recorded programs] ${info.skipReason}`);
-
-function which(cmd: string): string | undefined {
-  if (cmd.startsWith('/')) return existsSync(cmd) ? cmd : undefined;
-  const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
-}
-
-let input: string | undefined;
-function generatedInput(): string {
-  if (input) return input;
-  input = join(scratchDir(), 'tc-generated-input.txt');
-  const lines: string[] = [];
-  for (let i = 1; i <= 100000; i++) lines.push(`${(i * 7919) % 100003} line ${i} ${'x'.repeat(i % 50)}`);
-  writeFileSync(input, lines.join('\n') + '\n');
-  return input;
-}
-
-interface Program { name: string; command: () => string[] | undefined }
-const PROGRAMS: Program[] = [
-  {
-    name: 'python3 builds and drops a large dict',
-    command: () => {
-      const py = which('/usr/bin/python3') ?? which('python3');
-      return py && [py, '-c', 'd = {str(i): [i] * 3 for i in range(200000)}\ndel d\nl = [bytes(i % 3000) for i in range(20000)]\ndel l[::2]\n'];
-    },
-  },
-  {
-    name: 'sqlite3 fills and indexes a table',
-    command: () => {
-      const sq = which('sqlite3');
-      return sq && [sq, join(scratchDir(), 'tc-rec.sqlite'),
-        'create table t(a, b); with recursive c(x) as (select 1 union all select x + 1 from c where x < 30000) ' +
-        'insert into t select x, hex(randomblob(x % 200)) from c; create index i on t(b); select count(*) from t;'];
-    },
-  },
-  {
-    name: 'git log --stat over this repository',
-    command: () => {
-      const git = which('git');
-      const repo = join(import.meta.dirname, '..', '..', '..');
-      return git && existsSync(join(repo, '.git')) ? [git, '-C', repo, 'log', '--stat', '-n', '100'] : undefined;
-    },
-  },
-  {
-    name: 'sort on a generated file',
-    command: () => {
-      const sort = which('sort');
-      return sort && [sort, '-S', '2M', '-k2', generatedInput(), '-o', join(scratchDir(), 'tc-sorted.txt')];
-    },
-  },
-  {
-    name: 'awk counting words of a generated file',
-    command: () => {
-      const awk = which('awk');
-      return awk && [awk, '{ c[$1]++; s[$3] = $0 } END { for (k in c) n++; print n }', generatedInput()];
-    },
-  },
-];
 
 const SETTINGS: [string, Record<string, string>, string[]][] = [
   ['defaults', {}, []],
@@ -107,10 +48,10 @@ function compare(real: Checkpoint[], doc: RunDocument): Compared {
 }
 
 describe('tcmalloc replays recorded programs exactly as gperftools 2.10', () => {
-  for (const program of PROGRAMS) {
+  for (const program of RECORDED_PROGRAMS) {
     const run = info.binary ? it : it.skip;
     run(program.name, async (ctx) => {
-      const command = program.command();
+      const command = program.command(scratchDir());
       if (!command) { console.warn(`[tcmalloc recorded programs] ${program.name}: program not installed, skipped`); ctx.skip(); return; }
       const trace = join(scratchDir(), `tc-${program.name.split(' ')[0]}.mtrace`);
       const rec = await cli('record', '-o', trace, '--', ...command);

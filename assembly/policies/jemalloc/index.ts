@@ -1,0 +1,28 @@
+// jemalloc: jemalloc 5.3.0 as Debian 12 ships it, one thread (the rules: jemalloc.ts and the files
+// it lists). Registered by one line in assembly/policies/registry.ts.
+import { registerPolicy } from "../../kit/policy";
+import {
+  jeCreate, jeAlloc, jeFree, jeRealloc, jeTrim, jeDestroy, jeUserAddress, jeSample, jeCheck, jeEngineBytes,
+} from "./jemalloc";
+
+registerPolicy({
+  name: "jemalloc",
+  // opt.* names where jemalloc has one; slot order JE_TCACHE .. JE_PRNG_SEED
+  params: "tcache,dirty_decay_ms,muzzy_decay_ms,retain,oversize_threshold,lg_extent_max_active_fit,narenas," +
+    "nsPerEvent,startupAllocBytes,prngSeed",
+  // counter order: S_ALLOCATED .. S_PURGES (jemalloc.ts)
+  counters: "allocated,active,metadata,resident,mapped,retained,dirtyBytes,muzzyBytes,tcacheBytes,internalBytes," +
+    "rtreeLeaves,purges",
+  stackable: false,
+  recordBytes: 8,   // an allocation record per live block (slabs and large blocks add a 128-byte extent record)
+  create: jeCreate,
+  alloc: jeAlloc,
+  free: jeFree,
+  realloc: jeRealloc,
+  trim: jeTrim,
+  destroy: jeDestroy,
+  userAddress: jeUserAddress,
+  sample: jeSample,
+  check: jeCheck,
+  engineBytes: jeEngineBytes,
+});

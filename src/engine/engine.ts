@@ -146,7 +146,7 @@ export class Engine {
 
   heapPolicy(h: number): string | undefined { return this.heapPolicies[h]; }
 
-  /** @internal The raw WASM exports, for policy-specific walks (src/engine/nt.ts) and tests. */
+  /** @internal The raw WASM exports, for a policy's own queries (src/policies/<name>/) and tests. */
   get raw(): EngineExports { return this.guard(() => this.x); }
 
   /** Runs one batch: one call into WASM. Failed ops are counted, not thrown. */

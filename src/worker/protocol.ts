@@ -33,18 +33,8 @@ export interface RunRequest extends RunSettings {
   input: RunInput;
 }
 
-/** A policy as the page and `--help` list it. */
-export interface PolicyInfo {
-  name: string;
-  description: string;
-  /** Can take its memory from another heap (a layer below) instead of the VM. */
-  stackable: boolean;
-  /** Where the policy's figures belong: linux, windows or any (the report's vocabulary). */
-  platform: string;
-  /** Policies it may sit on (stackable only; undefined = any). */
-  parents?: string[];
-  params: { name: string; defaultValue: number; unit: string; description: string }[];
-}
+/** A policy as the page, `heapsim policies` and `run --help` list it (src/policies/catalog.ts). */
+export type { PolicyInfo } from '../policies/kit/spec.js';
 
 export interface WorkloadInfo {
   name: string;

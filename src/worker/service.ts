@@ -9,8 +9,9 @@ import { createEngine, type BatchResult, type Engine, type EngineOptions, type H
 import { provideModule, type BuildFlavour } from '../engine/load.js';
 import type { ArchName } from '../engine/abi.js';
 import type { OpBuffer } from '../engine/ops.js';
-import { getPolicy, policySpecs, type Platform } from '../policies/registry.js';
+import { getPolicy, type Platform } from '../policies/registry.js';
 import { PROFILES } from '../engine/profiles.js';
+import { policyCatalog } from '../policies/catalog.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
 import { defaultProfile, runPlatform, runWorkload } from '../run/run.js';
@@ -86,14 +87,7 @@ export class EngineService {
   // ------------------------------------------------------------------ run level
 
   async policies(): Promise<PolicyInfo[]> {
-    return policySpecs().map((p) => ({
-      name: p.name,
-      description: p.description,
-      platform: p.platform,
-      stackable: p.stackable,
-      ...(p.parents ? { parents: [...p.parents] } : {}),
-      params: p.params.map((q) => ({ name: q.name, defaultValue: q.defaultValue, unit: q.unit, description: q.meaning })),
-    }));
+    return policyCatalog();
   }
 
   async workloads(): Promise<WorkloadInfo[]> {

@@ -40,8 +40,28 @@
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
+#include <sys/prctl.h>
 
 #include <malloc.h>
+
+/* heapsim models 4 KiB pages only. With transparent huge pages set to `always`, the kernel backs a
+ * touched 2 MiB-aligned range of the break with one huge page, and mincore then counts pages the
+ * program never touched as resident. The library under test has already grown the break by the time
+ * any code of ours runs, and the opt-out (PR_SET_THP_DISABLE) does not reach memory mapped before it,
+ * so the oracle sets it and starts itself again: the flag survives execve, and the second start maps
+ * everything under it. Resident figures then do not depend on the machine's THP setting. */
+#define REPLAY_THP_ENV "HEAPSIM_ORACLE_THP_OFF"
+__attribute__((constructor)) static void replay_disable_thp(int argc, char **argv, char **envp)
+{
+  (void) argc;
+  (void) envp;
+  if (getenv(REPLAY_THP_ENV))
+    return;
+  if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) != 0)
+    return; /* an old kernel without the option: nothing to opt out of either */
+  setenv(REPLAY_THP_ENV, "1", 1);
+  execv("/proc/self/exe", argv);
+}
 
 static void checkpoint(const char *tag, uint64_t event);
 static void trim_now(uint64_t arg);

@@ -3,7 +3,7 @@
 // A model of the allocator Debian 12 ships, precise enough that mallinfo2() comes out byte for
 // byte as the real one after the same calls (checked against the real glibc by test/oracle/).
 // The rules were read from glibc-2.36 malloc/malloc.c and arena.c and are restated here in our
-// own words; shared/docs/allocators.md §1 summarises them with the measured facts.
+// own words; docs/glibc-malloc.md summarises them with the measured facts.
 //
 // What a call does, in order (one process, one thread, so only the main arena exists):
 //   malloc(n)   nb = max(32, (n + 8 + 15) & ~15). A per-thread cache ("tcache", 64 sizes of

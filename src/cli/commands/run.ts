@@ -3,7 +3,8 @@
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues, oneOf } from '../options.js';
 import { ARCHS, type ArchName } from '../../engine/abi.js';
-import { DEFAULT_POLICY, getPolicy, policyNames, policySpecs } from '../../policies/registry.js';
+import { DEFAULT_POLICY, getPolicy, policySpecs } from '../../policies/registry.js';
+import { policyLines } from '../../policies/catalog.js';
 import { profileNames } from '../../engine/profiles.js';
 import { makeWorkload, workloadNames } from '../../workload/index.js';
 import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
@@ -68,7 +69,8 @@ committed, brk heap vs mmap, mallinfo2), Windows profiles and policies as WinDbg
 (!address -summary, !heap -s).
 
 options:
-  --policy NAME        allocator policy: ${policyNames().join(', ')} (default ${DEFAULT_POLICY})
+  --policy NAME        allocator policy (default ${DEFAULT_POLICY}; heapsim policies lists their parameters):
+${policyLines('                         ', 10)}
   --arch ARCH          x86 | x86-3gb | x64 (default: the workload's, x86 for peak-hour)
   --profile NAME       background regions: ${profileNames().join(', ')}
                        (default: the workload's profile when it fits the architecture, else bare)

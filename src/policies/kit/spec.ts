@@ -17,6 +17,13 @@ export interface ParamDecl {
   unit: ParamUnit;
   /** What the parameter does, one line (help text, `heapsim policies`, the playground). */
   meaning: string;
+  /**
+   * The library adapts the value while it runs unless it is set (glibc's dynamic mmap and trim
+   * thresholds): setting it, even to the default, changes what happens.
+   */
+  adaptive?: boolean;
+  /** Defaults that depend on the architecture (the engine picks them when the parameter is not set). */
+  defaultByArch?: Partial<Record<'x86' | 'x86-3gb' | 'x64', number>>;
   /** Smallest value accepted (default 0; jemalloc's decay times take -1 for "never"). */
   minValue?: number;
 }
@@ -96,11 +103,39 @@ export interface PolicyDecl {
   /** What the engine's TRIM (and `--trim-at`) performs, in the library's words; undefined: TRIM does nothing. */
   trimName?: string;
   /**
+   * When the library answers NULL to a legal request by design (Conte's TLSF: malloc(0); a full
+   * fixed pool), in a few words. The conformance suite accepts refused allocations (OUT_OF_MEMORY)
+   * only from a policy that says so here.
+   */
+  refuses?: string;
+  /**
    * Host-side check of a full parameter set (defaults filled in): a message naming what is wrong,
    * or undefined. The engine checks again and answers BAD_PARAM; this only gives a clearer error.
    */
   validate?: (values: Record<string, number>) => string | undefined;
   endOfRun?: EndOfRun<any>;
+}
+
+/** A policy as `heapsim policies`, `run --help`, the worker and the playground list it. */
+export interface PolicyInfo {
+  name: string;
+  description: string;
+  platform: Platform;
+  /** Can take its memory from another heap (a layer below) instead of the VM. */
+  stackable: boolean;
+  /** The policies it can be stacked on (empty when not stackable). */
+  parents: string[];
+  params: {
+    name: string; defaultValue: number; unit: ParamUnit; description: string;
+    adaptive?: boolean; defaultByArch?: Partial<Record<string, number>>; minValue?: number;
+  }[];
+  counters: string[];
+  /** What TRIM performs, in the library's words; absent when TRIM does nothing. */
+  trimName?: string;
+  /** What `run --env` reads for it; absent when it reads nothing. */
+  envNames?: string;
+  /** When it refuses a legal request by design; absent when it never does. */
+  refuses?: string;
 }
 
 export interface PolicySpec extends Omit<PolicyDecl, 'params'> {

@@ -29,10 +29,10 @@ export const spec = registerPolicy({
     { name: 'tcache_count', defaultValue: 7, unit: 'count', meaning: 'chunks per tcache bin (0 disables the tcache; max 65535)' },
     { name: 'tcache_max', defaultValue: 1032, unit: 'bytes', meaning: 'largest request the tcache holds, bytes (max 1032)' },
     { name: 'mxfast', defaultValue: 128, unit: 'bytes', meaning: 'largest request served by fastbins, bytes (0 disables; max 160)' },
-    { name: 'trim_threshold', defaultValue: 128 * KiB, unit: 'bytes', meaning: 'top size that makes free() shrink the break (dynamic unless set)' },
-    { name: 'mmap_threshold', defaultValue: 128 * KiB, unit: 'bytes', meaning: 'chunk size served by mmap when bins and top cannot (dynamic unless set)' },
-    { name: 'top_pad', defaultValue: 128 * KiB, unit: 'bytes', meaning: 'extra bytes asked of sbrk and kept in top by trimming' },
-    { name: 'mmap_max', defaultValue: 65536, unit: 'count', meaning: 'most chunks mmapped at once (0 disables mmap)' },
+    { name: 'trim_threshold', defaultValue: 128 * KiB, unit: 'bytes', adaptive: true, meaning: 'top size that makes free() shrink the break (dynamic unless set)' },
+    { name: 'mmap_threshold', defaultValue: 128 * KiB, unit: 'bytes', adaptive: true, meaning: 'chunk size served by mmap when bins and top cannot (dynamic unless set)' },
+    { name: 'top_pad', defaultValue: 128 * KiB, unit: 'bytes', adaptive: true, meaning: 'extra bytes asked of sbrk and kept in top by trimming' },
+    { name: 'mmap_max', defaultValue: 65536, unit: 'count', adaptive: true, meaning: 'most chunks mmapped at once (0 disables mmap)' },
     { name: 'tcache_unsorted_limit', defaultValue: 0, unit: 'count', meaning: 'unsorted chunks malloc files while filling the tcache before it returns (0 = no limit)' },
   ],
   counters: [
@@ -40,6 +40,8 @@ export const spec = registerPolicy({
     'tcacheBytes', 'mmapThreshold',
   ],
   heapView: ptmallocHeapView,
+  // glibc's own statistics: struct mallinfo2, field for field.
+  native: (h) => ({ ...mallinfoOf(h.policyCounters) }),
   retentionCauses: ptmallocRetentionCauses,
   // The Linux view: the break is the brk heap (arena), mmapped chunks are hblkhd in hblks blocks.
   linuxView: (h) => {

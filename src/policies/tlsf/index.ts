@@ -12,7 +12,7 @@ export const spec = registerPolicy({
   stackable: false,
   params: [
     // Chosen by the engine when not set: 4 GiB on x64 (the largest pool the 64-bit build takes), 1 GiB on x86.
-    { name: 'poolBytes', defaultValue: 1 * GiB, unit: 'bytes', meaning: 'bytes given to tlsf_create_with_pool (control structure, then the pool), whole pages, 8 KiB to 4 GiB; by architecture: 1 GiB x86, 4 GiB x64' },
+    { name: 'poolBytes', defaultValue: 1 * GiB, defaultByArch: { x64: 4 * GiB }, unit: 'bytes', meaning: 'bytes given to tlsf_create_with_pool (control structure, then the pool), whole pages, 8 KiB to 4 GiB; by architecture: 1 GiB x86, 4 GiB x64' },
   ],
   counters: [
     'usedBytes', 'highWater', 'poolBytes', 'usedBlocks', 'frontierBytes', 'zeroSizeNulls', 'noFitNulls',
@@ -30,4 +30,5 @@ export const spec = registerPolicy({
     layer: 'tlsf',
   }],
   // No trimName: TLSF has no call that gives memory back.
+  refuses: 'malloc(0) and realloc to 0 bytes answer NULL, as in Conte\'s TLSF; so does a request the pool cannot hold (it never grows)',
 });

@@ -130,7 +130,7 @@ function showPolicy(): void {
   ui.parentBox.hidden = !p?.stackable;
   const keep = ui.parent.value;
   ui.parent.replaceChildren(option('', 'virtual memory (no heap below)'),
-    ...policies.filter((q) => q.name !== p?.name).map((q) => option(q.name, `a ${q.name} heap`)));
+    ...policies.filter((q) => q.name !== p?.name && (p?.parents ?? []).includes(q.name)).map((q) => option(q.name, `a ${q.name} heap`)));
   ui.parent.value = [...ui.parent.options].some((o) => o.value === keep) ? keep : '';
   showParent();
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { createEngine } from '../../../src/engine/engine.js';
-import { actionArb, runActions } from '../kit/harness.js';
+import { actionArb, runActions } from './harness.js';
 
 describe('first-fit under random op sequences', () => {
   it('keeps every invariant and the counters equal to a recount (x86)', async () => {

@@ -1,4 +1,4 @@
-// The [measured] facts of shared/docs/allocators.md §1 (glibc 2.36, Debian 12, x86-64), each
+// The [measured] facts of docs/glibc-malloc.md (glibc 2.36, Debian 12, x86-64), each
 // checked twice: against the real glibc through the oracle (so the fact itself is re-measured on
 // this machine) and against the engine's ptmalloc policy.
 import { describe, it, expect } from 'vitest';

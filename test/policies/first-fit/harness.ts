@@ -1,6 +1,7 @@
-// Shared property-test machinery for policies: a talc-style action generator (alloc, free,
-// realloc, aligned alloc, trim, applied to a live index modulo the live count), a reference model
-// of what the program holds, and the invariants every policy must keep after every batch.
+// first-fit's property-test machinery: a talc-style action generator (alloc, free, realloc,
+// aligned alloc, trim, applied to a live index modulo the live count), a reference model of what
+// the program holds, and checks after every batch. (Every policy also runs the conformance suite,
+// test/policies/kit/conformance.ts, with the invariants all policies share.)
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import type { Engine } from '../../../src/engine/engine.js';

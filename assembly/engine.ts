@@ -8,16 +8,13 @@
 // or not; SKIP adds events that produced no op (an unmatched free in a trace). Periodic sample k is
 // taken after event k × sampleEvery and carries that event number.
 //
-// ╒═══ id table entry (8 bytes, one per id) ══════════════════════════════════╕
-// │ 0 u32: handle (29 bits) │ heap (3)  │ 4 u32: requested bytes, saturated at 2^32-1 │
-// ╘══════════════════════════════════════════════════════════════════════════════╛
-//   handle 0 = id not live. Ids are dense (the host reuses them), so the table stays as small as the
-//   largest live id. Both words of an id share a cache line (one miss per op on a random id).
-//   handle FAILED_HANDLE = the program holds the block but the policy could not place it (a failed
-//   allocation): the program's live bytes count it, the heap's do not; its free succeeds, a realloc
-//   of it tries a fresh allocation of the new size.
+// Ids map to (heap, handle) and the requested bytes through the id table (ids.ts): 8 bytes per id,
+// in 32 KiB pages allocated as id ranges come into use. handle FAILED_HANDLE = the program holds the
+// block but the policy could not place it (a failed allocation in replay mode): the program's live
+// bytes count it, the heap's do not; its free succeeds, a realloc of it tries a fresh allocation.
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
+import { MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase, idBigCount } from "./ids";
 import { CHECKS } from "./checks";
 import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
@@ -45,7 +42,6 @@ const HANDLE_BITS: u32 = 29;
 const HEAP_MASK: u32 = (1 << (32 - HANDLE_BITS)) - 1;
 const FAILED_HANDLE: u32 = (1 << HANDLE_BITS) - 1;
 const MAX_HANDLE: u32 = FAILED_HANDLE - 1;
-const MAX_ID: u32 = 1 << 28;          // id table limit: 256 Mi live ids (2 GiB of id table)
 const PARAM_SLOTS: i32 = 64;
 if (<u32>MAX_HEAPS > HEAP_MASK + 1) ERROR("heap index does not fit the id entry");
 
@@ -54,12 +50,6 @@ let opsCap: i32 = 0;
 let samplesBuf: usize = 0;
 let samplesCap: i32 = 0;
 let sampleCount: i32 = 0;
-let idTable: usize = 0;
-let idCap: u32 = 0;
-const ID_BYTES: usize = 8;
-const ID_REQ: usize = 4;   // offset of the requested size in an entry
-// @ts-ignore: decorator
-@inline function idSlot(id: u32): usize { return idTable + <usize>id * ID_BYTES; }
 const paramsBuf = memory.data(PARAM_SLOTS * 8);
 const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
 const lookaheadSink = memory.data(8);
@@ -111,18 +101,7 @@ export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
 export function batchFirstFailStatus(): i32 { return firstFailStatus; }
 
-function growIds(id: u32): bool {
-  if (id >= MAX_ID) return false;
-  let cap = idCap ? idCap : 1024;
-  while (cap <= id) cap <<= 1;
-  if (cap > MAX_ID) cap = MAX_ID;
-  idTable = resize(idTable, <usize>cap * ID_BYTES);
-  memory.fill(idTable + <usize>idCap * ID_BYTES, 0, <usize>(cap - idCap) * ID_BYTES);
-  idCap = cap;
-  return true;
-}
-
-export function idTableBytes(): usize { return <usize>idCap * ID_BYTES; }
+export { idTableBytes } from "./ids";
 
 // Takes a sample now. mark = label index, or -1 for a periodic sample; ev = the event number to record.
 export function takeSample(mark: i32, ev: u64): void {
@@ -170,6 +149,27 @@ function fail(i: i32, st: Status): void {
   failedOps++;
   batchFailed++;
   if (firstFailOp < 0) { firstFailOp = i; firstFailStatus = st; }
+}
+
+// Bounds of one batch (a bad op fails with BAD_PARAM and counts no event, as any bad op changes
+// nothing): at most MAX_SAMPLES_PER_BATCH samples (each SAMPLE_SLOTS × 8 bytes, 4.5 KB: 37 MB at
+// most; a SKIP of 2^40 events with a sample every 7 would otherwise ask for 157 billion), and event
+// and time counters the host reads exactly as f64 (below 2^53).
+const MAX_SAMPLES_PER_BATCH: i32 = 8192;
+const MAX_EXACT_COUNT: u64 = (<u64>1 << 53) - 1;
+
+function opFits(opcode: u32, size: u64): bool {
+  const ev = clockEvents();
+  let n: u64 = 0;           // events the op adds
+  let samples: u64 = 0;     // samples it takes
+  if (opcode >= <u32>Op.ALLOC && opcode <= <u32>Op.FREE) n = 1;
+  else if (opcode == <u32>Op.SKIP) n = size;
+  else if (opcode == <u32>Op.MARK) samples = 1;
+  else if (opcode == <u32>Op.TICK) return size <= MAX_EXACT_COUNT - clockNs();
+  else return true;
+  if (n > MAX_EXACT_COUNT - ev) return false;
+  if (nextSampleAt && ev + n >= nextSampleAt) samples += (ev + n - nextSampleAt) / sampleEvery + 1;
+  return samples <= <u64>(MAX_SAMPLES_PER_BATCH - sampleCount);
 }
 
 // @ts-ignore: decorator
@@ -248,8 +248,9 @@ let vmSeen: u32 = 0xFFFFFFFF;
 function notePeaks(h: i32, ev: u64): void {
   if (NO_PEAKS) return;
   if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; }
-  // What each layer's callers asked for, and what a stacked layer holds from its parent.
-  let x = h;
+  // What each layer's callers asked for, and what a stacked layer holds from its parent (none when
+  // the op named no heap, or a heap that does not exist: it failed with BAD_HEAP).
+  let x = heapPolicy(h) ? h : -1;
   while (x >= 0) {
     const parent = heapParent(x);
     if (parent >= 0) {
@@ -342,23 +343,19 @@ function resetHeapPeaks(h: i32): void {
 
 function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = false): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  if (id >= idCap && !growIds(id)) return Status.ID_OUT_OF_RANGE;
-  const slot = idSlot(id);
-  if (load<u32>(slot)) return Status.ID_IN_USE;
+  if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
+  const known = idEntry(id);
+  if (known && load<u32>(known)) return Status.ID_IN_USE;
   noSpaceBefore = vmNoAddressSpaceCount();
   const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
-  const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
-  if (!handle) {
-    if (!replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
-    store<u32>(slot, req, ID_REQ);
-    programAlloc(req);
-    return allocFailed(h, slot, size);
-  }
-  store<u32>(slot, req, ID_REQ);
-  programAlloc(req);
+  if (!handle && !replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
+  const slot = known ? known : idEntryForWrite(id);
+  idSetRequested(slot, id, size);
+  programAlloc(size);
+  if (!handle) return allocFailed(h, slot, size);
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
-  hAdd(hRequested, h, req);
+  hAdd(hRequested, h, <i64>size);
   hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
@@ -385,22 +382,23 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   return Status.OUT_OF_MEMORY;
 }
 
+// Entry address of `id` when it is live in heap h, else 0.
 // @ts-ignore: decorator
-@inline function liveEntry(h: i32, id: u32): u32 {
-  if (id >= idCap) return 0;
-  const e = load<u32>(idSlot(id));
-  return e && <i32>(e & HEAP_MASK) == h ? e : 0;
+@inline function liveSlot(h: i32, id: u32): usize {
+  const slot = idEntry(id);
+  if (!slot) return 0;
+  const e = load<u32>(slot);
+  return e && <i32>(e & HEAP_MASK) == h ? slot : 0;
 }
 
 function doFree(h: i32, id: u32): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const e = liveEntry(h, id);
-  if (!e) return Status.UNKNOWN_ID;
-  const slot = idSlot(id);
-  const req = load<u32>(slot, ID_REQ);
-  store<u32>(slot, 0);
+  const slot = liveSlot(h, id);
+  if (!slot) return Status.UNKNOWN_ID;
+  const handle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  const req = idRequested(slot, id);
+  idClear(slot, id);
   programFree(req);
-  const handle = e >> (32 - HANDLE_BITS);
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
   heapFree(h, handle);
   hAdd(hRequested, h, -<i64>req);
@@ -411,19 +409,17 @@ function doFree(h: i32, id: u32): Status {
 
 function doRealloc(h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const e = liveEntry(h, id);
-  if (!e) return Status.UNKNOWN_ID;
-  const slot = idSlot(id);
-  const old = load<u32>(slot, ID_REQ);
-  const req: u32 = size > 0xFFFFFFFF ? 0xFFFFFFFF : <u32>size;
+  const slot = liveSlot(h, id);
+  if (!slot) return Status.UNKNOWN_ID;
+  const old = idRequested(slot, id);
   noSpaceBefore = vmNoAddressSpaceCount();
-  const oldHandle = e >> (32 - HANDLE_BITS);
+  const oldHandle = load<u32>(slot) >> (32 - HANDLE_BITS);
   const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : heapRealloc(h, oldHandle, size);
   if (!handle && !replayMode) return callFailed(h, size); // C semantics: the old block stays
   programFree(old);
-  programAlloc(req);
-  store<u32>(slot, req, ID_REQ);
-  if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size, req);
+  programAlloc(size);
+  idSetRequested(slot, id, size);
+  if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size);
   if (!handle) {
     // The program got its new block (the trace or workload goes on with it); the simulated heap
     // could not place it. The old block is gone for the program, so the heap frees it.
@@ -435,18 +431,18 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   }
   if (handle > MAX_HANDLE) unreachable();
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
-  hAdd(hRequested, h, <i64>req - <i64>old);
+  hAdd(hRequested, h, <i64>size - <i64>old);
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
 
 // Realloc of a block the heap never placed (its allocation failed): a fresh allocation of the new size.
-function reallocUnplaced(h: i32, slot: usize, size: u64, req: u32): Status {
+function reallocUnplaced(h: i32, slot: usize, size: u64): Status {
   const handle = heapAlloc(h, size, 0);
   if (!handle) return allocFailed(h, slot, size);
   if (handle > MAX_HANDLE) unreachable();
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
-  hAdd(hRequested, h, req);
+  hAdd(hRequested, h, <i64>size);
   hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
@@ -455,12 +451,13 @@ function reallocUnplaced(h: i32, slot: usize, size: u64, req: u32): Status {
 // The program writes `size` bytes from the start of a live block (capped at what it requested).
 function doTouch(h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const e = liveEntry(h, id);
-  if (!e) return Status.UNKNOWN_ID;
-  if ((e >> (32 - HANDLE_BITS)) == FAILED_HANDLE) return Status.OK; // nothing placed to touch
-  const req = <u64>load<u32>(idSlot(id), ID_REQ);
+  const slot = liveSlot(h, id);
+  if (!slot) return Status.UNKNOWN_ID;
+  const handle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  if (handle == FAILED_HANDLE) return Status.OK; // nothing placed to touch
+  const req = idRequested(slot, id);
   const n = size < req ? size : req;
-  if (n) touchPages(heapUserAddress(h, e >> (32 - HANDLE_BITS)), n, <u8>heapRoot(h));
+  if (n) touchPages(heapUserAddress(h, handle), n, <u8>heapRoot(h));
   return Status.OK;
 }
 
@@ -483,10 +480,17 @@ function doHeapDestroy(h: i32): Status {
   const st = heapDestroy(h);
   if (st != Status.OK) return st;
   // Forget the ids that pointed into the heap (rare op: a scan of the id table is fine).
-  for (let id: u32 = 0; id < idCap; id++) {
-    const slot = idSlot(id);
-    const e = load<u32>(slot);
-    if (e && <i32>(e & HEAP_MASK) == h) { programFree(load<u32>(slot, ID_REQ)); store<u32>(slot, 0); }
+  for (let p: u32 = 0; p < idPageCount(); p++) {
+    const base = idPageBase(p);
+    if (!base) continue;
+    for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
+      const slot = base + (<usize>i << 3);
+      const e = load<u32>(slot);
+      if (!e || <i32>(e & HEAP_MASK) != h) continue;
+      const id = (p << ID_PAGE_SHIFT) + i;
+      programFree(idRequested(slot, id));
+      idClear(slot, id);
+    }
   }
   return Status.OK;
 }
@@ -507,8 +511,9 @@ export function runBatch(count: i32): i32 {
     // record of the block in. Stored to a scratch cell only to keep the loads from being dropped.
     if (i + LOOKAHEAD < count) {
       const ahead = load<u32>(p + (<usize>LOOKAHEAD << 4), 4);
-      if (ahead < idCap) {
-        const e = load<u32>(idSlot(ahead));
+      const aheadSlot = idEntry(ahead);
+      if (aheadSlot) {
+        const e = load<u32>(aheadSlot);
         if (e && (e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) {
           store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
         }
@@ -519,6 +524,7 @@ export function runBatch(count: i32): i32 {
     const size = load<u64>(p, 8);
     const h = <i32>((w0 >> 8) & 0xFF);
     const arg = w0 >> 16;
+    if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); continue; }
     let st = Status.OK;
     switch (w0 & 0xFF) {
       case Op.ALLOC: { st = doAlloc(h, id, size, 0); opEvent(h); break; }
@@ -554,11 +560,14 @@ export function runBatch(count: i32): i32 {
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.
 export function idUserAddress(id: u32): u64 {
-  if (id >= idCap) return 0;
-  const e = load<u32>(idSlot(id));
+  const slot = idEntry(id);
+  const e = slot ? load<u32>(slot) : 0;
   return e && (e >> (32 - HANDLE_BITS)) != FAILED_HANDLE ? heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)) : 0;
 }
-export function idRequestedBytes(id: u32): u32 { return id < idCap ? load<u32>(idSlot(id), ID_REQ) : 0; }
+export function idRequestedBytes(id: u32): u64 {
+  const slot = idEntry(id);
+  return slot && load<u32>(slot) ? idRequested(slot, id) : 0;
+}
 
 // Full invariant check of the VM, the engine's tables, the layers and every heap (debug builds
 // check more inside each policy). Returns 0 or the number of the first failed invariant:
@@ -578,15 +587,26 @@ export function checkAll(): i32 {
   if (v) return v;
   memory.fill(idCountScratch, 0, MAX_HEAPS * 8);
   let programBytes: u64 = 0, programBlocks: u64 = 0;
-  for (let id: u32 = 0; id < idCap; id++) {
-    const e = load<u32>(idSlot(id));
-    if (!e) continue;
-    programBytes += <u64>load<u32>(idSlot(id), ID_REQ);
-    programBlocks++;
-    const h = <i32>(e & HEAP_MASK);
-    if (!heapPolicy(h)) return CHECK_ID_TABLE;
-    if ((e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) hAdd(idCountScratch, h, 1);
+  let bigLive: u32 = 0;
+  for (let p: u32 = 0; p < idPageCount(); p++) {
+    const base = idPageBase(p);
+    if (!base) continue;
+    for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
+      const slot = base + (<usize>i << 3);
+      const e = load<u32>(slot);
+      if (!e) {
+        if (load<u32>(slot, 4)) return CHECK_ID_TABLE; // a free entry keeps no size
+        continue;
+      }
+      programBytes += idRequested(slot, (p << ID_PAGE_SHIFT) + i);
+      programBlocks++;
+      const h = <i32>(e & HEAP_MASK);
+      if (!heapPolicy(h)) return CHECK_ID_TABLE;
+      if ((e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) hAdd(idCountScratch, h, 1);
+      if (load<u32>(slot, 4) == 0xFFFFFFFF) bigLive++;
+    }
   }
+  if (bigLive != idBigCount()) return CHECK_ID_TABLE; // every huge request has its exact size
   for (let h = 0; h < MAX_HEAPS; h++) {
     if (heapPolicy(h) && hGet(idCountScratch, h) != hGet(hLive, h)) return CHECK_ID_TABLE;
   }

@@ -25,3 +25,9 @@ export function quoted(value: string): string {
   const text = value.slice(0, MAX_QUOTED_CHARS).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return `'${text}${cut ? '…' : ''}'`;
 }
+
+/** A message as one line: line breaks and other control characters in names or paths it quotes are escaped. */
+export function oneLine(message: string): string {
+  // eslint-disable-next-line no-control-regex
+  return message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '\t' ? '\\t' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}

@@ -1,17 +1,22 @@
-// === Page table: one state byte per simulated page ===
+// === Page table: one state per simulated page ===
 //
-// ╒═══ page entry (u8) ═══╕   C: committed   R: resident (touched since commit or purge)
+// ╒═══ page state (u8) ═══╕   C: committed   R: resident (touched since commit or purge)
 // │ 0 … 0 │ R │ C │       │   invariant P1: R implies C
 // ╘═══════════════════════╛
 //
 // Two layouts, chosen at init:
 //  - flat (32-bit spaces): one byte per page of [0, userHigh), allocated at init (512 KiB for x86).
 //  - sparse (x64, 2^35 pages): a 4-level radix tree, 8 + 9 + 9 + 9 bits of the page number.
-//    Interior tables hold 32-bit pointers (2 KiB each); leaves hold 512 state bytes (2 MiB of
-//    address space). Tables are created only when a page below them is committed, so engine memory
-//    grows with what is committed, not with what is reserved or with the size of the space.
-//    Pages with no leaf read as 0 (not committed). A one-entry cache of the last leaf keeps the
-//    common case (neighbouring pages) at one compare.
+//    Interior tables hold 512 (top: 256) u32 slots; leaves hold 512 state bytes (2 MiB of address
+//    space). A slot is
+//        0             every page below it has state 0 (nothing was ever committed there)
+//        odd           every page below it has state (slot >> 1): a *uniform* subtree, no table
+//        even, not 0   the address of the child table or leaf
+//    Range operations (ptApply, ptScan) take a uniform slot as a whole, split one only where a
+//    range ends inside it, and fold a table back into one slot when all its pages share a state.
+//    So engine memory and work follow the *boundaries* of what is committed and resident, never
+//    the bytes: committing and touching a 1 TiB block costs a few tables, not 256 MiB of leaves.
+//    A one-entry cache of the last leaf keeps single pages next to each other at one compare.
 
 import { CHECKS } from "../checks";
 
@@ -25,6 +30,16 @@ const LEAF_ENTRIES: usize = 1 << <usize>LEAF_BITS;
 const LEVEL_ENTRIES: usize = 1 << <usize>LEVEL_BITS;
 const TOP_ENTRIES: usize = 1 << <usize>TOP_BITS;
 if (TOP_BITS + 2 * LEVEL_BITS + LEAF_BITS != 35) ERROR("sparse table must cover 2^35 pages (128 TiB)");
+// Pages covered by one slot of the top table, of a level-1 table, of a level-2 table.
+const SPAN_TOP: u64 = <u64>1 << (LEAF_BITS + 2 * LEVEL_BITS);
+const SPAN_L1: u64 = <u64>1 << (LEAF_BITS + LEVEL_BITS);
+const SPAN_L2: u64 = <u64>1 << LEAF_BITS;
+
+// What ptApply does to each page's state.
+export const PT_COMMIT: i32 = 0;    // s | C
+export const PT_DECOMMIT: i32 = 1;  // 0
+export const PT_TOUCH: i32 = 2;     // C -> C|R (callers guarantee the pages are committed)
+export const PT_PURGE: i32 = 3;     // s & ~R
 
 let sparse = false;
 let flatBase: usize = 0;
@@ -39,68 +54,229 @@ export function ptInit(isSparse: bool, pages: u64): void {
   cachedLeafKey = <u64>-1;
   cachedLeaf = 0;
   if (isSparse) {
-    topTable = allocZeroed(TOP_ENTRIES * 4);
+    topTable = allocFilled(TOP_ENTRIES * 4, 0);
   } else {
     flatPages = pages;
-    flatBase = allocZeroed(<usize>pages);
+    flatBase = allocFilled(<usize>pages, 0);
   }
 }
 
 export function ptBytes(): usize { return tableBytes; }
 
-function allocZeroed(bytes: usize): usize {
+function allocFilled(bytes: usize, value: u8): usize {
   const p = heap.alloc(bytes);
-  memory.fill(p, 0, bytes);
+  memory.fill(p, value, bytes);
   tableBytes += bytes;
   return p;
 }
 
-// Pointer to the entry of `page`, creating tables when `create`; 0 when absent and not created.
-// The flat table and the cached leaf are answered inline; the walk down the tree is not.
 // @ts-ignore: decorator
-@inline export function ptEntry(page: u64, create: bool): usize {
-  if (!sparse) {
-    if (CHECKS) assert(page < flatPages, "page beyond flat table");
-    return flatBase + <usize>page;
-  }
-  if (page >> LEAF_BITS == cachedLeafKey) return cachedLeaf + <usize>(page & (LEAF_ENTRIES - 1));
-  return ptWalk(page, create);
+@inline function isUniform(slot: u32): bool { return slot == 0 || (slot & 1) != 0; }
+// @ts-ignore: decorator
+@inline function uniformState(slot: u32): u8 { return <u8>(slot >> 1); }
+// @ts-ignore: decorator
+@inline function uniformSlot(state: u8): u32 { return state ? (<u32>state << 1) | 1 : 0; }
+
+// @ts-ignore: decorator
+@inline function transform(s: u8, op: i32): u8 {
+  if (op == PT_COMMIT) return s | PAGE_COMMITTED;
+  if (op == PT_DECOMMIT) return 0;
+  if (op == PT_TOUCH) return s == PAGE_COMMITTED ? PAGE_COMMITTED | PAGE_RESIDENT : s;
+  return s & ~PAGE_RESIDENT;
 }
 
-function ptWalk(page: u64, create: bool): usize {
-  const key = page >> LEAF_BITS;
-  let table = topTable;
+// ---------------------------------------------------------------- single pages
+
+// State of one page.
+// @ts-ignore: decorator
+@inline export function ptGet(page: u64): u8 {
+  if (!sparse) {
+    if (CHECKS) assert(page < flatPages, "page beyond flat table");
+    return load<u8>(flatBase + <usize>page);
+  }
+  if (page >> LEAF_BITS == cachedLeafKey) return load<u8>(cachedLeaf + <usize>(page & (LEAF_ENTRIES - 1)));
+  return ptWalkGet(page);
+}
+
+function ptWalkGet(page: u64): u8 {
   const i0 = <usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS));
   const i1 = <usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1));
   const i2 = <usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1));
   if (CHECKS) assert(i0 < TOP_ENTRIES, "page beyond sparse table");
-  let next = <usize>load<u32>(table + (i0 << 2));
-  if (!next) {
-    if (!create) return 0;
-    next = allocZeroed(LEVEL_ENTRIES * 4);
-    store<u32>(table + (i0 << 2), <u32>next);
-  }
-  table = next;
-  next = <usize>load<u32>(table + (i1 << 2));
-  if (!next) {
-    if (!create) return 0;
-    next = allocZeroed(LEVEL_ENTRIES * 4);
-    store<u32>(table + (i1 << 2), <u32>next);
-  }
-  table = next;
-  next = <usize>load<u32>(table + (i2 << 2));
-  if (!next) {
-    if (!create) return 0;
-    next = allocZeroed(LEAF_ENTRIES);
-    store<u32>(table + (i2 << 2), <u32>next);
-  }
-  cachedLeafKey = key;
-  cachedLeaf = next;
-  return next + <usize>(page & (LEAF_ENTRIES - 1));
+  let slot = load<u32>(topTable + (i0 << 2));
+  if (isUniform(slot)) return uniformState(slot);
+  slot = load<u32>(<usize>slot + (i1 << 2));
+  if (isUniform(slot)) return uniformState(slot);
+  slot = load<u32>(<usize>slot + (i2 << 2));
+  if (isUniform(slot)) return uniformState(slot);
+  cachedLeafKey = page >> LEAF_BITS;
+  cachedLeaf = <usize>slot;
+  return load<u8>(<usize>slot + <usize>(page & (LEAF_ENTRIES - 1)));
 }
 
+// The materialized leaf holding `page`, or 0 when a uniform slot covers it.
+function leafOf(page: u64): usize {
+  if (page >> LEAF_BITS == cachedLeafKey) return cachedLeaf;
+  let slot = load<u32>(topTable + (<usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS)) << 2));
+  if (isUniform(slot)) return 0;
+  slot = load<u32>(<usize>slot + (<usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1)) << 2));
+  if (isUniform(slot)) return 0;
+  slot = load<u32>(<usize>slot + (<usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1)) << 2));
+  if (isUniform(slot)) return 0;
+  cachedLeafKey = page >> LEAF_BITS;
+  cachedLeaf = <usize>slot;
+  return <usize>slot;
+}
+
+// ---------------------------------------------------------------- ptApply
+
+// Pages of [a, b) by their state before the last ptApply: 0, C, and C|R.
+export let oldState0: u64 = 0;
+export let oldStateC: u64 = 0;
+export let oldStateCR: u64 = 0;
+
 // @ts-ignore: decorator
-@inline export function ptGet(page: u64): u8 {
-  const p = ptEntry(page, false);
-  return p ? load<u8>(p) : 0;
+@inline function countOld(s: u8, n: u64): void {
+  if (s == 0) oldState0 += n;
+  else if (s == PAGE_COMMITTED) oldStateC += n;
+  else oldStateCR += n;
+}
+
+function applyBytes(p: usize, from: usize, to: usize, op: i32): void {
+  for (let i = from; i < to; i++) {
+    const s = load<u8>(p + i);
+    countOld(s, 1);
+    const t = transform(s, op);
+    if (t != s) store<u8>(p + i, t);
+  }
+}
+
+// Applies `op` to every page of [a, b); the counts of old states land in oldState*.
+export function ptApply(a: u64, b: u64, op: i32): void {
+  oldState0 = 0; oldStateC = 0; oldStateCR = 0;
+  if (a >= b) return;
+  if (!sparse) {
+    if (CHECKS) assert(b <= flatPages, "page beyond flat table");
+    applyBytes(flatBase, <usize>a, <usize>b, op);
+    return;
+  }
+  // Fast path: a range inside one leaf that exists (the common case: a block's pages).
+  if (a >> LEAF_BITS == (b - 1) >> LEAF_BITS) {
+    const leaf = leafOf(a);
+    if (leaf) {
+      applyBytes(leaf, <usize>(a & (LEAF_ENTRIES - 1)), <usize>((b - 1) & (LEAF_ENTRIES - 1)) + 1, op);
+      return;
+    }
+  }
+  applyTable(topTable, 0, 0, a, b, op);
+}
+
+function spanOf(level: i32): u64 { return level == 0 ? SPAN_TOP : level == 1 ? SPAN_L1 : SPAN_L2; }
+
+// Applies op to [a, b) (inside this table's span, which starts at page `base`) in a table of `level`.
+function applyTable(table: usize, level: i32, base: u64, a: u64, b: u64, op: i32): void {
+  const span = spanOf(level);
+  const first = <usize>((a - base) / span), last = <usize>((b - 1 - base) / span);
+  for (let i = first; i <= last; i++) {
+    const slotBase = base + <u64>i * span, slotEnd = slotBase + span;
+    const lo = a > slotBase ? a : slotBase, hi = b < slotEnd ? b : slotEnd;
+    const at = table + (i << 2);
+    let slot = load<u32>(at);
+    if (isUniform(slot)) {
+      const s = uniformState(slot);
+      countOld(s, hi - lo);
+      const t = transform(s, op);
+      if (t == s) continue;
+      if (lo == slotBase && hi == slotEnd) { store<u32>(at, uniformSlot(t)); continue; }
+      // Split: a child filled with the uniform state, then apply to the part in range.
+      slot = level == 2 ? <u32>allocFilled(LEAF_ENTRIES, s) : <u32>newTableFilled(uniformSlot(s));
+      store<u32>(at, slot);
+      // The split's old-state counts were just taken: apply without counting again.
+      const k0 = oldState0, kc = oldStateC, kcr = oldStateCR;
+      applyChild(<usize>slot, level, slotBase, lo, hi, op);
+      oldState0 = k0; oldStateC = kc; oldStateCR = kcr;
+    } else {
+      applyChild(<usize>slot, level, slotBase, lo, hi, op);
+    }
+    foldSlot(at, level);
+  }
+}
+
+function applyChild(child: usize, level: i32, base: u64, lo: u64, hi: u64, op: i32): void {
+  if (level == 2) applyBytes(child, <usize>(lo - base), <usize>(hi - base), op);
+  else applyTable(child, level + 1, base, lo, hi, op);
+}
+
+function newTableFilled(slot: u32): usize {
+  const bytes = LEVEL_ENTRIES * 4;
+  const p = heap.alloc(bytes);
+  for (let i: usize = 0; i < LEVEL_ENTRIES; i++) store<u32>(p + (i << 2), slot);
+  tableBytes += bytes;
+  return p;
+}
+
+// Folds the child behind slot `at` (a table of level + 1, or a leaf when level == 2) into one
+// uniform slot when all its pages share a state.
+function foldSlot(at: usize, level: i32): void {
+  const child = <usize>load<u32>(at);
+  if (isUniform(<u32>child)) return;
+  if (level == 2) {
+    const s = load<u8>(child);
+    for (let i: usize = 1; i < LEAF_ENTRIES; i++) if (load<u8>(child + i) != s) return;
+    if (cachedLeaf == child) { cachedLeafKey = <u64>-1; cachedLeaf = 0; }
+    heap.free(child);
+    tableBytes -= LEAF_ENTRIES;
+    store<u32>(at, uniformSlot(s));
+    return;
+  }
+  const s = load<u32>(child);
+  if (!isUniform(s)) return;
+  for (let i: usize = 1; i < LEVEL_ENTRIES; i++) if (load<u32>(child + (i << 2)) != s) return;
+  heap.free(child);
+  tableBytes -= LEVEL_ENTRIES * 4;
+  store<u32>(at, s);
+}
+
+// ---------------------------------------------------------------- ptScan
+
+// Over the pages of the last ptScan, in address order:
+export let scanCommitted: u64 = 0;    // pages with C
+export let scanBad: u64 = 0;          // pages with R but not C (P1 broken)
+export let scanCStarts: u64 = 0;      // committed runs starting in the range (C differs from the page before)
+export let scanUStarts: u64 = 0;      // uncommitted runs starting in the range
+export let scanLast: u8 = 0;          // C bit of the last page
+
+// @ts-ignore: decorator
+@inline function segment(s: u8, n: u64): void {
+  const c = s & PAGE_COMMITTED;
+  if (c) scanCommitted += n;
+  else if (s & PAGE_RESIDENT) scanBad += n;
+  if (c != scanLast) { if (c) scanCStarts++; else scanUStarts++; }
+  scanLast = c;
+}
+
+function scanBytes(p: usize, from: usize, to: usize): void {
+  for (let i = from; i < to; i++) segment(load<u8>(p + i), 1);
+}
+
+// Scans [a, b) in order; `prev` is the C bit of page a - 1, or 0xFF when a starts a region (the
+// first page then always starts a run).
+export function ptScan(a: u64, b: u64, prev: u8): void {
+  scanCommitted = 0; scanBad = 0; scanCStarts = 0; scanUStarts = 0; scanLast = prev;
+  if (a >= b) return;
+  if (!sparse) { scanBytes(flatBase, <usize>a, <usize>b); return; }
+  scanTable(topTable, 0, 0, a, b);
+}
+
+function scanTable(table: usize, level: i32, base: u64, a: u64, b: u64): void {
+  const span = spanOf(level);
+  const first = <usize>((a - base) / span), last = <usize>((b - 1 - base) / span);
+  for (let i = first; i <= last; i++) {
+    const slotBase = base + <u64>i * span, slotEnd = slotBase + span;
+    const lo = a > slotBase ? a : slotBase, hi = b < slotEnd ? b : slotEnd;
+    const slot = load<u32>(table + (i << 2));
+    if (isUniform(slot)) segment(uniformState(slot), hi - lo);
+    else if (level == 2) scanBytes(<usize>slot, <usize>(lo - slotBase), <usize>(hi - slotBase));
+    else scanTable(<usize>slot, level + 1, slotBase, lo, hi);
+  }
 }

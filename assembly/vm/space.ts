@@ -28,8 +28,8 @@
 // │ 0 start u64 │ 8 end u64 │ 16 left u32 │ 20 right u32 │ 24 prio u32 │
 // │ 28 kind u8 │ 29 type u8 │ 30 usage u8 │ 31 owner u8                 │
 // │ 32 maxEff u64 │ 40 maxRaw u64                                       │
-// │ 48 committedPages u32 │ 52 committedRuns u32 │ 56 uncommittedRuns u32│
-// │ 60 nextFree u32 (node pool free list)                               │
+// │ 48 committedPages u64 │ 56 committedRuns u32 │ 60 uncommittedRuns u32│
+// │ (a free node: 0 nextFree u32, the node pool's free list)            │
 // ╘═════════════════════════════════════════════════════════════════════╛
 // Invariants (checked by vmCheck in debug builds):
 //   S1 nodes are ordered, contiguous and cover [USER_LOW, userHigh) exactly
@@ -45,7 +45,10 @@ import {
   PAGE_SHIFT, PAGE_SIZE_BYTES, PAGE_MASK, ALLOC_GRANULARITY_BYTES, ALLOC_GRANULARITY_MASK,
   USER_LOW, USER_HIGH_X86, USER_HIGH_X86_3GB, USER_HIGH_X64, alignUp, alignDown,
 } from "./constants";
-import { ptInit, ptEntry, ptGet, ptBytes, PAGE_COMMITTED, PAGE_RESIDENT } from "./pagetable";
+import {
+  ptInit, ptGet, ptBytes, ptApply, ptScan, PAGE_COMMITTED, PAGE_RESIDENT, PT_COMMIT, PT_DECOMMIT, PT_TOUCH,
+  PT_PURGE, oldStateC, oldStateCR, oldState0, scanCommitted, scanBad, scanCStarts, scanUStarts, scanLast,
+} from "./pagetable";
 
 // ---------------------------------------------------------------- node pool
 
@@ -61,10 +64,10 @@ const N_USAGE: usize = 30;
 const N_OWNER: usize = 31;
 const N_MAXEFF: usize = 32;
 const N_MAXRAW: usize = 40;
-const N_COMMITTED: usize = 48;
-const N_CRUNS: usize = 52;
-const N_URUNS: usize = 56;
-const N_NEXTFREE: usize = 60;
+const N_COMMITTED: usize = 48;  // u64 pages: a region may hold more than 2^32 pages (16 TiB) on x64
+const N_CRUNS: usize = 56;
+const N_URUNS: usize = 60;
+const N_NEXTFREE: usize = 0;    // overlays N_START: only free nodes use it
 
 const KIND_GAP: u8 = 0;
 const KIND_REGION: u8 = 1;
@@ -335,18 +338,6 @@ export function vmEngineBytes(): usize { return <usize>nodeCap * NODE_BYTES + pt
 
 // ---------------------------------------------------------------- run accounting
 
-// Sums of run-start indicators over pages [a, b] of region [r0, r1): packed committed << 32 | uncommitted.
-function runStarts(r0: u64, a: u64, b: u64): u64 {
-  let c: u64 = 0, u: u64 = 0;
-  let prev: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;
-  for (let p = a; p <= b; p++) {
-    const s = ptGet(p) & PAGE_COMMITTED;
-    if (s != prev) { if (s) c++; else u++; }
-    prev = s;
-  }
-  return (c << 32) | u;
-}
-
 function applyRunDelta(n: u32, before: u64, after: u64): void {
   const dc = <i64>(after >> 32) - <i64>(before >> 32);
   const du = <i64>(after & 0xFFFFFFFF) - <i64>(before & 0xFFFFFFFF);
@@ -402,7 +393,7 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
   store<u8>(p + N_TYPE, type);
   store<u8>(p + N_USAGE, usage);
   store<u8>(p + N_OWNER, owner);
-  store<u32>(p + N_COMMITTED, 0);
+  store<u64>(p + N_COMMITTED, 0);
   store<u32>(p + N_CRUNS, 0);
   store<u32>(p + N_URUNS, 1);
   gapCount--;
@@ -425,19 +416,10 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
 // Drops commit and residency of every page of region n in [a, b) (page numbers), no validation.
 function dropPages(n: u32, a: u64, b: u64): void {
   const owner = load<u8>(P(n) + N_OWNER);
-  let dropped: i64 = 0, droppedResident: i64 = 0;
-  for (let pg = a; pg < b; pg++) {
-    const e = ptEntry(pg, false);
-    if (!e) { pg |= 511; continue; } // no leaf: skip the rest of this leaf's 512 pages
-    const s = load<u8>(e);
-    if (s & PAGE_COMMITTED) {
-      dropped++;
-      if (s & PAGE_RESIDENT) droppedResident++;
-      store<u8>(e, 0);
-    }
-  }
+  ptApply(a, b, PT_DECOMMIT);
+  const dropped = <i64>(oldStateC + oldStateCR), droppedResident = <i64>oldStateCR;
   if (dropped) {
-    store<u32>(P(n) + N_COMMITTED, load<u32>(P(n) + N_COMMITTED) - <u32>dropped);
+    store<u64>(P(n) + N_COMMITTED, load<u64>(P(n) + N_COMMITTED) - <u64>dropped);
     addCommitted(owner, -dropped);
     addResident(owner, -droppedResident);
   }
@@ -450,7 +432,7 @@ export function vmRelease(base: u64): Status {
   const p = P(n);
   const s = start(n), e = end(n), size = e - s;
   const owner = load<u8>(p + N_OWNER), usage = load<u8>(p + N_USAGE), type = load<u8>(p + N_TYPE);
-  if (load<u32>(p + N_COMMITTED)) dropPages(n, s >> PAGE_SHIFT, e >> PAGE_SHIFT);
+  if (load<u64>(p + N_COMMITTED)) dropPages(n, s >> PAGE_SHIFT, e >> PAGE_SHIFT);
   committedRuns -= load<u32>(p + N_CRUNS);
   uncommittedRuns -= load<u32>(p + N_URUNS);
   reservedBytes -= size;
@@ -571,20 +553,14 @@ export function vmCommit(addr: u64, size: u64): Status {
   // Run starts over [a, b] (b only when it is inside the region) are counted on the old states in
   // the same pass that commits; afterwards [a, b) is one committed run, so the new count is direct.
   const prev0: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;
-  let prev = prev0;
-  let c0: u64 = 0, u0: u64 = 0;
-  let added: i64 = 0;
-  for (let pg = a; pg < b; pg++) {
-    const e = ptEntry(pg, true);
-    const s = load<u8>(e);
-    const c = s & PAGE_COMMITTED;
-    if (c != prev) { if (c) c0++; else u0++; }
-    prev = c;
-    if (!c) { store<u8>(e, s | PAGE_COMMITTED); added++; }
-  }
+  ptScan(a, b, prev0);
+  let c0 = scanCStarts, u0 = scanUStarts;
+  const prev = scanLast;
+  const added = <i64>(b - a - scanCommitted);
   if (added) {
+    ptApply(a, b, PT_COMMIT);
     const p = P(n);
-    store<u32>(p + N_COMMITTED, load<u32>(p + N_COMMITTED) + <u32>added);
+    store<u64>(p + N_COMMITTED, load<u64>(p + N_COMMITTED) + <u64>added);
     addCommitted(load<u8>(p + N_OWNER), added);
     let c1: u64 = prev0 != PAGE_COMMITTED ? 1 : 0, u1: u64 = 0;
     if (b < r1) {
@@ -601,36 +577,23 @@ export function vmDecommit(addr: u64, size: u64): Status {
   const n = regionOfPages(addr, size);
   if (!n) return lastStatus;
   decommitCalls++;
-  if (!load<u32>(P(n) + N_COMMITTED)) return Status.OK;
+  if (!load<u64>(P(n) + N_COMMITTED)) return Status.OK;
   const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
   // As in vmCommit: old run starts counted in the dropping pass; [a, b) ends as one uncommitted run.
   const prev0: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;
-  let prev = prev0;
-  let c0: u64 = 0, u0: u64 = 0;
-  let dropped: i64 = 0, droppedResident: i64 = 0;
-  for (let pg = a; pg < b; pg++) {
-    const e = ptEntry(pg, false);
-    if (!e) {
-      // No leaf: every page up to the leaf's end reads uncommitted.
-      if (prev != 0) u0++;
-      prev = 0;
-      pg |= 511;
-      continue;
-    }
-    const s = load<u8>(e);
-    const c = s & PAGE_COMMITTED;
-    if (c != prev) { if (c) c0++; else u0++; }
-    prev = c;
-    if (c) {
-      dropped++;
-      if (s & PAGE_RESIDENT) droppedResident++;
-      store<u8>(e, 0);
-    }
+  ptScan(a, b, prev0);
+  let c0 = scanCStarts, u0 = scanUStarts;
+  const prev = scanLast;
+  const dropped = <i64>scanCommitted;
+  let droppedResident: i64 = 0;
+  if (dropped) {
+    ptApply(a, b, PT_DECOMMIT);
+    droppedResident = <i64>oldStateCR;
   }
   const p = P(n);
   if (dropped) {
-    store<u32>(p + N_COMMITTED, load<u32>(p + N_COMMITTED) - <u32>dropped);
+    store<u64>(p + N_COMMITTED, load<u64>(p + N_COMMITTED) - <u64>dropped);
     const owner = load<u8>(p + N_OWNER);
     addCommitted(owner, -dropped);
     addResident(owner, -droppedResident);
@@ -654,7 +617,8 @@ export function vmTouch(addr: u64, size: u64): Status {
   const n = findContaining(addr);
   if (!n || kind(n) != KIND_REGION || end(n) < addr + size) return Status.NOT_RESERVED;
   const a = addr >> PAGE_SHIFT, b = (addr + size + PAGE_MASK) >> PAGE_SHIFT;
-  for (let pg = a; pg < b; pg++) if (!(ptGet(pg) & PAGE_COMMITTED)) return Status.NOT_COMMITTED;
+  ptScan(a, b, 0xFF);
+  if (scanCommitted != b - a) return Status.NOT_COMMITTED;
   touchPages(addr, size, load<u8>(P(n) + N_OWNER));
   return Status.OK;
 }
@@ -662,13 +626,9 @@ export function vmTouch(addr: u64, size: u64): Status {
 // Unchecked touch for policies, which know their pages are committed and who owns them.
 export function touchPages(addr: u64, size: u64, owner: u8): void {
   const a = addr >> PAGE_SHIFT, b = (addr + size + PAGE_MASK) >> PAGE_SHIFT;
-  let added: i64 = 0;
-  for (let pg = a; pg < b; pg++) {
-    const e = ptEntry(pg, false);
-    if (CHECKS) assert(e && (load<u8>(e) & PAGE_COMMITTED), "touch of an uncommitted page");
-    const s = load<u8>(e);
-    if (s == PAGE_COMMITTED) { store<u8>(e, PAGE_COMMITTED | PAGE_RESIDENT); added++; }
-  }
+  ptApply(a, b, PT_TOUCH);
+  if (CHECKS) assert(oldState0 == 0, "touch of an uncommitted page");
+  const added = <i64>oldStateC;
   if (added) addResident(owner, added);
 }
 
@@ -677,13 +637,8 @@ export function vmPurge(addr: u64, size: u64): u64 {
   const n = regionOfPages(addr, size);
   if (!n) return 0;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
-  let dropped: i64 = 0;
-  for (let pg = a; pg < b; pg++) {
-    const e = ptEntry(pg, false);
-    if (!e) { pg |= 511; continue; }
-    const s = load<u8>(e);
-    if (s & PAGE_RESIDENT) { store<u8>(e, s & ~PAGE_RESIDENT); dropped++; }
-  }
+  ptApply(a, b, PT_PURGE);
+  const dropped = <i64>oldStateCR;
   if (dropped) addResident(load<u8>(P(n) + N_OWNER), -dropped);
   return <u64>(dropped << PAGE_SHIFT);
 }
@@ -700,7 +655,7 @@ export function vmRegionAt(addr: u64): u32 {
 }
 export function vmRegionBase(r: u32): u64 { return start(r); }
 export function vmRegionEnd(r: u32): u64 { return end(r); }
-export function vmRegionCommittedPages(r: u32): u32 { return load<u32>(P(r) + N_COMMITTED); }
+export function vmRegionCommittedPages(r: u32): u64 { return load<u64>(P(r) + N_COMMITTED); }
 
 export function vmOwnerReserved(o: u8): u64 { return load<u64>(ownerReserved + (<usize>o << 3)); }
 export function vmOwnerCommitted(o: u8): u64 { return load<u64>(ownerCommitted + (<usize>o << 3)); }
@@ -770,7 +725,7 @@ function walkNode(t: u32): void {
     store<f64>(o + 8, <f64>(end(t) - start(t)));
     store<f64>(o + 16, <f64>(<u32>load<u8>(p + N_TYPE) | (<u32>load<u8>(p + N_USAGE) << 8) |
       (<u32>load<u8>(p + N_OWNER) << 16) | (<u32>kind(t) << 24)));
-    store<f64>(o + 24, <f64>load<u32>(p + N_COMMITTED));
+    store<f64>(o + 24, <f64>load<u64>(p + N_COMMITTED));
   }
   walkCount++;
   walkNode(right(t));
@@ -816,18 +771,14 @@ function checkNode(t: u32, parentPrio: u32): void {
     chkRegions++;
     chkReserved += e - s;
     const r0 = s >> PAGE_SHIFT, r1 = e >> PAGE_SHIFT;
-    let committed: u32 = 0;
-    for (let pg = r0; pg < r1; pg++) {
-      const st = ptGet(pg);
-      if (st & PAGE_COMMITTED) committed++;
-      else if (st & PAGE_RESIDENT) { chkFail = 4; return; }
-    }
-    const runs = runStarts(r0, r0, r1 - 1);
-    if (committed != load<u32>(p + N_COMMITTED) || <u32>(runs >> 32) != load<u32>(p + N_CRUNS) ||
-      <u32>(runs & 0xFFFFFFFF) != load<u32>(p + N_URUNS)) { chkFail = 4; return; }
-    chkCommitted += <u64>committed << PAGE_SHIFT;
-    chkCRuns += runs >> 32;
-    chkURuns += runs & 0xFFFFFFFF;
+    ptScan(r0, r1, 0xFF);
+    if (scanBad) { chkFail = 4; return; }
+    const committed = scanCommitted, cRuns = scanCStarts, uRuns = scanUStarts;
+    if (committed != load<u64>(p + N_COMMITTED) || cRuns != <u64>load<u32>(p + N_CRUNS) ||
+      uRuns != <u64>load<u32>(p + N_URUNS)) { chkFail = 4; return; }
+    chkCommitted += committed << PAGE_SHIFT;
+    chkCRuns += cRuns;
+    chkURuns += uRuns;
   }
   chkPrevEnd = e; chkPrevKind = k;
   checkNode(right(t), load<u32>(p + N_PRIO));

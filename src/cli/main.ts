@@ -5,7 +5,7 @@ import { EngineStatusError, InputError, describeErrno, errnoCode } from '../erro
 import { OutputError } from '../io/safe-output.js';
 import type { Io } from './io.js';
 import { VERSION } from '../version.js';
-import { ownEntry, quoted } from '../names.js';
+import { oneLine, ownEntry, quoted } from '../names.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -49,12 +49,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     if (err instanceof InputError) {
-      io.stderr.write(`heapsim ${first}: ${err.describe()}\n`);
+      io.stderr.write(`heapsim ${first}: ${oneLine(err.describe())}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof OutputError) {
       // A write failed (disk full, I/O error): the target is untouched, the temporary file gone.
-      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      io.stderr.write(`heapsim ${first}: ${oneLine(err.message)}\n`);
       return EXIT_FAILURE;
     }
     const code = errnoCode(err);
@@ -63,16 +63,16 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const e = err as NodeJS.ErrnoException;
       const usage = code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG';
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : describeErrno(err);
-      io.stderr.write(`heapsim ${first}: ${e.path !== undefined ? `${e.path}: ` : ''}${why}\n`);
+      io.stderr.write(`heapsim ${first}: ${oneLine(`${e.path !== undefined ? `${e.path}: ` : ''}${why}`)}\n`);
       return usage ? EXIT_USAGE : EXIT_FAILURE;
     }
     if (err instanceof EngineStatusError) {
       // An engine call refused a request built from the command line (e.g. a parameter value).
-      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      io.stderr.write(`heapsim ${first}: ${oneLine(err.message)}\n`);
       return EXIT_USAGE;
     }
     if (err instanceof Error && err.name === 'EngineTrapError') {
-      io.stderr.write(`heapsim ${first}: ${err.message}\n`);
+      io.stderr.write(`heapsim ${first}: ${oneLine(err.message)}\n`);
       return EXIT_FAILURE;
     }
     throw err;

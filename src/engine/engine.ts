@@ -191,7 +191,7 @@ export class Engine {
 
   /** Simulated address of a live block (0 if the id is not live) and the bytes it was asked for. */
   blockOf(id: number): { address: number; requestedBytes: number } {
-    return { address: Number(this.x.idUserAddress(id)), requestedBytes: this.x.idRequestedBytes(id) >>> 0 };
+    return { address: Number(this.x.idUserAddress(id)), requestedBytes: Number(this.x.idRequestedBytes(id)) };
   }
 
   get events(): number { return Number(this.x.eventCount()); }

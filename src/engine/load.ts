@@ -79,7 +79,7 @@ export interface EngineExports {
   idTableBytes(): number;
   currentOp(): number;
   idUserAddress(id: number): bigint;
-  idRequestedBytes(id: number): number;
+  idRequestedBytes(id: number): bigint;
   setReplayMode(on: number): void;
   vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;

@@ -11,9 +11,26 @@ import {
 const STATE_LIVE = 1;
 const STATE_FREED = 2;  // used before, free now (a free of it is a double free)
 
-const INITIAL_ID_CAPACITY = 1024;
+/**
+ * Per-id records live in pages of ID_PAGE_IDS ids (84 KiB each), made when an id in their range is
+ * first used: memory follows the id ranges in use, never the largest id alone (a lone id near
+ * MAX_BLOCK_ID costs one page, where a flat table would have grown to gigabytes).
+ */
+const ID_PAGE_SHIFT = 12;
+const ID_PAGE_IDS = 1 << ID_PAGE_SHIFT;
+const ID_PAGE_MASK = ID_PAGE_IDS - 1;
+
+class IdPage {
+  readonly state = new Uint8Array(ID_PAGE_IDS);
+  readonly sizes = new Float64Array(ID_PAGE_IDS);
+  readonly birth = new Float64Array(ID_PAGE_IDS);
+  readonly callerOf = new Int32Array(ID_PAGE_IDS);
+}
+/** Bytes of one page, for the documented memory bound. */
+export const ID_PAGE_BYTES = ID_PAGE_IDS * (1 + 8 + 8 + 4);
 /** Largest block id heapsim accepts (ids are dense; a larger one means a broken trace). */
 export const MAX_BLOCK_ID = 2 ** 27 - 1;
+const ID_PAGES = Math.ceil((MAX_BLOCK_ID + 1) / ID_PAGE_IDS);
 /**
  * Largest request any simulated architecture could serve: x64's user address space is 128 TiB
  * (assembly/vm/constants.ts USER_HIGH_X64). A bigger allocation, or one that would take the bytes
@@ -70,7 +87,7 @@ export class Ledger implements EventSink {
   callocs = 0;
   alignedAllocs = 0;
   reallocs = 0;
-  /** Reallocs of blocks the trace never allocated, replayed as allocations of the new size (events). */
+  /** Of `reallocs`: those of blocks the trace never allocated, replayed as allocations of the new size. */
   untracedReallocs = 0;
   frees = 0;
   /** Live blocks freed because an allocation returned their address or id again (not events). */
@@ -91,10 +108,8 @@ export class Ledger implements EventSink {
   /** Largest id used plus one. */
   idHighWater = 0;
 
-  private state = new Uint8Array(INITIAL_ID_CAPACITY);
-  private sizes = new Float64Array(INITIAL_ID_CAPACITY);
-  private birth = new Float64Array(INITIAL_ID_CAPACITY);
-  private callerOf = new Int32Array(INITIAL_ID_CAPACITY);
+  /** One slot per page of the id range, filled up front so the array stays a fast packed one. */
+  private readonly pages: (IdPage | undefined)[] = new Array<IdPage | undefined>(ID_PAGES).fill(undefined);
 
   constructor(out: EventSink | null = null) {
     this.out = out;
@@ -137,7 +152,7 @@ export class Ledger implements EventSink {
 
   /** Like fits, for resizing live block `id` to `sizeBytes`. */
   fitsResize(id: number, sizeBytes: number): boolean {
-    return sizeBytes <= MAX_REQUEST_BYTES && this.liveBytes - this.sizes[id]! + sizeBytes <= MAX_REQUEST_BYTES;
+    return sizeBytes <= MAX_REQUEST_BYTES && this.liveBytes - this.sizeOf(id) + sizeBytes <= MAX_REQUEST_BYTES;
   }
 
   /** An allocation that does not fit: one event, a failed allocation, counted as oversize. */
@@ -146,50 +161,47 @@ export class Ledger implements EventSink {
     this.skip(SKIP_FAILED_ALLOC);
   }
 
+  /** The page of a valid id (0 .. MAX_BLOCK_ID), undefined when none of its range was used. */
+  private pageOf(id: number): IdPage | undefined {
+    return id <= MAX_BLOCK_ID ? this.pages[id >>> ID_PAGE_SHIFT] : undefined;
+  }
+
   isLive(id: number): boolean {
-    return id < this.state.length && this.state[id] === STATE_LIVE;
+    return this.pageOf(id)?.state[id & ID_PAGE_MASK] === STATE_LIVE;
   }
   wasFreed(id: number): boolean {
-    return id < this.state.length && this.state[id] === STATE_FREED;
+    return this.pageOf(id)?.state[id & ID_PAGE_MASK] === STATE_FREED;
   }
   /** Requested bytes of a live block. */
   sizeOf(id: number): number {
-    return this.sizes[id]!;
+    return this.pages[id >>> ID_PAGE_SHIFT]!.sizes[id & ID_PAGE_MASK]!;
   }
   /** Event number at which a live block was allocated. */
   birthOf(id: number): number {
-    return this.birth[id]!;
+    return this.pages[id >>> ID_PAGE_SHIFT]!.birth[id & ID_PAGE_MASK]!;
   }
   callerIdOf(id: number): number {
-    return this.callerOf[id]!;
+    return this.pages[id >>> ID_PAGE_SHIFT]!.callerOf[id & ID_PAGE_MASK]!;
+  }
+  /** Pages of per-id records allocated (ID_PAGE_BYTES each). */
+  get idPages(): number {
+    let n = 0;
+    for (const p of this.pages) if (p !== undefined) n++;
+    return n;
   }
 
-  private grow(id: number): void {
-    let n = this.state.length;
-    while (n <= id) n *= 2;
-    const state = new Uint8Array(n);
-    state.set(this.state);
-    const sizes = new Float64Array(n);
-    sizes.set(this.sizes);
-    const birth = new Float64Array(n);
-    birth.set(this.birth);
-    const callerOf = new Int32Array(n);
-    callerOf.set(this.callerOf);
-    this.state = state;
-    this.sizes = sizes;
-    this.birth = birth;
-    this.callerOf = callerOf;
-  }
-
+  /** `id` must be 0 .. MAX_BLOCK_ID (every reader checks before it allocates). */
   private born(id: number, sizeBytes: number, caller: number): void {
-    if (id >= this.state.length) this.grow(id);
-    else if (this.state[id] === STATE_LIVE) this.implicitFree(id);
+    const pi = id >>> ID_PAGE_SHIFT;
+    const page = this.pages[pi] ?? (this.pages[pi] = new IdPage());
+    const i = id & ID_PAGE_MASK;
+    if (page.state[i] === STATE_LIVE) this.implicitFree(id);
     if (id >= this.idHighWater) this.idHighWater = id + 1;
     const e = ++this.events;
-    this.state[id] = STATE_LIVE;
-    this.sizes[id] = sizeBytes;
-    this.birth[id] = e;
-    this.callerOf[id] = caller;
+    page.state[i] = STATE_LIVE;
+    page.sizes[i] = sizeBytes;
+    page.birth[i] = e;
+    page.callerOf[i] = caller;
     this.liveBlocks++;
     this.liveBytes += sizeBytes;
     if (this.liveBytes > this.peakLiveBytes) {
@@ -222,6 +234,7 @@ export class Ledger implements EventSink {
   /** A realloc of `id`, which the trace never allocated (readers check: not live, not freed). */
   untracedRealloc(id: number, sizeBytes: number, caller: number): void {
     if (!this.fits(sizeBytes)) return this.refuse();
+    this.reallocs++; // a realloc event of the trace (events add up); untracedReallocs says how many of them
     this.untracedReallocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.untracedRealloc(id, sizeBytes, caller);
@@ -231,9 +244,11 @@ export class Ledger implements EventSink {
   implicitFree(id: number): void {
     this.implicitFrees++;
     if (this.out !== null) this.out.implicitFree(id);
-    this.state[id] = STATE_FREED;
+    const page = this.pages[id >>> ID_PAGE_SHIFT]!;
+    const i = id & ID_PAGE_MASK;
+    page.state[i] = STATE_FREED;
     this.liveBlocks--;
-    this.liveBytes -= this.sizes[id]!;
+    this.liveBytes -= page.sizes[i]!;
   }
 
   realloc(id: number, sizeBytes: number, caller: number): void {
@@ -242,9 +257,11 @@ export class Ledger implements EventSink {
     const e = ++this.events;
     // The consumer sees the block as it was before the resize (stats need the old size).
     if (this.out !== null) this.out.realloc(id, sizeBytes, caller);
-    this.liveBytes += sizeBytes - this.sizes[id]!;
-    this.sizes[id] = sizeBytes;
-    if (caller !== NO_CALLER) this.callerOf[id] = caller;
+    const page = this.pages[id >>> ID_PAGE_SHIFT]!;
+    const i = id & ID_PAGE_MASK;
+    this.liveBytes += sizeBytes - page.sizes[i]!;
+    page.sizes[i] = sizeBytes;
+    if (caller !== NO_CALLER) page.callerOf[i] = caller;
     if (this.liveBytes > this.peakLiveBytes) {
       this.peakLiveBytes = this.liveBytes;
       this.peakEvent = e;
@@ -256,9 +273,11 @@ export class Ledger implements EventSink {
     ++this.events;
     // The consumer runs first so it can still read the block's size and birth.
     if (this.out !== null) this.out.free(id);
-    this.state[id] = STATE_FREED;
+    const page = this.pages[id >>> ID_PAGE_SHIFT]!;
+    const i = id & ID_PAGE_MASK;
+    page.state[i] = STATE_FREED;
     this.liveBlocks--;
-    this.liveBytes -= this.sizes[id]!;
+    this.liveBytes -= page.sizes[i]!;
   }
 
   skip(reason: number): void {
@@ -284,10 +303,13 @@ export class Ledger implements EventSink {
 
   /** Calls `fn` for every block still live, in id order. */
   forEachLive(fn: (id: number, sizeBytes: number, caller: number, birthEvent: number) => void): void {
-    const state = this.state;
-    for (let id = 0; id < this.idHighWater; id++) {
-      if (state[id] === STATE_LIVE) fn(id, this.sizes[id]!, this.callerOf[id]!, this.birth[id]!);
-    }
+    this.pages.forEach((page, pi) => {
+      if (page === undefined) return;
+      const base = pi << ID_PAGE_SHIFT;
+      for (let i = 0; i < ID_PAGE_IDS; i++) {
+        if (page.state[i] === STATE_LIVE) fn(base + i, page.sizes[i]!, page.callerOf[i]!, page.birth[i]!);
+      }
+    });
   }
 
   /** Live blocks grouped by size and by caller, largest byte totals first. */

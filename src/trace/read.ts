@@ -188,7 +188,8 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
   } catch (err) {
     throw gzipError(path, gzip, err);
   }
-  let format = options.format;
+  // The API may be handed anything (a worker message): an unknown format is a clear error.
+  let format = options.format === undefined ? undefined : parseFormatName(String(options.format));
   if (format === undefined) {
     format = detectFormat(Buffer.concat(head).subarray(0, DETECT_BYTES));
     if (format === undefined) {

@@ -157,7 +157,9 @@ export class EngineService {
 
 /** The request's input as a Workload: a built-in workload, or a trace by path or Blob. */
 async function openInput(request: RunRequest, onBytes: (read: number, total: number) => void): Promise<Workload> {
-  const input = request.input as Partial<RunRequest['input']> | undefined;
+  // Messages from another thread may be anything: look only into a plain object.
+  const raw: unknown = request?.input;
+  const input = typeof raw === 'object' && raw !== null ? raw as Partial<RunRequest['input']> : undefined;
   if (input && 'workload' in input && typeof input.workload === 'string') {
     return makeWorkload(input.workload, { seed: input.seed });
   }

@@ -39,6 +39,10 @@ export function makeWorkload(name: string, options: WorkloadFactoryOptions = {})
     if (/[\\/]|\.[A-Za-z0-9]+$/.test(name)) throw new UsageError(`${name}: no such file (and no built-in workload of that name)`);
     throw new UsageError(`unknown workload ${quoted(name)} (built in: ${workloadNames().join(', ')}; or give a trace file)`);
   }
+  const seed: unknown = options.seed;
+  if (seed !== undefined && !(typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0)) {
+    throw new UsageError(`a workload seed is a non-negative integer, got ${quoted(String(seed))}`);
+  }
   // An absent seed stays absent so the workload's default applies (`seed: undefined` would override it).
   return w.make(options.seed === undefined ? {} : { seed: options.seed });
 }

@@ -8,8 +8,8 @@ import {
 
 registerPolicy({
   name: "tlsf",
-  // slot order: TLSF_POOL_BYTES
-  params: "poolBytes",
+  // slot order: TLSF_POOL_BYTES, TLSF_ZERO_SIZE
+  params: "poolBytes,zeroSizeRequest",
   // counter order: C_USED_BYTES .. C_MEM_ADDRESS
   counters: "usedBytes,highWater,poolBytes,usedBlocks,frontierBytes,zeroSizeNulls,noFitNulls,reallocsInPlace," +
     "reallocsMoved,memAddress",

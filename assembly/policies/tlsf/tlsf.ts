@@ -5,8 +5,9 @@
 // for a 64-bit target. The heap is one pool created with tlsf_create_with_pool(mem, poolBytes): the
 // control structure (bitmaps and list heads, TLSF_CONTROL_BYTES) at mem, the pool right behind it.
 // Rules (docs/textbook-policies.md says the same in prose):
-//   sizes       a request is rounded up to 8 bytes, at least 24 (block_size_min); 0 and requests of
-//               4 GiB or more fail (malloc(0) returns NULL in this implementation)
+//   sizes       a request is rounded up to 8 bytes, at least 24 (block_size_min); requests of 4 GiB
+//               or more fail, and so does 0 (tlsf_malloc(0) returns NULL) unless zeroSizeRequest
+//               is 1 (the default): then malloc(0) is tlsf_malloc(1), as behind a max(n, 1) wrapper
 //   block       an 8-byte size word, then the user bytes; a block's "size" is what follows the size
 //               word, and its last 8 bytes hold the next block's back link while it is free, so
 //               consecutive size words are 8 + size apart. A zero-size sentinel closes the pool.
@@ -49,14 +50,14 @@
 
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
-  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage, Arch,
+  K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
 } from "../../abi";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, GiB } from "../../vm/constants";
 import {
-  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmArch, vmRegionAt, vmRegionCommittedPages,
+  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
 } from "../../vm/space";
 
 // Conte's constants for a 64-bit build (tlsf.c enum tlsf_private / tlsf_public).
@@ -86,11 +87,16 @@ const DEAD: u64 = 0xFFFFFFFFFFFFFFFF;
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
 export const TLSF_POOL_BYTES = 0;      // bytes given to tlsf_create_with_pool (control + pool)
-export const TLSF_PARAM_COUNT = 1;
-// Defaults: the largest pool the 64-bit build takes (blocks stay below block_size_max, 4 GiB) on
-// x64; 1 GiB on x86, half of a 32-bit process's address space.
-const DEFAULT_POOL_BYTES_X64: u64 = 4 * GiB;
-const DEFAULT_POOL_BYTES_X86: u64 = 1 * GiB;
+export const TLSF_ZERO_SIZE = 1;       // default 1: what malloc(0) gets (below)
+export const TLSF_PARAM_COUNT = 2;
+// malloc(0): tlsf_malloc(0) returns NULL (ZERO_NULL, a failed alloc for the engine); a program
+// whose malloc is tlsf_malloc(max(n, 1)) gets the smallest block (ZERO_AS_ONE, the default, so a
+// trace recorded under glibc, whose malloc(0) returns a block the program later frees, replays).
+const ZERO_NULL: i64 = 0;
+const ZERO_AS_ONE: i64 = 1;
+// Default: 1 GiB on every architecture (half of a 32-bit process's address space; on x64 the
+// 64-bit build takes up to 4 GiB, set poolBytes for more).
+const DEFAULT_POOL_BYTES: u64 = 1 * GiB;
 const MIN_POOL_BYTES: u64 = 2 * PAGE_SIZE_BYTES;
 const MAX_POOL_BYTES: u64 = 4 * GiB;
 
@@ -168,6 +174,7 @@ export function tlsfRecordBytes(): u32 { return <u32>REC_BYTES; }
   freeBytes: u64;     // sum of block sizes of free blocks
   freeBlocks: u64;
   highWater: u64;
+  zeroAsOne: u32;     // TLSF_ZERO_SIZE
   first: u32;
   sentinel: u32;
   flBitmap: u32;
@@ -433,10 +440,12 @@ function handedOut(n: u32): void {
 // ---------------------------------------------------------------- create / destroy
 
 export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
-  const v = paramInt(params, count, TLSF_POOL_BYTES, vmArch() == Arch.X64 ? DEFAULT_POOL_BYTES_X64 : DEFAULT_POOL_BYTES_X86);
+  const v = paramInt(params, count, TLSF_POOL_BYTES, DEFAULT_POOL_BYTES);
   if (v == PARAM_INVALID || v < <i64>MIN_POOL_BYTES || v > <i64>MAX_POOL_BYTES) return Status.BAD_PARAM;
   const bytes = <u64>v;
   if (bytes & (PAGE_SIZE_BYTES - 1)) return Status.BAD_PARAM;
+  const zero = paramInt(params, count, TLSF_ZERO_SIZE, <u64>ZERO_AS_ONE);
+  if (zero != ZERO_NULL && zero != ZERO_AS_ONE) return Status.BAD_PARAM;
   const mem = vmReserve(bytes, 0, RegionType.PRIVATE, Usage.HEAP, heapIndex, 0);
   if (!mem) return Status.OUT_OF_MEMORY;
   const st = heap.alloc(STATE_BYTES);
@@ -449,6 +458,7 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   const pool = mem + TLSF_CONTROL_BYTES;
   const poolBytes = alignDown(bytes - TLSF_CONTROL_BYTES - POOL_OVERHEAD, ALIGN_SIZE);
   H.poolBytes = poolBytes;
+  H.zeroAsOne = zero == ZERO_AS_ONE ? 1 : 0;
   H.frontier = mem;
   const sentinelAddr = pool + HEADER_OVERHEAD + poolBytes;
   H.tailPage = alignDown(sentinelAddr - HEADER_OVERHEAD, PAGE_SIZE_BYTES);
@@ -532,6 +542,7 @@ function free(n: u32): void {
 
 export function tlsfAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
+  if (!size && H.zeroAsOne) size = 1;
   if (alignLog2 > <u32>ALIGN_SIZE_LOG2) return memalign(<u64>1 << alignLog2, size);
   return malloc(size);
 }

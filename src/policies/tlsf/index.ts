@@ -11,16 +11,17 @@ export const spec = registerPolicy({
   platform: 'any',
   stackable: false,
   params: [
-    // Chosen by the engine when not set: 4 GiB on x64 (the largest pool the 64-bit build takes), 1 GiB on x86.
-    { name: 'poolBytes', defaultValue: 1 * GiB, defaultByArch: { x64: 4 * GiB }, unit: 'bytes', meaning: 'bytes given to tlsf_create_with_pool (control structure, then the pool), whole pages, 8 KiB to 4 GiB; by architecture: 1 GiB x86, 4 GiB x64' },
+    { name: 'poolBytes', defaultValue: 1 * GiB, unit: 'bytes', meaning: 'bytes given to tlsf_create_with_pool (control structure, then the pool), whole pages, 8 KiB to 4 GiB (the 64-bit build takes no more)' },
+    { name: 'zeroSizeRequest', defaultValue: 1, unit: 'choice', meaning: "malloc(0): 1 = the smallest block, as a malloc that calls tlsf_malloc(max(n, 1)); 0 = NULL, as tlsf_malloc(0) itself answers (a failed alloc)" },
   ],
   counters: [
     'usedBytes', 'highWater', 'poolBytes', 'usedBlocks', 'frontierBytes', 'zeroSizeNulls', 'noFitNulls',
     'reallocsInPlace', 'reallocsMoved', 'memAddress',
   ],
   validate: (v) => {
-    const b = v['poolBytes']!;
-    return Number.isInteger(b) && b % 4096 === 0 && b >= 8192 && b <= 4 * GiB ? undefined : `poolBytes ${b} must be whole 4 KiB pages, 8 KiB to 4 GiB`;
+    const b = v['poolBytes']!, z = v['zeroSizeRequest']!;
+    if (!(Number.isInteger(b) && b % 4096 === 0 && b >= 8192 && b <= 4 * GiB)) return `poolBytes ${b} must be whole 4 KiB pages, 8 KiB to 4 GiB`;
+    return z === 0 || z === 1 ? undefined : `zeroSizeRequest ${z} must be 0 (NULL) or 1 (the smallest block)`;
   },
   // Conte's TLSF exposes no statistics call; these two are what its own walk and pointers give.
   native: (h) => ({ used_bytes: h.policyCounters['usedBytes']!, high_water: h.policyCounters['highWater']! }),
@@ -30,5 +31,5 @@ export const spec = registerPolicy({
     layer: 'tlsf',
   }],
   // No trimName: TLSF has no call that gives memory back.
-  refuses: 'malloc(0) and realloc to 0 bytes answer NULL, as in Conte\'s TLSF; so does a request the pool cannot hold (it never grows)',
+  refuses: 'a request the pool cannot hold answers NULL (the pool never grows); with zeroSizeRequest 0, malloc(0) does too, as Conte\'s tlsf_malloc(0)',
 });

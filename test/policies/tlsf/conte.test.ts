@@ -1,7 +1,9 @@
 // tlsf against Matthew Conte's implementation: the fixtures hold his TLSF's answer to every call of
-// four fixed sequences (see make-fixtures.ts for how they were made). After every call the engine's
+// five fixed sequences (see make-fixtures.ts for how they were made). After every call the engine's
 // tlsf heap must return the same pointer (as an offset from the memory given to
-// tlsf_create_with_pool) and report the same heap.native used_bytes and high_water.
+// tlsf_create_with_pool) and report the same heap.native used_bytes and high_water. Four fixtures
+// call tlsf_malloc directly (zeroSizeRequest 0: malloc(0) is NULL), one through a max(n, 1)
+// wrapper (the default, zeroSizeRequest 1).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,33 +16,36 @@ const CHECK_EVERY = 50;
 
 interface Line { call: string; op: string; id: number; args: number[]; offset: number; used: number; highWater: number }
 
-function parse(file: string): { poolBytes: number; lines: Line[] } {
-  let poolBytes = 0;
+function parse(file: string): { poolBytes: number; zeroSizeRequest: number; lines: Line[] } {
+  let poolBytes = 0, zeroSizeRequest = -1;
   const lines: Line[] = [];
   for (const [i, raw] of readFileSync(join(DIR, file), 'utf8').split('\n').entries()) {
     if (!raw || raw.startsWith('#')) continue;
     if (raw.startsWith('pool ')) { poolBytes = Number(raw.slice(5)); continue; }
+    if (raw.startsWith('zeroSizeRequest ')) { zeroSizeRequest = Number(raw.slice(16)); continue; }
     const [call, answer] = raw.split(' | ');
     const f = call!.split(' ');
     const a = answer!.split(' ').map(Number);
     if (a.length !== 3 || f.length < 2) throw new Error(`${file}:${i + 1}: bad fixture line`);
     lines.push({ call: call!, op: f[0]!, id: Number(f[1]), args: f.slice(2).map(Number), offset: a[0]!, used: a[1]!, highWater: a[2]! });
   }
-  return { poolBytes, lines };
+  if (!poolBytes || (zeroSizeRequest !== 0 && zeroSizeRequest !== 1)) throw new Error(`${file}: no pool or zeroSizeRequest line`);
+  return { poolBytes, zeroSizeRequest, lines };
 }
 
 const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith('.txt')).sort();
 
 describe("tlsf: block placement and statistics equal Conte's TLSF after every call", () => {
-  it('has the four fixtures', () => {
-    expect(FIXTURES).toEqual(['exhaustion.txt', 'large.txt', 'realloc-chains.txt', 'small-mixed.txt']);
+  it('has the five fixtures', () => {
+    expect(FIXTURES).toEqual(['exhaustion.txt', 'large.txt', 'realloc-chains.txt', 'small-mixed.txt', 'zero-as-one.txt']);
   });
 
   for (const file of FIXTURES) {
     it(file, async () => {
-      const { poolBytes, lines } = parse(file);
+      const { poolBytes, zeroSizeRequest, lines } = parse(file);
       const e = await createEngine({ arch: 'x64' });
-      const h = e.createHeap('tlsf', { params: { poolBytes } });
+      // The wrapper fixture runs on the default setting (no zeroSizeRequest given).
+      const h = e.createHeap('tlsf', { params: zeroSizeRequest ? { poolBytes } : { poolBytes, zeroSizeRequest } });
       const mem = e.sample().heaps[0]!.policyCounters['memAddress']!;
       expect(mem % 65536).toBe(0);
       const dead = new Set<number>(); // ids whose malloc returned NULL: Conte's side ignores them too
@@ -78,6 +83,8 @@ describe("tlsf: block placement and statistics equal Conte's TLSF after every ca
       // Each fixture reaches the paths it was made for.
       if (file === 'exhaustion.txt') expect(nulls).toBeGreaterThan(500);
       if (file === 'large.txt') expect(nulls).toBeGreaterThan(10);
+      if (file === 'small-mixed.txt') expect(e.sample().heaps[0]!.policyCounters['zeroSizeNulls']).toBeGreaterThan(10);
+      if (file === 'zero-as-one.txt') expect(lines.filter((l) => l.op !== 'f' && l.op !== 'r' && l.args.at(-1) === 0).length).toBeGreaterThan(50);
     });
   }
 });

@@ -30,6 +30,11 @@ export interface Scenario {
   pFree: number;
   aligns: number[];
   size: (r: () => number) => number;
+  /**
+   * The engine's zeroSizeRequest: 0 = the program calls tlsf_malloc directly (malloc(0) is NULL);
+   * 1 = through a wrapper that asks for max(n, 1) (the oracle is given 1 where the program says 0).
+   */
+  zeroSizeRequest: 0 | 1;
 }
 
 /** mulberry32: a small seeded generator (deterministic across machines). */
@@ -51,21 +56,31 @@ export const SCENARIOS: Scenario[] = [
     name: 'small-mixed', about: 'small and medium blocks, some memalign, malloc(0)', poolBytes: 8 * MiB,
     calls: 4000, seed: 11, maxLive: 400, pAlign: 0.1, pRealloc: 0.15, pFree: 0.4, aligns: [16, 32, 64, 128, 4096],
     size: (r) => { const x = r(); return x < 0.01 ? 0 : x < 0.6 ? pick(r, 1, 256) : x < 0.9 ? pick(r, 257, 4096) : pick(r, 4097, 65536); },
+    zeroSizeRequest: 0,
   },
   {
     name: 'exhaustion', about: 'a 256 KiB pool run out again and again: NULLs, every list, in-place reallocs', poolBytes: 256 * KiB,
     calls: 3000, seed: 22, maxLive: 120, pAlign: 0.08, pRealloc: 0.25, pFree: 0.35, aligns: [16, 64, 256, 1024, 8192],
     size: (r) => pick(r, 1, 16 * KiB),
+    zeroSizeRequest: 0,
   },
   {
     name: 'large', about: 'the 4 GiB pool of the x64 default, blocks up to 512 MiB, requests of 4 GiB and more', poolBytes: 4 * GiB,
     calls: 1500, seed: 33, maxLive: 60, pAlign: 0.1, pRealloc: 0.2, pFree: 0.4, aligns: [16, 4096, 65536],
     size: (r) => { const x = r(); return x < 0.02 ? pick(r, 4 * GiB - 64, 5 * GiB) : x < 0.3 ? pick(r, 1, 4096) : x < 0.8 ? pick(r, 4097, 16 * MiB) : pick(r, 16 * MiB, 512 * MiB); },
+    zeroSizeRequest: 0,
   },
   {
     name: 'realloc-chains', about: 'mostly reallocs of a few blocks: growth into free neighbours, shrinking, moves', poolBytes: 16 * MiB,
     calls: 3000, seed: 44, maxLive: 24, pAlign: 0.05, pRealloc: 0.6, pFree: 0.15, aligns: [32, 512],
     size: (r) => { const x = r(); return x < 0.7 ? pick(r, 1, 2048) : pick(r, 2049, 200 * KiB); },
+    zeroSizeRequest: 0,
+  },
+  {
+    name: 'zero-as-one', about: "the default zeroSizeRequest 1: a program's malloc(0) reaches tlsf as tlsf_malloc(1)", poolBytes: 4 * MiB,
+    calls: 2000, seed: 55, maxLive: 200, pAlign: 0.1, pRealloc: 0.15, pFree: 0.4, aligns: [16, 64, 4096],
+    size: (r) => { const x = r(); return x < 0.1 ? 0 : x < 0.7 ? pick(r, 1, 256) : pick(r, 257, 8192); },
+    zeroSizeRequest: 1,
   },
 ];
 
@@ -107,6 +122,12 @@ export function calls(s: Scenario): Call[] {
   return out;
 }
 
+/** What reaches tlsf for a call of the program (a max(n, 1) wrapper turns 0 into 1). */
+export function oracleCall(c: Call, zeroSizeRequest: 0 | 1): Call {
+  if (!zeroSizeRequest || (c.op !== 'm' && c.op !== 'a') || c.size) return c;
+  return { ...c, size: 1 };
+}
+
 export function callText(c: Call): string {
   switch (c.op) {
     case 'm': return `m ${c.id} ${c.size}`;
@@ -125,7 +146,7 @@ function main(): void {
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
   for (const s of SCENARIOS) {
     const list = calls(s);
-    const input = list.map(callText).join('\n') + '\n';
+    const input = list.map((c) => callText(oracleCall(c, s.zeroSizeRequest))).join('\n') + '\n';
     const r = spawnSync(oracle, [String(s.poolBytes)], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
     if (r.status !== 0) throw new Error(`${s.name}: oracle failed (${r.status}): ${r.stderr}`);
     const lines = r.stdout.trim().split('\n');
@@ -136,8 +157,10 @@ function main(): void {
       '# Answers of Matthew Conte\'s TLSF 3.1 (github.com/mattconte/tlsf deff9ab, x86-64, cc -O2) to these calls,',
       '# written by test/policies/tlsf/make-fixtures.ts with test/oracle/tlsf-replay.c (see both headers).',
       '# call | offset of the returned pointer from mem (0: NULL or free), used_bytes, high_water',
+      ...(s.zeroSizeRequest ? ['# The calls are the program\'s; where it asks for 0 bytes, tlsf_malloc / tlsf_memalign was given 1.'] : []),
       `# ${head}`,
       `pool ${s.poolBytes}`,
+      `zeroSizeRequest ${s.zeroSizeRequest}`,
       ...list.map((c, i) => `${callText(c)} | ${lines[i]}`),
     ].join('\n') + '\n';
     writeFileSync(join(dir, `${s.name}.txt`), text);

@@ -17,9 +17,10 @@ class TlsfAdapter implements Model {
   inPlace = 0;
   moved = 0;
 
-  constructor(poolBytes: number) { this.t = new TlsfModel(poolBytes); }
+  constructor(poolBytes: number, readonly zeroAsOne: boolean) { this.t = new TlsfModel(poolBytes); }
 
   alloc(id: number, size: number, alignLog2: number): boolean {
+    if (!size && this.zeroAsOne) size = 1;
     const b = alignLog2 > 3 ? this.t.memalign(2 ** alignLog2, size) : this.t.malloc(size);
     if (!b) { if (size) this.noFitNulls++; else this.zeroNulls++; return false; }
     this.ids.set(id, b);
@@ -60,16 +61,19 @@ class TlsfAdapter implements Model {
 }
 
 describe('tlsf', () => {
-  it('answers malloc(0) with NULL, as the C code does, and counts it', async () => {
+  it('answers malloc(0) with NULL as the C code does when zeroSizeRequest is 0, with a smallest block by default', async () => {
     const e = await createEngine({ arch: 'x64' });
-    const h = e.createHeap('tlsf', { params: { poolBytes: 1 * MiB } });
+    const direct = e.createHeap('tlsf', { params: { poolBytes: 1 * MiB, zeroSizeRequest: 0 } });
+    const wrapped = e.createHeap('tlsf', { params: { poolBytes: 1 * MiB } });
     const ops = new OpBuffer(4);
-    ops.alloc(h, 1, 0);
-    ops.alloc(h, 2, 1);
+    ops.alloc(direct, 1, 0);
+    ops.alloc(direct, 2, 1);
+    ops.alloc(wrapped, 3, 0);
     const r = e.apply(ops);
     expect(r.failedOps).toBe(1);
-    const s = e.sample().heaps[0]!;
-    expect([s.failedAllocs, s.policyCounters['zeroSizeNulls'], s.policyCounters['usedBytes']]).toEqual([1, 1, 24]);
+    const [d, w] = e.sample().heaps;
+    expect([d!.failedAllocs, d!.policyCounters['zeroSizeNulls'], d!.policyCounters['usedBytes']]).toEqual([1, 1, 24]);
+    expect([w!.failedAllocs, w!.policyCounters['zeroSizeNulls'], w!.policyCounters['usedBytes']]).toEqual([0, 0, 24]);
   });
 
   it('never gives memory back: TRIM does nothing and the committed frontier only rises', async () => {
@@ -88,8 +92,8 @@ describe('tlsf', () => {
 
   it('agrees with the reference model on random calls', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(256 * KiB, 1 * MiB, 64 * MiB), fc.array(stepArb(48, 3 * MiB), { minLength: 20, maxLength: 300, size: 'max' }), async (poolBytes, steps) => {
-        await checkAgainstModel('tlsf', { poolBytes }, new TlsfAdapter(poolBytes), steps);
+      fc.asyncProperty(fc.constantFrom(256 * KiB, 1 * MiB, 64 * MiB), fc.constantFrom(0, 1), fc.array(stepArb(48, 3 * MiB), { minLength: 20, maxLength: 300, size: 'max' }), async (poolBytes, zeroSizeRequest, steps) => {
+        await checkAgainstModel('tlsf', { poolBytes, zeroSizeRequest }, new TlsfAdapter(poolBytes, zeroSizeRequest === 1), steps);
       }),
       { seed: 0x5eed_7157, numRuns: 30 },
     );

@@ -20,6 +20,7 @@ import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
+  K_EXTRAS_AT, K_EXTRAS_COUNT,
   RUN_BASE, RUN_HEAP_SLOTS, R_LIVE_BYTES, R_LIVE_BLOCKS, R_LIVE_PEAK, R_LIVE_PEAK_EVENT, R_HEAPS_COMMITTED,
   R_HEAPS_COMMITTED_PEAK, R_HEAPS_COMMITTED_PEAK_EVENT, R_HEAPS_RESIDENT, R_HEAPS_RESIDENT_PEAK,
   R_HEAPS_RESIDENT_PEAK_EVENT, R_PROCESS_COMMITTED_PEAK, R_PROCESS_COMMITTED_PEAK_EVENT, R_PROCESS_RESIDENT_PEAK,
@@ -27,14 +28,16 @@ import {
   R_FIRST_FAIL_REASON, R_FIRST_FAIL_HEAP, R_IMPLICIT_FREES, R_AT_PEAK_LIVE, R_AT_PEAK_RESIDENT, R_HEAP_PEAKS, P_COMMITTED, P_COMMITTED_EVENT, P_RESIDENT,
   P_RESIDENT_EVENT, P_RESERVED, P_RESERVED_EVENT, P_REQUESTED, P_REQUESTED_EVENT, FailReason,
 } from "./abi";
-import { clockEvents, clockNs, clockAddEvents, clockAddNs } from "./kit/clock";
+import { extrasUsed, extrasReset, extrasPtr } from "./kit/extras";
+import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
+import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
 import {
   vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages, vmCommittedBytes,
   vmResidentBytes, vmHeapsCommittedBytes, vmHeapsResidentBytes, vmNoAddressSpaceCount, vmGrowthCount,
 } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, layerRequested, layerLive, layerAllocs, layerFrees,
+  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, heapThreadEnd, layerRequested, layerLive, layerAllocs, layerFrees,
   layerFailedAllocs, layersCheck, heldBytes,
 } from "./heaps";
 
@@ -96,6 +99,9 @@ export function paramsPtr(): usize { return paramsBuf; }
 export function paramSlots(): i32 { return PARAM_SLOTS; }
 export function samplesPtr(): usize { return samplesBuf; }
 export function samplesCount(): i32 { return sampleCount; }
+// The batch's sample extras (kit/extras.ts): f64 values; each heap sample says where its own are.
+export function samplesExtrasPtr(): usize { return extrasPtr(); }
+export function samplesExtrasCount(): u32 { return extrasUsed(); }
 export function eventCount(): u64 { return clockEvents(); }
 export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
@@ -137,7 +143,10 @@ export function takeSample(mark: i32, ev: u64): void {
     store<f64>(o + <usize>K_FREES * 8, <f64>(hGet(hFrees, h) + layerFrees(h)));
     store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>(hGet(hFailedAllocs, h) + layerFailedAllocs(h)));
     store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(pk + P_REQUESTED * MAX_HEAPS * 8, h));
+    const extrasAt = extrasUsed();
     heapSample(h, o);
+    store<f64>(o + <usize>K_EXTRAS_AT * 8, <f64>extrasAt);
+    store<f64>(o + <usize>K_EXTRAS_COUNT * 8, <f64>(extrasUsed() - extrasAt));
     store<f64>(o + <usize>K_PEAK_COMMITTED * 8, <f64>hGet(pk + P_COMMITTED * MAX_HEAPS * 8, h));
   }
   store<f64>(out + <usize>H_HEAPS * 8, <f64>live);
@@ -495,10 +504,24 @@ function doHeapDestroy(h: i32): Status {
   return Status.OK;
 }
 
+// THREAD_END: every heap lets go of what it kept for the thread (children before the heaps they
+// take memory from), with the clock on the ending thread; then its slot is free.
+function doThreadEnd(id: u64): Status {
+  const slot = threadSlotOf(id);
+  if (slot == MAX_THREADS) return Status.UNKNOWN_THREAD;
+  const current = clockThread();
+  clockSetThread(slot);
+  for (let h = MAX_HEAPS - 1; h >= 0; h--) if (heapPolicy(h)) heapThreadEnd(h);
+  clockSetThread(current);
+  threadRelease(id, slot);
+  return Status.OK;
+}
+
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
   sampleCount = 0;
+  extrasReset();
   batchFailed = 0;
   firstFailOp = -1;
   firstFailStatus = 0;
@@ -547,6 +570,8 @@ export function runBatch(count: i32): i32 {
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
       case Op.TOUCH: { st = doTouch(h, id, size); if (st == Status.OK) notePeaks(h, clockEvents()); break; }
+      case Op.THREAD: { st = threadSwitch(size); break; }
+      case Op.THREAD_END: { st = doThreadEnd(size); break; }
       case Op.NOP: break;
       case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
       default: st = Status.BAD_OPCODE;

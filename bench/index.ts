@@ -6,6 +6,7 @@ import { runSweepBench } from './sweep.bench.js';
 import { runPeaksBench } from './peaks.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
 import { runJemallocBench } from './jemalloc.bench.js';
+import { runReplayBench } from './replay.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
@@ -14,6 +15,7 @@ const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['sweep', runSweepBench],
   ['dispatch', () => runDispatchBench()],
   ['jemalloc', runJemallocBench],
+  ['replay against native glibc (issue 16)', runReplayBench],
 ];
 
 for (const [name, run] of suites) {

@@ -106,7 +106,9 @@ describe('README example commands', () => {
           expect(r.stdout).toMatch(/trim what-ifs|what malloc_trim\(0\) would give back at end|what malloc_trim\(0\) would give back at the end/);
           expect(r.stdout).toMatch(/^verdict: second-order: /m);
         }
-        if (c.includes('--env')) expect(r.stdout).toMatch(/^verdict: second-order: /m);
+        if (c.includes('--env') && c.includes('t.mtrace')) expect(r.stdout).toMatch(/^verdict: second-order: /m);
+        if (c.startsWith('npx heapsim run mt.hst')) expect(r.stdout).toMatch(/^verdict: (none|first-order|second-order): /m); // arenas follow the machine's cores ($(nproc)): not pinned
+        if (c.startsWith('npx heapsim record -o mt.hst')) expect(r.stderr).toMatch(/\d+ threads, \d+ exits/);
       }
     }
   }, 240_000);

@@ -15,6 +15,7 @@
 //   mark LABEL                      labelled checkpoint (LABEL is the rest of the line)
 //   tick N                          simulated time passes
 //   thread N                        following events come from thread N
+//   thread-end N                    thread N has exited (its allocator caches are given back)
 //
 // An allocation into an id that is still live frees the older block first (an implicit free).
 // Tokens are separated by spaces or tabs. Writing this form from any trace and reading it back
@@ -150,6 +151,11 @@ export class TextParser implements TraceParser, LineHandler {
         if (id > MAX_EXACT) return this.no(`thread id above ${MAX_EXACT}`);
         ledger.thread(id);
         return true;
+      case 'thread-end':
+        if (id < 0 || t.length !== 2) return this.no('expected: thread-end N');
+        if (id > MAX_EXACT) return this.no(`thread id above ${MAX_EXACT}`);
+        ledger.threadEnd(id);
+        return true;
       default:
         return this.no('unknown event kind');
     }
@@ -218,6 +224,9 @@ export class TextWriter implements EventSink {
   }
   thread(tid: number): void {
     this.put(`thread ${tid}`);
+  }
+  threadEnd(tid: number): void {
+    this.put(`thread-end ${tid}`);
   }
 
   take(): string {

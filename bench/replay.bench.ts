@@ -1,0 +1,266 @@
+// Replay speed against the real allocator (issue 16): a recording of a real program (CPython with
+// PYTHONMALLOC=malloc, so every object goes through malloc) made by this bench with
+// `heapsim record`, replayed
+//   - natively: bench/native/replay.c, built here with the machine's C compiler and linked with its
+//     glibc, replays the same pre-parsed calls: cold (pass 1 of a fresh process) and warm (best of
+//     three later passes);
+//   - by `heapsim run X.hst --policy P` as a whole process (node start included), every policy;
+//   - in this process, warm (the module compiled, the code hot): the same replay through the API;
+//   - gzipped mtrace end to end: `heapsim run X.mtrace.gz` against `gzip -dc X.mtrace.gz |
+//     replay-native mtrace`;
+//   - peak RSS of `heapsim run` on a 20 M-event trace.
+// Every figure is a median of repetitions interleaved in this one run, reported as a ratio: the
+// machine is shared, so absolute times move with its load (printed with the figures). Times are
+// wall clock and CPU time (user + system of every thread and child): under load the CPU times are
+// the steadier comparison, and both are printed.
+//
+//   npx tsx bench/replay.bench.ts         runs on its own (builds nothing: run `npm run build` first)
+//   HEAPSIM_BENCH_POLICIES=pool,nt        only these policies
+//   HEAPSIM_BENCH_REPS=5                  repetitions of each process (default 5)
+//
+// The recording, its .hst and .gz forms, the native binary and the 20 M-event trace are kept in
+// node_modules/.cache/heapsim-bench (rebuilt when their inputs change).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, createReadStream, createWriteStream } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { createGzip } from 'node:zlib';
+import { policyNames } from '../dist/policies/registry.js';
+import { runWorkload } from '../dist/run/run.js';
+import { traceWorkload } from '../dist/trace/workload.js';
+import { readTrace } from '../dist/trace/read.js';
+import { writeSyntheticHst } from '../dist/trace/synthetic.js';
+import type { BenchFigure } from './engine.bench.js';
+
+const REPO = join(import.meta.dirname, '..');
+const CLI = join(REPO, 'dist', 'cli', 'bin.js');
+const NATIVE_SOURCE = join(REPO, 'bench', 'native', 'replay.c');
+const CACHE = join(REPO, 'node_modules', '.cache', 'heapsim-bench');
+const TIME = '/usr/bin/time';
+
+/** The policies the issue's per-policy targets name; the others are reported too. */
+const TARGET_POLICIES = ['pool', 'nt', 'ptmalloc', 'first-fit'];
+const WHOLE_PROCESS_TARGET = 1.0;
+const WARM_TARGET: Record<string, number> = { pool: 1.0, nt: 1.0, ptmalloc: 1.0, 'first-fit': 0.6 };
+const GZIP_TARGET = 1.5;
+const MTRACE_LINES_TARGET = 5e6;
+const RSS_TARGET_BYTES = 150 * 1024 * 1024;
+const BIG_TRACE_EVENTS = 20_000_000;
+const WARM_PASSES = 3;
+const IN_PROCESS_RUNS = 3;
+const NS_PER_S = 1e9;
+const KIB = 1024;
+
+/** The recorded program: builds and drops dicts, JSON, bytes and strings (about 6 M allocator calls). */
+const PROGRAM = `import json
+d = {}
+for i in range(120000):
+    d[str(i)] = [i, str(i) * 3, (i, i + 1)]
+s = json.dumps({k: v for k, v in list(d.items())[:40000]})
+o = json.loads(s)
+del d
+l = [bytes(i % 3000) for i in range(20000)]
+del l[::2]
+words = ' '.join(str(i) for i in range(200000)).split()
+del words
+`;
+
+interface Times { wallS: number; cpuS: number; maxRssBytes?: number }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+function digest(...parts: (string | Buffer)[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest('hex').slice(0, 16);
+}
+
+/** Runs `make` unless `file` exists with the same stamp (a digest of what it is made from). */
+async function cached(file: string, stamp: string, make: () => Promise<void> | void): Promise<string> {
+  const stampFile = `${file}.stamp`;
+  if (existsSync(file) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return file;
+  await make();
+  writeFileSync(stampFile, stamp);
+  return file;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A whole process, timed from here (wall) and by /usr/bin/time (CPU of it and its children, peak RSS). */
+function timedProcess(cmd: string, args: string[]): Times {
+  const useTime = existsSync(TIME);
+  const t0 = process.hrtime.bigint();
+  const r = useTime
+    ? spawnSync(TIME, ['-f', '@times %U %S %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
+    : spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
+  const m = /@times ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  if (!m) return { wallS, cpuS: NaN };
+  return { wallS, cpuS: Number(m[1]) + Number(m[2]), maxRssBytes: Number(m[3]) * KIB };
+}
+
+interface Inputs { mtrace: string; gz: string; hst: string; lines: number; native: string; big: string }
+
+async function prepare(): Promise<Inputs> {
+  mkdirSync(CACHE, { recursive: true });
+  const python = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'pass']).status === 0);
+  if (!python) throw new Error('replay bench: python3 is needed for the recorded program');
+  const pyVersion = run(python, ['-c', 'import sys; print(sys.version)']);
+  const script = join(CACHE, 'program.py');
+  writeFileSync(script, PROGRAM);
+  const mtrace = await cached(join(CACHE, 'python.mtrace'), digest(PROGRAM, pyVersion), () => {
+    process.stderr.write('replay bench: recording the program (once; kept in the cache)…\n');
+    run(process.execPath, [CLI, 'record', '-o', join(CACHE, 'python.mtrace'), '--', python, script], { ...process.env, PYTHONMALLOC: 'malloc' });
+  });
+  const mtraceStamp = digest(String(statSync(mtrace).mtimeMs), String(statSync(mtrace).size));
+  const hstWriter = readFileSync(join(REPO, 'dist', 'trace', 'formats', 'hst.js'));
+  const hst = await cached(join(CACHE, 'python.hst'), digest(mtraceStamp, hstWriter), () => {
+    run(process.execPath, [CLI, 'convert', mtrace, '-o', join(CACHE, 'python.hst')]);
+  });
+  const gz = await cached(join(CACHE, 'python.mtrace.gz'), mtraceStamp, () =>
+    pipeline(createReadStream(mtrace), createGzip(), createWriteStream(join(CACHE, 'python.mtrace.gz'))));
+  const native = await cached(join(CACHE, 'replay-native'), digest(readFileSync(NATIVE_SOURCE)), () => {
+    run(process.env.CC ?? 'cc', ['-O2', '-o', join(CACHE, 'replay-native'), NATIVE_SOURCE]);
+  });
+  const big = await cached(join(CACHE, 'synthetic-20m.hst'), digest(String(BIG_TRACE_EVENTS), hstWriter), () =>
+    writeSyntheticHst(join(CACHE, 'synthetic-20m.hst'), { events: BIG_TRACE_EVENTS }));
+  let lines = 0;
+  const text = readFileSync(mtrace);
+  for (let i = text.indexOf(10); i >= 0; i = text.indexOf(10, i + 1)) lines++;
+  return { mtrace, gz, hst, lines, native, big };
+}
+
+interface NativePasses { events: number; passes: { wallNs: number; cpuNs: number }[] }
+
+function nativeHst(inputs: Inputs): { events: number; cold: Times; warm: Times } {
+  const out = JSON.parse(run(inputs.native, ['hst', inputs.hst, String(WARM_PASSES)])) as NativePasses;
+  const [cold, ...warm] = out.passes;
+  return {
+    events: out.events,
+    cold: { wallS: cold!.wallNs / NS_PER_S, cpuS: cold!.cpuNs / NS_PER_S },
+    warm: { wallS: Math.min(...warm.map((p) => p.wallNs)) / NS_PER_S, cpuS: Math.min(...warm.map((p) => p.cpuNs)) / NS_PER_S },
+  };
+}
+
+/** One replay in this process through the API `heapsim run` uses; wall and CPU seconds. */
+async function inProcess(path: string, policy: string): Promise<Times & { events: number }> {
+  const c0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const workload = await traceWorkload(path);
+  const doc = await runWorkload(workload, { policy });
+  const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
+  const c = process.cpuUsage(c0);
+  return { wallS, cpuS: (c.user + c.system) / 1e6, events: doc.events };
+}
+
+const ratio = (x: number): number => Math.round(x * 100) / 100;
+const met = (r: number, target: number): string => (r >= target ? 'met' : 'NOT met');
+
+export async function runReplayBench(): Promise<BenchFigure[]> {
+  const inputs = await prepare();
+  const reps = Number(process.env.HEAPSIM_BENCH_REPS ?? 5);
+  const wanted = process.env.HEAPSIM_BENCH_POLICIES?.split(',').filter(Boolean);
+  const policies = wanted ?? policyNames();
+  const loadBefore = loadavg()[0]!;
+
+  // 1. Whole processes, interleaved: the native replay, then heapsim on each policy, `reps` times.
+  const nativeCold: Times[] = [];
+  const nativeWarm: Times[] = [];
+  let events = 0;
+  const whole = new Map<string, Times[]>(policies.map((p) => [p, []]));
+  for (let r = 0; r < reps; r++) {
+    const n = nativeHst(inputs);
+    events = n.events;
+    nativeCold.push(n.cold);
+    nativeWarm.push(n.warm);
+    for (const p of policies) whole.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.hst, '--policy', p]));
+  }
+  const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));
+  const coldWall = med(nativeCold, 'wallS'), coldCpu = med(nativeCold, 'cpuS');
+  const warmWall = med(nativeWarm, 'wallS'), warmCpu = med(nativeWarm, 'cpuS');
+  const eps = (s: number): number => Math.round(events / s);
+  const figures: BenchFigure[] = [
+    { name: 'recorded program', value: events, unit: 'events', note: `CPython (PYTHONMALLOC=malloc), ${inputs.lines} mtrace lines; load average ${loadBefore.toFixed(1)} at the start` },
+    { name: 'native glibc replay, cold (pass 1)', value: eps(coldCpu), unit: 'events/s (CPU)', note: `wall ${eps(coldWall)} events/s; median of ${reps} processes` },
+    { name: 'native glibc replay, warm (best of 3 passes)', value: eps(warmCpu), unit: 'events/s (CPU)', note: `wall ${eps(warmWall)} events/s` },
+  ];
+  for (const p of policies) {
+    const ts = whole.get(p)!;
+    const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
+    const target = TARGET_POLICIES.includes(p) ? `; target ≥ ${WHOLE_PROCESS_TARGET}: ${met(coldCpu / cpu, WHOLE_PROCESS_TARGET)} (CPU)` : '';
+    figures.push({
+      name: `whole \`heapsim run X.hst\` / native cold: ${p}`, value: ratio(coldCpu / cpu), unit: '× (CPU)',
+      note: `wall ratio ${ratio(coldWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; peak RSS ${Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB${target}`,
+    });
+  }
+
+  // 2. In this process, warm: one replay to warm up, then IN_PROCESS_RUNS timed ones (median).
+  for (const p of policies) {
+    await inProcess(inputs.hst, p);
+    const ts: Times[] = [];
+    for (let i = 0; i < IN_PROCESS_RUNS; i++) ts.push(await inProcess(inputs.hst, p));
+    const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
+    const t = WARM_TARGET[p];
+    figures.push({
+      name: `in-process warm replay / native warm: ${p}`, value: ratio(warmCpu / cpu), unit: '× (CPU)',
+      note: `wall ratio ${ratio(warmWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall (median of ${IN_PROCESS_RUNS}; decoding included)` +
+        (t !== undefined ? `; target ≥ ${t}: ${met(warmCpu / cpu, t)} (CPU)` : ''),
+    });
+  }
+
+  // 3. Gzipped mtrace end to end, against gzip -dc | the native text replay (the four named policies).
+  const gzPolicies = policies.filter((p) => TARGET_POLICIES.includes(p));
+  const nativeText: Times[] = [];
+  const heapsimText = new Map<string, Times[]>(gzPolicies.map((p) => [p, []]));
+  for (let r = 0; r < reps; r++) {
+    nativeText.push(timedProcess('sh', ['-c', `gzip -dc '${inputs.gz}' | '${inputs.native}' mtrace`]));
+    for (const p of gzPolicies) heapsimText.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.gz, '--policy', p]));
+  }
+  const ntCpu = med(nativeText, 'cpuS'), ntWall = med(nativeText, 'wallS');
+  figures.push({ name: 'gzip -dc | native mtrace replay', value: Math.round(inputs.lines / ntWall), unit: 'lines/s (wall)', note: `CPU ${Math.round(inputs.lines / ntCpu)} lines/s` });
+  for (const p of gzPolicies) {
+    const ts = heapsimText.get(p)!;
+    const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
+    figures.push({
+      name: `whole \`heapsim run X.mtrace.gz\` / gzip -dc | native: ${p}`, value: ratio(ntWall / wall), unit: '× (wall)',
+      note: `CPU ratio ${ratio(ntCpu / cpu)}; ${Math.round(inputs.lines / wall)} lines/s wall, ${Math.round(inputs.lines / cpu)} CPU; target ≥ ${GZIP_TARGET}: ${met(ntWall / wall, GZIP_TARGET)} (wall)`,
+    });
+  }
+  // The reader alone (gunzip, parse, ids, ledger; no engine), in this process.
+  const parse: Times[] = [];
+  for (let i = 0; i < IN_PROCESS_RUNS; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await readTrace(inputs.gz, null);
+    const c = process.cpuUsage(c0);
+    parse.push({ wallS: Number(process.hrtime.bigint() - t0) / NS_PER_S, cpuS: (c.user + c.system) / 1e6 });
+  }
+  const parseRate = inputs.lines / med(parse, 'wallS');
+  figures.push({
+    name: 'mtrace.gz read (gunzip + parse + ids), in process', value: Math.round(parseRate), unit: 'lines/s (wall)',
+    note: `CPU ${Math.round(inputs.lines / med(parse, 'cpuS'))} lines/s; target ≥ ${MTRACE_LINES_TARGET / 1e6} M: ${met(parseRate, MTRACE_LINES_TARGET)}`,
+  });
+
+  // 4. Peak RSS of a 20 M-event replay.
+  const rss = timedProcess(process.execPath, [CLI, 'run', inputs.big, '--policy', 'first-fit']).maxRssBytes ?? NaN;
+  figures.push({
+    name: `peak RSS, heapsim run of a ${BIG_TRACE_EVENTS / 1e6} M-event .hst (first-fit)`, value: Math.round(rss / KIB / KIB), unit: 'MiB',
+    note: `target < ${RSS_TARGET_BYTES / KIB / KIB} MiB: ${rss < RSS_TARGET_BYTES ? 'met' : 'NOT met'}; load average ${loadavg()[0]!.toFixed(1)} at the end`,
+  });
+  return figures;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  for (const f of await runReplayBench()) console.log(`${f.name}: ${f.value.toLocaleString('en-US')} ${f.unit}${f.note ? `  (${f.note})` : ''}`);
+}

@@ -132,6 +132,9 @@ export function heapTrim(h: i32, padBytes: u64): u64 { return def(h).trim(h, pad
   return call_indirect<u64>(load<u32>(addressAt + (<usize>h << 2)), h, handle); // def(h).userAddress
 }
 
+// The thread the clock names has exited: the heap's policy lets go of what it kept for it.
+export function heapThreadEnd(h: i32): void { def(h).threadEnd(h); }
+
 // Fills the policy-owned slots of a heap sample block: the policy id, the heap's counter block
 // (kit/counters.ts), then whatever the policy writes.
 export function heapSample(h: i32, out: usize): void {

@@ -77,6 +77,11 @@ export interface EngineExports {
   takeSample(mark: number, event: bigint): void;
   checkAll(): number;
   idTableBytes(): number;
+  threadsAlive(): number;
+  samplesExtrasPtr(): number;
+  samplesExtrasCount(): number;
+  threadSlotsUsed(): number;
+  threadTableBytes(): number;
   currentOp(): number;
   idUserAddress(id: number): bigint;
   idRequestedBytes(id: number): bigint;

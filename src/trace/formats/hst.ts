@@ -46,6 +46,8 @@ export const OP_SKIP = 0x06;
 export const OP_MARK = 0x07;
 export const OP_TICK = 0x08;
 export const OP_THREAD = 0x09;
+/** Thread end: thread id (not an event; see events.ts threadEnd). 0x0c and 0x0d are kept for the untraced-realloc and implicit-free records. */
+export const OP_THREAD_END = 0x0e;
 export const OP_DEF_LABEL = 0x0a;
 export const OP_DEF_CALLER = 0x0b;
 export const OP_END = 0x0f;
@@ -206,6 +208,9 @@ export class HstWriter implements EventSink {
   }
   thread(tid: number): void {
     this.simple(OP_THREAD, tid);
+  }
+  threadEnd(tid: number): void {
+    this.simple(OP_THREAD_END, tid);
   }
 
   /** Appends the END record and the checksum trailer; call once, after the last event. */
@@ -550,6 +555,10 @@ export class HstParser implements TraceParser {
         case OP_THREAD:
           if (a === VARINT_TOO_LARGE) this.fail('thread id above 2^53-1', this.consumed + recordStart);
           ledger.thread(a);
+          break;
+        case OP_THREAD_END:
+          if (a === VARINT_TOO_LARGE) this.fail('thread id above 2^53-1', this.consumed + recordStart);
+          ledger.threadEnd(a);
           break;
         case OP_DEF_LABEL:
         case OP_DEF_CALLER: {

@@ -52,9 +52,9 @@ describe('heapsim run --policy ptmalloc', () => {
 
   it('--env reads production settings (and says what it ignored); --set overrides', async () => {
     const r = await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--arch', 'x64', '--json',
-      '--env', 'GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2', '--env', 'MALLOC_TRIM_THRESHOLD_=0x40000');
+      '--env', 'GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=2', '--env', 'MALLOC_TRIM_THRESHOLD_=0x40000');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/glibc\.malloc\.arena_max=2 ignored/);
+    expect(r.stderr).toMatch(/glibc\.malloc\.perturb=2 ignored/);
     const doc = JSON.parse(r.stdout) as RunDocument;
     const d = doc.ptmalloc as PtmallocDiagnosis;
     expect(d.trimThresholdBytes).toBe(0x40000);

@@ -3,6 +3,7 @@
 // and the compiled WebAssembly.Module (shared with the receiver, not recompiled).
 import type { RunSettings } from '../run/run.js';
 import type { FormatName } from '../trace/events.js';
+import type { TrimPoint } from '../run/trim-at.js';
 
 /** A built-in synthetic workload and its seed. */
 export interface WorkloadInput {
@@ -31,6 +32,8 @@ export interface RunRequest extends RunSettings {
   /** Name the caller picks to cancel the run with `cancel(runId)`. */
   runId?: string;
   input: RunInput;
+  /** `--trim-at` what-ifs: the library's trim call at these points. */
+  trimAt?: TrimPoint[];
 }
 
 /** A policy as the page, `heapsim policies` and `run --help` list it (src/policies/catalog.ts). */

@@ -117,6 +117,7 @@ export class EngineService {
         arch: request.arch,
         profile: request.profile,
         every: request.every,
+        ...(Array.isArray(request.trimAt) && request.trimAt.length ? { trimAt: request.trimAt } : {}),
         build: request.build,
         signal: controller.signal,
         onCheckpoint: onCheckpoint && ((cp) => settle(onCheckpoint(cp))),

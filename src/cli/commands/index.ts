@@ -2,6 +2,7 @@
 import type { Command } from '../io.js';
 
 export const COMMANDS: Record<string, () => Promise<Command>> = {
+  advise: async () => (await import('./advise.js')).command,
   analyze: async () => (await import('./analyze.js')).command,
   convert: async () => (await import('./convert.js')).command,
   demo: async () => (await import('./demo.js')).command,

@@ -37,6 +37,6 @@ export function formatAdviceText(a: Advice): string {
   return out.join('\n') + '\n';
 }
 
-export function formatAdviceJson(a: Advice): string {
-  return JSON.stringify(a, null, 2) + '\n';
+export function formatAdviceJson(advice: readonly Advice[]): string {
+  return JSON.stringify({ advice }, null, 2) + '\n';
 }

@@ -47,7 +47,7 @@ describe('heapsim advise', () => {
   it('a glibc trace: every glibc remedy and every other Linux allocator, ranked by retained bytes at the end', async () => {
     const r = await cli('advise', plain, '--json', '--jobs', '1');
     expect(r.code, r.stderr).toBe(0);
-    const a = JSON.parse(r.stdout) as { platform: string; policy: string; held: string; quietPoints: { at: string }[]; runs: Run[]; notApplicable: { id: string }[]; baselineVerdict: { kind: string } };
+    const a = JSON.parse(r.stdout).advice[0] as { platform: string; policy: string; held: string; quietPoints: { at: string }[]; runs: Run[]; notApplicable: { id: string }[]; baselineVerdict: { kind: string } };
     expect(a.platform).toBe('linux');
     expect(a.policy).toBe('ptmalloc');
     expect(a.held).toBe('resident');
@@ -100,11 +100,24 @@ describe('heapsim advise', () => {
   it('a custom pool on the NT heap: the release policy is a remedy on the pool layer', async () => {
     const r = await cli('advise', marked, '--policy', 'pool', '--set', 'parent=nt', '--json', '--jobs', '1');
     expect(r.code, r.stderr).toBe(0);
-    const a = JSON.parse(r.stdout) as { platform: string; runs: Run[] };
+    const a = JSON.parse(r.stdout).advice[0] as { platform: string; runs: Run[] };
     // The pool runs on any platform; its catalogue is the platform of... the baseline's top policy.
     const release = a.runs.find((x) => x.id === 'pool-release-empty-chunks');
     expect(release).toBeDefined();
     expect(release!.retainedBytes).toBeLessThanOrEqual(a.runs.find((x) => x.id === 'baseline')!.retainedBytes);
+  });
+
+  it('several inputs: one advice each, in order, with the same settings', async () => {
+    const r = await cli('advise', marked, plain, '--policy', 'nt', '--set', 'lfh=1', '--json', '--jobs', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const advice = JSON.parse(r.stdout).advice as { input: string; platform: string; runs: Run[] }[];
+    expect(advice.map((a) => a.input)).toEqual([marked, plain]);
+    for (const a of advice) {
+      expect(a.platform).toBe('windows');
+      // --set lfh=1 is the baseline: the LFH remedy turns it off.
+      expect(a.runs.find((x) => x.id === 'nt-lfh')!.change).toMatch(/HEAP_NO_SERIALIZE/);
+    }
+    expect(r.stderr).toMatch(/2 baselines/);
   });
 
   it('every remedy starts from the baseline: its --env, --set and --trim-at, the remedy over them', () => {
@@ -122,5 +135,30 @@ describe('heapsim advise', () => {
     expect(other.policy).toBe('jemalloc');
     expect(other.params).toEqual({ dirty_decay_ms: 0 });
     expect(other.trimAt).toBeUndefined();
+  });
+});
+
+describe('heapsim sweep takes what run takes', () => {
+  it('--env goes to each policy that reads it, --trim-at to every job; the figures equal run --env / --trim-at', async () => {
+    const env = ['--env', 'MALLOC_TOP_PAD_=0', '--env', 'MALLOC_CONF=dirty_decay_ms:0'];
+    const s = await cli('sweep', marked, '--policy', 'ptmalloc,jemalloc', ...env, '--trim-at', 'peak', '--jobs', '1', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    const rows = JSON.parse(s.stdout).runs as { policy: string; marks: { label: string; event: number; committedBytes: number }[] }[];
+    for (const [row, line] of [[rows[0]!, 'MALLOC_TOP_PAD_=0'], [rows[1]!, 'MALLOC_CONF=dirty_decay_ms:0']] as const) {
+      expect(row.marks.map((m) => m.label)).toEqual(['before', 'peak', 'trim-at peak: before', 'trim-at peak: after', 'after']);
+      const run = await cli('run', marked, '--policy', row.policy, '--env', line, '--trim-at', 'peak', '--json');
+      const doc = JSON.parse(run.stdout) as { checkpoints: { label: string; heap: { committedBytes: number } }[] };
+      expect(row.marks.map((m) => m.committedBytes)).toEqual(doc.checkpoints.map((c) => c.heap.committedBytes));
+    }
+    // Without the settings the ptmalloc row differs (the env line reached it).
+    const plain = await cli('sweep', marked, '--policy', 'ptmalloc', '--trim-at', 'peak', '--jobs', '1', '--json');
+    expect(JSON.parse(plain.stdout).runs[0].marks).not.toEqual(rows[0]!.marks);
+  });
+
+  it('an --env line no swept policy reads is a one-line usage error', async () => {
+    const r = await cli('sweep', marked, '--policy', 'ptmalloc,nt', '--env', 'MALLOC_CONF=dirty_decay_ms:0', '--jobs', '1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--env MALLOC_CONF=dirty_decay_ms:0: no swept policy reads it/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

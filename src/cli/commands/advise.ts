@@ -23,7 +23,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
-const HELP = `usage: heapsim advise <workload|trace-file> [options]
+const HELP = `usage: heapsim advise <workload|trace-file>... [options]
 
 Runs the input as heapsim run would (the baseline), prints its verdict, then runs it once per
 remedy of the catalogue that fits the baseline policy's platform (Linux: malloc_trim(0) at the
@@ -33,7 +33,8 @@ custom pool's release policy) on a pool of worker threads, and ranks the runs by
 heaps hold beyond what the program uses at the end (then at each mark): resident bytes on Linux,
 committed bytes on Windows. Each remedy comes with the exact change to apply.
 
-inputs: built-in workloads (${workloadNames().join(', ')}) or trace files
+inputs: built-in workloads (${workloadNames().join(', ')}) or trace files; several inputs
+are advised one after the other, with the same settings
 
 options:
   --policy NAME    the baseline's allocator (default: the workload's, ${DEFAULT_TRACE_POLICY} for traces)
@@ -42,7 +43,7 @@ options:
                    from it (a remedy that swaps the allocator keeps the input, --arch and
                    --profile; the baseline library's settings do not apply to another library)
   --jobs N         worker threads (default: the number of cores, ${availableParallelism()} here)
-  --json           the advice as JSON (every run's verdict, peaks, marks and curve), sizes in bytes
+  --json           { "advice": [one per input] }: every run's verdict, peaks, marks and curve, sizes in bytes
   -h, --help       this text
 `;
 
@@ -51,30 +52,42 @@ export const command: Command = {
   async run(args: string[], io: Io): Promise<number> {
     const { values, positionals } = parse('advise', args, OPTIONS);
     if (values.help) { io.stdout.write(HELP); return 0; }
-    if (positionals.length !== 1) throw new UsageError('advise wants exactly one workload name or trace file (see heapsim advise --help)');
-    const name = positionals[0]!;
-    const trace = isTraceFile(name);
-    const workload = trace ? undefined : makeWorkload(name, { seed: intOption('seed', values.seed as string | undefined) ?? 1 });
-    const policy = (values.policy as string | undefined) ?? (trace ? undefined : WORKLOADS[name]?.defaultPolicy) ?? DEFAULT_TRACE_POLICY;
-    getPolicy(policy);
-    const { options, seed, ignoredEnv } = await runOptionsFrom({ ...values, policy });
-    for (const i of ignoredEnv) io.stderr.write(`heapsim advise: --env ${i.setting} ignored: ${i.reason}\n`);
-    const { params: set } = layerSettings(keyValues(values.set as string[] | undefined));
+    if (!positionals.length) throw new UsageError('advise wants at least one workload name or trace file (see heapsim advise --help)');
     const jobs = intOption('jobs', values.jobs as string | undefined, 1) ?? availableParallelism();
+    const seedValue = intOption('seed', values.seed as string | undefined) ?? 1;
+    // Every input is checked (and its settings read) before anything runs.
+    const plans = [];
+    for (const name of positionals) {
+      const trace = isTraceFile(name);
+      const workload = trace ? undefined : makeWorkload(name, { seed: seedValue });
+      const policy = (values.policy as string | undefined) ?? (trace ? undefined : WORKLOADS[name]?.defaultPolicy) ?? DEFAULT_TRACE_POLICY;
+      getPolicy(policy);
+      const { options, seed, ignoredEnv } = await runOptionsFrom({ ...values, policy });
+      const { params: set } = layerSettings(keyValues(values.set as string[] | undefined));
+      plans.push({ name, trace, workload, policy, options, seed, ignoredEnv, set });
+    }
     const started = performance.now();
-    const advice = await advise({
-      input: trace ? { trace: name } : { workload: name, seed },
-      name,
-      baseline: { policy, set: { ...set }, layers: options.layers ?? [], env: (values.env as string[] | undefined) ?? [], trimAt: options.trimAt ?? [] },
-      workloadParams: workload?.policyParams?.[policy] ?? {},
-      arch: options.arch,
-      profile: options.profile,
-      jobs,
-    });
-    const { workers, ...report } = advice;
-    io.stdout.write(values.json ? formatAdviceJson(report) : formatAdviceText(report));
+    const reports = [];
+    let workers = 0;
+    for (const p of plans) {
+      for (const i of p.ignoredEnv) io.stderr.write(`heapsim advise: ${p.name}: --env ${i.setting} ignored: ${i.reason}\n`);
+      const advice = await advise({
+        input: p.trace ? { trace: p.name } : { workload: p.name, seed: p.seed },
+        name: p.name,
+        baseline: { policy: p.policy, set: { ...p.set }, layers: p.options.layers ?? [], env: (values.env as string[] | undefined) ?? [], trimAt: p.options.trimAt ?? [] },
+        workloadParams: p.workload?.policyParams?.[p.policy] ?? {},
+        arch: p.options.arch,
+        profile: p.options.profile,
+        jobs,
+      });
+      const { workers: w, ...report } = advice;
+      workers = Math.max(workers, w);
+      reports.push(report);
+    }
+    io.stdout.write(values.json ? formatAdviceJson(reports) : reports.map(formatAdviceText).join('\n'));
+    const runs = reports.reduce((s, r) => s + r.runs.length, 0);
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    io.stderr.write(`heapsim advise: ${advice.runs.length - 1} remedies + baseline on ${workers ? `${workers} worker threads` : 'the main thread'} in ${seconds} s\n`);
+    io.stderr.write(`heapsim advise: ${runs - reports.length} remedies + ${reports.length} baseline${reports.length > 1 ? 's' : ''} on ${workers ? `${workers} worker threads` : 'the main thread'} in ${seconds} s\n`);
     return 0;
   },
 };

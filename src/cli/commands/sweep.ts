@@ -9,7 +9,8 @@ import { DEFAULT_POLICY, policyNames } from '../../policies/registry.js';
 import { profileNames } from '../../engine/profiles.js';
 import { workloadNames } from '../../workload/index.js';
 import { UsageError } from '../../errors.js';
-import { listOption, planSweep, settingAxes } from '../../sweep/plan.js';
+import { checkEnvLines, listOption, planSweep, settingAxes } from '../../sweep/plan.js';
+import { parseTrimAt } from '../../run/trim-at.js';
 import { executeSweep } from '../../sweep/execute.js';
 import { formatSweepCsv, formatSweepJson, formatSweepTable, sweepRow } from '../../sweep/report.js';
 
@@ -22,6 +23,8 @@ const OPTIONS = {
   profile: { type: 'string' },
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
+  env: { type: 'string', multiple: true },
+  'trim-at': { type: 'string', multiple: true },
 } as const;
 
 const HELP = `usage: heapsim sweep <workload|trace-file>... [options]
@@ -43,6 +46,12 @@ options:
                        1 runs everything in this thread
   --arch ARCH          x86 | x86-3gb | x64 (default: each workload's)
   --profile NAME       background regions: ${profileNames().join(', ')}
+  --env TEXT           production settings, as run --env takes them; repeatable. Each job's topmost
+                       heap whose policy reads settings gets the lines its reader takes (MALLOC_*_
+                       and GLIBC_TUNABLES go to ptmalloc, MALLOC_CONF to jemalloc, ...); --set wins.
+                       A line no swept policy reads is an error
+  --trim-at MARK|N     the library's "give memory back now" call at a mark or after event N, in
+                       every job (as run --trim-at; the marks before and after it are columns)
   --csv                one CSV line per run, mark figures in columns
   --json               { "runs": [...] }, sizes in bytes
   -h, --help           this text
@@ -65,11 +74,14 @@ export const command: Command = {
       settings: settingAxes((values.set as string[] | undefined) ?? []),
       seeds,
     });
+    const env = (values.env as string[] | undefined) ?? [];
+    checkEnvLines(jobs, env);
+    const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
     const slots = intOption('jobs', values.jobs as string | undefined, 1) ?? availableParallelism();
     const arch = oneOf('arch', values.arch as string | undefined, Object.keys(ARCHS) as ArchName[]);
     const profile = oneOf('profile', values.profile as string | undefined, profileNames());
     const started = performance.now();
-    const { docs, workers } = await executeSweep(jobs, { jobs: slots, arch, profile });
+    const { docs, workers } = await executeSweep(jobs, { jobs: slots, arch, profile, env, trimAt });
     const rows = jobs.map((job) => sweepRow(job, docs[job.index]!));
     io.stdout.write(values.json ? formatSweepJson(rows) : values.csv ? formatSweepCsv(rows) : formatSweepTable(rows));
     const seconds = ((performance.now() - started) / 1000).toFixed(2);

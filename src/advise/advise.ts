@@ -158,7 +158,7 @@ export function remedyRequest(o: AdviseOptions, remedy: Remedy | undefined, ever
   };
 }
 
-function adviceRun(id: string, head: Pick<AdviceRun, 'title' | 'parameters' | 'explain' | 'change'>, doc: RunDocument, held: Catalogue, labels: string[]): Omit<AdviceRun, 'rank' | 'changeBytes'> {
+function adviceRun(id: string, head: Pick<AdviceRun, 'title' | 'parameters' | 'explain' | 'change'>, doc: RunDocument, held: Catalogue, labels: string[]): UnrankedRun {
   const last = doc.checkpoints[doc.checkpoints.length - 1]!;
   const byLabel = new Map(doc.checkpoints.map((cp) => [cp.label, cp] as const));
   return {
@@ -215,30 +215,51 @@ export const BASELINE_HEAD = {
   title: 'baseline (as run)', parameters: {}, explain: 'the input as given, nothing changed', change: '-',
 } as const;
 
-/** Ranks the baseline and the remedy runs. */
-export function rankAdvice(o: AdviseOptions, planned: Planned, baselineDoc: RunDocument, docs: readonly RunDocument[]): Advice {
-  const held = planned.catalogue;
-  const labels = ownMarks(baselineDoc).map((cp) => cp.label);
-  const runs = [
-    adviceRun('baseline', { ...BASELINE_HEAD, parameters: {} }, baselineDoc, held, labels),
-    ...planned.remedies.map((r, i) => adviceRun(r.id, r, docs[i]!, held, labels)),
-  ];
-  const base = runs[0]!.retainedBytes;
+export type UnrankedRun = Omit<AdviceRun, 'rank' | 'changeBytes'>;
+
+/** What the ranking needs beside the remedy runs: the same in every shard of an advice. */
+export interface AdviceHead extends Omit<Advice, 'runs'> {
+  baseline: UnrankedRun;
+  /** Remedies planned (runs to come). */
+  remedies: number;
+}
+
+export function adviceHead(o: AdviseOptions, planned: Planned, baselineDoc: RunDocument): AdviceHead {
+  const c = planned.catalogue;
+  return {
+    input: o.name,
+    platform: c.platform,
+    policy: o.baseline.policy,
+    held: c.held,
+    quietPoints: planned.ctx.quietPoints,
+    baselineVerdict: planned.ctx.diagnosis,
+    notApplicable: planned.notApplicable,
+    baseline: adviceRun('baseline', { ...BASELINE_HEAD, parameters: {} }, baselineDoc, c, markLabels(baselineDoc)),
+    remedies: planned.remedies.length,
+  };
+}
+
+function markLabels(doc: RunDocument): string[] {
+  return ownMarks(doc).map((cp) => cp.label);
+}
+
+/** One remedy's run, figured as the ranking reads it. */
+export function remedyRun(planned: Planned, index: number, doc: RunDocument): UnrankedRun {
+  const r = planned.remedies[index]!;
+  return adviceRun(r.id, { title: r.title, parameters: r.parameters, explain: r.explain, change: r.change }, doc, planned.catalogue, markLabels(planned.ctx.doc));
+}
+
+/** Ranks the baseline and the remedy runs (in catalogue order). */
+export function rankRuns(head: AdviceHead, remedyRuns: readonly UnrankedRun[]): Advice {
+  const runs = [head.baseline, ...remedyRuns];
+  const base = head.baseline.retainedBytes;
   const order = runs.map((r, i) => ({ r, i })).sort((a, b) =>
     a.r.retainedBytes - b.r.retainedBytes
     || compareMarks(a.r.marks, b.r.marks)
     || a.r.peakCommittedBytes - b.r.peakCommittedBytes
     || a.i - b.i);
-  return {
-    input: o.name,
-    platform: planned.catalogue.platform,
-    policy: o.baseline.policy,
-    held: held.held,
-    quietPoints: planned.ctx.quietPoints,
-    baselineVerdict: planned.ctx.diagnosis,
-    runs: order.map(({ r }, k) => ({ rank: k + 1, ...r, changeBytes: r.retainedBytes - base })),
-    notApplicable: planned.notApplicable,
-  };
+  const { baseline: _b, remedies: _n, ...advice } = head;
+  return { ...advice, runs: order.map(({ r }, k) => ({ rank: k + 1, ...r, changeBytes: r.retainedBytes - base })) };
 }
 
 function compareMarks(a: MarkFigures[], b: MarkFigures[]): number {
@@ -249,10 +270,10 @@ function compareMarks(a: MarkFigures[], b: MarkFigures[]): number {
   return 0;
 }
 
-/** The whole advice: baseline, remedies on the pool, ranking. */
+/** The whole advice of one input: baseline, remedies on the pool, ranking. */
 export async function advise(o: AdviseOptions): Promise<Advice & { workers: number }> {
   const { planned, baselineDoc } = await planAdvice(o);
   const requests = planned.remedies.map((r) => remedyRequest(o, r, planned.every));
   const { docs, workers } = await executeRequests(requests, { jobs: o.jobs });
-  return { ...rankAdvice(o, planned, baselineDoc, docs), workers };
+  return { ...rankRuns(adviceHead(o, planned, baselineDoc), docs.map((d, i) => remedyRun(planned, i, d))), workers };
 }

@@ -17,7 +17,7 @@ export interface SweepOptions extends SweepRunOptions {
 }
 
 export interface SweepOutcome {
-  /** Documents in plan order. */
+  /** Documents in the order of the jobs given. */
   docs: RunDocument[];
   /** Worker threads used (0: the calling thread). */
   workers: number;

@@ -8,7 +8,9 @@ import { isTraceFile, layerSettings, runOptionsFrom } from './run.js';
 import { WORKLOADS, makeWorkload, workloadNames } from '../../workload/index.js';
 import { getPolicy } from '../../policies/registry.js';
 import { DEFAULT_TRACE_POLICY } from '../../advise/catalogue/linux.js';
-import { advise } from '../../advise/advise.js';
+import { adviceHead, planAdvice, rankRuns, remedyRequest, remedyRun, type AdviceHead, type AdviseOptions, type Planned } from '../../advise/advise.js';
+import { executeRequests } from '../../sweep/execute.js';
+import { SHARD_FORMAT, inShard, parseShard, planFingerprint, writeShardFile } from '../../shard/shard.js';
 import { formatAdviceJson, formatAdviceText } from '../../advise/report.js';
 
 const OPTIONS = {
@@ -21,6 +23,8 @@ const OPTIONS = {
   'trim-at': { type: 'string', multiple: true },
   jobs: { type: 'string' },
   json: { type: 'boolean' },
+  shard: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 const HELP = `usage: heapsim advise <workload|trace-file>... [options]
@@ -44,6 +48,9 @@ options:
                    --profile; the baseline library's settings do not apply to another library)
   --jobs N         worker threads (default: the number of cores, ${availableParallelism()} here)
   --json           { "advice": [one per input] }: every run's verdict, peaks, marks and curve, sizes in bytes
+  --shard I/N      run only slice I of N of the remedy runs (I from 0; every slice runs the
+                   baselines); needs --out
+  --out FILE.jsonl write the runs to FILE as JSON Lines; heapsim merge FILES... prints the advice
   -h, --help       this text
 `;
 
@@ -66,12 +73,17 @@ export const command: Command = {
       const { params: set } = layerSettings(keyValues(values.set as string[] | undefined));
       plans.push({ name, trace, workload, policy, options, seed, ignoredEnv, set });
     }
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+    const outPath = values.out as string | undefined;
+    if (shard && outPath === undefined) throw new UsageError('--shard needs --out FILE.jsonl (heapsim merge puts the slices together)');
+    if (outPath !== undefined && values.json) throw new UsageError('--out writes JSON Lines for heapsim merge; give --json to merge');
     const started = performance.now();
-    const reports = [];
-    let workers = 0;
+    // Every shard runs every baseline (the remedies depend on it), then its slice of the remedies
+    // of all inputs, numbered in input order then catalogue order.
+    const prepared: { o: AdviseOptions; planned: Planned; head: AdviceHead }[] = [];
     for (const p of plans) {
       for (const i of p.ignoredEnv) io.stderr.write(`heapsim advise: ${p.name}: --env ${i.setting} ignored: ${i.reason}\n`);
-      const advice = await advise({
+      const o: AdviseOptions = {
         input: p.trace ? { trace: p.name } : { workload: p.name, seed: p.seed },
         name: p.name,
         baseline: { policy: p.policy, set: { ...p.set }, layers: p.options.layers ?? [], env: (values.env as string[] | undefined) ?? [], trimAt: p.options.trimAt ?? [] },
@@ -79,15 +91,26 @@ export const command: Command = {
         arch: p.options.arch,
         profile: p.options.profile,
         jobs,
-      });
-      const { workers: w, ...report } = advice;
-      workers = Math.max(workers, w);
-      reports.push(report);
+      };
+      const { planned, baselineDoc } = await planAdvice(o);
+      prepared.push({ o, planned, head: adviceHead(o, planned, baselineDoc) });
     }
-    io.stdout.write(values.json ? formatAdviceJson(reports) : reports.map(formatAdviceText).join('\n'));
-    const runs = reports.reduce((s, r) => s + r.runs.length, 0);
+    const flat = prepared.flatMap((p, input) => p.planned.remedies.map((_, remedy) => ({ input, remedy })));
+    const mine = flat.map((f, item) => ({ ...f, item })).filter((f) => inShard(f.item, shard));
+    const requests = mine.map((f) => { const p = prepared[f.input]!; return remedyRequest(p.o, p.planned.remedies[f.remedy], p.planned.every); });
+    const { docs, workers } = await executeRequests(requests, { jobs });
+    const runs = mine.map((f, i) => ({ item: f.item, data: { input: f.input, remedy: f.remedy, run: remedyRun(prepared[f.input]!.planned, f.remedy, docs[i]!) } }));
+    const heads = prepared.map((p) => p.head);
+    if (outPath !== undefined) {
+      const plan = planFingerprint({ heads, remedies: prepared.map((p) => p.planned.remedies.map((r) => remedyRequest(p.o, r, p.planned.every))) });
+      await writeShardFile(outPath, { format: SHARD_FORMAT, command: 'advise', plan, shard: shard ?? { index: 0, count: 1 }, size: flat.length, head: { inputs: heads } }, runs);
+    } else {
+      const reports = heads.map((h, i) => rankRuns(h, runs.filter((r) => r.data.input === i).map((r) => r.data.run)));
+      io.stdout.write(values.json ? formatAdviceJson(reports) : reports.map(formatAdviceText).join('\n'));
+    }
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    io.stderr.write(`heapsim advise: ${runs - reports.length} remedies + ${reports.length} baseline${reports.length > 1 ? 's' : ''} on ${workers ? `${workers} worker threads` : 'the main thread'} in ${seconds} s\n`);
+    const slice = shard ? ` (slice ${shard.index}/${shard.count} of ${flat.length})` : '';
+    io.stderr.write(`heapsim advise: ${mine.length} remedy runs${slice} + ${plans.length} baseline${plans.length > 1 ? 's' : ''} on ${workers ? `${workers} worker threads` : 'the main thread'} in ${seconds} s${outPath !== undefined ? `, written to ${outPath}` : ''}\n`);
     return 0;
   },
 };

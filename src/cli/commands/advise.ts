@@ -10,7 +10,8 @@ import { getPolicy } from '../../policies/registry.js';
 import { DEFAULT_TRACE_POLICY } from '../../advise/catalogue/linux.js';
 import { adviceHead, planAdvice, rankRuns, remedyRequest, remedyRun, type AdviceHead, type AdviseOptions, type Planned } from '../../advise/advise.js';
 import { executeRequests } from '../../sweep/execute.js';
-import { SHARD_FORMAT, inShard, parseShard, planFingerprint, writeShardFile } from '../../shard/shard.js';
+import { SHARD_FORMAT, inShard, parseShard, planFingerprint, writeShardFile, writeTextFile } from '../../shard/shard.js';
+import { adviceHtml } from '../../advise/html.js';
 import { formatAdviceJson, formatAdviceText } from '../../advise/report.js';
 
 const OPTIONS = {
@@ -25,6 +26,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   shard: { type: 'string' },
   out: { type: 'string' },
+  html: { type: 'string' },
 } as const;
 
 const HELP = `usage: heapsim advise <workload|trace-file>... [options]
@@ -48,6 +50,8 @@ options:
                    --profile; the baseline library's settings do not apply to another library)
   --jobs N         worker threads (default: the number of cores, ${availableParallelism()} here)
   --json           { "advice": [one per input] }: every run's verdict, peaks, marks and curve, sizes in bytes
+  --html FILE      also write one self-contained HTML page: the ranked table, the baseline's
+                   verdict and mechanisms, the curves of the baseline and the best three remedies
   --shard I/N      run only slice I of N of the remedy runs (I from 0; every slice runs the
                    baselines); needs --out
   --out FILE.jsonl write the runs to FILE as JSON Lines; heapsim merge FILES... prints the advice
@@ -76,7 +80,7 @@ export const command: Command = {
     const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
     const outPath = values.out as string | undefined;
     if (shard && outPath === undefined) throw new UsageError('--shard needs --out FILE.jsonl (heapsim merge puts the slices together)');
-    if (outPath !== undefined && values.json) throw new UsageError('--out writes JSON Lines for heapsim merge; give --json to merge');
+    if (outPath !== undefined && (values.json || values.html !== undefined)) throw new UsageError('--out writes JSON Lines for heapsim merge; give --json or --html to merge');
     const started = performance.now();
     // Every shard runs every baseline (the remedies depend on it), then its slice of the remedies
     // of all inputs, numbered in input order then catalogue order.
@@ -106,6 +110,7 @@ export const command: Command = {
       await writeShardFile(outPath, { format: SHARD_FORMAT, command: 'advise', plan, shard: shard ?? { index: 0, count: 1 }, size: flat.length, head: { inputs: heads } }, runs);
     } else {
       const reports = heads.map((h, i) => rankRuns(h, runs.filter((r) => r.data.input === i).map((r) => r.data.run)));
+      if (values.html !== undefined) await writeTextFile(values.html as string, adviceHtml(reports));
       io.stdout.write(values.json ? formatAdviceJson(reports) : reports.map(formatAdviceText).join('\n'));
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(2);

@@ -4,7 +4,8 @@
 // same whatever the pool size and whichever job finishes first.
 import type { Remote } from 'comlink';
 import type { RunDocument } from '../report/types.js';
-import { EngineService } from '../worker/service.js';
+import { EngineService, setTraceProvider } from '../worker/service.js';
+import { cachedTraceWorkload } from '../trace/decoded-cache.js';
 import { startNodeWorker, type NodeEngineWorker } from '../worker/node.js';
 import { requestFor, type SweepJob, type SweepRunOptions } from './plan.js';
 import type { RunRequest } from '../worker/protocol.js';
@@ -53,6 +54,7 @@ export async function executeRequests(
     }
   };
   if (slots === 1) {
+    setTraceProvider(cachedTraceWorkload);
     await drain(new EngineService());
     return { docs, workers: 0 };
   }

@@ -6,6 +6,7 @@ import { runSweepBench } from './sweep.bench.js';
 import { runDecodeBench } from './decode.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
 import { runJemallocBench } from './jemalloc.bench.js';
+import { runWindbgBench } from './windbg.bench.js';
 import { runReplayBench } from './replay.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
@@ -15,6 +16,7 @@ const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['shared decoding (issue 15)', runDecodeBench],
   ['dispatch', () => runDispatchBench()],
   ['jemalloc', runJemallocBench],
+  ['windbg', runWindbgBench],
   ['replay against native glibc (issue 16)', runReplayBench],
 ];
 

@@ -23,10 +23,11 @@
  *             m ID SIZE        malloc             c ID SIZE   calloc(1, SIZE)
  *             a ID ALIGN SIZE  memalign           r ID SIZE   realloc (0 = free)
  *             f ID             free               t [ARG]     the library's trim call
+ *             s MS             sleep MS milliseconds (for libraries whose delays run on wall time)
  *             p                checkpoint now     # ...       comment
  *             T N              the following calls come from thread N
  *             E N              thread N exits
- *           m, c, a, r and f are events; t, p, T and E are not.
+ *           m, c, a, r and f are events; t, s, p, T and E are not.
  *   text    (--text) heapsim's text trace (docs/trace-format.md), as `heapsim run` counts it:
  *           a, c, m, r, f and x lines are events (an r or f of an id that is not live, and x,
  *           do nothing); thread and thread-end lines are threads; mark and tick are ignored.
@@ -40,7 +41,8 @@
  * The including file defines, before including this header:
  *   static void checkpoint(const char *tag, uint64_t event);
  *   static void trim_now(uint64_t arg);                 the library's trim call (`t`, --trim-at)
- * and its main calls replay_args, then replay_file.
+ * and its main calls replay_args, then replay_file. It may define REPLAY_BLOCK_HOOK(p), called
+ * with every block the replay gets (an oracle that tracks where blocks lie).
  */
 #ifndef HEAPSIM_REPLAY_CORE_H
 #define HEAPSIM_REPLAY_CORE_H
@@ -51,6 +53,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/personality.h>
@@ -150,6 +153,10 @@ static void *written(void *p)
 {
   if (p && want_write)
     memset(p, 0xA5, malloc_usable_size(p));
+#ifdef REPLAY_BLOCK_HOOK
+  if (p)
+    REPLAY_BLOCK_HOOK(p);
+#endif
   return p;
 }
 
@@ -399,7 +406,7 @@ static void **id_slot(uint64_t id)
  * Both formats are read into an array of calls first; each call names the thread (the run of a
  * thread id between its first call and its end) that makes it. */
 
-enum { EV_MALLOC = 1, EV_CALLOC, EV_MEMALIGN, EV_REALLOC, EV_FREE, EV_SKIP, EV_TRIM, EV_CHECKPOINT, EV_END };
+enum { EV_MALLOC = 1, EV_CALLOC, EV_MEMALIGN, EV_REALLOC, EV_FREE, EV_SKIP, EV_TRIM, EV_CHECKPOINT, EV_END, EV_SLEEP };
 
 struct ev { uint8_t op; uint32_t who; uint64_t a, b, c; };
 static struct ev *evs;
@@ -540,6 +547,7 @@ static void ops_line(const char *s, const char *e)
     case 'r': add_ev(EV_REALLOC, current_who(), arg[0], arg[1], 0); break;
     case 'f': add_ev(EV_FREE, current_who(), arg[0], 0, 0); break;
     case 't': add_ev(EV_TRIM, current_who(), arg[0], 0, 0); break;
+    case 's': add_ev(EV_SLEEP, current_who(), arg[0], 0, 0); break;
     case 'p': add_ev(EV_CHECKPOINT, current_who(), 0, 0, 0); break;
     case 'T': switch_thread(arg[0]); break;
     case 'E': end_thread(arg[0]); break;
@@ -637,6 +645,13 @@ static void exec_ev(const struct ev *e)
       break;
     case EV_CHECKPOINT:
       checkpoint("at", events);
+      break;
+    case EV_SLEEP:
+      {
+        struct timespec t = { (time_t) (e->a / 1000), (long) (e->a % 1000) * 1000000L };
+        while (nanosleep(&t, &t) != 0)
+          ;
+      }
       break;
     }
 }
@@ -752,7 +767,7 @@ static uint64_t break_resident(uintptr_t from, uint64_t *segment_bytes)
 }
 
 /* With --resident: appends " RESIDENT SEGMENT" (break_resident from `from`) to the line. */
-static void out_resident(uintptr_t from)
+static inline void out_resident(uintptr_t from)
 {
   if (!want_resident)
     return;

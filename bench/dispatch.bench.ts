@@ -5,7 +5,7 @@
 // source and options except the dispatch, run in one process, rounds interleaved (a shared machine
 // makes separate runs incomparable), driven raw (engineInit, HEAP_CREATE, runBatch). After each run
 // the address of every live block is hashed: both builds must place every block at the same address.
-// Run alone: npx tsx bench/dispatch.bench.ts [rounds=9]
+// Run alone: npx tsx bench/dispatch.bench.ts [rounds=15]
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,7 @@ function maxIdOf(batches: OpBuffer[]): number {
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; };
 
-export async function runDispatchBench(rounds = 9): Promise<BenchFigure[]> {
+export async function runDispatchBench(rounds = 15): Promise<BenchFigure[]> {
   // switch-heaps.ts names the ids of the registry's order; the switch must call the policy asked for.
   for (const [name, id] of SWITCH_IDS) if (getPolicy(name).id !== id) throw new Error(`switch-heaps.ts: ${name} is id ${getPolicy(name).id} now, not ${id}`);
   const mods = [buildSwitchBaseline(), CURRENT].map((p) => new WebAssembly.Module(readFileSync(p)));
@@ -101,13 +101,16 @@ export async function runDispatchBench(rounds = 9): Promise<BenchFigure[]> {
     };
     for (let w = 0; w < 2; w++) for (let k = 0; k < 2; k++) once(k, false);
     for (let r = 0; r < rounds; r++) for (const k of r & 1 ? [1, 0] : [0, 1]) once(k, true);
-    // CPU time is the figure: on a shared machine wall time also counts the waits for a core.
+    // CPU time is the figure: on a shared machine wall time also counts the waits for a core. The
+    // ratio is the median over rounds of each round's pair (the two builds ran back to back, so
+    // they saw the same load), not the ratio of two medians taken at different moments.
     const a = median(cpu[0]!), b = median(cpu[1]!);
-    const wa = median(times[0]!), wb = median(times[1]!);
+    const ratio = median(cpu[0]!.map((t, r) => t / cpu[1]![r]!));
+    const wallRatio = median(times[0]!.map((t, r) => t / times[1]![r]!));
     out.push({
-      name: `dispatch: ${c.name}, registry / switch speed (CPU time)`, value: Math.round((a / b) * 1000) / 1000, unit: '×',
+      name: `dispatch: ${c.name}, registry / switch speed (CPU time)`, value: Math.round(ratio * 1000) / 1000, unit: '×',
       note: `switch ${(c.ops / a / 1000).toFixed(2)} M ops/s (${a.toFixed(1)} ms CPU), registry ${(c.ops / b / 1000).toFixed(2)} M ops/s ` +
-        `(${b.toFixed(1)} ms CPU); wall ratio ${(wa / wb).toFixed(3)}; medians of ${rounds} interleaved rounds; ` +
+        `(${b.toFixed(1)} ms CPU); wall ratio ${wallRatio.toFixed(3)}; medians of ${rounds} interleaved rounds; ` +
         `same placement: ${digests[0] === digests[1] ? 'yes' : 'NO'}`,
     });
   }
@@ -115,5 +118,5 @@ export async function runDispatchBench(rounds = 9): Promise<BenchFigure[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of await runDispatchBench(Number(process.argv[2] ?? 9))) console.log(`${f.name}: ${f.value} ${f.unit}  (${f.note})`);
+  for (const f of await runDispatchBench(Number(process.argv[2] ?? 15))) console.log(`${f.name}: ${f.value} ${f.unit}  (${f.note})`);
 }

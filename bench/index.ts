@@ -3,6 +3,7 @@
 import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
+import { runPeaksBench } from './peaks.bench.js';
 import { runDecodeBench } from './decode.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
 import { runJemallocBench } from './jemalloc.bench.js';
@@ -11,6 +12,7 @@ import { runReplayBench } from './replay.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
+  ['exact peaks', runPeaksBench],
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
   ['shared decoding (issue 15)', runDecodeBench],

@@ -24,7 +24,7 @@ import { ptAlloc, ptCalloc, ptFree, ptRealloc, ptUserAddress } from "./policies/
 
 export {
   heapPolicy, heapParent, heapChildren, heapRoot, heapCreate, heapDestroy, heapTrim, heapSample, heapCheck,
-  policyEngineBytes, layerAlloc, layerFree, layerRealloc, layerUserAddress, heldBytes, heldBlocks,
+  heapThreadEnd, policyEngineBytes, layerAlloc, layerFree, layerRealloc, layerUserAddress, heldBytes, heldBlocks,
   layerRequested, layerLive, layerAllocs, layerFrees, layerFailedAllocs, layersCheck,
 } from "./heaps-registry";
 

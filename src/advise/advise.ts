@@ -54,7 +54,7 @@ export interface AdviceRun {
   events: number;
   failedAllocs: number;
   peakCommittedBytes: number;
-  /** Largest resident bytes of the heaps over the run's checkpoints. */
+  /** The exact peak of the heaps' resident bytes over the run. */
   peakResidentBytes: number;
   /** At the end of the run. */
   retainedBytes: number;
@@ -92,8 +92,9 @@ function heldOf(cp: Checkpoint, c: Catalogue): number {
   return vmHeaps(cp).reduce((s, h) => s + c.heldBytes(h), 0);
 }
 
+/** What the program holds: its live requested bytes, whichever heaps they are on. */
 function liveOf(cp: Checkpoint): number {
-  return Number(cp.heap.requestedBytes ?? cp.heap.busyBytes);
+  return cp.program?.liveBytes ?? Number(cp.heap.requestedBytes ?? cp.heap.busyBytes);
 }
 
 function figuresAt(cp: Checkpoint, held: Catalogue): MarkFigures {
@@ -102,9 +103,9 @@ function figuresAt(cp: Checkpoint, held: Catalogue): MarkFigures {
   return { label: cp.label, event: cp.event, heldBytes, liveBytes, retainedBytes: heldBytes - liveBytes };
 }
 
-/** The program's own marks (no periodic samples, no trim what-if marks). */
+/** The program's own marks (no periodic samples). */
 function ownMarks(doc: RunDocument): Checkpoint[] {
-  return doc.checkpoints.filter((cp) => !cp.label.startsWith('#') && !cp.label.startsWith('trim-at '));
+  return doc.checkpoints.filter((cp) => !cp.label.startsWith('#'));
 }
 
 /**
@@ -133,6 +134,31 @@ export function quietPoints(doc: RunDocument): QuietPoint[] {
   return [{ at: String(q.event), event: q.event, liveBytes: liveOf(q), how: `the program holds ${liveOf(q)} bytes, the least after its last peak of ${liveOf(periodic[p]!)} at event ${periodic[p]!.event}` }];
 }
 
+/**
+ * The private heap's window: the quiet point before the peak (the mark before the program's
+ * fullest mark where it holds the least, the latest of equals; without marks, the periodic
+ * checkpoint before the last peak where it holds the least) and the first quiet point after it.
+ */
+export function peakWindow(doc: RunDocument, after: readonly QuietPoint[]): { from: QuietPoint; to: QuietPoint } | undefined {
+  const to = after[0];
+  if (!to) return undefined;
+  const marks = ownMarks(doc).filter((cp) => cp.label !== 'end' || cp.event < doc.events);
+  const fromMarks = !/^\d+$/.test(to.at);
+  const cps = fromMarks ? marks : doc.checkpoints.filter((cp) => cp.label.startsWith('#') && cp.event < doc.events);
+  const upto = cps.filter((cp) => cp.event < to.event);
+  if (upto.length < 2) return undefined;
+  const most = Math.max(...upto.map(liveOf));
+  // The last checkpoint before the window's end that is part of the peak, then the least before it.
+  const p = upto.reduce((last, cp, i) => (liveOf(cp) >= most * (fromMarks ? 1 : PEAK_SHARE) ? i : last), 0);
+  const before = upto.slice(0, p);
+  if (!before.length) return undefined;
+  const q = before.reduce((best, cp) => (liveOf(cp) <= liveOf(best) ? cp : best));
+  if (liveOf(q) >= liveOf(upto[p]!)) return undefined;
+  const at = fromMarks ? q.label : String(q.event);
+  const how = fromMarks ? `the program holds ${liveOf(q)} bytes, ${liveOf(upto[p]!)} at '${upto[p]!.label}'` : `the program holds ${liveOf(q)} bytes, the least before its peak of ${liveOf(upto[p]!)} at event ${upto[p]!.event}`;
+  return { from: { at, event: q.event, liveBytes: liveOf(q), how }, to };
+}
+
 /** The run request of the baseline with a remedy applied. */
 export function remedyRequest(o: AdviseOptions, remedy: Remedy | undefined, every: number): RunRequest {
   const b = o.baseline;
@@ -145,7 +171,8 @@ export function remedyRequest(o: AdviseOptions, remedy: Remedy | undefined, ever
   const params = own ? { ...fromEnv, ...b.set, ...(r.set ?? {}) } : { ...fromEnv, ...(r.set ?? {}) };
   const layers = own ? b.layers.map((l) => ({ ...l, params: { ...(l.params ?? {}) } })) : [];
   for (const ls of r.layerSet ?? []) Object.assign(layers[ls.layer]!.params!, ls.set);
-  const trimAt = [...(own ? b.trimAt : []), ...(r.trimAt ?? [])];
+  const trimAt = own ? b.trimAt : [];
+  const trimInRun = [...(own ? b.trimInRun ?? [] : []), ...(r.trimInRun ?? [])];
   return {
     input: o.input,
     policy,
@@ -153,6 +180,8 @@ export function remedyRequest(o: AdviseOptions, remedy: Remedy | undefined, ever
     layers,
     every,
     ...(trimAt.length ? { trimAt } : {}),
+    ...(trimInRun.length ? { trimInRun } : {}),
+    ...(r.privateHeap ? { privateHeap: r.privateHeap } : {}),
     ...(o.arch ? { arch: o.arch } : {}),
     ...(o.profile ? { profile: o.profile } : {}),
   };
@@ -167,8 +196,9 @@ function adviceRun(id: string, head: Pick<AdviceRun, 'title' | 'parameters' | 'e
     policy: doc.policy,
     events: doc.events,
     failedAllocs: typeof doc.failedOps === 'number' ? doc.failedOps : 0,
-    peakCommittedBytes: vmHeaps(last).reduce((s, h) => s + Number(h.peakCommittedBytes ?? h.committedBytes), 0),
-    peakResidentBytes: Math.max(...doc.checkpoints.map((cp) => vmHeaps(cp).reduce((s, h) => s + (h.residentBytes ?? 0), 0))),
+    // The exact peak of the heaps' commit over the run (a heap destroyed before the end included).
+    peakCommittedBytes: doc.peaks?.committedBytes.bytes ?? vmHeaps(last).reduce((s, h) => s + Number(h.peakCommittedBytes ?? h.committedBytes), 0),
+    peakResidentBytes: doc.peaks?.residentBytes.bytes ?? Math.max(...doc.checkpoints.map((cp) => vmHeaps(cp).reduce((s, h) => s + (h.residentBytes ?? 0), 0))),
     retainedBytes: figuresAt(last, held).retainedBytes,
     marks: labels.map((l) => byLabel.get(l)).filter((cp): cp is Checkpoint => cp !== undefined).map((cp) => figuresAt(cp, held)),
     verdict: diagnoseRun(doc),
@@ -200,6 +230,8 @@ export async function planAdvice(o: AdviseOptions): Promise<{ planned: Planned; 
     diagnosis: diagnoseRun(baselineDoc),
     quietPoints: quietPoints(baselineDoc),
   };
+  const window = peakWindow(baselineDoc, ctx.quietPoints);
+  if (window) ctx.peakWindow = window;
   const catalogue = catalogueFor([spec, ...o.baseline.layers.map((l) => getPolicy(l.policy))]);
   const remedies: Remedy[] = [];
   const notApplicable: Advice['notApplicable'] = [];

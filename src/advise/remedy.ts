@@ -4,6 +4,7 @@
 // parameters, or the library's own "give memory back" call at the quiet points).
 import type { LayerSpec } from '../run/run.js';
 import type { TrimPoint } from '../run/trim-at.js';
+import type { PrivateHeapWindow } from '../run/edits.js';
 import type { Diagnosis, HeapCounters, RunDocument } from '../report/types.js';
 import type { PolicySpec } from '../policies/registry.js';
 
@@ -16,6 +17,8 @@ export interface BaselineSettings {
   /** `--env` lines, read by the policy's readEnv. */
   env: string[];
   trimAt: TrimPoint[];
+  /** `--trim-in-run` points: trim calls the program already makes. */
+  trimInRun?: TrimPoint[];
 }
 
 /** A moment after the peak where the program holds little: where a trim call belongs. */
@@ -37,6 +40,8 @@ export interface AdviseContext {
   doc: RunDocument;
   diagnosis: Diagnosis;
   quietPoints: QuietPoint[];
+  /** The quiet point before the peak and the first one after it (the private heap's window), when both exist. */
+  peakWindow?: { from: QuietPoint; to: QuietPoint };
 }
 
 /** How heapsim replays a remedy: only what differs from the baseline. */
@@ -49,8 +54,10 @@ export interface RemedyRun {
   set?: Record<string, string | number>;
   /** Parameters set on layer i (heap i + 1). */
   layerSet?: { layer: number; set: Record<string, string | number> }[];
-  /** The library's trim call at these points (added to the baseline's). */
-  trimAt?: TrimPoint[];
+  /** The library's trim call at these points, made in the measured run (a program change; added to the baseline's). */
+  trimInRun?: TrimPoint[];
+  /** The peak's short-lived blocks on a private heap for this window (src/run/edits.ts). */
+  privateHeap?: PrivateHeapWindow;
 }
 
 export interface Remedy {

@@ -94,6 +94,8 @@ export interface SweepRunOptions {
   env?: string[];
   /** `--trim-at` points, the same in every job (on the heap `run --trim-at` would trim). */
   trimAt?: TrimPoint[];
+  /** `--trim-in-run` points, the same in every job (a program change in the measured run). */
+  trimInRun?: TrimPoint[];
 }
 
 /** The lines of `env` that `policy`'s production settings reader takes (sets a parameter with them). */
@@ -142,6 +144,7 @@ export function requestFor(job: SweepJob, shared: SweepRunOptions): RunRequest {
     params,
     layers,
     ...(shared.trimAt?.length ? { trimAt: shared.trimAt } : {}),
+    ...(shared.trimInRun?.length ? { trimInRun: shared.trimInRun } : {}),
     ...(shared.arch ? { arch: shared.arch } : {}),
     ...(shared.profile ? { profile: shared.profile } : {}),
   };

@@ -133,6 +133,8 @@ export class EngineService {
         profile: request.profile,
         every: request.every,
         ...(Array.isArray(request.trimAt) && request.trimAt.length ? { trimAt: request.trimAt } : {}),
+        ...(Array.isArray(request.trimInRun) && request.trimInRun.length ? { trimInRun: request.trimInRun } : {}),
+        ...(request.privateHeap ? { privateHeap: request.privateHeap, reopen: () => openInput(request, () => undefined) } : {}),
         build: request.build,
         ...(request.thresholds ? { thresholds: request.thresholds } : {}),
         signal: controller.signal,

@@ -62,14 +62,15 @@ describe('heapsim advise', () => {
       expect(runs.length).toBe(s.preload!.variants.length);
       for (const x of runs) expect(x.change).toContain(`LD_PRELOAD=${s.preload!.library}`);
     }
-    // One arena: the arena limit does not apply, and says so.
-    expect(a.notApplicable.map((n) => n.id)).toEqual(['glibc-arena-max']);
+    // One arena: the arena limit does not apply, and says so; glibc's trim call is its own entry.
+    expect(a.notApplicable.map((n) => n.id)).toEqual(['library-trim', 'glibc-arena-max']);
     // Ranked: retained bytes at the end never decrease down the table; ranks are 1..n.
     expect(a.runs.map((x) => x.rank)).toEqual(a.runs.map((_, i) => i + 1));
     for (let i = 1; i < a.runs.length; i++) expect(a.runs[i]!.retainedBytes).toBeGreaterThanOrEqual(a.runs[i - 1]!.retainedBytes);
     const base = a.runs.find((x) => x.id === 'baseline')!;
     for (const x of a.runs) expect(x.changeBytes).toBe(x.retainedBytes - base.retainedBytes);
-    // The quiet point is found without marks (after the last peak), and malloc_trim(0) there gives pages back.
+    // The quiet point is found without marks (after the last peak), and malloc_trim(0) there gives
+    // pages back: the call is made in the measured run (the verdict's --trim-at is a what-if beside it).
     expect(a.quietPoints).toHaveLength(1);
     const trim = a.runs.find((x) => x.id === 'glibc-malloc-trim')!;
     expect(trim.change).toContain(`malloc_trim(0);  after event ${a.quietPoints[0]!.at}`);
@@ -125,16 +126,20 @@ describe('heapsim advise', () => {
       input: { workload: 'peak-hour', seed: 1 }, name: 'peak-hour', workloadParams: {}, jobs: 1,
       baseline: { policy: 'ptmalloc', set: { top_pad: 4096 }, layers: [], env: ['MALLOC_ARENA_MAX=1'], trimAt: [{ at: 'peak', mark: 'peak', padBytes: 0 }] },
     };
-    const same = remedyRequest(o, { id: 'x', title: '', parameters: {}, explain: '', change: '', run: { env: ['MALLOC_TRIM_THRESHOLD_=131072'], trimAt: [{ at: 'after', mark: 'after', padBytes: 0 }] } }, 10);
+    o.baseline.trimInRun = [{ at: 'before', mark: 'before', padBytes: 0 }];
+    const same = remedyRequest(o, { id: 'x', title: '', parameters: {}, explain: '', change: '', run: { env: ['MALLOC_TRIM_THRESHOLD_=131072'], trimInRun: [{ at: 'after', mark: 'after', padBytes: 0 }] } }, 10);
     expect(same.policy).toBe('ptmalloc');
     expect(same.params).toMatchObject({ arena_max: 1, trim_threshold: 131072, top_pad: 4096 });
-    expect(same.trimAt!.map((t) => t.at)).toEqual(['peak', 'after']);
+    // The baseline's what-ifs stay what-ifs; the remedy's call joins the baseline's calls in the run.
+    expect(same.trimAt!.map((t) => t.at)).toEqual(['peak']);
+    expect(same.trimInRun!.map((t) => t.at)).toEqual(['before', 'after']);
     expect(same.every).toBe(10);
     // Another allocator: only its own settings; the baseline's glibc settings do not apply to it.
     const other = remedyRequest(o, { id: 'y', title: '', parameters: {}, explain: '', change: '', run: { policy: 'jemalloc', env: ['MALLOC_CONF=dirty_decay_ms:0'] } }, 10);
     expect(other.policy).toBe('jemalloc');
     expect(other.params).toEqual({ dirty_decay_ms: 0 });
     expect(other.trimAt).toBeUndefined();
+    expect(other.trimInRun).toBeUndefined();
   });
 });
 
@@ -147,8 +152,12 @@ describe('heapsim sweep takes what run takes', () => {
     for (const [row, line] of [[rows[0]!, 'MALLOC_TOP_PAD_=0'], [rows[1]!, 'MALLOC_CONF=dirty_decay_ms:0']] as const) {
       expect(row.marks.map((m) => m.label)).toEqual(['before', 'peak', 'trim-at peak: before', 'trim-at peak: after', 'after']);
       const run = await cli('run', marked, '--policy', row.policy, '--env', line, '--trim-at', 'peak', '--json');
-      const doc = JSON.parse(run.stdout) as { checkpoints: { label: string; heap: { committedBytes: number } }[] };
-      expect(row.marks.map((m) => m.committedBytes)).toEqual(doc.checkpoints.map((c) => c.heap.committedBytes));
+      type Cp = { label: string; heap: { committedBytes: number } };
+      const doc = JSON.parse(run.stdout) as { checkpoints: Cp[]; trims: { at: string; before: Cp; after: Cp }[] };
+      // The what-if is the verdict's (doc.trims, beside the run); the sweep shows it after its mark.
+      expect(doc.trims.map((t) => t.at)).toEqual(['peak']);
+      const [b, p, a] = doc.checkpoints;
+      expect(row.marks.map((m) => m.committedBytes)).toEqual([b!, p!, doc.trims[0]!.before, doc.trims[0]!.after, a!].map((c) => c.heap.committedBytes));
     }
     // Without the settings the ptmalloc row differs (the env line reached it).
     const plain = await cli('sweep', marked, '--policy', 'ptmalloc', '--trim-at', 'peak', '--jobs', '1', '--json');

@@ -4,6 +4,7 @@
 import { policySpecs, type PolicySpec } from '../../policies/registry.js';
 import { arenaMaxRemedy, type ArenaView } from '../../policies/ptmalloc/diagnose.js';
 import type { Catalogue, QuietPoint, Remedy, RemedyEntry } from '../remedy.js';
+import { pointOf } from '../points.js';
 
 /** Recorded traces come from glibc programs (`heapsim record` preloads into glibc's malloc). */
 export const DEFAULT_TRACE_POLICY = 'ptmalloc';
@@ -48,7 +49,27 @@ const mallocTrim: RemedyEntry = {
       explain: 'malloc_trim(0) gives back the top of every arena and madvises away the whole free pages inside free chunks, '
         + 'which free() only does for the top chunk above M_TRIM_THRESHOLD; called where the program holds little, it returns what the peak left.',
       change: `#include <malloc.h>  and call  malloc_trim(0);  ${ctx.quietPoints.map(where).join('; ')}`,
-      run: { trimAt: ctx.quietPoints.map((q) => ({ at: q.at, ...(/^\d+$/.test(q.at) ? { event: q.event } : { mark: q.at }), padBytes: 0 })) },
+      // Made in the measured run: the program calls it there (not --trim-at's what-if beside the run).
+      run: { trimInRun: ctx.quietPoints.map(pointOf) },
+    }];
+  },
+};
+
+/** Any other Linux library's own "give memory back now" call at the quiet points (its spec's trimName). */
+const libraryTrim: RemedyEntry = {
+  id: 'library-trim',
+  offer: (ctx) => {
+    if (!ctx.spec.trimName) return { notApplicable: `${ctx.spec.name} has no call that gives memory back` };
+    if (reads(ctx.spec, 'MALLOC_TOP_PAD_=0')) return { notApplicable: 'glibc: glibc-malloc-trim' };
+    if (!ctx.quietPoints.length) return { notApplicable: 'the baseline has no quiet point after its peak' };
+    return [{
+      id: 'library-trim',
+      title: `${ctx.spec.trimName} at the quiet points`,
+      parameters: { call: ctx.spec.trimName, at: ctx.quietPoints.map((q) => q.at).join(',') },
+      explain: `${ctx.spec.trimName} is ${ctx.spec.name}'s own call that hands its free memory back to the system now instead of when its own rules would; `
+        + 'called where the program holds little, it returns what the peak left.',
+      change: `call  ${ctx.spec.trimName}  ${ctx.quietPoints.map(where).join('; ')}`,
+      run: { trimInRun: ctx.quietPoints.map(pointOf) },
     }];
   },
 };
@@ -96,6 +117,7 @@ export const linux: Catalogue = {
   heldBytes: (h) => h.residentBytes ?? h.committedBytes,
   entries: [
     mallocTrim,
+    libraryTrim,
     glibcSetting('glibc-trim-threshold', `MALLOC_TRIM_THRESHOLD_=${GLIBC_MMAP_THRESHOLD_START_BYTES}`, 'MALLOC_TRIM_THRESHOLD_=128 KiB',
       { trim_threshold: GLIBC_MMAP_THRESHOLD_START_BYTES },
       'free() gives the top of the heap back once it exceeds M_TRIM_THRESHOLD; glibc raises the threshold to twice the mmap threshold '

@@ -2,6 +2,7 @@
 // heap stack has the parameter it changes; HeapCompact comes from the policy's trimName.
 import { paramOf, getPolicy, type PolicySpec } from '../../policies/registry.js';
 import type { AdviseContext, Catalogue, Remedy, RemedyEntry } from '../remedy.js';
+import { pointOf } from '../points.js';
 
 const KiB = 1024;
 /** One x86 page: the smallest decommit threshold that means anything. */
@@ -71,7 +72,33 @@ const heapCompact: RemedyEntry = {
         + 'called where the service is quiet, it returns what the peak left committed.',
       change: `HeapCompact(GetProcessHeap(), 0);  (and each private heap) ${ctx.quietPoints.map((q) => (/^\d+$/.test(q.at) ? `after event ${q.at}` : `at '${q.at}' (event ${q.event})`)).join('; ')}, e.g. from the service's idle timer; `
         + 'on Windows 8.1 and later HeapSetInformation(hHeap, HeapOptimizeResources, &info, sizeof info) decommits as well',
-      run: { trimAt: ctx.quietPoints.map((q) => ({ at: q.at, ...(/^\d+$/.test(q.at) ? { event: q.event } : { mark: q.at }), padBytes: 0 })) },
+      run: { trimInRun: ctx.quietPoints.map(pointOf) },
+    }];
+  },
+};
+
+/**
+ * The peak's short-lived blocks on a private heap, destroyed at the quiet point after the peak
+ * (HeapCreate / HeapDestroy): the program's heap never sees the peak's churn, and the private
+ * heap's segments go back to the system whole.
+ */
+const privateHeap: RemedyEntry = {
+  id: 'nt-private-heap',
+  offer: (ctx) => {
+    if (ctx.spec.platform !== 'windows') return { notApplicable: `${ctx.spec.name} is not a Windows heap` };
+    const w = ctx.peakWindow;
+    if (!w) return { notApplicable: 'no quiet point before the peak and after it' };
+    const name = (q: typeof w.from): string => (/^\d+$/.test(q.at) ? `event ${q.at}` : `'${q.at}' (event ${q.event})`);
+    return [{
+      id: 'nt-private-heap',
+      title: 'a private heap for the peak\'s allocations',
+      parameters: { from: w.from.at, to: w.to.at },
+      explain: `The blocks the service allocates between ${name(w.from)} and ${name(w.to)} and frees before ${name(w.to)} go to a heap of their own, `
+        + 'created at the first point and destroyed at the second: HeapDestroy releases its segments whole, and the process heap is never cut up by the peak. '
+        + 'Blocks of the window that outlive it stay on the process heap (a heap that still holds them cannot be destroyed).',
+      change: `HANDLE peak = HeapCreate(0, 0, 0);  at ${name(w.from)}; allocate the peak's short-lived buffers with HeapAlloc(peak, 0, n) / HeapFree(peak, 0, p) `
+        + `and what must outlive the peak from the process heap;  HeapDestroy(peak);  at ${name(w.to)}`,
+      run: { privateHeap: { from: pointOf(w.from), to: pointOf(w.to) } },
     }];
   },
 };
@@ -103,5 +130,5 @@ export const windows: Catalogue = {
   held: 'committed',
   // The heap's segments (the view's Commit, as !heap -s prints it) plus its large blocks' own VirtualAllocs.
   heldBytes: (h) => h.committedBytes + (h.virtualBytes ?? 0),
-  entries: [lfh, decommit, heapCompact, poolRelease],
+  entries: [lfh, decommit, heapCompact, privateHeap, poolRelease],
 };

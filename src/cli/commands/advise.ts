@@ -22,6 +22,7 @@ const OPTIONS = {
   set: { type: 'string', multiple: true },
   env: { type: 'string', multiple: true },
   'trim-at': { type: 'string', multiple: true },
+  'trim-in-run': { type: 'string', multiple: true },
   jobs: { type: 'string' },
   json: { type: 'boolean' },
   shard: { type: 'string' },
@@ -34,17 +35,19 @@ const HELP = `usage: heapsim advise <workload|trace-file>... [options]
 Runs the input as heapsim run would (the baseline), prints its verdict, then runs it once per
 remedy of the catalogue that fits the baseline policy's platform (Linux: malloc_trim(0) at the
 quiet points, glibc's MALLOC_*_ settings and tunables, MALLOC_ARENA_MAX, every other Linux
-allocator by LD_PRELOAD; Windows: LFH, decommit thresholds, HeapCompact at the quiet points, the
-custom pool's release policy) on a pool of worker threads, and ranks the runs by the memory the
-heaps hold beyond what the program uses at the end (then at each mark): resident bytes on Linux,
-committed bytes on Windows. Each remedy comes with the exact change to apply.
+allocator by LD_PRELOAD; Windows: LFH, decommit thresholds, HeapCompact at the quiet points, a
+private heap for the peak's allocations, the custom pool's release policy) on a pool of worker
+threads, and ranks the runs by the memory the heaps hold beyond what the program uses at the end
+(then at each mark): resident bytes on Linux, committed bytes on Windows. Each remedy comes with
+the exact change to apply. A remedy that is a call in the program (a trim at the quiet points, a
+private heap) is made in the measured run itself, as run --trim-in-run / --private-heap do.
 
 inputs: built-in workloads (${workloadNames().join(', ')}) or trace files; several inputs
 are advised one after the other, with the same settings
 
 options:
   --policy NAME    the baseline's allocator (default: the workload's, ${DEFAULT_TRACE_POLICY} for traces)
-  --set, --env, --trim-at, --seed, --arch, --profile
+  --set, --env, --trim-at, --trim-in-run, --seed, --arch, --profile
                    as heapsim run takes them: they shape the baseline, and every remedy starts
                    from it (a remedy that swaps the allocator keeps the input, --arch and
                    --profile; the baseline library's settings do not apply to another library)
@@ -90,7 +93,7 @@ export const command: Command = {
       const o: AdviseOptions = {
         input: p.trace ? { trace: p.name } : { workload: p.name, seed: p.seed },
         name: p.name,
-        baseline: { policy: p.policy, set: { ...p.set }, layers: p.options.layers ?? [], env: (values.env as string[] | undefined) ?? [], trimAt: p.options.trimAt ?? [] },
+        baseline: { policy: p.policy, set: { ...p.set }, layers: p.options.layers ?? [], env: (values.env as string[] | undefined) ?? [], trimAt: p.options.trimAt ?? [], trimInRun: p.options.trimInRun ?? [] },
         workloadParams: p.workload?.policyParams?.[p.policy] ?? {},
         arch: p.options.arch,
         profile: p.options.profile,

@@ -26,6 +26,7 @@ const OPTIONS = {
   csv: { type: 'boolean' },
   env: { type: 'string', multiple: true },
   'trim-at': { type: 'string', multiple: true },
+  'trim-in-run': { type: 'string', multiple: true },
   shard: { type: 'string' },
   out: { type: 'string' },
 } as const;
@@ -55,6 +56,7 @@ options:
                        A line no swept policy reads is an error
   --trim-at MARK|N     the library's "give memory back now" call at a mark or after event N, in
                        every job (as run --trim-at; the marks before and after it are columns)
+  --trim-in-run MARK|N that call made in the run itself, in every job (as run --trim-in-run)
   --shard I/N          run only slice I of N of the plan (runs whose position modulo N is I;
                        I from 0, like a Kubernetes JOB_COMPLETION_INDEX); needs --out
   --out FILE.jsonl     write the runs (of the slice) to FILE as JSON Lines instead of printing
@@ -84,6 +86,7 @@ export const command: Command = {
     const env = (values.env as string[] | undefined) ?? [];
     checkEnvLines(jobs, env);
     const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
+    const trimInRun = ((values['trim-in-run'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
     const slots = intOption('jobs', values.jobs as string | undefined, 1) ?? availableParallelism();
     const arch = oneOf('arch', values.arch as string | undefined, Object.keys(ARCHS) as ArchName[]);
     const profile = oneOf('profile', values.profile as string | undefined, profileNames());
@@ -91,7 +94,7 @@ export const command: Command = {
     const outPath = values.out as string | undefined;
     if (shard && outPath === undefined) throw new UsageError('--shard needs --out FILE.jsonl (heapsim merge puts the slices together)');
     if (outPath !== undefined && (values.json || values.csv)) throw new UsageError('--out writes JSON Lines for heapsim merge; give --csv or --json to merge');
-    const shared = { arch, profile, env, trimAt };
+    const shared = { arch, profile, env, trimAt, trimInRun };
     const mine = jobs.filter((job) => inShard(job.index, shard));
     const started = performance.now();
     const { docs, workers } = await executeSweep(mine, { jobs: slots, ...shared });

@@ -101,7 +101,8 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   if (o.privateHeap && privateIndex >= MAX_HEAPS) throw new UsageError(`--private-heap: the stack already has ${layers.length + 1} heaps`);
   if (!workload.streaming) {
     checkTrimPoints(trims, workload.labels, undefined);
-    checkTrimPoints([...inRun, ...(o.privateHeap ? [o.privateHeap.from, o.privateHeap.to] : [])], workload.labels, undefined);
+    checkTrimPoints(inRun, workload.labels, undefined, '--trim-in-run');
+    checkTrimPoints(o.privateHeap ? [o.privateHeap.from, o.privateHeap.to] : [], workload.labels, undefined, '--private-heap');
   }
   let transient: Set<number> | undefined;
   if (o.privateHeap) {
@@ -180,7 +181,8 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events || changedSinceCheckpoint) take(engine.sample(END_MARK));
   checkTrimPoints(trims, workload.labels, engine.events);
   if (edits) {
-    checkTrimPoints([...inRun, ...(o.privateHeap ? [o.privateHeap.from, o.privateHeap.to] : [])], workload.labels, engine.events);
+    checkTrimPoints(inRun, workload.labels, engine.events, '--trim-in-run');
+    checkTrimPoints(o.privateHeap ? [o.privateHeap.from, o.privateHeap.to] : [], workload.labels, engine.events, '--private-heap');
     for (const p of inRun) if (!trimsInRun.some((t) => t.at === p.at)) throw new UsageError(`--trim-in-run ${p.at}: the run never reached it`);
   }
   const final = engine.sample();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli } from '../cli/helpers.js';
 import { recordEnvironment } from '../../src/trace/record/record.js';
+import { policySpecs } from '../../src/policies/registry.js';
 
 const unavailable = await recordEnvironment().then(() => undefined, (e: Error) => e.message);
 if (unavailable !== undefined) console.warn(`SKIPPED advise on a threaded recording: ${unavailable}`);
@@ -156,8 +157,8 @@ describe('--private-heap: the peak\'s short-lived blocks on a heap of their own'
   });
 });
 
-describe.skipIf(unavailable !== undefined)('MALLOC_ARENA_MAX on a threaded recording', () => {
-  it('advise offers MALLOC_ARENA_MAX=2 when thread arenas keep free memory, and its run has one thread arena', async () => {
+describe.skipIf(unavailable !== undefined)('advise on a recorded threaded program that retains memory under glibc', () => {
+  it('ranks every glibc remedy, MALLOC_ARENA_MAX=2 (thread arenas keep free memory; its run has one) and every other Linux allocator', async () => {
     const source = join(import.meta.dirname, '..', 'oracle', 'pthreads-workload.c');
     const binary = join(dir, 'pthreads-workload');
     const cc = spawnSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', binary, source], { encoding: 'utf8' });
@@ -167,9 +168,15 @@ describe.skipIf(unavailable !== undefined)('MALLOC_ARENA_MAX on a threaded recor
     expect(rec.code, rec.stderr).toBe(0);
     const r = await cli('advise', hst, '--json', '--jobs', '1');
     expect(r.code, r.stderr).toBe(0);
-    type Run = { id: string; change: string; explain: string; verdict: { causes: { mechanism: string }[] } };
-    const a = JSON.parse(r.stdout).advice[0] as { runs: Run[]; notApplicable: { id: string }[] };
-    expect(a.notApplicable.map((n) => n.id)).not.toContain('glibc-arena-max');
+    type Run = { id: string; policy: string; change: string; explain: string; verdict: { causes: { mechanism: string }[] } };
+    const a = JSON.parse(r.stdout).advice[0] as { runs: Run[]; notApplicable: { id: string }[]; baselineVerdict: { kind: string } };
+    expect(a.baselineVerdict.kind).toBe('second-order');
+    expect(a.notApplicable.map((n) => n.id)).toEqual(['library-trim']);
+    const ids = a.runs.map((x) => x.id);
+    for (const id of ['baseline', 'glibc-malloc-trim', 'glibc-trim-threshold', 'glibc-mmap-threshold', 'glibc-top-pad', 'glibc-tcache-count', 'glibc-arena-max']) expect(ids).toContain(id);
+    for (const s of policySpecs().filter((p) => p.platform === 'linux' && p.preload && p.name !== 'ptmalloc')) {
+      expect(a.runs.filter((x) => x.policy === s.name)).toHaveLength(s.preload!.variants.length);
+    }
     const threadArenas = (x: Run): number => Number(/free chunks kept in (\d+) thread arena/.exec(x.verdict.causes.map((c) => c.mechanism).join('\n'))?.[1] ?? 0);
     const base = a.runs.find((x) => x.id === 'baseline')!;
     expect(threadArenas(base)).toBeGreaterThan(1);

@@ -104,6 +104,10 @@ describe('--trim-in-run: the trim call made in the measured run', () => {
     expect(last.label).toBe('end');
     expect(last.event).toBe(base.events);
     expect(last.heap.committedBytes).toBe(inRun.trimsInRun![0]!.committedAfterBytes);
+    // The text report says what the calls made in the run gave back, apart from the what-ifs.
+    const text = await cli('run', trace, '--policy', 'nt', '--trim-in-run', 'quiet', '--private-heap', 'before..quiet');
+    expect(text.stdout).toMatch(/trim calls made in the run \(--trim-in-run; the verdict reads the run with them\):\n {2}HeapCompact at quiet \(event \d+\) gave back/);
+    expect(text.stdout).toMatch(new RegExp(`private heap 1 \\(--private-heap before\\.\\.quiet\\): ${windowBlocks} blocks, .* destroyed at event \\d+`));
   });
 
   it('refuses the end of the run, a policy with no trim call and an unknown mark, in one line', async () => {

@@ -20,16 +20,19 @@ const ID_PAGE_SHIFT = 12;
 const ID_PAGE_IDS = 1 << ID_PAGE_SHIFT;
 const ID_PAGE_MASK = ID_PAGE_IDS - 1;
 
-class IdPage {
-  readonly state = new Uint8Array(ID_PAGE_IDS);
-  readonly sizes = new Float64Array(ID_PAGE_IDS);
-  readonly birth = new Float64Array(ID_PAGE_IDS);
-  readonly callerOf = new Int32Array(ID_PAGE_IDS);
-  /** Thread row that made each live block's current allocation. */
-  readonly threadOf = new Int32Array(ID_PAGE_IDS);
-}
 /** Bytes of one page, for the documented memory bound. */
 export const ID_PAGE_BYTES = ID_PAGE_IDS * (1 + 8 + 8 + 4 + 4);
+
+/** One page's tables share one buffer (one allocation, not five: pages are made per 4096 ids). */
+class IdPage {
+  private readonly bytes = new ArrayBuffer(ID_PAGE_BYTES);
+  readonly sizes = new Float64Array(this.bytes, 0, ID_PAGE_IDS);
+  readonly birth = new Float64Array(this.bytes, ID_PAGE_IDS * Float64Array.BYTES_PER_ELEMENT, ID_PAGE_IDS);
+  readonly callerOf = new Int32Array(this.bytes, 2 * ID_PAGE_IDS * Float64Array.BYTES_PER_ELEMENT, ID_PAGE_IDS);
+  /** Thread row that made each live block's current allocation. */
+  readonly threadOf = new Int32Array(this.bytes, ID_PAGE_IDS * (2 * Float64Array.BYTES_PER_ELEMENT + Int32Array.BYTES_PER_ELEMENT), ID_PAGE_IDS);
+  readonly state = new Uint8Array(this.bytes, ID_PAGE_IDS * (2 * Float64Array.BYTES_PER_ELEMENT + 2 * Int32Array.BYTES_PER_ELEMENT), ID_PAGE_IDS);
+}
 /** Largest block id heapsim accepts (ids are dense; a larger one means a broken trace). */
 export const MAX_BLOCK_ID = 2 ** 27 - 1;
 const ID_PAGES = Math.ceil((MAX_BLOCK_ID + 1) / ID_PAGE_IDS);

@@ -280,11 +280,23 @@ function doHeapDestroy(h: i32): Status {
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
+  batchBegin();
+  if (count > opsCap) { fail(0, Status.BAD_PARAM); return batchFailed; }
+  execOps(count);
+  return batchFailed;
+}
+
+// Starts a batch: samples, failure counts and the first failure are the batch's own from here.
+export function batchBegin(): void {
   sampleCount = 0;
   batchFailed = 0;
   firstFailOp = -1;
   firstFailStatus = 0;
-  if (count > opsCap) { fail(0, Status.BAD_PARAM); return batchFailed; }
+}
+
+// Executes ops [0, count) of the ops buffer (count <= its capacity). Samples and failures add to
+// the current batch's: a trace decoded inside the engine (trace/hst.ts) runs many of these per call.
+export function execOps(count: i32): void {
   for (let i = 0; i < count; i++) {
     curOp = i;
     const p = opsBuf + (<usize>i << 4);
@@ -330,7 +342,6 @@ export function runBatch(count: i32): i32 {
     if (st != Status.OK) fail(i, st);
   }
   curOp = -1;
-  return batchFailed;
 }
 
 

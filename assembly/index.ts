@@ -5,8 +5,14 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  currentOp, idUserAddress, idRequestedBytes,
+  currentOp, idUserAddress, idRequestedBytes, batchBegin,
 } from "./engine";
+export {
+  hstBegin, hstInput, hstInputBytes, hstChunkBytes, hstCarry, hstFeed, hstResume, hstLabel, hstStopAt, hstStopMarks,
+  hstState, hstStringPtr, hstStringLen, hstErrorCode, hstErrorOffset, hstErrorValue, hstErrorValue2,
+  hstNonCanonical, hstEventCountProblem, hstChecksumProblem, hstOffset, hstCounts, crc32Of,
+} from "./trace/hst";
+export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes } from "./trace/ledger";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
   vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,

@@ -28,9 +28,13 @@
 //   HEAP_DESTROY             heap
 //   TOUCH                    heap, id, size = bytes written from the block start (resident pages)
 //   SKIP                     size = events that produced no op (e.g. an unmatched free in a trace)
+//   THREAD                   size = thread id (< 2^53): the following ops run on that thread
+//                            (threads.ts maps ids to the dense slots kit/clock.ts clockThread() gives)
+//   THREAD_END               size = thread id: the thread exited (each heap's threadEnd hook runs on
+//                            it: thread caches flushed, arenas detached); not an event
 
 // Version of everything in this file; bumped on every incompatible change. Mirrored in src/engine/abi.ts.
-export const ABI_VERSION: i32 = 2;
+export const ABI_VERSION: i32 = 3;
 
 export const OP_SIZE_BYTES: i32 = 16;
 export const OP_WORDS: i32 = 4;
@@ -49,6 +53,8 @@ export const enum Op {
   HEAP_DESTROY = 10,
   TOUCH = 11,
   SKIP = 12,
+  THREAD = 13,
+  THREAD_END = 14,
   DEBUG_TRAP = 255, // debug builds only: traps on purpose, to test the host's trap path
 }
 
@@ -71,6 +77,8 @@ export const enum Status {
   BAD_PARAM = 14,          // unknown policy or parameter value out of range
   HEAP_HAS_CHILDREN = 15,  // destroy of a heap that other heaps take memory from
   ID_OUT_OF_RANGE = 16,    // id >= id table capacity limit
+  TOO_MANY_THREADS = 17,   // more threads alive at once than threads.ts MAX_THREADS
+  UNKNOWN_THREAD = 18,     // THREAD_END of a thread id that has no slot (never seen, or ended)
 }
 
 // Architectures.
@@ -168,4 +176,6 @@ export const K_FAILED_ALLOCS: i32 = 16;
 export const K_PEAK_COMMITTED: i32 = 17;
 export const K_PEAK_BUSY: i32 = 18;
 export const K_PARENT: i32 = 19;          // parent heap index, -1 = the VM
+export const K_EXTRAS_AT: i32 = 20;       // first of the heap's sample extras (kit/extras.ts) in the batch's extras
+export const K_EXTRAS_COUNT: i32 = 21;    // how many
 export const K_POLICY_BASE: i32 = 32;     // 32 policy-specific slots

@@ -18,12 +18,15 @@ import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
+  K_EXTRAS_AT, K_EXTRAS_COUNT,
 } from "./abi";
-import { clockEvents, clockNs, clockAddEvents, clockAddNs } from "./kit/clock";
+import { extrasUsed, extrasReset, extrasPtr } from "./kit/extras";
+import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
+import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
 import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
-  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, layerRequested, layerLive, layerAllocs, layerFrees,
+  heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, heapThreadEnd, layerRequested, layerLive, layerAllocs, layerFrees,
   layerFailedAllocs, layersCheck,
 } from "./heaps";
 
@@ -86,6 +89,9 @@ export function paramsPtr(): usize { return paramsBuf; }
 export function paramSlots(): i32 { return PARAM_SLOTS; }
 export function samplesPtr(): usize { return samplesBuf; }
 export function samplesCount(): i32 { return sampleCount; }
+// The batch's sample extras (kit/extras.ts): f64 values; each heap sample says where its own are.
+export function samplesExtrasPtr(): usize { return extrasPtr(); }
+export function samplesExtrasCount(): u32 { return extrasUsed(); }
 export function eventCount(): u64 { return clockEvents(); }
 export function failedOpCount(): u64 { return failedOps; }
 export function batchFirstFailOp(): i32 { return firstFailOp; }
@@ -126,7 +132,10 @@ export function takeSample(mark: i32, ev: u64): void {
     store<f64>(o + <usize>K_FREES * 8, <f64>(hGet(hFrees, h) + layerFrees(h)));
     store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>(hGet(hFailedAllocs, h) + layerFailedAllocs(h)));
     store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(hPeakRequested, h));
+    const extrasAt = extrasUsed();
     heapSample(h, o);
+    store<f64>(o + <usize>K_EXTRAS_AT * 8, <f64>extrasAt);
+    store<f64>(o + <usize>K_EXTRAS_COUNT * 8, <f64>(extrasUsed() - extrasAt));
     // Peak committed as seen at samples and by the VM (root heaps: exact between samples too).
     const committed = <u64>load<f64>(o + <usize>K_COMMITTED * 8);
     if (committed > hGet(hPeakCommitted, h)) store<u64>(hPeakCommitted + (<usize>h << 3), committed);
@@ -277,26 +286,28 @@ function doHeapDestroy(h: i32): Status {
   return Status.OK;
 }
 
+// THREAD_END: every heap lets go of what it kept for the thread (children before the heaps they
+// take memory from), with the clock on the ending thread; then its slot is free.
+function doThreadEnd(id: u64): Status {
+  const slot = threadSlotOf(id);
+  if (slot == MAX_THREADS) return Status.UNKNOWN_THREAD;
+  const current = clockThread();
+  clockSetThread(slot);
+  for (let h = MAX_HEAPS - 1; h >= 0; h--) if (heapPolicy(h)) heapThreadEnd(h);
+  clockSetThread(current);
+  threadRelease(id, slot);
+  return Status.OK;
+}
+
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
-  batchBegin();
-  if (count > opsCap) { fail(0, Status.BAD_PARAM); return batchFailed; }
-  execOps(count);
-  return batchFailed;
-}
-
-// Starts a batch: samples, failure counts and the first failure are the batch's own from here.
-export function batchBegin(): void {
   sampleCount = 0;
+  extrasReset();
   batchFailed = 0;
   firstFailOp = -1;
   firstFailStatus = 0;
-}
-
-// Executes ops [0, count) of the ops buffer (count <= its capacity). Samples and failures add to
-// the current batch's: a trace decoded inside the engine (trace/hst.ts) runs many of these per call.
-export function execOps(count: i32): void {
+  if (count > opsCap) { fail(0, Status.BAD_PARAM); return batchFailed; }
   for (let i = 0; i < count; i++) {
     curOp = i;
     const p = opsBuf + (<usize>i << 4);
@@ -335,6 +346,8 @@ export function execOps(count: i32): void {
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
       case Op.TOUCH: { st = doTouch(h, id, size); break; }
+      case Op.THREAD: { st = threadSwitch(size); break; }
+      case Op.THREAD_END: { st = doThreadEnd(size); break; }
       case Op.NOP: break;
       case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
       default: st = Status.BAD_OPCODE;
@@ -342,6 +355,7 @@ export function execOps(count: i32): void {
     if (st != Status.OK) fail(i, st);
   }
   curOp = -1;
+  return batchFailed;
 }
 
 

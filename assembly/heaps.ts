@@ -26,6 +26,14 @@ const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
 const defOf = memory.data(MAX_HEAPS * 4);      // PolicyDef per heap (the dispatch table)
 const parentOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, -1 = VM
 const childCount = memory.data(MAX_HEAPS * 4); // i32 per heap
+// The calls made for every op (alloc, free, realloc, the address query): the function-table index
+// of the heap's policy function, u32 per heap, set by heapCreate. A call is then one load and one
+// call_indirect, as cheap as the switch on the policy id this file had before the registry
+// (measured by bench/dispatch.bench.ts); the other entries go through the def.
+const allocAt = memory.data(MAX_HEAPS * 4);
+const freeAt = memory.data(MAX_HEAPS * 4);
+const reallocAt = memory.data(MAX_HEAPS * 4);
+const addressAt = memory.data(MAX_HEAPS * 4);
 
 // Layer counters (u64 per heap; see the header).
 const heldBytesOf = memory.data(MAX_HEAPS * 8);
@@ -73,6 +81,10 @@ export function heapCreate(h: i32, policy: i32, parent: i32, params: usize, coun
   if (st != Status.OK) return st;
   store<i32>(policyOf + (<usize>h << 2), policy);
   store<usize>(defOf + (<usize>h << 2), changetype<usize>(d));
+  store<u32>(allocAt + (<usize>h << 2), d.alloc.index);
+  store<u32>(freeAt + (<usize>h << 2), d.free.index);
+  store<u32>(reallocAt + (<usize>h << 2), d.realloc.index);
+  store<u32>(addressAt + (<usize>h << 2), d.userAddress.index);
   if (parent >= 0) store<i32>(childCount + (<usize>parent << 2), heapChildren(parent) + 1);
   return Status.OK;
 }
@@ -90,7 +102,9 @@ export function heapDestroy(h: i32): Status {
 
 // Returns a handle (0 = the policy could not satisfy the request).
 // @ts-ignore: decorator
-@inline export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 { return def(h).alloc(h, size, alignLog2); }
+@inline export function heapAlloc(h: i32, size: u64, alignLog2: u32): u32 {
+  return call_indirect<u32>(load<u32>(allocAt + (<usize>h << 2)), h, size, alignLog2); // def(h).alloc
+}
 
 // calloc: policies that treat it differently from malloc (ptmalloc skips its tcache) have their
 // own entry; the others allocate as usual.
@@ -100,17 +114,26 @@ export function heapCalloc(h: i32, size: u64): u32 {
 }
 
 // @ts-ignore: decorator
-@inline export function heapFree(h: i32, handle: u32): void { def(h).free(h, handle); }
+@inline export function heapFree(h: i32, handle: u32): void {
+  call_indirect<void>(load<u32>(freeAt + (<usize>h << 2)), h, handle); // def(h).free
+}
 
 // Returns the (possibly new) handle, or 0 with the old block untouched.
 // @ts-ignore: decorator
-@inline export function heapRealloc(h: i32, handle: u32, size: u64): u32 { return def(h).realloc(h, handle, size); }
+@inline export function heapRealloc(h: i32, handle: u32, size: u64): u32 {
+  return call_indirect<u32>(load<u32>(reallocAt + (<usize>h << 2)), h, handle, size); // def(h).realloc
+}
 
 // Returns bytes given back (decommitted or purged).
 export function heapTrim(h: i32, padBytes: u64): u64 { return def(h).trim(h, padBytes); }
 
 // @ts-ignore: decorator
-@inline export function heapUserAddress(h: i32, handle: u32): u64 { return def(h).userAddress(h, handle); }
+@inline export function heapUserAddress(h: i32, handle: u32): u64 {
+  return call_indirect<u64>(load<u32>(addressAt + (<usize>h << 2)), h, handle); // def(h).userAddress
+}
+
+// The thread the clock names has exited: the heap's policy lets go of what it kept for it.
+export function heapThreadEnd(h: i32): void { def(h).threadEnd(h); }
 
 // Fills the policy-owned slots of a heap sample block: the policy id, the heap's counter block
 // (kit/counters.ts), then whatever the policy writes.

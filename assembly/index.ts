@@ -5,7 +5,7 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  currentOp, idUserAddress, idRequestedBytes, batchBegin,
+  currentOp, idUserAddress, idRequestedBytes, samplesExtrasPtr, samplesExtrasCount,
 } from "./engine";
 export {
   hstBegin, hstInput, hstInputBytes, hstChunkBytes, hstCarry, hstFeed, hstResume, hstLabel, hstStopAt, hstStopMarks,
@@ -25,5 +25,6 @@ export {
   policyCount, policyName, policyParamNames, policyCounterNames, policyStackable, policyRecordBytes,
 } from "./kit/policy";
 export { policyEngineBytes } from "./heaps";
+export { threadsAlive, threadSlotsUsed, threadTableBytes } from "./threads";
 // Every policy (registration at module start) and the queries each exports for the host.
 export * from "./policies/registry";

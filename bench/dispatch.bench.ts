@@ -1,11 +1,11 @@
 // Policy dispatch: today's engine (calls through the policy registry's PolicyDef, kit/policy.ts)
-// against the engine as it was before the registry (a switch on the policy id in heaps.ts; commit
-// 70a63df's release.wasm, kept as bench/baseline/switch-dispatch.wasm), in one process, rounds
-// interleaved (a shared machine makes separate runs incomparable). Both modules are driven raw
-// (engineInit, HEAP_CREATE, runBatch) because their sample layouts differ; the op format and the
-// ids of first-fit (1) and ptmalloc (4) are the same in both. After each run the address of every
-// live block is hashed: both builds must place every block at the same address.
-// Run alone: npx tsx bench/dispatch.bench.ts [rounds=9]
+// against the same engine with the switch on the policy id that heaps.ts used before the registry
+// (bench/baseline/switch-heaps.ts, compiled from source at bench time by bench/baseline/build.ts
+// into the git-ignored bench/.build/; nothing generated is tracked). Both builds are the same
+// source and options except the dispatch, run in one process, rounds interleaved (a shared machine
+// makes separate runs incomparable), driven raw (engineInit, HEAP_CREATE, runBatch). After each run
+// the address of every live block is hashed: both builds must place every block at the same address.
+// Run alone: npx tsx bench/dispatch.bench.ts [rounds=15]
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +13,14 @@ import { OpBuffer } from '../src/engine/ops.js';
 import { Op, OP_WORDS } from '../src/engine/abi.js';
 import { peakHour } from '../src/workload/peak-hour.js';
 import type { BenchFigure } from './engine.bench.js';
+import { buildSwitchBaseline } from './baseline/build.js';
+import { getPolicy } from '../src/policies/registry.js';
 
-const BASELINE = fileURLToPath(new URL('./baseline/switch-dispatch.wasm', import.meta.url));
 const CURRENT = fileURLToPath(new URL('../build/release.wasm', import.meta.url));
 const STEADY_OPS = 1 << 20;
 const ARCH_X86 = 0;
+/** The ids bench/baseline/switch-heaps.ts switches on. */
+const SWITCH_IDS: Array<[string, number]> = [['first-fit', 1], ['nt', 2], ['pool', 3], ['ptmalloc', 4]];
 
 interface Raw {
   memory: WebAssembly.Memory;
@@ -69,42 +72,51 @@ function maxIdOf(batches: OpBuffer[]): number {
 
 const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]!; };
 
-export async function runDispatchBench(rounds = 9): Promise<BenchFigure[]> {
-  const mods = [BASELINE, CURRENT].map((p) => new WebAssembly.Module(readFileSync(p)));
+export async function runDispatchBench(rounds = 15): Promise<BenchFigure[]> {
+  // switch-heaps.ts names the ids of the registry's order; the switch must call the policy asked for.
+  for (const [name, id] of SWITCH_IDS) if (getPolicy(name).id !== id) throw new Error(`switch-heaps.ts: ${name} is id ${getPolicy(name).id} now, not ${id}`);
+  const mods = [buildSwitchBaseline(), CURRENT].map((p) => new WebAssembly.Module(readFileSync(p)));
   const peak = [...(peakHour({ seed: 1 }).batches() as Iterable<OpBuffer>)];
   const peakOps = peak.reduce((s, b) => s + b.length, 0);
   const pairs = new OpBuffer(STEADY_OPS);
   for (let i = 0; i < STEADY_OPS / 2; i++) { pairs.alloc(0, i & 1023, 64); pairs.free(0, i & 1023); }
   const cases: Array<{ name: string; policyId: number; batches: OpBuffer[]; ops: number }> = [
-    { name: 'first-fit peak-hour', policyId: 1, batches: peak, ops: peakOps },
-    { name: 'first-fit steady alloc/free pairs', policyId: 1, batches: [pairs], ops: STEADY_OPS },
-    { name: 'ptmalloc peak-hour', policyId: 4, batches: peak, ops: peakOps },
+    { name: 'first-fit peak-hour', policyId: getPolicy('first-fit').id, batches: peak, ops: peakOps },
+    { name: 'first-fit steady alloc/free pairs', policyId: getPolicy('first-fit').id, batches: [pairs], ops: STEADY_OPS },
+    { name: 'ptmalloc peak-hour', policyId: getPolicy('ptmalloc').id, batches: peak, ops: peakOps },
   ];
   const out: BenchFigure[] = [];
   for (const c of cases) {
     const maxId = maxIdOf(c.batches);
     const times: number[][] = [[], []];
+    const cpu: number[][] = [[], []];
     const digests: string[] = [];
     const once = (k: number, record: boolean): void => {
       const x = fresh(mods[k]!, c.policyId);
-      const t0 = performance.now();
+      const c0 = process.cpuUsage(), t0 = performance.now();
       for (const b of c.batches) apply(x, b);
-      const ms = performance.now() - t0;
-      if (record) times[k]!.push(ms);
+      const ms = performance.now() - t0, used = process.cpuUsage(c0);
+      if (record) { times[k]!.push(ms); cpu[k]!.push((used.user + used.system) / 1000); }
       if (digests[k] === undefined) digests[k] = placement(x, maxId);
     };
     for (let w = 0; w < 2; w++) for (let k = 0; k < 2; k++) once(k, false);
     for (let r = 0; r < rounds; r++) for (const k of r & 1 ? [1, 0] : [0, 1]) once(k, true);
-    const a = median(times[0]!), b = median(times[1]!);
+    // CPU time is the figure: on a shared machine wall time also counts the waits for a core. The
+    // ratio is the median over rounds of each round's pair (the two builds ran back to back, so
+    // they saw the same load), not the ratio of two medians taken at different moments.
+    const a = median(cpu[0]!), b = median(cpu[1]!);
+    const ratio = median(cpu[0]!.map((t, r) => t / cpu[1]![r]!));
+    const wallRatio = median(times[0]!.map((t, r) => t / times[1]![r]!));
     out.push({
-      name: `dispatch: ${c.name}, registry / switch speed`, value: Math.round((a / b) * 1000) / 1000, unit: '×',
-      note: `switch ${(c.ops / a / 1000).toFixed(2)} M ops/s (${a.toFixed(1)} ms), registry ${(c.ops / b / 1000).toFixed(2)} M ops/s ` +
-        `(${b.toFixed(1)} ms), medians of ${rounds} interleaved rounds; same placement: ${digests[0] === digests[1] ? 'yes' : 'NO'}`,
+      name: `dispatch: ${c.name}, registry / switch speed (CPU time)`, value: Math.round(ratio * 1000) / 1000, unit: '×',
+      note: `switch ${(c.ops / a / 1000).toFixed(2)} M ops/s (${a.toFixed(1)} ms CPU), registry ${(c.ops / b / 1000).toFixed(2)} M ops/s ` +
+        `(${b.toFixed(1)} ms CPU); wall ratio ${wallRatio.toFixed(3)}; medians of ${rounds} interleaved rounds; ` +
+        `same placement: ${digests[0] === digests[1] ? 'yes' : 'NO'}`,
     });
   }
   return out;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const f of await runDispatchBench(Number(process.argv[2] ?? 9))) console.log(`${f.name}: ${f.value} ${f.unit}  (${f.note})`);
+  for (const f of await runDispatchBench(Number(process.argv[2] ?? 15))) console.log(`${f.name}: ${f.value} ${f.unit}  (${f.note})`);
 }

@@ -5,6 +5,7 @@ import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
 import { runJemallocBench } from './jemalloc.bench.js';
+import { runWindbgBench } from './windbg.bench.js';
 import { runReplayBench } from './replay.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
@@ -13,6 +14,7 @@ const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['sweep', runSweepBench],
   ['dispatch', () => runDispatchBench()],
   ['jemalloc', runJemallocBench],
+  ['windbg', runWindbgBench],
   ['replay against native glibc (issue 16)', runReplayBench],
 ];
 

@@ -32,15 +32,19 @@ const dir = join(import.meta.dirname, '..', 'test', 'fuzz', 'regressions');
 mkdirSync(dir, { recursive: true });
 
 const cases = new Map<string, number>();
+const spentMs = new Map<string, number>();
+const started = Date.now();
 let failures = 0;
 for (let round = 0; Date.now() < deadline; round++) {
   for (const p of properties) {
     if (Date.now() >= deadline) break;
     const seed = Math.floor(Math.random() * 2 ** 31);
+    const t0 = Date.now();
     const result = await fc.check(fc.asyncProperty(p.arbitrary, (c) => p.check(c)), {
       seed, numRuns: runsPerSeed, interruptAfterTimeLimit: Math.max(1000, deadline - Date.now()), markInterruptAsFailure: false,
     });
     cases.set(p.name, (cases.get(p.name) ?? 0) + result.numRuns);
+    spentMs.set(p.name, (spentMs.get(p.name) ?? 0) + (Date.now() - t0));
     if (!result.failed) continue;
     failures++;
     const counterexample = result.counterexample?.[0];
@@ -59,7 +63,13 @@ for (let round = 0; Date.now() < deadline; round++) {
     console.log(`FAIL ${p.name} (seed ${seed}): ${error.split('\n')[0]}\n  minimized case written to ${file}`);
   }
 }
-console.log('cases run per property:');
-for (const [name, n] of cases) console.log(`  ${String(n).padStart(8)}  ${name}`);
-console.log(`${failures} failure(s) in ${minutes} minute(s)`);
+console.log('cases run per property (cases, seconds spent, cases per second):');
+let total = 0;
+for (const [name, n] of cases) {
+  const seconds = (spentMs.get(name) ?? 0) / 1000;
+  total += n;
+  console.log(`  ${String(n).padStart(8)}  ${seconds.toFixed(0).padStart(6)} s  ${(n / Math.max(seconds, 1e-3)).toFixed(1).padStart(8)}/s  ${name}`);
+}
+const wallSeconds = (Date.now() - started) / 1000;
+console.log(`${total} cases in ${wallSeconds.toFixed(0)} s (${(total / wallSeconds).toFixed(1)} cases/s); ${failures} failure(s) in ${minutes} minute(s)`);
 process.exitCode = failures ? 1 : 0;

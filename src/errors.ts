@@ -1,6 +1,8 @@
 // Error classes shared by every layer of the host. User mistakes are InputError (printed as one
 // line, exit code 2, never a stack trace); engine traps are EngineTrapError.
 
+import { shownPath } from './names.js';
+
 /** Bad input from a user: a file, a line in it, or a command-line value. */
 export class InputError extends Error {
   readonly file: string | undefined;
@@ -14,7 +16,8 @@ export class InputError extends Error {
   /** `file:line: message`, or just the message when there is no file. */
   describe(): string {
     if (this.file === undefined) return this.message;
-    return this.line === undefined ? `${this.file}: ${this.message}` : `${this.file}:${this.line}: ${this.message}`;
+    const file = shownPath(this.file);
+    return this.line === undefined ? `${file}: ${this.message}` : `${file}:${this.line}: ${this.message}`;
   }
 }
 

@@ -26,6 +26,14 @@ export function quoted(value: string): string {
   return `'${text}${cut ? '…' : ''}'`;
 }
 
+/**
+ * A file path for an error message: as given, unless it is empty or begins or ends with white
+ * space; then quoted, so the message shows where the path starts and ends.
+ */
+export function shownPath(path: string): string {
+  return path === '' || /^\s|\s$/.test(path) ? quoted(path) : path;
+}
+
 /** A message as one line: line breaks and other control characters in names or paths it quotes are escaped. */
 export function oneLine(message: string): string {
   // eslint-disable-next-line no-control-regex

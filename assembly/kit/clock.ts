@@ -2,9 +2,10 @@
 //
 // One clock for the engine and every policy: the event number (each alloc-like op and each free
 // is one event; SKIP adds the events a trace dropped), the simulated time in nanoseconds (TICK
-// ops carry nanoseconds) and the thread the current op runs on (0 until the op format carries
-// threads). Policies that need time (decay, delays) read it here; none keeps its own. Only the
-// engine's batch interpreter moves it.
+// ops carry nanoseconds) and the thread the current op runs on: a dense slot 0, 1, 2, … that the
+// engine's thread table (assembly/threads.ts) gives each trace thread id; a slot freed by a thread's
+// exit (THREAD_END, after the policies' threadEnd hooks) serves a later thread. Policies that need
+// time or threads read them here; none keeps its own. Only the engine's batch interpreter moves it.
 
 let events: u64 = 0;
 let nowNs: u64 = 0;

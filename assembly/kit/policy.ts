@@ -21,6 +21,9 @@
 //   sample(heap, out)                    the common slots a policy owns and its computed counters
 //   check(heap)                          0 or the number of the first failed invariant
 //   engineBytes()                        engine bytes of the policy's tables (all its heaps)
+//   threadEnd(heap)                      optional: the thread clockThread() names has exited (its
+//                                        slot may later serve another thread): flush what the
+//                                        policy keeps per thread, as the library does at exit
 
 import { Status } from "../abi";
 
@@ -38,6 +41,7 @@ export type BytesFn = () => usize;
 
 function noCalloc(heap: i32, sizeBytes: u64): u32 { return 0; }
 function noBytes(): usize { return 0; }
+function noThreadEnd(heap: i32): void {}
 
 export class PolicyDef {
   /** The name users type (`--policy NAME`): lower case, digits and '-'. */
@@ -63,6 +67,8 @@ export class PolicyDef {
   sample!: SampleFn;
   check!: CheckFn;
   engineBytes: BytesFn = noBytes;
+  /** A thread exited (kit/clock.ts clockThread() is its slot); policies without per-thread state leave it out. */
+  threadEnd: HeapFn = noThreadEnd;
 }
 
 export const MAX_POLICIES: i32 = 63;

@@ -14,3 +14,4 @@ export * from "./segregated/index";
 export * from "./buddy/index";
 export * from "./tlsf/index";
 export * from "./jemalloc/index";
+export * from "./mimalloc/index";

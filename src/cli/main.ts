@@ -5,7 +5,7 @@ import { EngineStatusError, InputError, describeErrno, errnoCode } from '../erro
 import { OutputError } from '../io/safe-output.js';
 import type { Io } from './io.js';
 import { VERSION } from '../version.js';
-import { oneLine, ownEntry, quoted } from '../names.js';
+import { oneLine, ownEntry, quoted, shownPath } from '../names.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -63,7 +63,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
       const e = err as NodeJS.ErrnoException;
       const usage = code === 'ENOENT' || code === 'EISDIR' || code === 'EACCES' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'ENAMETOOLONG';
       const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a file' : code === 'EACCES' ? 'permission denied' : describeErrno(err);
-      io.stderr.write(`heapsim ${first}: ${oneLine(`${e.path !== undefined ? `${e.path}: ` : ''}${why}`)}\n`);
+      io.stderr.write(`heapsim ${first}: ${oneLine(`${e.path !== undefined ? `${shownPath(e.path)}: ` : ''}${why}`)}\n`);
       return usage ? EXIT_USAGE : EXIT_FAILURE;
     }
     if (err instanceof EngineStatusError) {

@@ -1,18 +1,18 @@
 // TS mirror of assembly/abi.ts. test/unit/engine/abi-mirror.test.ts checks it against the module.
 
-export const ABI_VERSION = 2;
+export const ABI_VERSION = 3;
 export const OP_SIZE_BYTES = 16;
 export const OP_WORDS = 4;
 
 export const Op = {
   NOP: 0, ALLOC: 1, CALLOC: 2, ALIGNED_ALLOC: 3, REALLOC: 4, FREE: 5, MARK: 6, TICK: 7, TRIM: 8,
-  HEAP_CREATE: 9, HEAP_DESTROY: 10, TOUCH: 11, SKIP: 12, DEBUG_TRAP: 255,
+  HEAP_CREATE: 9, HEAP_DESTROY: 10, TOUCH: 11, SKIP: 12, THREAD: 13, THREAD_END: 14, DEBUG_TRAP: 255,
 } as const;
 
 export const STATUS_NAMES = [
   'OK', 'MISALIGNED', 'OUT_OF_RANGE', 'NOT_RESERVED', 'OVERLAP', 'NOT_REGION_BASE', 'NO_ADDRESS_SPACE',
   'BAD_SIZE', 'NOT_COMMITTED', 'UNKNOWN_ID', 'ID_IN_USE', 'BAD_HEAP', 'BAD_OPCODE', 'OUT_OF_MEMORY',
-  'BAD_PARAM', 'HEAP_HAS_CHILDREN', 'ID_OUT_OF_RANGE',
+  'BAD_PARAM', 'HEAP_HAS_CHILDREN', 'ID_OUT_OF_RANGE', 'TOO_MANY_THREADS', 'UNKNOWN_THREAD',
 ] as const;
 export type StatusName = (typeof STATUS_NAMES)[number];
 export const Status = Object.fromEntries(STATUS_NAMES.map((n, i) => [n, i])) as { [K in StatusName]: number };
@@ -49,7 +49,7 @@ export const K = {
   POLICY: 0, RESERVED: 1, COMMITTED: 2, RESIDENT: 3, BUSY: 4, REQUESTED: 5, LIVE_BLOCKS: 6, FREE: 7,
   FREE_BLOCKS: 8, LARGEST_FREE: 9, UNCOMMITTED_RANGES: 10, SEGMENTS: 11, VIRTUAL_BLOCKS: 12,
   VIRTUAL_BYTES: 13, ALLOCS: 14, FREES: 15, FAILED_ALLOCS: 16, PEAK_COMMITTED: 17, PEAK_REQUESTED: 18,
-  PARENT: 19, POLICY_BASE: 32,
+  PARENT: 19, EXTRAS_AT: 20, EXTRAS_COUNT: 21, POLICY_BASE: 32,
 } as const;
 /** Counters of its own a policy has room for in every sample (slots K.POLICY_BASE .. HEAP_SLOTS-1). */
 export const POLICY_COUNTERS = HEAP_SLOTS - K.POLICY_BASE;

@@ -281,12 +281,14 @@ export class Engine {
     if (!count) return [];
     // Views are re-derived after every call: any memory.grow detaches the old buffer.
     const f = new Float64Array(this.x.memory.buffer, this.x.samplesPtr(), count * SAMPLE_SLOTS);
+    const extraCount = this.x.samplesExtrasCount();
+    const extras = extraCount ? new Float64Array(this.x.memory.buffer, this.x.samplesExtrasPtr(), extraCount) : undefined;
     const out: Sample[] = [];
-    for (let i = 0; i < count; i++) out.push(this.decodeSample(f, i * SAMPLE_SLOTS));
+    for (let i = 0; i < count; i++) out.push(this.decodeSample(f, i * SAMPLE_SLOTS, extras));
     return out;
   }
 
-  private decodeSample(f: Float64Array, o: number): Sample {
+  private decodeSample(f: Float64Array, o: number, extras?: Float64Array): Sample {
     const mark = f[o + H.MARK]!;
     const v = o + SAMPLE_HEADER_SLOTS;
     const usageBytes = {} as Record<UsageName, number>;
@@ -328,6 +330,8 @@ export class Engine {
         frees: f[k + K.FREES]!, failedAllocs: f[k + K.FAILED_ALLOCS]!, peakCommittedBytes: f[k + K.PEAK_COMMITTED]!,
         peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, policyCounters, params: this.heapParams[h]!,
       });
+      const n = f[k + K.EXTRAS_COUNT]!;
+      if (n > 0 && extras) heaps[heaps.length - 1]!.extras = Array.from(extras.subarray(f[k + K.EXTRAS_AT]!, f[k + K.EXTRAS_AT]! + n));
     }
     return {
       event: f[o + H.EVENT]!, label: mark < 0 ? null : this.labels[mark] ?? `mark-${mark}`, tick: f[o + H.TICK]!,

@@ -3,7 +3,7 @@
 // (a literal, so bundlers copy the file), read with fs on Node and with fetch elsewhere. No `node:`
 // module is imported here, statically or dynamically, so a browser bundle pulls in none: on Node
 // the fs module comes from process.getBuiltinModule (Node >= 20.16).
-import { instantiate } from '@assemblyscript/loader';
+import { instantiate, instantiateSync } from '@assemblyscript/loader';
 
 export type BuildFlavour = 'release' | 'debug';
 
@@ -77,6 +77,11 @@ export interface EngineExports {
   takeSample(mark: number, event: bigint): void;
   checkAll(): number;
   idTableBytes(): number;
+  threadsAlive(): number;
+  samplesExtrasPtr(): number;
+  samplesExtrasCount(): number;
+  threadSlotsUsed(): number;
+  threadTableBytes(): number;
   currentOp(): number;
   idUserAddress(id: number): bigint;
   idRequestedBytes(id: number): bigint;
@@ -114,11 +119,18 @@ export interface EngineExports {
 /** Instantiates a fresh engine from the cached module. */
 export async function instantiateEngine(build: BuildFlavour = 'release'): Promise<EngineExports> {
   const module = await engineModule(build);
-  const result = await instantiate<Record<string, unknown>>(module, {
+  const imports = {
     env: {
       // The engine has no clock and no randomness of the host's: determinism by construction.
       seed: () => 0,
     },
-  });
+  };
+  // On Node, instantiate the compiled module synchronously: the loader's async path asks whether
+  // its argument is a fetch Response, and on Node the first look at the global Response loads the
+  // whole fetch implementation (undici), some 60 ms of every `heapsim run`. Browsers keep the
+  // async path (Chrome limits synchronous instantiation on its main thread).
+  const result = nodeFs() !== undefined
+    ? instantiateSync<Record<string, unknown>>(module, imports)
+    : await instantiate<Record<string, unknown>>(module, imports);
   return result.instance.exports as unknown as EngineExports;
 }

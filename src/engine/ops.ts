@@ -46,6 +46,10 @@ export class OpBuffer {
   trim(heap: number, padBytes = 0): void { this.push(Op.TRIM, heap, 0, 0, padBytes); }
   skip(events: number): void { this.push(Op.SKIP, 0, 0, 0, events); }
   touch(heap: number, id: number, sizeBytes: number): void { this.push(Op.TOUCH, heap, 0, id, sizeBytes); }
+  /** The following ops run on thread `threadId` (any id below 2^53; the engine maps ids to slots). */
+  thread(threadId: number): void { this.push(Op.THREAD, 0, 0, 0, threadId); }
+  /** Thread `threadId` has exited: the heaps let go of what they kept for it (thread caches, arenas). */
+  threadEnd(threadId: number): void { this.push(Op.THREAD_END, 0, 0, 0, threadId); }
   heapCreate(heap: number, policyId: number, parent: number, firstParam: number, paramCount: number): void {
     this.push(Op.HEAP_CREATE, heap, policyId, parent + 1, firstParam + paramCount * SIZE_SPLIT);
   }

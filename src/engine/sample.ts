@@ -58,6 +58,11 @@ export interface HeapSample {
   policyCounters: Record<string, number>;
   /** The parameters the heap was created with (only those set; the rest are the policy's defaults). */
   params: Readonly<Record<string, number>>;
+  /**
+   * Values of a variable count the policy added to this sample (assembly/kit/extras.ts), e.g.
+   * ptmalloc's system and in-use bytes per arena; the policy's spec (heapView) names them.
+   */
+  extras?: readonly number[];
 }
 
 export interface Sample {

@@ -13,6 +13,7 @@ import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { InputError, describeErrno, fileKind } from '../errors.js';
+import { shownPath } from '../names.js';
 
 /** A write to an output file failed (disk full, I/O error, file too large). Exit code 1. */
 export class OutputError extends Error {
@@ -20,7 +21,7 @@ export class OutputError extends Error {
   readonly code: string | undefined;
   constructor(path: string, cause: unknown) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    super(`cannot write ${path}: ${describeErrno(cause)}`, { cause });
+    super(`cannot write ${shownPath(path)}: ${describeErrno(cause)}`, { cause });
     this.name = 'OutputError';
     this.path = path;
     this.code = code;

@@ -13,6 +13,7 @@ import './segregated/index.js';
 import './buddy/index.js';
 import './tlsf/index.js';
 import './jemalloc/index.js';
+import './mimalloc/index.js';
 
 export {
   POLICIES, getPolicy, hasPolicy, policyById, policyNames, policySpecs, paramOf, resolveParams,

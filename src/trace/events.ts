@@ -7,7 +7,7 @@
 // Counting rule, the same in every command: one event per allocator call in the trace. A call
 // that produces no heap operation (free of an unknown pointer, double free, failed allocation,
 // free(NULL), a call whose result the trace does not show) is still an event: a `skip`.
-// Marks, ticks and thread switches are not events. Events are numbered from 1, so "after
+// Marks, ticks, thread switches and thread ends are not events. Events are numbered from 1, so "after
 // event k" means once k allocator calls have been replayed.
 
 /** Why an allocator call in the trace produced no heap operation. */
@@ -53,6 +53,12 @@ export interface EventSink {
   tick(delta: number): void;
   /** The following events come from thread `tid` (formats that record threads). Not an event. */
   thread(tid: number): void;
+  /**
+   * Thread `tid` has exited (formats that record it: heapsim's own). The allocator lets go of what
+   * it kept for the thread (glibc flushes its tcache and frees its arena for the next thread). A
+   * later event from the same id comes from a new thread. Not an event.
+   */
+  threadEnd(tid: number): void;
 }
 
 /** Formats heapsim reads. */

@@ -12,7 +12,7 @@ const STATE_LIVE = 1;
 const STATE_FREED = 2;  // used before, free now (a free of it is a double free)
 
 /**
- * Per-id records live in pages of ID_PAGE_IDS ids (84 KiB each), made when an id in their range is
+ * Per-id records live in pages of ID_PAGE_IDS ids (100 KiB each), made when an id in their range is
  * first used: memory follows the id ranges in use, never the largest id alone (a lone id near
  * MAX_BLOCK_ID costs one page, where a flat table would have grown to gigabytes).
  */
@@ -20,14 +20,19 @@ const ID_PAGE_SHIFT = 12;
 const ID_PAGE_IDS = 1 << ID_PAGE_SHIFT;
 const ID_PAGE_MASK = ID_PAGE_IDS - 1;
 
-class IdPage {
-  readonly state = new Uint8Array(ID_PAGE_IDS);
-  readonly sizes = new Float64Array(ID_PAGE_IDS);
-  readonly birth = new Float64Array(ID_PAGE_IDS);
-  readonly callerOf = new Int32Array(ID_PAGE_IDS);
-}
 /** Bytes of one page, for the documented memory bound. */
-export const ID_PAGE_BYTES = ID_PAGE_IDS * (1 + 8 + 8 + 4);
+export const ID_PAGE_BYTES = ID_PAGE_IDS * (1 + 8 + 8 + 4 + 4);
+
+/** One page's tables share one buffer (one allocation, not five: pages are made per 4096 ids). */
+class IdPage {
+  private readonly bytes = new ArrayBuffer(ID_PAGE_BYTES);
+  readonly sizes = new Float64Array(this.bytes, 0, ID_PAGE_IDS);
+  readonly birth = new Float64Array(this.bytes, ID_PAGE_IDS * Float64Array.BYTES_PER_ELEMENT, ID_PAGE_IDS);
+  readonly callerOf = new Int32Array(this.bytes, 2 * ID_PAGE_IDS * Float64Array.BYTES_PER_ELEMENT, ID_PAGE_IDS);
+  /** Thread row that made each live block's current allocation. */
+  readonly threadOf = new Int32Array(this.bytes, ID_PAGE_IDS * (2 * Float64Array.BYTES_PER_ELEMENT + Int32Array.BYTES_PER_ELEMENT), ID_PAGE_IDS);
+  readonly state = new Uint8Array(this.bytes, ID_PAGE_IDS * (2 * Float64Array.BYTES_PER_ELEMENT + 2 * Int32Array.BYTES_PER_ELEMENT), ID_PAGE_IDS);
+}
 /** Largest block id heapsim accepts (ids are dense; a larger one means a broken trace). */
 export const MAX_BLOCK_ID = 2 ** 27 - 1;
 const ID_PAGES = Math.ceil((MAX_BLOCK_ID + 1) / ID_PAGE_IDS);
@@ -40,6 +45,23 @@ const ID_PAGES = Math.ceil((MAX_BLOCK_ID + 1) / ID_PAGE_IDS);
 export const MAX_REQUEST_BYTES = 2 ** 47;
 /** How many sizes / callers the leak summary lists. */
 export const DEFAULT_TOP = 10;
+
+/** What one thread of the trace did (formats that record threads; others have one thread, id 0). */
+export interface ThreadCounts {
+  /** The trace's thread id. */
+  thread: number;
+  /** Allocator calls from the thread (skipped ones included). */
+  events: number;
+  allocs: number;
+  reallocs: number;
+  frees: number;
+  /** Blocks whose current allocation (malloc, calloc, aligned alloc or realloc) the thread made, still live. */
+  liveBlocks: number;
+  liveBytes: number;
+  peakLiveBytes: number;
+  /** Times the trace recorded the thread's exit (a later event from the id is a new thread). */
+  ends: number;
+}
 
 export interface LeakGroup {
   /** Requested size in bytes, or caller name. */
@@ -94,6 +116,13 @@ export class Ledger implements EventSink {
   marks = 0;
   ticks = 0;
   threadsSeen = new Set<number>();
+  /** Thread ends recorded (threadEnd records). */
+  threadEnds = 0;
+  /** Per-thread counts, in order of first appearance; index 0 is the thread before any switch. */
+  private readonly threadRows: ThreadCounts[] = [];
+  private readonly threadRow = new Map<number, number>();
+  /** Row of the thread the next event comes from (-1: none named yet: the implicit thread 0). */
+  private currentRow = -1;
   readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, reusedLiveAddresses: 0, otherProcessLines: 0, oversizeRequests: 0 };
   /** Format-specific remarks worth printing (a header that disagrees with the body, …). */
   readonly warnings: string[] = [];
@@ -205,6 +234,38 @@ export class Ledger implements EventSink {
       this.peakLiveBytes = this.liveBytes;
       this.peakEvent = e;
     }
+    const t = this.row();
+    page.threadOf[i] = this.currentRow;
+    t.events++;
+    t.allocs++;
+    t.liveBlocks++;
+    this.threadBytes(t, sizeBytes);
+  }
+
+  /** The current thread's row (the implicit thread 0 when the trace has named none). */
+  private row(): ThreadCounts {
+    if (this.currentRow < 0) this.currentRow = this.rowOf(0);
+    return this.threadRows[this.currentRow]!;
+  }
+
+  private rowOf(tid: number): number {
+    let r = this.threadRow.get(tid);
+    if (r === undefined) {
+      r = this.threadRows.length;
+      this.threadRows.push({ thread: tid, events: 0, allocs: 0, reallocs: 0, frees: 0, liveBlocks: 0, liveBytes: 0, peakLiveBytes: 0, ends: 0 });
+      this.threadRow.set(tid, r);
+    }
+    return r;
+  }
+
+  private threadBytes(t: ThreadCounts, delta: number): void {
+    t.liveBytes += delta;
+    if (t.liveBytes > t.peakLiveBytes) t.peakLiveBytes = t.liveBytes;
+  }
+
+  /** Per-thread counts, in order of first appearance (one row, thread 0, for formats without threads). */
+  threadCounts(): ThreadCounts[] {
+    return this.threadRows.map((t) => ({ ...t }));
   }
 
   alloc(id: number, sizeBytes: number, caller: number): void {
@@ -236,6 +297,16 @@ export class Ledger implements EventSink {
     if (this.out !== null) this.out.realloc(id, sizeBytes, caller);
     const page = this.pages[id >>> ID_PAGE_SHIFT]!;
     const i = id & ID_PAGE_MASK;
+    // The block's bytes move to the thread that reallocated it.
+    const t = this.row();
+    const owner = this.threadRows[page.threadOf[i]!]!;
+    owner.liveBlocks--;
+    this.threadBytes(owner, -page.sizes[i]!);
+    t.events++;
+    t.reallocs++;
+    t.liveBlocks++;
+    this.threadBytes(t, sizeBytes);
+    page.threadOf[i] = this.currentRow;
     this.liveBytes += sizeBytes - page.sizes[i]!;
     page.sizes[i] = sizeBytes;
     if (caller !== NO_CALLER) page.callerOf[i] = caller;
@@ -255,11 +326,18 @@ export class Ledger implements EventSink {
     page.state[i] = STATE_FREED;
     this.liveBlocks--;
     this.liveBytes -= page.sizes[i]!;
+    const t = this.row();
+    t.events++;
+    t.frees++;
+    const owner = this.threadRows[page.threadOf[i]!]!;
+    owner.liveBlocks--;
+    this.threadBytes(owner, -page.sizes[i]!);
   }
 
   skip(reason: number): void {
     this.skips[reason]!++;
     ++this.events;
+    this.row().events++;
     if (this.out !== null) this.out.skip(reason);
   }
 
@@ -275,7 +353,14 @@ export class Ledger implements EventSink {
 
   thread(tid: number): void {
     this.threadsSeen.add(tid);
+    this.currentRow = this.rowOf(tid);
     if (this.out !== null) this.out.thread(tid);
+  }
+
+  threadEnd(tid: number): void {
+    this.threadEnds++;
+    this.threadRows[this.rowOf(tid)]!.ends++;
+    if (this.out !== null) this.out.threadEnd(tid);
   }
 
   /** Calls `fn` for every block still live, in id order. */

@@ -96,8 +96,11 @@ class OpWriter implements EventSink {
   tick(delta: number): void {
     this.room().tick(delta);
   }
-  thread(): void {
-    // The engine has one heap per trace; thread ids are kept for stats only.
+  thread(tid: number): void {
+    this.room().thread(tid);
+  }
+  threadEnd(tid: number): void {
+    this.room().threadEnd(tid);
   }
 
   /** Moves a partly filled current buffer to `ready` (end of input). */

@@ -1,6 +1,6 @@
 // `heapsim stats`: what a trace contains, computed in one streaming pass.
 import { SKIP_REASON_NAMES, type EventSink, type FormatName } from './events.js';
-import { DEFAULT_TOP, type InputCounts, type Ledger } from './ledger.js';
+import { DEFAULT_TOP, type InputCounts, type Ledger, type ThreadCounts } from './ledger.js';
 import { openTrace, type OpenOptions } from './read.js';
 
 /** Power-of-two buckets: bucket 0 holds 0, bucket b ≥ 1 holds [2^(b-1), 2^b). 2^64 covers any size. */
@@ -49,6 +49,10 @@ export interface TraceStats {
   ticks: number;
   /** Distinct thread ids (0 when the format records none). */
   threads: number;
+  /** What each thread did, in order of first appearance (one row, thread 0, for a format without threads). */
+  perThread: ThreadCounts[];
+  /** Thread exits the trace records. */
+  threadEnds: number;
   peakLiveBytes: number;
   /** Event after which the peak was first reached. */
   peakEvent: number;
@@ -99,6 +103,7 @@ class StatsCollector implements EventSink {
   mark(): void {}
   tick(): void {}
   thread(): void {}
+  threadEnd(): void {}
 }
 
 export interface StatsOptions extends OpenOptions {
@@ -138,6 +143,8 @@ export async function traceStats(path: string, options: StatsOptions = {}): Prom
     marks: ledger.marks,
     ticks: ledger.ticks,
     threads: ledger.threadsSeen.size,
+    perThread: ledger.threadCounts(),
+    threadEnds: ledger.threadEnds,
     peakLiveBytes: ledger.peakLiveBytes,
     peakEvent: ledger.peakEvent,
     neverFreed: {

@@ -1,36 +1,36 @@
-// Parser for the old `!address -summary` layout (ext.dll of the 6.x era; nt-heap.md §5.1):
+// Reader for the old `!address -summary` layout (ext.dll of the 6.x era; nt-heap.md §5.1):
 // Usage, Type and State SUMMARY sections of `hex ( KB) : pct% [pct%] : name` rows, a
-// `Tot: … Busy: …` line and an optional `Largest free region:` line.
-import type { AddressSummary, SizeAndCount, TypeName, UsageName } from '../report/types.js';
+// `Tot: … Busy: …` line and an optional `Largest free region:` line. A damaged row is skipped
+// with a warning; a missing section leaves its part of the summary undefined.
+import type { SizeAndCount, TypeName } from '../report/types.js';
 import { OLD_STATE_ROWS, OLD_TYPE_ROWS, OLD_USAGE_ROWS } from '../report/address-summary.js';
-import { hundredthsOfPercent, hundredthsToString, parseDebuggerHex, parseHundredths, KB } from '../report/windbg-numbers.js';
-import type { BlockContext, BlockResult, PrintedAddressRow } from './context.js';
-import { describeBytes, fail } from './context.js';
-import type { SourceLine } from './lines.js';
+import { hundredthsOfPercent, hundredthsToString, KB } from '../report/windbg-numbers.js';
+import type { BlockContext, DumpAddress, PrintedAddressRow } from './context.js';
+import { describeBytes } from './context.js';
+import type { LineSource } from './lines.js';
+import { isEllipsis } from './lines.js';
+import { quote } from './limits.js';
+import { decOf, hexOf, pctOf } from './tokens.js';
 
 type Section = 'Usage' | 'Type' | 'State';
 
-const TITLE = /^-{3,}\s*(Usage|Type|State)\s+SUMMARY\s*-*$/i;
-const COLUMN_HEADER = /^TotSize\s*\(\s*KB\s*\)/i;
-const TOT_LINE = /^Tot:\s*(\S+)\s*\(\s*(\d+)\s*KB\s*\)\s*Busy:\s*(\S+)\s*\(\s*(\d+)\s*KB\s*\)/i;
-const LARGEST_LINE = /^Largest free region:\s*Base\s+(\S+)\s*-\s*Size\s+(\S+)\s*\(\s*(\d+)\s*KB\s*\)/i;
-// A row begins with a size token and an opening parenthesis: `734d000 (  118068) : …`.
-const ROW_START = /^(\S+?)\s*\(\s*([^)]*?)\s*\)\s*(.*)$/;
+const TITLE = /^-{3,} ?(Usage|Type|State) SUMMARY ?-*$/i;
+const COLUMN_HEADER = /^TotSize ?\( ?KB ?\)/i;
+const TOT_LINE = /^Tot: ?([0-9a-f`]{1,20}) ?\( ?(\d{1,15}) ?KB ?\) ?Busy: ?([0-9a-f`]{1,20}) ?\( ?(\d{1,15}) ?KB ?\)/i;
+const LARGEST_LINE = /^Largest free region: ?Base ([0-9a-f`]{1,20}) ?- ?Size ([0-9a-f`]{1,20}) ?\( ?(\d{1,15}) ?KB ?\)/i;
+// `734d000 (  118068) : …`, spacing collapsed by the normalizer.
+const ROW = /^([^\s()]{1,40}) ?\( ?([^()]{0,20}?) ?\) ?(.*)$/i;
+// A row attempt: a first column and a parenthesis, with a percentage or a hex first column (a
+// heading such as "After (12:00):" is neither and ends the block instead of being skipped).
+const ROW_START = /^[^\s()]{1,40} ?\(/;
 
 /** Usage names the old format prints, and aliases, mapped to the canonical usage slots. */
-const USAGE_SLOT: Record<string, UsageName | 'free'> = {
-  regionusageisvad: 'other',
-  regionusagefree: 'free',
-  regionusageimage: 'image',
-  regionusagestack: 'stack',
-  regionusageteb: 'teb',
-  regionusageheap: 'heap',
-  regionusagepageheap: 'pageHeap',
-  regionusagepeb: 'peb',
-  regionusageprocessparametrs: 'processParameters',
-  regionusageprocessparameters: 'processParameters',
-  regionusageenvironmentblock: 'environmentBlock',
-};
+const USAGE_SLOT: ReadonlyMap<string, string> = new Map([
+  ['regionusageisvad', 'other'], ['regionusagefree', 'free'], ['regionusageimage', 'image'], ['regionusagestack', 'stack'],
+  ['regionusageteb', 'teb'], ['regionusageheap', 'heap'], ['regionusagepageheap', 'pageHeap'], ['regionusagepeb', 'peb'],
+  ['regionusageprocessparametrs', 'processParameters'], ['regionusageprocessparameters', 'processParameters'],
+  ['regionusageenvironmentblock', 'environmentBlock'],
+]);
 
 const EXPECTED_NAMES: Record<Section, readonly string[]> = {
   Usage: OLD_USAGE_ROWS.map(([n]) => n),
@@ -43,16 +43,14 @@ interface OldRow {
   name: string;
   bytes: number;
   kb: number;
-  /** Hundredths of a percent: [Pct(Tots)] or [Pct(Tots), Pct(Busy)]. */
   pcts: number[];
   pctTexts: string[];
 }
 
 /** What an old-format block yields: the summary and every row as printed. */
 export interface OldAddressBlock {
-  summary: AddressSummary;
+  summary: DumpAddress;
   rows: PrintedAddressRow[];
-  /** The `Tot: … Busy: …` line as printed. */
   totals?: { totalBytes: number; totalKb: number; busyBytes: number; busyKb: number; line: number };
   largestFreeLine?: { base: number; bytes: number; kb: number; line: number };
 }
@@ -63,237 +61,229 @@ export function isOldAddressTitle(text: string): boolean {
 
 function canonicalName(section: Section, name: string): string | undefined {
   const lower = name.toLowerCase();
-  if (section === 'Usage') {
-    if (lower === 'regionusageprocessparameters') return 'RegionUsageProcessParametrs';
-    return EXPECTED_NAMES.Usage.find((n) => n.toLowerCase() === lower);
-  }
+  if (section === 'Usage' && lower === 'regionusageprocessparameters') return 'RegionUsageProcessParametrs';
   return EXPECTED_NAMES[section].find((n) => n.toLowerCase() === lower);
 }
 
-function parseRow(ctx: BlockContext, line: SourceLine, section: Section): { row: OldRow; trailing?: string } {
-  const m = ROW_START.exec(line.text);
-  if (!m) fail(ctx, line.no, `cannot read this ${section} SUMMARY row`);
-  const [, hexText, kbText, restText] = m as unknown as [string, string, string, string];
-  const bytes = parseDebuggerHex(hexText);
-  if (bytes === undefined) fail(ctx, line.no, `${section} SUMMARY row: size '${hexText}' is not hexadecimal`);
-  if (!/^\d+$/.test(kbText)) fail(ctx, line.no, `${section} SUMMARY row: KB value '${kbText}' is not a whole number`);
-  let rest = restText.replace(/^:\s*/, '');
-  const pctTexts: string[] = [];
-  for (;;) {
-    const p = /^(\d+\.\d+)\s*%\s*/.exec(rest);
-    if (!p) break;
-    pctTexts.push(p[1]!);
-    rest = rest.slice(p[0].length);
-  }
-  if (pctTexts.length === 0) {
-    const bad = rest.split(/\s+/)[0] ?? '';
-    fail(ctx, line.no, `${section} SUMMARY row: expected a percentage like 05.63%, found '${bad}'`);
-  }
-  if (pctTexts.length > 2) fail(ctx, line.no, `${section} SUMMARY row has ${pctTexts.length} percentages; at most 2`);
-  const pcts = pctTexts.map((t) => {
-    const h = parseHundredths(t);
-    if (h === undefined) fail(ctx, line.no, `${section} SUMMARY row: percentage '${t}%' needs exactly two decimals`);
-    return h;
-  });
-  let label = rest.replace(/^:\s*/, '').trim();
-  // A `Largest free region:` line glued to the last State row by copy/paste.
-  let trailing: string | undefined;
-  const glued = /^(.*?)\s*(Largest free region:.*)$/i.exec(label);
-  if (glued) { label = glued[1]!; trailing = glued[2]!; }
-  label = label.replace(/\s+\*$/, '').trim();
-  const expected = section === 'Usage' ? 2 : 1;
-  if (pcts.length !== expected) {
-    ctx.warn(line.no, `${section} SUMMARY row has ${pcts.length} percentage(s); this section prints ${expected}`);
-  }
-  const row: OldRow = { line: line.no, name: label, bytes, kb: Number(kbText), pcts, pctTexts };
-  return trailing === undefined ? { row } : { row, trailing };
-}
-
-function parseLargest(ctx: BlockContext, lineNo: number, text: string): { base: number; bytes: number; kb: number } {
+function parseLargest(ctx: BlockContext, lineNo: number, text: string): { base: number; bytes: number; kb: number } | undefined {
   const m = LARGEST_LINE.exec(text);
-  if (!m) fail(ctx, lineNo, 'cannot read the Largest free region line (expected "Base <hex> - Size <hex> (<n> KB)")');
-  const base = parseDebuggerHex(m[1]!);
-  const bytes = parseDebuggerHex(m[2]!);
-  if (base === undefined) fail(ctx, lineNo, `Largest free region: base '${m[1]}' is not hexadecimal`);
-  if (bytes === undefined) fail(ctx, lineNo, `Largest free region: size '${m[2]}' is not hexadecimal`);
-  const kb = Number(m[3]);
-  if (Math.floor(bytes / KB) !== kb) {
-    ctx.warn(lineNo, `Largest free region: size ${m[2]} is ${Math.floor(bytes / KB)} KB, the line says ${kb} KB`);
+  const base = m ? hexOf(m[1]) : undefined;
+  const bytes = m ? hexOf(m[2]) : undefined;
+  if (!m || base === undefined || bytes === undefined) {
+    ctx.skip(lineNo, `cannot read the Largest free region line ${quote(text)} (expected "Base <hex> - Size <hex> (<n> KB)")`);
+    return undefined;
   }
+  const kb = Number(m[3]);
+  if (Math.floor(bytes / KB) !== kb) ctx.warn(lineNo, `Largest free region: size ${m[2]} is ${Math.floor(bytes / KB)} KB, the line says ${kb} KB`);
   return { base, bytes, kb };
 }
 
-/** Gives unlabeled rows the labels their section is missing, in the section's printed order. */
-function resolveLabels(ctx: BlockContext, section: Section, rows: OldRow[]): void {
+/** Reads one row; undefined (and a skip) when it is damaged. Also returns text glued after the name. */
+function parseRow(ctx: BlockContext, lineNo: number, text: string, section: Section): { row: OldRow; trailing?: string } | undefined {
+  const m = ROW.exec(text);
+  if (!m) { ctx.skip(lineNo, `cannot read this ${section} SUMMARY row ${quote(text)}`); return undefined; }
+  const bytes = hexOf(m[1]);
+  if (bytes === undefined) { ctx.skip(lineNo, `${section} SUMMARY row: size ${quote(m[1]!)} is not hexadecimal`); return undefined; }
+  const kb = decOf(m[2]);
+  if (kb === undefined) { ctx.skip(lineNo, `${section} SUMMARY row: KB value ${quote(m[2]!)} is not a whole number`); return undefined; }
+  let rest = m[3]!.replace(/^: ?/, '');
+  const pcts: number[] = [];
+  const pctTexts: string[] = [];
+  for (;;) {
+    const p = /^(\d{1,3}\.\d{2}) ?% ?/.exec(rest);
+    if (!p) break;
+    const v = pctOf(p[1])!;
+    pcts.push(v.h);
+    pctTexts.push(v.text);
+    rest = rest.slice(p[0].length);
+  }
+  if (pcts.length === 0) {
+    ctx.skip(lineNo, `${section} SUMMARY row: expected a percentage like 05.63% after the size, found ${quote(rest.split(' ')[0] ?? '')}`);
+    return undefined;
+  }
+  if (pcts.length > 2) { ctx.skip(lineNo, `${section} SUMMARY row has ${pcts.length} percentages; at most 2`); return undefined; }
+  rest = rest.replace(/^: ?/, '').trim();
+  const space = rest.indexOf(' ');
+  let name = space < 0 ? rest : rest.slice(0, space);
+  let trailing = space < 0 ? '' : rest.slice(space + 1).trim();
+  if (/^Largest$/i.test(name)) { trailing = rest; name = ''; }
+  if (name.length > 64) { ctx.skip(lineNo, `${section} SUMMARY row: name ${quote(name)} is too long`); return undefined; }
+  const expected = section === 'Usage' ? 2 : 1;
+  if (pcts.length !== expected) ctx.warn(lineNo, `${section} SUMMARY row has ${pcts.length} percentage(s); this section prints ${expected}`);
+  const row: OldRow = { line: lineNo, name, bytes, kb, pcts, pctTexts };
+  return trailing === '' || trailing === '*' ? { row } : { row, trailing };
+}
+
+/** Gives unlabeled rows the labels their section is missing (an HTML page eats `<free>`). */
+function resolveLabels(ctx: BlockContext, section: Section, rows: OldRow[]): OldRow[] {
   const expected = EXPECTED_NAMES[section];
   for (const r of rows) {
     if (r.name === '') continue;
     const canon = canonicalName(section, r.name);
-    if (canon === undefined) ctx.warn(r.line, `unknown ${section} SUMMARY name '${r.name}'`);
+    if (canon === undefined) ctx.warn(r.line, `unknown ${section} SUMMARY name ${quote(r.name)}`);
     else r.name = canon;
   }
   const unlabeled = rows.filter((r) => r.name === '');
-  if (unlabeled.length === 0) return;
+  if (unlabeled.length === 0) return rows;
   const present = new Set(rows.map((r) => r.name));
   const missing = expected.filter((n) => !present.has(n));
-  for (const r of unlabeled) {
+  const kept: OldRow[] = [];
+  for (const r of rows) {
+    if (r.name !== '') { kept.push(r); continue; }
     const position = rows.indexOf(r);
-    // Prefer the name printed at this position when rows are complete; else the first missing one.
     const byPosition = rows.length === expected.length ? expected[position] : undefined;
-    const name = byPosition !== undefined && missing.includes(byPosition) ? byPosition : missing[0];
+    const name = byPosition !== undefined && missing.includes(byPosition) ? byPosition : missing.length === 1 ? missing[0] : undefined;
     if (name === undefined) {
-      fail(ctx, r.line, `${section} SUMMARY row has no label and no label of this section is missing`);
+      ctx.skip(r.line, `${section} SUMMARY row has no label, and which label it lost cannot be told`);
+      continue;
     }
     missing.splice(missing.indexOf(name), 1);
     r.name = name;
     ctx.warn(r.line, `${section} SUMMARY row has no label; taken as ${name}, the label this section is missing`);
+    kept.push(r);
   }
+  return kept;
 }
 
 /**
- * Parses an old-format `!address -summary` starting at `start` (a SUMMARY title line). Stops at
- * the first line that belongs to no section (prose, a heading, another command), or at a second
- * title for a section already read (the next dump).
+ * Reads an old-format `!address -summary` whose first line (a SUMMARY title) is next in `src`.
+ * Stops before the first line that belongs to no section, or at a second title for a section
+ * already read (the next dump).
  */
-export function parseOldAddressSummary(lines: SourceLine[], start: number, ctx: BlockContext): BlockResult<OldAddressBlock> {
-  const firstLine = lines[start]!.no;
+export function readOldAddressSummary(src: LineSource, ctx: BlockContext): { value: OldAddressBlock; firstLine: number } {
+  const firstLine = src.peek()!.no;
   const rows: Record<Section, OldRow[]> = { Usage: [], Type: [], State: [] };
   const titleLine: Partial<Record<Section, number>> = {};
   let section: Section | undefined;
   let tot: { line: number; total: number; totalKb: number; busy: number; busyKb: number; texts: [string, string] } | undefined;
   let largest: { base: number; bytes: number; kb: number; line: number } | undefined;
-  let i = start;
-  for (; i < lines.length; i++) {
-    const line = lines[i]!;
+  for (let line = src.peek(); line !== undefined && !line.long; line = src.peek()) {
     const t = line.text;
-    if (t === '') continue;
+    if (t === '') { src.next(); continue; }
     const title = TITLE.exec(t);
     if (title) {
       const name = (title[1]![0]!.toUpperCase() + title[1]!.slice(1).toLowerCase()) as Section;
       if (titleLine[name] !== undefined) break; // the next dump begins
       titleLine[name] = line.no;
       section = name;
+      src.next();
       continue;
     }
-    if (COLUMN_HEADER.test(t)) continue;
-    const totMatch = TOT_LINE.exec(t);
-    if (totMatch) {
-      const total = parseDebuggerHex(totMatch[1]!);
-      const busy = parseDebuggerHex(totMatch[3]!);
-      if (total === undefined) fail(ctx, line.no, `Tot: '${totMatch[1]}' is not hexadecimal`);
-      if (busy === undefined) fail(ctx, line.no, `Busy: '${totMatch[3]}' is not hexadecimal`);
-      tot = { line: line.no, total, totalKb: Number(totMatch[2]), busy, busyKb: Number(totMatch[4]), texts: [totMatch[1]!, totMatch[3]!] };
+    if (COLUMN_HEADER.test(t) || isEllipsis(t)) { src.next(); continue; }
+    if (/^Tot:/i.test(t)) {
+      src.next();
+      const m = TOT_LINE.exec(t);
+      const total = m ? hexOf(m[1]) : undefined;
+      const busy = m ? hexOf(m[3]) : undefined;
+      if (!m || total === undefined || busy === undefined) {
+        ctx.skip(line.no, `cannot read the Tot:/Busy: line ${quote(t)} (expected "Tot: <hex> (<n> KB) Busy: <hex> (<n> KB)")`);
+        continue;
+      }
+      tot = { line: line.no, total, totalKb: Number(m[2]), busy, busyKb: Number(m[4]), texts: [m[1]!, m[3]!] };
       continue;
     }
-    if (/^Tot:/i.test(t)) fail(ctx, line.no, 'cannot read the Tot:/Busy: line (expected "Tot: <hex> (<n> KB) Busy: <hex> (<n> KB)")');
-    if (/^Largest free region:/i.test(t)) {
-      largest = { ...parseLargest(ctx, line.no, t), line: line.no };
+    if (/^Largest free region/i.test(t)) {
+      src.next();
+      const l = parseLargest(ctx, line.no, t);
+      if (l) largest = { ...l, line: line.no };
       continue;
     }
-    // A row attempt: `size (` where the size looks like hex, or anything with a percentage. A
-    // heading such as "After (12:00):" is neither and ends the block instead of failing.
-    if (ROW_START.test(t) && (t.includes('%') || parseDebuggerHex(t.split(/[\s(]/)[0]!) !== undefined)) {
-      if (section === undefined) fail(ctx, line.no, 'a SUMMARY row before any SUMMARY title');
-      const { row, trailing } = parseRow(ctx, line, section);
-      rows[section].push(row);
-      if (trailing !== undefined) largest = { ...parseLargest(ctx, line.no, trailing), line: line.no };
+    if (section !== undefined && ROW_START.test(t) && (t.includes('%') || hexOf(t.slice(0, t.search(/[ (]/))) !== undefined)) {
+      src.next();
+      const r = parseRow(ctx, line.no, t, section);
+      if (!r) continue;
+      rows[section].push(r.row);
+      if (r.trailing !== undefined) {
+        if (/^Largest free region:/i.test(r.trailing)) {
+          const l = parseLargest(ctx, line.no, r.trailing);
+          if (l) largest = { ...l, line: line.no };
+        } else if (/^Largest free region/i.test(r.trailing)) {
+          ctx.skip(line.no, 'a Largest free region line glued to this row is cut off');
+        } else {
+          ctx.warn(line.no, `text after the ${section} SUMMARY name is ignored: ${quote(r.trailing)}`);
+        }
+      }
       continue;
     }
     break; // prose, a heading, or another command: the block is over
   }
 
-  for (const s of ['Usage', 'Type', 'State'] as const) resolveLabels(ctx, s, rows[s]);
+  for (const s of ['Usage', 'Type', 'State'] as const) rows[s] = resolveLabels(ctx, s, rows[s]);
 
-  if (titleLine.State === undefined || rows.State.length === 0) {
-    fail(ctx, firstLine, '!address -summary output has no State SUMMARY rows (needed for committed and reserved bytes)');
-  }
   const find = (s: Section, name: string): OldRow | undefined => rows[s].find((r) => r.name === name);
   const sum = (s: Section): number => rows[s].reduce((a, r) => a + r.bytes, 0);
-
-  const stateBytes = (name: string): number => find('State', name)?.bytes ?? 0;
-  const freeBytes = stateBytes('MEM_FREE');
-  let total: number;
-  if (tot) {
-    total = tot.total;
-  } else {
-    total = sum('State');
-    ctx.warn(titleLine.Usage ?? firstLine, `no Tot:/Busy: line; total taken as the sum of the State rows (${describeBytes(total)})`);
+  const hasState = rows.State.length > 0;
+  const stateFree = find('State', 'MEM_FREE')?.bytes;
+  const usageFree = find('Usage', 'RegionUsageFree')?.bytes;
+  const freeBytes = stateFree ?? usageFree ?? find('Type', '<free>')?.bytes;
+  let total: number | undefined;
+  let from: Section | undefined;
+  if (tot) total = tot.total;
+  else if (rows.State.length === EXPECTED_NAMES.State.length) { total = sum('State'); from = 'State'; }
+  else if (rows.Usage.length === EXPECTED_NAMES.Usage.length) { total = sum('Usage'); from = 'Usage'; }
+  if (!tot) {
+    ctx.warn(titleLine.Usage ?? firstLine, total !== undefined
+      ? `no Tot:/Busy: line; total taken as the sum of the ${from} rows (${describeBytes(total)})`
+      : 'no Tot:/Busy: line and no complete section: the total is unknown');
   }
-  const usageFree = find('Usage', 'RegionUsageFree')?.bytes ?? freeBytes;
-  const busy = tot ? tot.busy : total - usageFree;
+  const busy = tot ? tot.busy : total !== undefined && freeBytes !== undefined ? total - freeBytes : undefined;
 
   // Per-row checks: KB column, Pct(Tots), Pct(Busy).
   for (const s of ['Usage', 'Type', 'State'] as const) {
     for (const r of rows[s]) {
       const hex = r.bytes.toString(16);
-      if (Math.floor(r.bytes / KB) !== r.kb) {
-        ctx.warn(r.line, `${r.name}: ${hex} is ${Math.floor(r.bytes / KB)} KB, the KB column says ${r.kb}`);
+      if (Math.floor(r.bytes / KB) !== r.kb) ctx.warn(r.line, `${r.name}: ${hex} is ${Math.floor(r.bytes / KB)} KB, the KB column says ${r.kb}`);
+      if (total !== undefined && r.pcts[0] !== undefined) {
+        const tots = hundredthsOfPercent(r.bytes, total);
+        if (r.pcts[0] !== tots) ctx.warn(r.line, `${r.name}: Pct(Tots) ${r.pctTexts[0]}% disagrees with ${hex} / ${total.toString(16)} = ${hundredthsToString(tots)}%`);
       }
-      const tots = hundredthsOfPercent(r.bytes, total);
-      if (r.pcts[0] !== undefined && r.pcts[0] !== tots) {
-        ctx.warn(r.line, `${r.name}: Pct(Tots) ${r.pctTexts[0]}% disagrees with ${hex} / ${total.toString(16)} = ${hundredthsToString(tots)}%`);
-      }
-      if (s === 'Usage' && r.pcts[1] !== undefined) {
+      if (s === 'Usage' && r.pcts[1] !== undefined && busy !== undefined) {
         const expected = r.name === 'RegionUsageFree' ? 0 : hundredthsOfPercent(r.bytes, busy);
-        if (r.pcts[1] !== expected) {
-          ctx.warn(r.line, `${r.name}: Pct(Busy) ${r.pctTexts[1]}% disagrees with ${hex} / ${busy.toString(16)} = ${hundredthsToString(expected)}%`);
-        }
+        if (r.pcts[1] !== expected) ctx.warn(r.line, `${r.name}: Pct(Busy) ${r.pctTexts[1]}% disagrees with ${hex} / ${busy.toString(16)} = ${hundredthsToString(expected)}%`);
       }
     }
   }
-  // Section sums and the Tot/Busy line.
-  for (const s of ['Usage', 'Type', 'State'] as const) {
-    if (rows[s].length === 0) continue;
-    const got = sum(s);
-    if (got !== total) {
-      ctx.warn(titleLine[s]!, `${s} SUMMARY rows add up to ${got.toString(16)} (${describeBytes(got)}), not the total ${total.toString(16)} (${describeBytes(total)})`);
+  if (total !== undefined) {
+    for (const s of ['Usage', 'Type', 'State'] as const) {
+      if (rows[s].length === 0 || rows[s].length < EXPECTED_NAMES[s].length) continue;
+      const got = sum(s);
+      if (got !== total) ctx.warn(titleLine[s]!, `${s} SUMMARY rows add up to ${got.toString(16)} (${describeBytes(got)}), not the total ${total.toString(16)} (${describeBytes(total)})`);
     }
   }
   if (tot) {
     if (Math.floor(tot.total / KB) !== tot.totalKb) ctx.warn(tot.line, `Tot: ${tot.texts[0]} is ${Math.floor(tot.total / KB)} KB, the line says ${tot.totalKb} KB`);
     if (Math.floor(tot.busy / KB) !== tot.busyKb) ctx.warn(tot.line, `Busy: ${tot.texts[1]} is ${Math.floor(tot.busy / KB)} KB, the line says ${tot.busyKb} KB`);
-    if (tot.busy !== tot.total - usageFree) {
-      ctx.warn(tot.line, `Busy ${tot.texts[1]} is not Tot − Free = ${(tot.total - usageFree).toString(16)}`);
-    }
+    if (usageFree !== undefined && tot.busy !== tot.total - usageFree) ctx.warn(tot.line, `Busy ${tot.texts[1]} is not Tot − Free = ${(tot.total - usageFree).toString(16)}`);
   }
   const typeFree = find('Type', '<free>');
-  if (typeFree && typeFree.bytes !== freeBytes) {
-    ctx.warn(typeFree.line, `<free> ${typeFree.bytes.toString(16)} disagrees with MEM_FREE ${freeBytes.toString(16)}`);
-  }
+  if (typeFree && stateFree !== undefined && typeFree.bytes !== stateFree) ctx.warn(typeFree.line, `<free> ${typeFree.bytes.toString(16)} disagrees with MEM_FREE ${stateFree.toString(16)}`);
   const usageFreeRow = find('Usage', 'RegionUsageFree');
-  if (usageFreeRow && usageFreeRow.bytes !== freeBytes) {
-    ctx.warn(usageFreeRow.line, `RegionUsageFree ${usageFreeRow.bytes.toString(16)} disagrees with MEM_FREE ${freeBytes.toString(16)}`);
-  }
-  if (largest && largest.bytes > freeBytes) {
-    ctx.warn(largest.line, `largest free region ${largest.bytes.toString(16)} is bigger than all free space ${freeBytes.toString(16)}`);
-  }
-  if (titleLine.Usage === undefined) ctx.warn(firstLine, 'no Usage SUMMARY section');
-  if (titleLine.Type === undefined) ctx.warn(firstLine, 'no Type SUMMARY section; type sizes are left at 0');
+  if (usageFreeRow && stateFree !== undefined && usageFreeRow.bytes !== stateFree) ctx.warn(usageFreeRow.line, `RegionUsageFree ${usageFreeRow.bytes.toString(16)} disagrees with MEM_FREE ${stateFree.toString(16)}`);
+  if (largest && freeBytes !== undefined && largest.bytes > freeBytes) ctx.warn(largest.line, `largest free region ${largest.bytes.toString(16)} is bigger than all free space ${freeBytes.toString(16)}`);
 
-  const usage: AddressSummary['usage'] = {};
-  const usageByName: Record<string, SizeAndCount> = {};
-  for (const r of rows.Usage) {
-    usageByName[r.name] = { bytes: r.bytes };
-    const slot = USAGE_SLOT[r.name.toLowerCase()];
-    if (slot !== undefined) usage[slot] = { bytes: (usage[slot]?.bytes ?? 0) + r.bytes };
+  const summary: DumpAddress = { form: 'old', usage: {} };
+  if (total !== undefined) summary.totalBytes = total;
+  if (busy !== undefined) summary.busyBytes = busy;
+  if (hasState) {
+    const stateBytes = (name: string): SizeAndCount => ({ bytes: find('State', name)?.bytes ?? 0 });
+    summary.state = { commit: stateBytes('MEM_COMMIT'), reserve: stateBytes('MEM_RESERVE'), free: stateBytes('MEM_FREE') };
   }
-  const type = {} as Record<TypeName, SizeAndCount>;
-  for (const [name, key] of OLD_TYPE_ROWS) {
-    if (key !== 'free') type[key] = { bytes: find('Type', name)?.bytes ?? 0 };
+  if (rows.Type.length > 0) {
+    const type = {} as Record<TypeName, SizeAndCount>;
+    for (const [name, key] of OLD_TYPE_ROWS) if (key !== 'free') type[key] = { bytes: find('Type', name)?.bytes ?? 0 };
+    summary.type = type;
   }
-  const summary: AddressSummary = {
-    totalBytes: total,
-    busyBytes: busy,
-    state: {
-      commit: { bytes: stateBytes('MEM_COMMIT') },
-      reserve: { bytes: stateBytes('MEM_RESERVE') },
-      free: { bytes: freeBytes },
-    },
-    type,
-    usage,
-  };
-  if (rows.Usage.length > 0) summary.usageByName = usageByName;
+  if (rows.Usage.length > 0) {
+    const usageByName: Record<string, SizeAndCount> = {};
+    for (const r of rows.Usage) {
+      usageByName[r.name] = { bytes: r.bytes };
+      const slot = USAGE_SLOT.get(r.name.toLowerCase()) as keyof DumpAddress['usage'] | undefined;
+      if (slot !== undefined) summary.usage[slot] = { bytes: (summary.usage[slot]?.bytes ?? 0) + r.bytes };
+    }
+    summary.usageByName = usageByName;
+  }
   if (largest) summary.largestFree = { base: largest.base, bytes: largest.bytes };
+
   const printed: PrintedAddressRow[] = [];
   for (const s of ['Usage', 'Type', 'State'] as const) {
     for (const r of rows[s]) {
@@ -305,5 +295,5 @@ export function parseOldAddressSummary(lines: SourceLine[], start: number, ctx: 
   const value: OldAddressBlock = { summary, rows: printed };
   if (tot) value.totals = { totalBytes: tot.total, totalKb: tot.totalKb, busyBytes: tot.busy, busyKb: tot.busyKb, line: tot.line };
   if (largest) value.largestFreeLine = largest;
-  return { value, end: i, firstLine };
+  return { value, firstLine };
 }

@@ -1,20 +1,28 @@
-// `windows-service-peak`: the seed's Windows service (docs/scenarios.md has the full story and the
-// knob table). One heap, an x86 process on the `windows-service-x86` profile, seven phases:
+// `windows-service-peak`: the seed's Windows service (docs/scenarios.md has the full story, the
+// knob table and the agreement with the seed's dumps). One heap, an x86 process on the
+// `windows-service-x86` profile, eight phases; each stands for something the seed's three dumps show:
 //
-//   1 warm-up        the service loads its long-lived caches (small and medium objects)
-//   2 earlier peak   an earlier busy period: bulk buffers (tens of KiB, transient) interleaved with
-//                    small cache entries that survive; it grows the heap's reservation to ~1.2 GB
-//   3 earlier drain  the bulk buffers are freed: their runs are big enough for the decommit rule, so
-//                    their whole pages go back (holes, i.e. uncommitted ranges) while the pages
-//                    around the surviving entries stay committed with free pieces in them
-//   4 steady         light churn of small requests                                 → mark `before`
-//   5 peak           requests, each a transient buffer plus a small session record that outlives
-//                    it; the heap fills its free pieces and recommits its holes; some old cache
-//                    entries are replaced; occasional large buffers (own reservations)  → mark `peak`
-//   6 drain          every transient buffer of the peak is freed: each freed run lies between two
-//                    surviving session records and is smaller than the decommit threshold, so it
-//                    stays committed as a free block
-//   7 quiet          light churn again                                              → mark `after`
+//   1 warm-up        the service loads its long-lived caches            (busy memory that never goes)
+//   2 earlier peak   an earlier busy period: buffers of one to two pages ("medium") or tens of KiB
+//                    ("bulk"), each followed by a small cache entry that survives; it grows the
+//                    heap's reservation to ~1.2 GB                      (Reserv, the same in all dumps)
+//   3 earlier drain  the buffers are freed: a bulk buffer's whole pages are decommitted (a hole, one
+//                    uncommitted range, with a free piece of a page on either side); a medium buffer
+//                    with no whole page inside stays committed as one free block of 4–6 KiB
+//                                                                       (UCR and Free before the peak)
+//   4 settle         the service builds its long-lived objects again, of every size below a page;
+//                    best fit puts most of them exactly into the pieces the drain left
+//                                                                       (about one free block per UCR)
+//   5 steady         light churn of small requests                      → mark `before`
+//   6 peak           requests of 1–3.8 KiB fill the free blocks, then recommit holes; a share of them
+//                    completes just before the dump; large buffers get reservations of their own
+//                                                                       → mark `peak` (commit ×1.9)
+//   7 load goes on   more requests after the dump: the heap commits more (the seed's commit still
+//                    rose after the peak dump), then the load falls: most buffers are shrunk in place
+//                    to the session record the service keeps (the freed tail, walled in by two live
+//                    records, has no whole page and stays committed), the rest are freed; a share of
+//                    the cache expires                                  (Free after: 75 % of Commit)
+//   8 quiet          light churn again                                  → mark `after`
 //
 // Everything random comes from one seeded Prng, so a seed gives the same ops byte for byte.
 import { OpBuffer, DEFAULT_BATCH_OPS } from '../engine/ops.js';
@@ -24,12 +32,16 @@ import type { Workload } from './workload.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** A log-normal size range: median, shape, bounds (bytes). */
+/** Several size ranges, each drawn with its share of the draws. */
+export type SizeMix = SizeRange | Array<{ share: number; sizes: SizeRange }>;
+
+/** A log-normal size range: median, shape, bounds (bytes); or, with `uniform`, even between the bounds. */
 export interface SizeRange {
   medianBytes: number;
   sigma: number;
   minBytes: number;
   maxBytes: number;
+  uniform?: boolean;
 }
 
 export interface WindowsServicePeakOptions {
@@ -42,16 +54,25 @@ export interface WindowsServicePeakOptions {
   earlierPeakBytes?: number;
   /** Sizes of the earlier peak's bulk buffers (transient). */
   bulkSizes?: SizeRange;
+  /** Share of the earlier peak's buffers that are medium sized (one to two pages) instead of bulk. */
+  mediumShare?: number;
+  /** Sizes of those medium buffers. */
+  mediumSizes?: SizeRange;
+  /** Phase 4: long-lived objects the service allocates after the earlier drain (they settle in its free pieces). */
+  settleObjects?: number;
+  settleSizes?: SizeMix;
   /** Sizes of the small cache entry that follows each bulk buffer and survives. */
   bulkEntrySizes?: SizeRange;
-  /** Phases 4 and 7: churn events (alloc or free of a small request object). */
+  /** Phases 5 and 8: churn events (alloc or free of a small request object). */
   steadyEvents?: number;
   quietEvents?: number;
   /** Live small request objects during churn. */
   churnLiveObjects?: number;
   churnSizes?: SizeRange;
-  /** Phase 5: bytes of transient request buffers live at the peak plateau. */
+  /** Phase 6: bytes of transient request buffers live at the peak plateau. */
   peakTransientBytes?: number;
+  /** Phase 7: bytes of requests served after the peak snapshot, before the load falls. */
+  afterPeakBytes?: number;
   /** Sizes of the peak's transient request buffers. */
   requestSizes?: SizeRange;
   /** Share of peak requests whose buffer is shrunk (realloc) to a session record kept after the peak. */
@@ -72,24 +93,36 @@ export interface WindowsServicePeakOptions {
   batchOps?: number;
 }
 
+// Calibrated so that `analyze` of the seed's dumps against this scenario on nt agrees within 10 %
+// on every number the seed prints for its heap and address space (docs/scenarios.md, "Agreement").
 export const WINDOWS_SERVICE_PEAK_DEFAULTS: Required<WindowsServicePeakOptions> = {
   seed: 1,
-  cacheBytes: 220 * MiB,
+  cacheBytes: 102 * MiB,
   cacheSizes: { medianBytes: 900, sigma: 0.9, minBytes: 32, maxBytes: 16 * KiB },
-  earlierPeakBytes: 960 * MiB,
-  bulkSizes: { medianBytes: 16 * KiB, sigma: 0.5, minBytes: 6 * KiB, maxBytes: 64 * KiB },
+  earlierPeakBytes: 1100 * MiB,
+  bulkSizes: { medianBytes: 48_000, sigma: 0.4, minBytes: 16 * KiB, maxBytes: 128 * KiB },
+  mediumShare: 0.86,
+  mediumSizes: { medianBytes: 5400, sigma: 0.05, minBytes: 4800, maxBytes: 6000 },
+  settleObjects: 108_000,
+  // Pieces come in two kinds: either side of a bulk hole (anything below a page) and either side of
+  // a medium buffer's one decommitted page (below ~1.9 KiB together); the sizes follow both.
+  settleSizes: [
+    { share: 0.59, sizes: { medianBytes: 0, sigma: 0, minBytes: 8, maxBytes: 1500, uniform: true } },
+    { share: 0.41, sizes: { medianBytes: 0, sigma: 0, minBytes: 8, maxBytes: 4080, uniform: true } },
+  ],
   bulkEntrySizes: { medianBytes: 192, sigma: 0.5, minBytes: 64, maxBytes: 1 * KiB },
   steadyEvents: 40_000,
   quietEvents: 40_000,
   churnLiveObjects: 4_000,
   churnSizes: { medianBytes: 256, sigma: 1.0, minBytes: 16, maxBytes: 4 * KiB },
-  peakTransientBytes: 680 * MiB,
-  requestSizes: { medianBytes: 2400, sigma: 0.25, minBytes: 1 * KiB, maxBytes: 3400 },
-  sessionShare: 0.98,
+  peakTransientBytes: 650 * MiB,
+  afterPeakBytes: 180 * MiB,
+  requestSizes: { medianBytes: 2600, sigma: 0.2, minBytes: 1 * KiB, maxBytes: 3800 },
+  sessionShare: 0.93,
   sessionSizes: { medianBytes: 48, sigma: 0.3, minBytes: 24, maxBytes: 256 },
-  cacheExpiry: 0.05,
+  cacheExpiry: 0.03,
   plateauEvents: 60_000,
-  plateauEndShare: 0.05,
+  plateauEndShare: 0.13,
   largeBufferEvery: 2_000,
   largeBufferSizes: { medianBytes: 1 * MiB, sigma: 0.4, minBytes: 600 * KiB, maxBytes: 4 * MiB },
   largeBuffersLive: 8,
@@ -120,7 +153,16 @@ export function windowsServicePeak(options: WindowsServicePeakOptions = {}): Wor
   };
 }
 
-function draw(rng: Prng, r: SizeRange): number {
+function draw(rng: Prng, mix: SizeMix): number {
+  let r: SizeRange;
+  if (Array.isArray(mix)) {
+    let u = rng.next();
+    r = mix[mix.length - 1]!.sizes;
+    for (const m of mix) { if (u < m.share) { r = m.sizes; break; } u -= m.share; }
+  } else {
+    r = mix;
+  }
+  if (r.uniform) return r.minBytes + rng.int(r.maxBytes - r.minBytes + 1);
   const v = Math.round(rng.logNormal(r.medianBytes, r.sigma));
   return Math.min(r.maxBytes, Math.max(r.minBytes, v));
 }
@@ -157,19 +199,21 @@ function* generate(o: Required<WindowsServicePeakOptions>): Generator<OpBuffer> 
     bytes += s;
     yield* flush();
   }
-  // 2 earlier peak: bulk buffers, each followed by a surviving cache entry.
+  // 2 earlier peak: medium or bulk buffers, each followed by a surviving cache entry.
   const bulk: number[] = [];
   for (let bytes = 0; bytes < o.earlierPeakBytes;) {
-    const b = draw(rng, o.bulkSizes);
+    const b = rng.next() < o.mediumShare ? draw(rng, o.mediumSizes) : draw(rng, o.bulkSizes);
     bulk.push(alloc(b));
     const e = draw(rng, o.bulkEntrySizes);
     cache.push(alloc(e));
     bytes += b + e;
     yield* flush();
   }
-  // 3 earlier drain: the bulk buffers go, in random order.
+  // 3 earlier drain: the buffers go, in random order.
   while (bulk.length) { free(takeRandom(bulk)); yield* flush(); }
-  // 4 steady churn.
+  // 4 settle: long-lived objects that best fit places in the free pieces the drain left.
+  for (let i = 0; i < o.settleObjects; i++) { cache.push(alloc(draw(rng, o.settleSizes))); yield* flush(); }
+  // 5 steady churn.
   const churn: number[] = [];
   const churnStep = (): void => {
     if (churn.length < o.churnLiveObjects && rng.next() < 0.5 + 0.5 * (1 - churn.length / o.churnLiveObjects)) churn.push(alloc(draw(rng, o.churnSizes)));
@@ -177,7 +221,7 @@ function* generate(o: Required<WindowsServicePeakOptions>): Generator<OpBuffer> 
   };
   for (let i = 0; i < o.steadyEvents; i++) { churnStep(); yield* flush(); }
   mark(0);
-  // 5 peak: each request is one buffer; occasional large buffers (own reservations).
+  // 6 peak: each request is one buffer; occasional large buffers (own reservations).
   const requests: number[] = [];
   const large: number[] = [];
   let served = 0;
@@ -200,7 +244,9 @@ function* generate(o: Required<WindowsServicePeakOptions>): Generator<OpBuffer> 
   // The load starts to fall: a share of the requests complete before the peak's snapshot.
   for (let n = Math.floor(requests.length * o.plateauEndShare); n > 0; n--) { free(takeRandom(requests)); yield* flush(); }
   mark(1);
-  // 6 drain, in random order: most request buffers are shrunk in place (realloc) to the small
+  // 7 the load goes on for a while after the snapshot: more requests, the heap commits more.
+  for (let bytes = 0; bytes < o.afterPeakBytes;) { bytes += request(); yield* flush(); }
+  // Then it falls, in random order: most request buffers are shrunk in place (realloc) to the small
   // session record the service keeps; the rest are freed. Then the large buffers go, and a share of
   // the old cache entries expires.
   while (requests.length) {
@@ -210,7 +256,7 @@ function* generate(o: Required<WindowsServicePeakOptions>): Generator<OpBuffer> 
   }
   while (large.length) { free(large.shift()!); yield* flush(); }
   for (let n = Math.floor(cache.length * o.cacheExpiry); n > 0; n--) { free(takeRandom(cache)); yield* flush(); }
-  // 7 quiet churn.
+  // 8 quiet churn.
   for (let i = 0; i < o.quietEvents; i++) { churnStep(); yield* flush(); }
   mark(2);
   yield* flush();

@@ -1,9 +1,19 @@
 /* replay-core.h: what every allocator oracle of test/oracle/ shares.
  *
- * An oracle replays allocator calls through the library it is linked with (or preloaded), in one
- * thread, and prints that library's statistics at checkpoints. It must not allocate through the
- * library except for the replayed calls: tables live in mmap'd memory, the input file is mapped
+ * An oracle replays allocator calls through the library it is linked with (or preloaded) and
+ * prints that library's statistics at checkpoints. It must not allocate through the library
+ * except for the replayed calls: tables live in mmap'd memory, the input file is mapped
  * read-only, output leaves through write(2) from a static buffer.
+ *
+ * Threads: a trace that names threads (ops `T N` / `E N`, text `thread N` / `thread-end N`) is
+ * replayed with one real thread per traced thread (a thread id that ends and comes back is a new
+ * thread), all created before the replay. The events are handed out one at a time in trace
+ * order: only the thread whose event is next runs, so a library's choices (which arena a thread
+ * gets) repeat exactly. A thread's end returns from its thread function (the library runs its
+ * thread-exit code) and the replay goes on once the thread is joined. Creating threads allocates
+ * (glibc's pthread_create callocs the new thread's DTV): an oracle that must not see that defines
+ * REPLAY_THREAD_CREATION_HOOK and `static void replay_thread_creation(int creating)`, called
+ * with 1 before and 0 after the threads are created, and serves those allocations itself.
  *
  * Input, counted exactly as heapsim counts events:
  *   mtrace  glibc MALLOC_TRACE text: one event per `+`, `-`, `!` line and per `<`/`>` pair. Calls
@@ -13,10 +23,16 @@
  *             m ID SIZE        malloc             c ID SIZE   calloc(1, SIZE)
  *             a ID ALIGN SIZE  memalign           r ID SIZE   realloc (0 = free)
  *             f ID             free               t [ARG]     the library's trim call
+ *             s MS             sleep MS milliseconds (for libraries whose delays run on wall time)
  *             p                checkpoint now     # ...       comment
- *           m, c, a, r and f are events; t and p are not.
+ *             T N              the following calls come from thread N
+ *             E N              thread N exits
+ *           m, c, a, r and f are events; t, s, p, T and E are not.
+ *   text    (--text) heapsim's text trace (docs/trace-format.md), as `heapsim run` counts it:
+ *           a, c, m, r, f and x lines are events (an r or f of an id that is not live, and x,
+ *           do nothing); thread and thread-end lines are threads; mark and tick are ignored.
  *
- * Options every oracle takes (replay_args): --ops (the script format), --every N (a checkpoint
+ * Options every oracle takes (replay_args): --ops (the script format), --text (heapsim text), --every N (a checkpoint
  * after every N events), --trim-at N (the library's trim call once N events are replayed, between a
  * `before` and an `after` checkpoint), --write (every block is written whole, its
  * malloc_usable_size bytes, as heapsim assumes a program does), --resident (the oracle adds
@@ -25,7 +41,8 @@
  * The including file defines, before including this header:
  *   static void checkpoint(const char *tag, uint64_t event);
  *   static void trim_now(uint64_t arg);                 the library's trim call (`t`, --trim-at)
- * and its main calls replay_args, then replay_file.
+ * and its main calls replay_args, then replay_file. It may define REPLAY_BLOCK_HOOK(p), called
+ * with every block the replay gets (an oracle that tracks where blocks lie).
  */
 #ifndef HEAPSIM_REPLAY_CORE_H
 #define HEAPSIM_REPLAY_CORE_H
@@ -36,9 +53,12 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/prctl.h>
 #include <sys/personality.h>
+#include <pthread.h>
+#include <semaphore.h>
 
 #include <malloc.h>
 
@@ -133,10 +153,15 @@ static void *written(void *p)
 {
   if (p && want_write)
     memset(p, 0xA5, malloc_usable_size(p));
+#ifdef REPLAY_BLOCK_HOOK
+  if (p)
+    REPLAY_BLOCK_HOOK(p);
+#endif
   return p;
 }
 
 static uint64_t events;
+static int text_mode;
 static uint64_t every;
 static uint64_t trim_at;
 static int have_trim_at;
@@ -377,66 +402,339 @@ static void **id_slot(uint64_t id)
   return &ids[id];
 }
 
+/* ------------------------------------------------------------------ scripted calls (ops and text)
+ * Both formats are read into an array of calls first; each call names the thread (the run of a
+ * thread id between its first call and its end) that makes it. */
+
+enum { EV_MALLOC = 1, EV_CALLOC, EV_MEMALIGN, EV_REALLOC, EV_FREE, EV_SKIP, EV_TRIM, EV_CHECKPOINT, EV_END, EV_SLEEP };
+
+struct ev { uint8_t op; uint32_t who; uint64_t a, b, c; };
+static struct ev *evs;
+static size_t evs_len, evs_cap;
+
+#define NO_WHO UINT32_MAX
+#define UNNAMED_THREAD UINT64_MAX
+
+/* Thread id → its current run (NO_WHO after its end). A small open-addressing map. */
+struct tslot { uint64_t tid_plus_one; uint32_t who; };
+static struct tslot *tmap;
+static size_t tmap_cap, tmap_used;
+static uint32_t whos;            /* runs so far */
+static uint64_t current_tid = UNNAMED_THREAD;
+
+static struct tslot *tmap_find(uint64_t tid)
+{
+  if ((tmap_used + 1) * 2 > tmap_cap)
+    {
+      size_t cap = tmap_cap ? tmap_cap * 2 : 64;
+      struct tslot *t = map_zeroed(cap * sizeof *t);
+      for (size_t i = 0; i < tmap_cap; i++)
+        if (tmap[i].tid_plus_one)
+          {
+            size_t k = slot_of(tmap[i].tid_plus_one << 4, cap);
+            while (t[k].tid_plus_one)
+              k = (k + 1) & (cap - 1);
+            t[k] = tmap[i];
+          }
+      if (tmap)
+        munmap(tmap, tmap_cap * sizeof *tmap);
+      tmap = t;
+      tmap_cap = cap;
+    }
+  size_t i = slot_of((tid + 1) << 4, tmap_cap);
+  while (tmap[i].tid_plus_one && tmap[i].tid_plus_one != tid + 1)
+    i = (i + 1) & (tmap_cap - 1);
+  if (!tmap[i].tid_plus_one)
+    {
+      tmap[i].tid_plus_one = tid + 1;
+      tmap[i].who = NO_WHO;
+      tmap_used++;
+    }
+  return &tmap[i];
+}
+
+/* The run of the current thread id, started now if it has none. Calls before any thread switch
+ * come from a thread of their own (not in the map: its id would need a key of its own). */
+static uint32_t unnamed_who = NO_WHO;
+static uint32_t current_who(void)
+{
+  if (current_tid == UNNAMED_THREAD)
+    {
+      if (unnamed_who == NO_WHO)
+        unnamed_who = whos++;
+      return unnamed_who;
+    }
+  struct tslot *t = tmap_find(current_tid);
+  if (t->who == NO_WHO)
+    t->who = whos++;
+  return t->who;
+}
+
+static void add_ev(uint8_t op, uint32_t who, uint64_t a, uint64_t b, uint64_t c)
+{
+  if (evs_len == evs_cap)
+    {
+      size_t cap = evs_cap ? evs_cap * 2 : 1 << 16;
+      struct ev *n = map_zeroed(cap * sizeof *n);
+      if (evs)
+        {
+          memcpy(n, evs, evs_len * sizeof *n);
+          munmap(evs, evs_cap * sizeof *evs);
+        }
+      evs = n;
+      evs_cap = cap;
+    }
+  struct ev *e = &evs[evs_len++];
+  e->op = op;
+  e->who = who;
+  e->a = a;
+  e->b = b;
+  e->c = c;
+}
+
+/* A thread switch. Runs start at a thread's first call, so a switch before any call names the
+ * first thread, and calls before any switch come from a thread of their own. */
+static int have_end;
+static void switch_thread(uint64_t tid)
+{
+  if (tid == UNNAMED_THREAD)
+    die("replay: thread id out of range\n");
+  current_tid = tid;
+}
+
+static void end_thread(uint64_t tid)
+{
+  if (tid == UNNAMED_THREAD)
+    die("replay: thread id out of range\n");
+  struct tslot *t = tmap_find(tid);
+  if (t->who == NO_WHO)
+    die("replay: end of a thread that made no call\n");
+  add_ev(EV_END, t->who, 0, 0, 0);
+  t->who = NO_WHO;
+  have_end = 1;
+}
+
+/* Up to three decimal numbers after the first token; returns how many. */
+static int numbers(const char *s, const char *e, uint64_t *arg)
+{
+  int n = 0;
+  while (s < e && n < 3)
+    {
+      while (s < e && is_blank(*s)) s++;
+      if (s == e || *s == '@')
+        break;
+      const char *t = s;
+      while (s < e && !is_blank(*s)) s++;
+      if (parse_dec(t, s, &arg[n++]))
+        die("replay: bad number in script\n");
+    }
+  return n;
+}
+
 static void ops_line(const char *s, const char *e)
 {
   uint64_t arg[3] = { 0, 0, 0 };
-  int nargs = 0;
   while (s < e && is_blank(*s)) s++;
   if (s == e || *s == '#')
     return;
   char op = *s++;
-  while (s < e && nargs < 3)
-    {
-      while (s < e && is_blank(*s)) s++;
-      if (s == e)
-        break;
-      const char *t = s;
-      while (s < e && !is_blank(*s)) s++;
-      if (parse_dec(t, s, &arg[nargs++]))
-        die("replay: bad number in ops script\n");
-    }
-  void **slot;
+  numbers(s, e, arg);
   switch (op)
     {
-    case 'm':
-      slot = id_slot(arg[0]);
-      *slot = written(malloc(arg[1]));
-      count_event();
-      break;
-    case 'c':
-      slot = id_slot(arg[0]);
-      *slot = written(calloc(1, arg[1]));
-      count_event();
-      break;
-    case 'a':
-      slot = id_slot(arg[0]);
-      *slot = written(memalign(arg[1], arg[2]));
-      count_event();
-      break;
-    case 'r':
-      slot = id_slot(arg[0]);
+    case 'm': add_ev(EV_MALLOC, current_who(), arg[0], arg[1], 0); break;
+    case 'c': add_ev(EV_CALLOC, current_who(), arg[0], arg[1], 0); break;
+    case 'a': add_ev(EV_MEMALIGN, current_who(), arg[0], arg[2], arg[1]); break;
+    case 'r': add_ev(EV_REALLOC, current_who(), arg[0], arg[1], 0); break;
+    case 'f': add_ev(EV_FREE, current_who(), arg[0], 0, 0); break;
+    case 't': add_ev(EV_TRIM, current_who(), arg[0], 0, 0); break;
+    case 's': add_ev(EV_SLEEP, current_who(), arg[0], 0, 0); break;
+    case 'p': add_ev(EV_CHECKPOINT, current_who(), 0, 0, 0); break;
+    case 'T': switch_thread(arg[0]); break;
+    case 'E': end_thread(arg[0]); break;
+    default:
+      die("replay: unknown op in ops script\n");
+    }
+}
+
+/* heapsim text: the first word names the line. */
+static void text_line(const char *s, const char *e)
+{
+  uint64_t arg[3] = { 0, 0, 0 };
+  while (s < e && is_blank(*s)) s++;
+  while (e > s && is_blank(e[-1])) e--;
+  if (s == e || *s == '#')
+    return;
+  const char *w = s;
+  while (s < e && !is_blank(*s)) s++;
+  size_t wl = (size_t) (s - w);
+  if (wl == 4 && memcmp(w, "mark", 4) == 0)
+    return;
+  if (wl == 1 && *w == 'x')
+    {
+      add_ev(EV_SKIP, current_who(), 0, 0, 0);
+      return;
+    }
+  int n = numbers(s, e, arg);
+  if (wl == 1)
+    switch (*w)
       {
-        void *p = written(realloc(*slot, arg[1]));
-        if (p || arg[1] == 0)
-          *slot = p;
+      case 'a': add_ev(EV_MALLOC, current_who(), arg[0], arg[1], 0); return;
+      case 'c': add_ev(EV_CALLOC, current_who(), arg[0], arg[1], 0); return;
+      case 'm': add_ev(EV_MEMALIGN, current_who(), arg[0], arg[1], arg[2]); return;
+      case 'r': add_ev(EV_REALLOC, current_who(), arg[0], arg[1], 0); return;
+      case 'f': add_ev(EV_FREE, current_who(), arg[0], 0, 0); return;
       }
+  if (wl == 4 && memcmp(w, "tick", 4) == 0)
+    return;
+  if (wl == 6 && memcmp(w, "thread", 6) == 0 && n == 1)
+    {
+      switch_thread(arg[0]);
+      return;
+    }
+  if (wl == 10 && memcmp(w, "thread-end", 10) == 0 && n == 1)
+    {
+      end_thread(arg[0]);
+      return;
+    }
+  die("replay: unknown line in text trace\n");
+}
+
+/* One call, in the thread that makes it. */
+static void exec_ev(const struct ev *e)
+{
+  void **slot;
+  switch (e->op)
+    {
+    case EV_MALLOC:
+      slot = id_slot(e->a);
+      *slot = written(malloc(e->b));
       count_event();
       break;
-    case 'f':
-      slot = id_slot(arg[0]);
+    case EV_CALLOC:
+      slot = id_slot(e->a);
+      *slot = written(calloc(1, e->b));
+      count_event();
+      break;
+    case EV_MEMALIGN:
+      slot = id_slot(e->a);
+      *slot = written(memalign(e->c, e->b));
+      count_event();
+      break;
+    case EV_REALLOC:
+      slot = id_slot(e->a);
+      if (*slot || !text_mode)
+        {
+          void *p = written(realloc(*slot, e->b));
+          if (p || e->b == 0)
+            *slot = p;
+        }
+      count_event(); /* text: a realloc of an id that is not live does nothing */
+      break;
+    case EV_FREE:
+      slot = id_slot(e->a);
       free(*slot);
       *slot = NULL;
       count_event();
       break;
-    case 't':
-      trim_now(arg[0]);
+    case EV_SKIP:
+      count_event();
+      break;
+    case EV_TRIM:
+      trim_now(e->a);
       checkpoint("at", events);
       break;
-    case 'p':
+    case EV_CHECKPOINT:
       checkpoint("at", events);
       break;
-    default:
-      die("replay: unknown op in ops script\n");
+    case EV_SLEEP:
+      {
+        struct timespec t = { (time_t) (e->a / 1000), (long) (e->a % 1000) * 1000000L };
+        while (nanosleep(&t, &t) != 0)
+          ;
+      }
+      break;
+    }
+}
+
+/* ------------------------------------------------------------------ one real thread per traced thread */
+
+struct worker { pthread_t thread; sem_t go; int started; };
+static struct worker *workers;
+static size_t cursor;            /* next call to run */
+static sem_t main_wake;
+static uint32_t exiting = NO_WHO;
+
+/* Runs calls while they are this thread's; hands the next one to its thread (or, at the end of a
+ * thread or of the trace, to the main thread). */
+static void *worker_main(void *arg)
+{
+  uint32_t me = (uint32_t) (uintptr_t) arg;
+  for (;;)
+    {
+      while (sem_wait(&workers[me].go) != 0)
+        ;
+      for (;;)
+        {
+          if (cursor == evs_len)
+            {
+              sem_post(&main_wake);
+              break;
+            }
+          const struct ev *e = &evs[cursor];
+          if (e->who != me)
+            {
+              sem_post(&workers[e->who].go);
+              break;
+            }
+          cursor++;
+          if (e->op == EV_END)
+            {
+              exiting = me;
+              sem_post(&main_wake);
+              return NULL; /* the library's thread-exit code runs now */
+            }
+          exec_ev(e);
+        }
+    }
+}
+
+static void run_threads(void)
+{
+  workers = map_zeroed((size_t) whos * sizeof *workers);
+  if (sem_init(&main_wake, 0, 0) != 0)
+    die("replay: sem_init failed\n");
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+#ifdef REPLAY_THREAD_CREATION_HOOK
+  replay_thread_creation(1);
+#endif
+  for (uint32_t i = 0; i < whos; i++)
+    {
+      if (sem_init(&workers[i].go, 0, 0) != 0)
+        die("replay: sem_init failed\n");
+      if (pthread_create(&workers[i].thread, &attr, worker_main, (void *) (uintptr_t) i) != 0)
+        die("replay: pthread_create failed\n");
+      workers[i].started = 1;
+    }
+#ifdef REPLAY_THREAD_CREATION_HOOK
+  replay_thread_creation(0);
+#endif
+  if (evs_len)
+    sem_post(&workers[evs[0].who].go);
+  for (;;)
+    {
+      while (sem_wait(&main_wake) != 0)
+        ;
+      if (exiting == NO_WHO)
+        break; /* the last call has run */
+      uint32_t gone = exiting;
+      exiting = NO_WHO;
+      pthread_join(workers[gone].thread, NULL);
+      workers[gone].started = 0;
+      if (cursor == evs_len)
+        break;
+      sem_post(&workers[evs[cursor].who].go);
     }
 }
 
@@ -469,7 +767,7 @@ static uint64_t break_resident(uintptr_t from, uint64_t *segment_bytes)
 }
 
 /* With --resident: appends " RESIDENT SEGMENT" (break_resident from `from`) to the line. */
-static void out_resident(uintptr_t from)
+static inline void out_resident(uintptr_t from)
 {
   if (!want_resident)
     return;
@@ -492,6 +790,8 @@ static const char *replay_args(int argc, char **argv, const char *usage, int *op
     {
       if (strcmp(argv[i], "--ops") == 0)
         *ops = 1;
+      else if (strcmp(argv[i], "--text") == 0)
+        *ops = 2;
       else if (strcmp(argv[i], "--resident") == 0)
         want_resident = 1;
       else if (strcmp(argv[i], "--write") == 0)
@@ -518,7 +818,8 @@ static const char *replay_args(int argc, char **argv, const char *usage, int *op
 }
 
 
-/* Replays every line of the file (mtrace, or the ops script when `ops`), then the `end` checkpoint. */
+/* Replays every line of the file (mtrace; the ops script when `ops` is 1, heapsim text when 2),
+ * then the `end` checkpoint. */
 static void replay_file(const char *path, int ops)
 {
   int fd = open(path, O_RDONLY);
@@ -540,16 +841,28 @@ static void replay_file(const char *path, int ops)
   table_cap = 1 << 12;
   table = map_zeroed(table_cap * sizeof *table);
 
+  text_mode = ops == 2;
   const char *p = text, *end = text + len;
   while (p < end)
     {
       const char *nl = memchr(p, '\n', (size_t) (end - p));
       const char *le = nl ? nl : end;
-      if (ops)
+      if (ops == 1)
         ops_line(p, le);
+      else if (ops == 2)
+        text_line(p, le);
       else
         mtrace_line(p, le);
       p = nl ? nl + 1 : end;
+    }
+  if (ops)
+    {
+      /* One thread: the calls run here, as they always did. Several: one real thread each. */
+      if (whos <= 1 && !have_end)
+        for (size_t i = 0; i < evs_len; i++)
+          exec_ev(&evs[i]);
+      else
+        run_threads();
     }
   if (have_pending)
     {

@@ -1,12 +1,15 @@
 /* tlsf-replay: Matthew Conte's TLSF as the oracle for heapsim's tlsf policy.
  *
- * Not built by the test suite: Conte's source is not part of this repository or of this machine.
- * The numbers it prints are committed as fixtures (test/policies/tlsf/fixtures/), and
- * test/policies/tlsf/make-fixtures.ts documents and runs the whole procedure:
+ * Not built by the test suite: Conte's source is not part of this repository and no Debian package
+ * carries it, so a clean CI machine (npm and Debian registries only) cannot build this file. The
+ * numbers it prints are committed as fixtures (test/policies/tlsf/fixtures/), and
+ * test/policies/tlsf/make-fixtures.ts documents and runs the whole procedure, with a copy of his
+ * published repository (github.com/mattconte/tlsf, tlsf 3.1 = commit deff9ab, BSD licence) in
+ * /tmp/conte-tlsf:
  *
- *   git clone https://github.com/mattconte/tlsf /tmp/conte-tlsf        (tlsf 3.1, BSD licence)
  *   cc -O2 -Wall -I/tmp/conte-tlsf -o /tmp/tlsf-replay test/oracle/tlsf-replay.c /tmp/conte-tlsf/tlsf.c
  *   npx tsx test/policies/tlsf/make-fixtures.ts /tmp/tlsf-replay
+ *   npx tsx test/policies/tlsf/check-trace.ts /tmp/tlsf-replay TRACE     (a recorded program)
  *
  * usage: tlsf-replay POOL_BYTES < OPS
  *

@@ -1,6 +1,10 @@
-// The seed's scenario: the shape the issue asks for (docs/scenarios.md), on the release build with
-// the engine's invariant check at the end, and determinism (same seed, same samples).
+// The seed's scenario: it agrees with the seed's dumps within 10 % on every number the seed prints
+// for its heap and address space (docs/scenarios.md, "Agreement"), on the release build with the
+// engine's invariant check at the end, and it is deterministic (same seed, same samples).
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { agreement, AGREEMENT_TOLERANCE } from '../../src/windbg/agreement.js';
+import { parseWindbgText } from '../../src/windbg/parse.js';
 import { createEngine, type Sample } from '../../src/engine/engine.js';
 import { toCheckpoint } from '../../src/report/checkpoint.js';
 import type { Checkpoint } from '../../src/report/types.js';
@@ -32,28 +36,37 @@ describe('windows-service-peak on nt', () => {
     console.log(`windows-service-peak: ${ms} ms`);
   });
 
-  it('has the seed\'s shape', () => {
+  it('agrees with the seed within 10 % on Reserv, Commit, Free, List length, UCR, both fragmentations and MEM_COMMIT at each moment', () => {
+    const seed = parseWindbgText(readFileSync(new URL('../fixtures/seed-second-order.txt', import.meta.url), 'utf8'), 'seed.txt');
+    const a = agreement(seed, cps);
+    const byMetric = (metric: string): number[] => a.rows.filter((r) => r.metric === metric).map((r) => r.simulated);
+    // 8 numbers at 3 moments, less the peak's List length 0 beside 105378 K free (not a count).
+    expect(a.compared).toBe(23);
+    expect(a.excluded).toEqual([expect.stringContaining('"During peak hours" heap 00310000: List length 0 with 105378 K free')]);
+    const off = a.rows.filter((r) => !r.within).map((r) => `${r.snapshot} ${r.metric}: ${r.simulated} vs ${r.observed}`);
+    expect(off).toEqual([]);
+    for (const r of a.rows) expect(Math.abs(r.ratio! - 1)).toBeLessThanOrEqual(AGREEMENT_TOLERANCE + 1e-9);
+    // The shape behind the numbers: one reservation throughout, commit ×1.9 at the peak and still
+    // rising after it, free space 75 % of Commit afterwards, VA fragmentation falling after the peak.
+    const [commitBefore, commitPeak, commitAfter] = byMetric('heap Commit (K)') as [number, number, number];
+    expect(new Set(byMetric('heap Reserv (K)')).size).toBe(1);
+    expect(commitPeak / commitBefore).toBeGreaterThan(1.7);
+    expect(commitAfter).toBeGreaterThan(commitPeak);
+    const va = byMetric('virtual address fragmentation (%)');
+    expect(va[2]).toBeLessThan(va[1]!);
+    expect(va[1]).toBeLessThan(va[0]!);
+  });
+
+  it('has the seed\'s story: busy returns, large buffers at the peak only', () => {
     const [before, peak, after] = cps.map((c) => c.heap) as [Checkpoint['heap'], Checkpoint['heap'], Checkpoint['heap']];
-    // Reserv: the same at all three moments, about 1.2 GB (an earlier peak grew it).
     expect(peak.reservedBytes).toBe(before.reservedBytes);
     expect(after.reservedBytes).toBe(before.reservedBytes);
-    expect(before.reservedBytes).toBeGreaterThan(1100 * MB);
-    expect(before.reservedBytes).toBeLessThan(1300 * MB);
-    // Commit: about half a gigabyte before, about twice that at the peak, within a few percent after.
-    expect(before.committedBytes).toBeGreaterThan(400 * MB);
-    expect(before.committedBytes).toBeLessThan(600 * MB);
-    expect(peak.committedBytes / before.committedBytes).toBeGreaterThan(1.7);
-    expect(peak.committedBytes / before.committedBytes).toBeLessThan(2.4);
-    expect(Math.abs(after.committedBytes - peak.committedBytes) / peak.committedBytes).toBeLessThan(0.05);
-    // Busy returns to about the before level.
+    // Busy returns to about the before level; the peak holds more than three times as much.
     expect(Math.abs(after.busyBytes - before.busyBytes) / before.busyBytes).toBeLessThan(0.1);
     expect(peak.busyBytes).toBeGreaterThan(3 * before.busyBytes);
-    // External fragmentation after is at least 70 %; virtual address fragmentation falls at the peak.
-    expect(after.externalFragmentationPct).toBeGreaterThanOrEqual(70);
-    expect(before.virtualAddressFragmentationPct).toBeGreaterThan(peak.virtualAddressFragmentationPct + 20);
-    // The peak recommits holes: fewer uncommitted ranges; the drain leaves many small free blocks.
+    // The drain leaves many small free blocks; the peak recommitted most holes.
+    expect(after.freeBlocks).toBeGreaterThan(5 * before.freeBlocks);
     expect(peak.uncommittedRanges).toBeLessThan(before.uncommittedRanges / 2);
-    expect(after.freeBlocks).toBeGreaterThan(2 * before.freeBlocks);
     // Large buffers went to their own reservations at the peak only.
     expect([before.virtualBlocks, peak.virtualBlocks > 0, after.virtualBlocks]).toEqual([0, true, 0]);
   });
@@ -63,7 +76,7 @@ describe('windows-service-peak on nt', () => {
     for (const r of rest) expect(Math.abs(r - rest[0]!)).toBeLessThan(8 * MB);
     const [b, p, a] = cps.map((c) => c.address.state.commit) as [number, number, number];
     expect(p - b).toBeGreaterThan(400 * MB);
-    expect(Math.abs(a - p) / p).toBeLessThan(0.05);
+    expect(a).toBeGreaterThan(p);
   });
 
   it('what holds the memory after the peak: free space trapped between live blocks', () => {
@@ -75,7 +88,7 @@ describe('windows-service-peak on nt', () => {
   it('is deterministic: the same seed gives identical samples, another seed different ones', async () => {
     const small: WindowsServicePeakOptions = {
       cacheBytes: 8 * MB, earlierPeakBytes: 40 * MB, peakTransientBytes: 24 * MB, steadyEvents: 2000, quietEvents: 2000,
-      plateauEvents: 2000,
+      plateauEvents: 2000, settleObjects: 3000, afterPeakBytes: 4 * MB,
     };
     const a = await simulate({ ...small, seed: 5 });
     const b = await simulate({ ...small, seed: 5 });

@@ -47,7 +47,7 @@ describe('.hst round trip', () => {
       fc.record({ k: fc.constantFrom('r', 'f'), pick: fc.nat(), size: fc.integer({ min: 1, max: 2 ** 46 }) }),
       fc.record({ k: fc.constant('x'), reason: fc.integer({ min: 0, max: SKIP_REASON_NAMES.length - 1 }) }),
       fc.record({ k: fc.constant('mark'), label: fc.constantFrom('a', 'peak hour', 'ende ✓') }),
-      fc.record({ k: fc.constantFrom('tick', 'thread'), v: fc.nat() }),
+      fc.record({ k: fc.constantFrom('tick', 'thread', 'thread-end'), v: fc.nat() }),
     );
     await fc.assert(fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
       const live: number[] = [];
@@ -65,7 +65,7 @@ describe('.hst round trip', () => {
           else lines.push(`f ${live.splice(i, 1)[0]}`);
         } else if (s.k === 'x') lines.push(`x ${SKIP_REASON_NAMES[s.reason]}`);
         else if (s.k === 'mark') lines.push(`mark ${s.label}`);
-        else if (s.k === 'tick' || s.k === 'thread') lines.push(`${s.k} ${s.v}`);
+        else if (s.k === 'tick' || s.k === 'thread' || s.k === 'thread-end') lines.push(`${s.k} ${s.v}`);
       }
       const text = lines.join('\n') + '\n';
       const src = file('txt');

@@ -84,6 +84,43 @@ describe.skipIf(unavailable !== undefined)('heapsim record', () => {
     expect(rec.stderr).toMatch(/child processes wrote \d+ more trace files/);
   });
 
+  it('records every thread (.hst by default, text): thread ids, exits, callers and times', async () => {
+    const source = join(import.meta.dirname, '..', 'oracle', 'pthreads-workload.c');
+    const binary = join(tmp.dir, 'pthreads-workload');
+    const cc = spawnSync(process.env.CC ?? 'cc', ['-O2', '-pthread', '-o', binary, source], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    // Two waves of 3 workers: 6 threads besides the main one, each ends before the program does.
+    const hst = join(tmp.dir, 'threads.hst');
+    const rec = await cli('record', '-o', hst, '--', binary, '3', '300');
+    expect(rec.code, rec.stderr).toBe(0);
+    expect(rec.stderr).toMatch(/; 7 threads, 6 exits\)/);
+    expect(readFileSync(hst).subarray(0, 4).toString('latin1')).not.toBe('= St'); // not mtrace
+    const s = JSON.parse((await cli('stats', hst, '--json')).stdout);
+    expect(s.format).toBe('hst');
+    expect(s.threads).toBe(7);
+    expect(s.threadEnds).toBe(6);
+    expect(s.input.malformedLines).toBe(0);
+    // Every worker makes 300 allocations of its own (malloc, calloc or aligned_alloc) and its list.
+    const workers = (s.perThread as { allocs: number; ends: number }[]).filter((t) => t.ends === 1);
+    expect(workers).toHaveLength(6);
+    for (const t of workers) expect(t.allocs).toBeGreaterThanOrEqual(301);
+    // The same recorder writes text: thread switches and ends, ticks, callers naming the program.
+    const txt = join(tmp.dir, 'threads.txt');
+    expect((await cli('record', '--format', 'text', '-o', txt, '--', binary, '3', '300')).code).toBe(0);
+    const lines = readFileSync(txt, 'utf8').split('\n');
+    const ids = new Set(lines.filter((l) => l.startsWith('thread ')).map((l) => l.split(' ')[1]));
+    const ends = lines.filter((l) => l.startsWith('thread-end '));
+    expect(ids.size).toBe(7);
+    expect(ends).toHaveLength(6);
+    for (const e of ends) expect(ids.has(e.split(' ')[1])).toBe(true);
+    expect(lines.filter((l) => /^tick \d+$/.test(l)).length).toBeGreaterThan(100);
+    expect(lines.some((l) => /^a \d+ \d+ @.*pthreads-workload\+0x[0-9a-f]+/.test(l))).toBe(true);
+    // mtrace stays available, one thread, no times.
+    const mt = join(tmp.dir, 'threads.trace');
+    expect((await cli('record', '--format', 'mtrace', '-o', mt, '--', binary, '1', '50')).code).toBe(0);
+    expect(readFileSync(mt, 'utf8').startsWith('= Start\n')).toBe(true);
+  });
+
   it('says what is wrong when the program does not exist', async () => {
     const r = await cli('record', '-o', join(tmp.dir, 'x.mtrace'), '--', 'heapsim-no-such-program');
     expect(r.code).toBe(2);

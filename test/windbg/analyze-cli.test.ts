@@ -49,6 +49,9 @@ describe('heapsim analyze', () => {
     expect(doc.snapshots.map((s: { label: string }) => s.label)).toEqual(['Before peak hours', 'During peak hours', 'After peak hours']);
     const after = doc.snapshots[2];
     expect(after.address.state.commit.bytes).toBe(0x4505d000);
+    // Heap addresses (and flags) as WinDbg prints them.
+    expect(after.heaps[0].address).toBe('00310000');
+    expect(after.heaps[0].flags).toBe('00001002');
     expect(after.heaps[0].reservedBytes).toBe(1255320 * 1024);
     expect(after.heaps[0].freeBytes).toBe(772682 * 1024);
     expect(after.printed.addressRows).toHaveLength(17);
@@ -89,9 +92,17 @@ describe('heapsim analyze', () => {
     const n = lines.findIndex((l) => l.includes('RegionUsageImage')) + 1;
     lines[n - 1] = lines[n - 1]!.replace('4352000', '43g2000');
     writeFileSync(bad, lines.join('\n'));
-    const malformed = await run('analyze', bad);
-    expect(malformed.code).toBe(2);
-    expect(malformed.err).toBe(`heapsim analyze: ${bad}:${n}: Usage SUMMARY row: size '43g2000' is not hexadecimal\n`);
+    // A damaged row is skipped with a warning; the rest of the file is read and diagnosed.
+    const damaged = await run('analyze', bad);
+    expect(damaged.code).toBe(0);
+    expect(damaged.out).toContain('diagnosis: second-order');
+    expect(damaged.err).toContain(`heapsim analyze: warning: ${bad}:${n}: skipped: Usage SUMMARY row: size '43g2000' is not hexadecimal\n`);
+    expect(damaged.err).toMatch(/heapsim analyze: \d+ warnings, 1 damaged line skipped\n$/);
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, 'notes about a dump, but no debugger output\n');
+    const nothing = await run('analyze', empty);
+    expect(nothing.code).toBe(2);
+    expect(nothing.err).toBe(`heapsim analyze: ${empty}: no WinDbg output found (looked for !address -summary, !address, !heap -s, !heap -stat)\n`);
   });
 
   it('--help explains the command and the busy measure', async () => {
@@ -109,7 +120,13 @@ describe('heapsim analyze', () => {
     expect(out).toContain('simulation: peak-hour on first-fit (x86, profile windows-service-x86, seed 1)');
     const header = out.split('\n').find((l) => l.includes('~ before'))!;
     expect(header.trim().split(/ {2,}/)).toEqual(['Before peak hours ~ before', 'During peak hours ~ peak', 'After peak hours ~ after']);
-    expect(out).toMatch(/simulation diagnosis: (none|first-order|second-order)/);
+    expect(out).toContain('simulation diagnosis: none');
+    // The score: one ratio per number both sides have, an overall figure, and what was left out.
+    expect(out).toMatch(/^ {2}heap Commit \(K\) +102808\/512712 = 0\.20 \*/m);
+    expect(out).toMatch(/^overall: \d+\.\d % \(mean of min\(ratio, 1\/ratio\)\); \d+ of 23 numbers within 10 %$/m);
+    expect(out).toContain('not compared: "During peak hours" heap 00310000: List length 0 with 105378 K free cannot be the number of free blocks');
+    // The verdicts differ, and the sentence says which policy retains memory like the dumps.
+    expect(out).toContain('this scenario on first-fit does not retain memory; the dumps do (second-order): try --policy nt.');
     const json = JSON.parse((await run('analyze', SEED, '--against', 'peak-hour', '--json')).out);
     expect(json.against.matches).toEqual([
       { snapshot: 'Before peak hours', checkpoint: 'before' },
@@ -117,6 +134,10 @@ describe('heapsim analyze', () => {
       { snapshot: 'After peak hours', checkpoint: 'after' },
     ]);
     expect(json.against.run.checkpoints.map((c: { label: string }) => c.label)).toEqual(['before', 'peak', 'after']);
+    expect(json.against.agreement.compared).toBe(23);
+    expect(json.against.agreement.rows[0]).toMatchObject({ snapshot: 'Before peak hours', checkpoint: 'before', metric: 'MEM_COMMIT (K)', observed: 620864 });
+    expect(json.against.verdict).toBe('this scenario on first-fit does not retain memory; the dumps do (second-order): try --policy nt.');
+    expect(json.against.diagnosis.kind).toBe('none');
     const unknown = await run('analyze', SEED, '--against', 'no-such-workload');
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/^heapsim analyze: --against: unknown workload 'no-such-workload'/);

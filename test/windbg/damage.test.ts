@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { parseWindbgFiles, parseWindbgText } from '../../src/windbg/parse.js';
+import { parseWindbgFiles, parseWindbgText, readWindbgText } from '../../src/windbg/parse.js';
+import { diagnoseSnapshots } from '../../src/windbg/series.js';
 import type { WindbgSnapshot } from '../../src/windbg/parse.js';
 
 const FIXTURES = ['seed-second-order.txt', 'new-format-x86.txt', 'new-format-x64.txt', 'first-order-leak.txt'];
@@ -83,7 +84,7 @@ describe('more paste damage', () => {
     const snaps = parseWindbgText(lines.join('\n'), 'leak.txt');
     expect(snaps[0]!.warnings).toEqual([]);
     expect(snaps[0]!.address!.largestFree).toEqual({ base: 0x41c20000, bytes: 0x1d3e0000 });
-    expect(snaps[0]!.address!.state.reserve.bytes).toBe(0xdcbc000);
+    expect(snaps[0]!.address!.state!.reserve.bytes).toBe(0xdcbc000);
   });
 
   it('a lost Tot/Busy line is a warning, and the total comes from the State rows', () => {
@@ -98,50 +99,92 @@ describe('more paste damage', () => {
   });
 });
 
-describe('malformed input is an InputError with file and line', () => {
+describe('a damaged line is skipped with a warning naming file and line; the rest is read', () => {
   const seed = fixture('seed-second-order.txt');
   const x86 = fixture('new-format-x86.txt');
 
-  const cases: Array<[string, string, number, RegExp]> = [];
+  /** [what, damaged text, line, message, check of what is still read] */
+  const cases: Array<[string, string, number, RegExp, (snaps: WindbgSnapshot[]) => void]> = [];
   {
     const n = lineOf(seed, /734d000 \(  118068\)/);
-    cases.push(['a KB column that is not a number', editLine(seed, n, (l) => l.replace('118068', '11806x')), n, /KB value '11806x' is not a whole number/]);
-    cases.push(['a size that is not hex', editLine(seed, n, (l) => l.replace('734d000', '734z000')), n, /size '734z000' is not hexadecimal/]);
-    cases.push(['a percentage without decimals', editLine(seed, n, (l) => l.replace('05.63%', '5%')), n, /expected a percentage like 05\.63%, found '5%'/]);
+    const usageStill = (snaps: WindbgSnapshot[]): void => {
+      expect(snaps).toHaveLength(3);
+      expect(snaps[0]!.address!.usageByName!['RegionUsageIsVAD']).toBeUndefined();
+      expect(snaps[0]!.address!.usageByName!['RegionUsageFree']).toEqual({ bytes: 0x1ff11000 });
+      expect(snaps[0]!.address!.state!.commit.bytes).toBe(0x25e50000);
+      expect(snaps[0]!.heaps).toHaveLength(1);
+    };
+    cases.push(['a KB column that is not a number', editLine(seed, n, (l) => l.replace('118068', '11806x')), n, /KB value '11806x' is not a whole number/, usageStill]);
+    cases.push(['a size that is not hex', editLine(seed, n, (l) => l.replace('734d000', '734z000')), n, /size '734z000' is not hexadecimal/, usageStill]);
+    cases.push(['a percentage without decimals', editLine(seed, n, (l) => l.replace('05.63%', '5%')), n, /expected a percentage like 05\.63% after the size, found '5%'/, usageStill]);
     const h = lineOf(seed, /^00310000 00001002 1255320 512712/);
-    cases.push(['a heap row with a column missing', editLine(seed, h, (l) => l.replace(' 260583', '')), h, /heap row has 9 columns before the Fast heap column; expected 10/]);
-    cases.push(['a heap row with a non-numeric Commit', editLine(seed, h, (l) => l.replace('512712', '51271x')), h, /Commit '51271x' is not a whole number/]);
+    const heapGone = (snaps: WindbgSnapshot[]): void => {
+      expect(snaps.map((s) => s.heaps.length)).toEqual([0, 1, 1]);
+      expect(snaps[0]!.address!.state!.commit.bytes).toBe(0x25e50000);
+    };
+    cases.push(['a heap row with a column missing', editLine(seed, h, (l) => l.replace(' 260583', '')), h, /heap row '00310000' has 9 columns before the Fast heap column; expected 10/, heapGone]);
+    cases.push(['a heap row with a non-numeric Commit', editLine(seed, h, (l) => l.replace('512712', '51271x')), h, /Commit '51271x' is not a whole number/, heapGone]);
     const f = lineOf(seed, /External fragmentation 50 %/);
-    cases.push(['a garbled fragmentation line', editLine(seed, f, () => 'External fragmentation fifty % (45362 free blocks)'), f, /cannot read this line/]);
+    cases.push(['a garbled fragmentation line', editLine(seed, f, () => 'External fragmentation fifty % (45362 free blocks)'), f, /cannot read 'External fragmentation fifty/, (snaps) => {
+      expect(snaps[0]!.heaps[0]!.externalFragmentationPct).toBe(50); // computed from the row instead
+      expect(snaps[0]!.printed.heapLines.map((l) => l.kind)).toEqual(['virtualAddress', 'lockContention']);
+    }]);
     const t = lineOf(seed, /Tot: 7fff0000/);
-    cases.push(['a garbled Tot line', editLine(seed, t, () => 'Tot: 7fff0000 (2097088) Busy: 600df000'), t, /cannot read the Tot:\/Busy: line/]);
+    cases.push(['a garbled Tot line', editLine(seed, t, () => 'Tot: 7fff0000 (2097088) Busy: 600df000'), t, /cannot read the Tot:\/Busy: line/, (snaps) => {
+      expect(snaps[0]!.address!.totalBytes).toBe(0x7fff0000); // the sum of the State rows
+      expect(snaps[0]!.printed.addressTotals).toBeUndefined();
+    }]);
     const u = lineOf(x86, /^Heap +212 +12a4c000/);
-    cases.push(['a new-format size with an unknown unit', editLine(x86, u, (l) => l.replace('298.297 Mb', '298.297 Xb')), u, /is not a number with a unit/]);
-    cases.push(['a new-format percentage that is not one', editLine(x86, u, (l) => l.replace('43.51%', '43.5x%')), u, /'43\.5x%' is not a percentage/]);
-    cases.push(['a new-format region count that is not a number', editLine(x86, u, (l) => l.replace(' 212 ', ' 2l2 ')), u, /region count '2l2'/]);
+    const newStill = (snaps: WindbgSnapshot[]): void => {
+      expect(snaps[0]!.address!.usageByName!['Heap']).toBeUndefined();
+      expect(snaps[0]!.address!.usageByName!['<unknown>']).toBeDefined();
+      expect(snaps[0]!.address!.state).toBeDefined();
+    };
+    cases.push(['a new-format size with an unknown unit', editLine(x86, u, (l) => l.replace('298.297 Mb', '298.297 Xb')), u, /is not a number with a unit/, newStill]);
+    cases.push(['a new-format percentage that is not one', editLine(x86, u, (l) => l.replace('43.51%', '43.5x%')), u, /'43\.5x%' is not a percentage/, newStill]);
+    cases.push(['a new-format region count that is not a number', editLine(x86, u, (l) => l.replace(' 212 ', ' 2l2 ')), u, /region count '2l2'/, newStill]);
   }
 
-  it.each(cases)('%s', (_what, text, line, message) => {
-    const err = errorOf(() => parseWindbgText(text, 'dump.txt'));
-    expect(err.file).toBe('dump.txt');
-    expect(err.line).toBe(line);
-    expect(err.message).toMatch(message);
-    expect(err.describe()).toBe(`dump.txt:${line}: ${err.message}`);
+  it.each(cases)('%s', (_what, text, line, message, check) => {
+    const read = readWindbgText(text, 'dump.txt');
+    const skipped = read.warnings.filter((w) => w.includes('skipped: '));
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]).toMatch(new RegExp(`^dump\\.txt:${line}: skipped: `));
+    expect(skipped[0]).toMatch(message);
+    expect(read.skippedCount).toBe(1);
+    check(read.snapshots);
   });
 
-  it('an !address block without its State section names the block\'s first line', () => {
+  it('an !address block without its State section is read without it, and the verdict says what it limits', () => {
     const start = lineOf(seed, /Usage SUMMARY/);
     const state = lineOf(seed, /State SUMMARY/, start);
     const lines = seed.split('\n');
     const text = [...lines.slice(0, state - 1), ...lines.slice(state + 4)].join('\n');
-    const err = errorOf(() => parseWindbgText(text, 'dump.txt'));
-    expect(err.line).toBe(start);
-    expect(err.message).toMatch(/no State SUMMARY rows/);
+    const snaps = parseWindbgText(text, 'dump.txt');
+    expect(snaps).toHaveLength(3);
+    expect(snaps[0]!.address!.state).toBeUndefined();
+    expect(snaps[0]!.address!.usageByName!['RegionUsageHeap']).toEqual({ bytes: 0x4efe3000 });
+    expect(snaps[1]!.address!.state!.commit.bytes).toBe(0x41498000);
+    const d = diagnoseSnapshots(snaps);
+    expect(d.kind).toBe('second-order'); // the heap table alone shows it
+    expect(d.summary).toContain('no State Summary in "Before peak hours": process figures are the sums of the listed heaps');
   });
 
-  it('a file without debugger output names the file', () => {
-    const err = errorOf(() => parseWindbgText('Before:\nnothing here\n', 'notes.txt'));
-    expect(err.describe()).toBe('notes.txt: no !address -summary or !heap -s output found');
+  it('a file without debugger output names the file, and says where the first damaged line was', () => {
+    const none = errorOf(() => parseWindbgText('Before:\nnothing here\n', 'notes.txt'));
+    expect(none.describe()).toBe('notes.txt: no WinDbg output found (looked for !address -summary, !address, !heap -s, !heap -stat)');
+    const damaged = errorOf(() => parseWindbgText('0:000> !heap -s\n00310000 00001002 1255320 x\n', 'one.txt'));
+    expect(damaged.describe()).toMatch(/^one\.txt: no WinDbg output found .*; 1 damaged line skipped, the first at line 2: heap row '00310000' has 4 columns/);
+  });
+
+  it('a long token is quoted short; a line beyond the limit refuses the file in one short line', () => {
+    const h = lineOf(seed, /^00310000 00001002 1255320 512712/);
+    const read = readWindbgText(editLine(seed, h, (l) => l.replace('512712', 'x'.repeat(10_000))), 'dump.txt');
+    const skipped = read.warnings.find((w) => w.includes('skipped: '))!;
+    expect(skipped).toMatch(/Commit 'x{47}…' is not a whole number/);
+    expect(skipped.length).toBeLessThan(200);
+    const err = errorOf(() => parseWindbgText(editLine(seed, h, (l) => l.replace('512712', 'x'.repeat(5_000_000))), 'dump.txt'));
+    expect(err.describe()).toBe(`dump.txt:${h}: line is longer than 65536 characters, the longest analyze reads (WinDbg prints a few hundred)`);
   });
 });
 

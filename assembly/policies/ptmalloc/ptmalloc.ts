@@ -1,37 +1,60 @@
-// === ptmalloc: glibc 2.36 malloc, main arena, x86-64, one thread ===
+// === ptmalloc: glibc 2.36 malloc, x86-64: the main arena, thread arenas, a tcache per thread ===
 //
-// A model of the allocator Debian 12 ships, precise enough that mallinfo2() comes out byte for
-// byte as the real one after the same calls (checked against the real glibc by test/oracle/).
-// The rules were read from glibc-2.36 malloc/malloc.c and arena.c and are restated here in our
-// own words; docs/glibc-malloc.md summarises them with the measured facts.
+// A model of the allocator Debian 12 ships, precise enough that mallinfo2() and malloc_stats()'s
+// per-arena figures come out byte for byte as the real ones after the same calls from the same
+// threads (checked against the real glibc by test/oracle/). The rules were read from glibc-2.36
+// malloc/malloc.c and arena.c and are restated here in our own words; docs/glibc-malloc.md and
+// docs/ptmalloc.md summarise them with the measured facts.
 //
-// What a call does, in order (one process, one thread, so only the main arena exists):
-//   malloc(n)   nb = max(32, (n + 8 + 15) & ~15). A per-thread cache ("tcache", 64 sizes of
-//               32…1040 bytes, up to 7 chunks each) answers first. Then the arena: fastbin of
-//               nb (LIFO, chunks ≤ 128 bytes, never coalesced), small bin of nb (FIFO, exact
-//               size), else for big requests a consolidation of every fastbin first. Then the
-//               unsorted list is drained from its oldest end: the last remainder may be split
-//               for a small request, an exact fit is taken (or parked in the tcache while it
-//               has room), everything else is filed into its small or large bin. Then best fit
-//               in nb's large bin, then the smallest chunk of the next non-empty bin, then the
-//               top chunk, then (once) consolidation and a retry, and only then the system:
-//               a private mapping when nb ≥ the mmap threshold, else the break grows by
-//               nb + top_pad + 32 − top, rounded up to whole pages.
-//   free(p)     mapped chunk: the dynamic threshold rule, then unmap. Else tcache, else
-//               fastbin, else coalesce with free neighbours (into top when it borders top) and
-//               put the result at the head of the unsorted list. A coalesced size of 64 KiB or
-//               more consolidates the fastbins and, when top ≥ trim_threshold, shrinks the
-//               break to leave top_pad (+ one page fraction) in top.
+// What a call does, in order:
+//   malloc(n)   nb = max(32, (n + 8 + 15) & ~15). The calling thread's cache ("tcache", 64 sizes
+//               of 32…1040 bytes, up to 7 chunks each) answers first. Then the thread's arena:
+//               fastbin of nb (LIFO, chunks ≤ 128 bytes, never coalesced), small bin of nb (FIFO,
+//               exact size), else for big requests a consolidation of every fastbin first. Then
+//               the unsorted list is drained from its oldest end: the last remainder may be split
+//               for a small request, an exact fit is taken (or parked in the tcache while it has
+//               room), everything else is filed into its small or large bin. Then best fit in
+//               nb's large bin, then the smallest chunk of the next non-empty bin, then the top
+//               chunk, then (once) consolidation and a retry, and only then the system: a private
+//               mapping when nb ≥ the mmap threshold, else the main arena's break grows by
+//               nb + top_pad + 32 − top, rounded up to whole pages, and a thread arena's heap
+//               grows in place or a new heap is mapped.
+//   free(p)     mapped chunk: the dynamic threshold rule, then unmap. Else the *calling* thread's
+//               tcache, else into the arena the chunk belongs to (whoever frees it): fastbin, or
+//               coalesce with free neighbours (into top when it borders top) and put the result
+//               at the head of the unsorted list. A coalesced size of 64 KiB or more
+//               consolidates the fastbins and then trims: the main arena shrinks its break when
+//               top ≥ trim_threshold (systrim), a thread arena drops heaps that hold nothing but
+//               top and shrinks its last heap (heap_trim).
 //   realloc, calloc, memalign, malloc_trim: see the functions below.
 //
+// Threads (the kit clock's clockThread() is the calling thread's slot; the engine frees a slot at
+// THREAD_END, after threadEnd below has run):
+//   - the thread that makes the process's first call gets the main arena (ptmalloc_init);
+//   - any other thread gets an arena at its first call that needs one (malloc, calloc, realloc
+//     and a free of a non-mapped chunk set up the tcache first, which takes its 640 bytes from
+//     the thread's arena; memalign asks for an arena directly): the head of the free list (arenas
+//     whose threads all exited) if there is one; else a new arena while fewer than the limit exist
+//     (arena_max, else 8 × cores once more than arena_test arenas exist, else no limit); else the
+//     next arena of the circular list main → newest → … → oldest after the one handed out last
+//     (reused_arena: one event at a time, every trylock succeeds);
+//   - a thread arena lives in heaps: HEAP_MAX_SIZE (64 MiB) regions aligned to their size, of which
+//     a prefix is read-write (heap.size, page multiple); the first holds heap_info, the arena's
+//     malloc_state and then chunks; a new heap is mapped when the last cannot grow, and the old
+//     top is freed leaving a 32-byte fencepost at the end of the old heap;
+//   - at a thread's exit its tcache chunks are freed (each into its own arena, no tcache), then the
+//     tcache itself, and its arena goes on the free list when no other thread is attached to it.
+//
 // Simulated layout: the break segment is one VM region (bottom-up, page aligned) grown and shrunk
-// in place with vmResize; every mapped chunk is its own region (top-down, page aligned). Chunks
-// are records in a pool (nothing of the simulated heap lives in linear memory):
+// in place with vmResize; every mapped chunk is its own region (top-down, page aligned); every
+// thread-arena heap is a 64 MiB region at a 64 MiB aligned address, committed up to the most it
+// ever was (mprotect_size; shrinking purges, as madvise(MADV_DONTNEED) does). Chunks are records
+// in a pool (nothing of the simulated heap lives in linear memory):
 //
 // ╒════════════════════ chunk record (REC_BYTES = 40) ════════════════════╕
 // │ 0 addr u64           chunk address (user pointer = addr + 16)          │
 // │ 8 sizeG u32          chunk size / 16                                   │
-// │ 12 state u8 │ 13 bin u8 │ 14-15 spare                                  │
+// │ 12 state u8 │ 13 bin u8 │ 14 arena u16 (index in the heap's arena table)│
 // │ 16 fd u32 │ 20 bk u32        bin / fastbin / tcache links (0 = the bin) │
 // │ 24 fdNext u32 │ 28 bkNext u32  large-bin size links (0 = not a head);   │
 // │                                mapped chunks: offset in its mapping     │
@@ -40,13 +63,19 @@
 //   Bin lists keep glibc's orientation: a bin's `first` is the newest (head), `last` the oldest,
 //   chunk.fd points towards `last`. Large bins are sorted by size, largest first; the first chunk
 //   of each size is the size-list head and later chunks of that size go right behind it.
+//   A thread-arena heap's chunks are chained from its first chunk; every heap but the arena's
+//   last ends with a FENCE record (glibc's two fenceposts, 32 bytes, in use).
 //
 // Invariants (ptCheck returns the number of the first that fails):
-//   P1 the break segment's records tile [base, base + arena) in address order and end with top
+//   P1 the break segment's records tile [base, base + arena) in address order and end with top;
+//      each thread-arena heap's records tile it from its first chunk to its end, the last heap
+//      ending with top, the others with a fence
 //   P2 no chunk in a bin borders another chunk in a bin or top (free chunks are coalesced)
 //   P3 every bin list is consistent (links, bin index, size range), large bins sorted, size
 //      links exactly the heads; fastbin and tcache lists hold chunks of their size
-//   P4 the counters (bin, fastbin, tcache, mapped) equal a recount
+//   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount
+//   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
+//      attached counts equal the threads attached; free-list arenas have none)
 
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
@@ -57,6 +86,8 @@ import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerR
 import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
+import { clockThread } from "../../kit/clock";
+import { sampleExtra } from "../../kit/extras";
 
 // ---------------------------------------------------------------- glibc constants (x86-64)
 
@@ -86,10 +117,22 @@ const DEFAULT_TOP_PAD: u64 = 128 * KiB;              // malloc-machine.h: DEFAUL
 const DEFAULT_MMAP_MAX: u64 = 65536;                 // malloc.c: DEFAULT_MMAP_MAX
 const IS_MMAPPED: u64 = 2;                    // malloc.c: IS_MMAPPED flag bit in the size word
 const PTRDIFF_MAX: u64 = 0x7FFFFFFFFFFFFFFF;  // checked_request2size's limit
+const HEAP_MIN_SIZE: u64 = 32 * KiB;          // arena.c: HEAP_MIN_SIZE
+const HEAP_MAX_SIZE: u64 = 2 * DEFAULT_MMAP_THRESHOLD_MAX; // arena.c: HEAP_MAX_SIZE (64 MiB)
+const HEAP_INFO_BYTES: u64 = 48;              // arena.c: sizeof (heap_info)
+const MALLOC_STATE_BYTES: u64 = 2200;         // malloc.c: sizeof (struct malloc_state)
+const FENCE_BYTES: u64 = 2 * CHUNK_HDR_SZ;    // malloc.c sysmalloc: two fenceposts end an old heap
+const NARENAS_PER_CORE: u64 = 8;              // arena.c: NARENAS_FROM_NCORES (64-bit)
+const DEFAULT_ARENA_TEST: u64 = 8;            // malloc.c: NARENAS_FROM_NCORES (1)
+const DEFAULT_CORES: u64 = 2;                 // arena.c arena_get2: "Assume two cores" when unknown
 
-// Model limits (ours): sizes are kept in 16-byte units in a u32.
+// Model limits (ours): sizes are kept in 16-byte units in a u32; arena indexes in a u16.
 const MAX_CHUNK_BYTES: u64 = (<u64>0xFFFFFFFF) << 4;
 const MAX_TOP_PAD: u64 = <u64>1 << 40;        // keeps nb + top_pad + 32 far from overflow
+const MAX_ARENAS: u64 = 65535;                // more arenas are never made: threads reuse
+const NO_ARENA: u32 = 0xFFFF;
+const MAIN: u32 = 0;
+const MAX_CORES: u64 = 1 << 20;
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = not set, glibc's default).
 export const PT_TCACHE_COUNT = 0;           // glibc.malloc.tcache_count, default 7, ≤ 65535
@@ -100,9 +143,12 @@ export const PT_MMAP_THRESHOLD = 4;         // M_MMAP_THRESHOLD, default 128 KiB
 export const PT_TOP_PAD = 5;                // M_TOP_PAD, default 128 KiB
 export const PT_MMAP_MAX = 6;               // M_MMAP_MAX, default 65536
 export const PT_TCACHE_UNSORTED_LIMIT = 7;  // glibc.malloc.tcache_unsorted_limit, default 0 (none)
-export const PT_PARAM_COUNT = 8;
+export const PT_ARENA_MAX = 8;              // glibc.malloc.arena_max / MALLOC_ARENA_MAX, 0 = from cores
+export const PT_ARENA_TEST = 9;             // glibc.malloc.arena_test / MALLOC_ARENA_TEST, default 8
+export const PT_CORES = 10;                 // the machine's cores (get_nprocs), default 2
+export const PT_PARAM_COUNT = 11;
 
-// Policy counter slots: mallinfo2() in its field order, then two of ours.
+// Policy counter slots: mallinfo2() in its field order, then ours.
 const S_ARENA = K_POLICY_BASE + 0;
 const S_ORDBLKS = K_POLICY_BASE + 1;
 const S_SMBLKS = K_POLICY_BASE + 2;
@@ -113,8 +159,15 @@ const S_FSMBLKS = K_POLICY_BASE + 6;
 const S_UORDBLKS = K_POLICY_BASE + 7;
 const S_FORDBLKS = K_POLICY_BASE + 8;
 const S_KEEPCOST = K_POLICY_BASE + 9;
-const S_TCACHE_BYTES = K_POLICY_BASE + 10;   // chunks parked in the tcache (counted in uordblks)
+const S_TCACHE_BYTES = K_POLICY_BASE + 10;   // chunks parked in tcaches (counted in uordblks)
 const S_MMAP_THRESHOLD = K_POLICY_BASE + 11; // current mmap threshold (moves with the dynamic rule)
+const S_ARENAS = K_POLICY_BASE + 12;         // arenas (main included)
+const S_ARENA_HEAPS = K_POLICY_BASE + 13;    // heaps of the thread arenas
+const S_ARENA_LIMIT = K_POLICY_BASE + 14;    // narenas_limit once glibc has fixed it (0 = not yet: no limit)
+const S_FREE_ARENAS = K_POLICY_BASE + 15;    // arenas on the free list (no thread attached)
+
+/** Values per arena in the sample extras (kit/extras.ts), in this order, arenas in glibc's list order. */
+export const PT_ARENA_EXTRAS: i32 = 8;       // system, in use, free, top, tcache, attached threads, heaps, fastbins
 
 // ---------------------------------------------------------------- records
 
@@ -123,6 +176,7 @@ const R_ADDR: usize = 0;
 const R_SIZEG: usize = 8;
 const R_STATE: usize = 12;
 const R_BIN: usize = 13;
+const R_ARENA: usize = 14;
 const R_FD: usize = 16;
 const R_BK: usize = 20;
 const R_FDNEXT: usize = 24;
@@ -132,12 +186,13 @@ const R_NEXT: usize = 36;
 
 // Chunk states.
 const ST_DEAD: u8 = 0;      // record on the pool's free list
-const ST_INUSE: u8 = 1;     // handed to the program
-const ST_TCACHE: u8 = 2;    // parked in the tcache (in use for the arena)
+const ST_INUSE: u8 = 1;     // handed to the program (or the tcache struct)
+const ST_TCACHE: u8 = 2;    // parked in a tcache (in use for the arena)
 const ST_FAST: u8 = 3;      // in a fastbin (in use for the arena)
 const ST_BIN: u8 = 4;       // in the unsorted list or a small/large bin (R_BIN says which)
 const ST_TOP: u8 = 5;
 const ST_MMAPPED: u8 = 6;   // its own mapping; R_FDNEXT = offset of the chunk in the mapping
+const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena heap (in use)
 
 // Every ptmalloc heap's chunk records, one kit pool (dropped records link through R_FD).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
@@ -161,6 +216,10 @@ initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024);
 @inline function binOf(c: u32): i32 { return <i32>load<u8>(R(c) + R_BIN); }
 // @ts-ignore: decorator
 @inline function setBin(c: u32, b: i32): void { store<u8>(R(c) + R_BIN, <u8>b); }
+// @ts-ignore: decorator
+@inline function arenaOf(c: u32): u32 { return <u32>load<u16>(R(c) + R_ARENA); }
+// @ts-ignore: decorator
+@inline function setArena(c: u32, a: u32): void { store<u16>(R(c) + R_ARENA, <u16>a); }
 // @ts-ignore: decorator
 @inline function fd(c: u32): u32 { return load<u32>(R(c) + R_FD); }
 // @ts-ignore: decorator
@@ -186,13 +245,14 @@ initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024);
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
-function newRec(a: u64, size: u64, state: u8): u32 {
+function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
   const c = takeRecord(RECS);
   const p = R(c);
   memory.fill(p, 0, REC_BYTES);
   store<u64>(p + R_ADDR, a);
   store<u32>(p + R_SIZEG, <u32>(size >> 4));
   store<u8>(p + R_STATE, state);
+  store<u16>(p + R_ARENA, <u16>arena);
   return c;
 }
 
@@ -201,68 +261,209 @@ function dropRec(c: u32): void {
   dropRecord(RECS, c);
 }
 
+// ╒═══ heap record (HREC_BYTES = 48): one mapped heap of a thread arena ═══╕
+// │ 0 base u64 │ 8 size u64 (read-write part, heap_info.size) │ 16 mprotect u64  │
+// │ 24 prev u32 (older heap of the arena, 0 = none) │ 28 first chunk u32     │
+// │ 32 arena u32 │ 36 fence u32 (the record ending the heap once a newer one  │
+// │ exists) │ 40 next u32 (pool free list) │ 44 spare                          │
+// ╘══════════════════════════════════════════════════════════════════════════╛
+const HREC_BYTES: usize = 48;
+const HR_BASE: usize = 0;
+const HR_SIZE: usize = 8;
+const HR_MPROTECT: usize = 16;
+const HR_PREV: usize = 24;
+const HR_FIRST: usize = 28;
+const HR_ARENA: usize = 32;
+const HR_FENCE: usize = 36;
+const HR_LINK: usize = 40;
+const HEAPS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
+initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
+// @ts-ignore: decorator
+@inline function HR(h: u32): usize { return HEAPS.base + <usize>h * HREC_BYTES; }
+
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
-export function ptEngineBytes(): usize { return poolBytes(RECS); }
+export function ptEngineBytes(): usize { return poolBytes(RECS) + poolBytes(HEAPS); }
 
-// ---------------------------------------------------------------- heap state
+// ---------------------------------------------------------------- state: heap, arenas, threads
 
-// ╒═══ heap state (HS_BYTES), one per ptmalloc heap, in a static table indexed by heap ═══╕
-const H_BASE: usize = 0;              // u64 first byte of the break segment (0: no sbrk yet)
-const H_SYSTEM_MEM: usize = 8;        // u64 bytes obtained by sbrk (mallinfo2.arena)
-const H_TOP: usize = 16;              // u32 top chunk record (0: glibc's initial top, size 0)
-const H_FIRST: usize = 20;            // u32 first chunk of the break segment
-const H_LAST_REMAINDER: usize = 24;   // u64 address of the last remainder (glibc keeps a pointer)
-const H_HAVE_FAST: usize = 32;        // u32 have_fastchunks
-const H_TCACHE_ON: usize = 36;        // u32 the tcache exists (tcache_init ran)
-const H_N_MMAPS: usize = 40;          // u64
-const H_MMAPPED_MEM: usize = 48;      // u64
-const H_MMAP_THRESHOLD: usize = 56;   // u64
-const H_TRIM_THRESHOLD: usize = 64;   // u64
-const H_TOP_PAD: usize = 72;          // u64
-const H_MAX_FAST: usize = 80;         // u64 global_max_fast
-const H_N_MMAPS_MAX: usize = 88;      // u64
-const H_TCACHE_COUNT: usize = 96;     // u64
-const H_TCACHE_BINS: usize = 104;     // u64
-const H_UNSORTED_LIMIT: usize = 112;  // u64
-const H_NO_DYN: usize = 120;          // u32 no_dyn_threshold
-const H_MMAP_HEAD: usize = 124;       // u32 list of mapped chunks (through fd/bk)
-const H_BIN_CHUNKS: usize = 128;      // u64 chunks in bins 1..127
-const H_BIN_BYTES: usize = 136;       // u64
-const H_FAST_CHUNKS: usize = 144;     // u64
-const H_FAST_BYTES: usize = 152;      // u64
-const H_TC_CHUNKS: usize = 160;       // u64
-const H_TC_BYTES: usize = 168;        // u64
-const H_NONEMPTY: usize = 184;        // 4 × u32 bitmap of non-empty bins (exact, unlike glibc's)
-const H_BIN_FIRST: usize = 200;       // NBINS × u32
-const H_BIN_LAST: usize = H_BIN_FIRST + 4 * <usize>NBINS;      // NBINS × u32
-const H_FASTBINS: usize = H_BIN_LAST + 4 * <usize>NBINS;       // NFASTBINS × u32
-const H_TC_HEADS: usize = H_FASTBINS + 4 * <usize>NFASTBINS;   // TCACHE_MAX_BINS × u32
-const H_TC_COUNTS: usize = H_TC_HEADS + 4 * <usize>TCACHE_MAX_BINS; // TCACHE_MAX_BINS × u32
-const HS_BYTES: usize = H_TC_COUNTS + 4 * <usize>TCACHE_MAX_BINS;
+// ╒═══ heap state (G_BYTES), one per ptmalloc heap: glibc's mp_ and the arena/thread tables ═══╕
+const G_N_MMAPS: usize = 0;           // u64
+const G_MMAPPED_MEM: usize = 8;       // u64
+const G_MMAP_THRESHOLD: usize = 16;   // u64
+const G_TRIM_THRESHOLD: usize = 24;   // u64
+const G_TOP_PAD: usize = 32;          // u64
+const G_MAX_FAST: usize = 40;         // u64 global_max_fast
+const G_N_MMAPS_MAX: usize = 48;      // u64
+const G_TCACHE_COUNT: usize = 56;     // u64
+const G_TCACHE_BINS: usize = 64;      // u64
+const G_UNSORTED_LIMIT: usize = 72;   // u64
+const G_ARENA_MAX: usize = 80;        // u64 (0 = not set)
+const G_ARENA_TEST: usize = 88;       // u64
+const G_CORES: usize = 96;            // u64
+const G_NARENAS: usize = 104;         // u64 arenas made (narenas)
+const G_NARENAS_LIMIT: usize = 112;   // u64 (0 = not fixed yet)
+const G_TC_CHUNKS: usize = 120;       // u64 chunks in every thread's tcache
+const G_TC_BYTES: usize = 128;        // u64
+const G_ARENAS: usize = 136;          // usize: table of arena state pointers (index = arena)
+const G_ARENA_CAP: usize = 144;       // u32
+const G_ARENA_COUNT: usize = 148;     // u32 arenas in the table (= narenas)
+const G_THREADS: usize = 152;         // usize: table of thread state pointers (index = thread slot)
+const G_THREAD_CAP: usize = 160;      // u32
+const G_NO_DYN: usize = 164;          // u32 no_dyn_threshold
+const G_MMAP_HEAD: usize = 168;       // u32 list of mapped chunks (through fd/bk)
+const G_FREE_LIST: usize = 172;       // u32 arena on the free list's head (NO_ARENA = none)
+const G_NEXT_TO_USE: usize = 176;     // u32 reused_arena's next_to_use (NO_ARENA = not set)
+const G_INITIALIZED: usize = 180;     // u32 ptmalloc_init ran
+const G_MULTI: usize = 184;           // u32 more than one thread has called (not SINGLE_THREAD_P)
+const G_INIT_SLOT: usize = 188;       // u32 the thread slot that ran ptmalloc_init
+const G_BYTES: usize = 192;
 
-const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
+// ╒═══ arena state (A_BYTES), allocated per arena ═══╕
+const A_BASE: usize = 0;              // u64 main: first byte of the break segment (0: no sbrk yet)
+const A_SYSTEM_MEM: usize = 8;        // u64 system_mem
+const A_TOP: usize = 16;              // u32 top chunk record (0: glibc's initial top, size 0)
+const A_FIRST: usize = 20;            // u32 main: first chunk of the break segment
+const A_LAST_REMAINDER: usize = 24;   // u64 address of the last remainder (glibc keeps a pointer)
+const A_HAVE_FAST: usize = 32;        // u32 have_fastchunks
+const A_NEXT: usize = 36;             // u32 next arena of the circular list (main → newest → …)
+const A_NEXT_FREE: usize = 40;        // u32 next on the free list (NO_ARENA = end)
+const A_ATTACHED: usize = 44;         // u32 attached_threads
+const A_HEAP: usize = 48;             // u32 thread arena: its last heap record (heap_for_ptr (top))
+const A_HEAP_COUNT: usize = 52;       // u32 thread arena: its heaps
+const A_BIN_CHUNKS: usize = 56;       // u64 chunks in bins 1..127
+const A_BIN_BYTES: usize = 64;        // u64
+const A_FAST_CHUNKS: usize = 72;      // u64
+const A_FAST_BYTES: usize = 80;       // u64
+const A_TC_BYTES: usize = 88;         // u64 bytes of this arena's chunks parked in tcaches
+const A_NONEMPTY: usize = 96;         // 4 × u32 bitmap of non-empty bins (exact, unlike glibc's)
+const A_BIN_FIRST: usize = 112;       // NBINS × u32
+const A_BIN_LAST: usize = A_BIN_FIRST + 4 * <usize>NBINS;      // NBINS × u32
+const A_FASTBINS: usize = A_BIN_LAST + 4 * <usize>NBINS;       // NFASTBINS × u32
+const A_BYTES: usize = A_FASTBINS + 4 * <usize>NFASTBINS;
+
+// ╒═══ thread state (T_BYTES), allocated per thread slot when the thread first calls ═══╕
+const T_TCACHE_ON: usize = 0;         // u32 tcache != NULL
+const T_SHUTTING_DOWN: usize = 4;     // u32 tcache_shutting_down
+const T_ARENA: usize = 8;             // u32 thread_arena (NO_ARENA = NULL)
+const T_TCACHE_CHUNK: usize = 12;     // u32 the chunk holding the tcache struct
+const T_TC_CHUNKS: usize = 16;        // u64
+const T_TC_BYTES: usize = 24;         // u64
+const T_TC_HEADS: usize = 32;         // TCACHE_MAX_BINS × u32
+const T_TC_COUNTS: usize = T_TC_HEADS + 4 * <usize>TCACHE_MAX_BINS; // TCACHE_MAX_BINS × u32
+const T_BYTES: usize = T_TC_COUNTS + 4 * <usize>TCACHE_MAX_BINS;
+
+const heapState = memory.data(<i32>(G_BYTES * <usize>MAX_HEAPS));
 let owner: u8 = 0;
-let hs: usize = 0;
+let hs: usize = 0;      // the heap's state
+let as: usize = 0;      // the current arena's state
+let cur: u32 = 0;       // the current arena's index
+let ts: usize = 0;      // the calling thread's state
 
 // @ts-ignore: decorator
-@inline function ld64(o: usize): u64 { return load<u64>(hs + o); }
+@inline function g64(o: usize): u64 { return load<u64>(hs + o); }
 // @ts-ignore: decorator
-@inline function st64(o: usize, v: u64): void { store<u64>(hs + o, v); }
+@inline function gs64(o: usize, v: u64): void { store<u64>(hs + o, v); }
 // @ts-ignore: decorator
-@inline function ld32(o: usize): u32 { return load<u32>(hs + o); }
+@inline function g32(o: usize): u32 { return load<u32>(hs + o); }
 // @ts-ignore: decorator
-@inline function st32(o: usize, v: u32): void { store<u32>(hs + o, v); }
+@inline function gs32(o: usize, v: u32): void { store<u32>(hs + o, v); }
 // @ts-ignore: decorator
-@inline function add64(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
+@inline function gadd(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
+// @ts-ignore: decorator
+@inline function a64(o: usize): u64 { return load<u64>(as + o); }
+// @ts-ignore: decorator
+@inline function as64(o: usize, v: u64): void { store<u64>(as + o, v); }
+// @ts-ignore: decorator
+@inline function a32(o: usize): u32 { return load<u32>(as + o); }
+// @ts-ignore: decorator
+@inline function as32(o: usize, v: u32): void { store<u32>(as + o, v); }
+// @ts-ignore: decorator
+@inline function aadd(o: usize, d: i64): void { store<i64>(as + o, load<i64>(as + o) + d); }
+// @ts-ignore: decorator
+@inline function t32(o: usize): u32 { return load<u32>(ts + o); }
+// @ts-ignore: decorator
+@inline function ts32(o: usize, v: u32): void { store<u32>(ts + o, v); }
+// @ts-ignore: decorator
+@inline function tadd(o: usize, d: i64): void { store<i64>(ts + o, load<i64>(ts + o) + d); }
+
+// @ts-ignore: decorator
+@inline function arenaPtr(i: u32): usize { return load<usize>(<usize>g64(G_ARENAS) + (<usize>i << 3)); }
+// @ts-ignore: decorator
+@inline function arenaCount(): u32 { return g32(G_ARENA_COUNT); }
 
 function use(heapIndex: i32): void {
   owner = <u8>heapIndex;
-  hs = heapState + <usize>heapIndex * HS_BYTES;
+  hs = heapState + <usize>heapIndex * G_BYTES;
+  useArena(MAIN);
+}
+
+function useArena(i: u32): void {
+  cur = i;
+  as = arenaPtr(i);
+}
+
+// Arena i's field at offset o, whatever the current arena.
+// @ts-ignore: decorator
+@inline function arenaField32(i: u32, o: usize): u32 { return load<u32>(arenaPtr(i) + o); }
+// @ts-ignore: decorator
+@inline function setArenaField32(i: u32, o: usize, v: u32): void { store<u32>(arenaPtr(i) + o, v); }
+
+// A new zeroed arena state at the end of the table; its index (NO_ARENA when the model's limit is reached).
+function addArenaState(): u32 {
+  const n = arenaCount();
+  if (<u64>n >= MAX_ARENAS) return NO_ARENA;
+  if (n == g32(G_ARENA_CAP)) {
+    const cap: u32 = n ? n << 1 : 4;
+    gs64(G_ARENAS, <u64>resize(<usize>g64(G_ARENAS), <usize>cap << 3));
+    gs32(G_ARENA_CAP, cap);
+  }
+  const p = heap.alloc(A_BYTES);
+  memory.fill(p, 0, A_BYTES);
+  store<u32>(p + A_NEXT_FREE, NO_ARENA);
+  store<usize>(<usize>g64(G_ARENAS) + (<usize>n << 3), p);
+  gs32(G_ARENA_COUNT, n + 1);
+  return n;
+}
+
+// The calling thread's state (made on first use; the thread table grows with the slots).
+function useThread(): void {
+  const slot = clockThread();
+  if (slot >= g32(G_THREAD_CAP)) {
+    const old = g32(G_THREAD_CAP);
+    let cap: u32 = old ? old : 8;
+    while (cap <= slot) cap <<= 1;
+    gs64(G_THREADS, <u64>resize(<usize>g64(G_THREADS), <usize>cap << 3));
+    memory.fill(<usize>g64(G_THREADS) + (<usize>old << 3), 0, <usize>(cap - old) << 3);
+    gs32(G_THREAD_CAP, cap);
+  }
+  const slotAt = <usize>g64(G_THREADS) + (<usize>slot << 3);
+  ts = load<usize>(slotAt);
+  if (!ts) {
+    ts = heap.alloc(T_BYTES);
+    memory.fill(ts, 0, T_BYTES);
+    store<u32>(ts + T_ARENA, NO_ARENA);
+    store<usize>(slotAt, ts);
+  }
+}
+
+// Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
+// (that thread gets the main arena).
+function enter(heapIndex: i32): void {
+  use(heapIndex);
+  useThread();
+  if (!g32(G_INITIALIZED)) {
+    gs32(G_INITIALIZED, 1);
+    gs32(G_INIT_SLOT, clockThread());
+    ts32(T_ARENA, MAIN);
+    setArenaField32(MAIN, A_ATTACHED, 1);
+  } else if (clockThread() != g32(G_INIT_SLOT)) {
+    gs32(G_MULTI, 1);
+  }
 }
 
 // @ts-ignore: decorator
-@inline function topRec(): u32 { return ld32(H_TOP); }
+@inline function topRec(): u32 { return a32(A_TOP); }
 // @ts-ignore: decorator
 @inline function topSize(): u64 { const t = topRec(); return t ? sizeOf(t) : 0; }
 
@@ -303,24 +504,24 @@ function touchFreeLinks(c: u32): void {
 }
 function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
 
-// ---------------------------------------------------------------- bins
+// ---------------------------------------------------------------- bins (of the current arena)
 
 // @ts-ignore: decorator
-@inline function binFirst(b: i32): u32 { return ld32(H_BIN_FIRST + (<usize>b << 2)); }
+@inline function binFirst(b: i32): u32 { return a32(A_BIN_FIRST + (<usize>b << 2)); }
 // @ts-ignore: decorator
-@inline function binLast(b: i32): u32 { return ld32(H_BIN_LAST + (<usize>b << 2)); }
+@inline function binLast(b: i32): u32 { return a32(A_BIN_LAST + (<usize>b << 2)); }
 // @ts-ignore: decorator
-@inline function setBinFirst(b: i32, c: u32): void { st32(H_BIN_FIRST + (<usize>b << 2), c); }
+@inline function setBinFirst(b: i32, c: u32): void { as32(A_BIN_FIRST + (<usize>b << 2), c); }
 // @ts-ignore: decorator
-@inline function setBinLast(b: i32, c: u32): void { st32(H_BIN_LAST + (<usize>b << 2), c); }
+@inline function setBinLast(b: i32, c: u32): void { as32(A_BIN_LAST + (<usize>b << 2), c); }
 
 function markNonEmpty(b: i32): void {
-  const o = H_NONEMPTY + (<usize>(b >> 5) << 2);
-  st32(o, ld32(o) | (<u32>1 << <u32>(b & 31)));
+  const o = A_NONEMPTY + (<usize>(b >> 5) << 2);
+  as32(o, a32(o) | (<u32>1 << <u32>(b & 31)));
 }
 function markEmpty(b: i32): void {
-  const o = H_NONEMPTY + (<usize>(b >> 5) << 2);
-  st32(o, ld32(o) & ~(<u32>1 << <u32>(b & 31)));
+  const o = A_NONEMPTY + (<usize>(b >> 5) << 2);
+  as32(o, a32(o) & ~(<u32>1 << <u32>(b & 31)));
 }
 
 // Links c into bin b between bck (towards first) and fwd (towards last); 0 = the bin itself.
@@ -332,8 +533,8 @@ function linkBetween(b: i32, c: u32, bck: u32, fwd: u32): void {
   setState(c, ST_BIN);
   setBin(c, b);
   markNonEmpty(b);
-  add64(H_BIN_CHUNKS, 1);
-  add64(H_BIN_BYTES, <i64>sizeOf(c));
+  aadd(A_BIN_CHUNKS, 1);
+  aadd(A_BIN_BYTES, <i64>sizeOf(c));
   touchFreeLinks(c);
 }
 
@@ -359,8 +560,8 @@ function unlinkChunk(c: u32): void {
     }
   }
   setFdNext(c, 0); setBkNext(c, 0);
-  add64(H_BIN_CHUNKS, -1);
-  add64(H_BIN_BYTES, -<i64>sizeOf(c));
+  aadd(A_BIN_CHUNKS, -1);
+  aadd(A_BIN_BYTES, -<i64>sizeOf(c));
 }
 
 // At the head of the unsorted list (free, consolidation, split remainders).
@@ -412,7 +613,7 @@ function fileChunk(c: u32): void {
 // First non-empty bin with index ≥ from (0 when none).
 function nextNonEmptyBin(from: i32): i32 {
   for (let w = from >> 5; w < (NBINS >> 5); w++) {
-    let m = ld32(H_NONEMPTY + (<usize>w << 2));
+    let m = a32(A_NONEMPTY + (<usize>w << 2));
     if (w == (from >> 5)) m &= ~((<u32>1 << <u32>(from & 31)) - 1);
     if (m) return (w << 5) + <i32>ctz(m);
   }
@@ -423,7 +624,7 @@ function nextNonEmptyBin(from: i32): i32 {
 
 // Splits chunk c at nb: c keeps the front, a new record the rest. Returns the new record.
 function splitAt(c: u32, nb: u64, restState: u8): u32 {
-  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState);
+  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c));
   const n = nextP(c);
   setPrevP(r, c); setNextP(r, n);
   if (n) setPrevP(n, r);
@@ -439,7 +640,7 @@ function absorbNext(c: u32): void {
   const nn = nextP(n);
   setNextP(c, nn);
   if (nn) setPrevP(nn, c);
-  if (topRec() == n) { st32(H_TOP, c); setState(c, ST_TOP); }
+  if (topRec() == n) { as32(A_TOP, c); setState(c, ST_TOP); }
   dropRec(n);
 }
 
@@ -456,7 +657,7 @@ function releaseChunk(p: u32): u64 {
     p = prev;
   }
   const next = nextP(p);
-  if (next != topRec()) {
+  if (next != topRec() || next == 0) {
     if (isBinned(next)) { unlinkChunk(next); absorbNext(p); }
     toUnsortedFront(p);
     // the next chunk's prev_size (footer) is written
@@ -469,57 +670,67 @@ function releaseChunk(p: u32): u64 {
   return sizeOf(p);
 }
 
-// ---------------------------------------------------------------- tcache and fastbins
+// ---------------------------------------------------------------- tcache (the calling thread's) and fastbins
 
 // @ts-ignore: decorator
-@inline function tcCount(i: u64): u32 { return ld32(H_TC_COUNTS + (<usize>i << 2)); }
+@inline function tcCount(i: u64): u32 { return t32(T_TC_COUNTS + (<usize>i << 2)); }
+// @ts-ignore: decorator
+@inline function tcOn(): bool { return t32(T_TCACHE_ON) != 0; }
+
+// A chunk enters or leaves a tcache: the thread's, the heap's and its arena's byte counts.
+function tcacheCount(c: u32, sign: i64): void {
+  tadd(T_TC_CHUNKS, sign);
+  tadd(T_TC_BYTES, sign * <i64>sizeOf(c));
+  gadd(G_TC_CHUNKS, sign);
+  gadd(G_TC_BYTES, sign * <i64>sizeOf(c));
+  const p = arenaPtr(arenaOf(c)) + A_TC_BYTES;
+  store<i64>(p, load<i64>(p) + sign * <i64>sizeOf(c));
+}
 
 function tcachePut(c: u32, i: u64): void {
-  const o = H_TC_HEADS + (<usize>i << 2);
-  setFd(c, ld32(o));
-  st32(o, c);
-  st32(H_TC_COUNTS + (<usize>i << 2), tcCount(i) + 1);
+  const o = T_TC_HEADS + (<usize>i << 2);
+  setFd(c, t32(o));
+  ts32(o, c);
+  ts32(T_TC_COUNTS + (<usize>i << 2), tcCount(i) + 1);
   setState(c, ST_TCACHE);
-  add64(H_TC_CHUNKS, 1);
-  add64(H_TC_BYTES, <i64>sizeOf(c));
+  tcacheCount(c, 1);
   touch(addrOf(c) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
 function tcacheGet(i: u64): u32 {
-  const o = H_TC_HEADS + (<usize>i << 2);
-  const c = ld32(o);
-  st32(o, fd(c));
-  st32(H_TC_COUNTS + (<usize>i << 2), tcCount(i) - 1);
+  const o = T_TC_HEADS + (<usize>i << 2);
+  const c = t32(o);
+  ts32(o, fd(c));
+  ts32(T_TC_COUNTS + (<usize>i << 2), tcCount(i) - 1);
   setState(c, ST_INUSE);
-  add64(H_TC_CHUNKS, -1);
-  add64(H_TC_BYTES, -<i64>sizeOf(c));
+  tcacheCount(c, -1);
   return c;
 }
 
 // @ts-ignore: decorator
-@inline function fastHead(i: i32): u32 { return ld32(H_FASTBINS + (<usize>i << 2)); }
+@inline function fastHead(i: i32): u32 { return a32(A_FASTBINS + (<usize>i << 2)); }
 // @ts-ignore: decorator
-@inline function setFastHead(i: i32, c: u32): void { st32(H_FASTBINS + (<usize>i << 2), c); }
+@inline function setFastHead(i: i32, c: u32): void { as32(A_FASTBINS + (<usize>i << 2), c); }
 
 function fastPop(i: i32): u32 {
   const c = fastHead(i);
   setFastHead(i, fd(c));
   setState(c, ST_INUSE);
-  add64(H_FAST_CHUNKS, -1);
-  add64(H_FAST_BYTES, -<i64>sizeOf(c));
+  aadd(A_FAST_CHUNKS, -1);
+  aadd(A_FAST_BYTES, -<i64>sizeOf(c));
   return c;
 }
 
 // malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top).
 function consolidate(): void {
-  st32(H_HAVE_FAST, 0);
+  as32(A_HAVE_FAST, 0);
   for (let i = 0; i < NFASTBINS; i++) {
     let p = fastHead(i);
     setFastHead(i, 0);
     while (p) {
       const nextInBin = fd(p);
-      add64(H_FAST_CHUNKS, -1);
-      add64(H_FAST_BYTES, -<i64>sizeOf(p));
+      aadd(A_FAST_CHUNKS, -1);
+      aadd(A_FAST_BYTES, -<i64>sizeOf(p));
       setState(p, ST_INUSE);
       releaseChunk(p);
       p = nextInBin;
@@ -527,13 +738,195 @@ function consolidate(): void {
   }
 }
 
-// tcache_init: the cache itself is a chunk of the arena, taken on the first call that needs it.
-function maybeInitTcache(): void {
-  if (ld32(H_TCACHE_ON)) return;
-  const c = intMalloc(request2size(TCACHE_STRUCT_BYTES));
+// ---------------------------------------------------------------- arenas (arena.c)
+
+// thread_arena for the calling thread (NO_ARENA = NULL).
+// @ts-ignore: decorator
+@inline function threadArena(): u32 { return t32(T_ARENA); }
+
+// detach_arena: the thread lets go of its old arena (the free list is not touched).
+function detachArena(replaced: u32): void {
+  if (replaced != NO_ARENA) setArenaField32(replaced, A_ATTACHED, arenaField32(replaced, A_ATTACHED) - 1);
+}
+
+// get_free_list: the head of the free list becomes the thread's arena.
+function getFreeList(): u32 {
+  const a = g32(G_FREE_LIST);
+  if (a == NO_ARENA) return NO_ARENA;
+  gs32(G_FREE_LIST, arenaField32(a, A_NEXT_FREE));
+  setArenaField32(a, A_NEXT_FREE, NO_ARENA);
+  setArenaField32(a, A_ATTACHED, 1);
+  detachArena(threadArena());
+  ts32(T_ARENA, a);
+  return a;
+}
+
+function removeFromFreeList(a: u32): void {
+  let prev = NO_ARENA;
+  for (let p = g32(G_FREE_LIST); p != NO_ARENA; p = arenaField32(p, A_NEXT_FREE)) {
+    if (p == a) {
+      const next = arenaField32(p, A_NEXT_FREE);
+      if (prev == NO_ARENA) gs32(G_FREE_LIST, next); else setArenaField32(prev, A_NEXT_FREE, next);
+      setArenaField32(p, A_NEXT_FREE, NO_ARENA);
+      return;
+    }
+    prev = p;
+  }
+}
+
+// reused_arena: with one call at a time every trylock succeeds, so the arena is next_to_use.
+function reusedArena(avoid: u32): u32 {
+  if (g32(G_NEXT_TO_USE) == NO_ARENA) gs32(G_NEXT_TO_USE, MAIN);
+  const result = g32(G_NEXT_TO_USE);
+  detachArena(threadArena());
+  removeFromFreeList(result);
+  setArenaField32(result, A_ATTACHED, arenaField32(result, A_ATTACHED) + 1);
+  ts32(T_ARENA, result);
+  gs32(G_NEXT_TO_USE, arenaField32(result, A_NEXT));
+  return result;
+}
+
+// A 64 MiB region at a 64 MiB aligned address, `size` bytes of it read-write: a heap record, or 0.
+function newHeap(size: u64, topPad: u64, arena: u32): u32 {
+  if (size + topPad < HEAP_MIN_SIZE) size = HEAP_MIN_SIZE;
+  else if (size + topPad <= HEAP_MAX_SIZE) size += topPad;
+  else if (size > HEAP_MAX_SIZE) return 0;
+  else size = HEAP_MAX_SIZE;
+  size = alignUp(size, PAGE_SIZE_BYTES);
+  // glibc maps twice the size and keeps the aligned half: the same address, found the same way.
+  const wide = vmReserve(2 * HEAP_MAX_SIZE, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
+  if (!wide) return 0;
+  const base = alignUp(wide, HEAP_MAX_SIZE);
+  vmRelease(wide);
+  if (vmReserve(HEAP_MAX_SIZE, base, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_PAGE_ALIGNED) != base) return 0;
+  if (vmCommit(base, size) != Status.OK) { vmRelease(base); return 0; }
+  const h = takeRecord(HEAPS);
+  const p = HR(h);
+  memory.fill(p, 0, HREC_BYTES);
+  store<u64>(p + HR_BASE, base);
+  store<u64>(p + HR_SIZE, size);
+  store<u64>(p + HR_MPROTECT, size);
+  store<u32>(p + HR_ARENA, arena);
+  touch(base, HEAP_INFO_BYTES);
+  return h;
+}
+
+// grow_heap: the read-write part grows by diff rounded up to pages, within HEAP_MAX_SIZE.
+function growHeap(h: u32, diff: u64): bool {
+  diff = alignUp(diff, PAGE_SIZE_BYTES);
+  const p = HR(h);
+  const size = load<u64>(p + HR_SIZE);
+  const newSize = size + diff;
+  if (newSize > HEAP_MAX_SIZE) return false;
+  const prot = load<u64>(p + HR_MPROTECT);
+  if (newSize > prot) {
+    const base = load<u64>(p + HR_BASE);
+    if (vmCommit(base + prot, newSize - prot) != Status.OK) return false;
+    store<u64>(HR(h) + HR_MPROTECT, newSize);
+  }
+  store<u64>(HR(h) + HR_SIZE, newSize);
+  return true;
+}
+
+// shrink_heap: the tail goes back with madvise(MADV_DONTNEED) (overcommit not strict): it stays
+// mapped read-write (mprotect_size) but is no longer resident.
+function shrinkHeap(h: u32, diff: u64): bool {
+  const p = HR(h);
+  const size = load<u64>(p + HR_SIZE);
+  if (<i64>size - <i64>diff < <i64>HEAP_INFO_BYTES) return false;
+  const newSize = size - diff;
+  vmPurge(load<u64>(p + HR_BASE) + newSize, diff);
+  store<u64>(p + HR_SIZE, newSize);
+  return true;
+}
+
+// _int_new_arena: a new arena in its first heap (heap_info, malloc_state, then top), attached to
+// the calling thread and put right after the main arena in the list. NO_ARENA when it cannot.
+function newArena(size: u64): u32 {
+  const idx = addArenaState();
+  if (idx == NO_ARENA) return NO_ARENA;
+  let h = newHeap(size + (HEAP_INFO_BYTES + MALLOC_STATE_BYTES + MALLOC_ALIGNMENT), g64(G_TOP_PAD), idx);
+  if (!h) h = newHeap(HEAP_INFO_BYTES + MALLOC_STATE_BYTES + MALLOC_ALIGNMENT, g64(G_TOP_PAD), idx);
+  if (!h) {
+    // give the state back: it is the last in the table
+    heap.free(arenaPtr(idx));
+    gs32(G_ARENA_COUNT, idx);
+    return NO_ARENA;
+  }
+  const base = load<u64>(HR(h) + HR_BASE);
+  const hsize = load<u64>(HR(h) + HR_SIZE);
+  // top after heap_info and malloc_state, moved up so that chunk2mem is 16-byte aligned
+  let ptr = base + HEAP_INFO_BYTES + MALLOC_STATE_BYTES;
+  const misalign = (ptr + CHUNK_HDR_SZ) & ALIGN_MASK;
+  if (misalign) ptr += MALLOC_ALIGNMENT - misalign;
+  const saved = cur;
+  useArena(idx);
+  as64(A_SYSTEM_MEM, hsize);
+  as32(A_ATTACHED, 1);
+  as32(A_HEAP, h);
+  as32(A_HEAP_COUNT, 1);
+  const t = newRec(ptr, base + hsize - ptr, ST_TOP, idx);
+  as32(A_TOP, t);
+  store<u32>(HR(h) + HR_FIRST, t);
+  touch(base + HEAP_INFO_BYTES, MALLOC_STATE_BYTES);
+  touchHeader(t);
+  const replaced = threadArena();
+  ts32(T_ARENA, idx);
+  as32(A_NEXT, arenaField32(MAIN, A_NEXT));
+  setArenaField32(MAIN, A_NEXT, idx);
+  detachArena(replaced);
+  useArena(saved);
+  return idx;
+}
+
+// arena_get2: the free list first, then a new arena while under the limit, then reuse.
+function arenaGet2(size: u64, avoid: u32): u32 {
+  let a = getFreeList();
+  if (a != NO_ARENA) return a;
+  if (!g64(G_NARENAS_LIMIT)) {
+    if (g64(G_ARENA_MAX)) gs64(G_NARENAS_LIMIT, g64(G_ARENA_MAX));
+    else if (g64(G_NARENAS) > g64(G_ARENA_TEST)) gs64(G_NARENAS_LIMIT, NARENAS_PER_CORE * g64(G_CORES));
+  }
+  // narenas <= narenas_limit - 1, unsigned: a limit of 0 (not fixed yet) never stops it
+  if (g64(G_NARENAS) <= g64(G_NARENAS_LIMIT) - 1 && g64(G_NARENAS) < MAX_ARENAS) {
+    gs64(G_NARENAS, g64(G_NARENAS) + 1);
+    a = newArena(size);
+    if (a == NO_ARENA) gs64(G_NARENAS, g64(G_NARENAS) - 1);
+    return a;
+  }
+  return reusedArena(avoid);
+}
+
+// arena_get: the thread's arena, or one from arena_get2 when it has none. Leaves it current.
+function arenaGet(size: u64): u32 {
+  let a = threadArena();
+  if (a == NO_ARENA) a = arenaGet2(size, NO_ARENA);
+  if (a != NO_ARENA) useArena(a);
+  return a;
+}
+
+// arena_get_retry: after a failure, a thread arena retries in the main arena and the main
+// arena's thread in another arena.
+function arenaGetRetry(a: u32, size: u64): u32 {
+  if (a != MAIN) { useArena(MAIN); return MAIN; }
+  const r = arenaGet2(size, a);
+  if (r != NO_ARENA) useArena(r);
+  return r;
+}
+
+// tcache_init: the cache itself is a chunk of the thread's arena, taken on the first call that needs it.
+function tcacheInit(): void {
+  if (tcOn() || t32(T_SHUTTING_DOWN)) return;
+  let a = arenaGet(TCACHE_STRUCT_BYTES);
+  let c: u32 = a == NO_ARENA ? sysMallocNoArena(request2size(TCACHE_STRUCT_BYTES)) : intMalloc(request2size(TCACHE_STRUCT_BYTES));
+  if (!c && a != NO_ARENA) {
+    a = arenaGetRetry(a, TCACHE_STRUCT_BYTES);
+    c = a == NO_ARENA ? 0 : intMalloc(request2size(TCACHE_STRUCT_BYTES));
+  }
   if (!c) return;
   touch(addrOf(c) + CHUNK_HDR_SZ, TCACHE_STRUCT_BYTES);
-  st32(H_TCACHE_ON, 1);
+  ts32(T_TCACHE_ON, 1);
+  ts32(T_TCACHE_CHUNK, c);
 }
 
 // ---------------------------------------------------------------- system memory
@@ -544,15 +937,15 @@ function mmapChunk(nb: u64): u32 {
   const base = vmReserve(size, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
   if (!base) return 0;
   if (vmCommit(base, size) != Status.OK) { vmRelease(base); return 0; }
-  const c = newRec(base, size, ST_MMAPPED);
+  const c = newRec(base, size, ST_MMAPPED, NO_ARENA);
   setFdNext(c, 0); // offset of the chunk in its mapping
-  const head = ld32(H_MMAP_HEAD);
+  const head = g32(G_MMAP_HEAD);
   setFd(c, head);
   setBk(c, 0);
   if (head) setBk(head, c);
-  st32(H_MMAP_HEAD, c);
-  add64(H_N_MMAPS, 1);
-  add64(H_MMAPPED_MEM, <i64>size);
+  gs32(G_MMAP_HEAD, c);
+  gadd(G_N_MMAPS, 1);
+  gadd(G_MMAPPED_MEM, <i64>size);
   touchHeader(c);
   return c;
 }
@@ -562,9 +955,9 @@ function unmapChunk(c: u32): void {
   const total = offset + sizeOf(c);
   const f = fd(c), k = bk(c);
   if (f) setBk(f, k);
-  if (k) setFd(k, f); else st32(H_MMAP_HEAD, f);
-  add64(H_N_MMAPS, -1);
-  add64(H_MMAPPED_MEM, -<i64>total);
+  if (k) setFd(k, f); else gs32(G_MMAP_HEAD, f);
+  gadd(G_N_MMAPS, -1);
+  gadd(G_MMAPPED_MEM, -<i64>total);
   vmRelease(addrOf(c) - offset);
   dropRec(c);
 }
@@ -574,39 +967,95 @@ function splitTop(nb: u64): u32 {
   const t = topRec();
   const rest = splitAt(t, nb, ST_TOP);
   setState(t, ST_INUSE);
-  st32(H_TOP, rest);
+  as32(A_TOP, rest);
   touchHeader(rest);
   return t;
 }
 
-// sysmalloc: a mapping for big requests, else more break.
+// sysmalloc with no usable arena: a mapping whatever the threshold.
+function sysMallocNoArena(nb: u64): u32 { return mmapChunk(nb); }
+
+// sysmalloc: a mapping for big requests, else more break (main arena) or more heap (thread arena).
 function sysMalloc(nb: u64): u32 {
-  if (nb >= ld64(H_MMAP_THRESHOLD) && ld64(H_N_MMAPS) < ld64(H_N_MMAPS_MAX)) {
+  let triedMmap = false;
+  if (nb >= g64(G_MMAP_THRESHOLD) && g64(G_N_MMAPS) < g64(G_N_MMAPS_MAX)) {
     const c = mmapChunk(nb);
     if (c) return c;
+    triedMmap = true;
   }
+  if (cur != MAIN) return sysMallocHeap(nb, triedMmap);
   const old = topSize();
-  let size = alignUp(nb + ld64(H_TOP_PAD) + MINSIZE - old, PAGE_SIZE_BYTES);
+  let size = alignUp(nb + g64(G_TOP_PAD) + MINSIZE - old, PAGE_SIZE_BYTES);
   if (size > MAX_CHUNK_BYTES) return 0;
-  const base = ld64(H_BASE);
+  const base = a64(A_BASE);
   if (!base) {
     const b = vmReserve(size, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_PAGE_ALIGNED);
     if (!b) return 0;
     if (vmCommit(b, size) != Status.OK) { vmRelease(b); return 0; }
-    st64(H_BASE, b);
-    st64(H_SYSTEM_MEM, size);
-    const t = newRec(b, size, ST_TOP);
-    st32(H_TOP, t);
-    st32(H_FIRST, t);
+    as64(A_BASE, b);
+    as64(A_SYSTEM_MEM, size);
+    const t = newRec(b, size, ST_TOP, MAIN);
+    as32(A_TOP, t);
+    as32(A_FIRST, t);
     touchHeader(t);
   } else {
-    const sys = ld64(H_SYSTEM_MEM);
+    const sys = a64(A_SYSTEM_MEM);
     if (sys + size > MAX_CHUNK_BYTES) return 0;
     // The break cannot move (address space): glibc would fall back to a mapping; we fail.
     if (vmResize(base, sys + size) != Status.OK) return 0;
     if (vmCommit(base + sys, size) != Status.OK) { vmResize(base, sys); return 0; }
-    st64(H_SYSTEM_MEM, sys + size);
+    as64(A_SYSTEM_MEM, sys + size);
     setSize(topRec(), old + size);
+  }
+  if (topSize() >= nb + MINSIZE) return splitTop(nb);
+  return 0;
+}
+
+// sysmalloc for a thread arena: grow the last heap, else map a new heap (the old top is freed and
+// two fenceposts close the old heap), else (if not tried yet) a mapping.
+function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
+  const t = topRec();
+  const oldSize = sizeOf(t);
+  const h = a32(A_HEAP);
+  const oldHeapSize = load<u64>(HR(h) + HR_SIZE);
+  if (<i64>(MINSIZE + nb) - <i64>oldSize > 0 && growHeap(h, MINSIZE + nb - oldSize)) {
+    const grown = load<u64>(HR(h) + HR_SIZE) - oldHeapSize;
+    aadd(A_SYSTEM_MEM, <i64>grown);
+    setSize(t, oldSize + grown);
+    touchHeader(t);
+  } else {
+    const nh = newHeap(nb + (MINSIZE + HEAP_INFO_BYTES), g64(G_TOP_PAD), cur);
+    if (nh) {
+      const nbase = load<u64>(HR(nh) + HR_BASE);
+      const nsize = load<u64>(HR(nh) + HR_SIZE);
+      store<u32>(HR(nh) + HR_PREV, h);
+      aadd(A_SYSTEM_MEM, <i64>nsize);
+      as32(A_HEAP, nh);
+      as32(A_HEAP_COUNT, a32(A_HEAP_COUNT) + 1);
+      const nt = newRec(nbase + HEAP_INFO_BYTES, nsize - HEAP_INFO_BYTES, ST_TOP, cur);
+      store<u32>(HR(nh) + HR_FIRST, nt);
+      as32(A_TOP, nt);
+      touchHeader(nt);
+      // The old top: its last 32 bytes (at least) become the fenceposts, the rest is freed.
+      const freed = (oldSize - MINSIZE) & ~ALIGN_MASK;
+      if (freed >= MINSIZE) {
+        setSize(t, freed);
+        const fence = newRec(addrOf(t) + freed, oldSize - freed, ST_FENCE, cur);
+        setPrevP(fence, t);
+        setNextP(t, fence);
+        touchHeader(fence);
+        store<u32>(HR(h) + HR_FENCE, fence);
+        setState(t, ST_INUSE);
+        intFree(t);
+      } else {
+        setState(t, ST_FENCE); // too small to free: in use, with the fenceposts
+        store<u32>(HR(h) + HR_FENCE, t);
+        touchHeader(t);
+      }
+    } else if (!triedMmap) {
+      const c = mmapChunk(nb);
+      if (c) return c;
+    }
   }
   if (topSize() >= nb + MINSIZE) return splitTop(nb);
   return 0;
@@ -625,15 +1074,66 @@ function sysTrim(pad: u64): u64 {
   if (<u64>area <= pad) return 0;
   const extra = <i64>alignDown(<u64>area - pad, PAGE_SIZE_BYTES);
   if (!extra) return 0;
-  const sys = ld64(H_SYSTEM_MEM);
+  const sys = a64(A_SYSTEM_MEM);
   const newSys = <u64>(<i64>sys - extra);
   if (extra < 0 && newSys > MAX_CHUNK_BYTES) return 0;
-  if (vmResize(ld64(H_BASE), newSys) != Status.OK) return 0;
-  if (extra < 0 && vmCommit(ld64(H_BASE) + sys, newSys - sys) != Status.OK) { vmResize(ld64(H_BASE), sys); return 0; }
-  st64(H_SYSTEM_MEM, newSys);
+  if (vmResize(a64(A_BASE), newSys) != Status.OK) return 0;
+  if (extra < 0 && vmCommit(a64(A_BASE) + sys, newSys - sys) != Status.OK) { vmResize(a64(A_BASE), sys); return 0; }
+  as64(A_SYSTEM_MEM, newSys);
   setSize(t, <u64>(<i64>top - extra));
   touchHeader(t);
   return extra > 0 ? <u64>extra : 0;
+}
+
+// heap_trim for the current thread arena: while its last heap holds nothing but top (and is not
+// the first), unmap it if what would be left at the end of the previous heap is big enough, and
+// that end (the fenceposts, with a free chunk before them) becomes top; then shrink the last heap
+// like systrim shrinks the break.
+function heapTrim(pad: u64): void {
+  let h = a32(A_HEAP);
+  let top = topRec();
+  while (addrOf(top) == load<u64>(HR(h) + HR_BASE) + HEAP_INFO_BYTES) {
+    const prevHeap = load<u32>(HR(h) + HR_PREV);
+    if (!prevHeap) break;
+    const prevSize = load<u64>(HR(prevHeap) + HR_SIZE);
+    // the fence record ends the previous heap; a binned chunk before it joins the new top
+    const fence = load<u32>(HR(prevHeap) + HR_FENCE);
+    const before = prevP(fence);
+    let newSize = sizeOf(fence);
+    if (isBinned(before)) newSize += sizeOf(before);
+    if (newSize + (HEAP_MAX_SIZE - prevSize) < pad + MINSIZE + PAGE_SIZE_BYTES) break;
+    const hsize = load<u64>(HR(h) + HR_SIZE);
+    aadd(A_SYSTEM_MEM, -<i64>hsize);
+    vmRelease(load<u64>(HR(h) + HR_BASE));
+    dropRec(top);
+    dropRecord(HEAPS, h);
+    h = prevHeap;
+    as32(A_HEAP, h);
+    as32(A_HEAP_COUNT, a32(A_HEAP_COUNT) - 1);
+    if (isBinned(before)) {
+      unlinkChunk(before);
+      setSize(before, newSize);
+      setNextP(before, 0);
+      dropRec(fence);
+      top = before;
+    } else {
+      top = fence;
+    }
+    setState(top, ST_TOP);
+    as32(A_TOP, top);
+    store<u32>(HR(h) + HR_FENCE, 0);
+    touchHeader(top);
+  }
+  const topSz = sizeOf(top);
+  if (topSz < g64(G_TRIM_THRESHOLD)) return;
+  const area = <i64>topSz - <i64>MINSIZE - 1;
+  if (area < 0 || <u64>area <= pad) return;
+  const extra = alignDown(<u64>area - pad, PAGE_SIZE_BYTES);
+  if (!extra) return;
+  if (!shrinkHeap(h, extra)) return;
+  aadd(A_SYSTEM_MEM, -<i64>extra);
+  setSize(top, topSz - extra);
+  touchHeader(top);
 }
 
 // ---------------------------------------------------------------- _int_malloc
@@ -644,8 +1144,8 @@ function smallBinTake(b: i32, nb: u64): u32 {
   unlinkChunk(victim);
   setState(victim, ST_INUSE);
   const ti = tcIndex(nb);
-  if (ld32(H_TCACHE_ON) && ti < ld64(H_TCACHE_BINS)) {
-    while (<u64>tcCount(ti) < ld64(H_TCACHE_COUNT) && binLast(b)) {
+  if (tcOn() && ti < g64(G_TCACHE_BINS)) {
+    while (<u64>tcCount(ti) < g64(G_TCACHE_COUNT) && binLast(b)) {
       const t = binLast(b);
       unlinkChunk(t);
       tcachePut(t, ti);
@@ -659,19 +1159,19 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   if (sizeOf(victim) - nb < MINSIZE) return;
   const r = splitAt(victim, nb, ST_INUSE);
   toUnsortedFront(r);
-  if (advertise) st64(H_LAST_REMAINDER, addrOf(r));
+  if (advertise) as64(A_LAST_REMAINDER, addrOf(r));
 }
 
 function intMalloc(nb: u64): u32 {
-  const tcOn = ld32(H_TCACHE_ON) != 0;
+  const tcOnNow = tcOn();
   const ti = tcIndex(nb);
   // fastbin
-  if (nb <= ld64(H_MAX_FAST)) {
+  if (nb <= g64(G_MAX_FAST)) {
     const fi = fastIndex(nb);
     if (fastHead(fi)) {
       const victim = fastPop(fi);
-      if (tcOn && ti < ld64(H_TCACHE_BINS)) {
-        while (<u64>tcCount(ti) < ld64(H_TCACHE_COUNT) && fastHead(fi)) {
+      if (tcOnNow && ti < g64(G_TCACHE_BINS)) {
+        while (<u64>tcCount(ti) < g64(G_TCACHE_COUNT) && fastHead(fi)) {
           const t = fastPop(fi);
           tcachePut(t, ti);
         }
@@ -685,33 +1185,33 @@ function intMalloc(nb: u64): u32 {
     if (binLast(idx)) return smallBinTake(idx, nb);
   } else {
     idx = largeIndex(nb);
-    if (ld32(H_HAVE_FAST)) consolidate();
+    if (a32(A_HAVE_FAST)) consolidate();
   }
 
-  const tcacheNb = tcOn && ti < ld64(H_TCACHE_BINS);
+  const tcacheNb = tcOnNow && ti < g64(G_TCACHE_BINS);
   let returnCached = false;
   let unsortedCount: u64 = 0;
-  const limit = ld64(H_UNSORTED_LIMIT);
+  const limit = g64(G_UNSORTED_LIMIT);
 
   for (;;) {
     let iters = 0;
     let victim: u32;
     while ((victim = binLast(UNSORTED)) != 0) {
       const size = sizeOf(victim);
-      if (inSmallRange(nb) && bk(victim) == 0 && addrOf(victim) == ld64(H_LAST_REMAINDER) &&
+      if (inSmallRange(nb) && bk(victim) == 0 && addrOf(victim) == a64(A_LAST_REMAINDER) &&
         size > nb + MINSIZE) {
         // The last remainder alone in unsorted: split it again (locality for runs of small requests).
         unlinkChunk(victim);
         setState(victim, ST_INUSE);
         const r = splitAt(victim, nb, ST_INUSE);
         toUnsortedFront(r);
-        st64(H_LAST_REMAINDER, addrOf(r));
+        as64(A_LAST_REMAINDER, addrOf(r));
         touch(addrOf(r) + sizeOf(r), SIZE_SZ);
         return victim;
       }
       unlinkChunk(victim);
       if (size == nb) {
-        if (tcacheNb && <u64>tcCount(ti) < ld64(H_TCACHE_COUNT)) {
+        if (tcacheNb && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
           tcachePut(victim, ti);
           returnCached = true;
           continue;
@@ -749,7 +1249,7 @@ function intMalloc(nb: u64): u32 {
     }
 
     if (topSize() >= nb + MINSIZE) return splitTop(nb);
-    if (ld32(H_HAVE_FAST)) {
+    if (a32(A_HAVE_FAST)) {
       consolidate();
       idx = inSmallRange(nb) ? smallIndex(nb) : largeIndex(nb);
       continue;
@@ -759,34 +1259,58 @@ function intMalloc(nb: u64): u32 {
   return 0;
 }
 
-// ---------------------------------------------------------------- _int_free
+// ---------------------------------------------------------------- _int_free (p belongs to the current arena)
 
 function intFree(p: u32): void {
   const size = sizeOf(p);
   const ti = tcIndex(size);
-  if (ld32(H_TCACHE_ON) && ti < ld64(H_TCACHE_BINS) && <u64>tcCount(ti) < ld64(H_TCACHE_COUNT)) {
+  if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
     tcachePut(p, ti);
     return;
   }
-  if (size <= ld64(H_MAX_FAST)) {
+  if (size <= g64(G_MAX_FAST)) {
     const fi = fastIndex(size);
     setFd(p, fastHead(fi));
     setFastHead(fi, p);
     setState(p, ST_FAST);
-    st32(H_HAVE_FAST, 1);
-    add64(H_FAST_CHUNKS, 1);
-    add64(H_FAST_BYTES, <i64>size);
+    as32(A_HAVE_FAST, 1);
+    aadd(A_FAST_CHUNKS, 1);
+    aadd(A_FAST_BYTES, <i64>size);
     touch(addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
     return;
   }
   const merged = releaseChunk(p);
   if (merged >= FASTBIN_CONSOLIDATION_THRESHOLD) {
-    if (ld32(H_HAVE_FAST)) consolidate();
-    if (topSize() >= ld64(H_TRIM_THRESHOLD)) sysTrim(ld64(H_TOP_PAD));
+    if (a32(A_HAVE_FAST)) consolidate();
+    if (cur == MAIN) {
+      if (topSize() >= g64(G_TRIM_THRESHOLD)) sysTrim(g64(G_TOP_PAD));
+    } else {
+      heapTrim(g64(G_TOP_PAD)); // always tried: the heap might go away
+    }
   }
 }
 
+// __libc_free's path for a chunk (the calling thread's tcache is set up, or shut down).
+function freeChunk(c: u32): void {
+  if (stateOf(c) == ST_MMAPPED) {
+    // The dynamic threshold rule compares the size word, IS_MMAPPED bit included.
+    const word = sizeOf(c) | IS_MMAPPED;
+    if (!g32(G_NO_DYN) && word > g64(G_MMAP_THRESHOLD) && word <= DEFAULT_MMAP_THRESHOLD_MAX) {
+      gs64(G_MMAP_THRESHOLD, sizeOf(c));
+      gs64(G_TRIM_THRESHOLD, 2 * sizeOf(c));
+    }
+    unmapChunk(c);
+    return;
+  }
+  useArena(arenaOf(c));
+  intFree(c);
+}
+
 // ---------------------------------------------------------------- public calls
+
+// _int_malloc in arena `a`, or a mapping when there is no arena (sysmalloc with av == NULL).
+// @ts-ignore: decorator
+@inline function mallocIn(a: u32, nb: u64): u32 { return a == NO_ARENA ? sysMallocNoArena(nb) : intMalloc(nb); }
 
 // __libc_malloc
 function libcMalloc(bytes: u64): u32 {
@@ -794,9 +1318,15 @@ function libcMalloc(bytes: u64): u32 {
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;
   const ti = tcIndex(nb);
-  maybeInitTcache();
-  if (ti < ld64(H_TCACHE_BINS) && ld32(H_TCACHE_ON) && tcCount(ti) > 0) return tcacheGet(ti);
-  return intMalloc(nb);
+  tcacheInit();
+  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcacheGet(ti);
+  let a = arenaGet(bytes);
+  let victim = mallocIn(a, nb);
+  if (!victim && a != NO_ARENA && g32(G_MULTI)) {
+    a = arenaGetRetry(a, bytes);
+    victim = mallocIn(a, nb);
+  }
+  return victim;
 }
 
 // Bookkeeping and page touching for a chunk handed to the program.
@@ -813,7 +1343,7 @@ function handOut(c: u32): u32 {
   return c;
 }
 
-// _int_memalign (alignment > 16, a power of two)
+// _int_memalign (alignment > 16, a power of two), in the current arena
 function intMemalign(alignment: u64, bytes: u64): u32 {
   if (bytes > PTRDIFF_MAX) return 0;
   const nb = request2size(bytes);
@@ -847,14 +1377,14 @@ function intMemalign(alignment: u64, bytes: u64): u32 {
   return p;
 }
 
-// _int_realloc (p in the break segment, nb its new padded size)
+// _int_realloc (p in the current arena, nb its new padded size)
 function intRealloc(p: u32, nb: u64): u32 {
   const oldsize = sizeOf(p);
   const next = nextP(p);
   let newsize: u64;
   if (oldsize >= nb) {
     newsize = oldsize;
-  } else if (next == topRec() && oldsize + sizeOf(next) >= nb + MINSIZE) {
+  } else if (next != 0 && next == topRec() && oldsize + sizeOf(next) >= nb + MINSIZE) {
     // Grow into top.
     const total = oldsize + sizeOf(next);
     setAddr(next, addrOf(p) + nb);
@@ -903,6 +1433,9 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   const padP = param(params, count, PT_TOP_PAD);
   const mmapMaxP = param(params, count, PT_MMAP_MAX);
   const limitP = param(params, count, PT_TCACHE_UNSORTED_LIMIT);
+  const arenaMaxP = param(params, count, PT_ARENA_MAX);
+  const arenaTestP = param(params, count, PT_ARENA_TEST);
+  const coresP = param(params, count, PT_CORES);
   // Values glibc would refuse are errors here (glibc ignores them silently).
   if (!isNaN(tcCountP) && (tcCountP < 0 || tcCountP > <f64>MAX_TCACHE_COUNT)) return Status.BAD_PARAM;
   if (!isNaN(tcMaxP) && (tcMaxP < 0 || tcMaxP > <f64>MAX_TCACHE_SIZE)) return Status.BAD_PARAM;
@@ -912,63 +1445,83 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   if (!isNaN(padP) && (padP < 0 || padP > <f64>MAX_TOP_PAD)) return Status.BAD_PARAM;
   if (!isNaN(mmapMaxP) && (mmapMaxP < 0 || mmapMaxP > 2147483647)) return Status.BAD_PARAM;
   if (!isNaN(limitP) && limitP < 0) return Status.BAD_PARAM;
-  use(heapIndex);
-  memory.fill(hs, 0, HS_BYTES);
-  st64(H_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
-  st64(H_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
+  // arena_max and arena_test: glibc's tunables have a minimum of 1 (0 = not set for arena_max)
+  if (!isNaN(arenaMaxP) && (arenaMaxP < 0 || arenaMaxP != Math.floor(arenaMaxP) || arenaMaxP > 9007199254740991)) return Status.BAD_PARAM;
+  if (!isNaN(arenaTestP) && (arenaTestP < 1 || arenaTestP != Math.floor(arenaTestP) || arenaTestP > 9007199254740991)) return Status.BAD_PARAM;
+  if (!isNaN(coresP) && (coresP < 1 || coresP != Math.floor(coresP) || coresP > <f64>MAX_CORES)) return Status.BAD_PARAM;
+  hs = heapState + <usize>heapIndex * G_BYTES;
+  owner = <u8>heapIndex;
+  memory.fill(hs, 0, G_BYTES);
+  gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
+  gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;
   // set_max_fast: 0 (and anything below a chunk) leaves no chunk size fast
-  st64(H_MAX_FAST, mx <= ALIGN_MASK - SIZE_SZ ? MINSIZE / 2 : (mx + SIZE_SZ) & ~ALIGN_MASK);
-  st64(H_TRIM_THRESHOLD, isNaN(trimP) ? DEFAULT_TRIM_THRESHOLD : <u64>trimP);
-  st64(H_MMAP_THRESHOLD, isNaN(mmapP) ? DEFAULT_MMAP_THRESHOLD : <u64>mmapP);
-  st64(H_TOP_PAD, isNaN(padP) ? DEFAULT_TOP_PAD : <u64>padP);
-  st64(H_N_MMAPS_MAX, isNaN(mmapMaxP) ? DEFAULT_MMAP_MAX : <u64>mmapMaxP);
-  st64(H_UNSORTED_LIMIT, isNaN(limitP) ? 0 : <u64>limitP);
+  gs64(G_MAX_FAST, mx <= ALIGN_MASK - SIZE_SZ ? MINSIZE / 2 : (mx + SIZE_SZ) & ~ALIGN_MASK);
+  gs64(G_TRIM_THRESHOLD, isNaN(trimP) ? DEFAULT_TRIM_THRESHOLD : <u64>trimP);
+  gs64(G_MMAP_THRESHOLD, isNaN(mmapP) ? DEFAULT_MMAP_THRESHOLD : <u64>mmapP);
+  gs64(G_TOP_PAD, isNaN(padP) ? DEFAULT_TOP_PAD : <u64>padP);
+  gs64(G_N_MMAPS_MAX, isNaN(mmapMaxP) ? DEFAULT_MMAP_MAX : <u64>mmapMaxP);
+  gs64(G_UNSORTED_LIMIT, isNaN(limitP) ? 0 : <u64>limitP);
+  gs64(G_ARENA_MAX, isNaN(arenaMaxP) ? 0 : <u64>arenaMaxP);
+  gs64(G_ARENA_TEST, isNaN(arenaTestP) ? DEFAULT_ARENA_TEST : <u64>arenaTestP);
+  gs64(G_CORES, isNaN(coresP) ? DEFAULT_CORES : <u64>coresP);
   // Setting any of these turns the dynamic mmap/trim threshold off (do_set_* in malloc.c).
-  st32(H_NO_DYN, !isNaN(trimP) || !isNaN(mmapP) || !isNaN(padP) || !isNaN(mmapMaxP) ? 1 : 0);
-  st64(H_LAST_REMAINDER, 0);
+  gs32(G_NO_DYN, !isNaN(trimP) || !isNaN(mmapP) || !isNaN(padP) || !isNaN(mmapMaxP) ? 1 : 0);
+  gs32(G_FREE_LIST, NO_ARENA);
+  gs32(G_NEXT_TO_USE, NO_ARENA);
+  gs64(G_NARENAS, 1);
+  // the main arena: alone in the circular list
+  addArenaState();
+  setArenaField32(MAIN, A_NEXT, MAIN);
+  useArena(MAIN);
   return Status.OK;
 }
 
 export function ptAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
-  use(heapIndex);
+  enter(heapIndex);
   if (alignLog2 > 4) {
+    // _mid_memalign: the thread's arena (asked for with the whole span it may need)
     const alignment = <u64>1 << alignLog2;
-    return handOut(intMemalign(alignment < MINSIZE ? MINSIZE : alignment, size));
+    const al = alignment < MINSIZE ? MINSIZE : alignment;
+    let a = arenaGet(size + al + MINSIZE);
+    if (a == NO_ARENA) return 0;
+    let p = intMemalign(al, size);
+    if (!p && g32(G_MULTI)) {
+      a = arenaGetRetry(a, size);
+      if (a != NO_ARENA) p = intMemalign(al, size);
+    }
+    return handOut(p);
   }
   return handOut(libcMalloc(size));
 }
 
 // __libc_calloc: like malloc, but the tcache is never consulted (only _int_malloc).
 export function ptCalloc(heapIndex: i32, size: u64): u32 {
-  use(heapIndex);
+  enter(heapIndex);
   if (size > PTRDIFF_MAX) return 0;
   const nb = request2size(size);
   if (nb > MAX_CHUNK_BYTES) return 0;
-  maybeInitTcache();
-  return handOut(intMalloc(nb));
+  tcacheInit();
+  let a = arenaGet(size);
+  let c = mallocIn(a, nb);
+  if (!c && a != NO_ARENA && g32(G_MULTI)) {
+    a = arenaGetRetry(a, size);
+    c = mallocIn(a, nb);
+  }
+  return handOut(c);
 }
 
 export function ptFree(heapIndex: i32, c: u32): void {
-  use(heapIndex);
-  if (stateOf(c) == ST_MMAPPED) {
-    // The dynamic threshold rule compares the size word, IS_MMAPPED bit included.
-    const word = sizeOf(c) | IS_MMAPPED;
-    if (!ld32(H_NO_DYN) && word > ld64(H_MMAP_THRESHOLD) && word <= DEFAULT_MMAP_THRESHOLD_MAX) {
-      st64(H_MMAP_THRESHOLD, sizeOf(c));
-      st64(H_TRIM_THRESHOLD, 2 * sizeOf(c));
-    }
-    unmapChunk(c);
-    return;
-  }
-  maybeInitTcache();
-  intFree(c);
+  enter(heapIndex);
+  if (stateOf(c) != ST_MMAPPED) tcacheInit();
+  freeChunk(c);
 }
 
 // __libc_realloc. A size of 0 is treated as a request for the smallest chunk (the engine's
 // REALLOC keeps the block alive; glibc's realloc(p, 0) frees, which traces record as a free).
+// The chunk is resized in its own arena, whichever thread calls.
 export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
-  use(heapIndex);
+  enter(heapIndex);
   if (size > PTRDIFF_MAX) return 0;
   const nb = request2size(size);
   if (nb > MAX_CHUNK_BYTES) return 0;
@@ -982,7 +1535,7 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
     if (vmResize(base, newTotal) == Status.OK) {
       if (newTotal > total) vmCommit(base + total, newTotal - total);
       setSize(c, newTotal - offset);
-      add64(H_MMAPPED_MEM, <i64>newTotal - <i64>total);
+      gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
       touch(base, newTotal);
       return c;
     }
@@ -991,7 +1544,7 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
       vmRelease(base);
       setAddr(c, nbase + offset);
       setSize(c, newTotal - offset);
-      add64(H_MMAPPED_MEM, <i64>newTotal - <i64>total);
+      gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
       touch(nbase, newTotal);
       return c;
     }
@@ -1002,16 +1555,21 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
     unmapChunk(c);
     return n;
   }
-  maybeInitTcache();
+  tcacheInit();
+  useArena(arenaOf(c));
   const r = intRealloc(c, nb);
-  return r;
+  if (r || !g32(G_MULTI)) return r;
+  // Try harder in another arena: malloc, copy, free the old chunk in its own arena.
+  const n = handOut(libcMalloc(size));
+  if (!n) return 0;
+  useArena(arenaOf(c));
+  intFree(c);
+  return n;
 }
 
-// malloc_trim(pad): consolidate, madvise the whole pages inside big free chunks (resident drops,
-// arena does not), then trim top like free does. Returns the resident bytes given back.
-export function ptTrim(heapIndex: i32, padBytes: u64): u64 {
-  use(heapIndex);
-  const before = vmOwnerResident(owner);
+// mtrim for the current arena: consolidate, madvise the whole pages inside big free chunks
+// (resident drops, the arena does not); the main arena then trims top like free does.
+function mtrim(pad: u64): void {
   consolidate();
   const first = binIndex(PAGE_SIZE_BYTES);
   for (let b = UNSORTED; b < NBINS; b++) {
@@ -1024,24 +1582,102 @@ export function ptTrim(heapIndex: i32, padBytes: u64): u64 {
       if (rest > PAGE_SIZE_BYTES - 1) vmPurge(paligned, alignDown(rest, PAGE_SIZE_BYTES));
     }
   }
-  sysTrim(padBytes);
+  if (cur == MAIN) sysTrim(pad);
+}
+
+// malloc_trim(pad): mtrim of every arena in list order. Returns the resident bytes given back.
+export function ptTrim(heapIndex: i32, padBytes: u64): u64 {
+  enter(heapIndex);
+  const before = vmOwnerResident(owner);
+  let a = MAIN;
+  do {
+    useArena(a);
+    mtrim(padBytes);
+    a = a32(A_NEXT);
+  } while (a != MAIN);
   const after = vmOwnerResident(owner);
   return before > after ? before - after : 0;
 }
 
+// A thread exited (__malloc_arena_thread_freeres): its tcache chunks go back to their arenas
+// (no tcache now), then the tcache itself; its arena goes on the free list when it was the
+// last thread attached. The slot's state is then forgotten: a later thread starts afresh.
+export function ptThreadEnd(heapIndex: i32): void {
+  use(heapIndex);
+  const slot = clockThread();
+  if (slot >= g32(G_THREAD_CAP)) return;
+  const slotAt = <usize>g64(G_THREADS) + (<usize>slot << 3);
+  ts = load<usize>(slotAt);
+  if (!ts) return;
+  gs32(G_MULTI, 1);
+  ts32(T_SHUTTING_DOWN, 1);
+  if (tcOn()) {
+    ts32(T_TCACHE_ON, 0);
+    for (let i: u32 = 0; i < TCACHE_MAX_BINS; i++) {
+      const o = T_TC_HEADS + (<usize>i << 2);
+      let e: u32;
+      while ((e = t32(o)) != 0) {
+        ts32(o, fd(e));
+        ts32(T_TC_COUNTS + (<usize>i << 2), t32(T_TC_COUNTS + (<usize>i << 2)) - 1);
+        setState(e, ST_INUSE);
+        tcacheCount(e, -1);
+        freeChunk(e);
+      }
+    }
+    freeChunk(t32(T_TCACHE_CHUNK));
+  }
+  const a = threadArena();
+  ts32(T_ARENA, NO_ARENA);
+  if (a != NO_ARENA) {
+    const n = arenaField32(a, A_ATTACHED) - 1;
+    setArenaField32(a, A_ATTACHED, n);
+    if (!n) {
+      setArenaField32(a, A_NEXT_FREE, g32(G_FREE_LIST));
+      gs32(G_FREE_LIST, a);
+    }
+  }
+  heap.free(ts);
+  store<usize>(slotAt, 0);
+  ts = 0;
+}
+
 export function ptDestroy(heapIndex: i32): void {
   use(heapIndex);
-  let c = ld32(H_FIRST);
-  while (c) { const n = nextP(c); dropRec(c); c = n; }
-  if (ld64(H_BASE)) vmRelease(ld64(H_BASE));
-  c = ld32(H_MMAP_HEAD);
+  for (let i: u32 = 0; i < arenaCount(); i++) {
+    useArena(i);
+    if (i == MAIN) {
+      let c = a32(A_FIRST);
+      while (c) { const n = nextP(c); dropRec(c); c = n; }
+      if (a64(A_BASE)) vmRelease(a64(A_BASE));
+    } else {
+      let h = a32(A_HEAP);
+      while (h) {
+        let c = load<u32>(HR(h) + HR_FIRST);
+        while (c) { const n = nextP(c); dropRec(c); c = n; }
+        vmRelease(load<u64>(HR(h) + HR_BASE));
+        const prev = load<u32>(HR(h) + HR_PREV);
+        dropRecord(HEAPS, h);
+        h = prev;
+      }
+    }
+  }
+  let c = g32(G_MMAP_HEAD);
   while (c) {
     const n = fd(c);
     vmRelease(addrOf(c) - <u64>fdNext(c));
     dropRec(c);
     c = n;
   }
-  memory.fill(hs, 0, HS_BYTES);
+  for (let i: u32 = 0; i < arenaCount(); i++) heap.free(arenaPtr(i));
+  if (g64(G_ARENAS)) heap.free(<usize>g64(G_ARENAS));
+  for (let s: u32 = 0; s < g32(G_THREAD_CAP); s++) {
+    const t = load<usize>(<usize>g64(G_THREADS) + (<usize>s << 3));
+    if (t) heap.free(t);
+  }
+  if (g64(G_THREADS)) heap.free(<usize>g64(G_THREADS));
+  memory.fill(hs, 0, G_BYTES);
+  as = 0;
+  ts = 0;
 }
 
 export function ptUserAddress(heapIndex: i32, c: u32): u64 { return addrOf(c) + CHUNK_HDR_SZ; }
@@ -1051,37 +1687,74 @@ export function ptUsableBytes(c: u32): u64 {
   return stateOf(c) == ST_MMAPPED ? sizeOf(c) - CHUNK_HDR_SZ : sizeOf(c) - SIZE_SZ;
 }
 
+// Free bytes of the current arena: top + fastbins + bins (int_mallinfo's avail).
+// @ts-ignore: decorator
+@inline function arenaAvail(): u64 { return topSize() + a64(A_FAST_BYTES) + a64(A_BIN_BYTES); }
+
+// mallinfo2 summed over the arenas as glibc sums it; per arena (list order) the extras.
 export function ptSample(heapIndex: i32, out: usize): void {
   use(heapIndex);
-  const top = topSize();
-  const fastBytes = ld64(H_FAST_BYTES);
-  const avail = top + fastBytes + ld64(H_BIN_BYTES);
-  const sys = ld64(H_SYSTEM_MEM);
-  store<f64>(out + <usize>S_ARENA * 8, <f64>sys);
-  store<f64>(out + <usize>S_ORDBLKS * 8, <f64>(ld64(H_BIN_CHUNKS) + 1));
-  store<f64>(out + <usize>S_SMBLKS * 8, <f64>ld64(H_FAST_CHUNKS));
-  store<f64>(out + <usize>S_HBLKS * 8, <f64>ld64(H_N_MMAPS));
-  store<f64>(out + <usize>S_HBLKHD * 8, <f64>ld64(H_MMAPPED_MEM));
+  let sysTotal: u64 = 0, avail: u64 = 0, ordblks: u64 = 0, smblks: u64 = 0, fsmblks: u64 = 0;
+  let largest: u64 = 0, heaps: u64 = 0, tops: u64 = 0, free: u64 = 0;
+  let a = MAIN;
+  do {
+    useArena(a);
+    const av = arenaAvail();
+    const sys = a64(A_SYSTEM_MEM);
+    sysTotal += sys;
+    avail += av;
+    ordblks += a64(A_BIN_CHUNKS) + 1;
+    smblks += a64(A_FAST_CHUNKS);
+    fsmblks += a64(A_FAST_BYTES);
+    if (topRec()) tops++;
+    const lf = largestFree();
+    if (lf > largest) largest = lf;
+    if (a != MAIN) heaps += <u64>a32(A_HEAP_COUNT);
+    sampleExtra(<f64>sys);
+    sampleExtra(<f64>(sys - av));
+    sampleExtra(<f64>av);
+    sampleExtra(<f64>topSize());
+    sampleExtra(<f64>a64(A_TC_BYTES));
+    sampleExtra(<f64>a32(A_ATTACHED));
+    sampleExtra(<f64>(a == MAIN ? (a64(A_BASE) ? 1 : 0) : a32(A_HEAP_COUNT)));
+    sampleExtra(<f64>a64(A_FAST_BYTES));
+    a = a32(A_NEXT);
+  } while (a != MAIN);
+  for (let f = g32(G_FREE_LIST); f != NO_ARENA; f = arenaField32(f, A_NEXT_FREE)) free++;
+  useArena(MAIN);
+  store<f64>(out + <usize>S_ARENA * 8, <f64>sysTotal);
+  store<f64>(out + <usize>S_ORDBLKS * 8, <f64>ordblks);
+  store<f64>(out + <usize>S_SMBLKS * 8, <f64>smblks);
+  store<f64>(out + <usize>S_HBLKS * 8, <f64>g64(G_N_MMAPS));
+  store<f64>(out + <usize>S_HBLKHD * 8, <f64>g64(G_MMAPPED_MEM));
   store<f64>(out + <usize>S_USMBLKS * 8, 0);
-  store<f64>(out + <usize>S_FSMBLKS * 8, <f64>fastBytes);
-  store<f64>(out + <usize>S_UORDBLKS * 8, <f64>(sys - avail));
+  store<f64>(out + <usize>S_FSMBLKS * 8, <f64>fsmblks);
+  store<f64>(out + <usize>S_UORDBLKS * 8, <f64>(sysTotal - avail));
   store<f64>(out + <usize>S_FORDBLKS * 8, <f64>avail);
-  store<f64>(out + <usize>S_KEEPCOST * 8, <f64>top);
-  store<f64>(out + <usize>S_TCACHE_BYTES * 8, <f64>ld64(H_TC_BYTES));
-  store<f64>(out + <usize>S_MMAP_THRESHOLD * 8, <f64>ld64(H_MMAP_THRESHOLD));
-  // The engine's common view: busy = in use by the program or parked in the tcache/fastbins
-  // (the arena counts those as in use); free = top + bins.
-  store<f64>(out + <usize>K_BUSY * 8, <f64>(sys - avail + ld64(H_MMAPPED_MEM)));
+  store<f64>(out + <usize>S_KEEPCOST * 8, <f64>topSize());
+  store<f64>(out + <usize>S_TCACHE_BYTES * 8, <f64>g64(G_TC_BYTES));
+  store<f64>(out + <usize>S_MMAP_THRESHOLD * 8, <f64>g64(G_MMAP_THRESHOLD));
+  store<f64>(out + <usize>S_ARENAS * 8, <f64>arenaCount());
+  store<f64>(out + <usize>S_ARENA_HEAPS * 8, <f64>heaps);
+  store<f64>(out + <usize>S_ARENA_LIMIT * 8, <f64>g64(G_NARENAS_LIMIT));
+  store<f64>(out + <usize>S_FREE_ARENAS * 8, <f64>free);
+  // The engine's common view: busy = in use by the program or parked in tcaches/fastbins
+  // (the arenas count those as in use); free = tops + bins.
+  store<f64>(out + <usize>K_BUSY * 8, <f64>(sysTotal - avail + g64(G_MMAPPED_MEM)));
   store<f64>(out + <usize>K_FREE * 8, <f64>avail);
-  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>(ld64(H_BIN_CHUNKS) + ld64(H_FAST_CHUNKS) + (top ? 1 : 0)));
-  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largestFree());
-  store<f64>(out + <usize>K_SEGMENTS * 8, ld64(H_BASE) ? 1 : 0);
-  store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>ld64(H_N_MMAPS));
-  store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>ld64(H_MMAPPED_MEM));
+  let freeBlocks: u64 = tops;
+  a = MAIN;
+  do { useArena(a); freeBlocks += a64(A_BIN_CHUNKS) + a64(A_FAST_CHUNKS); a = a32(A_NEXT); } while (a != MAIN);
+  useArena(MAIN);
+  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>freeBlocks);
+  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largest);
+  store<f64>(out + <usize>K_SEGMENTS * 8, <f64>((a64(A_BASE) ? <u64>1 : <u64>0) + heaps));
+  store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>g64(G_N_MMAPS));
+  store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>g64(G_MMAPPED_MEM));
 }
 
-// Largest free chunk: top, the biggest chunk of the highest non-empty large bin, or a scan of
-// the unsorted list and the highest small bin (all bounded by the bin structure).
+// Largest free chunk of the current arena: top, the biggest chunk of the highest non-empty large
+// bin, or a scan of the unsorted list and the highest small bin (all bounded by the bin structure).
 function largestFree(): u64 {
   let best = topSize();
   for (let p = binFirst(UNSORTED); p; p = fd(p)) if (sizeOf(p) > best) best = sizeOf(p);
@@ -1092,32 +1765,40 @@ function largestFree(): u64 {
   return best;
 }
 
-// Free bytes that malloc_trim(0) would hand back now (madvise of whole pages inside free
-// chunks that are not fastbin chunks, plus the trimmable tail of top), for the diagnosis.
+// Free bytes that malloc_trim(0) would hand back now (madvise of whole pages inside free chunks
+// that are not fastbin chunks, in every arena, plus the trimmable tail of the main arena's top),
+// for the diagnosis.
 export function ptPurgeableBytes(heapIndex: i32): u64 {
   use(heapIndex);
   let total: u64 = 0;
-  for (let b = UNSORTED; b < NBINS; b++) {
-    for (let p = binLast(b); p; p = bk(p)) {
-      const size = sizeOf(p);
-      if (size <= PAGE_SIZE_BYTES - 1 + MALLOC_CHUNK_BYTES) continue;
-      const paligned = alignUp(addrOf(p) + MALLOC_CHUNK_BYTES, PAGE_SIZE_BYTES);
-      const rest = addrOf(p) + size - paligned;
-      if (rest > PAGE_SIZE_BYTES - 1) total += alignDown(rest, PAGE_SIZE_BYTES);
+  let a = MAIN;
+  do {
+    useArena(a);
+    for (let b = UNSORTED; b < NBINS; b++) {
+      for (let p = binLast(b); p; p = bk(p)) {
+        const size = sizeOf(p);
+        if (size <= PAGE_SIZE_BYTES - 1 + MALLOC_CHUNK_BYTES) continue;
+        const paligned = alignUp(addrOf(p) + MALLOC_CHUNK_BYTES, PAGE_SIZE_BYTES);
+        const rest = addrOf(p) + size - paligned;
+        if (rest > PAGE_SIZE_BYTES - 1) total += alignDown(rest, PAGE_SIZE_BYTES);
+      }
     }
-  }
+    a = a32(A_NEXT);
+  } while (a != MAIN);
+  useArena(MAIN);
   const top = topSize();
   if (top > MINSIZE + 1) total += alignDown(top - MINSIZE - 1, PAGE_SIZE_BYTES);
   return total;
 }
 
-// Bytes of free chunks (bins and fastbins) that lie below the highest chunk in use by the program
-// or parked in the tcache: the memory that chunk pins (only malloc_trim's madvise reaches it).
+// Bytes of free chunks (bins and fastbins) of the main arena that lie below the highest chunk in
+// use by the program or parked in a tcache: the memory that chunk pins (only malloc_trim's
+// madvise reaches it).
 export function ptPinnedBelowBytes(heapIndex: i32): u64 {
   use(heapIndex);
   const t = topRec();
   if (!t) return 0;
-  // Walk down from top to the highest chunk that the program or the tcache holds.
+  // Walk down from top to the highest chunk that the program or a tcache holds.
   let c = prevP(t);
   while (c && (stateOf(c) == ST_BIN || stateOf(c) == ST_FAST)) c = prevP(c);
   if (!c) return 0;
@@ -1126,35 +1807,65 @@ export function ptPinnedBelowBytes(heapIndex: i32): u64 {
   return total;
 }
 
-// ---------------------------------------------------------------- invariant check (P1..P4)
+// ---------------------------------------------------------------- invariant check (P1..P5)
 
-export function ptCheck(heapIndex: i32): i32 {
-  use(heapIndex);
-  // P1 tiling, P2 coalescing
-  let binChunks: u64 = 0, binBytes: u64 = 0, fastChunks: u64 = 0, fastBytes: u64 = 0;
-  let tcChunks: u64 = 0, tcBytes: u64 = 0;
-  const base = ld64(H_BASE);
-  if (base) {
-    let at = base;
-    let prev: u32 = 0;
-    let c = ld32(H_FIRST);
-    if (prevP(c)) return 1;
-    while (c) {
-      if (addrOf(c) != at || prevP(c) != prev || sizeOf(c) < MINSIZE) return 1;
-      const s = stateOf(c);
-      if (s == ST_TOP && (c != topRec() || nextP(c))) return 1;
-      if (s == ST_BIN) {
-        binChunks++; binBytes += sizeOf(c);
-        if (isBinned(prev) || isBinned(nextP(c)) || nextP(c) == topRec()) return 2;
-      }
-      if (s == ST_FAST) { fastChunks++; fastBytes += sizeOf(c); }
-      if (s == ST_TCACHE) { tcChunks++; tcBytes += sizeOf(c); }
-      if (s == ST_DEAD || s == ST_MMAPPED) return 1;
-      at += sizeOf(c);
-      prev = c;
-      c = nextP(c);
+// Counts met while walking the chunks of one arena.
+let walkBin: u64 = 0, walkBinBytes: u64 = 0, walkFast: u64 = 0, walkFastBytes: u64 = 0;
+let walkTc: u64 = 0, walkTcBytes: u64 = 0;
+
+// Walks one chain of chunks from `c`, which must tile [at, end) and finish with `last` state.
+function walkChain(c: u32, at: u64, end: u64, lastState: u8, arena: u32): i32 {
+  let prev: u32 = 0;
+  if (prevP(c)) return 1;
+  while (c) {
+    if (addrOf(c) != at || prevP(c) != prev || sizeOf(c) < MINSIZE || arenaOf(c) != arena) return 1;
+    const s = stateOf(c);
+    if (s == ST_TOP && (c != topRec() || nextP(c))) return 1;
+    if (s == ST_FENCE && nextP(c)) return 1;
+    if (s == ST_BIN) {
+      walkBin++; walkBinBytes += sizeOf(c);
+      if (isBinned(prev) || isBinned(nextP(c)) || (nextP(c) != 0 && nextP(c) == topRec())) return 2;
     }
-    if (prev != topRec() || at != base + ld64(H_SYSTEM_MEM)) return 1;
+    if (s == ST_FAST) { walkFast++; walkFastBytes += sizeOf(c); }
+    if (s == ST_TCACHE) { walkTc++; walkTcBytes += sizeOf(c); }
+    if (s == ST_DEAD || s == ST_MMAPPED) return 1;
+    at += sizeOf(c);
+    prev = c;
+    c = nextP(c);
+  }
+  if (stateOf(prev) != lastState || at != end) return 1;
+  return 0;
+}
+
+function checkArena(a: u32): i32 {
+  useArena(a);
+  walkBin = 0; walkBinBytes = 0; walkFast = 0; walkFastBytes = 0; walkTc = 0; walkTcBytes = 0;
+  // P1 tiling, P2 coalescing
+  if (a == MAIN) {
+    const base = a64(A_BASE);
+    if (base) {
+      const r = walkChain(a32(A_FIRST), base, base + a64(A_SYSTEM_MEM), ST_TOP, MAIN);
+      if (r) return r;
+    }
+  } else {
+    let sys: u64 = 0, n: u32 = 0;
+    let h = a32(A_HEAP);
+    let last = true;
+    while (h) {
+      const base = load<u64>(HR(h) + HR_BASE);
+      const size = load<u64>(HR(h) + HR_SIZE);
+      const first = load<u32>(HR(h) + HR_FIRST);
+      const prev = load<u32>(HR(h) + HR_PREV);
+      const start = prev ? base + HEAP_INFO_BYTES : addrOf(first);
+      if (load<u32>(HR(h) + HR_ARENA) != a || size > load<u64>(HR(h) + HR_MPROTECT)) return 1;
+      const r = walkChain(first, start, base + size, last ? ST_TOP : ST_FENCE, a);
+      if (r) return r;
+      sys += size;
+      n++;
+      last = false;
+      h = prev;
+    }
+    if (sys != a64(A_SYSTEM_MEM) || n != a32(A_HEAP_COUNT)) return 4;
   }
   // P3 lists
   let listed: u64 = 0;
@@ -1162,7 +1873,7 @@ export function ptCheck(heapIndex: i32): i32 {
     let prev: u32 = 0;
     let heads: u32 = 0;
     for (let p = binFirst(b); p; p = fd(p)) {
-      if (stateOf(p) != ST_BIN || binOf(p) != b || bk(p) != prev) return 3;
+      if (stateOf(p) != ST_BIN || binOf(p) != b || bk(p) != prev || arenaOf(p) != a) return 3;
       const s = sizeOf(p);
       if (b != UNSORTED && binIndex(s) != b) return 3;
       if (b >= 64 && prev && s > sizeOf(prev)) return 3;
@@ -1187,30 +1898,76 @@ export function ptCheck(heapIndex: i32): i32 {
       if (h != binFirst(b)) return 3;
     }
   }
-  if (listed != ld64(H_BIN_CHUNKS)) return 3;
+  if (listed != a64(A_BIN_CHUNKS)) return 3;
   for (let i = 0; i < NFASTBINS; i++) {
-    for (let p = fastHead(i); p; p = fd(p)) if (stateOf(p) != ST_FAST || fastIndex(sizeOf(p)) != i) return 3;
-  }
-  for (let i: u64 = 0; i < <u64>TCACHE_MAX_BINS; i++) {
-    let n: u32 = 0;
-    for (let p = ld32(H_TC_HEADS + (<usize>i << 2)); p; p = fd(p)) {
-      if (stateOf(p) != ST_TCACHE || tcIndex(sizeOf(p)) != i) return 3;
-      n++;
-    }
-    if (n != tcCount(i)) return 3;
+    for (let p = fastHead(i); p; p = fd(p)) if (stateOf(p) != ST_FAST || fastIndex(sizeOf(p)) != i || arenaOf(p) != a) return 3;
   }
   // P4 counters
-  if (binChunks != ld64(H_BIN_CHUNKS) || binBytes != ld64(H_BIN_BYTES)) return 4;
-  if (fastChunks != ld64(H_FAST_CHUNKS) || fastBytes != ld64(H_FAST_BYTES)) return 4;
-  if (tcChunks != ld64(H_TC_CHUNKS) || tcBytes != ld64(H_TC_BYTES)) return 4;
+  if (walkBin != a64(A_BIN_CHUNKS) || walkBinBytes != a64(A_BIN_BYTES)) return 4;
+  if (walkFast != a64(A_FAST_CHUNKS) || walkFastBytes != a64(A_FAST_BYTES)) return 4;
+  if (walkTcBytes != a64(A_TC_BYTES)) return 4;
+  return 0;
+}
+
+export function ptCheck(heapIndex: i32): i32 {
+  use(heapIndex);
+  let tcChunks: u64 = 0, tcBytes: u64 = 0;
+  // P5 the list visits every arena once
+  let seen: u32 = 0;
+  let a = MAIN;
+  do {
+    seen++;
+    if (seen > arenaCount()) return 5;
+    a = arenaField32(a, A_NEXT);
+  } while (a != MAIN);
+  if (seen != arenaCount()) return 5;
+  for (let i: u32 = 0; i < arenaCount(); i++) {
+    const r = checkArena(i);
+    if (r) return r;
+    tcChunks += walkTc;
+    tcBytes += walkTcBytes;
+  }
+  useArena(MAIN);
+  // tcaches: each list holds chunks of its size; the counts add up
+  let attached = new StaticArray<u32>(<i32>arenaCount());
+  let threadTcChunks: u64 = 0;
+  for (let s: u32 = 0; s < g32(G_THREAD_CAP); s++) {
+    const t = load<usize>(<usize>g64(G_THREADS) + (<usize>s << 3));
+    if (!t) continue;
+    let chunks: u64 = 0;
+    for (let i: u64 = 0; i < <u64>TCACHE_MAX_BINS; i++) {
+      let n: u32 = 0;
+      for (let p = load<u32>(t + T_TC_HEADS + (<usize>i << 2)); p; p = fd(p)) {
+        if (stateOf(p) != ST_TCACHE || tcIndex(sizeOf(p)) != i) return 3;
+        n++;
+      }
+      if (n != load<u32>(t + T_TC_COUNTS + (<usize>i << 2))) return 3;
+      chunks += n;
+    }
+    if (chunks != load<u64>(t + T_TC_CHUNKS)) return 4;
+    threadTcChunks += chunks;
+    const ta = load<u32>(t + T_ARENA);
+    if (ta != NO_ARENA) {
+      if (ta >= arenaCount()) return 5;
+      attached[ta]++;
+    }
+  }
+  if (tcChunks != g64(G_TC_CHUNKS) || tcBytes != g64(G_TC_BYTES) || threadTcChunks != tcChunks) return 4;
+  // P5 attachments: a free-list arena has none; an arena's count is its threads'
+  for (let f = g32(G_FREE_LIST); f != NO_ARENA; f = arenaField32(f, A_NEXT_FREE)) {
+    if (f >= arenaCount() || arenaField32(f, A_ATTACHED)) return 5;
+  }
+  for (let i: u32 = 0; i < arenaCount(); i++) if (arenaField32(i, A_ATTACHED) != attached[i]) return 5;
+  // P4 mapped chunks
   let maps: u64 = 0, mapBytes: u64 = 0;
-  for (let c = ld32(H_MMAP_HEAD); c; c = fd(c)) {
+  for (let c = g32(G_MMAP_HEAD); c; c = fd(c)) {
     if (stateOf(c) != ST_MMAPPED) return 4;
     maps++;
     mapBytes += <u64>fdNext(c) + sizeOf(c);
   }
-  if (maps != ld64(H_N_MMAPS) || mapBytes != ld64(H_MMAPPED_MEM)) return 4;
+  if (maps != g64(G_N_MMAPS) || mapBytes != g64(G_MMAPPED_MEM)) return 4;
   return 0;
 }
 
-if (CHECKS && HS_BYTES % 8) ERROR("heap state must stay 8-byte aligned");
+if (CHECKS && G_BYTES % 8) ERROR("heap state must stay 8-byte aligned");
+if (CHECKS && A_BYTES % 8) ERROR("arena state must stay 8-byte aligned");

@@ -41,6 +41,24 @@ function histogramLines(buckets: HistogramBucket[], unit: string): string[] {
   });
 }
 
+/** Threads listed one per line; the rest are summed in one line. */
+const LISTED_THREADS = 32;
+
+function threadLines(s: TraceStats): string[] {
+  const rows = s.perThread;
+  const head = ['thread', 'events', 'allocs', 'reallocs', 'frees', 'live blocks', 'live bytes', 'peak live bytes', 'exits'];
+  const cell = (t: (typeof rows)[number]): string[] => [t.thread, t.events, t.allocs, t.reallocs, t.frees, t.liveBlocks, t.liveBytes, t.peakLiveBytes, t.ends].map(String);
+  const shown = rows.slice(0, LISTED_THREADS).map(cell);
+  const rest = rows.slice(LISTED_THREADS);
+  if (rest.length > 0) {
+    const sum = (k: 'events' | 'allocs' | 'reallocs' | 'frees' | 'liveBlocks' | 'liveBytes' | 'ends'): string => String(rest.reduce((a, t) => a + t[k], 0));
+    shown.push([`${rest.length} more`, sum('events'), sum('allocs'), sum('reallocs'), sum('frees'), sum('liveBlocks'), sum('liveBytes'), '', sum('ends')]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...shown.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return ['per thread (live: blocks whose current allocation the thread made):', line(head), ...shown.map(line)];
+}
+
 export function formatStatsText(s: TraceStats): string {
   const e = s.events;
   const skipped = SKIP_REASON_NAMES.map((n) => [n, s.events.skipped[n] ?? 0] as const).filter(([, v]) => v > 0);
@@ -50,7 +68,7 @@ export function formatStatsText(s: TraceStats): string {
     `events: ${e.total}`,
     `  alloc ${e.alloc}, calloc ${e.calloc}, aligned ${e.alignedAlloc}, realloc ${e.realloc}, free ${e.free}, skipped ${skippedTotal}` +
       (skipped.length > 0 ? ` (${skipped.map(([n, v]) => `${n} ${v}`).join(', ')})` : ''),
-    `marks: ${s.marks}, ticks: ${s.ticks}, threads: ${s.threads}`,
+    `marks: ${s.marks}, ticks: ${s.ticks}, threads: ${s.threads}${s.threadEnds > 0 ? ` (${s.threadEnds} thread exits recorded)` : ''}`,
     `peak live: ${formatBytes(s.peakLiveBytes)} after event ${s.peakEvent}`,
     `never freed: ${s.neverFreed.blocks} blocks, ${formatBytes(s.neverFreed.bytes)}`,
   ];
@@ -62,6 +80,7 @@ export function formatStatsText(s: TraceStats): string {
     lines.push('  top callers:');
     for (const g of s.neverFreed.topCallers) lines.push(`    ${g.bytes} bytes in ${g.blocks} blocks  ${g.caller}`);
   }
+  if (s.perThread.length > 1) lines.push(...threadLines(s));
   lines.push(`distinct sizes: ${s.distinctSizes}`);
   if (s.sizeHistogram.length > 0) lines.push('request sizes (bytes):', ...histogramLines(s.sizeHistogram, 'B'));
   if (s.lifetimeHistogram.length > 0) lines.push('lifetimes of freed blocks (events):', ...histogramLines(s.lifetimeHistogram, 'ev'));

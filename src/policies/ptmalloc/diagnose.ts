@@ -22,6 +22,42 @@ export const MALLINFO2_FIELDS: readonly (keyof Mallinfo2)[] = [
   'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
 ];
 
+/**
+ * One arena as glibc's malloc_stats() shows it ("system bytes", "in use bytes" = int_mallinfo's
+ * arena and uordblks for that arena), with what the model also knows of it.
+ */
+export interface ArenaView {
+  systemBytes: number;
+  inUseBytes: number;
+  /** Top + bins + fastbins (int_mallinfo's avail: fordblks of this arena). */
+  freeBytes: number;
+  topBytes: number;
+  /** Bytes of this arena's chunks parked in threads' tcaches (in use for glibc). */
+  tcacheBytes: number;
+  /** Threads attached to the arena (0: on the free list, waiting for a new thread). */
+  threads: number;
+  /** Segments: the main arena's break (0 or 1), or the thread arena's mapped heaps. */
+  heaps: number;
+  /** Bytes in this arena's fastbins (int_mallinfo's fsmblks of this arena; part of freeBytes). */
+  fastBytes: number;
+}
+
+/** Values per arena in a ptmalloc sample's extras (assembly/policies/ptmalloc PT_ARENA_EXTRAS). */
+export const ARENA_EXTRAS = 8;
+
+/** The arenas of a ptmalloc sample, in glibc's order: main, then the newest thread arena first. */
+export function arenasOf(h: HeapSample): ArenaView[] {
+  const x = h.extras ?? [];
+  const out: ArenaView[] = [];
+  for (let i = 0; i + ARENA_EXTRAS <= x.length; i += ARENA_EXTRAS) {
+    out.push({
+      systemBytes: x[i]!, inUseBytes: x[i + 1]!, freeBytes: x[i + 2]!, topBytes: x[i + 3]!,
+      tcacheBytes: x[i + 4]!, threads: x[i + 5]!, heaps: x[i + 6]!, fastBytes: x[i + 7]!,
+    });
+  }
+  return out;
+}
+
 export function mallinfoOf(counters: Record<string, unknown>): Mallinfo2 {
   const m = {} as Mallinfo2;
   for (const f of MALLINFO2_FIELDS) m[f] = Number(counters[f] ?? 0);
@@ -37,6 +73,7 @@ export function ptmallocHeapView(h: HeapSample): Partial<HeapCounters> {
   const params = h.params ?? {};
   const view: Partial<HeapCounters> = {
     mallinfo: mallinfoOf(c),
+    arenas: arenasOf(h),
     tcacheBytes: c.tcacheBytes,
     mmapThresholdBytes: c.mmapThreshold,
     trimThresholdBytes: trimThresholdOf(params, c.mmapThreshold!),
@@ -69,7 +106,48 @@ export interface PtmallocDiagnosis {
   mallocTrimBytes: number;
   trimThresholdBytes: number;
   mmapThresholdBytes: number;
+  /** Free bytes each arena keeps (top, bins, fastbins), in glibc's arena order, main first. */
+  retainedByArena: ArenaRetention[];
+  /** Settings that would give memory back, for the advice (catalogue entries; empty when none applies). */
+  remedies: PtmallocRemedy[];
   summary: string;
+}
+
+export interface ArenaRetention {
+  /** Position in glibc's arena list (0 = the main arena). */
+  arena: number;
+  systemBytes: number;
+  inUseBytes: number;
+  freeBytes: number;
+  /** Threads attached to it at the checkpoint. */
+  threads: number;
+}
+
+/** A setting that would change what glibc keeps, as `heapsim run --env` takes it. */
+export interface PtmallocRemedy {
+  /** Catalogue id (stable). */
+  id: string;
+  /** The environment setting to try (`--env` form). */
+  env: string;
+  /** Bytes the mechanism it addresses keeps now (an upper bound of what it gives back). */
+  addressesBytes: number;
+  why: string;
+}
+
+/**
+ * The arena-limit remedy: with one arena per thread (up to 8 × cores), every thread arena keeps
+ * its own free chunks and top; MALLOC_ARENA_MAX caps the arenas so threads share them and reuse
+ * each other's free chunks. Applies when thread arenas keep free memory.
+ */
+export function arenaMaxRemedy(arenas: readonly ArenaView[]): PtmallocRemedy | undefined {
+  const threadFree = arenas.slice(1).reduce((s, a) => s + a.freeBytes, 0);
+  if (arenas.length < 3 || threadFree <= 0) return undefined;
+  return {
+    id: 'glibc-arena-max',
+    env: 'MALLOC_ARENA_MAX=2',
+    addressesBytes: threadFree,
+    why: `${arenas.length - 1} thread arenas keep ${threadFree} free bytes of their own; with MALLOC_ARENA_MAX=2 (or GLIBC_TUNABLES=glibc.malloc.arena_max=2) threads share two arenas and reuse each other's free chunks (replay with --env MALLOC_ARENA_MAX=2 to measure it)`,
+  };
 }
 
 /**
@@ -90,8 +168,26 @@ export function diagnosePtmalloc(
   const dynamic = known && typeof counters.dynamicThresholds === 'boolean'
     ? counters.dynamicThresholds : !DYNAMIC_OFF_PARAMS.some((k) => params[k] !== undefined);
   const topPad = paramNumber(params, 'top_pad') ?? (dynamic ? DEFAULT_TOP_PAD_BYTES : undefined);
-  const binBytes = m.fordblks - m.keepcost - m.fsmblks;
+  // Thread arenas (glibc sums every arena into mallinfo2; keepcost is the main arena's top alone):
+  // what they keep free is one mechanism; the bin and fastbin causes below are the main arena's.
+  const arenas = Array.isArray(counters.arenas) ? counters.arenas as ArenaView[] : [];
+  const threadArenas = arenas.slice(1);
+  const threadFree = threadArenas.reduce((s, a) => s + a.freeBytes, 0);
+  const mainFast = arenas.length ? arenas[0]!.fastBytes : m.fsmblks;
+  const binBytes = arenas.length ? arenas[0]!.freeBytes - arenas[0]!.topBytes - mainFast : m.fordblks - m.keepcost - m.fsmblks;
   const causes: DiagnosisCause[] = [];
+  if (threadFree > 0) {
+    const holding = threadArenas.filter((a) => a.freeBytes > 0);
+    const heaps = threadArenas.reduce((s, a) => s + a.heaps, 0);
+    const exited = threadArenas.filter((a) => a.threads === 0).length;
+    causes.push({
+      layer: 'ptmalloc',
+      mechanism: `free chunks kept in ${holding.length} thread arenas (${heaps} heaps of up to 64 MiB; ${exited} arenas with no thread left): each arena keeps its own bins and top, ` +
+        'free() gives a thread arena\'s memory back only when the top of its last heap is large (heap_trim), and a chunk freed by another thread returns to the arena that made it; ' +
+        'MALLOC_ARENA_MAX caps the arenas',
+      bytes: threadFree,
+    });
+  }
   if (binBytes > 0) {
     causes.push({
       layer: 'ptmalloc',
@@ -100,11 +196,11 @@ export function diagnosePtmalloc(
       bytes: binBytes,
     });
   }
-  if (m.fsmblks > 0) {
+  if (mainFast > 0) {
     causes.push({
       layer: 'ptmalloc',
-      mechanism: `fastbin chunks never coalesced (${m.smblks} chunks ≤ mxfast): they merge only when a large request, a free of ≥ 64 KiB or malloc_trim consolidates`,
-      bytes: m.fsmblks,
+      mechanism: `fastbin chunks never coalesced (${m.smblks} chunks ≤ mxfast${arenas.length > 1 ? ' in all arenas' : ''}): they merge only when a large request, a free of ≥ 64 KiB or malloc_trim consolidates`,
+      bytes: mainFast,
     });
   }
   if (tcacheBytes > 0) {
@@ -134,14 +230,21 @@ export function diagnosePtmalloc(
       bytes: keptByRule,
     });
   }
-  const retained = binBytes + m.fsmblks + tcacheBytes + m.keepcost;
+  const retained = binBytes + mainFast + tcacheBytes + m.keepcost + threadFree;
   const mallocTrimBytes = detail?.purgeableBytes ?? 0;
+  const where = arenas.length > 1
+    ? `in ${arenas.length} arenas (${m.arena} bytes obtained by sbrk and heaps, ${m.uordblks - tcacheBytes} in use by the program; ${threadFree} of the free bytes in thread arenas)`
+    : `in the break (${m.arena} bytes obtained by sbrk, ${m.uordblks - tcacheBytes} in use by the program)`;
   const summary = retained
-    ? `glibc holds ${retained} free bytes in the break (${m.arena} bytes obtained by sbrk, ${m.uordblks - tcacheBytes} in use by the program)` +
+    ? `glibc holds ${retained} free bytes ${where}` +
       (detail ? `; malloc_trim(0) would give back at most ${mallocTrimBytes} bytes of it` : '')
-    : 'glibc holds no free memory in the break';
+    : `glibc holds no free memory ${arenas.length > 1 ? `in its ${arenas.length} arenas` : 'in the break'}`;
   causes.sort((a, b) => b.bytes - a.bytes);
-  return { causes, mallocTrimBytes, trimThresholdBytes, mmapThresholdBytes, summary };
+  const retainedByArena = arenas.map((a, i) => ({
+    arena: i, systemBytes: a.systemBytes, inUseBytes: a.inUseBytes, freeBytes: a.freeBytes, threads: a.threads,
+  }));
+  const remedy = arenaMaxRemedy(arenas);
+  return { causes, mallocTrimBytes, trimThresholdBytes, mmapThresholdBytes, retainedByArena, remedies: remedy ? [remedy] : [], summary };
 }
 
 /** PolicySpec.retentionCauses: glibc's mechanisms at one checkpoint, as diagnosis causes. */

@@ -8,11 +8,13 @@
 //   - a value outside the tunable's range is ignored (mmap_max must fit 0..2^31-1; tcache_count
 //     ≤ 65535, tcache_max ≤ 1032 and mxfast ≤ 160 are checked when glibc applies them);
 //   - GLIBC_TUNABLES wins over a MALLOC_*_ variable for the same setting, whatever the order;
-//   - the variable names and tunables glibc has but the single-arena model does not use
-//     (arena_max, arena_test, check, perturb, hugetlb, other namespaces) are reported, not applied.
+//   - arena_max and arena_test (MALLOC_ARENA_MAX, MALLOC_ARENA_TEST) have a minimum of 1: 0 is
+//     ignored, as glibc ignores it;
+//   - the variable names and tunables glibc has but the model does not use (check, perturb,
+//     hugetlb, other namespaces) are reported, not applied.
 
 /** ptmalloc parameter names (src/policies/ptmalloc/index.ts) with glibc's tunable name for each. */
-const TUNABLES: Record<string, { param: string; kind: 'size' | 'int32'; max?: bigint }> = {
+const TUNABLES: Record<string, { param: string; kind: 'size' | 'int32'; max?: bigint; min?: bigint }> = {
   'glibc.malloc.tcache_count': { param: 'tcache_count', kind: 'size', max: 65535n },
   'glibc.malloc.tcache_max': { param: 'tcache_max', kind: 'size', max: 1032n },
   'glibc.malloc.tcache_unsorted_limit': { param: 'tcache_unsorted_limit', kind: 'size' },
@@ -21,6 +23,8 @@ const TUNABLES: Record<string, { param: string; kind: 'size' | 'int32'; max?: bi
   'glibc.malloc.mmap_threshold': { param: 'mmap_threshold', kind: 'size' },
   'glibc.malloc.top_pad': { param: 'top_pad', kind: 'size' },
   'glibc.malloc.mmap_max': { param: 'mmap_max', kind: 'int32' },
+  'glibc.malloc.arena_max': { param: 'arena_max', kind: 'size', min: 1n },
+  'glibc.malloc.arena_test': { param: 'arena_test', kind: 'size', min: 1n },
 };
 
 /** glibc's environment aliases (dl-tunables.list env_alias). */
@@ -29,14 +33,15 @@ const ALIASES: Record<string, string> = {
   MALLOC_MMAP_THRESHOLD_: 'glibc.malloc.mmap_threshold',
   MALLOC_TRIM_THRESHOLD_: 'glibc.malloc.trim_threshold',
   MALLOC_MMAP_MAX_: 'glibc.malloc.mmap_max',
+  MALLOC_ARENA_MAX: 'glibc.malloc.arena_max',
+  MALLOC_ARENA_TEST: 'glibc.malloc.arena_test',
 };
 
 /** Settings glibc knows that the model does not use (named so the user sees them noticed). */
 const NOT_MODELLED = new Set([
-  'MALLOC_ARENA_MAX', 'MALLOC_ARENA_TEST', 'MALLOC_CHECK_', 'MALLOC_PERTURB_',
-  'glibc.malloc.arena_max', 'glibc.malloc.arena_test', 'glibc.malloc.check', 'glibc.malloc.perturb',
-  'glibc.malloc.hugetlb',
+  'MALLOC_CHECK_', 'MALLOC_PERTURB_', 'glibc.malloc.check', 'glibc.malloc.perturb', 'glibc.malloc.hugetlb',
 ]);
+const NOT_MODELLED_REASON = 'not modelled (debugging and huge-page settings)';
 
 const UINT64_MASK = (1n << 64n) - 1n;
 const INT32_MAX = 2147483647n;
@@ -99,6 +104,7 @@ function tunableValue(tunable: string, value: string): { value?: number; reason?
     v = signed;
   }
   if (spec.max !== undefined && v > spec.max) return { reason: `${value} is above glibc's limit ${spec.max}` };
+  if (spec.min !== undefined && v < spec.min) return { reason: `${value} is below glibc's minimum ${spec.min}` };
   // Beyond 2^53 every threshold behaves as "never": keep the number exact enough for the engine.
   const n = v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
   return { value: n };
@@ -128,7 +134,7 @@ export function parseGlibcEnvDetailed(text: string): GlibcEnvResult {
           if (r.value === undefined) ignored.push({ setting: item, reason: r.reason! });
           else fromTunables.set(TUNABLES[tunable]!.param, r.value);
         } else {
-          ignored.push({ setting: item, reason: NOT_MODELLED.has(tunable) ? 'not modelled (one thread, one arena)' : 'not a malloc tunable the model knows' });
+          ignored.push({ setting: item, reason: NOT_MODELLED.has(tunable) ? NOT_MODELLED_REASON : 'not a malloc tunable the model knows' });
         }
       }
     } else if (Object.hasOwn(ALIASES, name)) {
@@ -137,7 +143,7 @@ export function parseGlibcEnvDetailed(text: string): GlibcEnvResult {
       if (r.value === undefined) ignored.push({ setting: `${name}=${value}`, reason: r.reason! });
       else fromAliases.set(TUNABLES[tunable]!.param, r.value);
     } else if (NOT_MODELLED.has(name)) {
-      ignored.push({ setting: `${name}=${value}`, reason: 'not modelled (one thread, one arena)' });
+      ignored.push({ setting: `${name}=${value}`, reason: NOT_MODELLED_REASON });
     } else {
       ignored.push({ setting: `${name}=${value}`, reason: 'not a glibc malloc setting' });
     }

@@ -14,13 +14,20 @@ const endOfRun: EndOfRun<PtmallocDiagnosis> = {
   text: (d) => {
     const lines = ['', `ptmalloc diagnosis (end of run): ${d.summary}`];
     for (const c of d.causes) lines.push(`  ${String(c.bytes).padStart(12)} bytes  ${c.mechanism}`);
+    if (d.retainedByArena.length > 1) {
+      lines.push('  arena  threads   system bytes   in use bytes     free bytes');
+      for (const a of d.retainedByArena) {
+        lines.push(`  ${String(a.arena).padStart(5)}  ${String(a.threads).padStart(7)}  ${String(a.systemBytes).padStart(13)}  ${String(a.inUseBytes).padStart(13)}  ${String(a.freeBytes).padStart(13)}`);
+      }
+    }
+    for (const r of d.remedies) lines.push(`  try --env ${r.env}: ${r.why}`);
     return lines.join('\n') + '\n';
   },
 };
 
 export const spec = registerPolicy({
   name: 'ptmalloc',
-  description: 'glibc 2.36 malloc (Debian 12), main arena, x86-64, one thread: tcache, fastbins, bins, top, brk/mmap, mallinfo2',
+  description: 'glibc 2.36 malloc (Debian 12), x86-64: main and thread arenas, a tcache per thread, fastbins, bins, top, brk/heaps/mmap, mallinfo2',
   platform: 'linux',
   stackable: false,
   // glibc's own names (GLIBC_TUNABLES glibc.malloc.<name>, MALLOC_<NAME>_); not set = glibc's default.
@@ -34,10 +41,13 @@ export const spec = registerPolicy({
     { name: 'top_pad', defaultValue: 128 * KiB, unit: 'bytes', adaptive: true, meaning: 'extra bytes asked of sbrk and kept in top by trimming' },
     { name: 'mmap_max', defaultValue: 65536, unit: 'count', adaptive: true, meaning: 'most chunks mmapped at once (0 disables mmap)' },
     { name: 'tcache_unsorted_limit', defaultValue: 0, unit: 'count', meaning: 'unsorted chunks malloc files while filling the tcache before it returns (0 = no limit)' },
+    { name: 'arena_max', defaultValue: 0, unit: 'count', meaning: 'most arenas (MALLOC_ARENA_MAX; 0 = 8 per core once more than arena_test exist)' },
+    { name: 'arena_test', defaultValue: 8, unit: 'count', meaning: 'arenas made before the core count limits them (MALLOC_ARENA_TEST, at least 1)' },
+    { name: 'cores', defaultValue: 2, unit: 'count', meaning: "the machine's cores, for the arena limit 8 × cores (not a glibc setting; 2 is what glibc assumes when it cannot count them)" },
   ],
   counters: [
     'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
-    'tcacheBytes', 'mmapThreshold',
+    'tcacheBytes', 'mmapThreshold', 'arenaCount', 'arenaHeaps', 'arenaLimit', 'freeArenas',
   ],
   heapView: ptmallocHeapView,
   // glibc's own statistics: struct mallinfo2, field for field.
@@ -45,7 +55,7 @@ export const spec = registerPolicy({
   retentionCauses: ptmallocRetentionCauses,
   readEnv: parseGlibcEnvDetailed,
   envNames: 'GLIBC_TUNABLES and MALLOC_<NAME>_ as glibc 2.36 reads them, e.g.\n' +
-    '                           --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_TRIM_THRESHOLD_=0x40000"',
+    '                           --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_ARENA_MAX=2"',
   trimName: 'malloc_trim',
   endOfRun,
 });

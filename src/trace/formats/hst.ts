@@ -46,6 +46,8 @@ export const OP_SKIP = 0x06;
 export const OP_MARK = 0x07;
 export const OP_TICK = 0x08;
 export const OP_THREAD = 0x09;
+/** Thread end: thread id (not an event; see events.ts threadEnd). 0x0c and 0x0d are kept for the untraced-realloc and implicit-free records. */
+export const OP_THREAD_END = 0x0e;
 export const OP_DEF_LABEL = 0x0a;
 export const OP_DEF_CALLER = 0x0b;
 export const OP_END = 0x0f;
@@ -60,9 +62,12 @@ const MAX_VARINT_BYTES = 10;
 const LAST_VARINT_BYTE_MAX = 1;
 /** Longest fixed-field record: opcode + id, size, align and caller varints. */
 const MAX_FIXED_RECORD_BYTES = 1 + 4 * MAX_VARINT_BYTES;
+/** Bytes of a new chunk joined to the carry: every fixed-field record starting in the carry ends in them. */
+const JOIN_BYTES = 2 * MAX_FIXED_RECORD_BYTES;
 const VARINT_CONTINUE = 0x80;
 const VARINT_PAYLOAD = 0x7f;
 const TWO_POW_7 = 128;
+const TWO_POW_14 = 128 * 128;
 const TWO_POW_32 = 2 ** 32;
 const WRITE_BUFFER_BYTES = 1 << 20;
 /** Longest label or caller string, the same bound as a text line. */
@@ -204,6 +209,9 @@ export class HstWriter implements EventSink {
   thread(tid: number): void {
     this.simple(OP_THREAD, tid);
   }
+  threadEnd(tid: number): void {
+    this.simple(OP_THREAD_END, tid);
+  }
 
   /** Appends the END record and the checksum trailer; call once, after the last event. */
   end(): void {
@@ -287,12 +295,35 @@ export class HstParser implements TraceParser {
   }
 
   push(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.carry !== null) {
-      buf = Buffer.concat([this.carry, chunk]);
-      this.carry = null;
+    if (this.carry === null) {
+      this.take(chunk, 0);
+      return;
     }
-    const used = this.parse(buf, false);
+    const carry = this.carry;
+    this.carry = null;
+    if (this.state !== READER_STATE_HEADER && chunk.length > JOIN_BYTES) {
+      // Decode the records that start in the carry (the record cut by the last chunk's end) from
+      // the carry and the first bytes of this chunk, then go on in the chunk itself: no copy of it.
+      const head = Buffer.allocUnsafe(carry.length + JOIN_BYTES);
+      carry.copy(head, 0);
+      chunk.copy(head, carry.length, 0, JOIN_BYTES);
+      const used = this.parse(head, false, 0);
+      this.consumed += used;
+      if (used >= carry.length) {
+        this.take(chunk, used - carry.length);
+        return;
+      }
+      // A string (or the trailer) that starts in the carry and ends further on: join it all.
+      this.take(Buffer.concat([carry.subarray(used), chunk]), 0);
+      return;
+    }
+    this.take(Buffer.concat([carry, chunk]), 0);
+  }
+
+  /** Decodes buf from `start` (this.consumed is the file offset of buf[start]); keeps the rest as carry. */
+  private take(buf: Buffer, start: number): void {
+    this.consumed -= start;
+    const used = this.parse(buf, false, start);
     if (used < buf.length) this.carry = Buffer.from(buf.subarray(used));
     this.consumed += used;
   }
@@ -382,8 +413,8 @@ export class HstParser implements TraceParser {
    * Decodes whole records from buf; returns the bytes used. Unless `atEnd`, stops before a record
    * that might not be complete and leaves it for the next chunk.
    */
-  private parse(buf: Buffer, atEnd: boolean): number {
-    let pos = 0;
+  private parse(buf: Buffer, atEnd: boolean, start = 0): number {
+    let pos = start;
     const n = buf.length;
     if (this.state === READER_STATE_HEADER) {
       if (n < HST_V1_HEADER_BYTES) {
@@ -449,10 +480,15 @@ export class HstParser implements TraceParser {
       // First field, inline for the common one- and two-byte cases (a canonical second byte is not 0).
       let a = buf[pos]!;
       let b = buf[pos + 1]!;
+      let c = 0;
       if (pos < n && a < VARINT_CONTINUE) pos++;
       else if (pos + 1 < n && b < VARINT_CONTINUE && b !== 0) {
         a = (a & VARINT_PAYLOAD) + b * TWO_POW_7;
         pos += 2;
+      } else if (pos + 2 < n && b >= VARINT_CONTINUE && (c = buf[pos + 2]!) < VARINT_CONTINUE && c !== 0) {
+        // Three bytes: block ids above 16383 (a > 127 here, or the first case would have taken it).
+        a = (a & VARINT_PAYLOAD) + (b & VARINT_PAYLOAD) * TWO_POW_7 + c * TWO_POW_14;
+        pos += 3;
       } else {
         a = this.varint(buf, pos, n, recordStart);
         pos = this.nextPos;
@@ -465,6 +501,9 @@ export class HstParser implements TraceParser {
         else if (pos + 1 < n && b < VARINT_CONTINUE && b !== 0) {
           size = (size & VARINT_PAYLOAD) + b * TWO_POW_7;
           pos += 2;
+        } else if (pos + 2 < n && b >= VARINT_CONTINUE && (c = buf[pos + 2]!) < VARINT_CONTINUE && c !== 0) {
+          size = (size & VARINT_PAYLOAD) + (b & VARINT_PAYLOAD) * TWO_POW_7 + c * TWO_POW_14;
+          pos += 3;
         } else {
           size = this.varint(buf, pos, n, recordStart);
           pos = this.nextPos;
@@ -516,6 +555,10 @@ export class HstParser implements TraceParser {
         case OP_THREAD:
           if (a === VARINT_TOO_LARGE) this.fail('thread id above 2^53-1', this.consumed + recordStart);
           ledger.thread(a);
+          break;
+        case OP_THREAD_END:
+          if (a === VARINT_TOO_LARGE) this.fail('thread id above 2^53-1', this.consumed + recordStart);
+          ledger.threadEnd(a);
           break;
         case OP_DEF_LABEL:
         case OP_DEF_CALLER: {

@@ -11,6 +11,7 @@
 //   mark LABEL                      labelled checkpoint (LABEL is the rest of the line)
 //   tick N                          simulated time passes
 //   thread N                        following events come from thread N
+//   thread-end N                    thread N has exited (its allocator caches are given back)
 //
 // Tokens are separated by spaces or tabs. Writing this form from any trace and reading it back
 // gives the same events; `convert` turns it into .hst and back without loss.
@@ -129,6 +130,11 @@ export class TextParser implements TraceParser, LineHandler {
         if (id > MAX_EXACT) return this.no(`thread id above ${MAX_EXACT}`);
         ledger.thread(id);
         return true;
+      case 'thread-end':
+        if (id < 0 || t.length !== 2) return this.no('expected: thread-end N');
+        if (id > MAX_EXACT) return this.no(`thread id above ${MAX_EXACT}`);
+        ledger.threadEnd(id);
+        return true;
       default:
         return this.no('unknown event kind');
     }
@@ -191,6 +197,9 @@ export class TextWriter implements EventSink {
   }
   thread(tid: number): void {
     this.put(`thread ${tid}`);
+  }
+  threadEnd(tid: number): void {
+    this.put(`thread-end ${tid}`);
   }
 
   take(): string {

@@ -1,7 +1,10 @@
-// `heapsim record -- command args...`: run a program under glibc's own malloc tracing and leave
-// an mtrace file. Linux with glibc 2.34 or later and a C compiler; otherwise a clear error saying
-// what is missing. Nothing is hard-coded: the compiler comes from $CC or PATH, the debug library
-// from the directory of the libc this process runs on, else `ldconfig -p`, else the compiler.
+// `heapsim record -- command args...`: run a program with a preload library that records its
+// allocator calls. Formats hst (default) and text: heapsim's own recorder (recorder-source.ts),
+// every thread with its id, caller and time. Format mtrace: glibc's own malloc tracing, one
+// thread, no times. Linux with glibc 2.34 or later and a C compiler; otherwise a clear error
+// saying what is missing. Nothing is hard-coded: the compiler comes from $CC or PATH, the debug
+// library (mtrace) from the directory of the libc this process runs on, else `ldconfig -p`, else
+// the compiler.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, open, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
@@ -12,6 +15,18 @@ import {
   OutputError, checkOutputTarget, siblingsOf, temporaryNameFor, trackTemporaryPrefix, untrackTemporaryPrefix,
 } from '../../io/safe-output.js';
 import { PRELOAD_SOURCE, RECORD_FILE_VARIABLE, RECORD_OWNER_VARIABLE } from './preload-source.js';
+import { RECORDER_FORMAT_VARIABLE, RECORDER_PARENT_VARIABLE, RECORDER_SOURCE } from './recorder-source.js';
+
+/** What `record` writes: heapsim's .hst or text (its own recorder, threads included), or glibc's mtrace. */
+export type RecordFormat = 'hst' | 'text' | 'mtrace';
+export const RECORD_FORMATS: readonly RecordFormat[] = ['hst', 'text', 'mtrace'];
+
+/** The format a file name asks for when none is given: .mtrace → mtrace, .txt → text, anything else hst. */
+export function recordFormatFor(outPath: string): RecordFormat {
+  if (/\.mtrace$/i.test(outPath)) return 'mtrace';
+  if (/\.txt$/i.test(outPath)) return 'text';
+  return 'hst';
+}
 
 const DEBUG_LIBRARY = 'libc_malloc_debug.so.0';
 const MIN_GLIBC = [2, 34] as const;
@@ -21,7 +36,8 @@ const SIGNAL_EXIT_BASE = 128;
 
 export interface RecordEnvironment {
   compiler: string;
-  debugLibrary: string;
+  /** glibc's libc_malloc_debug.so.0 (mtrace format only). */
+  debugLibrary?: string;
   glibcVersion: string;
 }
 
@@ -75,9 +91,9 @@ async function findDebugLibrary(compiler: string): Promise<string | undefined> {
 }
 
 /** Checks that recording can work here; throws an InputError saying what is missing. */
-export async function recordEnvironment(): Promise<RecordEnvironment> {
+export async function recordEnvironment(format: RecordFormat = 'mtrace'): Promise<RecordEnvironment> {
   if (process.platform !== 'linux') {
-    throw new InputError(`heapsim record needs Linux with glibc ${MIN_GLIBC.join('.')} or later (this is ${process.platform}); record elsewhere and copy the mtrace file here`);
+    throw new InputError(`heapsim record needs Linux with glibc ${MIN_GLIBC.join('.')} or later (this is ${process.platform}); record elsewhere and copy the trace file here`);
   }
   const version = glibcVersion();
   if (version === undefined) {
@@ -90,6 +106,7 @@ export async function recordEnvironment(): Promise<RecordEnvironment> {
   if (compiler === undefined) {
     throw new InputError(`heapsim record needs a C compiler to build its small preload library (looked for ${process.env.CC ?? COMPILERS.join(', ')}); install one (e.g. apt-get install gcc) or set CC`);
   }
+  if (format !== 'mtrace') return { compiler, glibcVersion: version };
   const debugLibrary = await findDebugLibrary(compiler);
   if (debugLibrary === undefined) {
     throw new InputError(`heapsim record needs glibc's ${DEBUG_LIBRARY}, which was not found (it ships with glibc ${MIN_GLIBC.join('.')}+; on Debian/Ubuntu in libc6)`);
@@ -104,13 +121,15 @@ export interface RecordResult {
   mainFile: string;
   /** Traces of child processes, `FILE.<pid>`. */
   childFiles: string[];
+  format: RecordFormat;
 }
 
 /** Builds the preload library in a fresh temporary directory; the caller removes the directory. */
-async function buildPreload(env: RecordEnvironment, dir: string): Promise<string> {
-  const source = join(dir, 'heapsim-mtrace.c');
-  const library = join(dir, 'heapsim-mtrace.so');
-  await writeFile(source, PRELOAD_SOURCE);
+async function buildPreload(env: RecordEnvironment, dir: string, format: RecordFormat): Promise<string> {
+  const name = format === 'mtrace' ? 'heapsim-mtrace' : 'heapsim-recorder';
+  const source = join(dir, `${name}.c`);
+  const library = join(dir, `${name}.so`);
+  await writeFile(source, format === 'mtrace' ? PRELOAD_SOURCE : RECORDER_SOURCE);
   const r = spawnSync(env.compiler, ['-shared', '-fPIC', '-O2', '-o', library, source], { encoding: 'utf8' });
   if (r.status !== 0) {
     throw new InputError(`could not build the preload library with ${env.compiler}: ${(r.stderr || r.error?.message || '').trim()}`);
@@ -121,6 +140,8 @@ async function buildPreload(env: RecordEnvironment, dir: string): Promise<string
 export interface RecordOptions {
   outPath: string;
   command: string[];
+  /** Default: from the file name (recordFormatFor). */
+  format?: RecordFormat;
   /** Where the program's stdio goes (default: inherited). */
   stdio?: 'inherit' | 'ignore';
 }
@@ -143,7 +164,9 @@ async function settle(temporary: string, target: string): Promise<string> {
 
 export async function recordTrace(options: RecordOptions): Promise<RecordResult> {
   if (options.command.length === 0) throw new InputError('record needs a command to run after --');
-  const env = await recordEnvironment();
+  const format = options.format ?? recordFormatFor(options.outPath);
+  if (/\.gz$/i.test(options.outPath)) throw new InputError(`record writes an uncompressed trace; name it without .gz (${options.outPath}) and compress it afterwards`);
+  const env = await recordEnvironment(format);
   const outPath = resolve(options.outPath);
   await checkOutputTarget(outPath);
   const dir = await mkdtemp(join(tmpdir(), 'heapsim-record-'));
@@ -153,12 +176,21 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
   const temporary = temporaryNameFor(outPath);
   trackTemporaryPrefix(temporary);
   try {
-    const preload = await buildPreload(env, dir);
+    const preload = await buildPreload(env, dir, format);
     const childEnv: NodeJS.ProcessEnv = { ...process.env };
     delete childEnv[RECORD_OWNER_VARIABLE];
     delete childEnv.MALLOC_TRACE;
     childEnv[RECORD_FILE_VARIABLE] = temporary;
-    childEnv.LD_PRELOAD = [env.debugLibrary, preload, childEnv.LD_PRELOAD].filter((x) => x !== undefined && x !== '').join(':');
+    if (format === 'mtrace') {
+      delete childEnv[RECORDER_FORMAT_VARIABLE];
+      delete childEnv[RECORDER_PARENT_VARIABLE];
+      childEnv.LD_PRELOAD = [env.debugLibrary, preload, childEnv.LD_PRELOAD].filter((x) => x !== undefined && x !== '').join(':');
+    } else {
+      // The process this recorder starts writes the file; its parent is this process.
+      childEnv[RECORDER_FORMAT_VARIABLE] = format;
+      childEnv[RECORDER_PARENT_VARIABLE] = String(process.pid);
+      childEnv.LD_PRELOAD = [preload, childEnv.LD_PRELOAD].filter((x) => x !== undefined && x !== '').join(':');
+    }
     const [program, ...args] = options.command;
     const exitCode = await new Promise<number>((resolveExit, reject) => {
       const child = spawn(program!, args, { env: childEnv, stdio: options.stdio ?? 'inherit' });
@@ -179,7 +211,7 @@ export async function recordTrace(options: RecordOptions): Promise<RecordResult>
       childFiles.push(await settle(path, `${outPath}.${pid}`));
     }
     await settle(temporary, outPath);
-    return { exitCode, mainFile: outPath, childFiles };
+    return { exitCode, mainFile: outPath, childFiles, format };
   } finally {
     await rm(dir, { recursive: true, force: true });
     for (const path of [temporary, ...siblingsOf(temporary)]) await unlink(path).catch(() => undefined);

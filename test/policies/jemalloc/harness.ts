@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { it } from 'vitest';
+import { it, type TestContext } from 'vitest';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 import { readJemallocEnv } from '../../../src/policies/jemalloc/index.js';
@@ -84,7 +84,7 @@ export function jemallocOracle(): JeOracleInfo {
  * `it` for tests that need the oracle: skipped with a message where there is no C compiler or no
  * jemalloc, but under CI=true (the CI installs both) a missing oracle fails the test.
  */
-export function oracleIt(name: string, fn: () => Promise<void> | void, timeout?: number): void {
+export function oracleIt(name: string, fn: (ctx: TestContext) => Promise<void> | void, timeout?: number): void {
   const info = jemallocOracle();
   if (!info.problem) { it(name, fn, timeout); return; }
   if (process.env.CI === 'true') {

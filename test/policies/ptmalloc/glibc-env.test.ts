@@ -28,11 +28,20 @@ describe('parseGlibcEnv', () => {
   });
 
   it('ignores what glibc ignores, and says so', () => {
-    const r = parseGlibcEnvDetailed('GLIBC_TUNABLES=glibc.malloc.tcache_max=5000:glibc.malloc.arena_max=2:glibc.malloc.mxfast=161 MALLOC_MMAP_MAX_=-1 MALLOC_ARENA_MAX=4');
+    const r = parseGlibcEnvDetailed('GLIBC_TUNABLES=glibc.malloc.tcache_max=5000:glibc.malloc.arena_max=0:glibc.malloc.mxfast=161 MALLOC_MMAP_MAX_=-1 MALLOC_ARENA_TEST=0');
     expect(r.params).toEqual({});
     expect(r.ignored.map((i) => i.setting)).toEqual([
-      'glibc.malloc.tcache_max=5000', 'glibc.malloc.arena_max=2', 'glibc.malloc.mxfast=161', 'MALLOC_MMAP_MAX_=-1', 'MALLOC_ARENA_MAX=4',
+      'glibc.malloc.tcache_max=5000', 'glibc.malloc.arena_max=0', 'glibc.malloc.mxfast=161', 'MALLOC_MMAP_MAX_=-1', 'MALLOC_ARENA_TEST=0',
     ]);
+    expect(r.ignored[1]!.reason).toMatch(/below glibc's minimum 1/);
+  });
+
+  it('reads the arena limit: MALLOC_ARENA_MAX, MALLOC_ARENA_TEST and their tunables', () => {
+    expect(parseGlibcEnv('MALLOC_ARENA_MAX=2')).toEqual({ arena_max: 2 });
+    expect(parseGlibcEnv('export MALLOC_ARENA_TEST=3 GLIBC_TUNABLES=glibc.malloc.arena_max=1')).toEqual({ arena_test: 3, arena_max: 1 });
+    const r = parseGlibcEnvDetailed('MALLOC_ARENA_MAX=4 GLIBC_TUNABLES=glibc.malloc.arena_max=2');
+    expect(r.params).toEqual({ arena_max: 2 });
+    expect(r.ignored).toEqual([{ setting: 'arena_max from MALLOC_*_', reason: 'GLIBC_TUNABLES sets it too and wins' }]);
   });
 
   it('keeps the last assignment of a variable, as a shell does', () => {

@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
+import { arenasOf as arenaViewsOf } from '../../../src/policies/ptmalloc/diagnose.js';
 
 export const MALLINFO_FIELDS = [
   'arena', 'ordblks', 'smblks', 'hblks', 'hblkhd', 'usmblks', 'fsmblks', 'uordblks', 'fordblks', 'keepcost',
@@ -16,9 +17,14 @@ export const MALLINFO_FIELDS = [
 export type MallinfoField = (typeof MALLINFO_FIELDS)[number];
 export type Mallinfo = Record<MallinfoField, number>;
 
+/** malloc_stats()'s figures for one arena. */
+export interface ArenaFigures { systemBytes: number; inUseBytes: number }
+
 export interface Checkpoint {
   /** Events replayed so far. */
   event: number;
+  /** With `arenas`: malloc_stats()'s system and in-use bytes per arena, main arena first. */
+  arenas?: ArenaFigures[];
   /** 'at' (periodic or requested), 'end', or around the oracle's --trim-at: 'before' / 'after'. */
   kind: 'at' | 'end' | 'before' | 'after';
   mallinfo: Mallinfo;
@@ -77,12 +83,15 @@ export function oracle(): OracleInfo {
 
 /** Runs the oracle on a file; `env` is the whole environment it gets (GLIBC_TUNABLES and such). */
 export function runOracle(
-  input: { text?: string; file?: string }, options: { ops?: boolean; every?: number; env?: Record<string, string>; resident?: boolean; write?: boolean; trimAt?: number } = {},
-): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[] } {
+  input: { text?: string; file?: string },
+  options: { ops?: boolean; heapsimText?: boolean; arenas?: boolean; every?: number; env?: Record<string, string>; resident?: boolean; write?: boolean; trimAt?: number } = {},
+): { checkpoints: Checkpoint[]; trims: { event: number; result: number }[]; cores?: number } {
   const info = oracle();
   if (!info.binary) throw new Error(info.skipReason);
   const args: string[] = [];
   if (options.ops) args.push('--ops');
+  if (options.heapsimText) args.push('--text');
+  if (options.arenas) args.push('--arenas');
   if (options.resident) args.push('--resident');
   if (options.write) args.push('--write');
   if (options.trimAt !== undefined) args.push('--trim-at', String(options.trimAt));
@@ -90,18 +99,29 @@ export function runOracle(
   const stdout = runOracleProcess(info.binary, input, args, options.env ?? {}, scratchDir());
   const checkpoints: Checkpoint[] = [];
   const trims: { event: number; result: number }[] = [];
+  let cores: number | undefined;
   for (const line of stdout.split('\n')) {
     if (!line) continue;
-    const f = line.split(' ');
+    let f = line.split(' ');
     if (f[0] === 'trim') { trims.push({ event: Number(f[1]), result: Number(f[2]) }); continue; }
+    if (f[0] === 'cores') { cores = Number(f[1]); continue; }
+    let arenas: ArenaFigures[] | undefined;
+    const at = f.indexOf('arenas');
+    if (at >= 0) {
+      const v = f.slice(at + 2).map(Number);
+      arenas = [];
+      for (let i = 0; i < Number(f[at + 1]); i++) arenas.push({ systemBytes: v[2 * i]!, inUseBytes: v[2 * i + 1]! });
+      f = f.slice(0, at);
+    }
     const nums = f.slice(1).map(Number);
     const mallinfo = {} as Mallinfo;
     MALLINFO_FIELDS.forEach((name, i) => { mallinfo[name] = nums[1 + i]!; });
     const cp: Checkpoint = { event: nums[0]!, kind: f[0] as Checkpoint['kind'], mallinfo };
     if (options.resident) { cp.breakResidentBytes = nums[11]; cp.breakBytes = nums[12]; }
+    if (arenas) cp.arenas = arenas;
     checkpoints.push(cp);
   }
-  return { checkpoints, trims };
+  return { checkpoints, trims, cores };
 }
 
 // ------------------------------------------------------------------ op scripts
@@ -112,7 +132,9 @@ export type PtOp =
   | { op: 'r'; id: number; size: number }
   | { op: 'f'; id: number }
   | { op: 't'; pad: number }
-  | { op: 'p' };
+  | { op: 'p' }
+  /** The following calls come from thread `tid`; thread `tid` exits. */
+  | { op: 'T' | 'E'; tid: number };
 
 /** The oracle's --ops script for a list of calls. */
 export function opsScript(ops: PtOp[]): string {
@@ -124,9 +146,16 @@ export function opsScript(ops: PtOp[]): string {
       case 'f': out.push(`f ${o.id}`); break;
       case 't': out.push(`t ${o.pad}`); break;
       case 'p': out.push('p'); break;
+      case 'T': case 'E': out.push(`${o.op} ${o.tid}`); break;
     }
   }
   return out.join('\n') + '\n';
+}
+
+/** Per-arena figures of a ptmalloc heap in a sample (what malloc_stats prints of each arena). */
+export function arenasOf(s: Sample, heap = 0): ArenaFigures[] {
+  const h = s.heaps.find((x) => x.heap === heap);
+  return h ? arenaViewsOf(h).map((a) => ({ systemBytes: a.systemBytes, inUseBytes: a.inUseBytes })) : [];
 }
 
 export function mallinfoOf(s: Sample, heap = 0): Mallinfo {
@@ -161,7 +190,7 @@ export async function runSim(
     if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
     for (const s of r.samples) {
       samples.push(s);
-      checkpoints.push({ event: s.event, kind: 'at', mallinfo: mallinfoOf(s, h) });
+      checkpoints.push({ event: s.event, kind: 'at', mallinfo: mallinfoOf(s, h), arenas: arenasOf(s, h) });
     }
     if (options.check && engine.check() !== 0) throw new Error(`invariant ${engine.check()} failed after event ${engine.events}`);
     buf = new OpBuffer(4096);
@@ -184,12 +213,14 @@ export async function runSim(
         break;
       }
       case 'p': buf.mark(mark); break;
+      case 'T': buf.thread(o.tid); break;
+      case 'E': buf.threadEnd(o.tid); break;
     }
   }
   flush();
   const last = engine.sample();
   samples.push(last);
-  checkpoints.push({ event: last.event, kind: 'end', mallinfo: mallinfoOf(last, h) });
+  checkpoints.push({ event: last.event, kind: 'end', mallinfo: mallinfoOf(last, h), arenas: arenasOf(last, h) });
   return { engine, checkpoints, trims, samples };
 }
 
@@ -209,6 +240,9 @@ function firstDifferenceIn(a: Checkpoint[], b: Checkpoint[], n: number): string 
     const diffs = MALLINFO_FIELDS.filter((f) => x.mallinfo[f] !== y.mallinfo[f]);
     if (diffs.length) {
       return `checkpoint ${i} (event ${x.event}): ` + diffs.map((f) => `${f} oracle ${x.mallinfo[f]} sim ${y.mallinfo[f]}`).join(', ');
+    }
+    if (x.arenas && y.arenas && JSON.stringify(x.arenas) !== JSON.stringify(y.arenas)) {
+      return `checkpoint ${i} (event ${x.event}): arenas oracle ${JSON.stringify(x.arenas)} sim ${JSON.stringify(y.arenas)}`;
     }
   }
   return undefined;
@@ -297,4 +331,46 @@ export function workload(seed: number, shape: WorkloadShape): PtOp[] {
     }
   }
   return ops;
+}
+
+export interface ThreadedShape extends WorkloadShape {
+  /** Threads alive at most at once (the first is the process's first thread). */
+  maxThreads?: number;
+  /** Per call: chance to switch to another live thread, to start a thread, to end one. */
+  switchRate?: number; spawnRate?: number; endRate?: number;
+}
+
+/**
+ * A reproducible multi-threaded mix: the calls of `workload` spread over threads that start and
+ * exit (thread ids are never reused), frees of any live block whichever thread allocated it.
+ */
+export function threadedWorkload(seed: number, shape: ThreadedShape): PtOp[] {
+  const rng = new Rng(seed ^ 0x5bd1e995);
+  const calls = workload(seed, shape);
+  const maxThreads = shape.maxThreads ?? 6;
+  const pSwitch = shape.switchRate ?? 0.08, pSpawn = shape.spawnRate ?? 0.01, pEnd = shape.endRate ?? 0.006;
+  const live = [1];
+  let current = 1;
+  let nextTid = 2;
+  const out: PtOp[] = [{ op: 'T', tid: 1 }];
+  for (const c of calls) {
+    const r = rng.next() / 4294967296;
+    if (r < pSpawn && live.length < maxThreads) {
+      live.push(nextTid);
+      current = nextTid++;
+      out.push({ op: 'T', tid: current });
+    } else if (r < pSpawn + pEnd && live.length > 1) {
+      // any thread but the first (the process's main thread outlives the others)
+      const i = 1 + rng.below(live.length - 1);
+      const tid = live[i]!;
+      live.splice(i, 1);
+      out.push({ op: 'E', tid });
+      if (tid === current) { current = live[rng.below(live.length)]!; out.push({ op: 'T', tid: current }); }
+    } else if (r < pSpawn + pEnd + pSwitch && live.length > 1) {
+      current = live[rng.below(live.length)]!;
+      out.push({ op: 'T', tid: current });
+    }
+    out.push(c);
+  }
+  return out;
 }

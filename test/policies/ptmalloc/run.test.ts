@@ -52,9 +52,9 @@ describe('heapsim run --policy ptmalloc', () => {
 
   it('--env reads production settings (and says what it ignored); --set overrides', async () => {
     const r = await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--arch', 'x64', '--json',
-      '--env', 'GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.arena_max=2', '--env', 'MALLOC_TRIM_THRESHOLD_=0x40000');
+      '--env', 'GLIBC_TUNABLES=glibc.malloc.tcache_count=0:glibc.malloc.perturb=2', '--env', 'MALLOC_TRIM_THRESHOLD_=0x40000');
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/glibc\.malloc\.arena_max=2 ignored/);
+    expect(r.stderr).toMatch(/glibc\.malloc\.perturb=2 ignored/);
     const doc = JSON.parse(r.stdout) as RunDocument;
     const d = doc.ptmalloc as PtmallocDiagnosis;
     expect(d.trimThresholdBytes).toBe(0x40000);
@@ -64,6 +64,28 @@ describe('heapsim run --policy ptmalloc', () => {
     expect(((JSON.parse(o.stdout) as RunDocument).ptmalloc as PtmallocDiagnosis).trimThresholdBytes).toBe(1 << 20);
     const bad = await cli('run', 'peak-hour', '--env', 'MALLOC_TOP_PAD_=0');
     expect(bad.code).toBe(2);
+  });
+
+  it('--env MALLOC_TOP_PAD_=0 changes the first break, alone and under a pool', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'heapsim-toppad-')), 'one.txt');
+    writeFileSync(file, '#heapsim-trace 1\na 0 1\n');
+    // malloc(1): the tcache (656 bytes) and a 32-byte chunk, plus top_pad and 32, in whole pages
+    const arena = async (...args: string[]): Promise<number[]> => {
+      const r = await cli('run', file, '--json', ...args);
+      expect(r.code, r.stderr).toBe(0);
+      const last = (JSON.parse(r.stdout) as RunDocument).checkpoints.at(-1)!;
+      return (last.heaps ?? [last.heap]).filter((h) => h.mallinfo).map((h) => (h.mallinfo as Mallinfo2).arena);
+    };
+    expect(await arena('--policy', 'ptmalloc')).toEqual([135168]);
+    expect(await arena('--policy', 'ptmalloc', '--env', 'MALLOC_TOP_PAD_=0')).toEqual([4096]);
+    expect(await arena('--policy', 'ptmalloc', '--env', 'GLIBC_TUNABLES=glibc.malloc.top_pad=0')).toEqual([4096]);
+    expect(await arena('--policy', 'ptmalloc', '--env', 'MALLOC_TOP_PAD_=0', '--set', 'top_pad=128K')).toEqual([135168]);
+    // under the pool, the setting reaches the ptmalloc layer: its first break holds the pool's 64 KiB chunk
+    expect(await arena('--policy', 'pool', '--set', 'parent=ptmalloc')).toEqual([135168]);
+    expect(await arena('--policy', 'pool', '--set', 'parent=ptmalloc', '--env', 'MALLOC_TOP_PAD_=0')).toEqual([69632]);
   });
 });
 

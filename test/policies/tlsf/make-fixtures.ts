@@ -1,11 +1,14 @@
 // Writes test/policies/tlsf/fixtures/*.txt: fixed call sequences and what Matthew Conte's TLSF
 // answers to each call (returned offset, used bytes, high-water mark), from the oracle
 // test/oracle/tlsf-replay.c. Not part of the test suite: it needs Conte's source, which is not in
-// this repository. Procedure (tlsf 3.1, commit deff9ab of github.com/mattconte/tlsf):
+// this repository nor in any Debian package, so CI (npm and Debian registries only) cannot build
+// it. Procedure, with a copy of his published repository (github.com/mattconte/tlsf, BSD licence)
+// at commit deff9ab (tlsf 3.1) in /tmp/conte-tlsf:
 //
-//   git clone https://github.com/mattconte/tlsf /tmp/conte-tlsf
 //   cc -O2 -Wall -I/tmp/conte-tlsf -o /tmp/tlsf-replay test/oracle/tlsf-replay.c /tmp/conte-tlsf/tlsf.c
-//   npx tsx test/policies/tlsf/make-fixtures.ts /tmp/tlsf-replay
+//   npx tsx test/policies/tlsf/make-fixtures.ts /tmp/tlsf-replay      (git diff: no change)
+//
+// check-trace.ts compares a recorded program call by call with the same oracle.
 //
 // The sequences come from a seeded generator, so the same command writes the same files.
 import { spawnSync } from 'node:child_process';

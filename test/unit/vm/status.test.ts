@@ -91,6 +91,9 @@ describe('VM status codes', () => {
     const s = e.sample().vm;
     expect(s.committedBytes).toBe(PAGE);
     expect(s.reservedBytes).toBe(PAGE + GRAN);
+    // the counters count the callers' commit and decommit calls; a resize is neither
+    expect(s.commitCalls).toBe(1);
+    expect(s.decommitCalls).toBe(0);
     expect(e.check()).toBe(0);
   });
 

@@ -19,7 +19,8 @@
 //   ALLOC / CALLOC           heap, id, size                  (calloc: size = n × m, computed by the host)
 //   ALIGNED_ALLOC            heap, id, size, arg = log2(alignment)
 //   REALLOC                  heap, id, size                  (id must be live; the id keeps its name)
-//   FREE                     heap, id
+//   FREE                     heap, id; arg bit 0 = implicit: the free is not an event (a trace's
+//                            allocator handed the block's address out again, so it was freed)
 //   MARK                     arg = label index (host-side string table); takes a sample
 //   TICK                     size = simulated time in nanoseconds to add (kit/clock.ts)
 //   TRIM                     heap, size = pad bytes           (HeapCompact / malloc_trim)
@@ -117,12 +118,15 @@ export const MAX_HEAPS: i32 = 8;
 export const NO_OWNER: u8 = 255;
 
 // ╒═══ sample record: SAMPLE_SLOTS × f64 ═══╕
-// │ header (8) │ vm (48) │ heap 0 (64) │ … │ heap MAX_HEAPS-1 (64) │
+// │ header (8) │ vm (48) │ heap 0 (64) │ … │ heap MAX_HEAPS-1 (64) │ run (RUN_SLOTS) │
 // ╘═════════════════════════════════════════╛
 export const SAMPLE_HEADER_SLOTS: i32 = 8;
 export const VM_SLOTS: i32 = 48;
 export const HEAP_SLOTS: i32 = 64;
-export const SAMPLE_SLOTS: i32 = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
+export const RUN_HEAP_SLOTS: i32 = 8;
+export const RUN_SLOTS: i32 = 24 + MAX_HEAPS * RUN_HEAP_SLOTS;
+export const RUN_BASE: i32 = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
+export const SAMPLE_SLOTS: i32 = RUN_BASE + RUN_SLOTS;
 
 // Header slots.
 export const H_EVENT: i32 = 0;       // ops executed since engine creation, after this op
@@ -179,3 +183,47 @@ export const K_PARENT: i32 = 19;          // parent heap index, -1 = the VM
 export const K_EXTRAS_AT: i32 = 20;       // first of the heap's sample extras (kit/extras.ts) in the batch's extras
 export const K_EXTRAS_COUNT: i32 = 21;    // how many
 export const K_POLICY_BASE: i32 = 32;     // 32 policy-specific slots
+
+// Run slots (offset inside the run block): the program's own figures, counted apart from every
+// policy, and the exact peaks (taken after every op, not at samples) with the event count at which
+// each was first reached (0 = before the first event). "Heaps" = every region a heap owns.
+export const R_LIVE_BYTES: i32 = 0;                 // bytes the program asked for and has not freed
+export const R_LIVE_BLOCKS: i32 = 1;                //   (failed allocations included: the program
+export const R_LIVE_PEAK: i32 = 2;                  //    holds what it asked for under every policy)
+export const R_LIVE_PEAK_EVENT: i32 = 3;
+export const R_HEAPS_COMMITTED: i32 = 4;
+export const R_HEAPS_COMMITTED_PEAK: i32 = 5;
+export const R_HEAPS_COMMITTED_PEAK_EVENT: i32 = 6;
+export const R_HEAPS_RESIDENT: i32 = 7;
+export const R_HEAPS_RESIDENT_PEAK: i32 = 8;
+export const R_HEAPS_RESIDENT_PEAK_EVENT: i32 = 9;
+export const R_PROCESS_COMMITTED_PEAK: i32 = 10;
+export const R_PROCESS_COMMITTED_PEAK_EVENT: i32 = 11;
+export const R_PROCESS_RESIDENT_PEAK: i32 = 12;
+export const R_PROCESS_RESIDENT_PEAK_EVENT: i32 = 13;
+export const R_FAILED_ALLOCS: i32 = 14;             // allocations (and reallocs) the policy refused
+export const R_FAILED_BYTES: i32 = 15;              // bytes they asked for
+export const R_FIRST_FAIL_EVENT: i32 = 16;          // event number of the first (0 = none)
+export const R_FIRST_FAIL_BYTES: i32 = 17;
+export const R_FIRST_FAIL_REASON: i32 = 18;         // FailReason
+export const R_FIRST_FAIL_HEAP: i32 = 19;
+export const R_IMPLICIT_FREES: i32 = 20;            // FREE ops with the implicit bit
+export const R_AT_PEAK_LIVE: i32 = 21;              // the program's live bytes when the heaps' committed
+export const R_AT_PEAK_RESIDENT: i32 = 22;          //   peak was reached, and the heaps' resident bytes
+export const R_HEAP_PEAKS: i32 = 24;                // + heap × RUN_HEAP_SLOTS:
+export const P_COMMITTED: i32 = 0;                  //   committed (a stacked heap: what it holds from its parent)
+export const P_COMMITTED_EVENT: i32 = 1;
+export const P_RESIDENT: i32 = 2;
+export const P_RESIDENT_EVENT: i32 = 3;
+export const P_RESERVED: i32 = 4;
+export const P_RESERVED_EVENT: i32 = 5;
+export const P_REQUESTED: i32 = 6;                  //   what its callers asked for (K_REQUESTED)
+export const P_REQUESTED_EVENT: i32 = 7;
+if (R_AT_PEAK_RESIDENT >= R_HEAP_PEAKS) ERROR("run slots overlap");
+
+// Why an allocation failed.
+export const enum FailReason {
+  NONE = 0,
+  ADDRESS_SPACE = 1,  // the VM had no free range for a reservation the policy needed
+  POLICY_LIMIT = 2,   // the policy refused without running out of address space (a size it cannot serve)
+}

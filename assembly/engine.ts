@@ -9,7 +9,9 @@
 // taken after event k × sampleEvery and carries that event number.
 //
 // Ids map to (heap, handle) and the requested bytes through the id table (ids.ts): 8 bytes per id,
-// in 32 KiB pages allocated as id ranges come into use.
+// in 32 KiB pages allocated as id ranges come into use. handle FAILED_HANDLE = the program holds the
+// block but the policy could not place it (a failed allocation in replay mode): the program's live
+// bytes count it, the heap's do not; its free succeeds, a realloc of it tries a fresh allocation.
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
 import { MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase, idBigCount } from "./ids";
@@ -19,20 +21,30 @@ import {
   H_EVENT, H_MARK, H_TICK, H_HEAPS, H_FAILED_OPS, K_RESERVED, K_COMMITTED, K_RESIDENT, K_REQUESTED,
   K_LIVE_BLOCKS, K_ALLOCS, K_FREES, K_FAILED_ALLOCS, K_PEAK_COMMITTED, K_PEAK_BUSY, K_PARENT,
   K_EXTRAS_AT, K_EXTRAS_COUNT,
+  RUN_BASE, RUN_HEAP_SLOTS, R_LIVE_BYTES, R_LIVE_BLOCKS, R_LIVE_PEAK, R_LIVE_PEAK_EVENT, R_HEAPS_COMMITTED,
+  R_HEAPS_COMMITTED_PEAK, R_HEAPS_COMMITTED_PEAK_EVENT, R_HEAPS_RESIDENT, R_HEAPS_RESIDENT_PEAK,
+  R_HEAPS_RESIDENT_PEAK_EVENT, R_PROCESS_COMMITTED_PEAK, R_PROCESS_COMMITTED_PEAK_EVENT, R_PROCESS_RESIDENT_PEAK,
+  R_PROCESS_RESIDENT_PEAK_EVENT, R_FAILED_ALLOCS, R_FAILED_BYTES, R_FIRST_FAIL_EVENT, R_FIRST_FAIL_BYTES,
+  R_FIRST_FAIL_REASON, R_FIRST_FAIL_HEAP, R_IMPLICIT_FREES, R_AT_PEAK_LIVE, R_AT_PEAK_RESIDENT, R_HEAP_PEAKS, P_COMMITTED, P_COMMITTED_EVENT, P_RESIDENT,
+  P_RESIDENT_EVENT, P_RESERVED, P_RESERVED_EVENT, P_REQUESTED, P_REQUESTED_EVENT, FailReason,
 } from "./abi";
 import { extrasUsed, extrasReset, extrasPtr } from "./kit/extras";
 import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
 import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
-import { vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages } from "./vm/space";
+import {
+  vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages, vmCommittedBytes,
+  vmResidentBytes, vmHeapsCommittedBytes, vmHeapsResidentBytes, vmNoAddressSpaceCount, vmGrowthCount,
+} from "./vm/space";
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
   heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, heapThreadEnd, layerRequested, layerLive, layerAllocs, layerFrees,
-  layerFailedAllocs, layersCheck,
+  layerFailedAllocs, layersCheck, heldBytes,
 } from "./heaps";
 
 const HANDLE_BITS: u32 = 29;
 const HEAP_MASK: u32 = (1 << (32 - HANDLE_BITS)) - 1;
-const MAX_HANDLE: u32 = (1 << HANDLE_BITS) - 1;
+const FAILED_HANDLE: u32 = (1 << HANDLE_BITS) - 1;
+const MAX_HANDLE: u32 = FAILED_HANDLE - 1;
 const PARAM_SLOTS: i32 = 64;
 if (<u32>MAX_HEAPS > HEAP_MASK + 1) ERROR("heap index does not fit the id entry");
 
@@ -56,12 +68,10 @@ export function currentOp(): i32 { return curOp; }
 
 // Per-heap engine counters (u64 each).
 const hRequested = memory.data(MAX_HEAPS * 8);
-const hPeakRequested = memory.data(MAX_HEAPS * 8);
 const hLive = memory.data(MAX_HEAPS * 8);
 const hAllocs = memory.data(MAX_HEAPS * 8);
 const hFrees = memory.data(MAX_HEAPS * 8);
 const hFailedAllocs = memory.data(MAX_HEAPS * 8);
-const hPeakCommitted = memory.data(MAX_HEAPS * 8);
 
 
 export function engineInit(arch: i32, every: u32): Status {
@@ -101,6 +111,7 @@ export { idTableBytes } from "./ids";
 
 // Takes a sample now. mark = label index, or -1 for a periodic sample; ev = the event number to record.
 export function takeSample(mark: i32, ev: u64): void {
+  notePeaksAll(clockEvents()); // what happened outside ops (a profile's regions, heap creation) counts too
   if (sampleCount == samplesCap) {
     samplesCap = samplesCap ? samplesCap * 2 : 16;
     samplesBuf = resize(samplesBuf, <usize>samplesCap * <usize>SAMPLE_SLOTS * 8);
@@ -131,17 +142,15 @@ export function takeSample(mark: i32, ev: u64): void {
     store<f64>(o + <usize>K_ALLOCS * 8, <f64>(hGet(hAllocs, h) + layerAllocs(h)));
     store<f64>(o + <usize>K_FREES * 8, <f64>(hGet(hFrees, h) + layerFrees(h)));
     store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>(hGet(hFailedAllocs, h) + layerFailedAllocs(h)));
-    store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(hPeakRequested, h));
+    store<f64>(o + <usize>K_PEAK_BUSY * 8, <f64>hGet(pk + P_REQUESTED * MAX_HEAPS * 8, h));
     const extrasAt = extrasUsed();
     heapSample(h, o);
     store<f64>(o + <usize>K_EXTRAS_AT * 8, <f64>extrasAt);
     store<f64>(o + <usize>K_EXTRAS_COUNT * 8, <f64>(extrasUsed() - extrasAt));
-    // Peak committed as seen at samples and by the VM (root heaps: exact between samples too).
-    const committed = <u64>load<f64>(o + <usize>K_COMMITTED * 8);
-    if (committed > hGet(hPeakCommitted, h)) store<u64>(hPeakCommitted + (<usize>h << 3), committed);
-    store<f64>(o + <usize>K_PEAK_COMMITTED * 8, <f64>hGet(hPeakCommitted, h));
+    store<f64>(o + <usize>K_PEAK_COMMITTED * 8, <f64>hGet(pk + P_COMMITTED * MAX_HEAPS * 8, h));
   }
   store<f64>(out + <usize>H_HEAPS * 8, <f64>live);
+  sampleRun(out + <usize>RUN_BASE * 8);
   sampleCount++;
 }
 
@@ -181,13 +190,164 @@ function opFits(opcode: u32, size: u64): bool {
   }
 }
 
-// Peak requested of h and of every layer below it (an alloc on h may have taken memory from them).
-function notePeaks(h: i32): void {
-  while (h >= 0) {
-    const now = hGet(hRequested, h) + layerRequested(h);
-    if (now > hGet(hPeakRequested, h)) store<u64>(hPeakRequested + (<usize>h << 3), now);
-    h = heapParent(h);
+// One event on heap h: the peaks after it, then any periodic sample it completes.
+// @ts-ignore: decorator
+@inline function opEvent(h: i32): void {
+  notePeaks(h, clockEvents() + 1);
+  countEvent(1);
+}
+
+// A free: it can lower what the program and the heaps hold, never raise it; only a VM that grew
+// anyway (a policy that commits on free) is looked at.
+// @ts-ignore: decorator
+@inline function freeEvent(): void {
+  if (!NO_PEAKS) {
+    const g = vmGrowthCount();
+    if (g != vmSeen) { vmSeen = g; noteVmPeaks(clockEvents() + 1); }
   }
+  countEvent(1);
+}
+
+// ---------------------------------------------------------------- exact peaks and program truth
+//
+// Peaks are taken after every op that can raise them (allocations, reallocs, frees, touches, heap
+// creation, and before every sample), so a run's peak is the true maximum over its events, not over
+// its samples. Each is a compare per counter; the cost is measured in bench/ (peaks on vs compiled
+// out with HEAPSIM_NO_PEAKS). Tables: pk + (slot × MAX_HEAPS + heap) × 8, slots P_* of abi.ts.
+const pk = memory.data(RUN_HEAP_SLOTS * MAX_HEAPS * 8);
+// @ts-ignore: decorator
+@inline const NO_PEAKS: bool = isDefined(HEAPSIM_NO_PEAKS);
+
+let liveBytes: u64 = 0;         // the program's: what it asked for and has not freed, under any policy
+let liveBlocks: u64 = 0;
+let livePeak: u64 = 0;
+let livePeakEvent: u64 = 0;
+let heapsCommittedPeak: u64 = 0;
+let heapsCommittedPeakEvent: u64 = 0;
+let atPeakLive: u64 = 0;        // the program's live bytes and the heaps' resident bytes at that peak
+let atPeakResident: u64 = 0;
+let heapsResidentPeak: u64 = 0;
+let heapsResidentPeakEvent: u64 = 0;
+let processCommittedPeak: u64 = 0;
+let processCommittedPeakEvent: u64 = 0;
+let processResidentPeak: u64 = 0;
+let processResidentPeakEvent: u64 = 0;
+let failedAllocs: u64 = 0;
+let failedBytes: u64 = 0;
+let firstFailEvent: u64 = 0;
+let firstFailBytes: u64 = 0;
+let firstFailReason: i32 = FailReason.NONE;
+let firstFailHeap: i32 = -1;
+let implicitFrees: u64 = 0;
+let noSpaceBefore: u32 = 0;     // vmNoAddressSpaceCount() when the current allocation began
+
+// @ts-ignore: decorator
+@inline function peakAt(slot: i32, h: i32): usize { return pk + ((<usize>slot * <usize>MAX_HEAPS + <usize>h) << 3); }
+
+// @ts-ignore: decorator
+@inline function raise(slot: i32, h: i32, now: u64, ev: u64): void {
+  const p = peakAt(slot, h);
+  if (now > load<u64>(p)) { store<u64>(p, now); store<u64>(peakAt(slot + 1, h), ev); }
+}
+
+// The peaks of heap h and every layer below it (an op on h may take memory from them), the heaps
+// together, the process and the program, after event `ev`. What the VM holds is looked at only when
+// the VM grew since the last look (vmGrowthCount): most ops find their pages already there.
+let vmSeen: u32 = 0xFFFFFFFF;
+function notePeaks(h: i32, ev: u64): void {
+  if (NO_PEAKS) return;
+  if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; }
+  // What each layer's callers asked for, and what a stacked layer holds from its parent (none when
+  // the op named no heap, or a heap that does not exist: it failed with BAD_HEAP).
+  let x = heapPolicy(h) ? h : -1;
+  while (x >= 0) {
+    const parent = heapParent(x);
+    if (parent >= 0) {
+      const held = heldBytes(x);
+      raise(P_COMMITTED, x, held, ev);
+      raise(P_RESERVED, x, held, ev);
+    }
+    raise(P_REQUESTED, x, hGet(hRequested, x) + layerRequested(x), ev);
+    x = parent;
+  }
+  const g = vmGrowthCount();
+  if (g != vmSeen) { vmSeen = g; noteVmPeaks(ev); }
+}
+
+// The VM's side: the heaps together, the process, and every root heap's own regions.
+function noteVmPeaks(ev: u64): void {
+  const hc = vmHeapsCommittedBytes();
+  const hr = vmHeapsResidentBytes();
+  if (hc > heapsCommittedPeak) {
+    heapsCommittedPeak = hc; heapsCommittedPeakEvent = ev; atPeakLive = liveBytes; atPeakResident = hr;
+  }
+  if (hr > heapsResidentPeak) { heapsResidentPeak = hr; heapsResidentPeakEvent = ev; }
+  const pc = vmCommittedBytes();
+  if (pc > processCommittedPeak) { processCommittedPeak = pc; processCommittedPeakEvent = ev; }
+  const pr = vmResidentBytes();
+  if (pr > processResidentPeak) { processResidentPeak = pr; processResidentPeakEvent = ev; }
+  for (let h = 0; h < MAX_HEAPS; h++) {
+    if (!heapPolicy(h) || heapParent(h) >= 0) continue;
+    raise(P_COMMITTED, h, vmOwnerCommitted(<u8>h), ev);
+    raise(P_RESIDENT, h, vmOwnerResident(<u8>h), ev);
+    raise(P_RESERVED, h, vmOwnerReserved(<u8>h), ev);
+  }
+}
+
+function notePeaksAll(ev: u64): void {
+  notePeaks(-1, ev);
+  for (let h = 0; h < MAX_HEAPS; h++) if (heapPolicy(h)) notePeaks(h, ev);
+}
+
+// The program asked for `size` bytes and the policy of heap h refused: the program's failure.
+function programFailed(h: i32, size: u64): void {
+  failedAllocs++;
+  failedBytes += size;
+  if (!firstFailEvent) {
+    firstFailEvent = clockEvents() + 1; // the failing op's own event number
+    firstFailBytes = size;
+    firstFailHeap = h;
+    firstFailReason = vmNoAddressSpaceCount() != noSpaceBefore ? FailReason.ADDRESS_SPACE : FailReason.POLICY_LIMIT;
+  }
+}
+
+// @ts-ignore: decorator
+@inline function programAlloc(size: u64): void { liveBytes += size; liveBlocks++; }
+// @ts-ignore: decorator
+@inline function programFree(size: u64): void { liveBytes -= size; liveBlocks--; }
+
+function sampleRun(out: usize): void {
+  store<f64>(out + <usize>R_LIVE_BYTES * 8, <f64>liveBytes);
+  store<f64>(out + <usize>R_LIVE_BLOCKS * 8, <f64>liveBlocks);
+  store<f64>(out + <usize>R_LIVE_PEAK * 8, <f64>livePeak);
+  store<f64>(out + <usize>R_LIVE_PEAK_EVENT * 8, <f64>livePeakEvent);
+  store<f64>(out + <usize>R_HEAPS_COMMITTED * 8, <f64>vmHeapsCommittedBytes());
+  store<f64>(out + <usize>R_HEAPS_COMMITTED_PEAK * 8, <f64>heapsCommittedPeak);
+  store<f64>(out + <usize>R_HEAPS_COMMITTED_PEAK_EVENT * 8, <f64>heapsCommittedPeakEvent);
+  store<f64>(out + <usize>R_HEAPS_RESIDENT * 8, <f64>vmHeapsResidentBytes());
+  store<f64>(out + <usize>R_HEAPS_RESIDENT_PEAK * 8, <f64>heapsResidentPeak);
+  store<f64>(out + <usize>R_HEAPS_RESIDENT_PEAK_EVENT * 8, <f64>heapsResidentPeakEvent);
+  store<f64>(out + <usize>R_PROCESS_COMMITTED_PEAK * 8, <f64>processCommittedPeak);
+  store<f64>(out + <usize>R_PROCESS_COMMITTED_PEAK_EVENT * 8, <f64>processCommittedPeakEvent);
+  store<f64>(out + <usize>R_PROCESS_RESIDENT_PEAK * 8, <f64>processResidentPeak);
+  store<f64>(out + <usize>R_PROCESS_RESIDENT_PEAK_EVENT * 8, <f64>processResidentPeakEvent);
+  store<f64>(out + <usize>R_FAILED_ALLOCS * 8, <f64>failedAllocs);
+  store<f64>(out + <usize>R_FAILED_BYTES * 8, <f64>failedBytes);
+  store<f64>(out + <usize>R_FIRST_FAIL_EVENT * 8, <f64>firstFailEvent);
+  store<f64>(out + <usize>R_FIRST_FAIL_BYTES * 8, <f64>firstFailBytes);
+  store<f64>(out + <usize>R_FIRST_FAIL_REASON * 8, <f64>firstFailReason);
+  store<f64>(out + <usize>R_FIRST_FAIL_HEAP * 8, <f64>firstFailHeap);
+  store<f64>(out + <usize>R_IMPLICIT_FREES * 8, <f64>implicitFrees);
+  store<f64>(out + <usize>R_AT_PEAK_LIVE * 8, <f64>atPeakLive);
+  store<f64>(out + <usize>R_AT_PEAK_RESIDENT * 8, <f64>atPeakResident);
+  for (let h = 0; h < MAX_HEAPS; h++) {
+    const o = out + <usize>(R_HEAP_PEAKS + h * RUN_HEAP_SLOTS) * 8;
+    for (let k = 0; k < RUN_HEAP_SLOTS; k++) store<f64>(o + (<usize>k << 3), <f64>load<u64>(peakAt(k, h)));
+  }
+}
+
+function resetHeapPeaks(h: i32): void {
+  for (let k = 0; k < RUN_HEAP_SLOTS; k++) store<u64>(peakAt(k, h), 0);
 }
 
 function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = false): Status {
@@ -195,17 +355,40 @@ function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool = fals
   if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
   const known = idEntry(id);
   if (known && load<u32>(known)) return Status.ID_IN_USE;
+  noSpaceBefore = vmNoAddressSpaceCount();
   const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
-  if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
-  if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
+  if (!handle && !replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
   const slot = known ? known : idEntryForWrite(id);
-  store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   idSetRequested(slot, id, size);
+  programAlloc(size);
+  if (!handle) return allocFailed(h, slot, size);
+  if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
+  store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   hAdd(hRequested, h, <i64>size);
-  notePeaks(h);
   hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
+}
+
+// The policy refused and the caller sees NULL (the engine's default, C semantics): counted, nothing kept.
+function callFailed(h: i32, size: u64): Status {
+  hAdd(hFailedAllocs, h, 1);
+  programFailed(h, size);
+  return Status.OUT_OF_MEMORY;
+}
+
+// Replay mode (setReplayMode): an op stream recorded or generated as if every call succeeded. A
+// failed allocation stays the program's block (FAILED_HANDLE) so the program's counters do not
+// depend on the policy and its later free or realloc replays as the program lived it.
+let replayMode: bool = false;
+export function setReplayMode(on: i32): void { replayMode = on != 0; }
+
+// The policy refused: the id stays the program's (FAILED_HANDLE), the op reports OUT_OF_MEMORY.
+function allocFailed(h: i32, slot: usize, size: u64): Status {
+  hAdd(hFailedAllocs, h, 1);
+  programFailed(h, size);
+  store<u32>(slot, (FAILED_HANDLE << (32 - HANDLE_BITS)) | <u32>h);
+  return Status.OUT_OF_MEMORY;
 }
 
 // Entry address of `id` when it is live in heap h, else 0.
@@ -221,9 +404,13 @@ function doFree(h: i32, id: u32): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   const slot = liveSlot(h, id);
   if (!slot) return Status.UNKNOWN_ID;
-  heapFree(h, load<u32>(slot) >> (32 - HANDLE_BITS));
-  hAdd(hRequested, h, -<i64>idRequested(slot, id));
+  const handle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  const req = idRequested(slot, id);
   idClear(slot, id);
+  programFree(req);
+  if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
+  heapFree(h, handle);
+  hAdd(hRequested, h, -<i64>req);
   hAdd(hLive, h, -1);
   hAdd(hFrees, h, 1);
   return Status.OK;
@@ -233,13 +420,39 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   const slot = liveSlot(h, id);
   if (!slot) return Status.UNKNOWN_ID;
-  const handle = heapRealloc(h, load<u32>(slot) >> (32 - HANDLE_BITS), size);
-  if (!handle) { hAdd(hFailedAllocs, h, 1); return Status.OUT_OF_MEMORY; }
+  const old = idRequested(slot, id);
+  noSpaceBefore = vmNoAddressSpaceCount();
+  const oldHandle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : heapRealloc(h, oldHandle, size);
+  if (!handle && !replayMode) return callFailed(h, size); // C semantics: the old block stays
+  programFree(old);
+  programAlloc(size);
+  idSetRequested(slot, id, size);
+  if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size);
+  if (!handle) {
+    // The program got its new block (the trace or workload goes on with it); the simulated heap
+    // could not place it. The old block is gone for the program, so the heap frees it.
+    heapFree(h, oldHandle);
+    hAdd(hRequested, h, -<i64>old);
+    hAdd(hLive, h, -1);
+    hAdd(hFrees, h, 1);
+    return allocFailed(h, slot, size);
+  }
   if (handle > MAX_HANDLE) unreachable();
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
-  hAdd(hRequested, h, <i64>size - <i64>idRequested(slot, id));
-  idSetRequested(slot, id, size);
-  notePeaks(h);
+  hAdd(hRequested, h, <i64>size - <i64>old);
+  hAdd(hAllocs, h, 1);
+  return Status.OK;
+}
+
+// Realloc of a block the heap never placed (its allocation failed): a fresh allocation of the new size.
+function reallocUnplaced(h: i32, slot: usize, size: u64): Status {
+  const handle = heapAlloc(h, size, 0);
+  if (!handle) return allocFailed(h, slot, size);
+  if (handle > MAX_HANDLE) unreachable();
+  store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
+  hAdd(hRequested, h, <i64>size);
+  hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
@@ -249,9 +462,11 @@ function doTouch(h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   const slot = liveSlot(h, id);
   if (!slot) return Status.UNKNOWN_ID;
+  const handle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  if (handle == FAILED_HANDLE) return Status.OK; // nothing placed to touch
   const req = idRequested(slot, id);
   const n = size < req ? size : req;
-  if (n) touchPages(heapUserAddress(h, load<u32>(slot) >> (32 - HANDLE_BITS)), n, <u8>heapRoot(h));
+  if (n) touchPages(heapUserAddress(h, handle), n, <u8>heapRoot(h));
   return Status.OK;
 }
 
@@ -260,12 +475,12 @@ function doHeapCreate(h: i32, policy: i32, parentPlusOne: u32, first: u32, count
   const st = heapCreate(h, policy, <i32>parentPlusOne - 1, paramsBuf + (<usize>first << 3), <i32>count);
   if (st == Status.OK) {
     store<u64>(hRequested + (<usize>h << 3), 0);
-    store<u64>(hPeakRequested + (<usize>h << 3), 0);
     store<u64>(hLive + (<usize>h << 3), 0);
     store<u64>(hAllocs + (<usize>h << 3), 0);
     store<u64>(hFrees + (<usize>h << 3), 0);
     store<u64>(hFailedAllocs + (<usize>h << 3), 0);
-    store<u64>(hPeakCommitted + (<usize>h << 3), 0);
+    resetHeapPeaks(h);
+    notePeaks(h, clockEvents());
   }
   return st;
 }
@@ -280,7 +495,10 @@ function doHeapDestroy(h: i32): Status {
     for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
       const slot = base + (<usize>i << 3);
       const e = load<u32>(slot);
-      if (e && <i32>(e & HEAP_MASK) == h) idClear(slot, (p << ID_PAGE_SHIFT) + i);
+      if (!e || <i32>(e & HEAP_MASK) != h) continue;
+      const id = (p << ID_PAGE_SHIFT) + i;
+      programFree(idRequested(slot, id));
+      idClear(slot, id);
     }
   }
   return Status.OK;
@@ -319,7 +537,9 @@ export function runBatch(count: i32): i32 {
       const aheadSlot = idEntry(ahead);
       if (aheadSlot) {
         const e = load<u32>(aheadSlot);
-        if (e) store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
+        if (e && (e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) {
+          store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
+        }
       }
     }
     const w0 = load<u32>(p);
@@ -330,11 +550,15 @@ export function runBatch(count: i32): i32 {
     if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); continue; }
     let st = Status.OK;
     switch (w0 & 0xFF) {
-      case Op.ALLOC: { st = doAlloc(h, id, size, 0); countEvent(1); break; }
-      case Op.CALLOC: { st = doAlloc(h, id, size, 0, true); countEvent(1); break; }
-      case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); countEvent(1); break; }
-      case Op.REALLOC: { st = doRealloc(h, id, size); countEvent(1); break; }
-      case Op.FREE: { st = doFree(h, id); countEvent(1); break; }
+      case Op.ALLOC: { st = doAlloc(h, id, size, 0); opEvent(h); break; }
+      case Op.CALLOC: { st = doAlloc(h, id, size, 0, true); opEvent(h); break; }
+      case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); opEvent(h); break; }
+      case Op.REALLOC: { st = doRealloc(h, id, size); opEvent(h); break; }
+      case Op.FREE: {
+        st = doFree(h, id);
+        if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
+        break;
+      }
       case Op.MARK: { takeSample(<i32>arg, clockEvents()); break; }
       case Op.TICK: { clockAddNs(size); break; }
       case Op.SKIP: { countEvent(size); break; }
@@ -345,7 +569,7 @@ export function runBatch(count: i32): i32 {
       }
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
-      case Op.TOUCH: { st = doTouch(h, id, size); break; }
+      case Op.TOUCH: { st = doTouch(h, id, size); if (st == Status.OK) notePeaks(h, clockEvents()); break; }
       case Op.THREAD: { st = threadSwitch(size); break; }
       case Op.THREAD_END: { st = doThreadEnd(size); break; }
       case Op.NOP: break;
@@ -363,7 +587,7 @@ export function runBatch(count: i32): i32 {
 export function idUserAddress(id: u32): u64 {
   const slot = idEntry(id);
   const e = slot ? load<u32>(slot) : 0;
-  return e ? heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)) : 0;
+  return e && (e >> (32 - HANDLE_BITS)) != FAILED_HANDLE ? heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)) : 0;
 }
 export function idRequestedBytes(id: u32): u64 {
   const slot = idEntry(id);
@@ -377,14 +601,17 @@ export function idRequestedBytes(id: u32): u64 {
 //          (blocks a heap holds from its parent never enter the id table)
 //   52     E2 layers: what each parent was asked for by its children equals what they hold
 //          (heaps.ts layersCheck)
+//   53     E3 the program's live bytes and blocks equal the id table's entries (placed or not)
 //   100 × policy id + n   the policy's invariant n
 export const CHECK_ID_TABLE: i32 = 51;
 export const CHECK_LAYERS: i32 = 52;
+export const CHECK_PROGRAM: i32 = 53;
 const idCountScratch = memory.data(MAX_HEAPS * 8);
 export function checkAll(): i32 {
   const v = vmCheck();
   if (v) return v;
   memory.fill(idCountScratch, 0, MAX_HEAPS * 8);
+  let programBytes: u64 = 0, programBlocks: u64 = 0;
   let bigLive: u32 = 0;
   for (let p: u32 = 0; p < idPageCount(); p++) {
     const base = idPageBase(p);
@@ -396,9 +623,11 @@ export function checkAll(): i32 {
         if (load<u32>(slot, 4)) return CHECK_ID_TABLE; // a free entry keeps no size
         continue;
       }
+      programBytes += idRequested(slot, (p << ID_PAGE_SHIFT) + i);
+      programBlocks++;
       const h = <i32>(e & HEAP_MASK);
       if (!heapPolicy(h)) return CHECK_ID_TABLE;
-      hAdd(idCountScratch, h, 1);
+      if ((e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) hAdd(idCountScratch, h, 1);
       if (load<u32>(slot, 4) == 0xFFFFFFFF) bigLive++;
     }
   }
@@ -407,6 +636,7 @@ export function checkAll(): i32 {
     if (heapPolicy(h) && hGet(idCountScratch, h) != hGet(hLive, h)) return CHECK_ID_TABLE;
   }
   if (layersCheck()) return CHECK_LAYERS;
+  if (programBytes != liveBytes || programBlocks != liveBlocks) return CHECK_PROGRAM;
   for (let h = 0; h < MAX_HEAPS; h++) {
     if (!heapPolicy(h)) continue;
     const r = heapCheck(h);

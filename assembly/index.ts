@@ -5,7 +5,7 @@ export {
 export {
   engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
-  currentOp, idUserAddress, idRequestedBytes, samplesExtrasPtr, samplesExtrasCount,
+  currentOp, idUserAddress, idRequestedBytes, setReplayMode, samplesExtrasPtr, samplesExtrasCount,
 } from "./engine";
 export {
   hstBegin, hstInput, hstInputBytes, hstChunkBytes, hstCarry, hstFeed, hstResume, hstLabel, hstStopAt, hstStopMarks,

@@ -3,6 +3,7 @@
 import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
+import { runPeaksBench } from './peaks.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
 import { runJemallocBench } from './jemalloc.bench.js';
 import { runWindbgBench } from './windbg.bench.js';
@@ -10,6 +11,7 @@ import { runReplayBench } from './replay.bench.js';
 
 const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['engine', runEngineBench],
+  ['exact peaks', runPeaksBench],
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
   ['dispatch', () => runDispatchBench()],

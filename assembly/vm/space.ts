@@ -273,17 +273,45 @@ function addOwner(base: usize, owner: u8, delta: i64): void {
   if (owner != NO_OWNER) addAt(base, <u32>owner, delta);
 }
 
+// What every heap together holds (regions with an owner): the engine's exact peaks read these
+// after each op (engine.ts), so they are kept here rather than summed per op.
+let heapsCommittedBytes: u64 = 0;
+let heapsResidentBytes: u64 = 0;
+// Bumped whenever reserved, committed or resident bytes grow anywhere: the engine skips its VM peak
+// checks after an op that left it unchanged (most ops: the pages were already there).
+let growthCount: u32 = 0;
+// Reservations refused for lack of address space (vmReserve found no free range, vmResize could
+// not grow): the engine reads it around a failed allocation to name the reason.
+let noAddressSpaceCount: u32 = 0;
+
 function addCommitted(owner: u8, pages: i64): void {
   committedBytes += <u64>(pages << PAGE_SHIFT);
   if (committedBytes > committedPeak) committedPeak = committedBytes;
   addOwner(ownerCommitted, owner, pages << PAGE_SHIFT);
+  if (owner != NO_OWNER) heapsCommittedBytes += <u64>(pages << PAGE_SHIFT);
+  if (pages > 0) growthCount++;
 }
 
 function addResident(owner: u8, pages: i64): void {
   residentBytes += <u64>(pages << PAGE_SHIFT);
   if (residentBytes > residentPeak) residentPeak = residentBytes;
   addOwner(ownerResident, owner, pages << PAGE_SHIFT);
+  if (owner != NO_OWNER) heapsResidentBytes += <u64>(pages << PAGE_SHIFT);
+  if (pages > 0) growthCount++;
 }
+
+// @ts-ignore: decorator
+@inline export function vmCommittedBytes(): u64 { return committedBytes; }
+// @ts-ignore: decorator
+@inline export function vmResidentBytes(): u64 { return residentBytes; }
+// @ts-ignore: decorator
+@inline export function vmHeapsCommittedBytes(): u64 { return heapsCommittedBytes; }
+// @ts-ignore: decorator
+@inline export function vmHeapsResidentBytes(): u64 { return heapsResidentBytes; }
+// @ts-ignore: decorator
+@inline export function vmNoAddressSpaceCount(): u32 { return noAddressSpaceCount; }
+// @ts-ignore: decorator
+@inline export function vmGrowthCount(): u32 { return growthCount; }
 
 // ---------------------------------------------------------------- init
 
@@ -352,7 +380,7 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
   } else {
     const topDown = (placement & RESERVE_TOP_DOWN) != 0;
     gap = findFit(size, pages, topDown);
-    if (!gap) { lastStatus = Status.NO_ADDRESS_SPACE; return 0; }
+    if (!gap) { lastStatus = Status.NO_ADDRESS_SPACE; noAddressSpaceCount++; return 0; }
     base = topDown ? alignDown(end(gap) - size, granule) : alignUp(start(gap), granule);
   }
   const gs = start(gap), ge = end(gap), re = base + size;
@@ -381,6 +409,7 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
   addAt(typeRegions, type, 1);
   addOwner(ownerReserved, owner, <i64>size);
   addOwner(ownerRegions, owner, 1);
+  growthCount++;
   return base;
 }
 
@@ -454,9 +483,9 @@ export function vmResize(base: u64, newSize: u64): Status {
   if (newEnd == oldEnd) return Status.OK;
   const owner = load<u8>(p + N_OWNER), usage = load<u8>(p + N_USAGE), type = load<u8>(p + N_TYPE);
   if (newEnd > oldEnd) {
-    if (!validRange(base, newSize)) return Status.OUT_OF_RANGE;
+    if (!validRange(base, newSize)) { noAddressSpaceCount++; return Status.OUT_OF_RANGE; }
     const next = oldEnd < userHigh ? findContaining(oldEnd) : 0;
-    if (!next || kind(next) != KIND_GAP || end(next) < newEnd) return Status.NO_ADDRESS_SPACE;
+    if (!next || kind(next) != KIND_GAP || end(next) < newEnd) { noAddressSpaceCount++; return Status.NO_ADDRESS_SPACE; }
     const lastCommitted = ptGet((oldEnd >> PAGE_SHIFT) - 1) & PAGE_COMMITTED;
     if (end(next) == newEnd) {
       root = remove(root, start(next));
@@ -494,6 +523,7 @@ export function vmResize(base: u64, newSize: u64): Status {
     refresh(root, base);
   }
   const delta = <i64>newEnd - <i64>oldEnd;
+  if (delta > 0) growthCount++;
   reservedBytes += <u64>delta;
   addAt(usageBytes, usage, delta);
   addAt(typeBytes, type, delta);

@@ -36,7 +36,10 @@ export const ALLOC_GRANULARITY_BYTES = 65536;
 export const SAMPLE_HEADER_SLOTS = 8;
 export const VM_SLOTS = 48;
 export const HEAP_SLOTS = 64;
-export const SAMPLE_SLOTS = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
+export const RUN_HEAP_SLOTS = 8;
+export const RUN_SLOTS = 24 + MAX_HEAPS * RUN_HEAP_SLOTS;
+export const RUN_BASE = SAMPLE_HEADER_SLOTS + VM_SLOTS + MAX_HEAPS * HEAP_SLOTS;
+export const SAMPLE_SLOTS = RUN_BASE + RUN_SLOTS;
 
 export const H = { EVENT: 0, MARK: 1, TICK: 2, HEAPS: 3, FAILED_OPS: 4 } as const;
 export const V = {
@@ -51,5 +54,22 @@ export const K = {
   VIRTUAL_BYTES: 13, ALLOCS: 14, FREES: 15, FAILED_ALLOCS: 16, PEAK_COMMITTED: 17, PEAK_REQUESTED: 18,
   PARENT: 19, EXTRAS_AT: 20, EXTRAS_COUNT: 21, POLICY_BASE: 32,
 } as const;
+/** Run slots: the program's own figures and the exact peaks (assembly/abi.ts R_*, P_*). */
+export const R = {
+  LIVE_BYTES: 0, LIVE_BLOCKS: 1, LIVE_PEAK: 2, LIVE_PEAK_EVENT: 3, HEAPS_COMMITTED: 4, HEAPS_COMMITTED_PEAK: 5,
+  HEAPS_COMMITTED_PEAK_EVENT: 6, HEAPS_RESIDENT: 7, HEAPS_RESIDENT_PEAK: 8, HEAPS_RESIDENT_PEAK_EVENT: 9,
+  PROCESS_COMMITTED_PEAK: 10, PROCESS_COMMITTED_PEAK_EVENT: 11, PROCESS_RESIDENT_PEAK: 12, PROCESS_RESIDENT_PEAK_EVENT: 13,
+  FAILED_ALLOCS: 14, FAILED_BYTES: 15, FIRST_FAIL_EVENT: 16, FIRST_FAIL_BYTES: 17, FIRST_FAIL_REASON: 18,
+  FIRST_FAIL_HEAP: 19, IMPLICIT_FREES: 20, AT_PEAK_LIVE: 21, AT_PEAK_RESIDENT: 22, HEAP_PEAKS: 24,
+} as const;
+export const P = {
+  COMMITTED: 0, COMMITTED_EVENT: 1, RESIDENT: 2, RESIDENT_EVENT: 3, RESERVED: 4, RESERVED_EVENT: 5,
+  REQUESTED: 6, REQUESTED_EVENT: 7,
+} as const;
+/** FailReason of assembly/abi.ts, by value. */
+export const FAIL_REASONS = ['none', 'address-space', 'policy-limit'] as const;
+export type FailReasonName = (typeof FAIL_REASONS)[number];
+/** FREE op arg bit: the free is implicit (not an event). */
+export const FREE_IMPLICIT = 1;
 /** Counters of its own a policy has room for in every sample (slots K.POLICY_BASE .. HEAP_SLOTS-1). */
 export const POLICY_COUNTERS = HEAP_SLOTS - K.POLICY_BASE;

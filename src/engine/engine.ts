@@ -3,6 +3,7 @@
 import {
   ABI_VERSION, ARCHS, type ArchName, H, HEAP_SLOTS, K, MAX_HEAPS, NO_OWNER, OP_WORDS, SAMPLE_HEADER_SLOTS,
   SAMPLE_SLOTS, STATUS_NAMES, Status, USAGE_COUNT, V, VM_SLOTS, REGION_TYPE_COUNT, RegionType, Usage,
+  R, P, RUN_BASE, RUN_HEAP_SLOTS, FAIL_REASONS,
 } from './abi.js';
 import { OpBuffer } from './ops.js';
 import { instantiateEngine, type BuildFlavour, type EngineExports } from './load.js';
@@ -11,8 +12,8 @@ import { EngineStatusError, EngineTrapError } from '../errors.js';
 import { USAGE_NAMES, TYPE_NAMES, type UsageName, type TypeName } from '../report/types.js';
 import { applyProfile } from './profiles.js';
 
-export type { VmCounters, HeapSample, Sample } from './sample.js';
-import type { VmCounters, HeapSample, Sample } from './sample.js';
+export type { VmCounters, HeapSample, Sample, Peak, HeapPeaks, AllocationFailure, ProgramCounters } from './sample.js';
+import type { VmCounters, HeapSample, Sample, Peak, HeapPeaks, AllocationFailure, ProgramCounters } from './sample.js';
 
 export interface BatchResult {
   /** Ops of this batch that returned a non-OK status (each is also counted in the engine). */
@@ -29,6 +30,13 @@ export interface EngineOptions {
   sampleEvery?: number;
   /** 'debug' compiles invariant checks in; 'release' (default) is the fast one. */
   build?: BuildFlavour;
+  /**
+   * The ops are a recording or a workload written as if every call succeeded (what `runWorkload`
+   * replays): a failed allocation stays the program's block, its later free succeeds, a realloc
+   * of it allocates afresh, and a failed realloc leaves the program the new block. Default (false):
+   * C semantics, the caller got NULL and the id stays free (or keeps its old block).
+   */
+  replay?: boolean;
 }
 
 export interface HeapOptions {
@@ -56,6 +64,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (!Object.hasOwn(ARCHS, arch)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
   const exports = await instantiateEngine(options.build ?? 'release');
   const engine = new Engine(exports, arch, options.sampleEvery ?? 0);
+  if (options.replay) exports.setReplayMode(1);
   if (options.profile && options.profile !== 'bare') applyProfile(engine, options.profile);
   return engine;
 }
@@ -328,16 +337,56 @@ export class Engine {
         uncommittedRanges: f[k + K.UNCOMMITTED_RANGES]!, segments: f[k + K.SEGMENTS]!,
         virtualBlocks: f[k + K.VIRTUAL_BLOCKS]!, virtualBytes: f[k + K.VIRTUAL_BYTES]!, allocs: f[k + K.ALLOCS]!,
         frees: f[k + K.FREES]!, failedAllocs: f[k + K.FAILED_ALLOCS]!, peakCommittedBytes: f[k + K.PEAK_COMMITTED]!,
-        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, policyCounters, params: this.heapParams[h]!,
+        peakRequestedBytes: f[k + K.PEAK_REQUESTED]!, peaks: decodeHeapPeaks(f, o + RUN_BASE + R.HEAP_PEAKS + h * RUN_HEAP_SLOTS),
+        policyCounters, params: this.heapParams[h]!,
       });
       const n = f[k + K.EXTRAS_COUNT]!;
       if (n > 0 && extras) heaps[heaps.length - 1]!.extras = Array.from(extras.subarray(f[k + K.EXTRAS_AT]!, f[k + K.EXTRAS_AT]! + n));
     }
     return {
       event: f[o + H.EVENT]!, label: mark < 0 ? null : this.labels[mark] ?? `mark-${mark}`, tick: f[o + H.TICK]!,
-      failedOps: f[o + H.FAILED_OPS]!, vm, heaps,
+      failedOps: f[o + H.FAILED_OPS]!, vm, heaps, program: decodeProgram(f, o + RUN_BASE),
     };
   }
+}
+
+function peakAt(f: Float64Array, bytes: number, event: number): Peak {
+  return { bytes: f[bytes]!, event: f[event]! };
+}
+
+function decodeHeapPeaks(f: Float64Array, p: number): HeapPeaks {
+  return {
+    committedBytes: peakAt(f, p + P.COMMITTED, p + P.COMMITTED_EVENT),
+    residentBytes: peakAt(f, p + P.RESIDENT, p + P.RESIDENT_EVENT),
+    reservedBytes: peakAt(f, p + P.RESERVED, p + P.RESERVED_EVENT),
+    requestedBytes: peakAt(f, p + P.REQUESTED, p + P.REQUESTED_EVENT),
+  };
+}
+
+function decodeProgram(f: Float64Array, r: number): ProgramCounters {
+  const failEvent = f[r + R.FIRST_FAIL_EVENT]!;
+  return {
+    liveBytes: f[r + R.LIVE_BYTES]!,
+    liveBlocks: f[r + R.LIVE_BLOCKS]!,
+    failedAllocs: f[r + R.FAILED_ALLOCS]!,
+    failedBytes: f[r + R.FAILED_BYTES]!,
+    firstFailure: failEvent ? {
+      event: failEvent, sizeBytes: f[r + R.FIRST_FAIL_BYTES]!,
+      reason: (FAIL_REASONS[f[r + R.FIRST_FAIL_REASON]!] ?? 'policy-limit') as AllocationFailure['reason'],
+      heap: f[r + R.FIRST_FAIL_HEAP]!,
+    } : null,
+    implicitFrees: f[r + R.IMPLICIT_FREES]!,
+    heapsCommittedBytes: f[r + R.HEAPS_COMMITTED]!,
+    heapsResidentBytes: f[r + R.HEAPS_RESIDENT]!,
+    atCommittedPeak: { liveBytes: f[r + R.AT_PEAK_LIVE]!, heapsResidentBytes: f[r + R.AT_PEAK_RESIDENT]! },
+    peaks: {
+      liveBytes: peakAt(f, r + R.LIVE_PEAK, r + R.LIVE_PEAK_EVENT),
+      heapsCommittedBytes: peakAt(f, r + R.HEAPS_COMMITTED_PEAK, r + R.HEAPS_COMMITTED_PEAK_EVENT),
+      heapsResidentBytes: peakAt(f, r + R.HEAPS_RESIDENT_PEAK, r + R.HEAPS_RESIDENT_PEAK_EVENT),
+      processCommittedBytes: peakAt(f, r + R.PROCESS_COMMITTED_PEAK, r + R.PROCESS_COMMITTED_PEAK_EVENT),
+      processResidentBytes: peakAt(f, r + R.PROCESS_RESIDENT_PEAK, r + R.PROCESS_RESIDENT_PEAK_EVENT),
+    },
+  };
 }
 
 /**

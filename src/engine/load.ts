@@ -85,6 +85,7 @@ export interface EngineExports {
   currentOp(): number;
   idUserAddress(id: number): bigint;
   idRequestedBytes(id: number): bigint;
+  setReplayMode(on: number): void;
   vmReserve(size: bigint, at: bigint, type: number, usage: number, owner: number, placement: number): bigint;
   vmCommit(addr: bigint, size: bigint): number;
   vmDecommit(addr: bigint, size: bigint): number;

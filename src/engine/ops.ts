@@ -1,7 +1,7 @@
 // OpBuffer: a batch of fixed-size op records (layout in assembly/abi.ts), built on the host and
 // copied into the engine in one call. Independent of any engine, so it can be built in one thread
 // and transferred to a worker (`buffer.words.buffer` is transferable).
-import { Op, OP_WORDS } from './abi.js';
+import { FREE_IMPLICIT, Op, OP_WORDS } from './abi.js';
 
 const SIZE_SPLIT = 0x1_0000_0000;
 export const DEFAULT_BATCH_OPS = 4096;
@@ -41,6 +41,8 @@ export class OpBuffer {
   }
   realloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.REALLOC, heap, 0, id, sizeBytes); }
   free(heap: number, id: number): void { this.push(Op.FREE, heap, 0, id, 0); }
+  /** A free that is not an event: a trace's allocator handed the block's address out again. */
+  implicitFree(heap: number, id: number): void { this.push(Op.FREE, heap, FREE_IMPLICIT, id, 0); }
   mark(labelIndex: number): void { this.push(Op.MARK, 0, labelIndex, 0, 0); }
   tick(delta: number): void { this.push(Op.TICK, 0, 0, 0, delta); }
   trim(heap: number, padBytes = 0): void { this.push(Op.TRIM, heap, 0, 0, padBytes); }

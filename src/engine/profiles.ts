@@ -27,15 +27,18 @@ export interface RegionGroup {
 export interface Profile {
   name: string;
   description: string;
+  /** The operating system the profile imitates ('any' for an empty address space). */
+  platform: 'linux' | 'windows' | 'any';
   arch: ArchName[];
   groups: RegionGroup[];
 }
 
 export const PROFILES: Record<string, Profile> = {
-  bare: { name: 'bare', description: 'an empty address space', arch: ['x86', 'x86-3gb', 'x64'], groups: [] },
+  bare: { name: 'bare', description: 'an empty address space', platform: 'any', arch: ['x86', 'x86-3gb', 'x64'], groups: [] },
   'windows-service-x86': {
     name: 'windows-service-x86',
     description: 'a 32-bit Windows service with 90 threads, sized from the seed dump before peak hours',
+    platform: 'windows',
     arch: ['x86', 'x86-3gb'],
     groups: [
       // RegionUsageImage 68936 KB, MEM_IMAGE: executable and DLLs, committed, placed high as loaders do.

@@ -24,6 +24,58 @@ export interface VmCounters {
   typeRegions: Record<TypeName, number>;
 }
 
+/** The largest value a counter reached, and the event count after which it was first reached (0 = before any event). */
+export interface Peak {
+  bytes: number;
+  event: number;
+}
+
+/** Exact peaks of one heap: the maxima after every op, not over samples. */
+export interface HeapPeaks {
+  /** Committed bytes the heap owns (a stacked heap: what it holds from its parent). */
+  committedBytes: Peak;
+  residentBytes: Peak;
+  reservedBytes: Peak;
+  /** What the heap's callers asked for (requestedBytes). */
+  requestedBytes: Peak;
+}
+
+/** The first allocation a policy refused: the program's failure. */
+export interface AllocationFailure {
+  event: number;
+  sizeBytes: number;
+  /** 'address-space': no free range for a reservation; 'policy-limit': the policy refused the size. */
+  reason: 'address-space' | 'policy-limit';
+  heap: number;
+}
+
+/**
+ * The program's side of a sample, counted apart from every policy: what the workload or trace
+ * asked for and has not freed (failed allocations included, so it is the same under every policy),
+ * its allocation failures, and the exact peaks of the heaps together and of the process.
+ */
+export interface ProgramCounters {
+  liveBytes: number;
+  liveBlocks: number;
+  failedAllocs: number;
+  failedBytes: number;
+  firstFailure: AllocationFailure | null;
+  /** Frees that were not events: a trace's allocator handed out a live block's address again. */
+  implicitFrees: number;
+  /** Committed and resident bytes of every region a heap owns (the allocator stack's hold on memory). */
+  heapsCommittedBytes: number;
+  heapsResidentBytes: number;
+  /** At the heaps' committed peak: the program's live bytes and the heaps' resident bytes then. */
+  atCommittedPeak: { liveBytes: number; heapsResidentBytes: number };
+  peaks: {
+    liveBytes: Peak;
+    heapsCommittedBytes: Peak;
+    heapsResidentBytes: Peak;
+    processCommittedBytes: Peak;
+    processResidentBytes: Peak;
+  };
+}
+
 export interface HeapSample {
   heap: number;
   policy: string;
@@ -54,6 +106,8 @@ export interface HeapSample {
   failedAllocs: number;
   peakCommittedBytes: number;
   peakRequestedBytes: number;
+  /** Exact peaks of this heap with their events. */
+  peaks: HeapPeaks;
   /** The policy's own counters, by the names in its spec (src/policies/<name>/index.ts). */
   policyCounters: Record<string, number>;
   /** The parameters the heap was created with (only those set; the rest are the policy's defaults). */
@@ -73,4 +127,5 @@ export interface Sample {
   failedOps: number;
   vm: VmCounters;
   heaps: HeapSample[];
+  program: ProgramCounters;
 }

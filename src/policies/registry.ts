@@ -19,7 +19,7 @@ export {
   POLICIES, getPolicy, hasPolicy, policyById, policyNames, policySpecs, paramOf, resolveParams,
 } from './kit/table.js';
 export { parseSizeValue } from './kit/values.js';
-export type { PolicySpec, ParamSpec, PolicyDecl, ParamDecl, Platform, ParamUnit, EnvReading, EngineHandle, EndOfRun } from './kit/spec.js';
+export type { PolicySpec, ParamSpec, PolicyDecl, ParamDecl, Platform, ParamUnit, EnvReading, EngineHandle, EndOfRun, LinuxHeapView } from './kit/spec.js';
 
 /** The policy `run`, `sweep` and `analyze --against` use when none is given. */
 export const DEFAULT_POLICY = 'first-fit';

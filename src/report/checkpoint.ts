@@ -31,6 +31,7 @@ export function heapCounters(h: HeapSample): HeapCounters {
     failedAllocs: h.failedAllocs,
     peakCommittedBytes: h.peakCommittedBytes,
     peakRequestedBytes: h.peakRequestedBytes,
+    peaks: h.peaks,
     externalFragmentationPct: 0,
     virtualAddressFragmentationPct: 0,
     ...h.policyCounters,
@@ -56,6 +57,13 @@ export function toCheckpoint(s: Sample): Checkpoint {
   return {
     label: checkpointLabel(s),
     event: s.event,
+    program: {
+      liveBytes: s.program.liveBytes,
+      liveBlocks: s.program.liveBlocks,
+      heapsCommittedBytes: s.program.heapsCommittedBytes,
+      heapsResidentBytes: s.program.heapsResidentBytes,
+      failedAllocs: s.program.failedAllocs,
+    },
     heap: heaps[0] ?? emptyHeap(),
     heaps,
     address: {

@@ -1,4 +1,4 @@
-// The diagnosis core: given a series of moments (parsed dumps or simulation checkpoints), say
+// The diagnosis of a series of dumps (`heapsim analyze`): given a series of moments, say
 // whether memory leaked at the first order (the program holds more and more: busy bytes grow
 // and stay), at the second order (the program gave memory back but the heap or the virtual
 // memory layer kept it: committed stays up while busy returns), or not at all.
@@ -65,9 +65,9 @@ export interface DiagnoseOptions {
   busyNote?: string;
 }
 
-/** Megabytes with one decimal, for summaries. */
+/** Mebibytes with one decimal, labelled as such (IEC), for summaries. */
 export function formatMB(bytes: number): string {
-  return `${(bytes / MB).toFixed(1)} MB`;
+  return `${(bytes / MB).toFixed(1)} MiB`;
 }
 
 function signedMB(bytes: number): string {

@@ -1,8 +1,7 @@
-// The JSON text of a run: the document with its diagnosis, as `heapsim run --json` prints it and
-// the playground downloads it.
+// The JSON text of a run: the document with its verdict (runWorkload puts it in `diagnosis`), as
+// `heapsim run --json` prints it and the playground downloads it.
 import type { RunDocument } from './types.js';
-import { diagnoseRun } from '../run/diagnose-run.js';
 
 export function runDocumentJson(doc: RunDocument): string {
-  return JSON.stringify({ ...doc, diagnosis: diagnoseRun(doc) }, null, 2) + '\n';
+  return JSON.stringify(doc, null, 2) + '\n';
 }

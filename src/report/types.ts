@@ -66,6 +66,8 @@ export interface HeapCounters {
   largestFreeBytes?: number;
   residentBytes?: number;
   lockContention?: number;
+  /** Exact peaks of this heap (maxima after every op) with the event of each. */
+  peaks?: { committedBytes: PeakValue; residentBytes: PeakValue; reservedBytes: PeakValue; requestedBytes: PeakValue };
   /** 'LFH', 'L' (lookaside) or '' as the Fast heap column prints it. */
   fastHeap?: string;
   externalFragmentationPct: number;
@@ -74,10 +76,60 @@ export interface HeapCounters {
   [extra: string]: unknown;
 }
 
+/** The program's side of a checkpoint, counted apart from every policy (engine ProgramCounters). */
+export interface ProgramAtCheckpoint {
+  /** Bytes the program asked for and has not freed (failed allocations included). */
+  liveBytes: number;
+  liveBlocks: number;
+  /** Committed and resident bytes of every region a heap owns: what the allocator stack holds. */
+  heapsCommittedBytes: number;
+  heapsResidentBytes: number;
+  failedAllocs: number;
+}
+
+/** A maximum and the event count after which it was first reached (0 = before the first event). */
+export interface PeakValue {
+  bytes: number;
+  event: number;
+}
+
+/** Exact peaks of a run (maxima after every op), the document's top-level `peaks`. */
+export interface RunPeaks {
+  /** Committed bytes of every region a heap owns (for glibc: arena + hblkhd). */
+  committedBytes: PeakValue;
+  residentBytes: PeakValue;
+  /** Bytes the program had asked for and not freed (the same under every policy). */
+  requestedBytes: PeakValue;
+  processCommittedBytes: PeakValue;
+  processResidentBytes: PeakValue;
+}
+
+/** The first allocation the policy refused. */
+export interface FailureInfo {
+  event: number;
+  sizeBytes: number;
+  reason: 'address-space' | 'policy-limit';
+  heap: number;
+}
+
+/** The program's side of a whole run. */
+export interface ProgramSummary {
+  liveBytes: number;
+  liveBlocks: number;
+  failedAllocs: number;
+  failedBytes: number;
+  firstFailure: FailureInfo | null;
+  implicitFrees: number;
+  /** At the committed peak: the program's live bytes and the heaps' resident bytes then. */
+  atCommittedPeak: { liveBytes: number; residentBytes: number };
+}
+
 /** One moment of a simulation: a mark or a periodic sample. */
 export interface Checkpoint {
   label: string;
   event: number;
+  /** The program's live bytes and the allocator stack's hold at this moment. */
+  program?: ProgramAtCheckpoint;
   /** The primary heap (heap 0), flattened for the common case. */
   heap: HeapCounters;
   /** Every heap of the engine, in creation order (layers included). */
@@ -97,11 +149,25 @@ export interface DiagnosisCause {
   layer?: string;
 }
 
+export type DiagnosisKind = 'out-of-memory' | 'first-order' | 'second-order' | 'none';
+
+/** One problem a run shows, with its bytes (see src/report/verdict.ts for the rules). */
+export interface Finding {
+  kind: Exclude<DiagnosisKind, 'none'>;
+  /** out-of-memory: bytes the failed calls asked for; first-order: live growth kept; second-order: retained at the end. */
+  bytes: number;
+  summary: string;
+}
+
 export interface Diagnosis {
-  kind: 'first-order' | 'second-order' | 'none';
+  kind: DiagnosisKind;
+  /** second-order: committed − live at the end; first-order: live growth; out-of-memory: the larger leak's, else 0. */
   retainedBytes: number;
   causes: DiagnosisCause[];
   summary: string;
+  /** Every problem found, largest first (runs only; dump series leave it out). */
+  findings?: Finding[];
+  [extra: string]: unknown;
 }
 
 /** The document `heapsim run --json` prints. */
@@ -109,10 +175,36 @@ export interface RunDocument {
   policy: string;
   arch: string;
   profile?: string;
+  /** Report vocabulary: 'linux' (RSS, brk/mmap, mallinfo2), 'windows' (WinDbg) or 'any'. */
+  platform?: 'linux' | 'windows' | 'any';
   workload: string;
   seed?: number;
   events: number;
+  /** The process before the first event (heaps created, profile laid out). */
+  start?: Checkpoint;
   checkpoints: Checkpoint[];
+  peaks?: RunPeaks;
+  program?: ProgramSummary;
   diagnosis?: Diagnosis;
   [extra: string]: unknown;
+}
+
+/** One trim what-if (`--trim-at`, and the one at the end beside the verdict). */
+export interface TrimResult {
+  at: string;
+  /** What the trim is, in the library's words (e.g. `malloc_trim(0)`). */
+  call: string;
+  /** Heap the trim was made on. */
+  heap: number;
+  /** Event number where the trim ran. */
+  event: number;
+  residentBeforeBytes: number;
+  residentAfterBytes: number;
+  /** Resident bytes the trim gave back. */
+  releasedBytes: number;
+  committedBeforeBytes: number;
+  committedAfterBytes: number;
+  /** The process just before and just after the trim. */
+  before: Checkpoint;
+  after: Checkpoint;
 }

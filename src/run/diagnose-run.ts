@@ -1,11 +1,15 @@
-// The diagnosis of a simulated run: the shared diagnose() over the run's marks, with the
-// mechanisms each policy can name (PolicySpec.retentionCauses) as causes, taken at the last mark
-// and summed over the heaps by mechanism. Periodic checkpoints (`--every`, labelled `#<event>`)
-// are left out when the run has two marks or more, so the verdict does not depend on the sampling
-// interval (the first periodic point falls before the workload has built its steady state).
+// The verdict of a run document: its moments (start, marks, the exact committed peak, end) as the
+// verdict reads them, with the mechanisms each policy can name (PolicySpec.retentionCauses) as
+// causes, taken at the end and summed over the heaps by mechanism. Periodic checkpoints (`--every`,
+// labelled `#<event>`) are rows of the report, never moments of the verdict, so the verdict does
+// not depend on the sampling interval; trim what-ifs never enter the run the verdict reads.
 import { getPolicy } from '../policies/registry.js';
-import { diagnose, seriesFromCheckpoints, type DiagnoseOptions } from '../report/diagnose.js';
-import type { Checkpoint, Diagnosis, DiagnosisCause, RunDocument } from '../report/types.js';
+import { decideVerdict, type VerdictThresholds, type Verdict } from '../report/verdict.js';
+import type { Checkpoint, DiagnosisCause, RunDocument } from '../report/types.js';
+import type { InputSummary } from '../workload/workload.js';
+import { momentOf, peakMoment, userMarks } from '../report/moments.js';
+
+export { momentOf, peakMoment, userMarks, isPeriodic } from '../report/moments.js';
 
 /** Causes at one checkpoint from the policies that can name them; undefined when none can. */
 export function policyCauses(cp: Checkpoint): DiagnosisCause[] | undefined {
@@ -24,11 +28,22 @@ export function policyCauses(cp: Checkpoint): DiagnosisCause[] | undefined {
   return named ? [...merged.values()].sort((a, b) => b.bytes - a.bytes) : undefined;
 }
 
-/** diagnose() over a run's checkpoints, with policy-named causes when the policy has them. */
-export function diagnoseRun(doc: RunDocument, options: Omit<DiagnoseOptions, 'causes'> = {}): Diagnosis {
-  const marks = doc.checkpoints.filter((cp) => !cp.label.startsWith('#'));
-  const series = marks.length >= 2 ? marks : doc.checkpoints;
-  const last = series[series.length - 1];
-  const causes = last ? policyCauses(last) : undefined;
-  return diagnose(seriesFromCheckpoints(series), { ...options, ...(causes ? { causes } : {}) });
+/** The verdict of a run document (thresholds: DEFAULT_VERDICT_THRESHOLDS unless given). */
+export function diagnoseRun(doc: RunDocument, thresholds: Partial<VerdictThresholds> = {}): Verdict {
+  const last = doc.checkpoints[doc.checkpoints.length - 1]!;
+  const end = momentOf(last);
+  const start = doc.start ? momentOf(doc.start) : { ...end, label: 'start', event: 0, liveBytes: 0, committedBytes: 0, residentBytes: 0 };
+  const program = doc.program;
+  const input = doc.input as InputSummary | undefined;
+  return decideVerdict({
+    platform: doc.platform ?? 'any',
+    start,
+    marks: userMarks(doc).map(momentOf),
+    end,
+    peak: peakMoment(doc),
+    livePeak: doc.peaks?.requestedBytes ?? { bytes: Math.max(start.liveBytes, end.liveBytes), event: last.event },
+    ...(program ? { failures: { count: program.failedAllocs, bytes: program.failedBytes, first: program.firstFailure } } : {}),
+    causes: policyCauses(last) ?? [],
+    topCallers: input?.neverFreed?.topCallers ?? [],
+  }, thresholds);
 }

@@ -1,15 +1,20 @@
 // The run pipeline shared by `run`, `demo`, `sweep`, the worker and the browser page: build an
-// engine for a workload, create the heap stack, apply every batch, turn samples into checkpoints.
-import { createEngine, type Sample } from '../engine/engine.js';
+// engine for a workload, create the heap stack, apply every batch, turn samples into checkpoints,
+// and gather what the verdict reads: the start, the exact peaks, the program's own figures and
+// the trim what-ifs (made where they cannot change the run the verdict reads; see trim-at.ts).
+import { createEngine, type Engine, type Sample } from '../engine/engine.js';
 import type { ArchName } from '../engine/abi.js';
 import type { BuildFlavour } from '../engine/load.js';
 import { PROFILES } from '../engine/profiles.js';
-import { getPolicy } from '../policies/registry.js';
+import { getPolicy, type Platform, type PolicySpec } from '../policies/registry.js';
+import { OpBuffer } from '../engine/ops.js';
 import { UsageError } from '../errors.js';
 import type { Workload } from '../workload/workload.js';
-import type { Checkpoint, RunDocument } from '../report/types.js';
+import type { Checkpoint, ProgramSummary, RunDocument, RunPeaks } from '../report/types.js';
 import { toCheckpoint } from '../report/checkpoint.js';
-import { withTrims, trimResults, heapOf, type TrimPoint } from './trim-at.js';
+import type { VerdictThresholds } from '../report/verdict.js';
+import { diagnoseRun } from './diagnose-run.js';
+import { END_MARK, TrimSplicer, checkTrimPoints, heapOf, trimLabels, trimResult, type TrimPoint, type TrimResult } from './trim-at.js';
 
 export interface LayerSpec {
   policy: string;
@@ -27,6 +32,8 @@ export interface RunSettings {
   /** Periodic checkpoint every N events (0 = marks only). */
   every?: number;
   build?: BuildFlavour;
+  /** Thresholds of the verdict (defaults: DEFAULT_VERDICT_THRESHOLDS). */
+  thresholds?: Partial<VerdictThresholds>;
 }
 
 export interface RunOptions extends RunSettings {
@@ -35,7 +42,7 @@ export interface RunOptions extends RunSettings {
   /** Called after each batch with the events done so far. */
   onProgress?: (events: number) => void;
   signal?: AbortSignal;
-  /** malloc_trim what-ifs: a TRIM of heap 0 at each point, between a before and an after mark. */
+  /** Trim what-ifs (malloc_trim, HeapCompact): at a mark, after an event, or at `end`. */
   trimAt?: TrimPoint[];
 }
 
@@ -46,70 +53,155 @@ export function defaultProfile(workload: Workload, arch: ArchName): string {
 }
 
 /**
+ * The report vocabulary of a run: WinDbg on a Windows profile or with a Windows policy in the
+ * stack; Linux tools when a Linux policy runs on a profile that is not Windows; else 'any'.
+ */
+export function runPlatform(policies: readonly PolicySpec[], profilePlatform: Platform): Platform {
+  if (profilePlatform === 'windows' || policies.some((p) => p.platform === 'windows')) return 'windows';
+  if (profilePlatform === 'linux' || policies.some((p) => p.platform === 'linux')) return 'linux';
+  return 'any';
+}
+
+/**
  * The heap `--trim-at` trims: the topmost whose library has a "give memory back" call (its spec's
- * trimName; a custom pool has none), else the top one. 0 = the top heap, i = layers[i - 1].
+ * trimName; a custom pool has none); -1 when none has. 0 = the top heap, i = layers[i - 1].
  */
 export function trimTarget(policy: string, layers: readonly LayerSpec[] = []): number {
-  return Math.max(0, [policy, ...layers.map((l) => l.policy)].findIndex((p) => getPolicy(p).trimName !== undefined));
+  return [policy, ...layers.map((l) => l.policy)].findIndex((p) => getPolicy(p).trimName !== undefined);
 }
 
 export async function runWorkload(workload: Workload, o: RunOptions): Promise<RunDocument> {
   const arch = o.arch ?? workload.defaultArch ?? 'x86';
   const profile = o.profile ?? defaultProfile(workload, arch);
-  getPolicy(o.policy);
-  const engine = await createEngine({ arch, profile, sampleEvery: o.every ?? 0, build: o.build });
-  for (const l of workload.labels) engine.label(l);
-  // Layers from the bottom up; the top heap is always heap 0 (the index workloads use).
   const layers = o.layers ?? [];
-  let parent = -1;
-  for (let i = layers.length - 1; i >= 0; i--) {
-    parent = engine.createHeap(layers[i]!.policy, { params: layers[i]!.params, parent: parent >= 0 ? parent : undefined }, i + 1);
-  }
+  // The stack top-down: heap 0 is the top (the index workloads use), heap i + 1 is layers[i].
+  const stack = [getPolicy(o.policy), ...layers.map((l) => getPolicy(l.policy))];
   const params = { ...workload.policyParams?.[o.policy], ...o.params };
-  engine.createHeap(o.policy, { params, parent: parent >= 0 ? parent : undefined }, 0);
+  const paramsOf = (h: number): Record<string, string | number> => (h === 0 ? params : layers[h - 1]!.params ?? {});
+  const trims = o.trimAt ?? [];
+  const trimHeap = trimTarget(o.policy, layers);
+  if (trims.length && trimHeap < 0) {
+    throw new UsageError(`--trim-at: no heap of this stack (${stack.map((s) => s.name).join(' on ')}) has a trim call`);
+  }
+  if (!workload.streaming) checkTrimPoints(trims, workload.labels, undefined);
+
+  const setup = async (sampleEvery: number): Promise<Engine> => {
+    const engine = await createEngine({ arch, profile, sampleEvery, build: o.build, replay: true });
+    let parent = -1;
+    for (let i = layers.length - 1; i >= 0; i--) {
+      parent = engine.createHeap(layers[i]!.policy, { params: layers[i]!.params, parent: parent >= 0 ? parent : undefined }, i + 1);
+    }
+    engine.createHeap(o.policy, { params, parent: parent >= 0 ? parent : undefined }, 0);
+    return engine;
+  };
+  const engine = await setup(o.every ?? 0);
+  for (const l of workload.labels) engine.label(l);
+  // Trims at a mark or an event run on a second engine fed the same batches; the main one stays untrimmed.
+  const early = trims.filter((p) => p.mark !== END_MARK);
+  const side = early.length ? await setup(0) : undefined;
+  const splicer = side ? new TrimSplicer(early, workload.labels, (n) => side.label(n), trimHeap) : undefined;
+  const sideMarks = new Map<string, Checkpoint>();
+
+  const start: Checkpoint = { ...toCheckpoint(engine.sample()), label: 'start' };
   const checkpoints: Checkpoint[] = [];
   const take = (s: Sample): void => {
     const cp = toCheckpoint(s);
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
   };
-  // Heap i is the top (0) or layers[i - 1].
-  const stack = [{ policy: o.policy, params: o.params }, ...layers];
-  const trims = o.trimAt ?? [];
-  const trimHeap = trimTarget(o.policy, layers);
-  // withTrims renumbers marks by label name, so its own labels may sit anywhere in the engine's table.
-  const source = trims.length
-    ? withTrims(workload.batches(), trims, workload.labels, (n) => engine.label(n), trimHeap)
-    : workload.batches();
-  for await (const batch of source as AsyncIterable<import('../engine/ops.js').OpBuffer>) {
+  for await (const batch of workload.batches() as AsyncIterable<OpBuffer>) {
     if (o.signal?.aborted) throw new UsageError('run cancelled');
     // Trace workloads discover labels while they are read: register the new ones first.
     for (let i = engine.labels.length; i < workload.labels.length; i++) engine.label(workload.labels[i]!);
+    if (side && splicer && !splicer.finished) {
+      for (const s of side.apply(splicer.transform(batch)).samples) if (s.label?.startsWith('trim-at ')) sideMarks.set(s.label, toCheckpoint(s));
+    }
     const r = engine.apply(batch);
     for (const s of r.samples) take(s);
     o.onProgress?.(engine.events);
   }
-  if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events) take(engine.sample('end'));
-  // Each policy's own end-of-run analysis, under its name (the topmost heap of that policy).
+  if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events) take(engine.sample(END_MARK));
+  checkTrimPoints(trims, workload.labels, engine.events);
+  const final = engine.sample();
   const last = checkpoints[checkpoints.length - 1]!;
-  const ownAnalyses: Record<string, unknown> = {};
-  stack.forEach((l, heap) => {
-    const spec = getPolicy(l.policy);
-    if (spec.endOfRun && !(spec.name in ownAnalyses)) {
-      ownAnalyses[spec.name] = spec.endOfRun.analyse(engine, heap, heapOf(last, heap), l.params ?? {});
-    }
+
+  // Each policy's own end-of-run analysis, under its name (the topmost heap of that policy), before
+  // any trim at the end changes the heap.
+  const sections: Record<string, unknown> = {};
+  stack.forEach((spec, h) => {
+    if (spec.endOfRun && !(spec.name in sections)) sections[spec.name] = spec.endOfRun.analyse(engine, h, heapOf(last, h), paramsOf(h));
   });
-  return {
+
+  // Trims at the end: on the main engine, whose run is over.
+  const trimAt = (p: TrimPoint): TrimResult => {
+    const before = toCheckpoint(engine.sample());
+    const ops = new OpBuffer(1);
+    ops.trim(trimHeap, p.padBytes);
+    engine.apply(ops);
+    const after = toCheckpoint(engine.sample());
+    const l = trimLabels(p);
+    return trimResult(p, stack[trimHeap]!.trimName!, trimHeap, { ...before, label: l.before }, { ...after, label: l.after });
+  };
+  const trimResults: TrimResult[] = [];
+  for (const p of trims) {
+    if (p.mark !== END_MARK) {
+      const l = trimLabels(p);
+      const before = sideMarks.get(l.before), after = sideMarks.get(l.after);
+      if (!before || !after) throw new UsageError(`--trim-at ${p.at}: the run never reached it`);
+      trimResults.push(trimResult(p, stack[trimHeap]!.trimName!, trimHeap, before, after));
+    }
+  }
+  const userEnd = trims.filter((p) => p.mark === END_MARK);
+  // The what-if beside the verdict: the trim call at the end of the run (the user's `--trim-at end` when given).
+  const endTrims = trimHeap >= 0 ? (userEnd.length ? userEnd : [{ at: END_MARK, mark: END_MARK, padBytes: 0 }]).map(trimAt) : [];
+  if (userEnd.length) trimResults.push(...endTrims);
+  const order = new Map(trims.map((p, i) => [p.at, i]));
+  trimResults.sort((a, b) => order.get(a.at)! - order.get(b.at)!);
+
+  const input = workload.inputSummary?.();
+  const doc: RunDocument = {
     policy: o.policy,
     ...(layers.length ? { layers: layers.map((l) => l.policy) } : {}),
     arch,
     profile,
+    platform: runPlatform(stack, PROFILES[profile]?.platform ?? 'any'),
     workload: workload.name,
     ...(workload.seed !== undefined ? { seed: workload.seed } : {}),
     events: engine.events,
     failedOps: engine.failedOps,
+    start,
     checkpoints,
-    ...(trims.length ? { trims: trimResults(trims, checkpoints, trimHeap) } : {}),
-    ...ownAnalyses,
+    peaks: runPeaks(final),
+    program: programSummary(final),
+    ...(input ? { input } : {}),
+    ...(trimResults.length ? { trims: trimResults } : {}),
+    ...(endTrims.length ? { trimAtEnd: endTrims[0] } : {}),
+    ...sections,
+  };
+  doc.diagnosis = diagnoseRun(doc, o.thresholds);
+  return doc;
+}
+
+function runPeaks(s: Sample): RunPeaks {
+  const p = s.program.peaks;
+  return {
+    committedBytes: p.heapsCommittedBytes,
+    residentBytes: p.heapsResidentBytes,
+    requestedBytes: p.liveBytes,
+    processCommittedBytes: p.processCommittedBytes,
+    processResidentBytes: p.processResidentBytes,
+  };
+}
+
+function programSummary(s: Sample): ProgramSummary {
+  const p = s.program;
+  return {
+    liveBytes: p.liveBytes,
+    liveBlocks: p.liveBlocks,
+    failedAllocs: p.failedAllocs,
+    failedBytes: p.failedBytes,
+    firstFailure: p.firstFailure,
+    implicitFrees: p.implicitFrees,
+    atCommittedPeak: { liveBytes: p.atCommittedPeak.liveBytes, residentBytes: p.atCommittedPeak.heapsResidentBytes },
   };
 }

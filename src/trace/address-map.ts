@@ -117,9 +117,9 @@ export class AddressMapper {
 
   private newId(key: number): number {
     const old = this.table.get(key);
-    // An address handed out while the trace still has it live: the free is missing from the
-    // trace. The old block stays live (it will show as a leak candidate); count the anomaly.
-    if (old !== undefined && old !== FREED) this.ledger.input.reusedLiveAddresses++;
+    // An address handed out while the trace still has it live: the free is missing from the trace.
+    // The same id is used again, so the Ledger frees the older block first (an implicit free).
+    if (old !== undefined && old !== FREED) return old;
     const id = this.freeCount > 0 ? this.freeIds[--this.freeCount]! : this.nextId++;
     this.table.set(key, id);
     return id;
@@ -176,16 +176,26 @@ export class AddressMapper {
     if (sizeBytes === 0) return this.free(oldPointer);
     const oldKey = this.key(oldPointer);
     const id = this.table.get(oldKey);
-    if (id === undefined) return this.ledger.skip(SKIP_UNMATCHED_REALLOC);
     if (id === FREED) return this.ledger.skip(SKIP_DOUBLE_FREE);
-    if (newPointer === 0) return this.ledger.skip(SKIP_FAILED_ALLOC);
+    if (newPointer === 0) return this.ledger.skip(id === undefined ? SKIP_UNMATCHED_REALLOC : SKIP_FAILED_ALLOC);
+    if (id === undefined) {
+      // A pointer the trace never saw (it began after the allocation): the program got a block of
+      // the new size at newPointer; the old block was never in the simulated heap.
+      if (!this.ledger.fits(sizeBytes)) return this.ledger.refuse();
+      return this.ledger.untracedRealloc(this.newId(this.key(newPointer)), sizeBytes, caller);
+    }
     if (!this.ledger.fitsResize(id, sizeBytes)) return this.ledger.refuse();
     const newKey = this.key(newPointer);
     if (newKey !== oldKey) {
       const other = this.table.get(newKey);
-      if (other !== undefined && other !== FREED) this.ledger.input.reusedLiveAddresses++;
+      // newKey still live as another block: a free the trace did not show; free it first.
+      if (other !== undefined && other !== FREED) {
+        this.ledger.implicitFree(other);
+        this.releaseId(other);
+      }
       this.table.set(oldKey, FREED);
       this.table.set(newKey, id);
+      // The old address is free now: its id moves to newKey and stays the block's name.
     }
     this.ledger.realloc(id, sizeBytes, caller);
   }

@@ -7,12 +7,21 @@
 // Counting rule, the same in every command: one event per allocator call in the trace. A call
 // that produces no heap operation (free of an unknown pointer, double free, failed allocation,
 // free(NULL), a call whose result the trace does not show) is still an event: a `skip`.
-// Marks, ticks, thread switches and thread ends are not events. Events are numbered from 1, so "after
-// event k" means once k allocator calls have been replayed.
+// Marks, ticks, thread switches, thread ends and implicit frees are not events. Events are numbered from 1, so
+// "after event k" means once k allocator calls have been replayed.
+//
+// Pointers the trace did not see, replayed as the program lived them (the same rule in every reader,
+// applied by the Ledger):
+// - an untraced realloc (a realloc of a pointer the trace never allocated: the trace began after
+//   it) allocates the new block of the new size; the old block was never in the simulated heap.
+// - an implicit free: an allocation that returns an address (or id) the trace still has live frees
+//   the older block first; the real allocator could hand the address out again only after a free
+//   the trace did not show.
 
 /** Why an allocator call in the trace produced no heap operation. */
 export const SKIP_UNMATCHED_FREE = 0;    // free of a pointer never allocated in the trace (trace began mid-run)
-export const SKIP_UNMATCHED_REALLOC = 1; // realloc of a pointer never allocated in the trace
+export const SKIP_UNMATCHED_REALLOC = 1; // realloc of a pointer never allocated in the trace (older
+                                         // traces; readers now replay it as an untraced realloc)
 export const SKIP_DOUBLE_FREE = 2;       // free or realloc of a block already freed
 export const SKIP_FAILED_ALLOC = 3;      // an allocation or realloc that returned NULL (old block kept)
 export const SKIP_FREE_NULL = 4;         // free(NULL): a no-op call
@@ -44,7 +53,11 @@ export interface EventSink {
   alignedAlloc(id: number, sizeBytes: number, alignBytes: number, caller: number): void;
   /** Resizes a live block; the block keeps its id. `sizeBytes` > 0 (realloc(p, 0) arrives as free). */
   realloc(id: number, sizeBytes: number, caller: number): void;
+  /** A realloc of a block the trace never allocated: `id` (not live) becomes a block of `sizeBytes`. One event. */
+  untracedRealloc(id: number, sizeBytes: number, caller: number): void;
   free(id: number): void;
+  /** A live block freed because its address was handed out again (not an event; see above). */
+  implicitFree(id: number): void;
   /** One allocator call that produced no heap operation; `reason` is a SKIP_* code. */
   skip(reason: number): void;
   /** A labelled checkpoint; `label` indexes the ledger's label table. Not an event. */

@@ -88,8 +88,6 @@ export interface InputCounts {
   ignoredLines: number;
   /** 1 when the last line had no newline and did not parse (the trace was cut while being written). */
   truncatedLastLine: number;
-  /** Allocations that returned an address still live in the trace (a free missing from the trace). */
-  reusedLiveAddresses: number;
   /** Lines of processes other than the first one (logalloc logs several processes; the first is replayed). */
   otherProcessLines: number;
   /** Allocations and reallocs larger than any simulated address space, counted as failed allocations. */
@@ -111,7 +109,11 @@ export class Ledger implements EventSink {
   callocs = 0;
   alignedAllocs = 0;
   reallocs = 0;
+  /** Of `reallocs`: those of blocks the trace never allocated, replayed as allocations of the new size. */
+  untracedReallocs = 0;
   frees = 0;
+  /** Live blocks freed because an allocation returned their address or id again (not events). */
+  implicitFrees = 0;
   readonly skips = new Float64Array(SKIP_REASON_COUNT);
   marks = 0;
   ticks = 0;
@@ -123,7 +125,7 @@ export class Ledger implements EventSink {
   private readonly threadRow = new Map<number, number>();
   /** Row of the thread the next event comes from (-1: none named yet: the implicit thread 0). */
   private currentRow = -1;
-  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, reusedLiveAddresses: 0, otherProcessLines: 0, oversizeRequests: 0 };
+  readonly input: InputCounts = { malformedLines: 0, ignoredLines: 0, truncatedLastLine: 0, otherProcessLines: 0, oversizeRequests: 0 };
   /** Format-specific remarks worth printing (a header that disagrees with the body, …). */
   readonly warnings: string[] = [];
 
@@ -218,10 +220,11 @@ export class Ledger implements EventSink {
   }
 
   /** `id` must be 0 .. MAX_BLOCK_ID (every reader checks before it allocates). */
-  private born(id: number, sizeBytes: number, caller: number): void {
+  private born(id: number, sizeBytes: number, caller: number, untracedRealloc = false): void {
     const pi = id >>> ID_PAGE_SHIFT;
     const page = this.pages[pi] ?? (this.pages[pi] = new IdPage());
     const i = id & ID_PAGE_MASK;
+    if (page.state[i] === STATE_LIVE) this.implicitFree(id);
     if (id >= this.idHighWater) this.idHighWater = id + 1;
     const e = ++this.events;
     page.state[i] = STATE_LIVE;
@@ -237,7 +240,7 @@ export class Ledger implements EventSink {
     const t = this.row();
     page.threadOf[i] = this.currentRow;
     t.events++;
-    t.allocs++;
+    if (untracedRealloc) t.reallocs++; else t.allocs++;
     t.liveBlocks++;
     this.threadBytes(t, sizeBytes);
   }
@@ -287,6 +290,29 @@ export class Ledger implements EventSink {
     this.alignedAllocs++;
     this.born(id, sizeBytes, caller);
     if (this.out !== null) this.out.alignedAlloc(id, sizeBytes, alignBytes, caller);
+  }
+
+  /** A realloc of `id`, which the trace never allocated (readers check: not live, not freed). */
+  untracedRealloc(id: number, sizeBytes: number, caller: number): void {
+    if (!this.fits(sizeBytes)) return this.refuse();
+    this.reallocs++; // a realloc event of the trace (events add up); untracedReallocs says how many of them
+    this.untracedReallocs++;
+    this.born(id, sizeBytes, caller, true);
+    if (this.out !== null) this.out.untracedRealloc(id, sizeBytes, caller);
+  }
+
+  /** Frees live block `id` without an event: its address was handed out again. */
+  implicitFree(id: number): void {
+    this.implicitFrees++;
+    if (this.out !== null) this.out.implicitFree(id);
+    const page = this.pages[id >>> ID_PAGE_SHIFT]!;
+    const i = id & ID_PAGE_MASK;
+    page.state[i] = STATE_FREED;
+    this.liveBlocks--;
+    this.liveBytes -= page.sizes[i]!;
+    const owner = this.threadRows[page.threadOf[i]!]!;
+    owner.liveBlocks--;
+    this.threadBytes(owner, -page.sizes[i]!);
   }
 
   realloc(id: number, sizeBytes: number, caller: number): void {

@@ -41,8 +41,12 @@ export interface ReplayStats {
   alignedAllocs: number;
   reallocs: number;
   frees: number;
-  /** Frees and reallocs of pointers the trace never allocated (it began mid-run). */
+  /** Frees (and failed reallocs) of pointers the trace never allocated (it began mid-run): skipped. */
   unmatchedFrees: number;
+  /** Reallocs of pointers the trace never allocated, replayed as allocations of the new size. */
+  untracedReallocs: number;
+  /** Live blocks freed because an allocation returned their address again (not events). */
+  implicitFrees: number;
   doubleFrees: number;
   /** Calls skipped for other reasons: failed allocations, free(NULL), unknown results. */
   otherSkips: number;
@@ -83,8 +87,15 @@ class OpWriter implements EventSink {
   realloc(id: number, sizeBytes: number): void {
     this.room().realloc(TRACE_HEAP, id, sizeBytes);
   }
+  untracedRealloc(id: number, sizeBytes: number): void {
+    // The program got a block of the new size; the old one was never in the simulated heap.
+    this.room().alloc(TRACE_HEAP, id, sizeBytes);
+  }
   free(id: number): void {
     this.room().free(TRACE_HEAP, id);
+  }
+  implicitFree(id: number): void {
+    this.room().implicitFree(TRACE_HEAP, id);
   }
   skip(): void {
     this.room().skip(1);
@@ -128,6 +139,8 @@ export function replayStatsOf(input: Pick<TraceInput, 'format' | 'gzip'>, ledger
     reallocs: ledger.reallocs,
     frees: ledger.frees,
     unmatchedFrees,
+    untracedReallocs: ledger.untracedReallocs,
+    implicitFrees: ledger.implicitFrees,
     doubleFrees,
     otherSkips: skipped - unmatchedFrees - doubleFrees,
     marks: ledger.marks,

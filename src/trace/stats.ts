@@ -44,6 +44,10 @@ export interface TraceStats {
     skipped: Record<string, number>;
   };
   unmatchedFrees: number;
+  /** Reallocs of pointers the trace never allocated, replayed as allocations of the new size. */
+  untracedReallocs: number;
+  /** Live blocks freed because an allocation returned their address again (not events). */
+  implicitFrees: number;
   doubleFrees: number;
   marks: number;
   ticks: number;
@@ -95,7 +99,14 @@ class StatsCollector implements EventSink {
   realloc(_id: number, sizeBytes: number): void {
     this.size(sizeBytes);
   }
+  untracedRealloc(_id: number, sizeBytes: number): void {
+    this.size(sizeBytes);
+  }
   free(id: number): void {
+    const ledger = this.ledger!;
+    this.lifetimes[bucketOf(ledger.events - ledger.birthOf(id))]!++;
+  }
+  implicitFree(id: number): void {
     const ledger = this.ledger!;
     this.lifetimes[bucketOf(ledger.events - ledger.birthOf(id))]!++;
   }
@@ -139,6 +150,8 @@ export async function traceStats(path: string, options: StatsOptions = {}): Prom
       skipped,
     },
     unmatchedFrees: ledger.unmatchedFrees,
+    untracedReallocs: ledger.untracedReallocs,
+    implicitFrees: ledger.implicitFrees,
     doubleFrees: ledger.doubleFrees,
     marks: ledger.marks,
     ticks: ledger.ticks,

@@ -20,6 +20,8 @@ export function formatBytes(bytes: number): string {
 
 export interface CountsForNotes {
   unmatchedFrees: number;
+  untracedReallocs?: number;
+  implicitFrees?: number;
   doubleFrees: number;
   input: InputCounts;
   warnings: string[];
@@ -28,7 +30,9 @@ export interface CountsForNotes {
 /** One line per non-zero count of things that were not replayed as they stood. */
 export function inputNotes(s: CountsForNotes): string[] {
   const lines: string[] = [];
-  if (s.unmatchedFrees > 0) lines.push(`${s.unmatchedFrees} frees/reallocs of pointers the trace never allocated (skipped; the trace began after they were allocated)`);
+  if (s.unmatchedFrees > 0) lines.push(`${s.unmatchedFrees} frees of pointers the trace never allocated (skipped; the trace began after they were allocated)`);
+  if (s.untracedReallocs) lines.push(`${s.untracedReallocs} reallocs of pointers the trace never allocated (replayed as allocations of the new size: the old block was never in the simulated heap)`);
+  if (s.implicitFrees) lines.push(`${s.implicitFrees} allocations returned an address the trace still had live (a free is missing from the trace; the older block was freed first)`);
   if (s.doubleFrees > 0) lines.push(`${s.doubleFrees} double frees (skipped)`);
   const i = s.input;
   if (i.malformedLines > 0) lines.push(`${i.malformedLines} malformed lines skipped (--lenient)`);
@@ -36,7 +40,6 @@ export function inputNotes(s: CountsForNotes): string[] {
   if (i.ignoredLines > 0) lines.push(`${i.ignoredLines} lines that are not allocator calls ignored (other functions, signals, exits)`);
   if (i.otherProcessLines > 0) lines.push(`${i.otherProcessLines} lines of other processes ignored (only the first process is replayed)`);
   if (i.oversizeRequests > 0) lines.push(`${i.oversizeRequests} allocations larger than any simulated address space (2^47 bytes, or the live total beyond it) counted as failed allocations`);
-  if (i.reusedLiveAddresses > 0) lines.push(`${i.reusedLiveAddresses} allocations returned an address the trace still had live (a free is missing; the older block stays live)`);
   for (const w of s.warnings) lines.push(w);
   return lines;
 }

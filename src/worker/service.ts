@@ -7,14 +7,17 @@
 // further calls while it runs.
 import { createEngine, type BatchResult, type Engine, type EngineOptions, type HeapOptions, type Sample } from '../engine/engine.js';
 import { provideModule, type BuildFlavour } from '../engine/load.js';
+import type { ArchName } from '../engine/abi.js';
 import type { OpBuffer } from '../engine/ops.js';
+import { getPolicy, type Platform } from '../policies/registry.js';
+import { PROFILES } from '../engine/profiles.js';
 import { policyCatalog } from '../policies/catalog.js';
 import { UsageError } from '../errors.js';
 import type { Checkpoint, RunDocument } from '../report/types.js';
-import { runWorkload } from '../run/run.js';
+import { defaultProfile, runPlatform, runWorkload } from '../run/run.js';
 import { WORKLOADS, makeWorkload } from '../workload/index.js';
 import type { Workload } from '../workload/workload.js';
-import { traceWorkload } from '../trace/workload.js';
+import { TRACE_ARCH, traceWorkload } from '../trace/workload.js';
 import { blobTraceStream } from '../web/trace-blob.js';
 import type { PolicyInfo, RunRequest, WorkloadInfo } from './protocol.js';
 import './transfer.js';
@@ -118,6 +121,7 @@ export class EngineService {
         profile: request.profile,
         every: request.every,
         build: request.build,
+        ...(request.thresholds ? { thresholds: request.thresholds } : {}),
         signal: controller.signal,
         onCheckpoint: onCheckpoint && ((cp) => settle(onCheckpoint(cp))),
         onProgress: onProgress && ((events) => settle(bytesRead === undefined ? onProgress(events) : onProgress(events, bytesRead, bytesTotal))),
@@ -125,6 +129,16 @@ export class EngineService {
     } finally {
       if (id !== undefined) this.runs.delete(id);
     }
+  }
+
+  /** The report vocabulary and architecture a run of this request will have (its document's `platform` and `arch`). */
+  async platformOf(request: RunRequest): Promise<{ platform: Platform; arch: ArchName }> {
+    const stack = [request.policy, ...(request.layers ?? []).map((l) => l.policy)].map(getPolicy);
+    const input = request.input as Partial<RunRequest['input']> | undefined;
+    const w = input && 'workload' in input && typeof input.workload === 'string' ? makeWorkload(input.workload) : undefined;
+    const arch = request.arch ?? w?.defaultArch ?? TRACE_ARCH;
+    const profile = request.profile ?? (w ? defaultProfile(w, arch) : 'bare');
+    return { platform: runPlatform(stack, PROFILES[profile]?.platform ?? 'any'), arch };
   }
 
   /** Stops a run between two batches; its `run()` rejects with "run cancelled". */

@@ -18,4 +18,33 @@ export interface Workload {
    */
   policyParams?: Record<string, Record<string, string | number>>;
   batches(): Iterable<OpBuffer> | AsyncIterable<OpBuffer>;
+  /**
+   * True when `labels` and the event count are known only once the batches have been read (a
+   * trace): checks of mark names then wait for the end of the run.
+   */
+  streaming?: boolean;
+  /** What the input held beyond its ops (a trace's counts and never-freed blocks), once read. */
+  inputSummary?(): InputSummary;
+}
+
+/** A group of never-freed blocks: by caller or by requested size. */
+export interface LeakGroupSummary {
+  key: string | number;
+  blocks: number;
+  bytes: number;
+}
+
+/** A recorded input's counts, as the run document's `input` carries them. */
+export interface InputSummary {
+  format: string;
+  events: number;
+  /** Reallocs of pointers the trace never allocated, replayed as allocations of the new size. */
+  untracedReallocs: number;
+  /** Allocations that returned an address the trace still had live: the older block was freed first. */
+  implicitFrees: number;
+  /** Frees of pointers the trace never allocated (skipped: nothing to free). */
+  unmatchedFrees: number;
+  doubleFrees: number;
+  /** Blocks allocated in the trace and never freed, with the callers and sizes holding most. */
+  neverFreed?: { blocks: number; bytes: number; topCallers: LeakGroupSummary[]; topSizes: LeakGroupSummary[] };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 
 describe('heapsim demo', () => {
-  it('prints !address -summary and !heap -s at each mark, then a second-order diagnosis with nt mechanisms', async () => {
+  it('prints the verdict first, the moments, !address -summary and !heap -s at each mark, then the nt mechanisms', async () => {
     const r = await cli('demo');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
@@ -17,9 +17,16 @@ describe('heapsim demo', () => {
     const reserv = rows.map((l) => l.split(/\s+/)[2]);
     expect(new Set(reserv).size).toBe(1);
     expect(out).toMatch(/External fragmentation +7\d % \(\d+ free blocks\)/);
-    expect(out).toMatch(/^=== diagnosis ===$/m);
-    expect(out).toMatch(/^second-order: /m);
-    expect(out).toMatch(/^ {2}free space trapped between live blocks +\d+\.\d MB {2}\(nt back end\)$/m);
+    // The verdict is the first thing after the heading, then the trim what-if and the moments.
+    expect(out.split('\n')[2]).toMatch(/^verdict: second-order: \d+\.\d MiB retained at the end \(committed − live\), mostly free space trapped between live blocks \(nt back end\)$/);
+    const events = /: (\d+) events/.exec(out.split('\n')[0]!)![1];
+    expect(out.split('\n')[3]).toMatch(new RegExp(`^what HeapCompact would give back at the end \\(event ${events}\\): `));
+    expect(out).toMatch(/^moment +event +live +committed +resident +free +frag$/m);
+    expect(out.match(/^(start|committed peak|before|peak|after) +\d+ /gm)).toHaveLength(5);
+    expect(out.indexOf('=== before')).toBeGreaterThan(out.indexOf('committed peak'));
+    expect(out).toMatch(/^=== details ===$/m);
+    expect(out).toMatch(/^second-order: \d+\.\d MiB committed that the program no longer uses at "after"/m);
+    expect(out).toMatch(/^ {2}free space trapped between live blocks +\d+\.\d MiB {2}\(nt back end\)$/m);
     expect(out).toMatch(/free blocks below the decommit thresholds/);
     expect(out).toMatch(/LFH user blocks pinned by live chunks/);
   });
@@ -77,7 +84,7 @@ describe('heapsim demo', () => {
     expect(text.match(/^[0-9a-f]{8} 00001002 .*$/gm)).toHaveLength(3);
     expect(text).not.toMatch(/^00000000 /m);
     expect(text.match(/^heap 0 pool \(on heap 1\): /gm)).toHaveLength(3);
-    expect(text).toMatch(/retained by pool \(freed objects kept on pool lists\) +\d+\.\d MB +\(pool\)/);
+    expect(text).toMatch(/retained by pool \(freed objects kept on pool lists\) +\d+\.\d (MiB|GiB) +\(pool\)/);
   });
 
   it('--help lists the options; the command table lists demo', async () => {

@@ -25,10 +25,23 @@ describe('heapsim run', () => {
     expect(peak.address.state.commit).toBeGreaterThanOrEqual(peak.heap.committedBytes);
   });
 
-  it('prints a summary at each mark', async () => {
+  it('prints the verdict first, a row per moment, the platform view at the end; --dumps one per checkpoint', async () => {
     const r = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3');
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toHaveLength(3);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^heapsim run: peak-hour on first-fit \(x86, profile windows-service-x86, seed 3, WinDbg view\): 650000 events$/);
+    expect(lines[2]).toMatch(/^verdict: (second-order|first-order|none|out-of-memory): /);
+    expect(r.stdout.match(/^(start|before|peak|after|committed peak) +\d+ /gm)).toHaveLength(5);
+    // Only the end gets the full view by default (a Windows profile: WinDbg's).
+    expect(r.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toEqual(['=== after (event 650000) ===']);
+    expect(r.stdout.match(/^0:000> !address -summary$/gm)).toHaveLength(1);
+    const dumps = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3', '--dumps');
+    expect(dumps.stdout.match(/^=== (before|peak|after) \(event \d+\) ===$/gm)).toHaveLength(3);
+    expect(dumps.stdout.match(/^0:000> !address -summary$/gm)).toHaveLength(3);
+    // --every adds rows to the table, not dumps.
+    const every = await cli('run', 'peak-hour', '--policy', 'first-fit', '--seed', '3', '--every', '100000');
+    expect(every.stdout.match(/^#\d+ +\d+ /gm)).toHaveLength(6);
+    expect(every.stdout.match(/^0:000> !address -summary$/gm)).toHaveLength(1);
   });
 
   it('accepts --set with size units and changes the outcome', async () => {
@@ -79,7 +92,8 @@ describe('heapsim run: diagnosis', () => {
   it('prints the diagnosis after the marks and puts it in --json', async () => {
     const text = await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'maxObjectBytes=1M', '--set', 'chunkBytes=4M');
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(/=== diagnosis ===\n\nsecond-order:/);
+    expect(text.stdout).toMatch(/^verdict: second-order: [\d.]+ MiB retained at the end \(committed − live\), mostly retained by pool/m);
+    expect(text.stdout).toMatch(/=== details ===\n\nsecond-order:/);
     expect(text.stdout).toMatch(/retained by pool/);
     const doc = JSON.parse((await cli('run', 'peak-hour', '--policy', 'pool', '--set', 'maxObjectBytes=1M', '--set', 'chunkBytes=4M', '--json')).stdout);
     expect(doc.diagnosis.kind).toBe('second-order');
@@ -97,5 +111,59 @@ describe('heapsim: missing files', () => {
     const r = await cli(...argv);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(message);
+  });
+});
+
+describe('heapsim run: out-of-memory and the vocabulary of the report', () => {
+  it('windows-service-peak on pool runs out of x86 address space: out-of-memory with the first failing event, replay goes on', async () => {
+    const r = await cli('run', 'windows-service-peak', '--policy', 'pool', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.diagnosis.kind).toBe('out-of-memory');
+    const first = doc.program.firstFailure;
+    expect(first).toMatchObject({ reason: 'address-space', heap: 0 });
+    expect(first.event).toBeGreaterThan(0);
+    expect(first.event).toBeLessThan(doc.events);
+    // Replay went on to the end; every failed call is the program's, counted once (frees of the
+    // blocks that could not be placed succeed: the program freed what it asked for).
+    expect(doc.program.failedAllocs).toBe(doc.failedOps);
+    expect(doc.checkpoints.map((c: { label: string }) => c.label)).toEqual(['before', 'peak', 'after']);
+    // The program's live bytes are the workload's, not what the pool managed to place.
+    const nt = JSON.parse((await cli('run', 'windows-service-peak', '--policy', 'nt', '--json')).stdout);
+    expect(doc.checkpoints.map((c: { program: { liveBytes: number } }) => c.program.liveBytes))
+      .toEqual(nt.checkpoints.map((c: { program: { liveBytes: number } }) => c.program.liveBytes));
+    expect(nt.diagnosis.kind).toBe('second-order');
+    expect(doc.events).toBe(nt.events); // the replay went on to the end, as on a policy where nothing fails
+    const text = await cli('run', 'windows-service-peak', '--policy', 'pool');
+    expect(text.stdout.split('\n')[2]).toBe(`verdict: out-of-memory: ${doc.program.failedAllocs} allocations failed, the first at event ${first.event} ` +
+      `(${(first.sizeBytes / 1024).toFixed(1)} KiB: address space exhausted); also second-order, ${(doc.diagnosis.findings[1].bytes / 1024 ** 3).toFixed(1)} GiB`);
+    // sweep shows the failed allocations and the true peak.
+    const sweep = JSON.parse((await cli('sweep', 'windows-service-peak', '--policy', 'pool', '--jobs', '1', '--json')).stdout).runs[0];
+    expect(sweep).toMatchObject({ diagnosis: 'out-of-memory', failedAllocs: doc.program.failedAllocs, firstFailedEvent: first.event,
+      peakCommittedBytes: doc.peaks.committedBytes.bytes, peakEvent: doc.peaks.committedBytes.event });
+  });
+
+  it('a Linux policy on a trace (x64, bare) speaks Linux, never a 128 TiB !address table; a Windows policy speaks WinDbg', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'heapsim-vocab-')), 't.txt');
+    writeFileSync(file, ['#heapsim-trace 1', ...Array.from({ length: 100 }, (_, i) => `a ${i} 30000`), 'a 100 100',
+      ...Array.from({ length: 100 }, (_, i) => `f ${i}`)].join('\n') + '\n');
+    const linux = await cli('run', file, '--policy', 'ptmalloc');
+    expect(linux.stdout).toMatch(/\(x64, profile bare, Linux view\)/);
+    expect(linux.stdout).toMatch(/^RSS of the heaps [\d.]+ MiB, committed [\d.]+ MiB; the program's live bytes 100 B/m);
+    expect(linux.stdout).toMatch(/^heap 0 ptmalloc: heap \(brk\) [\d.]+ MiB, mmap 0 B in 0 blocks, RSS/m);
+    expect(linux.stdout).not.toMatch(/!address|TotSize|TiB|Usage SUMMARY/);
+    expect(JSON.parse((await cli('run', file, '--policy', 'ptmalloc', '--json')).stdout).platform).toBe('linux');
+    const windows = await cli('run', file, '--policy', 'nt');
+    expect(windows.stdout).toMatch(/\(x64, profile bare, WinDbg view\)/);
+    expect(windows.stdout).toMatch(/^0:000> !heap -s$/m);
+    const plain = await cli('run', file, '--policy', 'first-fit');
+    expect(plain.stdout).toMatch(/\(x64, profile bare, plain view\)/);
+    expect(plain.stdout).not.toMatch(/!address/);
+    expect(plain.stdout).toMatch(/^heap 0 first-fit: reserved /m);
+    // A Linux policy on a Windows profile is reported as WinDbg shows that process.
+    expect((await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--json')).stdout).toMatch(/"platform": "windows"/);
   });
 });

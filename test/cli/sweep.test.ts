@@ -27,7 +27,16 @@ describe('heapsim sweep', () => {
       expect(r.marks.map((m: { label: string }) => m.label)).toEqual(['before', 'peak', 'after']);
       expect(r.peakCommittedBytes).toBeGreaterThanOrEqual(Math.max(...r.marks.map((m: { committedBytes: number }) => m.committedBytes)));
     }
-    for (const r of rows) expect(['first-order', 'second-order', 'none']).toContain(r.diagnosis);
+    // Pinned verdicts: peak-hour's after mark keeps tens of MiB committed that the program freed.
+    expect(rows.map((r: { diagnosis: string }) => r.diagnosis)).toEqual(['second-order', 'second-order', 'second-order', 'second-order']);
+    for (const r of rows) {
+      expect(r.retainedBytes).toBeGreaterThan(40 * 1024 * 1024);
+      expect(r.failedAllocs).toBe(0);
+      // The exact peak is an event of the run, at or above every mark, and not a mark's value.
+      expect(r.peakEvent).toBeGreaterThan(0);
+      expect(r.peakEvent).toBeLessThan(650_000);
+      expect(r.peakCommittedBytes).toBeGreaterThan(Math.max(...r.marks.map((m: { committedBytes: number }) => m.committedBytes)));
+    }
     // Each run equals a plain `heapsim run` of the same job.
     const single = JSON.parse((await cli('run', 'peak-hour', '--seed', '2', '--policy', 'pool', '--json')).stdout);
     expect(rows[3].marks.map((m: { committedBytes: number }) => m.committedBytes)).toEqual(single.checkpoints.map((c: { heap: { committedBytes: number } }) => c.heap.committedBytes));
@@ -60,8 +69,17 @@ describe('heapsim sweep', () => {
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     const head = lines[0]!.split(',');
-    expect(head.slice(0, 9)).toEqual(['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'peak_committed_bytes', 'diagnosis', 'retained_bytes']);
+    expect(head.slice(0, 12)).toEqual(['input', 'policy', 'settings', 'seed', 'events', 'failed_ops', 'failed_allocs', 'first_failed_event',
+      'peak_committed_bytes', 'peak_event', 'diagnosis', 'retained_bytes']);
     expect(head).toContain('after_committed_bytes');
+    // No two columns share a name: the mark `peak` would give `peak_event`, a run column.
+    expect(new Set(head).size).toBe(head.length);
+    expect(head).toContain('mark_peak_event');
+    expect(head).toContain('mark_peak_reserved_bytes');
+    // Pinned verdicts: a 4 KiB decommit threshold gives the memory back, a 1 MiB one keeps it.
+    const cell = (line: number, name: string): string => lines[line]!.split(',')[head.indexOf(name)]!;
+    expect([cell(1, 'diagnosis'), cell(2, 'diagnosis')]).toEqual(['none', 'second-order']);
+    expect(Number(cell(2, 'retained_bytes'))).toBeGreaterThan(250 * 1024 * 1024);
     expect(lines[1]!.split(',').slice(0, 5)).toEqual(['peak-hour', 'first-fit', 'decommitBlockBytes=4K', '1', '650000']);
     expect(lines[2]!.split(',').slice(0, 3)).toEqual(['peak-hour', 'first-fit', 'decommitBlockBytes=1M']);
     // A 1 MiB decommit threshold keeps more committed after the peak than a 4 KiB one.
@@ -73,7 +91,8 @@ describe('heapsim sweep', () => {
     const r = await cli('sweep', 'peak-hour', '--jobs', '1');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^input\s+policy\s+settings/);
-    expect(r.stdout).toMatch(/peak-hour\s+first-fit\s+-\s+1\s+650000\s+[\d.]+\s+(none|first-order|second-order)\s+[\d.]+\s+before/);
+    expect(r.stdout).toMatch(/^input +policy +settings +seed +events +failed allocs +peak commit MiB +peak event +verdict +retained MiB +mark/);
+    expect(r.stdout).toMatch(/peak-hour\s+first-fit\s+-\s+1\s+650000\s+0\s+544\.5\s+399452\s+second-order\s+56\.8\s+before/);
     expect(r.stdout.match(/\b(before|peak|after)\s+\d+/g)).toHaveLength(3);
   });
 

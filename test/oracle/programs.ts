@@ -70,3 +70,27 @@ export const RECORDED_PROGRAMS: readonly RecordedProgram[] = [
     },
   },
 ];
+
+/**
+ * Recorded too by ptmalloc's fidelity test (the verdict's cases): git reallocs buffers it allocated
+ * before tracing began (untraced reallocs in the trace), and the README's Python example keeps one
+ * buffer in 50 so glibc cannot give the freed ones back (a second-order leak). Their output goes
+ * to files, not to the test's log.
+ */
+export const MORE_RECORDED_PROGRAMS: readonly RecordedProgram[] = [
+  {
+    name: 'git log -p over this repository',
+    command: (scratch) => {
+      const git = which('git');
+      return git && existsSync(join(REPO, '.git'))
+        ? [git, '-C', REPO, 'log', '-p', '-n', '200', '--no-color', `--output=${join(scratch, 'git-log-p.txt')}`] : undefined;
+    },
+  },
+  {
+    name: 'python3 keeps every 50th of 40000 buffers (the README example)',
+    command: () => {
+      const py = which('/usr/bin/python3') ?? which('python3');
+      return py && [py, '-c', 'l = [bytes(600) for i in range(40000)]; keep = l[::50]; del l'];
+    },
+  },
+];

@@ -18,7 +18,10 @@
  * Input, counted exactly as heapsim counts events:
  *   mtrace  glibc MALLOC_TRACE text: one event per `+`, `-`, `!` line and per `<`/`>` pair. Calls
  *           that cannot be replayed (free of an unknown or freed pointer, a failed allocation,
- *           free(NULL), an unmatched realloc) are events that do nothing; every `+` is a malloc.
+ *           free(NULL)) are events that do nothing; every `+` is a malloc. Pointers the trace did
+ *           not see are replayed by heapsim's rules (src/trace/events.ts): a realloc of a pointer
+ *           never seen is a malloc of the new size; an allocation returning a pointer still live
+ *           frees the older block first (not an event).
  *   ops     heapsim's test script, one call per line, blocks named by small ids:
  *             m ID SIZE        malloc             c ID SIZE   calloc(1, SIZE)
  *             a ID ALIGN SIZE  memalign           r ID SIZE   realloc (0 = free)
@@ -295,6 +298,19 @@ static void free_key(uint64_t key)
 static int have_pending;
 static uint64_t pending_old;
 
+/* The trace's block at `ptr` is about to be `ptr` again: a live one is freed first (an implicit
+ * free, not an event), as heapsim's readers replay it (src/trace/events.ts). */
+static struct slot *fresh_slot(uint64_t ptr)
+{
+  struct slot *sl = table_find(ptr, 1);
+  if (sl->value)
+    {
+      free(sl->value);
+      sl->value = NULL;
+    }
+  return sl;
+}
+
 static void mtrace_line(const char *s, const char *e)
 {
   while (e > s && is_blank(e[-1])) e--;
@@ -336,8 +352,8 @@ static void mtrace_line(const char *s, const char *e)
     case '+':
       if (ptr)
         {
-          void *p = written(malloc(size));
-          table_find(ptr, 1)->value = p;
+          struct slot *sl = fresh_slot(ptr);
+          sl->value = written(malloc(size));
         }
       count_event();
       break;
@@ -357,17 +373,29 @@ static void mtrace_line(const char *s, const char *e)
       if (pending_old == 0)
         {
           if (ptr)
-            table_find(ptr, 1)->value = written(malloc(size));
+            {
+              struct slot *sl = fresh_slot(ptr);
+              sl->value = written(malloc(size));
+            }
         }
       else if (size == 0)
         free_key(pending_old);
-      else
+      else if (ptr)
         {
           struct slot *sl = table_find(pending_old, 0);
-          if (sl && sl->value && ptr)
+          if (!sl)
             {
-              void *p = written(realloc(sl->value, size));
+              /* never seen (the trace began after it was allocated): a malloc of the new size */
+              struct slot *nsl = fresh_slot(ptr);
+              nsl->value = written(malloc(size));
+            }
+          else if (sl->value)
+            {
+              if (ptr != pending_old)
+                free_key(ptr); /* the new address still live as another block: freed first */
+              void *old = sl->value;
               sl->value = NULL;
+              void *p = written(realloc(old, size));
               table_find(ptr, 1)->value = p;
             }
         }

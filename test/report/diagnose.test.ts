@@ -22,15 +22,15 @@ describe('diagnose', () => {
     const d = diagnose(series([['before', 600, 350], ['peak', 1100, 850], ['after', 1100, 352]]));
     expect(d.kind).toBe('second-order');
     expect(d.retainedBytes).toBe(500 * MB - 2 * MB);
-    expect(d.summary).toMatch(/^second-order: over "before" → "after" committed 600\.0 MB → 1100\.0 MB \(\+500\.0 MB\) and stayed up \(100 % of the peak's growth still committed\)/);
-    expect(d.summary).toContain('busy 350.0 MB → 352.0 MB (+2.0 MB) returned to about the earlier level');
+    expect(d.summary).toMatch(/^second-order: over "before" → "after" committed 600\.0 MiB → 1100\.0 MiB \(\+500\.0 MiB\) and stayed up \(100 % of the peak's growth still committed\)/);
+    expect(d.summary).toContain('busy 350.0 MiB → 352.0 MiB (+2.0 MiB) returned to about the earlier level');
   });
 
   it('first-order: busy grows and stays; retained = the busy growth', () => {
     const d = diagnose(series([['1', 200, 190], ['2', 300, 290], ['3', 400, 388]]));
     expect(d.kind).toBe('first-order');
     expect(d.retainedBytes).toBe(198 * MB);
-    expect(d.summary).toMatch(/^first-order: .*busy 190\.0 MB → 388\.0 MB \(\+198\.0 MB\) grew and stayed/);
+    expect(d.summary).toMatch(/^first-order: .*busy 190\.0 MiB → 388\.0 MiB \(\+198\.0 MiB\) grew and stayed/);
   });
 
   it('none: no significant growth, or committed memory given back', () => {
@@ -57,7 +57,7 @@ describe('diagnose', () => {
     const p = diagnose(partly);
     expect(p.kind).toBe('second-order');
     expect(p.retainedBytes).toBe(350 * MB);
-    expect(p.summary).toContain('150.0 MB of it is still in use: a first-order part');
+    expect(p.summary).toContain('150.0 MiB of it is still in use: a first-order part');
     expect(diagnose(partly, { thresholds: { busyReturnFraction: 0.5 } }).summary).toContain('returned to about the earlier level');
     // Most of the growth live: first-order, even though busy fell from its peak.
     expect(diagnose(series([['a', 600, 350], ['b', 1100, 850], ['c', 1100, 700]])).kind).toBe('first-order');
@@ -88,6 +88,53 @@ describe('diagnose', () => {
       { mechanism: 'free blocks still committed', bytes: 600, layer: 'heap' },
       { mechanism: 'committed growth with unchanged reservation', bytes: 500, layer: 'virtual memory' },
     ]);
+  });
+});
+
+describe('diagnose (dump series) at every threshold', () => {
+  // c0 = 100 MiB, so significant = max(1 MiB, 5 % × 100 MiB) = 5 MiB.
+  const SIG = 5 * MB;
+  const pts = (...p: Array<[number, number]>): SeriesPoint[] => p.map(([c, b], i) => ({
+    label: String(i), committedBytes: c, reservedBytes: 2048 * MB, busyBytes: b, freeBytes: c - b,
+  }));
+
+  it('committed growth and retained exactly at the significant threshold: second-order; one byte less: none', () => {
+    expect(diagnose(pts([100 * MB, 50 * MB], [100 * MB + SIG, 50 * MB])).kind).toBe('second-order');
+    expect(diagnose(pts([100 * MB, 50 * MB], [100 * MB + SIG - 1, 50 * MB])).kind).toBe('none');
+  });
+
+  it('"stays up" at exactly commitStaysUpFraction (75 %) of the peak growth: second-order; one byte less: none', () => {
+    // peak +20 MiB, end +15 MiB = 75 % of it.
+    expect(diagnose(pts([100 * MB, 50 * MB], [120 * MB, 50 * MB], [115 * MB, 50 * MB])).kind).toBe('second-order');
+    expect(diagnose(pts([100 * MB, 50 * MB], [120 * MB, 50 * MB], [115 * MB - 1, 50 * MB])).kind).toBe('none');
+  });
+
+  it('retained must be significant by itself: committed stays up but most of the growth is live', () => {
+    // +8 MiB committed, +3.5 MiB busy: retained 4.5 MiB < 5 MiB (and ≥ live), so not second-order.
+    const s = pts([100 * MB, 50 * MB], [108 * MB, 53.5 * MB]);
+    expect(diagnose(s).kind).toBe('none');
+    expect(diagnose(pts([100 * MB, 50 * MB], [108 * MB + 0.5 * MB, 53.5 * MB])).kind).toBe('second-order');
+  });
+
+  it('busy "returns" at exactly busyReturnFraction (25 %) of the committed growth; above it the larger part decides', () => {
+    // +40 MiB committed; busy +10 MiB = 25 %: returned. The wording says so.
+    expect(diagnose(pts([100 * MB, 50 * MB], [140 * MB, 60 * MB])).summary).toContain('returned to about the earlier level');
+    expect(diagnose(pts([100 * MB, 50 * MB], [140 * MB, 60 * MB + 1])).summary).toContain('a first-order part');
+    // retained (20 MiB − 1 byte) < live (20 MiB + 1 byte): not second-order; busy grew and stays: first-order.
+    expect(diagnose(pts([100 * MB, 50 * MB], [140 * MB, 70 * MB + 1])).kind).toBe('first-order');
+    expect(diagnose(pts([100 * MB, 50 * MB], [140 * MB, 70 * MB])).kind).toBe('second-order'); // retained = live
+  });
+
+  it('first-order: busy growth exactly significant and kept at exactly busyStaysFraction (75 %) of its peak growth', () => {
+    expect(diagnose(pts([100 * MB, 50 * MB], [100 * MB + SIG, 50 * MB + SIG])).kind).toBe('first-order');
+    expect(diagnose(pts([100 * MB, 50 * MB], [100 * MB + SIG - 1, 50 * MB + SIG - 1])).kind).toBe('none');
+    // busy peak +40 MiB, end +30 MiB = 75 %; committed went back from +100 to +60 MiB (does not stay
+    // up), and retained (30 MiB) is not below live (30 MiB), so only busyStays decides.
+    expect(diagnose(pts([100 * MB, 50 * MB], [200 * MB, 90 * MB], [160 * MB, 80 * MB])).kind).toBe('first-order');
+    expect(diagnose(pts([100 * MB, 50 * MB], [200 * MB, 90 * MB], [160 * MB, 80 * MB - 1])).kind).toBe('none');
+    // Busy does not stay (30 of a 50 MiB peak growth): first-order only when most of the growth is live.
+    expect(diagnose(pts([100 * MB, 50 * MB], [200 * MB, 100 * MB], [160 * MB, 80 * MB])).kind).toBe('none');       // live = retained
+    expect(diagnose(pts([100 * MB, 50 * MB], [200 * MB, 100 * MB], [160 * MB, 80 * MB + 1])).kind).toBe('first-order'); // live > retained
   });
 });
 

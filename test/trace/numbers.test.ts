@@ -76,7 +76,7 @@ describe('pointers', () => {
     const a = 2n ** 60n, b = 2n ** 60n + 16n;
     const m = await eventLines(file(`+ 0x${a.toString(16)} 0x10\n+ 0x${b.toString(16)} 0x20\n- 0x${a.toString(16)}\n`), { format: 'mtrace' });
     expect(m.lines).toEqual(['a 0 16', 'a 1 32', 'f 0']);
-    expect(m.ledger.input.reusedLiveAddresses).toBe(0);
+    expect(m.ledger.implicitFrees).toBe(0);
     const l = await eventLines(file(`malloc(16) = 0x${a.toString(16)}\nmalloc(32) = 0x${(a + 1n).toString(16)}\nfree(0x${(a + 1n).toString(16)}) = <void>\n`), { format: 'ltrace' });
     expect(l.lines).toEqual(['a 0 16', 'a 1 32', 'f 1']);
   });

@@ -86,7 +86,7 @@ const TEXT: Case[] = [
   ['every kind', '#heapsim-trace 1\na 0 16\nc 1 32\nm 2 64 100\nr 0 48\nf 1\nx free-null\nmark m\ntick 5\nthread 3\n',
     ['a 0 16', 'c 1 32', 'm 2 64 128', 'r 0 48', 'f 1', 'x free-null', 'mark m', 'tick 5', 'thread 3']],
   ['r with size 0 frees', '#heapsim-trace 1\na 0 16\nr 0 0\n', ['a 0 16', 'f 0']],
-  ['an alloc of a live id', '#heapsim-trace 1\na 0 16\na 0 16\n', { malformedAt: 3, why: /already live/ }],
+  ['an alloc of a live id frees the older block first (an implicit free)', '#heapsim-trace 1\na 0 16\na 0 16\n', ['a 0 16', 'i 0', 'a 0 16']],
   ['an id above the limit', '#heapsim-trace 1\na 134217728 16\n', { malformedAt: 2, why: /larger than 134217727/ }],
   ['a free of an id above the limit is unmatched', '#heapsim-trace 1\nf 134217728\n', ['x unmatched-free']],
   ['an unknown skip reason', '#heapsim-trace 1\nx lost\n', { malformedAt: 2 }],

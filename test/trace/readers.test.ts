@@ -191,12 +191,12 @@ describe('heapsim text reader', () => {
     expect(ledger.events).toBe(10);
   });
 
-  it('rejects allocating an id that is still live, naming the line', async () => {
+  it('an allocation into an id that is still live frees the older block first (test/trace/untraced.test.ts)', async () => {
     const path = join(tmp.dir, 'live.txt');
     writeFileSync(path, '#heapsim-trace 1\na 1 10\na 1 20\n');
-    await expect(eventLines(path)).rejects.toThrow(/live\.txt|already live/);
-    const err = (await eventLines(path).catch((e: unknown) => e)) as InputError;
-    expect(err.line).toBe(3);
-    expect(err.message).toContain('block 1 is already live');
+    const { lines, ledger } = await eventLines(path);
+    expect(lines).toEqual(['a 1 10', 'i 1', 'a 1 20']);
+    expect(ledger.implicitFrees).toBe(1);
+    expect(ledger.liveBytes).toBe(20);
   });
 });

@@ -198,7 +198,7 @@ describe('seed warnings and verdict', () => {
     expect(d.summary).toContain('1255320 K');
     expect(d.summary).toMatch(/reservation unchanged at 1255320 K/);
     expect(d.summary).toContain('Free 260583 K → 772682 K (75 % of Commit)');
-    expect(d.summary).toContain('+498.1 MB');
+    expect(d.summary).toContain('+498.1 MiB');
     expect(d.causes).toEqual([
       { mechanism: 'free blocks still committed', bytes: 772682 * 1024, layer: 'heap' },
       { mechanism: 'committed growth with unchanged reservation', bytes: (1022648 - 512712) * 1024, layer: 'virtual memory' },

@@ -335,6 +335,7 @@ function verdictSentence(dumps: Diagnosis, a: Against): string | undefined {
     none: 'does not retain memory',
     'first-order': 'shows a first-order leak (the program keeps what it allocates)',
     'second-order': 'retains freed memory (second-order)',
+    'out-of-memory': 'runs out of memory (allocations fail)',
   };
   const try_ = a.suggestions.length > 0 ? `: try ${a.suggestions.map((p) => `--policy ${p}`).join(' or ')}` : ': try another policy (heapsim run --help lists them)';
   return `${scenario} ${what[sim]}; the dumps ${dumps.kind === 'second-order' ? 'do (second-order)' : 'show a first-order leak'}${dumps.kind === 'second-order' && sim !== 'second-order' ? try_ : ''}.`;

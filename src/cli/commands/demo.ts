@@ -2,14 +2,17 @@
 // whose heap commit rises at a peak and stays), prints what WinDbg would show at each of the three
 // moments (`!address -summary`, `!heap -s`), then the diagnosis with the mechanisms that hold the
 // memory. --json prints the checkpoint document with the diagnosis instead.
-import { diagnosisText, windbgViews } from '../../report/text.js';
+import { momentsTable, trimLine, verdictDetails, windbgViews } from '../../report/text.js';
+import type { Verdict } from '../../report/verdict.js';
+import type { TrimResult } from '../../report/types.js';
+import { GATE_HELP, GATE_OPTIONS, gateFailures, parseGate, parseThresholds } from '../gate.js';
+import { EXIT_LIMIT_FAILED } from './run.js';
 import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues } from '../options.js';
 import { getPolicy, policyNames } from '../../policies/registry.js';
 import { windowsServicePeak } from '../../workload/windows-service-peak.js';
 import { WORKLOADS } from '../../workload/index.js';
 import { runWorkload } from '../../run/run.js';
-import { diagnoseRun } from '../../run/diagnose-run.js';
 import type { Checkpoint, Diagnosis, RunDocument } from '../../report/types.js';
 import { layerSettings } from './run.js';
 
@@ -21,15 +24,16 @@ const OPTIONS = {
   seed: { type: 'string' },
   set: { type: 'string', multiple: true },
   json: { type: 'boolean' },
+  ...GATE_OPTIONS,
 } as const;
 
 const HELP = `usage: heapsim demo [options]
 
 Reproduces the seed: a 32-bit Windows service whose heap commit rose from about half a gigabyte
 to about one gigabyte at a peak and stayed there after the load went away. Runs the built-in
-workload windows-service-peak (x86, profile windows-service-x86) and prints, for the marks
-before, peak and after, the !address -summary and !heap -s a debugger would show, then a
-diagnosis naming the mechanisms that hold the memory.
+workload windows-service-peak (x86, profile windows-service-x86) and prints the verdict, a table
+of the moments (start, before, the exact peak, after), then for the marks before, peak and after
+the !address -summary and !heap -s a debugger would show, and the mechanisms that hold the memory.
 
 options:
   --policy NAME     allocator policy: ${policyNames().join(', ')} (default ${DEMO_POLICY}, the
@@ -39,7 +43,7 @@ options:
   --set KEY=VALUE   policy parameter (sizes accept K/M/G suffixes); repeatable, e.g.
                     --set lfh=1 or --set decommitFreeBlockThreshold=0
   --json            print the checkpoint document with "diagnosis" as JSON
-  -h, --help        this text
+${GATE_HELP}  -h, --help        this text
 `;
 
 function checkpointText(cp: Checkpoint, arch: 'x86' | 'x64'): string {
@@ -52,7 +56,11 @@ export function demoText(doc: RunDocument, diagnosis: Diagnosis): string {
   const head = `heapsim demo: ${doc.workload} on ${doc.policy} (${doc.arch}, profile ${doc.profile ?? 'bare'}` +
     `${doc.seed !== undefined ? `, seed ${doc.seed}` : ''}): ${doc.events} events` +
     `${doc.failedOps ? `, ${doc.failedOps} failed ops` : ''}\n\n`;
-  return head + doc.checkpoints.map((cp) => checkpointText(cp, arch)).join('\n') + '\n' + diagnosisText(diagnosis);
+  const atEnd = doc.trimAtEnd as TrimResult | undefined;
+  const verdict = [`verdict: ${(diagnosis as Partial<Verdict>).headline ?? diagnosis.summary}`, ...(atEnd ? [trimLine(atEnd, 'at the end')] : []),
+    '', momentsTable(doc), ''].join('\n');
+  return head + verdict + '\n' + doc.checkpoints.map((cp) => checkpointText(cp, arch)).join('\n') +
+    '\n=== details ===\n\n' + verdictDetails(diagnosis) + '\n';
 }
 
 export const command: Command = {
@@ -67,9 +75,13 @@ export const command: Command = {
     // The seed's second example is a custom library on top of the process heap: a stackable
     // policy takes its memory from the seed's heap unless --set parent= says otherwise.
     if (getPolicy(policy).stackable && !layers.length) layers.push({ policy: DEMO_POLICY, params: {} });
-    const doc = await runWorkload(windowsServicePeak({ seed }), { policy, params, layers });
-    const diagnosis = diagnoseRun(doc);
-    io.stdout.write(values.json ? JSON.stringify({ ...doc, diagnosis }, null, 2) + '\n' : demoText(doc, diagnosis));
-    return 0;
+    const gate = parseGate(values);
+    const thresholds = parseThresholds(values.threshold as string[] | undefined);
+    const doc = await runWorkload(windowsServicePeak({ seed }), { policy, params, layers, thresholds });
+    const diagnosis = doc.diagnosis as Verdict;
+    io.stdout.write(values.json ? JSON.stringify(doc, null, 2) + '\n' : demoText(doc, diagnosis));
+    const failed = gateFailures(gate, doc, diagnosis);
+    for (const f of failed) io.stderr.write(`heapsim demo: limit failed: ${f}\n`);
+    return failed.length ? EXIT_LIMIT_FAILED : 0;
   },
 };

@@ -7,14 +7,15 @@ import { DEFAULT_POLICY, getPolicy, policySpecs } from '../../policies/registry.
 import { policyLines } from '../../policies/catalog.js';
 import { profileNames } from '../../engine/profiles.js';
 import { makeWorkload, workloadNames } from '../../workload/index.js';
-import { runWorkload, trimTarget, type LayerSpec, type RunOptions } from '../../run/run.js';
+import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
 import { InputError, UsageError, describeErrno, errnoCode, fileKind } from '../../errors.js';
 import { nameMap } from '../../names.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
-import { diagnosisText, formatRunText } from '../../report/text.js';
-import { diagnoseRun } from '../../run/diagnose-run.js';
+import { formatRunReport } from '../../report/text.js';
+import type { Verdict } from '../../report/verdict.js';
 import { runDocumentJson } from '../../report/json.js';
-import { parseTrimAt, type TrimResult } from '../../run/trim-at.js';
+import { parseTrimAt } from '../../run/trim-at.js';
+import { GATE_HELP, GATE_OPTIONS, gateFailures, parseGate, parseThresholds } from '../gate.js';
 import { progressBar } from '../progress.js';
 import { parseFormatName } from '../../trace/read.js';
 import { inputNotes } from '../../trace/summary.js';
@@ -52,12 +53,20 @@ const OPTIONS = {
   'trim-at': { type: 'string', multiple: true },
   format: { type: 'string' },
   lenient: { type: 'boolean' },
+  dumps: { type: 'boolean' },
+  ...GATE_OPTIONS,
 } as const;
 
 const HELP = `usage: heapsim run <workload|trace-file> [options]
 
 Runs a built-in workload (${workloadNames().join(', ')}) or a recorded trace on one allocator
-policy over a simulated address space, and prints the address space and the heap at each mark.
+policy over a simulated address space and answers: is this the program's leak or the allocator's,
+and what would give the memory back? It prints the verdict (out-of-memory, first-order,
+second-order or none), what the library's trim call would give back at the end, a table of the
+moments (start, marks, the exact peak, end), then the details in the platform's own terms: Linux
+policies (ptmalloc) on a profile that is not Windows as Linux tools show a process (RSS and
+committed, brk heap vs mmap, mallinfo2), Windows profiles and policies as WinDbg does
+(!address -summary, !heap -s).
 
 options:
   --policy NAME        allocator policy (default ${DEFAULT_POLICY}; heapsim policies lists their parameters):
@@ -66,22 +75,24 @@ ${policyLines('                         ', 10)}
   --profile NAME       background regions: ${profileNames().join(', ')}
                        (default: the workload's profile when it fits the architecture, else bare)
   --seed N             seed of a synthetic workload (default 1)
-  --every N            also take a checkpoint every N events
+  --every N            also take a checkpoint every N events (a row of the moments table)
+  --dumps              the full platform view at every checkpoint, not only at the end
   --set KEY=VALUE      policy parameter (sizes accept K/M/G suffixes and 0x hex); repeatable.
                        --set parent=POLICY puts the heap on top of a heap of POLICY;
                        --set parent.KEY=VALUE sets that heap's parameters
   --env TEXT           the library's settings as set in production, for the topmost heap whose
                        policy reads them (--set overrides); repeatable:
 ${policySpecs().filter((p) => p.readEnv).map((p) => `                         ${p.name}: ${p.envNames ?? 'its environment'}`).join('\n')}
-  --trim-at MARK|N     what-if: the library's own "give memory back now" call at a mark or after
-                       event N, on the topmost heap that has one; prints the resident bytes before
-                       and after; repeatable. The calls:
+  --trim-at MARK|N|end what-if: the library's own "give memory back now" call at a mark, after
+                       event N, or at the end, on the topmost heap that has one; prints resident and
+                       committed bytes before and after; repeatable. The verdict reads the run
+                       without the trims. The calls:
 ${policySpecs().filter((p) => p.trimName).map((p) => `                         ${p.name}: ${p.trimName}`).join('\n')}
   --json               print the checkpoint document as JSON
   --format NAME        trace files: read as this format instead of detecting it
                        (hst, text, mtrace, ltrace, logalloc, rep)
   --lenient            trace files: count and skip malformed lines instead of stopping
-  -h, --help           this text
+${GATE_HELP}  -h, --help           this text
 `;
 
 /** Splits --set values into the top heap's params and the parent layer. */
@@ -121,7 +132,8 @@ export async function runOptionsFrom(values: Record<string, unknown>): Promise<{
   const params: Record<string, string | number> = !envLayer ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
   if (fromEnv && envLayer) envLayer.params = { ...fromEnv.params, ...(envLayer.params ?? {}) };
   const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
-  return { options: { policy, params, layers, arch, profile, every, trimAt }, seed, ignoredEnv: fromEnv?.ignored ?? [] };
+  const thresholds = parseThresholds(values.threshold as string[] | undefined);
+  return { options: { policy, params, layers, arch, profile, every, trimAt, thresholds }, seed, ignoredEnv: fromEnv?.ignored ?? [] };
 }
 
 export const command: Command = {
@@ -131,49 +143,33 @@ export const command: Command = {
     if (values.help) { io.stdout.write(HELP); return 0; }
     if (positionals.length !== 1) throw new UsageError('run wants exactly one workload name or trace file (see heapsim run --help)');
     const { options, seed, ignoredEnv } = await runOptionsFrom(values);
+    const gate = parseGate(values);
     for (const i of ignoredEnv) io.stderr.write(`heapsim run: --env ${i.setting} ignored: ${i.reason}\n`);
-    const write = (doc: RunDocument): void => {
-      const diagnosis = diagnoseRun(doc);
-      if (values.json) { io.stdout.write(runDocumentJson(doc)); return; }
-      io.stdout.write(formatRunText(doc) + formatTrims(doc, options) + formatOwnAnalyses(doc) + '\n' + diagnosisText(diagnosis));
+    const write = (doc: RunDocument): number => {
+      const verdict = doc.diagnosis as Verdict;
+      io.stdout.write(values.json ? runDocumentJson(doc) : formatRunReport(doc, verdict, { dumps: values.dumps === true }));
+      const failed = gateFailures(gate, doc, verdict);
+      for (const f of failed) io.stderr.write(`heapsim run: limit failed: ${f}\n`);
+      return failed.length ? EXIT_LIMIT_FAILED : 0;
     };
     const name = positionals[0]!;
     if (!isTraceFile(name)) {
       if (values.format !== undefined || values.lenient) throw new UsageError('--format and --lenient apply to trace files only');
-      write(await runWorkload(makeWorkload(name, { seed }), options));
-      return 0;
+      return write(await runWorkload(makeWorkload(name, { seed }), options));
     }
     const bar = progressBar(io);
     const format = values.format === undefined ? undefined : parseFormatName(values.format as string);
     const workload = await traceWorkload(name, { format, lenient: values.lenient === true, onProgress: bar.update });
     const doc = await runWorkload(workload, options);
     bar.done();
-    write(doc);
     const stats = workload.replay.stats;
     io.stderr.write(`trace: ${stats.events} events (${stats.format}${stats.gzip ? ', gzip' : ''})\n`);
     for (const note of inputNotes(stats)) io.stderr.write(`  ${note}\n`);
-    return 0;
+    return write(doc);
   },
 };
 
-/** The --trim-at results, named as the trimmed heap's library names its call. */
-function formatTrims(doc: RunDocument, o: RunOptions): string {
-  const trims = doc.trims as TrimResult[] | undefined;
-  if (!trims?.length) return '';
-  const heap = trimTarget(o.policy, o.layers);
-  const trimName = getPolicy(heap ? o.layers![heap - 1]!.policy : o.policy).trimName;
-  const lines = ['', `${trimName ?? 'TRIM'} what-if:`];
-  for (const t of trims) {
-    if (t.event === undefined) { lines.push(`  at ${t.at}: not reached`); continue; }
-    lines.push(`  at ${t.at} (event ${t.event}): resident ${t.residentBeforeBytes} -> ${t.residentAfterBytes} bytes, ` +
-      `${t.releasedBytes} bytes given back; committed ${t.committedBeforeBytes} -> ${t.committedAfterBytes}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-/** Each policy's own end-of-run analysis, as the policy prints it. */
-function formatOwnAnalyses(doc: RunDocument): string {
-  return policySpecs().map((p) => (p.endOfRun && doc[p.name] !== undefined ? p.endOfRun.text(doc[p.name]) : '')).join('');
-}
+/** Exit code of a run whose verdict or peak failed a --fail-on / --max-* limit. */
+export const EXIT_LIMIT_FAILED = 1;
 
 export type { Checkpoint, RunDocument };

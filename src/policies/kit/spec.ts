@@ -61,6 +61,15 @@ export interface EndOfRun<T = unknown> {
   text(result: T): string;
 }
 
+/** A heap as Linux tools show it (PolicyDecl.linuxView). */
+export interface LinuxHeapView {
+  brkBytes: number;
+  mmapBytes: number;
+  mmapBlocks: number;
+  /** The library's statistics call, e.g. { name: 'mallinfo2()', values: { arena: …, … } }. */
+  stats?: { name: string; values: Record<string, number> };
+}
+
 export interface PolicyDecl {
   /** What users type (`--policy NAME`): the engine's PolicyDef.name. */
   name: string;
@@ -78,6 +87,11 @@ export interface PolicyDecl {
   heapView?: (h: HeapSample) => Partial<HeapCounters>;
   /** The library's own statistics under its own names (checkpoint `heap.native`). */
   native?: (h: HeapSample) => Record<string, number>;
+  /**
+   * The Linux view of one heap at a checkpoint (Linux policies): how its memory splits between the
+   * brk heap and mmapped blocks, and the library's own statistics call (glibc: `mallinfo2()`).
+   */
+  linuxView?: (h: HeapCounters) => LinuxHeapView;
   /** Which mechanisms hold the heap's committed-but-unused bytes at one checkpoint (diagnosis causes). */
   retentionCauses?: (h: HeapCounters) => DiagnosisCause[];
   /**

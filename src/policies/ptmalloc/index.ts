@@ -53,9 +53,14 @@ export const spec = registerPolicy({
   // glibc's own statistics: struct mallinfo2, field for field.
   native: (h) => ({ ...mallinfoOf(h.policyCounters) }),
   retentionCauses: ptmallocRetentionCauses,
+  // The Linux view: the break is the brk heap (arena), mmapped chunks are hblkhd in hblks blocks.
+  linuxView: (h) => {
+    const m = mallinfoOf((h.mallinfo ?? {}) as Record<string, unknown>);
+    return { brkBytes: m.arena, mmapBytes: m.hblkhd, mmapBlocks: m.hblks, stats: { name: 'mallinfo2()', values: { ...m } } };
+  },
   readEnv: parseGlibcEnvDetailed,
   envNames: 'GLIBC_TUNABLES and MALLOC_<NAME>_ as glibc 2.36 reads them, e.g.\n' +
     '                           --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_ARENA_MAX=2"',
-  trimName: 'malloc_trim',
+  trimName: 'malloc_trim(0)',
   endOfRun,
 });

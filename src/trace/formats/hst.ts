@@ -12,7 +12,7 @@
 import { InputError } from '../../errors.js';
 import { crc32 } from '../crc32.js';
 import {
-  NO_CALLER, SKIP_DOUBLE_FREE, SKIP_REASON_COUNT, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC,
+  NO_CALLER, SKIP_DOUBLE_FREE, SKIP_REASON_COUNT, SKIP_UNMATCHED_FREE,
   type EventSink, type FormatName,
 } from '../events.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
@@ -50,6 +50,10 @@ export const OP_THREAD = 0x09;
 export const OP_THREAD_END = 0x0e;
 export const OP_DEF_LABEL = 0x0a;
 export const OP_DEF_CALLER = 0x0b;
+/** An untraced realloc: id, size, [caller] (one event; see events.ts). */
+export const OP_UNTRACED_REALLOC = 0x0c;
+/** An implicit free: id (not an event). */
+export const OP_IMPLICIT_FREE = 0x0d;
 export const OP_END = 0x0f;
 /** Set on ALLOC/CALLOC/ALIGNED/REALLOC when a caller string index follows the other fields. */
 export const OP_HAS_CALLER = 0x80;
@@ -189,9 +193,15 @@ export class HstWriter implements EventSink {
   realloc(id: number, sizeBytes: number, caller: number): void {
     this.block(OP_REALLOC, id, sizeBytes, 0, caller);
   }
+  untracedRealloc(id: number, sizeBytes: number, caller: number): void {
+    this.block(OP_UNTRACED_REALLOC, id, sizeBytes, 0, caller);
+  }
   free(id: number): void {
     this.events++;
     this.simple(OP_FREE, id);
+  }
+  implicitFree(id: number): void {
+    this.simple(OP_IMPLICIT_FREE, id);
   }
   skip(reason: number): void {
     this.events++;
@@ -474,7 +484,7 @@ export class HstParser implements TraceParser {
       const recordStart = pos;
       const opByte = buf[pos++]!;
       const op = opByte & ~OP_HAS_CALLER;
-      if ((opByte & OP_HAS_CALLER) !== 0 && (op < OP_ALLOC || op > OP_REALLOC)) {
+      if ((opByte & OP_HAS_CALLER) !== 0 && (op < OP_ALLOC || op > OP_REALLOC) && op !== OP_UNTRACED_REALLOC) {
         this.fail(`unknown .hst opcode 0x${opByte.toString(16)}`, this.consumed + recordStart);
       }
       // First field, inline for the common one- and two-byte cases (a canonical second byte is not 0).
@@ -493,7 +503,7 @@ export class HstParser implements TraceParser {
         a = this.varint(buf, pos, n, recordStart);
         pos = this.nextPos;
       }
-      if (op >= OP_ALLOC && op <= OP_REALLOC) {
+      if ((op >= OP_ALLOC && op <= OP_REALLOC) || op === OP_UNTRACED_REALLOC) {
         // id = a; then size, [align], [caller]
         let size = buf[pos]!;
         b = buf[pos + 1]!;
@@ -523,14 +533,21 @@ export class HstParser implements TraceParser {
           pos = this.nextPos;
           caller = this.callerMap[index] ?? this.fail(`caller ${shown(index)} used before it is defined`, this.consumed + recordStart);
         }
+        if (a > MAX_BLOCK_ID) this.fail(`block id ${shown(a)} is larger than ${MAX_BLOCK_ID}`, this.consumed + recordStart);
         if (op === OP_REALLOC) {
           if (size === 0) this.fail('realloc to 0 bytes (the format writes a free)', this.consumed + recordStart);
+          // The same rules as the text form: a never-seen id is an untraced realloc.
           if (ledger.isLive(a)) ledger.realloc(a, size, caller);
-          else ledger.skip(ledger.wasFreed(a) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_REALLOC);
+          else if (ledger.wasFreed(a)) ledger.skip(SKIP_DOUBLE_FREE);
+          else ledger.untracedRealloc(a, size, caller);
           continue;
         }
-        if (a > MAX_BLOCK_ID) this.fail(`block id ${shown(a)} is larger than ${MAX_BLOCK_ID}`, this.consumed + recordStart);
-        if (ledger.isLive(a)) this.fail(`block id ${a} allocated while still live`, this.consumed + recordStart);
+        if (op === OP_UNTRACED_REALLOC) {
+          if (ledger.isLive(a) || size === 0) this.fail(`untraced realloc of block id ${a}, which is live or of size 0`, this.consumed + recordStart);
+          ledger.untracedRealloc(a, size, caller);
+          continue;
+        }
+        // An allocation into a live id frees the older block first (an implicit free, events.ts).
         if (op === OP_ALLOC) ledger.alloc(a, size, caller);
         else if (op === OP_CALLOC) ledger.calloc(a, size, caller);
         else ledger.alignedAlloc(a, size, align, caller);
@@ -540,6 +557,10 @@ export class HstParser implements TraceParser {
         case OP_FREE:
           if (ledger.isLive(a)) ledger.free(a);
           else ledger.skip(ledger.wasFreed(a) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE);
+          break;
+        case OP_IMPLICIT_FREE:
+          if (!ledger.isLive(a)) this.fail(`implicit free of block id ${a}, which is not live`, this.consumed + recordStart);
+          ledger.implicitFree(a);
           break;
         case OP_SKIP:
           if (a >= SKIP_REASON_COUNT) this.fail(`unknown skip reason ${shown(a)}`, this.consumed + recordStart);

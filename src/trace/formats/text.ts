@@ -5,18 +5,23 @@
 //   a ID SIZE [@CALLER]             malloc
 //   c ID SIZE [@CALLER]             calloc (SIZE = count × element size)
 //   m ID SIZE ALIGN [@CALLER]       aligned allocation
-//   r ID SIZE [@CALLER]             realloc of a live block; SIZE 0 frees it (glibc semantics)
+//   r ID SIZE [@CALLER]             realloc of a live block; SIZE 0 frees it (glibc semantics); an id
+//                                   never seen before is an untraced realloc (as `u`)
+//   u ID SIZE [@CALLER]             untraced realloc: a realloc of a block the trace never allocated;
+//                                   ID becomes a block of SIZE (one event)
 //   f ID                            free
+//   i ID                            implicit free: the block's address was handed out again (not an event)
 //   x REASON                        an allocator call that produced no operation (unmatched-free, …)
 //   mark LABEL                      labelled checkpoint (LABEL is the rest of the line)
 //   tick N                          simulated time passes
 //   thread N                        following events come from thread N
 //   thread-end N                    thread N has exited (its allocator caches are given back)
 //
+// An allocation into an id that is still live frees the older block first (an implicit free).
 // Tokens are separated by spaces or tabs. Writing this form from any trace and reading it back
 // gives the same events; `convert` turns it into .hst and back without loss.
 import {
-  NO_CALLER, SKIP_DOUBLE_FREE, SKIP_REASON_NAMES, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC,
+  NO_CALLER, SKIP_DOUBLE_FREE, SKIP_REASON_NAMES, SKIP_UNMATCHED_FREE,
   powerOfTwoAlignment, type EventSink,
 } from '../events.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
@@ -80,7 +85,7 @@ export class TextParser implements TraceParser, LineHandler {
       this.ledger.mark(this.ledger.internLabel(label));
       return true;
     }
-    if (at >= 0 && (kind === 'a' || kind === 'c' || kind === 'm' || kind === 'r')) {
+    if (at >= 0 && (kind === 'a' || kind === 'c' || kind === 'm' || kind === 'r' || kind === 'u')) {
       caller = this.ledger.internCaller(text.slice(at + 2));
       text = text.slice(0, at);
     }
@@ -95,7 +100,6 @@ export class TextParser implements TraceParser, LineHandler {
         const align = t[0] === 'm' ? this.unsigned(t[3]) : 0;
         if (id < 0 || size < 0 || align < 0 || t.length !== (t[0] === 'm' ? 4 : 3)) return this.no('expected: a|c ID SIZE, m ID SIZE ALIGN');
         if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
-        if (ledger.isLive(id)) return this.no(`block ${id} is already live`);
         if (t[0] === 'a') ledger.alloc(id, size, caller);
         else if (t[0] === 'c') ledger.calloc(id, size, caller);
         else ledger.alignedAlloc(id, size, powerOfTwoAlignment(align), caller);
@@ -104,11 +108,28 @@ export class TextParser implements TraceParser, LineHandler {
       case 'r': {
         const size = this.unsigned(t[2]);
         if (id < 0 || size < 0 || t.length !== 3) return this.no('expected: r ID SIZE');
-        if (!ledger.isLive(id)) ledger.skip(ledger.wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_REALLOC);
-        else if (size === 0) ledger.free(id);
-        else ledger.realloc(id, size, caller);
+        if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
+        if (ledger.isLive(id)) {
+          if (size === 0) ledger.free(id);
+          else ledger.realloc(id, size, caller);
+        } else if (ledger.wasFreed(id)) ledger.skip(SKIP_DOUBLE_FREE);
+        else if (size === 0) ledger.skip(SKIP_UNMATCHED_FREE);
+        else ledger.untracedRealloc(id, size, caller);
         return true;
       }
+      case 'u': {
+        const size = this.unsigned(t[2]);
+        if (id < 0 || size <= 0 || t.length !== 3) return this.no('expected: u ID SIZE (SIZE > 0)');
+        if (id > MAX_BLOCK_ID) return this.no(`block id larger than ${MAX_BLOCK_ID}`);
+        if (ledger.isLive(id)) return this.no(`untraced realloc of block ${id}, which is live`);
+        ledger.untracedRealloc(id, size, caller);
+        return true;
+      }
+      case 'i':
+        if (id < 0 || t.length !== 2) return this.no('expected: i ID');
+        if (!ledger.isLive(id)) return this.no(`implicit free of block ${id}, which is not live`);
+        ledger.implicitFree(id);
+        return true;
       case 'f':
         if (id < 0 || t.length !== 2) return this.no('expected: f ID');
         if (ledger.isLive(id)) ledger.free(id);
@@ -183,8 +204,14 @@ export class TextWriter implements EventSink {
   realloc(id: number, sizeBytes: number, caller: number): void {
     this.put(`r ${id} ${sizeBytes}${this.callerSuffix(caller)}`);
   }
+  untracedRealloc(id: number, sizeBytes: number, caller: number): void {
+    this.put(`u ${id} ${sizeBytes}${this.callerSuffix(caller)}`);
+  }
   free(id: number): void {
     this.put(`f ${id}`);
+  }
+  implicitFree(id: number): void {
+    this.put(`i ${id}`);
   }
   skip(reason: number): void {
     this.put(`x ${SKIP_REASON_NAMES[reason]}`);

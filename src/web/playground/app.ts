@@ -11,7 +11,7 @@ import { FORMAT_NAMES, type FormatName } from '../../trace/events.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { runDocumentJson } from '../../report/json.js';
 import { RunCharts } from './charts.js';
-import { diagnosisText, markReport } from './reports.js';
+import { diagnosisText, markReport, type ViewOf } from './reports.js';
 
 type State = 'loading' | 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
@@ -53,7 +53,7 @@ const charts = new RunCharts($('chart-bytes'), $('chart-pct'));
 let api: Remote<EngineService>;
 let policies: PolicyInfo[] = [];
 let workloads: WorkloadInfo[] = [];
-let current: { runId: string; doc?: RunDocument; request: RunRequest } | undefined;
+let current: { runId: string; doc?: RunDocument; request: RunRequest; view?: ViewOf } | undefined;
 let runCounter = 0;
 
 /** The seed's case (`heapsim demo`): its workload on the NT heap. */
@@ -186,11 +186,17 @@ function isMark(cp: Checkpoint): boolean {
   return !cp.label.startsWith('#');
 }
 
+/** The vocabulary of the run on screen: the finished document's, or the one the worker said it will use. */
+function viewOfRun(): ViewOf {
+  if (current?.doc) return current.doc;
+  return current?.view ?? { platform: 'any', arch: 'x86' };
+}
+
 function selectMark(i: number): void {
   const cp = markCheckpoints[i];
   if (!cp) return;
   ui.markTabs.querySelectorAll('button').forEach((b, j) => b.setAttribute('aria-selected', String(i === j)));
-  ui.markReport.textContent = markReport(cp, current?.request.arch ?? current?.doc?.arch ?? 'x86');
+  ui.markReport.textContent = markReport(cp, viewOfRun());
 }
 
 function addMark(cp: Checkpoint): void {
@@ -237,6 +243,12 @@ async function run(): Promise<void> {
     return;
   }
   current = { runId, request };
+  try {
+    current.view = await api.platformOf(request);
+  } catch (err) {
+    setState('error', `Error: ${(err as Error).message}`);
+    return;
+  }
   clearResults();
   setState('running', 'Running…');
   const started = performance.now();
@@ -261,9 +273,11 @@ async function run(): Promise<void> {
     if (current?.runId !== runId) return;
     current.doc = doc;
     showDocument(doc);
+    const peak = doc.peaks?.committedBytes;
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
     setState('done', `Done: ${doc.events.toLocaleString('en-US')} events, ${doc.checkpoints.length} checkpoints in ${seconds} s` +
-      (typeof doc.failedOps === 'number' && doc.failedOps ? `, ${doc.failedOps} failed ops` : ''));
+      (peak ? `; exact committed peak ${(peak.bytes / KiB / KiB).toFixed(1)} MiB at event ${peak.event.toLocaleString('en-US')}` : '') +
+      (doc.program?.failedAllocs ? `, ${doc.program.failedAllocs} failed allocations` : ''));
   } catch (err) {
     live = false;
     if (current?.runId !== runId) return;

@@ -10,7 +10,7 @@ import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 import {
   oracleIt, runJemallocOracle, scratchDir, SETTINGS, JE_FIELDS, type JeCheckpoint, type JeField, type JeStats,
 } from './harness.js';
-import type { RunDocument } from '../../../src/report/types.js';
+import type { RunDocument, TrimResult } from '../../../src/report/types.js';
 
 const EVERY = 1000;
 
@@ -76,7 +76,9 @@ describe('jemalloc policy replays recorded programs exactly as jemalloc 5.3.0', 
       const r = await cli('run', trace, '--policy', 'jemalloc', '--trim-at', String(at), '--json', '--env', `MALLOC_CONF=${conf}`);
       expect(r.code, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as RunDocument;
-      const sim = doc.checkpoints.filter((x) => x.label.startsWith(`trim-at ${at}:`)).map(nativeStats);
+      // The trim runs beside the run the verdict reads; its before/after checkpoints are in `trims`.
+      const [trim] = doc.trims as TrimResult[];
+      const sim = [trim!.before, trim!.after].map(nativeStats);
       const [before, after] = [real.find((x) => x.kind === 'before')!, real.find((x) => x.kind === 'after')!];
       expect(sim).toEqual([before.stats, after.stats]);
       console.log(`[jemalloc recorded programs] ${program.name}: purge at event ${at}: dirty ${before.stats.dirtyBytes} -> ${after.stats.dirtyBytes}, ` +

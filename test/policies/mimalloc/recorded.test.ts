@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 import { oracle, runOracle, scratchDir, NATIVE_FIELDS, NO_DELAYS, NO_DECOMMIT, type Checkpoint, type Native } from './harness.js';
-import type { RunDocument } from '../../../src/report/types.js';
+import type { RunDocument, TrimResult } from '../../../src/report/types.js';
 
 const EVERY = 1000;
 const info = oracle();
@@ -79,9 +79,11 @@ describe('mimalloc replays recorded programs exactly as mimalloc 2.0.9', () => {
         ...Object.entries(NO_DELAYS).flatMap(([k, v]) => ['--env', `${k}=${v}`]));
       expect(r.code, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as RunDocument;
-      const sim = (label: string): Checkpoint => simCheckpoints({ ...doc, checkpoints: doc.checkpoints.filter((x) => x.label === label) })[0]!;
+      // The trim runs beside the run the verdict reads; its before/after checkpoints are in `trims`.
+      const [trim] = doc.trims as TrimResult[];
+      expect(trim!.event).toBe(mid);
       const rb = real.find((x) => x.kind === 'before')!, ra = real.find((x) => x.kind === 'after')!;
-      const sb = sim(`trim-at ${mid}: before`), sa = sim(`trim-at ${mid}: after`);
+      const [sb, sa] = simCheckpoints({ ...doc, checkpoints: [trim!.before, trim!.after] });
       console.log(`[mimalloc recorded programs] ${program.name}: mi_collect(true) at event ${mid}: mimalloc commit ` +
         `${rb.native.current_commit} -> ${ra.native.current_commit}, resident ${rb.residentBytes} -> ${ra.residentBytes}; ` +
         `heapsim ${sb.native.current_commit} -> ${sa.native.current_commit}, resident ${sb.residentBytes} -> ${sa.residentBytes}`);

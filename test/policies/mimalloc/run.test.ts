@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { oracle, runOracle, scratchDir, NATIVE_FIELDS, type Native } from './harness.js';
-import type { RunDocument } from '../../../src/report/types.js';
+import type { RunDocument, TrimResult } from '../../../src/report/types.js';
 
 const BLOCKS = 2000;
 const KEEP_EVERY = 50;
@@ -100,10 +100,13 @@ describe('heapsim run --policy mimalloc', () => {
     const doc = runDoc(r.stdout);
     const at = 2 * BLOCKS - BLOCKS / KEEP_EVERY;
     const real = runOracle({ text: script }, { ops: true, env, trimAt: at });
-    expect([nativeAt(doc, 'trim-at after: before'), nativeAt(doc, 'trim-at after: after')])
+    // The trim runs beside the run the verdict reads; its before/after checkpoints are in `trims`.
+    const [trim] = doc.trims as TrimResult[];
+    expect(trim!.event).toBe(at);
+    expect([trim!.before.heap.native, trim!.after.heap.native])
       .toEqual([real.find((c) => c.kind === 'before')!.native, real.find((c) => c.kind === 'after')!.native]);
     const text = await cli('run', trace, '--policy', 'mimalloc', '--trim-at', 'after', '--env', 'MIMALLOC_ALLOW_DECOMMIT=0');
-    expect(text.stdout).toContain('mi_collect(true) what-if');
+    expect(text.stdout).toContain(`what mi_collect(true) would give back at after (event ${at})`);
   });
 
   it('refuses settings it does not model and bad parameter values, in one line', async () => {

@@ -7,7 +7,7 @@ import { OpBuffer } from '../../../src/engine/ops.js';
 import { toCheckpoint } from '../../../src/report/checkpoint.js';
 import { diagnosePtmalloc } from '../../../src/policies/ptmalloc/diagnose.js';
 import { ptmallocDetail } from '../../../src/policies/ptmalloc/detail.js';
-import { withTrims, parseTrimAt } from '../../../src/run/trim-at.js';
+import { TrimSplicer, parseTrimAt } from '../../../src/run/trim-at.js';
 import type { RunDocument } from '../../../src/report/types.js';
 import type { TrimResult } from '../../../src/run/trim-at.js';
 import type { PtmallocDiagnosis, Mallinfo2 } from '../../../src/policies/ptmalloc/diagnose.js';
@@ -38,16 +38,45 @@ describe('heapsim run --policy ptmalloc', () => {
     const trims = doc.trims as TrimResult[];
     expect(trims.map((t) => t.at)).toEqual(['after', '200000']);
     const after = trims[0]!;
-    expect(after.releasedBytes).toBe(after.residentBeforeBytes! - after.residentAfterBytes!);
+    expect(after.call).toBe('malloc_trim(0)');
+    expect(after.releasedBytes).toBe(after.residentBeforeBytes - after.residentAfterBytes);
     expect(after.releasedBytes).toBeGreaterThan(100_000_000); // the freed peak, pinned below live chunks
     expect(trims[1]!.event).toBe(200000);
-    const before = doc.checkpoints.find((c) => c.label === 'trim-at after: before')!;
-    const done = doc.checkpoints.find((c) => c.label === 'trim-at after: after')!;
-    const mb = before.heap.mallinfo as Mallinfo2, ma = done.heap.mallinfo as Mallinfo2;
+    const mb = after.before.heap.mallinfo as Mallinfo2, ma = after.after.heap.mallinfo as Mallinfo2;
     // madvise lowers resident, not arena: arena drops only by what top gave back
     expect(mb.arena - ma.arena).toBe(mb.keepcost - ma.keepcost);
+    // The trims never enter the run the verdict reads: same checkpoints, same verdict as without them.
+    const plain = JSON.parse((await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--arch', 'x64', '--json')).stdout) as RunDocument;
+    expect(doc.checkpoints).toEqual(plain.checkpoints);
+    expect(doc.diagnosis).toEqual(plain.diagnosis);
+    expect(doc.diagnosis!.kind).toBe('second-order');
+    // The trim at the end beside the verdict is the same call at the same state as --trim-at after.
+    expect((doc.trimAtEnd as TrimResult).releasedBytes).toBe(after.releasedBytes);
     const text = await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--arch', 'x64', '--trim-at', 'after');
-    expect(text.stdout).toMatch(/malloc_trim what-if:\n {2}at after \(event \d+\): resident \d+ -> \d+ bytes, \d+ bytes given back/);
+    expect(text.stdout).toMatch(/^what malloc_trim\(0\) would give back at the end \(event 650000\): \d+\.\d MiB of RSS/m);
+    expect(text.stdout).toMatch(/trim what-ifs \(--trim-at; the verdict reads the run without them\):\n {2}what malloc_trim\(0\) would give back at after \(event 650000\): \d+\.\d MiB of RSS \(\d+\.\d MiB -> [\d.]+ MiB\)/);
+  });
+
+  it.each([
+    [['--trim-at', 'bogus'], /--trim-at bogus: no such mark \(this run's marks: 'before', 'peak', 'after', 'end'; or an event number\)/],
+    [['--trim-at', '999999999'], /--trim-at 999999999: the run has only 650000 events/],
+    [['--trim-at', ''], /--trim-at wants an event number, a mark label or end/],
+  ])('--trim-at %j is a usage error: one line, exit 2', async (args, message) => {
+    const r = await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--arch', 'x64', ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('--trim-at end trims after the end checkpoint; the verdict is the one without it', async () => {
+    const r = await cli('run', 'peak-hour', '--policy', 'ptmalloc', '--arch', 'x64', '--trim-at', 'end', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as RunDocument;
+    const [t] = doc.trims as TrimResult[];
+    expect(t).toMatchObject({ at: 'end', event: 650000, call: 'malloc_trim(0)' });
+    expect(t!.releasedBytes).toBeGreaterThan(100_000_000);
+    expect(t!.before.heap.mallinfo).toEqual(doc.checkpoints[doc.checkpoints.length - 1]!.heap.mallinfo);
+    expect(doc.diagnosis!.kind).toBe('second-order');
   });
 
   it('--env reads production settings (and says what it ignored); --set overrides', async () => {
@@ -104,11 +133,16 @@ describe('--trim-at on traces and layers', () => {
     const r = await cli('run', file, '--policy', 'ptmalloc', '--trim-at', 'emptied', '--trim-at', '10', '--json');
     expect(r.code, r.stderr).toBe(0);
     const doc = JSON.parse(r.stdout) as RunDocument;
-    expect(doc.checkpoints.map((c) => c.label)).toEqual([
-      'trim-at 10: before', 'trim-at 10: after', 'full', 'emptied', 'trim-at emptied: before', 'trim-at emptied: after', 'late',
-    ]);
+    expect(doc.checkpoints.map((c) => c.label)).toEqual(['full', 'emptied', 'late']);
     const t = doc.trims as TrimResult[];
+    expect(t.map((x) => [x.at, x.event, x.before.label, x.after.label])).toEqual([
+      ['emptied', 401, 'trim-at emptied: before', 'trim-at emptied: after'], ['10', 10, 'trim-at 10: before', 'trim-at 10: after'],
+    ]);
     expect(t[0]!.releasedBytes).toBeGreaterThan(3_900_000); // 200 × 20 KB freed below the 2000-byte pin
+    // A mark the trace never has is a usage error, known once the trace is read.
+    const bad = await cli('run', file, '--policy', 'ptmalloc', '--trim-at', 'nowhere');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--trim-at nowhere: no such mark \(this run's marks: 'full', 'emptied', 'late', 'end'/);
   });
 
   it('goes to the ptmalloc layer under a pool (--set parent=ptmalloc), --env too', async () => {
@@ -124,18 +158,21 @@ describe('--trim-at on traces and layers', () => {
   });
 });
 
-describe('withTrims', () => {
-  it('splices before/trim/after at the event and after the mark, whatever the batch boundaries', async () => {
+describe('TrimSplicer', () => {
+  it('splices before/trim/after at the event and after the mark, whatever the batch boundaries; implicit frees are not events', async () => {
     const a = new OpBuffer(8), b = new OpBuffer(8);
-    a.alloc(0, 0, 10); a.alloc(0, 1, 10); a.skip(3);
+    a.alloc(0, 0, 10); a.implicitFree(0, 0); a.alloc(0, 0, 10); a.skip(2);
     b.mark(0); b.free(0, 0);
     const labels = ['m', 'trim-at 4: before', 'trim-at 4: after', 'trim-at m: before', 'trim-at m: after'];
+    const splicer = new TrimSplicer([parseTrimAt('4'), parseTrimAt('m'), parseTrimAt('end')], ['m'], (n) => labels.indexOf(n), 0);
     const out: number[] = [];
-    for await (const buf of withTrims([a, b], [parseTrimAt('4'), parseTrimAt('m')], ['m'], (n) => labels.indexOf(n))) {
+    for (const buf of [a, b].map((x) => splicer.transform(x))) {
       for (let i = 0; i < buf.length; i++) out.push(buf.words[i * 4]! & 0xff, buf.words[i * 4]! >>> 16);
     }
-    // alloc, alloc, skip(3) → event 5 ≥ 4: mark(1) trim mark(2); then mark m, then the m trim, then free
-    expect(out).toEqual([1, 0, 1, 0, 12, 0, 6, 1, 8, 0, 6, 2, 6, 0, 6, 3, 8, 0, 6, 4, 5, 0]);
+    // alloc, implicit free, alloc, skip(2) → event 4 ≥ 4: mark(1) trim mark(2); then mark m, the m trim, free.
+    // `end` is not spliced (it runs on the main engine after the end checkpoint).
+    expect(out).toEqual([1, 0, 5, 1, 1, 0, 12, 0, 6, 1, 8, 0, 6, 2, 6, 0, 6, 3, 8, 0, 6, 4, 5, 0]);
+    expect(splicer.finished).toBe(true);
   });
 });
 

@@ -8,7 +8,7 @@ import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { cli } from '../../cli/helpers.js';
 import { oracle, runOracle, scratchDir, TCMALLOC_PROPERTY_NAMES, type Checkpoint, type Props } from './harness.js';
-import type { RunDocument } from '../../../src/report/types.js';
+import type { RunDocument, TrimResult } from '../../../src/report/types.js';
 import { RECORDED_PROGRAMS } from '../../oracle/programs.js';
 
 const EVERY = 1000;
@@ -79,8 +79,9 @@ describe('tcmalloc replays recorded programs exactly as gperftools 2.10', () => 
       const r = await cli('run', trace, '--policy', 'tcmalloc', '--trim-at', String(at), '--json');
       expect(r.code, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as RunDocument;
-      const point = (label: string) => doc.checkpoints.find((x) => x.label === label)!;
-      const sb = point(`trim-at ${at}: before`), sa = point(`trim-at ${at}: after`);
+      // The trim runs beside the run the verdict reads; its before/after checkpoints are in `trims`.
+      const [trim] = doc.trims as TrimResult[];
+      const sb = trim!.before, sa = trim!.after;
       console.log(`[tcmalloc recorded programs] ${program.name}: ReleaseFreeMemory() at event ${at}: resident ` +
         `${rb.residentBytes} -> ${ra.residentBytes} (heapsim ${sb.heap.residentBytes} -> ${sa.heap.residentBytes}), ` +
         `unmapped ${rb.props['tcmalloc.pageheap_unmapped_bytes']} -> ${ra.props['tcmalloc.pageheap_unmapped_bytes']}`);

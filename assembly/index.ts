@@ -8,9 +8,9 @@ export {
   currentOp, idUserAddress, idRequestedBytes, setReplayMode, samplesExtrasPtr, samplesExtrasCount,
 } from "./engine";
 export {
-  hstBegin, hstInput, hstInputBytes, hstChunkBytes, hstCarry, hstFeed, hstResume, hstLabel, hstStopAt, hstStopMarks,
-  hstState, hstStringPtr, hstStringLen, hstErrorCode, hstErrorOffset, hstErrorValue, hstErrorValue2,
-  hstNonCanonical, hstEventCountProblem, hstChecksumProblem, hstOffset, hstCounts, crc32Of,
+  hstBegin, hstInput, hstRecords, hstResume, hstOut, hstOutOps, hstScratch, hstPos, hstRecordStart, hstValue, hstValue2,
+  hstError, hstNonCanonical, hstLabel, hstCaller, hstNewRow, hstRowCount, hstZeroRow, hstSetRow, hstRowEnd, hstRows,
+  hstRowBytes, hstCounts, hstCountsBytes,
 } from "./trace/hst";
 export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes } from "./trace/ledger";
 export {

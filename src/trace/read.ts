@@ -169,8 +169,14 @@ async function fileStream(path: string): Promise<TraceStream> {
   };
 }
 
-/** Opens a trace (a path, or a stream of its content) for reading; events flow into a new Ledger and on to `out`. */
-export async function openTrace(source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}): Promise<TraceInput> {
+/** A reader for `.hst` with its own ledger (the WASM record loop, src/trace/formats/hst-wasm.ts). */
+export type HstReaderFactory = (file: string, lenient: boolean) => Promise<{ ledger: Ledger; parser: TraceParser }>;
+
+/**
+ * Opens a trace (a path, or a stream of its content) for reading; events flow into a new Ledger and
+ * on to `out`. `hst`, when given, makes the ledger and reader of a `.hst` trace instead.
+ */
+export async function openTrace(source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}, hst?: HstReaderFactory): Promise<TraceInput> {
   const stream = typeof source === 'string' ? await fileStream(source) : source;
   const path = stream.name;
   const gzip = stream.gzip;
@@ -200,9 +206,15 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
         path);
     }
   }
-  const ledger = new Ledger(out);
+  let ledger: Ledger;
+  let parser: TraceParser;
+  if (format === 'hst' && hst !== undefined) {
+    ({ ledger, parser } = await hst(path, options.lenient === true));
+  } else {
+    ledger = new Ledger(out);
+    parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
+  }
   ledger.format = format;
-  const parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
   return {
     path,
     format,

@@ -259,11 +259,139 @@ function untraced(id: u32, size: u64, caller: i32): void {
   emit(<u32>Op.ALLOC, 0, id, size);
 }
 
+// ---------------------------------------------------------------- staging
+//
+// The ledger's per-id record is a cache miss for most events of a long trace (ids spread over tens
+// of megabytes). The common records (alloc, calloc, realloc, free, skip with canonical varints and
+// fields the ledger does not judge) are decoded STAGE at a time first, then applied in order while
+// the record STAGE_AHEAD places further on is read early, so its miss overlaps the work between.
+// A record that is anything else ends the run of staged ones and goes through the general path
+// below (after the staged ones are applied), so order and every check stay as they were.
+
+const STAGE: i32 = 32;
+const STAGE_AHEAD: i32 = 8;          // records ahead read early (the engine's LOOKAHEAD, engine.ts)
+const ST_BYTES: usize = 24;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position
+const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
+const aheadSink = memory.data(8);
+/** Longest varint staged: values below 2^56 (a longer one takes the general path). */
+const STAGE_VARINT_BYTES: i32 = 8;
+
+let sv: u64 = 0;
+// A canonical varint at `p` wholly before `n`: the position after it (value in sv), or -1.
+// @ts-ignore: decorator
+@inline function stageVarint(p: i32): i32 {
+  let b = <u32>load<u8>(inBuf + <usize>p);
+  if (b < 0x80) { sv = <u64>b; return p + 1; }
+  let v: u64 = <u64>(b & 0x7F);
+  for (let i = 1; i < STAGE_VARINT_BYTES; i++) {
+    if (p + i >= n) return -1;
+    b = <u32>load<u8>(inBuf + <usize>(p + i));
+    v |= <u64>(b & 0x7F) << <u64>(7 * i);
+    if (b < 0x80) {
+      if (b == 0) return -1; // non-canonical: the general path counts or refuses it
+      sv = v;
+      return p + i + 1;
+    }
+  }
+  return -1;
+}
+
+// Decodes up to STAGE common records from pos; returns how many.
+function stage(): i32 {
+  let k = 0;
+  let p = pos;
+  while (k < STAGE && (p < safeEnd || (atEnd && p < n))) {
+    const opByte = <u32>load<u8>(inBuf + <usize>p);
+    const op = opByte & ~OP_HAS_CALLER;
+    if (op < OP_ALLOC || op > OP_SKIP || op == OP_ALIGNED) break;
+    if ((opByte & OP_HAS_CALLER) != 0 && op > OP_REALLOC) break;
+    if (p + 1 >= n) break;
+    let q = stageVarint(p + 1);
+    if (q < 0) break;
+    const a = sv;
+    let size: u64 = 0;
+    let caller = NO_CALLER;
+    if (op <= OP_REALLOC) {
+      if (a > MAX_BLOCK_ID || q >= n) break;
+      q = stageVarint(q);
+      if (q < 0) break;
+      size = sv;
+      if (op == OP_REALLOC && size == 0) break;
+      if (opByte & OP_HAS_CALLER) {
+        if (q >= n) break;
+        q = stageVarint(q);
+        if (q < 0 || sv >= <u64>callerCount) break;
+        caller = load<i32>(callerMap + (<usize>sv << 2));
+      }
+    } else if (op == OP_FREE) {
+      if (a > MAX_BLOCK_ID) break;
+    } else if (a >= <u64>SKIP_REASON_COUNT) break;
+    const e = staged + <usize>k * ST_BYTES;
+    store<u32>(e, op);
+    store<u32>(e, <u32>a, 4);
+    store<u64>(e, size, 8);
+    store<i32>(e, caller, 16);
+    store<i32>(e, q, 20);
+    p = q;
+    k++;
+  }
+  return k;
+}
+
+// Applies staged records [0, k) as the general path would.
+function applyStaged(k: i32): void {
+  for (let i = 0; i < k; i++) {
+    if (i + STAGE_AHEAD < k) {
+      const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
+      if (load<u32>(ahead) != OP_SKIP) store<u8>(aheadSink, <u8>isLive(<u64>load<u32>(ahead, 4)));
+    }
+    const e = staged + <usize>i * ST_BYTES;
+    const op = load<u32>(e);
+    const id = load<u32>(e, 4);
+    const size = load<u64>(e, 8);
+    const caller = load<i32>(e, 16);
+    recordStart = pos;
+    pos = load<i32>(e, 20);
+    if (op == OP_FREE) {
+      if (isLive(id)) { emit(<u32>Op.FREE, 0, id, 0); freed(id); }
+      else { skipped(wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
+    } else if (op == OP_SKIP) {
+      skipped(id);
+      emit(<u32>Op.SKIP, 0, 0, 1);
+    } else if (op == OP_REALLOC) realloc(id, size, caller);
+    else allocation(op, id, size, 1, caller);
+  }
+}
+
+// A REALLOC record of `id` (<= MAX_BLOCK_ID), size > 0.
+// @ts-ignore: decorator
+@inline function realloc(id: u32, size: u64, caller: i32): void {
+  // A never-seen id is an untraced realloc.
+  if (isLive(id)) {
+    if (!fitsResize(id, size)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); }
+    else { L.reallocs++; emit(<u32>Op.REALLOC, 0, id, size); resized(id, size, caller); }
+  } else if (wasFreed(id)) {
+    skipped(SKIP_DOUBLE_FREE);
+    emit(<u32>Op.SKIP, 0, 0, 1);
+  } else untraced(id, size, caller);
+}
+
+// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID).
+// @ts-ignore: decorator
+@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32): void {
+  if (!fits(size, align)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
+  if (op == OP_ALLOC) { L.allocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALLOC, 0, id, size); }
+  else if (op == OP_CALLOC) { L.callocs++; newBlock(id, size, caller, false); emit(<u32>Op.CALLOC, 0, id, size); }
+  else { L.alignedAllocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALIGNED_ALLOC, <u32>ctz(align), id, size); }
+}
+
 // The record loop: the host reader's `records`, record for record.
 function records(): i32 {
   const buf = inBuf;
   while (pos < safeEnd || (atEnd && pos < n)) {
-    if (nOps > outCap - MAX_OPS_PER_RECORD) return R_FULL;
+    if (nOps > outCap - MAX_OPS_PER_RECORD * STAGE) return R_FULL;
+    const k = stage();
+    if (k > 0) { applyStaged(k); continue; }
     recordStart = pos;
     const opByte = <u32>load<u8>(buf + <usize>pos);
     let p = pos + 1;
@@ -311,14 +439,7 @@ function records(): i32 {
       if (op == OP_REALLOC) {
         if (size == 0) return fail(E_REALLOC_ZERO, 0);
         pos = p;
-        // A never-seen id is an untraced realloc.
-        if (isLive(id)) {
-          if (!fitsResize(id, size)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); }
-          else { L.reallocs++; emit(<u32>Op.REALLOC, 0, id, size); resized(id, size, caller); }
-        } else if (wasFreed(id)) {
-          skipped(SKIP_DOUBLE_FREE);
-          emit(<u32>Op.SKIP, 0, 0, 1);
-        } else untraced(id, size, caller);
+        realloc(id, size, caller);
         continue;
       }
       if (op == OP_UNTRACED_REALLOC) {
@@ -328,10 +449,7 @@ function records(): i32 {
         continue;
       }
       pos = p;
-      if (!fits(size, align)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); continue; }
-      if (op == OP_ALLOC) { L.allocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALLOC, 0, id, size); }
-      else if (op == OP_CALLOC) { L.callocs++; newBlock(id, size, caller, false); emit(<u32>Op.CALLOC, 0, id, size); }
-      else { L.alignedAllocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALIGNED_ALLOC, <u32>ctz(align), id, size); }
+      allocation(op, id, size, align, caller);
       continue;
     }
     switch (op) {

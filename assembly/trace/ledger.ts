@@ -8,10 +8,12 @@
 // skip) counted as oversize; an allocation into a live id frees the older block first (an
 // implicit free, not an event); events are numbered from 1.
 //
-// ╒═══ id record (32 bytes) ═════════════════════════════════════════════════════════════╕
-// │ 0 u64 requested bytes │ 8 u64 birth event │ 16 i32 caller (ledger index, -1 none)      │
-// │ 20 i32 thread row of the current allocation │ 24 u8 state (0 unused, 1 live, 2 freed) │
+// ╒═══ id record (24 bytes) ═════════════════════════════════════════════════════════════╕
+// │ 0 u64 requested bytes (below 2^48), state in its top byte (0 unused, 1 live, 2 freed)  │
+// │ 8 u64 birth event │ 16 i32 caller (ledger index, -1 none) │ 20 i32 thread row           │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
+// (24 bytes, not 32: a replay's ledger is fresh memory, and each page of it first touched costs
+// a page fault in a cold process.)
 // Records live in pages of PAGE_IDS ids, made when an id of their range is first used, under a
 // directory covering every id up to MAX_BLOCK_ID: memory follows the id ranges in use, never the
 // largest id alone (the host ledger's bound, docs/trace-format.md).
@@ -33,14 +35,22 @@ export const SKIP_DOUBLE_FREE: u32 = 2;
 export const SKIP_FAILED_ALLOC: u32 = 3;
 export const SKIP_REASON_COUNT: u32 = 6;
 
-const STATE_LIVE: u8 = 1;
-const STATE_FREED: u8 = 2;
-const REC_BYTES: usize = 32;
+const STATE_LIVE: u64 = 1;
+const STATE_FREED: u64 = 2;
+const STATE_SHIFT: u64 = 56;
+const SIZE_MASK: u64 = (1 << STATE_SHIFT) - 1;
+const REC_BYTES: usize = 24;
 const REC_SIZE: usize = 0;
 const REC_BIRTH: usize = 8;
 const REC_CALLER: usize = 16;
 const REC_ROW: usize = 20;
-const REC_STATE: usize = 24;
+
+// @ts-ignore: decorator
+@inline function stateAt(r: usize): u64 { return load<u64>(r, REC_SIZE) >> STATE_SHIFT; }
+// @ts-ignore: decorator
+@inline function sizeAt(r: usize): u64 { return load<u64>(r, REC_SIZE) & SIZE_MASK; }
+// @ts-ignore: decorator
+@inline function setRecord(r: usize, size: u64, state: u64): void { store<u64>(r, size | (state << STATE_SHIFT), REC_SIZE); }
 const PAGE_SHIFT: u32 = 12;
 const PAGE_IDS: u32 = 1 << PAGE_SHIFT;
 const PAGE_MASK: u32 = PAGE_IDS - 1;
@@ -157,9 +167,9 @@ function recordMade(id: u32): usize {
 }
 
 // @ts-ignore: decorator
-@inline export function isLive(id: u64): bool { const r = recordOf(id); return r != 0 && load<u8>(r, REC_STATE) == STATE_LIVE; }
+@inline export function isLive(id: u64): bool { const r = recordOf(id); return r != 0 && stateAt(r) == STATE_LIVE; }
 // @ts-ignore: decorator
-@inline export function wasFreed(id: u64): bool { const r = recordOf(id); return r != 0 && load<u8>(r, REC_STATE) == STATE_FREED; }
+@inline export function wasFreed(id: u64): bool { const r = recordOf(id); return r != 0 && stateAt(r) == STATE_FREED; }
 
 // False when an allocation of `size` (aligned to `align`) could not be served by any simulated
 // architecture, or would take the live bytes beyond the largest address space.
@@ -170,14 +180,14 @@ function recordMade(id: u32): usize {
 // Like fits, for resizing live block `id` to `size`.
 // @ts-ignore: decorator
 @inline export function fitsResize(id: u32, size: u64): bool {
-  return size <= MAX_REQUEST_BYTES && liveBytes - load<u64>(recordOf(id), REC_SIZE) + size <= MAX_REQUEST_BYTES;
+  return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(recordOf(id)) + size <= MAX_REQUEST_BYTES;
 }
 
 // Frees live block `r` without an event (implicit free) or as one (free): the shared part.
 // @ts-ignore: decorator
 @inline function unlive(r: usize): void {
-  store<u8>(r, STATE_FREED, REC_STATE);
-  const size = load<u64>(r, REC_SIZE);
+  const size = sizeAt(r);
+  setRecord(r, size, STATE_FREED);
   liveBlocks--;
   liveBytes -= size;
 }
@@ -186,7 +196,7 @@ function recordMade(id: u32): usize {
 @inline function ownerLoses(r: usize): void {
   const owner = rowAt(load<i32>(r, REC_ROW));
   rowAdd(owner, ROW_LIVE_BLOCKS, -1);
-  rowBytes(owner, -<f64>load<u64>(r, REC_SIZE));
+  rowBytes(owner, -<f64>sizeAt(r));
 }
 
 /** Live block `id` freed because its id was handed out again (not an event). */
@@ -205,8 +215,7 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   const r = recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
-  store<u8>(r, STATE_LIVE, REC_STATE);
-  store<u64>(r, size, REC_SIZE);
+  setRecord(r, size, STATE_LIVE);
   store<u64>(r, e, REC_BIRTH);
   store<i32>(r, caller, REC_CALLER);
   liveBlocks++;
@@ -231,8 +240,8 @@ export function resized(id: u32, size: u64, caller: i32): void {
   rowAdd(t, ROW_LIVE_BLOCKS, 1);
   rowBytes(t, <f64>size);
   store<i32>(r, currentRow, REC_ROW);
-  liveBytes = liveBytes - load<u64>(r, REC_SIZE) + size;
-  store<u64>(r, size, REC_SIZE);
+  liveBytes = liveBytes - sizeAt(r) + size;
+  setRecord(r, size, STATE_LIVE);
   if (caller != NO_CALLER) store<i32>(r, caller, REC_CALLER);
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
 }
@@ -275,10 +284,10 @@ export function ledgerLive(from: u32, out: usize, max: i32): i32 {
     const page = load<usize>(directory + (<usize>(<u32>id >> PAGE_SHIFT) << 2));
     if (!page) { id = ((id >> PAGE_SHIFT) + 1) << PAGE_SHIFT; continue; }
     const r = page + <usize>(<u32>id & PAGE_MASK) * REC_BYTES;
-    if (load<u8>(r, REC_STATE) == STATE_LIVE) {
+    if (stateAt(r) == STATE_LIVE) {
       const o = out + (<usize>n << 5);
       store<f64>(o, <f64>id);
-      store<f64>(o, <f64>load<u64>(r, REC_SIZE), 8);
+      store<f64>(o, <f64>sizeAt(r), 8);
       store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
       store<f64>(o, <f64>load<u64>(r, REC_BIRTH), 24);
       n++;

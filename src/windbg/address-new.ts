@@ -195,6 +195,12 @@ export function readNewAddressSummary(src: LineSource, ctx: BlockContext): { val
     Protect: resolveLabels(ctx, 'Protect Summary', rows.Protect, false),
   };
   largest = resolveLabels(ctx, 'Largest Region by Usage', largest, true);
+  // Sizes that add up beyond 2^53 bytes (more than any address space) cannot be exact: not read.
+  const beyond = (['Usage', 'Type', 'State', 'Protect'] as const).find((x) => rows[x].reduce((a, r) => a + r.bytes, 0) > Number.MAX_SAFE_INTEGER);
+  if (beyond !== undefined) {
+    ctx.skip(titleLine[beyond] ?? firstLine, `${beyond} Summary sizes add up beyond 2^53 bytes, more than any address space; the summary is not read`);
+    return { value: { summary: { form: 'new', usage: {} }, rows: [], sections: [] }, firstLine };
+  }
 
   const summary: DumpAddress = { form: 'new', usage: {} };
   const sizeAndCount = (r: NewRow): SizeAndCount => (r.regions === undefined ? { bytes: r.bytes } : { bytes: r.bytes, regions: r.regions });

@@ -212,6 +212,12 @@ export function readOldAddressSummary(src: LineSource, ctx: BlockContext): { val
 
   const find = (s: Section, name: string): OldRow | undefined => rows[s].find((r) => r.name === name);
   const sum = (s: Section): number => rows[s].reduce((a, r) => a + r.bytes, 0);
+  // Sizes that add up beyond 2^53 bytes (more than any address space) cannot be exact: not read.
+  const beyond = (['Usage', 'Type', 'State'] as const).find((x) => sum(x) > Number.MAX_SAFE_INTEGER);
+  if (beyond !== undefined) {
+    ctx.skip(titleLine[beyond] ?? firstLine, `${beyond} SUMMARY sizes add up beyond 2^53 bytes, more than any address space; the summary is not read`);
+    return { value: { summary: { form: 'old', usage: {} }, rows: [] }, firstLine };
+  }
   const hasState = rows.State.length > 0;
   const stateFree = find('State', 'MEM_FREE')?.bytes;
   const usageFree = find('Usage', 'RegionUsageFree')?.bytes;

@@ -20,7 +20,7 @@ import type { BlockContext } from './context.js';
 import type { LineSource } from './lines.js';
 import { words } from './lines.js';
 import { quote } from './limits.js';
-import { hexOf, isHexToken } from './tokens.js';
+import { hexOf, isHexToken, MAX_EXACT_KB } from './tokens.js';
 
 const HEAP_LINE = /^(?:\d{1,3}: ?)?Heap ([0-9a-f`]{6,17})$/i;
 const LINES: Array<[RegExp, (h: Partial<SingleHeap>, m: RegExpExecArray) => void]> = [
@@ -78,6 +78,10 @@ export function readSingleHeap(src: LineSource, ctx: BlockContext, addressText: 
   const address = hexOf(addressText);
   if (address === undefined || h.reservK === undefined || h.commitK === undefined) {
     ctx.skip(startLine, `!heap -s ${quote(addressText)}: no "Reserved memory in segments" and "Commited memory in segments" lines (lines ${startLine}–${last})`);
+    return { firstLine: startLine };
+  }
+  if ([h.reservK, h.commitK, h.virtK ?? 0, h.freeK ?? 0].some((k) => k > MAX_EXACT_KB)) {
+    ctx.skip(startLine, `!heap -s ${quote(addressText)}: a size in K is beyond 2^53 bytes, more than any address space (lines ${startLine}–${last})`);
     return { firstLine: startLine };
   }
   const commit = h.commitK * KB;

@@ -10,7 +10,7 @@ import type { BlockContext, PrintedHeapLine } from './context.js';
 import type { LineSource, SourceLine } from './lines.js';
 import { isEllipsis, words } from './lines.js';
 import { MAX_TABLE_ROWS, quote } from './limits.js';
-import { decOf, hexOf, isHexToken } from './tokens.js';
+import { decOf, hexOf, isHexToken, MAX_EXACT_KB } from './tokens.js';
 
 export interface HeapSummaryBlock {
   heaps: HeapCounters[];
@@ -102,6 +102,9 @@ function parseNtRow(ctx: BlockContext, lineNo: number, w: string[]): PendingHeap
     if (v === undefined) { ctx.skip(lineNo, `heap row ${quote(w[0]!)}: ${NT_COLUMNS[i]} ${quote(w[i]!)} is not a whole number`); return undefined; }
     values.push(v);
   }
+  for (let i = 0; i < 4; i++) {
+    if (values[i]! > MAX_EXACT_KB) { ctx.skip(lineNo, `heap row ${quote(w[0]!)}: ${NT_COLUMNS[i + 2]} ${quote(w[i + 2]!)} K is beyond 2^53 bytes, more than any address space`); return undefined; }
+  }
   const [reserv, commit, virt, free, list, ucr, virtBlocks] = values as [number, number, number, number, number, number, number];
   const lock = hexOf(w[9]);
   if (lock === undefined) { ctx.skip(lineNo, `heap row ${quote(w[0]!)}: Lock cont. ${quote(w[9]!)} is not hexadecimal`); return undefined; }
@@ -140,6 +143,10 @@ function parseSegmentRow(ctx: BlockContext, lineNo: number, w: string[]): Segmen
   const committedK = decOf(w[5]);
   if (address === undefined || signature === undefined || flags === undefined || index === undefined || reservedK === undefined || committedK === undefined) {
     ctx.skip(lineNo, `cannot read segment heap row ${quote(w.join(' '))}`);
+    return undefined;
+  }
+  if (reservedK > MAX_EXACT_KB || committedK > MAX_EXACT_KB) {
+    ctx.skip(lineNo, `segment heap row ${quote(w[0]!)}: a size in K is beyond 2^53 bytes, more than any address space`);
     return undefined;
   }
   if (committedK > reservedK) ctx.warn(lineNo, `segment heap ${w[0]}: committed ${committedK} K is above reserved ${reservedK} K`);

@@ -109,6 +109,13 @@ function headingOf(line: SourceLine, afterBlank: boolean): string | undefined {
 
 type Kind = 'address' | 'heaps' | 'listing';
 
+/** Does a block's result hold a number beyond 2^53 (a sum of sizes no address space has)? */
+function hasInexactNumber(value: unknown): boolean {
+  if (typeof value === 'number') return !Number.isSafeInteger(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER;
+  if (value !== null && typeof value === 'object') return Object.values(value).some(hasInexactNumber);
+  return false;
+}
+
 function emptySnapshot(label: string, file: string): WindbgSnapshot {
   return { label, file, heaps: [], segmentHeaps: [], heapsOmitted: false, sizeStats: [], lookups: [], warnings: [], lines: {}, printed: { addressRows: [], heapLines: [] } };
 }
@@ -221,6 +228,7 @@ export function readWindbg(src: LineSource, file: string): WindbgRead {
     if (command !== undefined) { src.next(); lastNewAddress = undefined; continue; }
     if (isOldAddressTitle(t)) {
       const r = readOldAddressSummary(src, ctx);
+      if (r.value.rows.length === 0 && r.value.summary.totalBytes === undefined && Object.keys(r.value.summary.usage).length === 0) { lastNewAddress = undefined; continue; }
       const s = target('address');
       s.lines.address = r.firstLine;
       s.address = r.value.summary;
@@ -235,6 +243,7 @@ export function readWindbg(src: LineSource, file: string): WindbgRead {
     const newTitle = newAddressTitle(t);
     if (newTitle !== undefined) {
       const r = readNewAddressSummary(src, ctx);
+      if (r.value.sections.length === 0) { lastNewAddress = undefined; continue; } // not read (a warning says why)
       const join = lastNewAddress !== undefined && !r.value.sections.some((x) => lastNewAddress!.block.sections.includes(x));
       if (join) {
         const { snapshot, block } = lastNewAddress!;
@@ -311,8 +320,16 @@ export function readWindbg(src: LineSource, file: string): WindbgRead {
     settle(s);
   }
 
+  /** Sizes that add up beyond 2^53 bytes cannot be exact: the block is skipped, with a warning. */
+  function beyondExact(value: unknown, line: number, what: string): boolean {
+    if (!hasInexactNumber(value)) return false;
+    ctx.skip(line, `${what}: sizes add up beyond 2^53 bytes, more than any address space; the block is not read`);
+    return true;
+  }
+
   function attachListing(sums: RegionSums): void {
     lastNewAddress = undefined;
+    if (beyondExact(sums, sums.line, '!address listing')) return;
     const s = target('listing');
     s.lines.listing = sums.line;
     s.regions = sums;

@@ -1,6 +1,6 @@
 // Numbers as the debugger prints them, read from one token. Every test is anchored and bounded by
 // MAX_TOKEN_CHARS, so reading a token costs at most a constant.
-import { parseDebuggerHex } from '../report/windbg-numbers.js';
+import { KB, parseDebuggerHex } from '../report/windbg-numbers.js';
 import { MAX_TOKEN_CHARS } from './limits.js';
 
 const PLAIN_HEX = /^[0-9a-f]+$/i;
@@ -18,6 +18,9 @@ export function decOf(token: string | undefined): number | undefined {
   if (token === undefined || !/^\d{1,15}$/.test(token)) return undefined;
   return Number(token);
 }
+
+/** Largest K value (of `!heap -s` columns) whose byte count is exact in a JavaScript number (< 2^53 bytes, 8 PiB). */
+export const MAX_EXACT_KB = Math.floor(Number.MAX_SAFE_INTEGER / KB);
 
 /** A percentage token `05.63%` or `05.63` as hundredths and text, or undefined. */
 export function pctOf(token: string | undefined): { h: number; text: string } | undefined {

@@ -58,8 +58,11 @@ afterAll(async () => {
   if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
+/** A whole run in the page under a full suite on 2 shared cores (the demo takes ~12 s on an idle machine). */
+const RUN_TIMEOUT_MS = 120_000;
+
 async function finished(p: Page): Promise<string> {
-  await p.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.state ?? ''), null, { timeout: 60_000 });
+  await p.waitForFunction(() => ['done', 'error', 'cancelled'].includes(document.body.dataset.state ?? ''), null, { timeout: RUN_TIMEOUT_MS });
   return p.evaluate(() => document.body.dataset.state ?? '');
 }
 
@@ -127,7 +130,7 @@ describe('playground in Chromium', () => {
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'playground.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
-  });
+  }, 2 * RUN_TIMEOUT_MS);
 
   it('runs the demo (the seed\'s Windows service on the NT heap) with one click: charts, second-order diagnosis', async () => {
     const every = Number(await page.inputValue('#every'));
@@ -148,7 +151,7 @@ describe('playground in Chromium', () => {
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'playground-demo.png'), fullPage: true });
     expect(pageErrors).toEqual([]);
-  });
+  }, 2 * RUN_TIMEOUT_MS);
 
   it('runs a trace file picked on the page (gzip, read in chunks in the worker) like the Node API', async () => {
     const file = join(profileDir, 'service.mtrace.gz');

@@ -145,6 +145,16 @@ describe('heapsim analyze', () => {
     expect(unknown.err).toMatch(/^heapsim analyze: --against: unknown workload 'no-such-workload'/);
   });
 
+  it('--against windows-service-peak --policy nt: the seed\'s verdict, every number within 10 %, no sentence', async () => {
+    const { code, out } = await run('analyze', SEED, '--against', 'windows-service-peak', '--policy', 'nt');
+    expect(code).toBe(0);
+    expect(out).toMatch(/^diagnosis: second-order$/m);
+    expect(out).toMatch(/^simulation diagnosis: second-order$/m);
+    expect(out).toMatch(/^overall: 9\d\.\d % \(mean of min\(ratio, 1\/ratio\)\); 23 of 23 numbers within 10 %$/m);
+    expect(out).not.toMatch(/^ {2}.* \*$/m); // no ratio marked as more than 10 % apart
+    expect(out).not.toContain('this scenario on nt');
+  });
+
   it('--against accepts a trace file and matches its marks by label', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'heapsim-against-'));
     const trace = join(dir, 'service.txt');

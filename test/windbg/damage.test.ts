@@ -284,3 +284,36 @@ describe('splitting into snapshots', () => {
     expect(snaps.every((s) => s.address !== undefined && s.heaps.length === 1)).toBe(true);
   });
 });
+
+describe('sizes beyond 2^53 bytes (more than any address space) are damage, never an inexact number', () => {
+  const HEAP_TABLE = [
+    '0:000> !heap -s',
+    '          Heap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Lock  Fast',
+    '                            (k)     (k)    (k)     (k) length      blocks cont. heap',
+    '-------------------------------------------------------------------------------------',
+    '0000019986690000 08000002   8796093022208  64284  8796093022208     87   246     8   45     20   LFH',
+    '0000019984c50000 08008000      64      4     64      2     1     1    0      0',
+    '-------------------------------------------------------------------------------------',
+  ];
+  it('a K column of !heap -s whose bytes pass 2^53: the row is skipped, the others read', () => {
+    // 8796093022207 K is the largest exact value (2^53 - 1 bytes rounded down to K); one more is not.
+    const r = readWindbgText(HEAP_TABLE.join('\n'), 'k.txt');
+    expect(r.snapshots[0]!.heaps.map((h) => h.reservedBytes)).toEqual([64 * 1024]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^k\.txt:5: skipped: heap row '0000019986690000': Reserv '8796093022208' K is beyond 2\^53 bytes/)]);
+    const exact = readWindbgText(HEAP_TABLE.join('\n').replace(/8796093022208/g, '8796093022207'), 'k.txt');
+    expect(exact.snapshots[0]!.heaps[0]!.reservedBytes).toBe(8796093022207 * 1024);
+  });
+  it('!address -summary (new layout) and !address listings whose sizes add up beyond 2^53: the block is skipped with a warning', () => {
+    const summary = [
+      '--- Usage Summary ---------------- RgnCount ----------- Total Size -------- %ofBusy %ofTotal',
+      'Free                                     10     1f000000000000 (7936.000 Tb)           50.00%',
+      '<unknown>                                 5     1f000000000000 (7936.000 Tb)  100.00%   50.00%',
+    ].join('\n');
+    expect(() => readWindbgText(summary, 'sum.txt')).toThrow(/the first at line 1: Usage Summary sizes add up beyond 2\^53 bytes/);
+    const listing = ['0:000> !address', '  BaseAddr EndAddr+1 RgnSize     Type       State                 Protect             Usage', '-'.repeat(95)];
+    for (let i = 0; i < 3; i++) listing.push(`+ ${(0x10000 + i * 0x1f000000000000).toString(16)} ${(0x10000 + (i + 1) * 0x1f000000000000).toString(16)} 1f000000000000 MEM_PRIVATE MEM_RESERVE PAGE_READWRITE <unknown>`);
+    const r = readWindbgText([...listing, '', ...HEAP_TABLE.slice(0, 4), HEAP_TABLE[5]!].join('\n'), 'list.txt');
+    expect(r.snapshots.every((s) => s.address === undefined && s.regions === undefined)).toBe(true);
+    expect(r.warnings).toContainEqual(expect.stringMatching(/^list\.txt:2: skipped: !address listing: sizes add up beyond 2\^53 bytes/));
+  });
+});

@@ -24,7 +24,7 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
   it('as a command', async () => {
     const r = await cli(name);
     usageError(r);
-    expect(r.stderr).toMatch(new RegExp(`unknown command '${name}' \\(commands: analyze, convert, demo, policies, record, run, stats, sweep;`));
+    expect(r.stderr).toMatch(new RegExp(`unknown command '${name}' \\(commands: advise, analyze, convert, demo, merge, policies, record, run, stats, sweep;`));
   });
 
   it('as a workload (run, sweep, analyze --against)', async () => {

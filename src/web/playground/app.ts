@@ -243,6 +243,8 @@ async function run(): Promise<void> {
     return;
   }
   current = { runId, request };
+  // Running from the click on: the state never shows the previous run's end while the worker answers.
+  setState('running', 'Starting…');
   try {
     current.view = await api.platformOf(request);
   } catch (err) {

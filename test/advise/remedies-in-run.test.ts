@@ -187,6 +187,9 @@ describe.skipIf(unavailable !== undefined)('advise on a recorded threaded progra
     const am = a.runs.find((x) => x.id === 'glibc-arena-max')!;
     expect(am.change).toBe('MALLOC_ARENA_MAX=2 ./your-program   (or Environment=MALLOC_ARENA_MAX=2 in its systemd unit)');
     expect(am.explain).toMatch(/thread arenas keep \d+ free bytes/);
+    // The quiet point says where in the program it is: the recording has callers.
+    const trim = a.runs.find((x) => x.id === 'glibc-malloc-trim')!;
+    expect(trim.change).toMatch(/malloc_trim\(0\);  after event \d+ \(.*; the last call before it from .*pthreads-workload\+0x[0-9a-f]+/);
     // Two arenas: the main one and one thread arena all the threads share.
     expect(threadArenas(am)).toBeLessThanOrEqual(1);
   });

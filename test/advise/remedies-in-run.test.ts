@@ -194,3 +194,28 @@ describe.skipIf(unavailable !== undefined)('advise on a recorded threaded progra
     expect(threadArenas(am)).toBeLessThanOrEqual(1);
   });
 });
+
+describe('other libraries\' trim calls and sweep --trim-in-run', () => {
+  it('advise on a jemalloc baseline offers its own trim call at the quiet points, made in the run', async () => {
+    const r = await cli('advise', trace, '--policy', 'jemalloc', '--json', '--jobs', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout).advice[0] as { notApplicable: { id: string }[]; runs: { id: string; title: string; change: string; parameters: Record<string, string> }[] };
+    const t = a.runs.find((x) => x.id === 'library-trim')!;
+    expect(t.title).toBe('thread.tcache.flush + arena.<all>.purge at the quiet points');
+    expect(t.parameters.at).toBe('quiet,after');
+    expect(t.change).toMatch(/^call {2}thread\.tcache\.flush \+ arena\.<all>\.purge {2}at mark 'quiet'/);
+    // glibc's own entries do not apply to jemalloc, and say so.
+    expect(a.notApplicable.map((n) => n.id)).toContain('glibc-malloc-trim');
+  });
+
+  it('sweep --trim-in-run: every job makes the call in its run; its before and after are columns', async () => {
+    const s = await cli('sweep', trace, '--policy', 'ptmalloc,nt', '--trim-in-run', 'quiet', '--jobs', '1', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    const rows = JSON.parse(s.stdout).runs as { policy: string; marks: { label: string; committedBytes: number }[] }[];
+    for (const row of rows) {
+      expect(row.marks.map((m) => m.label)).toEqual(['before', 'peak', 'quiet', 'trim quiet: before', 'trim quiet: after', 'after']);
+      const doc = await runDoc('--policy', row.policy, '--trim-in-run', 'quiet');
+      expect(row.marks.find((m) => m.label === 'after')!.committedBytes).toBe(at(doc, 'after').heap.committedBytes);
+    }
+  });
+});

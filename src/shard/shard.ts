@@ -7,8 +7,8 @@
 // line per item { item, data } in plan order. `plan` is a fingerprint of everything that decides
 // the results (inputs, settings, the plan's items), so slices of different sweeps never merge.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { InputError, UsageError } from '../errors.js';
+import { readFileSync, statSync } from 'node:fs';
+import { describeErrno, errnoCode, fileKind, InputError, UsageError } from '../errors.js';
 import { SafeOutput } from '../io/safe-output.js';
 
 export const SHARD_FORMAT = 'heapsim-shard 1';
@@ -90,7 +90,11 @@ export function readShards<H, T>(paths: readonly string[]): MergedShards<H, T> {
   const items = new Map<number, { data: T; path: string }>();
   for (const path of paths) {
     let text: string;
-    try { text = readFileSync(path, 'utf8'); } catch (err) { throw new InputError(`cannot read: ${(err as Error).message}`, path); }
+    // Only a regular file: a FIFO or device would block or never end (found auditing issue 18: merge on a FIFO hung).
+    let info: ReturnType<typeof statSync>;
+    try { info = statSync(path); } catch (err) { throw new InputError(errnoCode(err) === 'ENOENT' ? 'no such file' : `cannot read: ${describeErrno(err)}`, path); }
+    if (!info.isFile()) throw new InputError(`cannot read: it is ${fileKind(info)}, not a regular file`, path);
+    try { text = readFileSync(path, 'utf8'); } catch (err) { throw new InputError(`cannot read: ${describeErrno(err)}`, path); }
     const lines = text.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     const parse = (i: number): Record<string, unknown> => {

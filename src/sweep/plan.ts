@@ -116,8 +116,9 @@ export function checkEnvLines(jobs: readonly SweepJob[], env: readonly string[])
   }
   const unused = env.filter((l) => !used.has(l));
   if (unused.length) {
-    const readers = policySpecs().filter((p) => p.readEnv).map((p) => `${p.name}: ${p.envNames ?? 'its settings'}`);
-    throw new UsageError(`--env ${unused[0]}: no swept policy reads it (readers: ${readers.join('; ')})`);
+    // One line: the readers' names (their settings are in `heapsim run --help`, over several lines).
+    const readers = policySpecs().filter((p) => p.readEnv).map((p) => p.name);
+    throw new UsageError(`--env ${unused[0]}: no swept policy reads it (policies that read --env: ${readers.join(', ')}; their settings: heapsim run --help)`);
   }
 }
 

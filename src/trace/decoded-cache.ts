@@ -57,7 +57,12 @@ async function decode(key: string, path: string, options: ReplayOptions): Promis
  */
 export async function cachedTraceWorkload(path: string, options: ReplayOptions = {}): Promise<Workload | undefined> {
   if (!enabled) return undefined;
-  const st = statSync(path);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch {
+    return undefined; // missing, a loop, no permission: the streaming reader says so in one line
+  }
   if (!st.isFile() || st.size > DECODED_CACHE_MAX_FILE_BYTES) return undefined;
   const key = JSON.stringify([resolve(path), st.size, st.mtimeMs, options.format ?? null, options.lenient === true]);
   if (key !== lastKey || !last) {

@@ -99,12 +99,12 @@ function listing(dir: string): string[] {
 type PathCase = { kind: string; role: 'input' | 'output'; command: string };
 
 const paths: FuzzProperty<PathCase> = {
-  name: 'special paths × run/stats/convert/analyze',
+  name: 'special paths × run/stats/convert/analyze/merge',
   arbitrary: fc.record({
     kind: fc.constantFrom('directory', 'symlink loop', 'link to a directory', 'dangling link', 'missing file', 'missing directory',
       'file as directory', 'trailing slash', 'empty file', 'very long name', 'newline in name', '/dev/null', '/dev/zero', 'FIFO', 'device node'),
     role: fc.constantFrom('input' as const, 'output' as const),
-    command: fc.constantFrom('run', 'stats', 'convert', 'analyze'),
+    command: fc.constantFrom('run', 'stats', 'convert', 'analyze', 'merge'),
   }),
   ciRuns: 60,
   async check(c) {

@@ -243,6 +243,9 @@ async function run(): Promise<void> {
     return;
   }
   current = { runId, request };
+  // Busy from the click on: the previous run's state ('cancelled', 'done') must not show while the
+  // worker answers platformOf, and Run cannot be pressed twice meanwhile.
+  setState('loading', 'Starting…');
   try {
     current.view = await api.platformOf(request);
   } catch (err) {

@@ -8,6 +8,12 @@ export {
   currentOp, idUserAddress, idRequestedBytes, setReplayMode, samplesExtrasPtr, samplesExtrasCount,
 } from "./engine";
 export {
+  hstBegin, hstInput, hstRecords, hstResume, hstOut, hstOutOps, hstScratch, hstPos, hstRecordStart, hstValue, hstValue2,
+  hstError, hstNonCanonical, hstLabel, hstCaller, hstNewRow, hstRowCount, hstZeroRow, hstSetRow, hstRowEnd, hstRows,
+  hstRowBytes, hstCounts, hstCountsBytes,
+} from "./trace/hst";
+export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes } from "./trace/ledger";
+export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
   vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,
   vmCheck, vmWalk, vmEngineBytes, vmTotalBytes,

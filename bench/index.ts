@@ -4,6 +4,7 @@ import { runEngineBench, type BenchFigure } from './engine.bench.js';
 import { runTraceBench } from './traces.bench.js';
 import { runSweepBench } from './sweep.bench.js';
 import { runPeaksBench } from './peaks.bench.js';
+import { runDecodeBench } from './decode.bench.js';
 import { runDispatchBench } from './dispatch.bench.js';
 import { runJemallocBench } from './jemalloc.bench.js';
 import { runWindbgBench } from './windbg.bench.js';
@@ -14,6 +15,7 @@ const suites: Array<[string, () => Promise<BenchFigure[]>]> = [
   ['exact peaks', runPeaksBench],
   ['traces', runTraceBench],
   ['sweep', runSweepBench],
+  ['shared decoding (issue 15)', runDecodeBench],
   ['dispatch', () => runDispatchBench()],
   ['jemalloc', runJemallocBench],
   ['windbg', runWindbgBench],

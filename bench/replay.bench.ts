@@ -19,6 +19,9 @@
 //   npx tsx bench/replay.bench.ts         runs on its own (builds nothing: run `npm run build` first)
 //   HEAPSIM_BENCH_POLICIES=pool,nt        only these policies
 //   HEAPSIM_BENCH_REPS=5                  repetitions of each process (default 5)
+//   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
+//                                         `heapsim run` runs interleaved with this one's, and the
+//                                         whole-process figures give this one / baseline
 //
 // The recording, its .hst and .gz forms, the native binary and the 20 M-event trace are kept in
 // node_modules/.cache/heapsim-bench (rebuilt when their inputs change).
@@ -160,10 +163,10 @@ function nativeHst(inputs: Inputs): { events: number; cold: Times; warm: Times }
 }
 
 /** One replay in this process through the API `heapsim run` uses; wall and CPU seconds. */
-async function inProcess(path: string, policy: string): Promise<Times & { events: number }> {
+async function inProcess(path: string, policy: string, hstDecoder: 'wasm' | 'js' = 'wasm'): Promise<Times & { events: number }> {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const workload = await traceWorkload(path);
+  const workload = await traceWorkload(path, { hstDecoder });
   const doc = await runWorkload(workload, { policy });
   const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
   const c = process.cpuUsage(c0);
@@ -210,12 +213,17 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const nativeWarm: Times[] = [];
   let events = 0;
   const whole = new Map<string, Times[]>(policies.map((p) => [p, []]));
+  const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
+  const baseline = new Map<string, Times[]>(policies.map((p) => [p, []]));
   for (let r = 0; r < reps; r++) {
     const n = nativeHst(inputs);
     events = n.events;
     nativeCold.push(n.cold);
     nativeWarm.push(n.warm);
-    for (const p of policies) whole.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.hst, '--policy', p]));
+    for (const p of policies) {
+      whole.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.hst, '--policy', p]));
+      if (baselineCli) baseline.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', inputs.hst, '--policy', p]));
+    }
   }
   const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));
   const coldWall = med(nativeCold, 'wallS'), coldCpu = med(nativeCold, 'cpuS');
@@ -234,6 +242,13 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
       name: `whole \`heapsim run X.hst\` / native cold: ${p}`, value: ratio(coldCpu / cpu), unit: '× (CPU)',
       note: `wall ratio ${ratio(coldWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; peak RSS ${Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB${target}`,
     });
+    if (baselineCli) {
+      const b = baseline.get(p)!;
+      figures.push({
+        name: `whole \`heapsim run X.hst\`, this build / baseline: ${p}`, value: ratio(med(b, 'cpuS') / cpu), unit: '× faster (CPU)',
+        note: `wall ${ratio(med(b, 'wallS') / wall)}×; baseline ${eps(med(b, 'cpuS'))} events/s CPU, peak RSS ${Math.round(median(b.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB (${process.env.HEAPSIM_BENCH_BASELINE})`,
+      });
+    }
   }
 
   // 2. In this process, warm: one replay to warm up, then IN_PROCESS_RUNS timed ones (median):
@@ -257,12 +272,22 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   }
   for (const p of policies) {
     await inProcess(inputs.hst, p);
+    await inProcess(inputs.hst, p, 'js');
     const ts: Times[] = [];
-    for (let i = 0; i < IN_PROCESS_RUNS; i++) ts.push(await inProcess(inputs.hst, p));
+    const js: Times[] = [];
+    // Interleaved: the WASM record loop (what `heapsim run` uses) and the JavaScript reference reader.
+    for (let i = 0; i < IN_PROCESS_RUNS; i++) {
+      ts.push(await inProcess(inputs.hst, p));
+      js.push(await inProcess(inputs.hst, p, 'js'));
+    }
     const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
     figures.push({
       name: `in-process warm replay with decoding / native warm: ${p}`, value: ratio(warmCpu / cpu), unit: '× (CPU)',
-      note: `wall ratio ${ratio(warmWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall (median of ${IN_PROCESS_RUNS}; .hst read, decoded and checked in JavaScript)`,
+      note: `wall ratio ${ratio(warmWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall (median of ${IN_PROCESS_RUNS}; .hst records decoded in WASM)`,
+    });
+    figures.push({
+      name: `in-process warm replay, .hst decoded in WASM / in JavaScript: ${p}`, value: ratio(med(js, 'cpuS') / cpu), unit: '× (CPU)',
+      note: `wall ratio ${ratio(med(js, 'wallS') / wall)} (median of ${IN_PROCESS_RUNS} interleaved pairs)`,
     });
   }
 

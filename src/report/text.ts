@@ -186,6 +186,19 @@ export function formatRunReport(doc: RunDocument, verdict: Diagnosis, options: R
     out.push('', 'trim what-ifs (--trim-at; the verdict reads the run without them):');
     for (const t of trims) out.push(`  ${trimLine(t, `at ${t.at}`)}`);
   }
+  // Program changes made in the run (src/run/edits.ts): the verdict reads the run with them.
+  const inRun = (doc.trimsInRun as TrimResult[] | undefined) ?? [];
+  if (inRun.length) {
+    out.push('', 'trim calls made in the run (--trim-in-run; the verdict reads the run with them):');
+    for (const t of inRun) {
+      out.push(`  ${t.call} at ${t.at} (event ${t.event}) gave back ${iec(t.releasedBytes)} of RSS (${iec(t.residentBeforeBytes)} -> ${iec(t.residentAfterBytes)}), committed ${iec(t.committedBeforeBytes)} -> ${iec(t.committedAfterBytes)}`);
+    }
+  }
+  const ph = doc.privateHeap as { heap: number; from: string; to: string; blocks: number; bytes: number; createdAtEvent: number; destroyedAtEvent: number } | undefined;
+  if (ph) {
+    out.push('', `private heap ${ph.heap} (--private-heap ${ph.from}..${ph.to}): ${ph.blocks} blocks, ${iec(ph.bytes)} allocated and freed in the window; `
+      + `created at event ${ph.createdAtEvent}, ${ph.destroyedAtEvent >= 0 ? `destroyed at event ${ph.destroyedAtEvent}` : 'never destroyed (the window was not reached)'}`);
+  }
   // Each policy's own end-of-run analysis, as the policy words it.
   for (const spec of policySpecs()) {
     if (spec.endOfRun && doc[spec.name] !== undefined) out.push(spec.endOfRun.text(doc[spec.name]).replace(/^\n+|\n+$/g, ''));

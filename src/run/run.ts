@@ -15,6 +15,8 @@ import { toCheckpoint } from '../report/checkpoint.js';
 import type { VerdictThresholds } from '../report/verdict.js';
 import { diagnoseRun } from './diagnose-run.js';
 import { END_MARK, TrimSplicer, checkTrimPoints, heapOf, trimLabels, trimResult, type TrimPoint, type TrimResult } from './trim-at.js';
+import { ProgramEdits, allocationsFreedIn, checkEditPoints, type EditAction, type PrivateHeapWindow } from './edits.js';
+import { MAX_HEAPS } from '../engine/abi.js';
 
 export interface LayerSpec {
   policy: string;
@@ -44,6 +46,12 @@ export interface RunOptions extends RunSettings {
   signal?: AbortSignal;
   /** Trim what-ifs (malloc_trim, HeapCompact): at a mark, after an event, or at `end`. */
   trimAt?: TrimPoint[];
+  /** Program changes made in the measured run (src/run/edits.ts): the library's trim call at these points… */
+  trimInRun?: TrimPoint[];
+  /** …and the peak's allocations on a private heap of the top heap's policy, destroyed at the window's end. */
+  privateHeap?: PrivateHeapWindow;
+  /** Opens the input again (a trace reads once): `privateHeap` reads it twice. */
+  reopen?: () => Promise<Workload>;
 }
 
 /** The profile used when none is given: the workload's own if it fits the architecture, else bare. */
@@ -79,11 +87,30 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   const params = { ...workload.policyParams?.[o.policy], ...o.params };
   const paramsOf = (h: number): Record<string, string | number> => (h === 0 ? params : layers[h - 1]!.params ?? {});
   const trims = o.trimAt ?? [];
+  const inRun = o.trimInRun ?? [];
   const trimHeap = trimTarget(o.policy, layers);
   if (trims.length && trimHeap < 0) {
     throw new UsageError(`--trim-at: no heap of this stack (${stack.map((s) => s.name).join(' on ')}) has a trim call`);
   }
-  if (!workload.streaming) checkTrimPoints(trims, workload.labels, undefined);
+  if (inRun.length && trimHeap < 0) {
+    throw new UsageError(`--trim-in-run: no heap of this stack (${stack.map((s) => s.name).join(' on ')}) has a trim call`);
+  }
+  checkEditPoints(inRun, o.privateHeap);
+  // The private heap: the first index above the stack.
+  const privateIndex = layers.length + 1;
+  if (o.privateHeap && privateIndex >= MAX_HEAPS) throw new UsageError(`--private-heap: the stack already has ${layers.length + 1} heaps`);
+  if (!workload.streaming) {
+    checkTrimPoints(trims, workload.labels, undefined);
+    checkTrimPoints(inRun, workload.labels, undefined, '--trim-in-run');
+    checkTrimPoints(o.privateHeap ? [o.privateHeap.from, o.privateHeap.to] : [], workload.labels, undefined, '--private-heap');
+  }
+  let transient: Set<number> | undefined;
+  if (o.privateHeap) {
+    // A first pass finds the window's blocks that are freed in it (a trace is read again).
+    if (workload.streaming && !o.reopen) throw new UsageError('--private-heap needs an input that can be read twice');
+    const again = o.reopen ? await o.reopen() : workload;
+    transient = await allocationsFreedIn(again.batches(), o.privateHeap, again.labels);
+  }
 
   const setup = async (sampleEvery: number): Promise<Engine> => {
     const engine = await createEngine({ arch, profile, sampleEvery, build: o.build, replay: true });
@@ -101,10 +128,33 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
   const side = early.length ? await setup(0) : undefined;
   const splicer = side ? new TrimSplicer(early, workload.labels, (n) => side.label(n), trimHeap) : undefined;
   const sideMarks = new Map<string, Checkpoint>();
+  // Program changes: both engines get them (the what-ifs are made on the changed program).
+  const edits = inRun.length || o.privateHeap ? new ProgramEdits(inRun, o.privateHeap, workload.labels, privateIndex, transient) : undefined;
+  const trimsInRun: TrimResult[] = [];
+  const perform = (e: Engine, a: EditAction, record: boolean): void => {
+    if (a.kind === 'private-heap-create') {
+      // The top heap's library and settings, taking its memory where the top heap takes it.
+      e.createHeap(o.policy, { params, parent: layers.length ? 1 : undefined }, privateIndex);
+    } else if (a.kind === 'private-heap-destroy') {
+      e.destroyHeap(privateIndex);
+    } else {
+      const before = record ? toCheckpoint(e.sample()) : undefined;
+      const ops = new OpBuffer(1);
+      ops.trim(trimHeap, a.point.padBytes);
+      e.apply(ops);
+      if (before) {
+        const l = { before: `trim ${a.point.at}: before`, after: `trim ${a.point.at}: after` };
+        trimsInRun.push(trimResult(a.point, stack[trimHeap]!.trimName!, trimHeap, { ...before, label: l.before }, { ...toCheckpoint(e.sample()), label: l.after }));
+      }
+    }
+  };
 
   const start: Checkpoint = { ...toCheckpoint(engine.sample()), label: 'start' };
   const checkpoints: Checkpoint[] = [];
+  // A program change made after the last checkpoint (at a mark on the last event) shows in an end checkpoint.
+  let changedSinceCheckpoint = false;
   const take = (s: Sample): void => {
+    changedSinceCheckpoint = false;
     const cp = toCheckpoint(s);
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
@@ -113,15 +163,28 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     if (o.signal?.aborted) throw new UsageError('run cancelled');
     // Trace workloads discover labels while they are read: register the new ones first.
     for (let i = engine.labels.length; i < workload.labels.length; i++) engine.label(workload.labels[i]!);
-    if (side && splicer && !splicer.finished) {
-      for (const s of side.apply(splicer.transform(batch)).samples) if (s.label?.startsWith('trim-at ')) sideMarks.set(s.label, toCheckpoint(s));
+    const segments = edits && !edits.finished ? edits.split(batch) : [{ ops: batch, actions: [] as EditAction[] }];
+    for (const seg of segments) {
+      if (side && splicer && !splicer.finished) {
+        for (const s of side.apply(splicer.transform(seg.ops)).samples) if (s.label?.startsWith('trim-at ')) sideMarks.set(s.label, toCheckpoint(s));
+      }
+      const r = engine.apply(seg.ops);
+      for (const s of r.samples) take(s);
+      for (const a of seg.actions) {
+        perform(engine, a, true);
+        changedSinceCheckpoint = true;
+        if (side && splicer && !splicer.finished) perform(side, a, false);
+      }
     }
-    const r = engine.apply(batch);
-    for (const s of r.samples) take(s);
     o.onProgress?.(engine.events);
   }
-  if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events) take(engine.sample(END_MARK));
+  if (!checkpoints.length || checkpoints[checkpoints.length - 1]!.event < engine.events || changedSinceCheckpoint) take(engine.sample(END_MARK));
   checkTrimPoints(trims, workload.labels, engine.events);
+  if (edits) {
+    checkTrimPoints(inRun, workload.labels, engine.events, '--trim-in-run');
+    checkTrimPoints(o.privateHeap ? [o.privateHeap.from, o.privateHeap.to] : [], workload.labels, engine.events, '--private-heap');
+    for (const p of inRun) if (!trimsInRun.some((t) => t.at === p.at)) throw new UsageError(`--trim-in-run ${p.at}: the run never reached it`);
+  }
   const final = engine.sample();
   const last = checkpoints[checkpoints.length - 1]!;
 
@@ -175,6 +238,8 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     program: programSummary(final),
     ...(input ? { input } : {}),
     ...(trimResults.length ? { trims: trimResults } : {}),
+    ...(trimsInRun.length ? { trimsInRun } : {}),
+    ...(edits && o.privateHeap ? { privateHeap: { heap: privateIndex, from: o.privateHeap.from.at, to: o.privateHeap.to.at, ...edits.privateHeapLog } } : {}),
     ...(endTrims.length ? { trimAtEnd: endTrims[0] } : {}),
     ...sections,
   };

@@ -39,14 +39,14 @@ export function parseTrimAt(text: string, padBytes = 0): TrimPoint {
 }
 
 /** Refuses a point the run cannot reach: a mark the input does not have, an event past its end. */
-export function checkTrimPoints(points: readonly TrimPoint[], labels: readonly string[], events: number | undefined): void {
+export function checkTrimPoints(points: readonly TrimPoint[], labels: readonly string[], events: number | undefined, option = '--trim-at'): void {
   for (const p of points) {
     if (p.mark !== undefined && p.mark !== END_MARK && !labels.includes(p.mark)) {
       const known = [...new Set([...labels, END_MARK])].map((l) => `'${l}'`).join(', ');
-      throw new UsageError(`--trim-at ${p.at}: no such mark (this run's marks: ${known}; or an event number)`);
+      throw new UsageError(`${option} ${p.at}: no such mark (this run's marks: ${known}; or an event number)`);
     }
     if (p.event !== undefined && events !== undefined && p.event > events) {
-      throw new UsageError(`--trim-at ${p.at}: the run has only ${events} events (use end, a mark or an event number up to ${events})`);
+      throw new UsageError(`${option} ${p.at}: the run has only ${events} events (use end, a mark or an event number up to ${events})`);
     }
   }
 }

@@ -2,7 +2,8 @@
 // outermost, then policies, then each --set key in the order given, then seeds), each job
 // validated before anything runs so a bad value fails in one line and no run starts. An input
 // naming an existing file is a trace (seeds do not apply to it: one job per combination).
-import { getPolicy, resolveParams } from '../policies/registry.js';
+import { getPolicy, policySpecs, resolveParams } from '../policies/registry.js';
+import type { TrimPoint } from '../run/trim-at.js';
 import { UsageError } from '../errors.js';
 import { isTraceFile, layerSettings } from '../cli/commands/run.js';
 import { makeWorkload } from '../workload/index.js';
@@ -86,12 +87,55 @@ export function planSweep(axes: SweepAxes): SweepJob[] {
 export interface SweepRunOptions {
   arch?: RunRequest['arch'];
   profile?: string;
+  /**
+   * `--env` lines: each job's topmost heap whose policy reads production settings gets the lines
+   * its reader takes (a line another library's reader takes is not for this one); --set wins.
+   */
+  env?: string[];
+  /** `--trim-at` points, the same in every job (on the heap `run --trim-at` would trim). */
+  trimAt?: TrimPoint[];
+  /** `--trim-in-run` points, the same in every job (a program change in the measured run). */
+  trimInRun?: TrimPoint[];
+}
+
+/** The lines of `env` that `policy`'s production settings reader takes (sets a parameter with them). */
+export function envLinesFor(policy: string, env: readonly string[]): string[] {
+  const read = getPolicy(policy).readEnv;
+  if (!read) return [];
+  return env.filter((line) => {
+    try { return Object.keys(read(line).params).length > 0; } catch { return false; }
+  });
+}
+
+/** Every --env line must be read by some job's policy (or layer), else it is a usage error naming it. */
+export function checkEnvLines(jobs: readonly SweepJob[], env: readonly string[]): void {
+  const used = new Set<string>();
+  for (const job of jobs) {
+    const { layers } = layerSettings(Object.fromEntries(job.settings));
+    for (const p of [job.policy, ...layers.map((l) => l.policy)]) for (const l of envLinesFor(p, env)) used.add(l);
+  }
+  const unused = env.filter((l) => !used.has(l));
+  if (unused.length) {
+    const readers = policySpecs().filter((p) => p.readEnv).map((p) => `${p.name}: ${p.envNames ?? 'its settings'}`);
+    throw new UsageError(`--env ${unused[0]}: no swept policy reads it (readers: ${readers.join('; ')})`);
+  }
 }
 
 /** The run request of one job; throws UsageError for a setting the policy does not know. */
 export function requestFor(job: SweepJob, shared: SweepRunOptions): RunRequest {
-  const { params, layers } = layerSettings(Object.fromEntries(job.settings));
+  const { params: setParams, layers } = layerSettings(Object.fromEntries(job.settings));
   const spec = getPolicy(job.policy);
+  let params: Record<string, string | number> = setParams;
+  const env = shared.env ?? [];
+  if (env.length) {
+    // As `run --env`: the topmost heap whose policy reads production settings; --set wins.
+    const reader = spec.readEnv ? undefined : layers.find((l) => getPolicy(l.policy).readEnv);
+    const target = reader?.policy ?? job.policy;
+    const lines = envLinesFor(target, env);
+    const fromEnv = lines.length ? getPolicy(target).readEnv!(lines.join('\n')).params : {};
+    if (reader) reader.params = { ...fromEnv, ...(reader.params ?? {}) };
+    else params = { ...fromEnv, ...setParams };
+  }
   resolveParams(spec, params);
   for (const l of layers) resolveParams(getPolicy(l.policy), l.params ?? {});
   return {
@@ -99,6 +143,8 @@ export function requestFor(job: SweepJob, shared: SweepRunOptions): RunRequest {
     policy: job.policy,
     params,
     layers,
+    ...(shared.trimAt?.length ? { trimAt: shared.trimAt } : {}),
+    ...(shared.trimInRun?.length ? { trimInRun: shared.trimInRun } : {}),
     ...(shared.arch ? { arch: shared.arch } : {}),
     ...(shared.profile ? { profile: shared.profile } : {}),
   };

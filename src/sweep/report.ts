@@ -2,7 +2,8 @@
 // allocations, and the heap's committed / reserved / busy / free bytes at each mark (the end of
 // the run counts as a mark when the input has none there), printed as a text table, CSV or JSON.
 // All sizes are integer bytes; the text table shows MiB.
-import type { Diagnosis, RunDocument } from '../report/types.js';
+import type { Checkpoint, Diagnosis, RunDocument, TrimResult } from '../report/types.js';
+import { END_MARK } from '../report/moments.js';
 import { diagnoseRun } from '../run/diagnose-run.js';
 import { settingsText, type SweepJob } from './plan.js';
 
@@ -37,8 +38,22 @@ export interface SweepRow {
   retainedBytes: number;
 }
 
+/**
+ * The run's checkpoints with the trims' moments in event order: `--trim-at` what-ifs (labels
+ * `trim-at X: before` / `after`, from the side run the verdict does not read) and `--trim-in-run`
+ * calls (`trim X: before` / `after`), each after the checkpoint of its own event.
+ */
+function momentsOf(doc: RunDocument): Checkpoint[] {
+  const trims = [...((doc.trims as TrimResult[] | undefined) ?? []), ...((doc.trimsInRun as TrimResult[] | undefined) ?? [])]
+    .filter((t) => t.at !== END_MARK)
+    .flatMap((t) => [t.before, t.after]);
+  if (!trims.length) return doc.checkpoints;
+  const all = [...doc.checkpoints.map((cp, i) => ({ cp, key: 0, i })), ...trims.map((cp, i) => ({ cp, key: 1, i }))];
+  return all.sort((a, b) => a.cp.event - b.cp.event || a.key - b.key || a.i - b.i).map((x) => x.cp);
+}
+
 export function sweepRow(job: SweepJob, doc: RunDocument): SweepRow {
-  const marks = doc.checkpoints.map((cp) => ({
+  const marks = momentsOf(doc).map((cp) => ({
     label: cp.label,
     event: cp.event,
     committedBytes: cp.heap.committedBytes,

@@ -139,8 +139,29 @@ function gzipError(path: string, gzip: boolean, err: unknown): unknown {
   return err;
 }
 
+/**
+ * A plain file's chunks, read with one open handle. Each chunk is a new buffer until `reuse` is
+ * set; from then on every chunk is the same buffer, overwritten by the next read (no new memory,
+ * so no page faults, per chunk): only for a consumer that is done with a chunk before it asks for
+ * the next one and keeps no view of it (the .hst reader copies what it keeps).
+ */
+async function* plainChunks(fh: import('node:fs/promises').FileHandle, state: { bytesRead: number; reuse: boolean; cancelled: boolean }): AsyncGenerator<Buffer> {
+  let fixed: Buffer | undefined;
+  try {
+    while (!state.cancelled) {
+      const buf = state.reuse ? (fixed ??= Buffer.allocUnsafe(CHUNK_BYTES)) : Buffer.allocUnsafe(CHUNK_BYTES);
+      const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) return;
+      state.bytesRead += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
 /** A file as a TraceStream: read in CHUNK_BYTES chunks, gunzipped when it starts with gzip's magic. */
-async function fileStream(path: string): Promise<TraceStream> {
+async function fileStream(path: string): Promise<TraceStream & { reuseChunks?(): void }> {
   const node = nodeModules(path);
   let info;
   try {
@@ -156,9 +177,26 @@ async function fileStream(path: string): Promise<TraceStream> {
   } catch (err) {
     throw new InputError(`cannot read: ${describeErrno(err)}`, path);
   }
+  if (!gzip) {
+    let fh;
+    try {
+      fh = await node.fsp.open(path, 'r');
+    } catch (err) {
+      throw new InputError(`cannot read: ${describeErrno(err)}`, path);
+    }
+    const state = { bytesRead: 0, reuse: false, cancelled: false };
+    return {
+      name: path,
+      gzip,
+      sourceBytes: info.size,
+      bytesRead: () => state.bytesRead,
+      chunks: plainChunks(fh, state),
+      cancel: () => { state.cancelled = true; void fh.close().catch(() => undefined); },
+      reuseChunks: () => { state.reuse = true; },
+    };
+  }
   const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  let content: Readable = raw;
-  if (gzip) content = node.stream.pipeline(raw, node.zlib.createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);
+  const content: Readable = node.stream.pipeline(raw, node.zlib.createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);
   return {
     name: path,
     gzip,
@@ -169,9 +207,15 @@ async function fileStream(path: string): Promise<TraceStream> {
   };
 }
 
-/** Opens a trace (a path, or a stream of its content) for reading; events flow into a new Ledger and on to `out`. */
-export async function openTrace(source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}): Promise<TraceInput> {
-  const stream = typeof source === 'string' ? await fileStream(source) : source;
+/** A reader for `.hst` with its own ledger (the WASM record loop, src/trace/formats/hst-wasm.ts). */
+export type HstReaderFactory = (file: string, lenient: boolean) => Promise<{ ledger: Ledger; parser: TraceParser }>;
+
+/**
+ * Opens a trace (a path, or a stream of its content) for reading; events flow into a new Ledger and
+ * on to `out`. `hst`, when given, makes the ledger and reader of a `.hst` trace instead.
+ */
+export async function openTrace(source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}, hst?: HstReaderFactory): Promise<TraceInput> {
+  const stream: TraceStream & { reuseChunks?(): void } = typeof source === 'string' ? await fileStream(source) : source;
   const path = stream.name;
   const gzip = stream.gzip;
   const iterator = stream.chunks[Symbol.asyncIterator]();
@@ -200,9 +244,17 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
         path);
     }
   }
-  const ledger = new Ledger(out);
+  let ledger: Ledger;
+  let parser: TraceParser;
+  if (format === 'hst' && hst !== undefined) {
+    ({ ledger, parser } = await hst(path, options.lenient === true));
+    // This reader copies what it keeps of a chunk: the file can be read into one buffer.
+    stream.reuseChunks?.();
+  } else {
+    ledger = new Ledger(out);
+    parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
+  }
   ledger.format = format;
-  const parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
   return {
     path,
     format,

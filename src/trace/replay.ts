@@ -16,6 +16,8 @@ import { DEFAULT_BATCH_OPS, OpBuffer } from '../engine/ops.js';
 import { powerOfTwoAlignment, type EventSink, type FormatName } from './events.js';
 import { DEFAULT_TOP, type Ledger, type InputCounts, type LeakSummary } from './ledger.js';
 import { openTrace, type OpenOptions, type TraceInput, type TraceStream } from './read.js';
+import { wasmHstReader } from './formats/hst-wasm.js';
+import { OP_WORDS } from '../engine/abi.js';
 
 /** Heap every trace event goes to. */
 export const TRACE_HEAP = 0;
@@ -29,6 +31,11 @@ export interface ReplayOptions extends OpenOptions {
   onProgress?: (events: number, bytesRead: number, fileBytes: number) => void;
   /** How many sizes and callers the leak summary lists. */
   top?: number;
+  /**
+   * Who decodes `.hst` records: 'wasm' (default: the record loop and the ledger in the engine
+   * module, src/trace/formats/hst-wasm.ts) or 'js' (the reference reader). Other formats: 'js'.
+   */
+  hstDecoder?: 'wasm' | 'js';
 }
 
 export interface ReplayStats {
@@ -58,7 +65,7 @@ export interface ReplayStats {
 }
 
 /** Turns validated events into op records, handing full buffers to `ready`. */
-class OpWriter implements EventSink {
+export class OpWriter implements EventSink {
   current: OpBuffer;
   readonly ready: OpBuffer[] = [];
   readonly spare: OpBuffer[] = [];
@@ -114,6 +121,18 @@ class OpWriter implements EventSink {
     this.room().threadEnd(tid);
   }
 
+  /** Appends `count` op records (OP_WORDS each), as many calls of the methods above would. */
+  appendWords(words: Uint32Array, count: number): void {
+    let from = 0;
+    while (from < count) {
+      const cur = this.room();
+      const k = Math.min(count - from, cur.capacity - cur.length);
+      cur.words.set(words.subarray(from * OP_WORDS, (from + k) * OP_WORDS), cur.length * OP_WORDS);
+      cur.length += k;
+      from += k;
+    }
+  }
+
   /** Moves a partly filled current buffer to `ready` (end of input). */
   flush(): void {
     if (this.current.length > 0) {
@@ -166,7 +185,8 @@ export async function openReplay(source: string | TraceStream, options: ReplayOp
   const batchOps = options.batchOps ?? DEFAULT_BATCH_OPS;
   if (!Number.isInteger(batchOps) || batchOps < 1) throw new UsageError('batch size must be a positive integer');
   const writer = new OpWriter(batchOps);
-  const input = await openTrace(source, writer, options);
+  const input = await openTrace(source, writer, options,
+    options.hstDecoder === 'js' ? undefined : (file, lenient) => wasmHstReader(file, lenient, writer));
   const ledger = input.ledger;
   let started = false;
   const replay: TraceReplay = {

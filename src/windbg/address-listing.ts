@@ -18,13 +18,15 @@ import type { LineSource } from './lines.js';
 import { isEllipsis, words } from './lines.js';
 import { MAX_TABLE_ROWS, quote } from './limits.js';
 import { hexOf, isHexToken, isNameToken } from './tokens.js';
+import { nameMap } from '../names.js';
 
 const MARKERS: ReadonlySet<string> = new Set(['+', '*', '|-', '|', '#', '-', '>']);
 const TYPES: ReadonlySet<string> = new Set(['MEM_PRIVATE', 'MEM_MAPPED', 'MEM_IMAGE']);
 const STATES: ReadonlySet<string> = new Set(['MEM_COMMIT', 'MEM_RESERVE', 'MEM_FREE']);
 
 function newSums(line: number): RegionSums {
-  return { line, count: 0, byUsage: {}, byState: {}, byType: {}, endAddress: 0 };
+  // Keyed by names from the dump: no prototype, so a usage named `__proto__` is a row like any other.
+  return { line, count: 0, byUsage: nameMap(), byState: nameMap(), byType: nameMap(), endAddress: 0 };
 }
 
 /** Adds one region; names beyond MAX_TABLE_ROWS distinct ones are pooled under `(other)`. */

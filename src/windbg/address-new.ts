@@ -12,6 +12,7 @@ import type { LineSource } from './lines.js';
 import { words } from './lines.js';
 import { quote } from './limits.js';
 import { decOf, hexOf, pctOf } from './tokens.js';
+import { nameMap } from '../names.js';
 
 type Section = 'Usage' | 'Type' | 'State' | 'Protect';
 type AnySection = Section | 'Largest';
@@ -222,7 +223,7 @@ export function readNewAddressSummary(src: LineSource, ctx: BlockContext): { val
     summary.type = type;
   }
   if (rows.Usage.length > 0) {
-    const usageByName: Record<string, SizeAndCount> = {};
+    const usageByName = nameMap<SizeAndCount>(); // keyed by the dump's names
     for (const r of rows.Usage) {
       usageByName[r.name] = sizeAndCount(r);
       const slot = USAGE_SLOT.get(r.name.toLowerCase());
@@ -286,11 +287,11 @@ export function readNewAddressSummary(src: LineSource, ctx: BlockContext): { val
     if (usageFree && usageFree.bytes !== st.free.bytes) ctx.warn(usageFree.line, `Free ${usageFree.hexText} disagrees with MEM_FREE ${st.free.bytes.toString(16)}`);
   }
   if (rows.Protect.length > 0) {
-    summary.protect = {};
+    summary.protect = nameMap();
     for (const r of rows.Protect) summary.protect[r.name] = sizeAndCount(r);
   }
   if (largest.length > 0) {
-    summary.largestByUsage = {};
+    summary.largestByUsage = nameMap();
     for (const r of largest) {
       checkHuman(ctx, r.line, r.name, r.bytes, r.hexText, r.human);
       summary.largestByUsage[r.name] = { base: r.base, bytes: r.bytes };

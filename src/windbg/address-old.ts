@@ -11,6 +11,7 @@ import type { LineSource } from './lines.js';
 import { isEllipsis } from './lines.js';
 import { quote } from './limits.js';
 import { decOf, hexOf, pctOf } from './tokens.js';
+import { nameMap } from '../names.js';
 
 type Section = 'Usage' | 'Type' | 'State';
 
@@ -280,7 +281,7 @@ export function readOldAddressSummary(src: LineSource, ctx: BlockContext): { val
     summary.type = type;
   }
   if (rows.Usage.length > 0) {
-    const usageByName: Record<string, SizeAndCount> = {};
+    const usageByName = nameMap<SizeAndCount>(); // keyed by the dump's names
     for (const r of rows.Usage) {
       usageByName[r.name] = { bytes: r.bytes };
       const slot = USAGE_SLOT.get(r.name.toLowerCase()) as keyof DumpAddress['usage'] | undefined;

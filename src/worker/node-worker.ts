@@ -3,7 +3,10 @@
 import { parentPort } from 'node:worker_threads';
 import { expose } from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { EngineService } from './service.js';
+import { EngineService, setTraceProvider } from './service.js';
+import { cachedTraceWorkload } from '../trace/decoded-cache.js';
 
 if (!parentPort) throw new Error('heapsim worker: not started as a worker thread');
+// Shared decoding: each worker decodes a trace once for all the runs it is given.
+setTraceProvider(cachedTraceWorkload);
 expose(new EngineService(), nodeEndpoint(parentPort));

@@ -3,6 +3,8 @@
 // and the compiled WebAssembly.Module (shared with the receiver, not recompiled).
 import type { RunSettings } from '../run/run.js';
 import type { FormatName } from '../trace/events.js';
+import type { TrimPoint } from '../run/trim-at.js';
+import type { PrivateHeapWindow } from '../run/edits.js';
 
 /** A built-in synthetic workload and its seed. */
 export interface WorkloadInput {
@@ -31,6 +33,12 @@ export interface RunRequest extends RunSettings {
   /** Name the caller picks to cancel the run with `cancel(runId)`. */
   runId?: string;
   input: RunInput;
+  /** `--trim-at` what-ifs: the library's trim call at these points. */
+  trimAt?: TrimPoint[];
+  /** `--trim-in-run`: the library's trim call made in the measured run (a program change). */
+  trimInRun?: TrimPoint[];
+  /** `--private-heap FROM..TO`: the window's short-lived blocks on a heap of their own (src/run/edits.ts). */
+  privateHeap?: PrivateHeapWindow;
 }
 
 /** A policy as the page, `heapsim policies` and `run --help` list it (src/policies/catalog.ts). */

@@ -20,7 +20,19 @@ import type { Workload } from '../workload/workload.js';
 import { TRACE_ARCH, traceWorkload } from '../trace/workload.js';
 import { blobTraceStream } from '../web/trace-blob.js';
 import type { PolicyInfo, RunRequest, WorkloadInfo } from './protocol.js';
+import type { FormatName } from '../trace/events.js';
 import './transfer.js';
+
+/**
+ * Where a trace named by path comes from before it is streamed: Node's entry points (the worker
+ * thread, the sweep's calling thread) install the decoded-trace cache (src/trace/decoded-cache.ts);
+ * the browser build has no paths and never does. Undefined answer: stream the file.
+ */
+export type TraceProvider = (path: string, options: { format?: FormatName; lenient: boolean }) => Promise<Workload | undefined>;
+let traceProvider: TraceProvider | undefined;
+export function setTraceProvider(provider: TraceProvider | undefined): void {
+  traceProvider = provider;
+}
 
 /** Longest stretch of engine work between two turns of the event loop. */
 export const SLICE_MS = 20;
@@ -120,6 +132,9 @@ export class EngineService {
         arch: request.arch,
         profile: request.profile,
         every: request.every,
+        ...(Array.isArray(request.trimAt) && request.trimAt.length ? { trimAt: request.trimAt } : {}),
+        ...(Array.isArray(request.trimInRun) && request.trimInRun.length ? { trimInRun: request.trimInRun } : {}),
+        ...(request.privateHeap ? { privateHeap: request.privateHeap, reopen: () => openInput(request, () => undefined) } : {}),
         build: request.build,
         ...(request.thresholds ? { thresholds: request.thresholds } : {}),
         signal: controller.signal,
@@ -164,6 +179,11 @@ async function openInput(request: RunRequest, onBytes: (read: number, total: num
     return makeWorkload(input.workload, { seed: input.seed });
   }
   if (input && 'trace' in input && (typeof input.trace === 'string' || input.trace instanceof Blob)) {
+    if (typeof input.trace === 'string') {
+      // Shared decoding: a trace run many times is decoded once per thread.
+      const cached = await traceProvider?.(input.trace, { format: input.format, lenient: input.lenient === true });
+      if (cached) return input.name !== undefined ? { ...cached, name: input.name } : cached;
+    }
     const source = typeof input.trace === 'string'
       ? input.trace
       : await blobTraceStream(input.trace, input.name ?? ((input.trace as Partial<File>).name || 'trace'));

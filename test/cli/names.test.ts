@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 import { tempDir } from '../trace/helpers.js';
-import { policyNames } from '../../src/policies/registry.js';
+import { policyNames, policySpecs } from '../../src/policies/registry.js';
+import { UsageError } from '../../src/errors.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -23,7 +24,7 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
   it('as a command', async () => {
     const r = await cli(name);
     usageError(r);
-    expect(r.stderr).toMatch(new RegExp(`unknown command '${name}' \\(commands: analyze, convert, demo, policies, record, run, stats, sweep;`));
+    expect(r.stderr).toMatch(new RegExp(`unknown command '${name}' \\(commands: advise, analyze, convert, demo, merge, policies, record, run, stats, sweep;`));
   });
 
   it('as a workload (run, sweep, analyze --against)', async () => {
@@ -54,6 +55,26 @@ describe.each(PROTOTYPE_NAMES)('the name %s', (name) => {
     const r = parseGlibcEnvDetailed(`${name}=1\nGLIBC_TUNABLES=${name}=1:glibc.malloc.${name}=1`);
     expect(Object.keys(r.params)).toEqual([]);
     expect(r.ignored.map((i) => i.setting).sort()).toEqual([`${name}=1`, `${name}=1`, `glibc.malloc.${name}=1`].sort());
+  });
+
+  it("as a setting of every policy's --env reader, in each allocator's spelling: unknown, never applied", () => {
+    const spellings = [`${name}=1`, `MALLOC_${name}_=1`, `MALLOC_${name.toUpperCase()}_=1`, `GLIBC_TUNABLES=glibc.malloc.${name}=1`,
+      `MALLOC_CONF=${name}:1`, `TCMALLOC_${name}=1`, `TCMALLOC_${name.toUpperCase()}=1`, `MIMALLOC_${name}=1`, `MIMALLOC_${name.toUpperCase()}=1`];
+    const readers = policySpecs().filter((p) => p.readEnv !== undefined);
+    expect(readers.length).toBeGreaterThan(0);
+    for (const p of readers) {
+      for (const setting of spellings) {
+        let reading: { params: Record<string, number> } | undefined;
+        try {
+          reading = p.readEnv!(setting) as { params: Record<string, number> };
+        } catch (err) {
+          // Refusing the name is fine; only as a usage error (one line, exit 2), never a TypeError.
+          expect(err, `${p.name} --env ${setting}: ${String(err)}`).toBeInstanceOf(UsageError);
+          continue;
+        }
+        expect(Object.keys(reading.params), `${p.name} --env ${setting}`).toEqual([]);
+      }
+    }
   });
 
   it('as a --set key', async () => {

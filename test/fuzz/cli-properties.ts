@@ -18,7 +18,8 @@ const valueArb: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom('0', '1', '7', '-1', '1e3', '0x10', '4K', '64k', '1.5M', '99999999999999999999', 'NaN', 'Infinity', '', ' ',
     'x86', 'x64', 'x86-3gb', 'bare', 'windows-service-x86', 'hst', 'text', 'mtrace', 'ltrace', 'logalloc', 'rep',
     'peak-hour', 'm', 'end', 'a,b', ',', '1,2,3', 'MALLOC_TOP_PAD_=0', 'GLIBC_TUNABLES=glibc.malloc.tcache_count=0',
-    'parent=pool', 'parent=nt', 'parent.chunkBytes=64K', '__proto__=1', 'constructor=1', '=1', 'a', 'lfh=1', 'top_pad=0'),
+    'parent=pool', 'parent=nt', 'parent.chunkBytes=64K', '__proto__=1', 'constructor=1', '=1', 'a', 'lfh=1', 'top_pad=0',
+    'MIMALLOC___PROTO__=1', 'MIMALLOC_CONSTRUCTOR=1', 'MALLOC_CONF=__proto__:1', 'TCMALLOC___PROTO__=1', 'GLIBC_TUNABLES=glibc.malloc.__proto__=1'),
   fc.constantFrom(...policyNames(), ...PROTOTYPE_NAMES),
   fc.constantFrom(...policyNames()).chain((p) => fc.constantFrom(`${p}`, `${p},first-fit`)),
   fc.string({ maxLength: 20 }),
@@ -98,12 +99,12 @@ function listing(dir: string): string[] {
 type PathCase = { kind: string; role: 'input' | 'output'; command: string };
 
 const paths: FuzzProperty<PathCase> = {
-  name: 'special paths × run/stats/convert',
+  name: 'special paths × run/stats/convert/analyze',
   arbitrary: fc.record({
     kind: fc.constantFrom('directory', 'symlink loop', 'link to a directory', 'dangling link', 'missing file', 'missing directory',
       'file as directory', 'trailing slash', 'empty file', 'very long name', 'newline in name', '/dev/null', '/dev/zero', 'FIFO', 'device node'),
     role: fc.constantFrom('input' as const, 'output' as const),
-    command: fc.constantFrom('run', 'stats', 'convert'),
+    command: fc.constantFrom('run', 'stats', 'convert', 'analyze'),
   }),
   ciRuns: 60,
   async check(c) {
@@ -116,7 +117,8 @@ const paths: FuzzProperty<PathCase> = {
       : c.command === 'convert' ? ['convert', path, '-o', scratchFile('p-out.hst', '')] : [c.command, path];
     const o = await runCli(argv);
     checkOutcome(o);
-    // A new name or a regular file is a fine output; nothing else is a fine input or output.
+    // A new name or a regular file is a fine output; nothing else is a fine input or output (an
+    // empty file is no WinDbg output either: analyze refuses it too).
     const writable = c.role === 'output' && ['missing file', 'empty file', 'newline in name'].includes(c.kind);
     expect(o.code, o.stderr).toBe(writable ? 0 : 2);
     if (writable) {

@@ -127,15 +127,16 @@ const mutated: FuzzProperty<MutatedCase> = {
       const { readFileSync } = await import('node:fs');
       seed = readFileSync(hst);
     }
-    let bytes = mutate(seed, c.mutations);
-    if (c.trace.gzip) bytes = (await import('node:zlib')).gzipSync(bytes);
+    const plain = mutate(seed, c.mutations);
+    const bytes = c.trace.gzip ? gzipSync(plain) : plain;
     const path = scratchFile(c.hst ? 'm.hst' : `m.${EXTENSION[c.trace.format]}`, bytes);
     const extra = c.lenient ? ['--lenient'] : [];
     const argv = c.command === 'stats' ? ['stats', path, '--json', ...extra]
       : c.command === 'convert' ? ['convert', path, '-o', scratchFile('m-out.hst', ''), ...extra]
         : ['run', path, '--json', ...extra];
     const o = await runCli(argv);
-    checkOutcome(o, { inputBytes: bytes.length, input: bytes });
+    // The oracle excuses a NaN the input itself spells (a caller named so): it must see the text, not the gzip.
+    checkOutcome(o, { inputBytes: bytes.length, input: plain });
     if (o.code === 0 && c.command === 'stats') checkStatsJson(o.stdout);
     if (o.code === 2) expect(o.stderr).toContain(path.split('/').pop()!);
   },

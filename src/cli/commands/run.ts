@@ -15,6 +15,7 @@ import { formatRunReport } from '../../report/text.js';
 import type { Verdict } from '../../report/verdict.js';
 import { runDocumentJson } from '../../report/json.js';
 import { parseTrimAt } from '../../run/trim-at.js';
+import type { PrivateHeapWindow } from '../../run/edits.js';
 import { GATE_HELP, GATE_OPTIONS, gateFailures, parseGate, parseThresholds } from '../gate.js';
 import { progressBar } from '../progress.js';
 import { parseFormatName } from '../../trace/read.js';
@@ -51,6 +52,8 @@ const OPTIONS = {
   json: { type: 'boolean' },
   env: { type: 'string', multiple: true },
   'trim-at': { type: 'string', multiple: true },
+  'trim-in-run': { type: 'string', multiple: true },
+  'private-heap': { type: 'string' },
   format: { type: 'string' },
   lenient: { type: 'boolean' },
   dumps: { type: 'boolean' },
@@ -88,6 +91,12 @@ ${policySpecs().filter((p) => p.readEnv).map((p) => `                         ${
                        committed bytes before and after; repeatable. The verdict reads the run
                        without the trims. The calls:
 ${policySpecs().filter((p) => p.trimName).map((p) => `                         ${p.name}: ${p.trimName}`).join('\n')}
+  --trim-in-run MARK|N the same call made in the run itself, as if the program called it there (a
+                       change to the program: the verdict reads the run with it); repeatable
+  --private-heap A..B  the blocks the program allocates between the points A and B (marks or event
+                       numbers) and frees before B go to a heap of their own (the top heap's
+                       policy and settings), created at A and destroyed at B: HeapCreate/HeapDestroy
+                       around the peak (heapsim advise offers it for Windows heaps)
   --json               print the checkpoint document as JSON
   --format NAME        trace files: read as this format instead of detecting it
                        (hst, text, mtrace, ltrace, logalloc, rep)
@@ -132,8 +141,20 @@ export async function runOptionsFrom(values: Record<string, unknown>): Promise<{
   const params: Record<string, string | number> = !envLayer ? { ...(fromEnv?.params ?? {}), ...setParams } : setParams;
   if (fromEnv && envLayer) envLayer.params = { ...fromEnv.params, ...(envLayer.params ?? {}) };
   const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
+  const trimInRun = ((values['trim-in-run'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
+  const privateHeap = values['private-heap'] === undefined ? undefined : parsePrivateHeap(values['private-heap'] as string);
   const thresholds = parseThresholds(values.threshold as string[] | undefined);
-  return { options: { policy, params, layers, arch, profile, every, trimAt, thresholds }, seed, ignoredEnv: fromEnv?.ignored ?? [] };
+  return {
+    options: { policy, params, layers, arch, profile, every, trimAt, ...(trimInRun.length ? { trimInRun } : {}), ...(privateHeap ? { privateHeap } : {}), thresholds },
+    seed, ignoredEnv: fromEnv?.ignored ?? [],
+  };
+}
+
+/** `--private-heap before..after`: the window of the private heap, two marks or event numbers. */
+export function parsePrivateHeap(text: string): PrivateHeapWindow {
+  const parts = text.split('..');
+  if (parts.length !== 2 || !parts[0]!.trim() || !parts[1]!.trim()) throw new UsageError(`--private-heap '${text}': want FROM..TO (two marks or event numbers)`);
+  return { from: parseTrimAt(parts[0]!), to: parseTrimAt(parts[1]!) };
 }
 
 export const command: Command = {
@@ -160,7 +181,8 @@ export const command: Command = {
     const bar = progressBar(io);
     const format = values.format === undefined ? undefined : parseFormatName(values.format as string);
     const workload = await traceWorkload(name, { format, lenient: values.lenient === true, onProgress: bar.update });
-    const doc = await runWorkload(workload, options);
+    const reopen = () => traceWorkload(name, { format, lenient: values.lenient === true });
+    const doc = await runWorkload(workload, { ...options, reopen });
     bar.done();
     const stats = workload.replay.stats;
     io.stderr.write(`trace: ${stats.events} events (${stats.format}${stats.gzip ? ', gzip' : ''})\n`);

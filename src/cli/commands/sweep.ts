@@ -9,7 +9,9 @@ import { DEFAULT_POLICY, policyNames } from '../../policies/registry.js';
 import { profileNames } from '../../engine/profiles.js';
 import { workloadNames } from '../../workload/index.js';
 import { UsageError } from '../../errors.js';
-import { listOption, planSweep, settingAxes } from '../../sweep/plan.js';
+import { checkEnvLines, listOption, planSweep, requestFor, settingAxes } from '../../sweep/plan.js';
+import { SHARD_FORMAT, inShard, parseShard, planFingerprint, writeShardFile } from '../../shard/shard.js';
+import { parseTrimAt } from '../../run/trim-at.js';
 import { executeSweep } from '../../sweep/execute.js';
 import { formatSweepCsv, formatSweepJson, formatSweepTable, sweepRow } from '../../sweep/report.js';
 
@@ -22,6 +24,11 @@ const OPTIONS = {
   profile: { type: 'string' },
   json: { type: 'boolean' },
   csv: { type: 'boolean' },
+  env: { type: 'string', multiple: true },
+  'trim-at': { type: 'string', multiple: true },
+  'trim-in-run': { type: 'string', multiple: true },
+  shard: { type: 'string' },
+  out: { type: 'string' },
 } as const;
 
 const HELP = `usage: heapsim sweep <workload|trace-file>... [options]
@@ -43,6 +50,17 @@ options:
                        1 runs everything in this thread
   --arch ARCH          x86 | x86-3gb | x64 (default: each workload's)
   --profile NAME       background regions: ${profileNames().join(', ')}
+  --env TEXT           production settings, as run --env takes them; repeatable. Each job's topmost
+                       heap whose policy reads settings gets the lines its reader takes (MALLOC_*_
+                       and GLIBC_TUNABLES go to ptmalloc, MALLOC_CONF to jemalloc, ...); --set wins.
+                       A line no swept policy reads is an error
+  --trim-at MARK|N     the library's "give memory back now" call at a mark or after event N, in
+                       every job (as run --trim-at; the marks before and after it are columns)
+  --trim-in-run MARK|N that call made in the run itself, in every job (as run --trim-in-run)
+  --shard I/N          run only slice I of N of the plan (runs whose position modulo N is I;
+                       I from 0, like a Kubernetes JOB_COMPLETION_INDEX); needs --out
+  --out FILE.jsonl     write the runs (of the slice) to FILE as JSON Lines instead of printing
+                       them; heapsim merge FILES... prints the report of the whole plan
   --csv                one CSV line per run, mark figures in columns
   --json               { "runs": [...] }, sizes in bytes
   -h, --help           this text
@@ -65,15 +83,32 @@ export const command: Command = {
       settings: settingAxes((values.set as string[] | undefined) ?? []),
       seeds,
     });
+    const env = (values.env as string[] | undefined) ?? [];
+    checkEnvLines(jobs, env);
+    const trimAt = ((values['trim-at'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
+    const trimInRun = ((values['trim-in-run'] as string[] | undefined) ?? []).map((t) => parseTrimAt(t));
     const slots = intOption('jobs', values.jobs as string | undefined, 1) ?? availableParallelism();
     const arch = oneOf('arch', values.arch as string | undefined, Object.keys(ARCHS) as ArchName[]);
     const profile = oneOf('profile', values.profile as string | undefined, profileNames());
+    const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+    const outPath = values.out as string | undefined;
+    if (shard && outPath === undefined) throw new UsageError('--shard needs --out FILE.jsonl (heapsim merge puts the slices together)');
+    if (outPath !== undefined && (values.json || values.csv)) throw new UsageError('--out writes JSON Lines for heapsim merge; give --csv or --json to merge');
+    const shared = { arch, profile, env, trimAt, trimInRun };
+    const mine = jobs.filter((job) => inShard(job.index, shard));
     const started = performance.now();
-    const { docs, workers } = await executeSweep(jobs, { jobs: slots, arch, profile });
-    const rows = jobs.map((job) => sweepRow(job, docs[job.index]!));
-    io.stdout.write(values.json ? formatSweepJson(rows) : values.csv ? formatSweepCsv(rows) : formatSweepTable(rows));
+    const { docs, workers } = await executeSweep(mine, { jobs: slots, ...shared });
+    const rows = mine.map((job, i) => sweepRow(job, docs[i]!));
+    if (outPath !== undefined) {
+      const plan = planFingerprint(jobs.map((job) => requestFor(job, shared)));
+      await writeShardFile(outPath, { format: SHARD_FORMAT, command: 'sweep', plan, shard: shard ?? { index: 0, count: 1 }, size: jobs.length, head: {} },
+        rows.map((row, i) => ({ item: mine[i]!.index, data: row })));
+    } else {
+      io.stdout.write(values.json ? formatSweepJson(rows) : values.csv ? formatSweepCsv(rows) : formatSweepTable(rows));
+    }
     const seconds = ((performance.now() - started) / 1000).toFixed(2);
-    io.stderr.write(`heapsim sweep: ${jobs.length} runs on ${workers ? `${workers} worker threads` : 'the main thread'} in ${seconds} s\n`);
+    const slice = shard ? ` (slice ${shard.index}/${shard.count} of ${jobs.length})` : '';
+    io.stderr.write(`heapsim sweep: ${mine.length} runs${slice} on ${workers ? `${workers} worker threads` : 'the main thread'} in ${seconds} s${outPath !== undefined ? `, written to ${outPath}` : ''}\n`);
     return 0;
   },
 };

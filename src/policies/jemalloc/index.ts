@@ -110,6 +110,7 @@ export const spec = registerPolicy({
   },
   envNames: 'MALLOC_CONF as jemalloc 5.3 reads it, e.g. --env MALLOC_CONF=narenas:1,tcache:false,dirty_decay_ms:0',
   trimName: 'thread.tcache.flush + arena.<all>.purge',
+  preload: { library: '/usr/lib/x86_64-linux-gnu/libjemalloc.so.2', variants: [[], ['MALLOC_CONF=dirty_decay_ms:1000,muzzy_decay_ms:0']] },
   validate: (v) => {
     for (const k of ['tcache', 'retain']) if (v[k] !== 0 && v[k] !== 1) return `${k} ${v[k]} must be 0 or 1`;
     if (v.narenas! < 1 || v.narenas! > 4095) return `narenas ${v.narenas} must be 1..4095`;

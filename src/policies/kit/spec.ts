@@ -114,6 +114,12 @@ export interface PolicyDecl {
    */
   validate?: (values: Record<string, number>) => string | undefined;
   endOfRun?: EndOfRun<any>;
+  /**
+   * How a Linux program gets this allocator without a rebuild (`heapsim advise` offers it): the
+   * shared library LD_PRELOAD names (Debian 12's path), and the production settings worth trying
+   * with it, one variant per entry, each in `--env` form (read by readEnv; [] = the defaults).
+   */
+  preload?: { library: string; variants: string[][] };
 }
 
 /** A policy as `heapsim policies`, `run --help`, the worker and the playground list it. */

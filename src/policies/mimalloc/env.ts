@@ -13,6 +13,7 @@
 // not cover (large OS pages, arenas, negative delays), unknown names and other variables are
 // refused.
 import { UsageError } from '../../errors.js';
+import { ownEntry } from '../../names.js';
 
 /** Options the policy models: mimalloc option name → policy parameter. */
 const MODELLED: Record<string, string> = {
@@ -109,9 +110,11 @@ export function parseMimallocEnv(text: string): MimallocEnvResult {
       throw new UsageError(`--env ${name}: not a mimalloc setting (mimalloc reads MIMALLOC_<OPTION> variables)`);
     }
     const option = lower.slice('mimalloc_'.length);
-    if (LEGACY[option]) { legacy.push({ option: LEGACY[option]!, value, word }); continue; }
-    if (NOT_MODELLED[option]) throw new UsageError(`--env ${name}: ${NOT_MODELLED[option]} by the mimalloc policy`);
-    if (!MODELLED[option] && !NO_EFFECT[option]) {
+    // Own entries only: MIMALLOC___PROTO__ or MIMALLOC_CONSTRUCTOR is an unknown option, not a prototype's.
+    const legacyOf = ownEntry(LEGACY, option), notModelled = ownEntry(NOT_MODELLED, option);
+    if (legacyOf !== undefined) { legacy.push({ option: legacyOf, value, word }); continue; }
+    if (notModelled !== undefined) throw new UsageError(`--env ${name}: ${notModelled} by the mimalloc policy`);
+    if (ownEntry(MODELLED, option) === undefined && ownEntry(NO_EFFECT, option) === undefined) {
       throw new UsageError(`--env ${name}: mimalloc 2.0.9 has no option '${option}' (modelled: ${Object.keys(MODELLED).map((o) => `MIMALLOC_${o.toUpperCase()}`).join(', ')})`);
     }
     if (seen.has(option)) { ignored.push({ setting: word, reason: 'set earlier: mimalloc takes the first one in the environment' }); continue; }

@@ -31,6 +31,7 @@ export const spec = registerPolicy({
   envNames: 'MIMALLOC_DECOMMIT_DELAY, MIMALLOC_SEGMENT_DECOMMIT_DELAY, MIMALLOC_ALLOW_DECOMMIT, MIMALLOC_EAGER_COMMIT, MIMALLOC_PAGE_RESET\n' +
     '                           (and MIMALLOC_DECOMMIT_EXTEND_DELAY) as mimalloc 2.0.9 reads them',
   trimName: 'mi_collect(true)',
+  preload: { library: '/usr/lib/x86_64-linux-gnu/libmimalloc.so.2', variants: [[], ['MIMALLOC_DECOMMIT_DELAY=0']] },
   validate: (v) => {
     for (const flag of ['allow_decommit', 'eager_commit', 'page_reset']) {
       if (v[flag] !== 0 && v[flag] !== 1) return `${flag} ${v[flag]} must be 0 or 1`;

@@ -28,5 +28,6 @@ export const spec = registerPolicy({
   readEnv: (text) => parseTcmallocEnv(text),
   envNames: 'TCMALLOC_RELEASE_RATE, TCMALLOC_AGGRESSIVE_DECOMMIT, TCMALLOC_MAX_TOTAL_THREAD_CACHE_BYTES as gperftools 2.10 reads them',
   trimName: 'MallocExtension::ReleaseFreeMemory()',
+  preload: { library: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4', variants: [[], ['TCMALLOC_AGGRESSIVE_DECOMMIT=true']] },
   validate: (v) => (v.aggressive_decommit !== 0 && v.aggressive_decommit !== 1 ? `aggressive_decommit ${v.aggressive_decommit} must be 0 or 1` : undefined),
 });

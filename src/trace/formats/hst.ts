@@ -251,22 +251,22 @@ export class HstWriter implements EventSink {
 // ---------------------------------------------------------------- reader
 
 const READER_STATE_HEADER = 0;
-const READER_STATE_RECORDS = 1;
+export const READER_STATE_RECORDS = 1;
 const READER_STATE_TRAILER = 2;
 const READER_STATE_DONE = 3;
 
 /** Thrown when a record runs past the end of the input; parse() turns it into an error or, under --lenient, the end. */
-class TruncatedRecord {
+export class TruncatedRecord {
   constructor(readonly recordStart: number) {}
 }
 
 /** A decoded value for a message. */
-function shown(v: number): string {
+export function shown(v: number): string {
   return v === VARINT_TOO_LARGE ? '2^53 or more' : String(v);
 }
 
 /** What --lenient lets through, counted; each becomes one note. */
-interface Tolerated {
+export interface Tolerated {
   nonCanonicalVarints: number;
   headerProblems: string[];
   checksum: string | undefined;
@@ -275,10 +275,10 @@ interface Tolerated {
 
 export class HstParser implements TraceParser {
   private carry: Buffer | null = null;
-  private state = READER_STATE_HEADER;
+  protected state = READER_STATE_HEADER;
   /** Bytes consumed before the current buffer, for error offsets. */
-  private consumed = 0;
-  private readonly ledger: Ledger;
+  protected consumed = 0;
+  protected readonly ledger: Ledger;
   private readonly labelMap: number[] = [];
   private readonly callerMap: number[] = [];
   sourceFormat: FormatName | 'unknown' = 'unknown';
@@ -288,18 +288,18 @@ export class HstParser implements TraceParser {
   private declaredEvents = 0;
   private crc = 0;
   private nextPos = 0;
-  private readonly tolerated: Tolerated = { nonCanonicalVarints: 0, headerProblems: [], checksum: undefined, eventCount: undefined };
+  protected readonly tolerated: Tolerated = { nonCanonicalVarints: 0, headerProblems: [], checksum: undefined, eventCount: undefined };
 
-  constructor(private readonly ctx: ParserContext) {
+  constructor(protected readonly ctx: ParserContext) {
     this.ledger = ctx.ledger;
   }
 
-  private fail(message: string, offset: number, hint = ''): never {
+  protected fail(message: string, offset: number, hint = ''): never {
     throw new InputError(`${message} at byte offset ${offset}${hint}`, this.ctx.file);
   }
 
   /** A problem --lenient may count instead of stopping at. */
-  private problem(message: string, offset: number, count: (t: Tolerated) => void): void {
+  protected problem(message: string, offset: number, count: (t: Tolerated) => void): void {
     if (!this.ctx.lenient) this.fail(message, offset, ' (use --lenient to count such damage and read on)');
     count(this.tolerated);
   }
@@ -478,7 +478,7 @@ export class HstParser implements TraceParser {
    * The record loop of parse(): decodes records from `pos` and returns the position after the last
    * one, or -(start + 1) of a string record that must wait for more input.
    */
-  private records(buf: Buffer, pos: number, n: number, safeEnd: number, atEnd: boolean): number {
+  protected records(buf: Buffer, pos: number, n: number, safeEnd: number, atEnd: boolean): number {
     const ledger = this.ledger;
     while (this.state === READER_STATE_RECORDS && (pos < safeEnd || (atEnd && pos < n))) {
       const recordStart = pos;
@@ -609,7 +609,7 @@ export class HstParser implements TraceParser {
     if (this.version >= HST_VERSION && to > from) this.crc = crc32(buf.subarray(from, to), this.crc);
   }
 
-  private end(count: number, recordStart: number): void {
+  protected end(count: number, recordStart: number): void {
     if (count !== this.ledger.events) {
       this.fail(`END record says ${count} events but the file holds ${this.ledger.events}`, this.consumed + recordStart);
     }

@@ -243,9 +243,8 @@ async function run(): Promise<void> {
     return;
   }
   current = { runId, request };
-  // Busy from the click on: the previous run's state ('cancelled', 'done') must not show while the
-  // worker answers platformOf, and Run cannot be pressed twice meanwhile.
-  setState('loading', 'Starting…');
+  // Running from the click on: the state never shows the previous run's end while the worker answers.
+  setState('running', 'Starting…');
   try {
     current.view = await api.platformOf(request);
   } catch (err) {

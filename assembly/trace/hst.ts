@@ -1,0 +1,519 @@
+// === .hst records decoded inside WASM ===
+//
+// The host's reader (src/trace/formats/hst.ts HstParser) keeps the header, the chunking, the
+// checksum, the trailer and every message; its WASM variant (src/trace/formats/hst-wasm.ts) copies
+// each run of record bytes into the input buffer here and calls hstRecords. The records are decoded
+// here, checked, kept in the trace ledger (trace/ledger.ts) and turned into op records for heap 0
+// in the output buffer, which the host copies into its op batches. The host is called back (the
+// call returns a code, the host answers and calls hstResume) only for what it keeps: strings
+// (labels, callers), thread ids, the END record, a full output buffer, and errors (a code, the
+// record's offset and its values; the host writes the message). The rules and the order of the
+// checks are those of the host reader's record loop, which stays as the reference:
+// test/trace/hst-wasm.test.ts runs both on the same bytes, valid and damaged.
+
+import { resize } from "../mem";
+import { Op } from "../abi";
+import * as L from "./ledger";
+import {
+  born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
+  MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
+} from "./ledger";
+
+// Record opcodes (src/trace/formats/hst.ts OP_*).
+const OP_ALLOC: u32 = 0x01;
+const OP_CALLOC: u32 = 0x02;
+const OP_ALIGNED: u32 = 0x03;
+const OP_REALLOC: u32 = 0x04;
+const OP_FREE: u32 = 0x05;
+const OP_SKIP: u32 = 0x06;
+const OP_MARK: u32 = 0x07;
+const OP_TICK: u32 = 0x08;
+const OP_THREAD: u32 = 0x09;
+const OP_DEF_LABEL: u32 = 0x0a;
+const OP_DEF_CALLER: u32 = 0x0b;
+const OP_UNTRACED_REALLOC: u32 = 0x0c;
+const OP_IMPLICIT_FREE: u32 = 0x0d;
+const OP_THREAD_END: u32 = 0x0e;
+const OP_END: u32 = 0x0f;
+const OP_HAS_CALLER: u32 = 0x80;
+
+const MAX_VARINT_BYTES: i32 = 10;
+const LAST_VARINT_BYTE_MAX: u32 = 1;
+const MAX_STRING_BYTES: u64 = 1 << 20;               // src/trace/lines.ts MAX_LINE_BYTES
+const TWO_POW_53: u64 = 1 << 53;                      // first integer a JavaScript number cannot hold exactly
+const MAX_LABELS: u32 = 0x10000;                      // a MARK op keeps its label index in 16 bits
+const FREE_IMPLICIT: u32 = 1;                         // abi.ts FREE arg bit 0
+/** Most ops one record emits (an implicit free and an allocation). */
+const MAX_OPS_PER_RECORD: i32 = 2;
+
+// What hstRecords and hstResume return (src/trace/formats/hst-wasm.ts mirrors these).
+export const R_DONE: i32 = 0;        // no record left to start before the safe end; hstPos() = next
+export const R_WAIT: i32 = 1;        // a string runs past the input: hstPos() = its record's start
+export const R_TRUNCATED: i32 = 2;   // the last record runs past the end of input: hstPos() = its start
+export const R_LABEL: i32 = 3;       // a label string at hstRecordStart()..+hstValue(): answer hstLabel()
+export const R_CALLER: i32 = 4;      // a caller string at hstRecordStart()..+hstValue(): answer hstCaller()
+export const R_THREAD: i32 = 5;      // thread switch to hstValue() (its op is out): answer hstSetRow()
+export const R_THREAD_END: i32 = 6;  // thread hstValue() ended (its op is out): answer hstRowEnd()
+export const R_END: i32 = 7;         // END record with count hstValue(), at hstRecordStart(); decoding stops
+export const R_FULL: i32 = 8;        // the output buffer is full: take the ops, resume
+export const R_ERROR: i32 = 9;       // hstError() at hstRecordStart(), values hstValue(), hstValue2()
+
+// Error codes (messages on the host).
+export const E_OPCODE: i32 = 1;          // value = opcode byte
+export const E_VARINT_64: i32 = 2;
+export const E_NON_CANONICAL: i32 = 3;
+export const E_ALIGN: i32 = 4;           // value = alignment
+export const E_CALLER: i32 = 5;          // value = caller index
+export const E_ID_LARGE: i32 = 6;        // value = id
+export const E_REALLOC_ZERO: i32 = 7;
+export const E_UNTRACED: i32 = 8;        // value = id
+export const E_IMPLICIT: i32 = 9;        // value = id
+export const E_SKIP_REASON: i32 = 10;    // value = reason
+export const E_LABEL: i32 = 11;          // value = label index
+export const E_TICK: i32 = 12;
+export const E_THREAD: i32 = 13;
+export const E_STRING_LONG: i32 = 14;    // value = length
+export const E_TOO_MANY_LABELS: i32 = 15;
+
+let inBuf: usize = 0;
+let inCap: i32 = 0;
+let n: i32 = 0;
+let safeEnd: i32 = 0;
+let atEnd: bool = false;
+let pos: i32 = 0;
+let lenient: bool = false;
+let recordStart: i32 = 0;
+let value: u64 = 0;
+let value2: u64 = 0;
+let errCode: i32 = 0;
+let nonCanonical: u64 = 0;
+
+let outBuf: usize = 0;
+let outCap: i32 = 0;
+let nOps: i32 = 0;
+
+let labelMap: usize = 0;
+let labelCount: u32 = 0;
+let labelCap: u32 = 0;
+let callerMap: usize = 0;
+let callerCount: u32 = 0;
+let callerCap: u32 = 0;
+
+// ---------------------------------------------------------------- host interface
+
+/** Starts a trace: every record, count and string map forgotten; `outOps` = output buffer size. */
+export function hstBegin(isLenient: i32, outOps: i32): void {
+  ledgerReset();
+  lenient = isLenient != 0;
+  if (outOps > outCap) { outBuf = resize(outBuf, <usize>outOps << 4); outCap = outOps; }
+  nOps = 0; labelCount = 0; callerCount = 0; nonCanonical = 0; errCode = 0;
+}
+
+/** The input buffer, made room for `bytes`; the host writes the record bytes to decode there. */
+export function hstInput(bytes: i32): usize {
+  if (bytes > inCap) { inBuf = resize(inBuf, <usize>bytes); inCap = bytes; }
+  return inBuf;
+}
+
+/** Decodes input [0, count) (`safe`: no fixed-field record starts at or after it unless `last`). */
+export function hstRecords(count: i32, safe: i32, last: i32): i32 {
+  n = count; safeEnd = safe; atEnd = last != 0; pos = 0;
+  return hstResume();
+}
+
+/** Goes on after a call back was answered. */
+export function hstResume(): i32 {
+  nOps = 0;
+  return records();
+}
+
+export function hstOut(): usize { return outBuf; }
+
+let scratch: usize = 0;
+let scratchCap: i32 = 0;
+/** A buffer of at least `bytes` for what the host reads out (counts, live blocks). */
+export function hstScratch(bytes: i32): usize {
+  if (bytes > scratchCap) { scratch = resize(scratch, <usize>bytes); scratchCap = bytes; }
+  return scratch;
+}
+export function hstOutOps(): i32 { return nOps; }
+export function hstPos(): i32 { return pos; }
+export function hstRecordStart(): i32 { return recordStart; }
+export function hstValue(): f64 { return <f64>value; }
+export function hstValue2(): f64 { return <f64>value2; }
+export function hstError(): i32 { return errCode; }
+export function hstNonCanonical(): f64 { return <f64>nonCanonical; }
+
+/** The label just defined is the ledger's label `index`. */
+export function hstLabel(index: i32): void {
+  if (labelCount == labelCap) { labelCap = labelCap ? labelCap * 2 : 64; labelMap = resize(labelMap, <usize>labelCap << 2); }
+  store<i32>(labelMap + (<usize>labelCount << 2), index);
+  labelCount++;
+}
+
+/** The caller just defined is the ledger's caller `index`. */
+export function hstCaller(index: i32): void {
+  if (callerCount == callerCap) { callerCap = callerCap ? callerCap * 2 : 256; callerMap = resize(callerMap, <usize>callerCap << 2); }
+  store<i32>(callerMap + (<usize>callerCount << 2), index);
+  callerCount++;
+}
+
+/** A new thread row (the host's thread id table grows beside it). */
+export function hstNewRow(): i32 { return newRow(); }
+/** Rows made so far (here: the implicit thread 0's). */
+export function hstRowCount(): i32 { return L.rowCount; }
+/** Thread id 0's row is `r` (made by the host). */
+export function hstZeroRow(r: i32): void { L.zeroRow = r; }
+/** The next events come from the thread of row `r`. */
+export function hstSetRow(r: i32): void { L.currentRow = r; }
+/** The thread of row `r` ended once more. */
+export function hstRowEnd(r: i32): void { const p = rowAt(r) + ROW_ENDS; store<f64>(p, load<f64>(p) + 1); }
+/** Address of row 0 (rows are contiguous, hstRowBytes() each). */
+export function hstRows(): usize { return rowAt(0); }
+export function hstRowBytes(): i32 { return <i32>L.ROW_BYTES; }
+
+/** The ledger's counts as f64 slots at `out` (order: COUNT_SLOTS in src/trace/formats/hst-wasm.ts). */
+export function hstCounts(out: usize): void {
+  store<f64>(out, <f64>L.events);
+  store<f64>(out, <f64>L.allocs, 8);
+  store<f64>(out, <f64>L.callocs, 16);
+  store<f64>(out, <f64>L.alignedAllocs, 24);
+  store<f64>(out, <f64>L.reallocs, 32);
+  store<f64>(out, <f64>L.untracedReallocs, 40);
+  store<f64>(out, <f64>L.frees, 48);
+  store<f64>(out, <f64>L.implicitFrees, 56);
+  store<f64>(out, <f64>L.marks, 64);
+  store<f64>(out, <f64>L.ticks, 72);
+  store<f64>(out, <f64>L.liveBlocks, 80);
+  store<f64>(out, <f64>L.liveBytes, 88);
+  store<f64>(out, <f64>L.peakLiveBytes, 96);
+  store<f64>(out, <f64>L.peakEvent, 104);
+  store<f64>(out, <f64>L.idHighWater, 112);
+  store<f64>(out, <f64>L.oversizeRequests, 120);
+  for (let r: u32 = 0; r < SKIP_REASON_COUNT; r++) store<f64>(out + 128 + (<usize>r << 3), <f64>load<u64>(L.skips + (<usize>r << 3)));
+}
+/** Bytes hstCounts writes. */
+export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8; }
+
+// ---------------------------------------------------------------- decoding
+
+// @ts-ignore: decorator
+@inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
+  const p = outBuf + (<usize>nOps << 4);
+  store<u32>(p, opcode | (arg << 16));   // heap 0
+  store<u32>(p, id, 4);
+  store<u64>(p, size, 8);
+  nOps++;
+}
+
+function fail(code: i32, v: u64): i32 {
+  errCode = code; value = v;
+  return R_ERROR;
+}
+
+// Set by varint(): the position after it, or why it failed.
+let vEnd: i32 = 0;
+const V_OK: i32 = 0;
+const V_TRUNCATED: i32 = 1;
+const V_FAILED: i32 = 2;   // errCode set
+let vStatus: i32 = V_OK;
+
+// One varint at `p` (src/trace/formats/hst.ts HstParser.varint): its value; vEnd, vStatus.
+function varint(p: i32): u64 {
+  let v: u64 = 0;
+  for (let i = 0; ; i++) {
+    if (p >= n) { vStatus = V_TRUNCATED; return 0; }
+    const b = <u32>load<u8>(inBuf + <usize>p);
+    p++;
+    if (i == MAX_VARINT_BYTES - 1 && b > LAST_VARINT_BYTE_MAX) { fail(E_VARINT_64, 0); vStatus = V_FAILED; return 0; }
+    v |= <u64>(b & 0x7F) << <u64>(7 * i);
+    if (b < 0x80) {
+      if (b == 0 && i > 0) {
+        if (!lenient) { fail(E_NON_CANONICAL, 0); vStatus = V_FAILED; return 0; }
+        nonCanonical++;
+      }
+      vEnd = p;
+      vStatus = V_OK;
+      return v;
+    }
+  }
+  return 0; // not reached: the tenth byte ends the loop
+}
+
+// @ts-ignore: decorator
+@inline function isPowerOfTwo(v: u64): bool { return v != 0 && (v & (v - 1)) == 0; }
+
+// A new block at `id` (fits checked): an allocation into a live id frees the older block first.
+// @ts-ignore: decorator
+@inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool): void {
+  if (isLive(id)) { implicitFreed(id); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
+  born(id, size, caller, asRealloc);
+}
+
+// An untraced realloc of `id` (not live): an allocation of the new size, counted as a realloc.
+function untraced(id: u32, size: u64, caller: i32): void {
+  if (!fits(size, 1)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
+  L.reallocs++;
+  L.untracedReallocs++;
+  newBlock(id, size, caller, true);
+  emit(<u32>Op.ALLOC, 0, id, size);
+}
+
+// ---------------------------------------------------------------- staging
+//
+// The ledger's per-id record is a cache miss for most events of a long trace (ids spread over tens
+// of megabytes). The common records (alloc, calloc, realloc, free, skip with canonical varints and
+// fields the ledger does not judge) are decoded STAGE at a time first, then applied in order while
+// the record STAGE_AHEAD places further on is read early, so its miss overlaps the work between.
+// A record that is anything else ends the run of staged ones and goes through the general path
+// below (after the staged ones are applied), so order and every check stay as they were.
+
+const STAGE: i32 = 32;
+const STAGE_AHEAD: i32 = 8;          // records ahead read early (the engine's LOOKAHEAD, engine.ts)
+const ST_BYTES: usize = 24;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position
+const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
+const aheadSink = memory.data(8);
+/** Longest varint staged: values below 2^56 (a longer one takes the general path). */
+const STAGE_VARINT_BYTES: i32 = 8;
+
+let sv: u64 = 0;
+// A canonical varint at `p` wholly before `n`: the position after it (value in sv), or -1.
+// @ts-ignore: decorator
+@inline function stageVarint(p: i32): i32 {
+  let b = <u32>load<u8>(inBuf + <usize>p);
+  if (b < 0x80) { sv = <u64>b; return p + 1; }
+  let v: u64 = <u64>(b & 0x7F);
+  for (let i = 1; i < STAGE_VARINT_BYTES; i++) {
+    if (p + i >= n) return -1;
+    b = <u32>load<u8>(inBuf + <usize>(p + i));
+    v |= <u64>(b & 0x7F) << <u64>(7 * i);
+    if (b < 0x80) {
+      if (b == 0) return -1; // non-canonical: the general path counts or refuses it
+      sv = v;
+      return p + i + 1;
+    }
+  }
+  return -1;
+}
+
+// Decodes up to STAGE common records from pos; returns how many.
+function stage(): i32 {
+  let k = 0;
+  let p = pos;
+  while (k < STAGE && (p < safeEnd || (atEnd && p < n))) {
+    const opByte = <u32>load<u8>(inBuf + <usize>p);
+    const op = opByte & ~OP_HAS_CALLER;
+    if (op < OP_ALLOC || op > OP_SKIP || op == OP_ALIGNED) break;
+    if ((opByte & OP_HAS_CALLER) != 0 && op > OP_REALLOC) break;
+    if (p + 1 >= n) break;
+    let q = stageVarint(p + 1);
+    if (q < 0) break;
+    const a = sv;
+    let size: u64 = 0;
+    let caller = NO_CALLER;
+    if (op <= OP_REALLOC) {
+      if (a > MAX_BLOCK_ID || q >= n) break;
+      q = stageVarint(q);
+      if (q < 0) break;
+      size = sv;
+      if (op == OP_REALLOC && size == 0) break;
+      if (opByte & OP_HAS_CALLER) {
+        if (q >= n) break;
+        q = stageVarint(q);
+        if (q < 0 || sv >= <u64>callerCount) break;
+        caller = load<i32>(callerMap + (<usize>sv << 2));
+      }
+    } else if (op == OP_FREE) {
+      if (a > MAX_BLOCK_ID) break;
+    } else if (a >= <u64>SKIP_REASON_COUNT) break;
+    const e = staged + <usize>k * ST_BYTES;
+    store<u32>(e, op);
+    store<u32>(e, <u32>a, 4);
+    store<u64>(e, size, 8);
+    store<i32>(e, caller, 16);
+    store<i32>(e, q, 20);
+    p = q;
+    k++;
+  }
+  return k;
+}
+
+// Applies staged records [0, k) as the general path would.
+function applyStaged(k: i32): void {
+  for (let i = 0; i < k; i++) {
+    if (i + STAGE_AHEAD < k) {
+      const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
+      if (load<u32>(ahead) != OP_SKIP) store<u8>(aheadSink, <u8>isLive(<u64>load<u32>(ahead, 4)));
+    }
+    const e = staged + <usize>i * ST_BYTES;
+    const op = load<u32>(e);
+    const id = load<u32>(e, 4);
+    const size = load<u64>(e, 8);
+    const caller = load<i32>(e, 16);
+    recordStart = pos;
+    pos = load<i32>(e, 20);
+    if (op == OP_FREE) {
+      if (isLive(id)) { emit(<u32>Op.FREE, 0, id, 0); freed(id); }
+      else { skipped(wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
+    } else if (op == OP_SKIP) {
+      skipped(id);
+      emit(<u32>Op.SKIP, 0, 0, 1);
+    } else if (op == OP_REALLOC) realloc(id, size, caller);
+    else allocation(op, id, size, 1, caller);
+  }
+}
+
+// A REALLOC record of `id` (<= MAX_BLOCK_ID), size > 0.
+// @ts-ignore: decorator
+@inline function realloc(id: u32, size: u64, caller: i32): void {
+  // A never-seen id is an untraced realloc.
+  if (isLive(id)) {
+    if (!fitsResize(id, size)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); }
+    else { L.reallocs++; emit(<u32>Op.REALLOC, 0, id, size); resized(id, size, caller); }
+  } else if (wasFreed(id)) {
+    skipped(SKIP_DOUBLE_FREE);
+    emit(<u32>Op.SKIP, 0, 0, 1);
+  } else untraced(id, size, caller);
+}
+
+// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID).
+// @ts-ignore: decorator
+@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32): void {
+  if (!fits(size, align)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
+  if (op == OP_ALLOC) { L.allocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALLOC, 0, id, size); }
+  else if (op == OP_CALLOC) { L.callocs++; newBlock(id, size, caller, false); emit(<u32>Op.CALLOC, 0, id, size); }
+  else { L.alignedAllocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALIGNED_ALLOC, <u32>ctz(align), id, size); }
+}
+
+// The record loop: the host reader's `records`, record for record.
+function records(): i32 {
+  const buf = inBuf;
+  while (pos < safeEnd || (atEnd && pos < n)) {
+    if (nOps > outCap - MAX_OPS_PER_RECORD * STAGE) return R_FULL;
+    const k = stage();
+    if (k > 0) { applyStaged(k); continue; }
+    recordStart = pos;
+    const opByte = <u32>load<u8>(buf + <usize>pos);
+    let p = pos + 1;
+    const op = opByte & ~OP_HAS_CALLER;
+    if ((opByte & OP_HAS_CALLER) != 0 && (op < OP_ALLOC || op > OP_REALLOC) && op != OP_UNTRACED_REALLOC) {
+      return fail(E_OPCODE, <u64>opByte);
+    }
+    // First field, inline for the one-byte case.
+    let a: u64;
+    const a0 = p < n ? <u32>load<u8>(buf + <usize>p) : 0x80;
+    if (a0 < 0x80) { a = <u64>a0; p++; }
+    else {
+      a = varint(p);
+      if (vStatus != V_OK) return vStatus == V_TRUNCATED ? R_TRUNCATED : R_ERROR;
+      p = vEnd;
+    }
+    if ((op >= OP_ALLOC && op <= OP_REALLOC) || op == OP_UNTRACED_REALLOC) {
+      // id = a; then size, [align], [caller]
+      let size: u64;
+      const s0 = p < n ? <u32>load<u8>(buf + <usize>p) : 0x80;
+      if (s0 < 0x80) { size = <u64>s0; p++; }
+      else {
+        size = varint(p);
+        if (vStatus != V_OK) return vStatus == V_TRUNCATED ? R_TRUNCATED : R_ERROR;
+        p = vEnd;
+      }
+      let align: u64 = 1;
+      if (op == OP_ALIGNED) {
+        align = varint(p);
+        if (vStatus != V_OK) return vStatus == V_TRUNCATED ? R_TRUNCATED : R_ERROR;
+        p = vEnd;
+        // A power of two (any size: the ledger refuses what no architecture can align to).
+        if (!(align >= TWO_POW_53 || isPowerOfTwo(align))) return fail(E_ALIGN, align);
+      }
+      let caller = NO_CALLER;
+      if (opByte & OP_HAS_CALLER) {
+        const index = varint(p);
+        if (vStatus != V_OK) return vStatus == V_TRUNCATED ? R_TRUNCATED : R_ERROR;
+        p = vEnd;
+        if (index >= <u64>callerCount) return fail(E_CALLER, index);
+        caller = load<i32>(callerMap + (<usize>index << 2));
+      }
+      if (a > MAX_BLOCK_ID) return fail(E_ID_LARGE, a);
+      const id = <u32>a;
+      if (op == OP_REALLOC) {
+        if (size == 0) return fail(E_REALLOC_ZERO, 0);
+        pos = p;
+        realloc(id, size, caller);
+        continue;
+      }
+      if (op == OP_UNTRACED_REALLOC) {
+        if (isLive(id) || size == 0) return fail(E_UNTRACED, a);
+        pos = p;
+        untraced(id, size, caller);
+        continue;
+      }
+      pos = p;
+      allocation(op, id, size, align, caller);
+      continue;
+    }
+    switch (op) {
+      case OP_FREE: {
+        pos = p;
+        if (isLive(a)) { emit(<u32>Op.FREE, 0, <u32>a, 0); freed(<u32>a); }
+        else { skipped(wasFreed(a) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
+        break;
+      }
+      case OP_IMPLICIT_FREE: {
+        if (!isLive(a)) return fail(E_IMPLICIT, a);
+        pos = p;
+        emit(<u32>Op.FREE, FREE_IMPLICIT, <u32>a, 0);
+        implicitFreed(<u32>a);
+        break;
+      }
+      case OP_SKIP: {
+        if (a >= <u64>SKIP_REASON_COUNT) return fail(E_SKIP_REASON, a);
+        pos = p;
+        skipped(<u32>a);
+        emit(<u32>Op.SKIP, 0, 0, 1);
+        break;
+      }
+      case OP_MARK: {
+        if (a >= <u64>labelCount) return fail(E_LABEL, a);
+        const label = <u32>load<i32>(labelMap + (<usize>a << 2));
+        L.marks++;
+        if (label >= MAX_LABELS) return fail(E_TOO_MANY_LABELS, 0);
+        pos = p;
+        emit(<u32>Op.MARK, label, 0, 0);
+        break;
+      }
+      case OP_TICK: {
+        if (a >= TWO_POW_53) return fail(E_TICK, 0);
+        pos = p;
+        L.ticks++;
+        emit(<u32>Op.TICK, 0, 0, a);
+        break;
+      }
+      case OP_THREAD:
+      case OP_THREAD_END: {
+        if (a >= TWO_POW_53) return fail(E_THREAD, 0);
+        pos = p;
+        value = a;
+        emit(op == OP_THREAD ? <u32>Op.THREAD : <u32>Op.THREAD_END, 0, 0, a);
+        return op == OP_THREAD ? R_THREAD : R_THREAD_END;
+      }
+      case OP_DEF_LABEL:
+      case OP_DEF_CALLER: {
+        if (a > MAX_STRING_BYTES) return fail(E_STRING_LONG, a);
+        if (<u64>p + a > <u64>n) return atEnd ? R_TRUNCATED : R_WAIT;
+        value = a;
+        pos = p + <i32>a;
+        recordStart = p; // the string's first byte, for the host
+        return op == OP_DEF_LABEL ? R_LABEL : R_CALLER;
+      }
+      case OP_END: {
+        pos = p;
+        value = a;
+        return R_END;
+      }
+      default:
+        return fail(E_OPCODE, <u64>opByte);
+    }
+  }
+  return R_DONE;
+}

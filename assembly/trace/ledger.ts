@@ -1,0 +1,308 @@
+// === Trace ledger, inside WASM ===
+//
+// What src/trace/ledger.ts keeps for a trace read on the host, kept here for `.hst` records
+// decoded in WASM (trace/hst.ts): one record per block id, the running counts every report uses,
+// and one row of counts per thread of the trace. The rules are the host ledger's, step for step
+// (test/trace/hst-wasm.test.ts holds the two to the same results): an allocation larger than
+// MAX_REQUEST_BYTES, or one that would take the live bytes beyond it, is a failed allocation (a
+// skip) counted as oversize; an allocation into a live id frees the older block first (an
+// implicit free, not an event); events are numbered from 1.
+//
+// ╒═══ id record (24 bytes) ═════════════════════════════════════════════════════════════╕
+// │ 0 u64 requested bytes (below 2^48), state in its top byte (0 unused, 1 live, 2 freed)  │
+// │ 8 u64 birth event │ 16 i32 caller (ledger index, -1 none) │ 20 i32 thread row           │
+// ╘══════════════════════════════════════════════════════════════════════════════════════╛
+// (24 bytes, not 32: a replay's ledger is fresh memory, and each page of it first touched costs
+// a page fault in a cold process.)
+// Records live in pages of PAGE_IDS ids, made when an id of their range is first used, under a
+// directory covering every id up to MAX_BLOCK_ID: memory follows the id ranges in use, never the
+// largest id alone (the host ledger's bound, docs/trace-format.md).
+//
+// Thread rows (ROW_BYTES each, f64 counts: the host reads them as they are) are made by the host
+// (one per thread id it sees) and, for the implicit thread 0 of a trace that names no thread
+// before its first event, here (the host learns that row's id from rowCount()).
+
+import { resize } from "../mem";
+
+export const MAX_BLOCK_ID: u64 = (1 << 27) - 1;       // src/trace/ledger.ts MAX_BLOCK_ID
+export const MAX_REQUEST_BYTES: u64 = 1 << 47;        // x64's user space (vm/constants.ts USER_HIGH_X64)
+export const NO_CALLER: i32 = -1;                     // src/trace/events.ts NO_CALLER
+
+// Why an allocator call produced no heap operation (src/trace/events.ts SKIP_*).
+export const SKIP_UNMATCHED_FREE: u32 = 0;
+export const SKIP_UNMATCHED_REALLOC: u32 = 1;
+export const SKIP_DOUBLE_FREE: u32 = 2;
+export const SKIP_FAILED_ALLOC: u32 = 3;
+export const SKIP_REASON_COUNT: u32 = 6;
+
+const STATE_LIVE: u64 = 1;
+const STATE_FREED: u64 = 2;
+const STATE_SHIFT: u64 = 56;
+const SIZE_MASK: u64 = (1 << STATE_SHIFT) - 1;
+const REC_BYTES: usize = 24;
+const REC_SIZE: usize = 0;
+const REC_BIRTH: usize = 8;
+const REC_CALLER: usize = 16;
+const REC_ROW: usize = 20;
+
+// @ts-ignore: decorator
+@inline function stateAt(r: usize): u64 { return load<u64>(r, REC_SIZE) >> STATE_SHIFT; }
+// @ts-ignore: decorator
+@inline function sizeAt(r: usize): u64 { return load<u64>(r, REC_SIZE) & SIZE_MASK; }
+// @ts-ignore: decorator
+@inline function setRecord(r: usize, size: u64, state: u64): void { store<u64>(r, size | (state << STATE_SHIFT), REC_SIZE); }
+const PAGE_SHIFT: u32 = 12;
+const PAGE_IDS: u32 = 1 << PAGE_SHIFT;
+const PAGE_MASK: u32 = PAGE_IDS - 1;
+const PAGE_BYTES: usize = <usize>PAGE_IDS * REC_BYTES;
+const PAGES: u32 = (<u32>MAX_BLOCK_ID >> PAGE_SHIFT) + 1;
+const directory = memory.data(<i32>PAGES * 4);        // page address per id range, 0 = none yet
+
+// Thread row: f64 counts, in the order of src/trace/ledger.ts ThreadCounts (less the thread id).
+export const ROW_EVENTS: usize = 0;
+export const ROW_ALLOCS: usize = 8;
+export const ROW_REALLOCS: usize = 16;
+export const ROW_FREES: usize = 24;
+export const ROW_LIVE_BLOCKS: usize = 32;
+export const ROW_LIVE_BYTES: usize = 40;
+export const ROW_PEAK_LIVE_BYTES: usize = 48;
+export const ROW_ENDS: usize = 56;
+export const ROW_BYTES: usize = 64;
+
+// Counts (read by the host through trace/hst.ts hstCounts).
+export let events: u64 = 0;
+export let allocs: u64 = 0;
+export let callocs: u64 = 0;
+export let alignedAllocs: u64 = 0;
+export let reallocs: u64 = 0;
+export let untracedReallocs: u64 = 0;
+export let frees: u64 = 0;
+export let implicitFrees: u64 = 0;
+export let marks: u64 = 0;
+export let ticks: u64 = 0;
+export let liveBlocks: u64 = 0;
+export let liveBytes: u64 = 0;
+export let peakLiveBytes: u64 = 0;
+export let peakEvent: u64 = 0;
+export let idHighWater: u64 = 0;
+export let oversizeRequests: u64 = 0;
+export const skips = memory.data(<i32>SKIP_REASON_COUNT * 8);
+
+let rows: usize = 0;
+let rowCap: i32 = 0;
+export let rowCount: i32 = 0;
+/** Row of the thread the next event comes from (-1: none named yet). */
+export let currentRow: i32 = -1;
+/** Row of thread id 0, once made (-1: none). */
+export let zeroRow: i32 = -1;
+
+// Forgets every record and count (a new trace in the same instance).
+export function ledgerReset(): void {
+  for (let i: u32 = 0; i < PAGES; i++) {
+    const p = load<usize>(directory + (<usize>i << 2));
+    if (p) { heap.free(p); store<usize>(directory + (<usize>i << 2), 0); }
+  }
+  events = 0; allocs = 0; callocs = 0; alignedAllocs = 0; reallocs = 0; untracedReallocs = 0; frees = 0;
+  implicitFrees = 0; marks = 0; ticks = 0; liveBlocks = 0; liveBytes = 0; peakLiveBytes = 0; peakEvent = 0;
+  idHighWater = 0; oversizeRequests = 0;
+  memory.fill(skips, 0, <usize>SKIP_REASON_COUNT * 8);
+  rowCount = 0; currentRow = -1; zeroRow = -1;
+}
+
+// ---------------------------------------------------------------- thread rows
+
+/** A new row of zero counts; its index. */
+export function newRow(): i32 {
+  if (rowCount == rowCap) {
+    rowCap = rowCap ? rowCap * 2 : 16;
+    rows = resize(rows, <usize>rowCap * ROW_BYTES);
+  }
+  memory.fill(rows + <usize>rowCount * ROW_BYTES, 0, ROW_BYTES);
+  return rowCount++;
+}
+
+/** Address of row `r`. */
+// @ts-ignore: decorator
+@inline export function rowAt(r: i32): usize { return rows + <usize>r * ROW_BYTES; }
+
+// @ts-ignore: decorator
+@inline function rowAdd(r: usize, field: usize, delta: f64): void { store<f64>(r + field, load<f64>(r + field) + delta); }
+
+// The current thread's row (the implicit thread 0 when the trace has named none).
+function row(): usize {
+  if (currentRow < 0) {
+    if (zeroRow < 0) zeroRow = newRow();
+    currentRow = zeroRow;
+  }
+  return rowAt(currentRow);
+}
+
+// @ts-ignore: decorator
+@inline function rowBytes(r: usize, delta: f64): void {
+  const v = load<f64>(r + ROW_LIVE_BYTES) + delta;
+  store<f64>(r + ROW_LIVE_BYTES, v);
+  if (v > load<f64>(r + ROW_PEAK_LIVE_BYTES)) store<f64>(r + ROW_PEAK_LIVE_BYTES, v);
+}
+
+// ---------------------------------------------------------------- id records
+
+// The record of `id` (any value), 0 when its page was never made.
+// @ts-ignore: decorator
+@inline function recordOf(id: u64): usize {
+  if (id > MAX_BLOCK_ID) return 0;
+  const p = load<usize>(directory + (<usize>(<u32>id >> PAGE_SHIFT) << 2));
+  return p ? p + <usize>(<u32>id & PAGE_MASK) * REC_BYTES : 0;
+}
+
+// The record of a valid id (<= MAX_BLOCK_ID), its page made if needed.
+function recordMade(id: u32): usize {
+  const slot = directory + (<usize>(id >> PAGE_SHIFT) << 2);
+  let p = load<usize>(slot);
+  if (!p) {
+    p = heap.alloc(PAGE_BYTES);
+    memory.fill(p, 0, PAGE_BYTES);
+    store<usize>(slot, p);
+  }
+  return p + <usize>(id & PAGE_MASK) * REC_BYTES;
+}
+
+// @ts-ignore: decorator
+@inline export function isLive(id: u64): bool { const r = recordOf(id); return r != 0 && stateAt(r) == STATE_LIVE; }
+// @ts-ignore: decorator
+@inline export function wasFreed(id: u64): bool { const r = recordOf(id); return r != 0 && stateAt(r) == STATE_FREED; }
+
+// False when an allocation of `size` (aligned to `align`) could not be served by any simulated
+// architecture, or would take the live bytes beyond the largest address space.
+// @ts-ignore: decorator
+@inline export function fits(size: u64, align: u64): bool {
+  return size <= MAX_REQUEST_BYTES && align <= MAX_REQUEST_BYTES && liveBytes + size <= MAX_REQUEST_BYTES;
+}
+// Like fits, for resizing live block `id` to `size`.
+// @ts-ignore: decorator
+@inline export function fitsResize(id: u32, size: u64): bool {
+  return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(recordOf(id)) + size <= MAX_REQUEST_BYTES;
+}
+
+// Frees live block `r` without an event (implicit free) or as one (free): the shared part.
+// @ts-ignore: decorator
+@inline function unlive(r: usize): void {
+  const size = sizeAt(r);
+  setRecord(r, size, STATE_FREED);
+  liveBlocks--;
+  liveBytes -= size;
+}
+
+// @ts-ignore: decorator
+@inline function ownerLoses(r: usize): void {
+  const owner = rowAt(load<i32>(r, REC_ROW));
+  rowAdd(owner, ROW_LIVE_BLOCKS, -1);
+  rowBytes(owner, -<f64>sizeAt(r));
+}
+
+/** Live block `id` freed because its id was handed out again (not an event). */
+export function implicitFreed(id: u32): void {
+  const r = recordOf(id);
+  implicitFrees++;
+  unlive(r);
+  ownerLoses(r);
+}
+
+/**
+ * A new live block (the caller checked fits and counted the call; `id` <= MAX_BLOCK_ID, not live:
+ * the caller made the implicit free first). `asRealloc`: an untraced realloc.
+ */
+export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
+  const r = recordMade(id);
+  if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
+  const e = ++events;
+  setRecord(r, size, STATE_LIVE);
+  store<u64>(r, e, REC_BIRTH);
+  store<i32>(r, caller, REC_CALLER);
+  liveBlocks++;
+  liveBytes += size;
+  if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
+  const t = row();
+  store<i32>(r, currentRow, REC_ROW);
+  rowAdd(t, ROW_EVENTS, 1);
+  rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
+  rowAdd(t, ROW_LIVE_BLOCKS, 1);
+  rowBytes(t, <f64>size);
+}
+
+/** Live block `id` resized (the caller checked fitsResize and counted the call). */
+export function resized(id: u32, size: u64, caller: i32): void {
+  const r = recordOf(id);
+  const e = ++events;
+  const t = row();
+  ownerLoses(r);
+  rowAdd(t, ROW_EVENTS, 1);
+  rowAdd(t, ROW_REALLOCS, 1);
+  rowAdd(t, ROW_LIVE_BLOCKS, 1);
+  rowBytes(t, <f64>size);
+  store<i32>(r, currentRow, REC_ROW);
+  liveBytes = liveBytes - sizeAt(r) + size;
+  setRecord(r, size, STATE_LIVE);
+  if (caller != NO_CALLER) store<i32>(r, caller, REC_CALLER);
+  if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
+}
+
+/** Live block `id` freed (one event). */
+export function freed(id: u32): void {
+  const r = recordOf(id);
+  frees++;
+  ++events;
+  unlive(r);
+  const t = row();
+  rowAdd(t, ROW_EVENTS, 1);
+  rowAdd(t, ROW_FREES, 1);
+  ownerLoses(r);
+}
+
+/** A call that changed nothing: one event. */
+export function skipped(reason: u32): void {
+  const p = skips + (<usize>reason << 3);
+  store<u64>(p, load<u64>(p) + 1);
+  ++events;
+  rowAdd(row(), ROW_EVENTS, 1);
+}
+
+/** An allocation no architecture can serve: a failed allocation, counted as oversize. */
+export function refused(): void {
+  oversizeRequests++;
+  skipped(SKIP_FAILED_ALLOC);
+}
+
+// ---------------------------------------------------------------- read by the host
+
+// Writes up to `max` live blocks with ids from `from` on, in id order, as (id, bytes, caller,
+// birth) f64 quadruples to `out`; returns how many were written. ledgerNextId() is where to go on.
+let nextId: u64 = 0;
+export function ledgerLive(from: u32, out: usize, max: i32): i32 {
+  let n = 0;
+  let id = <u64>from;
+  while (id < idHighWater && n < max) {
+    const page = load<usize>(directory + (<usize>(<u32>id >> PAGE_SHIFT) << 2));
+    if (!page) { id = ((id >> PAGE_SHIFT) + 1) << PAGE_SHIFT; continue; }
+    const r = page + <usize>(<u32>id & PAGE_MASK) * REC_BYTES;
+    if (stateAt(r) == STATE_LIVE) {
+      const o = out + (<usize>n << 5);
+      store<f64>(o, <f64>id);
+      store<f64>(o, <f64>sizeAt(r), 8);
+      store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
+      store<f64>(o, <f64>load<u64>(r, REC_BIRTH), 24);
+      n++;
+    }
+    id++;
+  }
+  nextId = id;
+  return n;
+}
+export function ledgerNextId(): u32 { return <u32>nextId; }
+
+// Pages of id records made (PAGE_BYTES each), for the memory bound.
+export function ledgerPages(): i32 {
+  let n = 0;
+  for (let i: u32 = 0; i < PAGES; i++) if (load<usize>(directory + (<usize>i << 2))) n++;
+  return n;
+}
+export function ledgerPageBytes(): i32 { return <i32>PAGE_BYTES; }

@@ -1,0 +1,309 @@
+// `.hst` replay with the record loop in WASM (assembly/trace/hst.ts). The host keeps what the
+// JavaScript reader keeps around its record loop (HstParser: the header, the chunking, the
+// checksum, the trailer, every message and --lenient note) and hands each run of record bytes to
+// the engine module, which decodes the records, keeps the ledger (per-id records, counts, thread
+// rows) and writes the op records of heap 0 that the replay's batches carry. The host is called
+// back only for strings (labels, callers), thread ids, the END record, a full output buffer and
+// errors, whose messages it writes as the JavaScript reader does, with the same byte offsets.
+//
+// The JavaScript reader stays the reference: test/trace/hst-wasm.test.ts gives both the same files
+// (every .hst of the tests, random valid and damaged ones, cut into chunks at random) and compares
+// the batches, the counts, the leak summary, the warnings and the errors.
+import { InputError } from '../../errors.js';
+import { instantiateEngine, type EngineExports } from '../../engine/load.js';
+import { Ledger, MAX_BLOCK_ID, type ThreadCounts } from '../ledger.js';
+import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown } from './hst.js';
+import type { ParserContext } from './parser.js';
+
+/** The engine module's exports for .hst decoding (assembly/trace/hst.ts). */
+interface HstExports extends EngineExports {
+  hstBegin(lenient: number, outOps: number): void;
+  hstInput(bytes: number): number;
+  hstRecords(count: number, safeEnd: number, last: number): number;
+  hstResume(): number;
+  hstOut(): number;
+  hstOutOps(): number;
+  hstPos(): number;
+  hstRecordStart(): number;
+  hstValue(): number;
+  hstValue2(): number;
+  hstError(): number;
+  hstNonCanonical(): number;
+  hstLabel(index: number): void;
+  hstCaller(index: number): void;
+  hstNewRow(): number;
+  hstRowCount(): number;
+  hstZeroRow(row: number): void;
+  hstSetRow(row: number): void;
+  hstRowEnd(row: number): void;
+  hstRows(): number;
+  hstRowBytes(): number;
+  hstCounts(out: number): void;
+  hstCountsBytes(): number;
+  ledgerLive(from: number, out: number, max: number): number;
+  ledgerNextId(): number;
+  ledgerPages(): number;
+  hstScratch(bytes: number): number;
+}
+
+// hstRecords / hstResume results (assembly/trace/hst.ts R_*).
+const R_DONE = 0;
+const R_WAIT = 1;
+const R_TRUNCATED = 2;
+const R_LABEL = 3;
+const R_CALLER = 4;
+const R_THREAD = 5;
+const R_THREAD_END = 6;
+const R_END = 7;
+const R_FULL = 8;
+const R_ERROR = 9;
+
+// Error codes (assembly/trace/hst.ts E_*).
+const E_OPCODE = 1;
+const E_VARINT_64 = 2;
+const E_NON_CANONICAL = 3;
+const E_ALIGN = 4;
+const E_CALLER = 5;
+const E_ID_LARGE = 6;
+const E_REALLOC_ZERO = 7;
+const E_UNTRACED = 8;
+const E_IMPLICIT = 9;
+const E_SKIP_REASON = 10;
+const E_LABEL = 11;
+const E_TICK = 12;
+const E_THREAD = 13;
+const E_STRING_LONG = 14;
+const E_TOO_MANY_LABELS = 15;
+
+/** The engine stores a mark's label index in 16 bits (replay.ts MAX_LABELS). */
+const MAX_LABELS = 0x10000;
+/** Op records the WASM side writes before the host takes them. */
+const OUT_OPS = 4096;
+const OP_WORDS = 4;
+/** Live blocks read from WASM per call (4 f64 each). */
+const LIVE_BATCH = 4096;
+const LIVE_SLOTS = 4;
+/** The first integer a JavaScript number cannot hold exactly: the JavaScript reader's "too large". */
+const TWO_POW_53 = 2 ** 53;
+
+/** A value from WASM (an exact u64 below 2^53, else rounded) as the JavaScript reader holds it. */
+function num(v: number): number {
+  return v >= TWO_POW_53 ? Infinity : v;
+}
+
+/** Where the op records go: the replay's writer (src/trace/replay.ts OpWriter). */
+export interface OpWordsSink {
+  /** Appends `count` op records from `words` (OP_WORDS each). */
+  appendWords(words: Uint32Array, count: number): void;
+}
+
+/** A Ledger whose per-id records, counts and thread rows live in WASM; `sync()` brings the counts over. */
+export class WasmLedger extends Ledger {
+  /** Thread id of each row (row order = first appearance, as the JavaScript ledger's). */
+  private readonly rowTids: number[] = [];
+  private readonly rowByTid = new Map<number, number>();
+
+  constructor(readonly wasm: HstExports) {
+    super(null);
+  }
+
+  /** Copies the WASM ledger's counts into this object's fields. */
+  sync(): void {
+    const w = this.wasm;
+    const at = w.hstScratch(w.hstCountsBytes());
+    w.hstCounts(at);
+    const c = new Float64Array(w.memory.buffer, at, w.hstCountsBytes() / 8);
+    this.events = c[0]!;
+    this.allocs = c[1]!;
+    this.callocs = c[2]!;
+    this.alignedAllocs = c[3]!;
+    this.reallocs = c[4]!;
+    this.untracedReallocs = c[5]!;
+    this.frees = c[6]!;
+    this.implicitFrees = c[7]!;
+    this.marks = c[8]!;
+    this.ticks = c[9]!;
+    this.liveBlocks = c[10]!;
+    this.liveBytes = c[11]!;
+    this.peakLiveBytes = c[12]!;
+    this.peakEvent = c[13]!;
+    this.idHighWater = c[14]!;
+    this.input.oversizeRequests = c[15]!;
+    for (let r = 0; r < this.skips.length; r++) this.skips[r] = c[16 + r]!;
+  }
+
+  /** Rows WASM made itself belong to thread 0 (events before any thread record). */
+  private syncRows(): void {
+    while (this.rowTids.length < this.wasm.hstRowCount()) {
+      this.rowByTid.set(0, this.rowTids.length);
+      this.rowTids.push(0);
+    }
+  }
+
+  private rowFor(tid: number): number {
+    this.syncRows();
+    let r = this.rowByTid.get(tid);
+    if (r === undefined) {
+      r = this.wasm.hstNewRow();
+      this.rowTids.push(tid);
+      this.rowByTid.set(tid, r);
+      if (tid === 0) this.wasm.hstZeroRow(r);
+    }
+    return r;
+  }
+
+  /** A thread switch decoded in WASM (its op is already written). */
+  override thread(tid: number): void {
+    this.threadsSeen.add(tid);
+    this.wasm.hstSetRow(this.rowFor(tid));
+  }
+
+  /** A thread end decoded in WASM (its op is already written). */
+  override threadEnd(tid: number): void {
+    this.threadEnds++;
+    this.wasm.hstRowEnd(this.rowFor(tid));
+  }
+
+  override threadCounts(): ThreadCounts[] {
+    this.syncRows();
+    const w = this.wasm;
+    const slots = w.hstRowBytes() / 8;
+    const rows = this.rowTids.length === 0 ? new Float64Array(0) : new Float64Array(w.memory.buffer, w.hstRows(), this.rowTids.length * slots);
+    return this.rowTids.map((thread, r) => {
+      const o = r * slots;
+      return {
+        thread, events: rows[o]!, allocs: rows[o + 1]!, reallocs: rows[o + 2]!, frees: rows[o + 3]!,
+        liveBlocks: rows[o + 4]!, liveBytes: rows[o + 5]!, peakLiveBytes: rows[o + 6]!, ends: rows[o + 7]!,
+      };
+    });
+  }
+
+  override forEachLive(fn: (id: number, sizeBytes: number, caller: number, birthEvent: number) => void): void {
+    const w = this.wasm;
+    const out = w.hstScratch(LIVE_BATCH * LIVE_SLOTS * 8);
+    let from = 0;
+    for (;;) {
+      const count = w.ledgerLive(from, out, LIVE_BATCH);
+      const v = new Float64Array(w.memory.buffer, out, count * LIVE_SLOTS);
+      for (let i = 0; i < count; i++) fn(v[i * 4]!, v[i * 4 + 1]!, v[i * 4 + 2]!, v[i * 4 + 3]!);
+      if (count < LIVE_BATCH) return;
+      from = w.ledgerNextId();
+    }
+  }
+
+  override get idPages(): number {
+    return this.wasm.ledgerPages();
+  }
+
+  // Per-id questions are answered inside WASM only.
+  override isLive(): boolean { throw new Error('WasmLedger: per-id records live in WASM'); }
+  override wasFreed(): boolean { throw new Error('WasmLedger: per-id records live in WASM'); }
+}
+
+/** The JavaScript reader with its record loop replaced by the WASM one. */
+export class WasmHstParser extends HstParser {
+  private readonly w: HstExports;
+  private readonly wl: WasmLedger;
+
+  constructor(ctx: ParserContext & { ledger: WasmLedger }, private readonly out: OpWordsSink) {
+    super(ctx);
+    this.wl = ctx.ledger;
+    this.w = ctx.ledger.wasm;
+    this.w.hstBegin(ctx.lenient ? 1 : 0, OUT_OPS);
+  }
+
+  /** Takes the op records written since the last call. */
+  private drain(): void {
+    const count = this.w.hstOutOps();
+    if (count > 0) this.out.appendWords(new Uint32Array(this.w.memory.buffer, this.w.hstOut(), count * OP_WORDS), count);
+  }
+
+  protected override records(buf: Buffer, pos: number, n: number, safeEnd: number, atEnd: boolean): number {
+    if (this.state !== READER_STATE_RECORDS || pos >= n) return pos;
+    const w = this.w;
+    const ledger = this.wl;
+    const len = n - pos;
+    const input = w.hstInput(len);
+    new Uint8Array(w.memory.buffer, input, len).set(buf.subarray(pos, n));
+    const base = pos;
+    let r = w.hstRecords(len, Math.max(0, safeEnd - pos), atEnd ? 1 : 0);
+    try {
+      for (;;) {
+        this.drain();
+        switch (r) {
+          case R_DONE:
+            return base + w.hstPos();
+          case R_FULL:
+            break;
+          case R_WAIT:
+            return -(base + w.hstRecordStart()) - 1;
+          case R_TRUNCATED:
+            throw new TruncatedRecord(base + w.hstRecordStart());
+          case R_LABEL:
+          case R_CALLER: {
+            const from = base + w.hstRecordStart();
+            const text = buf.toString('utf8', from, from + w.hstValue());
+            if (r === R_LABEL) w.hstLabel(ledger.internLabel(text));
+            else w.hstCaller(ledger.internCaller(text));
+            break;
+          }
+          case R_THREAD:
+            ledger.thread(w.hstValue());
+            break;
+          case R_THREAD_END:
+            ledger.threadEnd(w.hstValue());
+            break;
+          case R_END:
+            ledger.sync();
+            this.end(num(w.hstValue()), base + w.hstRecordStart());
+            return base + w.hstPos();
+          case R_ERROR:
+            this.error(base + w.hstRecordStart());
+            break;
+          default:
+            throw new Error(`WASM .hst decoder: unknown result ${r}`);
+        }
+        r = w.hstResume();
+      }
+    } finally {
+      ledger.sync();
+      this.tolerated.nonCanonicalVarints = w.hstNonCanonical();
+    }
+  }
+
+  /** The JavaScript reader's message for the WASM decoder's error at buffer offset `recordStart`. */
+  private error(recordStart: number): never {
+    const w = this.w;
+    const at = this.consumed + recordStart;
+    const v = num(w.hstValue());
+    switch (w.hstError()) {
+      case E_OPCODE: return this.fail(`unknown .hst opcode 0x${v.toString(16)}`, at);
+      case E_VARINT_64: return this.fail('varint does not fit 64 bits', at);
+      case E_NON_CANONICAL:
+        this.problem('non-canonical varint (a longer encoding than needed)', at, (t) => { t.nonCanonicalVarints++; });
+        throw new Error('WASM .hst decoder: a non-canonical varint stopped a --lenient read');
+      case E_ALIGN: return this.fail(`alignment ${shown(v)} is not a power of two`, at);
+      case E_CALLER: return this.fail(`caller ${shown(v)} used before it is defined`, at);
+      case E_ID_LARGE: return this.fail(`block id ${shown(v)} is larger than ${MAX_BLOCK_ID}`, at);
+      case E_REALLOC_ZERO: return this.fail('realloc to 0 bytes (the format writes a free)', at);
+      case E_UNTRACED: return this.fail(`untraced realloc of block id ${v}, which is live or of size 0`, at);
+      case E_IMPLICIT: return this.fail(`implicit free of block id ${v}, which is not live`, at);
+      case E_SKIP_REASON: return this.fail(`unknown skip reason ${shown(v)}`, at);
+      case E_LABEL: return this.fail(`label ${shown(v)} used before it is defined`, at);
+      case E_TICK: return this.fail('tick delta above 2^53-1', at);
+      case E_THREAD: return this.fail('thread id above 2^53-1', at);
+      case E_STRING_LONG: return this.fail(`string of ${shown(v)} bytes (at most ${MAX_STRING_BYTES})`, at);
+      case E_TOO_MANY_LABELS: throw new InputError(`more than ${MAX_LABELS} distinct mark labels`);
+      default: throw new Error(`WASM .hst decoder: unknown error code ${w.hstError()}`);
+    }
+  }
+}
+
+/** A WASM ledger and reader for one .hst trace, writing op records to `out`. */
+export async function wasmHstReader(file: string, lenient: boolean, out: OpWordsSink): Promise<{ ledger: WasmLedger; parser: WasmHstParser }> {
+  const wasm = await instantiateEngine('release') as unknown as HstExports;
+  const ledger = new WasmLedger(wasm);
+  const parser = new WasmHstParser({ file, lenient, ledger }, out);
+  return { ledger, parser };
+}
+

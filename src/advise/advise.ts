@@ -7,7 +7,8 @@ import { getPolicy, type PolicySpec } from '../policies/registry.js';
 import { diagnoseRun } from '../run/diagnose-run.js';
 import { executeRequests } from '../sweep/execute.js';
 import type { Checkpoint, Diagnosis, RunDocument } from '../report/types.js';
-import type { RunRequest, RunInput } from '../worker/protocol.js';
+import type { RunRequest, RunInput, TraceInputSpec } from '../worker/protocol.js';
+import { callersAt } from './callers.js';
 import type { ArchName } from '../engine/abi.js';
 import { linux } from './catalogue/linux.js';
 import { windows } from './catalogue/windows.js';
@@ -232,6 +233,13 @@ export async function planAdvice(o: AdviseOptions): Promise<{ planned: Planned; 
   };
   const window = peakWindow(baselineDoc, ctx.quietPoints);
   if (window) ctx.peakWindow = window;
+  // A trace that records callers says where in the program each point is.
+  const input = o.input as Partial<TraceInputSpec>;
+  if (typeof input.trace === 'string') {
+    const points = [...ctx.quietPoints, ...(window ? [window.from] : [])];
+    const callers = await callersAt(input.trace, points.map((q) => q.event), { format: input.format, lenient: input.lenient });
+    for (const q of points) { const c = callers.get(q.event); if (c !== undefined) q.caller = c; }
+  }
   const catalogue = catalogueFor([spec, ...o.baseline.layers.map((l) => getPolicy(l.policy))]);
   const remedies: Remedy[] = [];
   const notApplicable: Advice['notApplicable'] = [];

@@ -26,10 +26,12 @@ export interface QuietPoint {
   /** As --trim-at takes it: a mark label or an event number. */
   at: string;
   event: number;
-  /** Bytes the program holds there (heap 0's requested bytes). */
+  /** Bytes the program holds there (its live requested bytes). */
   liveBytes: number;
   /** How the point was found, one phrase. */
   how: string;
+  /** Where in the program: the caller of the last allocator call at or before it (traces that record callers). */
+  caller?: string;
 }
 
 export interface AdviseContext {

@@ -12,7 +12,7 @@ export function formatAdviceText(a: Advice): string {
   out.push(`heapsim advise: ${a.input} on ${a.policy} (${a.platform} remedies)`, '');
   out.push('baseline ' + diagnosisText(a.baselineVerdict).trimEnd(), '');
   out.push(a.quietPoints.length
-    ? `quiet points: ${a.quietPoints.map((q) => `${/^\d+$/.test(q.at) ? `event ${q.at}` : `'${q.at}' (event ${q.event})`}: ${q.how}`).join('; ')}`
+    ? `quiet points: ${a.quietPoints.map((q) => `${/^\d+$/.test(q.at) ? `event ${q.at}` : `'${q.at}' (event ${q.event})`}: ${q.how}${q.caller ? `; the last call before it from ${q.caller}` : ''}`).join('; ')}`
     : 'quiet points: none (the program never holds less after its peak)');
   out.push('', `ranked by retained = ${a.held} bytes of the heaps minus the program's live bytes, at the end (then at each mark):`, '');
   const labels = a.runs[0]?.marks.map((m) => m.label).filter((l) => l !== 'end') ?? [];

@@ -187,7 +187,35 @@ describe.skipIf(unavailable !== undefined)('advise on a recorded threaded progra
     const am = a.runs.find((x) => x.id === 'glibc-arena-max')!;
     expect(am.change).toBe('MALLOC_ARENA_MAX=2 ./your-program   (or Environment=MALLOC_ARENA_MAX=2 in its systemd unit)');
     expect(am.explain).toMatch(/thread arenas keep \d+ free bytes/);
+    // The quiet point says where in the program it is: the recording has callers.
+    const trim = a.runs.find((x) => x.id === 'glibc-malloc-trim')!;
+    expect(trim.change).toMatch(/malloc_trim\(0\);  after event \d+ \(.*; the last call before it from .*pthreads-workload\+0x[0-9a-f]+/);
     // Two arenas: the main one and one thread arena all the threads share.
     expect(threadArenas(am)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('other libraries\' trim calls and sweep --trim-in-run', () => {
+  it('advise on a jemalloc baseline offers its own trim call at the quiet points, made in the run', async () => {
+    const r = await cli('advise', trace, '--policy', 'jemalloc', '--json', '--jobs', '1');
+    expect(r.code, r.stderr).toBe(0);
+    const a = JSON.parse(r.stdout).advice[0] as { notApplicable: { id: string }[]; runs: { id: string; title: string; change: string; parameters: Record<string, string> }[] };
+    const t = a.runs.find((x) => x.id === 'library-trim')!;
+    expect(t.title).toBe('thread.tcache.flush + arena.<all>.purge at the quiet points');
+    expect(t.parameters.at).toBe('quiet,after');
+    expect(t.change).toMatch(/^call {2}thread\.tcache\.flush \+ arena\.<all>\.purge {2}at mark 'quiet'/);
+    // glibc's own entries do not apply to jemalloc, and say so.
+    expect(a.notApplicable.map((n) => n.id)).toContain('glibc-malloc-trim');
+  });
+
+  it('sweep --trim-in-run: every job makes the call in its run; its before and after are columns', async () => {
+    const s = await cli('sweep', trace, '--policy', 'ptmalloc,nt', '--trim-in-run', 'quiet', '--jobs', '1', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    const rows = JSON.parse(s.stdout).runs as { policy: string; marks: { label: string; committedBytes: number }[] }[];
+    for (const row of rows) {
+      expect(row.marks.map((m) => m.label)).toEqual(['before', 'peak', 'quiet', 'trim quiet: before', 'trim quiet: after', 'after']);
+      const doc = await runDoc('--policy', row.policy, '--trim-in-run', 'quiet');
+      expect(row.marks.find((m) => m.label === 'after')!.committedBytes).toBe(at(doc, 'after').heap.committedBytes);
+    }
   });
 });

@@ -34,7 +34,8 @@ function glibcSetting(id: string, setting: string, title: string, parameters: Re
 }
 
 function where(q: QuietPoint): string {
-  return /^\d+$/.test(q.at) ? `after event ${q.at} (${q.how})` : `at mark '${q.at}' (event ${q.event}, ${q.how})`;
+  const caller = q.caller ? `; the last call before it from ${q.caller}` : '';
+  return /^\d+$/.test(q.at) ? `after event ${q.at} (${q.how}${caller})` : `at mark '${q.at}' (event ${q.event}, ${q.how}${caller})`;
 }
 
 const mallocTrim: RemedyEntry = {

@@ -70,7 +70,7 @@ const heapCompact: RemedyEntry = {
       parameters: { at: ctx.quietPoints.map((q) => q.at).join(',') },
       explain: 'HeapCompact coalesces the free blocks and decommits the whole free pages of the large ones, ignoring the thresholds; '
         + 'called where the service is quiet, it returns what the peak left committed.',
-      change: `HeapCompact(GetProcessHeap(), 0);  (and each private heap) ${ctx.quietPoints.map((q) => (/^\d+$/.test(q.at) ? `after event ${q.at}` : `at '${q.at}' (event ${q.event})`)).join('; ')}, e.g. from the service's idle timer; `
+      change: `HeapCompact(GetProcessHeap(), 0);  (and each private heap) ${ctx.quietPoints.map((q) => `${/^\d+$/.test(q.at) ? `after event ${q.at}` : `at '${q.at}' (event ${q.event})`}${q.caller ? ` (the last call before it from ${q.caller})` : ''}`).join('; ')}, e.g. from the service's idle timer; `
         + 'on Windows 8.1 and later HeapSetInformation(hHeap, HeapOptimizeResources, &info, sizeof info) decommits as well',
       run: { trimInRun: ctx.quietPoints.map(pointOf) },
     }];
@@ -88,7 +88,11 @@ const privateHeap: RemedyEntry = {
     if (ctx.spec.platform !== 'windows') return { notApplicable: `${ctx.spec.name} is not a Windows heap` };
     const w = ctx.peakWindow;
     if (!w) return { notApplicable: 'no quiet point before the peak and after it' };
-    const name = (q: typeof w.from): string => (/^\d+$/.test(q.at) ? `event ${q.at}` : `'${q.at}' (event ${q.event})`);
+    const name = (q: typeof w.from): string => {
+      const event = /^\d+$/.test(q.at);
+      const extra = [event ? '' : `event ${q.event}`, q.caller ? `after a call from ${q.caller}` : ''].filter(Boolean).join(', ');
+      return `${event ? `event ${q.at}` : `'${q.at}'`}${extra ? ` (${extra})` : ''}`;
+    };
     return [{
       id: 'nt-private-heap',
       title: 'a private heap for the peak\'s allocations',

@@ -61,7 +61,7 @@ const libraryTrim: RemedyEntry = {
   id: 'library-trim',
   offer: (ctx) => {
     if (!ctx.spec.trimName) return { notApplicable: `${ctx.spec.name} has no call that gives memory back` };
-    if (reads(ctx.spec, 'MALLOC_TOP_PAD_=0')) return { notApplicable: 'glibc: glibc-malloc-trim' };
+    if (reads(ctx.spec, 'MALLOC_TOP_PAD_=0')) return { notApplicable: `glibc's ${ctx.spec.trimName} is glibc-malloc-trim` };
     if (!ctx.quietPoints.length) return { notApplicable: 'the baseline has no quiet point after its peak' };
     return [{
       id: 'library-trim',

@@ -8,10 +8,11 @@ import { writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it, type TestContext } from 'vitest';
-import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
-import { OpBuffer } from '../../../src/engine/ops.js';
+import type { Engine, Sample } from '../../../src/engine/engine.js';
+// The harness (and with it the engine and the whole registry) before jemalloc's own module: the
+// host registry numbers policies in the order their modules are first evaluated.
+import { replaySim, scratchDir, type PtOp } from '../ptmalloc/harness.js';
 import { readJemallocEnv } from '../../../src/policies/jemalloc/index.js';
-import { scratchDir, type PtOp } from '../ptmalloc/harness.js';
 import { runOracleProcess } from '../../oracle/process.js';
 
 export { scratchDir, opsScript, workload, Rng, type PtOp, type WorkloadShape } from '../ptmalloc/harness.js';
@@ -145,42 +146,9 @@ export interface JeSimRun { engine: Engine; checkpoints: JeCheckpoint[]; samples
 export async function runJemallocSim(
   ops: PtOp[], options: { params: Record<string, number>; every?: number; check?: boolean; build?: 'debug' | 'release' },
 ): Promise<JeSimRun> {
-  const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
-  const h = engine.createHeap('jemalloc', { params: options.params });
-  const checkpoints: JeCheckpoint[] = [{ event: 0, kind: 'start', stats: statsOf(engine.sample(), h) }];
-  const samples: Sample[] = [];
-  const mark = engine.label('checkpoint');
-  let buf = new OpBuffer(4096);
-  const flush = (): void => {
-    if (!buf.length) return;
-    const r = engine.apply(buf);
-    if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
-    for (const s of r.samples) {
-      samples.push(s);
-      checkpoints.push({ event: s.event, kind: 'at', stats: statsOf(s, h) });
-    }
-    if (options.check) {
-      const c = engine.check();
-      if (c !== 0) throw new Error(`invariant ${c} failed after event ${engine.events}`);
-    }
-    buf = new OpBuffer(4096);
-  };
-  for (const o of ops) {
-    if (buf.full) flush();
-    switch (o.op) {
-      case 'm': buf.alloc(h, o.id, o.size); break;
-      case 'c': buf.calloc(h, o.id, o.size); break;
-      case 'a': buf.alignedAlloc(h, o.id, o.size, o.align); break;
-      case 'r': buf.realloc(h, o.id, o.size); break;
-      case 'f': buf.free(h, o.id); break;
-      case 't': buf.trim(h, o.pad); buf.mark(mark); break;
-      case 'p': buf.mark(mark); break;
-    }
-  }
-  flush();
-  const last = engine.sample();
-  samples.push(last);
-  checkpoints.push({ event: last.event, kind: 'end', stats: statsOf(last, h) });
+  const { engine, heap, start, samples } = await replaySim('jemalloc', ops, options);
+  const checkpoints: JeCheckpoint[] = [{ event: 0, kind: 'start', stats: statsOf(start, heap) }];
+  samples.forEach((s, i) => checkpoints.push({ event: s.event, kind: i === samples.length - 1 ? 'end' : 'at', stats: statsOf(s, heap) }));
   return { engine, checkpoints, samples };
 }
 

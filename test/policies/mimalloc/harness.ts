@@ -5,9 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
-import { OpBuffer } from '../../../src/engine/ops.js';
-import { scratchDir, Rng as RngOf, type PtOp } from '../ptmalloc/harness.js';
+import type { Engine, Sample } from '../../../src/engine/engine.js';
+import { replaySim, scratchDir, Rng as RngOf, type PtOp, type SimOptions } from '../ptmalloc/harness.js';
 import { runOracleProcess } from '../../oracle/process.js';
 
 export { opsScript, workload, Rng, scratchDir, type PtOp, type WorkloadShape } from '../ptmalloc/harness.js';
@@ -118,50 +117,12 @@ export interface SimRun { engine: Engine; checkpoints: Checkpoint[]; samples: Sa
  * `start`, one per `p` and `t` and every `every` events, `end`. `s MS` advances the clock by MS ms
  * (a TICK), `t` runs mi_collect(true). `params` are the policy's (`--set` names).
  */
-export async function runSim(
-  ops: MiOp[],
-  options: { every?: number; params?: Record<string, string | number>; build?: 'debug' | 'release'; check?: boolean } = {},
-): Promise<SimRun> {
-  const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
-  const h = engine.createHeap('mimalloc', { params: options.params ?? {} });
-  const checkpoints: Checkpoint[] = [];
-  const samples: Sample[] = [];
-  const first = engine.sample();
-  checkpoints.push({ event: 0, kind: 'start', native: nativeOf(first, h), residentBytes: heapOf(first, h).residentBytes });
-  const mark = engine.label('checkpoint');
-  let buf = new OpBuffer(4096);
-  const flush = (): void => {
-    if (!buf.length) return;
-    const r = engine.apply(buf);
-    if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
-    for (const s of r.samples) {
-      samples.push(s);
-      checkpoints.push({ event: s.event, kind: 'at', native: nativeOf(s, h), residentBytes: heapOf(s, h).residentBytes });
-    }
-    if (options.check) {
-      const c = engine.check();
-      if (c !== 0) throw new Error(`invariant ${c} failed after event ${engine.events}`);
-    }
-    buf = new OpBuffer(4096);
-  };
-  for (const o of ops) {
-    if (buf.full) flush();
-    switch (o.op) {
-      case 'm': buf.alloc(h, o.id, o.size); break;
-      case 'c': buf.calloc(h, o.id, o.size); break;
-      case 'a': buf.alignedAlloc(h, o.id, o.size, o.align); break;
-      case 'r': buf.realloc(h, o.id, o.size); break;
-      case 'f': buf.free(h, o.id); break;
-      case 't': buf.trim(h, 0); buf.mark(mark); break; // the oracle prints a checkpoint after its trim
-      case 's': buf.tick(o.ms * 1e6); break;
-      case 'p': buf.mark(mark); break;
-    }
-    if (options.check && (o.op === 'f' || o.op === 't')) flush();
-  }
-  flush();
-  const last = engine.sample();
-  samples.push(last);
-  checkpoints.push({ event: last.event, kind: 'end', native: nativeOf(last, h), residentBytes: heapOf(last, h).residentBytes });
+export async function runSim(ops: MiOp[], options: SimOptions = {}): Promise<SimRun> {
+  const { engine, heap, start, samples } = await replaySim('mimalloc', ops, { ...options, trimPad: false, checkAfterFrees: true });
+  const checkpoint = (s: Sample, kind: Checkpoint['kind']): Checkpoint =>
+    ({ event: s.event, kind, native: nativeOf(s, heap), residentBytes: heapOf(s, heap).residentBytes });
+  const checkpoints = [checkpoint(start, 'start')];
+  samples.forEach((s, i) => checkpoints.push(checkpoint(s, i === samples.length - 1 ? 'end' : 'at')));
   return { engine, checkpoints, samples };
 }
 

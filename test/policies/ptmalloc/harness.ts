@@ -166,20 +166,40 @@ export function mallinfoOf(s: Sample, heap = 0): Mallinfo {
   return m;
 }
 
-export interface SimRun {
+/** A call of an oracle script: PtOp, or `s MS` (a clock step, in mimalloc's scripts). */
+export type ScriptOp = PtOp | { op: 's'; ms: number };
+
+export interface SimOptions { every?: number; params?: Record<string, string | number>; build?: 'debug' | 'release'; check?: boolean }
+
+export interface ReplayedSim {
   engine: Engine;
-  checkpoints: Checkpoint[];
-  trims: { event: number; residentBytesGiven: number }[];
+  heap: number;
+  /** The heap before the first call (the oracles that print a `start` checkpoint). */
+  start: Sample;
+  /** One sample per checkpoint the oracle prints (every `every` events, after each `p` and `t`), then the end. */
   samples: Sample[];
+  trims: { event: number; residentBytesGiven: number }[];
 }
 
-/** Replays calls through the engine's ptmalloc heap with the same checkpoints as the oracle. */
-export async function runSim(
-  ops: PtOp[], options: { every?: number; params?: Record<string, string | number>; build?: 'debug' | 'release'; check?: boolean } = {},
-): Promise<SimRun> {
+function residentOf(s: Sample, heap: number): number {
+  const h = s.heaps.find((x) => x.heap === heap);
+  if (!h) throw new Error(`no heap ${heap} in sample`);
+  return h.residentBytes;
+}
+
+/**
+ * Replays an oracle script through one heap of `policy`, in batches, with the oracles' checkpoints.
+ * `t` is the library's trim call in a batch of its own (what it gave back is kept in `trims`);
+ * `trimPad: false` for libraries whose trim takes no pad. `check` runs the invariant check after
+ * every batch, and with `checkAfterFrees` a batch also ends after each free and trim.
+ */
+export async function replaySim(
+  policy: string, ops: readonly ScriptOp[],
+  options: SimOptions & { trimPad?: boolean; checkAfterFrees?: boolean } = {},
+): Promise<ReplayedSim> {
   const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
-  const h = engine.createHeap('ptmalloc', { params: options.params ?? {} });
-  const checkpoints: Checkpoint[] = [];
+  const heap = engine.createHeap(policy, { params: options.params ?? {} });
+  const start = engine.sample();
   const samples: Sample[] = [];
   const trims: { event: number; residentBytesGiven: number }[] = [];
   const mark = engine.label('checkpoint');
@@ -188,39 +208,54 @@ export async function runSim(
     if (!buf.length) return;
     const r = engine.apply(buf);
     if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
-    for (const s of r.samples) {
-      samples.push(s);
-      checkpoints.push({ event: s.event, kind: 'at', mallinfo: mallinfoOf(s, h), arenas: arenasOf(s, h) });
+    samples.push(...r.samples);
+    if (options.check) {
+      const bad = engine.check();
+      if (bad !== 0) throw new Error(`invariant ${bad} failed after event ${engine.events}`);
     }
-    if (options.check && engine.check() !== 0) throw new Error(`invariant ${engine.check()} failed after event ${engine.events}`);
     buf = new OpBuffer(4096);
   };
   for (const o of ops) {
     if (buf.full) flush();
     switch (o.op) {
-      case 'm': buf.alloc(h, o.id, o.size); break;
-      case 'c': buf.calloc(h, o.id, o.size); break;
-      case 'a': buf.alignedAlloc(h, o.id, o.size, o.align); break;
-      case 'r': buf.realloc(h, o.id, o.size); break;
-      case 'f': buf.free(h, o.id); break;
+      case 'm': buf.alloc(heap, o.id, o.size); break;
+      case 'c': buf.calloc(heap, o.id, o.size); break;
+      case 'a': buf.alignedAlloc(heap, o.id, o.size, o.align); break;
+      case 'r': buf.realloc(heap, o.id, o.size); break;
+      case 'f': buf.free(heap, o.id); break;
       case 't': {
         flush();
-        const before = engine.sample().heaps[0]!.residentBytes;
-        buf.trim(h, o.pad);
-        buf.mark(mark);
+        const before = residentOf(engine.sample(), heap);
+        buf.trim(heap, options.trimPad === false ? 0 : o.pad);
+        buf.mark(mark); // the oracle prints a checkpoint after its trim
         flush();
-        trims.push({ event: engine.events, residentBytesGiven: before - samples[samples.length - 1]!.heaps[0]!.residentBytes });
+        trims.push({ event: engine.events, residentBytesGiven: before - residentOf(samples[samples.length - 1]!, heap) });
         break;
       }
+      case 's': buf.tick(o.ms * 1e6); break;
       case 'p': buf.mark(mark); break;
       case 'T': buf.thread(o.tid); break;
       case 'E': buf.threadEnd(o.tid); break;
     }
+    if (options.checkAfterFrees && options.check && o.op === 'f') flush();
   }
   flush();
-  const last = engine.sample();
-  samples.push(last);
-  checkpoints.push({ event: last.event, kind: 'end', mallinfo: mallinfoOf(last, h), arenas: arenasOf(last, h) });
+  samples.push(engine.sample());
+  return { engine, heap, start, samples, trims };
+}
+
+export interface SimRun {
+  engine: Engine;
+  checkpoints: Checkpoint[];
+  trims: { event: number; residentBytesGiven: number }[];
+  samples: Sample[];
+}
+
+/** Replays calls through the engine's ptmalloc heap with the same checkpoints as the oracle. */
+export async function runSim(ops: PtOp[], options: SimOptions = {}): Promise<SimRun> {
+  const { engine, heap, samples, trims } = await replaySim('ptmalloc', ops, options);
+  const checkpoints = samples.map((s, i): Checkpoint =>
+    ({ event: s.event, kind: i === samples.length - 1 ? 'end' : 'at', mallinfo: mallinfoOf(s, heap), arenas: arenasOf(s, heap) }));
   return { engine, checkpoints, trims, samples };
 }
 

@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import { runOracleProcess } from '../../oracle/process.js';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, type Engine, type Sample } from '../../../src/engine/engine.js';
-import { OpBuffer } from '../../../src/engine/ops.js';
-import { scratchDir, type PtOp } from '../ptmalloc/harness.js';
+import type { Engine, Sample } from '../../../src/engine/engine.js';
+import { replaySim, scratchDir, type PtOp, type SimOptions } from '../ptmalloc/harness.js';
 import { TCMALLOC_PROPERTY_NAMES, tcmallocNative, type TcmallocProperty } from '../../../src/policies/tcmalloc/view.js';
 
 export { opsScript, workload, Rng, scratchDir, type PtOp as TcOp, type WorkloadShape } from '../ptmalloc/harness.js';
@@ -107,46 +106,10 @@ export interface SimRun {
 }
 
 /** Replays calls through the engine's tcmalloc heap with the same checkpoints as the oracle. */
-export async function runSim(
-  ops: PtOp[],
-  options: { every?: number; params?: Record<string, string | number>; build?: 'debug' | 'release'; check?: boolean } = {},
-): Promise<SimRun> {
-  const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
-  const h = engine.createHeap('tcmalloc', { params: options.params ?? {} });
-  const checkpoints: Checkpoint[] = [];
-  const samples: Sample[] = [];
-  const mark = engine.label('checkpoint');
-  let buf = new OpBuffer(4096);
-  const flush = (): void => {
-    if (!buf.length) return;
-    const r = engine.apply(buf);
-    if (r.failedOps) throw new Error(`engine op failed: ${JSON.stringify(r.firstFailure)}`);
-    for (const s of r.samples) {
-      samples.push(s);
-      checkpoints.push({ event: s.event, kind: 'at', props: propsOf(s, h) });
-    }
-    if (options.check) {
-      const bad = engine.check();
-      if (bad !== 0) throw new Error(`invariant ${bad} failed after event ${engine.events}`);
-    }
-    buf = new OpBuffer(4096);
-  };
-  for (const o of ops) {
-    if (buf.full) flush();
-    switch (o.op) {
-      case 'm': buf.alloc(h, o.id, o.size); break;
-      case 'c': buf.calloc(h, o.id, o.size); break;
-      case 'a': buf.alignedAlloc(h, o.id, o.size, o.align); break;
-      case 'r': buf.realloc(h, o.id, o.size); break;
-      case 'f': buf.free(h, o.id); break;
-      case 't': buf.trim(h, 0); buf.mark(mark); break;
-      case 'p': buf.mark(mark); break;
-    }
-  }
-  flush();
-  const last = engine.sample();
-  samples.push(last);
-  checkpoints.push({ event: last.event, kind: 'end', props: propsOf(last, h) });
+export async function runSim(ops: PtOp[], options: SimOptions = {}): Promise<SimRun> {
+  const { engine, heap, samples } = await replaySim('tcmalloc', ops, { ...options, trimPad: false });
+  const checkpoints = samples.map((s, i): Checkpoint =>
+    ({ event: s.event, kind: i === samples.length - 1 ? 'end' : 'at', props: propsOf(s, heap) }));
   return { engine, checkpoints, samples };
 }
 

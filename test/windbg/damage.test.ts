@@ -145,6 +145,28 @@ describe('a damaged line is skipped with a warning naming file and line; the res
     cases.push(['a new-format region count that is not a number', editLine(x86, u, (l) => l.replace(' 212 ', ' 2l2 ')), u, /region count '2l2'/, newStill]);
   }
 
+  {
+    // The header lines and rules of !heap -s carry no number: damage there must not lose the rows under them
+    // (a fuzz campaign found a garbled byte on the header losing the row three lines down, silently).
+    const h1 = lineOf(seed, /^\s*Heap\s+Flags\s+Reserv/);
+    const h2 = lineOf(seed, /^\s*\(k\)/);
+    const rowStill = (snaps: WindbgSnapshot[]): void => {
+      expect(snaps.map((s) => s.heaps.length)).toEqual([1, 1, 1]);
+      expect(snaps[0]!.heaps[0]!.committedBytes).toBe(512712 * 1024);
+    };
+    cases.push(['a control byte at the start of the header line', editLine(seed, h1, (l) => `\x01${l.slice(1)}`), h1, /damaged table header or rule '\? Heap Flags Reserv/, rowStill]);
+    cases.push(['a header line garbled to begin with "!" (not a command)', editLine(seed, h1, (l) => `!${l.slice(1)}`), h1, /damaged table header or rule '! Heap Flags/, rowStill]);
+    cases.push(['a header line cut short', editLine(seed, h1, (l) => l.slice(0, l.indexOf('Flags') + 7)), h1, /damaged table header or rule 'Heap Flags/, rowStill]);
+    cases.push(['a second header line with a long token in front', editLine(seed, h2, (l) => `${'7'.repeat(80)}${l}`), h2, /damaged table header or rule '7{47}…'/, rowStill]);
+  }
+  {
+    const table = ['0:000> !heap -s', 'Heap Flags Reserv Commit Virt Free List UCR Virt Lock Fast', '(k) (k) (k) (k) length blocks cont. heap', '-'.repeat(85), '00310000 00001002 1024 512 1024 16 3 1 0 0 L', '-'.repeat(85)].join('\n');
+    const tableRow = (snaps: WindbgSnapshot[]): void => expect(snaps[0]!.heaps.map((x) => x.committedBytes)).toEqual([512 * 1024]);
+    cases.push(['a rule cut to four dashes', editLine(table, 4, () => '----'), 4, /damaged table header or rule '----'/, tableRow]);
+    cases.push(['a rule with garbage inside', editLine(table, 4, (l) => `${l.slice(0, 40)}A b${l.slice(43)}`), 4, /damaged table header or rule '-{40}A b-{4}…'/, tableRow]);
+    cases.push(['a table pasted without its command, header garbled', editLine(table, 2, (l) => `\x02${l}`).split('\n').slice(1).join('\n'), 1, /damaged table header or rule/, tableRow]);
+  }
+
   it.each(cases)('%s', (_what, text, line, message, check) => {
     const read = readWindbgText(text, 'dump.txt');
     const skipped = read.warnings.filter((w) => w.includes('skipped: '));
@@ -302,6 +324,11 @@ describe('sizes beyond 2^53 bytes (more than any address space) are damage, neve
     expect(r.warnings).toEqual([expect.stringMatching(/^k\.txt:5: skipped: heap row '0000019986690000': Reserv '8796093022208' K is beyond 2\^53 bytes/)]);
     const exact = readWindbgText(HEAP_TABLE.join('\n').replace(/8796093022208/g, '8796093022207'), 'k.txt');
     expect(exact.snapshots[0]!.heaps[0]!.reservedBytes).toBe(8796093022207 * 1024);
+  });
+  it('a heap row whose address is beyond 2^53 (no user-mode heap lies there): the row is skipped, the others read', () => {
+    const r = readWindbgText(HEAP_TABLE.join('\n').replace('0000019986690000', 'a000019986690000').replace(/8796093022208/g, '64'), 'a.txt');
+    expect(r.snapshots[0]!.heaps.map((h) => h.address)).toEqual([0x19984c50000]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^a\.txt:5: skipped: heap row 'a000019986690000': the address is beyond 2\^53/)]);
   });
   it('!address -summary (new layout) and !address listings whose sizes add up beyond 2^53: the block is skipped with a warning', () => {
     const summary = [

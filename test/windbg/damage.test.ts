@@ -330,6 +330,23 @@ describe('sizes beyond 2^53 bytes (more than any address space) are damage, neve
     expect(r.snapshots[0]!.heaps.map((h) => h.address)).toEqual([0x19984c50000]);
     expect(r.warnings).toEqual([expect.stringMatching(/^a\.txt:5: skipped: heap row 'a000019986690000': the address is beyond 2\^53/)]);
   });
+  it('listing rows and !heap -stat rows with an address or size beyond 2^53: the row is skipped with a warning, the others read', () => {
+    const fresh = ['0:000> !address', '  BaseAddr EndAddr+1 RgnSize     Type       State                 Protect             Usage', '-'.repeat(95),
+      '+ a000000000010000 a000000000020000 10000 MEM_PRIVATE MEM_COMMIT PAGE_READWRITE Heap', '+ 20000 30000 10000 MEM_PRIVATE MEM_COMMIT PAGE_READWRITE Heap'].join('\n');
+    const a = readWindbgText(fresh, 'new.txt');
+    expect(a.snapshots[0]!.regions!.count).toBe(1);
+    expect(a.warnings).toEqual([expect.stringMatching(/^new\.txt:4: skipped: region 'a000000000010000': an address or size beyond 2\^53/)]);
+    const old = ['0:000> !address', '    a000000000010000 - 10000', '    Type 00020000 MEM_PRIVATE', '    State 00001000 MEM_COMMIT', '    Usage RegionUsageHeap',
+      '    00020000 - 00010000', '    Type 00020000 MEM_PRIVATE', '    State 00001000 MEM_COMMIT', '    Usage RegionUsageHeap'].join('\n');
+    const o = readWindbgText(old, 'old.txt');
+    expect(o.snapshots[0]!.regions!.count).toBe(1);
+    expect(o.warnings).toEqual([expect.stringMatching(/^old\.txt:2: skipped: region 'a000000000010000': an address or size beyond 2\^53/)]);
+    const stat = ['0:000> !heap -stat -h 00310000', ' heap @ 00310000', 'group-by: TOTSIZE max-display: 20', '    size     #blocks     total     ( %) (percent of total busy bytes)',
+      '    a000000000000000 2 - 4000000000000000  (51.19)', '    20 10 - 200  (1.0)'].join('\n');
+    const s = readWindbgText(stat, 'stat.txt');
+    expect(s.snapshots[0]!.sizeStats[0]!.rows).toEqual([{ sizeBytes: 0x20, blocks: 0x10, totalBytes: 0x200, pct: 1 }]);
+    expect(s.warnings).toEqual([expect.stringMatching(/^stat\.txt:5: skipped: !heap -stat row 'a000000000000000 2 - 4000000000000000 \(51\.19\)': a number beyond 2\^53/)]);
+  });
   it('!address -summary (new layout) and !address listings whose sizes add up beyond 2^53: the block is skipped with a warning', () => {
     const summary = [
       '--- Usage Summary ---------------- RgnCount ----------- Total Size -------- %ofBusy %ofTotal',
@@ -338,7 +355,8 @@ describe('sizes beyond 2^53 bytes (more than any address space) are damage, neve
     ].join('\n');
     expect(() => readWindbgText(summary, 'sum.txt')).toThrow(/the first at line 1: Usage Summary sizes add up beyond 2\^53 bytes/);
     const listing = ['0:000> !address', '  BaseAddr EndAddr+1 RgnSize     Type       State                 Protect             Usage', '-'.repeat(95)];
-    for (let i = 0; i < 3; i++) listing.push(`+ ${(0x10000 + i * 0x1f000000000000).toString(16)} ${(0x10000 + (i + 1) * 0x1f000000000000).toString(16)} 1f000000000000 MEM_PRIVATE MEM_RESERVE PAGE_READWRITE <unknown>`);
+    // The same region three times (damage): every address and size is exact, only their sum is not.
+    for (let i = 0; i < 3; i++) listing.push('+ 10000 1f000000010000 1f000000000000 MEM_PRIVATE MEM_RESERVE PAGE_READWRITE <unknown>');
     const r = readWindbgText([...listing, '', ...HEAP_TABLE.slice(0, 4), HEAP_TABLE[5]!].join('\n'), 'list.txt');
     expect(r.snapshots.every((s) => s.address === undefined && s.regions === undefined)).toBe(true);
     expect(r.warnings).toContainEqual(expect.stringMatching(/^list\.txt:2: skipped: !address listing: sizes add up beyond 2\^53 bytes/));

@@ -10,7 +10,7 @@ import { InputError, describeErrno, errnoCode, fileKind } from '../errors.js';
 import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
-import { HstParser } from './formats/hst.js';
+import { HstParser, hstHint, type HstHint } from './formats/hst.js';
 import { LogallocParser } from './formats/logalloc.js';
 import { LtraceParser } from './formats/ltrace.js';
 import { MtraceParser } from './formats/mtrace.js';
@@ -61,6 +61,8 @@ export interface TraceInput {
   parser: TraceParser;
   /** The content, decompressed, in chunks; iterate once. */
   chunks: AsyncIterable<Buffer>;
+  /** A `.hst` version 3 header's size hint (read from the first bytes; never trusted). */
+  hint?: HstHint;
 }
 
 /** Checks a `--format` value. */
@@ -255,7 +257,9 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
     parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
   }
   ledger.format = format;
+  const hint = format === 'hst' ? hstHint(Buffer.concat(head)) : undefined;
   return {
+    ...(hint ? { hint } : {}),
     path,
     format,
     gzip,

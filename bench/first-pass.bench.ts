@@ -83,7 +83,9 @@ export async function runFirstPassBench(): Promise<string[]> {
     for (const p of policies) {
       const c = spawnSync(process.execPath, [...nodeFlags, '--import', 'tsx', import.meta.filename, CHILD_FLAG, trace, p], { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (c.status !== 0) throw new Error(`first-pass bench: ${p} failed (${c.status}): ${c.stderr.slice(-2000)}`);
-      results.get(p)!.push(JSON.parse(c.stdout.trim().split('\n').pop()!) as Passes);
+      const passes = JSON.parse(c.stdout.trim().split('\n').pop()!) as Passes;
+      results.get(p)!.push(passes);
+      process.stderr.write(`first-pass bench: ${p} (process ${r + 1} of ${reps}): first ${passes.first.toFixed(3)} s, warm ${passes.warm.map((w) => w.toFixed(3)).join(' ')} s CPU\n`);
     }
   }
   const lines: string[] = [];

@@ -7,10 +7,11 @@
 // also run in a browser worker; Node's modules are fetched only when a path is opened.
 import type { Readable } from 'node:stream';
 import { InputError, describeErrno, errnoCode, fileKind } from '../errors.js';
+import { hstHint, type HstHint } from './formats/hst.js';
 import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
-import { HstParser, hstHint, type HstHint } from './formats/hst.js';
+import { HstParser } from './formats/hst.js';
 import { LogallocParser } from './formats/logalloc.js';
 import { LtraceParser } from './formats/ltrace.js';
 import { MtraceParser } from './formats/mtrace.js';

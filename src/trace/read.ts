@@ -7,6 +7,7 @@
 // also run in a browser worker; Node's modules are fetched only when a path is opened.
 import type { Readable } from 'node:stream';
 import { InputError, describeErrno, errnoCode, fileKind } from '../errors.js';
+import { hstHint, type HstHint } from './formats/hst.js';
 import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
@@ -55,6 +56,8 @@ export interface TraceInput {
   parser: TraceParser;
   /** The content, decompressed, in chunks; iterate once. */
   chunks: AsyncIterable<Buffer>;
+  /** A `.hst` version 3 header's size hint (read from the first bytes; never trusted). */
+  hint?: HstHint;
 }
 
 /** Checks a `--format` value. */
@@ -253,7 +256,9 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
     parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger });
   }
   ledger.format = format;
+  const hint = format === 'hst' ? hstHint(Buffer.concat(head)) : undefined;
   return {
+    ...(hint ? { hint } : {}),
     path,
     format,
     gzip,

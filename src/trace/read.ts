@@ -17,12 +17,15 @@ import { MtraceParser } from './formats/mtrace.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
 import { RepParser } from './formats/rep.js';
 import { TextParser } from './formats/text.js';
+import { textWasm } from './formats/text-wasm.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 const GZIP_MAGIC_BYTES = 2;
 /** Read size: large enough that per-chunk overhead vanishes, small enough to stay cache-friendly. */
 export const CHUNK_BYTES = 1 << 20;
+/** Formats read line by line (src/trace/lines.ts LineSplitter). */
+const LINE_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>(['text', 'mtrace', 'ltrace', 'logalloc']);
 /** Bytes of (decompressed) content looked at to detect the format. */
 const DETECT_BYTES = 64 * 1024;
 
@@ -31,6 +34,11 @@ export interface OpenOptions {
   format?: FormatName;
   /** Count malformed lines instead of failing on the first one. */
   lenient?: boolean;
+  /**
+   * mtrace lines read by the WASM line loop and address map (the default), or by the JavaScript
+   * reader alone (the reference the tests hold the WASM path to).
+   */
+  textDecoder?: 'wasm' | 'js';
 }
 
 /** A trace's content from a source other than a path. */
@@ -252,7 +260,11 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
     stream.reuseChunks?.();
   } else {
     ledger = new Ledger(out);
-    parser = createParser(format, { file: path, lenient: options.lenient === true, ledger });
+    const text = format === 'mtrace' && options.textDecoder !== 'js' ? await textWasm(ledger) : undefined;
+    parser = createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
+    // Line readers keep no view of a chunk (a line cut by the chunk's end is copied; callers and
+    // tokens become strings or copies): the file can be read into one buffer too.
+    if (LINE_FORMATS.has(format)) stream.reuseChunks?.();
   }
   ledger.format = format;
   return {

@@ -14,7 +14,7 @@
 // bytes count it, the heap's do not; its free succeeds, a realloc of it tries a fresh allocation.
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
-import { MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase, idBigCount } from "./ids";
+import { MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase, idBigCount } from "./ids";
 import { CHECKS } from "./checks";
 import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
@@ -29,6 +29,7 @@ import {
   P_RESIDENT_EVENT, P_RESERVED, P_RESERVED_EVENT, P_REQUESTED, P_REQUESTED_EVENT, FailReason,
 } from "./abi";
 import { extrasUsed, extrasReset, extrasPtr } from "./kit/extras";
+import { setHintLiveBlocks } from "./kit/hint";
 import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
 import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
 import {
@@ -80,6 +81,15 @@ export function engineInit(arch: i32, every: u32): Status {
   sampleEvery = every;
   nextSampleAt = every ? every : 0;
   return Status.OK;
+}
+
+// The replay's size hint (a `.hst` version 3 header: src/trace/formats/hst.ts HstHint), given
+// before the heaps are created: the id table makes the pages of ids below `idBound` at once, and
+// each policy's create reserves its block records for `liveBlocks` (kit/hint.ts). Any values
+// (NaN, negative, huge: the header is not checksummed) are safe: they only size tables.
+export function engineReserve(idBound: f64, liveBlocks: f64): void {
+  if (idBound >= 1) idReserve(<u32>Math.min(idBound, <f64>MAX_ID));
+  setHintLiveBlocks(liveBlocks);
 }
 
 export function setSampleEvery(every: u32): void {

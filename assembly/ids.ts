@@ -52,7 +52,9 @@ export function idEntryForWrite(id: u32): usize {
     idLimit = MAX_ID;
   }
   const p = id >> ID_PAGE_SHIFT;
-  const page = heap.alloc(ID_PAGE_BYTES);
+  const carved = p < reservedPages;
+  const page = carved ? reservedBlock + <usize>p * ID_PAGE_BYTES : heap.alloc(ID_PAGE_BYTES);
+  if (carved) pagesCarved++;
   memory.fill(page, 0, ID_PAGE_BYTES);
   store<u32>(directory + (<usize>p << 2), <u32>page);
   pagesInUse++;
@@ -60,9 +62,26 @@ export function idEntryForWrite(id: u32): usize {
   return page + (<usize>(id & ID_PAGE_MASK) << 3);
 }
 
-// Bytes of the id table: the directory and every page allocated.
+// Takes one block for the pages of ids 0 .. min(idBound, HINT_MAX_IDS) - 1 (the replay's size
+// hint, engine.ts engineReserve): one allocation instead of one per page as the ids come. Pages
+// are never freed one by one, so they may share a block; a page is still made (zeroed) when an id
+// of its range is first written, so a hint above the truth costs address space, not touched memory.
+// Ids beyond get pages of their own, as without a hint.
+const HINT_MAX_IDS: u32 = 1 << 22;
+let reservedBlock: usize = 0;
+let reservedPages: u32 = 0;
+let pagesCarved: u32 = 0;        // pages made inside the reserved block
+export function idReserve(idBound: u32): void {
+  if (reservedBlock) return;
+  const pages = (min(idBound, HINT_MAX_IDS) + ID_PAGE_IDS - 1) >> ID_PAGE_SHIFT;
+  if (!pages || pageHigh) return; // no hint, or ids written already: pages come one by one
+  reservedBlock = heap.alloc(<usize>pages * ID_PAGE_BYTES);
+  reservedPages = pages;
+}
+
+// Bytes of the id table: the directory, every page allocated and the reserved block.
 export function idTableBytes(): usize {
-  return (directory ? DIRECTORY_BYTES : 0) + <usize>pagesInUse * ID_PAGE_BYTES + <usize>bigCap * BIG_SLOT_BYTES;
+  return (directory ? DIRECTORY_BYTES : 0) + <usize>(pagesInUse - pagesCarved + reservedPages) * ID_PAGE_BYTES + <usize>bigCap * BIG_SLOT_BYTES;
 }
 
 // For scans of every entry (rare: heap destroy, invariant checks): pages 0 .. idPageCount() - 1,

@@ -3,7 +3,7 @@ export {
   ABI_VERSION, OP_SIZE_BYTES, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS, MAX_HEAPS,
 } from "./abi";
 export {
-  engineInit, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
+  engineInit, engineReserve, setSampleEvery, opsPtr, paramsPtr, paramSlots, samplesPtr, samplesCount, eventCount,
   failedOpCount, batchFirstFailOp, batchFirstFailStatus, runBatch, takeSample, checkAll, idTableBytes,
   currentOp, idUserAddress, idRequestedBytes, setReplayMode, samplesExtrasPtr, samplesExtrasCount,
 } from "./engine";
@@ -12,7 +12,7 @@ export {
   hstError, hstNonCanonical, hstLabel, hstCaller, hstNewRow, hstRowCount, hstZeroRow, hstSetRow, hstRowEnd, hstRows,
   hstRowBytes, hstCounts, hstCountsBytes,
 } from "./trace/hst";
-export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes } from "./trace/ledger";
+export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve } from "./trace/ledger";
 export {
   mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,
 } from "./trace/text/mtrace";

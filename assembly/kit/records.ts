@@ -48,7 +48,10 @@ export function canTakeRecord(p: RecordPool): bool { return p.free != 0 || p.hig
 export function nextRecord(p: RecordPool): u32 { return p.free ? p.free : p.high <= p.limit ? p.high : 0; }
 
 function grow(p: RecordPool): void {
-  const cap = p.cap ? p.cap * 2 : p.firstCap;
+  growTo(p, p.cap ? p.cap * 2 : p.firstCap);
+}
+
+function growTo(p: RecordPool, cap: u32): void {
   const bytes = <usize>cap * <usize>p.recordBytes;
   const align = <usize>p.alignBytes;
   const raw = heap.alloc(bytes + align);
@@ -84,6 +87,14 @@ function grow(p: RecordPool): void {
   store<u32>(recordAt(p, n) + <usize>p.linkOffset, p.free);
   p.free = n;
   p.inUse--;
+}
+
+// Makes the table hold at least `records` records (index 0 included) in one step: a policy that
+// knows how many it will need (the replay's size hint, kit/hint.ts) takes one table of that size
+// instead of doubling up to it, each doubling a copy of every record. Never shrinks the table;
+// needing more later grows it as before, and the limit still caps the indices handed out.
+export function reserveRecords(p: RecordPool, records: u32): void {
+  if (records > p.cap) growTo(p, records);
 }
 
 // Engine bytes of the table (capacity, not use).

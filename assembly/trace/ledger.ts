@@ -96,11 +96,24 @@ export let currentRow: i32 = -1;
 /** Row of thread id 0, once made (-1: none). */
 export let zeroRow: i32 = -1;
 
+// Pages 0 .. reservedPages - 1 are carved from one block (ledgerReserve) when first used, and
+// freed with it.
+let reservedBlock: usize = 0;
+let reservedPages: u32 = 0;
+// The largest hint used: 4 M ids (96 MiB of records; a hint is not checksummed, so it may lie).
+const HINT_MAX_IDS: u32 = 1 << 22;
+
 // Forgets every record and count (a new trace in the same instance).
 export function ledgerReset(): void {
-  for (let i: u32 = 0; i < PAGES; i++) {
+  for (let i: u32 = reservedPages; i < PAGES; i++) {
     const p = load<usize>(directory + (<usize>i << 2));
     if (p) { heap.free(p); store<usize>(directory + (<usize>i << 2), 0); }
+  }
+  if (reservedBlock) {
+    heap.free(reservedBlock);
+    memory.fill(directory, 0, <usize>reservedPages << 2);
+    reservedBlock = 0;
+    reservedPages = 0;
   }
   events = 0; allocs = 0; callocs = 0; alignedAllocs = 0; reallocs = 0; untracedReallocs = 0; frees = 0;
   implicitFrees = 0; marks = 0; ticks = 0; liveBlocks = 0; liveBytes = 0; peakLiveBytes = 0; peakEvent = 0;
@@ -154,12 +167,25 @@ function row(): usize {
   return p ? p + <usize>(<u32>id & PAGE_MASK) * REC_BYTES : 0;
 }
 
+// Takes one block for the pages of ids 0 .. min(idBound, HINT_MAX_IDS) - 1 (a `.hst` version 3
+// header's hint, given right after ledgerReset): one allocation instead of one per page. A page is
+// still made (zeroed) only when an id of its range is first used, so a hint above the truth costs
+// address space, not touched memory; ids beyond it get pages of their own, as without a hint.
+export function ledgerReserve(idBound: f64): void {
+  if (reservedBlock || !(idBound >= 1)) return;
+  const pages = (<u32>Math.min(idBound, <f64>HINT_MAX_IDS) + PAGE_IDS - 1) >> PAGE_SHIFT;
+  for (let i: u32 = 0; i < pages; i++) if (load<usize>(directory + (<usize>i << 2))) return; // records exist already
+  reservedBlock = heap.alloc(<usize>pages * PAGE_BYTES);
+  reservedPages = pages;
+}
+
 // The record of a valid id (<= MAX_BLOCK_ID), its page made if needed.
 function recordMade(id: u32): usize {
   const slot = directory + (<usize>(id >> PAGE_SHIFT) << 2);
   let p = load<usize>(slot);
   if (!p) {
-    p = heap.alloc(PAGE_BYTES);
+    const page = id >> PAGE_SHIFT;
+    p = page < reservedPages ? reservedBlock + <usize>page * PAGE_BYTES : heap.alloc(PAGE_BYTES);
     memory.fill(p, 0, PAGE_BYTES);
     store<usize>(slot, p);
   }

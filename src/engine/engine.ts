@@ -104,6 +104,15 @@ export class Engine {
 
   setSampleEvery(events: number): void { this.x.setSampleEvery(events >>> 0); }
 
+  /**
+   * Sizes the engine's tables for a replay (a `.hst` version 3 header's hint) before the heaps are
+   * created: the id table for ids below `idBound`, the policies' block records for `peakLiveBlocks`.
+   * Any values are safe (the engine caps them); results never depend on them.
+   */
+  reserve(hint: { idBound: number; peakLiveBlocks: number }): void {
+    this.guard(() => this.x.engineReserve(hint.idBound, hint.peakLiveBlocks));
+  }
+
   /** Creates heap `index` (default: the lowest free index) with a policy. Returns its index. */
   createHeap(policy: string, options: HeapOptions = {}, index?: number): number {
     const spec = getPolicy(policy);

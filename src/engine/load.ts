@@ -77,6 +77,7 @@ export interface EngineExports {
   takeSample(mark: number, event: bigint): void;
   checkAll(): number;
   idTableBytes(): number;
+  engineReserve(idBound: number, liveBlocks: number): void;
   threadsAlive(): number;
   samplesExtrasPtr(): number;
   samplesExtrasCount(): number;

@@ -114,6 +114,7 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
 
   const setup = async (sampleEvery: number): Promise<Engine> => {
     const engine = await createEngine({ arch, profile, sampleEvery, build: o.build, replay: true });
+    if (workload.sizeHint) engine.reserve(workload.sizeHint);
     let parent = -1;
     for (let i = layers.length - 1; i >= 0; i--) {
       parent = engine.createHeap(layers[i]!.policy, { params: layers[i]!.params, parent: parent >= 0 ? parent : undefined }, i + 1);

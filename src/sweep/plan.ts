@@ -5,7 +5,8 @@
 import { getPolicy, policySpecs, resolveParams } from '../policies/registry.js';
 import type { TrimPoint } from '../run/trim-at.js';
 import { UsageError } from '../errors.js';
-import { isTraceFile, layerSettings } from '../cli/commands/run.js';
+import { layerSettings } from '../cli/commands/run.js';
+import { isTraceFile } from '../cli/inputs.js';
 import { makeWorkload } from '../workload/index.js';
 import type { RunRequest } from '../worker/protocol.js';
 

@@ -2,7 +2,7 @@
 // a temporary file beside the target and renamed at the end (src/io/safe-output.ts), so a failed
 // or interrupted conversion leaves no half-written trace behind and the target as it was.
 import type { FormatName } from './events.js';
-import { HST_EVENT_COUNT_OFFSET, HstParser, HstWriter, hstEventCountBytes } from './formats/hst.js';
+import { HST_EVENT_COUNT_OFFSET, HstParser, HstWriter, hstFinalHeaderBytes } from './formats/hst.js';
 import { TextWriter } from './formats/text.js';
 import { openTrace, type OpenOptions } from './read.js';
 import { replayStatsOf, type ReplayStats } from './replay.js';
@@ -50,7 +50,7 @@ export async function convertTrace(inPath: string, outPath: string, options: Con
     input.parser.finish();
     if (writer instanceof HstWriter) writer.end();
     await flush();
-    if (writer instanceof HstWriter) await out.patch(HST_EVENT_COUNT_OFFSET, hstEventCountBytes(writer.events));
+    if (writer instanceof HstWriter) await out.patch(HST_EVENT_COUNT_OFFSET, hstFinalHeaderBytes(writer));
     await out.commit();
   } finally {
     await out.abort();

@@ -7,17 +7,11 @@
 // also run in a browser worker; Node's modules are fetched only when a path is opened.
 import type { Readable } from 'node:stream';
 import { InputError, describeErrno, errnoCode, fileKind } from '../errors.js';
+import { hstHint, type HstHint } from './formats/hst.js';
 import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
-import { HstParser } from './formats/hst.js';
-import { LogallocParser } from './formats/logalloc.js';
-import { LtraceParser } from './formats/ltrace.js';
-import { MtraceParser } from './formats/mtrace.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
-import { RepParser } from './formats/rep.js';
-import { TextParser } from './formats/text.js';
-import { textWasm } from './formats/text-wasm.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -71,6 +65,8 @@ export interface TraceInput {
   parser: TraceParser;
   /** The content, decompressed, in chunks; iterate once. */
   chunks: AsyncIterable<Buffer>;
+  /** A `.hst` version 3 header's size hint (read from the first bytes; never trusted). */
+  hint?: HstHint;
 }
 
 /** Checks a `--format` value. */
@@ -79,14 +75,18 @@ export function parseFormatName(value: string): FormatName {
   throw new InputError(`unknown trace format '${value}' (one of: ${FORMAT_NAMES.join(', ')})`);
 }
 
-export function createParser(format: FormatName, ctx: ParserContext): TraceParser {
+/**
+ * The reader of a format. Each reader's module is imported when a trace of its format is opened,
+ * so that `heapsim run X.hst` loads none of the text readers (test/cli/lazy-imports.test.ts).
+ */
+export async function createParser(format: FormatName, ctx: ParserContext): Promise<TraceParser> {
   switch (format) {
-    case 'hst': return new HstParser(ctx);
-    case 'text': return new TextParser(ctx);
-    case 'mtrace': return new MtraceParser(ctx);
-    case 'ltrace': return new LtraceParser(ctx);
-    case 'logalloc': return new LogallocParser(ctx);
-    case 'rep': return new RepParser(ctx);
+    case 'hst': return new (await import('./formats/hst.js')).HstParser(ctx);
+    case 'text': return new (await import('./formats/text.js')).TextParser(ctx);
+    case 'mtrace': return new (await import('./formats/mtrace.js')).MtraceParser(ctx);
+    case 'ltrace': return new (await import('./formats/ltrace.js')).LtraceParser(ctx);
+    case 'logalloc': return new (await import('./formats/logalloc.js')).LogallocParser(ctx);
+    case 'rep': return new (await import('./formats/rep.js')).RepParser(ctx);
   }
 }
 
@@ -339,14 +339,16 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
     stream.reuseChunks?.();
   } else {
     ledger = new Ledger(out);
-    const text = format === 'mtrace' && options.textDecoder !== 'js' ? await textWasm(ledger) : undefined;
-    parser = createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
+    const text = format === 'mtrace' && options.textDecoder !== 'js' ? await (await import('./formats/text-wasm.js')).textWasm(ledger) : undefined;
+    parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
     // Line readers keep no view of a chunk (a line cut by the chunk's end is copied; callers and
     // tokens become strings or copies): the file can be read into one buffer too.
     if (LINE_FORMATS.has(format)) stream.reuseChunks?.();
   }
   ledger.format = format;
+  const hint = format === 'hst' ? hstHint(Buffer.concat(head)) : undefined;
   return {
+    ...(hint ? { hint } : {}),
     path,
     format,
     gzip,

@@ -17,6 +17,7 @@ import { powerOfTwoAlignment, type EventSink, type FormatName } from './events.j
 import { DEFAULT_TOP, type Ledger, type InputCounts, type LeakSummary } from './ledger.js';
 import { openTrace, type OpenOptions, type TraceInput, type TraceStream } from './read.js';
 import { wasmHstReader } from './formats/hst-wasm.js';
+import type { HstHint } from './formats/hst.js';
 import { OP_WORDS } from '../engine/abi.js';
 
 /** Heap every trace event goes to. */
@@ -178,6 +179,8 @@ export interface TraceReplay {
   stats: ReplayStats;
   /** The op batches; iterate once. */
   batches(): AsyncGenerator<OpBuffer>;
+  /** A `.hst` version 3 header's size hint (never trusted: table sizes only). */
+  hint?: HstHint;
 }
 
 /** Opens a trace (a path or a stream of its content) for replay: detects its format, reads nothing else yet. */
@@ -193,6 +196,7 @@ export async function openReplay(source: string | TraceStream, options: ReplayOp
     path: input.path,
     format: input.format,
     labels: ledger.labels,
+    ...(input.hint ? { hint: input.hint } : {}),
     stats: replayStatsOf(input, ledger),
     async *batches(): AsyncGenerator<OpBuffer> {
       if (started) throw new Error('TraceReplay.batches() can be iterated only once');

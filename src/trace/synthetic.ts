@@ -5,7 +5,7 @@ import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { NO_CALLER } from './events.js';
-import { HST_EVENT_COUNT_OFFSET, HstWriter, hstEventCountBytes } from './formats/hst.js';
+import { HST_EVENT_COUNT_OFFSET, HstWriter, hstFinalHeaderBytes } from './formats/hst.js';
 import { Ledger } from './ledger.js';
 
 /** xorshift32: small, fast, good enough to shape a workload. */
@@ -99,10 +99,10 @@ export async function writeSyntheticHst(path: string, o: SyntheticOptions): Prom
   for (const b of writer.take()) await put(file, b);
   file.end();
   await once(file, 'close');
-  // The header's event count is known only now (a benchmark fixture: written in place).
+  // The header's event count and hint are known only now (a benchmark fixture: written in place).
   const fh = await open(path, 'r+');
   try {
-    await fh.write(hstEventCountBytes(writer.events), 0, undefined, HST_EVENT_COUNT_OFFSET);
+    await fh.write(hstFinalHeaderBytes(writer), 0, undefined, HST_EVENT_COUNT_OFFSET);
   } finally {
     await fh.close();
   }

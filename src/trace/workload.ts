@@ -21,6 +21,7 @@ export async function traceWorkload(source: string | TraceStream, options: Repla
     description: `recorded trace ${path} (${replay.format})`,
     defaultArch: TRACE_ARCH,
     replay,
+    ...(replay.hint ? { sizeHint: { idBound: replay.hint.idBound, peakLiveBlocks: replay.hint.peakLiveBlocks } } : {}),
     streaming: true,
     batches: () => replay.batches(),
     inputSummary: () => inputSummaryOf(replay.stats),

@@ -25,6 +25,20 @@ export interface Workload {
   streaming?: boolean;
   /** What the input held beyond its ops (a trace's counts and never-freed blocks), once read. */
   inputSummary?(): InputSummary;
+  /**
+   * How large the replay's tables get, when the input says (a `.hst` version 3 header): the runner
+   * sizes the engine's tables with it before the heaps are created. Never trusted: it changes
+   * speed and engine memory, never a result.
+   */
+  sizeHint?: SizeHint;
+}
+
+/** A replay's size, as a `.hst` version 3 header gives it (0 = not known). */
+export interface SizeHint {
+  /** One more than the largest block id. */
+  idBound: number;
+  /** The most blocks live at once. */
+  peakLiveBlocks: number;
 }
 
 /** A group of never-freed blocks: by caller or by requested size. */

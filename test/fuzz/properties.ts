@@ -11,7 +11,9 @@ import { expect } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { openReplay } from '../../src/index.js';
 import { checkOutcome, checkStatsJson, runCli } from './oracle.js';
-import { mutate, mutationArb, render, resolve, traceBytes, traceCaseArb, type Mutation, type TraceCase } from './traces.js';
+import {
+  HST_HINT_OFFSET, hstAsVersion2, mutate, mutationArb, render, resolve, traceBytes, traceCaseArb, type Mutation, type TraceCase,
+} from './traces.js';
 
 export interface FuzzProperty<T> {
   /** Input kind and command, for the report (`trace × stats`). */
@@ -104,32 +106,36 @@ const runOfGenerated: FuzzProperty<{ trace: TraceCase; policy: string; arch: str
   },
 };
 
-/** Byte-level mutations of generated traces (any format, gzip or not, .hst too): stats, convert, run. */
-interface MutatedCase { trace: TraceCase; hst: boolean; mutations: Mutation[]; command: 'stats' | 'convert' | 'run'; lenient: boolean }
+/** A generated trace converted to .hst (version 3, with its hint; or the same records as version 2). */
+async function convertedHst(trace: TraceCase, version: 2 | 3 = 3): Promise<Buffer> {
+  const src = scratchFile(`s.${EXTENSION[trace.format]}`, traceBytes({ format: trace.format, gzip: false, text: render(trace.format, resolve(trace.script)) }));
+  const hst = scratchFile('s.hst', '');
+  const conv = await runCli(['convert', src, '-o', hst, '--format', trace.format]);
+  expect(conv.code, conv.stderr).toBe(0);
+  const { readFileSync } = await import('node:fs');
+  const v3 = readFileSync(hst);
+  return version === 3 ? v3 : hstAsVersion2(v3);
+}
+
+/** Byte-level mutations of generated traces (any format, gzip or not, .hst versions 2 and 3 too): stats, convert, run. */
+interface MutatedCase { trace: TraceCase; hst: false | 2 | 3; mutations: Mutation[]; command: 'stats' | 'convert' | 'run'; lenient: boolean }
 const mutated: FuzzProperty<MutatedCase> = {
   name: 'mutated trace × stats/convert/run',
   arbitrary: fc.record({
     trace: traceCaseArb,
-    hst: fc.boolean(),
+    hst: fc.constantFrom(false as const, false as const, 2 as const, 3 as const),
     mutations: fc.array(mutationArb, { minLength: 1, maxLength: 4 }),
     command: fc.constantFrom('stats' as const, 'stats' as const, 'convert' as const, 'run' as const),
     lenient: fc.boolean(),
   }),
   ciRuns: 400,
   async check(c) {
-    let seed = traceBytes({ format: c.trace.format, gzip: false, text: render(c.trace.format, resolve(c.trace.script)) });
-    if (c.hst) {
-      // A valid .hst to mutate: the generated trace converted.
-      const src = scratchFile(`s.${EXTENSION[c.trace.format]}`, seed);
-      const hst = scratchFile('s.hst', '');
-      const conv = await runCli(['convert', src, '-o', hst, '--format', c.trace.format]);
-      expect(conv.code, conv.stderr).toBe(0);
-      const { readFileSync } = await import('node:fs');
-      seed = readFileSync(hst);
-    }
+    // A valid .hst to mutate: the generated trace converted.
+    const seed = c.hst !== false ? await convertedHst(c.trace, c.hst)
+      : traceBytes({ format: c.trace.format, gzip: false, text: render(c.trace.format, resolve(c.trace.script)) });
     const plain = mutate(seed, c.mutations);
     const bytes = c.trace.gzip ? gzipSync(plain) : plain;
-    const path = scratchFile(c.hst ? 'm.hst' : `m.${EXTENSION[c.trace.format]}`, bytes);
+    const path = scratchFile(c.hst !== false ? 'm.hst' : `m.${EXTENSION[c.trace.format]}`, bytes);
     const extra = c.lenient ? ['--lenient'] : [];
     const argv = c.command === 'stats' ? ['stats', path, '--json', ...extra]
       : c.command === 'convert' ? ['convert', path, '-o', scratchFile('m-out.hst', ''), ...extra]
@@ -139,6 +145,37 @@ const mutated: FuzzProperty<MutatedCase> = {
     checkOutcome(o, { inputBytes: bytes.length, input: plain });
     if (o.code === 0 && c.command === 'stats') checkStatsJson(o.stdout);
     if (o.code === 2) expect(o.stderr).toContain(path.split('/').pop()!);
+  },
+};
+
+/**
+ * A .hst whose header hint lies (any two u64: none, too low, too high, absurd) replays to the same
+ * `run --json` document as the true hint, and as the same records under a version 2 header.
+ */
+const hintLie: FuzzProperty<{ trace: TraceCase; idBound: bigint; peakLiveBlocks: bigint; policy: string }> = {
+  name: 'generated .hst with a lying hint × run',
+  arbitrary: fc.record({
+    trace: traceCaseArb,
+    idBound: fc.oneof(fc.bigInt({ min: 0n, max: 64n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+    peakLiveBlocks: fc.oneof(fc.bigInt({ min: 0n, max: 64n }), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+    policy: fc.constantFrom('first-fit', 'nt', 'ptmalloc'),
+  }),
+  ciRuns: 12,
+  async check(c) {
+    const honest = await convertedHst(c.trace);
+    const lying = Buffer.from(honest);
+    lying.writeBigUInt64LE(c.idBound, HST_HINT_OFFSET);
+    lying.writeBigUInt64LE(c.peakLiveBlocks, HST_HINT_OFFSET + 8);
+    const docs: string[] = [];
+    for (const bytes of [honest, lying, hstAsVersion2(honest)]) {
+      const path = scratchFile('hint.hst', bytes);
+      const o = await runCli(['run', path, '--policy', c.policy, '--every', '1', '--json']);
+      checkOutcome(o, { inputBytes: bytes.length });
+      expect(o.code, o.stderr).toBe(0);
+      docs.push(o.stdout.split(path).join('$IN'));
+    }
+    expect(docs[1]).toBe(docs[0]);
+    expect(docs[2]).toBe(docs[0]);
   },
 };
 
@@ -220,5 +257,5 @@ const raw: FuzzProperty<RawCase> = {
 };
 
 export const TRACE_PROPERTIES: FuzzProperty<never>[] = [
-  statsOfGenerated, convertOfGenerated, runOfGenerated, mutated, replayApi, raw,
+  statsOfGenerated, convertOfGenerated, runOfGenerated, mutated, hintLie, replayApi, raw,
 ] as unknown as FuzzProperty<never>[];

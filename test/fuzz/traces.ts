@@ -300,6 +300,19 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ m: fc.constant('byte' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
 );
 
+/** .hst header layout (src/trace/formats/hst.ts): version at 8; version 2 ends at 24, 3 at 40 (the hint). */
+const HST_VERSION_OFFSET = 8;
+const HST_V2_HEADER_BYTES = 24;
+const HST_V3_HEADER_BYTES = 40;
+export const HST_HINT_OFFSET = 24;
+
+/** A version 3 .hst as version 2: the same records and trailer (the checksum covers records only), no hint. */
+export function hstAsVersion2(v3: Buffer): Buffer {
+  const header = Buffer.from(v3.subarray(0, HST_V2_HEADER_BYTES));
+  header.writeUInt16LE(2, HST_VERSION_OFFSET);
+  return Buffer.concat([header, v3.subarray(HST_V3_HEADER_BYTES)]);
+}
+
 /** Applies mutations in order; positions are taken modulo the current length. */
 export function mutate(bytes: Buffer, mutations: readonly Mutation[]): Buffer {
   let b = Buffer.from(bytes);

@@ -29,3 +29,16 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'heapsim-trace-test-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/** From heapsim text lines: one more than the largest block id, and the most blocks live at once. */
+export function idBoundAndPeakLive(lines: readonly string[]): { idBound: number; peakLiveBlocks: number } {
+  let live = 0, peakLiveBlocks = 0, idBound = 0;
+  for (const l of lines) {
+    const [op, id] = l.split(' ');
+    if (op === 'a' || op === 'c' || op === 'm' || op === 'u') peakLiveBlocks = Math.max(peakLiveBlocks, ++live);
+    else if (op === 'f' || op === 'i') live--;
+    else if (op !== 'r') continue;
+    idBound = Math.max(idBound, Number(id) + 1);
+  }
+  return { idBound, peakLiveBlocks };
+}

@@ -1,5 +1,5 @@
-// Hand-built .hst files for damage tests: a version 2 header, the given record bytes, END and the
-// CRC-32 trailer, each part overridable. Independent of HstWriter, so a writer bug cannot hide a
+// Hand-built .hst files for damage tests: a version 2 header (or 3, with a hint; or 1), the given
+// record bytes, END and the CRC-32 trailer, each part overridable. Independent of HstWriter, so a writer bug cannot hide a
 // reader bug.
 import { crc32 } from 'node:zlib';
 import { HST_MAGIC, OP_END } from '../../src/trace/formats/hst.js';
@@ -31,12 +31,14 @@ export interface HstFileOptions {
   noEnd?: boolean;
   /** Trailer bytes instead of the right CRC (an empty array: no trailer). */
   trailer?: number[];
+  /** Version 3: the hint's id bound and peak live blocks (default 0, 0: not known). */
+  hint?: [number | bigint, number | bigint];
 }
 
 export function hstFile(records: number[], o: HstFileOptions = {}): Buffer {
   const version = o.version ?? 2;
   const events = o.events ?? 0;
-  const header = Buffer.alloc(version === 1 ? 16 : 24);
+  const header = Buffer.alloc(version === 1 ? 16 : version === 2 ? 24 : 40);
   HST_MAGIC.copy(header);
   header.writeUInt16LE(version, 8);
   header.writeUInt16LE(o.flags ?? 0, 10);
@@ -44,6 +46,10 @@ export function hstFile(records: number[], o: HstFileOptions = {}): Buffer {
   const [r0, r1, r2] = o.reserved ?? [0, 0, 0];
   header[13] = r0; header[14] = r1; header[15] = r2;
   if (version !== 1) header.writeBigUInt64LE(BigInt(o.headerCount ?? events), 16);
+  if (version >= 3) {
+    header.writeBigUInt64LE(BigInt(o.hint?.[0] ?? 0), 24);
+    header.writeBigUInt64LE(BigInt(o.hint?.[1] ?? 0), 32);
+  }
   const body = Buffer.from([...records, ...(o.noEnd ? [] : [OP_END, ...leb(o.endCount ?? events)])]);
   if (version === 1 || o.noEnd) return Buffer.concat([header, body]);
   const trailer = Buffer.alloc(4);

@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recordEnvironment } from '../../src/trace/record/record.js';
 import { cli } from '../cli/helpers.js';
-import { tempDir } from './helpers.js';
+import { hstHint } from '../../src/trace/formats/hst.js';
+import { eventLines, idBoundAndPeakLive, tempDir } from './helpers.js';
 
 const unavailable = await recordEnvironment().then(() => undefined, (e: Error) => e.message);
 if (unavailable !== undefined) console.warn(`SKIPPED heapsim record tests: ${unavailable}`);
@@ -100,6 +101,8 @@ describe.skipIf(unavailable !== undefined)('heapsim record', () => {
     expect(s.threads).toBe(7);
     expect(s.threadEnds).toBe(6);
     expect(s.input.malformedLines).toBe(0);
+    // A version 3 header whose hint is the truth: the id bound and the peak of live blocks.
+    expect(hstHint(readFileSync(hst))).toEqual({ ...idBoundAndPeakLive((await eventLines(hst)).lines), events: s.events.total });
     // Every worker makes 300 allocations of its own (malloc, calloc or aligned_alloc) and its list.
     const workers = (s.perThread as { allocs: number; ends: number }[]).filter((t) => t.ends === 1);
     expect(workers).toHaveLength(6);

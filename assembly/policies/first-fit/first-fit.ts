@@ -47,7 +47,8 @@
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, MAX_HEAPS, RegionType, Usage } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveRecords } from "../../kit/records";
+import { hintLiveBlocks } from "../../kit/hint";
 import { paramInt } from "../../kit/params";
 import { counterAdd } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
@@ -103,6 +104,9 @@ const FL_ALIGN_SHIFT: u32 = 8;
 // Every first-fit heap's records, one kit pool (dropped records link through R_LEFT).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>R_LEFT, 1024, <u32>POOL_ALIGN);
+// Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
+// block, and at most one free block or UCR between two busy ones (neighbours merge).
+const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
 @inline function R(n: u32): usize { return RECS.base + <usize>n * REC_BYTES; }
@@ -233,6 +237,7 @@ export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   if (large < MIN_BLOCK_BYTES * 2 || large > segRes) return Status.BAD_PARAM;
   if (dBlock > 0xFFFFFFFF || dTotal > 0xFFFFFFFF) return Status.BAD_PARAM;
   use(heapIndex);
+  reserveRecords(RECS, hintLiveBlocks() * RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, HS_BYTES);
   st64(H_NEXT_RESERVE, alignUp(segRes, ALLOC_GRANULARITY_BYTES));
   st32(H_P_DBLOCK, <u32>dBlock);

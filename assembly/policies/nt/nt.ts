@@ -81,7 +81,7 @@ import {
 import {
   NtHeap, H, owner, setCurrent, rec, kind, bytesOf, seg, granuleBytes, dropRec, uMax,
   freeInsert, freeRemove, freeLargest, wholePageBytes, addSegment, decommitBlock, decommitResume, backAlloc, backFree,
-  backShrink, backGrowInPlace, largeAlloc, largeFree, largeHeaderBytes, recEngineBytes,
+  backShrink, backGrowInPlace, largeAlloc, largeFree, largeHeaderBytes, recEngineBytes, recReserve,
   RK_USER, RK_FREE, RK_UCR, RK_HEADER, RK_USERBLOCK, RK_LARGE, ALIGN_SHIFT, MIN_SPLIT_G,
   GRANULE_SHIFT_X86, GRANULE_SHIFT_X64, MAX_BLOCK_G_X86, MAX_BLOCK_G_X64,
   HEAP_NO_SERIALIZE, HEAP_GROWABLE, HEAP_CLASS_PRIVATE, FRONT_END_NONE, FRONT_END_LFH,
@@ -175,6 +175,7 @@ export function ntCreate(h: i32, parent: i32, params: usize, count: i32): Status
   s.fifo = <u32>order;
   s.prng = 0x6C078965 ^ (<u32>h * 0x9E3779B9) | 1;
   setCurrent(s, h);
+  recReserve();
   if (!addSegment(0)) {
     if (s.segTable) heap.free(s.segTable);
     heap.free(p);

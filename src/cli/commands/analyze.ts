@@ -258,7 +258,8 @@ interface Against {
 
 async function runAgainst(values: Record<string, unknown>, scenario: string, snapshots: WindbgSnapshot[]): Promise<Against> {
   // Loaded on demand: the engine and its WASM module are only needed for --against.
-  const { runOptionsFrom, isTraceFile } = await import('./run.js');
+  const { runOptionsFrom } = await import('./run.js');
+  const { isTraceFile } = await import('../inputs.js');
   const { makeWorkload } = await import('../../workload/index.js');
   const { runWorkload } = await import('../../run/run.js');
   const { traceWorkload } = await import('../../trace/workload.js');

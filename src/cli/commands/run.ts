@@ -4,11 +4,9 @@ import type { Command, Io } from '../io.js';
 import { parse, intOption, keyValues, oneOf } from '../options.js';
 import { ARCHS, type ArchName } from '../../engine/abi.js';
 import { DEFAULT_POLICY, getPolicy, policySpecs } from '../../policies/registry.js';
-import { policyLines } from '../../policies/catalog.js';
 import { profileNames } from '../../engine/profiles.js';
-import { makeWorkload, workloadNames } from '../../workload/index.js';
 import { runWorkload, type LayerSpec, type RunOptions } from '../../run/run.js';
-import { InputError, UsageError, describeErrno, errnoCode, fileKind } from '../../errors.js';
+import { UsageError } from '../../errors.js';
 import { nameMap } from '../../names.js';
 import type { Checkpoint, RunDocument } from '../../report/types.js';
 import { formatRunReport } from '../../report/text.js';
@@ -23,23 +21,13 @@ import { inputNotes } from '../../trace/summary.js';
 import { traceWorkload } from '../../trace/workload.js';
 import { statSync } from 'node:fs';
 
-/**
- * A positional naming an existing regular file is a trace; a name that is no path a built-in
- * workload. A path that exists but cannot be a trace (a directory, FIFO, device; a symlink loop;
- * no permission) is an error saying so, unless it is also a workload's name.
- */
-export function isTraceFile(name: string): boolean {
-  let stats;
+/** A regular file: a trace (isTraceFile's first rule, decided here without the workloads' list). */
+function isRegularFile(name: string): boolean {
   try {
-    stats = statSync(name);
-  } catch (err) {
-    const code = errnoCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || workloadNames().includes(name)) return false;
-    throw new InputError(`cannot read: ${describeErrno(err)}`, name);
+    return statSync(name).isFile();
+  } catch {
+    return false; // isTraceFile says what a name that cannot be read is
   }
-  if (stats.isFile()) return true;
-  if (workloadNames().includes(name)) return false;
-  throw new InputError(`cannot read: it is ${fileKind(stats)}, not a trace file`, name);
 }
 
 const OPTIONS = {
@@ -60,7 +48,11 @@ const OPTIONS = {
   ...GATE_OPTIONS,
 } as const;
 
-const HELP = `usage: heapsim run <workload|trace-file> [options]
+// Built when asked for: the policy list and the workloads' names cost more than a whole small run.
+async function help(): Promise<string> {
+  const { workloadNames } = await import('../../workload/index.js');
+  const { policyLines } = await import('../../policies/catalog.js');
+  return `usage: heapsim run <workload|trace-file> [options]
 
 Runs a built-in workload (${workloadNames().join(', ')}) or a recorded trace on one allocator
 policy over a simulated address space and answers: is this the program's leak or the allocator's,
@@ -103,6 +95,7 @@ ${policySpecs().filter((p) => p.trimName).map((p) => `                         $
   --lenient            trace files: count and skip malformed lines instead of stopping
 ${GATE_HELP}  -h, --help           this text
 `;
+}
 
 /** Splits --set values into the top heap's params and the parent layer. */
 export function layerSettings(sets: Record<string, string>): { params: Record<string, string>; layers: LayerSpec[] } {
@@ -161,7 +154,7 @@ export const command: Command = {
   summary: 'run a workload or trace on a policy and report each mark',
   async run(args: string[], io: Io): Promise<number> {
     const { values, positionals } = parse('run', args, OPTIONS);
-    if (values.help) { io.stdout.write(HELP); return 0; }
+    if (values.help) { io.stdout.write(await help()); return 0; }
     if (positionals.length !== 1) throw new UsageError('run wants exactly one workload name or trace file (see heapsim run --help)');
     const { options, seed, ignoredEnv } = await runOptionsFrom(values);
     const gate = parseGate(values);
@@ -174,8 +167,9 @@ export const command: Command = {
       return failed.length ? EXIT_LIMIT_FAILED : 0;
     };
     const name = positionals[0]!;
-    if (!isTraceFile(name)) {
+    if (!isRegularFile(name) && !(await import('../inputs.js')).isTraceFile(name)) {
       if (values.format !== undefined || values.lenient) throw new UsageError('--format and --lenient apply to trace files only');
+      const { makeWorkload } = await import('../../workload/index.js');
       return write(await runWorkload(makeWorkload(name, { seed }), options));
     }
     const bar = progressBar(io);

@@ -1,12 +1,12 @@
 // best-fit: the host spec (engine side: assembly/policies/best-fit/ and assembly/policies/textbook/;
 // rules in docs/textbook-policies.md). Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { fitCauses } from '../textbook/causes.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'best-fit',
   description: 'address-ordered best fit: boundary tags, immediate coalescing, heap grown at its top (sbrk-like), trim gives the top back',
   platform: 'any',
@@ -18,4 +18,4 @@ export const spec = registerPolicy({
   counters: ['topCommittedBytes', 'carvedBlocks', 'reusedBlocks', 'splits', 'coalesces', 'trimmedBytes', 'abandonedTopBytes'],
   retentionCauses: (h) => fitCauses(h, 'best-fit'),
   trimName: 'trim of the top of the heap',
-});
+};

@@ -1,13 +1,13 @@
 // buddy: the host spec (engine side: assembly/policies/buddy/; rules in docs/textbook-policies.md).
 // Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
 const pow2 = (x: number): boolean => Number.isInteger(x) && x > 0 && (x & (x - 1)) === 0;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'buddy',
   description: 'binary buddy system (Knuth 2.5, Algorithms R and S): power-of-two blocks in power-of-two arenas, LIFO lists, buddy merge on free',
   platform: 'any',
@@ -29,4 +29,4 @@ export const spec = registerPolicy({
     layer: 'buddy',
   }],
   trimName: 'release of free arenas and decommit of free blocks',
-});
+};

@@ -1,11 +1,11 @@
 // first-fit: the host spec (engine side: assembly/policies/first-fit/). Listed once in
 // src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'first-fit',
   description: 'address-ordered first fit, boundary tags, immediate coalescing, decommit of big free blocks',
   platform: 'any',
@@ -20,4 +20,4 @@ export const spec = registerPolicy({
   counters: ['decommits', 'decommittedBytes', 'trimmedBytes'],
   // TRIM decommits the whole free pages of every free block (padBytes kept), thresholds ignored.
   trimName: 'decommit of free pages',
-});
+};

@@ -4,8 +4,7 @@
 // src/policies/registry.ts.
 import type { HeapSample } from '../../engine/sample.js';
 import type { DiagnosisCause, HeapCounters } from '../../report/types.js';
-import { registerPolicy } from '../kit/table.js';
-import type { ParamDecl } from '../kit/spec.js';
+import type { ParamDecl, PolicyDecl } from '../kit/spec.js';
 import { readJemallocEnv } from './env.js';
 
 export { readJemallocEnv, parseMallocConf, jemallocStrtoumax, type JemallocEnvResult } from './env.js';
@@ -94,7 +93,7 @@ export function jemallocRetentionCauses(h: HeapCounters): DiagnosisCause[] {
   return causes.filter((c) => c.bytes > 0);
 }
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'jemalloc',
   description: 'jemalloc 5.3.0 (Debian 12 libjemalloc2), one thread: slabs, extents, decay, retained address space, tcache, mallctl statistics',
   platform: 'linux',
@@ -117,4 +116,4 @@ export const spec = registerPolicy({
     if (v.lg_extent_max_active_fit! > 64) return `lg_extent_max_active_fit ${v.lg_extent_max_active_fit} must be 0..64`;
     return undefined;
   },
-});
+};

@@ -1,5 +1,7 @@
-// The host's table of policies. Each policy's index.ts calls registerPolicy; import the table
-// through src/policies/registry.ts (which imports every policy first), never from here.
+// The host's table of policies. Each policy's index.ts exports its declaration (`policy`);
+// src/policies/registry.ts hands them to registerPolicies in its own order, which gives the ids.
+// Importing a policy's module registers nothing, so module evaluation order cannot change an id.
+// Import the table through src/policies/registry.ts, never from here.
 import { UsageError } from '../../errors.js';
 import type { ParamSpec, PolicyDecl, PolicySpec } from './spec.js';
 import { parseSizeValue } from './values.js';
@@ -15,8 +17,16 @@ const NAME_RULE = /^[a-z][a-z0-9-]*$/;
 const RESERVED_NAMES = new Set(['policy', 'layers', 'arch', 'profile', 'workload', 'seed', 'events', 'failedOps',
   'checkpoints', 'trims', 'diagnosis', 'parent', 'native']);
 
-/** Adds a policy; its id is its position (1, 2, ...), as in assembly/policies/registry.ts. */
-export function registerPolicy(decl: PolicyDecl): PolicySpec {
+/**
+ * Registers every policy once, in the registry's order: a policy's id is its position (1, 2, ...),
+ * as in assembly/policies/registry.ts. A second call is a programming error.
+ */
+export function registerPolicies(decls: readonly PolicyDecl[]): void {
+  if (byId.length > 0) throw new Error('the policy table is already filled');
+  for (const decl of decls) registerPolicy(decl);
+}
+
+function registerPolicy(decl: PolicyDecl): PolicySpec {
   if (!NAME_RULE.test(decl.name)) throw new Error(`policy name '${decl.name}': lower case letters, digits and '-'`);
   if (RESERVED_NAMES.has(decl.name)) throw new Error(`policy name '${decl.name}' is a key of the run document`);
   if (byName.has(decl.name)) throw new Error(`policy '${decl.name}' registered twice`);

@@ -1,11 +1,11 @@
 // mimalloc: the host spec (engine side: assembly/policies/mimalloc/; rules in docs/mimalloc.md).
 // Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { mimallocNativeOf } from './view.js';
 import { mimallocRetentionCauses } from './causes.js';
 import { parseMimallocEnv } from './env.js';
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'mimalloc',
   description: 'mimalloc 2.0.9 (Debian 12 libmimalloc2.0), x86-64, one thread: pages of one block size in 32 MiB segments of 64 KiB slices, page retirement, delayed decommit, segment cache, eager commit',
   platform: 'linux',
@@ -42,4 +42,4 @@ export const spec = registerPolicy({
     if (!Number.isInteger(v.event_ns) || v.event_ns! > 1e15) return `event_ns ${v.event_ns} must be whole nanoseconds, at most 10^15`;
     return undefined;
   },
-});
+};

@@ -1,12 +1,12 @@
 // next-fit: the host spec (engine side: assembly/policies/next-fit/ and assembly/policies/textbook/;
 // rules in docs/textbook-policies.md). Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { fitCauses } from '../textbook/causes.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'next-fit',
   description: 'next fit: first fit from a roving pointer, boundary tags, immediate coalescing, heap grown at its top (sbrk-like)',
   platform: 'any',
@@ -18,4 +18,4 @@ export const spec = registerPolicy({
   counters: ['topCommittedBytes', 'carvedBlocks', 'reusedBlocks', 'splits', 'coalesces', 'trimmedBytes', 'abandonedTopBytes', 'roverAddress', 'wraps'],
   retentionCauses: (h) => fitCauses(h, 'next-fit'),
   trimName: 'trim of the top of the heap',
-});
+};

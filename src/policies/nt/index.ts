@@ -1,11 +1,11 @@
 // nt: the host spec (engine side: assembly/policies/nt/). Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { ntHeapView, ntRetentionCauses } from './view.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'nt',
   description: 'Windows NT heap: NT5 back end (segments, UCRs, best fit, decommit thresholds) with the LFH front end',
   platform: 'windows',
@@ -36,4 +36,4 @@ export const spec = registerPolicy({
   retentionCauses: ntRetentionCauses,
   // HeapCompact as the "what if the thresholds were zero" view: whole free pages decommitted.
   trimName: 'HeapCompact',
-});
+};

@@ -1,5 +1,5 @@
 // pool: the host spec (engine side: assembly/policies/pool/). Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { poolRetainedCause } from './retained.js';
 
 const KiB = 1024;
@@ -18,7 +18,7 @@ function validatePool(v: Record<string, number>): string | undefined {
   return undefined;
 }
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'pool',
   description: 'custom memory manager: power-of-two object classes carved from chunks, LIFO free lists, chunks never given back',
   platform: 'any',
@@ -36,4 +36,4 @@ export const spec = registerPolicy({
     'peakChunks', 'releasedChunks', 'reusedObjects', 'carvedObjects', 'ignoredTrims',
   ],
   // No trimName: a custom pool has no "give memory back" call; TRIM is counted and ignored.
-});
+};

@@ -1,7 +1,6 @@
 // ptmalloc: the host spec (engine side: assembly/policies/ptmalloc/). Listed once in
 // src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
-import type { EndOfRun } from '../kit/spec.js';
+import type { EndOfRun, PolicyDecl } from '../kit/spec.js';
 import { diagnosePtmalloc, mallinfoOf, ptmallocHeapView, ptmallocRetentionCauses, type PtmallocDiagnosis } from './diagnose.js';
 import { ptmallocDetail } from './detail.js';
 import { parseGlibcEnvDetailed } from './glibc-env.js';
@@ -25,7 +24,7 @@ const endOfRun: EndOfRun<PtmallocDiagnosis> = {
   },
 };
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'ptmalloc',
   description: 'glibc 2.36 malloc (Debian 12), x86-64: main and thread arenas, a tcache per thread, fastbins, bins, top, brk/heaps/mmap, mallinfo2',
   platform: 'linux',
@@ -63,4 +62,4 @@ export const spec = registerPolicy({
     '                           --env "GLIBC_TUNABLES=glibc.malloc.tcache_count=0" --env "MALLOC_ARENA_MAX=2"',
   trimName: 'malloc_trim(0)',
   endOfRun,
-});
+};

@@ -1,6 +1,6 @@
 // segregated: the host spec (engine side: assembly/policies/segregated/; rules in
 // docs/textbook-policies.md). Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { topCause } from '../textbook/causes.js';
 
 const KiB = 1024;
@@ -15,7 +15,7 @@ function validate(v: Record<string, number>): string | undefined {
   return undefined;
 }
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'segregated',
   description: 'segregated free lists (Knuth, Wilson et al.): size classes split from the wilderness, LIFO lists, no coalescing',
   platform: 'any',
@@ -41,4 +41,4 @@ export const spec = registerPolicy({
     topCause(h, 'segregated'),
   ].sort((a, b) => b.bytes - a.bytes),
   trimName: 'trim of the wilderness',
-});
+};

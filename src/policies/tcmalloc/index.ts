@@ -1,13 +1,13 @@
 // tcmalloc: the host spec (engine side: assembly/policies/tcmalloc/; rules in docs/tcmalloc.md).
 // Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 import { tcmallocNativeOf } from './view.js';
 import { tcmallocRetentionCauses } from './causes.js';
 import { parseTcmallocEnv } from './env.js';
 
 const MiB = 1024 * 1024;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'tcmalloc',
   description: 'gperftools 2.10 tcmalloc (Debian 12 libtcmalloc-minimal4), x86-64, one thread: size classes, thread cache, transfer cache, central lists, page heap, sbrk',
   platform: 'linux',
@@ -30,4 +30,4 @@ export const spec = registerPolicy({
   trimName: 'MallocExtension::ReleaseFreeMemory()',
   preload: { library: '/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4', variants: [[], ['TCMALLOC_AGGRESSIVE_DECOMMIT=true']] },
   validate: (v) => (v.aggressive_decommit !== 0 && v.aggressive_decommit !== 1 ? `aggressive_decommit ${v.aggressive_decommit} must be 0 or 1` : undefined),
-});
+};

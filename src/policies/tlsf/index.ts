@@ -1,11 +1,11 @@
 // tlsf: the host spec (engine side: assembly/policies/tlsf/; rules in docs/textbook-policies.md).
 // Listed once in src/policies/registry.ts.
-import { registerPolicy } from '../kit/table.js';
+import type { PolicyDecl } from '../kit/spec.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
-export const spec = registerPolicy({
+export const policy: PolicyDecl = {
   name: 'tlsf',
   description: "two-level segregated fit, block for block as Matthew Conte's TLSF 3 (64-bit): one pool, good fit, immediate coalescing, never shrinks",
   platform: 'any',
@@ -32,4 +32,4 @@ export const spec = registerPolicy({
   }],
   // No trimName: TLSF has no call that gives memory back.
   refuses: 'a request the pool cannot hold answers NULL (the pool never grows); with zeroSizeRequest 0, malloc(0) does too, as Conte\'s tlsf_malloc(0)',
-});
+};

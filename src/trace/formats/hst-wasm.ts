@@ -12,7 +12,7 @@
 import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
 import { Ledger, MAX_BLOCK_ID, type ThreadCounts } from '../ledger.js';
-import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown } from './hst.js';
+import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown, type HstHint } from './hst.js';
 import type { ParserContext } from './parser.js';
 
 /** The engine module's exports for .hst decoding (assembly/trace/hst.ts). */
@@ -43,6 +43,7 @@ interface HstExports extends EngineExports {
   ledgerLive(from: number, out: number, max: number): number;
   ledgerNextId(): number;
   ledgerPages(): number;
+  ledgerReserve(idBound: number): void;
   hstScratch(bytes: number): number;
 }
 
@@ -210,6 +211,11 @@ export class WasmHstParser extends HstParser {
     this.wl = ctx.ledger;
     this.w = ctx.ledger.wasm;
     this.w.hstBegin(ctx.lenient ? 1 : 0, OUT_OPS);
+  }
+
+  /** The ledger's id records for the ids the header's hint names, made at once. */
+  protected override sizeTables(hint: HstHint): void {
+    this.w.ledgerReserve(hint.idBound);
   }
 
   /** Takes the op records written since the last call. */

@@ -1,14 +1,19 @@
 // heapsim's binary trace format, `.hst`. Byte-level description in docs/trace-format.md.
 //
-// ╒═══ header, version 2 (24 bytes) ═════════════════════════════════════════════╕
+// ╒═══ header, version 3 (40 bytes) ═════════════════════════════════════════════╕
 // │ 0..7 magic 89 48 53 54 0D 0A 1A 0A │ 8..9 version u16 LE │ 10..11 flags u16 │
 // │ 12 source format u8 │ 13..15 reserved, zero │ 16..23 event count u64 LE       │
+// │ 24..31 hint: id bound u64 LE │ 32..39 hint: peak live blocks u64 LE           │
 // ╘═════════════════════════════════════════════════════════════════════════════╛
 // then records: one opcode byte, then unsigned LEB128 varints (canonical: shortest form, at most
 // 10 bytes, below 2^64). Strings (mark labels, callers) are defined by a record before their first
 // use, so a writer never needs to seek. The last record is END with the event count; after it
-// comes the trailer, the CRC-32 (u32 LE) of every record byte from offset 24 through END.
-// Version 1 files (16-byte header, no count, no trailer) are still read, with a note.
+// comes the trailer, the CRC-32 (u32 LE) of every record byte from the header's end through END.
+// The hint (version 3) says how large the replay's tables will get: one more than the largest block
+// id, and the most blocks live at once (0 = not known). Readers size their tables with it and never
+// trust it: a hint that is wrong costs time or memory, never a different result.
+// Version 2 files (the same header up to byte 24, no hint) and version 1 files (16-byte header, no
+// count, no trailer) are still read; version 1 with a note.
 import { InputError } from '../../errors.js';
 import { crc32 } from '../crc32.js';
 import {
@@ -20,11 +25,14 @@ import { MAX_LINE_BYTES } from '../lines.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 export const HST_MAGIC = Buffer.from([0x89, 0x48, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** The version this heapsim writes. */
-export const HST_VERSION = 2;
+/** The version this heapsim writes: version 2 and the size hint. */
+export const HST_VERSION = 3;
+/** Event count in the header, CRC-32 trailer; no hint. */
+export const HST_VERSION_2 = 2;
 /** The first version: no event count in the header, no checksum. */
 export const HST_VERSION_1 = 1;
-export const HST_HEADER_BYTES = 24;
+export const HST_HEADER_BYTES = 40;
+export const HST_V2_HEADER_BYTES = 24;
 export const HST_V1_HEADER_BYTES = 16;
 const VERSION_OFFSET = 8;
 const FLAGS_OFFSET = 10;
@@ -32,6 +40,12 @@ const SOURCE_OFFSET = 12;
 const RESERVED_OFFSET = 13;
 export const HST_EVENT_COUNT_OFFSET = 16;
 const EVENT_COUNT_BYTES = 8;
+/** Version 3: one more than the largest block id of any record (0 = not known). */
+export const HST_HINT_ID_BOUND_OFFSET = 24;
+/** Version 3: the most blocks live at once (0 = not known). */
+export const HST_HINT_PEAK_LIVE_OFFSET = 32;
+/** The header bytes a writer fills in once the file is complete: the event count and the hint. */
+const FINAL_HEADER_BYTES = HST_HEADER_BYTES - HST_EVENT_COUNT_OFFSET;
 /** CRC-32 of the records, after END (version 2). */
 export const HST_TRAILER_BYTES = 4;
 /** No flags are defined; readers reject unknown ones. */
@@ -79,20 +93,67 @@ export const MAX_STRING_BYTES = MAX_LINE_BYTES;
 /** A decoded varint of 2^53 or more: exact integers stop there, and no field may be that large. */
 export const VARINT_TOO_LARGE = Infinity;
 
+function writeU64(b: Buffer, v: number, at: number): void {
+  b.writeUInt32LE(v % TWO_POW_32, at);
+  b.writeUInt32LE(Math.floor(v / TWO_POW_32), at + 4);
+}
+
+function readU64(b: Buffer, at: number): number {
+  return b.readUInt32LE(at + 4) * TWO_POW_32 + b.readUInt32LE(at);
+}
+
 /** The event count of a finished file, as the 8 header bytes at HST_EVENT_COUNT_OFFSET. */
 export function hstEventCountBytes(events: number): Buffer {
   const b = Buffer.alloc(EVENT_COUNT_BYTES);
-  b.writeUInt32LE(events % TWO_POW_32, 0);
-  b.writeUInt32LE(Math.floor(events / TWO_POW_32), 4);
+  writeU64(b, events, 0);
   return b;
+}
+
+/**
+ * What a version 3 header says about the replay's size. Nothing checks it against the records: a
+ * reader may size its tables with it, and must still grow them when the records need more.
+ */
+export interface HstHint {
+  /** One more than the largest block id of any record (0 = not known). */
+  idBound: number;
+  /** The most blocks live at once (0 = not known). */
+  peakLiveBlocks: number;
+  /** The event count the header declares. */
+  events: number;
+}
+
+/**
+ * The header bytes of a finished file from HST_EVENT_COUNT_OFFSET on: the event count and the
+ * hint (write them there once `end()` has been called; convert does, before the file gets its name).
+ */
+export function hstFinalHeaderBytes(writer: HstWriter): Buffer {
+  const b = Buffer.alloc(FINAL_HEADER_BYTES);
+  writeU64(b, writer.events, 0);
+  writeU64(b, writer.idBound, HST_HINT_ID_BOUND_OFFSET - HST_EVENT_COUNT_OFFSET);
+  writeU64(b, writer.peakLiveBlocks, HST_HINT_PEAK_LIVE_OFFSET - HST_EVENT_COUNT_OFFSET);
+  return b;
+}
+
+/**
+ * The hint of a `.hst` file from its first bytes: undefined unless they hold a whole version 3
+ * header (the reader checks the header itself; this only looks).
+ */
+export function hstHint(head: Buffer): HstHint | undefined {
+  if (head.length < HST_HEADER_BYTES || !head.subarray(0, HST_MAGIC.length).equals(HST_MAGIC)) return undefined;
+  if (head.readUInt16LE(VERSION_OFFSET) !== HST_VERSION) return undefined;
+  return {
+    idBound: readU64(head, HST_HINT_ID_BOUND_OFFSET),
+    peakLiveBlocks: readU64(head, HST_HINT_PEAK_LIVE_OFFSET),
+    events: readU64(head, HST_EVENT_COUNT_OFFSET),
+  };
 }
 
 // ---------------------------------------------------------------- writer
 
 /**
  * Encodes events into .hst bytes; `take()` hands over the filled part. The header goes out with
- * an event count of 0: once `end()` has been called, write `hstEventCountBytes(writer.events)` at
- * HST_EVENT_COUNT_OFFSET of the file (convert does, before the file gets its name).
+ * an event count and a hint of 0: once `end()` has been called, write `hstFinalHeaderBytes(writer)`
+ * at HST_EVENT_COUNT_OFFSET of the file (convert does, before the file gets its name).
  */
 export class HstWriter implements EventSink {
   private buf = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
@@ -102,6 +163,11 @@ export class HstWriter implements EventSink {
   private callersWritten = 0;
   /** Events written so far. */
   events = 0;
+  /** One more than the largest block id written (the hint). */
+  idBound = 0;
+  /** Blocks live now and at most (the hint): the ledger hands over only frees of live blocks. */
+  private liveBlocks = 0;
+  peakLiveBlocks = 0;
   private begun = false;
   private ended = false;
   /** CRC-32 of the record bytes handed out so far. */
@@ -164,6 +230,8 @@ export class HstWriter implements EventSink {
 
   private block(op: number, id: number, sizeBytes: number, alignBytes: number, caller: number): void {
     this.events++;
+    if (id >= this.idBound) this.idBound = id + 1;
+    if (op !== OP_REALLOC && ++this.liveBlocks > this.peakLiveBlocks) this.peakLiveBlocks = this.liveBlocks;
     if (caller !== NO_CALLER && caller >= this.callersWritten) {
       this.callersWritten = this.defineStrings(OP_DEF_CALLER, this.ledger.callers, this.callersWritten, caller);
     }
@@ -198,9 +266,11 @@ export class HstWriter implements EventSink {
   }
   free(id: number): void {
     this.events++;
+    this.liveBlocks--;
     this.simple(OP_FREE, id);
   }
   implicitFree(id: number): void {
+    this.liveBlocks--;
     this.simple(OP_IMPLICIT_FREE, id);
   }
   skip(reason: number): void {
@@ -282,8 +352,10 @@ export class HstParser implements TraceParser {
   private readonly labelMap: number[] = [];
   private readonly callerMap: number[] = [];
   sourceFormat: FormatName | 'unknown' = 'unknown';
-  /** File version (1 or 2), once the header is read. */
+  /** File version (1 to 3), once the header is read. */
   version = 0;
+  /** The size hint of a version 3 header, once read. */
+  hint: HstHint | undefined;
   /** Event count the header declares (version 2). */
   private declaredEvents = 0;
   private crc = 0;
@@ -297,6 +369,9 @@ export class HstParser implements TraceParser {
   protected fail(message: string, offset: number, hint = ''): never {
     throw new InputError(`${message} at byte offset ${offset}${hint}`, this.ctx.file);
   }
+
+  /** Sizes the reader's tables from a header's hint (the JavaScript ledger's maps need no sizing). */
+  protected sizeTables(_hint: HstHint): void {}
 
   /** A problem --lenient may count instead of stopping at. */
   protected problem(message: string, offset: number, count: (t: Tolerated) => void): void {
@@ -346,7 +421,7 @@ export class HstParser implements TraceParser {
     if (this.state === READER_STATE_HEADER) this.fail('truncated .hst header', this.consumed);
     if (this.state === READER_STATE_RECORDS) {
       const what = `truncated .hst file: no END record (${this.ledger.events} events read` +
-        (this.version >= HST_VERSION ? ` of ${this.declaredEvents} declared)` : ')');
+        (this.version >= HST_VERSION_2 ? ` of ${this.declaredEvents} declared)` : ')');
       if (!this.ctx.lenient) this.fail(what, this.consumed, ' (use --lenient to replay what is there)');
       this.ledger.warnings.push(`${what}; replayed what is there (--lenient)`);
     }
@@ -367,10 +442,10 @@ export class HstParser implements TraceParser {
   private header(buf: Buffer): number {
     if (!buf.subarray(0, HST_MAGIC.length).equals(HST_MAGIC)) this.fail('not a .hst file (bad magic)', 0);
     const version = buf.readUInt16LE(VERSION_OFFSET);
-    if (version !== HST_VERSION && version !== HST_VERSION_1) {
-      this.fail(`unsupported .hst version ${version} (this heapsim reads ${HST_VERSION_1} and ${HST_VERSION})`, VERSION_OFFSET);
+    if (version < HST_VERSION_1 || version > HST_VERSION) {
+      this.fail(`unsupported .hst version ${version} (this heapsim reads ${HST_VERSION_1} to ${HST_VERSION})`, VERSION_OFFSET);
     }
-    const headerBytes = version === HST_VERSION ? HST_HEADER_BYTES : HST_V1_HEADER_BYTES;
+    const headerBytes = version === HST_VERSION ? HST_HEADER_BYTES : version === HST_VERSION_2 ? HST_V2_HEADER_BYTES : HST_V1_HEADER_BYTES;
     if (buf.length < headerBytes) return 0;
     this.version = version;
     const flags = buf.readUInt16LE(FLAGS_OFFSET);
@@ -387,11 +462,13 @@ export class HstParser implements TraceParser {
         break;
       }
     }
-    if (version === HST_VERSION) {
-      const high = buf.readUInt32LE(HST_EVENT_COUNT_OFFSET + 4);
-      this.declaredEvents = high * TWO_POW_32 + buf.readUInt32LE(HST_EVENT_COUNT_OFFSET);
+    if (version >= HST_VERSION_2) {
+      this.declaredEvents = readU64(buf, HST_EVENT_COUNT_OFFSET);
       if (this.declaredEvents > Number.MAX_SAFE_INTEGER) this.fail('header event count above 2^53-1', HST_EVENT_COUNT_OFFSET);
     }
+    // The hint is read as it is (any value): nothing depends on it but table sizes.
+    this.hint = hstHint(buf);
+    if (this.hint !== undefined) this.sizeTables(this.hint);
     return headerBytes;
   }
 
@@ -470,7 +547,7 @@ export class HstParser implements TraceParser {
       pos += HST_TRAILER_BYTES;
       this.state = READER_STATE_DONE;
     }
-    if (this.state === READER_STATE_DONE && pos < n) this.fail(`data after the ${this.version >= HST_VERSION ? 'trailer' : 'END record'}`, this.consumed + pos);
+    if (this.state === READER_STATE_DONE && pos < n) this.fail(`data after the ${this.version >= HST_VERSION_2 ? 'trailer' : 'END record'}`, this.consumed + pos);
     return pos;
   }
 
@@ -606,17 +683,17 @@ export class HstParser implements TraceParser {
 
   /** Adds record bytes buf[from, to) to the running checksum (version 2). */
   private checksum(buf: Buffer, from: number, to: number): void {
-    if (this.version >= HST_VERSION && to > from) this.crc = crc32(buf.subarray(from, to), this.crc);
+    if (this.version >= HST_VERSION_2 && to > from) this.crc = crc32(buf.subarray(from, to), this.crc);
   }
 
   protected end(count: number, recordStart: number): void {
     if (count !== this.ledger.events) {
       this.fail(`END record says ${count} events but the file holds ${this.ledger.events}`, this.consumed + recordStart);
     }
-    if (this.version >= HST_VERSION && this.declaredEvents !== count) {
+    if (this.version >= HST_VERSION_2 && this.declaredEvents !== count) {
       this.problem(`the header declares ${this.declaredEvents} events, the file holds ${count}`, HST_EVENT_COUNT_OFFSET,
         (t) => { t.eventCount = `the header declares ${this.declaredEvents} events, the file holds ${count}`; });
     }
-    this.state = this.version >= HST_VERSION ? READER_STATE_TRAILER : READER_STATE_DONE;
+    this.state = this.version >= HST_VERSION_2 ? READER_STATE_TRAILER : READER_STATE_DONE;
   }
 }

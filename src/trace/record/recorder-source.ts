@@ -55,8 +55,10 @@ extern void *__libc_memalign (size_t, size_t);
 #define CALLER_TEXT_BYTES 1024
 
 /* .hst (docs/trace-format.md) */
-#define HST_HEADER_BYTES 24
-#define HST_VERSION 2
+#define HST_HEADER_BYTES 40
+#define HST_VERSION 3
+#define HST_EVENT_COUNT_OFFSET 16   /* then the hint: id bound (24), peak live blocks (32) */
+#define HST_FINAL_HEADER_BYTES (HST_HEADER_BYTES - HST_EVENT_COUNT_OFFSET)
 #define OP_ALLOC 0x01
 #define OP_CALLOC 0x02
 #define OP_ALIGNED 0x03
@@ -194,6 +196,7 @@ static size_t table_used;
 static uint64_t *free_ids;
 static size_t free_ids_cap, free_ids_len;
 static uint64_t next_id;
+static uint64_t peak_live;  /* the most entries in the table at once, for the .hst hint */
 
 static size_t slot_of (uint64_t key, size_t cap)
 {
@@ -282,8 +285,8 @@ static uint64_t insert (uint64_t ptr, uint64_t *displaced)
     i = (i + 1) & (table_cap - 1);
   if (table[i].key == ptr)
     *displaced = table[i].id;
-  else
-    table_used++;
+  else if (++table_used > peak_live)
+    peak_live = table_used;
   uint64_t id = free_ids_len ? free_ids[--free_ids_len] : next_id++;
   table[i].key = ptr;
   table[i].id = id;
@@ -856,6 +859,7 @@ static int open_output (const char *file)
   last_tid = 0;
   last_ns = now_ns ();
   callers_defined = 0;
+  peak_live = table_used;
   for (size_t i = 0; i < callers_cap; i++)
     callers[i].index = (uint64_t) -1; /* a new file defines its callers again */
   if (text_format)
@@ -889,10 +893,13 @@ static void finish_output (void)
       uint32_t sum = crc ^ 0xFFFFFFFFu;
       unsigned char trailer[4] = { (unsigned char) sum, (unsigned char) (sum >> 8), (unsigned char) (sum >> 16), (unsigned char) (sum >> 24) };
       write_all (trailer, 4);
-      unsigned char count[8];
-      for (int i = 0; i < 8; i++)
-        count[i] = (unsigned char) (events >> (8 * i));
-      if (pwrite (out_fd, count, 8, 16) != 8)
+      /* The event count and the hint: ids are below next_id; at most peak_live blocks were live. */
+      uint64_t final[3] = { events, next_id, peak_live };
+      unsigned char bytes[HST_FINAL_HEADER_BYTES];
+      for (int f = 0; f < 3; f++)
+        for (int i = 0; i < 8; i++)
+          bytes[8 * f + i] = (unsigned char) (final[f] >> (8 * i));
+      if (pwrite (out_fd, bytes, HST_FINAL_HEADER_BYTES, HST_EVENT_COUNT_OFFSET) != HST_FINAL_HEADER_BYTES)
         active = 0;
     }
   close (out_fd);

@@ -9,8 +9,6 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { it, type TestContext } from 'vitest';
 import type { Engine, Sample } from '../../../src/engine/engine.js';
-// The harness (and with it the engine and the whole registry) before jemalloc's own module: the
-// host registry numbers policies in the order their modules are first evaluated.
 import { replaySim, scratchDir, type PtOp } from '../ptmalloc/harness.js';
 import { readJemallocEnv } from '../../../src/policies/jemalloc/index.js';
 import { runOracleProcess } from '../../oracle/process.js';

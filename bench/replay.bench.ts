@@ -19,12 +19,11 @@
 //   npx tsx bench/replay.bench.ts         runs on its own (builds nothing: run `npm run build` first)
 //   HEAPSIM_BENCH_POLICIES=pool,nt        only these policies
 //   HEAPSIM_BENCH_REPS=5                  repetitions of each process (default 5)
+//   HEAPSIM_BENCH_ONLY=text               only the text part: gzipped mtrace end to end and the
+//                                         mtrace.gz read (with a baseline: both also for it)
 //   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
 //                                         `heapsim run` runs interleaved with this one's, and the
-//                                         whole-process figures give this one / baseline (the
-//                                         gzipped mtrace runs and the mtrace.gz read too)
-//   HEAPSIM_BENCH_ONLY=text               only the text part: gzipped mtrace end to end and the
-//                                         mtrace.gz read
+//                                         whole-process figures give this one / baseline
 //
 // The recording, its .hst and .gz forms, the native binary and the 20 M-event trace are kept in
 // node_modules/.cache/heapsim-bench (rebuilt when their inputs change).
@@ -280,11 +279,11 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const wanted = process.env.HEAPSIM_BENCH_POLICIES?.split(',').filter(Boolean);
   const policies = wanted ?? policyNames();
   const loadBefore = loadavg()[0]!;
-  const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
+  const textBaselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
   if (process.env.HEAPSIM_BENCH_ONLY === 'text') {
     return [
       { name: 'recorded program', value: inputs.lines, unit: 'mtrace lines', note: `CPython (PYTHONMALLOC=malloc); load average ${loadBefore.toFixed(1)} at the start` },
-      ...await textFigures(inputs, policies, reps, baselineCli),
+      ...await textFigures(inputs, policies, reps, textBaselineCli),
     ];
   }
 
@@ -293,6 +292,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const nativeWarm: Times[] = [];
   let events = 0;
   const whole = new Map<string, Times[]>(policies.map((p) => [p, []]));
+  const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
   const baseline = new Map<string, Times[]>(policies.map((p) => [p, []]));
   for (let r = 0; r < reps; r++) {
     const n = nativeHst(inputs);

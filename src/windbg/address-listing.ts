@@ -67,9 +67,10 @@ export function readNewListing(src: LineSource, ctx: BlockContext): RegionSums {
     const w = stripMarkers(words(t));
     if (!(isHexToken(w[0]) && isHexToken(w[1]) && isHexToken(w[2]))) break;
     src.next();
-    const base = hexOf(w[0])!;
-    const end = hexOf(w[1])!;
-    const size = hexOf(w[2])!;
+    const base = hexOf(w[0]);
+    const end = hexOf(w[1]);
+    const size = hexOf(w[2]);
+    if (base === undefined || end === undefined || size === undefined) { ctx.skip(line.no, `region ${quote(w[0]!)}: an address or size beyond 2^53 (more than any address space)`); continue; }
     let i = 3;
     let type: string | undefined;
     if (TYPES.has(w[i] ?? '')) type = w[i++];
@@ -86,7 +87,7 @@ export function readNewListing(src: LineSource, ctx: BlockContext): RegionSums {
 }
 
 /** Where an old-layout region starts in a token list: `base : base - size` or `base - size`. */
-function recordStart(w: string[], i: number): { base: number; size: number; next: number } | undefined {
+function recordStart(w: string[], i: number): { base: number | undefined; size: number | undefined; next: number } | undefined {
   if (isHexToken(w[i], 1) && w[i + 1] === ':' && isHexToken(w[i + 2], 1) && w[i + 3] === '-' && isHexToken(w[i + 4], 1)) {
     return { base: hexOf(w[i + 2])!, size: hexOf(w[i + 4])!, next: i + 5 };
   }
@@ -130,8 +131,13 @@ export function readOldListing(src: LineSource, ctx: BlockContext): RegionSums {
       const start = recordStart(w, i);
       if (start) {
         finish();
-        current = { line: line.no, base: start.base, size: start.size };
+        const at = i;
         i = start.next;
+        if (start.base === undefined || start.size === undefined) {
+          ctx.skip(line.no, `region ${quote(w[at]!)}: an address or size beyond 2^53 (more than any address space)`);
+          continue;
+        }
+        current = { line: line.no, base: start.base, size: start.size };
         continue;
       }
       const token = w[i]!;

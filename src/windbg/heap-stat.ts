@@ -75,9 +75,10 @@ export function readHeapStat(src: LineSource, ctx: BlockContext, heapText: strin
       tooMany = true;
       continue;
     }
-    const sizeBytes = hexOf(m[1])!;
-    const blocks = hexOf(m[2])!;
-    const totalBytes = hexOf(m[3])!;
+    const sizeBytes = hexOf(m[1]);
+    const blocks = hexOf(m[2]);
+    const totalBytes = hexOf(m[3]);
+    if (sizeBytes === undefined || blocks === undefined || totalBytes === undefined) { ctx.skip(line.no, `!heap -stat row ${quote(t)}: a number beyond 2^53 (more than any address space)`); continue; }
     if (sizeBytes * blocks !== totalBytes) {
       ctx.warn(line.no, `!heap -stat row: ${m[1]} bytes × ${m[2]} blocks is ${(sizeBytes * blocks).toString(16)}, the row says ${m[3]}`);
     }

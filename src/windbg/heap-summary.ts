@@ -34,6 +34,15 @@ const BANNER_TEXT = /^\**\s*(?:NT|SEGMENT) HEAP STATS BELOW\s*\**$/i;
 const NT_HEADER_1 = /^Heap Flags Reserv/i;
 const NT_HEADER_2 = /^\(k\) \(k\)/i;
 const RULE = /^-{5,}$/;
+// Damage to the table's furniture (its two header lines and its rules, which carry no number) must
+// not end the table: the rows under it are whole and say what they are. A line is a damaged header
+// when at least half of its words are header words (a pasted header keeps most of its eleven or
+// eight words when a few bytes are garbled or it is cut), and a damaged rule when it is only
+// dashes (cut) or still begins or ends with a run of them (garbled or a token inserted).
+const NT_HEADER_WORDS: ReadonlySet<string> = new Set(['heap', 'flags', 'reserv', 'commit', 'virt', 'free', 'list', 'ucr', 'lock', 'fast', '(k)', 'length', 'blocks', 'cont.']);
+/** Header words a line must keep to start a table on its own (no `!heap -s` or banner above it). */
+const MIN_HEADER_WORDS_TO_START = 4;
+const DAMAGED_RULE = /^-+$|^-{3,}|-{3,}$/;
 // Debugger chatter that can sit before or inside the table.
 const CHATTER = [
   /^Affinity manager status ?:?/i,
@@ -66,7 +75,24 @@ export function isHeapSummaryCommand(command: string): boolean {
 export function isHeapSummaryStart(line: SourceLine): boolean {
   const t = line.text;
   if (line.command !== undefined) return isHeapSummaryCommand(line.command);
-  return LFH_KEY.test(t) || BANNER_TEXT.test(t) || NT_HEADER_1.test(t) || isSegmentHeader(t);
+  return LFH_KEY.test(t) || BANNER_TEXT.test(t) || NT_HEADER_1.test(t) || isSegmentHeader(t) || damagedHeaderWords(t) >= MIN_HEADER_WORDS_TO_START;
+}
+
+/** Header words in a line that is not an exact header line, if at least half its words are; else 0. */
+function damagedHeaderWords(t: string): number {
+  if (NT_HEADER_1.test(t) || NT_HEADER_2.test(t)) return 0;
+  const w = words(t);
+  let known = 0;
+  for (const x of w) if (NT_HEADER_WORDS.has(x.toLowerCase())) known++;
+  return known * 2 >= w.length ? known : 0;
+}
+
+/** A header line or rule with a few bytes garbled, cut short, or with a token inserted. */
+function isDamagedFurniture(t: string): boolean {
+  if (RULE.test(t)) return false;
+  const known = damagedHeaderWords(t);
+  // One header word alone is a header cut short; otherwise two or more ("page heap" is chatter).
+  return (known > 0 && (known >= 2 || words(t).length === 1)) || DAMAGED_RULE.test(t);
 }
 
 function isSegmentHeader(t: string): boolean {
@@ -93,7 +119,8 @@ function parseNtRow(ctx: BlockContext, lineNo: number, w: string[]): PendingHeap
     ctx.skip(lineNo, `heap row ${quote(w[0]!)} has ${columns} columns${hasFast ? ' before the Fast heap column' : ''}; expected 10 (Heap … Lock cont.)`);
     return undefined;
   }
-  const address = hexOf(w[0])!;
+  const address = hexOf(w[0]);
+  if (address === undefined) { ctx.skip(lineNo, `heap row ${quote(w[0]!)}: the address is beyond 2^53 (user-mode heaps lie below 2^47)`); return undefined; }
   const flags = hexOf(w[1]);
   if (flags === undefined) { ctx.skip(lineNo, `heap row: Flags ${quote(w[1]!)} is not hexadecimal`); return undefined; }
   const values: number[] = [];
@@ -212,10 +239,12 @@ export function readHeapSummary(src: LineSource, ctx: BlockContext): { value: He
   for (let line = src.peek(); line !== undefined && !line.long; line = src.peek(), atStart = false) {
     const t = line.text;
     if (t === '') { src.next(); continue; }
+    // Before the first NT row, a line the tests below do not know may be a damaged header or rule.
+    const furniture = line.command === undefined && !pending && block.heaps.length === 0 && isDamagedFurniture(t);
     const command = line.command ?? (t.startsWith('!') ? t : undefined);
     if (command !== undefined) {
       if (atStart && isHeapSummaryCommand(command)) { src.next(); continue; }
-      break; // another debugger command
+      if (!furniture) break; // another debugger command (not garbage that begins with `!`)
     }
     const lfh = LFH_KEY.exec(t);
     if (lfh) {
@@ -284,6 +313,11 @@ export function readHeapSummary(src: LineSource, ctx: BlockContext): { value: He
           block.arch ??= arch;
         }
       }
+      continue;
+    }
+    if (furniture) {
+      ctx.skip(line.no, `damaged table header or rule ${quote(t)}; the rows under it are read`);
+      src.next();
       continue;
     }
     break;

@@ -178,3 +178,71 @@ describe('matchLabels', () => {
     expect(matchLabels(['peak one', 'peak two'], ['peak'])).toEqual([0, undefined]);
   });
 });
+
+// Mutation testing (npm run mutate) left these parts of the summary unchecked: the heap evidence
+// (which heaps, in which order, how many, in K rounded down), the signs of zero and negative growth,
+// the peak and reserved texts, and the wording of each "none" and first-order case at its threshold.
+describe('diagnose: the summary text, written out by hand', () => {
+  const K = 1024;
+  const SIG = 5 * MB; // max(1 MiB, 5 % of 100 MiB)
+  const heap = (id: string, reservedK: number, committedK: number, busyK: number, freeK: number, extraBytes = 0): NonNullable<SeriesPoint['heaps']>[number] => ({
+    id, reservedBytes: reservedK * K, committedBytes: committedK * K + extraBytes, busyBytes: busyK * K + extraBytes, freeBytes: freeK * K,
+  });
+  const point = (label: string, c: number, b: number, r: number, heaps?: SeriesPoint['heaps']): SeriesPoint => ({
+    label, committedBytes: c, busyBytes: b, reservedBytes: r, freeBytes: c - b, ...(heaps ? { heaps } : {}),
+  });
+
+  it('heap evidence: the three heaps that moved most, largest first, in K rounded down; unmoved and new heaps left out', () => {
+    const before = [heap('A', 1024, 100, 100, 0), heap('B', 1024, 100, 100, 0), heap('C', 1024, 100, 100, 0), heap('D', 1024, 100, 100, 0), heap('E', 1024, 100, 100, 0)];
+    const after = [
+      heap('A', 1024, 400, 100, 300), // moved 300 + 300 = 600 K
+      heap('B', 2048, 200, 150, 50), // moved 100 + 50 + 1024 = 1174 K
+      heap('C', 1024, 150, 150, 0, 512), // moved 50.5 K; prints 150 K
+      heap('D', 1024, 90, 60, 30), // moved 10 + 30 = 40 K: the fourth, left out
+      heap('E', 1024, 100, 100, 0), // did not move
+      heap('F', 4096, 4000, 4000, 0), // not in the first moment
+    ];
+    const d = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB, before), point('b', 100 * MB, 50 * MB, 1024 * MB, after)], { busyNote: 'busy = Commit − Free per heap' });
+    expect(d.summary).toBe(
+      'none: no significant growth (threshold 5.0 MiB); over "a" → "b" committed 100.0 MiB → 100.0 MiB (+0.0 MiB); busy 50.0 MiB → 50.0 MiB (+0.0 MiB). ' +
+      'heap B: reservation 1024 K → 2048 K; Commit 100 K → 200 K; Free 0 K → 50 K (25 % of Commit); busy 100 K → 150 K. ' +
+      'heap A: reservation unchanged at 1024 K; Commit 100 K → 400 K; Free 0 K → 300 K (75 % of Commit); busy 100 K → 100 K. ' +
+      'heap C: reservation unchanged at 1024 K; Commit 100 K → 150 K; Free 0 K → 0 K (0 % of Commit); busy 100 K → 150 K. ' +
+      'How busy is measured: busy = Commit − Free per heap.');
+    // A heap that did not move is left out even when there is room for it.
+    const two = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB, [before[0]!, before[4]!]), point('b', 100 * MB, 50 * MB, 2048 * MB, [after[0]!, after[4]!])]);
+    expect(two.summary).toMatch(/\(\+0\.0 MiB\)\. heap A: [^.]*\.$/);
+    // Without heaps and without a note, the summary ends at the head.
+    expect(diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB), point('b', 100 * MB, 50 * MB, 2048 * MB)]).summary)
+      .toBe('none: no significant growth (threshold 5.0 MiB); over "a" → "b" committed 100.0 MiB → 100.0 MiB (+0.0 MiB); busy 50.0 MiB → 50.0 MiB (+0.0 MiB).');
+  });
+
+  it('second-order: the peak between the ends, what it kept, and reserved space that shrank', () => {
+    const d = diagnose([point('a', 600 * MB, 350 * MB, 2048 * MB), point('b', 1100 * MB, 850 * MB, 2048 * MB), point('c', 1000 * MB, 350 * MB, 1536 * MB)]);
+    expect(d.summary).toBe(
+      'second-order: over "a" → "c" committed 600.0 MiB → 1000.0 MiB (+400.0 MiB; peak 1100.0 MiB at "b") and stayed up (80 % of the peak\'s growth still committed), ' +
+      'while busy 350.0 MiB → 350.0 MiB (+0.0 MiB) returned to about the earlier level; reserved address space 2048.0 MiB → 1536.0 MiB (−512.0 MiB). ' +
+      'Retained: 400.0 MiB committed that the program no longer uses.');
+    expect(d.retainedBytes).toBe(400 * MB);
+  });
+
+  it('first-order: "more is committed beyond that" exactly when the retained part is significant', () => {
+    // +20 MiB busy, kept; committed +25 MiB: retained 5 MiB = significant (and below live, so not second-order).
+    const at = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB), point('b', 125 * MB, 70 * MB, 2048 * MB)]);
+    expect(at.kind).toBe('first-order');
+    expect(at.summary).toMatch(/The program holds 20\.0 MiB more than at the start, and 5\.0 MiB more is committed beyond that\.$/);
+    const below = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB), point('b', 125 * MB - 1, 70 * MB, 2048 * MB)]);
+    expect(below.kind).toBe('first-order');
+    expect(below.summary).toMatch(/The program holds 20\.0 MiB more than at the start\.$/);
+  });
+
+  it('none: "rose and went back down" from a peak exactly significant; one byte less is no significant growth', () => {
+    const back = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB), point('b', 100 * MB + SIG, 50 * MB, 2048 * MB), point('c', 100 * MB, 50 * MB, 2048 * MB)]);
+    expect(back.summary).toMatch(/^none: committed memory rose and went back down; over "a" → "c" committed 100\.0 MiB → 100\.0 MiB \(\+0\.0 MiB; peak 105\.0 MiB at "b"\)/);
+    const small = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB), point('b', 100 * MB + SIG - 1, 50 * MB, 2048 * MB), point('c', 100 * MB, 50 * MB, 2048 * MB)]);
+    expect(small.summary).toMatch(/^none: no significant growth \(threshold 5\.0 MiB\)/);
+    // Busy rose 10 MiB and came back to +3.5 MiB while committed stayed up by 8 MiB, of which only 4.5 MiB is retained.
+    const busyBack = diagnose([point('a', 100 * MB, 50 * MB, 2048 * MB), point('b', 110 * MB, 60 * MB, 2048 * MB), point('c', 108 * MB, 53.5 * MB, 2048 * MB)]);
+    expect(busyBack.summary).toMatch(/^none: busy bytes rose and went back down; /);
+  });
+});

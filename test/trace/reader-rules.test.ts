@@ -50,6 +50,15 @@ const MTRACE: Case[] = [
   ['prefix that is not "@ caller"', 'x + 0x10 0x8\n', { malformedAt: 1 }],
   ['NULL spellings: (nil) and bare 0', '+ (nil) 0x8\n+ 0x10 0\n- (nil)\n', ['x failed-alloc', 'a 0 0', 'x free-null']],
   ['a size that does not fit 64 bits', '+ 0x10 0x10000000000000000\n', { malformedAt: 1, why: /does not fit 64 bits/ }],
+  // Numbers are `0x…`, a bare `0` or `(nil)`; nothing else, and the message gives no reason it does not have.
+  ['a decimal size of several digits', '+ 0x10 123\n', { malformedAt: 1, why: /^malformed mtrace line: "\+ 0x10 123" \(use/ }],
+  ['a size of 0x with no digits', '+ 0x10 0x\n', { malformedAt: 1 }],
+  ['a pointer that is not a number', '+ 0x10 0x8\n- 16\n', { malformedAt: 2, why: /^malformed mtrace line: "- 16" \(use/ }],
+  ['(nil) misspelled', '+ (nul) 0x8\n', { malformedAt: 1 }],
+  ['an operator of two characters', '+ 0x10 0x8\n@ ./p:[0x1] ++ 0x20 0x8\n', { malformedAt: 2 }],
+  ['an operator glued to the prefix', 'x+ 0x10 0x8\n', { malformedAt: 1 }],
+  ['lines of only spaces and tabs are blank', '+ 0x10 0x8\n \t \n\t\n- 0x10\n', ['a 0 8', 'f 0']],
+  ['< of pointer 0x1 (any pointer value can be pending)', '+ 0x1 0x8\n< 0x1\n> 0x20 0x18\n', ['a 0 8', 'r 0 24']],
 ];
 
 const LTRACE: Case[] = [
@@ -101,5 +110,25 @@ describe.each([
 ] as const)('%s rules', (format, cases) => {
   it.each(cases.map((c) => [c[0], c] as const))('%s', async (_name, c) => {
     await check(format, c);
+  });
+});
+
+describe('mtrace callers', () => {
+  it('are interned once each; `<` lines name none; `@` with no caller text is no caller', async () => {
+    const path = join(tmp.dir, 'callers.mtrace');
+    writeFileSync(path, '@ ./a:[0x1] + 0x10 0x8\n@ ./b:(f+0x2)[0x2] + 0x20 0x8\n@ ./a:[0x1] + 0x30 0x8\n@ ./c:[0x3] < 0x10\n@ ./d:[0x4] > 0x40 0x18\n@ + 0x50 0x8\n');
+    const { lines, ledger } = await eventLines(path, { format: 'mtrace' });
+    expect(lines).toEqual(['a 0 8 @./a:[0x1]', 'a 1 8 @./b:(f+0x2)[0x2]', 'a 2 8 @./a:[0x1]', 'r 0 24 @./d:[0x4]', 'a 3 8']);
+    expect(ledger.callers).toEqual(['./a:[0x1]', './b:(f+0x2)[0x2]', './d:[0x4]']);
+  });
+
+  it('two callers whose FNV-1a hashes collide stay two callers (the bytes confirm a hash hit)', async () => {
+    const fnv = (s: string): number => { let h = 0x811c9dc5; for (const c of Buffer.from(s)) h = Math.imul(h ^ c, 0x01000193); return h; };
+    const [x, y] = ['./prog:[0x1298b]', './prog:[0x598b8]'];
+    expect(fnv(x)).toBe(fnv(y));
+    const path = join(tmp.dir, 'collide.mtrace');
+    writeFileSync(path, `@ ${x} + 0x10 0x8\n@ ${y} + 0x20 0x8\n@ ${y} + 0x30 0x8\n@ ${x} + 0x40 0x8\n`);
+    const { ledger } = await eventLines(path, { format: 'mtrace' });
+    expect(ledger.callers).toEqual([x, y]);
   });
 });

@@ -145,6 +145,28 @@ describe('a damaged line is skipped with a warning naming file and line; the res
     cases.push(['a new-format region count that is not a number', editLine(x86, u, (l) => l.replace(' 212 ', ' 2l2 ')), u, /region count '2l2'/, newStill]);
   }
 
+  {
+    // The header lines and rules of !heap -s carry no number: damage there must not lose the rows under them
+    // (a fuzz campaign found a garbled byte on the header losing the row three lines down, silently).
+    const h1 = lineOf(seed, /^\s*Heap\s+Flags\s+Reserv/);
+    const h2 = lineOf(seed, /^\s*\(k\)/);
+    const rowStill = (snaps: WindbgSnapshot[]): void => {
+      expect(snaps.map((s) => s.heaps.length)).toEqual([1, 1, 1]);
+      expect(snaps[0]!.heaps[0]!.committedBytes).toBe(512712 * 1024);
+    };
+    cases.push(['a control byte at the start of the header line', editLine(seed, h1, (l) => `\x01${l.slice(1)}`), h1, /damaged table header or rule '\? Heap Flags Reserv/, rowStill]);
+    cases.push(['a header line garbled to begin with "!" (not a command)', editLine(seed, h1, (l) => `!${l.slice(1)}`), h1, /damaged table header or rule '! Heap Flags/, rowStill]);
+    cases.push(['a header line cut short', editLine(seed, h1, (l) => l.slice(0, l.indexOf('Flags') + 7)), h1, /damaged table header or rule 'Heap Flags/, rowStill]);
+    cases.push(['a second header line with a long token in front', editLine(seed, h2, (l) => `${'7'.repeat(80)}${l}`), h2, /damaged table header or rule '7{47}…'/, rowStill]);
+  }
+  {
+    const table = ['0:000> !heap -s', 'Heap Flags Reserv Commit Virt Free List UCR Virt Lock Fast', '(k) (k) (k) (k) length blocks cont. heap', '-'.repeat(85), '00310000 00001002 1024 512 1024 16 3 1 0 0 L', '-'.repeat(85)].join('\n');
+    const tableRow = (snaps: WindbgSnapshot[]): void => expect(snaps[0]!.heaps.map((x) => x.committedBytes)).toEqual([512 * 1024]);
+    cases.push(['a rule cut to four dashes', editLine(table, 4, () => '----'), 4, /damaged table header or rule '----'/, tableRow]);
+    cases.push(['a rule with garbage inside', editLine(table, 4, (l) => `${l.slice(0, 40)}A b${l.slice(43)}`), 4, /damaged table header or rule '-{40}A b-{4}…'/, tableRow]);
+    cases.push(['a table pasted without its command, header garbled', editLine(table, 2, (l) => `\x02${l}`).split('\n').slice(1).join('\n'), 1, /damaged table header or rule/, tableRow]);
+  }
+
   it.each(cases)('%s', (_what, text, line, message, check) => {
     const read = readWindbgText(text, 'dump.txt');
     const skipped = read.warnings.filter((w) => w.includes('skipped: '));
@@ -303,6 +325,28 @@ describe('sizes beyond 2^53 bytes (more than any address space) are damage, neve
     const exact = readWindbgText(HEAP_TABLE.join('\n').replace(/8796093022208/g, '8796093022207'), 'k.txt');
     expect(exact.snapshots[0]!.heaps[0]!.reservedBytes).toBe(8796093022207 * 1024);
   });
+  it('a heap row whose address is beyond 2^53 (no user-mode heap lies there): the row is skipped, the others read', () => {
+    const r = readWindbgText(HEAP_TABLE.join('\n').replace('0000019986690000', 'a000019986690000').replace(/8796093022208/g, '64'), 'a.txt');
+    expect(r.snapshots[0]!.heaps.map((h) => h.address)).toEqual([0x19984c50000]);
+    expect(r.warnings).toEqual([expect.stringMatching(/^a\.txt:5: skipped: heap row 'a000019986690000': the address is beyond 2\^53/)]);
+  });
+  it('listing rows and !heap -stat rows with an address or size beyond 2^53: the row is skipped with a warning, the others read', () => {
+    const fresh = ['0:000> !address', '  BaseAddr EndAddr+1 RgnSize     Type       State                 Protect             Usage', '-'.repeat(95),
+      '+ a000000000010000 a000000000020000 10000 MEM_PRIVATE MEM_COMMIT PAGE_READWRITE Heap', '+ 20000 30000 10000 MEM_PRIVATE MEM_COMMIT PAGE_READWRITE Heap'].join('\n');
+    const a = readWindbgText(fresh, 'new.txt');
+    expect(a.snapshots[0]!.regions!.count).toBe(1);
+    expect(a.warnings).toEqual([expect.stringMatching(/^new\.txt:4: skipped: region 'a000000000010000': an address or size beyond 2\^53/)]);
+    const old = ['0:000> !address', '    a000000000010000 - 10000', '    Type 00020000 MEM_PRIVATE', '    State 00001000 MEM_COMMIT', '    Usage RegionUsageHeap',
+      '    00020000 - 00010000', '    Type 00020000 MEM_PRIVATE', '    State 00001000 MEM_COMMIT', '    Usage RegionUsageHeap'].join('\n');
+    const o = readWindbgText(old, 'old.txt');
+    expect(o.snapshots[0]!.regions!.count).toBe(1);
+    expect(o.warnings).toEqual([expect.stringMatching(/^old\.txt:2: skipped: region 'a000000000010000': an address or size beyond 2\^53/)]);
+    const stat = ['0:000> !heap -stat -h 00310000', ' heap @ 00310000', 'group-by: TOTSIZE max-display: 20', '    size     #blocks     total     ( %) (percent of total busy bytes)',
+      '    a000000000000000 2 - 4000000000000000  (51.19)', '    20 10 - 200  (1.0)'].join('\n');
+    const s = readWindbgText(stat, 'stat.txt');
+    expect(s.snapshots[0]!.sizeStats[0]!.rows).toEqual([{ sizeBytes: 0x20, blocks: 0x10, totalBytes: 0x200, pct: 1 }]);
+    expect(s.warnings).toEqual([expect.stringMatching(/^stat\.txt:5: skipped: !heap -stat row 'a000000000000000 2 - 4000000000000000 \(51\.19\)': a number beyond 2\^53/)]);
+  });
   it('!address -summary (new layout) and !address listings whose sizes add up beyond 2^53: the block is skipped with a warning', () => {
     const summary = [
       '--- Usage Summary ---------------- RgnCount ----------- Total Size -------- %ofBusy %ofTotal',
@@ -311,7 +355,8 @@ describe('sizes beyond 2^53 bytes (more than any address space) are damage, neve
     ].join('\n');
     expect(() => readWindbgText(summary, 'sum.txt')).toThrow(/the first at line 1: Usage Summary sizes add up beyond 2\^53 bytes/);
     const listing = ['0:000> !address', '  BaseAddr EndAddr+1 RgnSize     Type       State                 Protect             Usage', '-'.repeat(95)];
-    for (let i = 0; i < 3; i++) listing.push(`+ ${(0x10000 + i * 0x1f000000000000).toString(16)} ${(0x10000 + (i + 1) * 0x1f000000000000).toString(16)} 1f000000000000 MEM_PRIVATE MEM_RESERVE PAGE_READWRITE <unknown>`);
+    // The same region three times (damage): every address and size is exact, only their sum is not.
+    for (let i = 0; i < 3; i++) listing.push('+ 10000 1f000000010000 1f000000000000 MEM_PRIVATE MEM_RESERVE PAGE_READWRITE <unknown>');
     const r = readWindbgText([...listing, '', ...HEAP_TABLE.slice(0, 4), HEAP_TABLE[5]!].join('\n'), 'list.txt');
     expect(r.snapshots.every((s) => s.address === undefined && s.regions === undefined)).toBe(true);
     expect(r.warnings).toContainEqual(expect.stringMatching(/^list\.txt:2: skipped: !address listing: sizes add up beyond 2\^53 bytes/));

@@ -24,6 +24,9 @@
 //   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
 //                                         `heapsim run` runs interleaved with this one's, and the
 //                                         whole-process figures give this one / baseline
+//   HEAPSIM_BENCH_BASELINE_HST=path.hst   the .hst the baseline runs (default: the bench's own):
+//                                         the same recording in a version the baseline reads
+//                                         (e.g. version 2 for a build before version 3)
 //
 // The recording, its .hst and .gz forms, the native binary and the 20 M-event trace are kept in
 // node_modules/.cache/heapsim-bench (rebuilt when their inputs change).
@@ -294,6 +297,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const whole = new Map<string, Times[]>(policies.map((p) => [p, []]));
   const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
   const baseline = new Map<string, Times[]>(policies.map((p) => [p, []]));
+  const baselineHst = process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst;
   for (let r = 0; r < reps; r++) {
     const n = nativeHst(inputs);
     events = n.events;
@@ -301,7 +305,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     nativeWarm.push(n.warm);
     for (const p of policies) {
       whole.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.hst, '--policy', p]));
-      if (baselineCli) baseline.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', inputs.hst, '--policy', p]));
+      if (baselineCli) baseline.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', baselineHst, '--policy', p]));
     }
   }
   const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));

@@ -1,5 +1,5 @@
 // What a command's positional names: a trace file or a built-in workload. Kept apart from the run
-// command so that `heapsim run X.trace` never loads the workloads (test/cli/lazy-imports.test.ts).
+// command so that `heapsim run X.trace` never loads the workloads (test/cli/startup.test.ts).
 import { statSync } from 'node:fs';
 import { InputError, describeErrno, errnoCode, fileKind } from '../errors.js';
 import { workloadNames } from '../workload/index.js';

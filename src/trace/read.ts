@@ -77,7 +77,7 @@ export function parseFormatName(value: string): FormatName {
 
 /**
  * The reader of a format. Each reader's module is imported when a trace of its format is opened,
- * so that `heapsim run X.hst` loads none of the text readers (test/cli/lazy-imports.test.ts).
+ * so that `heapsim run X.hst` loads none of the text readers (test/cli/startup.test.ts).
  */
 export async function createParser(format: FormatName, ctx: ParserContext): Promise<TraceParser> {
   switch (format) {

@@ -1,12 +1,15 @@
-// `heapsim run X.hst` loads only what a .hst run uses (issue 16, point 3: the CLI's imports were
-// ~170-190 ms of every run). A child process runs the built CLI's main() (dist/, as `heapsim`
-// does: the bundled bin.js keeps the same module graph, only lazily evaluated) under a module
-// hook that writes down every module loaded, and none of the modules below may be among them.
+// The start of `heapsim` (issue 16, point 3: the CLI's imports were ~170-190 ms of every run).
+//   - `heapsim run X.hst` loads only what a .hst run uses: a child process runs the built CLI's
+//     main() (dist/cli/main.js: the module graph that the bundle's lazy parts follow) under a module
+//     hook that writes down every module loaded, and none of the modules below may be among them.
+//   - The installed command, dist/cli/bin.js, is that CLI bundled into one file (`npm run
+//     build:cli`): it finds the engine's .wasm, registers the policies with the engine's ids and
+//     starts sweep's worker threads as the unbundled modules do (same output).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeSyntheticHst } from '../../src/trace/synthetic.js';
 import { tempDir } from '../trace/helpers.js';
 
@@ -26,6 +29,13 @@ const NOT_FOR_HST_RUN = [
 /** Modules it does load: proof that the hook saw the run. */
 const LOADED_BY_HST_RUN = ['cli/commands/run', 'trace/formats/hst-wasm', 'engine/engine', 'report/text'];
 const HST_EVENTS = 500;
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+/** The last policy of src/policies/registry.ts: a bundle that registered them in another order would not load. */
+const LAST_REGISTERED_POLICY = 'mimalloc';
+/** Above it, dist/cli/bin.js is the bundle, not tsc's few-line entry. */
+const BUNDLE_MIN_BYTES = 100_000;
+const hst = join(tmp.dir, 'small.hst');
+beforeAll(() => writeSyntheticHst(hst, { events: HST_EVENTS, seed: 1 }));
 
 /** Runs `heapsim <args>` through dist/cli/main.js; the dist/ modules it loaded, as paths without .js. */
 function modulesLoaded(args: string[]): { modules: string[]; status: number | null; stdout: string; stderr: string } {
@@ -49,9 +59,7 @@ function modulesLoaded(args: string[]): { modules: string[]; status: number | nu
   return { modules, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-it('heapsim run X.hst loads no workload, text reader, WinDbg, advise, sweep or worker module', async () => {
-  const hst = join(tmp.dir, 'small.hst');
-  await writeSyntheticHst(hst, { events: HST_EVENTS, seed: 1 });
+it('heapsim run X.hst loads no workload, text reader, WinDbg, advise, sweep or worker module', () => {
   const r = modulesLoaded(['run', hst, '--policy', 'nt']);
   expect(r.stderr).toContain(`trace: ${HST_EVENTS} events (hst)`);
   expect(r.status).toBe(0);
@@ -59,4 +67,26 @@ it('heapsim run X.hst loads no workload, text reader, WinDbg, advise, sweep or w
   for (const m of LOADED_BY_HST_RUN) expect(r.modules, m).toContain(m);
   const heavy = r.modules.filter((m) => NOT_FOR_HST_RUN.some((p) => (p.endsWith('/') ? m.startsWith(p) : m === p)));
   expect(heavy).toEqual([]);
+});
+
+/** `heapsim <args>` as installed: node dist/cli/bin.js. */
+function bin(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp.dir, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+it('the bundled heapsim gives the run document of the unbundled modules, and sweeps on worker threads', () => {
+  expect(statSync(BIN).size).toBeGreaterThan(BUNDLE_MIN_BYTES);
+  const args = ['run', hst, '--policy', LAST_REGISTERED_POLICY, '--json'];
+  const bundled = bin(args);
+  expect(bundled.status, bundled.stderr).toBe(0);
+  const modules = modulesLoaded(args);
+  expect(JSON.parse(bundled.stdout)).toEqual(JSON.parse(modules.stdout));
+  expect(JSON.parse(bundled.stdout).policy).toBe(LAST_REGISTERED_POLICY);
+  const sweep = ['sweep', hst, '--policy', `nt,${LAST_REGISTERED_POLICY}`, '--csv'];
+  const inWorkers = bin([...sweep, '--jobs', '2']);
+  expect(inWorkers.status, inWorkers.stderr).toBe(0);
+  const inMain = bin([...sweep, '--jobs', '1']);
+  expect(inWorkers.stdout).toBe(inMain.stdout);
+  expect(inWorkers.stdout.trim().split('\n')).toHaveLength(3); // the header and one line per policy
 });

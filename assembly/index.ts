@@ -14,6 +14,10 @@ export {
 } from "./trace/hst";
 export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve } from "./trace/ledger";
 export {
+  mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,
+} from "./trace/text/mtrace";
+export { mapEvents, mapOut, mapTaken, mapAddressesSeen } from "./trace/text/address-map";
+export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
   vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,
   vmCheck, vmWalk, vmEngineBytes, vmTotalBytes,

@@ -19,9 +19,14 @@
 //   npx tsx bench/replay.bench.ts         runs on its own (builds nothing: run `npm run build` first)
 //   HEAPSIM_BENCH_POLICIES=pool,nt        only these policies
 //   HEAPSIM_BENCH_REPS=5                  repetitions of each process (default 5)
+//   HEAPSIM_BENCH_ONLY=text               only the text part: gzipped mtrace end to end and the
+//                                         mtrace.gz read (with a baseline: both also for it)
 //   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
 //                                         `heapsim run` runs interleaved with this one's, and the
 //                                         whole-process figures give this one / baseline
+//   HEAPSIM_BENCH_BASELINE_HST=path.hst   the .hst the baseline runs (default: the bench's own):
+//                                         the same recording in a version the baseline reads
+//                                         (e.g. version 2 for a build before version 3)
 //
 // The recording, its .hst and .gz forms, the native binary and the 20 M-event trace are kept in
 // node_modules/.cache/heapsim-bench (rebuilt when their inputs change).
@@ -201,12 +206,89 @@ async function engineOnly(workload: Workload, policy: string): Promise<Times & {
 const ratio = (x: number): number => Math.round(x * 100) / 100;
 const met = (r: number, target: number): string => (r >= target ? 'met' : 'NOT met');
 
+/**
+ * Gzipped mtrace end to end, against gzip -dc | the native text replay (the four named policies),
+ * and the mtrace.gz read alone (gunzip, parse, ids, ledger; no engine) in this process; with a
+ * baseline, its runs and reads interleaved with this build's.
+ */
+async function textFigures(inputs: Inputs, policies: string[], reps: number, baselineCli: string | undefined): Promise<BenchFigure[]> {
+  const figures: BenchFigure[] = [];
+  const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));
+  const gzPolicies = policies.filter((p) => TARGET_POLICIES.includes(p));
+  const nativeText: Times[] = [];
+  const heapsimText = new Map<string, Times[]>(gzPolicies.map((p) => [p, []]));
+  const baselineText = new Map<string, Times[]>(gzPolicies.map((p) => [p, []]));
+  for (let r = 0; r < reps; r++) {
+    nativeText.push(timedProcess('sh', ['-c', `gzip -dc '${inputs.gz}' | '${inputs.native}' mtrace`]));
+    for (const p of gzPolicies) {
+      heapsimText.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.gz, '--policy', p]));
+      if (baselineCli) baselineText.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', inputs.gz, '--policy', p]));
+    }
+  }
+  const ntCpu = med(nativeText, 'cpuS'), ntWall = med(nativeText, 'wallS');
+  figures.push({ name: 'gzip -dc | native mtrace replay', value: Math.round(inputs.lines / ntWall), unit: 'lines/s (wall)', note: `CPU ${Math.round(inputs.lines / ntCpu)} lines/s; median of ${reps}` });
+  for (const p of gzPolicies) {
+    const ts = heapsimText.get(p)!;
+    const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
+    figures.push({
+      name: `whole \`heapsim run X.mtrace.gz\` / gzip -dc | native: ${p}`, value: ratio(ntWall / wall), unit: '× (wall)',
+      note: `CPU ratio ${ratio(ntCpu / cpu)}; ${Math.round(inputs.lines / wall)} lines/s wall, ${Math.round(inputs.lines / cpu)} CPU; target ≥ ${GZIP_TARGET}: ${met(ntWall / wall, GZIP_TARGET)} (wall)`,
+    });
+    if (baselineCli) {
+      const b = baselineText.get(p)!;
+      figures.push({
+        name: `whole \`heapsim run X.mtrace.gz\`, this build / baseline: ${p}`, value: ratio(med(b, 'wallS') / wall), unit: '× faster (wall)',
+        note: `CPU ${ratio(med(b, 'cpuS') / cpu)}×; baseline / native: ${ratio(ntWall / med(b, 'wallS'))} (wall), ${ratio(ntCpu / med(b, 'cpuS'))} (CPU)`,
+      });
+    }
+  }
+  // The reader alone, in this process: one read of each to warm up, then interleaved timed ones.
+  type ReadTrace = typeof readTrace;
+  const baselineRead = process.env.HEAPSIM_BENCH_BASELINE
+    ? (await import(pathToFileURL(join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'trace', 'read.js')).href) as { readTrace: ReadTrace }).readTrace
+    : undefined;
+  const timedRead = async (read: ReadTrace): Promise<Times> => {
+    const c0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    await read(inputs.gz, null);
+    const c = process.cpuUsage(c0);
+    return { wallS: Number(process.hrtime.bigint() - t0) / NS_PER_S, cpuS: (c.user + c.system) / 1e6 };
+  };
+  await timedRead(readTrace);
+  if (baselineRead) await timedRead(baselineRead);
+  const parse: Times[] = [];
+  const baseParse: Times[] = [];
+  for (let i = 0; i < Math.max(IN_PROCESS_RUNS, reps); i++) {
+    parse.push(await timedRead(readTrace));
+    if (baselineRead) baseParse.push(await timedRead(baselineRead));
+  }
+  const parseRate = inputs.lines / med(parse, 'wallS');
+  figures.push({
+    name: 'mtrace.gz read (gunzip + parse + ids), in process', value: Math.round(parseRate), unit: 'lines/s (wall)',
+    note: `CPU ${Math.round(inputs.lines / med(parse, 'cpuS'))} lines/s; median of ${parse.length}; target ≥ ${MTRACE_LINES_TARGET / 1e6} M: ${met(parseRate, MTRACE_LINES_TARGET)} (wall), ${met(inputs.lines / med(parse, 'cpuS'), MTRACE_LINES_TARGET)} (CPU)`,
+  });
+  if (baselineRead) {
+    figures.push({
+      name: 'mtrace.gz read, this build / baseline', value: ratio(med(baseParse, 'wallS') / med(parse, 'wallS')), unit: '× faster (wall)',
+      note: `CPU ${ratio(med(baseParse, 'cpuS') / med(parse, 'cpuS'))}×; baseline ${Math.round(inputs.lines / med(baseParse, 'wallS'))} lines/s wall, ${Math.round(inputs.lines / med(baseParse, 'cpuS'))} CPU (median of ${baseParse.length} interleaved)`,
+    });
+  }
+  return figures;
+}
+
 export async function runReplayBench(): Promise<BenchFigure[]> {
   const inputs = await prepare();
   const reps = Number(process.env.HEAPSIM_BENCH_REPS ?? 5);
   const wanted = process.env.HEAPSIM_BENCH_POLICIES?.split(',').filter(Boolean);
   const policies = wanted ?? policyNames();
   const loadBefore = loadavg()[0]!;
+  const textBaselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
+  if (process.env.HEAPSIM_BENCH_ONLY === 'text') {
+    return [
+      { name: 'recorded program', value: inputs.lines, unit: 'mtrace lines', note: `CPython (PYTHONMALLOC=malloc); load average ${loadBefore.toFixed(1)} at the start` },
+      ...await textFigures(inputs, policies, reps, textBaselineCli),
+    ];
+  }
 
   // 1. Whole processes, interleaved: the native replay, then heapsim on each policy, `reps` times.
   const nativeCold: Times[] = [];
@@ -215,6 +297,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const whole = new Map<string, Times[]>(policies.map((p) => [p, []]));
   const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
   const baseline = new Map<string, Times[]>(policies.map((p) => [p, []]));
+  const baselineHst = process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst;
   for (let r = 0; r < reps; r++) {
     const n = nativeHst(inputs);
     events = n.events;
@@ -222,7 +305,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     nativeWarm.push(n.warm);
     for (const p of policies) {
       whole.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.hst, '--policy', p]));
-      if (baselineCli) baseline.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', inputs.hst, '--policy', p]));
+      if (baselineCli) baseline.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', baselineHst, '--policy', p]));
     }
   }
   const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));
@@ -291,38 +374,8 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     });
   }
 
-  // 3. Gzipped mtrace end to end, against gzip -dc | the native text replay (the four named policies).
-  const gzPolicies = policies.filter((p) => TARGET_POLICIES.includes(p));
-  const nativeText: Times[] = [];
-  const heapsimText = new Map<string, Times[]>(gzPolicies.map((p) => [p, []]));
-  for (let r = 0; r < reps; r++) {
-    nativeText.push(timedProcess('sh', ['-c', `gzip -dc '${inputs.gz}' | '${inputs.native}' mtrace`]));
-    for (const p of gzPolicies) heapsimText.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.gz, '--policy', p]));
-  }
-  const ntCpu = med(nativeText, 'cpuS'), ntWall = med(nativeText, 'wallS');
-  figures.push({ name: 'gzip -dc | native mtrace replay', value: Math.round(inputs.lines / ntWall), unit: 'lines/s (wall)', note: `CPU ${Math.round(inputs.lines / ntCpu)} lines/s` });
-  for (const p of gzPolicies) {
-    const ts = heapsimText.get(p)!;
-    const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
-    figures.push({
-      name: `whole \`heapsim run X.mtrace.gz\` / gzip -dc | native: ${p}`, value: ratio(ntWall / wall), unit: '× (wall)',
-      note: `CPU ratio ${ratio(ntCpu / cpu)}; ${Math.round(inputs.lines / wall)} lines/s wall, ${Math.round(inputs.lines / cpu)} CPU; target ≥ ${GZIP_TARGET}: ${met(ntWall / wall, GZIP_TARGET)} (wall)`,
-    });
-  }
-  // The reader alone (gunzip, parse, ids, ledger; no engine), in this process.
-  const parse: Times[] = [];
-  for (let i = 0; i < IN_PROCESS_RUNS; i++) {
-    const c0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    await readTrace(inputs.gz, null);
-    const c = process.cpuUsage(c0);
-    parse.push({ wallS: Number(process.hrtime.bigint() - t0) / NS_PER_S, cpuS: (c.user + c.system) / 1e6 });
-  }
-  const parseRate = inputs.lines / med(parse, 'wallS');
-  figures.push({
-    name: 'mtrace.gz read (gunzip + parse + ids), in process', value: Math.round(parseRate), unit: 'lines/s (wall)',
-    note: `CPU ${Math.round(inputs.lines / med(parse, 'cpuS'))} lines/s; target ≥ ${MTRACE_LINES_TARGET / 1e6} M: ${met(parseRate, MTRACE_LINES_TARGET)}`,
-  });
+  // 3. The text part.
+  figures.push(...await textFigures(inputs, policies, reps, baselineCli));
 
   // 4. Peak RSS of a 20 M-event replay.
   const rss = timedProcess(process.execPath, [CLI, 'run', inputs.big, '--policy', 'first-fit']).maxRssBytes ?? NaN;

@@ -11,6 +11,8 @@
 // the record's fields itself; the kit never looks inside a record except at linkOffset of a
 // dropped one. The policy marks a dropped record as it likes (a kind or flag value) for its check().
 
+import { hintLiveBlocks } from "./hint";
+
 @unmanaged export class RecordPool {
   base: usize;        // address of record 0 (aligned as asked)
   raw: usize;         // the allocation holding the table
@@ -94,7 +96,14 @@ function growTo(p: RecordPool, cap: u32): void {
 // instead of doubling up to it, each doubling a copy of every record. Never shrinks the table;
 // needing more later grows it as before, and the limit still caps the indices handed out.
 export function reserveRecords(p: RecordPool, records: u32): void {
-  if (records > p.cap) growTo(p, records);
+  if (records > p.cap) growTo(p, max(records, p.firstCap));
+}
+
+// reserveRecords for the replay's size hint (kit/hint.ts): `perLiveBlock` records for each block the
+// replay keeps live at most. A policy calls it at create for its pools whose records follow the
+// blocks (0 = no hint: nothing happens).
+export function reserveForHint(p: RecordPool, perLiveBlock: u32): void {
+  reserveRecords(p, hintLiveBlocks() * perLiveBlock);
 }
 
 // Engine bytes of the table (capacity, not use).

@@ -21,6 +21,13 @@ export interface LineHandler {
   line(buf: Buffer, start: number, end: number, lineNo: number, last: boolean): boolean;
   /** Why the line just handled did not parse ('' when there is nothing to add); read after line() returns false. */
   why?: string;
+  /**
+   * Optional fast path: handles complete lines of `buf` from `pos` on, as line() would (it may stop
+   * at any line, which line() then gets); returns where it stopped and sets `taken` to the lines it
+   * handled.
+   */
+  lines?(buf: Buffer, pos: number): number;
+  taken?: number;
 }
 
 /** Quotes a line for an error message: at most MAX_QUOTED_LINE_CHARS characters of escaped text. */
@@ -146,7 +153,16 @@ export class LineSplitter {
       }
     }
     const n = chunk.length;
+    const fast = this.handler.lines !== undefined;
     while (pos < n) {
+      if (fast) {
+        const next = this.handler.lines!(chunk, pos);
+        this.lineNo += this.handler.taken!;
+        if (next !== pos) {
+          pos = next;
+          continue;
+        }
+      }
       const nl = chunk.indexOf(NEWLINE, pos);
       if (nl < 0) {
         if (n - pos > MAX_LINE_BYTES + 1) this.beginSkipping(chunk.subarray(pos, pos + MAX_QUOTED_LINE_CHARS + 1));

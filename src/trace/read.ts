@@ -18,6 +18,10 @@ const GZIP_MAGIC_1 = 0x8b;
 const GZIP_MAGIC_BYTES = 2;
 /** Read size: large enough that per-chunk overhead vanishes, small enough to stay cache-friendly. */
 export const CHUNK_BYTES = 1 << 20;
+/** Formats read line by line (src/trace/lines.ts LineSplitter). */
+const LINE_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>(['text', 'mtrace', 'ltrace', 'logalloc']);
+/** Output of one inflate step (decompressed bytes per chunk of a gzip file). */
+const GUNZIP_OUT_BYTES = CHUNK_BYTES / 4;
 /** Bytes of (decompressed) content looked at to detect the format. */
 const DETECT_BYTES = 64 * 1024;
 
@@ -26,6 +30,11 @@ export interface OpenOptions {
   format?: FormatName;
   /** Count malformed lines instead of failing on the first one. */
   lenient?: boolean;
+  /**
+   * mtrace lines read by the WASM line loop and address map (the default), or by the JavaScript
+   * reader alone (the reference the tests hold the WASM path to).
+   */
+  textDecoder?: 'wasm' | 'js';
 }
 
 /** A trace's content from a source other than a path. */
@@ -196,16 +205,93 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
       reuseChunks: () => { state.reuse = true; },
     };
   }
-  const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
-  const content: Readable = node.stream.pipeline(raw, node.zlib.createGunzip({ chunkSize: CHUNK_BYTES / 4 }), () => undefined);
+  const gunzip = node.zlib.createGunzip({ chunkSize: GUNZIP_OUT_BYTES });
+  const handle = (gunzip as unknown as { _handle?: ZlibHandle })._handle;
+  const writeState = (gunzip as unknown as { _writeState?: Uint32Array })._writeState;
+  if (typeof handle?.writeSync !== 'function' || !(writeState instanceof Uint32Array)) {
+    // A Node.js without zlib's synchronous handle: its stream (a new buffer per output chunk).
+    gunzip.destroy();
+    const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
+    const content: Readable = node.stream.pipeline(raw, node.zlib.createGunzip({ chunkSize: GUNZIP_OUT_BYTES }), () => undefined);
+    return {
+      name: path,
+      gzip,
+      sourceBytes: info.size,
+      bytesRead: () => raw.bytesRead,
+      chunks: content as AsyncIterable<Buffer>,
+      cancel: () => raw.destroy(),
+    };
+  }
+  let fh;
+  try {
+    fh = await node.fsp.open(path, 'r');
+  } catch (err) {
+    gunzip.destroy();
+    throw new InputError(`cannot read: ${describeErrno(err)}`, path);
+  }
+  const state = { bytesRead: 0, reuse: false, cancelled: false };
   return {
     name: path,
     gzip,
     sourceBytes: info.size,
-    bytesRead: () => raw.bytesRead,
-    chunks: content as AsyncIterable<Buffer>,
-    cancel: () => raw.destroy(),
+    bytesRead: () => state.bytesRead,
+    chunks: gunzipChunks(fh, gunzip, handle, writeState, node.zlib.constants, state),
+    cancel: () => { state.cancelled = true; void fh.close().catch(() => undefined); },
+    reuseChunks: () => { state.reuse = true; },
   };
+}
+
+/** zlib's handle under a Node.js Gunzip stream: one synchronous inflate step into a given buffer. */
+interface ZlibHandle {
+  writeSync(flush: number, input: Buffer, inOffset: number, inBytes: number, output: Buffer, outOffset: number, outBytes: number): void;
+}
+
+/**
+ * A gzip file's content, inflated by zlib (Node's own, through its Gunzip's handle: the same
+ * inflate, members, padding and error rules as the Gunzip stream, whose messages the readers
+ * report) from one reused input buffer into one reused output buffer once `reuse` is set (before
+ * that, a new buffer per chunk, as plainChunks). The stream would make a new buffer for every
+ * output chunk and hand each to the event loop; this is a plain loop, a few times cheaper.
+ */
+async function* gunzipChunks(
+  fh: import('node:fs/promises').FileHandle,
+  gunzip: import('node:zlib').Gunzip,
+  handle: ZlibHandle,
+  writeState: Uint32Array,
+  z: typeof import('node:zlib').constants,
+  state: { bytesRead: number; reuse: boolean; cancelled: boolean },
+): AsyncGenerator<Buffer> {
+  // The stream reports a failed step as an 'error' event (a tick later); the loop below reads it at once.
+  gunzip.on('error', () => undefined);
+  const input = Buffer.allocUnsafe(CHUNK_BYTES);
+  let fixed: Buffer | undefined;
+  try {
+    while (!state.cancelled) {
+      const { bytesRead } = await fh.read(input, 0, CHUNK_BYTES, null);
+      state.bytesRead += bytesRead;
+      // At the end, Z_FINISH: an unfinished member is "unexpected end of file", as in the stream.
+      const flush = bytesRead === 0 ? z.Z_FINISH : z.Z_NO_FLUSH;
+      let inOffset = 0;
+      let inBytes = bytesRead;
+      for (;;) {
+        const out = state.reuse ? (fixed ??= Buffer.allocUnsafe(GUNZIP_OUT_BYTES)) : Buffer.allocUnsafe(GUNZIP_OUT_BYTES);
+        handle.writeSync(flush, input, inOffset, inBytes, out, 0, GUNZIP_OUT_BYTES);
+        if (gunzip.errored !== null) throw gunzip.errored;
+        const [outLeft, inLeft] = writeState as unknown as [number, number];
+        inOffset += inBytes - inLeft;
+        inBytes = inLeft;
+        if (outLeft < GUNZIP_OUT_BYTES) yield out.subarray(0, GUNZIP_OUT_BYTES - outLeft);
+        if (outLeft === 0) continue; // output full: more may come from the same input
+        // Room left but input left too: the data ended before the file (zero padding); the stream
+        // ends there as well.
+        if (inLeft > 0 || bytesRead === 0) return;
+        break;
+      }
+    }
+  } finally {
+    gunzip.destroy();
+    await fh.close().catch(() => undefined);
+  }
 }
 
 /** A reader for `.hst` with its own ledger (the WASM record loop, src/trace/formats/hst-wasm.ts). */
@@ -253,7 +339,11 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
     stream.reuseChunks?.();
   } else {
     ledger = new Ledger(out);
-    parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger });
+    const text = format === 'mtrace' && options.textDecoder !== 'js' ? await (await import('./formats/text-wasm.js')).textWasm(ledger) : undefined;
+    parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
+    // Line readers keep no view of a chunk (a line cut by the chunk's end is copied; callers and
+    // tokens become strings or copies): the file can be read into one buffer too.
+    if (LINE_FORMATS.has(format)) stream.reuseChunks?.();
   }
   ledger.format = format;
   const hint = format === 'hst' ? hstHint(Buffer.concat(head)) : undefined;

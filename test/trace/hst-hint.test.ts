@@ -20,6 +20,8 @@ afterAll(() => tmp.cleanup());
 const EVENTS = 12_000;
 const LIVE_TARGET = 1000;
 const U64_MAX = 2n ** 64n - 1n;
+/** Policies whose block-record pools reserve from the hint (assembly/kit/hint.ts). */
+const HINTED_POLICIES = ['first-fit', 'nt', 'ptmalloc', 'tcmalloc', 'jemalloc', 'best-fit', 'next-fit', 'segregated', 'buddy', 'tlsf'];
 let honest: Buffer;
 let truth: { idBound: number; peakLiveBlocks: number };
 
@@ -88,6 +90,23 @@ describe('.hst version 3 hint', () => {
     expect(junk).toEqual(none);
   });
 
+  it('every policy whose records follow the blocks sizes its pools from the hint', async () => {
+    for (const policy of HINTED_POLICIES) {
+      const bytes = async (hint?: { idBound: number; peakLiveBlocks: number }): Promise<number> => {
+        const e = await createEngine({ arch: 'x64' });
+        if (hint) e.reserve(hint);
+        e.createHeap(policy);
+        // best-fit and next-fit share one record pool (assembly/policies/textbook/fit.ts), counted under best-fit.
+        return e.engineTableBytes().policies[policy === 'next-fit' ? 'best-fit' : policy]!.tableBytes;
+      };
+      // At least one record (8 bytes or more) per live block, more than an empty heap holds.
+      const hint = { idBound: 100_000, peakLiveBlocks: 100_000 };
+      const sized = await bytes(hint);
+      expect(sized, policy).toBeGreaterThanOrEqual(hint.peakLiveBlocks * 8);
+      expect(sized, policy).toBeGreaterThan(await bytes());
+    }
+  });
+
   it('a hint that lies, or none, gives the same documents as the true one (both decoders)', async () => {
     const variants: [string, Buffer][] = [
       ['no hint (0)', withHint(0n, 0n)],
@@ -99,6 +118,9 @@ describe('.hst version 3 hint', () => {
     // The JavaScript reader has no tables to size: the engine's are what differ there.
     const runs: [string, 'wasm' | 'js', string[]][] = [
       ['first-fit', 'wasm', []], ['nt', 'wasm', []], ['first-fit', 'js', ['no hint (0)', 'four times', 'version 2']],
+      // The other policies that size pools from the hint: the same document without one.
+      ...HINTED_POLICIES.filter((p) => p !== 'first-fit' && p !== 'nt')
+        .map((p): [string, 'wasm', string[]] => [p, 'wasm', ['too low', 'four times', 'absurd', 'version 2']]),
     ];
     for (const [policy, decoder, skip] of runs) {
       const expected = await documentOf(honest, policy, decoder);

@@ -31,6 +31,39 @@ describe('gzip', () => {
     expect((await eventLines(out)).lines).toEqual((await eventLines(fixture('basic.mtrace'))).lines);
   });
 
+  it('reads a gzip file of many output chunks, of two members, or padded with zeros, as its content', async () => {
+    // Lines of varied length, so that lines straddle the reused output chunks (256 KiB each).
+    const lines: string[] = ['= Start'];
+    for (let i = 0; i < 12_000; i++) lines.push(`@ ./prog:(f${i % 7}+0x${(i % 300).toString(16)})[0x${(0x401000 + i % 50).toString(16)}] + 0x${(0x10000 + i * 0x40).toString(16)} 0x${(i % 900 + 1).toString(16)}`);
+    const text = Buffer.from(`${lines.join('\n')}\n`);
+    const plainPath = join(tmp.dir, 'many.mtrace');
+    writeFileSync(plainPath, text);
+    const plain = (await eventLines(plainPath)).lines;
+    const half = text.lastIndexOf(0x0a, text.length >> 1) + 1;
+    const variants: Array<[string, Buffer]> = [
+      ['one member', gzipSync(text)],
+      ['two members', Buffer.concat([gzipSync(text.subarray(0, half)), gzipSync(text.subarray(half))])],
+      ['zero padding', Buffer.concat([gzipSync(text), Buffer.alloc(512)])],
+    ];
+    for (const [name, bytes] of variants) {
+      const path = join(tmp.dir, `many-${name.replace(' ', '-')}.gz`);
+      writeFileSync(path, bytes);
+      expect((await eventLines(path)).lines, name).toEqual(plain);
+    }
+  });
+
+  it.each([
+    ['a cut member', (gz: Buffer) => gz.subarray(0, gz.length - 20), 'unexpected end of file'],
+    ['garbage after the member', (gz: Buffer) => Buffer.concat([gz, Buffer.from('garbage')]), 'incorrect header check'],
+    ['a damaged checksum', (gz: Buffer) => { const b = Buffer.from(gz); b[b.length - 6]! ^= 0xff; return b; }, 'incorrect data check'],
+  ])('%s: zlib\'s own words, named as bad gzip data', async (_name, damage, words) => {
+    const path = join(tmp.dir, 'damaged.gz');
+    writeFileSync(path, damage(gzipSync(readFileSync(fixture('basic.mtrace')))));
+    const err = await eventLines(path).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).message).toBe(`corrupt or truncated gzip data (${words})`);
+  });
+
   it('reports a truncated gzip stream as bad input', async () => {
     const path = join(tmp.dir, 'cut.gz');
     const packed = gzipSync(Buffer.from('= Start\n@ [0x1] + 0x10 0x20\n'.repeat(2000)));

@@ -37,7 +37,7 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
 } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
@@ -92,6 +92,9 @@ if (offsetof<Blk>() != REC_BYTES) ERROR("buddy record layout");
 // Every buddy heap's block records, one kit pool (dropped records link through next).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096);
+// Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
+// block and a free buddy beside it.
+const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
 @inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
@@ -239,6 +242,7 @@ export function buddyCreate(heapIndex: i32, parent: i32, params: usize, count: i
   memory.fill(st, 0, STATE_BYTES);
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
+  reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.minOrder = 63 - <u32>clz(<u64>min);
   H.maxOrder = 63 - <u32>clz(<u64>arena);
   return Status.OK;

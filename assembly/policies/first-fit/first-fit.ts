@@ -47,8 +47,7 @@
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, MAX_HEAPS, RegionType, Usage } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveRecords } from "../../kit/records";
-import { hintLiveBlocks } from "../../kit/hint";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt } from "../../kit/params";
 import { counterAdd } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
@@ -237,7 +236,7 @@ export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   if (large < MIN_BLOCK_BYTES * 2 || large > segRes) return Status.BAD_PARAM;
   if (dBlock > 0xFFFFFFFF || dTotal > 0xFFFFFFFF) return Status.BAD_PARAM;
   use(heapIndex);
-  reserveRecords(RECS, hintLiveBlocks() * RECORDS_PER_LIVE_BLOCK);
+  reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, HS_BYTES);
   st64(H_NEXT_RESERVE, alignUp(segRes, ALLOC_GRANULARITY_BYTES));
   st32(H_P_DBLOCK, <u32>dBlock);

@@ -45,7 +45,7 @@ import {
 import {
   eAddr, eSize, eState, eArena, eIsHead, eIsSlab, eSzind, eNfree, ePrev, eNext, allocExt, allocReg,
   allocHighWater, allocIsLive, freeAlloc, freeExt, extHighWater, bitmapCount, setFirst, setOrdered,
-  setCount, setContains, ST_DEAD, ST_ACTIVE, ALLOC_LARGE, extEngineBytes, allocEngineBytes, EXT_BYTES,
+  setCount, setContains, ST_DEAD, ST_ACTIVE, ALLOC_LARGE, extEngineBytes, allocEngineBytes, EXT_BYTES, allocReserve,
 } from "./records";
 import {
   HB, AB, BSB, arenaSlot, clearHeapState, stateBytes, ld64, st64, ld32, st32, add64, SLOT_A0, SLOT_HUGE, ARENA_SLOTS,
@@ -288,6 +288,7 @@ export function jeCreate(h: i32, parent: i32, params: usize, count: i32): Status
   st64(hb + H_PRNG, isNaN(seed) ? DEFAULT_PRNG_SEED : <u64>seed);
   store<i64>(hb + H_TICK, NTICKS_PER_UPDATE);
   st32(hb + H_CREATED, 1);
+  allocReserve();
   if (!startState(h)) { jeDestroy(h); return Status.OUT_OF_MEMORY; }
   return Status.OK;
 }

@@ -23,7 +23,7 @@
 // Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are kit
 // treaps here: same order, so the same first element.
 
-import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { treeInsert, treeRemove, treeFirst } from "../../kit/tree";
 
 export const EXT_BYTES: usize = 128;
@@ -197,6 +197,9 @@ initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
 
 // @ts-ignore: decorator
 @inline function A(h: u32): usize { return recordAt(ALLOCS, h); }
+
+// Sizes the allocation records once for the replay's hint (one per live block; kit/hint.ts).
+export function allocReserve(): void { reserveForHint(ALLOCS, 1); }
 
 // A new allocation record (0 when the handle bits are exhausted).
 export function newAlloc(ext: u32, reg: u32): u32 {

@@ -36,8 +36,7 @@ import { resize } from "../../mem";
 import { Status, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown } from "../../vm/constants";
 import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages } from "../../vm/space";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveRecords } from "../../kit/records";
-import { hintLiveBlocks } from "../../kit/hint";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { treeInsert, treeRemove, treeRepull, treeLast } from "../../kit/tree";
 import { counterAdd } from "../../kit/counters";
 
@@ -135,7 +134,7 @@ export function recEngineBytes(): usize { return poolBytes(RECS); }
 // back-end block, and at most one free block or UCR between two busy ones (neighbours coalesce).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // Sizes the record pool once for the replay's hint (a heap's create).
-export function recReserve(): void { reserveRecords(RECS, hintLiveBlocks() * RECORDS_PER_LIVE_BLOCK); }
+export function recReserve(): void { reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK); }
 
 // @ts-ignore: decorator
 @inline export function link(a: u32, b: u32): void {

@@ -22,8 +22,7 @@
 import { resize } from "../../mem";
 import { H, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
 import { touchPages } from "../../vm/space";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveRecords } from "../../kit/records";
-import { hintLiveBlocks } from "../../kit/hint";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 
 // 128 buckets (brief §2, CV10 granularity table) [I for Win8+]; requests up to 16 KiB (MS-API
 // "approximately 16 KB", the table's last bucket) [V].
@@ -95,7 +94,7 @@ const BUCKET_BYTES: usize = 16;
 
 // Sets up the LFH tables of the current heap (called at create when the LFH is allowed).
 export function lfhInit(): void {
-  reserveRecords(SLOTS, hintLiveBlocks()); // one slot per live LFH block: sized once for the replay's hint
+  reserveForHint(SLOTS, 1); // one slot per live LFH block: sized once for the replay's hint
   H.buckets = heap.alloc(<usize>LFH_BUCKETS * BUCKET_BYTES);
   memory.fill(H.buckets, 0, <usize>LFH_BUCKETS * BUCKET_BYTES);
   H.usageLen = <u32>(LFH_MAX_REQUEST_BYTES >> H.gShift) + 3;

@@ -84,7 +84,7 @@ import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constant
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident,
   RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
 import { clockThread } from "../../kit/clock";
 import { sampleExtra } from "../../kit/extras";
@@ -197,6 +197,10 @@ const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena 
 // Every ptmalloc heap's chunk records, one kit pool (dropped records link through R_FD).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024);
+// Chunk records per live block the pool is sized for from the replay's hint (kit/hint.ts): each
+// in-use chunk, and at most one free chunk beside it (free neighbours coalesce; fastbin and tcache
+// chunks count as in use).
+const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
 @inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
@@ -1451,6 +1455,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   if (!isNaN(coresP) && (coresP < 1 || coresP != Math.floor(coresP) || coresP > <f64>MAX_CORES)) return Status.BAD_PARAM;
   hs = heapState + <usize>heapIndex * G_BYTES;
   owner = <u8>heapIndex;
+  reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);

@@ -38,7 +38,7 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
 } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
@@ -101,6 +101,9 @@ if (offsetof<Blk>() != REC_BYTES) ERROR("segregated record layout");
 // Every segregated heap's block records, one kit pool (dropped records link through next).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096);
+// Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
+// block and, in the worst case, as many free blocks kept in the class lists.
+const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
 @inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
@@ -192,6 +195,7 @@ export function segCreate(heapIndex: i32, parent: i32, params: usize, count: i32
   memory.fill(st, 0, HEAP_BYTES + ARENA_BYTES);
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
+  reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.classes = classes;
   H.classSizes = heap.alloc(<usize>classes * 8);
   H.heads = heap.alloc(<usize>classes * 4);

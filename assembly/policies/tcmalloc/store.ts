@@ -34,7 +34,7 @@
 import { resize } from "../../mem";
 import { MAX_HEAPS } from "../../abi";
 import {
-  RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, releasePool, poolBytes,
+  RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, releasePool, poolBytes, reserveForHint,
 } from "../../kit/records";
 
 export const SPAN_BYTES: usize = 48;
@@ -103,6 +103,7 @@ export function use(heap: i32): void {
 export function initStore(): void {
   initPool(spanPool(), <u32>SPAN_BYTES, <u32>S_LINK, 1024);
   initPool(objPool(), <u32>OBJ_BYTES, <u32>O_NEXT, 4096, 8, MAX_HANDLE);
+  reserveForHint(objPool(), 1); // one object record per live block (kit/hint.ts)
   store<usize>(hs + P_MAP, 0);
   store<u32>(hs + P_MAP_CAP, 0);
   store<u32>(hs + P_MAP_USED, 0);

@@ -35,7 +35,7 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS,
 } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { treeInsert, treeRemove, treeCheckPriorities } from "../../kit/tree";
@@ -95,6 +95,9 @@ if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
 // Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096);
+// Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
+// block, and at most one free block beside it (free neighbours merge).
+const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
 @inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
@@ -166,6 +169,7 @@ export function fitCreate(heapIndex: i32, params: usize, count: i32, rule: u32):
   memory.fill(st, 0, HEAP_BYTES + ARENA_BYTES);
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
+  reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.rule = rule;
   arenaInit(A, heapIndex, <u64>reserve, <u64>step);
   return Status.OK;

@@ -52,7 +52,7 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
 } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, GiB } from "../../vm/constants";
@@ -129,6 +129,9 @@ if (offsetof<Blk>() != REC_BYTES) ERROR("tlsf record layout");
 // Every tlsf heap's block records, one kit pool (dropped records link through nextFree).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("nextFree"), 4096);
+// Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
+// block, and at most one free block beside it (free neighbours merge).
+const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // Records are indices: never keep a Blk across a call that may take records (the pool moves).
 // @ts-ignore: decorator
@@ -452,6 +455,7 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   memory.fill(st, 0, STATE_BYTES);
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
+  reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.mem = mem;
   H.memBytes = bytes;
   // tlsf_create_with_pool: the control structure at mem, then tlsf_add_pool(mem + tlsf_size()).

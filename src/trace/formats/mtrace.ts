@@ -17,6 +17,7 @@ import { NO_CALLER, SKIP_FAILED_ALLOC, SKIP_UNKNOWN_RESULT } from '../events.js'
 import { LineSplitter, MalformedPolicy } from '../lines.js';
 import { ABOVE_U64, NOT_A_NUMBER, asCount, hexBytes, isBadNumber, type TraceInt } from '../numbers.js';
 import type { ParserContext, TraceParser } from './parser.js';
+import type { TextWasm } from './text-wasm.js';
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -51,6 +52,8 @@ function parseMtraceNumber(buf: Buffer, start: number, end: number): TraceInt {
 export class MtraceParser implements TraceParser {
   private readonly mapper: AddressMapper;
   private readonly splitter: LineSplitter;
+  /** The WASM line loop and address map (text-wasm.ts), or null: this class reads every line. */
+  private readonly fast: TextWasm | null;
   /** Hash of a caller's text → caller string index; the bytes confirm a hit. */
   private readonly callerByHash = new Map<number, number>();
   private readonly callerBytes: Buffer[] = [];
@@ -58,16 +61,32 @@ export class MtraceParser implements TraceParser {
 
   constructor(private readonly ctx: ParserContext) {
     this.mapper = new AddressMapper(ctx.ledger);
+    const fast = ctx.text ?? null;
+    this.fast = fast;
+    if (fast !== null) {
+      // The splitter offers complete lines to the WASM loop first, and line() gets what it leaves.
+      this.lines = (buf, pos) => {
+        const next = fast.take(buf, pos);
+        this.taken = fast.linesTaken;
+        return next;
+      };
+    }
     const policy = new MalformedPolicy(ctx.file, 'mtrace', ctx.lenient, ctx.ledger.input);
     this.splitter = new LineSplitter(this, policy);
   }
 
   push(chunk: Buffer): void {
+    this.fast?.load(chunk);
     this.splitter.push(chunk);
   }
 
+  /** With the fast path: complete lines from `pos` taken in WASM (see LineHandler.lines). */
+  lines?: (buf: Buffer, pos: number) => number;
+  taken = 0;
+
   finish(): void {
     this.splitter.finish();
+    if (this.fast !== null) return this.fast.mtraceFinish();
     if (this.pendingOld !== NO_PENDING) {
       // A realloc whose `>` line never came: the call happened, its result is unknown.
       this.pendingOld = NO_PENDING;
@@ -88,6 +107,13 @@ export class MtraceParser implements TraceParser {
    */
   private caller(buf: Buffer, start: number, end: number): number {
     if (end <= start) return NO_CALLER;
+    if (this.fast !== null) {
+      // The WASM loop leaves lines with callers it has not seen (and a few others) to this code:
+      // intern the text and tell the loop its index.
+      const index = this.ctx.ledger.internCaller(buf.toString('utf8', start, end));
+      this.fast.addCaller(buf, start, end, index);
+      return index;
+    }
     let h = FNV_OFFSET;
     for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, FNV_PRIME);
     const index = this.callerByHash.get(h);
@@ -155,6 +181,7 @@ export class MtraceParser implements TraceParser {
       while (callerStart < prefixEnd && isBlank(buf[callerStart]!)) callerStart++;
       if (op !== LESS) caller = this.caller(buf, callerStart, prefixEnd);
     }
+    if (this.fast !== null) return this.fast.mtraceApply(op, ptr, sizeBytes, caller);
     if (this.pendingOld !== NO_PENDING && op !== GREATER) return false; // `<` must be followed by `>`
     switch (op) {
       case PLUS:

@@ -1,5 +1,6 @@
 // What every format reader implements, and what it is given.
 import type { Ledger } from '../ledger.js';
+import type { TextWasm } from './text-wasm.js';
 
 /** Consumes a trace's bytes chunk by chunk, sending events to the ledger as it goes. */
 export interface TraceParser {
@@ -14,4 +15,6 @@ export interface ParserContext {
   /** Count malformed lines instead of failing on the first. */
   lenient: boolean;
   ledger: Ledger;
+  /** The WASM fast path for text lines (mtrace), made for this ledger; absent: the JavaScript reader alone. */
+  text?: TextWasm;
 }

@@ -1,0 +1,158 @@
+// The text readers' fast path in WASM (assembly/trace/text/): a line loop for mtrace and the address
+// map. The host keeps what it kept before: the line splitting across chunks, every message and
+// --lenient count, the caller strings, and the ledger with all its counts. Per chunk it copies the
+// bytes once into a reused input buffer inside WASM and lets the line loop take the complete lines
+// it can; a line the loop leaves (unusual, malformed, with a caller not seen yet) is read by the
+// host's own code, which hands the call to the same map. The map writes id events, applied here to
+// the ledger in order. test/trace/text-wasm.test.ts holds this path to the JavaScript reader (the
+// reference) on every mtrace fixture and on random line streams with bad lines.
+import { instantiateEngine, type EngineExports } from '../../engine/load.js';
+import type { Ledger } from '../ledger.js';
+import type { TraceInt } from '../numbers.js';
+
+/** The engine module's exports for text traces (assembly/trace/text/). */
+export interface TextExports extends EngineExports {
+  mtraceBegin(outEvents: number): number;
+  mtraceInput(bytes: number): number;
+  mtraceScratch(bytes: number): number;
+  mtraceLines(from: number, n: number): number;
+  mtraceLineCount(): number;
+  mtraceCallerAdd(len: number, index: number): void;
+  mtraceApply(op: number, pointerLow: number, pointerHigh: number, sizeBytes: number, caller: number): number;
+  mtraceFinish(): void;
+  mapEvents(): number;
+  mapOut(): number;
+  mapTaken(): void;
+  mapAddressesSeen(): number;
+}
+
+// Event kinds (assembly/trace/text/address-map.ts EV_*).
+const EV_ALLOC = 1;
+const EV_CALLOC = 2;
+const EV_REALLOC = 3;
+const EV_UNTRACED_REALLOC = 4;
+const EV_FREE = 5;
+const EV_IMPLICIT_FREE = 6;
+const EV_SKIP = 7;
+const EV_REFUSE = 8;
+/** Events the WASM side writes before the host applies them. */
+const OUT_EVENTS = 4096;
+/** One event: 24 bytes, i.e. 6 i32 slots or 3 f64 slots (assembly/trace/text/address-map.ts). */
+const EVENT_I32_SLOTS = 6;
+const EVENT_F64_SLOTS = 3;
+const EVENT_SIZE_F64_SLOT = 2;
+const TWO_POW_32 = 4294967296;
+const LOW_32_BITS = 0xffffffffn;
+const HALF_SHIFT = 32n;
+
+/** One engine instance's text fast path for one trace, applying its id events to `ledger`. */
+export class TextWasm {
+  private readonly outBase: number;
+  private viewBuffer: ArrayBufferLike | null = null;
+  private ints = new Int32Array(0);
+  private f64s = new Float64Array(0);
+  private bytes = new Uint8Array(0);
+  /** The chunk whose bytes are in the input buffer now. */
+  private current: Uint8Array | null = null;
+  /** Lines taken by the last take() call. */
+  linesTaken = 0;
+
+  constructor(private readonly w: TextExports, private readonly ledger: Ledger) {
+    this.outBase = w.mtraceBegin(OUT_EVENTS);
+  }
+
+  private views(): void {
+    const buffer = this.w.memory.buffer;
+    if (buffer === this.viewBuffer) return;
+    this.viewBuffer = buffer;
+    this.ints = new Int32Array(buffer);
+    this.f64s = new Float64Array(buffer);
+    this.bytes = new Uint8Array(buffer);
+  }
+
+  /** Copies a chunk into the (reused) input buffer. */
+  load(chunk: Uint8Array): void {
+    const at = this.w.mtraceInput(chunk.length);
+    this.views();
+    this.bytes.set(chunk, at);
+    this.current = chunk;
+  }
+
+  /** Lets the line loop take complete lines of `chunk` from `pos`; returns where it stopped. */
+  take(chunk: Uint8Array, pos: number): number {
+    this.linesTaken = 0;
+    if (chunk !== this.current) return pos;
+    const next = this.w.mtraceLines(pos, chunk.length);
+    this.linesTaken = this.w.mtraceLineCount();
+    this.drain();
+    return next;
+  }
+
+  /** Applies the events written since the last call to the ledger, in order. */
+  drain(): void {
+    const count = this.w.mapEvents();
+    if (count === 0) return;
+    this.views();
+    const ints = this.ints;
+    const f64s = this.f64s;
+    const ledger = this.ledger;
+    let i = this.outBase >>> 2;
+    let d = (this.outBase >>> 3) + EVENT_SIZE_F64_SLOT;
+    for (let e = 0; e < count; e++, i += EVENT_I32_SLOTS, d += EVENT_F64_SLOTS) {
+      const id = ints[i + 1]!;
+      switch (ints[i]) {
+        case EV_ALLOC: ledger.alloc(id, f64s[d]!, ints[i + 2]!); break;
+        case EV_CALLOC: ledger.calloc(id, f64s[d]!, ints[i + 2]!); break;
+        case EV_REALLOC: ledger.realloc(id, f64s[d]!, ints[i + 2]!); break;
+        case EV_UNTRACED_REALLOC: ledger.untracedRealloc(id, f64s[d]!, ints[i + 2]!); break;
+        case EV_FREE: ledger.free(id); break;
+        case EV_IMPLICIT_FREE: ledger.implicitFree(id); break;
+        case EV_SKIP: ledger.skip(id); break;
+        case EV_REFUSE: ledger.refuse(); break;
+        default: throw new Error(`WASM text reader: unknown event kind ${ints[i]}`);
+      }
+    }
+    this.w.mapTaken();
+  }
+
+  /** The host interned caller text buf[start, end) as `index`: the line loop will know it. */
+  addCaller(buf: Uint8Array, start: number, end: number, index: number): void {
+    const len = end - start;
+    const at = this.w.mtraceScratch(len);
+    this.views();
+    this.bytes.set(buf.subarray(start, end), at);
+    this.w.mtraceCallerAdd(len, index);
+  }
+
+  /** A call the host read from an mtrace line (op byte); false when the `<` / `>` pairing fails. */
+  mtraceApply(op: number, pointer: TraceInt, sizeBytes: number, caller: number): boolean {
+    let low: number;
+    let high: number;
+    if (typeof pointer === 'number') {
+      low = pointer >>> 0;
+      high = Math.floor(pointer / TWO_POW_32);
+    } else {
+      low = Number(pointer & LOW_32_BITS);
+      high = Number(pointer >> HALF_SHIFT);
+    }
+    const ok = this.w.mtraceApply(op, low, high, sizeBytes, caller) !== 0;
+    this.drain();
+    return ok;
+  }
+
+  /** End of input (a `<` left open is a call with an unknown result). */
+  mtraceFinish(): void {
+    this.w.mtraceFinish();
+    this.drain();
+  }
+
+  /** Distinct addresses remembered (live or freed). */
+  get addressesSeen(): number {
+    return this.w.mapAddressesSeen();
+  }
+}
+
+/** A fresh engine instance for one text trace's fast path. */
+export async function textWasm(ledger: Ledger): Promise<TextWasm> {
+  return new TextWasm(await instantiateEngine('release') as unknown as TextExports, ledger);
+}

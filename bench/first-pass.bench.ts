@@ -19,9 +19,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { policyNames } from '../dist/policies/registry.js';
 import { runWorkload } from '../dist/run/run.js';
-import { openReplay } from '../dist/trace/replay.js';
-import { OpBuffer } from '../dist/engine/ops.js';
-import { OP_WORDS } from '../dist/engine/abi.js';
+import { preDecoded } from './decoded.js';
 import type { Workload } from '../dist/workload/workload.js';
 
 const REPO = join(import.meta.dirname, '..');
@@ -48,18 +46,7 @@ async function pass(workload: Workload, policy: string): Promise<{ cpuS: number;
 
 /** In the child: decode, then the first and the warm passes; prints the CPU seconds as JSON. */
 async function child(trace: string, policy: string): Promise<void> {
-  const replay = await openReplay(trace);
-  const batches: OpBuffer[] = [];
-  for await (const ops of replay.batches()) {
-    const copy = new OpBuffer(ops.length, ops.words.slice(0, ops.length * OP_WORDS));
-    copy.length = ops.length;
-    batches.push(copy);
-  }
-  const workload = {
-    name: trace, labels: replay.labels, description: `pre-decoded ${trace}`, defaultArch: 'x64',
-    ...(replay.hint ? { sizeHint: replay.hint } : {}),
-    batches: async function* () { yield* batches; },
-  } as Workload;
+  const workload = await preDecoded(trace);
   const first = await pass(workload, policy);
   const warm: number[] = [];
   for (let i = 0; i < WARM_PASSES; i++) {

@@ -43,11 +43,9 @@ import { runWorkload } from '../dist/run/run.js';
 import { traceWorkload } from '../dist/trace/workload.js';
 import { readTrace } from '../dist/trace/read.js';
 import { writeSyntheticHst } from '../dist/trace/synthetic.js';
-import { openReplay } from '../dist/trace/replay.js';
-import { OpBuffer } from '../dist/engine/ops.js';
-import { OP_WORDS } from '../dist/engine/abi.js';
 import type { Workload } from '../dist/workload/workload.js';
 import type { BenchFigure } from './engine.bench.js';
+import { preDecoded } from './decoded.js';
 
 const REPO = join(import.meta.dirname, '..');
 const CLI = join(REPO, 'dist', 'cli', 'bin.js');
@@ -176,21 +174,6 @@ async function inProcess(path: string, policy: string, hstDecoder: 'wasm' | 'js'
   const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
   const c = process.cpuUsage(c0);
   return { wallS, cpuS: (c.user + c.system) / 1e6, events: doc.events };
-}
-
-/** The trace's op batches, decoded once and copied, as a workload: runWorkload then times the engine alone. */
-async function preDecoded(path: string): Promise<Workload> {
-  const replay = await openReplay(path);
-  const batches: OpBuffer[] = [];
-  for await (const ops of replay.batches()) {
-    const copy = new OpBuffer(ops.length, ops.words.slice(0, ops.length * OP_WORDS));
-    copy.length = ops.length;
-    batches.push(copy);
-  }
-  return {
-    name: path, labels: replay.labels, description: `pre-decoded ${path}`, defaultArch: 'x64',
-    batches: async function* () { yield* batches; },
-  } as Workload;
 }
 
 /** One run of the engine alone over pre-decoded batches; wall and CPU seconds. */

@@ -1,0 +1,21 @@
+// A trace's op batches decoded once and copied, as a workload: runWorkload over it then times the
+// engine alone (no reading, no decoding). Carries the trace's size hint, as a real run does.
+import { openReplay } from '../dist/trace/replay.js';
+import { OpBuffer } from '../dist/engine/ops.js';
+import { OP_WORDS } from '../dist/engine/abi.js';
+import type { Workload } from '../dist/workload/workload.js';
+
+export async function preDecoded(path: string): Promise<Workload> {
+  const replay = await openReplay(path);
+  const batches: OpBuffer[] = [];
+  for await (const ops of replay.batches()) {
+    const copy = new OpBuffer(ops.length, ops.words.slice(0, ops.length * OP_WORDS));
+    copy.length = ops.length;
+    batches.push(copy);
+  }
+  return {
+    name: path, labels: replay.labels, description: `pre-decoded ${path}`, defaultArch: 'x64',
+    ...(replay.hint ? { sizeHint: replay.hint } : {}),
+    batches: async function* () { yield* batches; },
+  } as Workload;
+}

@@ -181,6 +181,25 @@ describe('page table runs', () => {
       (steps) => run('x64', [64 * 1024, 2 ** 21 + 65536, 3 * GiB, TiB, TiB], steps)), { numRuns: 40 });
   });
 
+  // Small ranges inside uniform slots (whole regions committed, then touched or purged whole): the
+  // one-leaf fast paths of ptApply, where a uniform slot above the leaf covers the range and the op
+  // changes nothing (a touch of resident pages), or changes it (split), or the leaf exists.
+  it('x64: small ranges inside whole committed and touched regions match the run model', async () => {
+    const SMALL = SCALES.indexOf(513), WHOLE = SCALES.indexOf(Infinity);
+    const whole = (region: number, op: Step['op']): Step => ({ region, op, scale: WHOLE, at: 0, len: 1 });
+    const small = fc.record({
+      region: fc.nat(),
+      op: fc.constantFrom('commit', 'decommit', 'touch', 'touch', 'purge'),
+      scale: fc.integer({ min: 0, max: SMALL }),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      len: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    const phase = fc.tuple(fc.nat({ max: 2 }), fc.constantFrom<Step['op']>('touch', 'purge', 'commit'), fc.array(small, { maxLength: 12 }))
+      .map(([r, op, steps]) => [whole(r, op), ...steps]);
+    await fc.assert(fc.asyncProperty(fc.array(phase, { minLength: 1, maxLength: 5 }), (phases) =>
+      run('x64', [2 ** 21 + 65536, 3 * GiB, 8 * 2 ** 21], [whole(0, 'commit'), whole(1, 'commit'), whole(2, 'commit'), ...phases.flat()])), { numRuns: 40 });
+  });
+
   it('x86: the flat table gives the same counters', async () => {
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }),
       (steps) => run('x86', [64 * 1024, 2 ** 21 + 65536, 64 * 2 ** 20], steps)), { numRuns: 15 });

@@ -15,8 +15,8 @@ import { Ledger, MAX_BLOCK_ID, type ThreadCounts } from '../ledger.js';
 import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown, type HstHint } from './hst.js';
 import type { ParserContext } from './parser.js';
 
-/** The engine module's exports for .hst decoding (assembly/trace/hst.ts). */
-interface HstExports extends EngineExports {
+/** The engine module's exports for .hst decoding (assembly/trace/hst.ts) and the trace ledger. */
+export interface HstExports extends EngineExports {
   hstBegin(lenient: number, outOps: number): void;
   hstInput(bytes: number): number;
   hstRecords(count: number, safeEnd: number, last: number): number;

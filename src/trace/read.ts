@@ -12,7 +12,7 @@ import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
-import type { OpWordsSink } from './formats/hst-wasm.js';
+import type { OpWordsSink } from './formats/wasm-ledger.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;

@@ -15,7 +15,7 @@ import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
 import type { TraceInt } from '../numbers.js';
-import { WasmLedger, type HstExports, type OpWordsSink } from './hst-wasm.js';
+import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
 
 /** The engine module's exports for text traces (assembly/trace/text/). */
 export interface TextExports extends EngineExports {
@@ -191,7 +191,7 @@ export async function textWasm(file: string, ledger: Ledger): Promise<TextWasm> 
 
 /** A fresh engine instance for one text trace's fast path, writing op records to `ops`, and its ledger. */
 export async function textWasmOps(file: string, ops: OpWordsSink): Promise<{ ledger: WasmLedger; text: TextWasm }> {
-  const w = await instantiateEngine('release') as unknown as TextExports & HstExports;
+  const w = await instantiateEngine('release') as unknown as TextExports & LedgerExports;
   const ledger = new WasmLedger(w);
   return { ledger, text: new TextWasm(w, file, ledger, ops) };
 }

@@ -53,6 +53,11 @@ const ABSENT: i32 = -2;
 const SLOT_BYTES: usize = 16;
 const SLOT_ID: usize = 8;
 const INITIAL_SLOTS_LOG2: u32 = 12;                    // src/trace/address-map.ts INITIAL_SLOTS
+/** Largest table mapReserve makes: 4 M slots (64 MiB), for 2 M distinct addresses. */
+const HINT_MAX_SLOTS_LOG2: u32 = 22;
+/** Shortest mtrace line that names a new address: `+ 0x55d0c5a4a2a0 0x1` and its newline (%p of an x86-64 heap pointer). */
+const MIN_ADDRESS_LINE_BYTES: f64 = 21;
+const WASM_PAGE_LOG2: usize = 16;                     // 64 KiB pages of linear memory
 const INITIAL_IDS: i32 = 1 << 12;
 const HASH_MULTIPLIER: u64 = 0x9e3779b97f4a7c15;      // 2^64 / golden ratio: multiplicative hashing
 const ALIGN_BITS: u64 = 4;                            // addresses are 16-byte aligned: low bits carry nothing
@@ -76,10 +81,33 @@ let opsOut: bool = false;
 
 function allocSlots(log2: u32): void {
   const bytes = (<usize>1 << log2) * SLOT_BYTES;
+  const fresh = <usize>memory.size() << WASM_PAGE_LOG2;
   slots = heap.alloc(bytes);
-  memory.fill(slots, 0, bytes);
+  // Memory the allocator just grew into is zero already (the block may begin below it, in a free
+  // block the allocator joined to the new pages): zeroing it again would touch every page of a
+  // table that a trace may fill only in part (a presized one, mapReserve), and a first touch of a
+  // page is a page fault.
+  if (slots < fresh) memory.fill(slots, 0, min(bytes, fresh - slots));
   slotsLog2 = log2;
   slotMask = (1 << log2) - 1;
+}
+
+/**
+ * Sizes the address table once, before the first call, for a trace of `contentBytes` bytes (the
+ * host's hint: the file's size, or a gzip member's uncompressed size; never trusted beyond
+ * HINT_MAX_SLOTS_LOG2). Every distinct address took at least one line of MIN_ADDRESS_LINE_BYTES, so
+ * the table gets room for contentBytes / MIN_ADDRESS_LINE_BYTES addresses at the usual load
+ * factor, or the cap. A table presized too large costs address space, not touched memory (see
+ * allocSlots), where a doubling one zeroes and rehashes every size on its way up.
+ */
+export function mapReserve(contentBytes: f64): void {
+  if (used != 0 || !(contentBytes > 0)) return;
+  const addresses = Math.min(contentBytes / MIN_ADDRESS_LINE_BYTES, <f64>(1 << (HINT_MAX_SLOTS_LOG2 - 1)));
+  let log2 = INITIAL_SLOTS_LOG2;
+  while (<f64>(1 << (log2 - 1)) < addresses) log2++; // at most half full (insertAt)
+  if (log2 <= slotsLog2) return;
+  heap.free(slots);
+  allocSlots(log2);
 }
 
 /**

@@ -45,6 +45,7 @@ interface HstExports extends EngineExports {
   ledgerPages(): number;
   ledgerReserve(idBound: number): void;
   hstScratch(bytes: number): number;
+  hstDirect(on: number): void;
 }
 
 // hstRecords / hstResume results (assembly/trace/hst.ts R_*).
@@ -205,6 +206,8 @@ export class WasmLedger extends Ledger {
 export class WasmHstParser extends HstParser {
   private readonly w: HstExports;
   private readonly wl: WasmLedger;
+  /** Direct mode: called after every return from WASM instead of taking op records. */
+  private applied: (() => void) | undefined;
 
   constructor(ctx: ParserContext & { ledger: WasmLedger }, private readonly out: OpWordsSink) {
     super(ctx);
@@ -218,8 +221,24 @@ export class WasmHstParser extends HstParser {
     this.w.ledgerReserve(hint.idBound);
   }
 
-  /** Takes the op records written since the last call. */
+  /**
+   * One-instance replay: from now on each decoded op is applied to this instance's heap 0 (the
+   * run's engine, made on `this.instance`) as it is decoded; no op records reach the sink.
+   * `applied` runs after every return from WASM (the engine's samples are read there).
+   */
+  direct(applied: () => void): void {
+    this.applied = applied;
+    this.w.hstDirect(1);
+  }
+
+  /** The engine module instance this reader decodes in. */
+  get instance(): EngineExports {
+    return this.w;
+  }
+
+  /** Takes the op records written since the last call (direct mode: reports the return). */
   private drain(): void {
+    if (this.applied) { this.applied(); return; }
     const count = this.w.hstOutOps();
     if (count > 0) this.out.appendWords(new Uint32Array(this.w.memory.buffer, this.w.hstOut(), count * OP_WORDS), count);
   }
@@ -305,9 +324,12 @@ export class WasmHstParser extends HstParser {
   }
 }
 
+/** The engine module flavour the decoder runs in (a run's engine made on its instance has it too). */
+export const WASM_HST_BUILD = 'release';
+
 /** A WASM ledger and reader for one .hst trace, writing op records to `out`. */
 export async function wasmHstReader(file: string, lenient: boolean, out: OpWordsSink): Promise<{ ledger: WasmLedger; parser: WasmHstParser }> {
-  const wasm = await instantiateEngine('release') as unknown as HstExports;
+  const wasm = await instantiateEngine(WASM_HST_BUILD) as unknown as HstExports;
   const ledger = new WasmLedger(wasm);
   const parser = new WasmHstParser({ file, lenient, ledger }, out);
   return { ledger, parser };

@@ -12,6 +12,7 @@ import { FORMAT_NAMES, type EventSink, type FormatName } from './events.js';
 import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
+import type { OpWordsSink } from './formats/wasm-ledger.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -299,9 +300,13 @@ export type HstReaderFactory = (file: string, lenient: boolean) => Promise<{ led
 
 /**
  * Opens a trace (a path, or a stream of its content) for reading; events flow into a new Ledger and
- * on to `out`. `hst`, when given, makes the ledger and reader of a `.hst` trace instead.
+ * on to `out`. `hst`, when given, makes the ledger and reader of a `.hst` trace instead. `ops`,
+ * when given, takes the op records of the same events (it is the `out` of a replay): a reader that
+ * writes them in WASM (mtrace's) then sends them there instead of events to `out`.
  */
-export async function openTrace(source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}, hst?: HstReaderFactory): Promise<TraceInput> {
+export async function openTrace(
+  source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}, hst?: HstReaderFactory, ops?: OpWordsSink,
+): Promise<TraceInput> {
   const stream: TraceStream & { reuseChunks?(): void } = typeof source === 'string' ? await fileStream(source) : source;
   const path = stream.name;
   const gzip = stream.gzip;
@@ -337,10 +342,16 @@ export async function openTrace(source: string | TraceStream, out: EventSink | n
     ({ ledger, parser } = await hst(path, options.lenient === true));
     // This reader copies what it keeps of a chunk: the file can be read into one buffer.
     stream.reuseChunks?.();
+  } else if (format === 'mtrace' && options.textDecoder !== 'js') {
+    const textWasm = await import('./formats/text-wasm.js');
+    let text;
+    if (ops === undefined) text = await textWasm.textWasm(path, ledger = new Ledger(out));
+    else ({ ledger, text } = await textWasm.textWasmOps(path, ops));
+    parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
+    stream.reuseChunks?.(); // a line reader (see below)
   } else {
     ledger = new Ledger(out);
-    const text = format === 'mtrace' && options.textDecoder !== 'js' ? await (await import('./formats/text-wasm.js')).textWasm(ledger) : undefined;
-    parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
+    parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger });
     // Line readers keep no view of a chunk (a line cut by the chunk's end is copied; callers and
     // tokens become strings or copies): the file can be read into one buffer too.
     if (LINE_FORMATS.has(format)) stream.reuseChunks?.();

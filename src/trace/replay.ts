@@ -200,7 +200,7 @@ export async function openReplay(source: string | TraceStream, options: ReplayOp
   if (!Number.isInteger(batchOps) || batchOps < 1) throw new UsageError('batch size must be a positive integer');
   const writer = new OpWriter(batchOps);
   const input = await openTrace(source, writer, options,
-    options.hstDecoder === 'js' ? undefined : (file, lenient) => wasmHstReader(file, lenient, writer));
+    options.hstDecoder === 'js' ? undefined : (file, lenient) => wasmHstReader(file, lenient, writer), writer);
   const ledger = input.ledger;
   let started = false;
   const start = (): void => {

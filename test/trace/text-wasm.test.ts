@@ -1,6 +1,8 @@
-// The WASM mtrace line loop and address map (src/trace/formats/text-wasm.ts, assembly/trace/text/)
-// against the JavaScript reader (the reference, `textDecoder: 'js'`): the same events in the same
-// order, the same counts, callers, leak summary and input counts for every mtrace fixture and for
+// The WASM mtrace line loop, address map and trace ledger (src/trace/formats/text-wasm.ts,
+// assembly/trace/text/) against the JavaScript reader (the reference, `textDecoder: 'js'`), in both
+// of its output forms: id events to a host Ledger (stats, convert, advise) and op records with the
+// ledger in WASM (a replay). The same events in the same order, or the same op records, the same
+// counts, callers, thread rows, leak summary and input counts for every mtrace fixture and for
 // random line streams (valid lines, unusual ones the loop leaves to the host, and malformed ones),
 // and the same error (message, file and line) or the same --lenient result, however the input is
 // cut into chunks.
@@ -10,9 +12,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventSink } from '../../src/trace/events.js';
 import { openTrace, type TraceStream } from '../../src/trace/read.js';
+import { OpWriter } from '../../src/trace/replay.js';
+import { OP_WORDS } from '../../src/engine/abi.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 60;
+/** Small batches, so that the WASM side's op records are split across them. */
+const BATCH_OPS = 7;
 
 function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
   const pieces: Buffer[] = [];
@@ -45,20 +51,34 @@ function recorder(log: unknown[]): EventSink {
   };
 }
 
-/** What one reader made of the bytes: events, counts, callers, leaks, or its error. */
-async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, textDecoder: 'js' | 'wasm'): Promise<unknown> {
+/** Every op record a writer holds, in order. */
+function wordsOf(writer: OpWriter): number[] {
+  const words: number[] = [];
+  for (const b of [...writer.ready, writer.current]) words.push(...b.words.subarray(0, b.length * OP_WORDS));
+  return words;
+}
+
+/**
+ * What one reader made of the bytes: events (or op records, `ops`), counts, callers, leaks, or its
+ * error. With `ops`, the JavaScript reader's events go through a replay's OpWriter, and the WASM
+ * reader writes op records to it straight, with its ledger in WASM.
+ */
+async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, textDecoder: 'js' | 'wasm', ops = false): Promise<unknown> {
   const events: unknown[] = [];
+  const writer = new OpWriter(BATCH_OPS);
+  const sink = ops ? writer : recorder(events);
+  const output = (): unknown => (ops ? wordsOf(writer) : events);
   let input;
   try {
-    input = await openTrace(streamOf(bytes, cuts), recorder(events), { format: 'mtrace', lenient, textDecoder });
+    input = await openTrace(streamOf(bytes, cuts), sink, { format: 'mtrace', lenient, textDecoder }, undefined, ops ? writer : undefined);
     for await (const chunk of input.chunks) input.parser.push(chunk);
     input.parser.finish();
   } catch (err) {
-    return { events, error: err instanceof Error ? `${err.name}: ${err.message} ${JSON.stringify(err)}` : String(err) };
+    return { events: output(), error: err instanceof Error ? `${err.name}: ${err.message} ${JSON.stringify(err)}` : String(err) };
   }
   const l = input.ledger;
   return {
-    events,
+    events: output(),
     counts: [l.events, l.allocs, l.callocs, l.reallocs, l.untracedReallocs, l.frees, l.implicitFrees, [...l.skips]],
     live: [l.liveBlocks, l.liveBytes, l.peakLiveBytes, l.peakEvent, l.idHighWater],
     input: l.input,
@@ -72,6 +92,9 @@ async function same(bytes: Buffer, cuts: readonly number[], lenient: boolean): P
   const js = await read(bytes, cuts, lenient, 'js');
   const wasm = await read(bytes, cuts, lenient, 'wasm');
   expect(wasm).toEqual(js);
+  const jsOps = await read(bytes, cuts, lenient, 'js', true);
+  const wasmOps = await read(bytes, cuts, lenient, 'wasm', true);
+  expect(wasmOps).toEqual(jsOps);
   return js;
 }
 
@@ -91,6 +114,41 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     const r = await same(bytes, [], false) as { error: string };
     expect(r.error).toContain('"line":3');
     expect(r.error).toContain('malformed mtrace line');
+  });
+
+  it('every rule of the map and the ledger, in both output forms', async () => {
+    const lines = [
+      '= Start',
+      '@ ./p:[0x1] + 0x1000 0x10',          // alloc
+      '@ ./p:[0x2] + 0x1000 0x20',          // alloc into a live address: implicit free first
+      '- 0x1000',                            // free
+      '- 0x1000',                            // double free
+      '- 0x9000',                            // unmatched free
+      '- (nil)',                             // free(NULL)
+      '+ 0 0x10',                            // failed alloc
+      '+ 0x2000 0x800000000001',             // oversize: refused
+      '+ 0x2000 0x7fffffffffff',             // fits alone…
+      '+ 0x3000 0x10',                       // …but not with it: refused
+      '- 0x2000',
+      '@ ./p:[0x3] < 0x5000',                // untraced realloc
+      '@ ./p:[0x3] > 0x6000 0x30',
+      '+ 0x7000 0x40',
+      '< 0x6000',                            // realloc onto a live address: implicit free first
+      '> 0x7000 0x50',
+      '< 0x7000',                            // realloc in place
+      '> 0x7000 0x60',
+      '< 0x7000',                            // realloc to 0: a free
+      '> 0x8000 0',
+      '< 0x7000',                            // realloc of a freed block: double free
+      '> 0x8000 0x10',
+      '< 0x9100',                            // failed realloc of an unknown block
+      '> (nil) 0x10',
+      '+ 0xa000 0x10',
+      '! 0xa000 0x7fffffff',                 // failed realloc
+      '< 0xa000',                            // realloc whose result never came
+    ];
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    for (const lenient of [false, true]) expect(await same(bytes, [], lenient)).not.toHaveProperty('error');
   });
 
   // Lines from a small world of addresses and callers, so that frees, double frees, unmatched

@@ -10,7 +10,7 @@ export {
 export {
   hstBegin, hstInput, hstRecords, hstResume, hstOut, hstOutOps, hstScratch, hstPos, hstRecordStart, hstValue, hstValue2,
   hstError, hstNonCanonical, hstLabel, hstCaller, hstNewRow, hstRowCount, hstZeroRow, hstSetRow, hstRowEnd, hstRows,
-  hstRowBytes, hstCounts, hstCountsBytes,
+  hstRowBytes, hstCounts, hstCountsBytes, hstDirect,
 } from "./trace/hst";
 export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve } from "./trace/ledger";
 export {

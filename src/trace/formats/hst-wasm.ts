@@ -10,7 +10,7 @@
 // (every .hst of the tests, random valid and damaged ones, cut into chunks at random) and compares
 // the batches, the counts, the leak summary, the warnings and the errors.
 import { InputError } from '../../errors.js';
-import { instantiateEngine } from '../../engine/load.js';
+import { instantiateEngine, type EngineExports } from '../../engine/load.js';
 import { MAX_BLOCK_ID } from '../ledger.js';
 import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
 import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown, type HstHint } from './hst.js';
@@ -33,6 +33,7 @@ export interface HstExports extends LedgerExports {
   hstLabel(index: number): void;
   hstCaller(index: number): void;
   ledgerReserve(idBound: number): void;
+  hstDirect(on: number): void;
 }
 
 // hstRecords / hstResume results (assembly/trace/hst.ts R_*).
@@ -81,6 +82,8 @@ function num(v: number): number {
 export class WasmHstParser extends HstParser {
   private readonly w: HstExports;
   private readonly wl: WasmLedger<HstExports>;
+  /** Direct mode: called after every return from WASM instead of taking op records. */
+  private applied: (() => void) | undefined;
 
   constructor(ctx: ParserContext & { ledger: WasmLedger<HstExports> }, private readonly out: OpWordsSink) {
     super(ctx);
@@ -94,8 +97,24 @@ export class WasmHstParser extends HstParser {
     this.w.ledgerReserve(hint.idBound);
   }
 
-  /** Takes the op records written since the last call. */
+  /**
+   * One-instance replay: from now on each decoded op is applied to this instance's heap 0 (the
+   * run's engine, made on `this.instance`) as it is decoded; no op records reach the sink.
+   * `applied` runs after every return from WASM (the engine's samples are read there).
+   */
+  direct(applied: () => void): void {
+    this.applied = applied;
+    this.w.hstDirect(1);
+  }
+
+  /** The engine module instance this reader decodes in. */
+  get instance(): EngineExports {
+    return this.w;
+  }
+
+  /** Takes the op records written since the last call (direct mode: reports the return). */
   private drain(): void {
+    if (this.applied) { this.applied(); return; }
     const count = this.w.hstOutOps();
     if (count > 0) this.out.appendWords(new Uint32Array(this.w.memory.buffer, this.w.hstOut(), count * OP_WORDS), count);
   }
@@ -181,9 +200,12 @@ export class WasmHstParser extends HstParser {
   }
 }
 
+/** The engine module flavour the decoder runs in (a run's engine made on its instance has it too). */
+export const WASM_HST_BUILD = 'release';
+
 /** A WASM ledger and reader for one .hst trace, writing op records to `out`. */
 export async function wasmHstReader(file: string, lenient: boolean, out: OpWordsSink): Promise<{ ledger: WasmLedger<HstExports>; parser: WasmHstParser }> {
-  const wasm = await instantiateEngine('release') as unknown as HstExports;
+  const wasm = await instantiateEngine(WASM_HST_BUILD) as unknown as HstExports;
   const ledger = new WasmLedger<HstExports>(wasm);
   const parser = new WasmHstParser({ file, lenient, ledger }, out);
   return { ledger, parser };

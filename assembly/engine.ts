@@ -601,6 +601,70 @@ export function runBatch(count: i32): i32 {
 }
 
 
+// ---------------------------------------------------------------- one-instance trace replay
+//
+// The `.hst` decoder (trace/hst.ts) running in this instance applies each op it decodes here, one
+// call per op, instead of writing op records for runBatch (src/trace/formats/hst-wasm.ts, direct
+// mode). traceBegin() starts a stretch as runBatch starts a batch (samples, extras and the batch's
+// failure report afresh); traceOp() is runBatch's step for the ops a trace produces, the same
+// checks and calls in the same order (test/trace/hst-direct.test.ts holds the two paths to the
+// same run documents). The decoder returns to the host at most every 4,096 ops, and each op takes
+// at most one sample, so a stretch stays below MAX_SAMPLES_PER_BATCH as a batch does.
+let traceOps: i32 = 0;
+
+export function traceBegin(): void {
+  sampleCount = 0;
+  extrasReset();
+  batchFailed = 0;
+  firstFailOp = -1;
+  firstFailStatus = 0;
+  traceOps = 0;
+}
+
+/** One op of a trace (op record word 0, id, size), applied as runBatch applies it. */
+export function traceOp(w0: u32, id: u32, size: u64): void {
+  const i = traceOps++;
+  curOp = i;
+  const h = <i32>((w0 >> 8) & 0xFF);
+  const arg = w0 >> 16;
+  if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
+  let st = Status.OK;
+  switch (w0 & 0xFF) {
+    case Op.ALLOC: { st = doAlloc(h, id, size, 0); opEvent(h); break; }
+    case Op.CALLOC: { st = doAlloc(h, id, size, 0, true); opEvent(h); break; }
+    case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); opEvent(h); break; }
+    case Op.REALLOC: { st = doRealloc(h, id, size); opEvent(h); break; }
+    case Op.FREE: {
+      st = doFree(h, id);
+      if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
+      break;
+    }
+    case Op.MARK: { takeSample(<i32>arg, clockEvents()); break; }
+    case Op.TICK: { clockAddNs(size); break; }
+    case Op.SKIP: { countEvent(size); break; }
+    case Op.THREAD: { st = threadSwitch(size); break; }
+    case Op.THREAD_END: { st = doThreadEnd(size); break; }
+    default: st = Status.BAD_OPCODE; // a decoder writes no other op
+  }
+  if (st != Status.OK) fail(i, st);
+  curOp = -1;
+}
+
+/**
+ * runBatch's read-ahead for a trace op some records on: the id's table entry and, when it is
+ * live, the block's address (which brings the policy's record in), so their misses overlap the
+ * work between.
+ */
+export function tracePrefetch(id: u32): void {
+  const slot = idEntry(id);
+  if (slot) {
+    const e = load<u32>(slot);
+    if (e && (e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) {
+      store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
+    }
+  }
+}
+
 // Address the program sees for a live id (0 if the id is not live), and its requested size.
 export function idUserAddress(id: u32): u64 {
   const slot = idEntry(id);

@@ -10,13 +10,13 @@ export {
 export {
   hstBegin, hstInput, hstRecords, hstResume, hstOut, hstOutOps, hstScratch, hstPos, hstRecordStart, hstValue, hstValue2,
   hstError, hstNonCanonical, hstLabel, hstCaller, hstNewRow, hstRowCount, hstZeroRow, hstSetRow, hstRowEnd, hstRows,
-  hstRowBytes, hstCounts, hstCountsBytes,
+  hstRowBytes, hstCounts, hstCountsBytes, hstDirect,
 } from "./trace/hst";
 export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve } from "./trace/ledger";
 export {
   mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,
 } from "./trace/text/mtrace";
-export { mapEvents, mapOut, mapTaken, mapAddressesSeen } from "./trace/text/address-map";
+export { mapEvents, mapOut, mapTaken, mapAddressesSeen, mapIdOverflow, mapReserve } from "./trace/text/address-map";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
   vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,

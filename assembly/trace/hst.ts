@@ -14,6 +14,7 @@
 import { resize } from "../mem";
 import { Op } from "../abi";
 import * as L from "./ledger";
+import { traceBegin, traceOp, tracePrefetch } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
@@ -91,6 +92,10 @@ let nonCanonical: u64 = 0;
 let outBuf: usize = 0;
 let outCap: i32 = 0;
 let nOps: i32 = 0;
+// Direct mode (hstDirect): each op goes straight to this instance's engine (engine.ts traceOp)
+// instead of the output buffer; the host runs the replay on this instance. nOps still counts the
+// ops of a call, so a call returns R_FULL at the same points and takes a bounded number of samples.
+let direct: bool = false;
 
 let labelMap: usize = 0;
 let labelCount: u32 = 0;
@@ -115,6 +120,13 @@ export function hstInput(bytes: i32): usize {
   return inBuf;
 }
 
+/**
+ * Direct mode on (1) or off (0): the ops of the records decoded from now on are applied to this
+ * instance's heap 0 as they are decoded (engine.ts traceOp), and none is written for the host.
+ * The host reads the samples after every return (each call starts them afresh, as runBatch does).
+ */
+export function hstDirect(on: i32): void { direct = on != 0; }
+
 /** Decodes input [0, count) (`safe`: no fixed-field record starts at or after it unless `last`). */
 export function hstRecords(count: i32, safe: i32, last: i32): i32 {
   n = count; safeEnd = safe; atEnd = last != 0; pos = 0;
@@ -124,6 +136,7 @@ export function hstRecords(count: i32, safe: i32, last: i32): i32 {
 /** Goes on after a call back was answered. */
 export function hstResume(): i32 {
   nOps = 0;
+  if (direct) traceBegin();
   return records();
 }
 
@@ -199,10 +212,13 @@ export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8;
 
 // @ts-ignore: decorator
 @inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
-  const p = outBuf + (<usize>nOps << 4);
-  store<u32>(p, opcode | (arg << 16));   // heap 0
-  store<u32>(p, id, 4);
-  store<u64>(p, size, 8);
+  if (direct) traceOp(opcode | (arg << 16), id, size);   // heap 0
+  else {
+    const p = outBuf + (<usize>nOps << 4);
+    store<u32>(p, opcode | (arg << 16));   // heap 0
+    store<u32>(p, id, 4);
+    store<u64>(p, size, 8);
+  }
   nOps++;
 }
 
@@ -343,7 +359,11 @@ function applyStaged(k: i32): void {
   for (let i = 0; i < k; i++) {
     if (i + STAGE_AHEAD < k) {
       const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
-      if (load<u32>(ahead) != OP_SKIP) store<u8>(aheadSink, <u8>isLive(<u64>load<u32>(ahead, 4)));
+      if (load<u32>(ahead) != OP_SKIP) {
+        const aheadId = load<u32>(ahead, 4);
+        store<u8>(aheadSink, <u8>isLive(<u64>aheadId));
+        if (direct) tracePrefetch(aheadId);
+      }
     }
     const e = staged + <usize>i * ST_BYTES;
     const op = load<u32>(e);

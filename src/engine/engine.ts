@@ -37,6 +37,12 @@ export interface EngineOptions {
    * C semantics, the caller got NULL and the id stays free (or keeps its old block).
    */
   replay?: boolean;
+  /**
+   * An instance of the engine module of flavour `build` to use instead of a new one (the `.hst`
+   * decoder's, for the one-instance replay: src/workload/workload.ts DirectSource). Its engine
+   * must not have been initialised yet.
+   */
+  instance?: EngineExports;
 }
 
 export interface HeapOptions {
@@ -62,7 +68,7 @@ export type VmCallResult = { status: string; ok: boolean };
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const arch = options.arch ?? 'x86';
   if (!Object.hasOwn(ARCHS, arch)) throw new EngineStatusError(`unknown architecture '${arch}'`, Status.BAD_PARAM, 'BAD_PARAM');
-  const exports = await instantiateEngine(options.build ?? 'release');
+  const exports = options.instance ?? await instantiateEngine(options.build ?? 'release');
   const engine = new Engine(exports, arch, options.sampleEvery ?? 0);
   if (options.replay) exports.setReplayMode(1);
   if (options.profile && options.profile !== 'bare') applyProfile(engine, options.profile);
@@ -188,6 +194,19 @@ export class Engine {
       if (onSample) for (const s of r.samples) onSample(s);
     }
     return { failedOps, batches };
+  }
+
+  /**
+   * @internal Runs `fn` (a call into this engine's instance made outside apply(): the one-instance
+   * replay's decoder) under the trap guard: a trap becomes an EngineTrapError.
+   */
+  call<T>(fn: () => T): T {
+    return this.guard(fn);
+  }
+
+  /** @internal The samples taken since the instance last started a batch or a decoder call. */
+  pendingSamples(): Sample[] {
+    return this.readSamples();
   }
 
   /** Takes a sample now (outside any batch). */

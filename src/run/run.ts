@@ -4,7 +4,7 @@
 // the trim what-ifs (made where they cannot change the run the verdict reads; see trim-at.ts).
 import { createEngine, type Engine, type Sample } from '../engine/engine.js';
 import type { ArchName } from '../engine/abi.js';
-import type { BuildFlavour } from '../engine/load.js';
+import type { BuildFlavour, EngineExports } from '../engine/load.js';
 import { PROFILES } from '../engine/profiles.js';
 import { getPolicy, type Platform, type PolicySpec } from '../policies/registry.js';
 import { OpBuffer } from '../engine/ops.js';
@@ -112,8 +112,14 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     transient = await allocationsFreedIn(again.batches(), o.privateHeap, again.labels);
   }
 
-  const setup = async (sampleEvery: number): Promise<Engine> => {
-    const engine = await createEngine({ arch, profile, sampleEvery, build: o.build, replay: true });
+  // The one-instance path (a `.hst` decoded in the engine module) serves a run that needs no
+  // batches: no trims at a point (a side engine is fed the same batches) and no program edits
+  // (they split batches); its instance is of one build flavour.
+  const direct = workload.direct && !trims.some((p) => p.mark !== END_MARK) && !inRun.length && !o.privateHeap
+    && workload.direct.build === (o.build ?? 'release') ? workload.direct : undefined;
+
+  const setup = async (sampleEvery: number, instance?: EngineExports): Promise<Engine> => {
+    const engine = await createEngine({ arch, profile, sampleEvery, build: o.build, replay: true, instance });
     if (workload.sizeHint) engine.reserve(workload.sizeHint);
     let parent = -1;
     for (let i = layers.length - 1; i >= 0; i--) {
@@ -122,7 +128,7 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     engine.createHeap(o.policy, { params, parent: parent >= 0 ? parent : undefined }, 0);
     return engine;
   };
-  const engine = await setup(o.every ?? 0);
+  const engine = await setup(o.every ?? 0, direct?.instance);
   for (const l of workload.labels) engine.label(l);
   // Trims at a mark or an event run on a second engine fed the same batches; the main one stays untrimmed.
   const early = trims.filter((p) => p.mark !== END_MARK);
@@ -160,10 +166,24 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     checkpoints.push(cp);
     o.onCheckpoint?.(cp, s);
   };
-  for await (const batch of workload.batches() as AsyncIterable<OpBuffer>) {
-    if (o.signal?.aborted) throw new UsageError('run cancelled');
-    // Trace workloads discover labels while they are read: register the new ones first.
+  // Trace workloads discover labels while they are read: register the new ones before reading samples.
+  const newLabels = (): void => {
     for (let i = engine.labels.length; i < workload.labels.length; i++) engine.label(workload.labels[i]!);
+  };
+  if (direct) {
+    await direct.run({
+      call: (fn) => engine.call(fn),
+      applied: () => {
+        if (o.signal?.aborted) throw new UsageError('run cancelled');
+        newLabels();
+        for (const s of engine.pendingSamples()) take(s);
+        o.onProgress?.(engine.events);
+      },
+    });
+  }
+  for await (const batch of (direct ? [] : workload.batches()) as AsyncIterable<OpBuffer>) {
+    if (o.signal?.aborted) throw new UsageError('run cancelled');
+    newLabels();
     const segments = edits && !edits.finished ? edits.split(batch) : [{ ops: batch, actions: [] as EditAction[] }];
     for (const seg of segments) {
       if (side && splicer && !splicer.finished) {

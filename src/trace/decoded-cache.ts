@@ -39,7 +39,8 @@ export function traceDecodes(): number {
 
 async function decode(key: string, path: string, options: ReplayOptions): Promise<Decoded> {
   decodes++;
-  const w = await traceWorkload(path, { format: options.format, lenient: options.lenient });
+  // Kept as op batches (runs replay them many times): no one-instance path.
+  const w = await traceWorkload(path, { format: options.format, lenient: options.lenient, direct: false });
   const batches: OpBuffer[] = [];
   // The replay reuses its buffer: keep a copy of each batch, trimmed to its ops.
   for await (const b of w.replay.batches() as AsyncIterable<OpBuffer>) {

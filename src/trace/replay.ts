@@ -16,7 +16,8 @@ import { DEFAULT_BATCH_OPS, OpBuffer } from '../engine/ops.js';
 import { powerOfTwoAlignment, type EventSink, type FormatName } from './events.js';
 import { DEFAULT_TOP, type Ledger, type InputCounts, type LeakSummary } from './ledger.js';
 import { openTrace, type OpenOptions, type TraceInput, type TraceStream } from './read.js';
-import { wasmHstReader } from './formats/hst-wasm.js';
+import { WASM_HST_BUILD, WasmHstParser, wasmHstReader } from './formats/hst-wasm.js';
+import type { DirectSource } from '../workload/workload.js';
 import type { HstHint } from './formats/hst.js';
 import { OP_WORDS } from '../engine/abi.js';
 
@@ -37,6 +38,11 @@ export interface ReplayOptions extends OpenOptions {
    * module, src/trace/formats/hst-wasm.ts) or 'js' (the reference reader). Other formats: 'js'.
    */
   hstDecoder?: 'wasm' | 'js';
+  /**
+   * Offer the one-instance path (TraceReplay.direct) when the WASM decoder reads the trace
+   * (default true); false: batches() only (tests hold the two paths to the same results).
+   */
+  direct?: boolean;
 }
 
 export interface ReplayStats {
@@ -181,6 +187,11 @@ export interface TraceReplay {
   batches(): AsyncGenerator<OpBuffer>;
   /** A `.hst` version 3 header's size hint (never trusted: table sizes only). */
   hint?: HstHint;
+  /**
+   * The one-instance path (a `.hst` read by the WASM decoder): the run's engine is made on the
+   * decoder's instance and each record is applied as it is decoded. Read either this or batches().
+   */
+  direct?: DirectSource;
 }
 
 /** Opens a trace (a path or a stream of its content) for replay: detects its format, reads nothing else yet. */
@@ -189,18 +200,39 @@ export async function openReplay(source: string | TraceStream, options: ReplayOp
   if (!Number.isInteger(batchOps) || batchOps < 1) throw new UsageError('batch size must be a positive integer');
   const writer = new OpWriter(batchOps);
   const input = await openTrace(source, writer, options,
-    options.hstDecoder === 'js' ? undefined : (file, lenient) => wasmHstReader(file, lenient, writer));
+    options.hstDecoder === 'js' ? undefined : (file, lenient) => wasmHstReader(file, lenient, writer), writer);
   const ledger = input.ledger;
   let started = false;
+  const start = (): void => {
+    if (started) throw new Error('a TraceReplay is read once (batches() or direct.run())');
+    started = true;
+  };
+  const parser = input.parser;
+  const direct: DirectSource | undefined = options.direct !== false && parser instanceof WasmHstParser ? {
+    instance: parser.instance,
+    build: WASM_HST_BUILD,
+    async run(hooks): Promise<void> {
+      start();
+      parser.direct(hooks.applied);
+      for await (const chunk of input.chunks) {
+        hooks.call(() => parser.push(chunk));
+        replay.stats = replayStatsOf(input, ledger);
+        options.onProgress?.(ledger.events, input.bytesRead(), input.fileBytes);
+      }
+      hooks.call(() => parser.finish());
+      replay.stats = replayStatsOf(input, ledger, true, options.top);
+      options.onProgress?.(ledger.events, input.fileBytes, input.fileBytes);
+    },
+  } : undefined;
   const replay: TraceReplay = {
     path: input.path,
     format: input.format,
     labels: ledger.labels,
     ...(input.hint ? { hint: input.hint } : {}),
+    ...(direct ? { direct } : {}),
     stats: replayStatsOf(input, ledger),
     async *batches(): AsyncGenerator<OpBuffer> {
-      if (started) throw new Error('TraceReplay.batches() can be iterated only once');
-      started = true;
+      start();
       const drain = function* (): Generator<OpBuffer> {
         while (writer.ready.length > 0) {
           const ops = writer.ready.shift()!;

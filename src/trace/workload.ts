@@ -22,6 +22,7 @@ export async function traceWorkload(source: string | TraceStream, options: Repla
     defaultArch: TRACE_ARCH,
     replay,
     ...(replay.hint ? { sizeHint: { idBound: replay.hint.idBound, peakLiveBlocks: replay.hint.peakLiveBlocks } } : {}),
+    ...(replay.direct ? { direct: replay.direct } : {}),
     streaming: true,
     batches: () => replay.batches(),
     inputSummary: () => inputSummaryOf(replay.stats),

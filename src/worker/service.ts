@@ -204,8 +204,10 @@ function settle(result: unknown): void {
 
 /** The workload with a turn of the event loop after every SLICE_MS of work and a cancel check. */
 function sliced(workload: Workload, signal: AbortSignal): Workload {
+  // Runs here read op batches (the one-instance path would not give the event loop its turns).
+  const { direct: _direct, ...rest } = workload;
   return {
-    ...workload,
+    ...rest,
     async *batches() {
       let sliceStart = performance.now();
       for await (const batch of workload.batches() as AsyncIterable<OpBuffer>) {

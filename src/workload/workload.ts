@@ -1,6 +1,7 @@
 // A workload is a named source of op batches for heap 0, with the mark labels it uses. The runner
 // registers `labels` in the engine in this order, so a workload's mark index i means labels[i].
 import type { OpBuffer } from '../engine/ops.js';
+import type { BuildFlavour, EngineExports } from '../engine/load.js';
 
 export interface Workload {
   name: string;
@@ -31,6 +32,29 @@ export interface Workload {
    * speed and engine memory, never a result.
    */
   sizeHint?: SizeHint;
+  /**
+   * The one-instance path, when the input offers it (a `.hst` read by the WASM decoder): the run's
+   * engine is made on `instance`, the decoder's own, and `run` applies each record to its heap 0
+   * as it is decoded, with no op batches in between. A run that needs the batches (trims at a
+   * point, program edits) uses batches() instead; a workload is read once, by one or the other.
+   */
+  direct?: DirectSource;
+}
+
+/** See Workload.direct. */
+export interface DirectSource {
+  /** The engine module instance that decodes the input; `build` is its flavour. */
+  readonly instance: EngineExports;
+  readonly build: BuildFlavour;
+  /** Reads the whole input into the instance's heap 0 (instead of batches()). */
+  run(hooks: DirectHooks): Promise<void>;
+}
+
+export interface DirectHooks {
+  /** Runs every call into the instance (the engine's trap guard). */
+  call<T>(fn: () => T): T;
+  /** After every return from the instance: the samples it took since the previous return are readable. */
+  applied(): void;
 }
 
 /** A replay's size, as a `.hst` version 3 header gives it (0 = not known). */

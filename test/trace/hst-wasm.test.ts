@@ -3,42 +3,13 @@
 // labels, callers and warnings for valid files, and the same error (message and byte offset) or
 // the same --lenient result for damaged ones, however the input is cut into chunks.
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HST_EVENT_COUNT_OFFSET, HstWriter, hstEventCountBytes } from '../../src/trace/formats/hst.js';
 import { wasmHstReader } from '../../src/trace/formats/hst-wasm.js';
-import { openTrace, type TraceStream } from '../../src/trace/read.js';
+import { openTrace } from '../../src/trace/read.js';
 import { OpWriter, replayStatsOf } from '../../src/trace/replay.js';
-import { hstFile, leb } from './hst-bytes.js';
-
-const FIXTURES = join(import.meta.dirname, 'fixtures');
-
-/** A fixture trace converted to .hst (as `heapsim convert` writes it). */
-async function convertedFixture(name: string): Promise<Buffer> {
-  const input = await openTrace(join(FIXTURES, name), null, { lenient: true });
-  const w = new HstWriter(input.ledger, () => input.format);
-  input.ledger.out = w;
-  for await (const chunk of input.chunks) input.parser.push(chunk);
-  input.parser.finish();
-  w.end();
-  const bytes = Buffer.concat(w.take());
-  hstEventCountBytes(w.events).copy(bytes, HST_EVENT_COUNT_OFFSET);
-  return bytes;
-}
-
-function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    if (cut > from) pieces.push(Buffer.from(bytes.subarray(from, cut)));
-    from = Math.max(from, cut);
-  }
-  return {
-    name: 't.hst', gzip: false, sourceBytes: bytes.length, bytesRead: () => 0,
-    chunks: (async function* () { yield* pieces; })(),
-  };
-}
+import { hstFile } from './hst-bytes.js';
+import { FIXTURES, PRELUDE, convertedFixture, encode, recArb, streamOf, type Rec } from './hst-records.js';
 
 /** Everything a replay hands on, through one decoder. */
 async function replay(bytes: Buffer, cuts: readonly number[], lenient: boolean, decoder: 'js' | 'wasm', batchOps = 64): Promise<unknown> {
@@ -81,73 +52,6 @@ async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boole
   expect(wasm).toEqual(js);
   return js;
 }
-
-// ---------------------------------------------------------------- random record streams
-
-const OP = { alloc: 1, calloc: 2, aligned: 3, realloc: 4, free: 5, skip: 6, mark: 7, tick: 8, thread: 9, label: 10, caller: 11, untraced: 12, implicit: 13, threadEnd: 14 };
-const HAS_CALLER = 0x80;
-
-type Rec = { k: keyof typeof OP; id: number; size: bigint; align: bigint; caller: number | null; text: string; value: bigint };
-
-const sizeArb = fc.oneof(
-  { weight: 8, arbitrary: fc.bigInt({ min: 0n, max: 300n }) },
-  { weight: 3, arbitrary: fc.bigInt({ min: 0n, max: 1n << 30n }) },
-  { weight: 1, arbitrary: fc.constantFrom(1n << 47n, (1n << 47n) + 1n, (1n << 46n), (1n << 53n) - 1n, 1n << 53n, (1n << 64n) - 1n) },
-);
-const recArb: fc.Arbitrary<Rec> = fc.record({
-  k: fc.constantFrom<keyof typeof OP>('alloc', 'alloc', 'alloc', 'calloc', 'aligned', 'realloc', 'realloc', 'free', 'free', 'free',
-    'skip', 'mark', 'tick', 'thread', 'label', 'caller', 'untraced', 'threadEnd', 'alloc', 'free', 'realloc', 'thread', 'implicit'),
-  id: fc.oneof({ weight: 30, arbitrary: fc.nat({ max: 40 }) }, { weight: 1, arbitrary: fc.constantFrom(20_000, 2 ** 27 - 1, 2 ** 27, 2 ** 40) }),
-  size: sizeArb,
-  align: fc.oneof({ weight: 10, arbitrary: fc.constantFrom(1n, 2n, 16n, 4096n, 1n << 47n, 1n << 48n, 1n << 60n) }, { weight: 1, arbitrary: fc.bigInt({ min: 0n, max: 100n }) }),
-  caller: fc.option(fc.oneof({ weight: 30, arbitrary: fc.nat({ max: 1 }) }, { weight: 1, arbitrary: fc.nat({ max: 5 }) }), { nil: null }),
-  text: fc.constantFrom('a.c:1', 'b.c:2', 'a.c:1', 'phase', 'ü', ''),
-  value: fc.oneof(
-    { weight: 40, arbitrary: fc.bigInt({ min: 0n, max: 3n }) },
-    { weight: 1, arbitrary: fc.constantFrom(6n, 7n, 1n << 53n, (1n << 53n) - 1n, 123_456_789n) },
-  ),
-});
-
-/**
- * Raw records (some invalid on purpose); `events` = the event records among them. An implicit
- * free names an id the records allocated and did not free, when there is one.
- */
-function encode(recs: readonly Rec[]): { records: number[]; events: number } {
-  const out: number[] = [];
-  let events = 0;
-  const live = new Set<number>();
-  for (const given of recs) {
-    let r = given;
-    if (r.k === 'implicit' && live.size > 0) r = { ...r, id: [...live][r.id % live.size]! };
-    if (r.k === 'free' || r.k === 'implicit') live.delete(r.id);
-    else if (['alloc', 'calloc', 'aligned', 'realloc', 'untraced'].includes(r.k)) live.add(r.id);
-    const op = OP[r.k];
-    switch (r.k) {
-      case 'alloc': case 'calloc': case 'aligned': case 'realloc': case 'untraced':
-        events++;
-        out.push(op | (r.caller !== null ? HAS_CALLER : 0), ...leb(r.id), ...leb(r.size));
-        if (r.k === 'aligned') out.push(...leb(r.align));
-        if (r.caller !== null) out.push(...leb(r.caller));
-        break;
-      case 'free': events++; out.push(op, ...leb(r.id)); break;
-      case 'skip': events++; out.push(op, ...leb(r.value)); break;
-      case 'implicit': out.push(op, ...leb(r.id)); break;
-      case 'label': case 'caller': {
-        const b = Buffer.from(r.text, 'utf8');
-        out.push(op, ...leb(b.length), ...b);
-        break;
-      }
-      default: out.push(op, ...leb(r.value));
-    }
-  }
-  return { records: out, events };
-}
-
-/** Definitions first so that most uses are valid. */
-const PRELUDE: Rec[] = [
-  ...['main.c:1', 'util.c:9', 'main.c:1', 'x.c:3'].map((text) => ({ k: 'caller' as const, id: 0, size: 0n, align: 1n, caller: null, text, value: 0n })),
-  ...['start', 'peak', 'start', 'end'].map((text) => ({ k: 'label' as const, id: 0, size: 0n, align: 1n, caller: null, text, value: 0n })),
-];
 
 const fileArb = fc.record({ recs: fc.array(recArb, { minLength: 10, maxLength: 150 }), v1: fc.boolean() }).map(({ recs, v1 }) => {
   const { records, events } = encode([...PRELUDE, ...recs]);

@@ -1,6 +1,8 @@
-// The WASM mtrace line loop and address map (src/trace/formats/text-wasm.ts, assembly/trace/text/)
-// against the JavaScript reader (the reference, `textDecoder: 'js'`): the same events in the same
-// order, the same counts, callers, leak summary and input counts for every mtrace fixture and for
+// The WASM mtrace line loop, address map and trace ledger (src/trace/formats/text-wasm.ts,
+// assembly/trace/text/) against the JavaScript reader (the reference, `textDecoder: 'js'`), in both
+// of its output forms: id events to a host Ledger (stats, convert, advise) and op records with the
+// ledger in WASM (a replay). The same events in the same order, or the same op records, the same
+// counts, callers, thread rows, leak summary and input counts for every mtrace fixture and for
 // random line streams (valid lines, unusual ones the loop leaves to the host, and malformed ones),
 // and the same error (message, file and line) or the same --lenient result, however the input is
 // cut into chunks.
@@ -9,12 +11,21 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventSink } from '../../src/trace/events.js';
-import { openTrace, type TraceStream } from '../../src/trace/read.js';
+import { createParser, openTrace, type TraceStream } from '../../src/trace/read.js';
+import { OpWriter } from '../../src/trace/replay.js';
+import { OP_WORDS } from '../../src/engine/abi.js';
+import { instantiateEngine } from '../../src/engine/load.js';
+import { Ledger } from '../../src/trace/ledger.js';
+import { TextWasm, type TextExports } from '../../src/trace/formats/text-wasm.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 60;
+/** Lines of the many-addresses stream (several doublings of the first 4,096-slot table). */
+const ADDRESS_LINES = 12_000;
+/** Small batches, so that the WASM side's op records are split across them. */
+const BATCH_OPS = 7;
 
-function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
+function streamOf(bytes: Buffer, cuts: readonly number[], contentBytesHint?: number): TraceStream {
   const pieces: Buffer[] = [];
   let from = 0;
   for (const cut of [...[...cuts].sort((a, b) => a - b), bytes.length]) {
@@ -23,6 +34,7 @@ function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
   }
   return {
     name: 't.mtrace', gzip: false, sourceBytes: bytes.length, bytesRead: () => 0,
+    ...(contentBytesHint === undefined ? {} : { contentBytesHint }),
     chunks: (async function* () { yield* pieces; })(),
   };
 }
@@ -45,20 +57,34 @@ function recorder(log: unknown[]): EventSink {
   };
 }
 
-/** What one reader made of the bytes: events, counts, callers, leaks, or its error. */
-async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, textDecoder: 'js' | 'wasm'): Promise<unknown> {
+/** Every op record a writer holds, in order. */
+function wordsOf(writer: OpWriter): number[] {
+  const words: number[] = [];
+  for (const b of [...writer.ready, writer.current]) words.push(...b.words.subarray(0, b.length * OP_WORDS));
+  return words;
+}
+
+/**
+ * What one reader made of the bytes: events (or op records, `ops`), counts, callers, leaks, or its
+ * error. With `ops`, the JavaScript reader's events go through a replay's OpWriter, and the WASM
+ * reader writes op records to it straight, with its ledger in WASM.
+ */
+async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, textDecoder: 'js' | 'wasm', ops = false, hint?: number): Promise<unknown> {
   const events: unknown[] = [];
+  const writer = new OpWriter(BATCH_OPS);
+  const sink = ops ? writer : recorder(events);
+  const output = (): unknown => (ops ? wordsOf(writer) : events);
   let input;
   try {
-    input = await openTrace(streamOf(bytes, cuts), recorder(events), { format: 'mtrace', lenient, textDecoder });
+    input = await openTrace(streamOf(bytes, cuts, hint), sink, { format: 'mtrace', lenient, textDecoder }, undefined, ops ? writer : undefined);
     for await (const chunk of input.chunks) input.parser.push(chunk);
     input.parser.finish();
   } catch (err) {
-    return { events, error: err instanceof Error ? `${err.name}: ${err.message} ${JSON.stringify(err)}` : String(err) };
+    return { events: output(), error: err instanceof Error ? `${err.name}: ${err.message} ${JSON.stringify(err)}` : String(err) };
   }
   const l = input.ledger;
   return {
-    events,
+    events: output(),
     counts: [l.events, l.allocs, l.callocs, l.reallocs, l.untracedReallocs, l.frees, l.implicitFrees, [...l.skips]],
     live: [l.liveBlocks, l.liveBytes, l.peakLiveBytes, l.peakEvent, l.idHighWater],
     input: l.input,
@@ -68,10 +94,35 @@ async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, te
   };
 }
 
+/**
+ * Addresses from several spans of the address space, near one another and far apart, blocks freed
+ * and their addresses handed out again: thousands of distinct addresses, so that a table of the
+ * first size doubles several times, and a presized one holds them all from the start.
+ */
+function manyAddresses(): Buffer {
+  const rng = fc.sample(fc.nat(0xffff), { numRuns: ADDRESS_LINES, seed: 16 });
+  const spans = [0x55d0c5a40000, 0x7f12_3456_0000, 0x1000, 0xffff_ffff_0000];
+  const live: string[] = [];
+  const lines: string[] = [];
+  rng.forEach((r, i) => {
+    if (live.length > 0 && r % 3 === 0) {
+      lines.push(`- ${live.splice(r % live.length, 1)[0]!}`);
+      return;
+    }
+    const address = `0x${(spans[r % spans.length]! + (i % 8192) * 16 + (r % 7) * 0x10000).toString(16)}`;
+    live.push(address);
+    lines.push(`@ ./p:[0x${(r % 5).toString(16)}] + ${address} 0x${(1 + (r % 200)).toString(16)}`);
+  });
+  return Buffer.from(`${lines.join('\n')}\n`);
+}
+
 async function same(bytes: Buffer, cuts: readonly number[], lenient: boolean): Promise<unknown> {
   const js = await read(bytes, cuts, lenient, 'js');
   const wasm = await read(bytes, cuts, lenient, 'wasm');
   expect(wasm).toEqual(js);
+  const jsOps = await read(bytes, cuts, lenient, 'js', true);
+  const wasmOps = await read(bytes, cuts, lenient, 'wasm', true);
+  expect(wasmOps).toEqual(jsOps);
   return js;
 }
 
@@ -91,6 +142,64 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     const r = await same(bytes, [], false) as { error: string };
     expect(r.error).toContain('"line":3');
     expect(r.error).toContain('malformed mtrace line');
+  });
+
+  it('every rule of the map and the ledger, in both output forms', async () => {
+    const lines = [
+      '= Start',
+      '@ ./p:[0x1] + 0x1000 0x10',          // alloc
+      '@ ./p:[0x2] + 0x1000 0x20',          // alloc into a live address: implicit free first
+      '- 0x1000',                            // free
+      '- 0x1000',                            // double free
+      '- 0x9000',                            // unmatched free
+      '- (nil)',                             // free(NULL)
+      '+ 0 0x10',                            // failed alloc
+      '+ 0x2000 0x800000000001',             // oversize: refused
+      '+ 0x2000 0x7fffffffffff',             // fits alone…
+      '+ 0x3000 0x10',                       // …but not with it: refused
+      '- 0x2000',
+      '@ ./p:[0x3] < 0x5000',                // untraced realloc
+      '@ ./p:[0x3] > 0x6000 0x30',
+      '+ 0x7000 0x40',
+      '< 0x6000',                            // realloc onto a live address: implicit free first
+      '> 0x7000 0x50',
+      '< 0x7000',                            // realloc in place
+      '> 0x7000 0x60',
+      '< 0x7000',                            // realloc to 0: a free
+      '> 0x8000 0',
+      '< 0x7000',                            // realloc of a freed block: double free
+      '> 0x8000 0x10',
+      '< 0x9100',                            // failed realloc of an unknown block
+      '> (nil) 0x10',
+      '+ 0xa000 0x10',
+      '! 0xa000 0x7fffffff',                 // failed realloc
+      '< 0xa000',                            // realloc whose result never came
+    ];
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    for (const lenient of [false, true]) expect(await same(bytes, [], lenient)).not.toHaveProperty('error');
+  });
+
+  it('many addresses: a table that grows, or is presized from a true, low, high or absurd hint', async () => {
+    const bytes = manyAddresses();
+    const js = await read(bytes, [], false, 'js');
+    const jsOps = await read(bytes, [], false, 'js', true);
+    expect(js).not.toHaveProperty('error');
+    for (const hint of [undefined, bytes.length, 1, bytes.length * 1000, 2 ** 53, 0]) {
+      expect(await read(bytes, [], false, 'wasm', false, hint)).toEqual(js);
+      expect(await read(bytes, [], false, 'wasm', true, hint)).toEqual(jsOps);
+    }
+  });
+
+  it('a second trace in the same engine instance starts from an empty table (its memory reused)', async () => {
+    const w = await instantiateEngine('release') as unknown as TextExports;
+    for (const bytes of [manyAddresses(), manyAddresses(), Buffer.from('+ 0x1000 0x10\n- 0x1000\n- 0x2000\n')]) {
+      const events: unknown[] = [];
+      const ledger = new Ledger(recorder(events));
+      const parser = await createParser('mtrace', { file: 't', lenient: false, ledger, text: new TextWasm(w, 't', ledger, null) });
+      parser.push(bytes);
+      parser.finish();
+      expect(events).toEqual((await read(bytes, [], false, 'js') as { events: unknown[] }).events);
+    }
   });
 
   // Lines from a small world of addresses and callers, so that frees, double frees, unmatched

@@ -1,13 +1,15 @@
 // === Pointer → dense block id, inside WASM, for the text readers ===
 //
-// The rules of src/trace/address-map.ts AddressMapper, step for step, with the checks of the host
-// ledger it consults (src/trace/ledger.ts fits, fitsResize): the host ledger stays the authority
-// for every count, and this side keeps only what the mapper's decisions need, i.e. the table of
-// addresses, the free-id stack, and each id's size and liveness (so that "does it fit" is answered
-// here with the ledger's own arithmetic). Each decision is written as an id event into the output
-// buffer; the host reads the events in order and applies them to its ledger
-// (src/trace/formats/text-wasm.ts). test/trace/text-wasm.test.ts holds the two mappers to the same
-// events on fixtures and random line streams.
+// The rules of src/trace/address-map.ts AddressMapper, step for step. The per-id records, the
+// counts and the "does it fit" checks are the trace ledger's (trace/ledger.ts, the one the `.hst`
+// decoder keeps), so a text trace and a `.hst` trace are judged by the same code. What each call
+// did is written to the output buffer in one of two forms, chosen at mapBegin:
+// - op records (OUT_OPS): the engine's 16-byte ops for heap 0, as trace/hst.ts writes them; the
+//   host copies them into its batches and reads the counts from this ledger
+//   (src/trace/formats/text-wasm.ts with a WasmLedger). This is the replay's path.
+// - id events (OUT_EVENTS): the host applies them in order to its own Ledger, which forwards them
+//   to any consumer (stats, convert, advise). Here the WASM ledger only answers the map's checks.
+// test/trace/text-wasm.test.ts holds both forms to the JavaScript reader (the reference).
 //
 // ╒═══ address slot (16 bytes) ═══════════════════════════╕   ╒═══ event (24 bytes) ═══════════════════════════════╕
 // │ 0 u64 address (0: empty) │ 8 i32 id or FREED │ 12 pad │   │ 0 u32 kind │ 4 i32 id or reason │ 8 i32 caller │ 12 pad │
@@ -17,7 +19,9 @@
 // needed here, and distinct pointers still never share a slot. Entries are never removed (a freed
 // address keeps FREED, so its second free is a double free), as on the host.
 
-import { MAX_REQUEST_BYTES, NO_CALLER } from "../ledger";
+import { Op } from "../../abi";
+import * as L from "../ledger";
+import { MAX_BLOCK_ID, MAX_REQUEST_BYTES, NO_CALLER } from "../ledger";
 import { SKIP_DOUBLE_FREE, SKIP_FAILED_ALLOC, SKIP_FREE_NULL, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC } from "../events";
 
 // Event kinds (src/trace/formats/text-wasm.ts EV_*).
@@ -30,23 +34,33 @@ export const EV_IMPLICIT_FREE: u32 = 6;
 export const EV_SKIP: u32 = 7;
 export const EV_REFUSE: u32 = 8;
 
+// Output forms (src/trace/formats/text-wasm.ts OUT_*).
+export const OUT_EVENTS: i32 = 0;
+export const OUT_OPS: i32 = 1;
+
 export const EVENT_BYTES: usize = 24;
+const OP_BYTES: usize = 16;                           // engine op record (abi.ts), as trace/hst.ts emits
 const EV_KIND: usize = 0;
 const EV_ID: usize = 4;
 const EV_CALLER: usize = 8;
 const EV_SIZE: usize = 16;
-/** Events one mapper call writes at most (an implicit free and the realloc). */
+/** Records one mapper call writes at most (an implicit free and the realloc). */
 export const MAX_EVENTS_PER_CALL: i32 = 2;
+const FREE_IMPLICIT: u32 = 1;                         // abi.ts FREE arg bit 0
 
 const FREED: i32 = -1;
 const ABSENT: i32 = -2;
 const SLOT_BYTES: usize = 16;
 const SLOT_ID: usize = 8;
 const INITIAL_SLOTS_LOG2: u32 = 12;                    // src/trace/address-map.ts INITIAL_SLOTS
+/** Largest table mapReserve makes: 4 M slots (64 MiB), for 2 M distinct addresses. */
+const HINT_MAX_SLOTS_LOG2: u32 = 22;
+/** Shortest mtrace line that names a new address: `+ 0x55d0c5a4a2a0 0x1` and its newline (%p of an x86-64 heap pointer). */
+const MIN_ADDRESS_LINE_BYTES: f64 = 21;
+const WASM_PAGE_LOG2: usize = 16;                     // 64 KiB pages of linear memory
 const INITIAL_IDS: i32 = 1 << 12;
 const HASH_MULTIPLIER: u64 = 0x9e3779b97f4a7c15;      // 2^64 / golden ratio: multiplicative hashing
 const ALIGN_BITS: u64 = 4;                            // addresses are 16-byte aligned: low bits carry nothing
-const SIZE_LIVE_BIT: u64 = 1 << 63;                   // id record: requested bytes, top bit = live
 const MAX_REQUEST_F64: f64 = <f64>MAX_REQUEST_BYTES;
 
 let slots: usize = 0;
@@ -56,25 +70,52 @@ let used: u32 = 0;
 let freeIds: usize = 0;          // i32 stack
 let freeCount: i32 = 0;
 let freeCap: i32 = 0;
-let idSizes: usize = 0;          // u64 per id: requested bytes | SIZE_LIVE_BIT
-let idCap: i32 = 0;
 let nextId: i32 = 0;
-let liveBytes: u64 = 0;
+/** An allocation needed a block id above MAX_BLOCK_ID: the map stopped (the host says why). */
+let idOverflow: bool = false;
 
 let out: usize = 0;
 let outCap: i32 = 0;
 let outCount: i32 = 0;
+let opsOut: bool = false;
 
 function allocSlots(log2: u32): void {
   const bytes = (<usize>1 << log2) * SLOT_BYTES;
+  const fresh = <usize>memory.size() << WASM_PAGE_LOG2;
   slots = heap.alloc(bytes);
-  memory.fill(slots, 0, bytes);
+  // Memory the allocator just grew into is zero already (the block may begin below it, in a free
+  // block the allocator joined to the new pages): zeroing it again would touch every page of a
+  // table that a trace may fill only in part (a presized one, mapReserve), and a first touch of a
+  // page is a page fault.
+  if (slots < fresh) memory.fill(slots, 0, min(bytes, fresh - slots));
   slotsLog2 = log2;
   slotMask = (1 << log2) - 1;
 }
 
-/** Starts a new trace; `outEvents`: room of the event buffer. Returns the buffer's address. */
-export function mapBegin(outEvents: i32): usize {
+/**
+ * Sizes the address table once, before the first call, for a trace of `contentBytes` bytes (the
+ * host's hint: the file's size, or a gzip member's uncompressed size; never trusted beyond
+ * HINT_MAX_SLOTS_LOG2). Every distinct address took at least one line of MIN_ADDRESS_LINE_BYTES, so
+ * the table gets room for contentBytes / MIN_ADDRESS_LINE_BYTES addresses at the usual load
+ * factor, or the cap. A table presized too large costs address space, not touched memory (see
+ * allocSlots), where a doubling one zeroes and rehashes every size on its way up.
+ */
+export function mapReserve(contentBytes: f64): void {
+  if (used != 0 || !(contentBytes > 0)) return;
+  const addresses = Math.min(contentBytes / MIN_ADDRESS_LINE_BYTES, <f64>(1 << (HINT_MAX_SLOTS_LOG2 - 1)));
+  let log2 = INITIAL_SLOTS_LOG2;
+  while (<f64>(1 << (log2 - 1)) < addresses) log2++; // at most half full (insertAt)
+  if (log2 <= slotsLog2) return;
+  heap.free(slots);
+  allocSlots(log2);
+}
+
+/**
+ * Starts a new trace (the trace ledger starts empty too); `outRecords`: room of the output buffer,
+ * `form`: OUT_EVENTS or OUT_OPS. Returns the buffer's address.
+ */
+export function mapBegin(outRecords: i32, form: i32): usize {
+  L.ledgerReset();
   if (slots != 0) heap.free(slots);
   allocSlots(INITIAL_SLOTS_LOG2);
   used = 0;
@@ -82,38 +123,48 @@ export function mapBegin(outEvents: i32): usize {
   freeCap = INITIAL_IDS;
   freeIds = heap.alloc(<usize>freeCap << 2);
   freeCount = 0;
-  if (idSizes != 0) heap.free(idSizes);
-  idCap = INITIAL_IDS;
-  idSizes = heap.alloc(<usize>idCap << 3);
-  memory.fill(idSizes, 0, <usize>idCap << 3);
   nextId = 0;
-  liveBytes = 0;
+  idOverflow = false;
+  opsOut = form == OUT_OPS;
   if (out != 0) heap.free(out);
-  outCap = outEvents;
-  out = heap.alloc(<usize>outCap * EVENT_BYTES);
+  outCap = outRecords;
+  out = heap.alloc(<usize>outCap * EVENT_BYTES); // room for either form (an op is smaller)
   outCount = 0;
   return out;
 }
 
-/** Events written since the last mapTaken(). */
+/** Records (events or ops) written since the last mapTaken(). */
 export function mapEvents(): i32 { return outCount; }
 /** The event buffer's address (fixed after mapBegin). */
 export function mapOut(): usize { return out; }
 /** The host has applied every event: the buffer starts empty again. */
 export function mapTaken(): void { outCount = 0; }
-/** True when another mapper call may not find room in the event buffer. */
+/** True when another mapper call may not find room in the output buffer, or the map has stopped. */
 // @ts-ignore: decorator
-@inline export function outNearlyFull(): bool { return outCount > outCap - MAX_EVENTS_PER_CALL; }
+@inline export function outNearlyFull(): bool { return outCount > outCap - MAX_EVENTS_PER_CALL || idOverflow; }
+/** 1 when an allocation needed a block id above MAX_BLOCK_ID (the map took no call since). */
+export function mapIdOverflow(): i32 { return idOverflow ? 1 : 0; }
 /** Distinct addresses remembered (live or freed): the host mapper's addressesSeen. */
 export function mapAddressesSeen(): u32 { return used; }
 
+// An id event (OUT_EVENTS form).
 // @ts-ignore: decorator
-@inline function emit(kind: u32, id: i32, caller: i32, sizeBytes: u64): void {
+@inline function event(kind: u32, id: i32, caller: i32, sizeBytes: u64): void {
   const e = out + <usize>outCount * EVENT_BYTES;
   store<u32>(e, kind, EV_KIND);
   store<i32>(e, id, EV_ID);
   store<i32>(e, caller, EV_CALLER);
   store<f64>(e, <f64>sizeBytes, EV_SIZE);
+  outCount++;
+}
+
+// An op record for heap 0 (OUT_OPS form; trace/hst.ts emit).
+// @ts-ignore: decorator
+@inline function op(opcode: u32, arg: u32, id: u32, sizeBytes: u64): void {
+  const p = out + <usize>outCount * OP_BYTES;
+  store<u32>(p, opcode | (arg << 16));
+  store<u32>(p, id, 4);
+  store<u64>(p, sizeBytes, 8);
   outCount++;
 }
 
@@ -181,55 +232,87 @@ function insertAt(s: usize, key: u64, value: i32): void {
   if (used > (slotMask + 1) >> 1) grow();
 }
 
-// @ts-ignore: decorator
-@inline function idRecord(id: i32): usize { return idSizes + (<usize>id << 3); }
-// @ts-ignore: decorator
-@inline function isLiveId(id: i32): bool { return (load<u64>(idRecord(id)) & SIZE_LIVE_BIT) != 0; }
-// @ts-ignore: decorator
-@inline function sizeOfId(id: i32): u64 { return load<u64>(idRecord(id)) & ~SIZE_LIVE_BIT; }
 
-/** The host ledger's fits(): no architecture serves more than MAX_REQUEST_BYTES live. */
+/** The ledger's fits() for a size the host holds as a number (Infinity from 2^53 on). */
 // @ts-ignore: decorator
 @inline function fits(sizeBytes: f64): bool {
-  return sizeBytes <= MAX_REQUEST_F64 && liveBytes + <u64>sizeBytes <= MAX_REQUEST_BYTES;
+  return sizeBytes <= MAX_REQUEST_F64 && L.fits(<u64>sizeBytes, 1);
 }
 
-/** The host ledger's fitsResize() for live block `id`. */
+/** The ledger's fitsResize() for live block `id`. */
 // @ts-ignore: decorator
 @inline function fitsResize(id: i32, sizeBytes: f64): bool {
-  return sizeBytes <= MAX_REQUEST_F64 && liveBytes - sizeOfId(id) + <u64>sizeBytes <= MAX_REQUEST_BYTES;
+  return sizeBytes <= MAX_REQUEST_F64 && L.fitsResize(<u32>id, <u64>sizeBytes);
 }
 
-/** What the host ledger does to a block's bytes when `id` is born (an implicit free of a live one first). */
-function born(id: i32, sizeBytes: u64): void {
-  if (id >= idCap) {
-    const bigger = idCap << 1;
-    idSizes = heap.realloc(idSizes, <usize>bigger << 3);
-    memory.fill(idSizes + (<usize>idCap << 3), 0, <usize>(bigger - idCap) << 3);
-    idCap = bigger;
+// ---------------------------------------------------------------- what the ledger does, and its record
+// Each is the host Ledger's method of the same name (src/trace/ledger.ts), through the trace
+// ledger's functions as trace/hst.ts calls them, then the record of it in the chosen form.
+
+/** A call that changed nothing (one event). */
+function skip(reason: u32): void {
+  L.skipped(reason);
+  if (opsOut) op(<u32>Op.SKIP, 0, 0, 1);
+  else event(EV_SKIP, <i32>reason, NO_CALLER, 0);
+}
+
+/** An allocation no architecture can serve: a failed allocation, counted as oversize. */
+function refuse(): void {
+  L.refused();
+  if (opsOut) op(<u32>Op.SKIP, 0, 0, 1);
+  else event(EV_REFUSE, 0, NO_CALLER, 0);
+}
+
+/** A new block at `id` (fits checked): kind EV_ALLOC, EV_CALLOC or EV_UNTRACED_REALLOC. */
+function allocated(kind: u32, id: i32, size: u64, caller: i32): void {
+  // An allocation into a live id frees the older block first (not an event).
+  if (L.isLive(<u64>id)) {
+    L.implicitFreed(<u32>id);
+    if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, 0);
   }
-  if (isLiveId(id)) liveBytes -= sizeOfId(id);
-  store<u64>(idRecord(id), sizeBytes | SIZE_LIVE_BIT);
-  liveBytes += sizeBytes;
+  if (kind == EV_ALLOC) L.allocs++;
+  else if (kind == EV_CALLOC) L.callocs++;
+  else { L.reallocs++; L.untracedReallocs++; }
+  L.born(<u32>id, size, caller, kind == EV_UNTRACED_REALLOC);
+  if (opsOut) op(kind == EV_CALLOC ? <u32>Op.CALLOC : <u32>Op.ALLOC, 0, <u32>id, size);
+  else event(kind, id, caller, size);
 }
 
-function died(id: i32): void {
-  liveBytes -= sizeOfId(id);
-  store<u64>(idRecord(id), 0);
+function freed(id: i32): void {
+  L.freed(<u32>id);
+  if (opsOut) op(<u32>Op.FREE, 0, <u32>id, 0);
+  else event(EV_FREE, id, NO_CALLER, 0);
 }
 
+function implicitlyFreed(id: i32): void {
+  L.implicitFreed(<u32>id);
+  if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, 0);
+  else event(EV_IMPLICIT_FREE, id, NO_CALLER, 0);
+}
+
+function resized(id: i32, size: u64, caller: i32): void {
+  L.reallocs++;
+  L.resized(<u32>id, size, caller);
+  if (opsOut) op(<u32>Op.REALLOC, 0, <u32>id, size);
+  else event(EV_REALLOC, id, caller, size);
+}
+
+// ---------------------------------------------------------------- ids
+
+/** The id for a block at `key`; -1 (and idOverflow set) when none is left below MAX_BLOCK_ID. */
 function newId(key: u64): i32 {
   const s = find(key);
   const known = load<u64>(s) != 0;
   const old = known ? load<i32>(s, SLOT_ID) : ABSENT;
-  // An address handed out while the trace still has it live: the same id (the host ledger frees
-  // the older block first).
+  // An address handed out while the trace still has it live: the same id (the ledger frees the
+  // older block first).
   if (old >= 0) return old;
   let id: i32;
   if (freeCount > 0) {
     freeCount--;
     id = load<i32>(freeIds + (<usize>freeCount << 2));
   } else {
+    if (<u64>nextId > MAX_BLOCK_ID) { idOverflow = true; return -1; }
     id = nextId++;
   }
   if (known) store<i32>(s, id, SLOT_ID);
@@ -246,25 +329,25 @@ function releaseId(id: i32): void {
   freeCount++;
 }
 
+// ---------------------------------------------------------------- the mapper's calls
+
 /** malloc (kind EV_ALLOC) or calloc (EV_CALLOC) returning `pointer` (0: the call failed). */
 export function mapAlloc(kind: u32, pointer: u64, sizeBytes: f64, caller: i32): void {
-  if (pointer == 0) return emit(EV_SKIP, SKIP_FAILED_ALLOC, NO_CALLER, 0);
-  if (!fits(sizeBytes)) return emit(EV_REFUSE, 0, NO_CALLER, 0);
-  const size = <u64>sizeBytes;
+  if (pointer == 0) return skip(SKIP_FAILED_ALLOC);
+  if (!fits(sizeBytes)) return refuse();
   const id = newId(pointer);
-  emit(kind, id, caller, size);
-  born(id, size);
+  if (id < 0) return;
+  allocated(kind, id, <u64>sizeBytes, caller);
 }
 
 export function mapFree(pointer: u64): void {
-  if (pointer == 0) return emit(EV_SKIP, SKIP_FREE_NULL, NO_CALLER, 0);
+  if (pointer == 0) return skip(SKIP_FREE_NULL);
   const s = find(pointer);
-  if (load<u64>(s) == 0) return emit(EV_SKIP, SKIP_UNMATCHED_FREE, NO_CALLER, 0);
+  if (load<u64>(s) == 0) return skip(SKIP_UNMATCHED_FREE);
   const id = load<i32>(s, SLOT_ID);
-  if (id == FREED) return emit(EV_SKIP, SKIP_DOUBLE_FREE, NO_CALLER, 0);
-  emit(EV_FREE, id, NO_CALLER, 0);
+  if (id == FREED) return skip(SKIP_DOUBLE_FREE);
+  freed(id);
   store<i32>(s, FREED, SLOT_ID);
-  died(id);
   releaseId(id);
 }
 
@@ -273,36 +356,31 @@ export function mapRealloc(oldPointer: u64, newPointer: u64, sizeBytes: f64, cal
   if (oldPointer == 0) return mapAlloc(EV_ALLOC, newPointer, sizeBytes, caller);
   if (sizeBytes == 0) return mapFree(oldPointer);
   const id = get(oldPointer);
-  if (id == FREED) return emit(EV_SKIP, SKIP_DOUBLE_FREE, NO_CALLER, 0);
-  if (newPointer == 0) return emit(EV_SKIP, id == ABSENT ? SKIP_UNMATCHED_REALLOC : SKIP_FAILED_ALLOC, NO_CALLER, 0);
+  if (id == FREED) return skip(SKIP_DOUBLE_FREE);
+  if (newPointer == 0) return skip(id == ABSENT ? SKIP_UNMATCHED_REALLOC : SKIP_FAILED_ALLOC);
   if (id == ABSENT) {
     // A pointer the trace never saw: the program got a block of the new size at newPointer.
-    if (!fits(sizeBytes)) return emit(EV_REFUSE, 0, NO_CALLER, 0);
-    const size = <u64>sizeBytes;
+    if (!fits(sizeBytes)) return refuse();
     const created = newId(newPointer);
-    emit(EV_UNTRACED_REALLOC, created, caller, size);
-    born(created, size);
+    if (created < 0) return;
+    allocated(EV_UNTRACED_REALLOC, created, <u64>sizeBytes, caller);
     return;
   }
-  if (!fitsResize(id, sizeBytes)) return emit(EV_REFUSE, 0, NO_CALLER, 0);
-  const size = <u64>sizeBytes;
+  if (!fitsResize(id, sizeBytes)) return refuse();
   if (newPointer != oldPointer) {
     const other = get(newPointer);
     // newPointer still live as another block: a free the trace did not show; free it first.
     if (other >= 0) {
-      emit(EV_IMPLICIT_FREE, other, NO_CALLER, 0);
-      died(other);
+      implicitlyFreed(other);
       releaseId(other);
     }
     set(oldPointer, FREED);
     set(newPointer, id);
   }
-  emit(EV_REALLOC, id, caller, size);
-  liveBytes += size - sizeOfId(id);
-  store<u64>(idRecord(id), size | SIZE_LIVE_BIT);
+  resized(id, <u64>sizeBytes, caller);
 }
 
 /** An allocator call that happened but whose outcome the trace does not show. */
 export function mapSkip(reason: u32): void {
-  emit(EV_SKIP, reason, NO_CALLER, 0);
+  skip(reason);
 }

@@ -5,8 +5,8 @@
 // (src/trace/formats/text-wasm.ts) it copies each chunk into the input buffer here and calls
 // mtraceLines, which takes the complete lines it can from a position on: it splits them, reads
 // them with the host reader's rules (tokens from the right, the same numbers, the same `<` / `>`
-// pairing) and sends each call to the address map (text/address-map.ts), which writes id events
-// for the host's ledger. A line it does not take, because it is unusual (an `=` line, a number the
+// pairing) and sends each call to the address map (text/address-map.ts), which keeps the trace
+// ledger and writes op records for the replay (or id events for the host's ledger). A line it does not take, because it is unusual (an `=` line, a number the
 // host reads as out of range or as not a number, a malformed line, a caller not seen yet, an
 // overlong line) or incomplete, stops the loop: the host reads that one line itself, with the code
 // that is the reference, and hands its call to the same map (mtraceApply). So every rule and every
@@ -82,8 +82,11 @@ function allocCallerSlots(log2: u32): void {
   callerLog2 = log2;
 }
 
-/** Starts a trace; returns the event buffer's address (outEvents events of 24 bytes). */
-export function mtraceBegin(outEvents: i32): usize {
+/**
+ * Starts a trace; returns the output buffer's address (room for `outRecords` records in the form
+ * `form`: text/address-map.ts OUT_EVENTS or OUT_OPS).
+ */
+export function mtraceBegin(outRecords: i32, form: i32): usize {
   hasPending = false;
   pendingOld = 0;
   lines = 0;
@@ -95,7 +98,7 @@ export function mtraceBegin(outEvents: i32): usize {
     arena = heap.alloc(arenaCap);
   }
   arenaUsed = 0;
-  return mapBegin(outEvents);
+  return mapBegin(outRecords, form);
 }
 
 /** Room for `bytes` of input (kept between calls: it is reused for every chunk). */

@@ -11,12 +11,13 @@
 // the batches, the counts, the leak summary, the warnings and the errors.
 import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
-import { Ledger, MAX_BLOCK_ID, type ThreadCounts } from '../ledger.js';
+import { MAX_BLOCK_ID } from '../ledger.js';
+import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
 import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown, type HstHint } from './hst.js';
 import type { ParserContext } from './parser.js';
 
 /** The engine module's exports for .hst decoding (assembly/trace/hst.ts). */
-interface HstExports extends EngineExports {
+export interface HstExports extends LedgerExports {
   hstBegin(lenient: number, outOps: number): void;
   hstInput(bytes: number): number;
   hstRecords(count: number, safeEnd: number, last: number): number;
@@ -31,20 +32,8 @@ interface HstExports extends EngineExports {
   hstNonCanonical(): number;
   hstLabel(index: number): void;
   hstCaller(index: number): void;
-  hstNewRow(): number;
-  hstRowCount(): number;
-  hstZeroRow(row: number): void;
-  hstSetRow(row: number): void;
-  hstRowEnd(row: number): void;
-  hstRows(): number;
-  hstRowBytes(): number;
-  hstCounts(out: number): void;
-  hstCountsBytes(): number;
-  ledgerLive(from: number, out: number, max: number): number;
-  ledgerNextId(): number;
-  ledgerPages(): number;
   ledgerReserve(idBound: number): void;
-  hstScratch(bytes: number): number;
+  hstDirect(on: number): void;
 }
 
 // hstRecords / hstResume results (assembly/trace/hst.ts R_*).
@@ -81,9 +70,6 @@ const MAX_LABELS = 0x10000;
 /** Op records the WASM side writes before the host takes them. */
 const OUT_OPS = 4096;
 const OP_WORDS = 4;
-/** Live blocks read from WASM per call (4 f64 each). */
-const LIVE_BATCH = 4096;
-const LIVE_SLOTS = 4;
 /** The first integer a JavaScript number cannot hold exactly: the JavaScript reader's "too large". */
 const TWO_POW_53 = 2 ** 53;
 
@@ -92,121 +78,14 @@ function num(v: number): number {
   return v >= TWO_POW_53 ? Infinity : v;
 }
 
-/** Where the op records go: the replay's writer (src/trace/replay.ts OpWriter). */
-export interface OpWordsSink {
-  /** Appends `count` op records from `words` (OP_WORDS each). */
-  appendWords(words: Uint32Array, count: number): void;
-}
-
-/** A Ledger whose per-id records, counts and thread rows live in WASM; `sync()` brings the counts over. */
-export class WasmLedger extends Ledger {
-  /** Thread id of each row (row order = first appearance, as the JavaScript ledger's). */
-  private readonly rowTids: number[] = [];
-  private readonly rowByTid = new Map<number, number>();
-
-  constructor(readonly wasm: HstExports) {
-    super(null);
-  }
-
-  /** Copies the WASM ledger's counts into this object's fields. */
-  sync(): void {
-    const w = this.wasm;
-    const at = w.hstScratch(w.hstCountsBytes());
-    w.hstCounts(at);
-    const c = new Float64Array(w.memory.buffer, at, w.hstCountsBytes() / 8);
-    this.events = c[0]!;
-    this.allocs = c[1]!;
-    this.callocs = c[2]!;
-    this.alignedAllocs = c[3]!;
-    this.reallocs = c[4]!;
-    this.untracedReallocs = c[5]!;
-    this.frees = c[6]!;
-    this.implicitFrees = c[7]!;
-    this.marks = c[8]!;
-    this.ticks = c[9]!;
-    this.liveBlocks = c[10]!;
-    this.liveBytes = c[11]!;
-    this.peakLiveBytes = c[12]!;
-    this.peakEvent = c[13]!;
-    this.idHighWater = c[14]!;
-    this.input.oversizeRequests = c[15]!;
-    for (let r = 0; r < this.skips.length; r++) this.skips[r] = c[16 + r]!;
-  }
-
-  /** Rows WASM made itself belong to thread 0 (events before any thread record). */
-  private syncRows(): void {
-    while (this.rowTids.length < this.wasm.hstRowCount()) {
-      this.rowByTid.set(0, this.rowTids.length);
-      this.rowTids.push(0);
-    }
-  }
-
-  private rowFor(tid: number): number {
-    this.syncRows();
-    let r = this.rowByTid.get(tid);
-    if (r === undefined) {
-      r = this.wasm.hstNewRow();
-      this.rowTids.push(tid);
-      this.rowByTid.set(tid, r);
-      if (tid === 0) this.wasm.hstZeroRow(r);
-    }
-    return r;
-  }
-
-  /** A thread switch decoded in WASM (its op is already written). */
-  override thread(tid: number): void {
-    this.threadsSeen.add(tid);
-    this.wasm.hstSetRow(this.rowFor(tid));
-  }
-
-  /** A thread end decoded in WASM (its op is already written). */
-  override threadEnd(tid: number): void {
-    this.threadEnds++;
-    this.wasm.hstRowEnd(this.rowFor(tid));
-  }
-
-  override threadCounts(): ThreadCounts[] {
-    this.syncRows();
-    const w = this.wasm;
-    const slots = w.hstRowBytes() / 8;
-    const rows = this.rowTids.length === 0 ? new Float64Array(0) : new Float64Array(w.memory.buffer, w.hstRows(), this.rowTids.length * slots);
-    return this.rowTids.map((thread, r) => {
-      const o = r * slots;
-      return {
-        thread, events: rows[o]!, allocs: rows[o + 1]!, reallocs: rows[o + 2]!, frees: rows[o + 3]!,
-        liveBlocks: rows[o + 4]!, liveBytes: rows[o + 5]!, peakLiveBytes: rows[o + 6]!, ends: rows[o + 7]!,
-      };
-    });
-  }
-
-  override forEachLive(fn: (id: number, sizeBytes: number, caller: number, birthEvent: number) => void): void {
-    const w = this.wasm;
-    const out = w.hstScratch(LIVE_BATCH * LIVE_SLOTS * 8);
-    let from = 0;
-    for (;;) {
-      const count = w.ledgerLive(from, out, LIVE_BATCH);
-      const v = new Float64Array(w.memory.buffer, out, count * LIVE_SLOTS);
-      for (let i = 0; i < count; i++) fn(v[i * 4]!, v[i * 4 + 1]!, v[i * 4 + 2]!, v[i * 4 + 3]!);
-      if (count < LIVE_BATCH) return;
-      from = w.ledgerNextId();
-    }
-  }
-
-  override get idPages(): number {
-    return this.wasm.ledgerPages();
-  }
-
-  // Per-id questions are answered inside WASM only.
-  override isLive(): boolean { throw new Error('WasmLedger: per-id records live in WASM'); }
-  override wasFreed(): boolean { throw new Error('WasmLedger: per-id records live in WASM'); }
-}
-
 /** The JavaScript reader with its record loop replaced by the WASM one. */
 export class WasmHstParser extends HstParser {
   private readonly w: HstExports;
-  private readonly wl: WasmLedger;
+  private readonly wl: WasmLedger<HstExports>;
+  /** Direct mode: called after every return from WASM instead of taking op records. */
+  private applied: (() => void) | undefined;
 
-  constructor(ctx: ParserContext & { ledger: WasmLedger }, private readonly out: OpWordsSink) {
+  constructor(ctx: ParserContext & { ledger: WasmLedger<HstExports> }, private readonly out: OpWordsSink) {
     super(ctx);
     this.wl = ctx.ledger;
     this.w = ctx.ledger.wasm;
@@ -218,8 +97,24 @@ export class WasmHstParser extends HstParser {
     this.w.ledgerReserve(hint.idBound);
   }
 
-  /** Takes the op records written since the last call. */
+  /**
+   * One-instance replay: from now on each decoded op is applied to this instance's heap 0 (the
+   * run's engine, made on `this.instance`) as it is decoded; no op records reach the sink.
+   * `applied` runs after every return from WASM (the engine's samples are read there).
+   */
+  direct(applied: () => void): void {
+    this.applied = applied;
+    this.w.hstDirect(1);
+  }
+
+  /** The engine module instance this reader decodes in. */
+  get instance(): EngineExports {
+    return this.w;
+  }
+
+  /** Takes the op records written since the last call (direct mode: reports the return). */
   private drain(): void {
+    if (this.applied) { this.applied(); return; }
     const count = this.w.hstOutOps();
     if (count > 0) this.out.appendWords(new Uint32Array(this.w.memory.buffer, this.w.hstOut(), count * OP_WORDS), count);
   }
@@ -305,10 +200,13 @@ export class WasmHstParser extends HstParser {
   }
 }
 
+/** The engine module flavour the decoder runs in (a run's engine made on its instance has it too). */
+export const WASM_HST_BUILD = 'release';
+
 /** A WASM ledger and reader for one .hst trace, writing op records to `out`. */
-export async function wasmHstReader(file: string, lenient: boolean, out: OpWordsSink): Promise<{ ledger: WasmLedger; parser: WasmHstParser }> {
-  const wasm = await instantiateEngine('release') as unknown as HstExports;
-  const ledger = new WasmLedger(wasm);
+export async function wasmHstReader(file: string, lenient: boolean, out: OpWordsSink): Promise<{ ledger: WasmLedger<HstExports>; parser: WasmHstParser }> {
+  const wasm = await instantiateEngine(WASM_HST_BUILD) as unknown as HstExports;
+  const ledger = new WasmLedger<HstExports>(wasm);
   const parser = new WasmHstParser({ file, lenient, ledger }, out);
   return { ledger, parser };
 }

@@ -76,8 +76,10 @@ export class MtraceParser implements TraceParser {
   }
 
   push(chunk: Buffer): void {
-    this.fast?.load(chunk);
+    if (this.fast === null) return this.splitter.push(chunk);
+    this.fast.load(chunk);
     this.splitter.push(chunk);
+    this.fast.settle();
   }
 
   /** With the fast path: complete lines from `pos` taken in WASM (see LineHandler.lines). */
@@ -86,7 +88,10 @@ export class MtraceParser implements TraceParser {
 
   finish(): void {
     this.splitter.finish();
-    if (this.fast !== null) return this.fast.mtraceFinish();
+    if (this.fast !== null) {
+      this.fast.mtraceFinish();
+      return this.fast.settle();
+    }
     if (this.pendingOld !== NO_PENDING) {
       // A realloc whose `>` line never came: the call happened, its result is unknown.
       this.pendingOld = NO_PENDING;

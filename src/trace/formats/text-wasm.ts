@@ -1,18 +1,25 @@
-// The text readers' fast path in WASM (assembly/trace/text/): a line loop for mtrace and the address
-// map. The host keeps what it kept before: the line splitting across chunks, every message and
-// --lenient count, the caller strings, and the ledger with all its counts. Per chunk it copies the
-// bytes once into a reused input buffer inside WASM and lets the line loop take the complete lines
-// it can; a line the loop leaves (unusual, malformed, with a caller not seen yet) is read by the
-// host's own code, which hands the call to the same map. The map writes id events, applied here to
-// the ledger in order. test/trace/text-wasm.test.ts holds this path to the JavaScript reader (the
-// reference) on every mtrace fixture and on random line streams with bad lines.
+// The text readers' fast path in WASM (assembly/trace/text/): a line loop for mtrace, the address
+// map and the trace ledger (assembly/trace/ledger.ts, the one the .hst decoder keeps). The host
+// keeps the line splitting across chunks, every message and --lenient count, and the caller
+// strings. Per chunk it copies the bytes once into a reused input buffer inside WASM and lets the
+// line loop take the complete lines it can; a line the loop leaves (unusual, malformed, with a
+// caller not seen yet) is read by the host's own code, which hands the call to the same map.
+// Two forms of output (textWasmOps, textWasm):
+// - a replay takes op records straight into its batches, and its ledger is a WasmLedger whose
+//   counts, thread rows and live blocks are read from WASM (as for .hst);
+// - any other consumer (stats, convert, advise) gets the map's id events, applied here in order to
+//   a host Ledger that forwards them.
+// test/trace/text-wasm.test.ts holds both to the JavaScript reader (the reference) on every mtrace
+// fixture and on random line streams with bad lines.
+import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
-import type { Ledger } from '../ledger.js';
+import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
 import type { TraceInt } from '../numbers.js';
+import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
 
 /** The engine module's exports for text traces (assembly/trace/text/). */
 export interface TextExports extends EngineExports {
-  mtraceBegin(outEvents: number): number;
+  mtraceBegin(outRecords: number, form: number): number;
   mtraceInput(bytes: number): number;
   mtraceScratch(bytes: number): number;
   mtraceLines(from: number, n: number): number;
@@ -24,6 +31,8 @@ export interface TextExports extends EngineExports {
   mapOut(): number;
   mapTaken(): void;
   mapAddressesSeen(): number;
+  mapIdOverflow(): number;
+  mapReserve(contentBytes: number): void;
 }
 
 // Event kinds (assembly/trace/text/address-map.ts EV_*).
@@ -35,8 +44,13 @@ const EV_FREE = 5;
 const EV_IMPLICIT_FREE = 6;
 const EV_SKIP = 7;
 const EV_REFUSE = 8;
-/** Events the WASM side writes before the host applies them. */
-const OUT_EVENTS = 4096;
+// Output forms (assembly/trace/text/address-map.ts OUT_*).
+const OUT_EVENTS = 0;
+const OUT_OPS = 1;
+/** Records (events or ops) the WASM side writes before the host takes them. */
+const OUT_RECORDS = 4096;
+/** One op record: 4 u32 words (assembly/abi.ts). */
+const OP_WORDS = 4;
 /** One event: 24 bytes, i.e. 6 i32 slots or 3 f64 slots (assembly/trace/text/address-map.ts). */
 const EVENT_I32_SLOTS = 6;
 const EVENT_F64_SLOTS = 3;
@@ -45,7 +59,10 @@ const TWO_POW_32 = 4294967296;
 const LOW_32_BITS = 0xffffffffn;
 const HALF_SHIFT = 32n;
 
-/** One engine instance's text fast path for one trace, applying its id events to `ledger`. */
+/**
+ * One engine instance's text fast path for one trace: op records to `ops` (the ledger is then a
+ * WasmLedger on the same instance), or, with `ops` null, id events applied to `ledger`.
+ */
 export class TextWasm {
   private readonly outBase: number;
   private viewBuffer: ArrayBufferLike | null = null;
@@ -57,8 +74,16 @@ export class TextWasm {
   /** Lines taken by the last take() call. */
   linesTaken = 0;
 
-  constructor(private readonly w: TextExports, private readonly ledger: Ledger) {
-    this.outBase = w.mtraceBegin(OUT_EVENTS);
+  private readonly wasmLedger: WasmLedger | null;
+
+  /** `contentBytesHint`: the trace's size if known (TraceStream.contentBytesHint), for the address table. */
+  constructor(
+    private readonly w: TextExports, private readonly file: string, private readonly ledger: Ledger, private readonly ops: OpWordsSink | null,
+    contentBytesHint?: number,
+  ) {
+    this.wasmLedger = ops === null ? null : ledger as WasmLedger;
+    this.outBase = w.mtraceBegin(OUT_RECORDS, ops === null ? OUT_EVENTS : OUT_OPS);
+    if (contentBytesHint !== undefined) w.mapReserve(contentBytesHint);
   }
 
   private views(): void {
@@ -88,10 +113,23 @@ export class TextWasm {
     return next;
   }
 
-  /** Applies the events written since the last call to the ledger, in order. */
+  /** The counts of a WasmLedger brought up to date (after a chunk, at the end). */
+  settle(): void {
+    this.wasmLedger?.sync();
+  }
+
+  /** Hands on the records written since the last call, in order. */
   drain(): void {
+    if (this.w.mapIdOverflow() !== 0) {
+      throw new InputError(`more than ${MAX_BLOCK_ID + 1} blocks live at once (the largest block id heapsim keeps is ${MAX_BLOCK_ID})`, this.file);
+    }
     const count = this.w.mapEvents();
     if (count === 0) return;
+    if (this.ops !== null) {
+      this.ops.appendWords(new Uint32Array(this.w.memory.buffer, this.outBase, count * OP_WORDS), count);
+      this.w.mapTaken();
+      return;
+    }
     this.views();
     const ints = this.ints;
     const f64s = this.f64s;
@@ -152,7 +190,14 @@ export class TextWasm {
   }
 }
 
-/** A fresh engine instance for one text trace's fast path. */
-export async function textWasm(ledger: Ledger): Promise<TextWasm> {
-  return new TextWasm(await instantiateEngine('release') as unknown as TextExports, ledger);
+/** A fresh engine instance for one text trace's fast path, sending id events to `ledger`. */
+export async function textWasm(file: string, ledger: Ledger, contentBytesHint?: number): Promise<TextWasm> {
+  return new TextWasm(await instantiateEngine('release') as unknown as TextExports, file, ledger, null, contentBytesHint);
+}
+
+/** A fresh engine instance for one text trace's fast path, writing op records to `ops`, and its ledger. */
+export async function textWasmOps(file: string, ops: OpWordsSink, contentBytesHint?: number): Promise<{ ledger: WasmLedger; text: TextWasm }> {
+  const w = await instantiateEngine('release') as unknown as TextExports & LedgerExports;
+  const ledger = new WasmLedger(w);
+  return { ledger, text: new TextWasm(w, file, ledger, ops, contentBytesHint) };
 }

@@ -16,7 +16,7 @@ export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve }
 export {
   mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,
 } from "./trace/text/mtrace";
-export { mapEvents, mapOut, mapTaken, mapAddressesSeen, mapIdOverflow } from "./trace/text/address-map";
+export { mapEvents, mapOut, mapTaken, mapAddressesSeen, mapIdOverflow, mapReserve } from "./trace/text/address-map";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
   vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,

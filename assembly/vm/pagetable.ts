@@ -30,10 +30,10 @@ const LEAF_ENTRIES: usize = 1 << <usize>LEAF_BITS;
 const LEVEL_ENTRIES: usize = 1 << <usize>LEVEL_BITS;
 const TOP_ENTRIES: usize = 1 << <usize>TOP_BITS;
 if (TOP_BITS + 2 * LEVEL_BITS + LEAF_BITS != 35) ERROR("sparse table must cover 2^35 pages (128 TiB)");
-// Pages covered by one slot of the top table, of a level-1 table, of a level-2 table.
-const SPAN_TOP: u64 = <u64>1 << (LEAF_BITS + 2 * LEVEL_BITS);
-const SPAN_L1: u64 = <u64>1 << (LEAF_BITS + LEVEL_BITS);
-const SPAN_L2: u64 = <u64>1 << LEAF_BITS;
+// Pages covered by one slot of the top table, of a level-1 table, of a level-2 table: 2^shift.
+const SPAN_TOP_SHIFT: u64 = LEAF_BITS + 2 * LEVEL_BITS;
+const SPAN_L1_SHIFT: u64 = LEAF_BITS + LEVEL_BITS;
+const SPAN_L2_SHIFT: u64 = LEAF_BITS;
 
 // What ptApply does to each page's state.
 export const PT_COMMIT: i32 = 0;    // s | C
@@ -114,18 +114,23 @@ function ptWalkGet(page: u64): u8 {
   return load<u8>(<usize>slot + <usize>(page & (LEAF_ENTRIES - 1)));
 }
 
-// The materialized leaf holding `page`, or 0 when a uniform slot covers it.
-function leafOf(page: u64): usize {
-  if (page >> LEAF_BITS == cachedLeafKey) return cachedLeaf;
-  let slot = load<u32>(topTable + (<usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS)) << 2));
-  if (isUniform(slot)) return 0;
-  slot = load<u32>(<usize>slot + (<usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1)) << 2));
-  if (isUniform(slot)) return 0;
-  slot = load<u32>(<usize>slot + (<usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1)) << 2));
-  if (isUniform(slot)) return 0;
-  cachedLeafKey = page >> LEAF_BITS;
-  cachedLeaf = <usize>slot;
-  return <usize>slot;
+// True when every page of [a, b) is committed and resident, found at one compare per page in the
+// cached leaf (or the flat table): a touch of them changes nothing. False when it does not know
+// (another leaf, a range of more than TOUCH_FAST_PAGES pages): the caller then applies the touch.
+const TOUCH_FAST_PAGES: u64 = 2;
+const RESIDENT: u8 = PAGE_COMMITTED | PAGE_RESIDENT;
+// @ts-ignore: decorator
+@inline export function ptAllResident(a: u64, b: u64): bool {
+  if (a >= b || b - a > TOUCH_FAST_PAGES) return false;
+  let p: usize;
+  if (!sparse) {
+    p = flatBase + <usize>a;
+  } else {
+    if (a >> LEAF_BITS != cachedLeafKey || (b - 1) >> LEAF_BITS != cachedLeafKey) return false;
+    p = cachedLeaf + <usize>(a & (LEAF_ENTRIES - 1));
+  }
+  if (load<u8>(p) != RESIDENT) return false;
+  return b - a == 1 || load<u8>(p, 1) == RESIDENT;
 }
 
 // ---------------------------------------------------------------- ptApply
@@ -160,23 +165,46 @@ export function ptApply(a: u64, b: u64, op: i32): void {
     applyBytes(flatBase, <usize>a, <usize>b, op);
     return;
   }
-  // Fast path: a range inside one leaf that exists (the common case: a block's pages).
+  // Fast paths for a range inside one leaf's span (the common case: a block's pages): the leaf
+  // exists, or a uniform slot above it covers the range and the op leaves its state as it is (a
+  // touch of pages already resident: most touches once a heap has warmed up). The second is what
+  // applyTable would do for that range (count the old states, change nothing; the interior tables
+  // it passes are never left foldable, so its folds would find nothing), without its walk.
   if (a >> LEAF_BITS == (b - 1) >> LEAF_BITS) {
-    const leaf = leafOf(a);
-    if (leaf) {
+    const leaf = leafOrSlot(a);
+    if (!isUniform(<u32>leaf)) {
       applyBytes(leaf, <usize>(a & (LEAF_ENTRIES - 1)), <usize>((b - 1) & (LEAF_ENTRIES - 1)) + 1, op);
       return;
     }
+    const s = uniformState(<u32>leaf);
+    if (transform(s, op) == s) { countOld(s, b - a); return; }
   }
   applyTable(topTable, 0, 0, a, b, op);
 }
 
-function spanOf(level: i32): u64 { return level == 0 ? SPAN_TOP : level == 1 ? SPAN_L1 : SPAN_L2; }
+// The materialized leaf holding `page` (cached: single pages next to each other cost one compare),
+// or the uniform slot that covers it (0 or odd: never a leaf address, which is even and not 0).
+function leafOrSlot(page: u64): usize {
+  if (page >> LEAF_BITS == cachedLeafKey) return cachedLeaf;
+  let slot = load<u32>(topTable + (<usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS)) << 2));
+  if (isUniform(slot)) return <usize>slot;
+  slot = load<u32>(<usize>slot + (<usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1)) << 2));
+  if (isUniform(slot)) return <usize>slot;
+  slot = load<u32>(<usize>slot + (<usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1)) << 2));
+  if (isUniform(slot)) return <usize>slot;
+  cachedLeafKey = page >> LEAF_BITS;
+  cachedLeaf = <usize>slot;
+  return <usize>slot;
+}
+
+// log2 of the pages one slot of a table of `level` covers (slot indices by shifts, not u64 divisions).
+// @ts-ignore: decorator
+@inline function spanShiftOf(level: i32): u64 { return level == 0 ? SPAN_TOP_SHIFT : level == 1 ? SPAN_L1_SHIFT : SPAN_L2_SHIFT; }
 
 // Applies op to [a, b) (inside this table's span, which starts at page `base`) in a table of `level`.
 function applyTable(table: usize, level: i32, base: u64, a: u64, b: u64, op: i32): void {
-  const span = spanOf(level);
-  const first = <usize>((a - base) / span), last = <usize>((b - 1 - base) / span);
+  const shift = spanShiftOf(level), span = <u64>1 << shift;
+  const first = <usize>((a - base) >> shift), last = <usize>((b - 1 - base) >> shift);
   for (let i = first; i <= last; i++) {
     const slotBase = base + <u64>i * span, slotEnd = slotBase + span;
     const lo = a > slotBase ? a : slotBase, hi = b < slotEnd ? b : slotEnd;
@@ -269,8 +297,8 @@ export function ptScan(a: u64, b: u64, prev: u8): void {
 }
 
 function scanTable(table: usize, level: i32, base: u64, a: u64, b: u64): void {
-  const span = spanOf(level);
-  const first = <usize>((a - base) / span), last = <usize>((b - 1 - base) / span);
+  const shift = spanShiftOf(level), span = <u64>1 << shift;
+  const first = <usize>((a - base) >> shift), last = <usize>((b - 1 - base) >> shift);
   for (let i = first; i <= last; i++) {
     const slotBase = base + <u64>i * span, slotEnd = slotBase + span;
     const lo = a > slotBase ? a : slotBase, hi = b < slotEnd ? b : slotEnd;

@@ -46,7 +46,7 @@ import {
   USER_LOW, USER_HIGH_X86, USER_HIGH_X86_3GB, USER_HIGH_X64, alignUp, alignDown,
 } from "./constants";
 import {
-  ptInit, ptGet, ptBytes, ptApply, ptScan, PAGE_COMMITTED, PAGE_RESIDENT, PT_COMMIT, PT_DECOMMIT, PT_TOUCH,
+  ptInit, ptGet, ptBytes, ptApply, ptAllResident, ptScan, PAGE_COMMITTED, PAGE_RESIDENT, PT_COMMIT, PT_DECOMMIT, PT_TOUCH,
   PT_PURGE, oldStateC, oldStateCR, oldState0, scanCommitted, scanBad, scanCStarts, scanUStarts, scanLast,
 } from "./pagetable";
 
@@ -624,8 +624,14 @@ export function vmTouch(addr: u64, size: u64): Status {
 }
 
 // Unchecked touch for policies, which know their pages are committed and who owns them.
-export function touchPages(addr: u64, size: u64, owner: u8): void {
+// The common case, a block on pages the heap touched before, is found inline at the caller.
+// @ts-ignore: decorator
+@inline export function touchPages(addr: u64, size: u64, owner: u8): void {
   const a = addr >> PAGE_SHIFT, b = (addr + size + PAGE_MASK) >> PAGE_SHIFT;
+  if (!ptAllResident(a, b)) touchApply(a, b, owner);
+}
+
+function touchApply(a: u64, b: u64, owner: u8): void {
   ptApply(a, b, PT_TOUCH);
   if (CHECKS) assert(oldState0 == 0, "touch of an uncommitted page");
   const added = <i64>oldStateC;

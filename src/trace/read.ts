@@ -46,6 +46,11 @@ export interface TraceStream {
   gzip: boolean;
   /** Size of the source (compressed bytes for gzip), for progress. */
   sourceBytes: number;
+  /**
+   * Size of the content, when known before reading (a plain file's size, a gzip file's trailer):
+   * a hint for sizing tables, never trusted (the trailer holds the last member's size mod 2^32).
+   */
+  contentBytesHint?: number;
   /** Bytes of the source consumed so far. */
   bytesRead(): number;
   /** The (decompressed) content in chunks; iterated once. */
@@ -200,6 +205,7 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
       name: path,
       gzip,
       sourceBytes: info.size,
+      contentBytesHint: info.size,
       bytesRead: () => state.bytesRead,
       chunks: plainChunks(fh, state),
       cancel: () => { state.cancelled = true; void fh.close().catch(() => undefined); },
@@ -231,15 +237,34 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
     throw new InputError(`cannot read: ${describeErrno(err)}`, path);
   }
   const state = { bytesRead: 0, reuse: false, cancelled: false };
+  const contentBytesHint = await gzipTrailerSize(fh, info.size);
   return {
     name: path,
     gzip,
     sourceBytes: info.size,
+    ...(contentBytesHint === undefined ? {} : { contentBytesHint }),
     bytesRead: () => state.bytesRead,
     chunks: gunzipChunks(fh, gunzip, handle, writeState, node.zlib.constants, state),
     cancel: () => { state.cancelled = true; void fh.close().catch(() => undefined); },
     reuseChunks: () => { state.reuse = true; },
   };
+}
+
+/** Bytes of a gzip member's trailer field ISIZE: its uncompressed size mod 2^32, little-endian (RFC 1952). */
+const GZIP_ISIZE_BYTES = 4;
+/** Smallest gzip member: 10-byte header, an empty deflate block (2 bytes), CRC-32 and ISIZE. */
+const GZIP_MIN_MEMBER_BYTES = 20;
+
+/** The ISIZE of a gzip file's last member (a hint only), or undefined when it cannot be read. */
+async function gzipTrailerSize(fh: import('node:fs/promises').FileHandle, fileBytes: number): Promise<number | undefined> {
+  if (fileBytes < GZIP_MIN_MEMBER_BYTES) return undefined;
+  const trailer = Buffer.alloc(GZIP_ISIZE_BYTES);
+  try {
+    const { bytesRead } = await fh.read(trailer, 0, GZIP_ISIZE_BYTES, fileBytes - GZIP_ISIZE_BYTES);
+    return bytesRead === GZIP_ISIZE_BYTES ? trailer.readUInt32LE(0) : undefined;
+  } catch {
+    return undefined; // the read of the content reports the problem, if it is one
+  }
 }
 
 /** zlib's handle under a Node.js Gunzip stream: one synchronous inflate step into a given buffer. */
@@ -345,8 +370,8 @@ export async function openTrace(
   } else if (format === 'mtrace' && options.textDecoder !== 'js') {
     const textWasm = await import('./formats/text-wasm.js');
     let text;
-    if (ops === undefined) text = await textWasm.textWasm(path, ledger = new Ledger(out));
-    else ({ ledger, text } = await textWasm.textWasmOps(path, ops));
+    if (ops === undefined) text = await textWasm.textWasm(path, ledger = new Ledger(out), stream.contentBytesHint);
+    else ({ ledger, text } = await textWasm.textWasmOps(path, ops, stream.contentBytesHint));
     parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
     stream.reuseChunks?.(); // a line reader (see below)
   } else {

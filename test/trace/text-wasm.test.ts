@@ -11,16 +11,23 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventSink } from '../../src/trace/events.js';
-import { openTrace, type TraceStream } from '../../src/trace/read.js';
+import { createParser, openTrace, type TraceStream } from '../../src/trace/read.js';
 import { OpWriter } from '../../src/trace/replay.js';
 import { OP_WORDS } from '../../src/engine/abi.js';
+import { instantiateEngine } from '../../src/engine/load.js';
+import { Ledger } from '../../src/trace/ledger.js';
+import { TextWasm, type TextExports } from '../../src/trace/formats/text-wasm.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 60;
+/** Lines of the many-addresses stream (several doublings of the first 4,096-slot table). */
+const ADDRESS_LINES = 12_000;
+/** 4 GiB regions of the many-addresses stream: more than the WASM map's compact table numbers (255). */
+const REGIONS = 600;
 /** Small batches, so that the WASM side's op records are split across them. */
 const BATCH_OPS = 7;
 
-function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
+function streamOf(bytes: Buffer, cuts: readonly number[], contentBytesHint?: number): TraceStream {
   const pieces: Buffer[] = [];
   let from = 0;
   for (const cut of [...[...cuts].sort((a, b) => a - b), bytes.length]) {
@@ -29,6 +36,7 @@ function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
   }
   return {
     name: 't.mtrace', gzip: false, sourceBytes: bytes.length, bytesRead: () => 0,
+    ...(contentBytesHint === undefined ? {} : { contentBytesHint }),
     chunks: (async function* () { yield* pieces; })(),
   };
 }
@@ -63,14 +71,14 @@ function wordsOf(writer: OpWriter): number[] {
  * error. With `ops`, the JavaScript reader's events go through a replay's OpWriter, and the WASM
  * reader writes op records to it straight, with its ledger in WASM.
  */
-async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, textDecoder: 'js' | 'wasm', ops = false): Promise<unknown> {
+async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, textDecoder: 'js' | 'wasm', ops = false, hint?: number): Promise<unknown> {
   const events: unknown[] = [];
   const writer = new OpWriter(BATCH_OPS);
   const sink = ops ? writer : recorder(events);
   const output = (): unknown => (ops ? wordsOf(writer) : events);
   let input;
   try {
-    input = await openTrace(streamOf(bytes, cuts), sink, { format: 'mtrace', lenient, textDecoder }, undefined, ops ? writer : undefined);
+    input = await openTrace(streamOf(bytes, cuts, hint), sink, { format: 'mtrace', lenient, textDecoder }, undefined, ops ? writer : undefined);
     for await (const chunk of input.chunks) input.parser.push(chunk);
     input.parser.finish();
   } catch (err) {
@@ -86,6 +94,34 @@ async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, te
     threads: l.threadCounts(),
     leaks: l.leakSummary(),
   };
+}
+
+/**
+ * Addresses from several spans of the address space, near one another and far apart, blocks freed
+ * and their addresses handed out again: thousands of distinct addresses, so that a table of the
+ * first size doubles several times, and a presized one holds them all from the start; some in
+ * hundreds of regions, some not multiples of 16.
+ */
+function manyAddresses(): Buffer {
+  const rng = fc.sample(fc.nat(0xffff), { numRuns: ADDRESS_LINES, seed: 16 });
+  const spans = [0x55d0c5a40000, 0x7f12_3456_0000, 0x1000, 0xffff_ffff_0000];
+  const live: string[] = [];
+  const lines: string[] = [];
+  rng.forEach((r, i) => {
+    if (live.length > 0 && r % 3 === 0) {
+      lines.push(`- ${live.splice(r % live.length, 1)[0]!}`);
+      return;
+    }
+    // Mostly 16-byte multiples in a few 4 GiB regions (the WASM map's compact table), some in one
+    // of REGIONS regions (more than it numbers) or not a multiple of 16 (its general table).
+    // (The same few offsets in every one of the many regions: two regions mixed up would collide.)
+    const value = r % 5 === 0 ? ((r >> 3) % REGIONS) * 2 ** 32 + ((r >> 3) % 3) * 16
+      : spans[r % spans.length]! + (i % 8192) * 16 + (r % 7) * 0x10000 + (r % 11 === 0 ? 8 : 0);
+    const address = `0x${value.toString(16)}`;
+    live.push(address);
+    lines.push(`@ ./p:[0x${(r % 5).toString(16)}] + ${address} 0x${(1 + (r % 200)).toString(16)}`);
+  });
+  return Buffer.from(`${lines.join('\n')}\n`);
 }
 
 async function same(bytes: Buffer, cuts: readonly number[], lenient: boolean): Promise<unknown> {
@@ -149,6 +185,29 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     ];
     const bytes = Buffer.from(`${lines.join('\n')}\n`);
     for (const lenient of [false, true]) expect(await same(bytes, [], lenient)).not.toHaveProperty('error');
+  });
+
+  it('many addresses: a table that grows, or is presized from a true, low, high or absurd hint', async () => {
+    const bytes = manyAddresses();
+    const js = await read(bytes, [], false, 'js');
+    const jsOps = await read(bytes, [], false, 'js', true);
+    expect(js).not.toHaveProperty('error');
+    for (const hint of [undefined, bytes.length, 1, bytes.length * 1000, 2 ** 53, 0]) {
+      expect(await read(bytes, [], false, 'wasm', false, hint)).toEqual(js);
+      expect(await read(bytes, [], false, 'wasm', true, hint)).toEqual(jsOps);
+    }
+  });
+
+  it('a second trace in the same engine instance starts from an empty table (its memory reused)', async () => {
+    const w = await instantiateEngine('release') as unknown as TextExports;
+    for (const bytes of [manyAddresses(), manyAddresses(), Buffer.from('+ 0x1000 0x10\n- 0x1000\n- 0x2000\n')]) {
+      const events: unknown[] = [];
+      const ledger = new Ledger(recorder(events));
+      const parser = await createParser('mtrace', { file: 't', lenient: false, ledger, text: new TextWasm(w, 't', ledger, null) });
+      parser.push(bytes);
+      parser.finish();
+      expect(events).toEqual((await read(bytes, [], false, 'js') as { events: unknown[] }).events);
+    }
   });
 
   // Lines from a small world of addresses and callers, so that frees, double frees, unmatched

@@ -32,6 +32,7 @@ export interface TextExports extends EngineExports {
   mapTaken(): void;
   mapAddressesSeen(): number;
   mapIdOverflow(): number;
+  mapReserve(contentBytes: number): void;
 }
 
 // Event kinds (assembly/trace/text/address-map.ts EV_*).
@@ -75,9 +76,14 @@ export class TextWasm {
 
   private readonly wasmLedger: WasmLedger | null;
 
-  constructor(private readonly w: TextExports, private readonly file: string, private readonly ledger: Ledger, private readonly ops: OpWordsSink | null) {
+  /** `contentBytesHint`: the trace's size if known (TraceStream.contentBytesHint), for the address table. */
+  constructor(
+    private readonly w: TextExports, private readonly file: string, private readonly ledger: Ledger, private readonly ops: OpWordsSink | null,
+    contentBytesHint?: number,
+  ) {
     this.wasmLedger = ops === null ? null : ledger as WasmLedger;
     this.outBase = w.mtraceBegin(OUT_RECORDS, ops === null ? OUT_EVENTS : OUT_OPS);
+    if (contentBytesHint !== undefined) w.mapReserve(contentBytesHint);
   }
 
   private views(): void {
@@ -185,13 +191,13 @@ export class TextWasm {
 }
 
 /** A fresh engine instance for one text trace's fast path, sending id events to `ledger`. */
-export async function textWasm(file: string, ledger: Ledger): Promise<TextWasm> {
-  return new TextWasm(await instantiateEngine('release') as unknown as TextExports, file, ledger, null);
+export async function textWasm(file: string, ledger: Ledger, contentBytesHint?: number): Promise<TextWasm> {
+  return new TextWasm(await instantiateEngine('release') as unknown as TextExports, file, ledger, null, contentBytesHint);
 }
 
 /** A fresh engine instance for one text trace's fast path, writing op records to `ops`, and its ledger. */
-export async function textWasmOps(file: string, ops: OpWordsSink): Promise<{ ledger: WasmLedger; text: TextWasm }> {
+export async function textWasmOps(file: string, ops: OpWordsSink, contentBytesHint?: number): Promise<{ ledger: WasmLedger; text: TextWasm }> {
   const w = await instantiateEngine('release') as unknown as TextExports & LedgerExports;
   const ledger = new WasmLedger(w);
-  return { ledger, text: new TextWasm(w, file, ledger, ops) };
+  return { ledger, text: new TextWasm(w, file, ledger, ops, contentBytesHint) };
 }

@@ -132,13 +132,16 @@ async function run(arch: 'x64' | 'x86', sizes: number[], steps: Step[]): Promise
       const old = region.apply(a, a + len, (st) => st & ~R);
       expect(purged).toBe((old.get(C | R) ?? 0) * PAGE);
     } else {
-      // Touch the committed run that starts at `a`, if there is one (touching uncommitted pages is refused).
-      const run = region.runs.find(([rs, re, st]) => a >= rs && a < re && (st & C));
-      if (!run) {
+      // Touch the committed pages from `a` on (resident or not), if `a` is committed (touching
+      // uncommitted pages is refused).
+      const at = region.runs.findIndex(([rs, re, st]) => a >= rs && a < re && (st & C));
+      if (at < 0) {
         expect(e.vm.touch(addr, len * PAGE).status).toBe('NOT_COMMITTED');
         continue;
       }
-      const end = Math.min(run[1], a + len);
+      let last = at;
+      while (last + 1 < region.runs.length && (region.runs[last + 1]![2] & C)) last++;
+      const end = Math.min(region.runs[last]![1], a + len);
       expect(e.vm.touch(addr, (end - a) * PAGE).ok).toBe(true);
       region.apply(a, end, (st) => st | R);
     }
@@ -179,6 +182,48 @@ describe('page table runs', () => {
   it('x64: random operations at every scale on regions up to 1 TiB match the run model', async () => {
     await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }),
       (steps) => run('x64', [64 * 1024, 2 ** 21 + 65536, 3 * GiB, TiB, TiB], steps)), { numRuns: 40 });
+  });
+
+  // Small ranges inside uniform slots (whole regions committed, then touched or purged whole): the
+  // one-leaf fast paths of ptApply, where a uniform slot above the leaf covers the range and the op
+  // changes nothing (a touch of resident pages), or changes it (split), or the leaf exists.
+  it('x64: small ranges inside whole committed and touched regions match the run model', async () => {
+    const SMALL = SCALES.indexOf(513), WHOLE = SCALES.indexOf(Infinity);
+    const whole = (region: number, op: Step['op']): Step => ({ region, op, scale: WHOLE, at: 0, len: 1 });
+    const small = fc.record({
+      region: fc.nat(),
+      op: fc.constantFrom('commit', 'decommit', 'touch', 'touch', 'purge'),
+      scale: fc.integer({ min: 0, max: SMALL }),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      len: fc.double({ min: 0, max: 1, noNaN: true }),
+    });
+    const phase = fc.tuple(fc.nat({ max: 2 }), fc.constantFrom<Step['op']>('touch', 'purge', 'commit'), fc.array(small, { maxLength: 12 }))
+      .map(([r, op, steps]) => [whole(r, op), ...steps]);
+    await fc.assert(fc.asyncProperty(fc.array(phase, { minLength: 1, maxLength: 5 }), (phases) =>
+      run('x64', [2 ** 21 + 65536, 3 * GiB, 8 * 2 ** 21], [whole(0, 'commit'), whole(1, 'commit'), whole(2, 'commit'), ...phases.flat()])), { numRuns: 40 });
+  });
+
+  // One- and two-page operations on small regions: pages of mixed states side by side in one leaf
+  // (touchPages answers a touch of pages already resident from the cached leaf or the flat table).
+  it('one- and two-page operations on small regions match the run model (x64 and x86)', async () => {
+    const tiny = fc.record({
+      region: fc.nat(),
+      op: fc.constantFrom('commit', 'decommit', 'touch', 'touch', 'purge'),
+      scale: fc.constant(SCALES.indexOf(7)),
+      at: fc.double({ min: 0, max: 1, noNaN: true }),
+      len: fc.double({ min: 0, max: 0.4, noNaN: true }),   // 1 or 2 pages of a scale-7 range
+    });
+    for (const arch of ['x64', 'x86'] as const) {
+      const e = await createEngine({ arch });
+      const base = e.vm.reserve(16 * PAGE).base;
+      expect(e.vm.commit(base, 16 * PAGE).ok).toBe(true);
+      expect(e.vm.touch(base + PAGE, PAGE).ok).toBe(true);
+      expect(e.vm.touch(base + PAGE, 2 * PAGE).ok).toBe(true);       // resident, then committed only
+      expect(e.vm.touch(base, 2 * PAGE).ok).toBe(true);              // committed only, then resident
+      expect(e.sample().vm.residentBytes).toBe(3 * PAGE);
+      await fc.assert(fc.asyncProperty(fc.array(tiny, { minLength: 1, maxLength: 60 }),
+        (steps) => run(arch, [16 * PAGE, 8 * PAGE], steps)), { numRuns: 30 });
+    }
   });
 
   it('x86: the flat table gives the same counters', async () => {

@@ -649,8 +649,6 @@ export function traceOp(w0: u32, id: u32, size: u64): void {
   curOp = -1;
 }
 
-/** runBatch's read-ahead for a trace op some records on: the id's table entry, so its miss overlaps the work between. */
-export function tracePrefetch(id: u32): void { readAhead(id); }
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.
 export function idUserAddress(id: u32): u64 {

@@ -22,6 +22,8 @@ const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 60;
 /** Lines of the many-addresses stream (several doublings of the first 4,096-slot table). */
 const ADDRESS_LINES = 12_000;
+/** 4 GiB regions of the many-addresses stream: more than the WASM map's compact table numbers (255). */
+const REGIONS = 600;
 /** Small batches, so that the WASM side's op records are split across them. */
 const BATCH_OPS = 7;
 
@@ -97,7 +99,8 @@ async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, te
 /**
  * Addresses from several spans of the address space, near one another and far apart, blocks freed
  * and their addresses handed out again: thousands of distinct addresses, so that a table of the
- * first size doubles several times, and a presized one holds them all from the start.
+ * first size doubles several times, and a presized one holds them all from the start; some in
+ * hundreds of regions, some not multiples of 16.
  */
 function manyAddresses(): Buffer {
   const rng = fc.sample(fc.nat(0xffff), { numRuns: ADDRESS_LINES, seed: 16 });
@@ -109,7 +112,12 @@ function manyAddresses(): Buffer {
       lines.push(`- ${live.splice(r % live.length, 1)[0]!}`);
       return;
     }
-    const address = `0x${(spans[r % spans.length]! + (i % 8192) * 16 + (r % 7) * 0x10000).toString(16)}`;
+    // Mostly 16-byte multiples in a few 4 GiB regions (the WASM map's compact table), some in one
+    // of REGIONS regions (more than it numbers) or not a multiple of 16 (its general table).
+    // (The same few offsets in every one of the many regions: two regions mixed up would collide.)
+    const value = r % 5 === 0 ? ((r >> 3) % REGIONS) * 2 ** 32 + ((r >> 3) % 3) * 16
+      : spans[r % spans.length]! + (i % 8192) * 16 + (r % 7) * 0x10000 + (r % 11 === 0 ? 8 : 0);
+    const address = `0x${value.toString(16)}`;
     live.push(address);
     lines.push(`@ ./p:[0x${(r % 5).toString(16)}] + ${address} 0x${(1 + (r % 200)).toString(16)}`);
   });

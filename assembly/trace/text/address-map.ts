@@ -11,13 +11,13 @@
 //   to any consumer (stats, convert, advise). Here the WASM ledger only answers the map's checks.
 // test/trace/text-wasm.test.ts holds both forms to the JavaScript reader (the reference).
 //
-// ╒═══ address slot (16 bytes) ═══════════════════════════╕   ╒═══ event (24 bytes) ═══════════════════════════════╕
-// │ 0 u64 address (0: empty) │ 8 i32 id or FREED │ 12 pad │   │ 0 u32 kind │ 4 i32 id or reason │ 8 i32 caller │ 12 pad │
-// ╘═══════════════════════════════════════════════════════╛   │ 16 f64 requested bytes (exact: at most 2^47)          │
-//                                                             ╘═══════════════════════════════════════════════════════╛
-// Addresses are exact u64 values: the host's stand-in keys for pointers of 2^53 and above are not
-// needed here, and distinct pointers still never share a slot. Entries are never removed (a freed
-// address keeps FREED, so its second free is a double free), as on the host.
+// ╒═══ event (24 bytes) ═══════════════════════════════╕
+// │ 0 u32 kind │ 4 i32 id or reason │ 8 i32 caller │ 12 pad │
+// │ 16 f64 requested bytes (exact: at most 2^47)          │
+// ╘═══════════════════════════════════════════════════════╛
+// Addresses are exact u64 values (the tables below): the host's stand-in keys for pointers of 2^53
+// and above are not needed here, and distinct pointers still never share a slot. Entries are never
+// removed (a freed address keeps FREED, so its second free is a double free), as on the host.
 
 import { Op } from "../../abi";
 import * as L from "../ledger";
@@ -53,7 +53,7 @@ const ABSENT: i32 = -2;
 const SLOT_BYTES: usize = 16;
 const SLOT_ID: usize = 8;
 const INITIAL_SLOTS_LOG2: u32 = 12;                    // src/trace/address-map.ts INITIAL_SLOTS
-/** Largest table mapReserve makes: 4 M slots (64 MiB), for 2 M distinct addresses. */
+/** Largest compact table mapReserve makes: 4 M slots (32 MiB), for 2 M distinct addresses. */
 const HINT_MAX_SLOTS_LOG2: u32 = 22;
 /** Shortest mtrace line that names a new address: `+ 0x55d0c5a4a2a0 0x1` and its newline (%p of an x86-64 heap pointer). */
 const MIN_ADDRESS_LINE_BYTES: f64 = 21;
@@ -63,10 +63,6 @@ const HASH_MULTIPLIER: u64 = 0x9e3779b97f4a7c15;      // 2^64 / golden ratio: mu
 const ALIGN_BITS: u64 = 4;                            // addresses are 16-byte aligned: low bits carry nothing
 const MAX_REQUEST_F64: f64 = <f64>MAX_REQUEST_BYTES;
 
-let slots: usize = 0;
-let slotsLog2: u32 = 0;
-let slotMask: u32 = 0;
-let used: u32 = 0;
 let freeIds: usize = 0;          // i32 stack
 let freeCount: i32 = 0;
 let freeCap: i32 = 0;
@@ -79,46 +75,268 @@ let outCap: i32 = 0;
 let outCount: i32 = 0;
 let opsOut: bool = false;
 
-function allocSlots(log2: u32): void {
-  const bytes = (<usize>1 << log2) * SLOT_BYTES;
+// ---------------------------------------------------------------- the address tables
+//
+// Two open-addressing tables with linear probing, each at most half full:
+// - the compact table (8-byte slots) holds every address that is a multiple of 16 in a 4 GiB
+//   region (the address's top 32 bits) among the first MAX_REGIONS seen: a slot is the region's
+//   number (1..MAX_REGIONS) in its top byte, the address's offset in the region in 16-byte units
+//   below it, and the value + 1 in its low VALUE_BITS (FREED is 0). That is every heap address of
+//   a 64-bit glibc trace (malloc returns multiples of 16; a program's heap and mappings lie in a
+//   few regions), in half the memory of a slot holding the address itself;
+// - the general table (16-byte slots: the exact u64 address, the value) holds any other address.
+// Which table holds an address is decided when the address is first looked up and never changes
+// (regions are never forgotten), so every address has one place.
+//
+// ╒═══ compact slot (8 bytes) ════════════════════════════════════════╕  ╒═══ general slot (16 bytes) ═════════════════════╕
+// │ 63..56 region number │ 55..28 offset / 16 │ 27..0 value + 1 (0: FREED) │  │ 0 u64 address (0: empty) │ 8 i32 value │ 12 pad │
+// ╘═══════════════════════════════════════════════════════════════════╛  ╘═══════════════════════════════════════════════════╛
+
+const COMPACT_SLOT_BYTES: usize = 8;
+const VALUE_BITS: u64 = 28;                           // id + 1 <= MAX_BLOCK_ID + 1 = 2^27
+const VALUE_MASK: u64 = (<u64>1 << VALUE_BITS) - 1;
+const OFFSET_SHIFT: u64 = VALUE_BITS - ALIGN_BITS;    // (address & REGION_OFFSET_MASK) >> 4 << 28
+const REGION_SHIFT: u64 = 32;                         // a region is 4 GiB: offsets / 16 fill 28 bits
+const REGION_OFFSET_MASK: u64 = (<u64>1 << REGION_SHIFT) - 1;
+const REGION_NUMBER_SHIFT: u64 = 56;
+const ALIGN_MASK: u64 = (<u64>1 << ALIGN_BITS) - 1;
+const MAX_REGIONS: u32 = 255;                         // region numbers 1..255 fit the top byte
+const REGION_SLOTS_LOG2: u32 = 9;                     // region lookup table: at most half full
+const REGION_SLOT_BYTES: usize = 16;                  // u64 region + 1 (0: empty), u32 number
+const GENERAL_INITIAL_SLOTS_LOG2: u32 = 6;            // few addresses are not compact
+
+class Table {
+  base: usize = 0;
+  log2: u32 = 0;
+  mask: u32 = 0;
+  used: u32 = 0;
+}
+const compact = new Table();
+const general = new Table();
+const regionSlots = memory.data(<i32>((<usize>1 << REGION_SLOTS_LOG2) * REGION_SLOT_BYTES));
+let regionCount: u32 = 0;
+let lastRegion: u64 = u64.MAX_VALUE;                  // a one-entry cache of the region lookup
+let lastRegionKey: u64 = 0;
+
+function allocTable(t: Table, log2: u32, slotBytes: usize): void {
+  const bytes = (<usize>1 << log2) * slotBytes;
   const fresh = <usize>memory.size() << WASM_PAGE_LOG2;
-  slots = heap.alloc(bytes);
+  const base = heap.alloc(bytes);
   // Memory the allocator just grew into is zero already (the block may begin below it, in a free
   // block the allocator joined to the new pages): zeroing it again would touch every page of a
   // table that a trace may fill only in part (a presized one, mapReserve), and a first touch of a
   // page is a page fault.
-  if (slots < fresh) memory.fill(slots, 0, min(bytes, fresh - slots));
-  slotsLog2 = log2;
-  slotMask = (1 << log2) - 1;
+  if (base < fresh) memory.fill(base, 0, min(bytes, fresh - base));
+  t.base = base;
+  t.log2 = log2;
+  t.mask = (1 << log2) - 1;
 }
 
 /**
- * Sizes the address table once, before the first call, for a trace of `contentBytes` bytes (the
+ * Sizes the compact table once, before the first call, for a trace of `contentBytes` bytes (the
  * host's hint: the file's size, or a gzip member's uncompressed size; never trusted beyond
  * HINT_MAX_SLOTS_LOG2). Every distinct address took at least one line of MIN_ADDRESS_LINE_BYTES, so
  * the table gets room for contentBytes / MIN_ADDRESS_LINE_BYTES addresses at the usual load
  * factor, or the cap. A table presized too large costs address space, not touched memory (see
- * allocSlots), where a doubling one zeroes and rehashes every size on its way up.
+ * allocTable), where a doubling one zeroes and rehashes every size on its way up.
  */
 export function mapReserve(contentBytes: f64): void {
-  if (used != 0 || !(contentBytes > 0)) return;
+  if (compact.used != 0 || !(contentBytes > 0)) return;
   const addresses = Math.min(contentBytes / MIN_ADDRESS_LINE_BYTES, <f64>(1 << (HINT_MAX_SLOTS_LOG2 - 1)));
   let log2 = INITIAL_SLOTS_LOG2;
-  while (<f64>(1 << (log2 - 1)) < addresses) log2++; // at most half full (insertAt)
-  if (log2 <= slotsLog2) return;
-  heap.free(slots);
-  allocSlots(log2);
+  while (<f64>(1 << (log2 - 1)) < addresses) log2++; // at most half full (insert)
+  if (log2 <= compact.log2) return;
+  heap.free(compact.base);
+  allocTable(compact, log2, COMPACT_SLOT_BYTES);
 }
 
+function resetTables(): void {
+  if (compact.base != 0) heap.free(compact.base);
+  allocTable(compact, INITIAL_SLOTS_LOG2, COMPACT_SLOT_BYTES);
+  compact.used = 0;
+  if (general.base != 0) heap.free(general.base);
+  allocTable(general, GENERAL_INITIAL_SLOTS_LOG2, SLOT_BYTES);
+  general.used = 0;
+  memory.fill(regionSlots, 0, (<usize>1 << REGION_SLOTS_LOG2) * REGION_SLOT_BYTES);
+  regionCount = 0;
+  lastRegion = u64.MAX_VALUE;
+  lastRegionKey = 0;
+}
+
+/**
+ * Home slot of an address: the address itself (in 16-byte units) modulo the table size, XORed with
+ * a hash of the bits above. An allocator hands out addresses near the ones it just used, and
+ * within one table-sized span of addresses this keeps their slots as near (sharing cache lines)
+ * and distinct (no collisions); a fully hashed table misses the cache on nearly every call.
+ * Addresses of different spans, or that agree in their low bits, still spread over the table.
+ */
+// @ts-ignore: decorator
+@inline function slotOf(key: u64, t: Table): u32 {
+  const span = (key >> (ALIGN_BITS + <u64>t.log2)) * HASH_MULTIPLIER;
+  return (<u32>(key >> ALIGN_BITS) ^ <u32>(span >> 32)) & t.mask;
+}
+
+/** The compact key (region number and offset, value bits 0) of `key`, or 0 when it is not compact. */
+function compactKey(key: u64): u64 {
+  if ((key & ALIGN_MASK) != 0) return 0;
+  const region = key >> REGION_SHIFT;
+  if (region != lastRegion) {
+    // The region's number, given now if there is room (a region is numbered at its first address).
+    let i = <u32>((region * HASH_MULTIPLIER) >> (64 - <u64>REGION_SLOTS_LOG2));
+    const mask: u32 = (1 << REGION_SLOTS_LOG2) - 1;
+    let number: u64 = 0;
+    for (;;) {
+      const r = regionSlots + <usize>i * REGION_SLOT_BYTES;
+      const k = load<u64>(r);
+      if (k == region + 1) { number = <u64>load<u32>(r, 8); break; }
+      if (k == 0) {
+        if (regionCount == MAX_REGIONS) return 0; // stays in the general table, as its neighbours
+        regionCount++;
+        store<u64>(r, region + 1);
+        store<u32>(r, regionCount, 8);
+        number = <u64>regionCount;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    lastRegion = region;
+    lastRegionKey = number << REGION_NUMBER_SHIFT;
+  }
+  return lastRegionKey | ((key & REGION_OFFSET_MASK) << OFFSET_SHIFT);
+}
+
+// Where the last lookup() ended: the slot of the address or the empty slot for it, and its table.
+let at: usize = 0;
+let atCompact: bool = false;
+let atKey: u64 = 0;     // the compact key, or the address for the general table
+
+/** The value stored for `key` (an id or FREED), or ABSENT; remembers its slot for storeValue()/insertValue(). */
+function lookup(key: u64): i32 {
+  const ck = compactKey(key);
+  if (ck != 0) {
+    const t = compact;
+    let i = slotOf(key, t);
+    let s = t.base + <usize>i * COMPACT_SLOT_BYTES;
+    let v = load<u64>(s);
+    while (v != 0 && (v & ~VALUE_MASK) != ck) {
+      i = (i + 1) & t.mask;
+      s = t.base + <usize>i * COMPACT_SLOT_BYTES;
+      v = load<u64>(s);
+    }
+    at = s;
+    atCompact = true;
+    atKey = ck;
+    return v == 0 ? ABSENT : <i32>(v & VALUE_MASK) - 1;
+  }
+  const t = general;
+  let i = slotOf(key, t);
+  let s = t.base + <usize>i * SLOT_BYTES;
+  let k = load<u64>(s);
+  while (k != key && k != 0) {
+    i = (i + 1) & t.mask;
+    s = t.base + <usize>i * SLOT_BYTES;
+    k = load<u64>(s);
+  }
+  at = s;
+  atCompact = false;
+  atKey = key;
+  return k == 0 ? ABSENT : load<i32>(s, SLOT_ID);
+}
+
+/** Stores `value` for the address the last lookup() found. */
+// @ts-ignore: decorator
+@inline function storeValue(value: i32): void {
+  if (atCompact) store<u64>(at, atKey | <u64>(value + 1));
+  else store<i32>(at, value, SLOT_ID);
+}
+
+/** Stores the address the last lookup() did not find, with `value` (the table may grow). */
+function insertValue(value: i32): void {
+  if (atCompact) {
+    store<u64>(at, atKey | <u64>(value + 1));
+    if (++compact.used > (compact.mask + 1) >> 1) growCompact();
+  } else {
+    store<u64>(at, atKey);
+    store<i32>(at, value, SLOT_ID);
+    if (++general.used > (general.mask + 1) >> 1) growGeneral();
+  }
+}
+
+/** The address a compact slot holds (its region's number found in the region table). */
+function addressOfCompact(v: u64): u64 {
+  const number = <u32>(v >> REGION_NUMBER_SHIFT);
+  for (let i: usize = 0; i < (<usize>1 << REGION_SLOTS_LOG2); i++) {
+    const r = regionSlots + i * REGION_SLOT_BYTES;
+    if (load<u64>(r) != 0 && load<u32>(r, 8) == number) {
+      return ((load<u64>(r) - 1) << REGION_SHIFT) | (((v & ~VALUE_MASK) & ((<u64>1 << REGION_NUMBER_SHIFT) - 1)) >> OFFSET_SHIFT);
+    }
+  }
+  return unreachable();
+}
+
+function growCompact(): void {
+  const old = compact.base;
+  const oldCount: usize = <usize>compact.mask + 1;
+  allocTable(compact, compact.log2 + 1, COMPACT_SLOT_BYTES);
+  // Region numbers in slot order repeat: the address of each slot's region, kept while it repeats.
+  let lastNumber: u64 = 0;
+  let regionBase: u64 = 0;
+  for (let j: usize = 0; j < oldCount; j++) {
+    const v = load<u64>(old + j * COMPACT_SLOT_BYTES);
+    if (v == 0) continue;
+    const number = v >> REGION_NUMBER_SHIFT;
+    if (number != lastNumber) {
+      regionBase = addressOfCompact(v) & ~REGION_OFFSET_MASK;
+      lastNumber = number;
+    }
+    const key = regionBase | (((v & ~VALUE_MASK) & ((<u64>1 << REGION_NUMBER_SHIFT) - 1)) >> OFFSET_SHIFT);
+    let i = slotOf(key, compact);
+    let s = compact.base + <usize>i * COMPACT_SLOT_BYTES;
+    while (load<u64>(s) != 0) {
+      i = (i + 1) & compact.mask;
+      s = compact.base + <usize>i * COMPACT_SLOT_BYTES;
+    }
+    store<u64>(s, v);
+  }
+  heap.free(old);
+}
+
+function growGeneral(): void {
+  const old = general.base;
+  const oldCount: usize = <usize>general.mask + 1;
+  allocTable(general, general.log2 + 1, SLOT_BYTES);
+  for (let j: usize = 0; j < oldCount; j++) {
+    const o = old + j * SLOT_BYTES;
+    const k = load<u64>(o);
+    if (k == 0) continue;
+    let i = slotOf(k, general);
+    let s = general.base + <usize>i * SLOT_BYTES;
+    while (load<u64>(s) != 0) {
+      i = (i + 1) & general.mask;
+      s = general.base + <usize>i * SLOT_BYTES;
+    }
+    store<u64>(s, k);
+    store<i32>(s, load<i32>(o, SLOT_ID), SLOT_ID);
+  }
+  heap.free(old);
+}
+
+/** The value stored for `key`, or ABSENT. */
+// @ts-ignore: decorator
+@inline function get(key: u64): i32 { return lookup(key); }
+
+/** Stores `value` for `key`, known or not. */
+function set(key: u64, value: i32): void {
+  if (lookup(key) == ABSENT) insertValue(value);
+  else storeValue(value);
+}
 /**
  * Starts a new trace (the trace ledger starts empty too); `outRecords`: room of the output buffer,
  * `form`: OUT_EVENTS or OUT_OPS. Returns the buffer's address.
  */
 export function mapBegin(outRecords: i32, form: i32): usize {
   L.ledgerReset();
-  if (slots != 0) heap.free(slots);
-  allocSlots(INITIAL_SLOTS_LOG2);
-  used = 0;
+  resetTables();
   if (freeIds != 0) heap.free(freeIds);
   freeCap = INITIAL_IDS;
   freeIds = heap.alloc(<usize>freeCap << 2);
@@ -145,7 +363,7 @@ export function mapTaken(): void { outCount = 0; }
 /** 1 when an allocation needed a block id above MAX_BLOCK_ID (the map took no call since). */
 export function mapIdOverflow(): i32 { return idOverflow ? 1 : 0; }
 /** Distinct addresses remembered (live or freed): the host mapper's addressesSeen. */
-export function mapAddressesSeen(): u32 { return used; }
+export function mapAddressesSeen(): u32 { return compact.used + general.used; }
 
 // An id event (OUT_EVENTS form).
 // @ts-ignore: decorator
@@ -167,71 +385,6 @@ export function mapAddressesSeen(): u32 { return used; }
   store<u64>(p, sizeBytes, 8);
   outCount++;
 }
-
-/**
- * Home slot of an address: the address itself (in 16-byte units) modulo the table size, XORed with
- * a hash of the bits above. An allocator hands out addresses near the ones it just used, and
- * within one table-sized span of addresses this keeps their slots as near (sharing cache lines)
- * and distinct (no collisions); a fully hashed table misses the cache on nearly every call.
- * Addresses of different spans, or that agree in their low bits, still spread over the table.
- */
-// @ts-ignore: decorator
-@inline function slotOf(key: u64): u32 {
-  const span = (key >> (ALIGN_BITS + <u64>slotsLog2)) * HASH_MULTIPLIER;
-  return (<u32>(key >> ALIGN_BITS) ^ <u32>(span >> 32)) & slotMask;
-}
-
-/** The slot holding `key`, or the empty slot where it would go. */
-function find(key: u64): usize {
-  let i = slotOf(key);
-  let s = slots + <usize>i * SLOT_BYTES;
-  let k = load<u64>(s);
-  while (k != key && k != 0) {
-    i = (i + 1) & slotMask;
-    s = slots + <usize>i * SLOT_BYTES;
-    k = load<u64>(s);
-  }
-  return s;
-}
-
-function get(key: u64): i32 {
-  const s = find(key);
-  return load<u64>(s) == 0 ? ABSENT : load<i32>(s, SLOT_ID);
-}
-
-function grow(): void {
-  const old = slots;
-  const oldCount: usize = <usize>slotMask + 1;
-  allocSlots(slotsLog2 + 1);
-  for (let j: usize = 0; j < oldCount; j++) {
-    const o = old + j * SLOT_BYTES;
-    const k = load<u64>(o);
-    if (k == 0) continue;
-    const s = find(k);
-    store<u64>(s, k);
-    store<i32>(s, load<i32>(o, SLOT_ID), SLOT_ID);
-  }
-  heap.free(old);
-}
-
-function set(key: u64, value: i32): void {
-  const s = find(key);
-  if (load<u64>(s) != 0) {
-    store<i32>(s, value, SLOT_ID);
-    return;
-  }
-  insertAt(s, key, value);
-}
-
-/** Stores a new key in the empty slot `s` that find() gave for it. */
-function insertAt(s: usize, key: u64, value: i32): void {
-  store<u64>(s, key);
-  store<i32>(s, value, SLOT_ID);
-  used++;
-  // Grow when more than half the slots are used (the host table's load factor).
-  if (used > (slotMask + 1) >> 1) grow();
-}
-
 
 /** The ledger's fits() for a size the host holds as a number (Infinity from 2^53 on). */
 // @ts-ignore: decorator
@@ -301,9 +454,7 @@ function resized(id: i32, size: u64, caller: i32): void {
 
 /** The id for a block at `key`; -1 (and idOverflow set) when none is left below MAX_BLOCK_ID. */
 function newId(key: u64): i32 {
-  const s = find(key);
-  const known = load<u64>(s) != 0;
-  const old = known ? load<i32>(s, SLOT_ID) : ABSENT;
+  const old = lookup(key);
   // An address handed out while the trace still has it live: the same id (the ledger frees the
   // older block first).
   if (old >= 0) return old;
@@ -315,8 +466,8 @@ function newId(key: u64): i32 {
     if (<u64>nextId > MAX_BLOCK_ID) { idOverflow = true; return -1; }
     id = nextId++;
   }
-  if (known) store<i32>(s, id, SLOT_ID);
-  else insertAt(s, key, id);
+  if (old == FREED) storeValue(id);
+  else insertValue(id);
   return id;
 }
 
@@ -342,12 +493,11 @@ export function mapAlloc(kind: u32, pointer: u64, sizeBytes: f64, caller: i32): 
 
 export function mapFree(pointer: u64): void {
   if (pointer == 0) return skip(SKIP_FREE_NULL);
-  const s = find(pointer);
-  if (load<u64>(s) == 0) return skip(SKIP_UNMATCHED_FREE);
-  const id = load<i32>(s, SLOT_ID);
+  const id = lookup(pointer);
+  if (id == ABSENT) return skip(SKIP_UNMATCHED_FREE);
   if (id == FREED) return skip(SKIP_DOUBLE_FREE);
+  storeValue(FREED); // before freed(), which does not touch the tables: the slot is the one just found
   freed(id);
-  store<i32>(s, FREED, SLOT_ID);
   releaseId(id);
 }
 

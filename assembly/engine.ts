@@ -650,20 +650,6 @@ export function traceOp(w0: u32, id: u32, size: u64): void {
   curOp = -1;
 }
 
-/**
- * runBatch's read-ahead for a trace op some records on: the id's table entry and, when it is
- * live, the block's address (which brings the policy's record in), so their misses overlap the
- * work between.
- */
-export function tracePrefetch(id: u32): void {
-  const slot = idEntry(id);
-  if (slot) {
-    const e = load<u32>(slot);
-    if (e && (e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) {
-      store<u64>(lookaheadSink, heapUserAddress(<i32>(e & HEAP_MASK), e >> (32 - HANDLE_BITS)));
-    }
-  }
-}
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.
 export function idUserAddress(id: u32): u64 {

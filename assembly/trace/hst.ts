@@ -14,7 +14,7 @@
 import { resize } from "../mem";
 import { Op } from "../abi";
 import * as L from "./ledger";
-import { traceBegin, traceOp, tracePrefetch } from "../engine";
+import { traceBegin, traceOp } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
@@ -359,11 +359,7 @@ function applyStaged(k: i32): void {
   for (let i = 0; i < k; i++) {
     if (i + STAGE_AHEAD < k) {
       const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
-      if (load<u32>(ahead) != OP_SKIP) {
-        const aheadId = load<u32>(ahead, 4);
-        store<u8>(aheadSink, <u8>isLive(<u64>aheadId));
-        if (direct) tracePrefetch(aheadId);
-      }
+      if (load<u32>(ahead) != OP_SKIP) store<u8>(aheadSink, <u8>isLive(<u64>load<u32>(ahead, 4)));
     }
     const e = staged + <usize>i * ST_BYTES;
     const op = load<u32>(e);

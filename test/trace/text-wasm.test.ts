@@ -234,6 +234,18 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     return Buffer.from(finalNewline && text.length > 0 ? `${text}\n` : text);
   });
 
+  // Numbers of every length up to 18 digits, with characters around the hex digits' ranges
+  // ('/' ':' '@' 'G' '`' 'g' and others), so that the WASM loop's word-at-a-time hex reading is
+  // held to the host's digit-by-digit one, position by position.
+  const digits = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF/:@G`gx\u00ff'), minLength: 0, maxLength: 18 });
+  const oddNumbers = fc.array(fc.tuple(digits, digits, fc.boolean()).map(([a, b, free]) => (free ? `- 0x${a}` : `+ 0x${a} 0x${b}`)), { maxLength: 20 });
+
+  it('numbers of every length, with characters next to the hex digits: the same result or the same error', async () => {
+    await fc.assert(fc.asyncProperty(oddNumbers, fc.boolean(), async (lines, lenient) => {
+      await same(Buffer.from(lines.map((l) => `${l}\n`).join('')), [], lenient);
+    }), { numRuns: PROPERTY_RUNS });
+  });
+
   it('random line streams, with bad lines, cut at random: the same result or the same error', async () => {
     await fc.assert(fc.asyncProperty(stream, fc.array(fc.nat(4000), { maxLength: 8 }), fc.boolean(), async (bytes, cuts, lenient) => {
       await same(bytes, cuts.map((c) => c % (bytes.length + 1)), lenient);

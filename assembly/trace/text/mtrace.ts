@@ -135,10 +135,46 @@ export function mtraceLineCount(): i32 { return lines; }
   return -1;
 }
 
+const ZERO_CHARS: u64 = ONES * <u64>ZERO;              // "00000000"
+const LOW_NIBBLES: u64 = ONES * 0x0f;
+const HEX_LETTER_VALUE: u64 = 9;                      // 'a' & 0xf = 1, and 'a' is 10
+const WORD_HEX_DIGITS: i32 = 8;
+
+/**
+ * The value of the `k` (1..8) hex digits at `p`, or NOT_FAST when one is not a hex digit; SWAR:
+ * one word for all of them. (It may read up to 7 bytes past the digits: the input buffer has a
+ * word of slack.)
+ */
+// @ts-ignore: decorator
+@inline function hexWord(p: usize, k: i32): u64 {
+  let x = load<u64>(p);
+  // The digits to the top bytes, "0"s below them (the most significant digit is the lowest byte).
+  if (k < WORD_HEX_DIGITS) x = (x << (<u64>(WORD_HEX_DIGITS - k) << 3)) | (ZERO_CHARS >> (<u64>k << 3));
+  if ((x & HIGHS) != 0) return NOT_FAST;
+  // Per byte, in its top bit: '0' <= c <= '9', or 'a' <= (c | 0x20) <= 'f'.
+  const digit = (x + ONES * (0x80 - 0x30)) & ~(x + ONES * (0x80 - 0x3a));
+  const lower = x | (ONES * 0x20);
+  const letter = (lower + ONES * (0x80 - 0x61)) & ~(lower + ONES * (0x80 - 0x67));
+  if (((digit | letter) & HIGHS) != HIGHS) return NOT_FAST;
+  // Per byte its value (letters have bit 6 set), then the nibbles joined, most significant first.
+  let v = (x & LOW_NIBBLES) + ((x >> 6) & ONES) * HEX_LETTER_VALUE;
+  v = ((v & 0x00ff00ff00ff00ff) << 4) | ((v >> 8) & 0x00ff00ff00ff00ff);
+  v = ((v & 0x0000ffff0000ffff) << 8) | ((v >> 16) & 0x0000ffff0000ffff);
+  return ((v & 0xffffffff) << 16) | (v >> 32);
+}
+
 /** `0x…` hex, `(nil)` or a bare `0`, as the host reads them when they are a u64; NOT_FAST otherwise. */
 function number(start: usize, end: usize): u64 {
   const len = <i32>(end - start);
   if (len > 2 && load<u8>(start) == ZERO && load<u8>(start + 1) == LOWER_X) {
+    const digits = len - 2;
+    // Up to 16 digits always fit a u64 (leading zeros or not): a word or two.
+    if (digits <= WORD_HEX_DIGITS) return hexWord(start + 2, digits);
+    if (digits <= MAX_HEX_DIGITS) {
+      const high = hexWord(start + 2, digits - WORD_HEX_DIGITS);
+      const low = hexWord(end - <usize>WORD_HEX_DIGITS, WORD_HEX_DIGITS);
+      return high == NOT_FAST || low == NOT_FAST ? NOT_FAST : (high << 32) | low;
+    }
     let v: u64 = 0;
     let significant = 0;
     for (let p = start + 2; p < end; p++) {

@@ -545,6 +545,29 @@ function doThreadEnd(id: u64): Status {
   return Status.OK;
 }
 
+// One op of the kinds a trace produces (allocation calls, free, mark, tick, skip, thread switch and
+// end), applied the same way by runBatch and traceOp; any other opcode is BAD_OPCODE here.
+// @ts-ignore: decorator
+@inline function traceStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
+  switch (opcode) {
+    case Op.ALLOC: { const st = doAlloc(h, id, size, 0); opEvent(h); return st; }
+    case Op.CALLOC: { const st = doAlloc(h, id, size, 0, true); opEvent(h); return st; }
+    case Op.ALIGNED_ALLOC: { const st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); opEvent(h); return st; }
+    case Op.REALLOC: { const st = doRealloc(h, id, size); opEvent(h); return st; }
+    case Op.FREE: {
+      const st = doFree(h, id);
+      if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
+      return st;
+    }
+    case Op.MARK: { takeSample(<i32>arg, clockEvents()); return Status.OK; }
+    case Op.TICK: { clockAddNs(size); return Status.OK; }
+    case Op.SKIP: { countEvent(size); return Status.OK; }
+    case Op.THREAD: return threadSwitch(size);
+    case Op.THREAD_END: return doThreadEnd(size);
+    default: return Status.BAD_OPCODE;
+  }
+}
+
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
@@ -567,18 +590,6 @@ export function runBatch(count: i32): i32 {
     if (!oneEventFits(w0 & 0xFF) && !opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); continue; }
     let st = Status.OK;
     switch (w0 & 0xFF) {
-      case Op.ALLOC: { st = doAlloc(h, id, size, 0); opEvent(h); break; }
-      case Op.CALLOC: { st = doAlloc(h, id, size, 0, true); opEvent(h); break; }
-      case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); opEvent(h); break; }
-      case Op.REALLOC: { st = doRealloc(h, id, size); opEvent(h); break; }
-      case Op.FREE: {
-        st = doFree(h, id);
-        if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
-        break;
-      }
-      case Op.MARK: { takeSample(<i32>arg, clockEvents()); break; }
-      case Op.TICK: { clockAddNs(size); break; }
-      case Op.SKIP: { countEvent(size); break; }
       case Op.TRIM: {
         if (!heapPolicy(h)) st = Status.BAD_HEAP;
         else heapTrim(h, size); // the policy counts what it gave back
@@ -587,11 +598,9 @@ export function runBatch(count: i32): i32 {
       case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
       case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
       case Op.TOUCH: { st = doTouch(h, id, size); if (st == Status.OK) notePeaks(h, clockEvents()); break; }
-      case Op.THREAD: { st = threadSwitch(size); break; }
-      case Op.THREAD_END: { st = doThreadEnd(size); break; }
       case Op.NOP: break;
       case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
-      default: st = Status.BAD_OPCODE;
+      default: st = traceStep(w0 & 0xFF, h, arg, id, size); // the ops a trace produces, and unknown ones
     }
     if (st != Status.OK) fail(i, st);
   }
@@ -627,24 +636,7 @@ export function traceOp(w0: u32, id: u32, size: u64): void {
   const h = <i32>((w0 >> 8) & 0xFF);
   const arg = w0 >> 16;
   if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
-  let st = Status.OK;
-  switch (w0 & 0xFF) {
-    case Op.ALLOC: { st = doAlloc(h, id, size, 0); opEvent(h); break; }
-    case Op.CALLOC: { st = doAlloc(h, id, size, 0, true); opEvent(h); break; }
-    case Op.ALIGNED_ALLOC: { st = arg > 28 ? Status.BAD_PARAM : doAlloc(h, id, size, arg); opEvent(h); break; }
-    case Op.REALLOC: { st = doRealloc(h, id, size); opEvent(h); break; }
-    case Op.FREE: {
-      st = doFree(h, id);
-      if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
-      break;
-    }
-    case Op.MARK: { takeSample(<i32>arg, clockEvents()); break; }
-    case Op.TICK: { clockAddNs(size); break; }
-    case Op.SKIP: { countEvent(size); break; }
-    case Op.THREAD: { st = threadSwitch(size); break; }
-    case Op.THREAD_END: { st = doThreadEnd(size); break; }
-    default: st = Status.BAD_OPCODE; // a decoder writes no other op
-  }
+  const st = traceStep(w0 & 0xFF, h, arg, id, size); // a decoder writes no other op
   if (st != Status.OK) fail(i, st);
   curOp = -1;
 }

@@ -30,6 +30,7 @@
 import { resize } from "../mem";
 import { IdWords } from "../idwords";
 import { idShareRecords } from "../ids";
+import * as S from "./stats";
 
 export const MAX_BLOCK_ID: u64 = (1 << 27) - 1;       // src/trace/ledger.ts MAX_BLOCK_ID
 export const MAX_REQUEST_BYTES: u64 = 1 << 47;        // x64's user space (vm/constants.ts USER_HIGH_X64)
@@ -131,6 +132,7 @@ export function ledgerReset(): void {
   memory.fill(skips, 0, <usize>SKIP_REASON_COUNT * 8);
   wideBirths.clear();
   rowCount = 0; currentRow = -1; zeroRow = -1;
+  S.statsReset();
 }
 
 // ---------------------------------------------------------------- thread rows
@@ -220,6 +222,13 @@ function recordMade(id: u32): usize {
   return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(recordOf(id)) + size <= MAX_REQUEST_BYTES;
 }
 
+// Birth event of live block `id` (record `r`).
+// @ts-ignore: decorator
+@inline function birthOf(id: u32, r: usize): u64 {
+  const b = load<u32>(r, REC_BIRTH);
+  return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
+}
+
 // Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared part.
 // @ts-ignore: decorator
 @inline function unlive(id: u32, r: usize): void {
@@ -241,6 +250,7 @@ function recordMade(id: u32): usize {
 export function implicitFreed(id: u32): void {
   const r = recordOf(id);
   implicitFrees++;
+  if (S.collecting) S.countLifetime(events - birthOf(id, r));
   unlive(id, r);
   ownerLoses(r);
 }
@@ -253,6 +263,7 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   const r = recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
+  if (S.collecting) S.countSize(size);
   setRecord(r, size, STATE_LIVE);
   if (e < <u64>BIRTH_WIDE) store<u32>(r, <u32>e, REC_BIRTH);
   else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
@@ -272,6 +283,7 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
 export function resized(id: u32, size: u64, caller: i32): void {
   const r = recordOf(id);
   const e = ++events;
+  if (S.collecting) S.countSize(size);
   const t = row();
   ownerLoses(r);
   rowAdd(t, ROW_EVENTS, 1);
@@ -290,6 +302,7 @@ export function freed(id: u32): void {
   const r = recordOf(id);
   frees++;
   ++events;
+  if (S.collecting) S.countLifetime(events - birthOf(id, r));
   unlive(id, r);
   const t = row();
   rowAdd(t, ROW_EVENTS, 1);
@@ -313,12 +326,6 @@ export function refused(): void {
 
 // ---------------------------------------------------------------- read by the host
 
-// Birth event of live block `id` (record `r`).
-// @ts-ignore: decorator
-@inline function birthOf(id: u32, r: usize): u64 {
-  const b = load<u32>(r, REC_BIRTH);
-  return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
-}
 
 // Writes up to `max` live blocks with ids from `from` on, in id order, as (id, bytes, caller,
 // birth) f64 quadruples to `out`; returns how many were written. ledgerNextId() is where to go on.

@@ -13,6 +13,8 @@ import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
 import type { OpWordsSink } from './formats/wasm-ledger.js';
+import { inflateRead, syncInflater, type SyncInflater } from './inflate.js';
+import { InflateThread } from './inflate-thread.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -23,6 +25,16 @@ export const CHUNK_BYTES = 1 << 20;
 const LINE_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>(['text', 'mtrace', 'ltrace', 'logalloc']);
 /** Output of one inflate step (decompressed bytes per chunk of a gzip file). */
 const GUNZIP_OUT_BYTES = CHUNK_BYTES / 4;
+/**
+ * A gzip file from this size on is inflated on a second thread (inflate-thread.ts). Starting one
+ * costs about 70 ms of CPU (a new V8 isolate) while this thread reads on; a read of a smaller file
+ * (well under a second: a few tens of MB of text) would be over, or nearly, before it ran.
+ */
+const INFLATE_THREAD_MIN_BYTES = 4 << 20;
+/** Output of one inflate step on the second thread (the chunks the readers get). */
+const INFLATE_SLOT_BYTES = GUNZIP_OUT_BYTES;
+/** Chunks the inflate thread may run ahead of the reader (the slots of its ring). */
+const INFLATE_SLOTS = 4;
 /** Bytes of (decompressed) content looked at to detect the format. */
 const DETECT_BYTES = 64 * 1024;
 
@@ -36,6 +48,16 @@ export interface OpenOptions {
    * reader alone (the reference the tests hold the WASM path to).
    */
   textDecoder?: 'wasm' | 'js';
+  /**
+   * Where a gzip file read by its path is inflated: on a second thread, overlapping the reading
+   * (the default from INFLATE_THREAD_MIN_BYTES of compressed file on), or on this one.
+   */
+  inflate?: 'thread' | 'inline';
+  /**
+   * Tests: the content offset at which the inflate thread takes over from this one (implies
+   * `inflate: 'thread'`); by default it is named once the thread runs.
+   */
+  inflateHandoffAt?: number;
 }
 
 /** A trace's content from a source other than a path. */
@@ -101,6 +123,7 @@ interface NodeModules {
   fsp: typeof import('node:fs/promises');
   stream: typeof import('node:stream');
   zlib: typeof import('node:zlib');
+  threads: typeof import('node:worker_threads');
 }
 
 /** Node's modules for reading by path (process.getBuiltinModule: Node >= 20.16). */
@@ -113,6 +136,7 @@ function nodeModules(path: string): NodeModules {
     fsp: get.call(proc, 'fs/promises') as NodeModules['fsp'],
     stream: get.call(proc, 'stream') as NodeModules['stream'],
     zlib: get.call(proc, 'zlib') as NodeModules['zlib'],
+    threads: get.call(proc, 'worker_threads') as NodeModules['threads'],
   };
 }
 
@@ -177,7 +201,7 @@ async function* plainChunks(fh: import('node:fs/promises').FileHandle, state: { 
 }
 
 /** A file as a TraceStream: read in CHUNK_BYTES chunks, gunzipped when it starts with gzip's magic. */
-async function fileStream(path: string): Promise<TraceStream & { reuseChunks?(): void }> {
+async function fileStream(path: string, options: OpenOptions): Promise<TraceStream & { reuseChunks?(): void }> {
   const node = nodeModules(path);
   let info;
   try {
@@ -213,9 +237,8 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
     };
   }
   const gunzip = node.zlib.createGunzip({ chunkSize: GUNZIP_OUT_BYTES });
-  const handle = (gunzip as unknown as { _handle?: ZlibHandle })._handle;
-  const writeState = (gunzip as unknown as { _writeState?: Uint32Array })._writeState;
-  if (typeof handle?.writeSync !== 'function' || !(writeState instanceof Uint32Array)) {
+  const inflater = syncInflater(gunzip, node.zlib.constants);
+  if (inflater === undefined) {
     // A Node.js without zlib's synchronous handle: its stream (a new buffer per output chunk).
     gunzip.destroy();
     const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
@@ -229,7 +252,7 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
       cancel: () => raw.destroy(),
     };
   }
-  let fh;
+  let fh: import('node:fs/promises').FileHandle;
   try {
     fh = await node.fsp.open(path, 'r');
   } catch (err) {
@@ -238,14 +261,24 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
   }
   const state = { bytesRead: 0, reuse: false, cancelled: false };
   const contentBytesHint = await gzipTrailerSize(fh, info.size);
+  const handoffAt = options.inflateHandoffAt;
+  const thread = handoffAt !== undefined || options.inflate === 'thread' || (options.inflate === undefined && info.size >= INFLATE_THREAD_MIN_BYTES)
+    ? new InflateThread(node.threads, fh.fd, {
+      inputBytes: CHUNK_BYTES, slots: INFLATE_SLOTS, slotBytes: INFLATE_SLOT_BYTES, ...(handoffAt === undefined ? {} : { handoffAt }),
+    })
+    : undefined;
+  const chunks = gunzipChunks(fh, inflater, state, thread);
   return {
     name: path,
     gzip,
     sourceBytes: info.size,
     ...(contentBytesHint === undefined ? {} : { contentBytesHint }),
     bytesRead: () => state.bytesRead,
-    chunks: gunzipChunks(fh, gunzip, handle, writeState, node.zlib.constants, state),
-    cancel: () => { state.cancelled = true; void fh.close().catch(() => undefined); },
+    chunks,
+    cancel: () => {
+      state.cancelled = true;
+      void (async () => { await thread?.stop(); await fh.close().catch(() => undefined); })();
+    },
     reuseChunks: () => { state.reuse = true; },
   };
 }
@@ -267,55 +300,49 @@ async function gzipTrailerSize(fh: import('node:fs/promises').FileHandle, fileBy
   }
 }
 
-/** zlib's handle under a Node.js Gunzip stream: one synchronous inflate step into a given buffer. */
-interface ZlibHandle {
-  writeSync(flush: number, input: Buffer, inOffset: number, inBytes: number, output: Buffer, outOffset: number, outBytes: number): void;
-}
-
 /**
- * A gzip file's content, inflated by zlib (Node's own, through its Gunzip's handle: the same
- * inflate, members, padding and error rules as the Gunzip stream, whose messages the readers
- * report) from one reused input buffer into one reused output buffer once `reuse` is set (before
- * that, a new buffer per chunk, as plainChunks). The stream would make a new buffer for every
- * output chunk and hand each to the event loop; this is a plain loop, a few times cheaper.
+ * A gzip file's content, inflated by the loop of inflate.ts from one reused input buffer into one
+ * reused output buffer once `reuse` is set (before that, a new buffer per chunk, as plainChunks).
+ * The stream would make a new buffer for every output chunk and hand each to the event loop; this
+ * is a plain loop, a few times cheaper. With `thread`, this loop inflates only the start, up to the
+ * offset where it hands over to the inflate thread (inflate-thread.ts), whose chunks follow.
  */
 async function* gunzipChunks(
   fh: import('node:fs/promises').FileHandle,
-  gunzip: import('node:zlib').Gunzip,
-  handle: ZlibHandle,
-  writeState: Uint32Array,
-  z: typeof import('node:zlib').constants,
+  inflater: SyncInflater,
   state: { bytesRead: number; reuse: boolean; cancelled: boolean },
-): AsyncGenerator<Buffer> {
-  // The stream reports a failed step as an 'error' event (a tick later); the loop below reads it at once.
-  gunzip.on('error', () => undefined);
+  thread?: InflateThread,
+): AsyncGenerator<Uint8Array> {
   const input = Buffer.allocUnsafe(CHUNK_BYTES);
   let fixed: Buffer | undefined;
+  const output = (): Buffer => (state.reuse ? (fixed ??= Buffer.allocUnsafe(GUNZIP_OUT_BYTES)) : Buffer.allocUnsafe(GUNZIP_OUT_BYTES));
   try {
-    while (!state.cancelled) {
+    read: while (!state.cancelled) {
       const { bytesRead } = await fh.read(input, 0, CHUNK_BYTES, null);
       state.bytesRead += bytesRead;
-      // At the end, Z_FINISH: an unfinished member is "unexpected end of file", as in the stream.
-      const flush = bytesRead === 0 ? z.Z_FINISH : z.Z_NO_FLUSH;
-      let inOffset = 0;
-      let inBytes = bytesRead;
-      for (;;) {
-        const out = state.reuse ? (fixed ??= Buffer.allocUnsafe(GUNZIP_OUT_BYTES)) : Buffer.allocUnsafe(GUNZIP_OUT_BYTES);
-        handle.writeSync(flush, input, inOffset, inBytes, out, 0, GUNZIP_OUT_BYTES);
-        if (gunzip.errored !== null) throw gunzip.errored;
-        const [outLeft, inLeft] = writeState as unknown as [number, number];
-        inOffset += inBytes - inLeft;
-        inBytes = inLeft;
-        if (outLeft < GUNZIP_OUT_BYTES) yield out.subarray(0, GUNZIP_OUT_BYTES - outLeft);
-        if (outLeft === 0) continue; // output full: more may come from the same input
-        // Room left but input left too: the data ended before the file (zero padding); the stream
-        // ends there as well.
-        if (inLeft > 0 || bytesRead === 0) return;
-        break;
+      const steps = inflateRead(inflater, input, bytesRead, output);
+      for (let step = steps.next(); ; step = steps.next()) {
+        if (step.done === true) {
+          if (step.value) return;
+          break;
+        }
+        if (thread === undefined) {
+          yield step.value;
+          continue;
+        }
+        const kept = thread.keep(step.value.length);
+        if (kept > 0) yield step.value.subarray(0, kept);
+        if (thread.handedOver) break read;
       }
     }
+    if (thread?.handedOver === true) {
+      inflater.gunzip.destroy();
+      yield* thread.chunks(state);
+    }
   } finally {
-    gunzip.destroy();
+    inflater.gunzip.destroy();
+    // The thread reads the file through its descriptor: close it only once the thread has stopped.
+    await thread?.stop();
     await fh.close().catch(() => undefined);
   }
 }
@@ -332,7 +359,7 @@ export type HstReaderFactory = (file: string, lenient: boolean) => Promise<{ led
 export async function openTrace(
   source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}, hst?: HstReaderFactory, ops?: OpWordsSink,
 ): Promise<TraceInput> {
-  const stream: TraceStream & { reuseChunks?(): void } = typeof source === 'string' ? await fileStream(source) : source;
+  const stream: TraceStream & { reuseChunks?(): void } = typeof source === 'string' ? await fileStream(source, options) : source;
   const path = stream.name;
   const gzip = stream.gzip;
   const iterator = stream.chunks[Symbol.asyncIterator]();

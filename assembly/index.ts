@@ -13,6 +13,7 @@ export {
   hstRowBytes, hstCounts, hstCountsBytes, hstDirect,
 } from "./trace/hst";
 export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve } from "./trace/ledger";
+export { statsCollect, statsBuckets, statsHistograms, statsDistinctSizes } from "./trace/stats";
 export {
   mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,
 } from "./trace/text/mtrace";

@@ -23,6 +23,7 @@
 // before its first event, here (the host learns that row's id from rowCount()).
 
 import { resize } from "../mem";
+import * as S from "./stats";
 
 export const MAX_BLOCK_ID: u64 = (1 << 27) - 1;       // src/trace/ledger.ts MAX_BLOCK_ID
 export const MAX_REQUEST_BYTES: u64 = 1 << 47;        // x64's user space (vm/constants.ts USER_HIGH_X64)
@@ -120,6 +121,7 @@ export function ledgerReset(): void {
   idHighWater = 0; oversizeRequests = 0;
   memory.fill(skips, 0, <usize>SKIP_REASON_COUNT * 8);
   rowCount = 0; currentRow = -1; zeroRow = -1;
+  S.statsReset();
 }
 
 // ---------------------------------------------------------------- thread rows
@@ -229,6 +231,7 @@ function recordMade(id: u32): usize {
 export function implicitFreed(id: u32): void {
   const r = recordOf(id);
   implicitFrees++;
+  if (S.collecting) S.countLifetime(events - load<u64>(r, REC_BIRTH));
   unlive(r);
   ownerLoses(r);
 }
@@ -241,6 +244,7 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   const r = recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
+  if (S.collecting) S.countSize(size);
   setRecord(r, size, STATE_LIVE);
   store<u64>(r, e, REC_BIRTH);
   store<i32>(r, caller, REC_CALLER);
@@ -259,6 +263,7 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
 export function resized(id: u32, size: u64, caller: i32): void {
   const r = recordOf(id);
   const e = ++events;
+  if (S.collecting) S.countSize(size);
   const t = row();
   ownerLoses(r);
   rowAdd(t, ROW_EVENTS, 1);
@@ -277,6 +282,7 @@ export function freed(id: u32): void {
   const r = recordOf(id);
   frees++;
   ++events;
+  if (S.collecting) S.countLifetime(events - load<u64>(r, REC_BIRTH));
   unlive(r);
   const t = row();
   rowAdd(t, ROW_EVENTS, 1);

@@ -4,8 +4,9 @@
 // runs, the reader names a content offset a little ahead (HANDOFF_LEAD_BYTES), inflates up to it,
 // and from there reads the chunks the thread inflated from that offset on (the thread inflates the
 // start again and drops it: the zlib state cannot move between threads, and inflating is cheap).
-// No node: module is imported here (read.ts also runs in browsers): the caller hands in
-// worker_threads.
+// Node only: read.ts imports this module by a path known only when it runs (no bundle of read.ts,
+// a browser's included, takes it in).
+import { Worker } from 'node:worker_threads';
 import {
   RING_ENDED, RING_EPOCH, RING_FAILED, RING_READY, RING_START, RING_START_AT, RING_START_NEVER, RING_STATE, RING_TAKEN, RING_WRITTEN,
   ringControl, ringControlBytes, type RingControl,
@@ -24,25 +25,13 @@ interface AtomicsWaitAsync {
   waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }
 
-/** The inflate thread's module when set by setInflateWorkerModule. */
-let workerModule: URL | undefined;
-
-/**
- * Runs the inflate thread from this module (a built inflate-worker.js). Tests running from the
- * TypeScript sources set the build's: a thread that loads the .ts module registers tsx first,
- * which takes most of a second per thread.
- */
-export function setInflateWorkerModule(url: URL | undefined): void {
-  workerModule = url;
-}
-
-/** The inflate thread's module: next to this one from dist/trace/read.js and from the CLI bundled into dist/cli/bin.js. */
-function startWorker(threads: typeof import('node:worker_threads'), job: InflateJob): import('node:worker_threads').Worker {
-  if (workerModule !== undefined) return new threads.Worker(workerModule, { workerData: job });
-  if (!import.meta.url.endsWith('.ts')) return new threads.Worker(new URL('../trace/inflate-worker.js', import.meta.url), { workerData: job });
-  // From TypeScript sources (tsx) the module is a .ts file: register tsx in the thread first.
-  const entry = JSON.stringify(new URL('../trace/inflate-worker.ts', import.meta.url).href);
-  return new threads.Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true, workerData: job });
+/** The inflate thread's module: next to this one (dist/trace/, or src/trace/ under tsx and vitest). */
+function startWorker(job: InflateJob, module: URL | undefined): Worker {
+  if (module !== undefined) return new Worker(module, { workerData: job });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./inflate-worker.js', import.meta.url), { workerData: job });
+  // From TypeScript sources the module is a .ts file: register tsx in the thread first.
+  const entry = JSON.stringify(new URL('./inflate-worker.ts', import.meta.url).href);
+  return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true, workerData: job });
 }
 
 export interface InflateThreadOptions {
@@ -53,13 +42,15 @@ export interface InflateThreadOptions {
   slotBytes: number;
   /** The handoff offset, fixed (tests); by default it is named once the thread runs. */
   handoffAt?: number;
+  /** The thread's module, if not the one next to this (tests: the build's). */
+  workerModule?: URL;
 }
 
 /** An inflate thread for one gzip file. */
 export class InflateThread {
   private readonly job: InflateJob;
   private readonly ring: RingControl;
-  private readonly worker: import('node:worker_threads').Worker;
+  private readonly worker: Worker;
   private failure: InflateFailure | undefined;
   private readonly failureArrived: Promise<void>;
   /** Content bytes the reader has inflated itself. */
@@ -69,14 +60,14 @@ export class InflateThread {
   private stopped: Promise<void> | undefined;
 
   /** `fd`: the file, open; close it only after stop(). */
-  constructor(threads: typeof import('node:worker_threads'), fd: number, sizes: InflateThreadOptions) {
+  constructor(fd: number, sizes: InflateThreadOptions) {
     this.job = {
       fd, inputBytes: sizes.inputBytes, slots: sizes.slots, slotBytes: sizes.slotBytes,
       data: new SharedArrayBuffer(sizes.slots * sizes.slotBytes), control: new SharedArrayBuffer(ringControlBytes(sizes.slots)),
     };
     this.ring = ringControl(this.job.control, sizes.slots);
     if (sizes.handoffAt !== undefined) this.handOverAt(sizes.handoffAt);
-    const worker = startWorker(threads, this.job);
+    const worker = startWorker(this.job, sizes.workerModule);
     this.worker = worker;
     // Only a reader waiting for the thread keeps the process alive for it (chunks() refs it).
     worker.unref();

@@ -14,7 +14,7 @@ import { Ledger } from './ledger.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
 import type { OpWordsSink } from './formats/wasm-ledger.js';
 import { inflateRead, syncInflater, type SyncInflater } from './inflate.js';
-import { InflateThread } from './inflate-thread.js';
+import type { InflateThread } from './inflate-thread.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -123,7 +123,6 @@ interface NodeModules {
   fsp: typeof import('node:fs/promises');
   stream: typeof import('node:stream');
   zlib: typeof import('node:zlib');
-  threads: typeof import('node:worker_threads');
 }
 
 /** Node's modules for reading by path (process.getBuiltinModule: Node >= 20.16). */
@@ -136,7 +135,6 @@ function nodeModules(path: string): NodeModules {
     fsp: get.call(proc, 'fs/promises') as NodeModules['fsp'],
     stream: get.call(proc, 'stream') as NodeModules['stream'],
     zlib: get.call(proc, 'zlib') as NodeModules['zlib'],
-    threads: get.call(proc, 'worker_threads') as NodeModules['threads'],
   };
 }
 
@@ -263,8 +261,9 @@ async function fileStream(path: string, options: OpenOptions): Promise<TraceStre
   const contentBytesHint = await gzipTrailerSize(fh, info.size);
   const handoffAt = options.inflateHandoffAt;
   const thread = handoffAt !== undefined || options.inflate === 'thread' || (options.inflate === undefined && info.size >= INFLATE_THREAD_MIN_BYTES)
-    ? new InflateThread(node.threads, fh.fd, {
-      inputBytes: CHUNK_BYTES, slots: INFLATE_SLOTS, slotBytes: INFLATE_SLOT_BYTES, ...(handoffAt === undefined ? {} : { handoffAt }),
+    ? new (await inflateThreadModule()).InflateThread(fh.fd, {
+      inputBytes: CHUNK_BYTES, slots: INFLATE_SLOTS, slotBytes: INFLATE_SLOT_BYTES,
+      ...(handoffAt === undefined ? {} : { handoffAt }), ...(workerModule === undefined ? {} : { workerModule }),
     })
     : undefined;
   const chunks = gunzipChunks(fh, inflater, state, thread);
@@ -281,6 +280,31 @@ async function fileStream(path: string, options: OpenOptions): Promise<TraceStre
     },
     reuseChunks: () => { state.reuse = true; },
   };
+}
+
+/**
+ * The inflate thread's host side (inflate-thread.ts), Node-only like its thread: imported by a
+ * path known only when run, so that no bundle of this module takes it in (a browser bundle must
+ * not name worker_threads). '../trace/': the same folder from dist/trace/read.js and from the CLI
+ * bundled into dist/cli/bin.js.
+ */
+async function inflateThreadModule(): Promise<typeof import('./inflate-thread.js')> {
+  // A name in a variable: a bundler follows `new URL('literal', import.meta.url)` (and a template).
+  const name = `../trace/inflate-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`;
+  const module = new URL(name, import.meta.url).href;
+  return await import(/* @vite-ignore */ module) as typeof import('./inflate-thread.js');
+}
+
+/** The inflate thread's module when set by setInflateWorkerModule. */
+let workerModule: URL | undefined;
+
+/**
+ * Runs the inflate thread from this module (a built inflate-worker.js) instead of the one next to
+ * inflate-thread's. Tests running from the TypeScript sources set the build's: a thread that
+ * loads the .ts module registers tsx first, which takes most of a second per thread.
+ */
+export function setInflateWorkerModule(url: URL | undefined): void {
+  workerModule = url;
 }
 
 /** Bytes of a gzip member's trailer field ISIZE: its uncompressed size mod 2^32, little-endian (RFC 1952). */

@@ -6,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { convertTrace } from '../../src/trace/convert.js';
 import { detectFormat } from '../../src/trace/detect.js';
-import { setInflateWorkerModule } from '../../src/trace/inflate-thread.js';
-import { openTrace } from '../../src/trace/read.js';
+import { openTrace, setInflateWorkerModule } from '../../src/trace/read.js';
 import { eventLines, fixture, tempDir } from './helpers.js';
 
 const tmp = tempDir();

@@ -9,12 +9,16 @@
 // taken after event k × sampleEvery and carries that event number.
 //
 // Ids map to (heap, handle) and the requested bytes through the id table (ids.ts): 8 bytes per id,
-// in 32 KiB pages allocated as id ranges come into use. handle FAILED_HANDLE = the program holds the
+// in 32 KiB pages allocated as id ranges come into use; in the one-instance `.hst` replay, a word of
+// the trace ledger's record of the id (ids.ts idShareRecords). handle FAILED_HANDLE = the program holds the
 // block but the policy could not place it (a failed allocation in replay mode): the program's live
 // bytes count it, the heap's do not; its free succeeds, a realloc of it tries a fresh allocation.
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
-import { MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase, idBigCount } from "./ids";
+import {
+  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase,
+  idSlot, idFreeEntryClean, idIsBig, idBigCount,
+} from "./ids";
 import { CHECKS } from "./checks";
 import {
   Op, Status, OP_SIZE_BYTES, MAX_HEAPS, SAMPLE_SLOTS, SAMPLE_HEADER_SLOTS, VM_SLOTS, HEAP_SLOTS,
@@ -521,7 +525,7 @@ function doHeapDestroy(h: i32): Status {
     const base = idPageBase(p);
     if (!base) continue;
     for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
-      const slot = base + (<usize>i << 3);
+      const slot = idSlot(base, i);
       const e = load<u32>(slot);
       if (!e || <i32>(e & HEAP_MASK) != h) continue;
       const id = (p << ID_PAGE_SHIFT) + i;
@@ -676,10 +680,10 @@ export function checkAll(): i32 {
     const base = idPageBase(p);
     if (!base) continue;
     for (let i: u32 = 0; i < ID_PAGE_IDS; i++) {
-      const slot = base + (<usize>i << 3);
+      const slot = idSlot(base, i);
       const e = load<u32>(slot);
       if (!e) {
-        if (load<u32>(slot, 4)) return CHECK_ID_TABLE; // a free entry keeps no size
+        if (!idFreeEntryClean(slot)) return CHECK_ID_TABLE; // a free entry keeps no size
         continue;
       }
       programBytes += idRequested(slot, (p << ID_PAGE_SHIFT) + i);
@@ -687,7 +691,7 @@ export function checkAll(): i32 {
       const h = <i32>(e & HEAP_MASK);
       if (!heapPolicy(h)) return CHECK_ID_TABLE;
       if ((e >> (32 - HANDLE_BITS)) != FAILED_HANDLE) hAdd(idCountScratch, h, 1);
-      if (load<u32>(slot, 4) == 0xFFFFFFFF) bigLive++;
+      if (idIsBig(slot)) bigLive++;
     }
   }
   if (bigLive != idBigCount()) return CHECK_ID_TABLE; // every huge request has its exact size

@@ -15,8 +15,16 @@
 // largest id (the old flat table asked TLSF for ids × 8 bytes in one block and trapped above 2^26).
 //
 // Requested sizes of 2^32 - 1 bytes and more (possible on x64) do not fit the entry: it holds
-// REQ_BIG and the exact u64 goes to a small open-addressing side table keyed by id. At most
+// REQ_BIG and the exact u64 goes to a side table keyed by id (idwords.ts). At most
 // 128 TiB / 4 GiB = 32768 such blocks can be live at once, so the side table stays small.
+//
+// Shared records (idShareRecords): when another module already keeps one record per id for the
+// same ids (the trace ledger of the one-instance `.hst` replay, trace/ledger.ts), the entries live
+// in its records instead: its directory and pages (same ID_PAGE_SHIFT), the u32 entry word at
+// `entryOffset` of each record, and the requested bytes read from the record's own size (the low
+// bits of a u64 at `sizeOffset`), which that owner writes: one record and one cache line per id
+// instead of two tables. The owner makes each record (zeroed) before the engine is asked about its id.
+import { IdWords } from "./idwords";
 
 export const ID_BYTES: usize = 8;
 export const ID_REQ: usize = 4;                  // offset of the requested size in an entry
@@ -31,21 +39,31 @@ let directory: usize = 0;                        // u32 page pointers, 0 = none
 let idLimit: u32 = 0;                            // MAX_ID once the directory exists: one compare per lookup
 let pageHigh: u32 = 0;                           // 1 + the highest page index ever allocated
 let pagesInUse: u32 = 0;
+let entryStride: usize = ID_BYTES;               // bytes from one id's entry to the next
+let entryOffset: usize = 0;                      // of the entry word in a page's record
 
 const REQ_BIG: u32 = 0xFFFFFFFF;
+const bigRequests = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
+
+// Shared records (see the top): where the owner keeps the requested bytes.
+let shared: bool = false;
+let sharedPages: u32 = 0;
+let sizeFromEntry: usize = 0;                    // size word address = entry - sizeFromEntry
+let sizeMask: u64 = 0;
 
 // Entry address of `id`, or 0 when its page was never written (the id is not live).
 // @ts-ignore: decorator
 @inline export function idEntry(id: u32): usize {
   if (id >= idLimit) return 0;
   const page = <usize>load<u32>(directory + (<usize>(id >> ID_PAGE_SHIFT) << 2));
-  return page ? page + (<usize>(id & ID_PAGE_MASK) << 3) : 0;
+  return page ? page + <usize>(id & ID_PAGE_MASK) * entryStride + entryOffset : 0;
 }
 
 // Entry address of `id` for writing: allocates its page on first use; 0 when id >= MAX_ID.
 export function idEntryForWrite(id: u32): usize {
   const e = idEntry(id);
   if (e || id >= MAX_ID) return e;
+  if (shared) unreachable(); // the owner of the records makes each one before the engine sees its id
   if (!directory) {
     directory = heap.alloc(DIRECTORY_BYTES);
     memory.fill(directory, 0, DIRECTORY_BYTES);
@@ -72,133 +90,86 @@ let reservedBlock: usize = 0;
 let reservedPages: u32 = 0;
 let pagesCarved: u32 = 0;        // pages made inside the reserved block
 export function idReserve(idBound: u32): void {
-  if (reservedBlock) return;
+  if (reservedBlock || shared) return;
   const pages = (min(idBound, HINT_MAX_IDS) + ID_PAGE_IDS - 1) >> ID_PAGE_SHIFT;
   if (!pages || pageHigh) return; // no hint, or ids written already: pages come one by one
   reservedBlock = heap.alloc(<usize>pages * ID_PAGE_BYTES);
   reservedPages = pages;
 }
 
-// Bytes of the id table: the directory, every page allocated and the reserved block.
+/**
+ * From now on the entries live in another module's per-id records (see the top): `dir` holds one
+ * u32 page address per ID_PAGE_IDS ids for `pages` pages (0 = none yet), each page ID_PAGE_IDS
+ * records of `stride` bytes; a record's u32 at `entry` is the entry word (0 until the engine writes
+ * it), its u64 at `size` holds the requested bytes in the bits of `mask`. Only before any id was
+ * written here (a trap otherwise); a block reserved by idReserve is given back.
+ */
+export function idShareRecords(dir: usize, pages: u32, stride: usize, entry: usize, size: usize, mask: u64): void {
+  if (shared) return;
+  if (pagesInUse) unreachable();
+  if (reservedBlock) { heap.free(reservedBlock); reservedBlock = 0; reservedPages = 0; }
+  if (directory) { heap.free(directory); }
+  shared = true;
+  directory = dir;
+  sharedPages = pages;
+  idLimit = pages << ID_PAGE_SHIFT;
+  entryStride = stride;
+  entryOffset = entry;
+  sizeFromEntry = entry - size;
+  sizeMask = mask;
+}
+
+// Bytes of the id table: the directory, every page allocated and the reserved block (none when the
+// entries live in another module's records: that module counts them).
 export function idTableBytes(): usize {
-  return (directory ? DIRECTORY_BYTES : 0) + <usize>(pagesInUse - pagesCarved + reservedPages) * ID_PAGE_BYTES + <usize>bigCap * BIG_SLOT_BYTES;
+  const own: usize = shared ? 0 : (directory ? DIRECTORY_BYTES : 0) + <usize>(pagesInUse - pagesCarved + reservedPages) * ID_PAGE_BYTES;
+  return own + bigRequests.bytes();
 }
 
 // For scans of every entry (rare: heap destroy, invariant checks): pages 0 .. idPageCount() - 1,
-// each absent (base 0) or ID_PAGE_IDS entries from idPageBase(p); page p holds ids p << ID_PAGE_SHIFT on.
-export function idPageCount(): u32 { return pageHigh; }
+// each absent (base 0) or ID_PAGE_IDS entries from idPageBase(p), entry i at idSlot(base, i);
+// page p holds ids p << ID_PAGE_SHIFT on.
+export function idPageCount(): u32 { return shared ? sharedPages : pageHigh; }
 // @ts-ignore: decorator
 @inline export function idPageBase(p: u32): usize { return directory ? <usize>load<u32>(directory + (<usize>p << 2)) : 0; }
+// @ts-ignore: decorator
+@inline export function idSlot(base: usize, i: u32): usize { return base + <usize>i * entryStride + entryOffset; }
+/** Whether a free entry (word 0) is as a free entry must be: no requested bytes kept (own entries only). */
+export function idFreeEntryClean(e: usize): bool { return shared || load<u32>(e, ID_REQ) == 0; }
+/** Whether a live entry's requested bytes are in the side table. */
+export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ) == REQ_BIG; }
 
 // ---- requested bytes ----
 
 // Bytes the program asked for, of the live id whose entry is `e`.
-export function idRequested(e: usize, id: u32): u64 {
+// @ts-ignore: decorator
+@inline export function idRequested(e: usize, id: u32): u64 {
+  if (shared) return load<u64>(e - sizeFromEntry) & sizeMask;
   const r = load<u32>(e, ID_REQ);
-  return r == REQ_BIG ? bigGet(id) : <u64>r;
+  return r == REQ_BIG ? bigRequests.get(id) : <u64>r;
 }
 
-// Sets the requested bytes of the live id whose entry is `e`.
+// Sets the requested bytes of the live id whose entry is `e` (shared records: the owner has
+// written them, or writes them after the engine's realloc has read the old ones).
 export function idSetRequested(e: usize, id: u32, size: u64): void {
+  if (shared) return;
   const old = load<u32>(e, ID_REQ);
   if (size >= <u64>REQ_BIG) {
     store<u32>(e, REQ_BIG, ID_REQ);
-    bigSet(id, size);
+    bigRequests.set(id, size);
   } else {
-    if (old == REQ_BIG) bigDelete(id);
+    if (old == REQ_BIG) bigRequests.delete(id);
     store<u32>(e, <u32>size, ID_REQ);
   }
 }
 
 // Clears an entry (the id is no longer live).
-export function idClear(e: usize, id: u32): void {
-  if (load<u32>(e, ID_REQ) == REQ_BIG) bigDelete(id);
+// @ts-ignore: decorator
+@inline export function idClear(e: usize, id: u32): void {
+  if (shared) { store<u32>(e, 0); return; }
+  if (load<u32>(e, ID_REQ) == REQ_BIG) bigRequests.delete(id);
   store<u64>(e, 0);
 }
 
-// ---- side table: id -> u64 requested bytes, open addressing with linear probing ----
-// Slot: u32 key (id + 1; 0 = empty), u32 pad, u64 value. Deletion shifts later entries back, so
-// there are no tombstones and probes stay short.
-
-const BIG_SLOT_BYTES: usize = 16;
-const BIG_INITIAL_SLOTS: u32 = 64;
-let bigTable: usize = 0;
-let bigCap: u32 = 0;     // slots, a power of two
-let bigCount: u32 = 0;
-
-// @ts-ignore: decorator
-@inline function bigHome(id: u32): u32 { return (id * 0x9E3779B1) & (bigCap - 1); }
-// @ts-ignore: decorator
-@inline function bigSlot(i: u32): usize { return bigTable + <usize>i * BIG_SLOT_BYTES; }
-
-function bigFind(id: u32): i64 {
-  if (!bigCap) return -1;
-  let i = bigHome(id);
-  let k = load<u32>(bigSlot(i));
-  while (k != 0 && k != id + 1) {
-    i = (i + 1) & (bigCap - 1);
-    k = load<u32>(bigSlot(i));
-  }
-  return k == 0 ? -1 : <i64>i;
-}
-
-function bigGet(id: u32): u64 {
-  const i = bigFind(id);
-  return i < 0 ? 0 : load<u64>(bigSlot(<u32>i), 8);
-}
-
-function bigSet(id: u32, value: u64): void {
-  const found = bigFind(id);
-  if (found >= 0) { store<u64>(bigSlot(<u32>found), value, 8); return; }
-  if ((bigCount + 1) * 2 > bigCap) bigGrow();
-  let i = bigHome(id);
-  while (load<u32>(bigSlot(i))) i = (i + 1) & (bigCap - 1);
-  store<u32>(bigSlot(i), id + 1);
-  store<u64>(bigSlot(i), value, 8);
-  bigCount++;
-}
-
-function bigGrow(): void {
-  const oldTable = bigTable;
-  const oldCap = bigCap;
-  bigCap = oldCap ? oldCap << 1 : BIG_INITIAL_SLOTS;
-  bigTable = heap.alloc(<usize>bigCap * BIG_SLOT_BYTES);
-  memory.fill(bigTable, 0, <usize>bigCap * BIG_SLOT_BYTES);
-  for (let j: u32 = 0; j < oldCap; j++) {
-    const s = oldTable + <usize>j * BIG_SLOT_BYTES;
-    const k = load<u32>(s);
-    if (!k) continue;
-    let i = bigHome(k - 1);
-    while (load<u32>(bigSlot(i))) i = (i + 1) & (bigCap - 1);
-    store<u32>(bigSlot(i), k);
-    store<u64>(bigSlot(i), load<u64>(s, 8), 8);
-  }
-  if (oldTable) heap.free(oldTable);
-}
-
-function bigDelete(id: u32): void {
-  const found = bigFind(id);
-  if (found < 0) return;
-  let hole = <u32>found;
-  let i = (hole + 1) & (bigCap - 1);
-  // Backward-shift deletion: move later entries of the probe run into the hole when their home
-  // is not between the hole and their slot.
-  for (;;) {
-    const k = load<u32>(bigSlot(i));
-    if (!k) break;
-    const home = bigHome(k - 1);
-    const between = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
-    if (!between) {
-      store<u32>(bigSlot(hole), k);
-      store<u64>(bigSlot(hole), load<u64>(bigSlot(i), 8), 8);
-      hole = i;
-    }
-    i = (i + 1) & (bigCap - 1);
-  }
-  store<u32>(bigSlot(hole), 0);
-  store<u64>(bigSlot(hole), 0, 8);
-  bigCount--;
-}
-
 // Live ids with a requested size of 2^32 - 1 bytes or more (for the invariant check).
-export function idBigCount(): u32 { return bigCount; }
+export function idBigCount(): u32 { return bigRequests.count; }

@@ -12,7 +12,7 @@ export {
   hstError, hstNonCanonical, hstLabel, hstCaller, hstNewRow, hstRowCount, hstZeroRow, hstSetRow, hstRowEnd, hstRows,
   hstRowBytes, hstCounts, hstCountsBytes, hstDirect,
 } from "./trace/hst";
-export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve } from "./trace/ledger";
+export { ledgerLive, ledgerNextId, ledgerPages, ledgerPageBytes, ledgerReserve, ledgerSkipEvents } from "./trace/ledger";
 export { statsCollect, statsBuckets, statsHistograms, statsDistinctSizes } from "./trace/stats";
 export {
   mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,

@@ -17,6 +17,7 @@ import * as L from "./ledger";
 import { traceBegin, traceOp } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
+  ledgerShareWithEngine,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
 } from "./ledger";
 
@@ -124,8 +125,13 @@ export function hstInput(bytes: i32): usize {
  * Direct mode on (1) or off (0): the ops of the records decoded from now on are applied to this
  * instance's heap 0 as they are decoded (engine.ts traceOp), and none is written for the host.
  * The host reads the samples after every return (each call starts them afresh, as runBatch does).
+ * The engine keeps its id entries in the ledger's records from the first direct call on, for the
+ * rest of the instance's life (ledgerShareWithEngine; before any op of the engine named an id).
  */
-export function hstDirect(on: i32): void { direct = on != 0; }
+export function hstDirect(on: i32): void {
+  direct = on != 0;
+  if (direct) ledgerShareWithEngine();
+}
 
 /** Decodes input [0, count) (`safe`: no fixed-field record starts at or after it unless `last`). */
 export function hstRecords(count: i32, safe: i32, last: i32): i32 {

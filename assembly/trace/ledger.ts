@@ -10,10 +10,15 @@
 //
 // ╒═══ id record (24 bytes) ═════════════════════════════════════════════════════════════╕
 // │ 0 u64 requested bytes (below 2^48), state in its top byte (0 unused, 1 live, 2 freed)  │
-// │ 8 u64 birth event │ 16 i32 caller (ledger index, -1 none) │ 20 i32 thread row           │
+// │ 8 u32 birth event (BIRTH_WIDE: the exact u64 is in a side table) │ 12 u32 engine entry │
+// │ 16 i32 caller (ledger index, -1 none) │ 20 i32 thread row                               │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
 // (24 bytes, not 32: a replay's ledger is fresh memory, and each page of it first touched costs
-// a page fault in a cold process.)
+// a page fault in a cold process.) The engine entry is the engine's id table entry for the id when
+// the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
+// keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
+// else it stays 0. Birth events from 2^32 - 1 on (a trace of more than 4 G events) keep the marker
+// BIRTH_WIDE in the record and their exact value in a side table (idwords.ts) while the block is live.
 // Records live in pages of PAGE_IDS ids, made when an id of their range is first used, under a
 // directory covering every id up to MAX_BLOCK_ID: memory follows the id ranges in use, never the
 // largest id alone (the host ledger's bound, docs/trace-format.md).
@@ -23,6 +28,8 @@
 // before its first event, here (the host learns that row's id from rowCount()).
 
 import { resize } from "../mem";
+import { IdWords } from "../idwords";
+import { idShareRecords } from "../ids";
 import * as S from "./stats";
 
 export const MAX_BLOCK_ID: u64 = (1 << 27) - 1;       // src/trace/ledger.ts MAX_BLOCK_ID
@@ -43,7 +50,10 @@ const SIZE_MASK: u64 = (1 << STATE_SHIFT) - 1;
 const REC_BYTES: usize = 24;
 const REC_SIZE: usize = 0;
 const REC_BIRTH: usize = 8;
+const REC_ENGINE: usize = 12;
 const REC_CALLER: usize = 16;
+const BIRTH_WIDE: u32 = 0xFFFFFFFF;
+const wideBirths = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 const REC_ROW: usize = 20;
 
 // @ts-ignore: decorator
@@ -120,6 +130,7 @@ export function ledgerReset(): void {
   implicitFrees = 0; marks = 0; ticks = 0; liveBlocks = 0; liveBytes = 0; peakLiveBytes = 0; peakEvent = 0;
   idHighWater = 0; oversizeRequests = 0;
   memory.fill(skips, 0, <usize>SKIP_REASON_COUNT * 8);
+  wideBirths.clear();
   rowCount = 0; currentRow = -1; zeroRow = -1;
   S.statsReset();
 }
@@ -211,9 +222,17 @@ function recordMade(id: u32): usize {
   return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(recordOf(id)) + size <= MAX_REQUEST_BYTES;
 }
 
-// Frees live block `r` without an event (implicit free) or as one (free): the shared part.
+// Birth event of live block `id` (record `r`).
 // @ts-ignore: decorator
-@inline function unlive(r: usize): void {
+@inline function birthOf(id: u32, r: usize): u64 {
+  const b = load<u32>(r, REC_BIRTH);
+  return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
+}
+
+// Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared part.
+// @ts-ignore: decorator
+@inline function unlive(id: u32, r: usize): void {
+  if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
   const size = sizeAt(r);
   setRecord(r, size, STATE_FREED);
   liveBlocks--;
@@ -231,8 +250,8 @@ function recordMade(id: u32): usize {
 export function implicitFreed(id: u32): void {
   const r = recordOf(id);
   implicitFrees++;
-  if (S.collecting) S.countLifetime(events - load<u64>(r, REC_BIRTH));
-  unlive(r);
+  if (S.collecting) S.countLifetime(events - birthOf(id, r));
+  unlive(id, r);
   ownerLoses(r);
 }
 
@@ -246,7 +265,8 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   const e = ++events;
   if (S.collecting) S.countSize(size);
   setRecord(r, size, STATE_LIVE);
-  store<u64>(r, e, REC_BIRTH);
+  if (e < <u64>BIRTH_WIDE) store<u32>(r, <u32>e, REC_BIRTH);
+  else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
   store<i32>(r, caller, REC_CALLER);
   liveBlocks++;
   liveBytes += size;
@@ -282,8 +302,8 @@ export function freed(id: u32): void {
   const r = recordOf(id);
   frees++;
   ++events;
-  if (S.collecting) S.countLifetime(events - load<u64>(r, REC_BIRTH));
-  unlive(r);
+  if (S.collecting) S.countLifetime(events - birthOf(id, r));
+  unlive(id, r);
   const t = row();
   rowAdd(t, ROW_EVENTS, 1);
   rowAdd(t, ROW_FREES, 1);
@@ -306,6 +326,7 @@ export function refused(): void {
 
 // ---------------------------------------------------------------- read by the host
 
+
 // Writes up to `max` live blocks with ids from `from` on, in id order, as (id, bytes, caller,
 // birth) f64 quadruples to `out`; returns how many were written. ledgerNextId() is where to go on.
 let nextId: u64 = 0;
@@ -321,7 +342,7 @@ export function ledgerLive(from: u32, out: usize, max: i32): i32 {
       store<f64>(o, <f64>id);
       store<f64>(o, <f64>sizeAt(r), 8);
       store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
-      store<f64>(o, <f64>load<u64>(r, REC_BIRTH), 24);
+      store<f64>(o, <f64>birthOf(<u32>id, r), 24);
       n++;
     }
     id++;
@@ -338,3 +359,17 @@ export function ledgerPages(): i32 {
   return n;
 }
 export function ledgerPageBytes(): i32 { return <i32>PAGE_BYTES; }
+
+/**
+ * The engine of this instance keeps its id entries in these records from now on (the one-instance
+ * replay, trace/hst.ts hstDirect): one record per id instead of the ledger's and the engine's id
+ * table. The engine reads the requested bytes from word 0, which the ledger writes: at born before
+ * the engine's allocation of the id, at resized after the engine's realloc (which reads the old
+ * size). Records are only ever made zeroed (engine entry 0: not live in the engine).
+ */
+export function ledgerShareWithEngine(): void {
+  idShareRecords(directory, PAGES, REC_BYTES, REC_ENGINE, REC_SIZE, SIZE_MASK);
+}
+
+/** Moves the event count on by `n` events that touch no record (tests: birth events beyond 2^32). */
+export function ledgerSkipEvents(n: u64): void { events += n; }

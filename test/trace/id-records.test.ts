@@ -1,0 +1,92 @@
+// One record per block id (assembly/trace/ledger.ts, assembly/ids.ts idShareRecords): in the
+// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 24-byte records
+// and reads the requested bytes from the ledger's size. These are the rare cases the compact record
+// keeps exact through a fallback rather than a limit: requested sizes of 2^32 - 1 bytes and more (up
+// to the ledger's 2^47), and birth events from 2^32 - 1 on (kept in a side table while the block
+// is live). The equality of the whole run document with the op-batch path, for every kind of
+// record, is test/trace/hst-direct.test.ts.
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/engine.js';
+import { wasmHstReader } from '../../src/trace/formats/hst-wasm.js';
+import { openTrace } from '../../src/trace/read.js';
+import { OpWriter } from '../../src/trace/replay.js';
+import { traceWorkload } from '../../src/trace/workload.js';
+import { hstFile } from './hst-bytes.js';
+import { PRELUDE, encode, streamOf, type Rec } from './hst-records.js';
+
+const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
+const U32_MAX = 2n ** 32n - 1n;
+const MAX_REQUEST = 2n ** 47n; // assembly/trace/ledger.ts MAX_REQUEST_BYTES
+
+/** Live blocks (id, bytes, caller, birth) after decoding `bytes`, the ledger's event count moved on by `skip` first. */
+async function liveAfter(records: number[], events: number, skip: bigint): Promise<number[][]> {
+  const bytes = hstFile(records, { events: events + Number(skip) }); // END counts every event
+  const writer = new OpWriter(64);
+  const input = await openTrace(streamOf(bytes, []), writer, { format: 'hst' }, async (file, lenient) => {
+    const r = await wasmHstReader(file, lenient, writer);
+    (r.ledger.wasm as unknown as { ledgerSkipEvents(n: bigint): void }).ledgerSkipEvents(skip);
+    return r;
+  });
+  for await (const chunk of input.chunks) input.parser.push(chunk);
+  input.parser.finish();
+  const live: number[][] = [];
+  input.ledger.forEachLive((id, size, caller, birth) => live.push([id, size, caller, birth]));
+  return live;
+}
+
+describe('one record per id: the rare values stay exact', () => {
+  it('birth events from 2^32 - 1 on: exact for live blocks, through frees, implicit frees and new births', async () => {
+    const recs: Rec[] = [];
+    // 300 blocks born around 2^32 (more than the side table's first 64 slots), some freed, some
+    // freed implicitly (their id allocated again), some resized (birth kept), ids used again.
+    for (let i = 0; i < 300; i++) recs.push({ ...base, id: i, size: BigInt(16 + i), caller: i % 3 === 0 ? null : i % 2 });
+    for (let i = 0; i < 300; i += 3) recs.push({ ...base, k: 'free', id: i });
+    for (let i = 1; i < 300; i += 7) recs.push({ ...base, id: i, size: 99n });
+    for (let i = 2; i < 300; i += 5) recs.push({ ...base, k: 'realloc', id: i, size: 5000n });
+    for (let i = 0; i < 300; i += 6) recs.push({ ...base, id: i, size: 7n, caller: 1 });
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const skip = U32_MAX - 150n; // the 151st event is born at 2^32 - 1 (the marker value itself)
+    const plain = await liveAfter(records, events, 0n);
+    const moved = await liveAfter(records, events, skip);
+    expect(plain.length).toBeGreaterThan(200);
+    expect(moved).toEqual(plain.map(([id, size, caller, birth]) => [id, size, caller, birth! + Number(skip)]));
+    const births = moved.map((b) => b[3]!);
+    expect(births.some((b) => b < 2 ** 32 - 1)).toBe(true);
+    expect(births.filter((b) => b >= 2 ** 32 - 1).length).toBeGreaterThan(64);
+    expect(births).toContain(2 ** 32 - 1);
+  });
+
+  it('requested sizes of 2^32 - 1 bytes and more, up to 2^47, in the shared records (one-instance replay)', async () => {
+    const TOP = MAX_REQUEST - 2n ** 41n;
+    const files: { recs: Rec[]; want: [number, bigint][] }[] = [
+      {
+        recs: [
+          ...[U32_MAX - 1n, U32_MAX, U32_MAX + 1n, 2n ** 40n + 3n, 24n].map((size, id) => ({ ...base, id, size })),
+          { ...base, k: 'realloc', id: 0, size: TOP }, { ...base, k: 'realloc', id: 1, size: 40n },
+          { ...base, k: 'free', id: 2 }, { ...base, id: 3, size: U32_MAX + 9n }, // an implicit free of 3
+          { ...base, id: 2, size: 8n }, { ...base, k: 'realloc', id: 4, size: U32_MAX },
+        ],
+        want: [[0, TOP], [1, 40n], [2, 8n], [3, U32_MAX + 9n], [4, U32_MAX], [5, 0n]],
+      },
+      // The largest request the ledger takes; one byte more live is refused (not an op).
+      { recs: [{ ...base, id: 0, size: MAX_REQUEST }, { ...base, id: 1, size: 1n }], want: [[0, MAX_REQUEST], [1, 0n]] },
+    ];
+    for (const { recs, want } of files) {
+      const { records, events } = encode([...PRELUDE, ...recs]);
+      for (const policy of ['ptmalloc', 'first-fit']) { // (pool commits what it places: a check of a 1 TiB block takes seconds)
+        const w = await traceWorkload(streamOf(hstFile(records, { events }), []), { format: 'hst', direct: true });
+        const engine = await createEngine({ arch: 'x64', replay: true, instance: w.direct!.instance });
+        engine.createHeap(policy);
+        await w.direct!.run({ call: (fn) => engine.call(fn), applied: () => {} });
+        for (const [id, size] of want) expect(engine.blockOf(id).requestedBytes, `${policy} id ${id}`).toBe(Number(size));
+        expect(engine.check(), policy).toBe(0);
+        // The engine keeps no id table of its own: its entries are in the ledger's records.
+        expect(engine.engineTableBytes().ids, policy).toBe(0);
+        // A heap destroyed forgets its ids (a scan of the shared records); every invariant still holds.
+        engine.destroyHeap(0);
+        for (const [id] of want) expect(engine.blockOf(id)).toEqual({ address: 0, requestedBytes: 0 });
+        expect(engine.check(), policy).toBe(0);
+      }
+    }
+  });
+});

@@ -252,13 +252,13 @@ async function textFigures(inputs: Inputs, policies: string[], reps: number, bas
   };
   const eventRead = (read: ReadTrace) => () => read(inputs.gz, null);
   /** The replay's read: every batch taken (its ops counted, checked against the trace's events). */
-  const replayRead = (open: OpenReplay) => async (): Promise<void> => {
-    const replay = await open(inputs.gz);
+  const replayRead = (open: OpenReplay, inflate?: 'thread') => async (): Promise<void> => {
+    const replay = await open(inputs.gz, inflate === undefined ? {} : { inflate });
     let ops = 0;
     for await (const batch of replay.batches()) ops += batch.length;
     if (ops < replay.stats.events) throw new Error(`replay read: ${ops} ops for ${replay.stats.events} events`);
   };
-  const paths: Array<{ name: string; note: string; run: () => Promise<unknown>; base?: () => Promise<unknown>; times: Times[]; baseTimes: Times[] }> = [
+  const paths: Array<{ name: string; note: string; run: () => Promise<unknown>; base?: () => Promise<unknown>; ratioName?: string; times: Times[]; baseTimes: Times[] }> = [
     {
       name: 'mtrace.gz read (gunzip + parse + ids), in process', note: 'readTrace: id events to a host Ledger',
       run: eventRead(readTrace), ...(baselineRead ? { base: eventRead(baselineRead) } : {}), times: [], baseTimes: [],
@@ -266,6 +266,14 @@ async function textFigures(inputs: Inputs, policies: string[], reps: number, bas
     {
       name: 'mtrace.gz read on the replay path (gunzip + parse + ids + op batches), in process', note: 'openReplay batches, no engine: what `heapsim run` reads',
       run: replayRead(openReplay), ...(baselineReplay ? { base: replayRead(baselineReplay) } : {}), times: [], baseTimes: [],
+    },
+    {
+      // The same read with the gzip inflated on a second thread (src/trace/inflate-thread.ts; not
+      // the default: it costs CPU and pays only while a core is free), against this build's default.
+      name: 'mtrace.gz read on the replay path, inflate on a second thread (gunzip + parse + ids + op batches), in process',
+      note: "openReplay batches with { inflate: 'thread' }; the baseline is this build's one-thread read",
+      run: replayRead(openReplay, 'thread'), base: replayRead(openReplay), ratioName: 'mtrace.gz read on the replay path, second thread / one thread',
+      times: [], baseTimes: [],
     },
   ];
   for (const p of paths) {
@@ -288,7 +296,7 @@ async function textFigures(inputs: Inputs, policies: string[], reps: number, bas
     if (p.base) {
       const b = p.baseTimes;
       figures.push({
-        name: `${p.name.replace(/ \(.*/, '')}, this build / baseline`, value: ratio(med(b, 'wallS') / med(p.times, 'wallS')), unit: '× faster (wall)',
+        name: p.ratioName ?? `${p.name.replace(/ \(.*/, '')}, this build / baseline`, value: ratio(med(b, 'wallS') / med(p.times, 'wallS')), unit: '× faster (wall)',
         note: `CPU ${ratio(med(b, 'cpuS') / med(p.times, 'cpuS'))}×; baseline ${Math.round(inputs.lines / med(b, 'wallS'))} lines/s wall, ${Math.round(inputs.lines / med(b, 'cpuS'))} CPU (median of ${b.length} interleaved)`,
       });
     }

@@ -21,6 +21,8 @@
 //   HEAPSIM_BENCH_REPS=5                  repetitions of each process (default 5)
 //   HEAPSIM_BENCH_ONLY=text               only the text part: gzipped mtrace end to end and the
 //                                         mtrace.gz read (with a baseline: both also for it)
+//   HEAPSIM_BENCH_ONLY=stats              only `heapsim stats` of the .hst and of the mtrace.gz,
+//                                         whole processes (with a baseline: interleaved with its)
 //   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
 //                                         `heapsim run` runs interleaved with this one's, and the
 //                                         whole-process figures give this one / baseline
@@ -259,6 +261,35 @@ async function textFigures(inputs: Inputs, policies: string[], reps: number, bas
   return figures;
 }
 
+/**
+ * `heapsim stats` of the recording's .hst and mtrace.gz as whole processes: CPU and wall time and
+ * peak RSS, medians of `reps`; with a baseline, its runs interleaved and this build / baseline.
+ */
+function statsFigures(inputs: Inputs, reps: number, baselineCli: string | undefined, baselineHst: string): BenchFigure[] {
+  const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));
+  const mib = (ts: Times[]): number => Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB);
+  const figures: BenchFigure[] = [];
+  for (const [name, file, baseFile] of [['X.hst', inputs.hst, baselineHst], ['X.mtrace.gz', inputs.gz, inputs.gz]] as const) {
+    const ts: Times[] = [];
+    const b: Times[] = [];
+    for (let r = 0; r < reps; r++) {
+      ts.push(timedProcess(process.execPath, [CLI, 'stats', file]));
+      if (baselineCli) b.push(timedProcess(process.execPath, [baselineCli, 'stats', baseFile]));
+    }
+    figures.push({
+      name: `whole \`heapsim stats ${name}\``, value: ratio(med(ts, 'cpuS')), unit: 's (CPU)',
+      note: `wall ${ratio(med(ts, 'wallS'))} s; peak RSS ${mib(ts)} MiB; median of ${reps}`,
+    });
+    if (baselineCli) {
+      figures.push({
+        name: `whole \`heapsim stats ${name}\`, this build / baseline`, value: ratio(med(b, 'cpuS') / med(ts, 'cpuS')), unit: '× faster (CPU)',
+        note: `wall ${ratio(med(b, 'wallS') / med(ts, 'wallS'))}×; baseline ${ratio(med(b, 'cpuS'))} s CPU, peak RSS ${mib(b)} MiB (median of ${reps} interleaved)`,
+      });
+    }
+  }
+  return figures;
+}
+
 export async function runReplayBench(): Promise<BenchFigure[]> {
   const inputs = await prepare();
   const reps = Number(process.env.HEAPSIM_BENCH_REPS ?? 5);
@@ -266,6 +297,13 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const policies = wanted ?? policyNames();
   const loadBefore = loadavg()[0]!;
   const textBaselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
+  if (process.env.HEAPSIM_BENCH_ONLY === 'stats') {
+    return [
+      { name: 'recorded program', value: inputs.lines, unit: 'mtrace lines', note: `CPython (PYTHONMALLOC=malloc); load average ${loadBefore.toFixed(1)} at the start` },
+      ...statsFigures(inputs, reps, textBaselineCli, process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst),
+      { name: 'load average at the end', value: Math.round(loadavg()[0]! * 10) / 10, unit: '' },
+    ];
+  }
   if (process.env.HEAPSIM_BENCH_ONLY === 'text') {
     return [
       { name: 'recorded program', value: inputs.lines, unit: 'mtrace lines', note: `CPython (PYTHONMALLOC=malloc); load average ${loadBefore.toFixed(1)} at the start` },

@@ -120,4 +120,20 @@ describe('one record per id: the rare values stay exact', () => {
       }
     }
   });
+
+  it('an engine with C semantics (not replay mode) keeps its own id table on the direct path: a failed realloc keeps the old size', async () => {
+    // On x86 a realloc to 3 GiB fails; with C semantics the old block and its size stay (the
+    // ledger has the new size: sharing its records would lose the old one).
+    const recs: Rec[] = [{ ...base, id: 0, size: 100n }, { ...base, id: 1, size: 40n }, { ...base, k: 'realloc', id: 0, size: 3n << 30n }];
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const w = await traceWorkload(streamOf(hstFile(records, { events }), []), { format: 'hst', direct: true });
+    const engine = await createEngine({ arch: 'x86', instance: w.direct!.instance });
+    engine.createHeap('ptmalloc');
+    await w.direct!.run({ call: (fn) => engine.call(fn), applied: () => {} });
+    expect(engine.failedOps).toBe(1);
+    expect(engine.blockOf(0).requestedBytes).toBe(100);
+    expect(engine.blockOf(1).requestedBytes).toBe(40);
+    expect(engine.engineTableBytes().ids).toBeGreaterThan(0);
+    expect(engine.check()).toBe(0);
+  });
 });

@@ -7,10 +7,11 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { formatStatsText } from '../../src/cli/commands/stats.js';
 import type { FormatName } from '../../src/trace/events.js';
 import type { TraceStream } from '../../src/trace/read.js';
+import { WasmLedger } from '../../src/trace/formats/wasm-ledger.js';
 import { traceStats, type TraceStats } from '../../src/trace/stats.js';
 import { hstFile } from './hst-bytes.js';
 import { FIXTURES, PRELUDE, convertedFixture, encode, recArb, type Rec } from './hst-records.js';
@@ -72,6 +73,26 @@ const mtraceLine = fc.oneof(
 const mtraceArb = fc.array(mtraceLine, { maxLength: 80 }).map((ls) => Buffer.from(ls.map((l) => `${l}\n`).join('')));
 
 describe('stats with the ledger in WASM = stats with the JavaScript ledger', () => {
+  it('.hst and mtrace are read into the WASM ledger unless the JavaScript one is asked for; other formats never are', async () => {
+    const hst = await convertedFixture('basic.mtrace');
+    const cases: [Source, FormatName | undefined, 'wasm' | 'js', boolean][] = [
+      [() => streamOf('t.hst', hst, []), 'hst', 'wasm', true],
+      [() => join(FIXTURES, 'basic.mtrace'), undefined, 'wasm', true],
+      [() => streamOf('t.hst', hst, []), 'hst', 'js', false],
+      [() => join(FIXTURES, 'basic.mtrace'), undefined, 'js', false],
+      [() => join(FIXTURES, 'plain.ltrace'), undefined, 'wasm', false],
+    ];
+    for (const [source, format, ledger, inWasm] of cases) {
+      const sync = vi.spyOn(WasmLedger.prototype, 'sync');
+      try {
+        await traceStats(source(), { ledger, ...(format ? { format } : {}) });
+        expect(sync.mock.calls.length > 0).toBe(inWasm);
+      } finally {
+        sync.mockRestore();
+      }
+    }
+  });
+
   it('every fixture, read from its file and converted to .hst in small chunks', async () => {
     const names = readdirSync(FIXTURES).filter((f) => !f.startsWith('.'));
     expect(names.filter((n) => n.endsWith('.mtrace')).length).toBeGreaterThan(1);

@@ -51,15 +51,19 @@
 // ever was (mprotect_size; shrinking purges, as madvise(MADV_DONTNEED) does). Chunks are records
 // in a pool (nothing of the simulated heap lives in linear memory):
 //
-// ╒════════════════════ chunk record (REC_BYTES = 40) ════════════════════╕
+// ╒════════════════════ chunk record (REC_BYTES = 32) ════════════════════╕
 // │ 0 addr u64           chunk address (user pointer = addr + 16)          │
 // │ 8 sizeG u32          chunk size / 16                                   │
-// │ 12 state u8 │ 13 bin u8 │ 14 arena u16 (index in the heap's arena table)│
+// │ 12 state u8 │ 13 bin u7 + HEAD bit │ 14 arena u16 (index in the heap's │
+// │                                          arena table)                  │
 // │ 16 fd u32 │ 20 bk u32        bin / fastbin / tcache links (0 = the bin) │
-// │ 24 fdNext u32 │ 28 bkNext u32  large-bin size links (0 = not a head);   │
-// │                                mapped chunks: offset in its mapping     │
-// │ 32 prevPhys u32 │ 36 nextPhys u32   address-order neighbours            │
-// ╘════════════════════════════════════════════════════════════════════════╛
+// │ 24 prevPhys u32 │ 28 nextPhys u32   address-order neighbours            │
+// ╘════════════════════════════════════════════════════════════════════════╝
+//   The pool is 64-byte aligned: a record never straddles a cache line. Two fields only a few
+//   chunks need live in a side table indexed like the records (SIDE_BYTES = 8, its pages touched
+//   only where such a chunk's index falls): a large-bin chunk that heads its size (HEAD bit set)
+//   keeps its size links there (fdNext u32 │ bkNext u32), a mapped chunk the offset of the chunk
+//   in its mapping (u32 at 0). Any other chunk's side entry is stale and never read.
 //   Bin lists keep glibc's orientation: a bin's `first` is the newest (head), `last` the oldest,
 //   chunk.fd points towards `last`. Large bins are sorted by size, largest first; the first chunk
 //   of each size is the size-list head and later chunks of that size go right behind it.
@@ -171,7 +175,7 @@ export const PT_ARENA_EXTRAS: i32 = 8;       // system, in use, free, top, tcach
 
 // ---------------------------------------------------------------- records
 
-const REC_BYTES: usize = 40;
+const REC_BYTES: usize = 32;
 const R_ADDR: usize = 0;
 const R_SIZEG: usize = 8;
 const R_STATE: usize = 12;
@@ -179,10 +183,17 @@ const R_BIN: usize = 13;
 const R_ARENA: usize = 14;
 const R_FD: usize = 16;
 const R_BK: usize = 20;
-const R_FDNEXT: usize = 24;
-const R_BKNEXT: usize = 28;
-const R_PREV: usize = 32;
-const R_NEXT: usize = 36;
+const R_PREV: usize = 24;
+const R_NEXT: usize = 28;
+const POOL_ALIGN_BYTES: u32 = 64;   // a cache line: 32-byte records never straddle one
+const BIN_MASK: u8 = 0x7F;          // R_BIN: the bin index (NBINS = 128)
+const HEAD_BIT: u8 = 0x80;          // R_BIN: a large-bin chunk heading its size (links in the side table)
+
+// Side table entry (SIDE_BYTES), indexed like the records.
+const SIDE_BYTES: usize = 8;
+const S_FDNEXT: usize = 0;          // head of a size: next smaller size's head
+const S_BKNEXT: usize = 4;          // head of a size: next larger size's head
+const S_MAP_OFFSET: usize = 0;      // mapped chunk: offset of the chunk in its mapping
 
 // Chunk states.
 const ST_DEAD: u8 = 0;      // record on the pool's free list
@@ -191,12 +202,12 @@ const ST_TCACHE: u8 = 2;    // parked in a tcache (in use for the arena)
 const ST_FAST: u8 = 3;      // in a fastbin (in use for the arena)
 const ST_BIN: u8 = 4;       // in the unsorted list or a small/large bin (R_BIN says which)
 const ST_TOP: u8 = 5;
-const ST_MMAPPED: u8 = 6;   // its own mapping; R_FDNEXT = offset of the chunk in the mapping
+const ST_MMAPPED: u8 = 6;   // its own mapping; the side entry holds the chunk's offset in it
 const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena heap (in use)
 
 // Every ptmalloc heap's chunk records, one kit pool (dropped records link through R_FD).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024);
+initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024, POOL_ALIGN_BYTES);
 // Chunk records per live block the pool is sized for from the replay's hint (kit/hint.ts): each
 // in-use chunk, and at most one free chunk beside it (free neighbours coalesce; fastbin and tcache
 // chunks count as in use).
@@ -217,9 +228,11 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function setState(c: u32, s: u8): void { store<u8>(R(c) + R_STATE, s); }
 // @ts-ignore: decorator
-@inline function binOf(c: u32): i32 { return <i32>load<u8>(R(c) + R_BIN); }
+@inline function binOf(c: u32): i32 { return <i32>(load<u8>(R(c) + R_BIN) & BIN_MASK); }
 // @ts-ignore: decorator
-@inline function setBin(c: u32, b: i32): void { store<u8>(R(c) + R_BIN, <u8>b); }
+@inline function setBin(c: u32, b: i32): void { const p = R(c) + R_BIN; store<u8>(p, (load<u8>(p) & HEAD_BIT) | <u8>b); }
+// @ts-ignore: decorator
+@inline function isHead(c: u32): bool { return (load<u8>(R(c) + R_BIN) & HEAD_BIT) != 0; }
 // @ts-ignore: decorator
 @inline function arenaOf(c: u32): u32 { return <u32>load<u16>(R(c) + R_ARENA); }
 // @ts-ignore: decorator
@@ -232,14 +245,50 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function setFd(c: u32, v: u32): void { store<u32>(R(c) + R_FD, v); }
 // @ts-ignore: decorator
 @inline function setBk(c: u32, v: u32): void { store<u32>(R(c) + R_BK, v); }
+// The side table (SIDE_BYTES per record index; sideCap entries, grown to the pool's capacity).
+let sideBase: usize = 0;
+let sideCap: u32 = 0;
+
+function growSide(): void {
+  const cap = RECS.cap;
+  const base = heap.alloc(<usize>cap * SIDE_BYTES);
+  // Entries are meaningful only while their record says so (HEAD bit, ST_MMAPPED): the old ones
+  // move, the rest is left as it is (no first touch of pages no such chunk will ever use).
+  if (sideBase) { memory.copy(base, sideBase, <usize>sideCap * SIDE_BYTES); heap.free(sideBase); }
+  sideBase = base;
+  sideCap = cap;
+}
 // @ts-ignore: decorator
-@inline function fdNext(c: u32): u32 { return load<u32>(R(c) + R_FDNEXT); }
+@inline function side(c: u32): usize { return sideBase + <usize>c * SIDE_BYTES; }
 // @ts-ignore: decorator
-@inline function bkNext(c: u32): u32 { return load<u32>(R(c) + R_BKNEXT); }
+@inline function sideForWrite(c: u32): usize { if (c >= sideCap) growSide(); return side(c); }
+
+// Large-bin size links: 0 for a chunk that heads no size.
 // @ts-ignore: decorator
-@inline function setFdNext(c: u32, v: u32): void { store<u32>(R(c) + R_FDNEXT, v); }
+@inline function fdNext(c: u32): u32 { return isHead(c) ? load<u32>(side(c) + S_FDNEXT) : 0; }
 // @ts-ignore: decorator
-@inline function setBkNext(c: u32, v: u32): void { store<u32>(R(c) + R_BKNEXT, v); }
+@inline function bkNext(c: u32): u32 { return isHead(c) ? load<u32>(side(c) + S_BKNEXT) : 0; }
+// c heads its size, between the heads fwd (smaller) and bck (larger).
+function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
+  const e = sideForWrite(c);
+  store<u32>(e + S_FDNEXT, fwd);
+  store<u32>(e + S_BKNEXT, bck);
+  const p = R(c) + R_BIN;
+  store<u8>(p, load<u8>(p) | HEAD_BIT);
+}
+// @ts-ignore: decorator
+@inline function setFdNext(c: u32, v: u32): void { store<u32>(side(c) + S_FDNEXT, v); }
+// @ts-ignore: decorator
+@inline function setBkNext(c: u32, v: u32): void { store<u32>(side(c) + S_BKNEXT, v); }
+// c heads no size (any more).
+// @ts-ignore: decorator
+@inline function clearHead(c: u32): void { const p = R(c) + R_BIN; store<u8>(p, load<u8>(p) & BIN_MASK); }
+
+// A mapped chunk's offset in its mapping.
+// @ts-ignore: decorator
+@inline function mapOffset(c: u32): u64 { return <u64>load<u32>(side(c) + S_MAP_OFFSET); }
+// @ts-ignore: decorator
+@inline function setMapOffset(c: u32, v: u64): void { store<u32>(sideForWrite(c) + S_MAP_OFFSET, <u32>v); }
 // @ts-ignore: decorator
 @inline function prevP(c: u32): u32 { return load<u32>(R(c) + R_PREV); }
 // @ts-ignore: decorator
@@ -287,7 +336,7 @@ initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
 
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
-export function ptEngineBytes(): usize { return poolBytes(RECS) + poolBytes(HEAPS); }
+export function ptEngineBytes(): usize { return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES; }
 
 // ---------------------------------------------------------------- state: heap, arenas, threads
 
@@ -549,28 +598,29 @@ function unlinkChunk(c: u32): void {
   if (f) setBk(f, k); else setBinLast(b, k);
   if (k) setFd(k, f); else setBinFirst(b, f);
   if (!binFirst(b)) markEmpty(b);
-  if (!inSmallRange(sizeOf(c)) && fdNext(c)) {
+  if (isHead(c)) {
     // c heads its size: the next chunk of the same size takes over, or the size leaves the list.
-    if (f && !fdNext(f)) {
-      if (fdNext(c) == c) {
-        setFdNext(f, f); setBkNext(f, f);
+    const cf = fdNext(c), cb = bkNext(c);
+    if (f && !isHead(f)) {
+      if (cf == c) {
+        setHeadLinks(f, f, f);
       } else {
-        setFdNext(f, fdNext(c)); setBkNext(f, bkNext(c));
-        setBkNext(fdNext(c), f); setFdNext(bkNext(c), f);
+        setHeadLinks(f, cf, cb);
+        setBkNext(cf, f); setFdNext(cb, f);
       }
     } else {
-      setBkNext(fdNext(c), bkNext(c));
-      setFdNext(bkNext(c), fdNext(c));
+      setBkNext(cf, cb);
+      setFdNext(cb, cf);
     }
+    clearHead(c);
   }
-  setFdNext(c, 0); setBkNext(c, 0);
   aadd(A_BIN_CHUNKS, -1);
   aadd(A_BIN_BYTES, -<i64>sizeOf(c));
 }
 
 // At the head of the unsorted list (free, consolidation, split remainders).
 function toUnsortedFront(c: u32): void {
-  setFdNext(c, 0); setBkNext(c, 0);
+  clearHead(c);
   linkBetween(UNSORTED, c, 0, binFirst(UNSORTED));
 }
 
@@ -591,25 +641,25 @@ function fileChunk(c: u32): void {
       const first = binFirst(b);
       bck = binLast(b);
       fwd = 0;
-      setFdNext(c, first);
-      setBkNext(c, bkNext(first));
+      const larger = bkNext(first);
+      setHeadLinks(c, first, larger);
       setBkNext(first, c);
-      setFdNext(bkNext(c), c);
+      setFdNext(larger, c);
     } else {
       while (size < sizeOf(fwd)) fwd = fdNext(fwd);
       if (size == sizeOf(fwd)) {
         fwd = fd(fwd); // same size: second place, not a head
-        setFdNext(c, 0); setBkNext(c, 0);
+        clearHead(c);
       } else {
-        setFdNext(c, fwd);
-        setBkNext(c, bkNext(fwd));
+        const larger = bkNext(fwd);
+        setHeadLinks(c, fwd, larger);
         setBkNext(fwd, c);
-        setFdNext(bkNext(c), c);
+        setFdNext(larger, c);
       }
       bck = fwd ? bk(fwd) : binLast(b);
     }
   } else {
-    setFdNext(c, c); setBkNext(c, c);
+    setHeadLinks(c, c, c);
   }
   linkBetween(b, c, bck, fwd);
 }
@@ -942,7 +992,7 @@ function mmapChunk(nb: u64): u32 {
   if (!base) return 0;
   if (vmCommit(base, size) != Status.OK) { vmRelease(base); return 0; }
   const c = newRec(base, size, ST_MMAPPED, NO_ARENA);
-  setFdNext(c, 0); // offset of the chunk in its mapping
+  setMapOffset(c, 0);
   const head = g32(G_MMAP_HEAD);
   setFd(c, head);
   setBk(c, 0);
@@ -955,7 +1005,7 @@ function mmapChunk(nb: u64): u32 {
 }
 
 function unmapChunk(c: u32): void {
-  const offset = <u64>fdNext(c);
+  const offset = mapOffset(c);
   const total = offset + sizeOf(c);
   const f = fd(c), k = bk(c);
   if (f) setBk(f, k);
@@ -1337,7 +1387,7 @@ function libcMalloc(bytes: u64): u32 {
 function handOut(c: u32): u32 {
   if (!c) return 0;
   if (stateOf(c) == ST_MMAPPED) {
-    const offset = <u64>fdNext(c);
+    const offset = mapOffset(c);
     touch(addrOf(c) - offset, offset + sizeOf(c));
   } else {
     setState(c, ST_INUSE);
@@ -1362,7 +1412,7 @@ function intMemalign(alignment: u64, bytes: u64): u32 {
     const lead = brk - addrOf(p);
     if (stateOf(p) == ST_MMAPPED) {
       // Only the chunk's start moves inside its mapping.
-      setFdNext(p, fdNext(p) + <u32>lead);
+      setMapOffset(p, mapOffset(p) + lead);
       setAddr(p, brk);
       setSize(p, sizeOf(p) - lead);
       return p;
@@ -1532,7 +1582,7 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
   if (nb > MAX_CHUNK_BYTES) return 0;
   if (stateOf(c) == ST_MMAPPED) {
     // mremap_chunk: same page count → nothing; else the mapping grows, shrinks or moves.
-    const offset = <u64>fdNext(c);
+    const offset = mapOffset(c);
     const total = offset + sizeOf(c);
     const newTotal = alignUp(nb + offset + SIZE_SZ, PAGE_SIZE_BYTES);
     if (newTotal == total) return c;
@@ -1669,7 +1719,7 @@ export function ptDestroy(heapIndex: i32): void {
   let c = g32(G_MMAP_HEAD);
   while (c) {
     const n = fd(c);
-    vmRelease(addrOf(c) - <u64>fdNext(c));
+    vmRelease(addrOf(c) - mapOffset(c));
     dropRec(c);
     c = n;
   }
@@ -1834,6 +1884,7 @@ function walkChain(c: u32, at: u64, end: u64, lastState: u8, arena: u32): i32 {
     if (s == ST_FAST) { walkFast++; walkFastBytes += sizeOf(c); }
     if (s == ST_TCACHE) { walkTc++; walkTcBytes += sizeOf(c); }
     if (s == ST_DEAD || s == ST_MMAPPED) return 1;
+    if (s != ST_BIN && isHead(c)) return 3; // size links only on chunks in a large bin
     at += sizeOf(c);
     prev = c;
     c = nextP(c);
@@ -1882,9 +1933,10 @@ function checkArena(a: u32): i32 {
       const s = sizeOf(p);
       if (b != UNSORTED && binIndex(s) != b) return 3;
       if (b >= 64 && prev && s > sizeOf(prev)) return 3;
+      if (b < 64 && isHead(p)) return 3;
       if (b >= 64) {
         const head = !prev || sizeOf(prev) != s;
-        if (head != (fdNext(p) != 0)) return 3;
+        if (head != isHead(p)) return 3;
         if (head) heads++;
       }
       listed++;
@@ -1968,7 +2020,7 @@ export function ptCheck(heapIndex: i32): i32 {
   for (let c = g32(G_MMAP_HEAD); c; c = fd(c)) {
     if (stateOf(c) != ST_MMAPPED) return 4;
     maps++;
-    mapBytes += <u64>fdNext(c) + sizeOf(c);
+    mapBytes += mapOffset(c) + sizeOf(c);
   }
   if (maps != g64(G_N_MMAPS) || mapBytes != g64(G_MMAPPED_MEM)) return 4;
   return 0;

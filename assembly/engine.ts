@@ -414,6 +414,8 @@ function callFailed(h: i32, size: u64): Status {
 // depend on the policy and its later free or realloc replays as the program lived it.
 let replayMode: bool = false;
 export function setReplayMode(on: i32): void { replayMode = on != 0; }
+/** Whether the engine runs in replay mode (the one-instance replay shares id records only then). */
+export function inReplayMode(): bool { return replayMode; }
 
 // The policy refused: the id stays the program's (FAILED_HANDLE), the op reports OUT_OF_MEMORY.
 function allocFailed(h: i32, slot: usize, size: u64): Status {

@@ -20,7 +20,9 @@
 //   HEAPSIM_BENCH_POLICIES=pool,nt        only these policies
 //   HEAPSIM_BENCH_REPS=5                  repetitions of each process (default 5)
 //   HEAPSIM_BENCH_ONLY=text               only the text part: gzipped mtrace end to end and the
-//                                         mtrace.gz read (with a baseline: both also for it)
+//                                         mtrace.gz read, on the event path (readTrace) and on
+//                                         the replay path (openReplay's batches: what `heapsim
+//                                         run` reads) (with a baseline: all also for it)
 //   HEAPSIM_BENCH_ONLY=stats              only `heapsim stats` of the .hst and of the mtrace.gz,
 //                                         whole processes (with a baseline: interleaved with its)
 //   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
@@ -44,6 +46,7 @@ import { policyNames } from '../dist/policies/registry.js';
 import { runWorkload } from '../dist/run/run.js';
 import { traceWorkload } from '../dist/trace/workload.js';
 import { readTrace } from '../dist/trace/read.js';
+import { openReplay } from '../dist/trace/replay.js';
 import { writeSyntheticHst } from '../dist/trace/synthetic.js';
 import type { Workload } from '../dist/workload/workload.js';
 import type { BenchFigure } from './engine.bench.js';
@@ -193,8 +196,8 @@ const met = (r: number, target: number): string => (r >= target ? 'met' : 'NOT m
 
 /**
  * Gzipped mtrace end to end, against gzip -dc | the native text replay (the four named policies),
- * and the mtrace.gz read alone (gunzip, parse, ids, ledger; no engine) in this process; with a
- * baseline, its runs and reads interleaved with this build's.
+ * and the mtrace.gz read alone (gunzip, parse, ids, ledger; no engine) in this process, on the
+ * event path and on the replay path; with a baseline, its runs and reads interleaved with this build's.
  */
 async function textFigures(inputs: Inputs, policies: string[], reps: number, baselineCli: string | undefined): Promise<BenchFigure[]> {
   const figures: BenchFigure[] = [];
@@ -227,36 +230,76 @@ async function textFigures(inputs: Inputs, policies: string[], reps: number, bas
       });
     }
   }
-  // The reader alone, in this process: one read of each to warm up, then interleaved timed ones.
+  // The reader alone, in this process, on both paths: readTrace (id events to a host Ledger: what
+  // stats, convert and advise read) and openReplay's batches (op records written in WASM straight
+  // into the batches: what `heapsim run X.mtrace.gz` reads before its engine runs them). One read
+  // of each to warm up, then interleaved timed ones.
   type ReadTrace = typeof readTrace;
-  const baselineRead = process.env.HEAPSIM_BENCH_BASELINE
-    ? (await import(pathToFileURL(join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'trace', 'read.js')).href) as { readTrace: ReadTrace }).readTrace
+  type OpenReplay = typeof openReplay;
+  const baselineDist = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'trace') : undefined;
+  const baselineRead = baselineDist
+    ? (await import(pathToFileURL(join(baselineDist, 'read.js')).href) as { readTrace: ReadTrace }).readTrace
     : undefined;
-  const timedRead = async (read: ReadTrace): Promise<Times> => {
+  const baselineReplay = baselineDist
+    ? (await import(pathToFileURL(join(baselineDist, 'replay.js')).href) as { openReplay: OpenReplay }).openReplay
+    : undefined;
+  const timed = async (read: () => Promise<unknown>): Promise<Times> => {
     const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
-    await read(inputs.gz, null);
+    await read();
     const c = process.cpuUsage(c0);
     return { wallS: Number(process.hrtime.bigint() - t0) / NS_PER_S, cpuS: (c.user + c.system) / 1e6 };
   };
-  await timedRead(readTrace);
-  if (baselineRead) await timedRead(baselineRead);
-  const parse: Times[] = [];
-  const baseParse: Times[] = [];
-  for (let i = 0; i < Math.max(IN_PROCESS_RUNS, reps); i++) {
-    parse.push(await timedRead(readTrace));
-    if (baselineRead) baseParse.push(await timedRead(baselineRead));
+  const eventRead = (read: ReadTrace) => () => read(inputs.gz, null);
+  /** The replay's read: every batch taken (its ops counted, checked against the trace's events). */
+  const replayRead = (open: OpenReplay, inflate?: 'thread') => async (): Promise<void> => {
+    const replay = await open(inputs.gz, inflate === undefined ? {} : { inflate });
+    let ops = 0;
+    for await (const batch of replay.batches()) ops += batch.length;
+    if (ops < replay.stats.events) throw new Error(`replay read: ${ops} ops for ${replay.stats.events} events`);
+  };
+  const paths: Array<{ name: string; note: string; run: () => Promise<unknown>; base?: () => Promise<unknown>; ratioName?: string; times: Times[]; baseTimes: Times[] }> = [
+    {
+      name: 'mtrace.gz read (gunzip + parse + ids), in process', note: 'readTrace: id events to a host Ledger',
+      run: eventRead(readTrace), ...(baselineRead ? { base: eventRead(baselineRead) } : {}), times: [], baseTimes: [],
+    },
+    {
+      name: 'mtrace.gz read on the replay path (gunzip + parse + ids + op batches), in process', note: 'openReplay batches, no engine: what `heapsim run` reads',
+      run: replayRead(openReplay), ...(baselineReplay ? { base: replayRead(baselineReplay) } : {}), times: [], baseTimes: [],
+    },
+    {
+      // The same read with the gzip inflated on a second thread (src/trace/inflate-thread.ts; not
+      // the default: it costs CPU and pays only while a core is free), against this build's default.
+      name: 'mtrace.gz read on the replay path, inflate on a second thread (gunzip + parse + ids + op batches), in process',
+      note: "openReplay batches with { inflate: 'thread' }; the baseline is this build's one-thread read",
+      run: replayRead(openReplay, 'thread'), base: replayRead(openReplay), ratioName: 'mtrace.gz read on the replay path, second thread / one thread',
+      times: [], baseTimes: [],
+    },
+  ];
+  for (const p of paths) {
+    await timed(p.run);
+    if (p.base) await timed(p.base);
   }
-  const parseRate = inputs.lines / med(parse, 'wallS');
-  figures.push({
-    name: 'mtrace.gz read (gunzip + parse + ids), in process', value: Math.round(parseRate), unit: 'lines/s (wall)',
-    note: `CPU ${Math.round(inputs.lines / med(parse, 'cpuS'))} lines/s; median of ${parse.length}; target ≥ ${MTRACE_LINES_TARGET / 1e6} M: ${met(parseRate, MTRACE_LINES_TARGET)} (wall), ${met(inputs.lines / med(parse, 'cpuS'), MTRACE_LINES_TARGET)} (CPU)`,
-  });
-  if (baselineRead) {
+  for (let i = 0; i < Math.max(IN_PROCESS_RUNS, reps); i++) {
+    for (const p of paths) {
+      p.times.push(await timed(p.run));
+      if (p.base) p.baseTimes.push(await timed(p.base));
+    }
+  }
+  for (const p of paths) {
+    const rate = inputs.lines / med(p.times, 'wallS');
+    const cpuRate = inputs.lines / med(p.times, 'cpuS');
     figures.push({
-      name: 'mtrace.gz read, this build / baseline', value: ratio(med(baseParse, 'wallS') / med(parse, 'wallS')), unit: '× faster (wall)',
-      note: `CPU ${ratio(med(baseParse, 'cpuS') / med(parse, 'cpuS'))}×; baseline ${Math.round(inputs.lines / med(baseParse, 'wallS'))} lines/s wall, ${Math.round(inputs.lines / med(baseParse, 'cpuS'))} CPU (median of ${baseParse.length} interleaved)`,
+      name: p.name, value: Math.round(rate), unit: 'lines/s (wall)',
+      note: `${p.note}; CPU ${Math.round(cpuRate)} lines/s; median of ${p.times.length}; target ≥ ${MTRACE_LINES_TARGET / 1e6} M: ${met(rate, MTRACE_LINES_TARGET)} (wall), ${met(cpuRate, MTRACE_LINES_TARGET)} (CPU)`,
     });
+    if (p.base) {
+      const b = p.baseTimes;
+      figures.push({
+        name: p.ratioName ?? `${p.name.replace(/ \(.*/, '')}, this build / baseline`, value: ratio(med(b, 'wallS') / med(p.times, 'wallS')), unit: '× faster (wall)',
+        note: `CPU ${ratio(med(b, 'cpuS') / med(p.times, 'cpuS'))}×; baseline ${Math.round(inputs.lines / med(b, 'wallS'))} lines/s wall, ${Math.round(inputs.lines / med(b, 'cpuS'))} CPU (median of ${b.length} interleaved)`,
+      });
+    }
   }
   return figures;
 }

@@ -14,7 +14,7 @@
 import { resize } from "../mem";
 import { Op } from "../abi";
 import * as L from "./ledger";
-import { traceBegin, traceOp } from "../engine";
+import { traceBegin, traceOp, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
   ledgerShareWithEngine,
@@ -126,11 +126,14 @@ export function hstInput(bytes: i32): usize {
  * instance's heap 0 as they are decoded (engine.ts traceOp), and none is written for the host.
  * The host reads the samples after every return (each call starts them afresh, as runBatch does).
  * The engine keeps its id entries in the ledger's records from the first direct call on, for the
- * rest of the instance's life (ledgerShareWithEngine; before any op of the engine named an id).
+ * rest of the instance's life (ledgerShareWithEngine; before any op of the engine named an id),
+ * when it runs in replay mode (what `heapsim run` makes): there every op the ledger applies reaches
+ * the engine with the ledger's size. An engine with C semantics keeps the old block of a failed
+ * realloc, whose size the ledger no longer has: it keeps its own id table.
  */
 export function hstDirect(on: i32): void {
   direct = on != 0;
-  if (direct) ledgerShareWithEngine();
+  if (direct && inReplayMode()) ledgerShareWithEngine();
 }
 
 /** Decodes input [0, count) (`safe`: no fixed-field record starts at or after it unless `last`). */

@@ -8,13 +8,16 @@
 // skip) counted as oversize; an allocation into a live id frees the older block first (an
 // implicit free, not an event); events are numbered from 1.
 //
-// ╒═══ id record (24 bytes) ═════════════════════════════════════════════════════════════╕
-// │ 0 u64 requested bytes (below 2^48), state in its top byte (0 unused, 1 live, 2 freed)  │
+// ╒═══ id record (20 bytes) ═════════════════════════════════════════════════════════════╕
+// │ 0 u64: requested bytes (bits 0-47) | state (48-49: 0 unused, 1 live, 2 freed)          │
+// │        | thread row (50-63; ROW_WIDE: the row is in a side table)                      │
 // │ 8 u32 birth event (BIRTH_WIDE: the exact u64 is in a side table) │ 12 u32 engine entry │
-// │ 16 i32 caller (ledger index, -1 none) │ 20 i32 thread row                               │
+// │ 16 i32 caller (ledger index, -1 none)                                                   │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
-// (24 bytes, not 32: a replay's ledger is fresh memory, and each page of it first touched costs
-// a page fault in a cold process.) The engine entry is the engine's id table entry for the id when
+// (20 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
+// fault in a cold process; requested bytes are at most MAX_REQUEST_BYTES = 2^47, so 48 bits hold
+// them exactly.) Thread rows from ROW_WIDE on (a trace of more than 16 K threads) keep the marker in
+// the record and the row in a side table (idwords.ts). The engine entry is the engine's id table entry for the id when
 // the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
 // keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
 // else it stays 0. Birth events from 2^32 - 1 on (a trace of more than 4 G events) keep the marker
@@ -45,23 +48,44 @@ export const SKIP_REASON_COUNT: u32 = 6;
 
 const STATE_LIVE: u64 = 1;
 const STATE_FREED: u64 = 2;
-const STATE_SHIFT: u64 = 56;
+const STATE_SHIFT: u64 = 48;
+const STATE_MASK: u64 = 3;
 const SIZE_MASK: u64 = (1 << STATE_SHIFT) - 1;
-const REC_BYTES: usize = 24;
+const ROW_SHIFT: u64 = 50;
+const ROW_WIDE: u64 = (1 << (64 - ROW_SHIFT)) - 1;
+const BELOW_ROW: u64 = (1 << ROW_SHIFT) - 1;          // size and state bits of word 0
+const wideRows = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
+const REC_BYTES: usize = 20;
 const REC_SIZE: usize = 0;
 const REC_BIRTH: usize = 8;
 const REC_ENGINE: usize = 12;
 const REC_CALLER: usize = 16;
 const BIRTH_WIDE: u32 = 0xFFFFFFFF;
 const wideBirths = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
-const REC_ROW: usize = 20;
 
 // @ts-ignore: decorator
-@inline function stateAt(r: usize): u64 { return load<u64>(r, REC_SIZE) >> STATE_SHIFT; }
+@inline function stateAt(r: usize): u64 { return (load<u64>(r, REC_SIZE) >> STATE_SHIFT) & STATE_MASK; }
 // @ts-ignore: decorator
 @inline function sizeAt(r: usize): u64 { return load<u64>(r, REC_SIZE) & SIZE_MASK; }
 // @ts-ignore: decorator
-@inline function setRecord(r: usize, size: u64, state: u64): void { store<u64>(r, size | (state << STATE_SHIFT), REC_SIZE); }
+@inline function setRecord(r: usize, size: u64, state: u64): void {
+  store<u64>(r, (load<u64>(r, REC_SIZE) & ~BELOW_ROW) | size | (state << STATE_SHIFT), REC_SIZE);
+}
+// Thread row of block `id` (record `r`).
+// @ts-ignore: decorator
+@inline function rowOf(id: u32, r: usize): i32 {
+  const v = load<u64>(r, REC_SIZE) >> ROW_SHIFT;
+  return v == ROW_WIDE ? <i32>wideRows.get(id) : <i32>v;
+}
+// Sets the thread row (>= 0) of block `id` (record `r`).
+// @ts-ignore: decorator
+@inline function setRow(id: u32, r: usize, row: i32): void {
+  const w = load<u64>(r, REC_SIZE);
+  if ((w >> ROW_SHIFT) == ROW_WIDE) wideRows.delete(id);
+  let v = <u64>row;
+  if (v >= ROW_WIDE) { wideRows.set(id, v); v = ROW_WIDE; }
+  store<u64>(r, (w & BELOW_ROW) | (v << ROW_SHIFT), REC_SIZE);
+}
 const PAGE_SHIFT: u32 = 12;
 const PAGE_IDS: u32 = 1 << PAGE_SHIFT;
 const PAGE_MASK: u32 = PAGE_IDS - 1;
@@ -131,6 +155,7 @@ export function ledgerReset(): void {
   idHighWater = 0; oversizeRequests = 0;
   memory.fill(skips, 0, <usize>SKIP_REASON_COUNT * 8);
   wideBirths.clear();
+  wideRows.clear();
   rowCount = 0; currentRow = -1; zeroRow = -1;
   S.statsReset();
 }
@@ -240,8 +265,8 @@ function recordMade(id: u32): usize {
 }
 
 // @ts-ignore: decorator
-@inline function ownerLoses(r: usize): void {
-  const owner = rowAt(load<i32>(r, REC_ROW));
+@inline function ownerLoses(id: u32, r: usize): void {
+  const owner = rowAt(rowOf(id, r));
   rowAdd(owner, ROW_LIVE_BLOCKS, -1);
   rowBytes(owner, -<f64>sizeAt(r));
 }
@@ -252,7 +277,7 @@ export function implicitFreed(id: u32): void {
   implicitFrees++;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
   unlive(id, r);
-  ownerLoses(r);
+  ownerLoses(id, r);
 }
 
 /**
@@ -272,7 +297,7 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   liveBytes += size;
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
   const t = row();
-  store<i32>(r, currentRow, REC_ROW);
+  setRow(id, r, currentRow);
   rowAdd(t, ROW_EVENTS, 1);
   rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
   rowAdd(t, ROW_LIVE_BLOCKS, 1);
@@ -285,12 +310,12 @@ export function resized(id: u32, size: u64, caller: i32): void {
   const e = ++events;
   if (S.collecting) S.countSize(size);
   const t = row();
-  ownerLoses(r);
+  ownerLoses(id, r);
   rowAdd(t, ROW_EVENTS, 1);
   rowAdd(t, ROW_REALLOCS, 1);
   rowAdd(t, ROW_LIVE_BLOCKS, 1);
   rowBytes(t, <f64>size);
-  store<i32>(r, currentRow, REC_ROW);
+  setRow(id, r, currentRow);
   liveBytes = liveBytes - sizeAt(r) + size;
   setRecord(r, size, STATE_LIVE);
   if (caller != NO_CALLER) store<i32>(r, caller, REC_CALLER);
@@ -307,7 +332,7 @@ export function freed(id: u32): void {
   const t = row();
   rowAdd(t, ROW_EVENTS, 1);
   rowAdd(t, ROW_FREES, 1);
-  ownerLoses(r);
+  ownerLoses(id, r);
 }
 
 /** A call that changed nothing: one event. */

@@ -13,6 +13,8 @@ import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
 import type { OpWordsSink } from './formats/wasm-ledger.js';
+import { inflateRead, syncInflater, type SyncInflater } from './inflate.js';
+import type { InflateThread } from './inflate-thread.js';
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -23,6 +25,10 @@ export const CHUNK_BYTES = 1 << 20;
 const LINE_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>(['text', 'mtrace', 'ltrace', 'logalloc']);
 /** Output of one inflate step (decompressed bytes per chunk of a gzip file). */
 const GUNZIP_OUT_BYTES = CHUNK_BYTES / 4;
+/** Output of one inflate step on the second thread (the chunks the readers get). */
+const INFLATE_SLOT_BYTES = GUNZIP_OUT_BYTES;
+/** Chunks the inflate thread may run ahead of the reader (the slots of its ring). */
+const INFLATE_SLOTS = 4;
 /** Bytes of (decompressed) content looked at to detect the format. */
 const DETECT_BYTES = 64 * 1024;
 
@@ -36,6 +42,19 @@ export interface OpenOptions {
    * reader alone (the reference the tests hold the WASM path to).
    */
   textDecoder?: 'wasm' | 'js';
+  /**
+   * Where a gzip file read by its path is inflated: on this thread (the default), or on a second
+   * one, overlapping the reading (inflate-thread.ts). The second thread costs 10-25 % more CPU
+   * (its start, the start of the file inflated again, chunks read from another core's cache) and
+   * can pay in wall time only while a core is free for it; on this shared 2-core machine it did
+   * not measure faster (issue 16, perf-text3), so it is not the default.
+   */
+  inflate?: 'thread' | 'inline';
+  /**
+   * Tests: the content offset at which the inflate thread takes over from this one (implies
+   * `inflate: 'thread'`); by default it is named once the thread runs.
+   */
+  inflateHandoffAt?: number;
 }
 
 /** A trace's content from a source other than a path. */
@@ -177,7 +196,7 @@ async function* plainChunks(fh: import('node:fs/promises').FileHandle, state: { 
 }
 
 /** A file as a TraceStream: read in CHUNK_BYTES chunks, gunzipped when it starts with gzip's magic. */
-async function fileStream(path: string): Promise<TraceStream & { reuseChunks?(): void }> {
+async function fileStream(path: string, options: OpenOptions): Promise<TraceStream & { reuseChunks?(): void }> {
   const node = nodeModules(path);
   let info;
   try {
@@ -213,9 +232,8 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
     };
   }
   const gunzip = node.zlib.createGunzip({ chunkSize: GUNZIP_OUT_BYTES });
-  const handle = (gunzip as unknown as { _handle?: ZlibHandle })._handle;
-  const writeState = (gunzip as unknown as { _writeState?: Uint32Array })._writeState;
-  if (typeof handle?.writeSync !== 'function' || !(writeState instanceof Uint32Array)) {
+  const inflater = syncInflater(gunzip, node.zlib.constants);
+  if (inflater === undefined) {
     // A Node.js without zlib's synchronous handle: its stream (a new buffer per output chunk).
     gunzip.destroy();
     const raw = node.fs.createReadStream(path, { highWaterMark: CHUNK_BYTES });
@@ -229,7 +247,7 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
       cancel: () => raw.destroy(),
     };
   }
-  let fh;
+  let fh: import('node:fs/promises').FileHandle;
   try {
     fh = await node.fsp.open(path, 'r');
   } catch (err) {
@@ -238,16 +256,52 @@ async function fileStream(path: string): Promise<TraceStream & { reuseChunks?():
   }
   const state = { bytesRead: 0, reuse: false, cancelled: false };
   const contentBytesHint = await gzipTrailerSize(fh, info.size);
+  const handoffAt = options.inflateHandoffAt;
+  const thread = handoffAt !== undefined || options.inflate === 'thread'
+    ? new (await inflateThreadModule()).InflateThread(fh.fd, {
+      inputBytes: CHUNK_BYTES, slots: INFLATE_SLOTS, slotBytes: INFLATE_SLOT_BYTES,
+      ...(handoffAt === undefined ? {} : { handoffAt }), ...(workerModule === undefined ? {} : { workerModule }),
+    })
+    : undefined;
+  const chunks = gunzipChunks(fh, inflater, state, thread);
   return {
     name: path,
     gzip,
     sourceBytes: info.size,
     ...(contentBytesHint === undefined ? {} : { contentBytesHint }),
     bytesRead: () => state.bytesRead,
-    chunks: gunzipChunks(fh, gunzip, handle, writeState, node.zlib.constants, state),
-    cancel: () => { state.cancelled = true; void fh.close().catch(() => undefined); },
+    chunks,
+    cancel: () => {
+      state.cancelled = true;
+      void (async () => { await thread?.stop(); await fh.close().catch(() => undefined); })();
+    },
     reuseChunks: () => { state.reuse = true; },
   };
+}
+
+/**
+ * The inflate thread's host side (inflate-thread.ts), Node-only like its thread: imported by a
+ * path known only when run, so that no bundle of this module takes it in (a browser bundle must
+ * not name worker_threads). '../trace/': the same folder from dist/trace/read.js and from the CLI
+ * bundled into dist/cli/bin.js.
+ */
+async function inflateThreadModule(): Promise<typeof import('./inflate-thread.js')> {
+  // A name in a variable: a bundler follows `new URL('literal', import.meta.url)` (and a template).
+  const name = `../trace/inflate-thread.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`;
+  const module = new URL(name, import.meta.url).href;
+  return await import(/* @vite-ignore */ module) as typeof import('./inflate-thread.js');
+}
+
+/** The inflate thread's module when set by setInflateWorkerModule. */
+let workerModule: URL | undefined;
+
+/**
+ * Runs the inflate thread from this module (a built inflate-worker.js) instead of the one next to
+ * inflate-thread's. Tests running from the TypeScript sources set the build's: a thread that
+ * loads the .ts module registers tsx first, which takes most of a second per thread.
+ */
+export function setInflateWorkerModule(url: URL | undefined): void {
+  workerModule = url;
 }
 
 /** Bytes of a gzip member's trailer field ISIZE: its uncompressed size mod 2^32, little-endian (RFC 1952). */
@@ -267,55 +321,49 @@ async function gzipTrailerSize(fh: import('node:fs/promises').FileHandle, fileBy
   }
 }
 
-/** zlib's handle under a Node.js Gunzip stream: one synchronous inflate step into a given buffer. */
-interface ZlibHandle {
-  writeSync(flush: number, input: Buffer, inOffset: number, inBytes: number, output: Buffer, outOffset: number, outBytes: number): void;
-}
-
 /**
- * A gzip file's content, inflated by zlib (Node's own, through its Gunzip's handle: the same
- * inflate, members, padding and error rules as the Gunzip stream, whose messages the readers
- * report) from one reused input buffer into one reused output buffer once `reuse` is set (before
- * that, a new buffer per chunk, as plainChunks). The stream would make a new buffer for every
- * output chunk and hand each to the event loop; this is a plain loop, a few times cheaper.
+ * A gzip file's content, inflated by the loop of inflate.ts from one reused input buffer into one
+ * reused output buffer once `reuse` is set (before that, a new buffer per chunk, as plainChunks).
+ * The stream would make a new buffer for every output chunk and hand each to the event loop; this
+ * is a plain loop, a few times cheaper. With `thread`, this loop inflates only the start, up to the
+ * offset where it hands over to the inflate thread (inflate-thread.ts), whose chunks follow.
  */
 async function* gunzipChunks(
   fh: import('node:fs/promises').FileHandle,
-  gunzip: import('node:zlib').Gunzip,
-  handle: ZlibHandle,
-  writeState: Uint32Array,
-  z: typeof import('node:zlib').constants,
+  inflater: SyncInflater,
   state: { bytesRead: number; reuse: boolean; cancelled: boolean },
-): AsyncGenerator<Buffer> {
-  // The stream reports a failed step as an 'error' event (a tick later); the loop below reads it at once.
-  gunzip.on('error', () => undefined);
+  thread?: InflateThread,
+): AsyncGenerator<Uint8Array> {
   const input = Buffer.allocUnsafe(CHUNK_BYTES);
   let fixed: Buffer | undefined;
+  const output = (): Buffer => (state.reuse ? (fixed ??= Buffer.allocUnsafe(GUNZIP_OUT_BYTES)) : Buffer.allocUnsafe(GUNZIP_OUT_BYTES));
   try {
-    while (!state.cancelled) {
+    read: while (!state.cancelled) {
       const { bytesRead } = await fh.read(input, 0, CHUNK_BYTES, null);
       state.bytesRead += bytesRead;
-      // At the end, Z_FINISH: an unfinished member is "unexpected end of file", as in the stream.
-      const flush = bytesRead === 0 ? z.Z_FINISH : z.Z_NO_FLUSH;
-      let inOffset = 0;
-      let inBytes = bytesRead;
-      for (;;) {
-        const out = state.reuse ? (fixed ??= Buffer.allocUnsafe(GUNZIP_OUT_BYTES)) : Buffer.allocUnsafe(GUNZIP_OUT_BYTES);
-        handle.writeSync(flush, input, inOffset, inBytes, out, 0, GUNZIP_OUT_BYTES);
-        if (gunzip.errored !== null) throw gunzip.errored;
-        const [outLeft, inLeft] = writeState as unknown as [number, number];
-        inOffset += inBytes - inLeft;
-        inBytes = inLeft;
-        if (outLeft < GUNZIP_OUT_BYTES) yield out.subarray(0, GUNZIP_OUT_BYTES - outLeft);
-        if (outLeft === 0) continue; // output full: more may come from the same input
-        // Room left but input left too: the data ended before the file (zero padding); the stream
-        // ends there as well.
-        if (inLeft > 0 || bytesRead === 0) return;
-        break;
+      const steps = inflateRead(inflater, input, bytesRead, output);
+      for (let step = steps.next(); ; step = steps.next()) {
+        if (step.done === true) {
+          if (step.value) return;
+          break;
+        }
+        if (thread === undefined) {
+          yield step.value;
+          continue;
+        }
+        const kept = thread.keep(step.value.length);
+        if (kept > 0) yield step.value.subarray(0, kept);
+        if (thread.handedOver) break read;
       }
     }
+    if (thread?.handedOver === true) {
+      inflater.gunzip.destroy();
+      yield* thread.chunks(state);
+    }
   } finally {
-    gunzip.destroy();
+    inflater.gunzip.destroy();
+    // The thread reads the file through its descriptor: close it only once the thread has stopped.
+    await thread?.stop();
     await fh.close().catch(() => undefined);
   }
 }
@@ -332,7 +380,7 @@ export type HstReaderFactory = (file: string, lenient: boolean) => Promise<{ led
 export async function openTrace(
   source: string | TraceStream, out: EventSink | null, options: OpenOptions = {}, hst?: HstReaderFactory, ops?: OpWordsSink,
 ): Promise<TraceInput> {
-  const stream: TraceStream & { reuseChunks?(): void } = typeof source === 'string' ? await fileStream(source) : source;
+  const stream: TraceStream & { reuseChunks?(): void } = typeof source === 'string' ? await fileStream(source, options) : source;
   const path = stream.name;
   const gzip = stream.gzip;
   const iterator = stream.chunks[Symbol.asyncIterator]();

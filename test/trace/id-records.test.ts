@@ -1,9 +1,9 @@
 // One record per block id (assembly/trace/ledger.ts, assembly/ids.ts idShareRecords): in the
-// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 24-byte records
+// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 20-byte records
 // and reads the requested bytes from the ledger's size. These are the rare cases the compact record
 // keeps exact through a fallback rather than a limit: requested sizes of 2^32 - 1 bytes and more (up
-// to the ledger's 2^47), and birth events from 2^32 - 1 on (kept in a side table while the block
-// is live). The equality of the whole run document with the op-batch path, for every kind of
+// to the ledger's 2^47), birth events from 2^32 - 1 on (kept in a side table while the block is
+// live) and thread rows from 2^14 - 1 on (a trace of more than 16 K threads). The equality of the whole run document with the op-batch path, for every kind of
 // record, is test/trace/hst-direct.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
@@ -34,7 +34,38 @@ async function liveAfter(records: number[], events: number, skip: bigint): Promi
   return live;
 }
 
+/** Thread rows and never-freed blocks after decoding `bytes` with the JavaScript reader or the WASM one. */
+async function threadsAfter(bytes: Buffer, decoder: 'js' | 'wasm'): Promise<unknown> {
+  const writer = new OpWriter(4096);
+  const input = await openTrace(streamOf(bytes, []), writer, { format: 'hst' },
+    decoder === 'wasm' ? (file, lenient) => wasmHstReader(file, lenient, writer) : undefined);
+  for await (const chunk of input.chunks) { input.parser.push(chunk); writer.ready.splice(0); }
+  input.parser.finish();
+  const live: number[][] = [];
+  input.ledger.forEachLive((id, size, caller, birth) => live.push([id, size, caller, birth]));
+  return { threads: input.ledger.threadCounts(), live, liveBytes: input.ledger.liveBytes };
+}
+
 describe('one record per id: the rare values stay exact', () => {
+  it('thread rows from 2^14 - 1 on: blocks of 17,000 threads freed, resized and replaced from other threads', async () => {
+    const recs: Rec[] = [];
+    const THREADS = 17_000; // above ROW_WIDE = 2^14 - 1 (assembly/trace/ledger.ts)
+    const IDS = 3_000;
+    for (let t = 0; t < THREADS; t++) {
+      recs.push({ ...base, k: 'thread', value: BigInt(t) });
+      recs.push({ ...base, id: (t * 13) % IDS, size: BigInt(1 + (t % 500)) }); // an implicit free of another thread's block, often
+      if (t % 3 === 0) recs.push({ ...base, k: 'free', id: (t * 7) % IDS });
+      if (t % 5 === 0) recs.push({ ...base, k: 'realloc', id: (t * 11) % IDS, size: BigInt(t % 900 + 1) });
+    }
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const bytes = hstFile(records, { events });
+    const js = await threadsAfter(bytes, 'js');
+    expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
+    const threads = (js as { threads: { thread: number; liveBlocks: number }[] }).threads;
+    expect(threads.length).toBe(THREADS);
+    expect(threads.filter((c) => c.thread >= 2 ** 14 && c.liveBlocks > 0).length).toBeGreaterThan(100);
+  });
+
   it('birth events from 2^32 - 1 on: exact for live blocks, through frees, implicit frees and new births', async () => {
     const recs: Rec[] = [];
     // 300 blocks born around 2^32 (more than the side table's first 64 slots), some freed, some
@@ -88,5 +119,21 @@ describe('one record per id: the rare values stay exact', () => {
         expect(engine.check(), policy).toBe(0);
       }
     }
+  });
+
+  it('an engine with C semantics (not replay mode) keeps its own id table on the direct path: a failed realloc keeps the old size', async () => {
+    // On x86 a realloc to 3 GiB fails; with C semantics the old block and its size stay (the
+    // ledger has the new size: sharing its records would lose the old one).
+    const recs: Rec[] = [{ ...base, id: 0, size: 100n }, { ...base, id: 1, size: 40n }, { ...base, k: 'realloc', id: 0, size: 3n << 30n }];
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const w = await traceWorkload(streamOf(hstFile(records, { events }), []), { format: 'hst', direct: true });
+    const engine = await createEngine({ arch: 'x86', instance: w.direct!.instance });
+    engine.createHeap('ptmalloc');
+    await w.direct!.run({ call: (fn) => engine.call(fn), applied: () => {} });
+    expect(engine.failedOps).toBe(1);
+    expect(engine.blockOf(0).requestedBytes).toBe(100);
+    expect(engine.blockOf(1).requestedBytes).toBe(40);
+    expect(engine.engineTableBytes().ids).toBeGreaterThan(0);
+    expect(engine.check()).toBe(0);
   });
 });

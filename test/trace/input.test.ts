@@ -2,15 +2,18 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { convertTrace } from '../../src/trace/convert.js';
 import { detectFormat } from '../../src/trace/detect.js';
-import { openTrace } from '../../src/trace/read.js';
+import { openTrace, setInflateWorkerModule } from '../../src/trace/read.js';
 import { eventLines, fixture, tempDir } from './helpers.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
+// The inflate thread of the build (npm test builds first): one from the .ts sources loads tsx.
+beforeAll(() => setInflateWorkerModule(new URL('../../dist/trace/inflate-worker.js', import.meta.url)));
+afterAll(() => setInflateWorkerModule(undefined));
 
 describe('gzip', () => {
   it('reads a gzipped trace whatever its name, with the same events', async () => {
@@ -62,6 +65,43 @@ describe('gzip', () => {
     const err = await eventLines(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).message).toBe(`corrupt or truncated gzip data (${words})`);
+  });
+
+  // The inflate thread (src/trace/inflate-thread.ts) takes over from the reader's own loop at a
+  // content offset: anywhere (inside an output step, at a step's or a member's edge, past the end),
+  // the content and the errors are those of the one-thread read.
+  it('reads the same content when the inflate thread takes over at any offset', async () => {
+    const lines: string[] = ['= Start'];
+    // About 1.6 MB: more 256 KiB chunks than the ring's four slots.
+    for (let i = 0; i < 20_000; i++) lines.push(`@ /opt/service/bin/a-long-program-name:(handler_${i % 7}+0x1a)[0x${(0x401000 + i % 50).toString(16)}] + 0x${(0x10000 + i * 0x40).toString(16)} 0x${(i % 900 + 1).toString(16)}`);
+    const text = Buffer.from(`${lines.join('\n')}\n`);
+    const plainPath = join(tmp.dir, 'handoff.mtrace');
+    writeFileSync(plainPath, text);
+    const plain = (await eventLines(plainPath)).lines;
+    const half = text.lastIndexOf(0x0a, text.length >> 1) + 1;
+    const twoMembers = join(tmp.dir, 'handoff-two-members.gz');
+    writeFileSync(twoMembers, Buffer.concat([gzipSync(text.subarray(0, half)), gzipSync(text.subarray(half)), Buffer.alloc(64)]));
+    const outputStep = 256 * 1024; // read.ts GUNZIP_OUT_BYTES
+    expect(text.length).toBeGreaterThan(5 * outputStep);
+    for (const at of [0, 1, outputStep - 1, outputStep + 1, half, half + 7, text.length, text.length + 1]) {
+      expect((await eventLines(twoMembers, { inflateHandoffAt: at })).lines, `handoff at ${at}`).toEqual(plain);
+    }
+    expect((await eventLines(twoMembers, { inflate: 'thread' })).lines).toEqual(plain);
+  });
+
+  it.each([
+    ['a cut member', (gz: Buffer) => gz.subarray(0, gz.length - 20), 'unexpected end of file'],
+    ['garbage after the member', (gz: Buffer) => Buffer.concat([gz, Buffer.from('garbage')]), 'incorrect header check'],
+    ['a damaged checksum', (gz: Buffer) => { const b = Buffer.from(gz); b[b.length - 6]! ^= 0xff; return b; }, 'incorrect data check'],
+  ])('%s, found by the inflate thread: the same words', async (_name, damage, words) => {
+    const path = join(tmp.dir, 'damaged-thread.gz');
+    writeFileSync(path, damage(gzipSync(readFileSync(fixture('basic.mtrace')))));
+    for (const at of [0, 10]) {
+      const err = await eventLines(path, { inflateHandoffAt: at }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as InputError).message).toBe(`corrupt or truncated gzip data (${words})`);
+      expect((err as InputError).file).toBe(path);
+    }
   });
 
   it('reports a truncated gzip stream as bad input', async () => {

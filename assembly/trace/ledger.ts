@@ -351,7 +351,6 @@ export function refused(): void {
 
 // ---------------------------------------------------------------- read by the host
 
-
 // Writes up to `max` live blocks with ids from `from` on, in id order, as (id, bytes, caller,
 // birth) f64 quadruples to `out`; returns how many were written. ledgerNextId() is where to go on.
 let nextId: u64 = 0;

@@ -397,10 +397,13 @@ export async function openTrace(
   } catch (err) {
     throw gzipError(path, gzip, err);
   }
+  // The first DETECT_BYTES of content, for the format check and the .hst hint: a view of the first
+  // chunk when it holds them (a file's chunk is 1 MiB: no copy), else the head's chunks joined.
+  const start = (head.length === 1 ? head[0]! : Buffer.concat(head)).subarray(0, DETECT_BYTES);
   // The API may be handed anything (a worker message): an unknown format is a clear error.
   let format = options.format === undefined ? undefined : parseFormatName(String(options.format));
   if (format === undefined) {
-    format = detectFormat(Buffer.concat(head).subarray(0, DETECT_BYTES));
+    format = detectFormat(start);
     if (format === undefined) {
       stream.cancel?.();
       throw new InputError(
@@ -430,7 +433,7 @@ export async function openTrace(
     if (LINE_FORMATS.has(format)) stream.reuseChunks?.();
   }
   ledger.format = format;
-  const hint = format === 'hst' ? hstHint(Buffer.concat(head)) : undefined;
+  const hint = format === 'hst' ? hstHint(start) : undefined;
   return {
     ...(hint ? { hint } : {}),
     path,

@@ -301,11 +301,13 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
   const c = takeRecord(RECS);
   const p = R(c);
-  memory.fill(p, 0, REC_BYTES);
+  // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
+  // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk; prev, next = 0.
   store<u64>(p + R_ADDR, a);
-  store<u32>(p + R_SIZEG, <u32>(size >> 4));
-  store<u8>(p + R_STATE, state);
-  store<u16>(p + R_ARENA, <u16>arena);
+  store<u64>(p + R_SIZEG, <u64>(<u32>(size >> 4)) | (<u64>state << ((R_STATE - R_SIZEG) << 3)) |
+    (<u64>(<u16>arena) << ((R_ARENA - R_SIZEG) << 3)));
+  store<u64>(p + R_FD, 0);
+  store<u64>(p + R_PREV, 0);
   return c;
 }
 
@@ -500,9 +502,39 @@ function useThread(): void {
   }
 }
 
+// enter()'s last answer: the heap and thread slot it was called for and the states it found (the
+// heap's, its main arena's, the thread's). Those stay where they are until a heap is created or
+// destroyed or a thread's state is freed, which forget it (forgetEntered); until then the same heap
+// and thread enter again with a few loads (ptmalloc_init and the multi-thread flag, once set for
+// them, stay set).
+let enteredHeap: i32 = -1;
+let enteredThread: u32 = 0;
+let enteredHs: usize = 0;
+let enteredMain: usize = 0;
+let enteredTs: usize = 0;
+
+function forgetEntered(): void { enteredHeap = -1; }
+
 // Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
 // (that thread gets the main arena).
 function enter(heapIndex: i32): void {
+  if (heapIndex == enteredHeap && clockThread() == enteredThread) {
+    owner = <u8>heapIndex;
+    hs = enteredHs;
+    cur = MAIN;
+    as = enteredMain;
+    ts = enteredTs;
+    return;
+  }
+  enterFirst(heapIndex);
+  enteredHeap = heapIndex;
+  enteredThread = clockThread();
+  enteredHs = hs;
+  enteredMain = as;
+  enteredTs = ts;
+}
+
+function enterFirst(heapIndex: i32): void {
   use(heapIndex);
   useThread();
   if (!g32(G_INITIALIZED)) {
@@ -969,8 +1001,10 @@ function arenaGetRetry(a: u32, size: u64): u32 {
 }
 
 // tcache_init: the cache itself is a chunk of the thread's arena, taken on the first call that needs it.
-function tcacheInit(): void {
-  if (tcOn() || t32(T_SHUTTING_DOWN)) return;
+// @ts-ignore: decorator
+@inline function tcacheInit(): void { if (!tcOn() && !t32(T_SHUTTING_DOWN)) tcacheMake(); }
+
+function tcacheMake(): void {
   let a = arenaGet(TCACHE_STRUCT_BYTES);
   let c: u32 = a == NO_ARENA ? sysMallocNoArena(request2size(TCACHE_STRUCT_BYTES)) : intMalloc(request2size(TCACHE_STRUCT_BYTES));
   if (!c && a != NO_ARENA) {
@@ -1503,6 +1537,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   if (!isNaN(arenaMaxP) && (arenaMaxP < 0 || arenaMaxP != Math.floor(arenaMaxP) || arenaMaxP > 9007199254740991)) return Status.BAD_PARAM;
   if (!isNaN(arenaTestP) && (arenaTestP < 1 || arenaTestP != Math.floor(arenaTestP) || arenaTestP > 9007199254740991)) return Status.BAD_PARAM;
   if (!isNaN(coresP) && (coresP < 1 || coresP != Math.floor(coresP) || coresP > <f64>MAX_CORES)) return Status.BAD_PARAM;
+  forgetEntered();
   hs = heapState + <usize>heapIndex * G_BYTES;
   owner = <u8>heapIndex;
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
@@ -1658,6 +1693,7 @@ export function ptTrim(heapIndex: i32, padBytes: u64): u64 {
 // (no tcache now), then the tcache itself; its arena goes on the free list when it was the
 // last thread attached. The slot's state is then forgotten: a later thread starts afresh.
 export function ptThreadEnd(heapIndex: i32): void {
+  forgetEntered();
   use(heapIndex);
   const slot = clockThread();
   if (slot >= g32(G_THREAD_CAP)) return;
@@ -1697,6 +1733,7 @@ export function ptThreadEnd(heapIndex: i32): void {
 }
 
 export function ptDestroy(heapIndex: i32): void {
+  forgetEntered();
   use(heapIndex);
   for (let i: u32 = 0; i < arenaCount(); i++) {
     useArena(i);

@@ -115,8 +115,10 @@ function ptWalkGet(page: u64): u8 {
 }
 
 // True when every page of [a, b) is committed and resident, found at one compare per page in the
-// cached leaf (or the flat table): a touch of them changes nothing. False when it does not know
-// (another leaf, a range of more than TOUCH_FAST_PAGES pages): the caller then applies the touch.
+// cached leaf (or the flat table), or by a walk to the page's leaf when it is not the cached one
+// (a free or a chunk handed out anywhere in a large heap): a touch of them changes nothing. False
+// when it does not know (a range of more than TOUCH_FAST_PAGES pages): the caller then applies the
+// touch.
 const TOUCH_FAST_PAGES: u64 = 2;
 const RESIDENT: u8 = PAGE_COMMITTED | PAGE_RESIDENT;
 // @ts-ignore: decorator
@@ -126,11 +128,18 @@ const RESIDENT: u8 = PAGE_COMMITTED | PAGE_RESIDENT;
   if (!sparse) {
     p = flatBase + <usize>a;
   } else {
-    if (a >> LEAF_BITS != cachedLeafKey || (b - 1) >> LEAF_BITS != cachedLeafKey) return false;
+    if (a >> LEAF_BITS != cachedLeafKey || (b - 1) >> LEAF_BITS != cachedLeafKey) return allResidentWalk(a, b);
     p = cachedLeaf + <usize>(a & (LEAF_ENTRIES - 1));
   }
   if (load<u8>(p) != RESIDENT) return false;
   return b - a == 1 || load<u8>(p, 1) == RESIDENT;
+}
+
+// ptAllResident's answer for pages outside the cached leaf: each page's state by a walk (which
+// caches the leaf it reaches).
+function allResidentWalk(a: u64, b: u64): bool {
+  for (let page = a; page < b; page++) if (ptWalkGet(page) != RESIDENT) return false;
+  return true;
 }
 
 // ---------------------------------------------------------------- ptApply

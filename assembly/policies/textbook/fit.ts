@@ -84,19 +84,22 @@ const DEAD: u32 = 0xFFFFFFFF;
   addr: u64;
   size: u64;
   max: u64;
-  prevPhys: u32;
-  nextPhys: u32;
   left: u32;
   right: u32;
+  prevPhys: u32;
+  nextPhys: u32;
   flags: u32;
   seg: u32;
 }
 const REC_BYTES: usize = 48;
+// Records from a cache-line boundary: the tree's fields (addr..right, 32 bytes) then straddle two
+// lines in one record of four (the one at 48 mod 64), not two of four.
+const POOL_ALIGN_BYTES: u32 = 64;
 if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
 
 // Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096);
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096, POOL_ALIGN_BYTES);
 // Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
 // block, and at most one free block beside it (free neighbours merge).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;

@@ -17,7 +17,7 @@ export { statsCollect, statsBuckets, statsHistograms, statsDistinctSizes } from 
 export {
   mtraceBegin, mtraceInput, mtraceScratch, mtraceLines, mtraceLineCount, mtraceCallerAdd, mtraceApply, mtraceFinish,
 } from "./trace/text/mtrace";
-export { mapEvents, mapOut, mapTaken, mapAddressesSeen, mapIdOverflow, mapReserve } from "./trace/text/address-map";
+export { mapEvents, mapOut, mapTaken, mapAddressesSeen, mapIdOverflow, mapReserve, mapDirect } from "./trace/text/address-map";
 export {
   vmReserve, vmCommit, vmDecommit, vmRelease, vmResize, vmTouch, vmPurge, vmIsCommitted, vmIsResident,
   vmRegionAt, vmRegionBase, vmRegionEnd, vmRegionCommittedPages,

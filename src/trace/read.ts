@@ -13,6 +13,7 @@ import { detectFormat } from './detect.js';
 import { Ledger } from './ledger.js';
 import type { ParserContext, TraceParser } from './formats/parser.js';
 import type { OpWordsSink } from './formats/wasm-ledger.js';
+import type { EngineExports } from '../engine/load.js';
 import { inflateRead, syncInflater, type SyncInflater } from './inflate.js';
 import type { InflateThread } from './inflate-thread.js';
 
@@ -92,6 +93,18 @@ export interface TraceInput {
   chunks: AsyncIterable<Buffer>;
   /** A `.hst` version 3 header's size hint (read from the first bytes; never trusted). */
   hint?: HstHint;
+  /**
+   * A reader that can apply each event to an engine on its own instance as it reads it (the mtrace
+   * line loop in WASM writing op records, when `ops` was given to openTrace; src/trace/replay.ts).
+   */
+  directReader?: DirectReader;
+}
+
+/** A reader running in an engine module instance that can feed that instance's heap 0 itself. */
+export interface DirectReader {
+  readonly instance: EngineExports;
+  /** From now on ops go to the instance's engine; `applied` runs after each return that may have applied some. */
+  direct(applied: () => void): void;
 }
 
 /** Checks a `--format` value. */
@@ -414,6 +427,7 @@ export async function openTrace(
   }
   let ledger: Ledger;
   let parser: TraceParser;
+  let directReader: DirectReader | undefined;
   if (format === 'hst' && hst !== undefined) {
     ({ ledger, parser } = await hst(path, options.lenient === true));
     // This reader copies what it keeps of a chunk: the file can be read into one buffer.
@@ -422,7 +436,10 @@ export async function openTrace(
     const textWasm = await import('./formats/text-wasm.js');
     let text;
     if (ops === undefined) text = await textWasm.textWasm(path, ledger = new Ledger(out), stream.contentBytesHint);
-    else ({ ledger, text } = await textWasm.textWasmOps(path, ops, stream.contentBytesHint));
+    else {
+      ({ ledger, text } = await textWasm.textWasmOps(path, ops, stream.contentBytesHint));
+      directReader = text;
+    }
     parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
     stream.reuseChunks?.(); // a line reader (see below)
   } else {
@@ -436,6 +453,7 @@ export async function openTrace(
   const hint = format === 'hst' ? hstHint(start) : undefined;
   return {
     ...(hint ? { hint } : {}),
+    ...(directReader ? { directReader } : {}),
     path,
     format,
     gzip,

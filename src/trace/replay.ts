@@ -39,8 +39,9 @@ export interface ReplayOptions extends OpenOptions {
    */
   hstDecoder?: 'wasm' | 'js';
   /**
-   * Offer the one-instance path (TraceReplay.direct) when the WASM decoder reads the trace
-   * (default true); false: batches() only (tests hold the two paths to the same results).
+   * Offer the one-instance path (TraceReplay.direct) when a WASM reader reads the trace (the
+   * `.hst` decoder, the mtrace line loop) (default true); false: batches() only (tests hold the
+   * two paths to the same results).
    */
   direct?: boolean;
 }
@@ -188,8 +189,9 @@ export interface TraceReplay {
   /** A `.hst` version 3 header's size hint (never trusted: table sizes only). */
   hint?: HstHint;
   /**
-   * The one-instance path (a `.hst` read by the WASM decoder): the run's engine is made on the
-   * decoder's instance and each record is applied as it is decoded. Read either this or batches().
+   * The one-instance path (a `.hst` read by the WASM decoder, an mtrace read by the WASM line
+   * loop): the run's engine is made on the reader's instance and each event is applied as it is
+   * read. Read either this or batches().
    */
   direct?: DirectSource;
 }
@@ -208,12 +210,14 @@ export async function openReplay(source: string | TraceStream, options: ReplayOp
     started = true;
   };
   const parser = input.parser;
-  const direct: DirectSource | undefined = options.direct !== false && parser instanceof WasmHstParser ? {
-    instance: parser.instance,
+  // The one-instance path: the WASM .hst decoder, or the WASM mtrace line loop (its op form).
+  const reader = parser instanceof WasmHstParser ? parser : input.directReader;
+  const direct: DirectSource | undefined = options.direct !== false && reader !== undefined ? {
+    instance: reader.instance,
     build: WASM_HST_BUILD,
     async run(hooks): Promise<void> {
       start();
-      parser.direct(hooks.applied);
+      reader.direct(hooks.applied);
       for await (const chunk of input.chunks) {
         hooks.call(() => parser.push(chunk));
         replay.stats = replayStatsOf(input, ledger);

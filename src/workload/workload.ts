@@ -33,9 +33,9 @@ export interface Workload {
    */
   sizeHint?: SizeHint;
   /**
-   * The one-instance path, when the input offers it (a `.hst` read by the WASM decoder): the run's
-   * engine is made on `instance`, the decoder's own, and `run` applies each record to its heap 0
-   * as it is decoded, with no op batches in between. A run that needs the batches (trims at a
+   * The one-instance path, when the input offers it (a `.hst` read by the WASM decoder, an mtrace
+   * read by the WASM line loop): the run's engine is made on `instance`, the reader's own, and
+   * `run` applies each event to its heap 0 as it is read, with no op batches in between. A run that needs the batches (trims at a
    * point, program edits) uses batches() instead; a workload is read once, by one or the other.
    */
   direct?: DirectSource;

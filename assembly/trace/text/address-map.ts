@@ -9,6 +9,9 @@
 //   (src/trace/formats/text-wasm.ts with a WasmLedger). This is the replay's path.
 // - id events (OUT_EVENTS): the host applies them in order to its own Ledger, which forwards them
 //   to any consumer (stats, convert, advise). Here the WASM ledger only answers the map's checks.
+// In the op form, direct mode (mapDirect) applies each op to this instance's engine (engine.ts
+// traceOp) as it is made, as trace/hst.ts's direct mode does: the one-instance replay of an mtrace
+// trace (test/trace/text-direct.test.ts holds it to the op-record path).
 // test/trace/text-wasm.test.ts holds both forms to the JavaScript reader (the reference).
 //
 // ╒═══ event (24 bytes) ═══════════════════════════════╕
@@ -20,6 +23,7 @@
 // removed (a freed address keeps FREED, so its second free is a double free), as on the host.
 
 import { Op } from "../../abi";
+import { traceBegin, traceOp, inReplayMode } from "../../engine";
 import * as L from "../ledger";
 import { MAX_BLOCK_ID, MAX_REQUEST_BYTES, NO_CALLER } from "../ledger";
 import { SKIP_DOUBLE_FREE, SKIP_FAILED_ALLOC, SKIP_FREE_NULL, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC } from "../events";
@@ -74,6 +78,12 @@ let out: usize = 0;
 let outCap: i32 = 0;
 let outCount: i32 = 0;
 let opsOut: bool = false;
+/**
+ * Direct mode (mapDirect): ops go to this instance's engine instead of the output buffer; outCount
+ * still counts them, so a host call applies at most as many ops (and takes at most as many samples)
+ * as the buffer holds records, and stops at the same points.
+ */
+let direct: bool = false;
 
 // ---------------------------------------------------------------- the address tables
 //
@@ -344,11 +354,30 @@ export function mapBegin(outRecords: i32, form: i32): usize {
   nextId = 0;
   idOverflow = false;
   opsOut = form == OUT_OPS;
+  direct = false;
   if (out != 0) heap.free(out);
   outCap = outRecords;
   out = heap.alloc(<usize>outCap * EVENT_BYTES); // room for either form (an op is smaller)
   outCount = 0;
   return out;
+}
+
+/**
+ * Direct mode on (1) or off (0), op form only: the ops of the calls from now on are applied to
+ * this instance's heap 0 as they are made (engine.ts traceOp), none is written for the host. As in
+ * trace/hst.ts hstDirect, the engine keeps its id entries in the ledger's records (before any op
+ * named an id) when it runs in replay mode. The host reads the samples after every call that may
+ * apply ops (mapEnter starts them afresh there).
+ */
+export function mapDirect(on: i32): void {
+  direct = opsOut && on != 0;
+  if (direct && inReplayMode()) L.ledgerShareWithEngine();
+}
+
+/** Start of a host call that may make records: in direct mode a new stretch of the engine's samples. */
+// @ts-ignore: decorator
+@inline export function mapEnter(): void {
+  if (direct) { traceBegin(); outCount = 0; }
 }
 
 /** Records (events or ops) written since the last mapTaken(). */
@@ -379,10 +408,13 @@ export function mapAddressesSeen(): u32 { return compact.used + general.used; }
 // An op record for heap 0 (OUT_OPS form; trace/hst.ts emit).
 // @ts-ignore: decorator
 @inline function op(opcode: u32, arg: u32, id: u32, sizeBytes: u64): void {
-  const p = out + <usize>outCount * OP_BYTES;
-  store<u32>(p, opcode | (arg << 16));
-  store<u32>(p, id, 4);
-  store<u64>(p, sizeBytes, 8);
+  if (direct) traceOp(opcode | (arg << 16), id, sizeBytes);   // heap 0
+  else {
+    const p = out + <usize>outCount * OP_BYTES;
+    store<u32>(p, opcode | (arg << 16));
+    store<u32>(p, id, 4);
+    store<u64>(p, sizeBytes, 8);
+  }
   outCount++;
 }
 
@@ -400,7 +432,10 @@ export function mapAddressesSeen(): u32 { return compact.used + general.used; }
 
 // ---------------------------------------------------------------- what the ledger does, and its record
 // Each is the host Ledger's method of the same name (src/trace/ledger.ts), through the trace
-// ledger's functions as trace/hst.ts calls them, then the record of it in the chosen form.
+// ledger's functions as trace/hst.ts calls them, and the record of it in the chosen form, in
+// trace/hst.ts's order (the ledger's record first, except for a free and a resize, whose op comes
+// first): in direct mode the engine reads the requested bytes from the ledger's record, written at
+// born before the engine's allocation and at resized after the engine's realloc read the old size.
 
 /** A call that changed nothing (one event). */
 function skip(reason: u32): void {
@@ -432,9 +467,9 @@ function allocated(kind: u32, id: i32, size: u64, caller: i32): void {
 }
 
 function freed(id: i32): void {
-  L.freed(<u32>id);
   if (opsOut) op(<u32>Op.FREE, 0, <u32>id, 0);
   else event(EV_FREE, id, NO_CALLER, 0);
+  L.freed(<u32>id);
 }
 
 function implicitlyFreed(id: i32): void {
@@ -445,9 +480,9 @@ function implicitlyFreed(id: i32): void {
 
 function resized(id: i32, size: u64, caller: i32): void {
   L.reallocs++;
-  L.resized(<u32>id, size, caller);
   if (opsOut) op(<u32>Op.REALLOC, 0, <u32>id, size);
   else event(EV_REALLOC, id, caller, size);
+  L.resized(<u32>id, size, caller);
 }
 
 // ---------------------------------------------------------------- ids

@@ -19,7 +19,7 @@
 import { NO_CALLER } from "../ledger";
 import { SKIP_FAILED_ALLOC, SKIP_UNKNOWN_RESULT } from "../events";
 import {
-  EV_ALLOC, mapAlloc, mapBegin, mapFree, mapRealloc, mapSkip, outNearlyFull,
+  EV_ALLOC, mapAlloc, mapBegin, mapEnter, mapFree, mapRealloc, mapSkip, outNearlyFull,
 } from "./address-map";
 
 const NEWLINE: u8 = 0x0a;
@@ -299,11 +299,13 @@ function apply(op: u32, pointer: u64, sizeBytes: f64, caller: i32): bool {
 
 /** The host reader's call (pointer as two halves; size Infinity when 2^53 or more). */
 export function mtraceApply(op: u32, pointerLow: u32, pointerHigh: u32, sizeBytes: f64, caller: i32): bool {
+  mapEnter();
   return apply(op, (<u64>pointerHigh << 32) | <u64>pointerLow, sizeBytes, caller);
 }
 
 /** End of input: a `<` whose `>` never came is a call with an unknown result. */
 export function mtraceFinish(): void {
+  mapEnter();
   if (hasPending) {
     hasPending = false;
     mapSkip(SKIP_UNKNOWN_RESULT);
@@ -382,6 +384,7 @@ function line(start: usize, end: usize): bool {
  * line boundary, when the event buffer could overflow.
  */
 export function mtraceLines(from: i32, n: i32): i32 {
+  mapEnter();
   const end = input + <usize>n;
   let p = input + <usize>from;
   let taken = 0;

@@ -6,7 +6,10 @@
 // caller not seen yet) is read by the host's own code, which hands the call to the same map.
 // Two forms of output (textWasmOps, textWasm):
 // - a replay takes op records straight into its batches, and its ledger is a WasmLedger whose
-//   counts, thread rows and live blocks are read from WASM (as for .hst);
+//   counts, thread rows and live blocks are read from WASM (as for .hst); or, on the one-instance
+//   path (direct(): `heapsim run` when it needs no batches), the run's engine is made on this
+//   instance and each op is applied to it as the map makes it, with no op records at all (as the
+//   .hst decoder's direct mode; test/trace/text-direct.test.ts holds it to the batches);
 // - any other consumer (stats, convert, advise) gets the map's id events, applied here in order to
 //   a host Ledger that forwards them.
 // test/trace/text-wasm.test.ts holds both to the JavaScript reader (the reference) on every mtrace
@@ -33,6 +36,7 @@ export interface TextExports extends EngineExports {
   mapAddressesSeen(): number;
   mapIdOverflow(): number;
   mapReserve(contentBytes: number): void;
+  mapDirect(on: number): void;
 }
 
 // Event kinds (assembly/trace/text/address-map.ts EV_*).
@@ -75,6 +79,8 @@ export class TextWasm {
   linesTaken = 0;
 
   private readonly wasmLedger: WasmLedger | null;
+  /** Direct mode: called after every return from WASM that may have applied ops. */
+  private applied: (() => void) | undefined;
 
   /** `contentBytesHint`: the trace's size if known (TraceStream.contentBytesHint), for the address table. */
   constructor(
@@ -93,6 +99,22 @@ export class TextWasm {
     this.ints = new Int32Array(buffer);
     this.f64s = new Float64Array(buffer);
     this.bytes = new Uint8Array(buffer);
+  }
+
+  /**
+   * One-instance replay (op form only): from now on each op is applied to this instance's heap 0
+   * (the run's engine, made on `instance`) as the map makes it; none reaches the op sink.
+   * `applied` runs after every return from WASM that may have applied ops (samples are read there).
+   */
+  direct(applied: () => void): void {
+    if (this.ops === null) throw new Error('the one-instance replay needs the op form');
+    this.applied = applied;
+    this.w.mapDirect(1);
+  }
+
+  /** The engine module instance this reader runs in. */
+  get instance(): EngineExports {
+    return this.w;
   }
 
   /** Copies a chunk into the (reused) input buffer. */
@@ -123,6 +145,7 @@ export class TextWasm {
     if (this.w.mapIdOverflow() !== 0) {
       throw new InputError(`more than ${MAX_BLOCK_ID + 1} blocks live at once (the largest block id heapsim keeps is ${MAX_BLOCK_ID})`, this.file);
     }
+    if (this.applied !== undefined) { this.applied(); return; }
     const count = this.w.mapEvents();
     if (count === 0) return;
     if (this.ops !== null) {

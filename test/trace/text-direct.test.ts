@@ -1,0 +1,145 @@
+// The one-instance mtrace replay (src/trace/replay.ts TraceReplay.direct with the WASM line loop:
+// the run's engine is made on the reader's instance and each op is applied as the address map
+// makes it, assembly/trace/text/address-map.ts direct mode, engine.ts traceOp) against the
+// op-batch path it replaces in `heapsim run` (the reference): the same whole run document, byte
+// for byte, or the same error, for every mtrace fixture and for random line streams (frees, double
+// and unmatched frees, reused addresses, realloc pairs good and broken, failed and oversize
+// allocations, callers new and seen, malformed lines), strict and --lenient, any policy, sample
+// interval, architecture and cutting of the input into chunks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { runDocumentJson } from '../../src/report/json.js';
+import { runWorkload, type RunOptions } from '../../src/run/run.js';
+import { parseTrimAt } from '../../src/run/trim-at.js';
+import type { TraceStream } from '../../src/trace/read.js';
+import { traceWorkload } from '../../src/trace/workload.js';
+
+const FIXTURES = join(import.meta.dirname, 'fixtures');
+const PROPERTY_RUNS = 40;
+/** Lines of the larger stream: several WASM calls per chunk (the map returns every 4,096 ops). */
+const LARGE_LINES = 12_000;
+/** Characters shown either side of the first difference of two documents. */
+const DIFF_CONTEXT = 300;
+
+type Path = 'direct' | 'batches';
+
+function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
+  const pieces: Buffer[] = [];
+  let from = 0;
+  for (const cut of [...[...cuts].sort((a, b) => a - b), bytes.length]) {
+    if (cut > from) pieces.push(Buffer.from(bytes.subarray(from, cut)));
+    from = Math.max(from, cut);
+  }
+  return {
+    name: 't.mtrace', gzip: false, sourceBytes: bytes.length, bytesRead: () => 0,
+    chunks: (async function* () { yield* pieces; })(),
+  };
+}
+
+/** The run document (JSON) of one path, or its error; `used` = the path the run took. */
+async function runDoc(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, path: Path): Promise<{ out: string; used: Path }> {
+  let used: Path = 'batches';
+  try {
+    const w = await traceWorkload(streamOf(bytes, cuts), { lenient, format: 'mtrace', direct: path === 'direct' });
+    if (path === 'direct') {
+      expect(w.direct).toBeDefined();
+      const run = w.direct!.run.bind(w.direct);
+      w.direct = { instance: w.direct!.instance, build: w.direct!.build, run: (hooks) => { used = 'direct'; return run(hooks); } };
+    } else {
+      expect(w.direct).toBeUndefined();
+    }
+    return { out: runDocumentJson(await runWorkload(w, o)), used };
+  } catch (err) {
+    return { out: `error: ${(err as Error).message} ${JSON.stringify(err)}`, used };
+  }
+}
+
+/** Both paths on the same input: equal documents; the direct one really taken unless `fallback`. */
+async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, fallback = false): Promise<string> {
+  const batches = await runDoc(bytes, cuts, lenient, o, 'batches');
+  const direct = await runDoc(bytes, cuts, lenient, o, 'direct');
+  // Documents run to megabytes: a failure names where they part (a full diff would take minutes).
+  if (direct.out !== batches.out) {
+    let at = 0;
+    while (direct.out[at] === batches.out[at]) at++;
+    expect(direct.out.slice(Math.max(0, at - DIFF_CONTEXT), at + DIFF_CONTEXT)).toBe(batches.out.slice(Math.max(0, at - DIFF_CONTEXT), at + DIFF_CONTEXT));
+  }
+  if (!direct.out.startsWith('error:')) expect(direct.used).toBe(fallback ? 'batches' : 'direct');
+  return direct.out;
+}
+
+const POLICIES = ['pool', 'first-fit', 'nt', 'ptmalloc', 'tcmalloc', 'jemalloc', 'mimalloc'];
+
+// Lines from a small world of addresses and callers (test/trace/text-wasm.test.ts's), so that every
+// rule of the map and the ledger happens, plus lines the loop leaves to the host and bad lines.
+const address = fc.constantFrom('0x1000', '0x1010', '0x2000', '0x7f0000001000', '0x55d0c5a4a2a0', '0x00001000',
+  '0x20000000000000', '0xffffffffffffffff', '(nil)', '0', '0x10000000000000000');
+const size = fc.constantFrom('0x10', '0x0', '0', '0x800000000000', '0x7fffffffffff', '0x20000000000000', '0x20000', '0x1', '0x40000000');
+const caller = fc.constantFrom('', '@ ./prog:[0x401196] ', '@ ./lib.so:[0x401196] ', '@ ./prog:(main+0x1a)[0x4011b2] ', '@ ', 'x ./prog:[0x1] ');
+const line = fc.oneof(
+  { weight: 6, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}+ ${a} ${s}`) },
+  { weight: 5, arbitrary: fc.tuple(caller, address).map(([c, a]) => `${c}- ${a}`) },
+  { weight: 3, arbitrary: fc.tuple(caller, address, address, size).map(([c, a, b, s]) => `${c}< ${a}\n${c}> ${b} ${s}`) },
+  { weight: 1, arbitrary: fc.tuple(caller, address).map(([c, a]) => `${c}< ${a}`) },
+  { weight: 1, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}> ${a} ${s}`) },
+  { weight: 1, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}! ${a} ${s}`) },
+  { weight: 1, arbitrary: fc.constantFrom('', '= Start', '= End', 'garbage', '+ 0x1000', '@ ./p:[0x1] ++ 0x1000 0x10', '+ 0x4000 0x40\r') },
+);
+const stream = fc.tuple(fc.array(line, { maxLength: 60 }), fc.boolean())
+  .map(([ls, finalNewline]) => Buffer.from(finalNewline && ls.length > 0 ? `${ls.join('\n')}\n` : ls.join('\n')));
+
+describe('one-instance mtrace replay equals the op-batch path', () => {
+  const fixtures = readdirSync(FIXTURES).filter((f) => f.endsWith('.mtrace'));
+
+  it.each(fixtures)('%s: the same run document or error, strict and --lenient, whole and in small chunks', async (name) => {
+    expect(fixtures.length).toBeGreaterThanOrEqual(3);
+    const bytes = readFileSync(join(FIXTURES, name));
+    for (const lenient of [false, true]) {
+      await expectSame(bytes, [], lenient, { policy: 'ptmalloc', every: 1 });
+      await expectSame(bytes, Array.from({ length: Math.floor(bytes.length / 7) }, (_, i) => (i + 1) * 7), lenient, { policy: 'pool', every: 2 });
+    }
+  });
+
+  it('random line streams with bad lines under any policy, interval, architecture and cutting', async () => {
+    await fc.assert(fc.asyncProperty(
+      stream, fc.array(fc.nat(4000), { maxLength: 8 }), fc.boolean(), fc.constantFrom(...POLICIES),
+      fc.constantFrom(0, 1, 2, 7), fc.constantFrom<'x86' | 'x64'>('x86', 'x64'),
+      async (bytes, cuts, lenient, policy, every, arch) => {
+        await expectSame(bytes, cuts.map((c) => c % (bytes.length + 1)), lenient, { policy, every, arch });
+      }), { numRuns: PROPERTY_RUNS });
+  });
+
+  it('a larger stream on x86: reallocs, failed allocations, a sample every event, several WASM calls per chunk', async () => {
+    const lines: string[] = [];
+    const live: number[] = [];
+    for (let i = 0; i < LARGE_LINES; i++) {
+      const at = 0x55d0c5a40000 + (i % 1500) * 0x40;
+      if (live.length > 20 && i % 3 === 0) lines.push(`- 0x${live.splice((i * 7) % live.length, 1)[0]!.toString(16)}`);
+      else if (live.length > 20 && i % 11 === 0) {
+        const old = live.splice((i * 5) % live.length, 1)[0]!;
+        lines.push(`@ ./p:[0x${(i % 9).toString(16)}] < 0x${old.toString(16)}`, `@ ./p:[0x${(i % 9).toString(16)}] > 0x${at.toString(16)} 0x${(i + 1).toString(16)}`);
+        live.push(at);
+      } else {
+        // Some allocations an x86 heap cannot serve (512 MiB): failed allocations in the run.
+        const bytes = i % 97 === 0 ? 1 << 29 : (i * 37) % 5000 + 1;
+        lines.push(`@ ./p:[0x${(i % 13).toString(16)}] + 0x${at.toString(16)} 0x${bytes.toString(16)}`);
+        live.push(at);
+      }
+    }
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const doc = JSON.parse(await expectSame(bytes, [], false, { policy: 'first-fit', every: 1, arch: 'x86' })) as { checkpoints: unknown[]; program: { failedAllocs: number; implicitFrees: number } };
+    expect(doc.checkpoints.length).toBeGreaterThan(LARGE_LINES / 2);
+    expect(doc.program.failedAllocs).toBeGreaterThan(0);
+    expect(doc.program.implicitFrees).toBeGreaterThan(0);
+    await expectSame(bytes, [1000, 50_000, 50_001], false, { policy: 'ptmalloc', every: 5 });
+  });
+
+  it('a run that needs op batches (a trim at an event) takes them; a trim at the end stays direct', async () => {
+    const bytes = Buffer.from('+ 0x1000 0x186a0\n- 0x1000\n+ 0x2000 0x40\n');
+    await expectSame(bytes, [], false, { policy: 'ptmalloc', trimAt: [parseTrimAt('end')] });
+    const doc = await expectSame(bytes, [], false, { policy: 'ptmalloc', trimAt: [parseTrimAt('2')] }, true);
+    expect(doc).toContain('"trims"');
+  });
+});

@@ -7,6 +7,7 @@ import {
 } from './abi.js';
 import { OpBuffer } from './ops.js';
 import { instantiateEngine, type BuildFlavour, type EngineExports } from './load.js';
+import { releaseEngineMemory } from './memory-pool.js';
 import { getPolicy, policyById, policySpecs, resolveParams } from '../policies/registry.js';
 import { EngineStatusError, EngineTrapError } from '../errors.js';
 import { USAGE_NAMES, TYPE_NAMES, type UsageName, type TypeName } from '../report/types.js';
@@ -83,6 +84,7 @@ export class Engine {
   private readonly heapParams: Readonly<Record<string, number>>[] = new Array(MAX_HEAPS).fill(Object.freeze({}));
   private batches = 0;
   private broken: EngineTrapError | undefined;
+  private released = false;
   private opsCapacity = 0;
   private opsPtr = 0;
 
@@ -164,8 +166,20 @@ export class Engine {
   /** @internal The raw WASM exports, for a policy's own queries (src/policies/<name>/) and tests. */
   get raw(): EngineExports { return this.guard(() => this.x); }
 
+  /**
+   * Ends this engine: its memory goes to the next engine created in this process (memory-pool.ts),
+   * unless the engine trapped. Every later call on it throws. Call it only when nothing will read
+   * the engine again (samples already read are plain objects and stay valid).
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (!this.broken) releaseEngineMemory(this.x.memory);
+  }
+
   /** Runs one batch: one call into WASM. Failed ops are counted, not thrown. */
   apply(ops: OpBuffer): BatchResult {
+    if (this.released) throw new Error('engine already released');
     const n = ops.length;
     if (n > this.opsCapacity) {
       this.opsCapacity = Math.max(n, 4096);
@@ -300,6 +314,7 @@ export class Engine {
   // ------------------------------------------------------------------ internals
 
   private guard<T>(fn: () => T): T {
+    if (this.released) throw new Error('engine already released');
     if (this.broken) throw this.broken;
     try {
       return fn();

@@ -4,6 +4,7 @@
 // module is imported here, statically or dynamically, so a browser bundle pulls in none: on Node
 // the fs module comes from process.getBuiltinModule (Node >= 20.16).
 import { instantiate, instantiateSync } from '@assemblyscript/loader';
+import { takeEngineMemory } from './memory-pool.js';
 
 export type BuildFlavour = 'release' | 'debug';
 
@@ -118,11 +119,15 @@ export interface EngineExports {
   // Each policy's own queries (ntWalk, poolClassStats, ...) are typed in src/policies/<name>/.
 }
 
-/** Instantiates a fresh engine from the cached module. */
+/**
+ * Instantiates a fresh engine from the cached module, on a new memory or on one a finished engine
+ * released (memory-pool.ts): either way the instance starts from the bytes of a new memory.
+ */
 export async function instantiateEngine(build: BuildFlavour = 'release'): Promise<EngineExports> {
   const module = await engineModule(build);
   const imports = {
     env: {
+      memory: takeEngineMemory(),
       // The engine has no clock and no randomness of the host's: determinism by construction.
       seed: () => 0,
     },

@@ -265,6 +265,10 @@ export async function runWorkload(workload: Workload, o: RunOptions): Promise<Ru
     ...sections,
   };
   doc.diagnosis = diagnoseRun(doc, o.thresholds);
+  // The run is over and its document holds plain values: the engines this run created give their
+  // memory to the next run in this process (a direct instance belongs to its decoder).
+  if (!direct) engine.release();
+  side?.release();
   return doc;
 }
 

@@ -61,6 +61,86 @@ export function treeRemove<S>(t: u32, n: u32): u32 {
   return t;
 }
 
+// Top-down variants for trees whose summary is a maximum (or any value that only grows when a
+// record joins a subtree). They build the same tree as treeInsert / treeRemove (a treap's shape
+// depends only on its records and their order) but skip the recomputation of the summaries on the
+// path above the change, which reads every sibling record of the path (one cache miss per level).
+// The shape S needs two more methods:
+//   grow(t, n)                t's summary after n joined t's subtree (without reading t's children)
+//   keeps(t, n): bool         t's summary stays as it is when n leaves t's subtree
+//                             (for a maximum: another record below t reaches it, e.g. t.max > n.size)
+
+// The two halves of a split (module scratch: split is recursive and returns two roots).
+let splitLeft: u32 = 0;
+let splitRight: u32 = 0;
+
+// Splits the tree rooted at t into the records before n (splitLeft) and after it (splitRight).
+function treeSplit<S>(t: u32, n: u32): void {
+  const s = shape<S>();
+  if (!t) { splitLeft = 0; splitRight = 0; return; }
+  if (s.less(n, t)) {
+    treeSplit<S>(s.left(t), n);
+    s.setLeft(t, splitRight); s.pull(t); splitRight = t;
+  } else {
+    treeSplit<S>(s.right(t), n);
+    s.setRight(t, splitLeft); s.pull(t); splitLeft = t;
+  }
+}
+
+// treeInsert's tree, built top down: the records that outrank n only grow their summaries; n
+// takes the place of the first one it outranks, whose subtree is split around n.
+export function treeInsertDown<S>(t: u32, n: u32): u32 {
+  const s = shape<S>();
+  const pn = treePriority(n);
+  let parent: u32 = 0, wentLeft = false, cur = t;
+  while (cur && treePriority(cur) > pn) {
+    s.grow(cur, n);
+    parent = cur;
+    wentLeft = s.less(n, cur);
+    cur = wentLeft ? s.left(cur) : s.right(cur);
+  }
+  treeSplit<S>(cur, n);
+  s.setLeft(n, splitLeft); s.setRight(n, splitRight); s.pull(n);
+  if (!parent) return n;
+  if (wentLeft) s.setLeft(parent, n); else s.setRight(parent, n);
+  return t;
+}
+
+// treeRemove's tree: the records above n whose summaries n's leaving keeps are passed by top
+// down; from the first one it changes, treeRemove recomputes the rest of the path.
+export function treeRemoveDown<S>(t: u32, n: u32): u32 {
+  const s = shape<S>();
+  let parent: u32 = 0, wentLeft = false, cur = t;
+  while (cur != n && s.keeps(cur, n)) {
+    parent = cur;
+    wentLeft = s.less(n, cur);
+    cur = wentLeft ? s.left(cur) : s.right(cur);
+  }
+  const sub = treeRemove<S>(cur, n);
+  if (!parent) return sub;
+  if (wentLeft) s.setLeft(parent, sub); else s.setRight(parent, sub);
+  return t;
+}
+
+// Record n's summarised value grew, its order unchanged: grows the summaries on the path to n.
+export function treeGrowDown<S>(t: u32, n: u32): void {
+  const s = shape<S>();
+  while (t) {
+    s.grow(t, n);
+    if (t == n) return;
+    t = s.less(n, t) ? s.left(t) : s.right(t);
+  }
+}
+
+// Before record n's summarised value drops (its order unchanged): the first record on the path to
+// n whose summary n's old value may hold (n itself at the latest). Summaries above it keep; after
+// the change, treeRepull(it, n) recomputes the rest.
+export function treeShrinkFrom<S>(t: u32, n: u32): u32 {
+  const s = shape<S>();
+  while (t != n && s.keeps(t, n)) t = s.less(n, t) ? s.left(t) : s.right(t);
+  return t;
+}
+
 // Recomputes the summaries on the path from the root to n (after n's summarised value changed
 // without changing its order).
 export function treeRepull<S>(t: u32, n: u32): void {

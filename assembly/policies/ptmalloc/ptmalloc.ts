@@ -581,7 +581,8 @@ function largeIndex(sz: u64): i32 {
 // ---------------------------------------------------------------- touching (resident pages)
 
 // The allocator writes a chunk's size word (and the program its payload): pages become resident.
-function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
+// @ts-ignore: decorator
+@inline function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
 function touchFreeLinks(c: u32): void {
   const s = sizeOf(c);

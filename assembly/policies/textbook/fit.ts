@@ -22,7 +22,9 @@
 // ╘═════════════════════════════════════════════════════════════════════════════════╛
 //   flags: FREE, bits 8..15 log2(alignment). Free blocks are in one kit tree (a treap) per heap,
 //   ordered by (size, address) for best-fit and by address for next-fit, each node holding the
-//   largest size of its subtree.
+//   largest size of its subtree. Inserts and removes go top down (kit treeInsertDown/RemoveDown:
+//   the maxima above the change are not recomputed from the siblings); next-fit changes a block
+//   whose address stays in place (the front cut off, a neighbour merged in) without leaving the tree.
 //
 // Invariants (fitCheck returns the number of the first that fails):
 //   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
@@ -38,7 +40,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsert, treeRemove, treeCheckPriorities } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import {
@@ -82,19 +84,22 @@ const DEAD: u32 = 0xFFFFFFFF;
   addr: u64;
   size: u64;
   max: u64;
-  prevPhys: u32;
-  nextPhys: u32;
   left: u32;
   right: u32;
+  prevPhys: u32;
+  nextPhys: u32;
   flags: u32;
   seg: u32;
 }
 const REC_BYTES: usize = 48;
+// Records from a cache-line boundary: the tree's fields (addr..right, 32 bytes) then straddle two
+// lines in one record of four (the one at 48 mod 64), not two of four.
+const POOL_ALIGN_BYTES: u32 = 64;
 if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
 
 // Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096);
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096, POOL_ALIGN_BYTES);
 // Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
 // block, and at most one free block beside it (free neighbours merge).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
@@ -215,6 +220,10 @@ export function fitDestroy(heapIndex: i32): void {
   @inline less(a: u32, b: u32): bool { return B(a).size != B(b).size ? B(a).size < B(b).size : B(a).addr < B(b).addr; }
   // @ts-ignore: decorator
   @inline pull(n: u32): void { pullMax(n); }
+  // @ts-ignore: decorator
+  @inline grow(t: u32, n: u32): void { if (B(n).size > B(t).max) B(t).max = B(n).size; }
+  // @ts-ignore: decorator
+  @inline keeps(t: u32, n: u32): bool { return B(t).max > B(n).size; }
 }
 
 // next-fit: ordered by address.
@@ -231,6 +240,10 @@ export function fitDestroy(heapIndex: i32): void {
   @inline less(a: u32, b: u32): bool { return B(a).addr < B(b).addr; }
   // @ts-ignore: decorator
   @inline pull(n: u32): void { pullMax(n); }
+  // @ts-ignore: decorator
+  @inline grow(t: u32, n: u32): void { if (B(n).size > B(t).max) B(t).max = B(n).size; }
+  // @ts-ignore: decorator
+  @inline keeps(t: u32, n: u32): bool { return B(t).max > B(n).size; }
 }
 
 // @ts-ignore: decorator
@@ -241,15 +254,33 @@ export function fitDestroy(heapIndex: i32): void {
 
 function addFree(n: u32): void {
   B(n).flags = FL_FREE;
-  H.root = H.rule == RULE_BEST ? treeInsert<BySize>(H.root, n) : treeInsert<ByAddress>(H.root, n);
+  H.root = H.rule == RULE_BEST ? treeInsertDown<BySize>(H.root, n) : treeInsertDown<ByAddress>(H.root, n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
 
 function removeFree(n: u32): void {
-  H.root = H.rule == RULE_BEST ? treeRemove<BySize>(H.root, n) : treeRemove<ByAddress>(H.root, n);
+  H.root = H.rule == RULE_BEST ? treeRemoveDown<BySize>(H.root, n) : treeRemoveDown<ByAddress>(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
+}
+
+// Free block f gives its first cutBytes to a busy block: its address moves up, its size drops.
+// Next-fit's tree is ordered by address alone, which the cut keeps (the front becomes the busy
+// block below f): f stays where it is and only the maxima on its path can drop.
+function cutFront(f: u32, cutBytes: u64): void {
+  if (H.rule == RULE_NEXT) {
+    const from = treeShrinkFrom<ByAddress>(H.root, f);
+    B(f).addr += cutBytes;
+    B(f).size -= cutBytes;
+    treeRepull<ByAddress>(from, f);
+    H.freeBytes -= cutBytes;
+    return;
+  }
+  removeFree(f);
+  B(f).addr += cutBytes;
+  B(f).size -= cutBytes;
+  addFree(f);
 }
 
 // Best fit: the first block in (size, addr) order with size >= need.
@@ -318,16 +349,14 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   const f = H.rule == RULE_BEST ? bestFit(need) : nextFit(need);
   let n: u32;
   if (f) {
-    removeFree(f);
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
       n = newRec(B(f).addr, need, alignBits, B(f).seg);
       linkBetween(B(f).prevPhys, n, f, B(f).seg);
-      B(f).addr += need;
-      B(f).size -= need;
-      addFree(f);
+      cutFront(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
+      removeFree(f);
       n = f;
       B(n).flags = alignBits;
     }
@@ -352,6 +381,29 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
 // Block n (off every index) becomes free: merged with free neighbours, or given to the top.
 function release(n: u32): void {
   const p = B(n).prevPhys;
+  if (H.rule == RULE_NEXT && p && isFree(p) && (B(n).nextPhys || !isNewest(A, B(n).seg))) {
+    // next-fit, p absorbs n (and a free next block) and does not reach the top: p keeps its
+    // address, so its place in the address-ordered tree; only the maxima on its path grow.
+    // (A free next block is never the newest segment's last block, F2: the merge cannot reach
+    // the top when n has a next block; without one it does exactly in the newest segment.)
+    let grownBytes = B(n).size;
+    unlink(n);
+    dropRec(n);
+    counterAdd(heapNo, C_COALESCES, 1);
+    const q = B(p).nextPhys;
+    if (q && isFree(q)) {
+      removeFree(q);
+      grownBytes += B(q).size;
+      unlink(q);
+      dropRec(q);
+      counterAdd(heapNo, C_COALESCES, 1);
+    }
+    B(p).size += grownBytes;
+    H.freeBytes += grownBytes;
+    treeGrowDown<ByAddress>(H.root, p);
+    touchPages(B(p).addr, HEADER_BYTES, owner);
+    return;
+  }
   if (p && isFree(p)) {
     removeFree(p);
     B(p).size += B(n).size;
@@ -406,14 +458,12 @@ export function fitRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   const q = B(n).nextPhys;
   if (q && isFree(q) && have + B(q).size >= need) {
     const extra = need - have;
-    removeFree(q);
     if (B(q).size - extra >= MIN_BLOCK_BYTES) {
-      B(q).addr += extra;
-      B(q).size -= extra;
-      addFree(q);
+      cutFront(q, extra);
       touchPages(B(q).addr, HEADER_BYTES, owner);
       B(n).size = need;
     } else {
+      removeFree(q);
       B(n).size += B(q).size;
       unlink(q);
       dropRec(q);

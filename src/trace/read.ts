@@ -26,12 +26,6 @@ export const CHUNK_BYTES = 1 << 20;
 const LINE_FORMATS: ReadonlySet<FormatName> = new Set<FormatName>(['text', 'mtrace', 'ltrace', 'logalloc']);
 /** Output of one inflate step (decompressed bytes per chunk of a gzip file). */
 const GUNZIP_OUT_BYTES = CHUNK_BYTES / 4;
-/**
- * A gzip file from this size on is inflated on a second thread by default (inflate-thread.ts).
- * Starting one costs about 70 ms of CPU (a new V8 isolate) while this thread reads on; a read of a
- * smaller file (well under a second: a few tens of MB of text) would be over, or nearly, before it ran.
- */
-const INFLATE_THREAD_MIN_BYTES = 4 << 20;
 /** Output of one inflate step on the second thread (the chunks the readers get). */
 const INFLATE_SLOT_BYTES = GUNZIP_OUT_BYTES;
 /** Chunks the inflate thread may run ahead of the reader (the slots of its ring). */
@@ -50,12 +44,11 @@ export interface OpenOptions {
    */
   textDecoder?: 'wasm' | 'js';
   /**
-   * Where a gzip file read by its path is inflated: on a second thread, overlapping the reading
-   * (inflate-thread.ts; the default from INFLATE_THREAD_MIN_BYTES of compressed file on), or on
-   * this one. The second thread costs about 10 % more CPU (its start, the start of the file
-   * inflated again, chunks read from another core's cache) and took a quarter off the wall time
-   * of `heapsim run X.mtrace.gz` on the shared 2-core machine (issue 16, perf-gz: the one-instance
-   * replay left the inflate as the largest piece of work outside the simulation).
+   * Where a gzip file read by its path is inflated: on this thread (the default), or on a second
+   * one, overlapping the reading (inflate-thread.ts). The second thread costs 10-25 % more CPU
+   * (its start, the start of the file inflated again, chunks read from another core's cache) and
+   * can pay in wall time only while a core is free for it; on this shared 2-core machine it did
+   * not measure faster (issue 16, perf-text3), so it is not the default.
    */
   inflate?: 'thread' | 'inline';
   /**
@@ -277,7 +270,7 @@ async function fileStream(path: string, options: OpenOptions): Promise<TraceStre
   const state = { bytesRead: 0, reuse: false, cancelled: false };
   const contentBytesHint = await gzipTrailerSize(fh, info.size);
   const handoffAt = options.inflateHandoffAt;
-  const thread = handoffAt !== undefined || options.inflate === 'thread' || (options.inflate === undefined && info.size >= INFLATE_THREAD_MIN_BYTES)
+  const thread = handoffAt !== undefined || options.inflate === 'thread'
     ? new (await inflateThreadModule()).InflateThread(fh.fd, {
       inputBytes: CHUNK_BYTES, slots: INFLATE_SLOTS, slotBytes: INFLATE_SLOT_BYTES,
       ...(handoffAt === undefined ? {} : { handoffAt }), ...(workerModule === undefined ? {} : { workerModule }),

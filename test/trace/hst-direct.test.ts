@@ -7,37 +7,16 @@
 import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runDocumentJson } from '../../src/report/json.js';
-import { runWorkload, type RunOptions } from '../../src/run/run.js';
+import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
-import { traceWorkload } from '../../src/trace/workload.js';
+import { runDoc } from './direct-path.js';
 import { hstFile } from './hst-bytes.js';
 import { PRELUDE, FIXTURES, convertedFixture, encode, recArb, streamOf } from './hst-records.js';
 
-type Path = 'direct' | 'batches';
-
-/** The run document (JSON) of one path, or its error; `used` = the path the run took. */
-async function runDoc(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, path: Path): Promise<{ out: string; used: Path }> {
-  let used: Path = 'batches';
-  try {
-    const w = await traceWorkload(streamOf(bytes, cuts), { lenient, format: 'hst', direct: path === 'direct' });
-    if (path === 'direct') {
-      expect(w.direct).toBeDefined();
-      const run = w.direct!.run.bind(w.direct);
-      w.direct = { instance: w.direct!.instance, build: w.direct!.build, run: (hooks) => { used = 'direct'; return run(hooks); } };
-    } else {
-      expect(w.direct).toBeUndefined();
-    }
-    return { out: runDocumentJson(await runWorkload(w, o)), used };
-  } catch (err) {
-    return { out: `error: ${(err as Error).message}`, used };
-  }
-}
-
 /** Both paths on the same input: equal documents; the direct one really taken unless `fallback`. */
 async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, fallback = false): Promise<string> {
-  const batches = await runDoc(bytes, cuts, lenient, o, 'batches');
-  const direct = await runDoc(bytes, cuts, lenient, o, 'direct');
+  const batches = await runDoc(streamOf(bytes, cuts), 'hst', lenient, o, 'batches');
+  const direct = await runDoc(streamOf(bytes, cuts), 'hst', lenient, o, 'direct');
   expect(direct.out).toBe(batches.out);
   if (!direct.out.startsWith('error:')) expect(direct.used).toBe(fallback ? 'batches' : 'direct');
   return direct.out;

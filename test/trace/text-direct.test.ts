@@ -10,11 +10,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runDocumentJson } from '../../src/report/json.js';
-import { runWorkload, type RunOptions } from '../../src/run/run.js';
+import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
-import type { TraceStream } from '../../src/trace/read.js';
-import { traceWorkload } from '../../src/trace/workload.js';
+import { runDoc, textStream } from './direct-path.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 40;
@@ -23,43 +21,10 @@ const LARGE_LINES = 12_000;
 /** Characters shown either side of the first difference of two documents. */
 const DIFF_CONTEXT = 300;
 
-type Path = 'direct' | 'batches';
-
-function streamOf(bytes: Buffer, cuts: readonly number[]): TraceStream {
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...[...cuts].sort((a, b) => a - b), bytes.length]) {
-    if (cut > from) pieces.push(Buffer.from(bytes.subarray(from, cut)));
-    from = Math.max(from, cut);
-  }
-  return {
-    name: 't.mtrace', gzip: false, sourceBytes: bytes.length, bytesRead: () => 0,
-    chunks: (async function* () { yield* pieces; })(),
-  };
-}
-
-/** The run document (JSON) of one path, or its error; `used` = the path the run took. */
-async function runDoc(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, path: Path): Promise<{ out: string; used: Path }> {
-  let used: Path = 'batches';
-  try {
-    const w = await traceWorkload(streamOf(bytes, cuts), { lenient, format: 'mtrace', direct: path === 'direct' });
-    if (path === 'direct') {
-      expect(w.direct).toBeDefined();
-      const run = w.direct!.run.bind(w.direct);
-      w.direct = { instance: w.direct!.instance, build: w.direct!.build, run: (hooks) => { used = 'direct'; return run(hooks); } };
-    } else {
-      expect(w.direct).toBeUndefined();
-    }
-    return { out: runDocumentJson(await runWorkload(w, o)), used };
-  } catch (err) {
-    return { out: `error: ${(err as Error).message} ${JSON.stringify(err)}`, used };
-  }
-}
-
 /** Both paths on the same input: equal documents; the direct one really taken unless `fallback`. */
 async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, fallback = false): Promise<string> {
-  const batches = await runDoc(bytes, cuts, lenient, o, 'batches');
-  const direct = await runDoc(bytes, cuts, lenient, o, 'direct');
+  const batches = await runDoc(textStream(bytes, cuts), 'mtrace', lenient, o, 'batches', true);
+  const direct = await runDoc(textStream(bytes, cuts), 'mtrace', lenient, o, 'direct', true);
   // Documents run to megabytes: a failure names where they part (a full diff would take minutes).
   if (direct.out !== batches.out) {
     let at = 0;

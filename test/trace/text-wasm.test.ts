@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EventSink } from '../../src/trace/events.js';
-import { createParser, openTrace, type TraceStream } from '../../src/trace/read.js';
+import { createParser, openTrace } from '../../src/trace/read.js';
 import { OpWriter } from '../../src/trace/replay.js';
 import { OP_WORDS } from '../../src/engine/abi.js';
 import { instantiateEngine } from '../../src/engine/load.js';
 import { Ledger } from '../../src/trace/ledger.js';
 import { TextWasm, type TextExports } from '../../src/trace/formats/text-wasm.js';
+import { textStream } from './direct-path.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 60;
@@ -26,20 +27,6 @@ const ADDRESS_LINES = 12_000;
 const REGIONS = 600;
 /** Small batches, so that the WASM side's op records are split across them. */
 const BATCH_OPS = 7;
-
-function streamOf(bytes: Buffer, cuts: readonly number[], contentBytesHint?: number): TraceStream {
-  const pieces: Buffer[] = [];
-  let from = 0;
-  for (const cut of [...[...cuts].sort((a, b) => a - b), bytes.length]) {
-    if (cut > from) pieces.push(Buffer.from(bytes.subarray(from, cut)));
-    from = Math.max(from, cut);
-  }
-  return {
-    name: 't.mtrace', gzip: false, sourceBytes: bytes.length, bytesRead: () => 0,
-    ...(contentBytesHint === undefined ? {} : { contentBytesHint }),
-    chunks: (async function* () { yield* pieces; })(),
-  };
-}
 
 /** Every event a reader sends on, in order. */
 function recorder(log: unknown[]): EventSink {
@@ -78,7 +65,7 @@ async function read(bytes: Buffer, cuts: readonly number[], lenient: boolean, te
   const output = (): unknown => (ops ? wordsOf(writer) : events);
   let input;
   try {
-    input = await openTrace(streamOf(bytes, cuts, hint), sink, { format: 'mtrace', lenient, textDecoder }, undefined, ops ? writer : undefined);
+    input = await openTrace(textStream(bytes, cuts, hint), sink, { format: 'mtrace', lenient, textDecoder }, undefined, ops ? writer : undefined);
     for await (const chunk of input.chunks) input.parser.push(chunk);
     input.parser.finish();
   } catch (err) {

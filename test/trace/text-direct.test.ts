@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
 import { runDoc, textStream } from './direct-path.js';
+import { mtraceLine } from './mtrace-lines.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 40;
@@ -43,15 +44,8 @@ const address = fc.constantFrom('0x1000', '0x1010', '0x2000', '0x7f0000001000', 
   '0x20000000000000', '0xffffffffffffffff', '(nil)', '0', '0x10000000000000000');
 const size = fc.constantFrom('0x10', '0x0', '0', '0x800000000000', '0x7fffffffffff', '0x20000000000000', '0x20000', '0x1', '0x40000000');
 const caller = fc.constantFrom('', '@ ./prog:[0x401196] ', '@ ./lib.so:[0x401196] ', '@ ./prog:(main+0x1a)[0x4011b2] ', '@ ', 'x ./prog:[0x1] ');
-const line = fc.oneof(
-  { weight: 6, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}+ ${a} ${s}`) },
-  { weight: 5, arbitrary: fc.tuple(caller, address).map(([c, a]) => `${c}- ${a}`) },
-  { weight: 3, arbitrary: fc.tuple(caller, address, address, size).map(([c, a, b, s]) => `${c}< ${a}\n${c}> ${b} ${s}`) },
-  { weight: 1, arbitrary: fc.tuple(caller, address).map(([c, a]) => `${c}< ${a}`) },
-  { weight: 1, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}> ${a} ${s}`) },
-  { weight: 1, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}! ${a} ${s}`) },
-  { weight: 1, arbitrary: fc.constantFrom('', '= Start', '= End', 'garbage', '+ 0x1000', '@ ./p:[0x1] ++ 0x1000 0x10', '+ 0x4000 0x40\r') },
-);
+const line = mtraceLine(address, size, caller,
+  fc.constantFrom('', '= Start', '= End', 'garbage', '+ 0x1000', '@ ./p:[0x1] ++ 0x1000 0x10', '+ 0x4000 0x40\r'));
 const stream = fc.tuple(fc.array(line, { maxLength: 60 }), fc.boolean())
   .map(([ls, finalNewline]) => Buffer.from(finalNewline && ls.length > 0 ? `${ls.join('\n')}\n` : ls.join('\n')));
 

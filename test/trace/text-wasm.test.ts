@@ -18,6 +18,7 @@ import { instantiateEngine } from '../../src/engine/load.js';
 import { Ledger } from '../../src/trace/ledger.js';
 import { TextWasm, type TextExports } from '../../src/trace/formats/text-wasm.js';
 import { textStream } from './direct-path.js';
+import { mtraceLine } from './mtrace-lines.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 60;
@@ -206,16 +207,9 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     '0x10000000000000000', '0xAbC', '16', '0x1');
   const caller = fc.constantFrom('', '@ ./prog:[0x401196] ', '@ ./lib.so:[0x401196] ', '@ ./prog:(main+0x1a)[0x4011b2] ',
     '@ /usr/lib/x86_64-linux-gnu/libstdc++.so.6:(_Znwm+0x1c)[0x7f00aabbccdd] ', '@ ', '@\t./prog:[0x1]\t', 'x ./prog:[0x1] ', '@ Ünï:[0x2] ');
-  const line = fc.oneof(
-    { weight: 6, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}+ ${a} ${s}`) },
-    { weight: 5, arbitrary: fc.tuple(caller, address).map(([c, a]) => `${c}- ${a}`) },
-    { weight: 3, arbitrary: fc.tuple(caller, address, address, size).map(([c, a, b, s]) => `${c}< ${a}\n${c}> ${b} ${s}`) },
-    { weight: 1, arbitrary: fc.tuple(caller, address).map(([c, a]) => `${c}< ${a}`) },
-    { weight: 1, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}> ${a} ${s}`) },
-    { weight: 1, arbitrary: fc.tuple(caller, address, size).map(([c, a, s]) => `${c}! ${a} ${s}`) },
-    { weight: 1, arbitrary: fc.constantFrom('', '   ', '= Start', '= End', '=End', '= Middle', 'garbage', '+ 0x1000', '@ ./p:[0x1] - 0x1000 0x10',
-      '@ ./p:[0x1] ++ 0x1000 0x10', '\t+\t0x3000\t0x30\t', '  - 0x3000  ', '@ ./p:[0x1] + 0x1000 0x10 extra', '+ 0x4000 0x40\r') },
-  );
+  const line = mtraceLine(address, size, caller,
+    fc.constantFrom('', '   ', '= Start', '= End', '=End', '= Middle', 'garbage', '+ 0x1000', '@ ./p:[0x1] - 0x1000 0x10',
+      '@ ./p:[0x1] ++ 0x1000 0x10', '\t+\t0x3000\t0x30\t', '  - 0x3000  ', '@ ./p:[0x1] + 0x1000 0x10 extra', '+ 0x4000 0x40\r'));
   const stream = fc.tuple(fc.array(line, { maxLength: 60 }), fc.boolean(), fc.boolean()).map(([ls, crlf, finalNewline]) => {
     const text = ls.join('\n').split('\n').join(crlf ? '\r\n' : '\n');
     return Buffer.from(finalNewline && text.length > 0 ? `${text}\n` : text);

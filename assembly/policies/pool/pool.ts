@@ -394,7 +394,8 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
   return c < g32(s, HS_CLASSES) ? <i32>c : -1;
 }
 
-function objectAlloc(h: i32, s: usize, c: u32): u32 {
+// @ts-ignore: decorator
+@inline function objectAlloc(h: i32, s: usize, c: u32): u32 {
   const cl = CL(s, c);
   const cb = classBytes(s, c);
   const bits = g32(s, HS_SLOT_BITS);
@@ -435,7 +436,8 @@ function objectAlloc(h: i32, s: usize, c: u32): u32 {
   return handle;
 }
 
-function objectFree(h: i32, s: usize, handle: u32): void {
+// @ts-ignore: decorator
+@inline function objectFree(h: i32, s: usize, handle: u32): void {
   const ci = chunkOfHandle(s, handle);
   const slot = slotOfHandle(s, handle);
   const ch = CH(s, ci);

@@ -544,12 +544,30 @@ function regionOfPages(addr: u64, size: u64): u32 {
   return n;
 }
 
+// Ranges of at most this many pages are first checked page by page for "already committed" (a
+// policy recommitting the pages of a block it frees or hands out: buddy does it on every call).
+const COMMIT_RECHECK_PAGES: u64 = 16;
+
 export function vmCommit(addr: u64, size: u64): Status {
+  // One page that is committed already: it lies in exactly one region (release and shrink decommit
+  // their pages first), so the call is valid and changes nothing but the call count; no region lookup.
+  if (size == PAGE_SIZE_BYTES && !(addr & PAGE_MASK) && validRange(addr, size) &&
+    (ptGet(addr >> PAGE_SHIFT) & PAGE_COMMITTED)) {
+    commitCalls++;
+    lastStatus = Status.OK;
+    return Status.OK;
+  }
   const n = regionOfPages(addr, size);
   if (!n) return lastStatus;
   commitCalls++;
-  const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
+  // A few pages, all committed already: nothing changes, no scan.
+  if (b - a <= COMMIT_RECHECK_PAGES) {
+    let page = a;
+    while (page < b && (ptGet(page) & PAGE_COMMITTED)) page++;
+    if (page == b) return Status.OK;
+  }
+  const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   // Run starts over [a, b] (b only when it is inside the region) are counted on the old states in
   // the same pass that commits; afterwards [a, b) is one committed run, so the new count is direct.
   const prev0: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;

@@ -151,7 +151,8 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
 
 // Sets the requested bytes of the live id whose entry is `e` (shared records: the owner has
 // written them, or writes them after the engine's realloc has read the old ones).
-export function idSetRequested(e: usize, id: u32, size: u64): void {
+// @ts-ignore: decorator
+@inline export function idSetRequested(e: usize, id: u32, size: u64): void {
   if (shared) return;
   const old = load<u32>(e, ID_REQ);
   if (size >= <u64>REQ_BIG) {

@@ -254,6 +254,10 @@ let committedRuns: u64 = 0;
 let uncommittedRuns: u64 = 0;
 let commitCalls: u64 = 0;
 let decommitCalls: u64 = 0;
+// Page-table passes that may have taken pages out of residence (release, decommit, shrink, purge):
+// while it stays the same, no page anywhere stopped being resident. A policy that knows which of
+// its pages it made resident reads it to skip touches that cannot change anything.
+let residencyDrops: u64 = 0;
 
 // Per usage / per type: bytes and regions; per owner heap: reserved, committed, resident, regions.
 const usageBytes = memory.data(8 * 16);
@@ -416,6 +420,7 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
 // Drops commit and residency of every page of region n in [a, b) (page numbers), no validation.
 function dropPages(n: u32, a: u64, b: u64): void {
   const owner = load<u8>(P(n) + N_OWNER);
+  residencyDrops++;
   ptApply(a, b, PT_DECOMMIT);
   const dropped = <i64>(oldStateC + oldStateCR), droppedResident = <i64>oldStateCR;
   if (dropped) {
@@ -544,12 +549,30 @@ function regionOfPages(addr: u64, size: u64): u32 {
   return n;
 }
 
+// Ranges of at most this many pages are first checked page by page for "already committed" (a
+// policy recommitting the pages of a block it frees or hands out: buddy does it on every call).
+const COMMIT_RECHECK_PAGES: u64 = 16;
+
 export function vmCommit(addr: u64, size: u64): Status {
+  // One page that is committed already: it lies in exactly one region (release and shrink decommit
+  // their pages first), so the call is valid and changes nothing but the call count; no region lookup.
+  if (size == PAGE_SIZE_BYTES && !(addr & PAGE_MASK) && validRange(addr, size) &&
+    (ptGet(addr >> PAGE_SHIFT) & PAGE_COMMITTED)) {
+    commitCalls++;
+    lastStatus = Status.OK;
+    return Status.OK;
+  }
   const n = regionOfPages(addr, size);
   if (!n) return lastStatus;
   commitCalls++;
-  const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
+  // A few pages, all committed already: nothing changes, no scan.
+  if (b - a <= COMMIT_RECHECK_PAGES) {
+    let page = a;
+    while (page < b && (ptGet(page) & PAGE_COMMITTED)) page++;
+    if (page == b) return Status.OK;
+  }
+  const r0 = start(n) >> PAGE_SHIFT, r1 = end(n) >> PAGE_SHIFT;
   // Run starts over [a, b] (b only when it is inside the region) are counted on the old states in
   // the same pass that commits; afterwards [a, b) is one committed run, so the new count is direct.
   const prev0: u8 = a > r0 ? (ptGet(a - 1) & PAGE_COMMITTED) : 0xFF;
@@ -588,6 +611,7 @@ export function vmDecommit(addr: u64, size: u64): Status {
   const dropped = <i64>scanCommitted;
   let droppedResident: i64 = 0;
   if (dropped) {
+    residencyDrops++;
     ptApply(a, b, PT_DECOMMIT);
     droppedResident = <i64>oldStateCR;
   }
@@ -643,6 +667,7 @@ export function vmPurge(addr: u64, size: u64): u64 {
   const n = regionOfPages(addr, size);
   if (!n) return 0;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
+  residencyDrops++;
   ptApply(a, b, PT_PURGE);
   const dropped = <i64>oldStateCR;
   if (dropped) addResident(load<u8>(P(n) + N_OWNER), -dropped);
@@ -652,6 +677,9 @@ export function vmPurge(addr: u64, size: u64): u64 {
 // ---------------------------------------------------------------- queries
 
 export function vmIsCommitted(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_COMMITTED) != 0; }
+// residencyDrops (above): equal answers mean no page stopped being resident in between.
+// @ts-ignore: decorator
+@inline export function vmResidencyDrops(): u64 { return residencyDrops; }
 export function vmIsResident(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_RESIDENT) != 0; }
 
 // Region id (its node) containing addr, 0 if addr is free. Ids stay valid until release.

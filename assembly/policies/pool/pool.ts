@@ -124,11 +124,8 @@ const HS_CHUNK_BYTES: usize = 24;   // u64
 const HS_PT_HEAD: usize = 48;       // u32 pass-through list
 // 52..55 free
 const HS_CHUNKS: usize = 56;        // u64 counters from here
-const HS_OBJ_BUSY_BYTES: usize = 64;
-const HS_OBJ_BUSY: usize = 72;
-const HS_FREE_OBJ_BYTES: usize = 80;
-const HS_FREE_OBJS: usize = 88;
-const HS_UNCARVED: usize = 96;
+// 64..103 free. The heap's object totals (busy, free, uncarved: objects and bytes) are not kept per
+// op: they are the sums of the class entries' counts (objectTotals), taken at sample time.
 const HS_PT_BLOCKS: usize = 104;
 const HS_PT_BYTES: usize = 112;
 // 120..159 free
@@ -324,7 +321,6 @@ function newChunk(h: i32, s: usize, c: u32): u32 {
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) + 1);
   add64(s, HS_CHUNKS, 1);
   counterMax(h, C_PEAK_CHUNKS, g64(s, HS_CHUNKS));
-  add64(s, HS_UNCARVED, <i64>chunkBytes);
   return ci;
 }
 
@@ -334,13 +330,9 @@ function releaseChunk(h: i32, s: usize, ci: u32): void {
   const c = load<u32>(ch + CH_CLASS);
   const cl = CL(s, c);
   const carved = load<u32>(ch + CH_CARVED);
-  const cb = classBytes(s, c);
   const bits = g32(s, HS_SLOT_BITS);
   for (let slot: u32 = 0; slot < carved; slot++) unlinkFree(s, cl, (ci << bits) | slot);
   store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - carved);
-  add64(s, HS_FREE_OBJS, -<i64>carved);
-  add64(s, HS_FREE_OBJ_BYTES, -<i64>(<u64>carved * cb));
-  add64(s, HS_UNCARVED, -<i64>(<u64>(slotsOf(s, c) - carved) * cb));
   if (load<u32>(cl + CL_CURRENT) == ci) store<u32>(cl + CL_CURRENT, 0);
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) - 1);
   add64(s, HS_CHUNKS, -1);
@@ -394,7 +386,8 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
   return c < g32(s, HS_CLASSES) ? <i32>c : -1;
 }
 
-function objectAlloc(h: i32, s: usize, c: u32): u32 {
+// @ts-ignore: decorator
+@inline function objectAlloc(h: i32, s: usize, c: u32): u32 {
   const cl = CL(s, c);
   const cb = classBytes(s, c);
   const bits = g32(s, HS_SLOT_BITS);
@@ -409,8 +402,6 @@ function objectAlloc(h: i32, s: usize, c: u32): u32 {
     store<u32>(cl + CL_FREE_HEAD, n);
     if (n && g32(s, HS_RELEASE)) setPrev(s, n, 0);
     store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - 1);
-    add64(s, HS_FREE_OBJS, -1);
-    add64(s, HS_FREE_OBJ_BYTES, -<i64>cb);
     counterAdd(h, C_REUSED_OBJECTS, 1);
   } else {
     let ci = load<u32>(cl + CL_CURRENT);
@@ -422,26 +413,23 @@ function objectAlloc(h: i32, s: usize, c: u32): u32 {
     ch = CH(s, ci);
     slot = load<u32>(ch + CH_CARVED);
     store<u32>(ch + CH_CARVED, slot + 1);
-    add64(s, HS_UNCARVED, -<i64>cb);
     counterAdd(h, C_CARVED_OBJECTS, 1);
     handle = (ci << bits) | slot;
   }
   store<u32>(nextAt(ch, slot), SLOT_BUSY);
   store<u32>(ch + CH_LIVE, load<u32>(ch + CH_LIVE) + 1);
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) + 1);
-  add64(s, HS_OBJ_BUSY, 1);
-  add64(s, HS_OBJ_BUSY_BYTES, <i64>cb);
   touchPages(objectAddress(s, ch, slot), cb, ownerOf(s));
   return handle;
 }
 
-function objectFree(h: i32, s: usize, handle: u32): void {
+// @ts-ignore: decorator
+@inline function objectFree(h: i32, s: usize, handle: u32): void {
   const ci = chunkOfHandle(s, handle);
   const slot = slotOfHandle(s, handle);
   const ch = CH(s, ci);
   const c = load<u32>(ch + CH_CLASS);
   const cl = CL(s, c);
-  const cb = classBytes(s, c);
   const head = load<u32>(cl + CL_FREE_HEAD);
   store<u32>(nextAt(ch, slot), head);
   if (g32(s, HS_RELEASE)) {
@@ -453,10 +441,6 @@ function objectFree(h: i32, s: usize, handle: u32): void {
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) - 1);
   const live = load<u32>(ch + CH_LIVE) - 1;
   store<u32>(ch + CH_LIVE, live);
-  add64(s, HS_OBJ_BUSY, -1);
-  add64(s, HS_OBJ_BUSY_BYTES, -<i64>cb);
-  add64(s, HS_FREE_OBJS, 1);
-  add64(s, HS_FREE_OBJ_BYTES, <i64>cb);
   touchPages(objectAddress(s, ch, slot), LINK_BYTES, ownerOf(s));
   if (live == 0 && g32(s, HS_RELEASE)) releaseChunk(h, s, ci);
 }
@@ -622,6 +606,33 @@ export function poolDestroy(h: i32): void {
 // @ts-ignore: decorator
 @inline function heldFromBelow(s: usize): u64 { return g64(s, HS_CHUNKS) * g64(s, HS_CHUNK_BYTES) + g64(s, HS_PT_BYTES); }
 
+// The heap's object totals, summed over its classes by objectTotals: live objects and their bytes
+// (class sizes), objects on the free lists and their bytes, and the uncarved bytes (every chunk but
+// a class's current one is fully carved, so these are the current chunks' tails: `tails` of them
+// are not empty, the largest tail or free object is `largest` bytes).
+let totBusy: u64 = 0, totBusyBytes: u64 = 0, totFree: u64 = 0, totFreeBytes: u64 = 0, totUncarved: u64 = 0;
+let totTails: u64 = 0, totLargest: u64 = 0;
+function objectTotals(s: usize): void {
+  totBusy = 0; totBusyBytes = 0; totFree = 0; totFreeBytes = 0; totUncarved = 0; totTails = 0; totLargest = 0;
+  const classes = g32(s, HS_CLASSES);
+  for (let c: u32 = 0; c < classes; c++) {
+    const cl = CL(s, c);
+    const cb = classBytes(s, c);
+    const busy = load<u32>(cl + CL_BUSY), free = load<u32>(cl + CL_FREE);
+    totBusy += busy;
+    totBusyBytes += <u64>busy * cb;
+    totFree += free;
+    totFreeBytes += <u64>free * cb;
+    if (free && cb > totLargest) totLargest = cb;
+    const ci = load<u32>(cl + CL_CURRENT);
+    if (ci) {
+      const tail = <u64>(slotsOf(s, c) - load<u32>(CH(s, ci) + CH_CARVED)) * cb;
+      totUncarved += tail;
+      if (tail) { totTails++; if (tail > totLargest) totLargest = tail; }
+    }
+  }
+}
+
 export function poolSample(h: i32, out: usize): void {
   const s = stateOf(h);
   if (isStacked(s)) {
@@ -630,21 +641,11 @@ export function poolSample(h: i32, out: usize): void {
     store<f64>(out + <usize>K_COMMITTED * 8, held);
   }
   // Free blocks: the objects on the lists, plus each current chunk's uncarved tail.
-  let tails: u64 = 0, largest: u64 = 0;
-  const classes = g32(s, HS_CLASSES);
-  for (let c: u32 = 0; c < classes; c++) {
-    const cl = CL(s, c);
-    const cb = classBytes(s, c);
-    if (load<u32>(cl + CL_FREE) && cb > largest) largest = cb;
-    const ci = load<u32>(cl + CL_CURRENT);
-    if (ci) {
-      const tail = <u64>(slotsOf(s, c) - load<u32>(CH(s, ci) + CH_CARVED)) * cb;
-      if (tail) { tails++; if (tail > largest) largest = tail; }
-    }
-  }
-  store<f64>(out + <usize>K_BUSY * 8, <f64>(g64(s, HS_OBJ_BUSY_BYTES) + g64(s, HS_PT_BYTES)));
-  store<f64>(out + <usize>K_FREE * 8, <f64>(g64(s, HS_FREE_OBJ_BYTES) + g64(s, HS_UNCARVED)));
-  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>(g64(s, HS_FREE_OBJS) + tails));
+  objectTotals(s);
+  const largest = totLargest;
+  store<f64>(out + <usize>K_BUSY * 8, <f64>(totBusyBytes + g64(s, HS_PT_BYTES)));
+  store<f64>(out + <usize>K_FREE * 8, <f64>(totFreeBytes + totUncarved));
+  store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>(totFree + totTails));
   store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largest);
   store<f64>(out + <usize>K_UNCOMMITTED_RANGES * 8, 0);
   store<f64>(out + <usize>K_SEGMENTS * 8, <f64>g64(s, HS_CHUNKS));
@@ -652,11 +653,11 @@ export function poolSample(h: i32, out: usize): void {
   store<f64>(out + <usize>K_VIRTUAL_BYTES * 8, <f64>g64(s, HS_PT_BYTES));
   store<f64>(out + <usize>S_CHUNKS * 8, <f64>g64(s, HS_CHUNKS));
   store<f64>(out + <usize>S_CHUNK_BYTES * 8, <f64>(g64(s, HS_CHUNKS) * g64(s, HS_CHUNK_BYTES)));
-  store<f64>(out + <usize>S_OBJECT_BUSY_BYTES * 8, <f64>g64(s, HS_OBJ_BUSY_BYTES));
-  store<f64>(out + <usize>S_BUSY_OBJECTS * 8, <f64>g64(s, HS_OBJ_BUSY));
-  store<f64>(out + <usize>S_FREE_OBJECT_BYTES * 8, <f64>g64(s, HS_FREE_OBJ_BYTES));
-  store<f64>(out + <usize>S_FREE_OBJECTS * 8, <f64>g64(s, HS_FREE_OBJS));
-  store<f64>(out + <usize>S_UNCARVED_BYTES * 8, <f64>g64(s, HS_UNCARVED));
+  store<f64>(out + <usize>S_OBJECT_BUSY_BYTES * 8, <f64>totBusyBytes);
+  store<f64>(out + <usize>S_BUSY_OBJECTS * 8, <f64>totBusy);
+  store<f64>(out + <usize>S_FREE_OBJECT_BYTES * 8, <f64>totFreeBytes);
+  store<f64>(out + <usize>S_FREE_OBJECTS * 8, <f64>totFree);
+  store<f64>(out + <usize>S_UNCARVED_BYTES * 8, <f64>totUncarved);
   // C_PEAK_CHUNKS .. C_IGNORED_TRIMS: copied from the kit counter block before this runs.
 }
 
@@ -852,9 +853,10 @@ export function poolCheck(h: i32): i32 {
   sortSpans(spanCount);
   for (let i: u32 = 1; i < spanCount; i++) if (spanStart(i) < spanEnd(i - 1)) return 2;
 
-  // P6
-  if (<u64>used != g64(s, HS_CHUNKS) || busyObjs != g64(s, HS_OBJ_BUSY) || busyBytes != g64(s, HS_OBJ_BUSY_BYTES) ||
-    freeObjs != g64(s, HS_FREE_OBJS) || freeBytes != g64(s, HS_FREE_OBJ_BYTES) || uncarved != g64(s, HS_UNCARVED) ||
+  // P6 (the object totals are the class entries' sums: objectTotals)
+  objectTotals(s);
+  if (<u64>used != g64(s, HS_CHUNKS) || busyObjs != totBusy || busyBytes != totBusyBytes ||
+    freeObjs != totFree || freeBytes != totFreeBytes || uncarved != totUncarved ||
     ptBlocks != g64(s, HS_PT_BLOCKS) || ptBytes != g64(s, HS_PT_BYTES) || counterGet(h, C_PEAK_CHUNKS) < <u64>used) return 6;
 
   // P7

@@ -200,7 +200,7 @@ if (offsetof<Seg>() != SEG_BYTES) ERROR("Seg layout");
   buckets: usize;      // lfh.ts Bucket × LFH_BUCKETS
   userBlocks: u64;
   userBlockBytes: u64;
-  freeChunkBytes: u64;
+  allChunkBytes: u64;      // bytes of every chunk of the user blocks, live or free (free = this − liveChunkBytes)
   liveChunkBytes: u64;
   liveChunks: u64;
 }

@@ -53,7 +53,8 @@ const SLOT_MASK: u32 = LFH_TAG - 1;
 // ---------------------------------------------------------------- size classes
 
 // Bucket index (0..127) of a request of n bytes (1 <= n <= 16384).
-export function lfhBucketOf(n: u64): u32 {
+// @ts-ignore: decorator
+@inline export function lfhBucketOf(n: u64): u32 {
   const m = <u32>n;
   if (m <= 256) return (m + 7) / 8 - 1;
   if (m <= 512) return 32 + (m - 257) / 16;
@@ -311,7 +312,7 @@ function newSubsegment(b: u32): u32 {
   bucket(b).subsegments++;
   H.userBlocks++;
   H.userBlockBytes += bytesOf(blk); // one granule more than asked when the remainder was a sliver
-  H.freeChunkBytes += <u64>count * chunk;
+  H.allChunkBytes += <u64>count * chunk;
   touchPages(rec(blk).addr, hdr, owner);
   return s;
 }
@@ -411,7 +412,6 @@ export function lfhAlloc(b: u32, alignLog2: u32): u32 {
   bitmapSet(ss.bitmap, words, i);
   ss.freeCount--;
   if (i == ss.hint) ss.hint = i + 1;
-  H.freeChunkBytes -= ss.chunkBytes;
   H.liveChunkBytes += ss.chunkBytes;
   H.liveChunks++;
   const addr = ss.base + <u64>i * ss.chunkBytes;
@@ -434,7 +434,6 @@ export function lfhFree(handle: u32): void {
   bitmapClear(ss.bitmap, bitmapWords(ss.count), i);
   ss.freeCount++;
   if (i < ss.hint) ss.hint = i;
-  H.freeChunkBytes += ss.chunkBytes;
   H.liveChunkBytes -= ss.chunkBytes;
   H.liveChunks--;
   const bk = bucket(ss.bucket);
@@ -453,7 +452,7 @@ function retire(s: u32): void {
   bucket(sub(s).bucket).subsegments--;
   H.userBlocks--;
   H.userBlockBytes -= bytesOf(blk);
-  H.freeChunkBytes -= <u64>sub(s).count * sub(s).chunkBytes;
+  H.allChunkBytes -= <u64>sub(s).count * sub(s).chunkBytes;
   dropRun(sub(s).slotBase, runOrder(sub(s).count));
   dropSub(s);
   backFree(blk);
@@ -595,7 +594,7 @@ export function lfhCheck(): i32 {
     }
   }
   if (freePages != pagesFree || livePages + freePages != pageHigh) return 3;
-  if (userBlocks != H.userBlocks || ubBytes != H.userBlockBytes || freeB != H.freeChunkBytes ||
+  if (userBlocks != H.userBlocks || ubBytes != H.userBlockBytes || freeB != H.allChunkBytes - H.liveChunkBytes ||
     liveB != H.liveChunkBytes || live != H.liveChunks) return 4;
   return 0;
 }

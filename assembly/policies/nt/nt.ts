@@ -341,7 +341,7 @@ export function ntSample(h: i32, out: usize): void {
   put(out, K_POLICY_BASE + 3, H.freeWholePageBytes);
   put(out, K_POLICY_BASE + 4, H.userBlocks);
   put(out, K_POLICY_BASE + 5, H.userBlockBytes);
-  put(out, K_POLICY_BASE + 6, H.freeChunkBytes);
+  put(out, K_POLICY_BASE + 6, H.allChunkBytes - H.liveChunkBytes);
   put(out, K_POLICY_BASE + 7, H.liveChunkBytes);
   // K_POLICY_BASE + 8, decommittedBytes: the kit counter block (C_DECOMMITTED_BYTES).
   put(out, K_POLICY_BASE + 9, H.segCount ? seg(0).base : 0);

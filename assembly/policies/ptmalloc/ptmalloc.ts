@@ -200,7 +200,7 @@ const S_BKNEXT: usize = 4;          // head of a size: next larger size's head
 const S_MAP_OFFSET: usize = 0;      // mapped chunk: offset of the chunk in its mapping
 
 // Chunk states.
-const ST_DEAD: u8 = 0;      // record on the pool's free list
+const ST_DEAD: u8 = 0;      // record on the dropped-record stack (newRec)
 const ST_INUSE: u8 = 1;     // handed to the program (or the tcache struct)
 const ST_TCACHE: u8 = 2;    // parked in a tcache (in use for the arena)
 const ST_FAST: u8 = 3;      // in a fastbin (in use for the arena)
@@ -209,13 +209,15 @@ const ST_TOP: u8 = 5;
 const ST_MMAPPED: u8 = 6;   // its own mapping; the side entry holds the chunk's offset in it
 const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena heap (in use)
 
-// Every ptmalloc heap's chunk records, one kit pool (dropped records link through R_FD).
+// Every ptmalloc heap's chunk records, one kit pool (dropped records go on newRec's stack, not
+// the pool's free list).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024, POOL_ALIGN_BYTES);
 // Chunk records per live block the pool is sized for from the replay's hint (kit/hint.ts): each
 // in-use chunk, and at most one free chunk beside it (free neighbours coalesce; fastbin and tcache
 // chunks count as in use).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
+const DROPPED_FIRST_CAP: u32 = 1024;  // first size of the dropped-record stack (doubles)
 
 // @ts-ignore: decorator
 @inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
@@ -308,8 +310,17 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
+// Dropped records' indices, the newest last: a u32 stack beside the pool, used instead of the
+// pool's free list (never given back to it). newRec takes the newest dropped record without
+// reading the record first: the pool's list is threaded through the records, so taking from it
+// waits for the dropped record's cache line (a miss, most of the time) before the new record's
+// fields can be written. Same order (LIFO), so the same indices as the pool's list would give.
+let droppedRecs: usize = 0;
+let droppedCount: u32 = 0;
+let droppedCap: u32 = 0;
+
 function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
-  const c = takeRecord(RECS);
+  const c = droppedCount ? load<u32>(droppedRecs + (<usize>(--droppedCount) << 2)) : takeRecord(RECS);
   const p = R(c);
   // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
   // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk; prev, next = 0.
@@ -323,7 +334,15 @@ function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
 
 function dropRec(c: u32): void {
   setState(c, ST_DEAD);
-  dropRecord(RECS, c);
+  if (droppedCount == droppedCap) growDropped();
+  store<u32>(droppedRecs + (<usize>droppedCount << 2), c);
+  droppedCount++;
+}
+
+function growDropped(): void {
+  const cap: u32 = droppedCap ? droppedCap << 1 : DROPPED_FIRST_CAP;
+  droppedRecs = resize(droppedRecs, <usize>cap << 2);
+  droppedCap = cap;
 }
 
 // ╒═══ heap record (HREC_BYTES = 48): one mapped heap of a thread arena ═══╕
@@ -348,7 +367,9 @@ initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
 
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
-export function ptEngineBytes(): usize { return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES; }
+export function ptEngineBytes(): usize {
+  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>droppedCap << 2);
+}
 
 // ---------------------------------------------------------------- state: heap, arenas, threads
 

@@ -60,8 +60,6 @@ let samplesBuf: usize = 0;
 let samplesCap: i32 = 0;
 let sampleCount: i32 = 0;
 const paramsBuf = memory.data(PARAM_SLOTS * 8);
-const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
-const lookaheadSink = memory.data(8);
 
 let sampleEvery: u64 = 0;
 let nextSampleAt: u64 = 0;
@@ -202,16 +200,6 @@ function opFits(opcode: u32, size: u64): bool {
 @inline function oneEventFits(opcode: u32): bool {
   const ev = clockEvents();
   return opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC && ev < MAX_EXACT_COUNT && (!nextSampleAt || ev + 1 < nextSampleAt);
-}
-
-// Loads the id table entry of `id` (an op some records on), so that its cache miss overlaps the
-// work before that op; the value goes to a scratch cell only to keep the load from being dropped.
-// Asking the policy for the block's address as well, to bring its record in (a call through the
-// policy table per op), measured slower for every policy: the miss it saves is taken anyway.
-// @ts-ignore: decorator
-@inline function readAhead(id: u32): void {
-  const slot = idEntry(id);
-  if (slot) store<u32>(lookaheadSink, load<u32>(slot));
 }
 
 // @ts-ignore: decorator
@@ -611,8 +599,6 @@ export function runBatch(count: i32): i32 {
   for (let i = 0; i < count; i++) {
     curOp = i;
     const p = opsBuf + (<usize>i << 4);
-    // Read ahead: the id table entry of a later op, so its cache miss overlaps this op's work.
-    if (i + LOOKAHEAD < count) readAhead(load<u32>(p + (<usize>LOOKAHEAD << 4), 4));
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);
     const size = load<u64>(p, 8);

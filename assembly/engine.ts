@@ -652,7 +652,7 @@ export function traceOp(w0: u32, id: u32, size: u64): void {
   curOp = i;
   const h = <i32>((w0 >> 8) & 0xFF);
   const arg = w0 >> 16;
-  if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
+  if (!oneEventFits(w0 & 0xFF) && !opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
   const st = traceStep(w0 & 0xFF, h, arg, id, size); // a decoder writes no other op
   if (st != Status.OK) fail(i, st);
   curOp = -1;

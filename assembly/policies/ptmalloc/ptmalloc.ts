@@ -85,8 +85,8 @@ import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
-import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident,
-  RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
+import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmIsResident,
+  vmResidencyDrops, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
@@ -188,6 +188,10 @@ const R_NEXT: usize = 28;
 const POOL_ALIGN_BYTES: u32 = 64;   // a cache line: 32-byte records never straddle one
 const BIN_MASK: u8 = 0x7F;          // R_BIN: the bin index (NBINS = 128)
 const HEAD_BIT: u8 = 0x80;          // R_BIN: a large-bin chunk heading its size (links in the side table)
+// R_BIN of a chunk outside the bins (in use, tcache, fastbin) whose whole span [addr + 8, addr +
+// size + 8) has been touched: the HEAD bit with bin 0, which no binned chunk has ("Touches it can
+// skip" below). Anything else in R_BIN (a new record's 0, a bin index left by an unlink) = not known.
+const WHOLE: u8 = HEAD_BIT;
 
 // Side table entry (SIDE_BYTES), indexed like the records.
 const SIDE_BYTES: usize = 8;
@@ -283,6 +287,12 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 // c heads no size (any more).
 // @ts-ignore: decorator
 @inline function clearHead(c: u32): void { const p = R(c) + R_BIN; store<u8>(p, load<u8>(p) & BIN_MASK); }
+// @ts-ignore: decorator
+@inline function isWhole(c: u32): bool { return load<u8>(R(c) + R_BIN) == WHOLE; }
+// @ts-ignore: decorator
+@inline function setWhole(c: u32): void { store<u8>(R(c) + R_BIN, WHOLE); }
+// @ts-ignore: decorator
+@inline function clearWhole(c: u32): void { store<u8>(R(c) + R_BIN, 0); }
 
 // A mapped chunk's offset in its mapping.
 // @ts-ignore: decorator
@@ -372,7 +382,8 @@ const G_NEXT_TO_USE: usize = 176;     // u32 reused_arena's next_to_use (NO_AREN
 const G_INITIALIZED: usize = 180;     // u32 ptmalloc_init ran
 const G_MULTI: usize = 184;           // u32 more than one thread has called (not SINGLE_THREAD_P)
 const G_INIT_SLOT: usize = 188;       // u32 the thread slot that ran ptmalloc_init
-const G_BYTES: usize = 192;
+const G_DROPS_SEEN: usize = 192;      // u64 vmResidencyDrops() after this heap's last own drop (skipped touches)
+const G_BYTES: usize = 200;
 
 // ╒═══ arena state (A_BYTES), allocated per arena ═══╕
 const A_BASE: usize = 0;              // u64 main: first byte of the break segment (0: no sbrk yet)
@@ -524,6 +535,7 @@ function enter(heapIndex: i32): void {
     cur = MAIN;
     as = enteredMain;
     ts = enteredTs;
+    lookAtDrops();
     return;
   }
   enterFirst(heapIndex);
@@ -532,6 +544,7 @@ function enter(heapIndex: i32): void {
   enteredHs = hs;
   enteredMain = as;
   enteredTs = ts;
+  lookAtDrops();
 }
 
 function enterFirst(heapIndex: i32): void {
@@ -584,11 +597,53 @@ function largeIndex(sz: u64): i32 {
 // @ts-ignore: decorator
 @inline function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
-function touchFreeLinks(c: u32): void {
-  const s = sizeOf(c);
-  touch(addrOf(c) + SIZE_SZ, inSmallRange(s) ? 3 * SIZE_SZ : 5 * SIZE_SZ);
-}
+// @ts-ignore: decorator
+@inline function freeLinkBytes(size: u64): u64 { return inSmallRange(size) ? 3 * SIZE_SZ : 5 * SIZE_SZ; }
 function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
+
+// Touches it can skip. A touch of pages that are resident changes nothing, and the model knows
+// of three kinds of spans that are, as long as no page anywhere left residence except by its own
+// calls (`trusted`, below):
+//   - a WHOLE chunk's span [addr + 8, addr + size + 8): touched when it was handed out (or grown
+//     in place); the chunk keeps WHOLE while it goes to a tcache or fastbin and back, and loses it
+//     when it grows or enters a bin (a shrink keeps it: the span only gets shorter);
+//   - a binned chunk's header and links [addr + 8, addr + 8 + freeLinkBytes(size)): touched when
+//     it was linked (every way into a bin is linkBetween);
+//   - a tcache or fastbin chunk's first link word [addr + 16, addr + 24): touched when it was put
+//     there (a 16-byte-aligned 16-byte span never crosses a page: the tcache's next + key too).
+// The model's own drops never reach those spans: malloc_trim purges only whole pages from 48 bytes
+// into a binned chunk (past its links; a chunk's span ends 8 bytes into the next chunk), the
+// break, a heap's tail and a whole heap go back only beyond or with top, and a mapping only with
+// its own chunk. Every other drop (the host's vm.purge or decommit, another heap's trim) moves
+// vmResidencyDrops() past what the heap last saw, and from then on the heap touches everything.
+// Debug builds check each skipped touch's pages (skipTouch).
+let trusted = false;   // set by each public call: no drop but the heap's own since it looked last
+
+// @ts-ignore: decorator
+@inline function lookAtDrops(): void { trusted = vmResidencyDrops() == g64(G_DROPS_SEEN); }
+// After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
+// @ts-ignore: decorator
+@inline function keepTrust(): void { if (trusted) gs64(G_DROPS_SEEN, vmResidencyDrops()); }
+
+// A touch the model skips: in debug builds, every page of it must be resident already.
+// @ts-ignore: decorator
+@inline function skipTouch(a: u64, bytes: u64): void {
+  if (CHECKS) assert(pagesResident(a, bytes), "ptmalloc skipped the touch of a page that is not resident");
+}
+function pagesResident(a: u64, bytes: u64): bool {
+  for (let page = alignDown(a, PAGE_SIZE_BYTES); page < a + bytes; page += PAGE_SIZE_BYTES) {
+    if (!vmIsResident(page)) return false;
+  }
+  return true;
+}
+// touch(), or skipTouch() when the span is known resident.
+// @ts-ignore: decorator
+@inline function touchUnless(known: bool, a: u64, bytes: u64): void { if (known) skipTouch(a, bytes); else touch(a, bytes); }
+
+// The heap's own calls that can drop pages (release, shrink, purge).
+function releaseRegion(base: u64): void { vmRelease(base); keepTrust(); }
+function resizeRegion(base: u64, size: u64): Status { const st = vmResize(base, size); keepTrust(); return st; }
+function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); }
 
 // ---------------------------------------------------------------- bins (of the current arena)
 
@@ -611,7 +666,8 @@ function markEmpty(b: i32): void {
 }
 
 // Links c into bin b between bck (towards first) and fwd (towards last); 0 = the bin itself.
-function linkBetween(b: i32, c: u32, bck: u32, fwd: u32): void {
+// linksKnown: c's header and links are known resident (skips their touch).
+function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
   setBk(c, bck);
   setFd(c, fwd);
   if (fwd) setBk(fwd, c); else setBinLast(b, c);
@@ -621,7 +677,7 @@ function linkBetween(b: i32, c: u32, bck: u32, fwd: u32): void {
   markNonEmpty(b);
   aadd(A_BIN_CHUNKS, 1);
   aadd(A_BIN_BYTES, <i64>sizeOf(c));
-  touchFreeLinks(c);
+  touchUnless(linksKnown, addrOf(c) + SIZE_SZ, freeLinkBytes(sizeOf(c)));
 }
 
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
@@ -652,17 +708,18 @@ function unlinkChunk(c: u32): void {
 }
 
 // At the head of the unsorted list (free, consolidation, split remainders).
-function toUnsortedFront(c: u32): void {
+function toUnsortedFront(c: u32, linksKnown: bool): void {
   clearHead(c);
-  linkBetween(UNSORTED, c, 0, binFirst(UNSORTED));
+  linkBetween(UNSORTED, c, 0, binFirst(UNSORTED), linksKnown);
 }
 
-// Files an unsorted chunk into its small or large bin (the sorting step of malloc).
+// Files an unsorted chunk into its small or large bin (the sorting step of malloc). Its header
+// and links were touched when it was linked into unsorted.
 function fileChunk(c: u32): void {
   const size = sizeOf(c);
   if (inSmallRange(size)) {
     const b = smallIndex(size);
-    linkBetween(b, c, 0, binFirst(b));
+    linkBetween(b, c, 0, binFirst(b), trusted);
     return;
   }
   const b = largeIndex(size);
@@ -694,7 +751,7 @@ function fileChunk(c: u32): void {
   } else {
     setHeadLinks(c, c, c);
   }
-  linkBetween(b, c, bck, fwd);
+  linkBetween(b, c, bck, fwd, trusted);
 }
 
 // First non-empty bin with index ≥ from (0 when none).
@@ -723,6 +780,7 @@ function splitAt(c: u32, nb: u64, restState: u8): u32 {
 // Absorbs c's physical successor n into c (n's record is dropped).
 function absorbNext(c: u32): void {
   const n = nextP(c);
+  clearWhole(c); // c is out of the bins here; its span grows
   setSize(c, sizeOf(c) + sizeOf(n));
   const nn = nextP(n);
   setNextP(c, nn);
@@ -736,24 +794,32 @@ function absorbNext(c: u32): void {
 
 // Coalesces chunk p (just released by the arena) with free neighbours and files it into the
 // unsorted list or top. Returns the size of the merged chunk (glibc compares it with 64 KiB).
+// Known resident ("Touches it can skip"): p's span if p is WHOLE, a binned neighbour's links. The
+// merged chunk's header and links lie in p's span, or run from p's span into the next chunk's links,
+// or lie in the previous chunk's links when those are as long; its footer lies in p's span unless
+// the next chunk was merged.
 function releaseChunk(p: u32): u64 {
+  const whole = trusted && isWhole(p);
+  let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevP(p);
   if (isBinned(prev)) {
+    prevLinkBytes = freeLinkBytes(sizeOf(prev));
     unlinkChunk(prev);
     absorbNext(prev);
     p = prev;
   }
   const next = nextP(p);
   if (next != topRec() || next == 0) {
-    if (isBinned(next)) { unlinkChunk(next); absorbNext(p); }
-    toUnsortedFront(p);
+    let footerKnown = whole;
+    if (isBinned(next)) { unlinkChunk(next); absorbNext(p); footerKnown = false; }
+    toUnsortedFront(p, prevLinkBytes ? trusted && freeLinkBytes(sizeOf(p)) <= prevLinkBytes : whole);
     // the next chunk's prev_size (footer) is written
-    touch(addrOf(p) + sizeOf(p), SIZE_SZ);
+    touchUnless(footerKnown, addrOf(p) + sizeOf(p), SIZE_SZ);
     return sizeOf(p);
   }
   absorbNext(p);
   // p is top now
-  touchHeader(p);
+  touchUnless(prevLinkBytes ? trusted : whole, addrOf(p) + SIZE_SZ, SIZE_SZ);
   return sizeOf(p);
 }
 
@@ -774,14 +840,15 @@ function tcacheCount(c: u32, sign: i64): void {
   store<i64>(p, load<i64>(p) + sign * <i64>sizeOf(c));
 }
 
-function tcachePut(c: u32, i: u64): void {
+// linkKnown: c's [addr + 16, addr + 32) is known resident (skips the touch).
+function tcachePut(c: u32, i: u64, linkKnown: bool): void {
   const o = T_TC_HEADS + (<usize>i << 2);
   setFd(c, t32(o));
   ts32(o, c);
   ts32(T_TC_COUNTS + (<usize>i << 2), tcCount(i) + 1);
   setState(c, ST_TCACHE);
   tcacheCount(c, 1);
-  touch(addrOf(c) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
+  touchUnless(linkKnown, addrOf(c) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
 function tcacheGet(i: u64): u32 {
@@ -884,9 +951,9 @@ function newHeap(size: u64, topPad: u64, arena: u32): u32 {
   const wide = vmReserve(2 * HEAP_MAX_SIZE, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
   if (!wide) return 0;
   const base = alignUp(wide, HEAP_MAX_SIZE);
-  vmRelease(wide);
+  releaseRegion(wide);
   if (vmReserve(HEAP_MAX_SIZE, base, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_PAGE_ALIGNED) != base) return 0;
-  if (vmCommit(base, size) != Status.OK) { vmRelease(base); return 0; }
+  if (vmCommit(base, size) != Status.OK) { releaseRegion(base); return 0; }
   const h = takeRecord(HEAPS);
   const p = HR(h);
   memory.fill(p, 0, HREC_BYTES);
@@ -922,7 +989,7 @@ function shrinkHeap(h: u32, diff: u64): bool {
   const size = load<u64>(p + HR_SIZE);
   if (<i64>size - <i64>diff < <i64>HEAP_INFO_BYTES) return false;
   const newSize = size - diff;
-  vmPurge(load<u64>(p + HR_BASE) + newSize, diff);
+  purgePages(load<u64>(p + HR_BASE) + newSize, diff);
   store<u64>(p + HR_SIZE, newSize);
   return true;
 }
@@ -1025,7 +1092,7 @@ function mmapChunk(nb: u64): u32 {
   if (size <= nb || size > MAX_CHUNK_BYTES) return 0;
   const base = vmReserve(size, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
   if (!base) return 0;
-  if (vmCommit(base, size) != Status.OK) { vmRelease(base); return 0; }
+  if (vmCommit(base, size) != Status.OK) { releaseRegion(base); return 0; }
   const c = newRec(base, size, ST_MMAPPED, NO_ARENA);
   setMapOffset(c, 0);
   const head = g32(G_MMAP_HEAD);
@@ -1047,7 +1114,7 @@ function unmapChunk(c: u32): void {
   if (k) setFd(k, f); else gs32(G_MMAP_HEAD, f);
   gadd(G_N_MMAPS, -1);
   gadd(G_MMAPPED_MEM, -<i64>total);
-  vmRelease(addrOf(c) - offset);
+  releaseRegion(addrOf(c) - offset);
   dropRec(c);
 }
 
@@ -1080,7 +1147,7 @@ function sysMalloc(nb: u64): u32 {
   if (!base) {
     const b = vmReserve(size, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_PAGE_ALIGNED);
     if (!b) return 0;
-    if (vmCommit(b, size) != Status.OK) { vmRelease(b); return 0; }
+    if (vmCommit(b, size) != Status.OK) { releaseRegion(b); return 0; }
     as64(A_BASE, b);
     as64(A_SYSTEM_MEM, size);
     const t = newRec(b, size, ST_TOP, MAIN);
@@ -1091,8 +1158,8 @@ function sysMalloc(nb: u64): u32 {
     const sys = a64(A_SYSTEM_MEM);
     if (sys + size > MAX_CHUNK_BYTES) return 0;
     // The break cannot move (address space): glibc would fall back to a mapping; we fail.
-    if (vmResize(base, sys + size) != Status.OK) return 0;
-    if (vmCommit(base + sys, size) != Status.OK) { vmResize(base, sys); return 0; }
+    if (resizeRegion(base, sys + size) != Status.OK) return 0;
+    if (vmCommit(base + sys, size) != Status.OK) { resizeRegion(base, sys); return 0; }
     as64(A_SYSTEM_MEM, sys + size);
     setSize(topRec(), old + size);
   }
@@ -1166,8 +1233,8 @@ function sysTrim(pad: u64): u64 {
   const sys = a64(A_SYSTEM_MEM);
   const newSys = <u64>(<i64>sys - extra);
   if (extra < 0 && newSys > MAX_CHUNK_BYTES) return 0;
-  if (vmResize(a64(A_BASE), newSys) != Status.OK) return 0;
-  if (extra < 0 && vmCommit(a64(A_BASE) + sys, newSys - sys) != Status.OK) { vmResize(a64(A_BASE), sys); return 0; }
+  if (resizeRegion(a64(A_BASE), newSys) != Status.OK) return 0;
+  if (extra < 0 && vmCommit(a64(A_BASE) + sys, newSys - sys) != Status.OK) { resizeRegion(a64(A_BASE), sys); return 0; }
   as64(A_SYSTEM_MEM, newSys);
   setSize(t, <u64>(<i64>top - extra));
   touchHeader(t);
@@ -1193,7 +1260,7 @@ function heapTrim(pad: u64): void {
     if (newSize + (HEAP_MAX_SIZE - prevSize) < pad + MINSIZE + PAGE_SIZE_BYTES) break;
     const hsize = load<u64>(HR(h) + HR_SIZE);
     aadd(A_SYSTEM_MEM, -<i64>hsize);
-    vmRelease(load<u64>(HR(h) + HR_BASE));
+    releaseRegion(load<u64>(HR(h) + HR_BASE));
     dropRec(top);
     dropRecord(HEAPS, h);
     h = prevHeap;
@@ -1237,7 +1304,7 @@ function smallBinTake(b: i32, nb: u64): u32 {
     while (<u64>tcCount(ti) < g64(G_TCACHE_COUNT) && binLast(b)) {
       const t = binLast(b);
       unlinkChunk(t);
-      tcachePut(t, ti);
+      tcachePut(t, ti, trusted);
     }
   }
   return victim;
@@ -1247,7 +1314,7 @@ function smallBinTake(b: i32, nb: u64): u32 {
 function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   if (sizeOf(victim) - nb < MINSIZE) return;
   const r = splitAt(victim, nb, ST_INUSE);
-  toUnsortedFront(r);
+  toUnsortedFront(r, false);
   if (advertise) as64(A_LAST_REMAINDER, addrOf(r));
 }
 
@@ -1262,7 +1329,7 @@ function intMalloc(nb: u64): u32 {
       if (tcOnNow && ti < g64(G_TCACHE_BINS)) {
         while (<u64>tcCount(ti) < g64(G_TCACHE_COUNT) && fastHead(fi)) {
           const t = fastPop(fi);
-          tcachePut(t, ti);
+          tcachePut(t, ti, trusted);
         }
       }
       return victim;
@@ -1293,7 +1360,7 @@ function intMalloc(nb: u64): u32 {
         unlinkChunk(victim);
         setState(victim, ST_INUSE);
         const r = splitAt(victim, nb, ST_INUSE);
-        toUnsortedFront(r);
+        toUnsortedFront(r, false);
         as64(A_LAST_REMAINDER, addrOf(r));
         touch(addrOf(r) + sizeOf(r), SIZE_SZ);
         return victim;
@@ -1301,7 +1368,7 @@ function intMalloc(nb: u64): u32 {
       unlinkChunk(victim);
       if (size == nb) {
         if (tcacheNb && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
-          tcachePut(victim, ti);
+          tcachePut(victim, ti, trusted);
           returnCached = true;
           continue;
         }
@@ -1354,7 +1421,7 @@ function intFree(p: u32): void {
   const size = sizeOf(p);
   const ti = tcIndex(size);
   if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
-    tcachePut(p, ti);
+    tcachePut(p, ti, trusted && isWhole(p));
     return;
   }
   if (size <= g64(G_MAX_FAST)) {
@@ -1365,7 +1432,7 @@ function intFree(p: u32): void {
     as32(A_HAVE_FAST, 1);
     aadd(A_FAST_CHUNKS, 1);
     aadd(A_FAST_BYTES, <i64>size);
-    touch(addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
+    touchUnless(trusted && isWhole(p), addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
     return;
   }
   const merged = releaseChunk(p);
@@ -1426,8 +1493,10 @@ function handOut(c: u32): u32 {
     touch(addrOf(c) - offset, offset + sizeOf(c));
   } else {
     setState(c, ST_INUSE);
-    // header + payload (the payload runs into the next chunk's prev_size word)
-    touch(addrOf(c) + SIZE_SZ, sizeOf(c));
+    // header + payload (the payload runs into the next chunk's prev_size word): the whole span,
+    // known resident when the chunk is WHOLE (back from a tcache or fastbin)
+    touchUnless(trusted && isWhole(c), addrOf(c) + SIZE_SZ, sizeOf(c));
+    setWhole(c);
   }
   return c;
 }
@@ -1508,6 +1577,7 @@ function intRealloc(p: u32, nb: u64): u32 {
     intFree(r);
   }
   touch(addrOf(p) + SIZE_SZ, sizeOf(p));
+  setWhole(p);
   return p;
 }
 
@@ -1543,6 +1613,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   owner = <u8>heapIndex;
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
+  gs64(G_DROPS_SEEN, vmResidencyDrops());
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;
@@ -1623,7 +1694,7 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
     const newTotal = alignUp(nb + offset + SIZE_SZ, PAGE_SIZE_BYTES);
     if (newTotal == total) return c;
     const base = addrOf(c) - offset;
-    if (vmResize(base, newTotal) == Status.OK) {
+    if (resizeRegion(base, newTotal) == Status.OK) {
       if (newTotal > total) vmCommit(base + total, newTotal - total);
       setSize(c, newTotal - offset);
       gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
@@ -1632,14 +1703,14 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
     }
     const nbase = vmReserve(newTotal, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
     if (nbase && vmCommit(nbase, newTotal) == Status.OK) {
-      vmRelease(base);
+      releaseRegion(base);
       setAddr(c, nbase + offset);
       setSize(c, newTotal - offset);
       gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
       touch(nbase, newTotal);
       return c;
     }
-    if (nbase) vmRelease(nbase);
+    if (nbase) releaseRegion(nbase);
     if (sizeOf(c) - SIZE_SZ >= nb) return c;
     const n = handOut(libcMalloc(size));
     if (!n) return 0;
@@ -1670,7 +1741,7 @@ function mtrim(pad: u64): void {
       if (size <= PAGE_SIZE_BYTES - 1 + MALLOC_CHUNK_BYTES) continue;
       const paligned = alignUp(addrOf(p) + MALLOC_CHUNK_BYTES, PAGE_SIZE_BYTES);
       const rest = addrOf(p) + size - paligned;
-      if (rest > PAGE_SIZE_BYTES - 1) vmPurge(paligned, alignDown(rest, PAGE_SIZE_BYTES));
+      if (rest > PAGE_SIZE_BYTES - 1) purgePages(paligned, alignDown(rest, PAGE_SIZE_BYTES));
     }
   }
   if (cur == MAIN) sysTrim(pad);
@@ -1696,6 +1767,7 @@ export function ptTrim(heapIndex: i32, padBytes: u64): u64 {
 export function ptThreadEnd(heapIndex: i32): void {
   forgetEntered();
   use(heapIndex);
+  lookAtDrops();
   const slot = clockThread();
   if (slot >= g32(G_THREAD_CAP)) return;
   const slotAt = <usize>g64(G_THREADS) + (<usize>slot << 3);
@@ -1906,6 +1978,18 @@ export function ptPinnedBelowBytes(heapIndex: i32): u64 {
 let walkBin: u64 = 0, walkBinBytes: u64 = 0, walkFast: u64 = 0, walkFastBytes: u64 = 0;
 let walkTc: u64 = 0, walkTcBytes: u64 = 0;
 
+// The heap has seen no drop but its own (ptCheck sets it): the spans below must be resident.
+let trustedNow = false;
+
+// The spans "Touches it can skip" counts on are resident: a WHOLE chunk's, a binned chunk's
+// header and links, a tcache or fastbin chunk's first link word.
+function knownSpansResident(c: u32, s: u8): bool {
+  if (isWhole(c) && !pagesResident(addrOf(c) + SIZE_SZ, sizeOf(c))) return false;
+  if (s == ST_BIN) return pagesResident(addrOf(c) + SIZE_SZ, freeLinkBytes(sizeOf(c)));
+  if (s == ST_FAST || s == ST_TCACHE) return pagesResident(addrOf(c) + CHUNK_HDR_SZ, SIZE_SZ);
+  return true;
+}
+
 // Walks one chain of chunks from `c`, which must tile [at, end) and finish with `last` state.
 function walkChain(c: u32, at: u64, end: u64, lastState: u8, arena: u32): i32 {
   let prev: u32 = 0;
@@ -1922,7 +2006,9 @@ function walkChain(c: u32, at: u64, end: u64, lastState: u8, arena: u32): i32 {
     if (s == ST_FAST) { walkFast++; walkFastBytes += sizeOf(c); }
     if (s == ST_TCACHE) { walkTc++; walkTcBytes += sizeOf(c); }
     if (s == ST_DEAD || s == ST_MMAPPED) return 1;
-    if (s != ST_BIN && isHead(c)) return 3; // size links only on chunks in a large bin
+    // size links only on chunks in a large bin; WHOLE (the HEAD bit with bin 0) only out of the bins
+    if (s != ST_BIN && isHead(c) && (!isWhole(c) || (s != ST_INUSE && s != ST_TCACHE && s != ST_FAST))) return 3;
+    if (trustedNow && !knownSpansResident(c, s)) return 3;
     at += sizeOf(c);
     prev = c;
     c = nextP(c);
@@ -2006,6 +2092,7 @@ function checkArena(a: u32): i32 {
 
 export function ptCheck(heapIndex: i32): i32 {
   use(heapIndex);
+  trustedNow = vmResidencyDrops() == g64(G_DROPS_SEEN);
   let tcChunks: u64 = 0, tcBytes: u64 = 0;
   // P5 the list visits every arena once
   let seen: u32 = 0;

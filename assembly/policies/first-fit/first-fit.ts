@@ -16,6 +16,10 @@
 // │ 0 addr u64 │ 8 sizeG u32 │ 12 flags u32 (F U L S, align) │
 // │ 16 prevPhys u32 │ 20 nextPhys u32 │ 24 left u32 │ 28 right u32│
 // ╘══════════════════════════════════════════════════════════════╛
+//   prevPhys bit 31 (PREV_MAYBE_FREE): set when the block was linked behind a free block or its
+//   predecessor was freed; not cleared when the predecessor is handed out whole. Clear, it proves
+//   the predecessor is not free, so a free does not read the predecessor's record (a cache miss
+//   into a random record) to learn that it cannot merge.
 //   F: FREE  U: UCR (uncommitted range)  L: LARGE (own reservation)  S: segment sentinel (a zero-size
 //   record heading each segment's list, so every block has a predecessor)  bits 8..15: log2(alignment)
 //   left/right: free blocks and UCRs, the neighbours in their bucket list (below); dropped records,
@@ -37,7 +41,7 @@
 //
 // Invariants (ffCheck returns the number of the first that fails):
 //   F1 records of a segment tile it exactly, in address order, prev/next consistent
-//   F2 no two adjacent free blocks; no two adjacent UCRs
+//   F2 no two adjacent free blocks; no two adjacent UCRs; a block behind a free one has PREV_MAYBE_FREE
 //   F3 free and busy blocks lie in committed pages; UCR pages are all uncommitted
 //   F4 the rank table is in address order; each index lists every block of its kind exactly once,
 //      in the bucket of its first byte, in address order with consistent back links; every
@@ -99,6 +103,7 @@ const FL_UCR: u32 = 2;
 const FL_LARGE: u32 = 4;
 const FL_SENTINEL: u32 = 8;
 const FL_ALIGN_SHIFT: u32 = 8;
+const PREV_MAYBE_FREE: u32 = 0x80000000;   // in R_PREV (32-byte records in a 4 GiB memory: indices < 2^27)
 
 // Every first-fit heap's records, one kit pool (dropped records link through R_LEFT).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
@@ -118,7 +123,9 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function flags(n: u32): u32 { return load<u32>(R(n) + R_FLAGS); }
 // @ts-ignore: decorator
-@inline function prevP(n: u32): u32 { return load<u32>(R(n) + R_PREV); }
+@inline function prevP(n: u32): u32 { return load<u32>(R(n) + R_PREV) & ~PREV_MAYBE_FREE; }
+// @ts-ignore: decorator
+@inline function prevMaybeFree(n: u32): bool { return (load<u32>(R(n) + R_PREV) & PREV_MAYBE_FREE) != 0; }
 // @ts-ignore: decorator
 @inline function nextP(n: u32): u32 { return load<u32>(R(n) + R_NEXT); }
 // @ts-ignore: decorator
@@ -255,11 +262,11 @@ export function ffEngineBytes(): usize { return poolBytes(RECS) + indexBytes; }
 
 function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * SEG_BYTES; }
 
-// Sets a's successor to b (b may be 0 = segment end).
+// Sets a's successor to b (b may be 0 = segment end); b learns whether a is free.
 // @ts-ignore: decorator
 @inline function linkAfter(a: u32, b: u32): void {
   store<u32>(R(a) + R_NEXT, b);
-  if (b) store<u32>(R(b) + R_PREV, a);
+  if (b) store<u32>(R(b) + R_PREV, a | (flags(a) == FL_FREE ? PREV_MAYBE_FREE : 0));
 }
 
 // The segment entry whose reservation holds address a (binary search of the rank table).
@@ -598,7 +605,7 @@ function insertFree(e: usize, n: u32): u32 {
   const p = prevP(n), q = nextP(n);
   let result = n;
   let blocks: i64 = 1;
-  if (flags(p) == FL_FREE) {
+  if (prevMaybeFree(n) && flags(p) == FL_FREE) {
     // Absorb n into p: p keeps its address and place; its bucket's maximum can only grow.
     store<u32>(R(p) + R_SIZEG, sizeG(p) + sizeG(n));
     linkAfter(p, q);
@@ -619,6 +626,7 @@ function insertFree(e: usize, n: u32): u32 {
     blocks--;
   } else if (result == n) {
     ixInsert(e, ix, n);
+    if (q) store<u32>(R(q) + R_PREV, n | PREV_MAYBE_FREE);
   } else {
     ixGrew(e, ix, result);
   }
@@ -975,6 +983,7 @@ export function ffCheck(heapIndex: i32): i32 {
       if (addr(r) != expect || prevP(r) != prev) return 1;
       const fl = flags(r), s = sizeB(r);
       if ((fl == FL_FREE || fl == FL_UCR) && flags(prev) == fl) return 2;
+      if (flags(prev) == FL_FREE && !prevMaybeFree(r)) return 2;
       if (fl == FL_UCR) {
         ckUcrs++;
         for (let a = addr(r); a < addr(r) + s; a += PAGE_SIZE_BYTES) if (vmIsCommitted(a)) return 3;

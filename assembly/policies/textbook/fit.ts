@@ -17,19 +17,21 @@
 //   trim        gives back the committed pages of the tops (textbook/arena.ts)
 //
 // ╒═══ block record (REC_BYTES = 48) ═══════════════════════════════════════════════╕
-// │ 0 addr u64 │ 8 size u64 │ 16 max u64 (largest free size in the treap subtree)   │
+// │ 0 addr u64 │ 8 size u64 │ 16 max u64 (next-fit: largest free size in the subtree)│
 // │ 24 prevPhys u32 │ 28 nextPhys u32 │ 32 left u32 │ 36 right u32 │ 40 flags u32 │ 44 seg u32 │
 // ╘═════════════════════════════════════════════════════════════════════════════════╛
 //   flags: FREE, bits 8..15 log2(alignment). Free blocks are in one kit tree (a treap) per heap,
-//   ordered by (size, address) for best-fit and by address for next-fit, each node holding the
-//   largest size of its subtree. Inserts and removes go top down (kit treeInsertDown/RemoveDown:
-//   the maxima above the change are not recomputed from the siblings); next-fit changes a block
+//   ordered by (size, address) for best-fit (no summary: the largest block is the last) and by
+//   address for next-fit, each node holding the largest size of its subtree. Inserts and removes
+//   go top down (kit treeInsertDown/RemoveDown: the maxima above the change are not recomputed
+//   from the siblings); next-fit changes a block
 //   whose address stays in place (the front cut off, a neighbour merged in) without leaving the tree.
 //
 // Invariants (fitCheck returns the number of the first that fails):
 //   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
 //   F2 no two adjacent free blocks; the newest segment's last block is not free
 //   F3 the treap holds exactly the free blocks, in key order, heap-ordered, with correct maxima
+//      (next-fit)
 //   F4 counters equal a recount; the arena's pages are [base, frontier) committed (arena.ts)
 
 import { resize } from "../../mem";
@@ -40,7 +42,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeLast } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import {
@@ -206,7 +208,9 @@ export function fitDestroy(heapIndex: i32): void {
   B(t).max = m;
 }
 
-// best-fit: ordered by (size, address).
+// best-fit: ordered by (size, address). No summary: the best fit is a plain descent, and the
+// largest block is the last one. (Keeping a maximum would make every split, join and remove read
+// the sibling records on its path: a cache miss per level, for a value the order already gives.)
 @final @unmanaged class BySize {
   // @ts-ignore: decorator
   @inline left(n: u32): u32 { return B(n).left; }
@@ -219,11 +223,11 @@ export function fitDestroy(heapIndex: i32): void {
   // @ts-ignore: decorator
   @inline less(a: u32, b: u32): bool { return B(a).size != B(b).size ? B(a).size < B(b).size : B(a).addr < B(b).addr; }
   // @ts-ignore: decorator
-  @inline pull(n: u32): void { pullMax(n); }
+  @inline pull(n: u32): void {}
   // @ts-ignore: decorator
-  @inline grow(t: u32, n: u32): void { if (B(n).size > B(t).max) B(t).max = B(n).size; }
+  @inline grow(t: u32, n: u32): void {}
   // @ts-ignore: decorator
-  @inline keeps(t: u32, n: u32): bool { return B(t).max > B(n).size; }
+  @inline keeps(t: u32, n: u32): bool { return true; }
 }
 
 // next-fit: ordered by address.
@@ -490,10 +494,16 @@ export function fitUserAddress(heapIndex: i32, n: u32): u64 {
 
 // ---------------------------------------------------------------- sample
 
+// The largest free block in the tree: best-fit's last record, next-fit's root maximum.
+function largestFree(): u64 {
+  if (H.rule != RULE_BEST) return maxOf(H.root);
+  return H.root ? B(treeLast<BySize>(H.root)).size : 0;
+}
+
 export function fitSample(heapIndex: i32, out: usize): void {
   use(heapIndex);
   const topBytes = topCommittedBytes(A);
-  const top = largestTop(A), tree = maxOf(H.root);
+  const top = largestTop(A), tree = largestFree();
   const largest = top > tree ? top : tree;
   putSlot(out, K_BUSY, H.busyBytes);
   putSlot(out, K_FREE, H.freeBytes + topBytes);
@@ -514,15 +524,18 @@ export function fitSample(heapIndex: i32, out: usize): void {
 let ckCount: u64 = 0;
 let ckBad: bool = false;
 
-// In-order walk: keys strictly increasing, maxima right, only free blocks; counts the nodes.
+// In-order walk: keys strictly increasing, maxima right (next-fit; best-fit's tree keeps none),
+// only free blocks; counts the nodes.
 function walk(t: u32, prev: u32): u32 {
   if (!t || ckBad) return prev;
   if (!isFree(t)) { ckBad = true; return prev; }
   prev = walk(B(t).left, prev);
   if (prev && !before(prev, t)) { ckBad = true; return prev; }
-  const m = B(t).max;
-  pullMax(t);
-  if (B(t).max != m) { ckBad = true; return prev; }
+  if (H.rule == RULE_NEXT) {
+    const m = B(t).max;
+    pullMax(t);
+    if (B(t).max != m) { ckBad = true; return prev; }
+  }
   ckCount++;
   return walk(B(t).right, t);
 }

@@ -254,10 +254,6 @@ let committedRuns: u64 = 0;
 let uncommittedRuns: u64 = 0;
 let commitCalls: u64 = 0;
 let decommitCalls: u64 = 0;
-// Page-table passes that may have taken pages out of residence (release, decommit, shrink, purge):
-// while it stays the same, no page anywhere stopped being resident. A policy that knows which of
-// its pages it made resident reads it to skip touches that cannot change anything.
-let residencyDrops: u64 = 0;
 
 // Per usage / per type: bytes and regions; per owner heap: reserved, committed, resident, regions.
 const usageBytes = memory.data(8 * 16);
@@ -429,7 +425,6 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
 // Drops commit and residency of every page of region n in [a, b) (page numbers), no validation.
 function dropPages(n: u32, a: u64, b: u64): void {
   const owner = load<u8>(P(n) + N_OWNER);
-  residencyDrops++;
   ptApply(a, b, PT_DECOMMIT);
   const dropped = <i64>(oldStateC + oldStateCR), droppedResident = <i64>oldStateCR;
   if (dropped) {
@@ -620,7 +615,6 @@ export function vmDecommit(addr: u64, size: u64): Status {
   const dropped = <i64>scanCommitted;
   let droppedResident: i64 = 0;
   if (dropped) {
-    residencyDrops++;
     ptApply(a, b, PT_DECOMMIT);
     droppedResident = <i64>oldStateCR;
   }
@@ -676,7 +670,6 @@ export function vmPurge(addr: u64, size: u64): u64 {
   const n = regionOfPages(addr, size);
   if (!n) return 0;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
-  residencyDrops++;
   ptApply(a, b, PT_PURGE);
   const dropped = <i64>oldStateCR;
   if (dropped) addResident(load<u8>(P(n) + N_OWNER), -dropped);
@@ -686,9 +679,6 @@ export function vmPurge(addr: u64, size: u64): u64 {
 // ---------------------------------------------------------------- queries
 
 export function vmIsCommitted(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_COMMITTED) != 0; }
-// residencyDrops (above): equal answers mean no page stopped being resident in between.
-// @ts-ignore: decorator
-@inline export function vmResidencyDrops(): u64 { return residencyDrops; }
 export function vmIsResident(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_RESIDENT) != 0; }
 // Whether every page of [addr, addr + size) is resident (a page at a time: for small ranges).
 export function vmAllResident(addr: u64, size: u64): bool {

@@ -287,6 +287,12 @@ let growthCount: u32 = 0;
 // Reservations refused for lack of address space (vmReserve found no free range, vmResize could
 // not grow): the engine reads it around a failed allocation to name the reason.
 let noAddressSpaceCount: u32 = 0;
+// Bumped whenever a page anywhere stops being resident (decommit, release, purge): pages a caller
+// found all resident stay so while it has not moved, so a touch of them may be skipped (a pool's
+// chunks). It starts at 1 (0 never matches: "not known") and stops at RESIDENCY_EPOCH_SATURATED,
+// which a caller never stores, so after 2^32 - 2 drops nothing is trusted any more.
+export const RESIDENCY_EPOCH_SATURATED: u32 = 0xFFFFFFFF;
+let residencyEpoch: u32 = 1;
 
 function addCommitted(owner: u8, pages: i64): void {
   committedBytes += <u64>(pages << PAGE_SHIFT);
@@ -302,6 +308,7 @@ function addResident(owner: u8, pages: i64): void {
   addOwner(ownerResident, owner, pages << PAGE_SHIFT);
   if (owner != NO_OWNER) heapsResidentBytes += <u64>(pages << PAGE_SHIFT);
   if (pages > 0) growthCount++;
+  else if (pages < 0 && residencyEpoch != RESIDENCY_EPOCH_SATURATED) residencyEpoch++;
 }
 
 // @ts-ignore: decorator
@@ -316,6 +323,8 @@ function addResident(owner: u8, pages: i64): void {
 @inline export function vmNoAddressSpaceCount(): u32 { return noAddressSpaceCount; }
 // @ts-ignore: decorator
 @inline export function vmGrowthCount(): u32 { return growthCount; }
+// @ts-ignore: decorator
+@inline export function vmResidencyEpoch(): u32 { return residencyEpoch; }
 
 // ---------------------------------------------------------------- init
 
@@ -681,6 +690,12 @@ export function vmIsCommitted(addr: u64): bool { return (ptGet(addr >> PAGE_SHIF
 // @ts-ignore: decorator
 @inline export function vmResidencyDrops(): u64 { return residencyDrops; }
 export function vmIsResident(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_RESIDENT) != 0; }
+// Whether every page of [addr, addr + size) is resident (a page at a time: for small ranges).
+export function vmAllResident(addr: u64, size: u64): bool {
+  const b = (addr + size + PAGE_MASK) >> PAGE_SHIFT;
+  for (let page = addr >> PAGE_SHIFT; page < b; page++) if (!(ptGet(page) & PAGE_RESIDENT)) return false;
+  return true;
+}
 
 // Region id (its node) containing addr, 0 if addr is free. Ids stay valid until release.
 export function vmRegionAt(addr: u64): u32 {

@@ -14,15 +14,18 @@
 //   - a back-end free of a size lowers the low 5 bits of its counter by one [I];
 //   - x64 chunk sizes are the bucket size plus a header rounded up to 16 bytes (the table is x86's).
 //
-// Subsegment record (SUB_BYTES): the user block's back-end record, bucket, chunk size, chunk count,
-// free count, busy bitmap (1 bit per chunk, set = live; bits past the last chunk are set), links in
-// the bucket's partial list, state. Handles of live chunks: LFH_TAG | slot in a global chunk table
-// (8 bytes per slot: subsegment, chunk index | log2(alignment) << 24).
+// Subsegment record (SUB_BYTES, one cache line): the user block's back-end record and chunk 0's
+// address, bucket, chunk size, chunk count, free count, busy bitmap (1 bit per chunk, set = live;
+// bits past the last chunk are set) followed by one alignment byte per chunk (kept once the
+// subsegment has had an aligned request; all 0 until then), links in the bucket's
+// partial list, state, and the subsegment's run of handle slots. Handle of chunk i: LFH_TAG |
+// (slotBase + i); the run's slot pages map back to the subsegment (see "chunk handles" below), so a
+// chunk needs no record of its own.
 
 import { resize } from "../../mem";
 import { H, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
 import { touchPages } from "../../vm/space";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
 
 // 128 buckets (brief §2, CV10 granularity table) [I for Win8+]; requests up to 16 KiB (MS-API
 // "approximately 16 KB", the table's last bucket) [V].
@@ -94,7 +97,6 @@ const BUCKET_BYTES: usize = 16;
 
 // Sets up the LFH tables of the current heap (called at create when the LFH is allowed).
 export function lfhInit(): void {
-  reserveForHint(SLOTS, 1); // one slot per live LFH block: sized once for the replay's hint
   H.buckets = heap.alloc(<usize>LFH_BUCKETS * BUCKET_BYTES);
   memory.fill(H.buckets, 0, <usize>LFH_BUCKETS * BUCKET_BYTES);
   H.usageLen = <u32>(LFH_MAX_REQUEST_BYTES >> H.gShift) + 3;
@@ -131,6 +133,7 @@ export function lfhNoteFree(units: u32): void {
 // ---------------------------------------------------------------- subsegments
 
 @unmanaged class Sub {
+  base: u64;        // address of chunk 0: the user block's address plus its header
   block: u32;       // back-end record of the user block
   heap: u32;
   bucket: u32;
@@ -142,8 +145,11 @@ export function lfhNoteFree(units: u32): void {
   next: u32;
   state: u32;
   hint: u32;        // no free chunk below this index (lowest-index mode)
+  slotBase: u32;    // first handle slot of the subsegment's run (a multiple of SLOT_PAGE)
+  aligned: u32;     // a chunk was ever asked with an alignment: the alignment bytes are kept
+  pad: u32;         // to one cache line
 }
-const SUB_BYTES: usize = 44;
+const SUB_BYTES: usize = 64;
 if (offsetof<Sub>() != SUB_BYTES) ERROR("Sub layout");
 
 const SS_DEAD: u32 = 0;
@@ -153,7 +159,7 @@ const SS_FULL: u32 = 3;
 
 // Subsegment records of every nt heap, one kit pool (dropped records link through `next`).
 const SUBS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(SUBS, <u32>SUB_BYTES, <u32>offsetof<Sub>("next"), 256);
+initPool(SUBS, <u32>SUB_BYTES, <u32>offsetof<Sub>("next"), 256, <u32>SUB_BYTES); // one cache line each
 
 // @ts-ignore: decorator
 @inline function sub(s: u32): Sub { return changetype<Sub>(SUBS.base + <usize>s * SUB_BYTES); }
@@ -171,35 +177,81 @@ function dropSub(s: u32): void {
   dropRecord(SUBS, s);
 }
 
-// ---------------------------------------------------------------- chunk handle table
+// ---------------------------------------------------------------- chunk handles
 
-// Chunk handle slots (8 bytes: subsegment u32 (0 = dropped), chunk index | alignLog2 << 24), one
-// kit pool for every nt heap; a dropped slot keeps the free-list link in its second word.
-const SLOT_BYTES: u32 = 8;
-const SLOTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(SLOTS, SLOT_BYTES, 4, 1024);
+// One slot space for every nt heap, in pages of SLOT_PAGE slots. A subsegment owns a run of
+// 2^k pages (the fewest that hold its chunks) and chunk i's slot is slotBase + i; pageSub maps each
+// page of a live run to its subsegment, so a handle finds its subsegment and chunk index with one
+// load from a table of 4 bytes per 32 chunks. Freed runs wait on a list per order k (LIFO; the
+// link of a free run is in its first page's entry) and are never split or merged: the slot space
+// in use is at most the most pages each order had live at once, summed over the orders. Slots
+// must stay below LFH_TAG (the handle's tag bit); a subsegment that finds no run fails like one
+// that finds no user block.
+const SLOT_PAGE_SHIFT: u32 = 5;
+const SLOT_PAGE: u32 = 1 << SLOT_PAGE_SHIFT;
+const SLOT_PAGE_LIMIT: u32 = LFH_TAG >> SLOT_PAGE_SHIFT;
+// Orders 0..RUN_ORDERS-1: 2^10 pages hold the most chunks of a subsegment (the largest user block of
+// 2-granule chunks: 0x78000 B / 16 B = 30,720 chunks on x86, 960 pages).
+const RUN_ORDERS: u32 = 11;
+if (<u64>SLOT_PAGE << (RUN_ORDERS - 1) < LFH_MAX_USERBLOCK_BYTES / 16) ERROR("RUN_ORDERS");
+const runFree = memory.data(<i32>RUN_ORDERS * 4); // per order: first page + 1 of a free run, 0 = none
+let pageSub: usize = 0;   // u32 per page: the subsegment of a live run
+let pageCap: u32 = 0;     // pages pageSub holds
+let pageHigh: u32 = 0;    // pages handed out (live or on a free list)
+let pagesFree: u32 = 0;   // pages on the free lists (for lfhCheck)
 
-// @ts-ignore: decorator
-@inline function slotAt(i: u32): usize { return SLOTS.base + (<usize>i << 3); }
-
-function newSlot(s: u32, idx: u32, alignLog2: u32): u32 {
-  const i = takeRecord(SLOTS);
-  store<u32>(slotAt(i), s);
-  store<u32>(slotAt(i) + 4, idx | (alignLog2 << 24));
-  return i;
+// The order of the run that holds `count` chunks.
+function runOrder(count: u32): u32 {
+  const pages = (count + SLOT_PAGE - 1) >> SLOT_PAGE_SHIFT;
+  return pages <= 1 ? 0 : 32 - <u32>clz(pages - 1);
 }
 
-function dropSlot(i: u32): void {
-  store<u32>(slotAt(i), 0);
-  dropRecord(SLOTS, i);
+// @ts-ignore: decorator
+@inline function pageEntry(page: u32): usize { return pageSub + (<usize>page << 2); }
+
+// A run of order k for subsegment s; returns its first slot, or SLOT_MASK when the slot space is used up.
+function takeRun(k: u32, s: u32): u32 {
+  const pages: u32 = 1 << k;
+  const head = runFree + (<usize>k << 2);
+  let first = load<u32>(head);
+  if (first) {
+    first--;
+    store<u32>(head, load<u32>(pageEntry(first)));
+    pagesFree -= pages;
+  } else {
+    if (pageHigh + pages > SLOT_PAGE_LIMIT) return SLOT_MASK;
+    first = pageHigh;
+    pageHigh += pages;
+    if (pageHigh > pageCap) {
+      let cap = pageCap ? pageCap : SLOT_PAGE;
+      while (cap < pageHigh) cap <<= 1;
+      pageSub = resize(pageSub, <usize>cap << 2);
+      pageCap = cap;
+    }
+  }
+  for (let p = first; p < first + pages; p++) store<u32>(pageEntry(p), s);
+  return first << SLOT_PAGE_SHIFT;
+}
+
+function dropRun(slotBase: u32, k: u32): void {
+  const first = slotBase >> SLOT_PAGE_SHIFT;
+  const head = runFree + (<usize>k << 2);
+  store<u32>(pageEntry(first), load<u32>(head));
+  store<u32>(head, first + 1);
+  pagesFree += 1 << k;
 }
 
 // @ts-ignore: decorator
-@inline function slotSub(i: u32): u32 { return load<u32>(slotAt(i)); }
-// @ts-ignore: decorator
-@inline function slotWord(i: u32): u32 { return load<u32>(slotAt(i) + 4); }
+@inline function subOfSlot(slot: u32): u32 { return load<u32>(pageEntry(slot >> SLOT_PAGE_SHIFT)); }
 
-export function lfhEngineBytes(): usize { return poolBytes(SUBS) + poolBytes(SLOTS); }
+// A subsegment's per-chunk alignment bytes follow its bitmap and summary.
+// @ts-ignore: decorator
+@inline function alignsOf(ss: Sub): usize {
+  const words = bitmapWords(ss.count);
+  return ss.bitmap + ((<usize>words + <usize>summaryWords(words)) << 2);
+}
+
+export function lfhEngineBytes(): usize { return poolBytes(SUBS) + (<usize>pageCap << 2); }
 
 // ---------------------------------------------------------------- partial lists
 
@@ -231,19 +283,27 @@ function newSubsegment(b: u32): u32 {
   for (let i: u32 = 0; i < held && bytes < LFH_MAX_USERBLOCK_BYTES; i++) bytes <<= 1;
   if (bytes > LFH_MAX_USERBLOCK_BYTES) bytes = LFH_MAX_USERBLOCK_BYTES;
   const count = <u32>((bytes - hdr) / chunk);
-  const blk = backAlloc(bytes, RK_USERBLOCK);
-  if (!blk) return 0;
   const s = newSub();
+  const slotBase = takeRun(runOrder(count), s);
+  if (slotBase == SLOT_MASK) { dropRecord(SUBS, s); return 0; }
+  const blk = backAlloc(bytes, RK_USERBLOCK);
+  if (!blk) {
+    dropRun(slotBase, runOrder(count));
+    dropRecord(SUBS, s);
+    return 0;
+  }
   const ss = sub(s);
+  ss.slotBase = slotBase;
   ss.block = blk;
   ss.heap = H.index;
   ss.bucket = b;
   ss.chunkBytes = <u32>chunk;
+  ss.base = rec(blk).addr + hdr;
   ss.count = count;
   ss.freeCount = count;
   const words = bitmapWords(count);
   const bitmapBytes = (<usize>words + <usize>summaryWords(words)) << 2;
-  const bm = heap.alloc(bitmapBytes);
+  const bm = heap.alloc(bitmapBytes + <usize>count); // + the alignment bytes
   memory.fill(bm, 0, bitmapBytes);
   if (count & 31) store<u32>(bm + (<usize>(words - 1) << 2), ~((<u32>1 << (count & 31)) - 1));
   sub(s).bitmap = bm;
@@ -338,27 +398,39 @@ export function lfhAlloc(b: u32, alignLog2: u32): u32 {
   }
   const ss = sub(s);
   // Win8+ picks a random free chunk, Win7 the lowest (brief §2, VM12) [I].
-  const start = H.randomChunks ? nextRandom() % ss.count : ss.hint;
-  const words = bitmapWords(ss.count);
-  let i = findClear(ss.bitmap, words, start, ss.count);
-  if (i == ss.count) i = findClear(ss.bitmap, words, 0, start);
+  const count = ss.count;
+  const start = H.randomChunks ? nextRandom() % count : ss.hint;
+  const words = bitmapWords(count);
+  // findClear's first step inline: a clear bit at or after start in start's own word.
+  const bits = ~load<u32>(ss.bitmap + (<usize>(start >> 5) << 2)) & (0xFFFFFFFF << (start & 31));
+  let i = (start & ~31) + <u32>ctz(bits);
+  if (!bits || i >= count) {
+    i = findClear(ss.bitmap, words, start, count);
+    if (i == count) i = findClear(ss.bitmap, words, 0, start);
+  }
   bitmapSet(ss.bitmap, words, i);
   ss.freeCount--;
   if (i == ss.hint) ss.hint = i + 1;
   H.freeChunkBytes -= ss.chunkBytes;
   H.liveChunkBytes += ss.chunkBytes;
   H.liveChunks++;
-  const addr = rec(ss.block).addr + userBlockHeader() + <u64>i * ss.chunkBytes;
+  const addr = ss.base + <u64>i * ss.chunkBytes;
   touchPages(addr, ss.chunkBytes, owner);
-  return LFH_TAG | newSlot(s, i, alignLog2);
+  if (alignLog2 | ss.aligned) {
+    if (!ss.aligned) {
+      ss.aligned = 1;
+      memory.fill(alignsOf(ss), 0, ss.count);
+    }
+    store<u8>(alignsOf(ss) + i, <u8>alignLog2);
+  }
+  return LFH_TAG | (ss.slotBase + i);
 }
 
 export function lfhFree(handle: u32): void {
   const slot = handle & SLOT_MASK;
-  const s = slotSub(slot);
-  const i = slotWord(slot) & 0xFFFFFF;
-  dropSlot(slot);
+  const s = subOfSlot(slot);
   const ss = sub(s);
+  const i = slot - ss.slotBase;
   bitmapClear(ss.bitmap, bitmapWords(ss.count), i);
   ss.freeCount++;
   if (i < ss.hint) ss.hint = i;
@@ -382,30 +454,33 @@ function retire(s: u32): void {
   H.userBlocks--;
   H.userBlockBytes -= bytesOf(blk);
   H.freeChunkBytes -= <u64>sub(s).count * sub(s).chunkBytes;
+  dropRun(sub(s).slotBase, runOrder(sub(s).count));
   dropSub(s);
   backFree(blk);
 }
 
-export function lfhBucketOfHandle(handle: u32): u32 { return sub(slotSub(handle & SLOT_MASK)).bucket; }
-export function lfhAlignLog2(handle: u32): u32 { return slotWord(handle & SLOT_MASK) >> 24; }
+export function lfhBucketOfHandle(handle: u32): u32 { return sub(subOfSlot(handle & SLOT_MASK)).bucket; }
+export function lfhAlignLog2(handle: u32): u32 {
+  const slot = handle & SLOT_MASK;
+  const ss = sub(subOfSlot(slot));
+  return ss.aligned ? load<u8>(alignsOf(ss) + (slot - ss.slotBase)) : 0;
+}
 
 // Address of the chunk (its header) of a live handle of the current heap.
 export function lfhChunkAddress(handle: u32): u64 {
   const slot = handle & SLOT_MASK;
-  const ss = sub(slotSub(slot));
-  const i = slotWord(slot) & 0xFFFFFF;
-  return rec(ss.block).addr + userBlockHeader() + <u64>i * ss.chunkBytes;
+  const ss = sub(subOfSlot(slot));
+  return ss.base + <u64>(slot - ss.slotBase) * ss.chunkBytes;
 }
 
-// Frees the chunk-table slots and subsegment records of the current heap (its user blocks go with
-// its segments).
+// Frees the subsegment records and their slot runs of the current heap (its user blocks go with its
+// segments).
 export function lfhDestroy(): void {
-  for (let i: u32 = 1; i < SLOTS.high; i++) {
-    const s = slotSub(i);
-    if (s && sub(s).heap == H.index) dropSlot(i);
-  }
   for (let s: u32 = 1; s < SUBS.high; s++) {
-    if (sub(s).state != SS_DEAD && sub(s).heap == H.index) dropSub(s);
+    if (sub(s).state != SS_DEAD && sub(s).heap == H.index) {
+      dropRun(sub(s).slotBase, runOrder(sub(s).count));
+      dropSub(s);
+    }
   }
   if (H.buckets) heap.free(H.buckets);
   if (H.usage) heap.free(H.usage);
@@ -415,20 +490,24 @@ export function lfhDestroy(): void {
 
 // ---------------------------------------------------------------- walk and invariants
 
-// Calls back for every live chunk of the current heap: writes (address, bytes, bucket) triples.
+// Writes (address, bytes, kind 6, bucket) for every live chunk of the current heap: subsegment by
+// subsegment (record order), each in address order.
 export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
   let n = start;
-  for (let i: u32 = 1; i < SLOTS.high; i++) {
-    const s = slotSub(i);
-    if (!s || sub(s).heap != H.index) continue;
-    if (n < max) {
-      const o = out + <usize>n * 32;
-      store<f64>(o, <f64>lfhChunkAddress(LFH_TAG | i));
-      store<f64>(o + 8, <f64>sub(s).chunkBytes);
-      store<f64>(o + 16, 6);
-      store<f64>(o + 24, <f64>sub(s).bucket);
+  for (let s: u32 = 1; s < SUBS.high; s++) {
+    const ss = sub(s);
+    if (ss.state == SS_DEAD || ss.heap != H.index) continue;
+    for (let i: u32 = 0; i < ss.count; i++) {
+      if (!(load<u32>(ss.bitmap + (<usize>(i >> 5) << 2)) & (<u32>1 << (i & 31)))) continue;
+      if (n < max) {
+        const o = out + <usize>n * 32;
+        store<f64>(o, <f64>(ss.base + <u64>i * ss.chunkBytes));
+        store<f64>(o + 8, <f64>ss.chunkBytes);
+        store<f64>(o + 16, 6);
+        store<f64>(o + 24, <f64>ss.bucket);
+      }
+      n++;
     }
-    n++;
   }
   return n;
 }
@@ -437,8 +516,9 @@ export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
 // that fits the block, and a free count equal to the clear bits of its bitmap, 0 < live chunks.
 // L2 bucket lists: the active subsegment is ACTIVE; the partial list holds exactly the PARTIAL
 //    subsegments, each with free chunks; FULL subsegments have none; held counts match.
-// L3 every live chunk slot points at a set bit, and set bits per subsegment = live slots; the
-//    bitmap summary marks exactly the full words.
+// L3 every subsegment's slot run maps back to it (page table) and holds its chunks; the pages of the
+//    live runs of every heap plus the free runs are all the pages handed out; the bitmap summary
+//    marks exactly the full words.
 // L4 counters (user blocks, their bytes, free and live chunk bytes, live chunks) equal a recount.
 export function lfhCheck(): i32 {
   let userBlocks: u64 = 0, ubBytes: u64 = 0, freeB: u64 = 0, liveB: u64 = 0, live: u64 = 0;
@@ -492,16 +572,29 @@ export function lfhCheck(): i32 {
     }
     if (want != partials) return 2;
   }
-  let slotsLive: u64 = 0;
-  for (let i: u32 = 1; i < SLOTS.high; i++) {
-    const s = slotSub(i);
-    if (!s || sub(s).heap != H.index) continue;
-    if (sub(s).state == SS_DEAD) return 3;
-    const idx = slotWord(i) & 0xFFFFFF;
-    if (idx >= sub(s).count || !(load<u32>(sub(s).bitmap + (<usize>(idx >> 5) << 2)) & (<u32>1 << (idx & 31)))) return 3;
-    slotsLive++;
+  let livePages: u64 = 0;
+  for (let s: u32 = 1; s < SUBS.high; s++) {
+    const ss = sub(s);
+    if (ss.state == SS_DEAD) continue;
+    const k = runOrder(ss.count);
+    const first = ss.slotBase >> SLOT_PAGE_SHIFT;
+    if (ss.slotBase & (SLOT_PAGE - 1) || first + (<u32>1 << k) > pageHigh) return 3;
+    if (ss.heap == H.index) {
+      for (let p = first; p < first + (<u32>1 << k); p++) if (load<u32>(pageEntry(p)) != s) return 3;
+    }
+    livePages += <u64>1 << k;
   }
-  if (slotsLive != live) return 3;
+  let freePages: u64 = 0;
+  for (let k: u32 = 0; k < RUN_ORDERS; k++) {
+    let f = load<u32>(runFree + (<usize>k << 2));
+    while (f) {
+      if (f - 1 + (<u32>1 << k) > pageHigh) return 3;
+      freePages += <u64>1 << k;
+      if (freePages > pageHigh) return 3;
+      f = load<u32>(pageEntry(f - 1));
+    }
+  }
+  if (freePages != pagesFree || livePages + freePages != pageHigh) return 3;
   if (userBlocks != H.userBlocks || ubBytes != H.userBlockBytes || freeB != H.freeChunkBytes ||
     liveB != H.liveChunkBytes || live != H.liveChunks) return 4;
   return 0;

@@ -23,7 +23,10 @@ export interface NtRecord {
   where: number;
 }
 
-/** Every record of an nt heap: segment records in address order, large blocks, live LFH chunks. */
+/**
+ * Every record of an nt heap: segment records in address order, large blocks, then live LFH chunks
+ * (subsegment by subsegment, each in address order).
+ */
 export function ntWalk(engine: EngineHandle, heap: number): NtRecord[] {
   if (engine.heapPolicy(heap) !== 'nt') throw new Error(`heap ${heap} is not an nt heap`);
   const x = engine.raw as NtExports;

@@ -479,6 +479,47 @@ describe('nt: LFH front end (§2)', () => {
     expect(x.walk().some((r) => r.kind === 'userBlock' && r.address === first.address)).toBe(false);
   });
 
+  it('chunk handles: a retired subsegment gives its slot run back and the next one reuses it; aligned chunks keep their alignment', async () => {
+    const x = await heap({}, 'x64');
+    // Fill and empty several buckets in turn, with 64-byte alignment on every third request: the
+    // user blocks (and their slot runs) come and go; the slot table must stop growing after the
+    // first round, every live chunk must be found from its handle, and the walk lists each
+    // subsegment's chunks in address order.
+    const cycle = (round: number): void => {
+      const ids: number[] = [];
+      const ops: Op[] = [];
+      for (let b = 0; b < 6; b++) {
+        for (let i = 0; i < 400; i++) {
+          const id = round * 100_000 + b * 1000 + i + 1;
+          ids.push(id);
+          ops.push(['alloc', id, 24 + b * 40]);
+        }
+      }
+      x.run(...ops);
+      const b = new OpBuffer(1);
+      b.alignedAlloc(x.h, round * 100_000 + 99_999, 100, 64);
+      x.engine.apply(b);
+      expect(x.engine.blockOf(round * 100_000 + 99_999).address % 64).toBe(0);
+      // The first ~18 requests of each size go to the back end (activation, §2); the rest are chunks.
+      const chunks = x.walk().filter((r) => r.kind === 'chunk');
+      expect(chunks.reduce((t, c) => t + c.bytes, 0)).toBe(x.c('lfhLiveChunkBytes'));
+      expect(chunks.length).toBeGreaterThan(ids.length - 6 * 20);
+      for (const id of ids.filter((_, i) => i % 400 >= 30 && i % 37 === 0)) {
+        const a = x.engine.blockOf(id).address;
+        expect(chunks.some((c) => c.address < a && a < c.address + c.bytes)).toBe(true);
+      }
+      x.run(['realloc', round * 100_000 + 99_999, 90]); // same bucket: stays, still aligned
+      expect(x.engine.blockOf(round * 100_000 + 99_999).address % 64).toBe(0);
+      x.run(...ids.map((id) => ['free', id] as Op), ['free', round * 100_000 + 99_999]);
+      expect(x.c('lfhUserBlocks')).toBe(0);
+    };
+    cycle(0);
+    const tableBytes = (): number => x.engine.engineTableBytes().policies.nt!.tableBytes;
+    const after1 = tableBytes();
+    for (let r = 1; r < 4; r++) cycle(r);
+    expect(tableBytes()).toBe(after1);
+  });
+
   it('bucket granularity: 8-byte steps to 256, then 16, 32, ... 512 up to 16 KiB; larger requests skip the LFH', async () => {
     const x = await heap({ lfhRandomChunks: 0 });
     const chunkOf = (n: number, id0: number): number => {

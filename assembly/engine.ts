@@ -60,8 +60,6 @@ let samplesBuf: usize = 0;
 let samplesCap: i32 = 0;
 let sampleCount: i32 = 0;
 const paramsBuf = memory.data(PARAM_SLOTS * 8);
-const LOOKAHEAD: i32 = 8;          // ops ahead whose id entry is read early (measured: 3 < 8 > 16 > 32)
-const lookaheadSink = memory.data(8);
 
 let sampleEvery: u64 = 0;
 let nextSampleAt: u64 = 0;
@@ -74,7 +72,9 @@ export function currentOp(): i32 { return curOp; }
 
 // Per-heap engine counters (u64 each).
 const hRequested = memory.data(MAX_HEAPS * 8);
-const hLive = memory.data(MAX_HEAPS * 8);
+// Reallocs that kept their block placed (moved or resized: counted as an allocation, no block more).
+// A heap's live blocks are allocs - frees - these (liveBlocksOf), not a counter kept per op.
+const hKeptReallocs = memory.data(MAX_HEAPS * 8);
 const hAllocs = memory.data(MAX_HEAPS * 8);
 const hFrees = memory.data(MAX_HEAPS * 8);
 const hFailedAllocs = memory.data(MAX_HEAPS * 8);
@@ -153,7 +153,7 @@ export function takeSample(mark: i32, ev: u64): void {
     // A parent heap's callers are the program (by id) and the heaps stacked on it (by handle):
     // both count (the layer counters of heaps.ts are 0 for a heap with no children).
     store<f64>(o + <usize>K_REQUESTED * 8, <f64>(hGet(hRequested, h) + layerRequested(h)));
-    store<f64>(o + <usize>K_LIVE_BLOCKS * 8, <f64>(hGet(hLive, h) + layerLive(h)));
+    store<f64>(o + <usize>K_LIVE_BLOCKS * 8, <f64>(liveBlocksOf(h) + layerLive(h)));
     store<f64>(o + <usize>K_ALLOCS * 8, <f64>(hGet(hAllocs, h) + layerAllocs(h)));
     store<f64>(o + <usize>K_FREES * 8, <f64>(hGet(hFrees, h) + layerFrees(h)));
     store<f64>(o + <usize>K_FAILED_ALLOCS * 8, <f64>(hGet(hFailedAllocs, h) + layerFailedAllocs(h)));
@@ -204,16 +204,6 @@ function opFits(opcode: u32, size: u64): bool {
   return opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC && ev < MAX_EXACT_COUNT && (!nextSampleAt || ev + 1 < nextSampleAt);
 }
 
-// Loads the id table entry of `id` (an op some records on), so that its cache miss overlaps the
-// work before that op; the value goes to a scratch cell only to keep the load from being dropped.
-// Asking the policy for the block's address as well, to bring its record in (a call through the
-// policy table per op), measured slower for every policy: the miss it saves is taken anyway.
-// @ts-ignore: decorator
-@inline function readAhead(id: u32): void {
-  const slot = idEntry(id);
-  if (slot) store<u32>(lookaheadSink, load<u32>(slot));
-}
-
 // @ts-ignore: decorator
 @inline function countEvent(n: u64): void {
   clockAddEvents(n);
@@ -235,7 +225,7 @@ function opFits(opcode: u32, size: u64): bool {
 // @ts-ignore: decorator
 @inline function notePeaksOp(h: i32, ev: u64): void {
   if (!NO_PEAKS) {
-    if (!heapPolicy(h) || heapParent(h) >= 0) notePeaks(h, ev);
+    if (<u32>h >= <u32>MAX_HEAPS || !((rootHeaps >> <u32>h) & 1)) notePeaks(h, ev);
     else {
       if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; }
       raise(P_REQUESTED, h, hGet(hRequested, h) + layerRequested(h), ev);
@@ -257,6 +247,14 @@ function opFits(opcode: u32, size: u64): bool {
 }
 
 // ---------------------------------------------------------------- exact peaks and program truth
+
+// Bit h: heap h exists and has no parent (notePeaksOp's case). Set after every heap create and destroy.
+let rootHeaps: u32 = 0;
+function updateRootHeaps(): void {
+  rootHeaps = 0;
+  for (let h = 0; h < MAX_HEAPS; h++) if (heapPolicy(h) && heapParent(h) < 0) rootHeaps |= 1 << h;
+}
+if (MAX_HEAPS > 32) ERROR("rootHeaps holds one bit per heap");
 //
 // Peaks are taken after every op that can raise them (allocations, reallocs, frees, touches, heap
 // creation, and before every sample), so a run's peak is the true maximum over its events, not over
@@ -415,10 +413,13 @@ function resetHeapPeaks(h: i32): void {
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   hAdd(hRequested, h, <i64>size);
-  hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
+
+// Blocks the program holds placed in heap h.
+// @ts-ignore: decorator
+@inline function liveBlocksOf(h: i32): u64 { return hGet(hAllocs, h) - hGet(hFrees, h) - hGet(hKeptReallocs, h); }
 
 // The policy refused and the caller sees NULL (the engine's default, C semantics): counted, nothing kept.
 function callFailed(h: i32, size: u64): Status {
@@ -464,7 +465,6 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
   heapFree(h, handle);
   hAdd(hRequested, h, -<i64>req);
-  hAdd(hLive, h, -1);
   hAdd(hFrees, h, 1);
   return Status.OK;
 }
@@ -487,7 +487,6 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
     // could not place it. The old block is gone for the program, so the heap frees it.
     heapFree(h, oldHandle);
     hAdd(hRequested, h, -<i64>old);
-    hAdd(hLive, h, -1);
     hAdd(hFrees, h, 1);
     return allocFailed(h, slot, size);
   }
@@ -495,6 +494,7 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   hAdd(hRequested, h, <i64>size - <i64>old);
   hAdd(hAllocs, h, 1);
+  hAdd(hKeptReallocs, h, 1);
   return Status.OK;
 }
 
@@ -505,7 +505,6 @@ function reallocUnplaced(h: i32, slot: usize, size: u64): Status {
   if (handle > MAX_HANDLE) unreachable();
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   hAdd(hRequested, h, <i64>size);
-  hAdd(hLive, h, 1);
   hAdd(hAllocs, h, 1);
   return Status.OK;
 }
@@ -528,11 +527,12 @@ function doHeapCreate(h: i32, policy: i32, parentPlusOne: u32, first: u32, count
   const st = heapCreate(h, policy, <i32>parentPlusOne - 1, paramsBuf + (<usize>first << 3), <i32>count);
   if (st == Status.OK) {
     store<u64>(hRequested + (<usize>h << 3), 0);
-    store<u64>(hLive + (<usize>h << 3), 0);
+    store<u64>(hKeptReallocs + (<usize>h << 3), 0);
     store<u64>(hAllocs + (<usize>h << 3), 0);
     store<u64>(hFrees + (<usize>h << 3), 0);
     store<u64>(hFailedAllocs + (<usize>h << 3), 0);
     resetHeapPeaks(h);
+    updateRootHeaps();
     notePeaks(h, clockEvents());
   }
   return st;
@@ -541,6 +541,7 @@ function doHeapCreate(h: i32, policy: i32, parentPlusOne: u32, first: u32, count
 function doHeapDestroy(h: i32): Status {
   const st = heapDestroy(h);
   if (st != Status.OK) return st;
+  updateRootHeaps();
   // Forget the ids that pointed into the heap (rare op: a scan of the id table is fine).
   for (let p: u32 = 0; p < idPageCount(); p++) {
     const base = idPageBase(p);
@@ -611,8 +612,6 @@ export function runBatch(count: i32): i32 {
   for (let i = 0; i < count; i++) {
     curOp = i;
     const p = opsBuf + (<usize>i << 4);
-    // Read ahead: the id table entry of a later op, so its cache miss overlaps this op's work.
-    if (i + LOOKAHEAD < count) readAhead(load<u32>(p + (<usize>LOOKAHEAD << 4), 4));
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);
     const size = load<u64>(p, 8);
@@ -666,7 +665,7 @@ export function traceOp(w0: u32, id: u32, size: u64): void {
   curOp = i;
   const h = <i32>((w0 >> 8) & 0xFF);
   const arg = w0 >> 16;
-  if (!opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
+  if (!oneEventFits(w0 & 0xFF) && !opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
   const st = traceStep(w0 & 0xFF, h, arg, id, size); // a decoder writes no other op
   if (st != Status.OK) fail(i, st);
   curOp = -1;
@@ -723,7 +722,7 @@ export function checkAll(): i32 {
   }
   if (bigLive != idBigCount()) return CHECK_ID_TABLE; // every huge request has its exact size
   for (let h = 0; h < MAX_HEAPS; h++) {
-    if (heapPolicy(h) && hGet(idCountScratch, h) != hGet(hLive, h)) return CHECK_ID_TABLE;
+    if (heapPolicy(h) && hGet(idCountScratch, h) != liveBlocksOf(h)) return CHECK_ID_TABLE;
   }
   if (layersCheck()) return CHECK_LAYERS;
   if (programBytes != liveBytes || programBlocks != liveBlocks) return CHECK_PROGRAM;

@@ -115,6 +115,7 @@ export function treeRemoveDown<S>(t: u32, n: u32): u32 {
     parent = cur;
     wentLeft = s.less(n, cur);
     cur = wentLeft ? s.left(cur) : s.right(cur);
+    if (!cur) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
   }
   const sub = treeRemove<S>(cur, n);
   if (!parent) return sub;

@@ -16,7 +16,9 @@
 //    range ends inside it, and fold a table back into one slot when all its pages share a state.
 //    So engine memory and work follow the *boundaries* of what is committed and resident, never
 //    the bytes: committing and touching a 1 TiB block costs a few tables, not 256 MiB of leaves.
-//    A one-entry cache of the last leaf keeps single pages next to each other at one compare.
+//    A small direct-mapped cache of leaves (LEAF_CACHE_ENTRIES, by the low bits of the leaf's key)
+//    finds a page's leaf at one compare, without the three-load walk from the top, for pages spread
+//    over a heap's working set of up to that many leaves (a pool's chunks all over 100 MiB).
 
 import { CHECKS } from "../checks";
 
@@ -45,14 +47,51 @@ let sparse = false;
 let flatBase: usize = 0;
 let flatPages: u64 = 0;
 let topTable: usize = 0;
-let cachedLeafKey: u64 = <u64>-1;
-let cachedLeaf: usize = 0;
+
+// ╒═══ leaf cache entry (16 bytes) ═══╕   key NO_LEAF = empty; a uniform slot is never cached
+// │ 0 u64: page >> LEAF_BITS │ 8 u32: leaf address │
+// ╘════════════════════════════════════╛
+// 64 entries cover 128 MiB of address space in 2 MiB leaves (1 KiB of engine memory).
+const LEAF_CACHE_ENTRIES: usize = 64;
+const LEAF_CACHE_MASK: u64 = <u64>LEAF_CACHE_ENTRIES - 1;
+const NO_LEAF: u64 = <u64>-1;   // never a key: keys are below 2^(35 - LEAF_BITS)
+const leafCache = memory.data(<i32>(LEAF_CACHE_ENTRIES * 16));
+
+// @ts-ignore: decorator
+@inline function cacheEntry(key: u64): usize { return leafCache + (<usize>(key & LEAF_CACHE_MASK) << 4); }
+// The last leaf found, in globals: pages next to each other (a heap that grows in one place) cost
+// one compare, as before the cache had more entries.
+let lastKey: u64 = NO_LEAF;
+let lastLeaf: usize = 0;
+
+// The cached leaf of `key`, or 0.
+// @ts-ignore: decorator
+@inline function cachedLeafOf(key: u64): usize {
+  if (key == lastKey) return lastLeaf;
+  const e = cacheEntry(key);
+  if (load<u64>(e) != key) return 0;
+  lastKey = key;
+  lastLeaf = <usize>load<u32>(e, 8);
+  return lastLeaf;
+}
+// @ts-ignore: decorator
+@inline function cacheLeaf(key: u64, leaf: usize): void {
+  const e = cacheEntry(key);
+  store<u64>(e, key);
+  store<u32>(e, <u32>leaf, 8);
+  lastKey = key;
+  lastLeaf = leaf;
+}
+function clearLeafCache(): void {
+  for (let i: usize = 0; i < LEAF_CACHE_ENTRIES; i++) store<u64>(leafCache + (i << 4), NO_LEAF);
+  lastKey = NO_LEAF;
+  lastLeaf = 0;
+}
 let tableBytes: usize = 0; // engine bytes spent on the page table
 
 export function ptInit(isSparse: bool, pages: u64): void {
   sparse = isSparse;
-  cachedLeafKey = <u64>-1;
-  cachedLeaf = 0;
+  clearLeafCache();
   if (isSparse) {
     topTable = allocFilled(TOP_ENTRIES * 4, 0);
   } else {
@@ -94,7 +133,8 @@ function allocFilled(bytes: usize, value: u8): usize {
     if (CHECKS) assert(page < flatPages, "page beyond flat table");
     return load<u8>(flatBase + <usize>page);
   }
-  if (page >> LEAF_BITS == cachedLeafKey) return load<u8>(cachedLeaf + <usize>(page & (LEAF_ENTRIES - 1)));
+  const leaf = cachedLeafOf(page >> LEAF_BITS);
+  if (leaf) return load<u8>(leaf + <usize>(page & (LEAF_ENTRIES - 1)));
   return ptWalkGet(page);
 }
 
@@ -109,8 +149,7 @@ function ptWalkGet(page: u64): u8 {
   if (isUniform(slot)) return uniformState(slot);
   slot = load<u32>(<usize>slot + (i2 << 2));
   if (isUniform(slot)) return uniformState(slot);
-  cachedLeafKey = page >> LEAF_BITS;
-  cachedLeaf = <usize>slot;
+  cacheLeaf(page >> LEAF_BITS, <usize>slot);
   return load<u8>(<usize>slot + <usize>(page & (LEAF_ENTRIES - 1)));
 }
 
@@ -128,8 +167,10 @@ const RESIDENT: u8 = PAGE_COMMITTED | PAGE_RESIDENT;
   if (!sparse) {
     p = flatBase + <usize>a;
   } else {
-    if (a >> LEAF_BITS != cachedLeafKey || (b - 1) >> LEAF_BITS != cachedLeafKey) return allResidentWalk(a, b);
-    p = cachedLeaf + <usize>(a & (LEAF_ENTRIES - 1));
+    const key = a >> LEAF_BITS;
+    const leaf = cachedLeafOf(key);
+    if (!leaf || (b - 1) >> LEAF_BITS != key) return allResidentWalk(a, b);
+    p = leaf + <usize>(a & (LEAF_ENTRIES - 1));
   }
   if (load<u8>(p) != RESIDENT) return false;
   return b - a == 1 || load<u8>(p, 1) == RESIDENT;
@@ -194,15 +235,15 @@ export function ptApply(a: u64, b: u64, op: i32): void {
 // The materialized leaf holding `page` (cached: single pages next to each other cost one compare),
 // or the uniform slot that covers it (0 or odd: never a leaf address, which is even and not 0).
 function leafOrSlot(page: u64): usize {
-  if (page >> LEAF_BITS == cachedLeafKey) return cachedLeaf;
+  const cached = cachedLeafOf(page >> LEAF_BITS);
+  if (cached) return cached;
   let slot = load<u32>(topTable + (<usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS)) << 2));
   if (isUniform(slot)) return <usize>slot;
   slot = load<u32>(<usize>slot + (<usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1)) << 2));
   if (isUniform(slot)) return <usize>slot;
   slot = load<u32>(<usize>slot + (<usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1)) << 2));
   if (isUniform(slot)) return <usize>slot;
-  cachedLeafKey = page >> LEAF_BITS;
-  cachedLeaf = <usize>slot;
+  cacheLeaf(page >> LEAF_BITS, <usize>slot);
   return <usize>slot;
 }
 
@@ -252,6 +293,15 @@ function newTableFilled(slot: u32): usize {
   return p;
 }
 
+// Drops a leaf that is being freed from the cache (it may sit in any entry: keys are not known here).
+function forgetLeaf(leaf: usize): void {
+  if (lastLeaf == leaf) { lastKey = NO_LEAF; lastLeaf = 0; }
+  for (let i: usize = 0; i < LEAF_CACHE_ENTRIES; i++) {
+    const e = leafCache + (i << 4);
+    if (load<u64>(e) != NO_LEAF && <usize>load<u32>(e, 8) == leaf) store<u64>(e, NO_LEAF);
+  }
+}
+
 // Folds the child behind slot `at` (a table of level + 1, or a leaf when level == 2) into one
 // uniform slot when all its pages share a state.
 function foldSlot(at: usize, level: i32): void {
@@ -260,7 +310,7 @@ function foldSlot(at: usize, level: i32): void {
   if (level == 2) {
     const s = load<u8>(child);
     for (let i: usize = 1; i < LEAF_ENTRIES; i++) if (load<u8>(child + i) != s) return;
-    if (cachedLeaf == child) { cachedLeafKey = <u64>-1; cachedLeaf = 0; }
+    forgetLeaf(child);
     heap.free(child);
     tableBytes -= LEAF_ENTRIES;
     store<u32>(at, uniformSlot(s));

@@ -254,10 +254,6 @@ let committedRuns: u64 = 0;
 let uncommittedRuns: u64 = 0;
 let commitCalls: u64 = 0;
 let decommitCalls: u64 = 0;
-// Page-table passes that may have taken pages out of residence (release, decommit, shrink, purge):
-// while it stays the same, no page anywhere stopped being resident. A policy that knows which of
-// its pages it made resident reads it to skip touches that cannot change anything.
-let residencyDrops: u64 = 0;
 
 // Per usage / per type: bytes and regions; per owner heap: reserved, committed, resident, regions.
 const usageBytes = memory.data(8 * 16);
@@ -287,6 +283,12 @@ let growthCount: u32 = 0;
 // Reservations refused for lack of address space (vmReserve found no free range, vmResize could
 // not grow): the engine reads it around a failed allocation to name the reason.
 let noAddressSpaceCount: u32 = 0;
+// Bumped whenever a page anywhere stops being resident (decommit, release, purge): pages a caller
+// found all resident stay so while it has not moved, so a touch of them may be skipped (a pool's
+// chunks). It starts at 1 (0 never matches: "not known") and stops at RESIDENCY_EPOCH_SATURATED,
+// which a caller never stores, so after 2^32 - 2 drops nothing is trusted any more.
+export const RESIDENCY_EPOCH_SATURATED: u32 = 0xFFFFFFFF;
+let residencyEpoch: u32 = 1;
 
 function addCommitted(owner: u8, pages: i64): void {
   committedBytes += <u64>(pages << PAGE_SHIFT);
@@ -302,6 +304,7 @@ function addResident(owner: u8, pages: i64): void {
   addOwner(ownerResident, owner, pages << PAGE_SHIFT);
   if (owner != NO_OWNER) heapsResidentBytes += <u64>(pages << PAGE_SHIFT);
   if (pages > 0) growthCount++;
+  else if (pages < 0 && residencyEpoch != RESIDENCY_EPOCH_SATURATED) residencyEpoch++;
 }
 
 // @ts-ignore: decorator
@@ -316,6 +319,8 @@ function addResident(owner: u8, pages: i64): void {
 @inline export function vmNoAddressSpaceCount(): u32 { return noAddressSpaceCount; }
 // @ts-ignore: decorator
 @inline export function vmGrowthCount(): u32 { return growthCount; }
+// @ts-ignore: decorator
+@inline export function vmResidencyEpoch(): u32 { return residencyEpoch; }
 
 // ---------------------------------------------------------------- init
 
@@ -420,7 +425,6 @@ export function vmReserve(size: u64, at: u64, typeId: i32, usageId: i32, ownerId
 // Drops commit and residency of every page of region n in [a, b) (page numbers), no validation.
 function dropPages(n: u32, a: u64, b: u64): void {
   const owner = load<u8>(P(n) + N_OWNER);
-  residencyDrops++;
   ptApply(a, b, PT_DECOMMIT);
   const dropped = <i64>(oldStateC + oldStateCR), droppedResident = <i64>oldStateCR;
   if (dropped) {
@@ -611,7 +615,6 @@ export function vmDecommit(addr: u64, size: u64): Status {
   const dropped = <i64>scanCommitted;
   let droppedResident: i64 = 0;
   if (dropped) {
-    residencyDrops++;
     ptApply(a, b, PT_DECOMMIT);
     droppedResident = <i64>oldStateCR;
   }
@@ -667,7 +670,6 @@ export function vmPurge(addr: u64, size: u64): u64 {
   const n = regionOfPages(addr, size);
   if (!n) return 0;
   const a = addr >> PAGE_SHIFT, b = (addr + size) >> PAGE_SHIFT;
-  residencyDrops++;
   ptApply(a, b, PT_PURGE);
   const dropped = <i64>oldStateCR;
   if (dropped) addResident(load<u8>(P(n) + N_OWNER), -dropped);
@@ -677,10 +679,13 @@ export function vmPurge(addr: u64, size: u64): u64 {
 // ---------------------------------------------------------------- queries
 
 export function vmIsCommitted(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_COMMITTED) != 0; }
-// residencyDrops (above): equal answers mean no page stopped being resident in between.
-// @ts-ignore: decorator
-@inline export function vmResidencyDrops(): u64 { return residencyDrops; }
 export function vmIsResident(addr: u64): bool { return (ptGet(addr >> PAGE_SHIFT) & PAGE_RESIDENT) != 0; }
+// Whether every page of [addr, addr + size) is resident (a page at a time: for small ranges).
+export function vmAllResident(addr: u64, size: u64): bool {
+  const b = (addr + size + PAGE_MASK) >> PAGE_SHIFT;
+  for (let page = addr >> PAGE_SHIFT; page < b; page++) if (!(ptGet(page) & PAGE_RESIDENT)) return false;
+  return true;
+}
 
 // Region id (its node) containing addr, 0 if addr is free. Ids stay valid until release.
 export function vmRegionAt(addr: u64): u32 {

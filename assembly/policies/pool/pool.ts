@@ -57,7 +57,7 @@ import {
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_SHIFT, alignUp, KiB, MiB } from "../../vm/constants";
 import {
   vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionBase,
-  vmRegionEnd, vmOwnerCommitted,
+  vmRegionEnd, vmOwnerCommitted, vmResidencyEpoch, vmAllResident, RESIDENCY_EPOCH_SATURATED,
 } from "../../vm/space";
 import { heapRoot, layerAlloc, layerFree, layerRealloc, layerUserAddress, heldBytes, heldBlocks } from "../../heaps";
 import {
@@ -154,6 +154,7 @@ const CH_LIVE: usize = 20;       // u32 busy slots
 const CH_NEXT: usize = 24;       // u32 pointer to the next-link array
 const CH_PREV: usize = 28;       // u32 pointer to the prev-link array (releaseEmptyChunks), else 0
 const CH_FREE_NEXT: usize = 32;  // u32 record free list
+const CH_RESIDENT: usize = 36;   // u32 vmResidencyEpoch() at which every page of the carved objects was resident, 0 = not known
 const CH_BYTES: usize = 40;
 const CH_UNUSED: u32 = 0xFFFFFFFF;
 
@@ -317,6 +318,7 @@ function newChunk(h: i32, s: usize, c: u32): u32 {
   store<u32>(ch + CH_NEXT, <u32>heap.alloc(<usize>slots << 2));
   store<u32>(ch + CH_PREV, g32(s, HS_RELEASE) ? <u32>heap.alloc(<usize>slots << 2) : 0);
   store<u32>(ch + CH_FREE_NEXT, 0);
+  store<u32>(ch + CH_RESIDENT, vmResidencyEpoch()); // nothing carved yet: all of it is resident
   const cl = CL(s, c);
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) + 1);
   add64(s, HS_CHUNKS, 1);
@@ -386,6 +388,29 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
   return c < g32(s, HS_CLASSES) ? <i32>c : -1;
 }
 
+// Touches [addr, addr + bytes) of a carved object of chunk ch (the object or its link). Carving goes
+// front to back and touches each object it hands out, so the pages of a chunk's carved objects are
+// all resident from then on, until some page anywhere stops being resident (the VM's residency epoch
+// moves: a purge, a decommit, a release). While the epoch the chunk recorded is the VM's, a touch of
+// a carved object changes nothing and the VM is not asked: most allocs and frees of a warm pool.
+// @ts-ignore: decorator
+@inline function touchObject(s: usize, ch: usize, addr: u64, bytes: u64): void {
+  if (load<u32>(ch + CH_RESIDENT) != vmResidencyEpoch()) touchObjectSlow(s, ch, addr, bytes);
+}
+
+// Carved parts up to this many pages are checked page by page when the epoch moved: 1 MiB, sixteen
+// default chunks; a bigger carved part always touches through the VM.
+const RESIDENT_CHECK_MAX_PAGES: u64 = 256;
+
+function touchObjectSlow(s: usize, ch: usize, addr: u64, bytes: u64): void {
+  touchPages(addr, bytes, ownerOf(s));
+  const epoch = vmResidencyEpoch();
+  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
+  const carvedBytes = <u64>load<u32>(ch + CH_CARVED) << classShift(s, load<u32>(ch + CH_CLASS));
+  if (carvedBytes > RESIDENT_CHECK_MAX_PAGES * PAGE_SIZE_BYTES) return;
+  if (vmAllResident(load<u64>(ch + CH_BASE), carvedBytes)) store<u32>(ch + CH_RESIDENT, epoch);
+}
+
 // @ts-ignore: decorator
 @inline function objectAlloc(h: i32, s: usize, c: u32): u32 {
   const cl = CL(s, c);
@@ -403,6 +428,7 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
     if (n && g32(s, HS_RELEASE)) setPrev(s, n, 0);
     store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - 1);
     counterAdd(h, C_REUSED_OBJECTS, 1);
+    touchObject(s, ch, objectAddress(s, ch, slot), cb);
   } else {
     let ci = load<u32>(cl + CL_CURRENT);
     if (!ci || load<u32>(CH(s, ci) + CH_CARVED) == slotsOf(s, c)) {
@@ -415,11 +441,11 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
     store<u32>(ch + CH_CARVED, slot + 1);
     counterAdd(h, C_CARVED_OBJECTS, 1);
     handle = (ci << bits) | slot;
+    touchPages(objectAddress(s, ch, slot), cb, ownerOf(s)); // keeps the carved objects all resident
   }
   store<u32>(nextAt(ch, slot), SLOT_BUSY);
   store<u32>(ch + CH_LIVE, load<u32>(ch + CH_LIVE) + 1);
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) + 1);
-  touchPages(objectAddress(s, ch, slot), cb, ownerOf(s));
   return handle;
 }
 
@@ -441,7 +467,7 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) - 1);
   const live = load<u32>(ch + CH_LIVE) - 1;
   store<u32>(ch + CH_LIVE, live);
-  touchPages(objectAddress(s, ch, slot), LINK_BYTES, ownerOf(s));
+  touchObject(s, ch, objectAddress(s, ch, slot), LINK_BYTES);
   if (live == 0 && g32(s, HS_RELEASE)) releaseChunk(h, s, ci);
 }
 

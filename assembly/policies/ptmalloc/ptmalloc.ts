@@ -85,8 +85,8 @@ import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
-import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmIsResident,
-  vmResidencyDrops, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
+import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
+  vmResidencyEpoch, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
@@ -200,7 +200,7 @@ const S_BKNEXT: usize = 4;          // head of a size: next larger size's head
 const S_MAP_OFFSET: usize = 0;      // mapped chunk: offset of the chunk in its mapping
 
 // Chunk states.
-const ST_DEAD: u8 = 0;      // record on the pool's free list
+const ST_DEAD: u8 = 0;      // record on the dropped-record stack (newRec)
 const ST_INUSE: u8 = 1;     // handed to the program (or the tcache struct)
 const ST_TCACHE: u8 = 2;    // parked in a tcache (in use for the arena)
 const ST_FAST: u8 = 3;      // in a fastbin (in use for the arena)
@@ -209,13 +209,15 @@ const ST_TOP: u8 = 5;
 const ST_MMAPPED: u8 = 6;   // its own mapping; the side entry holds the chunk's offset in it
 const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena heap (in use)
 
-// Every ptmalloc heap's chunk records, one kit pool (dropped records link through R_FD).
+// Every ptmalloc heap's chunk records, one kit pool (dropped records go on newRec's stack, not
+// the pool's free list).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024, POOL_ALIGN_BYTES);
 // Chunk records per live block the pool is sized for from the replay's hint (kit/hint.ts): each
 // in-use chunk, and at most one free chunk beside it (free neighbours coalesce; fastbin and tcache
 // chunks count as in use).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
+const DROPPED_FIRST_CAP: u32 = 1024;  // first size of the dropped-record stack (doubles)
 
 // @ts-ignore: decorator
 @inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
@@ -308,8 +310,17 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
+// Dropped records' indices, the newest last: a u32 stack beside the pool, used instead of the
+// pool's free list (never given back to it). newRec takes the newest dropped record without
+// reading the record first: the pool's list is threaded through the records, so taking from it
+// waits for the dropped record's cache line (a miss, most of the time) before the new record's
+// fields can be written. Same order (LIFO), so the same indices as the pool's list would give.
+let droppedRecs: usize = 0;
+let droppedCount: u32 = 0;
+let droppedCap: u32 = 0;
+
 function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
-  const c = takeRecord(RECS);
+  const c = droppedCount ? load<u32>(droppedRecs + (<usize>(--droppedCount) << 2)) : takeRecord(RECS);
   const p = R(c);
   // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
   // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk; prev, next = 0.
@@ -323,7 +334,15 @@ function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
 
 function dropRec(c: u32): void {
   setState(c, ST_DEAD);
-  dropRecord(RECS, c);
+  if (droppedCount == droppedCap) growDropped();
+  store<u32>(droppedRecs + (<usize>droppedCount << 2), c);
+  droppedCount++;
+}
+
+function growDropped(): void {
+  const cap: u32 = droppedCap ? droppedCap << 1 : DROPPED_FIRST_CAP;
+  droppedRecs = resize(droppedRecs, <usize>cap << 2);
+  droppedCap = cap;
 }
 
 // ╒═══ heap record (HREC_BYTES = 48): one mapped heap of a thread arena ═══╕
@@ -348,7 +367,9 @@ initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
 
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
-export function ptEngineBytes(): usize { return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES; }
+export function ptEngineBytes(): usize {
+  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>droppedCap << 2);
+}
 
 // ---------------------------------------------------------------- state: heap, arenas, threads
 
@@ -382,7 +403,7 @@ const G_NEXT_TO_USE: usize = 176;     // u32 reused_arena's next_to_use (NO_AREN
 const G_INITIALIZED: usize = 180;     // u32 ptmalloc_init ran
 const G_MULTI: usize = 184;           // u32 more than one thread has called (not SINGLE_THREAD_P)
 const G_INIT_SLOT: usize = 188;       // u32 the thread slot that ran ptmalloc_init
-const G_DROPS_SEEN: usize = 192;      // u64 vmResidencyDrops() after this heap's last own drop (skipped touches)
+const G_EPOCH_SEEN: usize = 192;      // u32 vmResidencyEpoch() after this heap's last own drop (skipped touches)
 const G_BYTES: usize = 200;
 
 // ╒═══ arena state (A_BYTES), allocated per arena ═══╕
@@ -615,27 +636,29 @@ function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
 // into a binned chunk (past its links; a chunk's span ends 8 bytes into the next chunk), the
 // break, a heap's tail and a whole heap go back only beyond or with top, and a mapping only with
 // its own chunk. Every other drop (the host's vm.purge or decommit, another heap's trim) moves
-// vmResidencyDrops() past what the heap last saw, and from then on the heap touches everything.
+// vmResidencyEpoch() past what the heap last saw, and from then on the heap touches everything
+// (also once the epoch saturates).
 // Debug builds check each skipped touch's pages (skipTouch).
 let trusted = false;   // set by each public call: no drop but the heap's own since it looked last
 
 // @ts-ignore: decorator
-@inline function lookAtDrops(): void { trusted = vmResidencyDrops() == g64(G_DROPS_SEEN); }
+@inline function lookAtDrops(): void { trusted = epochTrusted(); }
+// @ts-ignore: decorator
+@inline function epochTrusted(): bool {
+  const e = vmResidencyEpoch();
+  return e == g32(G_EPOCH_SEEN) && e != RESIDENCY_EPOCH_SATURATED;
+}
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { if (trusted) gs64(G_DROPS_SEEN, vmResidencyDrops()); }
+@inline function keepTrust(): void { if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
 @inline function skipTouch(a: u64, bytes: u64): void {
   if (CHECKS) assert(pagesResident(a, bytes), "ptmalloc skipped the touch of a page that is not resident");
 }
-function pagesResident(a: u64, bytes: u64): bool {
-  for (let page = alignDown(a, PAGE_SIZE_BYTES); page < a + bytes; page += PAGE_SIZE_BYTES) {
-    if (!vmIsResident(page)) return false;
-  }
-  return true;
-}
+// @ts-ignore: decorator
+@inline function pagesResident(a: u64, bytes: u64): bool { return vmAllResident(a, bytes); }
 // touch(), or skipTouch() when the span is known resident.
 // @ts-ignore: decorator
 @inline function touchUnless(known: bool, a: u64, bytes: u64): void { if (known) skipTouch(a, bytes); else touch(a, bytes); }
@@ -1613,7 +1636,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   owner = <u8>heapIndex;
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
-  gs64(G_DROPS_SEEN, vmResidencyDrops());
+  gs32(G_EPOCH_SEEN, vmResidencyEpoch());
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;
@@ -2092,7 +2115,7 @@ function checkArena(a: u32): i32 {
 
 export function ptCheck(heapIndex: i32): i32 {
   use(heapIndex);
-  trustedNow = vmResidencyDrops() == g64(G_DROPS_SEEN);
+  trustedNow = epochTrusted();
   let tcChunks: u64 = 0, tcBytes: u64 = 0;
   // P5 the list visits every arena once
   let seen: u32 = 0;

@@ -287,13 +287,27 @@ function cutFront(f: u32, cutBytes: u64): void {
   addFree(f);
 }
 
-// Best fit: the first block in (size, addr) order with size >= need.
+// Best fit: the first block in (size, addr) order with size >= need. Also sets bestPred, the block
+// just before it in that order (0 if none): the last one the descent passed on its right.
+let bestPred: u32 = 0;
 function bestFit(need: u64): u32 {
-  let t = H.root, found: u32 = 0;
+  let t = H.root, found: u32 = 0, pred: u32 = 0;
   while (t) {
-    if (B(t).size >= need) { found = t; t = B(t).left; } else t = B(t).right;
+    if (B(t).size >= need) { found = t; t = B(t).left; } else { pred = t; t = B(t).right; }
   }
+  bestPred = pred;
   return found;
+}
+
+// best-fit's cut of the block bestFit just found: the cut makes its key smaller, so it keeps its
+// place in the order when it still comes after bestPred; the tree then stays as it is (a treap's
+// shape depends only on its records and their order, and best-fit's tree keeps no summary).
+function cutFrontBest(f: u32, cutBytes: u64): void {
+  const size = B(f).size - cutBytes, addr = B(f).addr + cutBytes, p = bestPred;
+  if (p && (B(p).size != size ? B(p).size > size : B(p).addr > addr)) { cutFront(f, cutBytes); return; }
+  B(f).addr = addr;
+  B(f).size = size;
+  H.freeBytes -= cutBytes;
 }
 
 // The lowest-addressed block at or above `from` with size >= need, in subtree t (address order).
@@ -356,7 +370,7 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
       n = newRec(B(f).addr, need, alignBits, B(f).seg);
       linkBetween(B(f).prevPhys, n, f, B(f).seg);
-      cutFront(f, need);
+      if (H.rule == RULE_BEST) cutFrontBest(f, need); else cutFront(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {

@@ -56,14 +56,19 @@ function purgeUnder(s: Setup, id: number): number {
   return residentOf(s.engine.sample(), s.heap);
 }
 
+/** The host purges the page under a live block, then the block is freed: the free's write must
+ *  bring that page back (resident bytes one page above the purged state). */
+function freeAfterPurge(s: Setup, id: number): void {
+  const page = pageOf(s.engine.blockOf(id).address);
+  const purged = purgeUnder(s, id);
+  expect(step(s, (o) => o.free(s.heap, id))).toBe(purged + PAGE_BYTES);
+  expect(s.engine.vm.isResident(page)).toBe(true);
+}
+
 describe('ptmalloc: touches skipped on known-resident pages come back after a foreign purge', () => {
   it('a free into the tcache writes the chunk again', async () => {
     const s = await setup();
-    const a = alloc(s, SMALL_BYTES);
-    const page = pageOf(s.engine.blockOf(a).address);
-    const purged = purgeUnder(s, a);
-    expect(step(s, (o) => o.free(s.heap, a))).toBe(purged + PAGE_BYTES);
-    expect(s.engine.vm.isResident(page)).toBe(true);
+    freeAfterPurge(s, alloc(s, SMALL_BYTES));
   });
 
   it('a free into a fastbin writes the chunk again', async () => {
@@ -71,10 +76,7 @@ describe('ptmalloc: touches skipped on known-resident pages come back after a fo
     const fill = Array.from({ length: TCACHE_FILL_COUNT }, () => alloc(s, SMALL_BYTES));
     const b = alloc(s, SMALL_BYTES);
     step(s, (o) => { for (const id of fill) o.free(s.heap, id); });
-    const page = pageOf(s.engine.blockOf(b).address);
-    const purged = purgeUnder(s, b);
-    expect(step(s, (o) => o.free(s.heap, b))).toBe(purged + PAGE_BYTES);
-    expect(s.engine.vm.isResident(page)).toBe(true);
+    freeAfterPurge(s, b);
   });
 
   it('a chunk handed out again from the tcache is written whole', async () => {

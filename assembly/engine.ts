@@ -227,10 +227,9 @@ function opFits(opcode: u32, size: u64): bool {
   if (!NO_PEAKS) {
     if (<u32>h >= <u32>MAX_HEAPS || !((rootHeaps >> <u32>h) & 1)) notePeaks(h, ev);
     else {
-      if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; }
+      noteLivePeak(ev);
       raise(P_REQUESTED, h, hGet(hRequested, h) + layerRequested(h), ev);
-      const g = vmGrowthCount();
-      if (g != vmSeen) { vmSeen = g; noteVmPeaks(ev); }
+      noteVmGrowth(ev);
     }
   }
 }
@@ -302,7 +301,7 @@ let noSpaceBefore: u32 = 0;     // vmNoAddressSpaceCount() when the current allo
 let vmSeen: u32 = 0xFFFFFFFF;
 function notePeaks(h: i32, ev: u64): void {
   if (NO_PEAKS) return;
-  if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; }
+  noteLivePeak(ev);
   // What each layer's callers asked for, and what a stacked layer holds from its parent (none when
   // the op named no heap, or a heap that does not exist: it failed with BAD_HEAP).
   let x = heapPolicy(h) ? h : -1;
@@ -316,6 +315,15 @@ function notePeaks(h: i32, ev: u64): void {
     raise(P_REQUESTED, x, hGet(hRequested, x) + layerRequested(x), ev);
     x = parent;
   }
+  noteVmGrowth(ev);
+}
+
+// The program's live-bytes peak (notePeaks and notePeaksOp).
+// @ts-ignore: decorator
+@inline function noteLivePeak(ev: u64): void { if (liveBytes > livePeak) { livePeak = liveBytes; livePeakEvent = ev; } }
+// The VM's peaks, looked at only when some count grew since the last look (notePeaks and notePeaksOp).
+// @ts-ignore: decorator
+@inline function noteVmGrowth(ev: u64): void {
   const g = vmGrowthCount();
   if (g != vmSeen) { vmSeen = g; noteVmPeaks(ev); }
 }

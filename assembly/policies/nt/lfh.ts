@@ -326,6 +326,10 @@ function newSubsegment(b: u32): u32 {
 // @ts-ignore: decorator
 @inline function summaryWords(words: u32): u32 { return (words + 31) >> 5; }
 
+// Whether chunk i of the bitmap bm is in use.
+// @ts-ignore: decorator
+@inline function bitmapTest(bm: usize, i: u32): bool { return (load<u32>(bm + (<usize>(i >> 5) << 2)) & (<u32>1 << (i & 31))) != 0; }
+
 // Marks chunk i of the bitmap bm (of `words` words) in use.
 // @ts-ignore: decorator
 @inline function bitmapSet(bm: usize, words: u32, i: u32): void {
@@ -497,7 +501,7 @@ export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
     const ss = sub(s);
     if (ss.state == SS_DEAD || ss.heap != H.index) continue;
     for (let i: u32 = 0; i < ss.count; i++) {
-      if (!(load<u32>(ss.bitmap + (<usize>(i >> 5) << 2)) & (<u32>1 << (i & 31)))) continue;
+      if (!bitmapTest(ss.bitmap, i)) continue;
       if (n < max) {
         const o = out + <usize>n * 32;
         store<f64>(o, <f64>(ss.base + <u64>i * ss.chunkBytes));
@@ -530,7 +534,7 @@ export function lfhCheck(): i32 {
     if (hdr + <u64>ss.count * ss.chunkBytes > bytesOf(blk) || ss.count == 0) return 1;
     let clear: u32 = 0;
     for (let i: u32 = 0; i < ss.count; i++) {
-      if (!(load<u32>(ss.bitmap + (<usize>(i >> 5) << 2)) & (<u32>1 << (i & 31)))) {
+      if (!bitmapTest(ss.bitmap, i)) {
         clear++;
         if (i < ss.hint) return 1;
       }

@@ -668,11 +668,10 @@ export function poolSample(h: i32, out: usize): void {
   }
   // Free blocks: the objects on the lists, plus each current chunk's uncarved tail.
   objectTotals(s);
-  const largest = totLargest;
   store<f64>(out + <usize>K_BUSY * 8, <f64>(totBusyBytes + g64(s, HS_PT_BYTES)));
   store<f64>(out + <usize>K_FREE * 8, <f64>(totFreeBytes + totUncarved));
   store<f64>(out + <usize>K_FREE_BLOCKS * 8, <f64>(totFree + totTails));
-  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>largest);
+  store<f64>(out + <usize>K_LARGEST_FREE * 8, <f64>totLargest);
   store<f64>(out + <usize>K_UNCOMMITTED_RANGES * 8, 0);
   store<f64>(out + <usize>K_SEGMENTS * 8, <f64>g64(s, HS_CHUNKS));
   store<f64>(out + <usize>K_VIRTUAL_BLOCKS * 8, <f64>g64(s, HS_PT_BLOCKS));

@@ -655,10 +655,8 @@ let trusted = false;   // set by each public call: no drop but the heap's own si
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
 @inline function skipTouch(a: u64, bytes: u64): void {
-  if (CHECKS) assert(pagesResident(a, bytes), "ptmalloc skipped the touch of a page that is not resident");
+  if (CHECKS) assert(vmAllResident(a, bytes), "ptmalloc skipped the touch of a page that is not resident");
 }
-// @ts-ignore: decorator
-@inline function pagesResident(a: u64, bytes: u64): bool { return vmAllResident(a, bytes); }
 // touch(), or skipTouch() when the span is known resident.
 // @ts-ignore: decorator
 @inline function touchUnless(known: bool, a: u64, bytes: u64): void { if (known) skipTouch(a, bytes); else touch(a, bytes); }
@@ -2007,9 +2005,9 @@ let trustedNow = false;
 // The spans "Touches it can skip" counts on are resident: a WHOLE chunk's, a binned chunk's
 // header and links, a tcache or fastbin chunk's first link word.
 function knownSpansResident(c: u32, s: u8): bool {
-  if (isWhole(c) && !pagesResident(addrOf(c) + SIZE_SZ, sizeOf(c))) return false;
-  if (s == ST_BIN) return pagesResident(addrOf(c) + SIZE_SZ, freeLinkBytes(sizeOf(c)));
-  if (s == ST_FAST || s == ST_TCACHE) return pagesResident(addrOf(c) + CHUNK_HDR_SZ, SIZE_SZ);
+  if (isWhole(c) && !vmAllResident(addrOf(c) + SIZE_SZ, sizeOf(c))) return false;
+  if (s == ST_BIN) return vmAllResident(addrOf(c) + SIZE_SZ, freeLinkBytes(sizeOf(c)));
+  if (s == ST_FAST || s == ST_TCACHE) return vmAllResident(addrOf(c) + CHUNK_HDR_SZ, SIZE_SZ);
   return true;
 }
 

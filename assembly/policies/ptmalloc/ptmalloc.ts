@@ -209,15 +209,14 @@ const ST_TOP: u8 = 5;
 const ST_MMAPPED: u8 = 6;   // its own mapping; the side entry holds the chunk's offset in it
 const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena heap (in use)
 
-// Every ptmalloc heap's chunk records, one kit pool (dropped records go on newRec's stack, not
-// the pool's free list).
+// Every ptmalloc heap's chunk records, one kit pool (dropped records are bits in newRec's bitmap,
+// not on the pool's free list).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024, POOL_ALIGN_BYTES);
 // Chunk records per live block the pool is sized for from the replay's hint (kit/hint.ts): each
 // in-use chunk, and at most one free chunk beside it (free neighbours coalesce; fastbin and tcache
 // chunks count as in use).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
-const DROPPED_FIRST_CAP: u32 = 1024;  // first size of the dropped-record stack (doubles)
 
 // @ts-ignore: decorator
 @inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
@@ -310,17 +309,23 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
-// Dropped records' indices, the newest last: a u32 stack beside the pool, used instead of the
-// pool's free list (never given back to it). newRec takes the newest dropped record without
-// reading the record first: the pool's list is threaded through the records, so taking from it
-// waits for the dropped record's cache line (a miss, most of the time) before the new record's
-// fields can be written. Same order (LIFO), so the same indices as the pool's list would give.
-let droppedRecs: usize = 0;
+// Dropped records: a bitmap over record indices (a set bit = dropped), with a summary bit per
+// bitmap word that has a set bit. A new record is taken near a record the caller names (`near`:
+// the chunk it is split from, the physical neighbour): the other record of near's cache line if
+// it is dropped, else the dropped record closest to near in its 64-record word, else the first
+// dropped record after near's word (wrapping round), and only when none is dropped a fresh one
+// from the pool. Physical neighbours so get records in the same or nearby cache lines, as glibc's
+// neighbouring chunks share lines, and coalescing (which reads both neighbours' records) misses
+// less. Fresh records are still taken only when no dropped one is left, so the table grows no
+// further than with any other reuse order. The kit pool's own free list is not used.
+let freeBits: usize = 0;      // u64 per 64 record indices
+let freeSummary: usize = 0;   // u64 per 64 bitmap words
+let freeWords: u32 = 0;       // bitmap words allocated (a multiple of 64)
 let droppedCount: u32 = 0;
-let droppedCap: u32 = 0;
+const BITS_PER_WORD: u32 = 64;
 
-function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
-  const c = droppedCount ? load<u32>(droppedRecs + (<usize>(--droppedCount) << 2)) : takeRecord(RECS);
+function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
+  const c = droppedCount ? takeDroppedNear(near) : takeRecord(RECS);
   const p = R(c);
   // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
   // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk; prev, next = 0.
@@ -334,15 +339,78 @@ function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
 
 function dropRec(c: u32): void {
   setState(c, ST_DEAD);
-  if (droppedCount == droppedCap) growDropped();
-  store<u32>(droppedRecs + (<usize>droppedCount << 2), c);
+  const wi = c >> 6;
+  if (wi >= freeWords) growFreeBits(wi);
+  const wp = freeBits + (<usize>wi << 3);
+  const w = load<u64>(wp);
+  if (!w) {
+    const sp = freeSummary + (<usize>(wi >> 6) << 3);
+    store<u64>(sp, load<u64>(sp) | (<u64>1 << <u64>(wi & 63)));
+  }
+  store<u64>(wp, w | (<u64>1 << <u64>(c & 63)));
   droppedCount++;
 }
 
-function growDropped(): void {
-  const cap: u32 = droppedCap ? droppedCap << 1 : DROPPED_FIRST_CAP;
-  droppedRecs = resize(droppedRecs, <usize>cap << 2);
-  droppedCap = cap;
+// Takes the dropped record nearest `near` (see above); at least one is dropped.
+function takeDroppedNear(near: u32): u32 {
+  const wi = near >> 6;
+  let si: u32 = 0;
+  let s: u64;
+  if (wi < freeWords) {
+    const w = load<u64>(freeBits + (<usize>wi << 3));
+    if (w) {
+      const b = <u64>(near & 63);
+      let bit: u64;
+      if (w & (<u64>1 << (b ^ 1))) {
+        bit = b ^ 1;                                   // near's cache line
+      } else {
+        const up = w >> b;                             // b itself is not dropped (near is live)
+        const down = w << (63 - b);
+        const du: u64 = up ? ctz(up) : 64;
+        const dd: u64 = down ? clz(down) : 64;
+        bit = du <= dd ? b + du : b - dd;
+      }
+      return takeDroppedBit(wi, w, bit);
+    }
+    // The first word with a dropped record after near's, wrapping round to the start.
+    si = wi >> 6;
+    s = load<u64>(freeSummary + (<usize>si << 3)) & ~((<u64>2 << <u64>(wi & 63)) - 1);
+  } else {
+    s = load<u64>(freeSummary);
+  }
+  const summaryWords = freeWords >> 6;
+  while (!s) {
+    si = si + 1 == summaryWords ? 0 : si + 1;
+    s = load<u64>(freeSummary + (<usize>si << 3));
+  }
+  const at = (si << 6) + <u32>ctz(s);
+  const w = load<u64>(freeBits + (<usize>at << 3));
+  return takeDroppedBit(at, w, ctz(w));
+}
+
+// @ts-ignore: decorator
+@inline function takeDroppedBit(wi: u32, w: u64, bit: u64): u32 {
+  const rest = w & ~(<u64>1 << bit);
+  store<u64>(freeBits + (<usize>wi << 3), rest);
+  if (!rest) {
+    const sp = freeSummary + (<usize>(wi >> 6) << 3);
+    store<u64>(sp, load<u64>(sp) & ~(<u64>1 << <u64>(wi & 63)));
+  }
+  droppedCount--;
+  const c = (wi << 6) + <u32>bit;
+  if (CHECKS) assert(stateOf(c) == ST_DEAD, "ptmalloc took a chunk record that was not dropped");
+  return c;
+}
+
+// The bitmap covers word wi (and the summary its bit); new words are zero.
+function growFreeBits(wi: u32): void {
+  let words: u32 = freeWords ? freeWords : BITS_PER_WORD;
+  while (words <= wi) words <<= 1;
+  freeBits = resize(freeBits, <usize>words << 3);
+  memory.fill(freeBits + (<usize>freeWords << 3), 0, <usize>(words - freeWords) << 3);
+  freeSummary = resize(freeSummary, <usize>(words >> 6) << 3);
+  memory.fill(freeSummary + (<usize>(freeWords >> 6) << 3), 0, <usize>((words - freeWords) >> 6) << 3);
+  freeWords = words;
 }
 
 // ╒═══ heap record (HREC_BYTES = 48): one mapped heap of a thread arena ═══╕
@@ -368,7 +436,7 @@ initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
 export function ptEngineBytes(): usize {
-  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>droppedCap << 2);
+  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>freeWords << 3) + (<usize>(freeWords >> 6) << 3);
 }
 
 // ---------------------------------------------------------------- state: heap, arenas, threads
@@ -789,7 +857,7 @@ function nextNonEmptyBin(from: i32): i32 {
 
 // Splits chunk c at nb: c keeps the front, a new record the rest. Returns the new record.
 function splitAt(c: u32, nb: u64, restState: u8): u32 {
-  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c));
+  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c), c);
   const n = nextP(c);
   setPrevP(r, c); setNextP(r, n);
   if (n) setPrevP(n, r);
@@ -1040,7 +1108,7 @@ function newArena(size: u64): u32 {
   as32(A_ATTACHED, 1);
   as32(A_HEAP, h);
   as32(A_HEAP_COUNT, 1);
-  const t = newRec(ptr, base + hsize - ptr, ST_TOP, idx);
+  const t = newRec(ptr, base + hsize - ptr, ST_TOP, idx, 0);
   as32(A_TOP, t);
   store<u32>(HR(h) + HR_FIRST, t);
   touch(base + HEAP_INFO_BYTES, MALLOC_STATE_BYTES);
@@ -1114,7 +1182,7 @@ function mmapChunk(nb: u64): u32 {
   const base = vmReserve(size, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
   if (!base) return 0;
   if (vmCommit(base, size) != Status.OK) { releaseRegion(base); return 0; }
-  const c = newRec(base, size, ST_MMAPPED, NO_ARENA);
+  const c = newRec(base, size, ST_MMAPPED, NO_ARENA, 0);
   setMapOffset(c, 0);
   const head = g32(G_MMAP_HEAD);
   setFd(c, head);
@@ -1171,7 +1239,7 @@ function sysMalloc(nb: u64): u32 {
     if (vmCommit(b, size) != Status.OK) { releaseRegion(b); return 0; }
     as64(A_BASE, b);
     as64(A_SYSTEM_MEM, size);
-    const t = newRec(b, size, ST_TOP, MAIN);
+    const t = newRec(b, size, ST_TOP, MAIN, 0);
     as32(A_TOP, t);
     as32(A_FIRST, t);
     touchHeader(t);
@@ -1209,7 +1277,7 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       aadd(A_SYSTEM_MEM, <i64>nsize);
       as32(A_HEAP, nh);
       as32(A_HEAP_COUNT, a32(A_HEAP_COUNT) + 1);
-      const nt = newRec(nbase + HEAP_INFO_BYTES, nsize - HEAP_INFO_BYTES, ST_TOP, cur);
+      const nt = newRec(nbase + HEAP_INFO_BYTES, nsize - HEAP_INFO_BYTES, ST_TOP, cur, t);
       store<u32>(HR(nh) + HR_FIRST, nt);
       as32(A_TOP, nt);
       touchHeader(nt);
@@ -1217,7 +1285,7 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       const freed = (oldSize - MINSIZE) & ~ALIGN_MASK;
       if (freed >= MINSIZE) {
         setSize(t, freed);
-        const fence = newRec(addrOf(t) + freed, oldSize - freed, ST_FENCE, cur);
+        const fence = newRec(addrOf(t) + freed, oldSize - freed, ST_FENCE, cur, t);
         setPrevP(fence, t);
         setNextP(t, fence);
         touchHeader(fence);

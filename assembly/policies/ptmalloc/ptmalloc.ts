@@ -324,7 +324,8 @@ let freeWords: u32 = 0;       // bitmap words allocated (a multiple of 64)
 let droppedCount: u32 = 0;
 const BITS_PER_WORD: u32 = 64;
 
-function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
+// @ts-ignore: decorator
+@inline function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
   const c = droppedCount ? takeDroppedNear(near) : takeRecord(RECS);
   const p = R(c);
   // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
@@ -337,7 +338,8 @@ function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
   return c;
 }
 
-function dropRec(c: u32): void {
+// @ts-ignore: decorator
+@inline function dropRec(c: u32): void {
   setState(c, ST_DEAD);
   const wi = c >> 6;
   if (wi >= freeWords) growFreeBits(wi);
@@ -553,7 +555,8 @@ function use(heapIndex: i32): void {
   useArena(MAIN);
 }
 
-function useArena(i: u32): void {
+// @ts-ignore: decorator
+@inline function useArena(i: u32): void {
   cur = i;
   as = arenaPtr(i);
 }
@@ -617,7 +620,8 @@ function forgetEntered(): void { enteredHeap = -1; }
 
 // Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
 // (that thread gets the main arena).
-function enter(heapIndex: i32): void {
+// @ts-ignore: decorator
+@inline function enter(heapIndex: i32): void {
   if (heapIndex == enteredHeap && clockThread() == enteredThread) {
     owner = <u8>heapIndex;
     hs = enteredHs;
@@ -625,8 +629,12 @@ function enter(heapIndex: i32): void {
     as = enteredMain;
     ts = enteredTs;
     lookAtDrops();
-    return;
+  } else {
+    enterAnew(heapIndex);
   }
+}
+
+function enterAnew(heapIndex: i32): void {
   enterFirst(heapIndex);
   enteredHeap = heapIndex;
   enteredThread = clockThread();
@@ -688,7 +696,8 @@ function largeIndex(sz: u64): i32 {
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
 // @ts-ignore: decorator
 @inline function freeLinkBytes(size: u64): u64 { return inSmallRange(size) ? 3 * SIZE_SZ : 5 * SIZE_SZ; }
-function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
+// @ts-ignore: decorator
+@inline function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
 
 // Touches it can skip. A touch of pages that are resident changes nothing, and the model knows
 // of three kinds of spans that are, as long as no page anywhere left residence except by its own
@@ -745,18 +754,21 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // @ts-ignore: decorator
 @inline function setBinLast(b: i32, c: u32): void { as32(A_BIN_LAST + (<usize>b << 2), c); }
 
-function markNonEmpty(b: i32): void {
+// @ts-ignore: decorator
+@inline function markNonEmpty(b: i32): void {
   const o = A_NONEMPTY + (<usize>(b >> 5) << 2);
   as32(o, a32(o) | (<u32>1 << <u32>(b & 31)));
 }
-function markEmpty(b: i32): void {
+// @ts-ignore: decorator
+@inline function markEmpty(b: i32): void {
   const o = A_NONEMPTY + (<usize>(b >> 5) << 2);
   as32(o, a32(o) & ~(<u32>1 << <u32>(b & 31)));
 }
 
 // Links c into bin b between bck (towards first) and fwd (towards last); 0 = the bin itself.
 // linksKnown: c's header and links are known resident (skips their touch).
-function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
+// @ts-ignore: decorator
+@inline function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
   setBk(c, bck);
   setFd(c, fwd);
   if (fwd) setBk(fwd, c); else setBinLast(b, c);
@@ -797,7 +809,8 @@ function unlinkChunk(c: u32): void {
 }
 
 // At the head of the unsorted list (free, consolidation, split remainders).
-function toUnsortedFront(c: u32, linksKnown: bool): void {
+// @ts-ignore: decorator
+@inline function toUnsortedFront(c: u32, linksKnown: bool): void {
   clearHead(c);
   linkBetween(UNSORTED, c, 0, binFirst(UNSORTED), linksKnown);
 }
@@ -856,7 +869,8 @@ function nextNonEmptyBin(from: i32): i32 {
 // ---------------------------------------------------------------- physical neighbours
 
 // Splits chunk c at nb: c keeps the front, a new record the rest. Returns the new record.
-function splitAt(c: u32, nb: u64, restState: u8): u32 {
+// @ts-ignore: decorator
+@inline function splitAt(c: u32, nb: u64, restState: u8): u32 {
   const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c), c);
   const n = nextP(c);
   setPrevP(r, c); setNextP(r, n);
@@ -867,7 +881,8 @@ function splitAt(c: u32, nb: u64, restState: u8): u32 {
 }
 
 // Absorbs c's physical successor n into c (n's record is dropped).
-function absorbNext(c: u32): void {
+// @ts-ignore: decorator
+@inline function absorbNext(c: u32): void {
   const n = nextP(c);
   clearWhole(c); // c is out of the bins here; its span grows
   setSize(c, sizeOf(c) + sizeOf(n));
@@ -920,7 +935,8 @@ function releaseChunk(p: u32): u64 {
 @inline function tcOn(): bool { return t32(T_TCACHE_ON) != 0; }
 
 // A chunk enters or leaves a tcache: the thread's, the heap's and its arena's byte counts.
-function tcacheCount(c: u32, sign: i64): void {
+// @ts-ignore: decorator
+@inline function tcacheCount(c: u32, sign: i64): void {
   tadd(T_TC_CHUNKS, sign);
   tadd(T_TC_BYTES, sign * <i64>sizeOf(c));
   gadd(G_TC_CHUNKS, sign);
@@ -930,7 +946,8 @@ function tcacheCount(c: u32, sign: i64): void {
 }
 
 // linkKnown: c's [addr + 16, addr + 32) is known resident (skips the touch).
-function tcachePut(c: u32, i: u64, linkKnown: bool): void {
+// @ts-ignore: decorator
+@inline function tcachePut(c: u32, i: u64, linkKnown: bool): void {
   const o = T_TC_HEADS + (<usize>i << 2);
   setFd(c, t32(o));
   ts32(o, c);
@@ -940,7 +957,8 @@ function tcachePut(c: u32, i: u64, linkKnown: bool): void {
   touchUnless(linkKnown, addrOf(c) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
-function tcacheGet(i: u64): u32 {
+// @ts-ignore: decorator
+@inline function tcacheGet(i: u64): u32 {
   const o = T_TC_HEADS + (<usize>i << 2);
   const c = t32(o);
   ts32(o, fd(c));
@@ -955,7 +973,8 @@ function tcacheGet(i: u64): u32 {
 // @ts-ignore: decorator
 @inline function setFastHead(i: i32, c: u32): void { as32(A_FASTBINS + (<usize>i << 2), c); }
 
-function fastPop(i: i32): u32 {
+// @ts-ignore: decorator
+@inline function fastPop(i: i32): u32 {
   const c = fastHead(i);
   setFastHead(i, fd(c));
   setState(c, ST_INUSE);
@@ -1208,7 +1227,8 @@ function unmapChunk(c: u32): void {
 }
 
 // Splits nb off the front of top; the rest stays top.
-function splitTop(nb: u64): u32 {
+// @ts-ignore: decorator
+@inline function splitTop(nb: u64): u32 {
   const t = topRec();
   const rest = splitAt(t, nb, ST_TOP);
   setState(t, ST_INUSE);
@@ -1536,7 +1556,8 @@ function intFree(p: u32): void {
 }
 
 // __libc_free's path for a chunk (the calling thread's tcache is set up, or shut down).
-function freeChunk(c: u32): void {
+// @ts-ignore: decorator
+@inline function freeChunk(c: u32): void {
   if (stateOf(c) == ST_MMAPPED) {
     // The dynamic threshold rule compares the size word, IS_MMAPPED bit included.
     const word = sizeOf(c) | IS_MMAPPED;
@@ -1575,7 +1596,8 @@ function libcMalloc(bytes: u64): u32 {
 }
 
 // Bookkeeping and page touching for a chunk handed to the program.
-function handOut(c: u32): u32 {
+// @ts-ignore: decorator
+@inline function handOut(c: u32): u32 {
   if (!c) return 0;
   if (stateOf(c) == ST_MMAPPED) {
     const offset = mapOffset(c);

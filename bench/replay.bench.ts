@@ -53,7 +53,12 @@ import type { BenchFigure } from './engine.bench.js';
 import { preDecoded } from './decoded.js';
 
 const REPO = join(import.meta.dirname, '..');
-const CLI = join(REPO, 'dist', 'cli', 'bin.js');
+/** A checkout's installed command (package.json "bin"): what `heapsim` runs. */
+function cliOf(root: string): string {
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: { heapsim: string } };
+  return join(root, pkg.bin.heapsim);
+}
+const CLI = cliOf(REPO);
 const NATIVE_SOURCE = join(REPO, 'bench', 'native', 'replay.c');
 const CACHE = join(REPO, 'node_modules', '.cache', 'heapsim-bench');
 const TIME = '/usr/bin/time';
@@ -339,7 +344,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const wanted = process.env.HEAPSIM_BENCH_POLICIES?.split(',').filter(Boolean);
   const policies = wanted ?? policyNames();
   const loadBefore = loadavg()[0]!;
-  const textBaselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
+  const textBaselineCli = process.env.HEAPSIM_BENCH_BASELINE ? cliOf(process.env.HEAPSIM_BENCH_BASELINE) : undefined;
   if (process.env.HEAPSIM_BENCH_ONLY === 'stats') {
     return [
       { name: 'recorded program', value: inputs.lines, unit: 'mtrace lines', note: `CPython (PYTHONMALLOC=malloc); load average ${loadBefore.toFixed(1)} at the start` },
@@ -359,7 +364,7 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const nativeWarm: Times[] = [];
   let events = 0;
   const whole = new Map<string, Times[]>(policies.map((p) => [p, []]));
-  const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? join(process.env.HEAPSIM_BENCH_BASELINE, 'dist', 'cli', 'bin.js') : undefined;
+  const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? cliOf(process.env.HEAPSIM_BENCH_BASELINE) : undefined;
   const baseline = new Map<string, Times[]>(policies.map((p) => [p, []]));
   const baselineHst = process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst;
   for (let r = 0; r < reps; r++) {

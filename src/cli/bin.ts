@@ -3,10 +3,11 @@
 //   - Ctrl-C (SIGINT), SIGTERM, SIGHUP: temporary output files are removed, the targets stay as
 //     they were, exit code 128 + signal number, as a shell reports a killed command.
 //   - stdout closed early (`heapsim stats t | head`): EPIPE ends the command quietly (exit 0).
-// The installed command, dist/cli/bin.js, is this file bundled with everything it imports into one
-// file (`npm run build:cli`, esbuild): Node resolves and reads one module instead of ~80 (about a
-// third of what starting `heapsim run` cost); the commands and readers a run does not use stay
-// lazily evaluated (their dynamic imports). The library's entry points stay tsc's modules in dist/.
+// The installed command runs this file bundled with everything it imports into one CommonJS file,
+// dist/cli/bundle.cjs (`npm run build:cli`, scripts/build-cli.mjs): Node resolves and reads one
+// module instead of ~80, the commands, readers and Node built-ins a run does not use stay lazily
+// evaluated, and the launcher (heapsim.cts) compiles it with V8's code cache (code-cache.cts).
+// The library's entry points stay tsc's modules in dist/.
 import { constants } from 'node:os';
 import { main } from './main.js';
 import { removeTemporaryFiles } from '../io/safe-output.js';

@@ -296,7 +296,7 @@ async function fileStream(path: string, options: OpenOptions): Promise<TraceStre
  * The inflate thread's host side (inflate-thread.ts), Node-only like its thread: imported by a
  * path known only when run, so that no bundle of this module takes it in (a browser bundle must
  * not name worker_threads). '../trace/': the same folder from dist/trace/read.js and from the CLI
- * bundled into dist/cli/bin.js.
+ * bundled into dist/cli/bundle.cjs.
  */
 async function inflateThreadModule(): Promise<typeof import('./inflate-thread.js')> {
   // A name in a variable: a bundler follows `new URL('literal', import.meta.url)` (and a template).

@@ -21,7 +21,7 @@ export interface NodeEngineWorker {
  * execArgv comes too late for the entry module), so a two-line bootstrap registers tsx first.
  */
 function spawnWorker(): Worker {
-  // '../worker/': the same folder from dist/worker/node.js and from the CLI bundled into dist/cli/bin.js.
+  // '../worker/': the same folder from dist/worker/node.js and from the CLI bundled into dist/cli/bundle.cjs.
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('../worker/node-worker.js', import.meta.url));
   const entry = JSON.stringify(new URL('../worker/node-worker.ts', import.meta.url).href);
   return new Worker(`import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${entry}); });`, { eval: true });

@@ -2,11 +2,14 @@
 //   - `heapsim run X.hst` loads only what a .hst run uses: a child process runs the built CLI's
 //     main() (dist/cli/main.js: the module graph that the bundle's lazy parts follow) under a module
 //     hook that writes down every module loaded, and none of the modules below may be among them.
-//   - The installed command, dist/cli/bin.js, is that CLI bundled into one file (`npm run
-//     build:cli`): it finds the engine's .wasm, registers the policies with the engine's ids and
-//     starts sweep's worker threads as the unbundled modules do (same output).
+//   - The installed command (package.json "bin": dist/cli/heapsim.cjs) runs that CLI bundled into
+//     one CommonJS file (`npm run build:cli`, dist/cli/bundle.cjs) with V8's code cache: it finds
+//     the engine's .wasm, registers the policies with the engine's ids and starts sweep's worker
+//     threads as the unbundled modules do (same output); `node dist/cli/bin.js` runs it too.
+//   - The code cache is used, and a bundle changed after its cache was made (same length: V8's
+//     own check passes) runs its own code, not the cache's.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -29,11 +32,19 @@ const NOT_FOR_HST_RUN = [
 /** Modules it does load: proof that the hook saw the run. */
 const LOADED_BY_HST_RUN = ['cli/commands/run', 'trace/formats/hst-wasm', 'engine/engine', 'report/text'];
 const HST_EVENTS = 500;
-const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+const CLI_DIR = join(ROOT, 'dist', 'cli');
+/** The installed command. */
+const BIN = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { heapsim: string } }).bin.heapsim);
+/** `node dist/cli/bin.js`: the same command through an ES module of the package. */
+const BIN_JS = join(CLI_DIR, 'bin.js');
+const BUNDLE = join(CLI_DIR, 'bundle.cjs');
 /** The last policy of src/policies/registry.ts: a bundle that registered them in another order would not load. */
 const LAST_REGISTERED_POLICY = 'mimalloc';
-/** Above it, dist/cli/bin.js is the bundle, not tsc's few-line entry. */
+/** Above it, the bundle holds the CLI's modules, not a few-line entry. */
 const BUNDLE_MIN_BYTES = 100_000;
+/** What the launcher writes to stderr with HEAPSIM_CODE_CACHE=report (src/cli/heapsim.cts). */
+const CACHE_USED = 'code cache: used';
+const CACHE_NOT_USED = 'code cache: not used';
 const hst = join(tmp.dir, 'small.hst');
 beforeAll(() => writeSyntheticHst(hst, { events: HST_EVENTS, seed: 1 }));
 
@@ -69,19 +80,22 @@ it('heapsim run X.hst loads no workload, text reader, WinDbg, advise, sweep or w
   expect(heavy).toEqual([]);
 });
 
-/** `heapsim <args>` as installed: node dist/cli/bin.js. */
-function bin(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp.dir, encoding: 'utf8' });
+/** `heapsim <args>` as installed (or through another entry file). */
+function bin(args: string[], entry = BIN, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [entry, ...args], { cwd: tmp.dir, encoding: 'utf8', env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 it('the bundled heapsim gives the run document of the unbundled modules, and sweeps on worker threads', () => {
-  expect(statSync(BIN).size).toBeGreaterThan(BUNDLE_MIN_BYTES);
+  expect(statSync(BUNDLE).size).toBeGreaterThan(BUNDLE_MIN_BYTES);
   const args = ['run', hst, '--policy', LAST_REGISTERED_POLICY, '--json'];
   const bundled = bin(args);
   expect(bundled.status, bundled.stderr).toBe(0);
   const modules = modulesLoaded(args);
   expect(JSON.parse(bundled.stdout)).toEqual(JSON.parse(modules.stdout));
+  const throughBinJs = bin(args, BIN_JS);
+  expect(throughBinJs.status, throughBinJs.stderr).toBe(0);
+  expect(throughBinJs.stdout).toBe(bundled.stdout);
   expect(JSON.parse(bundled.stdout).policy).toBe(LAST_REGISTERED_POLICY);
   const sweep = ['sweep', hst, '--policy', `nt,${LAST_REGISTERED_POLICY}`, '--csv'];
   const inWorkers = bin([...sweep, '--jobs', '2']);
@@ -89,4 +103,25 @@ it('the bundled heapsim gives the run document of the unbundled modules, and swe
   const inMain = bin([...sweep, '--jobs', '1']);
   expect(inWorkers.stdout).toBe(inMain.stdout);
   expect(inWorkers.stdout.trim().split('\n')).toHaveLength(3); // the header and one line per policy
+});
+
+it('the code cache is used, and only for the bundle it was made from', () => {
+  const report = { ...process.env, HEAPSIM_CODE_CACHE: 'report' };
+  const installed = bin(['--version'], BIN, report);
+  expect(installed.status).toBe(0);
+  expect(installed.stderr).toContain(CACHE_USED);
+  // A copy of the command whose bundle differs in one word of the same length: V8 alone would
+  // take the stale cache (it checks the source's length) and print the old word.
+  const copy = join(tmp.dir, 'cli-copy');
+  mkdirSync(copy);
+  for (const f of ['heapsim.cjs', 'code-cache.cjs', 'bundle.cjs', 'bundle.cache']) copyFileSync(join(CLI_DIR, f), join(copy, f));
+  const before = readFileSync(join(copy, 'bundle.cjs'), 'utf8');
+  const after = before.replace('`heapsim ${VERSION}', '`HEAPSIM ${VERSION}');
+  expect(after).not.toBe(before);
+  expect(after.length).toBe(before.length);
+  writeFileSync(join(copy, 'bundle.cjs'), after);
+  const changed = bin(['--version'], join(copy, 'heapsim.cjs'), report);
+  expect(changed.status).toBe(0);
+  expect(changed.stdout).toMatch(/^HEAPSIM /);
+  expect(changed.stderr).toContain(CACHE_NOT_USED);
 });

@@ -1,0 +1,95 @@
+// The installed command's start (issue 16, point 3). `heapsim` is src/cli/bin.ts bundled by
+// esbuild into one CommonJS file, dist/cli/bundle.cjs (scripts/build-cli.mjs): a CommonJS entry
+// skips Node's ES module loader, and the bundle's Node built-ins (zlib, crypto, child_process,
+// worker_threads, ...) are required when the module that uses them is first evaluated instead of
+// all at the start. The launcher (heapsim.cts) compiles the bundle with V8's code cache,
+// dist/cli/bundle.cache, written by the build after one small `heapsim run`: the functions a run
+// uses come from the cache instead of being parsed and compiled again in every process.
+//
+// V8 checks a cache against its own version and flags and against the source's length only, so
+// the cache starts with the CRC-32 and the length of the bundle it was made from; a cache of
+// another bundle (an edit without a rebuild of the cache, a copy) is not used. V8 may still refuse
+// a cache (another Node.js): the bundle is then compiled as if there were none. Nothing here ever
+// writes outside the build.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Script, constants } from 'node:vm';
+import { crc32 } from 'node:zlib';
+
+/** The bundled CLI, next to this file. */
+export const BUNDLE_FILE = 'bundle.cjs';
+/** Its code cache. */
+export const CACHE_FILE = 'bundle.cache';
+/** Cache header: u32 CRC-32 of the bundle's bytes, u32 its length in bytes (little-endian). */
+const CACHE_HEADER_BYTES = 8;
+/** Node's CommonJS wrapper: the bundle runs as a module of its own. */
+const WRAP_START = '(function (exports, require, module, __filename, __dirname) { ';
+const WRAP_END = '\n});';
+
+interface Compiled {
+  script: Script;
+  /** Whether V8 took code from the cache (false: none, another bundle's, or refused by V8). */
+  cacheUsed: boolean;
+  /** Runs the bundle (the CLI starts: it reads process.argv). */
+  run(): void;
+}
+
+/** The bundle's source as a script (a `#!` line becomes a comment of the same length). */
+function source(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return WRAP_START + (text.startsWith('#!') ? '//' + text.slice(2) : text) + WRAP_END;
+}
+
+/** The code cache for `bytes`, or undefined when there is none or it was made from another bundle. */
+function cacheFor(dir: string, bytes: Buffer): Buffer | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(join(dir, CACHE_FILE));
+  } catch {
+    return undefined;
+  }
+  if (data.length <= CACHE_HEADER_BYTES) return undefined;
+  if (data.readUInt32LE(0) !== crc32(bytes) || data.readUInt32LE(4) !== bytes.length) return undefined;
+  return data.subarray(CACHE_HEADER_BYTES);
+}
+
+/** Compiles the bundle in `dir` (with its code cache when `useCache` and it matches). */
+export function compileBundle(dir: string, useCache = true): Compiled {
+  const file = join(dir, BUNDLE_FILE);
+  const bytes = readFileSync(file);
+  const cachedData = useCache ? cacheFor(dir, bytes) : undefined;
+  const script = new Script(source(bytes), {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+    // The bundle's import() of a module file (a worker's entry) goes to Node's own loader.
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  return {
+    script,
+    cacheUsed: cachedData !== undefined && script.cachedDataRejected === false,
+    run(): void {
+      const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
+      const module = { exports: {} };
+      fn.call(module.exports, module.exports, createRequire(file), module, file, dir);
+    },
+  };
+}
+
+/**
+ * The build's step: runs the bundle in `dir` as `heapsim <args>` and, when the process exits,
+ * writes the code cache of everything it compiled (the call is the whole of a child process).
+ */
+export function writeCodeCache(dir: string, args: string[]): void {
+  const bytes = readFileSync(join(dir, BUNDLE_FILE));
+  const compiled = compileBundle(dir, false);
+  process.argv = [process.argv[0]!, join(dir, 'heapsim.cjs'), ...args];
+  process.on('exit', () => {
+    const data = compiled.script.createCachedData();
+    const header = Buffer.alloc(CACHE_HEADER_BYTES);
+    header.writeUInt32LE(crc32(bytes), 0);
+    header.writeUInt32LE(bytes.length, 4);
+    writeFileSync(join(dir, CACHE_FILE), Buffer.concat([header, data]));
+  });
+  compiled.run();
+}

@@ -782,30 +782,34 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 }
 
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
-function unlinkChunk(c: u32): void {
+// @ts-ignore: decorator
+@inline function unlinkChunk(c: u32): void {
   const b = binOf(c);
   const f = fd(c), k = bk(c);
   if (f) setBk(f, k); else setBinLast(b, k);
   if (k) setFd(k, f); else setBinFirst(b, f);
   if (!binFirst(b)) markEmpty(b);
-  if (isHead(c)) {
-    // c heads its size: the next chunk of the same size takes over, or the size leaves the list.
-    const cf = fdNext(c), cb = bkNext(c);
-    if (f && !isHead(f)) {
-      if (cf == c) {
-        setHeadLinks(f, f, f);
-      } else {
-        setHeadLinks(f, cf, cb);
-        setBkNext(cf, f); setFdNext(cb, f);
-      }
-    } else {
-      setBkNext(cf, cb);
-      setFdNext(cb, cf);
-    }
-    clearHead(c);
-  }
+  if (isHead(c)) unlinkHead(c, f);
   aadd(A_BIN_CHUNKS, -1);
   aadd(A_BIN_BYTES, -<i64>sizeOf(c));
+}
+
+// unlinkChunk of a large-bin chunk that heads its size (f: its successor in the bin): the next chunk
+// of the same size takes over, or the size leaves the list.
+function unlinkHead(c: u32, f: u32): void {
+  const cf = fdNext(c), cb = bkNext(c);
+  if (f && !isHead(f)) {
+    if (cf == c) {
+      setHeadLinks(f, f, f);
+    } else {
+      setHeadLinks(f, cf, cb);
+      setBkNext(cf, f); setFdNext(cb, f);
+    }
+  } else {
+    setBkNext(cf, cb);
+    setFdNext(cb, cf);
+  }
+  clearHead(c);
 }
 
 // At the head of the unsorted list (free, consolidation, split remainders).
@@ -902,7 +906,8 @@ function nextNonEmptyBin(from: i32): i32 {
 // merged chunk's header and links lie in p's span, or run from p's span into the next chunk's links,
 // or lie in the previous chunk's links when those are as long; its footer lies in p's span unless
 // the next chunk was merged.
-function releaseChunk(p: u32): u64 {
+// @ts-ignore: decorator
+@inline function releaseChunk(p: u32): u64 {
   const whole = trusted && isWhole(p);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevP(p);
@@ -1526,7 +1531,11 @@ function intMalloc(nb: u64): u32 {
 
 // ---------------------------------------------------------------- _int_free (p belongs to the current arena)
 
-function intFree(p: u32): void {
+function intFree(p: u32): void { intFreeInline(p); }
+
+// intFree's body, inline in free's own path: the tcache and fastbin pushes; coalescing is a call.
+// @ts-ignore: decorator
+@inline function intFreeInline(p: u32): void {
   const size = sizeOf(p);
   const ti = tcIndex(size);
   if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
@@ -1544,6 +1553,11 @@ function intFree(p: u32): void {
     touchUnless(trusted && isWhole(p), addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
     return;
   }
+  intFreeRelease(p);
+}
+
+// _int_free for a chunk past the tcache and fastbins: coalesce, and trim after a big merge.
+function intFreeRelease(p: u32): void {
   const merged = releaseChunk(p);
   if (merged >= FASTBIN_CONSOLIDATION_THRESHOLD) {
     if (a32(A_HAVE_FAST)) consolidate();
@@ -1569,7 +1583,7 @@ function intFree(p: u32): void {
     return;
   }
   useArena(arenaOf(c));
-  intFree(c);
+  intFreeInline(c);
 }
 
 // ---------------------------------------------------------------- public calls
@@ -1579,7 +1593,8 @@ function intFree(p: u32): void {
 @inline function mallocIn(a: u32, nb: u64): u32 { return a == NO_ARENA ? sysMallocNoArena(nb) : intMalloc(nb); }
 
 // __libc_malloc
-function libcMalloc(bytes: u64): u32 {
+// @ts-ignore: decorator
+@inline function libcMalloc(bytes: u64): u32 {
   if (bytes > PTRDIFF_MAX) return 0;
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;

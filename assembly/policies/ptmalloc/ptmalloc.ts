@@ -84,7 +84,7 @@
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
-import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
+import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
   vmResidencyEpoch, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -616,7 +616,7 @@ let enteredHs: usize = 0;
 let enteredMain: usize = 0;
 let enteredTs: usize = 0;
 
-function forgetEntered(): void { enteredHeap = -1; }
+function forgetEntered(): void { enteredHeap = -1; touchedPage = 0; }
 
 // Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
 // (that thread gets the main arena).
@@ -692,7 +692,13 @@ function largeIndex(sz: u64): i32 {
 
 // The allocator writes a chunk's size word (and the program its payload): pages become resident.
 // @ts-ignore: decorator
-@inline function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
+@inline function touch(a: u64, bytes: u64): void {
+  if (!bytes) return;
+  const first = a >> PAGE_SHIFT, last = (a + bytes - 1) >> PAGE_SHIFT;
+  if (first == last && first + 1 == touchedPage && trusted) { skipTouch(a, bytes); return; }
+  touchPages(a, bytes, owner);
+  touchedPage = last + 1;
+}
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
 // @ts-ignore: decorator
 @inline function freeLinkBytes(size: u64): u64 { return inSmallRange(size) ? 3 * SIZE_SZ : 5 * SIZE_SZ; }
@@ -717,6 +723,10 @@ function largeIndex(sz: u64): i32 {
 // (also once the epoch saturates).
 // Debug builds check each skipped touch's pages (skipTouch).
 let trusted = false;   // set by each public call: no drop but the heap's own since it looked last
+// The last page a touch made resident, + 1 (0 = none): a touch within that one page is skipped
+// while trusted (a top split's new header lies, most of the time, on the page where the chunk
+// handed out just before it ended). Forgotten at the heap's own drops and at create/destroy.
+let touchedPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
@@ -727,7 +737,7 @@ let trusted = false;   // set by each public call: no drop but the heap's own si
 }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator

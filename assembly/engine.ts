@@ -16,7 +16,7 @@
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
 import {
-  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idEntryForWrite, idRequested, idSetRequested, idClear, idPageCount, idPageBase,
+  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idEntryForWrite, idRequested, idSetRequested, idSetLive, idTake, idClear, idPageCount, idPageBase,
   idSlot, idFreeEntryClean, idIsBig, idBigCount,
 } from "./ids";
 import { CHECKS } from "./checks";
@@ -62,7 +62,13 @@ let sampleCount: i32 = 0;
 const paramsBuf = memory.data(PARAM_SLOTS * 8);
 
 let sampleEvery: u64 = 0;
-let nextSampleAt: u64 = 0;
+// The event number of the next periodic sample, NO_SAMPLE when periodic samples are off (so that
+// "does this event complete a sample" is one compare). quietBefore: min(nextSampleAt - 1,
+// MAX_EXACT_COUNT), the bound below which an op of one event completes no sample and keeps the
+// counters exact (oneEventFits: one compare); set with nextSampleAt by setNextSample.
+const NO_SAMPLE: u64 = u64.MAX_VALUE;
+let nextSampleAt: u64 = NO_SAMPLE;
+let quietBefore: u64 = 0;
 let failedOps: u64 = 0;
 let batchFailed: i32 = 0;
 let firstFailOp: i32 = -1;
@@ -84,7 +90,7 @@ export function engineInit(arch: i32, every: u32): Status {
   const st = vmInit(arch);
   if (st != Status.OK) return st;
   sampleEvery = every;
-  nextSampleAt = every ? every : 0;
+  setNextSample(every ? every : NO_SAMPLE);
   return Status.OK;
 }
 
@@ -99,7 +105,12 @@ export function engineReserve(idBound: f64, liveBlocks: f64): void {
 
 export function setSampleEvery(every: u32): void {
   sampleEvery = every;
-  nextSampleAt = every ? (clockEvents() / every + 1) * every : 0;
+  setNextSample(every ? (clockEvents() / every + 1) * every : NO_SAMPLE);
+}
+
+function setNextSample(at: u64): void {
+  nextSampleAt = at;
+  quietBefore = at - 1 < MAX_EXACT_COUNT ? at - 1 : MAX_EXACT_COUNT;
 }
 
 export function opsPtr(capacity: i32): usize {
@@ -192,25 +203,34 @@ function opFits(opcode: u32, size: u64): bool {
   else if (opcode == <u32>Op.TICK) return size <= MAX_EXACT_COUNT - clockNs();
   else return true;
   if (n > MAX_EXACT_COUNT - ev) return false;
-  if (nextSampleAt && ev + n >= nextSampleAt) samples += (ev + n - nextSampleAt) / sampleEvery + 1;
+  // ev + n <= MAX_EXACT_COUNT here, so NO_SAMPLE is never reached.
+  if (ev + n >= nextSampleAt) samples += (ev + n - nextSampleAt) / sampleEvery + 1;
   return samples <= <u64>(MAX_SAMPLES_PER_BATCH - sampleCount);
 }
 
-// opFits for the ops of one event (allocations, reallocs, frees) that complete no periodic sample,
-// at a compare or two: nearly every op. False only means "ask opFits".
+// opFits for the ops of one event (allocations, reallocs, frees) that complete no periodic sample
+// (the event number stays below quietBefore), at two compares: nearly every op. False only means
+// "ask opFits".
 // @ts-ignore: decorator
 @inline function oneEventFits(opcode: u32): bool {
-  const ev = clockEvents();
-  return opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC && ev < MAX_EXACT_COUNT && (!nextSampleAt || ev + 1 < nextSampleAt);
+  return opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC && clockEvents() < quietBefore;
 }
 
 // @ts-ignore: decorator
 @inline function countEvent(n: u64): void {
+  const ev = clockEvents() + n;
   clockAddEvents(n);
-  while (nextSampleAt && clockEvents() >= nextSampleAt) {
-    takeSample(-1, nextSampleAt);
-    nextSampleAt += sampleEvery;
+  if (ev >= nextSampleAt) samplesDue();
+}
+
+// The periodic samples the events counted so far completed (countEvent's rare case).
+function samplesDue(): void {
+  let at = nextSampleAt;
+  while (clockEvents() >= at) {
+    takeSample(-1, at);
+    at += sampleEvery;
   }
+  setNextSample(at);
 }
 
 // One event on heap h: the peaks after it, then any periodic sample it completes.
@@ -225,7 +245,7 @@ function opFits(opcode: u32, size: u64): bool {
 // @ts-ignore: decorator
 @inline function notePeaksOp(h: i32, ev: u64): void {
   if (!NO_PEAKS) {
-    if (<u32>h >= <u32>MAX_HEAPS || !((rootHeaps >> <u32>h) & 1)) notePeaks(h, ev);
+    if (!load<u8>(rootHeap + (<usize>h & OP_HEAP_MASK))) notePeaks(h, ev);
     else {
       noteLivePeak(ev);
       raise(P_REQUESTED, h, hGet(hRequested, h) + layerRequested(h), ev);
@@ -247,13 +267,15 @@ function opFits(opcode: u32, size: u64): bool {
 
 // ---------------------------------------------------------------- exact peaks and program truth
 
-// Bit h: heap h exists and has no parent (notePeaksOp's case). Set after every heap create and destroy.
-let rootHeaps: u32 = 0;
+// Byte h: 1 when heap h exists and has no parent (notePeaksOp's case), one entry for every value of
+// an op's heap byte (those of no heap stay 0: one load, no range test). Set after every heap create
+// and destroy.
+const OP_HEAP_MASK: usize = 0xFF;
+const rootHeap = memory.data(<i32>OP_HEAP_MASK + 1);
 function updateRootHeaps(): void {
-  rootHeaps = 0;
-  for (let h = 0; h < MAX_HEAPS; h++) if (heapPolicy(h) && heapParent(h) < 0) rootHeaps |= 1 << h;
+  for (let h = 0; h < MAX_HEAPS; h++) store<u8>(rootHeap + <usize>h, heapPolicy(h) && heapParent(h) < 0 ? 1 : 0);
 }
-if (MAX_HEAPS > 32) ERROR("rootHeaps holds one bit per heap");
+if (MAX_HEAPS > <i32>OP_HEAP_MASK + 1) ERROR("rootHeap has one entry per value of the op's heap byte");
 //
 // Peaks are taken after every op that can raise them (allocations, reallocs, frees, touches, heap
 // creation, and before every sample), so a run's peak is the true maximum over its events, not over
@@ -408,18 +430,20 @@ function resetHeapPeaks(h: i32): void {
 // @ts-ignore: decorator
 @inline function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
-  if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
-  const known = idEntry(id);
-  if (known && load<u32>(known)) return Status.ID_IN_USE;
+  const known = idEntry(id); // 0 for any id >= MAX_ID
+  if (known) { if (load<u32>(known)) return Status.ID_IN_USE; }
+  else if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
   noSpaceBefore = vmNoAddressSpaceCount();
   const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
   if (!handle && !replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
   const slot = known ? known : idEntryForWrite(id);
-  idSetRequested(slot, id, size);
   programAlloc(size);
-  if (!handle) return allocFailed(h, slot, size);
+  if (!handle) {
+    idSetLive(slot, id, (FAILED_HANDLE << (32 - HANDLE_BITS)) | <u32>h, size);
+    return allocFailed(h, slot, size);
+  }
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
-  store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
+  idSetLive(slot, id, (handle << (32 - HANDLE_BITS)) | <u32>h, size);
   hAdd(hRequested, h, <i64>size);
   hAdd(hAllocs, h, 1);
   return Status.OK;
@@ -458,7 +482,8 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   const slot = idEntry(id);
   if (!slot) return 0;
   const e = load<u32>(slot);
-  return e && <i32>(e & HEAP_MASK) == h ? slot : 0;
+  if (!e || <i32>(e & HEAP_MASK) != h) return 0;
+  return slot;
 }
 
 // @ts-ignore: decorator
@@ -467,8 +492,7 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   const slot = liveSlot(h, id);
   if (!slot) return Status.UNKNOWN_ID;
   const handle = load<u32>(slot) >> (32 - HANDLE_BITS);
-  const req = idRequested(slot, id);
-  idClear(slot, id);
+  const req = idTake(slot, id);
   programFree(req);
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
   heapFree(h, handle);
@@ -608,6 +632,32 @@ function doThreadEnd(id: u64): Status {
   }
 }
 
+// The ops only a host's own op stream holds (a trace produces none of them): runBatch's rare case.
+// @ts-ignore: decorator
+@inline function isEngineOp(opcode: u32): bool {
+  return opcode - <u32>Op.TRIM <= <u32>Op.TOUCH - <u32>Op.TRIM || opcode == <u32>Op.NOP || opcode == <u32>Op.DEBUG_TRAP;
+}
+
+function engineStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
+  switch (opcode) {
+    case Op.TRIM: {
+      if (!heapPolicy(h)) return Status.BAD_HEAP;
+      heapTrim(h, size); // the policy counts what it gave back
+      return Status.OK;
+    }
+    case Op.HEAP_CREATE: return doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32));
+    case Op.HEAP_DESTROY: return doHeapDestroy(h);
+    case Op.TOUCH: {
+      const st = doTouch(h, id, size);
+      if (st == Status.OK) notePeaks(h, clockEvents());
+      return st;
+    }
+    case Op.NOP: return Status.OK;
+    case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); return Status.BAD_OPCODE; }
+    default: return Status.BAD_OPCODE; // not reached: isEngineOp said it is one
+  }
+}
+
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
 export function runBatch(count: i32): i32 {
@@ -623,23 +673,20 @@ export function runBatch(count: i32): i32 {
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);
     const size = load<u64>(p, 8);
+    const opcode = w0 & 0xFF;
     const h = <i32>((w0 >> 8) & 0xFF);
     const arg = w0 >> 16;
-    if (!oneEventFits(w0 & 0xFF) && !opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); continue; }
-    let st = Status.OK;
-    switch (w0 & 0xFF) {
-      case Op.TRIM: {
-        if (!heapPolicy(h)) st = Status.BAD_HEAP;
-        else heapTrim(h, size); // the policy counts what it gave back
-        break;
+    // Nearly every op is an allocation call or a free that completes no sample: straight to
+    // traceStep. The rest is checked by opFits, and the engine's own ops go to engineStep.
+    if (!oneEventFits(opcode)) {
+      if (!opFits(opcode, size)) { fail(i, Status.BAD_PARAM); continue; }
+      if (isEngineOp(opcode)) {
+        const st = engineStep(opcode, h, arg, id, size);
+        if (st != Status.OK) fail(i, st);
+        continue;
       }
-      case Op.HEAP_CREATE: { st = doHeapCreate(h, <i32>arg, id, <u32>size, <u32>(size >> 32)); break; }
-      case Op.HEAP_DESTROY: { st = doHeapDestroy(h); break; }
-      case Op.TOUCH: { st = doTouch(h, id, size); if (st == Status.OK) notePeaks(h, clockEvents()); break; }
-      case Op.NOP: break;
-      case Op.DEBUG_TRAP: { if (CHECKS) unreachable(); st = Status.BAD_OPCODE; break; }
-      default: st = traceStep(w0 & 0xFF, h, arg, id, size); // the ops a trace produces, and unknown ones
     }
+    const st = traceStep(opcode, h, arg, id, size); // the ops a trace produces, and unknown ones
     if (st != Status.OK) fail(i, st);
   }
   curOp = -1;
@@ -669,15 +716,31 @@ export function traceBegin(): void {
 
 /** One op of a trace (op record word 0, id, size), applied as runBatch applies it. */
 export function traceOp(w0: u32, id: u32, size: u64): void {
+  traceApply(w0 & 0xFF, <i32>((w0 >> 8) & 0xFF), w0 >> 16, id, size); // a decoder writes no other op
+}
+
+// runBatch's step for one op; inlined into traceOp and into the entries below, where the opcode
+// and the heap are constants (traceStep's switch and the heap's table offsets fold away).
+// @ts-ignore: decorator
+@inline function traceApply(opcode: u32, h: i32, arg: u32, id: u32, size: u64): void {
   const i = traceOps++;
   curOp = i;
-  const h = <i32>((w0 >> 8) & 0xFF);
-  const arg = w0 >> 16;
-  if (!oneEventFits(w0 & 0xFF) && !opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
-  const st = traceStep(w0 & 0xFF, h, arg, id, size); // a decoder writes no other op
+  if (!oneEventFits(opcode) && !opFits(opcode, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
+  const st = traceStep(opcode, h, arg, id, size);
   if (st != Status.OK) fail(i, st);
   curOp = -1;
 }
+
+// traceOp for the ops a decoder writes most, on heap 0, each with its opcode known where it is
+// called (trace/hst.ts emit): the same steps as traceOp(opcode | arg << 16, id, size).
+/** traceOp of an ALLOC of heap 0. */
+export function traceAlloc(id: u32, size: u64): void { traceApply(<u32>Op.ALLOC, 0, 0, id, size); }
+/** traceOp of a FREE of heap 0 (`arg` bit 0: an implicit free, no event). */
+export function traceFree(arg: u32, id: u32): void { traceApply(<u32>Op.FREE, 0, arg, id, 0); }
+/** traceOp of a REALLOC of heap 0. */
+export function traceRealloc(id: u32, size: u64): void { traceApply(<u32>Op.REALLOC, 0, 0, id, size); }
+/** traceOp of a SKIP of `events` events. */
+export function traceSkip(events: u64): void { traceApply(<u32>Op.SKIP, 0, 0, 0, events); }
 
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.

@@ -36,7 +36,7 @@ export const MAX_ID: u32 = 1 << 28;              // ids 0 .. 2^28 - 1 (the host'
 const DIRECTORY_PAGES: u32 = MAX_ID >> ID_PAGE_SHIFT;
 const DIRECTORY_BYTES: usize = <usize>DIRECTORY_PAGES << 2;
 let directory: usize = 0;                        // u32 page pointers, 0 = none
-let idLimit: u32 = 0;                            // MAX_ID once the directory exists: one compare per lookup
+let idLimit: u32 = 0;                            // MAX_ID once the directory exists (never more): one compare per lookup
 let pageHigh: u32 = 0;                           // 1 + the highest page index ever allocated
 let pagesInUse: u32 = 0;
 let entryStride: usize = ID_BYTES;               // bytes from one id's entry to the next
@@ -112,7 +112,7 @@ export function idShareRecords(dir: usize, pages: u32, stride: usize, entry: usi
   shared = true;
   directory = dir;
   sharedPages = pages;
-  idLimit = pages << ID_PAGE_SHIFT;
+  idLimit = <u32>min(<u64>pages << ID_PAGE_SHIFT, <u64>MAX_ID); // idEntry answers 0 for every id >= MAX_ID
   entryStride = stride;
   entryOffset = entry;
   sizeFromEntry = entry - size;
@@ -162,6 +162,37 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
     if (old == REQ_BIG) bigRequests.delete(id);
     store<u32>(e, <u32>size, ID_REQ);
   }
+}
+
+// Makes the free entry `e` of `id` live: entry word `word` and `size` requested bytes (a free
+// entry keeps no size, so nothing is read: one store for an own entry; shared records: the owner
+// has written the size).
+// @ts-ignore: decorator
+@inline export function idSetLive(e: usize, id: u32, word: u32, size: u64): void {
+  if (shared) { store<u32>(e, word); return; }
+  if (size >= <u64>REQ_BIG) {
+    store<u64>(e, (<u64>REQ_BIG << 32) | word);
+    bigRequests.set(id, size);
+  } else {
+    store<u64>(e, (size << 32) | word);
+  }
+}
+
+// The requested bytes of the live id whose entry is `e`, and the entry cleared (idRequested then
+// idClear, reading the entry once).
+// @ts-ignore: decorator
+@inline export function idTake(e: usize, id: u32): u64 {
+  if (shared) {
+    const size = load<u64>(e - sizeFromEntry) & sizeMask;
+    store<u32>(e, 0);
+    return size;
+  }
+  const r = <u32>(load<u64>(e) >> 32);
+  store<u64>(e, 0);
+  if (r != REQ_BIG) return <u64>r;
+  const big = bigRequests.get(id);
+  bigRequests.delete(id);
+  return big;
 }
 
 // Clears an entry (the id is no longer live).

@@ -1,6 +1,8 @@
 // pool's touch of a carved object skips the VM while no page anywhere has stopped being resident
 // (pool.ts touchObject, the VM's residency epoch): after a purge, the frees and reuses of objects
-// on purged pages must make those pages resident again, and only those.
+// on purged pages must make those pages resident again, and only those. Carving skips the touch of
+// an object that ends on the page where the object before it ends (carveTouch), and a realloc in
+// place touches through touchObject: both must touch again after a purge.
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
 import { CHUNK_BYTES, engine, run } from './pool-helpers.js';
@@ -63,6 +65,29 @@ describe.each(builds)('pool: objects on purged pages are touched again (%s build
     run(e, (o) => { o.free(p, OBJECTS_PER_PAGE); o.free(p, 0); });
     expect(resident(e, p)).toBe(CHUNK_BYTES);
     expect(resident(e, other)).toBe(0);
+    expect(e.check()).toBe(0);
+  });
+
+  it('carving onto a purged page, and a realloc in place on one, make the page resident again', async () => {
+    const e = await make();
+    const p = e.createHeap('pool');
+    const carved = OBJECTS_PER_PAGE / 2;                 // page 0 half carved
+    run(e, (o) => { for (let i = 0; i < carved; i++) o.alloc(p, i, OBJECT_BYTES); });
+    const base = e.blockOf(0).address;
+    expect(resident(e, p)).toBe(PAGE_BYTES);
+    expect(e.vm.purge(base, PAGE_BYTES)).toBe(PAGE_BYTES);
+    expect(resident(e, p)).toBe(0);
+    run(e, (o) => o.alloc(p, carved, OBJECT_BYTES));     // the next object, on the same page
+    expect(e.blockOf(carved).address).toBe(base + carved * OBJECT_BYTES);
+    expect(resident(e, p)).toBe(PAGE_BYTES);
+    expect(e.vm.purge(base, PAGE_BYTES)).toBe(PAGE_BYTES);
+    run(e, (o) => o.realloc(p, 3, OBJECT_BYTES - 1));    // same class: stays in place
+    expect(e.blockOf(3).address).toBe(base + 3 * OBJECT_BYTES);
+    expect(resident(e, p)).toBe(PAGE_BYTES);
+    // With nothing purged since, carving the rest of the page and on into page 1 counts each page once.
+    run(e, (o) => { for (let i = carved + 1; i <= OBJECTS_PER_PAGE; i++) o.alloc(p, i, OBJECT_BYTES); });
+    expect(e.blockOf(OBJECTS_PER_PAGE).address).toBe(base + PAGE_BYTES);
+    expect(resident(e, p)).toBe(2 * PAGE_BYTES);
     expect(e.check()).toBe(0);
   });
 });

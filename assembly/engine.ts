@@ -716,15 +716,31 @@ export function traceBegin(): void {
 
 /** One op of a trace (op record word 0, id, size), applied as runBatch applies it. */
 export function traceOp(w0: u32, id: u32, size: u64): void {
+  traceApply(w0 & 0xFF, <i32>((w0 >> 8) & 0xFF), w0 >> 16, id, size); // a decoder writes no other op
+}
+
+// runBatch's step for one op; inlined into traceOp and into the entries below, where the opcode
+// and the heap are constants (traceStep's switch and the heap's table offsets fold away).
+// @ts-ignore: decorator
+@inline function traceApply(opcode: u32, h: i32, arg: u32, id: u32, size: u64): void {
   const i = traceOps++;
   curOp = i;
-  const h = <i32>((w0 >> 8) & 0xFF);
-  const arg = w0 >> 16;
-  if (!oneEventFits(w0 & 0xFF) && !opFits(w0 & 0xFF, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
-  const st = traceStep(w0 & 0xFF, h, arg, id, size); // a decoder writes no other op
+  if (!oneEventFits(opcode) && !opFits(opcode, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
+  const st = traceStep(opcode, h, arg, id, size);
   if (st != Status.OK) fail(i, st);
   curOp = -1;
 }
+
+// traceOp for the ops a decoder writes most, on heap 0, each with its opcode known where it is
+// called (trace/hst.ts emit): the same steps as traceOp(opcode | arg << 16, id, size).
+/** traceOp of an ALLOC of heap 0. */
+export function traceAlloc(id: u32, size: u64): void { traceApply(<u32>Op.ALLOC, 0, 0, id, size); }
+/** traceOp of a FREE of heap 0 (`arg` bit 0: an implicit free, no event). */
+export function traceFree(arg: u32, id: u32): void { traceApply(<u32>Op.FREE, 0, arg, id, 0); }
+/** traceOp of a REALLOC of heap 0. */
+export function traceRealloc(id: u32, size: u64): void { traceApply(<u32>Op.REALLOC, 0, 0, id, size); }
+/** traceOp of a SKIP of `events` events. */
+export function traceSkip(events: u64): void { traceApply(<u32>Op.SKIP, 0, 0, 0, events); }
 
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.

@@ -14,7 +14,7 @@
 import { resize } from "../mem";
 import { Op } from "../abi";
 import * as L from "./ledger";
-import { traceBegin, traceOp, inReplayMode } from "../engine";
+import { traceBegin, traceOp, traceAlloc, traceFree, traceRealloc, traceSkip, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
   ledgerShareWithEngine,
@@ -219,10 +219,17 @@ export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8;
 
 // ---------------------------------------------------------------- decoding
 
+// Every call site names its opcode, so the branch on it folds: the common ops take traceOp's
+// entries of their own (no opcode switch, heap 0 as a constant).
 // @ts-ignore: decorator
 @inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
-  if (direct) traceOp(opcode | (arg << 16), id, size);   // heap 0
-  else {
+  if (direct) {
+    if (opcode == <u32>Op.ALLOC) traceAlloc(id, size);
+    else if (opcode == <u32>Op.FREE) traceFree(arg, id);
+    else if (opcode == <u32>Op.SKIP) traceSkip(size);
+    else if (opcode == <u32>Op.REALLOC) traceRealloc(id, size);
+    else traceOp(opcode | (arg << 16), id, size);   // heap 0
+  } else {
     const p = outBuf + (<usize>nOps << 4);
     store<u32>(p, opcode | (arg << 16));   // heap 0
     store<u32>(p, id, 4);
@@ -375,8 +382,6 @@ function applyStaged(k: i32): void {
     const id = load<u32>(e, 4);
     const size = load<u64>(e, 8);
     const caller = load<i32>(e, 16);
-    recordStart = pos;
-    pos = load<i32>(e, 20);
     if (op == OP_FREE) {
       if (isLive(id)) { emit(<u32>Op.FREE, 0, id, 0); freed(id); }
       else { skipped(wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
@@ -386,6 +391,10 @@ function applyStaged(k: i32): void {
     } else if (op == OP_REALLOC) realloc(id, size, caller);
     else allocation(op, id, size, 1, caller);
   }
+  // A staged record never stops the loop (no error, no call back): the positions of the last one.
+  if (k > 1) recordStart = load<i32>(staged + <usize>(k - 2) * ST_BYTES, 20);
+  else recordStart = pos;
+  pos = load<i32>(staged + <usize>(k - 1) * ST_BYTES, 20);
 }
 
 // A REALLOC record of `id` (<= MAX_BLOCK_ID), size > 0.

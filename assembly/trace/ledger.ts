@@ -179,12 +179,13 @@ export function newRow(): i32 {
 // @ts-ignore: decorator
 @inline function rowAdd(r: usize, field: usize, delta: f64): void { store<f64>(r + field, load<f64>(r + field) + delta); }
 
-// The current thread's row (the implicit thread 0 when the trace has named none).
-function row(): usize {
-  if (currentRow < 0) {
-    if (zeroRow < 0) zeroRow = newRow();
-    currentRow = zeroRow;
-  }
+// The current thread's row (the implicit thread 0 when the trace has named none): inline, as one
+// compare, for every event but the first of such a trace.
+// @ts-ignore: decorator
+@inline function row(): usize { return currentRow >= 0 ? rowAt(currentRow) : firstRow(); }
+function firstRow(): usize {
+  if (zeroRow < 0) zeroRow = newRow();
+  currentRow = zeroRow;
   return rowAt(currentRow);
 }
 
@@ -289,15 +290,19 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
   if (S.collecting) S.countSize(size);
-  setRecord(r, size, STATE_LIVE);
+  const t = row();
+  // Word 0 written once: size, live, and the current row (setRecord and setRow in one store).
+  const w = load<u64>(r, REC_SIZE);
+  if ((w >> ROW_SHIFT) == ROW_WIDE) wideRows.delete(id);
+  let rowBits = <u64>currentRow;
+  if (rowBits >= ROW_WIDE) { wideRows.set(id, rowBits); rowBits = ROW_WIDE; }
+  store<u64>(r, size | (STATE_LIVE << STATE_SHIFT) | (rowBits << ROW_SHIFT), REC_SIZE);
   if (e < <u64>BIRTH_WIDE) store<u32>(r, <u32>e, REC_BIRTH);
   else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
   store<i32>(r, caller, REC_CALLER);
   liveBlocks++;
   liveBytes += size;
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
-  const t = row();
-  setRow(id, r, currentRow);
   rowAdd(t, ROW_EVENTS, 1);
   rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
   rowAdd(t, ROW_LIVE_BLOCKS, 1);

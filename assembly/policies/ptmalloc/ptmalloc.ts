@@ -84,7 +84,7 @@
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
-import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
+import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
   vmResidencyEpoch, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -209,15 +209,14 @@ const ST_TOP: u8 = 5;
 const ST_MMAPPED: u8 = 6;   // its own mapping; the side entry holds the chunk's offset in it
 const ST_FENCE: u8 = 7;     // the fenceposts at the end of an old thread-arena heap (in use)
 
-// Every ptmalloc heap's chunk records, one kit pool (dropped records go on newRec's stack, not
-// the pool's free list).
+// Every ptmalloc heap's chunk records, one kit pool (dropped records are bits in newRec's bitmap,
+// not on the pool's free list).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(RECS, <u32>REC_BYTES, <u32>R_FD, 1024, POOL_ALIGN_BYTES);
 // Chunk records per live block the pool is sized for from the replay's hint (kit/hint.ts): each
 // in-use chunk, and at most one free chunk beside it (free neighbours coalesce; fastbin and tcache
 // chunks count as in use).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
-const DROPPED_FIRST_CAP: u32 = 1024;  // first size of the dropped-record stack (doubles)
 
 // @ts-ignore: decorator
 @inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
@@ -310,17 +309,24 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
-// Dropped records' indices, the newest last: a u32 stack beside the pool, used instead of the
-// pool's free list (never given back to it). newRec takes the newest dropped record without
-// reading the record first: the pool's list is threaded through the records, so taking from it
-// waits for the dropped record's cache line (a miss, most of the time) before the new record's
-// fields can be written. Same order (LIFO), so the same indices as the pool's list would give.
-let droppedRecs: usize = 0;
+// Dropped records: a bitmap over record indices (a set bit = dropped), with a summary bit per
+// bitmap word that has a set bit. A new record is taken near a record the caller names (`near`:
+// the chunk it is split from, the physical neighbour): the other record of near's cache line if
+// it is dropped, else the dropped record closest to near in its 64-record word, else the first
+// dropped record after near's word (wrapping round), and only when none is dropped a fresh one
+// from the pool. Physical neighbours so get records in the same or nearby cache lines, as glibc's
+// neighbouring chunks share lines, and coalescing (which reads both neighbours' records) misses
+// less. Fresh records are still taken only when no dropped one is left, so the table grows no
+// further than with any other reuse order. The kit pool's own free list is not used.
+let freeBits: usize = 0;      // u64 per 64 record indices
+let freeSummary: usize = 0;   // u64 per 64 bitmap words
+let freeWords: u32 = 0;       // bitmap words allocated (a multiple of 64)
 let droppedCount: u32 = 0;
-let droppedCap: u32 = 0;
+const BITS_PER_WORD: u32 = 64;
 
-function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
-  const c = droppedCount ? load<u32>(droppedRecs + (<usize>(--droppedCount) << 2)) : takeRecord(RECS);
+// @ts-ignore: decorator
+@inline function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
+  const c = droppedCount ? takeDroppedNear(near) : takeRecord(RECS);
   const p = R(c);
   // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
   // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk; prev, next = 0.
@@ -332,17 +338,81 @@ function newRec(a: u64, size: u64, state: u8, arena: u32): u32 {
   return c;
 }
 
-function dropRec(c: u32): void {
+// @ts-ignore: decorator
+@inline function dropRec(c: u32): void {
   setState(c, ST_DEAD);
-  if (droppedCount == droppedCap) growDropped();
-  store<u32>(droppedRecs + (<usize>droppedCount << 2), c);
+  const wi = c >> 6;
+  if (wi >= freeWords) growFreeBits(wi);
+  const wp = freeBits + (<usize>wi << 3);
+  const w = load<u64>(wp);
+  if (!w) {
+    const sp = freeSummary + (<usize>(wi >> 6) << 3);
+    store<u64>(sp, load<u64>(sp) | (<u64>1 << <u64>(wi & 63)));
+  }
+  store<u64>(wp, w | (<u64>1 << <u64>(c & 63)));
   droppedCount++;
 }
 
-function growDropped(): void {
-  const cap: u32 = droppedCap ? droppedCap << 1 : DROPPED_FIRST_CAP;
-  droppedRecs = resize(droppedRecs, <usize>cap << 2);
-  droppedCap = cap;
+// Takes the dropped record nearest `near` (see above); at least one is dropped.
+function takeDroppedNear(near: u32): u32 {
+  const wi = near >> 6;
+  let si: u32 = 0;
+  let s: u64;
+  if (wi < freeWords) {
+    const w = load<u64>(freeBits + (<usize>wi << 3));
+    if (w) {
+      const b = <u64>(near & 63);
+      let bit: u64;
+      if (w & (<u64>1 << (b ^ 1))) {
+        bit = b ^ 1;                                   // near's cache line
+      } else {
+        const up = w >> b;                             // b itself is not dropped (near is live)
+        const down = w << (63 - b);
+        const du: u64 = up ? ctz(up) : 64;
+        const dd: u64 = down ? clz(down) : 64;
+        bit = du <= dd ? b + du : b - dd;
+      }
+      return takeDroppedBit(wi, w, bit);
+    }
+    // The first word with a dropped record after near's, wrapping round to the start.
+    si = wi >> 6;
+    s = load<u64>(freeSummary + (<usize>si << 3)) & ~((<u64>2 << <u64>(wi & 63)) - 1);
+  } else {
+    s = load<u64>(freeSummary);
+  }
+  const summaryWords = freeWords >> 6;
+  while (!s) {
+    si = si + 1 == summaryWords ? 0 : si + 1;
+    s = load<u64>(freeSummary + (<usize>si << 3));
+  }
+  const at = (si << 6) + <u32>ctz(s);
+  const w = load<u64>(freeBits + (<usize>at << 3));
+  return takeDroppedBit(at, w, ctz(w));
+}
+
+// @ts-ignore: decorator
+@inline function takeDroppedBit(wi: u32, w: u64, bit: u64): u32 {
+  const rest = w & ~(<u64>1 << bit);
+  store<u64>(freeBits + (<usize>wi << 3), rest);
+  if (!rest) {
+    const sp = freeSummary + (<usize>(wi >> 6) << 3);
+    store<u64>(sp, load<u64>(sp) & ~(<u64>1 << <u64>(wi & 63)));
+  }
+  droppedCount--;
+  const c = (wi << 6) + <u32>bit;
+  if (CHECKS) assert(stateOf(c) == ST_DEAD, "ptmalloc took a chunk record that was not dropped");
+  return c;
+}
+
+// The bitmap covers word wi (and the summary its bit); new words are zero.
+function growFreeBits(wi: u32): void {
+  let words: u32 = freeWords ? freeWords : BITS_PER_WORD;
+  while (words <= wi) words <<= 1;
+  freeBits = resize(freeBits, <usize>words << 3);
+  memory.fill(freeBits + (<usize>freeWords << 3), 0, <usize>(words - freeWords) << 3);
+  freeSummary = resize(freeSummary, <usize>(words >> 6) << 3);
+  memory.fill(freeSummary + (<usize>(freeWords >> 6) << 3), 0, <usize>((words - freeWords) >> 6) << 3);
+  freeWords = words;
 }
 
 // ╒═══ heap record (HREC_BYTES = 48): one mapped heap of a thread arena ═══╕
@@ -368,7 +438,7 @@ initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
 export function ptEngineBytes(): usize {
-  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>droppedCap << 2);
+  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>freeWords << 3) + (<usize>(freeWords >> 6) << 3);
 }
 
 // ---------------------------------------------------------------- state: heap, arenas, threads
@@ -485,7 +555,8 @@ function use(heapIndex: i32): void {
   useArena(MAIN);
 }
 
-function useArena(i: u32): void {
+// @ts-ignore: decorator
+@inline function useArena(i: u32): void {
   cur = i;
   as = arenaPtr(i);
 }
@@ -545,11 +616,12 @@ let enteredHs: usize = 0;
 let enteredMain: usize = 0;
 let enteredTs: usize = 0;
 
-function forgetEntered(): void { enteredHeap = -1; }
+function forgetEntered(): void { enteredHeap = -1; touchedPage = 0; }
 
 // Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
 // (that thread gets the main arena).
-function enter(heapIndex: i32): void {
+// @ts-ignore: decorator
+@inline function enter(heapIndex: i32): void {
   if (heapIndex == enteredHeap && clockThread() == enteredThread) {
     owner = <u8>heapIndex;
     hs = enteredHs;
@@ -557,8 +629,12 @@ function enter(heapIndex: i32): void {
     as = enteredMain;
     ts = enteredTs;
     lookAtDrops();
-    return;
+  } else {
+    enterAnew(heapIndex);
   }
+}
+
+function enterAnew(heapIndex: i32): void {
   enterFirst(heapIndex);
   enteredHeap = heapIndex;
   enteredThread = clockThread();
@@ -616,11 +692,18 @@ function largeIndex(sz: u64): i32 {
 
 // The allocator writes a chunk's size word (and the program its payload): pages become resident.
 // @ts-ignore: decorator
-@inline function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
+@inline function touch(a: u64, bytes: u64): void {
+  if (!bytes) return;
+  const first = a >> PAGE_SHIFT, last = (a + bytes - 1) >> PAGE_SHIFT;
+  if (first == last && first + 1 == touchedPage && trusted) { skipTouch(a, bytes); return; }
+  touchPages(a, bytes, owner);
+  touchedPage = last + 1;
+}
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
 // @ts-ignore: decorator
 @inline function freeLinkBytes(size: u64): u64 { return inSmallRange(size) ? 3 * SIZE_SZ : 5 * SIZE_SZ; }
-function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
+// @ts-ignore: decorator
+@inline function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
 
 // Touches it can skip. A touch of pages that are resident changes nothing, and the model knows
 // of three kinds of spans that are, as long as no page anywhere left residence except by its own
@@ -640,6 +723,10 @@ function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
 // (also once the epoch saturates).
 // Debug builds check each skipped touch's pages (skipTouch).
 let trusted = false;   // set by each public call: no drop but the heap's own since it looked last
+// The last page a touch made resident, + 1 (0 = none): a touch within that one page is skipped
+// while trusted (a top split's new header lies, most of the time, on the page where the chunk
+// handed out just before it ended). Forgotten at the heap's own drops and at create/destroy.
+let touchedPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
@@ -650,7 +737,7 @@ let trusted = false;   // set by each public call: no drop but the heap's own si
 }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -677,18 +764,21 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // @ts-ignore: decorator
 @inline function setBinLast(b: i32, c: u32): void { as32(A_BIN_LAST + (<usize>b << 2), c); }
 
-function markNonEmpty(b: i32): void {
+// @ts-ignore: decorator
+@inline function markNonEmpty(b: i32): void {
   const o = A_NONEMPTY + (<usize>(b >> 5) << 2);
   as32(o, a32(o) | (<u32>1 << <u32>(b & 31)));
 }
-function markEmpty(b: i32): void {
+// @ts-ignore: decorator
+@inline function markEmpty(b: i32): void {
   const o = A_NONEMPTY + (<usize>(b >> 5) << 2);
   as32(o, a32(o) & ~(<u32>1 << <u32>(b & 31)));
 }
 
 // Links c into bin b between bck (towards first) and fwd (towards last); 0 = the bin itself.
 // linksKnown: c's header and links are known resident (skips their touch).
-function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
+// @ts-ignore: decorator
+@inline function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
   setBk(c, bck);
   setFd(c, fwd);
   if (fwd) setBk(fwd, c); else setBinLast(b, c);
@@ -702,34 +792,39 @@ function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void
 }
 
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
-function unlinkChunk(c: u32): void {
+// @ts-ignore: decorator
+@inline function unlinkChunk(c: u32): void {
   const b = binOf(c);
   const f = fd(c), k = bk(c);
   if (f) setBk(f, k); else setBinLast(b, k);
   if (k) setFd(k, f); else setBinFirst(b, f);
   if (!binFirst(b)) markEmpty(b);
-  if (isHead(c)) {
-    // c heads its size: the next chunk of the same size takes over, or the size leaves the list.
-    const cf = fdNext(c), cb = bkNext(c);
-    if (f && !isHead(f)) {
-      if (cf == c) {
-        setHeadLinks(f, f, f);
-      } else {
-        setHeadLinks(f, cf, cb);
-        setBkNext(cf, f); setFdNext(cb, f);
-      }
-    } else {
-      setBkNext(cf, cb);
-      setFdNext(cb, cf);
-    }
-    clearHead(c);
-  }
+  if (isHead(c)) unlinkHead(c, f);
   aadd(A_BIN_CHUNKS, -1);
   aadd(A_BIN_BYTES, -<i64>sizeOf(c));
 }
 
+// unlinkChunk of a large-bin chunk that heads its size (f: its successor in the bin): the next chunk
+// of the same size takes over, or the size leaves the list.
+function unlinkHead(c: u32, f: u32): void {
+  const cf = fdNext(c), cb = bkNext(c);
+  if (f && !isHead(f)) {
+    if (cf == c) {
+      setHeadLinks(f, f, f);
+    } else {
+      setHeadLinks(f, cf, cb);
+      setBkNext(cf, f); setFdNext(cb, f);
+    }
+  } else {
+    setBkNext(cf, cb);
+    setFdNext(cb, cf);
+  }
+  clearHead(c);
+}
+
 // At the head of the unsorted list (free, consolidation, split remainders).
-function toUnsortedFront(c: u32, linksKnown: bool): void {
+// @ts-ignore: decorator
+@inline function toUnsortedFront(c: u32, linksKnown: bool): void {
   clearHead(c);
   linkBetween(UNSORTED, c, 0, binFirst(UNSORTED), linksKnown);
 }
@@ -788,8 +883,9 @@ function nextNonEmptyBin(from: i32): i32 {
 // ---------------------------------------------------------------- physical neighbours
 
 // Splits chunk c at nb: c keeps the front, a new record the rest. Returns the new record.
-function splitAt(c: u32, nb: u64, restState: u8): u32 {
-  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c));
+// @ts-ignore: decorator
+@inline function splitAt(c: u32, nb: u64, restState: u8): u32 {
+  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c), c);
   const n = nextP(c);
   setPrevP(r, c); setNextP(r, n);
   if (n) setPrevP(n, r);
@@ -799,7 +895,8 @@ function splitAt(c: u32, nb: u64, restState: u8): u32 {
 }
 
 // Absorbs c's physical successor n into c (n's record is dropped).
-function absorbNext(c: u32): void {
+// @ts-ignore: decorator
+@inline function absorbNext(c: u32): void {
   const n = nextP(c);
   clearWhole(c); // c is out of the bins here; its span grows
   setSize(c, sizeOf(c) + sizeOf(n));
@@ -819,7 +916,8 @@ function absorbNext(c: u32): void {
 // merged chunk's header and links lie in p's span, or run from p's span into the next chunk's links,
 // or lie in the previous chunk's links when those are as long; its footer lies in p's span unless
 // the next chunk was merged.
-function releaseChunk(p: u32): u64 {
+// @ts-ignore: decorator
+@inline function releaseChunk(p: u32): u64 {
   const whole = trusted && isWhole(p);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevP(p);
@@ -852,7 +950,8 @@ function releaseChunk(p: u32): u64 {
 @inline function tcOn(): bool { return t32(T_TCACHE_ON) != 0; }
 
 // A chunk enters or leaves a tcache: the thread's, the heap's and its arena's byte counts.
-function tcacheCount(c: u32, sign: i64): void {
+// @ts-ignore: decorator
+@inline function tcacheCount(c: u32, sign: i64): void {
   tadd(T_TC_CHUNKS, sign);
   tadd(T_TC_BYTES, sign * <i64>sizeOf(c));
   gadd(G_TC_CHUNKS, sign);
@@ -862,7 +961,8 @@ function tcacheCount(c: u32, sign: i64): void {
 }
 
 // linkKnown: c's [addr + 16, addr + 32) is known resident (skips the touch).
-function tcachePut(c: u32, i: u64, linkKnown: bool): void {
+// @ts-ignore: decorator
+@inline function tcachePut(c: u32, i: u64, linkKnown: bool): void {
   const o = T_TC_HEADS + (<usize>i << 2);
   setFd(c, t32(o));
   ts32(o, c);
@@ -872,7 +972,8 @@ function tcachePut(c: u32, i: u64, linkKnown: bool): void {
   touchUnless(linkKnown, addrOf(c) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
-function tcacheGet(i: u64): u32 {
+// @ts-ignore: decorator
+@inline function tcacheGet(i: u64): u32 {
   const o = T_TC_HEADS + (<usize>i << 2);
   const c = t32(o);
   ts32(o, fd(c));
@@ -887,7 +988,8 @@ function tcacheGet(i: u64): u32 {
 // @ts-ignore: decorator
 @inline function setFastHead(i: i32, c: u32): void { as32(A_FASTBINS + (<usize>i << 2), c); }
 
-function fastPop(i: i32): u32 {
+// @ts-ignore: decorator
+@inline function fastPop(i: i32): u32 {
   const c = fastHead(i);
   setFastHead(i, fd(c));
   setState(c, ST_INUSE);
@@ -1040,7 +1142,7 @@ function newArena(size: u64): u32 {
   as32(A_ATTACHED, 1);
   as32(A_HEAP, h);
   as32(A_HEAP_COUNT, 1);
-  const t = newRec(ptr, base + hsize - ptr, ST_TOP, idx);
+  const t = newRec(ptr, base + hsize - ptr, ST_TOP, idx, 0);
   as32(A_TOP, t);
   store<u32>(HR(h) + HR_FIRST, t);
   touch(base + HEAP_INFO_BYTES, MALLOC_STATE_BYTES);
@@ -1114,7 +1216,7 @@ function mmapChunk(nb: u64): u32 {
   const base = vmReserve(size, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
   if (!base) return 0;
   if (vmCommit(base, size) != Status.OK) { releaseRegion(base); return 0; }
-  const c = newRec(base, size, ST_MMAPPED, NO_ARENA);
+  const c = newRec(base, size, ST_MMAPPED, NO_ARENA, 0);
   setMapOffset(c, 0);
   const head = g32(G_MMAP_HEAD);
   setFd(c, head);
@@ -1140,7 +1242,8 @@ function unmapChunk(c: u32): void {
 }
 
 // Splits nb off the front of top; the rest stays top.
-function splitTop(nb: u64): u32 {
+// @ts-ignore: decorator
+@inline function splitTop(nb: u64): u32 {
   const t = topRec();
   const rest = splitAt(t, nb, ST_TOP);
   setState(t, ST_INUSE);
@@ -1171,7 +1274,7 @@ function sysMalloc(nb: u64): u32 {
     if (vmCommit(b, size) != Status.OK) { releaseRegion(b); return 0; }
     as64(A_BASE, b);
     as64(A_SYSTEM_MEM, size);
-    const t = newRec(b, size, ST_TOP, MAIN);
+    const t = newRec(b, size, ST_TOP, MAIN, 0);
     as32(A_TOP, t);
     as32(A_FIRST, t);
     touchHeader(t);
@@ -1209,7 +1312,7 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       aadd(A_SYSTEM_MEM, <i64>nsize);
       as32(A_HEAP, nh);
       as32(A_HEAP_COUNT, a32(A_HEAP_COUNT) + 1);
-      const nt = newRec(nbase + HEAP_INFO_BYTES, nsize - HEAP_INFO_BYTES, ST_TOP, cur);
+      const nt = newRec(nbase + HEAP_INFO_BYTES, nsize - HEAP_INFO_BYTES, ST_TOP, cur, t);
       store<u32>(HR(nh) + HR_FIRST, nt);
       as32(A_TOP, nt);
       touchHeader(nt);
@@ -1217,7 +1320,7 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       const freed = (oldSize - MINSIZE) & ~ALIGN_MASK;
       if (freed >= MINSIZE) {
         setSize(t, freed);
-        const fence = newRec(addrOf(t) + freed, oldSize - freed, ST_FENCE, cur);
+        const fence = newRec(addrOf(t) + freed, oldSize - freed, ST_FENCE, cur, t);
         setPrevP(fence, t);
         setNextP(t, fence);
         touchHeader(fence);
@@ -1438,7 +1541,11 @@ function intMalloc(nb: u64): u32 {
 
 // ---------------------------------------------------------------- _int_free (p belongs to the current arena)
 
-function intFree(p: u32): void {
+function intFree(p: u32): void { intFreeInline(p); }
+
+// intFree's body, inline in free's own path: the tcache and fastbin pushes; coalescing is a call.
+// @ts-ignore: decorator
+@inline function intFreeInline(p: u32): void {
   const size = sizeOf(p);
   const ti = tcIndex(size);
   if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
@@ -1456,6 +1563,11 @@ function intFree(p: u32): void {
     touchUnless(trusted && isWhole(p), addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
     return;
   }
+  intFreeRelease(p);
+}
+
+// _int_free for a chunk past the tcache and fastbins: coalesce, and trim after a big merge.
+function intFreeRelease(p: u32): void {
   const merged = releaseChunk(p);
   if (merged >= FASTBIN_CONSOLIDATION_THRESHOLD) {
     if (a32(A_HAVE_FAST)) consolidate();
@@ -1468,7 +1580,8 @@ function intFree(p: u32): void {
 }
 
 // __libc_free's path for a chunk (the calling thread's tcache is set up, or shut down).
-function freeChunk(c: u32): void {
+// @ts-ignore: decorator
+@inline function freeChunk(c: u32): void {
   if (stateOf(c) == ST_MMAPPED) {
     // The dynamic threshold rule compares the size word, IS_MMAPPED bit included.
     const word = sizeOf(c) | IS_MMAPPED;
@@ -1480,7 +1593,7 @@ function freeChunk(c: u32): void {
     return;
   }
   useArena(arenaOf(c));
-  intFree(c);
+  intFreeInline(c);
 }
 
 // ---------------------------------------------------------------- public calls
@@ -1490,7 +1603,8 @@ function freeChunk(c: u32): void {
 @inline function mallocIn(a: u32, nb: u64): u32 { return a == NO_ARENA ? sysMallocNoArena(nb) : intMalloc(nb); }
 
 // __libc_malloc
-function libcMalloc(bytes: u64): u32 {
+// @ts-ignore: decorator
+@inline function libcMalloc(bytes: u64): u32 {
   if (bytes > PTRDIFF_MAX) return 0;
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;
@@ -1507,7 +1621,8 @@ function libcMalloc(bytes: u64): u32 {
 }
 
 // Bookkeeping and page touching for a chunk handed to the program.
-function handOut(c: u32): u32 {
+// @ts-ignore: decorator
+@inline function handOut(c: u32): u32 {
   if (!c) return 0;
   if (stateOf(c) == ST_MMAPPED) {
     const offset = mapOffset(c);

@@ -31,13 +31,23 @@
 // │ buckets: 2^shift bytes of the reservation each (free: 4 KiB, UCR: 64 KiB); a block belongs  │
 // │   to the bucket of its first byte; heads[b] = its lowest block, the rest follow in address  │
 // │   order through right (left points back)                                                   │
-// │ level 0: u32 per bucket, its largest block (granules)                                      │
-// │ level l+1: u32 per FAN (16) entries of level l, their largest; the top level is one node   │
+// │ level 0: u32 per bucket, its largest block (granules): exact                               │
+// │ level l+1: u32 per FAN (16) entries of level l, at least their largest (an upper bound);   │
+// │   the top level is one node; one SCAN_STOP entry follows the top level                     │
 // ╘════════════════════════════════════════════════════════════════════════════════════════════╛
 //   A node (FAN u32) is one 64-byte cache line. Segments are also kept in address order (the
-//   rank table) with each index's segment maximum. Lowest block >= g: the first segment whose
-//   maximum is >= g, the first entry >= g in each node from the top down, the first block >= g in
-//   that bucket's list. Updates repair the maxima upwards and stop where one no longer changes.
+//   rank table) with each index's segment maximum (an upper bound too). Lowest block >= g: the
+//   first segment whose maximum is >= g, the first entry >= g in each node from the top down, the
+//   first block >= g in that bucket's list. A bound above level 0 may be stale high: a node whose
+//   scan finds no entry >= g proves its bound wrong, and the scan, which runs on along the level, has found the first entry >= g there (all
+//   entries before the node are known below g), so the descent goes on from it; a scan that runs
+//   off the level proves the segment has nothing >= g. The bounds above the entries passed drop
+//   to g - 1. Every bound stays at least each entry below it (so a raise stops at the first one
+//   that already holds the new value).
+//   First-fit order is unchanged: only entries >= g are entered. Raising a leaf raises the bounds
+//   above it while they are smaller; lowering one changes the leaf only (most cuts shrink the
+//   segment's largest block, and lowering every level above it cost a node scan per level).
+//   The sample's largest free block tightens the bounds it passes down to exact values.
 //
 // Invariants (ffCheck returns the number of the first that fails):
 //   F1 records of a segment tile it exactly, in address order, prev/next consistent
@@ -45,7 +55,8 @@
 //   F3 free and busy blocks lie in committed pages; UCR pages are all uncommitted
 //   F4 the rank table is in address order; each index lists every block of its kind exactly once,
 //      in the bucket of its first byte, in address order with consistent back links; every
-//      maximum (bucket, tree level, segment) equals a recount; padding entries are zero
+//      bucket maximum equals a recount; every bound above (tree level, segment) is at least the
+//      largest entry below it; padding entries are zero; the scan stop is in place
 //   F5 counters (free bytes/blocks, busy bytes, UCR count) equal a recount
 
 import { resize } from "../../mem";
@@ -313,11 +324,17 @@ function levelCount(nb: u32, l: u32): u32 {
   return c;
 }
 
+// Every level's entries and the scan stop behind the top level.
 function ixEntries(nb: u32, top: u32): usize {
-  let entries: usize = 0;
+  let entries: usize = 1;
   for (let l: u32 = 0; l <= top; l++) entries += padNodes(levelCount(nb, l));
   return entries;
 }
+
+// Behind the top level: an entry no request exceeds, so a node scan that finds nothing >= g in its
+// node ends here at the latest (it runs on through later nodes and levels, all of them this
+// allocation's own entries) without a bound test per entry.
+const SCAN_STOP: u32 = 0xFFFFFFFF;
 
 // Allocates the empty index at ix for a reservation of `reserve` bytes.
 function ixCreate(ix: usize, reserve: u64, shift: u32, rkMax: usize): void {
@@ -341,6 +358,7 @@ function ixCreate(ix: usize, reserve: u64, shift: u32, rkMax: usize): void {
     store<u32>(ix + IX_LEVELS + (<usize>l << 2), <u32>p);
     p += padNodes(levelCount(nb, l)) << 2;
   }
+  store<u32>(p, SCAN_STOP);
 }
 
 function ixDestroy(ix: usize): void {
@@ -363,41 +381,40 @@ function nodeMax(p: usize, x: usize): u32 {
   return max2(max2(a, b), max2(c, d));
 }
 
-// Sets bucket b's maximum to m and repairs the levels above, stopping where nothing changes.
+// Sets bucket b's maximum to m. Raising raises the bounds above while they are below m (one
+// already >= m ends the walk: it bounds the new maximum too); lowering leaves them as they are.
 function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
   const leaf = leafSlot(ix, b);
   const old = load<u32>(leaf);
-  if (m == old) return;
   store<u32>(leaf, m);
+  if (m <= old) return;
   const top = load<u32>(ix + IX_TOP);
-  const rk = <usize>ld32(H_RANKS) + <usize>load<u32>(e + SG_RANK) * RANK_BYTES + <usize>load<u32>(ix + IX_RKMAX);
   let x = <usize>b;
-  if (m > old) {
-    // Raising: an ancestor that already holds >= m ends the walk.
-    for (let l: u32 = 1; l <= top; l++) {
-      x >>= FAN_SHIFT;
-      const q = levelPtr(ix, l) + (x << 2);
-      if (load<u32>(q) >= m) return;
-      store<u32>(q, m);
-    }
-    if (load<u32>(rk) < m) store<u32>(rk, m);
-  } else {
-    // Lowering: an ancestor holding more than the old value did not come from it and ends the
-    // walk; otherwise it is recomputed from its node.
-    let was = old;
-    for (let l: u32 = 1; l <= top; l++) {
-      const q = levelPtr(ix, l) + ((x >> FAN_SHIFT) << 2);
-      const cur = load<u32>(q);
-      if (cur != was) return;
-      const v = nodeMax(levelPtr(ix, l - 1), x >> FAN_SHIFT);
-      if (v == cur) return;
-      store<u32>(q, v);
-      was = cur;
-      x >>= FAN_SHIFT;
-    }
-    if (load<u32>(rk) != was) return;
-    store<u32>(rk, nodeMax(levelPtr(ix, top), 0));
+  for (let l: u32 = 1; l <= top; l++) {
+    x >>= FAN_SHIFT;
+    const q = levelPtr(ix, l) + (x << 2);
+    if (load<u32>(q) >= m) return;
+    store<u32>(q, m);
   }
+  const rk = <usize>ld32(H_RANKS) + <usize>load<u32>(e + SG_RANK) * RANK_BYTES + <usize>load<u32>(ix + IX_RKMAX);
+  if (load<u32>(rk) < m) store<u32>(rk, m);
+}
+
+// The exact largest entry under node x of level l (level 0: bucket maxima), storing the exact
+// value of every bound it passes: a child is entered only while its bound exceeds the largest
+// value found so far.
+function ixExactMax(ix: usize, l: u32, x: usize): u32 {
+  const q = levelPtr(ix, l) + x * NODE_BYTES;
+  let best: u32 = 0;
+  for (let j: usize = 0; j < FAN; j++) {
+    const v = load<u32>(q + (j << 2));
+    if (v <= best) continue;
+    if (!l) { best = v; continue; }
+    const m = ixExactMax(ix, l - 1, (x << FAN_SHIFT) + j);
+    if (m != v) store<u32>(q + (j << 2), m);
+    if (m > best) best = m;
+  }
+  return best;
 }
 
 // Largest block in bucket b's list.
@@ -506,6 +523,11 @@ function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
   if (g > load<u32>(leafSlot(ix, b1))) ixSetMax(e, ix, b1, g);
 }
 
+// Lowers the bounds in [from, to) that are >= g to g - 1 (the caller knows all below them are < g).
+function clampBounds(from: usize, to: usize, g: u32): void {
+  for (let a = from; a < to; a += 4) if (load<u32>(a) >= g) store<u32>(a, g - 1);
+}
+
 // Lowest-address record of at least g granules in the index at SG offset `which`, 0 if none; sets
 // foundSeg and foundBucket.
 function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
@@ -516,14 +538,40 @@ function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
     if (load<u32>(rp + rkMax) < g) continue;
     const e = segEntry(load<u32>(rp + RK_SEG));
     const ix = e + which;
+    const top = <i32>load<u32>(ix + IX_TOP);
+    // Every bucket before the subtree of entry x (level l + 1) holds less than g.
     let x: usize = 0;
-    for (let l = <i32>load<u32>(ix + IX_TOP); l >= 0; l--) {
-      const q = levelPtr(ix, <u32>l) + x * NODE_BYTES;
+    let none = false;
+    for (let l = top; l >= 0; l--) {
+      const p = levelPtr(ix, <u32>l);
+      const q = p + x * NODE_BYTES;
       let j: usize = 0;
-      while (load<u32>(q + (j << 2)) < g) j++;
-      if (CHECKS) assert(j < FAN, "maxima tree out of date");
+      while (load<u32>(q + (j << 2)) < g) j++;   // ends at SCAN_STOP at the latest
+      if (j >= FAN) {
+        // Nothing in node x reaches g: the bound above it was stale. The scan went on to the
+        // first entry >= g behind the node: if it is still on this level, it is the first on the
+        // level that can serve g (every bucket before it holds less), so the descent goes on from
+        // there; else the segment has nothing >= g. Either way the bounds above the entries
+        // passed are lowered to g - 1 (still at least every entry below them).
+        const k = (x << FAN_SHIFT) + j;
+        if (l == top || p + (k << 2) >= levelPtr(ix, <u32>l + 1)) {
+          for (let u = <u32>l + 1; u <= <u32>top; u++) {
+            const pu = levelPtr(ix, u);
+            clampBounds(pu + (x << 2), u == <u32>top ? pu + NODE_BYTES : levelPtr(ix, u + 1), g);
+            x >>= FAN_SHIFT;
+          }
+          store<u32>(rp + rkMax, nodeMax(levelPtr(ix, <u32>top), 0));
+          none = true;
+          break;
+        }
+        const pu = levelPtr(ix, <u32>l + 1);
+        clampBounds(pu + (x << 2), pu + ((k >> FAN_SHIFT) << 2), g);
+        x = k;
+        continue;
+      }
       x = (x << FAN_SHIFT) + j;
     }
+    if (none) continue;
     foundSeg = e;
     foundBucket = <u32>x;
     let t = load<u32>(headSlot(ix, <u32>x));
@@ -533,13 +581,18 @@ function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
   return 0;
 }
 
-// Largest free block of the heap (granules).
+// Largest free block of the heap (granules); makes every bound it passes exact.
 function largestFree(): u32 {
   const ranks = <usize>ld32(H_RANKS);
   const segs = <u32>ld64(H_SEGMENTS);
   let m: u32 = 0;
   for (let r: u32 = 0; r < segs; r++) {
-    const v = load<u32>(ranks + <usize>r * RANK_BYTES + RK_FREE_MAX);
+    const rp = ranks + <usize>r * RANK_BYTES;
+    let v = load<u32>(rp + RK_FREE_MAX);
+    if (v <= m) continue;
+    const ix = segEntry(load<u32>(rp + RK_SEG)) + SG_FREE_IX;
+    v = ixExactMax(ix, load<u32>(ix + IX_TOP), 0);
+    store<u32>(rp + RK_FREE_MAX, v);
     if (v > m) m = v;
   }
   return m;
@@ -1006,7 +1059,8 @@ export function ffCheck(heapIndex: i32): i32 {
 }
 
 // One kind's index: every list in address order inside its bucket, of records of that kind only,
-// with consistent back links; every maximum equal to a recount; padding zero. Counts the records.
+// with consistent back links; every bucket maximum equal to a recount, every bound above at least
+// the largest entry below it; padding zero; the scan stop in place. Counts the records.
 let ckListed: u64 = 0;
 function indexOk(e: usize, ix: usize, kind: u32, rkMax: u32): bool {
   const base = load<u64>(e + SG_BASE);
@@ -1030,9 +1084,10 @@ function indexOk(e: usize, ix: usize, kind: u32, rkMax: u32): bool {
   for (let l: u32 = 0; l <= top; l++) {
     const c = levelCount(nb, l), p = levelPtr(ix, l);
     for (let x = <usize>c; x < padNodes(c); x++) if (load<u32>(p + (x << 2))) return false;
-    if (l) for (let x: usize = 0; x < <usize>c; x++) if (load<u32>(p + (x << 2)) != nodeMax(levelPtr(ix, l - 1), x)) return false;
+    if (l) for (let x: usize = 0; x < <usize>c; x++) if (load<u32>(p + (x << 2)) < nodeMax(levelPtr(ix, l - 1), x)) return false;
   }
-  return rkMax == nodeMax(levelPtr(ix, top), 0);
+  if (load<u32>(levelPtr(ix, top) + padNodes(levelCount(nb, top)) * 4) != SCAN_STOP) return false;
+  return rkMax >= nodeMax(levelPtr(ix, top), 0);
 }
 
 // Rank table in address order and pointing back; both indexes of every segment; every free block

@@ -389,14 +389,14 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
   return c < g32(s, HS_CLASSES) ? <i32>c : -1;
 }
 
-// Touches [addr, addr + bytes) of a carved object of chunk ch (the object or its link). Carving goes
+// Touches the first `bytes` bytes of carved object `slot` of chunk ch (the object or its link). Carving goes
 // front to back and touches each object it hands out, so the pages of a chunk's carved objects are
 // all resident from then on, until some page anywhere stops being resident (the VM's residency epoch
 // moves: a purge, a decommit, a release). While the epoch the chunk recorded is the VM's, a touch of
 // a carved object changes nothing and the VM is not asked: most allocs and frees of a warm pool.
 // @ts-ignore: decorator
-@inline function touchObject(s: usize, ch: usize, addr: u64, bytes: u64): void {
-  if (load<u32>(ch + CH_RESIDENT) != vmResidencyEpoch()) touchObjectSlow(s, ch, addr, bytes);
+@inline function touchObject(s: usize, ch: usize, slot: u32, bytes: u64): void {
+  if (load<u32>(ch + CH_RESIDENT) != vmResidencyEpoch()) touchObjectSlow(s, ch, objectAddress(s, ch, slot), bytes);
 }
 
 // Carved parts up to this many pages are checked page by page when the epoch moved: 1 MiB, sixteen
@@ -442,7 +442,7 @@ function touchObjectSlow(s: usize, ch: usize, addr: u64, bytes: u64): void {
     if (n && g32(s, HS_RELEASE)) setPrev(s, n, 0);
     store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - 1);
     counterAdd(h, C_REUSED_OBJECTS, 1);
-    touchObject(s, ch, objectAddress(s, ch, slot), cb);
+    touchObject(s, ch, slot, cb);
   } else {
     let ci = load<u32>(cl + CL_CURRENT);
     if (!ci || load<u32>(CH(s, ci) + CH_CARVED) == slotsOf(s, c)) {
@@ -481,7 +481,7 @@ function touchObjectSlow(s: usize, ch: usize, addr: u64, bytes: u64): void {
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) - 1);
   const live = load<u32>(ch + CH_LIVE) - 1;
   store<u32>(ch + CH_LIVE, live);
-  touchObject(s, ch, objectAddress(s, ch, slot), LINK_BYTES);
+  touchObject(s, ch, slot, LINK_BYTES);
   if (live == 0 && g32(s, HS_RELEASE)) releaseChunk(h, s, ci);
 }
 
@@ -600,7 +600,7 @@ export function poolRealloc(h: i32, handle: u32, size: u64): u32 {
     const ch = CH(s, chunkOfHandle(s, handle));
     if (c >= 0 && <u32>c == load<u32>(ch + CH_CLASS)) {
       // The object is carved: its pages are resident while the chunk's epoch holds (touchObject).
-      touchObject(s, ch, objectAddress(s, ch, slotOfHandle(s, handle)), size ? size : 1);
+      touchObject(s, ch, slotOfHandle(s, handle), size ? size : 1);
       return handle;
     }
   }

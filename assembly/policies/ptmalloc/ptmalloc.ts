@@ -84,7 +84,7 @@
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
-import { PAGE_SIZE_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
+import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
   vmResidencyEpoch, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -616,7 +616,7 @@ let enteredHs: usize = 0;
 let enteredMain: usize = 0;
 let enteredTs: usize = 0;
 
-function forgetEntered(): void { enteredHeap = -1; }
+function forgetEntered(): void { enteredHeap = -1; touchedPage = 0; }
 
 // Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
 // (that thread gets the main arena).
@@ -692,7 +692,13 @@ function largeIndex(sz: u64): i32 {
 
 // The allocator writes a chunk's size word (and the program its payload): pages become resident.
 // @ts-ignore: decorator
-@inline function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
+@inline function touch(a: u64, bytes: u64): void {
+  if (!bytes) return;
+  const first = a >> PAGE_SHIFT, last = (a + bytes - 1) >> PAGE_SHIFT;
+  if (first == last && first + 1 == touchedPage && trusted) { skipTouch(a, bytes); return; }
+  touchPages(a, bytes, owner);
+  touchedPage = last + 1;
+}
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
 // @ts-ignore: decorator
 @inline function freeLinkBytes(size: u64): u64 { return inSmallRange(size) ? 3 * SIZE_SZ : 5 * SIZE_SZ; }
@@ -717,6 +723,10 @@ function largeIndex(sz: u64): i32 {
 // (also once the epoch saturates).
 // Debug builds check each skipped touch's pages (skipTouch).
 let trusted = false;   // set by each public call: no drop but the heap's own since it looked last
+// The last page a touch made resident, + 1 (0 = none): a touch within that one page is skipped
+// while trusted (a top split's new header lies, most of the time, on the page where the chunk
+// handed out just before it ended). Forgotten at the heap's own drops and at create/destroy.
+let touchedPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
@@ -727,7 +737,7 @@ let trusted = false;   // set by each public call: no drop but the heap's own si
 }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -782,30 +792,34 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 }
 
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
-function unlinkChunk(c: u32): void {
+// @ts-ignore: decorator
+@inline function unlinkChunk(c: u32): void {
   const b = binOf(c);
   const f = fd(c), k = bk(c);
   if (f) setBk(f, k); else setBinLast(b, k);
   if (k) setFd(k, f); else setBinFirst(b, f);
   if (!binFirst(b)) markEmpty(b);
-  if (isHead(c)) {
-    // c heads its size: the next chunk of the same size takes over, or the size leaves the list.
-    const cf = fdNext(c), cb = bkNext(c);
-    if (f && !isHead(f)) {
-      if (cf == c) {
-        setHeadLinks(f, f, f);
-      } else {
-        setHeadLinks(f, cf, cb);
-        setBkNext(cf, f); setFdNext(cb, f);
-      }
-    } else {
-      setBkNext(cf, cb);
-      setFdNext(cb, cf);
-    }
-    clearHead(c);
-  }
+  if (isHead(c)) unlinkHead(c, f);
   aadd(A_BIN_CHUNKS, -1);
   aadd(A_BIN_BYTES, -<i64>sizeOf(c));
+}
+
+// unlinkChunk of a large-bin chunk that heads its size (f: its successor in the bin): the next chunk
+// of the same size takes over, or the size leaves the list.
+function unlinkHead(c: u32, f: u32): void {
+  const cf = fdNext(c), cb = bkNext(c);
+  if (f && !isHead(f)) {
+    if (cf == c) {
+      setHeadLinks(f, f, f);
+    } else {
+      setHeadLinks(f, cf, cb);
+      setBkNext(cf, f); setFdNext(cb, f);
+    }
+  } else {
+    setBkNext(cf, cb);
+    setFdNext(cb, cf);
+  }
+  clearHead(c);
 }
 
 // At the head of the unsorted list (free, consolidation, split remainders).
@@ -902,7 +916,8 @@ function nextNonEmptyBin(from: i32): i32 {
 // merged chunk's header and links lie in p's span, or run from p's span into the next chunk's links,
 // or lie in the previous chunk's links when those are as long; its footer lies in p's span unless
 // the next chunk was merged.
-function releaseChunk(p: u32): u64 {
+// @ts-ignore: decorator
+@inline function releaseChunk(p: u32): u64 {
   const whole = trusted && isWhole(p);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevP(p);
@@ -1526,7 +1541,11 @@ function intMalloc(nb: u64): u32 {
 
 // ---------------------------------------------------------------- _int_free (p belongs to the current arena)
 
-function intFree(p: u32): void {
+function intFree(p: u32): void { intFreeInline(p); }
+
+// intFree's body, inline in free's own path: the tcache and fastbin pushes; coalescing is a call.
+// @ts-ignore: decorator
+@inline function intFreeInline(p: u32): void {
   const size = sizeOf(p);
   const ti = tcIndex(size);
   if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
@@ -1544,6 +1563,11 @@ function intFree(p: u32): void {
     touchUnless(trusted && isWhole(p), addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
     return;
   }
+  intFreeRelease(p);
+}
+
+// _int_free for a chunk past the tcache and fastbins: coalesce, and trim after a big merge.
+function intFreeRelease(p: u32): void {
   const merged = releaseChunk(p);
   if (merged >= FASTBIN_CONSOLIDATION_THRESHOLD) {
     if (a32(A_HAVE_FAST)) consolidate();
@@ -1569,7 +1593,7 @@ function intFree(p: u32): void {
     return;
   }
   useArena(arenaOf(c));
-  intFree(c);
+  intFreeInline(c);
 }
 
 // ---------------------------------------------------------------- public calls
@@ -1579,7 +1603,8 @@ function intFree(p: u32): void {
 @inline function mallocIn(a: u32, nb: u64): u32 { return a == NO_ARENA ? sysMallocNoArena(nb) : intMalloc(nb); }
 
 // __libc_malloc
-function libcMalloc(bytes: u64): u32 {
+// @ts-ignore: decorator
+@inline function libcMalloc(bytes: u64): u32 {
   if (bytes > PTRDIFF_MAX) return 0;
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;

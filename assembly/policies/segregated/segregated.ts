@@ -42,7 +42,10 @@ import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, record
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
-import { vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted } from "../../vm/space";
+import {
+  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmResidencyEpoch, vmAllResident, RESIDENCY_EPOCH_SATURATED,
+} from "../../vm/space";
+import { CHECKS } from "../../checks";
 import {
   Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, trimTops, topCommittedBytes,
   uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop, carvedBytes,
@@ -134,7 +137,7 @@ export function segRecordBytes(): u32 { return <u32>REC_BYTES; }
   physCap: u32;
   classes: u32;
   largeHead: u32;       // large blocks, linked through next
-  pad: u32;
+  residentEpoch: u32;   // headersResident(): the VM's residency epoch after the heap's last own drop
   busyBytes: u64;       // class blocks in use
   busyBlocks: u64;
   freeBytes: u64;       // class blocks on the lists
@@ -156,6 +159,35 @@ function use(heapIndex: i32): void {
   owner = <u8>heapIndex;
   heapNo = heapIndex;
 }
+
+// Skipped touches. Every class block's header is touched when the block is carved, and the heap's
+// own drops never reach a header (a large block's release drops only its own region; trimTops
+// decommits only above each segment's top, past every carved block). So while no page anywhere
+// stopped being resident except by the heap's own calls (the VM's residency epoch is the one the
+// heap recorded after its last own drop), every header is resident and a touch of one (a free's
+// list link, a reuse) would change nothing. Once another drop moves the epoch, the heap touches
+// through the VM from then on.
+// @ts-ignore: decorator
+@inline function headersResident(): bool {
+  const e = vmResidencyEpoch();
+  return e == H.residentEpoch && e != RESIDENCY_EPOCH_SATURATED;
+}
+
+// The touch of a class block's header (its list link or its reuse).
+// @ts-ignore: decorator
+@inline function touchHeader(addr: u64): void {
+  if (headersResident()) {
+    if (CHECKS) assert(vmAllResident(addr, HEADER_BYTES), "segregated: skipped touch of a header not resident");
+    return;
+  }
+  touchPages(addr, HEADER_BYTES, owner);
+}
+
+// Runs before and after one of the heap's own drops: the headers stay resident through it.
+// @ts-ignore: decorator
+@inline function ownDropBegin(): bool { return headersResident(); }
+// @ts-ignore: decorator
+@inline function ownDropEnd(trusted: bool): void { if (trusted) H.residentEpoch = vmResidencyEpoch(); }
 
 // @ts-ignore: decorator
 @inline function classSize(c: u32): u64 { return load<u64>(H.classSizes + (<usize>c << 3)); }
@@ -208,6 +240,7 @@ export function segCreate(heapIndex: i32, parent: i32, params: usize, count: i32
     c += classStep(c, <u64>per);
   }
   arenaInit(A, heapIndex, <u64>reserve, <u64>step);
+  H.residentEpoch = vmResidencyEpoch(); // no block yet: every header is resident
   return Status.OK;
 }
 
@@ -285,16 +318,17 @@ export function segAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     H.freeBlocks--;
     store<u64>(H.freeCounts + (<usize>c << 3), load<u64>(H.freeCounts + (<usize>c << 3)) - 1);
     counterAdd(heapNo, C_REUSED_BLOCKS, 1);
+    touchHeader(B(n).addr);
   } else {
     const at = carve(A, bytes);
     if (!at) return 0;
     n = newRec(at, bytes, (c << FL_CLASS_SHIFT) | alignBits, heapIndex);
     appendPhys(n);
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
+    touchPages(B(n).addr, HEADER_BYTES, owner);
   }
   H.busyBytes += bytes;
   H.busyBlocks++;
-  touchPages(B(n).addr, HEADER_BYTES, owner);
   return n;
 }
 
@@ -304,7 +338,9 @@ function freeLarge(n: u32): void {
   if (prev) B(prev).next = B(n).next; else H.largeHead = B(n).next;
   H.largeBytes -= B(n).size;
   H.largeBlocks--;
+  const trusted = ownDropBegin();
   vmRelease(B(n).addr);
+  ownDropEnd(trusted);
   dropRec(n);
 }
 
@@ -320,7 +356,7 @@ export function segFree(heapIndex: i32, n: u32): void {
   H.freeBytes += B(n).size;
   H.freeBlocks++;
   store<u64>(H.freeCounts + (<usize>c << 3), load<u64>(H.freeCounts + (<usize>c << 3)) + 1);
-  touchPages(B(n).addr, HEADER_BYTES, owner);   // the list link
+  touchHeader(B(n).addr);   // the list link
 }
 
 export function segRealloc(heapIndex: i32, n: u32, size: u64): u32 {
@@ -343,7 +379,10 @@ export function segRealloc(heapIndex: i32, n: u32, size: u64): u32 {
 
 export function segTrim(heapIndex: i32, padBytes: u64): u64 {
   use(heapIndex);
-  return trimTops(A, padBytes);
+  const trusted = ownDropBegin();
+  const bytes = trimTops(A, padBytes);
+  ownDropEnd(trusted);
+  return bytes;
 }
 
 export function segUserAddress(heapIndex: i32, n: u32): u64 {

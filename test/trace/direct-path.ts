@@ -44,3 +44,19 @@ export async function runDoc(stream: TraceStream, format: FormatName, lenient: b
     return { out: `error: ${(err as Error).message}${errorProps ? ` ${JSON.stringify(err)}` : ''}`, used };
   }
 }
+
+/** Characters shown either side of the first difference of two documents. */
+const DIFF_CONTEXT = 300;
+
+/**
+ * Expects two run documents (or errors) equal. Documents run to megabytes, so a failure shows
+ * where they part, DIFF_CONTEXT characters either side: a full diff of two such strings would
+ * take the reporter minutes and look like a hang.
+ */
+export function expectSameDocument(actual: string, expected: string): void {
+  if (actual === expected) return;
+  let at = 0;
+  while (actual[at] === expected[at]) at++;
+  const from = Math.max(0, at - DIFF_CONTEXT);
+  expect(actual.slice(from, at + DIFF_CONTEXT), `documents part at character ${at}`).toBe(expected.slice(from, at + DIFF_CONTEXT));
+}

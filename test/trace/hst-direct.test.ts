@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
-import { runDoc } from './direct-path.js';
+import { expectSameDocument, runDoc } from './direct-path.js';
 import { hstFile } from './hst-bytes.js';
 import { PRELUDE, FIXTURES, convertedFixture, encode, recArb, streamOf } from './hst-records.js';
 
@@ -17,7 +17,7 @@ import { PRELUDE, FIXTURES, convertedFixture, encode, recArb, streamOf } from '.
 async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, fallback = false): Promise<string> {
   const batches = await runDoc(streamOf(bytes, cuts), 'hst', lenient, o, 'batches');
   const direct = await runDoc(streamOf(bytes, cuts), 'hst', lenient, o, 'direct');
-  expect(direct.out).toBe(batches.out);
+  expectSameDocument(direct.out, batches.out);
   if (!direct.out.startsWith('error:')) expect(direct.used).toBe(fallback ? 'batches' : 'direct');
   return direct.out;
 }

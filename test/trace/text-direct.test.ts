@@ -12,26 +12,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
-import { runDoc, textStream } from './direct-path.js';
+import { expectSameDocument, runDoc, textStream } from './direct-path.js';
 import { mtraceLine } from './mtrace-lines.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 40;
 /** Lines of the larger stream: several WASM calls per chunk (the map returns every 4,096 ops). */
 const LARGE_LINES = 12_000;
-/** Characters shown either side of the first difference of two documents. */
-const DIFF_CONTEXT = 300;
-
 /** Both paths on the same input: equal documents; the direct one really taken unless `fallback`. */
 async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, fallback = false): Promise<string> {
   const batches = await runDoc(textStream(bytes, cuts), 'mtrace', lenient, o, 'batches', true);
   const direct = await runDoc(textStream(bytes, cuts), 'mtrace', lenient, o, 'direct', true);
-  // Documents run to megabytes: a failure names where they part (a full diff would take minutes).
-  if (direct.out !== batches.out) {
-    let at = 0;
-    while (direct.out[at] === batches.out[at]) at++;
-    expect(direct.out.slice(Math.max(0, at - DIFF_CONTEXT), at + DIFF_CONTEXT)).toBe(batches.out.slice(Math.max(0, at - DIFF_CONTEXT), at + DIFF_CONTEXT));
-  }
+  expectSameDocument(direct.out, batches.out);
   if (!direct.out.startsWith('error:')) expect(direct.used).toBe(fallback ? 'batches' : 'direct');
   return direct.out;
 }

@@ -321,6 +321,10 @@ function addResident(owner: u8, pages: i64): void {
 @inline export function vmGrowthCount(): u32 { return growthCount; }
 // @ts-ignore: decorator
 @inline export function vmResidencyEpoch(): u32 { return residencyEpoch; }
+// Whether `seen`, an epoch a caller noted when it knew its pages resident, is still the VM's: no page
+// anywhere has stopped being resident since. Never true once the epoch has saturated.
+// @ts-ignore: decorator
+@inline export function vmResidencyHolds(seen: u32): bool { return seen == residencyEpoch && seen != RESIDENCY_EPOCH_SATURATED; }
 
 // ---------------------------------------------------------------- init
 

@@ -58,7 +58,7 @@ import { PAGE_SIZE_BYTES, PAGE_SHIFT, ALLOC_GRANULARITY_SHIFT, alignUp, KiB, MiB
 import { CHECKS } from "../../checks";
 import {
   vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionBase,
-  vmRegionEnd, vmOwnerCommitted, vmResidencyEpoch, vmAllResident, RESIDENCY_EPOCH_SATURATED,
+  vmRegionEnd, vmOwnerCommitted, vmResidencyEpoch, vmResidencyHolds, vmAllResident, RESIDENCY_EPOCH_SATURATED,
 } from "../../vm/space";
 import { heapRoot, layerAlloc, layerFree, layerRealloc, layerUserAddress, heldBytes, heldBlocks } from "../../heaps";
 import {
@@ -396,7 +396,7 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
 // a carved object changes nothing and the VM is not asked: most allocs and frees of a warm pool.
 // @ts-ignore: decorator
 @inline function touchObject(s: usize, ch: usize, slot: u32, bytes: u64): void {
-  if (load<u32>(ch + CH_RESIDENT) != vmResidencyEpoch()) touchObjectSlow(s, ch, objectAddress(s, ch, slot), bytes);
+  if (!vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) touchObjectSlow(s, ch, objectAddress(s, ch, slot), bytes);
 }
 
 // Carved parts up to this many pages are checked page by page when the epoch moved: 1 MiB, sixteen
@@ -418,7 +418,7 @@ function touchObjectSlow(s: usize, ch: usize, addr: u64, bytes: u64): void {
 // would change nothing (most carves of small classes: 256 objects of 16 bytes share a page).
 // @ts-ignore: decorator
 @inline function carveTouch(s: usize, ch: usize, addr: u64, bytes: u64, slot: u32): void {
-  if (slot && (addr - 1) >> PAGE_SHIFT == (addr + bytes - 1) >> PAGE_SHIFT && load<u32>(ch + CH_RESIDENT) == vmResidencyEpoch()) {
+  if (slot && (addr - 1) >> PAGE_SHIFT == (addr + bytes - 1) >> PAGE_SHIFT && vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) {
     if (CHECKS) assert(vmAllResident(addr, bytes), "pool: skipped carve touch of a page not resident");
     return;
   }

@@ -86,7 +86,7 @@ import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VI
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
-  vmResidencyEpoch, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
+  vmResidencyEpoch, vmResidencyHolds, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
@@ -731,10 +731,7 @@ let touchedPage: u64 = 0;
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
 // @ts-ignore: decorator
-@inline function epochTrusted(): bool {
-  const e = vmResidencyEpoch();
-  return e == g32(G_EPOCH_SEEN) && e != RESIDENCY_EPOCH_SATURATED;
-}
+@inline function epochTrusted(): bool { return vmResidencyHolds(g32(G_EPOCH_SEEN)); }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
 @inline function keepTrust(): void { touchedPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }

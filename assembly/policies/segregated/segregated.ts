@@ -43,7 +43,7 @@ import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
 import {
-  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmResidencyEpoch, vmAllResident, RESIDENCY_EPOCH_SATURATED,
+  vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmResidencyEpoch, vmResidencyHolds, vmAllResident,
 } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import {
@@ -168,10 +168,7 @@ function use(heapIndex: i32): void {
 // list link, a reuse) would change nothing. Once another drop moves the epoch, the heap touches
 // through the VM from then on.
 // @ts-ignore: decorator
-@inline function headersResident(): bool {
-  const e = vmResidencyEpoch();
-  return e == H.residentEpoch && e != RESIDENCY_EPOCH_SATURATED;
-}
+@inline function headersResident(): bool { return vmResidencyHolds(H.residentEpoch); }
 
 // The touch of a class block's header (its list link or its reuse).
 // @ts-ignore: decorator

@@ -1,10 +1,23 @@
 // segregated: size-class free lists split from the wilderness, no coalescing (rules in
 // segregated.ts). Registered by one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
+import { batchOf } from "../../engine";
 import {
   segCreate, segAlloc, segFree, segRealloc, segTrim, segDestroy, segUserAddress, segSample, segCheck,
   segEngineBytes, segRecordBytes,
 } from "./segregated";
+
+// The per-op calls of the engine's batch loop made for segregated (kit/policy.ts `batch`, heaps.ts Dispatch).
+class SegOps {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return segAlloc(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return segAlloc(h, size, 0); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { segFree(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return segRealloc(h, handle, size); }
+}
 
 registerPolicy({
   name: "segregated",
@@ -25,4 +38,5 @@ registerPolicy({
   sample: segSample,
   check: segCheck,
   engineBytes: segEngineBytes,
+  batch: (from: i32, count: i32): i32 => batchOf<SegOps>(from, count),
 });

@@ -5,16 +5,17 @@ import { batchOf } from "../../engine";
 import {
   buddyCreate, buddyAlloc, buddyFree, buddyRealloc, buddyTrim, buddyDestroy, buddyUserAddress, buddySample,
   buddyCheck, buddyEngineBytes, buddyRecordBytes,
+  buddyAllocInline, buddyFreeInline,
 } from "./buddy";
 
 // The per-op calls of the engine's batch loop made for buddy (kit/policy.ts `batch`, heaps.ts Dispatch).
 class BuddyOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return buddyAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return buddyAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return buddyAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return buddyAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { buddyFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { buddyFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return buddyRealloc(h, handle, size); }
 }

@@ -2,7 +2,8 @@
 // Registered by one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
 import { batchOf } from "../../engine";
-import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntUserAddress, ntSample, ntCheck, ntEngineBytes, ntRecordBytes } from "./nt";
+import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntUserAddress, ntSample, ntCheck, ntEngineBytes, ntRecordBytes,
+  ntAllocInline, ntFreeInline } from "./nt";
 
 // The heap walk for the host (src/policies/nt/walk.ts).
 export { ntWalk, ntWalkBuffer } from "./nt";
@@ -10,11 +11,11 @@ export { ntWalk, ntWalkBuffer } from "./nt";
 // The per-op calls of the engine's batch loop made for nt (kit/policy.ts `batch`, heaps.ts Dispatch).
 class NtOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return ntAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return ntAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return ntAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return ntAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { ntFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { ntFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return ntRealloc(h, handle, size); }
 }

@@ -5,16 +5,17 @@ import { batchOf } from "../../engine";
 import {
   segCreate, segAlloc, segFree, segRealloc, segTrim, segDestroy, segUserAddress, segSample, segCheck,
   segEngineBytes, segRecordBytes,
+  segAllocInline, segFreeInline,
 } from "./segregated";
 
 // The per-op calls of the engine's batch loop made for segregated (kit/policy.ts `batch`, heaps.ts Dispatch).
 class SegOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return segAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return segAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return segAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return segAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { segFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { segFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return segRealloc(h, handle, size); }
 }

@@ -5,16 +5,17 @@ import { batchOf } from "../../engine";
 import {
   tlsfCreate, tlsfAlloc, tlsfFree, tlsfRealloc, tlsfTrim, tlsfDestroy, tlsfUserAddress, tlsfSample, tlsfCheck,
   tlsfEngineBytes, tlsfRecordBytes,
+  tlsfAllocInline, tlsfFreeInline,
 } from "./tlsf";
 
 // The per-op calls of the engine's batch loop made for tlsf (kit/policy.ts `batch`, heaps.ts Dispatch).
 class TlsfOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return tlsfAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return tlsfAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return tlsfAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return tlsfAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { tlsfFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { tlsfFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return tlsfRealloc(h, handle, size); }
 }

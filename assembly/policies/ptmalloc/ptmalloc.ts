@@ -1801,22 +1801,28 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   return Status.OK;
 }
 
-export function ptAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+export function ptAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return ptAllocInline(heapIndex, size, alignLog2); }
+
+// ptAlloc's body, inline in the engine's batch loop made for ptmalloc (index.ts PtOps); memalign is a call.
+// @ts-ignore: decorator
+@inline export function ptAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   enter(heapIndex);
-  if (alignLog2 > 4) {
-    // _mid_memalign: the thread's arena (asked for with the whole span it may need)
-    const alignment = <u64>1 << alignLog2;
-    const al = alignment < MINSIZE ? MINSIZE : alignment;
-    let a = arenaGet(size + al + MINSIZE);
-    if (a == NO_ARENA) return 0;
-    let p = intMemalign(al, size);
-    if (!p && g32(G_MULTI)) {
-      a = arenaGetRetry(a, size);
-      if (a != NO_ARENA) p = intMemalign(al, size);
-    }
-    return handOut(p);
-  }
+  if (alignLog2 > 4) return memalignCall(size, alignLog2);
   return handOut(libcMalloc(size));
+}
+
+// _mid_memalign: the thread's arena (asked for with the whole span it may need)
+function memalignCall(size: u64, alignLog2: u32): u32 {
+  const alignment = <u64>1 << alignLog2;
+  const al = alignment < MINSIZE ? MINSIZE : alignment;
+  let a = arenaGet(size + al + MINSIZE);
+  if (a == NO_ARENA) return 0;
+  let p = intMemalign(al, size);
+  if (!p && g32(G_MULTI)) {
+    a = arenaGetRetry(a, size);
+    if (a != NO_ARENA) p = intMemalign(al, size);
+  }
+  return handOut(p);
 }
 
 // __libc_calloc: like malloc, but the tcache is never consulted (only _int_malloc).
@@ -1835,7 +1841,11 @@ export function ptCalloc(heapIndex: i32, size: u64): u32 {
   return handOut(c);
 }
 
-export function ptFree(heapIndex: i32, c: u32): void {
+export function ptFree(heapIndex: i32, c: u32): void { ptFreeInline(heapIndex, c); }
+
+// ptFree's body, inline in the engine's batch loop made for ptmalloc (index.ts PtOps).
+// @ts-ignore: decorator
+@inline export function ptFreeInline(heapIndex: i32, c: u32): void {
   enter(heapIndex);
   if (stateOf(c) != ST_MMAPPED) tcacheInit();
   freeChunk(c);

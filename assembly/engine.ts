@@ -43,7 +43,7 @@ import {
 import {
   heapPolicy, heapParent, heapRoot, heapCreate, heapDestroy, heapAlloc, heapFree, heapRealloc,
   heapTrim, heapSample, heapCheck, heapUserAddress, heapCalloc, heapThreadEnd, layerRequested, layerLive, layerAllocs, layerFrees,
-  layerFailedAllocs, layersCheck, heldBytes,
+  layerFailedAllocs, layersCheck, heldBytes, Dispatch, heapBatch,
 } from "./heaps";
 
 const HANDLE_BITS: u32 = 29;
@@ -428,13 +428,13 @@ function resetHeapPeaks(h: i32): void {
 
 // Inlined at its one call site (traceStep, itself inlined into runBatch and traceOp): a call less per op.
 // @ts-ignore: decorator
-@inline function doAlloc(h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool): Status {
+@inline function doAlloc<P>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   const known = idEntry(id); // 0 for any id >= MAX_ID
   if (known) { if (load<u32>(known)) return Status.ID_IN_USE; }
   else if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
   noSpaceBefore = vmNoAddressSpaceCount();
-  const handle = zeroed ? heapCalloc(h, size) : heapAlloc(h, size, alignLog2);
+  const handle = zeroed ? ops.calloc(h, size) : ops.alloc(h, size, alignLog2);
   if (!handle && !replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
   const slot = known ? known : idEntryForWrite(id);
   programAlloc(size);
@@ -487,7 +487,7 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
 }
 
 // @ts-ignore: decorator
-@inline function doFree(h: i32, id: u32): Status {
+@inline function doFree<P>(ops: P, h: i32, id: u32): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   const slot = liveSlot(h, id);
   if (!slot) return Status.UNKNOWN_ID;
@@ -495,20 +495,20 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   const req = idTake(slot, id);
   programFree(req);
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
-  heapFree(h, handle);
+  ops.free(h, handle);
   hAdd(hRequested, h, -<i64>req);
   hAdd(hFrees, h, 1);
   return Status.OK;
 }
 
-function doRealloc(h: i32, id: u32, size: u64): Status {
+function doRealloc<P>(ops: P, h: i32, id: u32, size: u64): Status {
   if (!heapPolicy(h)) return Status.BAD_HEAP;
   const slot = liveSlot(h, id);
   if (!slot) return Status.UNKNOWN_ID;
   const old = idRequested(slot, id);
   noSpaceBefore = vmNoAddressSpaceCount();
   const oldHandle = load<u32>(slot) >> (32 - HANDLE_BITS);
-  const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : heapRealloc(h, oldHandle, size);
+  const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : ops.realloc(h, oldHandle, size);
   if (!handle && !replayMode) return callFailed(h, size); // C semantics: the old block stays
   programFree(old);
   programAlloc(size);
@@ -517,7 +517,7 @@ function doRealloc(h: i32, id: u32, size: u64): Status {
   if (!handle) {
     // The program got its new block (the trace or workload goes on with it); the simulated heap
     // could not place it. The old block is gone for the program, so the heap frees it.
-    heapFree(h, oldHandle);
+    ops.free(h, oldHandle);
     hAdd(hRequested, h, -<i64>old);
     hAdd(hFrees, h, 1);
     return allocFailed(h, slot, size);
@@ -607,19 +607,26 @@ function doThreadEnd(id: u64): Status {
 // end), applied the same way by runBatch and traceOp; any other opcode is BAD_OPCODE here.
 // @ts-ignore: decorator
 @inline function traceStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
+  return traceStepOf<Dispatch>(changetype<Dispatch>(0), opcode, h, arg, id, size);
+}
+
+// traceStep with the calls into heap h's policy made through `ops` (heaps.ts Dispatch: through the
+// heap's def; a policy's own ops class when h's policy is known to be that one).
+// @ts-ignore: decorator
+@inline function traceStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
   switch (opcode) {
     // One call site for the three allocation calls, so that doAlloc is inlined once here.
     case Op.ALLOC:
     case Op.CALLOC:
     case Op.ALIGNED_ALLOC: {
       const aligned = opcode == Op.ALIGNED_ALLOC;
-      const st = aligned && arg > MAX_ALIGN_LOG2 ? Status.BAD_PARAM : doAlloc(h, id, size, aligned ? arg : 0, opcode == Op.CALLOC);
+      const st = aligned && arg > MAX_ALIGN_LOG2 ? Status.BAD_PARAM : doAlloc<P>(ops, h, id, size, aligned ? arg : 0, opcode == Op.CALLOC);
       opEvent(h);
       return st;
     }
-    case Op.REALLOC: { const st = doRealloc(h, id, size); opEvent(h); return st; }
+    case Op.REALLOC: { const st = doRealloc<P>(ops, h, id, size); opEvent(h); return st; }
     case Op.FREE: {
-      const st = doFree(h, id);
+      const st = doFree<P>(ops, h, id);
       if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
       return st;
     }
@@ -660,6 +667,9 @@ function engineStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
 
 // Runs `count` ops from the ops buffer. Returns the number of ops that failed in this batch
 // (batchFirstFailOp/batchFirstFailStatus tell which first). Samples start afresh at each call.
+// The ops run in the batch loop of heap 0's policy (its def's `batch`: batchOf instantiated with
+// the policy's ops class), or batchOf<Dispatch> when it has none; after an engine op (a heap may
+// have been created or destroyed) the loop returns and the next one is chosen again.
 export function runBatch(count: i32): i32 {
   sampleCount = 0;
   extrasReset();
@@ -667,7 +677,24 @@ export function runBatch(count: i32): i32 {
   firstFailOp = -1;
   firstFailStatus = 0;
   if (count > opsCap) { fail(0, Status.BAD_PARAM); return batchFailed; }
-  for (let i = 0; i < count; i++) {
+  let i = 0;
+  while (i < count) {
+    const own = heapBatch(0);
+    i = own ? own(i, count) : batchOf<Dispatch>(i, count);
+  }
+  curOp = -1;
+  return batchFailed;
+}
+
+/**
+ * runBatch's loop over ops [from, count), with the ops of heap 0 calling its policy through `P`
+ * (heaps.ts Dispatch, or the policy's own ops class: then heap 0's policy must be P's, which
+ * holds until an engine op, so the loop returns after each). Ops of other heaps take otherStep.
+ * Returns the index of the next op to run.
+ */
+export function batchOf<P>(from: i32, count: i32): i32 {
+  const ops = changetype<P>(0);
+  for (let i = from; i < count; i++) {
     curOp = i;
     const p = opsBuf + (<usize>i << 4);
     const w0 = load<u32>(p);
@@ -683,14 +710,20 @@ export function runBatch(count: i32): i32 {
       if (isEngineOp(opcode)) {
         const st = engineStep(opcode, h, arg, id, size);
         if (st != Status.OK) fail(i, st);
-        continue;
+        return i + 1;
       }
     }
-    const st = traceStep(opcode, h, arg, id, size); // the ops a trace produces, and unknown ones
+    // the ops a trace produces, and unknown ones; heap 0's with the heap a constant
+    const st = h == 0 ? traceStepOf<P>(ops, opcode, 0, arg, id, size) : otherStep(opcode, h, arg, id, size);
     if (st != Status.OK) fail(i, st);
   }
-  curOp = -1;
-  return batchFailed;
+  return count;
+}
+
+// traceStep of an op on a heap other than 0 (stacked programs, several heaps): out of line, one
+// copy for every batch loop.
+function otherStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
+  return traceStep(opcode, h, arg, id, size);
 }
 
 

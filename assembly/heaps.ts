@@ -19,7 +19,7 @@
 
 import { u64Add as lAdd, u64Get as lGet } from "./mem";
 import { Status, MAX_HEAPS, K_POLICY } from "./abi";
-import { PolicyDef, policyDef, validPolicy } from "./kit/policy";
+import { BatchFn, PolicyDef, policyDef, validPolicy } from "./kit/policy";
 import { countersClear, countersSample } from "./kit/counters";
 
 const policyOf = memory.data(MAX_HEAPS * 4);   // i32 per heap, 0 = unused
@@ -43,6 +43,26 @@ const lLive = memory.data(MAX_HEAPS * 8);
 const lAllocs = memory.data(MAX_HEAPS * 8);
 const lFrees = memory.data(MAX_HEAPS * 8);
 const lFailed = memory.data(MAX_HEAPS * 8);
+
+// The engine's calls into a heap's policy for its per-op steps (engine.ts traceStepOf): Dispatch
+// goes through the heap's def (one load and one call_indirect); a policy's own ops class (its
+// index.ts, e.g. PoolOps) calls its functions directly, so that a batch loop instantiated for it
+// (engine.ts batchOf, the def's `batch`) has them inlined. Every ops class has these four methods,
+// each doing what the def's entry does.
+export class Dispatch {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return heapAlloc(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return heapCalloc(h, size); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { heapFree(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return heapRealloc(h, handle, size); }
+}
+
+// The batch loop made for the policy of heap h (its def's `batch`), null when it has none or the
+// heap does not exist.
+export function heapBatch(h: i32): BatchFn | null { return heapPolicy(h) ? def(h).batch : null; }
 
 // @ts-ignore: decorator
 @inline function def(h: i32): PolicyDef { return changetype<PolicyDef>(load<usize>(defOf + (<usize>h << 2))); }

@@ -21,9 +21,10 @@
 // Shared records (idShareRecords): when another module already keeps one record per id for the
 // same ids (the trace ledger of the one-instance `.hst` replay, trace/ledger.ts), the entries live
 // in its records instead: its directory and pages (same ID_PAGE_SHIFT), the u32 entry word at
-// `entryOffset` of each record, and the requested bytes read from the record's own size (the low
-// bits of a u64 at `sizeOffset`), which that owner writes: one record and one cache line per id
-// instead of two tables. The owner makes each record (zeroed) before the engine is asked about its id.
+// `entryOffset` of each record, and the requested bytes read from the record's own size (the bits
+// of a mask in a u32 at `sizeOffset`; all of them set: the exact u64 is the owner's entry in
+// ownerWideSizes), which that owner writes: one record and one cache line per id instead of two
+// tables. The owner makes each record (zeroed) before the engine is asked about its id.
 import { IdWords } from "./idwords";
 
 export const ID_BYTES: usize = 8;
@@ -44,12 +45,17 @@ let entryOffset: usize = 0;                      // of the entry word in a page'
 
 const REQ_BIG: u32 = 0xFFFFFFFF;
 const bigRequests = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
+/**
+ * The owner of shared records keeps here the requested bytes its size bits cannot hold (keyed by
+ * id, while the record's size bits are all set): the engine reads them as it reads the record.
+ */
+export const ownerWideSizes = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 
 // Shared records (see the top): where the owner keeps the requested bytes.
 let shared: bool = false;
 let sharedPages: u32 = 0;
 let sizeFromEntry: usize = 0;                    // size word address = entry - sizeFromEntry
-let sizeMask: u64 = 0;
+let sizeMask: u32 = 0;                           // its size bits; all set = in ownerWideSizes
 
 // Entry address of `id`, or 0 when its page was never written (the id is not live).
 // @ts-ignore: decorator
@@ -101,10 +107,11 @@ export function idReserve(idBound: u32): void {
  * From now on the entries live in another module's per-id records (see the top): `dir` holds one
  * u32 page address per ID_PAGE_IDS ids for `pages` pages (0 = none yet), each page ID_PAGE_IDS
  * records of `stride` bytes; a record's u32 at `entry` is the entry word (0 until the engine writes
- * it), its u64 at `size` holds the requested bytes in the bits of `mask`. Only before any id was
+ * it), its u32 at `size` holds the requested bytes in the bits of `mask` (all set: the exact value
+ * is the id's entry in ownerWideSizes). Only before any id was
  * written here (a trap otherwise); a block reserved by idReserve is given back.
  */
-export function idShareRecords(dir: usize, pages: u32, stride: usize, entry: usize, size: usize, mask: u64): void {
+export function idShareRecords(dir: usize, pages: u32, stride: usize, entry: usize, size: usize, mask: u32): void {
   if (shared) return;
   if (pagesInUse) unreachable();
   if (reservedBlock) { heap.free(reservedBlock); reservedBlock = 0; reservedPages = 0; }
@@ -141,10 +148,17 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
 
 // ---- requested bytes ----
 
+// Requested bytes of the id whose entry `e` is in a shared record.
+// @ts-ignore: decorator
+@inline function sharedSize(e: usize, id: u32): u64 {
+  const s = load<u32>(e - sizeFromEntry) & sizeMask;
+  return s == sizeMask ? ownerWideSizes.get(id) : <u64>s;
+}
+
 // Bytes the program asked for, of the live id whose entry is `e`.
 // @ts-ignore: decorator
 @inline export function idRequested(e: usize, id: u32): u64 {
-  if (shared) return load<u64>(e - sizeFromEntry) & sizeMask;
+  if (shared) return sharedSize(e, id);
   const r = load<u32>(e, ID_REQ);
   return r == REQ_BIG ? bigRequests.get(id) : <u64>r;
 }
@@ -183,7 +197,7 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
 // @ts-ignore: decorator
 @inline export function idTake(e: usize, id: u32): u64 {
   if (shared) {
-    const size = load<u64>(e - sizeFromEntry) & sizeMask;
+    const size = sharedSize(e, id);
     store<u32>(e, 0);
     return size;
   }

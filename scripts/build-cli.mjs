@@ -27,6 +27,12 @@ await build({
   outfile: join(CLI_DIR, 'bundle.cjs'),
   sourcemap: true,
   logLevel: 'warning',
+  // No comments or layout: V8 reads, hashes and scans less source at every start (the cache
+  // spares compiling, not those). Names stay (no identifier or syntax minifying).
+  minifyWhitespace: true,
+  // Non-ASCII characters of strings as escapes: with none in the file (comments are dropped, and
+  // test/cli/startup.test.ts holds the bundle to it) V8 keeps the source as a one-byte string.
+  charset: 'ascii',
   define: { 'import.meta.url': MODULE_URL },
   banner: { js: `const ${MODULE_URL} = require('node:url').pathToFileURL(__filename).href;` },
 });

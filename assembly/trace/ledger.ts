@@ -8,20 +8,26 @@
 // skip) counted as oversize; an allocation into a live id frees the older block first (an
 // implicit free, not an event); events are numbered from 1.
 //
-// ╒═══ id record (20 bytes) ═════════════════════════════════════════════════════════════╕
-// │ 0 u64: requested bytes (bits 0-47) | state (48-49: 0 unused, 1 live, 2 freed)          │
-// │        | thread row (50-63; ROW_WIDE: the row is in a side table)                      │
-// │ 8 u32 birth event (BIRTH_WIDE: the exact u64 is in a side table) │ 12 u32 engine entry │
-// │ 16 i32 caller (ledger index, -1 none)                                                   │
+// ╒═══ id record (16 bytes) ═════════════════════════════════════════════════════════════╕
+// │ 0 u32: requested bytes (bits 0-21; SIZE_WIDE: the exact u64 is in a side table)         │
+// │        | state (22-23: 0 unused, 1 live, 2 freed) | thread row (24-31; ROW_WIDE: ditto)  │
+// │ 4 u32 birth event (BIRTH_WIDE: the exact u64 is in a side table) │ 8 u32 engine entry   │
+// │ 12 i32 caller (ledger index, -1 none)                                                   │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
-// (20 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
-// fault in a cold process; requested bytes are at most MAX_REQUEST_BYTES = 2^47, so 48 bits hold
-// them exactly.) Thread rows from ROW_WIDE on (a trace of more than 16 K threads) keep the marker in
-// the record and the row in a side table (idwords.ts). The engine entry is the engine's id table entry for the id when
+// (16 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
+// fault in a cold process; 16 bytes instead of 20 is a fifth fewer of them, and a record never
+// straddles two cache lines.) The rare values that do not fit their field keep a marker in the
+// record and the exact value in a side table keyed by id (idwords.ts), which holds an entry for an
+// id exactly while its record holds the marker (the record's own stores add and remove it):
+// requested sizes from SIZE_WIDE = 4 MiB - 1 bytes on (the ledger takes up to
+// MAX_REQUEST_BYTES = 2^47; ids.ts ownerWideSizes, which the engine reads when it shares the
+// records), thread rows from ROW_WIDE on (a trace of more than 254 threads), birth events from
+// 2^32 - 1 on (a trace of more than 4 G events). A freed record keeps its size (and a wide size
+// its entry) until the id is born again: the engine reads the size of an implicitly freed block
+// after the ledger has freed it. The engine entry is the engine's id table entry for the id when
 // the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
 // keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
-// else it stays 0. Birth events from 2^32 - 1 on (a trace of more than 4 G events) keep the marker
-// BIRTH_WIDE in the record and their exact value in a side table (idwords.ts) while the block is live.
+// else it stays 0.
 // Records live in pages of PAGE_IDS ids, made when an id of their range is first used, under a
 // directory covering every id up to MAX_BLOCK_ID: memory follows the id ranges in use, never the
 // largest id alone (the host ledger's bound, docs/trace-format.md).
@@ -32,7 +38,7 @@
 
 import { resize } from "../mem";
 import { IdWords } from "../idwords";
-import { idShareRecords } from "../ids";
+import { idShareRecords, ownerWideSizes } from "../ids";
 import * as S from "./stats";
 
 export const MAX_BLOCK_ID: u64 = (1 << 27) - 1;       // src/trace/ledger.ts MAX_BLOCK_ID
@@ -46,45 +52,61 @@ export const SKIP_DOUBLE_FREE: u32 = 2;
 export const SKIP_FAILED_ALLOC: u32 = 3;
 export const SKIP_REASON_COUNT: u32 = 6;
 
-const STATE_LIVE: u64 = 1;
-const STATE_FREED: u64 = 2;
-const STATE_SHIFT: u64 = 48;
-const STATE_MASK: u64 = 3;
-const SIZE_MASK: u64 = (1 << STATE_SHIFT) - 1;
-const ROW_SHIFT: u64 = 50;
-const ROW_WIDE: u64 = (1 << (64 - ROW_SHIFT)) - 1;
-const BELOW_ROW: u64 = (1 << ROW_SHIFT) - 1;          // size and state bits of word 0
+const STATE_LIVE: u32 = 1;
+const STATE_FREED: u32 = 2;
+const SIZE_BITS: u32 = 22;
+const SIZE_WIDE: u32 = (1 << SIZE_BITS) - 1;          // also the mask of the size bits
+const STATE_SHIFT: u32 = SIZE_BITS;
+const STATE_MASK: u32 = 3;
+const ROW_SHIFT: u32 = 24;
+const ROW_WIDE: u32 = (1 << (32 - ROW_SHIFT)) - 1;
+const BELOW_ROW: u32 = (1 << ROW_SHIFT) - 1;          // size and state bits of word 0
+const STATE_BITS: u32 = STATE_MASK << STATE_SHIFT;
 const wideRows = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
-const REC_BYTES: usize = 20;
+const wideSizes = ownerWideSizes;
+const REC_BYTES: usize = 16;
 const REC_SIZE: usize = 0;
-const REC_BIRTH: usize = 8;
-const REC_ENGINE: usize = 12;
-const REC_CALLER: usize = 16;
+const REC_BIRTH: usize = 4;
+const REC_ENGINE: usize = 8;
+const REC_CALLER: usize = 12;
 const BIRTH_WIDE: u32 = 0xFFFFFFFF;
 const wideBirths = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 
 // @ts-ignore: decorator
-@inline function stateAt(r: usize): u64 { return (load<u64>(r, REC_SIZE) >> STATE_SHIFT) & STATE_MASK; }
+@inline function stateAt(r: usize): u32 { return (load<u32>(r, REC_SIZE) >> STATE_SHIFT) & STATE_MASK; }
+// Requested bytes of block `id` (record `r`).
 // @ts-ignore: decorator
-@inline function sizeAt(r: usize): u64 { return load<u64>(r, REC_SIZE) & SIZE_MASK; }
+@inline function sizeAt(id: u32, r: usize): u64 {
+  const s = load<u32>(r, REC_SIZE) & SIZE_WIDE;
+  return s == SIZE_WIDE ? wideSizes.get(id) : <u64>s;
+}
+// The size bits of word 0 for `size` bytes of block `id`, whose word 0 is now `w`: the side table
+// entry of a wide size made or dropped as the record's size bits change.
 // @ts-ignore: decorator
-@inline function setRecord(r: usize, size: u64, state: u64): void {
-  store<u64>(r, (load<u64>(r, REC_SIZE) & ~BELOW_ROW) | size | (state << STATE_SHIFT), REC_SIZE);
+@inline function sizeBits(id: u32, w: u32, size: u64): u32 {
+  if (size >= <u64>SIZE_WIDE) { wideSizes.set(id, size); return SIZE_WIDE; }
+  if ((w & SIZE_WIDE) == SIZE_WIDE) wideSizes.delete(id);
+  return <u32>size;
+}
+// Sets the state of record `r`, its size and row kept.
+// @ts-ignore: decorator
+@inline function setState(r: usize, state: u32): void {
+  store<u32>(r, (load<u32>(r, REC_SIZE) & ~STATE_BITS) | (state << STATE_SHIFT), REC_SIZE);
 }
 // Thread row of block `id` (record `r`).
 // @ts-ignore: decorator
 @inline function rowOf(id: u32, r: usize): i32 {
-  const v = load<u64>(r, REC_SIZE) >> ROW_SHIFT;
+  const v = load<u32>(r, REC_SIZE) >> ROW_SHIFT;
   return v == ROW_WIDE ? <i32>wideRows.get(id) : <i32>v;
 }
-// Sets the thread row (>= 0) of block `id` (record `r`).
+// The row bits of word 0 for row `row` (>= 0) of block `id`, whose word 0 is now `w` (the side
+// table entry made or dropped as for sizes).
 // @ts-ignore: decorator
-@inline function setRow(id: u32, r: usize, row: i32): void {
-  const w = load<u64>(r, REC_SIZE);
+@inline function rowBits(id: u32, w: u32, row: i32): u32 {
   if ((w >> ROW_SHIFT) == ROW_WIDE) wideRows.delete(id);
-  let v = <u64>row;
-  if (v >= ROW_WIDE) { wideRows.set(id, v); v = ROW_WIDE; }
-  store<u64>(r, (w & BELOW_ROW) | (v << ROW_SHIFT), REC_SIZE);
+  const v = <u32>row;
+  if (v >= ROW_WIDE) { wideRows.set(id, <u64>v); return ROW_WIDE << ROW_SHIFT; }
+  return v << ROW_SHIFT;
 }
 const PAGE_SHIFT: u32 = 12;
 const PAGE_IDS: u32 = 1 << PAGE_SHIFT;
@@ -155,6 +177,7 @@ export function ledgerReset(): void {
   idHighWater = 0; oversizeRequests = 0;
   memory.fill(skips, 0, <usize>SKIP_REASON_COUNT * 8);
   wideBirths.clear();
+  wideSizes.clear();
   wideRows.clear();
   rowCount = 0; currentRow = -1; zeroRow = -1;
   S.statsReset();
@@ -245,7 +268,7 @@ function recordMade(id: u32): usize {
 // Like fits, for resizing live block `id` to `size`.
 // @ts-ignore: decorator
 @inline export function fitsResize(id: u32, size: u64): bool {
-  return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(recordOf(id)) + size <= MAX_REQUEST_BYTES;
+  return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(id, recordOf(id)) + size <= MAX_REQUEST_BYTES;
 }
 
 // Birth event of live block `id` (record `r`).
@@ -259,8 +282,8 @@ function recordMade(id: u32): usize {
 // @ts-ignore: decorator
 @inline function unlive(id: u32, r: usize): void {
   if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
-  const size = sizeAt(r);
-  setRecord(r, size, STATE_FREED);
+  const size = sizeAt(id, r);
+  setState(r, STATE_FREED);
   liveBlocks--;
   liveBytes -= size;
 }
@@ -269,7 +292,7 @@ function recordMade(id: u32): usize {
 @inline function ownerLoses(id: u32, r: usize): void {
   const owner = rowAt(rowOf(id, r));
   rowAdd(owner, ROW_LIVE_BLOCKS, -1);
-  rowBytes(owner, -<f64>sizeAt(r));
+  rowBytes(owner, -<f64>sizeAt(id, r));
 }
 
 /** Live block `id` freed because its id was handed out again (not an event). */
@@ -291,12 +314,10 @@ export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   const e = ++events;
   if (S.collecting) S.countSize(size);
   const t = row();
-  // Word 0 written once: size, live, and the current row (setRecord and setRow in one store).
-  const w = load<u64>(r, REC_SIZE);
-  if ((w >> ROW_SHIFT) == ROW_WIDE) wideRows.delete(id);
-  let rowBits = <u64>currentRow;
-  if (rowBits >= ROW_WIDE) { wideRows.set(id, rowBits); rowBits = ROW_WIDE; }
-  store<u64>(r, size | (STATE_LIVE << STATE_SHIFT) | (rowBits << ROW_SHIFT), REC_SIZE);
+  // Word 0 written once: size, live, and the current row (each wide value's side table entry
+  // made or dropped as its bits change).
+  const w = load<u32>(r, REC_SIZE);
+  store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
   if (e < <u64>BIRTH_WIDE) store<u32>(r, <u32>e, REC_BIRTH);
   else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
   store<i32>(r, caller, REC_CALLER);
@@ -320,9 +341,9 @@ export function resized(id: u32, size: u64, caller: i32): void {
   rowAdd(t, ROW_REALLOCS, 1);
   rowAdd(t, ROW_LIVE_BLOCKS, 1);
   rowBytes(t, <f64>size);
-  setRow(id, r, currentRow);
-  liveBytes = liveBytes - sizeAt(r) + size;
-  setRecord(r, size, STATE_LIVE);
+  liveBytes = liveBytes - sizeAt(id, r) + size;
+  const w = load<u32>(r, REC_SIZE);
+  store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
   if (caller != NO_CALLER) store<i32>(r, caller, REC_CALLER);
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
 }
@@ -369,7 +390,7 @@ export function ledgerLive(from: u32, out: usize, max: i32): i32 {
     if (stateAt(r) == STATE_LIVE) {
       const o = out + (<usize>n << 5);
       store<f64>(o, <f64>id);
-      store<f64>(o, <f64>sizeAt(r), 8);
+      store<f64>(o, <f64>sizeAt(<u32>id, r), 8);
       store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
       store<f64>(o, <f64>birthOf(<u32>id, r), 24);
       n++;
@@ -397,7 +418,7 @@ export function ledgerPageBytes(): i32 { return <i32>PAGE_BYTES; }
  * size). Records are only ever made zeroed (engine entry 0: not live in the engine).
  */
 export function ledgerShareWithEngine(): void {
-  idShareRecords(directory, PAGES, REC_BYTES, REC_ENGINE, REC_SIZE, SIZE_MASK);
+  idShareRecords(directory, PAGES, REC_BYTES, REC_ENGINE, REC_SIZE, SIZE_WIDE);
 }
 
 /** Moves the event count on by `n` events that touch no record (tests: birth events beyond 2^32). */

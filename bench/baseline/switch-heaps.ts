@@ -25,8 +25,21 @@ import { ptAlloc, ptCalloc, ptFree, ptRealloc, ptUserAddress } from "./policies/
 export {
   heapPolicy, heapParent, heapChildren, heapRoot, heapCreate, heapDestroy, heapTrim, heapSample, heapCheck,
   heapThreadEnd, policyEngineBytes, layerAlloc, layerFree, layerRealloc, layerUserAddress, heldBytes, heldBlocks,
-  layerRequested, layerLive, layerAllocs, layerFrees, layerFailedAllocs, layersCheck,
+  layerRequested, layerLive, layerAllocs, layerFrees, layerFailedAllocs, layersCheck, heapBatch,
 } from "./heaps-registry";
+
+// The engine's per-op calls for policies without their own batch loop (heaps.ts Dispatch), here
+// through the switch below.
+export class Dispatch {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return heapAlloc(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return heapCalloc(h, size); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { heapFree(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return heapRealloc(h, handle, size); }
+}
 
 const FIRST_FIT: i32 = 1;
 const NT: i32 = 2;

@@ -68,7 +68,7 @@ export function normalizeLine(raw: string, no: number): SourceLine {
 
 /** `[...]`, `[…]`, `…`, `... [omitted]` or `… [omitted]`: rows left out of a paste. */
 export function isEllipsis(text: string): boolean {
-  return /^\[?\s*(?:\.{3,}|…)\s*\]?(?:\s*\[omitted\])?$/i.test(text) || /^\[omitted\]$/i.test(text);
+  return /^\[?\s*(?:\.{3,}|\u2026)\s*\]?(?:\s*\[omitted\])?$/i.test(text) || /^\[omitted\]$/i.test(text);
 }
 
 /** Words of a normalized line. */

@@ -1,10 +1,11 @@
 // One record per block id (assembly/trace/ledger.ts, assembly/ids.ts idShareRecords): in the
-// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 20-byte records
+// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 16-byte records
 // and reads the requested bytes from the ledger's size. These are the rare cases the compact record
-// keeps exact through a fallback rather than a limit: requested sizes of 2^32 - 1 bytes and more (up
-// to the ledger's 2^47), birth events from 2^32 - 1 on (kept in a side table while the block is
-// live) and thread rows from 2^14 - 1 on (a trace of more than 16 K threads). The equality of the whole run document with the op-batch path, for every kind of
-// record, is test/trace/hst-direct.test.ts.
+// keeps exact through a fallback rather than a limit: requested sizes of 4 MiB - 1 bytes and more
+// (up to the ledger's 2^47; the engine reads them from the ledger's side table), birth events from
+// 2^32 - 1 on (kept in a side table while the block is live) and thread rows from 255 on (a trace
+// of more than 254 threads). The equality of the whole run document with the op-batch path, for
+// every kind of record, is test/trace/hst-direct.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { wasmHstReader } from '../../src/trace/formats/hst-wasm.js';
@@ -17,6 +18,8 @@ import { PRELUDE, encode, streamOf, type Rec } from './hst-records.js';
 const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
 const U32_MAX = 2n ** 32n - 1n;
 const MAX_REQUEST = 2n ** 47n; // assembly/trace/ledger.ts MAX_REQUEST_BYTES
+const SIZE_WIDE = 2n ** 22n - 1n; // assembly/trace/ledger.ts SIZE_WIDE: sizes from here on are in a side table
+const ROW_WIDE = 255; // assembly/trace/ledger.ts ROW_WIDE: thread rows from here on are in a side table
 
 /** Live blocks (id, bytes, caller, birth) after decoding `bytes`, the ledger's event count moved on by `skip` first. */
 async function liveAfter(records: number[], events: number, skip: bigint): Promise<number[][]> {
@@ -47,9 +50,9 @@ async function threadsAfter(bytes: Buffer, decoder: 'js' | 'wasm'): Promise<unkn
 }
 
 describe('one record per id: the rare values stay exact', () => {
-  it('thread rows from 2^14 - 1 on: blocks of 17,000 threads freed, resized and replaced from other threads', async () => {
+  it('thread rows from 255 on: blocks of 1,000 threads freed, resized and replaced from other threads', async () => {
     const recs: Rec[] = [];
-    const THREADS = 17_000; // above ROW_WIDE = 2^14 - 1 (assembly/trace/ledger.ts)
+    const THREADS = 1_000; // above ROW_WIDE
     const IDS = 3_000;
     for (let t = 0; t < THREADS; t++) {
       recs.push({ ...base, k: 'thread', value: BigInt(t) });
@@ -63,7 +66,7 @@ describe('one record per id: the rare values stay exact', () => {
     expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
     const threads = (js as { threads: { thread: number; liveBlocks: number }[] }).threads;
     expect(threads.length).toBe(THREADS);
-    expect(threads.filter((c) => c.thread >= 2 ** 14 && c.liveBlocks > 0).length).toBeGreaterThan(100);
+    expect(threads.filter((c) => c.thread >= ROW_WIDE && c.liveBlocks > 0).length).toBeGreaterThan(100);
   });
 
   it('birth events from 2^32 - 1 on: exact for live blocks, through frees, implicit frees and new births', async () => {
@@ -87,7 +90,7 @@ describe('one record per id: the rare values stay exact', () => {
     expect(births).toContain(2 ** 32 - 1);
   });
 
-  it('requested sizes of 2^32 - 1 bytes and more, up to 2^47, in the shared records (one-instance replay)', async () => {
+  it('requested sizes of 4 MiB - 1 bytes and more, up to 2^47, in the shared records (one-instance replay) and the ledger', async () => {
     const TOP = MAX_REQUEST - 2n ** 41n;
     const files: { recs: Rec[]; want: [number, bigint][] }[] = [
       {
@@ -99,11 +102,26 @@ describe('one record per id: the rare values stay exact', () => {
         ],
         want: [[0, TOP], [1, 40n], [2, 8n], [3, U32_MAX + 9n], [4, U32_MAX], [5, 0n]],
       },
+      // Around the record's own size bits: a wide size made narrow and a narrow one wide by realloc,
+      // a wide block freed, replaced by an implicit free (the engine reads its size after the
+      // ledger freed it) and born again, ids used again with the other kind of size.
+      {
+        recs: [
+          ...[SIZE_WIDE - 1n, SIZE_WIDE, SIZE_WIDE + 1n, 5n * SIZE_WIDE, 100n, SIZE_WIDE].map((size, id) => ({ ...base, id, size })),
+          { ...base, k: 'realloc', id: 0, size: SIZE_WIDE + 2n }, { ...base, k: 'realloc', id: 1, size: 64n },
+          { ...base, k: 'free', id: 2 }, { ...base, id: 3, size: 77n }, { ...base, id: 5, size: 3n * SIZE_WIDE },
+          { ...base, id: 2, size: SIZE_WIDE }, { ...base, k: 'realloc', id: 4, size: 2n * SIZE_WIDE },
+          { ...base, k: 'free', id: 1 }, { ...base, id: 1, size: SIZE_WIDE + 7n }, { ...base, k: 'realloc', id: 5, size: SIZE_WIDE - 1n },
+        ],
+        want: [[0, SIZE_WIDE + 2n], [1, SIZE_WIDE + 7n], [2, SIZE_WIDE], [3, 77n], [4, 2n * SIZE_WIDE], [5, SIZE_WIDE - 1n], [6, 0n]],
+      },
       // The largest request the ledger takes; one byte more live is refused (not an op).
       { recs: [{ ...base, id: 0, size: MAX_REQUEST }, { ...base, id: 1, size: 1n }], want: [[0, MAX_REQUEST], [1, 0n]] },
     ];
     for (const { recs, want } of files) {
       const { records, events } = encode([...PRELUDE, ...recs]);
+      // The ledger's own view (live blocks, thread rows) is the JavaScript reader's.
+      expect(await threadsAfter(hstFile(records, { events }), 'wasm')).toEqual(await threadsAfter(hstFile(records, { events }), 'js'));
       for (const policy of ['ptmalloc', 'first-fit']) { // (pool commits what it places: a check of a 1 TiB block takes seconds)
         const w = await traceWorkload(streamOf(hstFile(records, { events }), []), { format: 'hst', direct: true });
         const engine = await createEngine({ arch: 'x64', replay: true, instance: w.direct!.instance });

@@ -353,7 +353,15 @@ function splitDown(n: u32, j: u32, k: u32): void {
   }
 }
 
+// buddyAlloc and buddyFree, inline: their bodies in the batch loop made for this policy (index.ts),
+// where a call per op costs V8's frame and spills.
 export function buddyAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  return buddyAllocInline(heapIndex, size, alignLog2);
+}
+export function buddyFree(heapIndex: i32, n: u32): void { buddyFreeInline(heapIndex, n); }
+
+// @ts-ignore: decorator
+@inline export function buddyAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
   if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
   const k = orderFor(size, alignLog2);
@@ -407,7 +415,8 @@ function release(n: u32, k: u32): void {
   pushFree(n, k);
 }
 
-export function buddyFree(heapIndex: i32, n: u32): void {
+// @ts-ignore: decorator
+@inline export function buddyFreeInline(heapIndex: i32, n: u32): void {
   use(heapIndex);
   if (B(n).flags & FL_LARGE) { freeLarge(n); return; }
   H.busyBytes -= B(n).size;

@@ -1,10 +1,24 @@
 // nt: the Windows NT heap, NT5 back end with the LFH front end (rules in nt.ts, core.ts, lfh.ts).
 // Registered by one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
-import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntUserAddress, ntSample, ntCheck, ntEngineBytes, ntRecordBytes } from "./nt";
+import { batchOf } from "../../engine";
+import { ntCreate, ntAlloc, ntFree, ntRealloc, ntTrim, ntDestroy, ntUserAddress, ntSample, ntCheck, ntEngineBytes, ntRecordBytes,
+  ntAllocInline, ntFreeInline } from "./nt";
 
 // The heap walk for the host (src/policies/nt/walk.ts).
 export { ntWalk, ntWalkBuffer } from "./nt";
+
+// The per-op calls of the engine's batch loop made for nt (kit/policy.ts `batch`, heaps.ts Dispatch).
+class NtOps {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return ntAllocInline(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return ntAllocInline(h, size, 0); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { ntFreeInline(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return ntRealloc(h, handle, size); }
+}
 
 registerPolicy({
   name: "nt",
@@ -27,4 +41,5 @@ registerPolicy({
   sample: ntSample,
   check: ntCheck,
   engineBytes: ntEngineBytes,
+  batch: (from: i32, count: i32): i32 => batchOf<NtOps>(from, count),
 });

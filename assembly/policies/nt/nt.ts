@@ -194,7 +194,13 @@ export function ntCreate(h: i32, parent: i32, params: usize, count: i32): Status
   return req;
 }
 
-export function ntAlloc(h: i32, size: u64, alignLog2: u32): u32 {
+// ntAlloc and ntFree, inline: their bodies in nt's batch loop (index.ts NtOps), where a call per op
+// costs V8's frame and spills.
+export function ntAlloc(h: i32, size: u64, alignLog2: u32): u32 { return ntAllocInline(h, size, alignLog2); }
+export function ntFree(h: i32, handle: u32): void { ntFreeInline(h, handle); }
+
+// @ts-ignore: decorator
+@inline export function ntAllocInline(h: i32, size: u64, alignLog2: u32): u32 {
   use(h);
   if (size > MAX_REQUEST_BYTES || alignLog2 > 28) return 0;
   const req = requestBytes(size, alignLog2);
@@ -216,7 +222,8 @@ export function ntAlloc(h: i32, size: u64, alignLog2: u32): u32 {
   return n;
 }
 
-export function ntFree(h: i32, handle: u32): void {
+// @ts-ignore: decorator
+@inline export function ntFreeInline(h: i32, handle: u32): void {
   use(h);
   if (handle & LFH_TAG) { lfhFree(handle); return; }
   if (kind(handle) == RK_LARGE) { largeFree(handle); return; }

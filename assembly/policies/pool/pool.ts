@@ -574,17 +574,23 @@ function passResize(h: i32, s: usize, r: u32, size: u64): u32 {
   return nh;
 }
 
-export function poolAlloc(h: i32, size: u64, alignLog2: u32): u32 {
+// poolAlloc and poolFree, inline: their bodies in pool's batch loop (index.ts PoolOps), where a
+// call per op costs V8's frame and spills.
+// @ts-ignore: decorator
+@inline export function poolAllocInline(h: i32, size: u64, alignLog2: u32): u32 {
   const s = stateOf(h);
   const c = classFor(s, size, alignLog2);
   return c >= 0 ? objectAlloc(h, s, <u32>c) : passAlloc(h, s, size, alignLog2);
 }
-
-export function poolFree(h: i32, handle: u32): void {
+// @ts-ignore: decorator
+@inline export function poolFreeInline(h: i32, handle: u32): void {
   const s = stateOf(h);
   if (handle & PT_FLAG) passFree(h, s, handle & PT_MASK);
   else objectFree(h, s, handle);
 }
+
+export function poolAlloc(h: i32, size: u64, alignLog2: u32): u32 { return poolAllocInline(h, size, alignLog2); }
+export function poolFree(h: i32, handle: u32): void { poolFreeInline(h, handle); }
 
 // Same class: in place. Pass-through staying pass-through: passResize. Otherwise the block moves
 // (the new one is taken first, so a failure leaves the old block as it was).

@@ -459,8 +459,7 @@ const G_ARENA_TEST: usize = 88;       // u64
 const G_CORES: usize = 96;            // u64
 const G_NARENAS: usize = 104;         // u64 arenas made (narenas)
 const G_NARENAS_LIMIT: usize = 112;   // u64 (0 = not fixed yet)
-const G_TC_CHUNKS: usize = 120;       // u64 chunks in every thread's tcache
-const G_TC_BYTES: usize = 128;        // u64
+// 120..135 spare (the tcache totals are derived: ptSample sums A_TC_BYTES, ptCheck counts the lists)
 const G_ARENAS: usize = 136;          // usize: table of arena state pointers (index = arena)
 const G_ARENA_CAP: usize = 144;       // u32
 const G_ARENA_COUNT: usize = 148;     // u32 arenas in the table (= narenas)
@@ -504,9 +503,7 @@ const T_TCACHE_ON: usize = 0;         // u32 tcache != NULL
 const T_SHUTTING_DOWN: usize = 4;     // u32 tcache_shutting_down
 const T_ARENA: usize = 8;             // u32 thread_arena (NO_ARENA = NULL)
 const T_TCACHE_CHUNK: usize = 12;     // u32 the chunk holding the tcache struct
-const T_TC_CHUNKS: usize = 16;        // u64
-const T_TC_BYTES: usize = 24;         // u64
-const T_TC_HEADS: usize = 32;         // TCACHE_MAX_BINS × u32
+const T_TC_HEADS: usize = 16;         // TCACHE_MAX_BINS × u32
 const T_TC_COUNTS: usize = T_TC_HEADS + 4 * <usize>TCACHE_MAX_BINS; // TCACHE_MAX_BINS × u32
 const T_BYTES: usize = T_TC_COUNTS + 4 * <usize>TCACHE_MAX_BINS;
 
@@ -541,8 +538,6 @@ let ts: usize = 0;      // the calling thread's state
 @inline function t32(o: usize): u32 { return load<u32>(ts + o); }
 // @ts-ignore: decorator
 @inline function ts32(o: usize, v: u32): void { store<u32>(ts + o, v); }
-// @ts-ignore: decorator
-@inline function tadd(o: usize, d: i64): void { store<i64>(ts + o, load<i64>(ts + o) + d); }
 
 // @ts-ignore: decorator
 @inline function arenaPtr(i: u32): usize { return load<usize>(<usize>g64(G_ARENAS) + (<usize>i << 3)); }
@@ -913,29 +908,65 @@ function nextNonEmptyBin(from: i32): i32 {
 // merged chunk's header and links lie in p's span, or run from p's span into the next chunk's links,
 // or lie in the previous chunk's links when those are as long; its footer lies in p's span unless
 // the next chunk was merged.
+// A merged neighbour at the front of unsorted lends the merged chunk its place there: glibc unlinks
+// it and links the merged chunk at the front, which is the same place (consolidation merges runs of
+// neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
 @inline function releaseChunk(p: u32): u64 {
   const whole = trusted && isWhole(p);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevP(p);
+  const next = nextP(p);
+  if (next == topRec() && next != 0) {
+    if (isBinned(prev)) {
+      prevLinkBytes = freeLinkBytes(sizeOf(prev));
+      unlinkChunk(prev);
+      absorbNext(prev);
+      p = prev;
+    }
+    absorbNext(p);
+    // p is top now
+    touchUnless(prevLinkBytes ? trusted : whole, addrOf(p) + SIZE_SZ, SIZE_SZ);
+    return sizeOf(p);
+  }
+  const front = binFirst(UNSORTED);
+  let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
+  let keptBytes: u64 = 0;       // the bytes that place held (counted in A_BIN_BYTES)
   if (isBinned(prev)) {
     prevLinkBytes = freeLinkBytes(sizeOf(prev));
-    unlinkChunk(prev);
+    if (prev == front) { kept = true; keptBytes = sizeOf(prev); } else unlinkChunk(prev);
     absorbNext(prev);
     p = prev;
   }
-  const next = nextP(p);
-  if (next != topRec() || next == 0) {
-    let footerKnown = whole;
-    if (isBinned(next)) { unlinkChunk(next); absorbNext(p); footerKnown = false; }
-    toUnsortedFront(p, prevLinkBytes ? trusted && freeLinkBytes(sizeOf(p)) <= prevLinkBytes : whole);
-    // the next chunk's prev_size (footer) is written
-    touchUnless(footerKnown, addrOf(p) + sizeOf(p), SIZE_SZ);
-    return sizeOf(p);
+  let footerKnown = whole;
+  if (isBinned(next)) {
+    if (!kept && next == front) {
+      // p takes next's place: the front of unsorted
+      kept = true;
+      keptBytes = sizeOf(next);
+      const f = fd(next);
+      setFd(p, f);
+      setBk(p, 0);
+      if (f) setBk(f, p); else setBinLast(UNSORTED, p);
+      setBinFirst(UNSORTED, p);
+    } else {
+      unlinkChunk(next);
+    }
+    absorbNext(p);
+    footerKnown = false;
   }
-  absorbNext(p);
-  // p is top now
-  touchUnless(prevLinkBytes ? trusted : whole, addrOf(p) + SIZE_SZ, SIZE_SZ);
+  const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(sizeOf(p)) <= prevLinkBytes : whole;
+  if (kept) {
+    // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
+    setState(p, ST_BIN);
+    store<u8>(R(p) + R_BIN, <u8>UNSORTED);
+    aadd(A_BIN_BYTES, <i64>sizeOf(p) - <i64>keptBytes);
+    touchUnless(linksKnown, addrOf(p) + SIZE_SZ, freeLinkBytes(sizeOf(p)));
+  } else {
+    toUnsortedFront(p, linksKnown);
+  }
+  // the next chunk's prev_size (footer) is written
+  touchUnless(footerKnown, addrOf(p) + sizeOf(p), SIZE_SZ);
   return sizeOf(p);
 }
 
@@ -946,13 +977,10 @@ function nextNonEmptyBin(from: i32): i32 {
 // @ts-ignore: decorator
 @inline function tcOn(): bool { return t32(T_TCACHE_ON) != 0; }
 
-// A chunk enters or leaves a tcache: the thread's, the heap's and its arena's byte counts.
+// A chunk enters or leaves a tcache: its arena's tcache bytes, the one counter kept per op (the
+// heap's total is their sum, taken by ptSample; chunk counts per thread are the lists' counts).
 // @ts-ignore: decorator
 @inline function tcacheCount(c: u32, sign: i64): void {
-  tadd(T_TC_CHUNKS, sign);
-  tadd(T_TC_BYTES, sign * <i64>sizeOf(c));
-  gadd(G_TC_CHUNKS, sign);
-  gadd(G_TC_BYTES, sign * <i64>sizeOf(c));
   const p = arenaPtr(arenaOf(c)) + A_TC_BYTES;
   store<i64>(p, load<i64>(p) + sign * <i64>sizeOf(c));
 }
@@ -995,7 +1023,8 @@ function nextNonEmptyBin(from: i32): i32 {
   return c;
 }
 
-// malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top).
+// malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top). The
+// fastbins end empty, so their counters are zeroed once (releaseChunk reads neither).
 function consolidate(): void {
   as32(A_HAVE_FAST, 0);
   for (let i = 0; i < NFASTBINS; i++) {
@@ -1003,13 +1032,13 @@ function consolidate(): void {
     setFastHead(i, 0);
     while (p) {
       const nextInBin = fd(p);
-      aadd(A_FAST_CHUNKS, -1);
-      aadd(A_FAST_BYTES, -<i64>sizeOf(p));
       setState(p, ST_INUSE);
       releaseChunk(p);
       p = nextInBin;
     }
   }
+  as64(A_FAST_CHUNKS, 0);
+  as64(A_FAST_BYTES, 0);
 }
 
 // ---------------------------------------------------------------- arenas (arena.c)
@@ -1993,7 +2022,7 @@ export function ptUsableBytes(c: u32): u64 {
 export function ptSample(heapIndex: i32, out: usize): void {
   use(heapIndex);
   let sysTotal: u64 = 0, avail: u64 = 0, ordblks: u64 = 0, smblks: u64 = 0, fsmblks: u64 = 0;
-  let largest: u64 = 0, heaps: u64 = 0, tops: u64 = 0, free: u64 = 0;
+  let largest: u64 = 0, heaps: u64 = 0, tops: u64 = 0, free: u64 = 0, tcacheBytes: u64 = 0;
   let a = MAIN;
   do {
     useArena(a);
@@ -2013,6 +2042,7 @@ export function ptSample(heapIndex: i32, out: usize): void {
     sampleExtra(<f64>av);
     sampleExtra(<f64>topSize());
     sampleExtra(<f64>a64(A_TC_BYTES));
+    tcacheBytes += a64(A_TC_BYTES);
     sampleExtra(<f64>a32(A_ATTACHED));
     sampleExtra(<f64>(a == MAIN ? (a64(A_BASE) ? 1 : 0) : a32(A_HEAP_COUNT)));
     sampleExtra(<f64>a64(A_FAST_BYTES));
@@ -2030,7 +2060,7 @@ export function ptSample(heapIndex: i32, out: usize): void {
   store<f64>(out + <usize>S_UORDBLKS * 8, <f64>(sysTotal - avail));
   store<f64>(out + <usize>S_FORDBLKS * 8, <f64>avail);
   store<f64>(out + <usize>S_KEEPCOST * 8, <f64>topSize());
-  store<f64>(out + <usize>S_TCACHE_BYTES * 8, <f64>g64(G_TC_BYTES));
+  store<f64>(out + <usize>S_TCACHE_BYTES * 8, <f64>tcacheBytes);
   store<f64>(out + <usize>S_MMAP_THRESHOLD * 8, <f64>g64(G_MMAP_THRESHOLD));
   store<f64>(out + <usize>S_ARENAS * 8, <f64>arenaCount());
   store<f64>(out + <usize>S_ARENA_HEAPS * 8, <f64>heaps);
@@ -2226,7 +2256,7 @@ function checkArena(a: u32): i32 {
 export function ptCheck(heapIndex: i32): i32 {
   use(heapIndex);
   trustedNow = epochTrusted();
-  let tcChunks: u64 = 0, tcBytes: u64 = 0;
+  let tcChunks: u64 = 0;
   // P5 the list visits every arena once
   let seen: u32 = 0;
   let a = MAIN;
@@ -2240,7 +2270,6 @@ export function ptCheck(heapIndex: i32): i32 {
     const r = checkArena(i);
     if (r) return r;
     tcChunks += walkTc;
-    tcBytes += walkTcBytes;
   }
   useArena(MAIN);
   // tcaches: each list holds chunks of its size; the counts add up
@@ -2259,7 +2288,6 @@ export function ptCheck(heapIndex: i32): i32 {
       if (n != load<u32>(t + T_TC_COUNTS + (<usize>i << 2))) return 3;
       chunks += n;
     }
-    if (chunks != load<u64>(t + T_TC_CHUNKS)) return 4;
     threadTcChunks += chunks;
     const ta = load<u32>(t + T_ARENA);
     if (ta != NO_ARENA) {
@@ -2267,7 +2295,7 @@ export function ptCheck(heapIndex: i32): i32 {
       attached[ta]++;
     }
   }
-  if (tcChunks != g64(G_TC_CHUNKS) || tcBytes != g64(G_TC_BYTES) || threadTcChunks != tcChunks) return 4;
+  if (threadTcChunks != tcChunks) return 4;
   // P5 attachments: a free-list arena has none; an arena's count is its threads'
   for (let f = g32(G_FREE_LIST); f != NO_ARENA; f = arenaField32(f, A_NEXT_FREE)) {
     if (f >= arenaCount() || arenaField32(f, A_ATTACHED)) return 5;

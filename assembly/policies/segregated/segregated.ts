@@ -298,7 +298,15 @@ function allocLarge(need: u64, alignBits: u32, heapIndex: i32): u32 {
   return n;
 }
 
+// segAlloc and segFree, inline: their bodies in the batch loop made for this policy (index.ts),
+// where a call per op costs V8's frame and spills.
 export function segAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  return segAllocInline(heapIndex, size, alignLog2);
+}
+export function segFree(heapIndex: i32, n: u32): void { segFreeInline(heapIndex, n); }
+
+// @ts-ignore: decorator
+@inline export function segAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
   if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
   const need = blockBytes(size, alignLog2);
@@ -341,7 +349,8 @@ function freeLarge(n: u32): void {
   dropRec(n);
 }
 
-export function segFree(heapIndex: i32, n: u32): void {
+// @ts-ignore: decorator
+@inline export function segFreeInline(heapIndex: i32, n: u32): void {
   use(heapIndex);
   if (B(n).flags & FL_LARGE) { freeLarge(n); return; }
   const c = classOf(n);

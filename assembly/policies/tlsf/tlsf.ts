@@ -546,14 +546,23 @@ function free(n: u32): void {
   blockInsert(n);
 }
 
+// tlsfAlloc and tlsfFree, inline: their bodies in the batch loop made for this policy (index.ts),
+// where a call per op costs V8's frame and spills.
 export function tlsfAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+  return tlsfAllocInline(heapIndex, size, alignLog2);
+}
+export function tlsfFree(heapIndex: i32, n: u32): void { tlsfFreeInline(heapIndex, n); }
+
+// @ts-ignore: decorator
+@inline export function tlsfAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
   if (!size && H.zeroAsOne) size = 1;
   if (alignLog2 > <u32>ALIGN_SIZE_LOG2) return memalign(<u64>1 << alignLog2, size);
   return malloc(size);
 }
 
-export function tlsfFree(heapIndex: i32, n: u32): void {
+// @ts-ignore: decorator
+@inline export function tlsfFreeInline(heapIndex: i32, n: u32): void {
   use(heapIndex);
   free(n);
 }

@@ -185,7 +185,7 @@ static void put_dec (uint64_t v)
     put_byte ((unsigned char) tmp[--i]);
 }
 
-/* ------------------------------------------------------------------ pointer → block id
+/* ------------------------------------------------------------------ pointer -> block id
  * Open addressing (linear probing, backward-shift deletion) in mmap'd memory; ids are dense: a
  * freed block's id goes on a stack and is handed out again first. */
 
@@ -294,7 +294,7 @@ static uint64_t insert (uint64_t ptr, uint64_t *displaced)
 }
 
 /* ------------------------------------------------------------------ callers
- * Return address → its text (made once, with dladdr) and its index in the file (.hst defines a
+ * Return address -> its text (made once, with dladdr) and its index in the file (.hst defines a
  * caller before its first use). Texts live in an mmap'd arena. */
 
 struct caller_slot { uint64_t addr; uint64_t index; uint64_t text_at; uint64_t text_len; };

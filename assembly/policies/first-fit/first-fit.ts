@@ -174,7 +174,9 @@ const H_SEGMENTS: usize = 48;     // u64
 const H_LARGE_BLOCKS: usize = 56; // u64
 const H_LARGE_BYTES: usize = 64;  // u64
 const H_NEXT_RESERVE: usize = 72; // u64 next segment reservation size
-// 80..103 free
+const H_FREE_MAXES: usize = 80;   // u32 pointer: each segment's largest free block, in rank order
+const H_UCR_MAXES: usize = 84;    // u32 pointer: each segment's largest UCR, in rank order
+// 88..103 free
 const H_P_DBLOCK: usize = 104;    // u32 bytes
 const H_P_SEGCOMMIT: usize = 108; // u32 bytes
 const H_P_LARGE: usize = 112;     // u32 bytes
@@ -195,14 +197,14 @@ const SG_FREE_IX: usize = 24;   // index of the free blocks
 const SG_UCR_IX: usize = 72;    // index of the UCRs
 
 // ╒═══ index descriptor (IX_BYTES) ═══╕
-// │ 0 shift u32 │ 4 buckets u32 │ 8 top level u32 │ 12 rank-table slot of the maximum u32 │
+// │ 0 shift u32 │ 4 buckets u32 │ 8 top level u32 │ 12 heap-state slot of the maxima u32  │
 // │ 16 heads pointer u32 │ 20 level pointers u32 × MAX_LEVELS (level 0 first)           │
 // ╘═══════════════════════════════════════════════════════════════════════════════════════╛
 const IX_BYTES: usize = 48;
 const IX_SHIFT: usize = 0;
 const IX_BUCKETS: usize = 4;
 const IX_TOP: usize = 8;
-const IX_RKMAX: usize = 12;
+const IX_MAXES: usize = 12;
 const IX_HEADS: usize = 16;
 const IX_LEVELS: usize = 20;
 const MAX_LEVELS: u32 = 7;
@@ -213,13 +215,14 @@ const FREE_SHIFT: u32 = 12;     // 4 KiB buckets for free blocks
 const UCR_SHIFT: u32 = 16;      // 64 KiB buckets for UCRs (page-aligned, page-sized at least)
 
 // ╒═══ rank table entry (RANK_BYTES): segments sorted by base ═══╕
-// │ 0 free max u32 │ 4 UCR max u32 │ 8 base u64 │ 16 segment u32 │
-// ╘══════════════════════════════════════════════════════════════╛
-const RANK_BYTES: usize = 24;
-const RK_FREE_MAX: usize = 0;   // u32 largest free block of the segment (granules)
-const RK_UCR_MAX: usize = 4;    // u32 largest UCR of the segment (granules)
-const RK_BASE: usize = 8;       // u64 segment base
-const RK_SEG: usize = 16;       // u32 segment table index
+// │ 0 base u64 │ 8 segment u32 │ 12 padding │
+// ╘═════════════════════════════════════════╛
+const RANK_BYTES: usize = 16;
+const RK_BASE: usize = 0;       // u64 segment base
+const RK_SEG: usize = 8;        // u32 segment table index
+// Beside it, in the same (rank) order, one u32 array per kind (H_FREE_MAXES, H_UCR_MAXES): each
+// segment's largest block of that kind in granules (an upper bound), then a SCAN_STOP entry, so
+// finding the first segment that may hold g granules is a plain scan of packed u32s.
 
 const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
 let owner: u8 = 0;      // heap being operated on (also the VM owner: first-fit heaps sit on the VM)
@@ -235,6 +238,13 @@ let hs: usize = 0;
 @inline function st32(o: usize, v: u32): void { store<u32>(hs + o, v); }
 // @ts-ignore: decorator
 @inline function addStat(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
+
+// A maxima array for no segment: its SCAN_STOP entry only.
+function emptyMaxes(): usize {
+  const mx = heap.alloc(MAXES_STOP_BYTES);
+  store<u32>(mx, SCAN_STOP);
+  return mx;
+}
 
 function use(heapIndex: i32): void {
   owner = <u8>heapIndex;
@@ -256,6 +266,8 @@ export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   use(heapIndex);
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, HS_BYTES);
+  st32(H_FREE_MAXES, <u32>emptyMaxes());
+  st32(H_UCR_MAXES, <u32>emptyMaxes());
   st64(H_NEXT_RESERVE, alignUp(segRes, ALLOC_GRANULARITY_BYTES));
   st32(H_P_DBLOCK, <u32>dBlock);
   st32(H_P_DTOTAL, <u32>dTotal);
@@ -335,9 +347,10 @@ function ixEntries(nb: u32, top: u32): usize {
 // node ends here at the latest (it runs on through later nodes and levels, all of them this
 // allocation's own entries) without a bound test per entry.
 const SCAN_STOP: u32 = 0xFFFFFFFF;
+const MAXES_STOP_BYTES: usize = 4;   // the SCAN_STOP entry behind each maxima array
 
 // Allocates the empty index at ix for a reservation of `reserve` bytes.
-function ixCreate(ix: usize, reserve: u64, shift: u32, rkMax: usize): void {
+function ixCreate(ix: usize, reserve: u64, shift: u32, maxes: usize): void {
   const nb = <u32>((reserve + (<u64>1 << shift) - 1) >> shift);
   let top: u32 = 0;
   while (levelCount(nb, top) > <u32>FAN) top++;
@@ -351,7 +364,7 @@ function ixCreate(ix: usize, reserve: u64, shift: u32, rkMax: usize): void {
   store<u32>(ix + IX_SHIFT, shift);
   store<u32>(ix + IX_BUCKETS, nb);
   store<u32>(ix + IX_TOP, top);
-  store<u32>(ix + IX_RKMAX, <u32>rkMax);
+  store<u32>(ix + IX_MAXES, <u32>maxes);
   store<u32>(ix + IX_HEADS, <u32>heads);
   let p = tree;
   for (let l: u32 = 0; l <= top; l++) {
@@ -396,7 +409,7 @@ function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
     if (load<u32>(q) >= m) return;
     store<u32>(q, m);
   }
-  const rk = <usize>ld32(H_RANKS) + <usize>load<u32>(e + SG_RANK) * RANK_BYTES + <usize>load<u32>(ix + IX_RKMAX);
+  const rk = <usize>ld32(<usize>load<u32>(ix + IX_MAXES)) + (<usize>load<u32>(e + SG_RANK) << 2);
   if (load<u32>(rk) < m) store<u32>(rk, m);
 }
 
@@ -528,15 +541,17 @@ function clampBounds(from: usize, to: usize, g: u32): void {
   for (let a = from; a < to; a += 4) if (load<u32>(a) >= g) store<u32>(a, g - 1);
 }
 
-// Lowest-address record of at least g granules in the index at SG offset `which`, 0 if none; sets
-// foundSeg and foundBucket.
-function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
+// Lowest-address record of at least g granules in the index at SG offset `which` (maxima array at
+// heap-state slot `maxes`), 0 if none; sets foundSeg and foundBucket.
+function ixFirstFit(which: usize, maxes: usize, g: u32): u32 {
   const ranks = <usize>ld32(H_RANKS);
   const segs = <u32>ld64(H_SEGMENTS);
-  for (let r: u32 = 0; r < segs; r++) {
-    const rp = ranks + <usize>r * RANK_BYTES;
-    if (load<u32>(rp + rkMax) < g) continue;
-    const e = segEntry(load<u32>(rp + RK_SEG));
+  const mx = <usize>ld32(maxes);
+  for (let r: u32 = 0; ; r++) {
+    while (load<u32>(mx + (<usize>r << 2)) < g) r++;   // ends at the SCAN_STOP behind the last at the latest
+    if (r >= segs) return 0;
+    const rp = mx + (<usize>r << 2);
+    const e = segEntry(load<u32>(ranks + <usize>r * RANK_BYTES + RK_SEG));
     const ix = e + which;
     const top = <i32>load<u32>(ix + IX_TOP);
     // Every bucket before the subtree of entry x (level l + 1) holds less than g.
@@ -560,7 +575,7 @@ function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
             clampBounds(pu + (x << 2), u == <u32>top ? pu + NODE_BYTES : levelPtr(ix, u + 1), g);
             x >>= FAN_SHIFT;
           }
-          store<u32>(rp + rkMax, nodeMax(levelPtr(ix, <u32>top), 0));
+          store<u32>(rp, nodeMax(levelPtr(ix, <u32>top), 0));
           none = true;
           break;
         }
@@ -578,21 +593,21 @@ function ixFirstFit(which: usize, rkMax: usize, g: u32): u32 {
     while (sizeG(t) < g) t = rgt(t);
     return t;
   }
-  return 0;
 }
 
 // Largest free block of the heap (granules); makes every bound it passes exact.
 function largestFree(): u32 {
   const ranks = <usize>ld32(H_RANKS);
   const segs = <u32>ld64(H_SEGMENTS);
+  const mx = <usize>ld32(H_FREE_MAXES);
   let m: u32 = 0;
   for (let r: u32 = 0; r < segs; r++) {
-    const rp = ranks + <usize>r * RANK_BYTES;
-    let v = load<u32>(rp + RK_FREE_MAX);
+    const rp = mx + (<usize>r << 2);
+    let v = load<u32>(rp);
     if (v <= m) continue;
-    const ix = segEntry(load<u32>(rp + RK_SEG)) + SG_FREE_IX;
+    const ix = segEntry(load<u32>(ranks + <usize>r * RANK_BYTES + RK_SEG)) + SG_FREE_IX;
     v = ixExactMax(ix, load<u32>(ix + IX_TOP), 0);
-    store<u32>(rp + RK_FREE_MAX, v);
+    store<u32>(rp, v);
     if (v > m) m = v;
   }
   return m;
@@ -619,6 +634,8 @@ function addSegment(needBytes: u64): bool {
     const cap = segs ? segs * 2 : 8;
     st32(H_SEG_TABLE, <u32>resize(<usize>ld32(H_SEG_TABLE), <usize>cap * SEG_BYTES));
     st32(H_RANKS, <u32>resize(<usize>ld32(H_RANKS), <usize>cap * RANK_BYTES));
+    st32(H_FREE_MAXES, <u32>resize(<usize>ld32(H_FREE_MAXES), (<usize>cap << 2) + MAXES_STOP_BYTES));
+    st32(H_UCR_MAXES, <u32>resize(<usize>ld32(H_UCR_MAXES), (<usize>cap << 2) + MAXES_STOP_BYTES));
     st32(H_SEG_CAP, cap);
   }
   const sentinel = newRec(base, 0, FL_SENTINEL);
@@ -628,20 +645,26 @@ function addSegment(needBytes: u64): bool {
   store<u64>(e + SG_BASE, base);
   store<u64>(e + SG_RESERVE, reserve);
   store<u32>(e + SG_SENTINEL, sentinel);
-  ixCreate(e + SG_FREE_IX, reserve, FREE_SHIFT, RK_FREE_MAX);
-  ixCreate(e + SG_UCR_IX, reserve, UCR_SHIFT, RK_UCR_MAX);
+  ixCreate(e + SG_FREE_IX, reserve, FREE_SHIFT, H_FREE_MAXES);
+  ixCreate(e + SG_UCR_IX, reserve, UCR_SHIFT, H_UCR_MAXES);
   // The rank table: shift the segments above base up by one.
   const ranks = <usize>ld32(H_RANKS);
+  const fmx = <usize>ld32(H_FREE_MAXES), umx = <usize>ld32(H_UCR_MAXES);
+  // The stop entries move up by one with the rest.
+  store<u32>(fmx + (<usize>(segs + 1) << 2), SCAN_STOP);
+  store<u32>(umx + (<usize>(segs + 1) << 2), SCAN_STOP);
   let k = segs;
   while (k > 0 && load<u64>(ranks + <usize>(k - 1) * RANK_BYTES + RK_BASE) > base) {
     const from = ranks + <usize>(k - 1) * RANK_BYTES;
     memory.copy(from + RANK_BYTES, from, RANK_BYTES);
+    store<u32>(fmx + (<usize>k << 2), load<u32>(fmx + (<usize>(k - 1) << 2)));
+    store<u32>(umx + (<usize>k << 2), load<u32>(umx + (<usize>(k - 1) << 2)));
     store<u32>(segEntry(load<u32>(from + RK_SEG)) + SG_RANK, k);
     k--;
   }
   const rp = ranks + <usize>k * RANK_BYTES;
-  store<u32>(rp + RK_FREE_MAX, 0);
-  store<u32>(rp + RK_UCR_MAX, 0);
+  store<u32>(fmx + (<usize>k << 2), 0);
+  store<u32>(umx + (<usize>k << 2), 0);
   store<u64>(rp + RK_BASE, base);
   store<u32>(rp + RK_SEG, segs);
   store<u32>(e + SG_RANK, k);
@@ -691,10 +714,10 @@ function insertFree(e: usize, n: u32): u32 {
 function extend(needBytes: u64): bool {
   const step = <u64>ld32(H_P_SEGCOMMIT);
   const want = alignUp(needBytes, PAGE_SIZE_BYTES);
-  let u = ixFirstFit(SG_UCR_IX, RK_UCR_MAX, <u32>(want >> GRANULE_SHIFT));
+  let u = ixFirstFit(SG_UCR_IX, H_UCR_MAXES, <u32>(want >> GRANULE_SHIFT));
   if (!u) {
     if (!addSegment(needBytes)) return false;
-    u = ixFirstFit(SG_UCR_IX, RK_UCR_MAX, <u32>(want >> GRANULE_SHIFT));
+    u = ixFirstFit(SG_UCR_IX, H_UCR_MAXES, <u32>(want >> GRANULE_SHIFT));
     if (!u) return false;
   }
   const e = foundSeg, uix = e + SG_UCR_IX;
@@ -805,10 +828,10 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   const alignBits = alignLog2 > <u32>GRANULE_SHIFT ? alignLog2 << FL_ALIGN_SHIFT : 0;
   if (need >= <u64>ld32(H_P_LARGE)) return allocLarge(need, alignBits);
   const g = <u32>(need >> GRANULE_SHIFT);
-  let f = ixFirstFit(SG_FREE_IX, RK_FREE_MAX, g);
+  let f = ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
   if (!f) {
     if (!extend(need)) return 0;
-    f = ixFirstFit(SG_FREE_IX, RK_FREE_MAX, g);
+    f = ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
     if (CHECKS) assert(f, "extend made no room");
   }
   const sg = foundSeg, fix = sg + SG_FREE_IX;
@@ -998,6 +1021,8 @@ export function ffDestroy(heapIndex: i32): void {
   while (b) { const nx = nextP(b); vmRelease(addr(b)); dropRec(b); b = nx; }
   if (ld32(H_SEG_TABLE)) heap.free(<usize>ld32(H_SEG_TABLE));
   if (ld32(H_RANKS)) heap.free(<usize>ld32(H_RANKS));
+  heap.free(<usize>ld32(H_FREE_MAXES));
+  heap.free(<usize>ld32(H_UCR_MAXES));
   memory.fill(hs, 0, HS_BYTES);
 }
 
@@ -1096,6 +1121,8 @@ function indexOk(e: usize, ix: usize, kind: u32, rkMax: u32): bool {
 function indexesOk(): bool {
   const ranks = <usize>ld32(H_RANKS);
   const segs = <u32>ld64(H_SEGMENTS);
+  const fmx = <usize>ld32(H_FREE_MAXES), umx = <usize>ld32(H_UCR_MAXES);
+  if (load<u32>(fmx + (<usize>segs << 2)) != SCAN_STOP || load<u32>(umx + (<usize>segs << 2)) != SCAN_STOP) return false;
   let free: u64 = 0, ucrs: u64 = 0;
   for (let r: u32 = 0; r < segs; r++) {
     const rp = ranks + <usize>r * RANK_BYTES;
@@ -1103,10 +1130,10 @@ function indexesOk(): bool {
     if (load<u32>(e + SG_RANK) != r || load<u64>(rp + RK_BASE) != load<u64>(e + SG_BASE)) return false;
     if (r && load<u64>(rp - RANK_BYTES + RK_BASE) >= load<u64>(e + SG_BASE)) return false;
     ckListed = 0;
-    if (!indexOk(e, e + SG_FREE_IX, FL_FREE, load<u32>(rp + RK_FREE_MAX))) return false;
+    if (!indexOk(e, e + SG_FREE_IX, FL_FREE, load<u32>(fmx + (<usize>r << 2)))) return false;
     free += ckListed;
     ckListed = 0;
-    if (!indexOk(e, e + SG_UCR_IX, FL_UCR, load<u32>(rp + RK_UCR_MAX))) return false;
+    if (!indexOk(e, e + SG_UCR_IX, FL_UCR, load<u32>(umx + (<usize>r << 2)))) return false;
     ucrs += ckListed;
   }
   return free == ckFreeBlocks && ucrs == ckUcrs;

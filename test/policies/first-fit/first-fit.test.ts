@@ -118,6 +118,26 @@ describe('first-fit', () => {
     expect(e.blockOf(100).address).toBeLessThan(first);
   });
 
+  it('moves each segment\'s largest free block with it when a new segment lands below an older one with free room', async () => {
+    // The segments' maxima sit in their own arrays in address order (ixFirstFit scans them): a
+    // segment added below shifts the older ones' entries up. The older segment holds a 20 KiB hole
+    // when a 30 KiB request, which fits nowhere, adds a segment in the released range below it.
+    const { e, run } = await heap({ segmentReserveBytes: '64K', segmentCommitBytes: '4K', largeBlockBytes: '32K' });
+    run((o) => { o.alloc(H, 0, 300 * KiB); o.alloc(H, 1, 1000); });
+    run((o) => { o.alloc(H, 2, 20 * KiB); o.alloc(H, 3, 30 * KiB); o.alloc(H, 4, 1000); });
+    run((o) => { o.free(H, 2); o.free(H, 0); });
+    const hole = heap0(e).largestFreeBytes;
+    expect(hole).toBeGreaterThanOrEqual(20 * KiB);
+    run((o) => o.alloc(H, 5, 30 * KiB));   // run() checks the index (ffCheck F4: each maximum bounds its segment)
+    expect(heap0(e).segments).toBe(2);
+    expect(e.blockOf(5).address).toBeLessThan(e.blockOf(1).address);
+    // Once the lower segment's room is used up, the older segment's hole takes one 19 KiB block.
+    run((o) => { for (let i = 6; i < 40; i++) o.alloc(H, i, 19 * KiB); });
+    const inHole = Array.from({ length: 34 }, (_, k) => e.blockOf(6 + k).address)
+      .filter((a) => a > e.blockOf(1).address && a < e.blockOf(3).address);
+    expect(inHole.length).toBe(1);
+  });
+
   it('rejects bad parameters with a status, not a trap', async () => {
     const e = await createEngine({ build: 'debug' });
     expect(() => e.createHeap('first-fit', { params: { segmentCommitBytes: '8M' } })).toThrow(/BAD_PARAM/);

@@ -21,7 +21,7 @@ const EVENTS = 12_000;
 const LIVE_TARGET = 1000;
 const U64_MAX = 2n ** 64n - 1n;
 /** Policies whose block-record pools reserve from the hint (assembly/kit/hint.ts). */
-const HINTED_POLICIES = ['first-fit', 'nt', 'ptmalloc', 'tcmalloc', 'jemalloc', 'best-fit', 'next-fit', 'segregated', 'buddy', 'tlsf'];
+const HINTED_POLICIES = ['first-fit', 'nt', 'ptmalloc', 'tcmalloc', 'jemalloc', 'best-fit', 'next-fit', 'segregated', 'buddy', 'tlsf', 'mimalloc'];
 let honest: Buffer;
 let truth: { idBound: number; peakLiveBlocks: number };
 

@@ -83,6 +83,7 @@ import {
   alignUpBy, binOf, binBlockBytes, sliceBin, goodAllocBytes, pageStartOffset, randomShuffle,
 } from "./sizes";
 import { clockNs, clockEvents } from "../../kit/clock";
+import { hintLiveBlocks } from "../../kit/hint";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 
@@ -285,6 +286,21 @@ function newBlock(page: u32, index: u32): u32 {
   store<u32>(r + B_NEXT, 0);
   store<u32>(r + B_ADJUST, 0);
   return b;
+}
+
+// Block records reserved per block live at the replay's peak (kit/hint.ts): a page's carved blocks
+// keep their records while free, so a peak holds more records than live blocks.
+const BLOCKS_PER_LIVE_BLOCK: u32 = 2;
+
+// The replay's size hint: the block table taken at its peak size in one step instead of doubling up
+// to it (each doubling may move the table and copy it, touching the new place and leaving the old).
+function reserveBlocksForHint(): void {
+  const live = hintLiveBlocks();
+  if (!live) return; // no hint: the table grows as it needs
+  const want = <u64>live * BLOCKS_PER_LIVE_BLOCK + 1; // record 0 is never used
+  if (want <= <u64>blockCap) return;
+  blockCap = <u32>want;
+  blocks = resize(blocks, <usize>blockCap * BLOCK_BYTES);
 }
 
 function dropBlock(b: u32): void {
@@ -1420,6 +1436,7 @@ export function miCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   if (allow == PARAM_INVALID || allow > 1 || eager == PARAM_INVALID || eager > 1 || reset == PARAM_INVALID || reset > 1) return Status.BAD_PARAM;
   if (eventNs == PARAM_INVALID || eventNs > MAX_EVENT_NS) return Status.BAD_PARAM;
   use(heapIndex);
+  reserveBlocksForHint();
   memory.fill(hs, 0, HS_BYTES);
   store<i64>(hs + H_DECOMMIT_DELAY, delay);
   store<i64>(hs + H_SEG_DELAY, segDelay);

@@ -29,6 +29,8 @@ const WRAP_END = '\n});';
 
 interface Compiled {
   script: Script;
+  /** The bundle's bytes, as compiled. */
+  bytes: Buffer;
   /** Whether V8 took code from the cache (false: none, another bundle's, or refused by V8). */
   cacheUsed: boolean;
   /** Runs the bundle (the CLI starts: it reads process.argv). */
@@ -67,6 +69,7 @@ export function compileBundle(dir: string, useCache = true): Compiled {
   });
   return {
     script,
+    bytes,
     cacheUsed: cachedData !== undefined && script.cachedDataRejected === false,
     run(): void {
       const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
@@ -81,8 +84,8 @@ export function compileBundle(dir: string, useCache = true): Compiled {
  * writes the code cache of everything it compiled (the call is the whole of a child process).
  */
 export function writeCodeCache(dir: string, args: string[]): void {
-  const bytes = readFileSync(join(dir, BUNDLE_FILE));
   const compiled = compileBundle(dir, false);
+  const { bytes } = compiled;
   process.argv = [process.argv[0]!, join(dir, 'heapsim.cjs'), ...args];
   process.on('exit', () => {
     const data = compiled.script.createCachedData();

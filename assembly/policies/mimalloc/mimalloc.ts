@@ -274,10 +274,7 @@ function newBlock(page: u32, index: u32): u32 {
   if (b) {
     blockPoolFree = load<u32>(BK(b) + B_NEXT);
   } else {
-    if (blockCount >= blockCap) {
-      blockCap = blockCap ? blockCap * 2 : 4096;
-      blocks = resize(blocks, <usize>blockCap * BLOCK_BYTES);
-    }
+    if (blockCount >= blockCap) setBlockCap(blockCap ? blockCap * 2 : 4096);
     b = blockCount++;
   }
   const r = BK(b);
@@ -298,9 +295,13 @@ function reserveBlocksForHint(): void {
   const live = hintLiveBlocks();
   if (!live) return; // no hint: the table grows as it needs
   const want = <u64>live * BLOCKS_PER_LIVE_BLOCK + 1; // record 0 is never used
-  if (want <= <u64>blockCap) return;
-  blockCap = <u32>want;
-  blocks = resize(blocks, <usize>blockCap * BLOCK_BYTES);
+  if (want > <u64>blockCap) setBlockCap(<u32>want);
+}
+
+// The block table's one growth step (it never shrinks).
+function setBlockCap(cap: u32): void {
+  blockCap = cap;
+  blocks = resize(blocks, <usize>cap * BLOCK_BYTES);
 }
 
 function dropBlock(b: u32): void {

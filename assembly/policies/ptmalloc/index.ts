@@ -10,6 +10,8 @@ import {
 // What malloc_trim(0) could give back and what lies below the highest chunk in use, for the
 // host's diagnosis (src/policies/ptmalloc/detail.ts).
 export { ptPurgeableBytes, ptPinnedBelowBytes } from "./ptmalloc";
+// The address of a chunk's record, for the invariant check's own tests only.
+export { ptChunkRecord } from "./ptmalloc";
 
 // The per-op calls of the engine's batch loop made for ptmalloc (kit/policy.ts `batch`, heaps.ts
 // Dispatch): malloc's and free's bodies inline in the loop (heap 0: enter() with a constant heap).

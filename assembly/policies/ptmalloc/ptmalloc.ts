@@ -76,7 +76,8 @@
 //      ending with top, the others with a fence
 //   P2 no chunk in a bin borders another chunk in a bin or top (free chunks are coalesced)
 //   P3 every bin list is consistent (links, bin index, size range), large bins sorted, size
-//      links exactly the heads; fastbin and tcache lists hold chunks of their size
+//      links exactly the heads; fastbin and tcache lists hold chunks of their size; every list
+//      ends (no walk meets more chunks than records exist: a cycle fails here, see listBound)
 //   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount
 //   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
 //      attached counts equal the threads attached; free-list arenas have none)
@@ -924,14 +925,18 @@ function fileChunk(c: u32): void {
   linkBetween(b, c, bck, fwd, trusted);
 }
 
-// First non-empty bin with index ≥ from (0 when none).
-function nextNonEmptyBin(from: i32): i32 {
-  for (let w = from >> 5; w < (NBINS >> 5); w++) {
-    let m = a32(A_NONEMPTY + (<usize>w << 2));
-    if (w == (from >> 5)) m &= ~((<u32>1 << <u32>(from & 31)) - 1);
-    if (m) return (w << 5) + <i32>ctz(m);
-  }
-  return 0;
+// First non-empty bin with index ≥ from (0 when none; 2 ≤ from < NBINS). The bitmap's four u32
+// words read as two u64 halves (little-endian: bins 0..63, then 64..127).
+// @ts-ignore: decorator
+@inline function nextNonEmptyBin(from: i32): i32 {
+  const p = as + A_NONEMPTY;
+  const half = from >> 6;                                        // 0: bins 0..63, 1: bins 64..127
+  const below = (<u64>1 << <u64>(from & 63)) - 1;                // bins of from's half before from
+  const m = load<u64>(p + (<usize>half << 3)) & ~below;
+  if (m) return (half << 6) + <i32>ctz(m);
+  if (half) return 0;
+  const hi = load<u64>(p + 8);
+  return hi ? 64 + <i32>ctz(hi) : 0;
 }
 
 // ---------------------------------------------------------------- physical neighbours
@@ -2208,7 +2213,14 @@ export function ptSample(heapIndex: i32, out: usize): void {
 // bin, or a scan of the unsorted list and the highest small bin (all bounded by the bin structure).
 function largestFree(): u64 {
   let best = topSize();
-  for (let p = binFirst(UNSORTED); p; p = fd(p)) if (sizeOf(p) > best) best = sizeOf(p);
+  // bounded like check()'s walks (listBound): a cyclic list, which check() reports, cannot hang a sample
+  let left = listBound();
+  let p = binFirst(UNSORTED);
+  while (p && left) {
+    if (sizeOf(p) > best) best = sizeOf(p);
+    p = fd(p);
+    left--;
+  }
   for (let b = NBINS - 1; b > UNSORTED; b--) {
     const f = binFirst(b);
     if (f) { if (sizeOf(f) > best) best = sizeOf(f); break; }
@@ -2258,7 +2270,28 @@ export function ptPinnedBelowBytes(heapIndex: i32): u64 {
   return total;
 }
 
+// Where chunk records live in linear memory, for the invariant check's own tests (they corrupt a
+// record on purpose, test/policies/ptmalloc/check-cycles.test.ts): the address of the record of the
+// main arena's chunk whose user pointer is `user`, or 0 when there is none. Not used by the host.
+export function ptChunkRecord(heapIndex: i32, user: u64): usize {
+  use(heapIndex);
+  let left = listBound();
+  for (let c = a32(A_FIRST); c && left; left--) {
+    if (addrOf(c) + CHUNK_HDR_SZ == user) return R(c);
+    c = nextP(c);
+  }
+  return 0;
+}
+
 // ---------------------------------------------------------------- invariant check (P1..P5)
+
+// The most chunks any list can hold: every record index ever handed out (index 0 is none). A
+// check walk that meets more has gone round a cycle (a link written wrong) and fails its invariant
+// (P3 bins, fastbins and tcaches, P4 the mapped chunks) instead of walking for ever; the arena
+// free list is bounded by the arena count (P5). Debug builds check after every batch, so a bug that
+// closes a list on itself fails there with a number (test/policies/ptmalloc/check-cycles.test.ts).
+// @ts-ignore: decorator
+@inline function listBound(): u32 { return RECS.high; }
 
 // Counts met while walking the chunks of one arena.
 let walkBin: u64 = 0, walkBinBytes: u64 = 0, walkFast: u64 = 0, walkFastBytes: u64 = 0;
@@ -2338,7 +2371,9 @@ function checkArena(a: u32): i32 {
   for (let b = UNSORTED; b < NBINS; b++) {
     let prev: u32 = 0;
     let heads: u32 = 0;
+    let left = listBound();
     for (let p = binFirst(b); p; p = fd(p)) {
+      if (!left--) return 3;
       if (stateOf(p) != ST_BIN || binOf(p) != b || bk(p) != prev || arenaOf(p) != a) return 3;
       const s = sizeOf(p);
       if (b != UNSORTED && binIndex(s) != b) return 3;
@@ -2367,7 +2402,10 @@ function checkArena(a: u32): i32 {
   }
   if (listed != a64(A_BIN_CHUNKS)) return 3;
   for (let i = 0; i < NFASTBINS; i++) {
-    for (let p = fastHead(i); p; p = fd(p)) if (stateOf(p) != ST_FAST || fastIndex(sizeOf(p)) != i || arenaOf(p) != a) return 3;
+    let left = listBound();
+    for (let p = fastHead(i); p; p = fd(p)) {
+      if (!left-- || stateOf(p) != ST_FAST || fastIndex(sizeOf(p)) != i || arenaOf(p) != a) return 3;
+    }
   }
   // P4 counters
   if (walkBin != a64(A_BIN_CHUNKS) || walkBinBytes != a64(A_BIN_BYTES)) return 4;
@@ -2405,7 +2443,7 @@ export function ptCheck(heapIndex: i32): i32 {
     for (let i: u64 = 0; i < <u64>TCACHE_MAX_BINS; i++) {
       let n: u32 = 0;
       for (let p = load<u32>(t + T_TC_HEADS + (<usize>i << 2)); p; p = fd(p)) {
-        if (stateOf(p) != ST_TCACHE || tcIndex(sizeOf(p)) != i) return 3;
+        if (n >= listBound() || stateOf(p) != ST_TCACHE || tcIndex(sizeOf(p)) != i) return 3;
         n++;
       }
       if (n != load<u32>(t + T_TC_COUNTS + (<usize>i << 2))) return 3;
@@ -2420,14 +2458,15 @@ export function ptCheck(heapIndex: i32): i32 {
   }
   if (threadTcChunks != tcChunks) return 4;
   // P5 attachments: a free-list arena has none; an arena's count is its threads'
+  let freeLeft = arenaCount();
   for (let f = g32(G_FREE_LIST); f != NO_ARENA; f = arenaField32(f, A_NEXT_FREE)) {
-    if (f >= arenaCount() || arenaField32(f, A_ATTACHED)) return 5;
+    if (!freeLeft-- || f >= arenaCount() || arenaField32(f, A_ATTACHED)) return 5;
   }
   for (let i: u32 = 0; i < arenaCount(); i++) if (arenaField32(i, A_ATTACHED) != attached[i]) return 5;
   // P4 mapped chunks
   let maps: u64 = 0, mapBytes: u64 = 0;
   for (let c = g32(G_MMAP_HEAD); c; c = fd(c)) {
-    if (stateOf(c) != ST_MMAPPED) return 4;
+    if (maps >= <u64>listBound() || stateOf(c) != ST_MMAPPED) return 4;
     maps++;
     mapBytes += mapOffset(c) + sizeOf(c);
   }
@@ -2436,4 +2475,5 @@ export function ptCheck(heapIndex: i32): i32 {
 }
 
 if (CHECKS && G_BYTES % 8) ERROR("heap state must stay 8-byte aligned");
+if (NBINS != 128 || A_NONEMPTY % 8) ERROR("nextNonEmptyBin reads the bin bitmap as two aligned u64 halves");
 if (CHECKS && A_BYTES % 8) ERROR("arena state must stay 8-byte aligned");

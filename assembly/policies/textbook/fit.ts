@@ -360,17 +360,30 @@ function growPhys(): void {
 
 export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
+  return fitAllocUsed(heapIndex, size, alignLog2, H.rule);
+}
+
+// fitAlloc's body for a heap whose rule is known where it is called (best-fit's and next-fit's
+// batch loops, index.ts: the rule's tests fold away).
+// @ts-ignore: decorator
+@inline export function fitAllocOf(heapIndex: i32, size: u64, alignLog2: u32, rule: u32): u32 {
+  use(heapIndex);
+  return fitAllocUsed(heapIndex, size, alignLog2, rule);
+}
+
+// @ts-ignore: decorator
+@inline function fitAllocUsed(heapIndex: i32, size: u64, alignLog2: u32, rule: u32): u32 {
   if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
   let need = blockBytes(size, alignLog2);
   if (need < MIN_BLOCK_BYTES) need = MIN_BLOCK_BYTES;
   const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
-  const f = H.rule == RULE_BEST ? bestFit(need) : nextFit(need);
+  const f = rule == RULE_BEST ? bestFit(need) : nextFit(need);
   let n: u32;
   if (f) {
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
       n = newRec(B(f).addr, need, alignBits, B(f).seg);
       linkBetween(B(f).prevPhys, n, f, B(f).seg);
-      if (H.rule == RULE_BEST) cutFrontBest(f, need); else cutFront(f, need);
+      if (rule == RULE_BEST) cutFrontBest(f, need); else cutFront(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
@@ -397,9 +410,13 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
 }
 
 // Block n (off every index) becomes free: merged with free neighbours, or given to the top.
-function release(n: u32): void {
+function release(n: u32): void { releaseOf(n, H.rule); }
+
+// release's body for a heap of the given rule (inlined into the batch loops' free and into release).
+// @ts-ignore: decorator
+@inline function releaseOf(n: u32, rule: u32): void {
   const p = B(n).prevPhys;
-  if (H.rule == RULE_NEXT && p && isFree(p) && (B(n).nextPhys || !isNewest(A, B(n).seg))) {
+  if (rule == RULE_NEXT && p && isFree(p) && (B(n).nextPhys || !isNewest(A, B(n).seg))) {
     // next-fit, p absorbs n (and a free next block) and does not reach the top: p keeps its
     // address, so its place in the address-ordered tree; only the maxima on its path grow.
     // (A free next block is never the newest segment's last block, F2: the merge cannot reach
@@ -454,6 +471,15 @@ export function fitFree(heapIndex: i32, n: u32): void {
   H.busyBytes -= B(n).size;
   H.busyBlocks--;
   release(n);
+}
+
+// fitFree for a heap whose rule is known where it is called (the batch loops, index.ts).
+// @ts-ignore: decorator
+@inline export function fitFreeOf(heapIndex: i32, n: u32, rule: u32): void {
+  use(heapIndex);
+  H.busyBytes -= B(n).size;
+  H.busyBlocks--;
+  releaseOf(n, rule);
 }
 
 export function fitRealloc(heapIndex: i32, n: u32, size: u64): u32 {

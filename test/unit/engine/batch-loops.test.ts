@@ -51,7 +51,8 @@ function state(e: Engine, ids: number): unknown {
 
 describe('batch loops made per policy', () => {
   const orders = [['pool', 'nt', 'first-fit', 'buddy'], ['nt', 'pool', 'tlsf', 'segregated'], ['first-fit', 'pool', 'pool'], ['ptmalloc', 'pool', 'ptmalloc'],
-    ['best-fit', 'next-fit', 'first-fit', 'best-fit'], ['next-fit', 'best-fit', 'next-fit']];
+    ['best-fit', 'next-fit', 'first-fit', 'best-fit'], ['next-fit', 'best-fit', 'next-fit'],
+    ['tcmalloc', 'jemalloc', 'mimalloc', 'tcmalloc']];
   for (const build of ['release', 'debug'] as const) for (const order of orders) {
     it(`heap 0 remade in one batch as ${order.join(' -> ')} gives what one op per batch gives (${build})`, async () => {
       const ops = program(order);

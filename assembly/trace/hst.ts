@@ -17,7 +17,7 @@ import * as L from "./ledger";
 import { traceBegin, traceOp, traceAlloc, traceFree, traceRealloc, traceSkip, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
-  ledgerShareWithEngine,
+  ledgerShareWithEngine, recordAt, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
 } from "./ledger";
 
@@ -278,8 +278,9 @@ function varint(p: i32): u64 {
 // A new block at `id` (fits checked): an allocation into a live id frees the older block first.
 // @ts-ignore: decorator
 @inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool): void {
-  if (isLive(id)) { implicitFreed(id); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
-  born(id, size, caller, asRealloc);
+  const r = recordAt(id);
+  if (isLiveAt(r)) { implicitFreedAt(id, r); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
+  bornAt(id, r, size, caller, asRealloc);
 }
 
 // An untraced realloc of `id` (not live): an allocation of the new size, counted as a realloc.
@@ -383,8 +384,9 @@ function applyStaged(k: i32): void {
     const size = load<u64>(e, 8);
     const caller = load<i32>(e, 16);
     if (op == OP_FREE) {
-      if (isLive(id)) { emit(<u32>Op.FREE, 0, id, 0); freed(id); }
-      else { skipped(wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
+      const r = recordAt(id);
+      if (isLiveAt(r)) { emit(<u32>Op.FREE, 0, id, 0); freedAt(id, r); }
+      else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
     } else if (op == OP_SKIP) {
       skipped(id);
       emit(<u32>Op.SKIP, 0, 0, 1);

@@ -403,8 +403,10 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     }
   }
 
-  // 2. In this process, warm: one replay to warm up, then IN_PROCESS_RUNS timed ones (median):
-  //    the engine alone on pre-decoded batches (the target), then the whole replay with decoding.
+  // 2. In this process, warm: one replay to warm up, then IN_PROCESS_RUNS timed ones: the engine
+  //    alone on pre-decoded batches (the target), then the whole replay with decoding. The native
+  //    warm figure is the best of its WARM_PASSES passes, so the engine's is its best pass too
+  //    (like for like: the same statistic on both sides); the median of its passes is printed beside it.
   const decoded = await preDecoded(inputs.hst);
   for (const p of policies) {
     await engineOnly(decoded, p);
@@ -414,12 +416,15 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
       if (r.events !== events) throw new Error(`replay bench: the pre-decoded batches gave ${r.events} events, not ${events}`);
       ts.push(r);
     }
-    const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
+    const cpu = Math.min(...ts.map((t) => t.cpuS)), wall = Math.min(...ts.map((t) => t.wallS));
+    const medCpu = med(ts, 'cpuS'), medWall = med(ts, 'wallS');
     const t = WARM_TARGET[p];
     figures.push({
-      name: `in-process warm engine (pre-decoded batches) / native warm: ${p}`, value: ratio(warmCpu / cpu), unit: '× (CPU)',
-      note: `wall ratio ${ratio(warmWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall (median of ${IN_PROCESS_RUNS})` +
-        (t !== undefined ? `; target ≥ ${t}: ${met(warmCpu / cpu, t)} (CPU)` : ''),
+      name: `in-process warm engine (pre-decoded batches, best of ${IN_PROCESS_RUNS}) / native warm (best of ${WARM_PASSES}): ${p}`,
+      value: ratio(warmCpu / cpu), unit: '× (CPU)',
+      note: `wall ratio ${ratio(warmWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; ` +
+        `median pass: ${ratio(warmCpu / medCpu)}× CPU, ${ratio(warmWall / medWall)}× wall` +
+        (t !== undefined ? `; target ≥ ${t}: ${met(warmCpu / cpu, t)} (CPU, best pass), ${met(warmCpu / medCpu, t)} (CPU, median pass)` : ''),
     });
   }
   for (const p of policies) {

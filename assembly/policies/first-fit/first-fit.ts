@@ -821,7 +821,11 @@ function maybeDecommit(sg: usize, f: u32, force: bool): u64 {
   return need < MIN_BLOCK_BYTES ? MIN_BLOCK_BYTES : need;
 }
 
-export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return ffAllocInline(heapIndex, size, alignLog2); }
+
+// ffAlloc's body, inlined into first-fit's batch loop (index.ts FfOps) and into ffAlloc.
+// @ts-ignore: decorator
+@inline export function ffAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
   if (size > 0xFFFFFFFF0 || alignLog2 > 28) return 0;
   const need = blockBytes(size, alignLog2);
@@ -886,7 +890,11 @@ function freeLarge(b: u32): void {
   dropRec(b);
 }
 
-export function ffFree(heapIndex: i32, b: u32): void {
+export function ffFree(heapIndex: i32, b: u32): void { ffFreeInline(heapIndex, b); }
+
+// ffFree's body, inlined into first-fit's batch loop (index.ts FfOps) and into ffFree.
+// @ts-ignore: decorator
+@inline export function ffFreeInline(heapIndex: i32, b: u32): void {
   use(heapIndex);
   const fl = flags(b);
   if (fl & FL_LARGE) { freeLarge(b); return; }

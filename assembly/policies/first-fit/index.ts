@@ -1,10 +1,23 @@
 // first-fit: address-ordered first fit with boundary tags (rules in first-fit.ts). Registered by
 // one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
+import { batchOf } from "../../engine";
 import {
   ffCreate, ffAlloc, ffFree, ffRealloc, ffTrim, ffDestroy, ffUserAddress, ffSample, ffCheck, ffEngineBytes,
-  ffRecordBytes,
+  ffRecordBytes, ffAllocInline, ffFreeInline,
 } from "./first-fit";
+
+// The per-op calls of the engine's batch loop made for first-fit (kit/policy.ts `batch`, heaps.ts Dispatch).
+class FfOps {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return ffAllocInline(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return ffAllocInline(h, size, 0); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { ffFreeInline(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return ffRealloc(h, handle, size); }
+}
 
 registerPolicy({
   name: "first-fit",
@@ -24,4 +37,5 @@ registerPolicy({
   sample: ffSample,
   check: ffCheck,
   engineBytes: ffEngineBytes,
+  batch: (from: i32, count: i32): i32 => batchOf<FfOps>(from, count),
 });

@@ -250,6 +250,39 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function setFd(c: u32, v: u32): void { store<u32>(R(c) + R_FD, v); }
 // @ts-ignore: decorator
 @inline function setBk(c: u32, v: u32): void { store<u32>(R(c) + R_BK, v); }
+// Pointer style, for the hot paths. R(c) loads the pool's base (RECS.base, in linear memory) and
+// the compiled code loads it again after every store (a store might have changed it), so a path
+// that reads and writes several fields of several records pays a load, a shift and an add per
+// field. The hot paths instead take the base once into a local (`rb`), address record c as
+// at(rb, c) and read and write its fields through that pointer (the *At accessors). Only newRec
+// (takeRecord: the pool may grow and move) makes rb and every pointer derived from it stale: a
+// path that takes a record takes rb again after it.
+// @ts-ignore: decorator
+@inline function at(rb: usize, c: u32): usize { return rb + <usize>c * REC_BYTES; }
+// @ts-ignore: decorator
+@inline function addrAt(p: usize): u64 { return load<u64>(p + R_ADDR); }
+// @ts-ignore: decorator
+@inline function sizeAt(p: usize): u64 { return <u64>load<u32>(p + R_SIZEG) << 4; }
+// @ts-ignore: decorator
+@inline function setSizeAt(p: usize, s: u64): void { store<u32>(p + R_SIZEG, <u32>(s >> 4)); }
+// @ts-ignore: decorator
+@inline function stateAt(p: usize): u8 { return load<u8>(p + R_STATE); }
+// @ts-ignore: decorator
+@inline function setStateAt(p: usize, s: u8): void { store<u8>(p + R_STATE, s); }
+// @ts-ignore: decorator
+@inline function fdAt(p: usize): u32 { return load<u32>(p + R_FD); }
+// @ts-ignore: decorator
+@inline function bkAt(p: usize): u32 { return load<u32>(p + R_BK); }
+// @ts-ignore: decorator
+@inline function prevAt(p: usize): u32 { return load<u32>(p + R_PREV); }
+// @ts-ignore: decorator
+@inline function nextAt(p: usize): u32 { return load<u32>(p + R_NEXT); }
+// @ts-ignore: decorator
+@inline function isWholeAt(p: usize): bool { return load<u8>(p + R_BIN) == WHOLE; }
+// c is in a bin (c = 0: no chunk)
+// @ts-ignore: decorator
+@inline function isBinnedIn(rb: usize, c: u32): bool { return c != 0 && stateAt(at(rb, c)) == ST_BIN; }
+
 // The side table (SIDE_BYTES per record index; sideCap entries, grown to the pool's capacity).
 let sideBase: usize = 0;
 let sideCap: u32 = 0;
@@ -326,21 +359,31 @@ const BITS_PER_WORD: u32 = 64;
 
 // @ts-ignore: decorator
 @inline function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
+  return newRecBetween(a, size, state, arena, near, 0, 0);
+}
+
+// newRec with its address-order neighbours prev and next (the neighbours' own links are the caller's).
+// @ts-ignore: decorator
+@inline function newRecBetween(a: u64, size: u64, state: u8, arena: u32, near: u32, prev: u32, next: u32): u32 {
   const c = droppedCount ? takeDroppedNear(near) : takeRecord(RECS);
   const p = R(c);
   // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
-  // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk; prev, next = 0.
+  // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk = 0; prev, next.
   store<u64>(p + R_ADDR, a);
   store<u64>(p + R_SIZEG, <u64>(<u32>(size >> 4)) | (<u64>state << ((R_STATE - R_SIZEG) << 3)) |
     (<u64>(<u16>arena) << ((R_ARENA - R_SIZEG) << 3)));
   store<u64>(p + R_FD, 0);
-  store<u64>(p + R_PREV, 0);
+  store<u64>(p + R_PREV, <u64>prev | (<u64>next << ((R_NEXT - R_PREV) << 3)));
   return c;
 }
 
 // @ts-ignore: decorator
-@inline function dropRec(c: u32): void {
-  setState(c, ST_DEAD);
+@inline function dropRec(c: u32): void { dropRecAt(R(c), c); }
+
+// dropRec of c at p = R(c)
+// @ts-ignore: decorator
+@inline function dropRecAt(p: usize, c: u32): void {
+  setStateAt(p, ST_DEAD);
   const wi = c >> 6;
   if (wi >= freeWords) growFreeBits(wi);
   const wp = freeBits + (<usize>wi << 3);
@@ -771,29 +814,48 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // linksKnown: c's header and links are known resident (skips their touch).
 // @ts-ignore: decorator
 @inline function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
-  setBk(c, bck);
-  setFd(c, fwd);
-  if (fwd) setBk(fwd, c); else setBinLast(b, c);
-  if (bck) setFd(bck, c); else setBinFirst(b, c);
-  setState(c, ST_BIN);
-  setBin(c, b);
-  markNonEmpty(b);
-  aadd(A_BIN_CHUNKS, 1);
-  aadd(A_BIN_BYTES, <i64>sizeOf(c));
-  touchUnless(linksKnown, addrOf(c) + SIZE_SZ, freeLinkBytes(sizeOf(c)));
+  linkBetweenIn(RECS.base, b, c, bck, fwd, linksKnown);
 }
 
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
 // @ts-ignore: decorator
-@inline function unlinkChunk(c: u32): void {
-  const b = binOf(c);
-  const f = fd(c), k = bk(c);
-  if (f) setBk(f, k); else setBinLast(b, k);
-  if (k) setFd(k, f); else setBinFirst(b, f);
-  if (!binFirst(b)) markEmpty(b);
-  if (isHead(c)) unlinkHead(c, f);
-  aadd(A_BIN_CHUNKS, -1);
-  aadd(A_BIN_BYTES, -<i64>sizeOf(c));
+@inline function unlinkChunk(c: u32): void { unlinkIn(RECS.base, c); }
+
+// Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
+// @ts-ignore: decorator
+@inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
+  const p = at(rb, c);
+  store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
+  const av = as;
+  if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
+  if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
+  setStateAt(p, ST_BIN);
+  store<u8>(p + R_BIN, (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b);
+  const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
+  store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
+  const size = sizeAt(p);
+  store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
+  store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) + size);
+  touchUnless(linksKnown, addrAt(p) + SIZE_SZ, freeLinkBytes(size));
+}
+
+// The bin is left empty exactly when c had no neighbour in it (f = k = 0): no reload of its first.
+// @ts-ignore: decorator
+@inline function unlinkIn(rb: usize, c: u32): void {
+  const p = at(rb, c);
+  const bb = load<u8>(p + R_BIN);
+  const b = <i32>(bb & BIN_MASK);
+  const f = fdAt(p), k = bkAt(p);
+  const av = as;
+  if (f) store<u32>(at(rb, f) + R_BK, k); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), k);
+  if (k) store<u32>(at(rb, k) + R_FD, f); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), f);
+  if (!(f | k)) {
+    const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
+    store<u32>(o, load<u32>(o) & ~(<u32>1 << <u32>(b & 31)));
+  }
+  if (bb & HEAD_BIT) unlinkHead(c, f);
+  store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) - 1);
+  store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - sizeAt(p));
 }
 
 // unlinkChunk of a large-bin chunk that heads its size (f: its successor in the bin): the next chunk
@@ -875,28 +937,38 @@ function nextNonEmptyBin(from: i32): i32 {
 // ---------------------------------------------------------------- physical neighbours
 
 // Splits chunk c at nb: c keeps the front, a new record the rest. Returns the new record.
+// Pointer style: c's fields are read before the new record is taken (which may move the pool),
+// the links written after with the pool's base taken again.
 // @ts-ignore: decorator
 @inline function splitAt(c: u32, nb: u64, restState: u8): u32 {
-  const r = newRec(addrOf(c) + nb, sizeOf(c) - nb, restState, arenaOf(c), c);
-  const n = nextP(c);
-  setPrevP(r, c); setNextP(r, n);
-  if (n) setPrevP(n, r);
-  setNextP(c, r);
-  setSize(c, nb);
+  const pc = R(c);
+  const n = nextAt(pc);
+  const r = newRecBetween(addrAt(pc) + nb, sizeAt(pc) - nb, restState, <u32>load<u16>(pc + R_ARENA), c, c, n);
+  const rb = RECS.base;
+  if (n) store<u32>(at(rb, n) + R_PREV, r);
+  const q = at(rb, c);
+  store<u32>(q + R_NEXT, r);
+  setSizeAt(q, nb);
   return r;
 }
 
 // Absorbs c's physical successor n into c (n's record is dropped).
 // @ts-ignore: decorator
-@inline function absorbNext(c: u32): void {
-  const n = nextP(c);
-  clearWhole(c); // c is out of the bins here; its span grows
-  setSize(c, sizeOf(c) + sizeOf(n));
-  const nn = nextP(n);
-  setNextP(c, nn);
-  if (nn) setPrevP(nn, c);
-  if (topRec() == n) { as32(A_TOP, c); setState(c, ST_TOP); }
-  dropRec(n);
+@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c); }
+
+// absorbNext with the pool's base rb (pointer style, see at())
+// @ts-ignore: decorator
+@inline function absorbNextIn(rb: usize, c: u32): void {
+  const pc = at(rb, c);
+  const n = nextAt(pc);
+  const pn = at(rb, n);
+  store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows
+  setSizeAt(pc, sizeAt(pc) + sizeAt(pn));
+  const nn = nextAt(pn);
+  store<u32>(pc + R_NEXT, nn);
+  if (nn) store<u32>(at(rb, nn) + R_PREV, c);
+  if (topRec() == n) { as32(A_TOP, c); setStateAt(pc, ST_TOP); }
+  dropRecAt(pn, n);
 }
 
 // @ts-ignore: decorator
@@ -912,62 +984,72 @@ function nextNonEmptyBin(from: i32): i32 {
 // it and links the merged chunk at the front, which is the same place (consolidation merges runs of
 // neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
-@inline function releaseChunk(p: u32): u64 {
-  const whole = trusted && isWhole(p);
+@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p); }
+
+// releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record).
+// @ts-ignore: decorator
+@inline function releaseChunkIn(rb: usize, p: u32): u64 {
+  let pp = at(rb, p);
+  const whole = trusted && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
-  const prev = prevP(p);
-  const next = nextP(p);
+  const prev = prevAt(pp);
+  const next = nextAt(pp);
   if (next == topRec() && next != 0) {
-    if (isBinned(prev)) {
-      prevLinkBytes = freeLinkBytes(sizeOf(prev));
-      unlinkChunk(prev);
-      absorbNext(prev);
+    if (isBinnedIn(rb, prev)) {
+      prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
+      unlinkIn(rb, prev);
+      absorbNextIn(rb, prev);
       p = prev;
+      pp = at(rb, p);
     }
-    absorbNext(p);
+    absorbNextIn(rb, p);
     // p is top now
-    touchUnless(prevLinkBytes ? trusted : whole, addrOf(p) + SIZE_SZ, SIZE_SZ);
-    return sizeOf(p);
+    touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
+    return sizeAt(pp);
   }
   const front = binFirst(UNSORTED);
   let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
   let keptBytes: u64 = 0;       // the bytes that place held (counted in A_BIN_BYTES)
-  if (isBinned(prev)) {
-    prevLinkBytes = freeLinkBytes(sizeOf(prev));
-    if (prev == front) { kept = true; keptBytes = sizeOf(prev); } else unlinkChunk(prev);
-    absorbNext(prev);
+  if (isBinnedIn(rb, prev)) {
+    const prevSize = sizeAt(at(rb, prev));
+    prevLinkBytes = freeLinkBytes(prevSize);
+    if (prev == front) { kept = true; keptBytes = prevSize; } else unlinkIn(rb, prev);
+    absorbNextIn(rb, prev);
     p = prev;
+    pp = at(rb, p);
   }
   let footerKnown = whole;
-  if (isBinned(next)) {
+  if (isBinnedIn(rb, next)) {
     if (!kept && next == front) {
       // p takes next's place: the front of unsorted
       kept = true;
-      keptBytes = sizeOf(next);
-      const f = fd(next);
-      setFd(p, f);
-      setBk(p, 0);
-      if (f) setBk(f, p); else setBinLast(UNSORTED, p);
+      const pn = at(rb, next);
+      keptBytes = sizeAt(pn);
+      const f = fdAt(pn);
+      store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
+      if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
       setBinFirst(UNSORTED, p);
     } else {
-      unlinkChunk(next);
+      unlinkIn(rb, next);
     }
-    absorbNext(p);
+    absorbNextIn(rb, p);
     footerKnown = false;
   }
-  const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(sizeOf(p)) <= prevLinkBytes : whole;
+  const size = sizeAt(pp);
+  const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
-    setState(p, ST_BIN);
-    store<u8>(R(p) + R_BIN, <u8>UNSORTED);
-    aadd(A_BIN_BYTES, <i64>sizeOf(p) - <i64>keptBytes);
-    touchUnless(linksKnown, addrOf(p) + SIZE_SZ, freeLinkBytes(sizeOf(p)));
+    setStateAt(pp, ST_BIN);
+    store<u8>(pp + R_BIN, <u8>UNSORTED);
+    aadd(A_BIN_BYTES, <i64>size - <i64>keptBytes);
+    touchUnless(linksKnown, addrAt(pp) + SIZE_SZ, freeLinkBytes(size));
   } else {
-    toUnsortedFront(p, linksKnown);
+    store<u8>(pp + R_BIN, 0); // clearHead
+    linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown);
   }
   // the next chunk's prev_size (footer) is written
-  touchUnless(footerKnown, addrOf(p) + sizeOf(p), SIZE_SZ);
-  return sizeOf(p);
+  touchUnless(footerKnown, addrAt(pp) + size, SIZE_SZ);
+  return size;
 }
 
 // ---------------------------------------------------------------- tcache (the calling thread's) and fastbins
@@ -980,31 +1062,41 @@ function nextNonEmptyBin(from: i32): i32 {
 // A chunk enters or leaves a tcache: its arena's tcache bytes, the one counter kept per op (the
 // heap's total is their sum, taken by ptSample; chunk counts per thread are the lists' counts).
 // @ts-ignore: decorator
-@inline function tcacheCount(c: u32, sign: i64): void {
-  const p = arenaPtr(arenaOf(c)) + A_TC_BYTES;
-  store<i64>(p, load<i64>(p) + sign * <i64>sizeOf(c));
+@inline function tcacheCount(c: u32, sign: i64): void { tcacheCountAt(R(c), sign); }
+// tcacheCount of the chunk at p = R(c)
+// @ts-ignore: decorator
+@inline function tcacheCountAt(p: usize, sign: i64): void {
+  const o = arenaPtr(<u32>load<u16>(p + R_ARENA)) + A_TC_BYTES;
+  store<i64>(o, load<i64>(o) + sign * <i64>sizeAt(p));
 }
 
 // linkKnown: c's [addr + 16, addr + 32) is known resident (skips the touch).
+// (pointer style, see at(): the thread's state and c's record each addressed once)
 // @ts-ignore: decorator
 @inline function tcachePut(c: u32, i: u64, linkKnown: bool): void {
-  const o = T_TC_HEADS + (<usize>i << 2);
-  setFd(c, t32(o));
-  ts32(o, c);
-  ts32(T_TC_COUNTS + (<usize>i << 2), tcCount(i) + 1);
-  setState(c, ST_TCACHE);
-  tcacheCount(c, 1);
-  touchUnless(linkKnown, addrOf(c) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
+  const t = ts;
+  const o = t + T_TC_HEADS + (<usize>i << 2);
+  const n = t + T_TC_COUNTS + (<usize>i << 2);
+  const p = R(c);
+  store<u32>(p + R_FD, load<u32>(o));
+  store<u32>(o, c);
+  store<u32>(n, load<u32>(n) + 1);
+  setStateAt(p, ST_TCACHE);
+  tcacheCountAt(p, 1);
+  touchUnless(linkKnown, addrAt(p) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
 // @ts-ignore: decorator
 @inline function tcacheGet(i: u64): u32 {
-  const o = T_TC_HEADS + (<usize>i << 2);
-  const c = t32(o);
-  ts32(o, fd(c));
-  ts32(T_TC_COUNTS + (<usize>i << 2), tcCount(i) - 1);
-  setState(c, ST_INUSE);
-  tcacheCount(c, -1);
+  const t = ts;
+  const o = t + T_TC_HEADS + (<usize>i << 2);
+  const n = t + T_TC_COUNTS + (<usize>i << 2);
+  const c = load<u32>(o);
+  const p = R(c);
+  store<u32>(o, fdAt(p));
+  store<u32>(n, load<u32>(n) - 1);
+  setStateAt(p, ST_INUSE);
+  tcacheCountAt(p, -1);
   return c;
 }
 
@@ -1027,13 +1119,15 @@ function nextNonEmptyBin(from: i32): i32 {
 // fastbins end empty, so their counters are zeroed once (releaseChunk reads neither).
 function consolidate(): void {
   as32(A_HAVE_FAST, 0);
+  const rb = RECS.base; // nothing below takes a record
   for (let i = 0; i < NFASTBINS; i++) {
     let p = fastHead(i);
     setFastHead(i, 0);
     while (p) {
-      const nextInBin = fd(p);
-      setState(p, ST_INUSE);
-      releaseChunk(p);
+      const pp = at(rb, p);
+      const nextInBin = fdAt(pp);
+      setStateAt(pp, ST_INUSE);
+      releaseChunkIn(rb, p);
       p = nextInBin;
     }
   }
@@ -1201,9 +1295,17 @@ function arenaGet2(size: u64, avoid: u32): u32 {
 }
 
 // arena_get: the thread's arena, or one from arena_get2 when it has none. Leaves it current.
-function arenaGet(size: u64): u32 {
-  let a = threadArena();
-  if (a == NO_ARENA) a = arenaGet2(size, NO_ARENA);
+// Inline: nearly always the thread has its arena (the call is only for the first).
+// @ts-ignore: decorator
+@inline function arenaGet(size: u64): u32 {
+  const a = threadArena();
+  if (a != NO_ARENA) { useArena(a); return a; }
+  return arenaGetFirst(size);
+}
+
+// arenaGet for a thread without an arena.
+function arenaGetFirst(size: u64): u32 {
+  const a = arenaGet2(size, NO_ARENA);
   if (a != NO_ARENA) useArena(a);
   return a;
 }
@@ -1271,10 +1373,11 @@ function unmapChunk(c: u32): void {
 // @ts-ignore: decorator
 @inline function splitTop(nb: u64): u32 {
   const t = topRec();
+  const a = addrOf(t);
   const rest = splitAt(t, nb, ST_TOP);
-  setState(t, ST_INUSE);
+  setStateAt(at(RECS.base, t), ST_INUSE); // the pool's base after splitAt (it may have moved)
   as32(A_TOP, rest);
-  touchHeader(rest);
+  touch(a + nb + SIZE_SZ, SIZE_SZ); // rest's header
   return t;
 }
 
@@ -1463,9 +1566,11 @@ function smallBinTake(b: i32, nb: u64): u32 {
 // Puts the part of `victim` beyond nb at the head of unsorted; returns victim (in use).
 function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   if (sizeOf(victim) - nb < MINSIZE) return;
+  const a = addrOf(victim);
   const r = splitAt(victim, nb, ST_INUSE);
-  toUnsortedFront(r, false);
-  if (advertise) as64(A_LAST_REMAINDER, addrOf(r));
+  // a new record: bin byte 0 (no HEAD bit to clear); the pool's base after splitAt
+  linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
+  if (advertise) as64(A_LAST_REMAINDER, a + nb);
 }
 
 function intMalloc(nb: u64): u32 {
@@ -1503,19 +1608,22 @@ function intMalloc(nb: u64): u32 {
     let iters = 0;
     let victim: u32;
     while ((victim = binLast(UNSORTED)) != 0) {
-      const size = sizeOf(victim);
-      if (inSmallRange(nb) && bk(victim) == 0 && addrOf(victim) == a64(A_LAST_REMAINDER) &&
-        size > nb + MINSIZE) {
+      const rb = RECS.base;
+      const pv = at(rb, victim);
+      const size = sizeAt(pv);
+      const va = addrAt(pv);
+      if (inSmallRange(nb) && bkAt(pv) == 0 && va == a64(A_LAST_REMAINDER) && size > nb + MINSIZE) {
         // The last remainder alone in unsorted: split it again (locality for runs of small requests).
-        unlinkChunk(victim);
-        setState(victim, ST_INUSE);
+        unlinkIn(rb, victim);
+        setStateAt(pv, ST_INUSE);
         const r = splitAt(victim, nb, ST_INUSE);
-        toUnsortedFront(r, false);
-        as64(A_LAST_REMAINDER, addrOf(r));
-        touch(addrOf(r) + sizeOf(r), SIZE_SZ);
+        // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
+        linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
+        as64(A_LAST_REMAINDER, va + nb);
+        touch(va + size, SIZE_SZ);
         return victim;
       }
-      unlinkChunk(victim);
+      unlinkIn(rb, victim);
       if (size == nb) {
         if (tcacheNb && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
           tcachePut(victim, ti, trusted);
@@ -1557,8 +1665,7 @@ function intMalloc(nb: u64): u32 {
     if (topSize() >= nb + MINSIZE) return splitTop(nb);
     if (a32(A_HAVE_FAST)) {
       consolidate();
-      idx = inSmallRange(nb) ? smallIndex(nb) : largeIndex(nb);
-      continue;
+      continue; // idx stays nb's bin
     }
     return sysMalloc(nb);
   }
@@ -1572,21 +1679,25 @@ function intFree(p: u32): void { intFreeInline(p); }
 // intFree's body, inline in free's own path: the tcache and fastbin pushes; coalescing is a call.
 // @ts-ignore: decorator
 @inline function intFreeInline(p: u32): void {
-  const size = sizeOf(p);
+  const pp = R(p);
+  const size = sizeAt(pp);
   const ti = tcIndex(size);
+  const known = trusted && isWholeAt(pp);
   if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
-    tcachePut(p, ti, trusted && isWhole(p));
+    tcachePut(p, ti, known);
     return;
   }
   if (size <= g64(G_MAX_FAST)) {
     const fi = fastIndex(size);
-    setFd(p, fastHead(fi));
-    setFastHead(fi, p);
-    setState(p, ST_FAST);
-    as32(A_HAVE_FAST, 1);
-    aadd(A_FAST_CHUNKS, 1);
-    aadd(A_FAST_BYTES, <i64>size);
-    touchUnless(trusted && isWhole(p), addrOf(p) + CHUNK_HDR_SZ, SIZE_SZ);
+    const av = as;
+    const h = av + A_FASTBINS + (<usize>fi << 2);
+    store<u32>(pp + R_FD, load<u32>(h));
+    store<u32>(h, p);
+    setStateAt(pp, ST_FAST);
+    store<u32>(av + A_HAVE_FAST, 1);
+    store<u64>(av + A_FAST_CHUNKS, load<u64>(av + A_FAST_CHUNKS) + 1);
+    store<u64>(av + A_FAST_BYTES, load<u64>(av + A_FAST_BYTES) + size);
+    touchUnless(known, addrAt(pp) + CHUNK_HDR_SZ, SIZE_SZ);
     return;
   }
   intFreeRelease(p);
@@ -1654,11 +1765,13 @@ function intFreeRelease(p: u32): void {
     const offset = mapOffset(c);
     touch(addrOf(c) - offset, offset + sizeOf(c));
   } else {
-    setState(c, ST_INUSE);
     // header + payload (the payload runs into the next chunk's prev_size word): the whole span,
     // known resident when the chunk is WHOLE (back from a tcache or fastbin)
-    touchUnless(trusted && isWhole(c), addrOf(c) + SIZE_SZ, sizeOf(c));
-    setWhole(c);
+    const p = R(c);
+    const known = trusted && isWholeAt(p);
+    // state ST_INUSE and bin byte WHOLE in one store
+    store<u16>(p + R_STATE, <u16>ST_INUSE | (<u16>WHOLE << <u16>((R_BIN - R_STATE) << 3)));
+    touchUnless(known, addrAt(p) + SIZE_SZ, sizeAt(p));
   }
   return c;
 }

@@ -213,7 +213,8 @@ function opFits(opcode: u32, size: u64): bool {
 // "ask opFits".
 // @ts-ignore: decorator
 @inline function oneEventFits(opcode: u32): bool {
-  return opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC && clockEvents() < quietBefore;
+  if (opcode - <u32>Op.ALLOC > <u32>Op.FREE - <u32>Op.ALLOC) return false;
+  return clockEvents() < quietBefore;
 }
 
 // @ts-ignore: decorator
@@ -306,7 +307,6 @@ let firstFailBytes: u64 = 0;
 let firstFailReason: i32 = FailReason.NONE;
 let firstFailHeap: i32 = -1;
 let implicitFrees: u64 = 0;
-let noSpaceBefore: u32 = 0;     // vmNoAddressSpaceCount() when the current allocation began
 
 // @ts-ignore: decorator
 @inline function peakAt(slot: i32, h: i32): usize { return pk + ((<usize>slot * <usize>MAX_HEAPS + <usize>h) << 3); }
@@ -376,7 +376,9 @@ function notePeaksAll(ev: u64): void {
 }
 
 // The program asked for `size` bytes and the policy of heap h refused: the program's failure.
-function programFailed(h: i32, size: u64): void {
+// noSpaceBefore: vmNoAddressSpaceCount() when the allocation began (the VM ran out of address
+// space during it when the count moved).
+function programFailed(h: i32, size: u64, noSpaceBefore: u32): void {
   failedAllocs++;
   failedBytes += size;
   if (!firstFailEvent) {
@@ -428,19 +430,21 @@ function resetHeapPeaks(h: i32): void {
 
 // Inlined at its one call site (traceStep, itself inlined into runBatch and traceOp): a call less per op.
 // @ts-ignore: decorator
-@inline function doAlloc<P>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool): Status {
-  if (!heapPolicy(h)) return Status.BAD_HEAP;
+@inline function doAlloc<P>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool, heapKnown: bool): Status {
+  if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
   const known = idEntry(id); // 0 for any id >= MAX_ID
   if (known) { if (load<u32>(known)) return Status.ID_IN_USE; }
   else if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
-  noSpaceBefore = vmNoAddressSpaceCount();
-  const handle = zeroed ? ops.calloc(h, size) : ops.alloc(h, size, alignLog2);
-  if (!handle && !replayMode) return callFailed(h, size); // C semantics: the caller got NULL, the id stays free
+  const noSpaceBefore = vmNoAddressSpaceCount();
+  let handle: u32;
+  if (zeroed) handle = ops.calloc(h, size);
+  else handle = ops.alloc(h, size, alignLog2);
+  if (!handle && !replayMode) return callFailed(h, size, noSpaceBefore); // C semantics: the caller got NULL, the id stays free
   const slot = known ? known : idEntryForWrite(id);
   programAlloc(size);
   if (!handle) {
     idSetLive(slot, id, (FAILED_HANDLE << (32 - HANDLE_BITS)) | <u32>h, size);
-    return allocFailed(h, slot, size);
+    return allocFailed(h, slot, size, noSpaceBefore);
   }
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
   idSetLive(slot, id, (handle << (32 - HANDLE_BITS)) | <u32>h, size);
@@ -454,9 +458,9 @@ function resetHeapPeaks(h: i32): void {
 @inline function liveBlocksOf(h: i32): u64 { return hGet(hAllocs, h) - hGet(hFrees, h) - hGet(hKeptReallocs, h); }
 
 // The policy refused and the caller sees NULL (the engine's default, C semantics): counted, nothing kept.
-function callFailed(h: i32, size: u64): Status {
+function callFailed(h: i32, size: u64, noSpaceBefore: u32): Status {
   hAdd(hFailedAllocs, h, 1);
-  programFailed(h, size);
+  programFailed(h, size, noSpaceBefore);
   return Status.OUT_OF_MEMORY;
 }
 
@@ -469,9 +473,9 @@ export function setReplayMode(on: i32): void { replayMode = on != 0; }
 export function inReplayMode(): bool { return replayMode; }
 
 // The policy refused: the id stays the program's (FAILED_HANDLE), the op reports OUT_OF_MEMORY.
-function allocFailed(h: i32, slot: usize, size: u64): Status {
+function allocFailed(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status {
   hAdd(hFailedAllocs, h, 1);
-  programFailed(h, size);
+  programFailed(h, size, noSpaceBefore);
   store<u32>(slot, (FAILED_HANDLE << (32 - HANDLE_BITS)) | <u32>h);
   return Status.OUT_OF_MEMORY;
 }
@@ -486,12 +490,15 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   return slot;
 }
 
+// heapKnown: heap h exists (an own batch loop's heap 0), so its policy is not looked up.
 // @ts-ignore: decorator
-@inline function doFree<P>(ops: P, h: i32, id: u32): Status {
-  if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const slot = liveSlot(h, id);
+@inline function doFree<P>(ops: P, h: i32, id: u32, heapKnown: bool): Status {
+  if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
+  const slot = idEntry(id);
   if (!slot) return Status.UNKNOWN_ID;
-  const handle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  const e = load<u32>(slot); // read once: the entry word names the heap and the handle
+  if (!e || <i32>(e & HEAP_MASK) != h) return Status.UNKNOWN_ID;
+  const handle = e >> (32 - HANDLE_BITS);
   const req = idTake(slot, id);
   programFree(req);
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
@@ -501,26 +508,28 @@ function allocFailed(h: i32, slot: usize, size: u64): Status {
   return Status.OK;
 }
 
-function doRealloc<P>(ops: P, h: i32, id: u32, size: u64): Status {
-  if (!heapPolicy(h)) return Status.BAD_HEAP;
-  const slot = liveSlot(h, id);
+function doRealloc<P>(ops: P, h: i32, id: u32, size: u64, heapKnown: bool): Status {
+  if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
+  const slot = idEntry(id);
   if (!slot) return Status.UNKNOWN_ID;
+  const e = load<u32>(slot);
+  if (!e || <i32>(e & HEAP_MASK) != h) return Status.UNKNOWN_ID;
   const old = idRequested(slot, id);
-  noSpaceBefore = vmNoAddressSpaceCount();
-  const oldHandle = load<u32>(slot) >> (32 - HANDLE_BITS);
+  const noSpaceBefore = vmNoAddressSpaceCount();
+  const oldHandle = e >> (32 - HANDLE_BITS);
   const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : ops.realloc(h, oldHandle, size);
-  if (!handle && !replayMode) return callFailed(h, size); // C semantics: the old block stays
+  if (!handle && !replayMode) return callFailed(h, size, noSpaceBefore); // C semantics: the old block stays
   programFree(old);
   programAlloc(size);
   idSetRequested(slot, id, size);
-  if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size);
+  if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size, noSpaceBefore);
   if (!handle) {
     // The program got its new block (the trace or workload goes on with it); the simulated heap
     // could not place it. The old block is gone for the program, so the heap frees it.
     ops.free(h, oldHandle);
     hAdd(hRequested, h, -<i64>old);
     hAdd(hFrees, h, 1);
-    return allocFailed(h, slot, size);
+    return allocFailed(h, slot, size, noSpaceBefore);
   }
   if (handle > MAX_HANDLE) unreachable();
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
@@ -531,9 +540,9 @@ function doRealloc<P>(ops: P, h: i32, id: u32, size: u64): Status {
 }
 
 // Realloc of a block the heap never placed (its allocation failed): a fresh allocation of the new size.
-function reallocUnplaced(h: i32, slot: usize, size: u64): Status {
+function reallocUnplaced(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status {
   const handle = heapAlloc(h, size, 0);
-  if (!handle) return allocFailed(h, slot, size);
+  if (!handle) return allocFailed(h, slot, size, noSpaceBefore);
   if (handle > MAX_HANDLE) unreachable();
   store<u32>(slot, (handle << (32 - HANDLE_BITS)) | <u32>h);
   hAdd(hRequested, h, <i64>size);
@@ -607,26 +616,30 @@ function doThreadEnd(id: u64): Status {
 // end), applied the same way by runBatch and traceOp; any other opcode is BAD_OPCODE here.
 // @ts-ignore: decorator
 @inline function traceStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
-  return traceStepOf<Dispatch>(changetype<Dispatch>(0), opcode, h, arg, id, size);
+  return traceStepOf<Dispatch>(changetype<Dispatch>(0), opcode, h, arg, id, size, false);
 }
 
 // traceStep with the calls into heap h's policy made through `ops` (heaps.ts Dispatch: through the
-// heap's def; a policy's own ops class when h's policy is known to be that one).
+// heap's def; a policy's own ops class when h's policy is known to be that one). heapKnown: heap h
+// exists (a constant: true in an own batch loop for heap 0), so the ops skip looking it up.
 // @ts-ignore: decorator
-@inline function traceStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
+@inline function traceStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool): Status {
   switch (opcode) {
     // One call site for the three allocation calls, so that doAlloc is inlined once here.
     case Op.ALLOC:
     case Op.CALLOC:
     case Op.ALIGNED_ALLOC: {
-      const aligned = opcode == Op.ALIGNED_ALLOC;
-      const st = aligned && arg > MAX_ALIGN_LOG2 ? Status.BAD_PARAM : doAlloc<P>(ops, h, id, size, aligned ? arg : 0, opcode == Op.CALLOC);
+      let alignLog2: u32 = 0;
+      let st: Status;
+      if (opcode == Op.ALIGNED_ALLOC) alignLog2 = arg;
+      if (alignLog2 > MAX_ALIGN_LOG2) st = Status.BAD_PARAM;
+      else st = doAlloc<P>(ops, h, id, size, alignLog2, opcode == Op.CALLOC, heapKnown);
       opEvent(h);
       return st;
     }
-    case Op.REALLOC: { const st = doRealloc<P>(ops, h, id, size); opEvent(h); return st; }
+    case Op.REALLOC: { const st = doRealloc<P>(ops, h, id, size, heapKnown); opEvent(h); return st; }
     case Op.FREE: {
-      const st = doFree<P>(ops, h, id);
+      const st = doFree<P>(ops, h, id, heapKnown);
       if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
       return st;
     }
@@ -680,23 +693,30 @@ export function runBatch(count: i32): i32 {
   let i = 0;
   while (i < count) {
     const own = heapBatch(0);
-    i = own ? own(i, count) : batchOf<Dispatch>(i, count);
+    i = own ? own(i, count) : dispatchBatch(i, count);
   }
   curOp = -1;
   return batchFailed;
 }
 
 /**
- * runBatch's loop over ops [from, count), with the ops of heap 0 calling its policy through `P`
- * (heaps.ts Dispatch, or the policy's own ops class: then heap 0's policy must be P's, which
- * holds until an engine op, so the loop returns after each). Ops of other heaps take otherStep.
- * Returns the index of the next op to run.
+ * runBatch's loop over ops [from, count), with the ops of heap 0 calling its policy through `P`,
+ * the policy's own ops class: heap 0's policy must be P's, which holds until an engine op, so the
+ * loop returns after each. Ops of other heaps take otherStep. Returns the index of the next op to run.
  */
-export function batchOf<P>(from: i32, count: i32): i32 {
+export function batchOf<P>(from: i32, count: i32): i32 { return batchLoop<P>(from, count, true); }
+
+// The loop when heap 0's policy has none of its own (or heap 0 does not exist): through the defs.
+function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch>(from, count, false); }
+
+// batchOf's loop; heap0Known (a constant): heap 0 exists for every op it runs (P is its policy's).
+// @ts-ignore: decorator
+@inline function batchLoop<P>(from: i32, count: i32, heap0Known: bool): i32 {
   const ops = changetype<P>(0);
+  const buf = opsBuf; // the host alone moves it (opsPtr), never during a batch
   for (let i = from; i < count; i++) {
     curOp = i;
-    const p = opsBuf + (<usize>i << 4);
+    const p = buf + (<usize>i << 4);
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);
     const size = load<u64>(p, 8);
@@ -714,7 +734,7 @@ export function batchOf<P>(from: i32, count: i32): i32 {
       }
     }
     // the ops a trace produces, and unknown ones; heap 0's with the heap a constant
-    const st = h == 0 ? traceStepOf<P>(ops, opcode, 0, arg, id, size) : otherStep(opcode, h, arg, id, size);
+    const st = h == 0 ? traceStepOf<P>(ops, opcode, 0, arg, id, size, heap0Known) : otherStep(opcode, h, arg, id, size);
     if (st != Status.OK) fail(i, st);
   }
   return count;

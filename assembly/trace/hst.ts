@@ -17,7 +17,7 @@ import * as L from "./ledger";
 import { traceBegin, traceOp, traceAlloc, traceFree, traceRealloc, traceSkip, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
-  ledgerShareWithEngine,
+  ledgerShareWithEngine, recordAt, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
 } from "./ledger";
 
@@ -278,8 +278,9 @@ function varint(p: i32): u64 {
 // A new block at `id` (fits checked): an allocation into a live id frees the older block first.
 // @ts-ignore: decorator
 @inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool): void {
-  if (isLive(id)) { implicitFreed(id); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
-  born(id, size, caller, asRealloc);
+  const r = recordAt(id);
+  if (isLiveAt(r)) { implicitFreedAt(id, r); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
+  bornAt(id, r, size, caller, asRealloc);
 }
 
 // An untraced realloc of `id` (not live): an allocation of the new size, counted as a realloc.
@@ -307,53 +308,80 @@ const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
 const aheadSink = memory.data(8);
 /** Longest varint staged: values below 2^56 (a longer one takes the general path). */
 const STAGE_VARINT_BYTES: i32 = 8;
+/** stageVarint's result: value << VARINT_LENGTH_BITS | length in bytes; 0 = not staged. */
+const VARINT_LENGTH_BITS: u64 = 8;
+const VARINT_LENGTH_MASK: u64 = (1 << VARINT_LENGTH_BITS) - 1;
 
-let sv: u64 = 0;
-// A canonical varint at `p` wholly before `n`: the position after it (value in sv), or -1.
+// A canonical varint of at most STAGE_VARINT_BYTES at `p` (< end), wholly before `end`: its value
+// << VARINT_LENGTH_BITS | its length, or 0 when it is not (longer, cut by `end`, non-canonical: the
+// general path reads, counts or refuses it). Lengths 1 to 3 (ids below 2^21, sizes, caller
+// indexes: nearly every field) inline, in registers; longer ones out of line.
 // @ts-ignore: decorator
-@inline function stageVarint(p: i32): i32 {
-  let b = <u32>load<u8>(inBuf + <usize>p);
-  if (b < 0x80) { sv = <u64>b; return p + 1; }
-  let v: u64 = <u64>(b & 0x7F);
-  for (let i = 1; i < STAGE_VARINT_BYTES; i++) {
-    if (p + i >= n) return -1;
-    b = <u32>load<u8>(inBuf + <usize>(p + i));
-    v |= <u64>(b & 0x7F) << <u64>(7 * i);
-    if (b < 0x80) {
-      if (b == 0) return -1; // non-canonical: the general path counts or refuses it
-      sv = v;
-      return p + i + 1;
-    }
-  }
-  return -1;
+@inline function stageVarint(buf: usize, p: i32, end: i32): u64 {
+  const b0 = <u32>load<u8>(buf + <usize>p);
+  if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
+  if (p + 1 >= end) return 0;
+  const b1 = <u32>load<u8>(buf + <usize>p, 1);
+  let v = (b0 & 0x7F) | ((b1 & 0x7F) << 7);
+  if (b1 < 0x80) return b1 == 0 ? 0 : (<u64>v << VARINT_LENGTH_BITS) | 2;
+  if (p + 2 >= end) return 0;
+  const b2 = <u32>load<u8>(buf + <usize>p, 2);
+  v |= (b2 & 0x7F) << 14;
+  if (b2 < 0x80) return b2 == 0 ? 0 : (<u64>v << VARINT_LENGTH_BITS) | 3;
+  return stageVarintLong(buf, p, end, <u64>v);
 }
+
+// stageVarint from the fourth byte on (`v`: the first three bytes' value bits).
+function stageVarintLong(buf: usize, p: i32, end: i32, v: u64): u64 {
+  for (let i = 3; i < STAGE_VARINT_BYTES; i++) {
+    if (p + i >= end) return 0;
+    const b = <u32>load<u8>(buf + <usize>(p + i));
+    v |= <u64>(b & 0x7F) << <u64>(7 * i);
+    if (b < 0x80) return b == 0 ? 0 : (v << VARINT_LENGTH_BITS) | <u64>(i + 1);
+  }
+  return 0;
+}
+
+// The opcodes staged, one bit each: without a caller, and with one.
+const STAGED_WITH_CALLER: u32 = (1 << OP_ALLOC) | (1 << OP_CALLOC) | (1 << OP_REALLOC);
+const STAGED_PLAIN: u32 = STAGED_WITH_CALLER | (1 << OP_FREE) | (1 << OP_SKIP);
+const STAGED_OP_LIMIT: u32 = 32;   // bits of the masks
 
 // Decodes up to STAGE common records from pos; returns how many.
 function stage(): i32 {
+  const buf = inBuf;
+  const end = n;
+  const limit = atEnd ? max(safeEnd, end) : safeEnd;   // no record starts at or after it
+  const callers = <u64>callerCount;
   let k = 0;
   let p = pos;
-  while (k < STAGE && (p < safeEnd || (atEnd && p < n))) {
-    const opByte = <u32>load<u8>(inBuf + <usize>p);
+  while (k < STAGE && p < limit) {
+    const opByte = <u32>load<u8>(buf + <usize>p);
     const op = opByte & ~OP_HAS_CALLER;
-    if (op < OP_ALLOC || op > OP_SKIP || op == OP_ALIGNED) break;
-    if ((opByte & OP_HAS_CALLER) != 0 && op > OP_REALLOC) break;
-    if (p + 1 >= n) break;
-    let q = stageVarint(p + 1);
-    if (q < 0) break;
-    const a = sv;
+    // Staged: alloc, calloc, realloc, free, skip; the first three with or without a caller.
+    if (op >= STAGED_OP_LIMIT || (((opByte & OP_HAS_CALLER) ? STAGED_WITH_CALLER : STAGED_PLAIN) & (1 << op)) == 0) break;
+    if (p + 1 >= end) break;
+    let r = stageVarint(buf, p + 1, end);
+    if (!r) break;
+    const a = r >> VARINT_LENGTH_BITS;
+    let q = p + 1 + <i32>(r & VARINT_LENGTH_MASK);
     let size: u64 = 0;
     let caller = NO_CALLER;
     if (op <= OP_REALLOC) {
-      if (a > MAX_BLOCK_ID || q >= n) break;
-      q = stageVarint(q);
-      if (q < 0) break;
-      size = sv;
+      if (a > MAX_BLOCK_ID || q >= end) break;
+      r = stageVarint(buf, q, end);
+      if (!r) break;
+      size = r >> VARINT_LENGTH_BITS;
+      q += <i32>(r & VARINT_LENGTH_MASK);
       if (op == OP_REALLOC && size == 0) break;
       if (opByte & OP_HAS_CALLER) {
-        if (q >= n) break;
-        q = stageVarint(q);
-        if (q < 0 || sv >= <u64>callerCount) break;
-        caller = load<i32>(callerMap + (<usize>sv << 2));
+        if (q >= end) break;
+        r = stageVarint(buf, q, end);
+        if (!r) break;
+        const index = r >> VARINT_LENGTH_BITS;
+        if (index >= callers) break;
+        q += <i32>(r & VARINT_LENGTH_MASK);
+        caller = load<i32>(callerMap + (<usize>index << 2));
       }
     } else if (op == OP_FREE) {
       if (a > MAX_BLOCK_ID) break;
@@ -383,8 +411,9 @@ function applyStaged(k: i32): void {
     const size = load<u64>(e, 8);
     const caller = load<i32>(e, 16);
     if (op == OP_FREE) {
-      if (isLive(id)) { emit(<u32>Op.FREE, 0, id, 0); freed(id); }
-      else { skipped(wasFreed(id) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
+      const r = recordAt(id);
+      if (isLiveAt(r)) { emit(<u32>Op.FREE, 0, id, 0); freedAt(id, r); }
+      else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
     } else if (op == OP_SKIP) {
       skipped(id);
       emit(<u32>Op.SKIP, 0, 0, 1);

@@ -255,9 +255,19 @@ function recordMade(id: u32): usize {
 }
 
 // @ts-ignore: decorator
-@inline export function isLive(id: u64): bool { const r = recordOf(id); return r != 0 && stateAt(r) == STATE_LIVE; }
+@inline export function isLive(id: u64): bool { return isLiveAt(recordOf(id)); }
 // @ts-ignore: decorator
-@inline export function wasFreed(id: u64): bool { const r = recordOf(id); return r != 0 && stateAt(r) == STATE_FREED; }
+@inline export function wasFreed(id: u64): bool { return wasFreedAt(recordOf(id)); }
+
+// The same with the record looked up once by the caller (recordAt) and handed on to the calls below
+// that take it (bornAt, freedAt, implicitFreedAt): one directory walk per record decoded.
+/** The record of `id` (any value), 0 when its page was never made. */
+// @ts-ignore: decorator
+@inline export function recordAt(id: u64): usize { return recordOf(id); }
+// @ts-ignore: decorator
+@inline export function isLiveAt(r: usize): bool { return r != 0 && stateAt(r) == STATE_LIVE; }
+// @ts-ignore: decorator
+@inline export function wasFreedAt(r: usize): bool { return r != 0 && stateAt(r) == STATE_FREED; }
 
 // False when an allocation of `size` (aligned to `align`) could not be served by any simulated
 // architecture, or would take the live bytes beyond the largest address space.
@@ -296,8 +306,10 @@ function recordMade(id: u32): usize {
 }
 
 /** Live block `id` freed because its id was handed out again (not an event). */
-export function implicitFreed(id: u32): void {
-  const r = recordOf(id);
+// @ts-ignore: decorator
+@inline export function implicitFreed(id: u32): void { implicitFreedAt(id, recordOf(id)); }
+/** implicitFreed of the block whose record is `r`. */
+export function implicitFreedAt(id: u32, r: usize): void {
   implicitFrees++;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
   unlive(id, r);
@@ -308,8 +320,11 @@ export function implicitFreed(id: u32): void {
  * A new live block (the caller checked fits and counted the call; `id` <= MAX_BLOCK_ID, not live:
  * the caller made the implicit free first). `asRealloc`: an untraced realloc.
  */
-export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void {
-  const r = recordMade(id);
+// @ts-ignore: decorator
+@inline export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void { bornAt(id, recordOf(id), size, caller, asRealloc); }
+/** born, with `rec` = recordAt(id) (0: none made yet). */
+export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
+  const r = rec ? rec : recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
   if (S.collecting) S.countSize(size);
@@ -349,8 +364,10 @@ export function resized(id: u32, size: u64, caller: i32): void {
 }
 
 /** Live block `id` freed (one event). */
-export function freed(id: u32): void {
-  const r = recordOf(id);
+// @ts-ignore: decorator
+@inline export function freed(id: u32): void { freedAt(id, recordOf(id)); }
+/** freed, of the block whose record is `r`. */
+export function freedAt(id: u32, r: usize): void {
   frees++;
   ++events;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));

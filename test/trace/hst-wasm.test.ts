@@ -93,6 +93,25 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
     }), { numRuns: 150 });
   });
 
+  it('non-canonical varints in each field of the common records, at every length: the same error or --lenient count', async () => {
+    // value v written in `len` bytes, the last one 0 (v < 2^(7 × (len - 1))): a longer encoding than needed
+    const padded = (v: number, len: number): number[] =>
+      Array.from({ length: len }, (_, i) => ((v >> (7 * i)) & 0x7f) | (i < len - 1 ? 0x80 : 0));
+    const { records: prelude, events } = encode([...PRELUDE]);
+    const CALLER = 0x80;
+    for (const len of [2, 3, 4, 8, 9]) { // inline lengths, the long tail, one past what is staged
+      for (const field of ['id', 'size', 'caller', 'free']) {
+        const f = (name: string, v: number): number[] => (field === name ? padded(v, len) : [v]);
+        const recs = [...prelude, 0x01 | CALLER, ...f('id', 5), ...f('size', 40), ...f('caller', 1), 0x01, 7, 16, 0x05, ...f('free', 5)];
+        const bytes = hstFile(recs, { events: events + 3 });
+        for (const lenient of [false, true]) {
+          await expectSame(bytes, [], lenient);
+          await expectSame(bytes, [bytes.length - 6, bytes.length - 4], lenient); // varints cut between chunks
+        }
+      }
+    }
+  });
+
   it('a larger file: many ids, pages and threads, several output buffers per chunk', async () => {
     const recs: Rec[] = [];
     const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };

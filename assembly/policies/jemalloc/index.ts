@@ -1,9 +1,22 @@
 // jemalloc: jemalloc 5.3.0 as Debian 12 ships it, one thread (the rules: jemalloc.ts and the files
 // it lists). Registered by one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
+import { batchOf } from "../../engine";
 import {
   jeCreate, jeAlloc, jeFree, jeRealloc, jeTrim, jeDestroy, jeUserAddress, jeSample, jeCheck, jeEngineBytes,
 } from "./jemalloc";
+
+// The per-op calls of the engine's batch loop made for jemalloc (kit/policy.ts `batch`, heaps.ts Dispatch).
+class JeOps {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return jeAlloc(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return jeAlloc(h, size, 0); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { jeFree(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return jeRealloc(h, handle, size); }
+}
 
 registerPolicy({
   name: "jemalloc",
@@ -25,4 +38,5 @@ registerPolicy({
   sample: jeSample,
   check: jeCheck,
   engineBytes: jeEngineBytes,
+  batch: (from: i32, count: i32): i32 => batchOf<JeOps>(from, count),
 });

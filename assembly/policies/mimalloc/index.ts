@@ -1,10 +1,23 @@
 // mimalloc: mimalloc 2.0.9 as Debian 12 builds it, x86-64 Linux, one thread (rules in mimalloc.ts
 // and docs/mimalloc.md). Registered by one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
+import { batchOf } from "../../engine";
 import {
   miCreate, miAlloc, miFree, miRealloc, miTrim, miDestroy, miUserAddress, miSample, miCheck, miEngineBytes,
   miRecordBytes,
 } from "./mimalloc";
+
+// The per-op calls of the engine's batch loop made for mimalloc (kit/policy.ts `batch`, heaps.ts Dispatch).
+class MiOps {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return miAlloc(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return miAlloc(h, size, 0); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { miFree(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return miRealloc(h, handle, size); }
+}
 
 registerPolicy({
   name: "mimalloc",
@@ -26,4 +39,5 @@ registerPolicy({
   sample: miSample,
   check: miCheck,
   engineBytes: miEngineBytes,
+  batch: (from: i32, count: i32): i32 => batchOf<MiOps>(from, count),
 });

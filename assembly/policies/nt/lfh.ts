@@ -23,7 +23,7 @@
 // chunk needs no record of its own.
 
 import { resize } from "../../mem";
-import { H, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
+import { H, NtHeap, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
 import { touchPages } from "../../vm/space";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
 
@@ -376,10 +376,11 @@ function findClear(bm: usize, words: u32, from: u32, limit: u32): u32 {
   return min((nw << 5) + <u32>ctz(~load<u32>(bm + (<usize>nw << 2))), limit);
 }
 
-function nextRandom(): u32 {
-  let x = H.prng;
+// @ts-ignore: decorator
+@inline function nextRandom(hp: NtHeap): u32 {
+  let x = hp.prng;
   x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-  H.prng = x;
+  hp.prng = x;
   return x;
 }
 
@@ -402,24 +403,29 @@ export function lfhAlloc(b: u32, alignLog2: u32): u32 {
     sub(s).state = SS_ACTIVE;
   }
   const ss = sub(s);
+  const hp = H; // the heap's record, read once (V8 reloads a global at every use)
   // Win8+ picks a random free chunk, Win7 the lowest (brief §2, VM12) [I].
   const count = ss.count;
-  const start = H.randomChunks ? nextRandom() % count : ss.hint;
+  const hint = ss.hint;
+  let start = hint;
+  if (hp.randomChunks) start = nextRandom(hp) % count;
   const words = bitmapWords(count);
+  const bm = ss.bitmap;
   // findClear's first step inline: a clear bit at or after start in start's own word.
-  const bits = ~load<u32>(ss.bitmap + (<usize>(start >> 5) << 2)) & (0xFFFFFFFF << (start & 31));
+  const bits = ~load<u32>(bm + (<usize>(start >> 5) << 2)) & (0xFFFFFFFF << (start & 31));
   let i = (start & ~31) + <u32>ctz(bits);
   if (!bits || i >= count) {
-    i = findClear(ss.bitmap, words, start, count);
-    if (i == count) i = findClear(ss.bitmap, words, 0, start);
+    i = findClear(bm, words, start, count);
+    if (i == count) i = findClear(bm, words, 0, start);
   }
-  bitmapSet(ss.bitmap, words, i);
+  bitmapSet(bm, words, i);
   ss.freeCount--;
-  if (i == ss.hint) ss.hint = i + 1;
-  H.liveChunkBytes += ss.chunkBytes;
-  H.liveChunks++;
-  const addr = ss.base + <u64>i * ss.chunkBytes;
-  touchPages(addr, ss.chunkBytes, owner);
+  if (i == hint) ss.hint = i + 1;
+  const chunk = ss.chunkBytes;
+  hp.liveChunkBytes += chunk;
+  hp.liveChunks++;
+  const addr = ss.base + <u64>i * chunk;
+  touchPages(addr, chunk, owner);
   if (alignLog2 | ss.aligned) {
     if (!ss.aligned) {
       ss.aligned = 1;
@@ -435,13 +441,16 @@ export function lfhFree(handle: u32): void {
   const s = subOfSlot(slot);
   const ss = sub(s);
   const i = slot - ss.slotBase;
-  bitmapClear(ss.bitmap, bitmapWords(ss.count), i);
-  ss.freeCount++;
+  const count = ss.count;
+  bitmapClear(ss.bitmap, bitmapWords(count), i);
+  const free = ss.freeCount + 1;
+  ss.freeCount = free;
   if (i < ss.hint) ss.hint = i;
-  H.liveChunkBytes -= ss.chunkBytes;
-  H.liveChunks--;
-  const bk = bucket(ss.bucket);
-  if (ss.freeCount == ss.count) {
+  const hp = H;
+  hp.liveChunkBytes -= ss.chunkBytes;
+  hp.liveChunks--;
+  const bk = changetype<Bucket>(hp.buckets + <usize>ss.bucket * BUCKET_BYTES); // bucket(), H read once
+  if (free == count) {
     // Every chunk is free: the user block goes back to the back end (RtlpFreeUserBlock, brief §2).
     if (ss.state == SS_ACTIVE) bk.active = 0;
     else if (ss.state == SS_PARTIAL) unlinkPartial(bk, s);

@@ -42,7 +42,8 @@
 //   P3 each class list holds only free, carved objects of that class's chunks (prev links agree
 //      with next links under releaseEmptyChunks) and its length equals the class's free count
 //   P4 per chunk, live equals the busy slots; per class, busy and chunk counts equal a recount
-//   P5 a class's current chunk is 0 or one of its chunks; its other chunks are fully carved
+//   P5 a class's current chunk is 0 or one of its chunks, its carve cursor within it (its other
+//      chunks are fully carved: carvedOf)
 //   P6 heap counters (chunks, objects and bytes busy/free/uncarved, pass-through) equal a recount
 //   P7 the bytes held from the layer below equal that layer's view: VM committed bytes of the
 //      heap, or the parent-side layer counters of assembly/heaps.ts
@@ -121,11 +122,14 @@ const HS_CLASSES: usize = 12;       // u32 number of classes
 const HS_SLOT_BITS: usize = 16;     // u32
 const HS_RELEASE: usize = 20;       // u32 releaseEmptyChunks
 const HS_CHUNK_BYTES: usize = 24;   // u64
-// 32..47 free
+const HS_SLOT_MASK: usize = 32;     // u32 (1 << slot bits) - 1
+// 36..39 free
+const HS_MAX_OBJECT: usize = 40;    // u64 maxObjectBytes: larger requests pass through
 const HS_PT_HEAD: usize = 48;       // u32 pass-through list
 // 52..55 free
 const HS_CHUNKS: usize = 56;        // u64 counters from here
-// 64..103 free. The heap's object totals (busy, free, uncarved: objects and bytes) are not kept per
+const HS_MIN_MASK: usize = 64;      // u64 minObjectBytes - 1
+// 72..103 free. The heap's object totals (busy, free, uncarved: objects and bytes) are not kept per
 // op: they are the sums of the class entries' counts (objectTotals), taken at sample time.
 const HS_PT_BLOCKS: usize = 104;
 const HS_PT_BYTES: usize = 112;
@@ -135,10 +139,19 @@ const HS_CLASS_TABLE: usize = 160;
 // ╒═══ class entry (CL_BYTES) ═══╕
 const CL_FREE_HEAD: usize = 0;   // u32 handle, 0 = empty
 const CL_CURRENT: usize = 4;     // u32 chunk being carved, 0 = none
-const CL_FREE: usize = 8;        // u32 objects on the list
+const CL_CARVE_NEXT: usize = 8;  // u32 handle of the current chunk's next object to carve
 const CL_BUSY: usize = 12;       // u32 live objects
 const CL_CHUNKS: usize = 16;     // u32
-const CL_BYTES: usize = 24;
+const CL_CARVE_END: usize = 20;  // u32 handle one past the current chunk's last slot (= CL_CARVE_NEXT: nothing left to carve)
+const CL_CARVE_ADDR: usize = 24; // u64 address of the object at CL_CARVE_NEXT
+const CL_TOUCHED_END: usize = 32; // u64 end of the page holding the last carved object's last byte (0: none)
+const CL_OBJECT_BYTES: usize = 40; // u64 the class's object size (classBytes), set at create
+const CL_BYTES: usize = 48;
+// The carve cursor (CL_CARVE_NEXT, CL_CARVE_END, CL_CARVE_ADDR) follows the current chunk, so a carve
+// reads and writes the class entry only: the current chunk has carved CL_CARVE_NEXT - (its index <<
+// slot bits) objects, every other chunk of the class all of its slots (P5), and the objects on the
+// class list are the carved ones that are not busy: carvedOf and freeOf derive both, nothing counts
+// them per op. No current chunk: the cursor is 0, 0 (nothing to carve).
 
 // The heap's chunk records (a kit pool: indices 1 .. the largest the handle bits allow; released
 // chunks' records link through CH_FREE_NEXT).
@@ -150,7 +163,7 @@ const heapState = memory.data(<i32>(HS_BYTES * <usize>MAX_HEAPS));
 const CH_BASE: usize = 0;        // u64 first byte of the chunk (an address the program sees)
 const CH_PARENT_HANDLE: usize = 8; // u32 the parent's handle (stacked), 0 on the VM
 const CH_CLASS: usize = 12;      // u32 class index, CH_UNUSED = record free
-const CH_CARVED: usize = 16;     // u32 slots handed out at least once
+// 16..19 free (slots handed out at least once: carvedOf, from the class's carve cursor)
 const CH_LIVE: usize = 20;       // u32 busy slots
 const CH_NEXT: usize = 24;       // u32 pointer to the next-link array
 const CH_PREV: usize = 28;       // u32 pointer to the prev-link array (releaseEmptyChunks), else 0
@@ -197,10 +210,31 @@ const CH_UNUSED: u32 = 0xFFFFFFFF;
 // @ts-ignore: decorator
 @inline function chunkOfHandle(s: usize, handle: u32): u32 { return handle >> g32(s, HS_SLOT_BITS); }
 // @ts-ignore: decorator
-@inline function slotOfHandle(s: usize, handle: u32): u32 { return handle & ((1 << g32(s, HS_SLOT_BITS)) - 1); }
+@inline function slotOfHandle(s: usize, handle: u32): u32 { return handle & g32(s, HS_SLOT_MASK); }
 // @ts-ignore: decorator
 @inline function objectAddress(s: usize, ch: usize, slot: u32): u64 {
   return load<u64>(ch + CH_BASE) + (<u64>slot << classShift(s, load<u32>(ch + CH_CLASS)));
+}
+
+// Objects of chunk ci (class c) handed out at least once: the current chunk's up to the carve
+// cursor, every other chunk's all of them.
+// @ts-ignore: decorator
+@inline function carvedOf(s: usize, ci: u32, c: u32): u32 {
+  const cl = CL(s, c);
+  return load<u32>(cl + CL_CURRENT) == ci ? load<u32>(cl + CL_CARVE_NEXT) - (ci << g32(s, HS_SLOT_BITS)) : slotsOf(s, c);
+}
+
+// Objects of class c left to carve in its current chunk.
+// @ts-ignore: decorator
+@inline function uncarvedOf(s: usize, c: u32): u32 {
+  const cl = CL(s, c);
+  return load<u32>(cl + CL_CARVE_END) - load<u32>(cl + CL_CARVE_NEXT);
+}
+
+// Objects of class c on its free list: the carved ones that are not busy.
+function freeOf(s: usize, c: u32): u32 {
+  const cl = CL(s, c);
+  return load<u32>(cl + CL_CHUNKS) * slotsOf(s, c) - uncarvedOf(s, c) - load<u32>(cl + CL_BUSY);
 }
 
 // ---------------------------------------------------------------- pass-through records (all pool heaps)
@@ -281,6 +315,10 @@ export function poolCreate(h: i32, parent: i32, params: usize, count: i32): Stat
   p32(s, HS_MIN_SHIFT, minShift);
   p32(s, HS_CLASSES, classes);
   p32(s, HS_SLOT_BITS, slotBits);
+  p32(s, HS_SLOT_MASK, (1 << slotBits) - 1);
+  p64(s, HS_MAX_OBJECT, <u64>maxB);
+  p64(s, HS_MIN_MASK, <u64>minB - 1);
+  for (let c: u32 = 0; c < classes; c++) store<u64>(CL(s, c) + CL_OBJECT_BYTES, classBytes(s, c));
   p32(s, HS_RELEASE, <u32>release);
   p64(s, HS_CHUNK_BYTES, <u64>chunk);
   initPool(chunkPool(s), <u32>CH_BYTES, <u32>CH_FREE_NEXT, 64, 8, (PT_FLAG >> slotBits) - 1);
@@ -314,7 +352,6 @@ function newChunk(h: i32, s: usize, c: u32): u32 {
   store<u64>(ch + CH_BASE, base);
   store<u32>(ch + CH_PARENT_HANDLE, ph);
   store<u32>(ch + CH_CLASS, c);
-  store<u32>(ch + CH_CARVED, 0);
   store<u32>(ch + CH_LIVE, 0);
   store<u32>(ch + CH_NEXT, <u32>heap.alloc(<usize>slots << 2));
   store<u32>(ch + CH_PREV, g32(s, HS_RELEASE) ? <u32>heap.alloc(<usize>slots << 2) : 0);
@@ -332,11 +369,10 @@ function releaseChunk(h: i32, s: usize, ci: u32): void {
   const ch = CH(s, ci);
   const c = load<u32>(ch + CH_CLASS);
   const cl = CL(s, c);
-  const carved = load<u32>(ch + CH_CARVED);
+  const carved = carvedOf(s, ci, c);
   const bits = g32(s, HS_SLOT_BITS);
   for (let slot: u32 = 0; slot < carved; slot++) unlinkFree(s, cl, (ci << bits) | slot);
-  store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - carved);
-  if (load<u32>(cl + CL_CURRENT) == ci) store<u32>(cl + CL_CURRENT, 0);
+  if (load<u32>(cl + CL_CURRENT) == ci) makeCurrent(s, c, 0, 0);
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) - 1);
   add64(s, HS_CHUNKS, -1);
   counterAdd(h, C_RELEASED_CHUNKS, 1);
@@ -379,14 +415,15 @@ function unlinkFree(s: usize, cl: usize, handle: u32): void {
 
 // ---------------------------------------------------------------- alloc / free / realloc
 
-// Class index for a request, or -1 when it passes through.
-function classFor(s: usize, size: u64, alignLog2: u32): i32 {
-  if (alignLog2 > POOL_ALIGN_LOG2) return -1;
-  let shift = ceilLog2(size);
-  const minShift = g32(s, HS_MIN_SHIFT);
-  if (shift < minShift) shift = minShift;
-  const c = shift - minShift;
-  return c < g32(s, HS_CLASSES) ? <i32>c : -1;
+// Class index for a request, or -1 when it passes through: the smallest class that holds
+// max(size, minObjectBytes), ceil(log2(...)) - log2(minObjectBytes), from one count of leading
+// zeros (minObjectBytes - 1 has log2(minObjectBytes) low bits set; size 0 and 1 get class 0).
+// @ts-ignore: decorator
+@inline function classFor(s: usize, size: u64, alignLog2: u32): i32 {
+  if (alignLog2 > POOL_ALIGN_LOG2 || size > g64(s, HS_MAX_OBJECT)) return -1;
+  const low = g64(s, HS_MIN_MASK);
+  const bits = size ? (size - 1) | low : low;
+  return <i32>(64 - <u32>clz(bits)) - <i32>g32(s, HS_MIN_SHIFT);
 }
 
 // Touches the first `bytes` bytes of carved object `slot` of chunk ch (the object or its link). Carving goes
@@ -395,69 +432,95 @@ function classFor(s: usize, size: u64, alignLog2: u32): i32 {
 // moves: a purge, a decommit, a release). While the epoch the chunk recorded is the VM's, a touch of
 // a carved object changes nothing and the VM is not asked: most allocs and frees of a warm pool.
 // @ts-ignore: decorator
-@inline function touchObject(s: usize, ch: usize, slot: u32, bytes: u64): void {
-  if (!vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) touchObjectSlow(s, ch, objectAddress(s, ch, slot), bytes);
+@inline function touchObject(s: usize, ch: usize, ci: u32, slot: u32, bytes: u64): void {
+  if (!vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) touchObjectSlow(s, ch, ci, objectAddress(s, ch, slot), bytes);
 }
 
 // Carved parts up to this many pages are checked page by page when the epoch moved: 1 MiB, sixteen
 // default chunks; a bigger carved part always touches through the VM.
 const RESIDENT_CHECK_MAX_PAGES: u64 = 256;
 
-function touchObjectSlow(s: usize, ch: usize, addr: u64, bytes: u64): void {
+function touchObjectSlow(s: usize, ch: usize, ci: u32, addr: u64, bytes: u64): void {
   touchPages(addr, bytes, ownerOf(s));
   const epoch = vmResidencyEpoch();
   if (epoch == RESIDENCY_EPOCH_SATURATED) return;
-  const carvedBytes = <u64>load<u32>(ch + CH_CARVED) << classShift(s, load<u32>(ch + CH_CLASS));
+  const c = load<u32>(ch + CH_CLASS);
+  const carvedBytes = <u64>carvedOf(s, ci, c) << classShift(s, c);
   if (carvedBytes > RESIDENT_CHECK_MAX_PAGES * PAGE_SIZE_BYTES) return;
   if (vmAllResident(load<u64>(ch + CH_BASE), carvedBytes)) store<u32>(ch + CH_RESIDENT, epoch);
 }
 
 // The touch of an object being carved, which keeps the chunk's carved objects all resident. Carving
-// goes front to back, so when the object ends in the page where the one before it ends, its pages
-// are carved pages already: while the chunk's epoch is the VM's they are resident and the touch
-// would change nothing (most carves of small classes: 256 objects of 16 bytes share a page).
+// goes front to back, so when the object ends in the page where the one before it ends (before
+// CL_TOUCHED_END, the end of that page; 0 at a chunk's first carve), its pages are carved pages
+// already: while the chunk's epoch is the VM's they are resident and the touch would change nothing
+// (most carves of small classes: 256 objects of 16 bytes share a page).
 // @ts-ignore: decorator
-@inline function carveTouch(s: usize, ch: usize, addr: u64, bytes: u64, slot: u32): void {
-  if (slot && (addr - 1) >> PAGE_SHIFT == (addr + bytes - 1) >> PAGE_SHIFT && vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) {
+@inline function carveTouch(s: usize, cl: usize, ch: usize, addr: u64, bytes: u64): void {
+  const end = addr + bytes;
+  if (end <= load<u64>(cl + CL_TOUCHED_END) && vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) {
     if (CHECKS) assert(vmAllResident(addr, bytes), "pool: skipped carve touch of a page not resident");
     return;
   }
   touchPages(addr, bytes, ownerOf(s));
+  store<u64>(cl + CL_TOUCHED_END, (((end - 1) >> PAGE_SHIFT) + 1) << PAGE_SHIFT);
+}
+
+// Makes chunk ci (0: none) class c's current chunk, its carve cursor at slot 0 (`base` = the
+// chunk's first byte).
+function makeCurrent(s: usize, c: u32, ci: u32, base: u64): void {
+  const cl = CL(s, c);
+  const first = ci << g32(s, HS_SLOT_BITS);
+  store<u32>(cl + CL_CURRENT, ci);
+  store<u32>(cl + CL_CARVE_NEXT, first);
+  store<u32>(cl + CL_CARVE_END, ci ? first + slotsOf(s, c) : 0);
+  store<u64>(cl + CL_CARVE_ADDR, base);
+  store<u64>(cl + CL_TOUCHED_END, 0);
+}
+
+// The current chunk of class c is carved out (or there is none): a new one becomes current.
+// Returns the handle of its first object, 0 when the layer below says no (nothing changes).
+function carveNewChunk(h: i32, s: usize, c: u32): u32 {
+  const ci = newChunk(h, s, c);
+  if (!ci) return 0;
+  makeCurrent(s, c, ci, load<u64>(CH(s, ci) + CH_BASE));
+  return load<u32>(CL(s, c) + CL_CARVE_NEXT);
 }
 
 // @ts-ignore: decorator
 @inline function objectAlloc(h: i32, s: usize, c: u32): u32 {
   const cl = CL(s, c);
-  const cb = classBytes(s, c);
   const bits = g32(s, HS_SLOT_BITS);
   let handle = load<u32>(cl + CL_FREE_HEAD);
   let ch: usize;
-  let slot: u32;
   if (handle) {
     // LIFO: the object freed last is handed out first.
-    ch = CH(s, chunkOfHandle(s, handle));
-    slot = slotOfHandle(s, handle);
-    const n = load<u32>(nextAt(ch, slot));
+    const ci = handle >> bits;
+    const slot = handle & g32(s, HS_SLOT_MASK);
+    ch = CH(s, ci);
+    const link = nextAt(ch, slot);
+    const n = load<u32>(link);
     store<u32>(cl + CL_FREE_HEAD, n);
     if (n && g32(s, HS_RELEASE)) setPrev(s, n, 0);
-    store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) - 1);
+    store<u32>(link, SLOT_BUSY);
     counterAdd(h, C_REUSED_OBJECTS, 1);
-    touchObject(s, ch, slot, cb);
+    touchObject(s, ch, ci, slot, load<u64>(cl + CL_OBJECT_BYTES));
   } else {
-    let ci = load<u32>(cl + CL_CURRENT);
-    if (!ci || load<u32>(CH(s, ci) + CH_CARVED) == slotsOf(s, c)) {
-      ci = newChunk(h, s, c);
-      if (!ci) return 0;
-      store<u32>(cl + CL_CURRENT, ci);
+    // Carve: the class's cursor names the object and its address.
+    handle = load<u32>(cl + CL_CARVE_NEXT);
+    if (handle == load<u32>(cl + CL_CARVE_END)) {
+      handle = carveNewChunk(h, s, c);
+      if (!handle) return 0;
     }
-    ch = CH(s, ci);
-    slot = load<u32>(ch + CH_CARVED);
-    store<u32>(ch + CH_CARVED, slot + 1);
+    store<u32>(cl + CL_CARVE_NEXT, handle + 1);
+    ch = CH(s, handle >> bits);
+    const cb = load<u64>(cl + CL_OBJECT_BYTES);
+    const addr = load<u64>(cl + CL_CARVE_ADDR);
+    store<u64>(cl + CL_CARVE_ADDR, addr + cb);
     counterAdd(h, C_CARVED_OBJECTS, 1);
-    handle = (ci << bits) | slot;
-    carveTouch(s, ch, objectAddress(s, ch, slot), cb, slot);
+    carveTouch(s, cl, ch, addr, cb);
+    store<u32>(nextAt(ch, handle & g32(s, HS_SLOT_MASK)), SLOT_BUSY);
   }
-  store<u32>(nextAt(ch, slot), SLOT_BUSY);
   store<u32>(ch + CH_LIVE, load<u32>(ch + CH_LIVE) + 1);
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) + 1);
   return handle;
@@ -477,11 +540,10 @@ function touchObjectSlow(s: usize, ch: usize, addr: u64, bytes: u64): void {
     if (head) setPrev(s, head, handle);
   }
   store<u32>(cl + CL_FREE_HEAD, handle);
-  store<u32>(cl + CL_FREE, load<u32>(cl + CL_FREE) + 1);
   store<u32>(cl + CL_BUSY, load<u32>(cl + CL_BUSY) - 1);
   const live = load<u32>(ch + CH_LIVE) - 1;
   store<u32>(ch + CH_LIVE, live);
-  touchObject(s, ch, slot, LINK_BYTES);
+  touchObject(s, ch, ci, slot, LINK_BYTES);
   if (live == 0 && g32(s, HS_RELEASE)) releaseChunk(h, s, ci);
 }
 
@@ -606,7 +668,7 @@ export function poolRealloc(h: i32, handle: u32, size: u64): u32 {
     const ch = CH(s, chunkOfHandle(s, handle));
     if (c >= 0 && <u32>c == load<u32>(ch + CH_CLASS)) {
       // The object is carved: its pages are resident while the chunk's epoch holds (touchObject).
-      touchObject(s, ch, slotOfHandle(s, handle), size ? size : 1);
+      touchObject(s, ch, chunkOfHandle(s, handle), slotOfHandle(s, handle), size ? size : 1);
       return handle;
     }
   }
@@ -666,18 +728,15 @@ function objectTotals(s: usize): void {
   for (let c: u32 = 0; c < classes; c++) {
     const cl = CL(s, c);
     const cb = classBytes(s, c);
-    const busy = load<u32>(cl + CL_BUSY), free = load<u32>(cl + CL_FREE);
+    const busy = load<u32>(cl + CL_BUSY), free = freeOf(s, c);
     totBusy += busy;
     totBusyBytes += <u64>busy * cb;
     totFree += free;
     totFreeBytes += <u64>free * cb;
     if (free && cb > totLargest) totLargest = cb;
-    const ci = load<u32>(cl + CL_CURRENT);
-    if (ci) {
-      const tail = <u64>(slotsOf(s, c) - load<u32>(CH(s, ci) + CH_CARVED)) * cb;
-      totUncarved += tail;
-      if (tail) { totTails++; if (tail > totLargest) totLargest = tail; }
-    }
+    const tail = <u64>uncarvedOf(s, c) * cb; // 0 without a current chunk
+    totUncarved += tail;
+    if (tail) { totTails++; if (tail > totLargest) totLargest = tail; }
   }
 }
 
@@ -721,12 +780,11 @@ export function poolClassStats(h: i32, out: usize): i32 {
   for (let c: u32 = 0; c < classes; c++) {
     const cl = CL(s, c);
     const o = out + <usize>c * <usize>POOL_CLASS_FIELDS * 8;
-    const ci = load<u32>(cl + CL_CURRENT);
     store<f64>(o, <f64>classBytes(s, c));
     store<f64>(o + 8, <f64>load<u32>(cl + CL_CHUNKS));
     store<f64>(o + 16, <f64>load<u32>(cl + CL_BUSY));
-    store<f64>(o + 24, <f64>load<u32>(cl + CL_FREE));
-    store<f64>(o + 32, ci ? <f64>(slotsOf(s, c) - load<u32>(CH(s, ci) + CH_CARVED)) : 0);
+    store<f64>(o + 24, <f64>freeOf(s, c));
+    store<f64>(o + 32, <f64>uncarvedOf(s, c));
   }
   return <i32>classes;
 }
@@ -815,7 +873,7 @@ export function poolCheck(h: i32): i32 {
     if (c == CH_UNUSED) { unused++; continue; }
     used++;
     if (c >= classes) return 1;
-    const slots = slotsOf(s, c), carved = load<u32>(ch + CH_CARVED), live = load<u32>(ch + CH_LIVE);
+    const slots = slotsOf(s, c), carved = carvedOf(s, ci, c), live = load<u32>(ch + CH_LIVE);
     if (carved > slots || live > carved || !load<u32>(ch + CH_NEXT) || release != (load<u32>(ch + CH_PREV) != 0)) return 1;
     // P2: memory of the chunk.
     const base = load<u64>(ch + CH_BASE);
@@ -845,7 +903,7 @@ export function poolCheck(h: i32): i32 {
   // P3, P4 (class counts), P5.
   for (let c: u32 = 0; c < classes; c++) {
     const cl = CL(s, c);
-    const expect = load<u32>(cl + CL_FREE);
+    const expect = freeOf(s, c);
     let n: u32 = 0, prev: u32 = 0;
     let hd = load<u32>(cl + CL_FREE_HEAD);
     while (hd) {
@@ -854,7 +912,7 @@ export function poolCheck(h: i32): i32 {
       if (hd & PT_FLAG || ci == 0 || ci >= high) return 3;
       const ch = CH(s, ci);
       const slot = hd & ((1 << bits) - 1);
-      if (load<u32>(ch + CH_CLASS) != c || slot >= load<u32>(ch + CH_CARVED)) return 3;
+      if (load<u32>(ch + CH_CLASS) != c || slot >= carvedOf(s, ci, c)) return 3;
       const nx = load<u32>(nextAt(ch, slot));
       if (nx == SLOT_BUSY) return 3;
       if (release && load<u32>(prevAt(ch, slot)) != prev) return 3;
@@ -866,12 +924,15 @@ export function poolCheck(h: i32): i32 {
     let chunks: u32 = 0, busy: u32 = 0;
     const cur = load<u32>(cl + CL_CURRENT);
     if (cur && (cur >= high || load<u32>(CH(s, cur) + CH_CLASS) != c)) return 5;
+    // The carve cursor lies in the current chunk (0, 0 without one), its address at its slot.
+    const first = cur << bits, next = load<u32>(cl + CL_CARVE_NEXT), end = load<u32>(cl + CL_CARVE_END);
+    if (end != (cur ? first + slotsOf(s, c) : 0) || next < first || next > end) return 5;
+    if (cur && load<u64>(cl + CL_CARVE_ADDR) != load<u64>(CH(s, cur) + CH_BASE) + (<u64>(next - first) << classShift(s, c))) return 5;
     for (let ci: u32 = 1; ci < high; ci++) {
       const ch = CH(s, ci);
       if (load<u32>(ch + CH_CLASS) != c) continue;
       chunks++;
       busy += load<u32>(ch + CH_LIVE);
-      if (ci != cur && load<u32>(ch + CH_CARVED) != slotsOf(s, c)) return 5;
     }
     if (chunks != load<u32>(cl + CL_CHUNKS) || busy != load<u32>(cl + CL_BUSY)) return 4;
   }

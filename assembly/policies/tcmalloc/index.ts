@@ -1,6 +1,7 @@
 // tcmalloc: gperftools 2.10 (Debian 12 libtcmalloc-minimal4), x86-64, one thread (rules in
 // tcmalloc.ts and the files it lists). Registered by one line in assembly/policies/registry.ts.
 import { registerPolicy } from "../../kit/policy";
+import { batchOf } from "../../engine";
 import {
   tcCreate, tcAlloc, tcFree, tcRealloc, tcTrim, tcDestroy, tcUserAddress, tcSample, tcCheck, tcEngineBytes,
   tcRecordBytes,
@@ -9,6 +10,18 @@ import {
 // For the host and the tests: the size-class table, and a block's usable size.
 export { tcClassInfo } from "./sizemap";
 export { tcUsableBytes } from "./tcmalloc";
+
+// The per-op calls of the engine's batch loop made for tcmalloc (kit/policy.ts `batch`, heaps.ts Dispatch).
+class TcOps {
+  // @ts-ignore: decorator
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return tcAlloc(h, size, alignLog2); }
+  // @ts-ignore: decorator
+  @inline calloc(h: i32, size: u64): u32 { return tcAlloc(h, size, 0); }
+  // @ts-ignore: decorator
+  @inline free(h: i32, handle: u32): void { tcFree(h, handle); }
+  // @ts-ignore: decorator
+  @inline realloc(h: i32, handle: u32, size: u64): u32 { return tcRealloc(h, handle, size); }
+}
 
 registerPolicy({
   name: "tcmalloc",
@@ -29,4 +42,5 @@ registerPolicy({
   sample: tcSample,
   check: tcCheck,
   engineBytes: tcEngineBytes,
+  batch: (from: i32, count: i32): i32 => batchOf<TcOps>(from, count),
 });

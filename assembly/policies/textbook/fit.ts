@@ -20,9 +20,11 @@
 // │ 0 addr u64 │ 8 size u64 │ 16 max u64 (next-fit: largest free size in the subtree)│
 // │ 24 prevPhys u32 │ 28 nextPhys u32 │ 32 left u32 │ 36 right u32 │ 40 flags u32 │ 44 seg u32 │
 // ╘═════════════════════════════════════════════════════════════════════════════════╛
-//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in one kit tree (a treap) per heap,
-//   ordered by (size, address) for best-fit (no summary: the largest block is the last) and by
-//   address for next-fit, each node holding the largest size of its subtree. Inserts and removes
+//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in kit trees (treaps): best-fit's
+//   below BIN_LIMIT_BYTES one per exact size (a bin), ordered by address, with a bitmap of the
+//   bins that hold one; from BIN_LIMIT_BYTES up one tree ordered by (size, address) (no summary:
+//   the largest block is the last). next-fit's in one tree ordered by address, each node holding
+//   the largest size of its subtree. Inserts and removes
 //   go top down (kit treeInsertDown/RemoveDown: the maxima above the change are not recomputed
 //   from the siblings); next-fit changes a block
 //   whose address stays in place (the front cut off, a neighbour merged in) without leaving the tree.
@@ -30,8 +32,9 @@
 // Invariants (fitCheck returns the number of the first that fails):
 //   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
 //   F2 no two adjacent free blocks; the newest segment's last block is not free
-//   F3 the treap holds exactly the free blocks, in key order, heap-ordered, with correct maxima
-//      (next-fit)
+//   F3 the treaps hold exactly the free blocks, in key order, heap-ordered, with correct maxima
+//      (next-fit); best-fit: each bin only blocks of its size, the large tree none below
+//      BIN_LIMIT_BYTES, the bitmap and its summary bits set exactly for the bins that hold one
 //   F4 counters equal a recount; the arena's pages are [base, frontier) committed (arena.ts)
 
 import { resize } from "../../mem";
@@ -39,7 +42,7 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS,
 } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeLast } from "../../kit/tree";
@@ -106,8 +109,9 @@ initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("left"), 4096, POOL_ALIGN_BYTE
 // block, and at most one free block beside it (free neighbours merge).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
+// (The pool's base times the constant record size: recordAt would load the size from the pool.)
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline function isFree(n: u32): bool { return (B(n).flags & FL_FREE) != 0; }
 
@@ -141,6 +145,9 @@ export function fitRecordBytes(): u32 { return <u32>REC_BYTES; }
   busyBlocks: u64;
   freeBytes: u64;
   freeBlocks: u64;
+  bins: usize;        // best-fit: BIN_COUNT u32 roots (one treap per size), then BIN_WORDS u32 bitmap words
+  binSummary: u32;    // best-fit: bit w set iff bitmap word w is not 0
+  pad2: u32;
 }
 const HEAP_BYTES: usize = offsetof<FitHeap>();
 
@@ -178,6 +185,10 @@ export function fitCreate(heapIndex: i32, params: usize, count: i32, rule: u32):
   use(heapIndex);
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.rule = rule;
+  if (rule == RULE_BEST) {
+    H.bins = heap.alloc(BINS_BYTES);
+    memory.fill(H.bins, 0, BINS_BYTES);
+  }
   arenaInit(A, heapIndex, <u64>reserve, <u64>step);
   return Status.OK;
 }
@@ -190,6 +201,7 @@ export function fitDestroy(heapIndex: i32): void {
   }
   arenaDestroy(A);
   if (H.firsts) { heap.free(H.firsts); heap.free(H.lasts); }
+  if (H.bins) heap.free(H.bins);
   heap.free(changetype<usize>(H));
   store<u32>(states + (<usize>heapIndex << 2), 0);
 }
@@ -250,6 +262,88 @@ export function fitDestroy(heapIndex: i32): void {
   @inline keeps(t: u32, n: u32): bool { return B(t).max > B(n).size; }
 }
 
+// best-fit's free blocks below BIN_LIMIT_BYTES are kept by exact size: one treap per size (a bin),
+// ordered by address, with a bitmap of the bins that hold a block (one bit per bin, and one summary
+// bit per bitmap word). Blocks from BIN_LIMIT_BYTES up stay in the (size, address) treap at H.root.
+// The best fit of a small request is the lowest-addressed block of the first bin from its size
+// that holds one (block sizes are whole granules), else the best fit among the large blocks.
+// (A treap per size is shallower than one treap of all sizes: most free blocks are small.)
+const GRANULE_SHIFT: u64 = 4;             // every block size is a multiple of 16 bytes
+const BIN_COUNT: u32 = 1024;              // bins for sizes of 0..1023 granules (below 16 KiB)
+const BIN_LIMIT_BYTES: u64 = <u64>BIN_COUNT << GRANULE_SHIFT;
+const BIN_WORD_BITS: u32 = 32;
+const BIN_WORDS: u32 = BIN_COUNT / BIN_WORD_BITS;   // 32: one summary bit each in a u32
+const BINS_BYTES: usize = <usize>(BIN_COUNT + BIN_WORDS) * 4;
+if (BIN_WORDS > 32) ERROR("fit bin summary is one u32");
+
+// best-fit's bins: ordered by address, no summary.
+@final @unmanaged class BinOrder {
+  // @ts-ignore: decorator
+  @inline left(n: u32): u32 { return B(n).left; }
+  // @ts-ignore: decorator
+  @inline setLeft(n: u32, v: u32): void { B(n).left = v; }
+  // @ts-ignore: decorator
+  @inline right(n: u32): u32 { return B(n).right; }
+  // @ts-ignore: decorator
+  @inline setRight(n: u32, v: u32): void { B(n).right = v; }
+  // @ts-ignore: decorator
+  @inline less(a: u32, b: u32): bool { return B(a).addr < B(b).addr; }
+  // @ts-ignore: decorator
+  @inline pull(n: u32): void {}
+  // @ts-ignore: decorator
+  @inline grow(t: u32, n: u32): void {}
+  // @ts-ignore: decorator
+  @inline keeps(t: u32, n: u32): bool { return true; }
+}
+
+// @ts-ignore: decorator
+@inline function binRootSlot(g: u32): usize { return H.bins + (<usize>g << 2); }
+// @ts-ignore: decorator
+@inline function binWordSlot(w: u32): usize { return H.bins + (<usize>(BIN_COUNT + w) << 2); }
+
+// The bin's root became r (0: the bin is empty): its bit follows.
+// @ts-ignore: decorator
+@inline function setBinRoot(g: u32, r: u32): void {
+  store<u32>(binRootSlot(g), r);
+  const w = g >> 5, bit: u32 = 1 << (g & 31);
+  const word = load<u32>(binWordSlot(w));
+  const now = r ? word | bit : word & ~bit;
+  if (now == word) return;
+  store<u32>(binWordSlot(w), now);
+  if (now) H.binSummary |= <u32>1 << w; else H.binSummary &= ~(<u32>1 << w);
+}
+
+// The first bin from g on that holds a block, or BIN_COUNT.
+function firstBinFrom(g: u32): u32 {
+  let w = g >> 5;
+  const bits = load<u32>(binWordSlot(w)) & (<u32>0xFFFFFFFF << (g & 31));
+  if (bits) return (w << 5) + ctz(bits);
+  const above = H.binSummary & ~((<u32>2 << w) - 1);   // words after w (none when w is 31)
+  if (!above) return BIN_COUNT;
+  w = ctz(above);
+  return (w << 5) + ctz(load<u32>(binWordSlot(w)));
+}
+
+function addFreeBest(n: u32): void {
+  const size = B(n).size;
+  if (size < BIN_LIMIT_BYTES) {
+    const g = <u32>(size >> GRANULE_SHIFT);
+    setBinRoot(g, treeInsertDown<BinOrder>(load<u32>(binRootSlot(g)), n));
+  } else {
+    H.root = treeInsertDown<BySize>(H.root, n);
+  }
+}
+
+function removeFreeBest(n: u32): void {
+  const size = B(n).size;
+  if (size < BIN_LIMIT_BYTES) {
+    const g = <u32>(size >> GRANULE_SHIFT);
+    setBinRoot(g, treeRemoveDown<BinOrder>(load<u32>(binRootSlot(g)), n));
+  } else {
+    H.root = treeRemoveDown<BySize>(H.root, n);
+  }
+}
+
 // @ts-ignore: decorator
 @inline function before(a: u32, b: u32): bool {
   if (H.rule == RULE_BEST && B(a).size != B(b).size) return B(a).size < B(b).size;
@@ -258,13 +352,13 @@ export function fitDestroy(heapIndex: i32): void {
 
 function addFree(n: u32): void {
   B(n).flags = FL_FREE;
-  H.root = H.rule == RULE_BEST ? treeInsertDown<BySize>(H.root, n) : treeInsertDown<ByAddress>(H.root, n);
+  if (H.rule == RULE_BEST) addFreeBest(n); else H.root = treeInsertDown<ByAddress>(H.root, n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
 
 function removeFree(n: u32): void {
-  H.root = H.rule == RULE_BEST ? treeRemoveDown<BySize>(H.root, n) : treeRemoveDown<ByAddress>(H.root, n);
+  if (H.rule == RULE_BEST) removeFreeBest(n); else H.root = treeRemoveDown<ByAddress>(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
@@ -287,10 +381,26 @@ function cutFront(f: u32, cutBytes: u64): void {
   addFree(f);
 }
 
-// Best fit: the first block in (size, addr) order with size >= need. Also sets bestPred, the block
-// just before it in that order (0 if none): the last one the descent passed on its right.
+// Best fit: the first block in (size, addr) order with size >= need: the lowest-addressed block of
+// the first bin from need's that holds one, else the first large block with size >= need. For a
+// bin's block sets bestBin (its bin) and bestParent (its parent in the bin's treap, 0 at the root);
+// for a large one bestBin = BIN_COUNT and bestPred, the block just before it in (size, addr) order
+// (0 if none): the last one the descent passed on its right.
 let bestPred: u32 = 0;
+let bestBin: u32 = 0;
+let bestParent: u32 = 0;
 function bestFit(need: u64): u32 {
+  if (need < BIN_LIMIT_BYTES) {
+    const g = firstBinFrom(<u32>(need >> GRANULE_SHIFT));
+    bestBin = g;
+    if (g < BIN_COUNT) {
+      let t = load<u32>(binRootSlot(g)), parent: u32 = 0;
+      while (B(t).left) { parent = t; t = B(t).left; }
+      bestParent = parent;
+      return t;
+    }
+  }
+  bestBin = BIN_COUNT;
   let t = H.root, found: u32 = 0, pred: u32 = 0;
   while (t) {
     if (B(t).size >= need) { found = t; t = B(t).left; } else { pred = t; t = B(t).right; }
@@ -299,12 +409,34 @@ function bestFit(need: u64): u32 {
   return found;
 }
 
-// best-fit's cut of the block bestFit just found: the cut makes its key smaller, so it keeps its
-// place in the order when it still comes after bestPred; the tree then stays as it is (a treap's
-// shape depends only on its records and their order, and best-fit's tree keeps no summary).
+// Takes the block bestFit just found in a bin off it: the bin's lowest address has no left child,
+// so its right subtree takes its place (the treap of the rest, as treeRemove would leave it).
+function takeBestFromBin(f: u32): void {
+  const r = B(f).right;
+  if (bestParent) B(bestParent).left = r; else setBinRoot(bestBin, r);
+  H.freeBytes -= B(f).size;
+  H.freeBlocks--;
+}
+
+// best-fit's removal of the block bestFit just found (used whole).
+function takeBest(f: u32): void {
+  if (bestBin < BIN_COUNT) takeBestFromBin(f); else removeFree(f);
+}
+
+// best-fit's cut of the block bestFit just found. A bin's block always changes bins. A large one:
+// the cut makes its key smaller, so it keeps its place in the order when it stays large and still
+// comes after bestPred; the tree then stays as it is (a treap's shape depends only on its records
+// and their order, and best-fit's tree keeps no summary).
 function cutFrontBest(f: u32, cutBytes: u64): void {
   const size = B(f).size - cutBytes, addr = B(f).addr + cutBytes, p = bestPred;
-  if (p && (B(p).size != size ? B(p).size > size : B(p).addr > addr)) { cutFront(f, cutBytes); return; }
+  if (bestBin < BIN_COUNT) {
+    takeBestFromBin(f);
+    B(f).addr = addr;
+    B(f).size = size;
+    addFree(f);
+    return;
+  }
+  if (size < BIN_LIMIT_BYTES || (p && (B(p).size != size ? B(p).size > size : B(p).addr > addr))) { cutFront(f, cutBytes); return; }
   B(f).addr = addr;
   B(f).size = size;
   H.freeBytes -= cutBytes;
@@ -387,7 +519,7 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
-      removeFree(f);
+      if (rule == RULE_BEST) takeBest(f); else removeFree(f);
       n = f;
       B(n).flags = alignBits;
     }
@@ -534,10 +666,15 @@ export function fitUserAddress(heapIndex: i32, n: u32): u64 {
 
 // ---------------------------------------------------------------- sample
 
-// The largest free block in the tree: best-fit's last record, next-fit's root maximum.
+// The largest free block: best-fit's last large record, else the size of its highest bin that
+// holds a block; next-fit's root maximum.
 function largestFree(): u64 {
   if (H.rule != RULE_BEST) return maxOf(H.root);
-  return H.root ? B(treeLast<BySize>(H.root)).size : 0;
+  if (H.root) return B(treeLast<BySize>(H.root)).size;
+  if (!H.binSummary) return 0;
+  const w = 31 - clz(H.binSummary);
+  const g = (w << 5) + 31 - clz(load<u32>(binWordSlot(w)));
+  return <u64>g << GRANULE_SHIFT;
 }
 
 export function fitSample(heapIndex: i32, out: usize): void {
@@ -580,6 +717,40 @@ function walk(t: u32, prev: u32): u32 {
   return walk(B(t).right, t);
 }
 
+// best-fit's part of F3: the large treap holds only blocks from BIN_LIMIT_BYTES up (its records
+// were walked and counted already, `largeNodes` of them by their priorities); each bin is a treap
+// by address of free blocks of exactly its size, its bitmap bit set iff it holds one, each summary
+// bit set iff its word is not 0. Adds the bins' blocks to ckCount. Returns true when one fails.
+function checkBins(largeNodes: i64): bool {
+  if (largeNodes < 0 || largeNodes != <i64>ckCount) return true;
+  if (H.root && B(treeFirstBySize(H.root)).size < BIN_LIMIT_BYTES) return true;
+  for (let w: u32 = 0; w < BIN_WORDS; w++) {
+    const word = load<u32>(binWordSlot(w));
+    if (((H.binSummary >> w) & 1) != (word ? 1 : 0)) return true;
+    for (let b: u32 = 0; b < BIN_WORD_BITS; b++) {
+      const g = (w << 5) + b, r = load<u32>(binRootSlot(g));
+      if (((word >> b) & 1) != (r ? 1 : 0)) return true;
+      if (!r) continue;
+      const before = ckCount;
+      walk(r, 0);
+      if (ckBad || treeCheckPriorities<BinOrder>(r) != <i64>(ckCount - before)) return true;
+      if (!binSizesAre(r, <u64>g << GRANULE_SHIFT)) return true;
+    }
+  }
+  return false;
+}
+
+function treeFirstBySize(t: u32): u32 {
+  while (B(t).left) t = B(t).left;
+  return t;
+}
+
+// Every block of subtree t has size `size`.
+function binSizesAre(t: u32, size: u64): bool {
+  if (!t) return true;
+  return B(t).size == size && binSizesAre(B(t).left, size) && binSizesAre(B(t).right, size);
+}
+
 export function fitCheck(heapIndex: i32): i32 {
   use(heapIndex);
   let busy: u64 = 0, busyBlocks: u64 = 0, free: u64 = 0, freeBlocks: u64 = 0;
@@ -605,7 +776,9 @@ export function fitCheck(heapIndex: i32): i32 {
   ckCount = 0;
   ckBad = false;
   walk(H.root, 0);
-  const nodes = H.rule == RULE_BEST ? treeCheckPriorities<BySize>(H.root) : treeCheckPriorities<ByAddress>(H.root);
+  let nodes = H.rule == RULE_BEST ? treeCheckPriorities<BySize>(H.root) : treeCheckPriorities<ByAddress>(H.root);
+  if (H.rule == RULE_BEST && checkBins(nodes)) return 3;
+  if (H.rule == RULE_BEST) nodes = <i64>ckCount;
   if (ckBad || ckCount != freeBlocks || nodes != <i64>freeBlocks) return 3;
   if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks) return 4;
   if (arenaCheck(A)) return 4;

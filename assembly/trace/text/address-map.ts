@@ -454,14 +454,15 @@ function refuse(): void {
 /** A new block at `id` (fits checked): kind EV_ALLOC, EV_CALLOC or EV_UNTRACED_REALLOC. */
 function allocated(kind: u32, id: i32, size: u64, caller: i32): void {
   // An allocation into a live id frees the older block first (not an event).
-  if (L.isLive(<u64>id)) {
-    L.implicitFreed(<u32>id);
+  const r = L.recordAt(<u64>id);
+  if (L.isLiveAt(r)) {
+    L.implicitFreedAt(<u32>id, r);
     if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, 0);
   }
   if (kind == EV_ALLOC) L.allocs++;
   else if (kind == EV_CALLOC) L.callocs++;
   else { L.reallocs++; L.untracedReallocs++; }
-  L.born(<u32>id, size, caller, kind == EV_UNTRACED_REALLOC);
+  L.bornAt(<u32>id, r, size, caller, kind == EV_UNTRACED_REALLOC);
   if (opsOut) op(kind == EV_CALLOC ? <u32>Op.CALLOC : <u32>Op.ALLOC, 0, <u32>id, size);
   else event(kind, id, caller, size);
 }

@@ -28,6 +28,41 @@ describe('best-fit', () => {
     expect(e.check()).toBe(0);
   });
 
+  it('chooses across the exact-size bins (below 16 KiB) and the large blocks\' tree as one order', async () => {
+    // Free blocks of 16400 and 16384 bytes (large tree), 16368 (the last bin), three of 320 (one
+    // bin, freed out of address order) and the choice walking down through them.
+    const e = await createEngine({ arch: 'x64', build: 'debug' });
+    const h = e.createHeap('best-fit');
+    const ops = new OpBuffer(64);
+    const users = [16384, 16368, 16352, 304, 304, 304]; // blocks of 16400, 16384, 16368, 320, 320, 320
+    users.forEach((size, k) => { ops.alloc(h, 2 * k, size); ops.alloc(h, 2 * k + 1, 16); });
+    expect(e.apply(ops).failedOps).toBe(0);
+    const at = users.map((_, k) => e.blockOf(2 * k).address);
+    ops.clear();
+    for (const k of [4, 0, 3, 2, 5, 1]) ops.free(h, 2 * k);
+    expect(e.apply(ops).failedOps).toBe(0);
+    expect(e.check()).toBe(0);
+    const largest = (): number => e.sample().heaps[0]!.largestFreeBytes;
+    expect(largest()).toBe(16400);
+    const take = (id: number, size: number): number => {
+      ops.clear();
+      ops.alloc(h, id, size);
+      expect(e.apply(ops).failedOps).toBe(0);
+      expect(e.check()).toBe(0);
+      return e.blockOf(id).address;
+    };
+    expect(take(100, 16370)).toBe(at[0]); // block 16400: only the large tree holds it
+    expect(largest()).toBe(16384);
+    expect(take(101, 16360)).toBe(at[1]); // needs 16384 (the limit): the large tree's 16384
+    expect(largest()).toBe(16368);        // now only bins hold free blocks: the highest bin's size
+    expect(take(102, 250)).toBe(at[3]);   // 272 bytes: the 320 bin's lowest address, cut (48 left)
+    expect(take(103, 250)).toBe(at[4]);
+    expect(take(104, 16)).toBe(at[3] + 272); // 32 bytes: the 48-byte rests' bin, lowest address first
+    expect(take(105, 250)).toBe(at[5]);
+    expect(take(106, 300)).toBe(at[2]);   // 320 bytes: no 320 block is left, the 16368 one is cut
+    expect(largest()).toBe(16368 - 320);
+  });
+
   it('keeps the free blocks coalesced and gives the top back on trim', async () => {
     const e = await createEngine({ arch: 'x64', build: 'debug' });
     const h = e.createHeap('best-fit');

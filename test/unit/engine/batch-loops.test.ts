@@ -51,7 +51,8 @@ function state(e: Engine, ids: number): unknown {
 
 describe('batch loops made per policy', () => {
   const orders = [['pool', 'nt', 'first-fit', 'buddy'], ['nt', 'pool', 'tlsf', 'segregated'], ['first-fit', 'pool', 'pool'], ['ptmalloc', 'pool', 'ptmalloc'],
-    ['best-fit', 'next-fit', 'first-fit', 'best-fit'], ['next-fit', 'best-fit', 'next-fit']];
+    ['best-fit', 'next-fit', 'first-fit', 'best-fit'], ['next-fit', 'best-fit', 'next-fit'],
+    ['tcmalloc', 'jemalloc', 'mimalloc', 'tcmalloc']];
   for (const build of ['release', 'debug'] as const) for (const order of orders) {
     it(`heap 0 remade in one batch as ${order.join(' -> ')} gives what one op per batch gives (${build})`, async () => {
       const ops = program(order);
@@ -74,6 +75,29 @@ describe('batch loops made per policy', () => {
       expect(state(whole, ids)).toEqual(state(single, ids));
       whole.release();
       single.release();
+    });
+  }
+
+  // An own loop skips looking heap 0 up (it exists while its policy's loop runs); once heap 0 is
+  // gone the generic loop must: its ops fail with BAD_HEAP, nothing is called through a missing def.
+  for (const build of ['release', 'debug'] as const) {
+    it(`ops on heap 0 after it is destroyed in the batch fail with BAD_HEAP (${build})`, async () => {
+      const e = await engineWith('pool', build);
+      const b = new OpBuffer(16);
+      b.alloc(0, 0, 40);
+      b.alloc(1, 1, 40);
+      b.heapDestroy(0);
+      b.alloc(0, 2, 40);
+      b.calloc(0, 3, 40);
+      b.realloc(0, 0, 80);
+      b.free(0, 0);
+      b.free(1, 1);
+      const r = e.apply(b);
+      expect(r.failedOps).toBe(4);
+      expect(r.firstFailure).toEqual({ op: 3, status: 'BAD_HEAP' });
+      expect(e.check()).toBe(0);
+      expect(e.blockOf(1).requestedBytes).toBe(0); // heap 1 ran its ops through the generic loop too
+      e.release();
     });
   }
 });

@@ -45,7 +45,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeLast } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import {
@@ -600,15 +600,18 @@ function release(n: u32): void { releaseOf(n, H.rule); }
 
 export function fitFree(heapIndex: i32, n: u32): void {
   use(heapIndex);
-  H.busyBytes -= B(n).size;
-  H.busyBlocks--;
-  release(n);
+  fitFreeUsed(n, H.rule);
 }
 
 // fitFree for a heap whose rule is known where it is called (the batch loops, index.ts).
 // @ts-ignore: decorator
 @inline export function fitFreeOf(heapIndex: i32, n: u32, rule: u32): void {
   use(heapIndex);
+  fitFreeUsed(n, rule);
+}
+
+// @ts-ignore: decorator
+@inline function fitFreeUsed(n: u32, rule: u32): void {
   H.busyBytes -= B(n).size;
   H.busyBlocks--;
   releaseOf(n, rule);
@@ -723,7 +726,7 @@ function walk(t: u32, prev: u32): u32 {
 // bit set iff its word is not 0. Adds the bins' blocks to ckCount. Returns true when one fails.
 function checkBins(largeNodes: i64): bool {
   if (largeNodes < 0 || largeNodes != <i64>ckCount) return true;
-  if (H.root && B(treeFirstBySize(H.root)).size < BIN_LIMIT_BYTES) return true;
+  if (H.root && B(treeFirst<BySize>(H.root)).size < BIN_LIMIT_BYTES) return true;
   for (let w: u32 = 0; w < BIN_WORDS; w++) {
     const word = load<u32>(binWordSlot(w));
     if (((H.binSummary >> w) & 1) != (word ? 1 : 0)) return true;
@@ -738,11 +741,6 @@ function checkBins(largeNodes: i64): bool {
     }
   }
   return false;
-}
-
-function treeFirstBySize(t: u32): u32 {
-  while (B(t).left) t = B(t).left;
-  return t;
 }
 
 // Every block of subtree t has size `size`.
@@ -777,8 +775,10 @@ export function fitCheck(heapIndex: i32): i32 {
   ckBad = false;
   walk(H.root, 0);
   let nodes = H.rule == RULE_BEST ? treeCheckPriorities<BySize>(H.root) : treeCheckPriorities<ByAddress>(H.root);
-  if (H.rule == RULE_BEST && checkBins(nodes)) return 3;
-  if (H.rule == RULE_BEST) nodes = <i64>ckCount;
+  if (H.rule == RULE_BEST) {
+    if (checkBins(nodes)) return 3;
+    nodes = <i64>ckCount; // the bins' blocks, walked and counted by checkBins, with the large tree's
+  }
   if (ckBad || ckCount != freeBlocks || nodes != <i64>freeBlocks) return 3;
   if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks) return 4;
   if (arenaCheck(A)) return 4;

@@ -7,8 +7,7 @@ import { describe, it, expect } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 
-// The chunk record's layout (ptmalloc.ts "chunk record"): the forward link is the u32 at byte 16,
-// and records are 32 bytes apart.
+// The chunk record's layout (ptmalloc.ts "chunk record"): the forward link is the u32 at byte 16.
 const R_FD_BYTES = 16;
 const LIST_INVARIANT = 3;          // P3: the lists
 // engine check(): a policy's invariant n comes back as 100 x the policy's id + n (assembly/engine.ts checkAll)
@@ -29,14 +28,14 @@ async function heapWith(build: (buf: OpBuffer, heap: number) => void): Promise<{
   return { engine, heap, raw: engine.raw as unknown as PtRaw };
 }
 
-/** The record of the chunk that block `id` was (its user address taken while it was live). */
+/** The record of the chunk whose user address is `user` (taken while its block was live). */
 function recordOf(raw: PtRaw, heap: number, user: number): number {
   const rec = raw.ptChunkRecord(heap, BigInt(user));
   expect(rec).not.toBe(0);
   return rec;
 }
 
-/** Makes the chunk at record `rec` (holding the link `next` to record index `self`) point at itself. */
+/** Closes a list on itself: the older chunk's link is set to its own index (read from the newer chunk's link to it). */
 function selfLoop(raw: PtRaw, newerRec: number, olderRec: number): void {
   const mem = new Uint32Array(raw.memory.buffer);
   const olderIndex = mem[(newerRec + R_FD_BYTES) >>> 2]!; // the newer chunk's link names the older one
@@ -46,10 +45,8 @@ function selfLoop(raw: PtRaw, newerRec: number, olderRec: number): void {
 
 describe('ptmalloc invariant check: a chunk list closed on itself fails P3, it does not hang', () => {
   it('a tcache list', async () => {
-    const users: number[] = [];
-    let env!: Awaited<ReturnType<typeof heapWith>>;
-    env = await heapWith((buf, h) => { buf.alloc(h, 1, SMALL_BYTES); buf.alloc(h, 2, SMALL_BYTES); });
-    users.push(env.engine.blockOf(1).address, env.engine.blockOf(2).address);
+    const env = await heapWith((buf, h) => { buf.alloc(h, 1, SMALL_BYTES); buf.alloc(h, 2, SMALL_BYTES); });
+    const users = [env.engine.blockOf(1).address, env.engine.blockOf(2).address];
     const free = new OpBuffer(16);
     free.free(env.heap, 1); free.free(env.heap, 2); // tcache: 2 -> 1
     env.engine.apply(free);

@@ -62,7 +62,7 @@
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, MAX_HEAPS, RegionType, Usage } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt } from "../../kit/params";
 import { counterAdd } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
@@ -144,8 +144,23 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function rgt(n: u32): u32 { return load<u32>(R(n) + R_RIGHT); }
 
-function newRec(a: u64, g: u32, f: u32): u32 {
-  const n = takeRecord(RECS);
+// kit takeRecord/dropRecord with the record size a constant (the kit's recordAt loads it from the
+// pool): a dropped record is taken back here; a pool without one takes the kit's path (growth).
+// @ts-ignore: decorator
+@inline function takeRec(): u32 {
+  const n = RECS.free;
+  if (!n) return takeRecord(RECS);
+  RECS.free = load<u32>(R(n) + R_LEFT);
+  RECS.inUse++;
+  return n;
+}
+
+function newRec(a: u64, g: u32, f: u32): u32 { return newRecInline(a, g, f); }
+
+// newRec's body, inlined where a busy block is carved (ffAllocInline).
+// @ts-ignore: decorator
+@inline function newRecInline(a: u64, g: u32, f: u32): u32 {
+  const n = takeRec();
   const p = R(n);
   store<u64>(p + R_ADDR, a);
   store<u32>(p + R_SIZEG, g);
@@ -155,9 +170,13 @@ function newRec(a: u64, g: u32, f: u32): u32 {
   return n;
 }
 
-function dropRec(n: u32): void {
-  store<u32>(R(n) + R_FLAGS, 0xFFFFFFFF);
-  dropRecord(RECS, n);
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void {
+  const p = R(n);
+  store<u32>(p + R_FLAGS, 0xFFFFFFFF);
+  store<u32>(p + R_LEFT, RECS.free);
+  RECS.free = n;
+  RECS.inUse--;
 }
 
 // ---------------------------------------------------------------- heap state
@@ -536,6 +555,18 @@ function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
   if (g > load<u32>(leafSlot(ix, b1))) ixSetMax(e, ix, b1, g);
 }
 
+// ixCutFront for free block f of `fg` granules that ixFirstFit has just found (in foundBucket of
+// segment e's free index): when the rest still starts in that bucket (most cuts), the record and
+// the bucket maximum are set here, without ixCutFront's call and bucket arithmetic.
+// @ts-ignore: decorator
+@inline function cutFreeFront(e: usize, ix: usize, f: u32, fg: u32, a: u64, g: u32): void {
+  const b = foundBucket;
+  if (<u32>((a - load<u64>(e + SG_BASE)) >> <u64>FREE_SHIFT) != b) { ixCutFront(e, ix, f, a, g); return; }
+  store<u64>(R(f) + R_ADDR, a);
+  store<u32>(R(f) + R_SIZEG, g);
+  if (fg == load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, lft(f) | rgt(f) ? bucketMax(ix, b) : g);
+}
+
 // Lowers the bounds in [from, to) that are >= g to g - 1 (the caller knows all below them are < g).
 function clampBounds(from: usize, to: usize, g: u32): void {
   for (let a = from; a < to; a += 4) if (load<u32>(a) >= g) store<u32>(a, g - 1);
@@ -590,7 +621,10 @@ function ixFirstFit(which: usize, maxes: usize, g: u32): u32 {
     foundSeg = e;
     foundBucket = <u32>x;
     let t = load<u32>(headSlot(ix, <u32>x));
-    while (sizeG(t) < g) t = rgt(t);
+    while (sizeG(t) < g) {
+      t = rgt(t);
+      if (CHECKS) assert(t, "bucket maximum above every block in the bucket");
+    }
     return t;
   }
 }
@@ -676,7 +710,11 @@ function addSegment(needBytes: u64): bool {
 
 // Merges free block n (counted in the free bytes, not yet in the index) of segment e with free
 // neighbours and puts the result in the free index; returns the surviving record.
-function insertFree(e: usize, n: u32): u32 {
+function insertFree(e: usize, n: u32): u32 { return insertFreeInline(e, n); }
+
+// insertFree's body, inlined into ffFreeInline (the free of every op).
+// @ts-ignore: decorator
+@inline function insertFreeInline(e: usize, n: u32): u32 {
   const ix = e + SG_FREE_IX;
   const p = prevP(n), q = nextP(n);
   let result = n;
@@ -744,13 +782,19 @@ function extend(needBytes: u64): bool {
   return true;
 }
 
+// The decommit rule for free block f (in the free index): it is at least the decommit block size
+// and the heap keeps at least the decommit total free. Checked before calling maybeDecommit, so
+// the common free (no decommit) makes no call.
+// @ts-ignore: decorator
+@inline function decommitDue(f: u32): bool {
+  return sizeB(f) >= <u64>ld32(H_P_DBLOCK) && ld64(H_FREE_BYTES) >= <u64>ld32(H_P_DTOTAL);
+}
+
 // Decommits the whole pages inside free block f (in the free index) if the rule says so or `force`.
 // The head and tail pieces stay free blocks; the pages become a UCR merged with UCR neighbours.
 function maybeDecommit(sg: usize, f: u32, force: bool): u64 {
   const s = sizeB(f);
-  if (!force) {
-    if (s < <u64>ld32(H_P_DBLOCK) || ld64(H_FREE_BYTES) < <u64>ld32(H_P_DTOTAL)) return 0;
-  }
+  if (!force && !decommitDue(f)) return 0;
   const a = addr(f), e = a + s;
   let ps = alignUp(a, PAGE_SIZE_BYTES), pe = alignDown(e, PAGE_SIZE_BYTES);
   // Leave no piece smaller than a minimum block: give such a sliver a whole page instead.
@@ -842,10 +886,10 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
   const a = addr(f), fg = sizeG(f);
   if (fg - g >= MIN_G) {
     // Carve the front; the free record keeps the rest and its place in the order.
-    const b = newRec(a, g, FL_BUSY | alignBits);
+    const b = newRecInline(a, g, FL_BUSY | alignBits);
     linkAfter(prevP(f), b);
     linkAfter(b, f);
-    ixCutFront(sg, fix, f, a + need, fg - g);
+    cutFreeFront(sg, fix, f, fg, a + need, fg - g);
     addStat(H_FREE_BYTES, -<i64>need);
     addStat(H_BUSY_BYTES, <i64>need);
     // The block and the header of the free rest behind it: one contiguous range.
@@ -904,8 +948,8 @@ export function ffFree(heapIndex: i32, b: u32): void { ffFreeInline(heapIndex, b
   store<u32>(R(b) + R_FLAGS, FL_FREE);
   touchPages(addr(b), HEADER_BYTES, owner);
   const e = segOf(addr(b));
-  const f = insertFree(e, b);
-  maybeDecommit(e, f, false);
+  const f = insertFreeInline(e, b);
+  if (decommitDue(f)) maybeDecommit(e, f, false);
 }
 
 // Grows in place into a free successor, shrinks in place, or moves.
@@ -964,7 +1008,7 @@ function splitTail(b: u32, keep: u64): void {
   touchPages(addr(t), HEADER_BYTES, owner);
   const e = segOf(addr(t));
   const f = insertFree(e, t);
-  maybeDecommit(e, f, false);
+  if (decommitDue(f)) maybeDecommit(e, f, false);
 }
 
 export function ffUserAddress(heapIndex: i32, b: u32): u64 {

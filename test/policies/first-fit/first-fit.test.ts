@@ -138,6 +138,24 @@ describe('first-fit', () => {
     expect(inHole.length).toBe(1);
   });
 
+  it('keeps bucket lists and maxima exact when a carve leaves the free rest in its 4 KiB bucket or the next', async () => {
+    // ffAlloc cuts the found block's front in place when the rest still starts in the block's bucket
+    // (cutFreeFront), else through ixCutFront. run() checks the index after every op (ffCheck F4:
+    // each block listed in the bucket of its first byte, each bucket maximum equal to a recount).
+    const { e, run } = await heap();
+    for (let i = 0; i < 12; i++) run((o) => o.alloc(H, i, 1500)); // 1520-byte blocks: the rest crosses buckets
+    const a2 = e.blockOf(2).address;
+    // Two free 1520-byte blocks start in the first bucket (at 0 and 3040): cutting the lower one,
+    // the bucket's maximum, leaves the other as the maximum (a recount, not the cut rest's size).
+    run((o) => { o.free(H, 0); o.free(H, 2); });
+    run((o) => o.alloc(H, 20, 500));
+    expect(e.blockOf(20).address).toBe(e.blockOf(1).address - 1520);
+    // The cut rest (992 bytes) is too small for 1200: the next block in the bucket takes it.
+    run((o) => o.alloc(H, 21, 1200));
+    expect(e.blockOf(21).address).toBe(a2);
+    expect(heap0(e).largestFreeBytes).toBeGreaterThan(1520);
+  });
+
   it('rejects bad parameters with a status, not a trap', async () => {
     const e = await createEngine({ build: 'debug' });
     expect(() => e.createHeap('first-fit', { params: { segmentCommitBytes: '8M' } })).toThrow(/BAD_PARAM/);

@@ -170,6 +170,7 @@ if (offsetof<Seg>() != SEG_BYTES) ERROR("Seg layout");
   growth: u32;         // segmentGrowthFactor
   virtRule: u32;       // virtCorrection
   lfhAllowed: u32;     // lfh && !noSerialize
+  lfhFastBytes: u32;   // requests of 1..this many bytes go to the LFH when their bucket is on (0 = none): nt.ts
   randomChunks: u32;   // lfhRandomChunks
   fifo: u32;           // freeListOrder = 1
   lfhCreated: u32;     // the LFH front end exists (FrontEndHeapType 2)

@@ -24,7 +24,11 @@
 
 import { resize } from "../../mem";
 import { H, NtHeap, owner, rec, bytesOf, backAlloc, backFree, RK_USERBLOCK, granuleBytes } from "./core";
-import { touchPages } from "../../vm/space";
+import {
+  touchPages, vmResidencyEpoch, vmResidencyHolds, vmIsResident, vmAllResident, RESIDENCY_EPOCH_SATURATED,
+} from "../../vm/space";
+import { PAGE_SHIFT, PAGE_MASK } from "../../vm/constants";
+import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes } from "../../kit/records";
 
 // 128 buckets (brief §2, CV10 granularity table) [I for Win8+]; requests up to 16 KiB (MS-API
@@ -136,7 +140,9 @@ export function lfhNoteFree(units: u32): void {
 @unmanaged class Sub {
   base: u64;        // address of chunk 0: the user block's address plus its header
   block: u32;       // back-end record of the user block
-  heap: u32;
+  heap: u16;
+  state: u8;
+  aligned: u8;      // a chunk was ever asked with an alignment: the alignment bytes are kept
   bucket: u32;
   chunkBytes: u32;
   count: u32;
@@ -144,19 +150,19 @@ export function lfhNoteFree(units: u32): void {
   bitmap: usize;
   prev: u32;
   next: u32;
-  state: u32;
   hint: u32;        // no free chunk below this index (lowest-index mode)
   slotBase: u32;    // first handle slot of the subsegment's run (a multiple of SLOT_PAGE)
-  aligned: u32;     // a chunk was ever asked with an alignment: the alignment bytes are kept
-  pad: u32;         // to one cache line
+  resident: u32;    // vmResidencyEpoch() at which every page of the chunks was resident, 0 = not known
+  scanEpoch: u32;   // the epoch at which the first scanPages pages of the chunks were resident
+  scanPages: u32;   // (lfhTouch's scan; 0 = none known)
 }
 const SUB_BYTES: usize = 64;
 if (offsetof<Sub>() != SUB_BYTES) ERROR("Sub layout");
 
-const SS_DEAD: u32 = 0;
-const SS_ACTIVE: u32 = 1;
-const SS_PARTIAL: u32 = 2;
-const SS_FULL: u32 = 3;
+const SS_DEAD: u8 = 0;
+const SS_ACTIVE: u8 = 1;
+const SS_PARTIAL: u8 = 2;
+const SS_FULL: u8 = 3;
 
 // Subsegment records of every nt heap, one kit pool (dropped records link through `next`).
 const SUBS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
@@ -296,7 +302,7 @@ function newSubsegment(b: u32): u32 {
   const ss = sub(s);
   ss.slotBase = slotBase;
   ss.block = blk;
-  ss.heap = H.index;
+  ss.heap = <u16>H.index;
   ss.bucket = b;
   ss.chunkBytes = <u32>chunk;
   ss.base = rec(blk).addr + hdr;
@@ -402,8 +408,29 @@ export function lfhAlloc(b: u32, alignLog2: u32): u32 {
     bucket(b).active = s;
     sub(s).state = SS_ACTIVE;
   }
-  const ss = sub(s);
-  const hp = H; // the heap's record, read once (V8 reloads a global at every use)
+  return lfhTake(H, sub(s), alignLog2);
+}
+
+// lfhAlloc for nt's batch loop (nt.ts ntAllocInline): bucket bk (switched on, of the heap hp, the
+// current heap) has an active subsegment with a free chunk in the common case, taken here inline;
+// otherwise lfhAlloc (out of line) gets one first.
+// @ts-ignore: decorator
+@inline export function lfhAllocOn(hp: NtHeap, b: u32, alignLog2: u32): u32 {
+  const s = changetype<Bucket>(hp.buckets + <usize>b * BUCKET_BYTES).active;
+  if (!s || sub(s).freeCount == 0) return lfhAlloc(b, alignLog2);
+  return lfhTake(hp, sub(s), alignLog2);
+}
+
+// Whether bucket b of the heap hp is switched on (lfhBucketOn with the heap record in a local).
+// @ts-ignore: decorator
+@inline export function lfhBucketOnOf(hp: NtHeap, b: u32): bool {
+  return changetype<Bucket>(hp.buckets + <usize>b * BUCKET_BYTES).on != 0;
+}
+
+// Takes a free chunk of the active subsegment ss (freeCount > 0) of the current heap hp (H, read
+// once by the caller: V8 reloads a global at every use); returns its handle.
+// @ts-ignore: decorator
+@inline function lfhTake(hp: NtHeap, ss: Sub, alignLog2: u32): u32 {
   // Win8+ picks a random free chunk, Win7 the lowest (brief §2, VM12) [I].
   const count = ss.count;
   const hint = ss.hint;
@@ -425,18 +452,53 @@ export function lfhAlloc(b: u32, alignLog2: u32): u32 {
   hp.liveChunkBytes += chunk;
   hp.liveChunks++;
   const addr = ss.base + <u64>i * chunk;
-  touchPages(addr, chunk, owner);
-  if (alignLog2 | ss.aligned) {
-    if (!ss.aligned) {
-      ss.aligned = 1;
-      memory.fill(alignsOf(ss), 0, ss.count);
-    }
-    store<u8>(alignsOf(ss) + i, <u8>alignLog2);
+  if (vmResidencyHolds(ss.resident)) {
+    if (CHECKS) assert(vmAllResident(addr, chunk), "nt lfh: skipped touch of a page not resident");
+  } else {
+    lfhTouch(ss, addr, chunk);
   }
+  if (alignLog2 | ss.aligned) lfhNoteAlign(ss, i, alignLog2);
   return LFH_TAG | (ss.slotBase + i);
 }
 
-export function lfhFree(handle: u32): void {
+// Chunks are touched as they are taken (lfhTake). Once every page of a subsegment's chunks is
+// resident, a touch of a chunk changes nothing while no page anywhere stops being resident (the VM's
+// residency epoch holds): ss.resident records that epoch and lfhTake skips the touch. The pages are
+// found resident by a scan from the first chunk's page that moves on at each touch of a chunk not
+// known resident (at most LFH_SCAN_PAGES pages a touch, so a touch costs a bounded amount more) and
+// starts again when the epoch moved; so each page is looked at about once per epoch.
+const LFH_SCAN_PAGES: u32 = 4;
+
+function lfhTouch(ss: Sub, addr: u64, bytes: u64): void {
+  touchPages(addr, bytes, owner);
+  const epoch = vmResidencyEpoch();
+  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
+  if (ss.scanEpoch != epoch) {
+    ss.scanEpoch = epoch;
+    ss.scanPages = 0;
+  }
+  const first = ss.base >> PAGE_SHIFT;
+  const pages = <u32>(((ss.base + <u64>ss.count * ss.chunkBytes + PAGE_MASK) >> PAGE_SHIFT) - first);
+  let p = ss.scanPages;
+  const stop = min(pages, p + LFH_SCAN_PAGES);
+  while (p < stop && vmIsResident((first + <u64>p) << PAGE_SHIFT)) p++;
+  ss.scanPages = p;
+  if (p == pages) ss.resident = epoch;
+}
+
+// Keeps chunk i's alignment (the bytes are made at the subsegment's first aligned request).
+function lfhNoteAlign(ss: Sub, i: u32, alignLog2: u32): void {
+  if (!ss.aligned) {
+    ss.aligned = 1;
+    memory.fill(alignsOf(ss), 0, ss.count);
+  }
+  store<u8>(alignsOf(ss) + i, <u8>alignLog2);
+}
+
+// Frees an LFH chunk of the current heap, its record hp (H) in a local: inline in nt's batch loop; a
+// subsegment that becomes empty or leaves FULL goes out of line.
+// @ts-ignore: decorator
+@inline export function lfhFreeInline(hp: NtHeap, handle: u32): void {
   const slot = handle & SLOT_MASK;
   const s = subOfSlot(slot);
   const ss = sub(s);
@@ -446,16 +508,21 @@ export function lfhFree(handle: u32): void {
   const free = ss.freeCount + 1;
   ss.freeCount = free;
   if (i < ss.hint) ss.hint = i;
-  const hp = H;
   hp.liveChunkBytes -= ss.chunkBytes;
   hp.liveChunks--;
+  if (free == count || ss.state == SS_FULL) lfhFreeMoves(hp, s);
+}
+
+// The rest of a free that empties subsegment s or makes a FULL one PARTIAL.
+function lfhFreeMoves(hp: NtHeap, s: u32): void {
+  const ss = sub(s);
   const bk = changetype<Bucket>(hp.buckets + <usize>ss.bucket * BUCKET_BYTES); // bucket(), H read once
-  if (free == count) {
+  if (ss.freeCount == ss.count) {
     // Every chunk is free: the user block goes back to the back end (RtlpFreeUserBlock, brief §2).
     if (ss.state == SS_ACTIVE) bk.active = 0;
     else if (ss.state == SS_PARTIAL) unlinkPartial(bk, s);
     retire(s);
-  } else if (ss.state == SS_FULL) {
+  } else {
     pushPartial(bk, s);
   }
 }
@@ -532,6 +599,8 @@ export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
 //    live runs of every heap plus the free runs are all the pages handed out; the bitmap summary
 //    marks exactly the full words.
 // L4 counters (user blocks, their bytes, free and live chunk bytes, live chunks) equal a recount.
+// L5 the pages of a subsegment's chunks that lfhTouch found resident (all of them while its
+//    `resident` epoch holds, the first scanPages while its scanEpoch holds) are resident.
 export function lfhCheck(): i32 {
   let userBlocks: u64 = 0, ubBytes: u64 = 0, freeB: u64 = 0, liveB: u64 = 0, live: u64 = 0;
   const hdr = userBlockHeader();
@@ -555,6 +624,12 @@ export function lfhCheck(): i32 {
       const marked = (load<u32>(ss.bitmap + ((<usize>words + <usize>(w >> 5)) << 2)) >> (w & 31)) & 1;
       if (full != (marked != 0)) return 1;
     }
+    // L5 the residency the touch skip trusts (lfhTouch)
+    const first = ss.base >> PAGE_SHIFT;
+    const pages = <u32>(((ss.base + <u64>ss.count * ss.chunkBytes + PAGE_MASK) >> PAGE_SHIFT) - first);
+    if (ss.scanPages > pages) return 5;
+    const known = vmResidencyHolds(ss.resident) ? pages : vmResidencyHolds(ss.scanEpoch) ? ss.scanPages : 0;
+    for (let p: u32 = 0; p < known; p++) if (!vmIsResident((first + <u64>p) << PAGE_SHIFT)) return 5;
     if (ss.state == SS_FULL && ss.freeCount) return 2;
     if (ss.state == SS_PARTIAL && !ss.freeCount) return 2;
     userBlocks++;

@@ -88,7 +88,7 @@ import {
 } from "./core";
 import {
   LFH_TAG, LFH_MAX_REQUEST_BYTES, lfhInit, lfhBucketOf, lfhBucketOn, lfhNoteAlloc, lfhNoteFree, lfhAlloc,
-  lfhFree, lfhBucketOfHandle, lfhAlignLog2, lfhChunkAddress, lfhDestroy, lfhCheck, lfhWalkChunks, lfhEngineBytes,
+  lfhAllocOn, lfhBucketOnOf, lfhFreeInline, lfhBucketOfHandle, lfhAlignLog2, lfhChunkAddress, lfhDestroy, lfhCheck, lfhWalkChunks, lfhEngineBytes,
 } from "./lfh";
 
 // Parameter slots.
@@ -122,8 +122,11 @@ const MAX_REQUEST_BYTES: u64 = <u64>1 << 46;
 
 const heapPtrs = memory.data(MAX_HEAPS * 4);
 
+// @ts-ignore: decorator
+@inline function heapOf(h: i32): NtHeap { return changetype<NtHeap>(load<usize>(heapPtrs + (<usize>h << 2))); }
+
 function use(h: i32): void {
-  setCurrent(changetype<NtHeap>(load<usize>(heapPtrs + (<usize>h << 2))), h);
+  setCurrent(heapOf(h), h);
 }
 
 export function ntCreate(h: i32, parent: i32, params: usize, count: i32): Status {
@@ -171,6 +174,10 @@ export function ntCreate(h: i32, parent: i32, params: usize, count: i32): Status
   s.growth = <u32>growth;
   s.virtRule = <u32>virtRule;
   s.lfhAllowed = lfh && !noSer ? 1 : 0;
+  // Every request up to LFH_MAX_REQUEST_BYTES is below the virtual memory threshold (vmt is a whole
+  // number of granules, so the largest request's need is at most vmt exactly when all are).
+  const lfhMaxNeed = ((LFH_MAX_REQUEST_BYTES + (<u64>2 << gShift) - 1) >> gShift) << gShift;
+  s.lfhFastBytes = s.lfhAllowed && lfhMaxNeed <= <u64>vmt ? <u32>LFH_MAX_REQUEST_BYTES : 0;
   s.randomChunks = <u32>random;
   s.fifo = <u32>order;
   s.prng = 0x6C078965 ^ (<u32>h * 0x9E3779B9) | 1;
@@ -201,7 +208,14 @@ export function ntFree(h: i32, handle: u32): void { ntFreeInline(h, handle); }
 
 // @ts-ignore: decorator
 @inline export function ntAllocInline(h: i32, size: u64, alignLog2: u32): u32 {
-  use(h);
+  const hp = heapOf(h); // the heap's record in a local: V8 reloads the global H at every use
+  setCurrent(hp, h);
+  // The common call: no alignment, a request the LFH serves (below the virtual memory threshold,
+  // lfhFastBytes) of a bucket switched on; the same steps as below with req = size (size 0 goes on).
+  if (alignLog2 == 0 && size - 1 < <u64>hp.lfhFastBytes) {
+    const b = lfhBucketOf(size);
+    if (lfhBucketOnOf(hp, b)) return lfhAllocOn(hp, b, 0);
+  }
   if (size > MAX_REQUEST_BYTES || alignLog2 > 28) return 0;
   const req = requestBytes(size, alignLog2);
   const align = alignLog2 > H.gShift ? alignLog2 : 0;
@@ -224,10 +238,11 @@ export function ntFree(h: i32, handle: u32): void { ntFreeInline(h, handle); }
 
 // @ts-ignore: decorator
 @inline export function ntFreeInline(h: i32, handle: u32): void {
-  use(h);
-  if (handle & LFH_TAG) { lfhFree(handle); return; }
+  const hp = heapOf(h);
+  setCurrent(hp, h);
+  if (handle & LFH_TAG) { lfhFreeInline(hp, handle); return; }
   if (kind(handle) == RK_LARGE) { largeFree(handle); return; }
-  if (H.lfhAllowed) lfhNoteFree(rec(handle).sizeG);
+  if (hp.lfhAllowed) lfhNoteFree(rec(handle).sizeG);
   backFree(handle);
 }
 

@@ -588,7 +588,10 @@ let ts: usize = 0;      // the calling thread's state
 // @ts-ignore: decorator
 @inline function arenaCount(): u32 { return g32(G_ARENA_COUNT); }
 
+// The heap's state, its main arena current. Forgets enter()'s answer (owner and hs move: the next
+// call enters anew).
 function use(heapIndex: i32): void {
+  enteredHeap = -1;
   owner = <u8>heapIndex;
   hs = heapState + <usize>heapIndex * G_BYTES;
   useArena(MAIN);
@@ -648,7 +651,9 @@ function useThread(): void {
 // heap's, its main arena's, the thread's). Those stay where they are until a heap is created or
 // destroyed or a thread's state is freed, which forget it (forgetEntered); until then the same heap
 // and thread enter again with a few loads (ptmalloc_init and the multi-thread flag, once set for
-// them, stay set).
+// them, stay set). owner, hs and ts are not even stored again: while the answer holds they still
+// hold what it set, since everything else that sets them forgets it first (use(), ptCreate,
+// ptThreadEnd, ptDestroy); only the current arena can have moved (useArena) during the last call.
 let enteredHeap: i32 = -1;
 let enteredThread: u32 = 0;
 let enteredHs: usize = 0;
@@ -662,11 +667,8 @@ function forgetEntered(): void { enteredHeap = -1; touchedPage = 0; }
 // @ts-ignore: decorator
 @inline function enter(heapIndex: i32): void {
   if (heapIndex == enteredHeap && clockThread() == enteredThread) {
-    owner = <u8>heapIndex;
-    hs = enteredHs;
-    cur = MAIN;
-    as = enteredMain;
-    ts = enteredTs;
+    if (CHECKS) assert(owner == <u8>heapIndex && hs == enteredHs && ts == enteredTs, "ptmalloc's entered heap or thread moved");
+    if (cur != MAIN) { cur = MAIN; as = enteredMain; }
     lookAtDrops();
   } else {
     enterAnew(heapIndex);
@@ -1068,21 +1070,27 @@ function fileChunk(c: u32): void {
 // heap's total is their sum, taken by ptSample; chunk counts per thread are the lists' counts).
 // @ts-ignore: decorator
 @inline function tcacheCount(c: u32, sign: i64): void { tcacheCountAt(R(c), sign); }
-// tcacheCount of the chunk at p = R(c)
+// tcacheCount of the chunk at p = R(c). A chunk of the current arena (every put: free and the
+// refills work in the chunk's own arena; most gets) uses `as` (= arenaPtr(cur), see useArena)
+// instead of looking its arena up in the table.
 // @ts-ignore: decorator
 @inline function tcacheCountAt(p: usize, sign: i64): void {
-  const o = arenaPtr(<u32>load<u16>(p + R_ARENA)) + A_TC_BYTES;
+  const a = <u32>load<u16>(p + R_ARENA);
+  const o = (a == cur ? as : arenaPtr(a)) + A_TC_BYTES;
   store<i64>(o, load<i64>(o) + sign * <i64>sizeAt(p));
 }
 
 // linkKnown: c's [addr + 16, addr + 32) is known resident (skips the touch).
 // (pointer style, see at(): the thread's state and c's record each addressed once)
 // @ts-ignore: decorator
-@inline function tcachePut(c: u32, i: u64, linkKnown: bool): void {
+@inline function tcachePut(c: u32, i: u64, linkKnown: bool): void { tcachePutAt(R(c), c, i, linkKnown); }
+
+// tcachePut of c at p = R(c)
+// @ts-ignore: decorator
+@inline function tcachePutAt(p: usize, c: u32, i: u64, linkKnown: bool): void {
   const t = ts;
   const o = t + T_TC_HEADS + (<usize>i << 2);
   const n = t + T_TC_COUNTS + (<usize>i << 2);
-  const p = R(c);
   store<u32>(p + R_FD, load<u32>(o));
   store<u32>(o, c);
   store<u32>(n, load<u32>(n) + 1);
@@ -1578,6 +1586,26 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   if (advertise) as64(A_LAST_REMAINDER, a + nb);
 }
 
+// The last remainder `victim` (at va, size bytes, alone in unsorted, prev its physical predecessor)
+// split for nb: a new record takes the front nb bytes and is returned; victim's record keeps the
+// rest and stays where it is in unsorted (glibc unlinks the remainder and links the new remainder
+// at the front of the then empty list: the same list, so only the bin's bytes change). The touches
+// are glibc's, in its order: the new remainder's header and links, then its footer's neighbour.
+function splitRemainder(victim: u32, prev: u32, va: u64, size: u64, nb: u64): u32 {
+  const n = newRecBetween(va, nb, ST_INUSE, arenaOf(victim), prev, prev, victim);
+  const rb = RECS.base; // after newRecBetween (the pool may have moved)
+  store<u32>(at(rb, prev) + R_NEXT, n);
+  const pv = at(rb, victim);
+  store<u32>(pv + R_PREV, n);
+  store<u64>(pv + R_ADDR, va + nb);
+  setSizeAt(pv, size - nb);
+  aadd(A_BIN_BYTES, -<i64>nb);
+  as64(A_LAST_REMAINDER, va + nb);
+  touch(va + nb + SIZE_SZ, freeLinkBytes(size - nb));
+  touch(va + size, SIZE_SZ);
+  return n;
+}
+
 function intMalloc(nb: u64): u32 {
   const tcOnNow = tcOn();
   const ti = tcIndex(nb);
@@ -1619,7 +1647,9 @@ function intMalloc(nb: u64): u32 {
       const va = addrAt(pv);
       if (inSmallRange(nb) && bkAt(pv) == 0 && va == a64(A_LAST_REMAINDER) && size > nb + MINSIZE) {
         // The last remainder alone in unsorted: split it again (locality for runs of small requests).
-        unlinkIn(rb, victim);
+        const prev = prevAt(pv);
+        if (prev) return splitRemainder(victim, prev, va, size, nb);
+        unlinkIn(rb, victim); // (the first chunk of its segment: never, in practice)
         setStateAt(pv, ST_INUSE);
         const r = splitAt(victim, nb, ST_INUSE);
         // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
@@ -1679,17 +1709,17 @@ function intMalloc(nb: u64): u32 {
 
 // ---------------------------------------------------------------- _int_free (p belongs to the current arena)
 
-function intFree(p: u32): void { intFreeInline(p); }
+function intFree(p: u32): void { intFreeAt(R(p), p); }
 
 // intFree's body, inline in free's own path: the tcache and fastbin pushes; coalescing is a call.
+// pp = R(p) (pointer style, see at(): nothing here takes a record before the call out).
 // @ts-ignore: decorator
-@inline function intFreeInline(p: u32): void {
-  const pp = R(p);
+@inline function intFreeAt(pp: usize, p: u32): void {
   const size = sizeAt(pp);
   const ti = tcIndex(size);
   const known = trusted && isWholeAt(pp);
   if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
-    tcachePut(p, ti, known);
+    tcachePutAt(pp, p, ti, known);
     return;
   }
   if (size <= g64(G_MAX_FAST)) {
@@ -1724,18 +1754,28 @@ function intFreeRelease(p: u32): void {
 // __libc_free's path for a chunk (the calling thread's tcache is set up, or shut down).
 // @ts-ignore: decorator
 @inline function freeChunk(c: u32): void {
-  if (stateOf(c) == ST_MMAPPED) {
-    // The dynamic threshold rule compares the size word, IS_MMAPPED bit included.
-    const word = sizeOf(c) | IS_MMAPPED;
-    if (!g32(G_NO_DYN) && word > g64(G_MMAP_THRESHOLD) && word <= DEFAULT_MMAP_THRESHOLD_MAX) {
-      gs64(G_MMAP_THRESHOLD, sizeOf(c));
-      gs64(G_TRIM_THRESHOLD, 2 * sizeOf(c));
-    }
-    unmapChunk(c);
-    return;
+  if (stateOf(c) == ST_MMAPPED) freeMapped(c); else freeArenaChunk(c);
+}
+
+// free of a mapped chunk: the dynamic threshold rule, then unmap.
+function freeMapped(c: u32): void {
+  // The dynamic threshold rule compares the size word, IS_MMAPPED bit included.
+  const word = sizeOf(c) | IS_MMAPPED;
+  if (!g32(G_NO_DYN) && word > g64(G_MMAP_THRESHOLD) && word <= DEFAULT_MMAP_THRESHOLD_MAX) {
+    gs64(G_MMAP_THRESHOLD, sizeOf(c));
+    gs64(G_TRIM_THRESHOLD, 2 * sizeOf(c));
   }
-  useArena(arenaOf(c));
-  intFreeInline(c);
+  unmapChunk(c);
+}
+
+// free of a chunk of an arena, in that arena. useArena only when it is not the current one (the
+// same state: `as` = arenaPtr(cur) always); the record addressed once.
+// @ts-ignore: decorator
+@inline function freeArenaChunk(c: u32): void {
+  const p = R(c);
+  const a = <u32>load<u16>(p + R_ARENA);
+  if (a != cur) useArena(a);
+  intFreeAt(p, c);
 }
 
 // ---------------------------------------------------------------- public calls
@@ -1744,15 +1784,33 @@ function intFreeRelease(p: u32): void {
 // @ts-ignore: decorator
 @inline function mallocIn(a: u32, nb: u64): u32 { return a == NO_ARENA ? sysMallocNoArena(nb) : intMalloc(nb); }
 
-// __libc_malloc
+// __libc_malloc, and the chunk handed out (handOut). A chunk from the tcache is handed out in place:
+// it is never mapped, and its record is addressed once (tcacheGet's state store is handOut's).
 // @ts-ignore: decorator
-@inline function libcMalloc(bytes: u64): u32 {
+@inline function libcMallocOut(bytes: u64): u32 {
   if (bytes > PTRDIFF_MAX) return 0;
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;
   const ti = tcIndex(nb);
   tcacheInit();
-  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcacheGet(ti);
+  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) {
+    const t = ts;
+    const o = t + T_TC_HEADS + (<usize>ti << 2);
+    const n = t + T_TC_COUNTS + (<usize>ti << 2);
+    const c = load<u32>(o);
+    const p = R(c);
+    store<u32>(o, fdAt(p));
+    store<u32>(n, load<u32>(n) - 1);
+    tcacheCountAt(p, -1);
+    handOutAt(p);
+    return c;
+  }
+  return handOut(libcMallocArena(bytes, nb));
+}
+
+// __libc_malloc past the tcache: _int_malloc in the thread's arena (another one on failure).
+// @ts-ignore: decorator
+@inline function libcMallocArena(bytes: u64, nb: u64): u32 {
   let a = arenaGet(bytes);
   let victim = mallocIn(a, nb);
   if (!victim && a != NO_ARENA && g32(G_MULTI)) {
@@ -1770,15 +1828,20 @@ function intFreeRelease(p: u32): void {
     const offset = mapOffset(c);
     touch(addrOf(c) - offset, offset + sizeOf(c));
   } else {
-    // header + payload (the payload runs into the next chunk's prev_size word): the whole span,
-    // known resident when the chunk is WHOLE (back from a tcache or fastbin)
-    const p = R(c);
-    const known = trusted && isWholeAt(p);
-    // state ST_INUSE and bin byte WHOLE in one store
-    store<u16>(p + R_STATE, <u16>ST_INUSE | (<u16>WHOLE << <u16>((R_BIN - R_STATE) << 3)));
-    touchUnless(known, addrAt(p) + SIZE_SZ, sizeAt(p));
+    handOutAt(R(c));
   }
   return c;
+}
+
+// handOut of a chunk that is not mapped, at p = R(c): header + payload (the payload runs into the
+// next chunk's prev_size word): the whole span, known resident when the chunk is WHOLE (back from
+// a tcache or fastbin)
+// @ts-ignore: decorator
+@inline function handOutAt(p: usize): void {
+  const known = trusted && isWholeAt(p);
+  // state ST_INUSE and bin byte WHOLE in one store
+  store<u16>(p + R_STATE, <u16>ST_INUSE | (<u16>WHOLE << <u16>((R_BIN - R_STATE) << 3)));
+  touchUnless(known, addrAt(p) + SIZE_SZ, sizeAt(p));
 }
 
 // _int_memalign (alignment > 16, a power of two), in the current arena
@@ -1926,7 +1989,7 @@ export function ptAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
 @inline export function ptAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   enter(heapIndex);
   if (alignLog2 > 4) return memalignCall(size, alignLog2);
-  return handOut(libcMalloc(size));
+  return libcMallocOut(size);
 }
 
 // _mid_memalign: the thread's arena (asked for with the whole span it may need)
@@ -1965,8 +2028,9 @@ export function ptFree(heapIndex: i32, c: u32): void { ptFreeInline(heapIndex, c
 // @ts-ignore: decorator
 @inline export function ptFreeInline(heapIndex: i32, c: u32): void {
   enter(heapIndex);
-  if (stateOf(c) != ST_MMAPPED) tcacheInit();
-  freeChunk(c);
+  if (stateOf(c) == ST_MMAPPED) { freeMapped(c); return; }
+  tcacheInit(); // may take records (the tcache's own chunk): c's record is addressed after it
+  freeArenaChunk(c);
 }
 
 // __libc_realloc. A size of 0 is treated as a request for the smallest chunk (the engine's
@@ -2002,7 +2066,7 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
     }
     if (nbase) releaseRegion(nbase);
     if (sizeOf(c) - SIZE_SZ >= nb) return c;
-    const n = handOut(libcMalloc(size));
+    const n = libcMallocOut(size);
     if (!n) return 0;
     unmapChunk(c);
     return n;
@@ -2012,7 +2076,7 @@ export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
   const r = intRealloc(c, nb);
   if (r || !g32(G_MULTI)) return r;
   // Try harder in another arena: malloc, copy, free the old chunk in its own arena.
-  const n = handOut(libcMalloc(size));
+  const n = libcMallocOut(size);
   if (!n) return 0;
   useArena(arenaOf(c));
   intFree(c);

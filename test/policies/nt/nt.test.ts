@@ -447,6 +447,17 @@ describe('nt: LFH front end (§2)', () => {
     expect(lfhChunks(x)).toBe(1);
   });
 
+  it('a bucket switched on by requests below VirtualMemoryThreshold still sends its requests above it to large blocks', async () => {
+    // x86, vmt 9000 B: bucket 113 holds requests of 8705..9216 B; 8800 B needs 8816 B (back end,
+    // counted: the bucket switches on), 9100 B needs 9112 B > vmt (a large block, LFH or not).
+    const x = await heap({ virtualMemoryThreshold: 9000 });
+    x.run(...Array.from({ length: 20 }, (_, i) => ['alloc', i + 1, 8800] as Op));
+    expect(lfhChunks(x)).toBeGreaterThan(0);
+    x.run(['alloc', 100, 9100]);
+    expect(x.walk().filter((r) => r.kind === 'large')).toHaveLength(1);
+    expect(x.sample().virtualBlocks).toBe(1);
+  });
+
   it('lfh=0 and noSerialize=1 keep every allocation on the back end', async () => {
     for (const params of [{ lfh: 0 }, { noSerialize: 1 }]) {
       const x = await heap(params);

@@ -1,6 +1,7 @@
 // The model's entry to every call remembers the heap and thread it last served (enter() in
 // assembly/policies/ptmalloc/ptmalloc.ts) and forgets them when a thread's state is freed (its
-// exit) or a heap is created or destroyed. These sequences make the first call after each of those
+// exit), a heap is created or destroyed, or another call looks at a heap (use(): a sample, a
+// check); while it remembers, a call does not even set the heap's and thread's state again. These sequences make the first call after each of those
 // come from the same heap and thread slot as the call before it: a stale entry (a freed thread's
 // tcache, a destroyed heap's arena) would show in glibc's figures after every call, or in the
 // same calls on a fresh engine.
@@ -63,5 +64,34 @@ describe('ptmalloc: the entry remembered between calls is forgotten when it goes
     const heapOf = (s: ReturnType<typeof fresh.sample>) => JSON.stringify({ ...s.heaps.find((x) => x.heap === 0), peaks: undefined });
     expect(heapOf(reused.sample())).toBe(heapOf(fresh.sample()));
     expect(reused.check()).toBe(0);
+  });
+
+  it('a call right after a sample or check of another heap works on its own heap (release and debug)', async () => {
+    const calls = (firstId: number): OpBuffer => {
+      const ops = new OpBuffer(100);
+      for (let i = 0; i < 30; i++) ops.alloc(0, firstId + i, 24 + 40 * i);
+      for (let i = 0; i < 30; i += 3) ops.free(0, firstId + i);
+      return ops;
+    };
+    for (const build of ['release', 'debug'] as const) {
+      // heap 1 exists and is only looked at: sampled and checked between heap 0's batches
+      const looked = await createEngine({ arch: 'x64', build });
+      looked.createHeap('ptmalloc', {}, 0);
+      looked.createHeap('ptmalloc', {}, 1);
+      const alone = await createEngine({ arch: 'x64', build });
+      alone.createHeap('ptmalloc', {}, 0);
+      for (let r = 0; r < 4; r++) {
+        expect(looked.apply(calls(1 + 100 * r)).failedOps).toBe(alone.apply(calls(1 + 100 * r)).failedOps);
+        looked.sample();
+        expect(looked.check()).toBe(0);
+      }
+      const heapOf = (s: ReturnType<typeof alone.sample>, h: number) => JSON.stringify({ ...s.heaps.find((x) => x.heap === h), peaks: undefined });
+      expect(heapOf(looked.sample(), 0)).toBe(heapOf(alone.sample(), 0));
+      // heap 1 was never called: it stays as a heap created and never called
+      const idle = await createEngine({ arch: 'x64', build });
+      idle.createHeap('ptmalloc', {}, 0);
+      idle.createHeap('ptmalloc', {}, 1);
+      expect(heapOf(looked.sample(), 1)).toBe(heapOf(idle.sample(), 1));
+    }
   });
 });

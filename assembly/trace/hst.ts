@@ -14,7 +14,7 @@
 import { resize } from "../mem";
 import { Op } from "../abi";
 import * as L from "./ledger";
-import { traceBegin, traceOp, traceAlloc, traceFree, traceRealloc, traceSkip, inReplayMode } from "../engine";
+import { traceBegin, traceRun, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
   ledgerShareWithEngine, recordAt, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
@@ -93,10 +93,14 @@ let nonCanonical: u64 = 0;
 let outBuf: usize = 0;
 let outCap: i32 = 0;
 let nOps: i32 = 0;
-// Direct mode (hstDirect): each op goes straight to this instance's engine (engine.ts traceOp)
-// instead of the output buffer; the host runs the replay on this instance. nOps still counts the
-// ops of a call, so a call returns R_FULL at the same points and takes a bounded number of samples.
+// Direct mode (hstDirect): the ops go to this instance's engine instead of the host, which runs
+// the replay on this instance. They are written to the output buffer all the same and applied from
+// there in runs (applyOps: engine.ts traceRun, heap 0's policy's own batch loop) before every
+// return to the host and before a resize rewrites the size the engine's realloc reads (see
+// applyOps). nOps counts the ops of a call as in the other mode, so a call returns R_FULL at the
+// same points and takes a bounded number of samples.
 let direct: bool = false;
+let applied: i32 = 0;          // direct mode: ops [0, applied) of this call are applied
 
 let labelMap: usize = 0;
 let labelCount: u32 = 0;
@@ -123,7 +127,7 @@ export function hstInput(bytes: i32): usize {
 
 /**
  * Direct mode on (1) or off (0): the ops of the records decoded from now on are applied to this
- * instance's heap 0 as they are decoded (engine.ts traceOp), and none is written for the host.
+ * instance's heap 0 (in runs, engine.ts traceRun, before each return), and the host takes none.
  * The host reads the samples after every return (each call starts them afresh, as runBatch does).
  * The engine keeps its id entries in the ledger's records from the first direct call on, for the
  * rest of the instance's life (ledgerShareWithEngine; before any op of the engine named an id),
@@ -145,8 +149,12 @@ export function hstRecords(count: i32, safe: i32, last: i32): i32 {
 /** Goes on after a call back was answered. */
 export function hstResume(): i32 {
   nOps = 0;
-  if (direct) traceBegin();
-  return records();
+  applied = 0;
+  if (!direct) return records();
+  traceBegin();
+  const r = records();
+  applyOps(); // every return lets the host read the engine (samples, failures, the end)
+  return r;
 }
 
 export function hstOut(): usize { return outBuf; }
@@ -219,23 +227,29 @@ export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8;
 
 // ---------------------------------------------------------------- decoding
 
-// Every call site names its opcode, so the branch on it folds: the common ops take traceOp's
-// entries of their own (no opcode switch, heap 0 as a constant).
+// One op record for heap 0 (both modes; direct mode applies it later, applyOps). A FREE's `size`
+// is the block's requested bytes (what the ledger's freed/implicitFreed return): in direct mode
+// the record carries it, for the engine takes a free's size from its op when it shares the
+// ledger's records (ids.ts idTake); the host's records keep 0 there, as its own reader writes.
 // @ts-ignore: decorator
 @inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
-  if (direct) {
-    if (opcode == <u32>Op.ALLOC) traceAlloc(id, size);
-    else if (opcode == <u32>Op.FREE) traceFree(arg, id);
-    else if (opcode == <u32>Op.SKIP) traceSkip(size);
-    else if (opcode == <u32>Op.REALLOC) traceRealloc(id, size);
-    else traceOp(opcode | (arg << 16), id, size);   // heap 0
-  } else {
-    const p = outBuf + (<usize>nOps << 4);
-    store<u32>(p, opcode | (arg << 16));   // heap 0
-    store<u32>(p, id, 4);
-    store<u64>(p, size, 8);
-  }
+  const p = outBuf + (<usize>nOps << 4);
+  store<u32>(p, opcode | (arg << 16));   // heap 0
+  store<u32>(p, id, 4);
+  store<u64>(p, opcode == <u32>Op.FREE && !direct ? 0 : size, 8);
   nOps++;
+}
+
+// Direct mode: the ops written since the last run applied to the engine, in order (engine.ts
+// traceRun). The engine reads its own state and, with shared id records (ledgerShareWithEngine),
+// the ledger's record of an id for its entry word and, in a realloc, the old requested bytes
+// (an allocation and a free take theirs from the op): so a run is applied before every return to
+// the host and before resized() writes a new size, and nowhere else.
+function applyOps(): void {
+  if (applied < nOps) {
+    traceRun(outBuf, applied, nOps);
+    applied = nOps;
+  }
 }
 
 function fail(code: i32, v: u64): i32 {
@@ -279,7 +293,7 @@ function varint(p: i32): u64 {
 // @ts-ignore: decorator
 @inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool): void {
   const r = recordAt(id);
-  if (isLiveAt(r)) { implicitFreedAt(id, r); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
+  if (isLiveAt(r)) emit(<u32>Op.FREE, FREE_IMPLICIT, id, implicitFreedAt(id, r));
   bornAt(id, r, size, caller, asRealloc);
 }
 
@@ -412,7 +426,7 @@ function applyStaged(k: i32): void {
     const caller = load<i32>(e, 16);
     if (op == OP_FREE) {
       const r = recordAt(id);
-      if (isLiveAt(r)) { emit(<u32>Op.FREE, 0, id, 0); freedAt(id, r); }
+      if (isLiveAt(r)) emit(<u32>Op.FREE, 0, id, freedAt(id, r));
       else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
     } else if (op == OP_SKIP) {
       skipped(id);
@@ -432,7 +446,12 @@ function applyStaged(k: i32): void {
   // A never-seen id is an untraced realloc.
   if (isLive(id)) {
     if (!fitsResize(id, size)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); }
-    else { L.reallocs++; emit(<u32>Op.REALLOC, 0, id, size); resized(id, size, caller); }
+    else {
+      L.reallocs++;
+      emit(<u32>Op.REALLOC, 0, id, size);
+      if (direct) applyOps(); // the engine's realloc reads the old size, which resized() rewrites
+      resized(id, size, caller);
+    }
   } else if (wasFreed(id)) {
     skipped(SKIP_DOUBLE_FREE);
     emit(<u32>Op.SKIP, 0, 0, 1);
@@ -518,15 +537,14 @@ function records(): i32 {
     switch (op) {
       case OP_FREE: {
         pos = p;
-        if (isLive(a)) { emit(<u32>Op.FREE, 0, <u32>a, 0); freed(<u32>a); }
+        if (isLive(a)) emit(<u32>Op.FREE, 0, <u32>a, freed(<u32>a));
         else { skipped(wasFreed(a) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
         break;
       }
       case OP_IMPLICIT_FREE: {
         if (!isLive(a)) return fail(E_IMPLICIT, a);
         pos = p;
-        emit(<u32>Op.FREE, FREE_IMPLICIT, <u32>a, 0);
-        implicitFreed(<u32>a);
+        emit(<u32>Op.FREE, FREE_IMPLICIT, <u32>a, implicitFreed(<u32>a));
         break;
       }
       case OP_SKIP: {

@@ -23,8 +23,7 @@
 // MAX_REQUEST_BYTES = 2^47; ids.ts ownerWideSizes, which the engine reads when it shares the
 // records), thread rows from ROW_WIDE on (a trace of more than 254 threads), birth events from
 // 2^32 - 1 on (a trace of more than 4 G events). A freed record keeps its size (and a wide size
-// its entry) until the id is born again: the engine reads the size of an implicitly freed block
-// after the ledger has freed it. The engine entry is the engine's id table entry for the id when
+// its entry) until the id is born again. The engine entry is the engine's id table entry for the id when
 // the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
 // keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
 // else it stays 0.
@@ -288,14 +287,16 @@ function recordMade(id: u32): usize {
   return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
 }
 
-// Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared part.
+// Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared
+// part. Returns the block's requested bytes.
 // @ts-ignore: decorator
-@inline function unlive(id: u32, r: usize): void {
+@inline function unlive(id: u32, r: usize): u64 {
   if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
   const size = sizeAt(id, r);
   setState(r, STATE_FREED);
   liveBlocks--;
   liveBytes -= size;
+  return size;
 }
 
 // @ts-ignore: decorator
@@ -305,15 +306,16 @@ function recordMade(id: u32): usize {
   rowBytes(owner, -<f64>sizeAt(id, r));
 }
 
-/** Live block `id` freed because its id was handed out again (not an event). */
+/** Live block `id` freed because its id was handed out again (not an event); its requested bytes. */
 // @ts-ignore: decorator
-@inline export function implicitFreed(id: u32): void { implicitFreedAt(id, recordOf(id)); }
+@inline export function implicitFreed(id: u32): u64 { return implicitFreedAt(id, recordOf(id)); }
 /** implicitFreed of the block whose record is `r`. */
-export function implicitFreedAt(id: u32, r: usize): void {
+export function implicitFreedAt(id: u32, r: usize): u64 {
   implicitFrees++;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
-  unlive(id, r);
+  const size = unlive(id, r);
   ownerLoses(id, r);
+  return size;
 }
 
 /**
@@ -363,19 +365,20 @@ export function resized(id: u32, size: u64, caller: i32): void {
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
 }
 
-/** Live block `id` freed (one event). */
+/** Live block `id` freed (one event); its requested bytes. */
 // @ts-ignore: decorator
-@inline export function freed(id: u32): void { freedAt(id, recordOf(id)); }
+@inline export function freed(id: u32): u64 { return freedAt(id, recordOf(id)); }
 /** freed, of the block whose record is `r`. */
-export function freedAt(id: u32, r: usize): void {
+export function freedAt(id: u32, r: usize): u64 {
   frees++;
   ++events;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
-  unlive(id, r);
+  const size = unlive(id, r);
   const t = row();
   rowAdd(t, ROW_EVENTS, 1);
   rowAdd(t, ROW_FREES, 1);
   ownerLoses(id, r);
+  return size;
 }
 
 /** A call that changed nothing: one event. */
@@ -430,9 +433,11 @@ export function ledgerPageBytes(): i32 { return <i32>PAGE_BYTES; }
 /**
  * The engine of this instance keeps its id entries in these records from now on (the one-instance
  * replay, trace/hst.ts hstDirect): one record per id instead of the ledger's and the engine's id
- * table. The engine reads the requested bytes from word 0, which the ledger writes: at born before
- * the engine's allocation of the id, at resized after the engine's realloc (which reads the old
- * size). Records are only ever made zeroed (engine entry 0: not live in the engine).
+ * table. An allocation and a free take the block's requested bytes from their op (a free's op
+ * carries what freed/implicitFreed return), so the ledger may free an id and make it live again
+ * before the engine has applied the free. The engine reads word 0's size for a realloc's old size
+ * (and in checks): the decoder applies its pending ops before resized() writes the new one.
+ * Records are only ever made zeroed (engine entry 0: not live in the engine).
  */
 export function ledgerShareWithEngine(): void {
   idShareRecords(directory, PAGES, REC_BYTES, REC_ENGINE, REC_SIZE, SIZE_WIDE);

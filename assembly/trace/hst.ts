@@ -198,8 +198,8 @@ export function hstZeroRow(r: i32): void { L.zeroRow = r; }
 export function hstSetRow(r: i32): void { L.currentRow = r; }
 /** The thread of row `r` ended once more. */
 export function hstRowEnd(r: i32): void { const p = rowAt(r) + ROW_ENDS; store<f64>(p, load<f64>(p) + 1); }
-/** Address of row 0 (rows are contiguous, hstRowBytes() each). */
-export function hstRows(): usize { return rowAt(0); }
+/** Address of row 0 (rows are contiguous, hstRowBytes() each), their counts up to date. */
+export function hstRows(): usize { L.rowsSync(); return rowAt(0); }
 export function hstRowBytes(): i32 { return <i32>L.ROW_BYTES; }
 
 /** The ledger's counts as f64 slots at `out` (order: COUNT_SLOTS in src/trace/formats/hst-wasm.ts). */

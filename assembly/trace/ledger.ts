@@ -33,7 +33,11 @@
 //
 // Thread rows (ROW_BYTES each, f64 counts: the host reads them as they are) are made by the host
 // (one per thread id it sees) and, for the implicit thread 0 of a trace that names no thread
-// before its first event, here (the host learns that row's id from rowCount()).
+// before its first event, here (the host learns that row's id from rowCount()). While there is at
+// most one row (nearly every trace: one thread), every event so far is that row's, so its counts
+// are the ledger's own: they are not kept per event but written into the row from the ledger's
+// counts (rowsSync) when the host reads the rows or a second row is made, from which on each
+// event updates its rows (rowsDerived false until the next ledgerReset).
 
 import { resize } from "../mem";
 import { IdWords } from "../idwords";
@@ -161,6 +165,8 @@ const HINT_MAX_IDS: u32 = 1 << 22;
 
 // Forgets every record and count (a new trace in the same instance).
 export function ledgerReset(): void {
+  rowsDerived = true;
+  unrowedEvents = 0;
   for (let i: u32 = reservedPages; i < PAGES; i++) {
     const p = load<usize>(directory + (<usize>i << 2));
     if (p) { heap.free(p); store<usize>(directory + (<usize>i << 2), 0); }
@@ -186,6 +192,7 @@ export function ledgerReset(): void {
 
 /** A new row of zero counts; its index. */
 export function newRow(): i32 {
+  if (rowsDerived && rowCount == 1) { rowsSync(); rowsDerived = false; } // rows kept per event from now on
   if (rowCount == rowCap) {
     rowCap = rowCap ? rowCap * 2 : 16;
     rows = resize(rows, <usize>rowCap * ROW_BYTES);
@@ -201,14 +208,19 @@ export function newRow(): i32 {
 // @ts-ignore: decorator
 @inline function rowAdd(r: usize, field: usize, delta: f64): void { store<f64>(r + field, load<f64>(r + field) + delta); }
 
-// The current thread's row (the implicit thread 0 when the trace has named none): inline, as one
-// compare, for every event but the first of such a trace.
+// The current thread's row made if there is none yet (the implicit thread 0 of a trace that names
+// no thread before its first event): inline, as one compare, at every event.
 // @ts-ignore: decorator
-@inline function row(): usize { return currentRow >= 0 ? rowAt(currentRow) : firstRow(); }
-function firstRow(): usize {
-  if (zeroRow < 0) zeroRow = newRow();
+@inline function rowMade(): void { if (currentRow < 0) firstRow(); }
+function firstRow(): void {
+  if (zeroRow < 0) {
+    // No event was counted yet (each makes its row first): a row the host made already (a thread
+    // that ended before the first event) holds no counts, and from the second row on the rows are
+    // kept per event, so nothing is synced.
+    if (rowCount > 0) rowsDerived = false;
+    zeroRow = newRow();
+  }
   currentRow = zeroRow;
-  return rowAt(currentRow);
 }
 
 // @ts-ignore: decorator
@@ -216,6 +228,29 @@ function firstRow(): usize {
   const v = load<f64>(r + ROW_LIVE_BYTES) + delta;
   store<f64>(r + ROW_LIVE_BYTES, v);
   if (v > load<f64>(r + ROW_PEAK_LIVE_BYTES)) store<f64>(r + ROW_PEAK_LIVE_BYTES, v);
+}
+
+// True while the rows' event counts are the ledger's own (at most one row: see the top); then no
+// event updates a row, and rowsSync writes row 0 from the ledger's counts.
+let rowsDerived: bool = true;
+// Events counted without a row (ledgerSkipEvents): the rows never saw them.
+let unrowedEvents: u64 = 0;
+
+/**
+ * Writes the counts of the only row (row 0) from the ledger's counts, while they are derived (at
+ * most one row: every event so far was that row's). Its thread ends are the host's and stay.
+ * Called before the rows are read (trace/hst.ts hstRows) and when a second row is made.
+ */
+export function rowsSync(): void {
+  if (!rowsDerived || rowCount != 1) return;
+  const t = rowAt(0);
+  store<f64>(t + ROW_EVENTS, <f64>(events - unrowedEvents));
+  store<f64>(t + ROW_ALLOCS, <f64>(allocs + callocs + alignedAllocs)); // a birth not by a realloc
+  store<f64>(t + ROW_REALLOCS, <f64>reallocs);                        // resizes and untraced reallocs
+  store<f64>(t + ROW_FREES, <f64>frees);
+  store<f64>(t + ROW_LIVE_BLOCKS, <f64>liveBlocks);
+  store<f64>(t + ROW_LIVE_BYTES, <f64>liveBytes);
+  store<f64>(t + ROW_PEAK_LIVE_BYTES, <f64>peakLiveBytes);
 }
 
 // ---------------------------------------------------------------- id records
@@ -314,7 +349,7 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
   implicitFrees++;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
   const size = unlive(id, r);
-  ownerLoses(id, r);
+  if (!rowsDerived) ownerLoses(id, r);
   return size;
 }
 
@@ -330,7 +365,7 @@ export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: b
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
   if (S.collecting) S.countSize(size);
-  const t = row();
+  rowMade();
   // Word 0 written once: size, live, and the current row (each wide value's side table entry
   // made or dropped as its bits change).
   const w = load<u32>(r, REC_SIZE);
@@ -341,10 +376,13 @@ export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: b
   liveBlocks++;
   liveBytes += size;
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
-  rowAdd(t, ROW_EVENTS, 1);
-  rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
-  rowAdd(t, ROW_LIVE_BLOCKS, 1);
-  rowBytes(t, <f64>size);
+  if (!rowsDerived) {
+    const t = rowAt(currentRow);
+    rowAdd(t, ROW_EVENTS, 1);
+    rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
+    rowAdd(t, ROW_LIVE_BLOCKS, 1);
+    rowBytes(t, <f64>size);
+  }
 }
 
 /** Live block `id` resized (the caller checked fitsResize and counted the call). */
@@ -352,12 +390,15 @@ export function resized(id: u32, size: u64, caller: i32): void {
   const r = recordOf(id);
   const e = ++events;
   if (S.collecting) S.countSize(size);
-  const t = row();
-  ownerLoses(id, r);
-  rowAdd(t, ROW_EVENTS, 1);
-  rowAdd(t, ROW_REALLOCS, 1);
-  rowAdd(t, ROW_LIVE_BLOCKS, 1);
-  rowBytes(t, <f64>size);
+  rowMade();
+  if (!rowsDerived) {
+    const t = rowAt(currentRow);
+    ownerLoses(id, r);
+    rowAdd(t, ROW_EVENTS, 1);
+    rowAdd(t, ROW_REALLOCS, 1);
+    rowAdd(t, ROW_LIVE_BLOCKS, 1);
+    rowBytes(t, <f64>size);
+  }
   liveBytes = liveBytes - sizeAt(id, r) + size;
   const w = load<u32>(r, REC_SIZE);
   store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
@@ -374,10 +415,13 @@ export function freedAt(id: u32, r: usize): u64 {
   ++events;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
   const size = unlive(id, r);
-  const t = row();
-  rowAdd(t, ROW_EVENTS, 1);
-  rowAdd(t, ROW_FREES, 1);
-  ownerLoses(id, r);
+  rowMade();
+  if (!rowsDerived) {
+    const t = rowAt(currentRow);
+    rowAdd(t, ROW_EVENTS, 1);
+    rowAdd(t, ROW_FREES, 1);
+    ownerLoses(id, r);
+  }
   return size;
 }
 
@@ -386,7 +430,8 @@ export function skipped(reason: u32): void {
   const p = skips + (<usize>reason << 3);
   store<u64>(p, load<u64>(p) + 1);
   ++events;
-  rowAdd(row(), ROW_EVENTS, 1);
+  rowMade();
+  if (!rowsDerived) rowAdd(rowAt(currentRow), ROW_EVENTS, 1);
 }
 
 /** An allocation no architecture can serve: a failed allocation, counted as oversize. */
@@ -444,4 +489,4 @@ export function ledgerShareWithEngine(): void {
 }
 
 /** Moves the event count on by `n` events that touch no record (tests: birth events beyond 2^32). */
-export function ledgerSkipEvents(n: u64): void { events += n; }
+export function ledgerSkipEvents(n: u64): void { events += n; unrowedEvents += n; }

@@ -329,11 +329,36 @@ const VARINT_LENGTH_MASK: u64 = (1 << VARINT_LENGTH_BITS) - 1;
 // A canonical varint of at most STAGE_VARINT_BYTES at `p` (< end), wholly before `end`: its value
 // << VARINT_LENGTH_BITS | its length, or 0 when it is not (longer, cut by `end`, non-canonical: the
 // general path reads, counts or refuses it). Lengths 1 to 3 (ids below 2^21, sizes, caller
-// indexes: nearly every field) inline, in registers; longer ones out of line.
+// indexes: nearly every field) inline, in registers; longer ones out of line. Lengths 2 and 3 with
+// four bytes before `end` from one u32 load (stageVarintWord); else byte by byte.
 // @ts-ignore: decorator
 @inline function stageVarint(buf: usize, p: i32, end: i32): u64 {
   const b0 = <u32>load<u8>(buf + <usize>p);
   if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
+  if (p + WORD_BYTES <= end) return stageVarintWord(buf, p, end, load<u32>(buf + <usize>p));
+  return stageVarintBytes(buf, p, end, b0);
+}
+
+const WORD_BYTES: i32 = 4;
+const BYTE1_STOP: u32 = 0x8000;        // continuation bit of byte 1 in a little-endian u32 (clear: it ends there)
+const BYTE2_STOP: u32 = 0x800000;
+const BYTE1_BITS: u32 = 0xFF00;
+const BYTE2_BITS: u32 = 0xFF0000;
+
+// stageVarint of a varint whose first byte continues, with w = the four bytes at `p` (all before
+// `end`): bytes 0-2 gathered by shifts and masks, as the byte loop would read them.
+// @ts-ignore: decorator
+@inline function stageVarintWord(buf: usize, p: i32, end: i32, w: u32): u64 {
+  const v2 = (w & 0x7F) | ((w >> 1) & 0x3F80);   // value bits of bytes 0 and 1
+  if (!(w & BYTE1_STOP)) return (w & BYTE1_BITS) == 0 ? 0 : (<u64>v2 << VARINT_LENGTH_BITS) | 2;
+  const v3 = v2 | ((w >> 2) & 0x1FC000);          // and of byte 2
+  if (!(w & BYTE2_STOP)) return (w & BYTE2_BITS) == 0 ? 0 : (<u64>v3 << VARINT_LENGTH_BITS) | 3;
+  return stageVarintLong(buf, p, end, <u64>v3);
+}
+
+// stageVarint's bytes 1 and 2 read one by one (fewer than four bytes before `end`).
+// @ts-ignore: decorator
+@inline function stageVarintBytes(buf: usize, p: i32, end: i32, b0: u32): u64 {
   if (p + 1 >= end) return 0;
   const b1 = <u32>load<u8>(buf + <usize>p, 1);
   let v = (b0 & 0x7F) | ((b1 & 0x7F) << 7);

@@ -359,8 +359,9 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
  */
 // @ts-ignore: decorator
 @inline export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void { bornAt(id, recordOf(id), size, caller, asRealloc); }
-/** born, with `rec` = recordAt(id) (0: none made yet). */
-export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
+/** born, with `rec` = recordAt(id) (0: none made yet). Inline: one call less per birth. */
+// @ts-ignore: decorator
+@inline export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
   const r = rec ? rec : recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
@@ -409,8 +410,9 @@ export function resized(id: u32, size: u64, caller: i32): void {
 /** Live block `id` freed (one event); its requested bytes. */
 // @ts-ignore: decorator
 @inline export function freed(id: u32): u64 { return freedAt(id, recordOf(id)); }
-/** freed, of the block whose record is `r`. */
-export function freedAt(id: u32, r: usize): u64 {
+/** freed, of the block whose record is `r`. Inline: one call less per free. */
+// @ts-ignore: decorator
+@inline export function freedAt(id: u32, r: usize): u64 {
   frees++;
   ++events;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));

@@ -290,9 +290,10 @@ function varint(p: i32): u64 {
 @inline function isPowerOfTwo(v: u64): bool { return v != 0 && (v & (v - 1)) == 0; }
 
 // A new block at `id` (fits checked): an allocation into a live id frees the older block first.
+// `known`: the id's ledger record when the caller has it (applyStaged's early read), else 0.
 // @ts-ignore: decorator
-@inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool): void {
-  const r = recordAt(id);
+@inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool, known: usize): void {
+  const r = known ? known : recordAt(id);
   if (isLiveAt(r)) emit(<u32>Op.FREE, FREE_IMPLICIT, id, implicitFreedAt(id, r));
   bornAt(id, r, size, caller, asRealloc);
 }
@@ -302,7 +303,7 @@ function untraced(id: u32, size: u64, caller: i32): void {
   if (!fits(size, 1)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
   L.reallocs++;
   L.untracedReallocs++;
-  newBlock(id, size, caller, true);
+  newBlock(id, size, caller, true, 0);
   emit(<u32>Op.ALLOC, 0, id, size);
 }
 
@@ -317,7 +318,8 @@ function untraced(id: u32, size: u64, caller: i32): void {
 
 const STAGE: i32 = 32;
 const STAGE_AHEAD: i32 = 8;          // records ahead read early (the engine's LOOKAHEAD, engine.ts)
-const ST_BYTES: usize = 24;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position
+const ST_BYTES: usize = 32;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position, u32 record
+const ST_RECORD: usize = 24;         // the ledger record of the id when the early read found one, else 0
 const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
 const aheadSink = memory.data(8);
 /** Longest varint staged: values below 2^56 (a longer one takes the general path). */
@@ -431,6 +433,7 @@ function stage(): i32 {
     store<u64>(e, size, 8);
     store<i32>(e, caller, 16);
     store<i32>(e, q, 20);
+    store<u32>(e, 0, ST_RECORD);
     p = q;
     k++;
   }
@@ -442,22 +445,29 @@ function applyStaged(k: i32): void {
   for (let i = 0; i < k; i++) {
     if (i + STAGE_AHEAD < k) {
       const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
-      if (load<u32>(ahead) != OP_SKIP) store<u8>(aheadSink, <u8>isLive(<u64>load<u32>(ahead, 4)));
+      if (load<u32>(ahead) != OP_SKIP) {
+        // The record is kept for when the op is applied (a record never moves; one not made yet
+        // is looked up again then).
+        const r = recordAt(<u64>load<u32>(ahead, 4));
+        store<u32>(ahead, <u32>r, ST_RECORD);
+        store<u8>(aheadSink, <u8>isLiveAt(r));
+      }
     }
     const e = staged + <usize>i * ST_BYTES;
     const op = load<u32>(e);
     const id = load<u32>(e, 4);
     const size = load<u64>(e, 8);
     const caller = load<i32>(e, 16);
+    const known = <usize>load<u32>(e, ST_RECORD);
     if (op == OP_FREE) {
-      const r = recordAt(id);
+      const r = known ? known : recordAt(id);
       if (isLiveAt(r)) emit(<u32>Op.FREE, 0, id, freedAt(id, r));
       else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
     } else if (op == OP_SKIP) {
       skipped(id);
       emit(<u32>Op.SKIP, 0, 0, 1);
     } else if (op == OP_REALLOC) realloc(id, size, caller);
-    else allocation(op, id, size, 1, caller);
+    else allocation(op, id, size, 1, caller, known);
   }
   // A staged record never stops the loop (no error, no call back): the positions of the last one.
   if (k > 1) recordStart = load<i32>(staged + <usize>(k - 2) * ST_BYTES, 20);
@@ -483,15 +493,15 @@ function applyStaged(k: i32): void {
   } else untraced(id, size, caller);
 }
 
-// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID).
+// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID); `known` as newBlock's.
 // @ts-ignore: decorator
-@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32): void {
+@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32, known: usize): void {
   if (!fits(size, align)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
   // One newBlock for the three calls (the ledger's birth is inlined there).
   if (op == OP_ALLOC) L.allocs++;
   else if (op == OP_CALLOC) L.callocs++;
   else L.alignedAllocs++;
-  newBlock(id, size, caller, false);
+  newBlock(id, size, caller, false, known);
   if (op == OP_ALLOC) emit(<u32>Op.ALLOC, 0, id, size);
   else if (op == OP_CALLOC) emit(<u32>Op.CALLOC, 0, id, size);
   else emit(<u32>Op.ALIGNED_ALLOC, <u32>ctz(align), id, size);
@@ -561,7 +571,7 @@ function records(): i32 {
         continue;
       }
       pos = p;
-      allocation(op, id, size, align, caller);
+      allocation(op, id, size, align, caller, 0);
       continue;
     }
     switch (op) {

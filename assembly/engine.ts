@@ -491,15 +491,17 @@ function allocFailed(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status
 }
 
 // heapKnown: heap h exists (an own batch loop's heap 0), so its policy is not looked up.
+// `given`: the FREE op's size, the block's requested bytes when the producer of the op keeps the
+// id records the engine shares (ids.ts idTake: read only then; 0 from any other producer).
 // @ts-ignore: decorator
-@inline function doFree<P>(ops: P, h: i32, id: u32, heapKnown: bool): Status {
+@inline function doFree<P>(ops: P, h: i32, id: u32, given: u64, heapKnown: bool): Status {
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
   const slot = idEntry(id);
   if (!slot) return Status.UNKNOWN_ID;
   const e = load<u32>(slot); // read once: the entry word names the heap and the handle
   if (!e || <i32>(e & HEAP_MASK) != h) return Status.UNKNOWN_ID;
   const handle = e >> (32 - HANDLE_BITS);
-  const req = idTake(slot, id);
+  const req = idTake(slot, id, given);
   programFree(req);
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
   ops.free(h, handle);
@@ -639,7 +641,7 @@ function doThreadEnd(id: u64): Status {
     }
     case Op.REALLOC: { const st = doRealloc<P>(ops, h, id, size, heapKnown); opEvent(h); return st; }
     case Op.FREE: {
-      const st = doFree<P>(ops, h, id, heapKnown);
+      const st = doFree<P>(ops, h, id, size, heapKnown);
       if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
       return st;
     }
@@ -749,13 +751,15 @@ function otherStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
 
 // ---------------------------------------------------------------- one-instance trace replay
 //
-// The `.hst` decoder (trace/hst.ts) running in this instance applies each op it decodes here, one
-// call per op, instead of writing op records for runBatch (src/trace/formats/hst-wasm.ts, direct
-// mode). traceBegin() starts a stretch as runBatch starts a batch (samples, extras and the batch's
-// failure report afresh); traceOp() is runBatch's step for the ops a trace produces, the same
-// checks and calls in the same order (test/trace/hst-direct.test.ts holds the two paths to the
-// same run documents). The decoder returns to the host at most every 4,096 ops, and each op takes
-// at most one sample, so a stretch stays below MAX_SAMPLES_PER_BATCH as a batch does.
+// A decoder running in this instance (trace/hst.ts, trace/text/address-map.ts) applies the ops it
+// decodes here instead of handing op records to the host for runBatch (direct mode, src/trace/
+// formats/hst-wasm.ts and text-wasm.ts). traceBegin() starts a stretch as runBatch starts a batch
+// (samples, extras and the batch's failure report afresh); traceRun() applies a run of the op
+// records the decoder wrote, in heap 0's batch loop as runBatch does, and traceOp() applies one op
+// as runBatch's step would: the same checks and calls in the same order
+// (test/trace/hst-direct.test.ts and text-direct.test.ts hold both paths to the same run documents).
+// A decoder returns to the host at most every 4,096 ops, and each op takes at most one sample, so
+// a stretch stays below MAX_SAMPLES_PER_BATCH as a batch does.
 let traceOps: i32 = 0;
 
 export function traceBegin(): void {
@@ -769,31 +773,35 @@ export function traceBegin(): void {
 
 /** One op of a trace (op record word 0, id, size), applied as runBatch applies it. */
 export function traceOp(w0: u32, id: u32, size: u64): void {
-  traceApply(w0 & 0xFF, <i32>((w0 >> 8) & 0xFF), w0 >> 16, id, size); // a decoder writes no other op
-}
-
-// runBatch's step for one op; inlined into traceOp and into the entries below, where the opcode
-// and the heap are constants (traceStep's switch and the heap's table offsets fold away).
-// @ts-ignore: decorator
-@inline function traceApply(opcode: u32, h: i32, arg: u32, id: u32, size: u64): void {
   const i = traceOps++;
   curOp = i;
+  const opcode = w0 & 0xFF;
+  const h = <i32>((w0 >> 8) & 0xFF);
   if (!oneEventFits(opcode) && !opFits(opcode, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
-  const st = traceStep(opcode, h, arg, id, size);
+  const st = traceStep(opcode, h, w0 >> 16, id, size); // a decoder writes no engine op
   if (st != Status.OK) fail(i, st);
   curOp = -1;
 }
 
-// traceOp for the ops a decoder writes most, on heap 0, each with its opcode known where it is
-// called (trace/hst.ts emit): the same steps as traceOp(opcode | arg << 16, id, size).
-/** traceOp of an ALLOC of heap 0. */
-export function traceAlloc(id: u32, size: u64): void { traceApply(<u32>Op.ALLOC, 0, 0, id, size); }
-/** traceOp of a FREE of heap 0 (`arg` bit 0: an implicit free, no event). */
-export function traceFree(arg: u32, id: u32): void { traceApply(<u32>Op.FREE, 0, arg, id, 0); }
-/** traceOp of a REALLOC of heap 0. */
-export function traceRealloc(id: u32, size: u64): void { traceApply(<u32>Op.REALLOC, 0, 0, id, size); }
-/** traceOp of a SKIP of `events` events. */
-export function traceSkip(events: u64): void { traceApply(<u32>Op.SKIP, 0, 0, 0, events); }
+/**
+ * The op records [from, count) of a stretch that a decoder wrote at `buf` (op i at buf + i ×
+ * OP_SIZE_BYTES; the ops a trace produces, heap 0's), applied as runBatch applies a batch: in
+ * heap 0's policy's own batch loop when it has one (its calls inlined there, no call through the
+ * def per op). Op i of the stretch fails as op i. The decoder applies its ops before it returns to
+ * the host and before it changes anything such an op reads (trace/hst.ts applyOps). The host's
+ * ops buffer is only lent to the loop for the call.
+ */
+export function traceRun(buf: usize, from: i32, count: i32): void {
+  const hostOps = opsBuf;
+  opsBuf = buf;
+  let i = from;
+  while (i < count) {
+    const own = heapBatch(0);
+    i = own ? own(i, count) : dispatchBatch(i, count);
+  }
+  opsBuf = hostOps;
+  curOp = -1;
+}
 
 
 // Address the program sees for a live id (0 if the id is not live), and its requested size.

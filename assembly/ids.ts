@@ -24,7 +24,9 @@
 // `entryOffset` of each record, and the requested bytes read from the record's own size (the bits
 // of a mask in a u32 at `sizeOffset`; all of them set: the exact u64 is the owner's entry in
 // ownerWideSizes), which that owner writes: one record and one cache line per id instead of two
-// tables. The owner makes each record (zeroed) before the engine is asked about its id.
+// tables. The owner makes each record (zeroed) before the engine is asked about its id. A free
+// takes the block's bytes from its op (idTake's `given`), not from the record, so the owner may
+// rewrite a freed id's size (a rebirth) before the engine has applied the free.
 import { IdWords } from "./idwords";
 
 export const ID_BYTES: usize = 8;
@@ -193,13 +195,14 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
 }
 
 // The requested bytes of the live id whose entry is `e`, and the entry cleared (idRequested then
-// idClear, reading the entry once).
+// idClear, reading the entry once). Shared records: `given`, the bytes the owner gave with the
+// free (its op's size): the owner may have written the record's size for a later birth of the id
+// already, when it hands the engine its ops in runs (trace/hst.ts); own entries ignore it.
 // @ts-ignore: decorator
-@inline export function idTake(e: usize, id: u32): u64 {
+@inline export function idTake(e: usize, id: u32, given: u64): u64 {
   if (shared) {
-    const size = sharedSize(e, id);
     store<u32>(e, 0);
-    return size;
+    return given;
   }
   const r = <u32>(load<u64>(e) >> 32);
   store<u64>(e, 0);

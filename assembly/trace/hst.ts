@@ -14,7 +14,7 @@
 import { resize } from "../mem";
 import { Op } from "../abi";
 import * as L from "./ledger";
-import { traceBegin, traceOp, traceAlloc, traceFree, traceRealloc, traceSkip, inReplayMode } from "../engine";
+import { traceBegin, traceRun, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
   ledgerShareWithEngine, recordAt, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
@@ -93,10 +93,14 @@ let nonCanonical: u64 = 0;
 let outBuf: usize = 0;
 let outCap: i32 = 0;
 let nOps: i32 = 0;
-// Direct mode (hstDirect): each op goes straight to this instance's engine (engine.ts traceOp)
-// instead of the output buffer; the host runs the replay on this instance. nOps still counts the
-// ops of a call, so a call returns R_FULL at the same points and takes a bounded number of samples.
+// Direct mode (hstDirect): the ops go to this instance's engine instead of the host, which runs
+// the replay on this instance. They are written to the output buffer all the same and applied from
+// there in runs (applyOps: engine.ts traceRun, heap 0's policy's own batch loop) before every
+// return to the host and before a resize rewrites the size the engine's realloc reads (see
+// applyOps). nOps counts the ops of a call as in the other mode, so a call returns R_FULL at the
+// same points and takes a bounded number of samples.
 let direct: bool = false;
+let applied: i32 = 0;          // direct mode: ops [0, applied) of this call are applied
 
 let labelMap: usize = 0;
 let labelCount: u32 = 0;
@@ -123,7 +127,7 @@ export function hstInput(bytes: i32): usize {
 
 /**
  * Direct mode on (1) or off (0): the ops of the records decoded from now on are applied to this
- * instance's heap 0 as they are decoded (engine.ts traceOp), and none is written for the host.
+ * instance's heap 0 (in runs, engine.ts traceRun, before each return), and the host takes none.
  * The host reads the samples after every return (each call starts them afresh, as runBatch does).
  * The engine keeps its id entries in the ledger's records from the first direct call on, for the
  * rest of the instance's life (ledgerShareWithEngine; before any op of the engine named an id),
@@ -145,8 +149,12 @@ export function hstRecords(count: i32, safe: i32, last: i32): i32 {
 /** Goes on after a call back was answered. */
 export function hstResume(): i32 {
   nOps = 0;
-  if (direct) traceBegin();
-  return records();
+  applied = 0;
+  if (!direct) return records();
+  traceBegin();
+  const r = records();
+  applyOps(); // every return lets the host read the engine (samples, failures, the end)
+  return r;
 }
 
 export function hstOut(): usize { return outBuf; }
@@ -190,8 +198,8 @@ export function hstZeroRow(r: i32): void { L.zeroRow = r; }
 export function hstSetRow(r: i32): void { L.currentRow = r; }
 /** The thread of row `r` ended once more. */
 export function hstRowEnd(r: i32): void { const p = rowAt(r) + ROW_ENDS; store<f64>(p, load<f64>(p) + 1); }
-/** Address of row 0 (rows are contiguous, hstRowBytes() each). */
-export function hstRows(): usize { return rowAt(0); }
+/** Address of row 0 (rows are contiguous, hstRowBytes() each), their counts up to date. */
+export function hstRows(): usize { L.rowsSync(); return rowAt(0); }
 export function hstRowBytes(): i32 { return <i32>L.ROW_BYTES; }
 
 /** The ledger's counts as f64 slots at `out` (order: COUNT_SLOTS in src/trace/formats/hst-wasm.ts). */
@@ -219,23 +227,29 @@ export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8;
 
 // ---------------------------------------------------------------- decoding
 
-// Every call site names its opcode, so the branch on it folds: the common ops take traceOp's
-// entries of their own (no opcode switch, heap 0 as a constant).
+// One op record for heap 0 (both modes; direct mode applies it later, applyOps). A FREE's `size`
+// is the block's requested bytes (what the ledger's freed/implicitFreed return): in direct mode
+// the record carries it, for the engine takes a free's size from its op when it shares the
+// ledger's records (ids.ts idTake); the host's records keep 0 there, as its own reader writes.
 // @ts-ignore: decorator
 @inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
-  if (direct) {
-    if (opcode == <u32>Op.ALLOC) traceAlloc(id, size);
-    else if (opcode == <u32>Op.FREE) traceFree(arg, id);
-    else if (opcode == <u32>Op.SKIP) traceSkip(size);
-    else if (opcode == <u32>Op.REALLOC) traceRealloc(id, size);
-    else traceOp(opcode | (arg << 16), id, size);   // heap 0
-  } else {
-    const p = outBuf + (<usize>nOps << 4);
-    store<u32>(p, opcode | (arg << 16));   // heap 0
-    store<u32>(p, id, 4);
-    store<u64>(p, size, 8);
-  }
+  const p = outBuf + (<usize>nOps << 4);
+  store<u32>(p, opcode | (arg << 16));   // heap 0
+  store<u32>(p, id, 4);
+  store<u64>(p, opcode == <u32>Op.FREE && !direct ? 0 : size, 8);
   nOps++;
+}
+
+// Direct mode: the ops written since the last run applied to the engine, in order (engine.ts
+// traceRun). The engine reads its own state and, with shared id records (ledgerShareWithEngine),
+// the ledger's record of an id for its entry word and, in a realloc, the old requested bytes
+// (an allocation and a free take theirs from the op): so a run is applied before every return to
+// the host and before resized() writes a new size, and nowhere else.
+function applyOps(): void {
+  if (applied < nOps) {
+    traceRun(outBuf, applied, nOps);
+    applied = nOps;
+  }
 }
 
 function fail(code: i32, v: u64): i32 {
@@ -276,10 +290,11 @@ function varint(p: i32): u64 {
 @inline function isPowerOfTwo(v: u64): bool { return v != 0 && (v & (v - 1)) == 0; }
 
 // A new block at `id` (fits checked): an allocation into a live id frees the older block first.
+// `known`: the id's ledger record when the caller has it (applyStaged's early read), else 0.
 // @ts-ignore: decorator
-@inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool): void {
-  const r = recordAt(id);
-  if (isLiveAt(r)) { implicitFreedAt(id, r); emit(<u32>Op.FREE, FREE_IMPLICIT, id, 0); }
+@inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool, known: usize): void {
+  const r = known ? known : recordAt(id);
+  if (isLiveAt(r)) emit(<u32>Op.FREE, FREE_IMPLICIT, id, implicitFreedAt(id, r));
   bornAt(id, r, size, caller, asRealloc);
 }
 
@@ -288,7 +303,7 @@ function untraced(id: u32, size: u64, caller: i32): void {
   if (!fits(size, 1)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
   L.reallocs++;
   L.untracedReallocs++;
-  newBlock(id, size, caller, true);
+  newBlock(id, size, caller, true, 0);
   emit(<u32>Op.ALLOC, 0, id, size);
 }
 
@@ -303,7 +318,8 @@ function untraced(id: u32, size: u64, caller: i32): void {
 
 const STAGE: i32 = 32;
 const STAGE_AHEAD: i32 = 8;          // records ahead read early (the engine's LOOKAHEAD, engine.ts)
-const ST_BYTES: usize = 24;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position
+const ST_BYTES: usize = 32;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position, u32 record
+const ST_RECORD: usize = 24;         // the ledger record of the id when the early read found one, else 0
 const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
 const aheadSink = memory.data(8);
 /** Longest varint staged: values below 2^56 (a longer one takes the general path). */
@@ -315,11 +331,36 @@ const VARINT_LENGTH_MASK: u64 = (1 << VARINT_LENGTH_BITS) - 1;
 // A canonical varint of at most STAGE_VARINT_BYTES at `p` (< end), wholly before `end`: its value
 // << VARINT_LENGTH_BITS | its length, or 0 when it is not (longer, cut by `end`, non-canonical: the
 // general path reads, counts or refuses it). Lengths 1 to 3 (ids below 2^21, sizes, caller
-// indexes: nearly every field) inline, in registers; longer ones out of line.
+// indexes: nearly every field) inline, in registers; longer ones out of line. Lengths 2 and 3 with
+// four bytes before `end` from one u32 load (stageVarintWord); else byte by byte.
 // @ts-ignore: decorator
 @inline function stageVarint(buf: usize, p: i32, end: i32): u64 {
   const b0 = <u32>load<u8>(buf + <usize>p);
   if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
+  if (p + WORD_BYTES <= end) return stageVarintWord(buf, p, end, load<u32>(buf + <usize>p));
+  return stageVarintBytes(buf, p, end, b0);
+}
+
+const WORD_BYTES: i32 = 4;
+const BYTE1_STOP: u32 = 0x8000;        // continuation bit of byte 1 in a little-endian u32 (clear: it ends there)
+const BYTE2_STOP: u32 = 0x800000;
+const BYTE1_BITS: u32 = 0xFF00;
+const BYTE2_BITS: u32 = 0xFF0000;
+
+// stageVarint of a varint whose first byte continues, with w = the four bytes at `p` (all before
+// `end`): bytes 0-2 gathered by shifts and masks, as the byte loop would read them.
+// @ts-ignore: decorator
+@inline function stageVarintWord(buf: usize, p: i32, end: i32, w: u32): u64 {
+  const v2 = (w & 0x7F) | ((w >> 1) & 0x3F80);   // value bits of bytes 0 and 1
+  if (!(w & BYTE1_STOP)) return (w & BYTE1_BITS) == 0 ? 0 : (<u64>v2 << VARINT_LENGTH_BITS) | 2;
+  const v3 = v2 | ((w >> 2) & 0x1FC000);          // and of byte 2
+  if (!(w & BYTE2_STOP)) return (w & BYTE2_BITS) == 0 ? 0 : (<u64>v3 << VARINT_LENGTH_BITS) | 3;
+  return stageVarintLong(buf, p, end, <u64>v3);
+}
+
+// stageVarint's bytes 1 and 2 read one by one (fewer than four bytes before `end`).
+// @ts-ignore: decorator
+@inline function stageVarintBytes(buf: usize, p: i32, end: i32, b0: u32): u64 {
   if (p + 1 >= end) return 0;
   const b1 = <u32>load<u8>(buf + <usize>p, 1);
   let v = (b0 & 0x7F) | ((b1 & 0x7F) << 7);
@@ -392,6 +433,7 @@ function stage(): i32 {
     store<u64>(e, size, 8);
     store<i32>(e, caller, 16);
     store<i32>(e, q, 20);
+    store<u32>(e, 0, ST_RECORD);
     p = q;
     k++;
   }
@@ -403,22 +445,29 @@ function applyStaged(k: i32): void {
   for (let i = 0; i < k; i++) {
     if (i + STAGE_AHEAD < k) {
       const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
-      if (load<u32>(ahead) != OP_SKIP) store<u8>(aheadSink, <u8>isLive(<u64>load<u32>(ahead, 4)));
+      if (load<u32>(ahead) != OP_SKIP) {
+        // The record is kept for when the op is applied (a record never moves; one not made yet
+        // is looked up again then).
+        const r = recordAt(<u64>load<u32>(ahead, 4));
+        store<u32>(ahead, <u32>r, ST_RECORD);
+        store<u8>(aheadSink, <u8>isLiveAt(r));
+      }
     }
     const e = staged + <usize>i * ST_BYTES;
     const op = load<u32>(e);
     const id = load<u32>(e, 4);
     const size = load<u64>(e, 8);
     const caller = load<i32>(e, 16);
+    const known = <usize>load<u32>(e, ST_RECORD);
     if (op == OP_FREE) {
-      const r = recordAt(id);
-      if (isLiveAt(r)) { emit(<u32>Op.FREE, 0, id, 0); freedAt(id, r); }
+      const r = known ? known : recordAt(id);
+      if (isLiveAt(r)) emit(<u32>Op.FREE, 0, id, freedAt(id, r));
       else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
     } else if (op == OP_SKIP) {
       skipped(id);
       emit(<u32>Op.SKIP, 0, 0, 1);
     } else if (op == OP_REALLOC) realloc(id, size, caller);
-    else allocation(op, id, size, 1, caller);
+    else allocation(op, id, size, 1, caller, known);
   }
   // A staged record never stops the loop (no error, no call back): the positions of the last one.
   if (k > 1) recordStart = load<i32>(staged + <usize>(k - 2) * ST_BYTES, 20);
@@ -432,20 +481,30 @@ function applyStaged(k: i32): void {
   // A never-seen id is an untraced realloc.
   if (isLive(id)) {
     if (!fitsResize(id, size)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); }
-    else { L.reallocs++; emit(<u32>Op.REALLOC, 0, id, size); resized(id, size, caller); }
+    else {
+      L.reallocs++;
+      emit(<u32>Op.REALLOC, 0, id, size);
+      if (direct) applyOps(); // the engine's realloc reads the old size, which resized() rewrites
+      resized(id, size, caller);
+    }
   } else if (wasFreed(id)) {
     skipped(SKIP_DOUBLE_FREE);
     emit(<u32>Op.SKIP, 0, 0, 1);
   } else untraced(id, size, caller);
 }
 
-// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID).
+// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID); `known` as newBlock's.
 // @ts-ignore: decorator
-@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32): void {
+@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32, known: usize): void {
   if (!fits(size, align)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
-  if (op == OP_ALLOC) { L.allocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALLOC, 0, id, size); }
-  else if (op == OP_CALLOC) { L.callocs++; newBlock(id, size, caller, false); emit(<u32>Op.CALLOC, 0, id, size); }
-  else { L.alignedAllocs++; newBlock(id, size, caller, false); emit(<u32>Op.ALIGNED_ALLOC, <u32>ctz(align), id, size); }
+  // One newBlock for the three calls (the ledger's birth is inlined there).
+  if (op == OP_ALLOC) L.allocs++;
+  else if (op == OP_CALLOC) L.callocs++;
+  else L.alignedAllocs++;
+  newBlock(id, size, caller, false, known);
+  if (op == OP_ALLOC) emit(<u32>Op.ALLOC, 0, id, size);
+  else if (op == OP_CALLOC) emit(<u32>Op.CALLOC, 0, id, size);
+  else emit(<u32>Op.ALIGNED_ALLOC, <u32>ctz(align), id, size);
 }
 
 // The record loop: the host reader's `records`, record for record.
@@ -512,21 +571,20 @@ function records(): i32 {
         continue;
       }
       pos = p;
-      allocation(op, id, size, align, caller);
+      allocation(op, id, size, align, caller, 0);
       continue;
     }
     switch (op) {
       case OP_FREE: {
         pos = p;
-        if (isLive(a)) { emit(<u32>Op.FREE, 0, <u32>a, 0); freed(<u32>a); }
+        if (isLive(a)) emit(<u32>Op.FREE, 0, <u32>a, freed(<u32>a));
         else { skipped(wasFreed(a) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
         break;
       }
       case OP_IMPLICIT_FREE: {
         if (!isLive(a)) return fail(E_IMPLICIT, a);
         pos = p;
-        emit(<u32>Op.FREE, FREE_IMPLICIT, <u32>a, 0);
-        implicitFreed(<u32>a);
+        emit(<u32>Op.FREE, FREE_IMPLICIT, <u32>a, implicitFreed(<u32>a));
         break;
       }
       case OP_SKIP: {

@@ -23,8 +23,7 @@
 // MAX_REQUEST_BYTES = 2^47; ids.ts ownerWideSizes, which the engine reads when it shares the
 // records), thread rows from ROW_WIDE on (a trace of more than 254 threads), birth events from
 // 2^32 - 1 on (a trace of more than 4 G events). A freed record keeps its size (and a wide size
-// its entry) until the id is born again: the engine reads the size of an implicitly freed block
-// after the ledger has freed it. The engine entry is the engine's id table entry for the id when
+// its entry) until the id is born again. The engine entry is the engine's id table entry for the id when
 // the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
 // keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
 // else it stays 0.
@@ -34,7 +33,11 @@
 //
 // Thread rows (ROW_BYTES each, f64 counts: the host reads them as they are) are made by the host
 // (one per thread id it sees) and, for the implicit thread 0 of a trace that names no thread
-// before its first event, here (the host learns that row's id from rowCount()).
+// before its first event, here (the host learns that row's id from rowCount()). While there is at
+// most one row (nearly every trace: one thread), every event so far is that row's, so its counts
+// are the ledger's own: they are not kept per event but written into the row from the ledger's
+// counts (rowsSync) when the host reads the rows or a second row is made, from which on each
+// event updates its rows (rowsDerived false until the next ledgerReset).
 
 import { resize } from "../mem";
 import { IdWords } from "../idwords";
@@ -162,6 +165,8 @@ const HINT_MAX_IDS: u32 = 1 << 22;
 
 // Forgets every record and count (a new trace in the same instance).
 export function ledgerReset(): void {
+  rowsDerived = true;
+  unrowedEvents = 0;
   for (let i: u32 = reservedPages; i < PAGES; i++) {
     const p = load<usize>(directory + (<usize>i << 2));
     if (p) { heap.free(p); store<usize>(directory + (<usize>i << 2), 0); }
@@ -187,6 +192,7 @@ export function ledgerReset(): void {
 
 /** A new row of zero counts; its index. */
 export function newRow(): i32 {
+  if (rowsDerived && rowCount == 1) { rowsSync(); rowsDerived = false; } // rows kept per event from now on
   if (rowCount == rowCap) {
     rowCap = rowCap ? rowCap * 2 : 16;
     rows = resize(rows, <usize>rowCap * ROW_BYTES);
@@ -202,14 +208,19 @@ export function newRow(): i32 {
 // @ts-ignore: decorator
 @inline function rowAdd(r: usize, field: usize, delta: f64): void { store<f64>(r + field, load<f64>(r + field) + delta); }
 
-// The current thread's row (the implicit thread 0 when the trace has named none): inline, as one
-// compare, for every event but the first of such a trace.
+// The current thread's row made if there is none yet (the implicit thread 0 of a trace that names
+// no thread before its first event): inline, as one compare, at every event.
 // @ts-ignore: decorator
-@inline function row(): usize { return currentRow >= 0 ? rowAt(currentRow) : firstRow(); }
-function firstRow(): usize {
-  if (zeroRow < 0) zeroRow = newRow();
+@inline function rowMade(): void { if (currentRow < 0) firstRow(); }
+function firstRow(): void {
+  if (zeroRow < 0) {
+    // No event was counted yet (each makes its row first): a row the host made already (a thread
+    // that ended before the first event) holds no counts, and from the second row on the rows are
+    // kept per event, so nothing is synced.
+    if (rowCount > 0) rowsDerived = false;
+    zeroRow = newRow();
+  }
   currentRow = zeroRow;
-  return rowAt(currentRow);
 }
 
 // @ts-ignore: decorator
@@ -217,6 +228,29 @@ function firstRow(): usize {
   const v = load<f64>(r + ROW_LIVE_BYTES) + delta;
   store<f64>(r + ROW_LIVE_BYTES, v);
   if (v > load<f64>(r + ROW_PEAK_LIVE_BYTES)) store<f64>(r + ROW_PEAK_LIVE_BYTES, v);
+}
+
+// True while the rows' event counts are the ledger's own (at most one row: see the top); then no
+// event updates a row, and rowsSync writes row 0 from the ledger's counts.
+let rowsDerived: bool = true;
+// Events counted without a row (ledgerSkipEvents): the rows never saw them.
+let unrowedEvents: u64 = 0;
+
+/**
+ * Writes the counts of the only row (row 0) from the ledger's counts, while they are derived (at
+ * most one row: every event so far was that row's). Its thread ends are the host's and stay.
+ * Called before the rows are read (trace/hst.ts hstRows) and when a second row is made.
+ */
+export function rowsSync(): void {
+  if (!rowsDerived || rowCount != 1) return;
+  const t = rowAt(0);
+  store<f64>(t + ROW_EVENTS, <f64>(events - unrowedEvents));
+  store<f64>(t + ROW_ALLOCS, <f64>(allocs + callocs + alignedAllocs)); // a birth not by a realloc
+  store<f64>(t + ROW_REALLOCS, <f64>reallocs);                        // resizes and untraced reallocs
+  store<f64>(t + ROW_FREES, <f64>frees);
+  store<f64>(t + ROW_LIVE_BLOCKS, <f64>liveBlocks);
+  store<f64>(t + ROW_LIVE_BYTES, <f64>liveBytes);
+  store<f64>(t + ROW_PEAK_LIVE_BYTES, <f64>peakLiveBytes);
 }
 
 // ---------------------------------------------------------------- id records
@@ -288,14 +322,16 @@ function recordMade(id: u32): usize {
   return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
 }
 
-// Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared part.
+// Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared
+// part. Returns the block's requested bytes.
 // @ts-ignore: decorator
-@inline function unlive(id: u32, r: usize): void {
+@inline function unlive(id: u32, r: usize): u64 {
   if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
   const size = sizeAt(id, r);
   setState(r, STATE_FREED);
   liveBlocks--;
   liveBytes -= size;
+  return size;
 }
 
 // @ts-ignore: decorator
@@ -305,15 +341,16 @@ function recordMade(id: u32): usize {
   rowBytes(owner, -<f64>sizeAt(id, r));
 }
 
-/** Live block `id` freed because its id was handed out again (not an event). */
+/** Live block `id` freed because its id was handed out again (not an event); its requested bytes. */
 // @ts-ignore: decorator
-@inline export function implicitFreed(id: u32): void { implicitFreedAt(id, recordOf(id)); }
+@inline export function implicitFreed(id: u32): u64 { return implicitFreedAt(id, recordOf(id)); }
 /** implicitFreed of the block whose record is `r`. */
-export function implicitFreedAt(id: u32, r: usize): void {
+export function implicitFreedAt(id: u32, r: usize): u64 {
   implicitFrees++;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
-  unlive(id, r);
-  ownerLoses(id, r);
+  const size = unlive(id, r);
+  if (!rowsDerived) ownerLoses(id, r);
+  return size;
 }
 
 /**
@@ -322,13 +359,14 @@ export function implicitFreedAt(id: u32, r: usize): void {
  */
 // @ts-ignore: decorator
 @inline export function born(id: u32, size: u64, caller: i32, asRealloc: bool): void { bornAt(id, recordOf(id), size, caller, asRealloc); }
-/** born, with `rec` = recordAt(id) (0: none made yet). */
-export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
+/** born, with `rec` = recordAt(id) (0: none made yet). Inline: one call less per birth. */
+// @ts-ignore: decorator
+@inline export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
   const r = rec ? rec : recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   const e = ++events;
   if (S.collecting) S.countSize(size);
-  const t = row();
+  rowMade();
   // Word 0 written once: size, live, and the current row (each wide value's side table entry
   // made or dropped as its bits change).
   const w = load<u32>(r, REC_SIZE);
@@ -339,10 +377,13 @@ export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: b
   liveBlocks++;
   liveBytes += size;
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
-  rowAdd(t, ROW_EVENTS, 1);
-  rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
-  rowAdd(t, ROW_LIVE_BLOCKS, 1);
-  rowBytes(t, <f64>size);
+  if (!rowsDerived) {
+    const t = rowAt(currentRow);
+    rowAdd(t, ROW_EVENTS, 1);
+    rowAdd(t, asRealloc ? ROW_REALLOCS : ROW_ALLOCS, 1);
+    rowAdd(t, ROW_LIVE_BLOCKS, 1);
+    rowBytes(t, <f64>size);
+  }
 }
 
 /** Live block `id` resized (the caller checked fitsResize and counted the call). */
@@ -350,12 +391,15 @@ export function resized(id: u32, size: u64, caller: i32): void {
   const r = recordOf(id);
   const e = ++events;
   if (S.collecting) S.countSize(size);
-  const t = row();
-  ownerLoses(id, r);
-  rowAdd(t, ROW_EVENTS, 1);
-  rowAdd(t, ROW_REALLOCS, 1);
-  rowAdd(t, ROW_LIVE_BLOCKS, 1);
-  rowBytes(t, <f64>size);
+  rowMade();
+  if (!rowsDerived) {
+    const t = rowAt(currentRow);
+    ownerLoses(id, r);
+    rowAdd(t, ROW_EVENTS, 1);
+    rowAdd(t, ROW_REALLOCS, 1);
+    rowAdd(t, ROW_LIVE_BLOCKS, 1);
+    rowBytes(t, <f64>size);
+  }
   liveBytes = liveBytes - sizeAt(id, r) + size;
   const w = load<u32>(r, REC_SIZE);
   store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
@@ -363,19 +407,24 @@ export function resized(id: u32, size: u64, caller: i32): void {
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
 }
 
-/** Live block `id` freed (one event). */
+/** Live block `id` freed (one event); its requested bytes. */
 // @ts-ignore: decorator
-@inline export function freed(id: u32): void { freedAt(id, recordOf(id)); }
-/** freed, of the block whose record is `r`. */
-export function freedAt(id: u32, r: usize): void {
+@inline export function freed(id: u32): u64 { return freedAt(id, recordOf(id)); }
+/** freed, of the block whose record is `r`. Inline: one call less per free. */
+// @ts-ignore: decorator
+@inline export function freedAt(id: u32, r: usize): u64 {
   frees++;
   ++events;
   if (S.collecting) S.countLifetime(events - birthOf(id, r));
-  unlive(id, r);
-  const t = row();
-  rowAdd(t, ROW_EVENTS, 1);
-  rowAdd(t, ROW_FREES, 1);
-  ownerLoses(id, r);
+  const size = unlive(id, r);
+  rowMade();
+  if (!rowsDerived) {
+    const t = rowAt(currentRow);
+    rowAdd(t, ROW_EVENTS, 1);
+    rowAdd(t, ROW_FREES, 1);
+    ownerLoses(id, r);
+  }
+  return size;
 }
 
 /** A call that changed nothing: one event. */
@@ -383,7 +432,8 @@ export function skipped(reason: u32): void {
   const p = skips + (<usize>reason << 3);
   store<u64>(p, load<u64>(p) + 1);
   ++events;
-  rowAdd(row(), ROW_EVENTS, 1);
+  rowMade();
+  if (!rowsDerived) rowAdd(rowAt(currentRow), ROW_EVENTS, 1);
 }
 
 /** An allocation no architecture can serve: a failed allocation, counted as oversize. */
@@ -430,13 +480,15 @@ export function ledgerPageBytes(): i32 { return <i32>PAGE_BYTES; }
 /**
  * The engine of this instance keeps its id entries in these records from now on (the one-instance
  * replay, trace/hst.ts hstDirect): one record per id instead of the ledger's and the engine's id
- * table. The engine reads the requested bytes from word 0, which the ledger writes: at born before
- * the engine's allocation of the id, at resized after the engine's realloc (which reads the old
- * size). Records are only ever made zeroed (engine entry 0: not live in the engine).
+ * table. An allocation and a free take the block's requested bytes from their op (a free's op
+ * carries what freed/implicitFreed return), so the ledger may free an id and make it live again
+ * before the engine has applied the free. The engine reads word 0's size for a realloc's old size
+ * (and in checks): the decoder applies its pending ops before resized() writes the new one.
+ * Records are only ever made zeroed (engine entry 0: not live in the engine).
  */
 export function ledgerShareWithEngine(): void {
   idShareRecords(directory, PAGES, REC_BYTES, REC_ENGINE, REC_SIZE, SIZE_WIDE);
 }
 
 /** Moves the event count on by `n` events that touch no record (tests: birth events beyond 2^32). */
-export function ledgerSkipEvents(n: u64): void { events += n; }
+export function ledgerSkipEvents(n: u64): void { events += n; unrowedEvents += n; }

@@ -112,6 +112,37 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
     }
   });
 
+  it('thread rows: one thread (kept as the ledger\'s own counts, written when read), a thread named after events, a thread ended before the first event', async () => {
+    const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
+    const rec = (k: Rec['k'], id: number, size = 0n, value = 0n): Rec => ({ ...base, k, id, size, value });
+    const thread = (tid: bigint): Rec => rec('thread', 0, 0n, tid);
+    // Every kind of event: allocations of each call, a resize up and down, an untraced realloc, a
+    // free, a double and an unmatched free, an implicit free, an allocation into a live id, a
+    // refused allocation, a skip record; the live bytes go up to a peak and down again.
+    const body = (at: number): Rec[] => [
+      rec('alloc', at, 100n), rec('calloc', at + 1, 2000n), { ...rec('aligned', at + 2, 64n), align: 16n }, rec('alloc', at + 3, 5n),
+      rec('realloc', at + 1, 9000n), rec('realloc', at + 1, 300n), rec('untraced', at + 4, 77n), rec('free', at + 3),
+      rec('free', at + 3), rec('free', at + 9), rec('implicit', at), rec('alloc', at + 2, 40n), rec('alloc', at + 5, (1n << 47n) + 1n),
+      rec('skip', 0, 0n, 1n), rec('alloc', at, 12n),
+    ];
+    const cases: Rec[][] = [
+      body(0),                                                            // one row, never a second
+      [thread(3n), ...body(0)],                                           // one named thread
+      [...body(0), thread(5n), ...body(20), rec('free', 1), rec('realloc', 2, 4000n), thread(0n), rec('free', 20), rec('alloc', 4, 1n)],
+      [rec('threadEnd', 0, 0n, 7n), ...body(0), thread(7n), rec('free', 1)], // a row made before the first event
+      [rec('threadEnd', 0, 0n, 0n), ...body(0)],                           // thread 0's row made by its end
+    ];
+    for (const recs of cases) {
+      const { records, events } = encode([...PRELUDE, ...recs]);
+      const bytes = hstFile(records, { events });
+      const whole = await expectSame(bytes, [], false) as { error: string | null; threads: { events: number; peakLiveBytes: number }[] };
+      expect(whole.error).toBeNull();
+      expect(whole.threads.length).toBeGreaterThan(0);
+      expect(whole.threads.some((t) => t.peakLiveBytes > 9000)).toBe(true);
+      await expectSame(bytes, [Math.floor(bytes.length / 2)], false, 3);
+    }
+  });
+
   it('a larger file: many ids, pages and threads, several output buffers per chunk', async () => {
     const recs: Rec[] = [];
     const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };

@@ -413,7 +413,7 @@ export function mapAddressesSeen(): u32 { return compact.used + general.used; }
     const p = out + <usize>outCount * OP_BYTES;
     store<u32>(p, opcode | (arg << 16));
     store<u32>(p, id, 4);
-    store<u64>(p, sizeBytes, 8);
+    store<u64>(p, opcode == <u32>Op.FREE ? 0 : sizeBytes, 8); // a FREE's bytes: for the direct engine only
   }
   outCount++;
 }
@@ -433,9 +433,10 @@ export function mapAddressesSeen(): u32 { return compact.used + general.used; }
 // ---------------------------------------------------------------- what the ledger does, and its record
 // Each is the host Ledger's method of the same name (src/trace/ledger.ts), through the trace
 // ledger's functions as trace/hst.ts calls them, and the record of it in the chosen form, in
-// trace/hst.ts's order (the ledger's record first, except for a free and a resize, whose op comes
-// first): in direct mode the engine reads the requested bytes from the ledger's record, written at
-// born before the engine's allocation and at resized after the engine's realloc read the old size.
+// trace/hst.ts's order (the ledger's record first, except for a resize, whose op comes first): in
+// direct mode the engine reads a realloc's old requested bytes from the ledger's record, which
+// resized writes after the engine's realloc read it; an allocation's and a free's bytes are their
+// op's size (a FREE op carries what the ledger's freed/implicitFreed return).
 
 /** A call that changed nothing (one event). */
 function skip(reason: u32): void {
@@ -456,8 +457,8 @@ function allocated(kind: u32, id: i32, size: u64, caller: i32): void {
   // An allocation into a live id frees the older block first (not an event).
   const r = L.recordAt(<u64>id);
   if (L.isLiveAt(r)) {
-    L.implicitFreedAt(<u32>id, r);
-    if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, 0);
+    const freedBytes = L.implicitFreedAt(<u32>id, r);
+    if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, freedBytes);
   }
   if (kind == EV_ALLOC) L.allocs++;
   else if (kind == EV_CALLOC) L.callocs++;
@@ -468,14 +469,14 @@ function allocated(kind: u32, id: i32, size: u64, caller: i32): void {
 }
 
 function freed(id: i32): void {
-  if (opsOut) op(<u32>Op.FREE, 0, <u32>id, 0);
+  const freedBytes = L.freed(<u32>id);
+  if (opsOut) op(<u32>Op.FREE, 0, <u32>id, freedBytes);
   else event(EV_FREE, id, NO_CALLER, 0);
-  L.freed(<u32>id);
 }
 
 function implicitlyFreed(id: i32): void {
-  L.implicitFreed(<u32>id);
-  if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, 0);
+  const freedBytes = L.implicitFreed(<u32>id);
+  if (opsOut) op(<u32>Op.FREE, FREE_IMPLICIT, <u32>id, freedBytes);
   else event(EV_IMPLICIT_FREE, id, NO_CALLER, 0);
 }
 

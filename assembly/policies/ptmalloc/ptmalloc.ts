@@ -1312,7 +1312,7 @@ function arenaGet2(size: u64, avoid: u32): u32 {
 // @ts-ignore: decorator
 @inline function arenaGet(size: u64): u32 {
   const a = threadArena();
-  if (a != NO_ARENA) { useArena(a); return a; }
+  if (a != NO_ARENA) { if (a != cur) useArena(a); return a; } // (`as` = arenaPtr(cur) always)
   return arenaGetFirst(size);
 }
 
@@ -1627,6 +1627,9 @@ function intMalloc(nb: u64): u32 {
   if (inSmallRange(nb)) {
     idx = smallIndex(nb);
     if (binLast(idx)) return smallBinTake(idx, nb);
+    // Unsorted empty and no bin from nb's up holding a chunk: the loop below would go straight to
+    // top (the common case of runs of small requests); taken here without its set-up.
+    if (!binLast(UNSORTED) && !nextNonEmptyBin(idx + 1) && topSize() >= nb + MINSIZE) return splitTop(nb);
   } else {
     idx = largeIndex(nb);
     if (a32(A_HAVE_FAST)) consolidate();
@@ -1824,11 +1827,12 @@ function freeMapped(c: u32): void {
 // @ts-ignore: decorator
 @inline function handOut(c: u32): u32 {
   if (!c) return 0;
-  if (stateOf(c) == ST_MMAPPED) {
+  const p = R(c);
+  if (stateAt(p) == ST_MMAPPED) {
     const offset = mapOffset(c);
     touch(addrOf(c) - offset, offset + sizeOf(c));
   } else {
-    handOutAt(R(c));
+    handOutAt(p);
   }
   return c;
 }

@@ -349,7 +349,8 @@ export function largeResizeInPlace(r: u32, usize: u64): bool {
 }
 
 // The program's address of an allocation record.
-export function allocAddress(r: u32): u64 {
+// @ts-ignore: decorator
+@inline export function allocAddress(r: u32): u64 {
   const e = allocExt(r);
   const reg = allocReg(r);
   if (reg == ALLOC_LARGE) return eAddr(e) + eUserOffset(e);
@@ -357,7 +358,8 @@ export function allocAddress(r: u32): u64 {
 }
 
 // Usable size of an allocation record.
-export function allocUsize(r: u32): u64 {
+// @ts-ignore: decorator
+@inline export function allocUsize(r: u32): u64 {
   const e = allocExt(r);
   return allocReg(r) == ALLOC_LARGE ? largeUsize(e) : binRegSize(<u32>eSzind(e));
 }

@@ -3,17 +3,17 @@
 import { registerPolicy } from "../../kit/policy";
 import { batchOf } from "../../engine";
 import {
-  jeCreate, jeAlloc, jeFree, jeRealloc, jeTrim, jeDestroy, jeUserAddress, jeSample, jeCheck, jeEngineBytes,
+  jeCreate, jeAlloc, jeFree, jeAllocInline, jeFreeInline, jeRealloc, jeTrim, jeDestroy, jeUserAddress, jeSample, jeCheck, jeEngineBytes,
 } from "./jemalloc";
 
 // The per-op calls of the engine's batch loop made for jemalloc (kit/policy.ts `batch`, heaps.ts Dispatch).
 class JeOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return jeAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return jeAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return jeAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return jeAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { jeFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { jeFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return jeRealloc(h, handle, size); }
 }

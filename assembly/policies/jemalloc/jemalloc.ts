@@ -127,7 +127,8 @@ function isInt(v: f64): bool { return v == Math.floor(v); }
 
 // The clock: jemalloc reads the wall clock; here the kit's simulated clock. A run with TICK ops
 // (a trace with timestamps) has their time; otherwise each event is nsPerEvent ns. Never backwards.
-function enter(h: i32): void {
+// @ts-ignore: decorator
+@inline function enter(h: i32): void {
   const hb = HB(h);
   const ns = clockNs();
   const now = ns ? ns : clockEvents() * ld64(hb + H_NS_PER_EVENT);
@@ -136,11 +137,16 @@ function enter(h: i32): void {
 
 // arena_malloc with no arena given: the thread cache, else arena 0 or (for `chooseBy` at or
 // above the oversize threshold) the huge arena. Returns an allocation record.
-function mallocUsize(h: i32, usize: u64, chooseBy: u64): u32 {
+// @ts-ignore: decorator
+@inline function mallocUsize(h: i32, usize: u64, chooseBy: u64): u32 {
   const ind = size2index(usize);
   if (tcacheEnabled(h) && usize <= TCACHE_MAXCLASS) {
     return usize <= SMALL_MAXCLASS ? tcacheAllocSmall(h, ind) : tcacheAllocLarge(h, ind, usize);
   }
+  return mallocArena(h, usize, ind, chooseBy);
+}
+
+function mallocArena(h: i32, usize: u64, ind: u32, chooseBy: u64): u32 {
   const a = chooseArena(h, chooseBy);
   if (a < 0) return 0;
   return usize <= SMALL_MAXCLASS ? arenaMallocSmall(a, ind) : largeMallocIn(a, usize, CACHELINE);
@@ -155,7 +161,8 @@ function mallocAligned(h: i32, usize: u64, alignment: u64): u32 {
 }
 
 // isdalloct: free without the thread-event accounting.
-function dalloc(h: i32, r: u32): void {
+// @ts-ignore: decorator
+@inline function dalloc(h: i32, r: u32): void {
   const e = allocExt(r);
   const szind = <u32>eSzind(e);
   if (allocReg(r) != ALLOC_LARGE) {
@@ -165,12 +172,18 @@ function dalloc(h: i32, r: u32): void {
   }
 }
 
-function handOut(h: i32, r: u32): u32 {
+// @ts-ignore: decorator
+@inline function handOut(h: i32, r: u32): u32 {
   if (r) touchPages(allocAddress(r), allocUsize(r), <u8>h);
   return r;
 }
 
-export function jeAlloc(h: i32, size: u64, alignLog2: u32): u32 {
+export function jeAlloc(h: i32, size: u64, alignLog2: u32): u32 { return jeAllocInline(h, size, alignLog2); }
+export function jeFree(h: i32, r: u32): void { jeFreeInline(h, r); }
+
+// jeAlloc's and jeFree's bodies, inline in jemalloc's batch loop (index.ts JeOps).
+// @ts-ignore: decorator
+@inline export function jeAllocInline(h: i32, size: u64, alignLog2: u32): u32 {
   enter(h);
   let r: u32, usize: u64;
   if (alignLog2 > 0) {
@@ -188,7 +201,8 @@ export function jeAlloc(h: i32, size: u64, alignLog2: u32): u32 {
   return handOut(h, r);
 }
 
-export function jeFree(h: i32, r: u32): void {
+// @ts-ignore: decorator
+@inline export function jeFreeInline(h: i32, r: u32): void {
   enter(h);
   const usize = allocUsize(r);
   dalloc(h, r);

@@ -100,7 +100,8 @@ export function tcacheBytes(h: i32): u64 {
 // ---------------------------------------------------------------- allocation
 
 // cache_bin_alloc: pop the newest object (0 when empty); the low-water mark follows.
-function pop(h: i32, b: u32): u32 {
+// @ts-ignore: decorator
+@inline function pop(h: i32, b: u32): u32 {
   const n = ncached(h, b);
   if (!n) return 0;
   const r = load<u32>(SLOT(h, b, n - 1));
@@ -112,9 +113,15 @@ function pop(h: i32, b: u32): u32 {
 const fillBuf = memory.data(<i32>TC_STACK_MAX * 4);
 
 // tcache_alloc_small: an allocation record, 0 when out of memory.
-export function tcacheAllocSmall(h: i32, b: u32): u32 {
+// Inline in jemalloc's batch loop (the pop); the fill out of line.
+// @ts-ignore: decorator
+@inline export function tcacheAllocSmall(h: i32, b: u32): u32 {
   const r = pop(h, b);
   if (r) return r;
+  return tcacheFillSmall(h, b);
+}
+
+function tcacheFillSmall(h: i32, b: u32): u32 {
   const nfill = tcacheMax(h, b) >> lgFill(h, b);
   const filled = arenaFillSmall(arenaSlot(h, SLOT_A0), b, nfill, fillBuf);
   // the first filled object ends up on top
@@ -182,7 +189,9 @@ function flushLarge(h: i32, b: u32, nflush: u32): void {
 }
 
 // tcache_dalloc_small / tcache_dalloc_large: push, sending the oldest half back when full.
-export function tcacheDalloc(h: i32, b: u32, r: u32): void {
+// Inline in jemalloc's batch loop; the flush out of line.
+// @ts-ignore: decorator
+@inline export function tcacheDalloc(h: i32, b: u32, r: u32): void {
   const max = tcacheMax(h, b);
   if (ncached(h, b) == max) flush(h, b, max >> LG_FLUSH_DIV);
   const n = ncached(h, b);
@@ -225,14 +234,19 @@ export function threadEventsInit(h: i32): void {
 }
 
 // thread_alloc_event / thread_dalloc_event: count usable bytes; every 64 KiB the GC runs.
-export function threadEvent(h: i32, usize: u64, alloc: bool): void {
+// Inline in jemalloc's batch loop (`alloc` a constant there); the GC out of line.
+// @ts-ignore: decorator
+@inline export function threadEvent(h: i32, usize: u64, alloc: bool): void {
   const hb = HB(h);
   const cnt = alloc ? H_TE_ALLOC : H_TE_DALLOC;
   const nxt = alloc ? H_TE_ALLOC_NEXT : H_TE_DALLOC_NEXT;
   const now = ld64(hb + cnt) + usize;
   st64(hb + cnt, now);
-  if (now < ld64(hb + nxt)) return;
-  st64(hb + nxt, now + GC_INCR_BYTES);
+  if (now >= ld64(hb + nxt)) threadEventGc(h, now, nxt);
+}
+
+function threadEventGc(h: i32, now: u64, nxt: usize): void {
+  st64(HB(h) + nxt, now + GC_INCR_BYTES);
   if (tcacheEnabled(h)) tcacheEvent(h);
 }
 

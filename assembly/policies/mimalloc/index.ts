@@ -3,18 +3,18 @@
 import { registerPolicy } from "../../kit/policy";
 import { batchOf } from "../../engine";
 import {
-  miCreate, miAlloc, miFree, miRealloc, miTrim, miDestroy, miUserAddress, miSample, miCheck, miEngineBytes,
+  miCreate, miAlloc, miFree, miAllocInline, miFreeInline, miRealloc, miTrim, miDestroy, miUserAddress, miSample, miCheck, miEngineBytes,
   miRecordBytes,
 } from "./mimalloc";
 
 // The per-op calls of the engine's batch loop made for mimalloc (kit/policy.ts `batch`, heaps.ts Dispatch).
 class MiOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return miAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return miAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return miAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return miAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { miFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { miFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return miRealloc(h, handle, size); }
 }

@@ -365,7 +365,8 @@ let hs: usize = 0;
 // @ts-ignore: decorator
 @inline function add64(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
 
-function use(heapIndex: i32): void {
+// @ts-ignore: decorator
+@inline function use(heapIndex: i32): void {
   owner = <u8>heapIndex;
   hs = heapState + <usize>heapIndex * HS_BYTES;
 }
@@ -1301,7 +1302,8 @@ function hugePageAlloc(size: u64, pageAlignment: u64): u32 {
 // ---------------------------------------------------------------- allocation (alloc.c)
 
 // _mi_page_malloc: pops the free list.
-function pagePop(p: u32): u32 {
+// @ts-ignore: decorator
+@inline function pagePop(p: u32): u32 {
   const r = PG(p);
   const b = load<u32>(r + P_FREE);
   store<u32>(r + P_FREE, load<u32>(BK(b) + B_NEXT));
@@ -1335,7 +1337,8 @@ function mallocGeneric(size: u64, hugeAlignment: u64): u32 {
 }
 
 // _mi_heap_malloc_zero_ex (calloc takes the same path; only the zeroing differs).
-function heapMalloc(size: u64, hugeAlignment: u64 = 0): u32 {
+// @ts-ignore: decorator
+@inline function heapMalloc(size: u64, hugeAlignment: u64 = 0): u32 {
   if (size <= SMALL_SIZE_MAX) {
     const p = pqFirst(binOf(size));
     if (p && pFree(p)) return pagePop(p);
@@ -1372,7 +1375,8 @@ function mallocAligned(size: u64, alignment: u64): u32 {
 }
 
 // mi_free (one thread: every free is local).
-function heapFree(b: u32): void {
+// @ts-ignore: decorator
+@inline function heapFree(b: u32): void {
   const p = load<u32>(BK(b) + B_PAGE);
   const r = PG(p);
   const local = load<u32>(r + P_LOCAL);
@@ -1414,7 +1418,8 @@ function heapCollect(force: bool): void {
 @inline function userAddr(b: u32): u64 { return blockAddr(b) + <u64>load<u32>(BK(b) + B_ADJUST); }
 
 // The program writes the whole block it gets (heapsim's rule for resident pages).
-function handOut(b: u32): u32 {
+// @ts-ignore: decorator
+@inline function handOut(b: u32): u32 {
   if (b) touch(userAddr(b), usableBytes(b));
   return b;
 }
@@ -1452,12 +1457,18 @@ export function miCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   return Status.OK;
 }
 
-export function miAlloc(heapIndex: i32, sizeBytes: u64, alignLog2: u32): u32 {
+export function miAlloc(heapIndex: i32, sizeBytes: u64, alignLog2: u32): u32 { return miAllocInline(heapIndex, sizeBytes, alignLog2); }
+export function miFree(heapIndex: i32, handle: u32): void { miFreeInline(heapIndex, handle); }
+
+// miAlloc's and miFree's bodies, inline in mimalloc's batch loop (index.ts MiOps).
+// @ts-ignore: decorator
+@inline export function miAllocInline(heapIndex: i32, sizeBytes: u64, alignLog2: u32): u32 {
   use(heapIndex);
   return handOut(alignLog2 == 0 ? heapMalloc(sizeBytes) : mallocAligned(sizeBytes, <u64>1 << alignLog2));
 }
 
-export function miFree(heapIndex: i32, handle: u32): void {
+// @ts-ignore: decorator
+@inline export function miFreeInline(heapIndex: i32, handle: u32): void {
   use(heapIndex);
   heapFree(handle);
 }

@@ -3,7 +3,7 @@
 import { registerPolicy } from "../../kit/policy";
 import { batchOf } from "../../engine";
 import {
-  tcCreate, tcAlloc, tcFree, tcRealloc, tcTrim, tcDestroy, tcUserAddress, tcSample, tcCheck, tcEngineBytes,
+  tcCreate, tcAlloc, tcFree, tcAllocInline, tcFreeInline, tcRealloc, tcTrim, tcDestroy, tcUserAddress, tcSample, tcCheck, tcEngineBytes,
   tcRecordBytes,
 } from "./tcmalloc";
 
@@ -14,11 +14,11 @@ export { tcUsableBytes } from "./tcmalloc";
 // The per-op calls of the engine's batch loop made for tcmalloc (kit/policy.ts `batch`, heaps.ts Dispatch).
 class TcOps {
   // @ts-ignore: decorator
-  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return tcAlloc(h, size, alignLog2); }
+  @inline alloc(h: i32, size: u64, alignLog2: u32): u32 { return tcAllocInline(h, size, alignLog2); }
   // @ts-ignore: decorator
-  @inline calloc(h: i32, size: u64): u32 { return tcAlloc(h, size, 0); }
+  @inline calloc(h: i32, size: u64): u32 { return tcAllocInline(h, size, 0); }
   // @ts-ignore: decorator
-  @inline free(h: i32, handle: u32): void { tcFree(h, handle); }
+  @inline free(h: i32, handle: u32): void { tcFreeInline(h, handle); }
   // @ts-ignore: decorator
   @inline realloc(h: i32, handle: u32, size: u64): u32 { return tcRealloc(h, handle, size); }
 }

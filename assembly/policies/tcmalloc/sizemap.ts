@@ -37,7 +37,8 @@ let classes: i32 = 0;
 @inline export function moveOfClass(cl: i32): i32 { return load<i32>(classMove + (<usize>cl << 2)); }
 
 // The class of a request of `size` bytes, or 0 when it is above kMaxSize (a page-level allocation).
-export function classOfSize(size: u64): i32 {
+// @ts-ignore: decorator
+@inline export function classOfSize(size: u64): i32 {
   if (size <= MAX_SMALL_SIZE) return <i32>load<u8>(classArray + <usize>((size + 7) >> 3));
   if (size <= MAX_SMALL_BYTES) return <i32>load<u8>(classArray + <usize>((size + 127 + (120 << 7)) >> 7));
   return 0;

@@ -91,7 +91,8 @@ export const STORE_BYTES: usize = (P_MAP + 16 + 7) & ~7;
 export function blockOf(heap: i32): usize { return load<usize>(heapBlocks + (<usize>heap << 3)); }
 export function setBlock(heap: i32, b: usize): void { store<usize>(heapBlocks + (<usize>heap << 3), b); }
 
-export function use(heap: i32): void {
+// @ts-ignore: decorator
+@inline export function use(heap: i32): void {
   owner = <u8>heap;
   hs = blockOf(heap);
   if (!hs) return;

@@ -49,7 +49,8 @@ import {
 import { paramValue } from "../../kit/params";
 import { putSlot } from "../../kit/counters";
 import { treeCheckPriorities } from "../../kit/tree";
-import { vmRelease, vmOwnerResident } from "../../vm/space";
+import { vmRelease, vmOwnerResident, touchPages } from "../../vm/space";
+import { CHECKS } from "../../checks";
 import { resize } from "../../mem";
 import {
   use, hs, owner, blockOf, setBlock, initStore, dropStore, newObject, dropObject, obAddr, obSpan, spStart,
@@ -71,7 +72,7 @@ import {
   growthCount, growthStart, growthPages, largeLast, dllEmpty, touch, pageAddr, MAX_SPAN_PAGES, LargeSet,
 } from "./pageheap";
 import { initCentral, insertRange, centralFreeBytes, transferFreeBytes, centralFreeObjects, checkCentral } from "./central";
-import { newCache, cacheAllocate, cacheDeallocate, cacheBytes, cacheMaxBytes, checkCache, cacheFreeObjects } from "./threadcache";
+import { newCache, cacheAllocate, cacheDeallocate, cacheAllocateInline, cacheDeallocateInline, cacheBytes, cacheMaxBytes, checkCache, cacheFreeObjects } from "./threadcache";
 
 // ---------------------------------------------------------------- parameters
 
@@ -250,8 +251,27 @@ export function tcCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   return Status.OK;
 }
 
-export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
+export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return tcAllocInline(heapIndex, size, alignLog2); }
+
+// tcAlloc's body, inline in tcmalloc's batch loop (index.ts TcOps): a small request without alignment
+// is mallocWritten with the thread cache's pop inline (the object's class is the one asked: its
+// usable size is the class size); the rest goes out of line.
+// @ts-ignore: decorator
+@inline export function tcAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
+  if (alignLog2 == 0 && size <= MAX_SMALL_BYTES) {
+    const cl = classOfSize(size);
+    const o = cacheAllocateInline(tls(), cl);
+    if (o) {
+      if (CHECKS) assert(spClass(obSpan(o)) == cl, "tcmalloc: an object of another class in the list");
+      touchPages(obAddr(o), sizeOfClass(cl), owner);
+    }
+    return o;
+  }
+  return tcAllocOther(size, alignLog2);
+}
+
+function tcAllocOther(size: u64, alignLog2: u32): u32 {
   if (alignLog2 == 0) return mallocWritten(size);
   const align = <u64>1 << alignLog2;
   if (align > TC_PAGE_BYTES) return memalignPages(align, size);
@@ -261,9 +281,16 @@ export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   return mallocWritten(rounded);
 }
 
-export function tcFree(heapIndex: i32, handle: u32): void {
+export function tcFree(heapIndex: i32, handle: u32): void { tcFreeInline(heapIndex, handle); }
+
+// tcFree's body (freeVia through the thread's cache), inline in tcmalloc's batch loop.
+// @ts-ignore: decorator
+@inline export function tcFreeInline(heapIndex: i32, handle: u32): void {
   use(heapIndex);
-  freeVia(tls(), handle);
+  const c = tls();
+  const cl = spClass(obSpan(handle));
+  if (cl != 0 && c >= 0) cacheDeallocateInline(c, handle, cl);
+  else freeVia(c, handle);
 }
 
 // do_realloc. A size of 0 is served like any shrink (the engine's REALLOC keeps the block alive;

@@ -172,7 +172,11 @@ function fetchFromCentral(c: i32, cl: i32): u32 {
 }
 
 // ThreadCache::Allocate
-export function cacheAllocate(c: i32, cl: i32): u32 {
+export function cacheAllocate(c: i32, cl: i32): u32 { return cacheAllocateInline(c, cl); }
+
+// cacheAllocate's body, inline in tcmalloc's batch loop (tcmalloc.ts tcAllocInline).
+// @ts-ignore: decorator
+@inline export function cacheAllocateInline(c: i32, cl: i32): u32 {
   const head = flGet(c, cl, FL_HEAD);
   if (!head) return fetchFromCentral(c, cl);
   flSet(c, cl, FL_HEAD, obNext(head));
@@ -203,7 +207,11 @@ function listTooLong(c: i32, cl: i32): void {
 }
 
 // ThreadCache::Deallocate
-export function cacheDeallocate(c: i32, o: u32, cl: i32): void {
+export function cacheDeallocate(c: i32, o: u32, cl: i32): void { cacheDeallocateInline(c, o, cl); }
+
+// cacheDeallocate's body, inline in tcmalloc's batch loop (tcmalloc.ts tcFreeInline).
+// @ts-ignore: decorator
+@inline export function cacheDeallocateInline(c: i32, o: u32, cl: i32): void {
   setObNext(o, flGet(c, cl, FL_HEAD));
   flSet(c, cl, FL_HEAD, o);
   const len = flGet(c, cl, FL_LENGTH) + 1;

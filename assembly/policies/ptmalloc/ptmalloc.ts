@@ -1100,7 +1100,14 @@ function fileChunk(c: u32): void {
 }
 
 // @ts-ignore: decorator
-@inline function tcacheGet(i: u64): u32 {
+@inline function tcacheGet(i: u64): u32 { return tcachePop(i, false); }
+
+// Takes the head chunk of the calling thread's tcache bin i (non-empty) off the bin (the bin's head
+// and count, the arena's tcache bytes), then marks it in use (tcache_get), or, `handOut`, hands it
+// out in place (handOutAt: malloc's path; its state store is the in-use one). The chunk's record
+// is addressed once.
+// @ts-ignore: decorator
+@inline function tcachePop(i: u64, handOut: bool): u32 {
   const t = ts;
   const o = t + T_TC_HEADS + (<usize>i << 2);
   const n = t + T_TC_COUNTS + (<usize>i << 2);
@@ -1108,8 +1115,9 @@ function fileChunk(c: u32): void {
   const p = R(c);
   store<u32>(o, fdAt(p));
   store<u32>(n, load<u32>(n) - 1);
-  setStateAt(p, ST_INUSE);
   tcacheCountAt(p, -1);
+  if (handOut) handOutAt(p);
+  else setStateAt(p, ST_INUSE);
   return c;
 }
 
@@ -1788,7 +1796,7 @@ function freeMapped(c: u32): void {
 @inline function mallocIn(a: u32, nb: u64): u32 { return a == NO_ARENA ? sysMallocNoArena(nb) : intMalloc(nb); }
 
 // __libc_malloc, and the chunk handed out (handOut). A chunk from the tcache is handed out in place:
-// it is never mapped, and its record is addressed once (tcacheGet's state store is handOut's).
+// it is never mapped, and its record is addressed once (tcachePop).
 // @ts-ignore: decorator
 @inline function libcMallocOut(bytes: u64): u32 {
   if (bytes > PTRDIFF_MAX) return 0;
@@ -1796,18 +1804,7 @@ function freeMapped(c: u32): void {
   if (nb > MAX_CHUNK_BYTES) return 0;
   const ti = tcIndex(nb);
   tcacheInit();
-  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) {
-    const t = ts;
-    const o = t + T_TC_HEADS + (<usize>ti << 2);
-    const n = t + T_TC_COUNTS + (<usize>ti << 2);
-    const c = load<u32>(o);
-    const p = R(c);
-    store<u32>(o, fdAt(p));
-    store<u32>(n, load<u32>(n) - 1);
-    tcacheCountAt(p, -1);
-    handOutAt(p);
-    return c;
-  }
+  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
   return handOut(libcMallocArena(bytes, nb));
 }
 

@@ -135,7 +135,7 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // Records are indices: never keep a Blk across a call that may take records (the pool moves).
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline function sizeOf(n: u32): u64 { return B(n).size & ~FLAG_BITS; }
 // @ts-ignore: decorator
@@ -149,14 +149,16 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function setSize(n: u32, s: u64): void { B(n).size = s | (B(n).size & FLAG_BITS); }
 
-function newRec(addr: u64, size: u64): u32 {
+// @ts-ignore: decorator
+@inline function newRec(addr: u64, size: u64): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
   b.addr = addr; b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
   return n;
 }
 
-function dropRec(n: u32): void {
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void {
   B(n).size = DEAD;
   dropRecord(RECS, n);
 }
@@ -220,7 +222,8 @@ let mapFl: u32 = 0;
 let mapSl: u32 = 0;
 
 // tlsf.c mapping_insert: the list a free block of `size` bytes belongs to.
-function mappingInsert(size: u64): void {
+// @ts-ignore: decorator
+@inline function mappingInsert(size: u64): void {
   if (size < SMALL_BLOCK_SIZE) {
     mapFl = 0;
     mapSl = <u32>(size / (SMALL_BLOCK_SIZE / <u64>SL_INDEX_COUNT));
@@ -232,13 +235,15 @@ function mappingInsert(size: u64): void {
 }
 
 // tlsf.c mapping_search: rounds the request up to the next list boundary first.
-function mappingSearch(size: u64): void {
+// @ts-ignore: decorator
+@inline function mappingSearch(size: u64): void {
   if (size >= SMALL_BLOCK_SIZE) size += (<u64>1 << (fls(size) - SL_INDEX_COUNT_LOG2)) - 1;
   mappingInsert(size);
 }
 
 // tlsf.c adjust_request_size: 0 when the request cannot be served.
-function adjustRequest(size: u64, align: u64): u64 {
+// @ts-ignore: decorator
+@inline function adjustRequest(size: u64, align: u64): u64 {
   if (!size || size > BLOCK_SIZE_MAX) return 0;
   const a = alignUp(size, align);
   if (a >= BLOCK_SIZE_MAX) return 0;
@@ -247,7 +252,8 @@ function adjustRequest(size: u64, align: u64): u64 {
 
 // ---------------------------------------------------------------- free lists
 
-function removeFree(n: u32, fl: u32, sl: u32): void {
+// @ts-ignore: decorator
+@inline function removeFree(n: u32, fl: u32, sl: u32): void {
   const prev = B(n).prevFree, next = B(n).nextFree;
   if (next) B(next).prevFree = prev;
   if (prev) B(prev).nextFree = next;
@@ -263,7 +269,8 @@ function removeFree(n: u32, fl: u32, sl: u32): void {
   H.freeBlocks--;
 }
 
-function insertFree(n: u32, fl: u32, sl: u32): void {
+// @ts-ignore: decorator
+@inline function insertFree(n: u32, fl: u32, sl: u32): void {
   const h = headAt(fl, sl);
   const cur = load<u32>(h);
   B(n).nextFree = cur;
@@ -276,11 +283,14 @@ function insertFree(n: u32, fl: u32, sl: u32): void {
   H.freeBlocks++;
 }
 
-function blockRemove(n: u32): void { mappingInsert(sizeOf(n)); removeFree(n, mapFl, mapSl); }
-function blockInsert(n: u32): void { mappingInsert(sizeOf(n)); insertFree(n, mapFl, mapSl); }
+// @ts-ignore: decorator
+@inline function blockRemove(n: u32): void { mappingInsert(sizeOf(n)); removeFree(n, mapFl, mapSl); }
+// @ts-ignore: decorator
+@inline function blockInsert(n: u32): void { mappingInsert(sizeOf(n)); insertFree(n, mapFl, mapSl); }
 
 // tlsf.c search_suitable_block on (mapFl, mapSl); sets them to the list found.
-function searchSuitable(): u32 {
+// @ts-ignore: decorator
+@inline function searchSuitable(): u32 {
   let fl = mapFl;
   let sm = slMap(fl) & (<u32>0xFFFFFFFF << mapSl);
   if (!sm) {
@@ -296,7 +306,8 @@ function searchSuitable(): u32 {
 }
 
 // tlsf.c block_locate_free.
-function locateFree(size: u64): u32 {
+// @ts-ignore: decorator
+@inline function locateFree(size: u64): u32 {
   if (!size) return 0;
   mappingSearch(size);
   if (mapFl >= FL_INDEX_COUNT) return 0;
@@ -330,21 +341,24 @@ function reach(end: u64): void {
 // ---------------------------------------------------------------- block operations (tlsf.c names)
 
 // Links n's successor back to n (the next block's prev_phys_block word, in n's last 8 bytes).
-function linkNext(n: u32): u32 {
+// @ts-ignore: decorator
+@inline function linkNext(n: u32): u32 {
   const next = B(n).nextPhys;
   B(next).prevPhys = n;
   write8(B(next).addr - 8);
   return next;
 }
 
-function markAsFree(n: u32): void {
+// @ts-ignore: decorator
+@inline function markAsFree(n: u32): void {
   const next = linkNext(n);
   setFlag(next, PREV_FREE_BIT);
   setFlag(n, FREE_BIT);
   write8(B(n).addr);
 }
 
-function markAsUsed(n: u32): void {
+// @ts-ignore: decorator
+@inline function markAsUsed(n: u32): void {
   clearFlag(B(n).nextPhys, PREV_FREE_BIT);
   clearFlag(n, FREE_BIT);
   write8(B(B(n).nextPhys).addr);
@@ -355,7 +369,8 @@ function markAsUsed(n: u32): void {
 @inline function canSplit(n: u32, size: u64): bool { return sizeOf(n) >= BLOCK_HEADER_BYTES + size; }
 
 // tlsf.c block_split: n keeps `size` bytes, the rest becomes a new free block behind it.
-function split(n: u32, size: u64): u32 {
+// @ts-ignore: decorator
+@inline function split(n: u32, size: u64): u32 {
   const remainSize = sizeOf(n) - (size + HEADER_OVERHEAD);
   const r = newRec(B(n).addr + HEADER_OVERHEAD + size, remainSize);
   const next = B(n).nextPhys;
@@ -368,7 +383,8 @@ function split(n: u32, size: u64): u32 {
 }
 
 // tlsf.c block_absorb: prev takes over n (which is dropped); flags of prev unchanged.
-function absorb(prev: u32, n: u32): u32 {
+// @ts-ignore: decorator
+@inline function absorb(prev: u32, n: u32): u32 {
   B(prev).size += sizeOf(n) + HEADER_OVERHEAD;
   const next = B(n).nextPhys;
   B(prev).nextPhys = next;
@@ -377,7 +393,8 @@ function absorb(prev: u32, n: u32): u32 {
   return prev;
 }
 
-function mergePrev(n: u32): u32 {
+// @ts-ignore: decorator
+@inline function mergePrev(n: u32): u32 {
   if (isPrevFree(n)) {
     const prev = B(n).prevPhys;
     blockRemove(prev);
@@ -386,7 +403,8 @@ function mergePrev(n: u32): u32 {
   return n;
 }
 
-function mergeNext(n: u32): u32 {
+// @ts-ignore: decorator
+@inline function mergeNext(n: u32): u32 {
   const next = B(n).nextPhys;
   if (isFree(next)) {
     blockRemove(next);
@@ -395,7 +413,8 @@ function mergeNext(n: u32): u32 {
   return n;
 }
 
-function trimFree(n: u32, size: u64): void {
+// @ts-ignore: decorator
+@inline function trimFree(n: u32, size: u64): void {
   if (canSplit(n, size)) {
     const r = split(n, size);
     linkNext(n);
@@ -425,7 +444,8 @@ function trimFreeLeading(n: u32, size: u64): u32 {
 }
 
 // tlsf.c block_prepare_used; also keeps the used counters and the high-water mark.
-function prepareUsed(n: u32, size: u64): u32 {
+// @ts-ignore: decorator
+@inline function prepareUsed(n: u32, size: u64): u32 {
   if (!n) return 0;
   trimFree(n, size);
   markAsUsed(n);
@@ -435,7 +455,8 @@ function prepareUsed(n: u32, size: u64): u32 {
   return n;
 }
 
-function handedOut(n: u32): void {
+// @ts-ignore: decorator
+@inline function handedOut(n: u32): void {
   const end = B(n).addr + HEADER_OVERHEAD + sizeOf(n);
   reach(end);
   const hw = end - H.mem;
@@ -498,7 +519,8 @@ export function tlsfDestroy(heapIndex: i32): void {
 
 // ---------------------------------------------------------------- malloc / memalign / free / realloc
 
-function malloc(size: u64): u32 {
+// @ts-ignore: decorator
+@inline function malloc(size: u64): u32 {
   const adjust = adjustRequest(size, ALIGN_SIZE);
   if (!adjust) {
     if (size) counterAdd(heapNo, C_NO_FIT_NULLS, 1); else counterAdd(heapNo, C_ZERO_NULLS, 1);
@@ -537,7 +559,8 @@ function memalign(align: u64, size: u64): u32 {
   return n;
 }
 
-function free(n: u32): void {
+// @ts-ignore: decorator
+@inline function free(n: u32): void {
   H.usedBytes -= sizeOf(n);
   H.usedBlocks--;
   markAsFree(n);

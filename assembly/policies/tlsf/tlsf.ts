@@ -46,7 +46,8 @@
 //   T4 counters (used bytes and blocks, free bytes and blocks) equal a recount; high_water is at
 //      least the end of every used block
 //   T5 committed pages are exactly [mem, frontier) and the pool's last page; the frontier covers
-//      every used block and every size word written
+//      every used block and every size word written; while the VM's residency epoch is the heap's
+//      resEpoch, every page whose bit is set in resBits is resident (write8 skips its writes)
 
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
@@ -58,7 +59,9 @@ import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, GiB } from "../../vm/constants";
 import {
   vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
+  vmResidencyEpoch, vmResidencyHolds, vmIsResident, RESIDENCY_EPOCH_SATURATED,
 } from "../../vm/space";
+import { CHECKS } from "../../checks";
 
 // Conte's constants for a 64-bit build (tlsf.c enum tlsf_private / tlsf_public).
 const ALIGN_SIZE_LOG2: u64 = 3;                       // tlsf.c: ALIGN_SIZE_LOG2 (TLSF_64BIT)
@@ -183,7 +186,8 @@ export function tlsfRecordBytes(): u32 { return <u32>REC_BYTES; }
   first: u32;
   sentinel: u32;
   flBitmap: u32;
-  pad: u32;
+  resEpoch: u32;      // vmResidencyEpoch() when resBits was last valid (write8)
+  resBits: usize;     // bit per page of [mem, mem + memBytes): 1 = resident at resEpoch (write8)
 }
 const HEAP_BYTES: usize = offsetof<TlsfHeap>();
 const SL_BITMAP_BYTES: usize = <usize>FL_INDEX_COUNT * 4;
@@ -321,11 +325,42 @@ let mapSl: u32 = 0;
 // The simulated process writes 8 bytes at `a`: commit up to there (pages are reached from the bottom
 // up; the pool's last page is committed from the start) and make the page resident. Inline, with
 // reach's first test: nearly every write lands below the frontier (no call at all then).
+// Every 8-byte write lies in one page: block addresses and sizes are multiples of 8 and the pool
+// starts 8-aligned (mem is page-aligned, TLSF_CONTROL_BYTES a multiple of 8). A page whose bit in
+// H.resBits is set was made resident by a write here while the VM's residency epoch was H.resEpoch:
+// while the epoch holds (no page anywhere has stopped being resident) it is resident and committed
+// still, so the write commits and touches nothing and is skipped (the page-table walk of touchPages
+// costs more than the bit). When the epoch has moved, the bits are cleared before one is set again.
 // @ts-ignore: decorator
 @inline function write8(a: u64): void {
+  if (CHECKS) assert((a & (ALIGN_SIZE - 1)) == 0, "tlsf: unaligned size word");
+  const page = (a - H.mem) >> PAGE_SHIFT;
+  const word = H.resBits + (<usize>(page >> 5) << 2);
+  const bit: u32 = <u32>1 << (<u32>page & 31);
+  if (!(load<u32>(word) & bit) || !vmResidencyHolds(H.resEpoch)) write8Reach(a, word, bit);
+  else if (CHECKS) assert(vmIsResident(a), "tlsf: skipped write to a page not resident");
+}
+
+// write8's write to a page not known resident: commits up to it (pages are reached from the bottom
+// up; the pool's last page is committed from the start), makes it resident and sets its bit.
+function write8Reach(a: u64, word: usize, bit: u32): void {
   if (a < H.tailPage && a + 8 > H.frontier) reach(a + 8);
   touchPages(a, 8, owner);
+  const epoch = vmResidencyEpoch();
+  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
+  if (epoch != H.resEpoch) {
+    memory.fill(H.resBits, 0, resBitsBytes(H.memBytes));
+    H.resEpoch = epoch;
+  }
+  store<u32>(word, load<u32>(word) | bit);
 }
+
+// Bytes of a heap's page bits (write8): one bit per page of the memory, in whole u32 words.
+// @ts-ignore: decorator
+@inline function resBitsBytes(memBytes: u64): usize {
+  return <usize>(((memBytes >> PAGE_SHIFT) + PAGE_BITS_PER_WORD - 1) / PAGE_BITS_PER_WORD) << 2;
+}
+const PAGE_BITS_PER_WORD: u64 = 32;
 
 // Commits the pages up to `end` (exclusive) if the frontier is below.
 function reach(end: u64): void {
@@ -458,7 +493,7 @@ function trimFreeLeading(n: u32, size: u64): u32 {
 // @ts-ignore: decorator
 @inline function handedOut(n: u32): void {
   const end = B(n).addr + HEADER_OVERHEAD + sizeOf(n);
-  reach(end);
+  if (end > H.frontier) reach(end);   // reach's own first test, inline: most blocks end below
   const hw = end - H.mem;
   if (hw > H.highWater) H.highWater = hw;
 }
@@ -481,6 +516,9 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.mem = mem;
   H.memBytes = bytes;
+  H.resBits = heap.alloc(resBitsBytes(bytes));
+  memory.fill(H.resBits, 0, resBitsBytes(bytes));
+  H.resEpoch = 0;   // no epoch: every bit is cleared before the first is set
   // tlsf_create_with_pool: the control structure at mem, then tlsf_add_pool(mem + tlsf_size()).
   const pool = mem + TLSF_CONTROL_BYTES;
   const poolBytes = alignDown(bytes - TLSF_CONTROL_BYTES - POOL_OVERHEAD, ALIGN_SIZE);
@@ -513,6 +551,7 @@ export function tlsfDestroy(heapIndex: i32): void {
   let n = H.first;
   while (n) { const next = B(n).nextPhys; dropRec(n); n = next; }
   vmRelease(H.mem);
+  heap.free(H.resBits);
   heap.free(changetype<usize>(H));
   store<u32>(states + (<usize>heapIndex << 2), 0);
 }
@@ -726,5 +765,17 @@ export function tlsfCheck(heapIndex: i32): i32 {
   if (H.frontier > H.mem && !vmIsCommitted(H.frontier - 1)) return 5;
   if (!vmIsCommitted(H.tailPage)) return 5;
   if (H.frontier < H.tailPage && (vmIsCommitted(H.frontier) || vmIsCommitted(H.tailPage - 1))) return 5;
+  // write8's page bits: while their epoch holds, every page with its bit set is resident.
+  if (vmResidencyHolds(H.resEpoch)) {
+    const words = resBitsBytes(H.memBytes) >> 2;
+    for (let w: usize = 0; w < words; w++) {
+      let bits = load<u32>(H.resBits + (w << 2));
+      while (bits) {
+        const page = (<u64>w << 5) + <u64>ctz(bits);
+        if (!vmIsResident(H.mem + (page << PAGE_SHIFT))) return 5;
+        bits &= bits - 1;
+      }
+    }
+  }
   return 0;
 }

@@ -48,6 +48,7 @@ import { counterAdd, putSlot } from "../../kit/counters";
 import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
+import { CHECKS } from "../../checks";
 import {
   Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, isNewest, lowerTop, trimTops,
   topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop,
@@ -443,6 +444,45 @@ function cutFrontBest(f: u32, cutBytes: u64): void {
 }
 
 // The lowest-addressed block at or above `from` with size >= need, in subtree t (address order).
+// Without recursion (a WASM call per level costs V8's frame and spills): the nodes whose left subtree
+// is being searched wait on a stack; when a subtree has no fit (empty, or its maximum below need),
+// the latest waiting node is the next in address order: it fits, or its right subtree is searched.
+// A tree deeper than the stack (treaps are shallow: ~3 ln n levels) takes the recursive search.
+// Debug builds use a small stack, so the tests' small trees take both ways, and check each answer
+// against the recursive search.
+const FIT_STACK_ENTRIES: u32 = 128;
+const FIT_STACK_ENTRIES_CHECKED: u32 = 6;
+const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
+// @ts-ignore: decorator
+@inline function firstFitFromIter(root: u32, from: u64, need: u64): u32 {
+  const f = firstFitFromStack(root, from, need);
+  if (CHECKS) assert(f == firstFitFrom(root, from, need), "next-fit: iterative search differs");
+  return f;
+}
+// @ts-ignore: decorator
+@inline function firstFitFromStack(root: u32, from: u64, need: u64): u32 {
+  const cap = CHECKS ? FIT_STACK_ENTRIES_CHECKED : FIT_STACK_ENTRIES;
+  let t = root;
+  let depth: u32 = 0;
+  while (true) {
+    while (t) {
+      if (B(t).max < need) break;
+      if (B(t).addr < from) { t = B(t).right; continue; }
+      if (depth == cap) return firstFitFrom(root, from, need);
+      store<u32>(fitStack + (<usize>depth << 2), t);
+      depth++;
+      t = B(t).left;
+    }
+    if (!depth) return 0;
+    depth--;
+    const u = load<u32>(fitStack + (<usize>depth << 2));
+    if (B(u).size >= need) return u;
+    t = B(u).right;
+  }
+  return 0;
+}
+
+// The recursive form (the reference, and the fallback for a tree deeper than the stack).
 function firstFitFrom(t: u32, from: u64, need: u64): u32 {
   while (t) {
     if (B(t).max < need) return 0;
@@ -456,11 +496,11 @@ function firstFitFrom(t: u32, from: u64, need: u64): u32 {
 }
 
 function nextFit(need: u64): u32 {
-  const f = firstFitFrom(H.root, H.rover, need);
+  const f = firstFitFromIter(H.root, H.rover, need);
   if (f) return f;
   if (maxOf(H.root) < need) return 0;
   counterAdd(heapNo, C_WRAPS, 1);
-  return firstFitFrom(H.root, 0, need);
+  return firstFitFromIter(H.root, 0, need);
 }
 
 // ---------------------------------------------------------------- alloc / free / realloc

@@ -351,15 +351,22 @@ function removeFreeBest(n: u32): void {
   return B(a).addr < B(b).addr;
 }
 
-function addFree(n: u32): void {
+function addFree(n: u32): void { addFreeOf(n, H.rule); }
+function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
+
+// addFree and removeFree for a rule known where they are called (the batch loops' alloc and free
+// bodies, index.ts): no call, and the rule's test folds away.
+// @ts-ignore: decorator
+@inline function addFreeOf(n: u32, rule: u32): void {
   B(n).flags = FL_FREE;
-  if (H.rule == RULE_BEST) addFreeBest(n); else H.root = treeInsertDown<ByAddress>(H.root, n);
+  if (rule == RULE_BEST) addFreeBest(n); else H.root = treeInsertDown<ByAddress>(H.root, n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
 
-function removeFree(n: u32): void {
-  if (H.rule == RULE_BEST) removeFreeBest(n); else H.root = treeRemoveDown<ByAddress>(H.root, n);
+// @ts-ignore: decorator
+@inline function removeFreeOf(n: u32, rule: u32): void {
+  if (rule == RULE_BEST) removeFreeBest(n); else H.root = treeRemoveDown<ByAddress>(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
@@ -368,18 +375,21 @@ function removeFree(n: u32): void {
 // Next-fit's tree is ordered by address alone, which the cut keeps (the front becomes the busy
 // block below f): f stays where it is and only the maxima on its path can drop.
 function cutFront(f: u32, cutBytes: u64): void {
-  if (H.rule == RULE_NEXT) {
-    const from = treeShrinkFrom<ByAddress>(H.root, f);
-    B(f).addr += cutBytes;
-    B(f).size -= cutBytes;
-    treeRepull<ByAddress>(from, f);
-    H.freeBytes -= cutBytes;
-    return;
-  }
+  if (H.rule == RULE_NEXT) { cutFrontNext(f, cutBytes); return; }
   removeFree(f);
   B(f).addr += cutBytes;
   B(f).size -= cutBytes;
   addFree(f);
+}
+
+// cutFront's next-fit case (inlined into next-fit's alloc body).
+// @ts-ignore: decorator
+@inline function cutFrontNext(f: u32, cutBytes: u64): void {
+  const from = treeShrinkFrom<ByAddress>(H.root, f);
+  B(f).addr += cutBytes;
+  B(f).size -= cutBytes;
+  treeRepull<ByAddress>(from, f);
+  H.freeBytes -= cutBytes;
 }
 
 // Best fit: the first block in (size, addr) order with size >= need: the lowest-addressed block of
@@ -555,11 +565,11 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
       n = newRec(B(f).addr, need, alignBits, B(f).seg);
       linkBetween(B(f).prevPhys, n, f, B(f).seg);
-      if (rule == RULE_BEST) cutFrontBest(f, need); else cutFront(f, need);
+      if (rule == RULE_BEST) cutFrontBest(f, need); else cutFrontNext(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
-      if (rule == RULE_BEST) takeBest(f); else removeFree(f);
+      if (rule == RULE_BEST) takeBest(f); else removeFreeOf(f, RULE_NEXT);
       n = f;
       B(n).flags = alignBits;
     }
@@ -599,7 +609,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     counterAdd(heapNo, C_COALESCES, 1);
     const q = B(p).nextPhys;
     if (q && isFree(q)) {
-      removeFree(q);
+      removeFreeOf(q, rule);
       grownBytes += B(q).size;
       unlink(q);
       dropRec(q);
@@ -612,7 +622,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     return;
   }
   if (p && isFree(p)) {
-    removeFree(p);
+    removeFreeOf(p, rule);
     B(p).size += B(n).size;
     unlink(n);
     dropRec(n);
@@ -621,7 +631,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   }
   const q = B(n).nextPhys;
   if (q && isFree(q)) {
-    removeFree(q);
+    removeFreeOf(q, rule);
     B(n).size += B(q).size;
     unlink(q);
     dropRec(q);
@@ -634,7 +644,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     counterAdd(heapNo, C_COALESCES, 1);
     return;
   }
-  addFree(n);
+  addFreeOf(n, rule);
   touchPages(B(n).addr, HEADER_BYTES, owner);
 }
 

@@ -1729,11 +1729,13 @@ function intFree(p: u32): void { intFreeAt(R(p), p); }
   const size = sizeAt(pp);
   const ti = tcIndex(size);
   const known = trusted && isWholeAt(pp);
-  if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
+  const t = ts, g = hs; // in locals: V8 loads a global again at every use
+  if (load<u32>(t + T_TCACHE_ON) && ti < load<u64>(g + G_TCACHE_BINS) &&
+      <u64>load<u32>(t + T_TC_COUNTS + (<usize>ti << 2)) < load<u64>(g + G_TCACHE_COUNT)) {
     tcachePutAt(pp, p, ti, known);
     return;
   }
-  if (size <= g64(G_MAX_FAST)) {
+  if (size <= load<u64>(g + G_MAX_FAST)) {
     const fi = fastIndex(size);
     const av = as;
     const h = av + A_FASTBINS + (<usize>fi << 2);
@@ -1782,8 +1784,11 @@ function freeMapped(c: u32): void {
 // free of a chunk of an arena, in that arena. useArena only when it is not the current one (the
 // same state: `as` = arenaPtr(cur) always); the record addressed once.
 // @ts-ignore: decorator
-@inline function freeArenaChunk(c: u32): void {
-  const p = R(c);
+@inline function freeArenaChunk(c: u32): void { freeArenaChunkAt(R(c), c); }
+
+// freeArenaChunk of c at p = R(c)
+// @ts-ignore: decorator
+@inline function freeArenaChunkAt(p: usize, c: u32): void {
   const a = <u32>load<u16>(p + R_ARENA);
   if (a != cur) useArena(a);
   intFreeAt(p, c);
@@ -1803,8 +1808,14 @@ function freeMapped(c: u32): void {
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;
   const ti = tcIndex(nb);
-  tcacheInit();
-  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
+  // the thread's and the heap's states in locals (V8 loads a global again at every use)
+  const t = ts;
+  if (!load<u32>(t + T_TCACHE_ON)) {
+    tcacheInit(); // the first call of the thread (or the tcache shut down): made, maybe
+    if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
+  } else if (ti < load<u64>(hs + G_TCACHE_BINS) && load<u32>(t + T_TC_COUNTS + (<usize>ti << 2))) {
+    return tcachePop(ti, true);
+  }
   return handOut(libcMallocArena(bytes, nb));
 }
 
@@ -2029,9 +2040,13 @@ export function ptFree(heapIndex: i32, c: u32): void { ptFreeInline(heapIndex, c
 // @ts-ignore: decorator
 @inline export function ptFreeInline(heapIndex: i32, c: u32): void {
   enter(heapIndex);
-  if (stateOf(c) == ST_MMAPPED) { freeMapped(c); return; }
-  tcacheInit(); // may take records (the tcache's own chunk): c's record is addressed after it
-  freeArenaChunk(c);
+  let p = R(c);
+  if (stateAt(p) == ST_MMAPPED) { freeMapped(c); return; }
+  if (!load<u32>(ts + T_TCACHE_ON)) {
+    tcacheInit(); // may take records (the tcache's own chunk): c's record is addressed again
+    p = R(c);
+  }
+  freeArenaChunkAt(p, c);
 }
 
 // __libc_realloc. A size of 0 is treated as a request for the smallest chunk (the engine's

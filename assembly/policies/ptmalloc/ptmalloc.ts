@@ -662,7 +662,7 @@ let enteredHs: usize = 0;
 let enteredMain: usize = 0;
 let enteredTs: usize = 0;
 
-function forgetEntered(): void { enteredKey = NOT_ENTERED; touchedPage = 0; }
+function forgetEntered(): void { enteredKey = NOT_ENTERED; touchedPage = 0; footerPage = 0; }
 // @ts-ignore: decorator
 @inline function enteredKeyOf(heapIndex: i32, slot: u32): u64 { return (<u64>slot << 32) | <u64><u32>heapIndex; }
 
@@ -771,6 +771,11 @@ let trusted = false;   // set by each public call: no drop but the heap's own si
 // while trusted (a top split's new header lies, most of the time, on the page where the chunk
 // handed out just before it ended). Forgotten at the heap's own drops and at create/destroy.
 let touchedPage: u64 = 0;
+// The page of the footer splitRemainder touched last, + 1 (0 = none), by the same rule: the last
+// remainder split again and again keeps its end, so its footer's page was made resident by the
+// split before. A memo of its own, so that the footer's touch leaves touchedPage to the header's
+// and the chunk's page (one memo for both made every split touch both again). Forgotten with it.
+let footerPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
@@ -778,7 +783,7 @@ let touchedPage: u64 = 0;
 @inline function epochTrusted(): bool { return vmResidencyHolds(g32(G_EPOCH_SEEN)); }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { touchedPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -1622,7 +1627,13 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   aadd(A_BIN_BYTES, -<i64>nb);
   as64(A_LAST_REMAINDER, va + nb);
   touch(va + nb + SIZE_SZ, freeLinkBytes(size - nb));
-  touch(va + size, SIZE_SZ);
+  const fp = (va + size) >> PAGE_SHIFT; // 8 bytes at a 16-byte aligned address: one page
+  if (fp + 1 == footerPage && trusted) {
+    skipTouch(va + size, SIZE_SZ);
+  } else {
+    touchPages(va + size, SIZE_SZ, owner);
+    footerPage = fp + 1;
+  }
   return n;
 }
 

@@ -97,18 +97,20 @@ initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096);
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline function orderOf(n: u32): u32 { return (B(n).flags >> FL_ORDER_SHIFT) & 0xFF; }
 
-function newRec(addr: u64, size: u64, flags: u32, arena: u32): u32 {
+// @ts-ignore: decorator
+@inline function newRec(addr: u64, size: u64, flags: u32, arena: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
   b.addr = addr; b.size = size; b.next = 0; b.prev = 0; b.flags = flags; b.arena = arena;
   return n;
 }
 
-function dropRec(n: u32): void {
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void {
   B(n).flags = DEAD;
   dropRecord(RECS, n);
 }
@@ -152,7 +154,8 @@ function mapPut(key: u64, v: u32): void {
   mapCount++;
 }
 
-function mapGet(key: u64): u32 {
+// @ts-ignore: decorator
+@inline function mapGet(key: u64): u32 {
   if (!mapBits) return 0;
   const mask = (<u32>1 << mapBits) - 1;
   let i = slotOf(key);
@@ -165,7 +168,8 @@ function mapGet(key: u64): u32 {
   return 0;
 }
 
-function mapDelete(key: u64): void {
+// @ts-ignore: decorator
+@inline function mapDelete(key: u64): void {
   const mask = (<u32>1 << mapBits) - 1;
   let i = slotOf(key);
   while (load<u64>(mapKeys + (<usize>i << 3)) != key) i = (i + 1) & mask;
@@ -270,7 +274,8 @@ export function buddyDestroy(heapIndex: i32): void {
 // ---------------------------------------------------------------- lists
 
 // The free block n goes to the head of its order's list (Knuth's S3 and R4): its header is written.
-function pushFree(n: u32, k: u32): void {
+// @ts-ignore: decorator
+@inline function pushFree(n: u32, k: u32): void {
   B(n).flags = FL_FREE | (k << FL_ORDER_SHIFT) | (heapNo << FL_HEAP_SHIFT);
   const h = load<u32>(headSlot(k));
   B(n).next = h;
@@ -286,7 +291,8 @@ function pushFree(n: u32, k: u32): void {
   touchPages(B(n).addr, HEADER_BYTES, owner);
 }
 
-function unlinkFree(n: u32): void {
+// @ts-ignore: decorator
+@inline function unlinkFree(n: u32): void {
   const k = orderOf(n);
   const p = B(n).prev, x = B(n).next;
   if (p) B(p).next = x; else store<u32>(headSlot(k), x);
@@ -319,7 +325,8 @@ function addArena(): u32 {
 
 // ---------------------------------------------------------------- alloc / free / realloc
 
-function orderFor(size: u64, alignLog2: u32): u32 {
+// @ts-ignore: decorator
+@inline function orderFor(size: u64, alignLog2: u32): u32 {
   const need = neededBytes(size, alignLog2);
   const k: u32 = need <= 1 ? 0 : 64 - <u32>clz(need - 1);
   return k > H.minOrder ? k : H.minOrder;
@@ -342,7 +349,8 @@ function allocLarge(size: u64, alignLog2: u32): u32 {
 
 // Halves free-list-less block n (order j, off the lists) down to order k; the upper halves go on
 // their lists.
-function splitDown(n: u32, j: u32, k: u32): void {
+// @ts-ignore: decorator
+@inline function splitDown(n: u32, j: u32, k: u32): void {
   while (j > k) {
     j--;
     const half = <u64>1 << j;
@@ -399,7 +407,8 @@ function freeLarge(n: u32): void {
 }
 
 // Knuth's Algorithm S: merge with the buddy while it is free and of the same order.
-function release(n: u32, k: u32): void {
+// @ts-ignore: decorator
+@inline function release(n: u32, k: u32): void {
   const base = arenaBase(B(n).arena);
   while (k < H.maxOrder) {
     const off = B(n).addr - base;

@@ -46,7 +46,8 @@
 //   T4 counters (used bytes and blocks, free bytes and blocks) equal a recount; high_water is at
 //      least the end of every used block
 //   T5 committed pages are exactly [mem, frontier) and the pool's last page; the frontier covers
-//      every used block and every size word written
+//      every used block and every size word written; while the VM's residency epoch is the heap's
+//      resEpoch, every page whose bit is set in resBits is resident (write8 skips its writes)
 
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
@@ -58,7 +59,9 @@ import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, GiB } from "../../vm/constants";
 import {
   vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
+  vmResidencyEpoch, vmResidencyHolds, vmIsResident, RESIDENCY_EPOCH_SATURATED,
 } from "../../vm/space";
+import { CHECKS } from "../../checks";
 
 // Conte's constants for a 64-bit build (tlsf.c enum tlsf_private / tlsf_public).
 const ALIGN_SIZE_LOG2: u64 = 3;                       // tlsf.c: ALIGN_SIZE_LOG2 (TLSF_64BIT)
@@ -135,7 +138,7 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // Records are indices: never keep a Blk across a call that may take records (the pool moves).
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline function sizeOf(n: u32): u64 { return B(n).size & ~FLAG_BITS; }
 // @ts-ignore: decorator
@@ -149,14 +152,16 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function setSize(n: u32, s: u64): void { B(n).size = s | (B(n).size & FLAG_BITS); }
 
-function newRec(addr: u64, size: u64): u32 {
+// @ts-ignore: decorator
+@inline function newRec(addr: u64, size: u64): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
   b.addr = addr; b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
   return n;
 }
 
-function dropRec(n: u32): void {
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void {
   B(n).size = DEAD;
   dropRecord(RECS, n);
 }
@@ -181,7 +186,8 @@ export function tlsfRecordBytes(): u32 { return <u32>REC_BYTES; }
   first: u32;
   sentinel: u32;
   flBitmap: u32;
-  pad: u32;
+  resEpoch: u32;      // vmResidencyEpoch() when resBits was last valid (write8)
+  resBits: usize;     // bit per page of [mem, mem + memBytes): 1 = resident at resEpoch (write8)
 }
 const HEAP_BYTES: usize = offsetof<TlsfHeap>();
 const SL_BITMAP_BYTES: usize = <usize>FL_INDEX_COUNT * 4;
@@ -220,7 +226,8 @@ let mapFl: u32 = 0;
 let mapSl: u32 = 0;
 
 // tlsf.c mapping_insert: the list a free block of `size` bytes belongs to.
-function mappingInsert(size: u64): void {
+// @ts-ignore: decorator
+@inline function mappingInsert(size: u64): void {
   if (size < SMALL_BLOCK_SIZE) {
     mapFl = 0;
     mapSl = <u32>(size / (SMALL_BLOCK_SIZE / <u64>SL_INDEX_COUNT));
@@ -232,13 +239,15 @@ function mappingInsert(size: u64): void {
 }
 
 // tlsf.c mapping_search: rounds the request up to the next list boundary first.
-function mappingSearch(size: u64): void {
+// @ts-ignore: decorator
+@inline function mappingSearch(size: u64): void {
   if (size >= SMALL_BLOCK_SIZE) size += (<u64>1 << (fls(size) - SL_INDEX_COUNT_LOG2)) - 1;
   mappingInsert(size);
 }
 
 // tlsf.c adjust_request_size: 0 when the request cannot be served.
-function adjustRequest(size: u64, align: u64): u64 {
+// @ts-ignore: decorator
+@inline function adjustRequest(size: u64, align: u64): u64 {
   if (!size || size > BLOCK_SIZE_MAX) return 0;
   const a = alignUp(size, align);
   if (a >= BLOCK_SIZE_MAX) return 0;
@@ -247,7 +256,8 @@ function adjustRequest(size: u64, align: u64): u64 {
 
 // ---------------------------------------------------------------- free lists
 
-function removeFree(n: u32, fl: u32, sl: u32): void {
+// @ts-ignore: decorator
+@inline function removeFree(n: u32, fl: u32, sl: u32): void {
   const prev = B(n).prevFree, next = B(n).nextFree;
   if (next) B(next).prevFree = prev;
   if (prev) B(prev).nextFree = next;
@@ -263,7 +273,8 @@ function removeFree(n: u32, fl: u32, sl: u32): void {
   H.freeBlocks--;
 }
 
-function insertFree(n: u32, fl: u32, sl: u32): void {
+// @ts-ignore: decorator
+@inline function insertFree(n: u32, fl: u32, sl: u32): void {
   const h = headAt(fl, sl);
   const cur = load<u32>(h);
   B(n).nextFree = cur;
@@ -276,11 +287,14 @@ function insertFree(n: u32, fl: u32, sl: u32): void {
   H.freeBlocks++;
 }
 
-function blockRemove(n: u32): void { mappingInsert(sizeOf(n)); removeFree(n, mapFl, mapSl); }
-function blockInsert(n: u32): void { mappingInsert(sizeOf(n)); insertFree(n, mapFl, mapSl); }
+// @ts-ignore: decorator
+@inline function blockRemove(n: u32): void { mappingInsert(sizeOf(n)); removeFree(n, mapFl, mapSl); }
+// @ts-ignore: decorator
+@inline function blockInsert(n: u32): void { mappingInsert(sizeOf(n)); insertFree(n, mapFl, mapSl); }
 
 // tlsf.c search_suitable_block on (mapFl, mapSl); sets them to the list found.
-function searchSuitable(): u32 {
+// @ts-ignore: decorator
+@inline function searchSuitable(): u32 {
   let fl = mapFl;
   let sm = slMap(fl) & (<u32>0xFFFFFFFF << mapSl);
   if (!sm) {
@@ -296,7 +310,8 @@ function searchSuitable(): u32 {
 }
 
 // tlsf.c block_locate_free.
-function locateFree(size: u64): u32 {
+// @ts-ignore: decorator
+@inline function locateFree(size: u64): u32 {
   if (!size) return 0;
   mappingSearch(size);
   if (mapFl >= FL_INDEX_COUNT) return 0;
@@ -310,11 +325,42 @@ function locateFree(size: u64): u32 {
 // The simulated process writes 8 bytes at `a`: commit up to there (pages are reached from the bottom
 // up; the pool's last page is committed from the start) and make the page resident. Inline, with
 // reach's first test: nearly every write lands below the frontier (no call at all then).
+// Every 8-byte write lies in one page: block addresses and sizes are multiples of 8 and the pool
+// starts 8-aligned (mem is page-aligned, TLSF_CONTROL_BYTES a multiple of 8). A page whose bit in
+// H.resBits is set was made resident by a write here while the VM's residency epoch was H.resEpoch:
+// while the epoch holds (no page anywhere has stopped being resident) it is resident and committed
+// still, so the write commits and touches nothing and is skipped (the page-table walk of touchPages
+// costs more than the bit). When the epoch has moved, the bits are cleared before one is set again.
 // @ts-ignore: decorator
 @inline function write8(a: u64): void {
+  if (CHECKS) assert((a & (ALIGN_SIZE - 1)) == 0, "tlsf: unaligned size word");
+  const page = (a - H.mem) >> PAGE_SHIFT;
+  const word = H.resBits + (<usize>(page >> 5) << 2);
+  const bit: u32 = <u32>1 << (<u32>page & 31);
+  if (!(load<u32>(word) & bit) || !vmResidencyHolds(H.resEpoch)) write8Reach(a, word, bit);
+  else if (CHECKS) assert(vmIsResident(a), "tlsf: skipped write to a page not resident");
+}
+
+// write8's write to a page not known resident: commits up to it (pages are reached from the bottom
+// up; the pool's last page is committed from the start), makes it resident and sets its bit.
+function write8Reach(a: u64, word: usize, bit: u32): void {
   if (a < H.tailPage && a + 8 > H.frontier) reach(a + 8);
   touchPages(a, 8, owner);
+  const epoch = vmResidencyEpoch();
+  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
+  if (epoch != H.resEpoch) {
+    memory.fill(H.resBits, 0, resBitsBytes(H.memBytes));
+    H.resEpoch = epoch;
+  }
+  store<u32>(word, load<u32>(word) | bit);
 }
+
+// Bytes of a heap's page bits (write8): one bit per page of the memory, in whole u32 words.
+// @ts-ignore: decorator
+@inline function resBitsBytes(memBytes: u64): usize {
+  return <usize>(((memBytes >> PAGE_SHIFT) + PAGE_BITS_PER_WORD - 1) / PAGE_BITS_PER_WORD) << 2;
+}
+const PAGE_BITS_PER_WORD: u64 = 32;
 
 // Commits the pages up to `end` (exclusive) if the frontier is below.
 function reach(end: u64): void {
@@ -330,21 +376,24 @@ function reach(end: u64): void {
 // ---------------------------------------------------------------- block operations (tlsf.c names)
 
 // Links n's successor back to n (the next block's prev_phys_block word, in n's last 8 bytes).
-function linkNext(n: u32): u32 {
+// @ts-ignore: decorator
+@inline function linkNext(n: u32): u32 {
   const next = B(n).nextPhys;
   B(next).prevPhys = n;
   write8(B(next).addr - 8);
   return next;
 }
 
-function markAsFree(n: u32): void {
+// @ts-ignore: decorator
+@inline function markAsFree(n: u32): void {
   const next = linkNext(n);
   setFlag(next, PREV_FREE_BIT);
   setFlag(n, FREE_BIT);
   write8(B(n).addr);
 }
 
-function markAsUsed(n: u32): void {
+// @ts-ignore: decorator
+@inline function markAsUsed(n: u32): void {
   clearFlag(B(n).nextPhys, PREV_FREE_BIT);
   clearFlag(n, FREE_BIT);
   write8(B(B(n).nextPhys).addr);
@@ -355,7 +404,8 @@ function markAsUsed(n: u32): void {
 @inline function canSplit(n: u32, size: u64): bool { return sizeOf(n) >= BLOCK_HEADER_BYTES + size; }
 
 // tlsf.c block_split: n keeps `size` bytes, the rest becomes a new free block behind it.
-function split(n: u32, size: u64): u32 {
+// @ts-ignore: decorator
+@inline function split(n: u32, size: u64): u32 {
   const remainSize = sizeOf(n) - (size + HEADER_OVERHEAD);
   const r = newRec(B(n).addr + HEADER_OVERHEAD + size, remainSize);
   const next = B(n).nextPhys;
@@ -368,7 +418,8 @@ function split(n: u32, size: u64): u32 {
 }
 
 // tlsf.c block_absorb: prev takes over n (which is dropped); flags of prev unchanged.
-function absorb(prev: u32, n: u32): u32 {
+// @ts-ignore: decorator
+@inline function absorb(prev: u32, n: u32): u32 {
   B(prev).size += sizeOf(n) + HEADER_OVERHEAD;
   const next = B(n).nextPhys;
   B(prev).nextPhys = next;
@@ -377,7 +428,8 @@ function absorb(prev: u32, n: u32): u32 {
   return prev;
 }
 
-function mergePrev(n: u32): u32 {
+// @ts-ignore: decorator
+@inline function mergePrev(n: u32): u32 {
   if (isPrevFree(n)) {
     const prev = B(n).prevPhys;
     blockRemove(prev);
@@ -386,7 +438,8 @@ function mergePrev(n: u32): u32 {
   return n;
 }
 
-function mergeNext(n: u32): u32 {
+// @ts-ignore: decorator
+@inline function mergeNext(n: u32): u32 {
   const next = B(n).nextPhys;
   if (isFree(next)) {
     blockRemove(next);
@@ -395,7 +448,8 @@ function mergeNext(n: u32): u32 {
   return n;
 }
 
-function trimFree(n: u32, size: u64): void {
+// @ts-ignore: decorator
+@inline function trimFree(n: u32, size: u64): void {
   if (canSplit(n, size)) {
     const r = split(n, size);
     linkNext(n);
@@ -425,7 +479,8 @@ function trimFreeLeading(n: u32, size: u64): u32 {
 }
 
 // tlsf.c block_prepare_used; also keeps the used counters and the high-water mark.
-function prepareUsed(n: u32, size: u64): u32 {
+// @ts-ignore: decorator
+@inline function prepareUsed(n: u32, size: u64): u32 {
   if (!n) return 0;
   trimFree(n, size);
   markAsUsed(n);
@@ -435,9 +490,10 @@ function prepareUsed(n: u32, size: u64): u32 {
   return n;
 }
 
-function handedOut(n: u32): void {
+// @ts-ignore: decorator
+@inline function handedOut(n: u32): void {
   const end = B(n).addr + HEADER_OVERHEAD + sizeOf(n);
-  reach(end);
+  if (end > H.frontier) reach(end);   // reach's own first test, inline: most blocks end below
   const hw = end - H.mem;
   if (hw > H.highWater) H.highWater = hw;
 }
@@ -460,6 +516,9 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.mem = mem;
   H.memBytes = bytes;
+  H.resBits = heap.alloc(resBitsBytes(bytes));
+  memory.fill(H.resBits, 0, resBitsBytes(bytes));
+  H.resEpoch = 0;   // no epoch: every bit is cleared before the first is set
   // tlsf_create_with_pool: the control structure at mem, then tlsf_add_pool(mem + tlsf_size()).
   const pool = mem + TLSF_CONTROL_BYTES;
   const poolBytes = alignDown(bytes - TLSF_CONTROL_BYTES - POOL_OVERHEAD, ALIGN_SIZE);
@@ -492,13 +551,15 @@ export function tlsfDestroy(heapIndex: i32): void {
   let n = H.first;
   while (n) { const next = B(n).nextPhys; dropRec(n); n = next; }
   vmRelease(H.mem);
+  heap.free(H.resBits);
   heap.free(changetype<usize>(H));
   store<u32>(states + (<usize>heapIndex << 2), 0);
 }
 
 // ---------------------------------------------------------------- malloc / memalign / free / realloc
 
-function malloc(size: u64): u32 {
+// @ts-ignore: decorator
+@inline function malloc(size: u64): u32 {
   const adjust = adjustRequest(size, ALIGN_SIZE);
   if (!adjust) {
     if (size) counterAdd(heapNo, C_NO_FIT_NULLS, 1); else counterAdd(heapNo, C_ZERO_NULLS, 1);
@@ -537,7 +598,8 @@ function memalign(align: u64, size: u64): u32 {
   return n;
 }
 
-function free(n: u32): void {
+// @ts-ignore: decorator
+@inline function free(n: u32): void {
   H.usedBytes -= sizeOf(n);
   H.usedBlocks--;
   markAsFree(n);
@@ -703,5 +765,17 @@ export function tlsfCheck(heapIndex: i32): i32 {
   if (H.frontier > H.mem && !vmIsCommitted(H.frontier - 1)) return 5;
   if (!vmIsCommitted(H.tailPage)) return 5;
   if (H.frontier < H.tailPage && (vmIsCommitted(H.frontier) || vmIsCommitted(H.tailPage - 1))) return 5;
+  // write8's page bits: while their epoch holds, every page with its bit set is resident.
+  if (vmResidencyHolds(H.resEpoch)) {
+    const words = resBitsBytes(H.memBytes) >> 2;
+    for (let w: usize = 0; w < words; w++) {
+      let bits = load<u32>(H.resBits + (w << 2));
+      while (bits) {
+        const page = (<u64>w << 5) + <u64>ctz(bits);
+        if (!vmIsResident(H.mem + (page << PAGE_SHIFT))) return 5;
+        bits &= bits - 1;
+      }
+    }
+  }
   return 0;
 }

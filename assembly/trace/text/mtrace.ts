@@ -19,7 +19,7 @@
 import { NO_CALLER } from "../ledger";
 import { SKIP_FAILED_ALLOC, SKIP_UNKNOWN_RESULT } from "../events";
 import {
-  EV_ALLOC, mapAlloc, mapBegin, mapEnter, mapFree, mapRealloc, mapSkip, outNearlyFull,
+  EV_ALLOC, mapAlloc, mapBegin, mapEnter, mapFree, mapLeave, mapRealloc, mapSkip, outNearlyFull,
 } from "./address-map";
 
 const NEWLINE: u8 = 0x0a;
@@ -300,7 +300,9 @@ function apply(op: u32, pointer: u64, sizeBytes: f64, caller: i32): bool {
 /** The host reader's call (pointer as two halves; size Infinity when 2^53 or more). */
 export function mtraceApply(op: u32, pointerLow: u32, pointerHigh: u32, sizeBytes: f64, caller: i32): bool {
   mapEnter();
-  return apply(op, (<u64>pointerHigh << 32) | <u64>pointerLow, sizeBytes, caller);
+  const ok = apply(op, (<u64>pointerHigh << 32) | <u64>pointerLow, sizeBytes, caller);
+  mapLeave();
+  return ok;
 }
 
 /** End of input: a `<` whose `>` never came is a call with an unknown result. */
@@ -310,6 +312,7 @@ export function mtraceFinish(): void {
     hasPending = false;
     mapSkip(SKIP_UNKNOWN_RESULT);
   }
+  mapLeave();
 }
 
 /** Reads the line [start, end) (newline and CR removed) as the host would; false: leave it to the host. */
@@ -400,5 +403,6 @@ export function mtraceLines(from: i32, n: i32): i32 {
     p = nl + 1;
   }
   lines = taken;
+  mapLeave();
   return <i32>(p - input);
 }

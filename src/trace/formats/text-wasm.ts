@@ -8,8 +8,9 @@
 // - a replay takes op records straight into its batches, and its ledger is a WasmLedger whose
 //   counts, thread rows and live blocks are read from WASM (as for .hst); or, on the one-instance
 //   path (direct(): `heapsim run` when it needs no batches), the run's engine is made on this
-//   instance and each op is applied to it as the map makes it, with no op records at all (as the
-//   .hst decoder's direct mode; test/trace/text-direct.test.ts holds it to the batches);
+//   instance and the map's op records are applied to it there in runs, through heap 0's batch
+//   loop, before each return to the host, with none copied out (as the .hst decoder's direct mode;
+//   test/trace/text-direct.test.ts holds it to the batches);
 // - any other consumer (stats, convert, advise) gets the map's id events, applied here in order to
 //   a host Ledger that forwards them.
 // test/trace/text-wasm.test.ts holds both to the JavaScript reader (the reference) on every mtrace
@@ -102,8 +103,8 @@ export class TextWasm {
   }
 
   /**
-   * One-instance replay (op form only): from now on each op is applied to this instance's heap 0
-   * (the run's engine, made on `instance`) as the map makes it; none reaches the op sink.
+   * One-instance replay (op form only): from now on the ops are applied to this instance's heap 0
+   * (the run's engine, made on `instance`) in runs before each return from WASM; none reaches the op sink.
    * `applied` runs after every return from WASM that may have applied ops (samples are read there).
    */
   direct(applied: () => void): void {

@@ -14,6 +14,8 @@ import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
 import { expectSameDocument, runDoc, textStream } from './direct-path.js';
 import { mtraceLine } from './mtrace-lines.js';
+import { openReplay } from '../../src/trace/replay.js';
+import { MIN_ALLOCATION_LINE_BYTES, mtraceSizeHint } from '../../src/trace/formats/text-wasm.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 40;
@@ -100,6 +102,27 @@ describe('one-instance mtrace replay equals the op-batch path', () => {
     ];
     for (const text of cases) {
       for (const policy of POLICIES) await expectSame(Buffer.from(text), [], false, { policy, every: 1 });
+    }
+  });
+
+  it('the size hint from the content bytes: small for a small trace; the same documents with none, a low, a true and a huge one', async () => {
+    const text = '+ 0x1000 0x10\n+ 0x2000 0x20\n- 0x1000\n< 0x2000\n> 0x3000 0x30\n+ 0x4000 0x40\n';
+    const bytes = Buffer.from(text);
+    // An upper bound of the blocks live at once: one per shortest allocation line.
+    const replay = await openReplay(textStream(bytes, [], bytes.length), { format: 'mtrace' });
+    expect(replay.hint?.peakLiveBlocks).toBe(Math.floor(bytes.length / MIN_ALLOCATION_LINE_BYTES));
+    expect(replay.hint!.peakLiveBlocks).toBeLessThan(text.split('\n').length);
+    expect(replay.hint!.idBound).toBe(0);
+    expect(mtraceSizeHint(undefined)).toBeUndefined();
+    expect(mtraceSizeHint(MIN_ALLOCATION_LINE_BYTES - 1)).toBeUndefined();
+    for (const policy of POLICIES) {
+      const o: RunOptions = { policy, every: 1 };
+      const none = await runDoc(textStream(bytes, []), 'mtrace', false, o, 'direct', true);
+      for (const hint of [1, bytes.length, 1e9, 1e15]) {
+        const hinted = await runDoc(textStream(bytes, [], hint), 'mtrace', false, o, 'direct', true);
+        expectSameDocument(hinted.out, none.out);
+        expectSameDocument((await runDoc(textStream(bytes, [], hint), 'mtrace', false, o, 'batches', true)).out, none.out);
+      }
     }
   });
 

@@ -75,6 +75,8 @@ const WARM_PASSES = 3;
 const IN_PROCESS_RUNS = 3;
 const NS_PER_S = 1e9;
 const KIB = 1024;
+/** Node's environment variable naming extra CA certificates, read (and parsed) by every node process at start. */
+const EXTRA_CA_CERTS_VAR = 'NODE_EXTRA_CA_CERTS';
 
 /** The recorded program: builds and drops dicts, JSON, bytes and strings (about 6 M allocator calls). */
 const PROGRAM = `import json
@@ -119,12 +121,12 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 /** A whole process, timed from here (wall) and by /usr/bin/time (CPU of it and its children, peak RSS). */
-function timedProcess(cmd: string, args: string[]): Times {
+function timedProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Times {
   const useTime = existsSync(TIME);
   const t0 = process.hrtime.bigint();
   const r = useTime
-    ? spawnSync(TIME, ['-f', '@times %U %S %M', cmd, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
-    : spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+    ? spawnSync(TIME, ['-f', '@times %U %S %M', cmd, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
+    : spawnSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
   const m = /@times ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
@@ -367,11 +369,22 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
   const baselineCli = process.env.HEAPSIM_BENCH_BASELINE ? cliOf(process.env.HEAPSIM_BENCH_BASELINE) : undefined;
   const baseline = new Map<string, Times[]>(policies.map((p) => [p, []]));
   const baselineHst = process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst;
+  // Node's own start (an empty script), timed with the whole processes: every whole-run line pays it
+  // and the native replay does not. An environment that names extra CA certificates
+  // (NODE_EXTRA_CA_CERTS) makes every node process parse that file at start, before any script runs;
+  // where it is set, node's start without it is timed too, so the reader sees that share.
+  const emptyStart: Times[] = [];
+  const extraCerts = process.env[EXTRA_CA_CERTS_VAR];
+  const bareEnv: NodeJS.ProcessEnv = { ...process.env };
+  delete bareEnv[EXTRA_CA_CERTS_VAR];
+  const bareStart: Times[] = [];
   for (let r = 0; r < reps; r++) {
     const n = nativeHst(inputs);
     events = n.events;
     nativeCold.push(n.cold);
     nativeWarm.push(n.warm);
+    emptyStart.push(timedProcess(process.execPath, ['-e', '0']));
+    if (extraCerts) bareStart.push(timedProcess(process.execPath, ['-e', '0'], bareEnv));
     for (const p of policies) {
       whole.get(p)!.push(timedProcess(process.execPath, [CLI, 'run', inputs.hst, '--policy', p]));
       if (baselineCli) baseline.get(p)!.push(timedProcess(process.execPath, [baselineCli, 'run', baselineHst, '--policy', p]));
@@ -385,14 +398,20 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     { name: 'recorded program', value: events, unit: 'events', note: `CPython (PYTHONMALLOC=malloc), ${inputs.lines} mtrace lines; load average ${loadBefore.toFixed(1)} at the start` },
     { name: 'native glibc replay, cold (pass 1)', value: eps(coldCpu), unit: 'events/s (CPU)', note: `wall ${eps(coldWall)} events/s; median of ${reps} processes` },
     { name: 'native glibc replay, warm (best of 3 passes)', value: eps(warmCpu), unit: 'events/s (CPU)', note: `wall ${eps(warmWall)} events/s` },
+    { name: 'node start alone (`node -e 0`), in every whole run below', value: ratio(med(emptyStart, 'cpuS')), unit: 's (CPU)',
+      note: `wall ${ratio(med(emptyStart, 'wallS'))} s; the native replay has no such start` + (extraCerts ? `; ${EXTRA_CA_CERTS_VAR} is set in this environment (${extraCerts})` : '') },
   ];
+  if (extraCerts) {
+    figures.push({ name: `node start alone without ${EXTRA_CA_CERTS_VAR}`, value: ratio(med(bareStart, 'cpuS')), unit: 's (CPU)',
+      note: `wall ${ratio(med(bareStart, 'wallS'))} s: the difference is node parsing that certificate file at start; heapsim runs in the environment as given` });
+  }
   for (const p of policies) {
     const ts = whole.get(p)!;
     const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
     const target = TARGET_POLICIES.includes(p) ? `; target ≥ ${WHOLE_PROCESS_TARGET}: ${met(coldCpu / cpu, WHOLE_PROCESS_TARGET)} (CPU)` : '';
     figures.push({
       name: `whole \`heapsim run X.hst\` / native cold: ${p}`, value: ratio(coldCpu / cpu), unit: '× (CPU)',
-      note: `wall ratio ${ratio(coldWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; peak RSS ${Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB${target}`,
+      note: `wall ratio ${ratio(coldWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; ${ratio(cpu - med(emptyStart, 'cpuS'))} s CPU above node's start; peak RSS ${Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB${target}`,
     });
     if (baselineCli) {
       const b = baseline.get(p)!;

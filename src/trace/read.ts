@@ -91,7 +91,7 @@ export interface TraceInput {
   parser: TraceParser;
   /** The content, decompressed, in chunks; iterate once. */
   chunks: AsyncIterable<Buffer>;
-  /** A `.hst` version 3 header's size hint (read from the first bytes; never trusted). */
+  /** A size hint (never trusted): a `.hst` version 3 header's, or for an mtrace replay one from its content bytes. */
   hint?: HstHint;
   /**
    * A reader that can apply each event to an engine on its own instance as it reads it (the mtrace
@@ -428,6 +428,7 @@ export async function openTrace(
   let ledger: Ledger;
   let parser: TraceParser;
   let directReader: DirectReader | undefined;
+  let textHint: HstHint | undefined; // a replay of an mtrace trace: sizes from its content bytes (text-wasm.ts mtraceSizeHint)
   if (format === 'hst' && hst !== undefined) {
     ({ ledger, parser } = await hst(path, options.lenient === true));
     // This reader copies what it keeps of a chunk: the file can be read into one buffer.
@@ -439,6 +440,7 @@ export async function openTrace(
     else {
       ({ ledger, text } = await textWasm.textWasmOps(path, ops, stream.contentBytesHint));
       directReader = text;
+      textHint = textWasm.mtraceSizeHint(stream.contentBytesHint);
     }
     parser = await createParser(format, { file: path, lenient: options.lenient === true, ledger, text });
     stream.reuseChunks?.(); // a line reader (see below)
@@ -450,7 +452,7 @@ export async function openTrace(
     if (LINE_FORMATS.has(format)) stream.reuseChunks?.();
   }
   ledger.format = format;
-  const hint = format === 'hst' ? hstHint(start) : undefined;
+  const hint = format === 'hst' ? hstHint(start) : textHint;
   return {
     ...(hint ? { hint } : {}),
     ...(directReader ? { directReader } : {}),

@@ -1,6 +1,6 @@
 // The one-instance mtrace replay (src/trace/replay.ts TraceReplay.direct with the WASM line loop:
-// the run's engine is made on the reader's instance and each op is applied as the address map
-// makes it, assembly/trace/text/address-map.ts direct mode, engine.ts traceOp) against the
+// the run's engine is made on the reader's instance and the address map's op records are applied
+// there in runs, assembly/trace/text/address-map.ts direct mode, engine.ts traceRun) against the
 // op-batch path it replaces in `heapsim run` (the reference): the same whole run document, byte
 // for byte, or the same error, for every mtrace fixture and for random line streams (frees, double
 // and unmatched frees, reused addresses, realloc pairs good and broken, failed and oversize
@@ -14,6 +14,8 @@ import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
 import { expectSameDocument, runDoc, textStream } from './direct-path.js';
 import { mtraceLine } from './mtrace-lines.js';
+import { openReplay } from '../../src/trace/replay.js';
+import { MIN_ALLOCATION_LINE_BYTES, mtraceSizeHint } from '../../src/trace/formats/text-wasm.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const PROPERTY_RUNS = 40;
@@ -85,6 +87,43 @@ describe('one-instance mtrace replay equals the op-batch path', () => {
     expect(doc.program.failedAllocs).toBeGreaterThan(0);
     expect(doc.program.implicitFrees).toBeGreaterThan(0);
     await expectSame(bytes, [1000, 50_000, 50_001], false, { policy: 'ptmalloc', every: 5 });
+  });
+
+  it('runs: a realloc cuts the run (the engine reads the old size), ids freed and born again, implicit frees, in one WASM call', async () => {
+    // Each case is a few lines the line loop takes in one call, so their ops form one run: a
+    // realloc of a block born in the same run (in place, growing and shrinking, and moving onto a
+    // live block, an implicit free), an id freed and born again at once (the map's free-id stack),
+    // an address allocated while live (the older block freed first), and a realloc after them.
+    const cases = [
+      '+ 0x1000 0x10\n< 0x1000\n> 0x1000 0x2000\n< 0x1000\n> 0x1000 0x8\n- 0x1000\n',
+      '+ 0x1000 0x40\n+ 0x2000 0x80\n< 0x1000\n> 0x2000 0x100\n< 0x2000\n> 0x3000 0x30\n- 0x3000\n',
+      '+ 0x1000 0x20\n- 0x1000\n+ 0x2000 0x900\n< 0x2000\n> 0x2000 0x10\n+ 0x2000 0x50\n< 0x2000\n> 0x4000 0x70000\n',
+      '+ 0x1000 0x20\n+ 0x1000 0x30000\n< 0x1000\n> 0x1000 0x40\n- 0x1000\n+ 0x1000 0x10\n',
+    ];
+    for (const text of cases) {
+      for (const policy of POLICIES) await expectSame(Buffer.from(text), [], false, { policy, every: 1 });
+    }
+  });
+
+  it('the size hint from the content bytes: small for a small trace; the same documents with none, a low, a true and a huge one', async () => {
+    const text = '+ 0x1000 0x10\n+ 0x2000 0x20\n- 0x1000\n< 0x2000\n> 0x3000 0x30\n+ 0x4000 0x40\n';
+    const bytes = Buffer.from(text);
+    // An upper bound of the blocks live at once: one per shortest allocation line.
+    const replay = await openReplay(textStream(bytes, [], bytes.length), { format: 'mtrace' });
+    expect(replay.hint?.peakLiveBlocks).toBe(Math.floor(bytes.length / MIN_ALLOCATION_LINE_BYTES));
+    expect(replay.hint!.peakLiveBlocks).toBeLessThan(text.split('\n').length);
+    expect(replay.hint!.idBound).toBe(0);
+    expect(mtraceSizeHint(undefined)).toBeUndefined();
+    expect(mtraceSizeHint(MIN_ALLOCATION_LINE_BYTES - 1)).toBeUndefined();
+    for (const policy of POLICIES) {
+      const o: RunOptions = { policy, every: 1 };
+      const none = await runDoc(textStream(bytes, []), 'mtrace', false, o, 'direct', true);
+      for (const hint of [1, bytes.length, 1e9, 1e15]) {
+        const hinted = await runDoc(textStream(bytes, [], hint), 'mtrace', false, o, 'direct', true);
+        expectSameDocument(hinted.out, none.out);
+        expectSameDocument((await runDoc(textStream(bytes, [], hint), 'mtrace', false, o, 'batches', true)).out, none.out);
+      }
+    }
   });
 
   it('a run that needs op batches (a trim at an event) takes them; a trim at the end stays direct', async () => {

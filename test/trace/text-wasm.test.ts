@@ -227,6 +227,43 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     }), { numRuns: PROPERTY_RUNS });
   });
 
+  // Spaces and tabs (one to three) between the tokens and around them, and numbers of every length
+  // up to 18 digits, so that the WASM loop's word-at-a-time search for where a token starts
+  // (mtrace.ts tokenStart, from the right) meets its blank at every byte of a word, and at a
+  // line's start.
+  const blanks = fc.string({ unit: fc.constantFrom(' ', '\t'), minLength: 1, maxLength: 3 });
+  const edge = fc.string({ unit: fc.constantFrom(' ', '\t'), minLength: 0, maxLength: 2 });
+  const hex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 1, maxLength: 18 });
+  const spacedLine = fc.tuple(edge, fc.constantFrom('', '@ ./p:[0x1]', '@\t/usr/lib/x86_64-linux-gnu/libc.so.6:(f+0x1)[0x2]', '@ ./a b:[0x3]'),
+    blanks, fc.constantFrom('+', '-', '!', '<', '>'), blanks, hex, blanks, hex, edge)
+    .map(([lead, c, s1, op, s2, a, s3, b, tail]) => {
+      const prefix = c === '' ? lead : `${lead}${c}${s1}`;
+      return op === '-' || op === '<' ? `${prefix}${op}${s2}0x${a}${tail}` : `${prefix}${op}${s2}0x${a}${s3}0x${b}${tail}`;
+    });
+
+  it('blanks of both kinds and tokens of every length: the same result or the same error', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(spacedLine, { maxLength: 30 }), fc.boolean(), async (lines, lenient) => {
+      await same(Buffer.from(lines.map((l) => `${l}\n`).join('')), [], lenient);
+    }), { numRuns: PROPERTY_RUNS });
+  });
+
+  // And the loop really reads such lines itself (a wrong token start would leave them to the host,
+  // with the same result): well-formed allocations and frees without callers, all taken.
+  const fastHex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 1, maxLength: 16 });
+  const plainLine = fc.tuple(edge, fc.boolean(), blanks, fastHex, blanks, fastHex, edge)
+    .map(([lead, free, s1, a, s2, b, tail]) => (free ? `${lead}-${s1}0x${a}${tail}` : `${lead}+${s1}0x${a}${s2}0x${b}${tail}`));
+
+  it('well-formed lines with blanks of both kinds and numbers of every length: all taken by the WASM loop', async () => {
+    const w = await instantiateEngine('release') as unknown as TextExports;
+    await fc.assert(fc.asyncProperty(fc.array(plainLine, { minLength: 1, maxLength: 30 }), async (lines) => {
+      const text = new TextWasm(w, 't.mtrace', new Ledger(recorder([])), null);
+      const chunk = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+      text.load(chunk);
+      expect(text.take(chunk, 0)).toBe(chunk.length);
+      expect(text.linesTaken).toBe(lines.length);
+    }), { numRuns: PROPERTY_RUNS });
+  });
+
   it('random line streams, with bad lines, cut at random: the same result or the same error', async () => {
     await fc.assert(fc.asyncProperty(stream, fc.array(fc.nat(4000), { maxLength: 8 }), fc.boolean(), async (bytes, cuts, lenient) => {
       await same(bytes, cuts.map((c) => c % (bytes.length + 1)), lenient);

@@ -591,7 +591,7 @@ let ts: usize = 0;      // the calling thread's state
 // The heap's state, its main arena current. Forgets enter()'s answer (owner and hs move: the next
 // call enters anew).
 function use(heapIndex: i32): void {
-  enteredHeap = -1;
+  enteredKey = NOT_ENTERED;
   owner = <u8>heapIndex;
   hs = heapState + <usize>heapIndex * G_BYTES;
   useArena(MAIN);
@@ -654,19 +654,23 @@ function useThread(): void {
 // them, stay set). owner, hs and ts are not even stored again: while the answer holds they still
 // hold what it set, since everything else that sets them forgets it first (use(), ptCreate,
 // ptThreadEnd, ptDestroy); only the current arena can have moved (useArena) during the last call.
-let enteredHeap: i32 = -1;
-let enteredThread: u32 = 0;
+// The heap and thread slot in one key (enteredKeyOf; NOT_ENTERED: none, which no heap and slot
+// make), one compare per call.
+const NOT_ENTERED: u64 = <u64>-1;
+let enteredKey: u64 = NOT_ENTERED;
 let enteredHs: usize = 0;
 let enteredMain: usize = 0;
 let enteredTs: usize = 0;
 
-function forgetEntered(): void { enteredHeap = -1; touchedPage = 0; }
+function forgetEntered(): void { enteredKey = NOT_ENTERED; touchedPage = 0; footerPage = 0; }
+// @ts-ignore: decorator
+@inline function enteredKeyOf(heapIndex: i32, slot: u32): u64 { return (<u64>slot << 32) | <u64><u32>heapIndex; }
 
 // Every public call: the heap, the calling thread, and ptmalloc_init on the process's first call
 // (that thread gets the main arena).
 // @ts-ignore: decorator
 @inline function enter(heapIndex: i32): void {
-  if (heapIndex == enteredHeap && clockThread() == enteredThread) {
+  if (enteredKeyOf(heapIndex, clockThread()) == enteredKey) {
     if (CHECKS) assert(owner == <u8>heapIndex && hs == enteredHs && ts == enteredTs, "ptmalloc's entered heap or thread moved");
     if (cur != MAIN) { cur = MAIN; as = enteredMain; }
     lookAtDrops();
@@ -677,8 +681,7 @@ function forgetEntered(): void { enteredHeap = -1; touchedPage = 0; }
 
 function enterAnew(heapIndex: i32): void {
   enterFirst(heapIndex);
-  enteredHeap = heapIndex;
-  enteredThread = clockThread();
+  enteredKey = enteredKeyOf(heapIndex, clockThread());
   enteredHs = hs;
   enteredMain = as;
   enteredTs = ts;
@@ -768,6 +771,11 @@ let trusted = false;   // set by each public call: no drop but the heap's own si
 // while trusted (a top split's new header lies, most of the time, on the page where the chunk
 // handed out just before it ended). Forgotten at the heap's own drops and at create/destroy.
 let touchedPage: u64 = 0;
+// The page of the footer splitRemainder touched last, + 1 (0 = none), by the same rule: the last
+// remainder split again and again keeps its end, so its footer's page was made resident by the
+// split before. A memo of its own, so that the footer's touch leaves touchedPage to the header's
+// and the chunk's page (one memo for both made every split touch both again). Forgotten with it.
+let footerPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
@@ -775,7 +783,7 @@ let touchedPage: u64 = 0;
 @inline function epochTrusted(): bool { return vmResidencyHolds(g32(G_EPOCH_SEEN)); }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { touchedPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -961,11 +969,12 @@ function fileChunk(c: u32): void {
 
 // Absorbs c's physical successor n into c (n's record is dropped).
 // @ts-ignore: decorator
-@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c); }
+@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true); }
 
-// absorbNext with the pool's base rb (pointer style, see at())
+// absorbNext with the pool's base rb (pointer style, see at()); mayBeTop (a constant): the
+// successor can be top (false where the caller knows it is not: no test of the arena's top).
 // @ts-ignore: decorator
-@inline function absorbNextIn(rb: usize, c: u32): void {
+@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool): void {
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
@@ -974,7 +983,11 @@ function fileChunk(c: u32): void {
   const nn = nextAt(pn);
   store<u32>(pc + R_NEXT, nn);
   if (nn) store<u32>(at(rb, nn) + R_PREV, c);
-  if (topRec() == n) { as32(A_TOP, c); setStateAt(pc, ST_TOP); }
+  if (mayBeTop) {
+    if (topRec() == n) { as32(A_TOP, c); setStateAt(pc, ST_TOP); }
+  } else if (CHECKS) {
+    assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
+  }
   dropRecAt(pn, n);
 }
 
@@ -1005,33 +1018,35 @@ function fileChunk(c: u32): void {
     if (isBinnedIn(rb, prev)) {
       prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
       unlinkIn(rb, prev);
-      absorbNextIn(rb, prev);
+      absorbNextIn(rb, prev, false); // p is not top
       p = prev;
       pp = at(rb, p);
     }
-    absorbNextIn(rb, p);
+    absorbNextIn(rb, p, true);
     // p is top now
     touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
     return sizeAt(pp);
   }
-  const front = binFirst(UNSORTED);
+  // The bytes of a neighbour whose place p takes at the front of unsorted leave A_BIN_BYTES when
+  // it is merged and p's come in at the end (the front is read again where it matters: fewer
+  // values live across the merges).
   let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
-  let keptBytes: u64 = 0;       // the bytes that place held (counted in A_BIN_BYTES)
   if (isBinnedIn(rb, prev)) {
-    const prevSize = sizeAt(at(rb, prev));
+    const qp = at(rb, prev);
+    const prevSize = sizeAt(qp);
     prevLinkBytes = freeLinkBytes(prevSize);
-    if (prev == front) { kept = true; keptBytes = prevSize; } else unlinkIn(rb, prev);
-    absorbNextIn(rb, prev);
+    if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
+    absorbNextIn(rb, prev, false); // p is not top
     p = prev;
-    pp = at(rb, p);
+    pp = qp;
   }
   let footerKnown = whole;
   if (isBinnedIn(rb, next)) {
-    if (!kept && next == front) {
+    if (!kept && next == binFirst(UNSORTED)) {
       // p takes next's place: the front of unsorted
       kept = true;
       const pn = at(rb, next);
-      keptBytes = sizeAt(pn);
+      aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
       const f = fdAt(pn);
       store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
       if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
@@ -1039,7 +1054,7 @@ function fileChunk(c: u32): void {
     } else {
       unlinkIn(rb, next);
     }
-    absorbNextIn(rb, p);
+    absorbNextIn(rb, p, false); // next is not top (the case above)
     footerKnown = false;
   }
   const size = sizeAt(pp);
@@ -1048,7 +1063,7 @@ function fileChunk(c: u32): void {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateAt(pp, ST_BIN);
     store<u8>(pp + R_BIN, <u8>UNSORTED);
-    aadd(A_BIN_BYTES, <i64>size - <i64>keptBytes);
+    aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, addrAt(pp) + SIZE_SZ, freeLinkBytes(size));
   } else {
     store<u8>(pp + R_BIN, 0); // clearHead
@@ -1599,7 +1614,9 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
 // rest and stays where it is in unsorted (glibc unlinks the remainder and links the new remainder
 // at the front of the then empty list: the same list, so only the bin's bytes change). The touches
 // are glibc's, in its order: the new remainder's header and links, then its footer's neighbour.
-function splitRemainder(victim: u32, prev: u32, va: u64, size: u64, nb: u64): u32 {
+// Inline in intMalloc (a call costs more than its set-up here).
+// @ts-ignore: decorator
+@inline function splitRemainder(victim: u32, prev: u32, va: u64, size: u64, nb: u64): u32 {
   const n = newRecBetween(va, nb, ST_INUSE, arenaOf(victim), prev, prev, victim);
   const rb = RECS.base; // after newRecBetween (the pool may have moved)
   store<u32>(at(rb, prev) + R_NEXT, n);
@@ -1610,7 +1627,13 @@ function splitRemainder(victim: u32, prev: u32, va: u64, size: u64, nb: u64): u3
   aadd(A_BIN_BYTES, -<i64>nb);
   as64(A_LAST_REMAINDER, va + nb);
   touch(va + nb + SIZE_SZ, freeLinkBytes(size - nb));
-  touch(va + size, SIZE_SZ);
+  const fp = (va + size) >> PAGE_SHIFT; // 8 bytes at a 16-byte aligned address: one page
+  if (fp + 1 == footerPage && trusted) {
+    skipTouch(va + size, SIZE_SZ);
+  } else {
+    touchPages(va + size, SIZE_SZ, owner);
+    footerPage = fp + 1;
+  }
   return n;
 }
 
@@ -1729,11 +1752,13 @@ function intFree(p: u32): void { intFreeAt(R(p), p); }
   const size = sizeAt(pp);
   const ti = tcIndex(size);
   const known = trusted && isWholeAt(pp);
-  if (tcOn() && ti < g64(G_TCACHE_BINS) && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
+  const t = ts, g = hs; // in locals: V8 loads a global again at every use
+  if (load<u32>(t + T_TCACHE_ON) && ti < load<u64>(g + G_TCACHE_BINS) &&
+      <u64>load<u32>(t + T_TC_COUNTS + (<usize>ti << 2)) < load<u64>(g + G_TCACHE_COUNT)) {
     tcachePutAt(pp, p, ti, known);
     return;
   }
-  if (size <= g64(G_MAX_FAST)) {
+  if (size <= load<u64>(g + G_MAX_FAST)) {
     const fi = fastIndex(size);
     const av = as;
     const h = av + A_FASTBINS + (<usize>fi << 2);
@@ -1782,8 +1807,11 @@ function freeMapped(c: u32): void {
 // free of a chunk of an arena, in that arena. useArena only when it is not the current one (the
 // same state: `as` = arenaPtr(cur) always); the record addressed once.
 // @ts-ignore: decorator
-@inline function freeArenaChunk(c: u32): void {
-  const p = R(c);
+@inline function freeArenaChunk(c: u32): void { freeArenaChunkAt(R(c), c); }
+
+// freeArenaChunk of c at p = R(c)
+// @ts-ignore: decorator
+@inline function freeArenaChunkAt(p: usize, c: u32): void {
   const a = <u32>load<u16>(p + R_ARENA);
   if (a != cur) useArena(a);
   intFreeAt(p, c);
@@ -1803,8 +1831,14 @@ function freeMapped(c: u32): void {
   const nb = request2size(bytes);
   if (nb > MAX_CHUNK_BYTES) return 0;
   const ti = tcIndex(nb);
-  tcacheInit();
-  if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
+  // the thread's and the heap's states in locals (V8 loads a global again at every use)
+  const t = ts;
+  if (!load<u32>(t + T_TCACHE_ON)) {
+    tcacheInit(); // the first call of the thread (or the tcache shut down): made, maybe
+    if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
+  } else if (ti < load<u64>(hs + G_TCACHE_BINS) && load<u32>(t + T_TC_COUNTS + (<usize>ti << 2))) {
+    return tcachePop(ti, true);
+  }
   return handOut(libcMallocArena(bytes, nb));
 }
 
@@ -2029,9 +2063,13 @@ export function ptFree(heapIndex: i32, c: u32): void { ptFreeInline(heapIndex, c
 // @ts-ignore: decorator
 @inline export function ptFreeInline(heapIndex: i32, c: u32): void {
   enter(heapIndex);
-  if (stateOf(c) == ST_MMAPPED) { freeMapped(c); return; }
-  tcacheInit(); // may take records (the tcache's own chunk): c's record is addressed after it
-  freeArenaChunk(c);
+  let p = R(c);
+  if (stateAt(p) == ST_MMAPPED) { freeMapped(c); return; }
+  if (!load<u32>(ts + T_TCACHE_ON)) {
+    tcacheInit(); // may take records (the tcache's own chunk): c's record is addressed again
+    p = R(c);
+  }
+  freeArenaChunkAt(p, c);
 }
 
 // __libc_realloc. A size of 0 is treated as a request for the smallest chunk (the engine's

@@ -9,9 +9,12 @@
 //   (src/trace/formats/text-wasm.ts with a WasmLedger). This is the replay's path.
 // - id events (OUT_EVENTS): the host applies them in order to its own Ledger, which forwards them
 //   to any consumer (stats, convert, advise). Here the WASM ledger only answers the map's checks.
-// In the op form, direct mode (mapDirect) applies each op to this instance's engine (engine.ts
-// traceOp) as it is made, as trace/hst.ts's direct mode does: the one-instance replay of an mtrace
-// trace (test/trace/text-direct.test.ts holds it to the op-record path).
+// In the op form, direct mode (mapDirect) applies the ops to this instance's engine, as
+// trace/hst.ts's direct mode does: they are written to the output buffer all the same and applied
+// from there in runs (engine.ts traceRun, heap 0's policy's own batch loop) before every return to
+// the host and before a resize rewrites the size the engine's realloc reads (applyOps): the
+// one-instance replay of an mtrace trace (test/trace/text-direct.test.ts holds it to the op-record
+// path).
 // test/trace/text-wasm.test.ts holds both forms to the JavaScript reader (the reference).
 //
 // ╒═══ event (24 bytes) ═══════════════════════════════╕
@@ -23,7 +26,7 @@
 // removed (a freed address keeps FREED, so its second free is a double free), as on the host.
 
 import { Op } from "../../abi";
-import { traceBegin, traceOp, inReplayMode } from "../../engine";
+import { traceBegin, traceRun, inReplayMode } from "../../engine";
 import * as L from "../ledger";
 import { MAX_BLOCK_ID, MAX_REQUEST_BYTES, NO_CALLER } from "../ledger";
 import { SKIP_DOUBLE_FREE, SKIP_FAILED_ALLOC, SKIP_FREE_NULL, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC } from "../events";
@@ -79,11 +82,14 @@ let outCap: i32 = 0;
 let outCount: i32 = 0;
 let opsOut: bool = false;
 /**
- * Direct mode (mapDirect): ops go to this instance's engine instead of the output buffer; outCount
- * still counts them, so a host call applies at most as many ops (and takes at most as many samples)
- * as the buffer holds records, and stops at the same points.
+ * Direct mode (mapDirect): ops go to this instance's engine instead of the host. They are written
+ * to the output buffer as in the other mode and applied from there in runs (applyOps), so a host
+ * call applies at most as many ops (and takes at most as many samples) as the buffer holds
+ * records, and stops at the same points.
  */
 let direct: bool = false;
+/** Direct mode: the ops [0, applied) of this host call are applied to the engine. */
+let applied: i32 = 0;
 
 // ---------------------------------------------------------------- the address tables
 //
@@ -364,7 +370,7 @@ export function mapBegin(outRecords: i32, form: i32): usize {
 
 /**
  * Direct mode on (1) or off (0), op form only: the ops of the calls from now on are applied to
- * this instance's heap 0 as they are made (engine.ts traceOp), none is written for the host. As in
+ * this instance's heap 0 (in runs, engine.ts traceRun, before each return), and the host takes none. As in
  * trace/hst.ts hstDirect, the engine keeps its id entries in the ledger's records (before any op
  * named an id) when it runs in replay mode. The host reads the samples after every call that may
  * apply ops (mapEnter starts them afresh there).
@@ -377,7 +383,27 @@ export function mapDirect(on: i32): void {
 /** Start of a host call that may make records: in direct mode a new stretch of the engine's samples. */
 // @ts-ignore: decorator
 @inline export function mapEnter(): void {
-  if (direct) { traceBegin(); outCount = 0; }
+  if (direct) { traceBegin(); outCount = 0; applied = 0; }
+}
+
+/**
+ * Direct mode: the ops written since the last run applied to the engine, in order (engine.ts
+ * traceRun). The engine reads its own state and, with shared id records (ledgerShareWithEngine),
+ * the ledger's record of an id for its entry word and, in a realloc, the old requested bytes (an
+ * allocation and a free take theirs from the op): so a run is applied before every return to the
+ * host (mapLeave) and before resized() writes a new size, and nowhere else, as in trace/hst.ts.
+ */
+function applyOps(): void {
+  if (applied < outCount) {
+    traceRun(out, applied, outCount);
+    applied = outCount;
+  }
+}
+
+/** End of a host call that may have made records: in direct mode its ops are applied (the host reads the engine next). */
+// @ts-ignore: decorator
+@inline export function mapLeave(): void {
+  if (direct) applyOps();
 }
 
 /** Records (events or ops) written since the last mapTaken(). */
@@ -405,16 +431,15 @@ export function mapAddressesSeen(): u32 { return compact.used + general.used; }
   outCount++;
 }
 
-// An op record for heap 0 (OUT_OPS form; trace/hst.ts emit).
+// An op record for heap 0 (OUT_OPS form; trace/hst.ts emit). A FREE's bytes are for the direct
+// engine only (it takes a free's size from its op when it shares the ledger's records, ids.ts
+// idTake); the host's records keep 0 there, as its own reader writes.
 // @ts-ignore: decorator
 @inline function op(opcode: u32, arg: u32, id: u32, sizeBytes: u64): void {
-  if (direct) traceOp(opcode | (arg << 16), id, sizeBytes);   // heap 0
-  else {
-    const p = out + <usize>outCount * OP_BYTES;
-    store<u32>(p, opcode | (arg << 16));
-    store<u32>(p, id, 4);
-    store<u64>(p, opcode == <u32>Op.FREE ? 0 : sizeBytes, 8); // a FREE's bytes: for the direct engine only
-  }
+  const p = out + <usize>outCount * OP_BYTES;
+  store<u32>(p, opcode | (arg << 16));   // heap 0
+  store<u32>(p, id, 4);
+  store<u64>(p, opcode == <u32>Op.FREE && !direct ? 0 : sizeBytes, 8);
   outCount++;
 }
 
@@ -482,8 +507,10 @@ function implicitlyFreed(id: i32): void {
 
 function resized(id: i32, size: u64, caller: i32): void {
   L.reallocs++;
-  if (opsOut) op(<u32>Op.REALLOC, 0, <u32>id, size);
-  else event(EV_REALLOC, id, caller, size);
+  if (opsOut) {
+    op(<u32>Op.REALLOC, 0, <u32>id, size);
+    if (direct) applyOps(); // the engine's realloc reads the old size, which L.resized rewrites
+  } else event(EV_REALLOC, id, caller, size);
   L.resized(<u32>id, size, caller);
 }
 

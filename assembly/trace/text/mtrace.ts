@@ -19,7 +19,7 @@
 import { NO_CALLER } from "../ledger";
 import { SKIP_FAILED_ALLOC, SKIP_UNKNOWN_RESULT } from "../events";
 import {
-  EV_ALLOC, mapAlloc, mapBegin, mapEnter, mapFree, mapRealloc, mapSkip, outNearlyFull,
+  EV_ALLOC, mapAlloc, mapBegin, mapEnter, mapFree, mapLeave, mapRealloc, mapSkip, outNearlyFull,
 } from "./address-map";
 
 const NEWLINE: u8 = 0x0a;
@@ -127,6 +127,34 @@ export function mtraceLineCount(): i32 { return lines; }
 // @ts-ignore: decorator
 @inline function isBlank(c: u32): bool { return c == SPACE || c == TAB; }
 
+const SPACES: u64 = ONES * <u64>SPACE;
+const TABS: u64 = ONES * <u64>TAB;
+const LOW_SEVEN_BITS: u64 = ONES * 0x7f;
+
+/** SWAR: the top bit of every byte of `x` that is 0, and no other bit (exact, no borrow between bytes). */
+// @ts-ignore: decorator
+@inline function zeroBytes(x: u64): u64 {
+  return ~(((x & LOW_SEVEN_BITS) + LOW_SEVEN_BITS) | x | LOW_SEVEN_BITS);
+}
+
+/**
+ * Where the token that ends at `end` starts: just after the last blank in [start, end), or
+ * `start`. A word at a time from the right (a token is a few to twenty bytes), then byte by byte
+ * for the last bytes before `start`.
+ */
+// @ts-ignore: decorator
+@inline function tokenStart(start: usize, end: usize): usize {
+  let p = end;
+  while (p >= start + <usize>WORD_BYTES) {
+    const w = load<u64>(p - <usize>WORD_BYTES);
+    const blanks = zeroBytes(w ^ SPACES) | zeroBytes(w ^ TABS);
+    if (blanks != 0) return p - <usize>WORD_BYTES + <usize>((63 - clz(blanks)) >> 3) + 1;
+    p -= WORD_BYTES;
+  }
+  while (p > start && !isBlank(load<u8>(p - 1))) p--;
+  return p;
+}
+
 // @ts-ignore: decorator
 @inline function hexDigit(c: u32): i32 {
   if (c - 0x30 < 10) return <i32>(c - 0x30);
@@ -203,13 +231,18 @@ function number(start: usize, end: usize): u64 {
   return <u32>(h >> 32) | 1; // never 0: 0 marks an empty slot
 }
 
-function sameBytes(a: usize, b: usize, len: i32): bool {
-  let i = 0;
-  for (; i + WORD_BYTES <= len; i += WORD_BYTES) {
-    if (load<u64>(a + <usize>i) != load<u64>(b + <usize>i)) return false;
+// Whole words, the last one overlapping the one before it (no byte loop for the tail).
+// @ts-ignore: decorator
+@inline function sameBytes(a: usize, b: usize, len: i32): bool {
+  if (len < WORD_BYTES) {
+    for (let i = 0; i < len; i++) if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
+    return true;
   }
-  for (; i < len; i++) if (load<u8>(a + <usize>i) != load<u8>(b + <usize>i)) return false;
-  return true;
+  const last = <usize>(len - WORD_BYTES);
+  for (let i: usize = 0; i < last; i += WORD_BYTES) {
+    if (load<u64>(a + i) != load<u64>(b + i)) return false;
+  }
+  return load<u64>(a + last) == load<u64>(b + last);
 }
 
 /** The host's index of the caller text at [start, start + len), or UNKNOWN_CALLER. */
@@ -300,7 +333,9 @@ function apply(op: u32, pointer: u64, sizeBytes: f64, caller: i32): bool {
 /** The host reader's call (pointer as two halves; size Infinity when 2^53 or more). */
 export function mtraceApply(op: u32, pointerLow: u32, pointerHigh: u32, sizeBytes: f64, caller: i32): bool {
   mapEnter();
-  return apply(op, (<u64>pointerHigh << 32) | <u64>pointerLow, sizeBytes, caller);
+  const ok = apply(op, (<u64>pointerHigh << 32) | <u64>pointerLow, sizeBytes, caller);
+  mapLeave();
+  return ok;
 }
 
 /** End of input: a `<` whose `>` never came is a call with an unknown result. */
@@ -310,6 +345,7 @@ export function mtraceFinish(): void {
     hasPending = false;
     mapSkip(SKIP_UNKNOWN_RESULT);
   }
+  mapLeave();
 }
 
 /** Reads the line [start, end) (newline and CR removed) as the host would; false: leave it to the host. */
@@ -319,12 +355,10 @@ function line(start: usize, end: usize): bool {
   if (start == end) return true; // blank line
   if (load<u8>(start) == EQUALS) return false;
   // Tokens from the right: t1 is always a number; the operator is t2 or t3.
-  let b1 = end;
-  while (b1 > start && !isBlank(load<u8>(b1 - 1))) b1--;
+  const b1 = tokenStart(start, end);
   let e2 = b1;
   while (e2 > start && isBlank(load<u8>(e2 - 1))) e2--;
-  let b2 = e2;
-  while (b2 > start && !isBlank(load<u8>(b2 - 1))) b2--;
+  const b2 = tokenStart(start, e2);
   let op: u32;
   let pointer: u64;
   let size: u64 = 0;
@@ -400,5 +434,6 @@ export function mtraceLines(from: i32, n: i32): i32 {
     p = nl + 1;
   }
   lines = taken;
+  mapLeave();
   return <i32>(p - input);
 }

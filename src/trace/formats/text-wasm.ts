@@ -8,8 +8,9 @@
 // - a replay takes op records straight into its batches, and its ledger is a WasmLedger whose
 //   counts, thread rows and live blocks are read from WASM (as for .hst); or, on the one-instance
 //   path (direct(): `heapsim run` when it needs no batches), the run's engine is made on this
-//   instance and each op is applied to it as the map makes it, with no op records at all (as the
-//   .hst decoder's direct mode; test/trace/text-direct.test.ts holds it to the batches);
+//   instance and the map's op records are applied to it there in runs, through heap 0's batch
+//   loop, before each return to the host, with none copied out (as the .hst decoder's direct mode;
+//   test/trace/text-direct.test.ts holds it to the batches);
 // - any other consumer (stats, convert, advise) gets the map's id events, applied here in order to
 //   a host Ledger that forwards them.
 // test/trace/text-wasm.test.ts holds both to the JavaScript reader (the reference) on every mtrace
@@ -17,6 +18,7 @@
 import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
+import type { HstHint } from './hst.js';
 import type { TraceInt } from '../numbers.js';
 import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
 
@@ -102,8 +104,8 @@ export class TextWasm {
   }
 
   /**
-   * One-instance replay (op form only): from now on each op is applied to this instance's heap 0
-   * (the run's engine, made on `instance`) as the map makes it; none reaches the op sink.
+   * One-instance replay (op form only): from now on the ops are applied to this instance's heap 0
+   * (the run's engine, made on `instance`) in runs before each return from WASM; none reaches the op sink.
    * `applied` runs after every return from WASM that may have applied ops (samples are read there).
    */
   direct(applied: () => void): void {
@@ -211,6 +213,26 @@ export class TextWasm {
   get addressesSeen(): number {
     return this.w.mapAddressesSeen();
   }
+}
+
+/**
+ * Bytes of the shortest mtrace line that makes a block live: `+ 0x55d0c5a4a2a0 0x1` and its newline
+ * (%p of an x86-64 heap pointer; assembly/trace/text/address-map.ts MIN_ADDRESS_LINE_BYTES).
+ */
+export const MIN_ALLOCATION_LINE_BYTES = 21;
+
+/**
+ * The replay's size hint for an mtrace trace of `contentBytes` bytes (the file's size, or a gzip
+ * member's uncompressed size; undefined: none). A text trace has no header, so the most blocks live
+ * at once is bounded from above by the lines that could each allocate one: contentBytes /
+ * MIN_ALLOCATION_LINE_BYTES (the engine caps it, kit/hint.ts HINT_MAX_LIVE_BLOCKS). It sizes each
+ * policy's block-record pools once instead of doubling them (each doubling a copy of every record
+ * into fresh pages); a reservation above what the trace uses is address space, never touched. No
+ * id bound: the ids of a text trace are the address map's, kept in the ledger's records.
+ */
+export function mtraceSizeHint(contentBytes: number | undefined): HstHint | undefined {
+  if (contentBytes === undefined || !(contentBytes >= MIN_ALLOCATION_LINE_BYTES)) return undefined;
+  return { idBound: 0, peakLiveBlocks: Math.floor(contentBytes / MIN_ALLOCATION_LINE_BYTES), events: 0 };
 }
 
 /** A fresh engine instance for one text trace's fast path, sending id events to `ledger`. */

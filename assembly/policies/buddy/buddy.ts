@@ -139,13 +139,20 @@ function mapGrow(): void {
   mapCount = 0;
   for (let i: u32 = 0; i < oldCap; i++) {
     const k = load<u64>(oldKeys + (<usize>i << 3));
-    if (k) mapPut(k, load<u32>(oldVals + (<usize>i << 2)));
+    if (k) mapInsert(k, load<u32>(oldVals + (<usize>i << 2)));
   }
   if (oldKeys) { heap.free(oldKeys); heap.free(oldVals); }
 }
 
-function mapPut(key: u64, v: u32): void {
+// @ts-ignore: decorator
+@inline function mapPut(key: u64, v: u32): void {
   if (!mapBits || (mapCount + 1) * 2 > (<u32>1 << mapBits)) mapGrow();
+  mapInsert(key, v);
+}
+
+// mapPut without the growth test (the table has room).
+// @ts-ignore: decorator
+@inline function mapInsert(key: u64, v: u32): void {
   const mask = (<u32>1 << mapBits) - 1;
   let i = slotOf(key);
   while (load<u64>(mapKeys + (<usize>i << 3))) i = (i + 1) & mask;

@@ -574,7 +574,11 @@ function clampBounds(from: usize, to: usize, g: u32): void {
 
 // Lowest-address record of at least g granules in the index at SG offset `which` (maxima array at
 // heap-state slot `maxes`), 0 if none; sets foundSeg and foundBucket.
-function ixFirstFit(which: usize, maxes: usize, g: u32): u32 {
+function ixFirstFit(which: usize, maxes: usize, g: u32): u32 { return ixFirstFitInline(which, maxes, g); }
+
+// ixFirstFit's body, inlined into ffAllocInline's first search of the free index.
+// @ts-ignore: decorator
+@inline function ixFirstFitInline(which: usize, maxes: usize, g: u32): u32 {
   const ranks = <usize>ld32(H_RANKS);
   const segs = <u32>ld64(H_SEGMENTS);
   const mx = <usize>ld32(maxes);
@@ -876,7 +880,7 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
   const alignBits = alignLog2 > <u32>GRANULE_SHIFT ? alignLog2 << FL_ALIGN_SHIFT : 0;
   if (need >= <u64>ld32(H_P_LARGE)) return allocLarge(need, alignBits);
   const g = <u32>(need >> GRANULE_SHIFT);
-  let f = ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
+  let f = ixFirstFitInline(SG_FREE_IX, H_FREE_MAXES, g);
   if (!f) {
     if (!extend(need)) return 0;
     f = ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);

@@ -48,6 +48,7 @@ import { counterAdd, putSlot } from "../../kit/counters";
 import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
+import { CHECKS } from "../../checks";
 import {
   Arena, ARENA_BYTES, arenaInit, arenaDestroy, carve, seg, segOf, isNewest, lowerTop, trimTops,
   topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop,
@@ -350,15 +351,22 @@ function removeFreeBest(n: u32): void {
   return B(a).addr < B(b).addr;
 }
 
-function addFree(n: u32): void {
+function addFree(n: u32): void { addFreeOf(n, H.rule); }
+function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
+
+// addFree and removeFree for a rule known where they are called (the batch loops' alloc and free
+// bodies, index.ts): no call, and the rule's test folds away.
+// @ts-ignore: decorator
+@inline function addFreeOf(n: u32, rule: u32): void {
   B(n).flags = FL_FREE;
-  if (H.rule == RULE_BEST) addFreeBest(n); else H.root = treeInsertDown<ByAddress>(H.root, n);
+  if (rule == RULE_BEST) addFreeBest(n); else H.root = treeInsertDown<ByAddress>(H.root, n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
 
-function removeFree(n: u32): void {
-  if (H.rule == RULE_BEST) removeFreeBest(n); else H.root = treeRemoveDown<ByAddress>(H.root, n);
+// @ts-ignore: decorator
+@inline function removeFreeOf(n: u32, rule: u32): void {
+  if (rule == RULE_BEST) removeFreeBest(n); else H.root = treeRemoveDown<ByAddress>(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
@@ -367,18 +375,21 @@ function removeFree(n: u32): void {
 // Next-fit's tree is ordered by address alone, which the cut keeps (the front becomes the busy
 // block below f): f stays where it is and only the maxima on its path can drop.
 function cutFront(f: u32, cutBytes: u64): void {
-  if (H.rule == RULE_NEXT) {
-    const from = treeShrinkFrom<ByAddress>(H.root, f);
-    B(f).addr += cutBytes;
-    B(f).size -= cutBytes;
-    treeRepull<ByAddress>(from, f);
-    H.freeBytes -= cutBytes;
-    return;
-  }
+  if (H.rule == RULE_NEXT) { cutFrontNext(f, cutBytes); return; }
   removeFree(f);
   B(f).addr += cutBytes;
   B(f).size -= cutBytes;
   addFree(f);
+}
+
+// cutFront's next-fit case (inlined into next-fit's alloc body).
+// @ts-ignore: decorator
+@inline function cutFrontNext(f: u32, cutBytes: u64): void {
+  const from = treeShrinkFrom<ByAddress>(H.root, f);
+  B(f).addr += cutBytes;
+  B(f).size -= cutBytes;
+  treeRepull<ByAddress>(from, f);
+  H.freeBytes -= cutBytes;
 }
 
 // Best fit: the first block in (size, addr) order with size >= need: the lowest-addressed block of
@@ -443,6 +454,45 @@ function cutFrontBest(f: u32, cutBytes: u64): void {
 }
 
 // The lowest-addressed block at or above `from` with size >= need, in subtree t (address order).
+// Without recursion (a WASM call per level costs V8's frame and spills): the nodes whose left subtree
+// is being searched wait on a stack; when a subtree has no fit (empty, or its maximum below need),
+// the latest waiting node is the next in address order: it fits, or its right subtree is searched.
+// A tree deeper than the stack (treaps are shallow: ~3 ln n levels) takes the recursive search.
+// Debug builds use a small stack, so the tests' small trees take both ways, and check each answer
+// against the recursive search.
+const FIT_STACK_ENTRIES: u32 = 128;
+const FIT_STACK_ENTRIES_CHECKED: u32 = 6;
+const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
+// @ts-ignore: decorator
+@inline function firstFitFromIter(root: u32, from: u64, need: u64): u32 {
+  const f = firstFitFromStack(root, from, need);
+  if (CHECKS) assert(f == firstFitFrom(root, from, need), "next-fit: iterative search differs");
+  return f;
+}
+// @ts-ignore: decorator
+@inline function firstFitFromStack(root: u32, from: u64, need: u64): u32 {
+  const cap = CHECKS ? FIT_STACK_ENTRIES_CHECKED : FIT_STACK_ENTRIES;
+  let t = root;
+  let depth: u32 = 0;
+  while (true) {
+    while (t) {
+      if (B(t).max < need) break;
+      if (B(t).addr < from) { t = B(t).right; continue; }
+      if (depth == cap) return firstFitFrom(root, from, need);
+      store<u32>(fitStack + (<usize>depth << 2), t);
+      depth++;
+      t = B(t).left;
+    }
+    if (!depth) return 0;
+    depth--;
+    const u = load<u32>(fitStack + (<usize>depth << 2));
+    if (B(u).size >= need) return u;
+    t = B(u).right;
+  }
+  return 0;
+}
+
+// The recursive form (the reference, and the fallback for a tree deeper than the stack).
 function firstFitFrom(t: u32, from: u64, need: u64): u32 {
   while (t) {
     if (B(t).max < need) return 0;
@@ -456,11 +506,11 @@ function firstFitFrom(t: u32, from: u64, need: u64): u32 {
 }
 
 function nextFit(need: u64): u32 {
-  const f = firstFitFrom(H.root, H.rover, need);
+  const f = firstFitFromIter(H.root, H.rover, need);
   if (f) return f;
   if (maxOf(H.root) < need) return 0;
   counterAdd(heapNo, C_WRAPS, 1);
-  return firstFitFrom(H.root, 0, need);
+  return firstFitFromIter(H.root, 0, need);
 }
 
 // ---------------------------------------------------------------- alloc / free / realloc
@@ -515,11 +565,11 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
       n = newRec(B(f).addr, need, alignBits, B(f).seg);
       linkBetween(B(f).prevPhys, n, f, B(f).seg);
-      if (rule == RULE_BEST) cutFrontBest(f, need); else cutFront(f, need);
+      if (rule == RULE_BEST) cutFrontBest(f, need); else cutFrontNext(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
-      if (rule == RULE_BEST) takeBest(f); else removeFree(f);
+      if (rule == RULE_BEST) takeBest(f); else removeFreeOf(f, RULE_NEXT);
       n = f;
       B(n).flags = alignBits;
     }
@@ -559,7 +609,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     counterAdd(heapNo, C_COALESCES, 1);
     const q = B(p).nextPhys;
     if (q && isFree(q)) {
-      removeFree(q);
+      removeFreeOf(q, rule);
       grownBytes += B(q).size;
       unlink(q);
       dropRec(q);
@@ -572,7 +622,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     return;
   }
   if (p && isFree(p)) {
-    removeFree(p);
+    removeFreeOf(p, rule);
     B(p).size += B(n).size;
     unlink(n);
     dropRec(n);
@@ -581,7 +631,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   }
   const q = B(n).nextPhys;
   if (q && isFree(q)) {
-    removeFree(q);
+    removeFreeOf(q, rule);
     B(n).size += B(q).size;
     unlink(q);
     dropRec(q);
@@ -594,7 +644,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     counterAdd(heapNo, C_COALESCES, 1);
     return;
   }
-  addFree(n);
+  addFreeOf(n, rule);
   touchPages(B(n).addr, HEADER_BYTES, owner);
 }
 

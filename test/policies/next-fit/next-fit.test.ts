@@ -43,4 +43,16 @@ describe('next-fit', () => {
       { seed: 0x5eed_4e47, numRuns: 30 },
     );
   });
+
+  // The release build searches with its full stack (fit.ts firstFitFromStack; debug builds use a small
+  // one and check every answer against the recursive search): the same model, fewer runs.
+  it('agrees with the reference model on random calls (release build)', async () => {
+    const params = fc.record({ segmentReserveBytes: fc.constantFrom(64 * KiB, 1 * MiB), commitStepBytes: fc.constantFrom(4 * KiB, 64 * KiB) });
+    await fc.assert(
+      fc.asyncProperty(params, fc.array(stepArb(48, 3 * MiB), { minLength: 20, maxLength: 300, size: 'max' }), async (p, steps) => {
+        await checkAgainstModel('next-fit', p, new FitModel('next', p), steps, 25, 'release');
+      }),
+      { seed: 0x5eed_4e48, numRuns: 10 },
+    );
+  });
 });

@@ -183,8 +183,9 @@ function engineView(h: HeapSample, keys: string[]): Record<string, number> {
 /** Runs the steps on the engine (batches of `batchOps`) and on the model; compares after every batch. */
 export async function checkAgainstModel(
   policy: string, params: Record<string, number>, model: Model, steps: Step[], batchOps = 25,
+  build: 'debug' | 'release' = 'debug',
 ): Promise<void> {
-  const e = await createEngine({ arch: 'x64', build: 'debug' });
+  const e = await createEngine({ arch: 'x64', build });
   const h = e.createHeap(policy, { params });
   const live = new Set<number>();
   const ops = new OpBuffer(batchOps);

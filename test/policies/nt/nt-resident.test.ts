@@ -5,7 +5,7 @@
 // the skip trusts).
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
-import { OpBuffer } from '../../../src/engine/ops.js';
+import { applyOk as apply, residentBytes as resident } from '../kit/resident-steps.js';
 import { ntWalk } from '../../../src/policies/nt/view.js';
 
 const PAGE_BYTES = 4096;
@@ -13,17 +13,6 @@ const CHUNK_REQUEST_BYTES = 64;
 // A bucket switches on at the 18th allocation of a size; the subsegments that follow double in size
 // (1 KiB, 2 KiB, ...): this many chunks reach a subsegment of several pages.
 const ALLOCS_BEFORE_LARGE_SUBSEGMENT = 600;
-
-function apply(e: Engine, fill: (ops: OpBuffer) => void): void {
-  const ops = new OpBuffer(4096);
-  fill(ops);
-  const r = e.apply(ops);
-  expect(r.failedOps, JSON.stringify(r.firstFailure)).toBe(0);
-}
-
-function resident(e: Engine, h: number): number {
-  return e.sample().heaps.find((x) => x.heap === h)!.residentBytes;
-}
 
 function userBlocks(e: Engine, h: number): number {
   return ntWalk(e, h).filter((r) => r.kind === 'userBlock').length;

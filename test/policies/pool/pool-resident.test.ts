@@ -6,15 +6,12 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
 import { CHUNK_BYTES, engine, run } from './pool-helpers.js';
+import { residentBytes as resident } from '../kit/resident-steps.js';
 
 const PAGE_BYTES = 4096;
 const OBJECT_BYTES = 16;                               // the smallest class
 const OBJECTS_PER_PAGE = PAGE_BYTES / OBJECT_BYTES;
 const OBJECTS = CHUNK_BYTES / OBJECT_BYTES;            // one chunk, fully carved
-
-function resident(e: Engine, h: number): number {
-  return e.sample().heaps.find((x) => x.heap === h)!.residentBytes;
-}
 
 // Fills one chunk with 16-byte objects (ids 0 .. OBJECTS - 1, id i on page i / OBJECTS_PER_PAGE).
 function filledChunk(e: Engine): { p: number; base: number } {

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
+import { residentBytes as resident } from '../kit/resident-steps.js';
 
 const PAGE_BYTES = 4096;
 const HEADER_BYTES = 16;                       // textbook/geometry.ts: the block header before the user bytes
@@ -20,7 +21,6 @@ function run(e: Engine, fill: (o: OpBuffer) => void): void {
   fill(o);
   expect(e.apply(o).failedOps).toBe(0);
 }
-function resident(e: Engine, h: number): number { return e.sample().heaps.find((x) => x.heap === h)!.residentBytes; }
 function headerPage(e: Engine, id: number): number { return Math.floor((e.blockOf(id).address - HEADER_BYTES) / PAGE_BYTES) * PAGE_BYTES; }
 
 const builds = ['debug', 'release'] as const;

@@ -4,7 +4,7 @@
 // T5 checks what the skip trusts (every page whose bit is set is resident while the epoch holds).
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
-import { OpBuffer } from '../../../src/engine/ops.js';
+import { applyOk as apply, residentBytes as resident } from '../kit/resident-steps.js';
 
 const PAGE_BYTES = 4096;
 const SIZE_WORD_BYTES = 8;          // a block's size word sits just below its user address
@@ -13,17 +13,6 @@ const BLOCKS = 40;                  // about ten pages of blocks
 // TLSF rounds a request up to the next list boundary ("good fit"): a smaller request finds the freed
 // block's list (the one for 992..1007 bytes) as the first non-empty one.
 const REUSE_REQUEST_BYTES = 900;
-
-function apply(e: Engine, fill: (ops: OpBuffer) => void): void {
-  const ops = new OpBuffer(4096);
-  fill(ops);
-  const r = e.apply(ops);
-  expect(r.failedOps, JSON.stringify(r.firstFailure)).toBe(0);
-}
-
-function resident(e: Engine, h: number): number {
-  return e.sample().heaps.find((x) => x.heap === h)!.residentBytes;
-}
 
 const pageOfSizeWord = (e: Engine, id: number): number => Math.floor((e.blockOf(id).address - SIZE_WORD_BYTES) / PAGE_BYTES);
 

@@ -428,7 +428,7 @@ function resetHeapPeaks(h: i32): void {
   for (let k = 0; k < RUN_HEAP_SLOTS; k++) store<u64>(peakAt(k, h), 0);
 }
 
-// Inlined at its one call site (traceStep, itself inlined into runBatch and traceOp): a call less per op.
+// Inlined at its one call site (traceStepOf, itself inlined into the batch loops): a call less per op.
 // @ts-ignore: decorator
 @inline function doAlloc<P>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool, heapKnown: bool): Status {
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
@@ -615,7 +615,7 @@ function doThreadEnd(id: u64): Status {
 }
 
 // One op of the kinds a trace produces (allocation calls, free, mark, tick, skip, thread switch and
-// end), applied the same way by runBatch and traceOp; any other opcode is BAD_OPCODE here.
+// end), applied the same way by runBatch and traceRun; any other opcode is BAD_OPCODE here.
 // @ts-ignore: decorator
 @inline function traceStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
   return traceStepOf<Dispatch>(changetype<Dispatch>(0), opcode, h, arg, id, size, false);
@@ -755,32 +755,17 @@ function otherStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
 // decodes here instead of handing op records to the host for runBatch (direct mode, src/trace/
 // formats/hst-wasm.ts and text-wasm.ts). traceBegin() starts a stretch as runBatch starts a batch
 // (samples, extras and the batch's failure report afresh); traceRun() applies a run of the op
-// records the decoder wrote, in heap 0's batch loop as runBatch does, and traceOp() applies one op
-// as runBatch's step would: the same checks and calls in the same order
-// (test/trace/hst-direct.test.ts and text-direct.test.ts hold both paths to the same run documents).
+// records the decoder wrote, in heap 0's batch loop as runBatch does: the same checks and calls in
+// the same order (test/trace/hst-direct.test.ts and text-direct.test.ts hold both paths to the same
+// run documents).
 // A decoder returns to the host at most every 4,096 ops, and each op takes at most one sample, so
 // a stretch stays below MAX_SAMPLES_PER_BATCH as a batch does.
-let traceOps: i32 = 0;
-
 export function traceBegin(): void {
   sampleCount = 0;
   extrasReset();
   batchFailed = 0;
   firstFailOp = -1;
   firstFailStatus = 0;
-  traceOps = 0;
-}
-
-/** One op of a trace (op record word 0, id, size), applied as runBatch applies it. */
-export function traceOp(w0: u32, id: u32, size: u64): void {
-  const i = traceOps++;
-  curOp = i;
-  const opcode = w0 & 0xFF;
-  const h = <i32>((w0 >> 8) & 0xFF);
-  if (!oneEventFits(opcode) && !opFits(opcode, size)) { fail(i, Status.BAD_PARAM); curOp = -1; return; }
-  const st = traceStep(opcode, h, w0 >> 16, id, size); // a decoder writes no engine op
-  if (st != Status.OK) fail(i, st);
-  curOp = -1;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The one-instance `.hst` replay (src/trace/replay.ts TraceReplay.direct: the run's engine is made
-// on the decoder's instance and each record is applied as it is decoded, assembly/engine.ts
-// traceOp) against the op-batch path it replaces in `heapsim run`: the same whole run document,
+// on the decoder's instance and the records are applied there in runs, assembly/engine.ts
+// traceRun) against the op-batch path it replaces in `heapsim run`: the same whole run document,
 // byte for byte, or the same error, for every fixture and for random record streams with marks,
 // threads, thread ends, untraced reallocs, implicit frees, failed allocations, damaged records,
 // any sample interval and any cutting of the input into chunks.

@@ -22,6 +22,7 @@ import {
 } from '../events.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
 import { MAX_LINE_BYTES } from '../lines.js';
+import type { HstHint } from './hint.js';
 import type { ParserContext, TraceParser } from './parser.js';
 
 export const HST_MAGIC = Buffer.from([0x89, 0x48, 0x53, 0x54, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -109,18 +110,7 @@ export function hstEventCountBytes(events: number): Buffer {
   return b;
 }
 
-/**
- * What a version 3 header says about the replay's size. Nothing checks it against the records: a
- * reader may size its tables with it, and must still grow them when the records need more.
- */
-export interface HstHint {
-  /** One more than the largest block id of any record (0 = not known). */
-  idBound: number;
-  /** The most blocks live at once (0 = not known). */
-  peakLiveBlocks: number;
-  /** The event count the header declares. */
-  events: number;
-}
+export type { HstHint } from './hint.js';
 
 /**
  * The header bytes of a finished file from HST_EVENT_COUNT_OFFSET on: the event count and the

@@ -18,6 +18,7 @@
 import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
 import { MAX_BLOCK_ID, type Ledger } from '../ledger.js';
+import type { HstHint } from './hint.js';
 import type { TraceInt } from '../numbers.js';
 import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
 
@@ -228,10 +229,8 @@ export const MIN_ALLOCATION_LINE_BYTES = 21;
  * policy's block-record pools once instead of doubling them (each doubling a copy of every record
  * into fresh pages); a reservation above what the trace uses is address space, never touched. No
  * id bound: the ids of a text trace are the address map's, kept in the ledger's records.
- * The result has hst.ts HstHint's shape, written out: importing the type from hst.ts would close an
- * import cycle (hst.ts -> parser.ts -> text-wasm.ts); read.ts passes it on as an HstHint.
  */
-export function mtraceSizeHint(contentBytes: number | undefined): { idBound: number; peakLiveBlocks: number; events: number } | undefined {
+export function mtraceSizeHint(contentBytes: number | undefined): HstHint | undefined {
   if (contentBytes === undefined || !(contentBytes >= MIN_ALLOCATION_LINE_BYTES)) return undefined;
   return { idBound: 0, peakLiveBlocks: Math.floor(contentBytes / MIN_ALLOCATION_LINE_BYTES), events: 0 };
 }

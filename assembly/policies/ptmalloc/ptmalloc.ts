@@ -78,7 +78,8 @@
 //   P3 every bin list is consistent (links, bin index, size range), large bins sorted, size
 //      links exactly the heads; fastbin and tcache lists hold chunks of their size; every list
 //      ends (no walk meets more chunks than records exist: a cycle fails here, see listBound)
-//   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount
+//   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount; the residency
+//      epoch the heap noted is never the saturated one (epochTrusted's one compare counts on it)
 //   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
 //      attached counts equal the threads attached; free-list arenas have none)
 
@@ -87,7 +88,7 @@ import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VI
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
-  vmResidencyEpoch, vmResidencyHolds, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
+  vmResidencyEpoch, vmResidencyHolds, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
@@ -779,11 +780,24 @@ let footerPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
+// vmResidencyHolds(seen) in one compare (every public call makes it): G_EPOCH_SEEN never holds
+// RESIDENCY_EPOCH_SATURATED (seenEpoch stores EPOCH_NOT_SEEN instead, which no epoch equals), so
+// `seen == epoch` alone says the same. Debug builds check the two agree.
 // @ts-ignore: decorator
-@inline function epochTrusted(): bool { return vmResidencyHolds(g32(G_EPOCH_SEEN)); }
+@inline function epochTrusted(): bool {
+  const seen = g32(G_EPOCH_SEEN);
+  if (CHECKS) assert((seen == vmResidencyEpoch()) == vmResidencyHolds(seen), "ptmalloc's noted epoch is the saturated one");
+  return seen == vmResidencyEpoch();
+}
+// The VM's epoch starts at 1 and only grows: 0 is never the current one.
+const EPOCH_NOT_SEEN: u32 = 0;
+// The epoch G_EPOCH_SEEN notes for `epoch`: a saturated one is noted as never seen (trust is lost
+// for good then, as vmResidencyHolds says).
+// @ts-ignore: decorator
+@inline function seenEpoch(epoch: u32): u32 { return epoch == RESIDENCY_EPOCH_SATURATED ? EPOCH_NOT_SEEN : epoch; }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch())); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -1991,7 +2005,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   owner = <u8>heapIndex;
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
-  gs32(G_EPOCH_SEEN, vmResidencyEpoch());
+  gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch()));
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;
@@ -2519,6 +2533,7 @@ function checkArena(a: u32): i32 {
 
 export function ptCheck(heapIndex: i32): i32 {
   use(heapIndex);
+  if (g32(G_EPOCH_SEEN) == RESIDENCY_EPOCH_SATURATED) return 4;
   trustedNow = epochTrusted();
   let tcChunks: u64 = 0;
   // P5 the list visits every arena once

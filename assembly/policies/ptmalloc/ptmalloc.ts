@@ -1028,48 +1028,56 @@ function fileChunk(c: u32): void {
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevAt(pp);
   const next = nextAt(pp);
-  if (next == topRec() && next != 0) {
-    if (isBinnedIn(rb, prev)) {
-      prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
-      unlinkIn(rb, prev);
-      absorbNextIn(rb, prev, false); // p is not top
-      p = prev;
-      pp = at(rb, p);
+  // The tests below are nested ifs, not && (isBinnedIn): V8 turns `a && b` (an if with a result)
+  // into a 0/1 value it then tests.
+  if (next != 0) {
+    if (next == topRec()) {
+      if (isBinnedIn(rb, prev)) {
+        prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
+        unlinkIn(rb, prev);
+        absorbNextIn(rb, prev, false); // p is not top
+        p = prev;
+        pp = at(rb, p);
+      }
+      absorbNextIn(rb, p, true);
+      // p is top now
+      touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
+      return sizeAt(pp);
     }
-    absorbNextIn(rb, p, true);
-    // p is top now
-    touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
-    return sizeAt(pp);
   }
   // The bytes of a neighbour whose place p takes at the front of unsorted leave A_BIN_BYTES when
   // it is merged and p's come in at the end (the front is read again where it matters: fewer
   // values live across the merges).
   let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
-  if (isBinnedIn(rb, prev)) {
+  if (prev != 0) {
     const qp = at(rb, prev);
-    const prevSize = sizeAt(qp);
-    prevLinkBytes = freeLinkBytes(prevSize);
-    if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
-    absorbNextIn(rb, prev, false); // p is not top
-    p = prev;
-    pp = qp;
+    if (stateAt(qp) == ST_BIN) { // isBinnedIn(rb, prev)
+      const prevSize = sizeAt(qp);
+      prevLinkBytes = freeLinkBytes(prevSize);
+      if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
+      absorbNextIn(rb, prev, false); // p is not top
+      p = prev;
+      pp = qp;
+    }
   }
   let footerKnown = whole;
-  if (isBinnedIn(rb, next)) {
-    if (!kept && next == binFirst(UNSORTED)) {
-      // p takes next's place: the front of unsorted
-      kept = true;
-      const pn = at(rb, next);
-      aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
-      const f = fdAt(pn);
-      store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
-      if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
-      setBinFirst(UNSORTED, p);
-    } else {
-      unlinkIn(rb, next);
+  if (next != 0) {
+    if (stateAt(at(rb, next)) == ST_BIN) { // isBinnedIn(rb, next)
+      if (!kept && next == binFirst(UNSORTED)) {
+        // p takes next's place: the front of unsorted
+        kept = true;
+        const pn = at(rb, next);
+        aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
+        const f = fdAt(pn);
+        store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
+        if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
+        setBinFirst(UNSORTED, p);
+      } else {
+        unlinkIn(rb, next);
+      }
+      absorbNextIn(rb, p, false); // next is not top (the case above)
+      footerKnown = false;
     }
-    absorbNextIn(rb, p, false); // next is not top (the case above)
-    footerKnown = false;
   }
   const size = sizeAt(pp);
   const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(size) <= prevLinkBytes : whole;
@@ -1124,7 +1132,11 @@ function fileChunk(c: u32): void {
   store<u32>(o, c);
   store<u32>(n, load<u32>(n) + 1);
   setStateAt(p, ST_TCACHE);
-  tcacheCountAt(p, 1);
+  // tcacheCountAt(p, 1) without the arena test: every put is in the chunk's own arena (free and
+  // the refills), the current one
+  if (CHECKS) assert(<u32>load<u16>(p + R_ARENA) == cur, "ptmalloc put a chunk of another arena in the tcache");
+  const tb = as + A_TC_BYTES;
+  store<i64>(tb, load<i64>(tb) + <i64>sizeAt(p));
   touchUnless(linkKnown, addrAt(p) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
@@ -1674,7 +1686,12 @@ function intMalloc(nb: u64): u32 {
     if (binLast(idx)) return smallBinTake(idx, nb);
     // Unsorted empty and no bin from nb's up holding a chunk: the loop below would go straight to
     // top (the common case of runs of small requests); taken here without its set-up.
-    if (!binLast(UNSORTED) && !nextNonEmptyBin(idx + 1) && topSize() >= nb + MINSIZE) return splitTop(nb);
+    // (nested ifs, not &&: see releaseChunkIn)
+    if (!binLast(UNSORTED)) {
+      if (!nextNonEmptyBin(idx + 1)) {
+        if (topSize() >= nb + MINSIZE) return splitTop(nb);
+      }
+    }
   } else {
     idx = largeIndex(nb);
     if (a32(A_HAVE_FAST)) consolidate();
@@ -1693,18 +1710,25 @@ function intMalloc(nb: u64): u32 {
       const pv = at(rb, victim);
       const size = sizeAt(pv);
       const va = addrAt(pv);
-      if (inSmallRange(nb) && bkAt(pv) == 0 && va == a64(A_LAST_REMAINDER) && size > nb + MINSIZE) {
-        // The last remainder alone in unsorted: split it again (locality for runs of small requests).
-        const prev = prevAt(pv);
-        if (prev) return splitRemainder(victim, prev, va, size, nb);
-        unlinkIn(rb, victim); // (the first chunk of its segment: never, in practice)
-        setStateAt(pv, ST_INUSE);
-        const r = splitAt(victim, nb, ST_INUSE);
-        // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
-        linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
-        as64(A_LAST_REMAINDER, va + nb);
-        touch(va + size, SIZE_SZ);
-        return victim;
+      // The last remainder alone in unsorted: split it again (locality for runs of small requests).
+      // (nested ifs, not &&: see releaseChunkIn)
+      if (inSmallRange(nb)) {
+        if (bkAt(pv) == 0) {
+          if (va == a64(A_LAST_REMAINDER)) {
+            if (size > nb + MINSIZE) {
+              const prev = prevAt(pv);
+              if (prev) return splitRemainder(victim, prev, va, size, nb);
+              unlinkIn(rb, victim); // (the first chunk of its segment: never, in practice)
+              setStateAt(pv, ST_INUSE);
+              const r = splitAt(victim, nb, ST_INUSE);
+              // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
+              linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
+              as64(A_LAST_REMAINDER, va + nb);
+              touch(va + size, SIZE_SZ);
+              return victim;
+            }
+          }
+        }
       }
       unlinkIn(rb, victim);
       if (size == nb) {
@@ -1767,10 +1791,14 @@ function intFree(p: u32): void { intFreeAt(R(p), p); }
   const ti = tcIndex(size);
   const known = trusted && isWholeAt(pp);
   const t = ts, g = hs; // in locals: V8 loads a global again at every use
-  if (load<u32>(t + T_TCACHE_ON) && ti < load<u64>(g + G_TCACHE_BINS) &&
-      <u64>load<u32>(t + T_TC_COUNTS + (<usize>ti << 2)) < load<u64>(g + G_TCACHE_COUNT)) {
-    tcachePutAt(pp, p, ti, known);
-    return;
+  // Nested ifs, not &&: V8 turns `a && b` (an if with a result) into a 0/1 value it then tests.
+  if (load<u32>(t + T_TCACHE_ON)) {
+    if (ti < load<u64>(g + G_TCACHE_BINS)) {
+      if (<u64>load<u32>(t + T_TC_COUNTS + (<usize>ti << 2)) < load<u64>(g + G_TCACHE_COUNT)) {
+        tcachePutAt(pp, p, ti, known);
+        return;
+      }
+    }
   }
   if (size <= load<u64>(g + G_MAX_FAST)) {
     const fi = fastIndex(size);
@@ -1850,8 +1878,9 @@ function freeMapped(c: u32): void {
   if (!load<u32>(t + T_TCACHE_ON)) {
     tcacheInit(); // the first call of the thread (or the tcache shut down): made, maybe
     if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
-  } else if (ti < load<u64>(hs + G_TCACHE_BINS) && load<u32>(t + T_TC_COUNTS + (<usize>ti << 2))) {
-    return tcachePop(ti, true);
+  } else if (ti < load<u64>(hs + G_TCACHE_BINS)) {
+    // nested, not && (see intFreeAt)
+    if (load<u32>(t + T_TC_COUNTS + (<usize>ti << 2))) return tcachePop(ti, true);
   }
   return handOut(libcMallocArena(bytes, nb));
 }
@@ -1887,10 +1916,14 @@ function freeMapped(c: u32): void {
 // a tcache or fastbin)
 // @ts-ignore: decorator
 @inline function handOutAt(p: usize): void {
-  const known = trusted && isWholeAt(p);
+  const binByte = load<u8>(p + R_BIN); // WHOLE before the store below: known resident
   // state ST_INUSE and bin byte WHOLE in one store
   store<u16>(p + R_STATE, <u16>ST_INUSE | (<u16>WHOLE << <u16>((R_BIN - R_STATE) << 3)));
-  touchUnless(known, addrAt(p) + SIZE_SZ, sizeAt(p));
+  // touchUnless(trusted && WHOLE, ...) with nested ifs (see releaseChunkIn)
+  if (trusted) {
+    if (binByte == WHOLE) { skipTouch(addrAt(p) + SIZE_SZ, sizeAt(p)); return; }
+  }
+  touch(addrAt(p) + SIZE_SZ, sizeAt(p));
 }
 
 // _int_memalign (alignment > 16, a power of two), in the current arena

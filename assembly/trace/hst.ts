@@ -233,11 +233,12 @@ export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8;
 // ledger's records (ids.ts idTake); the host's records keep 0 there, as its own reader writes.
 // @ts-ignore: decorator
 @inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
-  const p = outBuf + (<usize>nOps << 4);
+  const k = nOps; // read once (V8 reloads a global after its store)
+  const p = outBuf + (<usize>k << 4);
   store<u32>(p, opcode | (arg << 16));   // heap 0
   store<u32>(p, id, 4);
   store<u64>(p, opcode == <u32>Op.FREE && !direct ? 0 : size, 8);
-  nOps++;
+  nOps = k + 1;
 }
 
 // Direct mode: the ops written since the last run applied to the engine, in order (engine.ts
@@ -450,7 +451,9 @@ function applyStaged(k: i32): void {
         // is looked up again then).
         const r = recordAt(<u64>load<u32>(ahead, 4));
         store<u32>(ahead, <u32>r, ST_RECORD);
-        store<u8>(aheadSink, <u8>isLiveAt(r));
+        // The read itself is the point (its miss overlaps the work between): one byte of the
+        // record kept, nothing judged (r = 0, no page yet, reads memory's first byte: harmless).
+        store<u8>(aheadSink, load<u8>(r));
       }
     }
     const e = staged + <usize>i * ST_BYTES;

@@ -197,7 +197,8 @@ const H_NEXT_RESERVE: usize = 72; // u64 next segment reservation size
 const H_FREE_MAXES: usize = 80;   // u32 pointer: each segment's largest free block, in rank order
 const H_UCR_MAXES: usize = 84;    // u32 pointer: each segment's largest UCR, in rank order
 const H_HINTS: usize = 88;        // u32 pointer: the small requests' search hints (HINTS_BYTES, below)
-// 92..103 free
+const H_SEG_MEMO: usize = 92;     // u32: 1 + the segment (table index) segOf found last; 0 = none yet
+// 96..103 free
 const H_P_DBLOCK: usize = 104;    // u32 bytes
 const H_P_SEGCOMMIT: usize = 108; // u32 bytes
 const H_P_LARGE: usize = 112;     // u32 bytes
@@ -307,7 +308,8 @@ export function ffEngineBytes(): usize { return poolBytes(RECS) + indexBytes; }
 
 // ---------------------------------------------------------------- segments
 
-function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * SEG_BYTES; }
+// @ts-ignore: decorator
+@inline function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * SEG_BYTES; }
 
 // Sets a's successor to b (b may be 0 = segment end); b learns whether a is free.
 // @ts-ignore: decorator
@@ -316,15 +318,29 @@ function segEntry(i: u32): usize { return <usize>ld32(H_SEG_TABLE) + <usize>i * 
   if (b) store<u32>(R(b) + R_PREV, a | (flags(a) == FL_FREE ? PREV_MAYBE_FREE : 0));
 }
 
-// The segment entry whose reservation holds address a (binary search of the rank table).
-function segOf(a: u64): usize {
+// The segment entry whose reservation holds address a: the one found last when it holds a (a
+// segment's base and size never change; nearly every time), else segSearch.
+// @ts-ignore: decorator
+@inline function segOf(a: u64): usize {
+  const memo = ld32(H_SEG_MEMO);
+  if (memo) {
+    const m = segEntry(memo - 1);
+    if (a - load<u64>(m + SG_BASE) < load<u64>(m + SG_RESERVE)) return m;
+  }
+  return segSearch(a);
+}
+
+// segOf by a binary search of the rank table; its answer becomes the memo.
+function segSearch(a: u64): usize {
   const ranks = <usize>ld32(H_RANKS);
   let lo: u32 = 0, hi = <u32>ld64(H_SEGMENTS);
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
     if (load<u64>(ranks + <usize>mid * RANK_BYTES + RK_BASE) <= a) lo = mid; else hi = mid;
   }
-  return segEntry(load<u32>(ranks + <usize>lo * RANK_BYTES + RK_SEG));
+  const s = load<u32>(ranks + <usize>lo * RANK_BYTES + RK_SEG);
+  st32(H_SEG_MEMO, s + 1);
+  return segEntry(s);
 }
 
 // ---------------------------------------------------------------- bucket indexes
@@ -507,7 +523,8 @@ function ixRemoveAt(e: usize, ix: usize, b: u32, n: u32): void {
   const l = lft(n), r = rgt(n);
   if (l) store<u32>(R(l) + R_RIGHT, r); else store<u32>(headSlot(ix, b), r);
   if (r) store<u32>(R(r) + R_LEFT, l);
-  if (sizeG(n) == load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, bucketMax(ix, b));
+  const leaf = leafSlot(ix, b);
+  if (sizeG(n) == load<u32>(leaf)) store<u32>(leaf, bucketMax(ix, b));   // lowered: the leaf only (ixSetMax)
 }
 
 // @ts-ignore: decorator
@@ -547,7 +564,8 @@ function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
     const old = sizeG(n);
     store<u64>(R(n) + R_ADDR, a);
     store<u32>(R(n) + R_SIZEG, g);
-    if (old == load<u32>(leafSlot(ix, b0))) ixSetMax(e, ix, b0, lft(n) | rgt(n) ? bucketMax(ix, b0) : g);
+    const leaf = leafSlot(ix, b0);
+    if (old == load<u32>(leaf)) store<u32>(leaf, lft(n) | rgt(n) ? bucketMax(ix, b0) : g);   // lowered (ixSetMax)
     return;
   }
   // n reached past the end of b0, so it was the last block there; nothing of its kind starts in b1
@@ -570,7 +588,8 @@ function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
   if (<u32>((a - load<u64>(e + SG_BASE)) >> <u64>FREE_SHIFT) != b) { ixCutFront(e, ix, f, a, g); return; }
   store<u64>(R(f) + R_ADDR, a);
   store<u32>(R(f) + R_SIZEG, g);
-  if (fg == load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, lft(f) | rgt(f) ? bucketMax(ix, b) : g);
+  const leaf = leafSlot(ix, b);
+  if (fg == load<u32>(leaf)) store<u32>(leaf, lft(f) | rgt(f) ? bucketMax(ix, b) : g);   // lowered (ixSetMax)
 }
 
 // Lowers the bounds in [from, to) that are >= g to g - 1 (the caller knows all below them are < g).

@@ -220,8 +220,10 @@ initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
 // Sizes the allocation records once for the replay's hint (one per live block; kit/hint.ts).
 export function allocReserve(): void { reserveForHint(ALLOCS, 1); }
 
-// A new allocation record (0 when the handle bits are exhausted).
-export function newAlloc(ext: u32, reg: u32): u32 {
+// A new allocation record (0 when the handle bits are exhausted). Inline (the fill makes one per
+// region).
+// @ts-ignore: decorator
+@inline export function newAlloc(ext: u32, reg: u32): u32 {
   const h = takeRecord(ALLOCS);
   if (!h) return 0;
   store<u32>(A(h), ext);
@@ -229,7 +231,8 @@ export function newAlloc(ext: u32, reg: u32): u32 {
   return h;
 }
 
-export function freeAlloc(h: u32): void {
+// @ts-ignore: decorator
+@inline export function freeAlloc(h: u32): void {
   store<u32>(A(h) + 4, ALLOC_FREE);
   dropRecord(ALLOCS, h);
 }

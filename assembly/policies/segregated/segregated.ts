@@ -111,7 +111,9 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
 
-function newRec(addr: u64, size: u64, flags: u32, heapIndex: i32): u32 {
+// Inline: a carve makes one per block (a call cost more than its body).
+// @ts-ignore: decorator
+@inline function newRec(addr: u64, size: u64, flags: u32, heapIndex: i32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
   b.addr = addr; b.size = size; b.next = 0; b.flags = flags; b.nextPhys = 0; b.heap = <u32>heapIndex;
@@ -268,20 +270,25 @@ function classFor(need: u64): u32 {
   return lo;
 }
 
-// Appends block n to the carving order of its segment.
-function appendPhys(n: u32): void {
+// Appends block n to the carving order of its segment. Inline (one per carve); the tables' growth
+// out of line.
+// @ts-ignore: decorator
+@inline function appendPhys(n: u32): void {
   const i = A.segCount - 1;
-  if (i >= H.physCap) {
-    const cap = H.physCap ? H.physCap * 2 : 4;
-    H.firsts = resize(H.firsts, <usize>cap * 4);
-    H.lasts = resize(H.lasts, <usize>cap * 4);
-    memory.fill(H.firsts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
-    memory.fill(H.lasts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
-    H.physCap = cap;
-  }
+  if (i >= H.physCap) growPhys();
   const last = load<u32>(H.lasts + (<usize>i << 2));
   if (last) B(last).nextPhys = n; else store<u32>(H.firsts + (<usize>i << 2), n);
   store<u32>(H.lasts + (<usize>i << 2), n);
+}
+
+// Doubles the per-segment first/last tables (appendPhys).
+function growPhys(): void {
+  const cap = H.physCap ? H.physCap * 2 : 4;
+  H.firsts = resize(H.firsts, <usize>cap * 4);
+  H.lasts = resize(H.lasts, <usize>cap * 4);
+  memory.fill(H.firsts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+  memory.fill(H.lasts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+  H.physCap = cap;
 }
 
 function allocLarge(need: u64, alignBits: u32, heapIndex: i32): u32 {

@@ -207,8 +207,10 @@ export function spanRunsResident(): bool {
 // @ts-ignore: decorator
 @inline export function setObNext(o: u32, v: u32): void { store<u32>(OB(o) + O_NEXT, v); }
 
-// An object record (a handle), 0 when the handle space is used up.
-export function newObject(addr: u64, span: u32): u32 {
+// An object record (a handle), 0 when the handle space is used up. Inline (central.ts popObject
+// makes one per fresh object).
+// @ts-ignore: decorator
+@inline export function newObject(addr: u64, span: u32): u32 {
   const pool = objPool();
   const o = takeRecord(pool);
   if (!o) return 0;

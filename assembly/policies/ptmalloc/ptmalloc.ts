@@ -993,7 +993,8 @@ function fileChunk(c: u32): void {
   const n = nextAt(pc);
   const pn = at(rb, n);
   store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows
-  setSizeAt(pc, sizeAt(pc) + sizeAt(pn));
+  // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
+  store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
   store<u32>(pc + R_NEXT, nn);
   if (nn) store<u32>(at(rb, nn) + R_PREV, c);

@@ -233,11 +233,12 @@ export function hstCountsBytes(): i32 { return 128 + <i32>SKIP_REASON_COUNT * 8;
 // ledger's records (ids.ts idTake); the host's records keep 0 there, as its own reader writes.
 // @ts-ignore: decorator
 @inline function emit(opcode: u32, arg: u32, id: u32, size: u64): void {
-  const p = outBuf + (<usize>nOps << 4);
+  const k = nOps; // read once (V8 reloads a global after its store)
+  const p = outBuf + (<usize>k << 4);
   store<u32>(p, opcode | (arg << 16));   // heap 0
   store<u32>(p, id, 4);
   store<u64>(p, opcode == <u32>Op.FREE && !direct ? 0 : size, 8);
-  nOps++;
+  nOps = k + 1;
 }
 
 // Direct mode: the ops written since the last run applied to the engine, in order (engine.ts
@@ -349,11 +350,15 @@ const BYTE2_BITS: u32 = 0xFF0000;
 
 // stageVarint of a varint whose first byte continues, with w = the four bytes at `p` (all before
 // `end`): bytes 0-2 gathered by shifts and masks, as the byte loop would read them.
+// The stop bits are tested first and each length gathers its value bits in its own branch: V8
+// computed bytes 0-1's bits before the first test and again for three bytes (the common id).
 // @ts-ignore: decorator
 @inline function stageVarintWord(buf: usize, p: i32, end: i32, w: u32): u64 {
-  const v2 = (w & 0x7F) | ((w >> 1) & 0x3F80);   // value bits of bytes 0 and 1
-  if (!(w & BYTE1_STOP)) return (w & BYTE1_BITS) == 0 ? 0 : (<u64>v2 << VARINT_LENGTH_BITS) | 2;
-  const v3 = v2 | ((w >> 2) & 0x1FC000);          // and of byte 2
+  if (!(w & BYTE1_STOP)) {
+    if ((w & BYTE1_BITS) == 0) return 0;
+    return (<u64>((w & 0x7F) | ((w >> 1) & 0x3F80)) << VARINT_LENGTH_BITS) | 2;   // bytes 0 and 1
+  }
+  const v3 = (w & 0x7F) | ((w >> 1) & 0x3F80) | ((w >> 2) & 0x1FC000);          // bytes 0, 1 and 2
   if (!(w & BYTE2_STOP)) return (w & BYTE2_BITS) == 0 ? 0 : (<u64>v3 << VARINT_LENGTH_BITS) | 3;
   return stageVarintLong(buf, p, end, <u64>v3);
 }
@@ -387,6 +392,15 @@ function stageVarintLong(buf: usize, p: i32, end: i32, v: u64): u64 {
 const STAGED_WITH_CALLER: u32 = (1 << OP_ALLOC) | (1 << OP_CALLOC) | (1 << OP_REALLOC);
 const STAGED_PLAIN: u32 = STAGED_WITH_CALLER | (1 << OP_FREE) | (1 << OP_SKIP);
 const STAGED_OP_LIMIT: u32 = 32;   // bits of the masks
+const OP_BYTE_VALUES: u32 = 256;
+// The staged opcode of each record's first byte (its opcode less the caller bit), 0 when stage()
+// leaves the record to the general path: one load instead of the masks' tests per record.
+const stagedOps = memory.data(<i32>OP_BYTE_VALUES);
+for (let b: u32 = 0; b < OP_BYTE_VALUES; b++) {
+  const op = b & ~OP_HAS_CALLER;
+  const staged = op < STAGED_OP_LIMIT && (((b & OP_HAS_CALLER) ? STAGED_WITH_CALLER : STAGED_PLAIN) & (1 << op)) != 0;
+  store<u8>(stagedOps + <usize>b, staged ? <u8>op : 0);
+}
 
 // Decodes up to STAGE common records from pos; returns how many.
 function stage(): i32 {
@@ -394,13 +408,16 @@ function stage(): i32 {
   const end = n;
   const limit = atEnd ? max(safeEnd, end) : safeEnd;   // no record starts at or after it
   const callers = <u64>callerCount;
-  let k = 0;
+  // The entry pointer counts the records (no index kept across the loop).
+  const last = staged + <usize>STAGE * ST_BYTES;
+  let e = staged;
   let p = pos;
-  while (k < STAGE && p < limit) {
+  while (e < last) {
+    if (p >= limit) break;
     const opByte = <u32>load<u8>(buf + <usize>p);
-    const op = opByte & ~OP_HAS_CALLER;
     // Staged: alloc, calloc, realloc, free, skip; the first three with or without a caller.
-    if (op >= STAGED_OP_LIMIT || (((opByte & OP_HAS_CALLER) ? STAGED_WITH_CALLER : STAGED_PLAIN) & (1 << op)) == 0) break;
+    const op = <u32>load<u8>(stagedOps + <usize>opByte);
+    if (!op) break;
     if (p + 1 >= end) break;
     let r = stageVarint(buf, p + 1, end);
     if (!r) break;
@@ -427,7 +444,6 @@ function stage(): i32 {
     } else if (op == OP_FREE) {
       if (a > MAX_BLOCK_ID) break;
     } else if (a >= <u64>SKIP_REASON_COUNT) break;
-    const e = staged + <usize>k * ST_BYTES;
     store<u32>(e, op);
     store<u32>(e, <u32>a, 4);
     store<u64>(e, size, 8);
@@ -435,9 +451,9 @@ function stage(): i32 {
     store<i32>(e, q, 20);
     store<u32>(e, 0, ST_RECORD);
     p = q;
-    k++;
+    e += ST_BYTES;
   }
-  return k;
+  return <i32>((e - staged) / ST_BYTES);
 }
 
 // Applies staged records [0, k) as the general path would.
@@ -450,7 +466,9 @@ function applyStaged(k: i32): void {
         // is looked up again then).
         const r = recordAt(<u64>load<u32>(ahead, 4));
         store<u32>(ahead, <u32>r, ST_RECORD);
-        store<u8>(aheadSink, <u8>isLiveAt(r));
+        // The read itself is the point (its miss overlaps the work between): one byte of the
+        // record kept, nothing judged (r = 0, no page yet, reads memory's first byte: harmless).
+        store<u8>(aheadSink, load<u8>(r));
       }
     }
     const e = staged + <usize>i * ST_BYTES;

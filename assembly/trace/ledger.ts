@@ -327,8 +327,10 @@ function recordMade(id: u32): usize {
 // @ts-ignore: decorator
 @inline function unlive(id: u32, r: usize): u64 {
   if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
-  const size = sizeAt(id, r);
-  setState(r, STATE_FREED);
+  const w = load<u32>(r, REC_SIZE);
+  const s = w & SIZE_WIDE;
+  const size = s == SIZE_WIDE ? wideSizes.get(id) : <u64>s;
+  store<u32>(r, (w & ~STATE_BITS) | (STATE_FREED << STATE_SHIFT), REC_SIZE); // setState, word 0 read once
   liveBlocks--;
   liveBytes -= size;
   return size;
@@ -364,7 +366,9 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
 @inline export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
   const r = rec ? rec : recordMade(id);
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
-  const e = ++events;
+  // Counters through locals: each global read once (V8 reloads a global after its store).
+  const e = events + 1;
+  events = e;
   if (S.collecting) S.countSize(size);
   rowMade();
   // Word 0 written once: size, live, and the current row (each wide value's side table entry
@@ -375,8 +379,9 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
   else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
   store<i32>(r, caller, REC_CALLER);
   liveBlocks++;
-  liveBytes += size;
-  if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
+  const live = liveBytes + size;
+  liveBytes = live;
+  if (live > peakLiveBytes) { peakLiveBytes = live; peakEvent = e; }
   if (!rowsDerived) {
     const t = rowAt(currentRow);
     rowAdd(t, ROW_EVENTS, 1);
@@ -414,8 +419,9 @@ export function resized(id: u32, size: u64, caller: i32): void {
 // @ts-ignore: decorator
 @inline export function freedAt(id: u32, r: usize): u64 {
   frees++;
-  ++events;
-  if (S.collecting) S.countLifetime(events - birthOf(id, r));
+  const e = events + 1;
+  events = e;
+  if (S.collecting) S.countLifetime(e - birthOf(id, r));
   const size = unlive(id, r);
   rowMade();
   if (!rowsDerived) {

@@ -112,6 +112,17 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
     }
   });
 
+  it('every value of a record\'s first byte, met while records are staged: the same records or error', async () => {
+    // stage() takes a record's opcode from a 256-entry table (assembly/trace/hst.ts stagedOps):
+    // each byte between two staged allocations, with fields that fit any staged record.
+    const { records: prelude, events } = encode([...PRELUDE]);
+    for (let b = 0; b < 256; b++) {
+      const recs = [...prelude, 0x01, 3, 24, b, 4, 40, 1, 0x01, 6, 16, 0x05, 3];
+      const bytes = hstFile(recs, { events: events + 4 });
+      await expectSame(bytes, [], false); // an unknown opcode fails --lenient reads too
+    }
+  });
+
   it('thread rows: one thread (kept as the ledger\'s own counts, written when read), a thread named after events, a thread ended before the first event', async () => {
     const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
     const rec = (k: Rec['k'], id: number, size = 0n, value = 0n): Rec => ({ ...base, k, id, size, value });

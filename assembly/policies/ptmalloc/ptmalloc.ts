@@ -993,7 +993,8 @@ function fileChunk(c: u32): void {
   const n = nextAt(pc);
   const pn = at(rb, n);
   store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows
-  setSizeAt(pc, sizeAt(pc) + sizeAt(pn));
+  // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
+  store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
   store<u32>(pc + R_NEXT, nn);
   if (nn) store<u32>(at(rb, nn) + R_PREV, c);
@@ -1886,15 +1887,16 @@ function freeMapped(c: u32): void {
 }
 
 // __libc_malloc past the tcache: _int_malloc in the thread's arena (another one on failure).
+// Written as early returns, not `!victim && a != NO_ARENA && ...` (V8 keeps such a test as 0/1
+// values across the call; see releaseChunkIn).
 // @ts-ignore: decorator
 @inline function libcMallocArena(bytes: u64, nb: u64): u32 {
-  let a = arenaGet(bytes);
-  let victim = mallocIn(a, nb);
-  if (!victim && a != NO_ARENA && g32(G_MULTI)) {
-    a = arenaGetRetry(a, bytes);
-    victim = mallocIn(a, nb);
-  }
-  return victim;
+  const a = arenaGet(bytes);
+  if (a == NO_ARENA) return sysMallocNoArena(nb); // (no retry without an arena)
+  const victim = intMalloc(nb);
+  if (victim) return victim;
+  if (!g32(G_MULTI)) return 0;
+  return mallocIn(arenaGetRetry(a, bytes), nb);
 }
 
 // Bookkeeping and page touching for a chunk handed to the program.

@@ -23,6 +23,9 @@
 //                                         mtrace.gz read, on the event path (readTrace) and on
 //                                         the replay path (openReplay's batches: what `heapsim
 //                                         run` reads) (with a baseline: all also for it)
+//   HEAPSIM_BENCH_ONLY=warm               only the native warm replay and the in-process warm
+//                                         engine lines (with a baseline: its engine alternating
+//                                         with this one's in this process)
 //   HEAPSIM_BENCH_ONLY=stats              only `heapsim stats` of the .hst and of the mtrace.gz,
 //                                         whole processes (with a baseline: interleaved with its)
 //   HEAPSIM_BENCH_BASELINE=/path/to/clone another built checkout (e.g. main before a change): its
@@ -48,9 +51,8 @@ import { traceWorkload } from '../dist/trace/workload.js';
 import { readTrace } from '../dist/trace/read.js';
 import { openReplay } from '../dist/trace/replay.js';
 import { writeSyntheticHst } from '../dist/trace/synthetic.js';
-import type { Workload } from '../dist/workload/workload.js';
 import type { BenchFigure } from './engine.bench.js';
-import { preDecoded } from './decoded.js';
+import { warmBuild, warmEngineFigures, type NativeWarm } from './warm.js';
 
 const REPO = join(import.meta.dirname, '..');
 /** A checkout's installed command (package.json "bin"): what `heapsim` runs. */
@@ -72,6 +74,7 @@ const MTRACE_LINES_TARGET = 5e6;
 const RSS_TARGET_BYTES = 150 * 1024 * 1024;
 const BIG_TRACE_EVENTS = 20_000_000;
 const WARM_PASSES = 3;
+/** Timed runs of the in-process replay with decoding (median). */
 const IN_PROCESS_RUNS = 3;
 const NS_PER_S = 1e9;
 const KIB = 1024;
@@ -182,16 +185,6 @@ async function inProcess(path: string, policy: string, hstDecoder: 'wasm' | 'js'
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const workload = await traceWorkload(path, { hstDecoder });
-  const doc = await runWorkload(workload, { policy });
-  const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
-  const c = process.cpuUsage(c0);
-  return { wallS, cpuS: (c.user + c.system) / 1e6, events: doc.events };
-}
-
-/** One run of the engine alone over pre-decoded batches; wall and CPU seconds. */
-async function engineOnly(workload: Workload, policy: string): Promise<Times & { events: number }> {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
   const doc = await runWorkload(workload, { policy });
   const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
   const c = process.cpuUsage(c0);
@@ -340,6 +333,15 @@ function statsFigures(inputs: Inputs, reps: number, baselineCli: string | undefi
   return figures;
 }
 
+/** The warm engine lines (bench/warm.ts): this build, and the baseline's engine alternating with it when one is named. */
+async function warmFigures(inputs: Inputs, policies: string[], events: number, nativeSoFar: NativeWarm[]): Promise<BenchFigure[]> {
+  const self = await warmBuild(REPO, inputs.hst, 'this build');
+  const baseRoot = process.env.HEAPSIM_BENCH_BASELINE;
+  const baseline = baseRoot ? await warmBuild(baseRoot, process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst, `baseline ${baseRoot}`) : undefined;
+  const nativeWarm = (): NativeWarm => nativeHst(inputs).warm;
+  return warmEngineFigures(self, baseline, policies, events, nativeWarm, nativeSoFar, WARM_TARGET);
+}
+
 export async function runReplayBench(): Promise<BenchFigure[]> {
   const inputs = await prepare();
   const reps = Number(process.env.HEAPSIM_BENCH_REPS ?? 5);
@@ -351,6 +353,16 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     return [
       { name: 'recorded program', value: inputs.lines, unit: 'mtrace lines', note: `CPython (PYTHONMALLOC=malloc); load average ${loadBefore.toFixed(1)} at the start` },
       ...statsFigures(inputs, reps, textBaselineCli, process.env.HEAPSIM_BENCH_BASELINE_HST ?? inputs.hst),
+      { name: 'load average at the end', value: Math.round(loadavg()[0]! * 10) / 10, unit: '' },
+    ];
+  }
+  if (process.env.HEAPSIM_BENCH_ONLY === 'warm') {
+    const warm = Array.from({ length: reps }, () => nativeHst(inputs));
+    const native = { cpuS: median(warm.map((n) => n.warm.cpuS)), wallS: median(warm.map((n) => n.warm.wallS)) };
+    const events = warm[0]!.events;
+    return [
+      { name: 'native glibc replay, warm (best of 3 passes)', value: Math.round(events / native.cpuS), unit: 'events/s (CPU)', note: `wall ${Math.round(events / native.wallS)} events/s; median of ${reps} processes; load average ${loadBefore.toFixed(1)} at the start` },
+      ...await warmFigures(inputs, policies, events, warm.map((n) => n.warm)),
       { name: 'load average at the end', value: Math.round(loadavg()[0]! * 10) / 10, unit: '' },
     ];
   }
@@ -422,30 +434,12 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     }
   }
 
-  // 2. In this process, warm: one replay to warm up, then IN_PROCESS_RUNS timed ones: the engine
-  //    alone on pre-decoded batches (the target), then the whole replay with decoding. The native
-  //    warm figure is the best of its WARM_PASSES passes, so the engine's is its best pass too
-  //    (like for like: the same statistic on both sides); the median of its passes is printed beside it.
-  const decoded = await preDecoded(inputs.hst);
-  for (const p of policies) {
-    await engineOnly(decoded, p);
-    const ts: Times[] = [];
-    for (let i = 0; i < IN_PROCESS_RUNS; i++) {
-      const r = await engineOnly(decoded, p);
-      if (r.events !== events) throw new Error(`replay bench: the pre-decoded batches gave ${r.events} events, not ${events}`);
-      ts.push(r);
-    }
-    const cpu = Math.min(...ts.map((t) => t.cpuS)), wall = Math.min(...ts.map((t) => t.wallS));
-    const medCpu = med(ts, 'cpuS'), medWall = med(ts, 'wallS');
-    const t = WARM_TARGET[p];
-    figures.push({
-      name: `in-process warm engine (pre-decoded batches, best of ${IN_PROCESS_RUNS}) / native warm (best of ${WARM_PASSES}): ${p}`,
-      value: ratio(warmCpu / cpu), unit: '× (CPU)',
-      note: `wall ratio ${ratio(warmWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; ` +
-        `median pass: ${ratio(warmCpu / medCpu)}× CPU, ${ratio(warmWall / medWall)}× wall` +
-        (t !== undefined ? `; target ≥ ${t}: ${met(warmCpu / cpu, t)} (CPU, best pass), ${met(warmCpu / medCpu, t)} (CPU, median pass)` : ''),
-    });
-  }
+  // 2. In this process, warm: the engine alone on pre-decoded batches (the target; bench/warm.ts
+  //    says how its passes are timed), then the whole replay with decoding. The native warm figure
+  //    there is its best pass of the run (it runs again around each policy's passes), so the
+  //    engine's is its best pass too (like for like: the same statistic on both sides); the median
+  //    of its passes is printed beside it.
+  figures.push(...await warmFigures(inputs, policies, events, nativeWarm));
   for (const p of policies) {
     await inProcess(inputs.hst, p);
     await inProcess(inputs.hst, p, 'js');

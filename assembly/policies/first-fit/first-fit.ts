@@ -56,7 +56,8 @@
 //   F4 the rank table is in address order; each index lists every block of its kind exactly once,
 //      in the bucket of its first byte, in address order with consistent back links; every
 //      bucket maximum equals a recount; every bound above (tree level, segment) is at least the
-//      largest entry below it; padding entries are zero; the scan stop is in place
+//      largest entry below it; padding entries are zero; the scan stop is in place; the search
+//      hints are non-decreasing and no bucket before a size's hint holds that size
 //   F5 counters (free bytes/blocks, busy bytes, UCR count) equal a recount
 
 import { resize } from "../../mem";
@@ -195,7 +196,8 @@ const H_LARGE_BYTES: usize = 64;  // u64
 const H_NEXT_RESERVE: usize = 72; // u64 next segment reservation size
 const H_FREE_MAXES: usize = 80;   // u32 pointer: each segment's largest free block, in rank order
 const H_UCR_MAXES: usize = 84;    // u32 pointer: each segment's largest UCR, in rank order
-// 88..103 free
+const H_HINTS: usize = 88;        // u32 pointer: the small requests' search hints (HINTS_BYTES, below)
+// 92..103 free
 const H_P_DBLOCK: usize = 104;    // u32 bytes
 const H_P_SEGCOMMIT: usize = 108; // u32 bytes
 const H_P_LARGE: usize = 112;     // u32 bytes
@@ -287,6 +289,9 @@ export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   memory.fill(hs, 0, HS_BYTES);
   st32(H_FREE_MAXES, <u32>emptyMaxes());
   st32(H_UCR_MAXES, <u32>emptyMaxes());
+  const hints = heap.alloc(HINTS_BYTES);
+  memory.fill(hints, 0, HINTS_BYTES);
+  st32(H_HINTS, <u32>hints);
   st64(H_NEXT_RESERVE, alignUp(segRes, ALLOC_GRANULARITY_BYTES));
   st32(H_P_DBLOCK, <u32>dBlock);
   st32(H_P_DTOTAL, <u32>dTotal);
@@ -420,6 +425,7 @@ function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
   const old = load<u32>(leaf);
   store<u32>(leaf, m);
   if (m <= old) return;
+  if (ix - e == SG_FREE_IX) hintsLower(load<u32>(e + SG_RANK), b, m);
   const top = load<u32>(ix + IX_TOP);
   let x = <usize>b;
   for (let l: u32 = 1; l <= top; l++) {
@@ -574,63 +580,166 @@ function clampBounds(from: usize, to: usize, g: u32): void {
 
 // Lowest-address record of at least g granules in the index at SG offset `which` (maxima array at
 // heap-state slot `maxes`), 0 if none; sets foundSeg and foundBucket.
-function ixFirstFit(which: usize, maxes: usize, g: u32): u32 { return ixFirstFitInline(which, maxes, g); }
+function ixFirstFit(which: usize, maxes: usize, g: u32): u32 { return ixFirstFitFrom(which, maxes, g, 0); }
 
-// ixFirstFit's body, inlined into ffAllocInline's first search of the free index.
-// @ts-ignore: decorator
-@inline function ixFirstFitInline(which: usize, maxes: usize, g: u32): u32 {
+// ixFirstFit from the segment of rank r0 on: the caller knows that no segment before it holds g.
+function ixFirstFitFrom(which: usize, maxes: usize, g: u32, r0: u32): u32 {
   const ranks = <usize>ld32(H_RANKS);
   const segs = <u32>ld64(H_SEGMENTS);
   const mx = <usize>ld32(maxes);
-  for (let r: u32 = 0; ; r++) {
+  for (let r = r0; ; r++) {
     while (load<u32>(mx + (<usize>r << 2)) < g) r++;   // ends at the SCAN_STOP behind the last at the latest
     if (r >= segs) return 0;
-    const rp = mx + (<usize>r << 2);
     const e = segEntry(load<u32>(ranks + <usize>r * RANK_BYTES + RK_SEG));
     const ix = e + which;
-    const top = <i32>load<u32>(ix + IX_TOP);
-    // Every bucket before the subtree of entry x (level l + 1) holds less than g.
-    let x: usize = 0;
-    let none = false;
-    for (let l = top; l >= 0; l--) {
-      const p = levelPtr(ix, <u32>l);
-      const q = p + x * NODE_BYTES;
-      let j: usize = 0;
-      while (load<u32>(q + (j << 2)) < g) j++;   // ends at SCAN_STOP at the latest
-      if (j >= FAN) {
-        // Nothing in node x reaches g: the bound above it was stale. The scan went on to the
-        // first entry >= g behind the node: if it is still on this level, it is the first on the
-        // level that can serve g (every bucket before it holds less), so the descent goes on from
-        // there; else the segment has nothing >= g. Either way the bounds above the entries
-        // passed are lowered to g - 1 (still at least every entry below them).
-        const k = (x << FAN_SHIFT) + j;
-        if (l == top || p + (k << 2) >= levelPtr(ix, <u32>l + 1)) {
-          for (let u = <u32>l + 1; u <= <u32>top; u++) {
-            const pu = levelPtr(ix, u);
-            clampBounds(pu + (x << 2), u == <u32>top ? pu + NODE_BYTES : levelPtr(ix, u + 1), g);
-            x >>= FAN_SHIFT;
-          }
-          store<u32>(rp, nodeMax(levelPtr(ix, <u32>top), 0));
-          none = true;
-          break;
-        }
-        const pu = levelPtr(ix, <u32>l + 1);
-        clampBounds(pu + (x << 2), pu + ((k >> FAN_SHIFT) << 2), g);
-        x = k;
-        continue;
-      }
-      x = (x << FAN_SHIFT) + j;
-    }
-    if (none) continue;
+    const top = load<u32>(ix + IX_TOP);
+    const x = ixDescend(ix, top, top, 0, g, mx + (<usize>r << 2), top);
+    if (x < 0) continue;
     foundSeg = e;
     foundBucket = <u32>x;
-    let t = load<u32>(headSlot(ix, <u32>x));
-    while (sizeG(t) < g) {
-      t = rgt(t);
-      if (CHECKS) assert(t, "bucket maximum above every block in the bucket");
-    }
-    return t;
+    return firstInBucket(ix, <u32>x, g);
   }
+}
+
+// The first block of at least g granules in bucket b, which holds one.
+// @ts-ignore: decorator
+@inline function firstInBucket(ix: usize, b: u32, g: u32): u32 {
+  let t = load<u32>(headSlot(ix, b));
+  while (sizeG(t) < g) {
+    t = rgt(t);
+    if (CHECKS) assert(t, "bucket maximum above every block in the bucket");
+  }
+  return t;
+}
+
+// The descent of the index at ix (top level `top`) from node x0 of level l0: the first bucket whose
+// maximum is >= g, when every bucket before node x0's subtree holds less (the caller knows); -1 if
+// the segment has none (its maximum at rp is then lowered to the top node's largest bound).
+// Bounds are lowered only up to level `clampTop`: above the levels this descent scanned from
+// their node's start, a bound's node may hold entries before the path, not scanned, which stay as
+// they are (a bound lowered below one of them would stop a later raise too early).
+function ixDescend(ix: usize, top: u32, l0: u32, x0: usize, g: u32, rp: usize, clampTop: u32): i32 {
+  let x = x0;
+  for (let l = <i32>l0; l >= 0; l--) {
+    const p = levelPtr(ix, <u32>l);
+    const q = p + x * NODE_BYTES;
+    let j: usize = 0;
+    while (load<u32>(q + (j << 2)) < g) j++;   // ends at SCAN_STOP at the latest
+    if (j >= FAN) {
+      // Nothing in node x reaches g: the bound above it was stale. The scan went on to the
+      // first entry >= g behind the node: if it is still on this level, it is the first on the
+      // level that can serve g (every bucket before it holds less), so the descent goes on from
+      // there; else the segment has nothing >= g. Either way the bounds above the entries
+      // passed are lowered to g - 1 (still at least every entry below them).
+      const k = (x << FAN_SHIFT) + j;
+      if (<u32>l == top || p + (k << 2) >= levelPtr(ix, <u32>l + 1)) {
+        for (let u = <u32>l + 1; u <= clampTop; u++) {
+          const pu = levelPtr(ix, u);
+          clampBounds(pu + (x << 2), u == top ? pu + NODE_BYTES : levelPtr(ix, u + 1), g);
+          x >>= FAN_SHIFT;
+        }
+        store<u32>(rp, nodeMax(levelPtr(ix, top), 0));
+        return -1;
+      }
+      const pu = levelPtr(ix, <u32>l + 1);
+      clampBounds(pu + (x << 2), pu + ((k >> FAN_SHIFT) << 2), g);
+      x = k;
+      continue;
+    }
+    x = (x << FAN_SHIFT) + j;
+  }
+  return <i32>x;
+}
+
+// ---------------------------------------------------------------- search hints
+// A request of g <= HINT_G_MAX granules (nearly every request of a real program: most are a few
+// granules) starts its search at its size's hint, a position (segment rank, free bucket) before
+// which no bucket holds a free block of g granules or more. The hint is the bucket where the last
+// search of that size found its block (first-fit order: every bucket before it held less); a free
+// block of m granules entering a bucket before the hint of a size <= m moves that hint back to
+// it (ixSetMax's raise, the one place where a bucket maximum grows). From the hint the search
+// climbs: the rest of the hint's leaf node, then the rest of each ancestor's node, and descends
+// from the first entry >= g. Most searches end in the hint's own leaf node.
+// Hints are kept non-decreasing in g (a bucket that holds less than g holds less than any larger
+// size), so moving hints back stops at the first that is not ahead, and moving one forward pushes
+// the larger sizes' hints along. A new segment (ranks shift) resets every hint to the start.
+const HINT_G_MAX: u32 = 8;
+const HINTS_BYTES: usize = (<usize>HINT_G_MAX + 1) << 3;   // u64 per g in [0, HINT_G_MAX]: rank << 32 | bucket
+
+// @ts-ignore: decorator
+@inline function hintKey(rank: u32, b: u32): u64 { return (<u64>rank << 32) | <u64>b; }
+
+// Bucket b of the segment of rank `rank` now holds a free block of m granules.
+// @ts-ignore: decorator
+@inline function hintsLower(rank: u32, b: u32, m: u32): void {
+  const key = hintKey(rank, b);
+  const hints = <usize>ld32(H_HINTS);
+  let g = m < HINT_G_MAX ? m : HINT_G_MAX;
+  while (g >= MIN_G) {
+    const slot = hints + (<usize>g << 3);
+    if (load<u64>(slot) <= key) return;
+    store<u64>(slot, key);
+    g--;
+  }
+}
+
+// The search of a request of g <= HINT_G_MAX granules found its block at key: no bucket before it
+// holds g or more, nor any larger size up to HINT_G_MAX.
+// @ts-ignore: decorator
+@inline function hintsRaise(g: u32, key: u64): void {
+  const hints = <usize>ld32(H_HINTS);
+  for (let s = g; s <= HINT_G_MAX; s++) {
+    const slot = hints + (<usize>s << 3);
+    if (load<u64>(slot) >= key) return;
+    store<u64>(slot, key);
+  }
+}
+
+function resetHints(): void { memory.fill(<usize>ld32(H_HINTS), 0, HINTS_BYTES); }
+
+// ixFirstFit of the free index for g <= HINT_G_MAX, from g's hint (inlined into ffAllocInline).
+// @ts-ignore: decorator
+@inline function freeFirstFitHinted(g: u32): u32 {
+  const hint = load<u64>(<usize>ld32(H_HINTS) + (<usize>g << 3));
+  const hr = <u32>(hint >> 32);
+  const mx = <usize>ld32(H_FREE_MAXES);
+  const rp = mx + (<usize>hr << 2);
+  if (hr < <u32>ld64(H_SEGMENTS) && load<u32>(rp) >= g) {   // (a hint's rank is below the count, or 0)
+    const e = segEntry(load<u32>(<usize>ld32(H_RANKS) + <usize>hr * RANK_BYTES + RK_SEG));
+    const ix = e + SG_FREE_IX;
+    const top = load<u32>(ix + IX_TOP);
+    // Climb: the hint's bucket and the rest of its leaf node, then after each ancestor the rest
+    // of the ancestor's node, up to the first entry >= g.
+    let anc = <usize><u32>hint;
+    let p = levelPtr(ix, 0);
+    let j = anc;
+    let end = (anc | (FAN - 1)) + 1;
+    let l: u32 = 0;
+    let x: i32 = -1;
+    while (true) {
+      while (j < end && load<u32>(p + (j << 2)) < g) j++;
+      if (j < end) {
+        x = l ? ixDescend(ix, top, l - 1, j, g, rp, l) : <i32>j;
+        break;
+      }
+      if (l == top) break;
+      l++;
+      anc >>= FAN_SHIFT;
+      p = levelPtr(ix, l);
+      j = anc + 1;
+      end = (anc | (FAN - 1)) + 1;
+    }
+    if (x >= 0) {
+      foundSeg = e;
+      foundBucket = <u32>x;
+      hintsRaise(g, hintKey(hr, <u32>x));
+      return firstInBucket(ix, <u32>x, g);
+    }
+  }
+  const segs = <u32>ld64(H_SEGMENTS);
+  const f = ixFirstFitFrom(SG_FREE_IX, H_FREE_MAXES, g, hr < segs ? hr + 1 : segs);
+  if (f) hintsRaise(g, hintKey(load<u32>(foundSeg + SG_RANK), foundBucket));
+  return f;
 }
 
 // Largest free block of the heap (granules); makes every bound it passes exact.
@@ -708,6 +817,7 @@ function addSegment(needBytes: u64): bool {
   store<u32>(e + SG_RANK, k);
   st64(H_SEGMENTS, segs + 1);
   st64(H_UCRS, ld64(H_UCRS) + 1);
+  resetHints();
   ixInsert(e, e + SG_UCR_IX, u);
   return true;
 }
@@ -880,7 +990,7 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
   const alignBits = alignLog2 > <u32>GRANULE_SHIFT ? alignLog2 << FL_ALIGN_SHIFT : 0;
   if (need >= <u64>ld32(H_P_LARGE)) return allocLarge(need, alignBits);
   const g = <u32>(need >> GRANULE_SHIFT);
-  let f = ixFirstFitInline(SG_FREE_IX, H_FREE_MAXES, g);
+  let f = g <= HINT_G_MAX ? freeFirstFitHinted(g) : ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
   if (!f) {
     if (!extend(need)) return 0;
     f = ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
@@ -1079,6 +1189,7 @@ export function ffDestroy(heapIndex: i32): void {
   if (ld32(H_RANKS)) heap.free(<usize>ld32(H_RANKS));
   heap.free(<usize>ld32(H_FREE_MAXES));
   heap.free(<usize>ld32(H_UCR_MAXES));
+  heap.free(<usize>ld32(H_HINTS));
   memory.fill(hs, 0, HS_BYTES);
 }
 
@@ -1192,5 +1303,30 @@ function indexesOk(): bool {
     if (!indexOk(e, e + SG_UCR_IX, FL_UCR, load<u32>(umx + (<usize>r << 2)))) return false;
     ucrs += ckListed;
   }
-  return free == ckFreeBlocks && ucrs == ckUcrs;
+  return free == ckFreeBlocks && ucrs == ckUcrs && hintsOk();
+}
+
+// The search hints: non-decreasing in g; each at a bucket of a segment (or at the start); no free
+// bucket before g's hint holds a block of g granules or more.
+function hintsOk(): bool {
+  const hints = <usize>ld32(H_HINTS);
+  const ranks = <usize>ld32(H_RANKS);
+  const segs = <u32>ld64(H_SEGMENTS);
+  let prev: u64 = 0;
+  for (let g = MIN_G; g <= HINT_G_MAX; g++) {
+    const key = load<u64>(hints + (<usize>g << 3));
+    if (key < prev) return false;
+    prev = key;
+    if (!key) continue;
+    const hr = <u32>(key >> 32), hb = <u32>key;
+    if (hr >= segs) return false;
+    for (let r: u32 = 0; r <= hr; r++) {
+      const ix = segEntry(load<u32>(ranks + <usize>r * RANK_BYTES + RK_SEG)) + SG_FREE_IX;
+      const nb = load<u32>(ix + IX_BUCKETS);
+      if (r == hr && hb >= nb) return false;
+      const before = r == hr ? hb : nb;
+      for (let b: u32 = 0; b < before; b++) if (load<u32>(leafSlot(ix, b)) >= g) return false;
+    }
+  }
+  return true;
 }

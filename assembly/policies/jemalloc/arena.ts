@@ -24,7 +24,7 @@ import {
 } from "./sizes";
 import {
   eAddr, eSize, eSzind, eNfree, setNfree, setUserOffset, bitmapClear, bitmapTakeFirst, bitmapRelease,
-  setInsert, setRemove, setFirst, snadLess, newAlloc, freeAlloc, allocExt, allocReg, eArena, eUserOffset, ALLOC_LARGE,
+  setInsert, setRemove, setFirst, snadLess, newAlloc, freeAlloc, allocExt, allocReg, eArena, eUserOffset, ALLOC_LARGE, setRes,
 } from "./records";
 import {
   AB, DB, HB, BINB, arenaSlot, heapOfArena, ld64, st64, ld32, st32, add64, SLOT_A0, SLOT_HUGE,
@@ -156,6 +156,7 @@ function slabAlloc(a: i32, b: u32): u32 {
   if (!e) return 0;
   setNfree(e, binNregs(b));
   bitmapClear(e);
+  setRes(e, 0, 0, 0); // no run of resident pages known yet (jemalloc.ts touchRegion)
   return e;
 }
 

@@ -32,10 +32,15 @@
 //   J5 pac_mapped = (active + dirty + muzzy) pages
 //   J6 the thread cache: counts within capacity, low-water marks within counts
 //   J7 allocation records: every live record of the heap points at a live extent of the heap
+//   J8 while the VM's residency epoch is a slab's resEpoch, every VM page of its run is resident
+//      (touchRegion skips touches there)
 
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE } from "../../abi";
-import { vmOwnerResident, vmRelease, touchPages } from "../../vm/space";
+import { vmOwnerResident, vmRelease, touchPages, vmResidencyEpoch, vmResidencyHolds, vmAllResident, vmIsResident,
+  RESIDENCY_EPOCH_SATURATED } from "../../vm/space";
+import { PAGE_SHIFT, PAGE_MASK } from "../../vm/constants";
+import { CHECKS } from "../../checks";
 import { clockNs, clockEvents } from "../../kit/clock";
 import { paramValue } from "../../kit/params";
 import {
@@ -46,6 +51,7 @@ import {
   eAddr, eSize, eState, eArena, eIsHead, eIsSlab, eSzind, eNfree, ePrev, eNext, allocExt, allocReg,
   allocHighWater, allocIsLive, freeAlloc, freeExt, extHighWater, bitmapCount, setFirst, setOrdered,
   setCount, setContains, ST_DEAD, ST_ACTIVE, ALLOC_LARGE, extEngineBytes, allocEngineBytes, EXT_BYTES, allocReserve,
+  eResEpoch, eResFrom, eResEnd, setRes,
 } from "./records";
 import {
   HB, AB, BSB, arenaSlot, clearHeapState, stateBytes, ld64, st64, ld32, st32, add64, SLOT_A0, SLOT_HUGE, ARENA_SLOTS,
@@ -174,8 +180,46 @@ function mallocAligned(h: i32, usize: u64, alignment: u64): u32 {
 
 // @ts-ignore: decorator
 @inline function handOut(h: i32, r: u32): u32 {
-  if (r) touchPages(allocAddress(r), allocUsize(r), <u8>h);
+  if (r) {
+    const e = allocExt(r);
+    const reg = allocReg(r);
+    if (reg != ALLOC_LARGE) {
+      const bytes = binRegSize(<u32>eSzind(e));
+      touchRegion(h, e, eAddr(e) + <u64>reg * bytes, bytes);
+    } else {
+      touchPages(allocAddress(r), allocUsize(r), <u8>h);
+    }
+  }
   return r;
+}
+
+// The program writes the whole region it gets: a touch of [a, a + bytes) in slab e. Each slab keeps
+// a run of VM pages it knows resident and the VM's residency epoch it knew them at (records.ts
+// eResEpoch): while the epoch holds (no page anywhere has stopped being resident since) a touch
+// inside the run changes nothing and is skipped (touchPages' page-table walk costs more, most of
+// all in the uniform resident slots of a 2 MiB stretch that the VM's leaf cache never holds).
+// Otherwise the touch is made and noted (touchNote).
+// @ts-ignore: decorator
+@inline function touchRegion(h: i32, e: u32, a: u64, bytes: u64): void {
+  const base = eAddr(e) >> PAGE_SHIFT;
+  const first = <u32>((a >> PAGE_SHIFT) - base), end = <u32>(((a + bytes + PAGE_MASK) >> PAGE_SHIFT) - base);
+  if (first >= eResFrom(e) && end <= eResEnd(e) && vmResidencyHolds(eResEpoch(e))) {
+    if (CHECKS) assert(vmAllResident(a, bytes), "jemalloc: skipped touch of a page not resident");
+    return;
+  }
+  touchNote(h, e, a, bytes, first, end);
+}
+
+// touchRegion's touch outside the slab's known run: made, then the run takes the touched pages in
+// (joined when they meet or overlap it, else they replace it; a new epoch starts a new run).
+function touchNote(h: i32, e: u32, a: u64, bytes: u64, first: u32, end: u32): void {
+  touchPages(a, bytes, <u8>h);
+  if (CHECKS) assert(end <= <u32>u16.MAX_VALUE, "jemalloc: a slab of more pages than its run counts");
+  const epoch = vmResidencyEpoch();
+  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
+  const from = eResFrom(e), to = eResEnd(e);
+  if (eResEpoch(e) != epoch || end < from || first > to) setRes(e, epoch, first, end);
+  else setRes(e, epoch, first < from ? first : from, end > to ? end : to);
 }
 
 export function jeAlloc(h: i32, size: u64, alignLog2: u32): u32 { return jeAllocInline(h, size, alignLog2); }
@@ -490,6 +534,12 @@ export function jeCheck(h: i32): i32 {
     if ((<i32>eArena(e) >> 1) != h) continue;
     if (eState(e) != ST_ACTIVE) return 7;
     if (allocReg(r) != ALLOC_LARGE && (!eIsSlab(e) || allocReg(r) >= binNregs(<u32>eSzind(e)))) return 7;
+  }
+  // J8 the slabs' runs of resident pages (touchRegion)
+  for (let e: u32 = 1; e < extHighWater(); e++) {
+    if (eState(e) != ST_ACTIVE || !eIsSlab(e) || (<i32>eArena(e) >> 1) != h || !vmResidencyHolds(eResEpoch(e))) continue;
+    const base = eAddr(e) >> PAGE_SHIFT;
+    for (let p = base + <u64>eResFrom(e); p < base + <u64>eResEnd(e); p++) if (!vmIsResident(p << PAGE_SHIFT)) return 8;
   }
   return 0;
 }

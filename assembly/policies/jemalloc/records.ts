@@ -13,7 +13,8 @@
 // │ 32 left u32 │ 36 right u32     links of the ordered set it is in    │
 // │ 40 lruPrev u32 │ 44 lruNext u32   age order inside its extent cache │
 // │ 48 nfree u16 (slabs) │ 50 userOffset u16 (large: random cache line) │
-// │ 52 free-list link u32 │ 56 spare │ 64 slab bitmap (64 bytes)        │
+// │ 52 free-list link u32 │ 56 resEpoch u32 │ 60 resFrom u16 │ 62 resEnd u16 │
+// │ 64 slab bitmap (64 bytes)                                           │
 // ╘════════════════════════════════════════════════════════════════════╛
 // The slab bitmap has one bit per region (512 regions at most: 8-byte class, one page). An
 // allocation handed to the program (or parked in the thread cache) is an allocation record: 8
@@ -43,6 +44,9 @@ const X_LRU_NEXT: usize = 44;
 const X_NFREE: usize = 48;
 const X_UOFF: usize = 50;
 const X_LINK: usize = 52;
+const X_RES_EPOCH: usize = 56;   // slabs: the VM's residency epoch the run below was resident at, 0 = none
+const X_RES_FROM: usize = 60;    // slabs: the run's first page, counted from the slab's first page
+const X_RES_END: usize = 62;     // slabs: the page after the run, counted likewise (jemalloc.ts touchRegion)
 const X_BITMAP: usize = 64;
 export const BITMAP_BYTES: usize = 64;   // 512 regions: the most a slab has (8-byte class, one page)
 
@@ -121,6 +125,21 @@ export function extEngineBytes(): usize { return poolBytes(EXTS); }
 @inline export function eNfree(e: u32): u32 { return <u32>load<u16>(X(e) + X_NFREE); }
 // @ts-ignore: decorator
 @inline export function eUserOffset(e: u32): u64 { return <u64>load<u16>(X(e) + X_UOFF); }
+
+// A slab's run of VM pages known resident (jemalloc.ts touchRegion): [from, end) counted in pages
+// from the slab's first page, resident while the VM's residency epoch is `epoch` (0 = none known).
+// @ts-ignore: decorator
+@inline export function eResEpoch(e: u32): u32 { return load<u32>(X(e) + X_RES_EPOCH); }
+// @ts-ignore: decorator
+@inline export function eResFrom(e: u32): u32 { return <u32>load<u16>(X(e) + X_RES_FROM); }
+// @ts-ignore: decorator
+@inline export function eResEnd(e: u32): u32 { return <u32>load<u16>(X(e) + X_RES_END); }
+// @ts-ignore: decorator
+@inline export function setRes(e: u32, epoch: u32, from: u32, end: u32): void {
+  store<u32>(X(e) + X_RES_EPOCH, epoch);
+  store<u16>(X(e) + X_RES_FROM, <u16>from);
+  store<u16>(X(e) + X_RES_END, <u16>end);
+}
 
 // @ts-ignore: decorator
 @inline export function setAddr(e: u32, v: u64): void { store<u64>(X(e) + X_ADDR, v); }

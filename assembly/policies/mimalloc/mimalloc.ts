@@ -47,7 +47,7 @@
 // whole blocks handed out). page_reset (MADV_FREE) only counts: Linux keeps such pages resident
 // until memory runs short.
 //
-// ╒══ segment record (SEG_BYTES = 208) ══╕  ╒══ page record (PAGE_BYTES = 72) ══╕  ╒═ block (16) ═╕
+// ╒══ segment record (SEG_BYTES = 208) ══╕  ╒══ page record (PAGE_BYTES = 96) ══╕  ╒═ block (16) ═╕
 // │ 0 base │ 8 osBase │ 16 osBytes       │  │ 0 seg │ 4 slice │ 8 slices        │  │ 0 page       │
 // │ 24 decommitExpire │ 32 cacheExpire  │  │ 12 reserved │ 16 capacity │ 20 used│  │ 4 index      │
 // │ 40 alignment │ 48 alignOffset       │  │ 24 free │ 28 local │ 32 localTail  │  │ 8 next       │
@@ -55,7 +55,9 @@
 // │ 68 heap,kind,allowDecommit,state    │  │ 44 next │ 48 prev │ 52 startOffset │  ╘══════════════╛
 // │ 72 next │ 76 prev (heap's segments) │  │ 56 blockBytes u64                  │
 // │ 80 commit mask │ 144 decommit mask  │  │ 64 bin,inFull,aligned,retire,heap  │
-// ╘═════════════════════════════════════╛  ╘════════════════════════════════════╛
+// ╘═════════════════════════════════════╛  │ 72 resFrom │ 80 resEnd u64         │
+//                                           │ 88 resEpoch (touchBlock)           │
+//                                           ╘════════════════════════════════════╛
 // Each segment record has 512 slice entries (16 bytes): count (first slice of a span or page),
 // first (back link, on the last slice), used (0 = free span), link/prev (span queue links as
 // slice ids seg × 512 + index; a page's first slice holds its page record in link).
@@ -67,12 +69,17 @@
 //      capacity ≤ reserved, and its free lists hold exactly that many blocks of the page
 //   M3 the area sums equal a recount over the page queues
 //   M4 the VM's committed bytes for the heap equal the commit masks (plus huge segments)
+//   M5 while the VM's residency epoch is a queued page's resEpoch, every VM page of its
+//      [resFrom, resEnd) is resident (touchBlock skips touches there)
 
 import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmOwnerResident, vmOwnerCommitted,
-  RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
+  RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED, vmResidencyEpoch, vmResidencyHolds, vmIsResident, vmAllResident,
+  RESIDENCY_EPOCH_SATURATED } from "../../vm/space";
+import { PAGE_SHIFT, PAGE_MASK } from "../../vm/constants";
+import { CHECKS } from "../../checks";
 import {
   SLICE_SHIFT, SLICE_BYTES, SEGMENT_BYTES, SLICES_PER_SEGMENT, MEDIUM_PAGE_BYTES, SMALL_OBJ_MAX,
   MEDIUM_OBJ_MAX, LARGE_OBJ_MAX, ALIGNMENT_MAX, SMALL_SIZE_MAX, MAX_ALIGN_GUARANTEE, INFO_SLICES,
@@ -174,7 +181,7 @@ let segCount: u32 = 1;
 let segPoolFree: u32 = 0;
 
 // Pages.
-const PAGE_BYTES: usize = 72;
+const PAGE_BYTES: usize = 96;
 const P_SEG: usize = 0;
 const P_SLICE: usize = 4;
 const P_SLICES: usize = 8;
@@ -197,6 +204,9 @@ const P_RETIRE: usize = 67;
 const P_HEAP: usize = 68;
 const P_IS_RESET: usize = 69;
 const P_QUEUED: usize = 70;
+const P_RES_FROM: usize = 72;   // u64 first VM page of the pages known resident (touchBlock)
+const P_RES_END: usize = 80;    // u64 VM page after them
+const P_RES_EPOCH: usize = 88;  // u32 vmResidencyEpoch() they were resident at; 0 = none known
 
 let pages: usize = 0;
 let pageCap: u32 = 0;
@@ -393,6 +403,42 @@ function statTransient(bytes: u64): void {
 // ---------------------------------------------------------------- OS layer (os.c)
 
 function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner); }
+
+// The program's writes to a block of page p (the whole block handed out, its link at a free): a
+// touch of [a, a + bytes). Each page record keeps a run of VM pages [resFrom, resEnd) known
+// resident at the VM's residency epoch resEpoch: while the epoch holds (no page anywhere has
+// stopped being resident since) those pages are still resident, so a touch inside the run changes
+// nothing and is skipped (touchPages' page-table walk costs more, most of all for the uniform
+// resident slots that miss the VM's leaf cache). Otherwise the touch is made and noted (touchNote).
+// @ts-ignore: decorator
+@inline function touchBlock(p: u32, a: u64, bytes: u64): void {
+  const r = PG(p);
+  if (a >> PAGE_SHIFT >= load<u64>(r + P_RES_FROM) && (a + bytes + PAGE_MASK) >> PAGE_SHIFT <= load<u64>(r + P_RES_END) &&
+    vmResidencyHolds(load<u32>(r + P_RES_EPOCH))) {
+    if (CHECKS) assert(vmAllResident(a, bytes), "mimalloc: skipped touch of a page not resident");
+    return;
+  }
+  touchNote(r, a, bytes);
+}
+
+// touchBlock's touch outside the page's known run: made, then the run takes the touched pages in
+// (joined when they meet or overlap it, else they replace it; a new epoch starts a new run).
+function touchNote(r: usize, a: u64, bytes: u64): void {
+  if (!bytes) return;
+  touchPages(a, bytes, owner);
+  const epoch = vmResidencyEpoch();
+  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
+  const first = a >> PAGE_SHIFT, end = (a + bytes + PAGE_MASK) >> PAGE_SHIFT;
+  const from = load<u64>(r + P_RES_FROM), to = load<u64>(r + P_RES_END);
+  if (load<u32>(r + P_RES_EPOCH) != epoch || end < from || first > to) {
+    store<u64>(r + P_RES_FROM, first);
+    store<u64>(r + P_RES_END, end);
+    store<u32>(r + P_RES_EPOCH, epoch);
+  } else {
+    if (first < from) store<u64>(r + P_RES_FROM, first);
+    if (end > to) store<u64>(r + P_RES_END, end);
+  }
+}
 
 // Maps `size` bytes aligned to `alignment` (_mi_os_alloc_aligned); returns the address or 0.
 // The library first tries an address hint in its own area above 2 TiB (sizes up to 1 GiB,
@@ -1389,7 +1435,7 @@ function mallocAligned(size: u64, alignment: u64): u32 {
   store<u32>(r + P_USED, used);
   add64(H_USED_BYTES, -<i64>pBlock(p));
   add64(H_USED_BLOCKS, -1);
-  touch(blockAddr(b), BLOCK_LINK_BYTES);
+  touchBlock(p, blockAddr(b), BLOCK_LINK_BYTES);
   if (used == 0) pageRetire(p);
   else if (pInFull(p)) pageUnfull(p);
 }
@@ -1420,7 +1466,7 @@ function heapCollect(force: bool): void {
 // The program writes the whole block it gets (heapsim's rule for resident pages).
 // @ts-ignore: decorator
 @inline function handOut(b: u32): u32 {
-  if (b) touch(userAddr(b), usableBytes(b));
+  if (b) touchBlock(load<u32>(BK(b) + B_PAGE), userAddr(b), usableBytes(b));
   return b;
 }
 
@@ -1666,6 +1712,16 @@ export function miCheck(heapIndex: i32): i32 {
   // M4 the VM agrees with the commit masks (huge segments: mapped minus what was decommitted
   // ahead of an aligned block, which the VM itself tells).
   if (!hasAlignedHuge() && vmOwnerCommitted(owner) != committed) return 4;
+  // M5 the runs touchBlock trusts.
+  for (let bin = 0; bin < BIN_COUNT; bin++) {
+    for (let p = pqFirst(bin); p; p = pNext(p)) {
+      const r = PG(p);
+      if (!vmResidencyHolds(load<u32>(r + P_RES_EPOCH))) continue;
+      for (let page = load<u64>(r + P_RES_FROM); page < load<u64>(r + P_RES_END); page++) {
+        if (!vmIsResident(page << PAGE_SHIFT)) return 5;
+      }
+    }
+  }
   return 0;
 }
 

@@ -78,7 +78,8 @@
 //   P3 every bin list is consistent (links, bin index, size range), large bins sorted, size
 //      links exactly the heads; fastbin and tcache lists hold chunks of their size; every list
 //      ends (no walk meets more chunks than records exist: a cycle fails here, see listBound)
-//   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount
+//   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount; the residency
+//      epoch the heap noted is never the saturated one (epochTrusted's one compare counts on it)
 //   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
 //      attached counts equal the threads attached; free-list arenas have none)
 
@@ -87,7 +88,7 @@ import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VI
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmRelease, vmResize, vmPurge, touchPages, vmOwnerResident, vmAllResident,
-  vmResidencyEpoch, vmResidencyHolds, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
+  vmResidencyEpoch, vmResidencyHolds, RESIDENCY_EPOCH_SATURATED, RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramValue as param } from "../../kit/params";
@@ -779,11 +780,24 @@ let footerPage: u64 = 0;
 
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
+// vmResidencyHolds(seen) in one compare (every public call makes it): G_EPOCH_SEEN never holds
+// RESIDENCY_EPOCH_SATURATED (seenEpoch stores EPOCH_NOT_SEEN instead, which no epoch equals), so
+// `seen == epoch` alone says the same. Debug builds check the two agree.
 // @ts-ignore: decorator
-@inline function epochTrusted(): bool { return vmResidencyHolds(g32(G_EPOCH_SEEN)); }
+@inline function epochTrusted(): bool {
+  const seen = g32(G_EPOCH_SEEN);
+  if (CHECKS) assert((seen == vmResidencyEpoch()) == vmResidencyHolds(seen), "ptmalloc's noted epoch is the saturated one");
+  return seen == vmResidencyEpoch();
+}
+// The VM's epoch starts at 1 and only grows: 0 is never the current one.
+const EPOCH_NOT_SEEN: u32 = 0;
+// The epoch G_EPOCH_SEEN notes for `epoch`: a saturated one is noted as never seen (trust is lost
+// for good then, as vmResidencyHolds says).
+// @ts-ignore: decorator
+@inline function seenEpoch(epoch: u32): u32 { return epoch == RESIDENCY_EPOCH_SATURATED ? EPOCH_NOT_SEEN : epoch; }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, vmResidencyEpoch()); }
+@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch())); }
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -1014,48 +1028,56 @@ function fileChunk(c: u32): void {
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevAt(pp);
   const next = nextAt(pp);
-  if (next == topRec() && next != 0) {
-    if (isBinnedIn(rb, prev)) {
-      prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
-      unlinkIn(rb, prev);
-      absorbNextIn(rb, prev, false); // p is not top
-      p = prev;
-      pp = at(rb, p);
+  // The tests below are nested ifs, not && (isBinnedIn): V8 turns `a && b` (an if with a result)
+  // into a 0/1 value it then tests.
+  if (next != 0) {
+    if (next == topRec()) {
+      if (isBinnedIn(rb, prev)) {
+        prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
+        unlinkIn(rb, prev);
+        absorbNextIn(rb, prev, false); // p is not top
+        p = prev;
+        pp = at(rb, p);
+      }
+      absorbNextIn(rb, p, true);
+      // p is top now
+      touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
+      return sizeAt(pp);
     }
-    absorbNextIn(rb, p, true);
-    // p is top now
-    touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
-    return sizeAt(pp);
   }
   // The bytes of a neighbour whose place p takes at the front of unsorted leave A_BIN_BYTES when
   // it is merged and p's come in at the end (the front is read again where it matters: fewer
   // values live across the merges).
   let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
-  if (isBinnedIn(rb, prev)) {
+  if (prev != 0) {
     const qp = at(rb, prev);
-    const prevSize = sizeAt(qp);
-    prevLinkBytes = freeLinkBytes(prevSize);
-    if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
-    absorbNextIn(rb, prev, false); // p is not top
-    p = prev;
-    pp = qp;
+    if (stateAt(qp) == ST_BIN) { // isBinnedIn(rb, prev)
+      const prevSize = sizeAt(qp);
+      prevLinkBytes = freeLinkBytes(prevSize);
+      if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
+      absorbNextIn(rb, prev, false); // p is not top
+      p = prev;
+      pp = qp;
+    }
   }
   let footerKnown = whole;
-  if (isBinnedIn(rb, next)) {
-    if (!kept && next == binFirst(UNSORTED)) {
-      // p takes next's place: the front of unsorted
-      kept = true;
-      const pn = at(rb, next);
-      aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
-      const f = fdAt(pn);
-      store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
-      if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
-      setBinFirst(UNSORTED, p);
-    } else {
-      unlinkIn(rb, next);
+  if (next != 0) {
+    if (stateAt(at(rb, next)) == ST_BIN) { // isBinnedIn(rb, next)
+      if (!kept && next == binFirst(UNSORTED)) {
+        // p takes next's place: the front of unsorted
+        kept = true;
+        const pn = at(rb, next);
+        aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
+        const f = fdAt(pn);
+        store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
+        if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
+        setBinFirst(UNSORTED, p);
+      } else {
+        unlinkIn(rb, next);
+      }
+      absorbNextIn(rb, p, false); // next is not top (the case above)
+      footerKnown = false;
     }
-    absorbNextIn(rb, p, false); // next is not top (the case above)
-    footerKnown = false;
   }
   const size = sizeAt(pp);
   const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(size) <= prevLinkBytes : whole;
@@ -1110,7 +1132,11 @@ function fileChunk(c: u32): void {
   store<u32>(o, c);
   store<u32>(n, load<u32>(n) + 1);
   setStateAt(p, ST_TCACHE);
-  tcacheCountAt(p, 1);
+  // tcacheCountAt(p, 1) without the arena test: every put is in the chunk's own arena (free and
+  // the refills), the current one
+  if (CHECKS) assert(<u32>load<u16>(p + R_ARENA) == cur, "ptmalloc put a chunk of another arena in the tcache");
+  const tb = as + A_TC_BYTES;
+  store<i64>(tb, load<i64>(tb) + <i64>sizeAt(p));
   touchUnless(linkKnown, addrAt(p) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
@@ -1660,7 +1686,12 @@ function intMalloc(nb: u64): u32 {
     if (binLast(idx)) return smallBinTake(idx, nb);
     // Unsorted empty and no bin from nb's up holding a chunk: the loop below would go straight to
     // top (the common case of runs of small requests); taken here without its set-up.
-    if (!binLast(UNSORTED) && !nextNonEmptyBin(idx + 1) && topSize() >= nb + MINSIZE) return splitTop(nb);
+    // (nested ifs, not &&: see releaseChunkIn)
+    if (!binLast(UNSORTED)) {
+      if (!nextNonEmptyBin(idx + 1)) {
+        if (topSize() >= nb + MINSIZE) return splitTop(nb);
+      }
+    }
   } else {
     idx = largeIndex(nb);
     if (a32(A_HAVE_FAST)) consolidate();
@@ -1679,18 +1710,25 @@ function intMalloc(nb: u64): u32 {
       const pv = at(rb, victim);
       const size = sizeAt(pv);
       const va = addrAt(pv);
-      if (inSmallRange(nb) && bkAt(pv) == 0 && va == a64(A_LAST_REMAINDER) && size > nb + MINSIZE) {
-        // The last remainder alone in unsorted: split it again (locality for runs of small requests).
-        const prev = prevAt(pv);
-        if (prev) return splitRemainder(victim, prev, va, size, nb);
-        unlinkIn(rb, victim); // (the first chunk of its segment: never, in practice)
-        setStateAt(pv, ST_INUSE);
-        const r = splitAt(victim, nb, ST_INUSE);
-        // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
-        linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
-        as64(A_LAST_REMAINDER, va + nb);
-        touch(va + size, SIZE_SZ);
-        return victim;
+      // The last remainder alone in unsorted: split it again (locality for runs of small requests).
+      // (nested ifs, not &&: see releaseChunkIn)
+      if (inSmallRange(nb)) {
+        if (bkAt(pv) == 0) {
+          if (va == a64(A_LAST_REMAINDER)) {
+            if (size > nb + MINSIZE) {
+              const prev = prevAt(pv);
+              if (prev) return splitRemainder(victim, prev, va, size, nb);
+              unlinkIn(rb, victim); // (the first chunk of its segment: never, in practice)
+              setStateAt(pv, ST_INUSE);
+              const r = splitAt(victim, nb, ST_INUSE);
+              // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
+              linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
+              as64(A_LAST_REMAINDER, va + nb);
+              touch(va + size, SIZE_SZ);
+              return victim;
+            }
+          }
+        }
       }
       unlinkIn(rb, victim);
       if (size == nb) {
@@ -1753,10 +1791,14 @@ function intFree(p: u32): void { intFreeAt(R(p), p); }
   const ti = tcIndex(size);
   const known = trusted && isWholeAt(pp);
   const t = ts, g = hs; // in locals: V8 loads a global again at every use
-  if (load<u32>(t + T_TCACHE_ON) && ti < load<u64>(g + G_TCACHE_BINS) &&
-      <u64>load<u32>(t + T_TC_COUNTS + (<usize>ti << 2)) < load<u64>(g + G_TCACHE_COUNT)) {
-    tcachePutAt(pp, p, ti, known);
-    return;
+  // Nested ifs, not &&: V8 turns `a && b` (an if with a result) into a 0/1 value it then tests.
+  if (load<u32>(t + T_TCACHE_ON)) {
+    if (ti < load<u64>(g + G_TCACHE_BINS)) {
+      if (<u64>load<u32>(t + T_TC_COUNTS + (<usize>ti << 2)) < load<u64>(g + G_TCACHE_COUNT)) {
+        tcachePutAt(pp, p, ti, known);
+        return;
+      }
+    }
   }
   if (size <= load<u64>(g + G_MAX_FAST)) {
     const fi = fastIndex(size);
@@ -1836,8 +1878,9 @@ function freeMapped(c: u32): void {
   if (!load<u32>(t + T_TCACHE_ON)) {
     tcacheInit(); // the first call of the thread (or the tcache shut down): made, maybe
     if (ti < g64(G_TCACHE_BINS) && tcOn() && tcCount(ti) > 0) return tcachePop(ti, true);
-  } else if (ti < load<u64>(hs + G_TCACHE_BINS) && load<u32>(t + T_TC_COUNTS + (<usize>ti << 2))) {
-    return tcachePop(ti, true);
+  } else if (ti < load<u64>(hs + G_TCACHE_BINS)) {
+    // nested, not && (see intFreeAt)
+    if (load<u32>(t + T_TC_COUNTS + (<usize>ti << 2))) return tcachePop(ti, true);
   }
   return handOut(libcMallocArena(bytes, nb));
 }
@@ -1873,10 +1916,14 @@ function freeMapped(c: u32): void {
 // a tcache or fastbin)
 // @ts-ignore: decorator
 @inline function handOutAt(p: usize): void {
-  const known = trusted && isWholeAt(p);
+  const binByte = load<u8>(p + R_BIN); // WHOLE before the store below: known resident
   // state ST_INUSE and bin byte WHOLE in one store
   store<u16>(p + R_STATE, <u16>ST_INUSE | (<u16>WHOLE << <u16>((R_BIN - R_STATE) << 3)));
-  touchUnless(known, addrAt(p) + SIZE_SZ, sizeAt(p));
+  // touchUnless(trusted && WHOLE, ...) with nested ifs (see releaseChunkIn)
+  if (trusted) {
+    if (binByte == WHOLE) { skipTouch(addrAt(p) + SIZE_SZ, sizeAt(p)); return; }
+  }
+  touch(addrAt(p) + SIZE_SZ, sizeAt(p));
 }
 
 // _int_memalign (alignment > 16, a power of two), in the current arena
@@ -1991,7 +2038,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   owner = <u8>heapIndex;
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
-  gs32(G_EPOCH_SEEN, vmResidencyEpoch());
+  gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch()));
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;
@@ -2519,6 +2566,7 @@ function checkArena(a: u32): i32 {
 
 export function ptCheck(heapIndex: i32): i32 {
   use(heapIndex);
+  if (g32(G_EPOCH_SEEN) == RESIDENCY_EPOCH_SATURATED) return 4;
   trustedNow = epochTrusted();
   let tcChunks: u64 = 0;
   // P5 the list visits every arena once

@@ -4,7 +4,7 @@
 // Each tcmalloc heap is a separate simulated process: its own state block, record pools (the kit's
 // RecordPool, two per heap in the state block) and page map, freed when the heap is destroyed.
 //
-// ╒═══ span record (SPAN_BYTES = 48) — gperftools' Span ══════════════════════════════╕
+// ╒═══ span record (SPAN_BYTES = 64) — gperftools' Span ══════════════════════════════╕
 // │ 0 start u64            first tcmalloc page (address >> 13)                         │
 // │ 8 length u32           pages                                                       │
 // │ 12 location u8 (IN_USE, NORMAL, RETURNED, DEAD, HEAD) │ 13 sizeclass u8 │ 14-15 -  │
@@ -13,8 +13,9 @@
 // │ 28 refcount u32        objects handed out of the span                               │
 // │ 32 fresh u32           objects carved so far; [fresh, nobj) are never handed out    │
 // │ 36 nobj u32            objects in the span                                          │
-// │ 40 -                                                                                │
+// │ 40 resEpoch u32        the VM's residency epoch [resFrom, resEnd) was resident at    │
 // │ 44 link u32            record pool free list (kit/records.ts)                        │
+// │ 48 resFrom u64, 56 resEnd u64   VM pages known resident (tcmalloc.ts touchObject)   │
 // ╘═════════════════════════════════════════════════════════════════════════════════════╛
 //   A span's free-object list is its explicit list followed by the never-handed-out objects in
 //   address order: gperftools links every object of a new span in address order and always pushes
@@ -33,11 +34,13 @@
 
 import { resize } from "../../mem";
 import { MAX_HEAPS } from "../../abi";
+import { vmResidencyHolds, vmIsResident } from "../../vm/space";
+import { PAGE_SHIFT } from "../../vm/constants";
 import {
   RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, releasePool, poolBytes, reserveForHint,
 } from "../../kit/records";
 
-export const SPAN_BYTES: usize = 48;
+export const SPAN_BYTES: usize = 64;
 export const S_START: usize = 0;
 export const S_LENGTH: usize = 8;
 export const S_LOCATION: usize = 12;
@@ -49,6 +52,9 @@ export const S_REFCOUNT: usize = 28;
 export const S_FRESH: usize = 32;
 export const S_NOBJ: usize = 36;
 export const S_LINK: usize = 44;
+export const S_RES_EPOCH: usize = 40;
+export const S_RES_FROM: usize = 48;
+export const S_RES_END: usize = 56;
 
 export const IN_USE: u8 = 0;      // span.h: Span::IN_USE
 export const ON_NORMAL: u8 = 1;   // span.h: Span::ON_NORMAL_FREELIST
@@ -174,6 +180,19 @@ export function dropSpanRecord(s: u32): void {
 }
 
 export function spanRecordsInUse(): u32 { return spanPool().inUse; }
+
+// Whether every span record's run of VM pages known resident (tcmalloc.ts touchObject) is resident
+// while its epoch holds (tcCheck T5).
+export function spanRunsResident(): bool {
+  const high = spanPool().high;
+  for (let s: u32 = 1; s < high; s++) {
+    if (spLocation(s) == DEAD || !vmResidencyHolds(load<u32>(SP(s) + S_RES_EPOCH))) continue;
+    for (let page = load<u64>(SP(s) + S_RES_FROM); page < load<u64>(SP(s) + S_RES_END); page++) {
+      if (!vmIsResident(page << PAGE_SHIFT)) return false;
+    }
+  }
+  return true;
+}
 
 // ---------------------------------------------------------------- object records
 

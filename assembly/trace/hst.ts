@@ -17,7 +17,7 @@ import * as L from "./ledger";
 import { traceBegin, traceRun, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
-  ledgerShareWithEngine, recordAt, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
+  ledgerShareWithEngine, recordAt, recordAtValid, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
 } from "./ledger";
 
@@ -312,13 +312,13 @@ function untraced(id: u32, size: u64, caller: i32): void {
 //
 // The ledger's per-id record is a cache miss for most events of a long trace (ids spread over tens
 // of megabytes). The common records (alloc, calloc, realloc, free, skip with canonical varints and
-// fields the ledger does not judge) are decoded STAGE at a time first, then applied in order while
-// the record STAGE_AHEAD places further on is read early, so its miss overlaps the work between.
+// fields the ledger does not judge) are decoded STAGE at a time first, each id's record read as
+// it is decoded (so its miss overlaps the decoding and applying of the records between), then
+// applied in order.
 // A record that is anything else ends the run of staged ones and goes through the general path
 // below (after the staged ones are applied), so order and every check stay as they were.
 
 const STAGE: i32 = 32;
-const STAGE_AHEAD: i32 = 8;          // records ahead read early (the engine's LOOKAHEAD, engine.ts)
 const ST_BYTES: usize = 32;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position, u32 record
 const ST_RECORD: usize = 24;         // the ledger record of the id when the early read found one, else 0
 const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
@@ -425,13 +425,16 @@ function stage(): i32 {
     let q = p + 1 + <i32>(r & VARINT_LENGTH_MASK);
     let size: u64 = 0;
     let caller = NO_CALLER;
+    let rec: usize = 0;
+    // Each test its own branch (V8 turned `x || y` into flags made, combined and tested).
     if (op <= OP_REALLOC) {
-      if (a > MAX_BLOCK_ID || q >= end) break;
+      if (a > MAX_BLOCK_ID) break;
+      if (q >= end) break;
       r = stageVarint(buf, q, end);
       if (!r) break;
       size = r >> VARINT_LENGTH_BITS;
       q += <i32>(r & VARINT_LENGTH_MASK);
-      if (op == OP_REALLOC && size == 0) break;
+      if (op == OP_REALLOC) { if (size == 0) break; }
       if (opByte & OP_HAS_CALLER) {
         if (q >= end) break;
         r = stageVarint(buf, q, end);
@@ -441,15 +444,21 @@ function stage(): i32 {
         q += <i32>(r & VARINT_LENGTH_MASK);
         caller = load<i32>(callerMap + (<usize>index << 2));
       }
+      rec = recordAtValid(<u32>a);
     } else if (op == OP_FREE) {
       if (a > MAX_BLOCK_ID) break;
+      rec = recordAtValid(<u32>a);
     } else if (a >= <u64>SKIP_REASON_COUNT) break;
     store<u32>(e, op);
     store<u32>(e, <u32>a, 4);
     store<u64>(e, size, 8);
     store<i32>(e, caller, 16);
     store<i32>(e, q, 20);
-    store<u32>(e, 0, ST_RECORD);
+    // The record is kept for when the op is applied (a record never moves; one not made yet is
+    // looked up again then). The read itself is the point: one byte of the record kept, nothing
+    // judged (rec = 0, no page yet or a skip, reads memory's first byte: harmless).
+    store<u32>(e, <u32>rec, ST_RECORD);
+    store<u8>(aheadSink, load<u8>(rec));
     p = q;
     e += ST_BYTES;
   }
@@ -459,18 +468,6 @@ function stage(): i32 {
 // Applies staged records [0, k) as the general path would.
 function applyStaged(k: i32): void {
   for (let i = 0; i < k; i++) {
-    if (i + STAGE_AHEAD < k) {
-      const ahead = staged + <usize>(i + STAGE_AHEAD) * ST_BYTES;
-      if (load<u32>(ahead) != OP_SKIP) {
-        // The record is kept for when the op is applied (a record never moves; one not made yet
-        // is looked up again then).
-        const r = recordAt(<u64>load<u32>(ahead, 4));
-        store<u32>(ahead, <u32>r, ST_RECORD);
-        // The read itself is the point (its miss overlaps the work between): one byte of the
-        // record kept, nothing judged (r = 0, no page yet, reads memory's first byte: harmless).
-        store<u8>(aheadSink, load<u8>(r));
-      }
-    }
     const e = staged + <usize>i * ST_BYTES;
     const op = load<u32>(e);
     const id = load<u32>(e, 4);

@@ -298,6 +298,12 @@ function recordMade(id: u32): usize {
 /** The record of `id` (any value), 0 when its page was never made. */
 // @ts-ignore: decorator
 @inline export function recordAt(id: u64): usize { return recordOf(id); }
+/** recordAt of an id known to be <= MAX_BLOCK_ID (no range test). */
+// @ts-ignore: decorator
+@inline export function recordAtValid(id: u32): usize {
+  const p = load<usize>(directory + (<usize>(id >> PAGE_SHIFT) << 2));
+  return p ? p + <usize>(id & PAGE_MASK) * REC_BYTES : 0;
+}
 // @ts-ignore: decorator
 @inline export function isLiveAt(r: usize): bool { return r != 0 && stateAt(r) == STATE_LIVE; }
 // @ts-ignore: decorator

@@ -76,9 +76,8 @@ import { resize } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmOwnerResident, vmOwnerCommitted,
-  RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED, vmResidencyEpoch, vmResidencyHolds, vmIsResident, vmAllResident,
-  RESIDENCY_EPOCH_SATURATED } from "../../vm/space";
-import { PAGE_SHIFT, PAGE_MASK } from "../../vm/constants";
+  RESERVE_TOP_DOWN, RESERVE_PAGE_ALIGNED, vmResidencyHolds, vmIsResident, vmAllResident } from "../../vm/space";
+import { PAGE_SHIFT } from "../../vm/constants";
 import { CHECKS } from "../../checks";
 import {
   SLICE_SHIFT, SLICE_BYTES, SEGMENT_BYTES, SLICES_PER_SEGMENT, MEDIUM_PAGE_BYTES, SMALL_OBJ_MAX,
@@ -91,6 +90,7 @@ import {
 } from "./sizes";
 import { clockNs, clockEvents } from "../../kit/clock";
 import { hintLiveBlocks } from "../../kit/hint";
+import { residentRunCovers, residentRunTouch } from "../../kit/resident-run";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 
@@ -413,31 +413,17 @@ function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner
 // @ts-ignore: decorator
 @inline function touchBlock(p: u32, a: u64, bytes: u64): void {
   const r = PG(p);
-  if (a >> PAGE_SHIFT >= load<u64>(r + P_RES_FROM) && (a + bytes + PAGE_MASK) >> PAGE_SHIFT <= load<u64>(r + P_RES_END) &&
-    vmResidencyHolds(load<u32>(r + P_RES_EPOCH))) {
+  if (residentRunCovers(r + P_RES_FROM, r + P_RES_END, r + P_RES_EPOCH, a, bytes)) {
     if (CHECKS) assert(vmAllResident(a, bytes), "mimalloc: skipped touch of a page not resident");
     return;
   }
   touchNote(r, a, bytes);
 }
 
-// touchBlock's touch outside the page's known run: made, then the run takes the touched pages in
-// (joined when they meet or overlap it, else they replace it; a new epoch starts a new run).
+// touchBlock's touch outside the page's known run: made and noted in the run (kit/resident-run.ts).
 function touchNote(r: usize, a: u64, bytes: u64): void {
   if (!bytes) return;
-  touchPages(a, bytes, owner);
-  const epoch = vmResidencyEpoch();
-  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
-  const first = a >> PAGE_SHIFT, end = (a + bytes + PAGE_MASK) >> PAGE_SHIFT;
-  const from = load<u64>(r + P_RES_FROM), to = load<u64>(r + P_RES_END);
-  if (load<u32>(r + P_RES_EPOCH) != epoch || end < from || first > to) {
-    store<u64>(r + P_RES_FROM, first);
-    store<u64>(r + P_RES_END, end);
-    store<u32>(r + P_RES_EPOCH, epoch);
-  } else {
-    if (first < from) store<u64>(r + P_RES_FROM, first);
-    if (end > to) store<u64>(r + P_RES_END, end);
-  }
+  residentRunTouch(r + P_RES_FROM, r + P_RES_END, r + P_RES_EPOCH, a, bytes, owner);
 }
 
 // Maps `size` bytes aligned to `alignment` (_mi_os_alloc_aligned); returns the address or 0.

@@ -50,10 +50,9 @@ import {
 } from "../../abi";
 import { paramValue } from "../../kit/params";
 import { putSlot } from "../../kit/counters";
+import { residentRunCovers, residentRunTouch } from "../../kit/resident-run";
 import { treeCheckPriorities } from "../../kit/tree";
-import { vmRelease, vmOwnerResident, touchPages, vmResidencyEpoch, vmResidencyHolds, vmAllResident,
-  RESIDENCY_EPOCH_SATURATED } from "../../vm/space";
-import { PAGE_SHIFT, PAGE_MASK } from "../../vm/constants";
+import { vmRelease, vmOwnerResident, vmAllResident } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { resize } from "../../mem";
 import {
@@ -285,30 +284,16 @@ export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
 @inline function touchObject(o: u32, bytes: u64): void {
   const a = obAddr(o);
   const r = SP(obSpan(o));
-  if (a >> PAGE_SHIFT >= load<u64>(r + S_RES_FROM) && (a + bytes + PAGE_MASK) >> PAGE_SHIFT <= load<u64>(r + S_RES_END) &&
-    vmResidencyHolds(load<u32>(r + S_RES_EPOCH))) {
+  if (residentRunCovers(r + S_RES_FROM, r + S_RES_END, r + S_RES_EPOCH, a, bytes)) {
     if (CHECKS) assert(vmAllResident(a, bytes), "tcmalloc: skipped touch of a page not resident");
     return;
   }
   touchNote(r, a, bytes);
 }
 
-// touchObject's touch outside the span's known run: made, then the run takes the touched pages in
-// (joined when they meet or overlap it, else they replace it; a new epoch starts a new run).
+// touchObject's touch outside the span's known run: made and noted in the run (kit/resident-run.ts).
 function touchNote(r: usize, a: u64, bytes: u64): void {
-  touchPages(a, bytes, owner);
-  const epoch = vmResidencyEpoch();
-  if (epoch == RESIDENCY_EPOCH_SATURATED) return;
-  const first = a >> PAGE_SHIFT, end = (a + bytes + PAGE_MASK) >> PAGE_SHIFT;
-  const from = load<u64>(r + S_RES_FROM), to = load<u64>(r + S_RES_END);
-  if (load<u32>(r + S_RES_EPOCH) != epoch || end < from || first > to) {
-    store<u64>(r + S_RES_FROM, first);
-    store<u64>(r + S_RES_END, end);
-    store<u32>(r + S_RES_EPOCH, epoch);
-  } else {
-    if (first < from) store<u64>(r + S_RES_FROM, first);
-    if (end > to) store<u64>(r + S_RES_END, end);
-  }
+  residentRunTouch(r + S_RES_FROM, r + S_RES_END, r + S_RES_EPOCH, a, bytes, owner);
 }
 
 function tcAllocOther(size: u64, alignLog2: u32): u32 {

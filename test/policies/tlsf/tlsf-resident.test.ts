@@ -4,9 +4,8 @@
 // T5 checks what the skip trusts (every page whose bit is set is resident while the epoch holds).
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
-import { applyOk as apply, residentBytes as resident } from '../kit/resident-steps.js';
+import { applyOk as apply, PAGE_BYTES, randomBatchesWithPurges, residentBytes as resident } from '../kit/resident-steps.js';
 
-const PAGE_BYTES = 4096;
 const SIZE_WORD_BYTES = 8;          // a block's size word sits just below its user address
 const BLOCK_REQUEST_BYTES = 1000;   // about four blocks a page
 const BLOCKS = 40;                  // about ten pages of blocks
@@ -53,25 +52,7 @@ describe.each(builds)('tlsf: writes to a purged page touch it again (%s build)',
   it('random batches with a purge between them keep tlsfCheck T5 (a set page bit means resident)', async () => {
     const e = await createEngine({ arch: 'x64', build });
     const h = e.createHeap('tlsf');
-    let seed = 12345;
-    const rnd = (n: number): number => { seed = (seed * 1103515245 + 12345) >>> 0; return seed % n; };
-    const live = new Set<number>();
-    let next = 0;
-    const ROUNDS = 30, OPS_PER_ROUND = 200, MAX_REQUEST_BYTES = 3000;
-    for (let r = 0; r < ROUNDS; r++) {
-      apply(e, (o) => {
-        for (let k = 0; k < OPS_PER_ROUND; k++) {
-          if (live.size && rnd(3) === 0) {
-            const ids = [...live];
-            const id = ids[rnd(ids.length)]!;
-            o.free(h, id); live.delete(id);
-          } else { o.alloc(h, next, 1 + rnd(MAX_REQUEST_BYTES)); live.add(next++); }
-        }
-      });
-      expect(e.check()).toBe(0);
-      // Purge the page of a random live block's size word: the next batch may write there again.
-      const ids = [...live];
-      if (ids.length) e.vm.purge(pageOfSizeWord(e, ids[rnd(ids.length)]!) * PAGE_BYTES, PAGE_BYTES);
-    }
+    // Purge the page of a random live block's size word: the next batch may write there again.
+    randomBatchesWithPurges(e, h, { madeResident: false, purge: (en, id) => { en.vm.purge(pageOfSizeWord(en, id) * PAGE_BYTES, PAGE_BYTES); } });
   });
 });

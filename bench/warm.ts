@@ -25,6 +25,7 @@ import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchFigure } from './engine.bench.js';
+import { preDecodedWith } from './decoded.js';
 import type { Workload } from '../dist/workload/workload.js';
 import type { RunDocument } from '../dist/report/types.js';
 
@@ -81,7 +82,6 @@ export interface WarmBuild { name: string; run: (policy: string) => Promise<RunD
 /** A built checkout's engine over `hst`'s op batches decoded once by that checkout's own reader. */
 export async function warmBuild(root: string, hst: string, name: string): Promise<WarmBuild> {
   const dist = (p: string): string => pathToFileURL(join(root, 'dist', p)).href;
-  const { preDecodedWith } = await import('./decoded.js');
   const { openReplay } = await import(dist('trace/replay.js')) as typeof import('../dist/trace/replay.js');
   const { OpBuffer } = await import(dist('engine/ops.js')) as typeof import('../dist/engine/ops.js');
   const { OP_WORDS } = await import(dist('engine/abi.js')) as typeof import('../dist/engine/abi.js');

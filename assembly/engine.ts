@@ -664,7 +664,7 @@ function doThreadEnd(id: u64): Status {
 }
 
 // The ops of one event, ALLOC..FREE (opcode in that range), of traceStepOf; `quiet` (a constant):
-// the batch loop's common op (isQuietOp), which completes no periodic sample.
+// the batch loop's common op (its quiet test), which completes no periodic sample.
 // @ts-ignore: decorator
 @inline function eventStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool, quiet: bool): Status {
   switch (opcode) {
@@ -760,27 +760,27 @@ function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch>(
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);
     const size = load<u64>(p, 8);
+    // The quiet op: heap 0 (the op's heap byte 0), an opcode ALLOC..FREE (one event): the op's low
+    // 16 bits (a heap byte other than 0 puts them out of the range), and an event number below
+    // quietBefore (it completes no sample): oneEventFits as two branches (written as one test,
+    // binaryen made it an and of the two and V8 two flags, an and and a test).
     let st: Status;
-    if (isQuietOp(w0)) st = eventStepOf<P>(ops, w0 & 0xFF, 0, w0 >> 16, id, size, heap0Known, true);
-    else {
-      st = rareStep(i, w0, id, size);
+    if ((w0 & 0xFFFF) - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC) {
+      if (clockEvents() < quietBefore) st = eventStepOf<P>(ops, w0 & 0xFF, 0, w0 >> 16, id, size, heap0Known, true);
+      else st = rareStep(i, w0, id, size);
+    } else st = rareStep(i, w0, id, size);
+    if (st != Status.OK) {
       if (st == RARE_ENGINE_OP) return i + 1;
+      fail(i, st);
     }
-    if (st != Status.OK) fail(i, st);
   }
   return count;
 }
 
-// The common op: heap 0 (the op's heap byte 0), an opcode ALLOC..FREE (one event), and an event
-// number below quietBefore (it completes no sample): oneEventFits of the op's low 16 bits (a heap
-// byte other than 0 makes them 256 or more, out of the opcodes' range).
-// @ts-ignore: decorator
-@inline function isQuietOp(w0: u32): bool { return oneEventFits(w0 & 0xFFFF); }
-
 // rareStep's answer for an engine op (the loop returns: heap 0 may have changed); not a Status.
 const RARE_ENGINE_OP: Status = <Status>0xFFFF;
 
-// Every op the batch loop does not take inline (isQuietOp false): checked by opFits, the engine's
+// Every op the batch loop does not take inline (not quiet): checked by opFits, the engine's
 // own ops to engineStep, the rest as traceStep (through the heaps' defs, out of line: the same
 // calls as a policy's own ops class makes). Returns the op's status, or RARE_ENGINE_OP after an
 // engine op.

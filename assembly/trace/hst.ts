@@ -413,6 +413,7 @@ function stage(): i32 {
   const end = n;
   const limit = atEnd ? max(safeEnd, end) : safeEnd;   // no record starts at or after it
   const callers = <u64>callerCount;
+  const callerIndex = callerMap;   // a local: the global is loaded through the instance each time
   // The entry pointer counts the records (no index kept across the loop).
   const last = staged + <usize>STAGE * ST_BYTES;
   let e = staged;
@@ -439,7 +440,9 @@ function stage(): i32 {
       if (!r) break;
       size = r >> VARINT_LENGTH_BITS;
       q += <i32>(r & VARINT_LENGTH_MASK);
-      if (op == OP_REALLOC) { if (size == 0) break; }
+      // A realloc to 0 bytes (op == OP_REALLOC and size == 0) in one test: V8 made the two
+      // compares into flags combined and tested.
+      if (((<u64>(op ^ OP_REALLOC)) | size) == 0) break;
       if (opByte & OP_HAS_CALLER) {
         if (q >= end) break;
         r = stageVarint(buf, q, end);
@@ -447,7 +450,7 @@ function stage(): i32 {
         const index = r >> VARINT_LENGTH_BITS;
         if (index >= callers) break;
         q += <i32>(r & VARINT_LENGTH_MASK);
-        caller = load<i32>(callerMap + (<usize>index << 2));
+        caller = load<i32>(callerIndex + (<usize>index << 2));
       }
       rec = recordAtValid(<u32>a);
     } else if (op == OP_FREE) {

@@ -949,6 +949,16 @@ function fileChunk(c: u32): void {
   linkBetween(b, c, bck, fwd, trusted);
 }
 
+// Whether a bin above small bin `b` (2 ≤ b < 64) holds a chunk: nextNonEmptyBin(b + 1) != 0 in
+// one test of both halves of the bitmap (bins b + 1..63 of the low half; all of the high half).
+// @ts-ignore: decorator
+@inline function anyBinAbove(b: i32): bool {
+  const p = as + A_NONEMPTY;
+  const any = ((load<u64>(p) & ((<u64>-2) << <u64>b)) | load<u64>(p + 8)) != 0;
+  if (CHECKS) assert(any == (nextNonEmptyBin(b + 1) != 0), "ptmalloc's test of the bins above a small bin disagrees with nextNonEmptyBin");
+  return any;
+}
+
 // First non-empty bin with index ≥ from (0 when none; 2 ≤ from < NBINS). The bitmap's four u32
 // words read as two u64 halves (little-endian: bins 0..63, then 64..127).
 // @ts-ignore: decorator
@@ -1689,7 +1699,7 @@ function intMalloc(nb: u64): u32 {
     // top (the common case of runs of small requests); taken here without its set-up.
     // (nested ifs, not &&: see releaseChunkIn)
     if (!binLast(UNSORTED)) {
-      if (!nextNonEmptyBin(idx + 1)) {
+      if (!anyBinAbove(idx)) {
         if (topSize() >= nb + MINSIZE) return splitTop(nb);
       }
     }

@@ -673,6 +673,25 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     touchPages(B(p).addr, HEADER_BYTES, owner);
     return;
   }
+  if (rule == RULE_NEXT && !(p && isFree(p))) {
+    // next-fit, n takes in a free next block q (not the rover block, which is out of the tree): no
+    // free block lies between n and q, so q's record keeps the merged block, at n's address, in
+    // its place in the address-ordered tree; only the maxima on its path grow (a free next block
+    // is never the newest segment's last block, F2: the merge does not reach the top).
+    const q = B(n).nextPhys;
+    if (q && isFree(q) && q != H.roverBlk) {
+      const grownBytes = B(n).size;
+      B(q).addr = B(n).addr;
+      B(q).size += grownBytes;
+      unlink(n);
+      dropRec(n);
+      counterAdd(heapNo, C_COALESCES, 1);
+      H.freeBytes += grownBytes;
+      treeGrowDown<ByAddress>(H.root, q);
+      touchPages(B(q).addr, HEADER_BYTES, owner);
+      return;
+    }
+  }
   if (p && isFree(p)) {
     removeFreeOf(p, rule);
     B(p).size += B(n).size;

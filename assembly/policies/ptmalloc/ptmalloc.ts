@@ -1041,13 +1041,14 @@ function fileChunk(c: u32): void {
 // it and links the merged chunk at the front, which is the same place (consolidation merges runs of
 // neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
-@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p); }
+@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted); }
 
-// releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record).
+// releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record) and
+// tr = trusted (a constant where the caller knows it: consolidation).
 // @ts-ignore: decorator
-@inline function releaseChunkIn(rb: usize, p: u32): u64 {
+@inline function releaseChunkIn(rb: usize, p: u32, tr: bool): u64 {
   let pp = at(rb, p);
-  const whole = trusted && isWholeAt(pp);
+  const whole = tr && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevAt(pp);
   const next = nextAt(pp);
@@ -1064,7 +1065,7 @@ function fileChunk(c: u32): void {
       }
       absorbNextIn(rb, p, true);
       // p is top now
-      touchWordUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ);
+      touchWordUnless(prevLinkBytes ? tr : whole, addrAt(pp) + SIZE_SZ);
       return sizeAt(pp);
     }
   }
@@ -1103,7 +1104,7 @@ function fileChunk(c: u32): void {
     }
   }
   const size = sizeAt(pp);
-  const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(size) <= prevLinkBytes : whole;
+  const linksKnown = prevLinkBytes ? tr && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateAt(pp, ST_BIN);
@@ -1202,7 +1203,17 @@ function fileChunk(c: u32): void {
 
 // malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top). The
 // fastbins end empty, so their counters are zeroed once (releaseChunk reads neither).
+// `trusted` cannot change during it: the loop is made for each value (the untrusted one out of
+// line), so the trusted loop's known spans need no test of it.
 function consolidate(): void {
+  if (trusted) consolidateLoop(true); else consolidateUntrusted();
+}
+
+function consolidateUntrusted(): void { consolidateLoop(false); }
+
+// @ts-ignore: decorator
+@inline function consolidateLoop(tr: bool): void {
+  if (CHECKS) assert(tr == trusted, "ptmalloc consolidated with a trust it does not have");
   as32(A_HAVE_FAST, 0);
   const rb = RECS.base; // nothing below takes a record
   for (let i = 0; i < NFASTBINS; i++) {
@@ -1212,7 +1223,7 @@ function consolidate(): void {
       const pp = at(rb, p);
       const nextInBin = fdAt(pp);
       setStateAt(pp, ST_INUSE);
-      releaseChunkIn(rb, p);
+      releaseChunkIn(rb, p, tr);
       p = nextInBin;
     }
   }

@@ -1697,15 +1697,17 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   return n;
 }
 
+// _int_malloc's cases that need no pass over unsorted: a fastbin or small bin of nb's size, the
+// straight-to-top case, and the last remainder alone in unsorted split again (what the pass's first
+// step would do); the rest is intMallocLoop, a call (its set-up is not paid by these).
 function intMalloc(nb: u64): u32 {
-  const tcOnNow = tcOn();
-  const ti = tcIndex(nb);
   // fastbin
   if (nb <= g64(G_MAX_FAST)) {
     const fi = fastIndex(nb);
     if (fastHead(fi)) {
+      const ti = tcIndex(nb);
       const victim = fastPop(fi);
-      if (tcOnNow && ti < g64(G_TCACHE_BINS)) {
+      if (tcOn() && ti < g64(G_TCACHE_BINS)) {
         while (<u64>tcCount(ti) < g64(G_TCACHE_COUNT) && fastHead(fi)) {
           const t = fastPop(fi);
           tcachePut(t, ti, trusted);
@@ -1721,17 +1723,36 @@ function intMalloc(nb: u64): u32 {
     // Unsorted empty and no bin from nb's up holding a chunk: the loop below would go straight to
     // top (the common case of runs of small requests); taken here without its set-up.
     // (nested ifs, not &&: see releaseChunkIn)
-    if (!binLast(UNSORTED)) {
+    const last = binLast(UNSORTED);
+    if (!last) {
       if (!anyBinAbove(idx)) {
         if (topSize() >= nb + MINSIZE) return splitTop(nb);
+      }
+    } else {
+      // the unsorted pass's first step when it splits the last remainder (see there)
+      const pv = at(RECS.base, last);
+      if (bkAt(pv) == 0) {
+        const va = addrAt(pv);
+        if (va == a64(A_LAST_REMAINDER)) {
+          const size = sizeAt(pv);
+          if (size > nb + MINSIZE) {
+            const prev = prevAt(pv);
+            if (prev) return splitRemainder(last, prev, va, size, nb);
+          }
+        }
       }
     }
   } else {
     idx = largeIndex(nb);
     if (a32(A_HAVE_FAST)) consolidate();
   }
+  return intMallocLoop(nb, idx);
+}
 
-  const tcacheNb = tcOnNow && ti < g64(G_TCACHE_BINS);
+// _int_malloc from its pass over unsorted on (idx: nb's bin).
+function intMallocLoop(nb: u64, idx: i32): u32 {
+  const ti = tcIndex(nb);
+  const tcacheNb = tcOn() && ti < g64(G_TCACHE_BINS);
   let returnCached = false;
   let unsortedCount: u64 = 0;
   const limit = g64(G_UNSORTED_LIMIT);

@@ -17,7 +17,8 @@ import * as L from "./ledger";
 import { traceBegin, traceRun, inReplayMode } from "../engine";
 import {
   born, resized, freed, skipped, refused, implicitFreed, isLive, wasFreed, fits, fitsResize, ledgerReset, newRow, rowAt,
-  ledgerShareWithEngine, recordAt, recordAtValid, isLiveAt, wasFreedAt, bornAt, freedAt, implicitFreedAt,
+  ledgerShareWithEngine, recordAt, recordAtValid, recordMade, isLiveAt, isLiveMade, wasFreedAt, bornMade, freedAt,
+  implicitFreedAt, fitsBelowLimit,
   MAX_BLOCK_ID, NO_CALLER, SKIP_DOUBLE_FREE, SKIP_UNMATCHED_FREE, SKIP_REASON_COUNT, ROW_ENDS,
 } from "./ledger";
 
@@ -293,10 +294,12 @@ function varint(p: i32): u64 {
 // A new block at `id` (fits checked): an allocation into a live id frees the older block first.
 // `known`: the id's ledger record when the caller has it (applyStaged's early read), else 0.
 // @ts-ignore: decorator
+// The record is made first when it is not known (its page zeroed: not live), so the tests below
+// take it as it is.
 @inline function newBlock(id: u32, size: u64, caller: i32, asRealloc: bool, known: usize): void {
-  const r = known ? known : recordAt(id);
-  if (isLiveAt(r)) emit(<u32>Op.FREE, FREE_IMPLICIT, id, implicitFreedAt(id, r));
-  bornAt(id, r, size, caller, asRealloc);
+  const r = known ? known : recordMade(id);
+  if (isLiveMade(r)) emit(<u32>Op.FREE, FREE_IMPLICIT, id, implicitFreedAt(id, r));
+  bornMade(id, r, size, caller, asRealloc);
 }
 
 // An untraced realloc of `id` (not live): an allocation of the new size, counted as a realloc.
@@ -325,6 +328,8 @@ const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
 const aheadSink = memory.data(8);
 /** Longest varint staged: values below 2^56 (a longer one takes the general path). */
 const STAGE_VARINT_BYTES: i32 = 8;
+// A staged size (7 value bits a byte: below 2^56) is checked by fitsBelowLimit, which needs it
+// below ledger.ts FITS_SUM_SIZE_LIMIT = 2^56: a longer staged varint needs fits() instead.
 /** stageVarint's result: value << VARINT_LENGTH_BITS | length in bytes; 0 = not staged. */
 const VARINT_LENGTH_BITS: u64 = 8;
 const VARINT_LENGTH_MASK: u64 = (1 << VARINT_LENGTH_BITS) - 1;
@@ -408,6 +413,7 @@ function stage(): i32 {
   const end = n;
   const limit = atEnd ? max(safeEnd, end) : safeEnd;   // no record starts at or after it
   const callers = <u64>callerCount;
+  const callerIndex = callerMap;   // a local: the global is loaded through the instance each time
   // The entry pointer counts the records (no index kept across the loop).
   const last = staged + <usize>STAGE * ST_BYTES;
   let e = staged;
@@ -434,7 +440,9 @@ function stage(): i32 {
       if (!r) break;
       size = r >> VARINT_LENGTH_BITS;
       q += <i32>(r & VARINT_LENGTH_MASK);
-      if (op == OP_REALLOC) { if (size == 0) break; }
+      // A realloc to 0 bytes (op == OP_REALLOC and size == 0) in one test: V8 made the two
+      // compares into flags combined and tested.
+      if (((<u64>(op ^ OP_REALLOC)) | size) == 0) break;
       if (opByte & OP_HAS_CALLER) {
         if (q >= end) break;
         r = stageVarint(buf, q, end);
@@ -442,7 +450,7 @@ function stage(): i32 {
         const index = r >> VARINT_LENGTH_BITS;
         if (index >= callers) break;
         q += <i32>(r & VARINT_LENGTH_MASK);
-        caller = load<i32>(callerMap + (<usize>index << 2));
+        caller = load<i32>(callerIndex + (<usize>index << 2));
       }
       rec = recordAtValid(<u32>a);
     } else if (op == OP_FREE) {
@@ -482,7 +490,7 @@ function applyStaged(k: i32): void {
       skipped(id);
       emit(<u32>Op.SKIP, 0, 0, 1);
     } else if (op == OP_REALLOC) realloc(id, size, caller);
-    else allocation(op, id, size, 1, caller, known);
+    else allocation(op, id, size, 1, caller, known, true);
   }
   // A staged record never stops the loop (no error, no call back): the positions of the last one.
   if (k > 1) recordStart = load<i32>(staged + <usize>(k - 2) * ST_BYTES, 20);
@@ -508,10 +516,11 @@ function applyStaged(k: i32): void {
   } else untraced(id, size, caller);
 }
 
-// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID); `known` as newBlock's.
+// An ALLOC, CALLOC or ALIGNED record of `id` (<= MAX_BLOCK_ID); `known` as newBlock's. `staged`:
+// a staged record (size below FITS_SUM_SIZE_LIMIT, align 1), checked by fitsBelowLimit.
 // @ts-ignore: decorator
-@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32, known: usize): void {
-  if (!fits(size, align)) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
+@inline function allocation(op: u32, id: u32, size: u64, align: u64, caller: i32, known: usize, staged: bool): void {
+  if (!(staged ? fitsBelowLimit(size) : fits(size, align))) { refused(); emit(<u32>Op.SKIP, 0, 0, 1); return; }
   // One newBlock for the three calls (the ledger's birth is inlined there).
   if (op == OP_ALLOC) L.allocs++;
   else if (op == OP_CALLOC) L.callocs++;
@@ -622,7 +631,7 @@ function general(): i32 {
       return R_NEXT;
     }
     pos = p;
-    allocation(op, id, size, align, caller, 0);
+    allocation(op, id, size, align, caller, 0, false);
     return R_NEXT;
   }
   switch (op) {

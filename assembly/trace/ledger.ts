@@ -275,8 +275,8 @@ export function ledgerReserve(idBound: f64): void {
   reservedPages = pages;
 }
 
-// The record of a valid id (<= MAX_BLOCK_ID), its page made if needed.
-function recordMade(id: u32): usize {
+/** The record of a valid id (<= MAX_BLOCK_ID), its page made if needed (never 0). */
+export function recordMade(id: u32): usize {
   const slot = directory + (<usize>(id >> PAGE_SHIFT) << 2);
   let p = load<usize>(slot);
   if (!p) {
@@ -306,6 +306,9 @@ function recordMade(id: u32): usize {
 }
 // @ts-ignore: decorator
 @inline export function isLiveAt(r: usize): bool { return r != 0 && stateAt(r) == STATE_LIVE; }
+/** isLiveAt of a record that exists (recordMade's, never 0): no test of the address. */
+// @ts-ignore: decorator
+@inline export function isLiveMade(r: usize): bool { return stateAt(r) == STATE_LIVE; }
 // @ts-ignore: decorator
 @inline export function wasFreedAt(r: usize): bool { return r != 0 && stateAt(r) == STATE_FREED; }
 
@@ -315,6 +318,13 @@ function recordMade(id: u32): usize {
 @inline export function fits(size: u64, align: u64): bool {
   return size <= MAX_REQUEST_BYTES && align <= MAX_REQUEST_BYTES && liveBytes + size <= MAX_REQUEST_BYTES;
 }
+/** Below this a size can be added to the live bytes (at most MAX_REQUEST_BYTES) without overflow. */
+export const FITS_SUM_SIZE_LIMIT: u64 = 1 << 56;
+// fits(size, 1) for a size below FITS_SUM_SIZE_LIMIT (the decoder's staged sizes): the live bytes
+// never exceed MAX_REQUEST_BYTES, so their sum with such a size does not overflow, and a sum
+// within MAX_REQUEST_BYTES bounds the size as well: one test instead of two.
+// @ts-ignore: decorator
+@inline export function fitsBelowLimit(size: u64): bool { return liveBytes + size <= MAX_REQUEST_BYTES; }
 // Like fits, for resizing live block `id` to `size`.
 // @ts-ignore: decorator
 @inline export function fitsResize(id: u32, size: u64): bool {
@@ -370,7 +380,11 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
 /** born, with `rec` = recordAt(id) (0: none made yet). Inline: one call less per birth. */
 // @ts-ignore: decorator
 @inline export function bornAt(id: u32, rec: usize, size: u64, caller: i32, asRealloc: bool): void {
-  const r = rec ? rec : recordMade(id);
+  bornMade(id, rec ? rec : recordMade(id), size, caller, asRealloc);
+}
+/** born, with `r` = the record of `id` that exists (recordMade's, never 0). */
+// @ts-ignore: decorator
+@inline export function bornMade(id: u32, r: usize, size: u64, caller: i32, asRealloc: bool): void {
   if (<u64>id >= idHighWater) idHighWater = <u64>id + 1;
   // Counters through locals: each global read once (V8 reloads a global after its store).
   const e = events + 1;
@@ -462,19 +476,27 @@ let nextId: u64 = 0;
 export function ledgerLive(from: u32, out: usize, max: i32): i32 {
   let n = 0;
   let id = <u64>from;
-  while (id < idHighWater && n < max) {
+  const high = idHighWater;
+  while (id < high && n < max) {
     const page = load<usize>(directory + (<usize>(<u32>id >> PAGE_SHIFT) << 2));
-    if (!page) { id = ((id >> PAGE_SHIFT) + 1) << PAGE_SHIFT; continue; }
-    const r = page + <usize>(<u32>id & PAGE_MASK) * REC_BYTES;
-    if (stateAt(r) == STATE_LIVE) {
-      const o = out + (<usize>n << 5);
-      store<f64>(o, <f64>id);
-      store<f64>(o, <f64>sizeAt(<u32>id, r), 8);
-      store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
-      store<f64>(o, <f64>birthOf(<u32>id, r), 24);
-      n++;
+    const pageEnd = ((id >> PAGE_SHIFT) + 1) << PAGE_SHIFT;
+    if (!page) { id = pageEnd; continue; }
+    // The ids of this page below the high water mark: one directory load per page, records in order.
+    const stop = min(pageEnd, high);
+    let r = page + <usize>(<u32>id & PAGE_MASK) * REC_BYTES;
+    while (id < stop) {
+      if (stateAt(r) == STATE_LIVE) {
+        if (n == max) break;
+        const o = out + (<usize>n << 5);
+        store<f64>(o, <f64>id);
+        store<f64>(o, <f64>sizeAt(<u32>id, r), 8);
+        store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
+        store<f64>(o, <f64>birthOf(<u32>id, r), 24);
+        n++;
+      }
+      id++;
+      r += REC_BYTES;
     }
-    id++;
   }
   nextId = id;
   return n;

@@ -139,6 +139,22 @@ describe('one record per id: the rare values stay exact', () => {
     }
   });
 
+  it('live blocks read out in batches (ledgerLive, 4,096 a call): every one, in id order, across pages, gaps and batch ends', async () => {
+    // Ids 3 apart over several 4,096-id pages (a batch ends inside a page), every seventh freed,
+    // then ids far beyond (pages between never made), the last one the high water mark.
+    const recs: Rec[] = [];
+    const DENSE = 9_000;
+    for (let i = 0; i < DENSE; i++) recs.push({ ...base, id: i * 3, size: BigInt(1 + (i % 100)), caller: i % 2 === 0 ? null : i % 2 });
+    for (let i = 0; i < DENSE; i += 7) recs.push({ ...base, k: 'free', id: i * 3 });
+    for (const id of [100_000, 100_001, 4_000_000, 4_004_095, 4_004_096]) recs.push({ ...base, id, size: 5n });
+    recs.push({ ...base, k: 'free', id: 4_004_096 });
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const bytes = hstFile(records, { events });
+    const js = await threadsAfter(bytes, 'js') as { live: number[][] };
+    expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
+    expect(js.live.length).toBe(DENSE - Math.ceil(DENSE / 7) + 4);
+  });
+
   it('an engine with C semantics (not replay mode) keeps its own id table on the direct path: a failed realloc keeps the old size', async () => {
     // On x86 a realloc to 3 GiB fails; with C semantics the old block and its size stay (the
     // ledger has the new size: sharing its records would lose the old one).

@@ -452,7 +452,10 @@ export function lfhAlloc(b: u32, alignLog2: u32): u32 {
   hp.liveChunkBytes += chunk;
   hp.liveChunks++;
   const addr = ss.base + <u64>i * chunk;
-  if (vmResidencyHolds(ss.resident)) {
+  // vmResidencyHolds at one compare: lfhTouch never notes the saturated epoch (lfhCheck L5), which
+  // the VM's epoch then never equals
+  if (ss.resident == vmResidencyEpoch()) {
+    if (CHECKS) assert(vmResidencyHolds(ss.resident), "nt lfh: a subsegment noted the saturated epoch");
     if (CHECKS) assert(vmAllResident(addr, chunk), "nt lfh: skipped touch of a page not resident");
   } else {
     lfhTouch(ss, addr, chunk);
@@ -600,7 +603,8 @@ export function lfhWalkChunks(out: usize, max: i32, start: i32): i32 {
 //    marks exactly the full words.
 // L4 counters (user blocks, their bytes, free and live chunk bytes, live chunks) equal a recount.
 // L5 the pages of a subsegment's chunks that lfhTouch found resident (all of them while its
-//    `resident` epoch holds, the first scanPages while its scanEpoch holds) are resident.
+//    `resident` epoch holds, the first scanPages while its scanEpoch holds) are resident; neither
+//    epoch is the saturated one (lfhTake's one compare counts on it).
 export function lfhCheck(): i32 {
   let userBlocks: u64 = 0, ubBytes: u64 = 0, freeB: u64 = 0, liveB: u64 = 0, live: u64 = 0;
   const hdr = userBlockHeader();
@@ -628,6 +632,7 @@ export function lfhCheck(): i32 {
     const first = ss.base >> PAGE_SHIFT;
     const pages = <u32>(((ss.base + <u64>ss.count * ss.chunkBytes + PAGE_MASK) >> PAGE_SHIFT) - first);
     if (ss.scanPages > pages) return 5;
+    if (ss.resident == RESIDENCY_EPOCH_SATURATED || ss.scanEpoch == RESIDENCY_EPOCH_SATURATED) return 5;
     const known = vmResidencyHolds(ss.resident) ? pages : vmResidencyHolds(ss.scanEpoch) ? ss.scanPages : 0;
     for (let p: u32 = 0; p < known; p++) if (!vmIsResident((first + <u64>p) << PAGE_SHIFT)) return 5;
     if (ss.state == SS_FULL && ss.freeCount) return 2;

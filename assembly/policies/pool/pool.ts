@@ -35,7 +35,8 @@
 //
 // Invariants (poolCheck returns the number of the first that fails):
 //   P1 the chunk table: every record below the high-water mark is in use or on the record free
-//      list, never both; in-use records have a valid class, live <= carved <= slots, link arrays
+//      list, never both; in-use records have a valid class, live <= carved <= slots, link arrays,
+//      a residency epoch that is not the saturated one (residentHolds' one compare counts on it)
 //   P2 every chunk and pass-through block lies in committed pages, 8-byte aligned, and no two
 //      overlap; on the VM a chunk is a whole reservation; stacked, the parent still maps each
 //      held handle to the recorded address
@@ -356,7 +357,7 @@ function newChunk(h: i32, s: usize, c: u32): u32 {
   store<u32>(ch + CH_NEXT, <u32>heap.alloc(<usize>slots << 2));
   store<u32>(ch + CH_PREV, g32(s, HS_RELEASE) ? <u32>heap.alloc(<usize>slots << 2) : 0);
   store<u32>(ch + CH_FREE_NEXT, 0);
-  store<u32>(ch + CH_RESIDENT, vmResidencyEpoch()); // nothing carved yet: all of it is resident
+  store<u32>(ch + CH_RESIDENT, epochToNote()); // nothing carved yet: all of it is resident
   const cl = CL(s, c);
   store<u32>(cl + CL_CHUNKS, load<u32>(cl + CL_CHUNKS) + 1);
   add64(s, HS_CHUNKS, 1);
@@ -433,7 +434,23 @@ function unlinkFree(s: usize, cl: usize, handle: u32): void {
 // a carved object changes nothing and the VM is not asked: most allocs and frees of a warm pool.
 // @ts-ignore: decorator
 @inline function touchObject(s: usize, ch: usize, ci: u32, slot: u32, bytes: u64): void {
-  if (!vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) touchObjectSlow(s, ch, ci, objectAddress(s, ch, slot), bytes);
+  if (!residentHolds(ch)) touchObjectSlow(s, ch, ci, objectAddress(s, ch, slot), bytes);
+}
+
+// vmResidencyHolds of chunk ch's epoch at one compare: a chunk never notes the saturated epoch
+// (epochToNote, touchObjectSlow; poolCheck P1), which the VM's epoch then never equals.
+// @ts-ignore: decorator
+@inline function residentHolds(ch: usize): bool {
+  const seen = load<u32>(ch + CH_RESIDENT);
+  if (CHECKS) assert((seen == vmResidencyEpoch()) == vmResidencyHolds(seen), "pool: a chunk noted the saturated epoch");
+  return seen == vmResidencyEpoch();
+}
+
+// The VM's residency epoch for a chunk to note, 0 ("not known") once it has saturated.
+// @ts-ignore: decorator
+@inline function epochToNote(): u32 {
+  const epoch = vmResidencyEpoch();
+  return epoch == RESIDENCY_EPOCH_SATURATED ? 0 : epoch;
 }
 
 // Carved parts up to this many pages are checked page by page when the epoch moved: 1 MiB, sixteen
@@ -458,9 +475,11 @@ function touchObjectSlow(s: usize, ch: usize, ci: u32, addr: u64, bytes: u64): v
 // @ts-ignore: decorator
 @inline function carveTouch(s: usize, cl: usize, ch: usize, addr: u64, bytes: u64): void {
   const end = addr + bytes;
-  if (end <= load<u64>(cl + CL_TOUCHED_END) && vmResidencyHolds(load<u32>(ch + CH_RESIDENT))) {
-    if (CHECKS) assert(vmAllResident(addr, bytes), "pool: skipped carve touch of a page not resident");
-    return;
+  if (end <= load<u64>(cl + CL_TOUCHED_END)) {
+    if (residentHolds(ch)) {
+      if (CHECKS) assert(vmAllResident(addr, bytes), "pool: skipped carve touch of a page not resident");
+      return;
+    }
   }
   touchPages(addr, bytes, ownerOf(s));
   store<u64>(cl + CL_TOUCHED_END, (((end - 1) >> PAGE_SHIFT) + 1) << PAGE_SHIFT);
@@ -875,6 +894,7 @@ export function poolCheck(h: i32): i32 {
     if (c >= classes) return 1;
     const slots = slotsOf(s, c), carved = carvedOf(s, ci, c), live = load<u32>(ch + CH_LIVE);
     if (carved > slots || live > carved || !load<u32>(ch + CH_NEXT) || release != (load<u32>(ch + CH_PREV) != 0)) return 1;
+    if (load<u32>(ch + CH_RESIDENT) == RESIDENCY_EPOCH_SATURATED) return 1;
     // P2: memory of the chunk.
     const base = load<u64>(ch + CH_BASE);
     if (base & ((<u64>1 << POOL_ALIGN_LOG2) - 1) || !allCommitted(base, chunkBytes)) return 2;

@@ -16,7 +16,7 @@
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
 import {
-  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idEntryForWrite, idRequested, idSetRequested, idSetLive, idTake, idClear, idPageCount, idPageBase,
+  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idInTable, idPageOf, idEntryIn, idEntryForWrite, idRequested, idSetRequested, idSetLive, idTake, idClear, idPageCount, idPageBase,
   idSlot, idFreeEntryClean, idIsBig, idBigCount,
 } from "./ids";
 import { CHECKS } from "./checks";
@@ -234,11 +234,15 @@ function samplesDue(): void {
   setNextSample(at);
 }
 
-// One event on heap h: the peaks after it, then any periodic sample it completes.
+// One event on heap h: counted, the peaks after it, then any periodic sample it completes (none
+// when `quiet`, a constant: the batch loop's common op, whose event number stays below quietBefore,
+// so below nextSampleAt). Nothing in notePeaksOp reads the clock: the event number is read once.
 // @ts-ignore: decorator
-@inline function opEvent(h: i32): void {
-  notePeaksOp(h, clockEvents() + 1);
-  countEvent(1);
+@inline function opEvent(h: i32, quiet: bool): void {
+  clockAddEvents(1);
+  const ev = clockEvents();
+  notePeaksOp(h, ev);
+  if (!quiet && ev >= nextSampleAt) samplesDue();
 }
 
 // notePeaks after an allocation call, inline: a heap with no parent (nearly every op) raises its
@@ -256,14 +260,16 @@ function samplesDue(): void {
 }
 
 // A free: it can lower what the program and the heaps hold, never raise it; only a VM that grew
-// anyway (a policy that commits on free) is looked at.
+// anyway (a policy that commits on free) is looked at. `quiet` as for opEvent.
 // @ts-ignore: decorator
-@inline function freeEvent(): void {
+@inline function freeEvent(quiet: bool): void {
+  clockAddEvents(1);
+  const ev = clockEvents();
   if (!NO_PEAKS) {
     const g = vmGrowthCount();
-    if (g != vmSeen) { vmSeen = g; noteVmPeaks(clockEvents() + 1); }
+    if (g != vmSeen) { vmSeen = g; noteVmPeaks(ev); }
   }
-  countEvent(1);
+  if (!quiet && ev >= nextSampleAt) samplesDue();
 }
 
 // ---------------------------------------------------------------- exact peaks and program truth
@@ -432,25 +438,34 @@ function resetHeapPeaks(h: i32): void {
 // @ts-ignore: decorator
 @inline function doAlloc<P>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool, heapKnown: bool): Status {
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
-  const known = idEntry(id); // 0 for any id >= MAX_ID
-  if (known) { if (load<u32>(known)) return Status.ID_IN_USE; }
-  else if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
+  let known: usize = 0; // the id's entry when its page exists
+  if (idInTable(id)) { // below MAX_ID
+    const page = idPageOf(id);
+    if (page) { known = idEntryIn(page, id); if (load<u32>(known)) return Status.ID_IN_USE; }
+  } else if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
   const noSpaceBefore = vmNoAddressSpaceCount();
   let handle: u32;
   if (zeroed) handle = ops.calloc(h, size);
   else handle = ops.alloc(h, size, alignLog2);
-  if (!handle && !replayMode) return callFailed(h, size, noSpaceBefore); // C semantics: the caller got NULL, the id stays free
+  if (!handle) return allocRefused(h, id, known, size, noSpaceBefore); // out of line: one test here
   const slot = known ? known : idEntryForWrite(id);
   programAlloc(size);
-  if (!handle) {
-    idSetLive(slot, id, (FAILED_HANDLE << (32 - HANDLE_BITS)) | <u32>h, size);
-    return allocFailed(h, slot, size, noSpaceBefore);
-  }
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
   idSetLive(slot, id, (handle << (32 - HANDLE_BITS)) | <u32>h, size);
   hAdd(hRequested, h, <i64>size);
   hAdd(hAllocs, h, 1);
   return Status.OK;
+}
+
+// doAlloc's policy refused (handle 0): C semantics, the caller got NULL and the id stays free; in
+// replay mode the id becomes the program's block, unplaced (FAILED_HANDLE). `known`: the id's
+// entry when its page existed before the call, else 0.
+function allocRefused(h: i32, id: u32, known: usize, size: u64, noSpaceBefore: u32): Status {
+  if (!replayMode) return callFailed(h, size, noSpaceBefore);
+  const slot = known ? known : idEntryForWrite(id);
+  programAlloc(size);
+  idSetLive(slot, id, (FAILED_HANDLE << (32 - HANDLE_BITS)) | <u32>h, size);
+  return allocFailed(h, slot, size, noSpaceBefore);
 }
 
 // Blocks the program holds placed in heap h.
@@ -480,6 +495,15 @@ function allocFailed(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status
   return Status.OUT_OF_MEMORY;
 }
 
+// Whether the entry word `e` is a live id's in heap h (nonzero, its heap h). For h = 0 (a constant
+// in the batch loop's common path) one rotate and compare: the word rotated right by the heap bits
+// is the handle plus the heap above it, live in heap 0 from 1 to FAILED_HANDLE.
+// @ts-ignore: decorator
+@inline function isLiveIn(e: u32, h: i32): bool {
+  if (h == 0) return rotr<u32>(e, 32 - HANDLE_BITS) - 1 < FAILED_HANDLE;
+  return e != 0 && <i32>(e & HEAP_MASK) == h;
+}
+
 // Entry address of `id` when it is live in heap h, else 0.
 // @ts-ignore: decorator
 @inline function liveSlot(h: i32, id: u32): usize {
@@ -496,10 +520,12 @@ function allocFailed(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status
 // @ts-ignore: decorator
 @inline function doFree<P>(ops: P, h: i32, id: u32, given: u64, heapKnown: bool): Status {
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
-  const slot = idEntry(id);
-  if (!slot) return Status.UNKNOWN_ID;
+  if (!idInTable(id)) return Status.UNKNOWN_ID;
+  const page = idPageOf(id);
+  if (!page) return Status.UNKNOWN_ID;
+  const slot = idEntryIn(page, id);
   const e = load<u32>(slot); // read once: the entry word names the heap and the handle
-  if (!e || <i32>(e & HEAP_MASK) != h) return Status.UNKNOWN_ID;
+  if (!isLiveIn(e, h)) return Status.UNKNOWN_ID;
   const handle = e >> (32 - HANDLE_BITS);
   const req = idTake(slot, id, given);
   programFree(req);
@@ -626,6 +652,21 @@ function doThreadEnd(id: u64): Status {
 // exists (a constant: true in an own batch loop for heap 0), so the ops skip looking it up.
 // @ts-ignore: decorator
 @inline function traceStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool): Status {
+  if (opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC) return eventStepOf<P>(ops, opcode, h, arg, id, size, heapKnown, false);
+  switch (opcode) {
+    case Op.MARK: { takeSample(<i32>arg, clockEvents()); return Status.OK; }
+    case Op.TICK: { clockAddNs(size); return Status.OK; }
+    case Op.SKIP: { countEvent(size); return Status.OK; }
+    case Op.THREAD: return threadSwitch(size);
+    case Op.THREAD_END: return doThreadEnd(size);
+    default: return Status.BAD_OPCODE;
+  }
+}
+
+// The ops of one event, ALLOC..FREE (opcode in that range), of traceStepOf; `quiet` (a constant):
+// the batch loop's common op (isQuietOp), which completes no periodic sample.
+// @ts-ignore: decorator
+@inline function eventStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool, quiet: bool): Status {
   switch (opcode) {
     // One call site for the three allocation calls, so that doAlloc is inlined once here.
     case Op.ALLOC:
@@ -636,21 +677,15 @@ function doThreadEnd(id: u64): Status {
       if (opcode == Op.ALIGNED_ALLOC) alignLog2 = arg;
       if (alignLog2 > MAX_ALIGN_LOG2) st = Status.BAD_PARAM;
       else st = doAlloc<P>(ops, h, id, size, alignLog2, opcode == Op.CALLOC, heapKnown);
-      opEvent(h);
+      opEvent(h, quiet);
       return st;
     }
-    case Op.REALLOC: { const st = doRealloc<P>(ops, h, id, size, heapKnown); opEvent(h); return st; }
-    case Op.FREE: {
+    case Op.REALLOC: { const st = doRealloc<P>(ops, h, id, size, heapKnown); opEvent(h, quiet); return st; }
+    default: { // FREE
       const st = doFree<P>(ops, h, id, size, heapKnown);
-      if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent();
+      if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent(quiet);
       return st;
     }
-    case Op.MARK: { takeSample(<i32>arg, clockEvents()); return Status.OK; }
-    case Op.TICK: { clockAddNs(size); return Status.OK; }
-    case Op.SKIP: { countEvent(size); return Status.OK; }
-    case Op.THREAD: return threadSwitch(size);
-    case Op.THREAD_END: return doThreadEnd(size);
-    default: return Status.BAD_OPCODE;
   }
 }
 
@@ -704,7 +739,7 @@ export function runBatch(count: i32): i32 {
 /**
  * runBatch's loop over ops [from, count), with the ops of heap 0 calling its policy through `P`,
  * the policy's own ops class: heap 0's policy must be P's, which holds until an engine op, so the
- * loop returns after each. Ops of other heaps take otherStep. Returns the index of the next op to run.
+ * loop returns after each. Ops of other heaps take rareStep. Returns the index of the next op to run.
  */
 export function batchOf<P>(from: i32, count: i32): i32 { return batchLoop<P>(from, count, true); }
 
@@ -712,6 +747,9 @@ export function batchOf<P>(from: i32, count: i32): i32 { return batchLoop<P>(fro
 function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch>(from, count, false); }
 
 // batchOf's loop; heap0Known (a constant): heap 0 exists for every op it runs (P is its policy's).
+// The loop itself holds only the common case, an allocation call or a free on heap 0 that
+// completes no sample (eventStepOf, inline: the policy's calls inlined there); every other op
+// goes out of line to rareStep, so the rare paths take no registers from the common one.
 // @ts-ignore: decorator
 @inline function batchLoop<P>(from: i32, count: i32, heap0Known: bool): i32 {
   const ops = changetype<P>(0);
@@ -722,29 +760,40 @@ function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch>(
     const w0 = load<u32>(p);
     const id = load<u32>(p, 4);
     const size = load<u64>(p, 8);
-    const opcode = w0 & 0xFF;
-    const h = <i32>((w0 >> 8) & 0xFF);
-    const arg = w0 >> 16;
-    // Nearly every op is an allocation call or a free that completes no sample: straight to
-    // traceStep. The rest is checked by opFits, and the engine's own ops go to engineStep.
-    if (!oneEventFits(opcode)) {
-      if (!opFits(opcode, size)) { fail(i, Status.BAD_PARAM); continue; }
-      if (isEngineOp(opcode)) {
-        const st = engineStep(opcode, h, arg, id, size);
-        if (st != Status.OK) fail(i, st);
-        return i + 1;
-      }
+    let st: Status;
+    if (isQuietOp(w0)) st = eventStepOf<P>(ops, w0 & 0xFF, 0, w0 >> 16, id, size, heap0Known, true);
+    else {
+      st = rareStep(i, w0, id, size);
+      if (st == RARE_ENGINE_OP) return i + 1;
     }
-    // the ops a trace produces, and unknown ones; heap 0's with the heap a constant
-    const st = h == 0 ? traceStepOf<P>(ops, opcode, 0, arg, id, size, heap0Known) : otherStep(opcode, h, arg, id, size);
     if (st != Status.OK) fail(i, st);
   }
   return count;
 }
 
-// traceStep of an op on a heap other than 0 (stacked programs, several heaps): out of line, one
-// copy for every batch loop.
-function otherStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
+// The common op: heap 0 (the op's heap byte 0), an opcode ALLOC..FREE (one event), and an event
+// number below quietBefore (it completes no sample): oneEventFits of the op's low 16 bits (a heap
+// byte other than 0 makes them 256 or more, out of the opcodes' range).
+// @ts-ignore: decorator
+@inline function isQuietOp(w0: u32): bool { return oneEventFits(w0 & 0xFFFF); }
+
+// rareStep's answer for an engine op (the loop returns: heap 0 may have changed); not a Status.
+const RARE_ENGINE_OP: Status = <Status>0xFFFF;
+
+// Every op the batch loop does not take inline (isQuietOp false): checked by opFits, the engine's
+// own ops to engineStep, the rest as traceStep (through the heaps' defs, out of line: the same
+// calls as a policy's own ops class makes). Returns the op's status, or RARE_ENGINE_OP after an
+// engine op.
+function rareStep(i: i32, w0: u32, id: u32, size: u64): Status {
+  const opcode = w0 & 0xFF;
+  const h = <i32>((w0 >> 8) & 0xFF);
+  const arg = w0 >> 16;
+  if (!oneEventFits(opcode) && !opFits(opcode, size)) return Status.BAD_PARAM;
+  if (isEngineOp(opcode)) {
+    const st = engineStep(opcode, h, arg, id, size);
+    if (st != Status.OK) fail(i, st);
+    return RARE_ENGINE_OP;
+  }
   return traceStep(opcode, h, arg, id, size);
 }
 

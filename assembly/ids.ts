@@ -67,6 +67,21 @@ let sizeMask: u32 = 0;                           // its size bits; all set = in 
   return page ? page + <usize>(id & ID_PAGE_MASK) * entryStride + entryOffset : 0;
 }
 
+// idEntry in steps, for a caller that branches on each itself (the batch loop's allocations and
+// frees: V8 tests idEntry's select result again after the select): whether the id may have an
+// entry (below the limit: never for ids >= MAX_ID), then the page holding its entry (0: never
+// written; only for an id below the limit), then the entry in that page.
+// @ts-ignore: decorator
+@inline export function idInTable(id: u32): bool { return id < idLimit; }
+// @ts-ignore: decorator
+@inline export function idPageOf(id: u32): usize {
+  return <usize>load<u32>(directory + (<usize>(id >> ID_PAGE_SHIFT) << 2));
+}
+// @ts-ignore: decorator
+@inline export function idEntryIn(page: usize, id: u32): usize {
+  return page + <usize>(id & ID_PAGE_MASK) * entryStride + entryOffset;
+}
+
 // Entry address of `id` for writing: allocates its page on first use; 0 when id >= MAX_ID.
 export function idEntryForWrite(id: u32): usize {
   const e = idEntry(id);

@@ -10,7 +10,9 @@
 // boundary-tag heap of textbook/fit.ts (its header states the rules).
 //
 // Free blocks are kept in a kit tree ordered by address, each node with the largest block of its
-// subtree, so "the first fit at or above the rover" is one guided descent.
+// subtree, so "the first fit at or above the rover" is one guided descent. The free block starting
+// at the rover (the rover block, fit.ts H.roverBlk) is kept out of the tree and tried first: the
+// rover carves one block again and again, and those cuts then change no maxima in the tree.
 // Invariants: textbook/fit.ts F1..F4.
 
 import { Status } from "../../abi";

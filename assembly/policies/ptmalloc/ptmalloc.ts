@@ -744,11 +744,20 @@ function largeIndex(sz: u64): i32 {
   touchPages(a, bytes, owner);
   touchedPage = last + 1;
 }
+// touch() of the 8 bytes at a (8-byte aligned: one page), without the test of a second page.
+// @ts-ignore: decorator
+@inline function touchWord(a: u64): void {
+  if (CHECKS) assert((a & (SIZE_SZ - 1)) == 0, "ptmalloc touched a word that is not aligned");
+  const page = a >> PAGE_SHIFT;
+  if (page + 1 == touchedPage && trusted) { skipTouch(a, SIZE_SZ); return; }
+  touchPages(a, SIZE_SZ, owner);
+  touchedPage = page + 1;
+}
 // Header + free-list links of a free chunk (fd/bk, and the size links of a large one).
 // @ts-ignore: decorator
 @inline function freeLinkBytes(size: u64): u64 { return inSmallRange(size) ? 3 * SIZE_SZ : 5 * SIZE_SZ; }
 // @ts-ignore: decorator
-@inline function touchHeader(c: u32): void { touch(addrOf(c) + SIZE_SZ, SIZE_SZ); }
+@inline function touchHeader(c: u32): void { touchWord(addrOf(c) + SIZE_SZ); }
 
 // Touches it can skip. A touch of pages that are resident changes nothing, and the model knows
 // of three kinds of spans that are, as long as no page anywhere left residence except by its own
@@ -807,6 +816,9 @@ const EPOCH_NOT_SEEN: u32 = 0;
 // touch(), or skipTouch() when the span is known resident.
 // @ts-ignore: decorator
 @inline function touchUnless(known: bool, a: u64, bytes: u64): void { if (known) skipTouch(a, bytes); else touch(a, bytes); }
+// touchUnless of one aligned word (touchWord).
+// @ts-ignore: decorator
+@inline function touchWordUnless(known: bool, a: u64): void { if (known) skipTouch(a, SIZE_SZ); else touchWord(a); }
 
 // The heap's own calls that can drop pages (release, shrink, purge).
 function releaseRegion(base: u64): void { vmRelease(base); keepTrust(); }
@@ -949,6 +961,16 @@ function fileChunk(c: u32): void {
   linkBetween(b, c, bck, fwd, trusted);
 }
 
+// Whether a bin above small bin `b` (2 ≤ b < 64) holds a chunk: nextNonEmptyBin(b + 1) != 0 in
+// one test of both halves of the bitmap (bins b + 1..63 of the low half; all of the high half).
+// @ts-ignore: decorator
+@inline function anyBinAbove(b: i32): bool {
+  const p = as + A_NONEMPTY;
+  const any = ((load<u64>(p) & ((<u64>-2) << <u64>b)) | load<u64>(p + 8)) != 0;
+  if (CHECKS) assert(any == (nextNonEmptyBin(b + 1) != 0), "ptmalloc's test of the bins above a small bin disagrees with nextNonEmptyBin");
+  return any;
+}
+
 // First non-empty bin with index ≥ from (0 when none; 2 ≤ from < NBINS). The bitmap's four u32
 // words read as two u64 halves (little-endian: bins 0..63, then 64..127).
 // @ts-ignore: decorator
@@ -1042,7 +1064,7 @@ function fileChunk(c: u32): void {
       }
       absorbNextIn(rb, p, true);
       // p is top now
-      touchUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ, SIZE_SZ);
+      touchWordUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ);
       return sizeAt(pp);
     }
   }
@@ -1093,7 +1115,7 @@ function fileChunk(c: u32): void {
     linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown);
   }
   // the next chunk's prev_size (footer) is written
-  touchUnless(footerKnown, addrAt(pp) + size, SIZE_SZ);
+  touchWordUnless(footerKnown, addrAt(pp) + size);
   return size;
 }
 
@@ -1440,7 +1462,7 @@ function unmapChunk(c: u32): void {
   const rest = splitAt(t, nb, ST_TOP);
   setStateAt(at(RECS.base, t), ST_INUSE); // the pool's base after splitAt (it may have moved)
   as32(A_TOP, rest);
-  touch(a + nb + SIZE_SZ, SIZE_SZ); // rest's header
+  touchWord(a + nb + SIZE_SZ); // rest's header
   return t;
 }
 
@@ -1689,7 +1711,7 @@ function intMalloc(nb: u64): u32 {
     // top (the common case of runs of small requests); taken here without its set-up.
     // (nested ifs, not &&: see releaseChunkIn)
     if (!binLast(UNSORTED)) {
-      if (!nextNonEmptyBin(idx + 1)) {
+      if (!anyBinAbove(idx)) {
         if (topSize() >= nb + MINSIZE) return splitTop(nb);
       }
     }
@@ -1725,7 +1747,7 @@ function intMalloc(nb: u64): u32 {
               // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
               linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
               as64(A_LAST_REMAINDER, va + nb);
-              touch(va + size, SIZE_SZ);
+              touchWord(va + size);
               return victim;
             }
           }
@@ -1811,7 +1833,7 @@ function intFree(p: u32): void { intFreeAt(R(p), p); }
     store<u32>(av + A_HAVE_FAST, 1);
     store<u64>(av + A_FAST_CHUNKS, load<u64>(av + A_FAST_CHUNKS) + 1);
     store<u64>(av + A_FAST_BYTES, load<u64>(av + A_FAST_BYTES) + size);
-    touchUnless(known, addrAt(pp) + CHUNK_HDR_SZ, SIZE_SZ);
+    touchWordUnless(known, addrAt(pp) + CHUNK_HDR_SZ);
     return;
   }
   intFreeRelease(p);

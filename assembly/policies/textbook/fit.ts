@@ -24,7 +24,8 @@
 //   below BIN_LIMIT_BYTES one per exact size (a bin), ordered by address, with a bitmap of the
 //   bins that hold one; from BIN_LIMIT_BYTES up one tree ordered by (size, address) (no summary:
 //   the largest block is the last). next-fit's in one tree ordered by address, each node holding
-//   the largest size of its subtree. Inserts and removes
+//   the largest size of its subtree, but for the rover block (H.roverBlk: the free block that
+//   starts at the rover, if the rover cut it last), kept out of the tree. Inserts and removes
 //   go top down (kit treeInsertDown/RemoveDown: the maxima above the change are not recomputed
 //   from the siblings); next-fit changes a block
 //   whose address stays in place (the front cut off, a neighbour merged in) without leaving the tree.
@@ -33,8 +34,9 @@
 //   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
 //   F2 no two adjacent free blocks; the newest segment's last block is not free
 //   F3 the treaps hold exactly the free blocks, in key order, heap-ordered, with correct maxima
-//      (next-fit); best-fit: each bin only blocks of its size, the large tree none below
-//      BIN_LIMIT_BYTES, the bitmap and its summary bits set exactly for the bins that hold one
+//      (next-fit: all but the rover block, a free block at the rover); best-fit: each bin only
+//      blocks of its size, the large tree none below BIN_LIMIT_BYTES, the bitmap and its summary
+//      bits set exactly for the bins that hold one
 //   F4 counters equal a recount; the arena's pages are [base, frontier) committed (arena.ts)
 
 import { resize } from "../../mem";
@@ -140,7 +142,7 @@ export function fitRecordBytes(): u32 { return <u32>REC_BYTES; }
   firsts: usize;      // u32 per segment: the block at its base (0 = none)
   lasts: usize;       // u32 per segment: the block below its top (0 = none)
   physCap: u32;
-  pad: u32;
+  roverBlk: u32;      // next-fit: the free block at the rover, kept out of the tree (0 = none)
   rover: u64;         // next-fit
   busyBytes: u64;
   busyBlocks: u64;
@@ -366,7 +368,9 @@ function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
 
 // @ts-ignore: decorator
 @inline function removeFreeOf(n: u32, rule: u32): void {
-  if (rule == RULE_BEST) removeFreeBest(n); else H.root = treeRemoveDown<ByAddress>(H.root, n);
+  if (rule == RULE_BEST) removeFreeBest(n);
+  else if (n == H.roverBlk) H.roverBlk = 0;
+  else H.root = treeRemoveDown<ByAddress>(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
@@ -375,14 +379,23 @@ function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
 // Next-fit's tree is ordered by address alone, which the cut keeps (the front becomes the busy
 // block below f): f stays where it is and only the maxima on its path can drop.
 function cutFront(f: u32, cutBytes: u64): void {
-  if (H.rule == RULE_NEXT) { cutFrontNext(f, cutBytes); return; }
+  if (H.rule == RULE_NEXT) {
+    if (f != H.roverBlk) { cutFrontNext(f, cutBytes); return; }
+    // the rover block cut from its front no longer starts at the rover: into the tree
+    H.roverBlk = 0;
+    B(f).addr += cutBytes;
+    B(f).size -= cutBytes;
+    H.root = treeInsertDown<ByAddress>(H.root, f);
+    H.freeBytes -= cutBytes;
+    return;
+  }
   removeFree(f);
   B(f).addr += cutBytes;
   B(f).size -= cutBytes;
   addFree(f);
 }
 
-// cutFront's next-fit case (inlined into next-fit's alloc body).
+// cutFront's next-fit case for a block in the tree.
 // @ts-ignore: decorator
 @inline function cutFrontNext(f: u32, cutBytes: u64): void {
   const from = treeShrinkFrom<ByAddress>(H.root, f);
@@ -390,6 +403,36 @@ function cutFront(f: u32, cutBytes: u64): void {
   B(f).size -= cutBytes;
   treeRepull<ByAddress>(from, f);
   H.freeBytes -= cutBytes;
+}
+
+// next-fit's cut of the block nextFit found: its rest starts at the new rover, so it becomes (or
+// stays) the rover block, out of the tree; a former rover block goes into the tree. The cut of the
+// rover block, the common case (the rover carves one block again and again), leaves the tree alone.
+// @ts-ignore: decorator
+@inline function cutRoverBlock(f: u32, cutBytes: u64): void {
+  const r = H.roverBlk;
+  if (f != r) {
+    H.root = treeRemoveDown<ByAddress>(H.root, f);
+    if (r) H.root = treeInsertDown<ByAddress>(H.root, r);
+    H.roverBlk = f;
+  }
+  B(f).addr += cutBytes;
+  B(f).size -= cutBytes;
+  H.freeBytes -= cutBytes;
+}
+
+// next-fit's block nextFit found, used whole: the new rover (its end) starts a busy block or none,
+// so there is no rover block after it; a former one goes into the tree.
+// @ts-ignore: decorator
+@inline function takeWholeNext(f: u32): void {
+  const r = H.roverBlk;
+  if (f != r) {
+    H.root = treeRemoveDown<ByAddress>(H.root, f);
+    if (r) H.root = treeInsertDown<ByAddress>(H.root, r);
+  }
+  H.roverBlk = 0;
+  H.freeBytes -= B(f).size;
+  H.freeBlocks--;
 }
 
 // Best fit: the first block in (size, addr) order with size >= need: the lowest-addressed block of
@@ -505,7 +548,16 @@ function firstFitFrom(t: u32, from: u64, need: u64): u32 {
   return 0;
 }
 
-function nextFit(need: u64): u32 {
+// The rover block (H.roverBlk, not in the tree) starts at the rover: it is the first fit when it
+// holds the request; else the tree's answer is, which the rover block could not change.
+// @ts-ignore: decorator
+@inline function nextFit(need: u64): u32 {
+  const r = H.roverBlk;
+  if (r && B(r).size >= need) return r;
+  return nextFitInTree(need);
+}
+
+function nextFitInTree(need: u64): u32 {
   const f = firstFitFromIter(H.root, H.rover, need);
   if (f) return f;
   if (maxOf(H.root) < need) return 0;
@@ -565,11 +617,11 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
       n = newRec(B(f).addr, need, alignBits, B(f).seg);
       linkBetween(B(f).prevPhys, n, f, B(f).seg);
-      if (rule == RULE_BEST) cutFrontBest(f, need); else cutFrontNext(f, need);
+      if (rule == RULE_BEST) cutFrontBest(f, need); else cutRoverBlock(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
-      if (rule == RULE_BEST) takeBest(f); else removeFreeOf(f, RULE_NEXT);
+      if (rule == RULE_BEST) takeBest(f); else takeWholeNext(f);
       n = f;
       B(n).flags = alignBits;
     }
@@ -617,9 +669,28 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     }
     B(p).size += grownBytes;
     H.freeBytes += grownBytes;
-    treeGrowDown<ByAddress>(H.root, p);
+    if (p != H.roverBlk) treeGrowDown<ByAddress>(H.root, p);
     touchPages(B(p).addr, HEADER_BYTES, owner);
     return;
+  }
+  if (rule == RULE_NEXT && !(p && isFree(p))) {
+    // next-fit, n takes in a free next block q (not the rover block, which is out of the tree): no
+    // free block lies between n and q, so q's record keeps the merged block, at n's address, in
+    // its place in the address-ordered tree; only the maxima on its path grow (a free next block
+    // is never the newest segment's last block, F2: the merge does not reach the top).
+    const q = B(n).nextPhys;
+    if (q && isFree(q) && q != H.roverBlk) {
+      const grownBytes = B(n).size;
+      B(q).addr = B(n).addr;
+      B(q).size += grownBytes;
+      unlink(n);
+      dropRec(n);
+      counterAdd(heapNo, C_COALESCES, 1);
+      H.freeBytes += grownBytes;
+      treeGrowDown<ByAddress>(H.root, q);
+      touchPages(B(q).addr, HEADER_BYTES, owner);
+      return;
+    }
   }
   if (p && isFree(p)) {
     removeFreeOf(p, rule);
@@ -722,7 +793,10 @@ export function fitUserAddress(heapIndex: i32, n: u32): u64 {
 // The largest free block: best-fit's last large record, else the size of its highest bin that
 // holds a block; next-fit's root maximum.
 function largestFree(): u64 {
-  if (H.rule != RULE_BEST) return maxOf(H.root);
+  if (H.rule != RULE_BEST) {
+    const m = maxOf(H.root), r = H.roverBlk;
+    return r && B(r).size > m ? B(r).size : m;
+  }
   if (H.root) return B(treeLast<BySize>(H.root)).size;
   if (!H.binSummary) return 0;
   const w = 31 - clz(H.binSummary);
@@ -758,7 +832,7 @@ let ckBad: bool = false;
 // only free blocks; counts the nodes.
 function walk(t: u32, prev: u32): u32 {
   if (!t || ckBad) return prev;
-  if (!isFree(t)) { ckBad = true; return prev; }
+  if (!isFree(t) || (H.rule == RULE_NEXT && t == H.roverBlk)) { ckBad = true; return prev; }
   prev = walk(B(t).left, prev);
   if (prev && !before(prev, t)) { ckBad = true; return prev; }
   if (H.rule == RULE_NEXT) {
@@ -828,6 +902,13 @@ export function fitCheck(heapIndex: i32): i32 {
   if (H.rule == RULE_BEST) {
     if (checkBins(nodes)) return 3;
     nodes = <i64>ckCount; // the bins' blocks, walked and counted by checkBins, with the large tree's
+  }
+  if (H.rule == RULE_NEXT && H.roverBlk) {
+    // F3 (next-fit): the rover block is a free block at the rover, out of the tree (walk)
+    const r = H.roverBlk;
+    if (B(r).flags != FL_FREE || B(r).addr != H.rover) return 3;
+    ckCount++;
+    nodes++;
   }
   if (ckBad || ckCount != freeBlocks || nodes != <i64>freeBlocks) return 3;
   if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks) return 4;

@@ -1041,13 +1041,14 @@ function fileChunk(c: u32): void {
 // it and links the merged chunk at the front, which is the same place (consolidation merges runs of
 // neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
-@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p); }
+@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted); }
 
-// releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record).
+// releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record) and
+// tr = trusted (a constant where the caller knows it: consolidation).
 // @ts-ignore: decorator
-@inline function releaseChunkIn(rb: usize, p: u32): u64 {
+@inline function releaseChunkIn(rb: usize, p: u32, tr: bool): u64 {
   let pp = at(rb, p);
-  const whole = trusted && isWholeAt(pp);
+  const whole = tr && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = prevAt(pp);
   const next = nextAt(pp);
@@ -1064,7 +1065,7 @@ function fileChunk(c: u32): void {
       }
       absorbNextIn(rb, p, true);
       // p is top now
-      touchWordUnless(prevLinkBytes ? trusted : whole, addrAt(pp) + SIZE_SZ);
+      touchWordUnless(prevLinkBytes ? tr : whole, addrAt(pp) + SIZE_SZ);
       return sizeAt(pp);
     }
   }
@@ -1103,7 +1104,7 @@ function fileChunk(c: u32): void {
     }
   }
   const size = sizeAt(pp);
-  const linksKnown = prevLinkBytes ? trusted && freeLinkBytes(size) <= prevLinkBytes : whole;
+  const linksKnown = prevLinkBytes ? tr && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateAt(pp, ST_BIN);
@@ -1202,7 +1203,17 @@ function fileChunk(c: u32): void {
 
 // malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top). The
 // fastbins end empty, so their counters are zeroed once (releaseChunk reads neither).
+// `trusted` cannot change during it: the loop is made for each value (the untrusted one out of
+// line), so the trusted loop's known spans need no test of it.
 function consolidate(): void {
+  if (trusted) consolidateLoop(true); else consolidateUntrusted();
+}
+
+function consolidateUntrusted(): void { consolidateLoop(false); }
+
+// @ts-ignore: decorator
+@inline function consolidateLoop(tr: bool): void {
+  if (CHECKS) assert(tr == trusted, "ptmalloc consolidated with a trust it does not have");
   as32(A_HAVE_FAST, 0);
   const rb = RECS.base; // nothing below takes a record
   for (let i = 0; i < NFASTBINS; i++) {
@@ -1212,7 +1223,7 @@ function consolidate(): void {
       const pp = at(rb, p);
       const nextInBin = fdAt(pp);
       setStateAt(pp, ST_INUSE);
-      releaseChunkIn(rb, p);
+      releaseChunkIn(rb, p, tr);
       p = nextInBin;
     }
   }
@@ -1686,15 +1697,17 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   return n;
 }
 
+// _int_malloc's cases that need no pass over unsorted: a fastbin or small bin of nb's size, the
+// straight-to-top case, and the last remainder alone in unsorted split again (what the pass's first
+// step would do); the rest is intMallocLoop, a call (its set-up is not paid by these).
 function intMalloc(nb: u64): u32 {
-  const tcOnNow = tcOn();
-  const ti = tcIndex(nb);
   // fastbin
   if (nb <= g64(G_MAX_FAST)) {
     const fi = fastIndex(nb);
     if (fastHead(fi)) {
+      const ti = tcIndex(nb);
       const victim = fastPop(fi);
-      if (tcOnNow && ti < g64(G_TCACHE_BINS)) {
+      if (tcOn() && ti < g64(G_TCACHE_BINS)) {
         while (<u64>tcCount(ti) < g64(G_TCACHE_COUNT) && fastHead(fi)) {
           const t = fastPop(fi);
           tcachePut(t, ti, trusted);
@@ -1710,17 +1723,36 @@ function intMalloc(nb: u64): u32 {
     // Unsorted empty and no bin from nb's up holding a chunk: the loop below would go straight to
     // top (the common case of runs of small requests); taken here without its set-up.
     // (nested ifs, not &&: see releaseChunkIn)
-    if (!binLast(UNSORTED)) {
+    const last = binLast(UNSORTED);
+    if (!last) {
       if (!anyBinAbove(idx)) {
         if (topSize() >= nb + MINSIZE) return splitTop(nb);
+      }
+    } else {
+      // the unsorted pass's first step when it splits the last remainder (see there)
+      const pv = at(RECS.base, last);
+      if (bkAt(pv) == 0) {
+        const va = addrAt(pv);
+        if (va == a64(A_LAST_REMAINDER)) {
+          const size = sizeAt(pv);
+          if (size > nb + MINSIZE) {
+            const prev = prevAt(pv);
+            if (prev) return splitRemainder(last, prev, va, size, nb);
+          }
+        }
       }
     }
   } else {
     idx = largeIndex(nb);
     if (a32(A_HAVE_FAST)) consolidate();
   }
+  return intMallocLoop(nb, idx);
+}
 
-  const tcacheNb = tcOnNow && ti < g64(G_TCACHE_BINS);
+// _int_malloc from its pass over unsorted on (idx: nb's bin).
+function intMallocLoop(nb: u64, idx: i32): u32 {
+  const ti = tcIndex(nb);
+  const tcacheNb = tcOn() && ti < g64(G_TCACHE_BINS);
   let returnCached = false;
   let unsortedCount: u64 = 0;
   const limit = g64(G_UNSORTED_LIMIT);

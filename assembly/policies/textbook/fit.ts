@@ -47,7 +47,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -263,6 +263,24 @@ export function fitDestroy(heapIndex: i32): void {
   @inline grow(t: u32, n: u32): void { if (B(n).size > B(t).max) B(t).max = B(n).size; }
   // @ts-ignore: decorator
   @inline keeps(t: u32, n: u32): bool { return B(t).max > B(n).size; }
+}
+
+// Block n's size grew, its address kept (or moved down past no other free block): the maxima on
+// the path from t to n grow to it (kit treeGrowDown<ByAddress>'s walk, with the pool's base and
+// n's address and size in locals: the kit's loop reloads them after each store to a maximum, as
+// the compiler cannot tell the stores from those loads).
+// @ts-ignore: decorator
+@inline function growPathTo(t: u32, n: u32): void {
+  const base = RECS.base;
+  const addr = B(n).addr, size = B(n).size;
+  while (t != n) {
+    if (!t) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
+    const b = changetype<Blk>(base + <usize>t * REC_BYTES);
+    if (b.max < size) b.max = size;
+    t = addr < b.addr ? b.left : b.right;
+  }
+  const b = changetype<Blk>(base + <usize>n * REC_BYTES);
+  if (b.max < size) b.max = size;
 }
 
 // best-fit's free blocks below BIN_LIMIT_BYTES are kept by exact size: one treap per size (a bin),
@@ -669,7 +687,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     }
     B(p).size += grownBytes;
     H.freeBytes += grownBytes;
-    if (p != H.roverBlk) treeGrowDown<ByAddress>(H.root, p);
+    if (p != H.roverBlk) growPathTo(H.root, p);
     touchPages(B(p).addr, HEADER_BYTES, owner);
     return;
   }
@@ -687,7 +705,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
       dropRec(n);
       counterAdd(heapNo, C_COALESCES, 1);
       H.freeBytes += grownBytes;
-      treeGrowDown<ByAddress>(H.root, q);
+      growPathTo(H.root, q);
       touchPages(B(q).addr, HEADER_BYTES, owner);
       return;
     }

@@ -43,6 +43,7 @@ import { resize } from "../mem";
 import { IdWords } from "../idwords";
 import { idShareRecords, ownerWideSizes } from "../ids";
 import * as S from "./stats";
+import { allocZeroed, memoryEnd, zeroBelow } from "./zeroed";
 
 export const MAX_BLOCK_ID: u64 = (1 << 27) - 1;       // src/trace/ledger.ts MAX_BLOCK_ID
 export const MAX_REQUEST_BYTES: u64 = 1 << 47;        // x64's user space (vm/constants.ts USER_HIGH_X64)
@@ -160,6 +161,8 @@ export let zeroRow: i32 = -1;
 // freed with it.
 let reservedBlock: usize = 0;
 let reservedPages: u32 = 0;
+// Memory's end before the reserved block was taken: its pages from here on are zero until made.
+let reservedFresh: usize = 0;
 // The largest hint used: 4 M ids (96 MiB of records; a hint is not checksummed, so it may lie).
 const HINT_MAX_IDS: u32 = 1 << 22;
 
@@ -271,6 +274,7 @@ export function ledgerReserve(idBound: f64): void {
   if (reservedBlock || !(idBound >= 1)) return;
   const pages = (<u32>Math.min(idBound, <f64>HINT_MAX_IDS) + PAGE_IDS - 1) >> PAGE_SHIFT;
   for (let i: u32 = 0; i < pages; i++) if (load<usize>(directory + (<usize>i << 2))) return; // records exist already
+  reservedFresh = memoryEnd();
   reservedBlock = heap.alloc(<usize>pages * PAGE_BYTES);
   reservedPages = pages;
 }
@@ -280,9 +284,13 @@ export function recordMade(id: u32): usize {
   const slot = directory + (<usize>(id >> PAGE_SHIFT) << 2);
   let p = load<usize>(slot);
   if (!p) {
+    // Zeroed, where the memory is not zero already (zeroed.ts: a first touch of a fresh page is a
+    // page fault, taken here by the record's own first store instead).
     const page = id >> PAGE_SHIFT;
-    p = page < reservedPages ? reservedBlock + <usize>page * PAGE_BYTES : heap.alloc(PAGE_BYTES);
-    memory.fill(p, 0, PAGE_BYTES);
+    if (page < reservedPages) {
+      p = reservedBlock + <usize>page * PAGE_BYTES;
+      zeroBelow(p, PAGE_BYTES, reservedFresh);
+    } else p = allocZeroed(PAGE_BYTES);
     store<usize>(slot, p);
   }
   return p + <usize>(id & PAGE_MASK) * REC_BYTES;

@@ -8,7 +8,9 @@
 // every kind of record, is test/trace/hst-direct.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
-import { wasmHstReader } from '../../src/trace/formats/hst-wasm.js';
+import { instantiateEngine } from '../../src/engine/load.js';
+import { WasmHstParser, wasmHstReader, type HstExports } from '../../src/trace/formats/hst-wasm.js';
+import { WasmLedger } from '../../src/trace/formats/wasm-ledger.js';
 import { openTrace } from '../../src/trace/read.js';
 import { OpWriter } from '../../src/trace/replay.js';
 import { traceWorkload } from '../../src/trace/workload.js';
@@ -37,11 +39,18 @@ async function liveAfter(records: number[], events: number, skip: bigint): Promi
   return live;
 }
 
-/** Thread rows and never-freed blocks after decoding `bytes` with the JavaScript reader or the WASM one. */
-async function threadsAfter(bytes: Buffer, decoder: 'js' | 'wasm'): Promise<unknown> {
+/**
+ * Thread rows and never-freed blocks after decoding `bytes` with the JavaScript reader or the WASM
+ * one (in `instance` when given: a module instance that decoded other traces before).
+ */
+async function threadsAfter(bytes: Buffer, decoder: 'js' | 'wasm', instance?: HstExports): Promise<unknown> {
   const writer = new OpWriter(4096);
   const input = await openTrace(streamOf(bytes, []), writer, { format: 'hst' },
-    decoder === 'wasm' ? (file, lenient) => wasmHstReader(file, lenient, writer) : undefined);
+    decoder === 'js' ? undefined : instance === undefined ? (file, lenient) => wasmHstReader(file, lenient, writer)
+      : async (file, lenient) => {
+        const ledger = new WasmLedger<HstExports>(instance);
+        return { ledger, parser: new WasmHstParser({ file, lenient, ledger }, writer) };
+      });
   for await (const chunk of input.chunks) { input.parser.push(chunk); writer.ready.splice(0); }
   input.parser.finish();
   const live: number[][] = [];
@@ -153,6 +162,34 @@ describe('one record per id: the rare values stay exact', () => {
     const js = await threadsAfter(bytes, 'js') as { live: number[][] };
     expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
     expect(js.live.length).toBe(DENSE - Math.ceil(DENSE / 7) + 4);
+  });
+
+  it('records made zero in a module instance that decoded a trace before (pages not zeroed again where memory is fresh)', async () => {
+    // The first trace leaves live, wide and freed records over 5 pages of ids (and pages made
+    // beyond its hint); the second, read in the same instance, frees and resizes those ids again:
+    // every record it makes must read as never used, as in a new instance.
+    const IDS = 5 * 4096 + 17; // assembly/trace/ledger.ts PAGE_IDS = 4096
+    const first: Rec[] = [];
+    for (let id = 0; id < IDS; id++) first.push({ ...base, id, size: id % 5 === 0 ? SIZE_WIDE + BigInt(id) : BigInt(1 + (id % 300)), caller: id % 2 });
+    for (let id = 0; id < IDS; id += 3) first.push({ ...base, k: 'free', id });
+    for (const id of [200_000, 300_001]) first.push({ ...base, id, size: 9n });
+    const second: Rec[] = [];
+    for (let id = 0; id < IDS; id += 2) second.push({ ...base, k: 'free', id });
+    for (let id = 1; id < IDS; id += 4) second.push({ ...base, k: 'realloc', id, size: 33n });
+    for (let id = 0; id < IDS; id += 7) second.push({ ...base, id, size: 5n });
+    for (const id of [200_000, 300_001]) second.push({ ...base, k: 'free', id });
+    const file = (recs: Rec[], idBound: number): Buffer => {
+      const { records, events } = encode([...PRELUDE, ...recs]);
+      return hstFile(records, { events, version: 3, hint: [idBound, idBound] });
+    };
+    const instance = await instantiateEngine('release') as unknown as HstExports;
+    await threadsAfter(file(first, IDS), 'wasm', instance);
+    // The same hint (the reserved block again, taken from memory used before) and a smaller one
+    // (pages beyond it allocated one by one).
+    for (const hint of [IDS, 4096]) {
+      const bytes = file(second, hint);
+      expect(await threadsAfter(bytes, 'wasm', instance)).toEqual(await threadsAfter(bytes, 'js'));
+    }
   });
 
   it('an engine with C semantics (not replay mode) keeps its own id table on the direct path: a failed realloc keeps the old size', async () => {

@@ -15,6 +15,29 @@ afterAll(() => tmp.cleanup());
 beforeAll(() => setInflateWorkerModule(new URL('../../dist/trace/inflate-worker.js', import.meta.url)));
 afterAll(() => setInflateWorkerModule(undefined));
 
+describe('plain files', () => {
+  it('a file of several 1 MiB chunks read into one reused buffer (the first chunk\'s) gives its events, in every reader', async () => {
+    // mtrace by the WASM and the JavaScript line readers (both reuse the buffer): the same events
+    // as the same bytes gzipped (inflated into other buffers).
+    const lines: string[] = ['= Start'];
+    for (let i = 0; i < 60_000; i++) {
+      lines.push(`@ ./prog:(f${i % 5})[0x${(0x401000 + (i % 40)).toString(16)}] + 0x${(0x10000 + i * 0x40).toString(16)} 0x${(i % 700 + 1).toString(16)}`);
+      if (i % 3 === 0) lines.push(`@ ./prog:(g)[0x402000] - 0x${(0x10000 + (i - i % 6) * 0x40).toString(16)}`);
+    }
+    lines.push('= End');
+    const mtrace = join(tmp.dir, 'chunks.mtrace');
+    writeFileSync(mtrace, lines.join('\n') + '\n');
+    expect(readFileSync(mtrace).length).toBeGreaterThan(2 << 20); // three chunks at least
+    const gz = mtrace + '.gz';
+    writeFileSync(gz, gzipSync(readFileSync(mtrace)));
+    for (const options of [{}, { textDecoder: 'js' }] as const) {
+      const plain = await eventLines(mtrace, options);
+      expect(plain.lines.length).toBeGreaterThan(60_000);
+      expect(plain.lines).toEqual((await eventLines(gz, options)).lines);
+    }
+  });
+});
+
 describe('gzip', () => {
   it('reads a gzipped trace whatever its name, with the same events', async () => {
     const path = join(tmp.dir, 'no-gz-suffix.log');

@@ -30,6 +30,7 @@ import { traceBegin, traceRun, inReplayMode } from "../../engine";
 import * as L from "../ledger";
 import { MAX_BLOCK_ID, MAX_REQUEST_BYTES, NO_CALLER } from "../ledger";
 import { SKIP_DOUBLE_FREE, SKIP_FAILED_ALLOC, SKIP_FREE_NULL, SKIP_UNMATCHED_FREE, SKIP_UNMATCHED_REALLOC } from "../events";
+import { allocZeroed } from "../zeroed";
 
 // Event kinds (src/trace/formats/text-wasm.ts EV_*).
 export const EV_ALLOC: u32 = 1;
@@ -64,7 +65,6 @@ const INITIAL_SLOTS_LOG2: u32 = 12;                    // src/trace/address-map.
 const HINT_MAX_SLOTS_LOG2: u32 = 22;
 /** Shortest mtrace line that names a new address: `+ 0x55d0c5a4a2a0 0x1` and its newline (%p of an x86-64 heap pointer). */
 const MIN_ADDRESS_LINE_BYTES: f64 = 21;
-const WASM_PAGE_LOG2: usize = 16;                     // 64 KiB pages of linear memory
 const INITIAL_IDS: i32 = 1 << 12;
 const HASH_MULTIPLIER: u64 = 0x9e3779b97f4a7c15;      // 2^64 / golden ratio: multiplicative hashing
 const ALIGN_BITS: u64 = 4;                            // addresses are 16-byte aligned: low bits carry nothing
@@ -135,14 +135,9 @@ let lastRegion: u64 = u64.MAX_VALUE;                  // a one-entry cache of th
 let lastRegionKey: u64 = 0;
 
 function allocTable(t: Table, log2: u32, slotBytes: usize): void {
-  const bytes = (<usize>1 << log2) * slotBytes;
-  const fresh = <usize>memory.size() << WASM_PAGE_LOG2;
-  const base = heap.alloc(bytes);
-  // Memory the allocator just grew into is zero already (the block may begin below it, in a free
-  // block the allocator joined to the new pages): zeroing it again would touch every page of a
-  // table that a trace may fill only in part (a presized one, mapReserve), and a first touch of a
-  // page is a page fault.
-  if (base < fresh) memory.fill(base, 0, min(bytes, fresh - base));
+  // Zeroed without touching the pages the allocator grew into (a presized table a trace may fill
+  // only in part, mapReserve: each page first touched is a page fault).
+  const base = allocZeroed((<usize>1 << log2) * slotBytes);
   t.base = base;
   t.log2 = log2;
   t.mask = (1 << log2) - 1;

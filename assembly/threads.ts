@@ -20,7 +20,7 @@
 // │ entry (16 bytes): u64 key = thread id + 1 (0 = empty) │ u32 slot │ u32 spare │
 // ╘═════════════════════════════════════════════════════════════════════════════╛
 
-import { resize } from "./mem";
+import { resize, resizeZeroed } from "./mem";
 import { Status } from "./abi";
 import { clockEvents, clockSetThread } from "./kit/clock";
 
@@ -55,8 +55,7 @@ function ensureSlotIds(slot: u32): void {
   if (slot < slotCap) return;
   let cap = slotCap ? slotCap : 16;
   while (cap <= slot) cap <<= 1;
-  slotIds = resize(slotIds, <usize>cap << 3);
-  memory.fill(slotIds + (<usize>slotCap << 3), 0, <usize>(cap - slotCap) << 3);
+  slotIds = resizeZeroed(slotIds, <usize>slotCap << 3, <usize>cap << 3);
   slotCap = cap;
 }
 

@@ -83,7 +83,7 @@
 //   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
 //      attached counts equal the threads attached; free-list arenas have none)
 
-import { resize } from "../../mem";
+import { resize, resizeZeroed } from "../../mem";
 import { Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_SEGMENTS, K_VIRTUAL_BLOCKS,
   K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage } from "../../abi";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
@@ -453,10 +453,8 @@ function takeDroppedNear(near: u32): u32 {
 function growFreeBits(wi: u32): void {
   let words: u32 = freeWords ? freeWords : BITS_PER_WORD;
   while (words <= wi) words <<= 1;
-  freeBits = resize(freeBits, <usize>words << 3);
-  memory.fill(freeBits + (<usize>freeWords << 3), 0, <usize>(words - freeWords) << 3);
-  freeSummary = resize(freeSummary, <usize>(words >> 6) << 3);
-  memory.fill(freeSummary + (<usize>(freeWords >> 6) << 3), 0, <usize>((words - freeWords) >> 6) << 3);
+  freeBits = resizeZeroed(freeBits, <usize>freeWords << 3, <usize>words << 3);
+  freeSummary = resizeZeroed(freeSummary, <usize>(freeWords >> 6) << 3, <usize>(words >> 6) << 3);
   freeWords = words;
 }
 

@@ -33,7 +33,7 @@
 //   G3 counters (busy, free and large bytes and blocks) equal a recount
 //   G4 the arena's pages: [base, frontier) committed exactly (textbook/arena.ts)
 
-import { resize } from "../../mem";
+import { resizeZeroed } from "../../mem";
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
@@ -284,10 +284,8 @@ function classFor(need: u64): u32 {
 // Doubles the per-segment first/last tables (appendPhys).
 function growPhys(): void {
   const cap = H.physCap ? H.physCap * 2 : 4;
-  H.firsts = resize(H.firsts, <usize>cap * 4);
-  H.lasts = resize(H.lasts, <usize>cap * 4);
-  memory.fill(H.firsts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
-  memory.fill(H.lasts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+  H.firsts = resizeZeroed(H.firsts, <usize>H.physCap * 4, <usize>cap * 4);
+  H.lasts = resizeZeroed(H.lasts, <usize>H.physCap * 4, <usize>cap * 4);
   H.physCap = cap;
 }
 

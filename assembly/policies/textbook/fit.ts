@@ -39,7 +39,7 @@
 //      bits set exactly for the bins that hold one
 //   F4 counters equal a recount; the arena's pages are [base, frontier) committed (arena.ts)
 
-import { resize } from "../../mem";
+import { resizeZeroed } from "../../mem";
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS,
@@ -603,10 +603,8 @@ function growPhys(): void {
   const i = A.segCount - 1;
   if (i < H.physCap) return;
   const cap = H.physCap ? H.physCap * 2 : 4;
-  H.firsts = resize(H.firsts, <usize>cap * 4);
-  H.lasts = resize(H.lasts, <usize>cap * 4);
-  memory.fill(H.firsts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
-  memory.fill(H.lasts + <usize>H.physCap * 4, 0, <usize>(cap - H.physCap) * 4);
+  H.firsts = resizeZeroed(H.firsts, <usize>H.physCap * 4, <usize>cap * 4);
+  H.lasts = resizeZeroed(H.lasts, <usize>H.physCap * 4, <usize>cap * 4);
   H.physCap = cap;
 }
 

@@ -8,25 +8,28 @@
 // skip) counted as oversize; an allocation into a live id frees the older block first (an
 // implicit free, not an event); events are numbered from 1.
 //
-// ╒═══ id record (16 bytes) ═════════════════════════════════════════════════════════════╕
-// │ 0 u32: requested bytes (bits 0-21; SIZE_WIDE: the exact u64 is in a side table)         │
-// │        | state (22-23: 0 unused, 1 live, 2 freed) | thread row (24-31; ROW_WIDE: ditto)  │
-// │ 4 u32 birth event (BIRTH_WIDE: the exact u64 is in a side table) │ 8 u32 engine entry   │
-// │ 12 i32 caller (ledger index, -1 none)                                                   │
-// ╘══════════════════════════════════════════════════════════════════════════════════════╛
-// (16 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
-// fault in a cold process; 16 bytes instead of 20 is a fifth fewer of them, and a record never
-// straddles two cache lines.) The rare values that do not fit their field keep a marker in the
+// ╒═══ id record (12 bytes) ════════════════════════════════════════════════════════════╕
+// │ 0 u32: requested bytes (bits 0-21; SIZE_WIDE: the exact u64 is in a side table)        │
+// │        | state (22-23: 0 unused, 1 live, 2 freed) | thread row (24-31; ROW_WIDE: ditto) │
+// │ 4 u32 engine entry │ 8 i32 caller (ledger index, -1 none)                               │
+// ╘═════════════════════════════════════════════════════════════════════════════════════╛
+// (12 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
+// fault in a cold process, ~17 us here (docs/performance.md); 12 bytes instead of 16 is a quarter
+// fewer of them.) The rare values that do not fit their field keep a marker in the
 // record and the exact value in a side table keyed by id (idwords.ts), which holds an entry for an
 // id exactly while its record holds the marker (the record's own stores add and remove it):
 // requested sizes from SIZE_WIDE = 4 MiB - 1 bytes on (the ledger takes up to
 // MAX_REQUEST_BYTES = 2^47; ids.ts ownerWideSizes, which the engine reads when it shares the
-// records), thread rows from ROW_WIDE on (a trace of more than 254 threads), birth events from
-// 2^32 - 1 on (a trace of more than 4 G events). A freed record keeps its size (and a wide size
-// its entry) until the id is born again. The engine entry is the engine's id table entry for the id when
+// records), thread rows from ROW_WIDE on (a trace of more than 254 threads). A freed record keeps
+// its size (and a wide size its entry) until the id is born again. The engine entry is the engine's id table entry for the id when
 // the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
 // keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
 // else it stays 0.
+// Birth events are not in the record: only `heapsim stats` reads them (the lifetimes of freed
+// blocks), so they are kept only while stats collect (S.collecting, turned on before the trace's
+// first event), in birth pages of PAGE_IDS u32 made beside the record pages (birth events from
+// 2^32 - 1 on, a trace of more than 4 G events, in a side table as above). A replay makes and
+// touches none of them.
 // Records live in pages of PAGE_IDS ids, made when an id of their range is first used, under a
 // directory covering every id up to MAX_BLOCK_ID: memory follows the id ranges in use, never the
 // largest id alone (the host ledger's bound, docs/trace-format.md).
@@ -68,12 +71,12 @@ const BELOW_ROW: u32 = (1 << ROW_SHIFT) - 1;          // size and state bits of 
 const STATE_BITS: u32 = STATE_MASK << STATE_SHIFT;
 const wideRows = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 const wideSizes = ownerWideSizes;
-const REC_BYTES: usize = 16;
+const REC_BYTES: usize = 12;
 const REC_SIZE: usize = 0;
-const REC_BIRTH: usize = 4;
-const REC_ENGINE: usize = 8;
-const REC_CALLER: usize = 12;
+const REC_ENGINE: usize = 4;
+const REC_CALLER: usize = 8;
 const BIRTH_WIDE: u32 = 0xFFFFFFFF;
+const BIRTH_BYTES: usize = 4;
 const wideBirths = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 
 // @ts-ignore: decorator
@@ -118,6 +121,10 @@ const PAGE_MASK: u32 = PAGE_IDS - 1;
 const PAGE_BYTES: usize = <usize>PAGE_IDS * REC_BYTES;
 const PAGES: u32 = (<u32>MAX_BLOCK_ID >> PAGE_SHIFT) + 1;
 const directory = memory.data(<i32>PAGES * 4);        // page address per id range, 0 = none yet
+// Birth pages (births kept only while stats collect: see the top): u32 birth events of PAGE_IDS ids.
+const BIRTH_PAGE_BYTES: usize = <usize>PAGE_IDS * BIRTH_BYTES;
+const BIRTH_DIRECTORY_BYTES: usize = <usize>PAGES * 4;
+let birthDirectory: usize = 0;                        // birth page address per id range (made with the first birth kept)
 
 // Thread row: f64 counts, in the order of src/trace/ledger.ts ThreadCounts (less the thread id).
 export const ROW_EVENTS: usize = 0;
@@ -173,6 +180,14 @@ export function ledgerReset(): void {
   for (let i: u32 = reservedPages; i < PAGES; i++) {
     const p = load<usize>(directory + (<usize>i << 2));
     if (p) { heap.free(p); store<usize>(directory + (<usize>i << 2), 0); }
+  }
+  if (birthDirectory) {
+    for (let i: u32 = 0; i < PAGES; i++) {
+      const p = load<usize>(birthDirectory + (<usize>i << 2));
+      if (p) heap.free(p);
+    }
+    heap.free(birthDirectory);
+    birthDirectory = 0;
   }
   if (reservedBlock) {
     heap.free(reservedBlock);
@@ -339,18 +354,38 @@ export const FITS_SUM_SIZE_LIMIT: u64 = 1 << 56;
   return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(id, recordOf(id)) + size <= MAX_REQUEST_BYTES;
 }
 
-// Birth event of live block `id` (record `r`).
-// @ts-ignore: decorator
-@inline function birthOf(id: u32, r: usize): u64 {
-  const b = load<u32>(r, REC_BIRTH);
+// Keeps birth event `e` of block `id` (births kept: S.collecting), its birth page made if needed.
+function keepBirth(id: u32, e: u64): void {
+  if (!birthDirectory) birthDirectory = allocZeroed(BIRTH_DIRECTORY_BYTES);
+  const slot = birthDirectory + (<usize>(id >> PAGE_SHIFT) << 2);
+  let p = load<usize>(slot);
+  if (!p) {
+    p = allocZeroed(BIRTH_PAGE_BYTES);
+    store<usize>(slot, p);
+  }
+  const b = p + <usize>(id & PAGE_MASK) * BIRTH_BYTES;
+  if (e < <u64>BIRTH_WIDE) store<u32>(b, <u32>e);
+  else { store<u32>(b, BIRTH_WIDE); wideBirths.set(id, e); }
+}
+
+// Birth event of live block `id` (births kept: its birth page exists).
+function birthOf(id: u32): u64 {
+  const page = load<usize>(birthDirectory + (<usize>(id >> PAGE_SHIFT) << 2));
+  const b = load<u32>(page + <usize>(id & PAGE_MASK) * BIRTH_BYTES);
   return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
+}
+
+// Live block `id` ends at event `e` (births kept): its lifetime counted, its wide birth dropped.
+function birthEnds(id: u32, e: u64): void {
+  const birth = birthOf(id);
+  if (birth >= <u64>BIRTH_WIDE) wideBirths.delete(id);
+  S.countLifetime(e - birth);
 }
 
 // Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared
 // part. Returns the block's requested bytes.
 // @ts-ignore: decorator
 @inline function unlive(id: u32, r: usize): u64 {
-  if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
   const w = load<u32>(r, REC_SIZE);
   const s = w & SIZE_WIDE;
   const size = s == SIZE_WIDE ? wideSizes.get(id) : <u64>s;
@@ -373,7 +408,7 @@ export const FITS_SUM_SIZE_LIMIT: u64 = 1 << 56;
 /** implicitFreed of the block whose record is `r`. */
 export function implicitFreedAt(id: u32, r: usize): u64 {
   implicitFrees++;
-  if (S.collecting) S.countLifetime(events - birthOf(id, r));
+  if (S.collecting) birthEnds(id, events);
   const size = unlive(id, r);
   if (!rowsDerived) ownerLoses(id, r);
   return size;
@@ -397,14 +432,12 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
   // Counters through locals: each global read once (V8 reloads a global after its store).
   const e = events + 1;
   events = e;
-  if (S.collecting) S.countSize(size);
+  if (S.collecting) { S.countSize(size); keepBirth(id, e); }
   rowMade();
   // Word 0 written once: size, live, and the current row (each wide value's side table entry
   // made or dropped as its bits change).
   const w = load<u32>(r, REC_SIZE);
   store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
-  if (e < <u64>BIRTH_WIDE) store<u32>(r, <u32>e, REC_BIRTH);
-  else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
   store<i32>(r, caller, REC_CALLER);
   liveBlocks++;
   const live = liveBytes + size;
@@ -449,7 +482,7 @@ export function resized(id: u32, size: u64, caller: i32): void {
   frees++;
   const e = events + 1;
   events = e;
-  if (S.collecting) S.countLifetime(e - birthOf(id, r));
+  if (S.collecting) birthEnds(id, e);
   const size = unlive(id, r);
   rowMade();
   if (!rowsDerived) {
@@ -479,7 +512,8 @@ export function refused(): void {
 // ---------------------------------------------------------------- read by the host
 
 // Writes up to `max` live blocks with ids from `from` on, in id order, as (id, bytes, caller,
-// birth) f64 quadruples to `out`; returns how many were written. ledgerNextId() is where to go on.
+// birth) f64 quadruples to `out` (birth -1 while births are not kept: see the top); returns how
+// many were written. ledgerNextId() is where to go on.
 let nextId: u64 = 0;
 export function ledgerLive(from: u32, out: usize, max: i32): i32 {
   let n = 0;
@@ -499,7 +533,7 @@ export function ledgerLive(from: u32, out: usize, max: i32): i32 {
         store<f64>(o, <f64>id);
         store<f64>(o, <f64>sizeAt(<u32>id, r), 8);
         store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
-        store<f64>(o, <f64>birthOf(<u32>id, r), 24);
+        store<f64>(o, S.collecting ? <f64>birthOf(<u32>id) : -1, 24);
         n++;
       }
       id++;

@@ -1,10 +1,11 @@
 // One record per block id (assembly/trace/ledger.ts, assembly/ids.ts idShareRecords): in the
-// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 16-byte records
+// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 12-byte records
 // and reads the requested bytes from the ledger's size. These are the rare cases the compact record
 // keeps exact through a fallback rather than a limit: requested sizes of 4 MiB - 1 bytes and more
 // (up to the ledger's 2^47; the engine reads them from the ledger's side table), birth events from
 // 2^32 - 1 on (kept in a side table while the block is live) and thread rows from 255 on (a trace
-// of more than 254 threads). The equality of the whole run document with the op-batch path, for
+// of more than 254 threads). Births are kept only while stats collect (statsCollect: the lifetimes
+// of `heapsim stats`); the helpers below turn that on to read them, and a replay reads -1. The equality of the whole run document with the op-batch path, for
 // every kind of record, is test/trace/hst-direct.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
@@ -23,8 +24,16 @@ const MAX_REQUEST = 2n ** 47n; // assembly/trace/ledger.ts MAX_REQUEST_BYTES
 const SIZE_WIDE = 2n ** 22n - 1n; // assembly/trace/ledger.ts SIZE_WIDE: sizes from here on are in a side table
 const ROW_WIDE = 255; // assembly/trace/ledger.ts ROW_WIDE: thread rows from here on are in a side table
 
-/** Live blocks (id, bytes, caller, birth) after decoding `bytes`, the ledger's event count moved on by `skip` first. */
-async function liveAfter(records: number[], events: number, skip: bigint): Promise<number[][]> {
+/** Births kept from here on (the WASM ledger keeps them only while stats collect: assembly/trace/ledger.ts). */
+function keepBirths(ledger: unknown): void {
+  if (ledger instanceof WasmLedger) (ledger.wasm as unknown as { statsCollect(): void }).statsCollect();
+}
+
+/**
+ * Live blocks (id, bytes, caller, birth) after decoding `bytes`, the ledger's event count moved on
+ * by `skip` first; births kept unless `births` is false (a replay's ledger: birth -1).
+ */
+async function liveAfter(records: number[], events: number, skip: bigint, births = true): Promise<number[][]> {
   const bytes = hstFile(records, { events: events + Number(skip) }); // END counts every event
   const writer = new OpWriter(64);
   const input = await openTrace(streamOf(bytes, []), writer, { format: 'hst' }, async (file, lenient) => {
@@ -32,6 +41,7 @@ async function liveAfter(records: number[], events: number, skip: bigint): Promi
     (r.ledger.wasm as unknown as { ledgerSkipEvents(n: bigint): void }).ledgerSkipEvents(skip);
     return r;
   });
+  if (births) keepBirths(input.ledger);
   for await (const chunk of input.chunks) input.parser.push(chunk);
   input.parser.finish();
   const live: number[][] = [];
@@ -51,6 +61,7 @@ async function threadsAfter(bytes: Buffer, decoder: 'js' | 'wasm', instance?: Hs
         const ledger = new WasmLedger<HstExports>(instance);
         return { ledger, parser: new WasmHstParser({ file, lenient, ledger }, writer) };
       });
+  keepBirths(input.ledger);
   for await (const chunk of input.chunks) { input.parser.push(chunk); writer.ready.splice(0); }
   input.parser.finish();
   const live: number[][] = [];
@@ -97,6 +108,18 @@ describe('one record per id: the rare values stay exact', () => {
     expect(births.some((b) => b < 2 ** 32 - 1)).toBe(true);
     expect(births.filter((b) => b >= 2 ** 32 - 1).length).toBeGreaterThan(64);
     expect(births).toContain(2 ** 32 - 1);
+  });
+
+  it('a replay keeps no births (only stats read them): the same live blocks, sizes and callers, birth -1', async () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 5000; i++) recs.push({ ...base, id: i, size: BigInt(1 + (i % 700)), caller: i % 4 === 0 ? null : i % 3 });
+    for (let i = 0; i < 5000; i += 3) recs.push({ ...base, k: 'free', id: i });
+    for (let i = 1; i < 5000; i += 7) recs.push({ ...base, k: 'realloc', id: i, size: 123n });
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const kept = await liveAfter(records, events, 0n);
+    expect(kept.length).toBeGreaterThan(3000);
+    expect(kept.every(([, , , birth]) => birth! >= 1)).toBe(true);
+    expect(await liveAfter(records, events, 0n, false)).toEqual(kept.map(([id, size, caller]) => [id, size, caller, -1]));
   });
 
   it('requested sizes of 4 MiB - 1 bytes and more, up to 2^47, in the shared records (one-instance replay) and the ledger', async () => {

@@ -414,8 +414,8 @@ function arenaCodeWide(c: u32, a: u32): u32 {
 
 // Dropped records: a bitmap over record indices (a set bit = dropped), with a summary bit per
 // bitmap word that has a set bit. A new record is taken near a record the caller names (`near`:
-// the chunk it is split from, the physical neighbour): the other record of near's cache line if
-// it is dropped, else the dropped record closest to near in its 64-record word, else the first
+// the chunk it is split from, the physical neighbour): the other record of near's pair (index
+// xor 1, adjacent in memory) if it is dropped, else the dropped record closest to near in its 64-record word, else the first
 // dropped record after near's word (wrapping round), and only when none is dropped a fresh one
 // from the pool. Physical neighbours so get records in the same or nearby cache lines, as glibc's
 // neighbouring chunks share lines, and coalescing (which reads both neighbours' records) misses
@@ -478,7 +478,7 @@ function takeDroppedNear(near: u32): u32 {
       const b = <u64>(near & 63);
       let bit: u64;
       if (w & (<u64>1 << (b ^ 1))) {
-        bit = b ^ 1;                                   // near's cache line
+        bit = b ^ 1;                                   // near's pair
       } else {
         const up = w >> b;                             // b itself is not dropped (near is live)
         const down = w << (63 - b);

@@ -119,7 +119,7 @@ function mallocPages(pages: u64): u32 {
   if (pages == 0 || pages > MAX_SPAN_PAGES) return 0;
   const span = phNew(pages);
   if (!span) return 0;
-  const o = newObject(pageAddr(spStart(span)), span);
+  const o = newObject(0, span);
   if (!o) { phDelete(span); return 0; }
   return o;
 }
@@ -188,7 +188,7 @@ function memalignPages(align: u64, size: u64): u32 {
     const trailer = phSplit(span, needed);
     phDelete(trailer);
   }
-  const o = newObject(pageAddr(spStart(span)), span);
+  const o = newObject(0, span);
   if (!o) { phDelete(span); return 0; }
   touch(pageAddr(spStart(span)), spLength(span) << TC_PAGE_SHIFT);
   return o;

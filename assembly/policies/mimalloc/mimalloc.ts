@@ -413,7 +413,8 @@ function touch(a: u64, bytes: u64): void { if (bytes) touchPages(a, bytes, owner
 // resident at the VM's residency epoch resEpoch: while the epoch holds (no page anywhere has
 // stopped being resident since) those pages are still resident, so a touch inside the run changes
 // nothing and is skipped (touchPages' page-table walk costs more, most of all for the uniform
-// resident slots that miss the VM's leaf cache). Otherwise the touch is made and noted (touchNote).
+// resident slots, which missed the VM's leaf cache before it held them). Otherwise the touch is
+// made and noted (touchNote).
 // @ts-ignore: decorator
 @inline function touchBlock(p: u32, a: u64, bytes: u64): void {
   const r = PG(p);

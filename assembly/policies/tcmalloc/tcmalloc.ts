@@ -278,7 +278,7 @@ export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
 // run of VM pages it knows resident (resFrom, resEnd) and the VM's residency epoch it knew them at
 // (resEpoch): while the epoch holds (no page anywhere has stopped being resident since) a touch
 // inside the run changes nothing and is skipped (touchPages' page-table walk costs more, most of
-// all in the uniform resident slots of a 2 MiB region that the VM's leaf cache never holds).
+// all, before the VM's leaf cache held them, in the uniform resident slots of a 2 MiB region).
 // Otherwise the touch is made and noted (touchNote).
 // @ts-ignore: decorator
 @inline function touchObject(o: u32, bytes: u64): void {

@@ -51,19 +51,29 @@
 // ever was (mprotect_size; shrinking purges, as madvise(MADV_DONTNEED) does). Chunks are records
 // in a pool (nothing of the simulated heap lives in linear memory):
 //
-// ╒════════════════════ chunk record (REC_BYTES = 32) ════════════════════╕
-// │ 0 addr u64           chunk address (user pointer = addr + 16)          │
-// │ 8 sizeG u32          chunk size / 16                                   │
-// │ 12 state u8 │ 13 bin u7 + HEAD bit │ 14 arena u16 (index in the heap's │
-// │                                          arena table)                  │
+// ╒════════════════════ chunk record (REC_BYTES = 24) ════════════════════╕
+// │ 0 u64: bits 0..42 addrG (chunk address / 16; user pointer = addr + 16) │
+// │        bits 43..47 arena code │ byte 6 state u8 │ byte 7 bin u7 + HEAD │
+// │ 8 sizeG u32 (chunk size / 16) │ 12 nextPhys u32 (address-order next)   │
 // │ 16 fd u32 │ 20 bk u32        bin / fastbin / tcache links (0 = the bin) │
-// │ 24 prevPhys u32 │ 28 nextPhys u32   address-order neighbours            │
 // ╘════════════════════════════════════════════════════════════════════════╝
-//   The pool is 64-byte aligned: a record never straddles a cache line. Two fields only a few
-//   chunks need live in a side table indexed like the records (SIDE_BYTES = 8, its pages touched
-//   only where such a chunk's index falls): a large-bin chunk that heads its size (HEAD bit set)
-//   keeps its size links there (fdNext u32 │ bkNext u32), a mapped chunk the offset of the chunk
-//   in its mapping (u32 at 0). Any other chunk's side entry is stale and never read.
+//   Chunk addresses are 16-byte aligned and below 2^47 (x64's user space), so an address is 43
+//   bits of granules. The arena code is the arena's index for the first ARENA_CODE_WIDE arenas,
+//   ARENA_CODE_NONE for a mapped chunk (NO_ARENA), else ARENA_CODE_WIDE: the index is in the wide
+//   arena table (u32 per record index, its pages touched only where such a chunk's index falls).
+//   There is no prevPhys: coalescing looks back only at a binned chunk (glibc reads prev_size only
+//   when PREV_INUSE is clear), so the chunk after a binned chunk names it in its own bk, which no
+//   chunk out of the bins uses (tcache and fastbin lists link through fd only): the binned-prev
+//   link. It is written when a chunk is linked into a bin with a new successor (and where a binned
+//   chunk's successor changes in place) and may go stale once that chunk leaves its bin, so a
+//   reader trusts bk = q only when q is in a bin and q's nextPhys is the reader (binnedPrev).
+//   A record is a third smaller than the 32 bytes of prevPhys and a u64 address with a u16 arena:
+//   ~1.2 M records at a large replay's high-water mark are ~2,400 fewer fresh pages a process.
+//   Two fields only a few chunks need live in a side table indexed like the records (SIDE_BYTES
+//   = 8, its pages touched only where such a chunk's index falls): a large-bin chunk that heads
+//   its size (HEAD bit set) keeps its size links there (fdNext u32 │ bkNext u32), a mapped chunk
+//   the offset of the chunk in its mapping (u32 at 0). Any other chunk's side entry is stale and
+//   never read.
 //   Bin lists keep glibc's orientation: a bin's `first` is the newest (head), `last` the oldest,
 //   chunk.fd points towards `last`. Large bins are sorted by size, largest first; the first chunk
 //   of each size is the size-list head and later chunks of that size go right behind it.
@@ -177,17 +187,23 @@ export const PT_ARENA_EXTRAS: i32 = 8;       // system, in use, free, top, tcach
 
 // ---------------------------------------------------------------- records
 
-const REC_BYTES: usize = 32;
-const R_ADDR: usize = 0;
+const REC_BYTES: usize = 24;
+const R_ADDR: usize = 0;            // u64: address granules, arena code, state, bin byte
+const R_ARENA: usize = 5;           // the byte holding the arena code (its top ARENA_CODE_BITS)
+const R_STATE: usize = 6;
+const R_BIN: usize = 7;
 const R_SIZEG: usize = 8;
-const R_STATE: usize = 12;
-const R_BIN: usize = 13;
-const R_ARENA: usize = 14;
+const R_NEXT: usize = 12;
 const R_FD: usize = 16;
-const R_BK: usize = 20;
-const R_PREV: usize = 24;
-const R_NEXT: usize = 28;
-const POOL_ALIGN_BYTES: u32 = 64;   // a cache line: 32-byte records never straddle one
+const R_BK: usize = 20;             // bin link; out of the bins: the binned-prev link
+const ADDR_G_BITS: u64 = 43;        // x64 user addresses are below 2^47: 43 bits of 16-byte granules
+const ADDR_G_MASK: u64 = (<u64>1 << ADDR_G_BITS) - 1;
+const ARENA_CODE_BITS: u32 = 5;     // bits ADDR_G_BITS.. of the first word (the top of byte R_ARENA)
+const ARENA_CODE_SHIFT: u32 = 8 - ARENA_CODE_BITS; // the code's place in byte R_ARENA
+const ARENA_CODE_WIDE: u32 = 30;    // arena index >= this: in the wide arena table
+const ARENA_CODE_NONE: u32 = 31;    // NO_ARENA (a mapped chunk)
+const STATE_SHIFT: u64 = <u64>R_STATE << 3;
+const POOL_ALIGN_BYTES: u32 = 64;   // a cache line
 const BIN_MASK: u8 = 0x7F;          // R_BIN: the bin index (NBINS = 128)
 const HEAD_BIT: u8 = 0x80;          // R_BIN: a large-bin chunk heading its size (links in the side table)
 // R_BIN of a chunk outside the bins (in use, tcache, fastbin) whose whole span [addr + 8, addr +
@@ -223,9 +239,13 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function R(c: u32): usize { return RECS.base + <usize>c * REC_BYTES; }
 // @ts-ignore: decorator
-@inline function addrOf(c: u32): u64 { return load<u64>(R(c) + R_ADDR); }
+@inline function addrOf(c: u32): u64 { return addrAt(R(c)); }
 // @ts-ignore: decorator
-@inline function setAddr(c: u32, a: u64): void { store<u64>(R(c) + R_ADDR, a); }
+@inline function setAddr(c: u32, a: u64): void {
+  const p = R(c) + R_ADDR;
+  if (CHECKS) assert((a & ALIGN_MASK) == 0 && (a >> 4) <= ADDR_G_MASK, "ptmalloc chunk address out of the record's range");
+  store<u64>(p, (load<u64>(p) & ~ADDR_G_MASK) | (a >> 4));
+}
 // @ts-ignore: decorator
 @inline function sizeOf(c: u32): u64 { return <u64>load<u32>(R(c) + R_SIZEG) << 4; }
 // @ts-ignore: decorator
@@ -241,9 +261,13 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function isHead(c: u32): bool { return (load<u8>(R(c) + R_BIN) & HEAD_BIT) != 0; }
 // @ts-ignore: decorator
-@inline function arenaOf(c: u32): u32 { return <u32>load<u16>(R(c) + R_ARENA); }
+@inline function arenaOf(c: u32): u32 { return arenaAt(R(c), c); }
+// the arena of chunk c at p = R(c)
 // @ts-ignore: decorator
-@inline function setArena(c: u32, a: u32): void { store<u16>(R(c) + R_ARENA, <u16>a); }
+@inline function arenaAt(p: usize, c: u32): u32 {
+  const code = <u32>(load<u8>(p + R_ARENA) >> <u8>ARENA_CODE_SHIFT);
+  return code < ARENA_CODE_WIDE ? code : arenaWide(c, code);
+}
 // @ts-ignore: decorator
 @inline function fd(c: u32): u32 { return load<u32>(R(c) + R_FD); }
 // @ts-ignore: decorator
@@ -262,7 +286,7 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function at(rb: usize, c: u32): usize { return rb + <usize>c * REC_BYTES; }
 // @ts-ignore: decorator
-@inline function addrAt(p: usize): u64 { return load<u64>(p + R_ADDR); }
+@inline function addrAt(p: usize): u64 { return (load<u64>(p + R_ADDR) & ADDR_G_MASK) << 4; }
 // @ts-ignore: decorator
 @inline function sizeAt(p: usize): u64 { return <u64>load<u32>(p + R_SIZEG) << 4; }
 // @ts-ignore: decorator
@@ -275,8 +299,6 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function fdAt(p: usize): u32 { return load<u32>(p + R_FD); }
 // @ts-ignore: decorator
 @inline function bkAt(p: usize): u32 { return load<u32>(p + R_BK); }
-// @ts-ignore: decorator
-@inline function prevAt(p: usize): u32 { return load<u32>(p + R_PREV); }
 // @ts-ignore: decorator
 @inline function nextAt(p: usize): u32 { return load<u32>(p + R_NEXT); }
 // @ts-ignore: decorator
@@ -336,18 +358,64 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 // @ts-ignore: decorator
 @inline function setMapOffset(c: u32, v: u64): void { store<u32>(sideForWrite(c) + S_MAP_OFFSET, <u32>v); }
 // @ts-ignore: decorator
-@inline function prevP(c: u32): u32 { return load<u32>(R(c) + R_PREV); }
-// @ts-ignore: decorator
 @inline function nextP(c: u32): u32 { return load<u32>(R(c) + R_NEXT); }
-// @ts-ignore: decorator
-@inline function setPrevP(c: u32, v: u32): void { store<u32>(R(c) + R_PREV, v); }
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
+// The binned-prev link (see the record): chunk c at p = R(c), not in a bin, names the chunk before
+// it when that chunk is in a bin; 0 when the chunk before c is not in a bin (or there is none).
+// @ts-ignore: decorator
+@inline function binnedPrevIn(rb: usize, p: usize, c: u32): u32 {
+  const q = bkAt(p);
+  if (q) {
+    const qp = at(rb, q);
+    if (stateAt(qp) == ST_BIN) {
+      if (nextAt(qp) == c) return q;
+    }
+  }
+  return 0;
+}
+// @ts-ignore: decorator
+@inline function binnedPrev(c: u32): u32 { return binnedPrevIn(RECS.base, R(c), c); }
+// Binned chunk c at p (pool base rb): its successor names it (after c was linked into a bin with a
+// successor it did not have there, or its successor changed in place).
+// @ts-ignore: decorator
+@inline function linkBack(rb: usize, p: usize, c: u32): void {
+  const n = nextAt(p);
+  if (n) store<u32>(at(rb, n) + R_BK, c);
+}
+
+// The wide arena table: the arena index of chunks whose arena code is ARENA_CODE_WIDE (u32 per
+// record index, wideCap entries, grown to the pool's capacity; an entry is read only while its
+// record says so).
+let wideBase: usize = 0;
+let wideCap: u32 = 0;
+
+function growWide(): void {
+  const cap = RECS.cap;
+  const base = heap.alloc(<usize>cap << 2);
+  if (wideBase) { memory.copy(base, wideBase, <usize>wideCap << 2); heap.free(wideBase); }
+  wideBase = base;
+  wideCap = cap;
+}
+
+// The arena of a chunk whose code is ARENA_CODE_WIDE or ARENA_CODE_NONE.
+function arenaWide(c: u32, code: u32): u32 {
+  return code == ARENA_CODE_NONE ? NO_ARENA : load<u32>(wideBase + (<usize>c << 2));
+}
+
+// The arena code of arena a (>= ARENA_CODE_WIDE, or NO_ARENA) for record c (its wide entry written).
+function arenaCodeWide(c: u32, a: u32): u32 {
+  if (a == NO_ARENA) return ARENA_CODE_NONE;
+  if (c >= wideCap) growWide();
+  store<u32>(wideBase + (<usize>c << 2), a);
+  return ARENA_CODE_WIDE;
+}
+
 // Dropped records: a bitmap over record indices (a set bit = dropped), with a summary bit per
 // bitmap word that has a set bit. A new record is taken near a record the caller names (`near`:
-// the chunk it is split from, the physical neighbour): the other record of near's cache line if
-// it is dropped, else the dropped record closest to near in its 64-record word, else the first
+// the chunk it is split from, the physical neighbour): the other record of near's pair (index
+// xor 1, adjacent in memory) if it is dropped, else the dropped record closest to near in its 64-record word, else the first
 // dropped record after near's word (wrapping round), and only when none is dropped a fresh one
 // from the pool. Physical neighbours so get records in the same or nearby cache lines, as glibc's
 // neighbouring chunks share lines, and coalescing (which reads both neighbours' records) misses
@@ -361,21 +429,22 @@ const BITS_PER_WORD: u32 = 64;
 
 // @ts-ignore: decorator
 @inline function newRec(a: u64, size: u64, state: u8, arena: u32, near: u32): u32 {
-  return newRecBetween(a, size, state, arena, near, 0, 0);
+  return newRecBefore(a, size, state, arena, near, 0);
 }
 
-// newRec with its address-order neighbours prev and next (the neighbours' own links are the caller's).
+// newRec with its address-order successor next (the neighbours' own links are the caller's). Its
+// bk is 0: no binned-prev link (the caller writes one where the chunk before it is in a bin).
 // @ts-ignore: decorator
-@inline function newRecBetween(a: u64, size: u64, state: u8, arena: u32, near: u32, prev: u32, next: u32): u32 {
+@inline function newRecBefore(a: u64, size: u64, state: u8, arena: u32, near: u32, next: u32): u32 {
   const c = droppedCount ? takeDroppedNear(near) : takeRecord(RECS);
+  const code = arena < ARENA_CODE_WIDE ? arena : arenaCodeWide(c, arena);
   const p = R(c);
-  // Every field written with four word stores (memory.fill is a call out of the WASM code in V8):
-  // the address; size granules, state, bin 0 (no HEAD bit), arena; fd, bk = 0; prev, next.
-  store<u64>(p + R_ADDR, a);
-  store<u64>(p + R_SIZEG, <u64>(<u32>(size >> 4)) | (<u64>state << ((R_STATE - R_SIZEG) << 3)) |
-    (<u64>(<u16>arena) << ((R_ARENA - R_SIZEG) << 3)));
+  if (CHECKS) assert((a & ALIGN_MASK) == 0 && (a >> 4) <= ADDR_G_MASK, "ptmalloc chunk address out of the record's range");
+  // Every field written with three word stores (memory.fill is a call out of the WASM code in V8):
+  // address granules, arena code, state, bin 0 (no HEAD bit); size granules, next; fd, bk = 0.
+  store<u64>(p + R_ADDR, (a >> 4) | (<u64>code << ADDR_G_BITS) | (<u64>state << STATE_SHIFT));
+  store<u64>(p + R_SIZEG, <u64>(<u32>(size >> 4)) | (<u64>next << ((R_NEXT - R_SIZEG) << 3)));
   store<u64>(p + R_FD, 0);
-  store<u64>(p + R_PREV, <u64>prev | (<u64>next << ((R_NEXT - R_PREV) << 3)));
   return c;
 }
 
@@ -409,7 +478,7 @@ function takeDroppedNear(near: u32): u32 {
       const b = <u64>(near & 63);
       let bit: u64;
       if (w & (<u64>1 << (b ^ 1))) {
-        bit = b ^ 1;                                   // near's cache line
+        bit = b ^ 1;                                   // near's pair
       } else {
         const up = w >> b;                             // b itself is not dropped (near is live)
         const down = w << (63 - b);
@@ -481,7 +550,8 @@ initPool(HEAPS, <u32>HREC_BYTES, <u32>HR_LINK, 64);
 // Engine bytes per record, for the memory benchmark.
 export function ptRecordBytes(): usize { return REC_BYTES; }
 export function ptEngineBytes(): usize {
-  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>freeWords << 3) + (<usize>(freeWords >> 6) << 3);
+  return poolBytes(RECS) + poolBytes(HEAPS) + <usize>sideCap * SIDE_BYTES + (<usize>wideCap << 2) +
+    (<usize>freeWords << 3) + (<usize>(freeWords >> 6) << 3);
 }
 
 // ---------------------------------------------------------------- state: heap, arenas, threads
@@ -846,10 +916,11 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 }
 
 // Links c into bin b between bck (towards first) and fwd (towards last); 0 = the bin itself.
-// linksKnown: c's header and links are known resident (skips their touch).
+// linksKnown: c's header and links are known resident (skips their touch). back: c comes into the
+// bins (its successor is to name it: linkBack); false where c moves from unsorted to its bin.
 // @ts-ignore: decorator
-@inline function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
-  linkBetweenIn(RECS.base, b, c, bck, fwd, linksKnown);
+@inline function linkBetween(b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
+  linkBetweenIn(RECS.base, b, c, bck, fwd, linksKnown, back);
 }
 
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
@@ -858,9 +929,10 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 
 // Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
 // @ts-ignore: decorator
-@inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool): void {
+@inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
   const p = at(rb, c);
   store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
+  if (back) linkBack(rb, p, c);
   const av = as;
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
@@ -915,7 +987,7 @@ function unlinkHead(c: u32, f: u32): void {
 // @ts-ignore: decorator
 @inline function toUnsortedFront(c: u32, linksKnown: bool): void {
   clearHead(c);
-  linkBetween(UNSORTED, c, 0, binFirst(UNSORTED), linksKnown);
+  linkBetween(UNSORTED, c, 0, binFirst(UNSORTED), linksKnown, true);
 }
 
 // Files an unsorted chunk into its small or large bin (the sorting step of malloc). Its header
@@ -924,7 +996,7 @@ function fileChunk(c: u32): void {
   const size = sizeOf(c);
   if (inSmallRange(size)) {
     const b = smallIndex(size);
-    linkBetween(b, c, 0, binFirst(b), trusted);
+    linkBetween(b, c, 0, binFirst(b), trusted, false);
     return;
   }
   const b = largeIndex(size);
@@ -956,7 +1028,7 @@ function fileChunk(c: u32): void {
   } else {
     setHeadLinks(c, c, c);
   }
-  linkBetween(b, c, bck, fwd, trusted);
+  linkBetween(b, c, bck, fwd, trusted, false);
 }
 
 // Whether a bin above small bin `b` (2 ≤ b < 64) holds a chunk: nextNonEmptyBin(b + 1) != 0 in
@@ -992,10 +1064,8 @@ function fileChunk(c: u32): void {
 @inline function splitAt(c: u32, nb: u64, restState: u8): u32 {
   const pc = R(c);
   const n = nextAt(pc);
-  const r = newRecBetween(addrAt(pc) + nb, sizeAt(pc) - nb, restState, <u32>load<u16>(pc + R_ARENA), c, c, n);
-  const rb = RECS.base;
-  if (n) store<u32>(at(rb, n) + R_PREV, r);
-  const q = at(rb, c);
+  const r = newRecBefore(addrAt(pc) + nb, sizeAt(pc) - nb, restState, arenaAt(pc, c), c, n);
+  const q = R(c);
   store<u32>(q + R_NEXT, r);
   setSizeAt(q, nb);
   return r;
@@ -1016,8 +1086,7 @@ function fileChunk(c: u32): void {
   // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
   store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
-  store<u32>(pc + R_NEXT, nn);
-  if (nn) store<u32>(at(rb, nn) + R_PREV, c);
+  store<u32>(pc + R_NEXT, nn); // (nn's binned-prev link, if c stays in a bin, is the caller's)
   if (mayBeTop) {
     if (topRec() == n) { as32(A_TOP, c); setStateAt(pc, ST_TOP); }
   } else if (CHECKS) {
@@ -1048,13 +1117,13 @@ function fileChunk(c: u32): void {
   let pp = at(rb, p);
   const whole = tr && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
-  const prev = prevAt(pp);
+  const prev = binnedPrevIn(rb, pp, p); // 0 unless the chunk before p is in a bin
   const next = nextAt(pp);
   // The tests below are nested ifs, not && (isBinnedIn): V8 turns `a && b` (an if with a result)
   // into a 0/1 value it then tests.
   if (next != 0) {
     if (next == topRec()) {
-      if (isBinnedIn(rb, prev)) {
+      if (prev != 0) {
         prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
         unlinkIn(rb, prev);
         absorbNextIn(rb, prev, false); // p is not top
@@ -1073,14 +1142,12 @@ function fileChunk(c: u32): void {
   let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
   if (prev != 0) {
     const qp = at(rb, prev);
-    if (stateAt(qp) == ST_BIN) { // isBinnedIn(rb, prev)
-      const prevSize = sizeAt(qp);
-      prevLinkBytes = freeLinkBytes(prevSize);
-      if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
-      absorbNextIn(rb, prev, false); // p is not top
-      p = prev;
-      pp = qp;
-    }
+    const prevSize = sizeAt(qp);
+    prevLinkBytes = freeLinkBytes(prevSize);
+    if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
+    absorbNextIn(rb, prev, false); // p is not top
+    p = prev;
+    pp = qp;
   }
   let footerKnown = whole;
   if (next != 0) {
@@ -1107,11 +1174,12 @@ function fileChunk(c: u32): void {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateAt(pp, ST_BIN);
     store<u8>(pp + R_BIN, <u8>UNSORTED);
+    linkBack(rb, pp, p); // its successor may be new (a merge)
     aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, addrAt(pp) + SIZE_SZ, freeLinkBytes(size));
   } else {
     store<u8>(pp + R_BIN, 0); // clearHead
-    linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown);
+    linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown, true);
   }
   // the next chunk's prev_size (footer) is written
   touchWordUnless(footerKnown, addrAt(pp) + size);
@@ -1128,13 +1196,13 @@ function fileChunk(c: u32): void {
 // A chunk enters or leaves a tcache: its arena's tcache bytes, the one counter kept per op (the
 // heap's total is their sum, taken by ptSample; chunk counts per thread are the lists' counts).
 // @ts-ignore: decorator
-@inline function tcacheCount(c: u32, sign: i64): void { tcacheCountAt(R(c), sign); }
+@inline function tcacheCount(c: u32, sign: i64): void { tcacheCountAt(R(c), c, sign); }
 // tcacheCount of the chunk at p = R(c). A chunk of the current arena (every put: free and the
 // refills work in the chunk's own arena; most gets) uses `as` (= arenaPtr(cur), see useArena)
 // instead of looking its arena up in the table.
 // @ts-ignore: decorator
-@inline function tcacheCountAt(p: usize, sign: i64): void {
-  const a = <u32>load<u16>(p + R_ARENA);
+@inline function tcacheCountAt(p: usize, c: u32, sign: i64): void {
+  const a = arenaAt(p, c);
   const o = (a == cur ? as : arenaPtr(a)) + A_TC_BYTES;
   store<i64>(o, load<i64>(o) + sign * <i64>sizeAt(p));
 }
@@ -1156,7 +1224,7 @@ function fileChunk(c: u32): void {
   setStateAt(p, ST_TCACHE);
   // tcacheCountAt(p, 1) without the arena test: every put is in the chunk's own arena (free and
   // the refills), the current one
-  if (CHECKS) assert(<u32>load<u16>(p + R_ARENA) == cur, "ptmalloc put a chunk of another arena in the tcache");
+  if (CHECKS) assert(arenaAt(p, c) == cur, "ptmalloc put a chunk of another arena in the tcache");
   const tb = as + A_TC_BYTES;
   store<i64>(tb, load<i64>(tb) + <i64>sizeAt(p));
   touchUnless(linkKnown, addrAt(p) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
@@ -1178,7 +1246,7 @@ function fileChunk(c: u32): void {
   const p = R(c);
   store<u32>(o, fdAt(p));
   store<u32>(n, load<u32>(n) - 1);
-  tcacheCountAt(p, -1);
+  tcacheCountAt(p, c, -1);
   if (handOut) handOutAt(p);
   else setStateAt(p, ST_INUSE);
   return c;
@@ -1544,7 +1612,6 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       if (freed >= MINSIZE) {
         setSize(t, freed);
         const fence = newRec(addrOf(t) + freed, oldSize - freed, ST_FENCE, cur, t);
-        setPrevP(fence, t);
         setNextP(t, fence);
         touchHeader(fence);
         store<u32>(HR(h) + HR_FENCE, fence);
@@ -1601,7 +1668,7 @@ function heapTrim(pad: u64): void {
     const prevSize = load<u64>(HR(prevHeap) + HR_SIZE);
     // the fence record ends the previous heap; a binned chunk before it joins the new top
     const fence = load<u32>(HR(prevHeap) + HR_FENCE);
-    const before = prevP(fence);
+    const before = binnedPrev(fence); // 0 unless in a bin
     let newSize = sizeOf(fence);
     if (isBinned(before)) newSize += sizeOf(before);
     if (newSize + (HEAP_MAX_SIZE - prevSize) < pad + MINSIZE + PAGE_SIZE_BYTES) break;
@@ -1663,25 +1730,31 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   const a = addrOf(victim);
   const r = splitAt(victim, nb, ST_INUSE);
   // a new record: bin byte 0 (no HEAD bit to clear); the pool's base after splitAt
-  linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
+  linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false, true);
   if (advertise) as64(A_LAST_REMAINDER, a + nb);
 }
 
-// The last remainder `victim` (at va, size bytes, alone in unsorted, prev its physical predecessor)
-// split for nb: a new record takes the front nb bytes and is returned; victim's record keeps the
-// rest and stays where it is in unsorted (glibc unlinks the remainder and links the new remainder
-// at the front of the then empty list: the same list, so only the bin's bytes change). The touches
-// are glibc's, in its order: the new remainder's header and links, then its footer's neighbour.
+// The last remainder `victim` (at va, size bytes, alone in unsorted) split for nb: victim's record
+// keeps the front nb bytes and is returned (in use); a new record takes the rest and is alone in
+// unsorted in victim's place (glibc unlinks the remainder and links the new remainder at the front
+// of the then empty list: the same list, so only the bin's bytes change). The touches are glibc's,
+// in its order: the new remainder's header and links, then its footer's neighbour.
 // Inline in intMalloc (a call costs more than its set-up here).
 // @ts-ignore: decorator
-@inline function splitRemainder(victim: u32, prev: u32, va: u64, size: u64, nb: u64): u32 {
-  const n = newRecBetween(va, nb, ST_INUSE, arenaOf(victim), prev, prev, victim);
-  const rb = RECS.base; // after newRecBetween (the pool may have moved)
-  store<u32>(at(rb, prev) + R_NEXT, n);
-  const pv = at(rb, victim);
-  store<u32>(pv + R_PREV, n);
-  store<u64>(pv + R_ADDR, va + nb);
-  setSizeAt(pv, size - nb);
+@inline function splitRemainder(victim: u32, va: u64, size: u64, nb: u64): u32 {
+  let pv = R(victim);
+  const n = nextAt(pv);
+  const r = newRecBefore(va + nb, size - nb, ST_BIN, arenaAt(pv, victim), victim, n);
+  const rb = RECS.base; // after newRecBefore (the pool may have moved)
+  pv = at(rb, victim);
+  const pr = at(rb, r);
+  store<u8>(pr + R_BIN, <u8>UNSORTED); // fd, bk 0: alone in unsorted
+  setBinFirst(UNSORTED, r);
+  setBinLast(UNSORTED, r);
+  linkBack(rb, pr, r);
+  store<u32>(pv + R_NEXT, r);
+  setSizeAt(pv, nb);
+  setStateAt(pv, ST_INUSE);
   aadd(A_BIN_BYTES, -<i64>nb);
   as64(A_LAST_REMAINDER, va + nb);
   touch(va + nb + SIZE_SZ, freeLinkBytes(size - nb));
@@ -1692,7 +1765,7 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
     touchPages(va + size, SIZE_SZ, owner);
     footerPage = fp + 1;
   }
-  return n;
+  return victim;
 }
 
 // _int_malloc's cases that need no pass over unsorted: a fastbin or small bin of nb's size, the
@@ -1733,10 +1806,7 @@ function intMalloc(nb: u64): u32 {
         const va = addrAt(pv);
         if (va == a64(A_LAST_REMAINDER)) {
           const size = sizeAt(pv);
-          if (size > nb + MINSIZE) {
-            const prev = prevAt(pv);
-            if (prev) return splitRemainder(last, prev, va, size, nb);
-          }
+          if (size > nb + MINSIZE) return splitRemainder(last, va, size, nb);
         }
       }
     }
@@ -1768,18 +1838,7 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
       if (inSmallRange(nb)) {
         if (bkAt(pv) == 0) {
           if (va == a64(A_LAST_REMAINDER)) {
-            if (size > nb + MINSIZE) {
-              const prev = prevAt(pv);
-              if (prev) return splitRemainder(victim, prev, va, size, nb);
-              unlinkIn(rb, victim); // (the first chunk of its segment: never, in practice)
-              setStateAt(pv, ST_INUSE);
-              const r = splitAt(victim, nb, ST_INUSE);
-              // r is new (bin byte 0, no HEAD bit to clear) at va + nb, size - nb bytes; the pool's base after splitAt
-              linkBetweenIn(RECS.base, UNSORTED, r, 0, binFirst(UNSORTED), false);
-              as64(A_LAST_REMAINDER, va + nb);
-              touchWord(va + size);
-              return victim;
-            }
+            if (size > nb + MINSIZE) return splitRemainder(victim, va, size, nb);
           }
         }
       }
@@ -1907,7 +1966,7 @@ function freeMapped(c: u32): void {
 // freeArenaChunk of c at p = R(c)
 // @ts-ignore: decorator
 @inline function freeArenaChunkAt(p: usize, c: u32): void {
-  const a = <u32>load<u16>(p + R_ARENA);
+  const a = arenaAt(p, c);
   if (a != cur) useArena(a);
   intFreeAt(p, c);
 }
@@ -2465,12 +2524,13 @@ export function ptPinnedBelowBytes(heapIndex: i32): u64 {
   use(heapIndex);
   const t = topRec();
   if (!t) return 0;
-  // Walk down from top to the highest chunk that the program or a tcache holds.
-  let c = prevP(t);
-  while (c && (stateOf(c) == ST_BIN || stateOf(c) == ST_FAST)) c = prevP(c);
-  if (!c) return 0;
-  let total: u64 = 0;
-  for (let p = prevP(c); p; p = prevP(p)) if (stateOf(p) == ST_BIN || stateOf(p) == ST_FAST) total += sizeOf(p);
+  // Walk up from the first chunk to top: the free bytes below each chunk that the program or a
+  // tcache holds; the last such chunk's count is the answer.
+  let total: u64 = 0, below: u64 = 0;
+  for (let c = a32(A_FIRST); c && c != t; c = nextP(c)) {
+    const s = stateOf(c);
+    if (s == ST_BIN || s == ST_FAST) below += sizeOf(c); else total = below;
+  }
   return total;
 }
 
@@ -2516,10 +2576,11 @@ function knownSpansResident(c: u32, s: u8): bool {
 // Walks one chain of chunks from `c`, which must tile [at, end) and finish with `last` state.
 function walkChain(c: u32, at: u64, end: u64, lastState: u8, arena: u32): i32 {
   let prev: u32 = 0;
-  if (prevP(c)) return 1;
   while (c) {
-    if (addrOf(c) != at || prevP(c) != prev || sizeOf(c) < MINSIZE || arenaOf(c) != arena) return 1;
+    if (addrOf(c) != at || sizeOf(c) < MINSIZE || arenaOf(c) != arena) return 1;
     const s = stateOf(c);
+    // the binned-prev link: a chunk after a binned chunk (itself out of the bins) names it
+    if (s != ST_BIN && isBinned(prev) && binnedPrev(c) != prev) return 1;
     if (s == ST_TOP && (c != topRec() || nextP(c))) return 1;
     if (s == ST_FENCE && nextP(c)) return 1;
     if (s == ST_BIN) {

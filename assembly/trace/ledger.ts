@@ -8,25 +8,33 @@
 // skip) counted as oversize; an allocation into a live id frees the older block first (an
 // implicit free, not an event); events are numbered from 1.
 //
-// ╒═══ id record (16 bytes) ═════════════════════════════════════════════════════════════╕
-// │ 0 u32: requested bytes (bits 0-21; SIZE_WIDE: the exact u64 is in a side table)         │
-// │        | state (22-23: 0 unused, 1 live, 2 freed) | thread row (24-31; ROW_WIDE: ditto)  │
-// │ 4 u32 birth event (BIRTH_WIDE: the exact u64 is in a side table) │ 8 u32 engine entry   │
-// │ 12 i32 caller (ledger index, -1 none)                                                   │
+// ╒═══ id record (8 bytes) ═════════════════════════════════════════════════════════════╕
+// │ 0 u32: requested bytes (bits 0-15; SIZE_WIDE: the exact u64 is in a side table)        │
+// │        | state (16-17: 0 unused, 1 live, 2 freed)                                      │
+// │        | caller + 1 (18-31: 0 none, else a ledger index + 1; CALLER_WIDE: side table)  │
+// │ 4 u32 engine entry                                                                     │
 // ╘══════════════════════════════════════════════════════════════════════════════════════╛
-// (16 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
-// fault in a cold process; 16 bytes instead of 20 is a fifth fewer of them, and a record never
-// straddles two cache lines.) The rare values that do not fit their field keep a marker in the
-// record and the exact value in a side table keyed by id (idwords.ts), which holds an entry for an
-// id exactly while its record holds the marker (the record's own stores add and remove it):
-// requested sizes from SIZE_WIDE = 4 MiB - 1 bytes on (the ledger takes up to
-// MAX_REQUEST_BYTES = 2^47; ids.ts ownerWideSizes, which the engine reads when it shares the
-// records), thread rows from ROW_WIDE on (a trace of more than 254 threads), birth events from
-// 2^32 - 1 on (a trace of more than 4 G events). A freed record keeps its size (and a wide size
-// its entry) until the id is born again. The engine entry is the engine's id table entry for the id when
-// the engine of this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts
-// keeps its entries here and reads the requested bytes from word 0 instead of a table of its own);
-// else it stays 0.
+// (8 bytes: a replay's ledger is fresh memory, and each page of it first touched costs a page
+// fault in a cold process, ~17 us here (docs/performance.md): 8 bytes instead of 16 is half as
+// many.) The rare values that do not fit their field keep a marker in the record and the exact
+// value in a side table keyed by id (idwords.ts), which holds an entry for an id exactly while its
+// record holds the marker (the record's own stores add and remove it): requested sizes from
+// SIZE_WIDE = 64 KiB - 1 bytes on (33 of the bench's 3.1 M CPython allocations; the ledger takes
+// up to MAX_REQUEST_BYTES = 2^47; ids.ts ownerWideSizes, which the engine reads when it shares the
+// records), caller indices from CALLER_WIDE - 1 = 16,382 on (a trace with more distinct callers:
+// the bench's has 768). A freed record keeps its size and caller (and their entries) until the id
+// is born again. The engine entry is the engine's id table entry for the id when the engine of
+// this instance replays the trace as it is decoded (ledgerShareWithEngine: ids.ts keeps its entries
+// here and reads the requested bytes from word 0 instead of a table of its own); else it stays 0.
+// Two per-id values live outside the record, in pages of their own beside the record pages, made
+// only by the traces that need them:
+// - thread rows: a u8 per id (ROW_WIDE and more in a side table as above), in row pages made from
+//   the first block of a row other than 0 on; an id without a row page is row 0's. A trace of one
+//   thread (nearly every trace) has only row 0 and makes none.
+// - birth events: only `heapsim stats` reads them (the lifetimes of freed blocks), so they are kept
+//   only while stats collect (S.collecting, turned on before the trace's first event), as u32 in
+//   birth pages (birth events from 2^32 - 1 on, a trace of more than 4 G events, in a side table).
+//   A replay makes and touches none of them.
 // Records live in pages of PAGE_IDS ids, made when an id of their range is first used, under a
 // directory covering every id up to MAX_BLOCK_ID: memory follows the id ranges in use, never the
 // largest id alone (the host ledger's bound, docs/trace-format.md).
@@ -58,22 +66,23 @@ export const SKIP_REASON_COUNT: u32 = 6;
 
 const STATE_LIVE: u32 = 1;
 const STATE_FREED: u32 = 2;
-const SIZE_BITS: u32 = 22;
+const SIZE_BITS: u32 = 16;
 const SIZE_WIDE: u32 = (1 << SIZE_BITS) - 1;          // also the mask of the size bits
 const STATE_SHIFT: u32 = SIZE_BITS;
 const STATE_MASK: u32 = 3;
-const ROW_SHIFT: u32 = 24;
-const ROW_WIDE: u32 = (1 << (32 - ROW_SHIFT)) - 1;
-const BELOW_ROW: u32 = (1 << ROW_SHIFT) - 1;          // size and state bits of word 0
 const STATE_BITS: u32 = STATE_MASK << STATE_SHIFT;
-const wideRows = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
+const CALLER_SHIFT: u32 = 18;
+const CALLER_WIDE: u32 = (1 << (32 - CALLER_SHIFT)) - 1; // caller + 1 from here on: in wideCallers
+const CALLER_BITS: u32 = CALLER_WIDE << CALLER_SHIFT;
 const wideSizes = ownerWideSizes;
-const REC_BYTES: usize = 16;
+const wideCallers = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
+const wideRows = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
+const REC_BYTES: usize = 8;
 const REC_SIZE: usize = 0;
-const REC_BIRTH: usize = 4;
-const REC_ENGINE: usize = 8;
-const REC_CALLER: usize = 12;
+const REC_ENGINE: usize = 4;
+const ROW_WIDE: u32 = 0xFF;                           // a row byte: rows from here on in wideRows
 const BIRTH_WIDE: u32 = 0xFFFFFFFF;
+const BIRTH_BYTES: usize = 4;
 const wideBirths = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 
 // @ts-ignore: decorator
@@ -92,25 +101,20 @@ const wideBirths = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
   if ((w & SIZE_WIDE) == SIZE_WIDE) wideSizes.delete(id);
   return <u32>size;
 }
-// Sets the state of record `r`, its size and row kept.
+// Caller of block `id` (record `r`): a ledger index, or NO_CALLER.
 // @ts-ignore: decorator
-@inline function setState(r: usize, state: u32): void {
-  store<u32>(r, (load<u32>(r, REC_SIZE) & ~STATE_BITS) | (state << STATE_SHIFT), REC_SIZE);
+@inline function callerOf(id: u32, r: usize): i32 {
+  const v = load<u32>(r, REC_SIZE) >> CALLER_SHIFT;
+  return <i32>(v == CALLER_WIDE ? <u32>wideCallers.get(id) : v) - 1;
 }
-// Thread row of block `id` (record `r`).
+// The caller bits of word 0 for `caller` (>= NO_CALLER) of block `id`, whose word 0 is now `w`
+// (the side table entry made or dropped as for sizes).
 // @ts-ignore: decorator
-@inline function rowOf(id: u32, r: usize): i32 {
-  const v = load<u32>(r, REC_SIZE) >> ROW_SHIFT;
-  return v == ROW_WIDE ? <i32>wideRows.get(id) : <i32>v;
-}
-// The row bits of word 0 for row `row` (>= 0) of block `id`, whose word 0 is now `w` (the side
-// table entry made or dropped as for sizes).
-// @ts-ignore: decorator
-@inline function rowBits(id: u32, w: u32, row: i32): u32 {
-  if ((w >> ROW_SHIFT) == ROW_WIDE) wideRows.delete(id);
-  const v = <u32>row;
-  if (v >= ROW_WIDE) { wideRows.set(id, <u64>v); return ROW_WIDE << ROW_SHIFT; }
-  return v << ROW_SHIFT;
+@inline function callerBits(id: u32, w: u32, caller: i32): u32 {
+  if ((w >> CALLER_SHIFT) == CALLER_WIDE) wideCallers.delete(id);
+  const v = <u32>(caller + 1);
+  if (v >= CALLER_WIDE) { wideCallers.set(id, <u64>v); return CALLER_BITS; }
+  return v << CALLER_SHIFT;
 }
 const PAGE_SHIFT: u32 = 12;
 const PAGE_IDS: u32 = 1 << PAGE_SHIFT;
@@ -118,6 +122,46 @@ const PAGE_MASK: u32 = PAGE_IDS - 1;
 const PAGE_BYTES: usize = <usize>PAGE_IDS * REC_BYTES;
 const PAGES: u32 = (<u32>MAX_BLOCK_ID >> PAGE_SHIFT) + 1;
 const directory = memory.data(<i32>PAGES * 4);        // page address per id range, 0 = none yet
+// Row pages (see the top): a u8 thread row per id of PAGE_IDS ids; none: every id's row is 0.
+const ROW_PAGE_BYTES: usize = <usize>PAGE_IDS;
+let rowDirectory: usize = 0;                          // row page address per id range (made with the first row page)
+
+// Thread row of block `id`.
+// @ts-ignore: decorator
+@inline function rowOf(id: u32): i32 {
+  if (!rowDirectory) return 0;
+  const p = load<usize>(rowDirectory + (<usize>(id >> PAGE_SHIFT) << 2));
+  if (!p) return 0;
+  const v = <u32>load<u8>(p + <usize>(id & PAGE_MASK));
+  return v == ROW_WIDE ? <i32>wideRows.get(id) : <i32>v;
+}
+// Block `id` (born or resized) belongs to the current row: kept only once a row other than 0 was
+// (no row page: row 0), as one compare while that never happened.
+// @ts-ignore: decorator
+@inline function rowKept(id: u32): void { if (currentRow != 0 || rowDirectory) setRow(id, currentRow); }
+function setRow(id: u32, row: i32): void {
+  let slot: usize = 0;
+  let p: usize = 0;
+  if (rowDirectory) { slot = rowDirectory + (<usize>(id >> PAGE_SHIFT) << 2); p = load<usize>(slot); }
+  if (!p) {
+    if (row == 0) return; // a page without row bytes holds row 0's ids
+    if (!rowDirectory) {
+      rowDirectory = allocZeroed(<usize>PAGES * 4);
+      slot = rowDirectory + (<usize>(id >> PAGE_SHIFT) << 2);
+    }
+    p = allocZeroed(ROW_PAGE_BYTES);
+    store<usize>(slot, p);
+  }
+  const b = p + <usize>(id & PAGE_MASK);
+  if (<u32>load<u8>(b) == ROW_WIDE) wideRows.delete(id);
+  const v = <u32>row;
+  if (v >= ROW_WIDE) { store<u8>(b, <u8>ROW_WIDE); wideRows.set(id, <u64>v); }
+  else store<u8>(b, <u8>v);
+}
+// Birth pages (births kept only while stats collect: see the top): u32 birth events of PAGE_IDS ids.
+const BIRTH_PAGE_BYTES: usize = <usize>PAGE_IDS * BIRTH_BYTES;
+const BIRTH_DIRECTORY_BYTES: usize = <usize>PAGES * 4;
+let birthDirectory: usize = 0;                        // birth page address per id range (made with the first birth kept)
 
 // Thread row: f64 counts, in the order of src/trace/ledger.ts ThreadCounts (less the thread id).
 export const ROW_EVENTS: usize = 0;
@@ -174,6 +218,10 @@ export function ledgerReset(): void {
     const p = load<usize>(directory + (<usize>i << 2));
     if (p) { heap.free(p); store<usize>(directory + (<usize>i << 2), 0); }
   }
+  freePages(birthDirectory);
+  birthDirectory = 0;
+  freePages(rowDirectory);
+  rowDirectory = 0;
   if (reservedBlock) {
     heap.free(reservedBlock);
     memory.fill(directory, 0, <usize>reservedPages << 2);
@@ -187,8 +235,19 @@ export function ledgerReset(): void {
   wideBirths.clear();
   wideSizes.clear();
   wideRows.clear();
+  wideCallers.clear();
   rowCount = 0; currentRow = -1; zeroRow = -1;
   S.statsReset();
+}
+
+// Frees the pages of side directory `dir` (PAGES page addresses, 0 = none) and the directory (if any).
+function freePages(dir: usize): void {
+  if (!dir) return;
+  for (let i: u32 = 0; i < PAGES; i++) {
+    const p = load<usize>(dir + (<usize>i << 2));
+    if (p) heap.free(p);
+  }
+  heap.free(dir);
 }
 
 // ---------------------------------------------------------------- thread rows
@@ -339,18 +398,38 @@ export const FITS_SUM_SIZE_LIMIT: u64 = 1 << 56;
   return size <= MAX_REQUEST_BYTES && liveBytes - sizeAt(id, recordOf(id)) + size <= MAX_REQUEST_BYTES;
 }
 
-// Birth event of live block `id` (record `r`).
-// @ts-ignore: decorator
-@inline function birthOf(id: u32, r: usize): u64 {
-  const b = load<u32>(r, REC_BIRTH);
+// Keeps birth event `e` of block `id` (births kept: S.collecting), its birth page made if needed.
+function keepBirth(id: u32, e: u64): void {
+  if (!birthDirectory) birthDirectory = allocZeroed(BIRTH_DIRECTORY_BYTES);
+  const slot = birthDirectory + (<usize>(id >> PAGE_SHIFT) << 2);
+  let p = load<usize>(slot);
+  if (!p) {
+    p = allocZeroed(BIRTH_PAGE_BYTES);
+    store<usize>(slot, p);
+  }
+  const b = p + <usize>(id & PAGE_MASK) * BIRTH_BYTES;
+  if (e < <u64>BIRTH_WIDE) store<u32>(b, <u32>e);
+  else { store<u32>(b, BIRTH_WIDE); wideBirths.set(id, e); }
+}
+
+// Birth event of live block `id` (births kept: its birth page exists).
+function birthOf(id: u32): u64 {
+  const page = load<usize>(birthDirectory + (<usize>(id >> PAGE_SHIFT) << 2));
+  const b = load<u32>(page + <usize>(id & PAGE_MASK) * BIRTH_BYTES);
   return b == BIRTH_WIDE ? wideBirths.get(id) : <u64>b;
+}
+
+// Live block `id` ends at event `e` (births kept): its lifetime counted, its wide birth dropped.
+function birthEnds(id: u32, e: u64): void {
+  const birth = birthOf(id);
+  if (birth >= <u64>BIRTH_WIDE) wideBirths.delete(id);
+  S.countLifetime(e - birth);
 }
 
 // Frees live block `id` (record `r`) without an event (implicit free) or as one (free): the shared
 // part. Returns the block's requested bytes.
 // @ts-ignore: decorator
 @inline function unlive(id: u32, r: usize): u64 {
-  if (load<u32>(r, REC_BIRTH) == BIRTH_WIDE) wideBirths.delete(id);
   const w = load<u32>(r, REC_SIZE);
   const s = w & SIZE_WIDE;
   const size = s == SIZE_WIDE ? wideSizes.get(id) : <u64>s;
@@ -362,7 +441,7 @@ export const FITS_SUM_SIZE_LIMIT: u64 = 1 << 56;
 
 // @ts-ignore: decorator
 @inline function ownerLoses(id: u32, r: usize): void {
-  const owner = rowAt(rowOf(id, r));
+  const owner = rowAt(rowOf(id));
   rowAdd(owner, ROW_LIVE_BLOCKS, -1);
   rowBytes(owner, -<f64>sizeAt(id, r));
 }
@@ -373,7 +452,7 @@ export const FITS_SUM_SIZE_LIMIT: u64 = 1 << 56;
 /** implicitFreed of the block whose record is `r`. */
 export function implicitFreedAt(id: u32, r: usize): u64 {
   implicitFrees++;
-  if (S.collecting) S.countLifetime(events - birthOf(id, r));
+  if (S.collecting) birthEnds(id, events);
   const size = unlive(id, r);
   if (!rowsDerived) ownerLoses(id, r);
   return size;
@@ -397,15 +476,13 @@ export function implicitFreedAt(id: u32, r: usize): u64 {
   // Counters through locals: each global read once (V8 reloads a global after its store).
   const e = events + 1;
   events = e;
-  if (S.collecting) S.countSize(size);
+  if (S.collecting) { S.countSize(size); keepBirth(id, e); }
   rowMade();
   // Word 0 written once: size, live, and the current row (each wide value's side table entry
   // made or dropped as its bits change).
   const w = load<u32>(r, REC_SIZE);
-  store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
-  if (e < <u64>BIRTH_WIDE) store<u32>(r, <u32>e, REC_BIRTH);
-  else { store<u32>(r, BIRTH_WIDE, REC_BIRTH); wideBirths.set(id, e); }
-  store<i32>(r, caller, REC_CALLER);
+  store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | callerBits(id, w, caller), REC_SIZE);
+  rowKept(id);
   liveBlocks++;
   const live = liveBytes + size;
   liveBytes = live;
@@ -435,8 +512,9 @@ export function resized(id: u32, size: u64, caller: i32): void {
   }
   liveBytes = liveBytes - sizeAt(id, r) + size;
   const w = load<u32>(r, REC_SIZE);
-  store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | rowBits(id, w, currentRow), REC_SIZE);
-  if (caller != NO_CALLER) store<i32>(r, caller, REC_CALLER);
+  const callerPart = caller != NO_CALLER ? callerBits(id, w, caller) : w & CALLER_BITS;
+  store<u32>(r, sizeBits(id, w, size) | (STATE_LIVE << STATE_SHIFT) | callerPart, REC_SIZE);
+  rowKept(id);
   if (liveBytes > peakLiveBytes) { peakLiveBytes = liveBytes; peakEvent = e; }
 }
 
@@ -449,7 +527,7 @@ export function resized(id: u32, size: u64, caller: i32): void {
   frees++;
   const e = events + 1;
   events = e;
-  if (S.collecting) S.countLifetime(e - birthOf(id, r));
+  if (S.collecting) birthEnds(id, e);
   const size = unlive(id, r);
   rowMade();
   if (!rowsDerived) {
@@ -479,7 +557,8 @@ export function refused(): void {
 // ---------------------------------------------------------------- read by the host
 
 // Writes up to `max` live blocks with ids from `from` on, in id order, as (id, bytes, caller,
-// birth) f64 quadruples to `out`; returns how many were written. ledgerNextId() is where to go on.
+// birth) f64 quadruples to `out` (birth -1 while births are not kept: see the top); returns how
+// many were written. ledgerNextId() is where to go on.
 let nextId: u64 = 0;
 export function ledgerLive(from: u32, out: usize, max: i32): i32 {
   let n = 0;
@@ -498,8 +577,8 @@ export function ledgerLive(from: u32, out: usize, max: i32): i32 {
         const o = out + (<usize>n << 5);
         store<f64>(o, <f64>id);
         store<f64>(o, <f64>sizeAt(<u32>id, r), 8);
-        store<f64>(o, <f64>load<i32>(r, REC_CALLER), 16);
-        store<f64>(o, <f64>birthOf(<u32>id, r), 24);
+        store<f64>(o, <f64>callerOf(<u32>id, r), 16);
+        store<f64>(o, S.collecting ? <f64>birthOf(<u32>id) : -1, 24);
         n++;
       }
       id++;

@@ -6,7 +6,9 @@
 // the trace is read in WASM (the .hst decoder, trace/hst.ts; the mtrace line loop, trace/text/),
 // the trace ledger (trace/ledger.ts) calls countSize and countLifetime here, only while
 // `collecting` is on: the host turns it on for `stats` after the reader started the trace
-// (ledgerReset turns it off), so a replay pays one untaken branch per event and nothing else.
+// (ledgerReset turns it off), so a replay pays one untaken branch per event and nothing else. The
+// ledger keeps birth events only while `collecting` is on (the lifetimes are their only reader): it
+// must be turned on before the trace's first event.
 // test/trace/stats-wasm.test.ts holds the results to the JavaScript collector's.
 
 /** On while `heapsim stats` reads a trace into this instance (statsCollect). */

@@ -19,6 +19,9 @@
 //    A small direct-mapped cache of leaves (LEAF_CACHE_ENTRIES, by the low bits of the leaf's key)
 //    finds a page's leaf at one compare, without the three-load walk from the top, for pages spread
 //    over a heap's working set of up to that many leaves (a pool's chunks all over 100 MiB).
+//    A uniform slot is cached too, as one of four read-only leaves filled with its state (one per
+//    state), so pages in a wholly resident 2 MiB span (a compact heap's middle) are found at the
+//    same compare; ptApply drops those entries for the spans it changes before it changes them.
 
 import { CHECKS } from "../checks";
 
@@ -48,8 +51,8 @@ let flatBase: usize = 0;
 let flatPages: u64 = 0;
 let topTable: usize = 0;
 
-// ╒═══ leaf cache entry (16 bytes) ═══╕   key NO_LEAF = empty; a uniform slot is never cached
-// │ 0 u64: page >> LEAF_BITS │ 8 u32: leaf address │
+// ╒═══ leaf cache entry (16 bytes) ═══╕   key NO_LEAF = empty; a uniform slot is cached as its
+// │ 0 u64: page >> LEAF_BITS │ 8 u32: leaf address │   state's filled leaf (uniformLeaf)
 // ╘════════════════════════════════════╛
 // 64 entries cover 128 MiB of address space in 2 MiB leaves (1 KiB of engine memory).
 const LEAF_CACHE_ENTRIES: usize = 64;
@@ -63,6 +66,18 @@ const leafCache = memory.data(<i32>(LEAF_CACHE_ENTRIES * 16));
 // one compare, as before the cache had more entries.
 let lastKey: u64 = NO_LEAF;
 let lastLeaf: usize = 0;
+
+// Read-only leaves, one per page state (0, C, R without C never stored, C|R), each filled with
+// its state: what a uniform slot of that state would hold if it were a leaf. Never written after
+// ptInit, never freed; ptApply never applies an op to one (leafOrSlot hands back the slot instead).
+const PAGE_STATES: usize = 4;
+const uniformLeaves = memory.data(<i32>(PAGE_STATES * LEAF_ENTRIES));
+// Whether any cache entry may hold a uniform leaf (since ptInit): if not, ptApply skips its drop.
+let uniformCached: bool = false;
+// @ts-ignore: decorator
+@inline function uniformLeaf(state: u8): usize { return uniformLeaves + (<usize>state << <usize>LEAF_BITS); }
+// @ts-ignore: decorator
+@inline function isUniformLeaf(leaf: usize): bool { return leaf - uniformLeaves < PAGE_STATES * LEAF_ENTRIES; }
 
 // The cached leaf of `key`, or 0.
 // @ts-ignore: decorator
@@ -86,6 +101,35 @@ function clearLeafCache(): void {
   for (let i: usize = 0; i < LEAF_CACHE_ENTRIES; i++) store<u64>(leafCache + (i << 4), NO_LEAF);
   lastKey = NO_LEAF;
   lastLeaf = 0;
+  uniformCached = false;
+  for (let st: usize = 0; st < PAGE_STATES; st++) memory.fill(uniformLeaf(<u8>st), <u8>st, LEAF_ENTRIES);
+}
+
+// A uniform slot of `state` over leaf `key` goes into the cache.
+function cacheUniform(key: u64, state: u8): void {
+  if (CHECKS) assert(<usize>state < PAGE_STATES, "uniform state");
+  cacheLeaf(key, uniformLeaf(state));
+  uniformCached = true;
+}
+
+// Drops the cached uniform leaves of the leaf keys [k0, k1] (ptApply is about to change their
+// pages' states, so a uniform slot there may split or change state). Real leaves stay: they are
+// changed in place, and forgetLeaf drops one that a fold frees.
+// (A key sits only in its own entry: a short range looks at its keys' entries, a long one at all.)
+function dropUniform(k0: u64, k1: u64): void {
+  if (lastKey >= k0 && lastKey <= k1 && isUniformLeaf(lastLeaf)) { lastKey = NO_LEAF; lastLeaf = 0; }
+  if (k1 - k0 < <u64>LEAF_CACHE_ENTRIES) {
+    for (let key = k0; key <= k1; key++) {
+      const e = cacheEntry(key);
+      if (load<u64>(e) == key && isUniformLeaf(<usize>load<u32>(e, 8))) store<u64>(e, NO_LEAF);
+    }
+    return;
+  }
+  for (let i: usize = 0; i < LEAF_CACHE_ENTRIES; i++) {
+    const e = leafCache + (i << 4);
+    const key = load<u64>(e);
+    if (key != NO_LEAF && key >= k0 && key <= k1 && isUniformLeaf(<usize>load<u32>(e, 8))) store<u64>(e, NO_LEAF);
+  }
 }
 let tableBytes: usize = 0; // engine bytes spent on the page table
 
@@ -134,8 +178,23 @@ function allocFilled(bytes: usize, value: u8): usize {
     return load<u8>(flatBase + <usize>page);
   }
   const leaf = cachedLeafOf(page >> LEAF_BITS);
-  if (leaf) return load<u8>(leaf + <usize>(page & (LEAF_ENTRIES - 1)));
+  if (leaf) {
+    const s = load<u8>(leaf + <usize>(page & (LEAF_ENTRIES - 1)));
+    if (CHECKS) assert(s == walkState(page), "leaf cache differs from the table");
+    return s;
+  }
   return ptWalkGet(page);
+}
+
+// The state of a page by a walk from the top, nothing cached (debug builds' check of the cache).
+function walkState(page: u64): u8 {
+  let slot = load<u32>(topTable + (<usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS)) << 2));
+  if (isUniform(slot)) return uniformState(slot);
+  slot = load<u32>(<usize>slot + (<usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1)) << 2));
+  if (isUniform(slot)) return uniformState(slot);
+  slot = load<u32>(<usize>slot + (<usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1)) << 2));
+  if (isUniform(slot)) return uniformState(slot);
+  return load<u8>(<usize>slot + <usize>(page & (LEAF_ENTRIES - 1)));
 }
 
 function ptWalkGet(page: u64): u8 {
@@ -144,11 +203,14 @@ function ptWalkGet(page: u64): u8 {
   const i2 = <usize>((page >> LEAF_BITS) & (LEVEL_ENTRIES - 1));
   if (CHECKS) assert(i0 < TOP_ENTRIES, "page beyond sparse table");
   let slot = load<u32>(topTable + (i0 << 2));
-  if (isUniform(slot)) return uniformState(slot);
-  slot = load<u32>(<usize>slot + (i1 << 2));
-  if (isUniform(slot)) return uniformState(slot);
-  slot = load<u32>(<usize>slot + (i2 << 2));
-  if (isUniform(slot)) return uniformState(slot);
+  if (!isUniform(slot)) {
+    slot = load<u32>(<usize>slot + (i1 << 2));
+    if (!isUniform(slot)) slot = load<u32>(<usize>slot + (i2 << 2));
+  }
+  if (isUniform(slot)) {
+    cacheUniform(page >> LEAF_BITS, uniformState(slot));
+    return uniformState(slot);
+  }
   cacheLeaf(page >> LEAF_BITS, <usize>slot);
   return load<u8>(<usize>slot + <usize>(page & (LEAF_ENTRIES - 1)));
 }
@@ -171,6 +233,7 @@ const RESIDENT: u8 = PAGE_COMMITTED | PAGE_RESIDENT;
     const leaf = cachedLeafOf(key);
     if (!leaf || (b - 1) >> LEAF_BITS != key) return allResidentWalk(a, b);
     p = leaf + <usize>(a & (LEAF_ENTRIES - 1));
+    if (CHECKS) for (let page = a; page < b; page++) assert(load<u8>(leaf + <usize>(page & (LEAF_ENTRIES - 1))) == walkState(page), "leaf cache differs from the table");
   }
   if (load<u8>(p) != RESIDENT) return false;
   return b - a == 1 || load<u8>(p, 1) == RESIDENT;
@@ -229,6 +292,7 @@ export function ptApply(a: u64, b: u64, op: i32): void {
     const s = uniformState(<u32>leaf);
     if (transform(s, op) == s) { countOld(s, b - a); return; }
   }
+  if (uniformCached) dropUniform(a >> LEAF_BITS, (b - 1) >> LEAF_BITS);
   applyTable(topTable, 0, 0, a, b, op);
 }
 
@@ -236,7 +300,7 @@ export function ptApply(a: u64, b: u64, op: i32): void {
 // or the uniform slot that covers it (0 or odd: never a leaf address, which is even and not 0).
 function leafOrSlot(page: u64): usize {
   const cached = cachedLeafOf(page >> LEAF_BITS);
-  if (cached) return cached;
+  if (cached) return isUniformLeaf(cached) ? <usize>uniformSlot(load<u8>(cached)) : cached;
   let slot = load<u32>(topTable + (<usize>(page >> (LEAF_BITS + 2 * LEVEL_BITS)) << 2));
   if (isUniform(slot)) return <usize>slot;
   slot = load<u32>(<usize>slot + (<usize>((page >> (LEAF_BITS + LEVEL_BITS)) & (LEVEL_ENTRIES - 1)) << 2));

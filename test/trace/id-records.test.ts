@@ -1,10 +1,12 @@
 // One record per block id (assembly/trace/ledger.ts, assembly/ids.ts idShareRecords): in the
-// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 16-byte records
+// one-instance `.hst` replay the engine keeps its id entries in the trace ledger's 8-byte records
 // and reads the requested bytes from the ledger's size. These are the rare cases the compact record
 // keeps exact through a fallback rather than a limit: requested sizes of 4 MiB - 1 bytes and more
-// (up to the ledger's 2^47; the engine reads them from the ledger's side table), birth events from
-// 2^32 - 1 on (kept in a side table while the block is live) and thread rows from 255 on (a trace
-// of more than 254 threads). The equality of the whole run document with the op-batch path, for
+// (up to the ledger's 2^47; the engine reads them from the ledger's side table), caller indices
+// from 16,382 on, birth events from 2^32 - 1 on (kept in a side table while the block is live) and
+// thread rows from 255 on (a trace of more than 254 threads; rows live in pages beside the records,
+// made from the first block of a row other than 0 on). Births are kept only while stats collect (statsCollect: the lifetimes
+// of `heapsim stats`); the helpers below turn that on to read them, and a replay reads -1. The equality of the whole run document with the op-batch path, for
 // every kind of record, is test/trace/hst-direct.test.ts.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
@@ -20,11 +22,20 @@ import { PRELUDE, encode, streamOf, type Rec } from './hst-records.js';
 const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
 const U32_MAX = 2n ** 32n - 1n;
 const MAX_REQUEST = 2n ** 47n; // assembly/trace/ledger.ts MAX_REQUEST_BYTES
-const SIZE_WIDE = 2n ** 22n - 1n; // assembly/trace/ledger.ts SIZE_WIDE: sizes from here on are in a side table
+const SIZE_WIDE = 2n ** 16n - 1n; // assembly/trace/ledger.ts SIZE_WIDE: sizes from here on are in a side table
+const CALLER_WIDE = 2 ** 14 - 1; // assembly/trace/ledger.ts CALLER_WIDE: caller indices + 1 from here on are in a side table
 const ROW_WIDE = 255; // assembly/trace/ledger.ts ROW_WIDE: thread rows from here on are in a side table
 
-/** Live blocks (id, bytes, caller, birth) after decoding `bytes`, the ledger's event count moved on by `skip` first. */
-async function liveAfter(records: number[], events: number, skip: bigint): Promise<number[][]> {
+/** Births kept from here on (the WASM ledger keeps them only while stats collect: assembly/trace/ledger.ts). */
+function keepBirths(ledger: unknown): void {
+  if (ledger instanceof WasmLedger) (ledger.wasm as unknown as { statsCollect(): void }).statsCollect();
+}
+
+/**
+ * Live blocks (id, bytes, caller, birth) after decoding `bytes`, the ledger's event count moved on
+ * by `skip` first; births kept unless `births` is false (a replay's ledger: birth -1).
+ */
+async function liveAfter(records: number[], events: number, skip: bigint, births = true): Promise<number[][]> {
   const bytes = hstFile(records, { events: events + Number(skip) }); // END counts every event
   const writer = new OpWriter(64);
   const input = await openTrace(streamOf(bytes, []), writer, { format: 'hst' }, async (file, lenient) => {
@@ -32,6 +43,7 @@ async function liveAfter(records: number[], events: number, skip: bigint): Promi
     (r.ledger.wasm as unknown as { ledgerSkipEvents(n: bigint): void }).ledgerSkipEvents(skip);
     return r;
   });
+  if (births) keepBirths(input.ledger);
   for await (const chunk of input.chunks) input.parser.push(chunk);
   input.parser.finish();
   const live: number[][] = [];
@@ -51,6 +63,7 @@ async function threadsAfter(bytes: Buffer, decoder: 'js' | 'wasm', instance?: Hs
         const ledger = new WasmLedger<HstExports>(instance);
         return { ledger, parser: new WasmHstParser({ file, lenient, ledger }, writer) };
       });
+  keepBirths(input.ledger);
   for await (const chunk of input.chunks) { input.parser.push(chunk); writer.ready.splice(0); }
   input.parser.finish();
   const live: number[][] = [];
@@ -78,6 +91,46 @@ describe('one record per id: the rare values stay exact', () => {
     expect(threads.filter((c) => c.thread >= ROW_WIDE && c.liveBlocks > 0).length).toBeGreaterThan(100);
   });
 
+  it('caller indices from CALLER_WIDE - 1 on: 20,000 distinct callers, blocks born, freed, resized with and without a caller, born again', async () => {
+    const CALLERS = 20_000; // above CALLER_WIDE
+    const IDS = 9_000;      // three record pages
+    const recs: Rec[] = [...PRELUDE];
+    for (let c = 0; c < CALLERS; c++) recs.push({ ...base, k: 'caller', text: `f${c}.c:${c}` });
+    const callerAt = (i: number): number | null => (i % 11 === 0 ? null : 4 + ((i * 7919) % CALLERS));
+    for (let i = 0; i < IDS; i++) recs.push({ ...base, id: i, size: BigInt(1 + (i % 300)), caller: callerAt(i) });
+    for (let i = 0; i < IDS; i += 4) recs.push({ ...base, k: 'free', id: i });
+    for (let i = 1; i < IDS; i += 5) recs.push({ ...base, k: 'realloc', id: i, size: 40n, caller: i % 2 === 0 ? null : callerAt(i * 3 + 1) });
+    for (let i = 0; i < IDS; i += 8) recs.push({ ...base, id: i, size: 9n, caller: i % 3 === 0 ? 1 : callerAt(i + 5) }); // born again: small or wide
+    for (let i = 2; i < IDS; i += 6) recs.push({ ...base, id: i, size: 5n, caller: 3 }); // implicit frees of wide callers' blocks
+    const { records, events } = encode(recs);
+    const bytes = hstFile(records, { events });
+    const js = await threadsAfter(bytes, 'js') as { live: number[][] };
+    expect(js.live.length).toBeGreaterThan(6000);
+    expect(js.live.filter(([, , caller]) => caller! >= CALLER_WIDE).length).toBeGreaterThan(1000);
+    expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
+  });
+
+  it('thread rows beside the records: one thread, then a second; blocks of row 0 made before any row page, freed from the other thread, born again in row 0', async () => {
+    const IDS = 12_000; // three record pages
+    const recs: Rec[] = [];
+    for (let i = 0; i < IDS; i++) recs.push({ ...base, id: i, size: BigInt(1 + (i % 90)) }); // no thread named: row 0, no row page
+    recs.push({ ...base, k: 'thread', value: 7n });                                        // a second row
+    for (let i = 0; i < IDS; i += 3) recs.push({ ...base, k: 'free', id: i });             // row 0's blocks freed from row 1
+    for (let i = 0; i < IDS; i += 9) recs.push({ ...base, id: i, size: 33n });              // born in row 1: row pages made
+    recs.push({ ...base, k: 'thread', value: 0n });                                        // back to thread 0's row
+    for (let i = 3; i < IDS; i += 9) recs.push({ ...base, id: i, size: 21n });              // born again in row 0, beside row 1's
+    for (let i = 1; i < IDS; i += 7) recs.push({ ...base, k: 'realloc', id: i, size: 70n }); // resized: moved to row 0
+    recs.push({ ...base, k: 'thread', value: 7n });
+    for (let i = 0; i < IDS; i += 2) recs.push({ ...base, k: 'free', id: i });
+    for (let i = 1; i < IDS; i += 4) recs.push({ ...base, k: 'realloc', id: i, size: 8n });
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const bytes = hstFile(records, { events });
+    const js = await threadsAfter(bytes, 'js') as { threads: { liveBlocks: number }[] };
+    expect(js.threads.length).toBe(2);
+    expect(js.threads.every((t) => t.liveBlocks > 500)).toBe(true);
+    expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
+  });
+
   it('birth events from 2^32 - 1 on: exact for live blocks, through frees, implicit frees and new births', async () => {
     const recs: Rec[] = [];
     // 300 blocks born around 2^32 (more than the side table's first 64 slots), some freed, some
@@ -97,6 +150,18 @@ describe('one record per id: the rare values stay exact', () => {
     expect(births.some((b) => b < 2 ** 32 - 1)).toBe(true);
     expect(births.filter((b) => b >= 2 ** 32 - 1).length).toBeGreaterThan(64);
     expect(births).toContain(2 ** 32 - 1);
+  });
+
+  it('a replay keeps no births (only stats read them): the same live blocks, sizes and callers, birth -1', async () => {
+    const recs: Rec[] = [];
+    for (let i = 0; i < 5000; i++) recs.push({ ...base, id: i, size: BigInt(1 + (i % 700)), caller: i % 4 === 0 ? null : i % 3 });
+    for (let i = 0; i < 5000; i += 3) recs.push({ ...base, k: 'free', id: i });
+    for (let i = 1; i < 5000; i += 7) recs.push({ ...base, k: 'realloc', id: i, size: 123n });
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const kept = await liveAfter(records, events, 0n);
+    expect(kept.length).toBeGreaterThan(3000);
+    expect(kept.every(([, , , birth]) => birth! >= 1)).toBe(true);
+    expect(await liveAfter(records, events, 0n, false)).toEqual(kept.map(([id, size, caller]) => [id, size, caller, -1]));
   });
 
   it('requested sizes of 4 MiB - 1 bytes and more, up to 2^47, in the shared records (one-instance replay) and the ledger', async () => {

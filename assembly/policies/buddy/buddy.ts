@@ -42,7 +42,7 @@ import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, PAGE_SHIFT, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import {
-  vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
+  vmReserve, vmCommit, vmRecommit, vmDecommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
 } from "../../vm/space";
 import { HEADER_BYTES, neededBytes, userAddressOf, keptAlign } from "../textbook/geometry";
 
@@ -280,9 +280,11 @@ export function buddyDestroy(heapIndex: i32): void {
 
 // ---------------------------------------------------------------- lists
 
-// The free block n goes to the head of its order's list (Knuth's S3 and R4): its header is written.
+// The free block n goes to the head of its order's list (Knuth's S3 and R4): its header is written,
+// so its first page is committed: a VM call, or only the call counted (vmRecommit) when the caller
+// knows that page is committed (`known`: it lies in a busy block or in the first page of a free one).
 // @ts-ignore: decorator
-@inline function pushFree(n: u32, k: u32): void {
+@inline function pushFree(n: u32, k: u32, known: bool): void {
   B(n).flags = FL_FREE | (k << FL_ORDER_SHIFT) | (heapNo << FL_HEAP_SHIFT);
   const h = load<u32>(headSlot(k));
   B(n).next = h;
@@ -294,7 +296,8 @@ export function buddyDestroy(heapIndex: i32): void {
   H.freeBytes += B(n).size;
   H.freeBlocks++;
   const page = alignDown(B(n).addr, PAGE_SIZE_BYTES);
-  vmCommit(page, PAGE_SIZE_BYTES);
+  if (known) vmRecommit(page, PAGE_SIZE_BYTES);
+  else vmCommit(page, PAGE_SIZE_BYTES);
   touchPages(B(n).addr, HEADER_BYTES, owner);
 }
 
@@ -326,7 +329,7 @@ function addArena(): u32 {
   store<u64>(H.arenas + (<usize>slot << 3), base);
   H.liveArenas++;
   const n = newRec(base, bytes, 0, slot);
-  pushFree(n, H.maxOrder);
+  pushFree(n, H.maxOrder, false);   // a new reservation: nothing committed
   return n;
 }
 
@@ -355,14 +358,14 @@ function allocLarge(size: u64, alignLog2: u32): u32 {
 }
 
 // Halves free-list-less block n (order j, off the lists) down to order k; the upper halves go on
-// their lists.
+// their lists. n was a free block, so its first page is committed; a half below a page lies in it.
 // @ts-ignore: decorator
 @inline function splitDown(n: u32, j: u32, k: u32): void {
   while (j > k) {
     j--;
     const half = <u64>1 << j;
     const u = newRec(B(n).addr + half, half, 0, B(n).arena);
-    pushFree(u, j);
+    pushFree(u, j, half < PAGE_SIZE_BYTES);
     B(n).size = half;
     counterAdd(<i32>heapNo, C_SPLITS, 1);
   }
@@ -397,8 +400,11 @@ export function buddyFree(heapIndex: i32, n: u32): void { buddyFreeInline(heapIn
   B(n).next = 0; B(n).prev = 0;
   H.busyBytes += B(n).size;
   H.busyBlocks++;
-  const a = B(n).addr;
-  vmCommit(alignDown(a, PAGE_SIZE_BYTES), alignUp(a + B(n).size, PAGE_SIZE_BYTES) - alignDown(a, PAGE_SIZE_BYTES));
+  const a = B(n).addr, page = alignDown(a, PAGE_SIZE_BYTES);
+  // A block of a page or less lies in one page (its offset is a multiple of its size), the first
+  // page of the free block it came from: committed (B4), so only the call is counted.
+  if (B(n).size <= PAGE_SIZE_BYTES) vmRecommit(page, PAGE_SIZE_BYTES);
+  else vmCommit(page, alignUp(a + B(n).size, PAGE_SIZE_BYTES) - page);
   touchPages(a, HEADER_BYTES, owner);
   return n;
 }
@@ -428,7 +434,9 @@ function freeLarge(n: u32): void {
     B(n).size = <u64>1 << k;
     counterAdd(<i32>heapNo, C_MERGES, 1);
   }
-  pushFree(n, k);
+  // n starts where the busy block did (all its pages committed) or where a free buddy did (its
+  // first page committed).
+  pushFree(n, k, true);
 }
 
 // @ts-ignore: decorator
@@ -457,7 +465,7 @@ export function buddyRealloc(heapIndex: i32, n: u32, size: u64): u32 {
         const half = <u64>1 << j;
         const u = newRec(B(n).addr + half, half, 0, B(n).arena);
         H.busyBytes -= half;
-        pushFree(u, j);
+        pushFree(u, j, true);   // inside the busy block: committed
         counterAdd(<i32>heapNo, C_SPLITS, 1);
       }
       B(n).size = <u64>1 << k;

@@ -217,8 +217,14 @@ initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
 // @ts-ignore: decorator
 @inline function A(h: u32): usize { return recordAt(ALLOCS, h); }
 
-// Sizes the allocation records once for the replay's hint (one per live block; kit/hint.ts).
-export function allocReserve(): void { reserveForHint(ALLOCS, 1); }
+// Allocation records reserved per block live at the replay's peak (kit/hint.ts). A region keeps its
+// record while it waits in a tcache (a fill makes one per region), so a peak holds more records than
+// live blocks (python.hst: more than its 1.2 M). With one per live block the table doubled once and
+// the copy touched ~1,900 fresh pages; reserved pages never written cost address space only.
+const ALLOC_RECORDS_PER_LIVE_BLOCK: u32 = 2;
+
+// Sizes the allocation records once for the replay's hint.
+export function allocReserve(): void { reserveForHint(ALLOCS, ALLOC_RECORDS_PER_LIVE_BLOCK); }
 
 // A new allocation record (0 when the handle bits are exhausted). Inline (the fill makes one per
 // region).

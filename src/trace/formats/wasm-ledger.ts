@@ -114,6 +114,7 @@ export class WasmLedger<W extends LedgerExports = LedgerExports> extends Ledger 
     });
   }
 
+  /** As the JavaScript ledger's, but `birthEvent` is -1 unless stats collect (the WASM ledger keeps births only then). */
   override forEachLive(fn: (id: number, sizeBytes: number, caller: number, birthEvent: number) => void): void {
     const w = this.wasm;
     const out = w.hstScratch(LIVE_BATCH * LIVE_SLOTS * 8);

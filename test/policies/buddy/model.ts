@@ -23,6 +23,7 @@ export class BuddyModel implements Model {
   merges = 0;
   released = 0;
   trimmed = 0;
+  commitCalls = 0;   // the VM's commit calls: every block handed out, every free block pushed, every large block
 
   constructor(p: BuddyParams) {
     this.minOrder = Math.log2(p.minBlockBytes);
@@ -40,6 +41,7 @@ export class BuddyModel implements Model {
     this.lists[k]!.push(b);
     this.freeAt.set(b.addr, b);
     this.commit(b.addr, b.addr + 1);
+    this.commitCalls++;
   }
 
   private unlink(b: Block): void {
@@ -64,6 +66,7 @@ export class BuddyModel implements Model {
       if (!addr) return undefined;
       this.largeBytes += bytes;
       this.largeBlocks++;
+      this.commitCalls++;
       return { addr, order: 0, arena: -1, alignLog2: a, free: false, large: bytes };
     }
     let j = k;
@@ -91,6 +94,7 @@ export class BuddyModel implements Model {
     b.alignLog2 = a;
     this.busyBytes += 2 ** k;
     this.commit(b.addr, b.addr + 2 ** k);
+    this.commitCalls++;
     return b;
   }
 
@@ -179,7 +183,7 @@ export class BuddyModel implements Model {
       virtualBlocks: this.largeBlocks, virtualBytes: this.largeBytes,
       'c.arenas': live, 'c.arenaBytes': 2 ** this.maxOrder, 'c.largestFreeOrder': top, 'c.splits': this.splits,
       'c.merges': this.merges, 'c.releasedArenas': this.released, 'c.trimmedBytes': this.trimmed,
-      'c.freeBlockBytes': free.reduce((t, b) => t + 2 ** b.order, 0),
+      'c.freeBlockBytes': free.reduce((t, b) => t + 2 ** b.order, 0), 'vm.commitCalls': this.commitCalls,
     };
   }
 }

@@ -5,7 +5,7 @@
 // the model's. Also the models' common pieces: the VM's placement rule and the sbrk-style arena.
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { createEngine, type HeapSample } from '../../../src/engine/engine.js';
+import { createEngine, type HeapSample, type VmCounters } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 
 export const KiB = 1024;
@@ -170,10 +170,11 @@ const FIELDS: (keyof HeapSample)[] = [
   'virtualBlocks', 'virtualBytes', 'uncommittedRanges',
 ];
 
-function engineView(h: HeapSample, keys: string[]): Record<string, number> {
+function engineView(h: HeapSample, vm: VmCounters, keys: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const k of keys) {
     if (k.startsWith('c.')) out[k] = h.policyCounters[k.slice(2)]!;
+    else if (k.startsWith('vm.')) out[k] = vm[k.slice(3) as keyof VmCounters] as number;   // the engine's one heap
     else if ((FIELDS as string[]).includes(k)) out[k] = h[k as keyof HeapSample] as number;
     else throw new Error(`model view key ${k} is not compared`);
   }
@@ -196,8 +197,9 @@ export async function checkAgainstModel(
     expect(r.failedOps, `${where}: failed ops ${JSON.stringify(r.firstFailure)}`).toBe(failed);
     expect(e.check(), where).toBe(0);
     const want = model.view();
-    const hs = e.sample().heaps.find((x) => x.heap === h)!;
-    expect(engineView(hs, Object.keys(want)), where).toEqual(want);
+    const sample = e.sample();
+    const hs = sample.heaps.find((x) => x.heap === h)!;
+    expect(engineView(hs, sample.vm, Object.keys(want)), where).toEqual(want);
     const got: Record<number, number> = {}, wantAddr: Record<number, number> = {};
     for (const id of live) { got[id] = e.blockOf(id).address; wantAddr[id] = model.address(id); }
     expect(got, `${where}: addresses`).toEqual(wantAddr);

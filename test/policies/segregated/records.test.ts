@@ -1,0 +1,54 @@
+// segregated's 24-byte block record (segregated.ts Blk): a class block's bytes come from its class,
+// a large block's from the record's tail, and the heap's index lives in the flags. Two things only
+// the record holds, checked where a mistake would show: the heap's bits on every block of a heap
+// other than 0 (check() G1-G3 after a batch that carves, frees, reuses and reallocs), and the copy
+// a realloc makes, whose length is the old block's bytes (the pages the copy writes are resident).
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../../src/engine/engine.js';
+import { OpBuffer } from '../../../src/engine/ops.js';
+
+const PAGE_BYTES = 4096;
+const HEADER_BYTES = 16;             // segregated's block header (textbook/geometry.ts)
+const LARGE_REQUEST_BYTES = 100_000; // above the largest class (64 KiB): a large block
+const BLOCKS = 200;
+
+const builds = ['debug', 'release'] as const;
+
+describe.each(builds)('segregated block records (%s build)', (build) => {
+  it('blocks of heaps 1 and 2 keep their heap through carve, free, reuse, realloc and large blocks', async () => {
+    const e = await createEngine({ arch: 'x64', build });
+    const heaps = [e.createHeap('segregated', {}, 1), e.createHeap('segregated', {}, 2)];
+    const ops = new OpBuffer(8 * BLOCKS);
+    for (const [k, h] of heaps.entries()) {
+      const id0 = k * 10 * BLOCKS;
+      for (let i = 0; i < BLOCKS; i++) ops.alloc(h, id0 + i, i % 3 === 0 ? LARGE_REQUEST_BYTES : 24 + 40 * (i % 5));
+      for (let i = 0; i < BLOCKS; i += 2) ops.free(h, id0 + i);
+      for (let i = 0; i < BLOCKS; i += 2) ops.alloc(h, id0 + BLOCKS + i, 24 + 40 * (i % 5));    // reused from the lists
+      for (let i = 1; i < BLOCKS; i += 4) ops.realloc(h, id0 + i, 300 + 10 * i);
+    }
+    expect(e.apply(ops).failedOps).toBe(0);
+    expect(e.check()).toBe(0);
+    ops.clear();
+    for (const [k, h] of heaps.entries()) for (let i = 0; i < BLOCKS; i += 2) ops.free(h, k * 10 * BLOCKS + BLOCKS + i);
+    expect(e.apply(ops).failedOps).toBe(0);
+    expect(e.check()).toBe(0);
+  });
+
+  it('a realloc of a large block copies the old block\'s bytes into the new one', async () => {
+    const e = await createEngine({ arch: 'x64', build });
+    const h = e.createHeap('segregated');
+    const ops = new OpBuffer(4);
+    ops.alloc(h, 1, LARGE_REQUEST_BYTES);
+    expect(e.apply(ops).failedOps).toBe(0);
+    const oldBlockBytes = Math.ceil((LARGE_REQUEST_BYTES + HEADER_BYTES) / PAGE_BYTES) * PAGE_BYTES;
+    ops.clear();
+    ops.realloc(h, 1, 3 * LARGE_REQUEST_BYTES);
+    expect(e.apply(ops).failedOps).toBe(0);
+    // The old block is released; the new one has its header and the copy of the old user bytes written.
+    const b = e.blockOf(1);
+    const copyEnd = b.address + oldBlockBytes - HEADER_BYTES;
+    const pages = Math.ceil(copyEnd / PAGE_BYTES) - Math.floor((b.address - HEADER_BYTES) / PAGE_BYTES);
+    expect(e.sample().heaps.find((x) => x.heap === h)!.residentBytes).toBe(pages * PAGE_BYTES);
+    expect(e.check()).toBe(0);
+  });
+});

@@ -26,8 +26,10 @@
 //   the largest block is the last). next-fit's in one tree ordered by address, each node holding
 //   the largest size of its subtree, but for the rover block (H.roverBlk: the free block that
 //   starts at the rover, if the rover cut it last), kept out of the tree. Inserts and removes
-//   go top down (kit treeInsertDown/RemoveDown: the maxima above the change are not recomputed
-//   from the siblings); next-fit changes a block
+//   go top down (the maxima above the change are not recomputed from the siblings): the trees by
+//   address (next-fit's, best-fit's bins) with addrInsertOf/addrRemoveOf below (the kit's
+//   treeInsertDown/RemoveDown with the pool's base and the block's key in locals), the large tree
+//   with the kit's; next-fit changes a block
 //   whose address stays in place (the front cut off, a neighbour merged in) without leaving the tree.
 //
 // Invariants (fitCheck returns the number of the first that fails):

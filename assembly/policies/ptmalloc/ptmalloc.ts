@@ -200,9 +200,14 @@ const ADDR_G_BITS: u64 = 43;        // x64 user addresses are below 2^47: 43 bit
 const ADDR_G_MASK: u64 = (<u64>1 << ADDR_G_BITS) - 1;
 const ARENA_CODE_BITS: u32 = 5;     // bits ADDR_G_BITS.. of the first word (the top of byte R_ARENA)
 const ARENA_CODE_SHIFT: u32 = 8 - ARENA_CODE_BITS; // the code's place in byte R_ARENA
+const ARENA_CODE_MASK: u32 = (1 << ARENA_CODE_BITS) - 1;
+const ADDR_AND_ARENA_MASK: u64 = (<u64>1 << (ADDR_G_BITS + <u64>ARENA_CODE_BITS)) - 1; // below the state byte
 const ARENA_CODE_WIDE: u32 = 30;    // arena index >= this: in the wide arena table
 const ARENA_CODE_NONE: u32 = 31;    // NO_ARENA (a mapped chunk)
 const STATE_SHIFT: u64 = <u64>R_STATE << 3;
+const BIN_SHIFT: u64 = <u64>R_BIN << 3;
+const STATE_FIELD: u64 = <u64>0xFF << STATE_SHIFT;
+const BIN_FIELD: u64 = <u64>0xFF << BIN_SHIFT;
 const POOL_ALIGN_BYTES: u32 = 64;   // a cache line
 const BIN_MASK: u8 = 0x7F;          // R_BIN: the bin index (NBINS = 128)
 const HEAD_BIT: u8 = 0x80;          // R_BIN: a large-bin chunk heading its size (links in the side table)
@@ -253,11 +258,11 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function stateOf(c: u32): u8 { return load<u8>(R(c) + R_STATE); }
 // @ts-ignore: decorator
-@inline function setState(c: u32, s: u8): void { store<u8>(R(c) + R_STATE, s); }
+@inline function setState(c: u32, s: u8): void { setStateAt(R(c), s); }
 // @ts-ignore: decorator
 @inline function binOf(c: u32): i32 { return <i32>(load<u8>(R(c) + R_BIN) & BIN_MASK); }
 // @ts-ignore: decorator
-@inline function setBin(c: u32, b: i32): void { const p = R(c) + R_BIN; store<u8>(p, (load<u8>(p) & HEAD_BIT) | <u8>b); }
+@inline function setBin(c: u32, b: i32): void { const p = R(c); setBinByteAt(p, (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b); }
 // @ts-ignore: decorator
 @inline function isHead(c: u32): bool { return (load<u8>(R(c) + R_BIN) & HEAD_BIT) != 0; }
 // @ts-ignore: decorator
@@ -286,7 +291,7 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function at(rb: usize, c: u32): usize { return rb + <usize>c * REC_BYTES; }
 // @ts-ignore: decorator
-@inline function addrAt(p: usize): u64 { return (load<u64>(p + R_ADDR) & ADDR_G_MASK) << 4; }
+@inline function addrAt(p: usize): u64 { return (load<u64>(p + R_ADDR) << (64 - ADDR_G_BITS)) >> (64 - ADDR_G_BITS - 4); }
 // @ts-ignore: decorator
 @inline function sizeAt(p: usize): u64 { return <u64>load<u32>(p + R_SIZEG) << 4; }
 // @ts-ignore: decorator
@@ -294,7 +299,15 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function stateAt(p: usize): u8 { return load<u8>(p + R_STATE); }
 // @ts-ignore: decorator
-@inline function setStateAt(p: usize, s: u8): void { store<u8>(p + R_STATE, s); }
+@inline function setStateAt(p: usize, s: u8): void { setMetaAt(p, STATE_FIELD, <u64>s << STATE_SHIFT); }
+// The state and bin bytes share the first word with the address, which the hot paths read as one
+// u64 soon after they change a state: a byte store followed by a wider load of the same word stalls
+// (the load cannot take its value from the store), so every store into the word is a whole-word
+// store: bits of `field` replaced by `bits`.
+// @ts-ignore: decorator
+@inline function setMetaAt(p: usize, field: u64, bits: u64): void { store<u64>(p + R_ADDR, (load<u64>(p + R_ADDR) & ~field) | bits); }
+// @ts-ignore: decorator
+@inline function setBinByteAt(p: usize, b: u8): void { setMetaAt(p, BIN_FIELD, <u64>b << BIN_SHIFT); }
 // @ts-ignore: decorator
 @inline function fdAt(p: usize): u32 { return load<u32>(p + R_FD); }
 // @ts-ignore: decorator
@@ -335,8 +348,8 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
   const e = sideForWrite(c);
   store<u32>(e + S_FDNEXT, fwd);
   store<u32>(e + S_BKNEXT, bck);
-  const p = R(c) + R_BIN;
-  store<u8>(p, load<u8>(p) | HEAD_BIT);
+  const p = R(c);
+  setBinByteAt(p, load<u8>(p + R_BIN) | HEAD_BIT);
 }
 // @ts-ignore: decorator
 @inline function setFdNext(c: u32, v: u32): void { store<u32>(side(c) + S_FDNEXT, v); }
@@ -344,13 +357,13 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 @inline function setBkNext(c: u32, v: u32): void { store<u32>(side(c) + S_BKNEXT, v); }
 // c heads no size (any more).
 // @ts-ignore: decorator
-@inline function clearHead(c: u32): void { const p = R(c) + R_BIN; store<u8>(p, load<u8>(p) & BIN_MASK); }
+@inline function clearHead(c: u32): void { const p = R(c); setBinByteAt(p, load<u8>(p + R_BIN) & BIN_MASK); }
 // @ts-ignore: decorator
 @inline function isWhole(c: u32): bool { return load<u8>(R(c) + R_BIN) == WHOLE; }
 // @ts-ignore: decorator
-@inline function setWhole(c: u32): void { store<u8>(R(c) + R_BIN, WHOLE); }
+@inline function setWhole(c: u32): void { setBinByteAt(R(c), WHOLE); }
 // @ts-ignore: decorator
-@inline function clearWhole(c: u32): void { store<u8>(R(c) + R_BIN, 0); }
+@inline function clearWhole(c: u32): void { setBinByteAt(R(c), 0); }
 
 // A mapped chunk's offset in its mapping.
 // @ts-ignore: decorator
@@ -402,6 +415,12 @@ function growWide(): void {
 // The arena of a chunk whose code is ARENA_CODE_WIDE or ARENA_CODE_NONE.
 function arenaWide(c: u32, code: u32): u32 {
   return code == ARENA_CODE_NONE ? NO_ARENA : load<u32>(wideBase + (<usize>c << 2));
+}
+
+// A split's new record r takes c's wide arena entry.
+function copyWideArena(r: u32, c: u32): void {
+  if (r >= wideCap) growWide();
+  store<u32>(wideBase + (<usize>r << 2), load<u32>(wideBase + (<usize>c << 2)));
 }
 
 // The arena code of arena a (>= ARENA_CODE_WIDE, or NO_ARENA) for record c (its wide entry written).
@@ -936,8 +955,7 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
   const av = as;
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
-  setStateAt(p, ST_BIN);
-  store<u8>(p + R_BIN, (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b);
+  setMetaAt(p, STATE_FIELD | BIN_FIELD, (<u64>ST_BIN << STATE_SHIFT) | (<u64>((load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b) << BIN_SHIFT));
   const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
   store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
   const size = sizeAt(p);
@@ -1061,11 +1079,26 @@ function fileChunk(c: u32): void {
 // Pointer style: c's fields are read before the new record is taken (which may move the pool),
 // the links written after with the pool's base taken again.
 // @ts-ignore: decorator
-@inline function splitAt(c: u32, nb: u64, restState: u8): u32 {
+@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0); }
+
+// splitAt with the new record's bin byte restBin (its fd and bk 0)
+// @ts-ignore: decorator
+@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8): u32 {
   const pc = R(c);
   const n = nextAt(pc);
-  const r = newRecBefore(addrAt(pc) + nb, sizeAt(pc) - nb, restState, arenaAt(pc, c), c, n);
-  const q = R(c);
+  const w = load<u64>(pc + R_ADDR);
+  const sizeG = load<u32>(pc + R_SIZEG);
+  const r = droppedCount ? takeDroppedNear(c) : takeRecord(RECS);
+  // r's first word from c's: the address moved up by nb (granules: no carry out of the 43 bits of
+  // an address below 2^47), c's arena code, restState, bin 0; a wide code's entry is copied
+  if ((<u32>(w >> ADDR_G_BITS) & ARENA_CODE_MASK) == ARENA_CODE_WIDE) copyWideArena(r, c);
+  const rb = RECS.base;
+  const q = at(rb, c);
+  const pr = at(rb, r);
+  store<u64>(pr + R_ADDR, ((w + (nb >> 4)) & ADDR_AND_ARENA_MASK) | (<u64>restState << STATE_SHIFT) | (<u64>restBin << BIN_SHIFT));
+  store<u64>(pr + R_SIZEG, <u64>(sizeG - <u32>(nb >> 4)) | (<u64>n << ((R_NEXT - R_SIZEG) << 3)));
+  store<u64>(pr + R_FD, 0);
+  if (CHECKS) assert(addrAt(pr) == addrAt(q) + nb && arenaOf(r) == arenaOf(c), "ptmalloc split a record wrong");
   store<u32>(q + R_NEXT, r);
   setSizeAt(q, nb);
   return r;
@@ -1082,7 +1115,7 @@ function fileChunk(c: u32): void {
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
-  store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows
+  setBinByteAt(pc, 0); // clearWhole: c is out of the bins here; its span grows
   // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
   store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
@@ -1172,13 +1205,12 @@ function fileChunk(c: u32): void {
   const linksKnown = prevLinkBytes ? tr && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
-    setStateAt(pp, ST_BIN);
-    store<u8>(pp + R_BIN, <u8>UNSORTED);
+    setMetaAt(pp, STATE_FIELD | BIN_FIELD, (<u64>ST_BIN << STATE_SHIFT) | (<u64>UNSORTED << BIN_SHIFT));
     linkBack(rb, pp, p); // its successor may be new (a merge)
     aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, addrAt(pp) + SIZE_SZ, freeLinkBytes(size));
   } else {
-    store<u8>(pp + R_BIN, 0); // clearHead
+    setBinByteAt(pp, 0); // clearHead
     linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown, true);
   }
   // the next chunk's prev_size (footer) is written
@@ -1742,19 +1774,12 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
 // Inline in intMalloc (a call costs more than its set-up here).
 // @ts-ignore: decorator
 @inline function splitRemainder(victim: u32, va: u64, size: u64, nb: u64): u32 {
-  let pv = R(victim);
-  const n = nextAt(pv);
-  const r = newRecBefore(va + nb, size - nb, ST_BIN, arenaAt(pv, victim), victim, n);
-  const rb = RECS.base; // after newRecBefore (the pool may have moved)
-  pv = at(rb, victim);
-  const pr = at(rb, r);
-  store<u8>(pr + R_BIN, <u8>UNSORTED); // fd, bk 0: alone in unsorted
+  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED); // fd, bk 0: alone in unsorted
+  const rb = RECS.base; // after the split (the pool may have moved)
   setBinFirst(UNSORTED, r);
   setBinLast(UNSORTED, r);
-  linkBack(rb, pr, r);
-  store<u32>(pv + R_NEXT, r);
-  setSizeAt(pv, nb);
-  setStateAt(pv, ST_INUSE);
+  linkBack(rb, at(rb, r), r);
+  setStateAt(at(rb, victim), ST_INUSE);
   aadd(A_BIN_BYTES, -<i64>nb);
   as64(A_LAST_REMAINDER, va + nb);
   touch(va + nb + SIZE_SZ, freeLinkBytes(size - nb));
@@ -2031,7 +2056,7 @@ function freeMapped(c: u32): void {
 @inline function handOutAt(p: usize): void {
   const binByte = load<u8>(p + R_BIN); // WHOLE before the store below: known resident
   // state ST_INUSE and bin byte WHOLE in one store
-  store<u16>(p + R_STATE, <u16>ST_INUSE | (<u16>WHOLE << <u16>((R_BIN - R_STATE) << 3)));
+  setMetaAt(p, STATE_FIELD | BIN_FIELD, (<u64>ST_INUSE << STATE_SHIFT) | (<u64>WHOLE << BIN_SHIFT));
   // touchUnless(trusted && WHOLE, ...) with nested ifs (see releaseChunkIn)
   if (trusted) {
     if (binByte == WHOLE) { skipTouch(addrAt(p) + SIZE_SZ, sizeAt(p)); return; }

@@ -955,15 +955,21 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
 // @ts-ignore: decorator
 @inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
+  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true); // the address before the state store (see setStateAt)
+}
+
+// linkBetweenIn of c at address a (read before any byte store into c's first word); keepHead:
+// c's HEAD bit stays (false: cleared)
+// @ts-ignore: decorator
+@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool): void {
   const p = at(rb, c);
-  const a = addrAt(p); // before the state store below (see setStateAt)
   const size = sizeAt(p);
   store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
   if (back) linkBack(rb, p, c);
   const av = as;
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
-  setStateBinAt(p, ST_BIN, (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b);
+  setStateBinAt(p, ST_BIN, keepHead ? (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b : <u8>b);
   const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
   store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
   store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
@@ -1125,13 +1131,14 @@ const KEEP_STATE: u8 = 0xFF;
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
-  setBinByteAt(pc, 0); // clearWhole: c is out of the bins here; its span grows
+  store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows (a byte store:
+  // the callers read c's address before, see setStateAt)
   // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
   store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
   store<u32>(pc + R_NEXT, nn); // (nn's binned-prev link, if c stays in a bin, is the caller's)
   if (mayBeTop) {
-    if (topRec() == n) { as32(A_TOP, c); setStateAt(pc, ST_TOP); }
+    if (topRec() == n) { as32(A_TOP, c); setStateByteAt(pc, ST_TOP); }
   } else if (CHECKS) {
     assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
   }
@@ -1162,12 +1169,15 @@ const KEEP_STATE: u8 = 0xFF;
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = binnedPrevIn(rb, pp, p); // 0 unless the chunk before p is in a bin
   const next = nextAt(pp);
+  // the merged chunk's address, read before the merges' byte stores (see setStateAt)
+  let a = addrAt(pp);
   // The tests below are nested ifs, not && (isBinnedIn): V8 turns `a && b` (an if with a result)
   // into a 0/1 value it then tests.
   if (next != 0) {
     if (next == topRec()) {
       if (prev != 0) {
         prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
+        a = addrAt(at(rb, prev));
         unlinkIn(rb, prev);
         absorbNextIn(rb, prev, false); // p is not top
         p = prev;
@@ -1175,7 +1185,7 @@ const KEEP_STATE: u8 = 0xFF;
       }
       absorbNextIn(rb, p, true);
       // p is top now
-      touchWordUnless(prevLinkBytes ? tr : whole, addrAt(pp) + SIZE_SZ);
+      touchWordUnless(prevLinkBytes ? tr : whole, a + SIZE_SZ);
       return sizeAt(pp);
     }
   }
@@ -1186,6 +1196,7 @@ const KEEP_STATE: u8 = 0xFF;
   if (prev != 0) {
     const qp = at(rb, prev);
     const prevSize = sizeAt(qp);
+    a = addrAt(qp);
     prevLinkBytes = freeLinkBytes(prevSize);
     if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
     absorbNextIn(rb, prev, false); // p is not top
@@ -1212,7 +1223,6 @@ const KEEP_STATE: u8 = 0xFF;
     }
   }
   const size = sizeAt(pp);
-  const a = addrAt(pp); // before the state stores below (see setStateAt)
   const linksKnown = prevLinkBytes ? tr && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
@@ -1221,8 +1231,7 @@ const KEEP_STATE: u8 = 0xFF;
     aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
   } else {
-    setBinByteAt(pp, 0); // clearHead
-    linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown, true);
+    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false); // (its HEAD bit cleared)
   }
   // the next chunk's prev_size (footer) is written
   touchWordUnless(footerKnown, a + size);

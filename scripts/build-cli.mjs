@@ -1,5 +1,6 @@
 // `npm run build:cli`: the installed command (src/cli/code-cache.cts says why it is built so).
-//   dist/cli/bundle.cjs   src/cli/bin.ts and everything it imports, one CommonJS file (esbuild);
+//   dist/cli/bundle.cjs   src/cli/bin.ts and everything it imports, one CommonJS file (esbuild), in
+//                         Node's module wrapper (code-cache.cts wrapBundle: compiled as it is);
 //                         `import.meta.url` becomes the bundle's own file URL, so the engine's
 //                         .wasm and the worker entries are found from dist/cli/ as before
 //   dist/cli/bundle.cache V8's code cache after one small `heapsim run` (a synthetic .hst)
@@ -44,6 +45,10 @@ import { createRequire } from 'node:module';
 createRequire(import.meta.url)('./heapsim.cjs');
 `);
 chmodSync(join(CLI_DIR, 'heapsim.cjs'), 0o755);
+
+// The bundle in the CommonJS wrapper, as the launcher compiles it (code-cache.cts wrapBundle).
+const { wrapBundle } = await import(join(CLI_DIR, 'code-cache.cjs'));
+wrapBundle(CLI_DIR);
 
 // The code cache: one `heapsim run` of a small trace in a child process, which writes the cache of
 // what it compiled when it exits.

@@ -113,6 +113,21 @@ it('the bundle is ASCII, so V8 keeps its source as a one-byte string (half the m
   expect(at, at < 0 ? '' : `a non-ASCII byte at ${at}: ${bytes.subarray(Math.max(0, at - 60), at + 20).toString('utf8')}`).toBe(-1);
 });
 
+it('the bundle is written in Node\'s module wrapper, compiled as read (no joined copy); a bundle without it is wrapped at the start and runs the same', async () => {
+  const { WRAP_START, WRAP_END } = await import(pathToFileURL(join(CLI_DIR, 'code-cache.cjs')).href) as { WRAP_START: string; WRAP_END: string };
+  const text = readFileSync(BUNDLE, 'utf8');
+  expect(text.startsWith(WRAP_START)).toBe(true);
+  expect(text.endsWith(WRAP_END)).toBe(true);
+  const copy = join(tmp.dir, 'cli-unwrapped');
+  mkdirSync(copy);
+  for (const f of ['heapsim.cjs', 'code-cache.cjs', 'bundle.cache']) copyFileSync(join(CLI_DIR, f), join(copy, f));
+  writeFileSync(join(copy, 'bundle.cjs'), text.slice(WRAP_START.length, text.length - WRAP_END.length));
+  const unwrapped = bin(['--version'], join(copy, 'heapsim.cjs')); // a copy away from build/: no engine
+  expect(unwrapped.status, unwrapped.stderr).toBe(0);
+  expect(unwrapped.stdout).toMatch(/^heapsim /);
+  expect(unwrapped.stdout).toBe(bin(['--version']).stdout);
+});
+
 it('the code cache is used, and only for the bundle it was made from', () => {
   const report = { ...process.env, HEAPSIM_CODE_CACHE: 'report' };
   const installed = bin(['--version'], BIN, report);

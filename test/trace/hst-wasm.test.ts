@@ -171,4 +171,31 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
     expect(whole.stats.leaks.blocks).toBeGreaterThan(1000);
     await expectSame(bytes, Array.from({ length: 40 }, (_, i) => (i + 1) * 4093), false, 1000);
   });
+
+  it('a chunk of many engine input pieces (64 KiB each): fixed records and strings of every length across the piece ends, one longer than a piece', async () => {
+    const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
+    const recs: Rec[] = [];
+    let callers = 4; // PRELUDE's
+    for (let i = 0; i < 40_000; i++) {
+      recs.push({ ...base, id: i % 5000, size: BigInt(1 + ((i * 131) % 70_000)), caller: i % 3 === 0 ? null : (i * 7) % callers });
+      if (i % 5 === 0) recs.push({ ...base, k: 'free', id: (i * 3) % 5000 });
+      if (i % 61 === 0) {
+        const len = i === 20_000 ? 100_000 : 1 + ((i * 389) % 3000); // one string longer than a piece
+        recs.push({ ...base, k: i % 2 === 0 ? 'caller' : 'label', text: String.fromCharCode(97 + (i % 26)).repeat(len) });
+        if (i % 2 === 0) callers++;
+      }
+      if (i % 97 === 0) recs.push({ ...base, k: 'mark', value: BigInt(i % 4) });
+    }
+    const { records, events } = encode([...PRELUDE, ...recs]);
+    const bytes = hstFile(records, { events });
+    expect(bytes.length).toBeGreaterThan(8 * 64 * 1024);
+    const whole = await expectSame(bytes, [], false, 4096) as { stats: { events: number } };
+    expect(whole.stats.events).toBe(events);
+    await expectSame(bytes, [300_001, 700_003], false, 4096);
+    // Damaged inside a later piece: the same error, and the same --lenient result.
+    const damaged = Buffer.from(bytes);
+    damaged[400_000] = 0xff;
+    await expectSame(damaged, [], false, 4096);
+    await expectSame(damaged, [], true, 4096);
+  });
 });

@@ -197,7 +197,7 @@ function mallocAligned(h: i32, usize: u64, alignment: u64): u32 {
 // a run of VM pages it knows resident and the VM's residency epoch it knew them at (records.ts
 // eResEpoch): while the epoch holds (no page anywhere has stopped being resident since) a touch
 // inside the run changes nothing and is skipped (touchPages' page-table walk costs more, most of
-// all in the uniform resident slots of a 2 MiB stretch that the VM's leaf cache never holds).
+// all, before the VM's leaf cache held them, in the uniform resident slots of a 2 MiB stretch).
 // Otherwise the touch is made and noted (touchNote).
 // @ts-ignore: decorator
 @inline function touchRegion(h: i32, e: u32, a: u64, bytes: u64): void {

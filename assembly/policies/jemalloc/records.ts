@@ -24,7 +24,8 @@
 // Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are kit
 // treaps here: same order, so the same first element.
 
-import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes, reserveForHint, reserveRecords } from "../../kit/records";
+import { hintLiveBlocks } from "../../kit/hint";
 import { treeInsert, treeRemove, treeFirst } from "../../kit/tree";
 
 export const EXT_BYTES: usize = 128;
@@ -223,8 +224,17 @@ initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
 // the copy touched ~1,900 fresh pages; reserved pages never written cost address space only.
 const ALLOC_RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
-// Sizes the allocation records once for the replay's hint.
-export function allocReserve(): void { reserveForHint(ALLOCS, ALLOC_RECORDS_PER_LIVE_BLOCK); }
+// Live blocks per extent record reserved from the replay's hint. Extents follow slabs and large
+// blocks, not blocks (python.hst: ~12,000 extents at most for its 1.2 M live blocks, one per ~100);
+// one per 16 reserves enough for recordings with fewer regions per slab, and a table of 16,384 records
+// grown from 1,024 by doubling copied ~2 MB into fresh pages (~480 page faults).
+const LIVE_BLOCKS_PER_EXTENT: u32 = 16;
+
+// Sizes the allocation and extent records once for the replay's hint.
+export function allocReserve(): void {
+  reserveForHint(ALLOCS, ALLOC_RECORDS_PER_LIVE_BLOCK);
+  reserveRecords(EXTS, hintLiveBlocks() / LIVE_BLOCKS_PER_EXTENT);
+}
 
 // A new allocation record (0 when the handle bits are exhausted). Inline (the fill makes one per
 // region).

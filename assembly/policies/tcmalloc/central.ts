@@ -71,12 +71,12 @@ export function initCentral(): bool {
 // The head object of a span's free list: an explicit one, else the next fresh object. Inline in
 // fetchFromOneSpans' loop (a call per object cost more than its body).
 // @ts-ignore: decorator
-@inline function popObject(span: u32, size: u64): u32 {
+@inline function popObject(span: u32): u32 {
   const o = spGet(span, S_OBJECTS);
   if (o) { spSet(span, S_OBJECTS, obNext(o)); return o; }
   const i = spGet(span, S_FRESH);
   spSet(span, S_FRESH, i + 1);
-  const r = newObject(pageAddr(spStart(span)) + <u64>i * size, span);
+  const r = newObject(i, span);
   if (!r) unreachable(); // more than 2^29 object records
   return r;
 }
@@ -173,12 +173,11 @@ function fetchFromOneSpans(cl: i32, n: i32): i32 {
   const head = <u32>cfGet(cl, CF_NONEMPTY);
   if (dllEmpty(head)) return 0;
   const span = spNext(head);
-  const size = sizeOfClass(cl);
-  const start = popObject(span, size);
+  const start = popObject(span);
   let end = start;
   let result = 1;
   while (result < n && hasFree(span)) {
-    const o = popObject(span, size);
+    const o = popObject(span);
     setObNext(end, o);
     end = o;
     result++;

@@ -119,7 +119,7 @@ function mallocPages(pages: u64): u32 {
   if (pages == 0 || pages > MAX_SPAN_PAGES) return 0;
   const span = phNew(pages);
   if (!span) return 0;
-  const o = newObject(pageAddr(spStart(span)), span);
+  const o = newObject(0, span);
   if (!o) { phDelete(span); return 0; }
   return o;
 }
@@ -188,7 +188,7 @@ function memalignPages(align: u64, size: u64): u32 {
     const trailer = phSplit(span, needed);
     phDelete(trailer);
   }
-  const o = newObject(pageAddr(spStart(span)), span);
+  const o = newObject(0, span);
   if (!o) { phDelete(span); return 0; }
   touch(pageAddr(spStart(span)), spLength(span) << TC_PAGE_SHIFT);
   return o;
@@ -278,7 +278,7 @@ export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
 // run of VM pages it knows resident (resFrom, resEnd) and the VM's residency epoch it knew them at
 // (resEpoch): while the epoch holds (no page anywhere has stopped being resident since) a touch
 // inside the run changes nothing and is skipped (touchPages' page-table walk costs more, most of
-// all in the uniform resident slots of a 2 MiB region that the VM's leaf cache never holds).
+// all, before the VM's leaf cache held them, in the uniform resident slots of a 2 MiB region).
 // Otherwise the touch is made and noted (touchNote).
 // @ts-ignore: decorator
 @inline function touchObject(o: u32, bytes: u64): void {

@@ -47,7 +47,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -283,6 +283,148 @@ export function fitDestroy(heapIndex: i32): void {
   if (b.max < size) b.max = size;
 }
 
+// next-fit's address tree: insert and remove, top down, building the tree kit treeInsertDown and
+// treeRemoveDown<ByAddress> build (the same priorities, the same ties), with the pool's base and the
+// block's address, size and priority in locals and the split and the join as loops (the kit's
+// generic loops reload RECS.base and the block's fields after every store to a record, which the
+// compiler cannot tell from them, and recurse for the split and the join). The records whose
+// maxima must be recomputed (those the split or the join relinks, and the removal's path below its
+// last kept maximum) lie on the search path of the block's address in the new tree; they wait on a
+// stack and are pulled deepest first. When the stack is full, that path is pulled by a recursive
+// walk instead. Debug builds use a short stack, so the tests take both ways.
+const ADDR_STACK_ENTRIES: u32 = 128;
+const ADDR_STACK_ENTRIES_CHECKED: u32 = 4;
+const addrStack = memory.data(<i32>ADDR_STACK_ENTRIES * 4);
+// @ts-ignore: decorator
+@inline function blkAt(base: usize, n: u32): Blk { return changetype<Blk>(base + <usize>n * REC_BYTES); }
+
+// pullMax with the pool's base in a local.
+// @ts-ignore: decorator
+@inline function pullMaxAt(base: usize, t: u32): void {
+  const b = blkAt(base, t);
+  let m = b.size;
+  const l = b.left, r = b.right;
+  if (l) { const x = blkAt(base, l).max; if (x > m) m = x; }
+  if (r) { const x = blkAt(base, r).max; if (x > m) m = x; }
+  b.max = m;
+}
+
+// Pulls the `depth` records on addrStack, the last pushed first.
+// @ts-ignore: decorator
+@inline function pullStacked(base: usize, depth: u32): void {
+  while (depth) {
+    depth--;
+    pullMaxAt(base, load<u32>(addrStack + (<usize>depth << 2)));
+  }
+}
+
+// Pulls every record on the search path of `addr` from t (addr is no record's key there), deepest first.
+function repullToward(t: u32, addr: u64): void {
+  if (!t) return;
+  repullToward(addr < B(t).addr ? B(t).left : B(t).right, addr);
+  pullMax(t);
+}
+
+// treeInsertDown<ByAddress>(t, n) (maxed) or treeInsertDown<BinOrder>(t, n): the same order by
+// address, best-fit's bins without the maxima.
+function addrInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, true); }
+function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
+// @ts-ignore: decorator
+@inline function addrInsertOf(t: u32, n: u32, maxed: bool): u32 {
+  const base = RECS.base;
+  const bn = blkAt(base, n);
+  const addr = bn.addr, size = bn.size, pn = treePriority(n);
+  let parent: u32 = 0, wentLeft = false, cur = t;
+  // (A test before the loop: pn used twice stays a local, not a hash recomputed in the loop.)
+  if (cur && treePriority(cur) > pn) {
+    do {
+      const b = blkAt(base, cur);
+      if (maxed && b.max < size) b.max = size;
+      parent = cur;
+      wentLeft = addr < b.addr;
+      cur = wentLeft ? b.left : b.right;
+    } while (cur && treePriority(cur) > pn);
+  }
+  // Split cur's subtree around addr: the records before n become n's left subtree along a chain of
+  // rights (lo: its last record, whose right comes next; n while there is none), the records after
+  // it n's right subtree along a chain of lefts (hi).
+  const cap = CHECKS ? ADDR_STACK_ENTRIES_CHECKED : ADDR_STACK_ENTRIES;
+  let lo = n, hi = n, depth: u32 = 0, over = false;
+  while (cur) {
+    const b = blkAt(base, cur);
+    if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
+    if (addr < b.addr) {
+      if (hi == n) bn.right = cur; else blkAt(base, hi).left = cur;
+      hi = cur;
+      cur = b.left;
+    } else {
+      if (lo == n) bn.left = cur; else blkAt(base, lo).right = cur;
+      lo = cur;
+      cur = b.right;
+    }
+  }
+  if (lo == n) bn.left = 0; else blkAt(base, lo).right = 0;
+  if (hi == n) bn.right = 0; else blkAt(base, hi).left = 0;
+  if (maxed) {
+    if (over) { repullToward(bn.left, addr); repullToward(bn.right, addr); } else pullStacked(base, depth);
+    pullMaxAt(base, n);
+  }
+  if (!parent) return n;
+  if (wentLeft) blkAt(base, parent).left = n; else blkAt(base, parent).right = n;
+  return t;
+}
+
+// treeRemoveDown<ByAddress>(t, n) (maxed) or treeRemoveDown<BinOrder>(t, n).
+function addrRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, true); }
+function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
+// @ts-ignore: decorator
+@inline function addrRemoveOf(t: u32, n: u32, maxed: bool): u32 {
+  const base = RECS.base;
+  const bn = blkAt(base, n);
+  const addr = bn.addr, size = bn.size;
+  // Down while the maximum stays (another record below exceeds n's size).
+  let parent: u32 = 0, wentLeft = false, cur = t;
+  while (cur != n) {
+    const b = blkAt(base, cur);
+    if (maxed && b.max <= size) break;
+    parent = cur;
+    wentLeft = addr < b.addr;
+    cur = wentLeft ? b.left : b.right;
+    if (!cur) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
+  }
+  // From there down to n every maximum may drop: stacked.
+  const cap = CHECKS ? ADDR_STACK_ENTRIES_CHECKED : ADDR_STACK_ENTRIES;
+  const top = cur;
+  let depth: u32 = 0, over = false;
+  let hook = parent, hookLeft = wentLeft;
+  while (cur != n) {
+    const b = blkAt(base, cur);
+    if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
+    hook = cur;
+    hookLeft = addr < b.addr;
+    cur = hookLeft ? b.left : b.right;
+    if (!cur) unreachable();
+  }
+  // Join n's subtrees a (all before addr) and c (all after): the higher priority goes on top, c's
+  // on a tie (kit treeJoin); the join goes down a's rights and c's lefts. `at` is the last record
+  // placed (0: the joined tree's root comes next), its right (atRight) or left to fill.
+  let a = bn.left, c = bn.right, joined: u32 = 0, at: u32 = 0, atRight = false;
+  while (a && c) {
+    let x: u32;
+    if (treePriority(a) > treePriority(c)) x = a; else x = c;
+    if (!at) joined = x; else if (atRight) blkAt(base, at).right = x; else blkAt(base, at).left = x;
+    if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), x); depth++; } else over = true; }
+    at = x;
+    atRight = x == a;
+    if (atRight) a = blkAt(base, a).right; else c = blkAt(base, c).left;
+  }
+  const rest = a ? a : c;
+  if (!at) joined = rest; else if (atRight) blkAt(base, at).right = rest; else blkAt(base, at).left = rest;
+  if (hook) { if (hookLeft) blkAt(base, hook).left = joined; else blkAt(base, hook).right = joined; }
+  if (maxed) { if (over) repullToward(top == n ? joined : top, addr); else pullStacked(base, depth); }
+  return hook ? t : joined;
+}
+
 // best-fit's free blocks below BIN_LIMIT_BYTES are kept by exact size: one treap per size (a bin),
 // ordered by address, with a bitmap of the bins that hold a block (one bit per bin, and one summary
 // bit per bitmap word). Blocks from BIN_LIMIT_BYTES up stay in the (size, address) treap at H.root.
@@ -349,7 +491,7 @@ function addFreeBest(n: u32): void {
   const size = B(n).size;
   if (size < BIN_LIMIT_BYTES) {
     const g = <u32>(size >> GRANULE_SHIFT);
-    setBinRoot(g, treeInsertDown<BinOrder>(load<u32>(binRootSlot(g)), n));
+    setBinRoot(g, binInsert(load<u32>(binRootSlot(g)), n));
   } else {
     H.root = treeInsertDown<BySize>(H.root, n);
   }
@@ -359,7 +501,7 @@ function removeFreeBest(n: u32): void {
   const size = B(n).size;
   if (size < BIN_LIMIT_BYTES) {
     const g = <u32>(size >> GRANULE_SHIFT);
-    setBinRoot(g, treeRemoveDown<BinOrder>(load<u32>(binRootSlot(g)), n));
+    setBinRoot(g, binRemove(load<u32>(binRootSlot(g)), n));
   } else {
     H.root = treeRemoveDown<BySize>(H.root, n);
   }
@@ -379,7 +521,7 @@ function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
 // @ts-ignore: decorator
 @inline function addFreeOf(n: u32, rule: u32): void {
   B(n).flags = FL_FREE;
-  if (rule == RULE_BEST) addFreeBest(n); else H.root = treeInsertDown<ByAddress>(H.root, n);
+  if (rule == RULE_BEST) addFreeBest(n); else H.root = addrInsert(H.root, n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
@@ -388,7 +530,7 @@ function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
 @inline function removeFreeOf(n: u32, rule: u32): void {
   if (rule == RULE_BEST) removeFreeBest(n);
   else if (n == H.roverBlk) H.roverBlk = 0;
-  else H.root = treeRemoveDown<ByAddress>(H.root, n);
+  else H.root = addrRemove(H.root, n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
@@ -403,7 +545,7 @@ function cutFront(f: u32, cutBytes: u64): void {
     H.roverBlk = 0;
     B(f).addr += cutBytes;
     B(f).size -= cutBytes;
-    H.root = treeInsertDown<ByAddress>(H.root, f);
+    H.root = addrInsert(H.root, f);
     H.freeBytes -= cutBytes;
     return;
   }
@@ -430,8 +572,8 @@ function cutFront(f: u32, cutBytes: u64): void {
 @inline function cutRoverBlock(f: u32, cutBytes: u64): void {
   const r = H.roverBlk;
   if (f != r) {
-    H.root = treeRemoveDown<ByAddress>(H.root, f);
-    if (r) H.root = treeInsertDown<ByAddress>(H.root, r);
+    H.root = addrRemove(H.root, f);
+    if (r) H.root = addrInsert(H.root, r);
     H.roverBlk = f;
   }
   B(f).addr += cutBytes;
@@ -445,8 +587,8 @@ function cutFront(f: u32, cutBytes: u64): void {
 @inline function takeWholeNext(f: u32): void {
   const r = H.roverBlk;
   if (f != r) {
-    H.root = treeRemoveDown<ByAddress>(H.root, f);
-    if (r) H.root = treeInsertDown<ByAddress>(H.root, r);
+    H.root = addrRemove(H.root, f);
+    if (r) H.root = addrInsert(H.root, r);
   }
   H.roverBlk = 0;
   H.freeBytes -= B(f).size;

@@ -13,7 +13,7 @@ import { InputError } from '../../errors.js';
 import { instantiateEngine, type EngineExports } from '../../engine/load.js';
 import { MAX_BLOCK_ID } from '../ledger.js';
 import { WasmLedger, type LedgerExports, type OpWordsSink } from './wasm-ledger.js';
-import { MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown, type HstHint } from './hst.js';
+import { MAX_FIXED_RECORD_BYTES, MAX_STRING_BYTES, HstParser, READER_STATE_RECORDS, TruncatedRecord, shown, type HstHint } from './hst.js';
 import type { ParserContext } from './parser.js';
 
 /** The engine module's exports for .hst decoding (assembly/trace/hst.ts). */
@@ -35,6 +35,14 @@ export interface HstExports extends LedgerExports {
   ledgerReserve(idBound: number): void;
   hstDirect(on: number): void;
 }
+
+/**
+ * Record bytes copied into the engine's input buffer per call (a chunk of the file in pieces): the
+ * buffer is WASM memory first touched by that copy, 16 pages instead of a 1 MiB chunk's 256 (a
+ * fresh page costs ~17 us of CPU here: docs/performance.md). A decoder call returns every 4,096
+ * ops anyway, so the pieces add few returns.
+ */
+const INPUT_PIECE_BYTES = 64 * 1024;
 
 // hstRecords / hstResume results (assembly/trace/hst.ts R_*).
 const R_DONE = 0;
@@ -120,6 +128,26 @@ export class WasmHstParser extends HstParser {
   }
 
   protected override records(buf: Buffer, pos: number, n: number, safeEnd: number, atEnd: boolean): number {
+    // The chunk in pieces of INPUT_PIECE_BYTES: each but the last decoded up to its own safe end (a
+    // fixed-field record that starts there lies inside it), the rest left for the next piece. A
+    // string record that runs past its piece (rare) has the rest of the chunk decoded at once.
+    // The host's copy of the ledger's counts is brought up to date once, after the chunk.
+    try {
+      while (this.state === READER_STATE_RECORDS && n - pos > INPUT_PIECE_BYTES) {
+        const end = pos + INPUT_PIECE_BYTES;
+        const r = this.piece(buf, pos, end, end - MAX_FIXED_RECORD_BYTES, false);
+        if (r < 0) { pos = -r - 1; break; }
+        pos = r;
+      }
+      return this.piece(buf, pos, n, safeEnd, atEnd);
+    } finally {
+      this.wl.sync();
+      this.tolerated.nonCanonicalVarints = this.w.hstNonCanonical();
+    }
+  }
+
+  /** records() for the bytes [pos, n) of `buf`, copied into the engine's input buffer in one piece. */
+  private piece(buf: Buffer, pos: number, n: number, safeEnd: number, atEnd: boolean): number {
     if (this.state !== READER_STATE_RECORDS || pos >= n) return pos;
     const w = this.w;
     const ledger = this.wl;
@@ -128,47 +156,42 @@ export class WasmHstParser extends HstParser {
     new Uint8Array(w.memory.buffer, input, len).set(buf.subarray(pos, n));
     const base = pos;
     let r = w.hstRecords(len, Math.max(0, safeEnd - pos), atEnd ? 1 : 0);
-    try {
-      for (;;) {
-        this.drain();
-        switch (r) {
-          case R_DONE:
-            return base + w.hstPos();
-          case R_FULL:
-            break;
-          case R_WAIT:
-            return -(base + w.hstRecordStart()) - 1;
-          case R_TRUNCATED:
-            throw new TruncatedRecord(base + w.hstRecordStart());
-          case R_LABEL:
-          case R_CALLER: {
-            const from = base + w.hstRecordStart();
-            const text = buf.toString('utf8', from, from + w.hstValue());
-            if (r === R_LABEL) w.hstLabel(ledger.internLabel(text));
-            else w.hstCaller(ledger.internCaller(text));
-            break;
-          }
-          case R_THREAD:
-            ledger.thread(w.hstValue());
-            break;
-          case R_THREAD_END:
-            ledger.threadEnd(w.hstValue());
-            break;
-          case R_END:
-            ledger.sync();
-            this.end(num(w.hstValue()), base + w.hstRecordStart());
-            return base + w.hstPos();
-          case R_ERROR:
-            this.error(base + w.hstRecordStart());
-            break;
-          default:
-            throw new Error(`WASM .hst decoder: unknown result ${r}`);
+    for (;;) {
+      this.drain();
+      switch (r) {
+        case R_DONE:
+          return base + w.hstPos();
+        case R_FULL:
+          break;
+        case R_WAIT:
+          return -(base + w.hstRecordStart()) - 1;
+        case R_TRUNCATED:
+          throw new TruncatedRecord(base + w.hstRecordStart());
+        case R_LABEL:
+        case R_CALLER: {
+          const from = base + w.hstRecordStart();
+          const text = buf.toString('utf8', from, from + w.hstValue());
+          if (r === R_LABEL) w.hstLabel(ledger.internLabel(text));
+          else w.hstCaller(ledger.internCaller(text));
+          break;
         }
-        r = w.hstResume();
+        case R_THREAD:
+          ledger.thread(w.hstValue());
+          break;
+        case R_THREAD_END:
+          ledger.threadEnd(w.hstValue());
+          break;
+        case R_END:
+          ledger.sync();
+          this.end(num(w.hstValue()), base + w.hstRecordStart());
+          return base + w.hstPos();
+        case R_ERROR:
+          this.error(base + w.hstRecordStart());
+          break;
+        default:
+          throw new Error(`WASM .hst decoder: unknown result ${r}`);
       }
-    } finally {
-      ledger.sync();
-      this.tolerated.nonCanonicalVarints = w.hstNonCanonical();
+      r = w.hstResume();
     }
   }
 

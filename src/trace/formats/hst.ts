@@ -80,7 +80,7 @@ const SOURCE_FORMAT_CODES: readonly (FormatName | 'unknown')[] = ['unknown', 'te
 const MAX_VARINT_BYTES = 10;
 const LAST_VARINT_BYTE_MAX = 1;
 /** Longest fixed-field record: opcode + id, size, align and caller varints. */
-const MAX_FIXED_RECORD_BYTES = 1 + 4 * MAX_VARINT_BYTES;
+export const MAX_FIXED_RECORD_BYTES = 1 + 4 * MAX_VARINT_BYTES;
 /** Bytes of a new chunk joined to the carry: every fixed-field record starting in the carry ends in them. */
 const JOIN_BYTES = 2 * MAX_FIXED_RECORD_BYTES;
 const VARINT_CONTINUE = 0x80;

@@ -308,6 +308,12 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function setMetaAt(p: usize, field: u64, bits: u64): void { store<u64>(p + R_ADDR, (load<u64>(p + R_ADDR) & ~field) | bits); }
 // @ts-ignore: decorator
 @inline function setBinByteAt(p: usize, b: u8): void { setMetaAt(p, BIN_FIELD, <u64>b << BIN_SHIFT); }
+// Byte stores, for the few hot paths that read the address before them and whose record is not
+// read as a whole word again right after (the hand-out, the tcache put, a link into a bin, a drop).
+// @ts-ignore: decorator
+@inline function setStateByteAt(p: usize, s: u8): void { store<u8>(p + R_STATE, s); }
+// @ts-ignore: decorator
+@inline function setStateBinAt(p: usize, s: u8, b: u8): void { store<u16>(p + R_STATE, <u16>s | (<u16>b << <u16>((R_BIN - R_STATE) << 3))); }
 // @ts-ignore: decorator
 @inline function fdAt(p: usize): u32 { return load<u32>(p + R_FD); }
 // @ts-ignore: decorator
@@ -473,7 +479,7 @@ const BITS_PER_WORD: u32 = 64;
 // dropRec of c at p = R(c)
 // @ts-ignore: decorator
 @inline function dropRecAt(p: usize, c: u32): void {
-  setStateAt(p, ST_DEAD);
+  setStateByteAt(p, ST_DEAD); // (nothing reads a dropped record's first word as a whole)
   const wi = c >> 6;
   if (wi >= freeWords) growFreeBits(wi);
   const wp = freeBits + (<usize>wi << 3);
@@ -949,19 +955,26 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
 // @ts-ignore: decorator
 @inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
+  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true); // the address before the state store (see setStateAt)
+}
+
+// linkBetweenIn of c at address a (read before any byte store into c's first word); keepHead:
+// c's HEAD bit stays (false: cleared)
+// @ts-ignore: decorator
+@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool): void {
   const p = at(rb, c);
+  const size = sizeAt(p);
   store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
   if (back) linkBack(rb, p, c);
   const av = as;
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
-  setMetaAt(p, STATE_FIELD | BIN_FIELD, (<u64>ST_BIN << STATE_SHIFT) | (<u64>((load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b) << BIN_SHIFT));
+  setStateBinAt(p, ST_BIN, keepHead ? (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b : <u8>b);
   const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
   store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
-  const size = sizeAt(p);
   store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
   store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) + size);
-  touchUnless(linksKnown, addrAt(p) + SIZE_SZ, freeLinkBytes(size));
+  touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
 }
 
 // The bin is left empty exactly when c had no neighbour in it (f = k = 0): no reload of its first.
@@ -1079,11 +1092,12 @@ function fileChunk(c: u32): void {
 // Pointer style: c's fields are read before the new record is taken (which may move the pool),
 // the links written after with the pool's base taken again.
 // @ts-ignore: decorator
-@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0); }
+@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0, KEEP_STATE); }
 
-// splitAt with the new record's bin byte restBin (its fd and bk 0)
+// splitAt with the new record's bin byte restBin (its fd and bk 0), and c's new state frontState
+// (KEEP_STATE: unchanged) written with c's first word as read here.
 // @ts-ignore: decorator
-@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8): u32 {
+@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8, frontState: u8): u32 {
   const pc = R(c);
   const n = nextAt(pc);
   const w = load<u64>(pc + R_ADDR);
@@ -1099,10 +1113,12 @@ function fileChunk(c: u32): void {
   store<u64>(pr + R_SIZEG, <u64>(sizeG - <u32>(nb >> 4)) | (<u64>n << ((R_NEXT - R_SIZEG) << 3)));
   store<u64>(pr + R_FD, 0);
   if (CHECKS) assert(addrAt(pr) == addrAt(q) + nb && arenaOf(r) == arenaOf(c), "ptmalloc split a record wrong");
+  if (frontState != KEEP_STATE) store<u64>(q + R_ADDR, (w & ~STATE_FIELD) | (<u64>frontState << STATE_SHIFT));
   store<u32>(q + R_NEXT, r);
   setSizeAt(q, nb);
   return r;
 }
+const KEEP_STATE: u8 = 0xFF;
 
 // Absorbs c's physical successor n into c (n's record is dropped).
 // @ts-ignore: decorator
@@ -1115,13 +1131,14 @@ function fileChunk(c: u32): void {
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
-  setBinByteAt(pc, 0); // clearWhole: c is out of the bins here; its span grows
+  store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows (a byte store:
+  // the callers read c's address before, see setStateAt)
   // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
   store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
   store<u32>(pc + R_NEXT, nn); // (nn's binned-prev link, if c stays in a bin, is the caller's)
   if (mayBeTop) {
-    if (topRec() == n) { as32(A_TOP, c); setStateAt(pc, ST_TOP); }
+    if (topRec() == n) { as32(A_TOP, c); setStateByteAt(pc, ST_TOP); }
   } else if (CHECKS) {
     assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
   }
@@ -1152,12 +1169,15 @@ function fileChunk(c: u32): void {
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
   const prev = binnedPrevIn(rb, pp, p); // 0 unless the chunk before p is in a bin
   const next = nextAt(pp);
+  // the merged chunk's address, read before the merges' byte stores (see setStateAt)
+  let a = addrAt(pp);
   // The tests below are nested ifs, not && (isBinnedIn): V8 turns `a && b` (an if with a result)
   // into a 0/1 value it then tests.
   if (next != 0) {
     if (next == topRec()) {
       if (prev != 0) {
         prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
+        a = addrAt(at(rb, prev));
         unlinkIn(rb, prev);
         absorbNextIn(rb, prev, false); // p is not top
         p = prev;
@@ -1165,7 +1185,7 @@ function fileChunk(c: u32): void {
       }
       absorbNextIn(rb, p, true);
       // p is top now
-      touchWordUnless(prevLinkBytes ? tr : whole, addrAt(pp) + SIZE_SZ);
+      touchWordUnless(prevLinkBytes ? tr : whole, a + SIZE_SZ);
       return sizeAt(pp);
     }
   }
@@ -1176,6 +1196,7 @@ function fileChunk(c: u32): void {
   if (prev != 0) {
     const qp = at(rb, prev);
     const prevSize = sizeAt(qp);
+    a = addrAt(qp);
     prevLinkBytes = freeLinkBytes(prevSize);
     if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
     absorbNextIn(rb, prev, false); // p is not top
@@ -1205,16 +1226,15 @@ function fileChunk(c: u32): void {
   const linksKnown = prevLinkBytes ? tr && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
-    setMetaAt(pp, STATE_FIELD | BIN_FIELD, (<u64>ST_BIN << STATE_SHIFT) | (<u64>UNSORTED << BIN_SHIFT));
+    setStateBinAt(pp, ST_BIN, <u8>UNSORTED);
     linkBack(rb, pp, p); // its successor may be new (a merge)
     aadd(A_BIN_BYTES, <i64>size);
-    touchUnless(linksKnown, addrAt(pp) + SIZE_SZ, freeLinkBytes(size));
+    touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
   } else {
-    setBinByteAt(pp, 0); // clearHead
-    linkBetweenIn(rb, UNSORTED, p, 0, binFirst(UNSORTED), linksKnown, true);
+    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false); // (its HEAD bit cleared)
   }
   // the next chunk's prev_size (footer) is written
-  touchWordUnless(footerKnown, addrAt(pp) + size);
+  touchWordUnless(footerKnown, a + size);
   return size;
 }
 
@@ -1253,13 +1273,14 @@ function fileChunk(c: u32): void {
   store<u32>(p + R_FD, load<u32>(o));
   store<u32>(o, c);
   store<u32>(n, load<u32>(n) + 1);
-  setStateAt(p, ST_TCACHE);
+  const a = addrAt(p); // before the state store (see setStateAt)
+  setStateByteAt(p, ST_TCACHE);
   // tcacheCountAt(p, 1) without the arena test: every put is in the chunk's own arena (free and
   // the refills), the current one
   if (CHECKS) assert(arenaAt(p, c) == cur, "ptmalloc put a chunk of another arena in the tcache");
   const tb = as + A_TC_BYTES;
   store<i64>(tb, load<i64>(tb) + <i64>sizeAt(p));
-  touchUnless(linkKnown, addrAt(p) + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
+  touchUnless(linkKnown, a + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
 // @ts-ignore: decorator
@@ -1320,7 +1341,8 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
     while (p) {
       const pp = at(rb, p);
       const nextInBin = fdAt(pp);
-      setStateAt(pp, ST_INUSE);
+      // (p keeps ST_FAST into releaseChunkIn, which reads no state of p and leaves p in a bin,
+      // in top, or dropped: a store of ST_INUSE here would be overwritten)
       releaseChunkIn(rb, p, tr);
       p = nextInBin;
     }
@@ -1568,8 +1590,7 @@ function unmapChunk(c: u32): void {
 @inline function splitTop(nb: u64): u32 {
   const t = topRec();
   const a = addrOf(t);
-  const rest = splitAt(t, nb, ST_TOP);
-  setStateAt(at(RECS.base, t), ST_INUSE); // the pool's base after splitAt (it may have moved)
+  const rest = splitAtBin(t, nb, ST_TOP, 0, ST_INUSE);
   as32(A_TOP, rest);
   touchWord(a + nb + SIZE_SZ); // rest's header
   return t;
@@ -1774,12 +1795,11 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
 // Inline in intMalloc (a call costs more than its set-up here).
 // @ts-ignore: decorator
 @inline function splitRemainder(victim: u32, va: u64, size: u64, nb: u64): u32 {
-  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED); // fd, bk 0: alone in unsorted
+  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED, ST_INUSE); // fd, bk 0: alone in unsorted
   const rb = RECS.base; // after the split (the pool may have moved)
   setBinFirst(UNSORTED, r);
   setBinLast(UNSORTED, r);
   linkBack(rb, at(rb, r), r);
-  setStateAt(at(rb, victim), ST_INUSE);
   aadd(A_BIN_BYTES, -<i64>nb);
   as64(A_LAST_REMAINDER, va + nb);
   touch(va + nb + SIZE_SZ, freeLinkBytes(size - nb));
@@ -2055,13 +2075,14 @@ function freeMapped(c: u32): void {
 // @ts-ignore: decorator
 @inline function handOutAt(p: usize): void {
   const binByte = load<u8>(p + R_BIN); // WHOLE before the store below: known resident
+  const a = addrAt(p), size = sizeAt(p); // before the state store (see setStateAt)
   // state ST_INUSE and bin byte WHOLE in one store
-  setMetaAt(p, STATE_FIELD | BIN_FIELD, (<u64>ST_INUSE << STATE_SHIFT) | (<u64>WHOLE << BIN_SHIFT));
+  setStateBinAt(p, ST_INUSE, WHOLE);
   // touchUnless(trusted && WHOLE, ...) with nested ifs (see releaseChunkIn)
   if (trusted) {
-    if (binByte == WHOLE) { skipTouch(addrAt(p) + SIZE_SZ, sizeAt(p)); return; }
+    if (binByte == WHOLE) { skipTouch(a + SIZE_SZ, size); return; }
   }
-  touch(addrAt(p) + SIZE_SZ, sizeAt(p));
+  touch(a + SIZE_SZ, size);
 }
 
 // _int_memalign (alignment > 16, a power of two), in the current arena

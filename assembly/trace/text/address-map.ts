@@ -105,6 +105,7 @@ let applied: i32 = 0;
 //   only while the leaves hold LEAF_MIN_ADDRESSES addresses each on average (beyond the first
 //   LEAF_ALLOWANCE): the addresses of a window past that (a trace of scattered mappings) go to
 //   the general table, and its mid slot says so (TO_GENERAL) for the window's later addresses;
+//   mids likewise (MID_ALLOWANCE, MID_MIN_ADDRESSES; a top slot of TO_GENERAL);
 // - the general table (16-byte slots: the exact u64 address, the value; open addressing with
 //   linear probing, at most half full) holds every other address.
 //
@@ -131,11 +132,14 @@ const PAGE_MASK: usize = PAGE_BYTES - 1;
 const BLOCK_PAGES: usize = 64;
 const BLOCK_BYTES: usize = (BLOCK_PAGES + 1) * PAGE_BYTES;
 const BLOCK_LINK: usize = BLOCK_BYTES - 8;            // the previous block's address (the reset frees them)
-/** Mid slot of a window whose addresses are in the general table (never a page's address). */
+/** Top or mid slot of a window whose addresses are in the general table (never a page's address). */
 const TO_GENERAL: u32 = 1;
 /** Leaves made whatever their fill, and the addresses a leaf must hold on average for more. */
 const LEAF_ALLOWANCE: u32 = 64;
 const LEAF_MIN_ADDRESSES: u32 = 32;
+/** The same for mids (a mid's 16 MiB of addresses; CPython's heap takes 5). */
+const MID_ALLOWANCE: u32 = 16;
+const MID_MIN_ADDRESSES: u32 = 64;
 const STORED_BIAS: i32 = 2;                           // leaf value = value + 2 (FREED = -1 -> 1; 0 absent)
 const GENERAL_INITIAL_SLOTS_LOG2: u32 = 6;            // few addresses are not in the direct map
 
@@ -152,6 +156,7 @@ let lastRegion: u64 = u64.MAX_VALUE;                  // a one-entry cache of th
 let lastTop: usize = 0;
 let directUsed: u32 = 0;                              // addresses in the direct map
 let leafCount: u32 = 0;
+let midCount: u32 = 0;
 let block: usize = 0;                                 // the block pages are cut from (0: none)
 let blockNext: usize = 0;                             // its next free page
 let blockEnd: usize = 0;
@@ -214,6 +219,7 @@ function resetTables(): void {
   blockEnd = 0;
   directUsed = 0;
   leafCount = 0;
+  midCount = 0;
   if (general.base != 0) heap.free(general.base);
   allocTable(general, GENERAL_INITIAL_SLOTS_LOG2, SLOT_BYTES);
   general.used = 0;
@@ -299,7 +305,7 @@ function lookup(key: u64): i32 {
   if (top != 0) {
     const g = <u32>((key & REGION_OFFSET_MASK) >> ALIGN_BITS);
     const mid = load<u32>(top + (<usize>(g >> (LEAF_BITS + MID_BITS)) << 2));
-    const leaf: u32 = mid == 0 ? 0 : load<u32>(<usize>mid + (<usize>((g >> LEAF_BITS) & MID_MASK) << 2));
+    const leaf: u32 = mid > TO_GENERAL ? load<u32>(<usize>mid + (<usize>((g >> LEAF_BITS) & MID_MASK) << 2)) : mid;
     if (leaf > TO_GENERAL) {
       const s = <usize>leaf + (<usize>(g & LEAF_MASK) << 2);
       at = s;
@@ -330,18 +336,21 @@ function insertValue(value: i32): void {
     const midSlot = atTop + (<usize>(atOffset >> (LEAF_BITS + MID_BITS)) << 2);
     let mid = <usize>load<u32>(midSlot);
     if (mid == 0) {
-      mid = directPage();
+      if (midCount < MID_ALLOWANCE || directUsed >= midCount * MID_MIN_ADDRESSES) {
+        mid = directPage();
+        midCount++;
+      } else mid = TO_GENERAL;
       store<u32>(midSlot, <u32>mid);
     }
     const leafSlot = mid + (<usize>((atOffset >> LEAF_BITS) & MID_MASK) << 2);
-    if (leafCount < LEAF_ALLOWANCE || directUsed >= leafCount * LEAF_MIN_ADDRESSES) {
+    if (mid != TO_GENERAL && (leafCount < LEAF_ALLOWANCE || directUsed >= leafCount * LEAF_MIN_ADDRESSES)) {
       const leaf = directPage();
       leafCount++;
       store<u32>(leafSlot, <u32>leaf);
       at = leaf + (<usize>(atOffset & LEAF_MASK) << 2);
       atPlace = AT_LEAF;
     } else {
-      store<u32>(leafSlot, TO_GENERAL);
+      if (mid != TO_GENERAL) store<u32>(leafSlot, TO_GENERAL);
       lookupGeneral(atKey);
     }
   }

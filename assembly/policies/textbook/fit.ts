@@ -16,11 +16,16 @@
 //               next block, else allocates, copies and frees
 //   trim        gives back the committed pages of the tops (textbook/arena.ts)
 //
-// ╒═══ block record (REC_BYTES = 48) ═══════════════════════════════════════════════╕
-// │ 0 addr u64 │ 8 size u64 │ 16 max u64 (next-fit: largest free size in the subtree)│
-// │ 24 prevPhys u32 │ 28 nextPhys u32 │ 32 left u32 │ 36 right u32 │ 40 flags u32 │ 44 seg u32 │
-// ╘═════════════════════════════════════════════════════════════════════════════════╛
-//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in kit trees (treaps): best-fit's
+// ╒═══ block record (REC_BYTES = 32) ═══════════════════════════════════════════════════╕
+// │ 0 addr (bits 0..55) and flags (bits 56..63) u64 │ 8 sizeG u32 │ 12 maxG u32             │
+// │ 16 left u32 │ 20 right u32 │ 24 prevPhys u32 │ 28 nextPhys u32                          │
+// ╘═════════════════════════════════════════════════════════════════════════════════════╛
+//   flags: FREE, bits 1..7 log2(alignment). sizeG: the size in 16-byte granules; maxG (next-fit):
+//   the largest free size in the subtree, in granules. A value of 64 GiB or more does not fit 32
+//   bits of granules: the field holds SIZE_WIDE and the value is in the wide table (Blk's
+//   accessors read and write both). No segment index: a block's segment is found from its address
+//   where it is needed (a block at a segment's end). The pool is 64-byte aligned: a record is
+//   never split between two cache lines. Free blocks are in kit trees (treaps): best-fit's
 //   below BIN_LIMIT_BYTES one per exact size (a bin), ordered by address, with a bitmap of the
 //   bins that hold one; from BIN_LIMIT_BYTES up one tree ordered by (size, address) (no summary:
 //   the largest block is the last). next-fit's in one tree ordered by address, each node holding
@@ -85,27 +90,77 @@ const C_ROVER_ADDRESS = 7;        // next-fit only
 const C_WRAPS = 8;                // next-fit only: searches that wrapped round
 
 const FL_FREE: u32 = 1;
-const FL_ALIGN_SHIFT: u32 = 8;
-const DEAD: u32 = 0xFFFFFFFF;
+const FL_ALIGN_SHIFT: u32 = 1;
+const DEAD: u32 = 0xFF;
 
 // ---------------------------------------------------------------- records
 
 @unmanaged class Blk {
-  addr: u64;
-  size: u64;
-  max: u64;
+  word: u64;       // address (bits 0..55) and flags (bits 56..63)
+  sizeG: u32;      // size in granules; SIZE_WIDE: in the wide table
+  maxG: u32;       // next-fit: the subtree's largest free size in granules; SIZE_WIDE: in the wide table
   left: u32;
   right: u32;
   prevPhys: u32;
   nextPhys: u32;
-  flags: u32;
-  seg: u32;
+
+  // The fields as the rest of this file reads and writes them: bytes, flags as one u32, the segment.
+  // @ts-ignore: decorator
+  @inline get addr(): u64 { return this.word & ADDR_MASK; }
+  // @ts-ignore: decorator
+  @inline set addr(v: u64) {
+    if (CHECKS) assert(v <= ADDR_MASK, "fit address above 2^56");
+    this.word = (this.word & ~ADDR_MASK) | v;
+  }
+  // @ts-ignore: decorator
+  @inline get flags(): u32 { return <u32>(this.word >> FLAGS_SHIFT); }
+  // @ts-ignore: decorator
+  @inline set flags(v: u32) { this.word = (this.word & ADDR_MASK) | (<u64>v << FLAGS_SHIFT); }
+  // @ts-ignore: decorator
+  @inline get size(): u64 { const g = this.sizeG; return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(this, WIDE_SIZE); }
+  // @ts-ignore: decorator
+  @inline set size(v: u64) {
+    if (CHECKS) assert((v & GRANULE_MASK) == 0, "fit size not whole granules");
+    const g = v >> GRANULE_SHIFT;
+    if (g < <u64>SIZE_WIDE) {
+      if (this.sizeG == SIZE_WIDE) wideForget(this, WIDE_SIZE);
+      this.sizeG = <u32>g;
+    } else {
+      wideSet(this, WIDE_SIZE, v);
+      this.sizeG = SIZE_WIDE;
+    }
+  }
+  // @ts-ignore: decorator
+  @inline get max(): u64 { const g = this.maxG; return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(this, WIDE_MAX); }
+  // @ts-ignore: decorator
+  @inline set max(v: u64) {
+    const g = v >> GRANULE_SHIFT;
+    if (g < <u64>SIZE_WIDE) {
+      if (this.maxG == SIZE_WIDE) wideForget(this, WIDE_MAX);
+      this.maxG = <u32>g;
+    } else {
+      wideSet(this, WIDE_MAX, v);
+      this.maxG = SIZE_WIDE;
+    }
+  }
+  // The segment that holds the block (not stored: read where a block is a segment's first or last).
+  // @ts-ignore: decorator
+  @inline get seg(): u32 { return segOfAddr(this.addr); }
 }
-const REC_BYTES: usize = 48;
-// Records from a cache-line boundary: the tree's fields (addr..right, 32 bytes) then straddle two
-// lines in one record of four (the one at 48 mod 64), not two of four.
+const REC_BYTES: usize = 32;
+// Records from a cache-line boundary: no record straddles two lines.
 const POOL_ALIGN_BYTES: u32 = 64;
 if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
+// Simulated addresses lie below USER_HIGH_X64 (vm/constants.ts, < 2^47): the top byte holds the flags.
+const FLAGS_SHIFT: u64 = 56;
+const ADDR_MASK: u64 = (<u64>1 << FLAGS_SHIFT) - 1;
+// Every block size (and maximum) is whole 16-byte granules (geometry.ts): 32 bits of granules reach
+// 64 GiB - 16; a value from 64 GiB up is kept in the wide table, its field holding SIZE_WIDE.
+const GRANULE_SHIFT: u64 = 4;
+const GRANULE_MASK: u64 = (<u64>1 << GRANULE_SHIFT) - 1;
+const SIZE_WIDE: u32 = 0xFFFFFFFF;
+const WIDE_SIZE: u32 = 0;
+const WIDE_MAX: u32 = 1;
 
 // Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
@@ -120,16 +175,76 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function isFree(n: u32): bool { return (B(n).flags & FL_FREE) != 0; }
 
-function newRec(addr: u64, size: u64, flags: u32, segIndex: u32): u32 {
+// The wide table: sizes and maxima of 64 GiB or more (a block that large is rare: each takes 64
+// GiB of the 128 TiB address space), as (key u32, pad u32, value u64) entries, key = record * 2 +
+// field, in no order. An entry lives while its field holds SIZE_WIDE (dropRec forgets both).
+const WIDE_ENTRY_BYTES: usize = 16;
+let wideBase: usize = 0;
+let wideCount: u32 = 0;
+let wideCap: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function wideKey(b: Blk, field: u32): u32 {
+  return (<u32>((changetype<usize>(b) - RECS.base) / REC_BYTES) << 1) | field;
+}
+
+// The entry of key k (its address), or 0.
+function wideFind(k: u32): usize {
+  for (let i: u32 = 0; i < wideCount; i++) {
+    const e = wideBase + <usize>i * WIDE_ENTRY_BYTES;
+    if (load<u32>(e) == k) return e;
+  }
+  return 0;
+}
+
+function wideGet(b: Blk, field: u32): u64 {
+  const e = wideFind(wideKey(b, field));
+  if (!e) unreachable();   // a field holds SIZE_WIDE without its entry
+  return load<u64>(e, 8);
+}
+
+function wideSet(b: Blk, field: u32, v: u64): void {
+  const k = wideKey(b, field);
+  let e = wideFind(k);
+  if (!e) {
+    if (wideCount == wideCap) {
+      const cap = wideCap ? wideCap * 2 : 8;
+      wideBase = resizeZeroed(wideBase, <usize>wideCap * WIDE_ENTRY_BYTES, <usize>cap * WIDE_ENTRY_BYTES);
+      wideCap = cap;
+    }
+    e = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
+    wideCount++;
+    store<u32>(e, k);
+  }
+  store<u64>(e, v, 8);
+}
+
+function wideForget(b: Blk, field: u32): void {
+  const e = wideFind(wideKey(b, field));
+  if (!e) return;
+  wideCount--;
+  const last = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
+  if (e != last) memory.copy(e, last, WIDE_ENTRY_BYTES);
+}
+
+// Entries in the wide table (the tests' view).
+export function fitWideEntries(): u32 { return wideCount; }
+
+function newRec(addr: u64, size: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
-  b.addr = addr; b.size = size; b.max = 0; b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
-  b.flags = flags; b.seg = segIndex;
+  b.word = addr | (<u64>flags << FLAGS_SHIFT);
+  b.sizeG = 0; b.maxG = 0;   // (a taken record holds no wide entry: dropRec forgot them)
+  b.size = size;
+  b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
   return n;
 }
 
 function dropRec(n: u32): void {
-  B(n).flags = DEAD;
+  const b = B(n);
+  if (b.sizeG == SIZE_WIDE) wideForget(b, WIDE_SIZE);
+  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
+  b.flags = DEAD;
   dropRecord(RECS, n);
 }
 
@@ -433,7 +548,6 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
 // The best fit of a small request is the lowest-addressed block of the first bin from its size
 // that holds one (block sizes are whole granules), else the best fit among the large blocks.
 // (A treap per size is shallower than one treap of all sizes: most free blocks are small.)
-const GRANULE_SHIFT: u64 = 4;             // every block size is a multiple of 16 bytes
 const BIN_COUNT: u32 = 1024;              // bins for sizes of 0..1023 granules (below 16 KiB)
 const BIN_LIMIT_BYTES: u64 = <u64>BIN_COUNT << GRANULE_SHIFT;
 const BIN_WORD_BITS: u32 = 32;
@@ -729,18 +843,34 @@ function nextFitInTree(need: u64): u32 {
 
 // ---------------------------------------------------------------- alloc / free / realloc
 
+// The segment holding address x: the newest one, else found by arena.ts segOf (records keep no
+// segment; it is needed only where a block is its segment's first or last).
+function segOfAddr(x: u64): u32 {
+  const i = A.segCount - 1;
+  const s = seg(A, i);
+  return x >= s.base && x < s.end ? i : segOf(A, x);
+}
+
 // Links a between p and q (either may be 0: the segment's ends) in segment i.
-function linkBetween(p: u32, a: u32, q: u32, i: u32): void {
+function linkBetweenIn(p: u32, a: u32, q: u32, i: u32): void {
   B(a).prevPhys = p;
   B(a).nextPhys = q;
   if (p) B(p).nextPhys = a; else setFirst(i, a);
   if (q) B(q).prevPhys = a; else setLast(i, a);
 }
 
+// linkBetweenIn in a's segment.
+function linkBetween(p: u32, a: u32, q: u32): void {
+  B(a).prevPhys = p;
+  B(a).nextPhys = q;
+  if (p) B(p).nextPhys = a; else setFirst(B(a).seg, a);
+  if (q) B(q).prevPhys = a; else setLast(B(a).seg, a);
+}
+
 function unlink(a: u32): void {
-  const p = B(a).prevPhys, q = B(a).nextPhys, i = B(a).seg;
-  if (p) B(p).nextPhys = q; else setFirst(i, q);
-  if (q) B(q).prevPhys = p; else setLast(i, p);
+  const p = B(a).prevPhys, q = B(a).nextPhys;
+  if (p) B(p).nextPhys = q; else setFirst(B(a).seg, q);
+  if (q) B(q).prevPhys = p; else setLast(B(a).seg, p);
 }
 
 function growPhys(): void {
@@ -775,8 +905,8 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   let n: u32;
   if (f) {
     if (B(f).size - need >= MIN_BLOCK_BYTES) {
-      n = newRec(B(f).addr, need, alignBits, B(f).seg);
-      linkBetween(B(f).prevPhys, n, f, B(f).seg);
+      n = newRec(B(f).addr, need, alignBits);
+      linkBetween(B(f).prevPhys, n, f);
       if (rule == RULE_BEST) cutFrontBest(f, need); else cutRoverBlock(f, need);
       touchPages(B(f).addr, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
@@ -793,8 +923,8 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     if (!at) return 0;
     growPhys();
     const i = A.segCount - 1;
-    n = newRec(at, need, alignBits, i);
-    linkBetween(A.segCount != before ? 0 : lastOf(i), n, 0, i);
+    n = newRec(at, need, alignBits);
+    linkBetweenIn(A.segCount != before ? 0 : lastOf(i), n, 0, i);
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
   }
   H.busyBytes += B(n).size;
@@ -907,8 +1037,8 @@ export function fitRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   const have = B(n).size;
   if (need <= have) {
     if (have - need >= MIN_BLOCK_BYTES) {
-      const t = newRec(B(n).addr + need, have - need, 0, B(n).seg);
-      linkBetween(n, t, B(n).nextPhys, B(n).seg);
+      const t = newRec(B(n).addr + need, have - need, 0);
+      linkBetween(n, t, B(n).nextPhys);
       B(n).size = need;
       H.busyBytes -= have - need;
       release(t);

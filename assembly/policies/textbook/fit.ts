@@ -54,7 +54,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -183,52 +183,50 @@ let wideBase: usize = 0;
 let wideCount: u32 = 0;
 let wideCap: u32 = 0;
 
-// @ts-ignore: decorator
-@inline function wideKey(b: Blk, field: u32): u32 {
-  return (<u32>((changetype<usize>(b) - RECS.base) / REC_BYTES) << 1) | field;
-}
-
-// The entry of key k (its address), or 0.
-function wideFind(k: u32): usize {
+// The wide table's one function (out of line: at about 100 instructions it is above the inliner's
+// limit, so the accessors' rare path stays a call): op WIDE_GET gives record b's field's value,
+// WIDE_SET sets it to v (adding the entry), WIDE_FORGET removes the entry if there is one.
+const WIDE_GET: u32 = 0;
+const WIDE_SET: u32 = 1;
+const WIDE_FORGET: u32 = 2;
+function wide(b: Blk, field: u32, op: u32, v: u64): u64 {
+  const k = (<u32>((changetype<usize>(b) - RECS.base) / REC_BYTES) << 1) | field;
+  let e: usize = 0;
   for (let i: u32 = 0; i < wideCount; i++) {
-    const e = wideBase + <usize>i * WIDE_ENTRY_BYTES;
-    if (load<u32>(e) == k) return e;
+    const x = wideBase + <usize>i * WIDE_ENTRY_BYTES;
+    if (load<u32>(x) == k) { e = x; break; }
+  }
+  if (op == WIDE_GET) {
+    if (!e) unreachable();   // a field holds SIZE_WIDE without its entry
+    return load<u64>(e, 8);
+  }
+  if (op == WIDE_SET) {
+    if (!e) {
+      if (wideCount == wideCap) {
+        const cap = wideCap ? wideCap * 2 : 8;
+        wideBase = resizeZeroed(wideBase, <usize>wideCap * WIDE_ENTRY_BYTES, <usize>cap * WIDE_ENTRY_BYTES);
+        wideCap = cap;
+      }
+      e = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
+      wideCount++;
+      store<u32>(e, k);
+    }
+    store<u64>(e, v, 8);
+    return v;
+  }
+  if (e) {
+    wideCount--;
+    const last = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
+    if (e != last) memory.copy(e, last, WIDE_ENTRY_BYTES);
   }
   return 0;
 }
-
-function wideGet(b: Blk, field: u32): u64 {
-  const e = wideFind(wideKey(b, field));
-  if (!e) unreachable();   // a field holds SIZE_WIDE without its entry
-  return load<u64>(e, 8);
-}
-
-function wideSet(b: Blk, field: u32, v: u64): void {
-  const k = wideKey(b, field);
-  let e = wideFind(k);
-  if (!e) {
-    if (wideCount == wideCap) {
-      const cap = wideCap ? wideCap * 2 : 8;
-      wideBase = resizeZeroed(wideBase, <usize>wideCap * WIDE_ENTRY_BYTES, <usize>cap * WIDE_ENTRY_BYTES);
-      wideCap = cap;
-    }
-    e = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
-    wideCount++;
-    store<u32>(e, k);
-  }
-  store<u64>(e, v, 8);
-}
-
-function wideForget(b: Blk, field: u32): void {
-  const e = wideFind(wideKey(b, field));
-  if (!e) return;
-  wideCount--;
-  const last = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
-  if (e != last) memory.copy(e, last, WIDE_ENTRY_BYTES);
-}
-
-// Entries in the wide table (the tests' view).
-export function fitWideEntries(): u32 { return wideCount; }
+// @ts-ignore: decorator
+@inline function wideGet(b: Blk, field: u32): u64 { return wide(b, field, WIDE_GET, 0); }
+// @ts-ignore: decorator
+@inline function wideSet(b: Blk, field: u32, v: u64): void { wide(b, field, WIDE_SET, v); }
+// @ts-ignore: decorator
+@inline function wideForget(b: Blk, field: u32): void { wide(b, field, WIDE_FORGET, 0); }
 
 function newRec(addr: u64, size: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
@@ -240,12 +238,17 @@ function newRec(addr: u64, size: u64, flags: u32): u32 {
   return n;
 }
 
-function dropRec(n: u32): void {
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void {
   const b = B(n);
-  if (b.sizeG == SIZE_WIDE) wideForget(b, WIDE_SIZE);
-  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
+  if (b.sizeG == SIZE_WIDE || b.maxG == SIZE_WIDE) dropWide(b);
   b.flags = DEAD;
   dropRecord(RECS, n);
+}
+
+function dropWide(b: Blk): void {
+  if (b.sizeG == SIZE_WIDE) wideForget(b, WIDE_SIZE);
+  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
 }
 
 export function fitEngineBytes(): usize { return poolBytes(RECS); }
@@ -389,15 +392,18 @@ export function fitDestroy(heapIndex: i32): void {
 // @ts-ignore: decorator
 @inline function growPathTo(t: u32, n: u32): void {
   const base = RECS.base;
-  const addr = B(n).addr, size = B(n).size;
+  const w = B(n).word, sg = B(n).sizeG;
+  if (sg == SIZE_WIDE) { treeGrowDown<ByAddress>(t, n); return; }
+  // (In granules: a narrow size against a field, SIZE_WIDE above every narrow value, is exact; the
+  // words of free blocks order as their addresses, their flags being FL_FREE alike.)
   while (t != n) {
     if (!t) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
     const b = changetype<Blk>(base + <usize>t * REC_BYTES);
-    if (b.max < size) b.max = size;
-    t = addr < b.addr ? b.left : b.right;
+    if (b.maxG < sg) b.maxG = sg;
+    t = w < b.word ? b.left : b.right;
   }
   const b = changetype<Blk>(base + <usize>n * REC_BYTES);
-  if (b.max < size) b.max = size;
+  if (b.maxG < sg) b.maxG = sg;
 }
 
 // next-fit's address tree: insert and remove, top down, building the tree kit treeInsertDown and
@@ -419,11 +425,13 @@ const addrStack = memory.data(<i32>ADDR_STACK_ENTRIES * 4);
 // @ts-ignore: decorator
 @inline function pullMaxAt(base: usize, t: u32): void {
   const b = blkAt(base, t);
-  let m = b.size;
+  let m = b.sizeG;
   const l = b.left, r = b.right;
-  if (l) { const x = blkAt(base, l).max; if (x > m) m = x; }
-  if (r) { const x = blkAt(base, r).max; if (x > m) m = x; }
-  b.max = m;
+  if (l) { const x = blkAt(base, l).maxG; if (x > m) m = x; }
+  if (r) { const x = blkAt(base, r).maxG; if (x > m) m = x; }
+  if (m == SIZE_WIDE) { pullMax(t); return; }   // a wide value among them: compared exactly
+  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
+  b.maxG = m;
 }
 
 // Pulls the `depth` records on addrStack, the last pushed first.
@@ -450,15 +458,17 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
 @inline function addrInsertOf(t: u32, n: u32, maxed: bool): u32 {
   const base = RECS.base;
   const bn = blkAt(base, n);
-  const addr = bn.addr, size = bn.size, pn = treePriority(n);
+  // Keys and maxima in the loops as in growPathTo: words, granules; a wide block by the kit's loop.
+  const w = bn.word, sg = bn.sizeG, pn = treePriority(n);
+  if (maxed && sg == SIZE_WIDE) return treeInsertDown<ByAddress>(t, n);
   let parent: u32 = 0, wentLeft = false, cur = t;
   // (A test before the loop: pn used twice stays a local, not a hash recomputed in the loop.)
   if (cur && treePriority(cur) > pn) {
     do {
       const b = blkAt(base, cur);
-      if (maxed && b.max < size) b.max = size;
+      if (maxed && b.maxG < sg) b.maxG = sg;
       parent = cur;
-      wentLeft = addr < b.addr;
+      wentLeft = w < b.word;
       cur = wentLeft ? b.left : b.right;
     } while (cur && treePriority(cur) > pn);
   }
@@ -470,7 +480,7 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
   while (cur) {
     const b = blkAt(base, cur);
     if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
-    if (addr < b.addr) {
+    if (w < b.word) {
       if (hi == n) bn.right = cur; else blkAt(base, hi).left = cur;
       hi = cur;
       cur = b.left;
@@ -483,7 +493,7 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
   if (lo == n) bn.left = 0; else blkAt(base, lo).right = 0;
   if (hi == n) bn.right = 0; else blkAt(base, hi).left = 0;
   if (maxed) {
-    if (over) { repullToward(bn.left, addr); repullToward(bn.right, addr); } else pullStacked(base, depth);
+    if (over) { repullToward(bn.left, bn.addr); repullToward(bn.right, bn.addr); } else pullStacked(base, depth);
     pullMaxAt(base, n);
   }
   if (!parent) return n;
@@ -498,14 +508,15 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
 @inline function addrRemoveOf(t: u32, n: u32, maxed: bool): u32 {
   const base = RECS.base;
   const bn = blkAt(base, n);
-  const addr = bn.addr, size = bn.size;
+  const w = bn.word, sg = bn.sizeG;   // as in addrInsertOf
+  if (maxed && sg == SIZE_WIDE) return treeRemoveDown<ByAddress>(t, n);
   // Down while the maximum stays (another record below exceeds n's size).
   let parent: u32 = 0, wentLeft = false, cur = t;
   while (cur != n) {
     const b = blkAt(base, cur);
-    if (maxed && b.max <= size) break;
+    if (maxed && b.maxG <= sg) break;
     parent = cur;
-    wentLeft = addr < b.addr;
+    wentLeft = w < b.word;
     cur = wentLeft ? b.left : b.right;
     if (!cur) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
   }
@@ -518,7 +529,7 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
     const b = blkAt(base, cur);
     if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
     hook = cur;
-    hookLeft = addr < b.addr;
+    hookLeft = w < b.word;
     cur = hookLeft ? b.left : b.right;
     if (!cur) unreachable();
   }
@@ -538,7 +549,7 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
   const rest = a ? a : c;
   if (!at) joined = rest; else if (atRight) blkAt(base, at).right = rest; else blkAt(base, at).left = rest;
   if (hook) { if (hookLeft) blkAt(base, hook).left = joined; else blkAt(base, hook).right = joined; }
-  if (maxed) { if (over) repullToward(top == n ? joined : top, addr); else pullStacked(base, depth); }
+  if (maxed) { if (over) repullToward(top == n ? joined : top, bn.addr); else pullStacked(base, depth); }
   return hook ? t : joined;
 }
 
@@ -784,6 +795,7 @@ const FIT_STACK_ENTRIES_CHECKED: u32 = 6;
 const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
 // @ts-ignore: decorator
 @inline function firstFitFromIter(root: u32, from: u64, need: u64): u32 {
+  if ((need >> GRANULE_SHIFT) >= <u64>SIZE_WIDE) return firstFitFrom(root, from, need);   // wide: exact values
   const f = firstFitFromStack(root, from, need);
   if (CHECKS) assert(f == firstFitFrom(root, from, need), "next-fit: iterative search differs");
   return f;
@@ -791,12 +803,14 @@ const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
 // @ts-ignore: decorator
 @inline function firstFitFromStack(root: u32, from: u64, need: u64): u32 {
   const cap = CHECKS ? FIT_STACK_ENTRIES_CHECKED : FIT_STACK_ENTRIES;
+  // A narrow need in granules and `from` as a free block's word (growPathTo says why that is exact).
+  const needG = <u32>(need >> GRANULE_SHIFT), fromW = from | (<u64>FL_FREE << FLAGS_SHIFT);
   let t = root;
   let depth: u32 = 0;
   while (true) {
     while (t) {
-      if (B(t).max < need) break;
-      if (B(t).addr < from) { t = B(t).right; continue; }
+      if (B(t).maxG < needG) break;
+      if (B(t).word < fromW) { t = B(t).right; continue; }
       if (depth == cap) return firstFitFrom(root, from, need);
       store<u32>(fitStack + (<usize>depth << 2), t);
       depth++;
@@ -805,7 +819,7 @@ const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
     if (!depth) return 0;
     depth--;
     const u = load<u32>(fitStack + (<usize>depth << 2));
-    if (B(u).size >= need) return u;
+    if (B(u).sizeG >= needG) return u;
     t = B(u).right;
   }
   return 0;
@@ -859,18 +873,34 @@ function linkBetweenIn(p: u32, a: u32, q: u32, i: u32): void {
   if (q) B(q).prevPhys = a; else setLast(i, a);
 }
 
-// linkBetweenIn in a's segment.
-function linkBetween(p: u32, a: u32, q: u32): void {
-  B(a).prevPhys = p;
-  B(a).nextPhys = q;
-  if (p) B(p).nextPhys = a; else setFirst(B(a).seg, a);
-  if (q) B(q).prevPhys = a; else setLast(B(a).seg, a);
+// linkBetweenIn in a's segment (found out of line: only at a segment's end).
+// @ts-ignore: decorator
+@inline function linkBetween(p: u32, a: u32, q: u32): void {
+  if (p && q) {
+    B(a).prevPhys = p;
+    B(a).nextPhys = q;
+    B(p).nextPhys = a;
+    B(q).prevPhys = a;
+  } else {
+    linkBetweenIn(p, a, q, B(a).seg);
+  }
 }
 
-function unlink(a: u32): void {
+// @ts-ignore: decorator
+@inline function unlink(a: u32): void {
   const p = B(a).prevPhys, q = B(a).nextPhys;
-  if (p) B(p).nextPhys = q; else setFirst(B(a).seg, q);
-  if (q) B(q).prevPhys = p; else setLast(B(a).seg, p);
+  if (p && q) {
+    B(p).nextPhys = q;
+    B(q).prevPhys = p;
+  } else {
+    unlinkAtEnd(a, p, q);
+  }
+}
+
+function unlinkAtEnd(a: u32, p: u32, q: u32): void {
+  const i = B(a).seg;
+  if (p) B(p).nextPhys = q; else setFirst(i, q);
+  if (q) B(q).prevPhys = p; else setLast(i, p);
 }
 
 function growPhys(): void {
@@ -1122,7 +1152,7 @@ let ckBad: bool = false;
 // only free blocks; counts the nodes.
 function walk(t: u32, prev: u32): u32 {
   if (!t || ckBad) return prev;
-  if (!isFree(t) || (H.rule == RULE_NEXT && t == H.roverBlk)) { ckBad = true; return prev; }
+  if (B(t).flags != FL_FREE || (H.rule == RULE_NEXT && t == H.roverBlk)) { ckBad = true; return prev; }
   prev = walk(B(t).left, prev);
   if (prev && !before(prev, t)) { ckBad = true; return prev; }
   if (H.rule == RULE_NEXT) {

@@ -174,6 +174,20 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline function isFree(n: u32): bool { return (B(n).flags & FL_FREE) != 0; }
+// Block b loses its first `bytes` (fewer than it has): its address moves up (within the word's
+// address bits: addresses stay below 2^47), its size drops, in granules unless it was wide.
+// @ts-ignore: decorator
+@inline function cutBlock(b: Blk, bytes: u64): void {
+  b.word += bytes;
+  const g = b.sizeG;
+  if (g != SIZE_WIDE) b.sizeG = g - <u32>(bytes >> GRANULE_SHIFT); else b.size = b.size - bytes;
+}
+// Block b takes in block c's bytes: in granules while the sum stays narrow.
+// @ts-ignore: decorator
+@inline function takeIn(b: Blk, c: Blk): void {
+  const s = <u64>b.sizeG + <u64>c.sizeG;
+  if (s < <u64>SIZE_WIDE) b.sizeG = <u32>s; else b.size = b.size + c.size;
+}
 
 // The wide table: sizes and maxima of 64 GiB or more (a block that large is rare: each takes 64
 // GiB of the 128 TiB address space), as (key u32, pad u32, value u64) entries, key = record * 2 +
@@ -232,8 +246,9 @@ function newRec(addr: u64, size: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
   b.word = addr | (<u64>flags << FLAGS_SHIFT);
-  b.sizeG = 0; b.maxG = 0;   // (a taken record holds no wide entry: dropRec forgot them)
-  b.size = size;
+  b.maxG = 0;   // (a taken record holds no wide entry: dropRec forgot them)
+  const g = size >> GRANULE_SHIFT;
+  if (g < <u64>SIZE_WIDE) b.sizeG = <u32>g; else { b.sizeG = 0; b.size = size; }
   b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
   return n;
 }
@@ -615,9 +630,8 @@ function firstBinFrom(g: u32): u32 {
 }
 
 function addFreeBest(n: u32): void {
-  const size = B(n).size;
-  if (size < BIN_LIMIT_BYTES) {
-    const g = <u32>(size >> GRANULE_SHIFT);
+  const g = B(n).sizeG;   // (SIZE_WIDE is no bin)
+  if (g < BIN_COUNT) {
     setBinRoot(g, binInsert(load<u32>(binRootSlot(g)), n));
   } else {
     H.root = treeInsertDown<BySize>(H.root, n);
@@ -670,15 +684,13 @@ function cutFront(f: u32, cutBytes: u64): void {
     if (f != H.roverBlk) { cutFrontNext(f, cutBytes); return; }
     // the rover block cut from its front no longer starts at the rover: into the tree
     H.roverBlk = 0;
-    B(f).addr += cutBytes;
-    B(f).size -= cutBytes;
+    cutBlock(B(f), cutBytes);
     H.root = addrInsert(H.root, f);
     H.freeBytes -= cutBytes;
     return;
   }
   removeFree(f);
-  B(f).addr += cutBytes;
-  B(f).size -= cutBytes;
+  cutBlock(B(f), cutBytes);
   addFree(f);
 }
 
@@ -686,8 +698,7 @@ function cutFront(f: u32, cutBytes: u64): void {
 // @ts-ignore: decorator
 @inline function cutFrontNext(f: u32, cutBytes: u64): void {
   const from = treeShrinkFrom<ByAddress>(H.root, f);
-  B(f).addr += cutBytes;
-  B(f).size -= cutBytes;
+  cutBlock(B(f), cutBytes);
   treeRepull<ByAddress>(from, f);
   H.freeBytes -= cutBytes;
 }
@@ -703,8 +714,7 @@ function cutFront(f: u32, cutBytes: u64): void {
     if (r) H.root = addrInsert(H.root, r);
     H.roverBlk = f;
   }
-  B(f).addr += cutBytes;
-  B(f).size -= cutBytes;
+  cutBlock(B(f), cutBytes);
   H.freeBytes -= cutBytes;
 }
 
@@ -933,23 +943,27 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
   const f = rule == RULE_BEST ? bestFit(need) : nextFit(need);
   let n: u32;
+  let at: u64, got = need;   // the block's address and size
   if (f) {
-    if (B(f).size - need >= MIN_BLOCK_BYTES) {
-      n = newRec(B(f).addr, need, alignBits);
+    const fs = B(f).size;
+    at = B(f).addr;
+    if (fs - need >= MIN_BLOCK_BYTES) {
+      n = newRec(at, need, alignBits);
       linkBetween(B(f).prevPhys, n, f);
       if (rule == RULE_BEST) cutFrontBest(f, need); else cutRoverBlock(f, need);
-      touchPages(B(f).addr, HEADER_BYTES, owner);
+      touchPages(at + need, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
       if (rule == RULE_BEST) takeBest(f); else takeWholeNext(f);
       n = f;
+      got = fs;
       B(n).flags = alignBits;
     }
-    H.rover = B(n).addr + B(n).size;
+    if (rule == RULE_NEXT) H.rover = at + got;   // (best-fit keeps no rover)
     counterAdd(heapNo, C_REUSED_BLOCKS, 1);
   } else {
     const before = A.segCount;
-    const at = carve(A, need);
+    at = carve(A, need);
     if (!at) return 0;
     growPhys();
     const i = A.segCount - 1;
@@ -957,9 +971,9 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     linkBetweenIn(A.segCount != before ? 0 : lastOf(i), n, 0, i);
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
   }
-  H.busyBytes += B(n).size;
+  H.busyBytes += got;
   H.busyBlocks++;
-  touchPages(B(n).addr, HEADER_BYTES, owner);
+  touchPages(at, HEADER_BYTES, owner);
   return n;
 }
 
@@ -1014,7 +1028,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   }
   if (p && isFree(p)) {
     removeFreeOf(p, rule);
-    B(p).size += B(n).size;
+    takeIn(B(p), B(n));
     unlink(n);
     dropRec(n);
     n = p;
@@ -1023,7 +1037,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   const q = B(n).nextPhys;
   if (q && isFree(q)) {
     removeFreeOf(q, rule);
-    B(n).size += B(q).size;
+    takeIn(B(n), B(q));
     unlink(q);
     dropRec(q);
     counterAdd(heapNo, C_COALESCES, 1);

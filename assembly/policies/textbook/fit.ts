@@ -16,11 +16,16 @@
 //               next block, else allocates, copies and frees
 //   trim        gives back the committed pages of the tops (textbook/arena.ts)
 //
-// ╒═══ block record (REC_BYTES = 48) ═══════════════════════════════════════════════╕
-// │ 0 addr u64 │ 8 size u64 │ 16 max u64 (next-fit: largest free size in the subtree)│
-// │ 24 prevPhys u32 │ 28 nextPhys u32 │ 32 left u32 │ 36 right u32 │ 40 flags u32 │ 44 seg u32 │
-// ╘═════════════════════════════════════════════════════════════════════════════════╛
-//   flags: FREE, bits 8..15 log2(alignment). Free blocks are in kit trees (treaps): best-fit's
+// ╒═══ block record (REC_BYTES = 32) ═══════════════════════════════════════════════════╕
+// │ 0 addr (bits 0..55) and flags (bits 56..63) u64 │ 8 sizeG u32 │ 12 maxG u32             │
+// │ 16 left u32 │ 20 right u32 │ 24 prevPhys u32 │ 28 nextPhys u32                          │
+// ╘═════════════════════════════════════════════════════════════════════════════════════╛
+//   flags: FREE, bits 1..7 log2(alignment). sizeG: the size in 16-byte granules; maxG (next-fit):
+//   the largest free size in the subtree, in granules. A value of 64 GiB or more does not fit 32
+//   bits of granules: the field holds SIZE_WIDE and the value is in the wide table (Blk's
+//   accessors read and write both). No segment index: a block's segment is found from its address
+//   where it is needed (a block at a segment's end). The pool is 64-byte aligned: a record is
+//   never split between two cache lines. Free blocks are in kit trees (treaps): best-fit's
 //   below BIN_LIMIT_BYTES one per exact size (a bin), ordered by address, with a bitmap of the
 //   bins that hold one; from BIN_LIMIT_BYTES up one tree ordered by (size, address) (no summary:
 //   the largest block is the last). next-fit's in one tree ordered by address, each node holding
@@ -49,7 +54,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -85,27 +90,77 @@ const C_ROVER_ADDRESS = 7;        // next-fit only
 const C_WRAPS = 8;                // next-fit only: searches that wrapped round
 
 const FL_FREE: u32 = 1;
-const FL_ALIGN_SHIFT: u32 = 8;
-const DEAD: u32 = 0xFFFFFFFF;
+const FL_ALIGN_SHIFT: u32 = 1;
+const DEAD: u32 = 0xFF;
 
 // ---------------------------------------------------------------- records
 
 @unmanaged class Blk {
-  addr: u64;
-  size: u64;
-  max: u64;
+  word: u64;       // address (bits 0..55) and flags (bits 56..63)
+  sizeG: u32;      // size in granules; SIZE_WIDE: in the wide table
+  maxG: u32;       // next-fit: the subtree's largest free size in granules; SIZE_WIDE: in the wide table
   left: u32;
   right: u32;
   prevPhys: u32;
   nextPhys: u32;
-  flags: u32;
-  seg: u32;
+
+  // The fields as the rest of this file reads and writes them: bytes, flags as one u32, the segment.
+  // @ts-ignore: decorator
+  @inline get addr(): u64 { return this.word & ADDR_MASK; }
+  // @ts-ignore: decorator
+  @inline set addr(v: u64) {
+    if (CHECKS) assert(v <= ADDR_MASK, "fit address above 2^56");
+    this.word = (this.word & ~ADDR_MASK) | v;
+  }
+  // @ts-ignore: decorator
+  @inline get flags(): u32 { return <u32>(this.word >> FLAGS_SHIFT); }
+  // @ts-ignore: decorator
+  @inline set flags(v: u32) { this.word = (this.word & ADDR_MASK) | (<u64>v << FLAGS_SHIFT); }
+  // @ts-ignore: decorator
+  @inline get size(): u64 { const g = this.sizeG; return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(this, WIDE_SIZE); }
+  // @ts-ignore: decorator
+  @inline set size(v: u64) {
+    if (CHECKS) assert((v & GRANULE_MASK) == 0, "fit size not whole granules");
+    const g = v >> GRANULE_SHIFT;
+    if (g < <u64>SIZE_WIDE) {
+      if (this.sizeG == SIZE_WIDE) wideForget(this, WIDE_SIZE);
+      this.sizeG = <u32>g;
+    } else {
+      wideSet(this, WIDE_SIZE, v);
+      this.sizeG = SIZE_WIDE;
+    }
+  }
+  // @ts-ignore: decorator
+  @inline get max(): u64 { const g = this.maxG; return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(this, WIDE_MAX); }
+  // @ts-ignore: decorator
+  @inline set max(v: u64) {
+    const g = v >> GRANULE_SHIFT;
+    if (g < <u64>SIZE_WIDE) {
+      if (this.maxG == SIZE_WIDE) wideForget(this, WIDE_MAX);
+      this.maxG = <u32>g;
+    } else {
+      wideSet(this, WIDE_MAX, v);
+      this.maxG = SIZE_WIDE;
+    }
+  }
+  // The segment that holds the block (not stored: read where a block is a segment's first or last).
+  // @ts-ignore: decorator
+  @inline get seg(): u32 { return segOfAddr(this.addr); }
 }
-const REC_BYTES: usize = 48;
-// Records from a cache-line boundary: the tree's fields (addr..right, 32 bytes) then straddle two
-// lines in one record of four (the one at 48 mod 64), not two of four.
+const REC_BYTES: usize = 32;
+// Records from a cache-line boundary: no record straddles two lines.
 const POOL_ALIGN_BYTES: u32 = 64;
 if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
+// Simulated addresses lie below USER_HIGH_X64 (vm/constants.ts, < 2^47): the top byte holds the flags.
+const FLAGS_SHIFT: u64 = 56;
+const ADDR_MASK: u64 = (<u64>1 << FLAGS_SHIFT) - 1;
+// Every block size (and maximum) is whole 16-byte granules (geometry.ts): 32 bits of granules reach
+// 64 GiB - 16; a value from 64 GiB up is kept in the wide table, its field holding SIZE_WIDE.
+const GRANULE_SHIFT: u64 = 4;
+const GRANULE_MASK: u64 = (<u64>1 << GRANULE_SHIFT) - 1;
+const SIZE_WIDE: u32 = 0xFFFFFFFF;
+const WIDE_SIZE: u32 = 0;
+const WIDE_MAX: u32 = 1;
 
 // Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
@@ -119,18 +174,96 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
 // @ts-ignore: decorator
 @inline function isFree(n: u32): bool { return (B(n).flags & FL_FREE) != 0; }
+// Block b loses its first `bytes` (fewer than it has): its address moves up (within the word's
+// address bits: addresses stay below 2^47), its size drops, in granules unless it was wide.
+// @ts-ignore: decorator
+@inline function cutBlock(b: Blk, bytes: u64): void {
+  b.word += bytes;
+  const g = b.sizeG;
+  if (g != SIZE_WIDE) b.sizeG = g - <u32>(bytes >> GRANULE_SHIFT); else b.size = b.size - bytes;
+}
+// Block b takes in block c's bytes: in granules while the sum stays narrow.
+// @ts-ignore: decorator
+@inline function takeIn(b: Blk, c: Blk): void {
+  const s = <u64>b.sizeG + <u64>c.sizeG;
+  if (s < <u64>SIZE_WIDE) b.sizeG = <u32>s; else b.size = b.size + c.size;
+}
 
-function newRec(addr: u64, size: u64, flags: u32, segIndex: u32): u32 {
+// The wide table: sizes and maxima of 64 GiB or more (a block that large is rare: each takes 64
+// GiB of the 128 TiB address space), as (key u32, pad u32, value u64) entries, key = record * 2 +
+// field, in no order. An entry lives while its field holds SIZE_WIDE (dropRec forgets both).
+const WIDE_ENTRY_BYTES: usize = 16;
+let wideBase: usize = 0;
+let wideCount: u32 = 0;
+let wideCap: u32 = 0;
+
+// The wide table's one function (out of line: at about 100 instructions it is above the inliner's
+// limit, so the accessors' rare path stays a call): op WIDE_GET gives record b's field's value,
+// WIDE_SET sets it to v (adding the entry), WIDE_FORGET removes the entry if there is one.
+const WIDE_GET: u32 = 0;
+const WIDE_SET: u32 = 1;
+const WIDE_FORGET: u32 = 2;
+function wide(b: Blk, field: u32, op: u32, v: u64): u64 {
+  const k = (<u32>((changetype<usize>(b) - RECS.base) / REC_BYTES) << 1) | field;
+  let e: usize = 0;
+  for (let i: u32 = 0; i < wideCount; i++) {
+    const x = wideBase + <usize>i * WIDE_ENTRY_BYTES;
+    if (load<u32>(x) == k) { e = x; break; }
+  }
+  if (op == WIDE_GET) {
+    if (!e) unreachable();   // a field holds SIZE_WIDE without its entry
+    return load<u64>(e, 8);
+  }
+  if (op == WIDE_SET) {
+    if (!e) {
+      if (wideCount == wideCap) {
+        const cap = wideCap ? wideCap * 2 : 8;
+        wideBase = resizeZeroed(wideBase, <usize>wideCap * WIDE_ENTRY_BYTES, <usize>cap * WIDE_ENTRY_BYTES);
+        wideCap = cap;
+      }
+      e = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
+      wideCount++;
+      store<u32>(e, k);
+    }
+    store<u64>(e, v, 8);
+    return v;
+  }
+  if (e) {
+    wideCount--;
+    const last = wideBase + <usize>wideCount * WIDE_ENTRY_BYTES;
+    if (e != last) memory.copy(e, last, WIDE_ENTRY_BYTES);
+  }
+  return 0;
+}
+// @ts-ignore: decorator
+@inline function wideGet(b: Blk, field: u32): u64 { return wide(b, field, WIDE_GET, 0); }
+// @ts-ignore: decorator
+@inline function wideSet(b: Blk, field: u32, v: u64): void { wide(b, field, WIDE_SET, v); }
+// @ts-ignore: decorator
+@inline function wideForget(b: Blk, field: u32): void { wide(b, field, WIDE_FORGET, 0); }
+
+function newRec(addr: u64, size: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
-  b.addr = addr; b.size = size; b.max = 0; b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
-  b.flags = flags; b.seg = segIndex;
+  b.word = addr | (<u64>flags << FLAGS_SHIFT);
+  b.maxG = 0;   // (a taken record holds no wide entry: dropRec forgot them)
+  const g = size >> GRANULE_SHIFT;
+  if (g < <u64>SIZE_WIDE) b.sizeG = <u32>g; else { b.sizeG = 0; b.size = size; }
+  b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
   return n;
 }
 
-function dropRec(n: u32): void {
-  B(n).flags = DEAD;
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void {
+  const b = B(n);
+  if (b.sizeG == SIZE_WIDE || b.maxG == SIZE_WIDE) dropWide(b);
+  b.flags = DEAD;
   dropRecord(RECS, n);
+}
+
+function dropWide(b: Blk): void {
+  if (b.sizeG == SIZE_WIDE) wideForget(b, WIDE_SIZE);
+  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
 }
 
 export function fitEngineBytes(): usize { return poolBytes(RECS); }
@@ -274,15 +407,18 @@ export function fitDestroy(heapIndex: i32): void {
 // @ts-ignore: decorator
 @inline function growPathTo(t: u32, n: u32): void {
   const base = RECS.base;
-  const addr = B(n).addr, size = B(n).size;
+  const w = B(n).word, sg = B(n).sizeG;
+  if (sg == SIZE_WIDE) { treeGrowDown<ByAddress>(t, n); return; }
+  // (In granules: a narrow size against a field, SIZE_WIDE above every narrow value, is exact; the
+  // words of free blocks order as their addresses, their flags being FL_FREE alike.)
   while (t != n) {
     if (!t) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
     const b = changetype<Blk>(base + <usize>t * REC_BYTES);
-    if (b.max < size) b.max = size;
-    t = addr < b.addr ? b.left : b.right;
+    if (b.maxG < sg) b.maxG = sg;
+    t = w < b.word ? b.left : b.right;
   }
   const b = changetype<Blk>(base + <usize>n * REC_BYTES);
-  if (b.max < size) b.max = size;
+  if (b.maxG < sg) b.maxG = sg;
 }
 
 // next-fit's address tree: insert and remove, top down, building the tree kit treeInsertDown and
@@ -304,11 +440,13 @@ const addrStack = memory.data(<i32>ADDR_STACK_ENTRIES * 4);
 // @ts-ignore: decorator
 @inline function pullMaxAt(base: usize, t: u32): void {
   const b = blkAt(base, t);
-  let m = b.size;
+  let m = b.sizeG;
   const l = b.left, r = b.right;
-  if (l) { const x = blkAt(base, l).max; if (x > m) m = x; }
-  if (r) { const x = blkAt(base, r).max; if (x > m) m = x; }
-  b.max = m;
+  if (l) { const x = blkAt(base, l).maxG; if (x > m) m = x; }
+  if (r) { const x = blkAt(base, r).maxG; if (x > m) m = x; }
+  if (m == SIZE_WIDE) { pullMax(t); return; }   // a wide value among them: compared exactly
+  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
+  b.maxG = m;
 }
 
 // Pulls the `depth` records on addrStack, the last pushed first.
@@ -335,15 +473,17 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
 @inline function addrInsertOf(t: u32, n: u32, maxed: bool): u32 {
   const base = RECS.base;
   const bn = blkAt(base, n);
-  const addr = bn.addr, size = bn.size, pn = treePriority(n);
+  // Keys and maxima in the loops as in growPathTo: words, granules; a wide block by the kit's loop.
+  const w = bn.word, sg = bn.sizeG, pn = treePriority(n);
+  if (maxed && sg == SIZE_WIDE) return treeInsertDown<ByAddress>(t, n);
   let parent: u32 = 0, wentLeft = false, cur = t;
   // (A test before the loop: pn used twice stays a local, not a hash recomputed in the loop.)
   if (cur && treePriority(cur) > pn) {
     do {
       const b = blkAt(base, cur);
-      if (maxed && b.max < size) b.max = size;
+      if (maxed && b.maxG < sg) b.maxG = sg;
       parent = cur;
-      wentLeft = addr < b.addr;
+      wentLeft = w < b.word;
       cur = wentLeft ? b.left : b.right;
     } while (cur && treePriority(cur) > pn);
   }
@@ -355,7 +495,7 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
   while (cur) {
     const b = blkAt(base, cur);
     if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
-    if (addr < b.addr) {
+    if (w < b.word) {
       if (hi == n) bn.right = cur; else blkAt(base, hi).left = cur;
       hi = cur;
       cur = b.left;
@@ -368,7 +508,7 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
   if (lo == n) bn.left = 0; else blkAt(base, lo).right = 0;
   if (hi == n) bn.right = 0; else blkAt(base, hi).left = 0;
   if (maxed) {
-    if (over) { repullToward(bn.left, addr); repullToward(bn.right, addr); } else pullStacked(base, depth);
+    if (over) { repullToward(bn.left, bn.addr); repullToward(bn.right, bn.addr); } else pullStacked(base, depth);
     pullMaxAt(base, n);
   }
   if (!parent) return n;
@@ -383,14 +523,15 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
 @inline function addrRemoveOf(t: u32, n: u32, maxed: bool): u32 {
   const base = RECS.base;
   const bn = blkAt(base, n);
-  const addr = bn.addr, size = bn.size;
+  const w = bn.word, sg = bn.sizeG;   // as in addrInsertOf
+  if (maxed && sg == SIZE_WIDE) return treeRemoveDown<ByAddress>(t, n);
   // Down while the maximum stays (another record below exceeds n's size).
   let parent: u32 = 0, wentLeft = false, cur = t;
   while (cur != n) {
     const b = blkAt(base, cur);
-    if (maxed && b.max <= size) break;
+    if (maxed && b.maxG <= sg) break;
     parent = cur;
-    wentLeft = addr < b.addr;
+    wentLeft = w < b.word;
     cur = wentLeft ? b.left : b.right;
     if (!cur) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
   }
@@ -403,7 +544,7 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
     const b = blkAt(base, cur);
     if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
     hook = cur;
-    hookLeft = addr < b.addr;
+    hookLeft = w < b.word;
     cur = hookLeft ? b.left : b.right;
     if (!cur) unreachable();
   }
@@ -423,7 +564,7 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
   const rest = a ? a : c;
   if (!at) joined = rest; else if (atRight) blkAt(base, at).right = rest; else blkAt(base, at).left = rest;
   if (hook) { if (hookLeft) blkAt(base, hook).left = joined; else blkAt(base, hook).right = joined; }
-  if (maxed) { if (over) repullToward(top == n ? joined : top, addr); else pullStacked(base, depth); }
+  if (maxed) { if (over) repullToward(top == n ? joined : top, bn.addr); else pullStacked(base, depth); }
   return hook ? t : joined;
 }
 
@@ -433,7 +574,6 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
 // The best fit of a small request is the lowest-addressed block of the first bin from its size
 // that holds one (block sizes are whole granules), else the best fit among the large blocks.
 // (A treap per size is shallower than one treap of all sizes: most free blocks are small.)
-const GRANULE_SHIFT: u64 = 4;             // every block size is a multiple of 16 bytes
 const BIN_COUNT: u32 = 1024;              // bins for sizes of 0..1023 granules (below 16 KiB)
 const BIN_LIMIT_BYTES: u64 = <u64>BIN_COUNT << GRANULE_SHIFT;
 const BIN_WORD_BITS: u32 = 32;
@@ -490,9 +630,8 @@ function firstBinFrom(g: u32): u32 {
 }
 
 function addFreeBest(n: u32): void {
-  const size = B(n).size;
-  if (size < BIN_LIMIT_BYTES) {
-    const g = <u32>(size >> GRANULE_SHIFT);
+  const g = B(n).sizeG;   // (SIZE_WIDE is no bin)
+  if (g < BIN_COUNT) {
     setBinRoot(g, binInsert(load<u32>(binRootSlot(g)), n));
   } else {
     H.root = treeInsertDown<BySize>(H.root, n);
@@ -545,15 +684,13 @@ function cutFront(f: u32, cutBytes: u64): void {
     if (f != H.roverBlk) { cutFrontNext(f, cutBytes); return; }
     // the rover block cut from its front no longer starts at the rover: into the tree
     H.roverBlk = 0;
-    B(f).addr += cutBytes;
-    B(f).size -= cutBytes;
+    cutBlock(B(f), cutBytes);
     H.root = addrInsert(H.root, f);
     H.freeBytes -= cutBytes;
     return;
   }
   removeFree(f);
-  B(f).addr += cutBytes;
-  B(f).size -= cutBytes;
+  cutBlock(B(f), cutBytes);
   addFree(f);
 }
 
@@ -561,8 +698,7 @@ function cutFront(f: u32, cutBytes: u64): void {
 // @ts-ignore: decorator
 @inline function cutFrontNext(f: u32, cutBytes: u64): void {
   const from = treeShrinkFrom<ByAddress>(H.root, f);
-  B(f).addr += cutBytes;
-  B(f).size -= cutBytes;
+  cutBlock(B(f), cutBytes);
   treeRepull<ByAddress>(from, f);
   H.freeBytes -= cutBytes;
 }
@@ -578,8 +714,7 @@ function cutFront(f: u32, cutBytes: u64): void {
     if (r) H.root = addrInsert(H.root, r);
     H.roverBlk = f;
   }
-  B(f).addr += cutBytes;
-  B(f).size -= cutBytes;
+  cutBlock(B(f), cutBytes);
   H.freeBytes -= cutBytes;
 }
 
@@ -670,6 +805,7 @@ const FIT_STACK_ENTRIES_CHECKED: u32 = 6;
 const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
 // @ts-ignore: decorator
 @inline function firstFitFromIter(root: u32, from: u64, need: u64): u32 {
+  if ((need >> GRANULE_SHIFT) >= <u64>SIZE_WIDE) return firstFitFrom(root, from, need);   // wide: exact values
   const f = firstFitFromStack(root, from, need);
   if (CHECKS) assert(f == firstFitFrom(root, from, need), "next-fit: iterative search differs");
   return f;
@@ -677,12 +813,14 @@ const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
 // @ts-ignore: decorator
 @inline function firstFitFromStack(root: u32, from: u64, need: u64): u32 {
   const cap = CHECKS ? FIT_STACK_ENTRIES_CHECKED : FIT_STACK_ENTRIES;
+  // A narrow need in granules and `from` as a free block's word (growPathTo says why that is exact).
+  const needG = <u32>(need >> GRANULE_SHIFT), fromW = from | (<u64>FL_FREE << FLAGS_SHIFT);
   let t = root;
   let depth: u32 = 0;
   while (true) {
     while (t) {
-      if (B(t).max < need) break;
-      if (B(t).addr < from) { t = B(t).right; continue; }
+      if (B(t).maxG < needG) break;
+      if (B(t).word < fromW) { t = B(t).right; continue; }
       if (depth == cap) return firstFitFrom(root, from, need);
       store<u32>(fitStack + (<usize>depth << 2), t);
       depth++;
@@ -691,7 +829,7 @@ const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
     if (!depth) return 0;
     depth--;
     const u = load<u32>(fitStack + (<usize>depth << 2));
-    if (B(u).size >= need) return u;
+    if (B(u).sizeG >= needG) return u;
     t = B(u).right;
   }
   return 0;
@@ -729,16 +867,48 @@ function nextFitInTree(need: u64): u32 {
 
 // ---------------------------------------------------------------- alloc / free / realloc
 
+// The segment holding address x: the newest one, else found by arena.ts segOf (records keep no
+// segment; it is needed only where a block is its segment's first or last).
+function segOfAddr(x: u64): u32 {
+  const i = A.segCount - 1;
+  const s = seg(A, i);
+  return x >= s.base && x < s.end ? i : segOf(A, x);
+}
+
 // Links a between p and q (either may be 0: the segment's ends) in segment i.
-function linkBetween(p: u32, a: u32, q: u32, i: u32): void {
+function linkBetweenIn(p: u32, a: u32, q: u32, i: u32): void {
   B(a).prevPhys = p;
   B(a).nextPhys = q;
   if (p) B(p).nextPhys = a; else setFirst(i, a);
   if (q) B(q).prevPhys = a; else setLast(i, a);
 }
 
-function unlink(a: u32): void {
-  const p = B(a).prevPhys, q = B(a).nextPhys, i = B(a).seg;
+// linkBetweenIn in a's segment (found out of line: only at a segment's end).
+// @ts-ignore: decorator
+@inline function linkBetween(p: u32, a: u32, q: u32): void {
+  if (p && q) {
+    B(a).prevPhys = p;
+    B(a).nextPhys = q;
+    B(p).nextPhys = a;
+    B(q).prevPhys = a;
+  } else {
+    linkBetweenIn(p, a, q, B(a).seg);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function unlink(a: u32): void {
+  const p = B(a).prevPhys, q = B(a).nextPhys;
+  if (p && q) {
+    B(p).nextPhys = q;
+    B(q).prevPhys = p;
+  } else {
+    unlinkAtEnd(a, p, q);
+  }
+}
+
+function unlinkAtEnd(a: u32, p: u32, q: u32): void {
+  const i = B(a).seg;
   if (p) B(p).nextPhys = q; else setFirst(i, q);
   if (q) B(q).prevPhys = p; else setLast(i, p);
 }
@@ -773,33 +943,37 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
   const f = rule == RULE_BEST ? bestFit(need) : nextFit(need);
   let n: u32;
+  let at: u64, got = need;   // the block's address and size
   if (f) {
-    if (B(f).size - need >= MIN_BLOCK_BYTES) {
-      n = newRec(B(f).addr, need, alignBits, B(f).seg);
-      linkBetween(B(f).prevPhys, n, f, B(f).seg);
+    const fs = B(f).size;
+    at = B(f).addr;
+    if (fs - need >= MIN_BLOCK_BYTES) {
+      n = newRec(at, need, alignBits);
+      linkBetween(B(f).prevPhys, n, f);
       if (rule == RULE_BEST) cutFrontBest(f, need); else cutRoverBlock(f, need);
-      touchPages(B(f).addr, HEADER_BYTES, owner);
+      touchPages(at + need, HEADER_BYTES, owner);
       counterAdd(heapNo, C_SPLITS, 1);
     } else {
       if (rule == RULE_BEST) takeBest(f); else takeWholeNext(f);
       n = f;
+      got = fs;
       B(n).flags = alignBits;
     }
-    H.rover = B(n).addr + B(n).size;
+    if (rule == RULE_NEXT) H.rover = at + got;   // (best-fit keeps no rover)
     counterAdd(heapNo, C_REUSED_BLOCKS, 1);
   } else {
     const before = A.segCount;
-    const at = carve(A, need);
+    at = carve(A, need);
     if (!at) return 0;
     growPhys();
     const i = A.segCount - 1;
-    n = newRec(at, need, alignBits, i);
-    linkBetween(A.segCount != before ? 0 : lastOf(i), n, 0, i);
+    n = newRec(at, need, alignBits);
+    linkBetweenIn(A.segCount != before ? 0 : lastOf(i), n, 0, i);
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
   }
-  H.busyBytes += B(n).size;
+  H.busyBytes += got;
   H.busyBlocks++;
-  touchPages(B(n).addr, HEADER_BYTES, owner);
+  touchPages(at, HEADER_BYTES, owner);
   return n;
 }
 
@@ -854,7 +1028,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   }
   if (p && isFree(p)) {
     removeFreeOf(p, rule);
-    B(p).size += B(n).size;
+    takeIn(B(p), B(n));
     unlink(n);
     dropRec(n);
     n = p;
@@ -863,7 +1037,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   const q = B(n).nextPhys;
   if (q && isFree(q)) {
     removeFreeOf(q, rule);
-    B(n).size += B(q).size;
+    takeIn(B(n), B(q));
     unlink(q);
     dropRec(q);
     counterAdd(heapNo, C_COALESCES, 1);
@@ -907,8 +1081,8 @@ export function fitRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   const have = B(n).size;
   if (need <= have) {
     if (have - need >= MIN_BLOCK_BYTES) {
-      const t = newRec(B(n).addr + need, have - need, 0, B(n).seg);
-      linkBetween(n, t, B(n).nextPhys, B(n).seg);
+      const t = newRec(B(n).addr + need, have - need, 0);
+      linkBetween(n, t, B(n).nextPhys);
       B(n).size = need;
       H.busyBytes -= have - need;
       release(t);
@@ -992,7 +1166,7 @@ let ckBad: bool = false;
 // only free blocks; counts the nodes.
 function walk(t: u32, prev: u32): u32 {
   if (!t || ckBad) return prev;
-  if (!isFree(t) || (H.rule == RULE_NEXT && t == H.roverBlk)) { ckBad = true; return prev; }
+  if (B(t).flags != FL_FREE || (H.rule == RULE_NEXT && t == H.roverBlk)) { ckBad = true; return prev; }
   prev = walk(B(t).left, prev);
   if (prev && !before(prev, t)) { ckBad = true; return prev; }
   if (H.rule == RULE_NEXT) {

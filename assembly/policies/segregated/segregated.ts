@@ -20,24 +20,24 @@
 //   trim        gives back the committed pages of the wilderness (textbook/arena.ts); the blocks on
 //               the lists keep their pages
 //
-// ╒═══ block record (REC_BYTES = 24) ═══╕
+// ╒═══ block record (REC_BYTES = 16) ═══╕
 // │ 0 addr u64 │ 8 next u32 (class list; large blocks' list) │ 12 flags u32 │
-// │ 16 tail u64: a class block's nextPhys (u32: next block carved in the same segment), │
-// │              a large block's bytes                                                     │
 // ╘══════════════════════════════════════╛
 //   flags: FREE | LARGE, bits 2..7 the heap's index, bits 8..15 log2(alignment), bits 16..31 class
-//   index. A class block's bytes are its class's size (classSize), not kept in the record: 24 bytes
-//   instead of 32 is a quarter fewer fresh pages written as blocks are carved (the records of a
-//   replay's 1.2 M blocks were ~9,600 page faults of its whole run).
+//   index. A class block's bytes are its class's size (classSize), a large block's those of its own
+//   VM reservation (largeBytesOf): neither is kept in the record. No carving-order link either: the
+//   check finds a segment's blocks by their addresses (segCheck G1) and destroy walks the record
+//   table for the heap's records. 16 bytes instead of 32 (24 since the session of 2026-12-07
+//   13:55) halves the fresh pages written as blocks are carved (the records of a replay's 1.2 M
+//   blocks were ~9,600 page faults of its whole run at 32 bytes, ~7,150 at 24).
 //
 // Invariants (segCheck returns the number of the first that fails):
-//   G1 the blocks carved from each segment tile [base, top) in carving order
+//   G1 the heap's class blocks, in address order, tile each segment's [base, top)
 //   G2 every block on a class list is free, of that class's size; each list's length is the
 //      class's free count; every free block of a segment is on its class's list
 //   G3 counters (busy, free and large bytes and blocks) equal a recount
 //   G4 the arena's pages: [base, frontier) committed exactly (textbook/arena.ts)
 
-import { resizeZeroed } from "../../mem";
 import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
@@ -48,6 +48,7 @@ import { counterAdd, putSlot } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
 import {
   vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmResidencyEpoch, vmResidencyHolds, vmAllResident,
+  vmRegionAt, vmRegionEnd,
 } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import {
@@ -101,14 +102,13 @@ const DEAD: u32 = 0xFFFFFFFF;
   addr: u64;
   next: u32;
   flags: u32;
-  tail: u64;   // class block: nextPhys (u32); large block: its bytes
 }
-const REC_BYTES: usize = 24;
+const REC_BYTES: usize = 16;
 if (offsetof<Blk>() != REC_BYTES) ERROR("segregated record layout");
 
 // Every segregated heap's block records, one kit pool (dropped records link through next).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096);
+initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096, <u32>REC_BYTES);
 // Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
 // block and, in the worst case, as many free blocks kept in the class lists.
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
@@ -120,17 +120,21 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function heapBits(heapIndex: i32): u32 { return <u32>heapIndex << FL_HEAP_SHIFT; }
 // @ts-ignore: decorator
 @inline function heapOf(n: u32): u32 { return (B(n).flags >> FL_HEAP_SHIFT) & FL_HEAP_MASK; }
-// @ts-ignore: decorator
-@inline function nextPhysOf(n: u32): u32 { return <u32>B(n).tail; }
 
-// Inline: a carve makes one per block (a call cost more than its body). `tail` is 0 for a class
-// block (no next block carved yet), the bytes for a large one; `flags` holds the heap's bits.
+// Inline: a carve makes one per block (a call cost more than its body). `flags` holds the heap's
+// bits.
 // @ts-ignore: decorator
-@inline function newRec(addr: u64, tail: u64, flags: u32): u32 {
+@inline function newRec(addr: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
-  b.addr = addr; b.next = 0; b.flags = flags; b.tail = tail;
+  b.addr = addr; b.next = 0; b.flags = flags;
   return n;
+}
+
+// A large block's bytes: its own reservation's (allocLarge reserves exactly the block).
+function largeBytesOf(n: u32): u64 {
+  const addr = B(n).addr;
+  return vmRegionEnd(vmRegionAt(addr)) - addr;
 }
 
 function dropRec(n: u32): void {
@@ -147,9 +151,6 @@ export function segRecordBytes(): u32 { return <u32>REC_BYTES; }
   classSizes: usize;    // u64 per class
   heads: usize;         // u32 per class
   freeCounts: usize;    // u64 per class
-  firsts: usize;        // u32 per segment: first block carved
-  lasts: usize;         // u32 per segment: last block carved
-  physCap: u32;
   classes: u32;
   largeHead: u32;       // large blocks, linked through next
   residentEpoch: u32;   // headersResident(): the VM's residency epoch after the heap's last own drop
@@ -211,7 +212,7 @@ function use(heapIndex: i32): void {
 // @ts-ignore: decorator
 @inline function classBlockBytes(n: u32): u64 { return classSize(classOf(n)); }
 // Block bytes of any block.
-function blockBytesOf(n: u32): u64 { return B(n).flags & FL_LARGE ? B(n).tail : classBlockBytes(n); }
+function blockBytesOf(n: u32): u64 { return B(n).flags & FL_LARGE ? largeBytesOf(n) : classBlockBytes(n); }
 
 // Class sizes from minClassBytes by steps of max(16, 2^floor(log2 c) / perDoubling), up to maxBytes.
 function classCount(min: u64, max: u64, perDoubling: u64): u32 {
@@ -263,15 +264,15 @@ export function segCreate(heapIndex: i32, parent: i32, params: usize, count: i32
 
 export function segDestroy(heapIndex: i32): void {
   use(heapIndex);
-  for (let i: u32 = 0; i < A.segCount && i < H.physCap; i++) {
-    let n = load<u32>(H.firsts + (<usize>i << 2));
-    while (n) { const x = nextPhysOf(n); dropRec(n); n = x; }
-  }
   let n = H.largeHead;
   while (n) { const x = B(n).next; vmRelease(B(n).addr); dropRec(n); n = x; }
+  // The class blocks: every live record of the heap (dropped ones are DEAD, large ones gone above).
+  for (let m: u32 = 1; m < RECS.high; m++) {
+    const f = B(m).flags;
+    if (f != DEAD && ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) == <u32>heapIndex) dropRec(m);
+  }
   arenaDestroy(A);
   heap.free(H.classSizes); heap.free(H.heads); heap.free(H.freeCounts);
-  if (H.firsts) { heap.free(H.firsts); heap.free(H.lasts); }
   heap.free(changetype<usize>(H));
   store<u32>(states + (<usize>heapIndex << 2), 0);
 }
@@ -288,31 +289,12 @@ function classFor(need: u64): u32 {
   return lo;
 }
 
-// Appends block n to the carving order of its segment. Inline (one per carve); the tables' growth
-// out of line.
-// @ts-ignore: decorator
-@inline function appendPhys(n: u32): void {
-  const i = A.segCount - 1;
-  if (i >= H.physCap) growPhys();
-  const last = load<u32>(H.lasts + (<usize>i << 2));
-  if (last) B(last).tail = <u64>n; else store<u32>(H.firsts + (<usize>i << 2), n);
-  store<u32>(H.lasts + (<usize>i << 2), n);
-}
-
-// Doubles the per-segment first/last tables (appendPhys).
-function growPhys(): void {
-  const cap = H.physCap ? H.physCap * 2 : 4;
-  H.firsts = resizeZeroed(H.firsts, <usize>H.physCap * 4, <usize>cap * 4);
-  H.lasts = resizeZeroed(H.lasts, <usize>H.physCap * 4, <usize>cap * 4);
-  H.physCap = cap;
-}
-
 function allocLarge(need: u64, alignBits: u32, heapIndex: i32): u32 {
   const bytes = alignUp(need, PAGE_SIZE_BYTES);
   const base = vmReserve(bytes, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   if (!base) return 0;
   if (vmCommit(base, bytes) != Status.OK) { vmRelease(base); return 0; }
-  const n = newRec(base, bytes, FL_LARGE | alignBits | heapBits(heapIndex));
+  const n = newRec(base, FL_LARGE | alignBits | heapBits(heapIndex));
   B(n).next = H.largeHead;
   H.largeHead = n;
   H.largeBytes += bytes;
@@ -350,8 +332,7 @@ export function segFree(heapIndex: i32, n: u32): void { segFreeInline(heapIndex,
   } else {
     const at = carve(A, bytes);
     if (!at) return 0;
-    n = newRec(at, 0, (c << FL_CLASS_SHIFT) | alignBits | heapBits(heapIndex));
-    appendPhys(n);
+    n = newRec(at, (c << FL_CLASS_SHIFT) | alignBits | heapBits(heapIndex));
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
     touchPages(B(n).addr, HEADER_BYTES, owner);
   }
@@ -364,7 +345,7 @@ function freeLarge(n: u32): void {
   let p = H.largeHead, prev: u32 = 0;
   while (p != n) { prev = p; p = B(p).next; }
   if (prev) B(prev).next = B(n).next; else H.largeHead = B(n).next;
-  H.largeBytes -= B(n).tail;
+  H.largeBytes -= largeBytesOf(n);
   H.largeBlocks--;
   const trusted = ownDropBegin();
   vmRelease(B(n).addr);
@@ -395,7 +376,7 @@ export function segRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   if (size > (<u64>1 << 46)) return 0;
   const need = blockBytes(size, alignLog2);
   if (B(n).flags & FL_LARGE) {
-    if (classFor(need) >= H.classes && alignUp(need, PAGE_SIZE_BYTES) == B(n).tail) return n;
+    if (classFor(need) >= H.classes && alignUp(need, PAGE_SIZE_BYTES) == largeBytesOf(n)) return n;
   } else if (classFor(need) == classOf(n)) {
     return n;
   }
@@ -448,25 +429,92 @@ export function segSample(heapIndex: i32, out: usize): void {
 
 // ---------------------------------------------------------------- invariants G1..G4
 
+// Sorts the record indices in [p, p + 4 count) by their blocks' addresses (heapsort: the check
+// only; no allocation beyond the index array).
+function sortByAddress(p: usize, count: u32): void {
+  for (let i = count >> 1; i > 0; i--) siftDown(p, i - 1, count);
+  for (let end = count; end > 1; end--) {
+    const t = load<u32>(p);
+    store<u32>(p, load<u32>(p + (<usize>(end - 1) << 2)));
+    store<u32>(p + (<usize>(end - 1) << 2), t);
+    siftDown(p, 0, end - 1);
+  }
+}
+function siftDown(p: usize, i: u32, count: u32): void {
+  while (true) {
+    let m = i;
+    const l: u32 = 2 * i + 1, r: u32 = l + 1;
+    if (l < count && B(load<u32>(p + (<usize>l << 2))).addr > B(load<u32>(p + (<usize>m << 2))).addr) m = l;
+    if (r < count && B(load<u32>(p + (<usize>r << 2))).addr > B(load<u32>(p + (<usize>m << 2))).addr) m = r;
+    if (m == i) return;
+    const t = load<u32>(p + (<usize>i << 2));
+    store<u32>(p + (<usize>i << 2), load<u32>(p + (<usize>m << 2)));
+    store<u32>(p + (<usize>m << 2), t);
+    i = m;
+  }
+}
+
+// G1: the heap's class blocks (live records with its bits, not large), in address order, tile its
+// segments' [base, top) one after another.
+function tilesSegments(heapIndex: i32): i32 {
+  let count: u32 = 0;
+  for (let m: u32 = 1; m < RECS.high; m++) {
+    const f = B(m).flags;
+    if (f != DEAD && ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) == <u32>heapIndex && !(f & FL_LARGE)) count++;
+  }
+  const p = heap.alloc(<usize>max<u32>(count, 1) << 2);
+  let k: u32 = 0;
+  for (let m: u32 = 1; m < RECS.high; m++) {
+    const f = B(m).flags;
+    if (f != DEAD && ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) == <u32>heapIndex && !(f & FL_LARGE)) {
+      store<u32>(p + (<usize>k << 2), m);
+      k++;
+    }
+  }
+  sortByAddress(p, count);
+  // Walks the blocks in address order: a block that does not follow the one before starts a
+  // segment (it must be at a segment's base, above the last one started, the one before ending at
+  // its top). Segments are disjoint, so address order visits each one's blocks in one run.
+  let bad: i32 = 0, cur: i32 = -1, started: u32 = 0;
+  let expect: u64 = 0, top: u64 = 0, lastBase: u64 = 0;
+  for (let k: u32 = 0; k < count && !bad; k++) {
+    const n = load<u32>(p + (<usize>k << 2));
+    const addr = B(n).addr;
+    if (cur < 0 || addr != expect) {
+      if (cur >= 0 && expect != top) { bad = 1; break; }
+      cur = -1;
+      for (let i: u32 = 0; i < A.segCount; i++) {
+        const s = seg(A, i);
+        if (s.base == addr && s.top > s.base && (started == 0 || addr > lastBase)) { cur = <i32>i; top = s.top; break; }
+      }
+      if (cur < 0) { bad = 1; break; }
+      lastBase = addr; expect = addr; started++;
+    }
+    const c = classOf(n);
+    if (c >= H.classes || expect + classSize(c) > top) { bad = 1; break; }
+    if (!vmIsCommitted(addr) || !vmIsCommitted(addr + classSize(c) - 1)) { bad = 4; break; }
+    expect += classSize(c);
+  }
+  if (!bad && cur >= 0 && expect != top) bad = 1;
+  if (!bad) {   // every segment with carved blocks was walked
+    let carved: u32 = 0;
+    for (let i: u32 = 0; i < A.segCount; i++) if (seg(A, i).top > seg(A, i).base) carved++;
+    if (carved != started) bad = 1;
+  }
+  heap.free(p);
+  return bad;
+}
+
 export function segCheck(heapIndex: i32): i32 {
   use(heapIndex);
+  const g1 = tilesSegments(heapIndex);
+  if (g1) return g1;
   let busy: u64 = 0, busyBlocks: u64 = 0, free: u64 = 0, freeBlocks: u64 = 0;
-  for (let i: u32 = 0; i < A.segCount; i++) {
-    const s = seg(A, i);
-    let n = i < H.physCap ? load<u32>(H.firsts + (<usize>i << 2)) : 0;
-    let expect = s.base, last: u32 = 0;
-    while (n) {
-      if (B(n).addr != expect || heapOf(n) != <u32>heapIndex || (B(n).flags & FL_LARGE)) return 1;
-      const c = classOf(n);
-      if (c >= H.classes) return 1;
-      const bytes = classSize(c);
-      if (B(n).flags & FL_FREE) { free += bytes; freeBlocks++; } else { busy += bytes; busyBlocks++; }
-      if (!vmIsCommitted(B(n).addr) || !vmIsCommitted(B(n).addr + bytes - 1)) return 4;
-      expect += bytes;
-      last = n;
-      n = nextPhysOf(n);
-    }
-    if (expect != s.top || (i < H.physCap && load<u32>(H.lasts + (<usize>i << 2)) != last)) return 1;
+  for (let m: u32 = 1; m < RECS.high; m++) {
+    const f = B(m).flags;
+    if (f == DEAD || ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) != <u32>heapIndex || (f & FL_LARGE)) continue;
+    const bytes = classSize(classOf(m));
+    if (f & FL_FREE) { free += bytes; freeBlocks++; } else { busy += bytes; busyBlocks++; }
   }
   let listed: u64 = 0;
   for (let c: u32 = 0; c < H.classes; c++) {
@@ -485,7 +533,7 @@ export function segCheck(heapIndex: i32): i32 {
   let n = H.largeHead;
   while (n) {
     if (!(B(n).flags & FL_LARGE) || heapOf(n) != <u32>heapIndex || !vmIsCommitted(B(n).addr)) return 3;
-    large += B(n).tail; largeBlocks++;
+    large += largeBytesOf(n); largeBlocks++;
     n = B(n).next;
   }
   if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks ||

@@ -1,8 +1,10 @@
-// segregated's 24-byte block record (segregated.ts Blk): a class block's bytes come from its class,
-// a large block's from the record's tail, and the heap's index lives in the flags. Two things only
-// the record holds, checked where a mistake would show: the heap's bits on every block of a heap
-// other than 0 (check() G1-G3 after a batch that carves, frees, reuses and reallocs), and the copy
-// a realloc makes, whose length is the old block's bytes (the pages the copy writes are resident).
+// segregated's 16-byte block record (segregated.ts Blk): a class block's bytes come from its class,
+// a large block's from its own VM reservation, and the heap's index lives in the flags. Checked
+// where a mistake would show: the heap's bits on every block of a heap other than 0 (check() G1-G3
+// after a batch that carves, frees, reuses and reallocs), the copy a realloc makes, whose length is
+// the old block's bytes (the pages the copy writes are resident), and destroy, which finds a heap's
+// class blocks by the heap's bits in the record table: it drops every one of them (their records
+// are handed out again) and no other heap's (that heap's blocks still tile its segments, G1).
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
@@ -11,6 +13,8 @@ const PAGE_BYTES = 4096;
 const HEADER_BYTES = 16;             // segregated's block header (textbook/geometry.ts)
 const LARGE_REQUEST_BYTES = 100_000; // above the largest class (64 KiB): a large block
 const BLOCKS = 200;
+const FIRST_TABLE_RECORDS = 4096;    // segregated's record table before it first doubles (no hint)
+const RECORD_BYTES = 16;
 
 const builds = ['debug', 'release'] as const;
 
@@ -50,5 +54,37 @@ describe.each(builds)('segregated block records (%s build)', (build) => {
     const pages = Math.ceil(copyEnd / PAGE_BYTES) - Math.floor((b.address - HEADER_BYTES) / PAGE_BYTES);
     expect(e.sample().heaps.find((x) => x.heap === h)!.residentBytes).toBe(pages * PAGE_BYTES);
     expect(e.check()).toBe(0);
+  });
+
+  it('destroy drops every class block record of the heap and none of another heap', async () => {
+    const e = await createEngine({ arch: 'x64', build });
+    const blocks = 1500;   // two heaps' worth fit the first table; three do not
+    const ops = new OpBuffer(4 * blocks);
+    const fill = (h: number, id0: number) => {
+      ops.clear();
+      for (let i = 0; i < blocks; i++) ops.alloc(h, id0 + i, i % 100 === 0 ? LARGE_REQUEST_BYTES : 24 + 40 * (i % 7));
+      for (let i = 0; i < blocks; i += 3) ops.free(h, id0 + i);
+      expect(e.apply(ops).failedOps).toBe(0);
+    };
+    const tableBytes = () => e.engineTableBytes().policies.segregated.tableBytes;
+    const h1 = e.createHeap('segregated', {}, 1);
+    const h2 = e.createHeap('segregated', {}, 2);
+    fill(h1, 0);
+    fill(h2, 10_000);
+    expect(e.check()).toBe(0);
+    expect(tableBytes()).toBe(FIRST_TABLE_RECORDS * RECORD_BYTES);
+    e.destroyHeap(h1);
+    expect(e.check()).toBe(0);   // heap 2's blocks still tile its segments
+    e.createHeap('segregated', {}, 1);
+    fill(h1, 20_000);            // takes the dropped records again: the table does not grow
+    expect(e.check()).toBe(0);
+    expect(tableBytes()).toBe(FIRST_TABLE_RECORDS * RECORD_BYTES);
+    e.destroyHeap(h2);
+    e.destroyHeap(h1);
+    e.createHeap('segregated', {}, 3);
+    fill(3, 30_000);
+    fill(3, 40_000);
+    expect(e.check()).toBe(0);
+    expect(tableBytes()).toBe(FIRST_TABLE_RECORDS * RECORD_BYTES);
   });
 });

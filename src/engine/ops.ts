@@ -36,7 +36,8 @@ export class OpBuffer {
   alloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.ALLOC, heap, 0, id, sizeBytes); }
   calloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.CALLOC, heap, 0, id, sizeBytes); }
   alignedAlloc(heap: number, id: number, sizeBytes: number, alignBytes: number): void {
-    if (!Number.isInteger(Math.log2(alignBytes))) throw new RangeError(`alignment ${alignBytes} is not a power of two`);
+    // Exactly: Math.log2 rounds, and takes 2^53 - 1 and 2^52 + 1 for powers of two.
+    if (!(alignBytes > 0 && 2 ** Math.round(Math.log2(alignBytes)) === alignBytes)) throw new RangeError(`alignment ${alignBytes} is not a power of two`);
     this.push(Op.ALIGNED_ALLOC, heap, Math.log2(alignBytes), id, sizeBytes);
   }
   realloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.REALLOC, heap, 0, id, sizeBytes); }

@@ -216,21 +216,12 @@ let pagePoolFree: u32 = 0;
 // Blocks (handle = block record index). One u32 at B_LINK is the block's list link while it is
 // free (B_NEXT) and its alignment adjustment while it is handed out (B_ADJUST): a free block has no
 // adjustment (heapFree) and a block handed out is on no list (pagePop clears the word, and only
-// mallocAligned sets an adjustment, on the block pagePop just gave). The other u32 holds the page
-// record and the block's index in its page: a page holds at most 8,192 blocks (a 64 KiB small
-// page of 8-byte blocks), so the index takes 13 bits and the page the other 19; page records from
-// WIDE_PAGE on (512 K pages live at once, 32 GiB of pages at least) are named in a side table
-// instead, one u32 per block record, made only when such a page first gets a block. 8 bytes
-// instead of 12 (16 with the address stored): the records of python.hst's 1.2 M blocks are written
-// as pages extend, ~3,550 fresh pages at 12 bytes, ~2,370 at 8.
-const BLOCK_BYTES: usize = 8;
-const B_PACKED: usize = 0;      // page << BLOCK_INDEX_BITS | index (0: a dropped record)
-const B_LINK: usize = 4;
-const BLOCK_INDEX_BITS: u32 = 13;   // log2(8,192): the most blocks of a page (64 KiB of 8-byte blocks)
-const BLOCK_INDEX_MASK: u32 = (1 << BLOCK_INDEX_BITS) - 1;
-// The first page record named in the side table. Debug builds name every page from the 8th there,
-// so that the tests run both ways (release builds reach it only past 512 K pages).
-const WIDE_PAGE: u32 = CHECKS ? 8 : (1 << (32 - BLOCK_INDEX_BITS)) - 1;
+// mallocAligned sets an adjustment, on the block pagePop just gave). 12 bytes instead of 16: the
+// records of python.hst's 1.2 M blocks are written as pages extend, a quarter fewer fresh pages.
+const BLOCK_BYTES: usize = 12;
+const B_PAGE: usize = 0;
+const B_INDEX: usize = 4;
+const B_LINK: usize = 8;
 const B_NEXT: usize = B_LINK;   // free: the next block on its list (0 = none)
 const B_ADJUST: usize = B_LINK; // handed out: user address - block address
 
@@ -238,8 +229,6 @@ let blocks: usize = 0;
 let blockCap: u32 = 0;
 let blockCount: u32 = 1;
 let blockPoolFree: u32 = 0;
-let widePages: usize = 0;   // u32 per block record: its page, where the page is WIDE_PAGE or above
-let widePagesCap: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function SG(s: u32): usize { return segs + <usize>s * SEG_BYTES; }
@@ -249,24 +238,6 @@ let widePagesCap: u32 = 0;
 @inline function PG(p: u32): usize { return pages + <usize>p * PAGE_BYTES; }
 // @ts-ignore: decorator
 @inline function BK(b: u32): usize { return blocks + <usize>b * BLOCK_BYTES; }
-// The page and the index of block b.
-// @ts-ignore: decorator
-@inline function bPage(b: u32): u32 {
-  const p = load<u32>(BK(b) + B_PACKED) >> BLOCK_INDEX_BITS;
-  return p < WIDE_PAGE ? p : widePageOf(b);
-}
-// @ts-ignore: decorator
-@inline function bIndex(b: u32): u32 { return load<u32>(BK(b) + B_PACKED) & BLOCK_INDEX_MASK; }
-function widePageOf(b: u32): u32 { return load<u32>(widePages + (<usize>b << 2)); }
-// Names page record p (>= WIDE_PAGE) for block record b in the side table.
-function setWidePage(b: u32, p: u32): void {
-  if (b >= widePagesCap) {
-    const cap = max(b + 1, max(widePagesCap * 2, blockCap));
-    widePages = resize(widePages, <usize>cap << 2);
-    widePagesCap = cap;
-  }
-  store<u32>(widePages + (<usize>b << 2), p);
-}
 
 function newSegment(): u32 {
   let s = segPoolFree;
@@ -321,14 +292,9 @@ function newBlock(page: u32, index: u32): u32 {
     if (blockCount >= blockCap) setBlockCap(blockCap ? blockCap * 2 : 4096);
     b = blockCount++;
   }
-  if (CHECKS) assert(index <= BLOCK_INDEX_MASK, "mimalloc: block index beyond the record's bits");
   const r = BK(b);
-  if (page < WIDE_PAGE) {
-    store<u32>(r + B_PACKED, (page << BLOCK_INDEX_BITS) | index);
-  } else {
-    store<u32>(r + B_PACKED, (WIDE_PAGE << BLOCK_INDEX_BITS) | index);
-    setWidePage(b, page);
-  }
+  store<u32>(r + B_PAGE, page);
+  store<u32>(r + B_INDEX, index);
   store<u32>(r + B_LINK, 0);
   return b;
 }
@@ -353,7 +319,7 @@ function setBlockCap(cap: u32): void {
 }
 
 function dropBlock(b: u32): void {
-  store<u32>(BK(b) + B_PACKED, 0);
+  store<u32>(BK(b) + B_PAGE, 0);
   store<u32>(BK(b) + B_NEXT, blockPoolFree);
   blockPoolFree = b;
 }
@@ -1136,8 +1102,8 @@ function areaAdd(p: u32, sign: i64): void {
 }
 // @ts-ignore: decorator
 @inline function blockAddr(b: u32): u64 {
-  const p = bPage(b);
-  return pageStart(p) + <u64>bIndex(b) * pBlock(p);
+  const p = load<u32>(BK(b) + B_PAGE);
+  return pageStart(p) + <u64>load<u32>(BK(b) + B_INDEX) * pBlock(p);
 }
 
 // mi_page_init: block size, how many blocks fit, then a first extension.
@@ -1148,7 +1114,6 @@ function pageInit(p: u32, blockBytes: u64): void {
   store<u64>(r + P_BLOCK, blockBytes);
   store<u32>(r + P_START, <u32>start);
   store<u32>(r + P_RESERVED, <u32>(psize / blockBytes));
-  if (psize / blockBytes > <u64>BLOCK_INDEX_MASK + 1) unreachable();   // the record's index bits
   extendFree(p);
 }
 
@@ -1440,7 +1405,7 @@ function mallocAligned(size: u64, alignment: u64): u32 {
   const adjust = alignUpBy(a, alignment) - a;
   if (adjust) {
     store<u32>(BK(b) + B_ADJUST, <u32>adjust);
-    store<u8>(PG(bPage(b)) + P_ALIGNED, 1);
+    store<u8>(PG(load<u32>(BK(b) + B_PAGE)) + P_ALIGNED, 1);
   }
   return b;
 }
@@ -1448,7 +1413,7 @@ function mallocAligned(size: u64, alignment: u64): u32 {
 // mi_free (one thread: every free is local).
 // @ts-ignore: decorator
 @inline function heapFree(b: u32): void {
-  const p = bPage(b);
+  const p = load<u32>(BK(b) + B_PAGE);
   const r = PG(p);
   const local = load<u32>(r + P_LOCAL);
   store<u32>(BK(b) + B_NEXT, local); // the adjustment goes with it
@@ -1483,14 +1448,14 @@ function heapCollect(force: bool): void {
 
 // Usable bytes of a live block (mi_usable_size).
 // @ts-ignore: decorator
-@inline function usableBytes(b: u32): u64 { return pBlock(bPage(b)) - <u64>load<u32>(BK(b) + B_ADJUST); }
+@inline function usableBytes(b: u32): u64 { return pBlock(load<u32>(BK(b) + B_PAGE)) - <u64>load<u32>(BK(b) + B_ADJUST); }
 // @ts-ignore: decorator
 @inline function userAddr(b: u32): u64 { return blockAddr(b) + <u64>load<u32>(BK(b) + B_ADJUST); }
 
 // The program writes the whole block it gets (heapsim's rule for resident pages).
 // @ts-ignore: decorator
 @inline function handOut(b: u32): u32 {
-  if (b) touchBlock(bPage(b), userAddr(b), usableBytes(b));
+  if (b) touchBlock(load<u32>(BK(b) + B_PAGE), userAddr(b), usableBytes(b));
   return b;
 }
 
@@ -1569,7 +1534,7 @@ export function miDestroy(heapIndex: i32): void {
   use(heapIndex);
   // Every block and page record of the heap goes, then every mapping (live and cached).
   for (let b: u32 = 1; b < blockCount; b++) {
-    const p = bPage(b);
+    const p = load<u32>(BK(b) + B_PAGE);
     if (p && load<u8>(PG(p) + P_HEAP) == owner) dropBlock(b);
   }
   for (let p: u32 = 1; p < pageCount; p++) {
@@ -1717,10 +1682,10 @@ export function miCheck(heapIndex: i32): i32 {
       if (cap > load<u32>(r + P_RESERVED)) return 2;
       if (pUsed(p) + load<u32>(r + P_FREE_COUNT) + load<u32>(r + P_LOCAL_COUNT) != cap) return 2;
       let n: u32 = 0;
-      for (let b = load<u32>(r + P_FREE); b; b = load<u32>(BK(b) + B_NEXT)) { if (bPage(b) != p) return 2; n++; }
+      for (let b = load<u32>(r + P_FREE); b; b = load<u32>(BK(b) + B_NEXT)) { if (load<u32>(BK(b) + B_PAGE) != p) return 2; n++; }
       if (n != load<u32>(r + P_FREE_COUNT)) return 2;
       n = 0;
-      for (let b = load<u32>(r + P_LOCAL); b; b = load<u32>(BK(b) + B_NEXT)) { if (bPage(b) != p) return 2; n++; }
+      for (let b = load<u32>(r + P_LOCAL); b; b = load<u32>(BK(b) + B_NEXT)) { if (load<u32>(BK(b) + B_PAGE) != p) return 2; n++; }
       if (n != load<u32>(r + P_LOCAL_COUNT)) return 2;
       const bs = pBlock(p);
       areaRes += <u64>load<u32>(r + P_RESERVED) * bs;

@@ -49,7 +49,7 @@ import {
 } from "./sizes";
 import {
   eAddr, eSize, eState, eArena, eIsHead, eIsSlab, eSzind, eNfree, ePrev, eNext, allocExt, allocReg,
-  allocHighWater, allocIsLive, allocDeadMap, freeAlloc, freeExt, extHighWater, bitmapCount, setFirst, setOrdered,
+  allocHighWater, allocIsLive, freeAlloc, freeExt, extHighWater, bitmapCount, setFirst, setOrdered,
   setCount, setContains, ST_DEAD, ST_ACTIVE, ALLOC_LARGE, extEngineBytes, allocEngineBytes, EXT_BYTES, allocReserve,
   eResEpoch, eResFrom, eResEnd, setRes,
 } from "./records";
@@ -385,13 +385,11 @@ function startState(h: i32): bool {
 
 // Gives every mapping back and forgets every record of the heap.
 export function jeDestroy(h: i32): void {
-  const dead = allocDeadMap();
   for (let r: u32 = 1; r < allocHighWater(); r++) {
-    if (!allocIsLive(dead, r)) continue;
+    if (!allocIsLive(r)) continue;
     const e = allocExt(r);
     if (e && eState(e) != ST_DEAD && (<i32>eArena(e) >> 1) == h) freeAlloc(r);
   }
-  heap.free(dead);
   for (let e: u32 = 1; e < extHighWater(); e++) {
     if (eState(e) == ST_DEAD || (<i32>eArena(e) >> 1) != h) continue;
     if (eIsHead(e)) vmRelease(eAddr(e));
@@ -530,17 +528,13 @@ export function jeCheck(h: i32): i32 {
   // J6
   if (tcacheEnabled(h) && !tcacheConsistent(h)) return 6;
   // J7
-  const dead = allocDeadMap();
-  let j7 = 0;
   for (let r: u32 = 1; r < allocHighWater(); r++) {
-    if (!allocIsLive(dead, r)) continue;
+    if (!allocIsLive(r)) continue;
     const e = allocExt(r);
     if ((<i32>eArena(e) >> 1) != h) continue;
-    if (eState(e) != ST_ACTIVE) { j7 = 7; break; }
-    if (allocReg(r) != ALLOC_LARGE && (!eIsSlab(e) || allocReg(r) >= binNregs(<u32>eSzind(e)))) { j7 = 7; break; }
+    if (eState(e) != ST_ACTIVE) return 7;
+    if (allocReg(r) != ALLOC_LARGE && (!eIsSlab(e) || allocReg(r) >= binNregs(<u32>eSzind(e)))) return 7;
   }
-  heap.free(dead);
-  if (j7) return j7;
   // J8 the slabs' runs of resident pages (touchRegion)
   for (let e: u32 = 1; e < extHighWater(); e++) {
     if (eState(e) != ST_ACTIVE || !eIsSlab(e) || (<i32>eArena(e) >> 1) != h || !vmResidencyHolds(eResEpoch(e))) continue;

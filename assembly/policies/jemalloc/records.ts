@@ -17,21 +17,15 @@
 // │ 64 slab bitmap (64 bytes)                                           │
 // ╘════════════════════════════════════════════════════════════════════╛
 // The slab bitmap has one bit per region (512 regions at most: 8-byte class, one page). An
-// allocation handed to the program (or parked in the thread cache) is an allocation record: 4
-// bytes, extent << 10 | region index (1,023 for a large allocation); its index is the handle the
-// engine stores. Extents from WIDE_EXT on (4 M extents live at once, 16 GiB of slabs and large
-// allocations at least) are named in a side table instead, one u32 per allocation record, made only
-// when such an extent first gets an allocation. A dropped record holds the pool's free-list link:
-// the destroy and the check tell the dropped ones apart by walking that list (allocDeadMap). 4
-// bytes instead of 8: python.hst's ~1.2 M records at its peak were ~2,360 fresh pages at 8.
+// allocation handed to the program (or parked in the thread cache) is an allocation record: 8
+// bytes, the extent and the region index (ALLOC_LARGE for a large allocation); its index is the
+// handle the engine stores.
 //
 // Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are kit
 // treaps here: same order, so the same first element.
 
 import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes, reserveForHint, reserveRecords } from "../../kit/records";
 import { hintLiveBlocks } from "../../kit/hint";
-import { CHECKS } from "../../checks";
-import { resize } from "../../mem";
 import { treeInsert, treeRemove, treeFirst } from "../../kit/tree";
 
 export const EXT_BYTES: usize = 128;
@@ -216,18 +210,10 @@ export function bitmapCount(e: u32, nregs: u32): u32 {
 // ---------------------------------------------------------------- allocation records (handles)
 
 export const ALLOC_LARGE: u32 = 0xFFFFFFFF;
+const ALLOC_FREE: u32 = 0xFFFFFFFE;   // region index of a record on the free list
 const MAX_HANDLE: u32 = (1 << 29) - 1; // the engine's handle bits
-const ALLOC_BYTES: u32 = 4;
-const ALLOC_REG_BITS: u32 = 10;        // > log2(512): BITMAP_BYTES' regions, and the large code
-const ALLOC_REG_MASK: u32 = (1 << ALLOC_REG_BITS) - 1;
-const ALLOC_REG_LARGE: u32 = ALLOC_REG_MASK;
-// The first extent record named in the side table. Debug builds name every extent from the 8th
-// there, so that the tests run both ways (release builds reach it only past 4 M extents).
-const WIDE_EXT: u32 = CHECKS ? 8 : (1 << (32 - ALLOC_REG_BITS)) - 1;
 const ALLOCS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(ALLOCS, ALLOC_BYTES, 0, 4096, 8, MAX_HANDLE);
-let wideExts: usize = 0;   // u32 per allocation record: its extent, where the extent is WIDE_EXT or above
-let wideExtsCap: u32 = 0;
+initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
 
 // @ts-ignore: decorator
 @inline function A(h: u32): usize { return recordAt(ALLOCS, h); }
@@ -256,56 +242,29 @@ export function allocReserve(): void {
 @inline export function newAlloc(ext: u32, reg: u32): u32 {
   const h = takeRecord(ALLOCS);
   if (!h) return 0;
-  const code = reg == ALLOC_LARGE ? ALLOC_REG_LARGE : reg;
-  if (CHECKS) assert(reg == ALLOC_LARGE || reg < ALLOC_REG_LARGE, "jemalloc: region index beyond the record's bits");
-  if (ext < WIDE_EXT) {
-    store<u32>(A(h), (ext << ALLOC_REG_BITS) | code);
-  } else {
-    store<u32>(A(h), (WIDE_EXT << ALLOC_REG_BITS) | code);
-    setWideExt(h, ext);
-  }
+  store<u32>(A(h), ext);
+  store<u32>(A(h) + 4, reg);
   return h;
 }
 
-function wideExtOf(h: u32): u32 { return load<u32>(wideExts + (<usize>h << 2)); }
-// Names extent record `ext` (>= WIDE_EXT) for allocation record h in the side table.
-function setWideExt(h: u32, ext: u32): void {
-  if (h >= wideExtsCap) {
-    const cap = max(h + 1, max(wideExtsCap * 2, ALLOCS.cap));
-    wideExts = resize(wideExts, <usize>cap << 2);
-    wideExtsCap = cap;
-  }
-  store<u32>(wideExts + (<usize>h << 2), ext);
+// @ts-ignore: decorator
+@inline export function freeAlloc(h: u32): void {
+  store<u32>(A(h) + 4, ALLOC_FREE);
+  dropRecord(ALLOCS, h);
 }
 
-// @ts-ignore: decorator
-@inline export function freeAlloc(h: u32): void { dropRecord(ALLOCS, h); }
-
-// Records ever handed out: 1 .. allocHighWater() − 1. The dropped ones: allocDeadMap() gives a bit
-// per record (1 = dropped, from the pool's free list), read by allocIsLive; heap.free it after.
+// Records ever handed out: 1 .. allocHighWater() − 1; allocIsLive tells the free ones apart.
 export function allocHighWater(): u32 { return ALLOCS.high; }
-export function allocDeadMap(): usize {
-  const bytes = <usize>((ALLOCS.high + 31) >> 5) << 2;
-  const m = heap.alloc(bytes);
-  memory.fill(m, 0, bytes);
-  for (let f = ALLOCS.free; f; f = load<u32>(A(f))) {
-    const w = m + (<usize>(f >> 5) << 2);
-    store<u32>(w, load<u32>(w) | (1 << (f & 31)));
-  }
-  return m;
-}
-export function allocIsLive(dead: usize, h: u32): bool { return (load<u32>(dead + (<usize>(h >> 5) << 2)) & (1 << (h & 31))) == 0; }
+export function allocIsLive(h: u32): bool { return load<u32>(A(h) + 4) != ALLOC_FREE; }
 
 // @ts-ignore: decorator
-@inline export function allocExt(h: u32): u32 {
-  const e = load<u32>(A(h)) >> ALLOC_REG_BITS;
-  return e < WIDE_EXT ? e : wideExtOf(h);
-}
+@inline export function allocExt(h: u32): u32 { return load<u32>(A(h)); }
 // @ts-ignore: decorator
-@inline export function allocReg(h: u32): u32 {
-  const code = load<u32>(A(h)) & ALLOC_REG_MASK;
-  return code == ALLOC_REG_LARGE ? ALLOC_LARGE : code;
-}
+@inline export function allocReg(h: u32): u32 { return load<u32>(A(h) + 4); }
+// @ts-ignore: decorator
+@inline export function setAllocExt(h: u32, e: u32): void { store<u32>(A(h), e); }
+// @ts-ignore: decorator
+@inline export function setAllocReg(h: u32, r: u32): void { store<u32>(A(h) + 4, r); }
 export function allocEngineBytes(): usize { return poolBytes(ALLOCS); }
 
 // ---------------------------------------------------------------- ordered sets: treaps by (sn, addr)

@@ -26,6 +26,10 @@ const PROPERTY_RUNS = 60;
 const ADDRESS_LINES = 12_000;
 /** 4 GiB regions of the many-addresses stream: more than the WASM map's compact table numbers (255). */
 const REGIONS = 600;
+/** Blocks live at once in the free-id stack test (the first stack holds 4,096 ids: it doubles). */
+const FREED_IDS = 9_000;
+/** The address map's least bytes per address line (assembly/trace/text/address-map.ts MIN_ADDRESS_LINE_BYTES): the hint per address. */
+const MIN_ADDRESS_LINE_BYTES = 21;
 /** Small batches, so that the WASM side's op records are split across them. */
 const BATCH_OPS = 7;
 
@@ -181,6 +185,24 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     const jsOps = await read(bytes, [], false, 'js', true);
     expect(js).not.toHaveProperty('error');
     for (const hint of [undefined, bytes.length, 1, bytes.length * 1000, 2 ** 53, 0]) {
+      expect(await read(bytes, [], false, 'wasm', false, hint)).toEqual(js);
+      expect(await read(bytes, [], false, 'wasm', true, hint)).toEqual(jsOps);
+    }
+  });
+
+  it('the free-id stack: reserved from the hint, filled past a reserve it then outgrows, ids handed out again in order', async () => {
+    // FREED_IDS blocks live at once, all freed (the stack holds every id), then as many new
+    // addresses take the ids back (last freed first). A hint of FREED_IDS / 2 addresses' lines
+    // reserves a stack that must grow from a size no doubling of the first one reaches.
+    const lines: string[] = [];
+    for (let i = 0; i < FREED_IDS; i++) lines.push(`@ ./p:[0x${(i % 3).toString(16)}] + 0x${(0x10000 + i * 32).toString(16)} 0x${(1 + (i % 90)).toString(16)}`);
+    for (let i = 0; i < FREED_IDS; i++) lines.push(`- 0x${(0x10000 + ((i * 7919) % FREED_IDS) * 32).toString(16)}`);
+    for (let i = 0; i < FREED_IDS; i++) lines.push(`+ 0x${(0x7f0000000000 + i * 48).toString(16)} 0x${(1 + (i % 70)).toString(16)}`);
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const js = await read(bytes, [], false, 'js');
+    const jsOps = await read(bytes, [], false, 'js', true);
+    expect(js).not.toHaveProperty('error');
+    for (const hint of [undefined, (FREED_IDS / 2 + 1) * MIN_ADDRESS_LINE_BYTES, bytes.length]) {
       expect(await read(bytes, [], false, 'wasm', false, hint)).toEqual(js);
       expect(await read(bytes, [], false, 'wasm', true, hint)).toEqual(jsOps);
     }

@@ -93,6 +93,31 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
     }), { numRuns: 150 });
   });
 
+  it('alignments a rounded log2 takes for powers of two (2^53 - 1, 2^52 + 1): both readers refuse them', async () => {
+    // The damaged file fast-check found (seed 960887497): byte 119 made an ALIGNED record whose
+    // alignment is 2^53 - 1, and the file cut right after it.
+    const found = Buffer.from([137, 72, 83, 84, 13, 10, 26, 10, 2, 0, 0, 0, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 11, 8, 109, 97, 105,
+      110, 46, 99, 58, 49, 11, 8, 117, 116, 105, 108, 46, 99, 58, 57, 11, 8, 109, 97, 105, 110, 46, 99, 58, 49, 11, 5, 120, 46, 99,
+      58, 51, 10, 5, 115, 116, 97, 114, 116, 10, 4, 112, 101, 97, 107, 10, 5, 115, 116, 97, 114, 116, 10, 3, 101, 110, 100, 129, 15,
+      27, 0, 4, 37, 2, 129, 31, 94, 2, 129, 10, 1, 0, 10, 5, 97, 46, 99, 58, 49, 11, 5, 97, 46, 99, 58, 49, 6, 1, 9, 1, 3, 3, 140, 22,
+      255, 255, 255, 255, 255, 255, 255, 15]);
+    for (const lenient of [false, true]) {
+      expect(await expectSame(found, [], lenient)).toEqual(expect.objectContaining({ error: expect.stringContaining('alignment 9007199254740991 is not a power of two at byte offset 119') }));
+    }
+    const varint = (v: bigint): number[] => {
+      const out: number[] = [];
+      for (; v >= 0x80n; v >>= 7n) out.push(Number(v & 0x7fn) | 0x80);
+      return [...out, Number(v)];
+    };
+    const { records: prelude, events } = encode([...PRELUDE]);
+    for (const [align, bad] of [[2n ** 53n - 1n, true], [2n ** 52n + 1n, true], [2n ** 52n, false], [2n ** 53n + 1n, false]] as const) {
+      const bytes = hstFile([...prelude, 0x03, 5, 40, ...varint(align)], { events: events + 1 });
+      const result = await expectSame(bytes, [], false);
+      if (bad) expect(result).toEqual(expect.objectContaining({ error: expect.stringContaining(`alignment ${align} is not a power of two`) }));
+      else expect(JSON.stringify(result)).not.toContain('not a power of two');
+    }
+  });
+
   it('non-canonical varints in each field of the common records, at every length: the same error or --lenient count', async () => {
     // value v written in `len` bytes, the last one 0 (v < 2^(7 × (len - 1))): a longer encoding than needed
     const padded = (v: number, len: number): number[] =>

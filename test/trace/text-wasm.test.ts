@@ -30,6 +30,13 @@ const REGIONS = 600;
 const FREED_IDS = 9_000;
 /** The address map's least bytes per address line (assembly/trace/text/address-map.ts MIN_ADDRESS_LINE_BYTES): the hint per address. */
 const MIN_ADDRESS_LINE_BYTES = 21;
+/** Addresses 16 bytes apart in the direct map test (a few leaves of 1,024). */
+const DENSE = 5_000;
+/** Addresses one to a window in the direct map test (its leaves: 64 whatever their fill, then 32 addresses each; mids 16, then 64). */
+const SCATTERED = 6_000;
+/** Addresses a leaf of the direct map covers (1,024 of 16 bytes), and a mid (1,024 leaves). */
+const LEAF_WINDOW_BYTES = 16 * 1024;
+const MID_WINDOW_BYTES = 16 * 1024 * 1024;
 /** Small batches, so that the WASM side's op records are split across them. */
 const BATCH_OPS = 7;
 
@@ -206,6 +213,37 @@ describe('WASM mtrace reader = JavaScript reader', () => {
       expect(await read(bytes, [], false, 'wasm', false, hint)).toEqual(js);
       expect(await read(bytes, [], false, 'wasm', true, hint)).toEqual(jsOps);
     }
+  });
+
+  it('the direct map: dense windows get leaves; scattered ones, past the allowance, go to the general table and are found there', async () => {
+    // DENSE addresses 16 bytes apart (a few leaves), then SCATTERED ones a window apart in the same
+    // region, each window later given a second address; all freed (some twice), then allocated again.
+    const lines: string[] = [];
+    const dense = (i: number): string => `0x${(0x55d0c5a40000 + i * 16).toString(16)}`;
+    // (Even ones a leaf's window apart, odd ones a mid's: 16 MiB.)
+    const scattered = (i: number, second: number): string =>
+      `0x${((i % 2 === 0 ? 0x55d0d0000000 + (i / 2) * LEAF_WINDOW_BYTES : 0x7f0000000000 + ((i - 1) / 2) * MID_WINDOW_BYTES) + second * 16).toString(16)}`;
+    for (let i = 0; i < DENSE; i++) lines.push(`@ ./p:[0x1] + ${dense(i)} 0x${(1 + (i % 50)).toString(16)}`);
+    for (let i = 0; i < SCATTERED; i++) lines.push(`+ ${scattered(i, 0)} 0x20`);
+    for (let i = 0; i < SCATTERED; i++) lines.push(`+ ${scattered(i, 1)} 0x30`);
+    for (let i = 0; i < SCATTERED; i++) lines.push(`- ${scattered(i, i % 2)}`, `- ${scattered(i, (i + 1) % 2)}`);
+    for (let i = 0; i < SCATTERED; i += 7) lines.push(`- ${scattered(i, 0)}`); // double frees
+    for (let i = 0; i < DENSE; i += 3) lines.push(`- ${dense(i)}`);
+    for (let i = 0; i < SCATTERED; i++) lines.push(`@ ./p:[0x2] + ${scattered(i, 1)} 0x40`);
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    const js = await read(bytes, [], false, 'js') as { counts: unknown[] };
+    expect(js).not.toHaveProperty('error');
+    expect(await read(bytes, [], false, 'wasm')).toEqual(js);
+    expect(await read(bytes, [], false, 'wasm', true)).toEqual(await read(bytes, [], false, 'js', true));
+    // The scattered windows past the allowances took no leaves or mids: the engine's memory grew by
+    // far less than a page per scattered address (what a leaf, or a mid, for each would take).
+    const w = await instantiateEngine('release') as unknown as TextExports;
+    const ledger = new Ledger(null);
+    const parser = await createParser('mtrace', { file: 't', lenient: false, ledger, text: new TextWasm(w, 't', ledger, null) });
+    const before = w.memory.buffer.byteLength;
+    parser.push(bytes);
+    parser.finish();
+    expect(w.memory.buffer.byteLength - before).toBeLessThan(SCATTERED * 4096 / 4);
   });
 
   it('a second trace in the same engine instance starts from an empty table (its memory reused)', async () => {

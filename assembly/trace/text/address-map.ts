@@ -60,9 +60,8 @@ const FREED: i32 = -1;
 const ABSENT: i32 = -2;
 const SLOT_BYTES: usize = 16;
 const SLOT_ID: usize = 8;
-const INITIAL_SLOTS_LOG2: u32 = 12;                    // src/trace/address-map.ts INITIAL_SLOTS
-/** Largest compact table mapReserve makes: 4 M slots (32 MiB), for 2 M distinct addresses. */
-const HINT_MAX_SLOTS_LOG2: u32 = 22;
+/** Largest free-id stack mapReserve makes: 2 M ids (8 MiB). */
+const HINT_MAX_IDS: i32 = 1 << 21;
 /** Shortest mtrace line that names a new address: `+ 0x55d0c5a4a2a0 0x1` and its newline (%p of an x86-64 heap pointer). */
 const MIN_ADDRESS_LINE_BYTES: f64 = 21;
 const INITIAL_IDS: i32 = 1 << 12;
@@ -93,33 +92,56 @@ let applied: i32 = 0;
 
 // ---------------------------------------------------------------- the address tables
 //
-// Two open-addressing tables with linear probing, each at most half full:
-// - the compact table (8-byte slots) holds every address that is a multiple of 16 in a 4 GiB
-//   region (the address's top 32 bits) among the first MAX_REGIONS seen: a slot is the region's
-//   number (1..MAX_REGIONS) in its top byte, the address's offset in the region in 16-byte units
-//   below it, and the value + 1 in its low VALUE_BITS (FREED is 0). That is every heap address of
-//   a 64-bit glibc trace (malloc returns multiples of 16; a program's heap and mappings lie in a
-//   few regions), in half the memory of a slot holding the address itself;
-// - the general table (16-byte slots: the exact u64 address, the value) holds any other address.
-// Which table holds an address is decided when the address is first looked up and never changes
-// (regions are never forgotten), so every address has one place.
+// Every address has one place, decided when it is first stored and never changed:
+// - the direct map holds the addresses that are multiples of 16 in one of the first MAX_REGIONS
+//   4 GiB regions seen (the address's top 32 bits): every heap address of a 64-bit glibc trace
+//   (malloc returns multiples of 16; a program's heap and mappings lie in a few regions). A
+//   region's offsets in 16-byte units (28 bits) index three levels: the region's top (TOP_SLOTS
+//   mid addresses), a mid (MID_SLOTS leaf addresses), a leaf (LEAF_SLOTS u32 values: 0 absent,
+//   else the value + 2; FREED is 1). A leaf covers 16 KiB of addresses in one 4 KiB page, and a
+//   program's heap is dense: CPython's 1.57 M distinct heap addresses lie in 71.5 MiB, 4,575
+//   leaves, where a hash table of 8-byte slots at most half full touched 8,043 pages (each first
+//   touch of a page is a page fault, ~17 us here: docs/performance.md). A window gets a leaf
+//   only while the leaves hold LEAF_MIN_ADDRESSES addresses each on average (beyond the first
+//   LEAF_ALLOWANCE): the addresses of a window past that (a trace of scattered mappings) go to
+//   the general table, and its mid slot says so (TO_GENERAL) for the window's later addresses;
+//   mids likewise (MID_ALLOWANCE, MID_MIN_ADDRESSES; a top slot of TO_GENERAL);
+// - the general table (16-byte slots: the exact u64 address, the value; open addressing with
+//   linear probing, at most half full) holds every other address.
 //
-// ╒═══ compact slot (8 bytes) ════════════════════════════════════════╕  ╒═══ general slot (16 bytes) ═════════════════════╕
-// │ 63..56 region number │ 55..28 offset / 16 │ 27..0 value + 1 (0: FREED) │  │ 0 u64 address (0: empty) │ 8 i32 value │ 12 pad │
-// ╘═══════════════════════════════════════════════════════════════════╛  ╘═══════════════════════════════════════════════════╛
+// ╒═══ leaf slot (u32) ═══════════════════╕  ╒═══ general slot (16 bytes) ═════════════════════╕
+// │ 0 absent │ 1 FREED │ id + 2           │  │ 0 u64 address (0: empty) │ 8 i32 value │ 12 pad │
+// ╘═══════════════════════════════════════╛  ╘═══════════════════════════════════════════════════╛
 
-const COMPACT_SLOT_BYTES: usize = 8;
-const VALUE_BITS: u64 = 28;                           // id + 1 <= MAX_BLOCK_ID + 1 = 2^27
-const VALUE_MASK: u64 = (<u64>1 << VALUE_BITS) - 1;
-const OFFSET_SHIFT: u64 = VALUE_BITS - ALIGN_BITS;    // (address & REGION_OFFSET_MASK) >> 4 << 28
 const REGION_SHIFT: u64 = 32;                         // a region is 4 GiB: offsets / 16 fill 28 bits
 const REGION_OFFSET_MASK: u64 = (<u64>1 << REGION_SHIFT) - 1;
-const REGION_NUMBER_SHIFT: u64 = 56;
 const ALIGN_MASK: u64 = (<u64>1 << ALIGN_BITS) - 1;
-const MAX_REGIONS: u32 = 255;                         // region numbers 1..255 fit the top byte
+const MAX_REGIONS: u32 = 255;                         // at most half of the region lookup table
 const REGION_SLOTS_LOG2: u32 = 9;                     // region lookup table: at most half full
-const REGION_SLOT_BYTES: usize = 16;                  // u64 region + 1 (0: empty), u32 number
-const GENERAL_INITIAL_SLOTS_LOG2: u32 = 6;            // few addresses are not compact
+const REGION_SLOT_BYTES: usize = 16;                  // u64 region + 1 (0: empty), u32 its top
+const REGION_TOP: usize = 8;
+const LEAF_BITS: u32 = 10;                            // a leaf: 1,024 values, one 4 KiB page
+const MID_BITS: u32 = 10;                             // a mid: 1,024 leaves, one page, 16 MiB of addresses
+const TOP_BITS: u32 = 28 - LEAF_BITS - MID_BITS;      // a top: the rest of a region's 28 offset bits
+const LEAF_MASK: u32 = (1 << LEAF_BITS) - 1;
+const MID_MASK: u32 = (1 << MID_BITS) - 1;
+const TOP_BYTES: usize = (<usize>1 << TOP_BITS) << 2;
+const PAGE_BYTES: usize = 4096;                       // a leaf or a mid, page-aligned
+const PAGE_MASK: usize = PAGE_BYTES - 1;
+/** Leaves and mids are cut from zeroed blocks of this many pages (+ one to align them, and a link). */
+const BLOCK_PAGES: usize = 64;
+const BLOCK_BYTES: usize = (BLOCK_PAGES + 1) * PAGE_BYTES;
+const BLOCK_LINK: usize = BLOCK_BYTES - 8;            // the previous block's address (the reset frees them)
+/** Top or mid slot of a window whose addresses are in the general table (never a page's address). */
+const TO_GENERAL: u32 = 1;
+/** Leaves made whatever their fill, and the addresses a leaf must hold on average for more. */
+const LEAF_ALLOWANCE: u32 = 64;
+const LEAF_MIN_ADDRESSES: u32 = 32;
+/** The same for mids (a mid's 16 MiB of addresses; CPython's heap takes 5). */
+const MID_ALLOWANCE: u32 = 16;
+const MID_MIN_ADDRESSES: u32 = 64;
+const STORED_BIAS: i32 = 2;                           // leaf value = value + 2 (FREED = -1 -> 1; 0 absent)
+const GENERAL_INITIAL_SLOTS_LOG2: u32 = 6;            // few addresses are not in the direct map
 
 class Table {
   base: usize = 0;
@@ -127,39 +149,47 @@ class Table {
   mask: u32 = 0;
   used: u32 = 0;
 }
-const compact = new Table();
 const general = new Table();
 const regionSlots = memory.data(<i32>((<usize>1 << REGION_SLOTS_LOG2) * REGION_SLOT_BYTES));
 let regionCount: u32 = 0;
 let lastRegion: u64 = u64.MAX_VALUE;                  // a one-entry cache of the region lookup
-let lastRegionKey: u64 = 0;
+let lastTop: usize = 0;
+let directUsed: u32 = 0;                              // addresses in the direct map
+let leafCount: u32 = 0;
+let midCount: u32 = 0;
+let block: usize = 0;                                 // the block pages are cut from (0: none)
+let blockNext: usize = 0;                             // its next free page
+let blockEnd: usize = 0;
 
 function allocTable(t: Table, log2: u32, slotBytes: usize): void {
-  // Zeroed without touching the pages the allocator grew into (a presized table a trace may fill
-  // only in part, mapReserve: each page first touched is a page fault).
   const base = allocZeroed((<usize>1 << log2) * slotBytes);
   t.base = base;
   t.log2 = log2;
   t.mask = (1 << log2) - 1;
 }
 
+/** A zeroed page for a leaf or a mid: its first touch is its first store. */
+function directPage(): usize {
+  if (blockNext == blockEnd) {
+    const b = allocZeroed(BLOCK_BYTES);
+    store<usize>(b + BLOCK_LINK, block);
+    block = b;
+    blockNext = (b + PAGE_MASK) & ~PAGE_MASK;
+    blockEnd = blockNext + BLOCK_PAGES * PAGE_BYTES;
+  }
+  const p = blockNext;
+  blockNext += PAGE_BYTES;
+  return p;
+}
+
 /**
- * Sizes the compact table once, before the first call, for a trace of `contentBytes` bytes (the
+ * Room for the free ids of a trace of `contentBytes` bytes, once, before the first call (the
  * host's hint: the file's size, or a gzip member's uncompressed size; never trusted beyond
- * HINT_MAX_SLOTS_LOG2). Every distinct address took at least one line of MIN_ADDRESS_LINE_BYTES, so
- * the table gets room for contentBytes / MIN_ADDRESS_LINE_BYTES addresses at the usual load
- * factor, or the cap. A table presized too large costs address space, not touched memory (see
- * allocTable), where a doubling one zeroes and rehashes every size on its way up.
+ * HINT_MAX_IDS): every distinct address took at least one line of MIN_ADDRESS_LINE_BYTES.
  */
 export function mapReserve(contentBytes: f64): void {
-  if (compact.used != 0 || !(contentBytes > 0)) return;
-  const addresses = Math.min(contentBytes / MIN_ADDRESS_LINE_BYTES, <f64>(1 << (HINT_MAX_SLOTS_LOG2 - 1)));
-  let log2 = INITIAL_SLOTS_LOG2;
-  while (<f64>(1 << (log2 - 1)) < addresses) log2++; // at most half full (insert)
-  reserveFreeIds(<i32>addresses);
-  if (log2 <= compact.log2) return;
-  heap.free(compact.base);
-  allocTable(compact, log2, COMPACT_SLOT_BYTES);
+  if (directUsed + general.used != 0 || !(contentBytes > 0)) return;
+  reserveFreeIds(<i32>Math.min(contentBytes / MIN_ADDRESS_LINE_BYTES, <f64>HINT_MAX_IDS));
 }
 
 /**
@@ -176,24 +206,36 @@ function reserveFreeIds(ids: i32): void {
 }
 
 function resetTables(): void {
-  if (compact.base != 0) heap.free(compact.base);
-  allocTable(compact, INITIAL_SLOTS_LOG2, COMPACT_SLOT_BYTES);
-  compact.used = 0;
+  for (let i: usize = 0; i < (<usize>1 << REGION_SLOTS_LOG2); i++) {
+    const r = regionSlots + i * REGION_SLOT_BYTES;
+    if (load<u64>(r) != 0) heap.free(<usize>load<u32>(r, REGION_TOP));
+  }
+  while (block != 0) {
+    const previous = load<usize>(block + BLOCK_LINK);
+    heap.free(block);
+    block = previous;
+  }
+  blockNext = 0;
+  blockEnd = 0;
+  directUsed = 0;
+  leafCount = 0;
+  midCount = 0;
   if (general.base != 0) heap.free(general.base);
   allocTable(general, GENERAL_INITIAL_SLOTS_LOG2, SLOT_BYTES);
   general.used = 0;
   memory.fill(regionSlots, 0, (<usize>1 << REGION_SLOTS_LOG2) * REGION_SLOT_BYTES);
   regionCount = 0;
   lastRegion = u64.MAX_VALUE;
-  lastRegionKey = 0;
+  lastTop = 0;
 }
 
 /**
- * Home slot of an address: the address itself (in 16-byte units) modulo the table size, XORed with
- * a hash of the bits above. An allocator hands out addresses near the ones it just used, and
- * within one table-sized span of addresses this keeps their slots as near (sharing cache lines)
- * and distinct (no collisions); a fully hashed table misses the cache on nearly every call.
- * Addresses of different spans, or that agree in their low bits, still spread over the table.
+ * Home slot of an address in the general table: the address itself (in 16-byte units) modulo the
+ * table size, XORed with a hash of the bits above. An allocator hands out addresses near the ones
+ * it just used, and within one table-sized span of addresses this keeps their slots as near
+ * (sharing cache lines) and distinct (no collisions); a fully hashed table misses the cache on
+ * nearly every call. Addresses of different spans, or that agree in their low bits, still spread
+ * over the table.
  */
 // @ts-ignore: decorator
 @inline function slotOf(key: u64, t: Table): u32 {
@@ -201,58 +243,47 @@ function resetTables(): void {
   return (<u32>(key >> ALIGN_BITS) ^ <u32>(span >> 32)) & t.mask;
 }
 
-/** The compact key (region number and offset, value bits 0) of `key`, or 0 when it is not compact. */
-function compactKey(key: u64): u64 {
+/** The top of `key`'s region in the direct map, or 0 when the address is not for the direct map. */
+function regionTop(key: u64): usize {
   if ((key & ALIGN_MASK) != 0) return 0;
   const region = key >> REGION_SHIFT;
   if (region != lastRegion) {
-    // The region's number, given now if there is room (a region is numbered at its first address).
+    // The region's top, made now if there is room (a region is numbered at its first address).
     let i = <u32>((region * HASH_MULTIPLIER) >> (64 - <u64>REGION_SLOTS_LOG2));
     const mask: u32 = (1 << REGION_SLOTS_LOG2) - 1;
-    let number: u64 = 0;
+    let top: usize = 0;
     for (;;) {
       const r = regionSlots + <usize>i * REGION_SLOT_BYTES;
       const k = load<u64>(r);
-      if (k == region + 1) { number = <u64>load<u32>(r, 8); break; }
+      if (k == region + 1) { top = <usize>load<u32>(r, REGION_TOP); break; }
       if (k == 0) {
         if (regionCount == MAX_REGIONS) return 0; // stays in the general table, as its neighbours
         regionCount++;
+        top = allocZeroed(TOP_BYTES);
         store<u64>(r, region + 1);
-        store<u32>(r, regionCount, 8);
-        number = <u64>regionCount;
+        store<u32>(r, <u32>top, REGION_TOP);
         break;
       }
       i = (i + 1) & mask;
     }
     lastRegion = region;
-    lastRegionKey = number << REGION_NUMBER_SHIFT;
+    lastTop = top;
   }
-  return lastRegionKey | ((key & REGION_OFFSET_MASK) << OFFSET_SHIFT);
+  return lastTop;
 }
 
-// Where the last lookup() ended: the slot of the address or the empty slot for it, and its table.
+// Where the last lookup() ended: the address's place, or where it would go.
+const AT_GENERAL: i32 = 0;      // `at`: its general table slot, or the empty slot for it
+const AT_LEAF: i32 = 1;         // `at`: its leaf slot
+const AT_NO_LEAF: i32 = 2;      // the direct map's, in a window without a leaf yet (atTop, atOffset)
 let at: usize = 0;
-let atCompact: bool = false;
-let atKey: u64 = 0;     // the compact key, or the address for the general table
+let atPlace: i32 = AT_GENERAL;
+let atKey: u64 = 0;             // the address
+let atTop: usize = 0;
+let atOffset: u32 = 0;          // in the region, in 16-byte units
 
-/** The value stored for `key` (an id or FREED), or ABSENT; remembers its slot for storeValue()/insertValue(). */
-function lookup(key: u64): i32 {
-  const ck = compactKey(key);
-  if (ck != 0) {
-    const t = compact;
-    let i = slotOf(key, t);
-    let s = t.base + <usize>i * COMPACT_SLOT_BYTES;
-    let v = load<u64>(s);
-    while (v != 0 && (v & ~VALUE_MASK) != ck) {
-      i = (i + 1) & t.mask;
-      s = t.base + <usize>i * COMPACT_SLOT_BYTES;
-      v = load<u64>(s);
-    }
-    at = s;
-    atCompact = true;
-    atKey = ck;
-    return v == 0 ? ABSENT : <i32>(v & VALUE_MASK) - 1;
-  }
+/** The value stored for `key` in the general table, or ABSENT; remembers its slot. */
+function lookupGeneral(key: u64): i32 {
   const t = general;
   let i = slotOf(key, t);
   let s = t.base + <usize>i * SLOT_BYTES;
@@ -263,67 +294,74 @@ function lookup(key: u64): i32 {
     k = load<u64>(s);
   }
   at = s;
-  atCompact = false;
-  atKey = key;
+  atPlace = AT_GENERAL;
   return k == 0 ? ABSENT : load<i32>(s, SLOT_ID);
+}
+
+/** The value stored for `key` (an id or FREED), or ABSENT; remembers its place for storeValue()/insertValue(). */
+function lookup(key: u64): i32 {
+  atKey = key;
+  const top = regionTop(key);
+  if (top != 0) {
+    const g = <u32>((key & REGION_OFFSET_MASK) >> ALIGN_BITS);
+    const mid = load<u32>(top + (<usize>(g >> (LEAF_BITS + MID_BITS)) << 2));
+    const leaf: u32 = mid > TO_GENERAL ? load<u32>(<usize>mid + (<usize>((g >> LEAF_BITS) & MID_MASK) << 2)) : mid;
+    if (leaf > TO_GENERAL) {
+      const s = <usize>leaf + (<usize>(g & LEAF_MASK) << 2);
+      at = s;
+      atPlace = AT_LEAF;
+      const v = load<u32>(s);
+      return v == 0 ? ABSENT : <i32>v - STORED_BIAS;
+    }
+    if (leaf == 0) {
+      atPlace = AT_NO_LEAF;
+      atTop = top;
+      atOffset = g;
+      return ABSENT;
+    }
+  }
+  return lookupGeneral(key);
 }
 
 /** Stores `value` for the address the last lookup() found. */
 // @ts-ignore: decorator
 @inline function storeValue(value: i32): void {
-  if (atCompact) store<u64>(at, atKey | <u64>(value + 1));
+  if (atPlace == AT_LEAF) store<u32>(at, <u32>(value + STORED_BIAS));
   else store<i32>(at, value, SLOT_ID);
 }
 
-/** Stores the address the last lookup() did not find, with `value` (the table may grow). */
+/** Stores the address the last lookup() did not find, with `value` (a leaf may be made, the general table may grow). */
 function insertValue(value: i32): void {
-  if (atCompact) {
-    store<u64>(at, atKey | <u64>(value + 1));
-    if (++compact.used > (compact.mask + 1) >> 1) growCompact();
+  if (atPlace == AT_NO_LEAF) {
+    const midSlot = atTop + (<usize>(atOffset >> (LEAF_BITS + MID_BITS)) << 2);
+    let mid = <usize>load<u32>(midSlot);
+    if (mid == 0) {
+      if (midCount < MID_ALLOWANCE || directUsed >= midCount * MID_MIN_ADDRESSES) {
+        mid = directPage();
+        midCount++;
+      } else mid = TO_GENERAL;
+      store<u32>(midSlot, <u32>mid);
+    }
+    const leafSlot = mid + (<usize>((atOffset >> LEAF_BITS) & MID_MASK) << 2);
+    if (mid != TO_GENERAL && (leafCount < LEAF_ALLOWANCE || directUsed >= leafCount * LEAF_MIN_ADDRESSES)) {
+      const leaf = directPage();
+      leafCount++;
+      store<u32>(leafSlot, <u32>leaf);
+      at = leaf + (<usize>(atOffset & LEAF_MASK) << 2);
+      atPlace = AT_LEAF;
+    } else {
+      if (mid != TO_GENERAL) store<u32>(leafSlot, TO_GENERAL);
+      lookupGeneral(atKey);
+    }
+  }
+  if (atPlace == AT_LEAF) {
+    store<u32>(at, <u32>(value + STORED_BIAS));
+    directUsed++;
   } else {
     store<u64>(at, atKey);
     store<i32>(at, value, SLOT_ID);
     if (++general.used > (general.mask + 1) >> 1) growGeneral();
   }
-}
-
-/** The address a compact slot holds (its region's number found in the region table). */
-function addressOfCompact(v: u64): u64 {
-  const number = <u32>(v >> REGION_NUMBER_SHIFT);
-  for (let i: usize = 0; i < (<usize>1 << REGION_SLOTS_LOG2); i++) {
-    const r = regionSlots + i * REGION_SLOT_BYTES;
-    if (load<u64>(r) != 0 && load<u32>(r, 8) == number) {
-      return ((load<u64>(r) - 1) << REGION_SHIFT) | (((v & ~VALUE_MASK) & ((<u64>1 << REGION_NUMBER_SHIFT) - 1)) >> OFFSET_SHIFT);
-    }
-  }
-  return unreachable();
-}
-
-function growCompact(): void {
-  const old = compact.base;
-  const oldCount: usize = <usize>compact.mask + 1;
-  allocTable(compact, compact.log2 + 1, COMPACT_SLOT_BYTES);
-  // Region numbers in slot order repeat: the address of each slot's region, kept while it repeats.
-  let lastNumber: u64 = 0;
-  let regionBase: u64 = 0;
-  for (let j: usize = 0; j < oldCount; j++) {
-    const v = load<u64>(old + j * COMPACT_SLOT_BYTES);
-    if (v == 0) continue;
-    const number = v >> REGION_NUMBER_SHIFT;
-    if (number != lastNumber) {
-      regionBase = addressOfCompact(v) & ~REGION_OFFSET_MASK;
-      lastNumber = number;
-    }
-    const key = regionBase | (((v & ~VALUE_MASK) & ((<u64>1 << REGION_NUMBER_SHIFT) - 1)) >> OFFSET_SHIFT);
-    let i = slotOf(key, compact);
-    let s = compact.base + <usize>i * COMPACT_SLOT_BYTES;
-    while (load<u64>(s) != 0) {
-      i = (i + 1) & compact.mask;
-      s = compact.base + <usize>i * COMPACT_SLOT_BYTES;
-    }
-    store<u64>(s, v);
-  }
-  heap.free(old);
 }
 
 function growGeneral(): void {
@@ -427,7 +465,7 @@ export function mapTaken(): void { outCount = 0; }
 /** 1 when an allocation needed a block id above MAX_BLOCK_ID (the map took no call since). */
 export function mapIdOverflow(): i32 { return idOverflow ? 1 : 0; }
 /** Distinct addresses remembered (live or freed): the host mapper's addressesSeen. */
-export function mapAddressesSeen(): u32 { return compact.used + general.used; }
+export function mapAddressesSeen(): u32 { return directUsed + general.used; }
 
 // An id event (OUT_EVENTS form).
 // @ts-ignore: decorator

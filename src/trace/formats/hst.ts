@@ -590,7 +590,8 @@ export class HstParser implements TraceParser {
           align = this.varint(buf, pos, n, recordStart);
           pos = this.nextPos;
           // A power of two (any size: the ledger refuses what no architecture can align to).
-          if (!(align >= 1 && (align === VARINT_TOO_LARGE || Number.isInteger(Math.log2(align))))) {
+          // (Exactly: Math.log2 rounds, and calls 2^53 - 1 and 2^52 + 1 integers.)
+          if (!(align >= 1 && (align === VARINT_TOO_LARGE || 2 ** Math.round(Math.log2(align)) === align))) {
             this.fail(`alignment ${shown(align)} is not a power of two`, this.consumed + recordStart);
           }
         }

@@ -6,6 +6,12 @@ import { FREE_IMPLICIT, Op, OP_WORDS } from './abi.js';
 const SIZE_SPLIT = 0x1_0000_0000;
 export const DEFAULT_BATCH_OPS = 4096;
 
+/** An integer power of two (1, 2, 4, ...), exactly: Math.log2 rounds, so an integer log2 alone would
+ * take 2^53 - 1 and 2^52 + 1 for powers of two. */
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
 export class OpBuffer {
   readonly words: Uint32Array;
   readonly capacity: number;
@@ -36,8 +42,7 @@ export class OpBuffer {
   alloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.ALLOC, heap, 0, id, sizeBytes); }
   calloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.CALLOC, heap, 0, id, sizeBytes); }
   alignedAlloc(heap: number, id: number, sizeBytes: number, alignBytes: number): void {
-    // Exactly: Math.log2 rounds, and takes 2^53 - 1 and 2^52 + 1 for powers of two.
-    if (!(alignBytes > 0 && 2 ** Math.round(Math.log2(alignBytes)) === alignBytes)) throw new RangeError(`alignment ${alignBytes} is not a power of two`);
+    if (!isPowerOfTwo(alignBytes)) throw new RangeError(`alignment ${alignBytes} is not a power of two`);
     this.push(Op.ALIGNED_ALLOC, heap, Math.log2(alignBytes), id, sizeBytes);
   }
   realloc(heap: number, id: number, sizeBytes: number): void { this.push(Op.REALLOC, heap, 0, id, sizeBytes); }

@@ -14,6 +14,7 @@
 // trust it: a hint that is wrong costs time or memory, never a different result.
 // Version 2 files (the same header up to byte 24, no hint) and version 1 files (16-byte header, no
 // count, no trailer) are still read; version 1 with a note.
+import { isPowerOfTwo } from '../../engine/ops.js';
 import { InputError } from '../../errors.js';
 import { crc32 } from '../crc32.js';
 import {
@@ -590,8 +591,7 @@ export class HstParser implements TraceParser {
           align = this.varint(buf, pos, n, recordStart);
           pos = this.nextPos;
           // A power of two (any size: the ledger refuses what no architecture can align to).
-          // (Exactly: Math.log2 rounds, and calls 2^53 - 1 and 2^52 + 1 integers.)
-          if (!(align >= 1 && (align === VARINT_TOO_LARGE || 2 ** Math.round(Math.log2(align)) === align))) {
+          if (!(align === VARINT_TOO_LARGE || isPowerOfTwo(align))) {
             this.fail(`alignment ${shown(align)} is not a power of two`, this.consumed + recordStart);
           }
         }

@@ -6,7 +6,7 @@ import { OpBuffer } from '../../../src/engine/ops.js';
 
 it('an alignment that is not a power of two is refused, however near one it is', () => {
   const b = new OpBuffer(8);
-  for (const bad of [0, 3, 2 ** 52 + 1, 2 ** 53 - 1, 0.5 + 2 ** 10]) {
+  for (const bad of [0, 3, 0.5, 0.25, -4, 2 ** 52 + 1, 2 ** 53 - 1, 0.5 + 2 ** 10]) {
     expect(() => b.alignedAlloc(0, 1, 16, bad)).toThrow(`alignment ${bad} is not a power of two`);
   }
   expect(b.length).toBe(0);

@@ -955,13 +955,14 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
 // @ts-ignore: decorator
 @inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
-  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true); // the address before the state store (see setStateAt)
+  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true, true); // the address before the state store (see setStateAt)
 }
 
 // linkBetweenIn of c at address a (read before any byte store into c's first word); keepHead:
-// c's HEAD bit stays (false: cleared)
+// c's HEAD bit stays (false: cleared); counted (a constant): the bin's bit in the bitmap and the
+// arena's bin counters are kept here (false: consolidation sets them once at its end)
 // @ts-ignore: decorator
-@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool): void {
+@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool, counted: bool): void {
   const p = at(rb, c);
   const size = sizeAt(p);
   store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
@@ -970,16 +971,23 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
   setStateBinAt(p, ST_BIN, keepHead ? (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b : <u8>b);
-  const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
-  store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
-  store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
-  store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) + size);
+  if (counted) {
+    const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
+    store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
+    store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
+    store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) + size);
+  }
   touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
 }
 
 // The bin is left empty exactly when c had no neighbour in it (f = k = 0): no reload of its first.
 // @ts-ignore: decorator
-@inline function unlinkIn(rb: usize, c: u32): void {
+@inline function unlinkIn(rb: usize, c: u32): void { unlinkCounted(rb, c, true); }
+
+// unlinkIn; counted (a constant): the arena's bin counters are kept here (false: by consolidation
+// at its end; the bitmap is kept either way)
+// @ts-ignore: decorator
+@inline function unlinkCounted(rb: usize, c: u32, counted: bool): void {
   const p = at(rb, c);
   const bb = load<u8>(p + R_BIN);
   const b = <i32>(bb & BIN_MASK);
@@ -992,8 +1000,10 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
     store<u32>(o, load<u32>(o) & ~(<u32>1 << <u32>(b & 31)));
   }
   if (bb & HEAD_BIT) unlinkHead(c, f);
-  store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) - 1);
-  store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - sizeAt(p));
+  if (counted) {
+    store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) - 1);
+    store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - sizeAt(p));
+  }
 }
 
 // unlinkChunk of a large-bin chunk that heads its size (f: its successor in the bin): the next chunk
@@ -1158,12 +1168,14 @@ const KEEP_STATE: u8 = 0xFF;
 // it and links the merged chunk at the front, which is the same place (consolidation merges runs of
 // neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
-@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted); }
+@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted, true); }
 
 // releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record) and
-// tr = trusted (a constant where the caller knows it: consolidation).
+// tr = trusted (a constant where the caller knows it: consolidation); counted (a constant): the
+// arena's bin counters and unsorted's bit are kept per chunk (false: consolidation sets them once
+// at its end, see consolidateLoop).
 // @ts-ignore: decorator
-@inline function releaseChunkIn(rb: usize, p: u32, tr: bool): u64 {
+@inline function releaseChunkIn(rb: usize, p: u32, tr: bool, counted: bool): u64 {
   let pp = at(rb, p);
   const whole = tr && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
@@ -1178,7 +1190,7 @@ const KEEP_STATE: u8 = 0xFF;
       if (prev != 0) {
         prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
         a = addrAt(at(rb, prev));
-        unlinkIn(rb, prev);
+        unlinkCounted(rb, prev, counted);
         absorbNextIn(rb, prev, false); // p is not top
         p = prev;
         pp = at(rb, p);
@@ -1198,7 +1210,12 @@ const KEEP_STATE: u8 = 0xFF;
     const prevSize = sizeAt(qp);
     a = addrAt(qp);
     prevLinkBytes = freeLinkBytes(prevSize);
-    if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
+    if (prev == binFirst(UNSORTED)) {
+      kept = true;
+      if (counted) aadd(A_BIN_BYTES, -<i64>prevSize);
+    } else {
+      unlinkCounted(rb, prev, counted);
+    }
     absorbNextIn(rb, prev, false); // p is not top
     p = prev;
     pp = qp;
@@ -1210,13 +1227,13 @@ const KEEP_STATE: u8 = 0xFF;
         // p takes next's place: the front of unsorted
         kept = true;
         const pn = at(rb, next);
-        aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
+        if (counted) aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
         const f = fdAt(pn);
         store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
         if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
         setBinFirst(UNSORTED, p);
       } else {
-        unlinkIn(rb, next);
+        unlinkCounted(rb, next, counted);
       }
       absorbNextIn(rb, p, false); // next is not top (the case above)
       footerKnown = false;
@@ -1228,10 +1245,10 @@ const KEEP_STATE: u8 = 0xFF;
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateBinAt(pp, ST_BIN, <u8>UNSORTED);
     linkBack(rb, pp, p); // its successor may be new (a merge)
-    aadd(A_BIN_BYTES, <i64>size);
+    if (counted) aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
   } else {
-    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false); // (its HEAD bit cleared)
+    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false, counted); // (its HEAD bit cleared)
   }
   // the next chunk's prev_size (footer) is written
   touchWordUnless(footerKnown, a + size);
@@ -1321,7 +1338,11 @@ const KEEP_STATE: u8 = 0xFF;
 }
 
 // malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top). The
-// fastbins end empty, so their counters are zeroed once (releaseChunk reads neither).
+// fastbins end empty, so their counters are zeroed once (releaseChunk reads neither). The bins'
+// counters are set once at the end too (releaseChunkIn uncounted), from what is conserved: every
+// fastbin chunk ends in a bin or in top, and every merge drops one record (no record is taken), so
+// the bins gain the fastbins' chunks less the records dropped, and their bytes less what top grew
+// by. Unsorted's bit in the bitmap is set from its first chunk (other bins' bits stay exact).
 // `trusted` cannot change during it: the loop is made for each value (the untrusted one out of
 // line), so the trusted loop's known spans need no test of it.
 function consolidate(): void {
@@ -1335,6 +1356,8 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
   if (CHECKS) assert(tr == trusted, "ptmalloc consolidated with a trust it does not have");
   as32(A_HAVE_FAST, 0);
   const rb = RECS.base; // nothing below takes a record
+  const dropped0 = droppedCount;
+  const top0 = topSize();
   for (let i = 0; i < NFASTBINS; i++) {
     let p = fastHead(i);
     setFastHead(i, 0);
@@ -1343,10 +1366,13 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
       const nextInBin = fdAt(pp);
       // (p keeps ST_FAST into releaseChunkIn, which reads no state of p and leaves p in a bin,
       // in top, or dropped: a store of ST_INUSE here would be overwritten)
-      releaseChunkIn(rb, p, tr);
+      releaseChunkIn(rb, p, tr, false);
       p = nextInBin;
     }
   }
+  aadd(A_BIN_CHUNKS, <i64>a64(A_FAST_CHUNKS) - <i64>(droppedCount - dropped0));
+  aadd(A_BIN_BYTES, <i64>a64(A_FAST_BYTES) - <i64>(topSize() - top0));
+  if (binFirst(UNSORTED)) markNonEmpty(UNSORTED); else markEmpty(UNSORTED);
   as64(A_FAST_CHUNKS, 0);
   as64(A_FAST_BYTES, 0);
 }

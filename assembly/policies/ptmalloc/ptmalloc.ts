@@ -86,8 +86,9 @@
 //      ending with top, the others with a fence
 //   P2 no chunk in a bin borders another chunk in a bin or top (free chunks are coalesced)
 //   P3 every bin list is consistent (links, bin index, size range), large bins sorted, size
-//      links exactly the heads; fastbin and tcache lists hold chunks of their size; every list
-//      ends (no walk meets more chunks than records exist: a cycle fails here, see listBound)
+//      links exactly the heads; the bin bitmap's bit set exactly for the bins holding a chunk;
+//      fastbin and tcache lists hold chunks of their size; every list ends (no walk meets more
+//      chunks than records exist: a cycle fails here, see listBound)
 //   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount; the residency
 //      epoch the heap noted is never the saturated one (epochTrusted's one compare counts on it)
 //   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
@@ -2764,6 +2765,8 @@ function checkArena(a: u32): i32 {
       prev = p;
     }
     if (binLast(b) != prev) return 3;
+    // the bitmap's bit says whether the bin holds a chunk (consolidation sets unsorted's at its end)
+    if ((((a32(A_NONEMPTY + (<usize>(b >> 5) << 2)) >> <u32>(b & 31)) & 1) != 0) != (prev != 0)) return 3;
     if (b >= 64 && heads) {
       // the size list visits every head once, in decreasing size, and closes
       let h = binFirst(b);

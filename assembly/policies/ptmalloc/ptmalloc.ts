@@ -479,10 +479,19 @@ const BITS_PER_WORD: u32 = 64;
 
 // dropRec of c at p = R(c)
 // @ts-ignore: decorator
-@inline function dropRecAt(p: usize, c: u32): void {
+@inline function dropRecAt(p: usize, c: u32): void { dropRecIn(p, c, false); }
+
+// dropRecAt; covered (a constant): the bitmap is known to cover c (consolidation makes it cover
+// every record taken before its loop, which takes none)
+// @ts-ignore: decorator
+@inline function dropRecIn(p: usize, c: u32, covered: bool): void {
   setStateByteAt(p, ST_DEAD); // (nothing reads a dropped record's first word as a whole)
   const wi = c >> 6;
-  if (wi >= freeWords) growFreeBits(wi);
+  if (covered) {
+    if (CHECKS) assert(wi < freeWords, "ptmalloc's dropped-record bitmap does not cover a record consolidation drops");
+  } else if (wi >= freeWords) {
+    growFreeBits(wi);
+  }
   const wp = freeBits + (<usize>wi << 3);
   const w = load<u64>(wp);
   if (!w) {
@@ -1152,12 +1161,13 @@ const KEEP_STATE: u8 = 0xFF;
 
 // Absorbs c's physical successor n into c (n's record is dropped).
 // @ts-ignore: decorator
-@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true); }
+@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true, false); }
 
 // absorbNext with the pool's base rb (pointer style, see at()); mayBeTop (a constant): the
-// successor can be top (false where the caller knows it is not: no test of the arena's top).
+// successor can be top (false where the caller knows it is not: no test of the arena's top);
+// covered (a constant): the dropped-record bitmap covers n (dropRecIn).
 // @ts-ignore: decorator
-@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool): void {
+@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool, covered: bool): void {
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
@@ -1172,7 +1182,7 @@ const KEEP_STATE: u8 = 0xFF;
   } else if (CHECKS) {
     assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
   }
-  dropRecAt(pn, n);
+  dropRecIn(pn, n, covered);
 }
 
 // @ts-ignore: decorator
@@ -1188,14 +1198,14 @@ const KEEP_STATE: u8 = 0xFF;
 // it and links the merged chunk at the front, which is the same place (consolidation merges runs of
 // neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
-@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted, true); }
+@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted, false); }
 
 // releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record) and
-// tr = trusted (a constant where the caller knows it: consolidation); counted (a constant): the
-// arena's bin counters and unsorted's bit are kept per chunk (false: consolidation sets them once
-// at its end, see consolidateLoop).
+// tr = trusted (a constant where the caller knows it: consolidation); consolidating (a constant):
+// the arena's bin counters and unsorted's bit are not kept per chunk (consolidation sets them once
+// at its end) and the dropped-record bitmap covers every record (see consolidateLoop).
 // @ts-ignore: decorator
-@inline function releaseChunkIn(rb: usize, p: u32, tr: bool, counted: bool): u64 {
+@inline function releaseChunkIn(rb: usize, p: u32, tr: bool, consolidating: bool): u64 {
   let pp = at(rb, p);
   const whole = tr && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
@@ -1210,12 +1220,12 @@ const KEEP_STATE: u8 = 0xFF;
       if (prev != 0) {
         prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
         a = addrAt(at(rb, prev));
-        unlinkCounted(rb, prev, counted);
-        absorbNextIn(rb, prev, false); // p is not top
+        unlinkCounted(rb, prev, !consolidating);
+        absorbNextIn(rb, prev, false, consolidating); // p is not top
         p = prev;
         pp = at(rb, p);
       }
-      absorbNextIn(rb, p, true);
+      absorbNextIn(rb, p, true, consolidating);
       // p is top now
       touchWordUnless(prevLinkBytes ? tr : whole, a + SIZE_SZ);
       return sizeAt(pp);
@@ -1232,11 +1242,11 @@ const KEEP_STATE: u8 = 0xFF;
     prevLinkBytes = freeLinkBytes(prevSize);
     if (prev == binFirst(UNSORTED)) {
       kept = true;
-      if (counted) aadd(A_BIN_BYTES, -<i64>prevSize);
+      if (!consolidating) aadd(A_BIN_BYTES, -<i64>prevSize);
     } else {
-      unlinkCounted(rb, prev, counted);
+      unlinkCounted(rb, prev, !consolidating);
     }
-    absorbNextIn(rb, prev, false); // p is not top
+    absorbNextIn(rb, prev, false, consolidating); // p is not top
     p = prev;
     pp = qp;
   }
@@ -1247,15 +1257,15 @@ const KEEP_STATE: u8 = 0xFF;
         // p takes next's place: the front of unsorted
         kept = true;
         const pn = at(rb, next);
-        if (counted) aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
+        if (!consolidating) aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
         const f = fdAt(pn);
         store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
         if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
         setBinFirst(UNSORTED, p);
       } else {
-        unlinkCounted(rb, next, counted);
+        unlinkCounted(rb, next, !consolidating);
       }
-      absorbNextIn(rb, p, false); // next is not top (the case above)
+      absorbNextIn(rb, p, false, consolidating); // next is not top (the case above)
       footerKnown = false;
     }
   }
@@ -1265,10 +1275,10 @@ const KEEP_STATE: u8 = 0xFF;
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateBinAt(pp, ST_BIN, <u8>UNSORTED);
     linkBack(rb, pp, p); // its successor may be new (a merge)
-    if (counted) aadd(A_BIN_BYTES, <i64>size);
+    if (!consolidating) aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
   } else {
-    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false, counted); // (its HEAD bit cleared)
+    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false, !consolidating); // (its HEAD bit cleared)
   }
   // the next chunk's prev_size (footer) is written
   touchWordUnless(footerKnown, a + size);
@@ -1362,7 +1372,9 @@ const KEEP_STATE: u8 = 0xFF;
 // counters are set once at the end too (releaseChunkIn uncounted), from what is conserved: every
 // fastbin chunk ends in a bin or in top, and every merge drops one record (no record is taken), so
 // the bins gain the fastbins' chunks less the records dropped, and their bytes less what top grew
-// by. Unsorted's bit in the bitmap is set from its first chunk (other bins' bits stay exact).
+// by. Unsorted's bit in the bitmap is set from its first chunk (other bins' bits stay exact). The
+// dropped-record bitmap is made to cover every record taken before the loop, so the merges' drops
+// skip its grow test (dropRecIn).
 // `trusted` cannot change during it: the loop is made for each value (the untrusted one out of
 // line), so the trusted loop's known spans need no test of it.
 function consolidate(): void {
@@ -1378,6 +1390,8 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
   const rb = RECS.base; // nothing below takes a record
   const dropped0 = droppedCount;
   const top0 = topSize();
+  const lastWord = (RECS.high - 1) >> 6; // the word of the last record taken (dropRecIn's cover)
+  if (lastWord >= freeWords) growFreeBits(lastWord);
   for (let i = 0; i < NFASTBINS; i++) {
     let p = fastHead(i);
     setFastHead(i, 0);
@@ -1386,7 +1400,7 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
       const nextInBin = fdAt(pp);
       // (p keeps ST_FAST into releaseChunkIn, which reads no state of p and leaves p in a bin,
       // in top, or dropped: a store of ST_INUSE here would be overwritten)
-      releaseChunkIn(rb, p, tr, false);
+      releaseChunkIn(rb, p, tr, true);
       p = nextInBin;
     }
   }

@@ -86,8 +86,9 @@
 //      ending with top, the others with a fence
 //   P2 no chunk in a bin borders another chunk in a bin or top (free chunks are coalesced)
 //   P3 every bin list is consistent (links, bin index, size range), large bins sorted, size
-//      links exactly the heads; fastbin and tcache lists hold chunks of their size; every list
-//      ends (no walk meets more chunks than records exist: a cycle fails here, see listBound)
+//      links exactly the heads; the bin bitmap's bit set exactly for the bins holding a chunk;
+//      fastbin and tcache lists hold chunks of their size; every list ends (no walk meets more
+//      chunks than records exist: a cycle fails here, see listBound)
 //   P4 the counters (bin, fastbin, tcache, mapped, system memory) equal a recount; the residency
 //      epoch the heap noted is never the saturated one (epochTrusted's one compare counts on it)
 //   P5 the arena list, free list and attachments are consistent (each thread's arena exists;
@@ -478,10 +479,19 @@ const BITS_PER_WORD: u32 = 64;
 
 // dropRec of c at p = R(c)
 // @ts-ignore: decorator
-@inline function dropRecAt(p: usize, c: u32): void {
+@inline function dropRecAt(p: usize, c: u32): void { dropRecIn(p, c, false); }
+
+// dropRecAt; covered (a constant): the bitmap is known to cover c (consolidation makes it cover
+// every record taken before its loop, which takes none)
+// @ts-ignore: decorator
+@inline function dropRecIn(p: usize, c: u32, covered: bool): void {
   setStateByteAt(p, ST_DEAD); // (nothing reads a dropped record's first word as a whole)
   const wi = c >> 6;
-  if (wi >= freeWords) growFreeBits(wi);
+  if (covered) {
+    if (CHECKS) assert(wi < freeWords, "ptmalloc's dropped-record bitmap does not cover a record consolidation drops");
+  } else if (wi >= freeWords) {
+    growFreeBits(wi);
+  }
   const wp = freeBits + (<usize>wi << 3);
   const w = load<u64>(wp);
   if (!w) {
@@ -492,6 +502,37 @@ const BITS_PER_WORD: u32 = 64;
   droppedCount++;
 }
 
+// takeDroppedNear with its common case, a dropped record in near's own word, inline where `inl` (a
+// constant): the last remainder's split (python.hst: 706 K of its 717 K takes a warm pass), the one
+// frequent caller.
+// @ts-ignore: decorator
+@inline function takeDroppedNearIn(near: u32, inl: bool): u32 {
+  if (!inl) return takeDroppedNear(near);
+  const wi = near >> 6;
+  if (wi < freeWords) {
+    const w = load<u64>(freeBits + (<usize>wi << 3));
+    if (w) return takeDroppedInWord(wi, w, near);
+  }
+  return takeDroppedNear(near);
+}
+
+// The dropped record nearest near in near's word wi (w: the word, not 0).
+// @ts-ignore: decorator
+@inline function takeDroppedInWord(wi: u32, w: u64, near: u32): u32 {
+  const b = <u64>(near & 63);
+  let bit: u64;
+  if (w & (<u64>1 << (b ^ 1))) {
+    bit = b ^ 1;                                   // near's pair
+  } else {
+    const up = w >> b;                             // b itself is not dropped (near is live)
+    const down = w << (63 - b);
+    const du: u64 = up ? ctz(up) : 64;
+    const dd: u64 = down ? clz(down) : 64;
+    bit = du <= dd ? b + du : b - dd;
+  }
+  return takeDroppedBit(wi, w, bit);
+}
+
 // Takes the dropped record nearest `near` (see above); at least one is dropped.
 function takeDroppedNear(near: u32): u32 {
   const wi = near >> 6;
@@ -499,20 +540,7 @@ function takeDroppedNear(near: u32): u32 {
   let s: u64;
   if (wi < freeWords) {
     const w = load<u64>(freeBits + (<usize>wi << 3));
-    if (w) {
-      const b = <u64>(near & 63);
-      let bit: u64;
-      if (w & (<u64>1 << (b ^ 1))) {
-        bit = b ^ 1;                                   // near's pair
-      } else {
-        const up = w >> b;                             // b itself is not dropped (near is live)
-        const down = w << (63 - b);
-        const du: u64 = up ? ctz(up) : 64;
-        const dd: u64 = down ? clz(down) : 64;
-        bit = du <= dd ? b + du : b - dd;
-      }
-      return takeDroppedBit(wi, w, bit);
-    }
+    if (w) return takeDroppedInWord(wi, w, near);
     // The first word with a dropped record after near's, wrapping round to the start.
     si = wi >> 6;
     s = load<u64>(freeSummary + (<usize>si << 3)) & ~((<u64>2 << <u64>(wi & 63)) - 1);
@@ -955,13 +983,14 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
 // @ts-ignore: decorator
 @inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
-  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true); // the address before the state store (see setStateAt)
+  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true, true); // the address before the state store (see setStateAt)
 }
 
 // linkBetweenIn of c at address a (read before any byte store into c's first word); keepHead:
-// c's HEAD bit stays (false: cleared)
+// c's HEAD bit stays (false: cleared); counted (a constant): the bin's bit in the bitmap and the
+// arena's bin counters are kept here (false: consolidation sets them once at its end)
 // @ts-ignore: decorator
-@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool): void {
+@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool, counted: bool): void {
   const p = at(rb, c);
   const size = sizeAt(p);
   store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
@@ -970,16 +999,23 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
   setStateBinAt(p, ST_BIN, keepHead ? (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b : <u8>b);
-  const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
-  store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
-  store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
-  store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) + size);
+  if (counted) {
+    const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
+    store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
+    store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) + 1);
+    store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) + size);
+  }
   touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
 }
 
 // The bin is left empty exactly when c had no neighbour in it (f = k = 0): no reload of its first.
 // @ts-ignore: decorator
-@inline function unlinkIn(rb: usize, c: u32): void {
+@inline function unlinkIn(rb: usize, c: u32): void { unlinkCounted(rb, c, true); }
+
+// unlinkIn; counted (a constant): the arena's bin counters are kept here (false: by consolidation
+// at its end; the bitmap is kept either way)
+// @ts-ignore: decorator
+@inline function unlinkCounted(rb: usize, c: u32, counted: bool): void {
   const p = at(rb, c);
   const bb = load<u8>(p + R_BIN);
   const b = <i32>(bb & BIN_MASK);
@@ -992,8 +1028,10 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
     store<u32>(o, load<u32>(o) & ~(<u32>1 << <u32>(b & 31)));
   }
   if (bb & HEAD_BIT) unlinkHead(c, f);
-  store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) - 1);
-  store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - sizeAt(p));
+  if (counted) {
+    store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) - 1);
+    store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - sizeAt(p));
+  }
 }
 
 // unlinkChunk of a large-bin chunk that heads its size (f: its successor in the bin): the next chunk
@@ -1092,17 +1130,18 @@ function fileChunk(c: u32): void {
 // Pointer style: c's fields are read before the new record is taken (which may move the pool),
 // the links written after with the pool's base taken again.
 // @ts-ignore: decorator
-@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0, KEEP_STATE); }
+@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0, KEEP_STATE, false); }
 
 // splitAt with the new record's bin byte restBin (its fd and bk 0), and c's new state frontState
-// (KEEP_STATE: unchanged) written with c's first word as read here.
+// (KEEP_STATE: unchanged) written with c's first word as read here; nearInline (a constant): a
+// dropped record is taken by takeDroppedNear's common case inline (takeDroppedNearIn).
 // @ts-ignore: decorator
-@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8, frontState: u8): u32 {
+@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8, frontState: u8, nearInline: bool): u32 {
   const pc = R(c);
   const n = nextAt(pc);
   const w = load<u64>(pc + R_ADDR);
   const sizeG = load<u32>(pc + R_SIZEG);
-  const r = droppedCount ? takeDroppedNear(c) : takeRecord(RECS);
+  const r = droppedCount ? takeDroppedNearIn(c, nearInline) : takeRecord(RECS);
   // r's first word from c's: the address moved up by nb (granules: no carry out of the 43 bits of
   // an address below 2^47), c's arena code, restState, bin 0; a wide code's entry is copied
   if ((<u32>(w >> ADDR_G_BITS) & ARENA_CODE_MASK) == ARENA_CODE_WIDE) copyWideArena(r, c);
@@ -1122,12 +1161,13 @@ const KEEP_STATE: u8 = 0xFF;
 
 // Absorbs c's physical successor n into c (n's record is dropped).
 // @ts-ignore: decorator
-@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true); }
+@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true, false); }
 
 // absorbNext with the pool's base rb (pointer style, see at()); mayBeTop (a constant): the
-// successor can be top (false where the caller knows it is not: no test of the arena's top).
+// successor can be top (false where the caller knows it is not: no test of the arena's top);
+// covered (a constant): the dropped-record bitmap covers n (dropRecIn).
 // @ts-ignore: decorator
-@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool): void {
+@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool, covered: bool): void {
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
@@ -1142,7 +1182,7 @@ const KEEP_STATE: u8 = 0xFF;
   } else if (CHECKS) {
     assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
   }
-  dropRecAt(pn, n);
+  dropRecIn(pn, n, covered);
 }
 
 // @ts-ignore: decorator
@@ -1158,12 +1198,14 @@ const KEEP_STATE: u8 = 0xFF;
 // it and links the merged chunk at the front, which is the same place (consolidation merges runs of
 // neighbours one after the other, so this is the common case); the unlink and link are skipped.
 // @ts-ignore: decorator
-@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted); }
+@inline function releaseChunk(p: u32): u64 { return releaseChunkIn(RECS.base, p, trusted, false); }
 
 // releaseChunk with the pool's base rb (pointer style, see at(): nothing here takes a record) and
-// tr = trusted (a constant where the caller knows it: consolidation).
+// tr = trusted (a constant where the caller knows it: consolidation); consolidating (a constant):
+// the arena's bin counters and unsorted's bit are not kept per chunk (consolidation sets them once
+// at its end) and the dropped-record bitmap covers every record (see consolidateLoop).
 // @ts-ignore: decorator
-@inline function releaseChunkIn(rb: usize, p: u32, tr: bool): u64 {
+@inline function releaseChunkIn(rb: usize, p: u32, tr: bool, consolidating: bool): u64 {
   let pp = at(rb, p);
   const whole = tr && isWholeAt(pp);
   let prevLinkBytes: u64 = 0;   // 0: the previous chunk was not merged
@@ -1178,12 +1220,12 @@ const KEEP_STATE: u8 = 0xFF;
       if (prev != 0) {
         prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
         a = addrAt(at(rb, prev));
-        unlinkIn(rb, prev);
-        absorbNextIn(rb, prev, false); // p is not top
+        unlinkCounted(rb, prev, !consolidating);
+        absorbNextIn(rb, prev, false, consolidating); // p is not top
         p = prev;
         pp = at(rb, p);
       }
-      absorbNextIn(rb, p, true);
+      absorbNextIn(rb, p, true, consolidating);
       // p is top now
       touchWordUnless(prevLinkBytes ? tr : whole, a + SIZE_SZ);
       return sizeAt(pp);
@@ -1198,8 +1240,13 @@ const KEEP_STATE: u8 = 0xFF;
     const prevSize = sizeAt(qp);
     a = addrAt(qp);
     prevLinkBytes = freeLinkBytes(prevSize);
-    if (prev == binFirst(UNSORTED)) { kept = true; aadd(A_BIN_BYTES, -<i64>prevSize); } else unlinkIn(rb, prev);
-    absorbNextIn(rb, prev, false); // p is not top
+    if (prev == binFirst(UNSORTED)) {
+      kept = true;
+      if (!consolidating) aadd(A_BIN_BYTES, -<i64>prevSize);
+    } else {
+      unlinkCounted(rb, prev, !consolidating);
+    }
+    absorbNextIn(rb, prev, false, consolidating); // p is not top
     p = prev;
     pp = qp;
   }
@@ -1210,15 +1257,15 @@ const KEEP_STATE: u8 = 0xFF;
         // p takes next's place: the front of unsorted
         kept = true;
         const pn = at(rb, next);
-        aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
+        if (!consolidating) aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
         const f = fdAt(pn);
         store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
         if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
         setBinFirst(UNSORTED, p);
       } else {
-        unlinkIn(rb, next);
+        unlinkCounted(rb, next, !consolidating);
       }
-      absorbNextIn(rb, p, false); // next is not top (the case above)
+      absorbNextIn(rb, p, false, consolidating); // next is not top (the case above)
       footerKnown = false;
     }
   }
@@ -1228,10 +1275,10 @@ const KEEP_STATE: u8 = 0xFF;
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
     setStateBinAt(pp, ST_BIN, <u8>UNSORTED);
     linkBack(rb, pp, p); // its successor may be new (a merge)
-    aadd(A_BIN_BYTES, <i64>size);
+    if (!consolidating) aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
   } else {
-    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false); // (its HEAD bit cleared)
+    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false, !consolidating); // (its HEAD bit cleared)
   }
   // the next chunk's prev_size (footer) is written
   touchWordUnless(footerKnown, a + size);
@@ -1321,7 +1368,13 @@ const KEEP_STATE: u8 = 0xFF;
 }
 
 // malloc_consolidate: every fastbin chunk is coalesced and filed into unsorted (or top). The
-// fastbins end empty, so their counters are zeroed once (releaseChunk reads neither).
+// fastbins end empty, so their counters are zeroed once (releaseChunk reads neither). The bins'
+// counters are set once at the end too (releaseChunkIn uncounted), from what is conserved: every
+// fastbin chunk ends in a bin or in top, and every merge drops one record (no record is taken), so
+// the bins gain the fastbins' chunks less the records dropped, and their bytes less what top grew
+// by. Unsorted's bit in the bitmap is set from its first chunk (other bins' bits stay exact). The
+// dropped-record bitmap is made to cover every record taken before the loop, so the merges' drops
+// skip its grow test (dropRecIn).
 // `trusted` cannot change during it: the loop is made for each value (the untrusted one out of
 // line), so the trusted loop's known spans need no test of it.
 function consolidate(): void {
@@ -1335,6 +1388,10 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
   if (CHECKS) assert(tr == trusted, "ptmalloc consolidated with a trust it does not have");
   as32(A_HAVE_FAST, 0);
   const rb = RECS.base; // nothing below takes a record
+  const dropped0 = droppedCount;
+  const top0 = topSize();
+  const lastWord = (RECS.high - 1) >> 6; // the word of the last record taken (dropRecIn's cover)
+  if (lastWord >= freeWords) growFreeBits(lastWord);
   for (let i = 0; i < NFASTBINS; i++) {
     let p = fastHead(i);
     setFastHead(i, 0);
@@ -1343,10 +1400,13 @@ function consolidateUntrusted(): void { consolidateLoop(false); }
       const nextInBin = fdAt(pp);
       // (p keeps ST_FAST into releaseChunkIn, which reads no state of p and leaves p in a bin,
       // in top, or dropped: a store of ST_INUSE here would be overwritten)
-      releaseChunkIn(rb, p, tr);
+      releaseChunkIn(rb, p, tr, true);
       p = nextInBin;
     }
   }
+  aadd(A_BIN_CHUNKS, <i64>a64(A_FAST_CHUNKS) - <i64>(droppedCount - dropped0));
+  aadd(A_BIN_BYTES, <i64>a64(A_FAST_BYTES) - <i64>(topSize() - top0));
+  if (binFirst(UNSORTED)) markNonEmpty(UNSORTED); else markEmpty(UNSORTED);
   as64(A_FAST_CHUNKS, 0);
   as64(A_FAST_BYTES, 0);
 }
@@ -1590,7 +1650,7 @@ function unmapChunk(c: u32): void {
 @inline function splitTop(nb: u64): u32 {
   const t = topRec();
   const a = addrOf(t);
-  const rest = splitAtBin(t, nb, ST_TOP, 0, ST_INUSE);
+  const rest = splitAtBin(t, nb, ST_TOP, 0, ST_INUSE, false);
   as32(A_TOP, rest);
   touchWord(a + nb + SIZE_SZ); // rest's header
   return t;
@@ -1795,7 +1855,7 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
 // Inline in intMalloc (a call costs more than its set-up here).
 // @ts-ignore: decorator
 @inline function splitRemainder(victim: u32, va: u64, size: u64, nb: u64): u32 {
-  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED, ST_INUSE); // fd, bk 0: alone in unsorted
+  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED, ST_INUSE, true); // fd, bk 0: alone in unsorted
   const rb = RECS.base; // after the split (the pool may have moved)
   setBinFirst(UNSORTED, r);
   setBinLast(UNSORTED, r);
@@ -2719,6 +2779,8 @@ function checkArena(a: u32): i32 {
       prev = p;
     }
     if (binLast(b) != prev) return 3;
+    // the bitmap's bit says whether the bin holds a chunk (consolidation sets unsorted's at its end)
+    if ((((a32(A_NONEMPTY + (<usize>(b >> 5) << 2)) >> <u32>(b & 31)) & 1) != 0) != (prev != 0)) return 3;
     if (b >= 64 && heads) {
       // the size list visits every head once, in decreasing size, and closes
       let h = binFirst(b);

@@ -45,6 +45,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
+import { sortByKey } from "../../kit/sort";
 import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
 import {
   vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmResidencyEpoch, vmResidencyHolds, vmAllResident,
@@ -429,29 +430,10 @@ export function segSample(heapIndex: i32, out: usize): void {
 
 // ---------------------------------------------------------------- invariants G1..G4
 
-// Sorts the record indices in [p, p + 4 count) by their blocks' addresses (heapsort: the check
-// only; no allocation beyond the index array).
-function sortByAddress(p: usize, count: u32): void {
-  for (let i = count >> 1; i > 0; i--) siftDown(p, i - 1, count);
-  for (let end = count; end > 1; end--) {
-    const t = load<u32>(p);
-    store<u32>(p, load<u32>(p + (<usize>(end - 1) << 2)));
-    store<u32>(p + (<usize>(end - 1) << 2), t);
-    siftDown(p, 0, end - 1);
-  }
-}
-function siftDown(p: usize, i: u32, count: u32): void {
-  while (true) {
-    let m = i;
-    const l: u32 = 2 * i + 1, r: u32 = l + 1;
-    if (l < count && B(load<u32>(p + (<usize>l << 2))).addr > B(load<u32>(p + (<usize>m << 2))).addr) m = l;
-    if (r < count && B(load<u32>(p + (<usize>r << 2))).addr > B(load<u32>(p + (<usize>m << 2))).addr) m = r;
-    if (m == i) return;
-    const t = load<u32>(p + (<usize>i << 2));
-    store<u32>(p + (<usize>i << 2), load<u32>(p + (<usize>m << 2)));
-    store<u32>(p + (<usize>m << 2), t);
-    i = m;
-  }
+// The check's order of records: by their blocks' addresses (kit/sort.ts shape).
+@final @unmanaged class ByAddress {
+  // @ts-ignore: decorator
+  @inline key(n: u32): u64 { return B(n).addr; }
 }
 
 // G1: the heap's class blocks (live records with its bits, not large), in address order, tile its
@@ -471,7 +453,7 @@ function tilesSegments(heapIndex: i32): i32 {
       k++;
     }
   }
-  sortByAddress(p, count);
+  sortByKey<u32, ByAddress>(p, count);
   // Walks the blocks in address order: a block that does not follow the one before starts a
   // segment (it must be at a segment's base, above the last one started, the one before ending at
   // its top). Segments are disjoint, so address order visits each one's blocks in one run.

@@ -47,6 +47,7 @@ import {
   vmReserve, vmCommit, vmRecommit, vmDecommit, vmRelease, touchPages, vmIsCommitted, vmRegionAt, vmRegionCommittedPages,
 } from "../../vm/space";
 import { HEADER_BYTES, neededBytes, userAddressOf, keptAlign } from "../textbook/geometry";
+import { sortByKey } from "../../kit/sort";
 
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
@@ -560,28 +561,10 @@ export function buddySample(heapIndex: i32, out: usize): void {
 let scratch: usize = 0;
 let scratchCap: u32 = 0;
 
-// In-place heapsort of `n` u64 keys at `p`.
-function sortKeys(p: usize, n: u32): void {
-  for (let i = <i32>(n >> 1) - 1; i >= 0; i--) siftDown(p, <u32>i, n);
-  for (let end = n; end > 1; end--) {
-    const t = load<u64>(p);
-    store<u64>(p, load<u64>(p + (<usize>(end - 1) << 3)));
-    store<u64>(p + (<usize>(end - 1) << 3), t);
-    siftDown(p, 0, end - 1);
-  }
-}
-
-function siftDown(p: usize, i: u32, n: u32): void {
-  while (true) {
-    let c: u32 = 2 * i + 1;
-    if (c >= n) return;
-    if (c + 1 < n && load<u64>(p + (<usize>(c + 1) << 3)) > load<u64>(p + (<usize>c << 3))) c++;
-    const a = load<u64>(p + (<usize>i << 3)), b = load<u64>(p + (<usize>c << 3));
-    if (a >= b) return;
-    store<u64>(p + (<usize>i << 3), b);
-    store<u64>(p + (<usize>c << 3), a);
-    i = c;
-  }
+// B1's keys ((arena, offset, order) packed in a u64, all distinct) sort as themselves.
+@final @unmanaged class KeyItself {
+  // @ts-ignore: decorator
+  @inline key(v: u64): u64 { return v; }
 }
 
 export function buddyCheck(heapIndex: i32): i32 {
@@ -628,7 +611,7 @@ export function buddyCheck(heapIndex: i32): i32 {
     store<u64>(scratch + (<usize>count << 3), (<u64>B(r).arena << 37) | (off << 6) | <u64>k);
     count++;
   }
-  sortKeys(scratch, count);
+  sortByKey<u64, KeyItself>(scratch, count);
   let arena: u64 = 0xFFFFFFFFFFFFFFFF, expect: u64 = 0, arenas: u32 = 0;
   const arenaSize = <u64>1 << H.maxOrder;
   for (let i: u32 = 0; i < count; i++) {

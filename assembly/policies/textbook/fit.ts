@@ -245,11 +245,15 @@ function wide(b: Blk, field: u32, op: u32, v: u64): u64 {
 function newRec(addr: u64, size: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
+  const p = changetype<usize>(b);
   b.word = addr | (<u64>flags << FLAGS_SHIFT);
-  b.maxG = 0;   // (a taken record holds no wide entry: dropRec forgot them)
+  // sizeG and maxG (0) in one store, then the four links in two (a taken record holds no wide
+  // entry: dropRec forgot them).
   const g = size >> GRANULE_SHIFT;
-  if (g < <u64>SIZE_WIDE) b.sizeG = <u32>g; else { b.sizeG = 0; b.size = size; }
-  b.prevPhys = 0; b.nextPhys = 0; b.left = 0; b.right = 0;
+  store<u64>(p, g < <u64>SIZE_WIDE ? g : 0, offsetof<Blk>("sizeG"));
+  store<u64>(p, 0, offsetof<Blk>("left"));
+  store<u64>(p, 0, offsetof<Blk>("prevPhys"));
+  if (g >= <u64>SIZE_WIDE) b.size = size;
   return n;
 }
 
@@ -965,7 +969,7 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     const before = A.segCount;
     at = carve(A, need);
     if (!at) return 0;
-    growPhys();
+    if (A.segCount > H.physCap) growPhys();   // (growPhys's own test, inline: a new segment is rare)
     const i = A.segCount - 1;
     n = newRec(at, need, alignBits);
     linkBetweenIn(A.segCount != before ? 0 : lastOf(i), n, 0, i);

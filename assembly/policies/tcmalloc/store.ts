@@ -240,9 +240,8 @@ export function spanRunsResident(): bool {
 // @ts-ignore: decorator
 @inline export function obSpan(o: u32): u32 {
   const s = load<u32>(OB(o) + O_PACKED) >> OBJ_INDEX_BITS;
-  return s < WIDE_SPAN ? s : wideSpanOf(o);
+  return s < WIDE_SPAN ? s : load<u32>(load<usize>(hs + P_WIDE) + (<usize>o << 2));
 }
-function wideSpanOf(o: u32): u32 { return load<u32>(load<usize>(hs + P_WIDE) + (<usize>o << 2)); }
 // Names span record `span` (>= WIDE_SPAN) for object record o in the side table.
 function setWideSpan(o: u32, span: u32): void {
   let cap = load<u32>(hs + P_WIDE_CAP);

@@ -230,8 +230,10 @@ export function spanRunsResident(): bool {
 // @ts-ignore: decorator
 @inline export function OB(o: u32): usize { return objs + <usize>o * OBJ_BYTES; }
 // @ts-ignore: decorator
-@inline export function obAddr(o: u32): u64 {
-  const span = obSpan(o);
+@inline export function obAddr(o: u32): u64 { return obAddrIn(o, obSpan(o)); }
+// The address of object o, whose span is `span` (obSpan(o), read once by a caller that needs both).
+// @ts-ignore: decorator
+@inline export function obAddrIn(o: u32, span: u32): u64 {
   // sizeOfClass(0) is 0: a page-level block (index 0) starts at its span's first byte.
   return (spStart(span) << TC_PAGE_SHIFT) + <u64>(load<u32>(OB(o) + O_PACKED) & OBJ_INDEX_MASK) * sizeOfClass(spClass(span));
 }

@@ -11,7 +11,7 @@
 // another bundle (an edit without a rebuild of the cache, a copy) is not used. V8 may still refuse
 // a cache (another Node.js): the bundle is then compiled as if there were none. Nothing here ever
 // writes outside the build.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script, constants } from 'node:vm';
@@ -23,14 +23,20 @@ export const BUNDLE_FILE = 'bundle.cjs';
 export const CACHE_FILE = 'bundle.cache';
 /** Cache header: u32 CRC-32 of the bundle's bytes, u32 its length in bytes (little-endian). */
 const CACHE_HEADER_BYTES = 8;
+/**
+ * The run's start buffer (src/io/start-buffer.ts, which says why): the bundle and its cache are
+ * read into it, and it waits under this global key for the engine's .wasm and the trace's chunks.
+ */
+const START_BUFFER_KEY = 'heapsim.startBuffer';        // src/io/start-buffer.ts START_BUFFER_KEY
+const START_BUFFER_BYTES = 1 << 20;                    // src/io/start-buffer.ts START_BUFFER_BYTES
+/** V8 takes a code cache in place only at this alignment (else it copies it: V8's AlignedCachedData). */
+const CACHE_ALIGN_BYTES = 8;
 /** Node's CommonJS wrapper: the bundle runs as a module of its own. */
 export const WRAP_START = '(function (exports, require, module, __filename, __dirname) { ';
 export const WRAP_END = '\n});';
 
 interface Compiled {
   script: Script;
-  /** The bundle's bytes, as compiled. */
-  bytes: Buffer;
   /** Whether V8 took code from the cache (false: none, another bundle's, or refused by V8). */
   cacheUsed: boolean;
   /** Runs the bundle (the CLI starts: it reads process.argv). */
@@ -60,11 +66,36 @@ export function wrapBundle(dir: string): void {
   if (!text.startsWith(WRAP_START)) writeFileSync(file, wrapped(text));
 }
 
-/** The code cache for `bytes`, or undefined when there is none or it was made from another bundle. */
-function cacheFor(dir: string, bytes: Buffer): Buffer | undefined {
+/**
+ * File `path` read whole into `into` from `at` on (a view of those bytes), or undefined when it
+ * does not fit there (or changed while read): the caller reads it on its own then.
+ */
+function readInto(path: string, into: Buffer, at: number): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > into.length - at) return undefined;
+    let n = 0;
+    while (n < size) {
+      const got = readSync(fd, into, at + n, size - n, n);
+      if (got === 0) return undefined;
+      n += got;
+    }
+    return into.subarray(at, at + size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The code cache for `bytes`, or undefined when there is none or it was made from another bundle
+ * (read into `into` from `at` on when it fits there).
+ */
+function cacheFor(dir: string, bytes: Buffer, into?: Buffer, at = 0): Buffer | undefined {
   let data: Buffer;
   try {
-    data = readFileSync(join(dir, CACHE_FILE));
+    const file = join(dir, CACHE_FILE);
+    data = (into && readInto(file, into, at)) ?? readFileSync(file);
   } catch {
     return undefined;
   }
@@ -73,20 +104,28 @@ function cacheFor(dir: string, bytes: Buffer): Buffer | undefined {
   return data.subarray(CACHE_HEADER_BYTES);
 }
 
-/** Compiles the bundle in `dir` (with its code cache when `useCache` and it matches). */
+/**
+ * Compiles the bundle in `dir` (with its code cache when `useCache` and it matches). With the
+ * cache, both files are read into the run's start buffer, which is handed on once V8 is done with
+ * them (it copies the source into a string and consumes the cache inside `new Script`).
+ */
 export function compileBundle(dir: string, useCache = true): Compiled {
   const file = join(dir, BUNDLE_FILE);
-  const bytes = readFileSync(file);
-  const cachedData = useCache ? cacheFor(dir, bytes) : undefined;
+  const start = useCache ? Buffer.allocUnsafe(START_BUFFER_BYTES) : undefined;
+  const inStart = start && readInto(file, start, 0);
+  const bytes = inStart ?? readFileSync(file);
+  // The cache right after the bundle, 8-byte aligned (V8 copies a code cache that is not).
+  const cacheAt = inStart ? Math.ceil(bytes.length / CACHE_ALIGN_BYTES) * CACHE_ALIGN_BYTES : 0;
+  const cachedData = useCache ? cacheFor(dir, bytes, start, cacheAt) : undefined;
   const script = new Script(source(bytes), {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
     // The bundle's import() of a module file (a worker's entry) goes to Node's own loader.
     importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  if (start) (globalThis as unknown as Record<symbol, Buffer>)[Symbol.for(START_BUFFER_KEY)] = start;
   return {
     script,
-    bytes,
     cacheUsed: cachedData !== undefined && script.cachedDataRejected === false,
     run(): void {
       const fn = script.runInThisContext() as (exports: object, require: NodeJS.Require, module: object, filename: string, dirname: string) => void;
@@ -102,7 +141,7 @@ export function compileBundle(dir: string, useCache = true): Compiled {
  */
 export function writeCodeCache(dir: string, args: string[]): void {
   const compiled = compileBundle(dir, false);
-  const { bytes } = compiled;
+  const bytes = readFileSync(join(dir, BUNDLE_FILE));
   process.argv = [process.argv[0]!, join(dir, 'heapsim.cjs'), ...args];
   process.on('exit', () => {
     const data = compiled.script.createCachedData();

@@ -5,6 +5,7 @@
 // the fs module comes from process.getBuiltinModule (Node >= 20.16).
 import { instantiate, instantiateSync } from '@assemblyscript/loader';
 import { takeEngineMemory } from './memory-pool.js';
+import { giveStartBuffer, takeStartBuffer } from '../io/start-buffer.js';
 
 export type BuildFlavour = 'release' | 'debug';
 
@@ -18,6 +19,12 @@ function moduleUrl(build: BuildFlavour): URL {
 }
 
 interface NodeFs { readFile(url: URL): Promise<Uint8Array> }
+interface NodeSyncFs {
+  openSync(url: URL, flags: string): number;
+  fstatSync(fd: number): { size: number };
+  readSync(fd: number, into: Uint8Array, offset: number, length: number, position: number): number;
+  closeSync(fd: number): void;
+}
 interface NodeProcess { getBuiltinModule?(id: string): unknown }
 
 /** Node's fs/promises when running on Node, else undefined. */
@@ -26,9 +33,55 @@ function nodeFs(): NodeFs | undefined {
   return proc?.getBuiltinModule?.('fs/promises') as NodeFs | undefined;
 }
 
+/**
+ * The module file at `url` read whole into the run's start buffer (io/start-buffer.ts), when one is
+ * waiting and the file fits (the caller gives the buffer back once compiling has copied the
+ * bytes); else undefined, and the buffer, if taken, is given back.
+ */
+function readIntoStartBuffer(url: URL): { buffer: Uint8Array; bytes: Uint8Array<ArrayBuffer> } | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  const fs = proc?.getBuiltinModule?.('fs') as NodeSyncFs | undefined;
+  if (!fs) return undefined;
+  const buffer = takeStartBuffer(0);
+  if (!buffer) return undefined;
+  let size = -1;
+  try {
+    const fd = fs.openSync(url, 'r');
+    try {
+      const fileBytes = fs.fstatSync(fd).size;
+      let n = 0;
+      while (n < fileBytes && fileBytes <= buffer.length) {
+        const got = fs.readSync(fd, buffer, n, fileBytes - n, n);
+        if (got === 0) break;
+        n += got;
+      }
+      if (n === fileBytes && fileBytes <= buffer.length) size = fileBytes;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Read as without the buffer: that read reports the error.
+  }
+  if (size < 0) {
+    giveStartBuffer(buffer);
+    return undefined;
+  }
+  return { buffer, bytes: buffer.subarray(0, size) as Uint8Array<ArrayBuffer> };
+}
+
 async function compile(build: BuildFlavour): Promise<WebAssembly.Module> {
   const url = moduleUrl(build);
   if (url.protocol === 'file:') {
+    // Before the first await: a caller that starts the compile early has the bytes copied (below)
+    // and the start buffer back before it reads anything else.
+    const read = readIntoStartBuffer(url);
+    if (read) {
+      // WebAssembly.compile copies the bytes before it returns (the spec: the module is made of a
+      // copy, whatever happens to the buffer later), so the buffer goes on at once.
+      const module = WebAssembly.compile(read.bytes);
+      giveStartBuffer(read.buffer);
+      return module;
+    }
     const fs = nodeFs();
     if (!fs) throw new Error(`cannot read engine module ${url.href}: no fetch for file: URLs and no Node fs (Node >= 20.16 needed)`);
     return WebAssembly.compile(await fs.readFile(url) as Uint8Array<ArrayBuffer>);

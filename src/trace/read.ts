@@ -15,6 +15,7 @@ import type { ParserContext, TraceParser } from './formats/parser.js';
 import type { OpWordsSink } from './formats/wasm-ledger.js';
 import type { EngineExports } from '../engine/load.js';
 import { inflateRead, syncInflater, type SyncInflater } from './inflate.js';
+import { takeStartBuffer } from '../io/start-buffer.js';
 import type { InflateThread } from './inflate-thread.js';
 
 const GZIP_MAGIC_0 = 0x1f;
@@ -195,12 +196,21 @@ function gzipError(path: string, gzip: boolean, err: unknown): unknown {
  * last one read before `reuse` was set (the consumer is done with it when it asks for the next
  * chunk): a 1 MiB buffer's first touch is 256 page faults, some 4 ms of CPU on a virtual machine.
  */
+/**
+ * A new chunk buffer: the run's start buffer when it is waiting (io/start-buffer.ts: memory the
+ * start touched already; this reader keeps it), else a new one.
+ */
+function chunkBuffer(): Buffer {
+  const start = takeStartBuffer(CHUNK_BYTES);
+  return start ? Buffer.from(start.buffer, start.byteOffset, CHUNK_BYTES) : Buffer.allocUnsafe(CHUNK_BYTES);
+}
+
 async function* plainChunks(fh: import('node:fs/promises').FileHandle, state: { bytesRead: number; reuse: boolean; cancelled: boolean }): AsyncGenerator<Buffer> {
   let fixed: Buffer | undefined;
   let last: Buffer | undefined;
   try {
     while (!state.cancelled) {
-      const buf = state.reuse ? (fixed ??= last ?? Buffer.allocUnsafe(CHUNK_BYTES)) : (last = Buffer.allocUnsafe(CHUNK_BYTES));
+      const buf = state.reuse ? (fixed ??= last ?? chunkBuffer()) : (last = chunkBuffer());
       const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) return;
       state.bytesRead += bytesRead;

@@ -19,10 +19,12 @@
 //   trim        releases every arena that is one whole free block, and decommits every page of a
 //               free block but its first; the pad is not used
 //
-// ╒═══ block record (REC_BYTES = 32) ═══╕
-// │ 0 addr u64 │ 8 size u64 │ 16 next u32 │ 20 prev u32 │ 24 flags u32 │ 28 arena u32 │
-// ╘══════════════════════════════════════╛
+// ╒═══ block record (REC_BYTES = 24) ══════════════════════════════════════╕
+// │ 0 addr u64 │ 8 next u32 │ 12 prev u32 │ 16 flags u32 │ 20 arena u32 │
+// ╘═════════════════════════════════════════════════════════════════════════╛
 //   flags: FREE | LARGE, bits 8..15 log2(alignment), bits 16..23 order, bits 24..31 heap.
+//   An arena block's size is 2^order (not stored). A large block is on no list: its bytes are the
+//   u64 over next and prev (destroy and check find large blocks through the pool).
 //   Free blocks are found by address in one hash table (addr -> record) shared by every buddy heap.
 //
 // Invariants (buddyCheck returns the number of the first that fails):
@@ -80,13 +82,22 @@ const NO_ARENA: u64 = 0;
 
 @unmanaged class Blk {
   addr: u64;
-  size: u64;
-  next: u32;
-  prev: u32;
+  next: u32;      // free list link; a large block: low half of its bytes
+  prev: u32;      // free list link; a large block: high half of its bytes
   flags: u32;
   arena: u32;
+
+  // The block's bytes: 2^order for an arena block, the stored bytes for a large one.
+  // @ts-ignore: decorator
+  @inline get size(): u64 {
+    const f = this.flags;
+    return f & FL_LARGE ? load<u64>(changetype<usize>(this), LARGE_BYTES_OFFSET) : <u64>1 << ((f >> FL_ORDER_SHIFT) & 0xFF);
+  }
 }
-const REC_BYTES: usize = 32;
+const REC_BYTES: usize = 24;
+// A large block's bytes, over next and prev (a u64 at offset 8: records are 8-byte aligned).
+const LARGE_BYTES_OFFSET: usize = 8;
+if (offsetof<Blk>("next") != LARGE_BYTES_OFFSET || offsetof<Blk>("prev") != LARGE_BYTES_OFFSET + 4) ERROR("buddy large bytes");
 if (offsetof<Blk>() != REC_BYTES) ERROR("buddy record layout");
 
 // Every buddy heap's block records, one kit pool (dropped records link through next).
@@ -102,10 +113,10 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function orderOf(n: u32): u32 { return (B(n).flags >> FL_ORDER_SHIFT) & 0xFF; }
 
 // @ts-ignore: decorator
-@inline function newRec(addr: u64, size: u64, flags: u32, arena: u32): u32 {
+@inline function newRec(addr: u64, flags: u32, arena: u32): u32 {
   const n = takeRecord(RECS);
   const b = B(n);
-  b.addr = addr; b.size = size; b.next = 0; b.prev = 0; b.flags = flags; b.arena = arena;
+  b.addr = addr; b.next = 0; b.prev = 0; b.flags = flags; b.arena = arena;
   return n;
 }
 
@@ -210,7 +221,7 @@ export function buddyEngineBytes(): usize { return poolBytes(RECS) + (mapBits ? 
   liveArenas: u32;
   minOrder: u32;
   maxOrder: u32;
-  largeHead: u32;
+  pad: u32;
   busyBytes: u64;       // arena blocks in use
   busyBlocks: u64;
   freeBytes: u64;       // arena blocks free (committed or not)
@@ -265,10 +276,13 @@ export function buddyDestroy(heapIndex: i32): void {
     let n = load<u32>(headSlot(k));
     while (n) { const x = B(n).next; mapDelete(B(n).addr); dropRec(n); n = x; }
   }
-  let n = H.largeHead;
-  while (n) { const x = B(n).next; vmRelease(B(n).addr); dropRec(n); n = x; }
+  // Large blocks (on no list), then the arenas; busy arena blocks: their records are found through
+  // the pool (rare op).
+  for (let r: u32 = 1; r < RECS.high; r++) {
+    const f = B(r).flags;
+    if (f != DEAD && (f >> FL_HEAP_SHIFT) == heapNo && (f & FL_LARGE)) { vmRelease(B(r).addr); dropRec(r); }
+  }
   for (let i: u32 = 0; i < H.arenaCount; i++) if (arenaBase(i) != NO_ARENA) vmRelease(arenaBase(i));
-  // Busy arena blocks: their records are found through the pool (rare op).
   for (let r: u32 = 1; r < RECS.high; r++) {
     const f = B(r).flags;
     if (f != DEAD && (f >> FL_HEAP_SHIFT) == heapNo) dropRec(r);
@@ -293,7 +307,7 @@ export function buddyDestroy(heapIndex: i32): void {
   store<u32>(headSlot(k), n);
   store<u64>(countSlot(k), load<u64>(countSlot(k)) + 1);
   mapPut(B(n).addr, n);
-  H.freeBytes += B(n).size;
+  H.freeBytes += <u64>1 << k;
   H.freeBlocks++;
   const page = alignDown(B(n).addr, PAGE_SIZE_BYTES);
   if (known) vmRecommit(page, PAGE_SIZE_BYTES);
@@ -309,7 +323,7 @@ export function buddyDestroy(heapIndex: i32): void {
   if (x) B(x).prev = p;
   store<u64>(countSlot(k), load<u64>(countSlot(k)) - 1);
   mapDelete(B(n).addr);
-  H.freeBytes -= B(n).size;
+  H.freeBytes -= <u64>1 << k;
   H.freeBlocks--;
 }
 
@@ -328,7 +342,7 @@ function addArena(): u32 {
   }
   store<u64>(H.arenas + (<usize>slot << 3), base);
   H.liveArenas++;
-  const n = newRec(base, bytes, 0, slot);
+  const n = newRec(base, 0, slot);
   pushFree(n, H.maxOrder, false);   // a new reservation: nothing committed
   return n;
 }
@@ -347,10 +361,8 @@ function allocLarge(size: u64, alignLog2: u32): u32 {
   const base = vmReserve(bytes, 0, RegionType.PRIVATE, Usage.HEAP, owner, 0);
   if (!base) return 0;
   if (vmCommit(base, bytes) != Status.OK) { vmRelease(base); return 0; }
-  const n = newRec(base, bytes, FL_LARGE | (keptAlign(alignLog2) << FL_ALIGN_SHIFT) | (heapNo << FL_HEAP_SHIFT), 0);
-  B(n).next = H.largeHead;
-  if (H.largeHead) B(H.largeHead).prev = n;
-  H.largeHead = n;
+  const n = newRec(base, FL_LARGE | (keptAlign(alignLog2) << FL_ALIGN_SHIFT) | (heapNo << FL_HEAP_SHIFT), 0);
+  store<u64>(changetype<usize>(B(n)), bytes, LARGE_BYTES_OFFSET);
   H.largeBytes += bytes;
   H.largeBlocks++;
   touchPages(base, HEADER_BYTES, owner);
@@ -364,9 +376,8 @@ function allocLarge(size: u64, alignLog2: u32): u32 {
   while (j > k) {
     j--;
     const half = <u64>1 << j;
-    const u = newRec(B(n).addr + half, half, 0, B(n).arena);
+    const u = newRec(B(n).addr + half, 0, B(n).arena);
     pushFree(u, j, half < PAGE_SIZE_BYTES);
-    B(n).size = half;
     counterAdd(<i32>heapNo, C_SPLITS, 1);
   }
 }
@@ -398,21 +409,19 @@ export function buddyFree(heapIndex: i32, n: u32): void { buddyFreeInline(heapIn
   splitDown(n, j, k);
   B(n).flags = (k << FL_ORDER_SHIFT) | (keptAlign(alignLog2) << FL_ALIGN_SHIFT) | (heapNo << FL_HEAP_SHIFT);
   B(n).next = 0; B(n).prev = 0;
-  H.busyBytes += B(n).size;
+  const bytes = <u64>1 << k;
+  H.busyBytes += bytes;
   H.busyBlocks++;
   const a = B(n).addr, page = alignDown(a, PAGE_SIZE_BYTES);
   // A block of a page or less lies in one page (its offset is a multiple of its size), the first
   // page of the free block it came from: committed (B4), so only the call is counted.
-  if (B(n).size <= PAGE_SIZE_BYTES) vmRecommit(page, PAGE_SIZE_BYTES);
-  else vmCommit(page, alignUp(a + B(n).size, PAGE_SIZE_BYTES) - page);
+  if (bytes <= PAGE_SIZE_BYTES) vmRecommit(page, PAGE_SIZE_BYTES);
+  else vmCommit(page, alignUp(a + bytes, PAGE_SIZE_BYTES) - page);
   touchPages(a, HEADER_BYTES, owner);
   return n;
 }
 
 function freeLarge(n: u32): void {
-  const p = B(n).prev, x = B(n).next;
-  if (p) B(p).next = x; else H.largeHead = x;
-  if (x) B(x).prev = p;
   H.largeBytes -= B(n).size;
   H.largeBlocks--;
   vmRelease(B(n).addr);
@@ -431,7 +440,6 @@ function freeLarge(n: u32): void {
     if (B(b).addr < B(n).addr) B(n).addr = B(b).addr;
     dropRec(b);
     k++;
-    B(n).size = <u64>1 << k;
     counterAdd(<i32>heapNo, C_MERGES, 1);
   }
   // n starts where the busy block did (all its pages committed) or where a free buddy did (its
@@ -443,9 +451,10 @@ function freeLarge(n: u32): void {
 @inline export function buddyFreeInline(heapIndex: i32, n: u32): void {
   use(heapIndex);
   if (B(n).flags & FL_LARGE) { freeLarge(n); return; }
-  H.busyBytes -= B(n).size;
+  const k = orderOf(n);
+  H.busyBytes -= <u64>1 << k;
   H.busyBlocks--;
-  release(n, orderOf(n));
+  release(n, k);
 }
 
 export function buddyRealloc(heapIndex: i32, n: u32, size: u64): u32 {
@@ -463,12 +472,11 @@ export function buddyRealloc(heapIndex: i32, n: u32, size: u64): u32 {
       while (j > k) {
         j--;
         const half = <u64>1 << j;
-        const u = newRec(B(n).addr + half, half, 0, B(n).arena);
+        const u = newRec(B(n).addr + half, 0, B(n).arena);
         H.busyBytes -= half;
         pushFree(u, j, true);   // inside the busy block: committed
         counterAdd(<i32>heapNo, C_SPLITS, 1);
       }
-      B(n).size = <u64>1 << k;
       B(n).flags = (B(n).flags & ~(<u32>0xFF << FL_ORDER_SHIFT)) | (k << FL_ORDER_SHIFT);
       return n;
     }
@@ -600,10 +608,11 @@ export function buddyCheck(heapIndex: i32): i32 {
     freeBlocks += c;
   }
   // B1: every arena block of this heap, sorted by (arena, offset), tiles its arena.
-  let count: u32 = 0, busy: u64 = 0, busyBlocks: u64 = 0;
+  let count: u32 = 0, busy: u64 = 0, busyBlocks: u64 = 0, large: u64 = 0, largeBlocks: u64 = 0;
   for (let r: u32 = 1; r < RECS.high; r++) {
     const f = B(r).flags;
-    if (f == DEAD || (f >> FL_HEAP_SHIFT) != heapNo || (f & FL_LARGE)) continue;
+    if (f == DEAD || (f >> FL_HEAP_SHIFT) != heapNo) continue;
+    if (f & FL_LARGE) { large += B(r).size; largeBlocks++; continue; }
     if (count == scratchCap) {
       scratchCap = scratchCap ? scratchCap * 2 : 1024;
       scratch = resize(scratch, <usize>scratchCap * 8);
@@ -634,9 +643,6 @@ export function buddyCheck(heapIndex: i32): i32 {
   }
   if (count && expect != arenaSize) return 1;
   if (arenas != H.liveArenas) return 1;
-  let large: u64 = 0, largeBlocks: u64 = 0;
-  let n = H.largeHead;
-  while (n) { large += B(n).size; largeBlocks++; n = B(n).next; }
   if (free != H.freeBytes || freeBlocks != H.freeBlocks || busy != H.busyBytes || busyBlocks != H.busyBlocks ||
     large != H.largeBytes || largeBlocks != H.largeBlocks) return 4;
   return 0;

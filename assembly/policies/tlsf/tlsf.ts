@@ -30,11 +30,13 @@
 // pages from the bottom up. Pages are committed when first reached (as a lazily backed mapping
 // is), from mem up to the committed frontier and the last page, and never given back.
 //
-// ╒═══ block record (REC_BYTES = 32), one per block, sentinel included ═══╕
-// │ 0 addr u64: address of the size word │ 8 size u64: size | FREE | PREV_FREE │
-// │ 16 prevPhys u32 │ 20 nextPhys u32 │ 24 nextFree u32 │ 28 prevFree u32   │
-// ╘═══════════════════════════════════════════════════════════════════════╛
-//   user address = addr + 8. A handle is the record index of a used block.
+// ╒═══ block record (REC_BYTES = 24), one per block, sentinel included ══════════════════╕
+// │ 0 off u32: the size word's offset from mem │ 4 sizeW u32: size | FREE | PREV_FREE      │
+// │ 8 prevPhys u32 │ 12 nextPhys u32 │ 16 nextFree u32 │ 20 prevFree u32                  │
+// ╘═════════════════════════════════════════════════════════════════════════════════════╛
+//   The memory is at most 4 GiB (MAX_POOL_BYTES), so every offset and every size fits 32 bits.
+//   address of the size word = mem + off; user address = that + 8. A handle is the record index
+//   of a used block.
 //   high_water (heap.native) = the largest user offset from mem + block size handed out so far.
 //
 // Invariants (tlsfCheck returns the number of the first that fails):
@@ -86,7 +88,6 @@ if (FL_INDEX_COUNT != 25) ERROR("tlsf first-level count");
 const FREE_BIT: u64 = 1;       // tlsf.c: block_header_free_bit
 const PREV_FREE_BIT: u64 = 2;  // tlsf.c: block_header_prev_free_bit
 const FLAG_BITS: u64 = FREE_BIT | PREV_FREE_BIT;
-const DEAD: u64 = 0xFFFFFFFFFFFFFFFF;
 
 // Parameters (slot index in the HEAP_CREATE params block; NaN = default).
 export const TLSF_POOL_BYTES = 0;      // bytes given to tlsf_create_with_pool (control + pool)
@@ -119,14 +120,27 @@ const C_MEM_ADDRESS = 9;       // mem: the address given to tlsf_create_with_poo
 // ---------------------------------------------------------------- records
 
 @unmanaged class Blk {
-  addr: u64;
-  size: u64;
+  off: u32;        // the size word's offset from the heap's mem
+  sizeW: u32;      // size | FREE | PREV_FREE
   prevPhys: u32;
   nextPhys: u32;
   nextFree: u32;
   prevFree: u32;
+
+  // The size word's address in the heap being operated on (use() sets memBase to its mem).
+  // @ts-ignore: decorator
+  @inline get addr(): u64 { return memBase + <u64>this.off; }
+  // @ts-ignore: decorator
+  @inline get size(): u64 { return <u64>this.sizeW; }
+  // @ts-ignore: decorator
+  @inline set size(v: u64) {
+    if (CHECKS) assert(v <= <u64>DEAD_WORD, "tlsf size word above 32 bits");
+    this.sizeW = <u32>v;
+  }
 }
-const REC_BYTES: usize = 32;
+const REC_BYTES: usize = 24;
+// DEAD in the size word of a dropped record (no live size word is all ones: sizes are below 4 GiB).
+const DEAD_WORD: u32 = 0xFFFFFFFF;
 if (offsetof<Blk>() != REC_BYTES) ERROR("tlsf record layout");
 
 // Every tlsf heap's block records, one kit pool (dropped records link through nextFree).
@@ -146,23 +160,24 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function isPrevFree(n: u32): bool { return (B(n).size & PREV_FREE_BIT) != 0; }
 // @ts-ignore: decorator
-@inline function setFlag(n: u32, f: u64): void { B(n).size |= f; }
+@inline function setFlag(n: u32, f: u64): void { B(n).sizeW |= <u32>f; }
 // @ts-ignore: decorator
-@inline function clearFlag(n: u32, f: u64): void { B(n).size &= ~f; }
+@inline function clearFlag(n: u32, f: u64): void { B(n).sizeW &= ~<u32>f; }
 // @ts-ignore: decorator
 @inline function setSize(n: u32, s: u64): void { B(n).size = s | (B(n).size & FLAG_BITS); }
 
 // @ts-ignore: decorator
 @inline function newRec(addr: u64, size: u64): u32 {
+  if (CHECKS) assert(addr >= memBase && addr - memBase < H.memBytes, "tlsf record outside the memory");
   const n = takeRecord(RECS);
   const b = B(n);
-  b.addr = addr; b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
+  b.off = <u32>(addr - memBase); b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
   return n;
 }
 
 // @ts-ignore: decorator
 @inline function dropRec(n: u32): void {
-  B(n).size = DEAD;
+  B(n).sizeW = DEAD_WORD;
   dropRecord(RECS, n);
 }
 
@@ -196,6 +211,7 @@ const STATE_BYTES: usize = HEAP_BYTES + SL_BITMAP_BYTES + HEADS_BYTES;
 
 const states = memory.data(MAX_HEAPS * 4);   // u32 pointer per heap, 0 = none
 let H: TlsfHeap = changetype<TlsfHeap>(0);
+let memBase: u64 = 0;   // H.mem (records hold offsets from it)
 let slBitmap: usize = 0;
 let heads: usize = 0;
 let owner: u8 = 0;
@@ -203,6 +219,7 @@ let heapNo: i32 = 0;
 
 function use(heapIndex: i32): void {
   H = changetype<TlsfHeap>(<usize>load<u32>(states + (<usize>heapIndex << 2)));
+  memBase = H.mem;
   slBitmap = changetype<usize>(H) + HEAP_BYTES;
   heads = slBitmap + SL_BITMAP_BYTES;
   owner = <u8>heapIndex;
@@ -332,9 +349,14 @@ let mapSl: u32 = 0;
 // still, so the write commits and touches nothing and is skipped (the page-table walk of touchPages
 // costs more than the bit). When the epoch has moved, the bits are cleared before one is set again.
 // @ts-ignore: decorator
-@inline function write8(a: u64): void {
-  if (CHECKS) assert((a & (ALIGN_SIZE - 1)) == 0, "tlsf: unaligned size word");
-  const page = (a - H.mem) >> PAGE_SHIFT;
+@inline function write8(a: u64): void { write8At(a - memBase); }
+
+// write8 of the word at offset `off` from mem (a record's off: no address formed on the common path).
+// @ts-ignore: decorator
+@inline function write8At(off: u64): void {
+  const a = memBase + off;
+  if (CHECKS) assert((off & (ALIGN_SIZE - 1)) == 0, "tlsf: unaligned size word");
+  const page = off >> PAGE_SHIFT;
   const word = H.resBits + (<usize>(page >> 5) << 2);
   const bit: u32 = <u32>1 << (<u32>page & 31);
   if (!(load<u32>(word) & bit) || !vmResidencyHolds(H.resEpoch)) write8Reach(a, word, bit);
@@ -380,7 +402,7 @@ function reach(end: u64): void {
 @inline function linkNext(n: u32): u32 {
   const next = B(n).nextPhys;
   B(next).prevPhys = n;
-  write8(B(next).addr - 8);
+  write8At(<u64>B(next).off - 8);
   return next;
 }
 
@@ -389,15 +411,15 @@ function reach(end: u64): void {
   const next = linkNext(n);
   setFlag(next, PREV_FREE_BIT);
   setFlag(n, FREE_BIT);
-  write8(B(n).addr);
+  write8At(<u64>B(n).off);
 }
 
 // @ts-ignore: decorator
 @inline function markAsUsed(n: u32): void {
   clearFlag(B(n).nextPhys, PREV_FREE_BIT);
   clearFlag(n, FREE_BIT);
-  write8(B(B(n).nextPhys).addr);
-  write8(B(n).addr);
+  write8At(<u64>B(B(n).nextPhys).off);
+  write8At(<u64>B(n).off);
 }
 
 // @ts-ignore: decorator
@@ -515,6 +537,7 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   use(heapIndex);
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   H.mem = mem;
+  memBase = mem;
   H.memBytes = bytes;
   H.resBits = heap.alloc(resBitsBytes(bytes));
   memory.fill(H.resBits, 0, resBitsBytes(bytes));
@@ -660,7 +683,10 @@ export function tlsfRealloc(heapIndex: i32, n: u32, size: u64): u32 {
 // TLSF has no call that gives memory back.
 export function tlsfTrim(heapIndex: i32, padBytes: u64): u64 { return 0; }
 
-export function tlsfUserAddress(heapIndex: i32, n: u32): u64 { return B(n).addr + HEADER_OVERHEAD; }
+export function tlsfUserAddress(heapIndex: i32, n: u32): u64 {
+  use(heapIndex);
+  return B(n).addr + HEADER_OVERHEAD;
+}
 
 // tlsf_block_size of a live block (for tests and the host).
 export function tlsfBlockSize(n: u32): u64 { return sizeOf(n); }

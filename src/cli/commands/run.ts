@@ -19,6 +19,8 @@ import { progressBar } from '../progress.js';
 import { parseFormatName } from '../../trace/read.js';
 import { inputNotes } from '../../trace/summary.js';
 import { traceWorkload } from '../../trace/workload.js';
+import { engineModule } from '../../engine/load.js';
+import { WASM_HST_BUILD } from '../../trace/formats/hst-wasm.js';
 import { statSync } from 'node:fs';
 
 /** A regular file: a trace (isTraceFile's first rule, decided here without the workloads' list). */
@@ -174,6 +176,10 @@ export const command: Command = {
     }
     const bar = progressBar(io);
     const format = values.format === undefined ? undefined : parseFormatName(values.format as string);
+    // The engine's module first: its file goes through the start buffer (io/start-buffer.ts) and
+    // the compile's copy before the trace's first chunk takes that buffer for good. A failure shows
+    // where the module is used.
+    engineModule(WASM_HST_BUILD).catch(() => undefined);
     const workload = await traceWorkload(name, { format, lenient: values.lenient === true, onProgress: bar.update });
     const reopen = () => traceWorkload(name, { format, lenient: values.lenient === true });
     const doc = await runWorkload(workload, { ...options, reopen });

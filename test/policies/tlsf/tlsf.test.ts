@@ -76,6 +76,26 @@ describe('tlsf', () => {
     expect([w!.failedAllocs, w!.policyCounters['zeroSizeNulls'], w!.policyCounters['usedBytes']]).toEqual([0, 0, 24]);
   });
 
+  it('takes a pool of at most 4 GiB (records keep 32-bit offsets and sizes) and refuses a larger one with a status', async () => {
+    const GiB = 1024 * MiB;
+    const e = await createEngine({ arch: 'x64' });
+    expect(() => e.createHeap('tlsf', { params: { poolBytes: 4 * GiB + 64 * KiB } })).toThrow(/bad parameters for tlsf: poolBytes/);
+    const h = e.createHeap('tlsf', { params: { poolBytes: 4 * GiB } });
+    // Two blocks above 2 GiB and the rest of the pool: offsets and sizes use all 32 bits.
+    const ops = new OpBuffer(8);
+    ops.alloc(h, 1, 2 * GiB + 8);
+    ops.alloc(h, 2, 1536 * MiB);
+    ops.alloc(h, 3, 100);
+    ops.free(h, 2);
+    ops.alloc(h, 4, 1536 * MiB - 64);
+    expect(e.apply(ops).failedOps).toBe(0);
+    const u = e.sample().heaps[0]!;
+    // used_bytes: the three blocks (sizes rounded up to 8); block 3 sits above 3.5 GiB from mem.
+    expect(u.policyCounters['usedBytes']).toBe(2 * GiB + 8 + (1536 * MiB - 64) + 104);
+    expect(u.policyCounters['highWater']).toBeGreaterThan(3.5 * GiB);
+    expect(e.check()).toBe(0);
+  });
+
   it('never gives memory back: TRIM does nothing and the committed frontier only rises', async () => {
     const e = await createEngine({ arch: 'x64' });
     const h = e.createHeap('tlsf', { params: { poolBytes: 64 * MiB } });

@@ -22,21 +22,26 @@
 //   and pops at the head, so the untouched tail is always a run of fresh objects. Records for
 //   objects are made when an object is first handed out.
 //
-// ╒═══ object record (OBJ_BYTES = 12): one small object, or one page-level block ═══╕
-// │ 0 index u32 (in its span) │ 4 next u32 (free-list link) │ 8 span u32 (its span) │
+// ╒═══ object record (OBJ_BYTES = 8): one small object, or one page-level block ═══╕
+// │ 0 span << 11 | index u32 (its span; its index in the span) │ 4 next u32 (free-list link) │
 // ╘═════════════════════════════════════════════════════════════════════════════════╛
 //   A handle is an object record index. The span's sizeclass tells the two kinds apart: 0 = a
 //   page-level block (the record names its span; index 0), else a small object. The object's
-//   address is the span's first byte plus index × the class's size (obAddr): 12 bytes instead of 16
-//   with the address stored, and the records of python.hst's 1.2 M blocks are written once each (a
-//   quarter fewer fresh pages); the touch of an object reads its span record anyway.
+//   address is the span's first byte plus index × the class's size (obAddr); the touch of an
+//   object reads its span record anyway. A span holds at most 1,024 objects (the 8-byte class's
+//   one-page span), so the index takes 11 bits and the span the other 21: span records from
+//   WIDE_SPAN on (2 M spans live at once, 16 GiB of spans at least) are named in the heap's side
+//   table instead, one u32 per object record, made only when such a span first gets an object.
+//   8 bytes instead of 12 (16 with the address stored): the records of python.hst's 1.2 M blocks
+//   are written once each, ~3,500 fresh pages at 12 bytes, ~2,350 at 8.
 //
 // Page map: open addressing (u64 key → u32 span), holding only the first and last page of every
 // span (gperftools also fills interior pages and leaves stale entries, but merging reads only the
 // pages next to a span's ends, which are always the ends of the neighbouring spans).
 
 import { resize } from "../../mem";
-import { sizeOfClass, TC_PAGE_SHIFT } from "./sizemap";
+import { CHECKS } from "../../checks";
+import { sizeOfClass, pagesOfClass, numClasses, TC_PAGE_SHIFT } from "./sizemap";
 import { MAX_HEAPS } from "../../abi";
 import { vmResidencyHolds, vmIsResident } from "../../vm/space";
 import { PAGE_SHIFT } from "../../vm/constants";
@@ -66,10 +71,14 @@ export const ON_RETURNED: u8 = 2; // span.h: Span::ON_RETURNED_FREELIST
 export const DEAD: u8 = 3;        // ours: record on the pool's free list
 export const HEAD: u8 = 4;        // ours: a list head (gperftools' dummy Span of each list)
 
-export const OBJ_BYTES: usize = 12;
-export const O_INDEX: usize = 0;
+export const OBJ_BYTES: usize = 8;
+export const O_PACKED: usize = 0;   // span << OBJ_INDEX_BITS | index
 export const O_NEXT: usize = 4;
-export const O_SPAN: usize = 8;
+const OBJ_INDEX_BITS: u32 = 11;      // > log2(1,024): sizemap.ts's most objects in a span (8-byte class, one page)
+const OBJ_INDEX_MASK: u32 = (1 << OBJ_INDEX_BITS) - 1;
+// The first span record named in the side table. Debug builds name every span from the 8th there,
+// so that the tests run both ways (release builds reach it only past 2 M spans).
+const WIDE_SPAN: u32 = CHECKS ? 8 : (1 << (32 - OBJ_INDEX_BITS)) - 1;
 
 // Handles must stay below 2^29 (the engine's id table packs them).
 const MAX_HANDLE: u32 = (1 << 29) - 1;
@@ -98,7 +107,9 @@ const P_OBJ_POOL: usize = P_SPAN_POOL + RECORD_POOL_BYTES;
 const P_MAP: usize = P_OBJ_POOL + RECORD_POOL_BYTES; // usize
 const P_MAP_CAP: usize = P_MAP + 8;                   // u32 (power of two)
 const P_MAP_USED: usize = P_MAP + 12;                 // u32
-export const STORE_BYTES: usize = (P_MAP + 16 + 7) & ~7;
+const P_WIDE: usize = P_MAP + 16;                     // usize: the wide spans' side table (u32 per object record)
+const P_WIDE_CAP: usize = P_MAP + 24;                 // u32: object records it covers
+export const STORE_BYTES: usize = (P_MAP + 32 + 7) & ~7;
 
 // @ts-ignore: decorator
 @inline function spanPool(): RecordPool { return changetype<RecordPool>(hs + P_SPAN_POOL); }
@@ -125,8 +136,13 @@ export function initStore(): void {
   store<usize>(hs + P_MAP, 0);
   store<u32>(hs + P_MAP_CAP, 0);
   store<u32>(hs + P_MAP_USED, 0);
+  store<usize>(hs + P_WIDE, 0);
+  store<u32>(hs + P_WIDE_CAP, 0);
   spans = 0;
   objs = 0;
+  for (let c = 1; c < numClasses(); c++) {
+    if ((<u64>pagesOfClass(c) << TC_PAGE_SHIFT) / sizeOfClass(c) > <u64>OBJ_INDEX_MASK + 1) unreachable();
+  }
 }
 
 // Frees the pools and the page map of the current heap.
@@ -136,6 +152,10 @@ export function dropStore(): void {
   const m = load<usize>(hs + P_MAP);
   if (m) heap.free(m);
   store<usize>(hs + P_MAP, 0);
+  const w = load<usize>(hs + P_WIDE);
+  if (w) heap.free(w);
+  store<usize>(hs + P_WIDE, 0);
+  store<u32>(hs + P_WIDE_CAP, 0);
   spans = 0;
   objs = 0;
 }
@@ -210,15 +230,30 @@ export function spanRunsResident(): bool {
 // @ts-ignore: decorator
 @inline export function OB(o: u32): usize { return objs + <usize>o * OBJ_BYTES; }
 // @ts-ignore: decorator
-@inline export function obAddr(o: u32): u64 {
-  const span = obSpan(o);
+@inline export function obAddr(o: u32): u64 { return obAddrIn(o, obSpan(o)); }
+// The address of object o, whose span is `span` (obSpan(o), read once by a caller that needs both).
+// @ts-ignore: decorator
+@inline export function obAddrIn(o: u32, span: u32): u64 {
   // sizeOfClass(0) is 0: a page-level block (index 0) starts at its span's first byte.
-  return (spStart(span) << TC_PAGE_SHIFT) + <u64>load<u32>(OB(o) + O_INDEX) * sizeOfClass(spClass(span));
+  return (spStart(span) << TC_PAGE_SHIFT) + <u64>(load<u32>(OB(o) + O_PACKED) & OBJ_INDEX_MASK) * sizeOfClass(spClass(span));
 }
 // @ts-ignore: decorator
 @inline export function obNext(o: u32): u32 { return load<u32>(OB(o) + O_NEXT); }
 // @ts-ignore: decorator
-@inline export function obSpan(o: u32): u32 { return load<u32>(OB(o) + O_SPAN); }
+@inline export function obSpan(o: u32): u32 {
+  const s = load<u32>(OB(o) + O_PACKED) >> OBJ_INDEX_BITS;
+  return s < WIDE_SPAN ? s : load<u32>(load<usize>(hs + P_WIDE) + (<usize>o << 2));
+}
+// Names span record `span` (>= WIDE_SPAN) for object record o in the side table.
+function setWideSpan(o: u32, span: u32): void {
+  let cap = load<u32>(hs + P_WIDE_CAP);
+  if (o >= cap) {
+    cap = max(o + 1, max(cap * 2, objPool().cap));
+    store<usize>(hs + P_WIDE, resize(load<usize>(hs + P_WIDE), <usize>cap << 2));
+    store<u32>(hs + P_WIDE_CAP, cap);
+  }
+  store<u32>(load<usize>(hs + P_WIDE) + (<usize>o << 2), span);
+}
 // @ts-ignore: decorator
 @inline export function setObNext(o: u32, v: u32): void { store<u32>(OB(o) + O_NEXT, v); }
 
@@ -230,14 +265,19 @@ export function spanRunsResident(): bool {
   const o = takeRecord(pool);
   if (!o) return 0;
   objs = pool.base;
-  store<u32>(OB(o) + O_INDEX, index);
+  if (CHECKS) assert(index <= OBJ_INDEX_MASK, "tcmalloc: object index beyond the record's bits");
+  if (span < WIDE_SPAN) {
+    store<u32>(OB(o) + O_PACKED, (span << OBJ_INDEX_BITS) | index);
+  } else {
+    store<u32>(OB(o) + O_PACKED, (WIDE_SPAN << OBJ_INDEX_BITS) | index);
+    setWideSpan(o, span);
+  }
   store<u32>(OB(o) + O_NEXT, 0);
-  store<u32>(OB(o) + O_SPAN, span);
   return o;
 }
 
 export function dropObject(o: u32): void {
-  store<u32>(OB(o) + O_SPAN, 0);
+  store<u32>(OB(o) + O_PACKED, 0);
   dropRecord(objPool(), o);
 }
 

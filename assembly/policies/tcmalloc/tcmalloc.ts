@@ -56,7 +56,7 @@ import { vmRelease, vmOwnerResident, vmAllResident } from "../../vm/space";
 import { CHECKS } from "../../checks";
 import { resize } from "../../mem";
 import {
-  use, hs, owner, blockOf, setBlock, initStore, dropStore, newObject, dropObject, obAddr, obSpan, spStart,
+  use, hs, owner, blockOf, setBlock, initStore, dropStore, newObject, dropObject, obAddr, obAddrIn, obSpan, spStart,
   spLength, spLocation, spClass, spNext, spPrev, storeEngineBytes, mapGet, IN_USE, ON_NORMAL, ON_RETURNED,
   OBJ_BYTES, SP, S_RES_EPOCH, S_RES_FROM, S_RES_END, spanRunsResident,
 } from "./store";
@@ -282,8 +282,9 @@ export function tcAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
 // Otherwise the touch is made and noted (touchNote).
 // @ts-ignore: decorator
 @inline function touchObject(o: u32, bytes: u64): void {
-  const a = obAddr(o);
-  const r = SP(obSpan(o));
+  const span = obSpan(o);
+  const a = obAddrIn(o, span);
+  const r = SP(span);
   if (residentRunCovers(r + S_RES_FROM, r + S_RES_END, r + S_RES_EPOCH, a, bytes)) {
     if (CHECKS) assert(vmAllResident(a, bytes), "tcmalloc: skipped touch of a page not resident");
     return;

@@ -542,7 +542,23 @@ function applyStaged(k: i32): void {
     L.allocs += births - (L.callocs - callocs0);
     L.frees += ops - births;
     nOps = k2;
-    if (e < end) { applyOne(e); e += ST_BYTES; }
+    if (e >= end) break;
+    // The record that ended the run. A birth or a free whose record stage() found not made (its
+    // page made since, or made now for a birth that fits) goes on in the run with it; a realloc
+    // is applied here; anything else out of line. So applyOne is rare and stays in V8's baseline
+    // tier (a function's tier-up budget goes by its size at every call: a few thousand calls of
+    // the general path took it up).
+    const op = load<u32>(e);
+    const id = load<u32>(e, 4);
+    if (!load<u32>(e, ST_RECORD) && op != OP_SKIP) {
+      let made: usize = 0;
+      if (op == OP_FREE) made = recordAt(id);
+      else if (op != OP_REALLOC && L.fitsBelowLimit(load<u64>(e, 8))) made = recordMade(id);
+      if (made) { store<u32>(e, <u32>made, ST_RECORD); continue; }
+    }
+    if (op == OP_REALLOC) realloc(id, load<u64>(e, 8), load<i32>(e, 16));
+    else applyOne(e);
+    e += ST_BYTES;
   }
   stagedEnd(k);
 }

@@ -473,26 +473,118 @@ function stage(): i32 {
   return <i32>((e - staged) / ST_BYTES);
 }
 
-// Applies staged records [0, k) as the general path would.
+// Applies staged records [0, k) as the general path would (applyOne each). While the ledger's
+// bookkeeping is plain (ledger.ts plainBookkeeping: one thread, no stats), runs of common records
+// (an allocation or calloc into an id that is not live, a free of a live block, narrow sizes and
+// callers, the record read by stage) are done here with the counts in locals: V8 loads a global
+// from the instance at every read and again after every store to it (some 20 loads and 8 stores
+// a record). A run ends at any other record, which goes to applyOne once the counts are written
+// back: the run's loop makes no call, so that its locals stay in registers (V8's WASM code keeps
+// no register across a call). Each record of a run is one event and one op, so the event and
+// op counts, the births and the frees follow from the ops written and the births counted.
 function applyStaged(k: i32): void {
-  for (let i = 0; i < k; i++) {
-    const e = staged + <usize>i * ST_BYTES;
+  const end = staged + <usize>k * ST_BYTES;
+  let e = staged;
+  if (!L.plainBookkeeping()) {
+    for (; e < end; e += ST_BYTES) applyOne(e);
+    stagedEnd(k);
+    return;
+  }
+  const out = outBuf;
+  const freeSizes = direct; // a FREE op carries the block's bytes in direct mode only (emit)
+  while (e < end) {
+    const k0 = nOps;
+    const callocs0 = L.callocs;
+    let k2 = k0;
+    let live = L.liveBytes;
+    let peak = L.peakLiveBytes;
+    let high = L.idHighWater;
+    let births: u64 = 0;
+    for (; e < end; e += ST_BYTES) {
+      const op = load<u32>(e);
+      const id = load<u32>(e, 4);
+      const r = <usize>load<u32>(e, ST_RECORD);
+      if (!r) break;
+      const w = load<u32>(r);
+      const p = out + (<usize>k2 << 4);
+      if (op == OP_FREE) {
+        const size = L.plainLiveSize(w);
+        if (size == L.NOT_PLAIN) break;
+        store<u32>(r, L.freedWord(w));
+        live -= <u64>size;
+        store<u32>(p, <u32>Op.FREE);
+        store<u32>(p, id, 4);
+        store<u64>(p, freeSizes ? <u64>size : 0, 8);
+      } else {
+        if (op > OP_CALLOC) break; // realloc, skip
+        const size = load<u64>(e, 8);
+        if (live + size > L.MAX_REQUEST_BYTES) break; // fitsBelowLimit: refused
+        const born = L.plainBornWord(w, size, load<i32>(e, 16));
+        if (!born) break;
+        store<u32>(r, born);
+        if (<u64>id >= high) high = <u64>id + 1;
+        live += size;
+        if (live > peak) { peak = live; L.peakEvent = L.events + <u64>(k2 - k0) + 1; }
+        births++;
+        if (op == OP_ALLOC) store<u32>(p, <u32>Op.ALLOC);
+        else { store<u32>(p, <u32>Op.CALLOC); L.callocs++; }
+        store<u32>(p, id, 4);
+        store<u64>(p, size, 8);
+      }
+      k2++;
+    }
+    const ops = <u64>(k2 - k0);
+    L.events += ops;
+    L.liveBlocks = L.liveBlocks + (births << 1) - ops;
+    L.liveBytes = live;
+    L.peakLiveBytes = peak;
+    L.idHighWater = high;
+    L.allocs += births - (L.callocs - callocs0);
+    L.frees += ops - births;
+    nOps = k2;
+    if (e >= end) break;
+    // The record that ended the run. A birth or a free whose record stage() found not made (its
+    // page made since, or made now for a birth that fits) goes on in the run with it; a realloc
+    // is applied here; anything else out of line. So applyOne is rare and stays in V8's baseline
+    // tier (a function's tier-up budget goes by its size at every call: a few thousand calls of
+    // the general path took it up).
     const op = load<u32>(e);
     const id = load<u32>(e, 4);
-    const size = load<u64>(e, 8);
-    const caller = load<i32>(e, 16);
-    const known = <usize>load<u32>(e, ST_RECORD);
-    if (op == OP_FREE) {
-      const r = known ? known : recordAt(id);
-      if (isLiveAt(r)) emit(<u32>Op.FREE, 0, id, freedAt(id, r));
-      else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
-    } else if (op == OP_SKIP) {
-      skipped(id);
-      emit(<u32>Op.SKIP, 0, 0, 1);
-    } else if (op == OP_REALLOC) realloc(id, size, caller);
-    else allocation(op, id, size, 1, caller, known, true);
+    if (!load<u32>(e, ST_RECORD) && op != OP_SKIP) {
+      let made: usize = 0;
+      if (op == OP_FREE) made = recordAt(id);
+      else if (op != OP_REALLOC && L.fitsBelowLimit(load<u64>(e, 8))) made = recordMade(id);
+      if (made) { store<u32>(e, <u32>made, ST_RECORD); continue; }
+    }
+    if (op == OP_REALLOC) realloc(id, load<u64>(e, 8), load<i32>(e, 16));
+    else applyOne(e);
+    e += ST_BYTES;
   }
-  // A staged record never stops the loop (no error, no call back): the positions of the last one.
+  stagedEnd(k);
+}
+
+// One staged record (entry `e`) applied as the general path would.
+function applyOne(e: usize): void {
+  const op = load<u32>(e);
+  const id = load<u32>(e, 4);
+  const size = load<u64>(e, 8);
+  const caller = load<i32>(e, 16);
+  const known = <usize>load<u32>(e, ST_RECORD);
+  if (op == OP_FREE) {
+    const r = known ? known : recordAt(id);
+    if (isLiveAt(r)) emit(<u32>Op.FREE, 0, id, freedAt(id, r));
+    else { skipped(wasFreedAt(r) ? SKIP_DOUBLE_FREE : SKIP_UNMATCHED_FREE); emit(<u32>Op.SKIP, 0, 0, 1); }
+  } else if (op == OP_SKIP) {
+    skipped(id);
+    emit(<u32>Op.SKIP, 0, 0, 1);
+  } else if (op == OP_REALLOC) realloc(id, size, caller);
+  else allocation(op, id, size, 1, caller, known, true);
+}
+
+// After staged records [0, k) were applied: the positions of the last one (a staged record never
+// stops the loop: no error, no call back).
+// @ts-ignore: decorator
+@inline function stagedEnd(k: i32): void {
   if (k > 1) recordStart = load<i32>(staged + <usize>(k - 2) * ST_BYTES, 20);
   else recordStart = pos;
   pos = load<i32>(staged + <usize>(k - 1) * ST_BYTES, 20);

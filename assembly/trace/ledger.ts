@@ -355,6 +355,45 @@ export function recordMade(id: u32): usize {
   return p + <usize>(id & PAGE_MASK) * REC_BYTES;
 }
 
+// ---------------------------------------------------------------- plain records, for the decoder's loop
+//
+// trace/hst.ts applyStaged keeps the counts in locals over a run of staged records and does the
+// common ones itself with these, when the ledger's bookkeeping is plain (see plainBookkeeping);
+// any other record goes through bornMade/freedAt and the rest as before.
+
+/**
+ * True while a birth or a free changes no row and no stats: stats not collecting, at most one
+ * row (the counts are the ledger's own), the current thread row 0, no row pages. Then a plain
+ * record's birth or free is its word 0 and the counts alone (bornMade, freedAt).
+ */
+// @ts-ignore: decorator
+@inline export function plainBookkeeping(): bool {
+  return !S.collecting && rowsDerived && currentRow == 0 && !rowDirectory;
+}
+/** plainLiveSize's answer for a record that is not live or whose size is wide. */
+export const NOT_PLAIN: u32 = 0xFFFFFFFF;
+/** The requested bytes of a live record of word 0 `w` with a narrow size, else NOT_PLAIN. */
+// @ts-ignore: decorator
+@inline export function plainLiveSize(w: u32): u32 {
+  const s = w & SIZE_WIDE;
+  return (w & STATE_BITS) == (STATE_LIVE << STATE_SHIFT) && s != SIZE_WIDE ? s : NOT_PLAIN;
+}
+/** Word 0 of a record of word 0 `w` freed (freedAt's store). */
+// @ts-ignore: decorator
+@inline export function freedWord(w: u32): u32 { return (w & ~STATE_BITS) | (STATE_FREED << STATE_SHIFT); }
+/**
+ * Word 0 of a record of word 0 `w` born with `size` bytes and `caller` (bornMade's store), or 0
+ * when that takes more than the word: the record is live (an implicit free first), or the old or
+ * the new size or caller is wide (a side table entry to drop or make).
+ */
+// @ts-ignore: decorator
+@inline export function plainBornWord(w: u32, size: u64, caller: i32): u32 {
+  const v = <u32>(caller + 1);
+  if ((w & STATE_BITS) == (STATE_LIVE << STATE_SHIFT) || (w & SIZE_WIDE) == SIZE_WIDE || (w >> CALLER_SHIFT) == CALLER_WIDE) return 0;
+  if (size >= <u64>SIZE_WIDE || v >= CALLER_WIDE) return 0;
+  return <u32>size | (STATE_LIVE << STATE_SHIFT) | (v << CALLER_SHIFT);
+}
+
 // @ts-ignore: decorator
 @inline export function isLive(id: u64): bool { return isLiveAt(recordOf(id)); }
 // @ts-ignore: decorator

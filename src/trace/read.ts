@@ -360,7 +360,7 @@ async function* gunzipChunks(
   state: { bytesRead: number; reuse: boolean; cancelled: boolean },
   thread?: InflateThread,
 ): AsyncGenerator<Uint8Array> {
-  const input = Buffer.allocUnsafe(CHUNK_BYTES);
+  const input = chunkBuffer(); // kept for the whole file
   let fixed: Buffer | undefined;
   const output = (): Buffer => (state.reuse ? (fixed ??= Buffer.allocUnsafe(GUNZIP_OUT_BYTES)) : Buffer.allocUnsafe(GUNZIP_OUT_BYTES));
   try {

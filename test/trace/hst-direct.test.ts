@@ -11,7 +11,7 @@ import type { RunOptions } from '../../src/run/run.js';
 import { parseTrimAt } from '../../src/run/trim-at.js';
 import { expectSameDocument, runDoc } from './direct-path.js';
 import { hstFile } from './hst-bytes.js';
-import { PRELUDE, FIXTURES, convertedFixture, encode, recArb, streamOf } from './hst-records.js';
+import { PRELUDE, FIXTURES, convertedFixture, encode, plainRunRecs, recArb, streamOf } from './hst-records.js';
 
 /** Both paths on the same input: equal documents; the direct one really taken unless `fallback`. */
 async function expectSame(bytes: Buffer, cuts: readonly number[], lenient: boolean, o: RunOptions, fallback = false): Promise<string> {
@@ -75,6 +75,12 @@ describe('one-instance .hst replay equals the op-batch path', () => {
     expect(doc.checkpoints.length).toBeGreaterThan(events);
     expect(doc.program.failedAllocs).toBeGreaterThan(0);
     expect(doc.program.implicitFrees).toBeGreaterThan(0);
+  });
+
+  it('runs of plain births and frees broken by every other kind of record: the same document under each policy, a sample every event', async () => {
+    const { records, events } = encode([...PRELUDE, ...plainRunRecs()]);
+    const bytes = hstFile(records, { events });
+    for (const policy of POLICIES) await expectSame(bytes, [], false, { policy, every: 1 });
   });
 
   it('a run that needs op batches (a trim at a mark) takes them; a trim at the end stays direct', async () => {

@@ -101,3 +101,33 @@ export const PRELUDE: Rec[] = [
   ...['start', 'peak', 'start', 'end'].map((text) => ({ k: 'label' as const, id: 0, size: 0n, align: 1n, caller: null, text, value: 0n })),
 ];
 
+
+/**
+ * One thread's records for the decoder's runs of plain records (assembly/trace/hst.ts
+ * applyStaged: counts in locals while births and frees need only the record's word): long runs
+ * of plain allocations and frees, with peaks inside runs, broken by every record that leaves a
+ * run: a wide size (64 KiB - 1 and more) born, freed and an id born again over one, a wide
+ * caller (the 16,382nd caller on) likewise, a calloc, an allocation into a live id (an implicit
+ * free), a refused allocation, an unmatched and a double free, a realloc, a skip, the first ids
+ * of a record page that stage() found not made yet. The live bytes peak inside a run.
+ */
+export function plainRunRecs(): Rec[] {
+  const rec = (k: Rec['k'], id: number, size = 0n, caller: number | null = null, value = 0n): Rec =>
+    ({ k, id, size, align: 1n, caller, text: '', value });
+  const recs: Rec[] = [];
+  const wideCaller = 16_385; // ledger.ts CALLER_WIDE - 1 = 16,382 callers fit the record
+  for (let i = PRELUDE.filter((r) => r.k === 'caller').length; i <= wideCaller + 2; i++) recs.push({ ...rec('caller', 0), text: `c${i}.c:1` });
+  for (let i = 0; i < 100; i++) recs.push(rec('alloc', i, BigInt(16 + i * 8), i % 3 === 0 ? null : i % 2));
+  for (let i = 0; i < 100; i += 2) recs.push(rec('free', i));
+  recs.push(
+    rec('alloc', 200, 70_000n), rec('alloc', 201, 24n, 1), rec('free', 200), rec('alloc', 202, 8n), rec('alloc', 200, 32n),
+    rec('calloc', 203, 48n), rec('alloc', 1, 40n), rec('alloc', 204, (1n << 47n) + 1n), rec('free', 5000), rec('free', 0),
+    rec('realloc', 3, 500n), rec('skip', 0, 0n, null, 1n), rec('alloc', 4100, 16n), rec('alloc', 4101, 16n), rec('free', 4100),
+    rec('alloc', 205, 64n, wideCaller), rec('alloc', 206, 64n, 2), rec('free', 205), rec('alloc', 205, 72n, 0), rec('free', 206),
+  );
+  for (let i = 300; i < 400; i++) recs.push(rec('alloc', i, 3000n, i % 2)); // the peak, inside a run
+  for (let i = 300; i < 400; i++) recs.push(rec('free', i));
+  recs.push(rec('alloc', 210, 65_534n), rec('alloc', 211, 65_535n), rec('free', 211), rec('free', 210), rec('alloc', 211, 16n));
+  for (let i = 1; i < 100; i += 2) recs.push(rec('free', i));
+  return recs;
+}

@@ -9,7 +9,7 @@ import { wasmHstReader } from '../../src/trace/formats/hst-wasm.js';
 import { openTrace } from '../../src/trace/read.js';
 import { OpWriter, replayStatsOf } from '../../src/trace/replay.js';
 import { hstFile } from './hst-bytes.js';
-import { FIXTURES, PRELUDE, convertedFixture, encode, recArb, streamOf, type Rec } from './hst-records.js';
+import { FIXTURES, PRELUDE, convertedFixture, encode, plainRunRecs, recArb, streamOf, type Rec } from './hst-records.js';
 
 /** Everything a replay hands on, through one decoder. */
 async function replay(bytes: Buffer, cuts: readonly number[], lenient: boolean, decoder: 'js' | 'wasm', batchOps = 64): Promise<unknown> {
@@ -177,6 +177,17 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
       expect(whole.threads.some((t) => t.peakLiveBytes > 9000)).toBe(true);
       await expectSame(bytes, [Math.floor(bytes.length / 2)], false, 3);
     }
+  });
+
+  it('runs of plain births and frees (counts kept in locals) broken by every other kind of record, peaks inside runs', async () => {
+    const { records, events } = encode([...PRELUDE, ...plainRunRecs()]);
+    const bytes = hstFile(records, { events });
+    const whole = await expectSame(bytes, [], false) as { error: string | null; peakEvent: number; stats: { doubleFrees: number; unmatchedFrees: number; implicitFrees: number } };
+    expect(whole.error).toBeNull();
+    expect(whole.stats).toMatchObject({ doubleFrees: 1, implicitFrees: 1 });
+    expect(whole.stats.unmatchedFrees).toBeGreaterThan(0);
+    expect(whole.peakEvent).toBeGreaterThan(events / 2); // the second run's peak (3,000-byte blocks)
+    await expectSame(bytes, Array.from({ length: 30 }, (_, i) => bytes.length - 1500 + i * 50), false, 7);
   });
 
   it('a larger file: many ids, pages and threads, several output buffers per chunk', async () => {

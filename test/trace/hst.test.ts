@@ -8,6 +8,7 @@ import { InputError } from '../../src/errors.js';
 import { convertTrace } from '../../src/trace/convert.js';
 import { HST_MAGIC, OP_ALLOC } from '../../src/trace/formats/hst.js';
 import { SKIP_REASON_NAMES } from '../../src/trace/events.js';
+import { MAX_REQUEST_BYTES } from '../../src/trace/ledger.js';
 import { eventLines, fixture, tempDir } from './helpers.js';
 import { hstFile } from './hst-bytes.js';
 
@@ -39,6 +40,19 @@ describe('.hst round trip', () => {
     expect(viaHst.ledger.doubleFrees).toBe(1);
   });
 
+  it('a realloc that would take the live bytes beyond 2^47 is refused on the first read: `x failed-alloc` on the way back (seed 550774803)', async () => {
+    const head = ['#heapsim-trace 1', '# converted by heapsim from text', 'a 0 0', 'a 1 80', 'm 2 0 1', 'r 2 70368744177622'];
+    for (const [last, back] of [['r 0 70368744177627', 'x failed-alloc'], ['r 0 70368744177626', 'r 0 70368744177626']] as const) {
+      const src = file('txt');
+      writeFileSync(src, [...head, last].join('\n') + '\n'); // 80 + 70368744177622 + 70368744177626 = 2^47
+      const hst = file('hst');
+      await convertTrace(src, hst);
+      const out = file('txt');
+      await convertTrace(hst, out, { to: 'text' });
+      expect(readFileSync(out, 'utf8')).toBe([...head, back].join('\n') + '\n');
+    }
+  });
+
   it('is lossless for random event streams', async () => {
     // Random but valid streams: ids chosen from free/live sets, every kind of event.
     const step = fc.oneof(
@@ -51,18 +65,33 @@ describe('.hst round trip', () => {
     );
     await fc.assert(fc.asyncProperty(fc.array(step, { maxLength: 60 }), async (steps) => {
       const live: number[] = [];
+      // Requested bytes per live id and their total: a stream is valid (read as written) only
+      // while the total stays within MAX_REQUEST_BYTES; a realloc beyond is refused by every
+      // reader (a failed allocation, `x failed-alloc` on the way back), so none is generated.
+      const sizes = new Map<number, number>();
+      let liveBytes = 0;
       let next = 0;
       const lines = ['#heapsim-trace 1', '# converted by heapsim from text'];
       for (const s of steps) {
         if (s.k === 'a' || s.k === 'c' || s.k === 'm') {
           const id = next++;
           live.push(id);
+          sizes.set(id, s.size);
+          liveBytes += s.size;
           const caller = 'caller' in s && s.caller !== undefined ? ` @${s.caller}` : '';
           lines.push(s.k === 'm' ? `m ${id} ${s.size} ${2 ** s.alignLog}` : `${s.k} ${id} ${s.size}${caller}`);
         } else if ((s.k === 'r' || s.k === 'f') && live.length > 0) {
           const i = s.pick % live.length;
-          if (s.k === 'r') lines.push(`r ${live[i]} ${s.size}`);
-          else lines.push(`f ${live.splice(i, 1)[0]}`);
+          const id = live[i]!;
+          if (s.k === 'r') {
+            if (liveBytes - sizes.get(id)! + s.size > MAX_REQUEST_BYTES) continue;
+            liveBytes += s.size - sizes.get(id)!;
+            sizes.set(id, s.size);
+            lines.push(`r ${id} ${s.size}`);
+          } else {
+            liveBytes -= sizes.get(id)!;
+            lines.push(`f ${live.splice(i, 1)[0]}`);
+          }
         } else if (s.k === 'x') lines.push(`x ${SKIP_REASON_NAMES[s.reason]}`);
         else if (s.k === 'mark') lines.push(`mark ${s.label}`);
         else if (s.k === 'tick' || s.k === 'thread' || s.k === 'thread-end') lines.push(`${s.k} ${s.v}`);

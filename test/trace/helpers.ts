@@ -4,15 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TextWriter } from '../../src/trace/formats/text.js';
-import { openTrace, type OpenOptions } from '../../src/trace/read.js';
+import { openTrace, type OpenOptions, type TraceInput } from '../../src/trace/read.js';
 import type { Ledger } from '../../src/trace/ledger.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const fixture = (name: string): string => join(FIXTURES, name);
 
-/** Reads a trace and returns its events as heapsim text lines (header and comments dropped), and the ledger. */
-export async function eventLines(path: string, options: OpenOptions = {}): Promise<{ lines: string[]; ledger: Ledger }> {
-  const input = await openTrace(path, null, options);
+/** The events of a trace opened already (openTrace) as heapsim text lines, header and comments dropped. */
+export async function inputLines(input: TraceInput): Promise<string[]> {
   const writer = new TextWriter(input.ledger);
   input.ledger.out = writer;
   let text = '';
@@ -22,7 +21,13 @@ export async function eventLines(path: string, options: OpenOptions = {}): Promi
   }
   input.parser.finish();
   text += writer.take();
-  return { lines: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')), ledger: input.ledger };
+  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** Reads a trace and returns its events as heapsim text lines (header and comments dropped), and the ledger. */
+export async function eventLines(path: string, options: OpenOptions = {}): Promise<{ lines: string[]; ledger: Ledger }> {
+  const input = await openTrace(path, null, options);
+  return { lines: await inputLines(input), ledger: input.ledger };
 }
 
 export function tempDir(): { dir: string; cleanup: () => void } {

@@ -10,10 +10,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { START_BUFFER_BYTES, giveStartBuffer, takeStartBuffer } from '../../src/io/start-buffer.js';
 import { engineModule, instantiateEngine } from '../../src/engine/load.js';
-import { openTrace, type TraceInput } from '../../src/trace/read.js';
-import { TextWriter } from '../../src/trace/formats/text.js';
+import { openTrace } from '../../src/trace/read.js';
 import { writeSyntheticHst } from '../../src/trace/synthetic.js';
-import { eventLines, tempDir } from './helpers.js';
+import { eventLines, inputLines, tempDir } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The first bytes of every WASM module ("\0asm"). */
@@ -72,20 +71,6 @@ it('the engine module is read through the start buffer when it fits, which is ba
   expect(takeStartBuffer(0)).toBe(c);
 });
 
-/** The events of an opened trace as heapsim text lines (helpers.ts eventLines, on an input opened already). */
-async function linesOf(input: TraceInput): Promise<string[]> {
-  const writer = new TextWriter(input.ledger);
-  input.ledger.out = writer;
-  let text = '';
-  for await (const chunk of input.chunks) {
-    input.parser.push(chunk);
-    text += writer.take();
-  }
-  input.parser.finish();
-  text += writer.take();
-  return text.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
-}
-
 it('two traces open at once, the first read into the start buffer, read as each alone without it', async () => {
   const aloneA = (await eventLines(traceA)).lines;
   const aloneB = (await eventLines(traceB)).lines;
@@ -96,7 +81,7 @@ it('two traces open at once, the first read into the start buffer, read as each 
   expect(Buffer.from(b.subarray(0, 8)).toString('latin1')).toBe(readFileSync(traceA).subarray(0, 8).toString('latin1'));
   // The first reader keeps the buffer: the second reads into a buffer of its own.
   const second = await openTrace(traceB, null);
-  expect(await linesOf(second)).toEqual(aloneB);
-  expect(await linesOf(a)).toEqual(aloneA);
+  expect(await inputLines(second)).toEqual(aloneB);
+  expect(await inputLines(a)).toEqual(aloneA);
   expect(takeStartBuffer(0)).toBeUndefined();
 });

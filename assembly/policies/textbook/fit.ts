@@ -117,32 +117,16 @@ const DEAD: u32 = 0xFF;
   // @ts-ignore: decorator
   @inline set flags(v: u32) { this.word = (this.word & ADDR_MASK) | (<u64>v << FLAGS_SHIFT); }
   // @ts-ignore: decorator
-  @inline get size(): u64 { const g = this.sizeG; return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(this, WIDE_SIZE); }
+  @inline get size(): u64 { return granuleBytes(this, WIDE_SIZE, this.sizeG); }
   // @ts-ignore: decorator
   @inline set size(v: u64) {
     if (CHECKS) assert((v & GRANULE_MASK) == 0, "fit size not whole granules");
-    const g = v >> GRANULE_SHIFT;
-    if (g < <u64>SIZE_WIDE) {
-      if (this.sizeG == SIZE_WIDE) wideForget(this, WIDE_SIZE);
-      this.sizeG = <u32>g;
-    } else {
-      wideSet(this, WIDE_SIZE, v);
-      this.sizeG = SIZE_WIDE;
-    }
+    setGranules(this, WIDE_SIZE, changetype<usize>(this) + offsetof<Blk>("sizeG"), v);
   }
   // @ts-ignore: decorator
-  @inline get max(): u64 { const g = this.maxG; return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(this, WIDE_MAX); }
+  @inline get max(): u64 { return granuleBytes(this, WIDE_MAX, this.maxG); }
   // @ts-ignore: decorator
-  @inline set max(v: u64) {
-    const g = v >> GRANULE_SHIFT;
-    if (g < <u64>SIZE_WIDE) {
-      if (this.maxG == SIZE_WIDE) wideForget(this, WIDE_MAX);
-      this.maxG = <u32>g;
-    } else {
-      wideSet(this, WIDE_MAX, v);
-      this.maxG = SIZE_WIDE;
-    }
-  }
+  @inline set max(v: u64) { setGranules(this, WIDE_MAX, changetype<usize>(this) + offsetof<Blk>("maxG"), v); }
   // The segment that holds the block (not stored: read where a block is a segment's first or last).
   // @ts-ignore: decorator
   @inline get seg(): u32 { return segOfAddr(this.addr); }
@@ -241,6 +225,25 @@ function wide(b: Blk, field: u32, op: u32, v: u64): u64 {
 @inline function wideSet(b: Blk, field: u32, v: u64): void { wide(b, field, WIDE_SET, v); }
 // @ts-ignore: decorator
 @inline function wideForget(b: Blk, field: u32): void { wide(b, field, WIDE_FORGET, 0); }
+// The bytes of a granule field (size or max) whose stored value is g: g granules, or the side
+// table's entry when g is SIZE_WIDE.
+// @ts-ignore: decorator
+@inline function granuleBytes(b: Blk, field: u32, g: u32): u64 {
+  return g != SIZE_WIDE ? <u64>g << GRANULE_SHIFT : wideGet(b, field);
+}
+// Stores v bytes in the granule field (size or max) at `at` of block b: the granules, or SIZE_WIDE
+// with v in the side table (an entry no longer needed is forgotten).
+// @ts-ignore: decorator
+@inline function setGranules(b: Blk, field: u32, at: usize, v: u64): void {
+  const g = v >> GRANULE_SHIFT;
+  if (g < <u64>SIZE_WIDE) {
+    if (load<u32>(at) == SIZE_WIDE) wideForget(b, field);
+    store<u32>(at, <u32>g);
+  } else {
+    wideSet(b, field, v);
+    store<u32>(at, SIZE_WIDE);
+  }
+}
 
 function newRec(addr: u64, size: u64, flags: u32): u32 {
   const n = takeRecord(RECS);

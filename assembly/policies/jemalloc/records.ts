@@ -24,7 +24,7 @@
 // Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are kit
 // treaps here: same order, so the same first element.
 
-import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes, reserveForHint, reserveRecords } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, recordAtOf, takeRecordOf, dropRecordOf, poolBytes, reserveForHint, reserveRecords } from "../../kit/records";
 import { hintLiveBlocks } from "../../kit/hint";
 import { treeInsert, treeRemove, treeFirst } from "../../kit/tree";
 
@@ -68,10 +68,10 @@ const EXTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(EXTS, <u32>EXT_BYTES, <u32>X_LINK, 1024);
 
 // @ts-ignore: decorator
-@inline function X(e: u32): usize { return recordAt(EXTS, e); }
+@inline function X(e: u32): usize { return recordAtOf(EXTS, e, EXT_BYTES); }
 
 export function newExt(addr: u64, size: u64, sn: u32, state: u8, flags: u8, arena: u8): u32 {
-  const e = takeRecord(EXTS);
+  const e = takeRecordOf(EXTS, EXT_BYTES, X_LINK);
   const p = X(e);
   memory.fill(p, 0, X_BITMAP);
   store<u64>(p + X_ADDR, addr);
@@ -86,7 +86,7 @@ export function newExt(addr: u64, size: u64, sn: u32, state: u8, flags: u8, aren
 
 export function freeExt(e: u32): void {
   store<u8>(X(e) + X_STATE, ST_DEAD);
-  dropRecord(EXTS, e);
+  dropRecordOf(EXTS, e, EXT_BYTES, X_LINK);
 }
 
 export function extRecordCount(): u32 { return EXTS.inUse; }
@@ -213,10 +213,12 @@ export const ALLOC_LARGE: u32 = 0xFFFFFFFF;
 const ALLOC_FREE: u32 = 0xFFFFFFFE;   // region index of a record on the free list
 const MAX_HANDLE: u32 = (1 << 29) - 1; // the engine's handle bits
 const ALLOCS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
+const ALLOC_BYTES: usize = 8;    // 0 extent u32, 4 region index u32 (ALLOC_LARGE, ALLOC_FREE)
+const ALLOC_LINK: usize = 0;     // a free record's free-list link, over its extent
+initPool(ALLOCS, <u32>ALLOC_BYTES, <u32>ALLOC_LINK, 4096, 8, MAX_HANDLE);
 
 // @ts-ignore: decorator
-@inline function A(h: u32): usize { return recordAt(ALLOCS, h); }
+@inline function A(h: u32): usize { return recordAtOf(ALLOCS, h, ALLOC_BYTES); }
 
 // Allocation records reserved per block live at the replay's peak (kit/hint.ts). A region keeps its
 // record while it waits in a tcache (a fill makes one per region), so a peak holds more records than
@@ -240,7 +242,7 @@ export function allocReserve(): void {
 // region).
 // @ts-ignore: decorator
 @inline export function newAlloc(ext: u32, reg: u32): u32 {
-  const h = takeRecord(ALLOCS);
+  const h = takeRecordOf(ALLOCS, ALLOC_BYTES, ALLOC_LINK);
   if (!h) return 0;
   store<u32>(A(h), ext);
   store<u32>(A(h) + 4, reg);
@@ -250,7 +252,7 @@ export function allocReserve(): void {
 // @ts-ignore: decorator
 @inline export function freeAlloc(h: u32): void {
   store<u32>(A(h) + 4, ALLOC_FREE);
-  dropRecord(ALLOCS, h);
+  dropRecordOf(ALLOCS, h, ALLOC_BYTES, ALLOC_LINK);
 }
 
 // Records ever handed out: 1 .. allocHighWater() − 1; allocIsLive tells the free ones apart.

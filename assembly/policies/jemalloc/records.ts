@@ -192,6 +192,31 @@ export function bitmapTakeFirst(e: u32, nregs: u32): u32 {
   return 0;
 }
 
+// bitmap_sfu `count` times over extent e (arena_cache_bin_fill_small's loop): its `count` lowest
+// free regions marked in use, lowest first, an allocation record for each written to out[0..count)
+// (0 when the handle bits are exhausted, as newAlloc). The scan goes on from the word of the region
+// taken last (the words before it are full) and keeps that word in a local; the caller has seen at
+// least `count` free regions (the extent's nfree, which it lowers).
+// @ts-ignore: decorator
+@inline export function takeRegionsInto(e: u32, nregs: u32, count: u32, out: usize): void {
+  const bm = B(e); // newAlloc may grow the allocation records, never the extents
+  const words = (nregs + 63) >> 6;
+  let w: u32 = 0;
+  let used = load<u64>(bm);
+  for (let i: u32 = 0; i < count; i++) {
+    while (used == <u64>-1) {
+      if (++w >= words) unreachable();
+      used = load<u64>(bm + (<usize>w << 3));
+    }
+    const bit = <u32>ctz(~used);
+    const reg = (w << 6) + bit;
+    if (reg >= nregs) unreachable();
+    used |= <u64>1 << <u64>bit;
+    store<u64>(bm + (<usize>w << 3), used);
+    store<u32>(out + (<usize>i << 2), newAlloc(e, reg));
+  }
+}
+
 export function bitmapRelease(e: u32, reg: u32): void {
   const p = B(e) + (<usize>(reg >> 6) << 3);
   store<u64>(p, load<u64>(p) & ~(<u64>1 << <u64>(reg & 63)));

@@ -68,19 +68,6 @@ export function initCentral(): bool {
 // @ts-ignore: decorator
 @inline function hasFree(span: u32): bool { return spGet(span, S_OBJECTS) != 0 || spGet(span, S_FRESH) < spGet(span, S_NOBJ); }
 
-// The head object of a span's free list: an explicit one, else the next fresh object. Inline in
-// fetchFromOneSpans' loop (a call per object cost more than its body).
-// @ts-ignore: decorator
-@inline function popObject(span: u32): u32 {
-  const o = spGet(span, S_OBJECTS);
-  if (o) { spSet(span, S_OBJECTS, obNext(o)); return o; }
-  const i = spGet(span, S_FRESH);
-  spSet(span, S_FRESH, i + 1);
-  const r = newObject(i, span);
-  if (!r) unreachable(); // more than 2^29 object records
-  return r;
-}
-
 // ReleaseToSpans: an object goes back into its span; an emptied span goes to the page heap.
 // @ts-ignore: decorator
 @inline function releaseToSpans(cl: i32, o: u32): void {
@@ -173,17 +160,26 @@ function fetchFromOneSpans(cl: i32, n: i32): i32 {
   const head = <u32>cfGet(cl, CF_NONEMPTY);
   if (dllEmpty(head)) return 0;
   const span = spNext(head);
-  const start = popObject(span);
-  let end = start;
-  let result = 1;
-  while (result < n && hasFree(span)) {
-    const o = popObject(span);
-    setObNext(end, o);
+  // The span's free-list head and fresh count kept in locals through the loop and written back
+  // once: the head object of its explicit list, else the next fresh one (V8 loads the span table's
+  // base again after every store to a global, and newObject stores one).
+  let objects = spGet(span, S_OBJECTS);
+  let fresh = spGet(span, S_FRESH);
+  const nobj = spGet(span, S_NOBJ);
+  let start: u32 = 0, end: u32 = 0;
+  let result = 0;
+  do { // the span is on the nonempty list: its first pop always finds an object
+    let o: u32;
+    if (objects) { o = objects; objects = obNext(o); }
+    else { o = newObject(fresh, span); fresh++; if (!o) unreachable(); } // more than 2^29 object records
+    if (end) setObNext(end, o); else start = o;
     end = o;
     result++;
-  }
+  } while (result < n && (objects != 0 || fresh < nobj));
   setObNext(end, 0);
-  if (!hasFree(span)) {
+  spSet(span, S_OBJECTS, objects);
+  spSet(span, S_FRESH, fresh);
+  if (objects == 0 && fresh >= nobj) {
     dllRemove(span);
     dllPrepend(<u32>cfGet(cl, CF_EMPTY), span);
   }

@@ -65,43 +65,46 @@ export function initCentral(): bool {
   return true;
 }
 
-// @ts-ignore: decorator
-@inline function hasFree(span: u32): bool { return spGet(span, S_OBJECTS) != 0 || spGet(span, S_FRESH) < spGet(span, S_NOBJ); }
-
 // ReleaseToSpans: an object goes back into its span; an emptied span goes to the page heap.
+// Returns the change to the class's counter_ (free objects in its spans): +1, less the span's
+// objects when it went to the page heap; the caller adds the changes up and stores the sum once
+// (nothing in the loop reads the counter).
 // @ts-ignore: decorator
-@inline function releaseToSpans(cl: i32, o: u32): void {
+@inline function releaseToSpans(cl: i32, o: u32): i32 {
   const span = obSpan(o);
-  if (!hasFree(span)) {
+  const objects = spGet(span, S_OBJECTS);
+  if (!objects && spGet(span, S_FRESH) >= spGet(span, S_NOBJ)) { // no free object: the span was on the empty list
     dllRemove(span);
     dllPrepend(<u32>cfGet(cl, CF_NONEMPTY), span);
   }
-  cfSet(cl, CF_COUNTER, cfGet(cl, CF_COUNTER) + 1);
   const ref = spGet(span, S_REFCOUNT) - 1;
   spSet(span, S_REFCOUNT, ref);
   if (ref == 0) {
-    cfSet(cl, CF_COUNTER, cfGet(cl, CF_COUNTER) - <i32>spGet(span, S_NOBJ));
+    const counted = 1 - <i32>spGet(span, S_NOBJ);
     dllRemove(span);
     cfSet(cl, CF_SPANS, cfGet(cl, CF_SPANS) - 1);
-    let x = spGet(span, S_OBJECTS);
+    let x = objects;
     while (x) { const nx = obNext(x); dropObject(x); x = nx; }
     dropObject(o);
     spSet(span, S_OBJECTS, 0);
     spSet(span, S_FRESH, 0);
     spSet(span, S_NOBJ, 0);
     phDelete(span);
-    return;
+    return counted;
   }
-  setObNext(o, spGet(span, S_OBJECTS));
+  setObNext(o, objects);
   spSet(span, S_OBJECTS, o);
+  return 1;
 }
 
 function releaseListToSpans(cl: i32, start: u32): void {
+  let counted: i32 = 0;
   while (start) {
     const next = obNext(start);
-    releaseToSpans(cl, start);
+    counted += releaseToSpans(cl, start);
     start = next;
   }
+  cfSet(cl, CF_COUNTER, cfGet(cl, CF_COUNTER) + counted);
 }
 
 function shrinkCache(t: i32, force: bool): bool {

@@ -12,6 +12,7 @@
 // dropped one. The policy marks a dropped record as it likes (a kind or flag value) for its check().
 
 import { hintLiveBlocks } from "./hint";
+import { CHECKS } from "../checks";
 
 @unmanaged export class RecordPool {
   base: usize;        // address of record 0 (aligned as asked)
@@ -41,7 +42,16 @@ export function initPool(p: RecordPool, recordBytes: u32, linkOffset: u32, first
 }
 
 // @ts-ignore: decorator
-@inline export function recordAt(p: RecordPool, n: u32): usize { return p.base + <usize>n * <usize>p.recordBytes; }
+@inline export function recordAt(p: RecordPool, n: u32): usize { return recordAtOf(p, n, <usize>p.recordBytes); }
+
+// recordAt where the caller names the pool's record size, a constant (its initPool's): the index
+// is scaled by the constant, not by p.recordBytes loaded from the pool and multiplied (V8 loads it
+// again after every store to memory). The ...Of forms below take the link offset the same way.
+// @ts-ignore: decorator
+@inline export function recordAtOf(p: RecordPool, n: u32, recordBytes: usize): usize {
+  if (CHECKS) assert(recordBytes == <usize>p.recordBytes, "kit records: record size differs from the pool's");
+  return p.base + <usize>n * recordBytes;
+}
 
 // True when takeRecord would succeed (the limit is not reached).
 export function canTakeRecord(p: RecordPool): bool { return p.free != 0 || p.high <= p.limit; }
@@ -70,10 +80,15 @@ function growTo(p: RecordPool, cap: u32): void {
 // A record index (its bytes are whatever they were: the policy initialises every field), or 0 when
 // the pool's limit is reached.
 // @ts-ignore: decorator
-@inline export function takeRecord(p: RecordPool): u32 {
+@inline export function takeRecord(p: RecordPool): u32 { return takeRecordOf(p, <usize>p.recordBytes, <usize>p.linkOffset); }
+
+// takeRecord with the pool's record size and link offset given as constants (recordAtOf).
+// @ts-ignore: decorator
+@inline export function takeRecordOf(p: RecordPool, recordBytes: usize, linkOffset: usize): u32 {
+  if (CHECKS) assert(linkOffset == <usize>p.linkOffset, "kit records: link offset differs from the pool's");
   let n = p.free;
   if (n) {
-    p.free = load<u32>(recordAt(p, n) + <usize>p.linkOffset);
+    p.free = load<u32>(recordAtOf(p, n, recordBytes) + linkOffset);
   } else {
     n = p.high;
     if (n > p.limit) return 0;
@@ -85,8 +100,13 @@ function growTo(p: RecordPool, cap: u32): void {
 }
 
 // @ts-ignore: decorator
-@inline export function dropRecord(p: RecordPool, n: u32): void {
-  store<u32>(recordAt(p, n) + <usize>p.linkOffset, p.free);
+@inline export function dropRecord(p: RecordPool, n: u32): void { dropRecordOf(p, n, <usize>p.recordBytes, <usize>p.linkOffset); }
+
+// dropRecord with the pool's record size and link offset given as constants (recordAtOf).
+// @ts-ignore: decorator
+@inline export function dropRecordOf(p: RecordPool, n: u32, recordBytes: usize, linkOffset: usize): void {
+  if (CHECKS) assert(linkOffset == <usize>p.linkOffset, "kit records: link offset differs from the pool's");
+  store<u32>(recordAtOf(p, n, recordBytes) + linkOffset, p.free);
   p.free = n;
   p.inUse--;
 }

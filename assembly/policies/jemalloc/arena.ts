@@ -23,7 +23,7 @@ import {
   tickerGeomBits, tickerGeomMul,
 } from "./sizes";
 import {
-  eAddr, eSize, eSzind, eNfree, setNfree, setUserOffset, bitmapClear, bitmapTakeFirst, bitmapRelease,
+  eAddr, eSize, eSzind, eNfree, setNfree, setUserOffset, bitmapClear, bitmapTakeFirst, bitmapRelease, takeRegionsInto,
   setInsert, setRemove, setFirst, snadLess, newAlloc, freeAlloc, allocExt, allocReg, eArena, eUserOffset, ALLOC_LARGE, setRes,
 } from "./records";
 import {
@@ -175,8 +175,8 @@ function refillSlabcur(a: i32, b: u32): bool {
   return s != 0;
 }
 
-// A region of the current slab (lowest free one); the slab's free count drops. Inline in the fill's
-// loop (a call per region cost more than its body).
+// A region of the current slab (lowest free one); the slab's free count drops (arenaMallocSmall's;
+// the fill takes its regions in one run, records.ts takeRegionsInto).
 // @ts-ignore: decorator
 @inline function takeRegion(slab: u32, b: u32): u32 {
   const reg = bitmapTakeFirst(slab, binNregs(b));
@@ -215,13 +215,12 @@ export function arenaFillSmall(a: i32, b: u32, nfill: u32, out: usize): u32 {
     let retry = false;
     while (filled < nfill) {
       const cur = slabcurOf(a, b);
-      if (cur && eNfree(cur)) {
-        let cnt = nfill - filled;
-        if (cnt > eNfree(cur)) cnt = eNfree(cur);
-        for (let i: u32 = 0; i < cnt; i++) {
-          store<u32>(out + (<usize>filled << 2), newAlloc(cur, takeRegion(cur, b)));
-          filled++;
-        }
+      const nfree = cur ? eNfree(cur) : 0;
+      if (nfree) {
+        const cnt = min(nfill - filled, nfree);
+        takeRegionsInto(cur, binNregs(b), cnt, out + (<usize>filled << 2));
+        setNfree(cur, nfree - cnt);
+        filled += cnt;
         progress = true;
         continue;
       }

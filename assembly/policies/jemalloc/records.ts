@@ -24,7 +24,7 @@
 // Ordered sets ("heaps" in jemalloc, pairing heaps ordered by serial number, then address) are kit
 // treaps here: same order, so the same first element.
 
-import { RecordPool, RECORD_POOL_BYTES, initPool, recordAt, takeRecord, dropRecord, poolBytes, reserveForHint, reserveRecords } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, recordAtOf, takeRecordOf, dropRecordOf, poolBytes, reserveForHint, reserveRecords } from "../../kit/records";
 import { hintLiveBlocks } from "../../kit/hint";
 import { treeInsert, treeRemove, treeFirst } from "../../kit/tree";
 
@@ -68,10 +68,10 @@ const EXTS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
 initPool(EXTS, <u32>EXT_BYTES, <u32>X_LINK, 1024);
 
 // @ts-ignore: decorator
-@inline function X(e: u32): usize { return recordAt(EXTS, e); }
+@inline function X(e: u32): usize { return recordAtOf(EXTS, e, EXT_BYTES); }
 
 export function newExt(addr: u64, size: u64, sn: u32, state: u8, flags: u8, arena: u8): u32 {
-  const e = takeRecord(EXTS);
+  const e = takeRecordOf(EXTS, EXT_BYTES, X_LINK);
   const p = X(e);
   memory.fill(p, 0, X_BITMAP);
   store<u64>(p + X_ADDR, addr);
@@ -86,7 +86,7 @@ export function newExt(addr: u64, size: u64, sn: u32, state: u8, flags: u8, aren
 
 export function freeExt(e: u32): void {
   store<u8>(X(e) + X_STATE, ST_DEAD);
-  dropRecord(EXTS, e);
+  dropRecordOf(EXTS, e, EXT_BYTES, X_LINK);
 }
 
 export function extRecordCount(): u32 { return EXTS.inUse; }
@@ -192,6 +192,31 @@ export function bitmapTakeFirst(e: u32, nregs: u32): u32 {
   return 0;
 }
 
+// bitmap_sfu `count` times over extent e (arena_cache_bin_fill_small's loop): its `count` lowest
+// free regions marked in use, lowest first, an allocation record for each written to out[0..count)
+// (0 when the handle bits are exhausted, as newAlloc). The scan goes on from the word of the region
+// taken last (the words before it are full) and keeps that word in a local; the caller has seen at
+// least `count` free regions (the extent's nfree, which it lowers).
+// @ts-ignore: decorator
+@inline export function takeRegionsInto(e: u32, nregs: u32, count: u32, out: usize): void {
+  const bm = B(e); // newAlloc may grow the allocation records, never the extents
+  const words = (nregs + 63) >> 6;
+  let w: u32 = 0;
+  let used = load<u64>(bm);
+  for (let i: u32 = 0; i < count; i++) {
+    while (used == <u64>-1) {
+      if (++w >= words) unreachable();
+      used = load<u64>(bm + (<usize>w << 3));
+    }
+    const bit = <u32>ctz(~used);
+    const reg = (w << 6) + bit;
+    if (reg >= nregs) unreachable();
+    used |= <u64>1 << <u64>bit;
+    store<u64>(bm + (<usize>w << 3), used);
+    store<u32>(out + (<usize>i << 2), newAlloc(e, reg));
+  }
+}
+
 export function bitmapRelease(e: u32, reg: u32): void {
   const p = B(e) + (<usize>(reg >> 6) << 3);
   store<u64>(p, load<u64>(p) & ~(<u64>1 << <u64>(reg & 63)));
@@ -213,10 +238,12 @@ export const ALLOC_LARGE: u32 = 0xFFFFFFFF;
 const ALLOC_FREE: u32 = 0xFFFFFFFE;   // region index of a record on the free list
 const MAX_HANDLE: u32 = (1 << 29) - 1; // the engine's handle bits
 const ALLOCS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(ALLOCS, 8, 0, 4096, 8, MAX_HANDLE);
+const ALLOC_BYTES: usize = 8;    // 0 extent u32, 4 region index u32 (ALLOC_LARGE, ALLOC_FREE)
+const ALLOC_LINK: usize = 0;     // a free record's free-list link, over its extent
+initPool(ALLOCS, <u32>ALLOC_BYTES, <u32>ALLOC_LINK, 4096, 8, MAX_HANDLE);
 
 // @ts-ignore: decorator
-@inline function A(h: u32): usize { return recordAt(ALLOCS, h); }
+@inline function A(h: u32): usize { return recordAtOf(ALLOCS, h, ALLOC_BYTES); }
 
 // Allocation records reserved per block live at the replay's peak (kit/hint.ts). A region keeps its
 // record while it waits in a tcache (a fill makes one per region), so a peak holds more records than
@@ -240,7 +267,7 @@ export function allocReserve(): void {
 // region).
 // @ts-ignore: decorator
 @inline export function newAlloc(ext: u32, reg: u32): u32 {
-  const h = takeRecord(ALLOCS);
+  const h = takeRecordOf(ALLOCS, ALLOC_BYTES, ALLOC_LINK);
   if (!h) return 0;
   store<u32>(A(h), ext);
   store<u32>(A(h) + 4, reg);
@@ -250,7 +277,7 @@ export function allocReserve(): void {
 // @ts-ignore: decorator
 @inline export function freeAlloc(h: u32): void {
   store<u32>(A(h) + 4, ALLOC_FREE);
-  dropRecord(ALLOCS, h);
+  dropRecordOf(ALLOCS, h, ALLOC_BYTES, ALLOC_LINK);
 }
 
 // Records ever handed out: 1 .. allocHighWater() − 1; allocIsLive tells the free ones apart.

@@ -44,7 +44,7 @@ import {
   Status, K_BUSY, K_FREE, K_FREE_BLOCKS, K_LARGEST_FREE, K_UNCOMMITTED_RANGES, K_SEGMENTS,
   K_VIRTUAL_BLOCKS, K_VIRTUAL_BYTES, K_POLICY_BASE, MAX_HEAPS, RegionType, Usage,
 } from "../../abi";
-import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, recordAt, poolBytes, reserveForHint } from "../../kit/records";
+import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecordOf, dropRecordOf, recordAtOf, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { sortByKey } from "../../kit/sort";
@@ -123,7 +123,7 @@ initPool(RECS, <u32>REC_BYTES, <u32>REC_NEXT, 4096, 16);
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
-@inline function recWord(n: u32): u64 { return load<u64>(recordAt(RECS, n)); }
+@inline function recWord(n: u32): u64 { return load<u64>(recordAtOf(RECS, n, REC_BYTES)); }
 // @ts-ignore: decorator
 @inline function recAddr(n: u32): u64 { return (recWord(n) & ADDR_MASK) << GRANULE_LOG2; }
 // @ts-ignore: decorator
@@ -131,13 +131,13 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // The flags of record n set to f; its address kept.
 // @ts-ignore: decorator
 @inline function setFlags(n: u32, f: u32): void {
-  const r = recordAt(RECS, n);
+  const r = recordAtOf(RECS, n, REC_BYTES);
   store<u64>(r, (load<u64>(r) & ADDR_MASK) | (<u64>f << ADDR_BITS));
 }
 // @ts-ignore: decorator
-@inline function recNext(n: u32): u32 { return load<u32>(recordAt(RECS, n) + REC_NEXT); }
+@inline function recNext(n: u32): u32 { return load<u32>(recordAtOf(RECS, n, REC_BYTES) + REC_NEXT); }
 // @ts-ignore: decorator
-@inline function setNext(n: u32, v: u32): void { store<u32>(recordAt(RECS, n) + REC_NEXT, v); }
+@inline function setNext(n: u32, v: u32): void { store<u32>(recordAtOf(RECS, n, REC_BYTES) + REC_NEXT, v); }
 
 // @ts-ignore: decorator
 @inline function heapBits(heapIndex: i32): u32 { return <u32>heapIndex << FL_HEAP_SHIFT; }
@@ -148,9 +148,9 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // bits.
 // @ts-ignore: decorator
 @inline function newRec(addr: u64, flags: u32): u32 {
-  const n = takeRecord(RECS);
+  const n = takeRecordOf(RECS, REC_BYTES, REC_NEXT);
   if (CHECKS) assert(!(addr & (GRANULE_BYTES - 1)) && addr < USER_HIGH_X64, "segregated: block address outside the record's bits");
-  const r = recordAt(RECS, n);
+  const r = recordAtOf(RECS, n, REC_BYTES);
   store<u64>(r, (addr >> GRANULE_LOG2) | (<u64>flags << ADDR_BITS));
   store<u32>(r + REC_NEXT, 0);
   return n;
@@ -164,7 +164,7 @@ function largeBytesOf(n: u32): u64 {
 
 function dropRec(n: u32): void {
   setFlags(n, DEAD);
-  dropRecord(RECS, n);
+  dropRecordOf(RECS, n, REC_BYTES, REC_NEXT);
 }
 
 export function segEngineBytes(): usize { return poolBytes(RECS); }
@@ -346,7 +346,7 @@ export function segFree(heapIndex: i32, n: u32): void { segFreeInline(heapIndex,
   const bytes = classSize(c);
   let n = load<u32>(headSlot(c));
   if (n) {
-    const r = recordAt(RECS, n); // the record's word read once: its address kept, new flags
+    const r = recordAtOf(RECS, n, REC_BYTES); // the record's word read once: its address kept, new flags
     store<u32>(headSlot(c), load<u32>(r + REC_NEXT));
     store<u32>(r + REC_NEXT, 0);
     const granules = load<u64>(r) & ADDR_MASK;
@@ -383,7 +383,7 @@ function freeLarge(n: u32): void {
 // @ts-ignore: decorator
 @inline export function segFreeInline(heapIndex: i32, n: u32): void {
   use(heapIndex);
-  const r = recordAt(RECS, n); // the record's word read once
+  const r = recordAtOf(RECS, n, REC_BYTES); // the record's word read once
   const w = load<u64>(r);
   if (<u32>(w >> ADDR_BITS) & FL_LARGE) { freeLarge(n); return; }
   const c = <u32>(w >> (ADDR_BITS + FL_CLASS_SHIFT));

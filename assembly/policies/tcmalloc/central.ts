@@ -65,56 +65,46 @@ export function initCentral(): bool {
   return true;
 }
 
-// @ts-ignore: decorator
-@inline function hasFree(span: u32): bool { return spGet(span, S_OBJECTS) != 0 || spGet(span, S_FRESH) < spGet(span, S_NOBJ); }
-
-// The head object of a span's free list: an explicit one, else the next fresh object. Inline in
-// fetchFromOneSpans' loop (a call per object cost more than its body).
-// @ts-ignore: decorator
-@inline function popObject(span: u32): u32 {
-  const o = spGet(span, S_OBJECTS);
-  if (o) { spSet(span, S_OBJECTS, obNext(o)); return o; }
-  const i = spGet(span, S_FRESH);
-  spSet(span, S_FRESH, i + 1);
-  const r = newObject(i, span);
-  if (!r) unreachable(); // more than 2^29 object records
-  return r;
-}
-
 // ReleaseToSpans: an object goes back into its span; an emptied span goes to the page heap.
+// Returns the change to the class's counter_ (free objects in its spans): +1, less the span's
+// objects when it went to the page heap; the caller adds the changes up and stores the sum once
+// (nothing in the loop reads the counter).
 // @ts-ignore: decorator
-@inline function releaseToSpans(cl: i32, o: u32): void {
+@inline function releaseToSpans(cl: i32, o: u32): i32 {
   const span = obSpan(o);
-  if (!hasFree(span)) {
+  const objects = spGet(span, S_OBJECTS);
+  if (!objects && spGet(span, S_FRESH) >= spGet(span, S_NOBJ)) { // no free object: the span was on the empty list
     dllRemove(span);
     dllPrepend(<u32>cfGet(cl, CF_NONEMPTY), span);
   }
-  cfSet(cl, CF_COUNTER, cfGet(cl, CF_COUNTER) + 1);
   const ref = spGet(span, S_REFCOUNT) - 1;
   spSet(span, S_REFCOUNT, ref);
   if (ref == 0) {
-    cfSet(cl, CF_COUNTER, cfGet(cl, CF_COUNTER) - <i32>spGet(span, S_NOBJ));
+    const counted = 1 - <i32>spGet(span, S_NOBJ);
     dllRemove(span);
     cfSet(cl, CF_SPANS, cfGet(cl, CF_SPANS) - 1);
-    let x = spGet(span, S_OBJECTS);
+    let x = objects;
     while (x) { const nx = obNext(x); dropObject(x); x = nx; }
     dropObject(o);
     spSet(span, S_OBJECTS, 0);
     spSet(span, S_FRESH, 0);
     spSet(span, S_NOBJ, 0);
     phDelete(span);
-    return;
+    return counted;
   }
-  setObNext(o, spGet(span, S_OBJECTS));
+  setObNext(o, objects);
   spSet(span, S_OBJECTS, o);
+  return 1;
 }
 
 function releaseListToSpans(cl: i32, start: u32): void {
+  let counted: i32 = 0;
   while (start) {
     const next = obNext(start);
-    releaseToSpans(cl, start);
+    counted += releaseToSpans(cl, start);
     start = next;
   }
+  cfSet(cl, CF_COUNTER, cfGet(cl, CF_COUNTER) + counted);
 }
 
 function shrinkCache(t: i32, force: bool): bool {
@@ -173,17 +163,26 @@ function fetchFromOneSpans(cl: i32, n: i32): i32 {
   const head = <u32>cfGet(cl, CF_NONEMPTY);
   if (dllEmpty(head)) return 0;
   const span = spNext(head);
-  const start = popObject(span);
-  let end = start;
-  let result = 1;
-  while (result < n && hasFree(span)) {
-    const o = popObject(span);
-    setObNext(end, o);
+  // The span's free-list head and fresh count kept in locals through the loop and written back
+  // once: the head object of its explicit list, else the next fresh one (V8 loads the span table's
+  // base again after every store to a global, and newObject stores one).
+  let objects = spGet(span, S_OBJECTS);
+  let fresh = spGet(span, S_FRESH);
+  const nobj = spGet(span, S_NOBJ);
+  let start: u32 = 0, end: u32 = 0;
+  let result = 0;
+  do { // the span is on the nonempty list: its first pop always finds an object
+    let o: u32;
+    if (objects) { o = objects; objects = obNext(o); }
+    else { o = newObject(fresh, span); fresh++; if (!o) unreachable(); } // more than 2^29 object records
+    if (end) setObNext(end, o); else start = o;
     end = o;
     result++;
-  }
+  } while (result < n && (objects != 0 || fresh < nobj));
   setObNext(end, 0);
-  if (!hasFree(span)) {
+  spSet(span, S_OBJECTS, objects);
+  spSet(span, S_FRESH, fresh);
+  if (objects == 0 && fresh >= nobj) {
     dllRemove(span);
     dllPrepend(<u32>cfGet(cl, CF_EMPTY), span);
   }

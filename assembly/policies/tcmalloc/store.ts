@@ -46,7 +46,7 @@ import { MAX_HEAPS } from "../../abi";
 import { vmResidencyHolds, vmIsResident } from "../../vm/space";
 import { PAGE_SHIFT } from "../../vm/constants";
 import {
-  RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, releasePool, poolBytes, reserveForHint,
+  RecordPool, RECORD_POOL_BYTES, initPool, takeRecordOf, dropRecordOf, releasePool, poolBytes, reserveForHint,
 } from "../../kit/records";
 
 export const SPAN_BYTES: usize = 64;
@@ -196,7 +196,7 @@ export function dropStore(): void {
 // A zeroed span record (0 is never a record: it stands for NULL).
 export function newSpanRecord(start: u64, length: u64): u32 {
   const pool = spanPool();
-  const s = takeRecord(pool);
+  const s = takeRecordOf(pool, SPAN_BYTES, S_LINK);
   if (!s) return 0;
   spans = pool.base;
   memory.fill(SP(s), 0, SPAN_BYTES);
@@ -207,7 +207,7 @@ export function newSpanRecord(start: u64, length: u64): u32 {
 
 export function dropSpanRecord(s: u32): void {
   setSpLocation(s, DEAD);
-  dropRecord(spanPool(), s);
+  dropRecordOf(spanPool(), s, SPAN_BYTES, S_LINK);
 }
 
 export function spanRecordsInUse(): u32 { return spanPool().inUse; }
@@ -262,7 +262,7 @@ function setWideSpan(o: u32, span: u32): void {
 // @ts-ignore: decorator
 @inline export function newObject(index: u32, span: u32): u32 {
   const pool = objPool();
-  const o = takeRecord(pool);
+  const o = takeRecordOf(pool, OBJ_BYTES, O_NEXT);
   if (!o) return 0;
   objs = pool.base;
   if (CHECKS) assert(index <= OBJ_INDEX_MASK, "tcmalloc: object index beyond the record's bits");
@@ -278,7 +278,7 @@ function setWideSpan(o: u32, span: u32): void {
 
 export function dropObject(o: u32): void {
   store<u32>(OB(o) + O_PACKED, 0);
-  dropRecord(objPool(), o);
+  dropRecordOf(objPool(), o, OBJ_BYTES, O_NEXT);
 }
 
 export function objectRecordsInUse(): u32 { return objPool().inUse; }

@@ -115,6 +115,7 @@ let callerCap: u32 = 0;
 /** Starts a trace: every record, count and string map forgotten; `outOps` = output buffer size. */
 export function hstBegin(isLenient: i32, outOps: i32): void {
   ledgerReset();
+  L.ledgerWriteFirst(); // stage() reads a record before applyStaged writes it
   lenient = isLenient != 0;
   if (outOps > outCap) { outBuf = resize(outBuf, <usize>outOps << 4); outCap = outOps; }
   nOps = 0; labelCount = 0; callerCount = 0; nonCanonical = 0; errCode = 0;

@@ -25,3 +25,16 @@ export function allocZeroed(bytes: usize): usize {
   zeroBelow(p, bytes, fresh);
   return p;
 }
+
+const OS_PAGE_BYTES: usize = 4096;
+
+/**
+ * Writes a zero into each 4 KiB page of [p, p + bytes), a block that reads as zero (allocZeroed's,
+ * or zeroed by zeroBelow). A fresh page whose first touch is a read (the .hst decoder reads a
+ * record early, hst.ts stage) is mapped to the kernel's zero page, and the write that follows
+ * faults again to copy it: two faults a page. Written first, one.
+ */
+export function writeTouch(p: usize, bytes: usize): void {
+  const end = p + bytes;
+  for (let a = p; a < end; a = (a + OS_PAGE_BYTES) & ~(OS_PAGE_BYTES - 1)) store<u8>(a, 0);
+}

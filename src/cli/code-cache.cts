@@ -35,6 +35,33 @@ const CACHE_ALIGN_BYTES = 8;
 export const WRAP_START = '(function (exports, require, module, __filename, __dirname) { ';
 export const WRAP_END = '\n});';
 
+/**
+ * Size of the block raiseMallocThresholds allocates and drops: above glibc's starting mmap
+ * threshold (128 KiB), and at most its dynamic ceiling (DEFAULT_MMAP_THRESHOLD_MAX, 32 MiB on
+ * 64-bit systems, counting the chunk's header: a 32 MiB block is past it and raises nothing).
+ */
+export const MALLOC_THRESHOLD_RAISE_BYTES = 8 << 20;
+
+/**
+ * Raises glibc malloc's mmap and trim thresholds for the rest of the process (issue 16: page
+ * faults). glibc starts with an mmap threshold of 128 KiB and a trim threshold of 256 KiB; when a
+ * block it mmapped is freed, it raises the first to that block's size and the second to twice it.
+ * Until then the compiles on V8's worker threads (the engine's WASM functions, the hot
+ * JavaScript) give much of their zone memory back to the kernel (an arena's top above the trim
+ * threshold is trimmed, a segment above the mmap threshold unmapped), and the next compile faults
+ * it in again. The start's reads once raised them by chance: their buffers, freed at the first
+ * garbage collection, were mmapped blocks of up to 1 MiB; since they share one start buffer
+ * (io/start-buffer.ts) nothing did, and a gzipped mtrace run took ~650 more faults. A block
+ * allocated and never touched costs one mmap and one munmap and no page fault (calloc does not
+ * clear a fresh mapping); V8 frees it at its first young-generation collection, early in the
+ * bundle's start. `heapsim run python.mtrace.gz --policy pool`: ~1,200 fewer faults; python.hst
+ * ~200-770 by policy (docs/performance.md). Other C libraries ignore it.
+ */
+export function raiseMallocThresholds(): void {
+  const dropped = new ArrayBuffer(MALLOC_THRESHOLD_RAISE_BYTES);
+  if (dropped.byteLength !== MALLOC_THRESHOLD_RAISE_BYTES) throw new Error('ArrayBuffer of the wrong size');
+}
+
 interface Compiled {
   script: Script;
   /** Whether V8 took code from the cache (false: none, another bundle's, or refused by V8). */

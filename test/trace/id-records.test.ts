@@ -8,6 +8,7 @@
 // made from the first block of a row other than 0 on). Births are kept only while stats collect (statsCollect: the lifetimes
 // of `heapsim stats`); the helpers below turn that on to read them, and a replay reads -1. The equality of the whole run document with the op-batch path, for
 // every kind of record, is test/trace/hst-direct.test.ts.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/engine.js';
 import { instantiateEngine } from '../../src/engine/load.js';
@@ -227,6 +228,28 @@ describe('one record per id: the rare values stay exact', () => {
     const js = await threadsAfter(bytes, 'js') as { live: number[][] };
     expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
     expect(js.live.length).toBe(DENSE - Math.ceil(DENSE / 7) + 4);
+  });
+
+  it('live blocks read out (ledgerLive\'s scan, four records a step): random runs of live and freed ids at every offset of a page and of a step, the high water anywhere in a page', async () => {
+    const PAGE_IDS = 4096; // assembly/trace/ledger.ts PAGE_IDS
+    const runArb = fc.record({ page: fc.nat({ max: 3 }), at: fc.nat({ max: PAGE_IDS - 1 }), length: fc.integer({ min: 1, max: 40 }), freeEvery: fc.integer({ min: 0, max: 5 }) });
+    await fc.assert(fc.asyncProperty(fc.array(runArb, { minLength: 1, maxLength: 12 }), async (runs) => {
+      const born = new Set<number>();
+      const recs: Rec[] = [];
+      for (const run of runs) {
+        for (let i = 0; i < run.length; i++) {
+          const id = run.page * PAGE_IDS + run.at + i;
+          if (born.has(id)) continue;
+          born.add(id);
+          recs.push({ ...base, id, size: BigInt(1 + (id % 97)) });
+          if (run.freeEvery > 0 && i % run.freeEvery === 0) recs.push({ ...base, k: 'free', id });
+        }
+      }
+      const { records, events } = encode([...PRELUDE, ...recs]);
+      const bytes = hstFile(records, { events });
+      const js = await threadsAfter(bytes, 'js') as { live: number[][] };
+      expect(await threadsAfter(bytes, 'wasm')).toEqual(js);
+    }), { numRuns: 60 });
   });
 
   it('records made zero in a module instance that decoded a trace before (pages not zeroed again where memory is fresh)', async () => {

@@ -63,6 +63,7 @@ import {
   topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop,
 } from "./arena";
 import { HEADER_BYTES, blockBytes, userAddressOf, keptAlign } from "./geometry";
+import { NODE_ENTRIES, max2, nodeMax } from "./node-max";
 
 export const RULE_BEST: u32 = 0;
 export const RULE_NEXT: u32 = 1;
@@ -451,7 +452,7 @@ function binRemove(t: u32, n: u32): u32 {
 //
 // next-fit's free blocks (but the rover block) are indexed per segment by address. The segment's
 // carved part is cut into buckets of 2^shift bytes (4 KiB; coarser where a segment would need more
-// than NF_MAX_BUCKETS of them); a block belongs to the bucket of its first byte; heads[b] is its
+// than NX_MAX_BUCKETS of them); a block belongs to the bucket of its first byte; heads[b] is its
 // lowest block, the rest follow in address order through right (left points back). Over the
 // buckets a tree of maxima, exact at every level: level 0 a u32 per bucket, the granules of its
 // largest block (SIZE_WIDE for a wide one: exact for a narrow request), level l+1 a u32 per FAN
@@ -461,7 +462,7 @@ function binRemove(t: u32, n: u32): u32 {
 // that holds the request, down to its first such bucket, that bucket's first block that holds it;
 // then the segments above, in address order. The index covers the segment's carved part and grows
 // with it (the newest segment grows in place, arena.ts): doubling, its buckets kept; past
-// NF_MAX_BUCKETS the buckets double in size and the index is rebuilt from the segment's blocks.
+// NX_MAX_BUCKETS the buckets double in size and the index is rebuilt from the segment's blocks.
 // A wide request (64 GiB or more) walks the segments' blocks (rare: exact sizes).
 //
 // ╒═══ segment's index (NX_BYTES, in H.ixs, one per segment slot) ═══════════════════════════╕
@@ -493,18 +494,7 @@ const NX_MAX_BUCKETS: u32 = CHECKS ? 64 : 1 << 18;
 @inline function bucketIn(i: u32, ix: usize, a: u64): u32 { return <u32>((a - seg(A, i).base) >> <u64>load<u32>(ix + NX_SHIFT)); }
 // @ts-ignore: decorator
 @inline function wholeNodes(count: u32): u32 { return (count + NX_FAN - 1) & ~(NX_FAN - 1); }
-// @ts-ignore: decorator
-@inline function max2(a: u32, b: u32): u32 { return a > b ? a : b; }
-
-// The largest of the FAN entries from p.
-function nodeMax(p: usize): u32 {
-  if (NX_FAN != 16) ERROR("nodeMax is unrolled for NX_FAN = 16");
-  const a = max2(max2(load<u32>(p, 0), load<u32>(p, 4)), max2(load<u32>(p, 8), load<u32>(p, 12)));
-  const b = max2(max2(load<u32>(p, 16), load<u32>(p, 20)), max2(load<u32>(p, 24), load<u32>(p, 28)));
-  const c = max2(max2(load<u32>(p, 32), load<u32>(p, 36)), max2(load<u32>(p, 40), load<u32>(p, 44)));
-  const d = max2(max2(load<u32>(p, 48), load<u32>(p, 52)), max2(load<u32>(p, 56), load<u32>(p, 60)));
-  return max2(max2(a, b), max2(c, d));
-}
+if (NX_FAN != NODE_ENTRIES) ERROR("next-fit's nodes are node-max.ts's");
 
 // Bucket b's maximum rose to g (or stayed): the entries above follow while they are below it.
 // @ts-ignore: decorator
@@ -621,7 +611,7 @@ function nfCutFront(f: u32, cutBytes: u64): void {
 }
 
 // Segment i's index, made larger: twice the bytes it covered, at least the carved part. Its
-// buckets are kept while their size does; past NF_MAX_BUCKETS they double in size (until the
+// buckets are kept while their size does; past NX_MAX_BUCKETS they double in size (until the
 // count fits) and every free block of the segment is linked again.
 function nfGrowIndex(i: u32): void {
   const ix = ixAt(i), s = seg(A, i);

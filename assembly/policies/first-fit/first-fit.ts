@@ -69,6 +69,7 @@ import { counterAdd } from "../../kit/counters";
 import { PAGE_SIZE_BYTES, ALLOC_GRANULARITY_BYTES, alignUp, alignDown, KiB, MiB } from "../../vm/constants";
 import { vmReserve, vmCommit, vmDecommit, vmRelease, touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
+import { NODE_ENTRIES, max2, nodeMax as nodeMaxAt } from "../textbook/node-max";
 
 // Geometry (our own choices for a generic boundary-tag allocator).
 const GRANULE_SHIFT: u64 = 4;
@@ -421,18 +422,10 @@ function ixDestroy(ix: usize): void {
   heap.free(<usize>load<u32>(ix + IX_HEADS));
 }
 
-// Largest of the FAN entries of node x on the level starting at p.
+// Largest of the FAN entries of node x on the level starting at p (textbook/node-max.ts).
+if (<u32>FAN != NODE_ENTRIES) ERROR("first-fit's nodes are node-max.ts's");
 // @ts-ignore: decorator
-@inline function max2(a: u32, b: u32): u32 { return a > b ? a : b; }
-function nodeMax(p: usize, x: usize): u32 {
-  const q = p + x * NODE_BYTES;
-  if (FAN != 16) ERROR("nodeMax is unrolled for FAN = 16");
-  const a = max2(max2(load<u32>(q, 0), load<u32>(q, 4)), max2(load<u32>(q, 8), load<u32>(q, 12)));
-  const b = max2(max2(load<u32>(q, 16), load<u32>(q, 20)), max2(load<u32>(q, 24), load<u32>(q, 28)));
-  const c = max2(max2(load<u32>(q, 32), load<u32>(q, 36)), max2(load<u32>(q, 40), load<u32>(q, 44)));
-  const d = max2(max2(load<u32>(q, 48), load<u32>(q, 52)), max2(load<u32>(q, 56), load<u32>(q, 60)));
-  return max2(max2(a, b), max2(c, d));
-}
+@inline function nodeMax(p: usize, x: usize): u32 { return nodeMaxAt(p + x * NODE_BYTES); }
 
 // Sets bucket b's maximum to m. Raising raises the bounds above while they are below m (one
 // already >= m ends the walk: it bounds the new maximum too); lowering leaves them as they are.

@@ -9,10 +9,11 @@
 // heap and fragments more than address-ordered first fit. Everything else is the shared
 // boundary-tag heap of textbook/fit.ts (its header states the rules).
 //
-// Free blocks are kept in a kit tree ordered by address, each node with the largest block of its
-// subtree, so "the first fit at or above the rover" is one guided descent. The free block starting
-// at the rover (the rover block, fit.ts H.roverBlk) is kept out of the tree and tried first: the
-// rover carves one block again and again, and those cuts then change no maxima in the tree.
+// Free blocks are kept in a bucket index by address (fit.ts, "next-fit's bucket index": a list per
+// 4 KiB bucket, a tree of exact maxima over the buckets), so "the first fit at or above the rover"
+// is the rover's bucket, then a climb and a descent of the maxima. The free block starting at the
+// rover (the rover block, fit.ts H.roverBlk) is kept out of the index and tried first: the rover
+// carves one block again and again, and those cuts then change no maxima.
 // Invariants: textbook/fit.ts F1..F4.
 
 import { Status } from "../../abi";

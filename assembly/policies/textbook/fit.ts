@@ -16,32 +16,32 @@
 //               next block, else allocates, copies and frees
 //   trim        gives back the committed pages of the tops (textbook/arena.ts)
 //
-// ╒═══ block record (REC_BYTES = 32) ═══════════════════════════════════════════════════╕
-// │ 0 addr (bits 0..55) and flags (bits 56..63) u64 │ 8 sizeG u32 │ 12 maxG u32             │
-// │ 16 left u32 │ 20 right u32 │ 24 prevPhys u32 │ 28 nextPhys u32                          │
+// ╒═══ block record (REC_BYTES = 28) ═══════════════════════════════════════════════════╕
+// │ 0 addr (bits 0..55) and flags (bits 56..63) u64 │ 8 sizeG u32 │ 12 left u32             │
+// │ 16 right u32 │ 20 prevPhys u32 │ 24 nextPhys u32                                        │
 // ╘═════════════════════════════════════════════════════════════════════════════════════╛
-//   flags: FREE, bits 1..7 log2(alignment). sizeG: the size in 16-byte granules; maxG (next-fit):
-//   the largest free size in the subtree, in granules. A value of 64 GiB or more does not fit 32
-//   bits of granules: the field holds SIZE_WIDE and the value is in the wide table (Blk's
-//   accessors read and write both). No segment index: a block's segment is found from its address
-//   where it is needed (a block at a segment's end). The pool is 64-byte aligned: a record is
-//   never split between two cache lines. Free blocks are in kit trees (treaps): best-fit's
-//   below BIN_LIMIT_BYTES one per exact size (a bin), ordered by address, with a bitmap of the
-//   bins that hold one; from BIN_LIMIT_BYTES up one tree ordered by (size, address) (no summary:
-//   the largest block is the last). next-fit's in one tree ordered by address, each node holding
-//   the largest size of its subtree, but for the rover block (H.roverBlk: the free block that
-//   starts at the rover, if the rover cut it last), kept out of the tree. Inserts and removes
-//   go top down (the maxima above the change are not recomputed from the siblings): the trees by
-//   address (next-fit's, best-fit's bins) with addrInsertOf/addrRemoveOf below (the kit's
-//   treeInsertDown/RemoveDown with the pool's base and the block's key in locals), the large tree
-//   with the kit's; next-fit changes a block
-//   whose address stays in place (the front cut off, a neighbour merged in) without leaving the tree.
+//   flags: FREE, bits 1..7 log2(alignment). sizeG: the size in 16-byte granules. A size of 64 GiB
+//   or more does not fit 32 bits of granules: the field holds SIZE_WIDE and the value is in the
+//   wide table (Blk's accessors read and write both). No segment index: a block's segment is found
+//   from its address where it is needed (a block at a segment's end). 28 bytes, not 32: a record
+//   may straddle two cache lines, but python.hst's 1.2 M records take an eighth fewer fresh pages
+//   (whole run: ~1,200 fewer page faults, CPU 0.96 of 32-byte records, next-fit and best-fit alike).
+//   best-fit's free blocks are in kit trees
+//   (treaps): below BIN_LIMIT_BYTES one per exact size (a bin), ordered by address, with a bitmap
+//   of the bins that hold one (binInsert/binRemove below: the kit's treeInsertDown/RemoveDown with
+//   the pool's base and the block's key in locals); from BIN_LIMIT_BYTES up one tree ordered by
+//   (size, address) (no summary: the largest block is the last), with the kit's. next-fit's are in
+//   a bucket index by address per segment (left/right: the bucket's list; "next-fit's bucket
+//   index" below), but for the rover block (H.roverBlk: the free block that starts at the rover,
+//   if the rover cut it last), kept out of it; next-fit changes a block whose address stays in
+//   its bucket (the front cut off, a neighbour merged in) without unlinking it.
 //
 // Invariants (fitCheck returns the number of the first that fails):
 //   F1 the blocks of each segment tile [base, top) in address order, prev/next links agree
 //   F2 no two adjacent free blocks; the newest segment's last block is not free
-//   F3 the treaps hold exactly the free blocks, in key order, heap-ordered, with correct maxima
-//      (next-fit: all but the rover block, a free block at the rover); best-fit: each bin only
+//   F3 the treaps (best-fit) or the bucket index (next-fit: all but the rover block, a free block
+//      at the rover; lists and maxima as checkIndex says) hold exactly the free blocks, in key
+//      order, the treaps heap-ordered; best-fit: each bin only
 //      blocks of its size, the large tree none below BIN_LIMIT_BYTES, the bitmap and its summary
 //      bits set exactly for the bins that hold one
 //   F4 counters equal a recount; the arena's pages are [base, frontier) committed (arena.ts)
@@ -54,7 +54,7 @@ import {
 import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, poolBytes, reserveForHint } from "../../kit/records";
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
-import { treeInsertDown, treeRemoveDown, treeGrowDown, treeShrinkFrom, treeRepull, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
+import { treeInsertDown, treeRemoveDown, treeCheckPriorities, treeFirst, treeLast, treePriority } from "../../kit/tree";
 import { PAGE_SIZE_BYTES, alignUp, MiB, KiB } from "../../vm/constants";
 import { touchPages, vmIsCommitted } from "../../vm/space";
 import { CHECKS } from "../../checks";
@@ -63,6 +63,7 @@ import {
   topCommittedBytes, uncommittedRanges, abandonedTopBytes, arenaCheck, topBlocks, largestTop,
 } from "./arena";
 import { HEADER_BYTES, blockBytes, userAddressOf, keptAlign } from "./geometry";
+import { NODE_ENTRIES, max2, nodeMax } from "./node-max";
 
 export const RULE_BEST: u32 = 0;
 export const RULE_NEXT: u32 = 1;
@@ -98,7 +99,6 @@ const DEAD: u32 = 0xFF;
 @unmanaged class Blk {
   word: u64;       // address (bits 0..55) and flags (bits 56..63)
   sizeG: u32;      // size in granules; SIZE_WIDE: in the wide table
-  maxG: u32;       // next-fit: the subtree's largest free size in granules; SIZE_WIDE: in the wide table
   left: u32;
   right: u32;
   prevPhys: u32;
@@ -123,16 +123,12 @@ const DEAD: u32 = 0xFF;
     if (CHECKS) assert((v & GRANULE_MASK) == 0, "fit size not whole granules");
     setGranules(this, WIDE_SIZE, changetype<usize>(this) + offsetof<Blk>("sizeG"), v);
   }
-  // @ts-ignore: decorator
-  @inline get max(): u64 { return granuleBytes(this, WIDE_MAX, this.maxG); }
-  // @ts-ignore: decorator
-  @inline set max(v: u64) { setGranules(this, WIDE_MAX, changetype<usize>(this) + offsetof<Blk>("maxG"), v); }
   // The segment that holds the block (not stored: read where a block is a segment's first or last).
   // @ts-ignore: decorator
   @inline get seg(): u32 { return segOfAddr(this.addr); }
 }
-const REC_BYTES: usize = 32;
-// Records from a cache-line boundary: no record straddles two lines.
+const REC_BYTES: usize = 28;
+// Records from a cache-line boundary (the pool's first record; 28-byte records then straddle lines).
 const POOL_ALIGN_BYTES: u32 = 64;
 if (offsetof<Blk>() != REC_BYTES) ERROR("fit record layout");
 // Simulated addresses lie below USER_HIGH_X64 (vm/constants.ts, < 2^47): the top byte holds the flags.
@@ -144,7 +140,6 @@ const GRANULE_SHIFT: u64 = 4;
 const GRANULE_MASK: u64 = (<u64>1 << GRANULE_SHIFT) - 1;
 const SIZE_WIDE: u32 = 0xFFFFFFFF;
 const WIDE_SIZE: u32 = 0;
-const WIDE_MAX: u32 = 1;
 
 // Every best-fit and next-fit heap's block records, one kit pool (dropped records link through left).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
@@ -250,10 +245,10 @@ function newRec(addr: u64, size: u64, flags: u32): u32 {
   const b = B(n);
   const p = changetype<usize>(b);
   b.word = addr | (<u64>flags << FLAGS_SHIFT);
-  // sizeG and maxG (0) in one store, then the four links in two (a taken record holds no wide
+  // sizeG, then the four links in two stores (a taken record holds no wide
   // entry: dropRec forgot them).
   const g = size >> GRANULE_SHIFT;
-  store<u64>(p, g < <u64>SIZE_WIDE ? g : 0, offsetof<Blk>("sizeG"));
+  store<u32>(p, g < <u64>SIZE_WIDE ? <u32>g : 0, offsetof<Blk>("sizeG"));
   store<u64>(p, 0, offsetof<Blk>("left"));
   store<u64>(p, 0, offsetof<Blk>("prevPhys"));
   if (g >= <u64>SIZE_WIDE) b.size = size;
@@ -263,14 +258,9 @@ function newRec(addr: u64, size: u64, flags: u32): u32 {
 // @ts-ignore: decorator
 @inline function dropRec(n: u32): void {
   const b = B(n);
-  if (b.sizeG == SIZE_WIDE || b.maxG == SIZE_WIDE) dropWide(b);
+  if (b.sizeG == SIZE_WIDE) wideForget(b, WIDE_SIZE);
   b.flags = DEAD;
   dropRecord(RECS, n);
-}
-
-function dropWide(b: Blk): void {
-  if (b.sizeG == SIZE_WIDE) wideForget(b, WIDE_SIZE);
-  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
 }
 
 export function fitEngineBytes(): usize { return poolBytes(RECS); }
@@ -280,7 +270,7 @@ export function fitRecordBytes(): u32 { return <u32>REC_BYTES; }
 
 @unmanaged class FitHeap {
   rule: u32;
-  root: u32;          // treap of free blocks
+  root: u32;          // best-fit: treap of the large free blocks
   firsts: usize;      // u32 per segment: the block at its base (0 = none)
   lasts: usize;       // u32 per segment: the block below its top (0 = none)
   physCap: u32;
@@ -292,7 +282,7 @@ export function fitRecordBytes(): u32 { return <u32>REC_BYTES; }
   freeBlocks: u64;
   bins: usize;        // best-fit: BIN_COUNT u32 roots (one treap per size), then BIN_WORDS u32 bitmap words
   binSummary: u32;    // best-fit: bit w set iff bitmap word w is not 0
-  pad2: u32;
+  ixs: usize;         // next-fit: NX_BYTES per segment slot (physCap): each segment's bucket index
 }
 const HEAP_BYTES: usize = offsetof<FitHeap>();
 
@@ -346,24 +336,19 @@ export function fitDestroy(heapIndex: i32): void {
   }
   arenaDestroy(A);
   if (H.firsts) { heap.free(H.firsts); heap.free(H.lasts); }
+  if (H.ixs) {
+    for (let i: u32 = 0; i < H.physCap; i++) {
+      const ix = ixAt(i);
+      if (load<u32>(ix + NX_LEVELS)) { heap.free(<usize>load<u32>(ix + NX_HEADS)); heap.free(levelAt(ix, 0)); }
+    }
+    heap.free(H.ixs);
+  }
   if (H.bins) heap.free(H.bins);
   heap.free(changetype<usize>(H));
   store<u32>(states + (<usize>heapIndex << 2), 0);
 }
 
 // ---------------------------------------------------------------- the free blocks' tree
-
-// @ts-ignore: decorator
-@inline function maxOf(t: u32): u64 { return t ? B(t).max : 0; }
-
-// @ts-ignore: decorator
-@inline function pullMax(t: u32): void {
-  let m = B(t).size;
-  const l = maxOf(B(t).left), r = maxOf(B(t).right);
-  if (l > m) m = l;
-  if (r > m) m = r;
-  B(t).max = m;
-}
 
 // best-fit: ordered by (size, address). No summary: the best fit is a plain descent, and the
 // largest block is the last one. (Keeping a maximum would make every split, join and remove read
@@ -387,108 +372,24 @@ export function fitDestroy(heapIndex: i32): void {
   @inline keeps(t: u32, n: u32): bool { return true; }
 }
 
-// next-fit: ordered by address.
-@final @unmanaged class ByAddress {
-  // @ts-ignore: decorator
-  @inline left(n: u32): u32 { return B(n).left; }
-  // @ts-ignore: decorator
-  @inline setLeft(n: u32, v: u32): void { B(n).left = v; }
-  // @ts-ignore: decorator
-  @inline right(n: u32): u32 { return B(n).right; }
-  // @ts-ignore: decorator
-  @inline setRight(n: u32, v: u32): void { B(n).right = v; }
-  // @ts-ignore: decorator
-  @inline less(a: u32, b: u32): bool { return B(a).addr < B(b).addr; }
-  // @ts-ignore: decorator
-  @inline pull(n: u32): void { pullMax(n); }
-  // @ts-ignore: decorator
-  @inline grow(t: u32, n: u32): void { if (B(n).size > B(t).max) B(t).max = B(n).size; }
-  // @ts-ignore: decorator
-  @inline keeps(t: u32, n: u32): bool { return B(t).max > B(n).size; }
-}
-
-// Block n's size grew, its address kept (or moved down past no other free block): the maxima on
-// the path from t to n grow to it (kit treeGrowDown<ByAddress>'s walk, with the pool's base and
-// n's address and size in locals: the kit's loop reloads them after each store to a maximum, as
-// the compiler cannot tell the stores from those loads).
-// @ts-ignore: decorator
-@inline function growPathTo(t: u32, n: u32): void {
-  const base = RECS.base;
-  const w = B(n).word, sg = B(n).sizeG;
-  if (sg == SIZE_WIDE) { treeGrowDown<ByAddress>(t, n); return; }
-  // (In granules: a narrow size against a field, SIZE_WIDE above every narrow value, is exact; the
-  // words of free blocks order as their addresses, their flags being FL_FREE alike.)
-  while (t != n) {
-    if (!t) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
-    const b = changetype<Blk>(base + <usize>t * REC_BYTES);
-    if (b.maxG < sg) b.maxG = sg;
-    t = w < b.word ? b.left : b.right;
-  }
-  const b = changetype<Blk>(base + <usize>n * REC_BYTES);
-  if (b.maxG < sg) b.maxG = sg;
-}
-
-// next-fit's address tree: insert and remove, top down, building the tree kit treeInsertDown and
-// treeRemoveDown<ByAddress> build (the same priorities, the same ties), with the pool's base and the
-// block's address, size and priority in locals and the split and the join as loops (the kit's
-// generic loops reload RECS.base and the block's fields after every store to a record, which the
-// compiler cannot tell from them, and recurse for the split and the join). The records whose
-// maxima must be recomputed (those the split or the join relinks, and the removal's path below its
-// last kept maximum) lie on the search path of the block's address in the new tree; they wait on a
-// stack and are pulled deepest first. When the stack is full, that path is pulled by a recursive
-// walk instead. Debug builds use a short stack, so the tests take both ways.
-const ADDR_STACK_ENTRIES: u32 = 128;
-const ADDR_STACK_ENTRIES_CHECKED: u32 = 4;
-const addrStack = memory.data(<i32>ADDR_STACK_ENTRIES * 4);
+// best-fit's bins, treaps by address: insert and remove top down, building the trees kit
+// treeInsertDown and treeRemoveDown<BinOrder> build (the same priorities, the same ties), with the
+// pool's base and the block's address and priority in locals and the split and the join as loops
+// (the kit's generic loops reload RECS.base and the block's fields after every store to a record,
+// which the compiler cannot tell from them, and recurse for the split and the join).
 // @ts-ignore: decorator
 @inline function blkAt(base: usize, n: u32): Blk { return changetype<Blk>(base + <usize>n * REC_BYTES); }
 
-// pullMax with the pool's base in a local.
-// @ts-ignore: decorator
-@inline function pullMaxAt(base: usize, t: u32): void {
-  const b = blkAt(base, t);
-  let m = b.sizeG;
-  const l = b.left, r = b.right;
-  if (l) { const x = blkAt(base, l).maxG; if (x > m) m = x; }
-  if (r) { const x = blkAt(base, r).maxG; if (x > m) m = x; }
-  if (m == SIZE_WIDE) { pullMax(t); return; }   // a wide value among them: compared exactly
-  if (b.maxG == SIZE_WIDE) wideForget(b, WIDE_MAX);
-  b.maxG = m;
-}
-
-// Pulls the `depth` records on addrStack, the last pushed first.
-// @ts-ignore: decorator
-@inline function pullStacked(base: usize, depth: u32): void {
-  while (depth) {
-    depth--;
-    pullMaxAt(base, load<u32>(addrStack + (<usize>depth << 2)));
-  }
-}
-
-// Pulls every record on the search path of `addr` from t (addr is no record's key there), deepest first.
-function repullToward(t: u32, addr: u64): void {
-  if (!t) return;
-  repullToward(addr < B(t).addr ? B(t).left : B(t).right, addr);
-  pullMax(t);
-}
-
-// treeInsertDown<ByAddress>(t, n) (maxed) or treeInsertDown<BinOrder>(t, n): the same order by
-// address, best-fit's bins without the maxima.
-function addrInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, true); }
-function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
-// @ts-ignore: decorator
-@inline function addrInsertOf(t: u32, n: u32, maxed: bool): u32 {
+function binInsert(t: u32, n: u32): u32 {
   const base = RECS.base;
   const bn = blkAt(base, n);
-  // Keys and maxima in the loops as in growPathTo: words, granules; a wide block by the kit's loop.
-  const w = bn.word, sg = bn.sizeG, pn = treePriority(n);
-  if (maxed && sg == SIZE_WIDE) return treeInsertDown<ByAddress>(t, n);
+  // (Keys as words: the words of free blocks order as their addresses, their flags being FL_FREE alike.)
+  const w = bn.word, pn = treePriority(n);
   let parent: u32 = 0, wentLeft = false, cur = t;
   // (A test before the loop: pn used twice stays a local, not a hash recomputed in the loop.)
   if (cur && treePriority(cur) > pn) {
     do {
       const b = blkAt(base, cur);
-      if (maxed && b.maxG < sg) b.maxG = sg;
       parent = cur;
       wentLeft = w < b.word;
       cur = wentLeft ? b.left : b.right;
@@ -497,11 +398,9 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
   // Split cur's subtree around addr: the records before n become n's left subtree along a chain of
   // rights (lo: its last record, whose right comes next; n while there is none), the records after
   // it n's right subtree along a chain of lefts (hi).
-  const cap = CHECKS ? ADDR_STACK_ENTRIES_CHECKED : ADDR_STACK_ENTRIES;
-  let lo = n, hi = n, depth: u32 = 0, over = false;
+  let lo = n, hi = n;
   while (cur) {
     const b = blkAt(base, cur);
-    if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
     if (w < b.word) {
       if (hi == n) bn.right = cur; else blkAt(base, hi).left = cur;
       hi = cur;
@@ -514,46 +413,22 @@ function binInsert(t: u32, n: u32): u32 { return addrInsertOf(t, n, false); }
   }
   if (lo == n) bn.left = 0; else blkAt(base, lo).right = 0;
   if (hi == n) bn.right = 0; else blkAt(base, hi).left = 0;
-  if (maxed) {
-    if (over) { repullToward(bn.left, bn.addr); repullToward(bn.right, bn.addr); } else pullStacked(base, depth);
-    pullMaxAt(base, n);
-  }
   if (!parent) return n;
   if (wentLeft) blkAt(base, parent).left = n; else blkAt(base, parent).right = n;
   return t;
 }
 
-// treeRemoveDown<ByAddress>(t, n) (maxed) or treeRemoveDown<BinOrder>(t, n).
-function addrRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, true); }
-function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
-// @ts-ignore: decorator
-@inline function addrRemoveOf(t: u32, n: u32, maxed: bool): u32 {
+function binRemove(t: u32, n: u32): u32 {
   const base = RECS.base;
   const bn = blkAt(base, n);
-  const w = bn.word, sg = bn.sizeG;   // as in addrInsertOf
-  if (maxed && sg == SIZE_WIDE) return treeRemoveDown<ByAddress>(t, n);
-  // Down while the maximum stays (another record below exceeds n's size).
-  let parent: u32 = 0, wentLeft = false, cur = t;
+  const w = bn.word;   // as in binInsert
+  let hook: u32 = 0, hookLeft = false, cur = t;
   while (cur != n) {
     const b = blkAt(base, cur);
-    if (maxed && b.maxG <= sg) break;
-    parent = cur;
-    wentLeft = w < b.word;
-    cur = wentLeft ? b.left : b.right;
-    if (!cur) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
-  }
-  // From there down to n every maximum may drop: stacked.
-  const cap = CHECKS ? ADDR_STACK_ENTRIES_CHECKED : ADDR_STACK_ENTRIES;
-  const top = cur;
-  let depth: u32 = 0, over = false;
-  let hook = parent, hookLeft = wentLeft;
-  while (cur != n) {
-    const b = blkAt(base, cur);
-    if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), cur); depth++; } else over = true; }
     hook = cur;
     hookLeft = w < b.word;
     cur = hookLeft ? b.left : b.right;
-    if (!cur) unreachable();
+    if (!cur) unreachable();   // n is not in the tree (a broken order): trap, do not walk record 0
   }
   // Join n's subtrees a (all before addr) and c (all after): the higher priority goes on top, c's
   // on a tie (kit treeJoin); the join goes down a's rights and c's lefts. `at` is the last record
@@ -563,7 +438,6 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
     let x: u32;
     if (treePriority(a) > treePriority(c)) x = a; else x = c;
     if (!at) joined = x; else if (atRight) blkAt(base, at).right = x; else blkAt(base, at).left = x;
-    if (maxed) { if (depth < cap) { store<u32>(addrStack + (<usize>depth << 2), x); depth++; } else over = true; }
     at = x;
     atRight = x == a;
     if (atRight) a = blkAt(base, a).right; else c = blkAt(base, c).left;
@@ -571,8 +445,237 @@ function binRemove(t: u32, n: u32): u32 { return addrRemoveOf(t, n, false); }
   const rest = a ? a : c;
   if (!at) joined = rest; else if (atRight) blkAt(base, at).right = rest; else blkAt(base, at).left = rest;
   if (hook) { if (hookLeft) blkAt(base, hook).left = joined; else blkAt(base, hook).right = joined; }
-  if (maxed) { if (over) repullToward(top == n ? joined : top, bn.addr); else pullStacked(base, depth); }
   return hook ? t : joined;
+}
+
+// ---------------------------------------------------------------- next-fit's bucket index
+//
+// next-fit's free blocks (but the rover block) are indexed per segment by address. The segment's
+// carved part is cut into buckets of 2^shift bytes (4 KiB; coarser where a segment would need more
+// than NX_MAX_BUCKETS of them); a block belongs to the bucket of its first byte; heads[b] is its
+// lowest block, the rest follow in address order through right (left points back). Over the
+// buckets a tree of maxima, exact at every level: level 0 a u32 per bucket, the granules of its
+// largest block (SIZE_WIDE for a wide one: exact for a narrow request), level l+1 a u32 per FAN
+// (16: one cache line) entries of level l, their largest. Every level is padded with zero entries
+// to whole nodes; the top level is one entry (the segment's largest). The first fit at or above an
+// address: its bucket's list from there, then up the tree to the first node with a later entry
+// that holds the request, down to its first such bucket, that bucket's first block that holds it;
+// then the segments above, in address order. The index covers the segment's carved part and grows
+// with it (the newest segment grows in place, arena.ts): doubling, its buckets kept; past
+// NX_MAX_BUCKETS the buckets double in size and the index is rebuilt from the segment's blocks.
+// A wide request (64 GiB or more) walks the segments' blocks (rare: exact sizes).
+//
+// ╒═══ segment's index (NX_BYTES, in H.ixs, one per segment slot) ═══════════════════════════╕
+// │ 0 heads u32 ptr │ 4 shift u32 │ 8 buckets u32 │ 12 levels u32 (0: none yet) │ 16.. level u32 ptrs │
+// ╘════════════════════════════════════════════════════════════════════════════════════════════╛
+const NX_HEADS: usize = 0;
+const NX_SHIFT: usize = 4;
+const NX_BUCKETS: usize = 8;
+const NX_LEVELS: usize = 12;
+const NX_LEVEL_PTRS: usize = 16;
+const NX_MAX_LEVELS: u32 = 8;
+const NX_BYTES: usize = NX_LEVEL_PTRS + <usize>NX_MAX_LEVELS * 4;
+const NX_FAN_SHIFT: u32 = 4;
+const NX_FAN: u32 = 1 << NX_FAN_SHIFT;
+const NX_BUCKET_SHIFT: u32 = 12;   // 4 KiB buckets
+// At most 2^18 buckets a segment (1 MiB of heads, 1 MiB of level 0: 1 GiB of 4 KiB buckets); debug
+// builds stop at 64, so the tests' heaps take the coarser buckets and the rebuild.
+const NX_MAX_BUCKETS: u32 = CHECKS ? 64 : 1 << 18;
+
+// @ts-ignore: decorator
+@inline function ixAt(i: u32): usize { return H.ixs + <usize>i * NX_BYTES; }
+// @ts-ignore: decorator
+@inline function levelAt(ix: usize, l: u32): usize { return <usize>load<u32>(ix + NX_LEVEL_PTRS + (<usize>l << 2)); }
+// @ts-ignore: decorator
+@inline function headAt(ix: usize, b: u32): usize { return <usize>load<u32>(ix + NX_HEADS) + (<usize>b << 2); }
+// @ts-ignore: decorator
+@inline function leafAt(ix: usize, b: u32): usize { return levelAt(ix, 0) + (<usize>b << 2); }
+// @ts-ignore: decorator
+@inline function bucketIn(i: u32, ix: usize, a: u64): u32 { return <u32>((a - seg(A, i).base) >> <u64>load<u32>(ix + NX_SHIFT)); }
+// @ts-ignore: decorator
+@inline function wholeNodes(count: u32): u32 { return (count + NX_FAN - 1) & ~(NX_FAN - 1); }
+if (NX_FAN != NODE_ENTRIES) ERROR("next-fit's nodes are node-max.ts's");
+
+// Bucket b's maximum rose to g (or stayed): the entries above follow while they are below it.
+// @ts-ignore: decorator
+@inline function ixRaise(ix: usize, b: u32, g: u32): void {
+  const levels = load<u32>(ix + NX_LEVELS);
+  let j = b;
+  for (let l: u32 = 0; l < levels; l++) {
+    const q = levelAt(ix, l) + (<usize>j << 2);
+    if (load<u32>(q) >= g) return;
+    store<u32>(q, g);
+    j >>= NX_FAN_SHIFT;
+  }
+}
+
+// Bucket b lost a block of g granules, or a block of g granules shrank: when g was its maximum,
+// the maximum is recounted (a block of g granules still there ends the count: free blocks of one
+// size crowd a bucket) and the entries above follow while they change.
+function ixLowered(ix: usize, b: u32, g: u32): void {
+  const leaf = leafAt(ix, b);
+  if (load<u32>(leaf) != g) return;
+  let m: u32 = 0;
+  let t = load<u32>(headAt(ix, b));
+  while (t) {
+    const x = B(t).sizeG;
+    if (x >= g) return;
+    m = max2(m, x);
+    t = B(t).right;
+  }
+  store<u32>(leaf, m);
+  const levels = load<u32>(ix + NX_LEVELS);
+  let j = b;
+  for (let l: u32 = 1; l < levels; l++) {
+    const q = levelAt(ix, l) + (<usize>(j >> NX_FAN_SHIFT) << 2);
+    if (load<u32>(q) != g) return;   // another entry below it is larger (or as large)
+    m = nodeMax(levelAt(ix, l - 1) + (<usize>(j & ~(NX_FAN - 1)) << 2));
+    if (m == g) return;
+    store<u32>(q, m);
+    j >>= NX_FAN_SHIFT;
+  }
+}
+
+// Links free block n into its bucket of segment i's index, in address order.
+function nfInsertIn(i: u32, n: u32): void {
+  const ix = ixAt(i);
+  const bn = B(n);
+  const a = bn.word;   // (free blocks' words order as their addresses)
+  const b = bucketIn(i, ix, bn.addr);
+  const head = headAt(ix, b);
+  let prev: u32 = 0, cur = load<u32>(head);
+  while (cur && B(cur).word < a) { prev = cur; cur = B(cur).right; }
+  bn.left = prev;
+  bn.right = cur;
+  if (prev) B(prev).right = n; else store<u32>(head, n);
+  if (cur) B(cur).left = n;
+  ixRaise(ix, b, bn.sizeG);
+}
+
+// Unlinks free block n from its bucket of segment i's index.
+function nfRemoveIn(i: u32, n: u32): void {
+  const ix = ixAt(i);
+  const bn = B(n);
+  const b = bucketIn(i, ix, bn.addr);
+  const p = bn.left, q = bn.right;
+  if (p) B(p).right = q; else store<u32>(headAt(ix, b), q);
+  if (q) B(q).left = p;
+  ixLowered(ix, b, bn.sizeG);
+}
+
+// @ts-ignore: decorator
+@inline function nfInsert(n: u32): void { nfInsertIn(B(n).seg, n); }
+// @ts-ignore: decorator
+@inline function nfRemove(n: u32): void { nfRemoveIn(B(n).seg, n); }
+
+// Free block n grew, its address kept: its bucket's maximum follows.
+// @ts-ignore: decorator
+@inline function nfGrew(n: u32): void {
+  const i = B(n).seg, ix = ixAt(i);
+  ixRaise(ix, bucketIn(i, ix, B(n).addr), B(n).sizeG);
+}
+
+// Free block q takes in the busy block before it (at address a, q's new address, in its segment i):
+// no free block lies between, so q keeps its place in its bucket's list, or becomes the last of the
+// earlier bucket's (and was the first of its own).
+function nfGrewDown(i: u32, q: u32, a: u64, grownBytes: u64): void {
+  const ix = ixAt(i);
+  const from = bucketIn(i, ix, B(q).addr), to = bucketIn(i, ix, a);
+  if (from != to) nfRemoveIn(i, q);
+  B(q).addr = a;
+  B(q).size += grownBytes;
+  if (from != to) nfInsertIn(i, q); else ixRaise(ix, to, B(q).sizeG);
+}
+
+// Free block f (in the index) gives its first cutBytes to a busy block: it keeps its place in its
+// bucket's list, or moves to a later bucket's head.
+function nfCutFront(f: u32, cutBytes: u64): void {
+  const i = B(f).seg, ix = ixAt(i);
+  const from = bucketIn(i, ix, B(f).addr), to = bucketIn(i, ix, B(f).addr + cutBytes);
+  if (from != to) {
+    nfRemoveIn(i, f);
+    cutBlock(B(f), cutBytes);
+    nfInsertIn(i, f);
+    return;
+  }
+  const g = B(f).sizeG;
+  cutBlock(B(f), cutBytes);
+  ixLowered(ix, from, g);
+}
+
+// Makes segment i's index cover its carved part (arena.ts: the newest segment grows in place).
+// @ts-ignore: decorator
+@inline function nfCover(i: u32): void {
+  const ix = ixAt(i), s = seg(A, i);
+  if (s.top - s.base > (<u64>load<u32>(ix + NX_BUCKETS) << <u64>load<u32>(ix + NX_SHIFT))) nfGrowIndex(i);
+}
+
+// Segment i's index, made larger: twice the bytes it covered, at least the carved part. Its
+// buckets are kept while their size does; past NX_MAX_BUCKETS they double in size (until the
+// count fits) and every free block of the segment is linked again.
+function nfGrowIndex(i: u32): void {
+  const ix = ixAt(i), s = seg(A, i);
+  const oldLevels = load<u32>(ix + NX_LEVELS);
+  const oldShift = oldLevels ? load<u32>(ix + NX_SHIFT) : NX_BUCKET_SHIFT;
+  const oldBuckets = oldLevels ? load<u32>(ix + NX_BUCKETS) : 0;
+  const oldHeads = <usize>load<u32>(ix + NX_HEADS), oldMaxes = levelAt(ix, 0);
+  let bytes = <u64>oldBuckets << <u64>oldShift << 1;
+  if (bytes < s.top - s.base) bytes = s.top - s.base;
+  let shift = oldShift;
+  while (((bytes + (<u64>1 << shift) - 1) >> shift) > <u64>NX_MAX_BUCKETS) shift++;
+  const nb = wholeNodes(<u32>((bytes + (<u64>1 << shift) - 1) >> shift));
+  // the levels: nb entries, then one per node of the level below, until one
+  let entries: usize = 0, levels: u32 = 0, c = nb;
+  while (true) {
+    store<u32>(ix + NX_LEVEL_PTRS + (<usize>levels << 2), <u32>entries);   // offsets for now
+    entries += wholeNodes(c);
+    levels++;
+    if (c == 1) break;
+    c = (c + NX_FAN - 1) >> NX_FAN_SHIFT;
+  }
+  if (levels > NX_MAX_LEVELS) unreachable();
+  const maxes = heap.alloc(entries << 2);
+  memory.fill(maxes, 0, entries << 2);
+  const heads = heap.alloc(<usize>nb << 2);
+  const kept = shift == oldShift ? oldBuckets : 0;
+  if (kept) {
+    memory.copy(heads, oldHeads, <usize>kept << 2);
+    memory.copy(maxes, oldMaxes, <usize>kept << 2);
+  }
+  memory.fill(heads + (<usize>kept << 2), 0, <usize>(nb - kept) << 2);
+  if (oldLevels) { heap.free(oldHeads); heap.free(oldMaxes); }
+  for (let l: u32 = 0; l < levels; l++) {
+    const at = ix + NX_LEVEL_PTRS + (<usize>l << 2);
+    store<u32>(at, <u32>(maxes + (<usize>load<u32>(at) << 2)));
+  }
+  store<u32>(ix + NX_HEADS, <u32>heads);
+  store<u32>(ix + NX_SHIFT, shift);
+  store<u32>(ix + NX_BUCKETS, nb);
+  store<u32>(ix + NX_LEVELS, levels);
+  if (!kept && oldLevels) {
+    // new bucket sizes: the segment's free blocks linked again, in address order (each the last of its bucket)
+    store<u32>(ix + NX_LEVELS, 1);   // (level 0 only while they are linked: the levels above are made below)
+    let n = firstOf(i), lastB: u32 = 0, last: u32 = 0;
+    while (n) {
+      if (isFree(n) && n != H.roverBlk) {
+        const b = bucketIn(i, ix, B(n).addr);
+        if (last && lastB == b) { B(last).right = n; B(n).left = last; }
+        else { store<u32>(headAt(ix, b), n); B(n).left = 0; }
+        B(n).right = 0;
+        ixRaise(ix, b, B(n).sizeG);
+        last = n; lastB = b;
+      }
+      n = B(n).nextPhys;
+    }
+    store<u32>(ix + NX_LEVELS, levels);
+  }
+  // the levels above level 0 from it (each entry the largest of its node below)
+  let nodes = nb >> NX_FAN_SHIFT;
+  for (let l: u32 = 1; l < levels; l++) {
+    const below = levelAt(ix, l - 1), here = levelAt(ix, l);
+    for (let k: u32 = 0; k < nodes; k++) store<u32>(here + (<usize>k << 2), nodeMax(below + (<usize>k << (NX_FAN_SHIFT + 2))));
+    nodes = wholeNodes(nodes) >> NX_FAN_SHIFT;
+  }
 }
 
 // best-fit's free blocks below BIN_LIMIT_BYTES are kept by exact size: one treap per size (a bin),
@@ -669,7 +772,7 @@ function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
 // @ts-ignore: decorator
 @inline function addFreeOf(n: u32, rule: u32): void {
   B(n).flags = FL_FREE;
-  if (rule == RULE_BEST) addFreeBest(n); else H.root = addrInsert(H.root, n);
+  if (rule == RULE_BEST) addFreeBest(n); else nfInsert(n);
   H.freeBytes += B(n).size;
   H.freeBlocks++;
 }
@@ -678,36 +781,27 @@ function removeFree(n: u32): void { removeFreeOf(n, H.rule); }
 @inline function removeFreeOf(n: u32, rule: u32): void {
   if (rule == RULE_BEST) removeFreeBest(n);
   else if (n == H.roverBlk) H.roverBlk = 0;
-  else H.root = addrRemove(H.root, n);
+  else nfRemove(n);
   H.freeBytes -= B(n).size;
   H.freeBlocks--;
 }
 
 // Free block f gives its first cutBytes to a busy block: its address moves up, its size drops.
-// Next-fit's tree is ordered by address alone, which the cut keeps (the front becomes the busy
-// block below f): f stays where it is and only the maxima on its path can drop.
+// Next-fit's index is by address alone, which the cut keeps (the front becomes the busy block
+// below f): f stays in its bucket's list, or becomes the head of a later bucket's.
 function cutFront(f: u32, cutBytes: u64): void {
   if (H.rule == RULE_NEXT) {
-    if (f != H.roverBlk) { cutFrontNext(f, cutBytes); return; }
-    // the rover block cut from its front no longer starts at the rover: into the tree
+    if (f != H.roverBlk) { nfCutFront(f, cutBytes); H.freeBytes -= cutBytes; return; }
+    // the rover block cut from its front no longer starts at the rover: into the index
     H.roverBlk = 0;
     cutBlock(B(f), cutBytes);
-    H.root = addrInsert(H.root, f);
+    nfInsert(f);
     H.freeBytes -= cutBytes;
     return;
   }
   removeFree(f);
   cutBlock(B(f), cutBytes);
   addFree(f);
-}
-
-// cutFront's next-fit case for a block in the tree.
-// @ts-ignore: decorator
-@inline function cutFrontNext(f: u32, cutBytes: u64): void {
-  const from = treeShrinkFrom<ByAddress>(H.root, f);
-  cutBlock(B(f), cutBytes);
-  treeRepull<ByAddress>(from, f);
-  H.freeBytes -= cutBytes;
 }
 
 // next-fit's cut of the block nextFit found: its rest starts at the new rover, so it becomes (or
@@ -717,8 +811,8 @@ function cutFront(f: u32, cutBytes: u64): void {
 @inline function cutRoverBlock(f: u32, cutBytes: u64): void {
   const r = H.roverBlk;
   if (f != r) {
-    H.root = addrRemove(H.root, f);
-    if (r) H.root = addrInsert(H.root, r);
+    nfRemove(f);
+    if (r) nfInsert(r);
     H.roverBlk = f;
   }
   cutBlock(B(f), cutBytes);
@@ -731,8 +825,8 @@ function cutFront(f: u32, cutBytes: u64): void {
 @inline function takeWholeNext(f: u32): void {
   const r = H.roverBlk;
   if (f != r) {
-    H.root = addrRemove(H.root, f);
-    if (r) H.root = addrInsert(H.root, r);
+    nfRemove(f);
+    if (r) nfInsert(r);
   }
   H.roverBlk = 0;
   H.freeBytes -= B(f).size;
@@ -800,76 +894,101 @@ function cutFrontBest(f: u32, cutBytes: u64): void {
   H.freeBytes -= cutBytes;
 }
 
-// The lowest-addressed block at or above `from` with size >= need, in subtree t (address order).
-// Without recursion (a WASM call per level costs V8's frame and spills): the nodes whose left subtree
-// is being searched wait on a stack; when a subtree has no fit (empty, or its maximum below need),
-// the latest waiting node is the next in address order: it fits, or its right subtree is searched.
-// A tree deeper than the stack (treaps are shallow: ~3 ln n levels) takes the recursive search.
-// Debug builds use a small stack, so the tests' small trees take both ways, and check each answer
-// against the recursive search.
-const FIT_STACK_ENTRIES: u32 = 128;
-const FIT_STACK_ENTRIES_CHECKED: u32 = 6;
-const fitStack = memory.data(<i32>FIT_STACK_ENTRIES * 4);
-// @ts-ignore: decorator
-@inline function firstFitFromIter(root: u32, from: u64, need: u64): u32 {
-  if ((need >> GRANULE_SHIFT) >= <u64>SIZE_WIDE) return firstFitFrom(root, from, need);   // wide: exact values
-  const f = firstFitFromStack(root, from, need);
-  if (CHECKS) assert(f == firstFitFrom(root, from, need), "next-fit: iterative search differs");
-  return f;
-}
-// @ts-ignore: decorator
-@inline function firstFitFromStack(root: u32, from: u64, need: u64): u32 {
-  const cap = CHECKS ? FIT_STACK_ENTRIES_CHECKED : FIT_STACK_ENTRIES;
-  // A narrow need in granules and `from` as a free block's word (growPathTo says why that is exact).
-  const needG = <u32>(need >> GRANULE_SHIFT), fromW = from | (<u64>FL_FREE << FLAGS_SHIFT);
-  let t = root;
-  let depth: u32 = 0;
-  while (true) {
+// The first fit in segment i's index: the lowest-addressed block at or above `from` with at least
+// needG granules (a narrow request), 0 if none.
+function ixFindIn(i: u32, from: u64, needG: u32): u32 {
+  if (i >= H.physCap) return 0;   // (a segment a failed carve reserved: nothing carved, no index)
+  const ix = ixAt(i);
+  const levels = load<u32>(ix + NX_LEVELS);
+  if (!levels || load<u32>(levelAt(ix, levels - 1)) < needG) return 0;
+  const base = seg(A, i).base;
+  let b: u32 = 0;
+  if (from > base) {
+    const d = (from - base) >> <u64>load<u32>(ix + NX_SHIFT);
+    if (d >= <u64>load<u32>(ix + NX_BUCKETS)) return 0;
+    b = <u32>d;
+  }
+  // from's bucket, from `from` on
+  if (load<u32>(leafAt(ix, b)) >= needG) {
+    let t = load<u32>(headAt(ix, b));
     while (t) {
-      if (B(t).maxG < needG) break;
-      if (B(t).word < fromW) { t = B(t).right; continue; }
-      if (depth == cap) return firstFitFrom(root, from, need);
-      store<u32>(fitStack + (<usize>depth << 2), t);
-      depth++;
-      t = B(t).left;
+      if (B(t).addr >= from && B(t).sizeG >= needG) return t;
+      t = B(t).right;
     }
-    if (!depth) return 0;
-    depth--;
-    const u = load<u32>(fitStack + (<usize>depth << 2));
-    if (B(u).sizeG >= needG) return u;
-    t = B(u).right;
   }
-  return 0;
-}
-
-// The recursive form (the reference, and the fallback for a tree deeper than the stack).
-function firstFitFrom(t: u32, from: u64, need: u64): u32 {
-  while (t) {
-    if (B(t).max < need) return 0;
-    if (B(t).addr < from) { t = B(t).right; continue; }
-    const l = firstFitFrom(B(t).left, from, need);
-    if (l) return l;
-    if (B(t).size >= need) return t;
+  // up to the first node with a later entry that holds needG
+  let l: u32 = 0, j = b;
+  while (true) {
+    const p = levelAt(ix, l);
+    const end = j | (NX_FAN - 1);
+    let k = j + 1;
+    while (k <= end && load<u32>(p + (<usize>k << 2)) < needG) k++;
+    if (k <= end) { j = k; break; }
+    l++;
+    if (l == levels) return 0;
+    j >>= NX_FAN_SHIFT;
+  }
+  // down to its first bucket that holds it (the maxima are exact: each node below has one)
+  while (l) {
+    l--;
+    j <<= NX_FAN_SHIFT;
+    const p = levelAt(ix, l);
+    while (load<u32>(p + (<usize>j << 2)) < needG) j++;
+  }
+  let t = load<u32>(headAt(ix, j));
+  while (B(t).sizeG < needG) {
     t = B(t).right;
+    if (!t) unreachable();   // a bucket's maximum above its blocks (a broken index): trap, do not loop
+  }
+  return t;
+}
+
+// The first fit of a wide request (64 GiB or more) in segment i: its blocks walked, sizes exact.
+function wideFindIn(i: u32, from: u64, need: u64): u32 {
+  let n = firstOf(i);
+  while (n) {
+    if (isFree(n) && n != H.roverBlk && B(n).addr >= from && B(n).size >= need) return n;
+    n = B(n).nextPhys;
   }
   return 0;
 }
 
-// The rover block (H.roverBlk, not in the tree) starts at the rover: it is the first fit when it
-// holds the request; else the tree's answer is, which the rover block could not change.
+// The lowest-addressed free block at or above `from` that holds need bytes (but the rover block):
+// the segments in address order, from the one that holds `from` (or the first above it).
+function nfFind(from: u64, need: u64): u32 {
+  const wide = (need >> GRANULE_SHIFT) >= <u64>SIZE_WIDE;
+  const needG = <u32>(need >> GRANULE_SHIFT), count = A.segCount;
+  if (count == 1 && !wide) return ixFindIn(0, from, needG);
+  let x = from;
+  while (true) {
+    let next = count, nextBase = U64.MAX_VALUE;
+    for (let i: u32 = 0; i < count; i++) {
+      const s = seg(A, i);
+      if (s.end > x && s.base < nextBase) { next = i; nextBase = s.base; }
+    }
+    if (next == count) return 0;
+    const f = wide ? wideFindIn(next, x, need) : ixFindIn(next, x, needG);
+    if (f) return f;
+    x = seg(A, next).end;
+  }
+  return 0;
+}
+
+// The rover block (H.roverBlk, not in the index) starts at the rover: it is the first fit when it
+// holds the request; else the index's answer is, which the rover block could not change.
 // @ts-ignore: decorator
 @inline function nextFit(need: u64): u32 {
   const r = H.roverBlk;
   if (r && B(r).size >= need) return r;
-  return nextFitInTree(need);
+  return nextFitInIndex(need);
 }
 
-function nextFitInTree(need: u64): u32 {
-  const f = firstFitFromIter(H.root, H.rover, need);
+function nextFitInIndex(need: u64): u32 {
+  const f = nfFind(H.rover, need);
   if (f) return f;
-  if (maxOf(H.root) < need) return 0;
-  counterAdd(heapNo, C_WRAPS, 1);
-  return firstFitFromIter(H.root, 0, need);
+  const w = nfFind(0, need);
+  if (w) counterAdd(heapNo, C_WRAPS, 1);
+  return w;
 }
 
 // ---------------------------------------------------------------- alloc / free / realloc
@@ -926,6 +1045,7 @@ function growPhys(): void {
   const cap = H.physCap ? H.physCap * 2 : 4;
   H.firsts = resizeZeroed(H.firsts, <usize>H.physCap * 4, <usize>cap * 4);
   H.lasts = resizeZeroed(H.lasts, <usize>H.physCap * 4, <usize>cap * 4);
+  if (H.rule == RULE_NEXT) H.ixs = resizeZeroed(H.ixs, <usize>H.physCap * NX_BYTES, <usize>cap * NX_BYTES);
   H.physCap = cap;
 }
 
@@ -974,6 +1094,7 @@ export function fitAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 {
     if (!at) return 0;
     if (A.segCount > H.physCap) growPhys();   // (growPhys's own test, inline: a new segment is rare)
     const i = A.segCount - 1;
+    if (rule == RULE_NEXT) nfCover(i);
     n = newRec(at, need, alignBits);
     linkBetweenIn(A.segCount != before ? 0 : lastOf(i), n, 0, i);
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
@@ -993,7 +1114,7 @@ function release(n: u32): void { releaseOf(n, H.rule); }
   const p = B(n).prevPhys;
   if (rule == RULE_NEXT && p && isFree(p) && (B(n).nextPhys || !isNewest(A, B(n).seg))) {
     // next-fit, p absorbs n (and a free next block) and does not reach the top: p keeps its
-    // address, so its place in the address-ordered tree; only the maxima on its path grow.
+    // address, so its place in its bucket's list; only the maxima above it grow.
     // (A free next block is never the newest segment's last block, F2: the merge cannot reach
     // the top when n has a next block; without one it does exactly in the newest segment.)
     let grownBytes = B(n).size;
@@ -1010,25 +1131,23 @@ function release(n: u32): void { releaseOf(n, H.rule); }
     }
     B(p).size += grownBytes;
     H.freeBytes += grownBytes;
-    if (p != H.roverBlk) growPathTo(H.root, p);
+    if (p != H.roverBlk) nfGrew(p);
     touchPages(B(p).addr, HEADER_BYTES, owner);
     return;
   }
   if (rule == RULE_NEXT && !(p && isFree(p))) {
-    // next-fit, n takes in a free next block q (not the rover block, which is out of the tree): no
-    // free block lies between n and q, so q's record keeps the merged block, at n's address, in
-    // its place in the address-ordered tree; only the maxima on its path grow (a free next block
-    // is never the newest segment's last block, F2: the merge does not reach the top).
+    // next-fit, n takes in a free next block q (not the rover block, which is out of the index):
+    // no free block lies between n and q, so q's record keeps the merged block, at n's address,
+    // in its place in the address order (a free next block is never the newest segment's last
+    // block, F2: the merge does not reach the top).
     const q = B(n).nextPhys;
     if (q && isFree(q) && q != H.roverBlk) {
       const grownBytes = B(n).size;
-      B(q).addr = B(n).addr;
-      B(q).size += grownBytes;
+      nfGrewDown(B(n).seg, q, B(n).addr, grownBytes);
       unlink(n);
       dropRec(n);
       counterAdd(heapNo, C_COALESCES, 1);
       H.freeBytes += grownBytes;
-      growPathTo(H.root, q);
       touchPages(B(q).addr, HEADER_BYTES, owner);
       return;
     }
@@ -1132,10 +1251,18 @@ export function fitUserAddress(heapIndex: i32, n: u32): u64 {
 // ---------------------------------------------------------------- sample
 
 // The largest free block: best-fit's last large record, else the size of its highest bin that
-// holds a block; next-fit's root maximum.
+// holds a block; next-fit's largest top entry (a wide one: the blocks walked) or the rover block.
 function largestFree(): u64 {
   if (H.rule != RULE_BEST) {
-    const m = maxOf(H.root), r = H.roverBlk;
+    let m: u64 = 0;
+    for (let i: u32 = 0; i < A.segCount && i < H.physCap; i++) {
+      const ix = ixAt(i), levels = load<u32>(ix + NX_LEVELS);
+      if (!levels) continue;
+      const g = load<u32>(levelAt(ix, levels - 1));
+      if (g == SIZE_WIDE) { m = largestWalked(); break; }
+      if (<u64>g << GRANULE_SHIFT > m) m = <u64>g << GRANULE_SHIFT;
+    }
+    const r = H.roverBlk;
     return r && B(r).size > m ? B(r).size : m;
   }
   if (H.root) return B(treeLast<BySize>(H.root)).size;
@@ -1143,6 +1270,19 @@ function largestFree(): u64 {
   const w = 31 - clz(H.binSummary);
   const g = (w << 5) + 31 - clz(load<u32>(binWordSlot(w)));
   return <u64>g << GRANULE_SHIFT;
+}
+
+// next-fit's largest free block but the rover block, every segment's blocks walked.
+function largestWalked(): u64 {
+  let m: u64 = 0;
+  for (let i: u32 = 0; i < A.segCount; i++) {
+    let n = firstOf(i);
+    while (n) {
+      if (isFree(n) && n != H.roverBlk && B(n).size > m) m = B(n).size;
+      n = B(n).nextPhys;
+    }
+  }
+  return m;
 }
 
 export function fitSample(heapIndex: i32, out: usize): void {
@@ -1169,20 +1309,55 @@ export function fitSample(heapIndex: i32, out: usize): void {
 let ckCount: u64 = 0;
 let ckBad: bool = false;
 
-// In-order walk: keys strictly increasing, maxima right (next-fit; best-fit's tree keeps none),
-// only free blocks; counts the nodes.
+// best-fit's in-order walk: keys strictly increasing, only free blocks; counts the nodes.
 function walk(t: u32, prev: u32): u32 {
   if (!t || ckBad) return prev;
-  if (B(t).flags != FL_FREE || (H.rule == RULE_NEXT && t == H.roverBlk)) { ckBad = true; return prev; }
+  if (B(t).flags != FL_FREE) { ckBad = true; return prev; }
   prev = walk(B(t).left, prev);
   if (prev && !before(prev, t)) { ckBad = true; return prev; }
-  if (H.rule == RULE_NEXT) {
-    const m = B(t).max;
-    pullMax(t);
-    if (B(t).max != m) { ckBad = true; return prev; }
-  }
   ckCount++;
   return walk(B(t).right, t);
+}
+
+// next-fit's part of F3: every segment's index lists free blocks only (not the rover block), each
+// in the bucket of its address within the carved part, in address order with consistent back
+// links; every level 0 entry is its bucket's recount, every entry above the largest of its node
+// below, padding zero; the index covers the carved part. The blocks listed, or -1 when one fails.
+function checkIndex(): i64 {
+  let count: i64 = 0;
+  for (let i: u32 = 0; i < A.segCount; i++) {
+    const s = seg(A, i);
+    if (i >= H.physCap) { if (s.top != s.base) return -1; continue; }
+    const ix = ixAt(i), levels = load<u32>(ix + NX_LEVELS);
+    if (!levels) { if (s.top != s.base) return -1; continue; }
+    const nb = load<u32>(ix + NX_BUCKETS), shift = <u64>load<u32>(ix + NX_SHIFT);
+    if (s.top - s.base > (<u64>nb << shift)) return -1;
+    for (let b: u32 = 0; b < nb; b++) {
+      let t = load<u32>(headAt(ix, b)), prev: u32 = 0, m: u32 = 0;
+      while (t) {
+        const a = B(t).addr;
+        if (B(t).flags != FL_FREE || t == H.roverBlk || B(t).left != prev) return -1;
+        if (a < s.base || a >= s.top || <u32>((a - s.base) >> shift) != b) return -1;
+        if (prev && B(prev).addr >= a) return -1;
+        m = max2(m, B(t).sizeG);
+        if (<u64>++count > H.freeBlocks) return -1;   // (a cycle)
+        prev = t;
+        t = B(t).right;
+      }
+      if (load<u32>(leafAt(ix, b)) != m) return -1;
+    }
+    let below = nb;   // real entries of the level below
+    for (let l: u32 = 1; l < levels; l++) {
+      const here = levelAt(ix, l), lower = levelAt(ix, l - 1), entries = wholeNodes((below + NX_FAN - 1) >> NX_FAN_SHIFT);
+      for (let k: u32 = 0; k < entries; k++) {
+        const want = k << NX_FAN_SHIFT < below ? nodeMax(lower + (<usize>k << (NX_FAN_SHIFT + 2))) : 0;
+        if (load<u32>(here + (<usize>k << 2)) != want) return -1;
+      }
+      below = (below + NX_FAN - 1) >> NX_FAN_SHIFT;
+    }
+    if (below != 1) return -1;
+  }
+  return count;
 }
 
 // best-fit's part of F3: the large treap holds only blocks from BIN_LIMIT_BYTES up (its records
@@ -1238,11 +1413,15 @@ export function fitCheck(heapIndex: i32): i32 {
   }
   ckCount = 0;
   ckBad = false;
-  walk(H.root, 0);
-  let nodes = H.rule == RULE_BEST ? treeCheckPriorities<BySize>(H.root) : treeCheckPriorities<ByAddress>(H.root);
+  let nodes: i64;
   if (H.rule == RULE_BEST) {
-    if (checkBins(nodes)) return 3;
+    walk(H.root, 0);
+    if (checkBins(treeCheckPriorities<BySize>(H.root))) return 3;
     nodes = <i64>ckCount; // the bins' blocks, walked and counted by checkBins, with the large tree's
+  } else {
+    nodes = checkIndex();
+    if (nodes < 0) return 3;
+    ckCount = <u64>nodes;
   }
   if (H.rule == RULE_NEXT && H.roverBlk) {
     // F3 (next-fit): the rover block is a free block at the rover, out of the tree (walk)

@@ -1656,6 +1656,10 @@ function unmapChunk(c: u32): void {
   return t;
 }
 
+// splitTop as a call, for the callers off malloc's own path (intMalloc, its loop, sysmalloc): one
+// copy of the split instead of one inline in each (smaller optimising compiles).
+function splitTopOut(nb: u64): u32 { return splitTop(nb); }
+
 // sysmalloc with no usable arena: a mapping whatever the threshold.
 function sysMallocNoArena(nb: u64): u32 { return mmapChunk(nb); }
 
@@ -1691,7 +1695,7 @@ function sysMalloc(nb: u64): u32 {
     as64(A_SYSTEM_MEM, sys + size);
     setSize(topRec(), old + size);
   }
-  if (topSize() >= nb + MINSIZE) return splitTop(nb);
+  if (topSize() >= nb + MINSIZE) return splitTopOut(nb);
   return 0;
 }
 
@@ -1740,7 +1744,7 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       if (c) return c;
     }
   }
-  if (topSize() >= nb + MINSIZE) return splitTop(nb);
+  if (topSize() >= nb + MINSIZE) return splitTopOut(nb);
   return 0;
 }
 
@@ -1873,6 +1877,9 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   return victim;
 }
 
+// splitRemainder as a call, for intMalloc and its loop (see splitTopOut).
+function splitRemainderOut(victim: u32, va: u64, size: u64, nb: u64): u32 { return splitRemainder(victim, va, size, nb); }
+
 // _int_malloc's cases that need no pass over unsorted: a fastbin or small bin of nb's size, the
 // straight-to-top case, and the last remainder alone in unsorted split again (what the pass's first
 // step would do); the rest is intMallocLoop, a call (its set-up is not paid by these).
@@ -1896,7 +1903,7 @@ function intMalloc(nb: u64): u32 {
   if (inSmallRange(nb)) {
     idx = smallIndex(nb);
     if (binLast(idx)) return smallBinTake(idx, nb);
-    const v = splitSmall(nb, idx);
+    const v = splitSmall(nb, idx, true);
     if (v) return v;
   } else {
     idx = largeIndex(nb);
@@ -1911,11 +1918,11 @@ function intMalloc(nb: u64): u32 {
 // it is alone in unsorted (the unsorted pass's first step); else 0 (the loop decides). Inline in
 // intMalloc and in malloc's own path (libcMallocArena). (nested ifs, not &&: see releaseChunkIn)
 // @ts-ignore: decorator
-@inline function splitSmall(nb: u64, idx: i32): u32 {
+@inline function splitSmall(nb: u64, idx: i32, out: bool): u32 {
   const last = binLast(UNSORTED);
   if (!last) {
     if (!anyBinAbove(idx)) {
-      if (topSize() >= nb + MINSIZE) return splitTop(nb);
+      if (topSize() >= nb + MINSIZE) return out ? splitTopOut(nb) : splitTop(nb);
     }
   } else {
     const pv = at(RECS.base, last);
@@ -1923,7 +1930,7 @@ function intMalloc(nb: u64): u32 {
       const va = addrAt(pv);
       if (va == a64(A_LAST_REMAINDER)) {
         const size = sizeAt(pv);
-        if (size > nb + MINSIZE) return splitRemainder(last, va, size, nb);
+        if (size > nb + MINSIZE) return out ? splitRemainderOut(last, va, size, nb) : splitRemainder(last, va, size, nb);
       }
     }
   }
@@ -1951,7 +1958,7 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
       if (inSmallRange(nb)) {
         if (bkAt(pv) == 0) {
           if (va == a64(A_LAST_REMAINDER)) {
-            if (size > nb + MINSIZE) return splitRemainder(victim, va, size, nb);
+            if (size > nb + MINSIZE) return splitRemainderOut(victim, va, size, nb);
           }
         }
       }
@@ -1994,7 +2001,7 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
       return v;
     }
 
-    if (topSize() >= nb + MINSIZE) return splitTop(nb);
+    if (topSize() >= nb + MINSIZE) return splitTopOut(nb);
     if (a32(A_HAVE_FAST)) {
       consolidate();
       continue; // idx stays nb's bin
@@ -2124,7 +2131,7 @@ function freeMapped(c: u32): void {
     const idx = smallIndex(nb);
     if (!binLast(idx)) {
       if (nb > g64(G_MAX_FAST) || !fastHead(fastIndex(nb))) {
-        const v = splitSmall(nb, idx);
+        const v = splitSmall(nb, idx, false);
         if (v) return v;
       }
     }
@@ -2140,13 +2147,15 @@ function freeMapped(c: u32): void {
 @inline function handOut(c: u32): u32 {
   if (!c) return 0;
   const p = R(c);
-  if (stateAt(p) == ST_MMAPPED) {
-    const offset = mapOffset(c);
-    touch(addrOf(c) - offset, offset + sizeOf(c));
-  } else {
-    handOutAt(p);
-  }
+  if (stateAt(p) == ST_MMAPPED) handOutMapped(c); else handOutAt(p);
   return c;
+}
+
+// handOut of a mapped chunk: its mapping up to the chunk's end (a call: rare, and handOut is inline
+// in the batch loop's malloc).
+function handOutMapped(c: u32): void {
+  const offset = mapOffset(c);
+  touch(addrOf(c) - offset, offset + sizeOf(c));
 }
 
 // handOut of a chunk that is not mapped, at p = R(c): header + payload (the payload runs into the

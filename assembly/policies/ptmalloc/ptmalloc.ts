@@ -716,6 +716,7 @@ function use(heapIndex: i32): void {
   enteredKey = NOT_ENTERED;
   owner = <u8>heapIndex;
   hs = heapState + <usize>heapIndex * G_BYTES;
+  seenHere = g32(G_EPOCH_SEEN);
   useArena(MAIN);
 }
 
@@ -908,6 +909,9 @@ let touchedPage: u64 = 0;
 // and the chunk's page (one memo for both made every split touch both again). Forgotten with it.
 let footerPage: u64 = 0;
 
+// G_EPOCH_SEEN of the heap in `hs`, kept beside it (set wherever hs or the field is set) so that
+// every call's trust test reads one global instead of the heap's state.
+let seenHere: u32 = 0;
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
 // vmResidencyHolds(seen) in one compare (every public call makes it): G_EPOCH_SEEN never holds
@@ -915,7 +919,8 @@ let footerPage: u64 = 0;
 // `seen == epoch` alone says the same. Debug builds check the two agree.
 // @ts-ignore: decorator
 @inline function epochTrusted(): bool {
-  const seen = g32(G_EPOCH_SEEN);
+  const seen = seenHere;
+  if (CHECKS) assert(seen == g32(G_EPOCH_SEEN), "ptmalloc's copy of the heap's noted epoch is stale");
   if (CHECKS) assert((seen == vmResidencyEpoch()) == vmResidencyHolds(seen), "ptmalloc's noted epoch is the saturated one");
   return seen == vmResidencyEpoch();
 }
@@ -927,7 +932,10 @@ const EPOCH_NOT_SEEN: u32 = 0;
 @inline function seenEpoch(epoch: u32): u32 { return epoch == RESIDENCY_EPOCH_SATURATED ? EPOCH_NOT_SEEN : epoch; }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch())); }
+@inline function keepTrust(): void {
+  touchedPage = 0; footerPage = 0;
+  if (trusted) { const e = seenEpoch(vmResidencyEpoch()); gs32(G_EPOCH_SEEN, e); seenHere = e; }
+}
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -2287,6 +2295,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
   gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch()));
+  seenHere = g32(G_EPOCH_SEEN);
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;

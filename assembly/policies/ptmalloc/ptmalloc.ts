@@ -716,6 +716,7 @@ function use(heapIndex: i32): void {
   enteredKey = NOT_ENTERED;
   owner = <u8>heapIndex;
   hs = heapState + <usize>heapIndex * G_BYTES;
+  seenHere = g32(G_EPOCH_SEEN);
   useArena(MAIN);
 }
 
@@ -908,6 +909,9 @@ let touchedPage: u64 = 0;
 // and the chunk's page (one memo for both made every split touch both again). Forgotten with it.
 let footerPage: u64 = 0;
 
+// G_EPOCH_SEEN of the heap in `hs`, kept beside it (set wherever hs or the field is set) so that
+// every call's trust test reads one global instead of the heap's state.
+let seenHere: u32 = 0;
 // @ts-ignore: decorator
 @inline function lookAtDrops(): void { trusted = epochTrusted(); }
 // vmResidencyHolds(seen) in one compare (every public call makes it): G_EPOCH_SEEN never holds
@@ -915,7 +919,8 @@ let footerPage: u64 = 0;
 // `seen == epoch` alone says the same. Debug builds check the two agree.
 // @ts-ignore: decorator
 @inline function epochTrusted(): bool {
-  const seen = g32(G_EPOCH_SEEN);
+  const seen = seenHere;
+  if (CHECKS) assert(seen == g32(G_EPOCH_SEEN), "ptmalloc's copy of the heap's noted epoch is stale");
   if (CHECKS) assert((seen == vmResidencyEpoch()) == vmResidencyHolds(seen), "ptmalloc's noted epoch is the saturated one");
   return seen == vmResidencyEpoch();
 }
@@ -927,7 +932,10 @@ const EPOCH_NOT_SEEN: u32 = 0;
 @inline function seenEpoch(epoch: u32): u32 { return epoch == RESIDENCY_EPOCH_SATURATED ? EPOCH_NOT_SEEN : epoch; }
 // After one of the heap's own drops: it keeps the trust it had (a lost trust is never regained).
 // @ts-ignore: decorator
-@inline function keepTrust(): void { touchedPage = 0; footerPage = 0; if (trusted) gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch())); }
+@inline function keepTrust(): void {
+  touchedPage = 0; footerPage = 0;
+  if (trusted) { const e = seenEpoch(vmResidencyEpoch()); gs32(G_EPOCH_SEEN, e); seenHere = e; }
+}
 
 // A touch the model skips: in debug builds, every page of it must be resident already.
 // @ts-ignore: decorator
@@ -1656,6 +1664,10 @@ function unmapChunk(c: u32): void {
   return t;
 }
 
+// splitTop as a call, for the callers off malloc's own path (intMalloc, its loop, sysmalloc): one
+// copy of the split instead of one inline in each (smaller optimising compiles).
+function splitTopOut(nb: u64): u32 { return splitTop(nb); }
+
 // sysmalloc with no usable arena: a mapping whatever the threshold.
 function sysMallocNoArena(nb: u64): u32 { return mmapChunk(nb); }
 
@@ -1691,7 +1703,7 @@ function sysMalloc(nb: u64): u32 {
     as64(A_SYSTEM_MEM, sys + size);
     setSize(topRec(), old + size);
   }
-  if (topSize() >= nb + MINSIZE) return splitTop(nb);
+  if (topSize() >= nb + MINSIZE) return splitTopOut(nb);
   return 0;
 }
 
@@ -1740,7 +1752,7 @@ function sysMallocHeap(nb: u64, triedMmap: bool): u32 {
       if (c) return c;
     }
   }
-  if (topSize() >= nb + MINSIZE) return splitTop(nb);
+  if (topSize() >= nb + MINSIZE) return splitTopOut(nb);
   return 0;
 }
 
@@ -1873,6 +1885,9 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
   return victim;
 }
 
+// splitRemainder as a call, for intMalloc and its loop (see splitTopOut).
+function splitRemainderOut(victim: u32, va: u64, size: u64, nb: u64): u32 { return splitRemainder(victim, va, size, nb); }
+
 // _int_malloc's cases that need no pass over unsorted: a fastbin or small bin of nb's size, the
 // straight-to-top case, and the last remainder alone in unsorted split again (what the pass's first
 // step would do); the rest is intMallocLoop, a call (its set-up is not paid by these).
@@ -1896,7 +1911,7 @@ function intMalloc(nb: u64): u32 {
   if (inSmallRange(nb)) {
     idx = smallIndex(nb);
     if (binLast(idx)) return smallBinTake(idx, nb);
-    const v = splitSmall(nb, idx);
+    const v = splitSmall(nb, idx, true);
     if (v) return v;
   } else {
     idx = largeIndex(nb);
@@ -1911,11 +1926,11 @@ function intMalloc(nb: u64): u32 {
 // it is alone in unsorted (the unsorted pass's first step); else 0 (the loop decides). Inline in
 // intMalloc and in malloc's own path (libcMallocArena). (nested ifs, not &&: see releaseChunkIn)
 // @ts-ignore: decorator
-@inline function splitSmall(nb: u64, idx: i32): u32 {
+@inline function splitSmall(nb: u64, idx: i32, out: bool): u32 {
   const last = binLast(UNSORTED);
   if (!last) {
     if (!anyBinAbove(idx)) {
-      if (topSize() >= nb + MINSIZE) return splitTop(nb);
+      if (topSize() >= nb + MINSIZE) return out ? splitTopOut(nb) : splitTop(nb);
     }
   } else {
     const pv = at(RECS.base, last);
@@ -1923,7 +1938,7 @@ function intMalloc(nb: u64): u32 {
       const va = addrAt(pv);
       if (va == a64(A_LAST_REMAINDER)) {
         const size = sizeAt(pv);
-        if (size > nb + MINSIZE) return splitRemainder(last, va, size, nb);
+        if (size > nb + MINSIZE) return out ? splitRemainderOut(last, va, size, nb) : splitRemainder(last, va, size, nb);
       }
     }
   }
@@ -1951,7 +1966,7 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
       if (inSmallRange(nb)) {
         if (bkAt(pv) == 0) {
           if (va == a64(A_LAST_REMAINDER)) {
-            if (size > nb + MINSIZE) return splitRemainder(victim, va, size, nb);
+            if (size > nb + MINSIZE) return splitRemainderOut(victim, va, size, nb);
           }
         }
       }
@@ -1994,7 +2009,7 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
       return v;
     }
 
-    if (topSize() >= nb + MINSIZE) return splitTop(nb);
+    if (topSize() >= nb + MINSIZE) return splitTopOut(nb);
     if (a32(A_HAVE_FAST)) {
       consolidate();
       continue; // idx stays nb's bin
@@ -2124,7 +2139,7 @@ function freeMapped(c: u32): void {
     const idx = smallIndex(nb);
     if (!binLast(idx)) {
       if (nb > g64(G_MAX_FAST) || !fastHead(fastIndex(nb))) {
-        const v = splitSmall(nb, idx);
+        const v = splitSmall(nb, idx, false);
         if (v) return v;
       }
     }
@@ -2140,13 +2155,15 @@ function freeMapped(c: u32): void {
 @inline function handOut(c: u32): u32 {
   if (!c) return 0;
   const p = R(c);
-  if (stateAt(p) == ST_MMAPPED) {
-    const offset = mapOffset(c);
-    touch(addrOf(c) - offset, offset + sizeOf(c));
-  } else {
-    handOutAt(p);
-  }
+  if (stateAt(p) == ST_MMAPPED) handOutMapped(c); else handOutAt(p);
   return c;
+}
+
+// handOut of a mapped chunk: its mapping up to the chunk's end (a call: rare, and handOut is inline
+// in the batch loop's malloc).
+function handOutMapped(c: u32): void {
+  const offset = mapOffset(c);
+  touch(addrOf(c) - offset, offset + sizeOf(c));
 }
 
 // handOut of a chunk that is not mapped, at p = R(c): header + payload (the payload runs into the
@@ -2278,6 +2295,7 @@ export function ptCreate(heapIndex: i32, parent: i32, params: usize, count: i32)
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
   memory.fill(hs, 0, G_BYTES);
   gs32(G_EPOCH_SEEN, seenEpoch(vmResidencyEpoch()));
+  seenHere = g32(G_EPOCH_SEEN);
   gs64(G_TCACHE_COUNT, isNaN(tcCountP) ? TCACHE_FILL_COUNT : <u64>tcCountP);
   gs64(G_TCACHE_BINS, isNaN(tcMaxP) ? TCACHE_MAX_BINS : tcIndex(request2size(<u64>tcMaxP)) + 1);
   const mx = isNaN(mxfastP) ? DEFAULT_MXFAST : <u64>mxfastP;

@@ -8,8 +8,8 @@
 // a browser's included, takes it in).
 import { Worker } from 'node:worker_threads';
 import {
-  RING_ENDED, RING_EPOCH, RING_FAILED, RING_READY, RING_START, RING_START_AT, RING_START_NEVER, RING_STATE, RING_TAKEN, RING_WRITTEN,
-  ringControl, ringControlBytes, type RingControl,
+  RING_EPOCH, RING_READY, RING_START, RING_START_AT, RING_START_NEVER, RING_TAKEN,
+  ringControl, ringControlBytes, ringNext, type RingControl,
 } from './inflate.js';
 import type { InflateFailure, InflateJob } from './inflate-worker.js';
 
@@ -116,6 +116,7 @@ export class InflateThread {
   async *chunks(state: { bytesRead: number; reuse: boolean; cancelled: boolean }): AsyncGenerator<Uint8Array> {
     const { words, lengths, bytesRead } = this.ring;
     const { slots, slotBytes, data } = this.job;
+    const readWord = (word: number): number => Atomics.load(words, word);
     let taken = 0;
     let lent = false;
     while (!state.cancelled) {
@@ -126,13 +127,13 @@ export class InflateThread {
       }
       for (;;) {
         const epoch = Atomics.load(words, RING_EPOCH);
-        if (Atomics.load(words, RING_WRITTEN) > taken) break;
-        const ringState = Atomics.load(words, RING_STATE);
-        if (ringState === RING_ENDED) {
+        const next = ringNext(readWord, taken);
+        if (next === 'chunk') break;
+        if (next === 'ended') {
           state.bytesRead = bytesRead[slots]!;
           return;
         }
-        if (ringState === RING_FAILED || this.failure !== undefined) {
+        if (next === 'failed' || this.failure !== undefined) {
           await this.failureArrived;
           const f = this.failure!;
           throw Object.assign(new Error(f.message), f.code === undefined ? {} : { code: f.code }, f.errno === undefined ? {} : { errno: f.errno }, f.syscall === undefined ? {} : { syscall: f.syscall });

@@ -85,6 +85,24 @@ export const RING_START_NEVER = 2;
 export const RING_RUNNING = 0;
 export const RING_ENDED = 1;
 export const RING_FAILED = 2;
+/** What the reader finds in the ring with `taken` chunks done (ringNext). */
+export type RingNext = 'chunk' | 'ended' | 'failed' | 'wait';
+
+/**
+ * The reader's look at the ring, `read` giving a control word (Atomics.load). The state is read
+ * before the count of written chunks: the thread stores its last chunk's count and then the end,
+ * so a reader that has seen the end sees every chunk in the count it reads next. Read the other
+ * way round, the thread could publish its last chunks and the end between the two reads, and the
+ * reader would stop without them (a file cut short with no error).
+ */
+export function ringNext(read: (word: number) => number, taken: number): RingNext {
+  const state = read(RING_STATE);
+  if (read(RING_WRITTEN) > taken) return 'chunk';
+  if (state === RING_ENDED) return 'ended';
+  if (state === RING_FAILED) return 'failed';
+  return 'wait';
+}
+
 /** Int32 words before the per-slot lengths. */
 const RING_HEADER_WORDS = 6;
 const INT32_BYTES = 4;

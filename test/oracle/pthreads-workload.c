@@ -2,7 +2,11 @@
  * with `heapsim record`, then replayed through the real glibc and through the ptmalloc model).
  *
  * Two waves of worker threads: the first wave's threads exit before the second wave starts, so
- * glibc hands their arenas (from its free list) to the second wave. Each worker allocates blocks
+ * glibc hands their arenas (from its free list) to the second wave. A wave's threads each make
+ * their first allocation (which gives the thread its arena) and then wait for one another, so no
+ * thread of a wave exits before every other has its arena: a busy machine that runs them one
+ * after another would otherwise let a later thread reuse an earlier one's arena (two arenas at
+ * the end instead of five). Each worker allocates blocks
  * of every class (tcache, fastbin, small and large bins, and above the mmap threshold), grows
  * some with realloc, uses calloc and aligned allocations, frees part of what it made, and hands
  * the rest to a shared queue; the main thread (and later workers) free blocks from that queue,
@@ -23,6 +27,7 @@ static void *queue[QUEUE_SLOTS];
 static size_t queue_len;
 static pthread_mutex_t queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static int blocks_per_thread = 3000;
+static pthread_barrier_t wave_started;
 
 static uint32_t next(uint32_t *s)
 {
@@ -67,6 +72,7 @@ static void *worker(void *arg)
   uint32_t s = 2463534242u ^ (uint32_t) (uintptr_t) arg * 2654435761u;
   int n = blocks_per_thread;
   void **mine = calloc((size_t) n, sizeof *mine);
+  pthread_barrier_wait(&wave_started);
   for (int i = 0; i < n; i++)
     {
       size_t size = pick_size(&s);
@@ -117,10 +123,12 @@ static void wave(int threads, int first)
   pthread_t t[64];
   if (threads > 64)
     threads = 64;
+  pthread_barrier_init(&wave_started, NULL, (unsigned) threads);
   for (int i = 0; i < threads; i++)
     pthread_create(&t[i], NULL, worker, (void *) (uintptr_t) (first + i));
   for (int i = 0; i < threads; i++)
     pthread_join(t[i], NULL);
+  pthread_barrier_destroy(&wave_started);
 }
 
 int main(int argc, char **argv)

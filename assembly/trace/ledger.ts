@@ -210,7 +210,6 @@ let reservedFresh: usize = 0;
 // The largest hint used: 4 M ids (96 MiB of records; a hint is not checksummed, so it may lie).
 const HINT_MAX_IDS: u32 = 1 << 22;
 
-// Forgets every record and count (a new trace in the same instance).
 /**
  * Record pages are written once when made (ledgerWriteFirst): the .hst decoder reads a record
  * before it writes it (hst.ts stage), and a fresh 4 KiB page read first faults twice (zero page,
@@ -221,6 +220,7 @@ const HINT_MAX_IDS: u32 = 1 << 22;
 let writeFirst = false;
 export function ledgerWriteFirst(): void { writeFirst = true; }
 
+// Forgets every record and count (a new trace in the same instance).
 export function ledgerReset(): void {
   writeFirst = false;
   rowsDerived = true;

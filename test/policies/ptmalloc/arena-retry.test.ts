@@ -22,16 +22,22 @@ const TRIM_THRESHOLD_BYTES = 1024 * MIB; // the main arena keeps its top
 const MAX_REQUESTS = 64;                // 64 × 70 MiB: more than a 32-bit address space holds
 const UNCACHED_BYTES = 2000;            // past the tcache and the fastbins: freed into its arena's bins
 
+/** A ptmalloc heap on x86 whose main arena grows its break and keeps its top; `run` applies a batch and gives its failed ops. */
+async function x86Heap(build: 'debug' | 'release') {
+  const engine = await createEngine({ arch: 'x86', build });
+  const heap = engine.createHeap('ptmalloc', { params: { mmap_max: 0, trim_threshold: TRIM_THRESHOLD_BYTES } });
+  const run = (fill: (o: OpBuffer) => void): number => {
+    const o = new OpBuffer(8);
+    fill(o);
+    return engine.apply(o).failedOps;
+  };
+  return { engine, heap, run };
+}
+
 describe('ptmalloc: a request its thread arena cannot serve is retried in the main arena', () => {
   for (const build of ['debug', 'release'] as const) {
     it(`the main arena's top serves it once no mapping fits (${build})`, async () => {
-      const engine = await createEngine({ arch: 'x86', build });
-      const heap = engine.createHeap('ptmalloc', { params: { mmap_max: 0, trim_threshold: TRIM_THRESHOLD_BYTES } });
-      const run = (fill: (o: OpBuffer) => void): number => {
-        const o = new OpBuffer(8);
-        fill(o);
-        return engine.apply(o).failedOps;
-      };
+      const { engine, heap, run } = await x86Heap(build);
       expect(run((o) => {
         o.thread(1); o.alloc(heap, 1, SMALL_BYTES); o.alloc(heap, 2, MAIN_TOP_BYTES); o.free(heap, 2);
         o.thread(2); o.alloc(heap, 3, SMALL_BYTES); // thread 2 gets an arena of its own
@@ -54,13 +60,7 @@ describe('ptmalloc: a request its thread arena cannot serve is retried in the ma
 describe('ptmalloc: a realloc its thread arena cannot serve is retried in the main arena', () => {
   for (const build of ['debug', 'release'] as const) {
     it(`the old chunk is freed into its own arena (${build})`, async () => {
-      const engine = await createEngine({ arch: 'x86', build });
-      const heap = engine.createHeap('ptmalloc', { params: { mmap_max: 0, trim_threshold: TRIM_THRESHOLD_BYTES } });
-      const run = (fill: (o: OpBuffer) => void): number => {
-        const o = new OpBuffer(8);
-        fill(o);
-        return engine.apply(o).failedOps;
-      };
+      const { engine, heap, run } = await x86Heap(build);
       expect(run((o) => {
         o.thread(1); o.alloc(heap, 1, SMALL_BYTES); o.alloc(heap, 2, MAIN_TOP_BYTES); o.free(heap, 2);
         o.thread(2); o.alloc(heap, 3, UNCACHED_BYTES); o.alloc(heap, 4, SMALL_BYTES); // thread 2's arena

@@ -2361,50 +2361,60 @@ export function ptFree(heapIndex: i32, c: u32): void { ptFreeInline(heapIndex, c
 // __libc_realloc. A size of 0 is treated as a request for the smallest chunk (the engine's
 // REALLOC keeps the block alive; glibc's realloc(p, 0) frees, which traces record as a free).
 // The chunk is resized in its own arena, whichever thread calls.
+// A path of calls: the mapped chunk's case and malloc (libcMalloc, needed only by the rare ways
+// out) are functions of their own, not inline, so that V8's optimising compile of this function,
+// which every replay with reallocs makes, stays small (with them inline it was 15 KB of code and
+// the largest compiler zone of a ptmalloc run).
 export function ptRealloc(heapIndex: i32, c: u32, size: u64): u32 {
   enter(heapIndex);
   if (size > PTRDIFF_MAX) return 0;
   const nb = request2size(size);
   if (nb > MAX_CHUNK_BYTES) return 0;
-  if (stateOf(c) == ST_MMAPPED) {
-    // mremap_chunk: same page count → nothing; else the mapping grows, shrinks or moves.
-    const offset = mapOffset(c);
-    const total = offset + sizeOf(c);
-    const newTotal = alignUp(nb + offset + SIZE_SZ, PAGE_SIZE_BYTES);
-    if (newTotal == total) return c;
-    const base = addrOf(c) - offset;
-    if (resizeRegion(base, newTotal) == Status.OK) {
-      if (newTotal > total) vmCommit(base + total, newTotal - total);
-      setSize(c, newTotal - offset);
-      gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
-      touch(base, newTotal);
-      return c;
-    }
-    const nbase = vmReserve(newTotal, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
-    if (nbase && vmCommit(nbase, newTotal) == Status.OK) {
-      releaseRegion(base);
-      setAddr(c, nbase + offset);
-      setSize(c, newTotal - offset);
-      gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
-      touch(nbase, newTotal);
-      return c;
-    }
-    if (nbase) releaseRegion(nbase);
-    if (sizeOf(c) - SIZE_SZ >= nb) return c;
-    const n = libcMallocOut(size);
-    if (!n) return 0;
-    unmapChunk(c);
-    return n;
-  }
+  if (stateOf(c) == ST_MMAPPED) return reallocMapped(c, nb, size);
   tcacheInit();
   useArena(arenaOf(c));
   const r = intRealloc(c, nb);
   if (r || !g32(G_MULTI)) return r;
   // Try harder in another arena: malloc, copy, free the old chunk in its own arena.
-  const n = libcMallocOut(size);
+  const n = libcMalloc(size);
   if (!n) return 0;
   useArena(arenaOf(c));
   intFree(c);
+  return n;
+}
+
+// __libc_malloc as a call (libcMallocOut), for realloc's rare ways out.
+function libcMalloc(bytes: u64): u32 { return libcMallocOut(bytes); }
+
+// realloc of a mapped chunk c (nb: the new padded size, size: the request): mremap_chunk (same page
+// count: nothing; else the mapping grows, shrinks or moves), else malloc, copy, unmap.
+function reallocMapped(c: u32, nb: u64, size: u64): u32 {
+  const offset = mapOffset(c);
+  const total = offset + sizeOf(c);
+  const newTotal = alignUp(nb + offset + SIZE_SZ, PAGE_SIZE_BYTES);
+  if (newTotal == total) return c;
+  const base = addrOf(c) - offset;
+  if (resizeRegion(base, newTotal) == Status.OK) {
+    if (newTotal > total) vmCommit(base + total, newTotal - total);
+    setSize(c, newTotal - offset);
+    gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
+    touch(base, newTotal);
+    return c;
+  }
+  const nbase = vmReserve(newTotal, 0, RegionType.PRIVATE, Usage.HEAP, owner, RESERVE_TOP_DOWN | RESERVE_PAGE_ALIGNED);
+  if (nbase && vmCommit(nbase, newTotal) == Status.OK) {
+    releaseRegion(base);
+    setAddr(c, nbase + offset);
+    setSize(c, newTotal - offset);
+    gadd(G_MMAPPED_MEM, <i64>newTotal - <i64>total);
+    touch(nbase, newTotal);
+    return c;
+  }
+  if (nbase) releaseRegion(nbase);
+  if (sizeOf(c) - SIZE_SZ >= nb) return c;
+  const n = libcMalloc(size);
+  if (!n) return 0;
+  unmapChunk(c);
   return n;
 }
 

@@ -20,17 +20,19 @@
 //   trim        gives back the committed pages of the wilderness (textbook/arena.ts); the blocks on
 //               the lists keep their pages
 //
-// ╒═══ block record (REC_BYTES = 16) ═══╕
-// │ 0 addr u64 │ 8 next u32 (class list; large blocks' list) │ 12 flags u32 │
-// ╘══════════════════════════════════════╛
-//   flags: FREE | LARGE, bits 2..7 the heap's index, bits 8..15 log2(alignment), bits 16..31 class
-//   index. A class block's bytes are its class's size (classSize), a large block's those of its own
-//   VM reservation (largeBytesOf): neither is kept in the record. No carving-order link either: the
-//   check finds a segment's blocks by their addresses (segCheck G1) and destroy walks the record
-//   table for the heap's records. 16 bytes instead of 32 (24 since the session of 2026-12-07
-//   13:55) halves the fresh pages written as blocks are carved (the records of a replay's 1.2 M
-//   blocks were ~9,600 page faults of its whole run at 32 bytes, ~7,150 at 24).
-//
+// ╒═══ block record (REC_BYTES = 12) ═════════════════════════════════════════════════════╕
+// │ 0 word u64: address >> 4 (bits 0..42) | flags << 43 │ 8 next u32 (class list; large list) │
+// ╘═════════════════════════════════════════════════════════════════════════════════════════╛
+//   flags (21 bits): FREE | LARGE, bits 2..4 the heap's index, bits 5..9 log2(alignment), bits
+//   10..20 class index; all ones for a dropped record (DEAD). Every block starts on a 16-byte
+//   granule below USER_HIGH_X64 (2^47), so its address takes 43 bits. A class block's bytes are its
+//   class's size (classSize), a large block's those of its own VM reservation (largeBytesOf):
+//   neither is kept in the record. No carving-order link either: the check finds a segment's blocks
+//   by their addresses (segCheck G1) and destroy walks the record table for the heap's records.
+//   12 bytes (32 until the session of 2026-12-07 13:55, then 24, then 16 from that evening) cut
+//   the fresh pages written as blocks are carved: a replay's 1.2 M blocks wrote ~4,800 pages of
+//   records at 16 bytes.
+
 // Invariants (segCheck returns the number of the first that fails):
 //   G1 the heap's class blocks, in address order, tile each segment's [base, top)
 //   G2 every block on a class list is free, of that class's size; each list's length is the
@@ -46,7 +48,7 @@ import { RecordPool, RECORD_POOL_BYTES, initPool, takeRecord, dropRecord, record
 import { paramInt, PARAM_INVALID } from "../../kit/params";
 import { counterAdd, putSlot } from "../../kit/counters";
 import { sortByKey } from "../../kit/sort";
-import { PAGE_SIZE_BYTES, alignUp, KiB, MiB } from "../../vm/constants";
+import { PAGE_SIZE_BYTES, USER_HIGH_X64, alignUp, KiB, MiB } from "../../vm/constants";
 import {
   vmReserve, vmCommit, vmRelease, touchPages, vmIsCommitted, vmResidencyEpoch, vmResidencyHolds, vmAllResident,
   vmRegionAt, vmRegionEnd,
@@ -88,58 +90,80 @@ const C_TRIMMED_BYTES = 7;       // given back by trim, cumulative
 const C_ABANDONED_BYTES = 8;     // left at the tops of older segments
 const C_LARGEST_CLASS_BYTES = 9;
 
+const MAX_ALIGN_LOG2: u32 = 28;
+
 const FL_FREE: u32 = 1;
 const FL_LARGE: u32 = 2;
 const FL_HEAP_SHIFT: u32 = 2;
-const FL_HEAP_MASK: u32 = 0x3F;
+const FL_HEAP_MASK: u32 = 0x7;
 if (<u32>MAX_HEAPS - 1 > FL_HEAP_MASK) ERROR("segregated: heap index bits");
-const FL_ALIGN_SHIFT: u32 = 8;
-const FL_CLASS_SHIFT: u32 = 16;
-const DEAD: u32 = 0xFFFFFFFF;
+const FL_ALIGN_SHIFT: u32 = 5;
+const FL_ALIGN_MASK: u32 = 0x1F;
+if (MAX_ALIGN_LOG2 > FL_ALIGN_MASK) ERROR("segregated: alignment bits");
+const FL_CLASS_SHIFT: u32 = 10;
 
 // ---------------------------------------------------------------- records
 
-@unmanaged class Blk {
-  addr: u64;
-  next: u32;
-  flags: u32;
-}
-const REC_BYTES: usize = 16;
-if (offsetof<Blk>() != REC_BYTES) ERROR("segregated record layout");
+// The record's word: the block's address in granules, the flags above it.
+const ADDR_BITS: u32 = 43;
+const ADDR_MASK: u64 = (<u64>1 << ADDR_BITS) - 1;
+const FLAG_BITS: u32 = 64 - ADDR_BITS;
+if ((USER_HIGH_X64 >> GRANULE_LOG2) > ADDR_MASK + 1) ERROR("segregated: a block address must fit the record's bits");
+// A class index below 2^(FLAG_BITS - FL_CLASS_SHIFT) - 1 keeps a live record's flags apart from DEAD.
+if (MAX_CLASSES >= (<u32>1 << (FLAG_BITS - FL_CLASS_SHIFT)) - 1) ERROR("segregated: class index bits");
+const DEAD: u32 = (1 << FLAG_BITS) - 1;
+const REC_BYTES: usize = 12;
+const REC_NEXT: usize = 8;
 
 // Every segregated heap's block records, one kit pool (dropped records link through next).
 const RECS = changetype<RecordPool>(memory.data(<i32>RECORD_POOL_BYTES));
-initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096, <u32>REC_BYTES);
+initPool(RECS, <u32>REC_BYTES, <u32>REC_NEXT, 4096, 16);
 // Records per live block the pool is sized for from the replay's hint (kit/hint.ts): each busy
 // block and, in the worst case, as many free blocks kept in the class lists.
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(recordAt(RECS, n)); }
+@inline function recWord(n: u32): u64 { return load<u64>(recordAt(RECS, n)); }
+// @ts-ignore: decorator
+@inline function recAddr(n: u32): u64 { return (recWord(n) & ADDR_MASK) << GRANULE_LOG2; }
+// @ts-ignore: decorator
+@inline function recFlags(n: u32): u32 { return <u32>(recWord(n) >> ADDR_BITS); }
+// The flags of record n set to f; its address kept.
+// @ts-ignore: decorator
+@inline function setFlags(n: u32, f: u32): void {
+  const r = recordAt(RECS, n);
+  store<u64>(r, (load<u64>(r) & ADDR_MASK) | (<u64>f << ADDR_BITS));
+}
+// @ts-ignore: decorator
+@inline function recNext(n: u32): u32 { return load<u32>(recordAt(RECS, n) + REC_NEXT); }
+// @ts-ignore: decorator
+@inline function setNext(n: u32, v: u32): void { store<u32>(recordAt(RECS, n) + REC_NEXT, v); }
 
 // @ts-ignore: decorator
 @inline function heapBits(heapIndex: i32): u32 { return <u32>heapIndex << FL_HEAP_SHIFT; }
 // @ts-ignore: decorator
-@inline function heapOf(n: u32): u32 { return (B(n).flags >> FL_HEAP_SHIFT) & FL_HEAP_MASK; }
+@inline function heapOf(n: u32): u32 { return (recFlags(n) >> FL_HEAP_SHIFT) & FL_HEAP_MASK; }
 
 // Inline: a carve makes one per block (a call cost more than its body). `flags` holds the heap's
 // bits.
 // @ts-ignore: decorator
 @inline function newRec(addr: u64, flags: u32): u32 {
   const n = takeRecord(RECS);
-  const b = B(n);
-  b.addr = addr; b.next = 0; b.flags = flags;
+  if (CHECKS) assert(!(addr & (GRANULE_BYTES - 1)) && addr < USER_HIGH_X64, "segregated: block address outside the record's bits");
+  const r = recordAt(RECS, n);
+  store<u64>(r, (addr >> GRANULE_LOG2) | (<u64>flags << ADDR_BITS));
+  store<u32>(r + REC_NEXT, 0);
   return n;
 }
 
 // A large block's bytes: its own reservation's (allocLarge reserves exactly the block).
 function largeBytesOf(n: u32): u64 {
-  const addr = B(n).addr;
+  const addr = recAddr(n);
   return vmRegionEnd(vmRegionAt(addr)) - addr;
 }
 
 function dropRec(n: u32): void {
-  B(n).flags = DEAD;
+  setFlags(n, DEAD);
   dropRecord(RECS, n);
 }
 
@@ -208,12 +232,12 @@ function use(heapIndex: i32): void {
 // @ts-ignore: decorator
 @inline function headSlot(c: u32): usize { return H.heads + (<usize>c << 2); }
 // @ts-ignore: decorator
-@inline function classOf(n: u32): u32 { return B(n).flags >>> FL_CLASS_SHIFT; }
+@inline function classOf(n: u32): u32 { return recFlags(n) >>> FL_CLASS_SHIFT; }
 // Block bytes of a class block.
 // @ts-ignore: decorator
 @inline function classBlockBytes(n: u32): u64 { return classSize(classOf(n)); }
 // Block bytes of any block.
-function blockBytesOf(n: u32): u64 { return B(n).flags & FL_LARGE ? largeBytesOf(n) : classBlockBytes(n); }
+function blockBytesOf(n: u32): u64 { return recFlags(n) & FL_LARGE ? largeBytesOf(n) : classBlockBytes(n); }
 
 // Class sizes from minClassBytes by steps of max(16, 2^floor(log2 c) / perDoubling), up to maxBytes.
 function classCount(min: u64, max: u64, perDoubling: u64): u32 {
@@ -266,10 +290,10 @@ export function segCreate(heapIndex: i32, parent: i32, params: usize, count: i32
 export function segDestroy(heapIndex: i32): void {
   use(heapIndex);
   let n = H.largeHead;
-  while (n) { const x = B(n).next; vmRelease(B(n).addr); dropRec(n); n = x; }
+  while (n) { const x = recNext(n); vmRelease(recAddr(n)); dropRec(n); n = x; }
   // The class blocks: every live record of the heap (dropped ones are DEAD, large ones gone above).
   for (let m: u32 = 1; m < RECS.high; m++) {
-    const f = B(m).flags;
+    const f = recFlags(m);
     if (f != DEAD && ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) == <u32>heapIndex) dropRec(m);
   }
   arenaDestroy(A);
@@ -296,7 +320,7 @@ function allocLarge(need: u64, alignBits: u32, heapIndex: i32): u32 {
   if (!base) return 0;
   if (vmCommit(base, bytes) != Status.OK) { vmRelease(base); return 0; }
   const n = newRec(base, FL_LARGE | alignBits | heapBits(heapIndex));
-  B(n).next = H.largeHead;
+  setNext(n, H.largeHead);
   H.largeHead = n;
   H.largeBytes += bytes;
   H.largeBlocks++;
@@ -314,7 +338,7 @@ export function segFree(heapIndex: i32, n: u32): void { segFreeInline(heapIndex,
 // @ts-ignore: decorator
 @inline export function segAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
   use(heapIndex);
-  if (size > (<u64>1 << 46) || alignLog2 > 28) return 0;
+  if (size > (<u64>1 << 46) || alignLog2 > MAX_ALIGN_LOG2) return 0;
   const need = blockBytes(size, alignLog2);
   const alignBits = keptAlign(alignLog2) << FL_ALIGN_SHIFT;
   const c = classFor(need);
@@ -322,20 +346,22 @@ export function segFree(heapIndex: i32, n: u32): void { segFreeInline(heapIndex,
   const bytes = classSize(c);
   let n = load<u32>(headSlot(c));
   if (n) {
-    store<u32>(headSlot(c), B(n).next);
-    B(n).next = 0;
-    B(n).flags = (c << FL_CLASS_SHIFT) | alignBits | heapBits(heapIndex);
+    const r = recordAt(RECS, n); // the record's word read once: its address kept, new flags
+    store<u32>(headSlot(c), load<u32>(r + REC_NEXT));
+    store<u32>(r + REC_NEXT, 0);
+    const granules = load<u64>(r) & ADDR_MASK;
+    store<u64>(r, granules | (<u64>((c << FL_CLASS_SHIFT) | alignBits | heapBits(heapIndex)) << ADDR_BITS));
     H.freeBytes -= bytes;
     H.freeBlocks--;
     store<u64>(H.freeCounts + (<usize>c << 3), load<u64>(H.freeCounts + (<usize>c << 3)) - 1);
     counterAdd(heapNo, C_REUSED_BLOCKS, 1);
-    touchHeader(B(n).addr);
+    touchHeader(granules << GRANULE_LOG2);
   } else {
     const at = carve(A, bytes);
     if (!at) return 0;
     n = newRec(at, (c << FL_CLASS_SHIFT) | alignBits | heapBits(heapIndex));
     counterAdd(heapNo, C_CARVED_BLOCKS, 1);
-    touchPages(B(n).addr, HEADER_BYTES, owner);
+    touchPages(at, HEADER_BYTES, owner);
   }
   H.busyBytes += bytes;
   H.busyBlocks++;
@@ -344,12 +370,12 @@ export function segFree(heapIndex: i32, n: u32): void { segFreeInline(heapIndex,
 
 function freeLarge(n: u32): void {
   let p = H.largeHead, prev: u32 = 0;
-  while (p != n) { prev = p; p = B(p).next; }
-  if (prev) B(prev).next = B(n).next; else H.largeHead = B(n).next;
+  while (p != n) { prev = p; p = recNext(p); }
+  if (prev) setNext(prev, recNext(n)); else H.largeHead = recNext(n);
   H.largeBytes -= largeBytesOf(n);
   H.largeBlocks--;
   const trusted = ownDropBegin();
-  vmRelease(B(n).addr);
+  vmRelease(recAddr(n));
   ownDropEnd(trusted);
   dropRec(n);
 }
@@ -357,26 +383,28 @@ function freeLarge(n: u32): void {
 // @ts-ignore: decorator
 @inline export function segFreeInline(heapIndex: i32, n: u32): void {
   use(heapIndex);
-  if (B(n).flags & FL_LARGE) { freeLarge(n); return; }
-  const c = classOf(n);
+  const r = recordAt(RECS, n); // the record's word read once
+  const w = load<u64>(r);
+  if (<u32>(w >> ADDR_BITS) & FL_LARGE) { freeLarge(n); return; }
+  const c = <u32>(w >> (ADDR_BITS + FL_CLASS_SHIFT));
   const bytes = classSize(c);
-  B(n).flags = (c << FL_CLASS_SHIFT) | FL_FREE | heapBits(heapIndex);
-  B(n).next = load<u32>(headSlot(c));
+  store<u64>(r, (w & ADDR_MASK) | (<u64>((c << FL_CLASS_SHIFT) | FL_FREE | heapBits(heapIndex)) << ADDR_BITS));
+  store<u32>(r + REC_NEXT, load<u32>(headSlot(c)));
   store<u32>(headSlot(c), n);
   H.busyBytes -= bytes;
   H.busyBlocks--;
   H.freeBytes += bytes;
   H.freeBlocks++;
   store<u64>(H.freeCounts + (<usize>c << 3), load<u64>(H.freeCounts + (<usize>c << 3)) + 1);
-  touchHeader(B(n).addr);   // the list link
+  touchHeader((w & ADDR_MASK) << GRANULE_LOG2);   // the list link
 }
 
 export function segRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   use(heapIndex);
-  const alignLog2 = (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF;
+  const alignLog2 = (recFlags(n) >> FL_ALIGN_SHIFT) & FL_ALIGN_MASK;
   if (size > (<u64>1 << 46)) return 0;
   const need = blockBytes(size, alignLog2);
-  if (B(n).flags & FL_LARGE) {
+  if (recFlags(n) & FL_LARGE) {
     if (classFor(need) >= H.classes && alignUp(need, PAGE_SIZE_BYTES) == largeBytesOf(n)) return n;
   } else if (classFor(need) == classOf(n)) {
     return n;
@@ -398,7 +426,7 @@ export function segTrim(heapIndex: i32, padBytes: u64): u64 {
 }
 
 export function segUserAddress(heapIndex: i32, n: u32): u64 {
-  return userAddressOf(B(n).addr, (B(n).flags >> FL_ALIGN_SHIFT) & 0xFF);
+  return userAddressOf(recAddr(n), (recFlags(n) >> FL_ALIGN_SHIFT) & FL_ALIGN_MASK);
 }
 
 // ---------------------------------------------------------------- sample
@@ -433,7 +461,7 @@ export function segSample(heapIndex: i32, out: usize): void {
 // The check's order of records: by their blocks' addresses (kit/sort.ts shape).
 @final @unmanaged class ByAddress {
   // @ts-ignore: decorator
-  @inline key(n: u32): u64 { return B(n).addr; }
+  @inline key(n: u32): u64 { return recAddr(n); }
 }
 
 // G1: the heap's class blocks (live records with its bits, not large), in address order, tile its
@@ -441,13 +469,13 @@ export function segSample(heapIndex: i32, out: usize): void {
 function tilesSegments(heapIndex: i32): i32 {
   let count: u32 = 0;
   for (let m: u32 = 1; m < RECS.high; m++) {
-    const f = B(m).flags;
+    const f = recFlags(m);
     if (f != DEAD && ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) == <u32>heapIndex && !(f & FL_LARGE)) count++;
   }
   const p = heap.alloc(<usize>max<u32>(count, 1) << 2);
   let k: u32 = 0;
   for (let m: u32 = 1; m < RECS.high; m++) {
-    const f = B(m).flags;
+    const f = recFlags(m);
     if (f != DEAD && ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) == <u32>heapIndex && !(f & FL_LARGE)) {
       store<u32>(p + (<usize>k << 2), m);
       k++;
@@ -461,7 +489,7 @@ function tilesSegments(heapIndex: i32): i32 {
   let expect: u64 = 0, top: u64 = 0, lastBase: u64 = 0;
   for (let k: u32 = 0; k < count && !bad; k++) {
     const n = load<u32>(p + (<usize>k << 2));
-    const addr = B(n).addr;
+    const addr = recAddr(n);
     if (cur < 0 || addr != expect) {
       if (cur >= 0 && expect != top) { bad = 1; break; }
       cur = -1;
@@ -493,7 +521,7 @@ export function segCheck(heapIndex: i32): i32 {
   if (g1) return g1;
   let busy: u64 = 0, busyBlocks: u64 = 0, free: u64 = 0, freeBlocks: u64 = 0;
   for (let m: u32 = 1; m < RECS.high; m++) {
-    const f = B(m).flags;
+    const f = recFlags(m);
     if (f == DEAD || ((f >> FL_HEAP_SHIFT) & FL_HEAP_MASK) != <u32>heapIndex || (f & FL_LARGE)) continue;
     const bytes = classSize(classOf(m));
     if (f & FL_FREE) { free += bytes; freeBlocks++; } else { busy += bytes; busyBlocks++; }
@@ -503,9 +531,9 @@ export function segCheck(heapIndex: i32): i32 {
     let k: u64 = 0;
     let n = load<u32>(headSlot(c));
     while (n) {
-      if (B(n).flags != ((c << FL_CLASS_SHIFT) | FL_FREE | heapBits(heapIndex))) return 2;
+      if (recFlags(n) != ((c << FL_CLASS_SHIFT) | FL_FREE | heapBits(heapIndex))) return 2;
       k++;
-      n = B(n).next;
+      n = recNext(n);
     }
     if (k != load<u64>(H.freeCounts + (<usize>c << 3))) return 2;
     listed += k;
@@ -514,9 +542,9 @@ export function segCheck(heapIndex: i32): i32 {
   let large: u64 = 0, largeBlocks: u64 = 0;
   let n = H.largeHead;
   while (n) {
-    if (!(B(n).flags & FL_LARGE) || heapOf(n) != <u32>heapIndex || !vmIsCommitted(B(n).addr)) return 3;
+    if (!(recFlags(n) & FL_LARGE) || heapOf(n) != <u32>heapIndex || !vmIsCommitted(recAddr(n))) return 3;
     large += largeBytesOf(n); largeBlocks++;
-    n = B(n).next;
+    n = recNext(n);
   }
   if (busy != H.busyBytes || busyBlocks != H.busyBlocks || free != H.freeBytes || freeBlocks != H.freeBlocks ||
     large != H.largeBytes || largeBlocks != H.largeBlocks) return 3;

@@ -1,10 +1,12 @@
-// segregated's 16-byte block record (segregated.ts Blk): a class block's bytes come from its class,
+// segregated's 12-byte block record (segregated.ts): a class block's bytes come from its class,
 // a large block's from its own VM reservation, and the heap's index lives in the flags. Checked
 // where a mistake would show: the heap's bits on every block of a heap other than 0 (check() G1-G3
 // after a batch that carves, frees, reuses and reallocs), the copy a realloc makes, whose length is
 // the old block's bytes (the pages the copy writes are resident), and destroy, which finds a heap's
 // class blocks by the heap's bits in the record table: it drops every one of them (their records
-// are handed out again) and no other heap's (that heap's blocks still tile its segments, G1).
+// are handed out again) and no other heap's (that heap's blocks still tile its segments, G1). The
+// record keeps a block's address in 43 bits (granules) under its flags: blocks at the top of the
+// x64 address space keep their addresses, flags and the segments' tiling.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
@@ -14,7 +16,8 @@ const HEADER_BYTES = 16;             // segregated's block header (textbook/geom
 const LARGE_REQUEST_BYTES = 100_000; // above the largest class (64 KiB): a large block
 const BLOCKS = 200;
 const FIRST_TABLE_RECORDS = 4096;    // segregated's record table before it first doubles (no hint)
-const RECORD_BYTES = 16;
+const RECORD_BYTES = 12;
+const HIGH_ADDRESS = 2 ** 46;       // the top bit of a record's 43-bit address (16-byte granules)
 
 const builds = ['debug', 'release'] as const;
 
@@ -86,5 +89,41 @@ describe.each(builds)('segregated block records (%s build)', (build) => {
     fill(3, 40_000);
     expect(e.check()).toBe(0);
     expect(tableBytes()).toBe(FIRST_TABLE_RECORDS * RECORD_BYTES);
+  });
+
+  it('blocks above 2^46 keep their addresses: large blocks, and class blocks of a segment up there', async () => {
+    const e = await createEngine({ arch: 'x64', build });
+    const h = e.createHeap('segregated');
+    const ops = new OpBuffer(256);
+    // Two huge large blocks fill the low half of the address space and more: what comes next lies above 2^46.
+    ops.alloc(h, 1, HIGH_ADDRESS - 2 * PAGE_BYTES);
+    ops.alloc(h, 2, HIGH_ADDRESS / 4);
+    expect(e.apply(ops).failedOps).toBe(0);
+    const classBlocks = 80;         // 80 blocks of the 32 KiB class: more than the first 1 MiB segment holds
+    const classRequest = 20_000;
+    ops.clear();
+    for (let i = 0; i < classBlocks; i++) ops.alloc(h, 100 + i, classRequest);
+    ops.alloc(h, 3, LARGE_REQUEST_BYTES);
+    expect(e.apply(ops).failedOps).toBe(0);
+    expect(e.check()).toBe(0);
+    const addresses = Array.from({ length: classBlocks }, (_, i) => e.blockOf(100 + i).address);
+    const high = addresses.filter((a) => a >= HIGH_ADDRESS);
+    expect(high.length).toBeGreaterThan(0);
+    expect(e.blockOf(2).address).toBeGreaterThanOrEqual(HIGH_ADDRESS);
+    expect(e.blockOf(3).address).toBeGreaterThanOrEqual(HIGH_ADDRESS);
+    expect(new Set(addresses).size).toBe(classBlocks);
+    // Freed and taken again from the class list (LIFO): the same addresses come back, the flags kept apart.
+    ops.clear();
+    for (let i = 0; i < classBlocks; i += 2) ops.free(h, 100 + i);
+    ops.free(h, 2);
+    expect(e.apply(ops).failedOps).toBe(0);
+    expect(e.check()).toBe(0);
+    ops.clear();
+    for (let i = classBlocks - 2; i >= 0; i -= 2) ops.alloc(h, 1000 + i, classRequest);
+    ops.realloc(h, 3, 2 * LARGE_REQUEST_BYTES);
+    expect(e.apply(ops).failedOps).toBe(0);
+    expect(e.check()).toBe(0);
+    for (let i = 0; i < classBlocks; i += 2) expect(e.blockOf(1000 + i).address).toBe(addresses[i]);
+    expect(e.blockOf(3).address).toBeGreaterThanOrEqual(HIGH_ADDRESS);
   });
 });

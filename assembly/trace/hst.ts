@@ -323,7 +323,7 @@ function untraced(id: u32, size: u64, caller: i32): void {
 // below (after the staged ones are applied), so order and every check stay as they were.
 
 const STAGE: i32 = 32;
-const ST_BYTES: usize = 32;          // u32 op byte, u32 id, u64 size, i32 caller, i32 end position, u32 record
+const ST_BYTES: usize = 32;          // u32 op byte, u32 id, u64 size, i32 caller, u32 end (an address), u32 record
 const ST_RECORD: usize = 24;         // the ledger record of the id when the early read found one, else 0
 const staged = memory.data(<i32>(<usize>STAGE * ST_BYTES));
 const aheadSink = memory.data(8);
@@ -341,14 +341,14 @@ const VARINT_LENGTH_MASK: u64 = (1 << VARINT_LENGTH_BITS) - 1;
 // indexes: nearly every field) inline, in registers; longer ones out of line. Lengths 2 and 3 with
 // four bytes before `end` from one u32 load (stageVarintWord); else byte by byte.
 // @ts-ignore: decorator
-@inline function stageVarint(buf: usize, p: i32, end: i32): u64 {
-  const b0 = <u32>load<u8>(buf + <usize>p);
+@inline function stageVarint(p: usize, end: usize): u64 {
+  const b0 = <u32>load<u8>(p);
   if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
-  if (p + WORD_BYTES <= end) return stageVarintWord(buf, p, end, load<u32>(buf + <usize>p));
-  return stageVarintBytes(buf, p, end, b0);
+  if (p + WORD_BYTES <= end) return stageVarintWord(p, end, load<u32>(p));
+  return stageVarintBytes(p, end, b0);
 }
 
-const WORD_BYTES: i32 = 4;
+const WORD_BYTES: usize = 4;
 const BYTE1_STOP: u32 = 0x8000;        // continuation bit of byte 1 in a little-endian u32 (clear: it ends there)
 const BYTE2_STOP: u32 = 0x800000;
 const BYTE1_BITS: u32 = 0xFF00;
@@ -359,35 +359,35 @@ const BYTE2_BITS: u32 = 0xFF0000;
 // The stop bits are tested first and each length gathers its value bits in its own branch: V8
 // computed bytes 0-1's bits before the first test and again for three bytes (the common id).
 // @ts-ignore: decorator
-@inline function stageVarintWord(buf: usize, p: i32, end: i32, w: u32): u64 {
+@inline function stageVarintWord(p: usize, end: usize, w: u32): u64 {
   if (!(w & BYTE1_STOP)) {
     if ((w & BYTE1_BITS) == 0) return 0;
     return (<u64>((w & 0x7F) | ((w >> 1) & 0x3F80)) << VARINT_LENGTH_BITS) | 2;   // bytes 0 and 1
   }
   const v3 = (w & 0x7F) | ((w >> 1) & 0x3F80) | ((w >> 2) & 0x1FC000);          // bytes 0, 1 and 2
   if (!(w & BYTE2_STOP)) return (w & BYTE2_BITS) == 0 ? 0 : (<u64>v3 << VARINT_LENGTH_BITS) | 3;
-  return stageVarintLong(buf, p, end, <u64>v3);
+  return stageVarintLong(p, end, <u64>v3);
 }
 
 // stageVarint's bytes 1 and 2 read one by one (fewer than four bytes before `end`).
 // @ts-ignore: decorator
-@inline function stageVarintBytes(buf: usize, p: i32, end: i32, b0: u32): u64 {
+@inline function stageVarintBytes(p: usize, end: usize, b0: u32): u64 {
   if (p + 1 >= end) return 0;
-  const b1 = <u32>load<u8>(buf + <usize>p, 1);
+  const b1 = <u32>load<u8>(p, 1);
   let v = (b0 & 0x7F) | ((b1 & 0x7F) << 7);
   if (b1 < 0x80) return b1 == 0 ? 0 : (<u64>v << VARINT_LENGTH_BITS) | 2;
   if (p + 2 >= end) return 0;
-  const b2 = <u32>load<u8>(buf + <usize>p, 2);
+  const b2 = <u32>load<u8>(p, 2);
   v |= (b2 & 0x7F) << 14;
   if (b2 < 0x80) return b2 == 0 ? 0 : (<u64>v << VARINT_LENGTH_BITS) | 3;
-  return stageVarintLong(buf, p, end, <u64>v);
+  return stageVarintLong(p, end, <u64>v);
 }
 
 // stageVarint from the fourth byte on (`v`: the first three bytes' value bits).
-function stageVarintLong(buf: usize, p: i32, end: i32, v: u64): u64 {
+function stageVarintLong(p: usize, end: usize, v: u64): u64 {
   for (let i = 3; i < STAGE_VARINT_BYTES; i++) {
-    if (p + i >= end) return 0;
-    const b = <u32>load<u8>(buf + <usize>(p + i));
+    if (p + <usize>i >= end) return 0;
+    const b = <u32>load<u8>(p + <usize>i);
     v |= <u64>(b & 0x7F) << <u64>(7 * i);
     if (b < 0x80) return b == 0 ? 0 : (v << VARINT_LENGTH_BITS) | <u64>(i + 1);
   }
@@ -410,26 +410,27 @@ for (let b: u32 = 0; b < OP_BYTE_VALUES; b++) {
 
 // Decodes up to STAGE common records from pos; returns how many.
 function stage(): i32 {
+  // Positions as addresses in memory (no base added at each load); entries keep their ends so.
   const buf = inBuf;
-  const end = n;
-  const limit = atEnd ? max(safeEnd, end) : safeEnd;   // no record starts at or after it
+  const end = buf + <usize>n;
+  const limit = buf + <usize>(atEnd ? max(safeEnd, n) : safeEnd);   // no record starts at or after it
   const callers = <u64>callerCount;
   const callerIndex = callerMap;   // a local: the global is loaded through the instance each time
   // The entry pointer counts the records (no index kept across the loop).
   const last = staged + <usize>STAGE * ST_BYTES;
   let e = staged;
-  let p = pos;
+  let p = buf + <usize>pos;
   while (e < last) {
     if (p >= limit) break;
-    const opByte = <u32>load<u8>(buf + <usize>p);
+    const opByte = <u32>load<u8>(p);
     // Staged: alloc, calloc, realloc, free, skip; the first three with or without a caller.
     const op = <u32>load<u8>(stagedOps + <usize>opByte);
     if (!op) break;
     if (p + 1 >= end) break;
-    let r = stageVarint(buf, p + 1, end);
+    let r = stageVarint(p + 1, end);
     if (!r) break;
     const a = r >> VARINT_LENGTH_BITS;
-    let q = p + 1 + <i32>(r & VARINT_LENGTH_MASK);
+    let q = p + 1 + <usize>(r & VARINT_LENGTH_MASK);
     let size: u64 = 0;
     let caller = NO_CALLER;
     let rec: usize = 0;
@@ -437,20 +438,20 @@ function stage(): i32 {
     if (op <= OP_REALLOC) {
       if (a > MAX_BLOCK_ID) break;
       if (q >= end) break;
-      r = stageVarint(buf, q, end);
+      r = stageVarint(q, end);
       if (!r) break;
       size = r >> VARINT_LENGTH_BITS;
-      q += <i32>(r & VARINT_LENGTH_MASK);
+      q += <usize>(r & VARINT_LENGTH_MASK);
       // A realloc to 0 bytes (op == OP_REALLOC and size == 0) in one test: V8 made the two
       // compares into flags combined and tested.
       if (((<u64>(op ^ OP_REALLOC)) | size) == 0) break;
       if (opByte & OP_HAS_CALLER) {
         if (q >= end) break;
-        r = stageVarint(buf, q, end);
+        r = stageVarint(q, end);
         if (!r) break;
         const index = r >> VARINT_LENGTH_BITS;
         if (index >= callers) break;
-        q += <i32>(r & VARINT_LENGTH_MASK);
+        q += <usize>(r & VARINT_LENGTH_MASK);
         caller = load<i32>(callerIndex + (<usize>index << 2));
       }
       rec = recordAtValid(<u32>a);
@@ -462,7 +463,7 @@ function stage(): i32 {
     store<u32>(e, <u32>a, 4);
     store<u64>(e, size, 8);
     store<i32>(e, caller, 16);
-    store<i32>(e, q, 20);
+    store<u32>(e, <u32>q, 20);
     // The record is kept for when the op is applied (a record never moves; one not made yet is
     // looked up again then). The read itself is the point: one byte of the record kept, nothing
     // judged (rec = 0, no page yet or a skip, reads memory's first byte: harmless).
@@ -586,9 +587,9 @@ function applyOne(e: usize): void {
 // stops the loop: no error, no call back).
 // @ts-ignore: decorator
 @inline function stagedEnd(k: i32): void {
-  if (k > 1) recordStart = load<i32>(staged + <usize>(k - 2) * ST_BYTES, 20);
+  if (k > 1) recordStart = <i32>(<usize>load<u32>(staged + <usize>(k - 2) * ST_BYTES, 20) - inBuf);
   else recordStart = pos;
-  pos = load<i32>(staged + <usize>(k - 1) * ST_BYTES, 20);
+  pos = <i32>(<usize>load<u32>(staged + <usize>(k - 1) * ST_BYTES, 20) - inBuf);
 }
 
 // A REALLOC record of `id` (<= MAX_BLOCK_ID), size > 0.

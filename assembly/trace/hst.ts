@@ -335,20 +335,23 @@ const STAGE_VARINT_BYTES: i32 = 8;
 const VARINT_LENGTH_BITS: u64 = 8;
 const VARINT_LENGTH_MASK: u64 = (1 << VARINT_LENGTH_BITS) - 1;
 
-// A canonical varint of at most STAGE_VARINT_BYTES at `p` (< end), wholly before `end`: its value
-// << VARINT_LENGTH_BITS | its length, or 0 when it is not (longer, cut by `end`, non-canonical: the
-// general path reads, counts or refuses it). Lengths 1 to 3 (ids below 2^21, sizes, caller
+// A canonical varint of at most STAGE_VARINT_BYTES at `p` (< end), wholly before `end`, of at most
+// `max`: its value << VARINT_LENGTH_BITS | its length, or 0 when it is not (longer, cut by `end`,
+// non-canonical, above `max`: the general path reads, counts or refuses it). `max` is tested only
+// from the fourth byte on (three bytes hold values below 2^21: below any `max` given). Lengths 1 to 3 (ids below 2^21, sizes, caller
 // indexes: nearly every field) inline, in registers; longer ones out of line. Lengths 2 and 3 with
 // four bytes before `end` from one u32 load (stageVarintWord); else byte by byte.
 // @ts-ignore: decorator
-@inline function stageVarint(p: usize, end: usize): u64 {
+@inline function stageVarint(p: usize, end: usize, max: u64): u64 {
   const b0 = <u32>load<u8>(p);
   if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
-  if (p + WORD_BYTES <= end) return stageVarintWord(p, end, load<u32>(p));
-  return stageVarintBytes(p, end, b0);
+  if (p + WORD_BYTES <= end) return stageVarintWord(p, end, load<u32>(p), max);
+  return stageVarintBytes(p, end, b0, max);
 }
 
 const WORD_BYTES: usize = 4;
+const BYTE0_STOP: u32 = 0x80;
+const BYTE0_BITS: u32 = 0x7F;
 const BYTE1_STOP: u32 = 0x8000;        // continuation bit of byte 1 in a little-endian u32 (clear: it ends there)
 const BYTE2_STOP: u32 = 0x800000;
 const BYTE1_BITS: u32 = 0xFF00;
@@ -359,19 +362,19 @@ const BYTE2_BITS: u32 = 0xFF0000;
 // The stop bits are tested first and each length gathers its value bits in its own branch: V8
 // computed bytes 0-1's bits before the first test and again for three bytes (the common id).
 // @ts-ignore: decorator
-@inline function stageVarintWord(p: usize, end: usize, w: u32): u64 {
+@inline function stageVarintWord(p: usize, end: usize, w: u32, max: u64): u64 {
   if (!(w & BYTE1_STOP)) {
     if ((w & BYTE1_BITS) == 0) return 0;
     return (<u64>((w & 0x7F) | ((w >> 1) & 0x3F80)) << VARINT_LENGTH_BITS) | 2;   // bytes 0 and 1
   }
   const v3 = (w & 0x7F) | ((w >> 1) & 0x3F80) | ((w >> 2) & 0x1FC000);          // bytes 0, 1 and 2
   if (!(w & BYTE2_STOP)) return (w & BYTE2_BITS) == 0 ? 0 : (<u64>v3 << VARINT_LENGTH_BITS) | 3;
-  return stageVarintLong(p, end, <u64>v3);
+  return stageVarintLong(p, end, <u64>v3, max);
 }
 
 // stageVarint's bytes 1 and 2 read one by one (fewer than four bytes before `end`).
 // @ts-ignore: decorator
-@inline function stageVarintBytes(p: usize, end: usize, b0: u32): u64 {
+@inline function stageVarintBytes(p: usize, end: usize, b0: u32, max: u64): u64 {
   if (p + 1 >= end) return 0;
   const b1 = <u32>load<u8>(p, 1);
   let v = (b0 & 0x7F) | ((b1 & 0x7F) << 7);
@@ -380,16 +383,16 @@ const BYTE2_BITS: u32 = 0xFF0000;
   const b2 = <u32>load<u8>(p, 2);
   v |= (b2 & 0x7F) << 14;
   if (b2 < 0x80) return b2 == 0 ? 0 : (<u64>v << VARINT_LENGTH_BITS) | 3;
-  return stageVarintLong(p, end, <u64>v);
+  return stageVarintLong(p, end, <u64>v, max);
 }
 
 // stageVarint from the fourth byte on (`v`: the first three bytes' value bits).
-function stageVarintLong(p: usize, end: usize, v: u64): u64 {
+function stageVarintLong(p: usize, end: usize, v: u64, max: u64): u64 {
   for (let i = 3; i < STAGE_VARINT_BYTES; i++) {
     if (p + <usize>i >= end) return 0;
     const b = <u32>load<u8>(p + <usize>i);
     v |= <u64>(b & 0x7F) << <u64>(7 * i);
-    if (b < 0x80) return b == 0 ? 0 : (v << VARINT_LENGTH_BITS) | <u64>(i + 1);
+    if (b < 0x80) return b == 0 || v > max ? 0 : (v << VARINT_LENGTH_BITS) | <u64>(i + 1);
   }
   return 0;
 }
@@ -414,14 +417,17 @@ for (let b: u32 = 0; b < OP_BYTE_VALUES; b++) {
  * it, and so does every byte stage() reads for it (each varint it reads inline is at most
  * STAGE_VARINT_BYTES long: at most 1 + 3 * STAGE_VARINT_BYTES bytes from the record's start).
  */
+/** stageVarint's `max` for a field with no bound of its own. */
+const U64_MAX: u64 = <u64>-1;
 const MAX_FIXED_RECORD_BYTES: usize = 1 + 4 * <usize>MAX_VARINT_BYTES;
 
-// stageVarint where the whole varint lies before the input's end (stage's unchecked records).
+// stageVarint where the whole varint lies before the input's end (stage's unchecked records): its
+// first four bytes read at once.
 // @ts-ignore: decorator
-@inline function stageVarintIn(p: usize): u64 {
-  const b0 = <u32>load<u8>(p);
-  if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
-  return stageVarintWord(p, p + <usize>STAGE_VARINT_BYTES, load<u32>(p));
+@inline function stageVarintIn(p: usize, max: u64): u64 {
+  const w = load<u32>(p);
+  if (!(w & BYTE0_STOP)) return (<u64>(w & BYTE0_BITS) << VARINT_LENGTH_BITS) | 1;
+  return stageVarintWord(p, p + <usize>STAGE_VARINT_BYTES, w, max);
 }
 
 // Decodes up to STAGE common records from pos; returns how many. A record that starts at least
@@ -470,7 +476,9 @@ let stageTail: usize = 0;
     const op = <u32>load<u8>(stagedOps + <usize>opByte);
     if (!op) break;
     if (checked && p + 1 >= end) break;
-    let r = checked ? stageVarint(p + 1, end) : stageVarintIn(p + 1);
+    // The first field: an id (at most MAX_BLOCK_ID, else left to the general path, which refuses
+    // it) or a skip's reason.
+    let r = checked ? stageVarint(p + 1, end, MAX_BLOCK_ID) : stageVarintIn(p + 1, MAX_BLOCK_ID);
     if (!r) break;
     const a = r >> VARINT_LENGTH_BITS;
     let q = p + 1 + <usize>(r & VARINT_LENGTH_MASK);
@@ -479,18 +487,18 @@ let stageTail: usize = 0;
     let rec: usize = 0;
     // Each test its own branch (V8 turned `x || y` into flags made, combined and tested).
     if (op <= OP_REALLOC) {
-      if (a > MAX_BLOCK_ID) break;
       if (checked && q >= end) break;
-      r = checked ? stageVarint(q, end) : stageVarintIn(q);
+      r = checked ? stageVarint(q, end, U64_MAX) : stageVarintIn(q, U64_MAX);
       if (!r) break;
       size = r >> VARINT_LENGTH_BITS;
       q += <usize>(r & VARINT_LENGTH_MASK);
-      // A realloc to 0 bytes (op == OP_REALLOC and size == 0) in one test: V8 made the two
-      // compares into flags combined and tested.
-      if (((<u64>(op ^ OP_REALLOC)) | size) == 0) break;
+      // A realloc to 0 bytes (op == OP_REALLOC and size == 0), the op tested only for size 0.
+      if (!size) {
+        if (op == OP_REALLOC) break;
+      }
       if (opByte & OP_HAS_CALLER) {
         if (checked && q >= end) break;
-        r = checked ? stageVarint(q, end) : stageVarintIn(q);
+        r = checked ? stageVarint(q, end, U64_MAX) : stageVarintIn(q, U64_MAX);
         if (!r) break;
         const index = r >> VARINT_LENGTH_BITS;
         if (index >= callers) break;
@@ -498,10 +506,8 @@ let stageTail: usize = 0;
         caller = load<i32>(callerIndex + (<usize>index << 2));
       }
       rec = recordAtValid(<u32>a);
-    } else if (op == OP_FREE) {
-      if (a > MAX_BLOCK_ID) break;
-      rec = recordAtValid(<u32>a);
-    } else if (a >= <u64>SKIP_REASON_COUNT) break;
+    } else if (op == OP_FREE) rec = recordAtValid(<u32>a);
+    else if (a >= <u64>SKIP_REASON_COUNT) break;
     store<u32>(e, op);
     store<u32>(e, <u32>a, 4);
     store<u64>(e, size, 8);

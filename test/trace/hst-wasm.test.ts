@@ -137,6 +137,20 @@ describe('.hst decoding in WASM equals the JavaScript reader', () => {
     }
   });
 
+  it('ids at the bounds stage() reads them by (three-byte varints, MAX_BLOCK_ID, the longest staged varint): the same records or error', async () => {
+    // stage() tests an id against MAX_BLOCK_ID (2^27 - 1) only from a varint's fourth byte on; a
+    // larger one goes to the general path, which refuses it.
+    const base: Rec = { k: 'alloc', id: 0, size: 0n, align: 1n, caller: null, text: '', value: 0n };
+    for (const id of [2 ** 21 - 1, 2 ** 21, 2 ** 27 - 1, 2 ** 27, 2 ** 28 - 1, 2 ** 28, 2 ** 35, 2 ** 49 - 1, 2 ** 49]) {
+      for (const k of ['alloc', 'calloc', 'realloc', 'free', 'skip'] as const) {
+        const recs: Rec[] = [{ ...base, id: 7, size: 16n }, { ...base, k, id, size: 24n, caller: 1, value: BigInt(id) }, { ...base, k: 'free', id: 7 }];
+        const { records, events } = encode([...PRELUDE, ...recs]);
+        const bytes = hstFile(records, { events });
+        for (const lenient of [false, true]) await expectSame(bytes, [], lenient);
+      }
+    }
+  });
+
   it('every value of a record\'s first byte, met while records are staged: the same records or error', async () => {
     // stage() takes a record's opcode from a 256-entry table (assembly/trace/hst.ts stagedOps):
     // each byte between two staged allocations, with fields that fit any staged record.

@@ -307,6 +307,20 @@ describe('WASM mtrace reader = JavaScript reader', () => {
     }), { numRuns: PROPERTY_RUNS });
   });
 
+  it('every byte value where a blank or an operator may stand: the same result or the same error', async () => {
+    // mtrace.ts reads blanks and the + > ! operators from a table of byte classes: each of the 256
+    // values (the ASCII ones, and a byte of a UTF-8 sequence) in each such place of a line.
+    for (let b = 0; b < 256; b++) {
+      if (b === 0x0a || b === 0x0d) continue; // line ends: the host splits lines before reading them
+      const c = String.fromCharCode(b);
+      const lines = [
+        `@ ./p:[0x1]${c}+ 0x1000 0x10`, `@ ./p:[0x1] +${c}0x2000 0x20`, `@ ./p:[0x1] + 0x3000${c}0x30`, `+ 0x4000 0x40${c}`,
+        `${c}- 0x1000`, `@${c}./p:[0x1] - 0x2000`, `@ ./p:[0x1] ${c} 0x5000 0x50`, `${c} 0x6000 0x60`, `- 0x3000`, `- 0x4000`,
+      ];
+      await same(Buffer.from(lines.map((l) => `${l}\n`).join(''), 'latin1'), [], true);
+    }
+  });
+
   // And the loop really reads such lines itself (a wrong token start would leave them to the host,
   // with the same result): well-formed allocations and frees without callers, all taken.
   const fastHex = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 1, maxLength: 16 });

@@ -205,7 +205,8 @@ const WORD_HEX_DIGITS: i32 = 8;
 }
 
 /** `0x…` hex, `(nil)` or a bare `0`, as the host reads them when they are a u64; NOT_FAST otherwise. */
-function number(start: usize, end: usize): u64 {
+// @ts-ignore: decorator
+@inline function number(start: usize, end: usize): u64 {
   const len = <i32>(end - start);
   if (len > 2 && load<u8>(start) == ZERO && load<u8>(start + 1) == LOWER_X) {
     const digits = len - 2;
@@ -259,7 +260,8 @@ function number(start: usize, end: usize): u64 {
 }
 
 /** The host's index of the caller text at [start, start + len), or UNKNOWN_CALLER. */
-function lookupCaller(start: usize, len: i32): i32 {
+// @ts-ignore: decorator
+@inline function lookupCaller(start: usize, len: i32): i32 {
   if (len <= 0) return NO_CALLER;
   const h = callerHash(start, len);
   const mask: u32 = (1 << callerLog2) - 1;

@@ -152,7 +152,11 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // Records are indices: never keep a Blk across a call that may take records (the pool moves).
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
+@inline function B(n: u32): Blk { return changetype<Blk>(recBase + <usize>n * REC_BYTES); }
+// RECS.base kept in a global: read from the pool in memory, it is a load per record access that
+// the compiler cannot keep across the stores between them. The pool moves only where records are
+// taken (newRec) and where a heap is created (reserveForHint): both set it again.
+let recBase: usize = 0;
 // @ts-ignore: decorator
 @inline function sizeOf(n: u32): u64 { return B(n).size & ~FLAG_BITS; }
 // @ts-ignore: decorator
@@ -170,6 +174,7 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 @inline function newRec(addr: u64, size: u64): u32 {
   if (CHECKS) assert(addr >= memBase && addr - memBase < H.memBytes, "tlsf record outside the memory");
   const n = takeRecord(RECS);
+  recBase = RECS.base;
   const b = B(n);
   b.off = <u32>(addr - memBase); b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
   return n;
@@ -536,6 +541,7 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
+  recBase = RECS.base;   // the reservation may have moved the pool
   H.mem = mem;
   memBase = mem;
   H.memBytes = bytes;

@@ -1,0 +1,58 @@
+// tlsf and buddy read their block records through a copy of the record pool's base address kept in
+// a global (tlsf.ts, buddy.ts `recBase`), not from the pool. The pool moves in two places: when a
+// record is taken from a full pool (it doubles) and when a heap is created after the replay's size
+// hint was given (reserveForHint: one table of the hinted size). Here both happen while a heap holds
+// live and free blocks: the pool doubles in the middle of the first batches, then a second heap is
+// created after a hint and the first heap frees and allocates again. A copy left stale by either
+// move reads and writes the old table, so the first heap's blocks, counts and invariants part from
+// those of the same calls on an engine where the pool moved only by doubling.
+import { describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../../src/engine/engine.js';
+import { OpBuffer } from '../../../src/engine/ops.js';
+
+/** Blocks of the first heap: their records pass the pool's first size (4,096) in the first batch. */
+const BLOCKS = 6000;
+/** The hint's live blocks: two records each, far above the pool's size after the first batches. */
+const HINT_LIVE_BLOCKS = 1 << 16;
+/** Request sizes the blocks cycle through (bytes). */
+const SIZES = [24, 100, 40, 700, 16, 3000, 56, 200];
+
+/** What the first heap's calls leave: its sample, its blocks' addresses and the engine's invariants. */
+interface Outcome { sample: unknown; addresses: number[]; check: number }
+
+async function run(policy: string, build: 'debug' | 'release', hintBeforeSecondHeap: boolean): Promise<Outcome> {
+  const e: Engine = await createEngine({ arch: 'x64', build });
+  const h = e.createHeap(policy);
+  const ops = new OpBuffer(BLOCKS);
+  const apply = (): void => { expect(e.apply(ops).failedOps).toBe(0); ops.clear(); };
+  for (let id = 0; id < BLOCKS; id++) ops.alloc(h, id, SIZES[id % SIZES.length]!);
+  apply();
+  for (let id = 0; id < BLOCKS; id += 3) ops.free(h, id);
+  apply();
+  const tableBytes = (): number => e.engineTableBytes().policies[policy]!.tableBytes;
+  const before = tableBytes();
+  if (hintBeforeSecondHeap) e.reserve({ idBound: 4 * BLOCKS, peakLiveBlocks: HINT_LIVE_BLOCKS });
+  e.createHeap(policy);
+  // The hint moved the pool (a larger table), or nothing did.
+  if (hintBeforeSecondHeap) expect(tableBytes()).toBeGreaterThan(before); else expect(tableBytes()).toBe(before);
+  // The first heap again: frees (merges rewrite records), then allocations into the holes.
+  for (let id = 1; id < BLOCKS; id += 3) ops.free(h, id);
+  apply();
+  for (let id = 0; id < BLOCKS; id += 3) ops.alloc(h, BLOCKS + id, SIZES[(id + 1) % SIZES.length]!);
+  apply();
+  const addresses: number[] = [];
+  for (let id = 2; id < BLOCKS; id += 3) addresses.push(e.blockOf(id).address);
+  for (let id = 0; id < BLOCKS; id += 3) addresses.push(e.blockOf(BLOCKS + id).address);
+  return { sample: e.sample().heaps.find((x) => x.heap === h), addresses, check: e.check() };
+}
+
+describe.each(['tlsf', 'buddy'] as const)('%s: the record pool moves under live blocks', (policy) => {
+  it.each(['debug', 'release'] as const)('a second heap made after a hint leaves the first heap\'s results as they were (%s)', async (build) => {
+    const moved = await run(policy, build, true);
+    const grown = await run(policy, build, false);
+    expect(moved.check).toBe(0);
+    expect(grown.check).toBe(0);
+    expect(moved.addresses).toEqual(grown.addresses);
+    expect(moved.sample).toEqual(grown.sample);
+  });
+});

@@ -1,16 +1,18 @@
 // tlsf and buddy read their block records through a copy of the record pool's base address kept in
-// a global (tlsf.ts, buddy.ts `recBase`), not from the pool. The pool moves in two places: when a
-// record is taken from a full pool (it doubles) and when a heap is created after the replay's size
-// hint was given (reserveForHint: one table of the hinted size). Here both happen while a heap holds
-// live and free blocks: the pool doubles in the middle of the first batches, then a second heap is
-// created after a hint and the first heap frees and allocates again. A copy left stale by either
-// move reads and writes the old table, so the first heap's blocks, counts and invariants part from
-// those of the same calls on an engine where the pool moved only by doubling.
+// a global (tlsf.ts, buddy.ts `recBase`), first-fit through one kept in a local along its alloc
+// and free paths (first-fit.ts `Rb`), not from the pool at every access. The pool moves in two
+// places: when a record is taken from a full pool (it doubles) and when a heap is created after
+// the replay's size hint was given (reserveForHint: one table of the hinted size). Here both
+// happen while a heap holds live and free blocks: the pool doubles in the middle of the first
+// batches, then a second heap is created after a hint and the first heap frees and allocates
+// again. A copy left stale by either move reads and writes the old table, so the first heap's
+// blocks, counts and invariants part from those of the same calls on an engine where the pool
+// moved only by doubling.
 import { describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 
-/** Blocks of the first heap: their records pass the pool's first size (4,096) in the first batch. */
+/** Blocks of the first heap: their records pass the pool's first size (4,096; first-fit's 1,024) in the first batch. */
 const BLOCKS = 6000;
 /** The hint's live blocks: two records each, far above the pool's size after the first batches. */
 const HINT_LIVE_BLOCKS = 1 << 16;
@@ -46,7 +48,7 @@ async function run(policy: string, build: 'debug' | 'release', hintBeforeSecondH
   return { sample: e.sample().heaps.find((x) => x.heap === h), addresses, check: e.check() };
 }
 
-describe.each(['tlsf', 'buddy'] as const)('%s: the record pool moves under live blocks', (policy) => {
+describe.each(['tlsf', 'buddy', 'first-fit'] as const)('%s: the record pool moves under live blocks', (policy) => {
   it.each(['debug', 'release'] as const)('a second heap made after a hint leaves the first heap\'s results as they were (%s)', async (build) => {
     const moved = await run(policy, build, true);
     const grown = await run(policy, build, false);

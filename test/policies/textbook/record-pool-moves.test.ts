@@ -16,6 +16,11 @@ import { OpBuffer } from '../../../src/engine/ops.js';
 const BLOCKS = 6000;
 /** The hint's live blocks: two records each, far above the pool's size after the first batches. */
 const HINT_LIVE_BLOCKS = 1 << 16;
+/** Frees right after the move, before the larger blocks. */
+const FIRST_FREES = 30;
+/** Blocks larger than every earlier request (bytes), allocated right after the move. */
+const LARGER_BLOCKS = 30;
+const LARGER_BYTES = 5000;
 /** Request sizes the blocks cycle through (bytes). */
 const SIZES = [24, 100, 40, 700, 16, 3000, 56, 200];
 
@@ -37,14 +42,22 @@ async function run(policy: string, build: 'debug' | 'release', hintBeforeSecondH
   e.createHeap(policy);
   // The hint moved the pool (a larger table), or nothing did.
   if (hintBeforeSecondHeap) expect(tableBytes()).toBeGreaterThan(before); else expect(tableBytes()).toBe(before);
-  // The first heap again: frees (merges rewrite records), then allocations into the holes.
-  for (let id = 1; id < BLOCKS; id += 3) ops.free(h, id);
+  // The first heap again: a few frees (merges rewrite records), then allocations larger than any
+  // before, which split free blocks and so take records (a stale copy of the base would have
+  // written the frees to the old table and is set again here: the frees are lost, and the
+  // invariants fail at once, not in a later walk of a corrupt list).
+  for (let id = 1; id < FIRST_FREES * 3; id += 3) ops.free(h, id);
+  for (let k = 0; k < LARGER_BLOCKS; k++) ops.alloc(h, 2 * BLOCKS + k, LARGER_BYTES);
+  apply();
+  expect(e.check()).toBe(0);
+  for (let id = FIRST_FREES * 3 + 1; id < BLOCKS; id += 3) ops.free(h, id);
   apply();
   for (let id = 0; id < BLOCKS; id += 3) ops.alloc(h, BLOCKS + id, SIZES[(id + 1) % SIZES.length]!);
   apply();
   const addresses: number[] = [];
   for (let id = 2; id < BLOCKS; id += 3) addresses.push(e.blockOf(id).address);
   for (let id = 0; id < BLOCKS; id += 3) addresses.push(e.blockOf(BLOCKS + id).address);
+  for (let k = 0; k < LARGER_BLOCKS; k++) addresses.push(e.blockOf(2 * BLOCKS + k).address);
   return { sample: e.sample().heaps.find((x) => x.heap === h), addresses, check: e.check() };
 }
 

@@ -16,8 +16,8 @@
 
 import { resize, u64Add as hAdd, u64Get as hGet } from "./mem";
 import {
-  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idInTable, idPageOf, idEntryIn, idEntryForWrite, idRequested, idSetRequested, idSetLive, idTake, idClear, idPageCount, idPageBase,
-  idSlot, idFreeEntryClean, idIsBig, idBigCount,
+  MAX_ID, ID_PAGE_IDS, ID_PAGE_SHIFT, idReserve, idEntry, idInTable, idPageOf, idEntryForWrite, idRequested, idSetLive, idClear, idPageCount, idPageBase,
+  idSlot, idFreeEntryClean, idIsBig, idBigCount, idsShared, OwnIds, SharedIds, AnyIds,
 } from "./ids";
 import { CHECKS } from "./checks";
 import {
@@ -436,12 +436,13 @@ function resetHeapPeaks(h: i32): void {
 
 // Inlined at its one call site (traceStepOf, itself inlined into the batch loops): a call less per op.
 // @ts-ignore: decorator
-@inline function doAlloc<P>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool, heapKnown: bool): Status {
+@inline function doAlloc<P, I>(ops: P, h: i32, id: u32, size: u64, alignLog2: u32, zeroed: bool, heapKnown: bool): Status {
+  const ids = changetype<I>(0);
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
   let known: usize = 0; // the id's entry when its page exists
   if (idInTable(id)) { // below MAX_ID
     const page = idPageOf(id);
-    if (page) { known = idEntryIn(page, id); if (load<u32>(known)) return Status.ID_IN_USE; }
+    if (page) { known = ids.entryIn(page, id); if (load<u32>(known)) return Status.ID_IN_USE; }
   } else if (id >= MAX_ID) return Status.ID_OUT_OF_RANGE;
   const noSpaceBefore = vmNoAddressSpaceCount();
   let handle: u32;
@@ -451,7 +452,7 @@ function resetHeapPeaks(h: i32): void {
   const slot = known ? known : idEntryForWrite(id);
   programAlloc(size);
   if (handle > MAX_HANDLE) unreachable(); // a policy ran out of handle bits: engine limit
-  idSetLive(slot, id, (handle << (32 - HANDLE_BITS)) | <u32>h, size);
+  ids.setLive(slot, id, (handle << (32 - HANDLE_BITS)) | <u32>h, size);
   hAdd(hRequested, h, <i64>size);
   hAdd(hAllocs, h, 1);
   return Status.OK;
@@ -518,16 +519,17 @@ function allocFailed(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status
 // `given`: the FREE op's size, the block's requested bytes when the producer of the op keeps the
 // id records the engine shares (ids.ts idTake: read only then; 0 from any other producer).
 // @ts-ignore: decorator
-@inline function doFree<P>(ops: P, h: i32, id: u32, given: u64, heapKnown: bool): Status {
+@inline function doFree<P, I>(ops: P, h: i32, id: u32, given: u64, heapKnown: bool): Status {
+  const ids = changetype<I>(0);
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
   if (!idInTable(id)) return Status.UNKNOWN_ID;
   const page = idPageOf(id);
   if (!page) return Status.UNKNOWN_ID;
-  const slot = idEntryIn(page, id);
+  const slot = ids.entryIn(page, id);
   const e = load<u32>(slot); // read once: the entry word names the heap and the handle
   if (!isLiveIn(e, h)) return Status.UNKNOWN_ID;
   const handle = e >> (32 - HANDLE_BITS);
-  const req = idTake(slot, id, given);
+  const req = ids.take(slot, id, given);
   programFree(req);
   if (handle == FAILED_HANDLE) return Status.OK; // never placed: nothing to give the heap
   ops.free(h, handle);
@@ -536,20 +538,21 @@ function allocFailed(h: i32, slot: usize, size: u64, noSpaceBefore: u32): Status
   return Status.OK;
 }
 
-function doRealloc<P>(ops: P, h: i32, id: u32, size: u64, heapKnown: bool): Status {
+function doRealloc<P, I>(ops: P, h: i32, id: u32, size: u64, heapKnown: bool): Status {
+  const ids = changetype<I>(0);
   if (!heapKnown && !heapPolicy(h)) return Status.BAD_HEAP;
-  const slot = idEntry(id);
+  const slot = ids.entry(id);
   if (!slot) return Status.UNKNOWN_ID;
   const e = load<u32>(slot);
   if (!e || <i32>(e & HEAP_MASK) != h) return Status.UNKNOWN_ID;
-  const old = idRequested(slot, id);
+  const old = ids.requested(slot, id);
   const noSpaceBefore = vmNoAddressSpaceCount();
   const oldHandle = e >> (32 - HANDLE_BITS);
   const handle: u32 = oldHandle == FAILED_HANDLE ? 0 : ops.realloc(h, oldHandle, size);
   if (!handle && !replayMode) return callFailed(h, size, noSpaceBefore); // C semantics: the old block stays
   programFree(old);
   programAlloc(size);
-  idSetRequested(slot, id, size);
+  ids.setRequested(slot, id, size);
   if (oldHandle == FAILED_HANDLE) return reallocUnplaced(h, slot, size, noSpaceBefore);
   if (!handle) {
     // The program got its new block (the trace or workload goes on with it); the simulated heap
@@ -644,15 +647,15 @@ function doThreadEnd(id: u64): Status {
 // end), applied the same way by runBatch and traceRun; any other opcode is BAD_OPCODE here.
 // @ts-ignore: decorator
 @inline function traceStep(opcode: u32, h: i32, arg: u32, id: u32, size: u64): Status {
-  return traceStepOf<Dispatch>(changetype<Dispatch>(0), opcode, h, arg, id, size, false);
+  return traceStepOf<Dispatch, AnyIds>(changetype<Dispatch>(0), opcode, h, arg, id, size, false);
 }
 
 // traceStep with the calls into heap h's policy made through `ops` (heaps.ts Dispatch: through the
 // heap's def; a policy's own ops class when h's policy is known to be that one). heapKnown: heap h
 // exists (a constant: true in an own batch loop for heap 0), so the ops skip looking it up.
 // @ts-ignore: decorator
-@inline function traceStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool): Status {
-  if (opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC) return eventStepOf<P>(ops, opcode, h, arg, id, size, heapKnown, false);
+@inline function traceStepOf<P, I>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool): Status {
+  if (opcode - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC) return eventStepOf<P, I>(ops, opcode, h, arg, id, size, heapKnown, false);
   switch (opcode) {
     case Op.MARK: { takeSample(<i32>arg, clockEvents()); return Status.OK; }
     case Op.TICK: { clockAddNs(size); return Status.OK; }
@@ -666,20 +669,20 @@ function doThreadEnd(id: u64): Status {
 // The ops of one event, ALLOC..FREE (opcode in that range), of traceStepOf; `quiet` (a constant):
 // the batch loop's common op (its quiet test), which completes no periodic sample.
 // @ts-ignore: decorator
-@inline function eventStepOf<P>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool, quiet: bool): Status {
+@inline function eventStepOf<P, I>(ops: P, opcode: u32, h: i32, arg: u32, id: u32, size: u64, heapKnown: bool, quiet: bool): Status {
   // As tests, most common first (a switch of the five became a search of four compares in V8).
   if (opcode == Op.FREE) {
-    const st = doFree<P>(ops, h, id, size, heapKnown);
+    const st = doFree<P, I>(ops, h, id, size, heapKnown);
     if (arg & 1) { if (st == Status.OK) implicitFrees++; } else freeEvent(quiet);
     return st;
   }
-  if (opcode == Op.REALLOC) { const st = doRealloc<P>(ops, h, id, size, heapKnown); opEvent(h, quiet); return st; }
+  if (opcode == Op.REALLOC) { const st = doRealloc<P, I>(ops, h, id, size, heapKnown); opEvent(h, quiet); return st; }
   // One call site for the three allocation calls, so that doAlloc is inlined once here.
   let alignLog2: u32 = 0;
   let st: Status;
   if (opcode == Op.ALIGNED_ALLOC) alignLog2 = arg;
   if (alignLog2 > MAX_ALIGN_LOG2) st = Status.BAD_PARAM;
-  else st = doAlloc<P>(ops, h, id, size, alignLog2, opcode == Op.CALLOC, heapKnown);
+  else st = doAlloc<P, I>(ops, h, id, size, alignLog2, opcode == Op.CALLOC, heapKnown);
   opEvent(h, quiet);
   return st;
 }
@@ -736,17 +739,23 @@ export function runBatch(count: i32): i32 {
  * the policy's own ops class: heap 0's policy must be P's, which holds until an engine op, so the
  * loop returns after each. Ops of other heaps take rareStep. Returns the index of the next op to run.
  */
-export function batchOf<P>(from: i32, count: i32): i32 { return batchLoop<P>(from, count, true); }
+export function batchOf<P>(from: i32, count: i32): i32 {
+  return idsShared() ? batchIdsOf<P, SharedIds>(from, count) : batchIdsOf<P, OwnIds>(from, count);
+}
+
+// batchOf's loop for one mode of the id table (ids.ts OwnIds, SharedIds: its stride, offsets and
+// mode constants, no test of the mode per op): one function each, of which a run uses one.
+function batchIdsOf<P, I>(from: i32, count: i32): i32 { return batchLoop<P, I>(from, count, true); }
 
 // The loop when heap 0's policy has none of its own (or heap 0 does not exist): through the defs.
-function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch>(from, count, false); }
+function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch, AnyIds>(from, count, false); }
 
 // batchOf's loop; heap0Known (a constant): heap 0 exists for every op it runs (P is its policy's).
 // The loop itself holds only the common case, an allocation call or a free on heap 0 that
 // completes no sample (eventStepOf, inline: the policy's calls inlined there); every other op
 // goes out of line to rareStep, so the rare paths take no registers from the common one.
 // @ts-ignore: decorator
-@inline function batchLoop<P>(from: i32, count: i32, heap0Known: bool): i32 {
+@inline function batchLoop<P, I>(from: i32, count: i32, heap0Known: bool): i32 {
   const ops = changetype<P>(0);
   const buf = opsBuf; // the host alone moves it (opsPtr), never during a batch
   for (let i = from; i < count; i++) {
@@ -761,7 +770,7 @@ function dispatchBatch(from: i32, count: i32): i32 { return batchLoop<Dispatch>(
     // binaryen made it an and of the two and V8 two flags, an and and a test).
     let st: Status;
     if ((w0 & 0xFFFF) - <u32>Op.ALLOC <= <u32>Op.FREE - <u32>Op.ALLOC) {
-      if (clockEvents() < quietBefore) st = eventStepOf<P>(ops, w0 & 0xFF, 0, w0 >> 16, id, size, heap0Known, true);
+      if (clockEvents() < quietBefore) st = eventStepOf<P, I>(ops, w0 & 0xFF, 0, w0 >> 16, id, size, heap0Known, true);
       else st = rareStep(i, w0, id, size);
     } else st = rareStep(i, w0, id, size);
     if (st != Status.OK) {

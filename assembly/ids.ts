@@ -27,6 +27,12 @@
 // tables. The owner makes each record (zeroed) before the engine is asked about its id. A free
 // takes the block's bytes from its op (idTake's `given`), not from the record, so the owner may
 // rewrite a freed id's size (a rebirth) before the engine has applied the free.
+//
+// Id modes: the table is in one of the two layouts for the rest of an instance's life once the
+// first id is written (own entries, or shared records from idShareRecords on). The accessors below
+// (idEntry, idRequested, ...) test which at run time; the engine's batch loops are instantiated
+// once per mode instead (engine.ts batchOf with OwnIds or SharedIds: stride, offsets and the mode
+// constants there, no test per op), and idsShared() says which loop runs.
 import { IdWords } from "./idwords";
 
 export const ID_BYTES: usize = 8;
@@ -42,8 +48,16 @@ let directory: usize = 0;                        // u32 page pointers, 0 = none
 let idLimit: u32 = 0;                            // MAX_ID once the directory exists (never more): one compare per lookup
 let pageHigh: u32 = 0;                           // 1 + the highest page index ever allocated
 let pagesInUse: u32 = 0;
-let entryStride: usize = ID_BYTES;               // bytes from one id's entry to the next
-let entryOffset: usize = 0;                      // of the entry word in a page's record
+let entryOffset: usize = 0;                      // of the entry word in a page's record (SHARED_ENTRY when shared)
+
+// The shared records' layout: the only one idShareRecords takes (the engine's shared batch loop is
+// compiled for it). The stride is an own entry's too, so one id's entry is 8 bytes from the last
+// in either mode.
+const SHARED_RECORD_BYTES: usize = 8;
+const SHARED_ENTRY: usize = 4;                   // the entry word
+const SHARED_SIZE: usize = 0;                    // the u32 holding the requested bytes
+const SHARED_SIZE_MASK: u32 = 0xFFFF;            // its size bits; all set = in ownerWideSizes
+if (SHARED_RECORD_BYTES != ID_BYTES) ERROR("an id's entry is ID_BYTES from the last in either mode");
 
 const REQ_BIG: u32 = 0xFFFFFFFF;
 const bigRequests = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
@@ -53,18 +67,22 @@ const bigRequests = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
  */
 export const ownerWideSizes = changetype<IdWords>(memory.data(<i32>offsetof<IdWords>()));
 
-// Shared records (see the top): where the owner keeps the requested bytes.
+// Shared records (see the top).
 let shared: bool = false;
 let sharedPages: u32 = 0;
-let sizeFromEntry: usize = 0;                    // size word address = entry - sizeFromEntry
-let sizeMask: u32 = 0;                           // its size bits; all set = in ownerWideSizes
+
+/** Whether the entries live in another module's records (idShareRecords was called). */
+// @ts-ignore: decorator
+@inline export function idsShared(): bool { return shared; }
 
 // Entry address of `id`, or 0 when its page was never written (the id is not live).
 // @ts-ignore: decorator
-@inline export function idEntry(id: u32): usize {
+@inline export function idEntry(id: u32): usize { return idEntryAt(id, entryOffset); }
+// @ts-ignore: decorator
+@inline function idEntryAt(id: u32, offset: usize): usize {
   if (id >= idLimit) return 0;
   const page = <usize>load<u32>(directory + (<usize>(id >> ID_PAGE_SHIFT) << 2));
-  return page ? page + <usize>(id & ID_PAGE_MASK) * entryStride + entryOffset : 0;
+  return page ? page + <usize>(id & ID_PAGE_MASK) * ID_BYTES + offset : 0;
 }
 
 // idEntry in steps, for a caller that branches on each itself (the batch loop's allocations and
@@ -79,7 +97,7 @@ let sizeMask: u32 = 0;                           // its size bits; all set = in 
 }
 // @ts-ignore: decorator
 @inline export function idEntryIn(page: usize, id: u32): usize {
-  return page + <usize>(id & ID_PAGE_MASK) * entryStride + entryOffset;
+  return page + <usize>(id & ID_PAGE_MASK) * ID_BYTES + entryOffset;
 }
 
 // Entry address of `id` for writing: allocates its page on first use; 0 when id >= MAX_ID.
@@ -131,16 +149,15 @@ export function idReserve(idBound: u32): void {
 export function idShareRecords(dir: usize, pages: u32, stride: usize, entry: usize, size: usize, mask: u32): void {
   if (shared) return;
   if (pagesInUse) unreachable();
+  // The one layout the shared accessors and the engine's shared batch loop are compiled for.
+  if (stride != SHARED_RECORD_BYTES || entry != SHARED_ENTRY || size != SHARED_SIZE || mask != SHARED_SIZE_MASK) unreachable();
   if (reservedBlock) { heap.free(reservedBlock); reservedBlock = 0; reservedPages = 0; }
   if (directory) { heap.free(directory); }
   shared = true;
   directory = dir;
   sharedPages = pages;
   idLimit = <u32>min(<u64>pages << ID_PAGE_SHIFT, <u64>MAX_ID); // idEntry answers 0 for every id >= MAX_ID
-  entryStride = stride;
-  entryOffset = entry;
-  sizeFromEntry = entry - size;
-  sizeMask = mask;
+  entryOffset = SHARED_ENTRY;
 }
 
 // Bytes of the id table: the directory, every page allocated and the reserved block (none when the
@@ -157,34 +174,38 @@ export function idPageCount(): u32 { return shared ? sharedPages : pageHigh; }
 // @ts-ignore: decorator
 @inline export function idPageBase(p: u32): usize { return directory ? <usize>load<u32>(directory + (<usize>p << 2)) : 0; }
 // @ts-ignore: decorator
-@inline export function idSlot(base: usize, i: u32): usize { return base + <usize>i * entryStride + entryOffset; }
+@inline export function idSlot(base: usize, i: u32): usize { return base + <usize>i * ID_BYTES + entryOffset; }
 /** Whether a free entry (word 0) is as a free entry must be: no requested bytes kept (own entries only). */
 export function idFreeEntryClean(e: usize): bool { return shared || load<u32>(e, ID_REQ) == 0; }
 /** Whether a live entry's requested bytes are in the side table. */
 export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ) == REQ_BIG; }
 
 // ---- requested bytes ----
+// Each accessor has an own-entries and a shared-records form (ownX, sharedX); idX picks by the
+// mode at run time, OwnIds and SharedIds (below) are the forms of one mode.
 
 // Requested bytes of the id whose entry `e` is in a shared record.
 // @ts-ignore: decorator
 @inline function sharedSize(e: usize, id: u32): u64 {
-  const s = load<u32>(e - sizeFromEntry) & sizeMask;
-  return s == sizeMask ? ownerWideSizes.get(id) : <u64>s;
+  const s = load<u32>(e - (SHARED_ENTRY - SHARED_SIZE)) & SHARED_SIZE_MASK;
+  return s == SHARED_SIZE_MASK ? ownerWideSizes.get(id) : <u64>s;
 }
-
-// Bytes the program asked for, of the live id whose entry is `e`.
 // @ts-ignore: decorator
-@inline export function idRequested(e: usize, id: u32): u64 {
-  if (shared) return sharedSize(e, id);
+@inline function ownSize(e: usize, id: u32): u64 {
   const r = load<u32>(e, ID_REQ);
   return r == REQ_BIG ? bigRequests.get(id) : <u64>r;
 }
 
+// Bytes the program asked for, of the live id whose entry is `e`.
+// @ts-ignore: decorator
+@inline export function idRequested(e: usize, id: u32): u64 { return shared ? sharedSize(e, id) : ownSize(e, id); }
+
 // Sets the requested bytes of the live id whose entry is `e` (shared records: the owner has
 // written them, or writes them after the engine's realloc has read the old ones).
 // @ts-ignore: decorator
-@inline export function idSetRequested(e: usize, id: u32, size: u64): void {
-  if (shared) return;
+@inline export function idSetRequested(e: usize, id: u32, size: u64): void { if (!shared) ownSetSize(e, id, size); }
+// @ts-ignore: decorator
+@inline function ownSetSize(e: usize, id: u32, size: u64): void {
   const old = load<u32>(e, ID_REQ);
   if (size >= <u64>REQ_BIG) {
     store<u32>(e, REQ_BIG, ID_REQ);
@@ -200,7 +221,11 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
 // has written the size).
 // @ts-ignore: decorator
 @inline export function idSetLive(e: usize, id: u32, word: u32, size: u64): void {
-  if (shared) { store<u32>(e, word); return; }
+  if (shared) store<u32>(e, word);
+  else ownSetLive(e, id, word, size);
+}
+// @ts-ignore: decorator
+@inline function ownSetLive(e: usize, id: u32, word: u32, size: u64): void {
   if (size >= <u64>REQ_BIG) {
     store<u64>(e, (<u64>REQ_BIG << 32) | word);
     bigRequests.set(id, size);
@@ -219,6 +244,10 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
     store<u32>(e, 0);
     return given;
   }
+  return ownTake(e, id);
+}
+// @ts-ignore: decorator
+@inline function ownTake(e: usize, id: u32): u64 {
   const r = <u32>(load<u64>(e) >> 32);
   store<u64>(e, 0);
   if (r != REQ_BIG) return <u64>r;
@@ -233,6 +262,57 @@ export function idIsBig(e: usize): bool { return !shared && load<u32>(e, ID_REQ)
   if (shared) { store<u32>(e, 0); return; }
   if (load<u32>(e, ID_REQ) == REQ_BIG) bigRequests.delete(id);
   store<u64>(e, 0);
+}
+
+// ---- the accessors of one mode (engine.ts batchOf: a batch loop per mode) ----
+// Each class has the same methods as the idX functions of the same names, for a caller that knows
+// the table's mode (idsShared() at the loop's start: the mode never changes while ids are live):
+// OwnIds before idShareRecords, SharedIds after it. Used as `changetype<I>(0)` (no instance).
+
+export class OwnIds {
+  // @ts-ignore: decorator
+  @inline entry(id: u32): usize { return idEntryAt(id, 0); }
+  // @ts-ignore: decorator
+  @inline entryIn(page: usize, id: u32): usize { return page + <usize>(id & ID_PAGE_MASK) * ID_BYTES; }
+  // @ts-ignore: decorator
+  @inline requested(e: usize, id: u32): u64 { return ownSize(e, id); }
+  // @ts-ignore: decorator
+  @inline setRequested(e: usize, id: u32, size: u64): void { ownSetSize(e, id, size); }
+  // @ts-ignore: decorator
+  @inline setLive(e: usize, id: u32, word: u32, size: u64): void { ownSetLive(e, id, word, size); }
+  // @ts-ignore: decorator
+  @inline take(e: usize, id: u32, given: u64): u64 { return ownTake(e, id); }
+}
+
+export class SharedIds {
+  // @ts-ignore: decorator
+  @inline entry(id: u32): usize { return idEntryAt(id, SHARED_ENTRY); }
+  // @ts-ignore: decorator
+  @inline entryIn(page: usize, id: u32): usize { return page + <usize>(id & ID_PAGE_MASK) * SHARED_RECORD_BYTES + SHARED_ENTRY; }
+  // @ts-ignore: decorator
+  @inline requested(e: usize, id: u32): u64 { return sharedSize(e, id); }
+  // @ts-ignore: decorator
+  @inline setRequested(e: usize, id: u32, size: u64): void {}
+  // @ts-ignore: decorator
+  @inline setLive(e: usize, id: u32, word: u32, size: u64): void { store<u32>(e, word); }
+  // @ts-ignore: decorator
+  @inline take(e: usize, id: u32, given: u64): u64 { store<u32>(e, 0); return given; }
+}
+
+// The mode tested at run time (the accessors above): the engine's loops for any other caller.
+export class AnyIds {
+  // @ts-ignore: decorator
+  @inline entry(id: u32): usize { return idEntry(id); }
+  // @ts-ignore: decorator
+  @inline entryIn(page: usize, id: u32): usize { return idEntryIn(page, id); }
+  // @ts-ignore: decorator
+  @inline requested(e: usize, id: u32): u64 { return idRequested(e, id); }
+  // @ts-ignore: decorator
+  @inline setRequested(e: usize, id: u32, size: u64): void { idSetRequested(e, id, size); }
+  // @ts-ignore: decorator
+  @inline setLive(e: usize, id: u32, word: u32, size: u64): void { idSetLive(e, id, word, size); }
+  // @ts-ignore: decorator
+  @inline take(e: usize, id: u32, given: u64): u64 { return idTake(e, id, given); }
 }
 
 // Live ids with a requested size of 2^32 - 1 bytes or more (for the invariant check).

@@ -95,7 +95,8 @@ words = ' '.join(str(i) for i in range(200000)).split()
 del words
 `;
 
-interface Times { wallS: number; cpuS: number; maxRssBytes?: number }
+/** A timed run: wall and CPU seconds; a whole process's peak RSS and minor page faults (first touches of pages, mostly). */
+interface Times { wallS: number; cpuS: number; maxRssBytes?: number; minorFaults?: number }
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -123,18 +124,21 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env):
   return r.stdout;
 }
 
-/** A whole process, timed from here (wall) and by /usr/bin/time (CPU of it and its children, peak RSS). */
+/**
+ * A whole process, timed from here (wall) and by /usr/bin/time (CPU of it and its children, peak
+ * RSS, minor page faults of it and its children).
+ */
 function timedProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Times {
   const useTime = existsSync(TIME);
   const t0 = process.hrtime.bigint();
   const r = useTime
-    ? spawnSync(TIME, ['-f', '@times %U %S %M', cmd, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
+    ? spawnSync(TIME, ['-f', '@times %U %S %M %R', cmd, ...args], { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 })
     : spawnSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const wallS = Number(process.hrtime.bigint() - t0) / NS_PER_S;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.slice(-2000)}`);
-  const m = /@times ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  const m = /@times ([\d.]+) ([\d.]+) (\d+) (\d+)/.exec(r.stderr ?? '');
   if (!m) return { wallS, cpuS: NaN };
-  return { wallS, cpuS: Number(m[1]) + Number(m[2]), maxRssBytes: Number(m[3]) * KIB };
+  return { wallS, cpuS: Number(m[1]) + Number(m[2]), maxRssBytes: Number(m[3]) * KIB, minorFaults: Number(m[4]) };
 }
 
 interface Inputs { mtrace: string; gz: string; hst: string; lines: number; native: string; big: string }
@@ -168,14 +172,15 @@ async function prepare(): Promise<Inputs> {
   return { mtrace, gz, hst, lines, native, big };
 }
 
-interface NativePasses { events: number; passes: { wallNs: number; cpuNs: number }[] }
+interface NativePasses { events: number; passes: { wallNs: number; cpuNs: number; minorFaults: number }[] }
 
+/** The native replay: its cold pass (with the minor page faults taken during it) and its best warm pass. */
 function nativeHst(inputs: Inputs): { events: number; cold: Times; warm: Times } {
   const out = JSON.parse(run(inputs.native, ['hst', inputs.hst, String(WARM_PASSES)])) as NativePasses;
   const [cold, ...warm] = out.passes;
   return {
     events: out.events,
-    cold: { wallS: cold!.wallNs / NS_PER_S, cpuS: cold!.cpuNs / NS_PER_S },
+    cold: { wallS: cold!.wallNs / NS_PER_S, cpuS: cold!.cpuNs / NS_PER_S, minorFaults: cold!.minorFaults },
     warm: { wallS: Math.min(...warm.map((p) => p.wallNs)) / NS_PER_S, cpuS: Math.min(...warm.map((p) => p.cpuNs)) / NS_PER_S },
   };
 }
@@ -214,13 +219,14 @@ async function textFigures(inputs: Inputs, policies: string[], reps: number, bas
     }
   }
   const ntCpu = med(nativeText, 'cpuS'), ntWall = med(nativeText, 'wallS');
-  figures.push({ name: 'gzip -dc | native mtrace replay', value: Math.round(inputs.lines / ntWall), unit: 'lines/s (wall)', note: `CPU ${Math.round(inputs.lines / ntCpu)} lines/s; median of ${reps}` });
+  const faults = (ts: Times[]): number => Math.round(median(ts.map((t) => t.minorFaults ?? NaN)));
+  figures.push({ name: 'gzip -dc | native mtrace replay', value: Math.round(inputs.lines / ntWall), unit: 'lines/s (wall)', note: `CPU ${Math.round(inputs.lines / ntCpu)} lines/s; ${faults(nativeText)} minor page faults (the shell, gzip and the replay); median of ${reps}` });
   for (const p of gzPolicies) {
     const ts = heapsimText.get(p)!;
     const cpu = med(ts, 'cpuS'), wall = med(ts, 'wallS');
     figures.push({
       name: `whole \`heapsim run X.mtrace.gz\` / gzip -dc | native: ${p}`, value: ratio(ntWall / wall), unit: '× (wall)',
-      note: `CPU ratio ${ratio(ntCpu / cpu)}; ${Math.round(inputs.lines / wall)} lines/s wall, ${Math.round(inputs.lines / cpu)} CPU; target ≥ ${GZIP_TARGET}: ${met(ntWall / wall, GZIP_TARGET)} (wall)`,
+      note: `CPU ratio ${ratio(ntCpu / cpu)}; ${Math.round(inputs.lines / wall)} lines/s wall, ${Math.round(inputs.lines / cpu)} CPU; ${faults(ts)} minor page faults; target ≥ ${GZIP_TARGET}: ${met(ntWall / wall, GZIP_TARGET)} (wall)`,
     });
     if (baselineCli) {
       const b = baselineText.get(p)!;
@@ -403,15 +409,17 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     }
   }
   const med = (ts: Times[], k: 'wallS' | 'cpuS'): number => median(ts.map((t) => t[k]));
+  const faults = (ts: Times[]): number => Math.round(median(ts.map((t) => t.minorFaults ?? NaN)));
   const coldWall = med(nativeCold, 'wallS'), coldCpu = med(nativeCold, 'cpuS');
   const warmWall = med(nativeWarm, 'wallS'), warmCpu = med(nativeWarm, 'cpuS');
   const eps = (s: number): number => Math.round(events / s);
   const figures: BenchFigure[] = [
     { name: 'recorded program', value: events, unit: 'events', note: `CPython (PYTHONMALLOC=malloc), ${inputs.lines} mtrace lines; load average ${loadBefore.toFixed(1)} at the start` },
-    { name: 'native glibc replay, cold (pass 1)', value: eps(coldCpu), unit: 'events/s (CPU)', note: `wall ${eps(coldWall)} events/s; median of ${reps} processes` },
+    { name: 'native glibc replay, cold (pass 1)', value: eps(coldCpu), unit: 'events/s (CPU)',
+      note: `wall ${eps(coldWall)} events/s; median of ${reps} processes; ${faults(nativeCold)} minor page faults during the pass (its pages touched for the first time)` },
     { name: 'native glibc replay, warm (best of 3 passes)', value: eps(warmCpu), unit: 'events/s (CPU)', note: `wall ${eps(warmWall)} events/s` },
     { name: 'node start alone (`node -e 0`), in every whole run below', value: ratio(med(emptyStart, 'cpuS')), unit: 's (CPU)',
-      note: `wall ${ratio(med(emptyStart, 'wallS'))} s; the native replay has no such start` + (extraCerts ? `; ${EXTRA_CA_CERTS_VAR} is set in this environment (${extraCerts})` : '') },
+      note: `wall ${ratio(med(emptyStart, 'wallS'))} s; ${faults(emptyStart)} minor page faults; the native replay has no such start` + (extraCerts ? `; ${EXTRA_CA_CERTS_VAR} is set in this environment (${extraCerts})` : '') },
   ];
   if (extraCerts) {
     figures.push({ name: `node start alone without ${EXTRA_CA_CERTS_VAR}`, value: ratio(med(bareStart, 'cpuS')), unit: 's (CPU)',
@@ -423,13 +431,14 @@ export async function runReplayBench(): Promise<BenchFigure[]> {
     const target = TARGET_POLICIES.includes(p) ? `; target ≥ ${WHOLE_PROCESS_TARGET}: ${met(coldCpu / cpu, WHOLE_PROCESS_TARGET)} (CPU)` : '';
     figures.push({
       name: `whole \`heapsim run X.hst\` / native cold: ${p}`, value: ratio(coldCpu / cpu), unit: '× (CPU)',
-      note: `wall ratio ${ratio(coldWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; ${ratio(cpu - med(emptyStart, 'cpuS'))} s CPU above node's start; peak RSS ${Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB${target}`,
+      note: `wall ratio ${ratio(coldWall / wall)}; ${eps(cpu)} events/s CPU, ${eps(wall)} wall; ${ratio(cpu - med(emptyStart, 'cpuS'))} s CPU above node's start; ` +
+        `minor page faults ${faults(ts)} (${faults(ts) - faults(emptyStart)} above node's start; native cold pass ${faults(nativeCold)}); peak RSS ${Math.round(median(ts.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB${target}`,
     });
     if (baselineCli) {
       const b = baseline.get(p)!;
       figures.push({
         name: `whole \`heapsim run X.hst\`, this build / baseline: ${p}`, value: ratio(med(b, 'cpuS') / cpu), unit: '× faster (CPU)',
-        note: `wall ${ratio(med(b, 'wallS') / wall)}×; baseline ${eps(med(b, 'cpuS'))} events/s CPU, peak RSS ${Math.round(median(b.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB (${process.env.HEAPSIM_BENCH_BASELINE})`,
+        note: `wall ${ratio(med(b, 'wallS') / wall)}×; baseline ${eps(med(b, 'cpuS'))} events/s CPU, ${faults(b)} minor page faults, peak RSS ${Math.round(median(b.map((t) => t.maxRssBytes ?? NaN)) / KIB / KIB)} MiB (${process.env.HEAPSIM_BENCH_BASELINE})`,
       });
     }
   }

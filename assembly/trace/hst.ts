@@ -408,26 +408,69 @@ for (let b: u32 = 0; b < OP_BYTE_VALUES; b++) {
   store<u8>(stagedOps + <usize>b, staged ? <u8>op : 0);
 }
 
-// Decodes up to STAGE common records from pos; returns how many.
+/**
+ * Most bytes a fixed-field record takes (the opcode and four 10-byte varints: src/trace/formats/hst.ts
+ * MAX_FIXED_RECORD_BYTES). A record that starts this far before the input's end lies wholly inside
+ * it, and so does every byte stage() reads for it (each varint it reads inline is at most
+ * STAGE_VARINT_BYTES long: at most 1 + 3 * STAGE_VARINT_BYTES bytes from the record's start).
+ */
+const MAX_FIXED_RECORD_BYTES: usize = 1 + 4 * <usize>MAX_VARINT_BYTES;
+
+// stageVarint where the whole varint lies before the input's end (stage's unchecked records).
+// @ts-ignore: decorator
+@inline function stageVarintIn(p: usize): u64 {
+  const b0 = <u32>load<u8>(p);
+  if (b0 < 0x80) return (<u64>b0 << VARINT_LENGTH_BITS) | 1;
+  return stageVarintWord(p, p + <usize>STAGE_VARINT_BYTES, load<u32>(p));
+}
+
+// Decodes up to STAGE common records from pos; returns how many. A record that starts at least
+// MAX_FIXED_RECORD_BYTES before the input's end is decoded with no test of the end (outside the
+// last piece of a file, every record before safeEnd is: the host's safe end keeps that room);
+// the few records after those take stageChecked.
 function stage(): i32 {
-  // Positions as addresses in memory (no base added at each load); entries keep their ends so.
+  // No record starts at or after safeEnd unless atEnd; none is decoded here within
+  // MAX_FIXED_RECORD_BYTES of the end.
   const buf = inBuf;
-  const end = buf + <usize>n;
-  const limit = buf + <usize>(atEnd ? max(safeEnd, n) : safeEnd);   // no record starts at or after it
+  const room = n - <i32>MAX_FIXED_RECORD_BYTES;
+  const limit = room > 0 ? buf + <usize>(atEnd ? room : min(safeEnd, room)) : buf;
+  const k = stageFrom(staged, buf + <usize>pos, limit, false);
+  return k >= 0 ? k : stageChecked(staged + <usize>(~k) * ST_BYTES, stageTail);
+}
+
+// stage() from entry `e` and record address `p` on, every read tested against the input's end
+// (the last MAX_FIXED_RECORD_BYTES of a file's last piece); returns the entries staged in all.
+function stageChecked(e: usize, p: usize): i32 {
+  return stageFrom(e, p, inBuf + <usize>(atEnd ? max(safeEnd, n) : safeEnd), true);
+}
+
+/** Where stageFrom's unchecked records reached `limit`, when it returns ~entries. */
+let stageTail: usize = 0;
+
+// The records from entry `e` and address `p` on, up to `limit` (no record starts at or after it);
+// returns the entries staged in all. `checked` (a constant at each use): every read tested against
+// the input's end; else none is, and a record at `limit` ends the call with ~entries returned and
+// its address in stageTail (stage() goes on in stageChecked).
+// @ts-ignore: decorator
+@inline function stageFrom(e: usize, p: usize, limit: usize, checked: bool): i32 {
+  // Positions as addresses in memory (no base added at each load); entries keep their ends so.
+  const end = inBuf + <usize>n;
   const callers = <u64>callerCount;
   const callerIndex = callerMap;   // a local: the global is loaded through the instance each time
   // The entry pointer counts the records (no index kept across the loop).
   const last = staged + <usize>STAGE * ST_BYTES;
-  let e = staged;
-  let p = buf + <usize>pos;
   while (e < last) {
-    if (p >= limit) break;
+    if (p >= limit) {
+      if (checked) break;
+      stageTail = p;
+      return ~<i32>((e - staged) / ST_BYTES);
+    }
     const opByte = <u32>load<u8>(p);
     // Staged: alloc, calloc, realloc, free, skip; the first three with or without a caller.
     const op = <u32>load<u8>(stagedOps + <usize>opByte);
     if (!op) break;
-    if (p + 1 >= end) break;
-    let r = stageVarint(p + 1, end);
+    if (checked && p + 1 >= end) break;
+    let r = checked ? stageVarint(p + 1, end) : stageVarintIn(p + 1);
     if (!r) break;
     const a = r >> VARINT_LENGTH_BITS;
     let q = p + 1 + <usize>(r & VARINT_LENGTH_MASK);
@@ -437,8 +480,8 @@ function stage(): i32 {
     // Each test its own branch (V8 turned `x || y` into flags made, combined and tested).
     if (op <= OP_REALLOC) {
       if (a > MAX_BLOCK_ID) break;
-      if (q >= end) break;
-      r = stageVarint(q, end);
+      if (checked && q >= end) break;
+      r = checked ? stageVarint(q, end) : stageVarintIn(q);
       if (!r) break;
       size = r >> VARINT_LENGTH_BITS;
       q += <usize>(r & VARINT_LENGTH_MASK);
@@ -446,8 +489,8 @@ function stage(): i32 {
       // compares into flags combined and tested.
       if (((<u64>(op ^ OP_REALLOC)) | size) == 0) break;
       if (opByte & OP_HAS_CALLER) {
-        if (q >= end) break;
-        r = stageVarint(q, end);
+        if (checked && q >= end) break;
+        r = checked ? stageVarint(q, end) : stageVarintIn(q);
         if (!r) break;
         const index = r >> VARINT_LENGTH_BITS;
         if (index >= callers) break;

@@ -47,16 +47,17 @@
 // whole blocks handed out). page_reset (MADV_FREE) only counts: Linux keeps such pages resident
 // until memory runs short.
 //
-// ╒══ segment record (SEG_BYTES = 208) ══╕  ╒══ page record (PAGE_BYTES = 96) ══╕  ╒═ block (16) ═╕
-// │ 0 base │ 8 osBase │ 16 osBytes       │  │ 0 seg │ 4 slice │ 8 slices        │  │ 0 page       │
-// │ 24 decommitExpire │ 32 cacheExpire  │  │ 12 reserved │ 16 capacity │ 20 used│  │ 4 index      │
-// │ 40 alignment │ 48 alignOffset       │  │ 24 free │ 28 local │ 32 localTail  │  │ 8 next       │
-// │ 56 slices │ 60 entries │ 64 used    │  │ 36 freeCount │ 40 localCount       │  │ 12 adjust    │
-// │ 68 heap,kind,allowDecommit,state    │  │ 44 next │ 48 prev │ 52 startOffset │  ╘══════════════╛
+// ╒══ segment record (SEG_BYTES = 208) ══╕  ╒══ page record (PAGE_BYTES = 104) ═╕  ╒═ block (12) ═════╕
+// │ 0 base │ 8 osBase │ 16 osBytes       │  │ 0 seg │ 4 slice │ 8 slices        │  │ 0 page           │
+// │ 24 decommitExpire │ 32 cacheExpire  │  │ 12 reserved │ 16 capacity │ 20 used│  │ 4 index          │
+// │ 40 alignment │ 48 alignOffset       │  │ 24 free │ 28 local │ 32 localTail  │  │ 8 next (free) or │
+// │ 56 slices │ 60 entries │ 64 used    │  │ 36 freeCount │ 40 localCount       │  │   adjust (in use)│
+// │ 68 heap,kind,allowDecommit,state    │  │ 44 next │ 48 prev │ 52 startOffset │  ╘══════════════════╛
 // │ 72 next │ 76 prev (heap's segments) │  │ 56 blockBytes u64                  │
 // │ 80 commit mask │ 144 decommit mask  │  │ 64 bin,inFull,aligned,retire,heap  │
 // ╘═════════════════════════════════════╛  │ 72 resFrom │ 80 resEnd u64         │
 //                                           │ 88 resEpoch (touchBlock)           │
+//                                           │ 96 start u64 (pageStart, blockAddr)│
 //                                           ╘════════════════════════════════════╛
 // Each segment record has 512 slice entries (16 bytes): count (first slice of a span or page),
 // first (back link, on the last slice), used (0 = free span), link/prev (span queue links as
@@ -66,7 +67,8 @@
 //   M1 the spans and pages of each live segment tile its slices; free spans are never adjacent
 //      and each is in the span queue of its size
 //   M2 every page is in the queue of its bin (or the full/huge queue), with used + free + local =
-//      capacity ≤ reserved, and its free lists hold exactly that many blocks of the page
+//      capacity ≤ reserved, and its free lists hold exactly that many blocks of the page; its
+//      start address is pageStart's
 //   M3 the area sums equal a recount over the page queues
 //   M4 the VM's committed bytes for the heap equal the commit masks (plus huge segments)
 //   M5 while the VM's residency epoch is a queued page's resEpoch, every VM page of its
@@ -181,7 +183,7 @@ let segCount: u32 = 1;
 let segPoolFree: u32 = 0;
 
 // Pages.
-const PAGE_BYTES: usize = 96;
+const PAGE_BYTES: usize = 104;
 const P_SEG: usize = 0;
 const P_SLICE: usize = 4;
 const P_SLICES: usize = 8;
@@ -207,6 +209,10 @@ const P_QUEUED: usize = 70;
 const P_RES_FROM: usize = 72;   // u64 first VM page of the pages known resident (touchBlock)
 const P_RES_END: usize = 80;    // u64 VM page after them
 const P_RES_EPOCH: usize = 88;  // u32 vmResidencyEpoch() they were resident at; 0 = none known
+// u64 the page's first block's address, pageStart(p), kept from pageInit on (its segment, slice and
+// start offset are set by then and never change while the page has blocks): blockAddr, at every
+// hand-out and free, reads it instead of the segment's base, the slice and the offset.
+const P_START_ADDR: usize = 96;
 
 let pages: usize = 0;
 let pageCap: u32 = 0;
@@ -378,6 +384,15 @@ let hs: usize = 0;
 @inline function st32(o: usize, v: u32): void { store<u32>(hs + o, v); }
 // @ts-ignore: decorator
 @inline function add64(o: usize, d: i64): void { store<i64>(hs + o, load<i64>(hs + o) + d); }
+
+// The heap's used bytes and blocks moved together (pagePop, heapFree), hs read once: V8 loads a
+// global again after every store to memory.
+// @ts-ignore: decorator
+@inline function addUsed(bytes: i64, blocks: i64): void {
+  const at = hs;
+  store<i64>(at + H_USED_BYTES, load<i64>(at + H_USED_BYTES) + bytes);
+  store<i64>(at + H_USED_BLOCKS, load<i64>(at + H_USED_BLOCKS) + blocks);
+}
 
 // @ts-ignore: decorator
 @inline function use(heapIndex: i32): void {
@@ -1103,7 +1118,8 @@ function areaAdd(p: u32, sign: i64): void {
 // @ts-ignore: decorator
 @inline function blockAddr(b: u32): u64 {
   const p = load<u32>(BK(b) + B_PAGE);
-  return pageStart(p) + <u64>load<u32>(BK(b) + B_INDEX) * pBlock(p);
+  const r = PG(p);
+  return load<u64>(r + P_START_ADDR) + <u64>load<u32>(BK(b) + B_INDEX) * load<u64>(r + P_BLOCK);
 }
 
 // mi_page_init: block size, how many blocks fit, then a first extension.
@@ -1113,6 +1129,7 @@ function pageInit(p: u32, blockBytes: u64): void {
   const psize = (<u64>load<u32>(r + P_SLICES) << SLICE_SHIFT) - start;
   store<u64>(r + P_BLOCK, blockBytes);
   store<u32>(r + P_START, <u32>start);
+  store<u64>(r + P_START_ADDR, pageStart(p));
   store<u32>(r + P_RESERVED, <u32>(psize / blockBytes));
   extendFree(p);
 }
@@ -1347,8 +1364,7 @@ function hugePageAlloc(size: u64, pageAlignment: u64): u32 {
   store<u32>(r + P_FREE_COUNT, load<u32>(r + P_FREE_COUNT) - 1);
   store<u32>(r + P_USED, load<u32>(r + P_USED) + 1);
   store<u32>(BK(b) + B_LINK, 0); // off the list, no adjustment
-  add64(H_USED_BYTES, <i64>pBlock(p));
-  add64(H_USED_BLOCKS, 1);
+  addUsed(<i64>load<u64>(r + P_BLOCK), 1);
   return b;
 }
 
@@ -1422,8 +1438,7 @@ function mallocAligned(size: u64, alignment: u64): u32 {
   store<u32>(r + P_LOCAL_COUNT, load<u32>(r + P_LOCAL_COUNT) + 1);
   const used = load<u32>(r + P_USED) - 1;
   store<u32>(r + P_USED, used);
-  add64(H_USED_BYTES, -<i64>pBlock(p));
-  add64(H_USED_BLOCKS, -1);
+  addUsed(-<i64>load<u64>(r + P_BLOCK), -1);
   touchBlock(p, blockAddr(b), BLOCK_LINK_BYTES);
   if (used == 0) pageRetire(p);
   else if (pInFull(p)) pageUnfull(p);
@@ -1680,6 +1695,7 @@ export function miCheck(heapIndex: i32): i32 {
       else if (pInFull(p) || binOf(pBlock(p)) != bin) return 2;
       const cap = load<u32>(r + P_CAPACITY);
       if (cap > load<u32>(r + P_RESERVED)) return 2;
+      if (load<u64>(r + P_START_ADDR) != pageStart(p)) return 2;
       if (pUsed(p) + load<u32>(r + P_FREE_COUNT) + load<u32>(r + P_LOCAL_COUNT) != cap) return 2;
       let n: u32 = 0;
       for (let b = load<u32>(r + P_FREE); b; b = load<u32>(BK(b) + B_NEXT)) { if (load<u32>(BK(b) + B_PAGE) != p) return 2; n++; }

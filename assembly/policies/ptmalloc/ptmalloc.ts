@@ -51,12 +51,21 @@
 // ever was (mprotect_size; shrinking purges, as madvise(MADV_DONTNEED) does). Chunks are records
 // in a pool (nothing of the simulated heap lives in linear memory):
 //
-// ╒════════════════════ chunk record (REC_BYTES = 24) ════════════════════╕
+// ╒════════════════════ chunk record (REC_BYTES = 20) ════════════════════╕
 // │ 0 u64: bits 0..42 addrG (chunk address / 16; user pointer = addr + 16) │
 // │        bits 43..47 arena code │ byte 6 state u8 │ byte 7 bin u7 + HEAD │
-// │ 8 sizeG u32 (chunk size / 16) │ 12 nextPhys u32 (address-order next)   │
-// │ 16 fd u32 │ 20 bk u32        bin / fastbin / tcache links (0 = the bin) │
+// │ 8 nextPhys u32 (address-order next; a mapped chunk: its list's fd)     │
+// │ 12 sizeG u32 (chunk size / 16) in a sized state, else fd               │
+// │ 16 bk u32                    bin / fastbin / tcache links (0 = the bin) │
 // ╘════════════════════════════════════════════════════════════════════════╝
+//   A chunk in a bin, a tcache or a fastbin (ST_BIN, ST_TCACHE, ST_FAST) keeps its list's fd where
+//   the others keep their size: its size is its successor's address less its own (such a chunk
+//   always has a successor: top or a fence ends every chain), read where the successor's record is
+//   in hand or the size is known otherwise (a tcache or fastbin holds one size; a merge knows both
+//   ends). The size is stored again when the chunk leaves for a sized state (setStateAt). In use,
+//   top, a fence and a mapped chunk (the sized states) keep it stored: free's tcache index and
+//   the hand-out read it alone. A mapped chunk has no successor and links its list through
+//   nextPhys and bk.
 //   Chunk addresses are 16-byte aligned and below 2^47 (x64's user space), so an address is 43
 //   bits of granules. The arena code is the arena's index for the first ARENA_CODE_WIDE arenas,
 //   ARENA_CODE_NONE for a mapped chunk (NO_ARENA), else ARENA_CODE_WIDE: the index is in the wide
@@ -67,8 +76,9 @@
 //   link. It is written when a chunk is linked into a bin with a new successor (and where a binned
 //   chunk's successor changes in place) and may go stale once that chunk leaves its bin, so a
 //   reader trusts bk = q only when q is in a bin and q's nextPhys is the reader (binnedPrev).
-//   A record is a third smaller than the 32 bytes of prevPhys and a u64 address with a u16 arena:
-//   ~1.2 M records at a large replay's high-water mark are ~2,400 fewer fresh pages a process.
+//   A record is 12 bytes smaller than the 32 of prevPhys, a u64 address with a u16 arena and a
+//   size beside fd: ~1.2 M records at a large replay's high-water mark are ~3,500 fewer fresh
+//   pages a process (4 of them, ~1,070 pages, the size shared with fd).
 //   Two fields only a few chunks need live in a side table indexed like the records (SIDE_BYTES
 //   = 8, its pages touched only where such a chunk's index falls): a large-bin chunk that heads
 //   its size (HEAD bit set) keeps its size links there (fdNext u32 │ bkNext u32), a mapped chunk
@@ -188,15 +198,15 @@ export const PT_ARENA_EXTRAS: i32 = 8;       // system, in use, free, top, tcach
 
 // ---------------------------------------------------------------- records
 
-const REC_BYTES: usize = 24;
+const REC_BYTES: usize = 20;
 const R_ADDR: usize = 0;            // u64: address granules, arena code, state, bin byte
 const R_ARENA: usize = 5;           // the byte holding the arena code (its top ARENA_CODE_BITS)
 const R_STATE: usize = 6;
 const R_BIN: usize = 7;
-const R_SIZEG: usize = 8;
-const R_NEXT: usize = 12;
-const R_FD: usize = 16;
-const R_BK: usize = 20;             // bin link; out of the bins: the binned-prev link
+const R_NEXT: usize = 8;            // the next chunk in address order; a mapped chunk: its list's fd
+const R_SIZEG: usize = 12;          // size granules of a chunk in a sized state (see isSizedState)
+const R_FD: usize = 12;             // ... and the list link of one in a bin, a tcache or a fastbin
+const R_BK: usize = 16;             // bin link; out of the bins: the binned-prev link
 const ADDR_G_BITS: u64 = 43;        // x64 user addresses are below 2^47: 43 bits of 16-byte granules
 const ADDR_G_MASK: u64 = (<u64>1 << ADDR_G_BITS) - 1;
 const ARENA_CODE_BITS: u32 = 5;     // bits ADDR_G_BITS.. of the first word (the top of byte R_ARENA)
@@ -253,9 +263,9 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
   store<u64>(p, (load<u64>(p) & ~ADDR_G_MASK) | (a >> 4));
 }
 // @ts-ignore: decorator
-@inline function sizeOf(c: u32): u64 { return <u64>load<u32>(R(c) + R_SIZEG) << 4; }
+@inline function sizeOf(c: u32): u64 { return sizeAt(R(c)); }
 // @ts-ignore: decorator
-@inline function setSize(c: u32, s: u64): void { store<u32>(R(c) + R_SIZEG, <u32>(s >> 4)); }
+@inline function setSize(c: u32, s: u64): void { setSizeAt(R(c), s); }
 // @ts-ignore: decorator
 @inline function stateOf(c: u32): u8 { return load<u8>(R(c) + R_STATE); }
 // @ts-ignore: decorator
@@ -294,13 +304,47 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function addrAt(p: usize): u64 { return (load<u64>(p + R_ADDR) << (64 - ADDR_G_BITS)) >> (64 - ADDR_G_BITS - 4); }
 // @ts-ignore: decorator
-@inline function sizeAt(p: usize): u64 { return <u64>load<u32>(p + R_SIZEG) << 4; }
+@inline function sizeAt(p: usize): u64 { return isSizedState(stateAt(p)) ? storedSizeAt(p) : nextSizeAt(RECS.base, p); }
+// A chunk's size where its state is known (pointer style, see at()): stored (a sized state), or
+// from its successor's address (in a bin, a tcache or a fastbin).
 // @ts-ignore: decorator
-@inline function setSizeAt(p: usize, s: u64): void { store<u32>(p + R_SIZEG, <u32>(s >> 4)); }
+@inline function storedSizeAt(p: usize): u64 {
+  if (CHECKS) assert(isSizedState(stateAt(p)), "ptmalloc read a stored size of a chunk that keeps a link there");
+  return <u64>load<u32>(p + R_SIZEG) << 4;
+}
+// @ts-ignore: decorator
+@inline function nextSizeAt(rb: usize, p: usize): u64 {
+  const n = nextAt(p);
+  if (CHECKS) assert(n != 0, "ptmalloc derived the size of a chunk with no successor");
+  return addrAt(at(rb, n)) - addrAt(p);
+}
+// The size of a chunk in a sized state is stored; setting it on any other is a no-op (its size
+// follows from its successor's address, kept right by the caller).
+// @ts-ignore: decorator
+@inline function setSizeAt(p: usize, s: u64): void { if (isSizedState(stateAt(p))) store<u32>(p + R_SIZEG, <u32>(s >> 4)); }
+// @ts-ignore: decorator
+@inline function setStoredSizeAt(p: usize, s: u64): void { store<u32>(p + R_SIZEG, <u32>(s >> 4)); }
 // @ts-ignore: decorator
 @inline function stateAt(p: usize): u8 { return load<u8>(p + R_STATE); }
+// A state change; from a linked state (bin, tcache, fastbin) to a sized one the size is stored,
+// from the successor's address as it is now.
 // @ts-ignore: decorator
-@inline function setStateAt(p: usize, s: u8): void { setMetaAt(p, STATE_FIELD, <u64>s << STATE_SHIFT); }
+@inline function setStateAt(p: usize, s: u8): void {
+  if (isSizedState(s)) sizeForState(p);
+  setMetaAt(p, STATE_FIELD, <u64>s << STATE_SHIFT);
+}
+// setStateAt where p's size needs no store (see setStateBinRawAt)
+// @ts-ignore: decorator
+@inline function setStateRawAt(p: usize, s: u8): void { setMetaAt(p, STATE_FIELD, <u64>s << STATE_SHIFT); }
+// Before p enters a sized state: its size stored if it was in a linked one.
+// @ts-ignore: decorator
+@inline function sizeForState(p: usize): void {
+  if (!isSizedState(stateAt(p))) setStoredSizeAt(p, nextSizeAt(RECS.base, p));
+}
+// The states whose record stores the size at R_SIZEG; the others (ST_TCACHE, ST_FAST, ST_BIN) keep
+// the list link there (R_FD) and always have a successor.
+// @ts-ignore: decorator
+@inline function isSizedState(s: u8): bool { return <u32>(s - ST_TCACHE) > <u32>(ST_BIN - ST_TCACHE); }
 // The state and bin bytes share the first word with the address, which the hot paths read as one
 // u64 soon after they change a state: a byte store followed by a wider load of the same word stalls
 // (the load cannot take its value from the store), so every store into the word is a whole-word
@@ -314,7 +358,14 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 // @ts-ignore: decorator
 @inline function setStateByteAt(p: usize, s: u8): void { store<u8>(p + R_STATE, s); }
 // @ts-ignore: decorator
-@inline function setStateBinAt(p: usize, s: u8, b: u8): void { store<u16>(p + R_STATE, <u16>s | (<u16>b << <u16>((R_BIN - R_STATE) << 3))); }
+@inline function setStateBinAt(p: usize, s: u8, b: u8): void {
+  if (isSizedState(s)) sizeForState(p);
+  setStateBinRawAt(p, s, b);
+}
+// setStateBinAt where p's size needs no store (p stays in or enters a linked state, or its stored
+// size is written by the caller)
+// @ts-ignore: decorator
+@inline function setStateBinRawAt(p: usize, s: u8, b: u8): void { store<u16>(p + R_STATE, <u16>s | (<u16>b << <u16>((R_BIN - R_STATE) << 3))); }
 // @ts-ignore: decorator
 @inline function fdAt(p: usize): u32 { return load<u32>(p + R_FD); }
 // @ts-ignore: decorator
@@ -379,6 +430,12 @@ function setHeadLinks(c: u32, fwd: u32, bck: u32): void {
 @inline function setMapOffset(c: u32, v: u64): void { store<u32>(sideForWrite(c) + S_MAP_OFFSET, <u32>v); }
 // @ts-ignore: decorator
 @inline function nextP(c: u32): u32 { return load<u32>(R(c) + R_NEXT); }
+// A mapped chunk has no next chunk: its R_NEXT links the list of mapped chunks (its R_SIZEG holds
+// its size, its bk the list's other link).
+// @ts-ignore: decorator
+@inline function mapFd(c: u32): u32 { return load<u32>(R(c) + R_NEXT); }
+// @ts-ignore: decorator
+@inline function setMapFd(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 // @ts-ignore: decorator
 @inline function setNextP(c: u32, v: u32): void { store<u32>(R(c) + R_NEXT, v); }
 
@@ -466,11 +523,13 @@ const BITS_PER_WORD: u32 = 64;
   const code = arena < ARENA_CODE_WIDE ? arena : arenaCodeWide(c, arena);
   const p = R(c);
   if (CHECKS) assert((a & ALIGN_MASK) == 0 && (a >> 4) <= ADDR_G_MASK, "ptmalloc chunk address out of the record's range");
-  // Every field written with three word stores (memory.fill is a call out of the WASM code in V8):
-  // address granules, arena code, state, bin 0 (no HEAD bit); size granules, next; fd, bk = 0.
+  // Every field written with three stores (memory.fill is a call out of the WASM code in V8):
+  // address granules, arena code, state, bin 0 (no HEAD bit); next, size granules (fd 0 in a linked
+  // state); bk = 0.
   store<u64>(p + R_ADDR, (a >> 4) | (<u64>code << ADDR_G_BITS) | (<u64>state << STATE_SHIFT));
-  store<u64>(p + R_SIZEG, <u64>(<u32>(size >> 4)) | (<u64>next << ((R_NEXT - R_SIZEG) << 3)));
-  store<u64>(p + R_FD, 0);
+  const sizeG: u32 = isSizedState(state) ? <u32>(size >> 4) : 0;
+  store<u64>(p + R_NEXT, <u64>next | (<u64>sizeG << ((R_SIZEG - R_NEXT) << 3)));
+  store<u32>(p + R_BK, 0);
   return c;
 }
 
@@ -632,7 +691,7 @@ const G_ARENA_COUNT: usize = 148;     // u32 arenas in the table (= narenas)
 const G_THREADS: usize = 152;         // usize: table of thread state pointers (index = thread slot)
 const G_THREAD_CAP: usize = 160;      // u32
 const G_NO_DYN: usize = 164;          // u32 no_dyn_threshold
-const G_MMAP_HEAD: usize = 168;       // u32 list of mapped chunks (through fd/bk)
+const G_MMAP_HEAD: usize = 168;       // u32 list of mapped chunks (through mapFd/bk)
 const G_FREE_LIST: usize = 172;       // u32 arena on the free list's head (NO_ARENA = none)
 const G_NEXT_TO_USE: usize = 176;     // u32 reused_arena's next_to_use (NO_ARENA = not set)
 const G_INITIALIZED: usize = 180;     // u32 ptmalloc_init ran
@@ -827,7 +886,7 @@ function enterFirst(heapIndex: i32): void {
 // @ts-ignore: decorator
 @inline function topRec(): u32 { return a32(A_TOP); }
 // @ts-ignore: decorator
-@inline function topSize(): u64 { const t = topRec(); return t ? sizeOf(t) : 0; }
+@inline function topSize(): u64 { const t = topRec(); return t ? storedSizeAt(R(t)) : 0; }
 
 // ---------------------------------------------------------------- size arithmetic
 
@@ -852,8 +911,14 @@ function largeIndex(sz: u64): i32 {
 @inline function binIndex(sz: u64): i32 { return inSmallRange(sz) ? smallIndex(sz) : largeIndex(sz); }
 // @ts-ignore: decorator
 @inline function fastIndex(sz: u64): i32 { return <i32>(sz >> 4) - 2; }
+// the size of every chunk of fastbin i
+// @ts-ignore: decorator
+@inline function fastSize(i: i32): u64 { return <u64>(i + 2) << 4; }
 // @ts-ignore: decorator
 @inline function tcIndex(sz: u64): u64 { return (sz - MINSIZE + MALLOC_ALIGNMENT - 1) / MALLOC_ALIGNMENT; }
+// the size of every chunk of tcache bin i (chunk sizes are multiples of MALLOC_ALIGNMENT)
+// @ts-ignore: decorator
+@inline function tcSize(i: u64): u64 { return MINSIZE + i * MALLOC_ALIGNMENT; }
 
 // ---------------------------------------------------------------- touching (resident pages)
 
@@ -984,6 +1049,14 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
   linkBetweenIn(RECS.base, b, c, bck, fwd, linksKnown, back);
 }
 
+// linkBetween of c of `size` bytes
+// @ts-ignore: decorator
+@inline function linkBetweenSized(b: i32, c: u32, size: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
+  const rb = RECS.base;
+  const p = at(rb, c);
+  linkBetweenAt(rb, b, c, addrAt(p), size, bck, fwd, linksKnown, back, true, true);
+}
+
 // Takes c off its bin, keeping a large bin's size list right (unlink_chunk).
 // @ts-ignore: decorator
 @inline function unlinkChunk(c: u32): void { unlinkIn(RECS.base, c); }
@@ -991,22 +1064,23 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // Pointer style (see at()): linkBetween and unlinkChunk with the pool's base rb.
 // @ts-ignore: decorator
 @inline function linkBetweenIn(rb: usize, b: i32, c: u32, bck: u32, fwd: u32, linksKnown: bool, back: bool): void {
-  linkBetweenAt(rb, b, c, addrAt(at(rb, c)), bck, fwd, linksKnown, back, true, true); // the address before the state store (see setStateAt)
+  const p = at(rb, c);
+  linkBetweenAt(rb, b, c, addrAt(p), sizeAt(p), bck, fwd, linksKnown, back, true, true); // the address before the state store (see setStateAt)
 }
 
-// linkBetweenIn of c at address a (read before any byte store into c's first word); keepHead:
+// linkBetweenIn of c at address a (read before any byte store into c's first word), size bytes
+// (its stored size is overwritten by its fd); keepHead:
 // c's HEAD bit stays (false: cleared); counted (a constant): the bin's bit in the bitmap and the
 // arena's bin counters are kept here (false: consolidation sets them once at its end)
 // @ts-ignore: decorator
-@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool, counted: bool): void {
+@inline function linkBetweenAt(rb: usize, b: i32, c: u32, a: u64, size: u64, bck: u32, fwd: u32, linksKnown: bool, back: bool, keepHead: bool, counted: bool): void {
   const p = at(rb, c);
-  const size = sizeAt(p);
   store<u64>(p + R_FD, <u64>fwd | (<u64>bck << ((R_BK - R_FD) << 3)));
   if (back) linkBack(rb, p, c);
   const av = as;
   if (fwd) store<u32>(at(rb, fwd) + R_BK, c); else store<u32>(av + A_BIN_LAST + (<usize>b << 2), c);
   if (bck) store<u32>(at(rb, bck) + R_FD, c); else store<u32>(av + A_BIN_FIRST + (<usize>b << 2), c);
-  setStateBinAt(p, ST_BIN, keepHead ? (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b : <u8>b);
+  setStateBinRawAt(p, ST_BIN, keepHead ? (load<u8>(p + R_BIN) & HEAD_BIT) | <u8>b : <u8>b);
   if (counted) {
     const o = av + A_NONEMPTY + (<usize>(b >> 5) << 2);
     store<u32>(o, load<u32>(o) | (<u32>1 << <u32>(b & 31)));
@@ -1024,6 +1098,12 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
 // at its end; the bitmap is kept either way)
 // @ts-ignore: decorator
 @inline function unlinkCounted(rb: usize, c: u32, counted: bool): void {
+  unlinkSized(rb, c, counted, counted ? nextSizeAt(rb, at(rb, c)) : 0);
+}
+
+// unlinkCounted of c of `size` bytes (read only where counted)
+// @ts-ignore: decorator
+@inline function unlinkSized(rb: usize, c: u32, counted: bool, size: u64): void {
   const p = at(rb, c);
   const bb = load<u8>(p + R_BIN);
   const b = <i32>(bb & BIN_MASK);
@@ -1038,7 +1118,7 @@ function purgePages(a: u64, bytes: u64): void { vmPurge(a, bytes); keepTrust(); 
   if (bb & HEAD_BIT) unlinkHead(c, f);
   if (counted) {
     store<u64>(av + A_BIN_CHUNKS, load<u64>(av + A_BIN_CHUNKS) - 1);
-    store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - sizeAt(p));
+    store<u64>(av + A_BIN_BYTES, load<u64>(av + A_BIN_BYTES) - size);
   }
 }
 
@@ -1067,13 +1147,12 @@ function unlinkHead(c: u32, f: u32): void {
   linkBetween(UNSORTED, c, 0, binFirst(UNSORTED), linksKnown, true);
 }
 
-// Files an unsorted chunk into its small or large bin (the sorting step of malloc). Its header
-// and links were touched when it was linked into unsorted.
-function fileChunk(c: u32): void {
-  const size = sizeOf(c);
+// Files an unsorted chunk of `size` bytes into its small or large bin (the sorting step of malloc).
+// Its header and links were touched when it was linked into unsorted.
+function fileChunk(c: u32, size: u64): void {
   if (inSmallRange(size)) {
     const b = smallIndex(size);
-    linkBetween(b, c, 0, binFirst(b), trusted, false);
+    linkBetweenSized(b, c, size, 0, binFirst(b), trusted, false);
     return;
   }
   const b = largeIndex(size);
@@ -1105,7 +1184,7 @@ function fileChunk(c: u32): void {
   } else {
     setHeadLinks(c, c, c);
   }
-  linkBetween(b, c, bck, fwd, trusted, false);
+  linkBetweenSized(b, c, size, bck, fwd, trusted, false);
 }
 
 // Whether a bin above small bin `b` (2 ≤ b < 64) holds a chunk: nextNonEmptyBin(b + 1) != 0 in
@@ -1138,17 +1217,20 @@ function fileChunk(c: u32): void {
 // Pointer style: c's fields are read before the new record is taken (which may move the pool),
 // the links written after with the pool's base taken again.
 // @ts-ignore: decorator
-@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0, KEEP_STATE, false); }
+@inline function splitAt(c: u32, nb: u64, restState: u8): u32 { return splitAtBin(c, nb, restState, 0, KEEP_STATE, false, 0); }
 
 // splitAt with the new record's bin byte restBin (its fd and bk 0), and c's new state frontState
 // (KEEP_STATE: unchanged) written with c's first word as read here; nearInline (a constant): a
-// dropped record is taken by takeDroppedNear's common case inline (takeDroppedNearIn).
+// dropped record is taken by takeDroppedNear's common case inline (takeDroppedNearIn); size: c's
+// size where the caller has it (c in a bin), 0 where c is in a sized state (its stored size read).
 // @ts-ignore: decorator
-@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8, frontState: u8, nearInline: bool): u32 {
+@inline function splitAtBin(c: u32, nb: u64, restState: u8, restBin: u8, frontState: u8, nearInline: bool, size: u64): u32 {
   const pc = R(c);
   const n = nextAt(pc);
   const w = load<u64>(pc + R_ADDR);
-  const sizeG = load<u32>(pc + R_SIZEG);
+  const st = <u8>(w >> STATE_SHIFT);
+  if (CHECKS) assert(size != 0 || isSizedState(st), "ptmalloc split a chunk of unknown size");
+  const sizeG: u32 = size ? <u32>(size >> 4) : load<u32>(pc + R_SIZEG);
   const r = droppedCount ? takeDroppedNearIn(c, nearInline) : takeRecord(RECS);
   // r's first word from c's: the address moved up by nb (granules: no carry out of the 43 bits of
   // an address below 2^47), c's arena code, restState, bin 0; a wide code's entry is copied
@@ -1157,39 +1239,51 @@ function fileChunk(c: u32): void {
   const q = at(rb, c);
   const pr = at(rb, r);
   store<u64>(pr + R_ADDR, ((w + (nb >> 4)) & ADDR_AND_ARENA_MASK) | (<u64>restState << STATE_SHIFT) | (<u64>restBin << BIN_SHIFT));
-  store<u64>(pr + R_SIZEG, <u64>(sizeG - <u32>(nb >> 4)) | (<u64>n << ((R_NEXT - R_SIZEG) << 3)));
-  store<u64>(pr + R_FD, 0);
+  const restG: u32 = isSizedState(restState) ? sizeG - <u32>(nb >> 4) : 0; // (fd 0 in a linked state)
+  store<u64>(pr + R_NEXT, <u64>n | (<u64>restG << ((R_SIZEG - R_NEXT) << 3)));
+  store<u32>(pr + R_BK, 0);
   if (CHECKS) assert(addrAt(pr) == addrAt(q) + nb && arenaOf(r) == arenaOf(c), "ptmalloc split a record wrong");
   if (frontState != KEEP_STATE) store<u64>(q + R_ADDR, (w & ~STATE_FIELD) | (<u64>frontState << STATE_SHIFT));
   store<u32>(q + R_NEXT, r);
-  setSizeAt(q, nb);
+  if (isSizedState(frontState == KEEP_STATE ? st : frontState)) setStoredSizeAt(q, nb);
   return r;
 }
 const KEEP_STATE: u8 = 0xFF;
 
 // Absorbs c's physical successor n into c (n's record is dropped).
 // @ts-ignore: decorator
-@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true, false); }
+@inline function absorbNext(c: u32): void { absorbNextIn(RECS.base, c, true, false, true); }
 
 // absorbNext with the pool's base rb (pointer style, see at()); mayBeTop (a constant): the
 // successor can be top (false where the caller knows it is not: no test of the arena's top);
-// covered (a constant): the dropped-record bitmap covers n (dropRecIn).
+// covered (a constant): the dropped-record bitmap covers n (dropRecIn); sized (a constant): c is in
+// a sized state and stays in it, so its stored size grows (false: c goes into a bin or becomes top,
+// or is in a bin: nothing stored, unless it becomes top here).
 // @ts-ignore: decorator
-@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool, covered: bool): void {
+@inline function absorbNextIn(rb: usize, c: u32, mayBeTop: bool, covered: bool, sized: bool): void {
   const pc = at(rb, c);
   const n = nextAt(pc);
   const pn = at(rb, n);
   store<u8>(pc + R_BIN, 0); // clearWhole: c is out of the bins here; its span grows (a byte store:
   // the callers read c's address before, see setStateAt)
-  // sizes in granules added as they are stored (the same u32 as setSizeAt of the byte sum)
-  store<u32>(pc + R_SIZEG, load<u32>(pc + R_SIZEG) + load<u32>(pn + R_SIZEG));
   const nn = nextAt(pn);
-  store<u32>(pc + R_NEXT, nn); // (nn's binned-prev link, if c stays in a bin, is the caller's)
   if (mayBeTop) {
-    if (topRec() == n) { as32(A_TOP, c); setStateByteAt(pc, ST_TOP); }
-  } else if (CHECKS) {
-    assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
+    if (topRec() == n) {
+      // c becomes top: its size stored, in granules (c's own from top's address, top's stored)
+      const g = <u32>((addrAt(pn) - addrAt(pc)) >> 4) + load<u32>(pn + R_SIZEG);
+      store<u32>(pc + R_SIZEG, g);
+      as32(A_TOP, c);
+      setStateByteAt(pc, ST_TOP);
+    } else if (sized) {
+      store<u32>(pc + R_SIZEG, <u32>((addrAt(at(rb, nn)) - addrAt(pc)) >> 4));
+    }
+  } else {
+    if (CHECKS) assert(topRec() != n, "ptmalloc absorbed top where it was known not to be top");
+    // n is not top: it has a successor nn
+    if (sized) store<u32>(pc + R_SIZEG, <u32>((addrAt(at(rb, nn)) - addrAt(pc)) >> 4));
   }
+  if (CHECKS) assert(!sized || isSizedState(stateAt(pc)), "ptmalloc kept a stored size of a chunk that has none");
+  store<u32>(pc + R_NEXT, nn); // (nn's binned-prev link, if c stays in a bin, is the caller's)
   dropRecIn(pn, n, covered);
 }
 
@@ -1226,17 +1320,19 @@ const KEEP_STATE: u8 = 0xFF;
   if (next != 0) {
     if (next == topRec()) {
       if (prev != 0) {
-        prevLinkBytes = freeLinkBytes(sizeAt(at(rb, prev)));
-        a = addrAt(at(rb, prev));
-        unlinkCounted(rb, prev, !consolidating);
-        absorbNextIn(rb, prev, false, consolidating); // p is not top
+        const pa = addrAt(at(rb, prev));
+        const prevSize = a - pa; // (prev's successor is p)
+        prevLinkBytes = freeLinkBytes(prevSize);
+        a = pa;
+        unlinkSized(rb, prev, !consolidating, prevSize);
+        absorbNextIn(rb, prev, false, consolidating, false); // p is not top
         p = prev;
         pp = at(rb, p);
       }
-      absorbNextIn(rb, p, true, consolidating);
+      absorbNextIn(rb, p, true, consolidating, false);
       // p is top now
       touchWordUnless(prevLinkBytes ? tr : whole, a + SIZE_SZ);
-      return sizeAt(pp);
+      return storedSizeAt(pp);
     }
   }
   // The bytes of a neighbour whose place p takes at the front of unsorted leave A_BIN_BYTES when
@@ -1245,16 +1341,17 @@ const KEEP_STATE: u8 = 0xFF;
   let kept = false;             // p sits at the front of unsorted already (a neighbour's place)
   if (prev != 0) {
     const qp = at(rb, prev);
-    const prevSize = sizeAt(qp);
-    a = addrAt(qp);
+    const pa = addrAt(qp);
+    const prevSize = a - pa; // (prev's successor is p)
+    a = pa;
     prevLinkBytes = freeLinkBytes(prevSize);
     if (prev == binFirst(UNSORTED)) {
       kept = true;
       if (!consolidating) aadd(A_BIN_BYTES, -<i64>prevSize);
     } else {
-      unlinkCounted(rb, prev, !consolidating);
+      unlinkSized(rb, prev, !consolidating, prevSize);
     }
-    absorbNextIn(rb, prev, false, consolidating); // p is not top
+    absorbNextIn(rb, prev, false, consolidating, false); // p is not top
     p = prev;
     pp = qp;
   }
@@ -1265,28 +1362,28 @@ const KEEP_STATE: u8 = 0xFF;
         // p takes next's place: the front of unsorted
         kept = true;
         const pn = at(rb, next);
-        if (!consolidating) aadd(A_BIN_BYTES, -<i64>sizeAt(pn));
+        if (!consolidating) aadd(A_BIN_BYTES, -<i64>nextSizeAt(rb, pn));
         const f = fdAt(pn);
         store<u64>(pp + R_FD, <u64>f); // fd f, bk 0
         if (f) store<u32>(at(rb, f) + R_BK, p); else setBinLast(UNSORTED, p);
         setBinFirst(UNSORTED, p);
       } else {
-        unlinkCounted(rb, next, !consolidating);
+        unlinkSized(rb, next, !consolidating, consolidating ? 0 : nextSizeAt(rb, at(rb, next)));
       }
-      absorbNextIn(rb, p, false, consolidating); // next is not top (the case above)
+      absorbNextIn(rb, p, false, consolidating, false); // next is not top (the case above)
       footerKnown = false;
     }
   }
-  const size = sizeAt(pp);
+  const size = nextSizeAt(rb, pp); // (p's stored size, if it had one, is stale: it goes into a bin)
   const linksKnown = prevLinkBytes ? tr && freeLinkBytes(size) <= prevLinkBytes : whole;
   if (kept) {
     // what toUnsortedFront leaves: in a bin, bin UNSORTED (no HEAD bit); one chunk for one chunk
-    setStateBinAt(pp, ST_BIN, <u8>UNSORTED);
+    setStateBinRawAt(pp, ST_BIN, <u8>UNSORTED);
     linkBack(rb, pp, p); // its successor may be new (a merge)
     if (!consolidating) aadd(A_BIN_BYTES, <i64>size);
     touchUnless(linksKnown, a + SIZE_SZ, freeLinkBytes(size));
   } else {
-    linkBetweenAt(rb, UNSORTED, p, a, 0, binFirst(UNSORTED), linksKnown, true, false, !consolidating); // (its HEAD bit cleared)
+    linkBetweenAt(rb, UNSORTED, p, a, size, 0, binFirst(UNSORTED), linksKnown, true, false, !consolidating); // (its HEAD bit cleared)
   }
   // the next chunk's prev_size (footer) is written
   touchWordUnless(footerKnown, a + size);
@@ -1308,10 +1405,13 @@ const KEEP_STATE: u8 = 0xFF;
 // refills work in the chunk's own arena; most gets) uses `as` (= arenaPtr(cur), see useArena)
 // instead of looking its arena up in the table.
 // @ts-ignore: decorator
-@inline function tcacheCountAt(p: usize, c: u32, sign: i64): void {
+@inline function tcacheCountAt(p: usize, c: u32, sign: i64): void { tcacheBytesAt(p, c, sign * <i64>sizeAt(p)); }
+// tcacheCountAt with the bytes known (a chunk of tcache bin i: tcSize(i))
+// @ts-ignore: decorator
+@inline function tcacheBytesAt(p: usize, c: u32, bytes: i64): void {
   const a = arenaAt(p, c);
   const o = (a == cur ? as : arenaPtr(a)) + A_TC_BYTES;
-  store<i64>(o, load<i64>(o) + sign * <i64>sizeAt(p));
+  store<i64>(o, load<i64>(o) + bytes);
 }
 
 // linkKnown: c's [addr + 16, addr + 32) is known resident (skips the touch).
@@ -1334,7 +1434,7 @@ const KEEP_STATE: u8 = 0xFF;
   // the refills), the current one
   if (CHECKS) assert(arenaAt(p, c) == cur, "ptmalloc put a chunk of another arena in the tcache");
   const tb = as + A_TC_BYTES;
-  store<i64>(tb, load<i64>(tb) + <i64>sizeAt(p));
+  store<i64>(tb, load<i64>(tb) + <i64>tcSize(i));
   touchUnless(linkKnown, a + CHUNK_HDR_SZ, 2 * SIZE_SZ); // next + key
 }
 
@@ -1354,9 +1454,10 @@ const KEEP_STATE: u8 = 0xFF;
   const p = R(c);
   store<u32>(o, fdAt(p));
   store<u32>(n, load<u32>(n) - 1);
-  tcacheCountAt(p, c, -1);
-  if (handOut) handOutAt(p);
-  else setStateAt(p, ST_INUSE);
+  const size = tcSize(i);
+  tcacheBytesAt(p, c, -<i64>size);
+  if (handOut) handOutSizedAt(p, size);
+  else { setStoredSizeAt(p, size); setStateRawAt(p, ST_INUSE); }
   return c;
 }
 
@@ -1368,10 +1469,13 @@ const KEEP_STATE: u8 = 0xFF;
 // @ts-ignore: decorator
 @inline function fastPop(i: i32): u32 {
   const c = fastHead(i);
-  setFastHead(i, fd(c));
-  setState(c, ST_INUSE);
+  const p = R(c);
+  setFastHead(i, fdAt(p));
+  const size = fastSize(i);
+  setStoredSizeAt(p, size); // (its fd read above)
+  setStateRawAt(p, ST_INUSE);
   aadd(A_FAST_CHUNKS, -1);
-  aadd(A_FAST_BYTES, -<i64>sizeOf(c));
+  aadd(A_FAST_BYTES, -<i64>size);
   return c;
 }
 
@@ -1631,7 +1735,7 @@ function mmapChunk(nb: u64): u32 {
   const c = newRec(base, size, ST_MMAPPED, NO_ARENA, 0);
   setMapOffset(c, 0);
   const head = g32(G_MMAP_HEAD);
-  setFd(c, head);
+  setMapFd(c, head);
   setBk(c, 0);
   if (head) setBk(head, c);
   gs32(G_MMAP_HEAD, c);
@@ -1644,9 +1748,9 @@ function mmapChunk(nb: u64): u32 {
 function unmapChunk(c: u32): void {
   const offset = mapOffset(c);
   const total = offset + sizeOf(c);
-  const f = fd(c), k = bk(c);
+  const f = mapFd(c), k = bk(c);
   if (f) setBk(f, k);
-  if (k) setFd(k, f); else gs32(G_MMAP_HEAD, f);
+  if (k) setMapFd(k, f); else gs32(G_MMAP_HEAD, f);
   gadd(G_N_MMAPS, -1);
   gadd(G_MMAPPED_MEM, -<i64>total);
   releaseRegion(addrOf(c) - offset);
@@ -1658,7 +1762,7 @@ function unmapChunk(c: u32): void {
 @inline function splitTop(nb: u64): u32 {
   const t = topRec();
   const a = addrOf(t);
-  const rest = splitAtBin(t, nb, ST_TOP, 0, ST_INUSE, false);
+  const rest = splitAtBin(t, nb, ST_TOP, 0, ST_INUSE, false, 0);
   as32(A_TOP, rest);
   touchWord(a + nb + SIZE_SZ); // rest's header
   return t;
@@ -1807,6 +1911,7 @@ function heapTrim(pad: u64): void {
     as32(A_HEAP_COUNT, a32(A_HEAP_COUNT) - 1);
     if (isBinned(before)) {
       unlinkChunk(before);
+      setState(before, ST_TOP); // its size stored (to the fence), then set to the new top's
       setSize(before, newSize);
       setNextP(before, 0);
       dropRec(fence);
@@ -1867,7 +1972,7 @@ function splitToUnsorted(victim: u32, nb: u64, advertise: bool): void {
 // Inline in intMalloc (a call costs more than its set-up here).
 // @ts-ignore: decorator
 @inline function splitRemainder(victim: u32, va: u64, size: u64, nb: u64): u32 {
-  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED, ST_INUSE, true); // fd, bk 0: alone in unsorted
+  const r = splitAtBin(victim, nb, ST_BIN, <u8>UNSORTED, ST_INUSE, true, size); // fd, bk 0: alone in unsorted
   const rb = RECS.base; // after the split (the pool may have moved)
   setBinFirst(UNSORTED, r);
   setBinLast(UNSORTED, r);
@@ -1937,7 +2042,7 @@ function intMalloc(nb: u64): u32 {
     if (bkAt(pv) == 0) {
       const va = addrAt(pv);
       if (va == a64(A_LAST_REMAINDER)) {
-        const size = sizeAt(pv);
+        const size = nextSizeAt(RECS.base, pv); // (in a bin)
         if (size > nb + MINSIZE) return out ? splitRemainderOut(last, va, size, nb) : splitRemainder(last, va, size, nb);
       }
     }
@@ -1959,7 +2064,7 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
     while ((victim = binLast(UNSORTED)) != 0) {
       const rb = RECS.base;
       const pv = at(rb, victim);
-      const size = sizeAt(pv);
+      const size = nextSizeAt(rb, pv); // (in a bin)
       const va = addrAt(pv);
       // The last remainder alone in unsorted: split it again (locality for runs of small requests).
       // (nested ifs, not &&: see releaseChunkIn)
@@ -1970,17 +2075,18 @@ function intMallocLoop(nb: u64, idx: i32): u32 {
           }
         }
       }
-      unlinkIn(rb, victim);
+      unlinkSized(rb, victim, true, size);
       if (size == nb) {
         if (tcacheNb && <u64>tcCount(ti) < g64(G_TCACHE_COUNT)) {
           tcachePut(victim, ti, trusted);
           returnCached = true;
           continue;
         }
-        setState(victim, ST_INUSE);
+        setStoredSizeAt(pv, size);
+        setStateRawAt(pv, ST_INUSE);
         return victim;
       }
-      fileChunk(victim);
+      fileChunk(victim, size);
       unsortedCount++;
       if (returnCached && limit > 0 && unsortedCount > limit) return tcacheGet(ti);
       if (++iters >= MAX_ITERS) break;
@@ -2027,7 +2133,7 @@ function intFree(p: u32): void { intFreeAt(R(p), p); }
 // pp = R(p) (pointer style, see at(): nothing here takes a record before the call out).
 // @ts-ignore: decorator
 @inline function intFreeAt(pp: usize, p: u32): void {
-  const size = sizeAt(pp);
+  const size = storedSizeAt(pp); // (in use)
   const ti = tcIndex(size);
   const known = trusted && isWholeAt(pp);
   const t = ts, g = hs; // in locals: V8 loads a global again at every use
@@ -2170,11 +2276,16 @@ function handOutMapped(c: u32): void {
 // next chunk's prev_size word): the whole span, known resident when the chunk is WHOLE (back from
 // a tcache or fastbin)
 // @ts-ignore: decorator
-@inline function handOutAt(p: usize): void {
+@inline function handOutAt(p: usize): void { handOutSizedAt(p, storedSizeAt(p)); }
+
+// handOutAt of a chunk of `size` bytes (in use, or in a tcache: tcachePop), its size stored here
+// @ts-ignore: decorator
+@inline function handOutSizedAt(p: usize, size: u64): void {
   const binByte = load<u8>(p + R_BIN); // WHOLE before the store below: known resident
-  const a = addrAt(p), size = sizeAt(p); // before the state store (see setStateAt)
+  const a = addrAt(p); // before the state store (see setStateAt)
+  setStoredSizeAt(p, size);
   // state ST_INUSE and bin byte WHOLE in one store
-  setStateBinAt(p, ST_INUSE, WHOLE);
+  setStateBinRawAt(p, ST_INUSE, WHOLE);
   // touchUnless(trusted && WHOLE, ...) with nested ifs (see releaseChunkIn)
   if (trusted) {
     if (binByte == WHOLE) { skipTouch(a + SIZE_SZ, size); return; }
@@ -2535,7 +2646,7 @@ export function ptDestroy(heapIndex: i32): void {
   }
   let c = g32(G_MMAP_HEAD);
   while (c) {
-    const n = fd(c);
+    const n = mapFd(c);
     vmRelease(addrOf(c) - mapOffset(c));
     dropRec(c);
     c = n;
@@ -2887,7 +2998,7 @@ export function ptCheck(heapIndex: i32): i32 {
   for (let i: u32 = 0; i < arenaCount(); i++) if (arenaField32(i, A_ATTACHED) != attached[i]) return 5;
   // P4 mapped chunks
   let maps: u64 = 0, mapBytes: u64 = 0;
-  for (let c = g32(G_MMAP_HEAD); c; c = fd(c)) {
+  for (let c = g32(G_MMAP_HEAD); c; c = mapFd(c)) {
     if (maps >= <u64>listBound() || stateOf(c) != ST_MMAPPED) return 4;
     maps++;
     mapBytes += mapOffset(c) + sizeOf(c);

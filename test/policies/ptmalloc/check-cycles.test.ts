@@ -7,8 +7,8 @@ import { describe, it, expect } from 'vitest';
 import { createEngine, type Engine } from '../../../src/engine/engine.js';
 import { OpBuffer } from '../../../src/engine/ops.js';
 
-// The chunk record's layout (ptmalloc.ts "chunk record"): the forward link is the u32 at byte 16.
-const R_FD_BYTES = 16;
+// The chunk record's layout (ptmalloc.ts "records"): the forward link is the u32 at byte 12.
+const R_FD_BYTES = 12;
 const LIST_INVARIANT = 3;          // P3: the lists
 // engine check(): a policy's invariant n comes back as 100 x the policy's id + n (assembly/engine.ts checkAll)
 const POLICY_INVARIANT_STRIDE = 100;

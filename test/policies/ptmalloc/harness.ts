@@ -195,7 +195,7 @@ function residentOf(s: Sample, heap: number): number {
  */
 export async function replaySim(
   policy: string, ops: readonly ScriptOp[],
-  options: SimOptions & { trimPad?: boolean; checkAfterFrees?: boolean } = {},
+  options: SimOptions & { trimPad?: boolean; checkAfterFrees?: boolean; checkAfterEach?: boolean } = {},
 ): Promise<ReplayedSim> {
   const engine = await createEngine({ arch: 'x64', sampleEvery: options.every ?? 0, build: options.build ?? 'release' });
   const heap = engine.createHeap(policy, { params: options.params ?? {} });
@@ -237,7 +237,7 @@ export async function replaySim(
       case 'T': buf.thread(o.tid); break;
       case 'E': buf.threadEnd(o.tid); break;
     }
-    if (options.checkAfterFrees && options.check && o.op === 'f') flush();
+    if (options.check && (options.checkAfterEach || (options.checkAfterFrees && o.op === 'f'))) flush();
   }
   flush();
   samples.push(engine.sample());
@@ -252,7 +252,7 @@ export interface SimRun {
 }
 
 /** Replays calls through the engine's ptmalloc heap with the same checkpoints as the oracle. */
-export async function runSim(ops: PtOp[], options: SimOptions = {}): Promise<SimRun> {
+export async function runSim(ops: PtOp[], options: SimOptions & { checkAfterEach?: boolean } = {}): Promise<SimRun> {
   const { engine, heap, samples, trims } = await replaySim('ptmalloc', ops, options);
   const checkpoints = samples.map((s, i): Checkpoint =>
     ({ event: s.event, kind: i === samples.length - 1 ? 'end' : 'at', mallinfo: mallinfoOf(s, heap), arenas: arenasOf(s, heap) }));

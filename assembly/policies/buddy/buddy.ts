@@ -109,13 +109,18 @@ initPool(RECS, <u32>REC_BYTES, <u32>offsetof<Blk>("next"), 4096);
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
+@inline function B(n: u32): Blk { return changetype<Blk>(recBase + <usize>n * REC_BYTES); }
+// RECS.base kept in a global: read from the pool in memory, it is a load per record access that
+// the compiler cannot keep across the stores between them. The pool moves only where records are
+// taken (newRec) and where a heap is created (reserveForHint): both set it again.
+let recBase: usize = 0;
 // @ts-ignore: decorator
 @inline function orderOf(n: u32): u32 { return (B(n).flags >> FL_ORDER_SHIFT) & 0xFF; }
 
 // @ts-ignore: decorator
 @inline function newRec(addr: u64, flags: u32, arena: u32): u32 {
   const n = takeRecord(RECS);
+  recBase = RECS.base;
   const b = B(n);
   b.addr = addr; b.next = 0; b.prev = 0; b.flags = flags; b.arena = arena;
   return n;
@@ -266,6 +271,7 @@ export function buddyCreate(heapIndex: i32, parent: i32, params: usize, count: i
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
+  recBase = RECS.base;   // the reservation may have moved the pool
   H.minOrder = 63 - <u32>clz(<u64>min);
   H.maxOrder = 63 - <u32>clz(<u64>arena);
   return Status.OK;

@@ -109,6 +109,7 @@ const R_NEXT: usize = 20;
 const R_LEFT: usize = 24;
 const R_RIGHT: usize = 28;
 const POOL_ALIGN: usize = 64;
+if (R_RIGHT != R_LEFT + 4) ERROR("left and right are read and written as one u64 (left low)");
 
 const FL_BUSY: u32 = 0;
 const FL_FREE: u32 = 1;
@@ -125,8 +126,13 @@ initPool(RECS, <u32>REC_BYTES, <u32>R_LEFT, 1024, <u32>POOL_ALIGN);
 // block, and at most one free block or UCR between two busy ones (neighbours merge).
 const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
+// Record n's address in a pool whose base is rb. The hot paths read RECS.base once into a local and
+// address every record from it (a load of the pool's base from memory is not kept by the compiler
+// across the stores between two record accesses): valid until a record is taken (the pool may move).
 // @ts-ignore: decorator
-@inline function R(n: u32): usize { return RECS.base + <usize>n * REC_BYTES; }
+@inline function Rb(rb: usize, n: u32): usize { return rb + <usize>n * REC_BYTES; }
+// @ts-ignore: decorator
+@inline function R(n: u32): usize { return Rb(RECS.base, n); }
 // @ts-ignore: decorator
 @inline function addr(n: u32): u64 { return load<u64>(R(n) + R_ADDR); }
 // @ts-ignore: decorator
@@ -157,11 +163,7 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
   return n;
 }
 
-function newRec(a: u64, g: u32, f: u32): u32 { return newRecInline(a, g, f); }
-
-// newRec's body, inlined where a busy block is carved (ffAllocInline).
-// @ts-ignore: decorator
-@inline function newRecInline(a: u64, g: u32, f: u32): u32 {
+function newRec(a: u64, g: u32, f: u32): u32 {
   const n = takeRec();
   const p = R(n);
   store<u64>(p + R_ADDR, a);
@@ -173,8 +175,11 @@ function newRec(a: u64, g: u32, f: u32): u32 { return newRecInline(a, g, f); }
 }
 
 // @ts-ignore: decorator
-@inline function dropRec(n: u32): void {
-  const p = R(n);
+@inline function dropRec(n: u32): void { dropRecAt(n, R(n)); }
+
+// dropRec of record n at address p.
+// @ts-ignore: decorator
+@inline function dropRecAt(n: u32, p: usize): void {
   store<u32>(p + R_FLAGS, 0xFFFFFFFF);
   store<u32>(p + R_LEFT, RECS.free);
   RECS.free = n;
@@ -269,9 +274,13 @@ function emptyMaxes(): usize {
   return mx;
 }
 
-function use(heapIndex: i32): void {
+// Makes heapIndex the heap operated on; returns its state (hs), for the hot paths to keep in a local.
+// @ts-ignore: decorator
+@inline function use(heapIndex: i32): usize {
   owner = <u8>heapIndex;
-  hs = heapState + <usize>heapIndex * HS_BYTES;
+  const s = heapState + <usize>heapIndex * HS_BYTES;
+  hs = s;
+  return s;
 }
 
 export function ffCreate(heapIndex: i32, parent: i32, params: usize, count: i32): Status {
@@ -314,18 +323,27 @@ export function ffEngineBytes(): usize { return poolBytes(RECS) + indexBytes; }
 
 // Sets a's successor to b (b may be 0 = segment end); b learns whether a is free.
 // @ts-ignore: decorator
-@inline function linkAfter(a: u32, b: u32): void {
-  store<u32>(R(a) + R_NEXT, b);
-  if (b) store<u32>(R(b) + R_PREV, a | (flags(a) == FL_FREE ? PREV_MAYBE_FREE : 0));
+@inline function linkAfter(a: u32, b: u32): void { linkAfterIn(RECS.base, a, b); }
+
+// linkAfter in the pool at rb.
+// @ts-ignore: decorator
+@inline function linkAfterIn(rb: usize, a: u32, b: u32): void {
+  const pa = Rb(rb, a);
+  store<u32>(pa + R_NEXT, b);
+  if (b) store<u32>(Rb(rb, b) + R_PREV, a | (load<u32>(pa + R_FLAGS) == FL_FREE ? PREV_MAYBE_FREE : 0));
 }
 
 // The segment entry whose reservation holds address a: the one found last when it holds a (a
 // segment's base and size never change; nearly every time), else segSearch.
 // @ts-ignore: decorator
-@inline function segOf(a: u64): usize {
-  const memo = ld32(H_SEG_MEMO);
+@inline function segOf(a: u64): usize { return segOfIn(hs, a); }
+
+// segOf of the heap whose state is at s.
+// @ts-ignore: decorator
+@inline function segOfIn(s: usize, a: u64): usize {
+  const memo = load<u32>(s + H_SEG_MEMO);
   if (memo) {
-    const m = segEntry(memo - 1);
+    const m = <usize>load<u32>(s + H_SEG_TABLE) + <usize>(memo - 1) * SEG_BYTES;
     if (a - load<u64>(m + SG_BASE) < load<u64>(m + SG_RESERVE)) return m;
   }
   return segSearch(a);
@@ -429,7 +447,9 @@ if (<u32>FAN != NODE_ENTRIES) ERROR("first-fit's nodes are node-max.ts's");
 
 // Sets bucket b's maximum to m. Raising raises the bounds above while they are below m (one
 // already >= m ends the walk: it bounds the new maximum too); lowering leaves them as they are.
-function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
+// Inline in its callers (the index's out-of-line updates): a call per raise cost more.
+// @ts-ignore: decorator
+@inline function ixSetMax(e: usize, ix: usize, b: u32, m: u32): void {
   const leaf = leafSlot(ix, b);
   const old = load<u32>(leaf);
   store<u32>(leaf, m);
@@ -466,58 +486,66 @@ function ixExactMax(ix: usize, l: u32, x: usize): u32 {
 
 // Largest block in bucket b's list.
 function bucketMax(ix: usize, b: u32): u32 {
+  const rb = RECS.base;
   let m: u32 = 0;
   let t = load<u32>(headSlot(ix, b));
   while (t) {
-    const g = sizeG(t);
+    const pt = Rb(rb, t);
+    const g = load<u32>(pt + R_SIZEG);
     if (g > m) m = g;
-    t = rgt(t);
+    t = load<u32>(pt + R_RIGHT);
   }
   return m;
 }
 
 // Makes n the head of bucket b's list.
 // @ts-ignore: decorator
-@inline function pushHead(ix: usize, b: u32, n: u32): void {
+@inline function pushHead(ix: usize, b: u32, n: u32): void { pushHeadIn(RECS.base, ix, b, n); }
+
+// pushHead in the pool at rb.
+// @ts-ignore: decorator
+@inline function pushHeadIn(rb: usize, ix: usize, b: u32, n: u32): void {
   const hp = headSlot(ix, b);
   const h = load<u32>(hp);
-  store<u32>(R(n) + R_LEFT, 0);
-  store<u32>(R(n) + R_RIGHT, h);
-  if (h) store<u32>(R(h) + R_LEFT, n);
+  store<u64>(Rb(rb, n) + R_LEFT, <u64>h << 32);   // left 0, right h
+  if (h) store<u32>(Rb(rb, h) + R_LEFT, n);
   store<u32>(hp, n);
 }
 
 // Adds record n (address and size set) to the index.
 function ixInsert(e: usize, ix: usize, n: u32): void {
-  const a = addr(n);
+  const rb = RECS.base;
+  const pn = Rb(rb, n);
+  const a = load<u64>(pn + R_ADDR);
   const b = bucketOf(e, ix, a);
   const h = load<u32>(headSlot(ix, b));
-  if (!h || a < addr(h)) {
-    pushHead(ix, b, n);
+  if (!h || a < load<u64>(Rb(rb, h) + R_ADDR)) {
+    pushHeadIn(rb, ix, b, n);
   } else {
     let t = h;
+    let r: u32;
     while (true) {
-      const r = rgt(t);
-      if (!r || a < addr(r)) break;
+      r = load<u32>(Rb(rb, t) + R_RIGHT);
+      if (!r || a < load<u64>(Rb(rb, r) + R_ADDR)) break;
       t = r;
     }
-    const r = rgt(t);
-    store<u32>(R(n) + R_LEFT, t);
-    store<u32>(R(n) + R_RIGHT, r);
-    store<u32>(R(t) + R_RIGHT, n);
-    if (r) store<u32>(R(r) + R_LEFT, n);
+    store<u64>(pn + R_LEFT, <u64>t | (<u64>r << 32));   // left t, right r
+    store<u32>(Rb(rb, t) + R_RIGHT, n);
+    if (r) store<u32>(Rb(rb, r) + R_LEFT, n);
   }
-  const g = sizeG(n);
+  const g = load<u32>(pn + R_SIZEG);
   if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
 }
 
 // Takes record n out of bucket b's list and repairs the maximum.
 function ixRemoveAt(e: usize, ix: usize, b: u32, n: u32): void {
-  const l = lft(n), r = rgt(n);
-  if (l) store<u32>(R(l) + R_RIGHT, r); else store<u32>(headSlot(ix, b), r);
-  if (r) store<u32>(R(r) + R_LEFT, l);
+  const rb = RECS.base;
+  const pn = Rb(rb, n);
+  const l = load<u32>(pn + R_LEFT), r = load<u32>(pn + R_RIGHT);
+  if (l) store<u32>(Rb(rb, l) + R_RIGHT, r); else store<u32>(headSlot(ix, b), r);
+  if (r) store<u32>(Rb(rb, r) + R_LEFT, l);
   const leaf = leafSlot(ix, b);
-  if (sizeG(n) == load<u32>(leaf)) store<u32>(leaf, bucketMax(ix, b));   // lowered: the leaf only (ixSetMax)
+  if (load<u32>(pn + R_SIZEG) == load<u32>(leaf)) store<u32>(leaf, bucketMax(ix, b));   // lowered: the leaf only (ixSetMax)
 }
 
 // @ts-ignore: decorator
@@ -525,28 +553,31 @@ function ixRemoveAt(e: usize, ix: usize, b: u32, n: u32): void {
 
 // Record n (not in the index) takes the place of q, the next record of its kind, and absorbs it.
 function ixAbsorbNext(e: usize, ix: usize, n: u32, q: u32): void {
-  const b = bucketOf(e, ix, addr(n));
-  if (bucketOf(e, ix, addr(q)) != b) {
+  const rb = RECS.base;
+  const pn = Rb(rb, n), pq = Rb(rb, q);
+  const b = bucketOf(e, ix, load<u64>(pn + R_ADDR));
+  if (bucketOf(e, ix, load<u64>(pq + R_ADDR)) != b) {
     ixRemove(e, ix, q);
-    store<u32>(R(n) + R_SIZEG, sizeG(n) + sizeG(q));
+    store<u32>(pn + R_SIZEG, load<u32>(pn + R_SIZEG) + load<u32>(pq + R_SIZEG));
     ixInsert(e, ix, n);
     return;
   }
   // Same bucket, and nothing of the kind lies between n and q: n takes q's links.
-  const l = lft(q), r = rgt(q);
-  store<u32>(R(n) + R_LEFT, l);
-  store<u32>(R(n) + R_RIGHT, r);
-  if (l) store<u32>(R(l) + R_RIGHT, n); else store<u32>(headSlot(ix, b), n);
-  if (r) store<u32>(R(r) + R_LEFT, n);
-  const g = sizeG(n) + sizeG(q);
-  store<u32>(R(n) + R_SIZEG, g);
+  const links = load<u64>(pq + R_LEFT);
+  const l = <u32>links, r = <u32>(links >> 32);
+  store<u64>(pn + R_LEFT, links);
+  if (l) store<u32>(Rb(rb, l) + R_RIGHT, n); else store<u32>(headSlot(ix, b), n);
+  if (r) store<u32>(Rb(rb, r) + R_LEFT, n);
+  const g = load<u32>(pn + R_SIZEG) + load<u32>(pq + R_SIZEG);
+  store<u32>(pn + R_SIZEG, g);
   if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
 }
 
 // Record n (in the index) grew without moving.
 function ixGrew(e: usize, ix: usize, n: u32): void {
-  const b = bucketOf(e, ix, addr(n));
-  const g = sizeG(n);
+  const pn = R(n);
+  const b = bucketOf(e, ix, load<u64>(pn + R_ADDR));
+  const g = load<u32>(pn + R_SIZEG);
   if (g > load<u32>(leafSlot(ix, b))) ixSetMax(e, ix, b, g);
 }
 
@@ -576,13 +607,13 @@ function ixCutFront(e: usize, ix: usize, n: u32, a: u64, g: u32): void {
 // segment e's free index): when the rest still starts in that bucket (most cuts), the record and
 // the bucket maximum are set here, without ixCutFront's call and bucket arithmetic.
 // @ts-ignore: decorator
-@inline function cutFreeFront(e: usize, ix: usize, f: u32, fg: u32, a: u64, g: u32): void {
+@inline function cutFreeFront(e: usize, ix: usize, f: u32, pf: usize, fg: u32, a: u64, g: u32): void {
   const b = foundBucket;
   if (<u32>((a - load<u64>(e + SG_BASE)) >> <u64>FREE_SHIFT) != b) { ixCutFront(e, ix, f, a, g); return; }
-  store<u64>(R(f) + R_ADDR, a);
-  store<u32>(R(f) + R_SIZEG, g);
+  store<u64>(pf + R_ADDR, a);
+  store<u32>(pf + R_SIZEG, g);
   const leaf = leafSlot(ix, b);
-  if (fg == load<u32>(leaf)) store<u32>(leaf, lft(f) | rgt(f) ? bucketMax(ix, b) : g);   // lowered (ixSetMax)
+  if (fg == load<u32>(leaf)) store<u32>(leaf, load<u64>(pf + R_LEFT) ? bucketMax(ix, b) : g);   // lowered (ixSetMax); left or right
 }
 
 // Lowers the bounds in [from, to) that are >= g to g - 1 (the caller knows all below them are < g).
@@ -616,9 +647,12 @@ function ixFirstFitFrom(which: usize, maxes: usize, g: u32, r0: u32): u32 {
 // The first block of at least g granules in bucket b, which holds one.
 // @ts-ignore: decorator
 @inline function firstInBucket(ix: usize, b: u32, g: u32): u32 {
+  const rb = RECS.base;
   let t = load<u32>(headSlot(ix, b));
-  while (sizeG(t) < g) {
-    t = rgt(t);
+  while (true) {
+    const pt = Rb(rb, t);
+    if (load<u32>(pt + R_SIZEG) >= g) break;
+    t = load<u32>(pt + R_RIGHT);
     if (CHECKS) assert(t, "bucket maximum above every block in the bucket");
   }
   return t;
@@ -698,10 +732,10 @@ const HINTS_BYTES: usize = (<usize>HINT_G_MAX + 1) << 3;   // u64 per g in [0, H
 // The search of a request of g <= HINT_G_MAX granules found its block at key: no bucket before it
 // holds g or more, nor any larger size up to HINT_G_MAX.
 // @ts-ignore: decorator
-@inline function hintsRaise(g: u32, key: u64): void {
-  const hints = <usize>ld32(H_HINTS);
-  for (let s = g; s <= HINT_G_MAX; s++) {
-    const slot = hints + (<usize>s << 3);
+@inline function hintsRaise(s: usize, g: u32, key: u64): void {
+  const hints = <usize>load<u32>(s + H_HINTS);
+  for (let h = g; h <= HINT_G_MAX; h++) {
+    const slot = hints + (<usize>h << 3);
     if (load<u64>(slot) >= key) return;
     store<u64>(slot, key);
   }
@@ -711,13 +745,15 @@ function resetHints(): void { memory.fill(<usize>ld32(H_HINTS), 0, HINTS_BYTES);
 
 // ixFirstFit of the free index for g <= HINT_G_MAX, from g's hint (inlined into ffAllocInline).
 // @ts-ignore: decorator
-@inline function freeFirstFitHinted(g: u32): u32 {
-  const hint = load<u64>(<usize>ld32(H_HINTS) + (<usize>g << 3));
+@inline function freeFirstFitHinted(s: usize, g: u32): u32 {
+  const hint = load<u64>(<usize>load<u32>(s + H_HINTS) + (<usize>g << 3));
   const hr = <u32>(hint >> 32);
-  const mx = <usize>ld32(H_FREE_MAXES);
+  const mx = <usize>load<u32>(s + H_FREE_MAXES);
   const rp = mx + (<usize>hr << 2);
-  if (hr < <u32>ld64(H_SEGMENTS) && load<u32>(rp) >= g) {   // (a hint's rank is below the count, or 0)
-    const e = segEntry(load<u32>(<usize>ld32(H_RANKS) + <usize>hr * RANK_BYTES + RK_SEG));
+  const segs = <u32>load<u64>(s + H_SEGMENTS);
+  if (hr < segs && load<u32>(rp) >= g) {   // (a hint's rank is below the count, or 0)
+    const e = <usize>load<u32>(s + H_SEG_TABLE) +
+      <usize>load<u32>(<usize>load<u32>(s + H_RANKS) + <usize>hr * RANK_BYTES + RK_SEG) * SEG_BYTES;
     const ix = e + SG_FREE_IX;
     const top = load<u32>(ix + IX_TOP);
     // Climb: the hint's bucket and the rest of its leaf node, then after each ancestor the rest
@@ -744,13 +780,12 @@ function resetHints(): void { memory.fill(<usize>ld32(H_HINTS), 0, HINTS_BYTES);
     if (x >= 0) {
       foundSeg = e;
       foundBucket = <u32>x;
-      hintsRaise(g, hintKey(hr, <u32>x));
+      hintsRaise(s, g, hintKey(hr, <u32>x));
       return firstInBucket(ix, <u32>x, g);
     }
   }
-  const segs = <u32>ld64(H_SEGMENTS);
   const f = ixFirstFitFrom(SG_FREE_IX, H_FREE_MAXES, g, hr < segs ? hr + 1 : segs);
-  if (f) hintsRaise(g, hintKey(load<u32>(foundSeg + SG_RANK), foundBucket));
+  if (f) hintsRaise(s, g, hintKey(load<u32>(foundSeg + SG_RANK), foundBucket));
   return f;
 }
 
@@ -836,41 +871,46 @@ function addSegment(needBytes: u64): bool {
 
 // Merges free block n (counted in the free bytes, not yet in the index) of segment e with free
 // neighbours and puts the result in the free index; returns the surviving record.
-function insertFree(e: usize, n: u32): u32 { return insertFreeInline(e, n); }
+function insertFree(e: usize, n: u32): u32 { return insertFreeInline(RECS.base, hs, e, n); }
 
-// insertFree's body, inlined into ffFreeInline (the free of every op).
+// insertFree's body, inlined into ffFreeInline (the free of every op); rb = RECS.base, s = hs.
 // @ts-ignore: decorator
-@inline function insertFreeInline(e: usize, n: u32): u32 {
+@inline function insertFreeInline(rb: usize, s: usize, e: usize, n: u32): u32 {
   const ix = e + SG_FREE_IX;
-  const p = prevP(n), q = nextP(n);
+  const pn = Rb(rb, n);
+  const prevWord = load<u32>(pn + R_PREV);
+  const p = prevWord & ~PREV_MAYBE_FREE, q = load<u32>(pn + R_NEXT);
   let result = n;
   let blocks: i64 = 1;
-  if (prevMaybeFree(n) && flags(p) == FL_FREE) {
+  if ((prevWord & PREV_MAYBE_FREE) && load<u32>(Rb(rb, p) + R_FLAGS) == FL_FREE) {
     // Absorb n into p: p keeps its address and place; its bucket's maximum can only grow.
-    store<u32>(R(p) + R_SIZEG, sizeG(p) + sizeG(n));
-    linkAfter(p, q);
-    dropRec(n);
+    const pp = Rb(rb, p);
+    store<u32>(pp + R_SIZEG, load<u32>(pp + R_SIZEG) + load<u32>(pn + R_SIZEG));
+    linkAfterIn(rb, p, q);
+    dropRecAt(n, pn);
     result = p;
     blocks--;
   }
-  if (q && flags(q) == FL_FREE) {
+  const pq = Rb(rb, q);
+  if (q && load<u32>(pq + R_FLAGS) == FL_FREE) {
     if (result == n) {
       ixAbsorbNext(e, ix, n, q);
     } else {
       ixRemove(e, ix, q);
-      store<u32>(R(result) + R_SIZEG, sizeG(result) + sizeG(q));
+      const pr = Rb(rb, result);
+      store<u32>(pr + R_SIZEG, load<u32>(pr + R_SIZEG) + load<u32>(pq + R_SIZEG));
       ixGrew(e, ix, result);
     }
-    linkAfter(result, nextP(q));
-    dropRec(q);
+    linkAfterIn(rb, result, load<u32>(pq + R_NEXT));
+    dropRecAt(q, pq);
     blocks--;
   } else if (result == n) {
     ixInsert(e, ix, n);
-    if (q) store<u32>(R(q) + R_PREV, n | PREV_MAYBE_FREE);
+    if (q) store<u32>(pq + R_PREV, n | PREV_MAYBE_FREE);
   } else {
     ixGrew(e, ix, result);
   }
-  addStat(H_FREE_BLOCKS, blocks);
+  store<i64>(s + H_FREE_BLOCKS, load<i64>(s + H_FREE_BLOCKS) + blocks);
   return result;
 }
 
@@ -996,38 +1036,52 @@ export function ffAlloc(heapIndex: i32, size: u64, alignLog2: u32): u32 { return
 // ffAlloc's body, inlined into first-fit's batch loop (index.ts FfOps) and into ffAlloc.
 // @ts-ignore: decorator
 @inline export function ffAllocInline(heapIndex: i32, size: u64, alignLog2: u32): u32 {
-  use(heapIndex);
+  const s = use(heapIndex);
   if (size > 0xFFFFFFFF0 || alignLog2 > 28) return 0;
   const need = blockBytes(size, alignLog2);
   const alignBits = alignLog2 > <u32>GRANULE_SHIFT ? alignLog2 << FL_ALIGN_SHIFT : 0;
-  if (need >= <u64>ld32(H_P_LARGE)) return allocLarge(need, alignBits);
+  if (need >= <u64>load<u32>(s + H_P_LARGE)) return allocLarge(need, alignBits);
   const g = <u32>(need >> GRANULE_SHIFT);
-  let f = g <= HINT_G_MAX ? freeFirstFitHinted(g) : ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
+  let f = g <= HINT_G_MAX ? freeFirstFitHinted(s, g) : ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
   if (!f) {
     if (!extend(need)) return 0;
     f = ixFirstFit(SG_FREE_IX, H_FREE_MAXES, g);
     if (CHECKS) assert(f, "extend made no room");
   }
   const sg = foundSeg, fix = sg + SG_FREE_IX;
-  const a = addr(f), fg = sizeG(f);
+  let pf = R(f);
+  const a = load<u64>(pf + R_ADDR), fg = load<u32>(pf + R_SIZEG);
   if (fg - g >= MIN_G) {
     // Carve the front; the free record keeps the rest and its place in the order.
-    const b = newRecInline(a, g, FL_BUSY | alignBits);
-    linkAfter(prevP(f), b);
-    linkAfter(b, f);
-    cutFreeFront(sg, fix, f, fg, a + need, fg - g);
-    addStat(H_FREE_BYTES, -<i64>need);
-    addStat(H_BUSY_BYTES, <i64>need);
+    const b = takeRec();
+    const rb = RECS.base;   // (taking a record may have moved the pool)
+    pf = Rb(rb, f);
+    const pb = Rb(rb, b);
+    // newRec(a, g, busy) linked between f's predecessor p and f: p is not free (free blocks are
+    // never adjacent, F2), so b's PREV_MAYBE_FREE is clear, and f's is cleared (b is busy), as
+    // linkAfter(p, b) and linkAfter(b, f) set them.
+    const p = load<u32>(pf + R_PREV) & ~PREV_MAYBE_FREE;
+    if (CHECKS) assert(flags(p) != FL_FREE, "a free block behind a free block");
+    store<u64>(pb + R_ADDR, a);
+    store<u32>(pb + R_SIZEG, g);
+    store<u32>(pb + R_FLAGS, FL_BUSY | alignBits);
+    store<u64>(pb + R_PREV, <u64>p | (<u64>f << 32));   // prev p, next f
+    store<u64>(pb + R_LEFT, 0);                          // left and right
+    store<u32>(Rb(rb, p) + R_NEXT, b);
+    store<u32>(pf + R_PREV, b);
+    cutFreeFront(sg, fix, f, pf, fg, a + need, fg - g);
+    store<u64>(s + H_FREE_BYTES, load<u64>(s + H_FREE_BYTES) - need);
+    store<u64>(s + H_BUSY_BYTES, load<u64>(s + H_BUSY_BYTES) + need);
     // The block and the header of the free rest behind it: one contiguous range.
     touchPages(a, need + HEADER_BYTES, owner);
     return b;
   }
   ixRemoveAt(sg, fix, foundBucket, f);
-  store<u32>(R(f) + R_FLAGS, FL_BUSY | alignBits);
-  const bytes = sizeB(f);
-  addStat(H_FREE_BYTES, -<i64>bytes);
-  addStat(H_FREE_BLOCKS, -1);
-  addStat(H_BUSY_BYTES, <i64>bytes);
+  store<u32>(pf + R_FLAGS, FL_BUSY | alignBits);
+  const bytes = <u64>fg << GRANULE_SHIFT;
+  store<u64>(s + H_FREE_BYTES, load<u64>(s + H_FREE_BYTES) - bytes);
+  store<i64>(s + H_FREE_BLOCKS, load<i64>(s + H_FREE_BLOCKS) - 1);
+  store<u64>(s + H_BUSY_BYTES, load<u64>(s + H_BUSY_BYTES) + bytes);
   touchPages(a, bytes, owner);
   return f;
 }
@@ -1065,17 +1119,23 @@ export function ffFree(heapIndex: i32, b: u32): void { ffFreeInline(heapIndex, b
 // ffFree's body, inlined into first-fit's batch loop (index.ts FfOps) and into ffFree.
 // @ts-ignore: decorator
 @inline export function ffFreeInline(heapIndex: i32, b: u32): void {
-  use(heapIndex);
-  const fl = flags(b);
+  const s = use(heapIndex);
+  const rb = RECS.base;   // no record is taken below (insertFree only drops them)
+  const pb = Rb(rb, b);
+  const fl = load<u32>(pb + R_FLAGS);
   if (fl & FL_LARGE) { freeLarge(b); return; }
-  const bytes = sizeB(b);
-  addStat(H_BUSY_BYTES, -<i64>bytes);
-  addStat(H_FREE_BYTES, <i64>bytes);
-  store<u32>(R(b) + R_FLAGS, FL_FREE);
-  touchPages(addr(b), HEADER_BYTES, owner);
-  const e = segOf(addr(b));
-  const f = insertFreeInline(e, b);
-  if (decommitDue(f)) maybeDecommit(e, f, false);
+  const a = load<u64>(pb + R_ADDR);
+  const bytes = <u64>load<u32>(pb + R_SIZEG) << GRANULE_SHIFT;
+  store<u64>(s + H_BUSY_BYTES, load<u64>(s + H_BUSY_BYTES) - bytes);
+  const freeBytes = load<u64>(s + H_FREE_BYTES) + bytes;
+  store<u64>(s + H_FREE_BYTES, freeBytes);
+  store<u32>(pb + R_FLAGS, FL_FREE);
+  touchPages(a, HEADER_BYTES, owner);
+  const e = segOfIn(s, a);
+  const f = insertFreeInline(rb, s, e, b);
+  // decommitDue(f) (the free bytes did not change since they were stored above)
+  if ((<u64>load<u32>(Rb(rb, f) + R_SIZEG) << GRANULE_SHIFT) >= <u64>load<u32>(s + H_P_DBLOCK) &&
+    freeBytes >= <u64>load<u32>(s + H_P_DTOTAL)) maybeDecommit(e, f, false);
 }
 
 // Grows in place into a free successor, shrinks in place, or moves.

@@ -1456,7 +1456,7 @@ const KEEP_STATE: u8 = 0xFF;
   store<u32>(n, load<u32>(n) - 1);
   const size = tcSize(i);
   tcacheBytesAt(p, c, -<i64>size);
-  if (handOut) handOutSizedAt(p, size);
+  if (handOut) handOutSizedAt(p, size, true);
   else { setStoredSizeAt(p, size); setStateRawAt(p, ST_INUSE); }
   return c;
 }
@@ -2276,14 +2276,15 @@ function handOutMapped(c: u32): void {
 // next chunk's prev_size word): the whole span, known resident when the chunk is WHOLE (back from
 // a tcache or fastbin)
 // @ts-ignore: decorator
-@inline function handOutAt(p: usize): void { handOutSizedAt(p, storedSizeAt(p)); }
+@inline function handOutAt(p: usize): void { handOutSizedAt(p, storedSizeAt(p), false); }
 
-// handOutAt of a chunk of `size` bytes (in use, or in a tcache: tcachePop), its size stored here
+// handOutAt of a chunk of `size` bytes (in use, or in a tcache: tcachePop); store (a constant): its
+// size is stored here (it comes from a tcache)
 // @ts-ignore: decorator
-@inline function handOutSizedAt(p: usize, size: u64): void {
+@inline function handOutSizedAt(p: usize, size: u64, store: bool): void {
   const binByte = load<u8>(p + R_BIN); // WHOLE before the store below: known resident
   const a = addrAt(p); // before the state store (see setStateAt)
-  setStoredSizeAt(p, size);
+  if (store) setStoredSizeAt(p, size);
   // state ST_INUSE and bin byte WHOLE in one store
   setStateBinRawAt(p, ST_INUSE, WHOLE);
   // touchUnless(trusted && WHOLE, ...) with nested ifs (see releaseChunkIn)

@@ -152,34 +152,58 @@ const RECORDS_PER_LIVE_BLOCK: u32 = 2;
 
 // Records are indices: never keep a Blk across a call that may take records (the pool moves).
 // @ts-ignore: decorator
-@inline function B(n: u32): Blk { return changetype<Blk>(RECS.base + <usize>n * REC_BYTES); }
+@inline function B(n: u32): Blk { return Bi(recBase, n); }
+// Record n of the pool whose base is rb. The hot paths (free, and malloc after its split) read
+// recBase once into a local and pass it down (the helpers' ...In forms): a global is a load at
+// every use. Valid until a record is taken.
 // @ts-ignore: decorator
-@inline function sizeOf(n: u32): u64 { return B(n).size & ~FLAG_BITS; }
+@inline function Bi(rb: usize, n: u32): Blk { return changetype<Blk>(rb + <usize>n * REC_BYTES); }
+// RECS.base kept in a global: read from the pool in memory, it is a load per record access that
+// the compiler cannot keep across the stores between them. The pool moves only where records are
+// taken (newRec) and where a heap is created (reserveForHint): both set it again.
+let recBase: usize = 0;
 // @ts-ignore: decorator
-@inline function isFree(n: u32): bool { return (B(n).size & FREE_BIT) != 0; }
+@inline function sizeOfIn(rb: usize, n: u32): u64 { return Bi(rb, n).size & ~FLAG_BITS; }
 // @ts-ignore: decorator
-@inline function isPrevFree(n: u32): bool { return (B(n).size & PREV_FREE_BIT) != 0; }
+@inline function sizeOf(n: u32): u64 { return sizeOfIn(recBase, n); }
 // @ts-ignore: decorator
-@inline function setFlag(n: u32, f: u64): void { B(n).sizeW |= <u32>f; }
+@inline function isFreeIn(rb: usize, n: u32): bool { return (Bi(rb, n).size & FREE_BIT) != 0; }
 // @ts-ignore: decorator
-@inline function clearFlag(n: u32, f: u64): void { B(n).sizeW &= ~<u32>f; }
+@inline function isFree(n: u32): bool { return isFreeIn(recBase, n); }
 // @ts-ignore: decorator
-@inline function setSize(n: u32, s: u64): void { B(n).size = s | (B(n).size & FLAG_BITS); }
+@inline function isPrevFreeIn(rb: usize, n: u32): bool { return (Bi(rb, n).size & PREV_FREE_BIT) != 0; }
+// @ts-ignore: decorator
+@inline function isPrevFree(n: u32): bool { return isPrevFreeIn(recBase, n); }
+// @ts-ignore: decorator
+@inline function setFlagIn(rb: usize, n: u32, f: u64): void { Bi(rb, n).sizeW |= <u32>f; }
+// @ts-ignore: decorator
+@inline function setFlag(n: u32, f: u64): void { setFlagIn(recBase, n, f); }
+// @ts-ignore: decorator
+@inline function clearFlagIn(rb: usize, n: u32, f: u64): void { Bi(rb, n).sizeW &= ~<u32>f; }
+// @ts-ignore: decorator
+@inline function clearFlag(n: u32, f: u64): void { clearFlagIn(recBase, n, f); }
+// @ts-ignore: decorator
+@inline function setSizeIn(rb: usize, n: u32, s: u64): void { Bi(rb, n).size = s | (Bi(rb, n).size & FLAG_BITS); }
+// @ts-ignore: decorator
+@inline function setSize(n: u32, s: u64): void { setSizeIn(recBase, n, s); }
 
 // @ts-ignore: decorator
 @inline function newRec(addr: u64, size: u64): u32 {
   if (CHECKS) assert(addr >= memBase && addr - memBase < H.memBytes, "tlsf record outside the memory");
   const n = takeRecord(RECS);
+  recBase = RECS.base;
   const b = B(n);
   b.off = <u32>(addr - memBase); b.size = size; b.prevPhys = 0; b.nextPhys = 0; b.nextFree = 0; b.prevFree = 0;
   return n;
 }
 
 // @ts-ignore: decorator
-@inline function dropRec(n: u32): void {
-  B(n).sizeW = DEAD_WORD;
+@inline function dropRecIn(rb: usize, n: u32): void {
+  Bi(rb, n).sizeW = DEAD_WORD;
   dropRecord(RECS, n);
 }
+// @ts-ignore: decorator
+@inline function dropRec(n: u32): void { dropRecIn(recBase, n); }
 
 export function tlsfEngineBytes(): usize { return poolBytes(RECS); }
 export function tlsfRecordBytes(): u32 { return <u32>REC_BYTES; }
@@ -274,10 +298,10 @@ let mapSl: u32 = 0;
 // ---------------------------------------------------------------- free lists
 
 // @ts-ignore: decorator
-@inline function removeFree(n: u32, fl: u32, sl: u32): void {
-  const prev = B(n).prevFree, next = B(n).nextFree;
-  if (next) B(next).prevFree = prev;
-  if (prev) B(prev).nextFree = next;
+@inline function removeFreeIn(rb: usize, n: u32, fl: u32, sl: u32): void {
+  const prev = Bi(rb, n).prevFree, next = Bi(rb, n).nextFree;
+  if (next) Bi(rb, next).prevFree = prev;
+  if (prev) Bi(rb, prev).nextFree = next;
   const h = headAt(fl, sl);
   if (load<u32>(h) == n) {
     store<u32>(h, next);
@@ -286,28 +310,36 @@ let mapSl: u32 = 0;
       if (!slMap(fl)) H.flBitmap &= ~(<u32>1 << fl);
     }
   }
-  H.freeBytes -= sizeOf(n);
+  H.freeBytes -= sizeOfIn(rb, n);
   H.freeBlocks--;
 }
+// @ts-ignore: decorator
+@inline function removeFree(n: u32, fl: u32, sl: u32): void { removeFreeIn(recBase, n, fl, sl); }
 
 // @ts-ignore: decorator
-@inline function insertFree(n: u32, fl: u32, sl: u32): void {
+@inline function insertFreeIn(rb: usize, n: u32, fl: u32, sl: u32): void {
   const h = headAt(fl, sl);
   const cur = load<u32>(h);
-  B(n).nextFree = cur;
-  B(n).prevFree = 0;
-  if (cur) B(cur).prevFree = n;
+  Bi(rb, n).nextFree = cur;
+  Bi(rb, n).prevFree = 0;
+  if (cur) Bi(rb, cur).prevFree = n;
   store<u32>(h, n);
   H.flBitmap |= <u32>1 << fl;
   setSlMap(fl, slMap(fl) | (<u32>1 << sl));
-  H.freeBytes += sizeOf(n);
+  H.freeBytes += sizeOfIn(rb, n);
   H.freeBlocks++;
 }
+// @ts-ignore: decorator
+@inline function insertFree(n: u32, fl: u32, sl: u32): void { insertFreeIn(recBase, n, fl, sl); }
 
 // @ts-ignore: decorator
-@inline function blockRemove(n: u32): void { mappingInsert(sizeOf(n)); removeFree(n, mapFl, mapSl); }
+@inline function blockRemoveIn(rb: usize, n: u32): void { mappingInsert(sizeOfIn(rb, n)); removeFreeIn(rb, n, mapFl, mapSl); }
 // @ts-ignore: decorator
-@inline function blockInsert(n: u32): void { mappingInsert(sizeOf(n)); insertFree(n, mapFl, mapSl); }
+@inline function blockRemove(n: u32): void { blockRemoveIn(recBase, n); }
+// @ts-ignore: decorator
+@inline function blockInsertIn(rb: usize, n: u32): void { mappingInsert(sizeOfIn(rb, n)); insertFreeIn(rb, n, mapFl, mapSl); }
+// @ts-ignore: decorator
+@inline function blockInsert(n: u32): void { blockInsertIn(recBase, n); }
 
 // tlsf.c search_suitable_block on (mapFl, mapSl); sets them to the list found.
 // @ts-ignore: decorator
@@ -399,28 +431,34 @@ function reach(end: u64): void {
 
 // Links n's successor back to n (the next block's prev_phys_block word, in n's last 8 bytes).
 // @ts-ignore: decorator
-@inline function linkNext(n: u32): u32 {
-  const next = B(n).nextPhys;
-  B(next).prevPhys = n;
-  write8At(<u64>B(next).off - 8);
+@inline function linkNextIn(rb: usize, n: u32): u32 {
+  const next = Bi(rb, n).nextPhys;
+  Bi(rb, next).prevPhys = n;
+  write8At(<u64>Bi(rb, next).off - 8);
   return next;
 }
+// @ts-ignore: decorator
+@inline function linkNext(n: u32): u32 { return linkNextIn(recBase, n); }
 
 // @ts-ignore: decorator
-@inline function markAsFree(n: u32): void {
-  const next = linkNext(n);
-  setFlag(next, PREV_FREE_BIT);
-  setFlag(n, FREE_BIT);
-  write8At(<u64>B(n).off);
+@inline function markAsFreeIn(rb: usize, n: u32): void {
+  const next = linkNextIn(rb, n);
+  setFlagIn(rb, next, PREV_FREE_BIT);
+  setFlagIn(rb, n, FREE_BIT);
+  write8At(<u64>Bi(rb, n).off);
 }
+// @ts-ignore: decorator
+@inline function markAsFree(n: u32): void { markAsFreeIn(recBase, n); }
 
 // @ts-ignore: decorator
-@inline function markAsUsed(n: u32): void {
-  clearFlag(B(n).nextPhys, PREV_FREE_BIT);
-  clearFlag(n, FREE_BIT);
-  write8At(<u64>B(B(n).nextPhys).off);
-  write8At(<u64>B(n).off);
+@inline function markAsUsedIn(rb: usize, n: u32): void {
+  clearFlagIn(rb, Bi(rb, n).nextPhys, PREV_FREE_BIT);
+  clearFlagIn(rb, n, FREE_BIT);
+  write8At(<u64>Bi(rb, Bi(rb, n).nextPhys).off);
+  write8At(<u64>Bi(rb, n).off);
 }
+// @ts-ignore: decorator
+@inline function markAsUsed(n: u32): void { markAsUsedIn(recBase, n); }
 
 // @ts-ignore: decorator
 @inline function canSplit(n: u32, size: u64): bool { return sizeOf(n) >= BLOCK_HEADER_BYTES + size; }
@@ -441,34 +479,40 @@ function reach(end: u64): void {
 
 // tlsf.c block_absorb: prev takes over n (which is dropped); flags of prev unchanged.
 // @ts-ignore: decorator
-@inline function absorb(prev: u32, n: u32): u32 {
-  B(prev).size += sizeOf(n) + HEADER_OVERHEAD;
-  const next = B(n).nextPhys;
-  B(prev).nextPhys = next;
-  dropRec(n);
-  linkNext(prev);
+@inline function absorbIn(rb: usize, prev: u32, n: u32): u32 {
+  Bi(rb, prev).size += sizeOfIn(rb, n) + HEADER_OVERHEAD;
+  const next = Bi(rb, n).nextPhys;
+  Bi(rb, prev).nextPhys = next;
+  dropRecIn(rb, n);
+  linkNextIn(rb, prev);
   return prev;
 }
+// @ts-ignore: decorator
+@inline function absorb(prev: u32, n: u32): u32 { return absorbIn(recBase, prev, n); }
 
 // @ts-ignore: decorator
-@inline function mergePrev(n: u32): u32 {
-  if (isPrevFree(n)) {
-    const prev = B(n).prevPhys;
-    blockRemove(prev);
-    n = absorb(prev, n);
+@inline function mergePrevIn(rb: usize, n: u32): u32 {
+  if (isPrevFreeIn(rb, n)) {
+    const prev = Bi(rb, n).prevPhys;
+    blockRemoveIn(rb, prev);
+    n = absorbIn(rb, prev, n);
   }
   return n;
 }
+// @ts-ignore: decorator
+@inline function mergePrev(n: u32): u32 { return mergePrevIn(recBase, n); }
 
 // @ts-ignore: decorator
-@inline function mergeNext(n: u32): u32 {
-  const next = B(n).nextPhys;
-  if (isFree(next)) {
-    blockRemove(next);
-    n = absorb(n, next);
+@inline function mergeNextIn(rb: usize, n: u32): u32 {
+  const next = Bi(rb, n).nextPhys;
+  if (isFreeIn(rb, next)) {
+    blockRemoveIn(rb, next);
+    n = absorbIn(rb, n, next);
   }
   return n;
 }
+// @ts-ignore: decorator
+@inline function mergeNext(n: u32): u32 { return mergeNextIn(recBase, n); }
 
 // @ts-ignore: decorator
 @inline function trimFree(n: u32, size: u64): void {
@@ -504,17 +548,18 @@ function trimFreeLeading(n: u32, size: u64): u32 {
 // @ts-ignore: decorator
 @inline function prepareUsed(n: u32, size: u64): u32 {
   if (!n) return 0;
-  trimFree(n, size);
-  markAsUsed(n);
-  H.usedBytes += sizeOf(n);
+  trimFree(n, size);   // (its split takes a record: the pool may move)
+  const rb = recBase;
+  markAsUsedIn(rb, n);
+  H.usedBytes += sizeOfIn(rb, n);
   H.usedBlocks++;
-  handedOut(n);
+  handedOutIn(rb, n);
   return n;
 }
 
 // @ts-ignore: decorator
-@inline function handedOut(n: u32): void {
-  const end = B(n).addr + HEADER_OVERHEAD + sizeOf(n);
+@inline function handedOutIn(rb: usize, n: u32): void {
+  const end = Bi(rb, n).addr + HEADER_OVERHEAD + sizeOfIn(rb, n);
   if (end > H.frontier) reach(end);   // reach's own first test, inline: most blocks end below
   const hw = end - H.mem;
   if (hw > H.highWater) H.highWater = hw;
@@ -536,6 +581,7 @@ export function tlsfCreate(heapIndex: i32, parent: i32, params: usize, count: i3
   store<u32>(states + (<usize>heapIndex << 2), <u32>st);
   use(heapIndex);
   reserveForHint(RECS, RECORDS_PER_LIVE_BLOCK);
+  recBase = RECS.base;   // the reservation may have moved the pool
   H.mem = mem;
   memBase = mem;
   H.memBytes = bytes;
@@ -622,14 +668,16 @@ function memalign(align: u64, size: u64): u32 {
 }
 
 // @ts-ignore: decorator
-@inline function free(n: u32): void {
-  H.usedBytes -= sizeOf(n);
+@inline function freeIn(rb: usize, n: u32): void {
+  H.usedBytes -= sizeOfIn(rb, n);
   H.usedBlocks--;
-  markAsFree(n);
-  n = mergePrev(n);
-  n = mergeNext(n);
-  blockInsert(n);
+  markAsFreeIn(rb, n);
+  n = mergePrevIn(rb, n);
+  n = mergeNextIn(rb, n);
+  blockInsertIn(rb, n);
 }
+// @ts-ignore: decorator
+@inline function free(n: u32): void { freeIn(recBase, n); }
 
 // tlsfAlloc and tlsfFree, inline: their bodies in the batch loop made for this policy (index.ts),
 // where a call per op costs V8's frame and spills.
@@ -675,7 +723,7 @@ export function tlsfRealloc(heapIndex: i32, n: u32, size: u64): u32 {
   }
   trimUsed(n, adjust);
   H.usedBytes += sizeOf(n);
-  handedOut(n);
+  handedOutIn(recBase, n);
   counterAdd(heapNo, C_REALLOC_IN_PLACE, 1);
   return n;
 }

@@ -34,7 +34,7 @@ import {
 } from "./abi";
 import { extrasUsed, extrasReset, extrasPtr } from "./kit/extras";
 import { setHintLiveBlocks } from "./kit/hint";
-import { clockEvents, clockNs, clockAddEvents, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
+import { clockEvents, clockNs, clockAddEvents, clockNextEvent, clockAddNs, clockThread, clockSetThread } from "./kit/clock";
 import { threadSwitch, threadSlotOf, threadRelease, MAX_THREADS } from "./threads";
 import {
   vmInit, vmSample, vmOwnerReserved, vmOwnerCommitted, vmOwnerResident, vmCheck, touchPages, vmCommittedBytes,
@@ -239,8 +239,7 @@ function samplesDue(): void {
 // so below nextSampleAt). Nothing in notePeaksOp reads the clock: the event number is read once.
 // @ts-ignore: decorator
 @inline function opEvent(h: i32, quiet: bool): void {
-  clockAddEvents(1);
-  const ev = clockEvents();
+  const ev = clockNextEvent();
   notePeaksOp(h, ev);
   if (!quiet && ev >= nextSampleAt) samplesDue();
 }
@@ -263,8 +262,7 @@ function samplesDue(): void {
 // anyway (a policy that commits on free) is looked at. `quiet` as for opEvent.
 // @ts-ignore: decorator
 @inline function freeEvent(quiet: bool): void {
-  clockAddEvents(1);
-  const ev = clockEvents();
+  const ev = clockNextEvent();
   if (!NO_PEAKS) {
     const g = vmGrowthCount();
     if (g != vmSeen) { vmSeen = g; noteVmPeaks(ev); }

@@ -169,9 +169,12 @@ function mallocAligned(h: i32, usize: u64, alignment: u64): u32 {
 // isdalloct: free without the thread-event accounting.
 // @ts-ignore: decorator
 @inline function dalloc(h: i32, r: u32): void {
-  const e = allocExt(r);
-  const szind = <u32>eSzind(e);
-  if (allocReg(r) != ALLOC_LARGE) {
+  dallocOf(h, r, <u32>eSzind(allocExt(r)), allocReg(r) == ALLOC_LARGE);
+}
+// dalloc with record r's size class and kind read by the caller.
+// @ts-ignore: decorator
+@inline function dallocOf(h: i32, r: u32, szind: u32, large: bool): void {
+  if (!large) {
     if (tcacheEnabled(h)) tcacheDalloc(h, szind, r); else arenaDallocSmall(r);
   } else {
     if (tcacheEnabled(h) && szind < TC_NBINS) tcacheDalloc(h, szind, r); else largeDalloc(r);
@@ -248,8 +251,11 @@ export function jeFree(h: i32, r: u32): void { jeFreeInline(h, r); }
 // @ts-ignore: decorator
 @inline export function jeFreeInline(h: i32, r: u32): void {
   enter(h);
-  const usize = allocUsize(r);
-  dalloc(h, r);
+  // allocUsize and dalloc's reads, made once: the record's extent, size class and kind
+  const szind = <u32>eSzind(allocExt(r));
+  const large = allocReg(r) == ALLOC_LARGE;
+  const usize = large ? index2size(szind) : binRegSize(szind);
+  dallocOf(h, r, szind, large);
   threadEvent(h, usize, false);
 }
 
